@@ -8,7 +8,8 @@ the generator itself, so the reference says exactly what the generated code decl
     python -m codegen.docs --api wialon    one API
     python -m codegen.docs --check         write nothing; exit 1 naming stale files
 
-`nox -s docs` runs it. The reference is built, not committed (docs/reference/.gitignore).
+`nox -s docs` runs it. The reference is committed, so the README's links work in any checkout;
+tests/cli/test_docs.py fails when it is stale (rebuild it with `python -m codegen.docs`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """A community digest over the VK API: what apiforge.vk code looks like, typed end to end.
 
     APIFORGE_VK_TOKEN=... python examples/vk_app.py apiclub   # api.vk.com, a user token
+    apiforge fake vk --port 8080 &                            # or offline, against the fake:
+    python examples/vk_app.py apiclub --base-url http://127.0.0.1:8080 --token t
 
     from apiforge.testing import FakeVK                # offline, as tests/vk/test_vk_example_app.py does
     with FakeVK(tokens={"t"}) as fake:
@@ -15,6 +17,7 @@ when one is missing.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -239,7 +242,19 @@ def main(base_url: str = "https://api.vk.com", token: str | None = None, screen_
     return report
 
 
+def cli(argv: list[str] | None = None) -> Report:
+    """The command line: `vk_app.py [screen_name] [--base-url URL] [--token TOKEN]`."""
+    parser = argparse.ArgumentParser(description="A community digest over the VK API.")
+    parser.add_argument("screen_name", nargs="?", default="apiclub", help="the community (default: apiclub)")
+    parser.add_argument(
+        "--base-url", default="https://api.vk.com", help="the API: the real one, or `apiforge fake vk`'s url"
+    )
+    parser.add_argument("--token", help="an access token (default: $APIFORGE_VK_TOKEN or $VK_TOKEN)")
+    args = parser.parse_args(argv)
+    return main(args.base_url, token=args.token, screen_name=args.screen_name)
+
+
 if __name__ == "__main__":
-    result = main(screen_name=sys.argv[1] if len(sys.argv) > 1 else "apiclub")
+    result = cli()
     print(digest_text(result))
     print(f"{len(result.methods_used)} methods used", file=sys.stderr)

@@ -4,7 +4,7 @@
 
 Against the fake server instead of VK:
 
-    apiforge fake vk --port 8080
+    apiforge fake vk --port 8080 --say hello      # a user writes "hello" once the bot listens
     APIFORGE_VK_TOKEN=t python examples/vk_bot.py --base-url http://127.0.0.1:8080
 
 It uses the async client and the router: each handler receives its update typed (`MessageNew`,

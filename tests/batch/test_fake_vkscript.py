@@ -52,7 +52,7 @@ def test_failed_calls_leave_false_and_an_execute_error() -> None:
 
 def test_whole_script_errors() -> None:
     with pytest.raises(VKError) as compile_error:
-        run_execute("return API.users.get({});", {})
+        run_execute("return API.users.get({}) API;", {})
     assert compile_error.value.code == 12
     with pytest.raises(VKError) as runtime_error:
         run_execute("return [" + ",".join(["API.a.b({})"] * 26) + "];", {"a.b": lambda p: 1})
@@ -77,3 +77,55 @@ def test_fake_vk_answers_execute() -> None:
     assert body["response"][1] is False
     assert body["execute_errors"][0]["error_code"] == 100
     assert [c.method for c in fake.calls] == ["execute"]  # one request, however many calls inside
+
+
+ORDINARY = [
+    ('return API.users.get({"user_ids": 1});', [{"id": 1, "first_name": "Pavel"}]),
+    ("return API.users.get({'user_ids': [1, 5]})@.first_name;", ["Pavel", "Ilya"]),
+    (
+        """
+        var users = API.users.get({"user_ids": "1,5"});  // two users
+        var first = users[0];
+        return {"first": first.first_name, "count": users.length, ids: users@.id, "both": users[0].id + users[1].id};
+        """,
+        {"first": "Pavel", "count": 2, "ids": [1, 5], "both": 6},
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), ORDINARY)
+def test_ordinary_vkscript_runs_on_the_fake(code: str, expected: object) -> None:
+    with FakeVK(tokens={"t"}) as fake:
+        answer = httpx.post(f"{fake.url}/method/execute", data={"code": code, "access_token": "t", "v": "5.199"}).json()
+    response = answer["response"]
+    if isinstance(expected, list) and expected and isinstance(expected[0], dict):
+        assert [{k: u[k] for k in ("id", "first_name")} for u in response] == expected
+    else:
+        assert response == expected
+
+
+def test_a_failing_call_inside_an_expression_is_false_and_an_execute_error() -> None:
+    with FakeVK(tokens={"t"}) as fake:
+        code = 'return [API.users.get({"user_ids": 1})[0].last_name + "!", API.nosuch.method()];'
+        answer = httpx.post(f"{fake.url}/method/execute", data={"code": code, "access_token": "t", "v": "5.199"}).json()
+    assert answer["response"] == ["Durov!", False]
+    assert answer["execute_errors"] == [
+        {"method": "nosuch.method", "error_code": 3, "error_msg": "Unknown method passed"}
+    ]
+
+
+def test_ordinary_vkscript_through_the_client() -> None:
+    from apiforge.vk import VK
+
+    with FakeVK(tokens={"t"}) as fake, VK(token="t", base_url=fake.url, rate_limit=None) as vk:
+        assert vk.execute(code='return API.users.get({"user_ids": 1})@.id;') == [1]
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["return x;", "var = 1; return 1;", "return API.users({});", "return 1 + {};", "return [1,];", "retur 1;"],
+)
+def test_what_the_interpreter_cannot_read_is_error_12(code: str) -> None:
+    with pytest.raises(VKError) as error:
+        run_execute(code, {})
+    assert error.value.code == 12

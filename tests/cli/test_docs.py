@@ -66,3 +66,19 @@ def test_check_passes_when_current_and_names_a_stale_file(built: tuple[Path, Pat
     assert stale.returncode == 1
     assert f"  {out / 'wialon.md'}" in stale.stderr.splitlines()
     assert "### core/apiforge_ping" not in (out / "wialon.md").read_text(encoding="utf-8")  # --check writes nothing
+
+
+def test_the_committed_reference_is_up_to_date() -> None:
+    # The README links docs/reference/*.md: it is committed, and must say what the specs say.
+    done = subprocess.run(
+        [sys.executable, "-m", "codegen.docs", "--check"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd=REPO,
+        timeout=HANG,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr + "\nrebuild it: python -m codegen.docs"
+    for api in ("vk", "yclients", "wialon"):
+        assert (REPO / "docs" / "reference" / f"{api}.md").is_file()

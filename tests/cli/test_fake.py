@@ -68,3 +68,51 @@ def test_a_port_in_use_is_reported() -> None:
         done = apiforge("fake", "wialon", "--port", str(port))
     assert done.returncode == 1
     assert f"cannot serve on 127.0.0.1:{port}" in done.stderr
+
+
+def test_the_example_bot_receives_what_the_fake_says() -> None:
+    # `apiforge fake vk --say hello` in one process, examples/vk_bot.py against it in another.
+    with served("vk", "--say", "hello", "--say", "again") as (process, banner):
+        first = banner[0].split()
+        url = first[first.index("serving") + 1]
+        assert any(line.strip().startswith("bot:") for line in banner)
+        bot = subprocess.run(
+            [sys.executable, "examples/vk_bot.py", "--base-url", url, "--max-updates", "2", "--idle", "120"],
+            capture_output=True,
+            text=True,
+            env=clean_env({"APIFORGE_VK_TOKEN": "t"}),
+            cwd=REPO,
+            timeout=HANG,
+        )
+        assert bot.returncode == 0, bot.stderr
+        assert "2 updates ({'message_new': 2}), 2 messages sent" in bot.stdout
+    assert process.stdout is not None
+    said = process.stdout.read()
+    assert "user 1 said: hello" in said and "user 1 said: again" in said
+
+
+def test_say_is_for_vk_only() -> None:
+    done = apiforge("fake", "wialon", "--say", "hi")
+    assert done.returncode != 0
+    assert "--say and --stdin write to a VK community" in done.stderr
+
+
+def test_stdin_lines_are_messages() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "apiforge", "fake", "vk", "--stdin", "--from-user", "5"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+        cwd=REPO,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("typed here\n")
+    process.stdin.flush()
+    lines: list[str] = []
+    while (line := process.stdout.readline()) and not line.startswith("user "):  # the banner, then the message
+        lines.append(line)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=HANG)
+    assert line == "user 5 said: typed here\n", lines

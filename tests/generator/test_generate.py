@@ -375,13 +375,15 @@ def test_variant_picks_the_extended_result(demo: ModuleType) -> None:
 def test_variant_overloads_in_the_source(generated: tuple[Path, Path]) -> None:
     _, output = generated
     source = (output / "apiforge" / "demo" / "methods" / "things.py").read_text(encoding="utf-8")
+    # Every method also takes `extra_params` (undeclared parameters), last.
     assert (
-        "def get(self, *, extended: Literal[True], ids: Sequence[int] | None = None) -> ItemsExtendedResponse: ..."
-        in source
-    )
-    assert "extended: Literal[False] | None = None\n    ) -> ItemsResponse: ..." in source or (
-        "extended: Literal[False] | None = None) -> ItemsResponse: ..." in source
-    )
+        "        *,\n        extended: Literal[True],\n        ids: Sequence[int] | None = None,\n"
+        "        extra_params: Mapping[str, object] | None = None,\n    ) -> ItemsExtendedResponse: ..."
+    ) in source
+    assert (
+        "        extended: Literal[False] | None = None,\n"
+        "        extra_params: Mapping[str, object] | None = None,\n    ) -> ItemsResponse: ..."
+    ) in source
 
 
 def test_tagged_union(demo: ModuleType) -> None:

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out)],
@@ -21,7 +21,12 @@ def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         check=True,
         capture_output=True,
     )
-    (wheel,) = out.glob("apiforge-*.whl")
+    (built,) = out.glob("apiforge-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def wheel_names(wheel: Path) -> list[str]:
     with zipfile.ZipFile(wheel) as archive:
         return archive.namelist()
 
@@ -48,5 +53,60 @@ def test_every_package_is_typed(wheel_names: list[str]) -> None:
 
 def test_nothing_but_the_packages(wheel_names: list[str]) -> None:
     top = {name.split("/")[0] for name in wheel_names}
-    assert top == {"apiforge", next(n for n in top if n.endswith(".dist-info"))}
+    # apiforge_pytest.py: the pytest plugin's entry, at the top for pytest's sake (see the module).
+    assert top == {"apiforge", "apiforge_pytest.py", next(n for n in top if n.endswith(".dist-info"))}
     assert not [n for n in wheel_names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+USER_TEST = """
+def test_a_fake_from_the_plugin(fake_vk, vk):
+    assert vk.users.get(user_ids=[1])[0].id == 1
+"""
+
+
+@pytest.fixture(scope="module")
+def user_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user's fresh virtualenv with the wheel (not an editable install, no extras) and pytest."""
+    venv = tmp_path_factory.mktemp("user") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    install = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel), "pytest"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stderr
+    return venv
+
+
+def test_a_users_pytest_run_has_no_assert_rewrite_warning(user_venv: Path, tmp_path: Path) -> None:
+    (tmp_path / "test_app.py").write_text(USER_TEST, encoding="utf-8")
+    python = user_venv / "bin" / "python"
+    for command in ([str(python), "-m", "pytest"], [str(user_venv / "bin" / "pytest")]):
+        run = subprocess.run(
+            [*command, "-q", "-p", "no:cacheprovider", "test_app.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "1 passed" in run.stdout
+        assert "PytestAssertRewriteWarning" not in run.stdout + run.stderr, run.stdout
+
+
+def test_regenerate_without_the_codegen_extra_says_what_to_install(user_venv: Path, tmp_path: Path) -> None:
+    from tests.cli.test_regenerate import make_checkout
+
+    checkout = make_checkout(tmp_path / "repo")
+    run = subprocess.run(
+        [str(user_venv / "bin" / "apiforge"), "regenerate", "--api", "wialon"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr + run.stdout, run.stderr
+    assert "needs jinja2, pyyaml, jsonschema, datamodel-code-generator, ruff (the `codegen` extra)" in run.stderr
+    assert "[codegen]" in run.stderr

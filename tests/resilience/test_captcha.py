@@ -338,3 +338,65 @@ def test_captcha_flow_leaks_nothing(make_vk: Callable[..., VK], fake: FakeVK, ca
     texts += [record.getMessage() for record in caplog.records]
     assert any("recovered from CaptchaNeeded" in record.getMessage() for record in caplog.records)
     assert all(TOKEN not in text and "wrong-answer-typed" not in text for text in texts)
+
+
+# -- the newer form: redirect_uri, answered with success_token ------------------------------------
+
+
+def test_redirect_captcha_reaches_a_two_argument_handler_as_its_url() -> None:
+    shown: list[tuple[str, str]] = []
+
+    def handler(sid: str, url: str) -> str:
+        shown.append((sid, url))
+        return ANSWER
+
+    with FakeVK(tokens={TOKEN}) as fake:
+        fake.require_captcha("wall.post", redirect=True, answer=ANSWER)
+        with VK(token=TOKEN, base_url=fake.url, rate_limit=None, captcha_handler=handler) as vk:
+            vk.wall.post(owner_id=1, message="hi")
+        replay = fake.calls_to("wall.post")[-1].params
+    assert len(shown) == 1 and shown[0][1].startswith("https://id.vk.com/not_robot_captcha")
+    assert replay["success_token"] == ANSWER and "remixstlid" in replay and "captcha_key" not in replay
+
+
+async def test_redirect_captcha_reaches_a_one_argument_handler_as_a_captcha() -> None:
+    from apiforge.core.auth import Captcha
+
+    seen: list[Captcha] = []
+
+    async def handler(captcha: Captcha) -> str:
+        seen.append(captcha)
+        return ANSWER
+
+    with FakeVK(tokens={TOKEN}) as fake:
+        fake.require_captcha("wall.post", redirect=True, answer=ANSWER, times=2)
+        async with AsyncVK(token=TOKEN, base_url=fake.url, rate_limit=None, captcha_handler=handler) as vk:
+            await vk.wall.post(owner_id=1, message="hi")
+    assert [c.url == c.redirect_uri != "" for c in seen] == [True, True]
+
+
+def test_classic_captcha_reaches_a_one_argument_handler_too() -> None:
+    from apiforge.core.auth import Captcha
+
+    seen: list[Captcha] = []
+
+    def handler(captcha: Captcha) -> str:
+        seen.append(captcha)
+        return ANSWER
+
+    with FakeVK(tokens={TOKEN}) as fake:
+        fake.require_captcha("wall.post", answer=ANSWER)
+        with VK(token=TOKEN, base_url=fake.url, rate_limit=None, captcha_handler=handler) as vk:
+            vk.wall.post(owner_id=1, message="hi")
+        replay = fake.calls_to("wall.post")[-1].params
+    assert seen[0].redirect_uri == "" and seen[0].url == seen[0].img and seen[0].sid
+    assert replay["captcha_key"] == ANSWER
+
+
+def test_an_unanswered_redirect_captcha_raises_with_its_page() -> None:
+    with FakeVK(tokens={TOKEN}) as fake:
+        fake.require_captcha("wall.post", redirect=True)
+        with VK(token=TOKEN, base_url=fake.url, rate_limit=None) as vk, pytest.raises(CaptchaNeeded) as caught:
+            vk.wall.post(owner_id=1, message="hi")
+    assert caught.value.redirect_uri.startswith("https://id.vk.com/")
+    assert set(caught.value.retry_params("tok")) == {"success_token", "remixstlid"}

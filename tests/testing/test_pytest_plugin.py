@@ -95,7 +95,7 @@ def run_pytest(folder: Path) -> subprocess.CompletedProcess[str]:
 
 def test_the_plugin_is_an_installed_entry_point() -> None:
     entry = [e for e in importlib.metadata.entry_points(group="pytest11") if e.name == "apiforge"]
-    assert [e.value for e in entry] == ["apiforge.testing.pytest_plugin"]
+    assert [e.value for e in entry] == ["apiforge_pytest"]
 
 
 def test_fixtures_in_a_user_project(tmp_path: Path) -> None:

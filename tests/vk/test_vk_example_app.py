@@ -49,3 +49,11 @@ def test_the_example_runs_against_the_fake() -> None:
     assert report.sent_message_id == fake.messages[-1]["id"]
     # The async part (AsyncVK, asyncio.gather) read these.
     assert {"friends.getOnline", "newsfeed.get", "stories.get", "messages.getConversations"} <= report.methods_used
+
+
+def test_the_example_command_line_takes_a_base_url() -> None:
+    app = load_example()
+    with FakeVK(tokens={"cli-token"}) as fake:
+        report = app.cli(["apiclub", "--base-url", fake.url, "--token", "cli-token"])
+    assert report.community.name == "VK API"
+    assert fake.calls and all(call.method for call in fake.calls)  # everything went to the fake

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
 import httpx
@@ -108,8 +107,9 @@ class VK(VKEvents, ExecuteMethods):
         token_kind: the kind of tokens given as bare strings; sets their rate limit (group: 20, open: 3, service: 3, user: 3 requests/s per token).
         strategy: how one of several tokens is chosen (`choose(tokens, allowed_kinds) -> Token`):
             RoundRobinStrategy (default), RandomStrategy, LeastRecentlyUsedStrategy, LeastLoadedStrategy or your own.
-        captcha_handler: `(captcha_sid, captcha_img) -> text`: answers VK's captcha (error 14) and the
-            call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
+        captcha_handler: `(captcha_sid, url) -> answer` or `(captcha: Captcha) -> answer`: answers VK's
+            captcha (error 14), classic (the text on the image) or newer (the success token of its
+            `redirect_uri` page), and the call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
         max_captcha_attempts: captchas answered per call before `CaptchaNeeded` is raised.
         version: the API version sent as `v`.
         lang: the language of answers (`lang`), e.g. "en".
@@ -163,313 +163,317 @@ class VK(VKEvents, ExecuteMethods):
         """The token pinned around the current code by `pin_token()`, if any."""
         return self._tokens.pinned()
 
-    @cached_property
+    @property
     def uploads(self) -> VKUploads:
         """Uploads in one call: `vk.uploads.photo_for_messages(peer_id=..., file=...)` and the others of `VKUploads`."""
         from apiforge.core.uploads import VKUploads
 
-        return VKUploads(self)
+        return self._group("uploads", VKUploads)
 
-    @cached_property
+    def __enter__(self) -> VK:
+        # Declared here, not only as `-> Self` on the base: editors (jedi) then complete `with ... as client:`.
+        return self
+
+    @property
     def account(self) -> AccountMethods:
         """The `account` methods."""
         from apiforge.vk.methods.account import AccountMethods
 
-        return AccountMethods(self)
+        return self._group("account", AccountMethods)
 
-    @cached_property
+    @property
     def ads(self) -> AdsMethods:
         """The `ads` methods."""
         from apiforge.vk.methods.ads import AdsMethods
 
-        return AdsMethods(self)
+        return self._group("ads", AdsMethods)
 
-    @cached_property
+    @property
     def app_widgets(self) -> AppWidgetsMethods:
         """The `app_widgets` methods."""
         from apiforge.vk.methods.app_widgets import AppWidgetsMethods
 
-        return AppWidgetsMethods(self)
+        return self._group("app_widgets", AppWidgetsMethods)
 
-    @cached_property
+    @property
     def apps(self) -> AppsMethods:
         """The `apps` methods."""
         from apiforge.vk.methods.apps import AppsMethods
 
-        return AppsMethods(self)
+        return self._group("apps", AppsMethods)
 
-    @cached_property
+    @property
     def auth(self) -> AuthMethods:
         """The `auth` methods."""
         from apiforge.vk.methods.auth import AuthMethods
 
-        return AuthMethods(self)
+        return self._group("auth", AuthMethods)
 
-    @cached_property
+    @property
     def board(self) -> BoardMethods:
         """The `board` methods."""
         from apiforge.vk.methods.board import BoardMethods
 
-        return BoardMethods(self)
+        return self._group("board", BoardMethods)
 
-    @cached_property
+    @property
     def bugtracker(self) -> BugtrackerMethods:
         """The `bugtracker` methods."""
         from apiforge.vk.methods.bugtracker import BugtrackerMethods
 
-        return BugtrackerMethods(self)
+        return self._group("bugtracker", BugtrackerMethods)
 
-    @cached_property
+    @property
     def calls(self) -> CallsMethods:
         """The `calls` methods."""
         from apiforge.vk.methods.calls import CallsMethods
 
-        return CallsMethods(self)
+        return self._group("calls", CallsMethods)
 
-    @cached_property
+    @property
     def database(self) -> DatabaseMethods:
         """The `database` methods."""
         from apiforge.vk.methods.database import DatabaseMethods
 
-        return DatabaseMethods(self)
+        return self._group("database", DatabaseMethods)
 
-    @cached_property
+    @property
     def docs(self) -> DocsMethods:
         """The `docs` methods."""
         from apiforge.vk.methods.docs import DocsMethods
 
-        return DocsMethods(self)
+        return self._group("docs", DocsMethods)
 
-    @cached_property
+    @property
     def donut(self) -> DonutMethods:
         """The `donut` methods."""
         from apiforge.vk.methods.donut import DonutMethods
 
-        return DonutMethods(self)
+        return self._group("donut", DonutMethods)
 
-    @cached_property
+    @property
     def downloaded_games(self) -> DownloadedGamesMethods:
         """The `downloaded_games` methods."""
         from apiforge.vk.methods.downloaded_games import DownloadedGamesMethods
 
-        return DownloadedGamesMethods(self)
+        return self._group("downloaded_games", DownloadedGamesMethods)
 
-    @cached_property
+    @property
     def fave(self) -> FaveMethods:
         """The `fave` methods."""
         from apiforge.vk.methods.fave import FaveMethods
 
-        return FaveMethods(self)
+        return self._group("fave", FaveMethods)
 
-    @cached_property
+    @property
     def friends(self) -> FriendsMethods:
         """The `friends` methods."""
         from apiforge.vk.methods.friends import FriendsMethods
 
-        return FriendsMethods(self)
+        return self._group("friends", FriendsMethods)
 
-    @cached_property
+    @property
     def gifts(self) -> GiftsMethods:
         """The `gifts` methods."""
         from apiforge.vk.methods.gifts import GiftsMethods
 
-        return GiftsMethods(self)
+        return self._group("gifts", GiftsMethods)
 
-    @cached_property
+    @property
     def groups(self) -> GroupsMethods:
         """The `groups` methods."""
         from apiforge.vk.methods.groups import GroupsMethods
 
-        return GroupsMethods(self)
+        return self._group("groups", GroupsMethods)
 
-    @cached_property
+    @property
     def lead_forms(self) -> LeadFormsMethods:
         """The `lead_forms` methods."""
         from apiforge.vk.methods.lead_forms import LeadFormsMethods
 
-        return LeadFormsMethods(self)
+        return self._group("lead_forms", LeadFormsMethods)
 
-    @cached_property
+    @property
     def likes(self) -> LikesMethods:
         """The `likes` methods."""
         from apiforge.vk.methods.likes import LikesMethods
 
-        return LikesMethods(self)
+        return self._group("likes", LikesMethods)
 
-    @cached_property
+    @property
     def market(self) -> MarketMethods:
         """The `market` methods."""
         from apiforge.vk.methods.market import MarketMethods
 
-        return MarketMethods(self)
+        return self._group("market", MarketMethods)
 
-    @cached_property
+    @property
     def messages(self) -> MessagesMethods:
         """The `messages` methods."""
         from apiforge.vk.methods.messages import MessagesMethods
 
-        return MessagesMethods(self)
+        return self._group("messages", MessagesMethods)
 
-    @cached_property
+    @property
     def newsfeed(self) -> NewsfeedMethods:
         """The `newsfeed` methods."""
         from apiforge.vk.methods.newsfeed import NewsfeedMethods
 
-        return NewsfeedMethods(self)
+        return self._group("newsfeed", NewsfeedMethods)
 
-    @cached_property
+    @property
     def notes(self) -> NotesMethods:
         """The `notes` methods."""
         from apiforge.vk.methods.notes import NotesMethods
 
-        return NotesMethods(self)
+        return self._group("notes", NotesMethods)
 
-    @cached_property
+    @property
     def notifications(self) -> NotificationsMethods:
         """The `notifications` methods."""
         from apiforge.vk.methods.notifications import NotificationsMethods
 
-        return NotificationsMethods(self)
+        return self._group("notifications", NotificationsMethods)
 
-    @cached_property
+    @property
     def orders(self) -> OrdersMethods:
         """The `orders` methods."""
         from apiforge.vk.methods.orders import OrdersMethods
 
-        return OrdersMethods(self)
+        return self._group("orders", OrdersMethods)
 
-    @cached_property
+    @property
     def pages(self) -> PagesMethods:
         """The `pages` methods."""
         from apiforge.vk.methods.pages import PagesMethods
 
-        return PagesMethods(self)
+        return self._group("pages", PagesMethods)
 
-    @cached_property
+    @property
     def photos(self) -> PhotosMethods:
         """The `photos` methods."""
         from apiforge.vk.methods.photos import PhotosMethods
 
-        return PhotosMethods(self)
+        return self._group("photos", PhotosMethods)
 
-    @cached_property
+    @property
     def podcasts(self) -> PodcastsMethods:
         """The `podcasts` methods."""
         from apiforge.vk.methods.podcasts import PodcastsMethods
 
-        return PodcastsMethods(self)
+        return self._group("podcasts", PodcastsMethods)
 
-    @cached_property
+    @property
     def polls(self) -> PollsMethods:
         """The `polls` methods."""
         from apiforge.vk.methods.polls import PollsMethods
 
-        return PollsMethods(self)
+        return self._group("polls", PollsMethods)
 
-    @cached_property
+    @property
     def pretty_cards(self) -> PrettyCardsMethods:
         """The `pretty_cards` methods."""
         from apiforge.vk.methods.pretty_cards import PrettyCardsMethods
 
-        return PrettyCardsMethods(self)
+        return self._group("pretty_cards", PrettyCardsMethods)
 
-    @cached_property
+    @property
     def search(self) -> SearchMethods:
         """The `search` methods."""
         from apiforge.vk.methods.search import SearchMethods
 
-        return SearchMethods(self)
+        return self._group("search", SearchMethods)
 
-    @cached_property
+    @property
     def secure(self) -> SecureMethods:
         """The `secure` methods."""
         from apiforge.vk.methods.secure import SecureMethods
 
-        return SecureMethods(self)
+        return self._group("secure", SecureMethods)
 
-    @cached_property
+    @property
     def stats(self) -> StatsMethods:
         """The `stats` methods."""
         from apiforge.vk.methods.stats import StatsMethods
 
-        return StatsMethods(self)
+        return self._group("stats", StatsMethods)
 
-    @cached_property
+    @property
     def status(self) -> StatusMethods:
         """The `status` methods."""
         from apiforge.vk.methods.status import StatusMethods
 
-        return StatusMethods(self)
+        return self._group("status", StatusMethods)
 
-    @cached_property
+    @property
     def storage(self) -> StorageMethods:
         """The `storage` methods."""
         from apiforge.vk.methods.storage import StorageMethods
 
-        return StorageMethods(self)
+        return self._group("storage", StorageMethods)
 
-    @cached_property
+    @property
     def store(self) -> StoreMethods:
         """The `store` methods."""
         from apiforge.vk.methods.store import StoreMethods
 
-        return StoreMethods(self)
+        return self._group("store", StoreMethods)
 
-    @cached_property
+    @property
     def stories(self) -> StoriesMethods:
         """The `stories` methods."""
         from apiforge.vk.methods.stories import StoriesMethods
 
-        return StoriesMethods(self)
+        return self._group("stories", StoriesMethods)
 
-    @cached_property
+    @property
     def streaming(self) -> StreamingMethods:
         """The `streaming` methods."""
         from apiforge.vk.methods.streaming import StreamingMethods
 
-        return StreamingMethods(self)
+        return self._group("streaming", StreamingMethods)
 
-    @cached_property
+    @property
     def translations(self) -> TranslationsMethods:
         """The `translations` methods."""
         from apiforge.vk.methods.translations import TranslationsMethods
 
-        return TranslationsMethods(self)
+        return self._group("translations", TranslationsMethods)
 
-    @cached_property
+    @property
     def users(self) -> UsersMethods:
         """The `users` methods."""
         from apiforge.vk.methods.users import UsersMethods
 
-        return UsersMethods(self)
+        return self._group("users", UsersMethods)
 
-    @cached_property
+    @property
     def utils(self) -> UtilsMethods:
         """The `utils` methods."""
         from apiforge.vk.methods.utils import UtilsMethods
 
-        return UtilsMethods(self)
+        return self._group("utils", UtilsMethods)
 
-    @cached_property
+    @property
     def video(self) -> VideoMethods:
         """The `video` methods."""
         from apiforge.vk.methods.video import VideoMethods
 
-        return VideoMethods(self)
+        return self._group("video", VideoMethods)
 
-    @cached_property
+    @property
     def wall(self) -> WallMethods:
         """The `wall` methods."""
         from apiforge.vk.methods.wall import WallMethods
 
-        return WallMethods(self)
+        return self._group("wall", WallMethods)
 
-    @cached_property
+    @property
     def widgets(self) -> WidgetsMethods:
         """The `widgets` methods."""
         from apiforge.vk.methods.widgets import WidgetsMethods
 
-        return WidgetsMethods(self)
+        return self._group("widgets", WidgetsMethods)
 
     def batch(self) -> VKBatch:
         """Queue calls and send them as `execute` requests of up to 25 calls.
@@ -514,8 +518,9 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         token_kind: the kind of tokens given as bare strings; sets their rate limit (group: 20, open: 3, service: 3, user: 3 requests/s per token).
         strategy: how one of several tokens is chosen (`choose(tokens, allowed_kinds) -> Token`, sync or async):
             RoundRobinStrategy (default), RandomStrategy, LeastRecentlyUsedStrategy, LeastLoadedStrategy or your own.
-        captcha_handler: `(captcha_sid, captcha_img) -> text`, sync or async: answers VK's captcha (error 14) and the
-            call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
+        captcha_handler: `(captcha_sid, url) -> answer` or `(captcha: Captcha) -> answer`, sync or async: answers VK's
+            captcha (error 14), classic (the text on the image) or newer (the success token of its
+            `redirect_uri` page), and the call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
         max_captcha_attempts: captchas answered per call before `CaptchaNeeded` is raised.
         version: the API version sent as `v`.
         lang: the language of answers (`lang`), e.g. "en".
@@ -574,313 +579,317 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         """The token pinned around the current code by `pin_token()`, if any."""
         return self._tokens.pinned()
 
-    @cached_property
+    @property
     def uploads(self) -> AsyncVKUploads:
         """Uploads in one call: `await vk.uploads.photo_for_messages(peer_id=..., file=...)` and the others of `AsyncVKUploads`."""
         from apiforge.core.uploads import AsyncVKUploads
 
-        return AsyncVKUploads(self)
+        return self._group("uploads", AsyncVKUploads)
 
-    @cached_property
+    async def __aenter__(self) -> AsyncVK:
+        # Declared here, not only as `-> Self` on the base: editors (jedi) then complete `async with ... as client:`.
+        return self
+
+    @property
     def account(self) -> AsyncAccountMethods:
         """The `account` methods."""
         from apiforge.vk.methods.account import AsyncAccountMethods
 
-        return AsyncAccountMethods(self)
+        return self._group("account", AsyncAccountMethods)
 
-    @cached_property
+    @property
     def ads(self) -> AsyncAdsMethods:
         """The `ads` methods."""
         from apiforge.vk.methods.ads import AsyncAdsMethods
 
-        return AsyncAdsMethods(self)
+        return self._group("ads", AsyncAdsMethods)
 
-    @cached_property
+    @property
     def app_widgets(self) -> AsyncAppWidgetsMethods:
         """The `app_widgets` methods."""
         from apiforge.vk.methods.app_widgets import AsyncAppWidgetsMethods
 
-        return AsyncAppWidgetsMethods(self)
+        return self._group("app_widgets", AsyncAppWidgetsMethods)
 
-    @cached_property
+    @property
     def apps(self) -> AsyncAppsMethods:
         """The `apps` methods."""
         from apiforge.vk.methods.apps import AsyncAppsMethods
 
-        return AsyncAppsMethods(self)
+        return self._group("apps", AsyncAppsMethods)
 
-    @cached_property
+    @property
     def auth(self) -> AsyncAuthMethods:
         """The `auth` methods."""
         from apiforge.vk.methods.auth import AsyncAuthMethods
 
-        return AsyncAuthMethods(self)
+        return self._group("auth", AsyncAuthMethods)
 
-    @cached_property
+    @property
     def board(self) -> AsyncBoardMethods:
         """The `board` methods."""
         from apiforge.vk.methods.board import AsyncBoardMethods
 
-        return AsyncBoardMethods(self)
+        return self._group("board", AsyncBoardMethods)
 
-    @cached_property
+    @property
     def bugtracker(self) -> AsyncBugtrackerMethods:
         """The `bugtracker` methods."""
         from apiforge.vk.methods.bugtracker import AsyncBugtrackerMethods
 
-        return AsyncBugtrackerMethods(self)
+        return self._group("bugtracker", AsyncBugtrackerMethods)
 
-    @cached_property
+    @property
     def calls(self) -> AsyncCallsMethods:
         """The `calls` methods."""
         from apiforge.vk.methods.calls import AsyncCallsMethods
 
-        return AsyncCallsMethods(self)
+        return self._group("calls", AsyncCallsMethods)
 
-    @cached_property
+    @property
     def database(self) -> AsyncDatabaseMethods:
         """The `database` methods."""
         from apiforge.vk.methods.database import AsyncDatabaseMethods
 
-        return AsyncDatabaseMethods(self)
+        return self._group("database", AsyncDatabaseMethods)
 
-    @cached_property
+    @property
     def docs(self) -> AsyncDocsMethods:
         """The `docs` methods."""
         from apiforge.vk.methods.docs import AsyncDocsMethods
 
-        return AsyncDocsMethods(self)
+        return self._group("docs", AsyncDocsMethods)
 
-    @cached_property
+    @property
     def donut(self) -> AsyncDonutMethods:
         """The `donut` methods."""
         from apiforge.vk.methods.donut import AsyncDonutMethods
 
-        return AsyncDonutMethods(self)
+        return self._group("donut", AsyncDonutMethods)
 
-    @cached_property
+    @property
     def downloaded_games(self) -> AsyncDownloadedGamesMethods:
         """The `downloaded_games` methods."""
         from apiforge.vk.methods.downloaded_games import AsyncDownloadedGamesMethods
 
-        return AsyncDownloadedGamesMethods(self)
+        return self._group("downloaded_games", AsyncDownloadedGamesMethods)
 
-    @cached_property
+    @property
     def fave(self) -> AsyncFaveMethods:
         """The `fave` methods."""
         from apiforge.vk.methods.fave import AsyncFaveMethods
 
-        return AsyncFaveMethods(self)
+        return self._group("fave", AsyncFaveMethods)
 
-    @cached_property
+    @property
     def friends(self) -> AsyncFriendsMethods:
         """The `friends` methods."""
         from apiforge.vk.methods.friends import AsyncFriendsMethods
 
-        return AsyncFriendsMethods(self)
+        return self._group("friends", AsyncFriendsMethods)
 
-    @cached_property
+    @property
     def gifts(self) -> AsyncGiftsMethods:
         """The `gifts` methods."""
         from apiforge.vk.methods.gifts import AsyncGiftsMethods
 
-        return AsyncGiftsMethods(self)
+        return self._group("gifts", AsyncGiftsMethods)
 
-    @cached_property
+    @property
     def groups(self) -> AsyncGroupsMethods:
         """The `groups` methods."""
         from apiforge.vk.methods.groups import AsyncGroupsMethods
 
-        return AsyncGroupsMethods(self)
+        return self._group("groups", AsyncGroupsMethods)
 
-    @cached_property
+    @property
     def lead_forms(self) -> AsyncLeadFormsMethods:
         """The `lead_forms` methods."""
         from apiforge.vk.methods.lead_forms import AsyncLeadFormsMethods
 
-        return AsyncLeadFormsMethods(self)
+        return self._group("lead_forms", AsyncLeadFormsMethods)
 
-    @cached_property
+    @property
     def likes(self) -> AsyncLikesMethods:
         """The `likes` methods."""
         from apiforge.vk.methods.likes import AsyncLikesMethods
 
-        return AsyncLikesMethods(self)
+        return self._group("likes", AsyncLikesMethods)
 
-    @cached_property
+    @property
     def market(self) -> AsyncMarketMethods:
         """The `market` methods."""
         from apiforge.vk.methods.market import AsyncMarketMethods
 
-        return AsyncMarketMethods(self)
+        return self._group("market", AsyncMarketMethods)
 
-    @cached_property
+    @property
     def messages(self) -> AsyncMessagesMethods:
         """The `messages` methods."""
         from apiforge.vk.methods.messages import AsyncMessagesMethods
 
-        return AsyncMessagesMethods(self)
+        return self._group("messages", AsyncMessagesMethods)
 
-    @cached_property
+    @property
     def newsfeed(self) -> AsyncNewsfeedMethods:
         """The `newsfeed` methods."""
         from apiforge.vk.methods.newsfeed import AsyncNewsfeedMethods
 
-        return AsyncNewsfeedMethods(self)
+        return self._group("newsfeed", AsyncNewsfeedMethods)
 
-    @cached_property
+    @property
     def notes(self) -> AsyncNotesMethods:
         """The `notes` methods."""
         from apiforge.vk.methods.notes import AsyncNotesMethods
 
-        return AsyncNotesMethods(self)
+        return self._group("notes", AsyncNotesMethods)
 
-    @cached_property
+    @property
     def notifications(self) -> AsyncNotificationsMethods:
         """The `notifications` methods."""
         from apiforge.vk.methods.notifications import AsyncNotificationsMethods
 
-        return AsyncNotificationsMethods(self)
+        return self._group("notifications", AsyncNotificationsMethods)
 
-    @cached_property
+    @property
     def orders(self) -> AsyncOrdersMethods:
         """The `orders` methods."""
         from apiforge.vk.methods.orders import AsyncOrdersMethods
 
-        return AsyncOrdersMethods(self)
+        return self._group("orders", AsyncOrdersMethods)
 
-    @cached_property
+    @property
     def pages(self) -> AsyncPagesMethods:
         """The `pages` methods."""
         from apiforge.vk.methods.pages import AsyncPagesMethods
 
-        return AsyncPagesMethods(self)
+        return self._group("pages", AsyncPagesMethods)
 
-    @cached_property
+    @property
     def photos(self) -> AsyncPhotosMethods:
         """The `photos` methods."""
         from apiforge.vk.methods.photos import AsyncPhotosMethods
 
-        return AsyncPhotosMethods(self)
+        return self._group("photos", AsyncPhotosMethods)
 
-    @cached_property
+    @property
     def podcasts(self) -> AsyncPodcastsMethods:
         """The `podcasts` methods."""
         from apiforge.vk.methods.podcasts import AsyncPodcastsMethods
 
-        return AsyncPodcastsMethods(self)
+        return self._group("podcasts", AsyncPodcastsMethods)
 
-    @cached_property
+    @property
     def polls(self) -> AsyncPollsMethods:
         """The `polls` methods."""
         from apiforge.vk.methods.polls import AsyncPollsMethods
 
-        return AsyncPollsMethods(self)
+        return self._group("polls", AsyncPollsMethods)
 
-    @cached_property
+    @property
     def pretty_cards(self) -> AsyncPrettyCardsMethods:
         """The `pretty_cards` methods."""
         from apiforge.vk.methods.pretty_cards import AsyncPrettyCardsMethods
 
-        return AsyncPrettyCardsMethods(self)
+        return self._group("pretty_cards", AsyncPrettyCardsMethods)
 
-    @cached_property
+    @property
     def search(self) -> AsyncSearchMethods:
         """The `search` methods."""
         from apiforge.vk.methods.search import AsyncSearchMethods
 
-        return AsyncSearchMethods(self)
+        return self._group("search", AsyncSearchMethods)
 
-    @cached_property
+    @property
     def secure(self) -> AsyncSecureMethods:
         """The `secure` methods."""
         from apiforge.vk.methods.secure import AsyncSecureMethods
 
-        return AsyncSecureMethods(self)
+        return self._group("secure", AsyncSecureMethods)
 
-    @cached_property
+    @property
     def stats(self) -> AsyncStatsMethods:
         """The `stats` methods."""
         from apiforge.vk.methods.stats import AsyncStatsMethods
 
-        return AsyncStatsMethods(self)
+        return self._group("stats", AsyncStatsMethods)
 
-    @cached_property
+    @property
     def status(self) -> AsyncStatusMethods:
         """The `status` methods."""
         from apiforge.vk.methods.status import AsyncStatusMethods
 
-        return AsyncStatusMethods(self)
+        return self._group("status", AsyncStatusMethods)
 
-    @cached_property
+    @property
     def storage(self) -> AsyncStorageMethods:
         """The `storage` methods."""
         from apiforge.vk.methods.storage import AsyncStorageMethods
 
-        return AsyncStorageMethods(self)
+        return self._group("storage", AsyncStorageMethods)
 
-    @cached_property
+    @property
     def store(self) -> AsyncStoreMethods:
         """The `store` methods."""
         from apiforge.vk.methods.store import AsyncStoreMethods
 
-        return AsyncStoreMethods(self)
+        return self._group("store", AsyncStoreMethods)
 
-    @cached_property
+    @property
     def stories(self) -> AsyncStoriesMethods:
         """The `stories` methods."""
         from apiforge.vk.methods.stories import AsyncStoriesMethods
 
-        return AsyncStoriesMethods(self)
+        return self._group("stories", AsyncStoriesMethods)
 
-    @cached_property
+    @property
     def streaming(self) -> AsyncStreamingMethods:
         """The `streaming` methods."""
         from apiforge.vk.methods.streaming import AsyncStreamingMethods
 
-        return AsyncStreamingMethods(self)
+        return self._group("streaming", AsyncStreamingMethods)
 
-    @cached_property
+    @property
     def translations(self) -> AsyncTranslationsMethods:
         """The `translations` methods."""
         from apiforge.vk.methods.translations import AsyncTranslationsMethods
 
-        return AsyncTranslationsMethods(self)
+        return self._group("translations", AsyncTranslationsMethods)
 
-    @cached_property
+    @property
     def users(self) -> AsyncUsersMethods:
         """The `users` methods."""
         from apiforge.vk.methods.users import AsyncUsersMethods
 
-        return AsyncUsersMethods(self)
+        return self._group("users", AsyncUsersMethods)
 
-    @cached_property
+    @property
     def utils(self) -> AsyncUtilsMethods:
         """The `utils` methods."""
         from apiforge.vk.methods.utils import AsyncUtilsMethods
 
-        return AsyncUtilsMethods(self)
+        return self._group("utils", AsyncUtilsMethods)
 
-    @cached_property
+    @property
     def video(self) -> AsyncVideoMethods:
         """The `video` methods."""
         from apiforge.vk.methods.video import AsyncVideoMethods
 
-        return AsyncVideoMethods(self)
+        return self._group("video", AsyncVideoMethods)
 
-    @cached_property
+    @property
     def wall(self) -> AsyncWallMethods:
         """The `wall` methods."""
         from apiforge.vk.methods.wall import AsyncWallMethods
 
-        return AsyncWallMethods(self)
+        return self._group("wall", AsyncWallMethods)
 
-    @cached_property
+    @property
     def widgets(self) -> AsyncWidgetsMethods:
         """The `widgets` methods."""
         from apiforge.vk.methods.widgets import AsyncWidgetsMethods
 
-        return AsyncWidgetsMethods(self)
+        return self._group("widgets", AsyncWidgetsMethods)
 
     def batch(self) -> AsyncVKBatch:
         """Queue calls and send them as `execute` requests of up to 25 calls.

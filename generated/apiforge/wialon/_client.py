@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 import httpx
@@ -80,7 +79,63 @@ class Wialon(SyncClient):
         self._configure(protocol, policy)
         self._start(http_client, timeout)
         self._session = protocol
+        self._adopted: str | None = None
+        """The session id given to `from_session` (None: the client's sessions are its own to log out)."""
         self._hooks: SessionHooks[Wialon, LoginResponse] = SessionHooks(self, protocol, LoginResponse, is_async=False)
+
+    @classmethod
+    def from_session(
+        cls,
+        sid: str,
+        *,
+        base_url: str = "https://hst-api.wialon.com",
+        token: str | None = None,
+        logout_on_close: bool = False,
+        rate_limit: float | RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> Wialon:
+        """A client that joins a session opened elsewhere (another process, Wialon's web UI) instead of logging in.
+
+        No token/login is made and the session hooks do not run for it. Closing the client leaves
+        the session open for its other users unless `logout_on_close=True`. When the server says the
+        session is gone (error 1), a client given `token=` logs in with it (and logs out of that new
+        session on close); one without a token raises ConfigurationError saying so.
+
+        Args:
+            sid: the session id (`eid` of the login that opened it); kept out of reprs and logs.
+            base_url: scheme and host of the Wialon site the session lives on.
+            token: a token to log in with once the adopted session has expired.
+            logout_on_close: end the adopted session on close (core/logout).
+            rate_limit, retry, max_retries, timeout, http_client: as for the constructor.
+        """
+        if not isinstance(sid, str) or not sid:
+            raise ValueError("from_session: sid must be a non-empty session id (str)")
+        client = cls(
+            token,
+            base_url=base_url,
+            rate_limit=rate_limit,
+            retry=retry,
+            max_retries=max_retries,
+            timeout=timeout,
+            http_client=http_client,
+        )
+        client._session.adopt({"eid": sid})
+        client._adopted = None if logout_on_close else sid
+        if token is None:
+            client._session.no_token_message = (
+                "the adopted Wialon session has ended and this client has no token to open another: "
+                "adopt a live session, or pass token=... to from_session"
+            )
+        return client
+
+    def close(self) -> None:
+        """Log out (unless the session was adopted with `from_session` and is still that one) and release the connections."""
+        if self._adopted is not None and self._session.sid == self._adopted:
+            self._session.forget()  # another process's session: it stays open for them
+        super().close()
 
     def on_session_open(
         self, hook: Callable[[Wialon, LoginResponse], HookResult]
@@ -128,131 +183,135 @@ class Wialon(SyncClient):
             self._session.forget()
         return twin
 
-    @cached_property
+    def __enter__(self) -> Wialon:
+        # Declared here, not only as `-> Self` on the base: editors (jedi) then complete `with ... as client:`.
+        return self
+
+    @property
     def account(self) -> AccountMethods:
         """The `account` methods."""
         from apiforge.wialon.methods.account import AccountMethods
 
-        return AccountMethods(self)
+        return self._group("account", AccountMethods)
 
-    @cached_property
+    @property
     def apps(self) -> AppsMethods:
         """The `apps` methods."""
         from apiforge.wialon.methods.apps import AppsMethods
 
-        return AppsMethods(self)
+        return self._group("apps", AppsMethods)
 
-    @cached_property
+    @property
     def core(self) -> CoreMethods:
         """The `core` methods."""
         from apiforge.wialon.methods.core import CoreMethods
 
-        return CoreMethods(self)
+        return self._group("core", CoreMethods)
 
-    @cached_property
+    @property
     def events(self) -> EventsMethods:
         """The `events` methods."""
         from apiforge.wialon.methods.events import EventsMethods
 
-        return EventsMethods(self)
+        return self._group("events", EventsMethods)
 
-    @cached_property
+    @property
     def exchange(self) -> ExchangeMethods:
         """The `exchange` methods."""
         from apiforge.wialon.methods.exchange import ExchangeMethods
 
-        return ExchangeMethods(self)
+        return self._group("exchange", ExchangeMethods)
 
-    @cached_property
+    @property
     def file(self) -> FileMethods:
         """The `file` methods."""
         from apiforge.wialon.methods.file import FileMethods
 
-        return FileMethods(self)
+        return self._group("file", FileMethods)
 
-    @cached_property
+    @property
     def item(self) -> ItemMethods:
         """The `item` methods."""
         from apiforge.wialon.methods.item import ItemMethods
 
-        return ItemMethods(self)
+        return self._group("item", ItemMethods)
 
-    @cached_property
+    @property
     def messages(self) -> MessagesMethods:
         """The `messages` methods."""
         from apiforge.wialon.methods.messages import MessagesMethods
 
-        return MessagesMethods(self)
+        return self._group("messages", MessagesMethods)
 
-    @cached_property
+    @property
     def order(self) -> OrderMethods:
         """The `order` methods."""
         from apiforge.wialon.methods.order import OrderMethods
 
-        return OrderMethods(self)
+        return self._group("order", OrderMethods)
 
-    @cached_property
+    @property
     def render(self) -> RenderMethods:
         """The `render` methods."""
         from apiforge.wialon.methods.render import RenderMethods
 
-        return RenderMethods(self)
+        return self._group("render", RenderMethods)
 
-    @cached_property
+    @property
     def report(self) -> ReportMethods:
         """The `report` methods."""
         from apiforge.wialon.methods.report import ReportMethods
 
-        return ReportMethods(self)
+        return self._group("report", ReportMethods)
 
-    @cached_property
+    @property
     def resource(self) -> ResourceMethods:
         """The `resource` methods."""
         from apiforge.wialon.methods.resource import ResourceMethods
 
-        return ResourceMethods(self)
+        return self._group("resource", ResourceMethods)
 
-    @cached_property
+    @property
     def retranslator(self) -> RetranslatorMethods:
         """The `retranslator` methods."""
         from apiforge.wialon.methods.retranslator import RetranslatorMethods
 
-        return RetranslatorMethods(self)
+        return self._group("retranslator", RetranslatorMethods)
 
-    @cached_property
+    @property
     def route(self) -> RouteMethods:
         """The `route` methods."""
         from apiforge.wialon.methods.route import RouteMethods
 
-        return RouteMethods(self)
+        return self._group("route", RouteMethods)
 
-    @cached_property
+    @property
     def token(self) -> TokenMethods:
         """The `token` methods."""
         from apiforge.wialon.methods.token import TokenMethods
 
-        return TokenMethods(self)
+        return self._group("token", TokenMethods)
 
-    @cached_property
+    @property
     def unit(self) -> UnitMethods:
         """The `unit` methods."""
         from apiforge.wialon.methods.unit import UnitMethods
 
-        return UnitMethods(self)
+        return self._group("unit", UnitMethods)
 
-    @cached_property
+    @property
     def unit_group(self) -> UnitGroupMethods:
         """The `unit_group` methods."""
         from apiforge.wialon.methods.unit_group import UnitGroupMethods
 
-        return UnitGroupMethods(self)
+        return self._group("unit_group", UnitGroupMethods)
 
-    @cached_property
+    @property
     def user(self) -> UserMethods:
         """The `user` methods."""
         from apiforge.wialon.methods.user import UserMethods
 
-        return UserMethods(self)
+        return self._group("user", UserMethods)
 
     def batch(self, *, stop_on_error: bool = False) -> WialonBatch:
         """Queue calls and send them as one `core/batch` request.
@@ -314,9 +373,65 @@ class AsyncWialon(AsyncClient):
         self._configure(protocol, policy)
         self._start(http_client, timeout)
         self._session = protocol
+        self._adopted: str | None = None
+        """The session id given to `from_session` (None: the client's sessions are its own to log out)."""
         self._hooks: SessionHooks[AsyncWialon, LoginResponse] = SessionHooks(
             self, protocol, LoginResponse, is_async=True
         )
+
+    @classmethod
+    def from_session(
+        cls,
+        sid: str,
+        *,
+        base_url: str = "https://hst-api.wialon.com",
+        token: str | None = None,
+        logout_on_close: bool = False,
+        rate_limit: float | RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> AsyncWialon:
+        """A client that joins a session opened elsewhere (another process, Wialon's web UI) instead of logging in.
+
+        No token/login is made and the session hooks do not run for it. Closing the client leaves
+        the session open for its other users unless `logout_on_close=True`. When the server says the
+        session is gone (error 1), a client given `token=` logs in with it (and logs out of that new
+        session on close); one without a token raises ConfigurationError saying so.
+
+        Args:
+            sid: the session id (`eid` of the login that opened it); kept out of reprs and logs.
+            base_url: scheme and host of the Wialon site the session lives on.
+            token: a token to log in with once the adopted session has expired.
+            logout_on_close: end the adopted session on close (core/logout).
+            rate_limit, retry, max_retries, timeout, http_client: as for the constructor.
+        """
+        if not isinstance(sid, str) or not sid:
+            raise ValueError("from_session: sid must be a non-empty session id (str)")
+        client = cls(
+            token,
+            base_url=base_url,
+            rate_limit=rate_limit,
+            retry=retry,
+            max_retries=max_retries,
+            timeout=timeout,
+            http_client=http_client,
+        )
+        client._session.adopt({"eid": sid})
+        client._adopted = None if logout_on_close else sid
+        if token is None:
+            client._session.no_token_message = (
+                "the adopted Wialon session has ended and this client has no token to open another: "
+                "adopt a live session, or pass token=... to from_session"
+            )
+        return client
+
+    async def aclose(self) -> None:
+        """Log out (unless the session was adopted with `from_session` and is still that one) and release the connections."""
+        if self._adopted is not None and self._session.sid == self._adopted:
+            self._session.forget()  # another process's session: it stays open for them
+        await super().aclose()
 
     def on_session_open(
         self, hook: Callable[[AsyncWialon, LoginResponse], HookResult]
@@ -364,131 +479,135 @@ class AsyncWialon(AsyncClient):
             self._session.forget()
         return twin
 
-    @cached_property
+    async def __aenter__(self) -> AsyncWialon:
+        # Declared here, not only as `-> Self` on the base: editors (jedi) then complete `async with ... as client:`.
+        return self
+
+    @property
     def account(self) -> AsyncAccountMethods:
         """The `account` methods."""
         from apiforge.wialon.methods.account import AsyncAccountMethods
 
-        return AsyncAccountMethods(self)
+        return self._group("account", AsyncAccountMethods)
 
-    @cached_property
+    @property
     def apps(self) -> AsyncAppsMethods:
         """The `apps` methods."""
         from apiforge.wialon.methods.apps import AsyncAppsMethods
 
-        return AsyncAppsMethods(self)
+        return self._group("apps", AsyncAppsMethods)
 
-    @cached_property
+    @property
     def core(self) -> AsyncCoreMethods:
         """The `core` methods."""
         from apiforge.wialon.methods.core import AsyncCoreMethods
 
-        return AsyncCoreMethods(self)
+        return self._group("core", AsyncCoreMethods)
 
-    @cached_property
+    @property
     def events(self) -> AsyncEventsMethods:
         """The `events` methods."""
         from apiforge.wialon.methods.events import AsyncEventsMethods
 
-        return AsyncEventsMethods(self)
+        return self._group("events", AsyncEventsMethods)
 
-    @cached_property
+    @property
     def exchange(self) -> AsyncExchangeMethods:
         """The `exchange` methods."""
         from apiforge.wialon.methods.exchange import AsyncExchangeMethods
 
-        return AsyncExchangeMethods(self)
+        return self._group("exchange", AsyncExchangeMethods)
 
-    @cached_property
+    @property
     def file(self) -> AsyncFileMethods:
         """The `file` methods."""
         from apiforge.wialon.methods.file import AsyncFileMethods
 
-        return AsyncFileMethods(self)
+        return self._group("file", AsyncFileMethods)
 
-    @cached_property
+    @property
     def item(self) -> AsyncItemMethods:
         """The `item` methods."""
         from apiforge.wialon.methods.item import AsyncItemMethods
 
-        return AsyncItemMethods(self)
+        return self._group("item", AsyncItemMethods)
 
-    @cached_property
+    @property
     def messages(self) -> AsyncMessagesMethods:
         """The `messages` methods."""
         from apiforge.wialon.methods.messages import AsyncMessagesMethods
 
-        return AsyncMessagesMethods(self)
+        return self._group("messages", AsyncMessagesMethods)
 
-    @cached_property
+    @property
     def order(self) -> AsyncOrderMethods:
         """The `order` methods."""
         from apiforge.wialon.methods.order import AsyncOrderMethods
 
-        return AsyncOrderMethods(self)
+        return self._group("order", AsyncOrderMethods)
 
-    @cached_property
+    @property
     def render(self) -> AsyncRenderMethods:
         """The `render` methods."""
         from apiforge.wialon.methods.render import AsyncRenderMethods
 
-        return AsyncRenderMethods(self)
+        return self._group("render", AsyncRenderMethods)
 
-    @cached_property
+    @property
     def report(self) -> AsyncReportMethods:
         """The `report` methods."""
         from apiforge.wialon.methods.report import AsyncReportMethods
 
-        return AsyncReportMethods(self)
+        return self._group("report", AsyncReportMethods)
 
-    @cached_property
+    @property
     def resource(self) -> AsyncResourceMethods:
         """The `resource` methods."""
         from apiforge.wialon.methods.resource import AsyncResourceMethods
 
-        return AsyncResourceMethods(self)
+        return self._group("resource", AsyncResourceMethods)
 
-    @cached_property
+    @property
     def retranslator(self) -> AsyncRetranslatorMethods:
         """The `retranslator` methods."""
         from apiforge.wialon.methods.retranslator import AsyncRetranslatorMethods
 
-        return AsyncRetranslatorMethods(self)
+        return self._group("retranslator", AsyncRetranslatorMethods)
 
-    @cached_property
+    @property
     def route(self) -> AsyncRouteMethods:
         """The `route` methods."""
         from apiforge.wialon.methods.route import AsyncRouteMethods
 
-        return AsyncRouteMethods(self)
+        return self._group("route", AsyncRouteMethods)
 
-    @cached_property
+    @property
     def token(self) -> AsyncTokenMethods:
         """The `token` methods."""
         from apiforge.wialon.methods.token import AsyncTokenMethods
 
-        return AsyncTokenMethods(self)
+        return self._group("token", AsyncTokenMethods)
 
-    @cached_property
+    @property
     def unit(self) -> AsyncUnitMethods:
         """The `unit` methods."""
         from apiforge.wialon.methods.unit import AsyncUnitMethods
 
-        return AsyncUnitMethods(self)
+        return self._group("unit", AsyncUnitMethods)
 
-    @cached_property
+    @property
     def unit_group(self) -> AsyncUnitGroupMethods:
         """The `unit_group` methods."""
         from apiforge.wialon.methods.unit_group import AsyncUnitGroupMethods
 
-        return AsyncUnitGroupMethods(self)
+        return self._group("unit_group", AsyncUnitGroupMethods)
 
-    @cached_property
+    @property
     def user(self) -> AsyncUserMethods:
         """The `user` methods."""
         from apiforge.wialon.methods.user import AsyncUserMethods
 
-        return AsyncUserMethods(self)
+        return self._group("user", AsyncUserMethods)
 
     def batch(self, *, stop_on_error: bool = False) -> AsyncWialonBatch:
         """Queue calls and send them as one `core/batch` request.

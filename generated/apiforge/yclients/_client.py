@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 import httpx
@@ -174,488 +173,492 @@ class Yclients(SyncClient):
         self.user_token = data.user_token
         return data
 
-    @cached_property
+    def __enter__(self) -> Yclients:
+        # Declared here, not only as `-> Self` on the base: editors (jedi) then complete `with ... as client:`.
+        return self
+
+    @property
     def accounts(self) -> AccountsMethods:
         """The `accounts` methods."""
         from apiforge.yclients.methods.accounts import AccountsMethods
 
-        return AccountsMethods(self)
+        return self._group("accounts", AccountsMethods)
 
-    @cached_property
+    @property
     def activities(self) -> ActivitiesMethods:
         """The `activities` methods."""
         from apiforge.yclients.methods.activities import ActivitiesMethods
 
-        return ActivitiesMethods(self)
+        return self._group("activities", ActivitiesMethods)
 
-    @cached_property
+    @property
     def activities_v2(self) -> ActivitiesV2Methods:
         """The `activities_v2` methods."""
         from apiforge.yclients.methods.activities_v2 import ActivitiesV2Methods
 
-        return ActivitiesV2Methods(self)
+        return self._group("activities_v2", ActivitiesV2Methods)
 
-    @cached_property
+    @property
     def analytics(self) -> AnalyticsMethods:
         """The `analytics` methods."""
         from apiforge.yclients.methods.analytics import AnalyticsMethods
 
-        return AnalyticsMethods(self)
+        return self._group("analytics", AnalyticsMethods)
 
-    @cached_property
+    @property
     def auth(self) -> AuthMethods:
         """The `auth` methods."""
         from apiforge.yclients.methods.auth import AuthMethods
 
-        return AuthMethods(self)
+        return self._group("auth", AuthMethods)
 
-    @cached_property
+    @property
     def booking_forms(self) -> BookingFormsMethods:
         """The `booking_forms` methods."""
         from apiforge.yclients.methods.booking_forms import BookingFormsMethods
 
-        return BookingFormsMethods(self)
+        return self._group("booking_forms", BookingFormsMethods)
 
-    @cached_property
+    @property
     def booking_users(self) -> BookingUsersMethods:
         """The `booking_users` methods."""
         from apiforge.yclients.methods.booking_users import BookingUsersMethods
 
-        return BookingUsersMethods(self)
+        return self._group("booking_users", BookingUsersMethods)
 
-    @cached_property
+    @property
     def chain_clients(self) -> ChainClientsMethods:
         """The `chain_clients` methods."""
         from apiforge.yclients.methods.chain_clients import ChainClientsMethods
 
-        return ChainClientsMethods(self)
+        return self._group("chain_clients", ChainClientsMethods)
 
-    @cached_property
+    @property
     def chains(self) -> ChainsMethods:
         """The `chains` methods."""
         from apiforge.yclients.methods.chains import ChainsMethods
 
-        return ChainsMethods(self)
+        return self._group("chains", ChainsMethods)
 
-    @cached_property
+    @property
     def cities(self) -> CitiesMethods:
         """The `cities` methods."""
         from apiforge.yclients.methods.cities import CitiesMethods
 
-        return CitiesMethods(self)
+        return self._group("cities", CitiesMethods)
 
-    @cached_property
+    @property
     def clients(self) -> ClientsMethods:
         """The `clients` methods."""
         from apiforge.yclients.methods.clients import ClientsMethods
 
-        return ClientsMethods(self)
+        return self._group("clients", ClientsMethods)
 
-    @cached_property
+    @property
     def comments(self) -> CommentsMethods:
         """The `comments` methods."""
         from apiforge.yclients.methods.comments import CommentsMethods
 
-        return CommentsMethods(self)
+        return self._group("comments", CommentsMethods)
 
-    @cached_property
+    @property
     def companies(self) -> CompaniesMethods:
         """The `companies` methods."""
         from apiforge.yclients.methods.companies import CompaniesMethods
 
-        return CompaniesMethods(self)
+        return self._group("companies", CompaniesMethods)
 
-    @cached_property
+    @property
     def company_users(self) -> CompanyUsersMethods:
         """The `company_users` methods."""
         from apiforge.yclients.methods.company_users import CompanyUsersMethods
 
-        return CompanyUsersMethods(self)
+        return self._group("company_users", CompanyUsersMethods)
 
-    @cached_property
+    @property
     def countries(self) -> CountriesMethods:
         """The `countries` methods."""
         from apiforge.yclients.methods.countries import CountriesMethods
 
-        return CountriesMethods(self)
+        return self._group("countries", CountriesMethods)
 
-    @cached_property
+    @property
     def current_user(self) -> CurrentUserMethods:
         """The `current_user` methods."""
         from apiforge.yclients.methods.current_user import CurrentUserMethods
 
-        return CurrentUserMethods(self)
+        return self._group("current_user", CurrentUserMethods)
 
-    @cached_property
+    @property
     def custom_fields(self) -> CustomFieldsMethods:
         """The `custom_fields` methods."""
         from apiforge.yclients.methods.custom_fields import CustomFieldsMethods
 
-        return CustomFieldsMethods(self)
+        return self._group("custom_fields", CustomFieldsMethods)
 
-    @cached_property
+    @property
     def deposits(self) -> DepositsMethods:
         """The `deposits` methods."""
         from apiforge.yclients.methods.deposits import DepositsMethods
 
-        return DepositsMethods(self)
+        return self._group("deposits", DepositsMethods)
 
-    @cached_property
+    @property
     def email_mailing(self) -> EmailMailingMethods:
         """The `email_mailing` methods."""
         from apiforge.yclients.methods.email_mailing import EmailMailingMethods
 
-        return EmailMailingMethods(self)
+        return self._group("email_mailing", EmailMailingMethods)
 
-    @cached_property
+    @property
     def event_schedules(self) -> EventSchedulesMethods:
         """The `event_schedules` methods."""
         from apiforge.yclients.methods.event_schedules import EventSchedulesMethods
 
-        return EventSchedulesMethods(self)
+        return self._group("event_schedules", EventSchedulesMethods)
 
-    @cached_property
+    @property
     def finance_transactions(self) -> FinanceTransactionsMethods:
         """The `finance_transactions` methods."""
         from apiforge.yclients.methods.finance_transactions import FinanceTransactionsMethods
 
-        return FinanceTransactionsMethods(self)
+        return self._group("finance_transactions", FinanceTransactionsMethods)
 
-    @cached_property
+    @property
     def fiscalization(self) -> FiscalizationMethods:
         """The `fiscalization` methods."""
         from apiforge.yclients.methods.fiscalization import FiscalizationMethods
 
-        return FiscalizationMethods(self)
+        return self._group("fiscalization", FiscalizationMethods)
 
-    @cached_property
+    @property
     def goods(self) -> GoodsMethods:
         """The `goods` methods."""
         from apiforge.yclients.methods.goods import GoodsMethods
 
-        return GoodsMethods(self)
+        return self._group("goods", GoodsMethods)
 
-    @cached_property
+    @property
     def goods_categories(self) -> GoodsCategoriesMethods:
         """The `goods_categories` methods."""
         from apiforge.yclients.methods.goods_categories import GoodsCategoriesMethods
 
-        return GoodsCategoriesMethods(self)
+        return self._group("goods_categories", GoodsCategoriesMethods)
 
-    @cached_property
+    @property
     def goods_transactions(self) -> GoodsTransactionsMethods:
         """The `goods_transactions` methods."""
         from apiforge.yclients.methods.goods_transactions import GoodsTransactionsMethods
 
-        return GoodsTransactionsMethods(self)
+        return self._group("goods_transactions", GoodsTransactionsMethods)
 
-    @cached_property
+    @property
     def hooks(self) -> HooksMethods:
         """The `hooks` methods."""
         from apiforge.yclients.methods.hooks import HooksMethods
 
-        return HooksMethods(self)
+        return self._group("hooks", HooksMethods)
 
-    @cached_property
+    @property
     def images(self) -> ImagesMethods:
         """The `images` methods."""
         from apiforge.yclients.methods.images import ImagesMethods
 
-        return ImagesMethods(self)
+        return self._group("images", ImagesMethods)
 
-    @cached_property
+    @property
     def kkm_transactions(self) -> KkmTransactionsMethods:
         """The `kkm_transactions` methods."""
         from apiforge.yclients.methods.kkm_transactions import KkmTransactionsMethods
 
-        return KkmTransactionsMethods(self)
+        return self._group("kkm_transactions", KkmTransactionsMethods)
 
-    @cached_property
+    @property
     def labels(self) -> LabelsMethods:
         """The `labels` methods."""
         from apiforge.yclients.methods.labels import LabelsMethods
 
-        return LabelsMethods(self)
+        return self._group("labels", LabelsMethods)
 
-    @cached_property
+    @property
     def licenses(self) -> LicensesMethods:
         """The `licenses` methods."""
         from apiforge.yclients.methods.licenses import LicensesMethods
 
-        return LicensesMethods(self)
+        return self._group("licenses", LicensesMethods)
 
-    @cached_property
+    @property
     def loyalty(self) -> LoyaltyMethods:
         """The `loyalty` methods."""
         from apiforge.yclients.methods.loyalty import LoyaltyMethods
 
-        return LoyaltyMethods(self)
+        return self._group("loyalty", LoyaltyMethods)
 
-    @cached_property
+    @property
     def loyalty_abonement_types(self) -> LoyaltyAbonementTypesMethods:
         """The `loyalty_abonement_types` methods."""
         from apiforge.yclients.methods.loyalty_abonement_types import LoyaltyAbonementTypesMethods
 
-        return LoyaltyAbonementTypesMethods(self)
+        return self._group("loyalty_abonement_types", LoyaltyAbonementTypesMethods)
 
-    @cached_property
+    @property
     def loyalty_abonements(self) -> LoyaltyAbonementsMethods:
         """The `loyalty_abonements` methods."""
         from apiforge.yclients.methods.loyalty_abonements import LoyaltyAbonementsMethods
 
-        return LoyaltyAbonementsMethods(self)
+        return self._group("loyalty_abonements", LoyaltyAbonementsMethods)
 
-    @cached_property
+    @property
     def loyalty_cards(self) -> LoyaltyCardsMethods:
         """The `loyalty_cards` methods."""
         from apiforge.yclients.methods.loyalty_cards import LoyaltyCardsMethods
 
-        return LoyaltyCardsMethods(self)
+        return self._group("loyalty_cards", LoyaltyCardsMethods)
 
-    @cached_property
+    @property
     def loyalty_certificates(self) -> LoyaltyCertificatesMethods:
         """The `loyalty_certificates` methods."""
         from apiforge.yclients.methods.loyalty_certificates import LoyaltyCertificatesMethods
 
-        return LoyaltyCertificatesMethods(self)
+        return self._group("loyalty_certificates", LoyaltyCertificatesMethods)
 
-    @cached_property
+    @property
     def marketplace(self) -> MarketplaceMethods:
         """The `marketplace` methods."""
         from apiforge.yclients.methods.marketplace import MarketplaceMethods
 
-        return MarketplaceMethods(self)
+        return self._group("marketplace", MarketplaceMethods)
 
-    @cached_property
+    @property
     def notification_settings(self) -> NotificationSettingsMethods:
         """The `notification_settings` methods."""
         from apiforge.yclients.methods.notification_settings import NotificationSettingsMethods
 
-        return NotificationSettingsMethods(self)
+        return self._group("notification_settings", NotificationSettingsMethods)
 
-    @cached_property
+    @property
     def online_booking(self) -> OnlineBookingMethods:
         """The `online_booking` methods."""
         from apiforge.yclients.methods.online_booking import OnlineBookingMethods
 
-        return OnlineBookingMethods(self)
+        return self._group("online_booking", OnlineBookingMethods)
 
-    @cached_property
+    @property
     def online_booking_settings(self) -> OnlineBookingSettingsMethods:
         """The `online_booking_settings` methods."""
         from apiforge.yclients.methods.online_booking_settings import OnlineBookingSettingsMethods
 
-        return OnlineBookingSettingsMethods(self)
+        return self._group("online_booking_settings", OnlineBookingSettingsMethods)
 
-    @cached_property
+    @property
     def payroll(self) -> PayrollMethods:
         """The `payroll` methods."""
         from apiforge.yclients.methods.payroll import PayrollMethods
 
-        return PayrollMethods(self)
+        return self._group("payroll", PayrollMethods)
 
-    @cached_property
+    @property
     def positions(self) -> PositionsMethods:
         """The `positions` methods."""
         from apiforge.yclients.methods.positions import PositionsMethods
 
-        return PositionsMethods(self)
+        return self._group("positions", PositionsMethods)
 
-    @cached_property
+    @property
     def privacy_policy(self) -> PrivacyPolicyMethods:
         """The `privacy_policy` methods."""
         from apiforge.yclients.methods.privacy_policy import PrivacyPolicyMethods
 
-        return PrivacyPolicyMethods(self)
+        return self._group("privacy_policy", PrivacyPolicyMethods)
 
-    @cached_property
+    @property
     def records(self) -> RecordsMethods:
         """The `records` methods."""
         from apiforge.yclients.methods.records import RecordsMethods
 
-        return RecordsMethods(self)
+        return self._group("records", RecordsMethods)
 
-    @cached_property
+    @property
     def references(self) -> ReferencesMethods:
         """The `references` methods."""
         from apiforge.yclients.methods.references import ReferencesMethods
 
-        return ReferencesMethods(self)
+        return self._group("references", ReferencesMethods)
 
-    @cached_property
+    @property
     def reports(self) -> ReportsMethods:
         """The `reports` methods."""
         from apiforge.yclients.methods.reports import ReportsMethods
 
-        return ReportsMethods(self)
+        return self._group("reports", ReportsMethods)
 
-    @cached_property
+    @property
     def resources(self) -> ResourcesMethods:
         """The `resources` methods."""
         from apiforge.yclients.methods.resources import ResourcesMethods
 
-        return ResourcesMethods(self)
+        return self._group("resources", ResourcesMethods)
 
-    @cached_property
+    @property
     def reviews(self) -> ReviewsMethods:
         """The `reviews` methods."""
         from apiforge.yclients.methods.reviews import ReviewsMethods
 
-        return ReviewsMethods(self)
+        return self._group("reviews", ReviewsMethods)
 
-    @cached_property
+    @property
     def sale_operations(self) -> SaleOperationsMethods:
         """The `sale_operations` methods."""
         from apiforge.yclients.methods.sale_operations import SaleOperationsMethods
 
-        return SaleOperationsMethods(self)
+        return self._group("sale_operations", SaleOperationsMethods)
 
-    @cached_property
+    @property
     def service_categories(self) -> ServiceCategoriesMethods:
         """The `service_categories` methods."""
         from apiforge.yclients.methods.service_categories import ServiceCategoriesMethods
 
-        return ServiceCategoriesMethods(self)
+        return self._group("service_categories", ServiceCategoriesMethods)
 
-    @cached_property
+    @property
     def services(self) -> ServicesMethods:
         """The `services` methods."""
         from apiforge.yclients.methods.services import ServicesMethods
 
-        return ServicesMethods(self)
+        return self._group("services", ServicesMethods)
 
-    @cached_property
+    @property
     def sms_mailing(self) -> SmsMailingMethods:
         """The `sms_mailing` methods."""
         from apiforge.yclients.methods.sms_mailing import SmsMailingMethods
 
-        return SmsMailingMethods(self)
+        return self._group("sms_mailing", SmsMailingMethods)
 
-    @cached_property
+    @property
     def sms_operators(self) -> SmsOperatorsMethods:
         """The `sms_operators` methods."""
         from apiforge.yclients.methods.sms_operators import SmsOperatorsMethods
 
-        return SmsOperatorsMethods(self)
+        return self._group("sms_operators", SmsOperatorsMethods)
 
-    @cached_property
+    @property
     def staff(self) -> StaffMethods:
         """The `staff` methods."""
         from apiforge.yclients.methods.staff import StaffMethods
 
-        return StaffMethods(self)
+        return self._group("staff", StaffMethods)
 
-    @cached_property
+    @property
     def staff_schedules(self) -> StaffSchedulesMethods:
         """The `staff_schedules` methods."""
         from apiforge.yclients.methods.staff_schedules import StaffSchedulesMethods
 
-        return StaffSchedulesMethods(self)
+        return self._group("staff_schedules", StaffSchedulesMethods)
 
-    @cached_property
+    @property
     def storage_documents(self) -> StorageDocumentsMethods:
         """The `storage_documents` methods."""
         from apiforge.yclients.methods.storage_documents import StorageDocumentsMethods
 
-        return StorageDocumentsMethods(self)
+        return self._group("storage_documents", StorageDocumentsMethods)
 
-    @cached_property
+    @property
     def storage_operations(self) -> StorageOperationsMethods:
         """The `storage_operations` methods."""
         from apiforge.yclients.methods.storage_operations import StorageOperationsMethods
 
-        return StorageOperationsMethods(self)
+        return self._group("storage_operations", StorageOperationsMethods)
 
-    @cached_property
+    @property
     def storages(self) -> StoragesMethods:
         """The `storages` methods."""
         from apiforge.yclients.methods.storages import StoragesMethods
 
-        return StoragesMethods(self)
+        return self._group("storages", StoragesMethods)
 
-    @cached_property
+    @property
     def technological_cards(self) -> TechnologicalCardsMethods:
         """The `technological_cards` methods."""
         from apiforge.yclients.methods.technological_cards import TechnologicalCardsMethods
 
-        return TechnologicalCardsMethods(self)
+        return self._group("technological_cards", TechnologicalCardsMethods)
 
-    @cached_property
+    @property
     def telephony(self) -> TelephonyMethods:
         """The `telephony` methods."""
         from apiforge.yclients.methods.telephony import TelephonyMethods
 
-        return TelephonyMethods(self)
+        return self._group("telephony", TelephonyMethods)
 
-    @cached_property
+    @property
     def timetable_dates(self) -> TimetableDatesMethods:
         """The `timetable_dates` methods."""
         from apiforge.yclients.methods.timetable_dates import TimetableDatesMethods
 
-        return TimetableDatesMethods(self)
+        return self._group("timetable_dates", TimetableDatesMethods)
 
-    @cached_property
+    @property
     def timetable_seances(self) -> TimetableSeancesMethods:
         """The `timetable_seances` methods."""
         from apiforge.yclients.methods.timetable_seances import TimetableSeancesMethods
 
-        return TimetableSeancesMethods(self)
+        return self._group("timetable_seances", TimetableSeancesMethods)
 
-    @cached_property
+    @property
     def timetable_settings(self) -> TimetableSettingsMethods:
         """The `timetable_settings` methods."""
         from apiforge.yclients.methods.timetable_settings import TimetableSettingsMethods
 
-        return TimetableSettingsMethods(self)
+        return self._group("timetable_settings", TimetableSettingsMethods)
 
-    @cached_property
+    @property
     def tips(self) -> TipsMethods:
         """The `tips` methods."""
         from apiforge.yclients.methods.tips import TipsMethods
 
-        return TipsMethods(self)
+        return self._group("tips", TipsMethods)
 
-    @cached_property
+    @property
     def user_records(self) -> UserRecordsMethods:
         """The `user_records` methods."""
         from apiforge.yclients.methods.user_records import UserRecordsMethods
 
-        return UserRecordsMethods(self)
+        return self._group("user_records", UserRecordsMethods)
 
-    @cached_property
+    @property
     def users(self) -> UsersMethods:
         """The `users` methods."""
         from apiforge.yclients.methods.users import UsersMethods
 
-        return UsersMethods(self)
+        return self._group("users", UsersMethods)
 
-    @cached_property
+    @property
     def validation(self) -> ValidationMethods:
         """The `validation` methods."""
         from apiforge.yclients.methods.validation import ValidationMethods
 
-        return ValidationMethods(self)
+        return self._group("validation", ValidationMethods)
 
-    @cached_property
+    @property
     def visit_loyalty(self) -> VisitLoyaltyMethods:
         """The `visit_loyalty` methods."""
         from apiforge.yclients.methods.visit_loyalty import VisitLoyaltyMethods
 
-        return VisitLoyaltyMethods(self)
+        return self._group("visit_loyalty", VisitLoyaltyMethods)
 
-    @cached_property
+    @property
     def visits(self) -> VisitsMethods:
         """The `visits` methods."""
         from apiforge.yclients.methods.visits import VisitsMethods
 
-        return VisitsMethods(self)
+        return self._group("visits", VisitsMethods)
 
-    @cached_property
+    @property
     def waiting_list(self) -> WaitingListMethods:
         """The `waiting_list` methods."""
         from apiforge.yclients.methods.waiting_list import WaitingListMethods
 
-        return WaitingListMethods(self)
+        return self._group("waiting_list", WaitingListMethods)
 
 
 class AsyncYclients(AsyncClient):
@@ -729,488 +732,492 @@ class AsyncYclients(AsyncClient):
         self.user_token = data.user_token
         return data
 
-    @cached_property
+    async def __aenter__(self) -> AsyncYclients:
+        # Declared here, not only as `-> Self` on the base: editors (jedi) then complete `async with ... as client:`.
+        return self
+
+    @property
     def accounts(self) -> AsyncAccountsMethods:
         """The `accounts` methods."""
         from apiforge.yclients.methods.accounts import AsyncAccountsMethods
 
-        return AsyncAccountsMethods(self)
+        return self._group("accounts", AsyncAccountsMethods)
 
-    @cached_property
+    @property
     def activities(self) -> AsyncActivitiesMethods:
         """The `activities` methods."""
         from apiforge.yclients.methods.activities import AsyncActivitiesMethods
 
-        return AsyncActivitiesMethods(self)
+        return self._group("activities", AsyncActivitiesMethods)
 
-    @cached_property
+    @property
     def activities_v2(self) -> AsyncActivitiesV2Methods:
         """The `activities_v2` methods."""
         from apiforge.yclients.methods.activities_v2 import AsyncActivitiesV2Methods
 
-        return AsyncActivitiesV2Methods(self)
+        return self._group("activities_v2", AsyncActivitiesV2Methods)
 
-    @cached_property
+    @property
     def analytics(self) -> AsyncAnalyticsMethods:
         """The `analytics` methods."""
         from apiforge.yclients.methods.analytics import AsyncAnalyticsMethods
 
-        return AsyncAnalyticsMethods(self)
+        return self._group("analytics", AsyncAnalyticsMethods)
 
-    @cached_property
+    @property
     def auth(self) -> AsyncAuthMethods:
         """The `auth` methods."""
         from apiforge.yclients.methods.auth import AsyncAuthMethods
 
-        return AsyncAuthMethods(self)
+        return self._group("auth", AsyncAuthMethods)
 
-    @cached_property
+    @property
     def booking_forms(self) -> AsyncBookingFormsMethods:
         """The `booking_forms` methods."""
         from apiforge.yclients.methods.booking_forms import AsyncBookingFormsMethods
 
-        return AsyncBookingFormsMethods(self)
+        return self._group("booking_forms", AsyncBookingFormsMethods)
 
-    @cached_property
+    @property
     def booking_users(self) -> AsyncBookingUsersMethods:
         """The `booking_users` methods."""
         from apiforge.yclients.methods.booking_users import AsyncBookingUsersMethods
 
-        return AsyncBookingUsersMethods(self)
+        return self._group("booking_users", AsyncBookingUsersMethods)
 
-    @cached_property
+    @property
     def chain_clients(self) -> AsyncChainClientsMethods:
         """The `chain_clients` methods."""
         from apiforge.yclients.methods.chain_clients import AsyncChainClientsMethods
 
-        return AsyncChainClientsMethods(self)
+        return self._group("chain_clients", AsyncChainClientsMethods)
 
-    @cached_property
+    @property
     def chains(self) -> AsyncChainsMethods:
         """The `chains` methods."""
         from apiforge.yclients.methods.chains import AsyncChainsMethods
 
-        return AsyncChainsMethods(self)
+        return self._group("chains", AsyncChainsMethods)
 
-    @cached_property
+    @property
     def cities(self) -> AsyncCitiesMethods:
         """The `cities` methods."""
         from apiforge.yclients.methods.cities import AsyncCitiesMethods
 
-        return AsyncCitiesMethods(self)
+        return self._group("cities", AsyncCitiesMethods)
 
-    @cached_property
+    @property
     def clients(self) -> AsyncClientsMethods:
         """The `clients` methods."""
         from apiforge.yclients.methods.clients import AsyncClientsMethods
 
-        return AsyncClientsMethods(self)
+        return self._group("clients", AsyncClientsMethods)
 
-    @cached_property
+    @property
     def comments(self) -> AsyncCommentsMethods:
         """The `comments` methods."""
         from apiforge.yclients.methods.comments import AsyncCommentsMethods
 
-        return AsyncCommentsMethods(self)
+        return self._group("comments", AsyncCommentsMethods)
 
-    @cached_property
+    @property
     def companies(self) -> AsyncCompaniesMethods:
         """The `companies` methods."""
         from apiforge.yclients.methods.companies import AsyncCompaniesMethods
 
-        return AsyncCompaniesMethods(self)
+        return self._group("companies", AsyncCompaniesMethods)
 
-    @cached_property
+    @property
     def company_users(self) -> AsyncCompanyUsersMethods:
         """The `company_users` methods."""
         from apiforge.yclients.methods.company_users import AsyncCompanyUsersMethods
 
-        return AsyncCompanyUsersMethods(self)
+        return self._group("company_users", AsyncCompanyUsersMethods)
 
-    @cached_property
+    @property
     def countries(self) -> AsyncCountriesMethods:
         """The `countries` methods."""
         from apiforge.yclients.methods.countries import AsyncCountriesMethods
 
-        return AsyncCountriesMethods(self)
+        return self._group("countries", AsyncCountriesMethods)
 
-    @cached_property
+    @property
     def current_user(self) -> AsyncCurrentUserMethods:
         """The `current_user` methods."""
         from apiforge.yclients.methods.current_user import AsyncCurrentUserMethods
 
-        return AsyncCurrentUserMethods(self)
+        return self._group("current_user", AsyncCurrentUserMethods)
 
-    @cached_property
+    @property
     def custom_fields(self) -> AsyncCustomFieldsMethods:
         """The `custom_fields` methods."""
         from apiforge.yclients.methods.custom_fields import AsyncCustomFieldsMethods
 
-        return AsyncCustomFieldsMethods(self)
+        return self._group("custom_fields", AsyncCustomFieldsMethods)
 
-    @cached_property
+    @property
     def deposits(self) -> AsyncDepositsMethods:
         """The `deposits` methods."""
         from apiforge.yclients.methods.deposits import AsyncDepositsMethods
 
-        return AsyncDepositsMethods(self)
+        return self._group("deposits", AsyncDepositsMethods)
 
-    @cached_property
+    @property
     def email_mailing(self) -> AsyncEmailMailingMethods:
         """The `email_mailing` methods."""
         from apiforge.yclients.methods.email_mailing import AsyncEmailMailingMethods
 
-        return AsyncEmailMailingMethods(self)
+        return self._group("email_mailing", AsyncEmailMailingMethods)
 
-    @cached_property
+    @property
     def event_schedules(self) -> AsyncEventSchedulesMethods:
         """The `event_schedules` methods."""
         from apiforge.yclients.methods.event_schedules import AsyncEventSchedulesMethods
 
-        return AsyncEventSchedulesMethods(self)
+        return self._group("event_schedules", AsyncEventSchedulesMethods)
 
-    @cached_property
+    @property
     def finance_transactions(self) -> AsyncFinanceTransactionsMethods:
         """The `finance_transactions` methods."""
         from apiforge.yclients.methods.finance_transactions import AsyncFinanceTransactionsMethods
 
-        return AsyncFinanceTransactionsMethods(self)
+        return self._group("finance_transactions", AsyncFinanceTransactionsMethods)
 
-    @cached_property
+    @property
     def fiscalization(self) -> AsyncFiscalizationMethods:
         """The `fiscalization` methods."""
         from apiforge.yclients.methods.fiscalization import AsyncFiscalizationMethods
 
-        return AsyncFiscalizationMethods(self)
+        return self._group("fiscalization", AsyncFiscalizationMethods)
 
-    @cached_property
+    @property
     def goods(self) -> AsyncGoodsMethods:
         """The `goods` methods."""
         from apiforge.yclients.methods.goods import AsyncGoodsMethods
 
-        return AsyncGoodsMethods(self)
+        return self._group("goods", AsyncGoodsMethods)
 
-    @cached_property
+    @property
     def goods_categories(self) -> AsyncGoodsCategoriesMethods:
         """The `goods_categories` methods."""
         from apiforge.yclients.methods.goods_categories import AsyncGoodsCategoriesMethods
 
-        return AsyncGoodsCategoriesMethods(self)
+        return self._group("goods_categories", AsyncGoodsCategoriesMethods)
 
-    @cached_property
+    @property
     def goods_transactions(self) -> AsyncGoodsTransactionsMethods:
         """The `goods_transactions` methods."""
         from apiforge.yclients.methods.goods_transactions import AsyncGoodsTransactionsMethods
 
-        return AsyncGoodsTransactionsMethods(self)
+        return self._group("goods_transactions", AsyncGoodsTransactionsMethods)
 
-    @cached_property
+    @property
     def hooks(self) -> AsyncHooksMethods:
         """The `hooks` methods."""
         from apiforge.yclients.methods.hooks import AsyncHooksMethods
 
-        return AsyncHooksMethods(self)
+        return self._group("hooks", AsyncHooksMethods)
 
-    @cached_property
+    @property
     def images(self) -> AsyncImagesMethods:
         """The `images` methods."""
         from apiforge.yclients.methods.images import AsyncImagesMethods
 
-        return AsyncImagesMethods(self)
+        return self._group("images", AsyncImagesMethods)
 
-    @cached_property
+    @property
     def kkm_transactions(self) -> AsyncKkmTransactionsMethods:
         """The `kkm_transactions` methods."""
         from apiforge.yclients.methods.kkm_transactions import AsyncKkmTransactionsMethods
 
-        return AsyncKkmTransactionsMethods(self)
+        return self._group("kkm_transactions", AsyncKkmTransactionsMethods)
 
-    @cached_property
+    @property
     def labels(self) -> AsyncLabelsMethods:
         """The `labels` methods."""
         from apiforge.yclients.methods.labels import AsyncLabelsMethods
 
-        return AsyncLabelsMethods(self)
+        return self._group("labels", AsyncLabelsMethods)
 
-    @cached_property
+    @property
     def licenses(self) -> AsyncLicensesMethods:
         """The `licenses` methods."""
         from apiforge.yclients.methods.licenses import AsyncLicensesMethods
 
-        return AsyncLicensesMethods(self)
+        return self._group("licenses", AsyncLicensesMethods)
 
-    @cached_property
+    @property
     def loyalty(self) -> AsyncLoyaltyMethods:
         """The `loyalty` methods."""
         from apiforge.yclients.methods.loyalty import AsyncLoyaltyMethods
 
-        return AsyncLoyaltyMethods(self)
+        return self._group("loyalty", AsyncLoyaltyMethods)
 
-    @cached_property
+    @property
     def loyalty_abonement_types(self) -> AsyncLoyaltyAbonementTypesMethods:
         """The `loyalty_abonement_types` methods."""
         from apiforge.yclients.methods.loyalty_abonement_types import AsyncLoyaltyAbonementTypesMethods
 
-        return AsyncLoyaltyAbonementTypesMethods(self)
+        return self._group("loyalty_abonement_types", AsyncLoyaltyAbonementTypesMethods)
 
-    @cached_property
+    @property
     def loyalty_abonements(self) -> AsyncLoyaltyAbonementsMethods:
         """The `loyalty_abonements` methods."""
         from apiforge.yclients.methods.loyalty_abonements import AsyncLoyaltyAbonementsMethods
 
-        return AsyncLoyaltyAbonementsMethods(self)
+        return self._group("loyalty_abonements", AsyncLoyaltyAbonementsMethods)
 
-    @cached_property
+    @property
     def loyalty_cards(self) -> AsyncLoyaltyCardsMethods:
         """The `loyalty_cards` methods."""
         from apiforge.yclients.methods.loyalty_cards import AsyncLoyaltyCardsMethods
 
-        return AsyncLoyaltyCardsMethods(self)
+        return self._group("loyalty_cards", AsyncLoyaltyCardsMethods)
 
-    @cached_property
+    @property
     def loyalty_certificates(self) -> AsyncLoyaltyCertificatesMethods:
         """The `loyalty_certificates` methods."""
         from apiforge.yclients.methods.loyalty_certificates import AsyncLoyaltyCertificatesMethods
 
-        return AsyncLoyaltyCertificatesMethods(self)
+        return self._group("loyalty_certificates", AsyncLoyaltyCertificatesMethods)
 
-    @cached_property
+    @property
     def marketplace(self) -> AsyncMarketplaceMethods:
         """The `marketplace` methods."""
         from apiforge.yclients.methods.marketplace import AsyncMarketplaceMethods
 
-        return AsyncMarketplaceMethods(self)
+        return self._group("marketplace", AsyncMarketplaceMethods)
 
-    @cached_property
+    @property
     def notification_settings(self) -> AsyncNotificationSettingsMethods:
         """The `notification_settings` methods."""
         from apiforge.yclients.methods.notification_settings import AsyncNotificationSettingsMethods
 
-        return AsyncNotificationSettingsMethods(self)
+        return self._group("notification_settings", AsyncNotificationSettingsMethods)
 
-    @cached_property
+    @property
     def online_booking(self) -> AsyncOnlineBookingMethods:
         """The `online_booking` methods."""
         from apiforge.yclients.methods.online_booking import AsyncOnlineBookingMethods
 
-        return AsyncOnlineBookingMethods(self)
+        return self._group("online_booking", AsyncOnlineBookingMethods)
 
-    @cached_property
+    @property
     def online_booking_settings(self) -> AsyncOnlineBookingSettingsMethods:
         """The `online_booking_settings` methods."""
         from apiforge.yclients.methods.online_booking_settings import AsyncOnlineBookingSettingsMethods
 
-        return AsyncOnlineBookingSettingsMethods(self)
+        return self._group("online_booking_settings", AsyncOnlineBookingSettingsMethods)
 
-    @cached_property
+    @property
     def payroll(self) -> AsyncPayrollMethods:
         """The `payroll` methods."""
         from apiforge.yclients.methods.payroll import AsyncPayrollMethods
 
-        return AsyncPayrollMethods(self)
+        return self._group("payroll", AsyncPayrollMethods)
 
-    @cached_property
+    @property
     def positions(self) -> AsyncPositionsMethods:
         """The `positions` methods."""
         from apiforge.yclients.methods.positions import AsyncPositionsMethods
 
-        return AsyncPositionsMethods(self)
+        return self._group("positions", AsyncPositionsMethods)
 
-    @cached_property
+    @property
     def privacy_policy(self) -> AsyncPrivacyPolicyMethods:
         """The `privacy_policy` methods."""
         from apiforge.yclients.methods.privacy_policy import AsyncPrivacyPolicyMethods
 
-        return AsyncPrivacyPolicyMethods(self)
+        return self._group("privacy_policy", AsyncPrivacyPolicyMethods)
 
-    @cached_property
+    @property
     def records(self) -> AsyncRecordsMethods:
         """The `records` methods."""
         from apiforge.yclients.methods.records import AsyncRecordsMethods
 
-        return AsyncRecordsMethods(self)
+        return self._group("records", AsyncRecordsMethods)
 
-    @cached_property
+    @property
     def references(self) -> AsyncReferencesMethods:
         """The `references` methods."""
         from apiforge.yclients.methods.references import AsyncReferencesMethods
 
-        return AsyncReferencesMethods(self)
+        return self._group("references", AsyncReferencesMethods)
 
-    @cached_property
+    @property
     def reports(self) -> AsyncReportsMethods:
         """The `reports` methods."""
         from apiforge.yclients.methods.reports import AsyncReportsMethods
 
-        return AsyncReportsMethods(self)
+        return self._group("reports", AsyncReportsMethods)
 
-    @cached_property
+    @property
     def resources(self) -> AsyncResourcesMethods:
         """The `resources` methods."""
         from apiforge.yclients.methods.resources import AsyncResourcesMethods
 
-        return AsyncResourcesMethods(self)
+        return self._group("resources", AsyncResourcesMethods)
 
-    @cached_property
+    @property
     def reviews(self) -> AsyncReviewsMethods:
         """The `reviews` methods."""
         from apiforge.yclients.methods.reviews import AsyncReviewsMethods
 
-        return AsyncReviewsMethods(self)
+        return self._group("reviews", AsyncReviewsMethods)
 
-    @cached_property
+    @property
     def sale_operations(self) -> AsyncSaleOperationsMethods:
         """The `sale_operations` methods."""
         from apiforge.yclients.methods.sale_operations import AsyncSaleOperationsMethods
 
-        return AsyncSaleOperationsMethods(self)
+        return self._group("sale_operations", AsyncSaleOperationsMethods)
 
-    @cached_property
+    @property
     def service_categories(self) -> AsyncServiceCategoriesMethods:
         """The `service_categories` methods."""
         from apiforge.yclients.methods.service_categories import AsyncServiceCategoriesMethods
 
-        return AsyncServiceCategoriesMethods(self)
+        return self._group("service_categories", AsyncServiceCategoriesMethods)
 
-    @cached_property
+    @property
     def services(self) -> AsyncServicesMethods:
         """The `services` methods."""
         from apiforge.yclients.methods.services import AsyncServicesMethods
 
-        return AsyncServicesMethods(self)
+        return self._group("services", AsyncServicesMethods)
 
-    @cached_property
+    @property
     def sms_mailing(self) -> AsyncSmsMailingMethods:
         """The `sms_mailing` methods."""
         from apiforge.yclients.methods.sms_mailing import AsyncSmsMailingMethods
 
-        return AsyncSmsMailingMethods(self)
+        return self._group("sms_mailing", AsyncSmsMailingMethods)
 
-    @cached_property
+    @property
     def sms_operators(self) -> AsyncSmsOperatorsMethods:
         """The `sms_operators` methods."""
         from apiforge.yclients.methods.sms_operators import AsyncSmsOperatorsMethods
 
-        return AsyncSmsOperatorsMethods(self)
+        return self._group("sms_operators", AsyncSmsOperatorsMethods)
 
-    @cached_property
+    @property
     def staff(self) -> AsyncStaffMethods:
         """The `staff` methods."""
         from apiforge.yclients.methods.staff import AsyncStaffMethods
 
-        return AsyncStaffMethods(self)
+        return self._group("staff", AsyncStaffMethods)
 
-    @cached_property
+    @property
     def staff_schedules(self) -> AsyncStaffSchedulesMethods:
         """The `staff_schedules` methods."""
         from apiforge.yclients.methods.staff_schedules import AsyncStaffSchedulesMethods
 
-        return AsyncStaffSchedulesMethods(self)
+        return self._group("staff_schedules", AsyncStaffSchedulesMethods)
 
-    @cached_property
+    @property
     def storage_documents(self) -> AsyncStorageDocumentsMethods:
         """The `storage_documents` methods."""
         from apiforge.yclients.methods.storage_documents import AsyncStorageDocumentsMethods
 
-        return AsyncStorageDocumentsMethods(self)
+        return self._group("storage_documents", AsyncStorageDocumentsMethods)
 
-    @cached_property
+    @property
     def storage_operations(self) -> AsyncStorageOperationsMethods:
         """The `storage_operations` methods."""
         from apiforge.yclients.methods.storage_operations import AsyncStorageOperationsMethods
 
-        return AsyncStorageOperationsMethods(self)
+        return self._group("storage_operations", AsyncStorageOperationsMethods)
 
-    @cached_property
+    @property
     def storages(self) -> AsyncStoragesMethods:
         """The `storages` methods."""
         from apiforge.yclients.methods.storages import AsyncStoragesMethods
 
-        return AsyncStoragesMethods(self)
+        return self._group("storages", AsyncStoragesMethods)
 
-    @cached_property
+    @property
     def technological_cards(self) -> AsyncTechnologicalCardsMethods:
         """The `technological_cards` methods."""
         from apiforge.yclients.methods.technological_cards import AsyncTechnologicalCardsMethods
 
-        return AsyncTechnologicalCardsMethods(self)
+        return self._group("technological_cards", AsyncTechnologicalCardsMethods)
 
-    @cached_property
+    @property
     def telephony(self) -> AsyncTelephonyMethods:
         """The `telephony` methods."""
         from apiforge.yclients.methods.telephony import AsyncTelephonyMethods
 
-        return AsyncTelephonyMethods(self)
+        return self._group("telephony", AsyncTelephonyMethods)
 
-    @cached_property
+    @property
     def timetable_dates(self) -> AsyncTimetableDatesMethods:
         """The `timetable_dates` methods."""
         from apiforge.yclients.methods.timetable_dates import AsyncTimetableDatesMethods
 
-        return AsyncTimetableDatesMethods(self)
+        return self._group("timetable_dates", AsyncTimetableDatesMethods)
 
-    @cached_property
+    @property
     def timetable_seances(self) -> AsyncTimetableSeancesMethods:
         """The `timetable_seances` methods."""
         from apiforge.yclients.methods.timetable_seances import AsyncTimetableSeancesMethods
 
-        return AsyncTimetableSeancesMethods(self)
+        return self._group("timetable_seances", AsyncTimetableSeancesMethods)
 
-    @cached_property
+    @property
     def timetable_settings(self) -> AsyncTimetableSettingsMethods:
         """The `timetable_settings` methods."""
         from apiforge.yclients.methods.timetable_settings import AsyncTimetableSettingsMethods
 
-        return AsyncTimetableSettingsMethods(self)
+        return self._group("timetable_settings", AsyncTimetableSettingsMethods)
 
-    @cached_property
+    @property
     def tips(self) -> AsyncTipsMethods:
         """The `tips` methods."""
         from apiforge.yclients.methods.tips import AsyncTipsMethods
 
-        return AsyncTipsMethods(self)
+        return self._group("tips", AsyncTipsMethods)
 
-    @cached_property
+    @property
     def user_records(self) -> AsyncUserRecordsMethods:
         """The `user_records` methods."""
         from apiforge.yclients.methods.user_records import AsyncUserRecordsMethods
 
-        return AsyncUserRecordsMethods(self)
+        return self._group("user_records", AsyncUserRecordsMethods)
 
-    @cached_property
+    @property
     def users(self) -> AsyncUsersMethods:
         """The `users` methods."""
         from apiforge.yclients.methods.users import AsyncUsersMethods
 
-        return AsyncUsersMethods(self)
+        return self._group("users", AsyncUsersMethods)
 
-    @cached_property
+    @property
     def validation(self) -> AsyncValidationMethods:
         """The `validation` methods."""
         from apiforge.yclients.methods.validation import AsyncValidationMethods
 
-        return AsyncValidationMethods(self)
+        return self._group("validation", AsyncValidationMethods)
 
-    @cached_property
+    @property
     def visit_loyalty(self) -> AsyncVisitLoyaltyMethods:
         """The `visit_loyalty` methods."""
         from apiforge.yclients.methods.visit_loyalty import AsyncVisitLoyaltyMethods
 
-        return AsyncVisitLoyaltyMethods(self)
+        return self._group("visit_loyalty", AsyncVisitLoyaltyMethods)
 
-    @cached_property
+    @property
     def visits(self) -> AsyncVisitsMethods:
         """The `visits` methods."""
         from apiforge.yclients.methods.visits import AsyncVisitsMethods
 
-        return AsyncVisitsMethods(self)
+        return self._group("visits", AsyncVisitsMethods)
 
-    @cached_property
+    @property
     def waiting_list(self) -> AsyncWaitingListMethods:
         """The `waiting_list` methods."""
         from apiforge.yclients.methods.waiting_list import AsyncWaitingListMethods
 
-        return AsyncWaitingListMethods(self)
+        return self._group("waiting_list", AsyncWaitingListMethods)
 
 
 __all__ = ["Yclients", "AsyncYclients"]

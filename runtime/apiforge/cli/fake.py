@@ -1,16 +1,25 @@
-"""`apiforge fake API [--port N]`: serve one of apiforge.testing's fakes until Ctrl-C, for trying things by hand."""
+"""`apiforge fake API [--port N]`: serve one of apiforge.testing's fakes until Ctrl-C, for trying things by hand.
+
+`apiforge fake vk --say hello` also writes to the community as a user once a bot is listening
+(it has asked for its Bots Long Poll server), so `examples/vk_bot.py` has something to answer;
+`--stdin` sends each line typed into the fake's terminal the same way.
+"""
 
 from __future__ import annotations
 
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from apiforge.cli.apis import APIS
 from apiforge.cli.errors import CLIError
 from apiforge.testing._server import FakeServer
+
+if TYPE_CHECKING:
+    from apiforge.testing.vk import FakeVK
 
 
 def make_fake(api_name: str) -> tuple[FakeServer, list[str]]:
@@ -22,6 +31,7 @@ def make_fake(api_name: str) -> tuple[FakeServer, list[str]]:
         token = sorted(vk.tokens)[0]
         return vk, [
             f"token: {token}",
+            f"bot:   APIFORGE_VK_TOKEN={token} python examples/vk_bot.py --base-url {{url}}  (messages: --say, --stdin)",
             f"try:   apiforge call vk users.get user_ids=1,5 --token {token} --base-url {{url}}",
         ]
     if api_name == "yclients":
@@ -46,10 +56,23 @@ def make_fake(api_name: str) -> tuple[FakeServer, list[str]]:
 
 
 def run_fake(
-    api_name: str, *, port: int = 0, stdout: TextIO | None = None, stop: threading.Event | None = None
+    api_name: str,
+    *,
+    port: int = 0,
+    says: Sequence[str] = (),
+    from_user: int = 1,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Serve the fake of `api_name` on 127.0.0.1:`port` until Ctrl-C (or SIGTERM, or `stop` is set)."""
+    """Serve the fake of `api_name` on 127.0.0.1:`port` until Ctrl-C (or SIGTERM, or `stop` is set).
+
+    VK only: `says` are messages user `from_user` writes to the community once a bot has asked for
+    its long-poll server (earlier ones it would never see); each line of `stdin` is written at once.
+    """
     out = stdout or sys.stdout
+    if (says or stdin is not None) and api_name != "vk":
+        raise CLIError("--say and --stdin write to a VK community: they are for `apiforge fake vk`")
     fake, notes = make_fake(api_name)
     try:
         fake.start(port)
@@ -63,8 +86,14 @@ def run_fake(
         for note in notes:
             out.write("  " + note.replace("{url}", url) + "\n")
         out.flush()
-        while not done.wait(0.5):
-            pass
+        pending = list(says)
+        if stdin is not None:
+            threading.Thread(target=_say_lines, args=(fake, stdin, from_user, out), daemon=True).start()
+        while not done.wait(0.2):
+            if pending and fake.calls_to("groups.getLongPollServer"):
+                for text in pending:
+                    _say(fake, from_user, text, out)
+                pending = []
     except KeyboardInterrupt:
         pass
     finally:
@@ -74,6 +103,19 @@ def run_fake(
     count = len(fake.calls)
     out.write(f"stopped after {count} call{'' if count == 1 else 's'}\n")
     out.flush()
+
+
+def _say(fake: FakeServer, user: int, text: str, out: TextIO) -> None:
+    vk: FakeVK = fake  # type: ignore[assignment]  # run_fake allows --say for VK only
+    vk.longpoll.message_from_user(user, text)
+    out.write(f"user {user} said: {text}\n")
+    out.flush()
+
+
+def _say_lines(fake: FakeServer, lines: TextIO, user: int, out: TextIO) -> None:
+    for line in lines:
+        if line.strip():
+            _say(fake, user, line.strip(), out)
 
 
 def _on_sigterm(done: threading.Event) -> signal.Handlers | None:

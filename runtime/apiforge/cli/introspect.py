@@ -65,7 +65,8 @@ def method_facts(info: MethodInfo) -> MethodFacts:
             required=p.default is inspect.Parameter.empty,
         )
         for p in signature.parameters.values()
-        if p.name != "self"
+        # `extra_params` (any method's escape hatch for undeclared parameters) is no parameter of the API's.
+        if p.name not in ("self", "extra_params")
     )
     return MethodFacts(
         wire=info.spec.name,

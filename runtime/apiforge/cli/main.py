@@ -22,6 +22,7 @@ examples:
   apiforge call wialon core/search_item id=734455 flags=1 --base-url http://127.0.0.1:8080
   apiforge methods vk 'messages.get*'
   apiforge fake wialon --port 8080
+  apiforge fake vk --say hello           # then examples/vk_bot.py against it gets a message
   apiforge gateway --port 8765
   apiforge regenerate --api wialon
 
@@ -69,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     fake = commands.add_parser("fake", help="serve a fake API on 127.0.0.1 until Ctrl-C")
     fake.add_argument("api", choices=API_NAMES)
     fake.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+    fake.add_argument(
+        "--say",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="vk: a user writes TEXT to the community once a bot listens (repeatable)",
+    )
+    fake.add_argument("--from-user", type=int, default=1, help="vk: the user who writes (default 1)")
+    fake.add_argument("--stdin", action="store_true", help="vk: each line typed here is a user's message")
 
     gateway = commands.add_parser("gateway", help="run a demo WebSocket gateway wired to the fakes until Ctrl-C")
     gateway.add_argument("--host", default="127.0.0.1", help="the interface to listen on (default 127.0.0.1)")
@@ -131,7 +141,9 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
     elif command == "fake":
         from apiforge.cli.fake import run_fake
 
-        run_fake(args.api, port=args.port)
+        run_fake(
+            args.api, port=args.port, says=args.say, from_user=args.from_user, stdin=sys.stdin if args.stdin else None
+        )
     elif command == "gateway":
         from apiforge.cli.gateway import run_gateway
 

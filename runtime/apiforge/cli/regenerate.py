@@ -6,9 +6,10 @@ runs `python -m codegen ...` in the checkout with the running interpreter.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -21,6 +22,28 @@ DEFAULT_SOURCES = {
     "vk": Path("../shared/upstream/vk-api-schema"),
     "yclients": Path("../shared/upstream/yclients/openapi.developers.yclients.com.json"),
 }
+
+# What `python -m codegen` imports, by module, and the distribution that provides it (the codegen extra).
+GENERATOR_MODULES = {
+    "jinja2": "jinja2",
+    "yaml": "pyyaml",
+    "jsonschema": "jsonschema",
+    "datamodel_code_generator": "datamodel-code-generator",
+    "ruff": "ruff",
+}
+
+
+def missing_generator_packages(find: Callable[[str], object] = importlib.util.find_spec) -> list[str]:
+    """The distributions of the codegen extra this interpreter lacks (looked up, not imported)."""
+    missing: list[str] = []
+    for module, distribution in GENERATOR_MODULES.items():
+        try:
+            found = find(module)
+        except (ImportError, ValueError):  # a module blocked by sys.modules[name] = None, or a broken one
+            found = None
+        if found is None:
+            missing.append(distribution)
+    return missing
 
 
 def find_root(start: Path) -> Path:
@@ -74,6 +97,13 @@ def run_regenerate(
     """Import (VK, YCLIENTS), generate and diff the chosen APIs in the checkout around `cwd`."""
     out = stdout or sys.stdout
     root = find_root(cwd or Path.cwd())
+    missing = missing_generator_packages()
+    if missing:
+        raise CLIError(
+            f"apiforge regenerate runs the generator, which needs {', '.join(missing)} (the `codegen` extra): "
+            f"install it with `{Path(sys.executable).name} -m pip install -e '{root}[codegen]'` "
+            "(or `pip install 'apiforge[codegen]'`)"
+        )
     chosen = list(apis or API_NAMES)
     steps, notes = plan(root, chosen, sources or {}, do_import=do_import, ref=ref)
     for note in notes:
@@ -91,4 +121,4 @@ def run_regenerate(
             raise CLIError(f"`python -m codegen {' '.join(step.args)}` failed with status {done.returncode}")
 
 
-__all__ = ["DEFAULT_SOURCES", "find_root", "plan", "run_regenerate"]
+__all__ = ["DEFAULT_SOURCES", "GENERATOR_MODULES", "find_root", "missing_generator_packages", "plan", "run_regenerate"]

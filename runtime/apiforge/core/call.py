@@ -79,11 +79,14 @@ class MethodSpec(Generic[T]):
                 return variant.result
         return self.result
 
-    def call(self, values: Mapping[str, object], body: object = None) -> Call[T]:
+    def call(
+        self, values: Mapping[str, object], body: object = None, *, extra: Mapping[str, object] | None = None
+    ) -> Call[T]:
         """Encode `values` (wire name -> Python value; None = not given) into a Call.
 
         The values are checked first against what the spec knows (`checks`): a ValueError names the
-        method, the parameter and the value, and nothing is sent.
+        method, the parameter and the value, and nothing is sent. `extra` are parameters the spec
+        does not declare (`extra_params=`), sent after the typed ones.
         """
         if self.checks:
             check_arguments(self.name, self.checks, values)
@@ -96,7 +99,7 @@ class MethodSpec(Generic[T]):
             # File parts go as given (bytes, a path, a file object): the protocol reads them.
             encoded = value if param.location == "file" else encode(value, param.encoding)
             by_location.setdefault(param.location, {})[param.wire] = encoded
-        return Call(
+        call = Call(
             spec=self,
             params=by_location.get("form") or by_location.get("params") or {},
             query=by_location.get("query", {}),
@@ -105,6 +108,12 @@ class MethodSpec(Generic[T]):
             body=body,
             result=self.result_type(given),
         )
+        if extra:
+            # Loaded with the first call that has extras (the module builds on this one).
+            from apiforge.core.extra_params import with_extra_params
+
+            return with_extra_params(call, extra)
+        return call
 
 
 @attrs.frozen(slots=True)

@@ -14,7 +14,7 @@ An `enum` is a frozenset of the allowed values, or the generated Enum class that
 declared members: values an open enum met while decoding are not inputs the spec knows).
 
 `kinds` holds one letter per JSON type the value may have: `i` integer, `n` number, `s` string,
-`b` boolean, `a` array, `o` object; plus, for arrays, `c` (a string is a comma-separated list of
+`b` boolean, `a` array, `o` object; plus, for arrays, `c` (a string, or one integer, is a comma-separated list of
 items: the wire form of a csv parameter) or `j` (a string is JSON text, sent as it is). An empty
 `kinds` allows any type. `item` is the Shape of an array's items.
 """
@@ -79,6 +79,9 @@ def _problem(shape: Shape, value: object) -> str | None:
         if kinds and "b" not in kinds:
             return f"expected {_expected(kinds)}, got a bool"
     elif isinstance(value, int):
+        if "c" in kinds and item is not None:
+            # One id for a comma-separated list: the wire form of a one-item list (`user_ids=5`).
+            return _items_problem([value], max_items, item)
         if kinds and "i" not in kinds and "n" not in kinds:
             if "b" in kinds and value in (0, 1):
                 return None  # 0 and 1 for a flag are what the wire carries anyway

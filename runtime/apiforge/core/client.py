@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeAlias, TypeVar, overload
 
 import attrs
 import httpx
 
+from apiforge.core.by_name import call_by_name
 from apiforge.core.call import Call
 from apiforge.core.drivers import AsyncDriver, SyncDriver
 from apiforge.core.effects import Effect
 from apiforge.core.pipeline import Policy, run_call
 from apiforge.core.protocols.base import Protocol
 from apiforge.core.ratelimit import RateLimiter
+from apiforge.core.raw_response import RawResponse, is_recording, raw_response, record, recording
+from apiforge.core.request_options import RequestOptions
 from apiforge.core.retry import RetryPolicy
+from apiforge.core.types import JSON
 
 if TYPE_CHECKING:
     from apiforge.core.batch.auto import AutoBatcher
 
 T = TypeVar("T")
+P = ParamSpec("P")
+G = TypeVar("G")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
@@ -79,6 +85,8 @@ class BaseClient:
     _protocol: Protocol
     _policy: Policy
     _owns_http: bool
+    _options: RequestOptions = RequestOptions()
+    """Headers and timeout of the requests of a `with_options` view (none on a client itself)."""
 
     def _configure(self, protocol: Protocol, policy: Policy) -> None:
         self._protocol = protocol
@@ -91,8 +99,10 @@ class BaseClient:
         max_retries: int | None = None,
         deadline: float | None = DEFAULT,
         rate_limit: RateLimit = DEFAULT,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Self:
-        """A view of this client with other retry or rate-limit settings, sharing its connection and session.
+        """A view of this client with other retry, rate-limit or HTTP settings, sharing its connection and session.
 
         `client.with_options(max_retries=0).users.get(...)`; the client itself keeps its settings.
 
@@ -102,6 +112,10 @@ class BaseClient:
             max_retries: shorthand for `retry=RetryPolicy(max_retries=...)`; wins over `retry`.
             deadline: shorthand for `retry=RetryPolicy(deadline=...)` (None: no limit); wins over `retry`.
             rate_limit: requests per second, a RateLimiter, or None (no client-side limit); by default the client's.
+            timeout: seconds (or an httpx.Timeout) per request of the view's calls; by default the client's.
+            extra_headers: HTTP headers added to every request of the view's calls (a view of a view
+                keeps the first one's and adds these); they replace a same-named header of the API's.
+                Not sent inside `batch()` blocks, whose requests carry several calls.
         """
         clone = object.__new__(type(self))
         clone.__dict__.update({k: v for k, v in self.__dict__.items() if not _is_group(v)})
@@ -110,12 +124,27 @@ class BaseClient:
             retry=make_retry(self._policy.retry, retry, max_retries=max_retries, deadline=deadline),
             limiter=make_limiter(rate_limit, self._policy.limiter),
         )
+        clone._options = self._options.merge(extra_headers, timeout)
         # The connection stays the original client's to close.
         clone._owns_http = False
         return clone
 
     def _pipeline(self, call: Call[T]) -> Generator[Effect, Any, T]:
-        return run_call(self._protocol, self._policy, call)
+        # The view's HTTP options and `with_raw_response` look at the requests; the pipeline is the same.
+        return record(self._options.wrap(run_call(self._protocol, self._policy, call)))
+
+    def _group(self, name: str, cls: Callable[[Self], G]) -> G:
+        """The method group `name`, made on first use and kept (a property, not a cached_property: editors
+        complete a property's value, and a cached_property's own attributes besides)."""
+        group: G | None = self.__dict__.get(name)
+        if group is None:
+            group = self.__dict__[name] = cls(self)
+        return group
+
+    def _call_by_name(
+        self, method: str, params: Mapping[str, object] | None, body: object, result: object
+    ) -> Call[Any]:
+        return call_by_name(self._protocol.api, method, params, body=body, result=result)
 
     def __repr__(self) -> str:
         # Secrets live in the protocol; nothing of them belongs here.
@@ -136,6 +165,42 @@ class SyncClient(BaseClient):
     def request(self, call: Call[T]) -> T:
         """Make one call and return its typed result."""
         return self._driver.run(self._pipeline(call))
+
+    @overload
+    def call(self, method: str, params: Mapping[str, object] | None = None, *, body: object = None) -> JSON: ...
+    @overload
+    def call(
+        self, method: str, params: Mapping[str, object] | None = None, *, body: object = None, result: type[T]
+    ) -> T: ...
+    def call(
+        self, method: str, params: Mapping[str, object] | None = None, *, body: object = None, result: object = JSON
+    ) -> object:
+        """Call any method by its wire name, with retries, limits, auth and sessions as a generated method.
+
+        `vk.call("users.get", {"user_ids": 1})` returns the raw JSON payload; `result=` decodes it
+        as that type instead (`result=list[UsersUserFull]`). `params` are wire names; those the
+        spec declares are encoded as the spec says, the others are sent as given (lists comma-separated
+        on VK). YCLIENTS: `yc.call("GET /api/v1/company/{company_id}/clients", {"company_id": 1})`
+        fills the path from `params`, sends the rest as the query (GET, DELETE) or JSON body.
+
+        Args:
+            method: the wire name: `"users.get"`, `"core/search_items"`, `"GET /api/v1/companies"`.
+            params: parameters by wire name.
+            body: a YCLIENTS JSON body (the params then go in the query string).
+            result: the type to decode the answer as (a model, `list[Model]`, `int`...); the raw JSON by default.
+        """
+        return self.request(self._call_by_name(method, params, body, result))
+
+    def with_raw_response(self, method: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        """Make a call and return its HTTP response beside its typed result.
+
+        `raw = vk.with_raw_response(vk.users.get, user_ids=[1])`: `raw.status_code`, `raw.headers`,
+        `raw.body` (parsed JSON) and `raw.parsed` (the `list[UsersUserFull]` the method returns).
+        Any method of any group works, and `client.call` too.
+        """
+        with recording() as responses:
+            parsed = method(*args, **kwargs)
+        return raw_response(responses, parsed, method)
 
     def close(self) -> None:
         """End the API session (if the API has one) and release the connections."""
@@ -171,9 +236,39 @@ class AsyncClient(BaseClient):
     async def request(self, call: Call[T]) -> T:
         """Make one call and return its typed result (coalesced with concurrent calls when auto-batching)."""
         batcher = self._batcher
-        if batcher is not None and batcher.accepts(call):
+        # A call whose raw response is wanted, or with its own HTTP options, goes out as itself.
+        if batcher is not None and batcher.accepts(call) and not is_recording() and self._options == RequestOptions():
             return await batcher.submit(call, self._protocol, self._policy)
         return await self._driver.run(self._pipeline(call))
+
+    @overload
+    async def call(self, method: str, params: Mapping[str, object] | None = None, *, body: object = None) -> JSON: ...
+    @overload
+    async def call(
+        self, method: str, params: Mapping[str, object] | None = None, *, body: object = None, result: type[T]
+    ) -> T: ...
+    async def call(
+        self, method: str, params: Mapping[str, object] | None = None, *, body: object = None, result: object = JSON
+    ) -> object:
+        """Call any method by its wire name, with retries, limits, auth and sessions as a generated method.
+
+        `await vk.call("users.get", {"user_ids": 1})` returns the raw JSON payload; `result=` decodes
+        it as that type. Concurrent calls share `execute` requests when auto-batching is on.
+        See `SyncClient.call` for the parameters.
+        """
+        return await self.request(self._call_by_name(method, params, body, result))
+
+    async def with_raw_response(
+        self, method: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> RawResponse[T]:
+        """Make a call and return its HTTP response beside its typed result.
+
+        `raw = await vk.with_raw_response(vk.users.get, user_ids=[1])`: `raw.status_code`,
+        `raw.headers`, `raw.body` (parsed JSON) and `raw.parsed` (what the method returns).
+        """
+        with recording() as responses:
+            parsed = await method(*args, **kwargs)
+        return raw_response(responses, parsed, method)
 
     async def aclose(self) -> None:
         """End the API session (if the API has one) and release the connections."""

@@ -222,13 +222,17 @@ class FakeVK(FakeServer):
             self.refused += 1
             raise VKError(6, "Too many requests per second")
 
-    def require_captcha(self, method: str, *, times: int = 1, answer: str = "fake-captcha-answer") -> None:
+    def require_captcha(
+        self, method: str, *, times: int = 1, answer: str = "fake-captcha-answer", redirect: bool = False
+    ) -> None:
         """Answer `method` with error 14 until `times` captchas have been solved with `answer`.
 
         Each error carries a new `captcha_sid` and `captcha_img`; a call with the current sid and
-        the right `captcha_key` solves one; a wrong key gets a new captcha.
+        the right `captcha_key` solves one; a wrong key gets a new captcha. `redirect=True` gives
+        VK's newer form instead: a `redirect_uri` and a `remixstlid`, solved by a call carrying
+        `success_token=answer` and that `remixstlid`.
         """
-        self._captchas[method] = _Captcha(left=times, answer=answer)
+        self._captchas[method] = _Captcha(left=times, answer=answer, redirect=redirect)
 
     def captchas_shown(self, method: str) -> int:
         """How many error-14 answers `method` got."""
@@ -239,10 +243,10 @@ class FakeVK(FakeServer):
         state = self._captchas.get(name)
         if state is None or state.left <= 0:
             return
-        if (
-            state.sid is not None
-            and params.get("captcha_sid") == state.sid
-            and params.get("captcha_key") == state.answer
+        if state.sid is not None and (
+            (params.get("success_token") == state.answer and params.get("remixstlid") == state.sid)
+            if state.redirect
+            else (params.get("captcha_sid") == state.sid and params.get("captcha_key") == state.answer)
         ):
             state.left -= 1
             state.sid = None
@@ -250,6 +254,13 @@ class FakeVK(FakeServer):
                 return
         state.sid = str(next(self._captcha_sids))
         state.shown += 1
+        if state.redirect:
+            raise VKError(
+                14,
+                "Captcha needed",
+                redirect_uri=f"https://id.vk.com/not_robot_captcha?domain=vk.com&session_token=fake-{state.sid}",
+                remixstlid=int(state.sid),
+            )
         raise VKError(
             14,
             "Captcha needed",
@@ -456,6 +467,7 @@ class _Captcha:
 
     left: int
     answer: str
+    redirect: bool = False
     sid: str | None = None
     shown: int = 0
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -340,7 +340,7 @@ class AccountMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def ban(self, *, owner_id: int | None = None) -> BaseOkResponse:
+    def ban(self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `account.ban`.
 
         Tokens: user.
@@ -356,7 +356,8 @@ class AccountMethods:
             _ACCOUNT_BAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -367,6 +368,7 @@ class AccountMethods:
         restore_sid: str | None = None,
         change_password_hash: str | None = None,
         old_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountChangePasswordResponse:
         """Call `account.changePassword`.
 
@@ -389,12 +391,13 @@ class AccountMethods:
                     "restore_sid": restore_sid,
                     "change_password_hash": change_password_hash,
                     "old_password": old_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_active_offers(
-        self, *, offset: int | None = None, count: int | None = None
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountGetActiveOffersResponse:
         """Call `account.getActiveOffers`.
 
@@ -413,11 +416,14 @@ class AccountMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_permissions(self, *, user_id: int | None = None) -> int:
+    def get_app_permissions(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `account.getAppPermissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -433,7 +439,8 @@ class AccountMethods:
             _ACCOUNT_GET_APP_PERMISSIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -443,6 +450,7 @@ class AccountMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountGetBannedResponse:
         """Call `account.getBanned`.
 
@@ -463,7 +471,8 @@ class AccountMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -489,6 +498,7 @@ class AccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountAccountCounters:
         """Call `account.getCounters`.
 
@@ -505,7 +515,8 @@ class AccountMethods:
             _ACCOUNT_GET_COUNTERS.call(
                 {
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -518,6 +529,7 @@ class AccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountInfo:
         """Call `account.getInfo`.
 
@@ -534,11 +546,12 @@ class AccountMethods:
             _ACCOUNT_GET_INFO.call(
                 {
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_profile_info(self) -> AccountUserSettings:
+    def get_profile_info(self, *, extra_params: Mapping[str, object] | None = None) -> AccountUserSettings:
         """Call `account.getProfileInfo`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -547,9 +560,11 @@ class AccountMethods:
 
         Docs: https://dev.vk.com/method/account.getProfileInfo
         """
-        return self._client.request(_ACCOUNT_GET_PROFILE_INFO.call({}))
+        return self._client.request(_ACCOUNT_GET_PROFILE_INFO.call({}, extra=extra_params))
 
-    def get_push_settings(self, *, device_id: str | None = None) -> AccountPushSettings:
+    def get_push_settings(
+        self, *, device_id: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AccountPushSettings:
         """Call `account.getPushSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -565,7 +580,8 @@ class AccountMethods:
             _ACCOUNT_GET_PUSH_SETTINGS.call(
                 {
                     "device_id": device_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -580,6 +596,7 @@ class AccountMethods:
         settings: str | None = None,
         sandbox: bool | None = None,
         pushes_granted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.registerDevice`.
 
@@ -610,7 +627,8 @@ class AccountMethods:
                     "settings": settings,
                     "sandbox": sandbox,
                     "pushes_granted": pushes_granted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -631,6 +649,7 @@ class AccountMethods:
         country_id: int | None = None,
         city_id: int | None = None,
         status: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountSaveProfileInfoResponse:
         """Call `account.saveProfileInfo`.
 
@@ -675,7 +694,8 @@ class AccountMethods:
                     "country_id": country_id,
                     "city_id": city_id,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -684,6 +704,7 @@ class AccountMethods:
         *,
         name: Literal["audio_autoplay", "intro", "no_wall_replies", "own_posts_default"] | None = None,
         value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setInfo`.
 
@@ -702,11 +723,12 @@ class AccountMethods:
                 {
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_offline(self) -> BaseOkResponse:
+    def set_offline(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `account.setOffline`.
 
         Tokens: user.
@@ -715,9 +737,11 @@ class AccountMethods:
 
         Docs: https://dev.vk.com/method/account.setOffline
         """
-        return self._client.request(_ACCOUNT_SET_OFFLINE.call({}))
+        return self._client.request(_ACCOUNT_SET_OFFLINE.call({}, extra=extra_params))
 
-    def set_online(self, *, voip: bool | None = None) -> BaseOkResponse:
+    def set_online(
+        self, *, voip: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `account.setOnline`.
 
         Tokens: user.
@@ -733,12 +757,19 @@ class AccountMethods:
             _ACCOUNT_SET_ONLINE.call(
                 {
                     "voip": voip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def set_push_settings(
-        self, *, device_id: str, settings: str | None = None, key: str | None = None, value: Sequence[str] | None = None
+        self,
+        *,
+        device_id: str,
+        settings: str | None = None,
+        key: str | None = None,
+        value: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setPushSettings`.
 
@@ -761,7 +792,8 @@ class AccountMethods:
                     "settings": settings,
                     "key": key,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -772,6 +804,7 @@ class AccountMethods:
         time: int | None = None,
         peer_id: int | None = None,
         sound: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setSilenceMode`.
 
@@ -794,11 +827,12 @@ class AccountMethods:
                     "time": time,
                     "peer_id": peer_id,
                     "sound": sound,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban(self, *, owner_id: int | None = None) -> BaseOkResponse:
+    def unban(self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `account.unban`.
 
         Tokens: user.
@@ -814,11 +848,18 @@ class AccountMethods:
             _ACCOUNT_UNBAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unregister_device(self, *, device_id: str | None = None, sandbox: bool | None = None) -> BaseOkResponse:
+    def unregister_device(
+        self,
+        *,
+        device_id: str | None = None,
+        sandbox: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `account.unregisterDevice`.
 
         Tokens: user.
@@ -836,7 +877,8 @@ class AccountMethods:
                 {
                     "device_id": device_id,
                     "sandbox": sandbox,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -889,7 +931,9 @@ class AsyncAccountMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def ban(self, *, owner_id: int | None = None) -> BaseOkResponse:
+    async def ban(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `account.ban`.
 
         Tokens: user.
@@ -905,7 +949,8 @@ class AsyncAccountMethods:
             _ACCOUNT_BAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -916,6 +961,7 @@ class AsyncAccountMethods:
         restore_sid: str | None = None,
         change_password_hash: str | None = None,
         old_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountChangePasswordResponse:
         """Call `account.changePassword`.
 
@@ -938,12 +984,13 @@ class AsyncAccountMethods:
                     "restore_sid": restore_sid,
                     "change_password_hash": change_password_hash,
                     "old_password": old_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_active_offers(
-        self, *, offset: int | None = None, count: int | None = None
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountGetActiveOffersResponse:
         """Call `account.getActiveOffers`.
 
@@ -962,11 +1009,14 @@ class AsyncAccountMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_app_permissions(self, *, user_id: int | None = None) -> int:
+    async def get_app_permissions(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `account.getAppPermissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -982,7 +1032,8 @@ class AsyncAccountMethods:
             _ACCOUNT_GET_APP_PERMISSIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -992,6 +1043,7 @@ class AsyncAccountMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountGetBannedResponse:
         """Call `account.getBanned`.
 
@@ -1012,7 +1064,8 @@ class AsyncAccountMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1038,6 +1091,7 @@ class AsyncAccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountAccountCounters:
         """Call `account.getCounters`.
 
@@ -1054,7 +1108,8 @@ class AsyncAccountMethods:
             _ACCOUNT_GET_COUNTERS.call(
                 {
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1067,6 +1122,7 @@ class AsyncAccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountInfo:
         """Call `account.getInfo`.
 
@@ -1083,11 +1139,12 @@ class AsyncAccountMethods:
             _ACCOUNT_GET_INFO.call(
                 {
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_profile_info(self) -> AccountUserSettings:
+    async def get_profile_info(self, *, extra_params: Mapping[str, object] | None = None) -> AccountUserSettings:
         """Call `account.getProfileInfo`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1096,9 +1153,11 @@ class AsyncAccountMethods:
 
         Docs: https://dev.vk.com/method/account.getProfileInfo
         """
-        return await self._client.request(_ACCOUNT_GET_PROFILE_INFO.call({}))
+        return await self._client.request(_ACCOUNT_GET_PROFILE_INFO.call({}, extra=extra_params))
 
-    async def get_push_settings(self, *, device_id: str | None = None) -> AccountPushSettings:
+    async def get_push_settings(
+        self, *, device_id: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AccountPushSettings:
         """Call `account.getPushSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1114,7 +1173,8 @@ class AsyncAccountMethods:
             _ACCOUNT_GET_PUSH_SETTINGS.call(
                 {
                     "device_id": device_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1129,6 +1189,7 @@ class AsyncAccountMethods:
         settings: str | None = None,
         sandbox: bool | None = None,
         pushes_granted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.registerDevice`.
 
@@ -1159,7 +1220,8 @@ class AsyncAccountMethods:
                     "settings": settings,
                     "sandbox": sandbox,
                     "pushes_granted": pushes_granted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1180,6 +1242,7 @@ class AsyncAccountMethods:
         country_id: int | None = None,
         city_id: int | None = None,
         status: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountSaveProfileInfoResponse:
         """Call `account.saveProfileInfo`.
 
@@ -1224,7 +1287,8 @@ class AsyncAccountMethods:
                     "country_id": country_id,
                     "city_id": city_id,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1233,6 +1297,7 @@ class AsyncAccountMethods:
         *,
         name: Literal["audio_autoplay", "intro", "no_wall_replies", "own_posts_default"] | None = None,
         value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setInfo`.
 
@@ -1251,11 +1316,12 @@ class AsyncAccountMethods:
                 {
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_offline(self) -> BaseOkResponse:
+    async def set_offline(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `account.setOffline`.
 
         Tokens: user.
@@ -1264,9 +1330,11 @@ class AsyncAccountMethods:
 
         Docs: https://dev.vk.com/method/account.setOffline
         """
-        return await self._client.request(_ACCOUNT_SET_OFFLINE.call({}))
+        return await self._client.request(_ACCOUNT_SET_OFFLINE.call({}, extra=extra_params))
 
-    async def set_online(self, *, voip: bool | None = None) -> BaseOkResponse:
+    async def set_online(
+        self, *, voip: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `account.setOnline`.
 
         Tokens: user.
@@ -1282,12 +1350,19 @@ class AsyncAccountMethods:
             _ACCOUNT_SET_ONLINE.call(
                 {
                     "voip": voip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def set_push_settings(
-        self, *, device_id: str, settings: str | None = None, key: str | None = None, value: Sequence[str] | None = None
+        self,
+        *,
+        device_id: str,
+        settings: str | None = None,
+        key: str | None = None,
+        value: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setPushSettings`.
 
@@ -1310,7 +1385,8 @@ class AsyncAccountMethods:
                     "settings": settings,
                     "key": key,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1321,6 +1397,7 @@ class AsyncAccountMethods:
         time: int | None = None,
         peer_id: int | None = None,
         sound: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setSilenceMode`.
 
@@ -1343,11 +1420,14 @@ class AsyncAccountMethods:
                     "time": time,
                     "peer_id": peer_id,
                     "sound": sound,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unban(self, *, owner_id: int | None = None) -> BaseOkResponse:
+    async def unban(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `account.unban`.
 
         Tokens: user.
@@ -1363,11 +1443,18 @@ class AsyncAccountMethods:
             _ACCOUNT_UNBAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unregister_device(self, *, device_id: str | None = None, sandbox: bool | None = None) -> BaseOkResponse:
+    async def unregister_device(
+        self,
+        *,
+        device_id: str | None = None,
+        sandbox: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `account.unregisterDevice`.
 
         Tokens: user.
@@ -1385,7 +1472,8 @@ class AsyncAccountMethods:
                 {
                     "device_id": device_id,
                     "sandbox": sandbox,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1440,7 +1528,9 @@ class BatchAccountMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def ban(self, *, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def ban(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `account.ban`.
 
         Tokens: user.
@@ -1456,7 +1546,8 @@ class BatchAccountMethods:
             _ACCOUNT_BAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1467,6 +1558,7 @@ class BatchAccountMethods:
         restore_sid: str | None = None,
         change_password_hash: str | None = None,
         old_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountChangePasswordResponse]:
         """Call `account.changePassword`.
 
@@ -1489,12 +1581,13 @@ class BatchAccountMethods:
                     "restore_sid": restore_sid,
                     "change_password_hash": change_password_hash,
                     "old_password": old_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_active_offers(
-        self, *, offset: int | None = None, count: int | None = None
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AccountGetActiveOffersResponse]:
         """Call `account.getActiveOffers`.
 
@@ -1513,11 +1606,14 @@ class BatchAccountMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_permissions(self, *, user_id: int | None = None) -> Pending[int]:
+    def get_app_permissions(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[int]:
         """Call `account.getAppPermissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1533,7 +1629,8 @@ class BatchAccountMethods:
             _ACCOUNT_GET_APP_PERMISSIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1543,6 +1640,7 @@ class BatchAccountMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountGetBannedResponse]:
         """Call `account.getBanned`.
 
@@ -1563,7 +1661,8 @@ class BatchAccountMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1589,6 +1688,7 @@ class BatchAccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountAccountCounters]:
         """Call `account.getCounters`.
 
@@ -1605,7 +1705,8 @@ class BatchAccountMethods:
             _ACCOUNT_GET_COUNTERS.call(
                 {
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1618,6 +1719,7 @@ class BatchAccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountInfo]:
         """Call `account.getInfo`.
 
@@ -1634,11 +1736,12 @@ class BatchAccountMethods:
             _ACCOUNT_GET_INFO.call(
                 {
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_profile_info(self) -> Pending[AccountUserSettings]:
+    def get_profile_info(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AccountUserSettings]:
         """Call `account.getProfileInfo`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1647,9 +1750,11 @@ class BatchAccountMethods:
 
         Docs: https://dev.vk.com/method/account.getProfileInfo
         """
-        return self._batch.add(_ACCOUNT_GET_PROFILE_INFO.call({}))
+        return self._batch.add(_ACCOUNT_GET_PROFILE_INFO.call({}, extra=extra_params))
 
-    def get_push_settings(self, *, device_id: str | None = None) -> Pending[AccountPushSettings]:
+    def get_push_settings(
+        self, *, device_id: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AccountPushSettings]:
         """Call `account.getPushSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1665,7 +1770,8 @@ class BatchAccountMethods:
             _ACCOUNT_GET_PUSH_SETTINGS.call(
                 {
                     "device_id": device_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1680,6 +1786,7 @@ class BatchAccountMethods:
         settings: str | None = None,
         sandbox: bool | None = None,
         pushes_granted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.registerDevice`.
 
@@ -1710,7 +1817,8 @@ class BatchAccountMethods:
                     "settings": settings,
                     "sandbox": sandbox,
                     "pushes_granted": pushes_granted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1731,6 +1839,7 @@ class BatchAccountMethods:
         country_id: int | None = None,
         city_id: int | None = None,
         status: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountSaveProfileInfoResponse]:
         """Call `account.saveProfileInfo`.
 
@@ -1775,7 +1884,8 @@ class BatchAccountMethods:
                     "country_id": country_id,
                     "city_id": city_id,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1784,6 +1894,7 @@ class BatchAccountMethods:
         *,
         name: Literal["audio_autoplay", "intro", "no_wall_replies", "own_posts_default"] | None = None,
         value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.setInfo`.
 
@@ -1802,11 +1913,12 @@ class BatchAccountMethods:
                 {
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_offline(self) -> Pending[BaseOkResponse]:
+    def set_offline(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `account.setOffline`.
 
         Tokens: user.
@@ -1815,9 +1927,11 @@ class BatchAccountMethods:
 
         Docs: https://dev.vk.com/method/account.setOffline
         """
-        return self._batch.add(_ACCOUNT_SET_OFFLINE.call({}))
+        return self._batch.add(_ACCOUNT_SET_OFFLINE.call({}, extra=extra_params))
 
-    def set_online(self, *, voip: bool | None = None) -> Pending[BaseOkResponse]:
+    def set_online(
+        self, *, voip: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `account.setOnline`.
 
         Tokens: user.
@@ -1833,12 +1947,19 @@ class BatchAccountMethods:
             _ACCOUNT_SET_ONLINE.call(
                 {
                     "voip": voip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def set_push_settings(
-        self, *, device_id: str, settings: str | None = None, key: str | None = None, value: Sequence[str] | None = None
+        self,
+        *,
+        device_id: str,
+        settings: str | None = None,
+        key: str | None = None,
+        value: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.setPushSettings`.
 
@@ -1861,7 +1982,8 @@ class BatchAccountMethods:
                     "settings": settings,
                     "key": key,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1872,6 +1994,7 @@ class BatchAccountMethods:
         time: int | None = None,
         peer_id: int | None = None,
         sound: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.setSilenceMode`.
 
@@ -1894,11 +2017,14 @@ class BatchAccountMethods:
                     "time": time,
                     "peer_id": peer_id,
                     "sound": sound,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban(self, *, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def unban(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `account.unban`.
 
         Tokens: user.
@@ -1914,12 +2040,17 @@ class BatchAccountMethods:
             _ACCOUNT_UNBAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def unregister_device(
-        self, *, device_id: str | None = None, sandbox: bool | None = None
+        self,
+        *,
+        device_id: str | None = None,
+        sandbox: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.unregisterDevice`.
 
@@ -1938,7 +2069,8 @@ class BatchAccountMethods:
                 {
                     "device_id": device_id,
                     "sandbox": sandbox,
-                }
+                },
+                extra=extra_params,
             )
         )
 

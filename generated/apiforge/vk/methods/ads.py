@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import JSON, MethodSpec, Param, Variant
@@ -963,7 +963,13 @@ class AdsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_office_users(self, *, account_id: int, data: Sequence[AdsUserSpecificationCutted]) -> list[bool]:
+    def add_office_users(
+        self,
+        *,
+        account_id: int,
+        data: Sequence[AdsUserSpecificationCutted],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[bool]:
         """Call `ads.addOfficeUsers`.
 
         Tokens: user.
@@ -983,7 +989,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -994,6 +1001,7 @@ class AdsMethods:
         link_type: Literal["application", "community", "mobile_app", "post", "site", "user", "user_post", "video"],
         link_url: str,
         campaign_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsLinkStatus:
         """Call `ads.checkLink`.
 
@@ -1016,11 +1024,14 @@ class AdsMethods:
                     "link_type": link_type,
                     "link_url": link_url,
                     "campaign_id": campaign_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_ads(self, *, account_id: int, data: str) -> list[AdsCreateAdStatus]:
+    def create_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateAdStatus]:
         """Call `ads.createAds`.
 
         Tokens: user.
@@ -1040,11 +1051,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_campaigns(self, *, account_id: int, data: str) -> list[AdsCreateCampaignStatus]:
+    def create_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateCampaignStatus]:
         """Call `ads.createCampaigns`.
 
         Tokens: user.
@@ -1064,11 +1078,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_clients(self, *, account_id: int, data: str) -> list[AdsCreateClientsStatus]:
+    def create_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateClientsStatus]:
         """Call `ads.createClients`.
 
         Tokens: user.
@@ -1088,7 +1105,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1099,6 +1117,7 @@ class AdsMethods:
         source_type: str,
         client_id: int | None = None,
         retargeting_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateLookalikeRequestResponse:
         """Call `ads.createLookalikeRequest`.
 
@@ -1123,7 +1142,8 @@ class AdsMethods:
                     "source_type": source_type,
                     "client_id": client_id,
                     "retargeting_group_id": retargeting_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1136,6 +1156,7 @@ class AdsMethods:
         client_id: int | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetGroupResponse:
         """Call `ads.createTargetGroup`.
 
@@ -1164,12 +1185,20 @@ class AdsMethods:
                     "client_id": client_id,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_target_pixel(
-        self, *, account_id: int, name: str, category_id: int, client_id: int | None = None, domain: str | None = None
+        self,
+        *,
+        account_id: int,
+        name: str,
+        category_id: int,
+        client_id: int | None = None,
+        domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetPixelResponse:
         """Call `ads.createTargetPixel`.
 
@@ -1196,11 +1225,12 @@ class AdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_ads(self, *, account_id: int, ids: str) -> list[int]:
+    def delete_ads(self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None) -> list[int]:
         """Call `ads.deleteAds`.
 
         Tokens: user.
@@ -1220,11 +1250,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_campaigns(self, *, account_id: int, ids: str) -> list[int]:
+    def delete_campaigns(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteCampaigns`.
 
         Tokens: user.
@@ -1244,11 +1277,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_clients(self, *, account_id: int, ids: str) -> list[int]:
+    def delete_clients(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteClients`.
 
         Tokens: user.
@@ -1268,12 +1304,18 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_target_group(
-        self, *, account_id: int, target_group_id: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `ads.deleteTargetGroup`.
 
@@ -1296,11 +1338,19 @@ class AdsMethods:
                     "account_id": account_id,
                     "target_group_id": target_group_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_target_pixel(self, *, account_id: int, target_pixel_id: int, client_id: int | None = None) -> JSON:
+    def delete_target_pixel(
+        self,
+        *,
+        account_id: int,
+        target_pixel_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `ads.deleteTargetPixel`.
 
         Tokens: user.
@@ -1322,11 +1372,12 @@ class AdsMethods:
                     "account_id": account_id,
                     "target_pixel_id": target_pixel_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_accounts(self) -> list[AdsAccount]:
+    def get_accounts(self, *, extra_params: Mapping[str, object] | None = None) -> list[AdsAccount]:
         """Call `ads.getAccounts`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1335,7 +1386,7 @@ class AdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getAccounts
         """
-        return self._client.request(_ADS_GET_ACCOUNTS.call({}))
+        return self._client.request(_ADS_GET_ACCOUNTS.call({}, extra=extra_params))
 
     def get_ads(
         self,
@@ -1348,6 +1399,7 @@ class AdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAd]:
         """Call `ads.getAds`.
 
@@ -1380,7 +1432,8 @@ class AdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1395,6 +1448,7 @@ class AdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAdLayout]:
         """Call `ads.getAdsLayout`.
 
@@ -1427,7 +1481,8 @@ class AdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1442,6 +1497,7 @@ class AdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSettings]:
         """Call `ads.getAdsTargeting`.
 
@@ -1474,11 +1530,12 @@ class AdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_budget(self, *, account_id: int) -> str:
+    def get_budget(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `ads.getBudget`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1496,7 +1553,8 @@ class AdsMethods:
             _ADS_GET_BUDGET.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1508,6 +1566,7 @@ class AdsMethods:
         include_deleted: bool | None = None,
         campaign_ids: str | None = None,
         fields: Sequence[Literal["ads_count"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsCampaign]:
         """Call `ads.getCampaigns`.
 
@@ -1534,11 +1593,14 @@ class AdsMethods:
                     "include_deleted": include_deleted,
                     "campaign_ids": campaign_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_categories(self, *, lang: str | None = None) -> AdsGetCategoriesResponse:
+    def get_categories(
+        self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetCategoriesResponse:
         """Call `ads.getCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1554,11 +1616,12 @@ class AdsMethods:
             _ADS_GET_CATEGORIES.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_clients(self, *, account_id: int) -> list[AdsClient]:
+    def get_clients(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> list[AdsClient]:
         """Call `ads.getClients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1576,7 +1639,8 @@ class AdsMethods:
             _ADS_GET_CLIENTS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1589,6 +1653,7 @@ class AdsMethods:
         period: Literal["day", "month", "overall"],
         date_from: str,
         date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsDemoStats]:
         """Call `ads.getDemographics`.
 
@@ -1617,11 +1682,12 @@ class AdsMethods:
                     "period": period,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_flood_stats(self, *, account_id: int) -> AdsFloodStats:
+    def get_flood_stats(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> AdsFloodStats:
         """Call `ads.getFloodStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1637,7 +1703,8 @@ class AdsMethods:
             _ADS_GET_FLOOD_STATS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1650,6 +1717,7 @@ class AdsMethods:
         offset: int | None = None,
         limit: int | None = None,
         sort_by: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsGetLookalikeRequestsResponse:
         """Call `ads.getLookalikeRequests`.
 
@@ -1678,11 +1746,14 @@ class AdsMethods:
                     "offset": offset,
                     "limit": limit,
                     "sort_by": sort_by,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_musicians(self, *, artist_name: str) -> AdsGetMusiciansResponse | list[AdsMusician]:
+    def get_musicians(
+        self, *, artist_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusicians`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1700,11 +1771,14 @@ class AdsMethods:
             _ADS_GET_MUSICIANS.call(
                 {
                     "artist_name": artist_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_musicians_by_ids(self, *, ids: Sequence[int]) -> AdsGetMusiciansResponse | list[AdsMusician]:
+    def get_musicians_by_ids(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusiciansByIds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1722,11 +1796,12 @@ class AdsMethods:
             _ADS_GET_MUSICIANS_BY_IDS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_office_users(self, *, account_id: int) -> list[AdsUsers]:
+    def get_office_users(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> list[AdsUsers]:
         """Call `ads.getOfficeUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1744,12 +1819,18 @@ class AdsMethods:
             _ADS_GET_OFFICE_USERS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_posts_reach(
-        self, *, account_id: int, ids_type: Literal["ad", "campaign"], ids: str
+        self,
+        *,
+        account_id: int,
+        ids_type: Literal["ad", "campaign"],
+        ids: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsPromotedPostReach]:
         """Call `ads.getPostsReach`.
 
@@ -1772,11 +1853,14 @@ class AdsMethods:
                     "account_id": account_id,
                     "ids_type": ids_type,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_rejection_reason(self, *, account_id: int, ad_id: int) -> AdsRejectReason:
+    def get_rejection_reason(
+        self, *, account_id: int, ad_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AdsRejectReason:
         """Call `ads.getRejectionReason`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1796,7 +1880,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ad_id": ad_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1810,6 +1895,7 @@ class AdsMethods:
         date_from: str,
         date_to: str,
         stats_fields: Sequence[Literal["views_times"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsStats]:
         """Call `ads.getStatistics`.
 
@@ -1840,7 +1926,8 @@ class AdsMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "stats_fields": stats_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1854,6 +1941,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsRegions]: ...
     @overload
     def get_suggestions(
@@ -1865,6 +1953,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsCities]: ...
     @overload
     def get_suggestions(
@@ -1876,6 +1965,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsSchools]: ...
     @overload
     def get_suggestions(
@@ -1909,6 +1999,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestions]: ...
     def get_suggestions(
         self,
@@ -1941,6 +2032,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> (
         list[AdsTargSuggestions]
         | list[AdsTargSuggestionsRegions]
@@ -1975,12 +2067,18 @@ class AdsMethods:
                     "country": country,
                     "cities": cities,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_target_groups(
-        self, *, account_id: int, client_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargetGroup]:
         """Call `ads.getTargetGroups`.
 
@@ -2003,11 +2101,14 @@ class AdsMethods:
                     "account_id": account_id,
                     "client_id": client_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_target_pixels(self, *, account_id: int, client_id: int | None = None) -> list[AdsTargetPixelInfo]:
+    def get_target_pixels(
+        self, *, account_id: int, client_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsTargetPixelInfo]:
         """Call `ads.getTargetPixels`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2027,7 +2128,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2047,6 +2149,7 @@ class AdsMethods:
         link_domain: str | None = None,
         need_precise: bool | None = None,
         impressions_limit_period: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsTargStats:
         """Call `ads.getTargetingStats`.
 
@@ -2089,11 +2192,18 @@ class AdsMethods:
                     "link_domain": link_domain,
                     "need_precise": need_precise,
                     "impressions_limit_period": impressions_limit_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self, *, ad_format: Literal[1, 2, 4, 7, 10, 11], icon: int | None = None) -> str:
+    def get_upload_url(
+        self,
+        *,
+        ad_format: Literal[1, 2, 4, 7, 10, 11],
+        icon: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> str:
         """Call `ads.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2111,11 +2221,12 @@ class AdsMethods:
                 {
                     "ad_format": ad_format,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_video_upload_url(self) -> str:
+    def get_video_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `ads.getVideoUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2124,10 +2235,16 @@ class AdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getVideoUploadURL
         """
-        return self._client.request(_ADS_GET_VIDEO_UPLOAD_URL.call({}))
+        return self._client.request(_ADS_GET_VIDEO_UPLOAD_URL.call({}, extra=extra_params))
 
     def import_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `ads.importTargetContacts`.
 
@@ -2152,11 +2269,14 @@ class AdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_office_users(self, *, account_id: int, ids: str) -> list[bool]:
+    def remove_office_users(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[bool]:
         """Call `ads.removeOfficeUsers`.
 
         Tokens: user.
@@ -2176,12 +2296,19 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsRemoveTargetContactsResponse:
         """Call `ads.removeTargetContacts`.
 
@@ -2206,12 +2333,19 @@ class AdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_lookalike_request_result(
-        self, *, account_id: int, request_id: int, level: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        request_id: int,
+        level: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsSaveLookalikeRequestResultResponse:
         """Call `ads.saveLookalikeRequestResult`.
 
@@ -2236,7 +2370,8 @@ class AdsMethods:
                     "request_id": request_id,
                     "level": level,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2247,6 +2382,7 @@ class AdsMethods:
         target_group_id: int,
         client_id: int | None = None,
         share_with_client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsShareTargetGroupResponse:
         """Call `ads.shareTargetGroup`.
 
@@ -2271,11 +2407,14 @@ class AdsMethods:
                     "target_group_id": target_group_id,
                     "client_id": client_id,
                     "share_with_client_id": share_with_client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_ads(self, *, account_id: int, data: str) -> list[AdsUpdateAdsStatus]:
+    def update_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUpdateAdsStatus]:
         """Call `ads.updateAds`.
 
         Tokens: user.
@@ -2295,11 +2434,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_campaigns(self, *, account_id: int, data: str) -> list[AdsCreateCampaignStatus]:
+    def update_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateCampaignStatus]:
         """Call `ads.updateCampaigns`.
 
         Tokens: user.
@@ -2319,11 +2461,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_clients(self, *, account_id: int, data: str) -> list[AdsUpdateClientsStatus]:
+    def update_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUpdateClientsStatus]:
         """Call `ads.updateClients`.
 
         Tokens: user.
@@ -2343,12 +2488,13 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_office_users(
-        self, *, account_id: int, data: Sequence[AdsUserSpecification]
+        self, *, account_id: int, data: Sequence[AdsUserSpecification], extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateOfficeUsersResult]:
         """Call `ads.updateOfficeUsers`.
 
@@ -2369,7 +2515,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2384,6 +2531,7 @@ class AdsMethods:
         domain: str | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `ads.updateTargetGroup`.
 
@@ -2416,7 +2564,8 @@ class AdsMethods:
                     "domain": domain,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2429,6 +2578,7 @@ class AdsMethods:
         category_id: int,
         client_id: int | None = None,
         domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `ads.updateTargetPixel`.
 
@@ -2457,7 +2607,8 @@ class AdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2470,7 +2621,13 @@ class AsyncAdsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add_office_users(self, *, account_id: int, data: Sequence[AdsUserSpecificationCutted]) -> list[bool]:
+    async def add_office_users(
+        self,
+        *,
+        account_id: int,
+        data: Sequence[AdsUserSpecificationCutted],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[bool]:
         """Call `ads.addOfficeUsers`.
 
         Tokens: user.
@@ -2490,7 +2647,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2501,6 +2659,7 @@ class AsyncAdsMethods:
         link_type: Literal["application", "community", "mobile_app", "post", "site", "user", "user_post", "video"],
         link_url: str,
         campaign_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsLinkStatus:
         """Call `ads.checkLink`.
 
@@ -2523,11 +2682,14 @@ class AsyncAdsMethods:
                     "link_type": link_type,
                     "link_url": link_url,
                     "campaign_id": campaign_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_ads(self, *, account_id: int, data: str) -> list[AdsCreateAdStatus]:
+    async def create_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateAdStatus]:
         """Call `ads.createAds`.
 
         Tokens: user.
@@ -2547,11 +2709,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_campaigns(self, *, account_id: int, data: str) -> list[AdsCreateCampaignStatus]:
+    async def create_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateCampaignStatus]:
         """Call `ads.createCampaigns`.
 
         Tokens: user.
@@ -2571,11 +2736,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_clients(self, *, account_id: int, data: str) -> list[AdsCreateClientsStatus]:
+    async def create_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateClientsStatus]:
         """Call `ads.createClients`.
 
         Tokens: user.
@@ -2595,7 +2763,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2606,6 +2775,7 @@ class AsyncAdsMethods:
         source_type: str,
         client_id: int | None = None,
         retargeting_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateLookalikeRequestResponse:
         """Call `ads.createLookalikeRequest`.
 
@@ -2630,7 +2800,8 @@ class AsyncAdsMethods:
                     "source_type": source_type,
                     "client_id": client_id,
                     "retargeting_group_id": retargeting_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2643,6 +2814,7 @@ class AsyncAdsMethods:
         client_id: int | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetGroupResponse:
         """Call `ads.createTargetGroup`.
 
@@ -2671,12 +2843,20 @@ class AsyncAdsMethods:
                     "client_id": client_id,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_target_pixel(
-        self, *, account_id: int, name: str, category_id: int, client_id: int | None = None, domain: str | None = None
+        self,
+        *,
+        account_id: int,
+        name: str,
+        category_id: int,
+        client_id: int | None = None,
+        domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetPixelResponse:
         """Call `ads.createTargetPixel`.
 
@@ -2703,11 +2883,14 @@ class AsyncAdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_ads(self, *, account_id: int, ids: str) -> list[int]:
+    async def delete_ads(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteAds`.
 
         Tokens: user.
@@ -2727,11 +2910,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_campaigns(self, *, account_id: int, ids: str) -> list[int]:
+    async def delete_campaigns(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteCampaigns`.
 
         Tokens: user.
@@ -2751,11 +2937,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_clients(self, *, account_id: int, ids: str) -> list[int]:
+    async def delete_clients(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteClients`.
 
         Tokens: user.
@@ -2775,12 +2964,18 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_target_group(
-        self, *, account_id: int, target_group_id: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `ads.deleteTargetGroup`.
 
@@ -2803,11 +2998,19 @@ class AsyncAdsMethods:
                     "account_id": account_id,
                     "target_group_id": target_group_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_target_pixel(self, *, account_id: int, target_pixel_id: int, client_id: int | None = None) -> JSON:
+    async def delete_target_pixel(
+        self,
+        *,
+        account_id: int,
+        target_pixel_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `ads.deleteTargetPixel`.
 
         Tokens: user.
@@ -2829,11 +3032,12 @@ class AsyncAdsMethods:
                     "account_id": account_id,
                     "target_pixel_id": target_pixel_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_accounts(self) -> list[AdsAccount]:
+    async def get_accounts(self, *, extra_params: Mapping[str, object] | None = None) -> list[AdsAccount]:
         """Call `ads.getAccounts`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2842,7 +3046,7 @@ class AsyncAdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getAccounts
         """
-        return await self._client.request(_ADS_GET_ACCOUNTS.call({}))
+        return await self._client.request(_ADS_GET_ACCOUNTS.call({}, extra=extra_params))
 
     async def get_ads(
         self,
@@ -2855,6 +3059,7 @@ class AsyncAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAd]:
         """Call `ads.getAds`.
 
@@ -2887,7 +3092,8 @@ class AsyncAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2902,6 +3108,7 @@ class AsyncAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAdLayout]:
         """Call `ads.getAdsLayout`.
 
@@ -2934,7 +3141,8 @@ class AsyncAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2949,6 +3157,7 @@ class AsyncAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSettings]:
         """Call `ads.getAdsTargeting`.
 
@@ -2981,11 +3190,12 @@ class AsyncAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_budget(self, *, account_id: int) -> str:
+    async def get_budget(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `ads.getBudget`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3003,7 +3213,8 @@ class AsyncAdsMethods:
             _ADS_GET_BUDGET.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3015,6 +3226,7 @@ class AsyncAdsMethods:
         include_deleted: bool | None = None,
         campaign_ids: str | None = None,
         fields: Sequence[Literal["ads_count"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsCampaign]:
         """Call `ads.getCampaigns`.
 
@@ -3041,11 +3253,14 @@ class AsyncAdsMethods:
                     "include_deleted": include_deleted,
                     "campaign_ids": campaign_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_categories(self, *, lang: str | None = None) -> AdsGetCategoriesResponse:
+    async def get_categories(
+        self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetCategoriesResponse:
         """Call `ads.getCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3061,11 +3276,14 @@ class AsyncAdsMethods:
             _ADS_GET_CATEGORIES.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_clients(self, *, account_id: int) -> list[AdsClient]:
+    async def get_clients(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsClient]:
         """Call `ads.getClients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3083,7 +3301,8 @@ class AsyncAdsMethods:
             _ADS_GET_CLIENTS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3096,6 +3315,7 @@ class AsyncAdsMethods:
         period: Literal["day", "month", "overall"],
         date_from: str,
         date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsDemoStats]:
         """Call `ads.getDemographics`.
 
@@ -3124,11 +3344,14 @@ class AsyncAdsMethods:
                     "period": period,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_flood_stats(self, *, account_id: int) -> AdsFloodStats:
+    async def get_flood_stats(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AdsFloodStats:
         """Call `ads.getFloodStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3144,7 +3367,8 @@ class AsyncAdsMethods:
             _ADS_GET_FLOOD_STATS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3157,6 +3381,7 @@ class AsyncAdsMethods:
         offset: int | None = None,
         limit: int | None = None,
         sort_by: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsGetLookalikeRequestsResponse:
         """Call `ads.getLookalikeRequests`.
 
@@ -3185,11 +3410,14 @@ class AsyncAdsMethods:
                     "offset": offset,
                     "limit": limit,
                     "sort_by": sort_by,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_musicians(self, *, artist_name: str) -> AdsGetMusiciansResponse | list[AdsMusician]:
+    async def get_musicians(
+        self, *, artist_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusicians`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3207,11 +3435,14 @@ class AsyncAdsMethods:
             _ADS_GET_MUSICIANS.call(
                 {
                     "artist_name": artist_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_musicians_by_ids(self, *, ids: Sequence[int]) -> AdsGetMusiciansResponse | list[AdsMusician]:
+    async def get_musicians_by_ids(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusiciansByIds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3229,11 +3460,14 @@ class AsyncAdsMethods:
             _ADS_GET_MUSICIANS_BY_IDS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_office_users(self, *, account_id: int) -> list[AdsUsers]:
+    async def get_office_users(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUsers]:
         """Call `ads.getOfficeUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3251,12 +3485,18 @@ class AsyncAdsMethods:
             _ADS_GET_OFFICE_USERS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_posts_reach(
-        self, *, account_id: int, ids_type: Literal["ad", "campaign"], ids: str
+        self,
+        *,
+        account_id: int,
+        ids_type: Literal["ad", "campaign"],
+        ids: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsPromotedPostReach]:
         """Call `ads.getPostsReach`.
 
@@ -3279,11 +3519,14 @@ class AsyncAdsMethods:
                     "account_id": account_id,
                     "ids_type": ids_type,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_rejection_reason(self, *, account_id: int, ad_id: int) -> AdsRejectReason:
+    async def get_rejection_reason(
+        self, *, account_id: int, ad_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AdsRejectReason:
         """Call `ads.getRejectionReason`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3303,7 +3546,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ad_id": ad_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3317,6 +3561,7 @@ class AsyncAdsMethods:
         date_from: str,
         date_to: str,
         stats_fields: Sequence[Literal["views_times"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsStats]:
         """Call `ads.getStatistics`.
 
@@ -3347,7 +3592,8 @@ class AsyncAdsMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "stats_fields": stats_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3361,6 +3607,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsRegions]: ...
     @overload
     async def get_suggestions(
@@ -3372,6 +3619,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsCities]: ...
     @overload
     async def get_suggestions(
@@ -3383,6 +3631,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsSchools]: ...
     @overload
     async def get_suggestions(
@@ -3416,6 +3665,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestions]: ...
     async def get_suggestions(
         self,
@@ -3448,6 +3698,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> (
         list[AdsTargSuggestions]
         | list[AdsTargSuggestionsRegions]
@@ -3482,12 +3733,18 @@ class AsyncAdsMethods:
                     "country": country,
                     "cities": cities,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_target_groups(
-        self, *, account_id: int, client_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargetGroup]:
         """Call `ads.getTargetGroups`.
 
@@ -3510,11 +3767,14 @@ class AsyncAdsMethods:
                     "account_id": account_id,
                     "client_id": client_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_target_pixels(self, *, account_id: int, client_id: int | None = None) -> list[AdsTargetPixelInfo]:
+    async def get_target_pixels(
+        self, *, account_id: int, client_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsTargetPixelInfo]:
         """Call `ads.getTargetPixels`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3534,7 +3794,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3554,6 +3815,7 @@ class AsyncAdsMethods:
         link_domain: str | None = None,
         need_precise: bool | None = None,
         impressions_limit_period: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsTargStats:
         """Call `ads.getTargetingStats`.
 
@@ -3596,11 +3858,18 @@ class AsyncAdsMethods:
                     "link_domain": link_domain,
                     "need_precise": need_precise,
                     "impressions_limit_period": impressions_limit_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_url(self, *, ad_format: Literal[1, 2, 4, 7, 10, 11], icon: int | None = None) -> str:
+    async def get_upload_url(
+        self,
+        *,
+        ad_format: Literal[1, 2, 4, 7, 10, 11],
+        icon: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> str:
         """Call `ads.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3618,11 +3887,12 @@ class AsyncAdsMethods:
                 {
                     "ad_format": ad_format,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_video_upload_url(self) -> str:
+    async def get_video_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `ads.getVideoUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3631,10 +3901,16 @@ class AsyncAdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getVideoUploadURL
         """
-        return await self._client.request(_ADS_GET_VIDEO_UPLOAD_URL.call({}))
+        return await self._client.request(_ADS_GET_VIDEO_UPLOAD_URL.call({}, extra=extra_params))
 
     async def import_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `ads.importTargetContacts`.
 
@@ -3659,11 +3935,14 @@ class AsyncAdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_office_users(self, *, account_id: int, ids: str) -> list[bool]:
+    async def remove_office_users(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[bool]:
         """Call `ads.removeOfficeUsers`.
 
         Tokens: user.
@@ -3683,12 +3962,19 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def remove_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsRemoveTargetContactsResponse:
         """Call `ads.removeTargetContacts`.
 
@@ -3713,12 +3999,19 @@ class AsyncAdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save_lookalike_request_result(
-        self, *, account_id: int, request_id: int, level: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        request_id: int,
+        level: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsSaveLookalikeRequestResultResponse:
         """Call `ads.saveLookalikeRequestResult`.
 
@@ -3743,7 +4036,8 @@ class AsyncAdsMethods:
                     "request_id": request_id,
                     "level": level,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3754,6 +4048,7 @@ class AsyncAdsMethods:
         target_group_id: int,
         client_id: int | None = None,
         share_with_client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsShareTargetGroupResponse:
         """Call `ads.shareTargetGroup`.
 
@@ -3778,11 +4073,14 @@ class AsyncAdsMethods:
                     "target_group_id": target_group_id,
                     "client_id": client_id,
                     "share_with_client_id": share_with_client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_ads(self, *, account_id: int, data: str) -> list[AdsUpdateAdsStatus]:
+    async def update_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUpdateAdsStatus]:
         """Call `ads.updateAds`.
 
         Tokens: user.
@@ -3802,11 +4100,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_campaigns(self, *, account_id: int, data: str) -> list[AdsCreateCampaignStatus]:
+    async def update_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateCampaignStatus]:
         """Call `ads.updateCampaigns`.
 
         Tokens: user.
@@ -3826,11 +4127,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_clients(self, *, account_id: int, data: str) -> list[AdsUpdateClientsStatus]:
+    async def update_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUpdateClientsStatus]:
         """Call `ads.updateClients`.
 
         Tokens: user.
@@ -3850,12 +4154,13 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_office_users(
-        self, *, account_id: int, data: Sequence[AdsUserSpecification]
+        self, *, account_id: int, data: Sequence[AdsUserSpecification], extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateOfficeUsersResult]:
         """Call `ads.updateOfficeUsers`.
 
@@ -3876,7 +4181,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3891,6 +4197,7 @@ class AsyncAdsMethods:
         domain: str | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `ads.updateTargetGroup`.
 
@@ -3923,7 +4230,8 @@ class AsyncAdsMethods:
                     "domain": domain,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3936,6 +4244,7 @@ class AsyncAdsMethods:
         category_id: int,
         client_id: int | None = None,
         domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `ads.updateTargetPixel`.
 
@@ -3964,7 +4273,8 @@ class AsyncAdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3977,7 +4287,13 @@ class BatchAdsMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add_office_users(self, *, account_id: int, data: Sequence[AdsUserSpecificationCutted]) -> Pending[list[bool]]:
+    def add_office_users(
+        self,
+        *,
+        account_id: int,
+        data: Sequence[AdsUserSpecificationCutted],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[list[bool]]:
         """Call `ads.addOfficeUsers`.
 
         Tokens: user.
@@ -3997,7 +4313,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4008,6 +4325,7 @@ class BatchAdsMethods:
         link_type: Literal["application", "community", "mobile_app", "post", "site", "user", "user_post", "video"],
         link_url: str,
         campaign_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsLinkStatus]:
         """Call `ads.checkLink`.
 
@@ -4030,11 +4348,14 @@ class BatchAdsMethods:
                     "link_type": link_type,
                     "link_url": link_url,
                     "campaign_id": campaign_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_ads(self, *, account_id: int, data: str) -> Pending[list[AdsCreateAdStatus]]:
+    def create_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsCreateAdStatus]]:
         """Call `ads.createAds`.
 
         Tokens: user.
@@ -4054,11 +4375,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_campaigns(self, *, account_id: int, data: str) -> Pending[list[AdsCreateCampaignStatus]]:
+    def create_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsCreateCampaignStatus]]:
         """Call `ads.createCampaigns`.
 
         Tokens: user.
@@ -4078,11 +4402,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_clients(self, *, account_id: int, data: str) -> Pending[list[AdsCreateClientsStatus]]:
+    def create_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsCreateClientsStatus]]:
         """Call `ads.createClients`.
 
         Tokens: user.
@@ -4102,7 +4429,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4113,6 +4441,7 @@ class BatchAdsMethods:
         source_type: str,
         client_id: int | None = None,
         retargeting_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsCreateLookalikeRequestResponse]:
         """Call `ads.createLookalikeRequest`.
 
@@ -4137,7 +4466,8 @@ class BatchAdsMethods:
                     "source_type": source_type,
                     "client_id": client_id,
                     "retargeting_group_id": retargeting_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4150,6 +4480,7 @@ class BatchAdsMethods:
         client_id: int | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsCreateTargetGroupResponse]:
         """Call `ads.createTargetGroup`.
 
@@ -4178,12 +4509,20 @@ class BatchAdsMethods:
                     "client_id": client_id,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_target_pixel(
-        self, *, account_id: int, name: str, category_id: int, client_id: int | None = None, domain: str | None = None
+        self,
+        *,
+        account_id: int,
+        name: str,
+        category_id: int,
+        client_id: int | None = None,
+        domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsCreateTargetPixelResponse]:
         """Call `ads.createTargetPixel`.
 
@@ -4210,11 +4549,14 @@ class BatchAdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_ads(self, *, account_id: int, ids: str) -> Pending[list[int]]:
+    def delete_ads(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[int]]:
         """Call `ads.deleteAds`.
 
         Tokens: user.
@@ -4234,11 +4576,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_campaigns(self, *, account_id: int, ids: str) -> Pending[list[int]]:
+    def delete_campaigns(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[int]]:
         """Call `ads.deleteCampaigns`.
 
         Tokens: user.
@@ -4258,11 +4603,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_clients(self, *, account_id: int, ids: str) -> Pending[list[int]]:
+    def delete_clients(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[int]]:
         """Call `ads.deleteClients`.
 
         Tokens: user.
@@ -4282,12 +4630,18 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_target_group(
-        self, *, account_id: int, target_group_id: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `ads.deleteTargetGroup`.
 
@@ -4310,12 +4664,18 @@ class BatchAdsMethods:
                     "account_id": account_id,
                     "target_group_id": target_group_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_target_pixel(
-        self, *, account_id: int, target_pixel_id: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_pixel_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[JSON]:
         """Call `ads.deleteTargetPixel`.
 
@@ -4338,11 +4698,12 @@ class BatchAdsMethods:
                     "account_id": account_id,
                     "target_pixel_id": target_pixel_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_accounts(self) -> Pending[list[AdsAccount]]:
+    def get_accounts(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[AdsAccount]]:
         """Call `ads.getAccounts`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4351,7 +4712,7 @@ class BatchAdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getAccounts
         """
-        return self._batch.add(_ADS_GET_ACCOUNTS.call({}))
+        return self._batch.add(_ADS_GET_ACCOUNTS.call({}, extra=extra_params))
 
     def get_ads(
         self,
@@ -4364,6 +4725,7 @@ class BatchAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsAd]]:
         """Call `ads.getAds`.
 
@@ -4396,7 +4758,8 @@ class BatchAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4411,6 +4774,7 @@ class BatchAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsAdLayout]]:
         """Call `ads.getAdsLayout`.
 
@@ -4443,7 +4807,8 @@ class BatchAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4458,6 +4823,7 @@ class BatchAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSettings]]:
         """Call `ads.getAdsTargeting`.
 
@@ -4490,11 +4856,12 @@ class BatchAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_budget(self, *, account_id: int) -> Pending[str]:
+    def get_budget(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
         """Call `ads.getBudget`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4512,7 +4879,8 @@ class BatchAdsMethods:
             _ADS_GET_BUDGET.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4524,6 +4892,7 @@ class BatchAdsMethods:
         include_deleted: bool | None = None,
         campaign_ids: str | None = None,
         fields: Sequence[Literal["ads_count"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsCampaign]]:
         """Call `ads.getCampaigns`.
 
@@ -4550,11 +4919,14 @@ class BatchAdsMethods:
                     "include_deleted": include_deleted,
                     "campaign_ids": campaign_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_categories(self, *, lang: str | None = None) -> Pending[AdsGetCategoriesResponse]:
+    def get_categories(
+        self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsGetCategoriesResponse]:
         """Call `ads.getCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4570,11 +4942,14 @@ class BatchAdsMethods:
             _ADS_GET_CATEGORIES.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_clients(self, *, account_id: int) -> Pending[list[AdsClient]]:
+    def get_clients(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsClient]]:
         """Call `ads.getClients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4592,7 +4967,8 @@ class BatchAdsMethods:
             _ADS_GET_CLIENTS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4605,6 +4981,7 @@ class BatchAdsMethods:
         period: Literal["day", "month", "overall"],
         date_from: str,
         date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsDemoStats]]:
         """Call `ads.getDemographics`.
 
@@ -4633,11 +5010,14 @@ class BatchAdsMethods:
                     "period": period,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_flood_stats(self, *, account_id: int) -> Pending[AdsFloodStats]:
+    def get_flood_stats(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsFloodStats]:
         """Call `ads.getFloodStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4653,7 +5033,8 @@ class BatchAdsMethods:
             _ADS_GET_FLOOD_STATS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4666,6 +5047,7 @@ class BatchAdsMethods:
         offset: int | None = None,
         limit: int | None = None,
         sort_by: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsGetLookalikeRequestsResponse]:
         """Call `ads.getLookalikeRequests`.
 
@@ -4694,11 +5076,14 @@ class BatchAdsMethods:
                     "offset": offset,
                     "limit": limit,
                     "sort_by": sort_by,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_musicians(self, *, artist_name: str) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
+    def get_musicians(
+        self, *, artist_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
         """Call `ads.getMusicians`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4716,11 +5101,14 @@ class BatchAdsMethods:
             _ADS_GET_MUSICIANS.call(
                 {
                     "artist_name": artist_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_musicians_by_ids(self, *, ids: Sequence[int]) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
+    def get_musicians_by_ids(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
         """Call `ads.getMusiciansByIds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4738,11 +5126,14 @@ class BatchAdsMethods:
             _ADS_GET_MUSICIANS_BY_IDS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_office_users(self, *, account_id: int) -> Pending[list[AdsUsers]]:
+    def get_office_users(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsUsers]]:
         """Call `ads.getOfficeUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4760,12 +5151,18 @@ class BatchAdsMethods:
             _ADS_GET_OFFICE_USERS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_posts_reach(
-        self, *, account_id: int, ids_type: Literal["ad", "campaign"], ids: str
+        self,
+        *,
+        account_id: int,
+        ids_type: Literal["ad", "campaign"],
+        ids: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsPromotedPostReach]]:
         """Call `ads.getPostsReach`.
 
@@ -4788,11 +5185,14 @@ class BatchAdsMethods:
                     "account_id": account_id,
                     "ids_type": ids_type,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_rejection_reason(self, *, account_id: int, ad_id: int) -> Pending[AdsRejectReason]:
+    def get_rejection_reason(
+        self, *, account_id: int, ad_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsRejectReason]:
         """Call `ads.getRejectionReason`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4812,7 +5212,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ad_id": ad_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4826,6 +5227,7 @@ class BatchAdsMethods:
         date_from: str,
         date_to: str,
         stats_fields: Sequence[Literal["views_times"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsStats]]:
         """Call `ads.getStatistics`.
 
@@ -4856,7 +5258,8 @@ class BatchAdsMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "stats_fields": stats_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4870,6 +5273,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSuggestionsRegions]]: ...
     @overload
     def get_suggestions(
@@ -4881,6 +5285,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSuggestionsCities]]: ...
     @overload
     def get_suggestions(
@@ -4892,6 +5297,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSuggestionsSchools]]: ...
     @overload
     def get_suggestions(
@@ -4925,6 +5331,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSuggestions]]: ...
     def get_suggestions(
         self,
@@ -4957,6 +5364,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[
         list[AdsTargSuggestions]
         | list[AdsTargSuggestionsRegions]
@@ -4991,12 +5399,18 @@ class BatchAdsMethods:
                     "country": country,
                     "cities": cities,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_target_groups(
-        self, *, account_id: int, client_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargetGroup]]:
         """Call `ads.getTargetGroups`.
 
@@ -5019,11 +5433,14 @@ class BatchAdsMethods:
                     "account_id": account_id,
                     "client_id": client_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_target_pixels(self, *, account_id: int, client_id: int | None = None) -> Pending[list[AdsTargetPixelInfo]]:
+    def get_target_pixels(
+        self, *, account_id: int, client_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsTargetPixelInfo]]:
         """Call `ads.getTargetPixels`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5043,7 +5460,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5063,6 +5481,7 @@ class BatchAdsMethods:
         link_domain: str | None = None,
         need_precise: bool | None = None,
         impressions_limit_period: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsTargStats]:
         """Call `ads.getTargetingStats`.
 
@@ -5105,11 +5524,18 @@ class BatchAdsMethods:
                     "link_domain": link_domain,
                     "need_precise": need_precise,
                     "impressions_limit_period": impressions_limit_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self, *, ad_format: Literal[1, 2, 4, 7, 10, 11], icon: int | None = None) -> Pending[str]:
+    def get_upload_url(
+        self,
+        *,
+        ad_format: Literal[1, 2, 4, 7, 10, 11],
+        icon: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[str]:
         """Call `ads.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5127,11 +5553,12 @@ class BatchAdsMethods:
                 {
                     "ad_format": ad_format,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_video_upload_url(self) -> Pending[str]:
+    def get_video_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
         """Call `ads.getVideoUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5140,10 +5567,16 @@ class BatchAdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getVideoUploadURL
         """
-        return self._batch.add(_ADS_GET_VIDEO_UPLOAD_URL.call({}))
+        return self._batch.add(_ADS_GET_VIDEO_UPLOAD_URL.call({}, extra=extra_params))
 
     def import_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `ads.importTargetContacts`.
 
@@ -5168,11 +5601,14 @@ class BatchAdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_office_users(self, *, account_id: int, ids: str) -> Pending[list[bool]]:
+    def remove_office_users(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[bool]]:
         """Call `ads.removeOfficeUsers`.
 
         Tokens: user.
@@ -5192,12 +5628,19 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsRemoveTargetContactsResponse]:
         """Call `ads.removeTargetContacts`.
 
@@ -5222,12 +5665,19 @@ class BatchAdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_lookalike_request_result(
-        self, *, account_id: int, request_id: int, level: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        request_id: int,
+        level: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsSaveLookalikeRequestResultResponse]:
         """Call `ads.saveLookalikeRequestResult`.
 
@@ -5252,7 +5702,8 @@ class BatchAdsMethods:
                     "request_id": request_id,
                     "level": level,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5263,6 +5714,7 @@ class BatchAdsMethods:
         target_group_id: int,
         client_id: int | None = None,
         share_with_client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsShareTargetGroupResponse]:
         """Call `ads.shareTargetGroup`.
 
@@ -5287,11 +5739,14 @@ class BatchAdsMethods:
                     "target_group_id": target_group_id,
                     "client_id": client_id,
                     "share_with_client_id": share_with_client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_ads(self, *, account_id: int, data: str) -> Pending[list[AdsUpdateAdsStatus]]:
+    def update_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsUpdateAdsStatus]]:
         """Call `ads.updateAds`.
 
         Tokens: user.
@@ -5311,11 +5766,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_campaigns(self, *, account_id: int, data: str) -> Pending[list[AdsCreateCampaignStatus]]:
+    def update_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsCreateCampaignStatus]]:
         """Call `ads.updateCampaigns`.
 
         Tokens: user.
@@ -5335,11 +5793,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_clients(self, *, account_id: int, data: str) -> Pending[list[AdsUpdateClientsStatus]]:
+    def update_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsUpdateClientsStatus]]:
         """Call `ads.updateClients`.
 
         Tokens: user.
@@ -5359,12 +5820,13 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_office_users(
-        self, *, account_id: int, data: Sequence[AdsUserSpecification]
+        self, *, account_id: int, data: Sequence[AdsUserSpecification], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsUpdateOfficeUsersResult]]:
         """Call `ads.updateOfficeUsers`.
 
@@ -5385,7 +5847,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5400,6 +5863,7 @@ class BatchAdsMethods:
         domain: str | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `ads.updateTargetGroup`.
 
@@ -5432,7 +5896,8 @@ class BatchAdsMethods:
                     "domain": domain,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5445,6 +5910,7 @@ class BatchAdsMethods:
         category_id: int,
         client_id: int | None = None,
         domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[JSON]:
         """Call `ads.updateTargetPixel`.
 
@@ -5473,7 +5939,8 @@ class BatchAdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 

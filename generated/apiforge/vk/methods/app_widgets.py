@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -201,7 +201,10 @@ class AppWidgetsMethods:
         self._client = client
 
     def get_app_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetAppImageUploadServerResponse:
         """Call `appWidgets.getAppImageUploadServer`.
 
@@ -218,7 +221,8 @@ class AppWidgetsMethods:
             _APP_WIDGETS_GET_APP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -228,6 +232,7 @@ class AppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
         """Call `appWidgets.getAppImages`.
 
@@ -248,12 +253,16 @@ class AppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_group_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetGroupImageUploadServerResponse:
         """Call `appWidgets.getGroupImageUploadServer`.
 
@@ -270,7 +279,8 @@ class AppWidgetsMethods:
             _APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -280,6 +290,7 @@ class AppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
         """Call `appWidgets.getGroupImages`.
 
@@ -300,11 +311,14 @@ class AppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_images_by_id(self, *, images: Sequence[str]) -> list[AppWidgetsPhoto]:
+    def get_images_by_id(
+        self, *, images: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> list[AppWidgetsPhoto]:
         """Call `appWidgets.getImagesById`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -320,11 +334,14 @@ class AppWidgetsMethods:
             _APP_WIDGETS_GET_IMAGES_BY_ID.call(
                 {
                     "images": images,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_app_image(self, *, hash: str, image: str) -> AppWidgetsPhoto:
+    def save_app_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> AppWidgetsPhoto:
         """Call `appWidgets.saveAppImage`.
 
         Tokens: service.
@@ -344,11 +361,14 @@ class AppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_group_image(self, *, hash: str, image: str) -> AppWidgetsPhoto:
+    def save_group_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> AppWidgetsPhoto:
         """Call `appWidgets.saveGroupImage`.
 
         Tokens: group.
@@ -368,7 +388,8 @@ class AppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -377,6 +398,7 @@ class AppWidgetsMethods:
         *,
         code: str,
         type: Literal["compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `appWidgets.update`.
 
@@ -397,7 +419,8 @@ class AppWidgetsMethods:
                 {
                     "code": code,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -461,7 +484,10 @@ class AsyncAppWidgetsMethods:
         self._client = client
 
     async def get_app_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetAppImageUploadServerResponse:
         """Call `appWidgets.getAppImageUploadServer`.
 
@@ -478,7 +504,8 @@ class AsyncAppWidgetsMethods:
             _APP_WIDGETS_GET_APP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -488,6 +515,7 @@ class AsyncAppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
         """Call `appWidgets.getAppImages`.
 
@@ -508,12 +536,16 @@ class AsyncAppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_group_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetGroupImageUploadServerResponse:
         """Call `appWidgets.getGroupImageUploadServer`.
 
@@ -530,7 +562,8 @@ class AsyncAppWidgetsMethods:
             _APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -540,6 +573,7 @@ class AsyncAppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
         """Call `appWidgets.getGroupImages`.
 
@@ -560,11 +594,14 @@ class AsyncAppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_images_by_id(self, *, images: Sequence[str]) -> list[AppWidgetsPhoto]:
+    async def get_images_by_id(
+        self, *, images: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> list[AppWidgetsPhoto]:
         """Call `appWidgets.getImagesById`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -580,11 +617,14 @@ class AsyncAppWidgetsMethods:
             _APP_WIDGETS_GET_IMAGES_BY_ID.call(
                 {
                     "images": images,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_app_image(self, *, hash: str, image: str) -> AppWidgetsPhoto:
+    async def save_app_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> AppWidgetsPhoto:
         """Call `appWidgets.saveAppImage`.
 
         Tokens: service.
@@ -604,11 +644,14 @@ class AsyncAppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_group_image(self, *, hash: str, image: str) -> AppWidgetsPhoto:
+    async def save_group_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> AppWidgetsPhoto:
         """Call `appWidgets.saveGroupImage`.
 
         Tokens: group.
@@ -628,7 +671,8 @@ class AsyncAppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -637,6 +681,7 @@ class AsyncAppWidgetsMethods:
         *,
         code: str,
         type: Literal["compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `appWidgets.update`.
 
@@ -657,7 +702,8 @@ class AsyncAppWidgetsMethods:
                 {
                     "code": code,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -723,7 +769,10 @@ class BatchAppWidgetsMethods:
         self._batch = batch
 
     def get_app_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsGetAppImageUploadServerResponse]:
         """Call `appWidgets.getAppImageUploadServer`.
 
@@ -740,7 +789,8 @@ class BatchAppWidgetsMethods:
             _APP_WIDGETS_GET_APP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -750,6 +800,7 @@ class BatchAppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsPhotos]:
         """Call `appWidgets.getAppImages`.
 
@@ -770,12 +821,16 @@ class BatchAppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_group_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsGetGroupImageUploadServerResponse]:
         """Call `appWidgets.getGroupImageUploadServer`.
 
@@ -792,7 +847,8 @@ class BatchAppWidgetsMethods:
             _APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -802,6 +858,7 @@ class BatchAppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsPhotos]:
         """Call `appWidgets.getGroupImages`.
 
@@ -822,11 +879,14 @@ class BatchAppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_images_by_id(self, *, images: Sequence[str]) -> Pending[list[AppWidgetsPhoto]]:
+    def get_images_by_id(
+        self, *, images: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AppWidgetsPhoto]]:
         """Call `appWidgets.getImagesById`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -842,11 +902,14 @@ class BatchAppWidgetsMethods:
             _APP_WIDGETS_GET_IMAGES_BY_ID.call(
                 {
                     "images": images,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_app_image(self, *, hash: str, image: str) -> Pending[AppWidgetsPhoto]:
+    def save_app_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppWidgetsPhoto]:
         """Call `appWidgets.saveAppImage`.
 
         Tokens: service.
@@ -866,11 +929,14 @@ class BatchAppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_group_image(self, *, hash: str, image: str) -> Pending[AppWidgetsPhoto]:
+    def save_group_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppWidgetsPhoto]:
         """Call `appWidgets.saveGroupImage`.
 
         Tokens: group.
@@ -890,7 +956,8 @@ class BatchAppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -899,6 +966,7 @@ class BatchAppWidgetsMethods:
         *,
         code: str,
         type: Literal["compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `appWidgets.update`.
 
@@ -919,7 +987,8 @@ class BatchAppWidgetsMethods:
                 {
                     "code": code,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 

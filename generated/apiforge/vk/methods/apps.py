@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -428,6 +428,7 @@ class AppsMethods:
         small_image_url: str | None = None,
         button: Literal["buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsAddSnippetResponse:
         """Call `apps.addSnippet`.
 
@@ -462,11 +463,14 @@ class AppsMethods:
                     "image_url": image_url,
                     "small_image_url": small_image_url,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_users_to_testing_group(self, *, user_ids: Sequence[int], group_id: int) -> BaseBoolInt:
+    def add_users_to_testing_group(
+        self, *, user_ids: Sequence[int], group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.addUsersToTestingGroup`.
 
         Tokens: service.
@@ -484,11 +488,12 @@ class AppsMethods:
                 {
                     "user_ids": user_ids,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_app_requests(self) -> BaseOkResponse:
+    def delete_app_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `apps.deleteAppRequests`.
 
         Tokens: user.
@@ -497,9 +502,11 @@ class AppsMethods:
 
         Docs: https://dev.vk.com/method/apps.deleteAppRequests
         """
-        return self._client.request(_APPS_DELETE_APP_REQUESTS.call({}))
+        return self._client.request(_APPS_DELETE_APP_REQUESTS.call({}, extra=extra_params))
 
-    def delete_snippet(self, *, id: int | None = None) -> BaseOkResponse:
+    def delete_snippet(
+        self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `apps.deleteSnippet`.
 
         Tokens: service.
@@ -517,7 +524,8 @@ class AppsMethods:
             _APPS_DELETE_SNIPPET.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -534,6 +542,7 @@ class AppsMethods:
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetResponse:
         """Call `apps.get`.
 
@@ -564,7 +573,8 @@ class AppsMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "app_fields": app_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -585,6 +595,7 @@ class AppsMethods:
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsCatalogList:
         """Call `apps.getCatalog`.
 
@@ -621,7 +632,8 @@ class AppsMethods:
                     "q": q,
                     "genre_id": genre_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -635,6 +647,7 @@ class AppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListExtendedResponse: ...
     @overload
     def get_friends_list(
@@ -646,6 +659,7 @@ class AppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse: ...
     def get_friends_list(
         self,
@@ -656,6 +670,7 @@ class AppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse:
         """Call `apps.getFriendsList`.
 
@@ -683,13 +698,19 @@ class AppsMethods:
                     "type": type,
                     "fields": fields,
                     "query": query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], extended: Literal[True], global_: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        extended: Literal[True],
+        global_: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardExtendedResponse: ...
     @overload
     def get_leaderboard(
@@ -698,9 +719,15 @@ class AppsMethods:
         type: Literal["level", "points", "score"],
         global_: bool | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse: ...
     def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], global_: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        global_: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse:
         """Call `apps.getLeaderboard`.
 
@@ -722,11 +749,14 @@ class AppsMethods:
                     "type": type,
                     "global": global_,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_mini_app_policies(self, *, app_id: int) -> AppsGetMiniAppPoliciesResponse:
+    def get_mini_app_policies(
+        self, *, app_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AppsGetMiniAppPoliciesResponse:
         """Call `apps.getMiniAppPolicies`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -742,11 +772,14 @@ class AppsMethods:
             _APPS_GET_MINI_APP_POLICIES.call(
                 {
                     "app_id": app_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_scopes(self, *, type: Literal["group", "user"] | None = None) -> AppsGetScopesResponse:
+    def get_scopes(
+        self, *, type: Literal["group", "user"] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AppsGetScopesResponse:
         """Call `apps.getScopes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -762,11 +795,12 @@ class AppsMethods:
             _APPS_GET_SCOPES.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_score(self, *, user_id: int | None = None) -> int:
+    def get_score(self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `apps.getScore`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -782,11 +816,12 @@ class AppsMethods:
             _APPS_GET_SCORE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_snippets(self) -> AppsGetSnippetsResponse:
+    def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> AppsGetSnippetsResponse:
         """Call `apps.getSnippets`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -795,9 +830,11 @@ class AppsMethods:
 
         Docs: https://dev.vk.com/method/apps.getSnippets
         """
-        return self._client.request(_APPS_GET_SNIPPETS.call({}))
+        return self._client.request(_APPS_GET_SNIPPETS.call({}, extra=extra_params))
 
-    def get_testing_groups(self, *, group_id: int | None = None) -> list[AppsTestingGroup]:
+    def get_testing_groups(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[AppsTestingGroup]:
         """Call `apps.getTestingGroups`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -813,11 +850,14 @@ class AppsMethods:
             _APPS_GET_TESTING_GROUPS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def is_notifications_allowed(self, *, user_id: int | None = None) -> AppsIsNotificationsAllowedResponse:
+    def is_notifications_allowed(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AppsIsNotificationsAllowedResponse:
         """Call `apps.isNotificationsAllowed`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -833,11 +873,14 @@ class AppsMethods:
             _APPS_IS_NOTIFICATIONS_ALLOWED.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def promo_has_active_gift(self, *, promo_id: int, user_id: int | None = None) -> BaseBoolInt:
+    def promo_has_active_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.promoHasActiveGift`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -857,11 +900,14 @@ class AppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def promo_use_gift(self, *, promo_id: int, user_id: int | None = None) -> BaseBoolInt:
+    def promo_use_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.promoUseGift`.
 
         Tokens: user, service.
@@ -881,11 +927,12 @@ class AppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_testing_group(self, *, group_id: int) -> BaseBoolInt:
+    def remove_testing_group(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `apps.removeTestingGroup`.
 
         Tokens: service.
@@ -901,11 +948,14 @@ class AppsMethods:
             _APPS_REMOVE_TESTING_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_users_from_testing_groups(self, *, user_ids: Sequence[int]) -> BaseBoolInt:
+    def remove_users_from_testing_groups(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.removeUsersFromTestingGroups`.
 
         Tokens: service.
@@ -921,7 +971,8 @@ class AppsMethods:
             _APPS_REMOVE_USERS_FROM_TESTING_GROUPS.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -934,6 +985,7 @@ class AppsMethods:
         name: str | None = None,
         key: str | None = None,
         separate: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `apps.sendRequest`.
 
@@ -960,7 +1012,8 @@ class AppsMethods:
                     "name": name,
                     "key": key,
                     "separate": separate,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -972,6 +1025,7 @@ class AppsMethods:
         platforms: Sequence[Literal["mobile", "web", "mvk"]],
         group_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsCreatedGroupResponse:
         """Call `apps.updateMetaForTestingGroup`.
 
@@ -996,7 +1050,8 @@ class AppsMethods:
                     "platforms": platforms,
                     "group_id": group_id,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1095,6 +1150,7 @@ class AsyncAppsMethods:
         small_image_url: str | None = None,
         button: Literal["buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsAddSnippetResponse:
         """Call `apps.addSnippet`.
 
@@ -1129,11 +1185,14 @@ class AsyncAppsMethods:
                     "image_url": image_url,
                     "small_image_url": small_image_url,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_users_to_testing_group(self, *, user_ids: Sequence[int], group_id: int) -> BaseBoolInt:
+    async def add_users_to_testing_group(
+        self, *, user_ids: Sequence[int], group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.addUsersToTestingGroup`.
 
         Tokens: service.
@@ -1151,11 +1210,12 @@ class AsyncAppsMethods:
                 {
                     "user_ids": user_ids,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_app_requests(self) -> BaseOkResponse:
+    async def delete_app_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `apps.deleteAppRequests`.
 
         Tokens: user.
@@ -1164,9 +1224,11 @@ class AsyncAppsMethods:
 
         Docs: https://dev.vk.com/method/apps.deleteAppRequests
         """
-        return await self._client.request(_APPS_DELETE_APP_REQUESTS.call({}))
+        return await self._client.request(_APPS_DELETE_APP_REQUESTS.call({}, extra=extra_params))
 
-    async def delete_snippet(self, *, id: int | None = None) -> BaseOkResponse:
+    async def delete_snippet(
+        self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `apps.deleteSnippet`.
 
         Tokens: service.
@@ -1184,7 +1246,8 @@ class AsyncAppsMethods:
             _APPS_DELETE_SNIPPET.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1201,6 +1264,7 @@ class AsyncAppsMethods:
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetResponse:
         """Call `apps.get`.
 
@@ -1231,7 +1295,8 @@ class AsyncAppsMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "app_fields": app_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1252,6 +1317,7 @@ class AsyncAppsMethods:
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsCatalogList:
         """Call `apps.getCatalog`.
 
@@ -1288,7 +1354,8 @@ class AsyncAppsMethods:
                     "q": q,
                     "genre_id": genre_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1302,6 +1369,7 @@ class AsyncAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListExtendedResponse: ...
     @overload
     async def get_friends_list(
@@ -1313,6 +1381,7 @@ class AsyncAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse: ...
     async def get_friends_list(
         self,
@@ -1323,6 +1392,7 @@ class AsyncAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse:
         """Call `apps.getFriendsList`.
 
@@ -1350,13 +1420,19 @@ class AsyncAppsMethods:
                     "type": type,
                     "fields": fields,
                     "query": query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], extended: Literal[True], global_: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        extended: Literal[True],
+        global_: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardExtendedResponse: ...
     @overload
     async def get_leaderboard(
@@ -1365,9 +1441,15 @@ class AsyncAppsMethods:
         type: Literal["level", "points", "score"],
         global_: bool | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse: ...
     async def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], global_: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        global_: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse:
         """Call `apps.getLeaderboard`.
 
@@ -1389,11 +1471,14 @@ class AsyncAppsMethods:
                     "type": type,
                     "global": global_,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_mini_app_policies(self, *, app_id: int) -> AppsGetMiniAppPoliciesResponse:
+    async def get_mini_app_policies(
+        self, *, app_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AppsGetMiniAppPoliciesResponse:
         """Call `apps.getMiniAppPolicies`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1409,11 +1494,14 @@ class AsyncAppsMethods:
             _APPS_GET_MINI_APP_POLICIES.call(
                 {
                     "app_id": app_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_scopes(self, *, type: Literal["group", "user"] | None = None) -> AppsGetScopesResponse:
+    async def get_scopes(
+        self, *, type: Literal["group", "user"] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AppsGetScopesResponse:
         """Call `apps.getScopes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1429,11 +1517,12 @@ class AsyncAppsMethods:
             _APPS_GET_SCOPES.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_score(self, *, user_id: int | None = None) -> int:
+    async def get_score(self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `apps.getScore`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1449,11 +1538,12 @@ class AsyncAppsMethods:
             _APPS_GET_SCORE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_snippets(self) -> AppsGetSnippetsResponse:
+    async def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> AppsGetSnippetsResponse:
         """Call `apps.getSnippets`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -1462,9 +1552,11 @@ class AsyncAppsMethods:
 
         Docs: https://dev.vk.com/method/apps.getSnippets
         """
-        return await self._client.request(_APPS_GET_SNIPPETS.call({}))
+        return await self._client.request(_APPS_GET_SNIPPETS.call({}, extra=extra_params))
 
-    async def get_testing_groups(self, *, group_id: int | None = None) -> list[AppsTestingGroup]:
+    async def get_testing_groups(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[AppsTestingGroup]:
         """Call `apps.getTestingGroups`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -1480,11 +1572,14 @@ class AsyncAppsMethods:
             _APPS_GET_TESTING_GROUPS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def is_notifications_allowed(self, *, user_id: int | None = None) -> AppsIsNotificationsAllowedResponse:
+    async def is_notifications_allowed(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AppsIsNotificationsAllowedResponse:
         """Call `apps.isNotificationsAllowed`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1500,11 +1595,14 @@ class AsyncAppsMethods:
             _APPS_IS_NOTIFICATIONS_ALLOWED.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def promo_has_active_gift(self, *, promo_id: int, user_id: int | None = None) -> BaseBoolInt:
+    async def promo_has_active_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.promoHasActiveGift`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1524,11 +1622,14 @@ class AsyncAppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def promo_use_gift(self, *, promo_id: int, user_id: int | None = None) -> BaseBoolInt:
+    async def promo_use_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.promoUseGift`.
 
         Tokens: user, service.
@@ -1548,11 +1649,14 @@ class AsyncAppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_testing_group(self, *, group_id: int) -> BaseBoolInt:
+    async def remove_testing_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.removeTestingGroup`.
 
         Tokens: service.
@@ -1568,11 +1672,14 @@ class AsyncAppsMethods:
             _APPS_REMOVE_TESTING_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_users_from_testing_groups(self, *, user_ids: Sequence[int]) -> BaseBoolInt:
+    async def remove_users_from_testing_groups(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.removeUsersFromTestingGroups`.
 
         Tokens: service.
@@ -1588,7 +1695,8 @@ class AsyncAppsMethods:
             _APPS_REMOVE_USERS_FROM_TESTING_GROUPS.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1601,6 +1709,7 @@ class AsyncAppsMethods:
         name: str | None = None,
         key: str | None = None,
         separate: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `apps.sendRequest`.
 
@@ -1627,7 +1736,8 @@ class AsyncAppsMethods:
                     "name": name,
                     "key": key,
                     "separate": separate,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1639,6 +1749,7 @@ class AsyncAppsMethods:
         platforms: Sequence[Literal["mobile", "web", "mvk"]],
         group_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsCreatedGroupResponse:
         """Call `apps.updateMetaForTestingGroup`.
 
@@ -1663,7 +1774,8 @@ class AsyncAppsMethods:
                     "platforms": platforms,
                     "group_id": group_id,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1764,6 +1876,7 @@ class BatchAppsMethods:
         small_image_url: str | None = None,
         button: Literal["buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsAddSnippetResponse]:
         """Call `apps.addSnippet`.
 
@@ -1798,11 +1911,14 @@ class BatchAppsMethods:
                     "image_url": image_url,
                     "small_image_url": small_image_url,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_users_to_testing_group(self, *, user_ids: Sequence[int], group_id: int) -> Pending[BaseBoolInt]:
+    def add_users_to_testing_group(
+        self, *, user_ids: Sequence[int], group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.addUsersToTestingGroup`.
 
         Tokens: service.
@@ -1820,11 +1936,12 @@ class BatchAppsMethods:
                 {
                     "user_ids": user_ids,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_app_requests(self) -> Pending[BaseOkResponse]:
+    def delete_app_requests(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `apps.deleteAppRequests`.
 
         Tokens: user.
@@ -1833,9 +1950,11 @@ class BatchAppsMethods:
 
         Docs: https://dev.vk.com/method/apps.deleteAppRequests
         """
-        return self._batch.add(_APPS_DELETE_APP_REQUESTS.call({}))
+        return self._batch.add(_APPS_DELETE_APP_REQUESTS.call({}, extra=extra_params))
 
-    def delete_snippet(self, *, id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete_snippet(
+        self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `apps.deleteSnippet`.
 
         Tokens: service.
@@ -1853,7 +1972,8 @@ class BatchAppsMethods:
             _APPS_DELETE_SNIPPET.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1870,6 +1990,7 @@ class BatchAppsMethods:
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetResponse]:
         """Call `apps.get`.
 
@@ -1900,7 +2021,8 @@ class BatchAppsMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "app_fields": app_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1921,6 +2043,7 @@ class BatchAppsMethods:
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsCatalogList]:
         """Call `apps.getCatalog`.
 
@@ -1957,7 +2080,8 @@ class BatchAppsMethods:
                     "q": q,
                     "genre_id": genre_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1971,6 +2095,7 @@ class BatchAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetFriendsListExtendedResponse]: ...
     @overload
     def get_friends_list(
@@ -1982,6 +2107,7 @@ class BatchAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetFriendsListResponse]: ...
     def get_friends_list(
         self,
@@ -1992,6 +2118,7 @@ class BatchAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse]:
         """Call `apps.getFriendsList`.
 
@@ -2019,13 +2146,19 @@ class BatchAppsMethods:
                     "type": type,
                     "fields": fields,
                     "query": query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], extended: Literal[True], global_: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        extended: Literal[True],
+        global_: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetLeaderboardExtendedResponse]: ...
     @overload
     def get_leaderboard(
@@ -2034,9 +2167,15 @@ class BatchAppsMethods:
         type: Literal["level", "points", "score"],
         global_: bool | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetLeaderboardResponse]: ...
     def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], global_: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        global_: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse]:
         """Call `apps.getLeaderboard`.
 
@@ -2058,11 +2197,14 @@ class BatchAppsMethods:
                     "type": type,
                     "global": global_,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_mini_app_policies(self, *, app_id: int) -> Pending[AppsGetMiniAppPoliciesResponse]:
+    def get_mini_app_policies(
+        self, *, app_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppsGetMiniAppPoliciesResponse]:
         """Call `apps.getMiniAppPolicies`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2078,11 +2220,14 @@ class BatchAppsMethods:
             _APPS_GET_MINI_APP_POLICIES.call(
                 {
                     "app_id": app_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_scopes(self, *, type: Literal["group", "user"] | None = None) -> Pending[AppsGetScopesResponse]:
+    def get_scopes(
+        self, *, type: Literal["group", "user"] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppsGetScopesResponse]:
         """Call `apps.getScopes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2098,11 +2243,14 @@ class BatchAppsMethods:
             _APPS_GET_SCOPES.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_score(self, *, user_id: int | None = None) -> Pending[int]:
+    def get_score(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[int]:
         """Call `apps.getScore`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2118,11 +2266,12 @@ class BatchAppsMethods:
             _APPS_GET_SCORE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_snippets(self) -> Pending[AppsGetSnippetsResponse]:
+    def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AppsGetSnippetsResponse]:
         """Call `apps.getSnippets`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -2131,9 +2280,11 @@ class BatchAppsMethods:
 
         Docs: https://dev.vk.com/method/apps.getSnippets
         """
-        return self._batch.add(_APPS_GET_SNIPPETS.call({}))
+        return self._batch.add(_APPS_GET_SNIPPETS.call({}, extra=extra_params))
 
-    def get_testing_groups(self, *, group_id: int | None = None) -> Pending[list[AppsTestingGroup]]:
+    def get_testing_groups(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AppsTestingGroup]]:
         """Call `apps.getTestingGroups`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -2149,11 +2300,14 @@ class BatchAppsMethods:
             _APPS_GET_TESTING_GROUPS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def is_notifications_allowed(self, *, user_id: int | None = None) -> Pending[AppsIsNotificationsAllowedResponse]:
+    def is_notifications_allowed(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppsIsNotificationsAllowedResponse]:
         """Call `apps.isNotificationsAllowed`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -2169,11 +2323,14 @@ class BatchAppsMethods:
             _APPS_IS_NOTIFICATIONS_ALLOWED.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def promo_has_active_gift(self, *, promo_id: int, user_id: int | None = None) -> Pending[BaseBoolInt]:
+    def promo_has_active_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.promoHasActiveGift`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -2193,11 +2350,14 @@ class BatchAppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def promo_use_gift(self, *, promo_id: int, user_id: int | None = None) -> Pending[BaseBoolInt]:
+    def promo_use_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.promoUseGift`.
 
         Tokens: user, service.
@@ -2217,11 +2377,14 @@ class BatchAppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_testing_group(self, *, group_id: int) -> Pending[BaseBoolInt]:
+    def remove_testing_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.removeTestingGroup`.
 
         Tokens: service.
@@ -2237,11 +2400,14 @@ class BatchAppsMethods:
             _APPS_REMOVE_TESTING_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_users_from_testing_groups(self, *, user_ids: Sequence[int]) -> Pending[BaseBoolInt]:
+    def remove_users_from_testing_groups(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.removeUsersFromTestingGroups`.
 
         Tokens: service.
@@ -2257,7 +2423,8 @@ class BatchAppsMethods:
             _APPS_REMOVE_USERS_FROM_TESTING_GROUPS.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2270,6 +2437,7 @@ class BatchAppsMethods:
         name: str | None = None,
         key: str | None = None,
         separate: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `apps.sendRequest`.
 
@@ -2296,7 +2464,8 @@ class BatchAppsMethods:
                     "name": name,
                     "key": key,
                     "separate": separate,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2308,6 +2477,7 @@ class BatchAppsMethods:
         platforms: Sequence[Literal["mobile", "web", "mvk"]],
         group_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsCreatedGroupResponse]:
         """Call `apps.updateMetaForTestingGroup`.
 
@@ -2332,7 +2502,8 @@ class BatchAppsMethods:
                     "platforms": platforms,
                     "group_id": group_id,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

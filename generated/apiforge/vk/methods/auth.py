@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -37,7 +38,9 @@ class AuthMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def restore(self, *, phone: str, last_name: str) -> AuthRestoreResponse:
+    def restore(
+        self, *, phone: str, last_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> AuthRestoreResponse:
         """Call `auth.restore`.
 
         Tokens: user, open, service.
@@ -57,7 +60,8 @@ class AuthMethods:
                 {
                     "phone": phone,
                     "last_name": last_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -70,7 +74,9 @@ class AsyncAuthMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def restore(self, *, phone: str, last_name: str) -> AuthRestoreResponse:
+    async def restore(
+        self, *, phone: str, last_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> AuthRestoreResponse:
         """Call `auth.restore`.
 
         Tokens: user, open, service.
@@ -90,7 +96,8 @@ class AsyncAuthMethods:
                 {
                     "phone": phone,
                     "last_name": last_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -103,7 +110,9 @@ class BatchAuthMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def restore(self, *, phone: str, last_name: str) -> Pending[AuthRestoreResponse]:
+    def restore(
+        self, *, phone: str, last_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AuthRestoreResponse]:
         """Call `auth.restore`.
 
         Tokens: user, open, service.
@@ -123,7 +132,8 @@ class BatchAuthMethods:
                 {
                     "phone": phone,
                     "last_name": last_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -314,6 +314,7 @@ class BoardMethods:
         text: str | None = None,
         from_group: bool | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `board.addTopic`.
 
@@ -340,11 +341,14 @@ class BoardMethods:
                     "text": text,
                     "from_group": from_group,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def close_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def close_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.closeTopic`.
 
         Tokens: user.
@@ -362,7 +366,8 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -376,6 +381,7 @@ class BoardMethods:
         from_group: bool | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `board.createComment`.
 
@@ -404,11 +410,14 @@ class BoardMethods:
                     "from_group": from_group,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> BaseOkResponse:
+    def delete_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.deleteComment`.
 
         Tokens: user, group.
@@ -428,11 +437,14 @@ class BoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def delete_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.deleteTopic`.
 
         Tokens: user.
@@ -450,7 +462,8 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -462,6 +475,7 @@ class BoardMethods:
         comment_id: int,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `board.editComment`.
 
@@ -486,11 +500,14 @@ class BoardMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_topic(self, *, group_id: int, topic_id: int, title: str) -> BaseOkResponse:
+    def edit_topic(
+        self, *, group_id: int, topic_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.editTopic`.
 
         Tokens: user.
@@ -510,11 +527,14 @@ class BoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def fix_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def fix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.fixTopic`.
 
         Tokens: user.
@@ -532,7 +552,8 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -548,6 +569,7 @@ class BoardMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsExtendedResponse: ...
     @overload
     def get_comments(
@@ -561,6 +583,7 @@ class BoardMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse: ...
     def get_comments(
         self,
@@ -573,6 +596,7 @@ class BoardMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse | BoardGetCommentsExtendedResponse:
         """Call `board.getComments`.
 
@@ -604,7 +628,8 @@ class BoardMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -620,6 +645,7 @@ class BoardMethods:
         count: int | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsExtendedResponse: ...
     @overload
     def get_topics(
@@ -633,6 +659,7 @@ class BoardMethods:
         extended: Literal[False] | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse: ...
     def get_topics(
         self,
@@ -645,6 +672,7 @@ class BoardMethods:
         extended: bool | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse | BoardGetTopicsExtendedResponse:
         """Call `board.getTopics`.
 
@@ -676,11 +704,14 @@ class BoardMethods:
                     "extended": extended,
                     "preview": preview,
                     "preview_length": preview_length,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def open_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def open_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.openTopic`.
 
         Tokens: user.
@@ -698,11 +729,14 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> BaseOkResponse:
+    def restore_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.restoreComment`.
 
         Tokens: user, group.
@@ -722,11 +756,14 @@ class BoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unfix_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def unfix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.unfixTopic`.
 
         Tokens: user.
@@ -744,7 +781,8 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -831,6 +869,7 @@ class AsyncBoardMethods:
         text: str | None = None,
         from_group: bool | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `board.addTopic`.
 
@@ -857,11 +896,14 @@ class AsyncBoardMethods:
                     "text": text,
                     "from_group": from_group,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def close_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def close_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.closeTopic`.
 
         Tokens: user.
@@ -879,7 +921,8 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -893,6 +936,7 @@ class AsyncBoardMethods:
         from_group: bool | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `board.createComment`.
 
@@ -921,11 +965,14 @@ class AsyncBoardMethods:
                     "from_group": from_group,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> BaseOkResponse:
+    async def delete_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.deleteComment`.
 
         Tokens: user, group.
@@ -945,11 +992,14 @@ class AsyncBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def delete_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.deleteTopic`.
 
         Tokens: user.
@@ -967,7 +1017,8 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -979,6 +1030,7 @@ class AsyncBoardMethods:
         comment_id: int,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `board.editComment`.
 
@@ -1003,11 +1055,14 @@ class AsyncBoardMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_topic(self, *, group_id: int, topic_id: int, title: str) -> BaseOkResponse:
+    async def edit_topic(
+        self, *, group_id: int, topic_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.editTopic`.
 
         Tokens: user.
@@ -1027,11 +1082,14 @@ class AsyncBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def fix_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def fix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.fixTopic`.
 
         Tokens: user.
@@ -1049,7 +1107,8 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1065,6 +1124,7 @@ class AsyncBoardMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsExtendedResponse: ...
     @overload
     async def get_comments(
@@ -1078,6 +1138,7 @@ class AsyncBoardMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse: ...
     async def get_comments(
         self,
@@ -1090,6 +1151,7 @@ class AsyncBoardMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse | BoardGetCommentsExtendedResponse:
         """Call `board.getComments`.
 
@@ -1121,7 +1183,8 @@ class AsyncBoardMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1137,6 +1200,7 @@ class AsyncBoardMethods:
         count: int | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsExtendedResponse: ...
     @overload
     async def get_topics(
@@ -1150,6 +1214,7 @@ class AsyncBoardMethods:
         extended: Literal[False] | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse: ...
     async def get_topics(
         self,
@@ -1162,6 +1227,7 @@ class AsyncBoardMethods:
         extended: bool | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse | BoardGetTopicsExtendedResponse:
         """Call `board.getTopics`.
 
@@ -1193,11 +1259,14 @@ class AsyncBoardMethods:
                     "extended": extended,
                     "preview": preview,
                     "preview_length": preview_length,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def open_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def open_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.openTopic`.
 
         Tokens: user.
@@ -1215,11 +1284,14 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> BaseOkResponse:
+    async def restore_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.restoreComment`.
 
         Tokens: user, group.
@@ -1239,11 +1311,14 @@ class AsyncBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unfix_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def unfix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.unfixTopic`.
 
         Tokens: user.
@@ -1261,7 +1336,8 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1350,6 +1426,7 @@ class BatchBoardMethods:
         text: str | None = None,
         from_group: bool | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `board.addTopic`.
 
@@ -1376,11 +1453,14 @@ class BatchBoardMethods:
                     "text": text,
                     "from_group": from_group,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def close_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def close_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.closeTopic`.
 
         Tokens: user.
@@ -1398,7 +1478,8 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1412,6 +1493,7 @@ class BatchBoardMethods:
         from_group: bool | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `board.createComment`.
 
@@ -1440,11 +1522,14 @@ class BatchBoardMethods:
                     "from_group": from_group,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> Pending[BaseOkResponse]:
+    def delete_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.deleteComment`.
 
         Tokens: user, group.
@@ -1464,11 +1549,14 @@ class BatchBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def delete_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.deleteTopic`.
 
         Tokens: user.
@@ -1486,7 +1574,8 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1498,6 +1587,7 @@ class BatchBoardMethods:
         comment_id: int,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `board.editComment`.
 
@@ -1522,11 +1612,14 @@ class BatchBoardMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_topic(self, *, group_id: int, topic_id: int, title: str) -> Pending[BaseOkResponse]:
+    def edit_topic(
+        self, *, group_id: int, topic_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.editTopic`.
 
         Tokens: user.
@@ -1546,11 +1639,14 @@ class BatchBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def fix_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def fix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.fixTopic`.
 
         Tokens: user.
@@ -1568,7 +1664,8 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1584,6 +1681,7 @@ class BatchBoardMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetCommentsExtendedResponse]: ...
     @overload
     def get_comments(
@@ -1597,6 +1695,7 @@ class BatchBoardMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetCommentsResponse]: ...
     def get_comments(
         self,
@@ -1609,6 +1708,7 @@ class BatchBoardMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetCommentsResponse | BoardGetCommentsExtendedResponse]:
         """Call `board.getComments`.
 
@@ -1640,7 +1740,8 @@ class BatchBoardMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1656,6 +1757,7 @@ class BatchBoardMethods:
         count: int | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetTopicsExtendedResponse]: ...
     @overload
     def get_topics(
@@ -1669,6 +1771,7 @@ class BatchBoardMethods:
         extended: Literal[False] | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetTopicsResponse]: ...
     def get_topics(
         self,
@@ -1681,6 +1784,7 @@ class BatchBoardMethods:
         extended: bool | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetTopicsResponse | BoardGetTopicsExtendedResponse]:
         """Call `board.getTopics`.
 
@@ -1712,11 +1816,14 @@ class BatchBoardMethods:
                     "extended": extended,
                     "preview": preview,
                     "preview_length": preview_length,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def open_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def open_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.openTopic`.
 
         Tokens: user.
@@ -1734,11 +1841,14 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> Pending[BaseOkResponse]:
+    def restore_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.restoreComment`.
 
         Tokens: user, group.
@@ -1758,11 +1868,14 @@ class BatchBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unfix_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def unfix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.unfixTopic`.
 
         Tokens: user.
@@ -1780,7 +1893,8 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -289,7 +289,12 @@ class BugtrackerMethods:
         self._client = client
 
     def add_company_groups_members(
-        self, *, company_id: int, user_ids: Sequence[int], company_group_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        user_ids: Sequence[int],
+        company_group_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerAddCompanyGroupsMembersResponse:
         """Call `bugtracker.addCompanyGroupsMembers`.
 
@@ -310,11 +315,14 @@ class BugtrackerMethods:
                     "company_id": company_id,
                     "user_ids": user_ids,
                     "company_group_ids": company_group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_company_members(self, *, user_ids: Sequence[int], company_id: int) -> BugtrackerAddCompanyMembersResponse:
+    def add_company_members(
+        self, *, user_ids: Sequence[int], company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BugtrackerAddCompanyMembersResponse:
         """Call `bugtracker.addCompanyMembers`.
 
         Args:
@@ -332,7 +340,8 @@ class BugtrackerMethods:
                 {
                     "user_ids": user_ids,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -344,6 +353,7 @@ class BugtrackerMethods:
         comment: str | None = None,
         from_statuses: Sequence[int] | None = None,
         not_in_statuses: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `bugtracker.changeBugreportStatus`.
 
@@ -368,7 +378,8 @@ class BugtrackerMethods:
                     "comment": comment,
                     "from_statuses": from_statuses,
                     "not_in_statuses": not_in_statuses,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -380,6 +391,7 @@ class BugtrackerMethods:
         hidden: bool | None = None,
         hidden_attachments: bool | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerCreateCommentResponse:
         """Call `bugtracker.createComment`.
 
@@ -404,7 +416,8 @@ class BugtrackerMethods:
                     "hidden": hidden,
                     "hidden_attachments": hidden_attachments,
                     "force": force,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -414,6 +427,7 @@ class BugtrackerMethods:
         bugreport_id: int,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetBugreportByIdResponse:
         """Call `bugtracker.getBugreportById`.
 
@@ -436,7 +450,8 @@ class BugtrackerMethods:
                     "bugreport_id": bugreport_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -450,6 +465,7 @@ class BugtrackerMethods:
         filter_name: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyGroupMembersResponse:
         """Call `bugtracker.getCompanyGroupMembers`.
 
@@ -480,7 +496,8 @@ class BugtrackerMethods:
                     "filter_name": filter_name,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -497,6 +514,7 @@ class BugtrackerMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyMembersResponse:
         """Call `bugtracker.getCompanyMembers`.
 
@@ -533,12 +551,18 @@ class BugtrackerMethods:
                     "extended": extended,
                     "fields": fields,
                     "extra": extra,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_download_version_url(
-        self, *, product_id: int, version_id: int, ttl: int | None = None
+        self,
+        *,
+        product_id: int,
+        version_id: int,
+        ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetDownloadVersionUrlResponse:
         """Call `bugtracker.getDownloadVersionUrl`.
 
@@ -561,11 +585,14 @@ class BugtrackerMethods:
                     "product_id": product_id,
                     "version_id": version_id,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_product_build_upload_server(self, *, product_id: int) -> BaseUploadServer:
+    def get_product_build_upload_server(
+        self, *, product_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `bugtracker.getProductBuildUploadServer`.
 
         Idempotent: retried on transient failures.
@@ -583,11 +610,14 @@ class BugtrackerMethods:
             _BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER.call(
                 {
                     "product_id": product_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_company_group_member(self, *, company_id: int, user_id: int, company_group_id: int) -> BaseOkResponse:
+    def remove_company_group_member(
+        self, *, company_id: int, user_id: int, company_group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.removeCompanyGroupMember`.
 
         Args:
@@ -607,11 +637,14 @@ class BugtrackerMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "company_group_id": company_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_company_member(self, *, user_id: int, company_id: int) -> BaseOkResponse:
+    def remove_company_member(
+        self, *, user_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.removeCompanyMember`.
 
         Args:
@@ -629,7 +662,8 @@ class BugtrackerMethods:
                 {
                     "user_id": user_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -642,6 +676,7 @@ class BugtrackerMethods:
         release_notes: str | None = None,
         visible: bool | None = None,
         set_rft: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `bugtracker.saveProductVersion`.
 
@@ -668,11 +703,14 @@ class BugtrackerMethods:
                     "release_notes": release_notes,
                     "visible": visible,
                     "set_rft": set_rft,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_company_member_role(self, *, user_id: int, company_id: int, role: Literal[0, 1]) -> BaseOkResponse:
+    def set_company_member_role(
+        self, *, user_id: int, company_id: int, role: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.setCompanyMemberRole`.
 
         Args:
@@ -692,11 +730,14 @@ class BugtrackerMethods:
                     "user_id": user_id,
                     "company_id": company_id,
                     "role": role,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_product_is_over(self, *, product_id: int, is_over: bool | None = None) -> BaseOkResponse:
+    def set_product_is_over(
+        self, *, product_id: int, is_over: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.setProductIsOver`.
 
         Args:
@@ -714,7 +755,8 @@ class BugtrackerMethods:
                 {
                     "product_id": product_id,
                     "is_over": is_over,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -728,7 +770,12 @@ class AsyncBugtrackerMethods:
         self._client = client
 
     async def add_company_groups_members(
-        self, *, company_id: int, user_ids: Sequence[int], company_group_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        user_ids: Sequence[int],
+        company_group_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerAddCompanyGroupsMembersResponse:
         """Call `bugtracker.addCompanyGroupsMembers`.
 
@@ -749,12 +796,13 @@ class AsyncBugtrackerMethods:
                     "company_id": company_id,
                     "user_ids": user_ids,
                     "company_group_ids": company_group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_company_members(
-        self, *, user_ids: Sequence[int], company_id: int
+        self, *, user_ids: Sequence[int], company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BugtrackerAddCompanyMembersResponse:
         """Call `bugtracker.addCompanyMembers`.
 
@@ -773,7 +821,8 @@ class AsyncBugtrackerMethods:
                 {
                     "user_ids": user_ids,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -785,6 +834,7 @@ class AsyncBugtrackerMethods:
         comment: str | None = None,
         from_statuses: Sequence[int] | None = None,
         not_in_statuses: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `bugtracker.changeBugreportStatus`.
 
@@ -809,7 +859,8 @@ class AsyncBugtrackerMethods:
                     "comment": comment,
                     "from_statuses": from_statuses,
                     "not_in_statuses": not_in_statuses,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -821,6 +872,7 @@ class AsyncBugtrackerMethods:
         hidden: bool | None = None,
         hidden_attachments: bool | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerCreateCommentResponse:
         """Call `bugtracker.createComment`.
 
@@ -845,7 +897,8 @@ class AsyncBugtrackerMethods:
                     "hidden": hidden,
                     "hidden_attachments": hidden_attachments,
                     "force": force,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -855,6 +908,7 @@ class AsyncBugtrackerMethods:
         bugreport_id: int,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetBugreportByIdResponse:
         """Call `bugtracker.getBugreportById`.
 
@@ -877,7 +931,8 @@ class AsyncBugtrackerMethods:
                     "bugreport_id": bugreport_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -891,6 +946,7 @@ class AsyncBugtrackerMethods:
         filter_name: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyGroupMembersResponse:
         """Call `bugtracker.getCompanyGroupMembers`.
 
@@ -921,7 +977,8 @@ class AsyncBugtrackerMethods:
                     "filter_name": filter_name,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -938,6 +995,7 @@ class AsyncBugtrackerMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyMembersResponse:
         """Call `bugtracker.getCompanyMembers`.
 
@@ -974,12 +1032,18 @@ class AsyncBugtrackerMethods:
                     "extended": extended,
                     "fields": fields,
                     "extra": extra,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_download_version_url(
-        self, *, product_id: int, version_id: int, ttl: int | None = None
+        self,
+        *,
+        product_id: int,
+        version_id: int,
+        ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetDownloadVersionUrlResponse:
         """Call `bugtracker.getDownloadVersionUrl`.
 
@@ -1002,11 +1066,14 @@ class AsyncBugtrackerMethods:
                     "product_id": product_id,
                     "version_id": version_id,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_product_build_upload_server(self, *, product_id: int) -> BaseUploadServer:
+    async def get_product_build_upload_server(
+        self, *, product_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `bugtracker.getProductBuildUploadServer`.
 
         Idempotent: retried on transient failures.
@@ -1024,12 +1091,13 @@ class AsyncBugtrackerMethods:
             _BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER.call(
                 {
                     "product_id": product_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def remove_company_group_member(
-        self, *, company_id: int, user_id: int, company_group_id: int
+        self, *, company_id: int, user_id: int, company_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
         """Call `bugtracker.removeCompanyGroupMember`.
 
@@ -1050,11 +1118,14 @@ class AsyncBugtrackerMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "company_group_id": company_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_company_member(self, *, user_id: int, company_id: int) -> BaseOkResponse:
+    async def remove_company_member(
+        self, *, user_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.removeCompanyMember`.
 
         Args:
@@ -1072,7 +1143,8 @@ class AsyncBugtrackerMethods:
                 {
                     "user_id": user_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1085,6 +1157,7 @@ class AsyncBugtrackerMethods:
         release_notes: str | None = None,
         visible: bool | None = None,
         set_rft: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `bugtracker.saveProductVersion`.
 
@@ -1111,11 +1184,14 @@ class AsyncBugtrackerMethods:
                     "release_notes": release_notes,
                     "visible": visible,
                     "set_rft": set_rft,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_company_member_role(self, *, user_id: int, company_id: int, role: Literal[0, 1]) -> BaseOkResponse:
+    async def set_company_member_role(
+        self, *, user_id: int, company_id: int, role: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.setCompanyMemberRole`.
 
         Args:
@@ -1135,11 +1211,14 @@ class AsyncBugtrackerMethods:
                     "user_id": user_id,
                     "company_id": company_id,
                     "role": role,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_product_is_over(self, *, product_id: int, is_over: bool | None = None) -> BaseOkResponse:
+    async def set_product_is_over(
+        self, *, product_id: int, is_over: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.setProductIsOver`.
 
         Args:
@@ -1157,7 +1236,8 @@ class AsyncBugtrackerMethods:
                 {
                     "product_id": product_id,
                     "is_over": is_over,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1171,7 +1251,12 @@ class BatchBugtrackerMethods:
         self._batch = batch
 
     def add_company_groups_members(
-        self, *, company_id: int, user_ids: Sequence[int], company_group_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        user_ids: Sequence[int],
+        company_group_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerAddCompanyGroupsMembersResponse]:
         """Call `bugtracker.addCompanyGroupsMembers`.
 
@@ -1192,12 +1277,13 @@ class BatchBugtrackerMethods:
                     "company_id": company_id,
                     "user_ids": user_ids,
                     "company_group_ids": company_group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_company_members(
-        self, *, user_ids: Sequence[int], company_id: int
+        self, *, user_ids: Sequence[int], company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BugtrackerAddCompanyMembersResponse]:
         """Call `bugtracker.addCompanyMembers`.
 
@@ -1216,7 +1302,8 @@ class BatchBugtrackerMethods:
                 {
                     "user_ids": user_ids,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1228,6 +1315,7 @@ class BatchBugtrackerMethods:
         comment: str | None = None,
         from_statuses: Sequence[int] | None = None,
         not_in_statuses: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `bugtracker.changeBugreportStatus`.
 
@@ -1252,7 +1340,8 @@ class BatchBugtrackerMethods:
                     "comment": comment,
                     "from_statuses": from_statuses,
                     "not_in_statuses": not_in_statuses,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1264,6 +1353,7 @@ class BatchBugtrackerMethods:
         hidden: bool | None = None,
         hidden_attachments: bool | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerCreateCommentResponse]:
         """Call `bugtracker.createComment`.
 
@@ -1288,7 +1378,8 @@ class BatchBugtrackerMethods:
                     "hidden": hidden,
                     "hidden_attachments": hidden_attachments,
                     "force": force,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1298,6 +1389,7 @@ class BatchBugtrackerMethods:
         bugreport_id: int,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetBugreportByIdResponse]:
         """Call `bugtracker.getBugreportById`.
 
@@ -1320,7 +1412,8 @@ class BatchBugtrackerMethods:
                     "bugreport_id": bugreport_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1334,6 +1427,7 @@ class BatchBugtrackerMethods:
         filter_name: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetCompanyGroupMembersResponse]:
         """Call `bugtracker.getCompanyGroupMembers`.
 
@@ -1364,7 +1458,8 @@ class BatchBugtrackerMethods:
                     "filter_name": filter_name,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1381,6 +1476,7 @@ class BatchBugtrackerMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetCompanyMembersResponse]:
         """Call `bugtracker.getCompanyMembers`.
 
@@ -1417,12 +1513,18 @@ class BatchBugtrackerMethods:
                     "extended": extended,
                     "fields": fields,
                     "extra": extra,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_download_version_url(
-        self, *, product_id: int, version_id: int, ttl: int | None = None
+        self,
+        *,
+        product_id: int,
+        version_id: int,
+        ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetDownloadVersionUrlResponse]:
         """Call `bugtracker.getDownloadVersionUrl`.
 
@@ -1445,11 +1547,14 @@ class BatchBugtrackerMethods:
                     "product_id": product_id,
                     "version_id": version_id,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_product_build_upload_server(self, *, product_id: int) -> Pending[BaseUploadServer]:
+    def get_product_build_upload_server(
+        self, *, product_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `bugtracker.getProductBuildUploadServer`.
 
         Idempotent: retried on transient failures.
@@ -1467,12 +1572,13 @@ class BatchBugtrackerMethods:
             _BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER.call(
                 {
                     "product_id": product_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_company_group_member(
-        self, *, company_id: int, user_id: int, company_group_id: int
+        self, *, company_id: int, user_id: int, company_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.removeCompanyGroupMember`.
 
@@ -1493,11 +1599,14 @@ class BatchBugtrackerMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "company_group_id": company_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_company_member(self, *, user_id: int, company_id: int) -> Pending[BaseOkResponse]:
+    def remove_company_member(
+        self, *, user_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.removeCompanyMember`.
 
         Args:
@@ -1515,7 +1624,8 @@ class BatchBugtrackerMethods:
                 {
                     "user_id": user_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1528,6 +1638,7 @@ class BatchBugtrackerMethods:
         release_notes: str | None = None,
         visible: bool | None = None,
         set_rft: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.saveProductVersion`.
 
@@ -1554,11 +1665,14 @@ class BatchBugtrackerMethods:
                     "release_notes": release_notes,
                     "visible": visible,
                     "set_rft": set_rft,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_company_member_role(self, *, user_id: int, company_id: int, role: Literal[0, 1]) -> Pending[BaseOkResponse]:
+    def set_company_member_role(
+        self, *, user_id: int, company_id: int, role: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.setCompanyMemberRole`.
 
         Args:
@@ -1578,11 +1692,14 @@ class BatchBugtrackerMethods:
                     "user_id": user_id,
                     "company_id": company_id,
                     "role": role,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_product_is_over(self, *, product_id: int, is_over: bool | None = None) -> Pending[BaseOkResponse]:
+    def set_product_is_over(
+        self, *, product_id: int, is_over: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.setProductIsOver`.
 
         Args:
@@ -1600,7 +1717,8 @@ class BatchBugtrackerMethods:
                 {
                     "product_id": product_id,
                     "is_over": is_over,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -41,7 +42,7 @@ class CallsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def force_finish(self, *, call_id: str) -> BaseOkResponse:
+    def force_finish(self, *, call_id: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `calls.forceFinish`.
 
         Tokens: user.
@@ -57,11 +58,14 @@ class CallsMethods:
             _CALLS_FORCE_FINISH.call(
                 {
                     "call_id": call_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def start(self, *, group_id: int | None = None) -> CallsStartResponse:
+    def start(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> CallsStartResponse:
         """Call `calls.start`.
 
         Tokens: user.
@@ -77,7 +81,8 @@ class CallsMethods:
             _CALLS_START.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -90,7 +95,7 @@ class AsyncCallsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def force_finish(self, *, call_id: str) -> BaseOkResponse:
+    async def force_finish(self, *, call_id: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `calls.forceFinish`.
 
         Tokens: user.
@@ -106,11 +111,14 @@ class AsyncCallsMethods:
             _CALLS_FORCE_FINISH.call(
                 {
                     "call_id": call_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def start(self, *, group_id: int | None = None) -> CallsStartResponse:
+    async def start(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> CallsStartResponse:
         """Call `calls.start`.
 
         Tokens: user.
@@ -126,7 +134,8 @@ class AsyncCallsMethods:
             _CALLS_START.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -139,7 +148,9 @@ class BatchCallsMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def force_finish(self, *, call_id: str) -> Pending[BaseOkResponse]:
+    def force_finish(
+        self, *, call_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `calls.forceFinish`.
 
         Tokens: user.
@@ -155,11 +166,14 @@ class BatchCallsMethods:
             _CALLS_FORCE_FINISH.call(
                 {
                     "call_id": call_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def start(self, *, group_id: int | None = None) -> Pending[CallsStartResponse]:
+    def start(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CallsStartResponse]:
         """Call `calls.start`.
 
         Tokens: user.
@@ -175,7 +189,8 @@ class BatchCallsMethods:
             _CALLS_START.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -329,7 +329,12 @@ class DatabaseMethods:
         self._client = client
 
     def get_chairs(
-        self, *, faculty_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        faculty_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetChairsResponse:
         """Call `database.getChairs`.
 
@@ -350,7 +355,8 @@ class DatabaseMethods:
                     "faculty_id": faculty_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -364,6 +370,7 @@ class DatabaseMethods:
         count: int | None = None,
         fields: Sequence[str] | None = None,
         country_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCitiesResponse:
         """Call `database.getCities`.
 
@@ -392,12 +399,17 @@ class DatabaseMethods:
                     "count": count,
                     "fields": fields,
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_cities_by_id(
-        self, *, city_ids: Sequence[int] | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        city_ids: Sequence[int] | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[BaseObject]:
         """Call `database.getCitiesById`.
 
@@ -416,7 +428,8 @@ class DatabaseMethods:
                 {
                     "city_ids": city_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -427,6 +440,7 @@ class DatabaseMethods:
         code: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCountriesResponse:
         """Call `database.getCountries`.
 
@@ -449,11 +463,14 @@ class DatabaseMethods:
                     "code": code,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_countries_by_id(self, *, country_ids: Sequence[int] | None = None) -> list[BaseCountry]:
+    def get_countries_by_id(
+        self, *, country_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[BaseCountry]:
         """Call `database.getCountriesById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -469,12 +486,18 @@ class DatabaseMethods:
             _DATABASE_GET_COUNTRIES_BY_ID.call(
                 {
                     "country_ids": country_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_faculties(
-        self, *, university_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        university_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetFacultiesResponse:
         """Call `database.getFaculties`.
 
@@ -495,12 +518,19 @@ class DatabaseMethods:
                     "university_id": university_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_metro_stations(
-        self, *, city_id: int, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        city_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetMetroStationsResponse:
         """Call `database.getMetroStations`.
 
@@ -523,11 +553,14 @@ class DatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_metro_stations_by_id(self, *, station_ids: Sequence[int] | None = None) -> list[DatabaseStation]:
+    def get_metro_stations_by_id(
+        self, *, station_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[DatabaseStation]:
         """Call `database.getMetroStationsById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -543,12 +576,18 @@ class DatabaseMethods:
             _DATABASE_GET_METRO_STATIONS_BY_ID.call(
                 {
                     "station_ids": station_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_regions(
-        self, *, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetRegionsResponse:
         """Call `database.getRegions`.
 
@@ -569,11 +608,14 @@ class DatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_school_classes(self, *, country_id: int | None = None) -> list[BaseObject]:
+    def get_school_classes(
+        self, *, country_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[BaseObject]:
         """Call `database.getSchoolClasses`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -589,12 +631,19 @@ class DatabaseMethods:
             _DATABASE_GET_SCHOOL_CLASSES.call(
                 {
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_schools(
-        self, *, city_id: int, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        city_id: int,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetSchoolsResponse:
         """Call `database.getSchools`.
 
@@ -617,7 +666,8 @@ class DatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -629,6 +679,7 @@ class DatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         country_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetUniversitiesResponse:
         """Call `database.getUniversities`.
 
@@ -653,7 +704,8 @@ class DatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -858,7 +910,12 @@ class AsyncDatabaseMethods:
         self._client = client
 
     async def get_chairs(
-        self, *, faculty_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        faculty_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetChairsResponse:
         """Call `database.getChairs`.
 
@@ -879,7 +936,8 @@ class AsyncDatabaseMethods:
                     "faculty_id": faculty_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -893,6 +951,7 @@ class AsyncDatabaseMethods:
         count: int | None = None,
         fields: Sequence[str] | None = None,
         country_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCitiesResponse:
         """Call `database.getCities`.
 
@@ -921,12 +980,17 @@ class AsyncDatabaseMethods:
                     "count": count,
                     "fields": fields,
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_cities_by_id(
-        self, *, city_ids: Sequence[int] | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        city_ids: Sequence[int] | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[BaseObject]:
         """Call `database.getCitiesById`.
 
@@ -945,7 +1009,8 @@ class AsyncDatabaseMethods:
                 {
                     "city_ids": city_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -956,6 +1021,7 @@ class AsyncDatabaseMethods:
         code: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCountriesResponse:
         """Call `database.getCountries`.
 
@@ -978,11 +1044,14 @@ class AsyncDatabaseMethods:
                     "code": code,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_countries_by_id(self, *, country_ids: Sequence[int] | None = None) -> list[BaseCountry]:
+    async def get_countries_by_id(
+        self, *, country_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[BaseCountry]:
         """Call `database.getCountriesById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -998,12 +1067,18 @@ class AsyncDatabaseMethods:
             _DATABASE_GET_COUNTRIES_BY_ID.call(
                 {
                     "country_ids": country_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_faculties(
-        self, *, university_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        university_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetFacultiesResponse:
         """Call `database.getFaculties`.
 
@@ -1024,12 +1099,19 @@ class AsyncDatabaseMethods:
                     "university_id": university_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_metro_stations(
-        self, *, city_id: int, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        city_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetMetroStationsResponse:
         """Call `database.getMetroStations`.
 
@@ -1052,11 +1134,14 @@ class AsyncDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_metro_stations_by_id(self, *, station_ids: Sequence[int] | None = None) -> list[DatabaseStation]:
+    async def get_metro_stations_by_id(
+        self, *, station_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[DatabaseStation]:
         """Call `database.getMetroStationsById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1072,12 +1157,18 @@ class AsyncDatabaseMethods:
             _DATABASE_GET_METRO_STATIONS_BY_ID.call(
                 {
                     "station_ids": station_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_regions(
-        self, *, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetRegionsResponse:
         """Call `database.getRegions`.
 
@@ -1098,11 +1189,14 @@ class AsyncDatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_school_classes(self, *, country_id: int | None = None) -> list[BaseObject]:
+    async def get_school_classes(
+        self, *, country_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[BaseObject]:
         """Call `database.getSchoolClasses`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1118,12 +1212,19 @@ class AsyncDatabaseMethods:
             _DATABASE_GET_SCHOOL_CLASSES.call(
                 {
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_schools(
-        self, *, city_id: int, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        city_id: int,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetSchoolsResponse:
         """Call `database.getSchools`.
 
@@ -1146,7 +1247,8 @@ class AsyncDatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1158,6 +1260,7 @@ class AsyncDatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         country_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetUniversitiesResponse:
         """Call `database.getUniversities`.
 
@@ -1182,7 +1285,8 @@ class AsyncDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1399,7 +1503,12 @@ class BatchDatabaseMethods:
         self._batch = batch
 
     def get_chairs(
-        self, *, faculty_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        faculty_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetChairsResponse]:
         """Call `database.getChairs`.
 
@@ -1420,7 +1529,8 @@ class BatchDatabaseMethods:
                     "faculty_id": faculty_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1434,6 +1544,7 @@ class BatchDatabaseMethods:
         count: int | None = None,
         fields: Sequence[str] | None = None,
         country_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetCitiesResponse]:
         """Call `database.getCities`.
 
@@ -1462,12 +1573,17 @@ class BatchDatabaseMethods:
                     "count": count,
                     "fields": fields,
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_cities_by_id(
-        self, *, city_ids: Sequence[int] | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        city_ids: Sequence[int] | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[BaseObject]]:
         """Call `database.getCitiesById`.
 
@@ -1486,7 +1602,8 @@ class BatchDatabaseMethods:
                 {
                     "city_ids": city_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1497,6 +1614,7 @@ class BatchDatabaseMethods:
         code: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetCountriesResponse]:
         """Call `database.getCountries`.
 
@@ -1519,11 +1637,14 @@ class BatchDatabaseMethods:
                     "code": code,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_countries_by_id(self, *, country_ids: Sequence[int] | None = None) -> Pending[list[BaseCountry]]:
+    def get_countries_by_id(
+        self, *, country_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[BaseCountry]]:
         """Call `database.getCountriesById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1539,12 +1660,18 @@ class BatchDatabaseMethods:
             _DATABASE_GET_COUNTRIES_BY_ID.call(
                 {
                     "country_ids": country_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_faculties(
-        self, *, university_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        university_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetFacultiesResponse]:
         """Call `database.getFaculties`.
 
@@ -1565,12 +1692,19 @@ class BatchDatabaseMethods:
                     "university_id": university_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_metro_stations(
-        self, *, city_id: int, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        city_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetMetroStationsResponse]:
         """Call `database.getMetroStations`.
 
@@ -1593,11 +1727,14 @@ class BatchDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_metro_stations_by_id(self, *, station_ids: Sequence[int] | None = None) -> Pending[list[DatabaseStation]]:
+    def get_metro_stations_by_id(
+        self, *, station_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[DatabaseStation]]:
         """Call `database.getMetroStationsById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1613,12 +1750,18 @@ class BatchDatabaseMethods:
             _DATABASE_GET_METRO_STATIONS_BY_ID.call(
                 {
                     "station_ids": station_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_regions(
-        self, *, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetRegionsResponse]:
         """Call `database.getRegions`.
 
@@ -1639,11 +1782,14 @@ class BatchDatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_school_classes(self, *, country_id: int | None = None) -> Pending[list[BaseObject]]:
+    def get_school_classes(
+        self, *, country_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[BaseObject]]:
         """Call `database.getSchoolClasses`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1659,12 +1805,19 @@ class BatchDatabaseMethods:
             _DATABASE_GET_SCHOOL_CLASSES.call(
                 {
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_schools(
-        self, *, city_id: int, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        city_id: int,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetSchoolsResponse]:
         """Call `database.getSchools`.
 
@@ -1687,7 +1840,8 @@ class BatchDatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1699,6 +1853,7 @@ class BatchDatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         country_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetUniversitiesResponse]:
         """Call `database.getUniversities`.
 
@@ -1723,7 +1878,8 @@ class BatchDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -236,7 +236,14 @@ class DocsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add(self, *, owner_id: int, doc_id: int, access_key: str | None = None) -> int:
+    def add(
+        self,
+        *,
+        owner_id: int,
+        doc_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> int:
         """Call `docs.add`.
 
         Tokens: user.
@@ -256,11 +263,12 @@ class DocsMethods:
                     "owner_id": owner_id,
                     "doc_id": doc_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, doc_id: int) -> BaseOkResponse:
+    def delete(self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `docs.delete`.
 
         Tokens: user.
@@ -280,12 +288,19 @@ class DocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit(
-        self, *, doc_id: int, title: str, owner_id: int | None = None, tags: Sequence[str] | None = None
+        self,
+        *,
+        doc_id: int,
+        title: str,
+        owner_id: int | None = None,
+        tags: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `docs.edit`.
 
@@ -310,7 +325,8 @@ class DocsMethods:
                     "title": title,
                     "owner_id": owner_id,
                     "tags": tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -322,6 +338,7 @@ class DocsMethods:
         type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
         owner_id: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsGetResponse:
         """Call `docs.get`.
 
@@ -346,11 +363,14 @@ class DocsMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, docs: Sequence[str], return_tags: bool | None = None) -> list[DocsDoc]:
+    def get_by_id(
+        self, *, docs: Sequence[str], return_tags: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[DocsDoc]:
         """Call `docs.getById`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -368,12 +388,17 @@ class DocsMethods:
                 {
                     "docs": docs,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages_upload_server(
-        self, *, type: Literal["audio_message", "doc", "graffiti"] | None = None, peer_id: int | None = None
+        self,
+        *,
+        type: Literal["audio_message", "doc", "graffiti"] | None = None,
+        peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `docs.getMessagesUploadServer`.
 
@@ -394,11 +419,14 @@ class DocsMethods:
                 {
                     "type": type,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_types(self, *, owner_id: int | None = None) -> DocsGetTypesResponse:
+    def get_types(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> DocsGetTypesResponse:
         """Call `docs.getTypes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -414,11 +442,14 @@ class DocsMethods:
             _DOCS_GET_TYPES.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_server(self, *, group_id: int | None = None) -> BaseUploadServer:
+    def get_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `docs.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -434,11 +465,14 @@ class DocsMethods:
             _DOCS_GET_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_wall_upload_server(self, *, group_id: int | None = None) -> BaseUploadServer:
+    def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `docs.getWallUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -454,11 +488,14 @@ class DocsMethods:
             _DOCS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int, doc_id: int) -> BaseOkResponse:
+    def restore(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `docs.restore`.
 
         Tokens: user.
@@ -478,12 +515,19 @@ class DocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save(
-        self, *, file: str, title: str | None = None, tags: str | None = None, return_tags: bool | None = None
+        self,
+        *,
+        file: str,
+        title: str | None = None,
+        tags: str | None = None,
+        return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsSaveResponse:
         """Call `docs.save`.
 
@@ -508,7 +552,8 @@ class DocsMethods:
                     "title": title,
                     "tags": tags,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -520,6 +565,7 @@ class DocsMethods:
         count: int | None = None,
         offset: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsSearchResponse:
         """Call `docs.search`.
 
@@ -544,7 +590,8 @@ class DocsMethods:
                     "count": count,
                     "offset": offset,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -615,7 +662,14 @@ class AsyncDocsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add(self, *, owner_id: int, doc_id: int, access_key: str | None = None) -> int:
+    async def add(
+        self,
+        *,
+        owner_id: int,
+        doc_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> int:
         """Call `docs.add`.
 
         Tokens: user.
@@ -635,11 +689,14 @@ class AsyncDocsMethods:
                     "owner_id": owner_id,
                     "doc_id": doc_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, owner_id: int, doc_id: int) -> BaseOkResponse:
+    async def delete(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `docs.delete`.
 
         Tokens: user.
@@ -659,12 +716,19 @@ class AsyncDocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def edit(
-        self, *, doc_id: int, title: str, owner_id: int | None = None, tags: Sequence[str] | None = None
+        self,
+        *,
+        doc_id: int,
+        title: str,
+        owner_id: int | None = None,
+        tags: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `docs.edit`.
 
@@ -689,7 +753,8 @@ class AsyncDocsMethods:
                     "title": title,
                     "owner_id": owner_id,
                     "tags": tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -701,6 +766,7 @@ class AsyncDocsMethods:
         type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
         owner_id: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsGetResponse:
         """Call `docs.get`.
 
@@ -725,11 +791,14 @@ class AsyncDocsMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_by_id(self, *, docs: Sequence[str], return_tags: bool | None = None) -> list[DocsDoc]:
+    async def get_by_id(
+        self, *, docs: Sequence[str], return_tags: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[DocsDoc]:
         """Call `docs.getById`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -747,12 +816,17 @@ class AsyncDocsMethods:
                 {
                     "docs": docs,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_messages_upload_server(
-        self, *, type: Literal["audio_message", "doc", "graffiti"] | None = None, peer_id: int | None = None
+        self,
+        *,
+        type: Literal["audio_message", "doc", "graffiti"] | None = None,
+        peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `docs.getMessagesUploadServer`.
 
@@ -773,11 +847,14 @@ class AsyncDocsMethods:
                 {
                     "type": type,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_types(self, *, owner_id: int | None = None) -> DocsGetTypesResponse:
+    async def get_types(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> DocsGetTypesResponse:
         """Call `docs.getTypes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -793,11 +870,14 @@ class AsyncDocsMethods:
             _DOCS_GET_TYPES.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_server(self, *, group_id: int | None = None) -> BaseUploadServer:
+    async def get_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `docs.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -813,11 +893,14 @@ class AsyncDocsMethods:
             _DOCS_GET_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_wall_upload_server(self, *, group_id: int | None = None) -> BaseUploadServer:
+    async def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `docs.getWallUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -833,11 +916,14 @@ class AsyncDocsMethods:
             _DOCS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, owner_id: int, doc_id: int) -> BaseOkResponse:
+    async def restore(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `docs.restore`.
 
         Tokens: user.
@@ -857,12 +943,19 @@ class AsyncDocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save(
-        self, *, file: str, title: str | None = None, tags: str | None = None, return_tags: bool | None = None
+        self,
+        *,
+        file: str,
+        title: str | None = None,
+        tags: str | None = None,
+        return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsSaveResponse:
         """Call `docs.save`.
 
@@ -887,7 +980,8 @@ class AsyncDocsMethods:
                     "title": title,
                     "tags": tags,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -899,6 +993,7 @@ class AsyncDocsMethods:
         count: int | None = None,
         offset: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsSearchResponse:
         """Call `docs.search`.
 
@@ -923,7 +1018,8 @@ class AsyncDocsMethods:
                     "count": count,
                     "offset": offset,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -996,7 +1092,14 @@ class BatchDocsMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add(self, *, owner_id: int, doc_id: int, access_key: str | None = None) -> Pending[int]:
+    def add(
+        self,
+        *,
+        owner_id: int,
+        doc_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[int]:
         """Call `docs.add`.
 
         Tokens: user.
@@ -1016,11 +1119,14 @@ class BatchDocsMethods:
                     "owner_id": owner_id,
                     "doc_id": doc_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, doc_id: int) -> Pending[BaseOkResponse]:
+    def delete(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `docs.delete`.
 
         Tokens: user.
@@ -1040,12 +1146,19 @@ class BatchDocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit(
-        self, *, doc_id: int, title: str, owner_id: int | None = None, tags: Sequence[str] | None = None
+        self,
+        *,
+        doc_id: int,
+        title: str,
+        owner_id: int | None = None,
+        tags: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `docs.edit`.
 
@@ -1070,7 +1183,8 @@ class BatchDocsMethods:
                     "title": title,
                     "owner_id": owner_id,
                     "tags": tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1082,6 +1196,7 @@ class BatchDocsMethods:
         type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
         owner_id: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DocsGetResponse]:
         """Call `docs.get`.
 
@@ -1106,11 +1221,14 @@ class BatchDocsMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, docs: Sequence[str], return_tags: bool | None = None) -> Pending[list[DocsDoc]]:
+    def get_by_id(
+        self, *, docs: Sequence[str], return_tags: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[DocsDoc]]:
         """Call `docs.getById`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1128,12 +1246,17 @@ class BatchDocsMethods:
                 {
                     "docs": docs,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages_upload_server(
-        self, *, type: Literal["audio_message", "doc", "graffiti"] | None = None, peer_id: int | None = None
+        self,
+        *,
+        type: Literal["audio_message", "doc", "graffiti"] | None = None,
+        peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseUploadServer]:
         """Call `docs.getMessagesUploadServer`.
 
@@ -1154,11 +1277,14 @@ class BatchDocsMethods:
                 {
                     "type": type,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_types(self, *, owner_id: int | None = None) -> Pending[DocsGetTypesResponse]:
+    def get_types(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[DocsGetTypesResponse]:
         """Call `docs.getTypes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1174,11 +1300,14 @@ class BatchDocsMethods:
             _DOCS_GET_TYPES.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_server(self, *, group_id: int | None = None) -> Pending[BaseUploadServer]:
+    def get_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `docs.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1194,11 +1323,14 @@ class BatchDocsMethods:
             _DOCS_GET_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_wall_upload_server(self, *, group_id: int | None = None) -> Pending[BaseUploadServer]:
+    def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `docs.getWallUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1214,11 +1346,14 @@ class BatchDocsMethods:
             _DOCS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int, doc_id: int) -> Pending[BaseOkResponse]:
+    def restore(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `docs.restore`.
 
         Tokens: user.
@@ -1238,12 +1373,19 @@ class BatchDocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save(
-        self, *, file: str, title: str | None = None, tags: str | None = None, return_tags: bool | None = None
+        self,
+        *,
+        file: str,
+        title: str | None = None,
+        tags: str | None = None,
+        return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DocsSaveResponse]:
         """Call `docs.save`.
 
@@ -1268,7 +1410,8 @@ class BatchDocsMethods:
                     "title": title,
                     "tags": tags,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1280,6 +1423,7 @@ class BatchDocsMethods:
         count: int | None = None,
         offset: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DocsSearchResponse]:
         """Call `docs.search`.
 
@@ -1304,7 +1448,8 @@ class BatchDocsMethods:
                     "count": count,
                     "offset": offset,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -95,7 +95,13 @@ class DonutMethods:
         self._client = client
 
     def get_friends(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse:
         """Call `donut.getFriends`.
 
@@ -118,11 +124,14 @@ class DonutMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_subscription(self, *, owner_id: int) -> DonutDonatorSubscriptionInfo:
+    def get_subscription(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> DonutDonatorSubscriptionInfo:
         """Call `donut.getSubscription`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -140,7 +149,8 @@ class DonutMethods:
             _DONUT_GET_SUBSCRIPTION.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -150,6 +160,7 @@ class DonutMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DonutGetSubscriptionsResponse:
         """Call `donut.getSubscriptions`.
 
@@ -170,11 +181,12 @@ class DonutMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def is_don(self, *, owner_id: int) -> BaseBoolInt:
+    def is_don(self, *, owner_id: int, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `donut.isDon`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -190,7 +202,8 @@ class DonutMethods:
             _DONUT_IS_DON.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -227,7 +240,13 @@ class AsyncDonutMethods:
         self._client = client
 
     async def get_friends(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse:
         """Call `donut.getFriends`.
 
@@ -250,11 +269,14 @@ class AsyncDonutMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_subscription(self, *, owner_id: int) -> DonutDonatorSubscriptionInfo:
+    async def get_subscription(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> DonutDonatorSubscriptionInfo:
         """Call `donut.getSubscription`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -272,7 +294,8 @@ class AsyncDonutMethods:
             _DONUT_GET_SUBSCRIPTION.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -282,6 +305,7 @@ class AsyncDonutMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DonutGetSubscriptionsResponse:
         """Call `donut.getSubscriptions`.
 
@@ -302,11 +326,12 @@ class AsyncDonutMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def is_don(self, *, owner_id: int) -> BaseBoolInt:
+    async def is_don(self, *, owner_id: int, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `donut.isDon`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -322,7 +347,8 @@ class AsyncDonutMethods:
             _DONUT_IS_DON.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -360,7 +386,13 @@ class BatchDonutMethods:
         self._batch = batch
 
     def get_friends(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersFieldsResponse]:
         """Call `donut.getFriends`.
 
@@ -383,11 +415,14 @@ class BatchDonutMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_subscription(self, *, owner_id: int) -> Pending[DonutDonatorSubscriptionInfo]:
+    def get_subscription(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[DonutDonatorSubscriptionInfo]:
         """Call `donut.getSubscription`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -405,7 +440,8 @@ class BatchDonutMethods:
             _DONUT_GET_SUBSCRIPTION.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -415,6 +451,7 @@ class BatchDonutMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DonutGetSubscriptionsResponse]:
         """Call `donut.getSubscriptions`.
 
@@ -435,11 +472,12 @@ class BatchDonutMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def is_don(self, *, owner_id: int) -> Pending[BaseBoolInt]:
+    def is_don(self, *, owner_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseBoolInt]:
         """Call `donut.isDon`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -455,7 +493,8 @@ class BatchDonutMethods:
             _DONUT_IS_DON.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

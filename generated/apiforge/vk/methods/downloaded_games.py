@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -32,7 +33,9 @@ class DownloadedGamesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_paid_status(self, *, user_id: int | None = None) -> DownloadedGamesPaidStatusResponse:
+    def get_paid_status(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> DownloadedGamesPaidStatusResponse:
         """Call `downloadedGames.getPaidStatus`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -50,7 +53,8 @@ class DownloadedGamesMethods:
             _DOWNLOADED_GAMES_GET_PAID_STATUS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -63,7 +67,9 @@ class AsyncDownloadedGamesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_paid_status(self, *, user_id: int | None = None) -> DownloadedGamesPaidStatusResponse:
+    async def get_paid_status(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> DownloadedGamesPaidStatusResponse:
         """Call `downloadedGames.getPaidStatus`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -81,7 +87,8 @@ class AsyncDownloadedGamesMethods:
             _DOWNLOADED_GAMES_GET_PAID_STATUS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -94,7 +101,9 @@ class BatchDownloadedGamesMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def get_paid_status(self, *, user_id: int | None = None) -> Pending[DownloadedGamesPaidStatusResponse]:
+    def get_paid_status(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[DownloadedGamesPaidStatusResponse]:
         """Call `downloadedGames.getPaidStatus`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -112,7 +121,8 @@ class BatchDownloadedGamesMethods:
             _DOWNLOADED_GAMES_GET_PAID_STATUS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

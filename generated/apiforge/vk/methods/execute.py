@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -29,7 +30,7 @@ class ExecuteMethods:
     def _client(self) -> SyncClient:
         return self  # type: ignore[return-value]
 
-    def execute(self, *, code: str) -> JSON:
+    def execute(self, *, code: str, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `execute`.
 
         Tokens: user, group.
@@ -47,7 +48,8 @@ class ExecuteMethods:
             _EXECUTE.call(
                 {
                     "code": code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -61,7 +63,7 @@ class AsyncExecuteMethods:
     def _client(self) -> AsyncClient:
         return self  # type: ignore[return-value]
 
-    async def execute(self, *, code: str) -> JSON:
+    async def execute(self, *, code: str, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `execute`.
 
         Tokens: user, group.
@@ -79,7 +81,8 @@ class AsyncExecuteMethods:
             _EXECUTE.call(
                 {
                     "code": code,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -455,7 +455,7 @@ class FaveMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_article(self, *, url: str) -> BaseOkResponse:
+    def add_article(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.addArticle`.
 
         Tokens: user.
@@ -473,11 +473,12 @@ class FaveMethods:
             _FAVE_ADD_ARTICLE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_link(self, *, link: str) -> BaseOkResponse:
+    def add_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.addLink`.
 
         Tokens: user.
@@ -493,11 +494,18 @@ class FaveMethods:
             _FAVE_ADD_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_page(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    def add_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.addPage`.
 
         Tokens: user.
@@ -515,11 +523,14 @@ class FaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_post(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    def add_post(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addPost`.
 
         Tokens: user.
@@ -539,11 +550,14 @@ class FaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_product(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    def add_product(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addProduct`.
 
         Tokens: user.
@@ -563,11 +577,18 @@ class FaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_tag(self, *, name: str | None = None, position: Literal["back", "front"] | None = None) -> FaveTag:
+    def add_tag(
+        self,
+        *,
+        name: str | None = None,
+        position: Literal["back", "front"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> FaveTag:
         """Call `fave.addTag`.
 
         Tokens: user.
@@ -587,11 +608,14 @@ class FaveMethods:
                 {
                     "name": name,
                     "position": position,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_video(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    def add_video(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addVideo`.
 
         Tokens: user.
@@ -611,11 +635,12 @@ class FaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_tag(self, *, id: int, name: str) -> BaseOkResponse:
+    def edit_tag(self, *, id: int, name: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.editTag`.
 
         Tokens: user.
@@ -633,7 +658,8 @@ class FaveMethods:
                 {
                     "id": id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -662,6 +688,7 @@ class FaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetExtendedResponse: ...
     @overload
     def get(
@@ -688,6 +715,7 @@ class FaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse: ...
     def get(
         self,
@@ -713,6 +741,7 @@ class FaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse | FaveGetExtendedResponse:
         """Call `fave.get`.
 
@@ -742,7 +771,8 @@ class FaveMethods:
                     "count": count,
                     "fields": fields,
                     "is_from_snackbar": is_from_snackbar,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -754,6 +784,7 @@ class FaveMethods:
         type: Literal["groups", "hints", "users"] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetPagesResponse:
         """Call `fave.getPages`.
 
@@ -778,11 +809,12 @@ class FaveMethods:
                     "type": type,
                     "fields": fields,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_tags(self) -> FaveGetTagsResponse:
+    def get_tags(self, *, extra_params: Mapping[str, object] | None = None) -> FaveGetTagsResponse:
         """Call `fave.getTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -791,9 +823,9 @@ class FaveMethods:
 
         Docs: https://dev.vk.com/method/fave.getTags
         """
-        return self._client.request(_FAVE_GET_TAGS.call({}))
+        return self._client.request(_FAVE_GET_TAGS.call({}, extra=extra_params))
 
-    def mark_seen(self) -> BaseBoolInt:
+    def mark_seen(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `fave.markSeen`.
 
         Tokens: user.
@@ -802,9 +834,11 @@ class FaveMethods:
 
         Docs: https://dev.vk.com/method/fave.markSeen
         """
-        return self._client.request(_FAVE_MARK_SEEN.call({}))
+        return self._client.request(_FAVE_MARK_SEEN.call({}, extra=extra_params))
 
-    def remove_article(self, *, owner_id: int, article_id: int) -> BaseBoolInt:
+    def remove_article(
+        self, *, owner_id: int, article_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `fave.removeArticle`.
 
         Tokens: user.
@@ -822,11 +856,14 @@ class FaveMethods:
                 {
                     "owner_id": owner_id,
                     "article_id": article_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_link(self, *, link_id: str | None = None, link: str | None = None) -> BaseOkResponse:
+    def remove_link(
+        self, *, link_id: str | None = None, link: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeLink`.
 
         Tokens: user.
@@ -844,11 +881,18 @@ class FaveMethods:
                 {
                     "link_id": link_id,
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_page(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    def remove_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.removePage`.
 
         Tokens: user.
@@ -866,11 +910,14 @@ class FaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_post(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    def remove_post(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removePost`.
 
         Tokens: user.
@@ -888,11 +935,14 @@ class FaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_product(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    def remove_product(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeProduct`.
 
         Tokens: user.
@@ -910,11 +960,12 @@ class FaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_tag(self, *, id: int) -> BaseOkResponse:
+    def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.removeTag`.
 
         Tokens: user.
@@ -930,11 +981,14 @@ class FaveMethods:
             _FAVE_REMOVE_TAG.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_video(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    def remove_video(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeVideo`.
 
         Tokens: user.
@@ -952,11 +1006,12 @@ class FaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reorder_tags(self, *, ids: Sequence[int]) -> BaseOkResponse:
+    def reorder_tags(self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.reorderTags`.
 
         Tokens: user.
@@ -972,12 +1027,18 @@ class FaveMethods:
             _FAVE_REORDER_TAGS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def set_page_tags(
-        self, *, user_id: int | None = None, group_id: int | None = None, tag_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        tag_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.setPageTags`.
 
@@ -1000,7 +1061,8 @@ class FaveMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "tag_ids": tag_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1027,6 +1089,7 @@ class FaveMethods:
         tag_ids: Sequence[int] | None = None,
         link_id: str | None = None,
         link_url: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.setTags`.
 
@@ -1055,11 +1118,18 @@ class FaveMethods:
                     "tag_ids": tag_ids,
                     "link_id": link_id,
                     "link_url": link_url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def track_page_interaction(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    def track_page_interaction(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.trackPageInteraction`.
 
         Tokens: user.
@@ -1077,7 +1147,8 @@ class FaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1164,7 +1235,7 @@ class AsyncFaveMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add_article(self, *, url: str) -> BaseOkResponse:
+    async def add_article(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.addArticle`.
 
         Tokens: user.
@@ -1182,11 +1253,12 @@ class AsyncFaveMethods:
             _FAVE_ADD_ARTICLE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_link(self, *, link: str) -> BaseOkResponse:
+    async def add_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.addLink`.
 
         Tokens: user.
@@ -1202,11 +1274,18 @@ class AsyncFaveMethods:
             _FAVE_ADD_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_page(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    async def add_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.addPage`.
 
         Tokens: user.
@@ -1224,11 +1303,14 @@ class AsyncFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_post(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    async def add_post(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addPost`.
 
         Tokens: user.
@@ -1248,11 +1330,14 @@ class AsyncFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_product(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    async def add_product(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addProduct`.
 
         Tokens: user.
@@ -1272,11 +1357,18 @@ class AsyncFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_tag(self, *, name: str | None = None, position: Literal["back", "front"] | None = None) -> FaveTag:
+    async def add_tag(
+        self,
+        *,
+        name: str | None = None,
+        position: Literal["back", "front"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> FaveTag:
         """Call `fave.addTag`.
 
         Tokens: user.
@@ -1296,11 +1388,14 @@ class AsyncFaveMethods:
                 {
                     "name": name,
                     "position": position,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_video(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    async def add_video(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addVideo`.
 
         Tokens: user.
@@ -1320,11 +1415,12 @@ class AsyncFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_tag(self, *, id: int, name: str) -> BaseOkResponse:
+    async def edit_tag(self, *, id: int, name: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.editTag`.
 
         Tokens: user.
@@ -1342,7 +1438,8 @@ class AsyncFaveMethods:
                 {
                     "id": id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1371,6 +1468,7 @@ class AsyncFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetExtendedResponse: ...
     @overload
     async def get(
@@ -1397,6 +1495,7 @@ class AsyncFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse: ...
     async def get(
         self,
@@ -1422,6 +1521,7 @@ class AsyncFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse | FaveGetExtendedResponse:
         """Call `fave.get`.
 
@@ -1451,7 +1551,8 @@ class AsyncFaveMethods:
                     "count": count,
                     "fields": fields,
                     "is_from_snackbar": is_from_snackbar,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1463,6 +1564,7 @@ class AsyncFaveMethods:
         type: Literal["groups", "hints", "users"] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetPagesResponse:
         """Call `fave.getPages`.
 
@@ -1487,11 +1589,12 @@ class AsyncFaveMethods:
                     "type": type,
                     "fields": fields,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_tags(self) -> FaveGetTagsResponse:
+    async def get_tags(self, *, extra_params: Mapping[str, object] | None = None) -> FaveGetTagsResponse:
         """Call `fave.getTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1500,9 +1603,9 @@ class AsyncFaveMethods:
 
         Docs: https://dev.vk.com/method/fave.getTags
         """
-        return await self._client.request(_FAVE_GET_TAGS.call({}))
+        return await self._client.request(_FAVE_GET_TAGS.call({}, extra=extra_params))
 
-    async def mark_seen(self) -> BaseBoolInt:
+    async def mark_seen(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `fave.markSeen`.
 
         Tokens: user.
@@ -1511,9 +1614,11 @@ class AsyncFaveMethods:
 
         Docs: https://dev.vk.com/method/fave.markSeen
         """
-        return await self._client.request(_FAVE_MARK_SEEN.call({}))
+        return await self._client.request(_FAVE_MARK_SEEN.call({}, extra=extra_params))
 
-    async def remove_article(self, *, owner_id: int, article_id: int) -> BaseBoolInt:
+    async def remove_article(
+        self, *, owner_id: int, article_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `fave.removeArticle`.
 
         Tokens: user.
@@ -1531,11 +1636,14 @@ class AsyncFaveMethods:
                 {
                     "owner_id": owner_id,
                     "article_id": article_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_link(self, *, link_id: str | None = None, link: str | None = None) -> BaseOkResponse:
+    async def remove_link(
+        self, *, link_id: str | None = None, link: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeLink`.
 
         Tokens: user.
@@ -1553,11 +1661,18 @@ class AsyncFaveMethods:
                 {
                     "link_id": link_id,
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_page(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    async def remove_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.removePage`.
 
         Tokens: user.
@@ -1575,11 +1690,14 @@ class AsyncFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_post(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    async def remove_post(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removePost`.
 
         Tokens: user.
@@ -1597,11 +1715,14 @@ class AsyncFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_product(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    async def remove_product(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeProduct`.
 
         Tokens: user.
@@ -1619,11 +1740,12 @@ class AsyncFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_tag(self, *, id: int) -> BaseOkResponse:
+    async def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.removeTag`.
 
         Tokens: user.
@@ -1639,11 +1761,14 @@ class AsyncFaveMethods:
             _FAVE_REMOVE_TAG.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_video(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    async def remove_video(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeVideo`.
 
         Tokens: user.
@@ -1661,11 +1786,14 @@ class AsyncFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def reorder_tags(self, *, ids: Sequence[int]) -> BaseOkResponse:
+    async def reorder_tags(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.reorderTags`.
 
         Tokens: user.
@@ -1681,12 +1809,18 @@ class AsyncFaveMethods:
             _FAVE_REORDER_TAGS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def set_page_tags(
-        self, *, user_id: int | None = None, group_id: int | None = None, tag_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        tag_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.setPageTags`.
 
@@ -1709,7 +1843,8 @@ class AsyncFaveMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "tag_ids": tag_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1736,6 +1871,7 @@ class AsyncFaveMethods:
         tag_ids: Sequence[int] | None = None,
         link_id: str | None = None,
         link_url: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.setTags`.
 
@@ -1764,12 +1900,17 @@ class AsyncFaveMethods:
                     "tag_ids": tag_ids,
                     "link_id": link_id,
                     "link_url": link_url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def track_page_interaction(
-        self, *, user_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.trackPageInteraction`.
 
@@ -1788,7 +1929,8 @@ class AsyncFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1877,7 +2019,7 @@ class BatchFaveMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add_article(self, *, url: str) -> Pending[BaseOkResponse]:
+    def add_article(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `fave.addArticle`.
 
         Tokens: user.
@@ -1895,11 +2037,12 @@ class BatchFaveMethods:
             _FAVE_ADD_ARTICLE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_link(self, *, link: str) -> Pending[BaseOkResponse]:
+    def add_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `fave.addLink`.
 
         Tokens: user.
@@ -1915,11 +2058,18 @@ class BatchFaveMethods:
             _FAVE_ADD_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_page(self, *, user_id: int | None = None, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def add_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.addPage`.
 
         Tokens: user.
@@ -1937,11 +2087,14 @@ class BatchFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_post(self, *, owner_id: int, id: int, access_key: str | None = None) -> Pending[BaseOkResponse]:
+    def add_post(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.addPost`.
 
         Tokens: user.
@@ -1961,11 +2114,14 @@ class BatchFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_product(self, *, owner_id: int, id: int, access_key: str | None = None) -> Pending[BaseOkResponse]:
+    def add_product(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.addProduct`.
 
         Tokens: user.
@@ -1985,11 +2141,18 @@ class BatchFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_tag(self, *, name: str | None = None, position: Literal["back", "front"] | None = None) -> Pending[FaveTag]:
+    def add_tag(
+        self,
+        *,
+        name: str | None = None,
+        position: Literal["back", "front"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[FaveTag]:
         """Call `fave.addTag`.
 
         Tokens: user.
@@ -2009,11 +2172,14 @@ class BatchFaveMethods:
                 {
                     "name": name,
                     "position": position,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_video(self, *, owner_id: int, id: int, access_key: str | None = None) -> Pending[BaseOkResponse]:
+    def add_video(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.addVideo`.
 
         Tokens: user.
@@ -2033,11 +2199,14 @@ class BatchFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_tag(self, *, id: int, name: str) -> Pending[BaseOkResponse]:
+    def edit_tag(
+        self, *, id: int, name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.editTag`.
 
         Tokens: user.
@@ -2055,7 +2224,8 @@ class BatchFaveMethods:
                 {
                     "id": id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2084,6 +2254,7 @@ class BatchFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetExtendedResponse]: ...
     @overload
     def get(
@@ -2110,6 +2281,7 @@ class BatchFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetResponse]: ...
     def get(
         self,
@@ -2135,6 +2307,7 @@ class BatchFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetResponse | FaveGetExtendedResponse]:
         """Call `fave.get`.
 
@@ -2164,7 +2337,8 @@ class BatchFaveMethods:
                     "count": count,
                     "fields": fields,
                     "is_from_snackbar": is_from_snackbar,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2176,6 +2350,7 @@ class BatchFaveMethods:
         type: Literal["groups", "hints", "users"] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetPagesResponse]:
         """Call `fave.getPages`.
 
@@ -2200,11 +2375,12 @@ class BatchFaveMethods:
                     "type": type,
                     "fields": fields,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_tags(self) -> Pending[FaveGetTagsResponse]:
+    def get_tags(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[FaveGetTagsResponse]:
         """Call `fave.getTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2213,9 +2389,9 @@ class BatchFaveMethods:
 
         Docs: https://dev.vk.com/method/fave.getTags
         """
-        return self._batch.add(_FAVE_GET_TAGS.call({}))
+        return self._batch.add(_FAVE_GET_TAGS.call({}, extra=extra_params))
 
-    def mark_seen(self) -> Pending[BaseBoolInt]:
+    def mark_seen(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseBoolInt]:
         """Call `fave.markSeen`.
 
         Tokens: user.
@@ -2224,9 +2400,11 @@ class BatchFaveMethods:
 
         Docs: https://dev.vk.com/method/fave.markSeen
         """
-        return self._batch.add(_FAVE_MARK_SEEN.call({}))
+        return self._batch.add(_FAVE_MARK_SEEN.call({}, extra=extra_params))
 
-    def remove_article(self, *, owner_id: int, article_id: int) -> Pending[BaseBoolInt]:
+    def remove_article(
+        self, *, owner_id: int, article_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `fave.removeArticle`.
 
         Tokens: user.
@@ -2244,11 +2422,14 @@ class BatchFaveMethods:
                 {
                     "owner_id": owner_id,
                     "article_id": article_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_link(self, *, link_id: str | None = None, link: str | None = None) -> Pending[BaseOkResponse]:
+    def remove_link(
+        self, *, link_id: str | None = None, link: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removeLink`.
 
         Tokens: user.
@@ -2266,11 +2447,18 @@ class BatchFaveMethods:
                 {
                     "link_id": link_id,
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_page(self, *, user_id: int | None = None, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def remove_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removePage`.
 
         Tokens: user.
@@ -2288,11 +2476,14 @@ class BatchFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_post(self, *, owner_id: int, id: int) -> Pending[BaseOkResponse]:
+    def remove_post(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removePost`.
 
         Tokens: user.
@@ -2310,11 +2501,14 @@ class BatchFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_product(self, *, owner_id: int, id: int) -> Pending[BaseOkResponse]:
+    def remove_product(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removeProduct`.
 
         Tokens: user.
@@ -2332,11 +2526,12 @@ class BatchFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_tag(self, *, id: int) -> Pending[BaseOkResponse]:
+    def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `fave.removeTag`.
 
         Tokens: user.
@@ -2352,11 +2547,14 @@ class BatchFaveMethods:
             _FAVE_REMOVE_TAG.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_video(self, *, owner_id: int, id: int) -> Pending[BaseOkResponse]:
+    def remove_video(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removeVideo`.
 
         Tokens: user.
@@ -2374,11 +2572,14 @@ class BatchFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reorder_tags(self, *, ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def reorder_tags(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.reorderTags`.
 
         Tokens: user.
@@ -2394,12 +2595,18 @@ class BatchFaveMethods:
             _FAVE_REORDER_TAGS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def set_page_tags(
-        self, *, user_id: int | None = None, group_id: int | None = None, tag_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        tag_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `fave.setPageTags`.
 
@@ -2422,7 +2629,8 @@ class BatchFaveMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "tag_ids": tag_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2449,6 +2657,7 @@ class BatchFaveMethods:
         tag_ids: Sequence[int] | None = None,
         link_id: str | None = None,
         link_url: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `fave.setTags`.
 
@@ -2477,12 +2686,17 @@ class BatchFaveMethods:
                     "tag_ids": tag_ids,
                     "link_id": link_id,
                     "link_url": link_url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def track_page_interaction(
-        self, *, user_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `fave.trackPageInteraction`.
 
@@ -2501,7 +2715,8 @@ class BatchFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -405,7 +405,12 @@ class FriendsMethods:
         self._client = client
 
     def add(
-        self, *, user_id: int | None = None, text: str | None = None, follow: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        text: str | None = None,
+        follow: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsAddResponse:
         """Call `friends.add`.
 
@@ -428,11 +433,14 @@ class FriendsMethods:
                     "user_id": user_id,
                     "text": text,
                     "follow": follow,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_list(self, *, name: str, user_ids: Sequence[int] | None = None) -> FriendsAddListResponse:
+    def add_list(
+        self, *, name: str, user_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> FriendsAddListResponse:
         """Call `friends.addList`.
 
         Tokens: user.
@@ -452,20 +460,36 @@ class FriendsMethods:
                 {
                     "name": name,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def are_friends(
-        self, *, user_ids: Sequence[int], extended: Literal[True], need_sign: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        need_sign: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendExtendedStatus]: ...
     @overload
     def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus]: ...
     def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]:
         """Call `friends.areFriends`.
 
@@ -487,11 +511,14 @@ class FriendsMethods:
                     "user_ids": user_ids,
                     "need_sign": need_sign,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, user_id: int | None = None) -> FriendsDeleteResponse:
+    def delete(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> FriendsDeleteResponse:
         """Call `friends.delete`.
 
         Tokens: user.
@@ -507,11 +534,12 @@ class FriendsMethods:
             _FRIENDS_DELETE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_all_requests(self) -> BaseOkResponse:
+    def delete_all_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `friends.deleteAllRequests`.
 
         Tokens: user.
@@ -520,9 +548,9 @@ class FriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.deleteAllRequests
         """
-        return self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}))
+        return self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}, extra=extra_params))
 
-    def delete_list(self, *, list_id: int) -> BaseOkResponse:
+    def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `friends.deleteList`.
 
         Tokens: user.
@@ -540,11 +568,14 @@ class FriendsMethods:
             _FRIENDS_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit(self, *, user_id: int, list_ids: Sequence[int] | None = None) -> BaseOkResponse:
+    def edit(
+        self, *, user_id: int, list_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `friends.edit`.
 
         Tokens: user.
@@ -562,7 +593,8 @@ class FriendsMethods:
                 {
                     "user_id": user_id,
                     "list_ids": list_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -574,6 +606,7 @@ class FriendsMethods:
         user_ids: Sequence[int] | None = None,
         add_user_ids: Sequence[int] | None = None,
         delete_user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `friends.editList`.
 
@@ -600,7 +633,8 @@ class FriendsMethods:
                     "user_ids": user_ids,
                     "add_user_ids": add_user_ids,
                     "delete_user_ids": delete_user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -618,6 +652,7 @@ class FriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetFieldsResponse: ...
     @overload
     def get(
@@ -633,6 +668,7 @@ class FriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse: ...
     def get(
         self,
@@ -647,6 +683,7 @@ class FriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
         """Call `friends.get`.
 
@@ -678,11 +715,12 @@ class FriendsMethods:
                     "fields": fields,
                     "ref": ref,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_users(self) -> list[int]:
+    def get_app_users(self, *, extra_params: Mapping[str, object] | None = None) -> list[int]:
         """Call `friends.getAppUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -691,9 +729,15 @@ class FriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.getAppUsers
         """
-        return self._client.request(_FRIENDS_GET_APP_USERS.call({}))
+        return self._client.request(_FRIENDS_GET_APP_USERS.call({}, extra=extra_params))
 
-    def get_lists(self, *, user_id: int | None = None, return_system: bool | None = None) -> FriendsGetListsResponse:
+    def get_lists(
+        self,
+        *,
+        user_id: int | None = None,
+        return_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> FriendsGetListsResponse:
         """Call `friends.getLists`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -711,7 +755,8 @@ class FriendsMethods:
                 {
                     "user_id": user_id,
                     "return_system": return_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -726,6 +771,7 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsMutualFriend]: ...
     @overload
     def get_mutual(
@@ -738,6 +784,7 @@ class FriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsMutualFriend: ...
     @overload
     def get_mutual(
@@ -750,6 +797,7 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     def get_mutual(
         self,
@@ -761,6 +809,7 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | list[FriendsMutualFriend] | FriendsMutualFriend:
         """Call `friends.getMutual`.
 
@@ -791,7 +840,8 @@ class FriendsMethods:
                     "count": count,
                     "offset": offset,
                     "need_common_count": need_common_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -805,6 +855,7 @@ class FriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetOnlineOnlineMobileResponse: ...
     @overload
     def get_online(
@@ -816,6 +867,7 @@ class FriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     def get_online(
         self,
@@ -826,6 +878,7 @@ class FriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | FriendsGetOnlineOnlineMobileResponse:
         """Call `friends.getOnline`.
 
@@ -853,11 +906,12 @@ class FriendsMethods:
                     "order": order,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_recent(self, *, count: int | None = None) -> list[int]:
+    def get_recent(self, *, count: int | None = None, extra_params: Mapping[str, object] | None = None) -> list[int]:
         """Call `friends.getRecent`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -873,7 +927,8 @@ class FriendsMethods:
             _FRIENDS_GET_RECENT.call(
                 {
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -891,6 +946,7 @@ class FriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsNeedMutualResponse: ...
     @overload
     def get_requests(
@@ -906,6 +962,7 @@ class FriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsExtendedResponse: ...
     @overload
     def get_requests(
@@ -921,6 +978,7 @@ class FriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse: ...
     def get_requests(
         self,
@@ -935,6 +993,7 @@ class FriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse:
         """Call `friends.getRequests`.
 
@@ -971,7 +1030,8 @@ class FriendsMethods:
                     "suggested": suggested,
                     "ref": ref,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -985,6 +1045,7 @@ class FriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetSuggestionsResponse:
         """Call `friends.getSuggestions`.
 
@@ -1009,7 +1070,8 @@ class FriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1024,6 +1086,7 @@ class FriendsMethods:
         | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsSearchResponse:
         """Call `friends.search`.
 
@@ -1050,7 +1113,8 @@ class FriendsMethods:
                     "name_case": name_case,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1198,7 +1262,12 @@ class AsyncFriendsMethods:
         self._client = client
 
     async def add(
-        self, *, user_id: int | None = None, text: str | None = None, follow: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        text: str | None = None,
+        follow: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsAddResponse:
         """Call `friends.add`.
 
@@ -1221,11 +1290,14 @@ class AsyncFriendsMethods:
                     "user_id": user_id,
                     "text": text,
                     "follow": follow,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_list(self, *, name: str, user_ids: Sequence[int] | None = None) -> FriendsAddListResponse:
+    async def add_list(
+        self, *, name: str, user_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> FriendsAddListResponse:
         """Call `friends.addList`.
 
         Tokens: user.
@@ -1245,20 +1317,36 @@ class AsyncFriendsMethods:
                 {
                     "name": name,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def are_friends(
-        self, *, user_ids: Sequence[int], extended: Literal[True], need_sign: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        need_sign: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendExtendedStatus]: ...
     @overload
     async def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus]: ...
     async def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]:
         """Call `friends.areFriends`.
 
@@ -1280,11 +1368,14 @@ class AsyncFriendsMethods:
                     "user_ids": user_ids,
                     "need_sign": need_sign,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, user_id: int | None = None) -> FriendsDeleteResponse:
+    async def delete(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> FriendsDeleteResponse:
         """Call `friends.delete`.
 
         Tokens: user.
@@ -1300,11 +1391,12 @@ class AsyncFriendsMethods:
             _FRIENDS_DELETE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_all_requests(self) -> BaseOkResponse:
+    async def delete_all_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `friends.deleteAllRequests`.
 
         Tokens: user.
@@ -1313,9 +1405,9 @@ class AsyncFriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.deleteAllRequests
         """
-        return await self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}))
+        return await self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}, extra=extra_params))
 
-    async def delete_list(self, *, list_id: int) -> BaseOkResponse:
+    async def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `friends.deleteList`.
 
         Tokens: user.
@@ -1333,11 +1425,14 @@ class AsyncFriendsMethods:
             _FRIENDS_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit(self, *, user_id: int, list_ids: Sequence[int] | None = None) -> BaseOkResponse:
+    async def edit(
+        self, *, user_id: int, list_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `friends.edit`.
 
         Tokens: user.
@@ -1355,7 +1450,8 @@ class AsyncFriendsMethods:
                 {
                     "user_id": user_id,
                     "list_ids": list_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1367,6 +1463,7 @@ class AsyncFriendsMethods:
         user_ids: Sequence[int] | None = None,
         add_user_ids: Sequence[int] | None = None,
         delete_user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `friends.editList`.
 
@@ -1393,7 +1490,8 @@ class AsyncFriendsMethods:
                     "user_ids": user_ids,
                     "add_user_ids": add_user_ids,
                     "delete_user_ids": delete_user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1411,6 +1509,7 @@ class AsyncFriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetFieldsResponse: ...
     @overload
     async def get(
@@ -1426,6 +1525,7 @@ class AsyncFriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse: ...
     async def get(
         self,
@@ -1440,6 +1540,7 @@ class AsyncFriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
         """Call `friends.get`.
 
@@ -1471,11 +1572,12 @@ class AsyncFriendsMethods:
                     "fields": fields,
                     "ref": ref,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_app_users(self) -> list[int]:
+    async def get_app_users(self, *, extra_params: Mapping[str, object] | None = None) -> list[int]:
         """Call `friends.getAppUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1484,10 +1586,14 @@ class AsyncFriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.getAppUsers
         """
-        return await self._client.request(_FRIENDS_GET_APP_USERS.call({}))
+        return await self._client.request(_FRIENDS_GET_APP_USERS.call({}, extra=extra_params))
 
     async def get_lists(
-        self, *, user_id: int | None = None, return_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        return_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetListsResponse:
         """Call `friends.getLists`.
 
@@ -1506,7 +1612,8 @@ class AsyncFriendsMethods:
                 {
                     "user_id": user_id,
                     "return_system": return_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1521,6 +1628,7 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsMutualFriend]: ...
     @overload
     async def get_mutual(
@@ -1533,6 +1641,7 @@ class AsyncFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsMutualFriend: ...
     @overload
     async def get_mutual(
@@ -1545,6 +1654,7 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     async def get_mutual(
         self,
@@ -1556,6 +1666,7 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | list[FriendsMutualFriend] | FriendsMutualFriend:
         """Call `friends.getMutual`.
 
@@ -1586,7 +1697,8 @@ class AsyncFriendsMethods:
                     "count": count,
                     "offset": offset,
                     "need_common_count": need_common_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1600,6 +1712,7 @@ class AsyncFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetOnlineOnlineMobileResponse: ...
     @overload
     async def get_online(
@@ -1611,6 +1724,7 @@ class AsyncFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     async def get_online(
         self,
@@ -1621,6 +1735,7 @@ class AsyncFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | FriendsGetOnlineOnlineMobileResponse:
         """Call `friends.getOnline`.
 
@@ -1648,11 +1763,14 @@ class AsyncFriendsMethods:
                     "order": order,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_recent(self, *, count: int | None = None) -> list[int]:
+    async def get_recent(
+        self, *, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `friends.getRecent`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1668,7 +1786,8 @@ class AsyncFriendsMethods:
             _FRIENDS_GET_RECENT.call(
                 {
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1686,6 +1805,7 @@ class AsyncFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsNeedMutualResponse: ...
     @overload
     async def get_requests(
@@ -1701,6 +1821,7 @@ class AsyncFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsExtendedResponse: ...
     @overload
     async def get_requests(
@@ -1716,6 +1837,7 @@ class AsyncFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse: ...
     async def get_requests(
         self,
@@ -1730,6 +1852,7 @@ class AsyncFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse:
         """Call `friends.getRequests`.
 
@@ -1766,7 +1889,8 @@ class AsyncFriendsMethods:
                     "suggested": suggested,
                     "ref": ref,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1780,6 +1904,7 @@ class AsyncFriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetSuggestionsResponse:
         """Call `friends.getSuggestions`.
 
@@ -1804,7 +1929,8 @@ class AsyncFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1819,6 +1945,7 @@ class AsyncFriendsMethods:
         | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsSearchResponse:
         """Call `friends.search`.
 
@@ -1845,7 +1972,8 @@ class AsyncFriendsMethods:
                     "name_case": name_case,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1997,7 +2125,12 @@ class BatchFriendsMethods:
         self._batch = batch
 
     def add(
-        self, *, user_id: int | None = None, text: str | None = None, follow: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        text: str | None = None,
+        follow: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsAddResponse]:
         """Call `friends.add`.
 
@@ -2020,11 +2153,14 @@ class BatchFriendsMethods:
                     "user_id": user_id,
                     "text": text,
                     "follow": follow,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_list(self, *, name: str, user_ids: Sequence[int] | None = None) -> Pending[FriendsAddListResponse]:
+    def add_list(
+        self, *, name: str, user_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[FriendsAddListResponse]:
         """Call `friends.addList`.
 
         Tokens: user.
@@ -2044,20 +2180,36 @@ class BatchFriendsMethods:
                 {
                     "name": name,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def are_friends(
-        self, *, user_ids: Sequence[int], extended: Literal[True], need_sign: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        need_sign: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[FriendsFriendExtendedStatus]]: ...
     @overload
     def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[FriendsFriendStatus]]: ...
     def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]]:
         """Call `friends.areFriends`.
 
@@ -2079,11 +2231,14 @@ class BatchFriendsMethods:
                     "user_ids": user_ids,
                     "need_sign": need_sign,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, user_id: int | None = None) -> Pending[FriendsDeleteResponse]:
+    def delete(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[FriendsDeleteResponse]:
         """Call `friends.delete`.
 
         Tokens: user.
@@ -2099,11 +2254,12 @@ class BatchFriendsMethods:
             _FRIENDS_DELETE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_all_requests(self) -> Pending[BaseOkResponse]:
+    def delete_all_requests(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `friends.deleteAllRequests`.
 
         Tokens: user.
@@ -2112,9 +2268,9 @@ class BatchFriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.deleteAllRequests
         """
-        return self._batch.add(_FRIENDS_DELETE_ALL_REQUESTS.call({}))
+        return self._batch.add(_FRIENDS_DELETE_ALL_REQUESTS.call({}, extra=extra_params))
 
-    def delete_list(self, *, list_id: int) -> Pending[BaseOkResponse]:
+    def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `friends.deleteList`.
 
         Tokens: user.
@@ -2132,11 +2288,14 @@ class BatchFriendsMethods:
             _FRIENDS_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit(self, *, user_id: int, list_ids: Sequence[int] | None = None) -> Pending[BaseOkResponse]:
+    def edit(
+        self, *, user_id: int, list_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `friends.edit`.
 
         Tokens: user.
@@ -2154,7 +2313,8 @@ class BatchFriendsMethods:
                 {
                     "user_id": user_id,
                     "list_ids": list_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2166,6 +2326,7 @@ class BatchFriendsMethods:
         user_ids: Sequence[int] | None = None,
         add_user_ids: Sequence[int] | None = None,
         delete_user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `friends.editList`.
 
@@ -2192,7 +2353,8 @@ class BatchFriendsMethods:
                     "user_ids": user_ids,
                     "add_user_ids": add_user_ids,
                     "delete_user_ids": delete_user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2210,6 +2372,7 @@ class BatchFriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetFieldsResponse]: ...
     @overload
     def get(
@@ -2225,6 +2388,7 @@ class BatchFriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetResponse]: ...
     def get(
         self,
@@ -2239,6 +2403,7 @@ class BatchFriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetResponse | FriendsGetFieldsResponse]:
         """Call `friends.get`.
 
@@ -2270,11 +2435,12 @@ class BatchFriendsMethods:
                     "fields": fields,
                     "ref": ref,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_users(self) -> Pending[list[int]]:
+    def get_app_users(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[int]]:
         """Call `friends.getAppUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2283,10 +2449,14 @@ class BatchFriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.getAppUsers
         """
-        return self._batch.add(_FRIENDS_GET_APP_USERS.call({}))
+        return self._batch.add(_FRIENDS_GET_APP_USERS.call({}, extra=extra_params))
 
     def get_lists(
-        self, *, user_id: int | None = None, return_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        return_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetListsResponse]:
         """Call `friends.getLists`.
 
@@ -2305,7 +2475,8 @@ class BatchFriendsMethods:
                 {
                     "user_id": user_id,
                     "return_system": return_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2320,6 +2491,7 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[FriendsMutualFriend]]: ...
     @overload
     def get_mutual(
@@ -2332,6 +2504,7 @@ class BatchFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsMutualFriend]: ...
     @overload
     def get_mutual(
@@ -2344,6 +2517,7 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     def get_mutual(
         self,
@@ -2355,6 +2529,7 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int] | list[FriendsMutualFriend] | FriendsMutualFriend]:
         """Call `friends.getMutual`.
 
@@ -2385,7 +2560,8 @@ class BatchFriendsMethods:
                     "count": count,
                     "offset": offset,
                     "need_common_count": need_common_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2399,6 +2575,7 @@ class BatchFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetOnlineOnlineMobileResponse]: ...
     @overload
     def get_online(
@@ -2410,6 +2587,7 @@ class BatchFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     def get_online(
         self,
@@ -2420,6 +2598,7 @@ class BatchFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int] | FriendsGetOnlineOnlineMobileResponse]:
         """Call `friends.getOnline`.
 
@@ -2447,11 +2626,14 @@ class BatchFriendsMethods:
                     "order": order,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_recent(self, *, count: int | None = None) -> Pending[list[int]]:
+    def get_recent(
+        self, *, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[int]]:
         """Call `friends.getRecent`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2467,7 +2649,8 @@ class BatchFriendsMethods:
             _FRIENDS_GET_RECENT.call(
                 {
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2485,6 +2668,7 @@ class BatchFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetRequestsNeedMutualResponse]: ...
     @overload
     def get_requests(
@@ -2500,6 +2684,7 @@ class BatchFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetRequestsExtendedResponse]: ...
     @overload
     def get_requests(
@@ -2515,6 +2700,7 @@ class BatchFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetRequestsResponse]: ...
     def get_requests(
         self,
@@ -2529,6 +2715,7 @@ class BatchFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[
         FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse
     ]:
@@ -2567,7 +2754,8 @@ class BatchFriendsMethods:
                     "suggested": suggested,
                     "ref": ref,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2581,6 +2769,7 @@ class BatchFriendsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetSuggestionsResponse]:
         """Call `friends.getSuggestions`.
 
@@ -2605,7 +2794,8 @@ class BatchFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2620,6 +2810,7 @@ class BatchFriendsMethods:
         | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsSearchResponse]:
         """Call `friends.search`.
 
@@ -2646,7 +2837,8 @@ class BatchFriendsMethods:
                     "name_case": name_case,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 

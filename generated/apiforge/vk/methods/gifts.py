@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -53,7 +53,12 @@ class GiftsMethods:
         self._client = client
 
     def get(
-        self, *, user_id: int | None = None, count: int | None = None, offset: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GiftsGetResponse:
         """Call `gifts.get`.
 
@@ -74,7 +79,8 @@ class GiftsMethods:
                     "user_id": user_id,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -108,7 +114,12 @@ class AsyncGiftsMethods:
         self._client = client
 
     async def get(
-        self, *, user_id: int | None = None, count: int | None = None, offset: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GiftsGetResponse:
         """Call `gifts.get`.
 
@@ -129,7 +140,8 @@ class AsyncGiftsMethods:
                     "user_id": user_id,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -164,7 +176,12 @@ class BatchGiftsMethods:
         self._batch = batch
 
     def get(
-        self, *, user_id: int | None = None, count: int | None = None, offset: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GiftsGetResponse]:
         """Call `gifts.get`.
 
@@ -185,7 +202,8 @@ class BatchGiftsMethods:
                     "user_id": user_id,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 

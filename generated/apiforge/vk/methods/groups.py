@@ -1451,6 +1451,7 @@ class GroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
         """Call `groups.addAddress`.
 
@@ -1491,12 +1492,19 @@ class GroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_callback_server(
-        self, *, group_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddCallbackServerResponse:
         """Call `groups.addCallbackServer`.
 
@@ -1521,11 +1529,14 @@ class GroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_link(self, *, group_id: int, link: str, text: str | None = None) -> GroupsLinksItem:
+    def add_link(
+        self, *, group_id: int, link: str, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLinksItem:
         """Call `groups.addLink`.
 
         Tokens: user.
@@ -1545,11 +1556,14 @@ class GroupsMethods:
                     "group_id": group_id,
                     "link": link,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def approve_request(self, *, group_id: int, user_id: int) -> BaseOkResponse:
+    def approve_request(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.approveRequest`.
 
         Tokens: user.
@@ -1569,7 +1583,8 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1582,6 +1597,7 @@ class GroupsMethods:
         reason: int | None = None,
         comment: str | None = None,
         comment_visible: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.ban`.
 
@@ -1608,7 +1624,8 @@ class GroupsMethods:
                     "reason": reason,
                     "comment": comment,
                     "comment_visible": comment_visible,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1621,6 +1638,7 @@ class GroupsMethods:
         public_category: int | None = None,
         public_subcategory: int | None = None,
         subtype: Literal[0, 1, 2, 3, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGroupFull:
         """Call `groups.create`.
 
@@ -1649,11 +1667,14 @@ class GroupsMethods:
                     "public_category": public_category,
                     "public_subcategory": public_subcategory,
                     "subtype": subtype,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_address(self, *, group_id: int, address_id: int) -> BaseOkResponse:
+    def delete_address(
+        self, *, group_id: int, address_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteAddress`.
 
         Tokens: user, group.
@@ -1673,11 +1694,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "address_id": address_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_callback_server(self, *, group_id: int, server_id: int) -> BaseOkResponse:
+    def delete_callback_server(
+        self, *, group_id: int, server_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteCallbackServer`.
 
         Tokens: user, group.
@@ -1697,11 +1721,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_link(self, *, group_id: int, link_id: int) -> BaseOkResponse:
+    def delete_link(
+        self, *, group_id: int, link_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteLink`.
 
         Tokens: user.
@@ -1719,11 +1746,12 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "link_id": link_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def disable_online(self, *, group_id: int) -> BaseOkResponse:
+    def disable_online(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.disableOnline`.
 
         Tokens: user, group.
@@ -1739,7 +1767,8 @@ class GroupsMethods:
             _GROUPS_DISABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1794,6 +1823,7 @@ class GroupsMethods:
         secondary_section: int | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.edit`.
 
@@ -1906,7 +1936,8 @@ class GroupsMethods:
                     "secondary_section": secondary_section,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1928,6 +1959,7 @@ class GroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
         """Call `groups.editAddress`.
 
@@ -1970,12 +2002,20 @@ class GroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit_callback_server(
-        self, *, group_id: int, server_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        server_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.editCallbackServer`.
 
@@ -2002,11 +2042,14 @@ class GroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_link(self, *, group_id: int, link_id: int, text: str | None = None) -> BaseOkResponse:
+    def edit_link(
+        self, *, group_id: int, link_id: int, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.editLink`.
 
         Tokens: user.
@@ -2026,7 +2069,8 @@ class GroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2041,6 +2085,7 @@ class GroupsMethods:
         contact_position: str | None = None,
         contact_phone: str | None = None,
         contact_email: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.editManager`.
 
@@ -2073,11 +2118,12 @@ class GroupsMethods:
                     "contact_position": contact_position,
                     "contact_phone": contact_phone,
                     "contact_email": contact_email,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable_online(self, *, group_id: int) -> BaseOkResponse:
+    def enable_online(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.enableOnline`.
 
         Tokens: user, group.
@@ -2093,7 +2139,8 @@ class GroupsMethods:
             _GROUPS_ENABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2111,6 +2158,7 @@ class GroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetObjectExtendedResponse: ...
     @overload
     def get(
@@ -2126,6 +2174,7 @@ class GroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse: ...
     def get(
         self,
@@ -2140,6 +2189,7 @@ class GroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse | GroupsGetObjectExtendedResponse:
         """Call `groups.get`.
 
@@ -2169,7 +2219,8 @@ class GroupsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2204,6 +2255,7 @@ class GroupsMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetAddressesResponse:
         """Call `groups.getAddresses`.
 
@@ -2234,7 +2286,8 @@ class GroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2246,6 +2299,7 @@ class GroupsMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetBannedResponse:
         """Call `groups.getBanned`.
 
@@ -2272,7 +2326,8 @@ class GroupsMethods:
                     "count": count,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2282,6 +2337,7 @@ class GroupsMethods:
         group_ids: Sequence[int | str] | None = None,
         group_id: int | str | None = None,
         fields: Sequence[GroupsFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetByIdObjectResponse:
         """Call `groups.getById`.
 
@@ -2302,11 +2358,14 @@ class GroupsMethods:
                     "group_ids": group_ids,
                     "group_id": group_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_callback_confirmation_code(self, *, group_id: int) -> GroupsGetCallbackConfirmationCodeResponse:
+    def get_callback_confirmation_code(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetCallbackConfirmationCodeResponse:
         """Call `groups.getCallbackConfirmationCode`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2322,12 +2381,17 @@ class GroupsMethods:
             _GROUPS_GET_CALLBACK_CONFIRMATION_CODE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_callback_servers(
-        self, *, group_id: int, server_ids: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        server_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCallbackServersResponse:
         """Call `groups.getCallbackServers`.
 
@@ -2346,11 +2410,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "server_ids": server_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_callback_settings(self, *, group_id: int, server_id: int | None = None) -> GroupsCallbackSettings:
+    def get_callback_settings(
+        self, *, group_id: int, server_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsCallbackSettings:
         """Call `groups.getCallbackSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2370,20 +2437,33 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_catalog_info(
-        self, *, extended: Literal[True], subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[True],
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoExtendedResponse: ...
     @overload
     def get_catalog_info(
-        self, *, extended: Literal[False] | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse: ...
     def get_catalog_info(
-        self, *, extended: bool | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse:
         """Call `groups.getCatalogInfo`.
 
@@ -2403,7 +2483,8 @@ class GroupsMethods:
                 {
                     "extended": extended,
                     "subcategories": subcategories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2417,6 +2498,7 @@ class GroupsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitedUsersResponse:
         """Call `groups.getInvitedUsers`.
 
@@ -2441,20 +2523,36 @@ class GroupsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_invites(
-        self, *, extended: Literal[True], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        extended: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesExtendedResponse: ...
     @overload
     def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse: ...
     def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse:
         """Call `groups.getInvites`.
 
@@ -2476,11 +2574,14 @@ class GroupsMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_server(self, *, group_id: int) -> GroupsLongPollServer:
+    def get_long_poll_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLongPollServer:
         """Call `groups.getLongPollServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2496,11 +2597,14 @@ class GroupsMethods:
             _GROUPS_GET_LONG_POLL_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_settings(self, *, group_id: int) -> GroupsLongPollSettings:
+    def get_long_poll_settings(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLongPollSettings:
         """Call `groups.getLongPollSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2516,7 +2620,8 @@ class GroupsMethods:
             _GROUPS_GET_LONG_POLL_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2530,6 +2635,7 @@ class GroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse: ...
     @overload
     def get_members(
@@ -2541,6 +2647,7 @@ class GroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFilterResponse: ...
     @overload
     def get_members(
@@ -2552,6 +2659,7 @@ class GroupsMethods:
         count: int | None = None,
         fields: None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse: ...
     def get_members(
         self,
@@ -2562,6 +2670,7 @@ class GroupsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse:
         """Call `groups.getMembers`.
 
@@ -2592,11 +2701,14 @@ class GroupsMethods:
                     "count": count,
                     "fields": fields,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_online_status(self, *, group_id: int) -> GroupsGetOnlineStatusResponse:
+    def get_online_status(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetOnlineStatusResponse:
         """Call `groups.getOnlineStatus`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2612,17 +2724,30 @@ class GroupsMethods:
             _GROUPS_GET_ONLINE_STATUS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_requests(
-        self, *, group_id: int, fields: Sequence[UsersFields | str], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[UsersFields | str],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsFieldsResponse: ...
     @overload
     def get_requests(
-        self, *, group_id: int, offset: int | None = None, count: int | None = None, fields: None = None
+        self,
+        *,
+        group_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse: ...
     def get_requests(
         self,
@@ -2631,6 +2756,7 @@ class GroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse:
         """Call `groups.getRequests`.
 
@@ -2654,11 +2780,14 @@ class GroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_settings(self, *, group_id: int | str) -> GroupsGetSettingsResponse:
+    def get_settings(
+        self, *, group_id: int | str, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetSettingsResponse:
         """Call `groups.getSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2674,11 +2803,12 @@ class GroupsMethods:
             _GROUPS_GET_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_tag_list(self, *, group_id: int) -> list[GroupsGroupTag]:
+    def get_tag_list(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> list[GroupsGroupTag]:
         """Call `groups.getTagList`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2694,11 +2824,14 @@ class GroupsMethods:
             _GROUPS_GET_TAG_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_token_permissions(self) -> GroupsGetTokenPermissionsResponse:
+    def get_token_permissions(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetTokenPermissionsResponse:
         """Call `groups.getTokenPermissions`.
 
         Tokens: group. Idempotent: retried on transient failures.
@@ -2707,16 +2840,33 @@ class GroupsMethods:
 
         Docs: https://dev.vk.com/method/groups.getTokenPermissions
         """
-        return self._client.request(_GROUPS_GET_TOKEN_PERMISSIONS.call({}))
+        return self._client.request(_GROUPS_GET_TOKEN_PERMISSIONS.call({}, extra=extra_params))
 
     @overload
     def invite(
-        self, *, group_id: int, user_ids_list: Sequence[int], user_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        user_ids_list: Sequence[int],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsInviteUserIdsListResponse: ...
     @overload
-    def invite(self, *, group_id: int, user_id: int | None = None, user_ids_list: None = None) -> BaseOkResponse: ...
     def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse: ...
+    def invite(
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | GroupsInviteUserIdsListResponse:
         """Call `groups.invite`.
 
@@ -2740,17 +2890,30 @@ class GroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "user_ids_list": user_ids_list,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], extended: Literal[True], user_id: int | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[GroupsMemberStatusFull]: ...
     @overload
     def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[GroupsMemberStatus]: ...
     @overload
     def is_member(
@@ -2760,6 +2923,7 @@ class GroupsMethods:
         extended: Literal[True],
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsIsMemberExtendedResponse: ...
     @overload
     def is_member(
@@ -2769,6 +2933,7 @@ class GroupsMethods:
         user_id: int | None = None,
         user_ids: None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt: ...
     def is_member(
         self,
@@ -2777,6 +2942,7 @@ class GroupsMethods:
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse:
         """Call `groups.isMember`.
 
@@ -2802,11 +2968,14 @@ class GroupsMethods:
                     "user_id": user_id,
                     "user_ids": user_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def join(self, *, group_id: int, not_sure: str | None = None) -> BaseOkResponse:
+    def join(
+        self, *, group_id: int, not_sure: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.join`.
 
         Tokens: user.
@@ -2826,11 +2995,12 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "not_sure": not_sure,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def leave(self, *, group_id: int) -> BaseOkResponse:
+    def leave(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.leave`.
 
         Tokens: user.
@@ -2846,11 +3016,14 @@ class GroupsMethods:
             _GROUPS_LEAVE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_user(self, *, group_id: int, user_id: int) -> BaseOkResponse:
+    def remove_user(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.removeUser`.
 
         Tokens: user.
@@ -2868,11 +3041,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reorder_link(self, *, group_id: int, link_id: int, after: int | None = None) -> BaseOkResponse:
+    def reorder_link(
+        self, *, group_id: int, link_id: int, after: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.reorderLink`.
 
         Tokens: user.
@@ -2892,7 +3068,8 @@ class GroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2908,6 +3085,7 @@ class GroupsMethods:
         sort: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsSearchResponse:
         """Call `groups.search`.
 
@@ -2940,7 +3118,8 @@ class GroupsMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3006,6 +3185,7 @@ class GroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setCallbackSettings`.
 
@@ -3140,7 +3320,8 @@ class GroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3201,6 +3382,7 @@ class GroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setLongPollSettings`.
 
@@ -3323,7 +3505,8 @@ class GroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3336,6 +3519,7 @@ class GroupsMethods:
         bots_start_button: bool | None = None,
         bots_add_to_chat: bool | None = None,
         bot_online_booking_enabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setSettings`.
 
@@ -3362,11 +3546,14 @@ class GroupsMethods:
                     "bots_start_button": bots_start_button,
                     "bots_add_to_chat": bots_add_to_chat,
                     "bot_online_booking_enabled": bot_online_booking_enabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_user_note(self, *, group_id: int, user_id: int, note: str | None = None) -> BaseBoolInt:
+    def set_user_note(
+        self, *, group_id: int, user_id: int, note: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.setUserNote`.
 
         Tokens: user, group.
@@ -3386,7 +3573,8 @@ class GroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "note": note,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3418,6 +3606,7 @@ class GroupsMethods:
             "ffc107",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `groups.tagAdd`.
 
@@ -3438,11 +3627,20 @@ class GroupsMethods:
                     "group_id": group_id,
                     "tag_name": tag_name,
                     "tag_color": tag_color,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_bind(self, *, group_id: int, tag_id: int, user_id: int, act: Literal["bind", "unbind"]) -> BaseBoolInt:
+    def tag_bind(
+        self,
+        *,
+        group_id: int,
+        tag_id: int,
+        user_id: int,
+        act: Literal["bind", "unbind"],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseBoolInt:
         """Call `groups.tagBind`.
 
         Tokens: user, group.
@@ -3464,11 +3662,14 @@ class GroupsMethods:
                     "tag_id": tag_id,
                     "user_id": user_id,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_delete(self, *, group_id: int, tag_id: int) -> BaseBoolInt:
+    def tag_delete(
+        self, *, group_id: int, tag_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.tagDelete`.
 
         Tokens: user, group.
@@ -3486,11 +3687,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_update(self, *, group_id: int, tag_id: int, tag_name: str) -> BaseBoolInt:
+    def tag_update(
+        self, *, group_id: int, tag_id: int, tag_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.tagUpdate`.
 
         Tokens: user, group.
@@ -3510,12 +3714,18 @@ class GroupsMethods:
                     "group_id": group_id,
                     "tag_id": tag_id,
                     "tag_name": tag_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def toggle_market(
-        self, *, group_id: int, state: GroupsMarketState | Literal["none", "basic", "advanced"], ref: str | None = None
+        self,
+        *,
+        group_id: int,
+        state: GroupsMarketState | Literal["none", "basic", "advanced"],
+        ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.toggleMarket`.
 
@@ -3538,11 +3748,14 @@ class GroupsMethods:
                     "group_id": group_id,
                     "state": state,
                     "ref": ref,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban(self, *, group_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def unban(
+        self, *, group_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.unban`.
 
         Tokens: user.
@@ -3560,7 +3773,8 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3839,6 +4053,7 @@ class AsyncGroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
         """Call `groups.addAddress`.
 
@@ -3879,12 +4094,19 @@ class AsyncGroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_callback_server(
-        self, *, group_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddCallbackServerResponse:
         """Call `groups.addCallbackServer`.
 
@@ -3909,11 +4131,14 @@ class AsyncGroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_link(self, *, group_id: int, link: str, text: str | None = None) -> GroupsLinksItem:
+    async def add_link(
+        self, *, group_id: int, link: str, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLinksItem:
         """Call `groups.addLink`.
 
         Tokens: user.
@@ -3933,11 +4158,14 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "link": link,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def approve_request(self, *, group_id: int, user_id: int) -> BaseOkResponse:
+    async def approve_request(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.approveRequest`.
 
         Tokens: user.
@@ -3957,7 +4185,8 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3970,6 +4199,7 @@ class AsyncGroupsMethods:
         reason: int | None = None,
         comment: str | None = None,
         comment_visible: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.ban`.
 
@@ -3996,7 +4226,8 @@ class AsyncGroupsMethods:
                     "reason": reason,
                     "comment": comment,
                     "comment_visible": comment_visible,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4009,6 +4240,7 @@ class AsyncGroupsMethods:
         public_category: int | None = None,
         public_subcategory: int | None = None,
         subtype: Literal[0, 1, 2, 3, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGroupFull:
         """Call `groups.create`.
 
@@ -4037,11 +4269,14 @@ class AsyncGroupsMethods:
                     "public_category": public_category,
                     "public_subcategory": public_subcategory,
                     "subtype": subtype,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_address(self, *, group_id: int, address_id: int) -> BaseOkResponse:
+    async def delete_address(
+        self, *, group_id: int, address_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteAddress`.
 
         Tokens: user, group.
@@ -4061,11 +4296,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "address_id": address_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_callback_server(self, *, group_id: int, server_id: int) -> BaseOkResponse:
+    async def delete_callback_server(
+        self, *, group_id: int, server_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteCallbackServer`.
 
         Tokens: user, group.
@@ -4085,11 +4323,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_link(self, *, group_id: int, link_id: int) -> BaseOkResponse:
+    async def delete_link(
+        self, *, group_id: int, link_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteLink`.
 
         Tokens: user.
@@ -4107,11 +4348,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "link_id": link_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def disable_online(self, *, group_id: int) -> BaseOkResponse:
+    async def disable_online(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.disableOnline`.
 
         Tokens: user, group.
@@ -4127,7 +4371,8 @@ class AsyncGroupsMethods:
             _GROUPS_DISABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4182,6 +4427,7 @@ class AsyncGroupsMethods:
         secondary_section: int | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.edit`.
 
@@ -4294,7 +4540,8 @@ class AsyncGroupsMethods:
                     "secondary_section": secondary_section,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4316,6 +4563,7 @@ class AsyncGroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
         """Call `groups.editAddress`.
 
@@ -4358,12 +4606,20 @@ class AsyncGroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def edit_callback_server(
-        self, *, group_id: int, server_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        server_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.editCallbackServer`.
 
@@ -4390,11 +4646,14 @@ class AsyncGroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_link(self, *, group_id: int, link_id: int, text: str | None = None) -> BaseOkResponse:
+    async def edit_link(
+        self, *, group_id: int, link_id: int, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.editLink`.
 
         Tokens: user.
@@ -4414,7 +4673,8 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4429,6 +4689,7 @@ class AsyncGroupsMethods:
         contact_position: str | None = None,
         contact_phone: str | None = None,
         contact_email: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.editManager`.
 
@@ -4461,11 +4722,12 @@ class AsyncGroupsMethods:
                     "contact_position": contact_position,
                     "contact_phone": contact_phone,
                     "contact_email": contact_email,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def enable_online(self, *, group_id: int) -> BaseOkResponse:
+    async def enable_online(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.enableOnline`.
 
         Tokens: user, group.
@@ -4481,7 +4743,8 @@ class AsyncGroupsMethods:
             _GROUPS_ENABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4499,6 +4762,7 @@ class AsyncGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetObjectExtendedResponse: ...
     @overload
     async def get(
@@ -4514,6 +4778,7 @@ class AsyncGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse: ...
     async def get(
         self,
@@ -4528,6 +4793,7 @@ class AsyncGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse | GroupsGetObjectExtendedResponse:
         """Call `groups.get`.
 
@@ -4557,7 +4823,8 @@ class AsyncGroupsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4592,6 +4859,7 @@ class AsyncGroupsMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetAddressesResponse:
         """Call `groups.getAddresses`.
 
@@ -4622,7 +4890,8 @@ class AsyncGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4634,6 +4903,7 @@ class AsyncGroupsMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetBannedResponse:
         """Call `groups.getBanned`.
 
@@ -4660,7 +4930,8 @@ class AsyncGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4670,6 +4941,7 @@ class AsyncGroupsMethods:
         group_ids: Sequence[int | str] | None = None,
         group_id: int | str | None = None,
         fields: Sequence[GroupsFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetByIdObjectResponse:
         """Call `groups.getById`.
 
@@ -4690,11 +4962,14 @@ class AsyncGroupsMethods:
                     "group_ids": group_ids,
                     "group_id": group_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_callback_confirmation_code(self, *, group_id: int) -> GroupsGetCallbackConfirmationCodeResponse:
+    async def get_callback_confirmation_code(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetCallbackConfirmationCodeResponse:
         """Call `groups.getCallbackConfirmationCode`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -4710,12 +4985,17 @@ class AsyncGroupsMethods:
             _GROUPS_GET_CALLBACK_CONFIRMATION_CODE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_callback_servers(
-        self, *, group_id: int, server_ids: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        server_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCallbackServersResponse:
         """Call `groups.getCallbackServers`.
 
@@ -4734,11 +5014,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_ids": server_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_callback_settings(self, *, group_id: int, server_id: int | None = None) -> GroupsCallbackSettings:
+    async def get_callback_settings(
+        self, *, group_id: int, server_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsCallbackSettings:
         """Call `groups.getCallbackSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -4758,20 +5041,33 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_catalog_info(
-        self, *, extended: Literal[True], subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[True],
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoExtendedResponse: ...
     @overload
     async def get_catalog_info(
-        self, *, extended: Literal[False] | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse: ...
     async def get_catalog_info(
-        self, *, extended: bool | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse:
         """Call `groups.getCatalogInfo`.
 
@@ -4791,7 +5087,8 @@ class AsyncGroupsMethods:
                 {
                     "extended": extended,
                     "subcategories": subcategories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4805,6 +5102,7 @@ class AsyncGroupsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitedUsersResponse:
         """Call `groups.getInvitedUsers`.
 
@@ -4829,20 +5127,36 @@ class AsyncGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_invites(
-        self, *, extended: Literal[True], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        extended: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesExtendedResponse: ...
     @overload
     async def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse: ...
     async def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse:
         """Call `groups.getInvites`.
 
@@ -4864,11 +5178,14 @@ class AsyncGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_long_poll_server(self, *, group_id: int) -> GroupsLongPollServer:
+    async def get_long_poll_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLongPollServer:
         """Call `groups.getLongPollServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -4884,11 +5201,14 @@ class AsyncGroupsMethods:
             _GROUPS_GET_LONG_POLL_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_long_poll_settings(self, *, group_id: int) -> GroupsLongPollSettings:
+    async def get_long_poll_settings(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLongPollSettings:
         """Call `groups.getLongPollSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -4904,7 +5224,8 @@ class AsyncGroupsMethods:
             _GROUPS_GET_LONG_POLL_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4918,6 +5239,7 @@ class AsyncGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse: ...
     @overload
     async def get_members(
@@ -4929,6 +5251,7 @@ class AsyncGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFilterResponse: ...
     @overload
     async def get_members(
@@ -4940,6 +5263,7 @@ class AsyncGroupsMethods:
         count: int | None = None,
         fields: None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse: ...
     async def get_members(
         self,
@@ -4950,6 +5274,7 @@ class AsyncGroupsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse:
         """Call `groups.getMembers`.
 
@@ -4980,11 +5305,14 @@ class AsyncGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_online_status(self, *, group_id: int) -> GroupsGetOnlineStatusResponse:
+    async def get_online_status(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetOnlineStatusResponse:
         """Call `groups.getOnlineStatus`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -5000,17 +5328,30 @@ class AsyncGroupsMethods:
             _GROUPS_GET_ONLINE_STATUS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_requests(
-        self, *, group_id: int, fields: Sequence[UsersFields | str], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[UsersFields | str],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsFieldsResponse: ...
     @overload
     async def get_requests(
-        self, *, group_id: int, offset: int | None = None, count: int | None = None, fields: None = None
+        self,
+        *,
+        group_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse: ...
     async def get_requests(
         self,
@@ -5019,6 +5360,7 @@ class AsyncGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse:
         """Call `groups.getRequests`.
 
@@ -5042,11 +5384,14 @@ class AsyncGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_settings(self, *, group_id: int | str) -> GroupsGetSettingsResponse:
+    async def get_settings(
+        self, *, group_id: int | str, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetSettingsResponse:
         """Call `groups.getSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5062,11 +5407,14 @@ class AsyncGroupsMethods:
             _GROUPS_GET_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_tag_list(self, *, group_id: int) -> list[GroupsGroupTag]:
+    async def get_tag_list(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[GroupsGroupTag]:
         """Call `groups.getTagList`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -5082,11 +5430,14 @@ class AsyncGroupsMethods:
             _GROUPS_GET_TAG_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_token_permissions(self) -> GroupsGetTokenPermissionsResponse:
+    async def get_token_permissions(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetTokenPermissionsResponse:
         """Call `groups.getTokenPermissions`.
 
         Tokens: group. Idempotent: retried on transient failures.
@@ -5095,18 +5446,33 @@ class AsyncGroupsMethods:
 
         Docs: https://dev.vk.com/method/groups.getTokenPermissions
         """
-        return await self._client.request(_GROUPS_GET_TOKEN_PERMISSIONS.call({}))
+        return await self._client.request(_GROUPS_GET_TOKEN_PERMISSIONS.call({}, extra=extra_params))
 
     @overload
     async def invite(
-        self, *, group_id: int, user_ids_list: Sequence[int], user_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        user_ids_list: Sequence[int],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsInviteUserIdsListResponse: ...
     @overload
     async def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse: ...
     async def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | GroupsInviteUserIdsListResponse:
         """Call `groups.invite`.
 
@@ -5130,17 +5496,30 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "user_ids_list": user_ids_list,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], extended: Literal[True], user_id: int | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[GroupsMemberStatusFull]: ...
     @overload
     async def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[GroupsMemberStatus]: ...
     @overload
     async def is_member(
@@ -5150,6 +5529,7 @@ class AsyncGroupsMethods:
         extended: Literal[True],
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsIsMemberExtendedResponse: ...
     @overload
     async def is_member(
@@ -5159,6 +5539,7 @@ class AsyncGroupsMethods:
         user_id: int | None = None,
         user_ids: None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt: ...
     async def is_member(
         self,
@@ -5167,6 +5548,7 @@ class AsyncGroupsMethods:
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse:
         """Call `groups.isMember`.
 
@@ -5192,11 +5574,14 @@ class AsyncGroupsMethods:
                     "user_id": user_id,
                     "user_ids": user_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def join(self, *, group_id: int, not_sure: str | None = None) -> BaseOkResponse:
+    async def join(
+        self, *, group_id: int, not_sure: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.join`.
 
         Tokens: user.
@@ -5216,11 +5601,12 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "not_sure": not_sure,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def leave(self, *, group_id: int) -> BaseOkResponse:
+    async def leave(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.leave`.
 
         Tokens: user.
@@ -5236,11 +5622,14 @@ class AsyncGroupsMethods:
             _GROUPS_LEAVE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_user(self, *, group_id: int, user_id: int) -> BaseOkResponse:
+    async def remove_user(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.removeUser`.
 
         Tokens: user.
@@ -5258,11 +5647,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def reorder_link(self, *, group_id: int, link_id: int, after: int | None = None) -> BaseOkResponse:
+    async def reorder_link(
+        self, *, group_id: int, link_id: int, after: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.reorderLink`.
 
         Tokens: user.
@@ -5282,7 +5674,8 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5298,6 +5691,7 @@ class AsyncGroupsMethods:
         sort: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsSearchResponse:
         """Call `groups.search`.
 
@@ -5330,7 +5724,8 @@ class AsyncGroupsMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5396,6 +5791,7 @@ class AsyncGroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setCallbackSettings`.
 
@@ -5530,7 +5926,8 @@ class AsyncGroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5591,6 +5988,7 @@ class AsyncGroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setLongPollSettings`.
 
@@ -5713,7 +6111,8 @@ class AsyncGroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5726,6 +6125,7 @@ class AsyncGroupsMethods:
         bots_start_button: bool | None = None,
         bots_add_to_chat: bool | None = None,
         bot_online_booking_enabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setSettings`.
 
@@ -5752,11 +6152,14 @@ class AsyncGroupsMethods:
                     "bots_start_button": bots_start_button,
                     "bots_add_to_chat": bots_add_to_chat,
                     "bot_online_booking_enabled": bot_online_booking_enabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_user_note(self, *, group_id: int, user_id: int, note: str | None = None) -> BaseBoolInt:
+    async def set_user_note(
+        self, *, group_id: int, user_id: int, note: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.setUserNote`.
 
         Tokens: user, group.
@@ -5776,7 +6179,8 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "note": note,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5808,6 +6212,7 @@ class AsyncGroupsMethods:
             "ffc107",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `groups.tagAdd`.
 
@@ -5828,12 +6233,19 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "tag_name": tag_name,
                     "tag_color": tag_color,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def tag_bind(
-        self, *, group_id: int, tag_id: int, user_id: int, act: Literal["bind", "unbind"]
+        self,
+        *,
+        group_id: int,
+        tag_id: int,
+        user_id: int,
+        act: Literal["bind", "unbind"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `groups.tagBind`.
 
@@ -5856,11 +6268,14 @@ class AsyncGroupsMethods:
                     "tag_id": tag_id,
                     "user_id": user_id,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def tag_delete(self, *, group_id: int, tag_id: int) -> BaseBoolInt:
+    async def tag_delete(
+        self, *, group_id: int, tag_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.tagDelete`.
 
         Tokens: user, group.
@@ -5878,11 +6293,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def tag_update(self, *, group_id: int, tag_id: int, tag_name: str) -> BaseBoolInt:
+    async def tag_update(
+        self, *, group_id: int, tag_id: int, tag_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.tagUpdate`.
 
         Tokens: user, group.
@@ -5902,12 +6320,18 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "tag_id": tag_id,
                     "tag_name": tag_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def toggle_market(
-        self, *, group_id: int, state: GroupsMarketState | Literal["none", "basic", "advanced"], ref: str | None = None
+        self,
+        *,
+        group_id: int,
+        state: GroupsMarketState | Literal["none", "basic", "advanced"],
+        ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.toggleMarket`.
 
@@ -5930,11 +6354,14 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "state": state,
                     "ref": ref,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unban(self, *, group_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def unban(
+        self, *, group_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.unban`.
 
         Tokens: user.
@@ -5952,7 +6379,8 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6239,6 +6667,7 @@ class BatchGroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsAddress]:
         """Call `groups.addAddress`.
 
@@ -6279,12 +6708,19 @@ class BatchGroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_callback_server(
-        self, *, group_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsAddCallbackServerResponse]:
         """Call `groups.addCallbackServer`.
 
@@ -6309,11 +6745,14 @@ class BatchGroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_link(self, *, group_id: int, link: str, text: str | None = None) -> Pending[GroupsLinksItem]:
+    def add_link(
+        self, *, group_id: int, link: str, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsLinksItem]:
         """Call `groups.addLink`.
 
         Tokens: user.
@@ -6333,11 +6772,14 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "link": link,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def approve_request(self, *, group_id: int, user_id: int) -> Pending[BaseOkResponse]:
+    def approve_request(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.approveRequest`.
 
         Tokens: user.
@@ -6357,7 +6799,8 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6370,6 +6813,7 @@ class BatchGroupsMethods:
         reason: int | None = None,
         comment: str | None = None,
         comment_visible: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.ban`.
 
@@ -6396,7 +6840,8 @@ class BatchGroupsMethods:
                     "reason": reason,
                     "comment": comment,
                     "comment_visible": comment_visible,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6409,6 +6854,7 @@ class BatchGroupsMethods:
         public_category: int | None = None,
         public_subcategory: int | None = None,
         subtype: Literal[0, 1, 2, 3, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGroupFull]:
         """Call `groups.create`.
 
@@ -6437,11 +6883,14 @@ class BatchGroupsMethods:
                     "public_category": public_category,
                     "public_subcategory": public_subcategory,
                     "subtype": subtype,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_address(self, *, group_id: int, address_id: int) -> Pending[BaseOkResponse]:
+    def delete_address(
+        self, *, group_id: int, address_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.deleteAddress`.
 
         Tokens: user, group.
@@ -6461,11 +6910,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "address_id": address_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_callback_server(self, *, group_id: int, server_id: int) -> Pending[BaseOkResponse]:
+    def delete_callback_server(
+        self, *, group_id: int, server_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.deleteCallbackServer`.
 
         Tokens: user, group.
@@ -6485,11 +6937,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_link(self, *, group_id: int, link_id: int) -> Pending[BaseOkResponse]:
+    def delete_link(
+        self, *, group_id: int, link_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.deleteLink`.
 
         Tokens: user.
@@ -6507,11 +6962,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "link_id": link_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def disable_online(self, *, group_id: int) -> Pending[BaseOkResponse]:
+    def disable_online(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.disableOnline`.
 
         Tokens: user, group.
@@ -6527,7 +6985,8 @@ class BatchGroupsMethods:
             _GROUPS_DISABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6582,6 +7041,7 @@ class BatchGroupsMethods:
         secondary_section: int | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.edit`.
 
@@ -6694,7 +7154,8 @@ class BatchGroupsMethods:
                     "secondary_section": secondary_section,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6716,6 +7177,7 @@ class BatchGroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsAddress]:
         """Call `groups.editAddress`.
 
@@ -6758,12 +7220,20 @@ class BatchGroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit_callback_server(
-        self, *, group_id: int, server_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        server_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.editCallbackServer`.
 
@@ -6790,11 +7260,14 @@ class BatchGroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_link(self, *, group_id: int, link_id: int, text: str | None = None) -> Pending[BaseOkResponse]:
+    def edit_link(
+        self, *, group_id: int, link_id: int, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.editLink`.
 
         Tokens: user.
@@ -6814,7 +7287,8 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6829,6 +7303,7 @@ class BatchGroupsMethods:
         contact_position: str | None = None,
         contact_phone: str | None = None,
         contact_email: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.editManager`.
 
@@ -6861,11 +7336,14 @@ class BatchGroupsMethods:
                     "contact_position": contact_position,
                     "contact_phone": contact_phone,
                     "contact_email": contact_email,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable_online(self, *, group_id: int) -> Pending[BaseOkResponse]:
+    def enable_online(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.enableOnline`.
 
         Tokens: user, group.
@@ -6881,7 +7359,8 @@ class BatchGroupsMethods:
             _GROUPS_ENABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6899,6 +7378,7 @@ class BatchGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetObjectExtendedResponse]: ...
     @overload
     def get(
@@ -6914,6 +7394,7 @@ class BatchGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetResponse]: ...
     def get(
         self,
@@ -6928,6 +7409,7 @@ class BatchGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetResponse | GroupsGetObjectExtendedResponse]:
         """Call `groups.get`.
 
@@ -6957,7 +7439,8 @@ class BatchGroupsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6992,6 +7475,7 @@ class BatchGroupsMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetAddressesResponse]:
         """Call `groups.getAddresses`.
 
@@ -7022,7 +7506,8 @@ class BatchGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7034,6 +7519,7 @@ class BatchGroupsMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetBannedResponse]:
         """Call `groups.getBanned`.
 
@@ -7060,7 +7546,8 @@ class BatchGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7070,6 +7557,7 @@ class BatchGroupsMethods:
         group_ids: Sequence[int | str] | None = None,
         group_id: int | str | None = None,
         fields: Sequence[GroupsFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetByIdObjectResponse]:
         """Call `groups.getById`.
 
@@ -7090,11 +7578,14 @@ class BatchGroupsMethods:
                     "group_ids": group_ids,
                     "group_id": group_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_callback_confirmation_code(self, *, group_id: int) -> Pending[GroupsGetCallbackConfirmationCodeResponse]:
+    def get_callback_confirmation_code(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsGetCallbackConfirmationCodeResponse]:
         """Call `groups.getCallbackConfirmationCode`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -7110,12 +7601,17 @@ class BatchGroupsMethods:
             _GROUPS_GET_CALLBACK_CONFIRMATION_CODE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_callback_servers(
-        self, *, group_id: int, server_ids: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        server_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCallbackServersResponse]:
         """Call `groups.getCallbackServers`.
 
@@ -7134,11 +7630,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_ids": server_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_callback_settings(self, *, group_id: int, server_id: int | None = None) -> Pending[GroupsCallbackSettings]:
+    def get_callback_settings(
+        self, *, group_id: int, server_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsCallbackSettings]:
         """Call `groups.getCallbackSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -7158,20 +7657,33 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_catalog_info(
-        self, *, extended: Literal[True], subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[True],
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCatalogInfoExtendedResponse]: ...
     @overload
     def get_catalog_info(
-        self, *, extended: Literal[False] | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCatalogInfoResponse]: ...
     def get_catalog_info(
-        self, *, extended: bool | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse]:
         """Call `groups.getCatalogInfo`.
 
@@ -7191,7 +7703,8 @@ class BatchGroupsMethods:
                 {
                     "extended": extended,
                     "subcategories": subcategories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7205,6 +7718,7 @@ class BatchGroupsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitedUsersResponse]:
         """Call `groups.getInvitedUsers`.
 
@@ -7229,20 +7743,36 @@ class BatchGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_invites(
-        self, *, extended: Literal[True], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        extended: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitesExtendedResponse]: ...
     @overload
     def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitesResponse]: ...
     def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse]:
         """Call `groups.getInvites`.
 
@@ -7264,11 +7794,14 @@ class BatchGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_server(self, *, group_id: int) -> Pending[GroupsLongPollServer]:
+    def get_long_poll_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsLongPollServer]:
         """Call `groups.getLongPollServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -7284,11 +7817,14 @@ class BatchGroupsMethods:
             _GROUPS_GET_LONG_POLL_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_settings(self, *, group_id: int) -> Pending[GroupsLongPollSettings]:
+    def get_long_poll_settings(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsLongPollSettings]:
         """Call `groups.getLongPollSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -7304,7 +7840,8 @@ class BatchGroupsMethods:
             _GROUPS_GET_LONG_POLL_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7318,6 +7855,7 @@ class BatchGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersFieldsResponse]: ...
     @overload
     def get_members(
@@ -7329,6 +7867,7 @@ class BatchGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersFilterResponse]: ...
     @overload
     def get_members(
@@ -7340,6 +7879,7 @@ class BatchGroupsMethods:
         count: int | None = None,
         fields: None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersResponse]: ...
     def get_members(
         self,
@@ -7350,6 +7890,7 @@ class BatchGroupsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse]:
         """Call `groups.getMembers`.
 
@@ -7380,11 +7921,14 @@ class BatchGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_online_status(self, *, group_id: int) -> Pending[GroupsGetOnlineStatusResponse]:
+    def get_online_status(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsGetOnlineStatusResponse]:
         """Call `groups.getOnlineStatus`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -7400,17 +7944,30 @@ class BatchGroupsMethods:
             _GROUPS_GET_ONLINE_STATUS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_requests(
-        self, *, group_id: int, fields: Sequence[UsersFields | str], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[UsersFields | str],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetRequestsFieldsResponse]: ...
     @overload
     def get_requests(
-        self, *, group_id: int, offset: int | None = None, count: int | None = None, fields: None = None
+        self,
+        *,
+        group_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetRequestsResponse]: ...
     def get_requests(
         self,
@@ -7419,6 +7976,7 @@ class BatchGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse]:
         """Call `groups.getRequests`.
 
@@ -7442,11 +8000,14 @@ class BatchGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_settings(self, *, group_id: int | str) -> Pending[GroupsGetSettingsResponse]:
+    def get_settings(
+        self, *, group_id: int | str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsGetSettingsResponse]:
         """Call `groups.getSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -7462,11 +8023,14 @@ class BatchGroupsMethods:
             _GROUPS_GET_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_tag_list(self, *, group_id: int) -> Pending[list[GroupsGroupTag]]:
+    def get_tag_list(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[GroupsGroupTag]]:
         """Call `groups.getTagList`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -7482,11 +8046,14 @@ class BatchGroupsMethods:
             _GROUPS_GET_TAG_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_token_permissions(self) -> Pending[GroupsGetTokenPermissionsResponse]:
+    def get_token_permissions(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsGetTokenPermissionsResponse]:
         """Call `groups.getTokenPermissions`.
 
         Tokens: group. Idempotent: retried on transient failures.
@@ -7495,18 +8062,33 @@ class BatchGroupsMethods:
 
         Docs: https://dev.vk.com/method/groups.getTokenPermissions
         """
-        return self._batch.add(_GROUPS_GET_TOKEN_PERMISSIONS.call({}))
+        return self._batch.add(_GROUPS_GET_TOKEN_PERMISSIONS.call({}, extra=extra_params))
 
     @overload
     def invite(
-        self, *, group_id: int, user_ids_list: Sequence[int], user_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        user_ids_list: Sequence[int],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsInviteUserIdsListResponse]: ...
     @overload
     def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]: ...
     def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | GroupsInviteUserIdsListResponse]:
         """Call `groups.invite`.
 
@@ -7530,17 +8112,30 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "user_ids_list": user_ids_list,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], extended: Literal[True], user_id: int | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[GroupsMemberStatusFull]]: ...
     @overload
     def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[GroupsMemberStatus]]: ...
     @overload
     def is_member(
@@ -7550,6 +8145,7 @@ class BatchGroupsMethods:
         extended: Literal[True],
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsIsMemberExtendedResponse]: ...
     @overload
     def is_member(
@@ -7559,6 +8155,7 @@ class BatchGroupsMethods:
         user_id: int | None = None,
         user_ids: None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]: ...
     def is_member(
         self,
@@ -7567,6 +8164,7 @@ class BatchGroupsMethods:
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[
         BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse
     ]:
@@ -7594,11 +8192,14 @@ class BatchGroupsMethods:
                     "user_id": user_id,
                     "user_ids": user_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def join(self, *, group_id: int, not_sure: str | None = None) -> Pending[BaseOkResponse]:
+    def join(
+        self, *, group_id: int, not_sure: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.join`.
 
         Tokens: user.
@@ -7618,11 +8219,12 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "not_sure": not_sure,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def leave(self, *, group_id: int) -> Pending[BaseOkResponse]:
+    def leave(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `groups.leave`.
 
         Tokens: user.
@@ -7638,11 +8240,14 @@ class BatchGroupsMethods:
             _GROUPS_LEAVE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_user(self, *, group_id: int, user_id: int) -> Pending[BaseOkResponse]:
+    def remove_user(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.removeUser`.
 
         Tokens: user.
@@ -7660,11 +8265,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reorder_link(self, *, group_id: int, link_id: int, after: int | None = None) -> Pending[BaseOkResponse]:
+    def reorder_link(
+        self, *, group_id: int, link_id: int, after: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.reorderLink`.
 
         Tokens: user.
@@ -7684,7 +8292,8 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7700,6 +8309,7 @@ class BatchGroupsMethods:
         sort: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsSearchResponse]:
         """Call `groups.search`.
 
@@ -7732,7 +8342,8 @@ class BatchGroupsMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7798,6 +8409,7 @@ class BatchGroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.setCallbackSettings`.
 
@@ -7932,7 +8544,8 @@ class BatchGroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7993,6 +8606,7 @@ class BatchGroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.setLongPollSettings`.
 
@@ -8115,7 +8729,8 @@ class BatchGroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -8128,6 +8743,7 @@ class BatchGroupsMethods:
         bots_start_button: bool | None = None,
         bots_add_to_chat: bool | None = None,
         bot_online_booking_enabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.setSettings`.
 
@@ -8154,11 +8770,14 @@ class BatchGroupsMethods:
                     "bots_start_button": bots_start_button,
                     "bots_add_to_chat": bots_add_to_chat,
                     "bot_online_booking_enabled": bot_online_booking_enabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_user_note(self, *, group_id: int, user_id: int, note: str | None = None) -> Pending[BaseBoolInt]:
+    def set_user_note(
+        self, *, group_id: int, user_id: int, note: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `groups.setUserNote`.
 
         Tokens: user, group.
@@ -8178,7 +8797,8 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "note": note,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -8210,6 +8830,7 @@ class BatchGroupsMethods:
             "ffc107",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `groups.tagAdd`.
 
@@ -8230,12 +8851,19 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "tag_name": tag_name,
                     "tag_color": tag_color,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def tag_bind(
-        self, *, group_id: int, tag_id: int, user_id: int, act: Literal["bind", "unbind"]
+        self,
+        *,
+        group_id: int,
+        tag_id: int,
+        user_id: int,
+        act: Literal["bind", "unbind"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `groups.tagBind`.
 
@@ -8258,11 +8886,14 @@ class BatchGroupsMethods:
                     "tag_id": tag_id,
                     "user_id": user_id,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_delete(self, *, group_id: int, tag_id: int) -> Pending[BaseBoolInt]:
+    def tag_delete(
+        self, *, group_id: int, tag_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `groups.tagDelete`.
 
         Tokens: user, group.
@@ -8280,11 +8911,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_update(self, *, group_id: int, tag_id: int, tag_name: str) -> Pending[BaseBoolInt]:
+    def tag_update(
+        self, *, group_id: int, tag_id: int, tag_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `groups.tagUpdate`.
 
         Tokens: user, group.
@@ -8304,12 +8938,18 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "tag_id": tag_id,
                     "tag_name": tag_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def toggle_market(
-        self, *, group_id: int, state: GroupsMarketState | Literal["none", "basic", "advanced"], ref: str | None = None
+        self,
+        *,
+        group_id: int,
+        state: GroupsMarketState | Literal["none", "basic", "advanced"],
+        ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.toggleMarket`.
 
@@ -8332,11 +8972,14 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "state": state,
                     "ref": ref,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban(self, *, group_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def unban(
+        self, *, group_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.unban`.
 
         Tokens: user.
@@ -8354,7 +8997,8 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -196,6 +196,7 @@ class LeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
         """Call `leadForms.create`.
 
@@ -238,11 +239,14 @@ class LeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, group_id: int, form_id: int) -> LeadFormsDeleteResponse:
+    def delete(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LeadFormsDeleteResponse:
         """Call `leadForms.delete`.
 
         Tokens: user.
@@ -262,11 +266,12 @@ class LeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, group_id: int, form_id: int) -> LeadFormsForm:
+    def get(self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None) -> LeadFormsForm:
         """Call `leadForms.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -286,12 +291,19 @@ class LeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_leads(
-        self, *, group_id: int, form_id: int, limit: int | None = None, next_page_token: str | None = None
+        self,
+        *,
+        group_id: int,
+        form_id: int,
+        limit: int | None = None,
+        next_page_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsGetLeadsResponse:
         """Call `leadForms.getLeads`.
 
@@ -316,11 +328,12 @@ class LeadFormsMethods:
                     "form_id": form_id,
                     "limit": limit,
                     "next_page_token": next_page_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self) -> str:
+    def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `leadForms.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -329,9 +342,9 @@ class LeadFormsMethods:
 
         Docs: https://dev.vk.com/method/leadForms.getUploadURL
         """
-        return self._client.request(_LEAD_FORMS_GET_UPLOAD_URL.call({}))
+        return self._client.request(_LEAD_FORMS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
-    def list(self, *, group_id: int) -> builtins.list[LeadFormsForm]:
+    def list(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> builtins.list[LeadFormsForm]:
         """Call `leadForms.list`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -347,7 +360,8 @@ class LeadFormsMethods:
             _LEAD_FORMS_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -369,6 +383,7 @@ class LeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
         """Call `leadForms.update`.
 
@@ -415,7 +430,8 @@ class LeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -445,6 +461,7 @@ class AsyncLeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
         """Call `leadForms.create`.
 
@@ -487,11 +504,14 @@ class AsyncLeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, group_id: int, form_id: int) -> LeadFormsDeleteResponse:
+    async def delete(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LeadFormsDeleteResponse:
         """Call `leadForms.delete`.
 
         Tokens: user.
@@ -511,11 +531,14 @@ class AsyncLeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, group_id: int, form_id: int) -> LeadFormsForm:
+    async def get(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LeadFormsForm:
         """Call `leadForms.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -535,12 +558,19 @@ class AsyncLeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_leads(
-        self, *, group_id: int, form_id: int, limit: int | None = None, next_page_token: str | None = None
+        self,
+        *,
+        group_id: int,
+        form_id: int,
+        limit: int | None = None,
+        next_page_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsGetLeadsResponse:
         """Call `leadForms.getLeads`.
 
@@ -565,11 +595,12 @@ class AsyncLeadFormsMethods:
                     "form_id": form_id,
                     "limit": limit,
                     "next_page_token": next_page_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_url(self) -> str:
+    async def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `leadForms.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -578,9 +609,11 @@ class AsyncLeadFormsMethods:
 
         Docs: https://dev.vk.com/method/leadForms.getUploadURL
         """
-        return await self._client.request(_LEAD_FORMS_GET_UPLOAD_URL.call({}))
+        return await self._client.request(_LEAD_FORMS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
-    async def list(self, *, group_id: int) -> builtins.list[LeadFormsForm]:
+    async def list(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[LeadFormsForm]:
         """Call `leadForms.list`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -596,7 +629,8 @@ class AsyncLeadFormsMethods:
             _LEAD_FORMS_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -618,6 +652,7 @@ class AsyncLeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
         """Call `leadForms.update`.
 
@@ -664,7 +699,8 @@ class AsyncLeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -694,6 +730,7 @@ class BatchLeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LeadFormsCreateResponse]:
         """Call `leadForms.create`.
 
@@ -736,11 +773,14 @@ class BatchLeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, group_id: int, form_id: int) -> Pending[LeadFormsDeleteResponse]:
+    def delete(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[LeadFormsDeleteResponse]:
         """Call `leadForms.delete`.
 
         Tokens: user.
@@ -760,11 +800,14 @@ class BatchLeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, group_id: int, form_id: int) -> Pending[LeadFormsForm]:
+    def get(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[LeadFormsForm]:
         """Call `leadForms.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -784,12 +827,19 @@ class BatchLeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_leads(
-        self, *, group_id: int, form_id: int, limit: int | None = None, next_page_token: str | None = None
+        self,
+        *,
+        group_id: int,
+        form_id: int,
+        limit: int | None = None,
+        next_page_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LeadFormsGetLeadsResponse]:
         """Call `leadForms.getLeads`.
 
@@ -814,11 +864,12 @@ class BatchLeadFormsMethods:
                     "form_id": form_id,
                     "limit": limit,
                     "next_page_token": next_page_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self) -> Pending[str]:
+    def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
         """Call `leadForms.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -827,9 +878,11 @@ class BatchLeadFormsMethods:
 
         Docs: https://dev.vk.com/method/leadForms.getUploadURL
         """
-        return self._batch.add(_LEAD_FORMS_GET_UPLOAD_URL.call({}))
+        return self._batch.add(_LEAD_FORMS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
-    def list(self, *, group_id: int) -> Pending[builtins.list[LeadFormsForm]]:
+    def list(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[builtins.list[LeadFormsForm]]:
         """Call `leadForms.list`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -845,7 +898,8 @@ class BatchLeadFormsMethods:
             _LEAD_FORMS_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -867,6 +921,7 @@ class BatchLeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LeadFormsCreateResponse]:
         """Call `leadForms.update`.
 
@@ -913,7 +968,8 @@ class BatchLeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -167,6 +167,7 @@ class LikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesAddResponse:
         """Call `likes.add`.
 
@@ -193,7 +194,8 @@ class LikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -223,6 +225,7 @@ class LikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesDeleteResponse:
         """Call `likes.delete`.
 
@@ -247,7 +250,8 @@ class LikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -284,6 +288,7 @@ class LikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListExtendedResponse: ...
     @overload
     def get_list(
@@ -318,6 +323,7 @@ class LikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse: ...
     def get_list(
         self,
@@ -351,6 +357,7 @@ class LikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse | LikesGetListExtendedResponse:
         """Call `likes.getList`.
 
@@ -390,7 +397,8 @@ class LikesMethods:
                     "count": count,
                     "skip_own": skip_own,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -419,6 +427,7 @@ class LikesMethods:
         item_id: int,
         user_id: int | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesIsLikedResponse:
         """Call `likes.isLiked`.
 
@@ -441,7 +450,8 @@ class LikesMethods:
                     "item_id": item_id,
                     "user_id": user_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -537,6 +547,7 @@ class AsyncLikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesAddResponse:
         """Call `likes.add`.
 
@@ -563,7 +574,8 @@ class AsyncLikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -593,6 +605,7 @@ class AsyncLikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesDeleteResponse:
         """Call `likes.delete`.
 
@@ -617,7 +630,8 @@ class AsyncLikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -654,6 +668,7 @@ class AsyncLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListExtendedResponse: ...
     @overload
     async def get_list(
@@ -688,6 +703,7 @@ class AsyncLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse: ...
     async def get_list(
         self,
@@ -721,6 +737,7 @@ class AsyncLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse | LikesGetListExtendedResponse:
         """Call `likes.getList`.
 
@@ -760,7 +777,8 @@ class AsyncLikesMethods:
                     "count": count,
                     "skip_own": skip_own,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -789,6 +807,7 @@ class AsyncLikesMethods:
         item_id: int,
         user_id: int | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesIsLikedResponse:
         """Call `likes.isLiked`.
 
@@ -811,7 +830,8 @@ class AsyncLikesMethods:
                     "item_id": item_id,
                     "user_id": user_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -908,6 +928,7 @@ class BatchLikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesAddResponse]:
         """Call `likes.add`.
 
@@ -934,7 +955,8 @@ class BatchLikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -964,6 +986,7 @@ class BatchLikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesDeleteResponse]:
         """Call `likes.delete`.
 
@@ -988,7 +1011,8 @@ class BatchLikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1025,6 +1049,7 @@ class BatchLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesGetListExtendedResponse]: ...
     @overload
     def get_list(
@@ -1059,6 +1084,7 @@ class BatchLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesGetListResponse]: ...
     def get_list(
         self,
@@ -1092,6 +1118,7 @@ class BatchLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesGetListResponse | LikesGetListExtendedResponse]:
         """Call `likes.getList`.
 
@@ -1131,7 +1158,8 @@ class BatchLikesMethods:
                     "count": count,
                     "skip_own": skip_own,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1160,6 +1188,7 @@ class BatchLikesMethods:
         item_id: int,
         user_id: int | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesIsLikedResponse]:
         """Call `likes.isLiked`.
 
@@ -1182,7 +1211,8 @@ class BatchLikesMethods:
                     "item_id": item_id,
                     "user_id": user_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -1084,6 +1084,7 @@ class MarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddResponse:
         """Call `market.add`.
 
@@ -1138,7 +1139,8 @@ class MarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1150,6 +1152,7 @@ class MarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddAlbumResponse:
         """Call `market.addAlbum`.
 
@@ -1176,11 +1179,14 @@ class MarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_property(self, *, group_id: int, title: str) -> MarketAddPropertyResponse:
+    def add_property(
+        self, *, group_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketAddPropertyResponse:
         """Call `market.addProperty`.
 
         Tokens: user.
@@ -1200,11 +1206,14 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_property_variant(self, *, group_id: int, property_id: int, title: str) -> MarketAddPropertyVariantResponse:
+    def add_property_variant(
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketAddPropertyVariantResponse:
         """Call `market.addPropertyVariant`.
 
         Tokens: user.
@@ -1226,11 +1235,19 @@ class MarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_to_album(self, *, owner_id: int, item_ids: Sequence[int], album_ids: Sequence[int]) -> BaseOkResponse:
+    def add_to_album(
+        self,
+        *,
+        owner_id: int,
+        item_ids: Sequence[int],
+        album_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `market.addToAlbum`.
 
         Tokens: user.
@@ -1252,7 +1269,8 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "item_ids": item_ids,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1267,6 +1285,7 @@ class MarketMethods:
         reply_to_comment: int | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `market.createComment`.
 
@@ -1297,11 +1316,14 @@ class MarketMethods:
                     "reply_to_comment": reply_to_comment,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, item_id: int) -> BaseOkResponse:
+    def delete(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.delete`.
 
         Tokens: user.
@@ -1321,11 +1343,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_album(self, *, owner_id: int, album_id: int) -> BaseOkResponse:
+    def delete_album(
+        self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deleteAlbum`.
 
         Tokens: user.
@@ -1345,11 +1370,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, owner_id: int, comment_id: int) -> BaseBoolInt:
+    def delete_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `market.deleteComment`.
 
         Tokens: user.
@@ -1367,11 +1395,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_property(self, *, group_id: int, property_id: int) -> BaseOkResponse:
+    def delete_property(
+        self, *, group_id: int, property_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deleteProperty`.
 
         Tokens: user.
@@ -1391,11 +1422,14 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "property_id": property_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_property_variant(self, *, group_id: int, variant_id: int) -> BaseOkResponse:
+    def delete_property_variant(
+        self, *, group_id: int, variant_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deletePropertyVariant`.
 
         Tokens: user.
@@ -1415,7 +1449,8 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "variant_id": variant_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1442,6 +1477,7 @@ class MarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.edit`.
 
@@ -1498,7 +1534,8 @@ class MarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1511,6 +1548,7 @@ class MarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editAlbum`.
 
@@ -1539,12 +1577,19 @@ class MarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit_comment(
-        self, *, owner_id: int, comment_id: int, message: str | None = None, attachments: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editComment`.
 
@@ -1567,7 +1612,8 @@ class MarketMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1587,6 +1633,7 @@ class MarketMethods:
         weight: int | None = None,
         comment_for_user: str | None = None,
         receipt_link: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editOrder`.
 
@@ -1629,11 +1676,14 @@ class MarketMethods:
                     "weight": weight,
                     "comment_for_user": comment_for_user,
                     "receipt_link": receipt_link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_property(self, *, group_id: int, property_id: int, title: str) -> BaseOkResponse:
+    def edit_property(
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.editProperty`.
 
         Tokens: user.
@@ -1655,11 +1705,14 @@ class MarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_property_variant(self, *, group_id: int, variant_id: int, title: str) -> BaseOkResponse:
+    def edit_property_variant(
+        self, *, group_id: int, variant_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.editPropertyVariant`.
 
         Tokens: user.
@@ -1681,12 +1734,18 @@ class MarketMethods:
                     "group_id": group_id,
                     "variant_id": variant_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def filter_categories(
-        self, *, category_id: int | None = None, query: str | None = None, count: int | None = None
+        self,
+        *,
+        category_id: int | None = None,
+        query: str | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
         """Call `market.filterCategories`.
 
@@ -1707,7 +1766,8 @@ class MarketMethods:
                     "category_id": category_id,
                     "query": query,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1725,6 +1785,7 @@ class MarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetExtendedResponse: ...
     @overload
     def get(
@@ -1740,6 +1801,7 @@ class MarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse: ...
     def get(
         self,
@@ -1754,6 +1816,7 @@ class MarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse | MarketGetExtendedResponse:
         """Call `market.get`.
 
@@ -1789,11 +1852,14 @@ class MarketMethods:
                     "need_variants": need_variants,
                     "with_disabled": with_disabled,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_album_by_id(self, *, owner_id: int, album_ids: Sequence[int]) -> MarketGetAlbumByIdResponse:
+    def get_album_by_id(
+        self, *, owner_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetAlbumByIdResponse:
         """Call `market.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1811,12 +1877,18 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_albums(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetAlbumsResponse:
         """Call `market.getAlbums`.
 
@@ -1837,18 +1909,25 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
-    def get_by_id(self, *, item_ids: Sequence[str], extended: Literal[True]) -> MarketGetByIdExtendedResponse: ...
+    def get_by_id(
+        self, *, item_ids: Sequence[str], extended: Literal[True], extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetByIdExtendedResponse: ...
     @overload
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: Literal[False] | None = None
+        self,
+        *,
+        item_ids: Sequence[str],
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetByIdResponse: ...
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: bool | None = None
+        self, *, item_ids: Sequence[str], extended: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MarketGetByIdResponse | MarketGetByIdExtendedResponse:
         """Call `market.getById`.
 
@@ -1870,12 +1949,17 @@ class MarketMethods:
                 {
                     "item_ids": item_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_categories(
-        self, *, group_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
         """Call `market.getCategories`.
 
@@ -1894,7 +1978,8 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1910,6 +1995,7 @@ class MarketMethods:
         sort: Literal["asc", "desc"] | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCommentsResponse:
         """Call `market.getComments`.
 
@@ -1944,12 +2030,18 @@ class MarketMethods:
                     "sort": sort,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_group_orders(
-        self, *, group_id: int | str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int | str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetGroupOrdersResponse:
         """Call `market.getGroupOrders`.
 
@@ -1972,12 +2064,18 @@ class MarketMethods:
                     "group_id": group_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_order_by_id(
-        self, *, order_id: int, user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderByIdResponse:
         """Call `market.getOrderById`.
 
@@ -2000,12 +2098,19 @@ class MarketMethods:
                     "order_id": order_id,
                     "user_id": user_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_order_items(
-        self, *, order_id: int, user_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderItemsResponse:
         """Call `market.getOrderItems`.
 
@@ -2028,7 +2133,8 @@ class MarketMethods:
                     "user_id": user_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2041,6 +2147,7 @@ class MarketMethods:
         count: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersExtendedResponse: ...
     @overload
     def get_orders(
@@ -2051,6 +2158,7 @@ class MarketMethods:
         extended: Literal[False] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse: ...
     def get_orders(
         self,
@@ -2060,6 +2168,7 @@ class MarketMethods:
         extended: bool | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse | MarketGetOrdersExtendedResponse:
         """Call `market.getOrders`.
 
@@ -2085,11 +2194,14 @@ class MarketMethods:
                     "extended": extended,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_product_photo_upload_server(self, *, group_id: int, bulk: bool | None = None) -> BaseUploadServer:
+    def get_product_photo_upload_server(
+        self, *, group_id: int, bulk: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `market.getProductPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2109,11 +2221,14 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "bulk": bulk,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_properties(self, *, group_id: int) -> MarketGetPropertiesResponse:
+    def get_properties(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetPropertiesResponse:
         """Call `market.getProperties`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2131,12 +2246,18 @@ class MarketMethods:
             _MARKET_GET_PROPERTIES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def group_items(
-        self, *, group_id: int, item_ids: Sequence[int], item_group_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        item_ids: Sequence[int],
+        item_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGroupItemsResponse:
         """Call `market.groupItems`.
 
@@ -2159,11 +2280,14 @@ class MarketMethods:
                     "group_id": group_id,
                     "item_ids": item_ids,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_from_album(self, *, owner_id: int, item_id: int, album_ids: Sequence[int]) -> BaseOkResponse:
+    def remove_from_album(
+        self, *, owner_id: int, item_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.removeFromAlbum`.
 
         Tokens: user.
@@ -2185,12 +2309,19 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, owner_id: int, album_id: int, before: int | None = None, after: int | None = None
+        self,
+        *,
+        owner_id: int,
+        album_id: int,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reorderAlbums`.
 
@@ -2215,7 +2346,8 @@ class MarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2227,6 +2359,7 @@ class MarketMethods:
         album_id: int | None = None,
         before: int | None = None,
         after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reorderItems`.
 
@@ -2253,12 +2386,18 @@ class MarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report(
-        self, *, owner_id: int, item_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.report`.
 
@@ -2279,11 +2418,19 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def report_comment(self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6]) -> BaseOkResponse:
+    def report_comment(
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `market.reportComment`.
 
         Tokens: user.
@@ -2303,11 +2450,14 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int, item_id: int) -> BaseOkResponse:
+    def restore(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.restore`.
 
         Tokens: user.
@@ -2327,11 +2477,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, owner_id: int, comment_id: int) -> BaseBoolInt:
+    def restore_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `market.restoreComment`.
 
         Tokens: user.
@@ -2349,11 +2502,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_product_photo(self, *, upload_response: str) -> MarketPhotoIdResponse:
+    def save_product_photo(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketPhotoIdResponse:
         """Call `market.saveProductPhoto`.
 
         Tokens: user.
@@ -2371,11 +2527,14 @@ class MarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_product_photo_bulk(self, *, upload_response: str) -> list[MarketUploadPhotoData]:
+    def save_product_photo_bulk(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[MarketUploadPhotoData]:
         """Call `market.saveProductPhotoBulk`.
 
         Tokens: user.
@@ -2393,7 +2552,8 @@ class MarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO_BULK.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2413,6 +2573,7 @@ class MarketMethods:
         count: int | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchExtendedResponse: ...
     @overload
     def search(
@@ -2430,6 +2591,7 @@ class MarketMethods:
         extended: Literal[False] | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse: ...
     def search(
         self,
@@ -2446,6 +2608,7 @@ class MarketMethods:
         extended: bool | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse | MarketSearchExtendedResponse:
         """Call `market.search`.
 
@@ -2485,7 +2648,8 @@ class MarketMethods:
                     "extended": extended,
                     "status": status,
                     "need_variants": need_variants,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2502,6 +2666,7 @@ class MarketMethods:
         sort_direction: Literal[0, 1] | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse:
         """Call `market.searchItems`.
 
@@ -2536,7 +2701,8 @@ class MarketMethods:
                     "sort_direction": sort_direction,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2554,6 +2720,7 @@ class MarketMethods:
         country: int | None = None,
         city: int | None = None,
         only_my_groups: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchBasicResponse:
         """Call `market.searchItemsBasic`.
 
@@ -2590,11 +2757,14 @@ class MarketMethods:
                     "country": country,
                     "city": city,
                     "only_my_groups": only_my_groups,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def ungroup_items(self, *, group_id: int, item_group_id: int) -> BaseOkResponse:
+    def ungroup_items(
+        self, *, group_id: int, item_group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.ungroupItems`.
 
         Tokens: user.
@@ -2614,7 +2784,8 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2932,6 +3103,7 @@ class AsyncMarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddResponse:
         """Call `market.add`.
 
@@ -2986,7 +3158,8 @@ class AsyncMarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2998,6 +3171,7 @@ class AsyncMarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddAlbumResponse:
         """Call `market.addAlbum`.
 
@@ -3024,11 +3198,14 @@ class AsyncMarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_property(self, *, group_id: int, title: str) -> MarketAddPropertyResponse:
+    async def add_property(
+        self, *, group_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketAddPropertyResponse:
         """Call `market.addProperty`.
 
         Tokens: user.
@@ -3048,12 +3225,13 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_property_variant(
-        self, *, group_id: int, property_id: int, title: str
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> MarketAddPropertyVariantResponse:
         """Call `market.addPropertyVariant`.
 
@@ -3076,11 +3254,19 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_to_album(self, *, owner_id: int, item_ids: Sequence[int], album_ids: Sequence[int]) -> BaseOkResponse:
+    async def add_to_album(
+        self,
+        *,
+        owner_id: int,
+        item_ids: Sequence[int],
+        album_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `market.addToAlbum`.
 
         Tokens: user.
@@ -3102,7 +3288,8 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "item_ids": item_ids,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3117,6 +3304,7 @@ class AsyncMarketMethods:
         reply_to_comment: int | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `market.createComment`.
 
@@ -3147,11 +3335,14 @@ class AsyncMarketMethods:
                     "reply_to_comment": reply_to_comment,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, owner_id: int, item_id: int) -> BaseOkResponse:
+    async def delete(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.delete`.
 
         Tokens: user.
@@ -3171,11 +3362,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_album(self, *, owner_id: int, album_id: int) -> BaseOkResponse:
+    async def delete_album(
+        self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deleteAlbum`.
 
         Tokens: user.
@@ -3195,11 +3389,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, owner_id: int, comment_id: int) -> BaseBoolInt:
+    async def delete_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `market.deleteComment`.
 
         Tokens: user.
@@ -3217,11 +3414,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_property(self, *, group_id: int, property_id: int) -> BaseOkResponse:
+    async def delete_property(
+        self, *, group_id: int, property_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deleteProperty`.
 
         Tokens: user.
@@ -3241,11 +3441,14 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "property_id": property_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_property_variant(self, *, group_id: int, variant_id: int) -> BaseOkResponse:
+    async def delete_property_variant(
+        self, *, group_id: int, variant_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deletePropertyVariant`.
 
         Tokens: user.
@@ -3265,7 +3468,8 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "variant_id": variant_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3292,6 +3496,7 @@ class AsyncMarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.edit`.
 
@@ -3348,7 +3553,8 @@ class AsyncMarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3361,6 +3567,7 @@ class AsyncMarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editAlbum`.
 
@@ -3389,12 +3596,19 @@ class AsyncMarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def edit_comment(
-        self, *, owner_id: int, comment_id: int, message: str | None = None, attachments: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editComment`.
 
@@ -3417,7 +3631,8 @@ class AsyncMarketMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3437,6 +3652,7 @@ class AsyncMarketMethods:
         weight: int | None = None,
         comment_for_user: str | None = None,
         receipt_link: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editOrder`.
 
@@ -3479,11 +3695,14 @@ class AsyncMarketMethods:
                     "weight": weight,
                     "comment_for_user": comment_for_user,
                     "receipt_link": receipt_link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_property(self, *, group_id: int, property_id: int, title: str) -> BaseOkResponse:
+    async def edit_property(
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.editProperty`.
 
         Tokens: user.
@@ -3505,11 +3724,14 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_property_variant(self, *, group_id: int, variant_id: int, title: str) -> BaseOkResponse:
+    async def edit_property_variant(
+        self, *, group_id: int, variant_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.editPropertyVariant`.
 
         Tokens: user.
@@ -3531,12 +3753,18 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "variant_id": variant_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def filter_categories(
-        self, *, category_id: int | None = None, query: str | None = None, count: int | None = None
+        self,
+        *,
+        category_id: int | None = None,
+        query: str | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
         """Call `market.filterCategories`.
 
@@ -3557,7 +3785,8 @@ class AsyncMarketMethods:
                     "category_id": category_id,
                     "query": query,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3575,6 +3804,7 @@ class AsyncMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetExtendedResponse: ...
     @overload
     async def get(
@@ -3590,6 +3820,7 @@ class AsyncMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse: ...
     async def get(
         self,
@@ -3604,6 +3835,7 @@ class AsyncMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse | MarketGetExtendedResponse:
         """Call `market.get`.
 
@@ -3639,11 +3871,14 @@ class AsyncMarketMethods:
                     "need_variants": need_variants,
                     "with_disabled": with_disabled,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_album_by_id(self, *, owner_id: int, album_ids: Sequence[int]) -> MarketGetAlbumByIdResponse:
+    async def get_album_by_id(
+        self, *, owner_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetAlbumByIdResponse:
         """Call `market.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3661,12 +3896,18 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_albums(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetAlbumsResponse:
         """Call `market.getAlbums`.
 
@@ -3687,18 +3928,25 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
-    async def get_by_id(self, *, item_ids: Sequence[str], extended: Literal[True]) -> MarketGetByIdExtendedResponse: ...
+    async def get_by_id(
+        self, *, item_ids: Sequence[str], extended: Literal[True], extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetByIdExtendedResponse: ...
     @overload
     async def get_by_id(
-        self, *, item_ids: Sequence[str], extended: Literal[False] | None = None
+        self,
+        *,
+        item_ids: Sequence[str],
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetByIdResponse: ...
     async def get_by_id(
-        self, *, item_ids: Sequence[str], extended: bool | None = None
+        self, *, item_ids: Sequence[str], extended: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MarketGetByIdResponse | MarketGetByIdExtendedResponse:
         """Call `market.getById`.
 
@@ -3720,12 +3968,17 @@ class AsyncMarketMethods:
                 {
                     "item_ids": item_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_categories(
-        self, *, group_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
         """Call `market.getCategories`.
 
@@ -3744,7 +3997,8 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3760,6 +4014,7 @@ class AsyncMarketMethods:
         sort: Literal["asc", "desc"] | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCommentsResponse:
         """Call `market.getComments`.
 
@@ -3794,12 +4049,18 @@ class AsyncMarketMethods:
                     "sort": sort,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_group_orders(
-        self, *, group_id: int | str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int | str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetGroupOrdersResponse:
         """Call `market.getGroupOrders`.
 
@@ -3822,12 +4083,18 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_order_by_id(
-        self, *, order_id: int, user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderByIdResponse:
         """Call `market.getOrderById`.
 
@@ -3850,12 +4117,19 @@ class AsyncMarketMethods:
                     "order_id": order_id,
                     "user_id": user_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_order_items(
-        self, *, order_id: int, user_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderItemsResponse:
         """Call `market.getOrderItems`.
 
@@ -3878,7 +4152,8 @@ class AsyncMarketMethods:
                     "user_id": user_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3891,6 +4166,7 @@ class AsyncMarketMethods:
         count: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersExtendedResponse: ...
     @overload
     async def get_orders(
@@ -3901,6 +4177,7 @@ class AsyncMarketMethods:
         extended: Literal[False] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse: ...
     async def get_orders(
         self,
@@ -3910,6 +4187,7 @@ class AsyncMarketMethods:
         extended: bool | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse | MarketGetOrdersExtendedResponse:
         """Call `market.getOrders`.
 
@@ -3935,11 +4213,14 @@ class AsyncMarketMethods:
                     "extended": extended,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_product_photo_upload_server(self, *, group_id: int, bulk: bool | None = None) -> BaseUploadServer:
+    async def get_product_photo_upload_server(
+        self, *, group_id: int, bulk: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `market.getProductPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3959,11 +4240,14 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "bulk": bulk,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_properties(self, *, group_id: int) -> MarketGetPropertiesResponse:
+    async def get_properties(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetPropertiesResponse:
         """Call `market.getProperties`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3981,12 +4265,18 @@ class AsyncMarketMethods:
             _MARKET_GET_PROPERTIES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def group_items(
-        self, *, group_id: int, item_ids: Sequence[int], item_group_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        item_ids: Sequence[int],
+        item_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGroupItemsResponse:
         """Call `market.groupItems`.
 
@@ -4009,11 +4299,14 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "item_ids": item_ids,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_from_album(self, *, owner_id: int, item_id: int, album_ids: Sequence[int]) -> BaseOkResponse:
+    async def remove_from_album(
+        self, *, owner_id: int, item_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.removeFromAlbum`.
 
         Tokens: user.
@@ -4035,12 +4328,19 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reorder_albums(
-        self, *, owner_id: int, album_id: int, before: int | None = None, after: int | None = None
+        self,
+        *,
+        owner_id: int,
+        album_id: int,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reorderAlbums`.
 
@@ -4065,7 +4365,8 @@ class AsyncMarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4077,6 +4378,7 @@ class AsyncMarketMethods:
         album_id: int | None = None,
         before: int | None = None,
         after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reorderItems`.
 
@@ -4103,12 +4405,18 @@ class AsyncMarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report(
-        self, *, owner_id: int, item_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.report`.
 
@@ -4129,12 +4437,18 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reportComment`.
 
@@ -4155,11 +4469,14 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, owner_id: int, item_id: int) -> BaseOkResponse:
+    async def restore(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.restore`.
 
         Tokens: user.
@@ -4179,11 +4496,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, owner_id: int, comment_id: int) -> BaseBoolInt:
+    async def restore_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `market.restoreComment`.
 
         Tokens: user.
@@ -4201,11 +4521,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_product_photo(self, *, upload_response: str) -> MarketPhotoIdResponse:
+    async def save_product_photo(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketPhotoIdResponse:
         """Call `market.saveProductPhoto`.
 
         Tokens: user.
@@ -4223,11 +4546,14 @@ class AsyncMarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_product_photo_bulk(self, *, upload_response: str) -> list[MarketUploadPhotoData]:
+    async def save_product_photo_bulk(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[MarketUploadPhotoData]:
         """Call `market.saveProductPhotoBulk`.
 
         Tokens: user.
@@ -4245,7 +4571,8 @@ class AsyncMarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO_BULK.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4265,6 +4592,7 @@ class AsyncMarketMethods:
         count: int | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchExtendedResponse: ...
     @overload
     async def search(
@@ -4282,6 +4610,7 @@ class AsyncMarketMethods:
         extended: Literal[False] | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse: ...
     async def search(
         self,
@@ -4298,6 +4627,7 @@ class AsyncMarketMethods:
         extended: bool | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse | MarketSearchExtendedResponse:
         """Call `market.search`.
 
@@ -4337,7 +4667,8 @@ class AsyncMarketMethods:
                     "extended": extended,
                     "status": status,
                     "need_variants": need_variants,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4354,6 +4685,7 @@ class AsyncMarketMethods:
         sort_direction: Literal[0, 1] | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse:
         """Call `market.searchItems`.
 
@@ -4388,7 +4720,8 @@ class AsyncMarketMethods:
                     "sort_direction": sort_direction,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4406,6 +4739,7 @@ class AsyncMarketMethods:
         country: int | None = None,
         city: int | None = None,
         only_my_groups: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchBasicResponse:
         """Call `market.searchItemsBasic`.
 
@@ -4442,11 +4776,14 @@ class AsyncMarketMethods:
                     "country": country,
                     "city": city,
                     "only_my_groups": only_my_groups,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def ungroup_items(self, *, group_id: int, item_group_id: int) -> BaseOkResponse:
+    async def ungroup_items(
+        self, *, group_id: int, item_group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.ungroupItems`.
 
         Tokens: user.
@@ -4466,7 +4803,8 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4793,6 +5131,7 @@ class BatchMarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketAddResponse]:
         """Call `market.add`.
 
@@ -4847,7 +5186,8 @@ class BatchMarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4859,6 +5199,7 @@ class BatchMarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketAddAlbumResponse]:
         """Call `market.addAlbum`.
 
@@ -4885,11 +5226,14 @@ class BatchMarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_property(self, *, group_id: int, title: str) -> Pending[MarketAddPropertyResponse]:
+    def add_property(
+        self, *, group_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MarketAddPropertyResponse]:
         """Call `market.addProperty`.
 
         Tokens: user.
@@ -4909,12 +5253,13 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_property_variant(
-        self, *, group_id: int, property_id: int, title: str
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketAddPropertyVariantResponse]:
         """Call `market.addPropertyVariant`.
 
@@ -4937,12 +5282,18 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_to_album(
-        self, *, owner_id: int, item_ids: Sequence[int], album_ids: Sequence[int]
+        self,
+        *,
+        owner_id: int,
+        item_ids: Sequence[int],
+        album_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.addToAlbum`.
 
@@ -4965,7 +5316,8 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "item_ids": item_ids,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4980,6 +5332,7 @@ class BatchMarketMethods:
         reply_to_comment: int | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `market.createComment`.
 
@@ -5010,11 +5363,14 @@ class BatchMarketMethods:
                     "reply_to_comment": reply_to_comment,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, item_id: int) -> Pending[BaseOkResponse]:
+    def delete(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.delete`.
 
         Tokens: user.
@@ -5034,11 +5390,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_album(self, *, owner_id: int, album_id: int) -> Pending[BaseOkResponse]:
+    def delete_album(
+        self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.deleteAlbum`.
 
         Tokens: user.
@@ -5058,11 +5417,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, owner_id: int, comment_id: int) -> Pending[BaseBoolInt]:
+    def delete_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `market.deleteComment`.
 
         Tokens: user.
@@ -5080,11 +5442,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_property(self, *, group_id: int, property_id: int) -> Pending[BaseOkResponse]:
+    def delete_property(
+        self, *, group_id: int, property_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.deleteProperty`.
 
         Tokens: user.
@@ -5104,11 +5469,14 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "property_id": property_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_property_variant(self, *, group_id: int, variant_id: int) -> Pending[BaseOkResponse]:
+    def delete_property_variant(
+        self, *, group_id: int, variant_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.deletePropertyVariant`.
 
         Tokens: user.
@@ -5128,7 +5496,8 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "variant_id": variant_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5155,6 +5524,7 @@ class BatchMarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.edit`.
 
@@ -5211,7 +5581,8 @@ class BatchMarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5224,6 +5595,7 @@ class BatchMarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.editAlbum`.
 
@@ -5252,12 +5624,19 @@ class BatchMarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit_comment(
-        self, *, owner_id: int, comment_id: int, message: str | None = None, attachments: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.editComment`.
 
@@ -5280,7 +5659,8 @@ class BatchMarketMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5300,6 +5680,7 @@ class BatchMarketMethods:
         weight: int | None = None,
         comment_for_user: str | None = None,
         receipt_link: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.editOrder`.
 
@@ -5342,11 +5723,14 @@ class BatchMarketMethods:
                     "weight": weight,
                     "comment_for_user": comment_for_user,
                     "receipt_link": receipt_link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_property(self, *, group_id: int, property_id: int, title: str) -> Pending[BaseOkResponse]:
+    def edit_property(
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.editProperty`.
 
         Tokens: user.
@@ -5368,11 +5752,14 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_property_variant(self, *, group_id: int, variant_id: int, title: str) -> Pending[BaseOkResponse]:
+    def edit_property_variant(
+        self, *, group_id: int, variant_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.editPropertyVariant`.
 
         Tokens: user.
@@ -5394,12 +5781,18 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "variant_id": variant_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def filter_categories(
-        self, *, category_id: int | None = None, query: str | None = None, count: int | None = None
+        self,
+        *,
+        category_id: int | None = None,
+        query: str | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetCategoriesNewResponse]:
         """Call `market.filterCategories`.
 
@@ -5420,7 +5813,8 @@ class BatchMarketMethods:
                     "category_id": category_id,
                     "query": query,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5438,6 +5832,7 @@ class BatchMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetExtendedResponse]: ...
     @overload
     def get(
@@ -5453,6 +5848,7 @@ class BatchMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetResponse]: ...
     def get(
         self,
@@ -5467,6 +5863,7 @@ class BatchMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetResponse | MarketGetExtendedResponse]:
         """Call `market.get`.
 
@@ -5502,11 +5899,14 @@ class BatchMarketMethods:
                     "need_variants": need_variants,
                     "with_disabled": with_disabled,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_album_by_id(self, *, owner_id: int, album_ids: Sequence[int]) -> Pending[MarketGetAlbumByIdResponse]:
+    def get_album_by_id(
+        self, *, owner_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MarketGetAlbumByIdResponse]:
         """Call `market.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5524,12 +5924,18 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_albums(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetAlbumsResponse]:
         """Call `market.getAlbums`.
 
@@ -5550,20 +5956,25 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: Literal[True]
+        self, *, item_ids: Sequence[str], extended: Literal[True], extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketGetByIdExtendedResponse]: ...
     @overload
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: Literal[False] | None = None
+        self,
+        *,
+        item_ids: Sequence[str],
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetByIdResponse]: ...
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: bool | None = None
+        self, *, item_ids: Sequence[str], extended: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketGetByIdResponse | MarketGetByIdExtendedResponse]:
         """Call `market.getById`.
 
@@ -5585,12 +5996,17 @@ class BatchMarketMethods:
                 {
                     "item_ids": item_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_categories(
-        self, *, group_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetCategoriesNewResponse]:
         """Call `market.getCategories`.
 
@@ -5609,7 +6025,8 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5625,6 +6042,7 @@ class BatchMarketMethods:
         sort: Literal["asc", "desc"] | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetCommentsResponse]:
         """Call `market.getComments`.
 
@@ -5659,12 +6077,18 @@ class BatchMarketMethods:
                     "sort": sort,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_group_orders(
-        self, *, group_id: int | str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int | str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetGroupOrdersResponse]:
         """Call `market.getGroupOrders`.
 
@@ -5687,12 +6111,18 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_order_by_id(
-        self, *, order_id: int, user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrderByIdResponse]:
         """Call `market.getOrderById`.
 
@@ -5715,12 +6145,19 @@ class BatchMarketMethods:
                     "order_id": order_id,
                     "user_id": user_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_order_items(
-        self, *, order_id: int, user_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrderItemsResponse]:
         """Call `market.getOrderItems`.
 
@@ -5743,7 +6180,8 @@ class BatchMarketMethods:
                     "user_id": user_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5756,6 +6194,7 @@ class BatchMarketMethods:
         count: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrdersExtendedResponse]: ...
     @overload
     def get_orders(
@@ -5766,6 +6205,7 @@ class BatchMarketMethods:
         extended: Literal[False] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrdersResponse]: ...
     def get_orders(
         self,
@@ -5775,6 +6215,7 @@ class BatchMarketMethods:
         extended: bool | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrdersResponse | MarketGetOrdersExtendedResponse]:
         """Call `market.getOrders`.
 
@@ -5800,11 +6241,14 @@ class BatchMarketMethods:
                     "extended": extended,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_product_photo_upload_server(self, *, group_id: int, bulk: bool | None = None) -> Pending[BaseUploadServer]:
+    def get_product_photo_upload_server(
+        self, *, group_id: int, bulk: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `market.getProductPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5824,11 +6268,14 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "bulk": bulk,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_properties(self, *, group_id: int) -> Pending[MarketGetPropertiesResponse]:
+    def get_properties(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MarketGetPropertiesResponse]:
         """Call `market.getProperties`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5846,12 +6293,18 @@ class BatchMarketMethods:
             _MARKET_GET_PROPERTIES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def group_items(
-        self, *, group_id: int, item_ids: Sequence[int], item_group_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        item_ids: Sequence[int],
+        item_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGroupItemsResponse]:
         """Call `market.groupItems`.
 
@@ -5874,11 +6327,14 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "item_ids": item_ids,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_from_album(self, *, owner_id: int, item_id: int, album_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def remove_from_album(
+        self, *, owner_id: int, item_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.removeFromAlbum`.
 
         Tokens: user.
@@ -5900,12 +6356,19 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, owner_id: int, album_id: int, before: int | None = None, after: int | None = None
+        self,
+        *,
+        owner_id: int,
+        album_id: int,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.reorderAlbums`.
 
@@ -5930,7 +6393,8 @@ class BatchMarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5942,6 +6406,7 @@ class BatchMarketMethods:
         album_id: int | None = None,
         before: int | None = None,
         after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.reorderItems`.
 
@@ -5968,12 +6433,18 @@ class BatchMarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report(
-        self, *, owner_id: int, item_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.report`.
 
@@ -5994,12 +6465,18 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.reportComment`.
 
@@ -6020,11 +6497,14 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int, item_id: int) -> Pending[BaseOkResponse]:
+    def restore(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.restore`.
 
         Tokens: user.
@@ -6044,11 +6524,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, owner_id: int, comment_id: int) -> Pending[BaseBoolInt]:
+    def restore_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `market.restoreComment`.
 
         Tokens: user.
@@ -6066,11 +6549,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_product_photo(self, *, upload_response: str) -> Pending[MarketPhotoIdResponse]:
+    def save_product_photo(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MarketPhotoIdResponse]:
         """Call `market.saveProductPhoto`.
 
         Tokens: user.
@@ -6088,11 +6574,14 @@ class BatchMarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_product_photo_bulk(self, *, upload_response: str) -> Pending[list[MarketUploadPhotoData]]:
+    def save_product_photo_bulk(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[MarketUploadPhotoData]]:
         """Call `market.saveProductPhotoBulk`.
 
         Tokens: user.
@@ -6110,7 +6599,8 @@ class BatchMarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO_BULK.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6130,6 +6620,7 @@ class BatchMarketMethods:
         count: int | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchExtendedResponse]: ...
     @overload
     def search(
@@ -6147,6 +6638,7 @@ class BatchMarketMethods:
         extended: Literal[False] | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchResponse]: ...
     def search(
         self,
@@ -6163,6 +6655,7 @@ class BatchMarketMethods:
         extended: bool | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchResponse | MarketSearchExtendedResponse]:
         """Call `market.search`.
 
@@ -6202,7 +6695,8 @@ class BatchMarketMethods:
                     "extended": extended,
                     "status": status,
                     "need_variants": need_variants,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6219,6 +6713,7 @@ class BatchMarketMethods:
         sort_direction: Literal[0, 1] | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchResponse]:
         """Call `market.searchItems`.
 
@@ -6253,7 +6748,8 @@ class BatchMarketMethods:
                     "sort_direction": sort_direction,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6271,6 +6767,7 @@ class BatchMarketMethods:
         country: int | None = None,
         city: int | None = None,
         only_my_groups: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchBasicResponse]:
         """Call `market.searchItemsBasic`.
 
@@ -6307,11 +6804,14 @@ class BatchMarketMethods:
                     "country": country,
                     "city": city,
                     "only_my_groups": only_my_groups,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def ungroup_items(self, *, group_id: int, item_group_id: int) -> Pending[BaseOkResponse]:
+    def ungroup_items(
+        self, *, group_id: int, item_group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.ungroupItems`.
 
         Tokens: user.
@@ -6331,7 +6831,8 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

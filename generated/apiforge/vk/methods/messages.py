@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -1239,7 +1239,12 @@ class MessagesMethods:
         self._client = client
 
     def add_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.addChatUser`.
 
@@ -1262,12 +1267,17 @@ class MessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_chat_users(
-        self, *, chat_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesAddChatUsersResponse:
         """Call `messages.addChatUsers`.
 
@@ -1286,11 +1296,14 @@ class MessagesMethods:
                 {
                     "chat_id": chat_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def allow_messages_from_group(self, *, group_id: int, key: str | None = None) -> BaseOkResponse:
+    def allow_messages_from_group(
+        self, *, group_id: int, key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.allowMessagesFromGroup`.
 
         Tokens: user.
@@ -1310,12 +1323,18 @@ class MessagesMethods:
                 {
                     "group_id": group_id,
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_chat(
-        self, *, user_ids: Sequence[int] | None = None, title: str | None = None, group_id: int | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        title: str | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int | MessagesCreateChatWithPeerIdsResponse:
         """Call `messages.createChat`.
 
@@ -1338,7 +1357,8 @@ class MessagesMethods:
                     "user_ids": user_ids,
                     "title": title,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1353,6 +1373,7 @@ class MessagesMethods:
         group_id: int | None = None,
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesDeleteFullResponseItem]: ...
     @overload
     def delete(
@@ -1365,6 +1386,7 @@ class MessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int]: ...
     def delete(
         self,
@@ -1376,6 +1398,7 @@ class MessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int] | list[MessagesDeleteFullResponseItem]:
         """Call `messages.delete`.
 
@@ -1407,11 +1430,14 @@ class MessagesMethods:
                     "delete_for_all": delete_for_all,
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_chat_photo(self, *, chat_id: int, group_id: int | None = None) -> MessagesDeleteChatPhotoResponse:
+    def delete_chat_photo(
+        self, *, chat_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesDeleteChatPhotoResponse:
         """Call `messages.deleteChatPhoto`.
 
         Tokens: user, group.
@@ -1431,12 +1457,18 @@ class MessagesMethods:
                 {
                     "chat_id": chat_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_conversation(
-        self, *, user_id: int | None = None, peer_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesDeleteConversationResponse:
         """Call `messages.deleteConversation`.
 
@@ -1459,11 +1491,14 @@ class MessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_reaction(self, *, peer_id: int, cmid: int) -> BaseBoolInt:
+    def delete_reaction(
+        self, *, peer_id: int, cmid: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.deleteReaction`.
 
         Tokens: user, group.
@@ -1481,11 +1516,14 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def deny_messages_from_group(self, *, group_id: int) -> BaseOkResponse:
+    def deny_messages_from_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.denyMessagesFromGroup`.
 
         Tokens: user.
@@ -1501,7 +1539,8 @@ class MessagesMethods:
             _MESSAGES_DENY_MESSAGES_FROM_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1523,6 +1562,7 @@ class MessagesMethods:
         template: MessagesTemplate | str | None = None,
         keyboard: MessagesKeyboard | str | None = None,
         conversation_message_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -1569,11 +1609,14 @@ class MessagesMethods:
                     "template": template,
                     "keyboard": keyboard,
                     "conversation_message_id": conversation_message_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_chat(self, *, chat_id: int, title: str | None = None) -> BaseOkResponse:
+    def edit_chat(
+        self, *, chat_id: int, title: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.editChat`.
 
         Tokens: user, group.
@@ -1593,7 +1636,8 @@ class MessagesMethods:
                 {
                     "chat_id": chat_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1606,6 +1650,7 @@ class MessagesMethods:
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdExtendedResponse: ...
     @overload
     def get_by_conversation_message_id(
@@ -1616,6 +1661,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse: ...
     def get_by_conversation_message_id(
         self,
@@ -1625,6 +1671,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse:
         """Call `messages.getByConversationMessageId`.
 
@@ -1650,7 +1697,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1665,6 +1713,7 @@ class MessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdExtendedResponse: ...
     @overload
     def get_by_id(
@@ -1677,6 +1726,7 @@ class MessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse: ...
     def get_by_id(
         self,
@@ -1688,6 +1738,7 @@ class MessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse | MessagesGetByIdExtendedResponse:
         """Call `messages.getById`.
 
@@ -1717,7 +1768,8 @@ class MessagesMethods:
                     "group_id": group_id,
                     "cmids": cmids,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1731,6 +1783,7 @@ class MessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesChatFull]: ...
     @overload
     def get_chat(
@@ -1742,6 +1795,7 @@ class MessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChatFull: ...
     @overload
     def get_chat(
@@ -1753,6 +1807,7 @@ class MessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesChat]: ...
     @overload
     def get_chat(
@@ -1764,6 +1819,7 @@ class MessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat: ...
     def get_chat(
         self,
@@ -1774,6 +1830,7 @@ class MessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
         """Call `messages.getChat`.
 
@@ -1801,12 +1858,18 @@ class MessagesMethods:
                     "chat_ids": chat_ids,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_chat_preview(
-        self, *, peer_id: int | None = None, link: str | None = None, fields: Sequence[UsersFields | str] | None = None
+        self,
+        *,
+        peer_id: int | None = None,
+        link: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetChatPreviewResponse:
         """Call `messages.getChatPreview`.
 
@@ -1829,7 +1892,8 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "link": link,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1843,6 +1907,7 @@ class MessagesMethods:
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
         member_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationMembers:
         """Call `messages.getConversationMembers`.
 
@@ -1873,7 +1938,8 @@ class MessagesMethods:
                     "fields": fields,
                     "group_id": group_id,
                     "member_ids": member_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1887,6 +1953,7 @@ class MessagesMethods:
         start_message_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationsResponse:
         """Call `messages.getConversations`.
 
@@ -1917,7 +1984,8 @@ class MessagesMethods:
                     "start_message_id": start_message_id,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1929,6 +1997,7 @@ class MessagesMethods:
         extended: Literal[True],
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationByIdExtended: ...
     @overload
     def get_conversations_by_id(
@@ -1938,6 +2007,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById: ...
     def get_conversations_by_id(
         self,
@@ -1946,6 +2016,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById | MessagesGetConversationByIdExtended:
         """Call `messages.getConversationsById`.
 
@@ -1971,7 +2042,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1988,6 +2060,7 @@ class MessagesMethods:
         rev: Literal[1, 0] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryExtendedResponse: ...
     @overload
     def get_history(
@@ -2002,6 +2075,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse: ...
     def get_history(
         self,
@@ -2015,6 +2089,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse:
         """Call `messages.getHistory`.
 
@@ -2050,7 +2125,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2104,6 +2180,7 @@ class MessagesMethods:
         start_from: str | None = None,
         preserve_order: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryAttachmentsResponse:
         """Call `messages.getHistoryAttachments`.
 
@@ -2148,7 +2225,8 @@ class MessagesMethods:
                     "start_from": start_from,
                     "preserve_order": preserve_order,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2163,6 +2241,7 @@ class MessagesMethods:
         preview_length: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesExtendedResponse: ...
     @overload
     def get_important_messages(
@@ -2175,6 +2254,7 @@ class MessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: Literal[False] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse: ...
     def get_important_messages(
         self,
@@ -2186,6 +2266,7 @@ class MessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: bool | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse:
         """Call `messages.getImportantMessages`.
 
@@ -2215,7 +2296,8 @@ class MessagesMethods:
                     "fields": fields,
                     "extended": extended,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2231,6 +2313,7 @@ class MessagesMethods:
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetIntentUsersResponse:
         """Call `messages.getIntentUsers`.
 
@@ -2261,12 +2344,18 @@ class MessagesMethods:
                     "extended": extended,
                     "name_case": name_case,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_invite_link(
-        self, *, peer_id: int, reset: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        reset: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetInviteLinkResponse:
         """Call `messages.getInviteLink`.
 
@@ -2289,11 +2378,14 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "reset": reset,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_last_activity(self, *, user_id: int) -> MessagesLastActivity:
+    def get_last_activity(
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesLastActivity:
         """Call `messages.getLastActivity`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2309,7 +2401,8 @@ class MessagesMethods:
             _MESSAGES_GET_LAST_ACTIVITY.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2329,6 +2422,7 @@ class MessagesMethods:
         last_n: int | None = None,
         credentials: bool | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetLongPollHistoryResponse:
         """Call `messages.getLongPollHistory`.
 
@@ -2371,12 +2465,18 @@ class MessagesMethods:
                     "last_n": last_n,
                     "credentials": credentials,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_long_poll_server(
-        self, *, need_pts: bool | None = None, group_id: int | None = None, lp_version: int | None = None
+        self,
+        *,
+        need_pts: bool | None = None,
+        group_id: int | None = None,
+        lp_version: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesLongpollParams:
         """Call `messages.getLongPollServer`.
 
@@ -2397,11 +2497,14 @@ class MessagesMethods:
                     "need_pts": need_pts,
                     "group_id": group_id,
                     "lp_version": lp_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_reactions(self, *, peer_id: int, cmids: Sequence[int]) -> MessagesGetMessagesReactionsResponse:
+    def get_messages_reactions(
+        self, *, peer_id: int, cmids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> MessagesGetMessagesReactionsResponse:
         """Call `messages.getMessagesReactions`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2419,12 +2522,18 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_reacted_peers(
-        self, *, peer_id: int, cmid: int, reaction_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        cmid: int,
+        reaction_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetReactedPeersResponse:
         """Call `messages.getReactedPeers`.
 
@@ -2447,11 +2556,14 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_reactions_assets(self, *, client_version: int | None = None) -> MessagesGetReactionsAssetsResponse:
+    def get_reactions_assets(
+        self, *, client_version: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesGetReactionsAssetsResponse:
         """Call `messages.getReactionsAssets`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2467,12 +2579,13 @@ class MessagesMethods:
             _MESSAGES_GET_REACTIONS_ASSETS.call(
                 {
                     "client_version": client_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def is_messages_from_group_allowed(
-        self, *, group_id: int, user_id: int
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MessagesIsMessagesFromGroupAllowedResponse:
         """Call `messages.isMessagesFromGroupAllowed`.
 
@@ -2493,11 +2606,14 @@ class MessagesMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def join_chat_by_invite_link(self, *, link: str) -> MessagesJoinChatByInviteLinkResponse:
+    def join_chat_by_invite_link(
+        self, *, link: str, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesJoinChatByInviteLinkResponse:
         """Call `messages.joinChatByInviteLink`.
 
         Tokens: user.
@@ -2515,12 +2631,18 @@ class MessagesMethods:
             _MESSAGES_JOIN_CHAT_BY_INVITE_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_answered_conversation(
-        self, *, peer_id: int, answered: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        answered: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsAnsweredConversation`.
 
@@ -2541,11 +2663,18 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "answered": answered,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_as_important(self, *, message_ids: Sequence[int] | None = None, important: int | None = None) -> list[int]:
+    def mark_as_important(
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        important: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[int]:
         """Call `messages.markAsImportant`.
 
         Tokens: user.
@@ -2563,12 +2692,18 @@ class MessagesMethods:
                 {
                     "message_ids": message_ids,
                     "important": important,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_important_conversation(
-        self, *, peer_id: int, important: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        important: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsImportantConversation`.
 
@@ -2589,7 +2724,8 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "important": important,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2602,6 +2738,7 @@ class MessagesMethods:
         group_id: int | None = None,
         mark_conversation_as_read: bool | None = None,
         up_to_cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsRead`.
 
@@ -2628,11 +2765,14 @@ class MessagesMethods:
                     "group_id": group_id,
                     "mark_conversation_as_read": mark_conversation_as_read,
                     "up_to_cmid": up_to_cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_reactions_as_read(self, *, peer_id: int, cmids: Sequence[int] | None = None) -> BaseBoolInt:
+    def mark_reactions_as_read(
+        self, *, peer_id: int, cmids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.markReactionsAsRead`.
 
         Tokens: user.
@@ -2650,12 +2790,17 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mute_chat_mentions(
-        self, *, peer_id: int, mention_status: Literal["all", "allOnline", "none"]
+        self,
+        *,
+        peer_id: int,
+        mention_status: Literal["all", "allOnline", "none"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.muteChatMentions`.
 
@@ -2674,11 +2819,19 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "mention_status": mention_status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def pin(self, *, peer_id: int, message_id: int | None = None, cmid: int | None = None) -> MessagesPinnedMessage:
+    def pin(
+        self,
+        *,
+        peer_id: int,
+        message_id: int | None = None,
+        cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> MessagesPinnedMessage:
         """Call `messages.pin`.
 
         Tokens: user, group.
@@ -2700,12 +2853,18 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "message_id": message_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, member_id: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        member_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.removeChatUser`.
 
@@ -2728,7 +2887,8 @@ class MessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "member_id": member_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2739,6 +2899,7 @@ class MessagesMethods:
         group_id: int | None = None,
         cmid: int | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.restore`.
 
@@ -2761,7 +2922,8 @@ class MessagesMethods:
                     "group_id": group_id,
                     "cmid": cmid,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2778,6 +2940,7 @@ class MessagesMethods:
         count: int | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchExtendedResponse: ...
     @overload
     def search(
@@ -2792,6 +2955,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse: ...
     def search(
         self,
@@ -2805,6 +2969,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse | MessagesSearchExtendedResponse:
         """Call `messages.search`.
 
@@ -2838,7 +3003,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2851,6 +3017,7 @@ class MessagesMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsExtendedResponse: ...
     @overload
     def search_conversations(
@@ -2861,6 +3028,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse: ...
     def search_conversations(
         self,
@@ -2870,6 +3038,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse:
         """Call `messages.searchConversations`.
 
@@ -2895,7 +3064,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2940,6 +3110,7 @@ class MessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesSendUserIdsResponseItem]: ...
     @overload
     def send(
@@ -2982,6 +3153,7 @@ class MessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int: ...
     def send(
         self,
@@ -3023,6 +3195,7 @@ class MessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int | list[MessagesSendUserIdsResponseItem]:
         """Call `messages.send`.
 
@@ -3086,12 +3259,19 @@ class MessagesMethods:
                     "disable_mentions": disable_mentions,
                     "intent": intent,
                     "subscribe_id": subscribe_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def send_message_event_answer(
-        self, *, event_id: str, user_id: int, peer_id: int, event_data: str | None = None
+        self,
+        *,
+        event_id: str,
+        user_id: int,
+        peer_id: int,
+        event_data: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.sendMessageEventAnswer`.
 
@@ -3114,11 +3294,14 @@ class MessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "event_data": event_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_reaction(self, *, peer_id: int, cmid: int, reaction_id: int) -> BaseBoolInt:
+    def send_reaction(
+        self, *, peer_id: int, cmid: int, reaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.sendReaction`.
 
         Tokens: user, group.
@@ -3140,7 +3323,8 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3151,6 +3335,7 @@ class MessagesMethods:
         type: Literal["audiomessage", "file", "photo", "typing", "video"] | None = None,
         peer_id: int | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.setActivity`.
 
@@ -3175,11 +3360,14 @@ class MessagesMethods:
                     "type": type,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_chat_photo(self, *, file: str) -> MessagesSetChatPhotoResponse:
+    def set_chat_photo(
+        self, *, file: str, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesSetChatPhotoResponse:
         """Call `messages.setChatPhoto`.
 
         Tokens: user, group.
@@ -3197,11 +3385,14 @@ class MessagesMethods:
             _MESSAGES_SET_CHAT_PHOTO.call(
                 {
                     "file": file,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin(self, *, peer_id: int, group_id: int | None = None) -> BaseOkResponse:
+    def unpin(
+        self, *, peer_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.unpin`.
 
         Tokens: user, group.
@@ -3221,7 +3412,8 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3487,7 +3679,12 @@ class AsyncMessagesMethods:
         self._client = client
 
     async def add_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.addChatUser`.
 
@@ -3510,12 +3707,17 @@ class AsyncMessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_chat_users(
-        self, *, chat_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesAddChatUsersResponse:
         """Call `messages.addChatUsers`.
 
@@ -3534,11 +3736,14 @@ class AsyncMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def allow_messages_from_group(self, *, group_id: int, key: str | None = None) -> BaseOkResponse:
+    async def allow_messages_from_group(
+        self, *, group_id: int, key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.allowMessagesFromGroup`.
 
         Tokens: user.
@@ -3558,12 +3763,18 @@ class AsyncMessagesMethods:
                 {
                     "group_id": group_id,
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_chat(
-        self, *, user_ids: Sequence[int] | None = None, title: str | None = None, group_id: int | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        title: str | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int | MessagesCreateChatWithPeerIdsResponse:
         """Call `messages.createChat`.
 
@@ -3586,7 +3797,8 @@ class AsyncMessagesMethods:
                     "user_ids": user_ids,
                     "title": title,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3601,6 +3813,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesDeleteFullResponseItem]: ...
     @overload
     async def delete(
@@ -3613,6 +3826,7 @@ class AsyncMessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int]: ...
     async def delete(
         self,
@@ -3624,6 +3838,7 @@ class AsyncMessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int] | list[MessagesDeleteFullResponseItem]:
         """Call `messages.delete`.
 
@@ -3655,11 +3870,14 @@ class AsyncMessagesMethods:
                     "delete_for_all": delete_for_all,
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_chat_photo(self, *, chat_id: int, group_id: int | None = None) -> MessagesDeleteChatPhotoResponse:
+    async def delete_chat_photo(
+        self, *, chat_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesDeleteChatPhotoResponse:
         """Call `messages.deleteChatPhoto`.
 
         Tokens: user, group.
@@ -3679,12 +3897,18 @@ class AsyncMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_conversation(
-        self, *, user_id: int | None = None, peer_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesDeleteConversationResponse:
         """Call `messages.deleteConversation`.
 
@@ -3707,11 +3931,14 @@ class AsyncMessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_reaction(self, *, peer_id: int, cmid: int) -> BaseBoolInt:
+    async def delete_reaction(
+        self, *, peer_id: int, cmid: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.deleteReaction`.
 
         Tokens: user, group.
@@ -3729,11 +3956,14 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def deny_messages_from_group(self, *, group_id: int) -> BaseOkResponse:
+    async def deny_messages_from_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.denyMessagesFromGroup`.
 
         Tokens: user.
@@ -3749,7 +3979,8 @@ class AsyncMessagesMethods:
             _MESSAGES_DENY_MESSAGES_FROM_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3771,6 +4002,7 @@ class AsyncMessagesMethods:
         template: MessagesTemplate | str | None = None,
         keyboard: MessagesKeyboard | str | None = None,
         conversation_message_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -3817,11 +4049,14 @@ class AsyncMessagesMethods:
                     "template": template,
                     "keyboard": keyboard,
                     "conversation_message_id": conversation_message_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_chat(self, *, chat_id: int, title: str | None = None) -> BaseOkResponse:
+    async def edit_chat(
+        self, *, chat_id: int, title: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.editChat`.
 
         Tokens: user, group.
@@ -3841,7 +4076,8 @@ class AsyncMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3854,6 +4090,7 @@ class AsyncMessagesMethods:
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdExtendedResponse: ...
     @overload
     async def get_by_conversation_message_id(
@@ -3864,6 +4101,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse: ...
     async def get_by_conversation_message_id(
         self,
@@ -3873,6 +4111,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse:
         """Call `messages.getByConversationMessageId`.
 
@@ -3898,7 +4137,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3913,6 +4153,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdExtendedResponse: ...
     @overload
     async def get_by_id(
@@ -3925,6 +4166,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse: ...
     async def get_by_id(
         self,
@@ -3936,6 +4178,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse | MessagesGetByIdExtendedResponse:
         """Call `messages.getById`.
 
@@ -3965,7 +4208,8 @@ class AsyncMessagesMethods:
                     "group_id": group_id,
                     "cmids": cmids,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3979,6 +4223,7 @@ class AsyncMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesChatFull]: ...
     @overload
     async def get_chat(
@@ -3990,6 +4235,7 @@ class AsyncMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChatFull: ...
     @overload
     async def get_chat(
@@ -4001,6 +4247,7 @@ class AsyncMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesChat]: ...
     @overload
     async def get_chat(
@@ -4012,6 +4259,7 @@ class AsyncMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat: ...
     async def get_chat(
         self,
@@ -4022,6 +4270,7 @@ class AsyncMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
         """Call `messages.getChat`.
 
@@ -4049,12 +4298,18 @@ class AsyncMessagesMethods:
                     "chat_ids": chat_ids,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_chat_preview(
-        self, *, peer_id: int | None = None, link: str | None = None, fields: Sequence[UsersFields | str] | None = None
+        self,
+        *,
+        peer_id: int | None = None,
+        link: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetChatPreviewResponse:
         """Call `messages.getChatPreview`.
 
@@ -4077,7 +4332,8 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "link": link,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4091,6 +4347,7 @@ class AsyncMessagesMethods:
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
         member_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationMembers:
         """Call `messages.getConversationMembers`.
 
@@ -4121,7 +4378,8 @@ class AsyncMessagesMethods:
                     "fields": fields,
                     "group_id": group_id,
                     "member_ids": member_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4135,6 +4393,7 @@ class AsyncMessagesMethods:
         start_message_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationsResponse:
         """Call `messages.getConversations`.
 
@@ -4165,7 +4424,8 @@ class AsyncMessagesMethods:
                     "start_message_id": start_message_id,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4177,6 +4437,7 @@ class AsyncMessagesMethods:
         extended: Literal[True],
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationByIdExtended: ...
     @overload
     async def get_conversations_by_id(
@@ -4186,6 +4447,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById: ...
     async def get_conversations_by_id(
         self,
@@ -4194,6 +4456,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById | MessagesGetConversationByIdExtended:
         """Call `messages.getConversationsById`.
 
@@ -4219,7 +4482,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4236,6 +4500,7 @@ class AsyncMessagesMethods:
         rev: Literal[1, 0] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryExtendedResponse: ...
     @overload
     async def get_history(
@@ -4250,6 +4515,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse: ...
     async def get_history(
         self,
@@ -4263,6 +4529,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse:
         """Call `messages.getHistory`.
 
@@ -4298,7 +4565,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4352,6 +4620,7 @@ class AsyncMessagesMethods:
         start_from: str | None = None,
         preserve_order: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryAttachmentsResponse:
         """Call `messages.getHistoryAttachments`.
 
@@ -4396,7 +4665,8 @@ class AsyncMessagesMethods:
                     "start_from": start_from,
                     "preserve_order": preserve_order,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4411,6 +4681,7 @@ class AsyncMessagesMethods:
         preview_length: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesExtendedResponse: ...
     @overload
     async def get_important_messages(
@@ -4423,6 +4694,7 @@ class AsyncMessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: Literal[False] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse: ...
     async def get_important_messages(
         self,
@@ -4434,6 +4706,7 @@ class AsyncMessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: bool | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse:
         """Call `messages.getImportantMessages`.
 
@@ -4463,7 +4736,8 @@ class AsyncMessagesMethods:
                     "fields": fields,
                     "extended": extended,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4479,6 +4753,7 @@ class AsyncMessagesMethods:
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetIntentUsersResponse:
         """Call `messages.getIntentUsers`.
 
@@ -4509,12 +4784,18 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "name_case": name_case,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_invite_link(
-        self, *, peer_id: int, reset: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        reset: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetInviteLinkResponse:
         """Call `messages.getInviteLink`.
 
@@ -4537,11 +4818,14 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "reset": reset,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_last_activity(self, *, user_id: int) -> MessagesLastActivity:
+    async def get_last_activity(
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesLastActivity:
         """Call `messages.getLastActivity`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4557,7 +4841,8 @@ class AsyncMessagesMethods:
             _MESSAGES_GET_LAST_ACTIVITY.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4577,6 +4862,7 @@ class AsyncMessagesMethods:
         last_n: int | None = None,
         credentials: bool | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetLongPollHistoryResponse:
         """Call `messages.getLongPollHistory`.
 
@@ -4619,12 +4905,18 @@ class AsyncMessagesMethods:
                     "last_n": last_n,
                     "credentials": credentials,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_long_poll_server(
-        self, *, need_pts: bool | None = None, group_id: int | None = None, lp_version: int | None = None
+        self,
+        *,
+        need_pts: bool | None = None,
+        group_id: int | None = None,
+        lp_version: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesLongpollParams:
         """Call `messages.getLongPollServer`.
 
@@ -4645,12 +4937,13 @@ class AsyncMessagesMethods:
                     "need_pts": need_pts,
                     "group_id": group_id,
                     "lp_version": lp_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_messages_reactions(
-        self, *, peer_id: int, cmids: Sequence[int]
+        self, *, peer_id: int, cmids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> MessagesGetMessagesReactionsResponse:
         """Call `messages.getMessagesReactions`.
 
@@ -4669,12 +4962,18 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_reacted_peers(
-        self, *, peer_id: int, cmid: int, reaction_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        cmid: int,
+        reaction_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetReactedPeersResponse:
         """Call `messages.getReactedPeers`.
 
@@ -4697,11 +4996,14 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_reactions_assets(self, *, client_version: int | None = None) -> MessagesGetReactionsAssetsResponse:
+    async def get_reactions_assets(
+        self, *, client_version: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesGetReactionsAssetsResponse:
         """Call `messages.getReactionsAssets`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4717,12 +5019,13 @@ class AsyncMessagesMethods:
             _MESSAGES_GET_REACTIONS_ASSETS.call(
                 {
                     "client_version": client_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def is_messages_from_group_allowed(
-        self, *, group_id: int, user_id: int
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MessagesIsMessagesFromGroupAllowedResponse:
         """Call `messages.isMessagesFromGroupAllowed`.
 
@@ -4743,11 +5046,14 @@ class AsyncMessagesMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def join_chat_by_invite_link(self, *, link: str) -> MessagesJoinChatByInviteLinkResponse:
+    async def join_chat_by_invite_link(
+        self, *, link: str, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesJoinChatByInviteLinkResponse:
         """Call `messages.joinChatByInviteLink`.
 
         Tokens: user.
@@ -4765,12 +5071,18 @@ class AsyncMessagesMethods:
             _MESSAGES_JOIN_CHAT_BY_INVITE_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def mark_as_answered_conversation(
-        self, *, peer_id: int, answered: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        answered: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsAnsweredConversation`.
 
@@ -4791,12 +5103,17 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "answered": answered,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def mark_as_important(
-        self, *, message_ids: Sequence[int] | None = None, important: int | None = None
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        important: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
         """Call `messages.markAsImportant`.
 
@@ -4815,12 +5132,18 @@ class AsyncMessagesMethods:
                 {
                     "message_ids": message_ids,
                     "important": important,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def mark_as_important_conversation(
-        self, *, peer_id: int, important: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        important: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsImportantConversation`.
 
@@ -4841,7 +5164,8 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "important": important,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4854,6 +5178,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         mark_conversation_as_read: bool | None = None,
         up_to_cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsRead`.
 
@@ -4880,11 +5205,14 @@ class AsyncMessagesMethods:
                     "group_id": group_id,
                     "mark_conversation_as_read": mark_conversation_as_read,
                     "up_to_cmid": up_to_cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def mark_reactions_as_read(self, *, peer_id: int, cmids: Sequence[int] | None = None) -> BaseBoolInt:
+    async def mark_reactions_as_read(
+        self, *, peer_id: int, cmids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.markReactionsAsRead`.
 
         Tokens: user.
@@ -4902,12 +5230,17 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def mute_chat_mentions(
-        self, *, peer_id: int, mention_status: Literal["all", "allOnline", "none"]
+        self,
+        *,
+        peer_id: int,
+        mention_status: Literal["all", "allOnline", "none"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.muteChatMentions`.
 
@@ -4926,12 +5259,18 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "mention_status": mention_status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def pin(
-        self, *, peer_id: int, message_id: int | None = None, cmid: int | None = None
+        self,
+        *,
+        peer_id: int,
+        message_id: int | None = None,
+        cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesPinnedMessage:
         """Call `messages.pin`.
 
@@ -4954,12 +5293,18 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "message_id": message_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def remove_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, member_id: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        member_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.removeChatUser`.
 
@@ -4982,7 +5327,8 @@ class AsyncMessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "member_id": member_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4993,6 +5339,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         cmid: int | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.restore`.
 
@@ -5015,7 +5362,8 @@ class AsyncMessagesMethods:
                     "group_id": group_id,
                     "cmid": cmid,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5032,6 +5380,7 @@ class AsyncMessagesMethods:
         count: int | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchExtendedResponse: ...
     @overload
     async def search(
@@ -5046,6 +5395,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse: ...
     async def search(
         self,
@@ -5059,6 +5409,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse | MessagesSearchExtendedResponse:
         """Call `messages.search`.
 
@@ -5092,7 +5443,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5105,6 +5457,7 @@ class AsyncMessagesMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsExtendedResponse: ...
     @overload
     async def search_conversations(
@@ -5115,6 +5468,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse: ...
     async def search_conversations(
         self,
@@ -5124,6 +5478,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse:
         """Call `messages.searchConversations`.
 
@@ -5149,7 +5504,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5194,6 +5550,7 @@ class AsyncMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesSendUserIdsResponseItem]: ...
     @overload
     async def send(
@@ -5236,6 +5593,7 @@ class AsyncMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int: ...
     async def send(
         self,
@@ -5277,6 +5635,7 @@ class AsyncMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int | list[MessagesSendUserIdsResponseItem]:
         """Call `messages.send`.
 
@@ -5340,12 +5699,19 @@ class AsyncMessagesMethods:
                     "disable_mentions": disable_mentions,
                     "intent": intent,
                     "subscribe_id": subscribe_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def send_message_event_answer(
-        self, *, event_id: str, user_id: int, peer_id: int, event_data: str | None = None
+        self,
+        *,
+        event_id: str,
+        user_id: int,
+        peer_id: int,
+        event_data: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.sendMessageEventAnswer`.
 
@@ -5368,11 +5734,14 @@ class AsyncMessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "event_data": event_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def send_reaction(self, *, peer_id: int, cmid: int, reaction_id: int) -> BaseBoolInt:
+    async def send_reaction(
+        self, *, peer_id: int, cmid: int, reaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.sendReaction`.
 
         Tokens: user, group.
@@ -5394,7 +5763,8 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5405,6 +5775,7 @@ class AsyncMessagesMethods:
         type: Literal["audiomessage", "file", "photo", "typing", "video"] | None = None,
         peer_id: int | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.setActivity`.
 
@@ -5429,11 +5800,14 @@ class AsyncMessagesMethods:
                     "type": type,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_chat_photo(self, *, file: str) -> MessagesSetChatPhotoResponse:
+    async def set_chat_photo(
+        self, *, file: str, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesSetChatPhotoResponse:
         """Call `messages.setChatPhoto`.
 
         Tokens: user, group.
@@ -5451,11 +5825,14 @@ class AsyncMessagesMethods:
             _MESSAGES_SET_CHAT_PHOTO.call(
                 {
                     "file": file,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unpin(self, *, peer_id: int, group_id: int | None = None) -> BaseOkResponse:
+    async def unpin(
+        self, *, peer_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.unpin`.
 
         Tokens: user, group.
@@ -5475,7 +5852,8 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5747,7 +6125,12 @@ class BatchMessagesMethods:
         self._batch = batch
 
     def add_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.addChatUser`.
 
@@ -5770,12 +6153,17 @@ class BatchMessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_chat_users(
-        self, *, chat_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesAddChatUsersResponse]:
         """Call `messages.addChatUsers`.
 
@@ -5794,11 +6182,14 @@ class BatchMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def allow_messages_from_group(self, *, group_id: int, key: str | None = None) -> Pending[BaseOkResponse]:
+    def allow_messages_from_group(
+        self, *, group_id: int, key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `messages.allowMessagesFromGroup`.
 
         Tokens: user.
@@ -5818,12 +6209,18 @@ class BatchMessagesMethods:
                 {
                     "group_id": group_id,
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_chat(
-        self, *, user_ids: Sequence[int] | None = None, title: str | None = None, group_id: int | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        title: str | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int | MessagesCreateChatWithPeerIdsResponse]:
         """Call `messages.createChat`.
 
@@ -5846,7 +6243,8 @@ class BatchMessagesMethods:
                     "user_ids": user_ids,
                     "title": title,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5861,6 +6259,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[MessagesDeleteFullResponseItem]]: ...
     @overload
     def delete(
@@ -5873,6 +6272,7 @@ class BatchMessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, int]]: ...
     def delete(
         self,
@@ -5884,6 +6284,7 @@ class BatchMessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, int] | list[MessagesDeleteFullResponseItem]]:
         """Call `messages.delete`.
 
@@ -5915,12 +6316,13 @@ class BatchMessagesMethods:
                     "delete_for_all": delete_for_all,
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_chat_photo(
-        self, *, chat_id: int, group_id: int | None = None
+        self, *, chat_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesDeleteChatPhotoResponse]:
         """Call `messages.deleteChatPhoto`.
 
@@ -5941,12 +6343,18 @@ class BatchMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_conversation(
-        self, *, user_id: int | None = None, peer_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesDeleteConversationResponse]:
         """Call `messages.deleteConversation`.
 
@@ -5969,11 +6377,14 @@ class BatchMessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_reaction(self, *, peer_id: int, cmid: int) -> Pending[BaseBoolInt]:
+    def delete_reaction(
+        self, *, peer_id: int, cmid: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `messages.deleteReaction`.
 
         Tokens: user, group.
@@ -5991,11 +6402,14 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def deny_messages_from_group(self, *, group_id: int) -> Pending[BaseOkResponse]:
+    def deny_messages_from_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `messages.denyMessagesFromGroup`.
 
         Tokens: user.
@@ -6011,7 +6425,8 @@ class BatchMessagesMethods:
             _MESSAGES_DENY_MESSAGES_FROM_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6033,6 +6448,7 @@ class BatchMessagesMethods:
         template: MessagesTemplate | str | None = None,
         keyboard: MessagesKeyboard | str | None = None,
         conversation_message_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `messages.edit`.
 
@@ -6079,11 +6495,14 @@ class BatchMessagesMethods:
                     "template": template,
                     "keyboard": keyboard,
                     "conversation_message_id": conversation_message_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_chat(self, *, chat_id: int, title: str | None = None) -> Pending[BaseOkResponse]:
+    def edit_chat(
+        self, *, chat_id: int, title: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `messages.editChat`.
 
         Tokens: user, group.
@@ -6103,7 +6522,8 @@ class BatchMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6116,6 +6536,7 @@ class BatchMessagesMethods:
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByConversationMessageIdExtendedResponse]: ...
     @overload
     def get_by_conversation_message_id(
@@ -6126,6 +6547,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByConversationMessageIdResponse]: ...
     def get_by_conversation_message_id(
         self,
@@ -6135,6 +6557,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse]:
         """Call `messages.getByConversationMessageId`.
 
@@ -6160,7 +6583,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6175,6 +6599,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByIdExtendedResponse]: ...
     @overload
     def get_by_id(
@@ -6187,6 +6612,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByIdResponse]: ...
     def get_by_id(
         self,
@@ -6198,6 +6624,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByIdResponse | MessagesGetByIdExtendedResponse]:
         """Call `messages.getById`.
 
@@ -6227,7 +6654,8 @@ class BatchMessagesMethods:
                     "group_id": group_id,
                     "cmids": cmids,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6241,6 +6669,7 @@ class BatchMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[MessagesChatFull]]: ...
     @overload
     def get_chat(
@@ -6252,6 +6681,7 @@ class BatchMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesChatFull]: ...
     @overload
     def get_chat(
@@ -6263,6 +6693,7 @@ class BatchMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[MessagesChat]]: ...
     @overload
     def get_chat(
@@ -6274,6 +6705,7 @@ class BatchMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesChat]: ...
     def get_chat(
         self,
@@ -6284,6 +6716,7 @@ class BatchMessagesMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]]:
         """Call `messages.getChat`.
 
@@ -6311,12 +6744,18 @@ class BatchMessagesMethods:
                     "chat_ids": chat_ids,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_chat_preview(
-        self, *, peer_id: int | None = None, link: str | None = None, fields: Sequence[UsersFields | str] | None = None
+        self,
+        *,
+        peer_id: int | None = None,
+        link: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetChatPreviewResponse]:
         """Call `messages.getChatPreview`.
 
@@ -6339,7 +6778,8 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "link": link,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6353,6 +6793,7 @@ class BatchMessagesMethods:
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
         member_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationMembers]:
         """Call `messages.getConversationMembers`.
 
@@ -6383,7 +6824,8 @@ class BatchMessagesMethods:
                     "fields": fields,
                     "group_id": group_id,
                     "member_ids": member_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6397,6 +6839,7 @@ class BatchMessagesMethods:
         start_message_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationsResponse]:
         """Call `messages.getConversations`.
 
@@ -6427,7 +6870,8 @@ class BatchMessagesMethods:
                     "start_message_id": start_message_id,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6439,6 +6883,7 @@ class BatchMessagesMethods:
         extended: Literal[True],
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationByIdExtended]: ...
     @overload
     def get_conversations_by_id(
@@ -6448,6 +6893,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationById]: ...
     def get_conversations_by_id(
         self,
@@ -6456,6 +6902,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationById | MessagesGetConversationByIdExtended]:
         """Call `messages.getConversationsById`.
 
@@ -6481,7 +6928,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6498,6 +6946,7 @@ class BatchMessagesMethods:
         rev: Literal[1, 0] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryExtendedResponse]: ...
     @overload
     def get_history(
@@ -6512,6 +6961,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryResponse]: ...
     def get_history(
         self,
@@ -6525,6 +6975,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse]:
         """Call `messages.getHistory`.
 
@@ -6560,7 +7011,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6614,6 +7066,7 @@ class BatchMessagesMethods:
         start_from: str | None = None,
         preserve_order: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryAttachmentsResponse]:
         """Call `messages.getHistoryAttachments`.
 
@@ -6658,7 +7111,8 @@ class BatchMessagesMethods:
                     "start_from": start_from,
                     "preserve_order": preserve_order,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6673,6 +7127,7 @@ class BatchMessagesMethods:
         preview_length: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetImportantMessagesExtendedResponse]: ...
     @overload
     def get_important_messages(
@@ -6685,6 +7140,7 @@ class BatchMessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: Literal[False] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetImportantMessagesResponse]: ...
     def get_important_messages(
         self,
@@ -6696,6 +7152,7 @@ class BatchMessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: bool | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse]:
         """Call `messages.getImportantMessages`.
 
@@ -6725,7 +7182,8 @@ class BatchMessagesMethods:
                     "fields": fields,
                     "extended": extended,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6741,6 +7199,7 @@ class BatchMessagesMethods:
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetIntentUsersResponse]:
         """Call `messages.getIntentUsers`.
 
@@ -6771,12 +7230,18 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "name_case": name_case,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_invite_link(
-        self, *, peer_id: int, reset: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        reset: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetInviteLinkResponse]:
         """Call `messages.getInviteLink`.
 
@@ -6799,11 +7264,14 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "reset": reset,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_last_activity(self, *, user_id: int) -> Pending[MessagesLastActivity]:
+    def get_last_activity(
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesLastActivity]:
         """Call `messages.getLastActivity`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -6819,7 +7287,8 @@ class BatchMessagesMethods:
             _MESSAGES_GET_LAST_ACTIVITY.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6839,6 +7308,7 @@ class BatchMessagesMethods:
         last_n: int | None = None,
         credentials: bool | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetLongPollHistoryResponse]:
         """Call `messages.getLongPollHistory`.
 
@@ -6881,12 +7351,18 @@ class BatchMessagesMethods:
                     "last_n": last_n,
                     "credentials": credentials,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_long_poll_server(
-        self, *, need_pts: bool | None = None, group_id: int | None = None, lp_version: int | None = None
+        self,
+        *,
+        need_pts: bool | None = None,
+        group_id: int | None = None,
+        lp_version: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesLongpollParams]:
         """Call `messages.getLongPollServer`.
 
@@ -6907,12 +7383,13 @@ class BatchMessagesMethods:
                     "need_pts": need_pts,
                     "group_id": group_id,
                     "lp_version": lp_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages_reactions(
-        self, *, peer_id: int, cmids: Sequence[int]
+        self, *, peer_id: int, cmids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesGetMessagesReactionsResponse]:
         """Call `messages.getMessagesReactions`.
 
@@ -6931,12 +7408,18 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_reacted_peers(
-        self, *, peer_id: int, cmid: int, reaction_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        cmid: int,
+        reaction_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetReactedPeersResponse]:
         """Call `messages.getReactedPeers`.
 
@@ -6959,11 +7442,14 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_reactions_assets(self, *, client_version: int | None = None) -> Pending[MessagesGetReactionsAssetsResponse]:
+    def get_reactions_assets(
+        self, *, client_version: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesGetReactionsAssetsResponse]:
         """Call `messages.getReactionsAssets`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -6979,12 +7465,13 @@ class BatchMessagesMethods:
             _MESSAGES_GET_REACTIONS_ASSETS.call(
                 {
                     "client_version": client_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def is_messages_from_group_allowed(
-        self, *, group_id: int, user_id: int
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesIsMessagesFromGroupAllowedResponse]:
         """Call `messages.isMessagesFromGroupAllowed`.
 
@@ -7005,11 +7492,14 @@ class BatchMessagesMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def join_chat_by_invite_link(self, *, link: str) -> Pending[MessagesJoinChatByInviteLinkResponse]:
+    def join_chat_by_invite_link(
+        self, *, link: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesJoinChatByInviteLinkResponse]:
         """Call `messages.joinChatByInviteLink`.
 
         Tokens: user.
@@ -7027,12 +7517,18 @@ class BatchMessagesMethods:
             _MESSAGES_JOIN_CHAT_BY_INVITE_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_answered_conversation(
-        self, *, peer_id: int, answered: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        answered: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.markAsAnsweredConversation`.
 
@@ -7053,12 +7549,17 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "answered": answered,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_important(
-        self, *, message_ids: Sequence[int] | None = None, important: int | None = None
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        important: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]:
         """Call `messages.markAsImportant`.
 
@@ -7077,12 +7578,18 @@ class BatchMessagesMethods:
                 {
                     "message_ids": message_ids,
                     "important": important,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_important_conversation(
-        self, *, peer_id: int, important: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        important: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.markAsImportantConversation`.
 
@@ -7103,7 +7610,8 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "important": important,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7116,6 +7624,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         mark_conversation_as_read: bool | None = None,
         up_to_cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.markAsRead`.
 
@@ -7142,11 +7651,14 @@ class BatchMessagesMethods:
                     "group_id": group_id,
                     "mark_conversation_as_read": mark_conversation_as_read,
                     "up_to_cmid": up_to_cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_reactions_as_read(self, *, peer_id: int, cmids: Sequence[int] | None = None) -> Pending[BaseBoolInt]:
+    def mark_reactions_as_read(
+        self, *, peer_id: int, cmids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `messages.markReactionsAsRead`.
 
         Tokens: user.
@@ -7164,12 +7676,17 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mute_chat_mentions(
-        self, *, peer_id: int, mention_status: Literal["all", "allOnline", "none"]
+        self,
+        *,
+        peer_id: int,
+        mention_status: Literal["all", "allOnline", "none"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.muteChatMentions`.
 
@@ -7188,12 +7705,18 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "mention_status": mention_status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def pin(
-        self, *, peer_id: int, message_id: int | None = None, cmid: int | None = None
+        self,
+        *,
+        peer_id: int,
+        message_id: int | None = None,
+        cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesPinnedMessage]:
         """Call `messages.pin`.
 
@@ -7216,12 +7739,18 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "message_id": message_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, member_id: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        member_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.removeChatUser`.
 
@@ -7244,7 +7773,8 @@ class BatchMessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "member_id": member_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7255,6 +7785,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         cmid: int | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.restore`.
 
@@ -7277,7 +7808,8 @@ class BatchMessagesMethods:
                     "group_id": group_id,
                     "cmid": cmid,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7294,6 +7826,7 @@ class BatchMessagesMethods:
         count: int | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchExtendedResponse]: ...
     @overload
     def search(
@@ -7308,6 +7841,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchResponse]: ...
     def search(
         self,
@@ -7321,6 +7855,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchResponse | MessagesSearchExtendedResponse]:
         """Call `messages.search`.
 
@@ -7354,7 +7889,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7367,6 +7903,7 @@ class BatchMessagesMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchConversationsExtendedResponse]: ...
     @overload
     def search_conversations(
@@ -7377,6 +7914,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchConversationsResponse]: ...
     def search_conversations(
         self,
@@ -7386,6 +7924,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse]:
         """Call `messages.searchConversations`.
 
@@ -7411,7 +7950,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7456,6 +7996,7 @@ class BatchMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[MessagesSendUserIdsResponseItem]]: ...
     @overload
     def send(
@@ -7498,6 +8039,7 @@ class BatchMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]: ...
     def send(
         self,
@@ -7539,6 +8081,7 @@ class BatchMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int | list[MessagesSendUserIdsResponseItem]]:
         """Call `messages.send`.
 
@@ -7602,12 +8145,19 @@ class BatchMessagesMethods:
                     "disable_mentions": disable_mentions,
                     "intent": intent,
                     "subscribe_id": subscribe_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def send_message_event_answer(
-        self, *, event_id: str, user_id: int, peer_id: int, event_data: str | None = None
+        self,
+        *,
+        event_id: str,
+        user_id: int,
+        peer_id: int,
+        event_data: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.sendMessageEventAnswer`.
 
@@ -7630,11 +8180,14 @@ class BatchMessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "event_data": event_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_reaction(self, *, peer_id: int, cmid: int, reaction_id: int) -> Pending[BaseBoolInt]:
+    def send_reaction(
+        self, *, peer_id: int, cmid: int, reaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `messages.sendReaction`.
 
         Tokens: user, group.
@@ -7656,7 +8209,8 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7667,6 +8221,7 @@ class BatchMessagesMethods:
         type: Literal["audiomessage", "file", "photo", "typing", "video"] | None = None,
         peer_id: int | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.setActivity`.
 
@@ -7691,11 +8246,14 @@ class BatchMessagesMethods:
                     "type": type,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_chat_photo(self, *, file: str) -> Pending[MessagesSetChatPhotoResponse]:
+    def set_chat_photo(
+        self, *, file: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesSetChatPhotoResponse]:
         """Call `messages.setChatPhoto`.
 
         Tokens: user, group.
@@ -7713,11 +8271,14 @@ class BatchMessagesMethods:
             _MESSAGES_SET_CHAT_PHOTO.call(
                 {
                     "file": file,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin(self, *, peer_id: int, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def unpin(
+        self, *, peer_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `messages.unpin`.
 
         Tokens: user, group.
@@ -7737,7 +8298,8 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

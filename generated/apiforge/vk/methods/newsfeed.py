@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -442,7 +442,13 @@ class NewsfeedMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_ban(self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None) -> BaseBoolInt:
+    def add_ban(
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseBoolInt:
         """Call `newsfeed.addBan`.
 
         Tokens: user.
@@ -460,12 +466,17 @@ class NewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.deleteBan`.
 
@@ -484,11 +495,12 @@ class NewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_list(self, *, list_id: int) -> BaseOkResponse:
+    def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `newsfeed.deleteList`.
 
         Tokens: user.
@@ -504,7 +516,8 @@ class NewsfeedMethods:
             _NEWSFEED_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -540,6 +553,7 @@ class NewsfeedMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         section: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
         """Call `newsfeed.get`.
 
@@ -574,7 +588,8 @@ class NewsfeedMethods:
                     "count": count,
                     "fields": fields,
                     "section": section,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -587,6 +602,7 @@ class NewsfeedMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedExtendedResponse: ...
     @overload
     def get_banned(
@@ -597,6 +613,7 @@ class NewsfeedMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse: ...
     def get_banned(
         self,
@@ -606,6 +623,7 @@ class NewsfeedMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
         """Call `newsfeed.getBanned`.
 
@@ -627,7 +645,8 @@ class NewsfeedMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -642,6 +661,7 @@ class NewsfeedMethods:
         last_comments_count: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetCommentsResponse:
         """Call `newsfeed.getComments`.
 
@@ -672,20 +692,33 @@ class NewsfeedMethods:
                     "last_comments_count": last_comments_count,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_lists(
-        self, *, extended: Literal[True], list_ids: Sequence[int] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        list_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsExtendedResponse: ...
     @overload
     def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse: ...
     def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: bool | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse:
         """Call `newsfeed.getLists`.
 
@@ -705,7 +738,8 @@ class NewsfeedMethods:
                 {
                     "list_ids": list_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -717,6 +751,7 @@ class NewsfeedMethods:
         end_time: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetMentionsResponse:
         """Call `newsfeed.getMentions`.
 
@@ -741,7 +776,8 @@ class NewsfeedMethods:
                     "end_time": end_time,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -754,6 +790,7 @@ class NewsfeedMethods:
         start_from: str | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
         """Call `newsfeed.getRecommended`.
 
@@ -780,7 +817,8 @@ class NewsfeedMethods:
                     "start_from": start_from,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -791,6 +829,7 @@ class NewsfeedMethods:
         count: int | None = None,
         shuffle: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetSuggestedSourcesResponse:
         """Call `newsfeed.getSuggestedSources`.
 
@@ -813,7 +852,8 @@ class NewsfeedMethods:
                     "count": count,
                     "shuffle": shuffle,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -823,6 +863,7 @@ class NewsfeedMethods:
         type: NewsfeedIgnoreItemType | Literal["wall", "tag", "profilephoto", "video", "photo", "audio"],
         owner_id: int | None = None,
         item_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedIgnoreItemResponse:
         """Call `newsfeed.ignoreItem`.
 
@@ -843,12 +884,19 @@ class NewsfeedMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_list(
-        self, *, title: str, source_ids: Sequence[int], list_id: int | None = None, no_reposts: bool | None = None
+        self,
+        *,
+        title: str,
+        source_ids: Sequence[int],
+        list_id: int | None = None,
+        no_reposts: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `newsfeed.saveList`.
 
@@ -873,7 +921,8 @@ class NewsfeedMethods:
                     "source_ids": source_ids,
                     "list_id": list_id,
                     "no_reposts": no_reposts,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -890,6 +939,7 @@ class NewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchExtendedResponse: ...
     @overload
     def search(
@@ -904,6 +954,7 @@ class NewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse: ...
     def search(
         self,
@@ -917,6 +968,7 @@ class NewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse | NewsfeedSearchExtendedResponse:
         """Call `newsfeed.search`.
 
@@ -950,7 +1002,8 @@ class NewsfeedMethods:
                     "end_time": end_time,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -961,6 +1014,7 @@ class NewsfeedMethods:
         owner_id: int | None = None,
         item_id: int | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.unignoreItem`.
 
@@ -983,7 +1037,8 @@ class NewsfeedMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -993,6 +1048,7 @@ class NewsfeedMethods:
         type: Literal["clip", "market", "note", "photo", "post", "topic", "video"],
         item_id: int,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.unsubscribe`.
 
@@ -1013,7 +1069,8 @@ class NewsfeedMethods:
                     "type": type,
                     "item_id": item_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1296,7 +1353,11 @@ class AsyncNewsfeedMethods:
         self._client = client
 
     async def add_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `newsfeed.addBan`.
 
@@ -1315,12 +1376,17 @@ class AsyncNewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.deleteBan`.
 
@@ -1339,11 +1405,12 @@ class AsyncNewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_list(self, *, list_id: int) -> BaseOkResponse:
+    async def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `newsfeed.deleteList`.
 
         Tokens: user.
@@ -1359,7 +1426,8 @@ class AsyncNewsfeedMethods:
             _NEWSFEED_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1395,6 +1463,7 @@ class AsyncNewsfeedMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         section: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
         """Call `newsfeed.get`.
 
@@ -1429,7 +1498,8 @@ class AsyncNewsfeedMethods:
                     "count": count,
                     "fields": fields,
                     "section": section,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1442,6 +1512,7 @@ class AsyncNewsfeedMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedExtendedResponse: ...
     @overload
     async def get_banned(
@@ -1452,6 +1523,7 @@ class AsyncNewsfeedMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse: ...
     async def get_banned(
         self,
@@ -1461,6 +1533,7 @@ class AsyncNewsfeedMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
         """Call `newsfeed.getBanned`.
 
@@ -1482,7 +1555,8 @@ class AsyncNewsfeedMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1497,6 +1571,7 @@ class AsyncNewsfeedMethods:
         last_comments_count: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetCommentsResponse:
         """Call `newsfeed.getComments`.
 
@@ -1527,20 +1602,33 @@ class AsyncNewsfeedMethods:
                     "last_comments_count": last_comments_count,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_lists(
-        self, *, extended: Literal[True], list_ids: Sequence[int] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        list_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsExtendedResponse: ...
     @overload
     async def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse: ...
     async def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: bool | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse:
         """Call `newsfeed.getLists`.
 
@@ -1560,7 +1648,8 @@ class AsyncNewsfeedMethods:
                 {
                     "list_ids": list_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1572,6 +1661,7 @@ class AsyncNewsfeedMethods:
         end_time: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetMentionsResponse:
         """Call `newsfeed.getMentions`.
 
@@ -1596,7 +1686,8 @@ class AsyncNewsfeedMethods:
                     "end_time": end_time,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1609,6 +1700,7 @@ class AsyncNewsfeedMethods:
         start_from: str | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
         """Call `newsfeed.getRecommended`.
 
@@ -1635,7 +1727,8 @@ class AsyncNewsfeedMethods:
                     "start_from": start_from,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1646,6 +1739,7 @@ class AsyncNewsfeedMethods:
         count: int | None = None,
         shuffle: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetSuggestedSourcesResponse:
         """Call `newsfeed.getSuggestedSources`.
 
@@ -1668,7 +1762,8 @@ class AsyncNewsfeedMethods:
                     "count": count,
                     "shuffle": shuffle,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1678,6 +1773,7 @@ class AsyncNewsfeedMethods:
         type: NewsfeedIgnoreItemType | Literal["wall", "tag", "profilephoto", "video", "photo", "audio"],
         owner_id: int | None = None,
         item_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedIgnoreItemResponse:
         """Call `newsfeed.ignoreItem`.
 
@@ -1698,12 +1794,19 @@ class AsyncNewsfeedMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save_list(
-        self, *, title: str, source_ids: Sequence[int], list_id: int | None = None, no_reposts: bool | None = None
+        self,
+        *,
+        title: str,
+        source_ids: Sequence[int],
+        list_id: int | None = None,
+        no_reposts: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `newsfeed.saveList`.
 
@@ -1728,7 +1831,8 @@ class AsyncNewsfeedMethods:
                     "source_ids": source_ids,
                     "list_id": list_id,
                     "no_reposts": no_reposts,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1745,6 +1849,7 @@ class AsyncNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchExtendedResponse: ...
     @overload
     async def search(
@@ -1759,6 +1864,7 @@ class AsyncNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse: ...
     async def search(
         self,
@@ -1772,6 +1878,7 @@ class AsyncNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse | NewsfeedSearchExtendedResponse:
         """Call `newsfeed.search`.
 
@@ -1805,7 +1912,8 @@ class AsyncNewsfeedMethods:
                     "end_time": end_time,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1816,6 +1924,7 @@ class AsyncNewsfeedMethods:
         owner_id: int | None = None,
         item_id: int | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.unignoreItem`.
 
@@ -1838,7 +1947,8 @@ class AsyncNewsfeedMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1848,6 +1958,7 @@ class AsyncNewsfeedMethods:
         type: Literal["clip", "market", "note", "photo", "post", "topic", "video"],
         item_id: int,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.unsubscribe`.
 
@@ -1868,7 +1979,8 @@ class AsyncNewsfeedMethods:
                     "type": type,
                     "item_id": item_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2157,7 +2269,11 @@ class BatchNewsfeedMethods:
         self._batch = batch
 
     def add_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `newsfeed.addBan`.
 
@@ -2176,12 +2292,17 @@ class BatchNewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `newsfeed.deleteBan`.
 
@@ -2200,11 +2321,12 @@ class BatchNewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_list(self, *, list_id: int) -> Pending[BaseOkResponse]:
+    def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `newsfeed.deleteList`.
 
         Tokens: user.
@@ -2220,7 +2342,8 @@ class BatchNewsfeedMethods:
             _NEWSFEED_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2256,6 +2379,7 @@ class BatchNewsfeedMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         section: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGenericResponse]:
         """Call `newsfeed.get`.
 
@@ -2290,7 +2414,8 @@ class BatchNewsfeedMethods:
                     "count": count,
                     "fields": fields,
                     "section": section,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2303,6 +2428,7 @@ class BatchNewsfeedMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetBannedExtendedResponse]: ...
     @overload
     def get_banned(
@@ -2313,6 +2439,7 @@ class BatchNewsfeedMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetBannedResponse]: ...
     def get_banned(
         self,
@@ -2322,6 +2449,7 @@ class BatchNewsfeedMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse]:
         """Call `newsfeed.getBanned`.
 
@@ -2343,7 +2471,8 @@ class BatchNewsfeedMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2358,6 +2487,7 @@ class BatchNewsfeedMethods:
         last_comments_count: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetCommentsResponse]:
         """Call `newsfeed.getComments`.
 
@@ -2388,20 +2518,33 @@ class BatchNewsfeedMethods:
                     "last_comments_count": last_comments_count,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_lists(
-        self, *, extended: Literal[True], list_ids: Sequence[int] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        list_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetListsExtendedResponse]: ...
     @overload
     def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetListsResponse]: ...
     def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: bool | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse]:
         """Call `newsfeed.getLists`.
 
@@ -2421,7 +2564,8 @@ class BatchNewsfeedMethods:
                 {
                     "list_ids": list_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2433,6 +2577,7 @@ class BatchNewsfeedMethods:
         end_time: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetMentionsResponse]:
         """Call `newsfeed.getMentions`.
 
@@ -2457,7 +2602,8 @@ class BatchNewsfeedMethods:
                     "end_time": end_time,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2470,6 +2616,7 @@ class BatchNewsfeedMethods:
         start_from: str | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGenericResponse]:
         """Call `newsfeed.getRecommended`.
 
@@ -2496,7 +2643,8 @@ class BatchNewsfeedMethods:
                     "start_from": start_from,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2507,6 +2655,7 @@ class BatchNewsfeedMethods:
         count: int | None = None,
         shuffle: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetSuggestedSourcesResponse]:
         """Call `newsfeed.getSuggestedSources`.
 
@@ -2529,7 +2678,8 @@ class BatchNewsfeedMethods:
                     "count": count,
                     "shuffle": shuffle,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2539,6 +2689,7 @@ class BatchNewsfeedMethods:
         type: NewsfeedIgnoreItemType | Literal["wall", "tag", "profilephoto", "video", "photo", "audio"],
         owner_id: int | None = None,
         item_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedIgnoreItemResponse]:
         """Call `newsfeed.ignoreItem`.
 
@@ -2559,12 +2710,19 @@ class BatchNewsfeedMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_list(
-        self, *, title: str, source_ids: Sequence[int], list_id: int | None = None, no_reposts: bool | None = None
+        self,
+        *,
+        title: str,
+        source_ids: Sequence[int],
+        list_id: int | None = None,
+        no_reposts: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `newsfeed.saveList`.
 
@@ -2589,7 +2747,8 @@ class BatchNewsfeedMethods:
                     "source_ids": source_ids,
                     "list_id": list_id,
                     "no_reposts": no_reposts,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2606,6 +2765,7 @@ class BatchNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedSearchExtendedResponse]: ...
     @overload
     def search(
@@ -2620,6 +2780,7 @@ class BatchNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedSearchResponse]: ...
     def search(
         self,
@@ -2633,6 +2794,7 @@ class BatchNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedSearchResponse | NewsfeedSearchExtendedResponse]:
         """Call `newsfeed.search`.
 
@@ -2666,7 +2828,8 @@ class BatchNewsfeedMethods:
                     "end_time": end_time,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2677,6 +2840,7 @@ class BatchNewsfeedMethods:
         owner_id: int | None = None,
         item_id: int | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `newsfeed.unignoreItem`.
 
@@ -2699,7 +2863,8 @@ class BatchNewsfeedMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2709,6 +2874,7 @@ class BatchNewsfeedMethods:
         type: Literal["clip", "market", "note", "photo", "post", "topic", "video"],
         item_id: int,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `newsfeed.unsubscribe`.
 
@@ -2729,7 +2895,8 @@ class BatchNewsfeedMethods:
                     "type": type,
                     "item_id": item_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -231,6 +231,7 @@ class NotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `notes.add`.
 
@@ -253,7 +254,8 @@ class NotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -265,6 +267,7 @@ class NotesMethods:
         owner_id: int | None = None,
         reply_to: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `notes.createComment`.
 
@@ -291,11 +294,12 @@ class NotesMethods:
                     "owner_id": owner_id,
                     "reply_to": reply_to,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, note_id: int) -> BaseOkResponse:
+    def delete(self, *, note_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `notes.delete`.
 
         Tokens: user.
@@ -313,11 +317,14 @@ class NotesMethods:
             _NOTES_DELETE.call(
                 {
                     "note_id": note_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `notes.deleteComment`.
 
         Tokens: user.
@@ -337,7 +344,8 @@ class NotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -349,6 +357,7 @@ class NotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `notes.edit`.
 
@@ -375,11 +384,19 @@ class NotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_comment(self, *, comment_id: int, message: str, owner_id: int | None = None) -> BaseOkResponse:
+    def edit_comment(
+        self,
+        *,
+        comment_id: int,
+        message: str,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `notes.editComment`.
 
         Tokens: user.
@@ -401,7 +418,8 @@ class NotesMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -413,6 +431,7 @@ class NotesMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetResponse:
         """Call `notes.get`.
 
@@ -439,11 +458,19 @@ class NotesMethods:
                     "offset": offset,
                     "count": count,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, note_id: int, owner_id: int | None = None, need_wiki: bool | None = None) -> NotesNote:
+    def get_by_id(
+        self,
+        *,
+        note_id: int,
+        owner_id: int | None = None,
+        need_wiki: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> NotesNote:
         """Call `notes.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -465,7 +492,8 @@ class NotesMethods:
                     "note_id": note_id,
                     "owner_id": owner_id,
                     "need_wiki": need_wiki,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -477,6 +505,7 @@ class NotesMethods:
         sort: Literal[0, 1] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetCommentsResponse:
         """Call `notes.getComments`.
 
@@ -503,11 +532,14 @@ class NotesMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `notes.restoreComment`.
 
         Tokens: user.
@@ -527,7 +559,8 @@ class NotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -605,6 +638,7 @@ class AsyncNotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `notes.add`.
 
@@ -627,7 +661,8 @@ class AsyncNotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -639,6 +674,7 @@ class AsyncNotesMethods:
         owner_id: int | None = None,
         reply_to: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `notes.createComment`.
 
@@ -665,11 +701,12 @@ class AsyncNotesMethods:
                     "owner_id": owner_id,
                     "reply_to": reply_to,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, note_id: int) -> BaseOkResponse:
+    async def delete(self, *, note_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `notes.delete`.
 
         Tokens: user.
@@ -687,11 +724,14 @@ class AsyncNotesMethods:
             _NOTES_DELETE.call(
                 {
                     "note_id": note_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `notes.deleteComment`.
 
         Tokens: user.
@@ -711,7 +751,8 @@ class AsyncNotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -723,6 +764,7 @@ class AsyncNotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `notes.edit`.
 
@@ -749,11 +791,19 @@ class AsyncNotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_comment(self, *, comment_id: int, message: str, owner_id: int | None = None) -> BaseOkResponse:
+    async def edit_comment(
+        self,
+        *,
+        comment_id: int,
+        message: str,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `notes.editComment`.
 
         Tokens: user.
@@ -775,7 +825,8 @@ class AsyncNotesMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -787,6 +838,7 @@ class AsyncNotesMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetResponse:
         """Call `notes.get`.
 
@@ -813,11 +865,19 @@ class AsyncNotesMethods:
                     "offset": offset,
                     "count": count,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_by_id(self, *, note_id: int, owner_id: int | None = None, need_wiki: bool | None = None) -> NotesNote:
+    async def get_by_id(
+        self,
+        *,
+        note_id: int,
+        owner_id: int | None = None,
+        need_wiki: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> NotesNote:
         """Call `notes.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -839,7 +899,8 @@ class AsyncNotesMethods:
                     "note_id": note_id,
                     "owner_id": owner_id,
                     "need_wiki": need_wiki,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -851,6 +912,7 @@ class AsyncNotesMethods:
         sort: Literal[0, 1] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetCommentsResponse:
         """Call `notes.getComments`.
 
@@ -877,11 +939,14 @@ class AsyncNotesMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `notes.restoreComment`.
 
         Tokens: user.
@@ -901,7 +966,8 @@ class AsyncNotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -981,6 +1047,7 @@ class BatchNotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `notes.add`.
 
@@ -1003,7 +1070,8 @@ class BatchNotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1015,6 +1083,7 @@ class BatchNotesMethods:
         owner_id: int | None = None,
         reply_to: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `notes.createComment`.
 
@@ -1041,11 +1110,12 @@ class BatchNotesMethods:
                     "owner_id": owner_id,
                     "reply_to": reply_to,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, note_id: int) -> Pending[BaseOkResponse]:
+    def delete(self, *, note_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `notes.delete`.
 
         Tokens: user.
@@ -1063,11 +1133,14 @@ class BatchNotesMethods:
             _NOTES_DELETE.call(
                 {
                     "note_id": note_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `notes.deleteComment`.
 
         Tokens: user.
@@ -1087,7 +1160,8 @@ class BatchNotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1099,6 +1173,7 @@ class BatchNotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `notes.edit`.
 
@@ -1125,11 +1200,19 @@ class BatchNotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_comment(self, *, comment_id: int, message: str, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def edit_comment(
+        self,
+        *,
+        comment_id: int,
+        message: str,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `notes.editComment`.
 
         Tokens: user.
@@ -1151,7 +1234,8 @@ class BatchNotesMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1163,6 +1247,7 @@ class BatchNotesMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotesGetResponse]:
         """Call `notes.get`.
 
@@ -1189,12 +1274,18 @@ class BatchNotesMethods:
                     "offset": offset,
                     "count": count,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, note_id: int, owner_id: int | None = None, need_wiki: bool | None = None
+        self,
+        *,
+        note_id: int,
+        owner_id: int | None = None,
+        need_wiki: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotesNote]:
         """Call `notes.getById`.
 
@@ -1217,7 +1308,8 @@ class BatchNotesMethods:
                     "note_id": note_id,
                     "owner_id": owner_id,
                     "need_wiki": need_wiki,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1229,6 +1321,7 @@ class BatchNotesMethods:
         sort: Literal[0, 1] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotesGetCommentsResponse]:
         """Call `notes.getComments`.
 
@@ -1255,11 +1348,14 @@ class BatchNotesMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `notes.restoreComment`.
 
         Tokens: user.
@@ -1279,7 +1375,8 @@ class BatchNotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -107,6 +107,7 @@ class NotificationsMethods:
         | None = None,
         start_time: int | None = None,
         end_time: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotificationsGetResponse:
         """Call `notifications.get`.
 
@@ -131,11 +132,12 @@ class NotificationsMethods:
                     "filters": filters,
                     "start_time": start_time,
                     "end_time": end_time,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_as_viewed(self) -> BaseBoolInt:
+    def mark_as_viewed(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `notifications.markAsViewed`.
 
         Tokens: user.
@@ -144,7 +146,7 @@ class NotificationsMethods:
 
         Docs: https://dev.vk.com/method/notifications.markAsViewed
         """
-        return self._client.request(_NOTIFICATIONS_MARK_AS_VIEWED.call({}))
+        return self._client.request(_NOTIFICATIONS_MARK_AS_VIEWED.call({}, extra=extra_params))
 
     def send_message(
         self,
@@ -155,6 +157,7 @@ class NotificationsMethods:
         group_id: int | None = None,
         random_id: int | None = None,
         sending_mode: Literal["delayed", "delayed_push", "immediately", "without_push"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[NotificationsSendMessageItem]:
         """Call `notifications.sendMessage`.
 
@@ -183,7 +186,8 @@ class NotificationsMethods:
                     "group_id": group_id,
                     "random_id": random_id,
                     "sending_mode": sending_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -235,6 +239,7 @@ class AsyncNotificationsMethods:
         | None = None,
         start_time: int | None = None,
         end_time: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotificationsGetResponse:
         """Call `notifications.get`.
 
@@ -259,11 +264,12 @@ class AsyncNotificationsMethods:
                     "filters": filters,
                     "start_time": start_time,
                     "end_time": end_time,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def mark_as_viewed(self) -> BaseBoolInt:
+    async def mark_as_viewed(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `notifications.markAsViewed`.
 
         Tokens: user.
@@ -272,7 +278,7 @@ class AsyncNotificationsMethods:
 
         Docs: https://dev.vk.com/method/notifications.markAsViewed
         """
-        return await self._client.request(_NOTIFICATIONS_MARK_AS_VIEWED.call({}))
+        return await self._client.request(_NOTIFICATIONS_MARK_AS_VIEWED.call({}, extra=extra_params))
 
     async def send_message(
         self,
@@ -283,6 +289,7 @@ class AsyncNotificationsMethods:
         group_id: int | None = None,
         random_id: int | None = None,
         sending_mode: Literal["delayed", "delayed_push", "immediately", "without_push"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[NotificationsSendMessageItem]:
         """Call `notifications.sendMessage`.
 
@@ -311,7 +318,8 @@ class AsyncNotificationsMethods:
                     "group_id": group_id,
                     "random_id": random_id,
                     "sending_mode": sending_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -364,6 +372,7 @@ class BatchNotificationsMethods:
         | None = None,
         start_time: int | None = None,
         end_time: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotificationsGetResponse]:
         """Call `notifications.get`.
 
@@ -388,11 +397,12 @@ class BatchNotificationsMethods:
                     "filters": filters,
                     "start_time": start_time,
                     "end_time": end_time,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_as_viewed(self) -> Pending[BaseBoolInt]:
+    def mark_as_viewed(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseBoolInt]:
         """Call `notifications.markAsViewed`.
 
         Tokens: user.
@@ -401,7 +411,7 @@ class BatchNotificationsMethods:
 
         Docs: https://dev.vk.com/method/notifications.markAsViewed
         """
-        return self._batch.add(_NOTIFICATIONS_MARK_AS_VIEWED.call({}))
+        return self._batch.add(_NOTIFICATIONS_MARK_AS_VIEWED.call({}, extra=extra_params))
 
     def send_message(
         self,
@@ -412,6 +422,7 @@ class BatchNotificationsMethods:
         group_id: int | None = None,
         random_id: int | None = None,
         sending_mode: Literal["delayed", "delayed_push", "immediately", "without_push"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[NotificationsSendMessageItem]]:
         """Call `notifications.sendMessage`.
 
@@ -440,7 +451,8 @@ class BatchNotificationsMethods:
                     "group_id": group_id,
                     "random_id": random_id,
                     "sending_mode": sending_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -139,7 +139,12 @@ class OrdersMethods:
         self._client = client
 
     def cancel_subscription(
-        self, *, user_id: int, subscription_id: int, pending_cancel: bool | None = None
+        self,
+        *,
+        user_id: int,
+        subscription_id: int,
+        pending_cancel: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `orders.cancelSubscription`.
 
@@ -162,7 +167,8 @@ class OrdersMethods:
                     "user_id": user_id,
                     "subscription_id": subscription_id,
                     "pending_cancel": pending_cancel,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -173,6 +179,7 @@ class OrdersMethods:
         action: Literal["cancel", "charge", "refund"],
         app_order_id: int | None = None,
         test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> str:
         """Call `orders.changeState`.
 
@@ -197,12 +204,18 @@ class OrdersMethods:
                     "action": action,
                     "app_order_id": app_order_id,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, offset: int | None = None, count: int | None = None, test_mode: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
         """Call `orders.get`.
 
@@ -223,11 +236,14 @@ class OrdersMethods:
                     "offset": offset,
                     "count": count,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_amount(self, *, user_id: int, votes: Sequence[str]) -> list[OrdersAmount]:
+    def get_amount(
+        self, *, user_id: int, votes: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> list[OrdersAmount]:
         """Call `orders.getAmount`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -245,12 +261,18 @@ class OrdersMethods:
                 {
                     "user_id": user_id,
                     "votes": votes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, order_id: int | None = None, order_ids: Sequence[int] | None = None, test_mode: bool | None = None
+        self,
+        *,
+        order_id: int | None = None,
+        order_ids: Sequence[int] | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
         """Call `orders.getById`.
 
@@ -271,11 +293,14 @@ class OrdersMethods:
                     "order_id": order_id,
                     "order_ids": order_ids,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_subscription_by_id(self, *, user_id: int, subscription_id: int) -> OrdersSubscription:
+    def get_user_subscription_by_id(
+        self, *, user_id: int, subscription_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersSubscription:
         """Call `orders.getUserSubscriptionById`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -295,11 +320,14 @@ class OrdersMethods:
                 {
                     "user_id": user_id,
                     "subscription_id": subscription_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_subscriptions(self, *, user_id: int) -> OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]:
+    def get_user_subscriptions(
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]:
         """Call `orders.getUserSubscriptions`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -315,7 +343,8 @@ class OrdersMethods:
             _ORDERS_GET_USER_SUBSCRIPTIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -329,7 +358,12 @@ class AsyncOrdersMethods:
         self._client = client
 
     async def cancel_subscription(
-        self, *, user_id: int, subscription_id: int, pending_cancel: bool | None = None
+        self,
+        *,
+        user_id: int,
+        subscription_id: int,
+        pending_cancel: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `orders.cancelSubscription`.
 
@@ -352,7 +386,8 @@ class AsyncOrdersMethods:
                     "user_id": user_id,
                     "subscription_id": subscription_id,
                     "pending_cancel": pending_cancel,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -363,6 +398,7 @@ class AsyncOrdersMethods:
         action: Literal["cancel", "charge", "refund"],
         app_order_id: int | None = None,
         test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> str:
         """Call `orders.changeState`.
 
@@ -387,12 +423,18 @@ class AsyncOrdersMethods:
                     "action": action,
                     "app_order_id": app_order_id,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get(
-        self, *, offset: int | None = None, count: int | None = None, test_mode: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
         """Call `orders.get`.
 
@@ -413,11 +455,14 @@ class AsyncOrdersMethods:
                     "offset": offset,
                     "count": count,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_amount(self, *, user_id: int, votes: Sequence[str]) -> list[OrdersAmount]:
+    async def get_amount(
+        self, *, user_id: int, votes: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> list[OrdersAmount]:
         """Call `orders.getAmount`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -435,12 +480,18 @@ class AsyncOrdersMethods:
                 {
                     "user_id": user_id,
                     "votes": votes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_by_id(
-        self, *, order_id: int | None = None, order_ids: Sequence[int] | None = None, test_mode: bool | None = None
+        self,
+        *,
+        order_id: int | None = None,
+        order_ids: Sequence[int] | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
         """Call `orders.getById`.
 
@@ -461,11 +512,14 @@ class AsyncOrdersMethods:
                     "order_id": order_id,
                     "order_ids": order_ids,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_user_subscription_by_id(self, *, user_id: int, subscription_id: int) -> OrdersSubscription:
+    async def get_user_subscription_by_id(
+        self, *, user_id: int, subscription_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersSubscription:
         """Call `orders.getUserSubscriptionById`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -485,12 +539,13 @@ class AsyncOrdersMethods:
                 {
                     "user_id": user_id,
                     "subscription_id": subscription_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_user_subscriptions(
-        self, *, user_id: int
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]:
         """Call `orders.getUserSubscriptions`.
 
@@ -507,7 +562,8 @@ class AsyncOrdersMethods:
             _ORDERS_GET_USER_SUBSCRIPTIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -521,7 +577,12 @@ class BatchOrdersMethods:
         self._batch = batch
 
     def cancel_subscription(
-        self, *, user_id: int, subscription_id: int, pending_cancel: bool | None = None
+        self,
+        *,
+        user_id: int,
+        subscription_id: int,
+        pending_cancel: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `orders.cancelSubscription`.
 
@@ -544,7 +605,8 @@ class BatchOrdersMethods:
                     "user_id": user_id,
                     "subscription_id": subscription_id,
                     "pending_cancel": pending_cancel,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -555,6 +617,7 @@ class BatchOrdersMethods:
         action: Literal["cancel", "charge", "refund"],
         app_order_id: int | None = None,
         test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[str]:
         """Call `orders.changeState`.
 
@@ -579,12 +642,18 @@ class BatchOrdersMethods:
                     "action": action,
                     "app_order_id": app_order_id,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, offset: int | None = None, count: int | None = None, test_mode: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[OrdersOrder]]:
         """Call `orders.get`.
 
@@ -605,11 +674,14 @@ class BatchOrdersMethods:
                     "offset": offset,
                     "count": count,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_amount(self, *, user_id: int, votes: Sequence[str]) -> Pending[list[OrdersAmount]]:
+    def get_amount(
+        self, *, user_id: int, votes: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[OrdersAmount]]:
         """Call `orders.getAmount`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -627,12 +699,18 @@ class BatchOrdersMethods:
                 {
                     "user_id": user_id,
                     "votes": votes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, order_id: int | None = None, order_ids: Sequence[int] | None = None, test_mode: bool | None = None
+        self,
+        *,
+        order_id: int | None = None,
+        order_ids: Sequence[int] | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[OrdersOrder]]:
         """Call `orders.getById`.
 
@@ -653,11 +731,14 @@ class BatchOrdersMethods:
                     "order_id": order_id,
                     "order_ids": order_ids,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_subscription_by_id(self, *, user_id: int, subscription_id: int) -> Pending[OrdersSubscription]:
+    def get_user_subscription_by_id(
+        self, *, user_id: int, subscription_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[OrdersSubscription]:
         """Call `orders.getUserSubscriptionById`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -677,12 +758,13 @@ class BatchOrdersMethods:
                 {
                     "user_id": user_id,
                     "subscription_id": subscription_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_user_subscriptions(
-        self, *, user_id: int
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]]:
         """Call `orders.getUserSubscriptions`.
 
@@ -699,7 +781,8 @@ class BatchOrdersMethods:
             _ORDERS_GET_USER_SUBSCRIPTIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

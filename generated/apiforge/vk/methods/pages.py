@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -164,7 +165,7 @@ class PagesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def clear_cache(self, *, url: str) -> BaseOkResponse:
+    def clear_cache(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `pages.clearCache`.
 
         Tokens: user, service.
@@ -180,7 +181,8 @@ class PagesMethods:
             _PAGES_CLEAR_CACHE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -194,6 +196,7 @@ class PagesMethods:
         title: str | None = None,
         need_source: bool | None = None,
         need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PagesWikipageFull:
         """Call `pages.get`.
 
@@ -222,12 +225,18 @@ class PagesMethods:
                     "title": title,
                     "need_source": need_source,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_history(
-        self, *, page_id: int, group_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        page_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PagesWikipageHistory]:
         """Call `pages.getHistory`.
 
@@ -250,11 +259,14 @@ class PagesMethods:
                     "page_id": page_id,
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_titles(self, *, group_id: int | None = None) -> list[PagesWikipage]:
+    def get_titles(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[PagesWikipage]:
         """Call `pages.getTitles`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -272,12 +284,19 @@ class PagesMethods:
             _PAGES_GET_TITLES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_version(
-        self, *, version_id: int, group_id: int | None = None, user_id: int | None = None, need_html: bool | None = None
+        self,
+        *,
+        version_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PagesGetVersionResponse:
         """Call `pages.getVersion`.
 
@@ -302,11 +321,14 @@ class PagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def parse_wiki(self, *, text: str, group_id: int | None = None) -> str:
+    def parse_wiki(
+        self, *, text: str, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> str:
         """Call `pages.parseWiki`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -324,7 +346,8 @@ class PagesMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -336,6 +359,7 @@ class PagesMethods:
         group_id: int | None = None,
         user_id: int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `pages.save`.
 
@@ -362,7 +386,8 @@ class PagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -374,6 +399,7 @@ class PagesMethods:
         user_id: int | None = None,
         view: Literal[0, 1, 2] | None = None,
         edit: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `pages.saveAccess`.
 
@@ -400,7 +426,8 @@ class PagesMethods:
                     "user_id": user_id,
                     "view": view,
                     "edit": edit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -413,7 +440,7 @@ class AsyncPagesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def clear_cache(self, *, url: str) -> BaseOkResponse:
+    async def clear_cache(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `pages.clearCache`.
 
         Tokens: user, service.
@@ -429,7 +456,8 @@ class AsyncPagesMethods:
             _PAGES_CLEAR_CACHE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -443,6 +471,7 @@ class AsyncPagesMethods:
         title: str | None = None,
         need_source: bool | None = None,
         need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PagesWikipageFull:
         """Call `pages.get`.
 
@@ -471,12 +500,18 @@ class AsyncPagesMethods:
                     "title": title,
                     "need_source": need_source,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_history(
-        self, *, page_id: int, group_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        page_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PagesWikipageHistory]:
         """Call `pages.getHistory`.
 
@@ -499,11 +534,14 @@ class AsyncPagesMethods:
                     "page_id": page_id,
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_titles(self, *, group_id: int | None = None) -> list[PagesWikipage]:
+    async def get_titles(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[PagesWikipage]:
         """Call `pages.getTitles`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -521,12 +559,19 @@ class AsyncPagesMethods:
             _PAGES_GET_TITLES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_version(
-        self, *, version_id: int, group_id: int | None = None, user_id: int | None = None, need_html: bool | None = None
+        self,
+        *,
+        version_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PagesGetVersionResponse:
         """Call `pages.getVersion`.
 
@@ -551,11 +596,14 @@ class AsyncPagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def parse_wiki(self, *, text: str, group_id: int | None = None) -> str:
+    async def parse_wiki(
+        self, *, text: str, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> str:
         """Call `pages.parseWiki`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -573,7 +621,8 @@ class AsyncPagesMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -585,6 +634,7 @@ class AsyncPagesMethods:
         group_id: int | None = None,
         user_id: int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `pages.save`.
 
@@ -611,7 +661,8 @@ class AsyncPagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -623,6 +674,7 @@ class AsyncPagesMethods:
         user_id: int | None = None,
         view: Literal[0, 1, 2] | None = None,
         edit: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `pages.saveAccess`.
 
@@ -649,7 +701,8 @@ class AsyncPagesMethods:
                     "user_id": user_id,
                     "view": view,
                     "edit": edit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -662,7 +715,7 @@ class BatchPagesMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def clear_cache(self, *, url: str) -> Pending[BaseOkResponse]:
+    def clear_cache(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `pages.clearCache`.
 
         Tokens: user, service.
@@ -678,7 +731,8 @@ class BatchPagesMethods:
             _PAGES_CLEAR_CACHE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -692,6 +746,7 @@ class BatchPagesMethods:
         title: str | None = None,
         need_source: bool | None = None,
         need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PagesWikipageFull]:
         """Call `pages.get`.
 
@@ -720,12 +775,18 @@ class BatchPagesMethods:
                     "title": title,
                     "need_source": need_source,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_history(
-        self, *, page_id: int, group_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        page_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PagesWikipageHistory]]:
         """Call `pages.getHistory`.
 
@@ -748,11 +809,14 @@ class BatchPagesMethods:
                     "page_id": page_id,
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_titles(self, *, group_id: int | None = None) -> Pending[list[PagesWikipage]]:
+    def get_titles(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[PagesWikipage]]:
         """Call `pages.getTitles`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -770,12 +834,19 @@ class BatchPagesMethods:
             _PAGES_GET_TITLES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_version(
-        self, *, version_id: int, group_id: int | None = None, user_id: int | None = None, need_html: bool | None = None
+        self,
+        *,
+        version_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PagesGetVersionResponse]:
         """Call `pages.getVersion`.
 
@@ -800,11 +871,14 @@ class BatchPagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def parse_wiki(self, *, text: str, group_id: int | None = None) -> Pending[str]:
+    def parse_wiki(
+        self, *, text: str, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[str]:
         """Call `pages.parseWiki`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -822,7 +896,8 @@ class BatchPagesMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -834,6 +909,7 @@ class BatchPagesMethods:
         group_id: int | None = None,
         user_id: int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `pages.save`.
 
@@ -860,7 +936,8 @@ class BatchPagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -872,6 +949,7 @@ class BatchPagesMethods:
         user_id: int | None = None,
         view: Literal[0, 1, 2] | None = None,
         edit: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `pages.saveAccess`.
 
@@ -898,7 +976,8 @@ class BatchPagesMethods:
                     "user_id": user_id,
                     "view": view,
                     "edit": edit,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -1010,7 +1010,14 @@ class PhotosMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def confirm_tag(self, *, photo_id: str, tag_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def confirm_tag(
+        self,
+        *,
+        photo_id: str,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.confirmTag`.
 
         Tokens: user.
@@ -1030,11 +1037,19 @@ class PhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def copy(self, *, owner_id: int, photo_id: int, access_key: str | None = None) -> int:
+    def copy(
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> int:
         """Call `photos.copy`.
 
         Tokens: user.
@@ -1054,7 +1069,8 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1068,6 +1084,7 @@ class PhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosPhotoAlbumFull:
         """Call `photos.createAlbum`.
 
@@ -1098,7 +1115,8 @@ class PhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1114,6 +1132,7 @@ class PhotosMethods:
         sticker_id: int | None = None,
         access_key: str | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.createComment`.
 
@@ -1146,12 +1165,18 @@ class PhotosMethods:
                     "sticker_id": sticker_id,
                     "access_key": access_key,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, owner_id: int | None = None, photo_id: int | None = None, photos: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        photo_id: int | None = None,
+        photos: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.delete`.
 
@@ -1172,11 +1197,14 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "photos": photos,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_album(self, *, album_id: int, group_id: int | None = None) -> BaseOkResponse:
+    def delete_album(
+        self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `photos.deleteAlbum`.
 
         Tokens: user.
@@ -1196,11 +1224,14 @@ class PhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `photos.deleteComment`.
 
         Tokens: user.
@@ -1218,7 +1249,8 @@ class PhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1233,6 +1265,7 @@ class PhotosMethods:
         place_str: str | None = None,
         foursquare_id: str | None = None,
         delete_place: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.edit`.
 
@@ -1263,7 +1296,8 @@ class PhotosMethods:
                     "place_str": place_str,
                     "foursquare_id": foursquare_id,
                     "delete_place": delete_place,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1278,6 +1312,7 @@ class PhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.editAlbum`.
 
@@ -1310,7 +1345,8 @@ class PhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1321,6 +1357,7 @@ class PhotosMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.editComment`.
 
@@ -1343,7 +1380,8 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1360,6 +1398,7 @@ class PhotosMethods:
         photo_sizes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetResponse:
         """Call `photos.get`.
 
@@ -1394,7 +1433,8 @@ class PhotosMethods:
                     "photo_sizes": photo_sizes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1408,6 +1448,7 @@ class PhotosMethods:
         need_system: bool | None = None,
         need_covers: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAlbumsResponse:
         """Call `photos.getAlbums`.
 
@@ -1436,12 +1477,18 @@ class PhotosMethods:
                     "need_system": need_system,
                     "need_covers": need_covers,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_albums_count(
-        self, *, user_id: int | None = None, group_id: int | None = None, need_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.getAlbumsCount`.
 
@@ -1462,7 +1509,8 @@ class PhotosMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1477,6 +1525,7 @@ class PhotosMethods:
         no_service_albums: bool | None = None,
         need_hidden: bool | None = None,
         skip_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllResponse:
         """Call `photos.getAll`.
 
@@ -1509,7 +1558,8 @@ class PhotosMethods:
                     "no_service_albums": no_service_albums,
                     "need_hidden": need_hidden,
                     "skip_hidden": skip_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1521,6 +1571,7 @@ class PhotosMethods:
         need_likes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllCommentsResponse:
         """Call `photos.getAllComments`.
 
@@ -1547,12 +1598,18 @@ class PhotosMethods:
                     "need_likes": need_likes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, photos: Sequence[str], extended: bool | None = None, photo_sizes: bool | None = None
+        self,
+        *,
+        photos: Sequence[str],
+        extended: bool | None = None,
+        photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.getById`.
 
@@ -1573,12 +1630,19 @@ class PhotosMethods:
                     "photos": photos,
                     "extended": extended,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_chat_upload_server(
-        self, *, chat_id: int, crop_x: int | None = None, crop_y: int | None = None, crop_width: int | None = None
+        self,
+        *,
+        chat_id: int,
+        crop_x: int | None = None,
+        crop_y: int | None = None,
+        crop_width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `photos.getChatUploadServer`.
 
@@ -1601,7 +1665,8 @@ class PhotosMethods:
                     "crop_x": crop_x,
                     "crop_y": crop_y,
                     "crop_width": crop_width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1619,6 +1684,7 @@ class PhotosMethods:
         sort: Literal["asc", "desc"] | None = None,
         access_key: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsExtendedResponse: ...
     @overload
     def get_comments(
@@ -1634,6 +1700,7 @@ class PhotosMethods:
         access_key: str | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse: ...
     def get_comments(
         self,
@@ -1648,6 +1715,7 @@ class PhotosMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse:
         """Call `photos.getComments`.
 
@@ -1683,11 +1751,14 @@ class PhotosMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_market_album_upload_server(self, *, group_id: int) -> BaseUploadServer:
+    def get_market_album_upload_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `photos.getMarketAlbumUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1705,11 +1776,14 @@ class PhotosMethods:
             _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_upload_server(self, *, peer_id: int | None = None) -> PhotosPhotoUpload:
+    def get_messages_upload_server(
+        self, *, peer_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosPhotoUpload:
         """Call `photos.getMessagesUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1727,11 +1801,14 @@ class PhotosMethods:
             _PHOTOS_GET_MESSAGES_UPLOAD_SERVER.call(
                 {
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_new_tags(self, *, offset: int | None = None, count: int | None = None) -> PhotosGetNewTagsResponse:
+    def get_new_tags(
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosGetNewTagsResponse:
         """Call `photos.getNewTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1749,7 +1826,8 @@ class PhotosMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1762,6 +1840,7 @@ class PhotosMethods:
         crop_x2: int | None = None,
         crop_y2: int | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `photos.getOwnerCoverPhotoUploadServer`.
 
@@ -1790,11 +1869,14 @@ class PhotosMethods:
                     "crop_x2": crop_x2,
                     "crop_y2": crop_y2,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_owner_photo_upload_server(self, *, owner_id: int | None = None) -> BaseUploadServer:
+    def get_owner_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `photos.getOwnerPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1812,12 +1894,18 @@ class PhotosMethods:
             _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_tags(
-        self, *, photo_id: int, owner_id: int | None = None, access_key: str | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhotoTag]:
         """Call `photos.getTags`.
 
@@ -1838,11 +1926,18 @@ class PhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_server(self, *, album_id: int | None = None, group_id: int | None = None) -> PhotosPhotoUpload:
+    def get_upload_server(
+        self,
+        *,
+        album_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> PhotosPhotoUpload:
         """Call `photos.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1862,7 +1957,8 @@ class PhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1874,6 +1970,7 @@ class PhotosMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetUserPhotosResponse:
         """Call `photos.getUserPhotos`.
 
@@ -1898,11 +1995,14 @@ class PhotosMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_wall_upload_server(self, *, group_id: int | None = None) -> PhotosPhotoUpload:
+    def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosPhotoUpload:
         """Call `photos.getWallUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1918,11 +2018,19 @@ class PhotosMethods:
             _PHOTOS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def make_cover(self, *, photo_id: int, owner_id: int | None = None, album_id: int | None = None) -> BaseOkResponse:
+    def make_cover(
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.makeCover`.
 
         Tokens: user.
@@ -1942,11 +2050,19 @@ class PhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def move(self, *, target_album_id: int, photo_ids: Sequence[int], owner_id: int | None = None) -> BaseOkResponse:
+    def move(
+        self,
+        *,
+        target_album_id: int,
+        photo_ids: Sequence[int],
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.move`.
 
         Tokens: user.
@@ -1966,7 +2082,8 @@ class PhotosMethods:
                     "target_album_id": target_album_id,
                     "photo_ids": photo_ids,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1980,6 +2097,7 @@ class PhotosMethods:
         y: float | int | None = None,
         x2: float | int | None = None,
         y2: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.putTag`.
 
@@ -2008,11 +2126,19 @@ class PhotosMethods:
                     "y": y,
                     "x2": x2,
                     "y2": y2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_tag(self, *, photo_id: int, tag_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def remove_tag(
+        self,
+        *,
+        photo_id: int,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.removeTag`.
 
         Tokens: user.
@@ -2032,12 +2158,19 @@ class PhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reorderAlbums`.
 
@@ -2060,12 +2193,19 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_photos(
-        self, *, photo_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reorderPhotos`.
 
@@ -2090,12 +2230,18 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report(
-        self, *, owner_id: int, photo_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.report`.
 
@@ -2116,12 +2262,18 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reportComment`.
 
@@ -2142,11 +2294,14 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, photo_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def restore(
+        self, *, photo_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `photos.restore`.
 
         Tokens: user.
@@ -2164,11 +2319,14 @@ class PhotosMethods:
                 {
                     "photo_id": photo_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `photos.restoreComment`.
 
         Tokens: user.
@@ -2186,7 +2344,8 @@ class PhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2201,6 +2360,7 @@ class PhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.save`.
 
@@ -2233,11 +2393,14 @@ class PhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_market_album_photo(self, *, group_id: int, photo: str, server: int, hash: str) -> list[PhotosPhoto]:
+    def save_market_album_photo(
+        self, *, group_id: int, photo: str, server: int, hash: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[PhotosPhoto]:
         """Call `photos.saveMarketAlbumPhoto`.
 
         Tokens: user.
@@ -2261,12 +2424,18 @@ class PhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_messages_photo(
-        self, *, photo: str, server: int | None = None, hash: str | None = None
+        self,
+        *,
+        photo: str,
+        server: int | None = None,
+        hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.saveMessagesPhoto`.
 
@@ -2289,7 +2458,8 @@ class PhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2304,6 +2474,7 @@ class PhotosMethods:
         hash: str | None = None,
         photo: str | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerCoverPhotoResponse:
         """Call `photos.saveOwnerCoverPhoto`.
 
@@ -2336,12 +2507,18 @@ class PhotosMethods:
                     "hash": hash,
                     "photo": photo,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_owner_photo(
-        self, *, server: str | None = None, hash: str | None = None, photo: str | None = None
+        self,
+        *,
+        server: str | None = None,
+        hash: str | None = None,
+        photo: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerPhotoResponse:
         """Call `photos.saveOwnerPhoto`.
 
@@ -2364,7 +2541,8 @@ class PhotosMethods:
                     "server": server,
                     "hash": hash,
                     "photo": photo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2379,6 +2557,7 @@ class PhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.saveWallPhoto`.
 
@@ -2411,7 +2590,8 @@ class PhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2427,6 +2607,7 @@ class PhotosMethods:
         offset: int | None = None,
         count: int | None = None,
         radius: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSearchResponse:
         """Call `photos.search`.
 
@@ -2459,7 +2640,8 @@ class PhotosMethods:
                     "offset": offset,
                     "count": count,
                     "radius": radius,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2729,7 +2911,14 @@ class AsyncPhotosMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def confirm_tag(self, *, photo_id: str, tag_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def confirm_tag(
+        self,
+        *,
+        photo_id: str,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.confirmTag`.
 
         Tokens: user.
@@ -2749,11 +2938,19 @@ class AsyncPhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def copy(self, *, owner_id: int, photo_id: int, access_key: str | None = None) -> int:
+    async def copy(
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> int:
         """Call `photos.copy`.
 
         Tokens: user.
@@ -2773,7 +2970,8 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2787,6 +2985,7 @@ class AsyncPhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosPhotoAlbumFull:
         """Call `photos.createAlbum`.
 
@@ -2817,7 +3016,8 @@ class AsyncPhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2833,6 +3033,7 @@ class AsyncPhotosMethods:
         sticker_id: int | None = None,
         access_key: str | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.createComment`.
 
@@ -2865,12 +3066,18 @@ class AsyncPhotosMethods:
                     "sticker_id": sticker_id,
                     "access_key": access_key,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete(
-        self, *, owner_id: int | None = None, photo_id: int | None = None, photos: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        photo_id: int | None = None,
+        photos: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.delete`.
 
@@ -2891,11 +3098,14 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "photos": photos,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_album(self, *, album_id: int, group_id: int | None = None) -> BaseOkResponse:
+    async def delete_album(
+        self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `photos.deleteAlbum`.
 
         Tokens: user.
@@ -2915,11 +3125,14 @@ class AsyncPhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    async def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `photos.deleteComment`.
 
         Tokens: user.
@@ -2937,7 +3150,8 @@ class AsyncPhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2952,6 +3166,7 @@ class AsyncPhotosMethods:
         place_str: str | None = None,
         foursquare_id: str | None = None,
         delete_place: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.edit`.
 
@@ -2982,7 +3197,8 @@ class AsyncPhotosMethods:
                     "place_str": place_str,
                     "foursquare_id": foursquare_id,
                     "delete_place": delete_place,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2997,6 +3213,7 @@ class AsyncPhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.editAlbum`.
 
@@ -3029,7 +3246,8 @@ class AsyncPhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3040,6 +3258,7 @@ class AsyncPhotosMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.editComment`.
 
@@ -3062,7 +3281,8 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3079,6 +3299,7 @@ class AsyncPhotosMethods:
         photo_sizes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetResponse:
         """Call `photos.get`.
 
@@ -3113,7 +3334,8 @@ class AsyncPhotosMethods:
                     "photo_sizes": photo_sizes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3127,6 +3349,7 @@ class AsyncPhotosMethods:
         need_system: bool | None = None,
         need_covers: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAlbumsResponse:
         """Call `photos.getAlbums`.
 
@@ -3155,12 +3378,18 @@ class AsyncPhotosMethods:
                     "need_system": need_system,
                     "need_covers": need_covers,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_albums_count(
-        self, *, user_id: int | None = None, group_id: int | None = None, need_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.getAlbumsCount`.
 
@@ -3181,7 +3410,8 @@ class AsyncPhotosMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3196,6 +3426,7 @@ class AsyncPhotosMethods:
         no_service_albums: bool | None = None,
         need_hidden: bool | None = None,
         skip_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllResponse:
         """Call `photos.getAll`.
 
@@ -3228,7 +3459,8 @@ class AsyncPhotosMethods:
                     "no_service_albums": no_service_albums,
                     "need_hidden": need_hidden,
                     "skip_hidden": skip_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3240,6 +3472,7 @@ class AsyncPhotosMethods:
         need_likes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllCommentsResponse:
         """Call `photos.getAllComments`.
 
@@ -3266,12 +3499,18 @@ class AsyncPhotosMethods:
                     "need_likes": need_likes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_by_id(
-        self, *, photos: Sequence[str], extended: bool | None = None, photo_sizes: bool | None = None
+        self,
+        *,
+        photos: Sequence[str],
+        extended: bool | None = None,
+        photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.getById`.
 
@@ -3292,12 +3531,19 @@ class AsyncPhotosMethods:
                     "photos": photos,
                     "extended": extended,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_chat_upload_server(
-        self, *, chat_id: int, crop_x: int | None = None, crop_y: int | None = None, crop_width: int | None = None
+        self,
+        *,
+        chat_id: int,
+        crop_x: int | None = None,
+        crop_y: int | None = None,
+        crop_width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `photos.getChatUploadServer`.
 
@@ -3320,7 +3566,8 @@ class AsyncPhotosMethods:
                     "crop_x": crop_x,
                     "crop_y": crop_y,
                     "crop_width": crop_width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3338,6 +3585,7 @@ class AsyncPhotosMethods:
         sort: Literal["asc", "desc"] | None = None,
         access_key: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsExtendedResponse: ...
     @overload
     async def get_comments(
@@ -3353,6 +3601,7 @@ class AsyncPhotosMethods:
         access_key: str | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse: ...
     async def get_comments(
         self,
@@ -3367,6 +3616,7 @@ class AsyncPhotosMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse:
         """Call `photos.getComments`.
 
@@ -3402,11 +3652,14 @@ class AsyncPhotosMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_market_album_upload_server(self, *, group_id: int) -> BaseUploadServer:
+    async def get_market_album_upload_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `photos.getMarketAlbumUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3424,11 +3677,14 @@ class AsyncPhotosMethods:
             _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_messages_upload_server(self, *, peer_id: int | None = None) -> PhotosPhotoUpload:
+    async def get_messages_upload_server(
+        self, *, peer_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosPhotoUpload:
         """Call `photos.getMessagesUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -3446,11 +3702,14 @@ class AsyncPhotosMethods:
             _PHOTOS_GET_MESSAGES_UPLOAD_SERVER.call(
                 {
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_new_tags(self, *, offset: int | None = None, count: int | None = None) -> PhotosGetNewTagsResponse:
+    async def get_new_tags(
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosGetNewTagsResponse:
         """Call `photos.getNewTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3468,7 +3727,8 @@ class AsyncPhotosMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3481,6 +3741,7 @@ class AsyncPhotosMethods:
         crop_x2: int | None = None,
         crop_y2: int | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `photos.getOwnerCoverPhotoUploadServer`.
 
@@ -3509,11 +3770,14 @@ class AsyncPhotosMethods:
                     "crop_x2": crop_x2,
                     "crop_y2": crop_y2,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_owner_photo_upload_server(self, *, owner_id: int | None = None) -> BaseUploadServer:
+    async def get_owner_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `photos.getOwnerPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3531,12 +3795,18 @@ class AsyncPhotosMethods:
             _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_tags(
-        self, *, photo_id: int, owner_id: int | None = None, access_key: str | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhotoTag]:
         """Call `photos.getTags`.
 
@@ -3557,11 +3827,18 @@ class AsyncPhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_server(self, *, album_id: int | None = None, group_id: int | None = None) -> PhotosPhotoUpload:
+    async def get_upload_server(
+        self,
+        *,
+        album_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> PhotosPhotoUpload:
         """Call `photos.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3581,7 +3858,8 @@ class AsyncPhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3593,6 +3871,7 @@ class AsyncPhotosMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetUserPhotosResponse:
         """Call `photos.getUserPhotos`.
 
@@ -3617,11 +3896,14 @@ class AsyncPhotosMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_wall_upload_server(self, *, group_id: int | None = None) -> PhotosPhotoUpload:
+    async def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosPhotoUpload:
         """Call `photos.getWallUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3637,12 +3919,18 @@ class AsyncPhotosMethods:
             _PHOTOS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def make_cover(
-        self, *, photo_id: int, owner_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.makeCover`.
 
@@ -3663,12 +3951,18 @@ class AsyncPhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def move(
-        self, *, target_album_id: int, photo_ids: Sequence[int], owner_id: int | None = None
+        self,
+        *,
+        target_album_id: int,
+        photo_ids: Sequence[int],
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.move`.
 
@@ -3689,7 +3983,8 @@ class AsyncPhotosMethods:
                     "target_album_id": target_album_id,
                     "photo_ids": photo_ids,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3703,6 +3998,7 @@ class AsyncPhotosMethods:
         y: float | int | None = None,
         x2: float | int | None = None,
         y2: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.putTag`.
 
@@ -3731,11 +4027,19 @@ class AsyncPhotosMethods:
                     "y": y,
                     "x2": x2,
                     "y2": y2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_tag(self, *, photo_id: int, tag_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def remove_tag(
+        self,
+        *,
+        photo_id: int,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.removeTag`.
 
         Tokens: user.
@@ -3755,12 +4059,19 @@ class AsyncPhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reorderAlbums`.
 
@@ -3783,12 +4094,19 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reorder_photos(
-        self, *, photo_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reorderPhotos`.
 
@@ -3813,12 +4131,18 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report(
-        self, *, owner_id: int, photo_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.report`.
 
@@ -3839,12 +4163,18 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reportComment`.
 
@@ -3865,11 +4195,14 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, photo_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def restore(
+        self, *, photo_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `photos.restore`.
 
         Tokens: user.
@@ -3887,11 +4220,14 @@ class AsyncPhotosMethods:
                 {
                     "photo_id": photo_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    async def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `photos.restoreComment`.
 
         Tokens: user.
@@ -3909,7 +4245,8 @@ class AsyncPhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3924,6 +4261,7 @@ class AsyncPhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.save`.
 
@@ -3956,11 +4294,14 @@ class AsyncPhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_market_album_photo(self, *, group_id: int, photo: str, server: int, hash: str) -> list[PhotosPhoto]:
+    async def save_market_album_photo(
+        self, *, group_id: int, photo: str, server: int, hash: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[PhotosPhoto]:
         """Call `photos.saveMarketAlbumPhoto`.
 
         Tokens: user.
@@ -3984,12 +4325,18 @@ class AsyncPhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save_messages_photo(
-        self, *, photo: str, server: int | None = None, hash: str | None = None
+        self,
+        *,
+        photo: str,
+        server: int | None = None,
+        hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.saveMessagesPhoto`.
 
@@ -4012,7 +4359,8 @@ class AsyncPhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4027,6 +4375,7 @@ class AsyncPhotosMethods:
         hash: str | None = None,
         photo: str | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerCoverPhotoResponse:
         """Call `photos.saveOwnerCoverPhoto`.
 
@@ -4059,12 +4408,18 @@ class AsyncPhotosMethods:
                     "hash": hash,
                     "photo": photo,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save_owner_photo(
-        self, *, server: str | None = None, hash: str | None = None, photo: str | None = None
+        self,
+        *,
+        server: str | None = None,
+        hash: str | None = None,
+        photo: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerPhotoResponse:
         """Call `photos.saveOwnerPhoto`.
 
@@ -4087,7 +4442,8 @@ class AsyncPhotosMethods:
                     "server": server,
                     "hash": hash,
                     "photo": photo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4102,6 +4458,7 @@ class AsyncPhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.saveWallPhoto`.
 
@@ -4134,7 +4491,8 @@ class AsyncPhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4150,6 +4508,7 @@ class AsyncPhotosMethods:
         offset: int | None = None,
         count: int | None = None,
         radius: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSearchResponse:
         """Call `photos.search`.
 
@@ -4182,7 +4541,8 @@ class AsyncPhotosMethods:
                     "offset": offset,
                     "count": count,
                     "radius": radius,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4460,7 +4820,14 @@ class BatchPhotosMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def confirm_tag(self, *, photo_id: str, tag_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def confirm_tag(
+        self,
+        *,
+        photo_id: str,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `photos.confirmTag`.
 
         Tokens: user.
@@ -4480,11 +4847,19 @@ class BatchPhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def copy(self, *, owner_id: int, photo_id: int, access_key: str | None = None) -> Pending[int]:
+    def copy(
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[int]:
         """Call `photos.copy`.
 
         Tokens: user.
@@ -4504,7 +4879,8 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4518,6 +4894,7 @@ class BatchPhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosPhotoAlbumFull]:
         """Call `photos.createAlbum`.
 
@@ -4548,7 +4925,8 @@ class BatchPhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4564,6 +4942,7 @@ class BatchPhotosMethods:
         sticker_id: int | None = None,
         access_key: str | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `photos.createComment`.
 
@@ -4596,12 +4975,18 @@ class BatchPhotosMethods:
                     "sticker_id": sticker_id,
                     "access_key": access_key,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, owner_id: int | None = None, photo_id: int | None = None, photos: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        photo_id: int | None = None,
+        photos: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.delete`.
 
@@ -4622,11 +5007,14 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "photos": photos,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_album(self, *, album_id: int, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete_album(
+        self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `photos.deleteAlbum`.
 
         Tokens: user.
@@ -4646,11 +5034,14 @@ class BatchPhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseBoolInt]:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `photos.deleteComment`.
 
         Tokens: user.
@@ -4668,7 +5059,8 @@ class BatchPhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4683,6 +5075,7 @@ class BatchPhotosMethods:
         place_str: str | None = None,
         foursquare_id: str | None = None,
         delete_place: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.edit`.
 
@@ -4713,7 +5106,8 @@ class BatchPhotosMethods:
                     "place_str": place_str,
                     "foursquare_id": foursquare_id,
                     "delete_place": delete_place,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4728,6 +5122,7 @@ class BatchPhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.editAlbum`.
 
@@ -4760,7 +5155,8 @@ class BatchPhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4771,6 +5167,7 @@ class BatchPhotosMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.editComment`.
 
@@ -4793,7 +5190,8 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4810,6 +5208,7 @@ class BatchPhotosMethods:
         photo_sizes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetResponse]:
         """Call `photos.get`.
 
@@ -4844,7 +5243,8 @@ class BatchPhotosMethods:
                     "photo_sizes": photo_sizes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4858,6 +5258,7 @@ class BatchPhotosMethods:
         need_system: bool | None = None,
         need_covers: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetAlbumsResponse]:
         """Call `photos.getAlbums`.
 
@@ -4886,12 +5287,18 @@ class BatchPhotosMethods:
                     "need_system": need_system,
                     "need_covers": need_covers,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_albums_count(
-        self, *, user_id: int | None = None, group_id: int | None = None, need_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `photos.getAlbumsCount`.
 
@@ -4912,7 +5319,8 @@ class BatchPhotosMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4927,6 +5335,7 @@ class BatchPhotosMethods:
         no_service_albums: bool | None = None,
         need_hidden: bool | None = None,
         skip_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetAllResponse]:
         """Call `photos.getAll`.
 
@@ -4959,7 +5368,8 @@ class BatchPhotosMethods:
                     "no_service_albums": no_service_albums,
                     "need_hidden": need_hidden,
                     "skip_hidden": skip_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4971,6 +5381,7 @@ class BatchPhotosMethods:
         need_likes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetAllCommentsResponse]:
         """Call `photos.getAllComments`.
 
@@ -4997,12 +5408,18 @@ class BatchPhotosMethods:
                     "need_likes": need_likes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, photos: Sequence[str], extended: bool | None = None, photo_sizes: bool | None = None
+        self,
+        *,
+        photos: Sequence[str],
+        extended: bool | None = None,
+        photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.getById`.
 
@@ -5023,12 +5440,19 @@ class BatchPhotosMethods:
                     "photos": photos,
                     "extended": extended,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_chat_upload_server(
-        self, *, chat_id: int, crop_x: int | None = None, crop_y: int | None = None, crop_width: int | None = None
+        self,
+        *,
+        chat_id: int,
+        crop_x: int | None = None,
+        crop_y: int | None = None,
+        crop_width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseUploadServer]:
         """Call `photos.getChatUploadServer`.
 
@@ -5051,7 +5475,8 @@ class BatchPhotosMethods:
                     "crop_x": crop_x,
                     "crop_y": crop_y,
                     "crop_width": crop_width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5069,6 +5494,7 @@ class BatchPhotosMethods:
         sort: Literal["asc", "desc"] | None = None,
         access_key: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetCommentsExtendedResponse]: ...
     @overload
     def get_comments(
@@ -5084,6 +5510,7 @@ class BatchPhotosMethods:
         access_key: str | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetCommentsResponse]: ...
     def get_comments(
         self,
@@ -5098,6 +5525,7 @@ class BatchPhotosMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse]:
         """Call `photos.getComments`.
 
@@ -5133,11 +5561,14 @@ class BatchPhotosMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_market_album_upload_server(self, *, group_id: int) -> Pending[BaseUploadServer]:
+    def get_market_album_upload_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `photos.getMarketAlbumUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5155,11 +5586,14 @@ class BatchPhotosMethods:
             _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_upload_server(self, *, peer_id: int | None = None) -> Pending[PhotosPhotoUpload]:
+    def get_messages_upload_server(
+        self, *, peer_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PhotosPhotoUpload]:
         """Call `photos.getMessagesUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -5177,11 +5611,14 @@ class BatchPhotosMethods:
             _PHOTOS_GET_MESSAGES_UPLOAD_SERVER.call(
                 {
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_new_tags(self, *, offset: int | None = None, count: int | None = None) -> Pending[PhotosGetNewTagsResponse]:
+    def get_new_tags(
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PhotosGetNewTagsResponse]:
         """Call `photos.getNewTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5199,7 +5636,8 @@ class BatchPhotosMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5212,6 +5650,7 @@ class BatchPhotosMethods:
         crop_x2: int | None = None,
         crop_y2: int | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseUploadServer]:
         """Call `photos.getOwnerCoverPhotoUploadServer`.
 
@@ -5240,11 +5679,14 @@ class BatchPhotosMethods:
                     "crop_x2": crop_x2,
                     "crop_y2": crop_y2,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_owner_photo_upload_server(self, *, owner_id: int | None = None) -> Pending[BaseUploadServer]:
+    def get_owner_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `photos.getOwnerPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5262,12 +5704,18 @@ class BatchPhotosMethods:
             _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_tags(
-        self, *, photo_id: int, owner_id: int | None = None, access_key: str | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhotoTag]]:
         """Call `photos.getTags`.
 
@@ -5288,12 +5736,17 @@ class BatchPhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_upload_server(
-        self, *, album_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        album_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosPhotoUpload]:
         """Call `photos.getUploadServer`.
 
@@ -5314,7 +5767,8 @@ class BatchPhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5326,6 +5780,7 @@ class BatchPhotosMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetUserPhotosResponse]:
         """Call `photos.getUserPhotos`.
 
@@ -5350,11 +5805,14 @@ class BatchPhotosMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_wall_upload_server(self, *, group_id: int | None = None) -> Pending[PhotosPhotoUpload]:
+    def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PhotosPhotoUpload]:
         """Call `photos.getWallUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5370,12 +5828,18 @@ class BatchPhotosMethods:
             _PHOTOS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def make_cover(
-        self, *, photo_id: int, owner_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.makeCover`.
 
@@ -5396,12 +5860,18 @@ class BatchPhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def move(
-        self, *, target_album_id: int, photo_ids: Sequence[int], owner_id: int | None = None
+        self,
+        *,
+        target_album_id: int,
+        photo_ids: Sequence[int],
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.move`.
 
@@ -5422,7 +5892,8 @@ class BatchPhotosMethods:
                     "target_album_id": target_album_id,
                     "photo_ids": photo_ids,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5436,6 +5907,7 @@ class BatchPhotosMethods:
         y: float | int | None = None,
         x2: float | int | None = None,
         y2: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `photos.putTag`.
 
@@ -5464,11 +5936,19 @@ class BatchPhotosMethods:
                     "y": y,
                     "x2": x2,
                     "y2": y2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_tag(self, *, photo_id: int, tag_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def remove_tag(
+        self,
+        *,
+        photo_id: int,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `photos.removeTag`.
 
         Tokens: user.
@@ -5488,12 +5968,19 @@ class BatchPhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.reorderAlbums`.
 
@@ -5516,12 +6003,19 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_photos(
-        self, *, photo_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.reorderPhotos`.
 
@@ -5546,12 +6040,18 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report(
-        self, *, owner_id: int, photo_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.report`.
 
@@ -5572,12 +6072,18 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.reportComment`.
 
@@ -5598,11 +6104,14 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, photo_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore(
+        self, *, photo_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `photos.restore`.
 
         Tokens: user.
@@ -5620,11 +6129,14 @@ class BatchPhotosMethods:
                 {
                     "photo_id": photo_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseBoolInt]:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `photos.restoreComment`.
 
         Tokens: user.
@@ -5642,7 +6154,8 @@ class BatchPhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5657,6 +6170,7 @@ class BatchPhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.save`.
 
@@ -5689,12 +6203,13 @@ class BatchPhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_market_album_photo(
-        self, *, group_id: int, photo: str, server: int, hash: str
+        self, *, group_id: int, photo: str, server: int, hash: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.saveMarketAlbumPhoto`.
 
@@ -5719,12 +6234,18 @@ class BatchPhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_messages_photo(
-        self, *, photo: str, server: int | None = None, hash: str | None = None
+        self,
+        *,
+        photo: str,
+        server: int | None = None,
+        hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.saveMessagesPhoto`.
 
@@ -5747,7 +6268,8 @@ class BatchPhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5762,6 +6284,7 @@ class BatchPhotosMethods:
         hash: str | None = None,
         photo: str | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosSaveOwnerCoverPhotoResponse]:
         """Call `photos.saveOwnerCoverPhoto`.
 
@@ -5794,12 +6317,18 @@ class BatchPhotosMethods:
                     "hash": hash,
                     "photo": photo,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_owner_photo(
-        self, *, server: str | None = None, hash: str | None = None, photo: str | None = None
+        self,
+        *,
+        server: str | None = None,
+        hash: str | None = None,
+        photo: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosSaveOwnerPhotoResponse]:
         """Call `photos.saveOwnerPhoto`.
 
@@ -5822,7 +6351,8 @@ class BatchPhotosMethods:
                     "server": server,
                     "hash": hash,
                     "photo": photo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5837,6 +6367,7 @@ class BatchPhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.saveWallPhoto`.
 
@@ -5869,7 +6400,8 @@ class BatchPhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5885,6 +6417,7 @@ class BatchPhotosMethods:
         offset: int | None = None,
         count: int | None = None,
         radius: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosSearchResponse]:
         """Call `photos.search`.
 
@@ -5917,7 +6450,8 @@ class BatchPhotosMethods:
                     "offset": offset,
                     "count": count,
                     "radius": radius,
-                }
+                },
+                extra=extra_params,
             )
         )
 

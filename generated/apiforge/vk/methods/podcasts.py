@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -41,7 +42,12 @@ class PodcastsMethods:
         self._client = client
 
     def search_podcast(
-        self, *, search_string: str, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        search_string: str,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PodcastsSearchPodcastResponse:
         """Call `podcasts.searchPodcast`.
 
@@ -62,7 +68,8 @@ class PodcastsMethods:
                     "search_string": search_string,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -76,7 +83,12 @@ class AsyncPodcastsMethods:
         self._client = client
 
     async def search_podcast(
-        self, *, search_string: str, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        search_string: str,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PodcastsSearchPodcastResponse:
         """Call `podcasts.searchPodcast`.
 
@@ -97,7 +109,8 @@ class AsyncPodcastsMethods:
                     "search_string": search_string,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -111,7 +124,12 @@ class BatchPodcastsMethods:
         self._batch = batch
 
     def search_podcast(
-        self, *, search_string: str, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        search_string: str,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PodcastsSearchPodcastResponse]:
         """Call `podcasts.searchPodcast`.
 
@@ -132,7 +150,8 @@ class BatchPodcastsMethods:
                     "search_string": search_string,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -218,7 +218,13 @@ class PollsMethods:
         self._client = client
 
     def add_vote(
-        self, *, poll_id: int, answer_ids: Sequence[int], owner_id: int | None = None, is_board: bool | None = None
+        self,
+        *,
+        poll_id: int,
+        answer_ids: Sequence[int],
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `polls.addVote`.
 
@@ -243,7 +249,8 @@ class PollsMethods:
                     "answer_ids": answer_ids,
                     "owner_id": owner_id,
                     "is_board": is_board,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -260,6 +267,7 @@ class PollsMethods:
         photo_id: int | None = None,
         background_id: Literal[1, 2, 3, 4, 6, 8, 9] | None = None,
         disable_unvote: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PollsPoll:
         """Call `polls.create`.
 
@@ -294,12 +302,19 @@ class PollsMethods:
                     "photo_id": photo_id,
                     "background_id": background_id,
                     "disable_unvote": disable_unvote,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_vote(
-        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None, answer_id: int | None = None
+        self,
+        *,
+        poll_id: int,
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        answer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `polls.deleteVote`.
 
@@ -324,7 +339,8 @@ class PollsMethods:
                     "owner_id": owner_id,
                     "is_board": is_board,
                     "answer_id": answer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -340,6 +356,7 @@ class PollsMethods:
         end_date: int | None = None,
         photo_id: int | None = None,
         background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `polls.edit`.
 
@@ -372,11 +389,12 @@ class PollsMethods:
                     "end_date": end_date,
                     "photo_id": photo_id,
                     "background_id": background_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_backgrounds(self) -> list[PollsBackground]:
+    def get_backgrounds(self, *, extra_params: Mapping[str, object] | None = None) -> list[PollsBackground]:
         """Call `polls.getBackgrounds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -385,7 +403,7 @@ class PollsMethods:
 
         Docs: https://dev.vk.com/method/polls.getBackgrounds
         """
-        return self._client.request(_POLLS_GET_BACKGROUNDS.call({}))
+        return self._client.request(_POLLS_GET_BACKGROUNDS.call({}, extra=extra_params))
 
     def get_by_id(
         self,
@@ -399,6 +417,7 @@ class PollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PollsPollExtended:
         """Call `polls.getById`.
 
@@ -429,11 +448,14 @@ class PollsMethods:
                     "friends_count": friends_count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_photo_upload_server(self, *, owner_id: int | None = None) -> BaseUploadServer:
+    def get_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `polls.getPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -449,7 +471,8 @@ class PollsMethods:
             _POLLS_GET_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -468,6 +491,7 @@ class PollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsFieldsVoters]: ...
     @overload
     def get_voters(
@@ -484,6 +508,7 @@ class PollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters]: ...
     def get_voters(
         self,
@@ -499,6 +524,7 @@ class PollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters] | list[PollsFieldsVoters]:
         """Call `polls.getVoters`.
 
@@ -534,11 +560,14 @@ class PollsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_photo(self, *, photo: str | None = None, hash: str | None = None) -> PollsBackground:
+    def save_photo(
+        self, *, photo: str | None = None, hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PollsBackground:
         """Call `polls.savePhoto`.
 
         Tokens: user.
@@ -558,7 +587,8 @@ class PollsMethods:
                 {
                     "photo": photo,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -572,7 +602,13 @@ class AsyncPollsMethods:
         self._client = client
 
     async def add_vote(
-        self, *, poll_id: int, answer_ids: Sequence[int], owner_id: int | None = None, is_board: bool | None = None
+        self,
+        *,
+        poll_id: int,
+        answer_ids: Sequence[int],
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `polls.addVote`.
 
@@ -597,7 +633,8 @@ class AsyncPollsMethods:
                     "answer_ids": answer_ids,
                     "owner_id": owner_id,
                     "is_board": is_board,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -614,6 +651,7 @@ class AsyncPollsMethods:
         photo_id: int | None = None,
         background_id: Literal[1, 2, 3, 4, 6, 8, 9] | None = None,
         disable_unvote: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PollsPoll:
         """Call `polls.create`.
 
@@ -648,12 +686,19 @@ class AsyncPollsMethods:
                     "photo_id": photo_id,
                     "background_id": background_id,
                     "disable_unvote": disable_unvote,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_vote(
-        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None, answer_id: int | None = None
+        self,
+        *,
+        poll_id: int,
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        answer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `polls.deleteVote`.
 
@@ -678,7 +723,8 @@ class AsyncPollsMethods:
                     "owner_id": owner_id,
                     "is_board": is_board,
                     "answer_id": answer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -694,6 +740,7 @@ class AsyncPollsMethods:
         end_date: int | None = None,
         photo_id: int | None = None,
         background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `polls.edit`.
 
@@ -726,11 +773,12 @@ class AsyncPollsMethods:
                     "end_date": end_date,
                     "photo_id": photo_id,
                     "background_id": background_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_backgrounds(self) -> list[PollsBackground]:
+    async def get_backgrounds(self, *, extra_params: Mapping[str, object] | None = None) -> list[PollsBackground]:
         """Call `polls.getBackgrounds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -739,7 +787,7 @@ class AsyncPollsMethods:
 
         Docs: https://dev.vk.com/method/polls.getBackgrounds
         """
-        return await self._client.request(_POLLS_GET_BACKGROUNDS.call({}))
+        return await self._client.request(_POLLS_GET_BACKGROUNDS.call({}, extra=extra_params))
 
     async def get_by_id(
         self,
@@ -753,6 +801,7 @@ class AsyncPollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PollsPollExtended:
         """Call `polls.getById`.
 
@@ -783,11 +832,14 @@ class AsyncPollsMethods:
                     "friends_count": friends_count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_photo_upload_server(self, *, owner_id: int | None = None) -> BaseUploadServer:
+    async def get_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `polls.getPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -803,7 +855,8 @@ class AsyncPollsMethods:
             _POLLS_GET_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -822,6 +875,7 @@ class AsyncPollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsFieldsVoters]: ...
     @overload
     async def get_voters(
@@ -838,6 +892,7 @@ class AsyncPollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters]: ...
     async def get_voters(
         self,
@@ -853,6 +908,7 @@ class AsyncPollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters] | list[PollsFieldsVoters]:
         """Call `polls.getVoters`.
 
@@ -888,11 +944,14 @@ class AsyncPollsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_photo(self, *, photo: str | None = None, hash: str | None = None) -> PollsBackground:
+    async def save_photo(
+        self, *, photo: str | None = None, hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PollsBackground:
         """Call `polls.savePhoto`.
 
         Tokens: user.
@@ -912,7 +971,8 @@ class AsyncPollsMethods:
                 {
                     "photo": photo,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -926,7 +986,13 @@ class BatchPollsMethods:
         self._batch = batch
 
     def add_vote(
-        self, *, poll_id: int, answer_ids: Sequence[int], owner_id: int | None = None, is_board: bool | None = None
+        self,
+        *,
+        poll_id: int,
+        answer_ids: Sequence[int],
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `polls.addVote`.
 
@@ -951,7 +1017,8 @@ class BatchPollsMethods:
                     "answer_ids": answer_ids,
                     "owner_id": owner_id,
                     "is_board": is_board,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -968,6 +1035,7 @@ class BatchPollsMethods:
         photo_id: int | None = None,
         background_id: Literal[1, 2, 3, 4, 6, 8, 9] | None = None,
         disable_unvote: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PollsPoll]:
         """Call `polls.create`.
 
@@ -1002,12 +1070,19 @@ class BatchPollsMethods:
                     "photo_id": photo_id,
                     "background_id": background_id,
                     "disable_unvote": disable_unvote,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_vote(
-        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None, answer_id: int | None = None
+        self,
+        *,
+        poll_id: int,
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        answer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `polls.deleteVote`.
 
@@ -1032,7 +1107,8 @@ class BatchPollsMethods:
                     "owner_id": owner_id,
                     "is_board": is_board,
                     "answer_id": answer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1048,6 +1124,7 @@ class BatchPollsMethods:
         end_date: int | None = None,
         photo_id: int | None = None,
         background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `polls.edit`.
 
@@ -1080,11 +1157,12 @@ class BatchPollsMethods:
                     "end_date": end_date,
                     "photo_id": photo_id,
                     "background_id": background_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_backgrounds(self) -> Pending[list[PollsBackground]]:
+    def get_backgrounds(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[PollsBackground]]:
         """Call `polls.getBackgrounds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1093,7 +1171,7 @@ class BatchPollsMethods:
 
         Docs: https://dev.vk.com/method/polls.getBackgrounds
         """
-        return self._batch.add(_POLLS_GET_BACKGROUNDS.call({}))
+        return self._batch.add(_POLLS_GET_BACKGROUNDS.call({}, extra=extra_params))
 
     def get_by_id(
         self,
@@ -1107,6 +1185,7 @@ class BatchPollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PollsPollExtended]:
         """Call `polls.getById`.
 
@@ -1137,11 +1216,14 @@ class BatchPollsMethods:
                     "friends_count": friends_count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_photo_upload_server(self, *, owner_id: int | None = None) -> Pending[BaseUploadServer]:
+    def get_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `polls.getPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1157,7 +1239,8 @@ class BatchPollsMethods:
             _POLLS_GET_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1176,6 +1259,7 @@ class BatchPollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PollsFieldsVoters]]: ...
     @overload
     def get_voters(
@@ -1192,6 +1276,7 @@ class BatchPollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PollsVoters]]: ...
     def get_voters(
         self,
@@ -1207,6 +1292,7 @@ class BatchPollsMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PollsVoters] | list[PollsFieldsVoters]]:
         """Call `polls.getVoters`.
 
@@ -1242,11 +1328,14 @@ class BatchPollsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_photo(self, *, photo: str | None = None, hash: str | None = None) -> Pending[PollsBackground]:
+    def save_photo(
+        self, *, photo: str | None = None, hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PollsBackground]:
         """Call `polls.savePhoto`.
 
         Tokens: user.
@@ -1266,7 +1355,8 @@ class BatchPollsMethods:
                 {
                     "photo": photo,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -161,6 +161,7 @@ class PrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsCreateResponse:
         """Call `prettyCards.create`.
 
@@ -191,11 +192,14 @@ class PrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, card_id: int) -> PrettyCardsDeleteResponse:
+    def delete(
+        self, *, owner_id: int, card_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> PrettyCardsDeleteResponse:
         """Call `prettyCards.delete`.
 
         Tokens: user.
@@ -215,7 +219,8 @@ class PrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_id": card_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -230,6 +235,7 @@ class PrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsEditResponse:
         """Call `prettyCards.edit`.
 
@@ -262,11 +268,19 @@ class PrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, owner_id: int, offset: int | None = None, count: int | None = None) -> PrettyCardsGetResponse:
+    def get(
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> PrettyCardsGetResponse:
         """Call `prettyCards.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -286,11 +300,14 @@ class PrettyCardsMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, owner_id: int, card_ids: Sequence[int]) -> list[PrettyCardsPrettyCard | BaseError]:
+    def get_by_id(
+        self, *, owner_id: int, card_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[PrettyCardsPrettyCard | BaseError]:
         """Call `prettyCards.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -308,11 +325,12 @@ class PrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_ids": card_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self) -> str:
+    def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `prettyCards.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -321,7 +339,7 @@ class PrettyCardsMethods:
 
         Docs: https://dev.vk.com/method/prettyCards.getUploadURL
         """
-        return self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}))
+        return self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
     def iter_get(self, *, owner_id: int, page_size: int | None = None) -> Iterator[PrettyCardsPrettyCard]:
         """Every item of the `items` of `get` (`prettyCards.get`), page after page.
@@ -362,6 +380,7 @@ class AsyncPrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsCreateResponse:
         """Call `prettyCards.create`.
 
@@ -392,11 +411,14 @@ class AsyncPrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, owner_id: int, card_id: int) -> PrettyCardsDeleteResponse:
+    async def delete(
+        self, *, owner_id: int, card_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> PrettyCardsDeleteResponse:
         """Call `prettyCards.delete`.
 
         Tokens: user.
@@ -416,7 +438,8 @@ class AsyncPrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_id": card_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -431,6 +454,7 @@ class AsyncPrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsEditResponse:
         """Call `prettyCards.edit`.
 
@@ -463,12 +487,18 @@ class AsyncPrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsGetResponse:
         """Call `prettyCards.get`.
 
@@ -489,11 +519,14 @@ class AsyncPrettyCardsMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_by_id(self, *, owner_id: int, card_ids: Sequence[int]) -> list[PrettyCardsPrettyCard | BaseError]:
+    async def get_by_id(
+        self, *, owner_id: int, card_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[PrettyCardsPrettyCard | BaseError]:
         """Call `prettyCards.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -511,11 +544,12 @@ class AsyncPrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_ids": card_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_url(self) -> str:
+    async def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `prettyCards.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -524,7 +558,7 @@ class AsyncPrettyCardsMethods:
 
         Docs: https://dev.vk.com/method/prettyCards.getUploadURL
         """
-        return await self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}))
+        return await self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
     async def iter_get(self, *, owner_id: int, page_size: int | None = None) -> AsyncIterator[PrettyCardsPrettyCard]:
         """Every item of the `items` of `get` (`prettyCards.get`), page after page.
@@ -566,6 +600,7 @@ class BatchPrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PrettyCardsCreateResponse]:
         """Call `prettyCards.create`.
 
@@ -596,11 +631,14 @@ class BatchPrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, card_id: int) -> Pending[PrettyCardsDeleteResponse]:
+    def delete(
+        self, *, owner_id: int, card_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PrettyCardsDeleteResponse]:
         """Call `prettyCards.delete`.
 
         Tokens: user.
@@ -620,7 +658,8 @@ class BatchPrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_id": card_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -635,6 +674,7 @@ class BatchPrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PrettyCardsEditResponse]:
         """Call `prettyCards.edit`.
 
@@ -667,12 +707,18 @@ class BatchPrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PrettyCardsGetResponse]:
         """Call `prettyCards.get`.
 
@@ -693,11 +739,14 @@ class BatchPrettyCardsMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, owner_id: int, card_ids: Sequence[int]) -> Pending[list[PrettyCardsPrettyCard | BaseError]]:
+    def get_by_id(
+        self, *, owner_id: int, card_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[PrettyCardsPrettyCard | BaseError]]:
         """Call `prettyCards.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -715,11 +764,12 @@ class BatchPrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_ids": card_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self) -> Pending[str]:
+    def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
         """Call `prettyCards.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -728,7 +778,7 @@ class BatchPrettyCardsMethods:
 
         Docs: https://dev.vk.com/method/prettyCards.getUploadURL
         """
-        return self._batch.add(_PRETTY_CARDS_GET_UPLOAD_URL.call({}))
+        return self._batch.add(_PRETTY_CARDS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
 
 __all__ = ["PrettyCardsMethods", "AsyncPrettyCardsMethods", "BatchPrettyCardsMethods"]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -56,6 +56,7 @@ class SearchMethods:
         filters: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
         search_global: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SearchGetHintsResponse:
         """Call `search.getHints`.
 
@@ -82,7 +83,8 @@ class SearchMethods:
                     "filters": filters,
                     "fields": fields,
                     "search_global": search_global,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -104,6 +106,7 @@ class AsyncSearchMethods:
         filters: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
         search_global: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SearchGetHintsResponse:
         """Call `search.getHints`.
 
@@ -130,7 +133,8 @@ class AsyncSearchMethods:
                     "filters": filters,
                     "fields": fields,
                     "search_global": search_global,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -152,6 +156,7 @@ class BatchSearchMethods:
         filters: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
         search_global: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[SearchGetHintsResponse]:
         """Call `search.getHints`.
 
@@ -178,7 +183,8 @@ class BatchSearchMethods:
                     "filters": filters,
                     "fields": fields,
                     "search_global": search_global,
-                }
+                },
+                extra=extra_params,
             )
         )
 

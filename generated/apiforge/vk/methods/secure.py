@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -202,7 +202,12 @@ class SecureMethods:
         self._client = client
 
     def add_app_event(
-        self, *, activity_id: int, user_id: int | None = None, value: int | None = None
+        self,
+        *,
+        activity_id: int,
+        user_id: int | None = None,
+        value: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `secure.addAppEvent`.
 
@@ -225,11 +230,14 @@ class SecureMethods:
                     "activity_id": activity_id,
                     "user_id": user_id,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_token(self, *, token: str | None = None, ip: str | None = None) -> SecureTokenChecked:
+    def check_token(
+        self, *, token: str | None = None, ip: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> SecureTokenChecked:
         """Call `secure.checkToken`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -247,11 +255,12 @@ class SecureMethods:
                 {
                     "token": token,
                     "ip": ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_balance(self) -> int:
+    def get_app_balance(self, *, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `secure.getAppBalance`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -260,7 +269,7 @@ class SecureMethods:
 
         Docs: https://dev.vk.com/method/secure.getAppBalance
         """
-        return self._client.request(_SECURE_GET_APP_BALANCE.call({}))
+        return self._client.request(_SECURE_GET_APP_BALANCE.call({}, extra=extra_params))
 
     def get_sms_history(
         self,
@@ -269,6 +278,7 @@ class SecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSmsNotification]:
         """Call `secure.getSMSHistory`.
 
@@ -291,7 +301,8 @@ class SecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -304,6 +315,7 @@ class SecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureTransaction]:
         """Call `secure.getTransactionsHistory`.
 
@@ -330,11 +342,14 @@ class SecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_level(self, *, user_ids: Sequence[int]) -> list[SecureLevel]:
+    def get_user_level(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[SecureLevel]:
         """Call `secure.getUserLevel`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -350,11 +365,14 @@ class SecureMethods:
             _SECURE_GET_USER_LEVEL.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def give_event_sticker(self, *, user_ids: Sequence[int], achievement_id: int) -> list[SecureGiveEventStickerItem]:
+    def give_event_sticker(
+        self, *, user_ids: Sequence[int], achievement_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[SecureGiveEventStickerItem]:
         """Call `secure.giveEventSticker`.
 
         Tokens: service.
@@ -372,7 +390,8 @@ class SecureMethods:
                 {
                     "user_ids": user_ids,
                     "achievement_id": achievement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -384,6 +403,7 @@ class SecureMethods:
         user_id: int | None = None,
         notification_id: int | None = None,
         promo_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
         """Call `secure.sendNotification`.
 
@@ -408,11 +428,14 @@ class SecureMethods:
                     "user_id": user_id,
                     "notification_id": notification_id,
                     "promo_id": promo_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_sms_notification(self, *, user_id: int, message: str) -> BaseOkResponse:
+    def send_sms_notification(
+        self, *, user_id: int, message: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `secure.sendSMSNotification`.
 
         Tokens: service.
@@ -432,7 +455,8 @@ class SecureMethods:
                 {
                     "user_id": user_id,
                     "message": message,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -444,6 +468,7 @@ class SecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSetCounterItem]: ...
     @overload
     def set_counter(
@@ -453,6 +478,7 @@ class SecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt: ...
     def set_counter(
         self,
@@ -461,6 +487,7 @@ class SecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[SecureSetCounterItem]:
         """Call `secure.setCounter`.
 
@@ -484,7 +511,8 @@ class SecureMethods:
                     "user_id": user_id,
                     "counter": counter,
                     "increment": increment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -498,7 +526,12 @@ class AsyncSecureMethods:
         self._client = client
 
     async def add_app_event(
-        self, *, activity_id: int, user_id: int | None = None, value: int | None = None
+        self,
+        *,
+        activity_id: int,
+        user_id: int | None = None,
+        value: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `secure.addAppEvent`.
 
@@ -521,11 +554,14 @@ class AsyncSecureMethods:
                     "activity_id": activity_id,
                     "user_id": user_id,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def check_token(self, *, token: str | None = None, ip: str | None = None) -> SecureTokenChecked:
+    async def check_token(
+        self, *, token: str | None = None, ip: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> SecureTokenChecked:
         """Call `secure.checkToken`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -543,11 +579,12 @@ class AsyncSecureMethods:
                 {
                     "token": token,
                     "ip": ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_app_balance(self) -> int:
+    async def get_app_balance(self, *, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `secure.getAppBalance`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -556,7 +593,7 @@ class AsyncSecureMethods:
 
         Docs: https://dev.vk.com/method/secure.getAppBalance
         """
-        return await self._client.request(_SECURE_GET_APP_BALANCE.call({}))
+        return await self._client.request(_SECURE_GET_APP_BALANCE.call({}, extra=extra_params))
 
     async def get_sms_history(
         self,
@@ -565,6 +602,7 @@ class AsyncSecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSmsNotification]:
         """Call `secure.getSMSHistory`.
 
@@ -587,7 +625,8 @@ class AsyncSecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -600,6 +639,7 @@ class AsyncSecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureTransaction]:
         """Call `secure.getTransactionsHistory`.
 
@@ -626,11 +666,14 @@ class AsyncSecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_user_level(self, *, user_ids: Sequence[int]) -> list[SecureLevel]:
+    async def get_user_level(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[SecureLevel]:
         """Call `secure.getUserLevel`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -646,12 +689,13 @@ class AsyncSecureMethods:
             _SECURE_GET_USER_LEVEL.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def give_event_sticker(
-        self, *, user_ids: Sequence[int], achievement_id: int
+        self, *, user_ids: Sequence[int], achievement_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SecureGiveEventStickerItem]:
         """Call `secure.giveEventSticker`.
 
@@ -670,7 +714,8 @@ class AsyncSecureMethods:
                 {
                     "user_ids": user_ids,
                     "achievement_id": achievement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -682,6 +727,7 @@ class AsyncSecureMethods:
         user_id: int | None = None,
         notification_id: int | None = None,
         promo_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
         """Call `secure.sendNotification`.
 
@@ -706,11 +752,14 @@ class AsyncSecureMethods:
                     "user_id": user_id,
                     "notification_id": notification_id,
                     "promo_id": promo_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def send_sms_notification(self, *, user_id: int, message: str) -> BaseOkResponse:
+    async def send_sms_notification(
+        self, *, user_id: int, message: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `secure.sendSMSNotification`.
 
         Tokens: service.
@@ -730,7 +779,8 @@ class AsyncSecureMethods:
                 {
                     "user_id": user_id,
                     "message": message,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -742,6 +792,7 @@ class AsyncSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSetCounterItem]: ...
     @overload
     async def set_counter(
@@ -751,6 +802,7 @@ class AsyncSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt: ...
     async def set_counter(
         self,
@@ -759,6 +811,7 @@ class AsyncSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[SecureSetCounterItem]:
         """Call `secure.setCounter`.
 
@@ -782,7 +835,8 @@ class AsyncSecureMethods:
                     "user_id": user_id,
                     "counter": counter,
                     "increment": increment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -796,7 +850,12 @@ class BatchSecureMethods:
         self._batch = batch
 
     def add_app_event(
-        self, *, activity_id: int, user_id: int | None = None, value: int | None = None
+        self,
+        *,
+        activity_id: int,
+        user_id: int | None = None,
+        value: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `secure.addAppEvent`.
 
@@ -819,11 +878,14 @@ class BatchSecureMethods:
                     "activity_id": activity_id,
                     "user_id": user_id,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_token(self, *, token: str | None = None, ip: str | None = None) -> Pending[SecureTokenChecked]:
+    def check_token(
+        self, *, token: str | None = None, ip: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[SecureTokenChecked]:
         """Call `secure.checkToken`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -841,11 +903,12 @@ class BatchSecureMethods:
                 {
                     "token": token,
                     "ip": ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_balance(self) -> Pending[int]:
+    def get_app_balance(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[int]:
         """Call `secure.getAppBalance`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -854,7 +917,7 @@ class BatchSecureMethods:
 
         Docs: https://dev.vk.com/method/secure.getAppBalance
         """
-        return self._batch.add(_SECURE_GET_APP_BALANCE.call({}))
+        return self._batch.add(_SECURE_GET_APP_BALANCE.call({}, extra=extra_params))
 
     def get_sms_history(
         self,
@@ -863,6 +926,7 @@ class BatchSecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[SecureSmsNotification]]:
         """Call `secure.getSMSHistory`.
 
@@ -885,7 +949,8 @@ class BatchSecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -898,6 +963,7 @@ class BatchSecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[SecureTransaction]]:
         """Call `secure.getTransactionsHistory`.
 
@@ -924,11 +990,14 @@ class BatchSecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_level(self, *, user_ids: Sequence[int]) -> Pending[list[SecureLevel]]:
+    def get_user_level(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[SecureLevel]]:
         """Call `secure.getUserLevel`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -944,12 +1013,13 @@ class BatchSecureMethods:
             _SECURE_GET_USER_LEVEL.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def give_event_sticker(
-        self, *, user_ids: Sequence[int], achievement_id: int
+        self, *, user_ids: Sequence[int], achievement_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[SecureGiveEventStickerItem]]:
         """Call `secure.giveEventSticker`.
 
@@ -968,7 +1038,8 @@ class BatchSecureMethods:
                 {
                     "user_ids": user_ids,
                     "achievement_id": achievement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -980,6 +1051,7 @@ class BatchSecureMethods:
         user_id: int | None = None,
         notification_id: int | None = None,
         promo_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]:
         """Call `secure.sendNotification`.
 
@@ -1004,11 +1076,14 @@ class BatchSecureMethods:
                     "user_id": user_id,
                     "notification_id": notification_id,
                     "promo_id": promo_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_sms_notification(self, *, user_id: int, message: str) -> Pending[BaseOkResponse]:
+    def send_sms_notification(
+        self, *, user_id: int, message: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `secure.sendSMSNotification`.
 
         Tokens: service.
@@ -1028,7 +1103,8 @@ class BatchSecureMethods:
                 {
                     "user_id": user_id,
                     "message": message,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1040,6 +1116,7 @@ class BatchSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[SecureSetCounterItem]]: ...
     @overload
     def set_counter(
@@ -1049,6 +1126,7 @@ class BatchSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]: ...
     def set_counter(
         self,
@@ -1057,6 +1135,7 @@ class BatchSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt | list[SecureSetCounterItem]]:
         """Call `secure.setCounter`.
 
@@ -1080,7 +1159,8 @@ class BatchSecureMethods:
                     "user_id": user_id,
                     "counter": counter,
                     "increment": increment,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -96,6 +96,7 @@ class StatsMethods:
         filters: Sequence[str] | None = None,
         stats_groups: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[StatsPeriod]:
         """Call `stats.get`.
 
@@ -128,11 +129,14 @@ class StatsMethods:
                     "filters": filters,
                     "stats_groups": stats_groups,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_post_reach(self, *, owner_id: int, post_ids: Sequence[int]) -> list[StatsWallpostStat]:
+    def get_post_reach(
+        self, *, owner_id: int, post_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[StatsWallpostStat]:
         """Call `stats.getPostReach`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -152,11 +156,17 @@ class StatsMethods:
                 {
                     "owner_id": owner_id,
                     "post_ids": post_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def track_visitor(self, *, type: Literal["activity", "close", "open"] | None = None) -> BaseOkResponse:
+    def track_visitor(
+        self,
+        *,
+        type: Literal["activity", "close", "open"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `stats.trackVisitor`.
 
         Tokens: user.
@@ -172,7 +182,8 @@ class StatsMethods:
             _STATS_TRACK_VISITOR.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -197,6 +208,7 @@ class AsyncStatsMethods:
         filters: Sequence[str] | None = None,
         stats_groups: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[StatsPeriod]:
         """Call `stats.get`.
 
@@ -229,11 +241,14 @@ class AsyncStatsMethods:
                     "filters": filters,
                     "stats_groups": stats_groups,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_post_reach(self, *, owner_id: int, post_ids: Sequence[int]) -> list[StatsWallpostStat]:
+    async def get_post_reach(
+        self, *, owner_id: int, post_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[StatsWallpostStat]:
         """Call `stats.getPostReach`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -253,11 +268,17 @@ class AsyncStatsMethods:
                 {
                     "owner_id": owner_id,
                     "post_ids": post_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def track_visitor(self, *, type: Literal["activity", "close", "open"] | None = None) -> BaseOkResponse:
+    async def track_visitor(
+        self,
+        *,
+        type: Literal["activity", "close", "open"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `stats.trackVisitor`.
 
         Tokens: user.
@@ -273,7 +294,8 @@ class AsyncStatsMethods:
             _STATS_TRACK_VISITOR.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -298,6 +320,7 @@ class BatchStatsMethods:
         filters: Sequence[str] | None = None,
         stats_groups: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[StatsPeriod]]:
         """Call `stats.get`.
 
@@ -330,11 +353,14 @@ class BatchStatsMethods:
                     "filters": filters,
                     "stats_groups": stats_groups,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_post_reach(self, *, owner_id: int, post_ids: Sequence[int]) -> Pending[list[StatsWallpostStat]]:
+    def get_post_reach(
+        self, *, owner_id: int, post_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[StatsWallpostStat]]:
         """Call `stats.getPostReach`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -354,11 +380,17 @@ class BatchStatsMethods:
                 {
                     "owner_id": owner_id,
                     "post_ids": post_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def track_visitor(self, *, type: Literal["activity", "close", "open"] | None = None) -> Pending[BaseOkResponse]:
+    def track_visitor(
+        self,
+        *,
+        type: Literal["activity", "close", "open"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `stats.trackVisitor`.
 
         Tokens: user.
@@ -374,7 +406,8 @@ class BatchStatsMethods:
             _STATS_TRACK_VISITOR.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -54,7 +55,13 @@ class StatusMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, user_id: int | None = None, group_id: int | None = None) -> StatusStatus:
+    def get(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> StatusStatus:
         """Call `status.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -72,11 +79,14 @@ class StatusMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set(self, *, text: str | None = None, group_id: int | None = None) -> BaseOkResponse:
+    def set(
+        self, *, text: str | None = None, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `status.set`.
 
         Tokens: user.
@@ -96,7 +106,8 @@ class StatusMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -109,7 +120,13 @@ class AsyncStatusMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, user_id: int | None = None, group_id: int | None = None) -> StatusStatus:
+    async def get(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> StatusStatus:
         """Call `status.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -127,11 +144,14 @@ class AsyncStatusMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set(self, *, text: str | None = None, group_id: int | None = None) -> BaseOkResponse:
+    async def set(
+        self, *, text: str | None = None, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `status.set`.
 
         Tokens: user.
@@ -151,7 +171,8 @@ class AsyncStatusMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -164,7 +185,13 @@ class BatchStatusMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def get(self, *, user_id: int | None = None, group_id: int | None = None) -> Pending[StatusStatus]:
+    def get(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[StatusStatus]:
         """Call `status.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -182,11 +209,14 @@ class BatchStatusMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set(self, *, text: str | None = None, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def set(
+        self, *, text: str | None = None, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `status.set`.
 
         Tokens: user.
@@ -206,7 +236,8 @@ class BatchStatusMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -78,7 +78,12 @@ class StorageMethods:
         self._client = client
 
     def get(
-        self, *, key: str | None = None, keys: Sequence[str] | None = None, user_id: int | None = None
+        self,
+        *,
+        key: str | None = None,
+        keys: Sequence[str] | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[StorageValue]:
         """Call `storage.get`.
 
@@ -99,11 +104,19 @@ class StorageMethods:
                     "key": key,
                     "keys": keys,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_keys(self, *, user_id: int | None = None, offset: int | None = None, count: int | None = None) -> list[str]:
+    def get_keys(
+        self,
+        *,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[str]:
         """Call `storage.getKeys`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -123,11 +136,19 @@ class StorageMethods:
                     "user_id": user_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set(self, *, key: str, value: str | None = None, user_id: int | None = None) -> BaseOkResponse:
+    def set(
+        self,
+        *,
+        key: str,
+        value: str | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `storage.set`.
 
         Tokens: user, group, service.
@@ -149,7 +170,8 @@ class StorageMethods:
                     "key": key,
                     "value": value,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -163,7 +185,12 @@ class AsyncStorageMethods:
         self._client = client
 
     async def get(
-        self, *, key: str | None = None, keys: Sequence[str] | None = None, user_id: int | None = None
+        self,
+        *,
+        key: str | None = None,
+        keys: Sequence[str] | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[StorageValue]:
         """Call `storage.get`.
 
@@ -184,12 +211,18 @@ class AsyncStorageMethods:
                     "key": key,
                     "keys": keys,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_keys(
-        self, *, user_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[str]:
         """Call `storage.getKeys`.
 
@@ -210,11 +243,19 @@ class AsyncStorageMethods:
                     "user_id": user_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set(self, *, key: str, value: str | None = None, user_id: int | None = None) -> BaseOkResponse:
+    async def set(
+        self,
+        *,
+        key: str,
+        value: str | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `storage.set`.
 
         Tokens: user, group, service.
@@ -236,7 +277,8 @@ class AsyncStorageMethods:
                     "key": key,
                     "value": value,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -250,7 +292,12 @@ class BatchStorageMethods:
         self._batch = batch
 
     def get(
-        self, *, key: str | None = None, keys: Sequence[str] | None = None, user_id: int | None = None
+        self,
+        *,
+        key: str | None = None,
+        keys: Sequence[str] | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[StorageValue]]:
         """Call `storage.get`.
 
@@ -271,12 +318,18 @@ class BatchStorageMethods:
                     "key": key,
                     "keys": keys,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_keys(
-        self, *, user_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[str]]:
         """Call `storage.getKeys`.
 
@@ -297,11 +350,19 @@ class BatchStorageMethods:
                     "user_id": user_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set(self, *, key: str, value: str | None = None, user_id: int | None = None) -> Pending[BaseOkResponse]:
+    def set(
+        self,
+        *,
+        key: str,
+        value: str | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `storage.set`.
 
         Tokens: user, group, service.
@@ -323,7 +384,8 @@ class BatchStorageMethods:
                     "key": key,
                     "value": value,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -103,7 +103,9 @@ class StoreMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_stickers_to_favorite(self, *, sticker_ids: Sequence[int]) -> BaseOkResponse:
+    def add_stickers_to_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `store.addStickersToFavorite`.
 
         Tokens: user.
@@ -121,11 +123,14 @@ class StoreMethods:
             _STORE_ADD_STICKERS_TO_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_favorite_stickers(self) -> StoreGetFavoriteStickersResponse:
+    def get_favorite_stickers(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> StoreGetFavoriteStickersResponse:
         """Call `store.getFavoriteStickers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -134,7 +139,7 @@ class StoreMethods:
 
         Docs: https://dev.vk.com/method/store.getFavoriteStickers
         """
-        return self._client.request(_STORE_GET_FAVORITE_STICKERS.call({}))
+        return self._client.request(_STORE_GET_FAVORITE_STICKERS.call({}, extra=extra_params))
 
     def get_products(
         self,
@@ -145,6 +150,7 @@ class StoreMethods:
         product_ids: Sequence[int] | None = None,
         filters: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetProductsResponse:
         """Call `store.getProducts`.
 
@@ -171,7 +177,8 @@ class StoreMethods:
                     "product_ids": product_ids,
                     "filters": filters,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -184,6 +191,7 @@ class StoreMethods:
         all_products: bool | None = None,
         need_stickers: bool | None = None,
         vmoji_promo: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetStickersKeywordsResponse:
         """Call `store.getStickersKeywords`.
 
@@ -210,11 +218,14 @@ class StoreMethods:
                     "all_products": all_products,
                     "need_stickers": need_stickers,
                     "vmoji_promo": vmoji_promo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_stickers_from_favorite(self, *, sticker_ids: Sequence[int]) -> BaseOkResponse:
+    def remove_stickers_from_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `store.removeStickersFromFavorite`.
 
         Tokens: user.
@@ -232,7 +243,8 @@ class StoreMethods:
             _STORE_REMOVE_STICKERS_FROM_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -245,7 +257,9 @@ class AsyncStoreMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add_stickers_to_favorite(self, *, sticker_ids: Sequence[int]) -> BaseOkResponse:
+    async def add_stickers_to_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `store.addStickersToFavorite`.
 
         Tokens: user.
@@ -263,11 +277,14 @@ class AsyncStoreMethods:
             _STORE_ADD_STICKERS_TO_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_favorite_stickers(self) -> StoreGetFavoriteStickersResponse:
+    async def get_favorite_stickers(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> StoreGetFavoriteStickersResponse:
         """Call `store.getFavoriteStickers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -276,7 +293,7 @@ class AsyncStoreMethods:
 
         Docs: https://dev.vk.com/method/store.getFavoriteStickers
         """
-        return await self._client.request(_STORE_GET_FAVORITE_STICKERS.call({}))
+        return await self._client.request(_STORE_GET_FAVORITE_STICKERS.call({}, extra=extra_params))
 
     async def get_products(
         self,
@@ -287,6 +304,7 @@ class AsyncStoreMethods:
         product_ids: Sequence[int] | None = None,
         filters: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetProductsResponse:
         """Call `store.getProducts`.
 
@@ -313,7 +331,8 @@ class AsyncStoreMethods:
                     "product_ids": product_ids,
                     "filters": filters,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -326,6 +345,7 @@ class AsyncStoreMethods:
         all_products: bool | None = None,
         need_stickers: bool | None = None,
         vmoji_promo: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetStickersKeywordsResponse:
         """Call `store.getStickersKeywords`.
 
@@ -352,11 +372,14 @@ class AsyncStoreMethods:
                     "all_products": all_products,
                     "need_stickers": need_stickers,
                     "vmoji_promo": vmoji_promo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_stickers_from_favorite(self, *, sticker_ids: Sequence[int]) -> BaseOkResponse:
+    async def remove_stickers_from_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `store.removeStickersFromFavorite`.
 
         Tokens: user.
@@ -374,7 +397,8 @@ class AsyncStoreMethods:
             _STORE_REMOVE_STICKERS_FROM_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -387,7 +411,9 @@ class BatchStoreMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add_stickers_to_favorite(self, *, sticker_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def add_stickers_to_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `store.addStickersToFavorite`.
 
         Tokens: user.
@@ -405,11 +431,14 @@ class BatchStoreMethods:
             _STORE_ADD_STICKERS_TO_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_favorite_stickers(self) -> Pending[StoreGetFavoriteStickersResponse]:
+    def get_favorite_stickers(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[StoreGetFavoriteStickersResponse]:
         """Call `store.getFavoriteStickers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -418,7 +447,7 @@ class BatchStoreMethods:
 
         Docs: https://dev.vk.com/method/store.getFavoriteStickers
         """
-        return self._batch.add(_STORE_GET_FAVORITE_STICKERS.call({}))
+        return self._batch.add(_STORE_GET_FAVORITE_STICKERS.call({}, extra=extra_params))
 
     def get_products(
         self,
@@ -429,6 +458,7 @@ class BatchStoreMethods:
         product_ids: Sequence[int] | None = None,
         filters: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoreGetProductsResponse]:
         """Call `store.getProducts`.
 
@@ -455,7 +485,8 @@ class BatchStoreMethods:
                     "product_ids": product_ids,
                     "filters": filters,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -468,6 +499,7 @@ class BatchStoreMethods:
         all_products: bool | None = None,
         need_stickers: bool | None = None,
         vmoji_promo: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoreGetStickersKeywordsResponse]:
         """Call `store.getStickersKeywords`.
 
@@ -494,11 +526,14 @@ class BatchStoreMethods:
                     "all_products": all_products,
                     "need_stickers": need_stickers,
                     "vmoji_promo": vmoji_promo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_stickers_from_favorite(self, *, sticker_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def remove_stickers_from_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `store.removeStickersFromFavorite`.
 
         Tokens: user.
@@ -516,7 +551,8 @@ class BatchStoreMethods:
             _STORE_REMOVE_STICKERS_FROM_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

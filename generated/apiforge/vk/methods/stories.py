@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -375,7 +375,9 @@ class StoriesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def ban_owner(self, *, owners_ids: Sequence[int]) -> BaseOkResponse:
+    def ban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.banOwner`.
 
         Tokens: user.
@@ -391,12 +393,18 @@ class StoriesMethods:
             _STORIES_BAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, owner_id: int | None = None, story_id: int | None = None, stories: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        story_id: int | None = None,
+        stories: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `stories.delete`.
 
@@ -417,7 +425,8 @@ class StoriesMethods:
                     "owner_id": owner_id,
                     "story_id": story_id,
                     "stories": stories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -427,6 +436,7 @@ class StoriesMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.get`.
 
@@ -447,20 +457,33 @@ class StoriesMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_banned(
-        self, *, extended: Literal[True], fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedExtendedResponse: ...
     @overload
     def get_banned(
-        self, *, extended: Literal[False] | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse: ...
     def get_banned(
-        self, *, extended: bool | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse | StoriesGetBannedExtendedResponse:
         """Call `stories.getBanned`.
 
@@ -480,7 +503,8 @@ class StoriesMethods:
                 {
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -490,6 +514,7 @@ class StoriesMethods:
         stories: Sequence[str],
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetByIdExtendedResponse:
         """Call `stories.getById`.
 
@@ -512,11 +537,14 @@ class StoriesMethods:
                     "stories": stories,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_detailed_stats(self, *, owner_id: int, story_id: int) -> StoriesGetStatsV5200Response:
+    def get_detailed_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StoriesGetStatsV5200Response:
         """Call `stories.getDetailedStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -534,7 +562,8 @@ class StoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -572,6 +601,7 @@ class StoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetPhotoUploadServerResponse:
         """Call `stories.getPhotoUploadServer`.
 
@@ -602,7 +632,8 @@ class StoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -614,6 +645,7 @@ class StoriesMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.getReplies`.
 
@@ -638,11 +670,14 @@ class StoriesMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stats(self, *, owner_id: int, story_id: int) -> StoriesStoryStats:
+    def get_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StoriesStoryStats:
         """Call `stories.getStats`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -660,7 +695,8 @@ class StoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -698,6 +734,7 @@ class StoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetVideoUploadServerResponse:
         """Call `stories.getVideoUploadServer`.
 
@@ -728,7 +765,8 @@ class StoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -741,6 +779,7 @@ class StoriesMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetViewersExtendedV5115Response:
         """Call `stories.getViewers`.
 
@@ -769,11 +808,14 @@ class StoriesMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def hide_all_replies(self, *, owner_id: int, group_id: int | None = None) -> BaseOkResponse:
+    def hide_all_replies(
+        self, *, owner_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.hideAllReplies`.
 
         Tokens: user, group.
@@ -791,11 +833,14 @@ class StoriesMethods:
                 {
                     "owner_id": owner_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def hide_reply(self, *, owner_id: int, story_id: int) -> BaseOkResponse:
+    def hide_reply(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.hideReply`.
 
         Tokens: user, group.
@@ -813,7 +858,8 @@ class StoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -824,6 +870,7 @@ class StoriesMethods:
         upload_results_json: Sequence[StoriesUploadResult] | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesSaveResponse:
         """Call `stories.save`.
 
@@ -846,7 +893,8 @@ class StoriesMethods:
                     "upload_results_json": upload_results_json,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -862,6 +910,7 @@ class StoriesMethods:
         count: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.search`.
 
@@ -894,7 +943,8 @@ class StoriesMethods:
                     "count": count,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -906,6 +956,7 @@ class StoriesMethods:
         is_broadcast: bool | None = None,
         is_anonymous: bool | None = None,
         unseen_marker: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `stories.sendInteraction`.
 
@@ -930,11 +981,14 @@ class StoriesMethods:
                     "is_broadcast": is_broadcast,
                     "is_anonymous": is_anonymous,
                     "unseen_marker": unseen_marker,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban_owner(self, *, owners_ids: Sequence[int]) -> BaseOkResponse:
+    def unban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.unbanOwner`.
 
         Tokens: user.
@@ -950,7 +1004,8 @@ class StoriesMethods:
             _STORIES_UNBAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -994,7 +1049,9 @@ class AsyncStoriesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def ban_owner(self, *, owners_ids: Sequence[int]) -> BaseOkResponse:
+    async def ban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.banOwner`.
 
         Tokens: user.
@@ -1010,12 +1067,18 @@ class AsyncStoriesMethods:
             _STORIES_BAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete(
-        self, *, owner_id: int | None = None, story_id: int | None = None, stories: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        story_id: int | None = None,
+        stories: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `stories.delete`.
 
@@ -1036,7 +1099,8 @@ class AsyncStoriesMethods:
                     "owner_id": owner_id,
                     "story_id": story_id,
                     "stories": stories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1046,6 +1110,7 @@ class AsyncStoriesMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.get`.
 
@@ -1066,20 +1131,33 @@ class AsyncStoriesMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_banned(
-        self, *, extended: Literal[True], fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedExtendedResponse: ...
     @overload
     async def get_banned(
-        self, *, extended: Literal[False] | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse: ...
     async def get_banned(
-        self, *, extended: bool | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse | StoriesGetBannedExtendedResponse:
         """Call `stories.getBanned`.
 
@@ -1099,7 +1177,8 @@ class AsyncStoriesMethods:
                 {
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1109,6 +1188,7 @@ class AsyncStoriesMethods:
         stories: Sequence[str],
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetByIdExtendedResponse:
         """Call `stories.getById`.
 
@@ -1131,11 +1211,14 @@ class AsyncStoriesMethods:
                     "stories": stories,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_detailed_stats(self, *, owner_id: int, story_id: int) -> StoriesGetStatsV5200Response:
+    async def get_detailed_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StoriesGetStatsV5200Response:
         """Call `stories.getDetailedStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1153,7 +1236,8 @@ class AsyncStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1191,6 +1275,7 @@ class AsyncStoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetPhotoUploadServerResponse:
         """Call `stories.getPhotoUploadServer`.
 
@@ -1221,7 +1306,8 @@ class AsyncStoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1233,6 +1319,7 @@ class AsyncStoriesMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.getReplies`.
 
@@ -1257,11 +1344,14 @@ class AsyncStoriesMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_stats(self, *, owner_id: int, story_id: int) -> StoriesStoryStats:
+    async def get_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StoriesStoryStats:
         """Call `stories.getStats`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1279,7 +1369,8 @@ class AsyncStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1317,6 +1408,7 @@ class AsyncStoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetVideoUploadServerResponse:
         """Call `stories.getVideoUploadServer`.
 
@@ -1347,7 +1439,8 @@ class AsyncStoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1360,6 +1453,7 @@ class AsyncStoriesMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetViewersExtendedV5115Response:
         """Call `stories.getViewers`.
 
@@ -1388,11 +1482,14 @@ class AsyncStoriesMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def hide_all_replies(self, *, owner_id: int, group_id: int | None = None) -> BaseOkResponse:
+    async def hide_all_replies(
+        self, *, owner_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.hideAllReplies`.
 
         Tokens: user, group.
@@ -1410,11 +1507,14 @@ class AsyncStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def hide_reply(self, *, owner_id: int, story_id: int) -> BaseOkResponse:
+    async def hide_reply(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.hideReply`.
 
         Tokens: user, group.
@@ -1432,7 +1532,8 @@ class AsyncStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1443,6 +1544,7 @@ class AsyncStoriesMethods:
         upload_results_json: Sequence[StoriesUploadResult] | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesSaveResponse:
         """Call `stories.save`.
 
@@ -1465,7 +1567,8 @@ class AsyncStoriesMethods:
                     "upload_results_json": upload_results_json,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1481,6 +1584,7 @@ class AsyncStoriesMethods:
         count: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.search`.
 
@@ -1513,7 +1617,8 @@ class AsyncStoriesMethods:
                     "count": count,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1525,6 +1630,7 @@ class AsyncStoriesMethods:
         is_broadcast: bool | None = None,
         is_anonymous: bool | None = None,
         unseen_marker: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `stories.sendInteraction`.
 
@@ -1549,11 +1655,14 @@ class AsyncStoriesMethods:
                     "is_broadcast": is_broadcast,
                     "is_anonymous": is_anonymous,
                     "unseen_marker": unseen_marker,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unban_owner(self, *, owners_ids: Sequence[int]) -> BaseOkResponse:
+    async def unban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.unbanOwner`.
 
         Tokens: user.
@@ -1569,7 +1678,8 @@ class AsyncStoriesMethods:
             _STORIES_UNBAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1614,7 +1724,9 @@ class BatchStoriesMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def ban_owner(self, *, owners_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def ban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `stories.banOwner`.
 
         Tokens: user.
@@ -1630,12 +1742,18 @@ class BatchStoriesMethods:
             _STORIES_BAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, owner_id: int | None = None, story_id: int | None = None, stories: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        story_id: int | None = None,
+        stories: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `stories.delete`.
 
@@ -1656,7 +1774,8 @@ class BatchStoriesMethods:
                     "owner_id": owner_id,
                     "story_id": story_id,
                     "stories": stories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1666,6 +1785,7 @@ class BatchStoriesMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetV5113Response]:
         """Call `stories.get`.
 
@@ -1686,20 +1806,33 @@ class BatchStoriesMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_banned(
-        self, *, extended: Literal[True], fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetBannedExtendedResponse]: ...
     @overload
     def get_banned(
-        self, *, extended: Literal[False] | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetBannedResponse]: ...
     def get_banned(
-        self, *, extended: bool | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetBannedResponse | StoriesGetBannedExtendedResponse]:
         """Call `stories.getBanned`.
 
@@ -1719,7 +1852,8 @@ class BatchStoriesMethods:
                 {
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1729,6 +1863,7 @@ class BatchStoriesMethods:
         stories: Sequence[str],
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetByIdExtendedResponse]:
         """Call `stories.getById`.
 
@@ -1751,11 +1886,14 @@ class BatchStoriesMethods:
                     "stories": stories,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_detailed_stats(self, *, owner_id: int, story_id: int) -> Pending[StoriesGetStatsV5200Response]:
+    def get_detailed_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[StoriesGetStatsV5200Response]:
         """Call `stories.getDetailedStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1773,7 +1911,8 @@ class BatchStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1811,6 +1950,7 @@ class BatchStoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetPhotoUploadServerResponse]:
         """Call `stories.getPhotoUploadServer`.
 
@@ -1841,7 +1981,8 @@ class BatchStoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1853,6 +1994,7 @@ class BatchStoriesMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetV5113Response]:
         """Call `stories.getReplies`.
 
@@ -1877,11 +2019,14 @@ class BatchStoriesMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stats(self, *, owner_id: int, story_id: int) -> Pending[StoriesStoryStats]:
+    def get_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[StoriesStoryStats]:
         """Call `stories.getStats`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1899,7 +2044,8 @@ class BatchStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1937,6 +2083,7 @@ class BatchStoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetVideoUploadServerResponse]:
         """Call `stories.getVideoUploadServer`.
 
@@ -1967,7 +2114,8 @@ class BatchStoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1980,6 +2128,7 @@ class BatchStoriesMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetViewersExtendedV5115Response]:
         """Call `stories.getViewers`.
 
@@ -2008,11 +2157,14 @@ class BatchStoriesMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def hide_all_replies(self, *, owner_id: int, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def hide_all_replies(
+        self, *, owner_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `stories.hideAllReplies`.
 
         Tokens: user, group.
@@ -2030,11 +2182,14 @@ class BatchStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def hide_reply(self, *, owner_id: int, story_id: int) -> Pending[BaseOkResponse]:
+    def hide_reply(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `stories.hideReply`.
 
         Tokens: user, group.
@@ -2052,7 +2207,8 @@ class BatchStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2063,6 +2219,7 @@ class BatchStoriesMethods:
         upload_results_json: Sequence[StoriesUploadResult] | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesSaveResponse]:
         """Call `stories.save`.
 
@@ -2085,7 +2242,8 @@ class BatchStoriesMethods:
                     "upload_results_json": upload_results_json,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2101,6 +2259,7 @@ class BatchStoriesMethods:
         count: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetV5113Response]:
         """Call `stories.search`.
 
@@ -2133,7 +2292,8 @@ class BatchStoriesMethods:
                     "count": count,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2145,6 +2305,7 @@ class BatchStoriesMethods:
         is_broadcast: bool | None = None,
         is_anonymous: bool | None = None,
         unseen_marker: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `stories.sendInteraction`.
 
@@ -2169,11 +2330,14 @@ class BatchStoriesMethods:
                     "is_broadcast": is_broadcast,
                     "is_anonymous": is_anonymous,
                     "unseen_marker": unseen_marker,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban_owner(self, *, owners_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def unban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `stories.unbanOwner`.
 
         Tokens: user.
@@ -2189,7 +2353,8 @@ class BatchStoriesMethods:
             _STORIES_UNBAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -61,7 +62,7 @@ class StreamingMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_server_url(self) -> StreamingGetServerUrlResponse:
+    def get_server_url(self, *, extra_params: Mapping[str, object] | None = None) -> StreamingGetServerUrlResponse:
         """Call `streaming.getServerUrl`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -70,7 +71,7 @@ class StreamingMethods:
 
         Docs: https://dev.vk.com/method/streaming.getServerUrl
         """
-        return self._client.request(_STREAMING_GET_SERVER_URL.call({}))
+        return self._client.request(_STREAMING_GET_SERVER_URL.call({}, extra=extra_params))
 
     def get_stats(
         self,
@@ -79,6 +80,7 @@ class StreamingMethods:
         interval: Literal["1h", "24h", "5m"] | None = None,
         start_time: int | None = None,
         end_time: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[StreamingStats]:
         """Call `streaming.getStats`.
 
@@ -101,11 +103,12 @@ class StreamingMethods:
                     "interval": interval,
                     "start_time": start_time,
                     "end_time": end_time,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stem(self, *, word: str) -> StreamingGetStemResponse:
+    def get_stem(self, *, word: str, extra_params: Mapping[str, object] | None = None) -> StreamingGetStemResponse:
         """Call `streaming.getStem`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -121,7 +124,8 @@ class StreamingMethods:
             _STREAMING_GET_STEM.call(
                 {
                     "word": word,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -134,7 +138,9 @@ class AsyncStreamingMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_server_url(self) -> StreamingGetServerUrlResponse:
+    async def get_server_url(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> StreamingGetServerUrlResponse:
         """Call `streaming.getServerUrl`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -143,7 +149,7 @@ class AsyncStreamingMethods:
 
         Docs: https://dev.vk.com/method/streaming.getServerUrl
         """
-        return await self._client.request(_STREAMING_GET_SERVER_URL.call({}))
+        return await self._client.request(_STREAMING_GET_SERVER_URL.call({}, extra=extra_params))
 
     async def get_stats(
         self,
@@ -152,6 +158,7 @@ class AsyncStreamingMethods:
         interval: Literal["1h", "24h", "5m"] | None = None,
         start_time: int | None = None,
         end_time: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[StreamingStats]:
         """Call `streaming.getStats`.
 
@@ -174,11 +181,14 @@ class AsyncStreamingMethods:
                     "interval": interval,
                     "start_time": start_time,
                     "end_time": end_time,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_stem(self, *, word: str) -> StreamingGetStemResponse:
+    async def get_stem(
+        self, *, word: str, extra_params: Mapping[str, object] | None = None
+    ) -> StreamingGetStemResponse:
         """Call `streaming.getStem`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -194,7 +204,8 @@ class AsyncStreamingMethods:
             _STREAMING_GET_STEM.call(
                 {
                     "word": word,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -207,7 +218,9 @@ class BatchStreamingMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def get_server_url(self) -> Pending[StreamingGetServerUrlResponse]:
+    def get_server_url(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[StreamingGetServerUrlResponse]:
         """Call `streaming.getServerUrl`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -216,7 +229,7 @@ class BatchStreamingMethods:
 
         Docs: https://dev.vk.com/method/streaming.getServerUrl
         """
-        return self._batch.add(_STREAMING_GET_SERVER_URL.call({}))
+        return self._batch.add(_STREAMING_GET_SERVER_URL.call({}, extra=extra_params))
 
     def get_stats(
         self,
@@ -225,6 +238,7 @@ class BatchStreamingMethods:
         interval: Literal["1h", "24h", "5m"] | None = None,
         start_time: int | None = None,
         end_time: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[StreamingStats]]:
         """Call `streaming.getStats`.
 
@@ -247,11 +261,14 @@ class BatchStreamingMethods:
                     "interval": interval,
                     "start_time": start_time,
                     "end_time": end_time,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stem(self, *, word: str) -> Pending[StreamingGetStemResponse]:
+    def get_stem(
+        self, *, word: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[StreamingGetStemResponse]:
         """Call `streaming.getStem`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -267,7 +284,8 @@ class BatchStreamingMethods:
             _STREAMING_GET_STEM.call(
                 {
                     "word": word,
-                }
+                },
+                extra=extra_params,
             )
         )
 

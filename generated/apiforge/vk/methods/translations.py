@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -39,7 +39,9 @@ class TranslationsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def translate(self, *, texts: Sequence[str], translation_language: str) -> TranslationsTranslateResponse:
+    def translate(
+        self, *, texts: Sequence[str], translation_language: str, extra_params: Mapping[str, object] | None = None
+    ) -> TranslationsTranslateResponse:
         """Call `translations.translate`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -59,7 +61,8 @@ class TranslationsMethods:
                 {
                     "texts": texts,
                     "translation_language": translation_language,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -72,7 +75,9 @@ class AsyncTranslationsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def translate(self, *, texts: Sequence[str], translation_language: str) -> TranslationsTranslateResponse:
+    async def translate(
+        self, *, texts: Sequence[str], translation_language: str, extra_params: Mapping[str, object] | None = None
+    ) -> TranslationsTranslateResponse:
         """Call `translations.translate`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -92,7 +97,8 @@ class AsyncTranslationsMethods:
                 {
                     "texts": texts,
                     "translation_language": translation_language,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -105,7 +111,9 @@ class BatchTranslationsMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def translate(self, *, texts: Sequence[str], translation_language: str) -> Pending[TranslationsTranslateResponse]:
+    def translate(
+        self, *, texts: Sequence[str], translation_language: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[TranslationsTranslateResponse]:
         """Call `translations.translate`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -125,7 +133,8 @@ class BatchTranslationsMethods:
                 {
                     "texts": texts,
                     "translation_language": translation_language,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -245,6 +245,7 @@ class UsersMethods:
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UsersUserFull]:
         """Call `users.get`.
 
@@ -267,7 +268,8 @@ class UsersMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -282,6 +284,7 @@ class UsersMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersFieldsResponse: ...
     @overload
     def get_followers(
@@ -294,6 +297,7 @@ class UsersMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse: ...
     def get_followers(
         self,
@@ -305,6 +309,7 @@ class UsersMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
         """Call `users.getFollowers`.
 
@@ -330,7 +335,8 @@ class UsersMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -343,6 +349,7 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsExtendedResponse: ...
     @overload
     def get_subscriptions(
@@ -353,6 +360,7 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse: ...
     def get_subscriptions(
         self,
@@ -362,6 +370,7 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse:
         """Call `users.getSubscriptions`.
 
@@ -387,7 +396,8 @@ class UsersMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -397,6 +407,7 @@ class UsersMethods:
         user_id: int,
         type: Literal["advertisement", "advertisment", "fraud", "insult", "porn", "spam"],
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `users.report`.
 
@@ -417,7 +428,8 @@ class UsersMethods:
                     "user_id": user_id,
                     "type": type,
                     "comment": comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -460,6 +472,7 @@ class UsersMethods:
         from_list: Sequence[str] | None = None,
         screen_ref: str | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersSearchResponse:
         """Call `users.search`.
 
@@ -546,7 +559,8 @@ class UsersMethods:
                     "from_list": from_list,
                     "screen_ref": screen_ref,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -688,6 +702,7 @@ class AsyncUsersMethods:
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UsersUserFull]:
         """Call `users.get`.
 
@@ -710,7 +725,8 @@ class AsyncUsersMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -725,6 +741,7 @@ class AsyncUsersMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersFieldsResponse: ...
     @overload
     async def get_followers(
@@ -737,6 +754,7 @@ class AsyncUsersMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse: ...
     async def get_followers(
         self,
@@ -748,6 +766,7 @@ class AsyncUsersMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
         """Call `users.getFollowers`.
 
@@ -773,7 +792,8 @@ class AsyncUsersMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -786,6 +806,7 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsExtendedResponse: ...
     @overload
     async def get_subscriptions(
@@ -796,6 +817,7 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse: ...
     async def get_subscriptions(
         self,
@@ -805,6 +827,7 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse:
         """Call `users.getSubscriptions`.
 
@@ -830,7 +853,8 @@ class AsyncUsersMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -840,6 +864,7 @@ class AsyncUsersMethods:
         user_id: int,
         type: Literal["advertisement", "advertisment", "fraud", "insult", "porn", "spam"],
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `users.report`.
 
@@ -860,7 +885,8 @@ class AsyncUsersMethods:
                     "user_id": user_id,
                     "type": type,
                     "comment": comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -903,6 +929,7 @@ class AsyncUsersMethods:
         from_list: Sequence[str] | None = None,
         screen_ref: str | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersSearchResponse:
         """Call `users.search`.
 
@@ -989,7 +1016,8 @@ class AsyncUsersMethods:
                     "from_list": from_list,
                     "screen_ref": screen_ref,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1133,6 +1161,7 @@ class BatchUsersMethods:
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[UsersUserFull]]:
         """Call `users.get`.
 
@@ -1155,7 +1184,8 @@ class BatchUsersMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1170,6 +1200,7 @@ class BatchUsersMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetFollowersFieldsResponse]: ...
     @overload
     def get_followers(
@@ -1182,6 +1213,7 @@ class BatchUsersMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetFollowersResponse]: ...
     def get_followers(
         self,
@@ -1193,6 +1225,7 @@ class BatchUsersMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetFollowersResponse | UsersGetFollowersFieldsResponse]:
         """Call `users.getFollowers`.
 
@@ -1218,7 +1251,8 @@ class BatchUsersMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1231,6 +1265,7 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetSubscriptionsExtendedResponse]: ...
     @overload
     def get_subscriptions(
@@ -1241,6 +1276,7 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetSubscriptionsResponse]: ...
     def get_subscriptions(
         self,
@@ -1250,6 +1286,7 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse]:
         """Call `users.getSubscriptions`.
 
@@ -1275,7 +1312,8 @@ class BatchUsersMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1285,6 +1323,7 @@ class BatchUsersMethods:
         user_id: int,
         type: Literal["advertisement", "advertisment", "fraud", "insult", "porn", "spam"],
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `users.report`.
 
@@ -1305,7 +1344,8 @@ class BatchUsersMethods:
                     "user_id": user_id,
                     "type": type,
                     "comment": comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1348,6 +1388,7 @@ class BatchUsersMethods:
         from_list: Sequence[str] | None = None,
         screen_ref: str | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersSearchResponse]:
         """Call `users.search`.
 
@@ -1434,7 +1475,8 @@ class BatchUsersMethods:
                     "from_list": from_list,
                     "screen_ref": screen_ref,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

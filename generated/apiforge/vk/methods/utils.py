@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -146,7 +146,7 @@ class UtilsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def check_link(self, *, url: str) -> UtilsLinkChecked:
+    def check_link(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> UtilsLinkChecked:
         """Call `utils.checkLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -162,11 +162,14 @@ class UtilsMethods:
             _UTILS_CHECK_LINK.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_from_last_shortened(self, *, key: str) -> BaseOkResponse:
+    def delete_from_last_shortened(
+        self, *, key: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `utils.deleteFromLastShortened`.
 
         Tokens: user.
@@ -182,12 +185,13 @@ class UtilsMethods:
             _UTILS_DELETE_FROM_LAST_SHORTENED.call(
                 {
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_last_shortened_links(
-        self, *, count: int | None = None, offset: int | None = None
+        self, *, count: int | None = None, offset: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> UtilsGetLastShortenedLinksResponse:
         """Call `utils.getLastShortenedLinks`.
 
@@ -206,7 +210,8 @@ class UtilsMethods:
                 {
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -220,6 +225,7 @@ class UtilsMethods:
         access_key: str | None = None,
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStatsExtended: ...
     @overload
     def get_link_stats(
@@ -231,6 +237,7 @@ class UtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats: ...
     def get_link_stats(
         self,
@@ -241,6 +248,7 @@ class UtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats | UtilsLinkStatsExtended:
         """Call `utils.getLinkStats`.
 
@@ -270,11 +278,12 @@ class UtilsMethods:
                     "interval": interval,
                     "intervals_count": intervals_count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_server_time(self) -> int:
+    def get_server_time(self, *, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `utils.getServerTime`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -283,9 +292,11 @@ class UtilsMethods:
 
         Docs: https://dev.vk.com/method/utils.getServerTime
         """
-        return self._client.request(_UTILS_GET_SERVER_TIME.call({}))
+        return self._client.request(_UTILS_GET_SERVER_TIME.call({}, extra=extra_params))
 
-    def get_short_link(self, *, url: str, private: bool | None = None) -> UtilsShortLink:
+    def get_short_link(
+        self, *, url: str, private: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> UtilsShortLink:
         """Call `utils.getShortLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -303,11 +314,14 @@ class UtilsMethods:
                 {
                     "url": url,
                     "private": private,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def resolve_screen_name(self, *, screen_name: str) -> UtilsDomainResolved:
+    def resolve_screen_name(
+        self, *, screen_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> UtilsDomainResolved:
         """Call `utils.resolveScreenName`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -325,7 +339,8 @@ class UtilsMethods:
             _UTILS_RESOLVE_SCREEN_NAME.call(
                 {
                     "screen_name": screen_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -356,7 +371,7 @@ class AsyncUtilsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def check_link(self, *, url: str) -> UtilsLinkChecked:
+    async def check_link(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> UtilsLinkChecked:
         """Call `utils.checkLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -372,11 +387,14 @@ class AsyncUtilsMethods:
             _UTILS_CHECK_LINK.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_from_last_shortened(self, *, key: str) -> BaseOkResponse:
+    async def delete_from_last_shortened(
+        self, *, key: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `utils.deleteFromLastShortened`.
 
         Tokens: user.
@@ -392,12 +410,13 @@ class AsyncUtilsMethods:
             _UTILS_DELETE_FROM_LAST_SHORTENED.call(
                 {
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_last_shortened_links(
-        self, *, count: int | None = None, offset: int | None = None
+        self, *, count: int | None = None, offset: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> UtilsGetLastShortenedLinksResponse:
         """Call `utils.getLastShortenedLinks`.
 
@@ -416,7 +435,8 @@ class AsyncUtilsMethods:
                 {
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -430,6 +450,7 @@ class AsyncUtilsMethods:
         access_key: str | None = None,
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStatsExtended: ...
     @overload
     async def get_link_stats(
@@ -441,6 +462,7 @@ class AsyncUtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats: ...
     async def get_link_stats(
         self,
@@ -451,6 +473,7 @@ class AsyncUtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats | UtilsLinkStatsExtended:
         """Call `utils.getLinkStats`.
 
@@ -480,11 +503,12 @@ class AsyncUtilsMethods:
                     "interval": interval,
                     "intervals_count": intervals_count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_server_time(self) -> int:
+    async def get_server_time(self, *, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `utils.getServerTime`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -493,9 +517,11 @@ class AsyncUtilsMethods:
 
         Docs: https://dev.vk.com/method/utils.getServerTime
         """
-        return await self._client.request(_UTILS_GET_SERVER_TIME.call({}))
+        return await self._client.request(_UTILS_GET_SERVER_TIME.call({}, extra=extra_params))
 
-    async def get_short_link(self, *, url: str, private: bool | None = None) -> UtilsShortLink:
+    async def get_short_link(
+        self, *, url: str, private: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> UtilsShortLink:
         """Call `utils.getShortLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -513,11 +539,14 @@ class AsyncUtilsMethods:
                 {
                     "url": url,
                     "private": private,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def resolve_screen_name(self, *, screen_name: str) -> UtilsDomainResolved:
+    async def resolve_screen_name(
+        self, *, screen_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> UtilsDomainResolved:
         """Call `utils.resolveScreenName`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -535,7 +564,8 @@ class AsyncUtilsMethods:
             _UTILS_RESOLVE_SCREEN_NAME.call(
                 {
                     "screen_name": screen_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -569,7 +599,7 @@ class BatchUtilsMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def check_link(self, *, url: str) -> Pending[UtilsLinkChecked]:
+    def check_link(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> Pending[UtilsLinkChecked]:
         """Call `utils.checkLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -585,11 +615,14 @@ class BatchUtilsMethods:
             _UTILS_CHECK_LINK.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_from_last_shortened(self, *, key: str) -> Pending[BaseOkResponse]:
+    def delete_from_last_shortened(
+        self, *, key: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `utils.deleteFromLastShortened`.
 
         Tokens: user.
@@ -605,12 +638,13 @@ class BatchUtilsMethods:
             _UTILS_DELETE_FROM_LAST_SHORTENED.call(
                 {
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_last_shortened_links(
-        self, *, count: int | None = None, offset: int | None = None
+        self, *, count: int | None = None, offset: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UtilsGetLastShortenedLinksResponse]:
         """Call `utils.getLastShortenedLinks`.
 
@@ -629,7 +663,8 @@ class BatchUtilsMethods:
                 {
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -643,6 +678,7 @@ class BatchUtilsMethods:
         access_key: str | None = None,
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UtilsLinkStatsExtended]: ...
     @overload
     def get_link_stats(
@@ -654,6 +690,7 @@ class BatchUtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UtilsLinkStats]: ...
     def get_link_stats(
         self,
@@ -664,6 +701,7 @@ class BatchUtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UtilsLinkStats | UtilsLinkStatsExtended]:
         """Call `utils.getLinkStats`.
 
@@ -693,11 +731,12 @@ class BatchUtilsMethods:
                     "interval": interval,
                     "intervals_count": intervals_count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_server_time(self) -> Pending[int]:
+    def get_server_time(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[int]:
         """Call `utils.getServerTime`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -706,9 +745,11 @@ class BatchUtilsMethods:
 
         Docs: https://dev.vk.com/method/utils.getServerTime
         """
-        return self._batch.add(_UTILS_GET_SERVER_TIME.call({}))
+        return self._batch.add(_UTILS_GET_SERVER_TIME.call({}, extra=extra_params))
 
-    def get_short_link(self, *, url: str, private: bool | None = None) -> Pending[UtilsShortLink]:
+    def get_short_link(
+        self, *, url: str, private: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UtilsShortLink]:
         """Call `utils.getShortLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -726,11 +767,14 @@ class BatchUtilsMethods:
                 {
                     "url": url,
                     "private": private,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def resolve_screen_name(self, *, screen_name: str) -> Pending[UtilsDomainResolved]:
+    def resolve_screen_name(
+        self, *, screen_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UtilsDomainResolved]:
         """Call `utils.resolveScreenName`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -748,7 +792,8 @@ class BatchUtilsMethods:
             _UTILS_RESOLVE_SCREEN_NAME.call(
                 {
                     "screen_name": screen_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import JSON, PRESENT, MethodSpec, Param, Variant
@@ -777,7 +777,14 @@ class VideoMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add(self, *, video_id: int, owner_id: int, target_id: int | None = None) -> BaseOkResponse:
+    def add(
+        self,
+        *,
+        video_id: int,
+        owner_id: int,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `video.add`.
 
         Tokens: user.
@@ -799,7 +806,8 @@ class VideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -809,6 +817,7 @@ class VideoMethods:
         group_id: int | None = None,
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoAddAlbumResponse:
         """Call `video.addAlbum`.
 
@@ -831,7 +840,8 @@ class VideoMethods:
                     "group_id": group_id,
                     "title": title,
                     "privacy": privacy,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -844,6 +854,7 @@ class VideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     @overload
     def add_to_album(
@@ -854,6 +865,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON]: ...
     def add_to_album(
         self,
@@ -863,6 +875,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON] | list[int]:
         """Call `video.addToAlbum`.
 
@@ -890,7 +903,8 @@ class VideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -906,6 +920,7 @@ class VideoMethods:
         sticker_id: int | None = None,
         guid: str | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `video.createComment`.
 
@@ -940,11 +955,19 @@ class VideoMethods:
                     "sticker_id": sticker_id,
                     "guid": guid,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, video_id: int, owner_id: int | None = None, target_id: int | None = None) -> BaseOkResponse:
+    def delete(
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `video.delete`.
 
         Tokens: user.
@@ -964,12 +987,18 @@ class VideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_album(
-        self, *, album_id: int, group_id: int | None = None, owner_id: int | None = None
+        self,
+        *,
+        album_id: int,
+        group_id: int | None = None,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.deleteAlbum`.
 
@@ -992,11 +1021,14 @@ class VideoMethods:
                     "album_id": album_id,
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.deleteComment`.
 
         Tokens: user.
@@ -1014,7 +1046,8 @@ class VideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1030,6 +1063,7 @@ class VideoMethods:
         no_comments: bool | None = None,
         repeat: bool | None = None,
         ord_info: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoEditResponse:
         """Call `video.edit`.
 
@@ -1062,7 +1096,8 @@ class VideoMethods:
                     "no_comments": no_comments,
                     "repeat": repeat,
                     "ord_info": ord_info,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1074,6 +1109,7 @@ class VideoMethods:
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.editAlbum`.
 
@@ -1100,7 +1136,8 @@ class VideoMethods:
                     "title": title,
                     "privacy": privacy,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1111,6 +1148,7 @@ class VideoMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.editComment`.
 
@@ -1133,7 +1171,8 @@ class VideoMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1148,6 +1187,7 @@ class VideoMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         sort_album: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetResponse:
         """Call `video.get`.
 
@@ -1180,11 +1220,14 @@ class VideoMethods:
                     "extended": extended,
                     "fields": fields,
                     "sort_album": sort_album,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_album_by_id(self, *, album_id: int, owner_id: int | None = None) -> VideoVideoAlbumFull:
+    def get_album_by_id(
+        self, *, album_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> VideoVideoAlbumFull:
         """Call `video.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1204,7 +1247,8 @@ class VideoMethods:
                 {
                     "album_id": album_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1217,6 +1261,7 @@ class VideoMethods:
         offset: int | None = None,
         count: int | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsExtendedResponse: ...
     @overload
     def get_albums(
@@ -1227,6 +1272,7 @@ class VideoMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse: ...
     def get_albums(
         self,
@@ -1236,6 +1282,7 @@ class VideoMethods:
         count: int | None = None,
         extended: bool | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse:
         """Call `video.getAlbums`.
 
@@ -1263,20 +1310,39 @@ class VideoMethods:
                     "count": count,
                     "extended": extended,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, extended: Literal[True], target_id: int | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        extended: Literal[True],
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsByVideoExtendedResponse: ...
     @overload
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | VideoGetAlbumsByVideoExtendedResponse:
         """Call `video.getAlbumsByVideo`.
 
@@ -1302,7 +1368,8 @@ class VideoMethods:
                     "video_id": video_id,
                     "target_id": target_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1321,6 +1388,7 @@ class VideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsExtendedResponse: ...
     @overload
     def get_comments(
@@ -1337,6 +1405,7 @@ class VideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse: ...
     def get_comments(
         self,
@@ -1352,6 +1421,7 @@ class VideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse | VideoGetCommentsExtendedResponse:
         """Call `video.getComments`.
 
@@ -1391,11 +1461,14 @@ class VideoMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_server(self, *, video_id: int, owner_id: int | None = None) -> VideoGetLongPollServerResponse:
+    def get_long_poll_server(
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> VideoGetLongPollServerResponse:
         """Call `video.getLongPollServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1415,11 +1488,14 @@ class VideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_thumb_upload_url(self, *, owner_id: int) -> VideoGetThumbUploadUrlResponse:
+    def get_thumb_upload_url(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VideoGetThumbUploadUrlResponse:
         """Call `video.getThumbUploadUrl`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1435,11 +1511,12 @@ class VideoMethods:
             _VIDEO_GET_THUMB_UPLOAD_URL.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def live_get_categories(self) -> list[VideoLiveCategory]:
+    def live_get_categories(self, *, extra_params: Mapping[str, object] | None = None) -> list[VideoLiveCategory]:
         """Call `video.liveGetCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1448,7 +1525,7 @@ class VideoMethods:
 
         Docs: https://dev.vk.com/method/video.liveGetCategories
         """
-        return self._client.request(_VIDEO_LIVE_GET_CATEGORIES.call({}))
+        return self._client.request(_VIDEO_LIVE_GET_CATEGORIES.call({}, extra=extra_params))
 
     @overload
     def remove_from_album(
@@ -1459,6 +1536,7 @@ class VideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     @overload
     def remove_from_album(
@@ -1469,6 +1547,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse: ...
     def remove_from_album(
         self,
@@ -1478,6 +1557,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | list[int]:
         """Call `video.removeFromAlbum`.
 
@@ -1505,12 +1585,19 @@ class VideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reorderAlbums`.
 
@@ -1535,7 +1622,8 @@ class VideoMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1550,6 +1638,7 @@ class VideoMethods:
         before_video_id: int | None = None,
         after_owner_id: int | None = None,
         after_video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reorderVideos`.
 
@@ -1582,7 +1671,8 @@ class VideoMethods:
                     "before_video_id": before_video_id,
                     "after_owner_id": after_owner_id,
                     "after_video_id": after_video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1594,6 +1684,7 @@ class VideoMethods:
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
         comment: str | None = None,
         search_query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.report`.
 
@@ -1618,7 +1709,8 @@ class VideoMethods:
                     "reason": reason,
                     "comment": comment,
                     "search_query": search_query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1628,6 +1720,7 @@ class VideoMethods:
         owner_id: int,
         comment_id: int,
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reportComment`.
 
@@ -1648,11 +1741,14 @@ class VideoMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, video_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def restore(
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.restore`.
 
         Tokens: user.
@@ -1670,11 +1766,14 @@ class VideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `video.restoreComment`.
 
         Tokens: user.
@@ -1692,7 +1791,8 @@ class VideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1713,6 +1813,7 @@ class VideoMethods:
         compression: bool | None = None,
         ord_info: str | None = None,
         auto_publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveResult:
         """Call `video.save`.
 
@@ -1757,7 +1858,8 @@ class VideoMethods:
                     "compression": compression,
                     "ord_info": ord_info,
                     "auto_publish": auto_publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1770,6 +1872,7 @@ class VideoMethods:
         random_tag: str | None = None,
         video_id: int | None = None,
         set_thumb: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveUploadedThumbResponse:
         """Call `video.saveUploadedThumb`.
 
@@ -1798,7 +1901,8 @@ class VideoMethods:
                     "random_tag": random_tag,
                     "video_id": video_id,
                     "set_thumb": set_thumb,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1820,6 +1924,7 @@ class VideoMethods:
         count: int | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchExtendedResponse: ...
     @overload
     def search(
@@ -1839,6 +1944,7 @@ class VideoMethods:
         extended: Literal[False] | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse: ...
     def search(
         self,
@@ -1857,6 +1963,7 @@ class VideoMethods:
         extended: bool | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse | VideoSearchExtendedResponse:
         """Call `video.search`.
 
@@ -1902,7 +2009,8 @@ class VideoMethods:
                     "extended": extended,
                     "owner_id": owner_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1919,6 +2027,7 @@ class VideoMethods:
         no_comments: bool | None = None,
         category_id: int | None = None,
         publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoStartStreamingResponse:
         """Call `video.startStreaming`.
 
@@ -1955,11 +2064,18 @@ class VideoMethods:
                     "no_comments": no_comments,
                     "category_id": category_id,
                     "publish": publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def stop_streaming(self, *, group_id: int | None = None, video_id: int | None = None) -> VideoStopStreamingResponse:
+    def stop_streaming(
+        self,
+        *,
+        group_id: int | None = None,
+        video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> VideoStopStreamingResponse:
         """Call `video.stopStreaming`.
 
         Tokens: user.
@@ -1977,11 +2093,14 @@ class VideoMethods:
                 {
                     "group_id": group_id,
                     "video_id": video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin_comment(self, *, owner_id: int, comment_id: int) -> BaseOkResponse:
+    def unpin_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.unpinComment`.
 
         Tokens: user.
@@ -1999,7 +2118,8 @@ class VideoMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2154,7 +2274,14 @@ class AsyncVideoMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add(self, *, video_id: int, owner_id: int, target_id: int | None = None) -> BaseOkResponse:
+    async def add(
+        self,
+        *,
+        video_id: int,
+        owner_id: int,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `video.add`.
 
         Tokens: user.
@@ -2176,7 +2303,8 @@ class AsyncVideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2186,6 +2314,7 @@ class AsyncVideoMethods:
         group_id: int | None = None,
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoAddAlbumResponse:
         """Call `video.addAlbum`.
 
@@ -2208,7 +2337,8 @@ class AsyncVideoMethods:
                     "group_id": group_id,
                     "title": title,
                     "privacy": privacy,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2221,6 +2351,7 @@ class AsyncVideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     @overload
     async def add_to_album(
@@ -2231,6 +2362,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON]: ...
     async def add_to_album(
         self,
@@ -2240,6 +2372,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON] | list[int]:
         """Call `video.addToAlbum`.
 
@@ -2267,7 +2400,8 @@ class AsyncVideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2283,6 +2417,7 @@ class AsyncVideoMethods:
         sticker_id: int | None = None,
         guid: str | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `video.createComment`.
 
@@ -2317,12 +2452,18 @@ class AsyncVideoMethods:
                     "sticker_id": sticker_id,
                     "guid": guid,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete(
-        self, *, video_id: int, owner_id: int | None = None, target_id: int | None = None
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.delete`.
 
@@ -2343,12 +2484,18 @@ class AsyncVideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_album(
-        self, *, album_id: int, group_id: int | None = None, owner_id: int | None = None
+        self,
+        *,
+        album_id: int,
+        group_id: int | None = None,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.deleteAlbum`.
 
@@ -2371,11 +2518,14 @@ class AsyncVideoMethods:
                     "album_id": album_id,
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.deleteComment`.
 
         Tokens: user.
@@ -2393,7 +2543,8 @@ class AsyncVideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2409,6 +2560,7 @@ class AsyncVideoMethods:
         no_comments: bool | None = None,
         repeat: bool | None = None,
         ord_info: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoEditResponse:
         """Call `video.edit`.
 
@@ -2441,7 +2593,8 @@ class AsyncVideoMethods:
                     "no_comments": no_comments,
                     "repeat": repeat,
                     "ord_info": ord_info,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2453,6 +2606,7 @@ class AsyncVideoMethods:
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.editAlbum`.
 
@@ -2479,7 +2633,8 @@ class AsyncVideoMethods:
                     "title": title,
                     "privacy": privacy,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2490,6 +2645,7 @@ class AsyncVideoMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.editComment`.
 
@@ -2512,7 +2668,8 @@ class AsyncVideoMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2527,6 +2684,7 @@ class AsyncVideoMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         sort_album: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetResponse:
         """Call `video.get`.
 
@@ -2559,11 +2717,14 @@ class AsyncVideoMethods:
                     "extended": extended,
                     "fields": fields,
                     "sort_album": sort_album,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_album_by_id(self, *, album_id: int, owner_id: int | None = None) -> VideoVideoAlbumFull:
+    async def get_album_by_id(
+        self, *, album_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> VideoVideoAlbumFull:
         """Call `video.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2583,7 +2744,8 @@ class AsyncVideoMethods:
                 {
                     "album_id": album_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2596,6 +2758,7 @@ class AsyncVideoMethods:
         offset: int | None = None,
         count: int | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsExtendedResponse: ...
     @overload
     async def get_albums(
@@ -2606,6 +2769,7 @@ class AsyncVideoMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse: ...
     async def get_albums(
         self,
@@ -2615,6 +2779,7 @@ class AsyncVideoMethods:
         count: int | None = None,
         extended: bool | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse:
         """Call `video.getAlbums`.
 
@@ -2642,20 +2807,39 @@ class AsyncVideoMethods:
                     "count": count,
                     "extended": extended,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, extended: Literal[True], target_id: int | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        extended: Literal[True],
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsByVideoExtendedResponse: ...
     @overload
     async def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     async def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | VideoGetAlbumsByVideoExtendedResponse:
         """Call `video.getAlbumsByVideo`.
 
@@ -2681,7 +2865,8 @@ class AsyncVideoMethods:
                     "video_id": video_id,
                     "target_id": target_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2700,6 +2885,7 @@ class AsyncVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsExtendedResponse: ...
     @overload
     async def get_comments(
@@ -2716,6 +2902,7 @@ class AsyncVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse: ...
     async def get_comments(
         self,
@@ -2731,6 +2918,7 @@ class AsyncVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse | VideoGetCommentsExtendedResponse:
         """Call `video.getComments`.
 
@@ -2770,12 +2958,13 @@ class AsyncVideoMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_long_poll_server(
-        self, *, video_id: int, owner_id: int | None = None
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> VideoGetLongPollServerResponse:
         """Call `video.getLongPollServer`.
 
@@ -2796,11 +2985,14 @@ class AsyncVideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_thumb_upload_url(self, *, owner_id: int) -> VideoGetThumbUploadUrlResponse:
+    async def get_thumb_upload_url(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VideoGetThumbUploadUrlResponse:
         """Call `video.getThumbUploadUrl`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2816,11 +3008,12 @@ class AsyncVideoMethods:
             _VIDEO_GET_THUMB_UPLOAD_URL.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def live_get_categories(self) -> list[VideoLiveCategory]:
+    async def live_get_categories(self, *, extra_params: Mapping[str, object] | None = None) -> list[VideoLiveCategory]:
         """Call `video.liveGetCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2829,7 +3022,7 @@ class AsyncVideoMethods:
 
         Docs: https://dev.vk.com/method/video.liveGetCategories
         """
-        return await self._client.request(_VIDEO_LIVE_GET_CATEGORIES.call({}))
+        return await self._client.request(_VIDEO_LIVE_GET_CATEGORIES.call({}, extra=extra_params))
 
     @overload
     async def remove_from_album(
@@ -2840,6 +3033,7 @@ class AsyncVideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     @overload
     async def remove_from_album(
@@ -2850,6 +3044,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse: ...
     async def remove_from_album(
         self,
@@ -2859,6 +3054,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | list[int]:
         """Call `video.removeFromAlbum`.
 
@@ -2886,12 +3082,19 @@ class AsyncVideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reorderAlbums`.
 
@@ -2916,7 +3119,8 @@ class AsyncVideoMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2931,6 +3135,7 @@ class AsyncVideoMethods:
         before_video_id: int | None = None,
         after_owner_id: int | None = None,
         after_video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reorderVideos`.
 
@@ -2963,7 +3168,8 @@ class AsyncVideoMethods:
                     "before_video_id": before_video_id,
                     "after_owner_id": after_owner_id,
                     "after_video_id": after_video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2975,6 +3181,7 @@ class AsyncVideoMethods:
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
         comment: str | None = None,
         search_query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.report`.
 
@@ -2999,7 +3206,8 @@ class AsyncVideoMethods:
                     "reason": reason,
                     "comment": comment,
                     "search_query": search_query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3009,6 +3217,7 @@ class AsyncVideoMethods:
         owner_id: int,
         comment_id: int,
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reportComment`.
 
@@ -3029,11 +3238,14 @@ class AsyncVideoMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, video_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def restore(
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.restore`.
 
         Tokens: user.
@@ -3051,11 +3263,14 @@ class AsyncVideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    async def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `video.restoreComment`.
 
         Tokens: user.
@@ -3073,7 +3288,8 @@ class AsyncVideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3094,6 +3310,7 @@ class AsyncVideoMethods:
         compression: bool | None = None,
         ord_info: str | None = None,
         auto_publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveResult:
         """Call `video.save`.
 
@@ -3138,7 +3355,8 @@ class AsyncVideoMethods:
                     "compression": compression,
                     "ord_info": ord_info,
                     "auto_publish": auto_publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3151,6 +3369,7 @@ class AsyncVideoMethods:
         random_tag: str | None = None,
         video_id: int | None = None,
         set_thumb: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveUploadedThumbResponse:
         """Call `video.saveUploadedThumb`.
 
@@ -3179,7 +3398,8 @@ class AsyncVideoMethods:
                     "random_tag": random_tag,
                     "video_id": video_id,
                     "set_thumb": set_thumb,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3201,6 +3421,7 @@ class AsyncVideoMethods:
         count: int | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchExtendedResponse: ...
     @overload
     async def search(
@@ -3220,6 +3441,7 @@ class AsyncVideoMethods:
         extended: Literal[False] | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse: ...
     async def search(
         self,
@@ -3238,6 +3460,7 @@ class AsyncVideoMethods:
         extended: bool | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse | VideoSearchExtendedResponse:
         """Call `video.search`.
 
@@ -3283,7 +3506,8 @@ class AsyncVideoMethods:
                     "extended": extended,
                     "owner_id": owner_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3300,6 +3524,7 @@ class AsyncVideoMethods:
         no_comments: bool | None = None,
         category_id: int | None = None,
         publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoStartStreamingResponse:
         """Call `video.startStreaming`.
 
@@ -3336,12 +3561,17 @@ class AsyncVideoMethods:
                     "no_comments": no_comments,
                     "category_id": category_id,
                     "publish": publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def stop_streaming(
-        self, *, group_id: int | None = None, video_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoStopStreamingResponse:
         """Call `video.stopStreaming`.
 
@@ -3360,11 +3590,14 @@ class AsyncVideoMethods:
                 {
                     "group_id": group_id,
                     "video_id": video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unpin_comment(self, *, owner_id: int, comment_id: int) -> BaseOkResponse:
+    async def unpin_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.unpinComment`.
 
         Tokens: user.
@@ -3382,7 +3615,8 @@ class AsyncVideoMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3541,7 +3775,14 @@ class BatchVideoMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add(self, *, video_id: int, owner_id: int, target_id: int | None = None) -> Pending[BaseOkResponse]:
+    def add(
+        self,
+        *,
+        video_id: int,
+        owner_id: int,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `video.add`.
 
         Tokens: user.
@@ -3563,7 +3804,8 @@ class BatchVideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3573,6 +3815,7 @@ class BatchVideoMethods:
         group_id: int | None = None,
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoAddAlbumResponse]:
         """Call `video.addAlbum`.
 
@@ -3595,7 +3838,8 @@ class BatchVideoMethods:
                     "group_id": group_id,
                     "title": title,
                     "privacy": privacy,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3608,6 +3852,7 @@ class BatchVideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     @overload
     def add_to_album(
@@ -3618,6 +3863,7 @@ class BatchVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | dict[str, JSON]]: ...
     def add_to_album(
         self,
@@ -3627,6 +3873,7 @@ class BatchVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | dict[str, JSON] | list[int]]:
         """Call `video.addToAlbum`.
 
@@ -3654,7 +3901,8 @@ class BatchVideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3670,6 +3918,7 @@ class BatchVideoMethods:
         sticker_id: int | None = None,
         guid: str | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `video.createComment`.
 
@@ -3704,12 +3953,18 @@ class BatchVideoMethods:
                     "sticker_id": sticker_id,
                     "guid": guid,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, video_id: int, owner_id: int | None = None, target_id: int | None = None
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.delete`.
 
@@ -3730,12 +3985,18 @@ class BatchVideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_album(
-        self, *, album_id: int, group_id: int | None = None, owner_id: int | None = None
+        self,
+        *,
+        album_id: int,
+        group_id: int | None = None,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.deleteAlbum`.
 
@@ -3758,11 +4019,14 @@ class BatchVideoMethods:
                     "album_id": album_id,
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `video.deleteComment`.
 
         Tokens: user.
@@ -3780,7 +4044,8 @@ class BatchVideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3796,6 +4061,7 @@ class BatchVideoMethods:
         no_comments: bool | None = None,
         repeat: bool | None = None,
         ord_info: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoEditResponse]:
         """Call `video.edit`.
 
@@ -3828,7 +4094,8 @@ class BatchVideoMethods:
                     "no_comments": no_comments,
                     "repeat": repeat,
                     "ord_info": ord_info,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3840,6 +4107,7 @@ class BatchVideoMethods:
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.editAlbum`.
 
@@ -3866,7 +4134,8 @@ class BatchVideoMethods:
                     "title": title,
                     "privacy": privacy,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3877,6 +4146,7 @@ class BatchVideoMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.editComment`.
 
@@ -3899,7 +4169,8 @@ class BatchVideoMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3914,6 +4185,7 @@ class BatchVideoMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         sort_album: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetResponse]:
         """Call `video.get`.
 
@@ -3946,11 +4218,14 @@ class BatchVideoMethods:
                     "extended": extended,
                     "fields": fields,
                     "sort_album": sort_album,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_album_by_id(self, *, album_id: int, owner_id: int | None = None) -> Pending[VideoVideoAlbumFull]:
+    def get_album_by_id(
+        self, *, album_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[VideoVideoAlbumFull]:
         """Call `video.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3970,7 +4245,8 @@ class BatchVideoMethods:
                 {
                     "album_id": album_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3983,6 +4259,7 @@ class BatchVideoMethods:
         offset: int | None = None,
         count: int | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetAlbumsExtendedResponse]: ...
     @overload
     def get_albums(
@@ -3993,6 +4270,7 @@ class BatchVideoMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetAlbumsResponse]: ...
     def get_albums(
         self,
@@ -4002,6 +4280,7 @@ class BatchVideoMethods:
         count: int | None = None,
         extended: bool | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse]:
         """Call `video.getAlbums`.
 
@@ -4029,20 +4308,39 @@ class BatchVideoMethods:
                     "count": count,
                     "extended": extended,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, extended: Literal[True], target_id: int | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        extended: Literal[True],
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetAlbumsByVideoExtendedResponse]: ...
     @overload
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int] | VideoGetAlbumsByVideoExtendedResponse]:
         """Call `video.getAlbumsByVideo`.
 
@@ -4068,7 +4366,8 @@ class BatchVideoMethods:
                     "video_id": video_id,
                     "target_id": target_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4087,6 +4386,7 @@ class BatchVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetCommentsExtendedResponse]: ...
     @overload
     def get_comments(
@@ -4103,6 +4403,7 @@ class BatchVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetCommentsResponse]: ...
     def get_comments(
         self,
@@ -4118,6 +4419,7 @@ class BatchVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetCommentsResponse | VideoGetCommentsExtendedResponse]:
         """Call `video.getComments`.
 
@@ -4157,12 +4459,13 @@ class BatchVideoMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_long_poll_server(
-        self, *, video_id: int, owner_id: int | None = None
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[VideoGetLongPollServerResponse]:
         """Call `video.getLongPollServer`.
 
@@ -4183,11 +4486,14 @@ class BatchVideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_thumb_upload_url(self, *, owner_id: int) -> Pending[VideoGetThumbUploadUrlResponse]:
+    def get_thumb_upload_url(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[VideoGetThumbUploadUrlResponse]:
         """Call `video.getThumbUploadUrl`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4203,11 +4509,14 @@ class BatchVideoMethods:
             _VIDEO_GET_THUMB_UPLOAD_URL.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def live_get_categories(self) -> Pending[list[VideoLiveCategory]]:
+    def live_get_categories(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[VideoLiveCategory]]:
         """Call `video.liveGetCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4216,7 +4525,7 @@ class BatchVideoMethods:
 
         Docs: https://dev.vk.com/method/video.liveGetCategories
         """
-        return self._batch.add(_VIDEO_LIVE_GET_CATEGORIES.call({}))
+        return self._batch.add(_VIDEO_LIVE_GET_CATEGORIES.call({}, extra=extra_params))
 
     @overload
     def remove_from_album(
@@ -4227,6 +4536,7 @@ class BatchVideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     @overload
     def remove_from_album(
@@ -4237,6 +4547,7 @@ class BatchVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]: ...
     def remove_from_album(
         self,
@@ -4246,6 +4557,7 @@ class BatchVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | list[int]]:
         """Call `video.removeFromAlbum`.
 
@@ -4273,12 +4585,19 @@ class BatchVideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.reorderAlbums`.
 
@@ -4303,7 +4622,8 @@ class BatchVideoMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4318,6 +4638,7 @@ class BatchVideoMethods:
         before_video_id: int | None = None,
         after_owner_id: int | None = None,
         after_video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.reorderVideos`.
 
@@ -4350,7 +4671,8 @@ class BatchVideoMethods:
                     "before_video_id": before_video_id,
                     "after_owner_id": after_owner_id,
                     "after_video_id": after_video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4362,6 +4684,7 @@ class BatchVideoMethods:
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
         comment: str | None = None,
         search_query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.report`.
 
@@ -4386,7 +4709,8 @@ class BatchVideoMethods:
                     "reason": reason,
                     "comment": comment,
                     "search_query": search_query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4396,6 +4720,7 @@ class BatchVideoMethods:
         owner_id: int,
         comment_id: int,
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.reportComment`.
 
@@ -4416,11 +4741,14 @@ class BatchVideoMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, video_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore(
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `video.restore`.
 
         Tokens: user.
@@ -4438,11 +4766,14 @@ class BatchVideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseBoolInt]:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `video.restoreComment`.
 
         Tokens: user.
@@ -4460,7 +4791,8 @@ class BatchVideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4481,6 +4813,7 @@ class BatchVideoMethods:
         compression: bool | None = None,
         ord_info: str | None = None,
         auto_publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSaveResult]:
         """Call `video.save`.
 
@@ -4525,7 +4858,8 @@ class BatchVideoMethods:
                     "compression": compression,
                     "ord_info": ord_info,
                     "auto_publish": auto_publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4538,6 +4872,7 @@ class BatchVideoMethods:
         random_tag: str | None = None,
         video_id: int | None = None,
         set_thumb: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSaveUploadedThumbResponse]:
         """Call `video.saveUploadedThumb`.
 
@@ -4566,7 +4901,8 @@ class BatchVideoMethods:
                     "random_tag": random_tag,
                     "video_id": video_id,
                     "set_thumb": set_thumb,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4588,6 +4924,7 @@ class BatchVideoMethods:
         count: int | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSearchExtendedResponse]: ...
     @overload
     def search(
@@ -4607,6 +4944,7 @@ class BatchVideoMethods:
         extended: Literal[False] | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSearchResponse]: ...
     def search(
         self,
@@ -4625,6 +4963,7 @@ class BatchVideoMethods:
         extended: bool | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSearchResponse | VideoSearchExtendedResponse]:
         """Call `video.search`.
 
@@ -4670,7 +5009,8 @@ class BatchVideoMethods:
                     "extended": extended,
                     "owner_id": owner_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4687,6 +5027,7 @@ class BatchVideoMethods:
         no_comments: bool | None = None,
         category_id: int | None = None,
         publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoStartStreamingResponse]:
         """Call `video.startStreaming`.
 
@@ -4723,12 +5064,17 @@ class BatchVideoMethods:
                     "no_comments": no_comments,
                     "category_id": category_id,
                     "publish": publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def stop_streaming(
-        self, *, group_id: int | None = None, video_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoStopStreamingResponse]:
         """Call `video.stopStreaming`.
 
@@ -4747,11 +5093,14 @@ class BatchVideoMethods:
                 {
                     "group_id": group_id,
                     "video_id": video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin_comment(self, *, owner_id: int, comment_id: int) -> Pending[BaseOkResponse]:
+    def unpin_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `video.unpinComment`.
 
         Tokens: user.
@@ -4769,7 +5118,8 @@ class BatchVideoMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -664,7 +664,7 @@ class WallMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def check_copyright_link(self, *, link: str) -> BaseBoolInt:
+    def check_copyright_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `wall.checkCopyrightLink`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -682,11 +682,14 @@ class WallMethods:
             _WALL_CHECK_COPYRIGHT_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def close_comments(self, *, owner_id: int, post_id: int) -> BaseBoolInt:
+    def close_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `wall.closeComments`.
 
         Tokens: user, group.
@@ -704,7 +707,8 @@ class WallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -719,6 +723,7 @@ class WallMethods:
         attachments: Sequence[str] | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallCreateCommentResponse:
         """Call `wall.createComment`.
 
@@ -751,11 +756,18 @@ class WallMethods:
                     "attachments": attachments,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int | None = None, post_id: int | None = None) -> BaseOkResponse:
+    def delete(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `wall.delete`.
 
         Tokens: user.
@@ -775,12 +787,18 @@ class WallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_comment(
-        self, *, comment_id: int, owner_id: int | None = None, post_id: int | None = None
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.deleteComment`.
 
@@ -803,7 +821,8 @@ class WallMethods:
                     "comment_id": comment_id,
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -829,6 +848,7 @@ class WallMethods:
         poster_bkg_access_hash: str | None = None,
         copyright: str | None = None,
         topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallEditResponse:
         """Call `wall.edit`.
 
@@ -883,7 +903,8 @@ class WallMethods:
                     "poster_bkg_access_hash": poster_bkg_access_hash,
                     "copyright": copyright,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -902,6 +923,7 @@ class WallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.editAdsStealth`.
 
@@ -942,7 +964,8 @@ class WallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -954,6 +977,7 @@ class WallMethods:
         post_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.editComment`.
 
@@ -978,7 +1002,8 @@ class WallMethods:
                     "post_id": post_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -995,6 +1020,7 @@ class WallMethods:
         | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetExtendedResponse: ...
     @overload
     def get(
@@ -1009,6 +1035,7 @@ class WallMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse: ...
     def get(
         self,
@@ -1022,6 +1049,7 @@ class WallMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse | WallGetExtendedResponse:
         """Call `wall.get`.
 
@@ -1053,7 +1081,8 @@ class WallMethods:
                     "extended": extended,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1065,6 +1094,7 @@ class WallMethods:
         extended: Literal[True],
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdExtendedResponse: ...
     @overload
     def get_by_id(
@@ -1074,6 +1104,7 @@ class WallMethods:
         extended: Literal[False] | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse: ...
     def get_by_id(
         self,
@@ -1082,6 +1113,7 @@ class WallMethods:
         extended: bool | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse | WallGetByIdExtendedResponse:
         """Call `wall.getById`.
 
@@ -1105,7 +1137,8 @@ class WallMethods:
                     "extended": extended,
                     "copy_history_depth": copy_history_depth,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1117,6 +1150,7 @@ class WallMethods:
         extended: Literal[True],
         owner_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentExtendedResponse: ...
     @overload
     def get_comment(
@@ -1126,6 +1160,7 @@ class WallMethods:
         owner_id: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse: ...
     def get_comment(
         self,
@@ -1134,6 +1169,7 @@ class WallMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse | WallGetCommentExtendedResponse:
         """Call `wall.getComment`.
 
@@ -1159,7 +1195,8 @@ class WallMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1179,6 +1216,7 @@ class WallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsExtendedResponse: ...
     @overload
     def get_comments(
@@ -1196,6 +1234,7 @@ class WallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse: ...
     def get_comments(
         self,
@@ -1212,6 +1251,7 @@ class WallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse | WallGetCommentsExtendedResponse:
         """Call `wall.getComments`.
 
@@ -1253,7 +1293,8 @@ class WallMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1264,6 +1305,7 @@ class WallMethods:
         post_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetRepostsResponse:
         """Call `wall.getReposts`.
 
@@ -1286,11 +1328,14 @@ class WallMethods:
                     "post_id": post_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def open_comments(self, *, owner_id: int, post_id: int) -> BaseBoolInt:
+    def open_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `wall.openComments`.
 
         Tokens: user, group.
@@ -1308,7 +1353,8 @@ class WallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1321,6 +1367,7 @@ class WallMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallParseAttachedLinkResponse:
         """Call `wall.parseAttachedLink`.
 
@@ -1343,11 +1390,14 @@ class WallMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def pin(self, *, post_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def pin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.pin`.
 
         Tokens: user.
@@ -1365,7 +1415,8 @@ class WallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1392,6 +1443,7 @@ class WallMethods:
         donut_paid_duration: int | None = None,
         mute_notifications: bool | None = None,
         copyright: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallPostResponse:
         """Call `wall.post`.
 
@@ -1448,7 +1500,8 @@ class WallMethods:
                     "donut_paid_duration": donut_paid_duration,
                     "mute_notifications": mute_notifications,
                     "copyright": copyright,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1467,6 +1520,7 @@ class WallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallPostAdsStealthResponse:
         """Call `wall.postAdsStealth`.
 
@@ -1507,12 +1561,18 @@ class WallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.reportComment`.
 
@@ -1533,12 +1593,18 @@ class WallMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_post(
-        self, *, owner_id: int, post_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        post_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.reportPost`.
 
@@ -1559,7 +1625,8 @@ class WallMethods:
                     "owner_id": owner_id,
                     "post_id": post_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1571,6 +1638,7 @@ class WallMethods:
         group_id: int | None = None,
         mark_as_ads: bool | None = None,
         mute_notifications: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallRepostResponse:
         """Call `wall.repost`.
 
@@ -1597,11 +1665,18 @@ class WallMethods:
                     "group_id": group_id,
                     "mark_as_ads": mark_as_ads,
                     "mute_notifications": mute_notifications,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int | None = None, post_id: int | None = None) -> BaseOkResponse:
+    def restore(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `wall.restore`.
 
         Tokens: user.
@@ -1621,11 +1696,14 @@ class WallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.restoreComment`.
 
         Tokens: user.
@@ -1645,7 +1723,8 @@ class WallMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1661,6 +1740,7 @@ class WallMethods:
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchExtendedResponse: ...
     @overload
     def search(
@@ -1674,6 +1754,7 @@ class WallMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse: ...
     def search(
         self,
@@ -1686,6 +1767,7 @@ class WallMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
         """Call `wall.search`.
 
@@ -1719,11 +1801,14 @@ class WallMethods:
                     "extended": extended,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin(self, *, post_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def unpin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.unpin`.
 
         Tokens: user.
@@ -1741,7 +1826,8 @@ class WallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1861,7 +1947,7 @@ class AsyncWallMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def check_copyright_link(self, *, link: str) -> BaseBoolInt:
+    async def check_copyright_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `wall.checkCopyrightLink`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1879,11 +1965,14 @@ class AsyncWallMethods:
             _WALL_CHECK_COPYRIGHT_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def close_comments(self, *, owner_id: int, post_id: int) -> BaseBoolInt:
+    async def close_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `wall.closeComments`.
 
         Tokens: user, group.
@@ -1901,7 +1990,8 @@ class AsyncWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1916,6 +2006,7 @@ class AsyncWallMethods:
         attachments: Sequence[str] | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallCreateCommentResponse:
         """Call `wall.createComment`.
 
@@ -1948,11 +2039,18 @@ class AsyncWallMethods:
                     "attachments": attachments,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, owner_id: int | None = None, post_id: int | None = None) -> BaseOkResponse:
+    async def delete(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `wall.delete`.
 
         Tokens: user.
@@ -1972,12 +2070,18 @@ class AsyncWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_comment(
-        self, *, comment_id: int, owner_id: int | None = None, post_id: int | None = None
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.deleteComment`.
 
@@ -2000,7 +2104,8 @@ class AsyncWallMethods:
                     "comment_id": comment_id,
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2026,6 +2131,7 @@ class AsyncWallMethods:
         poster_bkg_access_hash: str | None = None,
         copyright: str | None = None,
         topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallEditResponse:
         """Call `wall.edit`.
 
@@ -2080,7 +2186,8 @@ class AsyncWallMethods:
                     "poster_bkg_access_hash": poster_bkg_access_hash,
                     "copyright": copyright,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2099,6 +2206,7 @@ class AsyncWallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.editAdsStealth`.
 
@@ -2139,7 +2247,8 @@ class AsyncWallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2151,6 +2260,7 @@ class AsyncWallMethods:
         post_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.editComment`.
 
@@ -2175,7 +2285,8 @@ class AsyncWallMethods:
                     "post_id": post_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2192,6 +2303,7 @@ class AsyncWallMethods:
         | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetExtendedResponse: ...
     @overload
     async def get(
@@ -2206,6 +2318,7 @@ class AsyncWallMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse: ...
     async def get(
         self,
@@ -2219,6 +2332,7 @@ class AsyncWallMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse | WallGetExtendedResponse:
         """Call `wall.get`.
 
@@ -2250,7 +2364,8 @@ class AsyncWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2262,6 +2377,7 @@ class AsyncWallMethods:
         extended: Literal[True],
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdExtendedResponse: ...
     @overload
     async def get_by_id(
@@ -2271,6 +2387,7 @@ class AsyncWallMethods:
         extended: Literal[False] | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse: ...
     async def get_by_id(
         self,
@@ -2279,6 +2396,7 @@ class AsyncWallMethods:
         extended: bool | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse | WallGetByIdExtendedResponse:
         """Call `wall.getById`.
 
@@ -2302,7 +2420,8 @@ class AsyncWallMethods:
                     "extended": extended,
                     "copy_history_depth": copy_history_depth,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2314,6 +2433,7 @@ class AsyncWallMethods:
         extended: Literal[True],
         owner_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentExtendedResponse: ...
     @overload
     async def get_comment(
@@ -2323,6 +2443,7 @@ class AsyncWallMethods:
         owner_id: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse: ...
     async def get_comment(
         self,
@@ -2331,6 +2452,7 @@ class AsyncWallMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse | WallGetCommentExtendedResponse:
         """Call `wall.getComment`.
 
@@ -2356,7 +2478,8 @@ class AsyncWallMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2376,6 +2499,7 @@ class AsyncWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsExtendedResponse: ...
     @overload
     async def get_comments(
@@ -2393,6 +2517,7 @@ class AsyncWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse: ...
     async def get_comments(
         self,
@@ -2409,6 +2534,7 @@ class AsyncWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse | WallGetCommentsExtendedResponse:
         """Call `wall.getComments`.
 
@@ -2450,7 +2576,8 @@ class AsyncWallMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2461,6 +2588,7 @@ class AsyncWallMethods:
         post_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetRepostsResponse:
         """Call `wall.getReposts`.
 
@@ -2483,11 +2611,14 @@ class AsyncWallMethods:
                     "post_id": post_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def open_comments(self, *, owner_id: int, post_id: int) -> BaseBoolInt:
+    async def open_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `wall.openComments`.
 
         Tokens: user, group.
@@ -2505,7 +2636,8 @@ class AsyncWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2518,6 +2650,7 @@ class AsyncWallMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallParseAttachedLinkResponse:
         """Call `wall.parseAttachedLink`.
 
@@ -2540,11 +2673,14 @@ class AsyncWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def pin(self, *, post_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def pin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.pin`.
 
         Tokens: user.
@@ -2562,7 +2698,8 @@ class AsyncWallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2589,6 +2726,7 @@ class AsyncWallMethods:
         donut_paid_duration: int | None = None,
         mute_notifications: bool | None = None,
         copyright: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallPostResponse:
         """Call `wall.post`.
 
@@ -2645,7 +2783,8 @@ class AsyncWallMethods:
                     "donut_paid_duration": donut_paid_duration,
                     "mute_notifications": mute_notifications,
                     "copyright": copyright,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2664,6 +2803,7 @@ class AsyncWallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallPostAdsStealthResponse:
         """Call `wall.postAdsStealth`.
 
@@ -2704,12 +2844,18 @@ class AsyncWallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.reportComment`.
 
@@ -2730,12 +2876,18 @@ class AsyncWallMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report_post(
-        self, *, owner_id: int, post_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        post_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.reportPost`.
 
@@ -2756,7 +2908,8 @@ class AsyncWallMethods:
                     "owner_id": owner_id,
                     "post_id": post_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2768,6 +2921,7 @@ class AsyncWallMethods:
         group_id: int | None = None,
         mark_as_ads: bool | None = None,
         mute_notifications: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallRepostResponse:
         """Call `wall.repost`.
 
@@ -2794,11 +2948,18 @@ class AsyncWallMethods:
                     "group_id": group_id,
                     "mark_as_ads": mark_as_ads,
                     "mute_notifications": mute_notifications,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, owner_id: int | None = None, post_id: int | None = None) -> BaseOkResponse:
+    async def restore(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `wall.restore`.
 
         Tokens: user.
@@ -2818,11 +2979,14 @@ class AsyncWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.restoreComment`.
 
         Tokens: user.
@@ -2842,7 +3006,8 @@ class AsyncWallMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2858,6 +3023,7 @@ class AsyncWallMethods:
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchExtendedResponse: ...
     @overload
     async def search(
@@ -2871,6 +3037,7 @@ class AsyncWallMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse: ...
     async def search(
         self,
@@ -2883,6 +3050,7 @@ class AsyncWallMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
         """Call `wall.search`.
 
@@ -2916,11 +3084,14 @@ class AsyncWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unpin(self, *, post_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def unpin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.unpin`.
 
         Tokens: user.
@@ -2938,7 +3109,8 @@ class AsyncWallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3061,7 +3233,9 @@ class BatchWallMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def check_copyright_link(self, *, link: str) -> Pending[BaseBoolInt]:
+    def check_copyright_link(
+        self, *, link: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `wall.checkCopyrightLink`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3079,11 +3253,14 @@ class BatchWallMethods:
             _WALL_CHECK_COPYRIGHT_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def close_comments(self, *, owner_id: int, post_id: int) -> Pending[BaseBoolInt]:
+    def close_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `wall.closeComments`.
 
         Tokens: user, group.
@@ -3101,7 +3278,8 @@ class BatchWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3116,6 +3294,7 @@ class BatchWallMethods:
         attachments: Sequence[str] | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallCreateCommentResponse]:
         """Call `wall.createComment`.
 
@@ -3148,11 +3327,18 @@ class BatchWallMethods:
                     "attachments": attachments,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int | None = None, post_id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.delete`.
 
         Tokens: user.
@@ -3172,12 +3358,18 @@ class BatchWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_comment(
-        self, *, comment_id: int, owner_id: int | None = None, post_id: int | None = None
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.deleteComment`.
 
@@ -3200,7 +3392,8 @@ class BatchWallMethods:
                     "comment_id": comment_id,
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3226,6 +3419,7 @@ class BatchWallMethods:
         poster_bkg_access_hash: str | None = None,
         copyright: str | None = None,
         topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallEditResponse]:
         """Call `wall.edit`.
 
@@ -3280,7 +3474,8 @@ class BatchWallMethods:
                     "poster_bkg_access_hash": poster_bkg_access_hash,
                     "copyright": copyright,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3299,6 +3494,7 @@ class BatchWallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.editAdsStealth`.
 
@@ -3339,7 +3535,8 @@ class BatchWallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3351,6 +3548,7 @@ class BatchWallMethods:
         post_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.editComment`.
 
@@ -3375,7 +3573,8 @@ class BatchWallMethods:
                     "post_id": post_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3392,6 +3591,7 @@ class BatchWallMethods:
         | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetExtendedResponse]: ...
     @overload
     def get(
@@ -3406,6 +3606,7 @@ class BatchWallMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetResponse]: ...
     def get(
         self,
@@ -3419,6 +3620,7 @@ class BatchWallMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetResponse | WallGetExtendedResponse]:
         """Call `wall.get`.
 
@@ -3450,7 +3652,8 @@ class BatchWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3462,6 +3665,7 @@ class BatchWallMethods:
         extended: Literal[True],
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetByIdExtendedResponse]: ...
     @overload
     def get_by_id(
@@ -3471,6 +3675,7 @@ class BatchWallMethods:
         extended: Literal[False] | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetByIdResponse]: ...
     def get_by_id(
         self,
@@ -3479,6 +3684,7 @@ class BatchWallMethods:
         extended: bool | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetByIdResponse | WallGetByIdExtendedResponse]:
         """Call `wall.getById`.
 
@@ -3502,7 +3708,8 @@ class BatchWallMethods:
                     "extended": extended,
                     "copy_history_depth": copy_history_depth,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3514,6 +3721,7 @@ class BatchWallMethods:
         extended: Literal[True],
         owner_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentExtendedResponse]: ...
     @overload
     def get_comment(
@@ -3523,6 +3731,7 @@ class BatchWallMethods:
         owner_id: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentResponse]: ...
     def get_comment(
         self,
@@ -3531,6 +3740,7 @@ class BatchWallMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentResponse | WallGetCommentExtendedResponse]:
         """Call `wall.getComment`.
 
@@ -3556,7 +3766,8 @@ class BatchWallMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3576,6 +3787,7 @@ class BatchWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentsExtendedResponse]: ...
     @overload
     def get_comments(
@@ -3593,6 +3805,7 @@ class BatchWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentsResponse]: ...
     def get_comments(
         self,
@@ -3609,6 +3822,7 @@ class BatchWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentsResponse | WallGetCommentsExtendedResponse]:
         """Call `wall.getComments`.
 
@@ -3650,7 +3864,8 @@ class BatchWallMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3661,6 +3876,7 @@ class BatchWallMethods:
         post_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetRepostsResponse]:
         """Call `wall.getReposts`.
 
@@ -3683,11 +3899,14 @@ class BatchWallMethods:
                     "post_id": post_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def open_comments(self, *, owner_id: int, post_id: int) -> Pending[BaseBoolInt]:
+    def open_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `wall.openComments`.
 
         Tokens: user, group.
@@ -3705,7 +3924,8 @@ class BatchWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3718,6 +3938,7 @@ class BatchWallMethods:
         name_case: BaseNameCase
         | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallParseAttachedLinkResponse]:
         """Call `wall.parseAttachedLink`.
 
@@ -3740,11 +3961,14 @@ class BatchWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def pin(self, *, post_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def pin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.pin`.
 
         Tokens: user.
@@ -3762,7 +3986,8 @@ class BatchWallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3789,6 +4014,7 @@ class BatchWallMethods:
         donut_paid_duration: int | None = None,
         mute_notifications: bool | None = None,
         copyright: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallPostResponse]:
         """Call `wall.post`.
 
@@ -3845,7 +4071,8 @@ class BatchWallMethods:
                     "donut_paid_duration": donut_paid_duration,
                     "mute_notifications": mute_notifications,
                     "copyright": copyright,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3864,6 +4091,7 @@ class BatchWallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallPostAdsStealthResponse]:
         """Call `wall.postAdsStealth`.
 
@@ -3904,12 +4132,18 @@ class BatchWallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.reportComment`.
 
@@ -3930,12 +4164,18 @@ class BatchWallMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_post(
-        self, *, owner_id: int, post_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        post_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.reportPost`.
 
@@ -3956,7 +4196,8 @@ class BatchWallMethods:
                     "owner_id": owner_id,
                     "post_id": post_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3968,6 +4209,7 @@ class BatchWallMethods:
         group_id: int | None = None,
         mark_as_ads: bool | None = None,
         mute_notifications: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallRepostResponse]:
         """Call `wall.repost`.
 
@@ -3994,11 +4236,18 @@ class BatchWallMethods:
                     "group_id": group_id,
                     "mark_as_ads": mark_as_ads,
                     "mute_notifications": mute_notifications,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int | None = None, post_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.restore`.
 
         Tokens: user.
@@ -4018,11 +4267,14 @@ class BatchWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.restoreComment`.
 
         Tokens: user.
@@ -4042,7 +4294,8 @@ class BatchWallMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4058,6 +4311,7 @@ class BatchWallMethods:
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallSearchExtendedResponse]: ...
     @overload
     def search(
@@ -4071,6 +4325,7 @@ class BatchWallMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallSearchResponse]: ...
     def search(
         self,
@@ -4083,6 +4338,7 @@ class BatchWallMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallSearchResponse | WallSearchExtendedResponse]:
         """Call `wall.search`.
 
@@ -4116,11 +4372,14 @@ class BatchWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin(self, *, post_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def unpin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.unpin`.
 
         Tokens: user.
@@ -4138,7 +4397,8 @@ class BatchWallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -82,6 +82,7 @@ class WidgetsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetCommentsResponse:
         """Call `widgets.getComments`.
 
@@ -110,7 +111,8 @@ class WidgetsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -122,6 +124,7 @@ class WidgetsMethods:
         period: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetPagesResponse:
         """Call `widgets.getPages`.
 
@@ -146,7 +149,8 @@ class WidgetsMethods:
                     "period": period,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -169,6 +173,7 @@ class AsyncWidgetsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetCommentsResponse:
         """Call `widgets.getComments`.
 
@@ -197,7 +202,8 @@ class AsyncWidgetsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -209,6 +215,7 @@ class AsyncWidgetsMethods:
         period: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetPagesResponse:
         """Call `widgets.getPages`.
 
@@ -233,7 +240,8 @@ class AsyncWidgetsMethods:
                     "period": period,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -256,6 +264,7 @@ class BatchWidgetsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WidgetsGetCommentsResponse]:
         """Call `widgets.getComments`.
 
@@ -284,7 +293,8 @@ class BatchWidgetsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -296,6 +306,7 @@ class BatchWidgetsMethods:
         period: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WidgetsGetPagesResponse]:
         """Call `widgets.getPages`.
 
@@ -320,7 +331,8 @@ class BatchWidgetsMethods:
                     "period": period,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -291,7 +291,9 @@ class AccountMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def create_account(self, *, item_id: int, plan: str) -> ErrorResult:
+    def create_account(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/create_account`.
 
         Args:
@@ -307,11 +309,18 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_account(self, *, item_id: int, reasons: Sequence[DeleteAccountReason] | None = None) -> ErrorResult:
+    def delete_account(
+        self,
+        *,
+        item_id: int,
+        reasons: Sequence[DeleteAccountReason] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `account/delete_account`.
 
         Args:
@@ -327,11 +336,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "reasons": reasons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_data(self, *, item_id: int | list[int], type: int | None = None) -> AccountData:
+    def get_account_data(
+        self, *, item_id: int | list[int], type: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AccountData:
         """Call `account/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -349,11 +361,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable_account(self, *, item_id: int, enable: bool) -> ErrorResult:
+    def enable_account(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/enable_account`.
 
         Args:
@@ -369,11 +384,12 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_billing_plans(self) -> BillingPlansResult:
+    def get_billing_plans(self, *, extra_params: Mapping[str, object] | None = None) -> BillingPlansResult:
         """Call `account/get_billing_plans`.
 
         Idempotent: retried on transient failures.
@@ -382,9 +398,11 @@ class AccountMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/account/get_billing_plans
         """
-        return self._client.request(_ACCOUNT_GET_BILLING_PLANS.call({}))
+        return self._client.request(_ACCOUNT_GET_BILLING_PLANS.call({}, extra=extra_params))
 
-    def list_change_accounts(self, *, units: list[int]) -> list[ChangeAccountCandidate]:
+    def list_change_accounts(
+        self, *, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[ChangeAccountCandidate]:
         """Call `account/list_change_accounts`.
 
         Idempotent: retried on transient failures.
@@ -400,12 +418,17 @@ class AccountMethods:
             _ACCOUNT_LIST_CHANGE_ACCOUNTS.call(
                 {
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_billing_plan(
-        self, *, call_mode: CallMode | Literal["create", "update", "delete"], plan: AccountBillingPlanUpdate
+        self,
+        *,
+        call_mode: CallMode | Literal["create", "update", "delete"],
+        plan: AccountBillingPlanUpdate,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `account/update_billing_plan`.
 
@@ -422,11 +445,12 @@ class AccountMethods:
                 {
                     "callMode": call_mode,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_plan(self, *, item_id: int, plan: str) -> ErrorResult:
+    def update_plan(self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `account/update_plan`.
 
         Args:
@@ -442,11 +466,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_sub_plans(self, *, item_id: int, plans: Sequence[str]) -> ErrorResult:
+    def update_sub_plans(
+        self, *, item_id: int, plans: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_sub_plans`.
 
         Args:
@@ -462,11 +489,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "plans": plans,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_dealer_rights(self, *, item_id: int, enable: bool) -> ErrorResult:
+    def update_dealer_rights(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_dealer_rights`.
 
         Args:
@@ -482,12 +512,20 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_billing_service(
-        self, *, item_id: int, name: str, type: Literal[1, 2], interval_type: Literal[0, 1, 2, 3, 4], cost_table: str
+        self,
+        *,
+        item_id: int,
+        name: str,
+        type: Literal[1, 2],
+        interval_type: Literal[0, 1, 2, 3, 4],
+        cost_table: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/update_billing_service`.
 
@@ -510,7 +548,8 @@ class AccountMethods:
                     "type": type,
                     "intervalType": interval_type,
                     "costTable": cost_table,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -521,6 +560,7 @@ class AccountMethods:
         flags: int,
         block_balance: float | int | None = None,
         deny_balance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/update_flags`.
 
@@ -541,12 +581,19 @@ class AccountMethods:
                     "flags": flags,
                     "blockBalance": block_balance,
                     "denyBalance": deny_balance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def do_payment(
-        self, *, item_id: int, balance_update: float | int, days_update: int, description: str
+        self,
+        *,
+        item_id: int,
+        balance_update: float | int,
+        days_update: int,
+        description: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/do_payment`.
 
@@ -567,11 +614,14 @@ class AccountMethods:
                     "balanceUpdate": balance_update,
                     "daysUpdate": days_update,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_min_days(self, *, item_id: int, min_days: int) -> ErrorResult:
+    def update_min_days(
+        self, *, item_id: int, min_days: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_min_days`.
 
         Args:
@@ -587,11 +637,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "minDays": min_days,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_history(self, *, item_id: int, days: int, tz: int | None = None) -> list[list[int | str]]:
+    def get_account_history(
+        self, *, item_id: int, days: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[list[int | str]]:
         """Call `account/get_account_history`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -611,11 +664,14 @@ class AccountMethods:
                     "itemId": item_id,
                     "days": days,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_history_period(self, *, item_id: int, history_period: int) -> ErrorResult:
+    def update_history_period(
+        self, *, item_id: int, history_period: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_history_period`.
 
         Args:
@@ -631,11 +687,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "historyPeriod": history_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def change_account(self, *, item_id: int, resource_id: int) -> ErrorResult:
+    def change_account(
+        self, *, item_id: int, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/change_account`.
 
         Args:
@@ -651,11 +710,18 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def trash(self, *, call_mode: Literal["list", "restore"], guids: Sequence[str] | None = None) -> TrashResult:
+    def trash(
+        self,
+        *,
+        call_mode: Literal["list", "restore"],
+        guids: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> TrashResult:
         """Call `account/trash`.
 
         Args:
@@ -671,7 +737,8 @@ class AccountMethods:
                 {
                     "callMode": call_mode,
                     "guids": guids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -684,7 +751,9 @@ class AsyncAccountMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def create_account(self, *, item_id: int, plan: str) -> ErrorResult:
+    async def create_account(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/create_account`.
 
         Args:
@@ -700,12 +769,17 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_account(
-        self, *, item_id: int, reasons: Sequence[DeleteAccountReason] | None = None
+        self,
+        *,
+        item_id: int,
+        reasons: Sequence[DeleteAccountReason] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/delete_account`.
 
@@ -722,11 +796,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "reasons": reasons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_account_data(self, *, item_id: int | list[int], type: int | None = None) -> AccountData:
+    async def get_account_data(
+        self, *, item_id: int | list[int], type: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AccountData:
         """Call `account/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -744,11 +821,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def enable_account(self, *, item_id: int, enable: bool) -> ErrorResult:
+    async def enable_account(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/enable_account`.
 
         Args:
@@ -764,11 +844,12 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_billing_plans(self) -> BillingPlansResult:
+    async def get_billing_plans(self, *, extra_params: Mapping[str, object] | None = None) -> BillingPlansResult:
         """Call `account/get_billing_plans`.
 
         Idempotent: retried on transient failures.
@@ -777,9 +858,11 @@ class AsyncAccountMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/account/get_billing_plans
         """
-        return await self._client.request(_ACCOUNT_GET_BILLING_PLANS.call({}))
+        return await self._client.request(_ACCOUNT_GET_BILLING_PLANS.call({}, extra=extra_params))
 
-    async def list_change_accounts(self, *, units: list[int]) -> list[ChangeAccountCandidate]:
+    async def list_change_accounts(
+        self, *, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[ChangeAccountCandidate]:
         """Call `account/list_change_accounts`.
 
         Idempotent: retried on transient failures.
@@ -795,12 +878,17 @@ class AsyncAccountMethods:
             _ACCOUNT_LIST_CHANGE_ACCOUNTS.call(
                 {
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_billing_plan(
-        self, *, call_mode: CallMode | Literal["create", "update", "delete"], plan: AccountBillingPlanUpdate
+        self,
+        *,
+        call_mode: CallMode | Literal["create", "update", "delete"],
+        plan: AccountBillingPlanUpdate,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `account/update_billing_plan`.
 
@@ -817,11 +905,14 @@ class AsyncAccountMethods:
                 {
                     "callMode": call_mode,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_plan(self, *, item_id: int, plan: str) -> ErrorResult:
+    async def update_plan(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_plan`.
 
         Args:
@@ -837,11 +928,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_sub_plans(self, *, item_id: int, plans: Sequence[str]) -> ErrorResult:
+    async def update_sub_plans(
+        self, *, item_id: int, plans: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_sub_plans`.
 
         Args:
@@ -857,11 +951,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "plans": plans,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_dealer_rights(self, *, item_id: int, enable: bool) -> ErrorResult:
+    async def update_dealer_rights(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_dealer_rights`.
 
         Args:
@@ -877,12 +974,20 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_billing_service(
-        self, *, item_id: int, name: str, type: Literal[1, 2], interval_type: Literal[0, 1, 2, 3, 4], cost_table: str
+        self,
+        *,
+        item_id: int,
+        name: str,
+        type: Literal[1, 2],
+        interval_type: Literal[0, 1, 2, 3, 4],
+        cost_table: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/update_billing_service`.
 
@@ -905,7 +1010,8 @@ class AsyncAccountMethods:
                     "type": type,
                     "intervalType": interval_type,
                     "costTable": cost_table,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -916,6 +1022,7 @@ class AsyncAccountMethods:
         flags: int,
         block_balance: float | int | None = None,
         deny_balance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/update_flags`.
 
@@ -936,12 +1043,19 @@ class AsyncAccountMethods:
                     "flags": flags,
                     "blockBalance": block_balance,
                     "denyBalance": deny_balance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def do_payment(
-        self, *, item_id: int, balance_update: float | int, days_update: int, description: str
+        self,
+        *,
+        item_id: int,
+        balance_update: float | int,
+        days_update: int,
+        description: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/do_payment`.
 
@@ -962,11 +1076,14 @@ class AsyncAccountMethods:
                     "balanceUpdate": balance_update,
                     "daysUpdate": days_update,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_min_days(self, *, item_id: int, min_days: int) -> ErrorResult:
+    async def update_min_days(
+        self, *, item_id: int, min_days: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_min_days`.
 
         Args:
@@ -982,11 +1099,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "minDays": min_days,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_account_history(self, *, item_id: int, days: int, tz: int | None = None) -> list[list[int | str]]:
+    async def get_account_history(
+        self, *, item_id: int, days: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[list[int | str]]:
         """Call `account/get_account_history`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -1006,11 +1126,14 @@ class AsyncAccountMethods:
                     "itemId": item_id,
                     "days": days,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_history_period(self, *, item_id: int, history_period: int) -> ErrorResult:
+    async def update_history_period(
+        self, *, item_id: int, history_period: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_history_period`.
 
         Args:
@@ -1026,11 +1149,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "historyPeriod": history_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def change_account(self, *, item_id: int, resource_id: int) -> ErrorResult:
+    async def change_account(
+        self, *, item_id: int, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/change_account`.
 
         Args:
@@ -1046,11 +1172,18 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def trash(self, *, call_mode: Literal["list", "restore"], guids: Sequence[str] | None = None) -> TrashResult:
+    async def trash(
+        self,
+        *,
+        call_mode: Literal["list", "restore"],
+        guids: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> TrashResult:
         """Call `account/trash`.
 
         Args:
@@ -1066,7 +1199,8 @@ class AsyncAccountMethods:
                 {
                     "callMode": call_mode,
                     "guids": guids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1079,7 +1213,9 @@ class BatchAccountMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def create_account(self, *, item_id: int, plan: str) -> Pending[ErrorResult]:
+    def create_account(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/create_account`.
 
         Args:
@@ -1095,12 +1231,17 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_account(
-        self, *, item_id: int, reasons: Sequence[DeleteAccountReason] | None = None
+        self,
+        *,
+        item_id: int,
+        reasons: Sequence[DeleteAccountReason] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `account/delete_account`.
 
@@ -1117,11 +1258,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "reasons": reasons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_data(self, *, item_id: int | list[int], type: int | None = None) -> Pending[AccountData]:
+    def get_account_data(
+        self, *, item_id: int | list[int], type: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AccountData]:
         """Call `account/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -1139,11 +1283,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable_account(self, *, item_id: int, enable: bool) -> Pending[ErrorResult]:
+    def enable_account(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/enable_account`.
 
         Args:
@@ -1159,11 +1306,12 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_billing_plans(self) -> Pending[BillingPlansResult]:
+    def get_billing_plans(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BillingPlansResult]:
         """Call `account/get_billing_plans`.
 
         Idempotent: retried on transient failures.
@@ -1172,9 +1320,11 @@ class BatchAccountMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/account/get_billing_plans
         """
-        return self._batch.add(_ACCOUNT_GET_BILLING_PLANS.call({}))
+        return self._batch.add(_ACCOUNT_GET_BILLING_PLANS.call({}, extra=extra_params))
 
-    def list_change_accounts(self, *, units: list[int]) -> Pending[list[ChangeAccountCandidate]]:
+    def list_change_accounts(
+        self, *, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[ChangeAccountCandidate]]:
         """Call `account/list_change_accounts`.
 
         Idempotent: retried on transient failures.
@@ -1190,12 +1340,17 @@ class BatchAccountMethods:
             _ACCOUNT_LIST_CHANGE_ACCOUNTS.call(
                 {
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_billing_plan(
-        self, *, call_mode: CallMode | Literal["create", "update", "delete"], plan: AccountBillingPlanUpdate
+        self,
+        *,
+        call_mode: CallMode | Literal["create", "update", "delete"],
+        plan: AccountBillingPlanUpdate,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `account/update_billing_plan`.
 
@@ -1212,11 +1367,14 @@ class BatchAccountMethods:
                 {
                     "callMode": call_mode,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_plan(self, *, item_id: int, plan: str) -> Pending[ErrorResult]:
+    def update_plan(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_plan`.
 
         Args:
@@ -1232,11 +1390,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_sub_plans(self, *, item_id: int, plans: Sequence[str]) -> Pending[ErrorResult]:
+    def update_sub_plans(
+        self, *, item_id: int, plans: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_sub_plans`.
 
         Args:
@@ -1252,11 +1413,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "plans": plans,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_dealer_rights(self, *, item_id: int, enable: bool) -> Pending[ErrorResult]:
+    def update_dealer_rights(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_dealer_rights`.
 
         Args:
@@ -1272,12 +1436,20 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_billing_service(
-        self, *, item_id: int, name: str, type: Literal[1, 2], interval_type: Literal[0, 1, 2, 3, 4], cost_table: str
+        self,
+        *,
+        item_id: int,
+        name: str,
+        type: Literal[1, 2],
+        interval_type: Literal[0, 1, 2, 3, 4],
+        cost_table: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `account/update_billing_service`.
 
@@ -1300,7 +1472,8 @@ class BatchAccountMethods:
                     "type": type,
                     "intervalType": interval_type,
                     "costTable": cost_table,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1311,6 +1484,7 @@ class BatchAccountMethods:
         flags: int,
         block_balance: float | int | None = None,
         deny_balance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `account/update_flags`.
 
@@ -1331,12 +1505,19 @@ class BatchAccountMethods:
                     "flags": flags,
                     "blockBalance": block_balance,
                     "denyBalance": deny_balance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def do_payment(
-        self, *, item_id: int, balance_update: float | int, days_update: int, description: str
+        self,
+        *,
+        item_id: int,
+        balance_update: float | int,
+        days_update: int,
+        description: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `account/do_payment`.
 
@@ -1357,11 +1538,14 @@ class BatchAccountMethods:
                     "balanceUpdate": balance_update,
                     "daysUpdate": days_update,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_min_days(self, *, item_id: int, min_days: int) -> Pending[ErrorResult]:
+    def update_min_days(
+        self, *, item_id: int, min_days: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_min_days`.
 
         Args:
@@ -1377,11 +1561,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "minDays": min_days,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_history(self, *, item_id: int, days: int, tz: int | None = None) -> Pending[list[list[int | str]]]:
+    def get_account_history(
+        self, *, item_id: int, days: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[list[int | str]]]:
         """Call `account/get_account_history`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -1401,11 +1588,14 @@ class BatchAccountMethods:
                     "itemId": item_id,
                     "days": days,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_history_period(self, *, item_id: int, history_period: int) -> Pending[ErrorResult]:
+    def update_history_period(
+        self, *, item_id: int, history_period: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_history_period`.
 
         Args:
@@ -1421,11 +1611,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "historyPeriod": history_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def change_account(self, *, item_id: int, resource_id: int) -> Pending[ErrorResult]:
+    def change_account(
+        self, *, item_id: int, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/change_account`.
 
         Args:
@@ -1441,12 +1634,17 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def trash(
-        self, *, call_mode: Literal["list", "restore"], guids: Sequence[str] | None = None
+        self,
+        *,
+        call_mode: Literal["list", "restore"],
+        guids: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[TrashResult]:
         """Call `account/trash`.
 
@@ -1463,7 +1661,8 @@ class BatchAccountMethods:
                 {
                     "callMode": call_mode,
                     "guids": guids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

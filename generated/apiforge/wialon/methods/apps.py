@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -39,7 +40,11 @@ class AppsMethods:
         self._client = client
 
     def list(
-        self, *, manage_mode: Literal[0, 1] | None = None, filter_lang: str | None = None
+        self,
+        *,
+        manage_mode: Literal[0, 1] | None = None,
+        filter_lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[AppInfo]:
         """Call `apps/list`.
 
@@ -58,7 +63,8 @@ class AppsMethods:
                 {
                     "manageMode": manage_mode,
                     "filterLang": filter_lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -72,7 +78,11 @@ class AsyncAppsMethods:
         self._client = client
 
     async def list(
-        self, *, manage_mode: Literal[0, 1] | None = None, filter_lang: str | None = None
+        self,
+        *,
+        manage_mode: Literal[0, 1] | None = None,
+        filter_lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[AppInfo]:
         """Call `apps/list`.
 
@@ -91,7 +101,8 @@ class AsyncAppsMethods:
                 {
                     "manageMode": manage_mode,
                     "filterLang": filter_lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -105,7 +116,11 @@ class BatchAppsMethods:
         self._batch = batch
 
     def list(
-        self, *, manage_mode: Literal[0, 1] | None = None, filter_lang: str | None = None
+        self,
+        *,
+        manage_mode: Literal[0, 1] | None = None,
+        filter_lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[builtins.list[AppInfo]]:
         """Call `apps/list`.
 
@@ -124,7 +139,8 @@ class BatchAppsMethods:
                 {
                     "manageMode": manage_mode,
                     "filterLang": filter_lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 

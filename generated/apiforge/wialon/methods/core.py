@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -428,7 +428,7 @@ class CoreMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def search_item(self, *, id: int, flags: int) -> SearchItemResult:
+    def search_item(self, *, id: int, flags: int, extra_params: Mapping[str, object] | None = None) -> SearchItemResult:
         """Call `core/search_item`.
 
         Idempotent: retried on transient failures.
@@ -448,12 +448,20 @@ class CoreMethods:
                 {
                     "id": id,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def search_items(
-        self, *, spec: SearchSpec, force: Literal[0, 1], flags: int, from_: int, to: int
+        self,
+        *,
+        spec: SearchSpec,
+        force: Literal[0, 1],
+        flags: int,
+        from_: int,
+        to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SearchItemsResult:
         """Call `core/search_items`.
 
@@ -478,11 +486,14 @@ class CoreMethods:
                     "flags": flags,
                     "from": from_,
                     "to": to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_data_flags(self, *, spec: Sequence[UpdateDataFlagsSpec]) -> list[UpdateDataFlagsItem]:
+    def update_data_flags(
+        self, *, spec: Sequence[UpdateDataFlagsSpec], extra_params: Mapping[str, object] | None = None
+    ) -> list[UpdateDataFlagsItem]:
         """Call `core/update_data_flags`.
 
         Idempotent: retried on transient failures.
@@ -498,11 +509,12 @@ class CoreMethods:
             _CORE_UPDATE_DATA_FLAGS.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def logout(self) -> ErrorResult:
+    def logout(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `core/logout`.
 
         Returns: `ErrorResult`.
@@ -511,7 +523,7 @@ class CoreMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/core/logout
         """
-        return self._client.request(_CORE_LOGOUT.call({}))
+        return self._client.request(_CORE_LOGOUT.call({}, extra=extra_params))
 
     def duplicate(
         self,
@@ -519,6 +531,7 @@ class CoreMethods:
         operate_as: str | None = None,
         continue_current_session: bool | None = None,
         client_ip: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `core/duplicate`.
 
@@ -537,11 +550,18 @@ class CoreMethods:
                     "operateAs": operate_as,
                     "continueCurrentSession": continue_current_session,
                     "clientIp": client_ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def batch(self, *, params: Sequence[BatchCall], flags: BatchFlags | int | None = None) -> list[JSON]:
+    def batch(
+        self,
+        *,
+        params: Sequence[BatchCall],
+        flags: BatchFlags | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[JSON]:
         """Call `core/batch`.
 
         Args:
@@ -559,11 +579,12 @@ class CoreMethods:
                 {
                     "params": params,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_data(self, *, type: Literal[1, 2]) -> AccountData:
+    def get_account_data(self, *, type: Literal[1, 2], extra_params: Mapping[str, object] | None = None) -> AccountData:
         """Call `core/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -579,11 +600,19 @@ class CoreMethods:
             _CORE_GET_ACCOUNT_DATA.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_items_billing(self, *, items: list[int], access_flags: int, service_name: str) -> list[int]:
+    def check_items_billing(
+        self,
+        *,
+        items: list[int],
+        access_flags: int,
+        service_name: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[int]:
         """Call `core/check_items_billing`.
 
         Idempotent: retried on transient failures.
@@ -603,12 +632,13 @@ class CoreMethods:
                     "items": items,
                     "accessFlags": access_flags,
                     "serviceName": service_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def check_accessors(
-        self, *, items: list[int], flags: Literal[0, 1] | None = None
+        self, *, items: list[int], flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, dict[str, AccessRights]]:
         """Call `core/check_accessors`.
 
@@ -627,11 +657,20 @@ class CoreMethods:
                 {
                     "items": items,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_user(self, *, creator_id: int, name: str, password: str, data_flags: int) -> CreateItemResult:
+    def create_user(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        password: str,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> CreateItemResult:
         """Call `core/create_user`.
 
         Args:
@@ -653,12 +692,19 @@ class CoreMethods:
                     "name": name,
                     "password": password,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_resource(
-        self, *, creator_id: int, name: str, data_flags: int, skip_creator_check: bool | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        skip_creator_check: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
         """Call `core/create_resource`.
 
@@ -681,11 +727,20 @@ class CoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "skipCreatorCheck": skip_creator_check,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_unit(self, *, creator_id: int, name: str, hw_type_id: int, data_flags: int) -> CreateItemResult:
+    def create_unit(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        hw_type_id: int,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> CreateItemResult:
         """Call `core/create_unit`.
 
         Args:
@@ -707,11 +762,14 @@ class CoreMethods:
                     "name": name,
                     "hwTypeId": hw_type_id,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_unit_group(self, *, creator_id: int, name: str, data_flags: int) -> CreateItemResult:
+    def create_unit_group(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> CreateItemResult:
         """Call `core/create_unit_group`.
 
         Args:
@@ -731,12 +789,19 @@ class CoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_retranslator(
-        self, *, creator_id: int, name: str, data_flags: int, config: RetranslatorConfig | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        config: RetranslatorConfig | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
         """Call `core/create_retranslator`.
 
@@ -759,11 +824,14 @@ class CoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_route(self, *, creator_id: int, name: str, data_flags: int) -> CreateItemResult:
+    def create_route(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> CreateItemResult:
         """Call `core/create_route`.
 
         Args:
@@ -783,7 +851,8 @@ class CoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -794,6 +863,7 @@ class CoreMethods:
         filter_value: Sequence[int | str] | None = None,
         include_type: bool | None = None,
         ignore_rename: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[HwType]:
         """Call `core/get_hw_types`.
 
@@ -816,12 +886,19 @@ class CoreMethods:
                     "filterValue": filter_value,
                     "includeType": include_type,
                     "ignoreRename": ignore_rename,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_hw_cmds(
-        self, *, device_type_id: int, unit_id: int | None = None, template: bool | None = None, lang: str | None = None
+        self,
+        *,
+        device_type_id: int,
+        unit_id: int | None = None,
+        template: bool | None = None,
+        lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `core/get_hw_cmds`.
 
@@ -844,11 +921,20 @@ class CoreMethods:
                     "unitId": unit_id,
                     "template": template,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reset_password_request(self, *, user: str, email: str, url: str, email_from: str | None = None) -> ErrorResult:
+    def reset_password_request(
+        self,
+        *,
+        user: str,
+        email: str,
+        url: str,
+        email_from: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `core/reset_password_request`.
 
         Args:
@@ -870,11 +956,14 @@ class CoreMethods:
                     "email": email,
                     "url": url,
                     "emailFrom": email_from,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reset_password_perform(self, *, user: str, code: str) -> ResetPasswordResult:
+    def reset_password_perform(
+        self, *, user: str, code: str, extra_params: Mapping[str, object] | None = None
+    ) -> ResetPasswordResult:
         """Call `core/reset_password_perform`.
 
         Args:
@@ -892,21 +981,27 @@ class CoreMethods:
                 {
                     "user": user,
                     "code": code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_auth_hash(self) -> AuthHashResult:
+    def create_auth_hash(self, *, extra_params: Mapping[str, object] | None = None) -> AuthHashResult:
         """Call `core/create_auth_hash`.
 
         Returns: `AuthHashResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/core/create_auth_hash
         """
-        return self._client.request(_CORE_CREATE_AUTH_HASH.call({}))
+        return self._client.request(_CORE_CREATE_AUTH_HASH.call({}, extra=extra_params))
 
     def use_auth_hash(
-        self, *, auth_hash: str, operate_as: str | None = None, check_service: str | None = None
+        self,
+        *,
+        auth_hash: str,
+        operate_as: str | None = None,
+        check_service: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `core/use_auth_hash`.
 
@@ -927,11 +1022,14 @@ class CoreMethods:
                     "authHash": auth_hash,
                     "operateAs": operate_as,
                     "checkService": check_service,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_unique(self, *, type: str, value: str) -> CheckUniqueResult:
+    def check_unique(
+        self, *, type: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> CheckUniqueResult:
         """Call `core/check_unique`.
 
         Idempotent: retried on transient failures.
@@ -949,11 +1047,18 @@ class CoreMethods:
                 {
                     "type": type,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def export_file(self, *, spec: SearchSpec | None = None, flags: int | None = None) -> bytes:
+    def export_file(
+        self,
+        *,
+        spec: SearchSpec | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> bytes:
         """Call `core/export_file`.
 
         Idempotent: retried on transient failures.
@@ -971,11 +1076,14 @@ class CoreMethods:
                 {
                     "spec": spec,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_session_property(self, *, prop_name: str, prop_value: str) -> ErrorResult:
+    def set_session_property(
+        self, *, prop_name: str, prop_value: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `core/set_session_property`.
 
         Args:
@@ -991,11 +1099,12 @@ class CoreMethods:
                 {
                     "prop_name": prop_name,
                     "prop_value": prop_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_prms_limit(self, *, prms_limit: int) -> ErrorResult:
+    def set_prms_limit(self, *, prms_limit: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `core/set_prms_limit`.
 
         Args:
@@ -1009,7 +1118,8 @@ class CoreMethods:
             _CORE_SET_PRMS_LIMIT.call(
                 {
                     "prms_limit": prms_limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1047,7 +1157,9 @@ class AsyncCoreMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def search_item(self, *, id: int, flags: int) -> SearchItemResult:
+    async def search_item(
+        self, *, id: int, flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> SearchItemResult:
         """Call `core/search_item`.
 
         Idempotent: retried on transient failures.
@@ -1067,12 +1179,20 @@ class AsyncCoreMethods:
                 {
                     "id": id,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def search_items(
-        self, *, spec: SearchSpec, force: Literal[0, 1], flags: int, from_: int, to: int
+        self,
+        *,
+        spec: SearchSpec,
+        force: Literal[0, 1],
+        flags: int,
+        from_: int,
+        to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SearchItemsResult:
         """Call `core/search_items`.
 
@@ -1097,11 +1217,14 @@ class AsyncCoreMethods:
                     "flags": flags,
                     "from": from_,
                     "to": to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_data_flags(self, *, spec: Sequence[UpdateDataFlagsSpec]) -> list[UpdateDataFlagsItem]:
+    async def update_data_flags(
+        self, *, spec: Sequence[UpdateDataFlagsSpec], extra_params: Mapping[str, object] | None = None
+    ) -> list[UpdateDataFlagsItem]:
         """Call `core/update_data_flags`.
 
         Idempotent: retried on transient failures.
@@ -1117,11 +1240,12 @@ class AsyncCoreMethods:
             _CORE_UPDATE_DATA_FLAGS.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def logout(self) -> ErrorResult:
+    async def logout(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `core/logout`.
 
         Returns: `ErrorResult`.
@@ -1130,7 +1254,7 @@ class AsyncCoreMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/core/logout
         """
-        return await self._client.request(_CORE_LOGOUT.call({}))
+        return await self._client.request(_CORE_LOGOUT.call({}, extra=extra_params))
 
     async def duplicate(
         self,
@@ -1138,6 +1262,7 @@ class AsyncCoreMethods:
         operate_as: str | None = None,
         continue_current_session: bool | None = None,
         client_ip: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `core/duplicate`.
 
@@ -1156,11 +1281,18 @@ class AsyncCoreMethods:
                     "operateAs": operate_as,
                     "continueCurrentSession": continue_current_session,
                     "clientIp": client_ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def batch(self, *, params: Sequence[BatchCall], flags: BatchFlags | int | None = None) -> list[JSON]:
+    async def batch(
+        self,
+        *,
+        params: Sequence[BatchCall],
+        flags: BatchFlags | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[JSON]:
         """Call `core/batch`.
 
         Args:
@@ -1178,11 +1310,14 @@ class AsyncCoreMethods:
                 {
                     "params": params,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_account_data(self, *, type: Literal[1, 2]) -> AccountData:
+    async def get_account_data(
+        self, *, type: Literal[1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> AccountData:
         """Call `core/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -1198,11 +1333,19 @@ class AsyncCoreMethods:
             _CORE_GET_ACCOUNT_DATA.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def check_items_billing(self, *, items: list[int], access_flags: int, service_name: str) -> list[int]:
+    async def check_items_billing(
+        self,
+        *,
+        items: list[int],
+        access_flags: int,
+        service_name: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[int]:
         """Call `core/check_items_billing`.
 
         Idempotent: retried on transient failures.
@@ -1222,12 +1365,13 @@ class AsyncCoreMethods:
                     "items": items,
                     "accessFlags": access_flags,
                     "serviceName": service_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def check_accessors(
-        self, *, items: list[int], flags: Literal[0, 1] | None = None
+        self, *, items: list[int], flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, dict[str, AccessRights]]:
         """Call `core/check_accessors`.
 
@@ -1246,11 +1390,20 @@ class AsyncCoreMethods:
                 {
                     "items": items,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_user(self, *, creator_id: int, name: str, password: str, data_flags: int) -> CreateItemResult:
+    async def create_user(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        password: str,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> CreateItemResult:
         """Call `core/create_user`.
 
         Args:
@@ -1272,12 +1425,19 @@ class AsyncCoreMethods:
                     "name": name,
                     "password": password,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_resource(
-        self, *, creator_id: int, name: str, data_flags: int, skip_creator_check: bool | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        skip_creator_check: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
         """Call `core/create_resource`.
 
@@ -1300,11 +1460,20 @@ class AsyncCoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "skipCreatorCheck": skip_creator_check,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_unit(self, *, creator_id: int, name: str, hw_type_id: int, data_flags: int) -> CreateItemResult:
+    async def create_unit(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        hw_type_id: int,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> CreateItemResult:
         """Call `core/create_unit`.
 
         Args:
@@ -1326,11 +1495,14 @@ class AsyncCoreMethods:
                     "name": name,
                     "hwTypeId": hw_type_id,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_unit_group(self, *, creator_id: int, name: str, data_flags: int) -> CreateItemResult:
+    async def create_unit_group(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> CreateItemResult:
         """Call `core/create_unit_group`.
 
         Args:
@@ -1350,12 +1522,19 @@ class AsyncCoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_retranslator(
-        self, *, creator_id: int, name: str, data_flags: int, config: RetranslatorConfig | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        config: RetranslatorConfig | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
         """Call `core/create_retranslator`.
 
@@ -1378,11 +1557,14 @@ class AsyncCoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_route(self, *, creator_id: int, name: str, data_flags: int) -> CreateItemResult:
+    async def create_route(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> CreateItemResult:
         """Call `core/create_route`.
 
         Args:
@@ -1402,7 +1584,8 @@ class AsyncCoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1413,6 +1596,7 @@ class AsyncCoreMethods:
         filter_value: Sequence[int | str] | None = None,
         include_type: bool | None = None,
         ignore_rename: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[HwType]:
         """Call `core/get_hw_types`.
 
@@ -1435,12 +1619,19 @@ class AsyncCoreMethods:
                     "filterValue": filter_value,
                     "includeType": include_type,
                     "ignoreRename": ignore_rename,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_hw_cmds(
-        self, *, device_type_id: int, unit_id: int | None = None, template: bool | None = None, lang: str | None = None
+        self,
+        *,
+        device_type_id: int,
+        unit_id: int | None = None,
+        template: bool | None = None,
+        lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `core/get_hw_cmds`.
 
@@ -1463,12 +1654,19 @@ class AsyncCoreMethods:
                     "unitId": unit_id,
                     "template": template,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reset_password_request(
-        self, *, user: str, email: str, url: str, email_from: str | None = None
+        self,
+        *,
+        user: str,
+        email: str,
+        url: str,
+        email_from: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `core/reset_password_request`.
 
@@ -1491,11 +1689,14 @@ class AsyncCoreMethods:
                     "email": email,
                     "url": url,
                     "emailFrom": email_from,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def reset_password_perform(self, *, user: str, code: str) -> ResetPasswordResult:
+    async def reset_password_perform(
+        self, *, user: str, code: str, extra_params: Mapping[str, object] | None = None
+    ) -> ResetPasswordResult:
         """Call `core/reset_password_perform`.
 
         Args:
@@ -1513,21 +1714,27 @@ class AsyncCoreMethods:
                 {
                     "user": user,
                     "code": code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_auth_hash(self) -> AuthHashResult:
+    async def create_auth_hash(self, *, extra_params: Mapping[str, object] | None = None) -> AuthHashResult:
         """Call `core/create_auth_hash`.
 
         Returns: `AuthHashResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/core/create_auth_hash
         """
-        return await self._client.request(_CORE_CREATE_AUTH_HASH.call({}))
+        return await self._client.request(_CORE_CREATE_AUTH_HASH.call({}, extra=extra_params))
 
     async def use_auth_hash(
-        self, *, auth_hash: str, operate_as: str | None = None, check_service: str | None = None
+        self,
+        *,
+        auth_hash: str,
+        operate_as: str | None = None,
+        check_service: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `core/use_auth_hash`.
 
@@ -1548,11 +1755,14 @@ class AsyncCoreMethods:
                     "authHash": auth_hash,
                     "operateAs": operate_as,
                     "checkService": check_service,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def check_unique(self, *, type: str, value: str) -> CheckUniqueResult:
+    async def check_unique(
+        self, *, type: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> CheckUniqueResult:
         """Call `core/check_unique`.
 
         Idempotent: retried on transient failures.
@@ -1570,11 +1780,18 @@ class AsyncCoreMethods:
                 {
                     "type": type,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def export_file(self, *, spec: SearchSpec | None = None, flags: int | None = None) -> bytes:
+    async def export_file(
+        self,
+        *,
+        spec: SearchSpec | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> bytes:
         """Call `core/export_file`.
 
         Idempotent: retried on transient failures.
@@ -1592,11 +1809,14 @@ class AsyncCoreMethods:
                 {
                     "spec": spec,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_session_property(self, *, prop_name: str, prop_value: str) -> ErrorResult:
+    async def set_session_property(
+        self, *, prop_name: str, prop_value: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `core/set_session_property`.
 
         Args:
@@ -1612,11 +1832,12 @@ class AsyncCoreMethods:
                 {
                     "prop_name": prop_name,
                     "prop_value": prop_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_prms_limit(self, *, prms_limit: int) -> ErrorResult:
+    async def set_prms_limit(self, *, prms_limit: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `core/set_prms_limit`.
 
         Args:
@@ -1630,7 +1851,8 @@ class AsyncCoreMethods:
             _CORE_SET_PRMS_LIMIT.call(
                 {
                     "prms_limit": prms_limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1669,7 +1891,9 @@ class BatchCoreMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def search_item(self, *, id: int, flags: int) -> Pending[SearchItemResult]:
+    def search_item(
+        self, *, id: int, flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[SearchItemResult]:
         """Call `core/search_item`.
 
         Idempotent: retried on transient failures.
@@ -1689,12 +1913,20 @@ class BatchCoreMethods:
                 {
                     "id": id,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def search_items(
-        self, *, spec: SearchSpec, force: Literal[0, 1], flags: int, from_: int, to: int
+        self,
+        *,
+        spec: SearchSpec,
+        force: Literal[0, 1],
+        flags: int,
+        from_: int,
+        to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[SearchItemsResult]:
         """Call `core/search_items`.
 
@@ -1719,11 +1951,14 @@ class BatchCoreMethods:
                     "flags": flags,
                     "from": from_,
                     "to": to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_data_flags(self, *, spec: Sequence[UpdateDataFlagsSpec]) -> Pending[list[UpdateDataFlagsItem]]:
+    def update_data_flags(
+        self, *, spec: Sequence[UpdateDataFlagsSpec], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[UpdateDataFlagsItem]]:
         """Call `core/update_data_flags`.
 
         Idempotent: retried on transient failures.
@@ -1739,11 +1974,14 @@ class BatchCoreMethods:
             _CORE_UPDATE_DATA_FLAGS.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_data(self, *, type: Literal[1, 2]) -> Pending[AccountData]:
+    def get_account_data(
+        self, *, type: Literal[1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AccountData]:
         """Call `core/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -1759,11 +1997,19 @@ class BatchCoreMethods:
             _CORE_GET_ACCOUNT_DATA.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_items_billing(self, *, items: list[int], access_flags: int, service_name: str) -> Pending[list[int]]:
+    def check_items_billing(
+        self,
+        *,
+        items: list[int],
+        access_flags: int,
+        service_name: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[list[int]]:
         """Call `core/check_items_billing`.
 
         Idempotent: retried on transient failures.
@@ -1783,12 +2029,13 @@ class BatchCoreMethods:
                     "items": items,
                     "accessFlags": access_flags,
                     "serviceName": service_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def check_accessors(
-        self, *, items: list[int], flags: Literal[0, 1] | None = None
+        self, *, items: list[int], flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, dict[str, AccessRights]]]:
         """Call `core/check_accessors`.
 
@@ -1807,11 +2054,20 @@ class BatchCoreMethods:
                 {
                     "items": items,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_user(self, *, creator_id: int, name: str, password: str, data_flags: int) -> Pending[CreateItemResult]:
+    def create_user(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        password: str,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[CreateItemResult]:
         """Call `core/create_user`.
 
         Args:
@@ -1833,12 +2089,19 @@ class BatchCoreMethods:
                     "name": name,
                     "password": password,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_resource(
-        self, *, creator_id: int, name: str, data_flags: int, skip_creator_check: bool | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        skip_creator_check: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateItemResult]:
         """Call `core/create_resource`.
 
@@ -1861,11 +2124,20 @@ class BatchCoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "skipCreatorCheck": skip_creator_check,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_unit(self, *, creator_id: int, name: str, hw_type_id: int, data_flags: int) -> Pending[CreateItemResult]:
+    def create_unit(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        hw_type_id: int,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[CreateItemResult]:
         """Call `core/create_unit`.
 
         Args:
@@ -1887,11 +2159,14 @@ class BatchCoreMethods:
                     "name": name,
                     "hwTypeId": hw_type_id,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_unit_group(self, *, creator_id: int, name: str, data_flags: int) -> Pending[CreateItemResult]:
+    def create_unit_group(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CreateItemResult]:
         """Call `core/create_unit_group`.
 
         Args:
@@ -1911,12 +2186,19 @@ class BatchCoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_retranslator(
-        self, *, creator_id: int, name: str, data_flags: int, config: RetranslatorConfig | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        config: RetranslatorConfig | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateItemResult]:
         """Call `core/create_retranslator`.
 
@@ -1939,11 +2221,14 @@ class BatchCoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_route(self, *, creator_id: int, name: str, data_flags: int) -> Pending[CreateItemResult]:
+    def create_route(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CreateItemResult]:
         """Call `core/create_route`.
 
         Args:
@@ -1963,7 +2248,8 @@ class BatchCoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1974,6 +2260,7 @@ class BatchCoreMethods:
         filter_value: Sequence[int | str] | None = None,
         include_type: bool | None = None,
         ignore_rename: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[HwType]]:
         """Call `core/get_hw_types`.
 
@@ -1996,12 +2283,19 @@ class BatchCoreMethods:
                     "filterValue": filter_value,
                     "includeType": include_type,
                     "ignoreRename": ignore_rename,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_hw_cmds(
-        self, *, device_type_id: int, unit_id: int | None = None, template: bool | None = None, lang: str | None = None
+        self,
+        *,
+        device_type_id: int,
+        unit_id: int | None = None,
+        template: bool | None = None,
+        lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `core/get_hw_cmds`.
 
@@ -2024,12 +2318,19 @@ class BatchCoreMethods:
                     "unitId": unit_id,
                     "template": template,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reset_password_request(
-        self, *, user: str, email: str, url: str, email_from: str | None = None
+        self,
+        *,
+        user: str,
+        email: str,
+        url: str,
+        email_from: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `core/reset_password_request`.
 
@@ -2052,11 +2353,14 @@ class BatchCoreMethods:
                     "email": email,
                     "url": url,
                     "emailFrom": email_from,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reset_password_perform(self, *, user: str, code: str) -> Pending[ResetPasswordResult]:
+    def reset_password_perform(
+        self, *, user: str, code: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ResetPasswordResult]:
         """Call `core/reset_password_perform`.
 
         Args:
@@ -2074,20 +2378,23 @@ class BatchCoreMethods:
                 {
                     "user": user,
                     "code": code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_auth_hash(self) -> Pending[AuthHashResult]:
+    def create_auth_hash(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AuthHashResult]:
         """Call `core/create_auth_hash`.
 
         Returns: `AuthHashResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/core/create_auth_hash
         """
-        return self._batch.add(_CORE_CREATE_AUTH_HASH.call({}))
+        return self._batch.add(_CORE_CREATE_AUTH_HASH.call({}, extra=extra_params))
 
-    def check_unique(self, *, type: str, value: str) -> Pending[CheckUniqueResult]:
+    def check_unique(
+        self, *, type: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CheckUniqueResult]:
         """Call `core/check_unique`.
 
         Idempotent: retried on transient failures.
@@ -2105,11 +2412,14 @@ class BatchCoreMethods:
                 {
                     "type": type,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_session_property(self, *, prop_name: str, prop_value: str) -> Pending[ErrorResult]:
+    def set_session_property(
+        self, *, prop_name: str, prop_value: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `core/set_session_property`.
 
         Args:
@@ -2125,11 +2435,14 @@ class BatchCoreMethods:
                 {
                     "prop_name": prop_name,
                     "prop_value": prop_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_prms_limit(self, *, prms_limit: int) -> Pending[ErrorResult]:
+    def set_prms_limit(
+        self, *, prms_limit: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `core/set_prms_limit`.
 
         Args:
@@ -2143,7 +2456,8 @@ class BatchCoreMethods:
             _CORE_SET_PRMS_LIMIT.call(
                 {
                     "prms_limit": prms_limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -121,6 +121,7 @@ class EventsMethods:
         mode: Literal["add", "remove", "clear"],
         units: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/update_units`.
 
@@ -139,7 +140,8 @@ class EventsMethods:
                     "mode": mode,
                     "units": units,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -149,6 +151,7 @@ class EventsMethods:
         lang: str | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         detalization: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, dict[str, list[JSON]]]:
         """Call `events/check_updates`.
 
@@ -167,7 +170,8 @@ class EventsMethods:
                     "lang": lang,
                     "measure": measure,
                     "detalization": detalization,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -182,6 +186,7 @@ class EventsMethods:
         selector: EventsSelector | Sequence[EventsSelector] | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/load`.
 
@@ -212,11 +217,14 @@ class EventsMethods:
                     "selector": selector,
                     "measure": measure,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, selector: EventsSelector | Sequence[EventsSelector]) -> dict[str, JSON]:
+    def get(
+        self, *, selector: EventsSelector | Sequence[EventsSelector], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `events/get`.
 
         Idempotent: retried on transient failures.
@@ -232,18 +240,19 @@ class EventsMethods:
             _EVENTS_GET.call(
                 {
                     "selector": selector,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unload(self) -> ErrorResult:
+    def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `events/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/events/unload
         """
-        return self._client.request(_EVENTS_UNLOAD.call({}))
+        return self._client.request(_EVENTS_UNLOAD.call({}, extra=extra_params))
 
     def update_items(
         self,
@@ -251,6 +260,7 @@ class EventsMethods:
         mode: Literal["add", "remove", "clear", "list"],
         items: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/update_items`.
 
@@ -269,7 +279,8 @@ class EventsMethods:
                     "mode": mode,
                     "items": items,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -288,6 +299,7 @@ class AsyncEventsMethods:
         mode: Literal["add", "remove", "clear"],
         units: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/update_units`.
 
@@ -306,7 +318,8 @@ class AsyncEventsMethods:
                     "mode": mode,
                     "units": units,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -316,6 +329,7 @@ class AsyncEventsMethods:
         lang: str | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         detalization: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, dict[str, list[JSON]]]:
         """Call `events/check_updates`.
 
@@ -334,7 +348,8 @@ class AsyncEventsMethods:
                     "lang": lang,
                     "measure": measure,
                     "detalization": detalization,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -349,6 +364,7 @@ class AsyncEventsMethods:
         selector: EventsSelector | Sequence[EventsSelector] | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/load`.
 
@@ -379,11 +395,14 @@ class AsyncEventsMethods:
                     "selector": selector,
                     "measure": measure,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, selector: EventsSelector | Sequence[EventsSelector]) -> dict[str, JSON]:
+    async def get(
+        self, *, selector: EventsSelector | Sequence[EventsSelector], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `events/get`.
 
         Idempotent: retried on transient failures.
@@ -399,18 +418,19 @@ class AsyncEventsMethods:
             _EVENTS_GET.call(
                 {
                     "selector": selector,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unload(self) -> ErrorResult:
+    async def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `events/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/events/unload
         """
-        return await self._client.request(_EVENTS_UNLOAD.call({}))
+        return await self._client.request(_EVENTS_UNLOAD.call({}, extra=extra_params))
 
     async def update_items(
         self,
@@ -418,6 +438,7 @@ class AsyncEventsMethods:
         mode: Literal["add", "remove", "clear", "list"],
         items: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/update_items`.
 
@@ -436,7 +457,8 @@ class AsyncEventsMethods:
                     "mode": mode,
                     "items": items,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -455,6 +477,7 @@ class BatchEventsMethods:
         mode: Literal["add", "remove", "clear"],
         units: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `events/update_units`.
 
@@ -473,7 +496,8 @@ class BatchEventsMethods:
                     "mode": mode,
                     "units": units,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -483,6 +507,7 @@ class BatchEventsMethods:
         lang: str | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         detalization: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, dict[str, list[JSON]]]]:
         """Call `events/check_updates`.
 
@@ -501,7 +526,8 @@ class BatchEventsMethods:
                     "lang": lang,
                     "measure": measure,
                     "detalization": detalization,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -516,6 +542,7 @@ class BatchEventsMethods:
         selector: EventsSelector | Sequence[EventsSelector] | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `events/load`.
 
@@ -546,11 +573,14 @@ class BatchEventsMethods:
                     "selector": selector,
                     "measure": measure,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, selector: EventsSelector | Sequence[EventsSelector]) -> Pending[dict[str, JSON]]:
+    def get(
+        self, *, selector: EventsSelector | Sequence[EventsSelector], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `events/get`.
 
         Idempotent: retried on transient failures.
@@ -566,18 +596,19 @@ class BatchEventsMethods:
             _EVENTS_GET.call(
                 {
                     "selector": selector,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unload(self) -> Pending[ErrorResult]:
+    def unload(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `events/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/events/unload
         """
-        return self._batch.add(_EVENTS_UNLOAD.call({}))
+        return self._batch.add(_EVENTS_UNLOAD.call({}, extra=extra_params))
 
     def update_items(
         self,
@@ -585,6 +616,7 @@ class BatchEventsMethods:
         mode: Literal["add", "remove", "clear", "list"],
         items: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `events/update_items`.
 
@@ -603,7 +635,8 @@ class BatchEventsMethods:
                     "mode": mode,
                     "items": items,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 

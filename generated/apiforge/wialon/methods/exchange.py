@@ -178,7 +178,12 @@ class ExchangeMethods:
         self._client = client
 
     def export_zones(
-        self, *, file_name: str, zones: Sequence[Mapping[str, JSON]], compress: bool | None = None
+        self,
+        *,
+        file_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        compress: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `exchange/export_zones`.
 
@@ -199,7 +204,8 @@ class ExchangeMethods:
                     "fileName": file_name,
                     "zones": zones,
                     "compress": compress,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -212,6 +218,7 @@ class ExchangeMethods:
         item_id: int | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `exchange/export_messages`.
 
@@ -238,11 +245,18 @@ class ExchangeMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def export_json(self, *, file_name: str | None = None, json: Mapping[str, JSON] | None = None) -> bytes:
+    def export_json(
+        self,
+        *,
+        file_name: str | None = None,
+        json: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> bytes:
         """Call `exchange/export_json`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -260,11 +274,14 @@ class ExchangeMethods:
                 {
                     "fileName": file_name,
                     "json": json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_json(self, *, file: FileInput, event_hash: str | None = None) -> dict[str, JSON]:
+    def import_json(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `exchange/import_json`.
 
         Heavy: at most 3 run at once per session.
@@ -282,11 +299,14 @@ class ExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_zones_save(self, *, item_id: int, zones: Sequence[Zone]) -> int:
+    def import_zones_save(
+        self, *, item_id: int, zones: Sequence[Zone], extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `exchange/import_zones_save`.
 
         Heavy: at most 3 run at once per session.
@@ -304,11 +324,19 @@ class ExchangeMethods:
                 {
                     "itemId": item_id,
                     "zones": zones,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_messages(self, *, item_id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    def import_messages(
+        self,
+        *,
+        item_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `exchange/import_messages`.
 
         Heavy: at most 3 run at once per session.
@@ -328,11 +356,14 @@ class ExchangeMethods:
                     "itemId": item_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_pois_save(self, *, item_id: int, pois: Sequence[Poi]) -> int:
+    def import_pois_save(
+        self, *, item_id: int, pois: Sequence[Poi], extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `exchange/import_pois_save`.
 
         Heavy: at most 3 run at once per session.
@@ -350,11 +381,14 @@ class ExchangeMethods:
                 {
                     "itemId": item_id,
                     "pois": pois,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_zones_read(self, *, file: FileInput, event_hash: str | None = None) -> list[JSON]:
+    def import_zones_read(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[JSON]:
         """Call `exchange/import_zones_read`.
 
         Heavy: at most 3 run at once per session.
@@ -372,11 +406,14 @@ class ExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_pois_read(self, *, file: FileInput, event_hash: str | None = None) -> list[JSON]:
+    def import_pois_read(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[JSON]:
         """Call `exchange/import_pois_read`.
 
         Heavy: at most 3 run at once per session.
@@ -394,7 +431,8 @@ class ExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -408,7 +446,12 @@ class AsyncExchangeMethods:
         self._client = client
 
     async def export_zones(
-        self, *, file_name: str, zones: Sequence[Mapping[str, JSON]], compress: bool | None = None
+        self,
+        *,
+        file_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        compress: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `exchange/export_zones`.
 
@@ -429,7 +472,8 @@ class AsyncExchangeMethods:
                     "fileName": file_name,
                     "zones": zones,
                     "compress": compress,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -442,6 +486,7 @@ class AsyncExchangeMethods:
         item_id: int | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `exchange/export_messages`.
 
@@ -468,11 +513,18 @@ class AsyncExchangeMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def export_json(self, *, file_name: str | None = None, json: Mapping[str, JSON] | None = None) -> bytes:
+    async def export_json(
+        self,
+        *,
+        file_name: str | None = None,
+        json: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> bytes:
         """Call `exchange/export_json`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -490,11 +542,14 @@ class AsyncExchangeMethods:
                 {
                     "fileName": file_name,
                     "json": json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_json(self, *, file: FileInput, event_hash: str | None = None) -> dict[str, JSON]:
+    async def import_json(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `exchange/import_json`.
 
         Heavy: at most 3 run at once per session.
@@ -512,11 +567,14 @@ class AsyncExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_zones_save(self, *, item_id: int, zones: Sequence[Zone]) -> int:
+    async def import_zones_save(
+        self, *, item_id: int, zones: Sequence[Zone], extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `exchange/import_zones_save`.
 
         Heavy: at most 3 run at once per session.
@@ -534,11 +592,19 @@ class AsyncExchangeMethods:
                 {
                     "itemId": item_id,
                     "zones": zones,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_messages(self, *, item_id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    async def import_messages(
+        self,
+        *,
+        item_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `exchange/import_messages`.
 
         Heavy: at most 3 run at once per session.
@@ -558,11 +624,14 @@ class AsyncExchangeMethods:
                     "itemId": item_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_pois_save(self, *, item_id: int, pois: Sequence[Poi]) -> int:
+    async def import_pois_save(
+        self, *, item_id: int, pois: Sequence[Poi], extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `exchange/import_pois_save`.
 
         Heavy: at most 3 run at once per session.
@@ -580,11 +649,14 @@ class AsyncExchangeMethods:
                 {
                     "itemId": item_id,
                     "pois": pois,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_zones_read(self, *, file: FileInput, event_hash: str | None = None) -> list[JSON]:
+    async def import_zones_read(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[JSON]:
         """Call `exchange/import_zones_read`.
 
         Heavy: at most 3 run at once per session.
@@ -602,11 +674,14 @@ class AsyncExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_pois_read(self, *, file: FileInput, event_hash: str | None = None) -> list[JSON]:
+    async def import_pois_read(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[JSON]:
         """Call `exchange/import_pois_read`.
 
         Heavy: at most 3 run at once per session.
@@ -624,7 +699,8 @@ class AsyncExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -637,7 +713,9 @@ class BatchExchangeMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def import_zones_save(self, *, item_id: int, zones: Sequence[Zone]) -> Pending[int]:
+    def import_zones_save(
+        self, *, item_id: int, zones: Sequence[Zone], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[int]:
         """Call `exchange/import_zones_save`.
 
         Heavy: at most 3 run at once per session.
@@ -655,11 +733,14 @@ class BatchExchangeMethods:
                 {
                     "itemId": item_id,
                     "zones": zones,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_pois_save(self, *, item_id: int, pois: Sequence[Poi]) -> Pending[int]:
+    def import_pois_save(
+        self, *, item_id: int, pois: Sequence[Poi], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[int]:
         """Call `exchange/import_pois_save`.
 
         Heavy: at most 3 run at once per session.
@@ -677,7 +758,8 @@ class BatchExchangeMethods:
                 {
                     "itemId": item_id,
                     "pois": pois,
-                }
+                },
+                extra=extra_params,
             )
         )
 

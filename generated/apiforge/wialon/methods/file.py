@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -193,6 +194,7 @@ class FileMethods:
         mask: str | None = None,
         recursive: bool | None = None,
         full_path: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StorageEntry]:
         """Call `file/list`.
 
@@ -219,12 +221,19 @@ class FileMethods:
                     "mask": mask,
                     "recursive": recursive,
                     "fullPath": full_path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str, format: int | None = None
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        format: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `file/get`.
 
@@ -247,7 +256,8 @@ class FileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "format": format,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -260,6 +270,7 @@ class FileMethods:
         file: FileInput,
         write_type: Literal[0, 1, 2] | None = None,
         event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `file/put`.
 
@@ -284,11 +295,19 @@ class FileMethods:
                     "file": file,
                     "writeType": write_type,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def rm(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> ErrorResult:
+    def rm(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `file/rm`.
 
         Args:
@@ -306,7 +325,8 @@ class FileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -317,6 +337,7 @@ class FileMethods:
         storage_type: StorageType | Literal[1, 2],
         path: str,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FileContent:
         """Call `file/read`.
 
@@ -339,7 +360,8 @@ class FileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -352,6 +374,7 @@ class FileMethods:
         content: str,
         write_type: Literal[0, 1, 2] | None = None,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `file/write`.
 
@@ -376,11 +399,14 @@ class FileMethods:
                     "content": content,
                     "writeType": write_type,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def library(self, *, type: str, flags: Literal[0, 1] | None = None) -> dict[str, builtins.list[LibraryFile]]:
+    def library(
+        self, *, type: str, flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, builtins.list[LibraryFile]]:
         """Call `file/library`.
 
         Idempotent: retried on transient failures.
@@ -398,11 +424,19 @@ class FileMethods:
                 {
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mkdir(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> ErrorResult:
+    def mkdir(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `file/mkdir`.
 
         Args:
@@ -420,11 +454,12 @@ class FileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def type_library(self, *, lang: str | None = None) -> JSON:
+    def type_library(self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `file/type_library`.
 
         Idempotent: retried on transient failures.
@@ -440,7 +475,8 @@ class FileMethods:
             _FILE_TYPE_LIBRARY.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -462,6 +498,7 @@ class AsyncFileMethods:
         mask: str | None = None,
         recursive: bool | None = None,
         full_path: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StorageEntry]:
         """Call `file/list`.
 
@@ -488,12 +525,19 @@ class AsyncFileMethods:
                     "mask": mask,
                     "recursive": recursive,
                     "fullPath": full_path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get(
-        self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str, format: int | None = None
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        format: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `file/get`.
 
@@ -516,7 +560,8 @@ class AsyncFileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "format": format,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -529,6 +574,7 @@ class AsyncFileMethods:
         file: FileInput,
         write_type: Literal[0, 1, 2] | None = None,
         event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `file/put`.
 
@@ -553,11 +599,19 @@ class AsyncFileMethods:
                     "file": file,
                     "writeType": write_type,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def rm(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> ErrorResult:
+    async def rm(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `file/rm`.
 
         Args:
@@ -575,7 +629,8 @@ class AsyncFileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -586,6 +641,7 @@ class AsyncFileMethods:
         storage_type: StorageType | Literal[1, 2],
         path: str,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FileContent:
         """Call `file/read`.
 
@@ -608,7 +664,8 @@ class AsyncFileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -621,6 +678,7 @@ class AsyncFileMethods:
         content: str,
         write_type: Literal[0, 1, 2] | None = None,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `file/write`.
 
@@ -645,11 +703,14 @@ class AsyncFileMethods:
                     "content": content,
                     "writeType": write_type,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def library(self, *, type: str, flags: Literal[0, 1] | None = None) -> dict[str, builtins.list[LibraryFile]]:
+    async def library(
+        self, *, type: str, flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, builtins.list[LibraryFile]]:
         """Call `file/library`.
 
         Idempotent: retried on transient failures.
@@ -667,11 +728,19 @@ class AsyncFileMethods:
                 {
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def mkdir(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> ErrorResult:
+    async def mkdir(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `file/mkdir`.
 
         Args:
@@ -689,11 +758,12 @@ class AsyncFileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def type_library(self, *, lang: str | None = None) -> JSON:
+    async def type_library(self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `file/type_library`.
 
         Idempotent: retried on transient failures.
@@ -709,7 +779,8 @@ class AsyncFileMethods:
             _FILE_TYPE_LIBRARY.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -731,6 +802,7 @@ class BatchFileMethods:
         mask: str | None = None,
         recursive: bool | None = None,
         full_path: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[builtins.list[StorageEntry]]:
         """Call `file/list`.
 
@@ -757,11 +829,19 @@ class BatchFileMethods:
                     "mask": mask,
                     "recursive": recursive,
                     "fullPath": full_path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def rm(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> Pending[ErrorResult]:
+    def rm(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[ErrorResult]:
         """Call `file/rm`.
 
         Args:
@@ -779,7 +859,8 @@ class BatchFileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -790,6 +871,7 @@ class BatchFileMethods:
         storage_type: StorageType | Literal[1, 2],
         path: str,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FileContent]:
         """Call `file/read`.
 
@@ -812,7 +894,8 @@ class BatchFileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -825,6 +908,7 @@ class BatchFileMethods:
         content: str,
         write_type: Literal[0, 1, 2] | None = None,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `file/write`.
 
@@ -849,12 +933,13 @@ class BatchFileMethods:
                     "content": content,
                     "writeType": write_type,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def library(
-        self, *, type: str, flags: Literal[0, 1] | None = None
+        self, *, type: str, flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, builtins.list[LibraryFile]]]:
         """Call `file/library`.
 
@@ -873,11 +958,19 @@ class BatchFileMethods:
                 {
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mkdir(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> Pending[ErrorResult]:
+    def mkdir(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[ErrorResult]:
         """Call `file/mkdir`.
 
         Args:
@@ -895,11 +988,14 @@ class BatchFileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def type_library(self, *, lang: str | None = None) -> Pending[JSON]:
+    def type_library(
+        self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[JSON]:
         """Call `file/type_library`.
 
         Idempotent: retried on transient failures.
@@ -915,7 +1011,8 @@ class BatchFileMethods:
             _FILE_TYPE_LIBRARY.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 

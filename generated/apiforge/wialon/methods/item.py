@@ -221,7 +221,9 @@ class ItemMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def update_name(self, *, item_id: int, name: str) -> ItemNameResult:
+    def update_name(
+        self, *, item_id: int, name: str, extra_params: Mapping[str, object] | None = None
+    ) -> ItemNameResult:
         """Call `item/update_name`.
 
         Args:
@@ -239,11 +241,12 @@ class ItemMethods:
                 {
                     "itemId": item_id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_item(self, *, item_id: int) -> ErrorResult:
+    def delete_item(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `item/delete_item`.
 
         Args:
@@ -257,7 +260,8 @@ class ItemMethods:
             _ITEM_DELETE_ITEM.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -269,6 +273,7 @@ class ItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
         """Call `item/update_custom_field`.
 
@@ -291,11 +296,14 @@ class ItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_custom_property(self, *, item_id: int, name: str, value: str) -> CustomPropertyResult:
+    def update_custom_property(
+        self, *, item_id: int, name: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> CustomPropertyResult:
         """Call `item/update_custom_property`.
 
         Args:
@@ -313,7 +321,8 @@ class ItemMethods:
                     "itemId": item_id,
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -325,6 +334,7 @@ class ItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
         """Call `item/update_admin_field`.
 
@@ -347,12 +357,19 @@ class ItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_log_record(
-        self, *, item_id: int, action: str, new_value: str | None = None, old_value: str | None = None
+        self,
+        *,
+        item_id: int,
+        action: str,
+        new_value: str | None = None,
+        old_value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/add_log_record`.
 
@@ -373,11 +390,14 @@ class ItemMethods:
                     "action": action,
                     "newValue": new_value,
                     "oldValue": old_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_backup(self, *, item_id: int, file_id: int) -> GetBackupResult:
+    def get_backup(
+        self, *, item_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GetBackupResult:
         """Call `item/get_backup`.
 
         Idempotent: retried on transient failures.
@@ -395,11 +415,12 @@ class ItemMethods:
                 {
                     "itemId": item_id,
                     "fileId": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_backups(self, *, item_id: int) -> ListBackupsResult:
+    def list_backups(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ListBackupsResult:
         """Call `item/list_backups`.
 
         Idempotent: retried on transient failures.
@@ -415,12 +436,18 @@ class ItemMethods:
             _ITEM_LIST_BACKUPS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_measure_units(
-        self, *, item_id: int, type: MeasureSystem | Literal[0, 1, 2, 3], flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        type: MeasureSystem | Literal[0, 1, 2, 3],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/update_measure_units`.
 
@@ -439,7 +466,8 @@ class ItemMethods:
                     "itemId": item_id,
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -453,6 +481,7 @@ class ItemMethods:
         path: str | None = None,
         check: Literal[0, 1] | None = None,
         hosting_ftp: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FtpSettings:
         """Call `item/update_ftp_property`.
 
@@ -479,11 +508,14 @@ class ItemMethods:
                     "path": path,
                     "check": check,
                     "hostingFtp": hosting_ftp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_profile_field(self, *, item_id: int, n: str, v: str) -> tuple[int, CustomField | None]:
+    def update_profile_field(
+        self, *, item_id: int, n: str, v: str, extra_params: Mapping[str, object] | None = None
+    ) -> tuple[int, CustomField | None]:
         """Call `item/update_profile_field`.
 
         Args:
@@ -501,7 +533,8 @@ class ItemMethods:
                     "itemId": item_id,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -513,6 +546,7 @@ class ItemMethods:
         driver_icons: Mapping[str, str] | None = None,
         trailer_icons: Mapping[str, str] | None = None,
         zone_icons: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/restore_icons`.
 
@@ -535,7 +569,8 @@ class ItemMethods:
                     "driverIcons": driver_icons,
                     "trailerIcons": trailer_icons,
                     "zoneIcons": zone_icons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -548,7 +583,9 @@ class AsyncItemMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def update_name(self, *, item_id: int, name: str) -> ItemNameResult:
+    async def update_name(
+        self, *, item_id: int, name: str, extra_params: Mapping[str, object] | None = None
+    ) -> ItemNameResult:
         """Call `item/update_name`.
 
         Args:
@@ -566,11 +603,12 @@ class AsyncItemMethods:
                 {
                     "itemId": item_id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_item(self, *, item_id: int) -> ErrorResult:
+    async def delete_item(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `item/delete_item`.
 
         Args:
@@ -584,7 +622,8 @@ class AsyncItemMethods:
             _ITEM_DELETE_ITEM.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -596,6 +635,7 @@ class AsyncItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
         """Call `item/update_custom_field`.
 
@@ -618,11 +658,14 @@ class AsyncItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_custom_property(self, *, item_id: int, name: str, value: str) -> CustomPropertyResult:
+    async def update_custom_property(
+        self, *, item_id: int, name: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> CustomPropertyResult:
         """Call `item/update_custom_property`.
 
         Args:
@@ -640,7 +683,8 @@ class AsyncItemMethods:
                     "itemId": item_id,
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -652,6 +696,7 @@ class AsyncItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
         """Call `item/update_admin_field`.
 
@@ -674,12 +719,19 @@ class AsyncItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_log_record(
-        self, *, item_id: int, action: str, new_value: str | None = None, old_value: str | None = None
+        self,
+        *,
+        item_id: int,
+        action: str,
+        new_value: str | None = None,
+        old_value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/add_log_record`.
 
@@ -700,11 +752,14 @@ class AsyncItemMethods:
                     "action": action,
                     "newValue": new_value,
                     "oldValue": old_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_backup(self, *, item_id: int, file_id: int) -> GetBackupResult:
+    async def get_backup(
+        self, *, item_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GetBackupResult:
         """Call `item/get_backup`.
 
         Idempotent: retried on transient failures.
@@ -722,11 +777,14 @@ class AsyncItemMethods:
                 {
                     "itemId": item_id,
                     "fileId": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_backups(self, *, item_id: int) -> ListBackupsResult:
+    async def list_backups(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ListBackupsResult:
         """Call `item/list_backups`.
 
         Idempotent: retried on transient failures.
@@ -742,12 +800,18 @@ class AsyncItemMethods:
             _ITEM_LIST_BACKUPS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_measure_units(
-        self, *, item_id: int, type: MeasureSystem | Literal[0, 1, 2, 3], flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        type: MeasureSystem | Literal[0, 1, 2, 3],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/update_measure_units`.
 
@@ -766,7 +830,8 @@ class AsyncItemMethods:
                     "itemId": item_id,
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -780,6 +845,7 @@ class AsyncItemMethods:
         path: str | None = None,
         check: Literal[0, 1] | None = None,
         hosting_ftp: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FtpSettings:
         """Call `item/update_ftp_property`.
 
@@ -806,11 +872,14 @@ class AsyncItemMethods:
                     "path": path,
                     "check": check,
                     "hostingFtp": hosting_ftp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_profile_field(self, *, item_id: int, n: str, v: str) -> tuple[int, CustomField | None]:
+    async def update_profile_field(
+        self, *, item_id: int, n: str, v: str, extra_params: Mapping[str, object] | None = None
+    ) -> tuple[int, CustomField | None]:
         """Call `item/update_profile_field`.
 
         Args:
@@ -828,7 +897,8 @@ class AsyncItemMethods:
                     "itemId": item_id,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -840,6 +910,7 @@ class AsyncItemMethods:
         driver_icons: Mapping[str, str] | None = None,
         trailer_icons: Mapping[str, str] | None = None,
         zone_icons: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/restore_icons`.
 
@@ -862,7 +933,8 @@ class AsyncItemMethods:
                     "driverIcons": driver_icons,
                     "trailerIcons": trailer_icons,
                     "zoneIcons": zone_icons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -875,7 +947,9 @@ class BatchItemMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def update_name(self, *, item_id: int, name: str) -> Pending[ItemNameResult]:
+    def update_name(
+        self, *, item_id: int, name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ItemNameResult]:
         """Call `item/update_name`.
 
         Args:
@@ -893,11 +967,12 @@ class BatchItemMethods:
                 {
                     "itemId": item_id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_item(self, *, item_id: int) -> Pending[ErrorResult]:
+    def delete_item(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `item/delete_item`.
 
         Args:
@@ -911,7 +986,8 @@ class BatchItemMethods:
             _ITEM_DELETE_ITEM.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -923,6 +999,7 @@ class BatchItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, CustomField | None]]:
         """Call `item/update_custom_field`.
 
@@ -945,11 +1022,14 @@ class BatchItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_custom_property(self, *, item_id: int, name: str, value: str) -> Pending[CustomPropertyResult]:
+    def update_custom_property(
+        self, *, item_id: int, name: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CustomPropertyResult]:
         """Call `item/update_custom_property`.
 
         Args:
@@ -967,7 +1047,8 @@ class BatchItemMethods:
                     "itemId": item_id,
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -979,6 +1060,7 @@ class BatchItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, CustomField | None]]:
         """Call `item/update_admin_field`.
 
@@ -1001,12 +1083,19 @@ class BatchItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_log_record(
-        self, *, item_id: int, action: str, new_value: str | None = None, old_value: str | None = None
+        self,
+        *,
+        item_id: int,
+        action: str,
+        new_value: str | None = None,
+        old_value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `item/add_log_record`.
 
@@ -1027,11 +1116,14 @@ class BatchItemMethods:
                     "action": action,
                     "newValue": new_value,
                     "oldValue": old_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_backup(self, *, item_id: int, file_id: int) -> Pending[GetBackupResult]:
+    def get_backup(
+        self, *, item_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GetBackupResult]:
         """Call `item/get_backup`.
 
         Idempotent: retried on transient failures.
@@ -1049,11 +1141,14 @@ class BatchItemMethods:
                 {
                     "itemId": item_id,
                     "fileId": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_backups(self, *, item_id: int) -> Pending[ListBackupsResult]:
+    def list_backups(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ListBackupsResult]:
         """Call `item/list_backups`.
 
         Idempotent: retried on transient failures.
@@ -1069,12 +1164,18 @@ class BatchItemMethods:
             _ITEM_LIST_BACKUPS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_measure_units(
-        self, *, item_id: int, type: MeasureSystem | Literal[0, 1, 2, 3], flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        type: MeasureSystem | Literal[0, 1, 2, 3],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `item/update_measure_units`.
 
@@ -1093,7 +1194,8 @@ class BatchItemMethods:
                     "itemId": item_id,
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1107,6 +1209,7 @@ class BatchItemMethods:
         path: str | None = None,
         check: Literal[0, 1] | None = None,
         hosting_ftp: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FtpSettings]:
         """Call `item/update_ftp_property`.
 
@@ -1133,11 +1236,14 @@ class BatchItemMethods:
                     "path": path,
                     "check": check,
                     "hostingFtp": hosting_ftp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_profile_field(self, *, item_id: int, n: str, v: str) -> Pending[tuple[int, CustomField | None]]:
+    def update_profile_field(
+        self, *, item_id: int, n: str, v: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[tuple[int, CustomField | None]]:
         """Call `item/update_profile_field`.
 
         Args:
@@ -1155,7 +1261,8 @@ class BatchItemMethods:
                     "itemId": item_id,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1167,6 +1274,7 @@ class BatchItemMethods:
         driver_icons: Mapping[str, str] | None = None,
         trailer_icons: Mapping[str, str] | None = None,
         zone_icons: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `item/restore_icons`.
 
@@ -1189,7 +1297,8 @@ class BatchItemMethods:
                     "driverIcons": driver_icons,
                     "trailerIcons": trailer_icons,
                     "zoneIcons": zone_icons,
-                }
+                },
+                extra=extra_params,
             )
         )
 

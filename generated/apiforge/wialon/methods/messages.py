@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -187,6 +187,7 @@ class MessagesMethods:
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         sensor_id: int | None = None,
         filter: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
         """Call `messages/load_interval`.
 
@@ -223,12 +224,21 @@ class MessagesMethods:
                     "measure": measure,
                     "sensorId": sensor_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def load_last(
-        self, *, item_id: int, last_time: int, last_count: int, flags: int, flags_mask: int, load_count: int
+        self,
+        *,
+        item_id: int,
+        last_time: int,
+        last_count: int,
+        flags: int,
+        flags_mask: int,
+        load_count: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
         """Call `messages/load_last`.
 
@@ -257,7 +267,8 @@ class MessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -272,6 +283,7 @@ class MessagesMethods:
         flags: int | None = None,
         flags_mask: int | None = None,
         load_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[DataMessage]:
         """Call `messages/get_messages`.
 
@@ -302,20 +314,21 @@ class MessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unload(self) -> ErrorResult:
+    def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `messages/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/messages/unload
         """
-        return self._client.request(_MESSAGES_UNLOAD.call({}))
+        return self._client.request(_MESSAGES_UNLOAD.call({}, extra=extra_params))
 
-    def delete_message(self, *, msg_index: int) -> ErrorResult:
+    def delete_message(self, *, msg_index: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `messages/delete_message`.
 
         Args:
@@ -331,7 +344,8 @@ class MessagesMethods:
             _MESSAGES_DELETE_MESSAGE.call(
                 {
                     "msgIndex": msg_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -342,6 +356,7 @@ class MessagesMethods:
         file_id: str | None = None,
         msg_index: int | None = None,
         file_name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `messages/get_message_file`.
 
@@ -364,12 +379,19 @@ class MessagesMethods:
                     "fileId": file_id,
                     "msgIndex": msg_index,
                     "fileName": file_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_packed_messages(
-        self, *, item_id: int, time_from: int, time_to: int, filtration_flags: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        filtration_flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PackedMessagesResult:
         """Call `messages/get_packed_messages`.
 
@@ -392,7 +414,8 @@ class MessagesMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "filtrationFlags": filtration_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -453,6 +476,7 @@ class AsyncMessagesMethods:
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         sensor_id: int | None = None,
         filter: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
         """Call `messages/load_interval`.
 
@@ -489,12 +513,21 @@ class AsyncMessagesMethods:
                     "measure": measure,
                     "sensorId": sensor_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def load_last(
-        self, *, item_id: int, last_time: int, last_count: int, flags: int, flags_mask: int, load_count: int
+        self,
+        *,
+        item_id: int,
+        last_time: int,
+        last_count: int,
+        flags: int,
+        flags_mask: int,
+        load_count: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
         """Call `messages/load_last`.
 
@@ -523,7 +556,8 @@ class AsyncMessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -538,6 +572,7 @@ class AsyncMessagesMethods:
         flags: int | None = None,
         flags_mask: int | None = None,
         load_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[DataMessage]:
         """Call `messages/get_messages`.
 
@@ -568,20 +603,21 @@ class AsyncMessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unload(self) -> ErrorResult:
+    async def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `messages/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/messages/unload
         """
-        return await self._client.request(_MESSAGES_UNLOAD.call({}))
+        return await self._client.request(_MESSAGES_UNLOAD.call({}, extra=extra_params))
 
-    async def delete_message(self, *, msg_index: int) -> ErrorResult:
+    async def delete_message(self, *, msg_index: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `messages/delete_message`.
 
         Args:
@@ -597,7 +633,8 @@ class AsyncMessagesMethods:
             _MESSAGES_DELETE_MESSAGE.call(
                 {
                     "msgIndex": msg_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -608,6 +645,7 @@ class AsyncMessagesMethods:
         file_id: str | None = None,
         msg_index: int | None = None,
         file_name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `messages/get_message_file`.
 
@@ -630,12 +668,19 @@ class AsyncMessagesMethods:
                     "fileId": file_id,
                     "msgIndex": msg_index,
                     "fileName": file_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_packed_messages(
-        self, *, item_id: int, time_from: int, time_to: int, filtration_flags: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        filtration_flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PackedMessagesResult:
         """Call `messages/get_packed_messages`.
 
@@ -658,7 +703,8 @@ class AsyncMessagesMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "filtrationFlags": filtration_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -720,6 +766,7 @@ class BatchMessagesMethods:
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         sensor_id: int | None = None,
         filter: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LoadMessagesResult]:
         """Call `messages/load_interval`.
 
@@ -756,12 +803,21 @@ class BatchMessagesMethods:
                     "measure": measure,
                     "sensorId": sensor_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def load_last(
-        self, *, item_id: int, last_time: int, last_count: int, flags: int, flags_mask: int, load_count: int
+        self,
+        *,
+        item_id: int,
+        last_time: int,
+        last_count: int,
+        flags: int,
+        flags_mask: int,
+        load_count: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LoadMessagesResult]:
         """Call `messages/load_last`.
 
@@ -790,7 +846,8 @@ class BatchMessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -805,6 +862,7 @@ class BatchMessagesMethods:
         flags: int | None = None,
         flags_mask: int | None = None,
         load_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[Page[DataMessage]]:
         """Call `messages/get_messages`.
 
@@ -835,20 +893,23 @@ class BatchMessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unload(self) -> Pending[ErrorResult]:
+    def unload(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `messages/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/messages/unload
         """
-        return self._batch.add(_MESSAGES_UNLOAD.call({}))
+        return self._batch.add(_MESSAGES_UNLOAD.call({}, extra=extra_params))
 
-    def delete_message(self, *, msg_index: int) -> Pending[ErrorResult]:
+    def delete_message(
+        self, *, msg_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `messages/delete_message`.
 
         Args:
@@ -864,12 +925,19 @@ class BatchMessagesMethods:
             _MESSAGES_DELETE_MESSAGE.call(
                 {
                     "msgIndex": msg_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_packed_messages(
-        self, *, item_id: int, time_from: int, time_to: int, filtration_flags: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        filtration_flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PackedMessagesResult]:
         """Call `messages/get_packed_messages`.
 
@@ -892,7 +960,8 @@ class BatchMessagesMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "filtrationFlags": filtration_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 

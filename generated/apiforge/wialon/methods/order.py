@@ -211,6 +211,7 @@ class OrderMethods:
         y: float | int | None = None,
         u: int | None = None,
         trt: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Order | None]:
         """Call `order/update`.
 
@@ -253,11 +254,20 @@ class OrderMethods:
                     "y": y,
                     "u": u,
                     "trt": trt,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def attach(self, *, item_id: int, id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    def attach(
+        self,
+        *,
+        item_id: int,
+        id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `order/attach`.
 
         Args:
@@ -277,11 +287,14 @@ class OrderMethods:
                     "id": id,
                     "file_upload": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_attachments(self, *, item_id: int, id: int) -> list[OrderAttachment]:
+    def list_attachments(
+        self, *, item_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[OrderAttachment]:
         """Call `order/list_attachments`.
 
         Idempotent: retried on transient failures.
@@ -299,11 +312,14 @@ class OrderMethods:
                 {
                     "itemId": item_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def detach(self, *, item_id: int, id: int, path: str) -> ErrorResult:
+    def detach(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `order/detach`.
 
         Args:
@@ -321,11 +337,14 @@ class OrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_attachment(self, *, item_id: int, id: int, path: str) -> bytes:
+    def get_attachment(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> bytes:
         """Call `order/get_attachment`.
 
         Idempotent: retried on transient failures.
@@ -345,11 +364,14 @@ class OrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def complete_from_history(self, *, item_id: int) -> dict[str, JSON]:
+    def complete_from_history(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `order/complete_from_history`.
 
         Args:
@@ -363,7 +385,8 @@ class OrderMethods:
             _ORDER_COMPLETE_FROM_HISTORY.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -381,6 +404,7 @@ class OrderMethods:
         priority: Mapping[str, JSON] | None = None,
         criterions: Mapping[str, JSON] | None = None,
         preference: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `order/optimize`.
 
@@ -417,7 +441,8 @@ class OrderMethods:
                     "priority": priority,
                     "criterions": criterions,
                     "preference": preference,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -428,6 +453,7 @@ class OrderMethods:
         orders: Sequence[Mapping[str, JSON]] | None = None,
         route_id: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `order/route_update`.
 
@@ -448,7 +474,8 @@ class OrderMethods:
                     "orders": orders,
                     "routeId": route_id,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -479,6 +506,7 @@ class AsyncOrderMethods:
         y: float | int | None = None,
         u: int | None = None,
         trt: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Order | None]:
         """Call `order/update`.
 
@@ -521,11 +549,20 @@ class AsyncOrderMethods:
                     "y": y,
                     "u": u,
                     "trt": trt,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def attach(self, *, item_id: int, id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    async def attach(
+        self,
+        *,
+        item_id: int,
+        id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `order/attach`.
 
         Args:
@@ -545,11 +582,14 @@ class AsyncOrderMethods:
                     "id": id,
                     "file_upload": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_attachments(self, *, item_id: int, id: int) -> list[OrderAttachment]:
+    async def list_attachments(
+        self, *, item_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[OrderAttachment]:
         """Call `order/list_attachments`.
 
         Idempotent: retried on transient failures.
@@ -567,11 +607,14 @@ class AsyncOrderMethods:
                 {
                     "itemId": item_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def detach(self, *, item_id: int, id: int, path: str) -> ErrorResult:
+    async def detach(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `order/detach`.
 
         Args:
@@ -589,11 +632,14 @@ class AsyncOrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_attachment(self, *, item_id: int, id: int, path: str) -> bytes:
+    async def get_attachment(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> bytes:
         """Call `order/get_attachment`.
 
         Idempotent: retried on transient failures.
@@ -613,11 +659,14 @@ class AsyncOrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def complete_from_history(self, *, item_id: int) -> dict[str, JSON]:
+    async def complete_from_history(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `order/complete_from_history`.
 
         Args:
@@ -631,7 +680,8 @@ class AsyncOrderMethods:
             _ORDER_COMPLETE_FROM_HISTORY.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -649,6 +699,7 @@ class AsyncOrderMethods:
         priority: Mapping[str, JSON] | None = None,
         criterions: Mapping[str, JSON] | None = None,
         preference: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `order/optimize`.
 
@@ -685,7 +736,8 @@ class AsyncOrderMethods:
                     "priority": priority,
                     "criterions": criterions,
                     "preference": preference,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -696,6 +748,7 @@ class AsyncOrderMethods:
         orders: Sequence[Mapping[str, JSON]] | None = None,
         route_id: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `order/route_update`.
 
@@ -716,7 +769,8 @@ class AsyncOrderMethods:
                     "orders": orders,
                     "routeId": route_id,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -747,6 +801,7 @@ class BatchOrderMethods:
         y: float | int | None = None,
         u: int | None = None,
         trt: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Order | None]]:
         """Call `order/update`.
 
@@ -789,11 +844,14 @@ class BatchOrderMethods:
                     "y": y,
                     "u": u,
                     "trt": trt,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_attachments(self, *, item_id: int, id: int) -> Pending[list[OrderAttachment]]:
+    def list_attachments(
+        self, *, item_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[OrderAttachment]]:
         """Call `order/list_attachments`.
 
         Idempotent: retried on transient failures.
@@ -811,11 +869,14 @@ class BatchOrderMethods:
                 {
                     "itemId": item_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def detach(self, *, item_id: int, id: int, path: str) -> Pending[ErrorResult]:
+    def detach(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `order/detach`.
 
         Args:
@@ -833,11 +894,14 @@ class BatchOrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def complete_from_history(self, *, item_id: int) -> Pending[dict[str, JSON]]:
+    def complete_from_history(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `order/complete_from_history`.
 
         Args:
@@ -851,7 +915,8 @@ class BatchOrderMethods:
             _ORDER_COMPLETE_FROM_HISTORY.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -869,6 +934,7 @@ class BatchOrderMethods:
         priority: Mapping[str, JSON] | None = None,
         criterions: Mapping[str, JSON] | None = None,
         preference: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `order/optimize`.
 
@@ -905,7 +971,8 @@ class BatchOrderMethods:
                     "priority": priority,
                     "criterions": criterions,
                     "preference": preference,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -916,6 +983,7 @@ class BatchOrderMethods:
         orders: Sequence[Mapping[str, JSON]] | None = None,
         route_id: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `order/route_update`.
 
@@ -936,7 +1004,8 @@ class BatchOrderMethods:
                     "orders": orders,
                     "routeId": route_id,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 

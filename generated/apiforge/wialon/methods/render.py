@@ -208,7 +208,9 @@ class RenderMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def enable_layer(self, *, layer_name: str, enable: bool) -> dict[str, JSON]:
+    def enable_layer(
+        self, *, layer_name: str, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `render/enable_layer`.
 
         Args:
@@ -224,12 +226,18 @@ class RenderMethods:
                 {
                     "layerName": layer_name,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_poi_layer(
-        self, *, layer_name: str, pois: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        pois: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_poi_layer`.
 
@@ -248,12 +256,18 @@ class RenderMethods:
                     "layerName": layer_name,
                     "pois": pois,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_zones_layer(
-        self, *, layer_name: str, zones: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_zones_layer`.
 
@@ -272,7 +286,8 @@ class RenderMethods:
                     "layerName": layer_name,
                     "zones": zones,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -291,6 +306,7 @@ class RenderMethods:
         point_color: int | str | None = None,
         annotations: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_messages_layer`.
 
@@ -329,12 +345,20 @@ class RenderMethods:
                     "pointColor": point_color,
                     "annotations": annotations,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages(
-        self, *, layer_name: str, index_from: int, index_to: int, unit_id: int, calc_sensors: str | None = None
+        self,
+        *,
+        layer_name: str,
+        index_from: int,
+        index_to: int,
+        unit_id: int,
+        calc_sensors: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[DataMessage]:
         """Call `render/get_messages`.
 
@@ -359,11 +383,19 @@ class RenderMethods:
                     "indexTo": index_to,
                     "unitId": unit_id,
                     "calcSensors": calc_sensors,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_message(self, *, layer_name: str, msg_index: int, unit_id: int | None = None) -> ErrorResult:
+    def delete_message(
+        self,
+        *,
+        layer_name: str,
+        msg_index: int,
+        unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `render/delete_message`.
 
         Args:
@@ -381,11 +413,12 @@ class RenderMethods:
                     "layerName": layer_name,
                     "msgIndex": msg_index,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_layer(self, *, layer_name: str) -> ErrorResult:
+    def remove_layer(self, *, layer_name: str, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `render/remove_layer`.
 
         Args:
@@ -399,18 +432,19 @@ class RenderMethods:
             _RENDER_REMOVE_LAYER.call(
                 {
                     "layerName": layer_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_all_layers(self) -> ErrorResult:
+    def remove_all_layers(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `render/remove_all_layers`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/render/remove_all_layers
         """
-        return self._client.request(_RENDER_REMOVE_ALL_LAYERS.call({}))
+        return self._client.request(_RENDER_REMOVE_ALL_LAYERS.call({}, extra=extra_params))
 
     def set_locale(
         self,
@@ -420,6 +454,7 @@ class RenderMethods:
         flags: int | None = None,
         format_date: str | None = None,
         density: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `render/set_locale`.
 
@@ -442,11 +477,14 @@ class RenderMethods:
                     "flags": flags,
                     "formatDate": format_date,
                     "density": density,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def calculate_polygon(self, *, p: Sequence[GeoPoint], w: float | int) -> JSON:
+    def calculate_polygon(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `render/calculate_polygon`.
 
         Idempotent: retried on transient failures.
@@ -464,11 +502,14 @@ class RenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def calculate_polyline(self, *, p: Sequence[GeoPoint], w: float | int) -> JSON:
+    def calculate_polyline(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `render/calculate_polyline`.
 
         Idempotent: retried on transient failures.
@@ -486,7 +527,8 @@ class RenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -499,7 +541,9 @@ class AsyncRenderMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def enable_layer(self, *, layer_name: str, enable: bool) -> dict[str, JSON]:
+    async def enable_layer(
+        self, *, layer_name: str, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `render/enable_layer`.
 
         Args:
@@ -515,12 +559,18 @@ class AsyncRenderMethods:
                 {
                     "layerName": layer_name,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_poi_layer(
-        self, *, layer_name: str, pois: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        pois: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_poi_layer`.
 
@@ -539,12 +589,18 @@ class AsyncRenderMethods:
                     "layerName": layer_name,
                     "pois": pois,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_zones_layer(
-        self, *, layer_name: str, zones: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_zones_layer`.
 
@@ -563,7 +619,8 @@ class AsyncRenderMethods:
                     "layerName": layer_name,
                     "zones": zones,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -582,6 +639,7 @@ class AsyncRenderMethods:
         point_color: int | str | None = None,
         annotations: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_messages_layer`.
 
@@ -620,12 +678,20 @@ class AsyncRenderMethods:
                     "pointColor": point_color,
                     "annotations": annotations,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_messages(
-        self, *, layer_name: str, index_from: int, index_to: int, unit_id: int, calc_sensors: str | None = None
+        self,
+        *,
+        layer_name: str,
+        index_from: int,
+        index_to: int,
+        unit_id: int,
+        calc_sensors: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[DataMessage]:
         """Call `render/get_messages`.
 
@@ -650,11 +716,19 @@ class AsyncRenderMethods:
                     "indexTo": index_to,
                     "unitId": unit_id,
                     "calcSensors": calc_sensors,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_message(self, *, layer_name: str, msg_index: int, unit_id: int | None = None) -> ErrorResult:
+    async def delete_message(
+        self,
+        *,
+        layer_name: str,
+        msg_index: int,
+        unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `render/delete_message`.
 
         Args:
@@ -672,11 +746,12 @@ class AsyncRenderMethods:
                     "layerName": layer_name,
                     "msgIndex": msg_index,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_layer(self, *, layer_name: str) -> ErrorResult:
+    async def remove_layer(self, *, layer_name: str, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `render/remove_layer`.
 
         Args:
@@ -690,18 +765,19 @@ class AsyncRenderMethods:
             _RENDER_REMOVE_LAYER.call(
                 {
                     "layerName": layer_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_all_layers(self) -> ErrorResult:
+    async def remove_all_layers(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `render/remove_all_layers`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/render/remove_all_layers
         """
-        return await self._client.request(_RENDER_REMOVE_ALL_LAYERS.call({}))
+        return await self._client.request(_RENDER_REMOVE_ALL_LAYERS.call({}, extra=extra_params))
 
     async def set_locale(
         self,
@@ -711,6 +787,7 @@ class AsyncRenderMethods:
         flags: int | None = None,
         format_date: str | None = None,
         density: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `render/set_locale`.
 
@@ -733,11 +810,14 @@ class AsyncRenderMethods:
                     "flags": flags,
                     "formatDate": format_date,
                     "density": density,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def calculate_polygon(self, *, p: Sequence[GeoPoint], w: float | int) -> JSON:
+    async def calculate_polygon(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `render/calculate_polygon`.
 
         Idempotent: retried on transient failures.
@@ -755,11 +835,14 @@ class AsyncRenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def calculate_polyline(self, *, p: Sequence[GeoPoint], w: float | int) -> JSON:
+    async def calculate_polyline(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `render/calculate_polyline`.
 
         Idempotent: retried on transient failures.
@@ -777,7 +860,8 @@ class AsyncRenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -790,7 +874,9 @@ class BatchRenderMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def enable_layer(self, *, layer_name: str, enable: bool) -> Pending[dict[str, JSON]]:
+    def enable_layer(
+        self, *, layer_name: str, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `render/enable_layer`.
 
         Args:
@@ -806,12 +892,18 @@ class BatchRenderMethods:
                 {
                     "layerName": layer_name,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_poi_layer(
-        self, *, layer_name: str, pois: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        pois: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LayerInfo]:
         """Call `render/create_poi_layer`.
 
@@ -830,12 +922,18 @@ class BatchRenderMethods:
                     "layerName": layer_name,
                     "pois": pois,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_zones_layer(
-        self, *, layer_name: str, zones: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LayerInfo]:
         """Call `render/create_zones_layer`.
 
@@ -854,7 +952,8 @@ class BatchRenderMethods:
                     "layerName": layer_name,
                     "zones": zones,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -873,6 +972,7 @@ class BatchRenderMethods:
         point_color: int | str | None = None,
         annotations: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LayerInfo]:
         """Call `render/create_messages_layer`.
 
@@ -911,12 +1011,20 @@ class BatchRenderMethods:
                     "pointColor": point_color,
                     "annotations": annotations,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages(
-        self, *, layer_name: str, index_from: int, index_to: int, unit_id: int, calc_sensors: str | None = None
+        self,
+        *,
+        layer_name: str,
+        index_from: int,
+        index_to: int,
+        unit_id: int,
+        calc_sensors: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[DataMessage]]:
         """Call `render/get_messages`.
 
@@ -941,11 +1049,19 @@ class BatchRenderMethods:
                     "indexTo": index_to,
                     "unitId": unit_id,
                     "calcSensors": calc_sensors,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_message(self, *, layer_name: str, msg_index: int, unit_id: int | None = None) -> Pending[ErrorResult]:
+    def delete_message(
+        self,
+        *,
+        layer_name: str,
+        msg_index: int,
+        unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[ErrorResult]:
         """Call `render/delete_message`.
 
         Args:
@@ -963,11 +1079,14 @@ class BatchRenderMethods:
                     "layerName": layer_name,
                     "msgIndex": msg_index,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_layer(self, *, layer_name: str) -> Pending[ErrorResult]:
+    def remove_layer(
+        self, *, layer_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `render/remove_layer`.
 
         Args:
@@ -981,18 +1100,19 @@ class BatchRenderMethods:
             _RENDER_REMOVE_LAYER.call(
                 {
                     "layerName": layer_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_all_layers(self) -> Pending[ErrorResult]:
+    def remove_all_layers(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `render/remove_all_layers`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/render/remove_all_layers
         """
-        return self._batch.add(_RENDER_REMOVE_ALL_LAYERS.call({}))
+        return self._batch.add(_RENDER_REMOVE_ALL_LAYERS.call({}, extra=extra_params))
 
     def set_locale(
         self,
@@ -1002,6 +1122,7 @@ class BatchRenderMethods:
         flags: int | None = None,
         format_date: str | None = None,
         density: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `render/set_locale`.
 
@@ -1024,11 +1145,14 @@ class BatchRenderMethods:
                     "flags": flags,
                     "formatDate": format_date,
                     "density": density,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def calculate_polygon(self, *, p: Sequence[GeoPoint], w: float | int) -> Pending[JSON]:
+    def calculate_polygon(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[JSON]:
         """Call `render/calculate_polygon`.
 
         Idempotent: retried on transient failures.
@@ -1046,11 +1170,14 @@ class BatchRenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def calculate_polyline(self, *, p: Sequence[GeoPoint], w: float | int) -> Pending[JSON]:
+    def calculate_polyline(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[JSON]:
         """Call `render/calculate_polyline`.
 
         Idempotent: retried on transient failures.
@@ -1068,7 +1195,8 @@ class BatchRenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -336,14 +336,14 @@ class ReportMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def cleanup_result(self) -> ErrorResult:
+    def cleanup_result(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `report/cleanup_result`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/cleanup_result
         """
-        return self._client.request(_REPORT_CLEANUP_RESULT.call({}))
+        return self._client.request(_REPORT_CLEANUP_RESULT.call({}, extra=extra_params))
 
     def exec_report(
         self,
@@ -356,6 +356,7 @@ class ReportMethods:
         interval: ReportInterval | None = None,
         remote_exec: Literal[0, 1] | None = None,
         report_template: ReportTemplate | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ExecReportResult:
         """Call `report/exec_report`.
 
@@ -388,7 +389,8 @@ class ReportMethods:
                     "interval": interval,
                     "remoteExec": remote_exec,
                     "reportTemplate": report_template,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -407,6 +409,7 @@ class ReportMethods:
         headings: int | None = None,
         compress: int | None = None,
         output_file_name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/export_result`.
 
@@ -445,7 +448,8 @@ class ReportMethods:
                     "headings": headings,
                     "compress": compress,
                     "outputFileName": output_file_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -460,6 +464,7 @@ class ReportMethods:
         pixel_from: int | None = None,
         pixel_to: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/get_result_chart`.
 
@@ -490,7 +495,8 @@ class ReportMethods:
                     "pixelFrom": pixel_from,
                     "pixelTo": pixel_to,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -502,6 +508,7 @@ class ReportMethods:
         use_crop: Literal[0, 1] | None = None,
         crop_begin: int | None = None,
         crop_end: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `report/render_json`.
 
@@ -526,7 +533,8 @@ class ReportMethods:
                     "useCrop": use_crop,
                     "cropBegin": crop_begin,
                     "cropEnd": crop_end,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -537,6 +545,7 @@ class ReportMethods:
         dataset_index: int | None = None,
         value: int | None = None,
         revert: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `report/hittest_chart`.
 
@@ -559,11 +568,12 @@ class ReportMethods:
                     "datasetIndex": dataset_index,
                     "value": value,
                     "revert": revert,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_tables(self) -> list[ReportTableInfo]:
+    def get_report_tables(self, *, extra_params: Mapping[str, object] | None = None) -> list[ReportTableInfo]:
         """Call `report/get_report_tables`.
 
         Idempotent: retried on transient failures.
@@ -572,9 +582,9 @@ class ReportMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/report/get_report_tables
         """
-        return self._client.request(_REPORT_GET_REPORT_TABLES.call({}))
+        return self._client.request(_REPORT_GET_REPORT_TABLES.call({}, extra=extra_params))
 
-    def get_result_map(self, *, width: int, height: int) -> bytes:
+    def get_result_map(self, *, width: int, height: int, extra_params: Mapping[str, object] | None = None) -> bytes:
         """Call `report/get_result_map`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -592,11 +602,14 @@ class ReportMethods:
                 {
                     "width": width,
                     "height": height,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_subrows(self, *, table_index: int, row_index: int) -> list[ReportRow]:
+    def get_result_subrows(
+        self, *, table_index: int, row_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/get_result_subrows`.
 
         Idempotent: retried on transient failures.
@@ -614,12 +627,18 @@ class ReportMethods:
                 {
                     "tableIndex": table_index,
                     "rowIndex": row_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_result_photo(
-        self, *, attachment_index: int | list[int], border: int | None = None, type: Literal[0, 1] | None = None
+        self,
+        *,
+        attachment_index: int | list[int],
+        border: int | None = None,
+        type: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/get_result_photo`.
 
@@ -640,11 +659,12 @@ class ReportMethods:
                     "attachmentIndex": attachment_index,
                     "border": border,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_status(self) -> ReportStatusResult:
+    def get_report_status(self, *, extra_params: Mapping[str, object] | None = None) -> ReportStatusResult:
         """Call `report/get_report_status`.
 
         Idempotent: retried on transient failures.
@@ -653,9 +673,11 @@ class ReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/get_report_status
         """
-        return self._client.request(_REPORT_GET_REPORT_STATUS.call({}))
+        return self._client.request(_REPORT_GET_REPORT_STATUS.call({}, extra=extra_params))
 
-    def select_result_rows(self, *, table_index: int, config: SelectRowsConfig) -> list[ReportRow]:
+    def select_result_rows(
+        self, *, table_index: int, config: SelectRowsConfig, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/select_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -673,11 +695,14 @@ class ReportMethods:
                 {
                     "tableIndex": table_index,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_rows(self, *, table_index: int, index_from: int, index_to: int) -> list[ReportRow]:
+    def get_result_rows(
+        self, *, table_index: int, index_from: int, index_to: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/get_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -697,12 +722,18 @@ class ReportMethods:
                     "tableIndex": table_index,
                     "indexFrom": index_from,
                     "indexTo": index_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_report_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: Literal[0, 1, 2, 4] | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: Literal[0, 1, 2, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ReportTemplate]:
         """Call `report/get_report_data`.
 
@@ -723,11 +754,14 @@ class ReportMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_video(self, *, attachment_index: int) -> ResultVideo:
+    def get_result_video(
+        self, *, attachment_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> ResultVideo:
         """Call `report/get_result_video`.
 
         Idempotent: retried on transient failures.
@@ -743,7 +777,8 @@ class ReportMethods:
             _REPORT_GET_RESULT_VIDEO.call(
                 {
                     "attachmentIndex": attachment_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -757,6 +792,7 @@ class ReportMethods:
         ct: str | None = None,
         p: str | None = None,
         tbl: Sequence[ReportTemplateTable] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ReportTemplate | None]:
         """Call `report/update_report`.
 
@@ -783,11 +819,12 @@ class ReportMethods:
                     "ct": ct,
                     "p": p,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def apply_report_result(self) -> ExecReportResult:
+    def apply_report_result(self, *, extra_params: Mapping[str, object] | None = None) -> ExecReportResult:
         """Call `report/apply_report_result`.
 
         Returns: `ExecReportResult`.
@@ -796,7 +833,7 @@ class ReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/apply_report_result
         """
-        return self._client.request(_REPORT_APPLY_REPORT_RESULT.call({}))
+        return self._client.request(_REPORT_APPLY_REPORT_RESULT.call({}, extra=extra_params))
 
 
 class AsyncReportMethods:
@@ -807,14 +844,14 @@ class AsyncReportMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def cleanup_result(self) -> ErrorResult:
+    async def cleanup_result(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `report/cleanup_result`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/cleanup_result
         """
-        return await self._client.request(_REPORT_CLEANUP_RESULT.call({}))
+        return await self._client.request(_REPORT_CLEANUP_RESULT.call({}, extra=extra_params))
 
     async def exec_report(
         self,
@@ -827,6 +864,7 @@ class AsyncReportMethods:
         interval: ReportInterval | None = None,
         remote_exec: Literal[0, 1] | None = None,
         report_template: ReportTemplate | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ExecReportResult:
         """Call `report/exec_report`.
 
@@ -859,7 +897,8 @@ class AsyncReportMethods:
                     "interval": interval,
                     "remoteExec": remote_exec,
                     "reportTemplate": report_template,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -878,6 +917,7 @@ class AsyncReportMethods:
         headings: int | None = None,
         compress: int | None = None,
         output_file_name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/export_result`.
 
@@ -916,7 +956,8 @@ class AsyncReportMethods:
                     "headings": headings,
                     "compress": compress,
                     "outputFileName": output_file_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -931,6 +972,7 @@ class AsyncReportMethods:
         pixel_from: int | None = None,
         pixel_to: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/get_result_chart`.
 
@@ -961,7 +1003,8 @@ class AsyncReportMethods:
                     "pixelFrom": pixel_from,
                     "pixelTo": pixel_to,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -973,6 +1016,7 @@ class AsyncReportMethods:
         use_crop: Literal[0, 1] | None = None,
         crop_begin: int | None = None,
         crop_end: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `report/render_json`.
 
@@ -997,7 +1041,8 @@ class AsyncReportMethods:
                     "useCrop": use_crop,
                     "cropBegin": crop_begin,
                     "cropEnd": crop_end,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1008,6 +1053,7 @@ class AsyncReportMethods:
         dataset_index: int | None = None,
         value: int | None = None,
         revert: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `report/hittest_chart`.
 
@@ -1030,11 +1076,12 @@ class AsyncReportMethods:
                     "datasetIndex": dataset_index,
                     "value": value,
                     "revert": revert,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_report_tables(self) -> list[ReportTableInfo]:
+    async def get_report_tables(self, *, extra_params: Mapping[str, object] | None = None) -> list[ReportTableInfo]:
         """Call `report/get_report_tables`.
 
         Idempotent: retried on transient failures.
@@ -1043,9 +1090,11 @@ class AsyncReportMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/report/get_report_tables
         """
-        return await self._client.request(_REPORT_GET_REPORT_TABLES.call({}))
+        return await self._client.request(_REPORT_GET_REPORT_TABLES.call({}, extra=extra_params))
 
-    async def get_result_map(self, *, width: int, height: int) -> bytes:
+    async def get_result_map(
+        self, *, width: int, height: int, extra_params: Mapping[str, object] | None = None
+    ) -> bytes:
         """Call `report/get_result_map`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -1063,11 +1112,14 @@ class AsyncReportMethods:
                 {
                     "width": width,
                     "height": height,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_result_subrows(self, *, table_index: int, row_index: int) -> list[ReportRow]:
+    async def get_result_subrows(
+        self, *, table_index: int, row_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/get_result_subrows`.
 
         Idempotent: retried on transient failures.
@@ -1085,12 +1137,18 @@ class AsyncReportMethods:
                 {
                     "tableIndex": table_index,
                     "rowIndex": row_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_result_photo(
-        self, *, attachment_index: int | list[int], border: int | None = None, type: Literal[0, 1] | None = None
+        self,
+        *,
+        attachment_index: int | list[int],
+        border: int | None = None,
+        type: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/get_result_photo`.
 
@@ -1111,11 +1169,12 @@ class AsyncReportMethods:
                     "attachmentIndex": attachment_index,
                     "border": border,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_report_status(self) -> ReportStatusResult:
+    async def get_report_status(self, *, extra_params: Mapping[str, object] | None = None) -> ReportStatusResult:
         """Call `report/get_report_status`.
 
         Idempotent: retried on transient failures.
@@ -1124,9 +1183,11 @@ class AsyncReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/get_report_status
         """
-        return await self._client.request(_REPORT_GET_REPORT_STATUS.call({}))
+        return await self._client.request(_REPORT_GET_REPORT_STATUS.call({}, extra=extra_params))
 
-    async def select_result_rows(self, *, table_index: int, config: SelectRowsConfig) -> list[ReportRow]:
+    async def select_result_rows(
+        self, *, table_index: int, config: SelectRowsConfig, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/select_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -1144,11 +1205,14 @@ class AsyncReportMethods:
                 {
                     "tableIndex": table_index,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_result_rows(self, *, table_index: int, index_from: int, index_to: int) -> list[ReportRow]:
+    async def get_result_rows(
+        self, *, table_index: int, index_from: int, index_to: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/get_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -1168,12 +1232,18 @@ class AsyncReportMethods:
                     "tableIndex": table_index,
                     "indexFrom": index_from,
                     "indexTo": index_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_report_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: Literal[0, 1, 2, 4] | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: Literal[0, 1, 2, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ReportTemplate]:
         """Call `report/get_report_data`.
 
@@ -1194,11 +1264,14 @@ class AsyncReportMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_result_video(self, *, attachment_index: int) -> ResultVideo:
+    async def get_result_video(
+        self, *, attachment_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> ResultVideo:
         """Call `report/get_result_video`.
 
         Idempotent: retried on transient failures.
@@ -1214,7 +1287,8 @@ class AsyncReportMethods:
             _REPORT_GET_RESULT_VIDEO.call(
                 {
                     "attachmentIndex": attachment_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1228,6 +1302,7 @@ class AsyncReportMethods:
         ct: str | None = None,
         p: str | None = None,
         tbl: Sequence[ReportTemplateTable] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ReportTemplate | None]:
         """Call `report/update_report`.
 
@@ -1254,11 +1329,12 @@ class AsyncReportMethods:
                     "ct": ct,
                     "p": p,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def apply_report_result(self) -> ExecReportResult:
+    async def apply_report_result(self, *, extra_params: Mapping[str, object] | None = None) -> ExecReportResult:
         """Call `report/apply_report_result`.
 
         Returns: `ExecReportResult`.
@@ -1267,7 +1343,7 @@ class AsyncReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/apply_report_result
         """
-        return await self._client.request(_REPORT_APPLY_REPORT_RESULT.call({}))
+        return await self._client.request(_REPORT_APPLY_REPORT_RESULT.call({}, extra=extra_params))
 
 
 class BatchReportMethods:
@@ -1278,14 +1354,14 @@ class BatchReportMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def cleanup_result(self) -> Pending[ErrorResult]:
+    def cleanup_result(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `report/cleanup_result`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/cleanup_result
         """
-        return self._batch.add(_REPORT_CLEANUP_RESULT.call({}))
+        return self._batch.add(_REPORT_CLEANUP_RESULT.call({}, extra=extra_params))
 
     def exec_report(
         self,
@@ -1298,6 +1374,7 @@ class BatchReportMethods:
         interval: ReportInterval | None = None,
         remote_exec: Literal[0, 1] | None = None,
         report_template: ReportTemplate | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ExecReportResult]:
         """Call `report/exec_report`.
 
@@ -1330,7 +1407,8 @@ class BatchReportMethods:
                     "interval": interval,
                     "remoteExec": remote_exec,
                     "reportTemplate": report_template,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1342,6 +1420,7 @@ class BatchReportMethods:
         use_crop: Literal[0, 1] | None = None,
         crop_begin: int | None = None,
         crop_end: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `report/render_json`.
 
@@ -1366,7 +1445,8 @@ class BatchReportMethods:
                     "useCrop": use_crop,
                     "cropBegin": crop_begin,
                     "cropEnd": crop_end,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1377,6 +1457,7 @@ class BatchReportMethods:
         dataset_index: int | None = None,
         value: int | None = None,
         revert: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `report/hittest_chart`.
 
@@ -1399,11 +1480,12 @@ class BatchReportMethods:
                     "datasetIndex": dataset_index,
                     "value": value,
                     "revert": revert,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_tables(self) -> Pending[list[ReportTableInfo]]:
+    def get_report_tables(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[ReportTableInfo]]:
         """Call `report/get_report_tables`.
 
         Idempotent: retried on transient failures.
@@ -1412,9 +1494,11 @@ class BatchReportMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/report/get_report_tables
         """
-        return self._batch.add(_REPORT_GET_REPORT_TABLES.call({}))
+        return self._batch.add(_REPORT_GET_REPORT_TABLES.call({}, extra=extra_params))
 
-    def get_result_subrows(self, *, table_index: int, row_index: int) -> Pending[list[ReportRow]]:
+    def get_result_subrows(
+        self, *, table_index: int, row_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[ReportRow]]:
         """Call `report/get_result_subrows`.
 
         Idempotent: retried on transient failures.
@@ -1432,11 +1516,12 @@ class BatchReportMethods:
                 {
                     "tableIndex": table_index,
                     "rowIndex": row_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_status(self) -> Pending[ReportStatusResult]:
+    def get_report_status(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ReportStatusResult]:
         """Call `report/get_report_status`.
 
         Idempotent: retried on transient failures.
@@ -1445,9 +1530,11 @@ class BatchReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/get_report_status
         """
-        return self._batch.add(_REPORT_GET_REPORT_STATUS.call({}))
+        return self._batch.add(_REPORT_GET_REPORT_STATUS.call({}, extra=extra_params))
 
-    def select_result_rows(self, *, table_index: int, config: SelectRowsConfig) -> Pending[list[ReportRow]]:
+    def select_result_rows(
+        self, *, table_index: int, config: SelectRowsConfig, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[ReportRow]]:
         """Call `report/select_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -1465,11 +1552,14 @@ class BatchReportMethods:
                 {
                     "tableIndex": table_index,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_rows(self, *, table_index: int, index_from: int, index_to: int) -> Pending[list[ReportRow]]:
+    def get_result_rows(
+        self, *, table_index: int, index_from: int, index_to: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[ReportRow]]:
         """Call `report/get_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -1489,12 +1579,18 @@ class BatchReportMethods:
                     "tableIndex": table_index,
                     "indexFrom": index_from,
                     "indexTo": index_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_report_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: Literal[0, 1, 2, 4] | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: Literal[0, 1, 2, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[ReportTemplate]]:
         """Call `report/get_report_data`.
 
@@ -1515,11 +1611,14 @@ class BatchReportMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_video(self, *, attachment_index: int) -> Pending[ResultVideo]:
+    def get_result_video(
+        self, *, attachment_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ResultVideo]:
         """Call `report/get_result_video`.
 
         Idempotent: retried on transient failures.
@@ -1535,7 +1634,8 @@ class BatchReportMethods:
             _REPORT_GET_RESULT_VIDEO.call(
                 {
                     "attachmentIndex": attachment_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1549,6 +1649,7 @@ class BatchReportMethods:
         ct: str | None = None,
         p: str | None = None,
         tbl: Sequence[ReportTemplateTable] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ReportTemplate | None]]:
         """Call `report/update_report`.
 
@@ -1575,11 +1676,12 @@ class BatchReportMethods:
                     "ct": ct,
                     "p": p,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def apply_report_result(self) -> Pending[ExecReportResult]:
+    def apply_report_result(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ExecReportResult]:
         """Call `report/apply_report_result`.
 
         Returns: `ExecReportResult`.
@@ -1588,7 +1690,7 @@ class BatchReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/apply_report_result
         """
-        return self._batch.add(_REPORT_APPLY_REPORT_RESULT.call({}))
+        return self._batch.add(_REPORT_APPLY_REPORT_RESULT.call({}, extra=extra_params))
 
 
 __all__ = ["ReportMethods", "AsyncReportMethods", "BatchReportMethods"]

@@ -879,7 +879,14 @@ class ResourceMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_zone_data(self, *, item_id: int, col: list[int] | None = None, flags: int | None = None) -> list[Zone]:
+    def get_zone_data(
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[Zone]:
         """Call `resource/get_zone_data`.
 
         Idempotent: retried on transient failures.
@@ -899,7 +906,8 @@ class ResourceMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -921,6 +929,7 @@ class ResourceMethods:
         max: int | None = None,
         path: str | None = None,
         p: Sequence[GeoPoint] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Zone | None]:
         """Call `resource/update_zone`.
 
@@ -963,12 +972,21 @@ class ResourceMethods:
                     "max": max,
                     "path": path,
                     "p": p,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_zone_by_track(
-        self, *, layer_name: str, item_id: int, unit_id: int, n: str, c: int | None = None, w: int | None = None
+        self,
+        *,
+        layer_name: str,
+        item_id: int,
+        unit_id: int,
+        n: str,
+        c: int | None = None,
+        w: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateZoneByTrackResult:
         """Call `resource/create_zone_by_track`.
 
@@ -993,11 +1011,14 @@ class ResourceMethods:
                     "n": n,
                     "c": c,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_zones_by_point(self, *, spec: ZonesByPointSpec) -> dict[str, list[int]]:
+    def get_zones_by_point(
+        self, *, spec: ZonesByPointSpec, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[int]]:
         """Call `resource/get_zones_by_point`.
 
         Idempotent: retried on transient failures.
@@ -1013,7 +1034,8 @@ class ResourceMethods:
             _RESOURCE_GET_ZONES_BY_POINT.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1026,6 +1048,7 @@ class ResourceMethods:
         event_hash: str | None = None,
         old_item_id: int | None = None,
         old_zone_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_zone_image`.
 
@@ -1050,7 +1073,8 @@ class ResourceMethods:
                     "eventHash": event_hash,
                     "oldItemId": old_item_id,
                     "oldZoneId": old_zone_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1064,6 +1088,7 @@ class ResourceMethods:
         d: str | None = None,
         zns: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_zones_group`.
 
@@ -1090,11 +1115,14 @@ class ResourceMethods:
                     "d": d,
                     "zns": zns,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_job_data(self, *, item_id: int, col: list[int] | None = None) -> list[Job]:
+    def get_job_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[Job]:
         """Call `resource/get_job_data`.
 
         Idempotent: retried on transient failures.
@@ -1112,7 +1140,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1133,6 +1162,7 @@ class ResourceMethods:
         e: int | None = None,
         sch: TimeSchedule | None = None,
         act: Action | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Job | None]:
         """Call `resource/update_job`.
 
@@ -1173,11 +1203,14 @@ class ResourceMethods:
                     "e": e,
                     "sch": sch,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_notification_data(self, *, item_id: int, col: list[int] | None = None) -> list[Notification]:
+    def get_notification_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[Notification]:
         """Call `resource/get_notification_data`.
 
         Idempotent: retried on transient failures.
@@ -1195,7 +1228,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1223,6 +1257,7 @@ class ResourceMethods:
         ctrl_sch: TimeSchedule | None = None,
         trg: Action | None = None,
         act: Sequence[Action] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Notification | None]:
         """Call `resource/update_notification`.
 
@@ -1277,7 +1312,8 @@ class ResourceMethods:
                     "ctrl_sch": ctrl_sch,
                     "trg": trg,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1297,6 +1333,7 @@ class ResourceMethods:
         pwd: str | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_driver`.
 
@@ -1335,7 +1372,8 @@ class ResourceMethods:
                     "pwd": pwd,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1348,6 +1386,7 @@ class ResourceMethods:
         event_hash: str | None = None,
         old_item_id: int | None = None,
         old_drv_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_driver_image`.
 
@@ -1372,12 +1411,20 @@ class ResourceMethods:
                     "eventHash": event_hash,
                     "oldItemId": old_item_id,
                     "oldDrvId": old_drv_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_driver(
-        self, *, resource_id: int, unit_id: int, driver_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        driver_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_driver`.
 
@@ -1400,11 +1447,14 @@ class ResourceMethods:
                     "driverId": driver_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_driver_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    def update_driver_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_driver_units`.
 
         Args:
@@ -1420,7 +1470,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1432,6 +1483,7 @@ class ResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         driver_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_driver_bindings`.
 
@@ -1456,11 +1508,14 @@ class ResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "driverId": driver_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_unit_drivers(self, *, unit_id: int) -> dict[str, list[UnitBindingRef]]:
+    def get_unit_drivers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[UnitBindingRef]]:
         """Call `resource/get_unit_drivers`.
 
         Idempotent: retried on transient failures.
@@ -1476,11 +1531,20 @@ class ResourceMethods:
             _RESOURCE_GET_UNIT_DRIVERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def cleanup_driver_interval(self, *, resource_id: int, driver_id: int, time_from: int, time_to: int) -> ErrorResult:
+    def cleanup_driver_interval(
+        self,
+        *,
+        resource_id: int,
+        driver_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `resource/cleanup_driver_interval`.
 
         Args:
@@ -1500,12 +1564,18 @@ class ResourceMethods:
                     "driverId": driver_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def upload_tacho_file(
-        self, *, file: FileInput, output_flag: int | None = None, event_hash: str | None = None
+        self,
+        *,
+        file: FileInput,
+        output_flag: int | None = None,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_tacho_file`.
 
@@ -1524,7 +1594,8 @@ class ResourceMethods:
                     "file": file,
                     "outputFlag": output_flag,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1539,6 +1610,7 @@ class ResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         app_id: str | None = None,
         app_type: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/driver_operate`.
 
@@ -1569,12 +1641,19 @@ class ResourceMethods:
                     "ej": ej,
                     "appId": app_id,
                     "appType": app_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def driver_status(
-        self, *, phone_number: str, password: str, app: str | None = None, fl: int | None = None
+        self,
+        *,
+        phone_number: str,
+        password: str,
+        app: str | None = None,
+        fl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DriverStatusResult:
         """Call `resource/driver_status`.
 
@@ -1599,7 +1678,8 @@ class ResourceMethods:
                     "password": password,
                     "app": app,
                     "fl": fl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1613,6 +1693,7 @@ class ResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_drivers_group`.
 
@@ -1639,7 +1720,8 @@ class ResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1658,6 +1740,7 @@ class ResourceMethods:
         f: int | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_trailer`.
 
@@ -1694,12 +1777,19 @@ class ResourceMethods:
                     "f": f,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def upload_trailer_image(
-        self, *, item_id: int, trailer_id: int, file: FileInput, event_hash: str | None = None
+        self,
+        *,
+        item_id: int,
+        trailer_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_trailer_image`.
 
@@ -1720,12 +1810,20 @@ class ResourceMethods:
                     "trailerId": trailer_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_trailer(
-        self, *, resource_id: int, unit_id: int, trailer_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        trailer_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_trailer`.
 
@@ -1748,11 +1846,14 @@ class ResourceMethods:
                     "trailerId": trailer_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_trailer_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    def update_trailer_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_trailer_units`.
 
         Args:
@@ -1768,7 +1869,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1780,6 +1882,7 @@ class ResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         trailer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_trailer_bindings`.
 
@@ -1804,11 +1907,14 @@ class ResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "trailerId": trailer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_unit_trailers(self, *, unit_id: int) -> dict[str, list[UnitBindingRef]]:
+    def get_unit_trailers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[UnitBindingRef]]:
         """Call `resource/get_unit_trailers`.
 
         Idempotent: retried on transient failures.
@@ -1824,12 +1930,19 @@ class ResourceMethods:
             _RESOURCE_GET_UNIT_TRAILERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def cleanup_trailer_interval(
-        self, *, resource_id: int, trailer_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        trailer_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/cleanup_trailer_interval`.
 
@@ -1850,7 +1963,8 @@ class ResourceMethods:
                     "trailerId": trailer_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1864,6 +1978,7 @@ class ResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_trailers_group`.
 
@@ -1890,7 +2005,8 @@ class ResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1909,6 +2025,7 @@ class ResourceMethods:
         f: int | None = None,
         art: int | None = None,
         jp: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_tag`.
 
@@ -1945,12 +2062,19 @@ class ResourceMethods:
                     "f": f,
                     "art": art,
                     "jp": jp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def upload_tag_image(
-        self, *, item_id: int, tag_id: int, file: FileInput, event_hash: str | None = None
+        self,
+        *,
+        item_id: int,
+        tag_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_tag_image`.
 
@@ -1971,12 +2095,20 @@ class ResourceMethods:
                     "tagId": tag_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_tag(
-        self, *, resource_id: int, unit_id: int, tag_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        tag_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_tag`.
 
@@ -1999,11 +2131,14 @@ class ResourceMethods:
                     "tagId": tag_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_tag_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    def update_tag_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_tag_units`.
 
         Args:
@@ -2019,7 +2154,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2031,6 +2167,7 @@ class ResourceMethods:
         time: int,
         call_mode: Literal["update", "delete"],
         unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_tag_message`.
 
@@ -2053,12 +2190,20 @@ class ResourceMethods:
                     "time": time,
                     "callMode": call_mode,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_tag_bindings(
-        self, *, resource_id: int, time_from: int, time_to: int, unit_id: int | None = None, tag_id: int | None = None
+        self,
+        *,
+        resource_id: int,
+        time_from: int,
+        time_to: int,
+        unit_id: int | None = None,
+        tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_tag_bindings`.
 
@@ -2083,7 +2228,8 @@ class ResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "tagId": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2096,6 +2242,7 @@ class ResourceMethods:
         n: str | None = None,
         d: str | None = None,
         tgs: list[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_tags_group`.
 
@@ -2120,7 +2267,8 @@ class ResourceMethods:
                     "n": n,
                     "d": d,
                     "tgs": tgs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2131,6 +2279,7 @@ class ResourceMethods:
         subject: str | None = None,
         body: str | None = None,
         flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_email_template`.
 
@@ -2151,11 +2300,14 @@ class ResourceMethods:
                     "subject": subject,
                     "body": body,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_orders_notification(self, *, resource_id: int) -> OrdersNotification:
+    def get_orders_notification(
+        self, *, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersNotification:
         """Call `resource/get_orders_notification`.
 
         Idempotent: retried on transient failures.
@@ -2171,11 +2323,18 @@ class ResourceMethods:
             _RESOURCE_GET_ORDERS_NOTIFICATION.call(
                 {
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_orders_notification(self, *, resource_id: int, orders_notification: OrdersNotification) -> ErrorResult:
+    def update_orders_notification(
+        self,
+        *,
+        resource_id: int,
+        orders_notification: OrdersNotification,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `resource/update_orders_notification`.
 
         Args:
@@ -2191,7 +2350,8 @@ class ResourceMethods:
                 {
                     "resourceId": resource_id,
                     "ordersNotification": orders_notification,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2205,7 +2365,12 @@ class AsyncResourceMethods:
         self._client = client
 
     async def get_zone_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[Zone]:
         """Call `resource/get_zone_data`.
 
@@ -2226,7 +2391,8 @@ class AsyncResourceMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2248,6 +2414,7 @@ class AsyncResourceMethods:
         max: int | None = None,
         path: str | None = None,
         p: Sequence[GeoPoint] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Zone | None]:
         """Call `resource/update_zone`.
 
@@ -2290,12 +2457,21 @@ class AsyncResourceMethods:
                     "max": max,
                     "path": path,
                     "p": p,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_zone_by_track(
-        self, *, layer_name: str, item_id: int, unit_id: int, n: str, c: int | None = None, w: int | None = None
+        self,
+        *,
+        layer_name: str,
+        item_id: int,
+        unit_id: int,
+        n: str,
+        c: int | None = None,
+        w: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateZoneByTrackResult:
         """Call `resource/create_zone_by_track`.
 
@@ -2320,11 +2496,14 @@ class AsyncResourceMethods:
                     "n": n,
                     "c": c,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_zones_by_point(self, *, spec: ZonesByPointSpec) -> dict[str, list[int]]:
+    async def get_zones_by_point(
+        self, *, spec: ZonesByPointSpec, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[int]]:
         """Call `resource/get_zones_by_point`.
 
         Idempotent: retried on transient failures.
@@ -2340,7 +2519,8 @@ class AsyncResourceMethods:
             _RESOURCE_GET_ZONES_BY_POINT.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2353,6 +2533,7 @@ class AsyncResourceMethods:
         event_hash: str | None = None,
         old_item_id: int | None = None,
         old_zone_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_zone_image`.
 
@@ -2377,7 +2558,8 @@ class AsyncResourceMethods:
                     "eventHash": event_hash,
                     "oldItemId": old_item_id,
                     "oldZoneId": old_zone_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2391,6 +2573,7 @@ class AsyncResourceMethods:
         d: str | None = None,
         zns: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_zones_group`.
 
@@ -2417,11 +2600,14 @@ class AsyncResourceMethods:
                     "d": d,
                     "zns": zns,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_job_data(self, *, item_id: int, col: list[int] | None = None) -> list[Job]:
+    async def get_job_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[Job]:
         """Call `resource/get_job_data`.
 
         Idempotent: retried on transient failures.
@@ -2439,7 +2625,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2460,6 +2647,7 @@ class AsyncResourceMethods:
         e: int | None = None,
         sch: TimeSchedule | None = None,
         act: Action | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Job | None]:
         """Call `resource/update_job`.
 
@@ -2500,11 +2688,14 @@ class AsyncResourceMethods:
                     "e": e,
                     "sch": sch,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_notification_data(self, *, item_id: int, col: list[int] | None = None) -> list[Notification]:
+    async def get_notification_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[Notification]:
         """Call `resource/get_notification_data`.
 
         Idempotent: retried on transient failures.
@@ -2522,7 +2713,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2550,6 +2742,7 @@ class AsyncResourceMethods:
         ctrl_sch: TimeSchedule | None = None,
         trg: Action | None = None,
         act: Sequence[Action] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Notification | None]:
         """Call `resource/update_notification`.
 
@@ -2604,7 +2797,8 @@ class AsyncResourceMethods:
                     "ctrl_sch": ctrl_sch,
                     "trg": trg,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2624,6 +2818,7 @@ class AsyncResourceMethods:
         pwd: str | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_driver`.
 
@@ -2662,7 +2857,8 @@ class AsyncResourceMethods:
                     "pwd": pwd,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2675,6 +2871,7 @@ class AsyncResourceMethods:
         event_hash: str | None = None,
         old_item_id: int | None = None,
         old_drv_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_driver_image`.
 
@@ -2699,12 +2896,20 @@ class AsyncResourceMethods:
                     "eventHash": event_hash,
                     "oldItemId": old_item_id,
                     "oldDrvId": old_drv_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def bind_unit_driver(
-        self, *, resource_id: int, unit_id: int, driver_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        driver_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_driver`.
 
@@ -2727,11 +2932,14 @@ class AsyncResourceMethods:
                     "driverId": driver_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_driver_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    async def update_driver_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_driver_units`.
 
         Args:
@@ -2747,7 +2955,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2759,6 +2968,7 @@ class AsyncResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         driver_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_driver_bindings`.
 
@@ -2783,11 +2993,14 @@ class AsyncResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "driverId": driver_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_unit_drivers(self, *, unit_id: int) -> dict[str, list[UnitBindingRef]]:
+    async def get_unit_drivers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[UnitBindingRef]]:
         """Call `resource/get_unit_drivers`.
 
         Idempotent: retried on transient failures.
@@ -2803,12 +3016,19 @@ class AsyncResourceMethods:
             _RESOURCE_GET_UNIT_DRIVERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def cleanup_driver_interval(
-        self, *, resource_id: int, driver_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        driver_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/cleanup_driver_interval`.
 
@@ -2829,12 +3049,18 @@ class AsyncResourceMethods:
                     "driverId": driver_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def upload_tacho_file(
-        self, *, file: FileInput, output_flag: int | None = None, event_hash: str | None = None
+        self,
+        *,
+        file: FileInput,
+        output_flag: int | None = None,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_tacho_file`.
 
@@ -2853,7 +3079,8 @@ class AsyncResourceMethods:
                     "file": file,
                     "outputFlag": output_flag,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2868,6 +3095,7 @@ class AsyncResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         app_id: str | None = None,
         app_type: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/driver_operate`.
 
@@ -2898,12 +3126,19 @@ class AsyncResourceMethods:
                     "ej": ej,
                     "appId": app_id,
                     "appType": app_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def driver_status(
-        self, *, phone_number: str, password: str, app: str | None = None, fl: int | None = None
+        self,
+        *,
+        phone_number: str,
+        password: str,
+        app: str | None = None,
+        fl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DriverStatusResult:
         """Call `resource/driver_status`.
 
@@ -2928,7 +3163,8 @@ class AsyncResourceMethods:
                     "password": password,
                     "app": app,
                     "fl": fl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2942,6 +3178,7 @@ class AsyncResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_drivers_group`.
 
@@ -2968,7 +3205,8 @@ class AsyncResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2987,6 +3225,7 @@ class AsyncResourceMethods:
         f: int | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_trailer`.
 
@@ -3023,12 +3262,19 @@ class AsyncResourceMethods:
                     "f": f,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def upload_trailer_image(
-        self, *, item_id: int, trailer_id: int, file: FileInput, event_hash: str | None = None
+        self,
+        *,
+        item_id: int,
+        trailer_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_trailer_image`.
 
@@ -3049,12 +3295,20 @@ class AsyncResourceMethods:
                     "trailerId": trailer_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def bind_unit_trailer(
-        self, *, resource_id: int, unit_id: int, trailer_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        trailer_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_trailer`.
 
@@ -3077,11 +3331,14 @@ class AsyncResourceMethods:
                     "trailerId": trailer_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_trailer_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    async def update_trailer_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_trailer_units`.
 
         Args:
@@ -3097,7 +3354,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3109,6 +3367,7 @@ class AsyncResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         trailer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_trailer_bindings`.
 
@@ -3133,11 +3392,14 @@ class AsyncResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "trailerId": trailer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_unit_trailers(self, *, unit_id: int) -> dict[str, list[UnitBindingRef]]:
+    async def get_unit_trailers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[UnitBindingRef]]:
         """Call `resource/get_unit_trailers`.
 
         Idempotent: retried on transient failures.
@@ -3153,12 +3415,19 @@ class AsyncResourceMethods:
             _RESOURCE_GET_UNIT_TRAILERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def cleanup_trailer_interval(
-        self, *, resource_id: int, trailer_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        trailer_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/cleanup_trailer_interval`.
 
@@ -3179,7 +3448,8 @@ class AsyncResourceMethods:
                     "trailerId": trailer_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3193,6 +3463,7 @@ class AsyncResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_trailers_group`.
 
@@ -3219,7 +3490,8 @@ class AsyncResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3238,6 +3510,7 @@ class AsyncResourceMethods:
         f: int | None = None,
         art: int | None = None,
         jp: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_tag`.
 
@@ -3274,12 +3547,19 @@ class AsyncResourceMethods:
                     "f": f,
                     "art": art,
                     "jp": jp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def upload_tag_image(
-        self, *, item_id: int, tag_id: int, file: FileInput, event_hash: str | None = None
+        self,
+        *,
+        item_id: int,
+        tag_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_tag_image`.
 
@@ -3300,12 +3580,20 @@ class AsyncResourceMethods:
                     "tagId": tag_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def bind_unit_tag(
-        self, *, resource_id: int, unit_id: int, tag_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        tag_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_tag`.
 
@@ -3328,11 +3616,14 @@ class AsyncResourceMethods:
                     "tagId": tag_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_tag_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    async def update_tag_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_tag_units`.
 
         Args:
@@ -3348,7 +3639,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3360,6 +3652,7 @@ class AsyncResourceMethods:
         time: int,
         call_mode: Literal["update", "delete"],
         unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_tag_message`.
 
@@ -3382,12 +3675,20 @@ class AsyncResourceMethods:
                     "time": time,
                     "callMode": call_mode,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_tag_bindings(
-        self, *, resource_id: int, time_from: int, time_to: int, unit_id: int | None = None, tag_id: int | None = None
+        self,
+        *,
+        resource_id: int,
+        time_from: int,
+        time_to: int,
+        unit_id: int | None = None,
+        tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_tag_bindings`.
 
@@ -3412,7 +3713,8 @@ class AsyncResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "tagId": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3425,6 +3727,7 @@ class AsyncResourceMethods:
         n: str | None = None,
         d: str | None = None,
         tgs: list[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_tags_group`.
 
@@ -3449,7 +3752,8 @@ class AsyncResourceMethods:
                     "n": n,
                     "d": d,
                     "tgs": tgs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3460,6 +3764,7 @@ class AsyncResourceMethods:
         subject: str | None = None,
         body: str | None = None,
         flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_email_template`.
 
@@ -3480,11 +3785,14 @@ class AsyncResourceMethods:
                     "subject": subject,
                     "body": body,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_orders_notification(self, *, resource_id: int) -> OrdersNotification:
+    async def get_orders_notification(
+        self, *, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersNotification:
         """Call `resource/get_orders_notification`.
 
         Idempotent: retried on transient failures.
@@ -3500,12 +3808,17 @@ class AsyncResourceMethods:
             _RESOURCE_GET_ORDERS_NOTIFICATION.call(
                 {
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_orders_notification(
-        self, *, resource_id: int, orders_notification: OrdersNotification
+        self,
+        *,
+        resource_id: int,
+        orders_notification: OrdersNotification,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_orders_notification`.
 
@@ -3522,7 +3835,8 @@ class AsyncResourceMethods:
                 {
                     "resourceId": resource_id,
                     "ordersNotification": orders_notification,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3536,7 +3850,12 @@ class BatchResourceMethods:
         self._batch = batch
 
     def get_zone_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[Zone]]:
         """Call `resource/get_zone_data`.
 
@@ -3557,7 +3876,8 @@ class BatchResourceMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3579,6 +3899,7 @@ class BatchResourceMethods:
         max: int | None = None,
         path: str | None = None,
         p: Sequence[GeoPoint] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Zone | None]]:
         """Call `resource/update_zone`.
 
@@ -3621,12 +3942,21 @@ class BatchResourceMethods:
                     "max": max,
                     "path": path,
                     "p": p,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_zone_by_track(
-        self, *, layer_name: str, item_id: int, unit_id: int, n: str, c: int | None = None, w: int | None = None
+        self,
+        *,
+        layer_name: str,
+        item_id: int,
+        unit_id: int,
+        n: str,
+        c: int | None = None,
+        w: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateZoneByTrackResult]:
         """Call `resource/create_zone_by_track`.
 
@@ -3651,11 +3981,14 @@ class BatchResourceMethods:
                     "n": n,
                     "c": c,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_zones_by_point(self, *, spec: ZonesByPointSpec) -> Pending[dict[str, list[int]]]:
+    def get_zones_by_point(
+        self, *, spec: ZonesByPointSpec, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, list[int]]]:
         """Call `resource/get_zones_by_point`.
 
         Idempotent: retried on transient failures.
@@ -3671,7 +4004,8 @@ class BatchResourceMethods:
             _RESOURCE_GET_ZONES_BY_POINT.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3685,6 +4019,7 @@ class BatchResourceMethods:
         d: str | None = None,
         zns: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
         """Call `resource/update_zones_group`.
 
@@ -3711,11 +4046,14 @@ class BatchResourceMethods:
                     "d": d,
                     "zns": zns,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_job_data(self, *, item_id: int, col: list[int] | None = None) -> Pending[list[Job]]:
+    def get_job_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[Job]]:
         """Call `resource/get_job_data`.
 
         Idempotent: retried on transient failures.
@@ -3733,7 +4071,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3754,6 +4093,7 @@ class BatchResourceMethods:
         e: int | None = None,
         sch: TimeSchedule | None = None,
         act: Action | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Job | None]]:
         """Call `resource/update_job`.
 
@@ -3794,11 +4134,14 @@ class BatchResourceMethods:
                     "e": e,
                     "sch": sch,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_notification_data(self, *, item_id: int, col: list[int] | None = None) -> Pending[list[Notification]]:
+    def get_notification_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[Notification]]:
         """Call `resource/get_notification_data`.
 
         Idempotent: retried on transient failures.
@@ -3816,7 +4159,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3844,6 +4188,7 @@ class BatchResourceMethods:
         ctrl_sch: TimeSchedule | None = None,
         trg: Action | None = None,
         act: Sequence[Action] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Notification | None]]:
         """Call `resource/update_notification`.
 
@@ -3898,7 +4243,8 @@ class BatchResourceMethods:
                     "ctrl_sch": ctrl_sch,
                     "trg": trg,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3918,6 +4264,7 @@ class BatchResourceMethods:
         pwd: str | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Driver | None]]:
         """Call `resource/update_driver`.
 
@@ -3956,12 +4303,20 @@ class BatchResourceMethods:
                     "pwd": pwd,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_driver(
-        self, *, resource_id: int, unit_id: int, driver_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        driver_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/bind_unit_driver`.
 
@@ -3984,11 +4339,14 @@ class BatchResourceMethods:
                     "driverId": driver_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_driver_units(self, *, item_id: int, units: list[int]) -> Pending[AutoBindUnitsResult]:
+    def update_driver_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AutoBindUnitsResult]:
         """Call `resource/update_driver_units`.
 
         Args:
@@ -4004,7 +4362,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4016,6 +4375,7 @@ class BatchResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         driver_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, list[Binding]]]:
         """Call `resource/get_driver_bindings`.
 
@@ -4040,11 +4400,14 @@ class BatchResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "driverId": driver_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_unit_drivers(self, *, unit_id: int) -> Pending[dict[str, list[UnitBindingRef]]]:
+    def get_unit_drivers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, list[UnitBindingRef]]]:
         """Call `resource/get_unit_drivers`.
 
         Idempotent: retried on transient failures.
@@ -4060,12 +4423,19 @@ class BatchResourceMethods:
             _RESOURCE_GET_UNIT_DRIVERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def cleanup_driver_interval(
-        self, *, resource_id: int, driver_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        driver_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/cleanup_driver_interval`.
 
@@ -4086,7 +4456,8 @@ class BatchResourceMethods:
                     "driverId": driver_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4101,6 +4472,7 @@ class BatchResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         app_id: str | None = None,
         app_type: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/driver_operate`.
 
@@ -4131,12 +4503,19 @@ class BatchResourceMethods:
                     "ej": ej,
                     "appId": app_id,
                     "appType": app_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def driver_status(
-        self, *, phone_number: str, password: str, app: str | None = None, fl: int | None = None
+        self,
+        *,
+        phone_number: str,
+        password: str,
+        app: str | None = None,
+        fl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DriverStatusResult]:
         """Call `resource/driver_status`.
 
@@ -4161,7 +4540,8 @@ class BatchResourceMethods:
                     "password": password,
                     "app": app,
                     "fl": fl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4175,6 +4555,7 @@ class BatchResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
         """Call `resource/update_drivers_group`.
 
@@ -4201,7 +4582,8 @@ class BatchResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4220,6 +4602,7 @@ class BatchResourceMethods:
         f: int | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Driver | None]]:
         """Call `resource/update_trailer`.
 
@@ -4256,12 +4639,20 @@ class BatchResourceMethods:
                     "f": f,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_trailer(
-        self, *, resource_id: int, unit_id: int, trailer_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        trailer_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/bind_unit_trailer`.
 
@@ -4284,11 +4675,14 @@ class BatchResourceMethods:
                     "trailerId": trailer_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_trailer_units(self, *, item_id: int, units: list[int]) -> Pending[AutoBindUnitsResult]:
+    def update_trailer_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AutoBindUnitsResult]:
         """Call `resource/update_trailer_units`.
 
         Args:
@@ -4304,7 +4698,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4316,6 +4711,7 @@ class BatchResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         trailer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, list[Binding]]]:
         """Call `resource/get_trailer_bindings`.
 
@@ -4340,11 +4736,14 @@ class BatchResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "trailerId": trailer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_unit_trailers(self, *, unit_id: int) -> Pending[dict[str, list[UnitBindingRef]]]:
+    def get_unit_trailers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, list[UnitBindingRef]]]:
         """Call `resource/get_unit_trailers`.
 
         Idempotent: retried on transient failures.
@@ -4360,12 +4759,19 @@ class BatchResourceMethods:
             _RESOURCE_GET_UNIT_TRAILERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def cleanup_trailer_interval(
-        self, *, resource_id: int, trailer_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        trailer_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/cleanup_trailer_interval`.
 
@@ -4386,7 +4792,8 @@ class BatchResourceMethods:
                     "trailerId": trailer_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4400,6 +4807,7 @@ class BatchResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
         """Call `resource/update_trailers_group`.
 
@@ -4426,7 +4834,8 @@ class BatchResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4445,6 +4854,7 @@ class BatchResourceMethods:
         f: int | None = None,
         art: int | None = None,
         jp: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Driver | None]]:
         """Call `resource/update_tag`.
 
@@ -4481,12 +4891,20 @@ class BatchResourceMethods:
                     "f": f,
                     "art": art,
                     "jp": jp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_tag(
-        self, *, resource_id: int, unit_id: int, tag_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        tag_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/bind_unit_tag`.
 
@@ -4509,11 +4927,14 @@ class BatchResourceMethods:
                     "tagId": tag_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_tag_units(self, *, item_id: int, units: list[int]) -> Pending[AutoBindUnitsResult]:
+    def update_tag_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AutoBindUnitsResult]:
         """Call `resource/update_tag_units`.
 
         Args:
@@ -4529,7 +4950,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4541,6 +4963,7 @@ class BatchResourceMethods:
         time: int,
         call_mode: Literal["update", "delete"],
         unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/update_tag_message`.
 
@@ -4563,12 +4986,20 @@ class BatchResourceMethods:
                     "time": time,
                     "callMode": call_mode,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_tag_bindings(
-        self, *, resource_id: int, time_from: int, time_to: int, unit_id: int | None = None, tag_id: int | None = None
+        self,
+        *,
+        resource_id: int,
+        time_from: int,
+        time_to: int,
+        unit_id: int | None = None,
+        tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, list[Binding]]]:
         """Call `resource/get_tag_bindings`.
 
@@ -4593,7 +5024,8 @@ class BatchResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "tagId": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4606,6 +5038,7 @@ class BatchResourceMethods:
         n: str | None = None,
         d: str | None = None,
         tgs: list[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
         """Call `resource/update_tags_group`.
 
@@ -4630,7 +5063,8 @@ class BatchResourceMethods:
                     "n": n,
                     "d": d,
                     "tgs": tgs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4641,6 +5075,7 @@ class BatchResourceMethods:
         subject: str | None = None,
         body: str | None = None,
         flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/update_email_template`.
 
@@ -4661,11 +5096,14 @@ class BatchResourceMethods:
                     "subject": subject,
                     "body": body,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_orders_notification(self, *, resource_id: int) -> Pending[OrdersNotification]:
+    def get_orders_notification(
+        self, *, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[OrdersNotification]:
         """Call `resource/get_orders_notification`.
 
         Idempotent: retried on transient failures.
@@ -4681,12 +5119,17 @@ class BatchResourceMethods:
             _RESOURCE_GET_ORDERS_NOTIFICATION.call(
                 {
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_orders_notification(
-        self, *, resource_id: int, orders_notification: OrdersNotification
+        self,
+        *,
+        resource_id: int,
+        orders_notification: OrdersNotification,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/update_orders_notification`.
 
@@ -4703,7 +5146,8 @@ class BatchResourceMethods:
                 {
                     "resourceId": resource_id,
                     "ordersNotification": orders_notification,
-                }
+                },
+                extra=extra_params,
             )
         )
 

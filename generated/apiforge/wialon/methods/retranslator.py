@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -92,7 +92,12 @@ class RetranslatorMethods:
         self._client = client
 
     def update_units(
-        self, *, item_id: int, units: Sequence[RetranslatorUnit], call_mode: Literal["add", "remove"] | None = None
+        self,
+        *,
+        item_id: int,
+        units: Sequence[RetranslatorUnit],
+        call_mode: Literal["add", "remove"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorUnitsResult:
         """Call `retranslator/update_units`.
 
@@ -111,7 +116,8 @@ class RetranslatorMethods:
                     "itemId": item_id,
                     "units": units,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -124,6 +130,7 @@ class RetranslatorMethods:
         time_from: int | None = None,
         time_to: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorOperatingResult:
         """Call `retranslator/update_operating`.
 
@@ -148,11 +155,12 @@ class RetranslatorMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stats(self, *, item_id: int) -> RetranslatorStats:
+    def get_stats(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> RetranslatorStats:
         """Call `retranslator/get_stats`.
 
         Idempotent: retried on transient failures.
@@ -168,11 +176,14 @@ class RetranslatorMethods:
             _RETRANSLATOR_GET_STATS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_config(self, *, item_id: int, config: RetranslatorConfig) -> RetranslatorConfigResult:
+    def update_config(
+        self, *, item_id: int, config: RetranslatorConfig, extra_params: Mapping[str, object] | None = None
+    ) -> RetranslatorConfigResult:
         """Call `retranslator/update_config`.
 
         Args:
@@ -188,7 +199,8 @@ class RetranslatorMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -202,7 +214,12 @@ class AsyncRetranslatorMethods:
         self._client = client
 
     async def update_units(
-        self, *, item_id: int, units: Sequence[RetranslatorUnit], call_mode: Literal["add", "remove"] | None = None
+        self,
+        *,
+        item_id: int,
+        units: Sequence[RetranslatorUnit],
+        call_mode: Literal["add", "remove"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorUnitsResult:
         """Call `retranslator/update_units`.
 
@@ -221,7 +238,8 @@ class AsyncRetranslatorMethods:
                     "itemId": item_id,
                     "units": units,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -234,6 +252,7 @@ class AsyncRetranslatorMethods:
         time_from: int | None = None,
         time_to: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorOperatingResult:
         """Call `retranslator/update_operating`.
 
@@ -258,11 +277,12 @@ class AsyncRetranslatorMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_stats(self, *, item_id: int) -> RetranslatorStats:
+    async def get_stats(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> RetranslatorStats:
         """Call `retranslator/get_stats`.
 
         Idempotent: retried on transient failures.
@@ -278,11 +298,14 @@ class AsyncRetranslatorMethods:
             _RETRANSLATOR_GET_STATS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_config(self, *, item_id: int, config: RetranslatorConfig) -> RetranslatorConfigResult:
+    async def update_config(
+        self, *, item_id: int, config: RetranslatorConfig, extra_params: Mapping[str, object] | None = None
+    ) -> RetranslatorConfigResult:
         """Call `retranslator/update_config`.
 
         Args:
@@ -298,7 +321,8 @@ class AsyncRetranslatorMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -312,7 +336,12 @@ class BatchRetranslatorMethods:
         self._batch = batch
 
     def update_units(
-        self, *, item_id: int, units: Sequence[RetranslatorUnit], call_mode: Literal["add", "remove"] | None = None
+        self,
+        *,
+        item_id: int,
+        units: Sequence[RetranslatorUnit],
+        call_mode: Literal["add", "remove"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[RetranslatorUnitsResult]:
         """Call `retranslator/update_units`.
 
@@ -331,7 +360,8 @@ class BatchRetranslatorMethods:
                     "itemId": item_id,
                     "units": units,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -344,6 +374,7 @@ class BatchRetranslatorMethods:
         time_from: int | None = None,
         time_to: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[RetranslatorOperatingResult]:
         """Call `retranslator/update_operating`.
 
@@ -368,11 +399,14 @@ class BatchRetranslatorMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stats(self, *, item_id: int) -> Pending[RetranslatorStats]:
+    def get_stats(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[RetranslatorStats]:
         """Call `retranslator/get_stats`.
 
         Idempotent: retried on transient failures.
@@ -388,11 +422,14 @@ class BatchRetranslatorMethods:
             _RETRANSLATOR_GET_STATS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_config(self, *, item_id: int, config: RetranslatorConfig) -> Pending[RetranslatorConfigResult]:
+    def update_config(
+        self, *, item_id: int, config: RetranslatorConfig, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[RetranslatorConfigResult]:
         """Call `retranslator/update_config`.
 
         Args:
@@ -408,7 +445,8 @@ class BatchRetranslatorMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -226,6 +226,7 @@ class RouteMethods:
         cu: list[int] | None = None,
         f: int | None = None,
         tz: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteRound | None]:
         """Call `route/update_round`.
 
@@ -264,11 +265,14 @@ class RouteMethods:
                     "cu": cu,
                     "f": f,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_round_data(self, *, item_id: int, col: list[int]) -> list[RouteRound]:
+    def get_round_data(
+        self, *, item_id: int, col: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[RouteRound]:
         """Call `route/get_round_data`.
 
         Idempotent: retried on transient failures.
@@ -286,12 +290,19 @@ class RouteMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_all_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AllRoundsResult:
         """Call `route/get_all_rounds`.
 
@@ -314,7 +325,8 @@ class RouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -325,6 +337,7 @@ class RouteMethods:
         schedule: Mapping[str, JSON] | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `route/get_schedule_time`.
 
@@ -347,12 +360,19 @@ class RouteMethods:
                     "schedule": schedule,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def load_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[RouteRound]:
         """Call `route/load_rounds`.
 
@@ -375,11 +395,14 @@ class RouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_config(self, *, item_id: int, config: Mapping[str, JSON]) -> dict[str, JSON]:
+    def update_config(
+        self, *, item_id: int, config: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `route/update_config`.
 
         Args:
@@ -395,11 +418,14 @@ class RouteMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_checkpoints(self, *, item_id: int, check_points: Sequence[RouteCheckpoint]) -> list[RouteCheckpoint]:
+    def update_checkpoints(
+        self, *, item_id: int, check_points: Sequence[RouteCheckpoint], extra_params: Mapping[str, object] | None = None
+    ) -> list[RouteCheckpoint]:
         """Call `route/update_checkpoints`.
 
         Args:
@@ -415,7 +441,8 @@ class RouteMethods:
                 {
                     "itemId": item_id,
                     "checkPoints": check_points,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -432,6 +459,7 @@ class RouteMethods:
         tm: Sequence[ScheduleTime] | None = None,
         sch: TimeSchedule | None = None,
         cfg: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteSchedule | None]:
         """Call `route/update_schedule`.
 
@@ -464,11 +492,14 @@ class RouteMethods:
                     "tm": tm,
                     "sch": sch,
                     "cfg": cfg,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def optimize(self, *, points: Sequence[GeoPoint], flags: int | None = None) -> dict[str, JSON]:
+    def optimize(
+        self, *, points: Sequence[GeoPoint], flags: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `route/optimize`.
 
         Idempotent: retried on transient failures.
@@ -486,7 +517,8 @@ class RouteMethods:
                 {
                     "points": points,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -515,6 +547,7 @@ class AsyncRouteMethods:
         cu: list[int] | None = None,
         f: int | None = None,
         tz: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteRound | None]:
         """Call `route/update_round`.
 
@@ -553,11 +586,14 @@ class AsyncRouteMethods:
                     "cu": cu,
                     "f": f,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_round_data(self, *, item_id: int, col: list[int]) -> list[RouteRound]:
+    async def get_round_data(
+        self, *, item_id: int, col: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[RouteRound]:
         """Call `route/get_round_data`.
 
         Idempotent: retried on transient failures.
@@ -575,12 +611,19 @@ class AsyncRouteMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_all_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AllRoundsResult:
         """Call `route/get_all_rounds`.
 
@@ -603,7 +646,8 @@ class AsyncRouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -614,6 +658,7 @@ class AsyncRouteMethods:
         schedule: Mapping[str, JSON] | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `route/get_schedule_time`.
 
@@ -636,12 +681,19 @@ class AsyncRouteMethods:
                     "schedule": schedule,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def load_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[RouteRound]:
         """Call `route/load_rounds`.
 
@@ -664,11 +716,14 @@ class AsyncRouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_config(self, *, item_id: int, config: Mapping[str, JSON]) -> dict[str, JSON]:
+    async def update_config(
+        self, *, item_id: int, config: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `route/update_config`.
 
         Args:
@@ -684,12 +739,13 @@ class AsyncRouteMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_checkpoints(
-        self, *, item_id: int, check_points: Sequence[RouteCheckpoint]
+        self, *, item_id: int, check_points: Sequence[RouteCheckpoint], extra_params: Mapping[str, object] | None = None
     ) -> list[RouteCheckpoint]:
         """Call `route/update_checkpoints`.
 
@@ -706,7 +762,8 @@ class AsyncRouteMethods:
                 {
                     "itemId": item_id,
                     "checkPoints": check_points,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -723,6 +780,7 @@ class AsyncRouteMethods:
         tm: Sequence[ScheduleTime] | None = None,
         sch: TimeSchedule | None = None,
         cfg: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteSchedule | None]:
         """Call `route/update_schedule`.
 
@@ -755,11 +813,14 @@ class AsyncRouteMethods:
                     "tm": tm,
                     "sch": sch,
                     "cfg": cfg,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def optimize(self, *, points: Sequence[GeoPoint], flags: int | None = None) -> dict[str, JSON]:
+    async def optimize(
+        self, *, points: Sequence[GeoPoint], flags: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `route/optimize`.
 
         Idempotent: retried on transient failures.
@@ -777,7 +838,8 @@ class AsyncRouteMethods:
                 {
                     "points": points,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -806,6 +868,7 @@ class BatchRouteMethods:
         cu: list[int] | None = None,
         f: int | None = None,
         tz: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, RouteRound | None]]:
         """Call `route/update_round`.
 
@@ -844,11 +907,14 @@ class BatchRouteMethods:
                     "cu": cu,
                     "f": f,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_round_data(self, *, item_id: int, col: list[int]) -> Pending[list[RouteRound]]:
+    def get_round_data(
+        self, *, item_id: int, col: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[RouteRound]]:
         """Call `route/get_round_data`.
 
         Idempotent: retried on transient failures.
@@ -866,12 +932,19 @@ class BatchRouteMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_all_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AllRoundsResult]:
         """Call `route/get_all_rounds`.
 
@@ -894,7 +967,8 @@ class BatchRouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -905,6 +979,7 @@ class BatchRouteMethods:
         schedule: Mapping[str, JSON] | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `route/get_schedule_time`.
 
@@ -927,12 +1002,19 @@ class BatchRouteMethods:
                     "schedule": schedule,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def load_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[RouteRound]]:
         """Call `route/load_rounds`.
 
@@ -955,11 +1037,14 @@ class BatchRouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_config(self, *, item_id: int, config: Mapping[str, JSON]) -> Pending[dict[str, JSON]]:
+    def update_config(
+        self, *, item_id: int, config: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `route/update_config`.
 
         Args:
@@ -975,12 +1060,13 @@ class BatchRouteMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_checkpoints(
-        self, *, item_id: int, check_points: Sequence[RouteCheckpoint]
+        self, *, item_id: int, check_points: Sequence[RouteCheckpoint], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[RouteCheckpoint]]:
         """Call `route/update_checkpoints`.
 
@@ -997,7 +1083,8 @@ class BatchRouteMethods:
                 {
                     "itemId": item_id,
                     "checkPoints": check_points,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1014,6 +1101,7 @@ class BatchRouteMethods:
         tm: Sequence[ScheduleTime] | None = None,
         sch: TimeSchedule | None = None,
         cfg: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, RouteSchedule | None]]:
         """Call `route/update_schedule`.
 
@@ -1046,11 +1134,14 @@ class BatchRouteMethods:
                     "tm": tm,
                     "sch": sch,
                     "cfg": cfg,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def optimize(self, *, points: Sequence[GeoPoint], flags: int | None = None) -> Pending[dict[str, JSON]]:
+    def optimize(
+        self, *, points: Sequence[GeoPoint], flags: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `route/optimize`.
 
         Idempotent: retried on transient failures.
@@ -1068,7 +1159,8 @@ class BatchRouteMethods:
                 {
                     "points": points,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 

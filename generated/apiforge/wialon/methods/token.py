@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -82,7 +82,12 @@ class TokenMethods:
         self._client = client
 
     def login(
-        self, *, token: str, operate_as: str | None = None, fl: TokenLoginFlags | int | None = None
+        self,
+        *,
+        token: str,
+        operate_as: str | None = None,
+        fl: TokenLoginFlags | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `token/login`.
 
@@ -105,11 +110,14 @@ class TokenMethods:
                     "token": token,
                     "operateAs": operate_as,
                     "fl": fl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list(self, *, user_id: int | None = None) -> builtins.list[Token]:
+    def list(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[Token]:
         """Call `token/list`.
 
         Idempotent: retried on transient failures.
@@ -125,7 +133,8 @@ class TokenMethods:
             _TOKEN_LIST.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -142,6 +151,7 @@ class TokenMethods:
         p: str | None = None,
         items: Sequence[int] | None = None,
         delete_all: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Token:
         """Call `token/update`.
 
@@ -174,7 +184,8 @@ class TokenMethods:
                     "p": p,
                     "items": items,
                     "deleteAll": delete_all,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -188,7 +199,12 @@ class AsyncTokenMethods:
         self._client = client
 
     async def login(
-        self, *, token: str, operate_as: str | None = None, fl: TokenLoginFlags | int | None = None
+        self,
+        *,
+        token: str,
+        operate_as: str | None = None,
+        fl: TokenLoginFlags | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `token/login`.
 
@@ -211,11 +227,14 @@ class AsyncTokenMethods:
                     "token": token,
                     "operateAs": operate_as,
                     "fl": fl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list(self, *, user_id: int | None = None) -> builtins.list[Token]:
+    async def list(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[Token]:
         """Call `token/list`.
 
         Idempotent: retried on transient failures.
@@ -231,7 +250,8 @@ class AsyncTokenMethods:
             _TOKEN_LIST.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -248,6 +268,7 @@ class AsyncTokenMethods:
         p: str | None = None,
         items: Sequence[int] | None = None,
         delete_all: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Token:
         """Call `token/update`.
 
@@ -280,7 +301,8 @@ class AsyncTokenMethods:
                     "p": p,
                     "items": items,
                     "deleteAll": delete_all,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -293,7 +315,9 @@ class BatchTokenMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def list(self, *, user_id: int | None = None) -> Pending[builtins.list[Token]]:
+    def list(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[builtins.list[Token]]:
         """Call `token/list`.
 
         Idempotent: retried on transient failures.
@@ -309,7 +333,8 @@ class BatchTokenMethods:
             _TOKEN_LIST.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -326,6 +351,7 @@ class BatchTokenMethods:
         p: str | None = None,
         items: Sequence[int] | None = None,
         delete_all: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[Token]:
         """Call `token/update`.
 
@@ -358,7 +384,8 @@ class BatchTokenMethods:
                     "p": p,
                     "items": items,
                     "deleteAll": delete_all,
-                }
+                },
+                extra=extra_params,
             )
         )
 

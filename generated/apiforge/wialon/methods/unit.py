@@ -902,7 +902,9 @@ class UnitMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_video_packets(self, *, units: list[int], packets: int) -> list[dict[str, JSON]]:
+    def add_video_packets(
+        self, *, units: list[int], packets: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/add_video_packets`.
 
         Args:
@@ -918,11 +920,14 @@ class UnitMethods:
                 {
                     "units": units,
                     "packets": packets,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_status(self, *, units: list[int], status: Literal[0, 1]) -> list[dict[str, JSON]]:
+    def update_video_status(
+        self, *, units: list[int], status: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/update_video_status`.
 
         Args:
@@ -938,7 +943,8 @@ class UnitMethods:
                 {
                     "units": units,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -955,6 +961,7 @@ class UnitMethods:
         a: int | None = None,
         old_item_id: int | None = None,
         old_cmd_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CommandDefinition | None]:
         """Call `unit/update_command_definition`.
 
@@ -987,7 +994,8 @@ class UnitMethods:
                     "a": a,
                     "oldItemId": old_item_id,
                     "oldCmdId": old_cmd_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1000,6 +1008,7 @@ class UnitMethods:
         param: str | Mapping[str, JSON] | None = None,
         timeout: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/exec_cmd`.
 
@@ -1024,11 +1033,14 @@ class UnitMethods:
                     "param": param,
                     "timeout": timeout,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_command_definition_data(self, *, item_id: int, col: list[int] | None = None) -> list[CommandDefinition]:
+    def get_command_definition_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[CommandDefinition]:
         """Call `unit/get_command_definition_data`.
 
         Idempotent: retried on transient failures.
@@ -1046,11 +1058,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_calc_flags(self, *, item_id: int, new_value: int) -> CounterResult:
+    def update_calc_flags(
+        self, *, item_id: int, new_value: int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_calc_flags`.
 
         Args:
@@ -1066,11 +1081,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_eh_counter(self, *, item_id: int, new_value: float | int) -> CounterResult:
+    def update_eh_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_eh_counter`.
 
         Args:
@@ -1086,12 +1104,18 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_traffic_counter(
-        self, *, item_id: int, new_value: float | int, reg_reset: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        new_value: float | int,
+        reg_reset: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CounterResult:
         """Call `unit/update_traffic_counter`.
 
@@ -1110,11 +1134,14 @@ class UnitMethods:
                     "itemId": item_id,
                     "newValue": new_value,
                     "regReset": reg_reset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_mileage_counter(self, *, item_id: int, new_value: float | int) -> CounterResult:
+    def update_mileage_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_mileage_counter`.
 
         Args:
@@ -1130,11 +1157,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_device_type(self, *, item_id: int, device_type_id: int, unique_id: str) -> UnitPropertyResult:
+    def update_device_type(
+        self, *, item_id: int, device_type_id: int, unique_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_device_type`.
 
         Args:
@@ -1154,12 +1184,19 @@ class UnitMethods:
                     "itemId": item_id,
                     "deviceTypeId": device_type_id,
                     "uniqueId": unique_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_image(
-        self, *, item_id: int, old_item_id: int | None = None, lib_id: int | None = None, path: str | None = None
+        self,
+        *,
+        item_id: int,
+        old_item_id: int | None = None,
+        lib_id: int | None = None,
+        path: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `unit/update_image`.
 
@@ -1180,11 +1217,12 @@ class UnitMethods:
                     "oldItemId": old_item_id,
                     "libId": lib_id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_fuel_settings(self, *, item_id: int) -> FuelSettings:
+    def get_fuel_settings(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> FuelSettings:
         """Call `unit/get_fuel_settings`.
 
         Idempotent: retried on transient failures.
@@ -1200,7 +1238,8 @@ class UnitMethods:
             _UNIT_GET_FUEL_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1216,6 +1255,7 @@ class UnitMethods:
         winter_day_from: int | None = None,
         winter_month_to: int | None = None,
         winter_day_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_rates_params`.
 
@@ -1246,7 +1286,8 @@ class UnitMethods:
                     "winterDayFrom": winter_day_from,
                     "winterMonthTo": winter_month_to,
                     "winterDayTo": winter_day_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1258,6 +1299,7 @@ class UnitMethods:
         urban: float | int | None = None,
         suburban: float | int | None = None,
         load_coef: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_math_params`.
 
@@ -1280,7 +1322,8 @@ class UnitMethods:
                     "urban": urban,
                     "suburban": suburban,
                     "loadCoef": load_coef,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1297,6 +1340,7 @@ class UnitMethods:
         fillings_join_interval: int | None = None,
         thefts_join_interval: int | None = None,
         extra_filling_timeout: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_level_params`.
 
@@ -1329,12 +1373,18 @@ class UnitMethods:
                     "fillingsJoinInterval": fillings_join_interval,
                     "theftsJoinInterval": thefts_join_interval,
                     "extraFillingTimeout": extra_filling_timeout,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_fuel_impulse_params(
-        self, *, item_id: int, max_impulses: int | None = None, skip_zero: int | None = None
+        self,
+        *,
+        item_id: int,
+        max_impulses: int | None = None,
+        skip_zero: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_impulse_params`.
 
@@ -1353,11 +1403,14 @@ class UnitMethods:
                     "itemId": item_id,
                     "maxImpulses": max_impulses,
                     "skipZero": skip_zero,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_fuel_calc_types(self, *, item_id: int, calc_types: int) -> ErrorResult:
+    def update_fuel_calc_types(
+        self, *, item_id: int, calc_types: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_fuel_calc_types`.
 
         Args:
@@ -1373,11 +1426,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "calcTypes": calc_types,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_accelerometers_calibration(self, *, item_id: int) -> dict[str, JSON]:
+    def get_accelerometers_calibration(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/get_accelerometers_calibration`.
 
         Idempotent: retried on transient failures.
@@ -1393,11 +1449,12 @@ class UnitMethods:
             _UNIT_GET_ACCELEROMETERS_CALIBRATION.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_settings(self, *, item_id: int) -> ReportSettings:
+    def get_report_settings(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ReportSettings:
         """Call `unit/get_report_settings`.
 
         Idempotent: retried on transient failures.
@@ -1413,11 +1470,12 @@ class UnitMethods:
             _UNIT_GET_REPORT_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_filter(self, *, item_id: int) -> MessagesFilter:
+    def get_messages_filter(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> MessagesFilter:
         """Call `unit/get_messages_filter`.
 
         Idempotent: retried on transient failures.
@@ -1433,11 +1491,14 @@ class UnitMethods:
             _UNIT_GET_MESSAGES_FILTER.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_drive_rank_settings(self, *, item_id: int) -> dict[str, JSON]:
+    def get_drive_rank_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/get_drive_rank_settings`.
 
         Idempotent: retried on transient failures.
@@ -1453,11 +1514,20 @@ class UnitMethods:
             _UNIT_GET_DRIVE_RANK_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_trips(self, *, item_id: int, time_from: int, time_to: int, msgs_source: int) -> list[Trip]:
+    def get_trips(
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        msgs_source: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[Trip]:
         """Call `unit/get_trips`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -1479,11 +1549,12 @@ class UnitMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "msgsSource": msgs_source,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_video_settings(self, *, item_id: int) -> VideoSettings:
+    def get_video_settings(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> VideoSettings:
         """Call `unit/get_video_settings`.
 
         Idempotent: retried on transient failures.
@@ -1499,11 +1570,12 @@ class UnitMethods:
             _UNIT_GET_VIDEO_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_vin_info(self, *, vin: str) -> dict[str, JSON]:
+    def get_vin_info(self, *, vin: str, extra_params: Mapping[str, object] | None = None) -> dict[str, JSON]:
         """Call `unit/get_vin_info`.
 
         Idempotent: retried on transient failures.
@@ -1519,7 +1591,8 @@ class UnitMethods:
             _UNIT_GET_VIN_INFO.call(
                 {
                     "vin": vin,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1531,6 +1604,7 @@ class UnitMethods:
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
         full_data: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `unit/update_hw_params`.
 
@@ -1553,11 +1627,14 @@ class UnitMethods:
                     "itemId": item_id,
                     "params_data": params_data,
                     "fullData": full_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_phone(self, *, item_id: int, phone_number: str) -> UnitPropertyResult:
+    def update_phone(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_phone`.
 
         Args:
@@ -1575,7 +1652,8 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1590,6 +1668,7 @@ class UnitMethods:
         item_id: int,
         nt: str | None = None,
         nct: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_custom_event`.
 
@@ -1618,7 +1697,8 @@ class UnitMethods:
                     "itemId": item_id,
                     "nt": nt,
                     "nct": nct,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1634,6 +1714,7 @@ class UnitMethods:
         x: float | int | None = None,
         y: float | int | None = None,
         description: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_fuel_filling_event`.
 
@@ -1664,7 +1745,8 @@ class UnitMethods:
                     "x": x,
                     "y": y,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1683,6 +1765,7 @@ class UnitMethods:
         mileage: float | int | None = None,
         eh: float | int | None = None,
         done_svcs: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_maintenance_event`.
 
@@ -1719,12 +1802,19 @@ class UnitMethods:
                     "mileage": mileage,
                     "eh": eh,
                     "done_svcs": done_svcs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def registry_status_event(
-        self, *, date: int, description: str, item_id: int, params: Mapping[str, JSON] | None = None
+        self,
+        *,
+        date: int,
+        description: str,
+        item_id: int,
+        params: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_status_event`.
 
@@ -1745,11 +1835,14 @@ class UnitMethods:
                     "description": description,
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_phone2(self, *, item_id: int, phone_number: str) -> UnitPropertyResult:
+    def update_phone2(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_phone2`.
 
         Args:
@@ -1767,11 +1860,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_unique_id2(self, *, item_id: int, unique_id2: str) -> UnitPropertyResult:
+    def update_unique_id2(
+        self, *, item_id: int, unique_id2: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_unique_id2`.
 
         Args:
@@ -1787,7 +1883,8 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "uniqueId2": unique_id2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1808,6 +1905,7 @@ class UnitMethods:
         vt: int | None = None,
         vs: int | None = None,
         tbl: Sequence[SensorTableRow] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Sensor | None]:
         """Call `unit/update_sensor`.
 
@@ -1850,7 +1948,8 @@ class UnitMethods:
                     "vt": vt,
                     "vs": vs,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1863,6 +1962,7 @@ class UnitMethods:
         source: str | None = None,
         sensor_id: int | None = None,
         width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[dict[str, float | str]]:
         """Call `unit/calc_sensors`.
 
@@ -1889,12 +1989,18 @@ class UnitMethods:
                     "source": source,
                     "sensorId": sensor_id,
                     "width": width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def calc_last_message(
-        self, *, unit_id: int, sensors: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        unit_id: int,
+        sensors: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, float | str]:
         """Call `unit/calc_last_message`.
 
@@ -1915,7 +2021,8 @@ class UnitMethods:
                     "unitId": unit_id,
                     "sensors": sensors,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1934,6 +2041,7 @@ class UnitMethods:
         pt: int | None = None,
         pe: int | None = None,
         c: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ServiceInterval | None]:
         """Call `unit/update_service_interval`.
 
@@ -1970,11 +2078,14 @@ class UnitMethods:
                     "pt": pt,
                     "pe": pe,
                     "c": c,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_autopay(self, *, units: list[int], value: int) -> list[dict[str, JSON]]:
+    def update_video_autopay(
+        self, *, units: list[int], value: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/update_video_autopay`.
 
         Args:
@@ -1990,11 +2101,14 @@ class UnitMethods:
                 {
                     "units": units,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_activity_settings(self, *, item_id: int) -> ActivitySettings:
+    def get_activity_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitySettings:
         """Call `unit/get_activity_settings`.
 
         Idempotent: retried on transient failures.
@@ -2010,11 +2124,14 @@ class UnitMethods:
             _UNIT_GET_ACTIVITY_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_activity_settings(self, *, item_id: int, type: Literal[0, 1, 2]) -> ErrorResult:
+    def update_activity_settings(
+        self, *, item_id: int, type: Literal[0, 1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_activity_settings`.
 
         Args:
@@ -2030,11 +2147,12 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_trip_detector(self, *, item_id: int) -> TripDetector:
+    def get_trip_detector(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> TripDetector:
         """Call `unit/get_trip_detector`.
 
         Idempotent: retried on transient failures.
@@ -2050,11 +2168,14 @@ class UnitMethods:
             _UNIT_GET_TRIP_DETECTOR.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_access_password(self, *, item_id: int, access_password: str) -> UnitPropertyResult:
+    def update_access_password(
+        self, *, item_id: int, access_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_access_password`.
 
         Args:
@@ -2070,11 +2191,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "accessPassword": access_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_active(self, *, item_id: int, active: Literal[0, 1]) -> dict[str, JSON]:
+    def set_active(
+        self, *, item_id: int, active: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/set_active`.
 
         Args:
@@ -2090,12 +2214,18 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "active": active,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_accelerometers_calibration(
-        self, *, item_id: int, time_from: int | None = None, time_to: int | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int | None = None,
+        time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `unit/update_accelerometers_calibration`.
 
@@ -2114,11 +2244,14 @@ class UnitMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_drive_rank_settings(self, *, item_id: int, drive_rank: Mapping[str, JSON]) -> ErrorResult:
+    def update_drive_rank_settings(
+        self, *, item_id: int, drive_rank: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_drive_rank_settings`.
 
         Args:
@@ -2134,11 +2267,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "driveRank": drive_rank,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_report_settings(self, *, item_id: int, params: ReportSettings) -> ErrorResult:
+    def update_report_settings(
+        self, *, item_id: int, params: ReportSettings, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_report_settings`.
 
         Args:
@@ -2154,7 +2290,8 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2168,6 +2305,7 @@ class UnitMethods:
         max_hdop: float | int | None = None,
         max_speed: int | None = None,
         lbs_correction: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_messages_filter`.
 
@@ -2194,7 +2332,8 @@ class UnitMethods:
                     "maxHdop": max_hdop,
                     "maxSpeed": max_speed,
                     "lbsCorrection": lbs_correction,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2210,6 +2349,7 @@ class UnitMethods:
         max_messages_distance: int | None = None,
         min_trip_time: int | None = None,
         min_trip_distance: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_trip_detector`.
 
@@ -2240,11 +2380,14 @@ class UnitMethods:
                     "maxMessagesDistance": max_messages_distance,
                     "minTripTime": min_trip_time,
                     "minTripDistance": min_trip_distance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_settings(self, *, item_id: int, settings: Sequence[VideoCamera]) -> ErrorResult:
+    def update_video_settings(
+        self, *, item_id: int, settings: Sequence[VideoCamera], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_video_settings`.
 
         Args:
@@ -2260,11 +2403,19 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "settings": settings,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def upload_image(self, *, item_id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    def upload_image(
+        self,
+        *,
+        item_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `unit/upload_image`.
 
         Args:
@@ -2282,7 +2433,8 @@ class UnitMethods:
                     "itemId": item_id,
                     "icon_file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2295,7 +2447,9 @@ class AsyncUnitMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add_video_packets(self, *, units: list[int], packets: int) -> list[dict[str, JSON]]:
+    async def add_video_packets(
+        self, *, units: list[int], packets: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/add_video_packets`.
 
         Args:
@@ -2311,11 +2465,14 @@ class AsyncUnitMethods:
                 {
                     "units": units,
                     "packets": packets,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_video_status(self, *, units: list[int], status: Literal[0, 1]) -> list[dict[str, JSON]]:
+    async def update_video_status(
+        self, *, units: list[int], status: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/update_video_status`.
 
         Args:
@@ -2331,7 +2488,8 @@ class AsyncUnitMethods:
                 {
                     "units": units,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2348,6 +2506,7 @@ class AsyncUnitMethods:
         a: int | None = None,
         old_item_id: int | None = None,
         old_cmd_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CommandDefinition | None]:
         """Call `unit/update_command_definition`.
 
@@ -2380,7 +2539,8 @@ class AsyncUnitMethods:
                     "a": a,
                     "oldItemId": old_item_id,
                     "oldCmdId": old_cmd_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2393,6 +2553,7 @@ class AsyncUnitMethods:
         param: str | Mapping[str, JSON] | None = None,
         timeout: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/exec_cmd`.
 
@@ -2417,12 +2578,13 @@ class AsyncUnitMethods:
                     "param": param,
                     "timeout": timeout,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_command_definition_data(
-        self, *, item_id: int, col: list[int] | None = None
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[CommandDefinition]:
         """Call `unit/get_command_definition_data`.
 
@@ -2441,11 +2603,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_calc_flags(self, *, item_id: int, new_value: int) -> CounterResult:
+    async def update_calc_flags(
+        self, *, item_id: int, new_value: int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_calc_flags`.
 
         Args:
@@ -2461,11 +2626,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_eh_counter(self, *, item_id: int, new_value: float | int) -> CounterResult:
+    async def update_eh_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_eh_counter`.
 
         Args:
@@ -2481,12 +2649,18 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_traffic_counter(
-        self, *, item_id: int, new_value: float | int, reg_reset: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        new_value: float | int,
+        reg_reset: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CounterResult:
         """Call `unit/update_traffic_counter`.
 
@@ -2505,11 +2679,14 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "newValue": new_value,
                     "regReset": reg_reset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_mileage_counter(self, *, item_id: int, new_value: float | int) -> CounterResult:
+    async def update_mileage_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_mileage_counter`.
 
         Args:
@@ -2525,11 +2702,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_device_type(self, *, item_id: int, device_type_id: int, unique_id: str) -> UnitPropertyResult:
+    async def update_device_type(
+        self, *, item_id: int, device_type_id: int, unique_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_device_type`.
 
         Args:
@@ -2549,12 +2729,19 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "deviceTypeId": device_type_id,
                     "uniqueId": unique_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_image(
-        self, *, item_id: int, old_item_id: int | None = None, lib_id: int | None = None, path: str | None = None
+        self,
+        *,
+        item_id: int,
+        old_item_id: int | None = None,
+        lib_id: int | None = None,
+        path: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `unit/update_image`.
 
@@ -2575,11 +2762,14 @@ class AsyncUnitMethods:
                     "oldItemId": old_item_id,
                     "libId": lib_id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_fuel_settings(self, *, item_id: int) -> FuelSettings:
+    async def get_fuel_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> FuelSettings:
         """Call `unit/get_fuel_settings`.
 
         Idempotent: retried on transient failures.
@@ -2595,7 +2785,8 @@ class AsyncUnitMethods:
             _UNIT_GET_FUEL_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2611,6 +2802,7 @@ class AsyncUnitMethods:
         winter_day_from: int | None = None,
         winter_month_to: int | None = None,
         winter_day_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_rates_params`.
 
@@ -2641,7 +2833,8 @@ class AsyncUnitMethods:
                     "winterDayFrom": winter_day_from,
                     "winterMonthTo": winter_month_to,
                     "winterDayTo": winter_day_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2653,6 +2846,7 @@ class AsyncUnitMethods:
         urban: float | int | None = None,
         suburban: float | int | None = None,
         load_coef: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_math_params`.
 
@@ -2675,7 +2869,8 @@ class AsyncUnitMethods:
                     "urban": urban,
                     "suburban": suburban,
                     "loadCoef": load_coef,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2692,6 +2887,7 @@ class AsyncUnitMethods:
         fillings_join_interval: int | None = None,
         thefts_join_interval: int | None = None,
         extra_filling_timeout: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_level_params`.
 
@@ -2724,12 +2920,18 @@ class AsyncUnitMethods:
                     "fillingsJoinInterval": fillings_join_interval,
                     "theftsJoinInterval": thefts_join_interval,
                     "extraFillingTimeout": extra_filling_timeout,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_fuel_impulse_params(
-        self, *, item_id: int, max_impulses: int | None = None, skip_zero: int | None = None
+        self,
+        *,
+        item_id: int,
+        max_impulses: int | None = None,
+        skip_zero: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_impulse_params`.
 
@@ -2748,11 +2950,14 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "maxImpulses": max_impulses,
                     "skipZero": skip_zero,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_fuel_calc_types(self, *, item_id: int, calc_types: int) -> ErrorResult:
+    async def update_fuel_calc_types(
+        self, *, item_id: int, calc_types: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_fuel_calc_types`.
 
         Args:
@@ -2768,11 +2973,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "calcTypes": calc_types,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_accelerometers_calibration(self, *, item_id: int) -> dict[str, JSON]:
+    async def get_accelerometers_calibration(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/get_accelerometers_calibration`.
 
         Idempotent: retried on transient failures.
@@ -2788,11 +2996,14 @@ class AsyncUnitMethods:
             _UNIT_GET_ACCELEROMETERS_CALIBRATION.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_report_settings(self, *, item_id: int) -> ReportSettings:
+    async def get_report_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ReportSettings:
         """Call `unit/get_report_settings`.
 
         Idempotent: retried on transient failures.
@@ -2808,11 +3019,14 @@ class AsyncUnitMethods:
             _UNIT_GET_REPORT_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_messages_filter(self, *, item_id: int) -> MessagesFilter:
+    async def get_messages_filter(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesFilter:
         """Call `unit/get_messages_filter`.
 
         Idempotent: retried on transient failures.
@@ -2828,11 +3042,14 @@ class AsyncUnitMethods:
             _UNIT_GET_MESSAGES_FILTER.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_drive_rank_settings(self, *, item_id: int) -> dict[str, JSON]:
+    async def get_drive_rank_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/get_drive_rank_settings`.
 
         Idempotent: retried on transient failures.
@@ -2848,11 +3065,20 @@ class AsyncUnitMethods:
             _UNIT_GET_DRIVE_RANK_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_trips(self, *, item_id: int, time_from: int, time_to: int, msgs_source: int) -> list[Trip]:
+    async def get_trips(
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        msgs_source: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[Trip]:
         """Call `unit/get_trips`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -2874,11 +3100,14 @@ class AsyncUnitMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "msgsSource": msgs_source,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_video_settings(self, *, item_id: int) -> VideoSettings:
+    async def get_video_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VideoSettings:
         """Call `unit/get_video_settings`.
 
         Idempotent: retried on transient failures.
@@ -2894,11 +3123,12 @@ class AsyncUnitMethods:
             _UNIT_GET_VIDEO_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_vin_info(self, *, vin: str) -> dict[str, JSON]:
+    async def get_vin_info(self, *, vin: str, extra_params: Mapping[str, object] | None = None) -> dict[str, JSON]:
         """Call `unit/get_vin_info`.
 
         Idempotent: retried on transient failures.
@@ -2914,7 +3144,8 @@ class AsyncUnitMethods:
             _UNIT_GET_VIN_INFO.call(
                 {
                     "vin": vin,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2926,6 +3157,7 @@ class AsyncUnitMethods:
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
         full_data: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `unit/update_hw_params`.
 
@@ -2948,11 +3180,14 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "params_data": params_data,
                     "fullData": full_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_phone(self, *, item_id: int, phone_number: str) -> UnitPropertyResult:
+    async def update_phone(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_phone`.
 
         Args:
@@ -2970,7 +3205,8 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2985,6 +3221,7 @@ class AsyncUnitMethods:
         item_id: int,
         nt: str | None = None,
         nct: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_custom_event`.
 
@@ -3013,7 +3250,8 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "nt": nt,
                     "nct": nct,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3029,6 +3267,7 @@ class AsyncUnitMethods:
         x: float | int | None = None,
         y: float | int | None = None,
         description: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_fuel_filling_event`.
 
@@ -3059,7 +3298,8 @@ class AsyncUnitMethods:
                     "x": x,
                     "y": y,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3078,6 +3318,7 @@ class AsyncUnitMethods:
         mileage: float | int | None = None,
         eh: float | int | None = None,
         done_svcs: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_maintenance_event`.
 
@@ -3114,12 +3355,19 @@ class AsyncUnitMethods:
                     "mileage": mileage,
                     "eh": eh,
                     "done_svcs": done_svcs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def registry_status_event(
-        self, *, date: int, description: str, item_id: int, params: Mapping[str, JSON] | None = None
+        self,
+        *,
+        date: int,
+        description: str,
+        item_id: int,
+        params: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_status_event`.
 
@@ -3140,11 +3388,14 @@ class AsyncUnitMethods:
                     "description": description,
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_phone2(self, *, item_id: int, phone_number: str) -> UnitPropertyResult:
+    async def update_phone2(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_phone2`.
 
         Args:
@@ -3162,11 +3413,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_unique_id2(self, *, item_id: int, unique_id2: str) -> UnitPropertyResult:
+    async def update_unique_id2(
+        self, *, item_id: int, unique_id2: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_unique_id2`.
 
         Args:
@@ -3182,7 +3436,8 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "uniqueId2": unique_id2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3203,6 +3458,7 @@ class AsyncUnitMethods:
         vt: int | None = None,
         vs: int | None = None,
         tbl: Sequence[SensorTableRow] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Sensor | None]:
         """Call `unit/update_sensor`.
 
@@ -3245,7 +3501,8 @@ class AsyncUnitMethods:
                     "vt": vt,
                     "vs": vs,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3258,6 +3515,7 @@ class AsyncUnitMethods:
         source: str | None = None,
         sensor_id: int | None = None,
         width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[dict[str, float | str]]:
         """Call `unit/calc_sensors`.
 
@@ -3284,12 +3542,18 @@ class AsyncUnitMethods:
                     "source": source,
                     "sensorId": sensor_id,
                     "width": width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def calc_last_message(
-        self, *, unit_id: int, sensors: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        unit_id: int,
+        sensors: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, float | str]:
         """Call `unit/calc_last_message`.
 
@@ -3310,7 +3574,8 @@ class AsyncUnitMethods:
                     "unitId": unit_id,
                     "sensors": sensors,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3329,6 +3594,7 @@ class AsyncUnitMethods:
         pt: int | None = None,
         pe: int | None = None,
         c: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ServiceInterval | None]:
         """Call `unit/update_service_interval`.
 
@@ -3365,11 +3631,14 @@ class AsyncUnitMethods:
                     "pt": pt,
                     "pe": pe,
                     "c": c,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_video_autopay(self, *, units: list[int], value: int) -> list[dict[str, JSON]]:
+    async def update_video_autopay(
+        self, *, units: list[int], value: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/update_video_autopay`.
 
         Args:
@@ -3385,11 +3654,14 @@ class AsyncUnitMethods:
                 {
                     "units": units,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_activity_settings(self, *, item_id: int) -> ActivitySettings:
+    async def get_activity_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitySettings:
         """Call `unit/get_activity_settings`.
 
         Idempotent: retried on transient failures.
@@ -3405,11 +3677,14 @@ class AsyncUnitMethods:
             _UNIT_GET_ACTIVITY_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_activity_settings(self, *, item_id: int, type: Literal[0, 1, 2]) -> ErrorResult:
+    async def update_activity_settings(
+        self, *, item_id: int, type: Literal[0, 1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_activity_settings`.
 
         Args:
@@ -3425,11 +3700,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_trip_detector(self, *, item_id: int) -> TripDetector:
+    async def get_trip_detector(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> TripDetector:
         """Call `unit/get_trip_detector`.
 
         Idempotent: retried on transient failures.
@@ -3445,11 +3723,14 @@ class AsyncUnitMethods:
             _UNIT_GET_TRIP_DETECTOR.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_access_password(self, *, item_id: int, access_password: str) -> UnitPropertyResult:
+    async def update_access_password(
+        self, *, item_id: int, access_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_access_password`.
 
         Args:
@@ -3465,11 +3746,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "accessPassword": access_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_active(self, *, item_id: int, active: Literal[0, 1]) -> dict[str, JSON]:
+    async def set_active(
+        self, *, item_id: int, active: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/set_active`.
 
         Args:
@@ -3485,12 +3769,18 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "active": active,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_accelerometers_calibration(
-        self, *, item_id: int, time_from: int | None = None, time_to: int | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int | None = None,
+        time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `unit/update_accelerometers_calibration`.
 
@@ -3509,11 +3799,14 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_drive_rank_settings(self, *, item_id: int, drive_rank: Mapping[str, JSON]) -> ErrorResult:
+    async def update_drive_rank_settings(
+        self, *, item_id: int, drive_rank: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_drive_rank_settings`.
 
         Args:
@@ -3529,11 +3822,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "driveRank": drive_rank,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_report_settings(self, *, item_id: int, params: ReportSettings) -> ErrorResult:
+    async def update_report_settings(
+        self, *, item_id: int, params: ReportSettings, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_report_settings`.
 
         Args:
@@ -3549,7 +3845,8 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3563,6 +3860,7 @@ class AsyncUnitMethods:
         max_hdop: float | int | None = None,
         max_speed: int | None = None,
         lbs_correction: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_messages_filter`.
 
@@ -3589,7 +3887,8 @@ class AsyncUnitMethods:
                     "maxHdop": max_hdop,
                     "maxSpeed": max_speed,
                     "lbsCorrection": lbs_correction,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3605,6 +3904,7 @@ class AsyncUnitMethods:
         max_messages_distance: int | None = None,
         min_trip_time: int | None = None,
         min_trip_distance: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_trip_detector`.
 
@@ -3635,11 +3935,14 @@ class AsyncUnitMethods:
                     "maxMessagesDistance": max_messages_distance,
                     "minTripTime": min_trip_time,
                     "minTripDistance": min_trip_distance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_video_settings(self, *, item_id: int, settings: Sequence[VideoCamera]) -> ErrorResult:
+    async def update_video_settings(
+        self, *, item_id: int, settings: Sequence[VideoCamera], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_video_settings`.
 
         Args:
@@ -3655,11 +3958,19 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "settings": settings,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def upload_image(self, *, item_id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    async def upload_image(
+        self,
+        *,
+        item_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `unit/upload_image`.
 
         Args:
@@ -3677,7 +3988,8 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "icon_file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3690,7 +4002,9 @@ class BatchUnitMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add_video_packets(self, *, units: list[int], packets: int) -> Pending[list[dict[str, JSON]]]:
+    def add_video_packets(
+        self, *, units: list[int], packets: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[dict[str, JSON]]]:
         """Call `unit/add_video_packets`.
 
         Args:
@@ -3706,11 +4020,14 @@ class BatchUnitMethods:
                 {
                     "units": units,
                     "packets": packets,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_status(self, *, units: list[int], status: Literal[0, 1]) -> Pending[list[dict[str, JSON]]]:
+    def update_video_status(
+        self, *, units: list[int], status: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[dict[str, JSON]]]:
         """Call `unit/update_video_status`.
 
         Args:
@@ -3726,7 +4043,8 @@ class BatchUnitMethods:
                 {
                     "units": units,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3743,6 +4061,7 @@ class BatchUnitMethods:
         a: int | None = None,
         old_item_id: int | None = None,
         old_cmd_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, CommandDefinition | None]]:
         """Call `unit/update_command_definition`.
 
@@ -3775,7 +4094,8 @@ class BatchUnitMethods:
                     "a": a,
                     "oldItemId": old_item_id,
                     "oldCmdId": old_cmd_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3788,6 +4108,7 @@ class BatchUnitMethods:
         param: str | Mapping[str, JSON] | None = None,
         timeout: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/exec_cmd`.
 
@@ -3812,12 +4133,13 @@ class BatchUnitMethods:
                     "param": param,
                     "timeout": timeout,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_command_definition_data(
-        self, *, item_id: int, col: list[int] | None = None
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[CommandDefinition]]:
         """Call `unit/get_command_definition_data`.
 
@@ -3836,11 +4158,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_calc_flags(self, *, item_id: int, new_value: int) -> Pending[CounterResult]:
+    def update_calc_flags(
+        self, *, item_id: int, new_value: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CounterResult]:
         """Call `unit/update_calc_flags`.
 
         Args:
@@ -3856,11 +4181,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_eh_counter(self, *, item_id: int, new_value: float | int) -> Pending[CounterResult]:
+    def update_eh_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CounterResult]:
         """Call `unit/update_eh_counter`.
 
         Args:
@@ -3876,12 +4204,18 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_traffic_counter(
-        self, *, item_id: int, new_value: float | int, reg_reset: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        new_value: float | int,
+        reg_reset: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CounterResult]:
         """Call `unit/update_traffic_counter`.
 
@@ -3900,11 +4234,14 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "newValue": new_value,
                     "regReset": reg_reset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_mileage_counter(self, *, item_id: int, new_value: float | int) -> Pending[CounterResult]:
+    def update_mileage_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CounterResult]:
         """Call `unit/update_mileage_counter`.
 
         Args:
@@ -3920,11 +4257,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_device_type(self, *, item_id: int, device_type_id: int, unique_id: str) -> Pending[UnitPropertyResult]:
+    def update_device_type(
+        self, *, item_id: int, device_type_id: int, unique_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_device_type`.
 
         Args:
@@ -3944,12 +4284,19 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "deviceTypeId": device_type_id,
                     "uniqueId": unique_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_image(
-        self, *, item_id: int, old_item_id: int | None = None, lib_id: int | None = None, path: str | None = None
+        self,
+        *,
+        item_id: int,
+        old_item_id: int | None = None,
+        lib_id: int | None = None,
+        path: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `unit/update_image`.
 
@@ -3970,11 +4317,14 @@ class BatchUnitMethods:
                     "oldItemId": old_item_id,
                     "libId": lib_id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_fuel_settings(self, *, item_id: int) -> Pending[FuelSettings]:
+    def get_fuel_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[FuelSettings]:
         """Call `unit/get_fuel_settings`.
 
         Idempotent: retried on transient failures.
@@ -3990,7 +4340,8 @@ class BatchUnitMethods:
             _UNIT_GET_FUEL_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4006,6 +4357,7 @@ class BatchUnitMethods:
         winter_day_from: int | None = None,
         winter_month_to: int | None = None,
         winter_day_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_rates_params`.
 
@@ -4036,7 +4388,8 @@ class BatchUnitMethods:
                     "winterDayFrom": winter_day_from,
                     "winterMonthTo": winter_month_to,
                     "winterDayTo": winter_day_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4048,6 +4401,7 @@ class BatchUnitMethods:
         urban: float | int | None = None,
         suburban: float | int | None = None,
         load_coef: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_math_params`.
 
@@ -4070,7 +4424,8 @@ class BatchUnitMethods:
                     "urban": urban,
                     "suburban": suburban,
                     "loadCoef": load_coef,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4087,6 +4442,7 @@ class BatchUnitMethods:
         fillings_join_interval: int | None = None,
         thefts_join_interval: int | None = None,
         extra_filling_timeout: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_level_params`.
 
@@ -4119,12 +4475,18 @@ class BatchUnitMethods:
                     "fillingsJoinInterval": fillings_join_interval,
                     "theftsJoinInterval": thefts_join_interval,
                     "extraFillingTimeout": extra_filling_timeout,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_fuel_impulse_params(
-        self, *, item_id: int, max_impulses: int | None = None, skip_zero: int | None = None
+        self,
+        *,
+        item_id: int,
+        max_impulses: int | None = None,
+        skip_zero: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_impulse_params`.
 
@@ -4143,11 +4505,14 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "maxImpulses": max_impulses,
                     "skipZero": skip_zero,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_fuel_calc_types(self, *, item_id: int, calc_types: int) -> Pending[ErrorResult]:
+    def update_fuel_calc_types(
+        self, *, item_id: int, calc_types: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_calc_types`.
 
         Args:
@@ -4163,11 +4528,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "calcTypes": calc_types,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_accelerometers_calibration(self, *, item_id: int) -> Pending[dict[str, JSON]]:
+    def get_accelerometers_calibration(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `unit/get_accelerometers_calibration`.
 
         Idempotent: retried on transient failures.
@@ -4183,11 +4551,14 @@ class BatchUnitMethods:
             _UNIT_GET_ACCELEROMETERS_CALIBRATION.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_settings(self, *, item_id: int) -> Pending[ReportSettings]:
+    def get_report_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ReportSettings]:
         """Call `unit/get_report_settings`.
 
         Idempotent: retried on transient failures.
@@ -4203,11 +4574,14 @@ class BatchUnitMethods:
             _UNIT_GET_REPORT_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_filter(self, *, item_id: int) -> Pending[MessagesFilter]:
+    def get_messages_filter(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesFilter]:
         """Call `unit/get_messages_filter`.
 
         Idempotent: retried on transient failures.
@@ -4223,11 +4597,14 @@ class BatchUnitMethods:
             _UNIT_GET_MESSAGES_FILTER.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_drive_rank_settings(self, *, item_id: int) -> Pending[dict[str, JSON]]:
+    def get_drive_rank_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `unit/get_drive_rank_settings`.
 
         Idempotent: retried on transient failures.
@@ -4243,11 +4620,20 @@ class BatchUnitMethods:
             _UNIT_GET_DRIVE_RANK_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_trips(self, *, item_id: int, time_from: int, time_to: int, msgs_source: int) -> Pending[list[Trip]]:
+    def get_trips(
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        msgs_source: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[list[Trip]]:
         """Call `unit/get_trips`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -4269,11 +4655,14 @@ class BatchUnitMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "msgsSource": msgs_source,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_video_settings(self, *, item_id: int) -> Pending[VideoSettings]:
+    def get_video_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[VideoSettings]:
         """Call `unit/get_video_settings`.
 
         Idempotent: retried on transient failures.
@@ -4289,11 +4678,12 @@ class BatchUnitMethods:
             _UNIT_GET_VIDEO_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_vin_info(self, *, vin: str) -> Pending[dict[str, JSON]]:
+    def get_vin_info(self, *, vin: str, extra_params: Mapping[str, object] | None = None) -> Pending[dict[str, JSON]]:
         """Call `unit/get_vin_info`.
 
         Idempotent: retried on transient failures.
@@ -4309,7 +4699,8 @@ class BatchUnitMethods:
             _UNIT_GET_VIN_INFO.call(
                 {
                     "vin": vin,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4321,6 +4712,7 @@ class BatchUnitMethods:
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
         full_data: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[JSON]:
         """Call `unit/update_hw_params`.
 
@@ -4343,11 +4735,14 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "params_data": params_data,
                     "fullData": full_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_phone(self, *, item_id: int, phone_number: str) -> Pending[UnitPropertyResult]:
+    def update_phone(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_phone`.
 
         Args:
@@ -4365,7 +4760,8 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4380,6 +4776,7 @@ class BatchUnitMethods:
         item_id: int,
         nt: str | None = None,
         nct: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/registry_custom_event`.
 
@@ -4408,7 +4805,8 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "nt": nt,
                     "nct": nct,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4424,6 +4822,7 @@ class BatchUnitMethods:
         x: float | int | None = None,
         y: float | int | None = None,
         description: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/registry_fuel_filling_event`.
 
@@ -4454,7 +4853,8 @@ class BatchUnitMethods:
                     "x": x,
                     "y": y,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4473,6 +4873,7 @@ class BatchUnitMethods:
         mileage: float | int | None = None,
         eh: float | int | None = None,
         done_svcs: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/registry_maintenance_event`.
 
@@ -4509,12 +4910,19 @@ class BatchUnitMethods:
                     "mileage": mileage,
                     "eh": eh,
                     "done_svcs": done_svcs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def registry_status_event(
-        self, *, date: int, description: str, item_id: int, params: Mapping[str, JSON] | None = None
+        self,
+        *,
+        date: int,
+        description: str,
+        item_id: int,
+        params: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/registry_status_event`.
 
@@ -4535,11 +4943,14 @@ class BatchUnitMethods:
                     "description": description,
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_phone2(self, *, item_id: int, phone_number: str) -> Pending[UnitPropertyResult]:
+    def update_phone2(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_phone2`.
 
         Args:
@@ -4557,11 +4968,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_unique_id2(self, *, item_id: int, unique_id2: str) -> Pending[UnitPropertyResult]:
+    def update_unique_id2(
+        self, *, item_id: int, unique_id2: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_unique_id2`.
 
         Args:
@@ -4577,7 +4991,8 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "uniqueId2": unique_id2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4598,6 +5013,7 @@ class BatchUnitMethods:
         vt: int | None = None,
         vs: int | None = None,
         tbl: Sequence[SensorTableRow] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Sensor | None]]:
         """Call `unit/update_sensor`.
 
@@ -4640,7 +5056,8 @@ class BatchUnitMethods:
                     "vt": vt,
                     "vs": vs,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4653,6 +5070,7 @@ class BatchUnitMethods:
         source: str | None = None,
         sensor_id: int | None = None,
         width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[dict[str, float | str]]]:
         """Call `unit/calc_sensors`.
 
@@ -4679,12 +5097,18 @@ class BatchUnitMethods:
                     "source": source,
                     "sensorId": sensor_id,
                     "width": width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def calc_last_message(
-        self, *, unit_id: int, sensors: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        unit_id: int,
+        sensors: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, float | str]]:
         """Call `unit/calc_last_message`.
 
@@ -4705,7 +5129,8 @@ class BatchUnitMethods:
                     "unitId": unit_id,
                     "sensors": sensors,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4724,6 +5149,7 @@ class BatchUnitMethods:
         pt: int | None = None,
         pe: int | None = None,
         c: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ServiceInterval | None]]:
         """Call `unit/update_service_interval`.
 
@@ -4760,11 +5186,14 @@ class BatchUnitMethods:
                     "pt": pt,
                     "pe": pe,
                     "c": c,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_autopay(self, *, units: list[int], value: int) -> Pending[list[dict[str, JSON]]]:
+    def update_video_autopay(
+        self, *, units: list[int], value: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[dict[str, JSON]]]:
         """Call `unit/update_video_autopay`.
 
         Args:
@@ -4780,11 +5209,14 @@ class BatchUnitMethods:
                 {
                     "units": units,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_activity_settings(self, *, item_id: int) -> Pending[ActivitySettings]:
+    def get_activity_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ActivitySettings]:
         """Call `unit/get_activity_settings`.
 
         Idempotent: retried on transient failures.
@@ -4800,11 +5232,14 @@ class BatchUnitMethods:
             _UNIT_GET_ACTIVITY_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_activity_settings(self, *, item_id: int, type: Literal[0, 1, 2]) -> Pending[ErrorResult]:
+    def update_activity_settings(
+        self, *, item_id: int, type: Literal[0, 1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_activity_settings`.
 
         Args:
@@ -4820,11 +5255,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_trip_detector(self, *, item_id: int) -> Pending[TripDetector]:
+    def get_trip_detector(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[TripDetector]:
         """Call `unit/get_trip_detector`.
 
         Idempotent: retried on transient failures.
@@ -4840,11 +5278,14 @@ class BatchUnitMethods:
             _UNIT_GET_TRIP_DETECTOR.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_access_password(self, *, item_id: int, access_password: str) -> Pending[UnitPropertyResult]:
+    def update_access_password(
+        self, *, item_id: int, access_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_access_password`.
 
         Args:
@@ -4860,11 +5301,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "accessPassword": access_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_active(self, *, item_id: int, active: Literal[0, 1]) -> Pending[dict[str, JSON]]:
+    def set_active(
+        self, *, item_id: int, active: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `unit/set_active`.
 
         Args:
@@ -4880,12 +5324,18 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "active": active,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_accelerometers_calibration(
-        self, *, item_id: int, time_from: int | None = None, time_to: int | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int | None = None,
+        time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `unit/update_accelerometers_calibration`.
 
@@ -4904,11 +5354,14 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_drive_rank_settings(self, *, item_id: int, drive_rank: Mapping[str, JSON]) -> Pending[ErrorResult]:
+    def update_drive_rank_settings(
+        self, *, item_id: int, drive_rank: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_drive_rank_settings`.
 
         Args:
@@ -4924,11 +5377,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "driveRank": drive_rank,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_report_settings(self, *, item_id: int, params: ReportSettings) -> Pending[ErrorResult]:
+    def update_report_settings(
+        self, *, item_id: int, params: ReportSettings, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_report_settings`.
 
         Args:
@@ -4944,7 +5400,8 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4958,6 +5415,7 @@ class BatchUnitMethods:
         max_hdop: float | int | None = None,
         max_speed: int | None = None,
         lbs_correction: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_messages_filter`.
 
@@ -4984,7 +5442,8 @@ class BatchUnitMethods:
                     "maxHdop": max_hdop,
                     "maxSpeed": max_speed,
                     "lbsCorrection": lbs_correction,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5000,6 +5459,7 @@ class BatchUnitMethods:
         max_messages_distance: int | None = None,
         min_trip_time: int | None = None,
         min_trip_distance: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_trip_detector`.
 
@@ -5030,11 +5490,14 @@ class BatchUnitMethods:
                     "maxMessagesDistance": max_messages_distance,
                     "minTripTime": min_trip_time,
                     "minTripDistance": min_trip_distance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_settings(self, *, item_id: int, settings: Sequence[VideoCamera]) -> Pending[ErrorResult]:
+    def update_video_settings(
+        self, *, item_id: int, settings: Sequence[VideoCamera], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_video_settings`.
 
         Args:
@@ -5050,7 +5513,8 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "settings": settings,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -36,7 +37,9 @@ class UnitGroupMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def update_units(self, *, item_id: int, units: list[int]) -> UnitGroupUnitsResult:
+    def update_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> UnitGroupUnitsResult:
         """Call `unit_group/update_units`.
 
         Args:
@@ -52,7 +55,8 @@ class UnitGroupMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -65,7 +69,9 @@ class AsyncUnitGroupMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def update_units(self, *, item_id: int, units: list[int]) -> UnitGroupUnitsResult:
+    async def update_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> UnitGroupUnitsResult:
         """Call `unit_group/update_units`.
 
         Args:
@@ -81,7 +87,8 @@ class AsyncUnitGroupMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -94,7 +101,9 @@ class BatchUnitGroupMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def update_units(self, *, item_id: int, units: list[int]) -> Pending[UnitGroupUnitsResult]:
+    def update_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitGroupUnitsResult]:
         """Call `unit_group/update_units`.
 
         Args:
@@ -110,7 +119,8 @@ class BatchUnitGroupMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 

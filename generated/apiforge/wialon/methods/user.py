@@ -224,7 +224,9 @@ class UserMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def verify_auth(self, *, user_id: int, type: Literal[0, 1], destination: str) -> VerifyAuthResult:
+    def verify_auth(
+        self, *, user_id: int, type: Literal[0, 1], destination: str, extra_params: Mapping[str, object] | None = None
+    ) -> VerifyAuthResult:
         """Call `user/verify_auth`.
 
         Args:
@@ -242,12 +244,18 @@ class UserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_auth_params(
-        self, *, user_id: int, type: Literal[0, 1], destination: str | None = None
+        self,
+        *,
+        user_id: int,
+        type: Literal[0, 1],
+        destination: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AuthParamsResult:
         """Call `user/update_auth_params`.
 
@@ -266,11 +274,14 @@ class UserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_item_access(self, *, user_id: int, item_id: int, access_mask: int) -> ErrorResult:
+    def update_item_access(
+        self, *, user_id: int, item_id: int, access_mask: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/update_item_access`.
 
         Args:
@@ -288,12 +299,19 @@ class UserMethods:
                     "userId": user_id,
                     "itemId": item_id,
                     "accessMask": access_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_items_access(
-        self, *, user_id: int, direct_access: bool, item_superclass: str, flags: int | None = None
+        self,
+        *,
+        user_id: int,
+        direct_access: bool,
+        item_superclass: str,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, AccessRights]:
         """Call `user/get_items_access`.
 
@@ -316,11 +334,14 @@ class UserMethods:
                     "directAccess": direct_access,
                     "itemSuperclass": item_superclass,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_hosts_mask(self, *, user_id: int, hosts_mask: str) -> HostMaskResult:
+    def update_hosts_mask(
+        self, *, user_id: int, hosts_mask: str, extra_params: Mapping[str, object] | None = None
+    ) -> HostMaskResult:
         """Call `user/update_hosts_mask`.
 
         Args:
@@ -336,7 +357,8 @@ class UserMethods:
                 {
                     "userId": user_id,
                     "hostsMask": hosts_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -350,6 +372,7 @@ class UserMethods:
         d: Mapping[str, JSON] | None = None,
         s: str | None = None,
         ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, UserNotification | None]:
         """Call `user/update_user_notification`.
 
@@ -376,11 +399,14 @@ class UserMethods:
                     "d": d,
                     "s": s,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_password(self, *, user_id: int, old_password: str, new_password: str) -> ErrorResult:
+    def update_password(
+        self, *, user_id: int, old_password: str, new_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/update_password`.
 
         Args:
@@ -398,11 +424,14 @@ class UserMethods:
                     "userId": user_id,
                     "oldPassword": old_password,
                     "newPassword": new_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_sms(self, *, phone_number: str, sms_text: str) -> ErrorResult:
+    def send_sms(
+        self, *, phone_number: str, sms_text: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/send_sms`.
 
         Args:
@@ -418,12 +447,18 @@ class UserMethods:
                 {
                     "phoneNumber": phone_number,
                     "smsText": sms_text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_user_flags(
-        self, *, user_id: int, flags: UserFlags | int, flags_mask: UserFlags | int
+        self,
+        *,
+        user_id: int,
+        flags: UserFlags | int,
+        flags_mask: UserFlags | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UserFlagsResult:
         """Call `user/update_user_flags`.
 
@@ -442,11 +477,14 @@ class UserMethods:
                     "userId": user_id,
                     "flags": flags,
                     "flagsMask": flags_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_locale(self, *, user_id: int, locale: UserLocale) -> dict[str, JSON]:
+    def update_locale(
+        self, *, user_id: int, locale: UserLocale, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `user/update_locale`.
 
         Args:
@@ -462,11 +500,12 @@ class UserMethods:
                 {
                     "userId": user_id,
                     "locale": locale,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_locale(self, *, user_id: int) -> UserLocale:
+    def get_locale(self, *, user_id: int, extra_params: Mapping[str, object] | None = None) -> UserLocale:
         """Call `user/get_locale`.
 
         Idempotent: retried on transient failures.
@@ -482,11 +521,14 @@ class UserMethods:
             _USER_GET_LOCALE.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_dst_time(self, *, time_from: int, time_to: int, tz: int | None = None) -> dict[str, int]:
+    def get_dst_time(
+        self, *, time_from: int, time_to: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, int]:
         """Call `user/get_dst_time`.
 
         Idempotent: retried on transient failures.
@@ -506,7 +548,8 @@ class UserMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -519,7 +562,9 @@ class AsyncUserMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def verify_auth(self, *, user_id: int, type: Literal[0, 1], destination: str) -> VerifyAuthResult:
+    async def verify_auth(
+        self, *, user_id: int, type: Literal[0, 1], destination: str, extra_params: Mapping[str, object] | None = None
+    ) -> VerifyAuthResult:
         """Call `user/verify_auth`.
 
         Args:
@@ -537,12 +582,18 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_auth_params(
-        self, *, user_id: int, type: Literal[0, 1], destination: str | None = None
+        self,
+        *,
+        user_id: int,
+        type: Literal[0, 1],
+        destination: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AuthParamsResult:
         """Call `user/update_auth_params`.
 
@@ -561,11 +612,14 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_item_access(self, *, user_id: int, item_id: int, access_mask: int) -> ErrorResult:
+    async def update_item_access(
+        self, *, user_id: int, item_id: int, access_mask: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/update_item_access`.
 
         Args:
@@ -583,12 +637,19 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "itemId": item_id,
                     "accessMask": access_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_items_access(
-        self, *, user_id: int, direct_access: bool, item_superclass: str, flags: int | None = None
+        self,
+        *,
+        user_id: int,
+        direct_access: bool,
+        item_superclass: str,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, AccessRights]:
         """Call `user/get_items_access`.
 
@@ -611,11 +672,14 @@ class AsyncUserMethods:
                     "directAccess": direct_access,
                     "itemSuperclass": item_superclass,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_hosts_mask(self, *, user_id: int, hosts_mask: str) -> HostMaskResult:
+    async def update_hosts_mask(
+        self, *, user_id: int, hosts_mask: str, extra_params: Mapping[str, object] | None = None
+    ) -> HostMaskResult:
         """Call `user/update_hosts_mask`.
 
         Args:
@@ -631,7 +695,8 @@ class AsyncUserMethods:
                 {
                     "userId": user_id,
                     "hostsMask": hosts_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -645,6 +710,7 @@ class AsyncUserMethods:
         d: Mapping[str, JSON] | None = None,
         s: str | None = None,
         ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, UserNotification | None]:
         """Call `user/update_user_notification`.
 
@@ -671,11 +737,14 @@ class AsyncUserMethods:
                     "d": d,
                     "s": s,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_password(self, *, user_id: int, old_password: str, new_password: str) -> ErrorResult:
+    async def update_password(
+        self, *, user_id: int, old_password: str, new_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/update_password`.
 
         Args:
@@ -693,11 +762,14 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "oldPassword": old_password,
                     "newPassword": new_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def send_sms(self, *, phone_number: str, sms_text: str) -> ErrorResult:
+    async def send_sms(
+        self, *, phone_number: str, sms_text: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/send_sms`.
 
         Args:
@@ -713,12 +785,18 @@ class AsyncUserMethods:
                 {
                     "phoneNumber": phone_number,
                     "smsText": sms_text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_user_flags(
-        self, *, user_id: int, flags: UserFlags | int, flags_mask: UserFlags | int
+        self,
+        *,
+        user_id: int,
+        flags: UserFlags | int,
+        flags_mask: UserFlags | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UserFlagsResult:
         """Call `user/update_user_flags`.
 
@@ -737,11 +815,14 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "flags": flags,
                     "flagsMask": flags_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_locale(self, *, user_id: int, locale: UserLocale) -> dict[str, JSON]:
+    async def update_locale(
+        self, *, user_id: int, locale: UserLocale, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `user/update_locale`.
 
         Args:
@@ -757,11 +838,12 @@ class AsyncUserMethods:
                 {
                     "userId": user_id,
                     "locale": locale,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_locale(self, *, user_id: int) -> UserLocale:
+    async def get_locale(self, *, user_id: int, extra_params: Mapping[str, object] | None = None) -> UserLocale:
         """Call `user/get_locale`.
 
         Idempotent: retried on transient failures.
@@ -777,11 +859,14 @@ class AsyncUserMethods:
             _USER_GET_LOCALE.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_dst_time(self, *, time_from: int, time_to: int, tz: int | None = None) -> dict[str, int]:
+    async def get_dst_time(
+        self, *, time_from: int, time_to: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, int]:
         """Call `user/get_dst_time`.
 
         Idempotent: retried on transient failures.
@@ -801,7 +886,8 @@ class AsyncUserMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -814,7 +900,9 @@ class BatchUserMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def verify_auth(self, *, user_id: int, type: Literal[0, 1], destination: str) -> Pending[VerifyAuthResult]:
+    def verify_auth(
+        self, *, user_id: int, type: Literal[0, 1], destination: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[VerifyAuthResult]:
         """Call `user/verify_auth`.
 
         Args:
@@ -832,12 +920,18 @@ class BatchUserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_auth_params(
-        self, *, user_id: int, type: Literal[0, 1], destination: str | None = None
+        self,
+        *,
+        user_id: int,
+        type: Literal[0, 1],
+        destination: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AuthParamsResult]:
         """Call `user/update_auth_params`.
 
@@ -856,11 +950,14 @@ class BatchUserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_item_access(self, *, user_id: int, item_id: int, access_mask: int) -> Pending[ErrorResult]:
+    def update_item_access(
+        self, *, user_id: int, item_id: int, access_mask: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `user/update_item_access`.
 
         Args:
@@ -878,12 +975,19 @@ class BatchUserMethods:
                     "userId": user_id,
                     "itemId": item_id,
                     "accessMask": access_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_items_access(
-        self, *, user_id: int, direct_access: bool, item_superclass: str, flags: int | None = None
+        self,
+        *,
+        user_id: int,
+        direct_access: bool,
+        item_superclass: str,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, AccessRights]]:
         """Call `user/get_items_access`.
 
@@ -906,11 +1010,14 @@ class BatchUserMethods:
                     "directAccess": direct_access,
                     "itemSuperclass": item_superclass,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_hosts_mask(self, *, user_id: int, hosts_mask: str) -> Pending[HostMaskResult]:
+    def update_hosts_mask(
+        self, *, user_id: int, hosts_mask: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[HostMaskResult]:
         """Call `user/update_hosts_mask`.
 
         Args:
@@ -926,7 +1033,8 @@ class BatchUserMethods:
                 {
                     "userId": user_id,
                     "hostsMask": hosts_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -940,6 +1048,7 @@ class BatchUserMethods:
         d: Mapping[str, JSON] | None = None,
         s: str | None = None,
         ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, UserNotification | None]]:
         """Call `user/update_user_notification`.
 
@@ -966,11 +1075,14 @@ class BatchUserMethods:
                     "d": d,
                     "s": s,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_password(self, *, user_id: int, old_password: str, new_password: str) -> Pending[ErrorResult]:
+    def update_password(
+        self, *, user_id: int, old_password: str, new_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `user/update_password`.
 
         Args:
@@ -988,11 +1100,14 @@ class BatchUserMethods:
                     "userId": user_id,
                     "oldPassword": old_password,
                     "newPassword": new_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_sms(self, *, phone_number: str, sms_text: str) -> Pending[ErrorResult]:
+    def send_sms(
+        self, *, phone_number: str, sms_text: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `user/send_sms`.
 
         Args:
@@ -1008,12 +1123,18 @@ class BatchUserMethods:
                 {
                     "phoneNumber": phone_number,
                     "smsText": sms_text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_user_flags(
-        self, *, user_id: int, flags: UserFlags | int, flags_mask: UserFlags | int
+        self,
+        *,
+        user_id: int,
+        flags: UserFlags | int,
+        flags_mask: UserFlags | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UserFlagsResult]:
         """Call `user/update_user_flags`.
 
@@ -1032,11 +1153,14 @@ class BatchUserMethods:
                     "userId": user_id,
                     "flags": flags,
                     "flagsMask": flags_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_locale(self, *, user_id: int, locale: UserLocale) -> Pending[dict[str, JSON]]:
+    def update_locale(
+        self, *, user_id: int, locale: UserLocale, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `user/update_locale`.
 
         Args:
@@ -1052,11 +1176,12 @@ class BatchUserMethods:
                 {
                     "userId": user_id,
                     "locale": locale,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_locale(self, *, user_id: int) -> Pending[UserLocale]:
+    def get_locale(self, *, user_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[UserLocale]:
         """Call `user/get_locale`.
 
         Idempotent: retried on transient failures.
@@ -1072,11 +1197,14 @@ class BatchUserMethods:
             _USER_GET_LOCALE.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_dst_time(self, *, time_from: int, time_to: int, tz: int | None = None) -> Pending[dict[str, int]]:
+    def get_dst_time(
+        self, *, time_from: int, time_to: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, int]]:
         """Call `user/get_dst_time`.
 
         Idempotent: retried on transient failures.
@@ -1096,7 +1224,8 @@ class BatchUserMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -31,7 +32,9 @@ class AccountsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: int) -> builtins.list[AccountsListItem]:
+    def list(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[AccountsListItem]:
         """Call `GET /api/v1/accounts/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -47,7 +50,8 @@ class AccountsMethods:
             _GET_API_V1_ACCOUNTS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -60,7 +64,9 @@ class AsyncAccountsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: int) -> builtins.list[AccountsListItem]:
+    async def list(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[AccountsListItem]:
         """Call `GET /api/v1/accounts/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -76,7 +82,8 @@ class AsyncAccountsMethods:
             _GET_API_V1_ACCOUNTS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -260,6 +260,7 @@ class ActivitiesMethods:
         stream_link: str | None = None,
         technical_break_duration: float | int | None = None,
         instructions: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
         """Call `POST /api/v1/activity/{company_id}`.
 
@@ -294,10 +295,13 @@ class ActivitiesMethods:
                     "technical_break_duration": technical_break_duration,
                     "instructions": instructions,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, activity_id: int) -> ActivitiesCreateData:
+    def get(
+        self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitiesCreateData:
         """Call `GET /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -315,7 +319,8 @@ class ActivitiesMethods:
                 {
                     "company_id": company_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -338,6 +343,7 @@ class ActivitiesMethods:
         stream_link: str | None = None,
         technical_break_duration: float | int | None = None,
         instructions: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
         """Call `PUT /api/v1/activity/{company_id}/{activity_id}`.
 
@@ -374,10 +380,11 @@ class ActivitiesMethods:
                     "technical_break_duration": technical_break_duration,
                     "instructions": instructions,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, activity_id: int) -> JSON:
+    def delete(self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -395,7 +402,8 @@ class ActivitiesMethods:
                 {
                     "company_id": company_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -406,6 +414,7 @@ class ActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivityFilter]:
         """Call `GET /api/v1/activity/{company_id}/filters/`.
 
@@ -428,7 +437,8 @@ class ActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -439,6 +449,7 @@ class ActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivityDatesRange:
         """Call `GET /api/v1/activity/{company_id}/search_dates_range/`.
 
@@ -461,7 +472,8 @@ class ActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -474,6 +486,7 @@ class ActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/search_dates/`.
 
@@ -500,7 +513,8 @@ class ActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -515,6 +529,7 @@ class ActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ActivitiesSearchItem]:
         """Call `GET /api/v1/activity/{company_id}/search/`.
 
@@ -545,12 +560,18 @@ class ActivitiesMethods:
                     "resource_ids": resource_ids,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def search_services(
-        self, *, company_id: int, staff_id: int | None = None, term: str | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        term: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivitiesSearchServicesItem]:
         """Call `GET /api/v1/activity/{company_id}/services`.
 
@@ -571,11 +592,12 @@ class ActivitiesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "term": term,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_duplication_strategies(self, *, company_id: int) -> JSON:
+    def list_duplication_strategies(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/duplication_strategy`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -591,7 +613,8 @@ class ActivitiesMethods:
             _GET_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -605,6 +628,7 @@ class ActivitiesMethods:
         repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/duplication_strategy`.
 
@@ -631,6 +655,7 @@ class ActivitiesMethods:
                     "interval": interval,
                     "content_type": content_type,
                 },
+                extra=extra_params,
             )
         )
 
@@ -645,6 +670,7 @@ class ActivitiesMethods:
         repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}`.
 
@@ -673,10 +699,18 @@ class ActivitiesMethods:
                     "interval": interval,
                     "content_type": content_type,
                 },
+                extra=extra_params,
             )
         )
 
-    def duplicate(self, *, company_id: int, activity_id: int, body: dict[str, JSON] | None = None) -> JSON:
+    def duplicate(
+        self,
+        *,
+        company_id: int,
+        activity_id: int,
+        body: dict[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`.
 
         Tokens: user.
@@ -696,6 +730,7 @@ class ActivitiesMethods:
                     "activity_id": activity_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -760,6 +795,7 @@ class AsyncActivitiesMethods:
         stream_link: str | None = None,
         technical_break_duration: float | int | None = None,
         instructions: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
         """Call `POST /api/v1/activity/{company_id}`.
 
@@ -794,10 +830,13 @@ class AsyncActivitiesMethods:
                     "technical_break_duration": technical_break_duration,
                     "instructions": instructions,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, activity_id: int) -> ActivitiesCreateData:
+    async def get(
+        self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitiesCreateData:
         """Call `GET /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -815,7 +854,8 @@ class AsyncActivitiesMethods:
                 {
                     "company_id": company_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -838,6 +878,7 @@ class AsyncActivitiesMethods:
         stream_link: str | None = None,
         technical_break_duration: float | int | None = None,
         instructions: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
         """Call `PUT /api/v1/activity/{company_id}/{activity_id}`.
 
@@ -874,10 +915,13 @@ class AsyncActivitiesMethods:
                     "technical_break_duration": technical_break_duration,
                     "instructions": instructions,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, activity_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -895,7 +939,8 @@ class AsyncActivitiesMethods:
                 {
                     "company_id": company_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -906,6 +951,7 @@ class AsyncActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivityFilter]:
         """Call `GET /api/v1/activity/{company_id}/filters/`.
 
@@ -928,7 +974,8 @@ class AsyncActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -939,6 +986,7 @@ class AsyncActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivityDatesRange:
         """Call `GET /api/v1/activity/{company_id}/search_dates_range/`.
 
@@ -961,7 +1009,8 @@ class AsyncActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -974,6 +1023,7 @@ class AsyncActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/search_dates/`.
 
@@ -1000,7 +1050,8 @@ class AsyncActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1015,6 +1066,7 @@ class AsyncActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ActivitiesSearchItem]:
         """Call `GET /api/v1/activity/{company_id}/search/`.
 
@@ -1045,12 +1097,18 @@ class AsyncActivitiesMethods:
                     "resource_ids": resource_ids,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def search_services(
-        self, *, company_id: int, staff_id: int | None = None, term: str | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        term: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivitiesSearchServicesItem]:
         """Call `GET /api/v1/activity/{company_id}/services`.
 
@@ -1071,11 +1129,14 @@ class AsyncActivitiesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "term": term,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_duplication_strategies(self, *, company_id: int) -> JSON:
+    async def list_duplication_strategies(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/duplication_strategy`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1091,7 +1152,8 @@ class AsyncActivitiesMethods:
             _GET_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1105,6 +1167,7 @@ class AsyncActivitiesMethods:
         repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/duplication_strategy`.
 
@@ -1131,6 +1194,7 @@ class AsyncActivitiesMethods:
                     "interval": interval,
                     "content_type": content_type,
                 },
+                extra=extra_params,
             )
         )
 
@@ -1145,6 +1209,7 @@ class AsyncActivitiesMethods:
         repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}`.
 
@@ -1173,10 +1238,18 @@ class AsyncActivitiesMethods:
                     "interval": interval,
                     "content_type": content_type,
                 },
+                extra=extra_params,
             )
         )
 
-    async def duplicate(self, *, company_id: int, activity_id: int, body: dict[str, JSON] | None = None) -> JSON:
+    async def duplicate(
+        self,
+        *,
+        company_id: int,
+        activity_id: int,
+        body: dict[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`.
 
         Tokens: user.
@@ -1196,6 +1269,7 @@ class AsyncActivitiesMethods:
                     "activity_id": activity_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 

@@ -142,6 +142,7 @@ class ActivitiesV2Methods:
         instructions: str | None = None,
         stream_link: str | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
         """Call `POST /api/v2/companies/{salonId}/activities`.
 
@@ -176,10 +177,13 @@ class ActivitiesV2Methods:
                     "stream_link": stream_link,
                     "force": force,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, salon_id: str, activity_id: str) -> ActivitiesV2CreateData:
+    def get(
+        self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitiesV2CreateData:
         """Call `GET /api/v2/companies/{salonId}/activities/{activityId}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -197,7 +201,8 @@ class ActivitiesV2Methods:
                 {
                     "salonId": salon_id,
                     "activityId": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -220,6 +225,7 @@ class ActivitiesV2Methods:
         instructions: str | None = None,
         stream_link: str | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
         """Call `PUT /api/v2/companies/{salonId}/activities/{activityId}`.
 
@@ -256,10 +262,11 @@ class ActivitiesV2Methods:
                     "stream_link": stream_link,
                     "force": force,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, salon_id: str, activity_id: str) -> JSON:
+    def delete(self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v2/companies/{salonId}/activities/{activityId}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -277,7 +284,8 @@ class ActivitiesV2Methods:
                 {
                     "salonId": salon_id,
                     "activityId": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -293,6 +301,7 @@ class ActivitiesV2Methods:
         comer: Mapping[str, JSON] | None = None,
         labels: Sequence[int] | None = None,
         clients_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
         """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records`.
 
@@ -322,6 +331,7 @@ class ActivitiesV2Methods:
                     "labels": labels,
                     "clients_count": clients_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -338,6 +348,7 @@ class ActivitiesV2Methods:
         label_ids: Sequence[int] | None = None,
         color: str | None = None,
         clients_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
         """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records/{recordId}`.
 
@@ -369,6 +380,7 @@ class ActivitiesV2Methods:
                     "color": color,
                     "clients_count": clients_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -399,6 +411,7 @@ class AsyncActivitiesV2Methods:
         instructions: str | None = None,
         stream_link: str | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
         """Call `POST /api/v2/companies/{salonId}/activities`.
 
@@ -433,10 +446,13 @@ class AsyncActivitiesV2Methods:
                     "stream_link": stream_link,
                     "force": force,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, salon_id: str, activity_id: str) -> ActivitiesV2CreateData:
+    async def get(
+        self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitiesV2CreateData:
         """Call `GET /api/v2/companies/{salonId}/activities/{activityId}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -454,7 +470,8 @@ class AsyncActivitiesV2Methods:
                 {
                     "salonId": salon_id,
                     "activityId": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -477,6 +494,7 @@ class AsyncActivitiesV2Methods:
         instructions: str | None = None,
         stream_link: str | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
         """Call `PUT /api/v2/companies/{salonId}/activities/{activityId}`.
 
@@ -513,10 +531,13 @@ class AsyncActivitiesV2Methods:
                     "stream_link": stream_link,
                     "force": force,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, salon_id: str, activity_id: str) -> JSON:
+    async def delete(
+        self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v2/companies/{salonId}/activities/{activityId}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -534,7 +555,8 @@ class AsyncActivitiesV2Methods:
                 {
                     "salonId": salon_id,
                     "activityId": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -550,6 +572,7 @@ class AsyncActivitiesV2Methods:
         comer: Mapping[str, JSON] | None = None,
         labels: Sequence[int] | None = None,
         clients_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
         """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records`.
 
@@ -579,6 +602,7 @@ class AsyncActivitiesV2Methods:
                     "labels": labels,
                     "clients_count": clients_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -595,6 +619,7 @@ class AsyncActivitiesV2Methods:
         label_ids: Sequence[int] | None = None,
         color: str | None = None,
         clients_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
         """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records/{recordId}`.
 
@@ -626,6 +651,7 @@ class AsyncActivitiesV2Methods:
                     "color": color,
                     "clients_count": clients_count,
                 },
+                extra=extra_params,
             )
         )
 

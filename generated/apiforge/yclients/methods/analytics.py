@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -174,6 +175,7 @@ class AnalyticsMethods:
         staff_id: int | None = None,
         position_id: int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AnalyticsReportOverallStats2:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/`.
 
@@ -200,7 +202,8 @@ class AnalyticsMethods:
                     "staff_id": staff_id,
                     "position_id": position_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -213,6 +216,7 @@ class AnalyticsMethods:
         staff_id: int | None = None,
         position_id: int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/`.
 
@@ -239,12 +243,20 @@ class AnalyticsMethods:
                     "staff_id": staff_id,
                     "position_id": position_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_records_daily(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`.
 
@@ -269,12 +281,20 @@ class AnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_fullness_daily(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`.
 
@@ -299,12 +319,20 @@ class AnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_record_sources(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`.
 
@@ -329,12 +357,20 @@ class AnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_record_statuses(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`.
 
@@ -359,7 +395,8 @@ class AnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -381,6 +418,7 @@ class AsyncAnalyticsMethods:
         staff_id: int | None = None,
         position_id: int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AnalyticsReportOverallStats2:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/`.
 
@@ -407,7 +445,8 @@ class AsyncAnalyticsMethods:
                     "staff_id": staff_id,
                     "position_id": position_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -420,6 +459,7 @@ class AsyncAnalyticsMethods:
         staff_id: int | None = None,
         position_id: int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/`.
 
@@ -446,12 +486,20 @@ class AsyncAnalyticsMethods:
                     "staff_id": staff_id,
                     "position_id": position_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_records_daily(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`.
 
@@ -476,12 +524,20 @@ class AsyncAnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_fullness_daily(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`.
 
@@ -506,12 +562,20 @@ class AsyncAnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_record_sources(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`.
 
@@ -536,12 +600,20 @@ class AsyncAnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_record_statuses(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`.
 
@@ -566,7 +638,8 @@ class AsyncAnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

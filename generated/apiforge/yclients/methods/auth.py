@@ -39,6 +39,7 @@ class AuthMethods:
         login: str | None = None,
         password: str | None = None,
         field_2fa: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AuthResponse2:
         """Call `POST /api/v1/auth`.
 
@@ -58,6 +59,7 @@ class AuthMethods:
                     "password": password,
                     "2fa": field_2fa,
                 },
+                extra=extra_params,
             )
         )
 
@@ -77,6 +79,7 @@ class AsyncAuthMethods:
         login: str | None = None,
         password: str | None = None,
         field_2fa: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AuthResponse2:
         """Call `POST /api/v1/auth`.
 
@@ -96,6 +99,7 @@ class AsyncAuthMethods:
                     "password": password,
                     "2fa": field_2fa,
                 },
+                extra=extra_params,
             )
         )
 

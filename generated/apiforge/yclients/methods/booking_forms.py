@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -87,7 +88,9 @@ class BookingFormsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: int) -> builtins.list[BookformSettingsResponse2]:
+    def list(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[BookformSettingsResponse2]:
         """Call `GET /api/v1/company/{company_id}/booking_forms/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -103,11 +106,18 @@ class BookingFormsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create(self, *, company_id: int, body: BookformCreateRequest2 | None = None) -> BookformSettingsResponse2:
+    def create(
+        self,
+        *,
+        company_id: int,
+        body: BookformCreateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BookformSettingsResponse2:
         """Call `POST /api/v1/company/{company_id}/booking_forms/`.
 
         Tokens: user.
@@ -125,10 +135,13 @@ class BookingFormsMethods:
                     "company_id": company_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, form_id: int) -> BookformSettingsResponse2:
+    def get(
+        self, *, company_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BookformSettingsResponse2:
         """Call `GET /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -146,11 +159,12 @@ class BookingFormsMethods:
                 {
                     "company_id": company_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, form_id: int) -> JSON:
+    def delete(self, *, company_id: int, form_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -168,12 +182,18 @@ class BookingFormsMethods:
                 {
                     "company_id": company_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update(
-        self, *, company_id: int, form_id: int, body: BookformUpdateRequest2 | None = None
+        self,
+        *,
+        company_id: int,
+        form_id: int,
+        body: BookformUpdateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookformSettingsResponse2:
         """Call `PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
@@ -194,6 +214,7 @@ class BookingFormsMethods:
                     "form_id": form_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -206,7 +227,9 @@ class AsyncBookingFormsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: int) -> builtins.list[BookformSettingsResponse2]:
+    async def list(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[BookformSettingsResponse2]:
         """Call `GET /api/v1/company/{company_id}/booking_forms/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -222,11 +245,18 @@ class AsyncBookingFormsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create(self, *, company_id: int, body: BookformCreateRequest2 | None = None) -> BookformSettingsResponse2:
+    async def create(
+        self,
+        *,
+        company_id: int,
+        body: BookformCreateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BookformSettingsResponse2:
         """Call `POST /api/v1/company/{company_id}/booking_forms/`.
 
         Tokens: user.
@@ -244,10 +274,13 @@ class AsyncBookingFormsMethods:
                     "company_id": company_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, form_id: int) -> BookformSettingsResponse2:
+    async def get(
+        self, *, company_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BookformSettingsResponse2:
         """Call `GET /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -265,11 +298,12 @@ class AsyncBookingFormsMethods:
                 {
                     "company_id": company_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, form_id: int) -> JSON:
+    async def delete(self, *, company_id: int, form_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -287,12 +321,18 @@ class AsyncBookingFormsMethods:
                 {
                     "company_id": company_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update(
-        self, *, company_id: int, form_id: int, body: BookformUpdateRequest2 | None = None
+        self,
+        *,
+        company_id: int,
+        form_id: int,
+        body: BookformUpdateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookformSettingsResponse2:
         """Call `PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
@@ -313,6 +353,7 @@ class AsyncBookingFormsMethods:
                     "form_id": form_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -94,7 +95,12 @@ class BookingUsersMethods:
         self._client = client
 
     def login_by_code(
-        self, *, body: BookingAuthWithCode | None = None, phone: str | None = None, code: str | None = None
+        self,
+        *,
+        body: BookingAuthWithCode | None = None,
+        phone: str | None = None,
+        code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse2:
         """Call `POST /api/v1/user/auth`.
 
@@ -113,11 +119,17 @@ class BookingUsersMethods:
                     "phone": phone,
                     "code": code,
                 },
+                extra=extra_params,
             )
         )
 
     def login(
-        self, *, body: AuthRequest2 | None = None, login: str | None = None, password: str | None = None
+        self,
+        *,
+        body: AuthRequest2 | None = None,
+        login: str | None = None,
+        password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse:
         """Call `POST /api/v1/booking/auth`.
 
@@ -136,10 +148,13 @@ class BookingUsersMethods:
                     "login": login,
                     "password": password,
                 },
+                extra=extra_params,
             )
         )
 
-    def send_phone_confirmation_code(self, *, company_id: int, group_id: int, phone: str) -> JSON:
+    def send_phone_confirmation_code(
+        self, *, company_id: int, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/booking/user/phone_confirmation`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -159,7 +174,8 @@ class BookingUsersMethods:
                     "company_id": company_id,
                     "group_id": group_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -169,6 +185,7 @@ class BookingUsersMethods:
         body: BookingUserUpdatePasswordRequestDataTypes | None = None,
         old_password: str | None = None,
         new_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingUsersUpdatePasswordData:
         """Call `PUT /api/v1/booking/user/password`.
 
@@ -187,6 +204,7 @@ class BookingUsersMethods:
                     "old_password": old_password,
                     "new_password": new_password,
                 },
+                extra=extra_params,
             )
         )
 
@@ -198,6 +216,7 @@ class BookingUsersMethods:
         email: str | None = None,
         phone: str | None = None,
         confirmation_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/booking/user`.
 
@@ -218,10 +237,11 @@ class BookingUsersMethods:
                     "phone": phone,
                     "confirmation_code": confirmation_code,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self) -> BookingUserGetDataResponseDataTypes:
+    def get(self, *, extra_params: Mapping[str, object] | None = None) -> BookingUserGetDataResponseDataTypes:
         """Call `GET /api/v1/booking/user/data`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -230,7 +250,7 @@ class BookingUsersMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D0%B8%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%B0%D0%BD%D0%BD%D1%8B%D1%85%20%D0%BF%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8F%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8
         """
-        return self._client.request(_GET_API_V1_BOOKING_USER_DATA.call({}))
+        return self._client.request(_GET_API_V1_BOOKING_USER_DATA.call({}, extra=extra_params))
 
 
 class AsyncBookingUsersMethods:
@@ -242,7 +262,12 @@ class AsyncBookingUsersMethods:
         self._client = client
 
     async def login_by_code(
-        self, *, body: BookingAuthWithCode | None = None, phone: str | None = None, code: str | None = None
+        self,
+        *,
+        body: BookingAuthWithCode | None = None,
+        phone: str | None = None,
+        code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse2:
         """Call `POST /api/v1/user/auth`.
 
@@ -261,11 +286,17 @@ class AsyncBookingUsersMethods:
                     "phone": phone,
                     "code": code,
                 },
+                extra=extra_params,
             )
         )
 
     async def login(
-        self, *, body: AuthRequest2 | None = None, login: str | None = None, password: str | None = None
+        self,
+        *,
+        body: AuthRequest2 | None = None,
+        login: str | None = None,
+        password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse:
         """Call `POST /api/v1/booking/auth`.
 
@@ -284,10 +315,13 @@ class AsyncBookingUsersMethods:
                     "login": login,
                     "password": password,
                 },
+                extra=extra_params,
             )
         )
 
-    async def send_phone_confirmation_code(self, *, company_id: int, group_id: int, phone: str) -> JSON:
+    async def send_phone_confirmation_code(
+        self, *, company_id: int, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/booking/user/phone_confirmation`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -307,7 +341,8 @@ class AsyncBookingUsersMethods:
                     "company_id": company_id,
                     "group_id": group_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -317,6 +352,7 @@ class AsyncBookingUsersMethods:
         body: BookingUserUpdatePasswordRequestDataTypes | None = None,
         old_password: str | None = None,
         new_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingUsersUpdatePasswordData:
         """Call `PUT /api/v1/booking/user/password`.
 
@@ -335,6 +371,7 @@ class AsyncBookingUsersMethods:
                     "old_password": old_password,
                     "new_password": new_password,
                 },
+                extra=extra_params,
             )
         )
 
@@ -346,6 +383,7 @@ class AsyncBookingUsersMethods:
         email: str | None = None,
         phone: str | None = None,
         confirmation_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/booking/user`.
 
@@ -366,10 +404,11 @@ class AsyncBookingUsersMethods:
                     "phone": phone,
                     "confirmation_code": confirmation_code,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self) -> BookingUserGetDataResponseDataTypes:
+    async def get(self, *, extra_params: Mapping[str, object] | None = None) -> BookingUserGetDataResponseDataTypes:
         """Call `GET /api/v1/booking/user/data`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -378,7 +417,7 @@ class AsyncBookingUsersMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D0%B8%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%B0%D0%BD%D0%BD%D1%8B%D1%85%20%D0%BF%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8F%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8
         """
-        return await self._client.request(_GET_API_V1_BOOKING_USER_DATA.call({}))
+        return await self._client.request(_GET_API_V1_BOOKING_USER_DATA.call({}, extra=extra_params))
 
 
 __all__ = ["BookingUsersMethods", "AsyncBookingUsersMethods"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -36,7 +37,9 @@ class ChainClientsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def find_by_phone(self, *, group_id: int, phone: str) -> ChainClientsFindByPhoneData:
+    def find_by_phone(
+        self, *, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
+    ) -> ChainClientsFindByPhoneData:
         """Call `GET /api/v1/group/{group_id}/clients/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -54,7 +57,8 @@ class ChainClientsMethods:
                 {
                     "group_id": group_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -67,7 +71,9 @@ class AsyncChainClientsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def find_by_phone(self, *, group_id: int, phone: str) -> ChainClientsFindByPhoneData:
+    async def find_by_phone(
+        self, *, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
+    ) -> ChainClientsFindByPhoneData:
         """Call `GET /api/v1/group/{group_id}/clients/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -85,7 +91,8 @@ class AsyncChainClientsMethods:
                 {
                     "group_id": group_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 

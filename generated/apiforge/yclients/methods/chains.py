@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec
@@ -30,7 +31,7 @@ class ChainsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self) -> builtins.list[ChainsListItem]:
+    def list(self, *, extra_params: Mapping[str, object] | None = None) -> builtins.list[ChainsListItem]:
         """Call `GET /api/v1/groups`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -39,7 +40,7 @@ class ChainsMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%B5%D1%82%D0%B8%20%D1%81%D0%B0%D0%BB%D0%BE%D0%BD%D0%BE%D0%B2/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%BE%D1%81%D1%82%D1%83%D0%BF%D0%BD%D1%8B%D1%85%20%D0%BF%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8E%20%D1%81%D0%B5%D1%82%D0%B5%D0%B9
         """
-        return self._client.request(_GET_API_V1_GROUPS.call({}))
+        return self._client.request(_GET_API_V1_GROUPS.call({}, extra=extra_params))
 
 
 class AsyncChainsMethods:
@@ -50,7 +51,7 @@ class AsyncChainsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self) -> builtins.list[ChainsListItem]:
+    async def list(self, *, extra_params: Mapping[str, object] | None = None) -> builtins.list[ChainsListItem]:
         """Call `GET /api/v1/groups`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -59,7 +60,7 @@ class AsyncChainsMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%B5%D1%82%D0%B8%20%D1%81%D0%B0%D0%BB%D0%BE%D0%BD%D0%BE%D0%B2/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%BE%D1%81%D1%82%D1%83%D0%BF%D0%BD%D1%8B%D1%85%20%D0%BF%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8E%20%D1%81%D0%B5%D1%82%D0%B5%D0%B9
         """
-        return await self._client.request(_GET_API_V1_GROUPS.call({}))
+        return await self._client.request(_GET_API_V1_GROUPS.call({}, extra=extra_params))
 
 
 __all__ = ["ChainsMethods", "AsyncChainsMethods"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -37,7 +38,13 @@ class CitiesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, country_id: int | None = None, company_id: int | None = None) -> builtins.list[CitiesListItem]:
+    def list(
+        self,
+        *,
+        country_id: int | None = None,
+        company_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> builtins.list[CitiesListItem]:
         """Call `GET /api/v1/cities`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -55,7 +62,8 @@ class CitiesMethods:
                 {
                     "country_id": country_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -69,7 +77,11 @@ class AsyncCitiesMethods:
         self._client = client
 
     async def list(
-        self, *, country_id: int | None = None, company_id: int | None = None
+        self,
+        *,
+        country_id: int | None = None,
+        company_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CitiesListItem]:
         """Call `GET /api/v1/cities`.
 
@@ -88,7 +100,8 @@ class AsyncCitiesMethods:
                 {
                     "country_id": country_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -276,6 +276,7 @@ class ClientsMethods:
         order_by_direction: Literal["ASC", "DESC"] | None = None,
         operation: Literal["AND", "OR"] | None = None,
         filters: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsSearchItem]:
         """Call `POST /api/v1/company/{company_id}/clients/search`.
 
@@ -304,6 +305,7 @@ class ClientsMethods:
                     "operation": operation,
                     "filters": filters,
                 },
+                extra=extra_params,
             )
         )
 
@@ -319,6 +321,7 @@ class ClientsMethods:
         page: float | int | None = None,
         count: float | int | None = None,
         id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsListItem]:
         """Call `GET /api/v1/clients/{company_id}`.
 
@@ -351,7 +354,8 @@ class ClientsMethods:
                     "page": page,
                     "count": count,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -377,6 +381,7 @@ class ClientsMethods:
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
         """Call `POST /api/v1/clients/{company_id}`.
 
@@ -415,6 +420,7 @@ class ClientsMethods:
                     "categories": categories,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -439,6 +445,7 @@ class ClientsMethods:
         sms_check: float | int | None = None,
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/clients/{company_id}/bulk`.
 
@@ -476,10 +483,13 @@ class ClientsMethods:
                     "sms_not": sms_not,
                     "categories": categories,
                 },
+                extra=extra_params,
             )
         )
 
-    def list_files(self, *, company_id: int, client_id: int) -> builtins.list[ClientsListFilesItem]:
+    def list_files(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ClientsListFilesItem]:
         """Call `GET /api/v1/company/{company_id}/clients/files/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -497,11 +507,14 @@ class ClientsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_file(self, *, company_id: int, client_id: int, file_id: int) -> JSON:
+    def delete_file(
+        self, *, company_id: int, client_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -521,7 +534,8 @@ class ClientsMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "file_id": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -536,6 +550,7 @@ class ClientsMethods:
         to: str | None = None,
         payment_statuses: Sequence[Literal["not_paid", "paid_not_full", "paid_full", "paid_over"]] | None = None,
         attendance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientVisitsHistory:
         """Call `POST /api/v1/company/{company_id}/clients/visits/search`.
 
@@ -563,10 +578,11 @@ class ClientsMethods:
                     "payment_statuses": payment_statuses,
                     "attendance": attendance,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, id: int) -> ClientsListItem:
+    def get(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> ClientsListItem:
         """Call `GET /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -584,7 +600,8 @@ class ClientsMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -611,6 +628,7 @@ class ClientsMethods:
         sms_not: float | int | None = None,
         labels: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
         """Call `PUT /api/v1/client/{company_id}/{id}`.
 
@@ -651,10 +669,11 @@ class ClientsMethods:
                     "labels": labels,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, id: int) -> JSON:
+    def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -672,11 +691,14 @@ class ClientsMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_comments(self, *, company_id: int, client_id: int) -> builtins.list[ClientCommentContainer]:
+    def list_comments(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ClientCommentContainer]:
         """Call `GET /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -694,12 +716,19 @@ class ClientsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_comment(
-        self, *, company_id: int, client_id: int, body: ClientsAddCommentRequest | None = None, text: str | None = None
+        self,
+        *,
+        company_id: int,
+        client_id: int,
+        body: ClientsAddCommentRequest | None = None,
+        text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientCommentContainer:
         """Call `POST /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
@@ -724,10 +753,13 @@ class ClientsMethods:
                 else {
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, company_id: int, client_id: int, comment_id: int) -> dict[str, JSON] | None:
+    def delete_comment(
+        self, *, company_id: int, client_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -747,7 +779,8 @@ class ClientsMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -869,6 +902,7 @@ class AsyncClientsMethods:
         order_by_direction: Literal["ASC", "DESC"] | None = None,
         operation: Literal["AND", "OR"] | None = None,
         filters: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsSearchItem]:
         """Call `POST /api/v1/company/{company_id}/clients/search`.
 
@@ -897,6 +931,7 @@ class AsyncClientsMethods:
                     "operation": operation,
                     "filters": filters,
                 },
+                extra=extra_params,
             )
         )
 
@@ -912,6 +947,7 @@ class AsyncClientsMethods:
         page: float | int | None = None,
         count: float | int | None = None,
         id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsListItem]:
         """Call `GET /api/v1/clients/{company_id}`.
 
@@ -944,7 +980,8 @@ class AsyncClientsMethods:
                     "page": page,
                     "count": count,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -970,6 +1007,7 @@ class AsyncClientsMethods:
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
         """Call `POST /api/v1/clients/{company_id}`.
 
@@ -1008,6 +1046,7 @@ class AsyncClientsMethods:
                     "categories": categories,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -1032,6 +1071,7 @@ class AsyncClientsMethods:
         sms_check: float | int | None = None,
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/clients/{company_id}/bulk`.
 
@@ -1069,10 +1109,13 @@ class AsyncClientsMethods:
                     "sms_not": sms_not,
                     "categories": categories,
                 },
+                extra=extra_params,
             )
         )
 
-    async def list_files(self, *, company_id: int, client_id: int) -> builtins.list[ClientsListFilesItem]:
+    async def list_files(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ClientsListFilesItem]:
         """Call `GET /api/v1/company/{company_id}/clients/files/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1090,11 +1133,14 @@ class AsyncClientsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_file(self, *, company_id: int, client_id: int, file_id: int) -> JSON:
+    async def delete_file(
+        self, *, company_id: int, client_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1114,7 +1160,8 @@ class AsyncClientsMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "file_id": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1129,6 +1176,7 @@ class AsyncClientsMethods:
         to: str | None = None,
         payment_statuses: Sequence[Literal["not_paid", "paid_not_full", "paid_full", "paid_over"]] | None = None,
         attendance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientVisitsHistory:
         """Call `POST /api/v1/company/{company_id}/clients/visits/search`.
 
@@ -1156,10 +1204,13 @@ class AsyncClientsMethods:
                     "payment_statuses": payment_statuses,
                     "attendance": attendance,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, id: int) -> ClientsListItem:
+    async def get(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ClientsListItem:
         """Call `GET /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1177,7 +1228,8 @@ class AsyncClientsMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1204,6 +1256,7 @@ class AsyncClientsMethods:
         sms_not: float | int | None = None,
         labels: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
         """Call `PUT /api/v1/client/{company_id}/{id}`.
 
@@ -1244,10 +1297,11 @@ class AsyncClientsMethods:
                     "labels": labels,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, id: int) -> JSON:
+    async def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1265,11 +1319,14 @@ class AsyncClientsMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_comments(self, *, company_id: int, client_id: int) -> builtins.list[ClientCommentContainer]:
+    async def list_comments(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ClientCommentContainer]:
         """Call `GET /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1287,12 +1344,19 @@ class AsyncClientsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_comment(
-        self, *, company_id: int, client_id: int, body: ClientsAddCommentRequest | None = None, text: str | None = None
+        self,
+        *,
+        company_id: int,
+        client_id: int,
+        body: ClientsAddCommentRequest | None = None,
+        text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientCommentContainer:
         """Call `POST /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
@@ -1317,10 +1381,13 @@ class AsyncClientsMethods:
                 else {
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, company_id: int, client_id: int, comment_id: int) -> dict[str, JSON] | None:
+    async def delete_comment(
+        self, *, company_id: int, client_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1340,7 +1407,8 @@ class AsyncClientsMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

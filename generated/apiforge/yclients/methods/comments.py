@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -100,6 +100,7 @@ class CommentsMethods:
         rating: float | int | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[CommentsListItem]:
         """Call `GET /api/v1/comments/{company_id}/`.
 
@@ -128,7 +129,8 @@ class CommentsMethods:
                     "rating": rating,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -141,6 +143,7 @@ class CommentsMethods:
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
         """Call `POST /api/v1/comments/{company_id}/{staff_id}`.
 
@@ -167,6 +170,7 @@ class CommentsMethods:
                     "text": text,
                     "name": name,
                 },
+                extra=extra_params,
             )
         )
 
@@ -180,6 +184,7 @@ class CommentsMethods:
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
         """Call `PUT /api/v1/comments/{company_id}/`.
 
@@ -206,6 +211,7 @@ class CommentsMethods:
                     "text": text,
                     "name": name,
                 },
+                extra=extra_params,
             )
         )
 
@@ -260,6 +266,7 @@ class AsyncCommentsMethods:
         rating: float | int | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[CommentsListItem]:
         """Call `GET /api/v1/comments/{company_id}/`.
 
@@ -288,7 +295,8 @@ class AsyncCommentsMethods:
                     "rating": rating,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -301,6 +309,7 @@ class AsyncCommentsMethods:
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
         """Call `POST /api/v1/comments/{company_id}/{staff_id}`.
 
@@ -327,6 +336,7 @@ class AsyncCommentsMethods:
                     "text": text,
                     "name": name,
                 },
+                extra=extra_params,
             )
         )
 
@@ -340,6 +350,7 @@ class AsyncCommentsMethods:
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
         """Call `PUT /api/v1/comments/{company_id}/`.
 
@@ -366,6 +377,7 @@ class AsyncCommentsMethods:
                     "text": text,
                     "name": name,
                 },
+                extra=extra_params,
             )
         )
 

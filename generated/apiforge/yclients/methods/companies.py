@@ -167,6 +167,7 @@ class CompaniesMethods:
         include: Sequence[Literal["staff", "positions", "accounts", "storages", "expenses"]] | None = None,
         count: float | int | None = None,
         page: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[CompaniesListItem]:
         """Call `GET /api/v1/companies`.
 
@@ -223,7 +224,8 @@ class CompaniesMethods:
                     "include": include,
                     "count": count,
                     "page": page,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -240,6 +242,7 @@ class CompaniesMethods:
         coordinate_lot: float | int | None = None,
         business_type_id: int | None = None,
         short_descr: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesCreateData:
         """Call `POST /api/v1/companies`.
 
@@ -265,6 +268,7 @@ class CompaniesMethods:
                     "business_type_id": business_type_id,
                     "short_descr": short_descr,
                 },
+                extra=extra_params,
             )
         )
 
@@ -277,6 +281,7 @@ class CompaniesMethods:
         show_groups: float | int | None = None,
         show_bookforms: float | int | None = None,
         bookform_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesGetData:
         """Call `GET /api/v1/company/{id}/`.
 
@@ -303,7 +308,8 @@ class CompaniesMethods:
                     "show_groups": show_groups,
                     "showBookforms": show_bookforms,
                     "bookform_id": bookform_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -327,6 +333,7 @@ class CompaniesMethods:
         description: str | None = None,
         business_type_id: int | None = None,
         short_descr: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyPutResponseDataTypes:
         """Call `PUT /api/v1/company/{id}/`.
 
@@ -363,10 +370,11 @@ class CompaniesMethods:
                     "business_type_id": business_type_id,
                     "short_descr": short_descr,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, id: int) -> JSON:
+    def delete(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/company/{id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -382,7 +390,8 @@ class CompaniesMethods:
             _DELETE_API_V1_COMPANY_ID.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -479,6 +488,7 @@ class AsyncCompaniesMethods:
         include: Sequence[Literal["staff", "positions", "accounts", "storages", "expenses"]] | None = None,
         count: float | int | None = None,
         page: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[CompaniesListItem]:
         """Call `GET /api/v1/companies`.
 
@@ -535,7 +545,8 @@ class AsyncCompaniesMethods:
                     "include": include,
                     "count": count,
                     "page": page,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -552,6 +563,7 @@ class AsyncCompaniesMethods:
         coordinate_lot: float | int | None = None,
         business_type_id: int | None = None,
         short_descr: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesCreateData:
         """Call `POST /api/v1/companies`.
 
@@ -577,6 +589,7 @@ class AsyncCompaniesMethods:
                     "business_type_id": business_type_id,
                     "short_descr": short_descr,
                 },
+                extra=extra_params,
             )
         )
 
@@ -589,6 +602,7 @@ class AsyncCompaniesMethods:
         show_groups: float | int | None = None,
         show_bookforms: float | int | None = None,
         bookform_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesGetData:
         """Call `GET /api/v1/company/{id}/`.
 
@@ -615,7 +629,8 @@ class AsyncCompaniesMethods:
                     "show_groups": show_groups,
                     "showBookforms": show_bookforms,
                     "bookform_id": bookform_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -639,6 +654,7 @@ class AsyncCompaniesMethods:
         description: str | None = None,
         business_type_id: int | None = None,
         short_descr: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyPutResponseDataTypes:
         """Call `PUT /api/v1/company/{id}/`.
 
@@ -675,10 +691,11 @@ class AsyncCompaniesMethods:
                     "business_type_id": business_type_id,
                     "short_descr": short_descr,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, id: int) -> JSON:
+    async def delete(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/company/{id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -694,7 +711,8 @@ class AsyncCompaniesMethods:
             _DELETE_API_V1_COMPANY_ID.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

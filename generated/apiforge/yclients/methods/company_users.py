@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -62,7 +63,9 @@ class CompanyUsersMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_legacy(self, *, company_id: int) -> builtins.list[CompanyUsersListLegacyItem]:
+    def list_legacy(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[CompanyUsersListLegacyItem]:
         """Call `GET /api/v1/company_users/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
@@ -78,12 +81,17 @@ class CompanyUsersMethods:
             _GET_API_V1_COMPANY_USERS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list(
-        self, *, company_id: int, filter_is_approved: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        filter_is_approved: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CompanyUsersListItem]:
         """Call `GET /api/v1/company/{company_id}/users`.
 
@@ -102,11 +110,12 @@ class CompanyUsersMethods:
                 {
                     "company_id": company_id,
                     "filter[is_approved]": filter_is_approved,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, user_id: int) -> JSON:
+    def delete(self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/users/{user_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -124,7 +133,8 @@ class CompanyUsersMethods:
                 {
                     "company_id": company_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -137,7 +147,9 @@ class AsyncCompanyUsersMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list_legacy(self, *, company_id: int) -> builtins.list[CompanyUsersListLegacyItem]:
+    async def list_legacy(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[CompanyUsersListLegacyItem]:
         """Call `GET /api/v1/company_users/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
@@ -153,12 +165,17 @@ class AsyncCompanyUsersMethods:
             _GET_API_V1_COMPANY_USERS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list(
-        self, *, company_id: int, filter_is_approved: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        filter_is_approved: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CompanyUsersListItem]:
         """Call `GET /api/v1/company/{company_id}/users`.
 
@@ -177,11 +194,12 @@ class AsyncCompanyUsersMethods:
                 {
                     "company_id": company_id,
                     "filter[is_approved]": filter_is_approved,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, user_id: int) -> JSON:
+    async def delete(self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/users/{user_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -199,7 +217,8 @@ class AsyncCompanyUsersMethods:
                 {
                     "company_id": company_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

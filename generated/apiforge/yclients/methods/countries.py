@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec
@@ -30,7 +31,7 @@ class CountriesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self) -> builtins.list[CountriesListItem]:
+    def list(self, *, extra_params: Mapping[str, object] | None = None) -> builtins.list[CountriesListItem]:
         """Call `GET /api/v1/countries`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -39,7 +40,7 @@ class CountriesMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D1%82%D1%80%D0%B0%D0%BD%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%81%D1%82%D1%80%D0%B0%D0%BD
         """
-        return self._client.request(_GET_API_V1_COUNTRIES.call({}))
+        return self._client.request(_GET_API_V1_COUNTRIES.call({}, extra=extra_params))
 
 
 class AsyncCountriesMethods:
@@ -50,7 +51,7 @@ class AsyncCountriesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self) -> builtins.list[CountriesListItem]:
+    async def list(self, *, extra_params: Mapping[str, object] | None = None) -> builtins.list[CountriesListItem]:
         """Call `GET /api/v1/countries`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -59,7 +60,7 @@ class AsyncCountriesMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D1%82%D1%80%D0%B0%D0%BD%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%81%D1%82%D1%80%D0%B0%D0%BD
         """
-        return await self._client.request(_GET_API_V1_COUNTRIES.call({}))
+        return await self._client.request(_GET_API_V1_COUNTRIES.call({}, extra=extra_params))
 
 
 __all__ = ["CountriesMethods", "AsyncCountriesMethods"]

@@ -41,7 +41,9 @@ class CurrentUserMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_permissions(self, *, company_id: int) -> CurrentUserGetPermissionsData:
+    def get_permissions(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CurrentUserGetPermissionsData:
         """Call `GET /api/v1/user/permissions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -57,7 +59,8 @@ class CurrentUserMethods:
             _GET_API_V1_USER_PERMISSIONS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -67,6 +70,7 @@ class CurrentUserMethods:
         salon_id: int,
         body: CurrentUserInviteRequest | None = None,
         invites: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/user/invite/{salon_id}`.
 
@@ -89,6 +93,7 @@ class CurrentUserMethods:
                 else {
                     "invites": invites,
                 },
+                extra=extra_params,
             )
         )
 
@@ -101,7 +106,9 @@ class AsyncCurrentUserMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_permissions(self, *, company_id: int) -> CurrentUserGetPermissionsData:
+    async def get_permissions(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CurrentUserGetPermissionsData:
         """Call `GET /api/v1/user/permissions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -117,7 +124,8 @@ class AsyncCurrentUserMethods:
             _GET_API_V1_USER_PERMISSIONS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -127,6 +135,7 @@ class AsyncCurrentUserMethods:
         salon_id: int,
         body: CurrentUserInviteRequest | None = None,
         invites: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/user/invite/{salon_id}`.
 
@@ -149,6 +158,7 @@ class AsyncCurrentUserMethods:
                 else {
                     "invites": invites,
                 },
+                extra=extra_params,
             )
         )
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -92,7 +93,9 @@ class CustomFieldsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, field_category: str, company_id: int) -> builtins.list[CustomFieldsListItem]:
+    def list(
+        self, *, field_category: str, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[CustomFieldsListItem]:
         """Call `GET /api/v1/custom_fields/{field_category}/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -110,7 +113,8 @@ class CustomFieldsMethods:
                 {
                     "field_category": field_category,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -125,6 +129,7 @@ class CustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CustomFieldsListItem:
         """Call `POST /api/v1/custom_fields/{field_category}/{company_id}`.
 
@@ -153,6 +158,7 @@ class CustomFieldsMethods:
                     "user_can_edit": user_can_edit,
                     "show_in_ui": show_in_ui,
                 },
+                extra=extra_params,
             )
         )
 
@@ -168,6 +174,7 @@ class CustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
@@ -198,11 +205,12 @@ class CustomFieldsMethods:
                     "user_can_edit": user_can_edit,
                     "show_in_ui": show_in_ui,
                 },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, field_category: str, company_id: int, field_id: int
+        self, *, field_category: str, company_id: int, field_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
@@ -223,7 +231,8 @@ class CustomFieldsMethods:
                     "field_category": field_category,
                     "company_id": company_id,
                     "field_id": field_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -236,7 +245,9 @@ class AsyncCustomFieldsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, field_category: str, company_id: int) -> builtins.list[CustomFieldsListItem]:
+    async def list(
+        self, *, field_category: str, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[CustomFieldsListItem]:
         """Call `GET /api/v1/custom_fields/{field_category}/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -254,7 +265,8 @@ class AsyncCustomFieldsMethods:
                 {
                     "field_category": field_category,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -269,6 +281,7 @@ class AsyncCustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CustomFieldsListItem:
         """Call `POST /api/v1/custom_fields/{field_category}/{company_id}`.
 
@@ -297,6 +310,7 @@ class AsyncCustomFieldsMethods:
                     "user_can_edit": user_can_edit,
                     "show_in_ui": show_in_ui,
                 },
+                extra=extra_params,
             )
         )
 
@@ -312,6 +326,7 @@ class AsyncCustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
@@ -342,11 +357,12 @@ class AsyncCustomFieldsMethods:
                     "user_can_edit": user_can_edit,
                     "show_in_ui": show_in_ui,
                 },
+                extra=extra_params,
             )
         )
 
     async def delete(
-        self, *, field_category: str, company_id: int, field_id: int
+        self, *, field_category: str, company_id: int, field_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
@@ -367,7 +383,8 @@ class AsyncCustomFieldsMethods:
                     "field_category": field_category,
                     "company_id": company_id,
                     "field_id": field_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -109,6 +109,7 @@ class DepositsMethods:
         amount: float | int | None = None,
         master_id: int | None = None,
         account_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DepositsTopUpData:
         """Call `POST /api/v1/deposits_operations/{salon_id}`.
 
@@ -135,10 +136,13 @@ class DepositsMethods:
                     "master_id": master_id,
                     "account_id": account_id,
                 },
+                extra=extra_params,
             )
         )
 
-    def list_for_client(self, *, company_id: int, client_id: int) -> JSON:
+    def list_for_client(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/deposits/company/{company_id}/client/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -156,7 +160,8 @@ class DepositsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -168,6 +173,7 @@ class DepositsMethods:
         balance_to: float | int | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/deposits/chain/{chain_id}`.
 
@@ -192,11 +198,14 @@ class DepositsMethods:
                     "balance_to": balance_to,
                     "page": page,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_by_phone(self, *, chain_id: int, phone: float | int) -> JSON:
+    def list_by_phone(
+        self, *, chain_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -214,11 +223,14 @@ class DepositsMethods:
                 {
                     "chain_id": chain_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_history(self, *, chain_id: int, deposit_id: int) -> list[DepositsGetHistoryItem]:
+    def get_history(
+        self, *, chain_id: int, deposit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[DepositsGetHistoryItem]:
         """Call `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -236,7 +248,8 @@ class DepositsMethods:
                 {
                     "chain_id": chain_id,
                     "deposit_id": deposit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -287,6 +300,7 @@ class AsyncDepositsMethods:
         amount: float | int | None = None,
         master_id: int | None = None,
         account_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DepositsTopUpData:
         """Call `POST /api/v1/deposits_operations/{salon_id}`.
 
@@ -313,10 +327,13 @@ class AsyncDepositsMethods:
                     "master_id": master_id,
                     "account_id": account_id,
                 },
+                extra=extra_params,
             )
         )
 
-    async def list_for_client(self, *, company_id: int, client_id: int) -> JSON:
+    async def list_for_client(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/deposits/company/{company_id}/client/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -334,7 +351,8 @@ class AsyncDepositsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -346,6 +364,7 @@ class AsyncDepositsMethods:
         balance_to: float | int | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/deposits/chain/{chain_id}`.
 
@@ -370,11 +389,14 @@ class AsyncDepositsMethods:
                     "balance_to": balance_to,
                     "page": page,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_by_phone(self, *, chain_id: int, phone: float | int) -> JSON:
+    async def list_by_phone(
+        self, *, chain_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -392,11 +414,14 @@ class AsyncDepositsMethods:
                 {
                     "chain_id": chain_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_history(self, *, chain_id: int, deposit_id: int) -> list[DepositsGetHistoryItem]:
+    async def get_history(
+        self, *, chain_id: int, deposit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[DepositsGetHistoryItem]:
         """Call `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -414,7 +439,8 @@ class AsyncDepositsMethods:
                 {
                     "chain_id": chain_id,
                     "deposit_id": deposit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

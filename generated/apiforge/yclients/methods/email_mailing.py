@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -60,6 +60,7 @@ class EmailMailingMethods:
         client_ids: Sequence[int] | None = None,
         subject: str | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/email/clients/by_id/{company_id}`.
 
@@ -84,6 +85,7 @@ class EmailMailingMethods:
                     "subject": subject,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -97,6 +99,7 @@ class EmailMailingMethods:
         body: EmailClientsByFilterRequestDataTypes | None = None,
         subject: str | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/email/clients/by_filter/{company_id}`.
 
@@ -126,6 +129,7 @@ class EmailMailingMethods:
                     "subject": subject,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -146,6 +150,7 @@ class AsyncEmailMailingMethods:
         client_ids: Sequence[int] | None = None,
         subject: str | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/email/clients/by_id/{company_id}`.
 
@@ -170,6 +175,7 @@ class AsyncEmailMailingMethods:
                     "subject": subject,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -183,6 +189,7 @@ class AsyncEmailMailingMethods:
         body: EmailClientsByFilterRequestDataTypes | None = None,
         subject: str | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/email/clients/by_filter/{company_id}`.
 
@@ -212,6 +219,7 @@ class AsyncEmailMailingMethods:
                     "subject": subject,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 

@@ -282,6 +282,7 @@ class EventSchedulesMethods:
         entity_id: int,
         include: Sequence[Literal["days", "days.events_master", "days.events_labels", "days.events_resource_instances"]]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}`.
 
@@ -304,7 +305,8 @@ class EventSchedulesMethods:
                     "entity_type": entity_type,
                     "entity_id": entity_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -318,6 +320,7 @@ class EventSchedulesMethods:
         original_entity_id: int | None = None,
         date_end: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `POST /api/v1/company/{company_id}/schedules`.
 
@@ -345,6 +348,7 @@ class EventSchedulesMethods:
                     "date_end": date_end,
                     "days": days,
                 },
+                extra=extra_params,
             )
         )
 
@@ -355,6 +359,7 @@ class EventSchedulesMethods:
         schedule_id: int,
         body: EventSchedulesUpdateRequest | None = None,
         date_end: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
@@ -379,10 +384,13 @@ class EventSchedulesMethods:
                 else {
                     "date_end": date_end,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, schedule_id: int) -> dict[str, JSON] | None:
+    def delete(
+        self, *, company_id: int, schedule_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -400,7 +408,8 @@ class EventSchedulesMethods:
                 {
                     "company_id": company_id,
                     "schedule_id": schedule_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -419,6 +428,7 @@ class EventSchedulesMethods:
         events_capacity: float | int | None = None,
         labels_ids: Sequence[int] | None = None,
         resource_instances_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`.
 
@@ -451,6 +461,7 @@ class EventSchedulesMethods:
                     "labels_ids": labels_ids,
                     "resource_instances_ids": resource_instances_ids,
                 },
+                extra=extra_params,
             )
         )
 
@@ -470,6 +481,7 @@ class EventSchedulesMethods:
         events_capacity: float | int | None = None,
         labels_ids: Sequence[int] | None = None,
         resource_instances_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
@@ -504,10 +516,13 @@ class EventSchedulesMethods:
                     "labels_ids": labels_ids,
                     "resource_instances_ids": resource_instances_ids,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete_day(self, *, company_id: int, schedule_id: int, day_id: int) -> dict[str, JSON] | None:
+    def delete_day(
+        self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -527,11 +542,14 @@ class EventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "day_id": day_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_day_events(self, *, company_id: int, schedule_id: int, day_id: int) -> list[TimetableEventScheduleEvent2]:
+    def list_day_events(
+        self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TimetableEventScheduleEvent2]:
         """Call `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -551,7 +569,8 @@ class EventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "day_id": day_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -567,6 +586,7 @@ class EventSchedulesMethods:
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules`.
 
@@ -596,6 +616,7 @@ class EventSchedulesMethods:
                     "finish_date": finish_date,
                     "abonement_id": abonement_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -610,6 +631,7 @@ class EventSchedulesMethods:
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
@@ -639,11 +661,17 @@ class EventSchedulesMethods:
                     "finish_date": finish_date,
                     "abonement_id": abonement_id,
                 },
+                extra=extra_params,
             )
         )
 
     def delete_client_schedule(
-        self, *, company_id: int, schedule_id: int, client_schedule_id: int
+        self,
+        *,
+        company_id: int,
+        schedule_id: int,
+        client_schedule_id: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
@@ -664,12 +692,13 @@ class EventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "client_schedule_id": client_schedule_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def search_client_abonements(
-        self, *, company_id: int, client_id: int, activity_id: int
+        self, *, company_id: int, client_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SearchForActivitySearchForActivityItem]:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`.
 
@@ -690,12 +719,20 @@ class EventSchedulesMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def check_client_abonement(
-        self, *, company_id: int, client_id: int, abonement_id: str, activity_id: int, schedule_day_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        client_id: int,
+        abonement_id: str,
+        activity_id: int,
+        schedule_day_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> CheckForActivity:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`.
 
@@ -720,7 +757,8 @@ class EventSchedulesMethods:
                     "abonement_id": abonement_id,
                     "activity_id": activity_id,
                     "schedule_day_ids": schedule_day_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -741,6 +779,7 @@ class AsyncEventSchedulesMethods:
         entity_id: int,
         include: Sequence[Literal["days", "days.events_master", "days.events_labels", "days.events_resource_instances"]]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}`.
 
@@ -763,7 +802,8 @@ class AsyncEventSchedulesMethods:
                     "entity_type": entity_type,
                     "entity_id": entity_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -777,6 +817,7 @@ class AsyncEventSchedulesMethods:
         original_entity_id: int | None = None,
         date_end: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `POST /api/v1/company/{company_id}/schedules`.
 
@@ -804,6 +845,7 @@ class AsyncEventSchedulesMethods:
                     "date_end": date_end,
                     "days": days,
                 },
+                extra=extra_params,
             )
         )
 
@@ -814,6 +856,7 @@ class AsyncEventSchedulesMethods:
         schedule_id: int,
         body: EventSchedulesUpdateRequest | None = None,
         date_end: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
@@ -838,10 +881,13 @@ class AsyncEventSchedulesMethods:
                 else {
                     "date_end": date_end,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, schedule_id: int) -> dict[str, JSON] | None:
+    async def delete(
+        self, *, company_id: int, schedule_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -859,7 +905,8 @@ class AsyncEventSchedulesMethods:
                 {
                     "company_id": company_id,
                     "schedule_id": schedule_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -878,6 +925,7 @@ class AsyncEventSchedulesMethods:
         events_capacity: float | int | None = None,
         labels_ids: Sequence[int] | None = None,
         resource_instances_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`.
 
@@ -910,6 +958,7 @@ class AsyncEventSchedulesMethods:
                     "labels_ids": labels_ids,
                     "resource_instances_ids": resource_instances_ids,
                 },
+                extra=extra_params,
             )
         )
 
@@ -929,6 +978,7 @@ class AsyncEventSchedulesMethods:
         events_capacity: float | int | None = None,
         labels_ids: Sequence[int] | None = None,
         resource_instances_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
@@ -963,10 +1013,13 @@ class AsyncEventSchedulesMethods:
                     "labels_ids": labels_ids,
                     "resource_instances_ids": resource_instances_ids,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete_day(self, *, company_id: int, schedule_id: int, day_id: int) -> dict[str, JSON] | None:
+    async def delete_day(
+        self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -986,12 +1039,13 @@ class AsyncEventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "day_id": day_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_day_events(
-        self, *, company_id: int, schedule_id: int, day_id: int
+        self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TimetableEventScheduleEvent2]:
         """Call `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`.
 
@@ -1012,7 +1066,8 @@ class AsyncEventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "day_id": day_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1028,6 +1083,7 @@ class AsyncEventSchedulesMethods:
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules`.
 
@@ -1057,6 +1113,7 @@ class AsyncEventSchedulesMethods:
                     "finish_date": finish_date,
                     "abonement_id": abonement_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -1071,6 +1128,7 @@ class AsyncEventSchedulesMethods:
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
@@ -1100,11 +1158,17 @@ class AsyncEventSchedulesMethods:
                     "finish_date": finish_date,
                     "abonement_id": abonement_id,
                 },
+                extra=extra_params,
             )
         )
 
     async def delete_client_schedule(
-        self, *, company_id: int, schedule_id: int, client_schedule_id: int
+        self,
+        *,
+        company_id: int,
+        schedule_id: int,
+        client_schedule_id: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
@@ -1125,12 +1189,13 @@ class AsyncEventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "client_schedule_id": client_schedule_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def search_client_abonements(
-        self, *, company_id: int, client_id: int, activity_id: int
+        self, *, company_id: int, client_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SearchForActivitySearchForActivityItem]:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`.
 
@@ -1151,12 +1216,20 @@ class AsyncEventSchedulesMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def check_client_abonement(
-        self, *, company_id: int, client_id: int, abonement_id: str, activity_id: int, schedule_day_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        client_id: int,
+        abonement_id: str,
+        activity_id: int,
+        schedule_day_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> CheckForActivity:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`.
 
@@ -1181,7 +1254,8 @@ class AsyncEventSchedulesMethods:
                     "abonement_id": abonement_id,
                     "activity_id": activity_id,
                     "schedule_day_ids": schedule_day_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -172,6 +172,7 @@ class FinanceTransactionsMethods:
         end_date: float | int | None = None,
         balance_is: float | int | None = None,
         document_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[FinanceTransactionsListItem]:
         """Call `GET /api/v1/transactions/{company_id}`.
 
@@ -216,12 +217,18 @@ class FinanceTransactionsMethods:
                     "end_date": end_date,
                     "balance_is": balance_is,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_for_visit(
-        self, *, company_id: int, record_id: int | None = None, visit_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        record_id: int | None = None,
+        visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/timetable/transactions/{company_id}`.
 
@@ -242,7 +249,8 @@ class FinanceTransactionsMethods:
                     "company_id": company_id,
                     "record_id": record_id,
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -259,6 +267,7 @@ class FinanceTransactionsMethods:
         master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsCreateData:
         """Call `POST /api/v1/finance_transactions/{company_id}`.
 
@@ -288,11 +297,12 @@ class FinanceTransactionsMethods:
                     "comment": comment,
                     "date": date,
                 },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, company_id: int, transaction_id: int
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
@@ -311,7 +321,8 @@ class FinanceTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -329,6 +340,7 @@ class FinanceTransactionsMethods:
         master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
@@ -360,10 +372,11 @@ class FinanceTransactionsMethods:
                     "comment": comment,
                     "date": date,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, transaction_id: int) -> JSON:
+    def delete(self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -381,7 +394,8 @@ class FinanceTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -460,6 +474,7 @@ class AsyncFinanceTransactionsMethods:
         end_date: float | int | None = None,
         balance_is: float | int | None = None,
         document_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[FinanceTransactionsListItem]:
         """Call `GET /api/v1/transactions/{company_id}`.
 
@@ -504,12 +519,18 @@ class AsyncFinanceTransactionsMethods:
                     "end_date": end_date,
                     "balance_is": balance_is,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_for_visit(
-        self, *, company_id: int, record_id: int | None = None, visit_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        record_id: int | None = None,
+        visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/timetable/transactions/{company_id}`.
 
@@ -530,7 +551,8 @@ class AsyncFinanceTransactionsMethods:
                     "company_id": company_id,
                     "record_id": record_id,
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -547,6 +569,7 @@ class AsyncFinanceTransactionsMethods:
         master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsCreateData:
         """Call `POST /api/v1/finance_transactions/{company_id}`.
 
@@ -576,11 +599,12 @@ class AsyncFinanceTransactionsMethods:
                     "comment": comment,
                     "date": date,
                 },
+                extra=extra_params,
             )
         )
 
     async def get(
-        self, *, company_id: int, transaction_id: int
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
@@ -599,7 +623,8 @@ class AsyncFinanceTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -617,6 +642,7 @@ class AsyncFinanceTransactionsMethods:
         master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
@@ -648,10 +674,13 @@ class AsyncFinanceTransactionsMethods:
                     "comment": comment,
                     "date": date,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, transaction_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -669,7 +698,8 @@ class AsyncFinanceTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -40,7 +41,9 @@ class FiscalizationMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_tax_systems(self, *, country_id: int) -> list[FiscalizationListTaxSystemsItem]:
+    def list_tax_systems(
+        self, *, country_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[FiscalizationListTaxSystemsItem]:
         """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -56,11 +59,14 @@ class FiscalizationMethods:
             _GET_API_V1_INTEGRATION_KKM_REFERENCES_TAX_SYSTEM_COUNTRY_ID.call(
                 {
                     "countryId": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_result(self, *, body: dict[str, JSON] | None = None) -> JSON:
+    def send_result(
+        self, *, body: dict[str, JSON] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `POST /api/v1/integration/kkm/callback/`.
 
         Tokens: partner.
@@ -69,7 +75,7 @@ class FiscalizationMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D1%81%D0%BA%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8F%20%D1%87%D0%B5%D0%BA%D0%BE%D0%B2/operation/%D0%9F%D1%80%D0%B8%D0%BC%D0%B5%D1%80%20%D0%B7%D0%B0%D0%BF%D1%80%D0%BE%D1%81%D0%B0%20%D0%B2%20%D1%81%D0%BB%D1%83%D1%87%D0%B0%D0%B5%20%D0%BE%D1%88%D0%B8%D0%B1%D0%BA%D0%B8
         """
-        return self._client.request(_POST_API_V1_INTEGRATION_KKM_CALLBACK.call({}, body))
+        return self._client.request(_POST_API_V1_INTEGRATION_KKM_CALLBACK.call({}, body, extra=extra_params))
 
 
 class AsyncFiscalizationMethods:
@@ -80,7 +86,9 @@ class AsyncFiscalizationMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list_tax_systems(self, *, country_id: int) -> list[FiscalizationListTaxSystemsItem]:
+    async def list_tax_systems(
+        self, *, country_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[FiscalizationListTaxSystemsItem]:
         """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -96,11 +104,14 @@ class AsyncFiscalizationMethods:
             _GET_API_V1_INTEGRATION_KKM_REFERENCES_TAX_SYSTEM_COUNTRY_ID.call(
                 {
                     "countryId": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def send_result(self, *, body: dict[str, JSON] | None = None) -> JSON:
+    async def send_result(
+        self, *, body: dict[str, JSON] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `POST /api/v1/integration/kkm/callback/`.
 
         Tokens: partner.
@@ -109,7 +120,7 @@ class AsyncFiscalizationMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D1%81%D0%BA%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8F%20%D1%87%D0%B5%D0%BA%D0%BE%D0%B2/operation/%D0%9F%D1%80%D0%B8%D0%BC%D0%B5%D1%80%20%D0%B7%D0%B0%D0%BF%D1%80%D0%BE%D1%81%D0%B0%20%D0%B2%20%D1%81%D0%BB%D1%83%D1%87%D0%B0%D0%B5%20%D0%BE%D1%88%D0%B8%D0%B1%D0%BA%D0%B8
         """
-        return await self._client.request(_POST_API_V1_INTEGRATION_KKM_CALLBACK.call({}, body))
+        return await self._client.request(_POST_API_V1_INTEGRATION_KKM_CALLBACK.call({}, body, extra=extra_params))
 
 
 __all__ = ["FiscalizationMethods", "AsyncFiscalizationMethods"]

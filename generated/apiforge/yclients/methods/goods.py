@@ -160,6 +160,7 @@ class GoodsMethods:
         comment: str | None = None,
         tax_variant: int | None = None,
         vat_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
         """Call `POST /api/v1/goods/{company_id}`.
 
@@ -198,6 +199,7 @@ class GoodsMethods:
                     "tax_variant": tax_variant,
                     "vat_id": vat_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -212,6 +214,7 @@ class GoodsMethods:
         category_id: int | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
         """Call `GET /api/v1/goods/{company_id}/{good_id}`.
 
@@ -242,7 +245,8 @@ class GoodsMethods:
                     "category_id": category_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -256,6 +260,7 @@ class GoodsMethods:
         category_id: int | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
         """Call `GET /api/v1/goods/{company_id}`.
 
@@ -284,7 +289,8 @@ class GoodsMethods:
                     "category_id": category_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -312,6 +318,7 @@ class GoodsMethods:
         tax_variant: int | None = None,
         vat_id: int | None = None,
         correction_rules: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
         """Call `PUT /api/v1/goods/{company_id}/{good_id}`.
 
@@ -353,10 +360,11 @@ class GoodsMethods:
                     "vat_id": vat_id,
                     "correction_rules": correction_rules,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, good_id: int) -> JSON:
+    def delete(self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/goods/{company_id}/{good_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -374,7 +382,8 @@ class GoodsMethods:
                 {
                     "company_id": company_id,
                     "good_id": good_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -475,6 +484,7 @@ class AsyncGoodsMethods:
         comment: str | None = None,
         tax_variant: int | None = None,
         vat_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
         """Call `POST /api/v1/goods/{company_id}`.
 
@@ -513,6 +523,7 @@ class AsyncGoodsMethods:
                     "tax_variant": tax_variant,
                     "vat_id": vat_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -527,6 +538,7 @@ class AsyncGoodsMethods:
         category_id: int | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
         """Call `GET /api/v1/goods/{company_id}/{good_id}`.
 
@@ -557,7 +569,8 @@ class AsyncGoodsMethods:
                     "category_id": category_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -571,6 +584,7 @@ class AsyncGoodsMethods:
         category_id: int | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
         """Call `GET /api/v1/goods/{company_id}`.
 
@@ -599,7 +613,8 @@ class AsyncGoodsMethods:
                     "category_id": category_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -627,6 +642,7 @@ class AsyncGoodsMethods:
         tax_variant: int | None = None,
         vat_id: int | None = None,
         correction_rules: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
         """Call `PUT /api/v1/goods/{company_id}/{good_id}`.
 
@@ -668,10 +684,11 @@ class AsyncGoodsMethods:
                     "vat_id": vat_id,
                     "correction_rules": correction_rules,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, good_id: int) -> JSON:
+    async def delete(self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/goods/{company_id}/{good_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -689,7 +706,8 @@ class AsyncGoodsMethods:
                 {
                     "company_id": company_id,
                     "good_id": good_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

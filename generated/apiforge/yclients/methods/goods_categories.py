@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -186,7 +186,12 @@ class GoodsCategoriesMethods:
         self._client = client
 
     def search_goods(
-        self, *, company_id: int, term: str | None = None, count: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        term: str | None = None,
+        count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCategoriesSearchGoodsItem]:
         """Call `GET /api/v1/goods/search/{company_id}`.
 
@@ -207,12 +212,19 @@ class GoodsCategoriesMethods:
                     "company_id": company_id,
                     "term": term,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_node(
-        self, *, company_id: int, category_id: int, page: float | int | None = None, count: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        category_id: int,
+        page: float | int | None = None,
+        count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesGetNodeData:
         """Call `GET /api/v1/goods/category_node/{company_id}/{category_id}`.
 
@@ -235,11 +247,14 @@ class GoodsCategoriesMethods:
                     "category_id": category_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_legacy(self, *, company_id: int, parent_category_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list_legacy(
+        self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
@@ -257,11 +272,14 @@ class GoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_all_legacy(self, *, company_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list_all_legacy(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
@@ -277,11 +295,14 @@ class GoodsCategoriesMethods:
             _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_by_ids(self, *, company_id: int, id: int | None = None) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list_by_ids(
+        self, *, company_id: int, id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/multiple/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -299,11 +320,14 @@ class GoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list(self, *, company_id: int, parent_category_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list(
+        self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -321,11 +345,14 @@ class GoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_all(self, *, company_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list_all(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/goods_categories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -341,7 +368,8 @@ class GoodsCategoriesMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -354,6 +382,7 @@ class GoodsCategoriesMethods:
         parent_category_id: int | None = None,
         article: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
         """Call `POST /api/v1/goods_categories/{company_id}`.
 
@@ -379,6 +408,7 @@ class GoodsCategoriesMethods:
                     "article": article,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
@@ -392,6 +422,7 @@ class GoodsCategoriesMethods:
         parent_category_id: int | None = None,
         article: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
         """Call `PUT /api/v1/goods_categories/{company_id}/{category_id}`.
 
@@ -419,10 +450,11 @@ class GoodsCategoriesMethods:
                     "article": article,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, category_id: int) -> JSON:
+    def delete(self, *, company_id: int, category_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/goods_categories/{company_id}/{category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -440,7 +472,8 @@ class GoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -477,7 +510,12 @@ class AsyncGoodsCategoriesMethods:
         self._client = client
 
     async def search_goods(
-        self, *, company_id: int, term: str | None = None, count: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        term: str | None = None,
+        count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCategoriesSearchGoodsItem]:
         """Call `GET /api/v1/goods/search/{company_id}`.
 
@@ -498,12 +536,19 @@ class AsyncGoodsCategoriesMethods:
                     "company_id": company_id,
                     "term": term,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_node(
-        self, *, company_id: int, category_id: int, page: float | int | None = None, count: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        category_id: int,
+        page: float | int | None = None,
+        count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesGetNodeData:
         """Call `GET /api/v1/goods/category_node/{company_id}/{category_id}`.
 
@@ -526,12 +571,13 @@ class AsyncGoodsCategoriesMethods:
                     "category_id": category_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_legacy(
-        self, *, company_id: int, parent_category_id: int
+        self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`.
 
@@ -550,11 +596,14 @@ class AsyncGoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_all_legacy(self, *, company_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    async def list_all_legacy(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
@@ -570,12 +619,13 @@ class AsyncGoodsCategoriesMethods:
             _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_by_ids(
-        self, *, company_id: int, id: int | None = None
+        self, *, company_id: int, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/multiple/{company_id}`.
 
@@ -594,11 +644,14 @@ class AsyncGoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list(self, *, company_id: int, parent_category_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    async def list(
+        self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -616,11 +669,14 @@ class AsyncGoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_all(self, *, company_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    async def list_all(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/goods_categories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -636,7 +692,8 @@ class AsyncGoodsCategoriesMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -649,6 +706,7 @@ class AsyncGoodsCategoriesMethods:
         parent_category_id: int | None = None,
         article: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
         """Call `POST /api/v1/goods_categories/{company_id}`.
 
@@ -674,6 +732,7 @@ class AsyncGoodsCategoriesMethods:
                     "article": article,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
@@ -687,6 +746,7 @@ class AsyncGoodsCategoriesMethods:
         parent_category_id: int | None = None,
         article: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
         """Call `PUT /api/v1/goods_categories/{company_id}/{category_id}`.
 
@@ -714,10 +774,13 @@ class AsyncGoodsCategoriesMethods:
                     "article": article,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, category_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, category_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/goods_categories/{company_id}/{category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -735,7 +798,8 @@ class AsyncGoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

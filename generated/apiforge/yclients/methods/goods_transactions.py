@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -133,6 +133,7 @@ class GoodsTransactionsMethods:
         document_id: str | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsTransactionsSearchItem]:
         """Call `GET /api/v1/storages/transactions/{company_id}`.
 
@@ -163,7 +164,8 @@ class GoodsTransactionsMethods:
                     "document_id": document_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -184,6 +186,7 @@ class GoodsTransactionsMethods:
         client_id: int | None = None,
         supplier_id: int | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `POST /api/v1/storage_operations/goods_transactions/{company_id}`.
 
@@ -217,10 +220,13 @@ class GoodsTransactionsMethods:
                     "supplier_id": supplier_id,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, transaction_id: int) -> GoodsTransactionsCreateData:
+    def get(
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GoodsTransactionsCreateData:
         """Call `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -238,7 +244,8 @@ class GoodsTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -260,6 +267,7 @@ class GoodsTransactionsMethods:
         client_id: int | None = None,
         supplier_id: int | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
@@ -295,10 +303,11 @@ class GoodsTransactionsMethods:
                     "supplier_id": supplier_id,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, transaction_id: int) -> JSON:
+    def delete(self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -316,7 +325,8 @@ class GoodsTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -374,6 +384,7 @@ class AsyncGoodsTransactionsMethods:
         document_id: str | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsTransactionsSearchItem]:
         """Call `GET /api/v1/storages/transactions/{company_id}`.
 
@@ -404,7 +415,8 @@ class AsyncGoodsTransactionsMethods:
                     "document_id": document_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -425,6 +437,7 @@ class AsyncGoodsTransactionsMethods:
         client_id: int | None = None,
         supplier_id: int | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `POST /api/v1/storage_operations/goods_transactions/{company_id}`.
 
@@ -458,10 +471,13 @@ class AsyncGoodsTransactionsMethods:
                     "supplier_id": supplier_id,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, transaction_id: int) -> GoodsTransactionsCreateData:
+    async def get(
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GoodsTransactionsCreateData:
         """Call `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -479,7 +495,8 @@ class AsyncGoodsTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -501,6 +518,7 @@ class AsyncGoodsTransactionsMethods:
         client_id: int | None = None,
         supplier_id: int | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
@@ -536,10 +554,13 @@ class AsyncGoodsTransactionsMethods:
                     "supplier_id": supplier_id,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, transaction_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -557,7 +578,8 @@ class AsyncGoodsTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -42,7 +42,7 @@ class HooksMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_settings(self, *, company_id: int) -> HooksSettings:
+    def get_settings(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> HooksSettings:
         """Call `GET /api/v1/hooks_settings/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -56,7 +56,8 @@ class HooksMethods:
             _GET_API_V1_HOOKS_SETTINGS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -80,6 +81,7 @@ class HooksMethods:
         goods_operations_stolen: int | None = None,
         goods_operations_move: int | None = None,
         finances_operation: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> HooksSettings:
         """Call `POST /api/v1/hooks_settings/{company_id}`.
 
@@ -114,6 +116,7 @@ class HooksMethods:
                     "goods_operations_move": goods_operations_move,
                     "finances_operation": finances_operation,
                 },
+                extra=extra_params,
             )
         )
 
@@ -126,7 +129,7 @@ class AsyncHooksMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_settings(self, *, company_id: int) -> HooksSettings:
+    async def get_settings(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> HooksSettings:
         """Call `GET /api/v1/hooks_settings/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -140,7 +143,8 @@ class AsyncHooksMethods:
             _GET_API_V1_HOOKS_SETTINGS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -164,6 +168,7 @@ class AsyncHooksMethods:
         goods_operations_stolen: int | None = None,
         goods_operations_move: int | None = None,
         finances_operation: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> HooksSettings:
         """Call `POST /api/v1/hooks_settings/{company_id}`.
 
@@ -198,6 +203,7 @@ class AsyncHooksMethods:
                     "goods_operations_move": goods_operations_move,
                     "finances_operation": finances_operation,
                 },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -64,6 +65,7 @@ class ImagesMethods:
         company_id: int | None = None,
         service_id: int | None = None,
         master_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ImagesUploadData:
         """Call `POST /api/v1/images/{entity}`.
 
@@ -88,11 +90,12 @@ class ImagesMethods:
                     "company_id": company_id,
                     "service_id": service_id,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, entity: str, image_group_id: int) -> JSON:
+    def delete(self, *, entity: str, image_group_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/images/{entity}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -110,7 +113,8 @@ class ImagesMethods:
                 {
                     "entity": entity,
                     "image_group_id": image_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -131,6 +135,7 @@ class AsyncImagesMethods:
         company_id: int | None = None,
         service_id: int | None = None,
         master_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ImagesUploadData:
         """Call `POST /api/v1/images/{entity}`.
 
@@ -155,11 +160,14 @@ class AsyncImagesMethods:
                     "company_id": company_id,
                     "service_id": service_id,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, entity: str, image_group_id: int) -> JSON:
+    async def delete(
+        self, *, entity: str, image_group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/images/{entity}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -177,7 +185,8 @@ class AsyncImagesMethods:
                 {
                     "entity": entity,
                     "image_group_id": image_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

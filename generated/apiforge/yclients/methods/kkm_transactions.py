@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -79,6 +79,7 @@ class KkmTransactionsMethods:
         status: float | int | None = None,
         start_date: float | int | None = None,
         end_date: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[KkmTransactionsListItem]:
         """Call `GET /api/v1/kkm_transactions/{company_id}`.
 
@@ -107,7 +108,8 @@ class KkmTransactionsMethods:
                     "status": status,
                     "start_date": start_date,
                     "end_date": end_date,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -119,6 +121,7 @@ class KkmTransactionsMethods:
         document_id: int | None = None,
         type: float | int | None = None,
         is_pos_enabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> KkmTransactionsPrintBillData:
         """Call `POST /api/v1/kkm_transactions/{company_id}/print_document_bill`.
 
@@ -143,6 +146,7 @@ class KkmTransactionsMethods:
                     "type": type,
                     "is_pos_enabled": is_pos_enabled,
                 },
+                extra=extra_params,
             )
         )
 
@@ -197,6 +201,7 @@ class AsyncKkmTransactionsMethods:
         status: float | int | None = None,
         start_date: float | int | None = None,
         end_date: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[KkmTransactionsListItem]:
         """Call `GET /api/v1/kkm_transactions/{company_id}`.
 
@@ -225,7 +230,8 @@ class AsyncKkmTransactionsMethods:
                     "status": status,
                     "start_date": start_date,
                     "end_date": end_date,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -237,6 +243,7 @@ class AsyncKkmTransactionsMethods:
         document_id: int | None = None,
         type: float | int | None = None,
         is_pos_enabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> KkmTransactionsPrintBillData:
         """Call `POST /api/v1/kkm_transactions/{company_id}/print_document_bill`.
 
@@ -261,6 +268,7 @@ class AsyncKkmTransactionsMethods:
                     "type": type,
                     "is_pos_enabled": is_pos_enabled,
                 },
+                extra=extra_params,
             )
         )
 

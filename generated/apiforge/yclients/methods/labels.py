@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -116,7 +117,7 @@ class LabelsMethods:
         self._client = client
 
     def list(
-        self, *, company_id: int, entity: float | int
+        self, *, company_id: int, entity: float | int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]:
         """Call `GET /api/v1/labels/{company_id}/{entity}`.
 
@@ -135,7 +136,8 @@ class LabelsMethods:
                 {
                     "company_id": company_id,
                     "entity": entity,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -146,6 +148,7 @@ class LabelsMethods:
         body: LabelsCreateRequestDataTypes | None = None,
         title: str | None = None,
         color: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}/clients/create`.
 
@@ -169,11 +172,19 @@ class LabelsMethods:
                     "title": title,
                     "color": color,
                 },
+                extra=extra_params,
             )
         )
 
     def create(
-        self, *, company_id: int, title: str, color: str, entity: float | int | None = None, icon: str | None = None
+        self,
+        *,
+        company_id: int,
+        title: str,
+        color: str,
+        entity: float | int | None = None,
+        icon: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}`.
 
@@ -198,7 +209,8 @@ class LabelsMethods:
                     "color": color,
                     "entity": entity,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -212,6 +224,7 @@ class LabelsMethods:
         color: str | None = None,
         entity: float | int | None = None,
         icon: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/labels/{company_id}/{label_id}`.
 
@@ -239,10 +252,11 @@ class LabelsMethods:
                     "entity": entity,
                     "icon": icon,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, label_id: int) -> JSON:
+    def delete(self, *, company_id: int, label_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/labels/{company_id}/{label_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -260,11 +274,14 @@ class LabelsMethods:
                 {
                     "company_id": company_id,
                     "label_id": label_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def search_client_labels(self, *, company_id: int) -> builtins.list[LabelsSearchClientLabelsItem]:
+    def search_client_labels(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[LabelsSearchClientLabelsItem]:
         """Call `GET /api/v1/labels/{company_id}/clients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -280,7 +297,8 @@ class LabelsMethods:
             _GET_API_V1_LABELS_COMPANY_ID_CLIENTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -294,7 +312,7 @@ class AsyncLabelsMethods:
         self._client = client
 
     async def list(
-        self, *, company_id: int, entity: float | int
+        self, *, company_id: int, entity: float | int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]:
         """Call `GET /api/v1/labels/{company_id}/{entity}`.
 
@@ -313,7 +331,8 @@ class AsyncLabelsMethods:
                 {
                     "company_id": company_id,
                     "entity": entity,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -324,6 +343,7 @@ class AsyncLabelsMethods:
         body: LabelsCreateRequestDataTypes | None = None,
         title: str | None = None,
         color: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}/clients/create`.
 
@@ -347,11 +367,19 @@ class AsyncLabelsMethods:
                     "title": title,
                     "color": color,
                 },
+                extra=extra_params,
             )
         )
 
     async def create(
-        self, *, company_id: int, title: str, color: str, entity: float | int | None = None, icon: str | None = None
+        self,
+        *,
+        company_id: int,
+        title: str,
+        color: str,
+        entity: float | int | None = None,
+        icon: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}`.
 
@@ -376,7 +404,8 @@ class AsyncLabelsMethods:
                     "color": color,
                     "entity": entity,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -390,6 +419,7 @@ class AsyncLabelsMethods:
         color: str | None = None,
         entity: float | int | None = None,
         icon: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/labels/{company_id}/{label_id}`.
 
@@ -417,10 +447,11 @@ class AsyncLabelsMethods:
                     "entity": entity,
                     "icon": icon,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, label_id: int) -> JSON:
+    async def delete(self, *, company_id: int, label_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/labels/{company_id}/{label_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -438,11 +469,14 @@ class AsyncLabelsMethods:
                 {
                     "company_id": company_id,
                     "label_id": label_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def search_client_labels(self, *, company_id: int) -> builtins.list[LabelsSearchClientLabelsItem]:
+    async def search_client_labels(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[LabelsSearchClientLabelsItem]:
         """Call `GET /api/v1/labels/{company_id}/clients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -458,7 +492,8 @@ class AsyncLabelsMethods:
             _GET_API_V1_LABELS_COMPANY_ID_CLIENTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -30,7 +31,7 @@ class LicensesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: int) -> LicensesGetData:
+    def get(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> LicensesGetData:
         """Call `GET /api/v1/license/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -46,7 +47,8 @@ class LicensesMethods:
             _GET_API_V1_LICENSE_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -59,7 +61,7 @@ class AsyncLicensesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: int) -> LicensesGetData:
+    async def get(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> LicensesGetData:
         """Call `GET /api/v1/license/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -75,7 +77,8 @@ class AsyncLicensesMethods:
             _GET_API_V1_LICENSE_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

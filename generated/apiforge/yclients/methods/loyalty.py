@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -439,7 +439,9 @@ class LoyaltyMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_notification_templates(self, *, chain_id: int) -> list[LoyaltyNotificationMessageTemplate2]:
+    def list_notification_templates(
+        self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyNotificationMessageTemplate2]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -455,7 +457,8 @@ class LoyaltyMethods:
             _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_NOTIFICATION_MESSAGE_TEMPLATES_PROGRAMS.call(
                 {
                     "chain_id": chain_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -473,6 +476,7 @@ class LoyaltyMethods:
         ]
         | None = None,
         body: LoyaltyProgramCreateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/programs/`.
 
@@ -493,6 +497,7 @@ class LoyaltyMethods:
                     "include": include,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -510,6 +515,7 @@ class LoyaltyMethods:
             "on_expiration_notification_template",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -530,7 +536,8 @@ class LoyaltyMethods:
                     "chain_id": chain_id,
                     "loyalty_program_id": loyalty_program_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -549,6 +556,7 @@ class LoyaltyMethods:
         ]
         | None = None,
         body: LoyaltyProgramUpdateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -571,6 +579,7 @@ class LoyaltyMethods:
                     "include": include,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -588,6 +597,7 @@ class LoyaltyMethods:
             "on_expiration_notification_template",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -608,7 +618,8 @@ class LoyaltyMethods:
                     "chain_id": chain_id,
                     "loyalty_program_id": loyalty_program_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -624,6 +635,7 @@ class LoyaltyMethods:
         loyalty_card_id: int | None = None,
         page: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltyListChainTransactionsItem]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/transactions`.
 
@@ -656,11 +668,14 @@ class LoyaltyMethods:
                     "loyalty_card_id": loyalty_card_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def generate_code(self, *, company_id: int, good_id: int) -> LoyaltyGenerateCode200DataOption2:
+    def generate_code(
+        self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyGenerateCode200DataOption2:
         """Call `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -678,7 +693,8 @@ class LoyaltyMethods:
                 {
                     "company_id": company_id,
                     "good_Id": good_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -689,6 +705,7 @@ class LoyaltyMethods:
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`.
 
@@ -711,12 +728,13 @@ class LoyaltyMethods:
                     "title": title,
                     "page": page,
                     "page_size": page_size,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_abonement_types_by_ids(
-        self, *, company_id: int, ids: float | int | None = None
+        self, *, company_id: int, ids: float | int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`.
 
@@ -735,7 +753,8 @@ class LoyaltyMethods:
                 {
                     "company_id": company_id,
                     "ids[]": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -746,6 +765,7 @@ class LoyaltyMethods:
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`.
 
@@ -768,11 +788,14 @@ class LoyaltyMethods:
                     "title": title,
                     "page": page,
                     "page_size": page_size,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_certificate_types_by_ids(self, *, company_id: int) -> list[LoyaltySearchCertificateTypesItem]:
+    def list_certificate_types_by_ids(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -788,7 +811,8 @@ class LoyaltyMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_FETCH.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -813,6 +837,7 @@ class LoyaltyMethods:
             "package_discount",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltySearchProgramsItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/programs/search`.
 
@@ -833,12 +858,19 @@ class LoyaltyMethods:
                     "company_id": company_id,
                     "include": include,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_client_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetClientStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`.
 
@@ -861,12 +893,19 @@ class LoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_income_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetIncomeStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`.
 
@@ -889,12 +928,19 @@ class LoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_staff_return_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltyGetStaffReturnStatsItem]:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`.
 
@@ -917,7 +963,8 @@ class LoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1010,7 +1057,9 @@ class AsyncLoyaltyMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list_notification_templates(self, *, chain_id: int) -> list[LoyaltyNotificationMessageTemplate2]:
+    async def list_notification_templates(
+        self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyNotificationMessageTemplate2]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1026,7 +1075,8 @@ class AsyncLoyaltyMethods:
             _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_NOTIFICATION_MESSAGE_TEMPLATES_PROGRAMS.call(
                 {
                     "chain_id": chain_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1044,6 +1094,7 @@ class AsyncLoyaltyMethods:
         ]
         | None = None,
         body: LoyaltyProgramCreateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/programs/`.
 
@@ -1064,6 +1115,7 @@ class AsyncLoyaltyMethods:
                     "include": include,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -1081,6 +1133,7 @@ class AsyncLoyaltyMethods:
             "on_expiration_notification_template",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -1101,7 +1154,8 @@ class AsyncLoyaltyMethods:
                     "chain_id": chain_id,
                     "loyalty_program_id": loyalty_program_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1120,6 +1174,7 @@ class AsyncLoyaltyMethods:
         ]
         | None = None,
         body: LoyaltyProgramUpdateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -1142,6 +1197,7 @@ class AsyncLoyaltyMethods:
                     "include": include,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -1159,6 +1215,7 @@ class AsyncLoyaltyMethods:
             "on_expiration_notification_template",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -1179,7 +1236,8 @@ class AsyncLoyaltyMethods:
                     "chain_id": chain_id,
                     "loyalty_program_id": loyalty_program_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1195,6 +1253,7 @@ class AsyncLoyaltyMethods:
         loyalty_card_id: int | None = None,
         page: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltyListChainTransactionsItem]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/transactions`.
 
@@ -1227,11 +1286,14 @@ class AsyncLoyaltyMethods:
                     "loyalty_card_id": loyalty_card_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def generate_code(self, *, company_id: int, good_id: int) -> LoyaltyGenerateCode200DataOption2:
+    async def generate_code(
+        self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyGenerateCode200DataOption2:
         """Call `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1249,7 +1311,8 @@ class AsyncLoyaltyMethods:
                 {
                     "company_id": company_id,
                     "good_Id": good_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1260,6 +1323,7 @@ class AsyncLoyaltyMethods:
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`.
 
@@ -1282,12 +1346,13 @@ class AsyncLoyaltyMethods:
                     "title": title,
                     "page": page,
                     "page_size": page_size,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_abonement_types_by_ids(
-        self, *, company_id: int, ids: float | int | None = None
+        self, *, company_id: int, ids: float | int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`.
 
@@ -1306,7 +1371,8 @@ class AsyncLoyaltyMethods:
                 {
                     "company_id": company_id,
                     "ids[]": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1317,6 +1383,7 @@ class AsyncLoyaltyMethods:
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`.
 
@@ -1339,11 +1406,14 @@ class AsyncLoyaltyMethods:
                     "title": title,
                     "page": page,
                     "page_size": page_size,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_certificate_types_by_ids(self, *, company_id: int) -> list[LoyaltySearchCertificateTypesItem]:
+    async def list_certificate_types_by_ids(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1359,7 +1429,8 @@ class AsyncLoyaltyMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_FETCH.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1384,6 +1455,7 @@ class AsyncLoyaltyMethods:
             "package_discount",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltySearchProgramsItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/programs/search`.
 
@@ -1404,12 +1476,19 @@ class AsyncLoyaltyMethods:
                     "company_id": company_id,
                     "include": include,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_client_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetClientStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`.
 
@@ -1432,12 +1511,19 @@ class AsyncLoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_income_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetIncomeStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`.
 
@@ -1460,12 +1546,19 @@ class AsyncLoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_staff_return_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltyGetStaffReturnStatsItem]:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`.
 
@@ -1488,7 +1581,8 @@ class AsyncLoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

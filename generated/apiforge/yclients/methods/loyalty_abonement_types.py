@@ -154,6 +154,7 @@ class LoyaltyAbonementTypesMethods:
         services: Sequence[int] | None = None,
         service_categories: Sequence[int] | None = None,
         availability: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types`.
 
@@ -202,6 +203,7 @@ class LoyaltyAbonementTypesMethods:
                     "service_categories": service_categories,
                     "availability": availability,
                 },
+                extra=extra_params,
             )
         )
 
@@ -238,6 +240,7 @@ class LoyaltyAbonementTypesMethods:
         services: Sequence[int] | None = None,
         service_categories: Sequence[int] | None = None,
         availability: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
         """Call `PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -288,10 +291,13 @@ class LoyaltyAbonementTypesMethods:
                     "service_categories": service_categories,
                     "availability": availability,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, chain_id: int, loyalty_abonement_type_id: int) -> JSON:
+    def delete(
+        self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -309,7 +315,8 @@ class LoyaltyAbonementTypesMethods:
                 {
                     "chain_id": chain_id,
                     "loyalty_abonement_type_id": loyalty_abonement_type_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -320,6 +327,7 @@ class LoyaltyAbonementTypesMethods:
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesRestoreRequest | None = None,
         restore_in_title: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -344,6 +352,7 @@ class LoyaltyAbonementTypesMethods:
                 else {
                     "restore_in_title": restore_in_title,
                 },
+                extra=extra_params,
             )
         )
 
@@ -354,6 +363,7 @@ class LoyaltyAbonementTypesMethods:
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesSetArchivedRequest | None = None,
         is_archived: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -378,10 +388,13 @@ class LoyaltyAbonementTypesMethods:
                 else {
                     "is_archived": is_archived,
                 },
+                extra=extra_params,
             )
         )
 
-    def clone(self, *, chain_id: int, loyalty_abonement_type_id: int) -> LoyaltyAbonementTypeWithSalons:
+    def clone(
+        self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`.
 
         Tokens: user.
@@ -399,7 +412,8 @@ class LoyaltyAbonementTypesMethods:
                 {
                     "chain_id": chain_id,
                     "loyalty_abonement_type_id": loyalty_abonement_type_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -444,6 +458,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         services: Sequence[int] | None = None,
         service_categories: Sequence[int] | None = None,
         availability: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types`.
 
@@ -492,6 +507,7 @@ class AsyncLoyaltyAbonementTypesMethods:
                     "service_categories": service_categories,
                     "availability": availability,
                 },
+                extra=extra_params,
             )
         )
 
@@ -528,6 +544,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         services: Sequence[int] | None = None,
         service_categories: Sequence[int] | None = None,
         availability: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
         """Call `PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -578,10 +595,13 @@ class AsyncLoyaltyAbonementTypesMethods:
                     "service_categories": service_categories,
                     "availability": availability,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, chain_id: int, loyalty_abonement_type_id: int) -> JSON:
+    async def delete(
+        self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -599,7 +619,8 @@ class AsyncLoyaltyAbonementTypesMethods:
                 {
                     "chain_id": chain_id,
                     "loyalty_abonement_type_id": loyalty_abonement_type_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -610,6 +631,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesRestoreRequest | None = None,
         restore_in_title: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -634,6 +656,7 @@ class AsyncLoyaltyAbonementTypesMethods:
                 else {
                     "restore_in_title": restore_in_title,
                 },
+                extra=extra_params,
             )
         )
 
@@ -644,6 +667,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesSetArchivedRequest | None = None,
         is_archived: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -668,10 +692,13 @@ class AsyncLoyaltyAbonementTypesMethods:
                 else {
                     "is_archived": is_archived,
                 },
+                extra=extra_params,
             )
         )
 
-    async def clone(self, *, chain_id: int, loyalty_abonement_type_id: int) -> LoyaltyAbonementTypeWithSalons:
+    async def clone(
+        self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`.
 
         Tokens: user.
@@ -689,7 +716,8 @@ class AsyncLoyaltyAbonementTypesMethods:
                 {
                     "chain_id": chain_id,
                     "loyalty_abonement_type_id": loyalty_abonement_type_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -149,6 +149,7 @@ class LoyaltyAbonementsMethods:
         abonement_id: int,
         body: LoyaltyAbonementsFreezeRequest | None = None,
         freeze_till: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze`.
 
@@ -173,10 +174,11 @@ class LoyaltyAbonementsMethods:
                 else {
                     "freeze_till": freeze_till,
                 },
+                extra=extra_params,
             )
         )
 
-    def unfreeze(self, *, chain_id: int, abonement_id: int) -> JSON:
+    def unfreeze(self, *, chain_id: int, abonement_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`.
 
         Tokens: user.
@@ -194,7 +196,8 @@ class LoyaltyAbonementsMethods:
                 {
                     "chain_id": chain_id,
                     "abonementId": abonement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -206,6 +209,7 @@ class LoyaltyAbonementsMethods:
         body: LoyaltyAbonementsSetPeriodRequest | None = None,
         period: float | int | None = None,
         period_unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`.
 
@@ -231,6 +235,7 @@ class LoyaltyAbonementsMethods:
                     "period": period,
                     "period_unit_id": period_unit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -242,6 +247,7 @@ class LoyaltyAbonementsMethods:
         body: LoyaltyAbonementsSetBalanceRequest | None = None,
         united_balance_services_count: float | int | None = None,
         services_balance_count: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance`.
 
@@ -267,6 +273,7 @@ class LoyaltyAbonementsMethods:
                     "united_balance_services_count": united_balance_services_count,
                     "services_balance_count": services_balance_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -279,6 +286,7 @@ class LoyaltyAbonementsMethods:
         abonements_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/abonements`.
 
@@ -305,11 +313,14 @@ class LoyaltyAbonementsMethods:
                     "abonements_ids": abonements_ids,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_for_client(self, *, company_id: int, phone: float | int) -> list[LoyaltyAbonementsListForClientItem]:
+    def list_for_client(
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -327,11 +338,14 @@ class LoyaltyAbonementsMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_for_user(self, *, company_id: int) -> list[LoyaltyAbonementsListForClientItem]:
+    def list_for_user(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/user/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -347,7 +361,8 @@ class LoyaltyAbonementsMethods:
             _GET_API_V1_USER_LOYALTY_ABONEMENTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -397,6 +412,7 @@ class AsyncLoyaltyAbonementsMethods:
         abonement_id: int,
         body: LoyaltyAbonementsFreezeRequest | None = None,
         freeze_till: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze`.
 
@@ -421,10 +437,13 @@ class AsyncLoyaltyAbonementsMethods:
                 else {
                     "freeze_till": freeze_till,
                 },
+                extra=extra_params,
             )
         )
 
-    async def unfreeze(self, *, chain_id: int, abonement_id: int) -> JSON:
+    async def unfreeze(
+        self, *, chain_id: int, abonement_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`.
 
         Tokens: user.
@@ -442,7 +461,8 @@ class AsyncLoyaltyAbonementsMethods:
                 {
                     "chain_id": chain_id,
                     "abonementId": abonement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -454,6 +474,7 @@ class AsyncLoyaltyAbonementsMethods:
         body: LoyaltyAbonementsSetPeriodRequest | None = None,
         period: float | int | None = None,
         period_unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`.
 
@@ -479,6 +500,7 @@ class AsyncLoyaltyAbonementsMethods:
                     "period": period,
                     "period_unit_id": period_unit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -490,6 +512,7 @@ class AsyncLoyaltyAbonementsMethods:
         body: LoyaltyAbonementsSetBalanceRequest | None = None,
         united_balance_services_count: float | int | None = None,
         services_balance_count: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance`.
 
@@ -515,6 +538,7 @@ class AsyncLoyaltyAbonementsMethods:
                     "united_balance_services_count": united_balance_services_count,
                     "services_balance_count": services_balance_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -527,6 +551,7 @@ class AsyncLoyaltyAbonementsMethods:
         abonements_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/abonements`.
 
@@ -553,11 +578,14 @@ class AsyncLoyaltyAbonementsMethods:
                     "abonements_ids": abonements_ids,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_for_client(self, *, company_id: int, phone: float | int) -> list[LoyaltyAbonementsListForClientItem]:
+    async def list_for_client(
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -575,11 +603,14 @@ class AsyncLoyaltyAbonementsMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_for_user(self, *, company_id: int) -> list[LoyaltyAbonementsListForClientItem]:
+    async def list_for_user(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/user/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -595,7 +626,8 @@ class AsyncLoyaltyAbonementsMethods:
             _GET_API_V1_USER_LOYALTY_ABONEMENTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -156,7 +157,9 @@ class LoyaltyCardsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_types(self, *, company_id: int) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
+    def list_types(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
         """Call `GET /api/v1/loyalty/card_types/salon/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -172,11 +175,14 @@ class LoyaltyCardsMethods:
             _GET_API_V1_LOYALTY_CARD_TYPES_SALON_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_by_phone(self, *, phone: str, group_id: int, company_id: int) -> LoyaltyCardsResponseDataTypes:
+    def list_by_phone(
+        self, *, phone: str, group_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -196,11 +202,14 @@ class LoyaltyCardsMethods:
                     "phone": phone,
                     "group_id": group_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_by_client(self, *, client_id: int) -> LoyaltyCardsResponseDataTypes:
+    def list_by_client(
+        self, *, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/loyalty/client_cards/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -216,11 +225,14 @@ class LoyaltyCardsMethods:
             _GET_API_V1_LOYALTY_CLIENT_CARDS_CLIENT_ID.call(
                 {
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_for_user(self, *, group_id: int) -> LoyaltyCardsResponseDataTypes:
+    def list_for_user(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/user/loyalty_cards/{group_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -236,7 +248,8 @@ class LoyaltyCardsMethods:
             _GET_API_V1_USER_LOYALTY_CARDS_GROUP_ID.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -248,6 +261,7 @@ class LoyaltyCardsMethods:
         loyalty_card_number: str | None = None,
         loyalty_card_type_id: str | None = None,
         phone: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCardsResponseDataTypes:
         """Call `POST /api/v1/loyalty/cards/{company_id}`.
 
@@ -272,10 +286,11 @@ class LoyaltyCardsMethods:
                     "loyalty_card_type_id": loyalty_card_type_id,
                     "phone": phone,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, card_id: int) -> JSON:
+    def delete(self, *, company_id: int, card_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/loyalty/cards/{company_id}/{card_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -293,7 +308,8 @@ class LoyaltyCardsMethods:
                 {
                     "company_id": company_id,
                     "card_id": card_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -305,6 +321,7 @@ class LoyaltyCardsMethods:
         body: LoyaltyCardsCreateChainManualTransactionRequest | None = None,
         amount: float | int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCard2:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/cards/{card_id}/manual_transaction`.
 
@@ -330,10 +347,13 @@ class LoyaltyCardsMethods:
                     "amount": amount,
                     "title": title,
                 },
+                extra=extra_params,
             )
         )
 
-    def list_chain_types(self, *, chain_id: int) -> list[LoyaltyCardType2]:
+    def list_chain_types(
+        self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyCardType2]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/card_types`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -349,7 +369,8 @@ class LoyaltyCardsMethods:
             _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARD_TYPES.call(
                 {
                     "chain_id": chain_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -361,6 +382,7 @@ class LoyaltyCardsMethods:
         body: LoyaltyCardsCreateManualTransactionRequest | None = None,
         amount: float | int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCard2:
         """Call `POST /api/v1/company/{company_id}/loyalty/cards/{card_id}/manual_transaction`.
 
@@ -386,11 +408,12 @@ class LoyaltyCardsMethods:
                     "amount": amount,
                     "title": title,
                 },
+                extra=extra_params,
             )
         )
 
     def list_types_for_client(
-        self, *, company_id: int, phone: float | int
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
         """Call `GET /api/v1/loyalty/card_types/client/{company_id}/{phone}`.
 
@@ -409,7 +432,8 @@ class LoyaltyCardsMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -423,7 +447,7 @@ class AsyncLoyaltyCardsMethods:
         self._client = client
 
     async def list_types(
-        self, *, company_id: int
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
         """Call `GET /api/v1/loyalty/card_types/salon/{company_id}`.
 
@@ -440,11 +464,14 @@ class AsyncLoyaltyCardsMethods:
             _GET_API_V1_LOYALTY_CARD_TYPES_SALON_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_by_phone(self, *, phone: str, group_id: int, company_id: int) -> LoyaltyCardsResponseDataTypes:
+    async def list_by_phone(
+        self, *, phone: str, group_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -464,11 +491,14 @@ class AsyncLoyaltyCardsMethods:
                     "phone": phone,
                     "group_id": group_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_by_client(self, *, client_id: int) -> LoyaltyCardsResponseDataTypes:
+    async def list_by_client(
+        self, *, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/loyalty/client_cards/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -484,11 +514,14 @@ class AsyncLoyaltyCardsMethods:
             _GET_API_V1_LOYALTY_CLIENT_CARDS_CLIENT_ID.call(
                 {
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_for_user(self, *, group_id: int) -> LoyaltyCardsResponseDataTypes:
+    async def list_for_user(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/user/loyalty_cards/{group_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -504,7 +537,8 @@ class AsyncLoyaltyCardsMethods:
             _GET_API_V1_USER_LOYALTY_CARDS_GROUP_ID.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -516,6 +550,7 @@ class AsyncLoyaltyCardsMethods:
         loyalty_card_number: str | None = None,
         loyalty_card_type_id: str | None = None,
         phone: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCardsResponseDataTypes:
         """Call `POST /api/v1/loyalty/cards/{company_id}`.
 
@@ -540,10 +575,11 @@ class AsyncLoyaltyCardsMethods:
                     "loyalty_card_type_id": loyalty_card_type_id,
                     "phone": phone,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, card_id: int) -> JSON:
+    async def delete(self, *, company_id: int, card_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/loyalty/cards/{company_id}/{card_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -561,7 +597,8 @@ class AsyncLoyaltyCardsMethods:
                 {
                     "company_id": company_id,
                     "card_id": card_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -573,6 +610,7 @@ class AsyncLoyaltyCardsMethods:
         body: LoyaltyCardsCreateChainManualTransactionRequest | None = None,
         amount: float | int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCard2:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/cards/{card_id}/manual_transaction`.
 
@@ -598,10 +636,13 @@ class AsyncLoyaltyCardsMethods:
                     "amount": amount,
                     "title": title,
                 },
+                extra=extra_params,
             )
         )
 
-    async def list_chain_types(self, *, chain_id: int) -> list[LoyaltyCardType2]:
+    async def list_chain_types(
+        self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyCardType2]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/card_types`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -617,7 +658,8 @@ class AsyncLoyaltyCardsMethods:
             _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARD_TYPES.call(
                 {
                     "chain_id": chain_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -629,6 +671,7 @@ class AsyncLoyaltyCardsMethods:
         body: LoyaltyCardsCreateManualTransactionRequest | None = None,
         amount: float | int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCard2:
         """Call `POST /api/v1/company/{company_id}/loyalty/cards/{card_id}/manual_transaction`.
 
@@ -654,11 +697,12 @@ class AsyncLoyaltyCardsMethods:
                     "amount": amount,
                     "title": title,
                 },
+                extra=extra_params,
             )
         )
 
     async def list_types_for_client(
-        self, *, company_id: int, phone: float | int
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
         """Call `GET /api/v1/loyalty/card_types/client/{company_id}/{phone}`.
 
@@ -677,7 +721,8 @@ class AsyncLoyaltyCardsMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 

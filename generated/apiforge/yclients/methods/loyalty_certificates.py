@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -45,7 +46,9 @@ class LoyaltyCertificatesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_for_client(self, *, company_id: int, phone: float | int) -> list[LoyaltyCertificatesListForClientItem]:
+    def list_for_client(
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -63,11 +66,14 @@ class LoyaltyCertificatesMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_for_user(self, *, company_id: int) -> list[LoyaltyCertificatesListForClientItem]:
+    def list_for_user(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/user/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -83,7 +89,8 @@ class LoyaltyCertificatesMethods:
             _GET_API_V1_USER_LOYALTY_CERTIFICATES.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -97,7 +104,7 @@ class AsyncLoyaltyCertificatesMethods:
         self._client = client
 
     async def list_for_client(
-        self, *, company_id: int, phone: float | int
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/loyalty/certificates/`.
 
@@ -116,11 +123,14 @@ class AsyncLoyaltyCertificatesMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_for_user(self, *, company_id: int) -> list[LoyaltyCertificatesListForClientItem]:
+    async def list_for_user(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/user/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -136,7 +146,8 @@ class AsyncLoyaltyCertificatesMethods:
             _GET_API_V1_USER_LOYALTY_CERTIFICATES.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

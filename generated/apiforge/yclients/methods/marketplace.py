@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -192,6 +192,7 @@ class MarketplaceMethods:
         application_id: int | None = None,
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/callback/redirect`.
 
@@ -212,6 +213,7 @@ class MarketplaceMethods:
                     "api_key": api_key,
                     "webhook_urls": webhook_urls,
                 },
+                extra=extra_params,
             )
         )
 
@@ -224,6 +226,7 @@ class MarketplaceMethods:
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
         channels: Sequence[Literal["sms", "whatsapp"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/callback`.
 
@@ -245,6 +248,7 @@ class MarketplaceMethods:
                     "webhook_urls": webhook_urls,
                     "channels": channels,
                 },
+                extra=extra_params,
             )
         )
 
@@ -259,6 +263,7 @@ class MarketplaceMethods:
         payment_date: str | None = None,
         period_from: str | None = None,
         period_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceNotifyPaymentData:
         """Call `POST /marketplace/partner/payment`.
 
@@ -282,6 +287,7 @@ class MarketplaceMethods:
                     "period_from": period_from,
                     "period_to": period_to,
                 },
+                extra=extra_params,
             )
         )
 
@@ -292,6 +298,7 @@ class MarketplaceMethods:
         salon_id: int | None = None,
         application_id: int | None = None,
         short_names: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/short_names`.
 
@@ -311,10 +318,11 @@ class MarketplaceMethods:
                     "application_id": application_id,
                     "short_names": short_names,
                 },
+                extra=extra_params,
             )
         )
 
-    def notify_refund(self, *, payment_id: int) -> JSON:
+    def notify_refund(self, *, payment_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `POST /marketplace/partner/payment/refund/{payment_id}`.
 
         Tokens: partner.
@@ -330,7 +338,8 @@ class MarketplaceMethods:
             _POST_MARKETPLACE_PARTNER_PAYMENT_REFUND_PAYMENT_ID.call(
                 {
                     "payment_id": payment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -342,6 +351,7 @@ class MarketplaceMethods:
         application_id: int | None = None,
         event: Literal["uninstall", "freeze"] | None = None,
         partner_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace_webhook`.
 
@@ -362,10 +372,13 @@ class MarketplaceMethods:
                     "event": event,
                     "partner_token": partner_token,
                 },
+                extra=extra_params,
             )
         )
 
-    def get_integration_status(self, *, salon_id: int, application_id: int) -> MarketplaceGetIntegrationStatusData:
+    def get_integration_status(
+        self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MarketplaceGetIntegrationStatusData:
         """Call `GET /marketplace/salon/{salon_id}/application/{application_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -383,12 +396,18 @@ class MarketplaceMethods:
                 {
                     "salon_id": salon_id,
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_salons(
-        self, *, application_id: int, page: float | int, count: float | int
+        self,
+        *,
+        application_id: int,
+        page: float | int,
+        count: float | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[MarketplaceListSalonsItem]:
         """Call `GET /marketplace/application/{application_id}/salons`.
 
@@ -409,11 +428,14 @@ class MarketplaceMethods:
                     "application_id": application_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def uninstall(self, *, salon_id: int, application_id: int) -> dict[str, JSON] | None:
+    def uninstall(
+        self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`.
 
         Tokens: partner.
@@ -431,12 +453,18 @@ class MarketplaceMethods:
                 {
                     "salon_id": salon_id,
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_payment_link(
-        self, *, salon_id: int, application_id: int, discount: float | int | None = None
+        self,
+        *,
+        salon_id: int,
+        application_id: int,
+        discount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceGetPaymentLinkData:
         """Call `GET /marketplace/application/payment_link`.
 
@@ -457,11 +485,14 @@ class MarketplaceMethods:
                     "salon_id": salon_id,
                     "application_id": application_id,
                     "discount": discount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_tariffs(self, *, application_id: int) -> list[MarketplaceListTariffsItem]:
+    def list_tariffs(
+        self, *, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[MarketplaceListTariffsItem]:
         """Call `GET /marketplace/application/{application_id}/tariffs`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -477,7 +508,8 @@ class MarketplaceMethods:
             _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_TARIFFS.call(
                 {
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -488,6 +520,7 @@ class MarketplaceMethods:
         salon_ids: Sequence[int] | None = None,
         application_id: int | None = None,
         discount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/application/add_discount`.
 
@@ -507,6 +540,7 @@ class MarketplaceMethods:
                     "application_id": application_id,
                     "discount": discount,
                 },
+                extra=extra_params,
             )
         )
 
@@ -518,6 +552,7 @@ class MarketplaceMethods:
         application_id: int | None = None,
         channel_slug: Literal["sms", "whatsapp"] | None = None,
         is_available: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/application/update_channel`.
 
@@ -538,6 +573,7 @@ class MarketplaceMethods:
                     "channel_slug": channel_slug,
                     "is_available": is_available,
                 },
+                extra=extra_params,
             )
         )
 
@@ -579,6 +615,7 @@ class AsyncMarketplaceMethods:
         application_id: int | None = None,
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/callback/redirect`.
 
@@ -599,6 +636,7 @@ class AsyncMarketplaceMethods:
                     "api_key": api_key,
                     "webhook_urls": webhook_urls,
                 },
+                extra=extra_params,
             )
         )
 
@@ -611,6 +649,7 @@ class AsyncMarketplaceMethods:
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
         channels: Sequence[Literal["sms", "whatsapp"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/callback`.
 
@@ -632,6 +671,7 @@ class AsyncMarketplaceMethods:
                     "webhook_urls": webhook_urls,
                     "channels": channels,
                 },
+                extra=extra_params,
             )
         )
 
@@ -646,6 +686,7 @@ class AsyncMarketplaceMethods:
         payment_date: str | None = None,
         period_from: str | None = None,
         period_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceNotifyPaymentData:
         """Call `POST /marketplace/partner/payment`.
 
@@ -669,6 +710,7 @@ class AsyncMarketplaceMethods:
                     "period_from": period_from,
                     "period_to": period_to,
                 },
+                extra=extra_params,
             )
         )
 
@@ -679,6 +721,7 @@ class AsyncMarketplaceMethods:
         salon_id: int | None = None,
         application_id: int | None = None,
         short_names: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/short_names`.
 
@@ -698,10 +741,11 @@ class AsyncMarketplaceMethods:
                     "application_id": application_id,
                     "short_names": short_names,
                 },
+                extra=extra_params,
             )
         )
 
-    async def notify_refund(self, *, payment_id: int) -> JSON:
+    async def notify_refund(self, *, payment_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `POST /marketplace/partner/payment/refund/{payment_id}`.
 
         Tokens: partner.
@@ -717,7 +761,8 @@ class AsyncMarketplaceMethods:
             _POST_MARKETPLACE_PARTNER_PAYMENT_REFUND_PAYMENT_ID.call(
                 {
                     "payment_id": payment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -729,6 +774,7 @@ class AsyncMarketplaceMethods:
         application_id: int | None = None,
         event: Literal["uninstall", "freeze"] | None = None,
         partner_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace_webhook`.
 
@@ -749,11 +795,12 @@ class AsyncMarketplaceMethods:
                     "event": event,
                     "partner_token": partner_token,
                 },
+                extra=extra_params,
             )
         )
 
     async def get_integration_status(
-        self, *, salon_id: int, application_id: int
+        self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MarketplaceGetIntegrationStatusData:
         """Call `GET /marketplace/salon/{salon_id}/application/{application_id}`.
 
@@ -772,12 +819,18 @@ class AsyncMarketplaceMethods:
                 {
                     "salon_id": salon_id,
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_salons(
-        self, *, application_id: int, page: float | int, count: float | int
+        self,
+        *,
+        application_id: int,
+        page: float | int,
+        count: float | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[MarketplaceListSalonsItem]:
         """Call `GET /marketplace/application/{application_id}/salons`.
 
@@ -798,11 +851,14 @@ class AsyncMarketplaceMethods:
                     "application_id": application_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def uninstall(self, *, salon_id: int, application_id: int) -> dict[str, JSON] | None:
+    async def uninstall(
+        self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`.
 
         Tokens: partner.
@@ -820,12 +876,18 @@ class AsyncMarketplaceMethods:
                 {
                     "salon_id": salon_id,
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_payment_link(
-        self, *, salon_id: int, application_id: int, discount: float | int | None = None
+        self,
+        *,
+        salon_id: int,
+        application_id: int,
+        discount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceGetPaymentLinkData:
         """Call `GET /marketplace/application/payment_link`.
 
@@ -846,11 +908,14 @@ class AsyncMarketplaceMethods:
                     "salon_id": salon_id,
                     "application_id": application_id,
                     "discount": discount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_tariffs(self, *, application_id: int) -> list[MarketplaceListTariffsItem]:
+    async def list_tariffs(
+        self, *, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[MarketplaceListTariffsItem]:
         """Call `GET /marketplace/application/{application_id}/tariffs`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -866,7 +931,8 @@ class AsyncMarketplaceMethods:
             _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_TARIFFS.call(
                 {
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -877,6 +943,7 @@ class AsyncMarketplaceMethods:
         salon_ids: Sequence[int] | None = None,
         application_id: int | None = None,
         discount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/application/add_discount`.
 
@@ -896,6 +963,7 @@ class AsyncMarketplaceMethods:
                     "application_id": application_id,
                     "discount": discount,
                 },
+                extra=extra_params,
             )
         )
 
@@ -907,6 +975,7 @@ class AsyncMarketplaceMethods:
         application_id: int | None = None,
         channel_slug: Literal["sms", "whatsapp"] | None = None,
         is_available: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/application/update_channel`.
 
@@ -927,6 +996,7 @@ class AsyncMarketplaceMethods:
                     "channel_slug": channel_slug,
                     "is_available": is_available,
                 },
+                extra=extra_params,
             )
         )
 

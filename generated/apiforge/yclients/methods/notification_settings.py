@@ -71,7 +71,9 @@ class NotificationSettingsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_company_settings(self, *, company_id: int) -> list[NotificationSettingsGetCompanySettingsItem]:
+    def get_company_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[NotificationSettingsGetCompanySettingsItem]:
         """Call `GET /api/v1/notification_settings/{company_id}/notification_types`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -87,11 +89,14 @@ class NotificationSettingsMethods:
             _GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_NOTIFICATION_TYPES.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_settings(self, *, company_id: int, user_id: int) -> NotificationSettingsGetUserSettingsData:
+    def get_user_settings(
+        self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> NotificationSettingsGetUserSettingsData:
         """Call `GET /api/v1/notification_settings/{company_id}/users/{user_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -109,7 +114,8 @@ class NotificationSettingsMethods:
                 {
                     "company_id": company_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -120,6 +126,7 @@ class NotificationSettingsMethods:
         user_id: int,
         body: NotificationSettingsUsersRequestDataType | None = None,
         notification_types: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotificationSettingsGetUserSettingsData:
         """Call `POST /api/v1/notification_settings/{company_id}/users/{user_id}`.
 
@@ -144,6 +151,7 @@ class NotificationSettingsMethods:
                 else {
                     "notification_types": notification_types,
                 },
+                extra=extra_params,
             )
         )
 
@@ -156,7 +164,9 @@ class AsyncNotificationSettingsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_company_settings(self, *, company_id: int) -> list[NotificationSettingsGetCompanySettingsItem]:
+    async def get_company_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[NotificationSettingsGetCompanySettingsItem]:
         """Call `GET /api/v1/notification_settings/{company_id}/notification_types`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -172,11 +182,14 @@ class AsyncNotificationSettingsMethods:
             _GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_NOTIFICATION_TYPES.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_user_settings(self, *, company_id: int, user_id: int) -> NotificationSettingsGetUserSettingsData:
+    async def get_user_settings(
+        self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> NotificationSettingsGetUserSettingsData:
         """Call `GET /api/v1/notification_settings/{company_id}/users/{user_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -194,7 +207,8 @@ class AsyncNotificationSettingsMethods:
                 {
                     "company_id": company_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -205,6 +219,7 @@ class AsyncNotificationSettingsMethods:
         user_id: int,
         body: NotificationSettingsUsersRequestDataType | None = None,
         notification_types: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotificationSettingsGetUserSettingsData:
         """Call `POST /api/v1/notification_settings/{company_id}/users/{user_id}`.
 
@@ -229,6 +244,7 @@ class AsyncNotificationSettingsMethods:
                 else {
                     "notification_types": notification_types,
                 },
+                extra=extra_params,
             )
         )
 

@@ -242,7 +242,9 @@ class OnlineBookingMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_bookform(self, *, id: int) -> OnlineBookingGetBookformData:
+    def get_bookform(
+        self, *, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OnlineBookingGetBookformData:
         """Call `GET /api/v1/bookform/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -258,11 +260,14 @@ class OnlineBookingMethods:
             _GET_API_V1_BOOKFORM_ID.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_translations(self, *, lang_code: str) -> I18nLangInfoDataTypes:
+    def get_translations(
+        self, *, lang_code: str, extra_params: Mapping[str, object] | None = None
+    ) -> I18nLangInfoDataTypes:
         """Call `GET /api/v1/i18n/{langCode}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -278,7 +283,8 @@ class OnlineBookingMethods:
             _GET_API_V1_I18N_LANG_CODE.call(
                 {
                     "langCode": lang_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -289,6 +295,7 @@ class OnlineBookingMethods:
         body: BookCodeCompanyidDataTypesRequest | None = None,
         phone: str | None = None,
         fullname: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_code/{company_id}`.
 
@@ -312,6 +319,7 @@ class OnlineBookingMethods:
                     "phone": phone,
                     "fullname": fullname,
                 },
+                extra=extra_params,
             )
         )
 
@@ -321,6 +329,7 @@ class OnlineBookingMethods:
         company_id: int,
         body: BookCheckCompanyidRequestDataTypes | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_check/{company_id}`.
 
@@ -343,6 +352,7 @@ class OnlineBookingMethods:
                 else {
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -364,6 +374,7 @@ class OnlineBookingMethods:
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingBookRecordItem]:
         """Call `POST /api/v1/book_record/{company_id}`.
 
@@ -398,6 +409,7 @@ class OnlineBookingMethods:
                     "is_personal_data_processing_allowed": is_personal_data_processing_allowed,
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -409,6 +421,7 @@ class OnlineBookingMethods:
         body: BookRecordCompanyidRecordRequestDataTypes | None = None,
         datetime: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingRescheduleRecordData:
         """Call `PUT /api/v1/book_record/{company_id}/{record_id}`.
 
@@ -434,11 +447,12 @@ class OnlineBookingMethods:
                     "datetime": datetime,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
     def get_record(
-        self, *, company_id: int, record_id: int, record_hash: str
+        self, *, company_id: int, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
     ) -> BookRecordCompanyidRecordidRecordhashResponseDataTypes:
         """Call `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`.
 
@@ -459,7 +473,8 @@ class OnlineBookingMethods:
                     "company_id": company_id,
                     "record_id": record_id,
                     "record_hash": record_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -482,6 +497,7 @@ class OnlineBookingMethods:
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingBookActivityData:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/book`.
 
@@ -518,6 +534,7 @@ class OnlineBookingMethods:
                     "is_personal_data_processing_allowed": is_personal_data_processing_allowed,
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -530,6 +547,7 @@ class OnlineBookingMethods:
         date: str | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListDatesData:
         """Call `GET /api/v1/book_dates/{company_id}`.
 
@@ -556,7 +574,8 @@ class OnlineBookingMethods:
                     "date": date,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -567,6 +586,7 @@ class OnlineBookingMethods:
         staff_id: int | None = None,
         datetime: float | int | None = None,
         service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListServicesData:
         """Call `GET /api/v1/book_services/{company_id}`.
 
@@ -589,12 +609,18 @@ class OnlineBookingMethods:
                     "staff_id": staff_id,
                     "datetime": datetime,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_nearest_seances(
-        self, *, company_id: int, staff_id: int, service_ids: Sequence[int] | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListNearestSeancesData:
         """Call `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`.
 
@@ -615,12 +641,18 @@ class OnlineBookingMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_staff(
-        self, *, company_id: int, service_ids: Sequence[int] | None = None, datetime: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        service_ids: Sequence[int] | None = None,
+        datetime: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListStaffItem]:
         """Call `GET /api/v1/book_staff/{company_id}`.
 
@@ -641,12 +673,19 @@ class OnlineBookingMethods:
                     "company_id": company_id,
                     "service_ids": service_ids,
                     "datetime": datetime,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_times(
-        self, *, company_id: int, staff_id: int, date: str, service_ids: Sequence[int] | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date: str,
+        service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListTimesItem]:
         """Call `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`.
 
@@ -669,11 +708,14 @@ class OnlineBookingMethods:
                     "staff_id": staff_id,
                     "date": date,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_timeslot_settings(self, *, company_id: int) -> OnlineBookingGetTimeslotSettingsData:
+    def get_timeslot_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OnlineBookingGetTimeslotSettingsData:
         """Call `GET /api/v1/company/{company_id}/settings/timeslots`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -689,7 +731,8 @@ class OnlineBookingMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMESLOTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -702,7 +745,9 @@ class AsyncOnlineBookingMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_bookform(self, *, id: int) -> OnlineBookingGetBookformData:
+    async def get_bookform(
+        self, *, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OnlineBookingGetBookformData:
         """Call `GET /api/v1/bookform/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -718,11 +763,14 @@ class AsyncOnlineBookingMethods:
             _GET_API_V1_BOOKFORM_ID.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_translations(self, *, lang_code: str) -> I18nLangInfoDataTypes:
+    async def get_translations(
+        self, *, lang_code: str, extra_params: Mapping[str, object] | None = None
+    ) -> I18nLangInfoDataTypes:
         """Call `GET /api/v1/i18n/{langCode}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -738,7 +786,8 @@ class AsyncOnlineBookingMethods:
             _GET_API_V1_I18N_LANG_CODE.call(
                 {
                     "langCode": lang_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -749,6 +798,7 @@ class AsyncOnlineBookingMethods:
         body: BookCodeCompanyidDataTypesRequest | None = None,
         phone: str | None = None,
         fullname: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_code/{company_id}`.
 
@@ -772,6 +822,7 @@ class AsyncOnlineBookingMethods:
                     "phone": phone,
                     "fullname": fullname,
                 },
+                extra=extra_params,
             )
         )
 
@@ -781,6 +832,7 @@ class AsyncOnlineBookingMethods:
         company_id: int,
         body: BookCheckCompanyidRequestDataTypes | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_check/{company_id}`.
 
@@ -803,6 +855,7 @@ class AsyncOnlineBookingMethods:
                 else {
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -824,6 +877,7 @@ class AsyncOnlineBookingMethods:
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingBookRecordItem]:
         """Call `POST /api/v1/book_record/{company_id}`.
 
@@ -858,6 +912,7 @@ class AsyncOnlineBookingMethods:
                     "is_personal_data_processing_allowed": is_personal_data_processing_allowed,
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -869,6 +924,7 @@ class AsyncOnlineBookingMethods:
         body: BookRecordCompanyidRecordRequestDataTypes | None = None,
         datetime: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingRescheduleRecordData:
         """Call `PUT /api/v1/book_record/{company_id}/{record_id}`.
 
@@ -894,11 +950,12 @@ class AsyncOnlineBookingMethods:
                     "datetime": datetime,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
     async def get_record(
-        self, *, company_id: int, record_id: int, record_hash: str
+        self, *, company_id: int, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
     ) -> BookRecordCompanyidRecordidRecordhashResponseDataTypes:
         """Call `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`.
 
@@ -919,7 +976,8 @@ class AsyncOnlineBookingMethods:
                     "company_id": company_id,
                     "record_id": record_id,
                     "record_hash": record_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -942,6 +1000,7 @@ class AsyncOnlineBookingMethods:
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingBookActivityData:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/book`.
 
@@ -978,6 +1037,7 @@ class AsyncOnlineBookingMethods:
                     "is_personal_data_processing_allowed": is_personal_data_processing_allowed,
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -990,6 +1050,7 @@ class AsyncOnlineBookingMethods:
         date: str | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListDatesData:
         """Call `GET /api/v1/book_dates/{company_id}`.
 
@@ -1016,7 +1077,8 @@ class AsyncOnlineBookingMethods:
                     "date": date,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1027,6 +1089,7 @@ class AsyncOnlineBookingMethods:
         staff_id: int | None = None,
         datetime: float | int | None = None,
         service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListServicesData:
         """Call `GET /api/v1/book_services/{company_id}`.
 
@@ -1049,12 +1112,18 @@ class AsyncOnlineBookingMethods:
                     "staff_id": staff_id,
                     "datetime": datetime,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_nearest_seances(
-        self, *, company_id: int, staff_id: int, service_ids: Sequence[int] | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListNearestSeancesData:
         """Call `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`.
 
@@ -1075,12 +1144,18 @@ class AsyncOnlineBookingMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_staff(
-        self, *, company_id: int, service_ids: Sequence[int] | None = None, datetime: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        service_ids: Sequence[int] | None = None,
+        datetime: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListStaffItem]:
         """Call `GET /api/v1/book_staff/{company_id}`.
 
@@ -1101,12 +1176,19 @@ class AsyncOnlineBookingMethods:
                     "company_id": company_id,
                     "service_ids": service_ids,
                     "datetime": datetime,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_times(
-        self, *, company_id: int, staff_id: int, date: str, service_ids: Sequence[int] | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date: str,
+        service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListTimesItem]:
         """Call `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`.
 
@@ -1129,11 +1211,14 @@ class AsyncOnlineBookingMethods:
                     "staff_id": staff_id,
                     "date": date,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_timeslot_settings(self, *, company_id: int) -> OnlineBookingGetTimeslotSettingsData:
+    async def get_timeslot_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OnlineBookingGetTimeslotSettingsData:
         """Call `GET /api/v1/company/{company_id}/settings/timeslots`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1149,7 +1234,8 @@ class AsyncOnlineBookingMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMESLOTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -46,7 +47,9 @@ class OnlineBookingSettingsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: int) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
+    def get(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/online`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -62,7 +65,8 @@ class OnlineBookingSettingsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -75,6 +79,7 @@ class OnlineBookingSettingsMethods:
         any_master: bool | None = None,
         seance_delay_step: int | None = None,
         activity_online_record_clients_count_max: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
         """Call `PATCH /api/v1/company/{company_id}/settings/online`.
 
@@ -100,6 +105,7 @@ class OnlineBookingSettingsMethods:
                     "seance_delay_step": seance_delay_step,
                     "activity_online_record_clients_count_max": activity_online_record_clients_count_max,
                 },
+                extra=extra_params,
             )
         )
 
@@ -112,7 +118,9 @@ class AsyncOnlineBookingSettingsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: int) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
+    async def get(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/online`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -128,7 +136,8 @@ class AsyncOnlineBookingSettingsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -141,6 +150,7 @@ class AsyncOnlineBookingSettingsMethods:
         any_master: bool | None = None,
         seance_delay_step: int | None = None,
         activity_online_record_clients_count_max: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
         """Call `PATCH /api/v1/company/{company_id}/settings/online`.
 
@@ -166,6 +176,7 @@ class AsyncOnlineBookingSettingsMethods:
                     "seance_delay_step": seance_delay_step,
                     "activity_online_record_clients_count_max": activity_online_record_clients_count_max,
                 },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -218,7 +219,13 @@ class PayrollMethods:
         self._client = client
 
     def search_calculations(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SalaryStaffCalculation]:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`.
 
@@ -241,12 +248,13 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_calculation(
-        self, *, company_id: int, staff_id: int, calculation_id: int
+        self, *, company_id: int, staff_id: int, calculation_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SalaryPayrollCalculationContainer:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`.
 
@@ -267,11 +275,14 @@ class PayrollMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "calculation_id": calculation_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def count_salary_schemes(self, *, company_id: int, staff_id: int) -> SalaryStaffSchemesCount:
+    def count_salary_schemes(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> SalaryStaffSchemesCount:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -289,12 +300,19 @@ class PayrollMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`.
 
@@ -317,12 +335,19 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_daily_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculationDaily:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`.
 
@@ -345,11 +370,20 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_period_salary(self, *, company_id: int, staff_id: int, date_from: str, date_to: str) -> SalaryStaffPeriod:
+    def get_period_salary(
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -371,12 +405,19 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_daily_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriodDaily:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`.
 
@@ -399,12 +440,19 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_own_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`.
 
@@ -427,11 +475,14 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_own_salary_schemes(self, *, company_id: int, staff_id: int) -> list[SalaryStaffScheme]:
+    def list_own_salary_schemes(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[SalaryStaffScheme]:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -449,12 +500,19 @@ class PayrollMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_own_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`.
 
@@ -477,7 +535,8 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -491,7 +550,13 @@ class AsyncPayrollMethods:
         self._client = client
 
     async def search_calculations(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SalaryStaffCalculation]:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`.
 
@@ -514,12 +579,13 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_calculation(
-        self, *, company_id: int, staff_id: int, calculation_id: int
+        self, *, company_id: int, staff_id: int, calculation_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SalaryPayrollCalculationContainer:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`.
 
@@ -540,11 +606,14 @@ class AsyncPayrollMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "calculation_id": calculation_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def count_salary_schemes(self, *, company_id: int, staff_id: int) -> SalaryStaffSchemesCount:
+    async def count_salary_schemes(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> SalaryStaffSchemesCount:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -562,12 +631,19 @@ class AsyncPayrollMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`.
 
@@ -590,12 +666,19 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_daily_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculationDaily:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`.
 
@@ -618,12 +701,19 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`.
 
@@ -646,12 +736,19 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_daily_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriodDaily:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`.
 
@@ -674,12 +771,19 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_own_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`.
 
@@ -702,11 +806,14 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_own_salary_schemes(self, *, company_id: int, staff_id: int) -> list[SalaryStaffScheme]:
+    async def list_own_salary_schemes(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[SalaryStaffScheme]:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -724,12 +831,19 @@ class AsyncPayrollMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_own_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`.
 
@@ -752,7 +866,8 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -41,7 +42,9 @@ class PositionsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: int) -> builtins.list[StaffPosition2]:
+    def list(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffPosition2]:
         """Call `GET /api/v1/company/{company_id}/staff/positions/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -57,12 +60,18 @@ class PositionsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_STAFF_POSITIONS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_quick(
-        self, *, company_id: int, body: PositionsCreateQuickRequest | None = None, title: str | None = None
+        self,
+        *,
+        company_id: int,
+        body: PositionsCreateQuickRequest | None = None,
+        title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Position:
         """Call `POST /api/v1/company/{company_id}/positions/quick/`.
 
@@ -85,6 +94,7 @@ class PositionsMethods:
                 else {
                     "title": title,
                 },
+                extra=extra_params,
             )
         )
 
@@ -97,7 +107,9 @@ class AsyncPositionsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: int) -> builtins.list[StaffPosition2]:
+    async def list(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffPosition2]:
         """Call `GET /api/v1/company/{company_id}/staff/positions/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -113,12 +125,18 @@ class AsyncPositionsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_STAFF_POSITIONS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_quick(
-        self, *, company_id: int, body: PositionsCreateQuickRequest | None = None, title: str | None = None
+        self,
+        *,
+        company_id: int,
+        body: PositionsCreateQuickRequest | None = None,
+        title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Position:
         """Call `POST /api/v1/company/{company_id}/positions/quick/`.
 
@@ -141,6 +159,7 @@ class AsyncPositionsMethods:
                 else {
                     "title": title,
                 },
+                extra=extra_params,
             )
         )
 

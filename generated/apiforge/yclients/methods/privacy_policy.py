@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -29,7 +30,7 @@ class PrivacyPolicyMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: int) -> JSON:
+    def get(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `GET /api/v1/privacy_policy/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -45,7 +46,8 @@ class PrivacyPolicyMethods:
             _GET_API_V1_PRIVACY_POLICY_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -58,7 +60,7 @@ class AsyncPrivacyPolicyMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: int) -> JSON:
+    async def get(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `GET /api/v1/privacy_policy/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -74,7 +76,8 @@ class AsyncPrivacyPolicyMethods:
             _GET_API_V1_PRIVACY_POLICY_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -201,6 +201,7 @@ class RecordsMethods:
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
         with_deleted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[RecordsListItem]:
         """Call `GET /api/v1/records/{company_id}`.
 
@@ -245,7 +246,8 @@ class RecordsMethods:
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
                     "with_deleted": with_deleted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -271,6 +273,7 @@ class RecordsMethods:
         client_agreements: Mapping[str, JSON] | None = None,
         technical_break_duration: float | int | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[RecordsListItem]:
         """Call `POST /api/v1/records/{company_id}`.
 
@@ -309,6 +312,7 @@ class RecordsMethods:
                     "technical_break_duration": technical_break_duration,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -323,6 +327,7 @@ class RecordsMethods:
         created_start_date: str | None = None,
         created_end_date: str | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/records/partner/`.
 
@@ -353,7 +358,8 @@ class RecordsMethods:
                     "created_start_date": created_start_date,
                     "created_end_date": created_end_date,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -364,6 +370,7 @@ class RecordsMethods:
         record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RecordsGetData:
         """Call `GET /api/v1/record/{company_id}/{record_id}`.
 
@@ -386,7 +393,8 @@ class RecordsMethods:
                     "record_id": record_id,
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -415,6 +423,7 @@ class RecordsMethods:
         client_agreements: Mapping[str, JSON] | None = None,
         technical_break_duration: float | int | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RecordsUpdateData:
         """Call `PUT /api/v1/record/{company_id}/{record_id}`.
 
@@ -459,6 +468,7 @@ class RecordsMethods:
                     "technical_break_duration": technical_break_duration,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -469,6 +479,7 @@ class RecordsMethods:
         record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `DELETE /api/v1/record/{company_id}/{record_id}`.
 
@@ -491,7 +502,8 @@ class RecordsMethods:
                     "record_id": record_id,
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -604,6 +616,7 @@ class AsyncRecordsMethods:
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
         with_deleted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[RecordsListItem]:
         """Call `GET /api/v1/records/{company_id}`.
 
@@ -648,7 +661,8 @@ class AsyncRecordsMethods:
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
                     "with_deleted": with_deleted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -674,6 +688,7 @@ class AsyncRecordsMethods:
         client_agreements: Mapping[str, JSON] | None = None,
         technical_break_duration: float | int | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[RecordsListItem]:
         """Call `POST /api/v1/records/{company_id}`.
 
@@ -712,6 +727,7 @@ class AsyncRecordsMethods:
                     "technical_break_duration": technical_break_duration,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -726,6 +742,7 @@ class AsyncRecordsMethods:
         created_start_date: str | None = None,
         created_end_date: str | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/records/partner/`.
 
@@ -756,7 +773,8 @@ class AsyncRecordsMethods:
                     "created_start_date": created_start_date,
                     "created_end_date": created_end_date,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -767,6 +785,7 @@ class AsyncRecordsMethods:
         record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RecordsGetData:
         """Call `GET /api/v1/record/{company_id}/{record_id}`.
 
@@ -789,7 +808,8 @@ class AsyncRecordsMethods:
                     "record_id": record_id,
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -818,6 +838,7 @@ class AsyncRecordsMethods:
         client_agreements: Mapping[str, JSON] | None = None,
         technical_break_duration: float | int | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RecordsUpdateData:
         """Call `PUT /api/v1/record/{company_id}/{record_id}`.
 
@@ -862,6 +883,7 @@ class AsyncRecordsMethods:
                     "technical_break_duration": technical_break_duration,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -872,6 +894,7 @@ class AsyncRecordsMethods:
         record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `DELETE /api/v1/record/{company_id}/{record_id}`.
 
@@ -894,7 +917,8 @@ class AsyncRecordsMethods:
                     "record_id": record_id,
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec
@@ -29,7 +30,9 @@ class ReferencesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_business_types(self) -> list[ReferencesListBusinessTypesItem]:
+    def list_business_types(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReferencesListBusinessTypesItem]:
         """Call `GET /api/v1/references/business_groups_with_types`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -38,7 +41,7 @@ class ReferencesMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BF%D1%80%D0%B0%D0%B2%D0%BE%D1%87%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D0%B1%D0%B8%D0%B7%D0%BD%D0%B5%D1%81-%D1%82%D0%B8%D0%BF%D1%8B%20%D0%BF%D0%BE%20%D0%B3%D1%80%D1%83%D0%BF%D0%BF%D0%B0%D0%BC
         """
-        return self._client.request(_GET_API_V1_REFERENCES_BUSINESS_GROUPS_WITH_TYPES.call({}))
+        return self._client.request(_GET_API_V1_REFERENCES_BUSINESS_GROUPS_WITH_TYPES.call({}, extra=extra_params))
 
 
 class AsyncReferencesMethods:
@@ -49,7 +52,9 @@ class AsyncReferencesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list_business_types(self) -> list[ReferencesListBusinessTypesItem]:
+    async def list_business_types(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReferencesListBusinessTypesItem]:
         """Call `GET /api/v1/references/business_groups_with_types`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -58,7 +63,9 @@ class AsyncReferencesMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BF%D1%80%D0%B0%D0%B2%D0%BE%D1%87%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D0%B1%D0%B8%D0%B7%D0%BD%D0%B5%D1%81-%D1%82%D0%B8%D0%BF%D1%8B%20%D0%BF%D0%BE%20%D0%B3%D1%80%D1%83%D0%BF%D0%BF%D0%B0%D0%BC
         """
-        return await self._client.request(_GET_API_V1_REFERENCES_BUSINESS_GROUPS_WITH_TYPES.call({}))
+        return await self._client.request(
+            _GET_API_V1_REFERENCES_BUSINESS_GROUPS_WITH_TYPES.call({}, extra=extra_params)
+        )
 
 
 __all__ = ["ReferencesMethods", "AsyncReferencesMethods"]

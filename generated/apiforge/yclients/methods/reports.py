@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -39,7 +40,12 @@ class ReportsMethods:
         self._client = client
 
     def get_z_report(
-        self, *, company_id: int, start_date: str | None = None, master_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        start_date: str | None = None,
+        master_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ReportsGetZReportData:
         """Call `GET /api/v1/reports/z_report/{company_id}`.
 
@@ -60,7 +66,8 @@ class ReportsMethods:
                     "company_id": company_id,
                     "start_date": start_date,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -74,7 +81,12 @@ class AsyncReportsMethods:
         self._client = client
 
     async def get_z_report(
-        self, *, company_id: int, start_date: str | None = None, master_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        start_date: str | None = None,
+        master_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ReportsGetZReportData:
         """Call `GET /api/v1/reports/z_report/{company_id}`.
 
@@ -95,7 +107,8 @@ class AsyncReportsMethods:
                     "company_id": company_id,
                     "start_date": start_date,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

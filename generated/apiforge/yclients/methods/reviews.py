@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -39,7 +40,9 @@ class ReviewsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_form_status(self, *, record_token: str) -> ReviewsGetFormStatusData:
+    def get_form_status(
+        self, *, record_token: str, extra_params: Mapping[str, object] | None = None
+    ) -> ReviewsGetFormStatusData:
         """Call `GET /api/v1/master_record_review/{recordToken}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -55,7 +58,8 @@ class ReviewsMethods:
             _GET_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN.call(
                 {
                     "recordToken": record_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -68,6 +72,7 @@ class ReviewsMethods:
         text: str | None = None,
         tips_amount: float | int | None = None,
         redirect_prefix: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/master_record_review/{recordToken}`.
 
@@ -93,6 +98,7 @@ class ReviewsMethods:
                     "tips_amount": tips_amount,
                     "redirect_prefix": redirect_prefix,
                 },
+                extra=extra_params,
             )
         )
 
@@ -105,7 +111,9 @@ class AsyncReviewsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_form_status(self, *, record_token: str) -> ReviewsGetFormStatusData:
+    async def get_form_status(
+        self, *, record_token: str, extra_params: Mapping[str, object] | None = None
+    ) -> ReviewsGetFormStatusData:
         """Call `GET /api/v1/master_record_review/{recordToken}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -121,7 +129,8 @@ class AsyncReviewsMethods:
             _GET_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN.call(
                 {
                     "recordToken": record_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -134,6 +143,7 @@ class AsyncReviewsMethods:
         text: str | None = None,
         tips_amount: float | int | None = None,
         redirect_prefix: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/master_record_review/{recordToken}`.
 
@@ -159,6 +169,7 @@ class AsyncReviewsMethods:
                     "tips_amount": tips_amount,
                     "redirect_prefix": redirect_prefix,
                 },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -98,7 +99,9 @@ class SaleOperationsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: int, document_id: int) -> SaleOperationsGetData:
+    def get(
+        self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> SaleOperationsGetData:
         """Call `GET /api/v1/company/{company_id}/sale/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -116,12 +119,18 @@ class SaleOperationsMethods:
                 {
                     "company_id": company_id,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_payment_transaction(
-        self, *, company_id: int, document_id: int, payment_transaction_id: int
+        self,
+        *,
+        company_id: int,
+        document_id: int,
+        payment_transaction_id: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
         """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}`.
 
@@ -142,12 +151,18 @@ class SaleOperationsMethods:
                     "company_id": company_id,
                     "document_id": document_id,
                     "payment_transaction_id": payment_transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_loyalty_transaction(
-        self, *, company_id: int, document_id: int, payment_transaction_id: int
+        self,
+        *,
+        company_id: int,
+        document_id: int,
+        payment_transaction_id: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
         """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}`.
 
@@ -168,7 +183,8 @@ class SaleOperationsMethods:
                     "company_id": company_id,
                     "document_id": document_id,
                     "payment_transaction_id": payment_transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -185,6 +201,7 @@ class SaleOperationsMethods:
         | CompanySalonidSaleDocumentidPaymentLoyaltyCard
         | CompanySalonidSaleDocumentidPaymentLoyaltyProgram
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
         """Call `POST /api/v1/company/{company_id}/sale/{document_id}/payment`.
 
@@ -205,6 +222,7 @@ class SaleOperationsMethods:
                     "document_id": document_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -217,7 +235,9 @@ class AsyncSaleOperationsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: int, document_id: int) -> SaleOperationsGetData:
+    async def get(
+        self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> SaleOperationsGetData:
         """Call `GET /api/v1/company/{company_id}/sale/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -235,12 +255,18 @@ class AsyncSaleOperationsMethods:
                 {
                     "company_id": company_id,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_payment_transaction(
-        self, *, company_id: int, document_id: int, payment_transaction_id: int
+        self,
+        *,
+        company_id: int,
+        document_id: int,
+        payment_transaction_id: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
         """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}`.
 
@@ -261,12 +287,18 @@ class AsyncSaleOperationsMethods:
                     "company_id": company_id,
                     "document_id": document_id,
                     "payment_transaction_id": payment_transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_loyalty_transaction(
-        self, *, company_id: int, document_id: int, payment_transaction_id: int
+        self,
+        *,
+        company_id: int,
+        document_id: int,
+        payment_transaction_id: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
         """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}`.
 
@@ -287,7 +319,8 @@ class AsyncSaleOperationsMethods:
                     "company_id": company_id,
                     "document_id": document_id,
                     "payment_transaction_id": payment_transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -304,6 +337,7 @@ class AsyncSaleOperationsMethods:
         | CompanySalonidSaleDocumentidPaymentLoyaltyCard
         | CompanySalonidSaleDocumentidPaymentLoyaltyProgram
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
         """Call `POST /api/v1/company/{company_id}/sale/{document_id}/payment`.
 
@@ -324,6 +358,7 @@ class AsyncSaleOperationsMethods:
                     "document_id": document_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 

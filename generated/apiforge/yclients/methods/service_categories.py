@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -165,6 +165,7 @@ class ServiceCategoriesMethods:
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesCreateData:
         """Call `POST /api/v1/service_categories/{company_id}`.
 
@@ -190,10 +191,13 @@ class ServiceCategoriesMethods:
                     "weight": weight,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, id: int) -> ServiceCategoriesGetItem:
+    def get(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ServiceCategoriesGetItem:
         """Call `GET /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -211,7 +215,8 @@ class ServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -225,6 +230,7 @@ class ServiceCategoriesMethods:
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesGetItem:
         """Call `PUT /api/v1/service_category/{company_id}/{id}`.
 
@@ -252,10 +258,11 @@ class ServiceCategoriesMethods:
                     "weight": weight,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, id: int) -> JSON:
+    def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -273,12 +280,17 @@ class ServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_for_chain(
-        self, *, chain_id: int, include: Literal["services"] | None = None
+        self,
+        *,
+        chain_id: int,
+        include: Literal["services"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServiceCategoryTitle2]:
         """Call `GET /api/v1/chain/{chain_id}/service_categories`.
 
@@ -297,11 +309,14 @@ class ServiceCategoriesMethods:
                 {
                     "chain_id": chain_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list(self, *, company_id: int, id: int, staff_id: int | None = None) -> builtins.list[ServiceCategoriesGetItem]:
+    def list(
+        self, *, company_id: int, id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/company/{company_id}/service_categories/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -321,11 +336,14 @@ class ServiceCategoriesMethods:
                     "company_id": company_id,
                     "id": id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_all(self, *, company_id: int, staff_id: int | None = None) -> builtins.list[ServiceCategoriesGetItem]:
+    def list_all(
+        self, *, company_id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/company/{company_id}/service_categories`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -343,11 +361,14 @@ class ServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_legacy(self, *, company_id: int, id: int) -> builtins.list[ServiceCategoriesGetItem]:
+    def list_legacy(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -365,11 +386,14 @@ class ServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_all_legacy(self, *, company_id: int) -> builtins.list[ServiceCategoriesGetItem]:
+    def list_all_legacy(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -385,7 +409,8 @@ class ServiceCategoriesMethods:
             _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -407,6 +432,7 @@ class AsyncServiceCategoriesMethods:
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesCreateData:
         """Call `POST /api/v1/service_categories/{company_id}`.
 
@@ -432,10 +458,13 @@ class AsyncServiceCategoriesMethods:
                     "weight": weight,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, id: int) -> ServiceCategoriesGetItem:
+    async def get(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ServiceCategoriesGetItem:
         """Call `GET /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -453,7 +482,8 @@ class AsyncServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -467,6 +497,7 @@ class AsyncServiceCategoriesMethods:
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesGetItem:
         """Call `PUT /api/v1/service_category/{company_id}/{id}`.
 
@@ -494,10 +525,11 @@ class AsyncServiceCategoriesMethods:
                     "weight": weight,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, id: int) -> JSON:
+    async def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -515,12 +547,17 @@ class AsyncServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_for_chain(
-        self, *, chain_id: int, include: Literal["services"] | None = None
+        self,
+        *,
+        chain_id: int,
+        include: Literal["services"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServiceCategoryTitle2]:
         """Call `GET /api/v1/chain/{chain_id}/service_categories`.
 
@@ -539,12 +576,13 @@ class AsyncServiceCategoriesMethods:
                 {
                     "chain_id": chain_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list(
-        self, *, company_id: int, id: int, staff_id: int | None = None
+        self, *, company_id: int, id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/company/{company_id}/service_categories/{id}`.
 
@@ -565,12 +603,13 @@ class AsyncServiceCategoriesMethods:
                     "company_id": company_id,
                     "id": id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_all(
-        self, *, company_id: int, staff_id: int | None = None
+        self, *, company_id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/company/{company_id}/service_categories`.
 
@@ -589,11 +628,14 @@ class AsyncServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_legacy(self, *, company_id: int, id: int) -> builtins.list[ServiceCategoriesGetItem]:
+    async def list_legacy(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -611,11 +653,14 @@ class AsyncServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_all_legacy(self, *, company_id: int) -> builtins.list[ServiceCategoriesGetItem]:
+    async def list_all_legacy(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -631,7 +676,8 @@ class AsyncServiceCategoriesMethods:
             _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -243,6 +243,7 @@ class ServicesMethods:
         service_type: float | int | None = None,
         api_service_id: str | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesCreateData:
         """Call `POST /api/v1/services/{company_id}`.
 
@@ -276,11 +277,18 @@ class ServicesMethods:
                     "api_service_id": api_service_id,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
     def list(
-        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        service_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/company/{company_id}/services/{service_id}`.
 
@@ -303,12 +311,18 @@ class ServicesMethods:
                     "service_id": service_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_all(
-        self, *, company_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/company/{company_id}/services`.
 
@@ -329,7 +343,8 @@ class ServicesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -369,6 +384,7 @@ class ServicesMethods:
         is_abonement_autopayment_enabled: int | None = None,
         autopayment_before_visit_time: int | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateData:
         """Call `PATCH /api/v1/company/{company_id}/services/{service_id}`.
 
@@ -422,11 +438,18 @@ class ServicesMethods:
                     "autopayment_before_visit_time": autopayment_before_visit_time,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
     def list_legacy(
-        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        service_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/services/{company_id}/{service_id}`.
 
@@ -449,12 +472,18 @@ class ServicesMethods:
                     "service_id": service_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_all_legacy(
-        self, *, company_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/services/{company_id}`.
 
@@ -475,7 +504,8 @@ class ServicesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -496,6 +526,7 @@ class ServicesMethods:
         service_type: float | int | None = None,
         api_service_id: str | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateLegacyData:
         """Call `PUT /api/v1/services/{company_id}/{service_id}`.
 
@@ -530,10 +561,11 @@ class ServicesMethods:
                     "api_service_id": api_service_id,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, service_id: int) -> JSON:
+    def delete(self, *, company_id: int, service_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/services/{company_id}/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -551,7 +583,8 @@ class ServicesMethods:
                 {
                     "company_id": company_id,
                     "service_id": service_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -564,6 +597,7 @@ class ServicesMethods:
         master_settings: Sequence[Mapping[str, JSON]] | None = None,
         resource_ids: Sequence[int] | None = None,
         translations: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/company/{company_id}/services/links`.
 
@@ -589,6 +623,7 @@ class ServicesMethods:
                     "resource_ids": resource_ids,
                     "translations": translations,
                 },
+                extra=extra_params,
             )
         )
 
@@ -601,6 +636,7 @@ class ServicesMethods:
         master_id: int | None = None,
         seance_length: float | int | None = None,
         technological_card_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
         """Call `POST /api/v1/company/{company_id}/services/{service_id}/staff`.
 
@@ -627,6 +663,7 @@ class ServicesMethods:
                     "seance_length": seance_length,
                     "technological_card_id": technological_card_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -639,6 +676,7 @@ class ServicesMethods:
         body: ServicesUpdateStaffRequest | None = None,
         seance_length: float | int | None = None,
         technological_card_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
         """Call `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
@@ -666,10 +704,13 @@ class ServicesMethods:
                     "seance_length": seance_length,
                     "technological_card_id": technological_card_id,
                 },
+                extra=extra_params,
             )
         )
 
-    def remove_staff(self, *, company_id: int, service_id: int, master_id: int) -> dict[str, JSON] | None:
+    def remove_staff(
+        self, *, company_id: int, service_id: int, master_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -689,7 +730,8 @@ class ServicesMethods:
                     "company_id": company_id,
                     "service_id": service_id,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -719,6 +761,7 @@ class AsyncServicesMethods:
         service_type: float | int | None = None,
         api_service_id: str | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesCreateData:
         """Call `POST /api/v1/services/{company_id}`.
 
@@ -752,11 +795,18 @@ class AsyncServicesMethods:
                     "api_service_id": api_service_id,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
     async def list(
-        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        service_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/company/{company_id}/services/{service_id}`.
 
@@ -779,12 +829,18 @@ class AsyncServicesMethods:
                     "service_id": service_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_all(
-        self, *, company_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/company/{company_id}/services`.
 
@@ -805,7 +861,8 @@ class AsyncServicesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -845,6 +902,7 @@ class AsyncServicesMethods:
         is_abonement_autopayment_enabled: int | None = None,
         autopayment_before_visit_time: int | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateData:
         """Call `PATCH /api/v1/company/{company_id}/services/{service_id}`.
 
@@ -898,11 +956,18 @@ class AsyncServicesMethods:
                     "autopayment_before_visit_time": autopayment_before_visit_time,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
     async def list_legacy(
-        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        service_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/services/{company_id}/{service_id}`.
 
@@ -925,12 +990,18 @@ class AsyncServicesMethods:
                     "service_id": service_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_all_legacy(
-        self, *, company_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/services/{company_id}`.
 
@@ -951,7 +1022,8 @@ class AsyncServicesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -972,6 +1044,7 @@ class AsyncServicesMethods:
         service_type: float | int | None = None,
         api_service_id: str | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateLegacyData:
         """Call `PUT /api/v1/services/{company_id}/{service_id}`.
 
@@ -1006,10 +1079,13 @@ class AsyncServicesMethods:
                     "api_service_id": api_service_id,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, service_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, service_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/services/{company_id}/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1027,7 +1103,8 @@ class AsyncServicesMethods:
                 {
                     "company_id": company_id,
                     "service_id": service_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1040,6 +1117,7 @@ class AsyncServicesMethods:
         master_settings: Sequence[Mapping[str, JSON]] | None = None,
         resource_ids: Sequence[int] | None = None,
         translations: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/company/{company_id}/services/links`.
 
@@ -1065,6 +1143,7 @@ class AsyncServicesMethods:
                     "resource_ids": resource_ids,
                     "translations": translations,
                 },
+                extra=extra_params,
             )
         )
 
@@ -1077,6 +1156,7 @@ class AsyncServicesMethods:
         master_id: int | None = None,
         seance_length: float | int | None = None,
         technological_card_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
         """Call `POST /api/v1/company/{company_id}/services/{service_id}/staff`.
 
@@ -1103,6 +1183,7 @@ class AsyncServicesMethods:
                     "seance_length": seance_length,
                     "technological_card_id": technological_card_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -1115,6 +1196,7 @@ class AsyncServicesMethods:
         body: ServicesUpdateStaffRequest | None = None,
         seance_length: float | int | None = None,
         technological_card_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
         """Call `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
@@ -1142,10 +1224,13 @@ class AsyncServicesMethods:
                     "seance_length": seance_length,
                     "technological_card_id": technological_card_id,
                 },
+                extra=extra_params,
             )
         )
 
-    async def remove_staff(self, *, company_id: int, service_id: int, master_id: int) -> dict[str, JSON] | None:
+    async def remove_staff(
+        self, *, company_id: int, service_id: int, master_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1165,7 +1250,8 @@ class AsyncServicesMethods:
                     "company_id": company_id,
                     "service_id": service_id,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

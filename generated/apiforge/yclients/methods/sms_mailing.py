@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -59,6 +59,7 @@ class SmsMailingMethods:
         body: SmsClientsByIdRequestDataTypes | None = None,
         client_ids: Sequence[int] | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/sms/clients/by_id/{company_id}`.
 
@@ -82,6 +83,7 @@ class SmsMailingMethods:
                     "client_ids": client_ids,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -94,6 +96,7 @@ class SmsMailingMethods:
         email: str | None = None,
         body: SmsClientsByFilterRequestDataTypes | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/sms/clients/by_filter/{company_id}`.
 
@@ -122,6 +125,7 @@ class SmsMailingMethods:
                 else {
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -141,6 +145,7 @@ class AsyncSmsMailingMethods:
         body: SmsClientsByIdRequestDataTypes | None = None,
         client_ids: Sequence[int] | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/sms/clients/by_id/{company_id}`.
 
@@ -164,6 +169,7 @@ class AsyncSmsMailingMethods:
                     "client_ids": client_ids,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -176,6 +182,7 @@ class AsyncSmsMailingMethods:
         email: str | None = None,
         body: SmsClientsByFilterRequestDataTypes | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/sms/clients/by_filter/{company_id}`.
 
@@ -204,6 +211,7 @@ class AsyncSmsMailingMethods:
                 else {
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 

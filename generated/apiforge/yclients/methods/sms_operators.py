@@ -51,6 +51,7 @@ class SmsOperatorsMethods:
         channel: Literal["whatsapp", "sms"] | None = None,
         dispatch_type: str | None = None,
         delivery_callback_url: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/`.
 
@@ -73,11 +74,15 @@ class SmsOperatorsMethods:
                     "dispatch_type": dispatch_type,
                     "delivery_callback_url": delivery_callback_url,
                 },
+                extra=extra_params,
             )
         )
 
     def get_delivery_statuses(
-        self, *, body: list[DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType] | None = None
+        self,
+        *,
+        body: list[DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/delivery/status`.
 
@@ -87,7 +92,7 @@ class SmsOperatorsMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%BA%D0%B0%20%D0%A1%D0%9C%D0%A1%20%D1%87%D0%B5%D1%80%D0%B5%D0%B7%20%D0%BE%D0%BF%D0%B5%D1%80%D0%B0%D1%82%D0%BE%D1%80%D0%BE%D0%B2/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D1%81%D1%82%D0%B0%D1%82%D1%83%D1%81%D0%BE%D0%B2%20%D1%81%D0%BE%D0%BE%D0%B1%D1%89%D0%B5%D0%BD%D0%B8%D0%B9
         """
-        return self._client.request(_POST_API_V1_DELIVERY_STATUS.call({}, body))
+        return self._client.request(_POST_API_V1_DELIVERY_STATUS.call({}, body, extra=extra_params))
 
 
 class AsyncSmsOperatorsMethods:
@@ -108,6 +113,7 @@ class AsyncSmsOperatorsMethods:
         channel: Literal["whatsapp", "sms"] | None = None,
         dispatch_type: str | None = None,
         delivery_callback_url: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/`.
 
@@ -130,11 +136,15 @@ class AsyncSmsOperatorsMethods:
                     "dispatch_type": dispatch_type,
                     "delivery_callback_url": delivery_callback_url,
                 },
+                extra=extra_params,
             )
         )
 
     async def get_delivery_statuses(
-        self, *, body: list[DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType] | None = None
+        self,
+        *,
+        body: list[DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/delivery/status`.
 
@@ -144,7 +154,7 @@ class AsyncSmsOperatorsMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%BA%D0%B0%20%D0%A1%D0%9C%D0%A1%20%D1%87%D0%B5%D1%80%D0%B5%D0%B7%20%D0%BE%D0%BF%D0%B5%D1%80%D0%B0%D1%82%D0%BE%D1%80%D0%BE%D0%B2/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D1%81%D1%82%D0%B0%D1%82%D1%83%D1%81%D0%BE%D0%B2%20%D1%81%D0%BE%D0%BE%D0%B1%D1%89%D0%B5%D0%BD%D0%B8%D0%B9
         """
-        return await self._client.request(_POST_API_V1_DELIVERY_STATUS.call({}, body))
+        return await self._client.request(_POST_API_V1_DELIVERY_STATUS.call({}, body, extra=extra_params))
 
 
 __all__ = ["SmsOperatorsMethods", "AsyncSmsOperatorsMethods"]

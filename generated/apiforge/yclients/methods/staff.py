@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -137,6 +138,7 @@ class StaffMethods:
         specialization: str | None = None,
         position_id: int | None = None,
         phone_number: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterWithPosition:
         """Call `POST /api/v1/company/{company_id}/staff/quick`.
 
@@ -162,6 +164,7 @@ class StaffMethods:
                     "position_id": position_id,
                     "phone_number": phone_number,
                 },
+                extra=extra_params,
             )
         )
 
@@ -178,6 +181,7 @@ class StaffMethods:
         hidden: float | int | None = None,
         fired: float | int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
         """Call `POST /api/v1/staff/{company_id}`.
 
@@ -207,10 +211,13 @@ class StaffMethods:
                     "fired": fired,
                     "user_id": user_id,
                 },
+                extra=extra_params,
             )
         )
 
-    def list(self, *, company_id: int, staff_id: int) -> builtins.list[StaffCreateLegacyItem]:
+    def list(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffCreateLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/staff/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -228,11 +235,14 @@ class StaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_all(self, *, company_id: int) -> builtins.list[StaffCreateLegacyItem]:
+    def list_all(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffCreateLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/staff`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -248,11 +258,14 @@ class StaffMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_STAFF.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_legacy(self, *, company_id: int, staff_id: int) -> builtins.list[StaffListLegacyItem]:
+    def list_legacy(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -270,11 +283,14 @@ class StaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_all_legacy(self, *, company_id: int) -> builtins.list[StaffListLegacyItem]:
+    def list_all_legacy(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -290,7 +306,8 @@ class StaffMethods:
             _GET_API_V1_STAFF_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -308,6 +325,7 @@ class StaffMethods:
         hidden: float | int | None = None,
         fired: float | int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
         """Call `PUT /api/v1/staff/{company_id}/{staff_id}`.
 
@@ -339,10 +357,11 @@ class StaffMethods:
                     "fired": fired,
                     "user_id": user_id,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, staff_id: int) -> JSON:
+    def delete(self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -360,7 +379,8 @@ class StaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -382,6 +402,7 @@ class AsyncStaffMethods:
         specialization: str | None = None,
         position_id: int | None = None,
         phone_number: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterWithPosition:
         """Call `POST /api/v1/company/{company_id}/staff/quick`.
 
@@ -407,6 +428,7 @@ class AsyncStaffMethods:
                     "position_id": position_id,
                     "phone_number": phone_number,
                 },
+                extra=extra_params,
             )
         )
 
@@ -423,6 +445,7 @@ class AsyncStaffMethods:
         hidden: float | int | None = None,
         fired: float | int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
         """Call `POST /api/v1/staff/{company_id}`.
 
@@ -452,10 +475,13 @@ class AsyncStaffMethods:
                     "fired": fired,
                     "user_id": user_id,
                 },
+                extra=extra_params,
             )
         )
 
-    async def list(self, *, company_id: int, staff_id: int) -> builtins.list[StaffCreateLegacyItem]:
+    async def list(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffCreateLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/staff/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -473,11 +499,14 @@ class AsyncStaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_all(self, *, company_id: int) -> builtins.list[StaffCreateLegacyItem]:
+    async def list_all(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffCreateLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/staff`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -493,11 +522,14 @@ class AsyncStaffMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_STAFF.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_legacy(self, *, company_id: int, staff_id: int) -> builtins.list[StaffListLegacyItem]:
+    async def list_legacy(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -515,11 +547,14 @@ class AsyncStaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_all_legacy(self, *, company_id: int) -> builtins.list[StaffListLegacyItem]:
+    async def list_all_legacy(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -535,7 +570,8 @@ class AsyncStaffMethods:
             _GET_API_V1_STAFF_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -553,6 +589,7 @@ class AsyncStaffMethods:
         hidden: float | int | None = None,
         fired: float | int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
         """Call `PUT /api/v1/staff/{company_id}/{staff_id}`.
 
@@ -584,10 +621,11 @@ class AsyncStaffMethods:
                     "fired": fired,
                     "user_id": user_id,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, staff_id: int) -> JSON:
+    async def delete(self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -605,7 +643,8 @@ class AsyncStaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -105,6 +105,7 @@ class StaffSchedulesMethods:
         end_date: str | None = None,
         staff_ids: Sequence[int] | None = None,
         include: Sequence[Literal["busy_intervals", "off_day_type"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `GET /api/v1/company/{company_id}/staff/schedule`.
 
@@ -129,7 +130,8 @@ class StaffSchedulesMethods:
                     "end_date": end_date,
                     "staff_ids": staff_ids,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -140,6 +142,7 @@ class StaffSchedulesMethods:
         body: StaffSchedulesSetRequest | None = None,
         schedules_to_set: Sequence[Mapping[str, JSON]] | None = None,
         schedules_to_delete: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `PUT /api/v1/company/{company_id}/staff/schedule`.
 
@@ -163,11 +166,18 @@ class StaffSchedulesMethods:
                     "schedules_to_set": schedules_to_set,
                     "schedules_to_delete": schedules_to_delete,
                 },
+                extra=extra_params,
             )
         )
 
     def get_legacy(
-        self, *, company_id: int, staff_id: int, start_date: str, end_date: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        start_date: str,
+        end_date: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StaffSchedulesGetLegacyData]:
         """Call `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`.
 
@@ -190,7 +200,8 @@ class StaffSchedulesMethods:
                     "staff_id": staff_id,
                     "start_date": start_date,
                     "end_date": end_date,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -203,6 +214,7 @@ class StaffSchedulesMethods:
         date: str | None = None,
         is_working: bool | None = None,
         slots: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/schedule/{company_id}/{staff_id}`.
 
@@ -229,6 +241,7 @@ class StaffSchedulesMethods:
                     "is_working": is_working,
                     "slots": slots,
                 },
+                extra=extra_params,
             )
         )
 
@@ -249,6 +262,7 @@ class AsyncStaffSchedulesMethods:
         end_date: str | None = None,
         staff_ids: Sequence[int] | None = None,
         include: Sequence[Literal["busy_intervals", "off_day_type"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `GET /api/v1/company/{company_id}/staff/schedule`.
 
@@ -273,7 +287,8 @@ class AsyncStaffSchedulesMethods:
                     "end_date": end_date,
                     "staff_ids": staff_ids,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -284,6 +299,7 @@ class AsyncStaffSchedulesMethods:
         body: StaffSchedulesSetRequest | None = None,
         schedules_to_set: Sequence[Mapping[str, JSON]] | None = None,
         schedules_to_delete: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `PUT /api/v1/company/{company_id}/staff/schedule`.
 
@@ -307,11 +323,18 @@ class AsyncStaffSchedulesMethods:
                     "schedules_to_set": schedules_to_set,
                     "schedules_to_delete": schedules_to_delete,
                 },
+                extra=extra_params,
             )
         )
 
     async def get_legacy(
-        self, *, company_id: int, staff_id: int, start_date: str, end_date: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        start_date: str,
+        end_date: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StaffSchedulesGetLegacyData]:
         """Call `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`.
 
@@ -334,7 +357,8 @@ class AsyncStaffSchedulesMethods:
                     "staff_id": staff_id,
                     "start_date": start_date,
                     "end_date": end_date,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -347,6 +371,7 @@ class AsyncStaffSchedulesMethods:
         date: str | None = None,
         is_working: bool | None = None,
         slots: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/schedule/{company_id}/{staff_id}`.
 
@@ -373,6 +398,7 @@ class AsyncStaffSchedulesMethods:
                     "is_working": is_working,
                     "slots": slots,
                 },
+                extra=extra_params,
             )
         )
 

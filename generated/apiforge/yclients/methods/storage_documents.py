@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -113,6 +114,7 @@ class StorageDocumentsMethods:
         comment: str | None = None,
         storage_id: int | None = None,
         create_date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StorageDocumentsCreateData:
         """Call `POST /api/v1/storage_operations/documents/{company_id}`.
 
@@ -138,10 +140,13 @@ class StorageDocumentsMethods:
                     "storage_id": storage_id,
                     "create_date": create_date,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, document_id: int) -> StorageDocumentsCreateData:
+    def get(
+        self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StorageDocumentsCreateData:
         """Call `GET /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -159,7 +164,8 @@ class StorageDocumentsMethods:
                 {
                     "company_id": company_id,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -173,6 +179,7 @@ class StorageDocumentsMethods:
         comment: str | None = None,
         storage_id: int | None = None,
         create_date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StorageDocumentsCreateData:
         """Call `PUT /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
@@ -200,10 +207,11 @@ class StorageDocumentsMethods:
                     "storage_id": storage_id,
                     "create_date": create_date,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, document_id: int) -> JSON:
+    def delete(self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -221,11 +229,14 @@ class StorageDocumentsMethods:
                 {
                     "company_id": company_id,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_finance_transactions(self, *, document_id: int) -> list[StorageDocumentsListFinanceTransactionsItem]:
+    def list_finance_transactions(
+        self, *, document_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[StorageDocumentsListFinanceTransactionsItem]:
         """Call `GET /api/v1/storage_operations/documents/finance_transactions/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -241,11 +252,14 @@ class StorageDocumentsMethods:
             _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_FINANCE_TRANSACTIONS_DOCUMENT_ID.call(
                 {
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_goods_transactions(self, *, document_id: int) -> list[StorageDocumentsListGoodsTransactionsItem]:
+    def list_goods_transactions(
+        self, *, document_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[StorageDocumentsListGoodsTransactionsItem]:
         """Call `GET /api/v1/storage_operations/documents/goods_transactions/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -261,7 +275,8 @@ class StorageDocumentsMethods:
             _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_GOODS_TRANSACTIONS_DOCUMENT_ID.call(
                 {
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -283,6 +298,7 @@ class AsyncStorageDocumentsMethods:
         comment: str | None = None,
         storage_id: int | None = None,
         create_date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StorageDocumentsCreateData:
         """Call `POST /api/v1/storage_operations/documents/{company_id}`.
 
@@ -308,10 +324,13 @@ class AsyncStorageDocumentsMethods:
                     "storage_id": storage_id,
                     "create_date": create_date,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, document_id: int) -> StorageDocumentsCreateData:
+    async def get(
+        self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StorageDocumentsCreateData:
         """Call `GET /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -329,7 +348,8 @@ class AsyncStorageDocumentsMethods:
                 {
                     "company_id": company_id,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -343,6 +363,7 @@ class AsyncStorageDocumentsMethods:
         comment: str | None = None,
         storage_id: int | None = None,
         create_date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StorageDocumentsCreateData:
         """Call `PUT /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
@@ -370,10 +391,13 @@ class AsyncStorageDocumentsMethods:
                     "storage_id": storage_id,
                     "create_date": create_date,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, document_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -391,11 +415,14 @@ class AsyncStorageDocumentsMethods:
                 {
                     "company_id": company_id,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_finance_transactions(self, *, document_id: int) -> list[StorageDocumentsListFinanceTransactionsItem]:
+    async def list_finance_transactions(
+        self, *, document_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[StorageDocumentsListFinanceTransactionsItem]:
         """Call `GET /api/v1/storage_operations/documents/finance_transactions/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -411,11 +438,14 @@ class AsyncStorageDocumentsMethods:
             _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_FINANCE_TRANSACTIONS_DOCUMENT_ID.call(
                 {
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_goods_transactions(self, *, document_id: int) -> list[StorageDocumentsListGoodsTransactionsItem]:
+    async def list_goods_transactions(
+        self, *, document_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[StorageDocumentsListGoodsTransactionsItem]:
         """Call `GET /api/v1/storage_operations/documents/goods_transactions/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -431,7 +461,8 @@ class AsyncStorageDocumentsMethods:
             _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_GOODS_TRANSACTIONS_DOCUMENT_ID.call(
                 {
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -42,6 +42,7 @@ class StorageOperationsMethods:
         master_id: int | None = None,
         storage_id: int | None = None,
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StorageOperationsCreateData:
         """Call `POST /api/v1/storage_operations/operation/{company_id}`.
 
@@ -69,6 +70,7 @@ class StorageOperationsMethods:
                     "storage_id": storage_id,
                     "goods_transactions": goods_transactions,
                 },
+                extra=extra_params,
             )
         )
 
@@ -92,6 +94,7 @@ class AsyncStorageOperationsMethods:
         master_id: int | None = None,
         storage_id: int | None = None,
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StorageOperationsCreateData:
         """Call `POST /api/v1/storage_operations/operation/{company_id}`.
 
@@ -119,6 +122,7 @@ class AsyncStorageOperationsMethods:
                     "storage_id": storage_id,
                     "goods_transactions": goods_transactions,
                 },
+                extra=extra_params,
             )
         )
 

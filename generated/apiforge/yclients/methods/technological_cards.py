@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -140,6 +140,7 @@ class TechnologicalCardsMethods:
         search: str | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[TechnologicalCardsListItem]:
         """Call `GET /api/v1/technological_cards/{company_id}/`.
 
@@ -162,12 +163,13 @@ class TechnologicalCardsMethods:
                     "search": search,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_default_for_staff_service(
-        self, *, company_id: int, staff_id: int, service_id: int
+        self, *, company_id: int, staff_id: int, service_id: int, extra_params: Mapping[str, object] | None = None
     ) -> TechnologicalCardsListItem:
         """Call `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`.
 
@@ -188,12 +190,13 @@ class TechnologicalCardsMethods:
                     "company_id": company_id,
                     "staffId": staff_id,
                     "serviceId": service_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_record_consumables(
-        self, *, company_id: int, record_id: int
+        self, *, company_id: int, record_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`.
 
@@ -212,7 +215,8 @@ class TechnologicalCardsMethods:
                 {
                     "company_id": company_id,
                     "record_id": record_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -224,6 +228,7 @@ class TechnologicalCardsMethods:
         service_id: int,
         body: TechnologicalCardsRemoveFromRecordServiceRequest | None = None,
         delete_consumables: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]:
         """Call `DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}`.
 
@@ -250,11 +255,18 @@ class TechnologicalCardsMethods:
                 else {
                     "delete_consumables": delete_consumables,
                 },
+                extra=extra_params,
             )
         )
 
     def update_record_service_consumables(
-        self, *, company_id: int, record_id: int, service_id: int, body: Consumables2 | None = None
+        self,
+        *,
+        company_id: int,
+        record_id: int,
+        service_id: int,
+        body: Consumables2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`.
 
@@ -277,6 +289,7 @@ class TechnologicalCardsMethods:
                     "service_id": service_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -318,6 +331,7 @@ class AsyncTechnologicalCardsMethods:
         search: str | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[TechnologicalCardsListItem]:
         """Call `GET /api/v1/technological_cards/{company_id}/`.
 
@@ -340,12 +354,13 @@ class AsyncTechnologicalCardsMethods:
                     "search": search,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_default_for_staff_service(
-        self, *, company_id: int, staff_id: int, service_id: int
+        self, *, company_id: int, staff_id: int, service_id: int, extra_params: Mapping[str, object] | None = None
     ) -> TechnologicalCardsListItem:
         """Call `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`.
 
@@ -366,12 +381,13 @@ class AsyncTechnologicalCardsMethods:
                     "company_id": company_id,
                     "staffId": staff_id,
                     "serviceId": service_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_record_consumables(
-        self, *, company_id: int, record_id: int
+        self, *, company_id: int, record_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`.
 
@@ -390,7 +406,8 @@ class AsyncTechnologicalCardsMethods:
                 {
                     "company_id": company_id,
                     "record_id": record_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -402,6 +419,7 @@ class AsyncTechnologicalCardsMethods:
         service_id: int,
         body: TechnologicalCardsRemoveFromRecordServiceRequest | None = None,
         delete_consumables: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]:
         """Call `DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}`.
 
@@ -428,11 +446,18 @@ class AsyncTechnologicalCardsMethods:
                 else {
                     "delete_consumables": delete_consumables,
                 },
+                extra=extra_params,
             )
         )
 
     async def update_record_service_consumables(
-        self, *, company_id: int, record_id: int, service_id: int, body: Consumables2 | None = None
+        self,
+        *,
+        company_id: int,
+        record_id: int,
+        service_id: int,
+        body: Consumables2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`.
 
@@ -455,6 +480,7 @@ class AsyncTechnologicalCardsMethods:
                     "service_id": service_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 

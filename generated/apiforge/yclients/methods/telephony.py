@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec
@@ -64,6 +64,7 @@ class TelephonyMethods:
         | VoipIntegrationHistoryRequestDataTypes
         | VoipIntegrationNotificationRequestDataTypes
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/voip/integration`.
 
@@ -73,7 +74,7 @@ class TelephonyMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%98%D0%BD%D1%82%D0%B5%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F%20%D1%81%20%D1%81%D0%B5%D1%82%D0%B5%D0%B2%D0%BE%D0%B9%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B8%D0%B5%D0%B9/paths/~1api~1v1~1voip~1integration/post
         """
-        return self._client.request(_POST_API_V1_VOIP_INTEGRATION.call({}, body))
+        return self._client.request(_POST_API_V1_VOIP_INTEGRATION.call({}, body, extra=extra_params))
 
     def list_calls(
         self,
@@ -88,6 +89,7 @@ class TelephonyMethods:
         | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[TelephonyListCallsItem]:
         """Call `GET /api/v1/voip/integration/calls`.
 
@@ -112,6 +114,7 @@ class TelephonyMethods:
                     "page": page,
                     "limit": limit,
                 },
+                extra=extra_params,
             )
         )
 
@@ -171,6 +174,7 @@ class AsyncTelephonyMethods:
         | VoipIntegrationHistoryRequestDataTypes
         | VoipIntegrationNotificationRequestDataTypes
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/voip/integration`.
 
@@ -180,7 +184,7 @@ class AsyncTelephonyMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%98%D0%BD%D1%82%D0%B5%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F%20%D1%81%20%D1%81%D0%B5%D1%82%D0%B5%D0%B2%D0%BE%D0%B9%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B8%D0%B5%D0%B9/paths/~1api~1v1~1voip~1integration/post
         """
-        return await self._client.request(_POST_API_V1_VOIP_INTEGRATION.call({}, body))
+        return await self._client.request(_POST_API_V1_VOIP_INTEGRATION.call({}, body, extra=extra_params))
 
     async def list_calls(
         self,
@@ -195,6 +199,7 @@ class AsyncTelephonyMethods:
         | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[TelephonyListCallsItem]:
         """Call `GET /api/v1/voip/integration/calls`.
 
@@ -219,6 +224,7 @@ class AsyncTelephonyMethods:
                     "page": page,
                     "limit": limit,
                 },
+                extra=extra_params,
             )
         )
 

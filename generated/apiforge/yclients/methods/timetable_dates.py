@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -37,7 +38,14 @@ class TimetableDatesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: int, date: str, staff_id: int | None = None) -> JSON:
+    def list(
+        self,
+        *,
+        company_id: int,
+        date: str,
+        staff_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `GET /api/v1/timetable/dates/{company_id}/{date}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -57,7 +65,8 @@ class TimetableDatesMethods:
                     "company_id": company_id,
                     "date": date,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -70,7 +79,14 @@ class AsyncTimetableDatesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: int, date: str, staff_id: int | None = None) -> JSON:
+    async def list(
+        self,
+        *,
+        company_id: int,
+        date: str,
+        staff_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `GET /api/v1/timetable/dates/{company_id}/{date}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -90,7 +106,8 @@ class AsyncTimetableDatesMethods:
                     "company_id": company_id,
                     "date": date,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

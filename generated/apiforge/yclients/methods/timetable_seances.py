@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -41,7 +42,9 @@ class TimetableSeancesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: int, staff_id: int, date: str) -> builtins.list[TimetableSeancesListData]:
+    def list(
+        self, *, company_id: int, staff_id: int, date: str, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[TimetableSeancesListData]:
         """Call `GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -61,7 +64,8 @@ class TimetableSeancesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "date": date,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -74,7 +78,9 @@ class AsyncTimetableSeancesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: int, staff_id: int, date: str) -> builtins.list[TimetableSeancesListData]:
+    async def list(
+        self, *, company_id: int, staff_id: int, date: str, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[TimetableSeancesListData]:
         """Call `GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -94,7 +100,8 @@ class AsyncTimetableSeancesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "date": date,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -46,7 +47,9 @@ class TimetableSettingsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: int) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
+    def get(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/timetable`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -62,7 +65,8 @@ class TimetableSettingsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -73,6 +77,7 @@ class TimetableSettingsMethods:
         body: CompanyUpdateTimetableSettingsDataTypes | None = None,
         record_type: int | None = None,
         activity_record_clients_count_max: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `PATCH /api/v1/company/{company_id}/settings/timetable`.
 
@@ -96,6 +101,7 @@ class TimetableSettingsMethods:
                     "record_type": record_type,
                     "activity_record_clients_count_max": activity_record_clients_count_max,
                 },
+                extra=extra_params,
             )
         )
 
@@ -108,7 +114,9 @@ class AsyncTimetableSettingsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: int) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
+    async def get(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/timetable`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -124,7 +132,8 @@ class AsyncTimetableSettingsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -135,6 +144,7 @@ class AsyncTimetableSettingsMethods:
         body: CompanyUpdateTimetableSettingsDataTypes | None = None,
         record_type: int | None = None,
         activity_record_clients_count_max: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `PATCH /api/v1/company/{company_id}/settings/timetable`.
 
@@ -158,6 +168,7 @@ class AsyncTimetableSettingsMethods:
                     "record_type": record_type,
                     "activity_record_clients_count_max": activity_record_clients_count_max,
                 },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -63,7 +64,9 @@ class TipsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_settings(self, *, company_id: int) -> list[TipsListSettingsItem]:
+    def list_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -79,11 +82,14 @@ class TipsMethods:
             _GET_API_V1_TIPS_COMPANY_ID_SETTINGS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    def enable(
+        self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -101,11 +107,14 @@ class TipsMethods:
                 {
                     "company_id": company_id,
                     "master_tips_settings_id": master_tips_settings_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def disable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    def disable(
+        self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `POST /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/disable`.
 
         Tokens: user.
@@ -123,7 +132,8 @@ class TipsMethods:
                 {
                     "company_id": company_id,
                     "master_tips_settings_id": master_tips_settings_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -136,7 +146,9 @@ class AsyncTipsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list_settings(self, *, company_id: int) -> list[TipsListSettingsItem]:
+    async def list_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -152,11 +164,14 @@ class AsyncTipsMethods:
             _GET_API_V1_TIPS_COMPANY_ID_SETTINGS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def enable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    async def enable(
+        self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -174,11 +189,14 @@ class AsyncTipsMethods:
                 {
                     "company_id": company_id,
                     "master_tips_settings_id": master_tips_settings_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def disable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    async def disable(
+        self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `POST /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/disable`.
 
         Tokens: user.
@@ -196,7 +214,8 @@ class AsyncTipsMethods:
                 {
                     "company_id": company_id,
                     "master_tips_settings_id": master_tips_settings_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

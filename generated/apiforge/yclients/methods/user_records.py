@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -52,7 +53,9 @@ class UserRecordsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, record_id: int, record_hash: str) -> list[UserRecordsGetItem]:
+    def get(
+        self, *, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[UserRecordsGetItem]:
         """Call `GET /api/v1/user/records/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -70,11 +73,12 @@ class UserRecordsMethods:
                 {
                     "record_id": record_id,
                     "record_hash": record_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, record_id: int, record_hash: str) -> JSON:
+    def delete(self, *, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/user/records/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -92,7 +96,8 @@ class UserRecordsMethods:
                 {
                     "record_id": record_id,
                     "record_hash": record_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -105,7 +110,9 @@ class AsyncUserRecordsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, record_id: int, record_hash: str) -> list[UserRecordsGetItem]:
+    async def get(
+        self, *, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[UserRecordsGetItem]:
         """Call `GET /api/v1/user/records/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -123,11 +130,14 @@ class AsyncUserRecordsMethods:
                 {
                     "record_id": record_id,
                     "record_hash": record_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, record_id: int, record_hash: str) -> JSON:
+    async def delete(
+        self, *, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/user/records/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -145,7 +155,8 @@ class AsyncUserRecordsMethods:
                 {
                     "record_id": record_id,
                     "record_hash": record_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -123,7 +123,11 @@ class UsersMethods:
         self._client = client
 
     def list_roles(
-        self, *, company_id: int, include: Sequence[Literal["user_permissions"]] | None = None
+        self,
+        *,
+        company_id: int,
+        include: Sequence[Literal["user_permissions"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/roles`.
 
@@ -142,12 +146,18 @@ class UsersMethods:
                 {
                     "company_id": company_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_user_roles(
-        self, *, company_id: int, user_id: int, include: Sequence[Literal["user_permissions"]] | None = None
+        self,
+        *,
+        company_id: int,
+        user_id: int,
+        include: Sequence[Literal["user_permissions"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/roles`.
 
@@ -168,11 +178,14 @@ class UsersMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_permissions(self, *, company_id: int, user_id: int) -> UserRolePermissions:
+    def get_permissions(
+        self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> UserRolePermissions:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -190,7 +203,8 @@ class UsersMethods:
                 {
                     "company_id": company_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -203,6 +217,7 @@ class UsersMethods:
         user_role: Literal["worker", "administrator", "accountant", "manager", "owner"] | None = None,
         user_permissions: Sequence[UserPermissionValue] | None = None,
         staff_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UserRolePermissions:
         """Call `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
@@ -229,6 +244,7 @@ class UsersMethods:
                     "user_permissions": user_permissions,
                     "staff_id": staff_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -239,6 +255,7 @@ class UsersMethods:
         user_id: int,
         body: UsersCopyToCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies`.
 
@@ -263,6 +280,7 @@ class UsersMethods:
                 else {
                     "user_company_links": user_company_links,
                 },
+                extra=extra_params,
             )
         )
 
@@ -273,6 +291,7 @@ class UsersMethods:
         user_id: int,
         body: UsersRemoveFromCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies`.
 
@@ -297,6 +316,7 @@ class UsersMethods:
                 else {
                     "user_company_links": user_company_links,
                 },
+                extra=extra_params,
             )
         )
 
@@ -310,7 +330,11 @@ class AsyncUsersMethods:
         self._client = client
 
     async def list_roles(
-        self, *, company_id: int, include: Sequence[Literal["user_permissions"]] | None = None
+        self,
+        *,
+        company_id: int,
+        include: Sequence[Literal["user_permissions"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/roles`.
 
@@ -329,12 +353,18 @@ class AsyncUsersMethods:
                 {
                     "company_id": company_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_user_roles(
-        self, *, company_id: int, user_id: int, include: Sequence[Literal["user_permissions"]] | None = None
+        self,
+        *,
+        company_id: int,
+        user_id: int,
+        include: Sequence[Literal["user_permissions"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/roles`.
 
@@ -355,11 +385,14 @@ class AsyncUsersMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_permissions(self, *, company_id: int, user_id: int) -> UserRolePermissions:
+    async def get_permissions(
+        self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> UserRolePermissions:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -377,7 +410,8 @@ class AsyncUsersMethods:
                 {
                     "company_id": company_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -390,6 +424,7 @@ class AsyncUsersMethods:
         user_role: Literal["worker", "administrator", "accountant", "manager", "owner"] | None = None,
         user_permissions: Sequence[UserPermissionValue] | None = None,
         staff_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UserRolePermissions:
         """Call `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
@@ -416,6 +451,7 @@ class AsyncUsersMethods:
                     "user_permissions": user_permissions,
                     "staff_id": staff_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -426,6 +462,7 @@ class AsyncUsersMethods:
         user_id: int,
         body: UsersCopyToCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies`.
 
@@ -450,6 +487,7 @@ class AsyncUsersMethods:
                 else {
                     "user_company_links": user_company_links,
                 },
+                extra=extra_params,
             )
         )
 
@@ -460,6 +498,7 @@ class AsyncUsersMethods:
         user_id: int,
         body: UsersRemoveFromCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies`.
 
@@ -484,6 +523,7 @@ class AsyncUsersMethods:
                 else {
                     "user_company_links": user_company_links,
                 },
+                extra=extra_params,
             )
         )
 

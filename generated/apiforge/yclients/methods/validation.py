@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -29,7 +30,7 @@ class ValidationMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def validate_phone(self, *, phone: str) -> JSON:
+    def validate_phone(self, *, phone: str, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `GET /api/v1/validation/validate_phone/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -45,7 +46,8 @@ class ValidationMethods:
             _GET_API_V1_VALIDATION_VALIDATE_PHONE_PHONE.call(
                 {
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -58,7 +60,7 @@ class AsyncValidationMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def validate_phone(self, *, phone: str) -> JSON:
+    async def validate_phone(self, *, phone: str, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `GET /api/v1/validation/validate_phone/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -74,7 +76,8 @@ class AsyncValidationMethods:
             _GET_API_V1_VALIDATION_VALIDATE_PHONE_PHONE.call(
                 {
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -137,6 +138,7 @@ class VisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`.
 
@@ -164,6 +166,7 @@ class VisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -176,6 +179,7 @@ class VisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`.
 
@@ -203,6 +207,7 @@ class VisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -215,6 +220,7 @@ class VisitLoyaltyMethods:
         record_id: int | None = None,
         visit_id: int | None = None,
         amount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`.
 
@@ -241,6 +247,7 @@ class VisitLoyaltyMethods:
                     "visit_id": visit_id,
                     "amount": amount,
                 },
+                extra=extra_params,
             )
         )
 
@@ -252,6 +259,7 @@ class VisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`.
 
@@ -277,6 +285,7 @@ class VisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -289,6 +298,7 @@ class VisitLoyaltyMethods:
         record_id: int | None = None,
         visit_id: int | None = None,
         referrer_phone: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`.
 
@@ -315,11 +325,12 @@ class VisitLoyaltyMethods:
                     "visit_id": visit_id,
                     "referrer_phone": referrer_phone,
                 },
+                extra=extra_params,
             )
         )
 
     def list_transactions(
-        self, *, visit_id: int
+        self, *, visit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]:
         """Call `GET /api/v1/visit/loyalty/transactions/{visit_id}`.
 
@@ -336,7 +347,8 @@ class VisitLoyaltyMethods:
             _GET_API_V1_VISIT_LOYALTY_TRANSACTIONS_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -358,6 +370,7 @@ class AsyncVisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`.
 
@@ -385,6 +398,7 @@ class AsyncVisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -397,6 +411,7 @@ class AsyncVisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`.
 
@@ -424,6 +439,7 @@ class AsyncVisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -436,6 +452,7 @@ class AsyncVisitLoyaltyMethods:
         record_id: int | None = None,
         visit_id: int | None = None,
         amount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`.
 
@@ -462,6 +479,7 @@ class AsyncVisitLoyaltyMethods:
                     "visit_id": visit_id,
                     "amount": amount,
                 },
+                extra=extra_params,
             )
         )
 
@@ -473,6 +491,7 @@ class AsyncVisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`.
 
@@ -498,6 +517,7 @@ class AsyncVisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -510,6 +530,7 @@ class AsyncVisitLoyaltyMethods:
         record_id: int | None = None,
         visit_id: int | None = None,
         referrer_phone: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`.
 
@@ -536,11 +557,12 @@ class AsyncVisitLoyaltyMethods:
                     "visit_id": visit_id,
                     "referrer_phone": referrer_phone,
                 },
+                extra=extra_params,
             )
         )
 
     async def list_transactions(
-        self, *, visit_id: int
+        self, *, visit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]:
         """Call `GET /api/v1/visit/loyalty/transactions/{visit_id}`.
 
@@ -557,7 +579,8 @@ class AsyncVisitLoyaltyMethods:
             _GET_API_V1_VISIT_LOYALTY_TRANSACTIONS_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

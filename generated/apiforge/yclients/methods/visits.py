@@ -73,7 +73,7 @@ class VisitsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, visit_id: int) -> VisitsGetData:
+    def get(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> VisitsGetData:
         """Call `GET /api/v1/visits/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -89,11 +89,14 @@ class VisitsMethods:
             _GET_API_V1_VISITS_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_details(self, *, salon_id: int, record_id: int, visit_id: int) -> VisitsGetDetailsData:
+    def get_details(
+        self, *, salon_id: int, record_id: int, visit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VisitsGetDetailsData:
         """Call `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -113,7 +116,8 @@ class VisitsMethods:
                     "salon_id": salon_id,
                     "record_id": record_id,
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -130,6 +134,7 @@ class VisitsMethods:
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
         services: Sequence[Mapping[str, JSON]] | None = None,
         fast_payment: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/visits/{visit_id}/{record_id}`.
 
@@ -160,10 +165,11 @@ class VisitsMethods:
                     "services": services,
                     "fast_payment": fast_payment,
                 },
+                extra=extra_params,
             )
         )
 
-    def get_receipt_pdf(self, *, visit_id: int) -> bytes:
+    def get_receipt_pdf(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> bytes:
         """Call `GET /api/v1/attendance/receipt_print/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -179,7 +185,8 @@ class VisitsMethods:
             _GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -192,7 +199,7 @@ class AsyncVisitsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, visit_id: int) -> VisitsGetData:
+    async def get(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> VisitsGetData:
         """Call `GET /api/v1/visits/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -208,11 +215,14 @@ class AsyncVisitsMethods:
             _GET_API_V1_VISITS_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_details(self, *, salon_id: int, record_id: int, visit_id: int) -> VisitsGetDetailsData:
+    async def get_details(
+        self, *, salon_id: int, record_id: int, visit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VisitsGetDetailsData:
         """Call `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -232,7 +242,8 @@ class AsyncVisitsMethods:
                     "salon_id": salon_id,
                     "record_id": record_id,
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -249,6 +260,7 @@ class AsyncVisitsMethods:
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
         services: Sequence[Mapping[str, JSON]] | None = None,
         fast_payment: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/visits/{visit_id}/{record_id}`.
 
@@ -279,10 +291,11 @@ class AsyncVisitsMethods:
                     "services": services,
                     "fast_payment": fast_payment,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get_receipt_pdf(self, *, visit_id: int) -> bytes:
+    async def get_receipt_pdf(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> bytes:
         """Call `GET /api/v1/attendance/receipt_print/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -298,7 +311,8 @@ class AsyncVisitsMethods:
             _GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -108,6 +108,7 @@ class WaitingListMethods:
         filter_client_phone: float | int | None = None,
         filter_client_name: str | None = None,
         sort: Literal["newer", "older", "expiring"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListListData:
         """Call `GET /api/v2/companies/{company_id}/waiting_list`.
 
@@ -136,7 +137,8 @@ class WaitingListMethods:
                     "filter[client_phone]": filter_client_phone,
                     "filter[client_name]": filter_client_name,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -150,6 +152,7 @@ class WaitingListMethods:
         service_ids: Sequence[JSON] | None = None,
         staff_ids: Sequence[JSON] | None = None,
         intervals: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
         """Call `POST /api/v2/companies/{company_id}/waiting_list`.
 
@@ -176,6 +179,7 @@ class WaitingListMethods:
                     "staff_ids": staff_ids,
                     "intervals": intervals,
                 },
+                extra=extra_params,
             )
         )
 
@@ -190,6 +194,7 @@ class WaitingListMethods:
         service_ids: Sequence[JSON] | None = None,
         staff_ids: Sequence[JSON] | None = None,
         intervals: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
         """Call `PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
@@ -218,10 +223,13 @@ class WaitingListMethods:
                     "staff_ids": staff_ids,
                     "intervals": intervals,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, waiting_list_entry_id: str) -> JSON:
+    def delete(
+        self, *, company_id: int, waiting_list_entry_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -239,7 +247,8 @@ class WaitingListMethods:
                 {
                     "company_id": company_id,
                     "waiting_list_entry_id": waiting_list_entry_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -262,6 +271,7 @@ class AsyncWaitingListMethods:
         filter_client_phone: float | int | None = None,
         filter_client_name: str | None = None,
         sort: Literal["newer", "older", "expiring"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListListData:
         """Call `GET /api/v2/companies/{company_id}/waiting_list`.
 
@@ -290,7 +300,8 @@ class AsyncWaitingListMethods:
                     "filter[client_phone]": filter_client_phone,
                     "filter[client_name]": filter_client_name,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -304,6 +315,7 @@ class AsyncWaitingListMethods:
         service_ids: Sequence[JSON] | None = None,
         staff_ids: Sequence[JSON] | None = None,
         intervals: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
         """Call `POST /api/v2/companies/{company_id}/waiting_list`.
 
@@ -330,6 +342,7 @@ class AsyncWaitingListMethods:
                     "staff_ids": staff_ids,
                     "intervals": intervals,
                 },
+                extra=extra_params,
             )
         )
 
@@ -344,6 +357,7 @@ class AsyncWaitingListMethods:
         service_ids: Sequence[JSON] | None = None,
         staff_ids: Sequence[JSON] | None = None,
         intervals: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
         """Call `PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
@@ -372,10 +386,13 @@ class AsyncWaitingListMethods:
                     "staff_ids": staff_ids,
                     "intervals": intervals,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, waiting_list_entry_id: str) -> JSON:
+    async def delete(
+        self, *, company_id: int, waiting_list_entry_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -393,7 +410,8 @@ class AsyncWaitingListMethods:
                 {
                     "company_id": company_id,
                     "waiting_list_entry_id": waiting_list_entry_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -9,7 +9,7 @@
 VK OAuth lives in `apiforge.core.auth.vk_oauth` (authorization URL, code -> token).
 """
 
-from apiforge.core.auth.captcha import AsyncCaptchaHandler, CaptchaHandler, CaptchaNeeded
+from apiforge.core.auth.captcha import AsyncCaptchaHandler, Captcha, CaptchaHandler, CaptchaNeeded
 from apiforge.core.auth.http import BasicAuth, BearerAuth
 from apiforge.core.auth.pool import AsyncTokenPin, TokenPin, TokenPool, TokenSource
 from apiforge.core.auth.tokens import (
@@ -35,6 +35,7 @@ __all__ = [
     "AsyncTokenStrategy",
     "BasicAuth",
     "BearerAuth",
+    "Captcha",
     "CaptchaHandler",
     "CaptchaNeeded",
     "LeastLoadedStrategy",

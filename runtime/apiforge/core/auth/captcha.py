@@ -6,16 +6,26 @@ given `captcha_handler=` asks the handler — sync, or async on the async client
 at most `max_captcha_attempts` times per call; without a handler (or once the attempts are
 spent, or when the handler returns None) the call raises `CaptchaNeeded`.
 
+VK has two forms of the error. The classic one carries `captcha_sid` and `captcha_img`, and is
+answered with `captcha_sid` + `captcha_key`. The newer one carries `redirect_uri`, a page where a
+person passes VK ID Captcha and gets a success token; it is answered with `success_token` (and
+`remixstlid` when the error had one). A handler taking two arguments gets `(captcha_sid, url)` where
+`url` is the image or, for the newer form, the page; a handler taking one argument gets a `Captcha`
+saying which form it is. Either returns the text (classic) or the success token (newer).
+
 The adapter raises every error 14 of a call as CaptchaNeeded (so it is what the caller sees
 whichever way the call ends); the solver only decides whether to answer it and replay.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeAlias, cast
+
+import attrs
 
 from apiforge.core.call import Call
 from apiforge.core.effects import Callback, Effect
@@ -23,10 +33,33 @@ from apiforge.core.errors import APIError, ConfigurationError
 
 CAPTCHA_CODE = 14
 
-CaptchaHandler: TypeAlias = Callable[[str, str], str | None]
-"""`handler(captcha_sid, captcha_img) -> key`: the text on the image, or None to give up."""
 
-AsyncCaptchaHandler: TypeAlias = Callable[[str, str], str | Awaitable[str | None] | None]
+@attrs.frozen
+class Captcha:
+    """One captcha VK asks for, as a one-argument handler receives it.
+
+    `redirect_uri` set: the newer form; a person opens it, passes the check, and the handler returns
+    the success token it gives. Otherwise the classic form: the handler returns the text on `img`.
+    """
+
+    sid: str
+    img: str
+    redirect_uri: str
+
+    @property
+    def url(self) -> str:
+        """What a person opens: the page of the newer form, else the image."""
+        return self.redirect_uri or self.img
+
+
+CaptchaHandler: TypeAlias = Callable[[str, str], str | None] | Callable[[Captcha], str | None]
+"""`handler(captcha_sid, url) -> answer` or `handler(captcha: Captcha) -> answer`; None gives up.
+
+The answer is the text on the image (classic) or the success token of the `redirect_uri` page."""
+
+AsyncCaptchaHandler: TypeAlias = (
+    Callable[[str, str], str | Awaitable[str | None] | None] | Callable[[Captcha], str | Awaitable[str | None] | None]
+)
 """A captcha handler for the async client: sync, or `async def`."""
 
 
@@ -62,8 +95,28 @@ class CaptchaNeeded(APIError):
         """The URL of the captcha image."""
         return str(self.details.get("captcha_img") or "")
 
+    @property
+    def redirect_uri(self) -> str:
+        """The page of the newer form of the captcha ("" for the classic form)."""
+        return str(self.details.get("redirect_uri") or "")
+
+    @property
+    def captcha(self) -> Captcha:
+        """This captcha as a one-argument handler receives it."""
+        return Captcha(sid=self.captcha_sid, img=self.captcha_img, redirect_uri=self.redirect_uri)
+
     def retry_params(self, key: str) -> dict[str, str]:
-        """The parameters that answer this captcha: `captcha_sid` and `captcha_key`."""
+        """The parameters that answer this captcha.
+
+        Classic: `captcha_sid` and `captcha_key` (the text). Newer (`redirect_uri`): `success_token`
+        (what the page gave), with `remixstlid` when the error carried one.
+        """
+        if self.redirect_uri:
+            params = {"success_token": key}
+            remixstlid = self.details.get("remixstlid")
+            if remixstlid is not None:
+                params["remixstlid"] = str(remixstlid)
+            return params
         return {"captcha_sid": self.captcha_sid, "captcha_key": key}
 
     def retry_call(self, key: str) -> Call[Any]:
@@ -134,6 +187,8 @@ class CaptchaSolver:
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 0:
             raise ValueError(f"max_captcha_attempts must be a whole number >= 0; got {max_attempts!r}")
         self.handler = handler
+        self.takes_captcha = handler is not None and _takes_one_argument(handler)
+        """The handler takes one argument: it gets a `Captcha`, not `(captcha_sid, url)`."""
         self.max_attempts = max_attempts
         self._attempts = _PerCall()
 
@@ -149,9 +204,11 @@ class CaptchaSolver:
         """
         attempts = self._attempts.get(call)
         needed = error if isinstance(error, CaptchaNeeded) else captcha_needed(error, call, attempts)
-        if self.handler is None or attempts >= self.max_attempts or not needed.captcha_sid:
+        if self.handler is None or attempts >= self.max_attempts or not (needed.captcha_sid or needed.redirect_uri):
             return None
-        key = yield Callback(self.handler, (needed.captcha_sid, needed.captcha_img))
+        captcha = needed.captcha
+        arguments: tuple[object, ...] = (captcha,) if self.takes_captcha else (captcha.sid, captcha.url)
+        key = yield Callback(self.handler, arguments)
         if key is None or key == "":
             return None
         if not isinstance(key, str):
@@ -163,8 +220,24 @@ class CaptchaSolver:
         return replay
 
 
+def _takes_one_argument(handler: object) -> bool:
+    """Does `handler` take exactly one positional argument (a `Captcha`)?"""
+    try:
+        signature = inspect.signature(cast("Callable[..., object]", handler))
+    except (TypeError, ValueError):  # a builtin without a signature: the classic form
+        return False
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
+    return len(positional) == 1 and not variadic
+
+
 __all__ = [
     "CAPTCHA_CODE",
+    "Captcha",
     "AsyncCaptchaHandler",
     "CaptchaHandler",
     "CaptchaNeeded",

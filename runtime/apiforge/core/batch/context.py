@@ -7,14 +7,17 @@ leaving the block sends everything queued (the sync or async driver running the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar, overload
 
 from apiforge.core.batch.pending import Pending
 from apiforge.core.batch.plan import BatchPlanner
 from apiforge.core.batch.queue import BatchQueue
 from apiforge.core.batch.send import send_entries
+from apiforge.core.by_name import call_by_name
 from apiforge.core.call import Call
+from apiforge.core.types import JSON
 
 if TYPE_CHECKING:
     from apiforge.core.client import AsyncClient, BaseClient, SyncClient
@@ -34,6 +37,16 @@ class BatchBase:
     def add(self, call: Call[T]) -> Pending[T]:
         """Queue any Call (what the generated methods do); refused at once when it cannot be batched."""
         return self._batch.add(call)
+
+    @overload
+    def call(self, method: str, params: Mapping[str, object] | None = None) -> Pending[JSON]: ...
+    @overload
+    def call(self, method: str, params: Mapping[str, object] | None = None, *, result: type[T]) -> Pending[T]: ...
+    def call(
+        self, method: str, params: Mapping[str, object] | None = None, *, result: object = JSON
+    ) -> Pending[object]:
+        """Queue any method by its wire name (see `client.call`): `b.call("users.get", {"user_ids": 1})`."""
+        return self._batch.add(call_by_name(self._batch.protocol.api, method, params, result=result))
 
     def __len__(self) -> int:
         """Calls queued and not sent yet."""

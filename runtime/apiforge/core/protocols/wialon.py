@@ -123,6 +123,8 @@ class WialonProtocol(Protocol):
         """A store shared with other processes on the account (`apiforge.redis.share_session`): one session for all."""
         self.stale_sid: str | None = None
         """The session that just failed (recover): a shared store's copy of it is not taken again."""
+        self.no_token_message = "Wialon needs token=... to open a session"
+        """The error text when a session must be opened and there is no token (an adopted session says why)."""
 
     def __repr__(self) -> str:
         state = "open" if self.session is not None else "none"
@@ -241,7 +243,7 @@ class WialonProtocol(Protocol):
                 yield from self._logout(stale)
             if self.session is None:
                 if not self.token:
-                    raise ConfigurationError("Wialon needs token=... to open a session")
+                    raise ConfigurationError(self.no_token_message)
                 if self.sessions is None:
                     login_response = yield from self._token_login()
                 else:
