@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from bench import batching, decoding, imports, overhead, tooling
+from bench import batching, decoding, field_reads, imports, overhead, tooling
 from bench.profiling import Profile
 
 ANALYSIS = Path(__file__).with_name("ANALYSIS.md")
@@ -60,6 +60,7 @@ class Run:
     overhead: list[overhead.Result] | None = None
     profiles: list[Profile] | None = None
     decoding: list[decoding.Result] | None = None
+    field_reads: field_reads.Result | None = None
     imports: list[imports.Result] | None = None
     batching: list[batching.Result] | None = None
     tooling: list[tooling.Result] | None = None
@@ -244,6 +245,17 @@ def _tooling(results: list[tooling.Result]) -> list[str]:
     return table(["step", "status", "wall s", "CPU s", "last line"], rows)
 
 
+def _field_reads(result: field_reads.Result) -> list[str]:
+    doc = field_reads.__doc__.split("\n\n", 1)[1].strip() if field_reads.__doc__ else ""
+    rows = [
+        ["read a present field", f"{result.present_ns:.1f}", "1.00x"],
+        ["read an absent field", f"{result.absent_ns:.1f}", f"{result.ratio:.2f}x"],
+        ["`==` of two equal users", f"{result.eq_ns:.0f}", "-"],
+    ]
+    verdict = "met" if result.ratio <= 2 else f"not met ({result.ratio:.2f}x)"
+    return [doc, "", *table(["operation", "ns", "x present read"], rows), "", f"Goal absent <= 2x present: {verdict}."]
+
+
 def render(run: Run) -> str:
     """RESULTS.md for one run."""
 
@@ -285,6 +297,8 @@ def render(run: Run) -> str:
         out += ["### Where apiforge's time goes (cProfile, sync client)", "", *_profiles(run.profiles)]
     if run.decoding is not None:
         out += ["## 2. Decoding 10,000 VK users", "", *_decoding(run.decoding), ""]
+    if run.field_reads is not None:
+        out += ["### Reading fields of decoded users", "", *_field_reads(run.field_reads), ""]
     if run.imports is not None:
         out += [
             "## 3. Import time and memory",

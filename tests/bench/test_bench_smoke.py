@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from bench import batching, decoding, imports, overhead, report
+from bench import batching, decoding, field_reads, imports, overhead, report
 
 
 def test_every_floor_and_apiforge_client_makes_its_call() -> None:
@@ -35,6 +35,13 @@ def test_decoders_decode_every_user() -> None:
     ours = [r for r in results if r.name.startswith("apiforge")]
     assert len(ours) == 4  # dicts and bytes, GC on and off
     assert all(r.timing is not None for r in ours)
+
+
+def test_field_reads_are_measured_and_reported() -> None:
+    result = field_reads.run(users=50, rounds=1)
+    assert result.present_ns > 0 and result.absent_ns > 0 and result.eq_ns > 0
+    text = report.render(report.Run("smoke", (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), field_reads=result))
+    assert "read an absent field" in text and "Goal absent <= 2x present" in text
 
 
 def test_batching_reaches_the_floor_of_four_requests() -> None:

@@ -22,7 +22,7 @@ import cattrs.cols
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from apiforge.core.errors import DecodeError
-from apiforge.core.model import Model
+from apiforge.core.model import Model, reads_unset_as_default
 from apiforge.core.types import JSON
 
 T = TypeVar("T")
@@ -159,14 +159,18 @@ def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[An
 
     API objects are sparse (a VK user has ~150 declared fields and ~20 present): the decoder
     visits the present keys, not the declared ones, and sets only those attributes of a bare instance;
-    absent optional fields read as their defaults through `Model.__getattr__`. The common values —
+    absent optional fields read as their defaults (class attributes of a generated model, `__getattr__` of a slotted one). The common values —
     a string where a string is declared, a known enum value, null for an optional field — are
     taken inline, without a hook call. A missing required field raises (the detailed converter
     then explains where); unknown keys are ignored.
     """
     fields = attrs.fields(cls)
     # Only a Model reads absent fields as defaults, and only a plain default can be read so.
-    if not issubclass(cls, Model) or any(isinstance(f.default, attrs.Factory) for f in fields):  # type: ignore[arg-type]
+    if (
+        not issubclass(cls, Model)
+        or not reads_unset_as_default(cls)
+        or any(isinstance(f.default, attrs.Factory) for f in fields)  # type: ignore[arg-type]
+    ):
         return _init_structure_fn(conv, cls)
     required_count = sum(1 for f in fields if f.default is attrs.NOTHING)
     plans: dict[str, _FieldPlan] = {}

@@ -78,11 +78,9 @@ class AccountsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[AccountsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[AccountsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -106,11 +104,9 @@ class ActivityCompanyidActivityidBookResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingBookActivityData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingBookActivityData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -134,11 +130,9 @@ class ActivityCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ActivitiesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ActivitiesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -162,11 +156,9 @@ class ActivityCompanyidSearchResponseDataTypes(Model):
         meta: `ActivityCompanyidSearchResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ActivitiesSearchItem] | None
-    meta: ActivityCompanyidSearchResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ActivitiesSearchItem] | None = None
+    meta: ActivityCompanyidSearchResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -188,9 +180,7 @@ class ActivityCompanyidSearchResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -205,10 +195,8 @@ class ActivityCompanyidServicesRequestDataTypes(Model):
         term: `str`.
     """
 
-    __slots__ = ("staff_id", "term")
-
-    staff_id: int | None
-    term: str | None
+    staff_id: int | None = None
+    term: str | None = None
 
     def __init__(self, *, staff_id: int | None = None, term: str | None = None) -> None:
         self.staff_id = staff_id
@@ -225,11 +213,9 @@ class ActivityCompanyidServicesResponseDataTypes(Model):
         meta: `ActivityCompanyidServicesResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ActivitiesSearchServicesItem] | None
-    meta: ActivityCompanyidServicesResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ActivitiesSearchServicesItem] | None = None
+    meta: ActivityCompanyidServicesResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -251,9 +237,7 @@ class ActivityCompanyidServicesResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -267,9 +251,7 @@ class ApiV2CompanyWaitingListCreateResponse(Model):
         data: `WaitingListCreateData`.
     """
 
-    __slots__ = ("data",)
-
-    data: WaitingListCreateData | None
+    data: WaitingListCreateData | None = None
 
     def __init__(self, *, data: WaitingListCreateData | None = None) -> None:
         self.data = data
@@ -284,10 +266,8 @@ class ApiV2CompanyWaitingListGetResponse(Model):
         meta: `ApiV2CompanyWaitingListGetResponseMeta`.
     """
 
-    __slots__ = ("data", "meta")
-
-    data: WaitingListListData | None
-    meta: ApiV2CompanyWaitingListGetResponseMeta | None
+    data: WaitingListListData | None = None
+    meta: ApiV2CompanyWaitingListGetResponseMeta | None = None
 
     def __init__(
         self, *, data: WaitingListListData | None = None, meta: ApiV2CompanyWaitingListGetResponseMeta | None = None
@@ -304,9 +284,7 @@ class ApiV2CompanyWaitingListGetResponseMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -324,13 +302,11 @@ class Appointment2(Model):
         custom_fields: `dict[str, JSON]`.
     """
 
-    __slots__ = ("custom_fields", "datetime", "id", "services", "staff_id")
-
     id: int
     services: list[dict[str, JSON]]
     staff_id: int
-    datetime: str | None
-    custom_fields: dict[str, JSON] | None
+    datetime: str | None = None
+    custom_fields: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -357,8 +333,6 @@ class AuthRequest(Model):
         password: `str`, always present.
     """
 
-    __slots__ = ("login", "password")
-
     login: str
     password: str
 
@@ -383,17 +357,15 @@ class AuthResponse(Model):
         is_email_confirmed: `bool`.
     """
 
-    __slots__ = ("avatar", "email", "id", "is_approved", "is_email_confirmed", "login", "name", "phone", "user_token")
-
-    id: int | None
-    user_token: str | None
-    name: str | None
-    phone: str | None
-    login: str | None
-    email: str | None
-    avatar: str | None
-    is_approved: bool | None
-    is_email_confirmed: bool | None
+    id: int | None = None
+    user_token: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    login: str | None = None
+    email: str | None = None
+    avatar: str | None = None
+    is_approved: bool | None = None
+    is_email_confirmed: bool | None = None
 
     def __init__(
         self,
@@ -429,11 +401,9 @@ class AuthResponse2faNeed(Model):
         meta: `list[JSON]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: AuthResponse2faNeedData | None
-    meta: list[JSON] | None
+    success: bool | None = None
+    data: AuthResponse2faNeedData | None = None
+    meta: list[JSON] | None = None
 
     def __init__(
         self,
@@ -459,13 +429,11 @@ class AuthResponse2faNeedData(Model):
         attempts_left: `float`.
     """
 
-    __slots__ = ("attempts_left", "flow", "refresh_ttl_sec", "transport", "uuid")
-
-    uuid: str | None
-    flow: AuthResponse2faNeedDataFlow | None
-    transport: AuthResponse2faNeedDataTransport | None
-    refresh_ttl_sec: float | None
-    attempts_left: float | None
+    uuid: str | None = None
+    flow: AuthResponse2faNeedDataFlow | None = None
+    transport: AuthResponse2faNeedDataTransport | None = None
+    refresh_ttl_sec: float | None = None
+    attempts_left: float | None = None
 
     def __init__(
         self,
@@ -492,10 +460,8 @@ class AuthResponse2faNeedDataTransport(Model):
         recipient: `str`.
     """
 
-    __slots__ = ("recipient", "type")
-
-    type: AuthResponse2faNeedDataTransportType | None
-    recipient: str | None
+    type: AuthResponse2faNeedDataTransportType | None = None
+    recipient: str | None = None
 
     def __init__(
         self, *, type: AuthResponse2faNeedDataTransportType | None = None, recipient: str | None = None
@@ -513,10 +479,8 @@ class BookCheckCompanyidResponse201DataTypes(Model):
         meta: `BookCheckCompanyidResponse201DataTypesMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: BookCheckCompanyidResponse201DataTypesMeta | None
+    success: bool | None = None
+    meta: BookCheckCompanyidResponse201DataTypesMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: BookCheckCompanyidResponse201DataTypesMeta | None = None
@@ -533,9 +497,7 @@ class BookCheckCompanyidResponse201DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -550,10 +512,8 @@ class BookCheckCompanyidResponse422DataTypes(Model):
         meta: `BookCheckCompanyidResponse422DataTypesMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: BookCheckCompanyidResponse422DataTypesMeta | None
+    success: bool | None = None
+    meta: BookCheckCompanyidResponse422DataTypesMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: BookCheckCompanyidResponse422DataTypesMeta | None = None
@@ -571,10 +531,8 @@ class BookCheckCompanyidResponse422DataTypesMeta(Model):
         errors: `list[BookCheckCompanyidResponse422DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None
+    message: str | None = None
+    errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None = None
 
     def __init__(
         self, *, message: str | None = None, errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None = None
@@ -592,10 +550,8 @@ class BookCheckCompanyidResponse422DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: float | None
-    message: str | None
+    code: float | None = None
+    message: str | None = None
 
     def __init__(self, *, code: float | None = None, message: str | None = None) -> None:
         self.code = code
@@ -611,10 +567,8 @@ class BookCodeCompanyidDataTypeResponse(Model):
         meta: `BookCodeCompanyidDataTypeResponseMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: BookCodeCompanyidDataTypeResponseMeta | None
+    success: bool | None = None
+    meta: BookCodeCompanyidDataTypeResponseMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: BookCodeCompanyidDataTypeResponseMeta | None = None
@@ -631,9 +585,7 @@ class BookCodeCompanyidDataTypeResponseMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -649,11 +601,9 @@ class BookDatesCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingListDatesData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingListDatesData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -676,10 +626,8 @@ class BookRecordCompanyidRecordResponseDataTypes(Model):
         data: `OnlineBookingRescheduleRecordData`.
     """
 
-    __slots__ = ("data", "success")
-
-    success: bool | None
-    data: OnlineBookingRescheduleRecordData | None
+    success: bool | None = None
+    data: OnlineBookingRescheduleRecordData | None = None
 
     def __init__(self, *, success: bool | None = None, data: OnlineBookingRescheduleRecordData | None = None) -> None:
         self.success = success
@@ -696,11 +644,9 @@ class BookRecordCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[OnlineBookingBookRecordItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[OnlineBookingBookRecordItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -724,11 +670,9 @@ class BookServicesCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingListServicesData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingListServicesData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -752,11 +696,9 @@ class BookStaffCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[OnlineBookingListStaffItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[OnlineBookingListStaffItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -780,11 +722,9 @@ class BookStaffSeancesCompanyidStaffidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingListNearestSeancesData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingListNearestSeancesData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -808,11 +748,9 @@ class BookTimesCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[OnlineBookingListTimesItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[OnlineBookingListTimesItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -836,11 +774,9 @@ class BookformIdInfoDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingGetBookformData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingGetBookformData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -864,8 +800,6 @@ class BookingFormListResponseDataType(Model):
         success: `bool`, always present.
     """
 
-    __slots__ = ("data", "meta", "success")
-
     data: list[BookformSettingsResponse2]
     meta: list[dict[str, JSON]]
     success: bool
@@ -885,8 +819,6 @@ class BookingFormResponseDataType(Model):
         meta: `list[dict[str, JSON]]`, always present.
         success: `bool`, always present.
     """
-
-    __slots__ = ("data", "meta", "success")
 
     data: BookformSettingsResponse2
     meta: list[dict[str, JSON]]
@@ -908,11 +840,9 @@ class BookingUserUpdatePasswordResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: BookingUsersUpdatePasswordData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: BookingUsersUpdatePasswordData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -936,11 +866,9 @@ class CitiesResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CitiesListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CitiesListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -964,11 +892,9 @@ class Client2(Model):
         email: `str`.
     """
 
-    __slots__ = ("email", "name", "phone")
-
-    phone: str | None
-    name: str | None
-    email: str | None
+    phone: str | None = None
+    name: str | None = None
+    email: str | None = None
 
     def __init__(self, *, phone: str | None = None, name: str | None = None, email: str | None = None) -> None:
         self.phone = phone
@@ -984,8 +910,6 @@ class ClientBirthdayFilter2(Model):
         type: `str`, always present.
         state: `ClientBirthdayFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientBirthdayFilterState
@@ -1005,12 +929,11 @@ class ClientBirthdayFilterState(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "invert", "to")
     __wire_names__ = {"from_": "from"}
 
-    invert: bool | None
-    from_: str | None
-    to: str | None
+    invert: bool | None = None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, invert: bool | None = None, from_: str | None = None, to: str | None = None) -> None:
         self.invert = invert
@@ -1026,8 +949,6 @@ class ClientCategoryFilter2(Model):
         type: `str`, always present.
         state: `ClientCategoryFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientCategoryFilterState
@@ -1046,10 +967,8 @@ class ClientCategoryFilterState(Model):
         invert: `bool`.
     """
 
-    __slots__ = ("invert", "value")
-
     value: list[dict[str, JSON]]
-    invert: bool | None
+    invert: bool | None = None
 
     def __init__(self, *, value: list[dict[str, JSON]], invert: bool | None = None) -> None:
         self.value = value
@@ -1064,8 +983,6 @@ class ClientFilter2(Model):
         type: `str`, always present.
         state: `dict[str, JSON]`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: dict[str, JSON]
@@ -1084,8 +1001,6 @@ class ClientHasMobileAppFilter2(Model):
         state: `ClientHasMobileAppFilterState`, always present.
     """
 
-    __slots__ = ("state", "type")
-
     type: str
     state: ClientHasMobileAppFilterState
 
@@ -1103,10 +1018,8 @@ class ClientHasMobileAppFilterState(Model):
         invert: `bool`.
     """
 
-    __slots__ = ("invert", "value")
-
     value: bool
-    invert: bool | None
+    invert: bool | None = None
 
     def __init__(self, *, value: bool, invert: bool | None = None) -> None:
         self.value = value
@@ -1121,8 +1034,6 @@ class ClientHasPassTeamCardFilter2(Model):
         type: `str`, always present.
         state: `ClientHasPassTeamCardFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientHasPassTeamCardFilterState
@@ -1141,10 +1052,8 @@ class ClientHasPassTeamCardFilterState(Model):
         value: `bool`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: bool | None
+    invert: bool | None = None
+    value: bool | None = None
 
     def __init__(self, *, invert: bool | None = None, value: bool | None = None) -> None:
         self.invert = invert
@@ -1160,10 +1069,8 @@ class ClientIdFilter2(Model):
         state: `ClientIdFilterState`.
     """
 
-    __slots__ = ("state", "type")
-
     type: str
-    state: ClientIdFilterState | None
+    state: ClientIdFilterState | None = None
 
     def __init__(self, *, type: str, state: ClientIdFilterState | None = None) -> None:
         self.type = type
@@ -1179,10 +1086,8 @@ class ClientIdFilterState(Model):
         value: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: list[dict[str, JSON]] | None
+    invert: bool | None = None
+    value: list[dict[str, JSON]] | None = None
 
     def __init__(self, *, invert: bool | None = None, value: list[dict[str, JSON]] | None = None) -> None:
         self.invert = invert
@@ -1197,8 +1102,6 @@ class ClientImportanceFilter2(Model):
         type: `str`, always present.
         state: `ClientImportanceFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientImportanceFilterState
@@ -1217,10 +1120,8 @@ class ClientImportanceFilterState(Model):
         value: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: list[dict[str, JSON]] | None
+    invert: bool | None = None
+    value: list[dict[str, JSON]] | None = None
 
     def __init__(self, *, invert: bool | None = None, value: list[dict[str, JSON]] | None = None) -> None:
         self.invert = invert
@@ -1240,8 +1141,6 @@ class ClientLabelDataItem2(Model):
         deleted: `float`, always present.
         not_editable: `float`, always present.
     """
-
-    __slots__ = ("color", "deleted", "entity", "id", "not_editable", "salon_id", "title")
 
     id: int
     salon_id: int
@@ -1273,8 +1172,6 @@ class ClientLabelsCode200Attributes2(Model):
         meta: `ClientLabelsCode200MetaOption2`, always present.
     """
 
-    __slots__ = ("data", "meta", "success")
-
     success: bool
     data: list[dict[str, JSON]]
     meta: ClientLabelsCode200MetaOption2
@@ -1294,8 +1191,6 @@ class ClientLabelsCode200MetaOption2(Model):
         total_count: `float`, always present.
     """
 
-    __slots__ = ("total", "total_count")
-
     total: float
     total_count: float
 
@@ -1312,8 +1207,6 @@ class ClientQuickSearchFilter2(Model):
         type: `str`, always present.
         state: `ClientQuickSearchFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientQuickSearchFilterState
@@ -1332,10 +1225,8 @@ class ClientQuickSearchFilterState(Model):
         value: `str`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: str | None
+    invert: bool | None = None
+    value: str | None = None
 
     def __init__(self, *, invert: bool | None = None, value: str | None = None) -> None:
         self.invert = invert
@@ -1350,8 +1241,6 @@ class ClientSexFilter2(Model):
         type: `str`, always present.
         state: `ClientSexFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientSexFilterState
@@ -1370,10 +1259,8 @@ class ClientSexFilterState(Model):
         value: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: list[dict[str, JSON]] | None
+    invert: bool | None = None
+    value: list[dict[str, JSON]] | None = None
 
     def __init__(self, *, invert: bool | None = None, value: list[dict[str, JSON]] | None = None) -> None:
         self.invert = invert
@@ -1388,8 +1275,6 @@ class ClientSmsNotificationFilter2(Model):
         type: `str`, always present.
         state: `ClientSmsNotificationFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientSmsNotificationFilterState
@@ -1409,12 +1294,11 @@ class ClientSmsNotificationFilterState(Model):
         invert: `bool`.
     """
 
-    __slots__ = ("from_", "invert", "to")
     __wire_names__ = {"from_": "from"}
 
     from_: str
     to: str
-    invert: bool | None
+    invert: bool | None = None
 
     def __init__(self, *, from_: str, to: str, invert: bool | None = None) -> None:
         self.from_ = from_
@@ -1432,11 +1316,9 @@ class ClientsCompanyidResponseDeprecatedDataTypes(Model):
         meta: `ClientsCompanyidResponseDeprecatedDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ClientsListItem] | None
-    meta: ClientsCompanyidResponseDeprecatedDataTypesMeta | None
+    success: bool | None = None
+    data: list[ClientsListItem] | None = None
+    meta: ClientsCompanyidResponseDeprecatedDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1459,10 +1341,8 @@ class ClientsCompanyidResponseDeprecatedDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("page", "total_count")
-
-    page: int | None
-    total_count: int | None
+    page: int | None = None
+    total_count: int | None = None
 
     def __init__(self, *, page: int | None = None, total_count: int | None = None) -> None:
         self.page = page
@@ -1479,11 +1359,9 @@ class ClientsFilesClientidReaponseDataTypes(Model):
         meta: `ClientsFilesClientidReaponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ClientsListFilesItem] | None
-    meta: ClientsFilesClientidReaponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ClientsListFilesItem] | None = None
+    meta: ClientsFilesClientidReaponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1505,9 +1383,7 @@ class ClientsFilesClientidReaponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -1523,11 +1399,9 @@ class CommentsCompanyidRessponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CommentsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CommentsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1551,11 +1425,9 @@ class CompaniesDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CompaniesListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CompaniesListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1579,11 +1451,9 @@ class CompaniesDataTypes2(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[MarketplaceListSalonsItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[MarketplaceListSalonsItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1607,11 +1477,9 @@ class CompanyAnalyticsLoyaltyProgramsIncomeDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: LoyaltyGetIncomeStatsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: LoyaltyGetIncomeStatsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1635,11 +1503,9 @@ class CompanyAnalyticsLoyaltyProgramsStaffDataTypes(Model):
         meta: `CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltyGetStaffReturnStatsItem] | None
-    meta: CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltyGetStaffReturnStatsItem] | None = None
+    meta: CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1661,9 +1527,7 @@ class CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -1679,11 +1543,9 @@ class CompanyAnalyticsLoyaltyProgramsVisitsDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: LoyaltyGetClientStatsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: LoyaltyGetClientStatsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1707,8 +1569,6 @@ class CompanyAnalyticsOverallDataType(Model):
         success: `bool`, always present.
     """
 
-    __slots__ = ("data", "meta", "success")
-
     data: AnalyticsReportOverallStats2
     meta: list[dict[str, JSON]]
     success: bool
@@ -1729,11 +1589,9 @@ class CompanyCompanyIdUsersResponseDataTypes(Model):
         meta: `CompanyCompanyIdUsersResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CompanyUsersListItem] | None
-    meta: CompanyCompanyIdUsersResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[CompanyUsersListItem] | None = None
+    meta: CompanyCompanyIdUsersResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1755,9 +1613,7 @@ class CompanyCompanyIdUsersResponseDataTypesMeta(Model):
         count: `float`.
     """
 
-    __slots__ = ("count",)
-
-    count: float | None
+    count: float | None = None
 
     def __init__(self, *, count: float | None = None) -> None:
         self.count = count
@@ -1773,11 +1629,9 @@ class CompanyCompanyidClientsSearchResponse400DataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponse400DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidClientsSearchResponse400DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidClientsSearchResponse400DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1800,10 +1654,8 @@ class CompanyCompanyidClientsSearchResponse400DataTypesMeta(Model):
         errors: `CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors | None
+    message: str | None = None
+    errors: CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors | None = None
 
     def __init__(
         self,
@@ -1823,9 +1675,7 @@ class CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors(Model):
         filters: `list[str]`.
     """
 
-    __slots__ = ("filters",)
-
-    filters: list[str] | None
+    filters: list[str] | None = None
 
     def __init__(self, *, filters: list[str] | None = None) -> None:
         self.filters = filters
@@ -1841,11 +1691,9 @@ class CompanyCompanyidClientsSearchResponse402DataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponse402DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidClientsSearchResponse402DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidClientsSearchResponse402DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1867,9 +1715,7 @@ class CompanyCompanyidClientsSearchResponse402DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -1884,10 +1730,8 @@ class CompanyCompanyidClientsSearchResponse404DataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponse404DataTypesMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None
+    success: bool | None = None
+    meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None = None
@@ -1905,10 +1749,8 @@ class CompanyCompanyidClientsSearchResponse404DataTypesMeta(Model):
         errors: `list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError] | None
+    message: str | None = None
+    errors: list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError] | None = None
 
     def __init__(
         self,
@@ -1928,9 +1770,7 @@ class CompanyCompanyidClientsSearchResponse404DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -1946,11 +1786,9 @@ class CompanyCompanyidClientsSearchResponseDataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ClientsSearchItem] | None
-    meta: CompanyCompanyidClientsSearchResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ClientsSearchItem] | None = None
+    meta: CompanyCompanyidClientsSearchResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1972,9 +1810,7 @@ class CompanyCompanyidClientsSearchResponseDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("total_count",)
-
-    total_count: int | None
+    total_count: int | None = None
 
     def __init__(self, *, total_count: int | None = None) -> None:
         self.total_count = total_count
@@ -1990,11 +1826,9 @@ class CompanyCompanyidServiceCategoriesResponse200DataTypes(Model):
         meta: `CompanyCompanyidServiceCategoriesResponse200DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ServiceCategoriesGetItem] | None
-    meta: CompanyCompanyidServiceCategoriesResponse200DataTypesMeta | None
+    success: bool | None = None
+    data: list[ServiceCategoriesGetItem] | None = None
+    meta: CompanyCompanyidServiceCategoriesResponse200DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2016,9 +1850,7 @@ class CompanyCompanyidServiceCategoriesResponse200DataTypesMeta(Model):
         total_count: `float`.
     """
 
-    __slots__ = ("total_count",)
-
-    total_count: float | None
+    total_count: float | None = None
 
     def __init__(self, *, total_count: float | None = None) -> None:
         self.total_count = total_count
@@ -2034,11 +1866,9 @@ class CompanyCompanyidServiceCategoriesResponse403DataTypes(Model):
         meta: `CompanyCompanyidServiceCategoriesResponse403DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidServiceCategoriesResponse403DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidServiceCategoriesResponse403DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2060,9 +1890,7 @@ class CompanyCompanyidServiceCategoriesResponse403DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -2078,11 +1906,9 @@ class CompanyCompanyidServiceCategoriesResponse404DataTypes(Model):
         meta: `CompanyCompanyidServiceCategoriesResponse404DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidServiceCategoriesResponse404DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidServiceCategoriesResponse404DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2104,9 +1930,7 @@ class CompanyCompanyidServiceCategoriesResponse404DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -2122,11 +1946,9 @@ class CompanyCompanyidServicesServiceidResponse200DataTypes(Model):
         meta: `CompanyCompanyidServicesServiceidResponse200DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ServicesListItem] | None
-    meta: CompanyCompanyidServicesServiceidResponse200DataTypesMeta | None
+    success: bool | None = None
+    data: list[ServicesListItem] | None = None
+    meta: CompanyCompanyidServicesServiceidResponse200DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2148,9 +1970,7 @@ class CompanyCompanyidServicesServiceidResponse200DataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("total_count",)
-
-    total_count: int | None
+    total_count: int | None = None
 
     def __init__(self, *, total_count: int | None = None) -> None:
         self.total_count = total_count
@@ -2166,11 +1986,9 @@ class CompanyCompanyidStaffStaffidResponse403DataTypes(Model):
         meta: `CompanyCompanyidStaffStaffidResponse403DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidStaffStaffidResponse403DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidStaffStaffidResponse403DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2192,9 +2010,7 @@ class CompanyCompanyidStaffStaffidResponse403DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -2209,10 +2025,8 @@ class CompanyCompanyidStaffStaffidResponse404DataTypes(Model):
         meta: `CompanyCompanyidStaffStaffidResponse404DataTypesMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None
+    success: bool | None = None
+    meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None = None
@@ -2230,10 +2044,8 @@ class CompanyCompanyidStaffStaffidResponse404DataTypesMeta(Model):
         errors: `list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError] | None
+    message: str | None = None
+    errors: list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError] | None = None
 
     def __init__(
         self,
@@ -2253,9 +2065,7 @@ class CompanyCompanyidStaffStaffidResponse404DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -2271,11 +2081,9 @@ class CompanyCompanyidStaffStaffidResponseDataTypes(Model):
         meta: `CompanyCompanyidStaffStaffidResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StaffCreateLegacyItem] | None
-    meta: CompanyCompanyidStaffStaffidResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[StaffCreateLegacyItem] | None = None
+    meta: CompanyCompanyidStaffStaffidResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2299,11 +2107,9 @@ class CompanyCompanyidStaffStaffidResponseDataTypesDeprecated(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StaffListLegacyItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[StaffListLegacyItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2325,9 +2131,7 @@ class CompanyCompanyidStaffStaffidResponseDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("total_count",)
-
-    total_count: int | None
+    total_count: int | None = None
 
     def __init__(self, *, total_count: int | None = None) -> None:
         self.total_count = total_count
@@ -2343,11 +2147,9 @@ class CompanyCreateResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CompaniesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CompaniesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2371,11 +2173,9 @@ class CompanyGetOnlineSettingsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CompanyGetOnlineSettingsResponseDataFieldDataTypes | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CompanyGetOnlineSettingsResponseDataFieldDataTypes | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2399,11 +2199,9 @@ class CompanyGetResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CompaniesGetData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CompaniesGetData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2427,11 +2225,9 @@ class CompanyGetTimetableSettingsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CompanyGetTimetableSettingsResponseDataFieldDataTypes | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CompanyGetTimetableSettingsResponseDataFieldDataTypes | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2455,11 +2251,9 @@ class CompanyLoyaltyProgramsSearchDataTypes(Model):
         meta: `CompanyLoyaltyProgramsSearchDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltySearchProgramsItem] | None
-    meta: CompanyLoyaltyProgramsSearchDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltySearchProgramsItem] | None = None
+    meta: CompanyLoyaltyProgramsSearchDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2481,9 +2275,7 @@ class CompanyLoyaltyProgramsSearchDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -2499,11 +2291,9 @@ class CompanySalonIdSaleDocumentidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: SaleOperationsGetData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: SaleOperationsGetData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2527,8 +2317,6 @@ class CompanyStaffPositionListDataType(Model):
         success: `bool`, always present.
     """
 
-    __slots__ = ("data", "meta", "success")
-
     data: list[StaffPosition2]
     meta: list[dict[str, JSON]]
     success: bool
@@ -2549,11 +2337,9 @@ class CompanyUsersDeprecatedResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CompanyUsersListLegacyItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CompanyUsersListLegacyItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2577,11 +2363,9 @@ class CountriesResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CountriesListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CountriesListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2605,11 +2389,9 @@ class CustomFieldsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CustomFieldsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CustomFieldsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2633,11 +2415,9 @@ class DepositOperationResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: DepositsTopUpData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: DepositsTopUpData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2661,11 +2441,9 @@ class DeprecatedServicesCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ServicesUpdateLegacyData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ServicesUpdateLegacyData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2698,21 +2476,6 @@ class Document2(Model):
         date_created: `str`.
     """
 
-    __slots__ = (
-        "category_id",
-        "comment",
-        "company_id",
-        "date_created",
-        "id",
-        "number",
-        "record_id",
-        "storage_id",
-        "type_id",
-        "type_title",
-        "user_id",
-        "visit_id",
-    )
-
     id: int
     type_id: int
     type_title: str
@@ -2724,7 +2487,7 @@ class Document2(Model):
     category_id: int
     visit_id: int
     record_id: int
-    date_created: str | None
+    date_created: str | None = None
 
     def __init__(
         self,
@@ -2766,11 +2529,9 @@ class FinanceTransactionResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: FinanceTransactionsCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: FinanceTransactionsCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2795,12 +2556,10 @@ class FiscalizationCheckErrorRequestDataTypes(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "id", "message", "status")
-
-    id: str | None
-    status: str | None
-    code: int | None
-    message: str | None
+    id: str | None = None
+    status: str | None = None
+    code: int | None = None
+    message: str | None = None
 
     def __init__(
         self, *, id: str | None = None, status: str | None = None, code: int | None = None, message: str | None = None
@@ -2822,12 +2581,10 @@ class FiscalizationCheckSuccessRequestDataTypes(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "id", "message", "status")
-
-    id: str | None
-    status: str | None
-    code: int | None
-    message: str | None
+    id: str | None = None
+    status: str | None = None
+    code: int | None = None
+    message: str | None = None
 
     def __init__(
         self, *, id: str | None = None, status: str | None = None, code: int | None = None, message: str | None = None
@@ -2852,15 +2609,13 @@ class FullClientSearchRequest2(Model):
         filters: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("fields", "filters", "operation", "order_by", "order_by_direction", "page", "page_size")
-
-    page: float | None
-    page_size: float | None
-    fields: list[dict[str, JSON]] | None
-    order_by: FullClientSearchRequestOrderBy | None
-    order_by_direction: FullClientSearchRequestOrderByDirection | None
-    operation: FullClientSearchRequestOperation | None
-    filters: list[dict[str, JSON]] | None
+    page: float | None = None
+    page_size: float | None = None
+    fields: list[dict[str, JSON]] | None = None
+    order_by: FullClientSearchRequestOrderBy | None = None
+    order_by_direction: FullClientSearchRequestOrderByDirection | None = None
+    operation: FullClientSearchRequestOperation | None = None
+    filters: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2892,8 +2647,6 @@ class Good2(Model):
         unit: `str`, always present.
     """
 
-    __slots__ = ("id", "title", "unit")
-
     id: int
     title: float
     unit: str
@@ -2914,11 +2667,9 @@ class GoodsCategoriesPostPutResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: GoodsCategoriesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: GoodsCategoriesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2942,11 +2693,9 @@ class GoodsCategoriesResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[GoodsCategoriesListLegacyItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[GoodsCategoriesListLegacyItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2969,10 +2718,8 @@ class GoodsCategoryNodeResponse200DataTypes(Model):
         data: `GoodsCategoriesGetNodeData`.
     """
 
-    __slots__ = ("data", "success")
-
-    success: bool | None
-    data: GoodsCategoriesGetNodeData | None
+    success: bool | None = None
+    data: GoodsCategoriesGetNodeData | None = None
 
     def __init__(self, *, success: bool | None = None, data: GoodsCategoriesGetNodeData | None = None) -> None:
         self.success = success
@@ -2989,11 +2736,9 @@ class GoodsCompanyGoodsIdResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[GoodsCreateItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[GoodsCreateItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3017,11 +2762,9 @@ class GoodsCompanyResponse409DataType(Model):
         meta: `GoodsCompanyResponse409DataTypeMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: GoodsCompanyResponse409DataTypeMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: GoodsCompanyResponse409DataTypeMeta | None = None
 
     def __init__(
         self,
@@ -3044,10 +2787,8 @@ class GoodsCompanyResponse409DataTypeMeta(Model):
         conflict: `bool`.
     """
 
-    __slots__ = ("conflict", "message")
-
-    message: str | None
-    conflict: bool | None
+    message: str | None = None
+    conflict: bool | None = None
 
     def __init__(self, *, message: str | None = None, conflict: bool | None = None) -> None:
         self.message = message
@@ -3064,11 +2805,9 @@ class GoodsCompanyResponse422DataType(Model):
         meta: `GoodsCompanyResponse422DataTypeMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: GoodsCompanyResponse422DataTypeMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: GoodsCompanyResponse422DataTypeMeta | None = None
 
     def __init__(
         self,
@@ -3091,10 +2830,8 @@ class GoodsCompanyResponse422DataTypeMeta(Model):
         errors: `list[GoodsCompanyResponse422DataTypeMetaError]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[GoodsCompanyResponse422DataTypeMetaError] | None
+    message: str | None = None
+    errors: list[GoodsCompanyResponse422DataTypeMetaError] | None = None
 
     def __init__(
         self, *, message: str | None = None, errors: list[GoodsCompanyResponse422DataTypeMetaError] | None = None
@@ -3111,9 +2848,7 @@ class GoodsCompanyResponse422DataTypeMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -3129,11 +2864,9 @@ class GoodsSearchResponse200DataTypes(Model):
         meta: `GoodsSearchResponse200DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[GoodsCategoriesSearchGoodsItem] | None
-    meta: GoodsSearchResponse200DataTypesMeta | None
+    success: bool | None = None
+    data: list[GoodsCategoriesSearchGoodsItem] | None = None
+    meta: GoodsSearchResponse200DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3155,9 +2888,7 @@ class GoodsSearchResponse200DataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -3179,19 +2910,6 @@ class GoodsTransactionsArray2(Model):
         cost: `float`, always present.
         operation_unit_type: `float`, always present.
     """
-
-    __slots__ = (
-        "amount",
-        "cost",
-        "discount",
-        "good_id",
-        "id",
-        "master_id",
-        "operation_unit_type",
-        "price",
-        "storage_id",
-        "type",
-    )
 
     id: int
     good_id: int
@@ -3240,11 +2958,9 @@ class GroupGroupidClientsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ChainClientsFindByPhoneData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ChainClientsFindByPhoneData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3268,11 +2984,9 @@ class GroupGroupidClientsResponseDataTypes400(Model):
         meta: `GroupGroupidClientsResponseDataTypes400Meta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: GroupGroupidClientsResponseDataTypes400Meta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: GroupGroupidClientsResponseDataTypes400Meta | None = None
 
     def __init__(
         self,
@@ -3294,9 +3008,7 @@ class GroupGroupidClientsResponseDataTypes400Meta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -3311,10 +3023,8 @@ class GroupsResponseDataTypes(Model):
         data: `list[ChainsListItem]`.
     """
 
-    __slots__ = ("data", "success")
-
-    success: bool | None
-    data: list[ChainsListItem] | None
+    success: bool | None = None
+    data: list[ChainsListItem] | None = None
 
     def __init__(self, *, success: bool | None = None, data: list[ChainsListItem] | None = None) -> None:
         self.success = success
@@ -3331,11 +3041,9 @@ class HooksSettingsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: HooksSettingsResponseDataTypesData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: HooksSettingsResponseDataTypesData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3371,40 +3079,23 @@ class HooksSettingsResponseDataTypesData(Model):
         finances_operation: `int`.
     """
 
-    __slots__ = (
-        "active",
-        "client_",
-        "finances_operation",
-        "good",
-        "goods_operations_consumable",
-        "goods_operations_move",
-        "goods_operations_receipt",
-        "goods_operations_sale",
-        "goods_operations_stolen",
-        "master",
-        "record",
-        "salon",
-        "service",
-        "service_category",
-        "urls",
-    )
     __wire_names__ = {"client_": "client"}
 
-    urls: list[str] | None
-    active: int | None
-    salon: int | None
-    service_category: int | None
-    service: int | None
-    good: int | None
-    master: int | None
-    client_: int | None
-    record: int | None
-    goods_operations_sale: int | None
-    goods_operations_receipt: int | None
-    goods_operations_consumable: int | None
-    goods_operations_stolen: int | None
-    goods_operations_move: int | None
-    finances_operation: int | None
+    urls: list[str] | None = None
+    active: int | None = None
+    salon: int | None = None
+    service_category: int | None = None
+    service: int | None = None
+    good: int | None = None
+    master: int | None = None
+    client_: int | None = None
+    record: int | None = None
+    goods_operations_sale: int | None = None
+    goods_operations_receipt: int | None = None
+    goods_operations_consumable: int | None = None
+    goods_operations_stolen: int | None = None
+    goods_operations_move: int | None = None
+    finances_operation: int | None = None
 
     def __init__(
         self,
@@ -3452,11 +3143,9 @@ class IncludedLoyaltyAbonementAvailabilityInterval(Model):
         attributes: `IncludedLoyaltyAbonementAvailabilityIntervalAttributes`.
     """
 
-    __slots__ = ("attributes", "id", "type")
-
-    type: str | None
-    id: str | None
-    attributes: IncludedLoyaltyAbonementAvailabilityIntervalAttributes | None
+    type: str | None = None
+    id: str | None = None
+    attributes: IncludedLoyaltyAbonementAvailabilityIntervalAttributes | None = None
 
     def __init__(
         self,
@@ -3480,12 +3169,11 @@ class IncludedLoyaltyAbonementAvailabilityIntervalAttributes(Model):
         to: `int`.
     """
 
-    __slots__ = ("day_of_week", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    day_of_week: IncludedLoyaltyAbonementAvailabilityIntervalAttributesDayOfWeek | None
-    from_: int | None
-    to: int | None
+    day_of_week: IncludedLoyaltyAbonementAvailabilityIntervalAttributesDayOfWeek | None = None
+    from_: int | None = None
+    to: int | None = None
 
     def __init__(
         self,
@@ -3509,11 +3197,9 @@ class IncludedLoyaltyAbonementType(Model):
         attributes: `IncludedLoyaltyAbonementTypeAttributes`.
     """
 
-    __slots__ = ("attributes", "id", "type")
-
-    type: str | None
-    id: str | None
-    attributes: IncludedLoyaltyAbonementTypeAttributes | None
+    type: str | None = None
+    id: str | None = None
+    attributes: IncludedLoyaltyAbonementTypeAttributes | None = None
 
     def __init__(
         self,
@@ -3535,9 +3221,7 @@ class IncludedLoyaltyAbonementTypeAttributes(Model):
         title: `str`.
     """
 
-    __slots__ = ("title",)
-
-    title: str | None
+    title: str | None = None
 
     def __init__(self, *, title: str | None = None) -> None:
         self.title = title
@@ -3553,11 +3237,9 @@ class KkmTransactionsPrintResponseDataType(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: KkmTransactionsPrintBillData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: KkmTransactionsPrintBillData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3581,11 +3263,9 @@ class KkmTransactionsResponseDataType(Model):
         meta: `KkmTransactionsResponseDataTypeMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[KkmTransactionsListItem] | None
-    meta: KkmTransactionsResponseDataTypeMeta | None
+    success: bool | None = None
+    data: list[KkmTransactionsListItem] | None = None
+    meta: KkmTransactionsResponseDataTypeMeta | None = None
 
     def __init__(
         self,
@@ -3607,9 +3287,7 @@ class KkmTransactionsResponseDataTypeMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -3625,11 +3303,9 @@ class LabelsClientsResponse200DataTypes(Model):
         meta: `LabelsClientsResponse200DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LabelsSearchClientLabelsItem] | None
-    meta: LabelsClientsResponse200DataTypesMeta | None
+    success: bool | None = None
+    data: list[LabelsSearchClientLabelsItem] | None = None
+    meta: LabelsClientsResponse200DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3652,10 +3328,8 @@ class LabelsClientsResponse200DataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("page", "total_count")
-
-    page: int | None
-    total_count: int | None
+    page: int | None = None
+    total_count: int | None = None
 
     def __init__(self, *, page: int | None = None, total_count: int | None = None) -> None:
         self.page = page
@@ -3672,11 +3346,9 @@ class LabelsClientsResponse400DataTypes(Model):
         meta: `LabelsClientsResponse400DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: LabelsClientsResponse400DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: LabelsClientsResponse400DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3698,9 +3370,7 @@ class LabelsClientsResponse400DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -3716,11 +3386,9 @@ class LabelsClientsResponse403DataTypes(Model):
         meta: `LabelsClientsResponse403DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: LabelsClientsResponse403DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: LabelsClientsResponse403DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3742,9 +3410,7 @@ class LabelsClientsResponse403DataTypesMeta(Model):
         errors: `list[LabelsClientsResponse403DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors",)
-
-    errors: list[LabelsClientsResponse403DataTypesMetaError] | None
+    errors: list[LabelsClientsResponse403DataTypesMetaError] | None = None
 
     def __init__(self, *, errors: list[LabelsClientsResponse403DataTypesMetaError] | None = None) -> None:
         self.errors = errors
@@ -3759,10 +3425,8 @@ class LabelsClientsResponse403DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: int | None
-    message: str | None
+    code: int | None = None
+    message: str | None = None
 
     def __init__(self, *, code: int | None = None, message: str | None = None) -> None:
         self.code = code
@@ -3779,11 +3443,9 @@ class LabelsClientsResponse404DataTypes(Model):
         meta: `LabelsClientsResponse404DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: LabelsClientsResponse404DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: LabelsClientsResponse404DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3805,9 +3467,7 @@ class LabelsClientsResponse404DataTypesMeta(Model):
         errors: `list[LabelsClientsResponse404DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors",)
-
-    errors: list[LabelsClientsResponse404DataTypesMetaError] | None
+    errors: list[LabelsClientsResponse404DataTypesMetaError] | None = None
 
     def __init__(self, *, errors: list[LabelsClientsResponse404DataTypesMetaError] | None = None) -> None:
         self.errors = errors
@@ -3822,10 +3482,8 @@ class LabelsClientsResponse404DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: int | None
-    message: str | None
+    code: int | None = None
+    message: str | None = None
 
     def __init__(self, *, code: int | None = None, message: str | None = None) -> None:
         self.code = code
@@ -3842,11 +3500,9 @@ class LabelsCreateResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: LabelsCreateClientLabelData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: LabelsCreateClientLabelData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3870,11 +3526,9 @@ class LoyaltyAbonementsResponseDataTypes(Model):
         meta: `LoyaltyAbonementsResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltyAbonementsListForClientItem] | None
-    meta: LoyaltyAbonementsResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltyAbonementsListForClientItem] | None = None
+    meta: LoyaltyAbonementsResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3896,9 +3550,7 @@ class LoyaltyAbonementsResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -3914,11 +3566,9 @@ class LoyaltyAbonementsTypeSearchResponseDataTypes(Model):
         meta: `LoyaltyAbonementsTypeSearchResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltySearchAbonementTypesItem] | None
-    meta: LoyaltyAbonementsTypeSearchResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltySearchAbonementTypesItem] | None = None
+    meta: LoyaltyAbonementsTypeSearchResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3940,9 +3590,7 @@ class LoyaltyAbonementsTypeSearchResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -3958,11 +3606,9 @@ class LoyaltyCertificateTypeSearchResponseDataTypes(Model):
         meta: `LoyaltyCertificateTypeSearchResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltySearchCertificateTypesItem] | None
-    meta: LoyaltyCertificateTypeSearchResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltySearchCertificateTypesItem] | None = None
+    meta: LoyaltyCertificateTypeSearchResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3984,9 +3630,7 @@ class LoyaltyCertificateTypeSearchResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4002,11 +3646,9 @@ class LoyaltyCertificatesResponseDataTypes(Model):
         meta: `LoyaltyCertificatesResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltyCertificatesListForClientItem] | None
-    meta: LoyaltyCertificatesResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltyCertificatesListForClientItem] | None = None
+    meta: LoyaltyCertificatesResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -4028,9 +3670,7 @@ class LoyaltyCertificatesResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4045,8 +3685,6 @@ class LoyaltyGenerateCode200Option2(Model):
         data: `LoyaltyGenerateCode200DataOption2`, always present.
         meta: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("data", "meta", "success")
 
     success: bool
     data: LoyaltyGenerateCode200DataOption2
@@ -4066,8 +3704,6 @@ class LoyaltyGenerateCodeErrorMetaOption2(Model):
         message: `str`, always present.
     """
 
-    __slots__ = ("message",)
-
     message: str
 
     def __init__(self, *, message: str) -> None:
@@ -4082,8 +3718,6 @@ class LoyaltyGenerateCodeErrorOption2(Model):
         success: `bool`, always present.
         data: `str`, always present.
     """
-
-    __slots__ = ("data", "success")
 
     success: bool
     data: str
@@ -4103,11 +3737,9 @@ class LoyaltyTransaction2(Model):
         meta: `LoyaltyTransactionMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltyListChainTransactionsItem] | None
-    meta: LoyaltyTransactionMeta | None
+    success: bool | None = None
+    data: list[LoyaltyListChainTransactionsItem] | None = None
+    meta: LoyaltyTransactionMeta | None = None
 
     def __init__(
         self,
@@ -4129,9 +3761,7 @@ class LoyaltyTransactionMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4147,11 +3777,9 @@ class M200SuccessResponse(Model):
         meta: `dict[str, JSON]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: dict[str, JSON] | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: dict[str, JSON] | None = None
 
     def __init__(
         self, *, success: bool | None = None, data: dict[str, JSON] | None = None, meta: dict[str, JSON] | None = None
@@ -4171,11 +3799,9 @@ class M401UnauthorizedResponse(Model):
         meta: `ResponseMetaErrorUnauthorizedObject`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: ResponseMetaErrorUnauthorizedObject | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: ResponseMetaErrorUnauthorizedObject | None = None
 
     def __init__(
         self,
@@ -4198,10 +3824,8 @@ class M401UnauthorizedResponse2(Model):
         meta: `ResponseMetaErrorUnauthorizedObject`.
     """
 
-    __slots__ = ("errors", "meta")
-
-    errors: ResponseErrorsUnauthorizedObject | None
-    meta: ResponseMetaErrorUnauthorizedObject | None
+    errors: ResponseErrorsUnauthorizedObject | None = None
+    meta: ResponseMetaErrorUnauthorizedObject | None = None
 
     def __init__(
         self,
@@ -4223,11 +3847,9 @@ class M403ForbiddenResponse(Model):
         meta: `ResponseMetaErrorForbiddenObject`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: ResponseMetaErrorForbiddenObject | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: ResponseMetaErrorForbiddenObject | None = None
 
     def __init__(
         self,
@@ -4251,11 +3873,9 @@ class M404NotFoundResponse(Model):
         meta: `dict[str, JSON]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: dict[str, JSON] | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: dict[str, JSON] | None = None
 
     def __init__(
         self, *, success: bool | None = None, data: dict[str, JSON] | None = None, meta: dict[str, JSON] | None = None
@@ -4274,10 +3894,8 @@ class M404NotFoundResponse2(Model):
         meta: `ResponseMetaErrorNotFoundObject`.
     """
 
-    __slots__ = ("errors", "meta")
-
-    errors: ResponseErrorsNotFoundObject | None
-    meta: ResponseMetaErrorNotFoundObject | None
+    errors: ResponseErrorsNotFoundObject | None = None
+    meta: ResponseMetaErrorNotFoundObject | None = None
 
     def __init__(
         self, *, errors: ResponseErrorsNotFoundObject | None = None, meta: ResponseMetaErrorNotFoundObject | None = None
@@ -4296,11 +3914,9 @@ class M422UnprocessableEntityResponse(Model):
         meta: `ResponseMetaValidationExceptionObject`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: ResponseMetaValidationExceptionObject | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: ResponseMetaValidationExceptionObject | None = None
 
     def __init__(
         self,
@@ -4326,13 +3942,11 @@ class Master2(Model):
         position: `Position`.
     """
 
-    __slots__ = ("id", "name", "position", "specialization", "user")
-
-    id: int | None
-    name: str | None
-    specialization: str | None
-    user: User2 | None
-    position: Position | None
+    id: int | None = None
+    name: str | None = None
+    specialization: str | None = None
+    user: User2 | None = None
+    position: Position | None = None
 
     def __init__(
         self,
@@ -4360,11 +3974,9 @@ class MasterRecordReviewResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ReviewsGetFormStatusData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ReviewsGetFormStatusData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -4393,16 +4005,14 @@ class MasterTipsSettings2(Model):
         staff: `Master2`.
     """
 
-    __slots__ = ("hash", "id", "is_enabled", "landing_external", "location_id", "staff", "staff_id", "status")
-
-    id: int | None
-    location_id: int | None
-    staff_id: int | None
-    hash: str | None
-    status: int | None
-    is_enabled: bool | None
-    landing_external: str | None
-    staff: Master2 | None
+    id: int | None = None
+    location_id: int | None = None
+    staff_id: int | None = None
+    hash: str | None = None
+    status: int | None = None
+    is_enabled: bool | None = None
+    landing_external: str | None = None
+    staff: Master2 | None = None
 
     def __init__(
         self,
@@ -4436,8 +4046,6 @@ class NewTransactionsArray2(Model):
         account_id: `int`, always present.
     """
 
-    __slots__ = ("account_id", "amount", "id")
-
     id: int
     amount: float
     account_id: int
@@ -4458,11 +4066,9 @@ class NotificationSettingsNotificationTypesDataType(Model):
         meta: `NotificationSettingsNotificationTypesDataTypeMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[NotificationSettingsGetCompanySettingsItem] | None
-    meta: NotificationSettingsNotificationTypesDataTypeMeta | None
+    success: bool | None = None
+    data: list[NotificationSettingsGetCompanySettingsItem] | None = None
+    meta: NotificationSettingsNotificationTypesDataTypeMeta | None = None
 
     def __init__(
         self,
@@ -4484,9 +4090,7 @@ class NotificationSettingsNotificationTypesDataTypeMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4502,11 +4106,9 @@ class NotificationSettingsUsersDataType(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: NotificationSettingsGetUserSettingsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: NotificationSettingsGetUserSettingsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -4530,11 +4132,9 @@ class RecordCompanyidResponse201DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: RecordsUpdateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: RecordsUpdateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -4558,11 +4158,9 @@ class RecordCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: RecordsGetData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: RecordsGetData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -4584,8 +4182,6 @@ class RecordFilter2(Model):
         type: `str`, always present.
         state: `RecordFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: RecordFilterState
@@ -4610,16 +4206,14 @@ class RecordFilterState(Model):
         sold_amount: `RecordFilterStateSoldAmount`.
     """
 
-    __slots__ = ("created", "invert", "records_count", "service", "service_category", "sold_amount", "staff", "status")
-
-    invert: bool | None
-    staff: RecordFilterStateStaff | None
-    service: RecordFilterStateService | None
-    service_category: RecordFilterStateServiceCategory | None
-    status: RecordFilterStateStatus | None
-    created: RecordFilterStateCreated | None
-    records_count: RecordFilterStateRecordsCount | None
-    sold_amount: RecordFilterStateSoldAmount | None
+    invert: bool | None = None
+    staff: RecordFilterStateStaff | None = None
+    service: RecordFilterStateService | None = None
+    service_category: RecordFilterStateServiceCategory | None = None
+    status: RecordFilterStateStatus | None = None
+    created: RecordFilterStateCreated | None = None
+    records_count: RecordFilterStateRecordsCount | None = None
+    sold_amount: RecordFilterStateSoldAmount | None = None
 
     def __init__(
         self,
@@ -4652,11 +4246,10 @@ class RecordFilterStateCreated(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -4672,11 +4265,10 @@ class RecordFilterStateRecordsCount(Model):
         to: `float`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: float | None
-    to: float | None
+    from_: float | None = None
+    to: float | None = None
 
     def __init__(self, *, from_: float | None = None, to: float | None = None) -> None:
         self.from_ = from_
@@ -4691,8 +4283,6 @@ class RecordFilterStateService(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
-    __slots__ = ("value",)
-
     value: list[dict[str, JSON]]
 
     def __init__(self, *, value: list[dict[str, JSON]]) -> None:
@@ -4706,8 +4296,6 @@ class RecordFilterStateServiceCategory(Model):
     Attributes:
         value: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("value",)
 
     value: list[dict[str, JSON]]
 
@@ -4725,12 +4313,11 @@ class RecordFilterStateSoldAmount(Model):
         type: `RecordFilterStateSoldAmountType`.
     """
 
-    __slots__ = ("from_", "to", "type")
     __wire_names__ = {"from_": "from"}
 
-    from_: float | None
-    to: float | None
-    type: RecordFilterStateSoldAmountType | None
+    from_: float | None = None
+    to: float | None = None
+    type: RecordFilterStateSoldAmountType | None = None
 
     def __init__(
         self,
@@ -4752,8 +4339,6 @@ class RecordFilterStateStaff(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
-    __slots__ = ("value",)
-
     value: list[dict[str, JSON]]
 
     def __init__(self, *, value: list[dict[str, JSON]]) -> None:
@@ -4767,8 +4352,6 @@ class RecordFilterStateStatus(Model):
     Attributes:
         value: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("value",)
 
     value: list[dict[str, JSON]]
 
@@ -4786,11 +4369,9 @@ class RecordsCompanyidResponseDataTypes(Model):
         meta: `RecordsCompanyidResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[RecordsListItem] | None
-    meta: RecordsCompanyidResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[RecordsListItem] | None = None
+    meta: RecordsCompanyidResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -4813,10 +4394,8 @@ class RecordsCompanyidResponseDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("page", "total_count")
-
-    page: int | None
-    total_count: int | None
+    page: int | None = None
+    total_count: int | None = None
 
     def __init__(self, *, page: int | None = None, total_count: int | None = None) -> None:
         self.page = page
@@ -4833,11 +4412,9 @@ class ReferencesBusinessGroupResponseDataTypes(Model):
         meta: `ReferencesBusinessGroupResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ReferencesListBusinessTypesItem] | None
-    meta: ReferencesBusinessGroupResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ReferencesListBusinessTypesItem] | None = None
+    meta: ReferencesBusinessGroupResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -4859,9 +4436,7 @@ class ReferencesBusinessGroupResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4877,11 +4452,9 @@ class ResourcesCompanyidDataTypes(Model):
         meta: `ResourcesCompanyidDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ResourcesListItem] | None
-    meta: ResourcesCompanyidDataTypesMeta | None
+    success: bool | None = None
+    data: list[ResourcesListItem] | None = None
+    meta: ResourcesCompanyidDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -4903,9 +4476,7 @@ class ResourcesCompanyidDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4920,10 +4491,8 @@ class ResponseErrorsNotFoundObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: float | None
-    message: str | None
+    code: float | None = None
+    message: str | None = None
 
     def __init__(self, *, code: float | None = None, message: str | None = None) -> None:
         self.code = code
@@ -4939,10 +4508,8 @@ class ResponseErrorsUnauthorizedObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: float | None
-    message: str | None
+    code: float | None = None
+    message: str | None = None
 
     def __init__(self, *, code: float | None = None, message: str | None = None) -> None:
         self.code = code
@@ -4957,9 +4524,7 @@ class ResponseMetaCountObject(Model):
         count: `float`.
     """
 
-    __slots__ = ("count",)
-
-    count: float | None
+    count: float | None = None
 
     def __init__(self, *, count: float | None = None) -> None:
         self.count = count
@@ -4973,10 +4538,9 @@ class ResponseMetaDatePaginatorObject(Model):
         date_cursor (wire name `dateCursor`): `ResponseMetaDatePaginatorObjectDateCursor`.
     """
 
-    __slots__ = ("date_cursor",)
     __wire_names__ = {"date_cursor": "dateCursor"}
 
-    date_cursor: ResponseMetaDatePaginatorObjectDateCursor | None
+    date_cursor: ResponseMetaDatePaginatorObjectDateCursor | None = None
 
     def __init__(self, *, date_cursor: ResponseMetaDatePaginatorObjectDateCursor | None = None) -> None:
         self.date_cursor = date_cursor
@@ -4992,11 +4556,9 @@ class ResponseMetaDatePaginatorObjectDateCursor(Model):
         next: `ResponseMetaDatePaginatorObjectDateCursorNext`.
     """
 
-    __slots__ = ("current", "next", "previous")
-
-    previous: ResponseMetaDatePaginatorObjectDateCursorPrevious | None
-    current: ResponseMetaDatePaginatorObjectDateCursorCurrent | None
-    next: ResponseMetaDatePaginatorObjectDateCursorNext | None
+    previous: ResponseMetaDatePaginatorObjectDateCursorPrevious | None = None
+    current: ResponseMetaDatePaginatorObjectDateCursorCurrent | None = None
+    next: ResponseMetaDatePaginatorObjectDateCursorNext | None = None
 
     def __init__(
         self,
@@ -5020,12 +4582,11 @@ class ResponseMetaDatePaginatorObjectDateCursorCurrent(Model):
         count: `float | None`.
     """
 
-    __slots__ = ("count", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    to: str | None
-    from_: str | None
-    count: float | None
+    to: str | None = None
+    from_: str | None = None
+    count: float | None = None
 
     def __init__(self, *, to: str | None = None, from_: str | None = None, count: float | None = None) -> None:
         self.to = to
@@ -5043,12 +4604,11 @@ class ResponseMetaDatePaginatorObjectDateCursorNext(Model):
         count: `float | None`.
     """
 
-    __slots__ = ("count", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    to: str | None
-    from_: str | None
-    count: float | None
+    to: str | None = None
+    from_: str | None = None
+    count: float | None = None
 
     def __init__(self, *, to: str | None = None, from_: str | None = None, count: float | None = None) -> None:
         self.to = to
@@ -5066,12 +4626,11 @@ class ResponseMetaDatePaginatorObjectDateCursorPrevious(Model):
         count: `float | None`.
     """
 
-    __slots__ = ("count", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    to: str | None
-    from_: str | None
-    count: float | None
+    to: str | None = None
+    from_: str | None = None
+    count: float | None = None
 
     def __init__(self, *, to: str | None = None, from_: str | None = None, count: float | None = None) -> None:
         self.to = to
@@ -5087,9 +4646,7 @@ class ResponseMetaErrorForbiddenObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -5103,9 +4660,7 @@ class ResponseMetaErrorNotFoundObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -5119,9 +4674,7 @@ class ResponseMetaErrorUnauthorizedObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -5136,10 +4689,8 @@ class ResponseMetaValidationExceptionObject(Model):
         errors: `list[dict[str, str]]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[dict[str, str]] | None
+    message: str | None = None
+    errors: list[dict[str, str]] | None = None
 
     def __init__(self, *, message: str | None = None, errors: list[dict[str, str]] | None = None) -> None:
         self.message = message
@@ -5154,8 +4705,6 @@ class SaleFilter2(Model):
         type: `str`, always present.
         state: `SaleFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: SaleFilterState
@@ -5183,31 +4732,17 @@ class SaleFilterState(Model):
         certificate_status: `SaleFilterStateCertificateStatus`.
     """
 
-    __slots__ = (
-        "abonement_expire_date",
-        "abonement_sale_date",
-        "abonement_status",
-        "abonement_types",
-        "certificate_balance",
-        "certificate_expire_date",
-        "certificate_sale_date",
-        "certificate_status",
-        "certificate_types",
-        "good_sale_date",
-        "goods",
-    )
-
-    goods: SaleFilterStateGoods | None
-    good_sale_date: SaleFilterStateGoodSaleDate | None
-    abonement_types: SaleFilterStateAbonementTypes | None
-    abonement_sale_date: SaleFilterStateAbonementSaleDate | None
-    abonement_expire_date: SaleFilterStateAbonementExpireDate | None
-    abonement_status: SaleFilterStateAbonementStatus | None
-    certificate_types: SaleFilterStateCertificateTypes | None
-    certificate_sale_date: SaleFilterStateCertificateSaleDate | None
-    certificate_expire_date: SaleFilterStateCertificateExpireDate | None
-    certificate_balance: SaleFilterStateCertificateBalance | None
-    certificate_status: SaleFilterStateCertificateStatus | None
+    goods: SaleFilterStateGoods | None = None
+    good_sale_date: SaleFilterStateGoodSaleDate | None = None
+    abonement_types: SaleFilterStateAbonementTypes | None = None
+    abonement_sale_date: SaleFilterStateAbonementSaleDate | None = None
+    abonement_expire_date: SaleFilterStateAbonementExpireDate | None = None
+    abonement_status: SaleFilterStateAbonementStatus | None = None
+    certificate_types: SaleFilterStateCertificateTypes | None = None
+    certificate_sale_date: SaleFilterStateCertificateSaleDate | None = None
+    certificate_expire_date: SaleFilterStateCertificateExpireDate | None = None
+    certificate_balance: SaleFilterStateCertificateBalance | None = None
+    certificate_status: SaleFilterStateCertificateStatus | None = None
 
     def __init__(
         self,
@@ -5246,11 +4781,10 @@ class SaleFilterStateAbonementExpireDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5266,11 +4800,10 @@ class SaleFilterStateAbonementSaleDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5285,8 +4818,6 @@ class SaleFilterStateAbonementStatus(Model):
         value: `bool`, always present.
     """
 
-    __slots__ = ("value",)
-
     value: bool
 
     def __init__(self, *, value: bool) -> None:
@@ -5300,8 +4831,6 @@ class SaleFilterStateAbonementTypes(Model):
     Attributes:
         value: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("value",)
 
     value: list[dict[str, JSON]]
 
@@ -5318,11 +4847,10 @@ class SaleFilterStateCertificateBalance(Model):
         to: `float`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: float | None
-    to: float | None
+    from_: float | None = None
+    to: float | None = None
 
     def __init__(self, *, from_: float | None = None, to: float | None = None) -> None:
         self.from_ = from_
@@ -5338,11 +4866,10 @@ class SaleFilterStateCertificateExpireDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5358,11 +4885,10 @@ class SaleFilterStateCertificateSaleDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5377,8 +4903,6 @@ class SaleFilterStateCertificateStatus(Model):
         value: `bool`, always present.
     """
 
-    __slots__ = ("value",)
-
     value: bool
 
     def __init__(self, *, value: bool) -> None:
@@ -5392,8 +4916,6 @@ class SaleFilterStateCertificateTypes(Model):
     Attributes:
         value: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("value",)
 
     value: list[dict[str, JSON]]
 
@@ -5410,11 +4932,10 @@ class SaleFilterStateGoodSaleDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5430,10 +4951,8 @@ class SaleFilterStateGoods(Model):
         good_category_ids: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("good_category_ids", "good_ids")
-
-    good_ids: list[dict[str, JSON]] | None
-    good_category_ids: list[dict[str, JSON]] | None
+    good_ids: list[dict[str, JSON]] | None = None
+    good_category_ids: list[dict[str, JSON]] | None = None
 
     def __init__(
         self, *, good_ids: list[dict[str, JSON]] | None = None, good_category_ids: list[dict[str, JSON]] | None = None
@@ -5452,11 +4971,9 @@ class Seance2(Model):
         datetime: `str`.
     """
 
-    __slots__ = ("datetime", "length", "time")
-
     time: str
     length: float
-    datetime: str | None
+    datetime: str | None = None
 
     def __init__(self, *, time: str, length: float, datetime: str | None = None) -> None:
         self.time = time
@@ -5475,12 +4992,10 @@ class ServiceArray2(Model):
         cost: `float`.
     """
 
-    __slots__ = ("cost", "discount", "first_cost", "id")
-
-    id: int | None
-    first_cost: float | None
-    discount: float | None
-    cost: float | None
+    id: int | None = None
+    first_cost: float | None = None
+    discount: float | None = None
+    cost: float | None = None
 
     def __init__(
         self,
@@ -5506,11 +5021,9 @@ class ServiceCategoriesCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ServiceCategoriesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ServiceCategoriesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5533,8 +5046,6 @@ class ServiceStaff2(Model):
         seance_length: `float`, always present.
     """
 
-    __slots__ = ("id", "seance_length")
-
     id: int
     seance_length: float
 
@@ -5553,11 +5064,9 @@ class ServicesChangeCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ServicesUpdateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ServicesUpdateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5581,11 +5090,9 @@ class ServicesCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ServicesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ServicesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5609,11 +5116,9 @@ class SmsClientsByIdResponseDataTypes(Model):
         meta: `SmsClientsByIdResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: SmsClientsByIdResponseDataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: SmsClientsByIdResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -5635,9 +5140,7 @@ class SmsClientsByIdResponseDataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -5651,8 +5154,6 @@ class SoldAmountFilter2(Model):
         type: `str`, always present.
         state: `SoldAmountFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: SoldAmountFilterState
@@ -5671,11 +5172,10 @@ class SoldAmountFilterState(Model):
         to: `float`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: float | None
-    to: float | None
+    from_: float | None = None
+    to: float | None = None
 
     def __init__(self, *, from_: float | None = None, to: float | None = None) -> None:
         self.from_ = from_
@@ -5697,18 +5197,6 @@ class Staff2(Model):
         comments_count: `float`, always present.
         avatar: `str`, always present.
     """
-
-    __slots__ = (
-        "avatar",
-        "comments_count",
-        "id",
-        "name",
-        "position",
-        "rating",
-        "show_rating",
-        "specialization",
-        "votes_count",
-    )
 
     id: int
     name: str
@@ -5754,11 +5242,9 @@ class StorageOperationDocumentsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: StorageDocumentsCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: StorageDocumentsCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5782,11 +5268,9 @@ class StorageOperationFinanceTransactionResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StorageDocumentsListFinanceTransactionsItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[StorageDocumentsListFinanceTransactionsItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5810,11 +5294,9 @@ class StorageOperationGoodTransactionResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: GoodsTransactionsCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: GoodsTransactionsCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5838,11 +5320,9 @@ class StorageOperationGoodTransactionResponseDataTypes(Model):
         meta: `StorageOperationGoodTransactionResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StorageDocumentsListGoodsTransactionsItem] | None
-    meta: StorageOperationGoodTransactionResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[StorageDocumentsListGoodsTransactionsItem] | None = None
+    meta: StorageOperationGoodTransactionResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -5864,9 +5344,7 @@ class StorageOperationGoodTransactionResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -5882,11 +5360,9 @@ class StorageOperationOperationResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: StorageOperationsCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: StorageOperationsCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5910,11 +5386,9 @@ class StorageResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StoragesListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[StoragesListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5938,11 +5412,9 @@ class StoragesTransactionResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[GoodsTransactionsSearchItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[GoodsTransactionsSearchItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5966,11 +5438,9 @@ class TaxSystemResponseDataTypes2(Model):
         meta: `TaxSystemResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[FiscalizationListTaxSystemsItem] | None
-    meta: TaxSystemResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[FiscalizationListTaxSystemsItem] | None = None
+    meta: TaxSystemResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -5992,9 +5462,7 @@ class TaxSystemResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -6010,11 +5478,9 @@ class TechnologicalCardsConsumablesResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[TechnologicalCardsListRecordConsumablesItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[TechnologicalCardsListRecordConsumablesItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6038,11 +5504,9 @@ class TechnologicalCardsConsumablesResponse200DeleteDataTypes(Model):
         meta: `TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[TechnologicalCardsRemoveFromRecordServiceItem] | None
-    meta: TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta | None
+    success: bool | None = None
+    data: list[TechnologicalCardsRemoveFromRecordServiceItem] | None = None
+    meta: TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6064,9 +5528,7 @@ class TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -6080,9 +5542,7 @@ class TechnologicalCardsRequestDataTypes(Model):
         technological_card_id: `int`.
     """
 
-    __slots__ = ("technological_card_id",)
-
-    technological_card_id: int | None
+    technological_card_id: int | None = None
 
     def __init__(self, *, technological_card_id: int | None = None) -> None:
         self.technological_card_id = technological_card_id
@@ -6098,11 +5558,9 @@ class TechnologicalCardsResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[TechnologicalCardsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[TechnologicalCardsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6124,9 +5582,7 @@ class TimetableActivityResponse(Model):
         data: `ActivitiesV2CreateData`.
     """
 
-    __slots__ = ("data",)
-
-    data: ActivitiesV2CreateData | None
+    data: ActivitiesV2CreateData | None = None
 
     def __init__(self, *, data: ActivitiesV2CreateData | None = None) -> None:
         self.data = data
@@ -6140,9 +5596,7 @@ class TimetableRecordResponse(Model):
         data: `ActivitiesV2CreateRecordData`.
     """
 
-    __slots__ = ("data",)
-
-    data: ActivitiesV2CreateRecordData | None
+    data: ActivitiesV2CreateRecordData | None = None
 
     def __init__(self, *, data: ActivitiesV2CreateRecordData | None = None) -> None:
         self.data = data
@@ -6158,11 +5612,9 @@ class TipsSettingResponseDataTypes(Model):
         meta: `TipsSettingResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[TipsListSettingsItem] | None
-    meta: TipsSettingResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[TipsListSettingsItem] | None = None
+    meta: TipsSettingResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6184,9 +5636,7 @@ class TipsSettingResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -6202,11 +5652,9 @@ class TransactionCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[FinanceTransactionsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[FinanceTransactionsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6231,12 +5679,10 @@ class User2(Model):
         phone: `str`.
     """
 
-    __slots__ = ("email", "id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    email: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
     def __init__(
         self, *, id: int | None = None, name: str | None = None, email: str | None = None, phone: str | None = None
@@ -6256,8 +5702,6 @@ class UserAuthRequest(Model):
         code: `float`, always present.
     """
 
-    __slots__ = ("code", "phone")
-
     phone: str
     code: float
 
@@ -6274,9 +5718,7 @@ class UserAuthResponse(Model):
         user_token: `str`.
     """
 
-    __slots__ = ("user_token",)
-
-    user_token: str | None
+    user_token: str | None = None
 
     def __init__(self, *, user_token: str | None = None) -> None:
         self.user_token = user_token
@@ -6292,11 +5734,9 @@ class UserInviteResponseDataTypes(Model):
         meta: `UserInviteResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: UserInviteResponseDataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: UserInviteResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6318,9 +5758,7 @@ class UserInviteResponseDataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -6336,11 +5774,9 @@ class UserPermissionsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CurrentUserGetPermissionsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CurrentUserGetPermissionsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6364,11 +5800,9 @@ class UserRecordsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[UserRecordsGetItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[UserRecordsGetItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6394,15 +5828,6 @@ class UsersGroupsAccess2(Model):
         loyalty_cards_manual_transactions_access: `float`, always present.
         network_services_access: `float`, always present.
     """
-
-    __slots__ = (
-        "clients_access",
-        "loyalty_access",
-        "loyalty_cards_manual_transactions_access",
-        "network_services_access",
-        "settings_access",
-        "users_access",
-    )
 
     settings_access: float
     users_access: float
@@ -6439,11 +5864,9 @@ class VisitDetailsDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: VisitsGetDetailsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: VisitsGetDetailsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6467,11 +5890,9 @@ class VisitsVisitidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: VisitsGetData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: VisitsGetData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6495,11 +5916,9 @@ class VoipIntegrationResponseDataTypes(Model):
         meta: `VoipIntegrationResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: VoipIntegrationResponseDataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: VoipIntegrationResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6521,9 +5940,7 @@ class VoipIntegrationResponseDataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -6539,11 +5956,9 @@ class ZReportResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ReportsGetZReportData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ReportsGetZReportData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
