@@ -83,7 +83,7 @@ def bench(session: nox.Session) -> None:
     """
     session.run("python3", "-m", "venv", ".nox/bench-env", external=True)
     py = ".nox/bench-env/bin/python"
-    session.run(py, "-m", "pip", "install", "-q", "-e", ".[codegen]", *BENCH_PEERS, external=True)
+    session.run(py, "-m", "pip", "install", "-q", "-e", ".[codegen,aiohttp]", *BENCH_PEERS, external=True)
     session.run(py, "-m", "bench", *session.posargs, external=True)
 
 

@@ -152,6 +152,19 @@ def _overhead(results: list[overhead.Result]) -> list[str]:
             f"- {peer.contender.api}: {best.contender.name} {ms(best.timing.median)} ms vs {peer.contender.name}"
             f" {ms(peer.timing.median)} ms: {'faster' if faster else 'SLOWER'}"
         )
+    out += ["", "Async client CPU per call against the async peers (goal: AsyncVK below vkbottle), per transport:", ""]
+    for peer in (r for r in results if r.contender.role == "peer" and r.contender.flavour == "async"):
+        if peer.timing is None:
+            continue
+        for ours in results:
+            c, t = ours.contender, ours.timing
+            if c.role != "apiforge" or c.flavour != "async" or c.api != peer.contender.api or t is None:
+                continue
+            below = t.cpu < peer.timing.cpu
+            out.append(
+                f"- {c.api}: {c.name} {ms(t.cpu)} ms vs {peer.contender.name} {ms(peer.timing.cpu)} ms CPU:"
+                f" {'below' if below else 'ABOVE'} ({t.cpu / peer.timing.cpu:.2f}x)"
+            )
     return out
 
 

@@ -14,7 +14,7 @@ from bench import batching, decoding, field_reads, imports, overhead, report
 def test_every_floor_and_apiforge_client_makes_its_call() -> None:
     results = overhead.run(iterations=2, warmup=1)
     ours = [r for r in results if r.contender.role in ("floor", "apiforge")]
-    assert len(ours) == 12
+    assert len(ours) == 15  # 3 APIs x (2 floors + sync + async over httpx + async over aiohttp)
     failed = [(r.contender.api, r.contender.name, r.note) for r in ours if r.timing is None]
     assert failed == []
     for r in results:
