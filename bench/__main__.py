@@ -12,9 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from bench import batching, decoding, field_reads, imports, overhead, profiling, report, tooling
+from bench import batching, decoding, field_reads, first_result, imports, overhead, profiling, report, tooling
 
-SECTIONS = ("overhead", "profile", "decoding", "imports", "batching", "tooling")
+SECTIONS = ("overhead", "profile", "decoding", "imports", "first", "batching", "tooling")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     if "imports" in only:
         say("[3/5] imports and memory")
         parts["imports"] = imports.run(runs=runs)
+    if "first" in only:
+        say("      time to first result")
+        parts["first_result"] = first_result.run(runs=runs)
     if "batching" in only:
         say("[4/5] batching")
         parts["batching"] = batching.run()

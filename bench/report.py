@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from bench import batching, decoding, field_reads, imports, overhead, tooling
+from bench import batching, decoding, field_reads, first_result, imports, overhead, tooling
 from bench.profiling import Profile
 
 ANALYSIS = Path(__file__).with_name("ANALYSIS.md")
@@ -62,6 +62,7 @@ class Run:
     decoding: list[decoding.Result] | None = None
     field_reads: field_reads.Result | None = None
     imports: list[imports.Result] | None = None
+    first_result: list[first_result.Result] | None = None
     batching: list[batching.Result] | None = None
     tooling: list[tooling.Result] | None = None
 
@@ -258,6 +259,25 @@ def _tooling(results: list[tooling.Result]) -> list[str]:
     return table(["step", "status", "wall s", "CPU s", "last line"], rows)
 
 
+def _first_result(results: list[first_result.Result]) -> list[str]:
+    doc = first_result.__doc__.split("\n\n", 1)[1].strip() if first_result.__doc__ else ""
+    rows = [
+        [
+            r.api,
+            f"{r.floor.seconds * 1000:.0f}",
+            f"{r.apiforge.seconds * 1000:.0f}",
+            f"{r.ratio:.2f}x",
+            f"{r.floor.cpu_seconds * 1000:.0f}",
+            f"{r.apiforge.cpu_seconds * 1000:.0f}",
+            f"{r.cpu_ratio:.2f}x",
+            "met" if r.ratio <= first_result.GOAL else "MISSED",
+        ]
+        for r in results
+    ]
+    header = ["API", "httpx ms", "apiforge ms", "x httpx", "httpx CPU ms", "apiforge CPU ms", "x httpx (CPU)", "goal"]
+    return [doc, "", *table(header, rows)]
+
+
 def _field_reads(result: field_reads.Result) -> list[str]:
     doc = field_reads.__doc__.split("\n\n", 1)[1].strip() if field_reads.__doc__ else ""
     rows = [
@@ -321,6 +341,8 @@ def render(run: Run) -> str:
             *_imports(run.imports),
             "",
         ]
+    if run.first_result is not None:
+        out += ["### Time to first result", "", *_first_result(run.first_result), ""]
     if run.batching is not None:
         doc = batching.__doc__.split("\n\n", 1)[1].strip() if batching.__doc__ else ""
         out += ["## 4. Batching: 100 VK calls at 3 requests/s", "", doc, "", *_batching(run.batching), ""]

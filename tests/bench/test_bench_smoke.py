@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from bench import batching, decoding, field_reads, imports, overhead, report
+from bench import batching, decoding, field_reads, first_result, imports, overhead, report
 
 
 def test_every_floor_and_apiforge_client_makes_its_call() -> None:
@@ -42,6 +42,14 @@ def test_field_reads_are_measured_and_reported() -> None:
     assert result.present_ns > 0 and result.absent_ns > 0 and result.eq_ns > 0
     text = report.render(report.Run("smoke", (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), field_reads=result))
     assert "read an absent field" in text and "Goal absent <= 2x present" in text
+
+
+def test_the_first_result_is_measured_in_fresh_processes() -> None:
+    results = first_result.run(runs=1, apis=("yclients",))  # each scenario asserts what it got back
+    assert [r.api for r in results] == ["yclients"]
+    assert results[0].floor.cpu_seconds > 0 and results[0].apiforge.cpu_seconds > 0
+    text = report.render(report.Run("smoke", (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), first_result=results))
+    assert "### Time to first result" in text
 
 
 def test_batching_reaches_the_floor_of_four_requests() -> None:
