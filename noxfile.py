@@ -72,6 +72,7 @@ BENCH_PEERS = (
     "pydantic==2.14.3",
     "mypy==2.4.1",  # section 5: the checkers on an example app (the pins of .[dev])
     "pyright[nodejs]==1.1.414",
+    "jedi==0.20.1",  # section 5: an editor's first completion
 )
 
 
