@@ -72,6 +72,7 @@ BENCH_PEERS = (
     "pydantic==2.14.3",
     "mypy==2.4.1",  # section 5: the checkers on an example app (the pins of .[dev])
     "pyright[nodejs]==1.1.414",
+    "jedi==0.20.1",  # section 5: an editor's first completion
 )
 
 
@@ -83,7 +84,7 @@ def bench(session: nox.Session) -> None:
     """
     session.run("python3", "-m", "venv", ".nox/bench-env", external=True)
     py = ".nox/bench-env/bin/python"
-    session.run(py, "-m", "pip", "install", "-q", "-e", ".[codegen]", *BENCH_PEERS, external=True)
+    session.run(py, "-m", "pip", "install", "-q", "-e", ".[codegen,aiohttp]", *BENCH_PEERS, external=True)
     session.run(py, "-m", "bench", *session.posargs, external=True)
 
 

@@ -12,9 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from bench import batching, decoding, imports, overhead, profiling, report, tooling
+from bench import batching, decoding, field_reads, first_result, imports, overhead, profiling, report, tooling
 
-SECTIONS = ("overhead", "profile", "decoding", "imports", "batching", "tooling")
+SECTIONS = ("overhead", "profile", "decoding", "imports", "first", "batching", "tooling")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,9 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     if "decoding" in only:
         say("[2/5] decoding")
         parts["decoding"] = decoding.run(users=decode_users, iterations=decode_iterations, warmup=1)
+        say("      reading present and absent fields")
+        parts["field_reads"] = field_reads.run(users=decode_users, rounds=decode_iterations)
     if "imports" in only:
         say("[3/5] imports and memory")
         parts["imports"] = imports.run(runs=runs)
+    if "first" in only:
+        say("      time to first result")
+        parts["first_result"] = first_result.run(runs=runs)
     if "batching" in only:
         say("[4/5] batching")
         parts["batching"] = batching.run()

@@ -7,7 +7,9 @@ rate limiters are off everywhere (apiforge `rate_limit=None`, vk_api `RPS_DELAY 
 `rps=10**6`): the server is local and the point is the cost of the client, not of its limiter.
 
 The floor is httpx with `json.loads` of the body and nothing else, in the same flavour (a blocking
-`httpx.Client` for blocking clients, an `httpx.AsyncClient` for async ones).
+`httpx.Client` for blocking clients, an `httpx.AsyncClient` for async ones). Raw aiohttp (a
+`ClientSession` and `json.loads`) is shown beside the async floor, and each async apiforge client
+runs twice: over its default httpx transport and over `transport="aiohttp"`.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class Contender:
     api: Kind
     name: str
     flavour: Flavour
-    role: Literal["floor", "apiforge", "peer"]
+    role: Literal["floor", "apiforge", "peer", "reference"]
+    """floor: raw httpx, the ratios' base; reference: another raw client, shown beside it (no goal)."""
     factory: SyncFactory | AsyncFactory
     requires: str | None = None
     """The import name of the peer package; the contender is skipped when it is not installed."""
@@ -86,6 +89,20 @@ async def _vk_httpx_async(url: str) -> tuple[AsyncOp, Callable[[], Awaitable[Non
     return call, http.aclose
 
 
+async def _vk_aiohttp(url: str) -> tuple[AsyncOp, Callable[[], Awaitable[None]]]:
+    import aiohttp  # an optional extra: the contender is skipped without it
+
+    http = aiohttp.ClientSession()
+    data = {"access_token": payloads.VK_TOKEN, "v": payloads.VK_VERSION, **_VK_FORM}
+    endpoint = url + "/method/users.get"
+
+    async def call() -> object:
+        async with http.post(endpoint, data=data) as response:
+            return json.loads(await response.read())["response"]
+
+    return call, http.close
+
+
 def _vk_apiforge(url: str) -> tuple[SyncOp, Callable[[], None]]:
     from apiforge.vk import VK
 
@@ -98,6 +115,14 @@ async def _vk_apiforge_async(url: str) -> tuple[AsyncOp, Callable[[], Awaitable[
     from apiforge.vk import AsyncVK
 
     vk = AsyncVK(payloads.VK_TOKEN, base_url=url, rate_limit=None)
+    ids, fields = payloads.vk_user_ids(), list(payloads.VK_USER_FIELDS)
+    return (lambda: vk.users.get(user_ids=ids, fields=fields)), vk.aclose
+
+
+async def _vk_apiforge_aiohttp(url: str) -> tuple[AsyncOp, Callable[[], Awaitable[None]]]:
+    from apiforge.vk import AsyncVK
+
+    vk = AsyncVK(payloads.VK_TOKEN, base_url=url, rate_limit=None, transport="aiohttp")
     ids, fields = payloads.vk_user_ids(), list(payloads.VK_USER_FIELDS)
     return (lambda: vk.users.get(user_ids=ids, fields=fields)), vk.aclose
 
@@ -170,6 +195,21 @@ async def _wialon_httpx_async(url: str) -> tuple[AsyncOp, Callable[[], Awaitable
     return call, http.aclose
 
 
+async def _wialon_aiohttp(url: str) -> tuple[AsyncOp, Callable[[], Awaitable[None]]]:
+    import aiohttp  # an optional extra: the contender is skipped without it
+
+    with httpx.Client() as login:
+        form = _wialon_form(_wialon_login(login, url))
+    http = aiohttp.ClientSession()
+    endpoint = url + "/wialon/ajax.html"
+
+    async def call() -> object:
+        async with http.post(endpoint, data=form) as response:
+            return json.loads(await response.read())
+
+    return call, http.close
+
+
 def _wialon_spec() -> Any:
     from apiforge.wialon.models import ItemsType, SearchSpec
 
@@ -188,6 +228,14 @@ async def _wialon_apiforge_async(url: str) -> tuple[AsyncOp, Callable[[], Awaita
     from apiforge.wialon import AsyncWialon
 
     w = AsyncWialon(payloads.WIALON_TOKEN, base_url=url, rate_limit=None)
+    spec = _wialon_spec()
+    return (lambda: w.core.search_items(spec=spec, force=1, flags=payloads.WIALON_FLAGS, from_=0, to=0)), w.aclose
+
+
+async def _wialon_apiforge_aiohttp(url: str) -> tuple[AsyncOp, Callable[[], Awaitable[None]]]:
+    from apiforge.wialon import AsyncWialon
+
+    w = AsyncWialon(payloads.WIALON_TOKEN, base_url=url, rate_limit=None, transport="aiohttp")
     spec = _wialon_spec()
     return (lambda: w.core.search_items(spec=spec, force=1, flags=payloads.WIALON_FLAGS, from_=0, to=0)), w.aclose
 
@@ -236,6 +284,19 @@ async def _yclients_httpx_async(url: str) -> tuple[AsyncOp, Callable[[], Awaitab
     return call, http.aclose
 
 
+async def _yclients_aiohttp(url: str) -> tuple[AsyncOp, Callable[[], Awaitable[None]]]:
+    import aiohttp  # an optional extra: the contender is skipped without it
+
+    http = aiohttp.ClientSession(headers=_YC_HEADERS)
+    endpoint = f"{url}/api/v1/clients/{payloads.YCLIENTS_COMPANY}"
+
+    async def call() -> object:
+        async with http.get(endpoint, params=_YC_QUERY) as response:
+            return json.loads(await response.read())["data"]
+
+    return call, http.close
+
+
 def _yclients_apiforge(url: str) -> tuple[SyncOp, Callable[[], None]]:
     from apiforge.yclients import Yclients
 
@@ -248,6 +309,16 @@ async def _yclients_apiforge_async(url: str) -> tuple[AsyncOp, Callable[[], Awai
     from apiforge.yclients import AsyncYclients
 
     yc = AsyncYclients(payloads.YCLIENTS_PARTNER, payloads.YCLIENTS_USER, base_url=url, rate_limit=None)
+    company, size = payloads.YCLIENTS_COMPANY, payloads.YCLIENTS_PAGE
+    return (lambda: yc.clients.list(company_id=company, page=1, count=size)), yc.aclose
+
+
+async def _yclients_apiforge_aiohttp(url: str) -> tuple[AsyncOp, Callable[[], Awaitable[None]]]:
+    from apiforge.yclients import AsyncYclients
+
+    yc = AsyncYclients(
+        payloads.YCLIENTS_PARTNER, payloads.YCLIENTS_USER, base_url=url, rate_limit=None, transport="aiohttp"
+    )
     company, size = payloads.YCLIENTS_COMPANY, payloads.YCLIENTS_PAGE
     return (lambda: yc.clients.list(company_id=company, page=1, count=size)), yc.aclose
 
@@ -266,16 +337,31 @@ CONTENDERS: tuple[Contender, ...] = (
     Contender("vk", "vk_api", "sync", "peer", _vk_vk_api, requires="vk_api", decodes="dicts"),
     Contender("vk", "raw httpx (async)", "async", "floor", _vk_httpx_async, decodes="dicts"),
     Contender("vk", "apiforge AsyncVK", "async", "apiforge", _vk_apiforge_async),
+    Contender("vk", "apiforge AsyncVK (aiohttp)", "async", "apiforge", _vk_apiforge_aiohttp, requires="aiohttp"),
+    Contender("vk", "raw aiohttp", "async", "reference", _vk_aiohttp, requires="aiohttp", decodes="dicts"),
     Contender("vk", "vkbottle", "async", "peer", _vk_vkbottle, requires="vkbottle", decodes="pydantic models"),
     Contender("wialon", "raw httpx", "sync", "floor", _wialon_httpx, decodes="dicts"),
     Contender("wialon", "apiforge Wialon", "sync", "apiforge", _wialon_apiforge),
     Contender("wialon", "raw httpx (async)", "async", "floor", _wialon_httpx_async, decodes="dicts"),
     Contender("wialon", "apiforge AsyncWialon", "async", "apiforge", _wialon_apiforge_async),
+    Contender(
+        "wialon", "apiforge AsyncWialon (aiohttp)", "async", "apiforge", _wialon_apiforge_aiohttp, requires="aiohttp"
+    ),
+    Contender("wialon", "raw aiohttp", "async", "reference", _wialon_aiohttp, requires="aiohttp", decodes="dicts"),
     Contender("wialon", "py-aiowialon", "async", "peer", _wialon_aiowialon, requires="aiowialon", decodes="dicts"),
     Contender("yclients", "raw httpx", "sync", "floor", _yclients_httpx, decodes="dicts"),
     Contender("yclients", "apiforge Yclients", "sync", "apiforge", _yclients_apiforge),
     Contender("yclients", "raw httpx (async)", "async", "floor", _yclients_httpx_async, decodes="dicts"),
     Contender("yclients", "apiforge AsyncYclients", "async", "apiforge", _yclients_apiforge_async),
+    Contender(
+        "yclients",
+        "apiforge AsyncYclients (aiohttp)",
+        "async",
+        "apiforge",
+        _yclients_apiforge_aiohttp,
+        requires="aiohttp",
+    ),
+    Contender("yclients", "raw aiohttp", "async", "reference", _yclients_aiohttp, requires="aiohttp", decodes="dicts"),
     Contender(
         "yclients",
         "yclients (PyPI)",

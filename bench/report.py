@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from bench import batching, decoding, imports, overhead, tooling
+from bench import batching, decoding, field_reads, first_result, imports, overhead, tooling
 from bench.profiling import Profile
 
 ANALYSIS = Path(__file__).with_name("ANALYSIS.md")
@@ -60,7 +60,9 @@ class Run:
     overhead: list[overhead.Result] | None = None
     profiles: list[Profile] | None = None
     decoding: list[decoding.Result] | None = None
+    field_reads: field_reads.Result | None = None
     imports: list[imports.Result] | None = None
+    first_result: list[first_result.Result] | None = None
     batching: list[batching.Result] | None = None
     tooling: list[tooling.Result] | None = None
 
@@ -151,6 +153,19 @@ def _overhead(results: list[overhead.Result]) -> list[str]:
             f"- {peer.contender.api}: {best.contender.name} {ms(best.timing.median)} ms vs {peer.contender.name}"
             f" {ms(peer.timing.median)} ms: {'faster' if faster else 'SLOWER'}"
         )
+    out += ["", "Async client CPU per call against the async peers (goal: AsyncVK below vkbottle), per transport:", ""]
+    for peer in (r for r in results if r.contender.role == "peer" and r.contender.flavour == "async"):
+        if peer.timing is None:
+            continue
+        for ours in results:
+            c, t = ours.contender, ours.timing
+            if c.role != "apiforge" or c.flavour != "async" or c.api != peer.contender.api or t is None:
+                continue
+            below = t.cpu < peer.timing.cpu
+            out.append(
+                f"- {c.api}: {c.name} {ms(t.cpu)} ms vs {peer.contender.name} {ms(peer.timing.cpu)} ms CPU:"
+                f" {'below' if below else 'ABOVE'} ({t.cpu / peer.timing.cpu:.2f}x)"
+            )
     return out
 
 
@@ -244,6 +259,36 @@ def _tooling(results: list[tooling.Result]) -> list[str]:
     return table(["step", "status", "wall s", "CPU s", "last line"], rows)
 
 
+def _first_result(results: list[first_result.Result]) -> list[str]:
+    doc = first_result.__doc__.split("\n\n", 1)[1].strip() if first_result.__doc__ else ""
+    rows = [
+        [
+            r.api,
+            f"{r.floor.seconds * 1000:.0f}",
+            f"{r.apiforge.seconds * 1000:.0f}",
+            f"{r.ratio:.2f}x",
+            f"{r.floor.cpu_seconds * 1000:.0f}",
+            f"{r.apiforge.cpu_seconds * 1000:.0f}",
+            f"{r.cpu_ratio:.2f}x",
+            "met" if r.ratio <= first_result.GOAL else "MISSED",
+        ]
+        for r in results
+    ]
+    header = ["API", "httpx ms", "apiforge ms", "x httpx", "httpx CPU ms", "apiforge CPU ms", "x httpx (CPU)", "goal"]
+    return [doc, "", *table(header, rows)]
+
+
+def _field_reads(result: field_reads.Result) -> list[str]:
+    doc = field_reads.__doc__.split("\n\n", 1)[1].strip() if field_reads.__doc__ else ""
+    rows = [
+        ["read a present field", f"{result.present_ns:.1f}", "1.00x"],
+        ["read an absent field", f"{result.absent_ns:.1f}", f"{result.ratio:.2f}x"],
+        ["`==` of two equal users", f"{result.eq_ns:.0f}", "-"],
+    ]
+    verdict = "met" if result.ratio <= 2 else f"not met ({result.ratio:.2f}x)"
+    return [doc, "", *table(["operation", "ns", "x present read"], rows), "", f"Goal absent <= 2x present: {verdict}."]
+
+
 def render(run: Run) -> str:
     """RESULTS.md for one run."""
 
@@ -285,6 +330,8 @@ def render(run: Run) -> str:
         out += ["### Where apiforge's time goes (cProfile, sync client)", "", *_profiles(run.profiles)]
     if run.decoding is not None:
         out += ["## 2. Decoding 10,000 VK users", "", *_decoding(run.decoding), ""]
+    if run.field_reads is not None:
+        out += ["### Reading fields of decoded users", "", *_field_reads(run.field_reads), ""]
     if run.imports is not None:
         out += [
             "## 3. Import time and memory",
@@ -294,6 +341,8 @@ def render(run: Run) -> str:
             *_imports(run.imports),
             "",
         ]
+    if run.first_result is not None:
+        out += ["### Time to first result", "", *_first_result(run.first_result), ""]
     if run.batching is not None:
         doc = batching.__doc__.split("\n\n", 1)[1].strip() if batching.__doc__ else ""
         out += ["## 4. Batching: 100 VK calls at 3 requests/s", "", doc, "", *_batching(run.batching), ""]

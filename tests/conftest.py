@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +21,29 @@ settings.load_profile("apiforge")
 def mode(request: pytest.FixtureRequest) -> str:
     """How a test reaches its fake: a real server on 127.0.0.1, or an in-process httpx transport."""
     return str(request.param)
+
+
+# The async tests of these directories run over both transports of the async clients: the
+# clients they build without an http_client of their own take theirs from APIFORGE_ASYNC_TRANSPORT.
+BOTH_TRANSPORTS = frozenset({"integration", "events"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give the async tests of `BOTH_TRANSPORTS` an `async_transport` parameter: httpx and aiohttp."""
+    if inspect.iscoroutinefunction(metafunc.function) and metafunc.definition.path.parent.name in BOTH_TRANSPORTS:
+        metafunc.parametrize("async_transport", ["httpx", "aiohttp"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def async_transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """The transport async clients built in this test use when not given one (`APIFORGE_ASYNC_TRANSPORT`).
+
+    Autouse, so that it is set up before the fixtures that build clients; unparametrized, it sets nothing.
+    """
+    name: str | None = getattr(request, "param", None)
+    if name is not None:
+        monkeypatch.setenv("APIFORGE_ASYNC_TRANSPORT", name)
+    return name
 
 
 @pytest.fixture(autouse=True)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 
-from bench import batching, decoding, imports, overhead, report
+from bench import batching, decoding, field_reads, first_result, imports, overhead, report
 
 
 def test_every_floor_and_apiforge_client_makes_its_call() -> None:
     results = overhead.run(iterations=2, warmup=1)
     ours = [r for r in results if r.contender.role in ("floor", "apiforge")]
-    assert len(ours) == 12
+    assert len(ours) == 15  # 3 APIs x (2 floors + sync + async over httpx + async over aiohttp)
     failed = [(r.contender.api, r.contender.name, r.note) for r in ours if r.timing is None]
     assert failed == []
     for r in results:
@@ -35,6 +35,21 @@ def test_decoders_decode_every_user() -> None:
     ours = [r for r in results if r.name.startswith("apiforge")]
     assert len(ours) == 4  # dicts and bytes, GC on and off
     assert all(r.timing is not None for r in ours)
+
+
+def test_field_reads_are_measured_and_reported() -> None:
+    result = field_reads.run(users=50, rounds=1)
+    assert result.present_ns > 0 and result.absent_ns > 0 and result.eq_ns > 0
+    text = report.render(report.Run("smoke", (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), field_reads=result))
+    assert "read an absent field" in text and "Goal absent <= 2x present" in text
+
+
+def test_the_first_result_is_measured_in_fresh_processes() -> None:
+    results = first_result.run(runs=1, apis=("yclients",))  # each scenario asserts what it got back
+    assert [r.api for r in results] == ["yclients"]
+    assert results[0].floor.cpu_seconds > 0 and results[0].apiforge.cpu_seconds > 0
+    text = report.render(report.Run("smoke", (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), first_result=results))
+    assert "### Time to first result" in text
 
 
 def test_batching_reaches_the_floor_of_four_requests() -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 import pickle
+import subprocess
+import sys
 
 import attrs
 import pytest
@@ -331,3 +334,26 @@ def test_the_sparse_decoder_agrees_with_cattrs(wire: dict[str, object]) -> None:
     decoded = fast.structure(wire, Profile)
     assert decoded == expected
     assert repr(decoded) == repr(expected)  # the same types too: True is not 1, 1.0 is not 1
+
+
+def test_a_first_decode_builds_only_the_models_the_response_carries() -> None:
+    """Hooks of a model's fields are looked up when a field first carries a value: decoding a VK
+    user with a city builds the field tables of the user and the city, not of the ~20 other
+    models a user's fields may hold (career, military, counters...). A fresh interpreter: tables,
+    once built, stay."""
+    probe = """
+import json, sys
+from apiforge.core.converter import structure
+from apiforge.core.model import FieldTable, Model
+from apiforge.vk.models import UsersUserFull
+user = structure([{"id": 1, "first_name": "A", "city": {"id": 2, "title": "B"}}], list[UsersUserFull], method="m")[0]
+assert user.city.title == "B" and user.career is None
+built = set()
+for module in list(sys.modules.values()):
+    for value in list(vars(module).values()) if module else ():
+        if isinstance(value, type) and issubclass(value, Model) and isinstance(value.__dict__.get("__attrs_attrs__"), FieldTable):
+            built.add(value.__name__)
+print(json.dumps(sorted(built)))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == ["BaseCity", "UsersUserFull"]

@@ -10,14 +10,18 @@ import pickle
 import sys
 import threading
 import weakref
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import attrs
 import cattrs
 import pytest
 
+from apiforge.core.converter import structure
 from apiforge.core.model import Model
 from apiforge.core.redact import MASK
+from apiforge.vk.models import UsersUserFull
 
 
 @attrs.define(kw_only=True, slots=True, repr=False, eq=False)
@@ -193,6 +197,67 @@ def test_a_subclass_of_a_generated_model_keeps_its_fields() -> None:
     assert repr(Special(id=1, name="x")) == "Special(id=1, name='x')"
     bare = object.__new__(Special)
     assert bare.name is None  # an unset field reads as the default of the inherited __init__
+
+
+# The generator's shape today: fields in the instance dict, optional ones with class-level
+# defaults, no `__slots__` and no `__getattr__` (which would slow every attribute read).
+
+
+def _python_calls_during(action: Callable[[], object]) -> list[str]:
+    """The names of the Python functions `action` runs (its own frame excluded)."""
+    names: list[str] = []
+
+    def spy(frame: FrameType, event: str, _: object) -> None:
+        if event == "call":
+            names.append(frame.f_code.co_name)
+
+    sys.setprofile(spy)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return [name for name in names if name != "<lambda>"]
+
+
+def _decoded_users() -> list[UsersUserFull]:
+    wire = [
+        {"id": 1, "first_name": "A", "last_name": "B", "sex": 1, "domain": "a"},
+        {"id": 1, "first_name": "A", "last_name": "B", "sex": 1, "domain": "a"},
+    ]
+    return structure(wire, list[UsersUserFull], method="users.get")
+
+
+def test_an_absent_field_of_a_decoded_generated_model_is_a_plain_class_attribute_read() -> None:
+    user, _ = _decoded_users()
+    assert user.nickname is None and user.maiden_name is None
+    # No Python-level fallback (`__getattr__`) runs: CPython's fast attribute paths stay on.
+    assert _python_calls_during(lambda: (user.nickname, user.maiden_name, user.first_name)) == []
+    assert "nickname" not in vars(user)  # absent: the decoder set only what the response carried
+    assert not hasattr(UsersUserFull, "__getattr__")
+
+
+def test_equality_of_generated_models_reads_unset_fields_without_a_fallback() -> None:
+    first, second = _decoded_users()
+    assert first == second
+    assert "__getattr__" not in _python_calls_during(lambda: first == second)
+    second.nickname = None  # set to its default: still equal to the absent one
+    assert first == second and second == first
+    second.nickname = "n"
+    assert first != second and second != first
+    full = UsersUserFull(id=1, first_name="A", last_name="B", sex=first.sex, domain="a")  # every field set
+    assert full == first and first == full
+
+
+def test_a_sparse_generated_model_works_with_attrs_copy_pickle_and_weakref() -> None:
+    user, _ = _decoded_users()
+    assert attrs.evolve(user, nickname="n").nickname == "n" and user.nickname is None
+    assert attrs.asdict(user)["nickname"] is None and attrs.asdict(user)["first_name"] == "A"
+    assert copy.deepcopy(user) == user and copy.copy(user) == user
+    restored = pickle.loads(pickle.dumps(user))
+    assert restored == user and restored.nickname is None and "nickname" not in vars(restored)
+    assert weakref.ref(user)() is user
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(user)
 
 
 # The repr shows what is set (issue 18, item 8).

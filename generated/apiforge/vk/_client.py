@@ -23,6 +23,7 @@ from apiforge.core.auth import (
 )
 from apiforge.core.events.mixins import AsyncVKEvents, VKEvents
 from apiforge.core.setup import vk_parts
+from apiforge.core.transport import DEFAULT_MAX_IN_FLIGHT, AsyncTransport
 from apiforge.vk.methods.execute import AsyncExecuteMethods, ExecuteMethods
 
 if TYPE_CHECKING:
@@ -508,6 +509,8 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.AsyncClient | None = None,
+        transport: AsyncTransport | None = None,
+        max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
         auto_batch: bool = False,
         batch_window: float = 0.01,
     ) -> None:
@@ -536,6 +539,10 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
             APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
+        transport: what the client's own httpx client sends through: "httpx" (its pool), "aiohttp"
+            (`pip install apiforge[aiohttp]`: less CPU per request) or an `httpx.AsyncBaseTransport`;
+            None: the APIFORGE_ASYNC_TRANSPORT environment variable, else "httpx".
+        max_in_flight: requests on the wire at once (default 10); the others wait their turn. None: no cap.
         auto_batch: coalesce concurrent batchable calls made within `batch_window` seconds into
             `execute` requests (see `enable_auto_batch`).
         batch_window: how long the first call of a window waits for others, in seconds.
@@ -557,7 +564,7 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         )
         self._tokens = protocol.tokens
         self._configure(protocol, policy)
-        self._start(http_client, timeout)
+        self._start(http_client, timeout, transport=transport, max_in_flight=max_in_flight)
         if auto_batch:
             self.enable_auto_batch(window=batch_window)
 

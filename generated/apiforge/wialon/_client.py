@@ -11,6 +11,7 @@ import httpx
 from apiforge.core import AsyncClient, RateLimiter, RetryPolicy, SyncClient
 from apiforge.core.protocols.wialon import HookResult, SessionHooks
 from apiforge.core.setup import wialon_parts
+from apiforge.core.transport import DEFAULT_MAX_IN_FLIGHT, AsyncTransport
 
 if TYPE_CHECKING:
     from apiforge.wialon._batch import AsyncWialonBatch, WialonBatch
@@ -345,6 +346,8 @@ class AsyncWialon(AsyncClient):
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.AsyncClient | None = None,
+        transport: AsyncTransport | None = None,
+        max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         """Args:
         token: a 72-character access token; the client logs in with it on first use.
@@ -359,6 +362,10 @@ class AsyncWialon(AsyncClient):
             APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
+        transport: what the client's own httpx client sends through: "httpx" (its pool), "aiohttp"
+            (`pip install apiforge[aiohttp]`: less CPU per request) or an `httpx.AsyncBaseTransport`;
+            None: the APIFORGE_ASYNC_TRANSPORT environment variable, else "httpx".
+        max_in_flight: requests on the wire at once (default 10); the others wait their turn. None: no cap.
         """
         from apiforge.wialon.models.session import LoginResponse
 
@@ -371,7 +378,7 @@ class AsyncWialon(AsyncClient):
             max_retries=max_retries,
         )
         self._configure(protocol, policy)
-        self._start(http_client, timeout)
+        self._start(http_client, timeout, transport=transport, max_in_flight=max_in_flight)
         self._session = protocol
         self._adopted: str | None = None
         """The session id given to `from_session` (None: the client's sessions are its own to log out)."""

@@ -9,6 +9,7 @@ import httpx
 
 from apiforge.core import DEFAULT, AsyncClient, RateLimiter, RetryPolicy, SyncClient
 from apiforge.core.setup import yclients_parts
+from apiforge.core.transport import DEFAULT_MAX_IN_FLIGHT, AsyncTransport
 from apiforge.yclients.models.users import AuthResponse2, BookingAuthResponse2
 
 if TYPE_CHECKING:
@@ -675,6 +676,8 @@ class AsyncYclients(AsyncClient):
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.AsyncClient | None = None,
+        transport: AsyncTransport | None = None,
+        max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         """Args:
         partner_token: the integrator's token, sent on every call.
@@ -690,6 +693,10 @@ class AsyncYclients(AsyncClient):
             APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
+        transport: what the client's own httpx client sends through: "httpx" (its pool), "aiohttp"
+            (`pip install apiforge[aiohttp]`: less CPU per request) or an `httpx.AsyncBaseTransport`;
+            None: the APIFORGE_ASYNC_TRANSPORT environment variable, else "httpx".
+        max_in_flight: requests on the wire at once (default 10); the others wait their turn. None: no cap.
         """
         protocol, policy = yclients_parts(
             partner_token=partner_token,
@@ -700,7 +707,7 @@ class AsyncYclients(AsyncClient):
             max_retries=max_retries,
         )
         self._configure(protocol, policy)
-        self._start(http_client, timeout)
+        self._start(http_client, timeout, transport=transport, max_in_flight=max_in_flight)
 
     @property
     def user_token(self) -> str | None:

@@ -19,6 +19,7 @@ from apiforge.core.ratelimit import RateLimiter
 from apiforge.core.raw_response import RawResponse, is_recording, raw_response, record, recording
 from apiforge.core.request_options import RequestOptions
 from apiforge.core.retry import RetryPolicy
+from apiforge.core.transport import DEFAULT_MAX_IN_FLIGHT, AsyncTransport, async_http_client
 from apiforge.core.types import JSON
 
 if TYPE_CHECKING:
@@ -228,9 +229,21 @@ class AsyncClient(BaseClient):
     _batcher: AutoBatcher | None = None
     """Auto-batching hook: when set, batchable calls are handed to it and may share a batch request."""
 
-    def _start(self, http_client: httpx.AsyncClient | None, timeout: httpx.Timeout | float | None) -> None:
+    def _start(
+        self,
+        http_client: httpx.AsyncClient | None,
+        timeout: httpx.Timeout | float | None,
+        *,
+        transport: AsyncTransport | None = None,
+        max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
+    ) -> None:
         self._owns_http = http_client is None
-        http = http_client or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+        # A given http_client is used as it is: its transport and limits are the caller's.
+        http = http_client or async_http_client(
+            transport=transport,
+            timeout=DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout),
+            max_in_flight=max_in_flight,
+        )
         self._driver = AsyncDriver(http)
 
     async def request(self, call: Call[T]) -> T:

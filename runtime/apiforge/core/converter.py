@@ -22,7 +22,7 @@ import cattrs.cols
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from apiforge.core.errors import DecodeError
-from apiforge.core.model import Model
+from apiforge.core.model import Model, reads_unset_as_default
 from apiforge.core.types import JSON
 
 T = TypeVar("T")
@@ -135,8 +135,16 @@ _EXACT: frozenset[object] = frozenset({str, int, float, bool})
 _FieldPlan = tuple[str, Any, bool, "Mapping[object, object] | None", "Callable[[Any, Any], Any]", Any, int]
 
 
-def _field_plan(conv: cattrs.Converter, name: str, tp: Any, required: bool) -> _FieldPlan:
-    """The fast paths that apply to a field of type `tp`, and its hook."""
+def _field_plan(
+    conv: cattrs.Converter, name: str, tp: Any, required: bool, plans: dict[str, _FieldPlan], wire: str
+) -> _FieldPlan:
+    """The fast paths that apply to a field of type `tp`, and its hook.
+
+    The hook is looked up when the field first carries a value that needs it: a VK user declares
+    ~150 fields, a response carries ~20, and looking a nested model's hook up builds that model's
+    field table and plan in turn. The first call puts the real hook into `plans[wire]`, so later
+    values go straight to it.
+    """
     target: Any = tp
     nullable = False
     if _is_union(tp) and tp not in _tagged:
@@ -144,7 +152,14 @@ def _field_plan(conv: cattrs.Converter, name: str, tp: Any, required: bool) -> _
         if len(members) == 1:
             target = members[0]  # `X | None`: null is checked inline, X decoded by X's own hook
     exact: Any = target if target in _EXACT else None
-    return (name, exact, nullable, _members_by_value(target), conv.get_structure_hook(target), target, int(required))
+    values = _members_by_value(target)
+
+    def first_value(value: Any, declared: Any) -> Any:
+        hook = conv.get_structure_hook(target)
+        plans[wire] = (name, exact, nullable, values, hook, target, int(required))
+        return hook(value, declared)
+
+    return (name, exact, nullable, values, first_value, target, int(required))
 
 
 def _members_by_value(tp: Any) -> Mapping[object, object] | None:
@@ -159,14 +174,18 @@ def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[An
 
     API objects are sparse (a VK user has ~150 declared fields and ~20 present): the decoder
     visits the present keys, not the declared ones, and sets only those attributes of a bare instance;
-    absent optional fields read as their defaults through `Model.__getattr__`. The common values —
+    absent optional fields read as their defaults (class attributes of a generated model, `__getattr__` of a slotted one). The common values —
     a string where a string is declared, a known enum value, null for an optional field — are
     taken inline, without a hook call. A missing required field raises (the detailed converter
     then explains where); unknown keys are ignored.
     """
     fields = attrs.fields(cls)
     # Only a Model reads absent fields as defaults, and only a plain default can be read so.
-    if not issubclass(cls, Model) or any(isinstance(f.default, attrs.Factory) for f in fields):  # type: ignore[arg-type]
+    if (
+        not issubclass(cls, Model)
+        or not reads_unset_as_default(cls)
+        or any(isinstance(f.default, attrs.Factory) for f in fields)  # type: ignore[arg-type]
+    ):
         return _init_structure_fn(conv, cls)
     required_count = sum(1 for f in fields if f.default is attrs.NOTHING)
     plans: dict[str, _FieldPlan] = {}
@@ -175,12 +194,10 @@ def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[An
         # Built on first use, not when the hook is made: models refer to each other (and to
         # themselves), and every class must have its hook before another's plan asks for it.
         hints = typing.get_type_hints(cls)
-        built = {
-            f.metadata.get("wire", f.name): _field_plan(conv, f.name, hints[f.name], f.default is attrs.NOTHING)
-            for f in fields
-        }
-        plans.update(built)
-        return built
+        for f in fields:
+            wire = f.metadata.get("wire", f.name)
+            plans[wire] = _field_plan(conv, f.name, hints[f.name], f.default is attrs.NOTHING, plans, wire)
+        return plans
 
     new = object.__new__
     put = setattr  # the builtin beats the slot descriptor's __set__ and object.__setattr__

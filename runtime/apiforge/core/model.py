@@ -1,16 +1,25 @@
 """`Model`: the base of every generated model class.
 
-A generated model is a plain slotted class written out in full by the generator — `__slots__`, the
-annotated attributes and a keyword-only `__init__` — so importing a model module only loads cached
-bytecode. `attrs.define` would build each class at import instead: it writes and compiles an
-`__init__` per class and creates every slotted class twice, which over the ~760 VK models was most
-of what `apiforge.vk.models.load_all()` cost (bench/import_vk.py).
+A generated model is a plain class written out in full by the generator — the annotated attributes,
+each optional one with its default (`nickname: str | None = None`), and a keyword-only `__init__` —
+so importing a model module only loads cached bytecode. `attrs.define` would build each class at
+import instead: it writes and compiles an `__init__` per class and creates every slotted class
+twice, which over the ~760 VK models was most of what `apiforge.vk.models.load_all()` cost
+(bench/import_vk.py).
+
+Models are sparse: a VK user has ~150 declared fields and ~20 present, and the decoder sets only
+those present, in the instance dict. An absent field then reads as its class-level default: an
+ordinary attribute read, about as fast as reading a present one (bench section `decoding`). Slots
+would make it an `AttributeError` caught by `__getattr__`, some 16 times slower; and a class that
+defines `__getattr__` at all loses CPython's fast attribute paths for present fields too. So only
+slotted subclasses (`attrs.define`, or written by hand) get a `__getattr__`, installed for them.
 
 Models still are attrs classes to everything that asks: `attrs.has`, `attrs.fields`,
 `attrs.evolve`, `attrs.asdict` and cattrs read `__attrs_attrs__`, which `Model` builds for a class
 the first time it is read, from the class itself (its annotations, `__init__` defaults and
 `__wire_names__`). `Model` also gives every model one shared repr (the fields that are set, in
-declaration order, credential fields masked: `UsersUserFull(id=1, first_name='Pavel')`) and equality (same class and equal fields); models are unhashable, as attrs makes mutable classes.
+declaration order, credential fields masked: `UsersUserFull(id=1, first_name='Pavel')`) and
+equality (same class and equal fields); models are unhashable, as attrs makes mutable classes.
 """
 
 from __future__ import annotations
@@ -98,25 +107,71 @@ class Model:
             shown.append(f"{field.name}={MASK!r}" if masked else f"{field.name}={_repr(value)}")
         return f"{cls.__name__}({', '.join(shown)})"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A generated model keeps its fields in the instance dict and their defaults on the class,
+        # so an unset field is an ordinary class-attribute read. A slotted subclass (`attrs.define`,
+        # or written by hand) has nowhere to put class defaults: an unset slot raises, and it reads
+        # as its default through `__getattr__`. Only those classes get the hook: defining
+        # `__getattr__` at all makes CPython skip its fast attribute paths for every read, present
+        # fields included.
+        if cls.__dictoffset__ == 0 and "__getattr__" not in cls.__dict__:
+            # setattr, not an assignment: type checkers would read one as a declared `__getattr__`
+            # and stop rejecting attributes a model does not declare.
+            setattr(cls, "__getattr__", _unset_slot_default)  # noqa: B010
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, a.name) == getattr(other, a.name) for a in self.__attrs_attrs__)
+        # One C-level read of every field per side (an unset field is a cheap class-attribute read).
+        # Not `self.__dict__`: asking for it turns the object's inline attribute values into a dict,
+        # and CPython reads attributes from such a dict on its slow path from then on.
+        values = _all_fields(type(self))
+        return values(self) == values(other)
 
     # Defining __eq__ makes Python set __hash__ to None: models stay unhashable, as attrs makes
     # mutable classes with equality.
 
-    if not TYPE_CHECKING:  # type checkers must keep rejecting attributes a model does not declare
 
-        def __getattr__(self, name: str) -> Any:
-            # Called only when `name` is not set: the decoder sets just the fields a response
-            # carries (a VK user has ~150 declared, ~20 present), and an absent field reads as
-            # its default, exactly as if `__init__` had filled it in.
-            defaults = _defaults(type(self))
-            # attrs writes NOTHING as the default of a field with a factory: that has no plain value.
-            if name in defaults and defaults[name] is not attrs.NOTHING:
-                return defaults[name]
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+def _unset_slot_default(self: Model, name: str) -> Any:
+    """`__getattr__` of slotted models: called only when `name` is not set.
+
+    The decoder sets just the fields a response carries (a VK user has ~150 declared, ~20
+    present), and an absent field reads as its default, exactly as if `__init__` had filled it in.
+    """
+    defaults = _defaults(type(self))
+    # attrs writes NOTHING as the default of a field with a factory: that has no plain value.
+    if name in defaults and defaults[name] is not attrs.NOTHING:
+        return defaults[name]
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def _keeps_fields_in_dict(cls: type) -> bool:
+    """Are all of `cls`'s fields in the instance dict (a generated model), none in slots?"""
+    return cls.__dictoffset__ != 0 and getattr(cls, "__getattr__", None) is not _unset_slot_default
+
+
+# Model class -> a function returning the tuple of its field values; filled as `==` meets classes.
+_FIELD_VALUES: dict[type, Callable[[object], tuple[object, ...]]] = {}
+
+
+def _all_fields(cls: type[Model]) -> Callable[[object], tuple[object, ...]]:
+    values = _FIELD_VALUES.get(cls)
+    if values is None:
+        names = [a.name for a in cls.__attrs_attrs__]
+        # attrgetter of one name returns the value itself, not a 1-tuple: pad with a constant.
+        getter = operator.attrgetter(*names, "__class__")
+        values = _FIELD_VALUES[cls] = getter
+    return values
+
+
+def reads_unset_as_default(cls: type[Model]) -> bool:
+    """Does a bare instance of `cls` (made by `object.__new__`) read each unset optional field as
+    its default? The sparse decoder sets only the fields a response carries, so it relies on this."""
+    if not _keeps_fields_in_dict(cls):
+        return True  # slotted: `_unset_slot_default` answers
+    missing = object()
+    return all(inspect.getattr_static(cls, name, missing) is default for name, default in _defaults(cls).items())
 
 
 # `@typed_as_attrs(init=False, slots=False, repr=False, eq=False)` on a generated model: to type
@@ -230,4 +285,4 @@ def _build_field_table(cls: type) -> FieldTable:
     return table_class(fields)
 
 
-__all__ = ["SECRET_FIELDS", "FieldTable", "Model", "typed_as_attrs"]
+__all__ = ["SECRET_FIELDS", "FieldTable", "Model", "reads_unset_as_default", "typed_as_attrs"]

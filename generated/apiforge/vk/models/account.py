@@ -93,33 +93,18 @@ class AccountAccountCounters(Model):
         photos: `int`.
     """
 
-    __slots__ = (
-        "app_requests",
-        "events",
-        "faves",
-        "friends",
-        "friends_recommendations",
-        "gifts",
-        "groups",
-        "memories",
-        "messages",
-        "notes",
-        "notifications",
-        "photos",
-    )
-
-    app_requests: int | None
-    events: int | None
-    faves: int | None
-    friends: int | None
-    friends_recommendations: int | None
-    gifts: int | None
-    groups: int | None
-    messages: int | None
-    memories: int | None
-    notes: int | None
-    notifications: int | None
-    photos: int | None
+    app_requests: int | None = None
+    events: int | None = None
+    faves: int | None = None
+    friends: int | None = None
+    friends_recommendations: int | None = None
+    gifts: int | None = None
+    groups: int | None = None
+    messages: int | None = None
+    memories: int | None = None
+    notes: int | None = None
+    notifications: int | None = None
+    photos: int | None = None
 
     def __init__(
         self,
@@ -160,10 +145,8 @@ class AccountChangePasswordResponse(Model):
         secret: `str`.
     """
 
-    __slots__ = ("secret", "token")
-
     token: str
-    secret: str | None
+    secret: str | None = None
 
     def __init__(self, *, token: str, secret: str | None = None) -> None:
         self.token = token
@@ -178,8 +161,6 @@ class AccountGetActiveOffersResponse(Model):
         count: `int`, always present.
         items: `list[AccountOffer]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[AccountOffer]
@@ -200,12 +181,10 @@ class AccountGetBannedResponse(Model):
         groups: `list[GroupsGroup]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[int]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroup] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroup] | None = None
 
     def __init__(
         self,
@@ -234,15 +213,14 @@ class AccountInfo(Model):
         own_posts_default: `BaseBoolInt`.
     """
 
-    __slots__ = ("field_2fa_required", "https_required", "intro", "lang", "no_wall_replies", "own_posts_default")
     __wire_names__ = {"field_2fa_required": "2fa_required"}
 
-    field_2fa_required: BaseBoolInt | None
-    https_required: BaseBoolInt | None
-    intro: int | None
-    lang: int | None
-    no_wall_replies: BaseBoolInt | None
-    own_posts_default: BaseBoolInt | None
+    field_2fa_required: BaseBoolInt | None = None
+    https_required: BaseBoolInt | None = None
+    intro: int | None = None
+    lang: int | None = None
+    no_wall_replies: BaseBoolInt | None = None
+    own_posts_default: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -276,15 +254,13 @@ class AccountNameRequest(Model):
         link_label: `str`.
     """
 
-    __slots__ = ("first_name", "id", "lang", "last_name", "link_href", "link_label", "status")
-
-    first_name: str | None
-    id: int | None
-    last_name: str | None
-    status: AccountNameRequestStatus | None
-    lang: str | None
-    link_href: str | None
-    link_label: str | None
+    first_name: str | None = None
+    id: int | None = None
+    last_name: str | None = None
+    status: AccountNameRequestStatus | None = None
+    lang: str | None = None
+    link_href: str | None = None
+    link_label: str | None = None
 
     def __init__(
         self,
@@ -325,33 +301,18 @@ class AccountOffer(Model):
         link_type: `AccountOfferLinkType`.
     """
 
-    __slots__ = (
-        "currency_amount",
-        "description",
-        "id",
-        "img",
-        "instruction",
-        "instruction_html",
-        "link_id",
-        "link_type",
-        "price",
-        "short_description",
-        "tag",
-        "title",
-    )
-
-    description: str | None
-    id: int | None
-    img: str | None
-    instruction: str | None
-    instruction_html: str | None
-    price: int | None
-    short_description: str | None
-    tag: str | None
-    title: str | None
-    currency_amount: float | None
-    link_id: int | None
-    link_type: AccountOfferLinkType | None
+    description: str | None = None
+    id: int | None = None
+    img: str | None = None
+    instruction: str | None = None
+    instruction_html: str | None = None
+    price: int | None = None
+    short_description: str | None = None
+    tag: str | None = None
+    title: str | None = None
+    currency_amount: float | None = None
+    link_id: int | None = None
+    link_type: AccountOfferLinkType | None = None
 
     def __init__(
         self,
@@ -392,10 +353,8 @@ class AccountPushConversations(Model):
         items: `list[AccountPushConversationsItem]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[AccountPushConversationsItem] | None
+    count: int | None = None
+    items: list[AccountPushConversationsItem] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[AccountPushConversationsItem] | None = None) -> None:
         self.count = count
@@ -414,13 +373,11 @@ class AccountPushConversationsItem(Model):
         disabled_mass_mentions: `BaseBoolInt`.
     """
 
-    __slots__ = ("disabled_mass_mentions", "disabled_mentions", "disabled_until", "peer_id", "sound")
-
     disabled_until: int
     peer_id: int
     sound: BaseBoolInt
-    disabled_mentions: BaseBoolInt | None
-    disabled_mass_mentions: BaseBoolInt | None
+    disabled_mentions: BaseBoolInt | None = None
+    disabled_mass_mentions: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -464,47 +421,25 @@ class AccountPushParams(Model):
         sdk_open: `list[AccountPushParamsOnoff]`.
     """
 
-    __slots__ = (
-        "app_request",
-        "birthday",
-        "chat",
-        "comment",
-        "event_soon",
-        "friend",
-        "friend_accepted",
-        "friend_found",
-        "group_accepted",
-        "group_invite",
-        "like",
-        "mention",
-        "msg",
-        "new_post",
-        "reply",
-        "repost",
-        "sdk_open",
-        "wall_post",
-        "wall_publish",
-    )
-
-    msg: list[AccountPushParamsMode] | None
-    chat: list[AccountPushParamsMode] | None
-    like: list[AccountPushParamsSettings] | None
-    repost: list[AccountPushParamsSettings] | None
-    comment: list[AccountPushParamsSettings] | None
-    mention: list[AccountPushParamsSettings] | None
-    reply: list[AccountPushParamsOnoff] | None
-    new_post: list[AccountPushParamsOnoff] | None
-    wall_post: list[AccountPushParamsOnoff] | None
-    wall_publish: list[AccountPushParamsOnoff] | None
-    friend: list[AccountPushParamsOnoff] | None
-    friend_found: list[AccountPushParamsOnoff] | None
-    friend_accepted: list[AccountPushParamsOnoff] | None
-    group_invite: list[AccountPushParamsOnoff] | None
-    group_accepted: list[AccountPushParamsOnoff] | None
-    birthday: list[AccountPushParamsOnoff] | None
-    event_soon: list[AccountPushParamsOnoff] | None
-    app_request: list[AccountPushParamsOnoff] | None
-    sdk_open: list[AccountPushParamsOnoff] | None
+    msg: list[AccountPushParamsMode] | None = None
+    chat: list[AccountPushParamsMode] | None = None
+    like: list[AccountPushParamsSettings] | None = None
+    repost: list[AccountPushParamsSettings] | None = None
+    comment: list[AccountPushParamsSettings] | None = None
+    mention: list[AccountPushParamsSettings] | None = None
+    reply: list[AccountPushParamsOnoff] | None = None
+    new_post: list[AccountPushParamsOnoff] | None = None
+    wall_post: list[AccountPushParamsOnoff] | None = None
+    wall_publish: list[AccountPushParamsOnoff] | None = None
+    friend: list[AccountPushParamsOnoff] | None = None
+    friend_found: list[AccountPushParamsOnoff] | None = None
+    friend_accepted: list[AccountPushParamsOnoff] | None = None
+    group_invite: list[AccountPushParamsOnoff] | None = None
+    group_accepted: list[AccountPushParamsOnoff] | None = None
+    birthday: list[AccountPushParamsOnoff] | None = None
+    event_soon: list[AccountPushParamsOnoff] | None = None
+    app_request: list[AccountPushParamsOnoff] | None = None
+    sdk_open: list[AccountPushParamsOnoff] | None = None
 
     def __init__(
         self,
@@ -561,12 +496,10 @@ class AccountPushSettings(Model):
         conversations: `AccountPushConversations`.
     """
 
-    __slots__ = ("conversations", "disabled", "disabled_until", "settings")
-
-    disabled: BaseBoolInt | None
-    disabled_until: int | None
-    settings: AccountPushParams | None
-    conversations: AccountPushConversations | None
+    disabled: BaseBoolInt | None = None
+    disabled_until: int | None = None
+    settings: AccountPushParams | None = None
+    conversations: AccountPushConversations | None = None
 
     def __init__(
         self,
@@ -591,10 +524,8 @@ class AccountSaveProfileInfoResponse(Model):
         name_request: `AccountNameRequest`.
     """
 
-    __slots__ = ("changed", "name_request")
-
     changed: BaseBoolInt
-    name_request: AccountNameRequest | None
+    name_request: AccountNameRequest | None = None
 
     def __init__(self, *, changed: BaseBoolInt, name_request: AccountNameRequest | None = None) -> None:
         self.changed = changed
@@ -636,65 +567,34 @@ class AccountUserSettings(Model):
         is_service_account: `bool`.
     """
 
-    __slots__ = (
-        "bdate",
-        "bdate_visibility",
-        "can_access_closed",
-        "city",
-        "connections",
-        "deactivated",
-        "first_name",
-        "hidden",
-        "home_town",
-        "id",
-        "interests",
-        "is_closed",
-        "is_service_account",
-        "languages",
-        "last_name",
-        "maiden_name",
-        "name_request",
-        "personal",
-        "phone",
-        "photo_200",
-        "relation",
-        "relation_partner",
-        "relation_pending",
-        "relation_requests",
-        "screen_name",
-        "sex",
-        "status",
-        "status_audio",
-    )
-
-    deactivated: str | None
-    hidden: int | None
-    id: int | None
-    can_access_closed: bool | None
-    is_closed: bool | None
-    connections: UsersUserConnections | None
-    bdate: str | None
-    bdate_visibility: int | None
-    city: BaseCity | None
-    first_name: str | None
-    home_town: str | None
-    last_name: str | None
-    maiden_name: str | None
-    name_request: AccountNameRequest | None
-    personal: UsersPersonal | None
-    phone: str | None
-    relation: UsersUserRelation | None
-    relation_partner: UsersUserMin | None
-    relation_pending: BaseBoolInt | None
-    relation_requests: list[UsersUserMin] | None
-    screen_name: str | None
-    sex: BaseSex | None
-    status: str | None
-    status_audio: AudioAudio | None
-    interests: AccountUserSettingsInterests | None
-    languages: list[str] | None
-    photo_200: str | None
-    is_service_account: bool | None
+    deactivated: str | None = None
+    hidden: int | None = None
+    id: int | None = None
+    can_access_closed: bool | None = None
+    is_closed: bool | None = None
+    connections: UsersUserConnections | None = None
+    bdate: str | None = None
+    bdate_visibility: int | None = None
+    city: BaseCity | None = None
+    first_name: str | None = None
+    home_town: str | None = None
+    last_name: str | None = None
+    maiden_name: str | None = None
+    name_request: AccountNameRequest | None = None
+    personal: UsersPersonal | None = None
+    phone: str | None = None
+    relation: UsersUserRelation | None = None
+    relation_partner: UsersUserMin | None = None
+    relation_pending: BaseBoolInt | None = None
+    relation_requests: list[UsersUserMin] | None = None
+    screen_name: str | None = None
+    sex: BaseSex | None = None
+    status: str | None = None
+    status_audio: AudioAudio | None = None
+    interests: AccountUserSettingsInterests | None = None
+    languages: list[str] | None = None
+    photo_200: str | None = None
+    is_service_account: bool | None = None
 
     def __init__(
         self,
@@ -767,8 +667,6 @@ class AccountUserSettingsInterest(Model):
         value: `str`, always present.
     """
 
-    __slots__ = ("title", "value")
-
     title: str
     value: str
 
@@ -793,17 +691,15 @@ class AccountUserSettingsInterests(Model):
         about: `AccountUserSettingsInterest`.
     """
 
-    __slots__ = ("about", "activities", "books", "games", "interests", "movies", "music", "quotes", "tv")
-
-    activities: AccountUserSettingsInterest | None
-    interests: AccountUserSettingsInterest | None
-    music: AccountUserSettingsInterest | None
-    tv: AccountUserSettingsInterest | None
-    movies: AccountUserSettingsInterest | None
-    books: AccountUserSettingsInterest | None
-    games: AccountUserSettingsInterest | None
-    quotes: AccountUserSettingsInterest | None
-    about: AccountUserSettingsInterest | None
+    activities: AccountUserSettingsInterest | None = None
+    interests: AccountUserSettingsInterest | None = None
+    music: AccountUserSettingsInterest | None = None
+    tv: AccountUserSettingsInterest | None = None
+    movies: AccountUserSettingsInterest | None = None
+    books: AccountUserSettingsInterest | None = None
+    games: AccountUserSettingsInterest | None = None
+    quotes: AccountUserSettingsInterest | None = None
+    about: AccountUserSettingsInterest | None = None
 
     def __init__(
         self,

@@ -180,10 +180,8 @@ class AdsAccesses(Model):
         role: `AdsAccessRole`.
     """
 
-    __slots__ = ("client_id", "role")
-
-    client_id: str | None
-    role: AdsAccessRole | None
+    client_id: str | None = None
+    role: AdsAccessRole | None = None
 
     def __init__(self, *, client_id: str | None = None, role: AdsAccessRole | None = None) -> None:
         self.client_id = client_id
@@ -203,14 +201,12 @@ class AdsAccount(Model):
         can_view_budget: `bool`.
     """
 
-    __slots__ = ("access_role", "account_id", "account_name", "account_status", "account_type", "can_view_budget")
-
     access_role: AdsAccessRole
     account_id: int
     account_status: BaseBoolInt
     account_type: AdsAccountType
     account_name: str
-    can_view_budget: bool | None
+    can_view_budget: bool | None = None
 
     def __init__(
         self,
@@ -288,60 +284,6 @@ class AdsAd(Model):
         link_type: `int`.
     """
 
-    __slots__ = (
-        "ad_format",
-        "ad_platform",
-        "ad_platform_no_ad_network",
-        "ad_platform_no_wall",
-        "age_restriction",
-        "all_limit",
-        "approved",
-        "autobidding",
-        "autobidding_max_cost",
-        "campaign_id",
-        "category1_id",
-        "category2_id",
-        "conversion_event_id",
-        "conversion_pixel_id",
-        "cost_type",
-        "cpa",
-        "cpc",
-        "cpm",
-        "create_time",
-        "day_limit",
-        "disclaimer_finance",
-        "disclaimer_finance_license_no",
-        "disclaimer_finance_name",
-        "disclaimer_medical",
-        "disclaimer_specialist",
-        "disclaimer_supplements",
-        "events_retargeting_groups",
-        "goal_type",
-        "has_campaign_budget_optimization",
-        "id",
-        "impressions_limit",
-        "impressions_limit_period",
-        "impressions_limited",
-        "is_promo",
-        "link_id",
-        "link_owner_id",
-        "link_type",
-        "link_url",
-        "name",
-        "ocpm",
-        "publisher_platforms",
-        "publisher_platforms_auto",
-        "start_time",
-        "status",
-        "stop_time",
-        "suggested_criteria",
-        "update_time",
-        "user_goal_type",
-        "video",
-        "weekly_schedule_hours",
-        "weekly_schedule_use_holidays",
-    )
-
     ad_format: int
     ad_platform: int | str
     all_limit: str
@@ -351,48 +293,48 @@ class AdsAd(Model):
     id: int
     name: str
     status: AdsAdStatus
-    category1_id: int | None
-    category2_id: int | None
-    cpc: str | None
-    cpm: str | None
-    cpa: str | None
-    ocpm: str | None
-    autobidding: BaseBoolInt | None
-    autobidding_max_cost: str | None
-    disclaimer_medical: BaseBoolInt | None
-    disclaimer_specialist: BaseBoolInt | None
-    disclaimer_supplements: BaseBoolInt | None
-    impressions_limit: int | None
-    impressions_limit_period: int | None
-    impressions_limited: BaseBoolInt | None
-    video: BaseBoolInt | None
-    day_limit: str | None
-    goal_type: int | None
-    user_goal_type: int | None
-    age_restriction: int | None
-    conversion_pixel_id: int | None
-    conversion_event_id: int | None
-    create_time: int | None
-    update_time: int | None
-    start_time: int | None
-    stop_time: int | None
-    publisher_platforms_auto: BaseBoolInt | None
-    publisher_platforms: str | None
-    link_url: str | None
-    link_owner_id: int | None
-    link_id: int | None
-    has_campaign_budget_optimization: bool | None
-    events_retargeting_groups: dict[str, list[int]] | None
-    weekly_schedule_hours: list[str] | None
-    weekly_schedule_use_holidays: int | None
-    ad_platform_no_ad_network: int | None
-    ad_platform_no_wall: int | None
-    disclaimer_finance: int | None
-    disclaimer_finance_name: str | None
-    disclaimer_finance_license_no: str | None
-    is_promo: bool | None
-    suggested_criteria: int | None
-    link_type: int | None
+    category1_id: int | None = None
+    category2_id: int | None = None
+    cpc: str | None = None
+    cpm: str | None = None
+    cpa: str | None = None
+    ocpm: str | None = None
+    autobidding: BaseBoolInt | None = None
+    autobidding_max_cost: str | None = None
+    disclaimer_medical: BaseBoolInt | None = None
+    disclaimer_specialist: BaseBoolInt | None = None
+    disclaimer_supplements: BaseBoolInt | None = None
+    impressions_limit: int | None = None
+    impressions_limit_period: int | None = None
+    impressions_limited: BaseBoolInt | None = None
+    video: BaseBoolInt | None = None
+    day_limit: str | None = None
+    goal_type: int | None = None
+    user_goal_type: int | None = None
+    age_restriction: int | None = None
+    conversion_pixel_id: int | None = None
+    conversion_event_id: int | None = None
+    create_time: int | None = None
+    update_time: int | None = None
+    start_time: int | None = None
+    stop_time: int | None = None
+    publisher_platforms_auto: BaseBoolInt | None = None
+    publisher_platforms: str | None = None
+    link_url: str | None = None
+    link_owner_id: int | None = None
+    link_id: int | None = None
+    has_campaign_budget_optimization: bool | None = None
+    events_retargeting_groups: dict[str, list[int]] | None = None
+    weekly_schedule_hours: list[str] | None = None
+    weekly_schedule_use_holidays: int | None = None
+    ad_platform_no_ad_network: int | None = None
+    ad_platform_no_wall: int | None = None
+    disclaimer_finance: int | None = None
+    disclaimer_finance_name: str | None = None
+    disclaimer_finance_license_no: str | None = None
+    is_promo: bool | None = None
+    suggested_criteria: int | None = None
+    link_type: int | None = None
 
     def __init__(
         self,
@@ -544,44 +486,6 @@ class AdsAdLayout(Model):
         clips_list: `list[AdsClipItem]`.
     """
 
-    __slots__ = (
-        "ad_format",
-        "age_restriction",
-        "campaign_id",
-        "clips_list",
-        "cost_type",
-        "description",
-        "goal_type",
-        "icon_src",
-        "icon_src_2x",
-        "id",
-        "image_src",
-        "image_src_2x",
-        "link_button",
-        "link_domain",
-        "link_title",
-        "link_type",
-        "link_url",
-        "okved",
-        "post",
-        "preview_link",
-        "repeat_video",
-        "social",
-        "stories_data",
-        "title",
-        "video",
-        "video_duration",
-        "video_image_src",
-        "video_image_src_2x",
-        "video_src_240",
-        "video_src_360",
-        "video_src_480",
-        "video_src_720",
-        "video_src_1080",
-        "video_src_1440",
-        "video_src_2160",
-    )
-
     ad_format: int
     campaign_id: int
     cost_type: AdsAdCostType
@@ -590,33 +494,33 @@ class AdsAdLayout(Model):
     image_src: str
     link_url: str
     title: str
-    image_src_2x: str | None
-    link_domain: str | None
-    link_type: int | None
-    preview_link: str | None
-    video: BaseBoolInt | None
-    social: bool | None
-    okved: str | None
-    age_restriction: int | None
-    goal_type: int | None
-    link_title: str | None
-    link_button: str | None
-    repeat_video: int | None
-    video_src_240: str | None
-    video_src_360: str | None
-    video_src_480: str | None
-    video_src_720: str | None
-    video_src_1080: str | None
-    video_src_1440: str | None
-    video_src_2160: str | None
-    video_image_src: str | None
-    video_image_src_2x: str | None
-    video_duration: int | None
-    icon_src: str | None
-    icon_src_2x: str | None
-    post: AdsPost | None
-    stories_data: AdsStories | None
-    clips_list: list[AdsClipItem] | None
+    image_src_2x: str | None = None
+    link_domain: str | None = None
+    link_type: int | None = None
+    preview_link: str | None = None
+    video: BaseBoolInt | None = None
+    social: bool | None = None
+    okved: str | None = None
+    age_restriction: int | None = None
+    goal_type: int | None = None
+    link_title: str | None = None
+    link_button: str | None = None
+    repeat_video: int | None = None
+    video_src_240: str | None = None
+    video_src_360: str | None = None
+    video_src_480: str | None = None
+    video_src_720: str | None = None
+    video_src_1080: str | None = None
+    video_src_1440: str | None = None
+    video_src_2160: str | None = None
+    video_image_src: str | None = None
+    video_image_src_2x: str | None = None
+    video_duration: int | None = None
+    icon_src: str | None = None
+    icon_src_2x: str | None = None
+    post: AdsPost | None = None
+    stories_data: AdsStories | None = None
+    clips_list: list[AdsClipItem] | None = None
 
     def __init__(
         self,
@@ -716,24 +620,6 @@ class AdsCampaign(Model):
         views_limit: `int`.
     """
 
-    __slots__ = (
-        "ads_count",
-        "all_limit",
-        "create_time",
-        "day_limit",
-        "goal_type",
-        "id",
-        "is_cbo_enabled",
-        "name",
-        "start_time",
-        "status",
-        "stop_time",
-        "type",
-        "update_time",
-        "user_goal_type",
-        "views_limit",
-    )
-
     all_limit: str
     day_limit: str
     id: int
@@ -742,13 +628,13 @@ class AdsCampaign(Model):
     status: AdsCampaignStatus
     stop_time: int
     type: AdsCampaignType
-    ads_count: int | None
-    create_time: int | None
-    goal_type: int | None
-    user_goal_type: int | None
-    is_cbo_enabled: bool | None
-    update_time: int | None
-    views_limit: int | None
+    ads_count: int | None = None
+    create_time: int | None = None
+    goal_type: int | None = None
+    user_goal_type: int | None = None
+    is_cbo_enabled: bool | None = None
+    update_time: int | None = None
+    views_limit: int | None = None
 
     def __init__(
         self,
@@ -796,11 +682,9 @@ class AdsCategory(Model):
         subcategories: `list[AdsCategory]`.
     """
 
-    __slots__ = ("id", "name", "subcategories")
-
     id: int
     name: str
-    subcategories: list[AdsCategory] | None
+    subcategories: list[AdsCategory] | None = None
 
     def __init__(self, *, id: int, name: str, subcategories: list[AdsCategory] | None = None) -> None:
         self.id = id
@@ -820,13 +704,11 @@ class AdsClient(Model):
         ord_data: `AdsOrdData`.
     """
 
-    __slots__ = ("all_limit", "day_limit", "id", "name", "ord_data")
-
     all_limit: str
     day_limit: str
     id: int
     name: str
-    ord_data: AdsOrdData | None
+    ord_data: AdsOrdData | None = None
 
     def __init__(
         self, *, all_limit: str, day_limit: str, id: int, name: str, ord_data: AdsOrdData | None = None
@@ -848,11 +730,9 @@ class AdsClipItem(Model):
         link: `AdsClipItemLink`.
     """
 
-    __slots__ = ("link", "preview_url", "video_id")
-
-    video_id: int | None
-    preview_url: str | None
-    link: AdsClipItemLink | None
+    video_id: int | None = None
+    preview_url: str | None = None
+    link: AdsClipItemLink | None = None
 
     def __init__(
         self, *, video_id: int | None = None, preview_url: str | None = None, link: AdsClipItemLink | None = None
@@ -872,11 +752,9 @@ class AdsClipItemLink(Model):
         url: `str`.
     """
 
-    __slots__ = ("key", "text", "url")
-
-    text: str | None
-    key: str | None
-    url: str | None
+    text: str | None = None
+    key: str | None = None
+    url: str | None = None
 
     def __init__(self, *, text: str | None = None, key: str | None = None, url: str | None = None) -> None:
         self.text = text
@@ -895,12 +773,10 @@ class AdsCreateAdStatus(Model):
         error_desc: `str`.
     """
 
-    __slots__ = ("error_code", "error_desc", "id", "post_id")
-
     id: int
-    post_id: int | None
-    error_code: int | None
-    error_desc: str | None
+    post_id: int | None = None
+    error_code: int | None = None
+    error_desc: str | None = None
 
     def __init__(
         self, *, id: int, post_id: int | None = None, error_code: int | None = None, error_desc: str | None = None
@@ -921,11 +797,9 @@ class AdsCreateCampaignStatus(Model):
         error_desc: `str`.
     """
 
-    __slots__ = ("error_code", "error_desc", "id")
-
     id: int
-    error_code: int | None
-    error_desc: str | None
+    error_code: int | None = None
+    error_desc: str | None = None
 
     def __init__(self, *, id: int, error_code: int | None = None, error_desc: str | None = None) -> None:
         self.id = id
@@ -943,11 +817,9 @@ class AdsCreateClientsStatus(Model):
         error_desc: `str`.
     """
 
-    __slots__ = ("error_code", "error_desc", "id")
-
     id: int
-    error_code: int | None
-    error_desc: str | None
+    error_code: int | None = None
+    error_desc: str | None = None
 
     def __init__(self, *, id: int, error_code: int | None = None, error_desc: str | None = None) -> None:
         self.id = id
@@ -963,9 +835,7 @@ class AdsCreateLookalikeRequestResponse(Model):
         request_id: `int`.
     """
 
-    __slots__ = ("request_id",)
-
-    request_id: int | None
+    request_id: int | None = None
 
     def __init__(self, *, request_id: int | None = None) -> None:
         self.request_id = request_id
@@ -980,10 +850,8 @@ class AdsCreateTargetGroupResponse(Model):
         pixel: `str`.
     """
 
-    __slots__ = ("id", "pixel")
-
-    id: int | None
-    pixel: str | None
+    id: int | None = None
+    pixel: str | None = None
 
     def __init__(self, *, id: int | None = None, pixel: str | None = None) -> None:
         self.id = id
@@ -999,10 +867,8 @@ class AdsCreateTargetPixelResponse(Model):
         pixel: `str`.
     """
 
-    __slots__ = ("id", "pixel")
-
-    id: int | None
-    pixel: str | None
+    id: int | None = None
+    pixel: str | None = None
 
     def __init__(self, *, id: int | None = None, pixel: str | None = None) -> None:
         self.id = id
@@ -1072,121 +938,62 @@ class AdsCriteria(Model):
         mobile_manufacturers: `str`.
     """
 
-    __slots__ = (
-        "ab_test",
-        "age_from",
-        "age_to",
-        "apps",
-        "apps_not",
-        "birthday",
-        "browsers",
-        "cities",
-        "cities_not",
-        "count",
-        "districts",
-        "geo_near",
-        "geo_point_type",
-        "group_types",
-        "groups",
-        "groups_active",
-        "groups_active_formula",
-        "groups_active_recommended",
-        "groups_formula",
-        "groups_not",
-        "groups_recommended",
-        "interest_categories",
-        "interest_categories_formula",
-        "interests",
-        "key_phrases",
-        "key_phrases_days",
-        "mobile_apps_events_formula",
-        "mobile_manufacturers",
-        "mobile_os_max_version",
-        "mobile_os_min_version",
-        "music_artists_formula",
-        "operators",
-        "paying",
-        "positions",
-        "price_list_audience_type",
-        "price_list_id",
-        "price_list_retargeting_formula",
-        "religions",
-        "retargeting_groups",
-        "retargeting_groups_not",
-        "school_from",
-        "school_to",
-        "schools",
-        "sex",
-        "stations",
-        "statuses",
-        "streets",
-        "suggested_criteria",
-        "tags",
-        "travellers",
-        "uni_from",
-        "uni_to",
-        "user_browsers",
-        "user_devices",
-        "user_os",
-        "wifi_only",
-    )
-
-    age_from: str | None
-    age_to: str | None
-    apps: str | None
-    apps_not: str | None
-    birthday: str | None
-    cities: str | None
-    cities_not: str | None
-    districts: str | None
-    groups: str | None
-    interest_categories: str | None
-    interests: str | None
-    paying: str | None
-    positions: str | None
-    religions: str | None
-    retargeting_groups: str | None
-    retargeting_groups_not: str | None
-    school_from: str | None
-    school_to: str | None
-    schools: str | None
-    sex: AdsCriteriaSex | None
-    stations: str | None
-    statuses: str | None
-    streets: str | None
-    travellers: str | None
-    ab_test: str | None
-    uni_from: str | None
-    uni_to: str | None
-    user_browsers: str | None
-    user_devices: str | None
-    user_os: str | None
-    suggested_criteria: str | None
-    groups_not: str | None
-    price_list_audience_type: str | None
-    count: str | None
-    groups_active_formula: str | None
-    interest_categories_formula: str | None
-    groups_formula: str | None
-    groups_active: str | None
-    group_types: str | None
-    key_phrases: str | None
-    key_phrases_days: str | None
-    geo_near: str | None
-    geo_point_type: str | None
-    price_list_id: str | None
-    groups_recommended: str | None
-    groups_active_recommended: str | None
-    music_artists_formula: str | None
-    price_list_retargeting_formula: str | None
-    tags: str | None
-    browsers: str | None
-    mobile_os_min_version: str | None
-    mobile_apps_events_formula: str | None
-    mobile_os_max_version: str | None
-    operators: str | None
-    wifi_only: str | None
-    mobile_manufacturers: str | None
+    age_from: str | None = None
+    age_to: str | None = None
+    apps: str | None = None
+    apps_not: str | None = None
+    birthday: str | None = None
+    cities: str | None = None
+    cities_not: str | None = None
+    districts: str | None = None
+    groups: str | None = None
+    interest_categories: str | None = None
+    interests: str | None = None
+    paying: str | None = None
+    positions: str | None = None
+    religions: str | None = None
+    retargeting_groups: str | None = None
+    retargeting_groups_not: str | None = None
+    school_from: str | None = None
+    school_to: str | None = None
+    schools: str | None = None
+    sex: AdsCriteriaSex | None = None
+    stations: str | None = None
+    statuses: str | None = None
+    streets: str | None = None
+    travellers: str | None = None
+    ab_test: str | None = None
+    uni_from: str | None = None
+    uni_to: str | None = None
+    user_browsers: str | None = None
+    user_devices: str | None = None
+    user_os: str | None = None
+    suggested_criteria: str | None = None
+    groups_not: str | None = None
+    price_list_audience_type: str | None = None
+    count: str | None = None
+    groups_active_formula: str | None = None
+    interest_categories_formula: str | None = None
+    groups_formula: str | None = None
+    groups_active: str | None = None
+    group_types: str | None = None
+    key_phrases: str | None = None
+    key_phrases_days: str | None = None
+    geo_near: str | None = None
+    geo_point_type: str | None = None
+    price_list_id: str | None = None
+    groups_recommended: str | None = None
+    groups_active_recommended: str | None = None
+    music_artists_formula: str | None = None
+    price_list_retargeting_formula: str | None = None
+    tags: str | None = None
+    browsers: str | None = None
+    mobile_os_min_version: str | None = None
+    mobile_apps_events_formula: str | None = None
+    mobile_os_max_version: str | None = None
+    operators: str | None = None
+    wifi_only: str | None = None
+    mobile_manufacturers: str | None = None
 
     def __init__(
         self,
@@ -1316,11 +1123,9 @@ class AdsDemoStats(Model):
         type: `AdsObjectType`.
     """
 
-    __slots__ = ("id", "stats", "type")
-
-    id: int | None
-    stats: list[AdsDemostatsFormat] | None
-    type: AdsObjectType | None
+    id: int | None = None
+    stats: list[AdsDemostatsFormat] | None = None
+    type: AdsObjectType | None = None
 
     def __init__(
         self, *, id: int | None = None, stats: list[AdsDemostatsFormat] | None = None, type: AdsObjectType | None = None
@@ -1339,10 +1144,8 @@ class AdsDemographicStatsPeriodItemBase(Model):
         impressions_rate: `float`.
     """
 
-    __slots__ = ("clicks_rate", "impressions_rate")
-
-    clicks_rate: float | None
-    impressions_rate: float | None
+    clicks_rate: float | None = None
+    impressions_rate: float | None = None
 
     def __init__(self, *, clicks_rate: float | None = None, impressions_rate: float | None = None) -> None:
         self.clicks_rate = clicks_rate
@@ -1365,17 +1168,15 @@ class AdsDemostatsFormat(Model):
         sex_age: `list[AdsStatsSexAge]`.
     """
 
-    __slots__ = ("age", "cities", "day", "day_from", "day_to", "month", "overall", "sex", "sex_age")
-
-    age: list[AdsStatsAge] | None
-    cities: list[AdsStatsCities] | None
-    day: str | None
-    day_from: str | None
-    day_to: str | None
-    month: str | None
-    overall: int | None
-    sex: list[AdsStatsSex] | None
-    sex_age: list[AdsStatsSexAge] | None
+    age: list[AdsStatsAge] | None = None
+    cities: list[AdsStatsCities] | None = None
+    day: str | None = None
+    day_from: str | None = None
+    day_to: str | None = None
+    month: str | None = None
+    overall: int | None = None
+    sex: list[AdsStatsSex] | None = None
+    sex_age: list[AdsStatsSexAge] | None = None
 
     def __init__(
         self,
@@ -1410,10 +1211,8 @@ class AdsEventsRetargetingGroup(Model):
         value: `list[int]`.
     """
 
-    __slots__ = ("id", "value")
-
-    id: int | None
-    value: list[int] | None
+    id: int | None = None
+    value: list[int] | None = None
 
     def __init__(self, *, id: int | None = None, value: list[int] | None = None) -> None:
         self.id = id
@@ -1430,11 +1229,9 @@ class AdsFloodStats(Model):
         stats_by_user: `list[AdsFloodStatsByUserItem]`.
     """
 
-    __slots__ = ("left", "refresh", "stats_by_user")
-
     left: int
     refresh: int
-    stats_by_user: list[AdsFloodStatsByUserItem] | None
+    stats_by_user: list[AdsFloodStatsByUserItem] | None = None
 
     def __init__(self, *, left: int, refresh: int, stats_by_user: list[AdsFloodStatsByUserItem] | None = None) -> None:
         self.left = left
@@ -1450,8 +1247,6 @@ class AdsFloodStatsByUserItem(Model):
         user_id: `int`, always present.
         requests_count: `int`, always present.
     """
-
-    __slots__ = ("requests_count", "user_id")
 
     user_id: int
     requests_count: int
@@ -1470,10 +1265,8 @@ class AdsGetCategoriesResponse(Model):
         v2: `list[AdsCategory]`.
     """
 
-    __slots__ = ("v1", "v2")
-
-    v1: list[AdsCategory] | None
-    v2: list[AdsCategory] | None
+    v1: list[AdsCategory] | None = None
+    v2: list[AdsCategory] | None = None
 
     def __init__(self, *, v1: list[AdsCategory] | None = None, v2: list[AdsCategory] | None = None) -> None:
         self.v1 = v1
@@ -1488,8 +1281,6 @@ class AdsGetLookalikeRequestsResponse(Model):
         count: `int`, always present.
         items: `list[AdsLookalikeRequest]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[AdsLookalikeRequest]
@@ -1507,8 +1298,6 @@ class AdsGetMusiciansResponse(Model):
         items: `list[AdsMusician]`, always present.
     """
 
-    __slots__ = ("items",)
-
     items: list[AdsMusician]
 
     def __init__(self, *, items: list[AdsMusician]) -> None:
@@ -1525,11 +1314,9 @@ class AdsLinkStatus(Model):
         redirect_url: `str`.
     """
 
-    __slots__ = ("description", "redirect_url", "status")
-
     status: str
-    description: str | None
-    redirect_url: str | None
+    description: str | None = None
+    redirect_url: str | None = None
 
     def __init__(self, *, status: str, description: str | None = None, redirect_url: str | None = None) -> None:
         self.status = status
@@ -1554,29 +1341,16 @@ class AdsLookalikeRequest(Model):
         save_audience_levels: `list[AdsLookalikeRequestSaveAudienceLevel]`.
     """
 
-    __slots__ = (
-        "audience_count",
-        "create_time",
-        "id",
-        "save_audience_levels",
-        "scheduled_delete_time",
-        "source_name",
-        "source_retargeting_group_id",
-        "source_type",
-        "status",
-        "update_time",
-    )
-
     id: int
     create_time: int
     update_time: int
     status: AdsLookalikeRequestStatus
     source_type: AdsLookalikeRequestSourceType
-    scheduled_delete_time: int | None
-    source_retargeting_group_id: int | None
-    source_name: str | None
-    audience_count: int | None
-    save_audience_levels: list[AdsLookalikeRequestSaveAudienceLevel] | None
+    scheduled_delete_time: int | None = None
+    source_retargeting_group_id: int | None = None
+    source_name: str | None = None
+    audience_count: int | None = None
+    save_audience_levels: list[AdsLookalikeRequestSaveAudienceLevel] | None = None
 
     def __init__(
         self,
@@ -1613,10 +1387,8 @@ class AdsLookalikeRequestSaveAudienceLevel(Model):
         audience_count: `int`.
     """
 
-    __slots__ = ("audience_count", "level")
-
-    level: int | None
-    audience_count: int | None
+    level: int | None = None
+    audience_count: int | None = None
 
     def __init__(self, *, level: int | None = None, audience_count: int | None = None) -> None:
         self.level = level
@@ -1632,10 +1404,8 @@ class AdsMobileStatItem(Model):
         value: `float`.
     """
 
-    __slots__ = ("key", "value")
-
-    key: str | None
-    value: float | None
+    key: str | None = None
+    value: float | None = None
 
     def __init__(self, *, key: str | None = None, value: float | None = None) -> None:
         self.key = key
@@ -1653,12 +1423,10 @@ class AdsMusician(Model):
         avatar: `str`.
     """
 
-    __slots__ = ("avatar", "id", "name", "original_id")
-
     id: int
     name: str
-    original_id: str | None
-    avatar: str | None
+    original_id: str | None = None
+    avatar: str | None = None
 
     def __init__(self, *, id: int, name: str, original_id: str | None = None, avatar: str | None = None) -> None:
         self.id = id
@@ -1685,20 +1453,6 @@ class AdsOrdData(Model):
         subagent: `AdsOrdSubagent`.
     """
 
-    __slots__ = (
-        "agency_phone",
-        "client_name",
-        "client_type",
-        "contract_date",
-        "contract_number",
-        "contract_object",
-        "contract_type",
-        "inn",
-        "phone",
-        "subagent",
-        "with_vat",
-    )
-
     client_type: AdsOrdClientType
     client_name: str
     phone: str
@@ -1707,9 +1461,9 @@ class AdsOrdData(Model):
     contract_type: str
     contract_object: str
     with_vat: bool
-    inn: str | None
-    agency_phone: str | None
-    subagent: AdsOrdSubagent | None
+    inn: str | None = None
+    agency_phone: str | None = None
+    subagent: AdsOrdSubagent | None = None
 
     def __init__(
         self,
@@ -1750,12 +1504,10 @@ class AdsOrdSubagent(Model):
         inn: `str`.
     """
 
-    __slots__ = ("inn", "name", "phone", "type")
-
     type: AdsOrdClientType
     name: str
     phone: str
-    inn: str | None
+    inn: str | None = None
 
     def __init__(self, *, type: AdsOrdClientType, name: str, phone: str, inn: str | None = None) -> None:
         self.type = type
@@ -1799,65 +1551,34 @@ class AdsPost(Model):
         can_pin: `int`.
     """
 
-    __slots__ = (
-        "ads_easy_promote",
-        "attachments",
-        "can_delete",
-        "can_edit",
-        "can_pin",
-        "carousel_offset",
-        "comments",
-        "copyright",
-        "created_by",
-        "date",
-        "donut",
-        "edited",
-        "from_id",
-        "hash",
-        "id",
-        "is_favorite",
-        "is_pinned",
-        "is_promoted_post_stealth",
-        "likes",
-        "marked_as_ads",
-        "owner",
-        "owner_id",
-        "post_type",
-        "reposts",
-        "short_text_rate",
-        "text",
-        "type",
-        "views",
-    )
-
-    id: int | None
-    from_id: int | None
-    owner_id: int | None
-    date: int | None
-    edited: int | None
-    is_pinned: int | None
-    marked_as_ads: int | None
-    ads_easy_promote: AdsPostEasyPromote | None
-    donut: AdsPostDonut | None
-    comments: AdsPostComments | None
-    copyright: WallPostCopyright | None
-    short_text_rate: float | None
-    type: str | None
-    is_favorite: bool | None
-    likes: AdsPostLikes | None
-    views: AdsPostViews | None
-    post_type: str | None
-    reposts: AdsPostReposts | None
-    text: str | None
-    is_promoted_post_stealth: bool | None
-    hash: str | None
-    owner: AdsPostOwner | None
-    attachments: list[WallWallpostAttachment] | None
-    created_by: int | None
-    carousel_offset: int | None
-    can_edit: int | None
-    can_delete: int | None
-    can_pin: int | None
+    id: int | None = None
+    from_id: int | None = None
+    owner_id: int | None = None
+    date: int | None = None
+    edited: int | None = None
+    is_pinned: int | None = None
+    marked_as_ads: int | None = None
+    ads_easy_promote: AdsPostEasyPromote | None = None
+    donut: AdsPostDonut | None = None
+    comments: AdsPostComments | None = None
+    copyright: WallPostCopyright | None = None
+    short_text_rate: float | None = None
+    type: str | None = None
+    is_favorite: bool | None = None
+    likes: AdsPostLikes | None = None
+    views: AdsPostViews | None = None
+    post_type: str | None = None
+    reposts: AdsPostReposts | None = None
+    text: str | None = None
+    is_promoted_post_stealth: bool | None = None
+    hash: str | None = None
+    owner: AdsPostOwner | None = None
+    attachments: list[WallWallpostAttachment] | None = None
+    created_by: int | None = None
+    carousel_offset: int | None = None
+    can_edit: int | None = None
+    can_delete: int | None = None
+    can_pin: int | None = None
 
     def __init__(
         self,
@@ -1929,9 +1650,7 @@ class AdsPostComments(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -1945,9 +1664,7 @@ class AdsPostDonut(Model):
         is_donut: `bool`.
     """
 
-    __slots__ = ("is_donut",)
-
-    is_donut: bool | None
+    is_donut: bool | None = None
 
     def __init__(self, *, is_donut: bool | None = None) -> None:
         self.is_donut = is_donut
@@ -1967,15 +1684,13 @@ class AdsPostEasyPromote(Model):
         top_union_id: `int`.
     """
 
-    __slots__ = ("ad_id", "button_text", "is_ad_not_easy", "label_text", "text", "top_union_id", "type")
-
-    type: int | None
-    text: str | None
-    label_text: str | None
-    button_text: str | None
-    is_ad_not_easy: bool | None
-    ad_id: int | None
-    top_union_id: int | None
+    type: int | None = None
+    text: str | None = None
+    label_text: str | None = None
+    button_text: str | None = None
+    is_ad_not_easy: bool | None = None
+    ad_id: int | None = None
+    top_union_id: int | None = None
 
     def __init__(
         self,
@@ -2007,11 +1722,9 @@ class AdsPostLikes(Model):
         user_likes: `int`.
     """
 
-    __slots__ = ("can_like", "count", "user_likes")
-
-    can_like: int | None
-    count: int | None
-    user_likes: int | None
+    can_like: int | None = None
+    count: int | None = None
+    user_likes: int | None = None
 
     def __init__(self, *, can_like: int | None = None, count: int | None = None, user_likes: int | None = None) -> None:
         self.can_like = can_like
@@ -2030,12 +1743,10 @@ class AdsPostOwner(Model):
         url: `str`.
     """
 
-    __slots__ = ("id", "name", "photo", "url")
-
-    id: int | None
-    name: str | None
-    photo: str | None
-    url: str | None
+    id: int | None = None
+    name: str | None = None
+    photo: str | None = None
+    url: str | None = None
 
     def __init__(
         self, *, id: int | None = None, name: str | None = None, photo: str | None = None, url: str | None = None
@@ -2056,11 +1767,9 @@ class AdsPostReposts(Model):
         mail_count: `int`.
     """
 
-    __slots__ = ("count", "mail_count", "wall_count")
-
-    count: int | None
-    wall_count: int | None
-    mail_count: int | None
+    count: int | None = None
+    wall_count: int | None = None
+    mail_count: int | None = None
 
     def __init__(
         self, *, count: int | None = None, wall_count: int | None = None, mail_count: int | None = None
@@ -2078,9 +1787,7 @@ class AdsPostViews(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -2110,26 +1817,6 @@ class AdsPromotedPostReach(Model):
         pretty_cards_clicks: `int`.
     """
 
-    __slots__ = (
-        "hide",
-        "id",
-        "join_group",
-        "links",
-        "pretty_cards_clicks",
-        "reach_subscribers",
-        "reach_total",
-        "report",
-        "to_group",
-        "unsubscribe",
-        "video_views_3s",
-        "video_views_10s",
-        "video_views_25p",
-        "video_views_50p",
-        "video_views_75p",
-        "video_views_100p",
-        "video_views_start",
-    )
-
     hide: int
     id: int
     join_group: int
@@ -2139,14 +1826,14 @@ class AdsPromotedPostReach(Model):
     report: int
     to_group: int
     unsubscribe: int
-    video_views_100p: int | None
-    video_views_25p: int | None
-    video_views_3s: int | None
-    video_views_10s: int | None
-    video_views_50p: int | None
-    video_views_75p: int | None
-    video_views_start: int | None
-    pretty_cards_clicks: int | None
+    video_views_100p: int | None = None
+    video_views_25p: int | None = None
+    video_views_3s: int | None = None
+    video_views_10s: int | None = None
+    video_views_50p: int | None = None
+    video_views_75p: int | None = None
+    video_views_start: int | None = None
+    pretty_cards_clicks: int | None = None
 
     def __init__(
         self,
@@ -2197,10 +1884,8 @@ class AdsRejectReason(Model):
         rules: `list[AdsRules]`.
     """
 
-    __slots__ = ("comment", "rules")
-
-    comment: str | None
-    rules: list[AdsRules] | None
+    comment: str | None = None
+    rules: list[AdsRules] | None = None
 
     def __init__(self, *, comment: str | None = None, rules: list[AdsRules] | None = None) -> None:
         self.comment = comment
@@ -2214,8 +1899,6 @@ class AdsRemoveTargetContactsResponse(Model):
     Attributes:
         result: `AdsRemoveTargetContactsResponseResult`, always present.
     """
-
-    __slots__ = ("result",)
 
     result: AdsRemoveTargetContactsResponseResult
 
@@ -2234,12 +1917,10 @@ class AdsRules(Model):
         help_chat: `bool`.
     """
 
-    __slots__ = ("content_html", "help_chat", "help_label", "help_url")
-
-    help_url: str | bool | None
-    help_label: str | None
-    content_html: str | None
-    help_chat: bool | None
+    help_url: str | bool | None = None
+    help_label: str | None = None
+    content_html: str | None = None
+    help_chat: bool | None = None
 
     def __init__(
         self,
@@ -2264,8 +1945,6 @@ class AdsSaveLookalikeRequestResultResponse(Model):
         audience_count: `int`, always present.
     """
 
-    __slots__ = ("audience_count", "retargeting_group_id")
-
     retargeting_group_id: int
     audience_count: int
 
@@ -2282,8 +1961,6 @@ class AdsShareTargetGroupResponse(Model):
         id: `int`, always present.
     """
 
-    __slots__ = ("id",)
-
     id: int
 
     def __init__(self, *, id: int) -> None:
@@ -2299,10 +1976,8 @@ class AdsStatisticClickAction(Model):
         url: `str`.
     """
 
-    __slots__ = ("type", "url")
-
-    type: AdsStatisticClickActionType | None
-    url: str | None
+    type: AdsStatisticClickActionType | None = None
+    url: str | None = None
 
     def __init__(self, *, type: AdsStatisticClickActionType | None = None, url: str | None = None) -> None:
         self.type = type
@@ -2320,12 +1995,10 @@ class AdsStats(Model):
         views_times: `AdsStatsViewsTimes`.
     """
 
-    __slots__ = ("id", "stats", "type", "views_times")
-
-    id: int | None
-    stats: list[AdsStatsFormat] | None
-    type: AdsObjectType | None
-    views_times: AdsStatsViewsTimes | None
+    id: int | None = None
+    stats: list[AdsStatsFormat] | None = None
+    type: AdsObjectType | None = None
+    views_times: AdsStatsViewsTimes | None = None
 
     def __init__(
         self,
@@ -2351,11 +2024,9 @@ class AdsStatsAge(Model):
         value: `str`.
     """
 
-    __slots__ = ("clicks_rate", "impressions_rate", "value")
-
-    clicks_rate: float | None
-    impressions_rate: float | None
-    value: str | None
+    clicks_rate: float | None = None
+    impressions_rate: float | None = None
+    value: str | None = None
 
     def __init__(
         self, *, clicks_rate: float | None = None, impressions_rate: float | None = None, value: str | None = None
@@ -2376,12 +2047,10 @@ class AdsStatsCities(Model):
         value: `int | str`.
     """
 
-    __slots__ = ("clicks_rate", "impressions_rate", "name", "value")
-
-    clicks_rate: float | None
-    impressions_rate: float | None
-    name: str | None
-    value: int | str | None
+    clicks_rate: float | None = None
+    impressions_rate: float | None = None
+    name: str | None = None
+    value: int | str | None = None
 
     def __init__(
         self,
@@ -2435,71 +2104,37 @@ class AdsStatsFormat(Model):
         mobile_app_stat: `list[AdsMobileStatItem]`.
     """
 
-    __slots__ = (
-        "clicks",
-        "conversion_count",
-        "conversion_cr",
-        "conversions_external",
-        "ctr",
-        "day",
-        "day_from",
-        "day_to",
-        "effective_cost_per_click",
-        "effective_cost_per_message",
-        "effective_cost_per_mille",
-        "effective_cpf",
-        "impressions",
-        "join_rate",
-        "link_external_clicks",
-        "message_sends",
-        "message_sends_by_any_user",
-        "mobile_app_stat",
-        "month",
-        "overall",
-        "reach",
-        "spent",
-        "uniq_views_count",
-        "video_plays_unique_3_seconds",
-        "video_plays_unique_10_seconds",
-        "video_plays_unique_25_percents",
-        "video_plays_unique_50_percents",
-        "video_plays_unique_75_percents",
-        "video_plays_unique_100_percents",
-        "video_plays_unique_started",
-        "year",
-    )
-
-    clicks: int | None
-    link_external_clicks: int | None
-    day: str | None
-    impressions: int | None
-    join_rate: int | None
-    month: str | None
-    year: int | None
-    overall: int | None
-    reach: int | None
-    spent: str | None
-    video_plays_unique_started: int | None
-    video_plays_unique_3_seconds: int | None
-    video_plays_unique_10_seconds: int | None
-    video_plays_unique_25_percents: int | None
-    video_plays_unique_50_percents: int | None
-    video_plays_unique_75_percents: int | None
-    video_plays_unique_100_percents: int | None
-    effective_cost_per_click: str | None
-    effective_cost_per_mille: str | None
-    effective_cpf: str | None
-    effective_cost_per_message: str | None
-    message_sends: int | None
-    message_sends_by_any_user: int | None
-    conversions_external: int | None
-    conversion_count: int | None
-    conversion_cr: str | None
-    day_from: str | None
-    day_to: str | None
-    ctr: str | None
-    uniq_views_count: int | None
-    mobile_app_stat: list[AdsMobileStatItem] | None
+    clicks: int | None = None
+    link_external_clicks: int | None = None
+    day: str | None = None
+    impressions: int | None = None
+    join_rate: int | None = None
+    month: str | None = None
+    year: int | None = None
+    overall: int | None = None
+    reach: int | None = None
+    spent: str | None = None
+    video_plays_unique_started: int | None = None
+    video_plays_unique_3_seconds: int | None = None
+    video_plays_unique_10_seconds: int | None = None
+    video_plays_unique_25_percents: int | None = None
+    video_plays_unique_50_percents: int | None = None
+    video_plays_unique_75_percents: int | None = None
+    video_plays_unique_100_percents: int | None = None
+    effective_cost_per_click: str | None = None
+    effective_cost_per_mille: str | None = None
+    effective_cpf: str | None = None
+    effective_cost_per_message: str | None = None
+    message_sends: int | None = None
+    message_sends_by_any_user: int | None = None
+    conversions_external: int | None = None
+    conversion_count: int | None = None
+    conversion_cr: str | None = None
+    day_from: str | None = None
+    day_to: str | None = None
+    ctr: str | None = None
+    uniq_views_count: int | None = None
+    mobile_app_stat: list[AdsMobileStatItem] | None = None
 
     def __init__(
         self,
@@ -2579,11 +2214,9 @@ class AdsStatsSex(Model):
         value: `AdsStatsSexValue`.
     """
 
-    __slots__ = ("clicks_rate", "impressions_rate", "value")
-
-    clicks_rate: float | None
-    impressions_rate: float | None
-    value: AdsStatsSexValue | None
+    clicks_rate: float | None = None
+    impressions_rate: float | None = None
+    value: AdsStatsSexValue | None = None
 
     def __init__(
         self,
@@ -2607,11 +2240,9 @@ class AdsStatsSexAge(Model):
         value: `str`.
     """
 
-    __slots__ = ("clicks_rate", "impressions_rate", "value")
-
-    clicks_rate: float | None
-    impressions_rate: float | None
-    value: str | None
+    clicks_rate: float | None = None
+    impressions_rate: float | None = None
+    value: str | None = None
 
     def __init__(
         self, *, clicks_rate: float | None = None, impressions_rate: float | None = None, value: str | None = None
@@ -2639,31 +2270,17 @@ class AdsStatsViewsTimes(Model):
         views_ads_times_11_plus: `int`.
     """
 
-    __slots__ = (
-        "views_ads_times_1",
-        "views_ads_times_2",
-        "views_ads_times_3",
-        "views_ads_times_4",
-        "views_ads_times_5",
-        "views_ads_times_6",
-        "views_ads_times_7",
-        "views_ads_times_8",
-        "views_ads_times_9",
-        "views_ads_times_10",
-        "views_ads_times_11_plus",
-    )
-
-    views_ads_times_1: int | None
-    views_ads_times_2: int | None
-    views_ads_times_3: int | None
-    views_ads_times_4: int | None
-    views_ads_times_5: str | None
-    views_ads_times_6: int | None
-    views_ads_times_7: int | None
-    views_ads_times_8: int | None
-    views_ads_times_9: int | None
-    views_ads_times_10: int | None
-    views_ads_times_11_plus: int | None
+    views_ads_times_1: int | None = None
+    views_ads_times_2: int | None = None
+    views_ads_times_3: int | None = None
+    views_ads_times_4: int | None = None
+    views_ads_times_5: str | None = None
+    views_ads_times_6: int | None = None
+    views_ads_times_7: int | None = None
+    views_ads_times_8: int | None = None
+    views_ads_times_9: int | None = None
+    views_ads_times_10: int | None = None
+    views_ads_times_11_plus: int | None = None
 
     def __init__(
         self,
@@ -2703,11 +2320,9 @@ class AdsStories(Model):
         stories_disclaimers_text: `str`.
     """
 
-    __slots__ = ("owner", "stories", "stories_disclaimers_text")
-
-    stories: list[AdsStoryItem] | None
-    owner: AdsStoriesOwner | None
-    stories_disclaimers_text: str | None
+    stories: list[AdsStoryItem] | None = None
+    owner: AdsStoriesOwner | None = None
+    stories_disclaimers_text: str | None = None
 
     def __init__(
         self,
@@ -2739,32 +2354,19 @@ class AdsStoriesOwner(Model):
         can_follow: `bool`.
     """
 
-    __slots__ = (
-        "can_follow",
-        "first_name",
-        "first_name_gen",
-        "first_name_ins",
-        "gender",
-        "href",
-        "id",
-        "name",
-        "name_get",
-        "photo",
-        "verify",
-    )
     __wire_names__ = {"first_name": "firstName"}
 
-    id: int | bool | None
-    href: str | None
-    name: str | None
-    photo: str | None
-    verify: str | None
-    gender: str | None
-    name_get: str | None
-    first_name: str | None
-    first_name_gen: str | None
-    first_name_ins: str | None
-    can_follow: bool | None
+    id: int | bool | None = None
+    href: str | None = None
+    name: str | None = None
+    photo: str | None = None
+    verify: str | None = None
+    gender: str | None = None
+    name_get: str | None = None
+    first_name: str | None = None
+    first_name_gen: str | None = None
+    first_name_ins: str | None = None
+    can_follow: bool | None = None
 
     def __init__(
         self,
@@ -2827,34 +2429,6 @@ class AdsStoryItem(Model):
         is_liked (wire name `isLiked`): `bool`.
     """
 
-    __slots__ = (
-        "can_ask",
-        "can_ask_anonymous",
-        "can_comment",
-        "can_like",
-        "can_manage",
-        "can_remove",
-        "can_share",
-        "date",
-        "first_frame",
-        "id",
-        "is_ads",
-        "is_liked",
-        "is_part_of_narrative",
-        "is_profile_question",
-        "link",
-        "owner_id",
-        "photo_url",
-        "preview_url",
-        "raw_id",
-        "small_preview",
-        "stats",
-        "time",
-        "track_code",
-        "type",
-        "unread",
-        "video_url",
-    )
     __wire_names__ = {
         "can_like": "canLike",
         "is_profile_question": "isProfileQuestion",
@@ -2863,32 +2437,32 @@ class AdsStoryItem(Model):
         "is_liked": "isLiked",
     }
 
-    id: int | None
-    owner_id: int | None
-    raw_id: str | None
-    date: str | None
-    time: int | None
-    type: str | None
-    unread: bool | None
-    can_like: bool | None
-    can_comment: bool | None
-    can_share: bool | None
-    can_remove: bool | None
-    can_manage: bool | None
-    can_ask: bool | None
-    can_ask_anonymous: bool | None
-    is_profile_question: bool | None
-    stats: AdsStoryItemStats | None
-    link: AdsStoryItemLink | None
-    photo_url: str | None
-    preview_url: str | None
-    track_code: str | None
-    is_part_of_narrative: bool | None
-    is_ads: bool | None
-    video_url: str | None
-    first_frame: str | None
-    small_preview: str | None
-    is_liked: bool | None
+    id: int | None = None
+    owner_id: int | None = None
+    raw_id: str | None = None
+    date: str | None = None
+    time: int | None = None
+    type: str | None = None
+    unread: bool | None = None
+    can_like: bool | None = None
+    can_comment: bool | None = None
+    can_share: bool | None = None
+    can_remove: bool | None = None
+    can_manage: bool | None = None
+    can_ask: bool | None = None
+    can_ask_anonymous: bool | None = None
+    is_profile_question: bool | None = None
+    stats: AdsStoryItemStats | None = None
+    link: AdsStoryItemLink | None = None
+    photo_url: str | None = None
+    preview_url: str | None = None
+    track_code: str | None = None
+    is_part_of_narrative: bool | None = None
+    is_ads: bool | None = None
+    video_url: str | None = None
+    first_frame: str | None = None
+    small_preview: str | None = None
+    is_liked: bool | None = None
 
     def __init__(
         self,
@@ -2959,12 +2533,10 @@ class AdsStoryItemLink(Model):
         raw_url: `str`.
     """
 
-    __slots__ = ("key", "raw_url", "text", "url")
-
-    key: str | None
-    text: str | None
-    url: str | None
-    raw_url: str | None
+    key: str | None = None
+    text: str | None = None
+    url: str | None = None
+    raw_url: str | None = None
 
     def __init__(
         self, *, key: str | None = None, text: str | None = None, url: str | None = None, raw_url: str | None = None
@@ -2984,10 +2556,8 @@ class AdsStoryItemStats(Model):
         url_view: `AdsStoryItemStatsUrlView`.
     """
 
-    __slots__ = ("follow", "url_view")
-
-    follow: AdsStoryItemStatsFollow | None
-    url_view: AdsStoryItemStatsUrlView | None
+    follow: AdsStoryItemStatsFollow | None = None
+    url_view: AdsStoryItemStatsUrlView | None = None
 
     def __init__(
         self, *, follow: AdsStoryItemStatsFollow | None = None, url_view: AdsStoryItemStatsUrlView | None = None
@@ -3005,10 +2575,8 @@ class AdsStoryItemStatsFollow(Model):
         rhash: `str`.
     """
 
-    __slots__ = ("event_type", "rhash")
-
-    event_type: str | None
-    rhash: str | None
+    event_type: str | None = None
+    rhash: str | None = None
 
     def __init__(self, *, event_type: str | None = None, rhash: str | None = None) -> None:
         self.event_type = event_type
@@ -3024,10 +2592,8 @@ class AdsStoryItemStatsUrlView(Model):
         rhash: `str`.
     """
 
-    __slots__ = ("event_type", "rhash")
-
-    event_type: str | None
-    rhash: str | None
+    event_type: str | None = None
+    rhash: str | None = None
 
     def __init__(self, *, event_type: str | None = None, rhash: str | None = None) -> None:
         self.event_type = event_type
@@ -3099,125 +2665,64 @@ class AdsTargSettings(Model):
         campaign_id: `str`.
     """
 
-    __slots__ = (
-        "ab_test",
-        "age_from",
-        "age_to",
-        "apps",
-        "apps_not",
-        "birthday",
-        "browsers",
-        "campaign_id",
-        "cities",
-        "cities_not",
-        "count",
-        "districts",
-        "geo_near",
-        "geo_point_type",
-        "group_types",
-        "groups",
-        "groups_active",
-        "groups_active_formula",
-        "groups_active_recommended",
-        "groups_formula",
-        "groups_not",
-        "groups_recommended",
-        "id",
-        "interest_categories",
-        "interest_categories_formula",
-        "interests",
-        "key_phrases",
-        "key_phrases_days",
-        "mobile_apps_events_formula",
-        "mobile_manufacturers",
-        "mobile_os_max_version",
-        "mobile_os_min_version",
-        "music_artists_formula",
-        "operators",
-        "paying",
-        "positions",
-        "price_list_audience_type",
-        "price_list_id",
-        "price_list_retargeting_formula",
-        "religions",
-        "retargeting_groups",
-        "retargeting_groups_not",
-        "school_from",
-        "school_to",
-        "schools",
-        "sex",
-        "stations",
-        "statuses",
-        "streets",
-        "suggested_criteria",
-        "tags",
-        "travellers",
-        "uni_from",
-        "uni_to",
-        "user_browsers",
-        "user_devices",
-        "user_os",
-        "wifi_only",
-    )
-
-    age_from: str | None
-    age_to: str | None
-    apps: str | None
-    apps_not: str | None
-    birthday: str | None
-    cities: str | None
-    cities_not: str | None
-    districts: str | None
-    groups: str | None
-    interest_categories: str | None
-    interests: str | None
-    paying: str | None
-    positions: str | None
-    religions: str | None
-    retargeting_groups: str | None
-    retargeting_groups_not: str | None
-    school_from: str | None
-    school_to: str | None
-    schools: str | None
-    sex: AdsCriteriaSex | None
-    stations: str | None
-    statuses: str | None
-    streets: str | None
-    travellers: str | None
-    ab_test: str | None
-    uni_from: str | None
-    uni_to: str | None
-    user_browsers: str | None
-    user_devices: str | None
-    user_os: str | None
-    suggested_criteria: str | None
-    groups_not: str | None
-    price_list_audience_type: str | None
-    count: str | None
-    groups_active_formula: str | None
-    interest_categories_formula: str | None
-    groups_formula: str | None
-    groups_active: str | None
-    group_types: str | None
-    key_phrases: str | None
-    key_phrases_days: str | None
-    geo_near: str | None
-    geo_point_type: str | None
-    price_list_id: str | None
-    groups_recommended: str | None
-    groups_active_recommended: str | None
-    music_artists_formula: str | None
-    price_list_retargeting_formula: str | None
-    tags: str | None
-    browsers: str | None
-    mobile_os_min_version: str | None
-    mobile_apps_events_formula: str | None
-    mobile_os_max_version: str | None
-    operators: str | None
-    wifi_only: str | None
-    mobile_manufacturers: str | None
-    id: str | None
-    campaign_id: str | None
+    age_from: str | None = None
+    age_to: str | None = None
+    apps: str | None = None
+    apps_not: str | None = None
+    birthday: str | None = None
+    cities: str | None = None
+    cities_not: str | None = None
+    districts: str | None = None
+    groups: str | None = None
+    interest_categories: str | None = None
+    interests: str | None = None
+    paying: str | None = None
+    positions: str | None = None
+    religions: str | None = None
+    retargeting_groups: str | None = None
+    retargeting_groups_not: str | None = None
+    school_from: str | None = None
+    school_to: str | None = None
+    schools: str | None = None
+    sex: AdsCriteriaSex | None = None
+    stations: str | None = None
+    statuses: str | None = None
+    streets: str | None = None
+    travellers: str | None = None
+    ab_test: str | None = None
+    uni_from: str | None = None
+    uni_to: str | None = None
+    user_browsers: str | None = None
+    user_devices: str | None = None
+    user_os: str | None = None
+    suggested_criteria: str | None = None
+    groups_not: str | None = None
+    price_list_audience_type: str | None = None
+    count: str | None = None
+    groups_active_formula: str | None = None
+    interest_categories_formula: str | None = None
+    groups_formula: str | None = None
+    groups_active: str | None = None
+    group_types: str | None = None
+    key_phrases: str | None = None
+    key_phrases_days: str | None = None
+    geo_near: str | None = None
+    geo_point_type: str | None = None
+    price_list_id: str | None = None
+    groups_recommended: str | None = None
+    groups_active_recommended: str | None = None
+    music_artists_formula: str | None = None
+    price_list_retargeting_formula: str | None = None
+    tags: str | None = None
+    browsers: str | None = None
+    mobile_os_min_version: str | None = None
+    mobile_apps_events_formula: str | None = None
+    mobile_os_max_version: str | None = None
+    operators: str | None = None
+    wifi_only: str | None = None
+    mobile_manufacturers: str | None = None
+    id: str | None = None
+    campaign_id: str | None = None
 
     def __init__(
         self,
@@ -3358,29 +2863,16 @@ class AdsTargStats(Model):
         total_alive_audience: `int`.
     """
 
-    __slots__ = (
-        "audience_count",
-        "recommended_cpc",
-        "recommended_cpc_50",
-        "recommended_cpc_70",
-        "recommended_cpc_90",
-        "recommended_cpm",
-        "recommended_cpm_50",
-        "recommended_cpm_70",
-        "recommended_cpm_90",
-        "total_alive_audience",
-    )
-
     audience_count: int
-    recommended_cpc: str | None
-    recommended_cpm: str | None
-    recommended_cpc_50: str | None
-    recommended_cpm_50: str | None
-    recommended_cpc_70: str | None
-    recommended_cpm_70: str | None
-    recommended_cpc_90: str | None
-    recommended_cpm_90: str | None
-    total_alive_audience: int | None
+    recommended_cpc: str | None = None
+    recommended_cpm: str | None = None
+    recommended_cpc_50: str | None = None
+    recommended_cpm_50: str | None = None
+    recommended_cpc_70: str | None = None
+    recommended_cpm_70: str | None = None
+    recommended_cpc_90: str | None = None
+    recommended_cpm_90: str | None = None
+    total_alive_audience: int | None = None
 
     def __init__(
         self,
@@ -3419,12 +2911,10 @@ class AdsTargSuggestions(Model):
         parent: `str`.
     """
 
-    __slots__ = ("id", "name", "parent", "type")
-
-    id: int | None
-    name: str | None
-    type: str | None
-    parent: str | None
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
+    parent: str | None = None
 
     def __init__(
         self, *, id: int | None = None, name: str | None = None, type: str | None = None, parent: str | None = None
@@ -3445,11 +2935,9 @@ class AdsTargSuggestionsCities(Model):
         parent: `str`.
     """
 
-    __slots__ = ("id", "name", "parent")
-
-    id: int | None
-    name: str | None
-    parent: str | None
+    id: int | None = None
+    name: str | None = None
+    parent: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, parent: str | None = None) -> None:
         self.id = id
@@ -3467,11 +2955,9 @@ class AdsTargSuggestionsRegions(Model):
         type: `str`.
     """
 
-    __slots__ = ("id", "name", "type")
-
-    id: int | None
-    name: str | None
-    type: str | None
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, type: str | None = None) -> None:
         self.id = id
@@ -3491,13 +2977,11 @@ class AdsTargSuggestionsSchools(Model):
         type: `AdsTargSuggestionsSchoolsType`.
     """
 
-    __slots__ = ("desc", "id", "name", "parent", "type")
-
-    desc: str | None
-    id: int | None
-    name: str | None
-    parent: str | None
-    type: AdsTargSuggestionsSchoolsType | None
+    desc: str | None = None
+    id: int | None = None
+    name: str | None = None
+    parent: str | None = None
+    type: AdsTargSuggestionsSchoolsType | None = None
 
     def __init__(
         self,
@@ -3536,37 +3020,20 @@ class AdsTargetGroup(Model):
         last_updated: `int`.
     """
 
-    __slots__ = (
-        "api_source",
-        "audience_count",
-        "domain",
-        "file_source",
-        "id",
-        "is_audience",
-        "is_shared",
-        "last_updated",
-        "lifetime",
-        "lookalike_source",
-        "name",
-        "pixel",
-        "target_pixel_id",
-        "target_pixel_rules",
-    )
-
-    id: int | None
-    name: str | None
-    is_audience: bool | None
-    is_shared: bool | None
-    file_source: bool | None
-    api_source: bool | None
-    lookalike_source: bool | None
-    audience_count: int | None
-    domain: str | None
-    lifetime: int | None
-    pixel: str | None
-    target_pixel_id: int | None
-    target_pixel_rules: list[AdsTargetGroupTargetPixelRule] | None
-    last_updated: int | None
+    id: int | None = None
+    name: str | None = None
+    is_audience: bool | None = None
+    is_shared: bool | None = None
+    file_source: bool | None = None
+    api_source: bool | None = None
+    lookalike_source: bool | None = None
+    audience_count: int | None = None
+    domain: str | None = None
+    lifetime: int | None = None
+    pixel: str | None = None
+    target_pixel_id: int | None = None
+    target_pixel_rules: list[AdsTargetGroupTargetPixelRule] | None = None
+    last_updated: int | None = None
 
     def __init__(
         self,
@@ -3615,21 +3082,12 @@ class AdsTargetGroupTargetPixelRule(Model):
         event_regex_match: `str`.
     """
 
-    __slots__ = (
-        "event_full_match",
-        "event_regex_match",
-        "event_substrings_match",
-        "url_full_match",
-        "url_regex_match",
-        "url_substrings_match",
-    )
-
-    url_full_match: str | None
-    event_full_match: str | None
-    url_substrings_match: list[str] | None
-    event_substrings_match: list[str] | None
-    url_regex_match: str | None
-    event_regex_match: str | None
+    url_full_match: str | None = None
+    event_full_match: str | None = None
+    url_substrings_match: list[str] | None = None
+    event_substrings_match: list[str] | None = None
+    url_regex_match: str | None = None
+    event_regex_match: str | None = None
 
     def __init__(
         self,
@@ -3662,8 +3120,6 @@ class AdsTargetPixelInfo(Model):
         pixel: `str`, always present.
     """
 
-    __slots__ = ("category_id", "domain", "last_updated", "name", "pixel", "target_pixel_id")
-
     target_pixel_id: int
     name: str
     domain: str
@@ -3692,11 +3148,9 @@ class AdsUpdateAdsStatus(Model):
         error_desc: `str`.
     """
 
-    __slots__ = ("error_code", "error_desc", "id")
-
     id: int
-    error_code: int | None
-    error_desc: str | None
+    error_code: int | None = None
+    error_desc: str | None = None
 
     def __init__(self, *, id: int, error_code: int | None = None, error_desc: str | None = None) -> None:
         self.id = id
@@ -3714,11 +3168,9 @@ class AdsUpdateClientsStatus(Model):
         error_desc: `str`.
     """
 
-    __slots__ = ("error_code", "error_desc", "id")
-
     id: int
-    error_code: int | None
-    error_desc: str | None
+    error_code: int | None = None
+    error_desc: str | None = None
 
     def __init__(self, *, id: int, error_code: int | None = None, error_desc: str | None = None) -> None:
         self.id = id
@@ -3736,11 +3188,9 @@ class AdsUpdateOfficeUsersResult(Model):
         error: `BaseError`.
     """
 
-    __slots__ = ("error", "is_success", "user_id")
-
     user_id: int
     is_success: bool
-    error: BaseError | None
+    error: BaseError | None = None
 
     def __init__(self, *, user_id: int, is_success: bool, error: BaseError | None = None) -> None:
         self.user_id = user_id
@@ -3760,13 +3210,11 @@ class AdsUserSpecification(Model):
         view_budget: `bool`.
     """
 
-    __slots__ = ("client_ids", "grant_access_to_all_clients", "role", "user_id", "view_budget")
-
     user_id: int
     role: AdsAccessRolePublic
-    grant_access_to_all_clients: bool | None
-    client_ids: list[int] | None
-    view_budget: bool | None
+    grant_access_to_all_clients: bool | None = None
+    client_ids: list[int] | None = None
+    view_budget: bool | None = None
 
     def __init__(
         self,
@@ -3795,12 +3243,10 @@ class AdsUserSpecificationCutted(Model):
         view_budget: `bool`.
     """
 
-    __slots__ = ("client_id", "role", "user_id", "view_budget")
-
     user_id: int
     role: AdsAccessRolePublic
-    client_id: int | None
-    view_budget: bool | None
+    client_id: int | None = None
+    view_budget: bool | None = None
 
     def __init__(
         self, *, user_id: int, role: AdsAccessRolePublic, client_id: int | None = None, view_budget: bool | None = None
@@ -3819,8 +3265,6 @@ class AdsUsers(Model):
         accesses: `list[AdsAccesses]`, always present.
         user_id: `int`, always present.
     """
-
-    __slots__ = ("accesses", "user_id")
 
     accesses: list[AdsAccesses]
     user_id: int

@@ -16,9 +16,7 @@ class AppWidgetsGetAppImageUploadServerResponse(Model):
         upload_url: `str`.
     """
 
-    __slots__ = ("upload_url",)
-
-    upload_url: str | None
+    upload_url: str | None = None
 
     def __init__(self, *, upload_url: str | None = None) -> None:
         self.upload_url = upload_url
@@ -32,9 +30,7 @@ class AppWidgetsGetGroupImageUploadServerResponse(Model):
         upload_url: `str`.
     """
 
-    __slots__ = ("upload_url",)
-
-    upload_url: str | None
+    upload_url: str | None = None
 
     def __init__(self, *, upload_url: str | None = None) -> None:
         self.upload_url = upload_url
@@ -48,8 +44,6 @@ class AppWidgetsPhoto(Model):
         id: `str`, always present.
         images: `list[BaseImage]`, always present.
     """
-
-    __slots__ = ("id", "images")
 
     id: str
     images: list[BaseImage]
@@ -68,10 +62,8 @@ class AppWidgetsPhotos(Model):
         items: `list[AppWidgetsPhoto]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[AppWidgetsPhoto] | None
+    count: int | None = None
+    items: list[AppWidgetsPhoto] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[AppWidgetsPhoto] | None = None) -> None:
         self.count = count

@@ -154,8 +154,6 @@ class AppsAddSnippetResponse(Model):
         snippet_id: `int`, always present.
     """
 
-    __slots__ = ("snippet_id",)
-
     snippet_id: int
 
     def __init__(self, *, snippet_id: int) -> None:
@@ -201,73 +199,38 @@ class AppsApp(Model):
         section: `str`.
     """
 
-    __slots__ = (
-        "author_owner_id",
-        "author_url",
-        "background_loader_color",
-        "banner_560",
-        "banner_1120",
-        "catalog_position",
-        "description",
-        "friends",
-        "genre",
-        "genre_id",
-        "icon_16",
-        "icon_75",
-        "icon_139",
-        "icon_150",
-        "icon_278",
-        "icon_576",
-        "id",
-        "international",
-        "is_in_catalog",
-        "is_installed",
-        "is_new",
-        "leaderboard_type",
-        "loader_icon",
-        "members_count",
-        "platform_id",
-        "published_date",
-        "push_enabled",
-        "screen_name",
-        "screen_orientation",
-        "section",
-        "title",
-        "type",
-    )
-
     type: AppsAppType
     id: int
     title: str
-    author_owner_id: int | None
-    is_installed: bool | None
-    icon_139: str | None
-    icon_150: str | None
-    icon_278: str | None
-    icon_576: str | None
-    background_loader_color: str | None
-    loader_icon: str | None
-    icon_75: str | None
-    screen_orientation: int | None
-    author_url: str | None
-    banner_1120: str | None
-    banner_560: str | None
-    icon_16: str | None
-    is_new: BaseBoolInt | None
-    push_enabled: BaseBoolInt | None
-    friends: list[int] | None
-    catalog_position: int | None
-    description: str | None
-    genre: str | None
-    genre_id: int | None
-    international: bool | None
-    is_in_catalog: int | None
-    leaderboard_type: AppsAppLeaderboardType | None
-    members_count: int | None
-    platform_id: str | None
-    published_date: int | None
-    screen_name: str | None
-    section: str | None
+    author_owner_id: int | None = None
+    is_installed: bool | None = None
+    icon_139: str | None = None
+    icon_150: str | None = None
+    icon_278: str | None = None
+    icon_576: str | None = None
+    background_loader_color: str | None = None
+    loader_icon: str | None = None
+    icon_75: str | None = None
+    screen_orientation: int | None = None
+    author_url: str | None = None
+    banner_1120: str | None = None
+    banner_560: str | None = None
+    icon_16: str | None = None
+    is_new: BaseBoolInt | None = None
+    push_enabled: BaseBoolInt | None = None
+    friends: list[int] | None = None
+    catalog_position: int | None = None
+    description: str | None = None
+    genre: str | None = None
+    genre_id: int | None = None
+    international: bool | None = None
+    is_in_catalog: int | None = None
+    leaderboard_type: AppsAppLeaderboardType | None = None
+    members_count: int | None = None
+    platform_id: str | None = None
+    published_date: int | None = None
+    screen_name: str | None = None
+    section: str | None = None
 
     def __init__(
         self,
@@ -359,35 +322,19 @@ class AppsAppMin(Model):
         screen_orientation: `int`.
     """
 
-    __slots__ = (
-        "author_owner_id",
-        "background_loader_color",
-        "icon_75",
-        "icon_139",
-        "icon_150",
-        "icon_278",
-        "icon_576",
-        "id",
-        "is_installed",
-        "loader_icon",
-        "screen_orientation",
-        "title",
-        "type",
-    )
-
     type: AppsAppType
     id: int
     title: str
-    author_owner_id: int | None
-    is_installed: bool | None
-    icon_139: str | None
-    icon_150: str | None
-    icon_278: str | None
-    icon_576: str | None
-    background_loader_color: str | None
-    loader_icon: str | None
-    icon_75: str | None
-    screen_orientation: int | None
+    author_owner_id: int | None = None
+    is_installed: bool | None = None
+    icon_139: str | None = None
+    icon_150: str | None = None
+    icon_278: str | None = None
+    icon_576: str | None = None
+    background_loader_color: str | None = None
+    loader_icon: str | None = None
+    icon_75: str | None = None
+    screen_orientation: int | None = None
 
     def __init__(
         self,
@@ -431,11 +378,9 @@ class AppsCatalogList(Model):
         profiles: `list[UsersUserMin]`.
     """
 
-    __slots__ = ("count", "items", "profiles")
-
     count: int
     items: list[AppsApp]
-    profiles: list[UsersUserMin] | None
+    profiles: list[UsersUserMin] | None = None
 
     def __init__(self, *, count: int, items: list[AppsApp], profiles: list[UsersUserMin] | None = None) -> None:
         self.count = count
@@ -450,8 +395,6 @@ class AppsCreatedGroupResponse(Model):
     Attributes:
         group_id: `int`, always present.
     """
-
-    __slots__ = ("group_id",)
 
     group_id: int
 
@@ -476,29 +419,16 @@ class AppsCustomSnippet(Model):
         button: `AppsCustomSnippetButton`.
     """
 
-    __slots__ = (
-        "button",
-        "description",
-        "expired_at",
-        "group_id",
-        "hash",
-        "image_url",
-        "small_image_url",
-        "snippet_id",
-        "title",
-        "vk_ref",
-    )
-
-    vk_ref: list[AppsCustomSnippetVkRefEnum] | None
-    group_id: list[int] | None
-    hash: list[str] | None
-    snippet_id: int | None
-    title: str | None
-    description: str | None
-    expired_at: int | None
-    image_url: str | None
-    small_image_url: str | None
-    button: AppsCustomSnippetButton | None
+    vk_ref: list[AppsCustomSnippetVkRefEnum] | None = None
+    group_id: list[int] | None = None
+    hash: list[str] | None = None
+    snippet_id: int | None = None
+    title: str | None = None
+    description: str | None = None
+    expired_at: int | None = None
+    image_url: str | None = None
+    small_image_url: str | None = None
+    button: AppsCustomSnippetButton | None = None
 
     def __init__(
         self,
@@ -535,8 +465,6 @@ class AppsGetFriendsListExtendedResponse(Model):
         items: `list[UsersUserFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[UsersUserFull]
 
@@ -553,8 +481,6 @@ class AppsGetFriendsListResponse(Model):
         count: `int`, always present.
         items: `list[int]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[int]
@@ -574,11 +500,9 @@ class AppsGetLeaderboardExtendedResponse(Model):
         profiles: `list[UsersUser]`.
     """
 
-    __slots__ = ("count", "items", "profiles")
-
     count: int
     items: list[AppsLeaderboard]
-    profiles: list[UsersUser] | None
+    profiles: list[UsersUser] | None = None
 
     def __init__(self, *, count: int, items: list[AppsLeaderboard], profiles: list[UsersUser] | None = None) -> None:
         self.count = count
@@ -594,8 +518,6 @@ class AppsGetLeaderboardResponse(Model):
         count: `int`, always present.
         items: `list[AppsLeaderboard]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[AppsLeaderboard]
@@ -614,10 +536,8 @@ class AppsGetMiniAppPoliciesResponse(Model):
         terms: `str`.
     """
 
-    __slots__ = ("privacy_policy", "terms")
-
-    privacy_policy: str | None
-    terms: str | None
+    privacy_policy: str | None = None
+    terms: str | None = None
 
     def __init__(self, *, privacy_policy: str | None = None, terms: str | None = None) -> None:
         self.privacy_policy = privacy_policy
@@ -635,12 +555,10 @@ class AppsGetResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[AppsApp]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -665,8 +583,6 @@ class AppsGetScopesResponse(Model):
         items: `list[AppsScope]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[AppsScope]
 
@@ -683,9 +599,7 @@ class AppsGetSnippetsResponse(Model):
         items: `list[AppsCustomSnippet]`.
     """
 
-    __slots__ = ("items",)
-
-    items: list[AppsCustomSnippet] | None
+    items: list[AppsCustomSnippet] | None = None
 
     def __init__(self, *, items: list[AppsCustomSnippet] | None = None) -> None:
         self.items = items
@@ -700,10 +614,8 @@ class AppsImageUploadResponse(Model):
         image: `str`.
     """
 
-    __slots__ = ("hash", "image")
-
-    hash: str | None
-    image: str | None
+    hash: str | None = None
+    image: str | None = None
 
     def __init__(self, *, hash: str | None = None, image: str | None = None) -> None:
         self.hash = hash
@@ -717,8 +629,6 @@ class AppsIsNotificationsAllowedResponse(Model):
     Attributes:
         is_allowed: `bool`, always present.
     """
-
-    __slots__ = ("is_allowed",)
 
     is_allowed: bool
 
@@ -737,12 +647,10 @@ class AppsLeaderboard(Model):
         score: `int`.
     """
 
-    __slots__ = ("level", "points", "score", "user_id")
-
     user_id: int
-    level: int | None
-    points: int | None
-    score: int | None
+    level: int | None = None
+    points: int | None = None
+    score: int | None = None
 
     def __init__(
         self, *, user_id: int, level: int | None = None, points: int | None = None, score: int | None = None
@@ -762,10 +670,8 @@ class AppsScope(Model):
         title: `str`.
     """
 
-    __slots__ = ("name", "title")
-
     name: AppsScopeName
-    title: str | None
+    title: str | None = None
 
     def __init__(self, *, name: AppsScopeName, title: str | None = None) -> None:
         self.name = name
@@ -784,13 +690,11 @@ class AppsTestingGroup(Model):
         platforms: `list[AppsTestingGroupPlatform]`.
     """
 
-    __slots__ = ("group_id", "name", "platforms", "user_ids", "webview")
-
     user_ids: list[int]
     group_id: int
-    name: str | None
-    webview: str | None
-    platforms: list[AppsTestingGroupPlatform] | None
+    name: str | None = None
+    webview: str | None = None
+    platforms: list[AppsTestingGroupPlatform] | None = None
 
     def __init__(
         self,

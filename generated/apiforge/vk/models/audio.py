@@ -25,33 +25,18 @@ class AudioAudio(Model):
         file_size: `int`.
     """
 
-    __slots__ = (
-        "access_key",
-        "album_id",
-        "artist",
-        "date",
-        "duration",
-        "file_size",
-        "id",
-        "owner_id",
-        "performer",
-        "stream_duration",
-        "title",
-        "url",
-    )
-
     artist: str
     id: int
     owner_id: int
     title: str
     duration: int
-    access_key: str | None
-    url: str | None
-    stream_duration: int | None
-    date: int | None
-    album_id: int | None
-    performer: str | None
-    file_size: int | None
+    access_key: str | None = None
+    url: str | None = None
+    stream_duration: int | None = None
+    date: int | None = None
+    album_id: int | None = None
+    performer: str | None = None
+    file_size: int | None = None
 
     def __init__(
         self,

@@ -22,10 +22,8 @@ class AuthRestoreResponse(Model):
         sid: `str`.
     """
 
-    __slots__ = ("sid", "success")
-
-    success: AuthRestoreResponseSuccess | None
-    sid: str | None
+    success: AuthRestoreResponseSuccess | None = None
+    sid: str | None = None
 
     def __init__(self, *, success: AuthRestoreResponseSuccess | None = None, sid: str | None = None) -> None:
         self.success = success

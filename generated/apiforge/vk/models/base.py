@@ -280,8 +280,6 @@ class BaseCity(Model):
         title: `str`, always present.
     """
 
-    __slots__ = ("id", "title")
-
     id: int
     title: str
 
@@ -305,17 +303,16 @@ class BaseCommentsInfo(Model):
         list_ (wire name `list`): `list[WallWallComment]`.
     """
 
-    __slots__ = ("can_close", "can_open", "can_post", "can_view", "count", "donut", "groups_can_post", "list_")
     __wire_names__ = {"list_": "list"}
 
-    can_post: BaseBoolInt | None
-    can_open: BaseBoolInt | None
-    can_close: BaseBoolInt | None
-    can_view: BaseBoolInt | None
-    count: int | None
-    groups_can_post: bool | None
-    donut: WallWallpostCommentsDonut | None
-    list_: list[WallWallComment] | None
+    can_post: BaseBoolInt | None = None
+    can_open: BaseBoolInt | None = None
+    can_close: BaseBoolInt | None = None
+    can_view: BaseBoolInt | None = None
+    count: int | None = None
+    groups_can_post: bool | None = None
+    donut: WallWallpostCommentsDonut | None = None
+    list_: list[WallWallComment] | None = None
 
     def __init__(
         self,
@@ -348,8 +345,6 @@ class BaseCountry(Model):
         title: `str`, always present.
     """
 
-    __slots__ = ("id", "title")
-
     id: int
     title: str
 
@@ -367,8 +362,6 @@ class BaseCropPhoto(Model):
         crop: `BaseCropPhotoCrop`, always present.
         rect: `BaseCropPhotoRect`, always present.
     """
-
-    __slots__ = ("crop", "photo", "rect")
 
     photo: PhotosPhoto
     crop: BaseCropPhotoCrop
@@ -390,8 +383,6 @@ class BaseCropPhotoCrop(Model):
         x2: `float`, always present.
         y2: `float`, always present.
     """
-
-    __slots__ = ("x", "x2", "y", "y2")
 
     x: float
     y: float
@@ -415,8 +406,6 @@ class BaseCropPhotoRect(Model):
         x2: `float`, always present.
         y2: `float`, always present.
     """
-
-    __slots__ = ("x", "x2", "y", "y2")
 
     x: float
     y: float
@@ -443,14 +432,12 @@ class BaseError(Model):
         request_params: `list[BaseRequestParam]`.
     """
 
-    __slots__ = ("error_code", "error_msg", "error_subcode", "error_text", "inner_type", "request_params")
-
     error_code: int
-    inner_type: BaseErrorInnerType | None
-    error_subcode: int | None
-    error_msg: str | None
-    error_text: str | None
-    request_params: list[BaseRequestParam] | None
+    inner_type: BaseErrorInnerType | None = None
+    error_subcode: int | None = None
+    error_msg: str | None = None
+    error_text: str | None = None
+    request_params: list[BaseRequestParam] | None = None
 
     def __init__(
         self,
@@ -481,12 +468,10 @@ class BaseGeo(Model):
         type: `str`.
     """
 
-    __slots__ = ("coordinates", "place", "showmap", "type")
-
-    coordinates: BaseGeoCoordinates | None
-    place: BasePlace | None
-    showmap: int | None
-    type: str | None
+    coordinates: BaseGeoCoordinates | None = None
+    place: BasePlace | None = None
+    showmap: int | None = None
+    type: str | None = None
 
     def __init__(
         self,
@@ -511,8 +496,6 @@ class BaseGeoCoordinates(Model):
         longitude: `float`, always present.
     """
 
-    __slots__ = ("latitude", "longitude")
-
     latitude: float
     longitude: float
 
@@ -529,8 +512,6 @@ class BaseGradientPoint(Model):
         color: `str`, always present.
         position: `float`, always present.
     """
-
-    __slots__ = ("color", "position")
 
     color: str
     position: float
@@ -552,13 +533,11 @@ class BaseImage(Model):
         theme: `BaseImageTheme`.
     """
 
-    __slots__ = ("height", "id", "theme", "url", "width")
-
     url: str
     width: int
     height: int
-    id: str | None
-    theme: BaseImageTheme | None
+    id: str | None = None
+    theme: BaseImageTheme | None = None
 
     def __init__(
         self, *, url: str, width: int, height: int, id: str | None = None, theme: BaseImageTheme | None = None
@@ -579,10 +558,8 @@ class BaseLikes(Model):
         user_likes: `BaseBoolInt`.
     """
 
-    __slots__ = ("count", "user_likes")
-
-    count: int | None
-    user_likes: BaseBoolInt | None
+    count: int | None = None
+    user_likes: BaseBoolInt | None = None
 
     def __init__(self, *, count: int | None = None, user_likes: BaseBoolInt | None = None) -> None:
         self.count = count
@@ -605,27 +582,15 @@ class BaseLikesInfo(Model):
         repost_disabled: `bool`.
     """
 
-    __slots__ = (
-        "author_liked",
-        "can_like",
-        "can_like_as_author",
-        "can_like_by_group",
-        "can_publish",
-        "count",
-        "group_liked",
-        "repost_disabled",
-        "user_likes",
-    )
-
     count: int
-    can_like: BaseBoolInt | None
-    can_publish: BaseBoolInt | None
-    can_like_as_author: BaseBoolInt | None
-    can_like_by_group: BaseBoolInt | None
-    user_likes: BaseBoolInt | None
-    author_liked: bool | None
-    group_liked: bool | None
-    repost_disabled: bool | None
+    can_like: BaseBoolInt | None = None
+    can_publish: BaseBoolInt | None = None
+    can_like_as_author: BaseBoolInt | None = None
+    can_like_by_group: BaseBoolInt | None = None
+    user_likes: BaseBoolInt | None = None
+    author_liked: bool | None = None
+    group_liked: bool | None = None
+    repost_disabled: bool | None = None
 
     def __init__(
         self,
@@ -675,43 +640,23 @@ class BaseLink(Model):
         product: `BaseLinkProduct`.
     """
 
-    __slots__ = (
-        "application",
-        "button",
-        "caption",
-        "description",
-        "id",
-        "is_external",
-        "is_favorite",
-        "photo",
-        "preview_page",
-        "preview_url",
-        "product",
-        "rating",
-        "target_object",
-        "text",
-        "title",
-        "url",
-        "video",
-    )
-
     url: str
-    application: BaseLinkApplication | None
-    button: BaseLinkButton | None
-    caption: str | None
-    description: str | None
-    id: str | None
-    is_favorite: bool | None
-    photo: PhotosPhoto | None
-    preview_page: str | None
-    preview_url: str | None
-    rating: BaseLinkRating | None
-    title: str | None
-    target_object: LinkTargetObject | None
-    is_external: bool | None
-    video: VideoVideoFull | None
-    text: str | None
-    product: BaseLinkProduct | None
+    application: BaseLinkApplication | None = None
+    button: BaseLinkButton | None = None
+    caption: str | None = None
+    description: str | None = None
+    id: str | None = None
+    is_favorite: bool | None = None
+    photo: PhotosPhoto | None = None
+    preview_page: str | None = None
+    preview_url: str | None = None
+    rating: BaseLinkRating | None = None
+    title: str | None = None
+    target_object: LinkTargetObject | None = None
+    is_external: bool | None = None
+    video: VideoVideoFull | None = None
+    text: str | None = None
+    product: BaseLinkProduct | None = None
 
     def __init__(
         self,
@@ -762,10 +707,8 @@ class BaseLinkApplication(Model):
         store: `BaseLinkApplicationStore`.
     """
 
-    __slots__ = ("app_id", "store")
-
-    app_id: float | None
-    store: BaseLinkApplicationStore | None
+    app_id: float | None = None
+    store: BaseLinkApplicationStore | None = None
 
     def __init__(self, *, app_id: float | None = None, store: BaseLinkApplicationStore | None = None) -> None:
         self.app_id = app_id
@@ -781,10 +724,8 @@ class BaseLinkApplicationStore(Model):
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: float | None
-    name: str | None
+    id: float | None = None
+    name: str | None = None
 
     def __init__(self, *, id: float | None = None, name: str | None = None) -> None:
         self.id = id
@@ -810,33 +751,18 @@ class BaseLinkButton(Model):
         hashtag: `str`.
     """
 
-    __slots__ = (
-        "action",
-        "album_id",
-        "artist_id",
-        "audio_id",
-        "block_id",
-        "curator_id",
-        "hashtag",
-        "icon",
-        "owner_id",
-        "section_id",
-        "style",
-        "title",
-    )
-
-    action: BaseLinkButtonAction | None
-    title: str | None
-    block_id: str | None
-    section_id: str | None
-    artist_id: str | None
-    curator_id: int | None
-    album_id: int | None
-    owner_id: int | None
-    icon: str | None
-    style: BaseLinkButtonStyle | None
-    audio_id: int | None
-    hashtag: str | None
+    action: BaseLinkButtonAction | None = None
+    title: str | None = None
+    block_id: str | None = None
+    section_id: str | None = None
+    artist_id: str | None = None
+    curator_id: int | None = None
+    album_id: int | None = None
+    owner_id: int | None = None
+    icon: str | None = None
+    style: BaseLinkButtonStyle | None = None
+    audio_id: int | None = None
+    hashtag: str | None = None
 
     def __init__(
         self,
@@ -878,11 +804,9 @@ class BaseLinkButtonAction(Model):
         consume_reason: `str`.
     """
 
-    __slots__ = ("consume_reason", "type", "url")
-
     type: BaseLinkButtonActionType
-    url: str | None
-    consume_reason: str | None
+    url: str | None = None
+    consume_reason: str | None = None
 
     def __init__(
         self, *, type: BaseLinkButtonActionType, url: str | None = None, consume_reason: str | None = None
@@ -914,39 +838,21 @@ class BaseLinkNoProduct(Model):
         video: `VideoVideoFull`.
     """
 
-    __slots__ = (
-        "application",
-        "button",
-        "caption",
-        "description",
-        "id",
-        "is_external",
-        "is_favorite",
-        "photo",
-        "preview_page",
-        "preview_url",
-        "rating",
-        "target_object",
-        "title",
-        "url",
-        "video",
-    )
-
     url: str
-    application: BaseLinkApplication | None
-    button: BaseLinkButton | None
-    caption: str | None
-    description: str | None
-    id: str | None
-    is_favorite: bool | None
-    photo: PhotosPhoto | None
-    preview_page: str | None
-    preview_url: str | None
-    rating: BaseLinkRating | None
-    title: str | None
-    target_object: LinkTargetObject | None
-    is_external: bool | None
-    video: VideoVideoFull | None
+    application: BaseLinkApplication | None = None
+    button: BaseLinkButton | None = None
+    caption: str | None = None
+    description: str | None = None
+    id: str | None = None
+    is_favorite: bool | None = None
+    photo: PhotosPhoto | None = None
+    preview_page: str | None = None
+    preview_url: str | None = None
+    rating: BaseLinkRating | None = None
+    title: str | None = None
+    target_object: LinkTargetObject | None = None
+    is_external: bool | None = None
+    video: VideoVideoFull | None = None
 
     def __init__(
         self,
@@ -1000,17 +906,15 @@ class BaseLinkProduct(Model):
         type: `BaseLinkProductType`.
     """
 
-    __slots__ = ("category", "city", "distance", "geo", "merchant", "orders_count", "price", "status", "type")
-
     price: MarketPrice
-    merchant: str | None
-    category: str | MarketMarketCategoryNested | None
-    geo: BaseGeoCoordinates | None
-    distance: int | None
-    city: str | None
-    status: BaseLinkProductStatus | None
-    orders_count: int | None
-    type: BaseLinkProductType | None
+    merchant: str | None = None
+    category: str | MarketMarketCategoryNested | None = None
+    geo: BaseGeoCoordinates | None = None
+    distance: int | None = None
+    city: str | None = None
+    status: BaseLinkProductStatus | None = None
+    orders_count: int | None = None
+    type: BaseLinkProductType | None = None
 
     def __init__(
         self,
@@ -1046,11 +950,9 @@ class BaseLinkRating(Model):
         type: `BaseLinkRatingType`.
     """
 
-    __slots__ = ("reviews_count", "stars", "type")
-
-    reviews_count: int | None
-    stars: float | None
-    type: BaseLinkRatingType | None
+    reviews_count: int | None = None
+    stars: float | None = None
+    type: BaseLinkRatingType | None = None
 
     def __init__(
         self, *, reviews_count: int | None = None, stars: float | None = None, type: BaseLinkRatingType | None = None
@@ -1069,10 +971,8 @@ class BaseMessageError(Model):
         description: `str`.
     """
 
-    __slots__ = ("code", "description")
-
-    code: int | None
-    description: str | None
+    code: int | None = None
+    description: str | None = None
 
     def __init__(self, *, code: int | None = None, description: str | None = None) -> None:
         self.code = code
@@ -1087,8 +987,6 @@ class BaseObject(Model):
         id: `int`, always present.
         title: `str`, always present.
     """
-
-    __slots__ = ("id", "title")
 
     id: int
     title: str
@@ -1106,9 +1004,7 @@ class BaseObjectCount(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -1122,8 +1018,6 @@ class BaseObjectWithName(Model):
         id: `int`, always present.
         name: `str`, always present.
     """
-
-    __slots__ = ("id", "name")
 
     id: int
     name: str
@@ -1145,13 +1039,11 @@ class BaseOwnerCover(Model):
         photo_id: `int`.
     """
 
-    __slots__ = ("crop_params", "enabled", "images", "original_image", "photo_id")
-
     enabled: BaseBoolInt
-    images: list[BaseImage] | None
-    crop_params: BaseOwnerCoverCropParams | None
-    original_image: BaseImage | None
-    photo_id: int | None
+    images: list[BaseImage] | None = None
+    crop_params: BaseOwnerCoverCropParams | None = None
+    original_image: BaseImage | None = None
+    photo_id: int | None = None
 
     def __init__(
         self,
@@ -1180,12 +1072,10 @@ class BaseOwnerCoverCropParams(Model):
         height: `int`.
     """
 
-    __slots__ = ("height", "width", "x", "y")
-
-    x: int | None
-    y: int | None
-    width: int | None
-    height: int | None
+    x: int | None = None
+    y: int | None = None
+    width: int | None = None
+    height: int | None = None
 
     def __init__(
         self, *, x: int | None = None, y: int | None = None, width: int | None = None, height: int | None = None
@@ -1213,18 +1103,16 @@ class BasePlace(Model):
         type: `str`.
     """
 
-    __slots__ = ("address", "checkins", "city", "created", "icon", "id", "latitude", "longitude", "title", "type")
-
-    address: str | None
-    checkins: int | None
-    city: str | None
-    created: int | None
-    icon: str | None
-    id: int | None
-    latitude: float | None
-    longitude: float | None
-    title: str | None
-    type: str | None
+    address: str | None = None
+    checkins: int | None = None
+    city: str | None = None
+    created: int | None = None
+    icon: str | None = None
+    id: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    title: str | None = None
+    type: str | None = None
 
     def __init__(
         self,
@@ -1263,12 +1151,10 @@ class BaseRepostsInfo(Model):
         user_reposted: `BaseBoolInt`.
     """
 
-    __slots__ = ("count", "mail_count", "user_reposted", "wall_count")
-
     count: int
-    wall_count: int | None
-    mail_count: int | None
-    user_reposted: BaseBoolInt | None
+    wall_count: int | None = None
+    mail_count: int | None = None
+    user_reposted: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -1293,8 +1179,6 @@ class BaseRequestParam(Model):
         value: `str`, always present.
     """
 
-    __slots__ = ("key", "value")
-
     key: str
     value: str
 
@@ -1312,10 +1196,8 @@ class BaseStickerAnimation(Model):
         url: `str`.
     """
 
-    __slots__ = ("type", "url")
-
-    type: BaseStickerAnimationType | None
-    url: str | None
+    type: BaseStickerAnimationType | None = None
+    url: str | None = None
 
     def __init__(self, *, type: BaseStickerAnimationType | None = None, url: str | None = None) -> None:
         self.type = type
@@ -1337,25 +1219,14 @@ class BaseStickerNew(Model):
         is_allowed: `bool`.
     """
 
-    __slots__ = (
-        "animation_url",
-        "animations",
-        "images",
-        "images_with_background",
-        "inner_type",
-        "is_allowed",
-        "product_id",
-        "sticker_id",
-    )
-
-    inner_type: BaseStickerNewInnerType | None
-    sticker_id: int | None
-    product_id: int | None
-    images: list[BaseImage] | None
-    images_with_background: list[BaseImage] | None
-    animation_url: str | None
-    animations: list[BaseStickerAnimation] | None
-    is_allowed: bool | None
+    inner_type: BaseStickerNewInnerType | None = None
+    sticker_id: int | None = None
+    product_id: int | None = None
+    images: list[BaseImage] | None = None
+    images_with_background: list[BaseImage] | None = None
+    animation_url: str | None = None
+    animations: list[BaseStickerAnimation] | None = None
+    is_allowed: bool | None = None
 
     def __init__(
         self,
@@ -1387,8 +1258,6 @@ class BaseUploadServer(Model):
         upload_url: `str`, always present.
     """
 
-    __slots__ = ("upload_url",)
-
     upload_url: str
 
     def __init__(self, *, upload_url: str) -> None:
@@ -1403,9 +1272,7 @@ class BaseUserId(Model):
         user_id: `int`.
     """
 
-    __slots__ = ("user_id",)
-
-    user_id: int | None
+    user_id: int | None = None
 
     def __init__(self, *, user_id: int | None = None) -> None:
         self.user_id = user_id

@@ -31,14 +31,12 @@ class BoardGetCommentsExtendedResponse(Model):
         real_offset: `int`.
     """
 
-    __slots__ = ("count", "groups", "items", "poll", "profiles", "real_offset")
-
     count: int
     items: list[BoardTopicComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    poll: PollsPoll | None
-    real_offset: int | None
+    poll: PollsPoll | None = None
+    real_offset: int | None = None
 
     def __init__(
         self,
@@ -69,12 +67,10 @@ class BoardGetCommentsResponse(Model):
         real_offset: `int`.
     """
 
-    __slots__ = ("count", "items", "poll", "real_offset")
-
     count: int
     items: list[BoardTopicComment]
-    poll: PollsPoll | None
-    real_offset: int | None
+    poll: PollsPoll | None = None
+    real_offset: int | None = None
 
     def __init__(
         self,
@@ -102,8 +98,6 @@ class BoardGetTopicsExtendedResponse(Model):
         profiles: `list[UsersUserFull]`, always present.
         groups: `list[GroupsGroupFull]`, always present.
     """
-
-    __slots__ = ("can_add_topics", "count", "default_order", "groups", "items", "profiles")
 
     count: int
     items: list[BoardTopic]
@@ -141,8 +135,6 @@ class BoardGetTopicsResponse(Model):
         can_add_topics: `BaseBoolInt`, always present.
     """
 
-    __slots__ = ("can_add_topics", "count", "default_order", "items")
-
     count: int
     items: list[BoardTopic]
     default_order: BoardDefaultOrder
@@ -175,31 +167,17 @@ class BoardTopic(Model):
         last_comment: `str`.
     """
 
-    __slots__ = (
-        "comments",
-        "created",
-        "created_by",
-        "first_comment",
-        "id",
-        "is_closed",
-        "is_fixed",
-        "last_comment",
-        "title",
-        "updated",
-        "updated_by",
-    )
-
-    comments: int | None
-    created: int | None
-    created_by: int | None
-    id: int | None
-    is_closed: BaseBoolInt | None
-    is_fixed: BaseBoolInt | None
-    title: str | None
-    updated: int | None
-    updated_by: int | None
-    first_comment: str | None
-    last_comment: str | None
+    comments: int | None = None
+    created: int | None = None
+    created_by: int | None = None
+    id: int | None = None
+    is_closed: BaseBoolInt | None = None
+    is_fixed: BaseBoolInt | None = None
+    title: str | None = None
+    updated: int | None = None
+    updated_by: int | None = None
+    first_comment: str | None = None
+    last_comment: str | None = None
 
     def __init__(
         self,
@@ -244,16 +222,14 @@ class BoardTopicComment(Model):
         likes: `BaseLikesInfo`.
     """
 
-    __slots__ = ("attachments", "can_edit", "date", "from_id", "id", "likes", "real_offset", "text")
-
     date: int
     from_id: int
     id: int
     text: str
-    attachments: list[WallCommentAttachment] | None
-    real_offset: int | None
-    can_edit: BaseBoolInt | None
-    likes: BaseLikesInfo | None
+    attachments: list[WallCommentAttachment] | None = None
+    real_offset: int | None = None
+    can_edit: BaseBoolInt | None = None
+    likes: BaseLikesInfo | None = None
 
     def __init__(
         self,

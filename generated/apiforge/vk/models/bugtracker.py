@@ -30,8 +30,6 @@ class BugtrackerAddCompanyGroupsMembersError(Model):
         user_id: `int`, always present.
     """
 
-    __slots__ = ("group_id", "user_id")
-
     group_id: int
     user_id: int
 
@@ -48,8 +46,6 @@ class BugtrackerAddCompanyGroupsMembersResponse(Model):
         errors: `list[BugtrackerAddCompanyGroupsMembersError]`, always present.
     """
 
-    __slots__ = ("errors",)
-
     errors: list[BugtrackerAddCompanyGroupsMembersError]
 
     def __init__(self, *, errors: list[BugtrackerAddCompanyGroupsMembersError]) -> None:
@@ -63,8 +59,6 @@ class BugtrackerAddCompanyMembersResponse(Model):
     Attributes:
         errors: `list[str]`, always present.
     """
-
-    __slots__ = ("errors",)
 
     errors: list[str]
 
@@ -82,11 +76,9 @@ class BugtrackerAttachment(Model):
         photo: `PhotosPhoto`.
     """
 
-    __slots__ = ("doc", "photo", "type")
-
     type: BugtrackerAttachmentType
-    doc: DocsDoc | None
-    photo: PhotosPhoto | None
+    doc: DocsDoc | None = None
+    photo: PhotosPhoto | None = None
 
     def __init__(
         self, *, type: BugtrackerAttachmentType, doc: DocsDoc | None = None, photo: PhotosPhoto | None = None
@@ -141,85 +133,44 @@ class BugtrackerBugreport(Model):
         product_has_wishes: `bool`.
     """
 
-    __slots__ = (
-        "can_add_hidden_comment",
-        "can_add_moder_comment",
-        "can_bookmark",
-        "can_change_product",
-        "can_change_status",
-        "can_edit",
-        "can_export_to_csv",
-        "can_export_to_trackers",
-        "can_remove",
-        "can_restore",
-        "can_view_history",
-        "clones_count",
-        "comments_count",
-        "company_id",
-        "created",
-        "description",
-        "hidden_docs",
-        "id",
-        "is_bookmarked",
-        "is_confidential",
-        "is_deleted",
-        "is_severity_by_moderator",
-        "is_vulnerability",
-        "moderated",
-        "moderator_user_id",
-        "original_id",
-        "owner_id",
-        "phone",
-        "private_comment",
-        "product_has_wishes",
-        "screen_reader",
-        "state_actual",
-        "state_supposed",
-        "status_auto_update_reason",
-        "status_auto_update_ts",
-        "title",
-        "tournament_score",
-        "updated",
-    )
-
     id: int
     title: str
     owner_id: int
     created: int
     updated: int
     company_id: int
-    original_id: int | None
-    clones_count: int | None
-    description: str | None
-    state_actual: str | None
-    state_supposed: str | None
-    phone: str | None
-    comments_count: int | None
-    can_remove: bool | None
-    can_change_status: bool | None
-    can_bookmark: bool | None
-    is_bookmarked: bool | None
-    can_edit: bool | None
-    can_export_to_trackers: bool | None
-    can_export_to_csv: bool | None
-    can_add_moder_comment: bool | None
-    can_add_hidden_comment: bool | None
-    can_view_history: bool | None
-    is_deleted: bool | None
-    can_restore: bool | None
-    is_vulnerability: bool | None
-    is_severity_by_moderator: bool | None
-    hidden_docs: bool | None
-    is_confidential: bool | None
-    private_comment: str | None
-    can_change_product: bool | None
-    tournament_score: int | None
-    moderator_user_id: int | None
-    moderated: int | None
-    screen_reader: int | None
-    status_auto_update_ts: int | None
-    status_auto_update_reason: BugtrackerBugreportStatusAutoUpdateReason | None
-    product_has_wishes: bool | None
+    original_id: int | None = None
+    clones_count: int | None = None
+    description: str | None = None
+    state_actual: str | None = None
+    state_supposed: str | None = None
+    phone: str | None = None
+    comments_count: int | None = None
+    can_remove: bool | None = None
+    can_change_status: bool | None = None
+    can_bookmark: bool | None = None
+    is_bookmarked: bool | None = None
+    can_edit: bool | None = None
+    can_export_to_trackers: bool | None = None
+    can_export_to_csv: bool | None = None
+    can_add_moder_comment: bool | None = None
+    can_add_hidden_comment: bool | None = None
+    can_view_history: bool | None = None
+    is_deleted: bool | None = None
+    can_restore: bool | None = None
+    is_vulnerability: bool | None = None
+    is_severity_by_moderator: bool | None = None
+    hidden_docs: bool | None = None
+    is_confidential: bool | None = None
+    private_comment: str | None = None
+    can_change_product: bool | None = None
+    tournament_score: int | None = None
+    moderator_user_id: int | None = None
+    moderated: int | None = None
+    screen_reader: int | None = None
+    status_auto_update_ts: int | None = None
+    status_auto_update_reason: BugtrackerBugreportStatusAutoUpdateReason | None = None
+    product_has_wishes: bool | None = None
 
     def __init__(
         self,
@@ -313,11 +264,9 @@ class BugtrackerBugreportSubscribeState(Model):
         set_subscribe_hash: `str`.
     """
 
-    __slots__ = ("can_set_subscribe", "is_subscribed", "set_subscribe_hash")
-
     can_set_subscribe: bool
-    is_subscribed: bool | None
-    set_subscribe_hash: str | None
+    is_subscribed: bool | None = None
+    set_subscribe_hash: str | None = None
 
     def __init__(
         self, *, can_set_subscribe: bool, is_subscribed: bool | None = None, set_subscribe_hash: str | None = None
@@ -349,39 +298,21 @@ class BugtrackerComment(Model):
         is_attachments_hidden: `bool`.
     """
 
-    __slots__ = (
-        "attachments",
-        "author",
-        "author_name",
-        "author_photo",
-        "bugreport_id",
-        "can_edit",
-        "can_remove",
-        "comment_id",
-        "created",
-        "from_id",
-        "is_attachments_hidden",
-        "is_hidden",
-        "is_unread",
-        "meta_text",
-        "text",
-    )
-
     bugreport_id: int
     comment_id: int
     created: int
     text: str
-    meta_text: str | None
-    from_id: int | None
-    author_name: str | None
-    author_photo: str | None
-    can_edit: bool | None
-    can_remove: bool | None
-    is_hidden: bool | None
-    attachments: list[BugtrackerAttachment] | None
-    is_unread: bool | None
-    author: BugtrackerCommentAuthor | None
-    is_attachments_hidden: bool | None
+    meta_text: str | None = None
+    from_id: int | None = None
+    author_name: str | None = None
+    author_photo: str | None = None
+    can_edit: bool | None = None
+    can_remove: bool | None = None
+    is_hidden: bool | None = None
+    attachments: list[BugtrackerAttachment] | None = None
+    is_unread: bool | None = None
+    author: BugtrackerCommentAuthor | None = None
+    is_attachments_hidden: bool | None = None
 
     def __init__(
         self,
@@ -432,14 +363,12 @@ class BugtrackerCommentAuthor(Model):
         link: `str`.
     """
 
-    __slots__ = ("author_id", "link", "moder_name", "moder_number", "name", "photo")
-
-    author_id: int | None
-    name: str | None
-    photo: str | None
-    moder_name: str | None
-    moder_number: int | None
-    link: str | None
+    author_id: int | None = None
+    name: str | None = None
+    photo: str | None = None
+    moder_name: str | None = None
+    moder_number: int | None = None
+    link: str | None = None
 
     def __init__(
         self,
@@ -476,19 +405,6 @@ class BugtrackerCompanyMember(Model):
         products: `list[BugtrackerCompanyMemberProduct]`.
     """
 
-    __slots__ = (
-        "company_id",
-        "groups",
-        "groups_count",
-        "products",
-        "products_count",
-        "reporter_url",
-        "role",
-        "role_name",
-        "ts",
-        "user_id",
-    )
-
     user_id: int
     company_id: int
     role: int
@@ -497,8 +413,8 @@ class BugtrackerCompanyMember(Model):
     groups_count: int
     products_count: int
     reporter_url: str
-    groups: list[int] | None
-    products: list[BugtrackerCompanyMemberProduct] | None
+    groups: list[int] | None = None
+    products: list[BugtrackerCompanyMemberProduct] | None = None
 
     def __init__(
         self,
@@ -539,14 +455,12 @@ class BugtrackerCompanyMemberProduct(Model):
         licence_status_text: `str`.
     """
 
-    __slots__ = ("access", "id", "licence_status_text", "photo_url", "status", "title")
-
     id: int
     access: int
     status: int
-    title: str | None
-    photo_url: str | None
-    licence_status_text: str | None
+    title: str | None = None
+    photo_url: str | None = None
+    licence_status_text: str | None = None
 
     def __init__(
         self,
@@ -576,11 +490,9 @@ class BugtrackerCreateCommentResponse(Model):
         subscribe_state: `BugtrackerBugreportSubscribeState`.
     """
 
-    __slots__ = ("comment", "comment_flood", "subscribe_state")
-
     comment: BugtrackerComment
-    comment_flood: bool | None
-    subscribe_state: BugtrackerBugreportSubscribeState | None
+    comment_flood: bool | None = None
+    subscribe_state: BugtrackerBugreportSubscribeState | None = None
 
     def __init__(
         self,
@@ -603,10 +515,8 @@ class BugtrackerGetBugreportByIdResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
-    __slots__ = ("bugreport", "profiles")
-
-    bugreport: BugtrackerBugreport | None
-    profiles: list[UsersUserFull] | None
+    bugreport: BugtrackerBugreport | None = None
+    profiles: list[UsersUserFull] | None = None
 
     def __init__(
         self, *, bugreport: BugtrackerBugreport | None = None, profiles: list[UsersUserFull] | None = None
@@ -624,10 +534,8 @@ class BugtrackerGetCompanyGroupMembersResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
-    __slots__ = ("profiles", "user_ids")
-
     user_ids: list[int]
-    profiles: list[UsersUserFull] | None
+    profiles: list[UsersUserFull] | None = None
 
     def __init__(self, *, user_ids: list[int], profiles: list[UsersUserFull] | None = None) -> None:
         self.user_ids = user_ids
@@ -644,11 +552,9 @@ class BugtrackerGetCompanyMembersResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
-    __slots__ = ("company_members", "count", "profiles")
-
     company_members: list[BugtrackerCompanyMember]
     count: int
-    profiles: list[UsersUserFull] | None
+    profiles: list[UsersUserFull] | None = None
 
     def __init__(
         self, *, company_members: list[BugtrackerCompanyMember], count: int, profiles: list[UsersUserFull] | None = None
@@ -671,14 +577,12 @@ class BugtrackerGetDownloadVersionUrlResponse(Model):
         build_title: `str`.
     """
 
-    __slots__ = ("app_title", "build_id", "build_name", "build_title", "bundle_name", "url")
-
     url: str
-    app_title: str | None
-    bundle_name: str | None
-    build_id: int | None
-    build_name: str | None
-    build_title: str | None
+    app_title: str | None = None
+    bundle_name: str | None = None
+    build_id: int | None = None
+    build_name: str | None = None
+    build_title: str | None = None
 
     def __init__(
         self,

@@ -125,8 +125,6 @@ class CallbackAppPayload(Model):
         payload: `str`, always present.
     """
 
-    __slots__ = ("app_id", "payload", "user_id")
-
     user_id: int
     app_id: int
     payload: str
@@ -149,13 +147,11 @@ class CallbackBase(Model):
         secret: `str`.
     """
 
-    __slots__ = ("event_id", "group_id", "secret", "type", "v")
-
     type: CallbackType
     group_id: int
     event_id: str
     v: str
-    secret: str | None
+    secret: str | None = None
 
     def __init__(self, *, type: CallbackType, group_id: int, event_id: str, v: str, secret: str | None = None) -> None:
         self.type = type
@@ -176,12 +172,10 @@ class CallbackBoardPostDelete(Model):
         deleter_id: `int`.
     """
 
-    __slots__ = ("deleter_id", "id", "topic_id", "topic_owner_id")
-
     topic_owner_id: int
     topic_id: int
     id: int
-    deleter_id: int | None
+    deleter_id: int | None = None
 
     def __init__(self, *, topic_owner_id: int, topic_id: int, id: int, deleter_id: int | None = None) -> None:
         self.topic_owner_id = topic_owner_id
@@ -202,13 +196,11 @@ class CallbackConfirmation(Model):
         secret: `str`.
     """
 
-    __slots__ = ("event_id", "group_id", "secret", "type", "v")
-
     group_id: int
     event_id: str
     v: str
     type: CallbackType
-    secret: str | None
+    secret: str | None = None
 
     def __init__(self, *, group_id: int, event_id: str, v: str, type: CallbackType, secret: str | None = None) -> None:
         self.group_id = group_id
@@ -227,8 +219,6 @@ class CallbackDonutMoneyWithdraw(Model):
         amount_without_fee: `float`, always present.
     """
 
-    __slots__ = ("amount", "amount_without_fee")
-
     amount: float
     amount_without_fee: float
 
@@ -245,8 +235,6 @@ class CallbackDonutMoneyWithdrawError(Model):
         reason: `str`, always present.
     """
 
-    __slots__ = ("reason",)
-
     reason: str
 
     def __init__(self, *, reason: str) -> None:
@@ -261,9 +249,7 @@ class CallbackDonutSubscriptionCancelled(Model):
         user_id: `int`.
     """
 
-    __slots__ = ("user_id",)
-
-    user_id: int | None
+    user_id: int | None = None
 
     def __init__(self, *, user_id: int | None = None) -> None:
         self.user_id = user_id
@@ -279,11 +265,9 @@ class CallbackDonutSubscriptionCreate(Model):
         user_id: `int`.
     """
 
-    __slots__ = ("amount", "amount_without_fee", "user_id")
-
     amount: int
     amount_without_fee: float
-    user_id: int | None
+    user_id: int | None = None
 
     def __init__(self, *, amount: int, amount_without_fee: float, user_id: int | None = None) -> None:
         self.amount = amount
@@ -299,9 +283,7 @@ class CallbackDonutSubscriptionExpired(Model):
         user_id: `int`.
     """
 
-    __slots__ = ("user_id",)
-
-    user_id: int | None
+    user_id: int | None = None
 
     def __init__(self, *, user_id: int | None = None) -> None:
         self.user_id = user_id
@@ -319,13 +301,11 @@ class CallbackDonutSubscriptionPriceChanged(Model):
         amount_diff_without_fee: `float`.
     """
 
-    __slots__ = ("amount_diff", "amount_diff_without_fee", "amount_new", "amount_old", "user_id")
-
     amount_old: int
     amount_new: int
-    user_id: int | None
-    amount_diff: float | None
-    amount_diff_without_fee: float | None
+    user_id: int | None = None
+    amount_diff: float | None = None
+    amount_diff_without_fee: float | None = None
 
     def __init__(
         self,
@@ -353,11 +333,9 @@ class CallbackDonutSubscriptionProlonged(Model):
         user_id: `int`.
     """
 
-    __slots__ = ("amount", "amount_without_fee", "user_id")
-
     amount: int
     amount_without_fee: float
-    user_id: int | None
+    user_id: int | None = None
 
     def __init__(self, *, amount: int, amount_without_fee: float, user_id: int | None = None) -> None:
         self.amount = amount
@@ -386,37 +364,20 @@ class CallbackForeignMessage(Model):
         reply_message: `CallbackForeignMessage`.
     """
 
-    __slots__ = (
-        "attachments",
-        "conversation_message_id",
-        "date",
-        "from_id",
-        "fwd_messages",
-        "geo",
-        "id",
-        "is_cropped",
-        "payload",
-        "peer_id",
-        "reply_message",
-        "text",
-        "update_time",
-        "was_listened",
-    )
-
     date: int
     from_id: int
     text: str
-    attachments: list[MessagesMessageAttachment] | None
-    conversation_message_id: int | None
-    geo: BaseGeo | None
-    id: int | None
-    peer_id: int | None
-    update_time: int | None
-    was_listened: bool | None
-    payload: str | None
-    is_cropped: bool | None
-    fwd_messages: list[CallbackForeignMessage] | None
-    reply_message: CallbackForeignMessage | None
+    attachments: list[MessagesMessageAttachment] | None = None
+    conversation_message_id: int | None = None
+    geo: BaseGeo | None = None
+    id: int | None = None
+    peer_id: int | None = None
+    update_time: int | None = None
+    was_listened: bool | None = None
+    payload: str | None = None
+    is_cropped: bool | None = None
+    fwd_messages: list[CallbackForeignMessage] | None = None
+    reply_message: CallbackForeignMessage | None = None
 
     def __init__(
         self,
@@ -461,8 +422,6 @@ class CallbackGroupChangePhoto(Model):
         photo: `PhotosPhoto`, always present.
     """
 
-    __slots__ = ("photo", "user_id")
-
     user_id: int
     photo: PhotosPhoto
 
@@ -480,10 +439,8 @@ class CallbackGroupChangeSettings(Model):
         changes: `CallbackGroupSettingsChanges`.
     """
 
-    __slots__ = ("changes", "user_id")
-
     user_id: int
-    changes: CallbackGroupSettingsChanges | None
+    changes: CallbackGroupSettingsChanges | None = None
 
     def __init__(self, *, user_id: int, changes: CallbackGroupSettingsChanges | None = None) -> None:
         self.user_id = user_id
@@ -498,8 +455,6 @@ class CallbackGroupJoin(Model):
         user_id: `int`, always present.
         join_type: `CallbackGroupJoinType`, always present.
     """
-
-    __slots__ = ("join_type", "user_id")
 
     user_id: int
     join_type: CallbackGroupJoinType
@@ -518,11 +473,10 @@ class CallbackGroupLeave(Model):
         self_ (wire name `self`): `BaseBoolInt`.
     """
 
-    __slots__ = ("self_", "user_id")
     __wire_names__ = {"self_": "self"}
 
-    user_id: int | None
-    self_: BaseBoolInt | None
+    user_id: int | None = None
+    self_: BaseBoolInt | None = None
 
     def __init__(self, *, user_id: int | None = None, self_: BaseBoolInt | None = None) -> None:
         self.user_id = user_id
@@ -539,8 +493,6 @@ class CallbackGroupOfficersEdit(Model):
         level_old: `CallbackGroupOfficerRole`, always present.
         level_new: `CallbackGroupOfficerRole`, always present.
     """
-
-    __slots__ = ("admin_id", "level_new", "level_old", "user_id")
 
     admin_id: int
     user_id: int
@@ -598,79 +550,41 @@ class CallbackGroupSettingsChanges(Model):
         public_subcategory: `CallbackGroupSettingsChangesIntegerValues`.
     """
 
-    __slots__ = (
-        "access",
-        "address",
-        "age_limits",
-        "audio",
-        "board",
-        "can_post_albums",
-        "can_post_topics",
-        "can_post_video",
-        "category_v2",
-        "city_id",
-        "country_id",
-        "description",
-        "disable_market_comments",
-        "docs",
-        "donations",
-        "email",
-        "event_finish_date",
-        "event_group_id",
-        "event_start_date",
-        "links",
-        "market",
-        "market_wiki",
-        "messages",
-        "phone",
-        "photos",
-        "public_category",
-        "public_subcategory",
-        "replies",
-        "screen_name",
-        "status_default",
-        "title",
-        "topics",
-        "video",
-        "wall",
-        "website",
-    )
-
-    title: CallbackGroupSettingsChangesStringValues | None
-    screen_name: CallbackGroupSettingsChangesStringValues | None
-    event_start_date: CallbackGroupSettingsChangesIntegerValues | None
-    event_finish_date: CallbackGroupSettingsChangesIntegerValues | None
-    event_group_id: CallbackGroupSettingsChangesIntegerValues | None
-    donations: CallbackGroupSettingsChangesIntegerValues | None
-    wall: CallbackGroupSettingsChangesIntegerValues | None
-    replies: CallbackGroupSettingsChangesIntegerValues | None
-    topics: CallbackGroupSettingsChangesIntegerValues | None
-    photos: CallbackGroupSettingsChangesIntegerValues | None
-    docs: CallbackGroupSettingsChangesIntegerValues | None
-    messages: CallbackGroupSettingsChangesIntegerValues | None
-    market: CallbackGroupSettingsChangesIntegerValues | None
-    market_wiki: CallbackGroupSettingsChangesIntegerValues | None
-    board: CallbackGroupSettingsChangesIntegerValues | None
-    links: CallbackGroupSettingsChangesIntegerValues | None
-    audio: CallbackGroupSettingsChangesIntegerValues | None
-    video: CallbackGroupSettingsChangesIntegerValues | None
-    can_post_topics: CallbackGroupSettingsChangesIntegerValues | None
-    can_post_albums: CallbackGroupSettingsChangesIntegerValues | None
-    can_post_video: CallbackGroupSettingsChangesIntegerValues | None
-    disable_market_comments: CallbackGroupSettingsChangesIntegerValues | None
-    status_default: CallbackGroupSettingsChangesIntegerValues | None
-    access: CallbackGroupSettingsChangesIntegerValues | None
-    email: CallbackGroupSettingsChangesStringValues | None
-    country_id: CallbackGroupSettingsChangesIntegerValues | None
-    city_id: CallbackGroupSettingsChangesIntegerValues | None
-    address: CallbackGroupSettingsChangesStringValues | None
-    description: CallbackGroupSettingsChangesStringValues | None
-    website: CallbackGroupSettingsChangesStringValues | None
-    phone: CallbackGroupSettingsChangesStringValues | None
-    age_limits: CallbackGroupSettingsChangesIntegerValues | None
-    category_v2: CallbackGroupSettingsChangesIntegerValues | None
-    public_category: CallbackGroupSettingsChangesIntegerValues | None
-    public_subcategory: CallbackGroupSettingsChangesIntegerValues | None
+    title: CallbackGroupSettingsChangesStringValues | None = None
+    screen_name: CallbackGroupSettingsChangesStringValues | None = None
+    event_start_date: CallbackGroupSettingsChangesIntegerValues | None = None
+    event_finish_date: CallbackGroupSettingsChangesIntegerValues | None = None
+    event_group_id: CallbackGroupSettingsChangesIntegerValues | None = None
+    donations: CallbackGroupSettingsChangesIntegerValues | None = None
+    wall: CallbackGroupSettingsChangesIntegerValues | None = None
+    replies: CallbackGroupSettingsChangesIntegerValues | None = None
+    topics: CallbackGroupSettingsChangesIntegerValues | None = None
+    photos: CallbackGroupSettingsChangesIntegerValues | None = None
+    docs: CallbackGroupSettingsChangesIntegerValues | None = None
+    messages: CallbackGroupSettingsChangesIntegerValues | None = None
+    market: CallbackGroupSettingsChangesIntegerValues | None = None
+    market_wiki: CallbackGroupSettingsChangesIntegerValues | None = None
+    board: CallbackGroupSettingsChangesIntegerValues | None = None
+    links: CallbackGroupSettingsChangesIntegerValues | None = None
+    audio: CallbackGroupSettingsChangesIntegerValues | None = None
+    video: CallbackGroupSettingsChangesIntegerValues | None = None
+    can_post_topics: CallbackGroupSettingsChangesIntegerValues | None = None
+    can_post_albums: CallbackGroupSettingsChangesIntegerValues | None = None
+    can_post_video: CallbackGroupSettingsChangesIntegerValues | None = None
+    disable_market_comments: CallbackGroupSettingsChangesIntegerValues | None = None
+    status_default: CallbackGroupSettingsChangesIntegerValues | None = None
+    access: CallbackGroupSettingsChangesIntegerValues | None = None
+    email: CallbackGroupSettingsChangesStringValues | None = None
+    country_id: CallbackGroupSettingsChangesIntegerValues | None = None
+    city_id: CallbackGroupSettingsChangesIntegerValues | None = None
+    address: CallbackGroupSettingsChangesStringValues | None = None
+    description: CallbackGroupSettingsChangesStringValues | None = None
+    website: CallbackGroupSettingsChangesStringValues | None = None
+    phone: CallbackGroupSettingsChangesStringValues | None = None
+    age_limits: CallbackGroupSettingsChangesIntegerValues | None = None
+    category_v2: CallbackGroupSettingsChangesIntegerValues | None = None
+    public_category: CallbackGroupSettingsChangesIntegerValues | None = None
+    public_subcategory: CallbackGroupSettingsChangesIntegerValues | None = None
 
     def __init__(
         self,
@@ -757,10 +671,8 @@ class CallbackGroupSettingsChangesIntegerValues(Model):
         new_value: `int`.
     """
 
-    __slots__ = ("new_value", "old_value")
-
-    old_value: int | None
-    new_value: int | None
+    old_value: int | None = None
+    new_value: int | None = None
 
     def __init__(self, *, old_value: int | None = None, new_value: int | None = None) -> None:
         self.old_value = old_value
@@ -776,10 +688,8 @@ class CallbackGroupSettingsChangesStringValues(Model):
         new_value: `str`.
     """
 
-    __slots__ = ("new_value", "old_value")
-
-    old_value: str | None
-    new_value: str | None
+    old_value: str | None = None
+    new_value: str | None = None
 
     def __init__(self, *, old_value: str | None = None, new_value: str | None = None) -> None:
         self.old_value = old_value
@@ -798,13 +708,11 @@ class CallbackInfoForBots(Model):
         lang_id: `int`.
     """
 
-    __slots__ = ("button_actions", "carousel", "inline_keyboard", "keyboard", "lang_id")
-
-    button_actions: list[MessagesTemplateActionTypeNames] | None
-    keyboard: bool | None
-    inline_keyboard: bool | None
-    carousel: bool | None
-    lang_id: int | None
+    button_actions: list[MessagesTemplateActionTypeNames] | None = None
+    keyboard: bool | None = None
+    inline_keyboard: bool | None = None
+    carousel: bool | None = None
+    lang_id: int | None = None
 
     def __init__(
         self,
@@ -835,14 +743,12 @@ class CallbackLikeAddRemove(Model):
         thread_reply_id: `int`.
     """
 
-    __slots__ = ("liker_id", "object_id", "object_owner_id", "object_type", "post_id", "thread_reply_id")
-
     liker_id: int
     object_type: CallbackLikeAddRemoveObjectType
     object_owner_id: int
     object_id: int
     post_id: int
-    thread_reply_id: int | None
+    thread_reply_id: int | None = None
 
     def __init__(
         self,
@@ -875,14 +781,12 @@ class CallbackMarketComment(Model):
         photo_id: `int`.
     """
 
-    __slots__ = ("date", "from_id", "id", "market_owner_id", "photo_id", "text")
-
     id: int
     from_id: int
     date: int
-    text: str | None
-    market_owner_id: int | None
-    photo_id: int | None
+    text: str | None = None
+    market_owner_id: int | None = None
+    photo_id: int | None = None
 
     def __init__(
         self,
@@ -913,12 +817,10 @@ class CallbackMarketCommentDelete(Model):
         user_id: `int`.
     """
 
-    __slots__ = ("id", "item_id", "owner_id", "user_id")
-
     owner_id: int
     id: int
     item_id: int
-    user_id: int | None
+    user_id: int | None = None
 
     def __init__(self, *, owner_id: int, id: int, item_id: int, user_id: int | None = None) -> None:
         self.owner_id = owner_id
@@ -968,43 +870,6 @@ class CallbackMessage(Model):
         fwd_messages: `list[CallbackForeignMessage]`.
     """
 
-    __slots__ = (
-        "action",
-        "admin_author_id",
-        "attachments",
-        "conversation_message_id",
-        "date",
-        "deleted",
-        "from_id",
-        "fwd_messages",
-        "geo",
-        "id",
-        "important",
-        "influence_score",
-        "is_cropped",
-        "is_hidden",
-        "is_pinned",
-        "is_silent",
-        "is_unavailable",
-        "keyboard",
-        "last_reaction_id",
-        "members_count",
-        "out",
-        "payload",
-        "peer_id",
-        "pinned_at",
-        "random_id",
-        "reaction_id",
-        "reactions",
-        "ref",
-        "ref_source",
-        "reply_message",
-        "text",
-        "update_time",
-        "version",
-        "was_listened",
-    )
-
     conversation_message_id: int
     date: int
     from_id: int
@@ -1012,33 +877,33 @@ class CallbackMessage(Model):
     text: str
     out: BaseBoolInt
     peer_id: int
-    action: MessagesMessageAction | None
-    admin_author_id: int | None
-    attachments: list[MessagesMessageAttachment] | None
-    deleted: BaseBoolInt | None
-    geo: BaseGeo | None
-    is_cropped: bool | None
-    keyboard: MessagesKeyboard | None
-    payload: str | None
-    update_time: int | None
-    is_silent: bool | None
-    is_unavailable: bool | None
-    version: int | None
-    random_id: int | None
-    ref: str | None
-    ref_source: str | None
-    important: bool | None
-    is_hidden: bool | None
-    members_count: int | None
-    reaction_id: int | None
-    reactions: list[MessagesReactionCounterResponseItem] | None
-    last_reaction_id: int | None
-    is_pinned: bool | None
-    was_listened: bool | None
-    pinned_at: int | None
-    influence_score: float | None
-    reply_message: CallbackForeignMessage | None
-    fwd_messages: list[CallbackForeignMessage] | None
+    action: MessagesMessageAction | None = None
+    admin_author_id: int | None = None
+    attachments: list[MessagesMessageAttachment] | None = None
+    deleted: BaseBoolInt | None = None
+    geo: BaseGeo | None = None
+    is_cropped: bool | None = None
+    keyboard: MessagesKeyboard | None = None
+    payload: str | None = None
+    update_time: int | None = None
+    is_silent: bool | None = None
+    is_unavailable: bool | None = None
+    version: int | None = None
+    random_id: int | None = None
+    ref: str | None = None
+    ref_source: str | None = None
+    important: bool | None = None
+    is_hidden: bool | None = None
+    members_count: int | None = None
+    reaction_id: int | None = None
+    reactions: list[MessagesReactionCounterResponseItem] | None = None
+    last_reaction_id: int | None = None
+    is_pinned: bool | None = None
+    was_listened: bool | None = None
+    pinned_at: int | None = None
+    influence_score: float | None = None
+    reply_message: CallbackForeignMessage | None = None
+    fwd_messages: list[CallbackForeignMessage] | None = None
 
     def __init__(
         self,
@@ -1123,8 +988,6 @@ class CallbackMessageAllow(Model):
         key: `str`, always present.
     """
 
-    __slots__ = ("key", "user_id")
-
     user_id: int
     key: str
 
@@ -1140,8 +1003,6 @@ class CallbackMessageDeny(Model):
     Attributes:
         user_id: `int`, always present.
     """
-
-    __slots__ = ("user_id",)
 
     user_id: int
 
@@ -1161,13 +1022,11 @@ class CallbackMessageEvent(Model):
         conversation_message_id: `int`.
     """
 
-    __slots__ = ("conversation_message_id", "event_id", "payload", "peer_id", "user_id")
-
     user_id: int
     peer_id: int
     event_id: str
     payload: JSON
-    conversation_message_id: int | None
+    conversation_message_id: int | None = None
 
     def __init__(
         self, *, user_id: int, peer_id: int, event_id: str, payload: JSON, conversation_message_id: int | None = None
@@ -1188,10 +1047,8 @@ class CallbackMessageObject(Model):
         message: `CallbackMessage`.
     """
 
-    __slots__ = ("client_info", "message")
-
-    client_info: CallbackInfoForBots | None
-    message: CallbackMessage | None
+    client_info: CallbackInfoForBots | None = None
+    message: CallbackMessage | None = None
 
     def __init__(
         self, *, client_info: CallbackInfoForBots | None = None, message: CallbackMessage | None = None
@@ -1211,12 +1068,10 @@ class CallbackMessageReactionEvent(Model):
         reaction_id: `int`.
     """
 
-    __slots__ = ("cmid", "peer_id", "reacted_id", "reaction_id")
-
     reacted_id: int
     peer_id: int
     cmid: int
-    reaction_id: int | None
+    reaction_id: int | None = None
 
     def __init__(self, *, reacted_id: int, peer_id: int, cmid: int, reaction_id: int | None = None) -> None:
         self.reacted_id = reacted_id
@@ -1235,8 +1090,6 @@ class CallbackMessageRead(Model):
         read_message_id: `int`, always present.
         conversation_message_id: `int`, always present.
     """
-
-    __slots__ = ("conversation_message_id", "from_id", "peer_id", "read_message_id")
 
     from_id: int
     peer_id: int
@@ -1259,8 +1112,6 @@ class CallbackMessageTypingState(Model):
         to_id: `int`, always present.
         state: `CallbackMessageTypingStateState`, always present.
     """
-
-    __slots__ = ("from_id", "state", "to_id")
 
     from_id: int
     to_id: int
@@ -1300,51 +1151,27 @@ class CallbackPhotoComment(Model):
         pid: `int`.
     """
 
-    __slots__ = (
-        "attachments",
-        "can_edit",
-        "date",
-        "deleted",
-        "donut",
-        "from_id",
-        "id",
-        "is_from_post_author",
-        "likes",
-        "owner_id",
-        "parents_stack",
-        "photo_id",
-        "photo_owner_id",
-        "pid",
-        "post_id",
-        "real_offset",
-        "reply_to_comment",
-        "reply_to_user",
-        "text",
-        "thread",
-        "video_id",
-    )
-
     id: int
     date: int
     photo_owner_id: int
-    from_id: int | None
-    can_edit: BaseBoolInt | None
-    post_id: int | None
-    owner_id: int | None
-    parents_stack: list[int] | None
-    photo_id: int | None
-    video_id: int | None
-    text: str | None
-    attachments: list[WallWallpostAttachment] | None
-    donut: WallWallCommentDonut | None
-    likes: BaseLikesInfo | None
-    real_offset: int | None
-    reply_to_user: int | None
-    reply_to_comment: int | None
-    thread: CommentThread | None
-    is_from_post_author: bool | None
-    deleted: bool | None
-    pid: int | None
+    from_id: int | None = None
+    can_edit: BaseBoolInt | None = None
+    post_id: int | None = None
+    owner_id: int | None = None
+    parents_stack: list[int] | None = None
+    photo_id: int | None = None
+    video_id: int | None = None
+    text: str | None = None
+    attachments: list[WallWallpostAttachment] | None = None
+    donut: WallWallCommentDonut | None = None
+    likes: BaseLikesInfo | None = None
+    real_offset: int | None = None
+    reply_to_user: int | None = None
+    reply_to_comment: int | None = None
+    thread: CommentThread | None = None
+    is_from_post_author: bool | None = None
+    deleted: bool | None = None
+    pid: int | None = None
 
     def __init__(
         self,
@@ -1406,8 +1233,6 @@ class CallbackPhotoCommentDelete(Model):
         deleter_id: `int`, always present.
     """
 
-    __slots__ = ("deleter_id", "id", "owner_id", "photo_id", "user_id")
-
     id: int
     owner_id: int
     user_id: int
@@ -1433,8 +1258,6 @@ class CallbackPollVoteNew(Model):
         user_id: `int`, always present.
     """
 
-    __slots__ = ("option_id", "owner_id", "poll_id", "user_id")
-
     owner_id: int
     poll_id: int
     option_id: int
@@ -1459,13 +1282,11 @@ class CallbackUserBlock(Model):
         comment: `str`.
     """
 
-    __slots__ = ("admin_id", "comment", "reason", "unblock_date", "user_id")
-
     admin_id: int
     user_id: int
     unblock_date: int
     reason: int
-    comment: str | None
+    comment: str | None = None
 
     def __init__(
         self, *, admin_id: int, user_id: int, unblock_date: int, reason: int, comment: str | None = None
@@ -1486,8 +1307,6 @@ class CallbackUserUnblock(Model):
         user_id: `int`, always present.
         by_end_date: `int`, always present.
     """
-
-    __slots__ = ("admin_id", "by_end_date", "user_id")
 
     admin_id: int
     user_id: int
@@ -1527,51 +1346,27 @@ class CallbackVideoComment(Model):
         video_owner_id: `int`.
     """
 
-    __slots__ = (
-        "attachments",
-        "can_edit",
-        "date",
-        "deleted",
-        "donut",
-        "from_id",
-        "id",
-        "is_from_post_author",
-        "likes",
-        "owner_id",
-        "parents_stack",
-        "photo_id",
-        "pid",
-        "post_id",
-        "real_offset",
-        "reply_to_comment",
-        "reply_to_user",
-        "text",
-        "thread",
-        "video_id",
-        "video_owner_id",
-    )
-
     id: int
     date: int
-    from_id: int | None
-    can_edit: BaseBoolInt | None
-    post_id: int | None
-    owner_id: int | None
-    parents_stack: list[int] | None
-    photo_id: int | None
-    video_id: int | None
-    text: str | None
-    attachments: list[WallWallpostAttachment] | None
-    donut: WallWallCommentDonut | None
-    likes: BaseLikesInfo | None
-    real_offset: int | None
-    reply_to_user: int | None
-    reply_to_comment: int | None
-    thread: CommentThread | None
-    is_from_post_author: bool | None
-    deleted: bool | None
-    pid: int | None
-    video_owner_id: int | None
+    from_id: int | None = None
+    can_edit: BaseBoolInt | None = None
+    post_id: int | None = None
+    owner_id: int | None = None
+    parents_stack: list[int] | None = None
+    photo_id: int | None = None
+    video_id: int | None = None
+    text: str | None = None
+    attachments: list[WallWallpostAttachment] | None = None
+    donut: WallWallCommentDonut | None = None
+    likes: BaseLikesInfo | None = None
+    real_offset: int | None = None
+    reply_to_user: int | None = None
+    reply_to_comment: int | None = None
+    thread: CommentThread | None = None
+    is_from_post_author: bool | None = None
+    deleted: bool | None = None
+    pid: int | None = None
+    video_owner_id: int | None = None
 
     def __init__(
         self,
@@ -1632,8 +1427,6 @@ class CallbackVideoCommentDelete(Model):
         video_id: `int`, always present.
     """
 
-    __slots__ = ("deleter_id", "id", "owner_id", "video_id")
-
     id: int
     owner_id: int
     deleter_id: int
@@ -1658,13 +1451,11 @@ class CallbackVkpayTransaction(Model):
         payload: `str`.
     """
 
-    __slots__ = ("amount", "date", "description", "from_id", "payload")
-
     amount: int
     from_id: int
     description: str
     date: int
-    payload: str | None
+    payload: str | None = None
 
     def __init__(self, *, amount: int, from_id: int, description: str, date: int, payload: str | None = None) -> None:
         self.amount = amount
@@ -1685,12 +1476,10 @@ class CallbackWallCommentDelete(Model):
         user_id: `int`.
     """
 
-    __slots__ = ("id", "owner_id", "post_id", "user_id")
-
     owner_id: int
     id: int
     post_id: int
-    user_id: int | None
+    user_id: int | None = None
 
     def __init__(self, *, owner_id: int, id: int, post_id: int, user_id: int | None = None) -> None:
         self.owner_id = owner_id

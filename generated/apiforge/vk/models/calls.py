@@ -29,15 +29,13 @@ class CallsCall(Model):
         participants: `CallsParticipants`.
     """
 
-    __slots__ = ("duration", "initiator_id", "participants", "receiver_id", "state", "time", "video")
-
     initiator_id: int
     receiver_id: int
     state: CallsEndState
     time: int
-    duration: int | None
-    video: bool | None
-    participants: CallsParticipants | None
+    duration: int | None = None
+    video: bool | None = None
+    participants: CallsParticipants | None = None
 
     def __init__(
         self,
@@ -68,11 +66,10 @@ class CallsParticipants(Model):
         count: `int`.
     """
 
-    __slots__ = ("count", "list_")
     __wire_names__ = {"list_": "list"}
 
-    list_: list[int] | None
-    count: int | None
+    list_: list[int] | None = None
+    count: int | None = None
 
     def __init__(self, *, list_: list[int] | None = None, count: int | None = None) -> None:
         self.list_ = list_
@@ -89,8 +86,6 @@ class CallsShortCredentials(Model):
         link_without_password: `str`, always present.
         link_with_password: `str`, always present.
     """
-
-    __slots__ = ("id", "link_with_password", "link_without_password", "password")
 
     id: str
     password: str
@@ -117,14 +112,12 @@ class CallsStartResponse(Model):
         short_credentials: `CallsShortCredentials`.
     """
 
-    __slots__ = ("broadcast_ov_id", "broadcast_video_id", "call_id", "join_link", "ok_join_link", "short_credentials")
-
     join_link: str
     ok_join_link: str
-    call_id: str | None
-    broadcast_video_id: str | None
-    broadcast_ov_id: str | None
-    short_credentials: CallsShortCredentials | None
+    call_id: str | None = None
+    broadcast_video_id: str | None = None
+    broadcast_ov_id: str | None = None
+    short_credentials: CallsShortCredentials | None = None
 
     def __init__(
         self,

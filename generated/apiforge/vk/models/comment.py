@@ -19,14 +19,12 @@ class CommentThread(Model):
         author_replied: `bool`.
     """
 
-    __slots__ = ("author_replied", "can_post", "count", "groups_can_post", "items", "show_reply_button")
-
     count: int
-    items: list[WallWallComment] | None
-    can_post: bool | None
-    show_reply_button: bool | None
-    groups_can_post: bool | None
-    author_replied: bool | None
+    items: list[WallWallComment] | None = None
+    can_post: bool | None = None
+    show_reply_button: bool | None = None
+    groups_can_post: bool | None = None
+    author_replied: bool | None = None
 
     def __init__(
         self,

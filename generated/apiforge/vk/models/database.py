@@ -20,13 +20,11 @@ class DatabaseCity(Model):
         important: `BaseBoolInt`.
     """
 
-    __slots__ = ("area", "id", "important", "region", "title")
-
     id: int
     title: str
-    area: str | None
-    region: str | None
-    important: BaseBoolInt | None
+    area: str | None = None
+    region: str | None = None
+    important: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -53,10 +51,8 @@ class DatabaseFaculty(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -71,8 +67,6 @@ class DatabaseGetChairsResponse(Model):
         count: `int`, always present.
         items: `list[BaseObject]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[BaseObject]
@@ -91,8 +85,6 @@ class DatabaseGetCitiesResponse(Model):
         items: `list[DatabaseCity]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[DatabaseCity]
 
@@ -109,8 +101,6 @@ class DatabaseGetCountriesResponse(Model):
         count: `int`, always present.
         items: `list[BaseCountry]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[BaseCountry]
@@ -129,8 +119,6 @@ class DatabaseGetFacultiesResponse(Model):
         items: `list[DatabaseFaculty]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[DatabaseFaculty]
 
@@ -147,8 +135,6 @@ class DatabaseGetMetroStationsResponse(Model):
         count: `int`, always present.
         items: `list[DatabaseStation]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[DatabaseStation]
@@ -167,8 +153,6 @@ class DatabaseGetRegionsResponse(Model):
         items: `list[DatabaseRegion]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[DatabaseRegion]
 
@@ -185,8 +169,6 @@ class DatabaseGetSchoolsResponse(Model):
         count: `int`, always present.
         items: `list[DatabaseSchool]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[DatabaseSchool]
@@ -205,8 +187,6 @@ class DatabaseGetUniversitiesResponse(Model):
         items: `list[DatabaseUniversity]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[DatabaseUniversity]
 
@@ -223,8 +203,6 @@ class DatabaseLanguageFull(Model):
         id: `int`, always present.
         native_name: `str`, always present.
     """
-
-    __slots__ = ("id", "native_name")
 
     id: int
     native_name: str
@@ -243,10 +221,8 @@ class DatabaseRegion(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -262,10 +238,8 @@ class DatabaseSchool(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -283,12 +257,10 @@ class DatabaseStation(Model):
         color: `str`.
     """
 
-    __slots__ = ("city_id", "color", "id", "name")
-
     id: int
     name: str
-    city_id: int | None
-    color: str | None
+    city_id: int | None = None
+    color: str | None = None
 
     def __init__(self, *, id: int, name: str, city_id: int | None = None, color: str | None = None) -> None:
         self.id = id
@@ -306,10 +278,8 @@ class DatabaseUniversity(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id

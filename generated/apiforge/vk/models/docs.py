@@ -36,33 +36,18 @@ class DocsDoc(Model):
         tags: `list[str]`.
     """
 
-    __slots__ = (
-        "access_key",
-        "date",
-        "ext",
-        "id",
-        "is_licensed",
-        "owner_id",
-        "preview",
-        "size",
-        "tags",
-        "title",
-        "type",
-        "url",
-    )
-
     id: int
     owner_id: int
     title: str
     size: int
     ext: str
-    url: str | None
-    date: int | None
-    type: int | None
-    preview: DocsDocPreview | None
-    is_licensed: BaseBoolInt | None
-    access_key: str | None
-    tags: list[str] | None
+    url: str | None = None
+    date: int | None = None
+    type: int | None = None
+    preview: DocsDocPreview | None = None
+    is_licensed: BaseBoolInt | None = None
+    access_key: str | None = None
+    tags: list[str] | None = None
 
     def __init__(
         self,
@@ -105,12 +90,10 @@ class DocsDocPreview(Model):
         video: `DocsDocPreviewVideo`.
     """
 
-    __slots__ = ("audio_msg", "graffiti", "photo", "video")
-
-    audio_msg: DocsDocPreviewAudioMsg | None
-    graffiti: DocsDocPreviewGraffiti | None
-    photo: DocsDocPreviewPhoto | None
-    video: DocsDocPreviewVideo | None
+    audio_msg: DocsDocPreviewAudioMsg | None = None
+    graffiti: DocsDocPreviewGraffiti | None = None
+    photo: DocsDocPreviewPhoto | None = None
+    video: DocsDocPreviewVideo | None = None
 
     def __init__(
         self,
@@ -137,8 +120,6 @@ class DocsDocPreviewAudioMsg(Model):
         waveform: `list[int]`, always present.
     """
 
-    __slots__ = ("duration", "link_mp3", "link_ogg", "waveform")
-
     duration: int
     link_mp3: str
     link_ogg: str
@@ -161,8 +142,6 @@ class DocsDocPreviewGraffiti(Model):
         height: `int`, always present.
     """
 
-    __slots__ = ("height", "src", "width")
-
     src: str
     width: int
     height: int
@@ -181,9 +160,7 @@ class DocsDocPreviewPhoto(Model):
         sizes: `list[DocsDocPreviewPhotoSizes]`.
     """
 
-    __slots__ = ("sizes",)
-
-    sizes: list[DocsDocPreviewPhotoSizes] | None
+    sizes: list[DocsDocPreviewPhotoSizes] | None = None
 
     def __init__(self, *, sizes: list[DocsDocPreviewPhotoSizes] | None = None) -> None:
         self.sizes = sizes
@@ -199,8 +176,6 @@ class DocsDocPreviewPhotoSizes(Model):
         height: `int`, always present.
         type: `PhotosPhotoSizesType`, always present.
     """
-
-    __slots__ = ("height", "src", "type", "width")
 
     src: str
     width: int
@@ -225,8 +200,6 @@ class DocsDocPreviewVideo(Model):
         file_size: `int`, always present.
     """
 
-    __slots__ = ("file_size", "height", "src", "width")
-
     src: str
     width: int
     height: int
@@ -249,8 +222,6 @@ class DocsDocTypes(Model):
         count: `int`, always present.
     """
 
-    __slots__ = ("count", "id", "name")
-
     id: int
     name: str
     count: int
@@ -269,9 +240,7 @@ class DocsDocUploadResponse(Model):
         file: `str`.
     """
 
-    __slots__ = ("file",)
-
-    file: str | None
+    file: str | None = None
 
     def __init__(self, *, file: str | None = None) -> None:
         self.file = file
@@ -285,8 +254,6 @@ class DocsGetResponse(Model):
         count: `int`, always present.
         items: `list[DocsDoc]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[DocsDoc]
@@ -304,8 +271,6 @@ class DocsGetTypesResponse(Model):
         count: `int`, always present.
         items: `list[DocsDocTypes]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[DocsDocTypes]
@@ -326,12 +291,10 @@ class DocsSaveResponse(Model):
         graffiti: `MessagesGraffiti`.
     """
 
-    __slots__ = ("audio_message", "doc", "graffiti", "type")
-
-    type: DocsDocAttachmentType | None
-    audio_message: MessagesAudioMessage | None
-    doc: DocsDoc | None
-    graffiti: MessagesGraffiti | None
+    type: DocsDocAttachmentType | None = None
+    audio_message: MessagesAudioMessage | None = None
+    doc: DocsDoc | None = None
+    graffiti: MessagesGraffiti | None = None
 
     def __init__(
         self,
@@ -355,8 +318,6 @@ class DocsSearchResponse(Model):
         count: `int`, always present.
         items: `list[DocsDoc]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[DocsDoc]

@@ -27,8 +27,6 @@ class DonutDonatorSubscriptionInfo(Model):
         status: `DonutDonatorSubscriptionInfoStatus`, always present.
     """
 
-    __slots__ = ("amount", "next_payment_date", "owner_id", "status")
-
     owner_id: int
     next_payment_date: int
     amount: int
@@ -54,12 +52,10 @@ class DonutGetSubscriptionsResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "profiles", "subscriptions")
-
     subscriptions: list[DonutDonatorSubscriptionInfo]
-    count: int | None
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    count: int | None = None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,

@@ -14,8 +14,6 @@ class DownloadedGamesPaidStatusResponse(Model):
         is_paid: `bool`, always present.
     """
 
-    __slots__ = ("is_paid",)
-
     is_paid: bool
 
     def __init__(self, *, is_paid: bool) -> None:

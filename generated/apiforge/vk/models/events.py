@@ -21,16 +21,14 @@ class EventsEventAttach(Model):
         time: `int`.
     """
 
-    __slots__ = ("address", "button_text", "friends", "id", "is_favorite", "member_status", "text", "time")
-
     button_text: str
     friends: list[int]
     id: int
     is_favorite: bool
     text: str
-    address: str | None
-    member_status: GroupsGroupFullMemberStatus | None
-    time: int | None
+    address: str | None = None
+    member_status: GroupsGroupFullMemberStatus | None = None
+    time: int | None = None
 
     def __init__(
         self,

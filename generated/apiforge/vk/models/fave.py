@@ -45,16 +45,14 @@ class FaveBookmark(Model):
         video: `VideoVideoFull`.
     """
 
-    __slots__ = ("added_date", "link", "post", "product", "seen", "tags", "type", "video")
-
     added_date: int
     seen: bool
     tags: list[FaveTag]
     type: FaveBookmarkType
-    link: BaseLink | None
-    post: WallWallpostFull | None
-    product: MarketMarketItemFull | None
-    video: VideoVideoFull | None
+    link: BaseLink | None = None
+    post: WallWallpostFull | None = None
+    product: MarketMarketItemFull | None = None
+    video: VideoVideoFull | None = None
 
     def __init__(
         self,
@@ -89,12 +87,10 @@ class FaveGetExtendedResponse(Model):
         groups: `list[GroupsGroup]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[FaveBookmark]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroup] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroup] | None = None
 
     def __init__(
         self,
@@ -119,8 +115,6 @@ class FaveGetPagesResponse(Model):
         items: `list[FavePage]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[FavePage]
 
@@ -138,8 +132,6 @@ class FaveGetResponse(Model):
         items: `list[FaveBookmark]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[FaveBookmark]
 
@@ -156,8 +148,6 @@ class FaveGetTagsResponse(Model):
         count: `int`, always present.
         items: `list[FaveTag]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[FaveTag]
@@ -180,14 +170,12 @@ class FavePage(Model):
         user: `UsersUserFull`.
     """
 
-    __slots__ = ("description", "group", "tags", "type", "updated_date", "user")
-
     description: str
     tags: list[FaveTag]
     type: FavePageType
-    group: GroupsGroupFull | None
-    updated_date: int | None
-    user: UsersUserFull | None
+    group: GroupsGroupFull | None = None
+    updated_date: int | None = None
+    user: UsersUserFull | None = None
 
     def __init__(
         self,
@@ -216,10 +204,8 @@ class FaveTag(Model):
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: int | None
-    name: str | None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
         self.id = id

@@ -65,8 +65,6 @@ class FriendsAddListResponse(Model):
         list_id: `int`, always present.
     """
 
-    __slots__ = ("list_id",)
-
     list_id: int
 
     def __init__(self, *, list_id: int) -> None:
@@ -85,13 +83,11 @@ class FriendsDeleteResponse(Model):
         suggestion_deleted: `FriendsDeleteResponseSuggestionDeleted`.
     """
 
-    __slots__ = ("friend_deleted", "in_request_deleted", "out_request_deleted", "success", "suggestion_deleted")
-
     success: int
-    friend_deleted: FriendsDeleteResponseFriendDeleted | None
-    out_request_deleted: FriendsDeleteResponseOutRequestDeleted | None
-    in_request_deleted: FriendsDeleteResponseInRequestDeleted | None
-    suggestion_deleted: FriendsDeleteResponseSuggestionDeleted | None
+    friend_deleted: FriendsDeleteResponseFriendDeleted | None = None
+    out_request_deleted: FriendsDeleteResponseOutRequestDeleted | None = None
+    in_request_deleted: FriendsDeleteResponseInRequestDeleted | None = None
+    suggestion_deleted: FriendsDeleteResponseSuggestionDeleted | None = None
 
     def __init__(
         self,
@@ -120,12 +116,10 @@ class FriendsFriendExtendedStatus(Model):
         is_request_unread: `bool`.
     """
 
-    __slots__ = ("friend_status", "is_request_unread", "sign", "user_id")
-
     friend_status: FriendsFriendStatusStatus
     user_id: int
-    sign: str | None
-    is_request_unread: bool | None
+    sign: str | None = None
+    is_request_unread: bool | None = None
 
     def __init__(
         self,
@@ -151,11 +145,9 @@ class FriendsFriendStatus(Model):
         sign: `str`.
     """
 
-    __slots__ = ("friend_status", "sign", "user_id")
-
     friend_status: FriendsFriendStatusStatus
     user_id: int
-    sign: str | None
+    sign: str | None = None
 
     def __init__(self, *, friend_status: FriendsFriendStatusStatus, user_id: int, sign: str | None = None) -> None:
         self.friend_status = friend_status
@@ -171,8 +163,6 @@ class FriendsFriendsList(Model):
         id: `int`, always present.
         name: `str`, always present.
     """
-
-    __slots__ = ("id", "name")
 
     id: int
     name: str
@@ -192,11 +182,9 @@ class FriendsGetFieldsResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
-    __slots__ = ("count", "items", "profiles")
-
     count: int
     items: list[UsersUserFull]
-    profiles: list[UsersUserFull] | None
+    profiles: list[UsersUserFull] | None = None
 
     def __init__(self, *, count: int, items: list[UsersUserFull], profiles: list[UsersUserFull] | None = None) -> None:
         self.count = count
@@ -212,8 +200,6 @@ class FriendsGetListsResponse(Model):
         count: `int`, always present.
         items: `list[FriendsFriendsList]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[FriendsFriendsList]
@@ -231,8 +217,6 @@ class FriendsGetOnlineOnlineMobileResponse(Model):
         online: `list[int]`, always present.
         online_mobile: `list[int]`, always present.
     """
-
-    __slots__ = ("online", "online_mobile")
 
     online: list[int]
     online_mobile: list[int]
@@ -253,12 +237,10 @@ class FriendsGetRequestsExtendedResponse(Model):
         last_viewed: `int`.
     """
 
-    __slots__ = ("count", "count_unread", "items", "last_viewed")
-
     count: int
     items: list[FriendsRequestsXtrMessage]
-    count_unread: int | None
-    last_viewed: int | None
+    count_unread: int | None = None
+    last_viewed: int | None = None
 
     def __init__(
         self,
@@ -285,12 +267,10 @@ class FriendsGetRequestsNeedMutualResponse(Model):
         last_viewed: `int`.
     """
 
-    __slots__ = ("count", "count_unread", "items", "last_viewed")
-
     count: int
     items: list[FriendsRequestsXtrMutual]
-    count_unread: int | None
-    last_viewed: int | None
+    count_unread: int | None = None
+    last_viewed: int | None = None
 
     def __init__(
         self,
@@ -317,12 +297,10 @@ class FriendsGetRequestsResponse(Model):
         last_viewed: `int`.
     """
 
-    __slots__ = ("count", "count_unread", "items", "last_viewed")
-
     items: list[int]
-    count: int | None
-    count_unread: int | None
-    last_viewed: int | None
+    count: int | None = None
+    count_unread: int | None = None
+    last_viewed: int | None = None
 
     def __init__(
         self,
@@ -347,8 +325,6 @@ class FriendsGetResponse(Model):
         items: `list[int]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[int]
 
@@ -365,8 +341,6 @@ class FriendsGetSuggestionsResponse(Model):
         count: `int`, always present.
         items: `list[UsersUserFull]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[UsersUserFull]
@@ -386,11 +360,9 @@ class FriendsMutualFriend(Model):
         id: `int`.
     """
 
-    __slots__ = ("common_count", "common_friends", "id")
-
-    common_count: int | None
-    common_friends: list[int] | None
-    id: int | None
+    common_count: int | None = None
+    common_friends: list[int] | None = None
+    id: int | None = None
 
     def __init__(
         self, *, common_count: int | None = None, common_friends: list[int] | None = None, id: int | None = None
@@ -409,10 +381,8 @@ class FriendsOnlineUsers(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("online", "total_count")
-
     online: list[int]
-    total_count: int | None
+    total_count: int | None = None
 
     def __init__(self, *, online: list[int], total_count: int | None = None) -> None:
         self.online = online
@@ -429,11 +399,9 @@ class FriendsOnlineUsersWithMobile(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("online", "online_mobile", "total_count")
-
     online: list[int]
     online_mobile: list[int]
-    total_count: int | None
+    total_count: int | None = None
 
     def __init__(self, *, online: list[int], online_mobile: list[int], total_count: int | None = None) -> None:
         self.online = online
@@ -450,10 +418,8 @@ class FriendsRequestsMutual(Model):
         users: `list[int]`.
     """
 
-    __slots__ = ("count", "users")
-
-    count: int | None
-    users: list[int] | None
+    count: int | None = None
+    users: list[int] | None = None
 
     def __init__(self, *, count: int | None = None, users: list[int] | None = None) -> None:
         self.count = count
@@ -616,308 +582,157 @@ class FriendsRequestsXtrMessage(Model):
         message: `JSON`.
     """
 
-    __slots__ = (
-        "about",
-        "access_key",
-        "activities",
-        "activity",
-        "bdate",
-        "blacklisted",
-        "blacklisted_by_me",
-        "books",
-        "can_access_closed",
-        "can_ban",
-        "can_be_invited_group",
-        "can_call",
-        "can_call_from_group",
-        "can_invite_as_voicerooms_speaker",
-        "can_post",
-        "can_see_all_posts",
-        "can_see_audio",
-        "can_see_gifts",
-        "can_see_wishes",
-        "can_send_friend_request",
-        "can_subscribe_podcasts",
-        "can_subscribe_posts",
-        "can_upload_doc",
-        "can_write_private_message",
-        "career",
-        "city",
-        "clips_count",
-        "common_count",
-        "contact_id",
-        "contact_name",
-        "counters",
-        "crop_photo",
-        "deactivated",
-        "descriptions",
-        "domain",
-        "education_form",
-        "education_status",
-        "email",
-        "exports",
-        "facebook",
-        "facebook_name",
-        "faculty",
-        "faculty_name",
-        "first_name",
-        "first_name_abl",
-        "first_name_acc",
-        "first_name_dat",
-        "first_name_gen",
-        "first_name_ins",
-        "first_name_nom",
-        "followers_count",
-        "friend_status",
-        "from_",
-        "games",
-        "graduation",
-        "has_mobile",
-        "has_photo",
-        "has_unseen_stories",
-        "hash",
-        "hidden",
-        "home_phone",
-        "home_town",
-        "id",
-        "instagram",
-        "interests",
-        "is_best_friend",
-        "is_closed",
-        "is_favorite",
-        "is_friend",
-        "is_hidden_from_feed",
-        "is_message_request",
-        "is_no_index",
-        "is_service",
-        "is_subscribed_podcasts",
-        "is_video_live_notifications_blocked",
-        "language",
-        "last_name",
-        "last_name_abl",
-        "last_name_acc",
-        "last_name_dat",
-        "last_name_gen",
-        "last_name_ins",
-        "last_name_nom",
-        "last_seen",
-        "lists",
-        "livejournal",
-        "maiden_name",
-        "message",
-        "military",
-        "mobile_phone",
-        "movies",
-        "music",
-        "mutual",
-        "nickname",
-        "occupation",
-        "online",
-        "online_app",
-        "online_info",
-        "online_mobile",
-        "owner_state",
-        "personal",
-        "photo",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "photo_200_orig",
-        "photo_400",
-        "photo_400_orig",
-        "photo_big",
-        "photo_id",
-        "photo_max",
-        "photo_max_orig",
-        "photo_max_size",
-        "photo_medium",
-        "photo_medium_rec",
-        "photo_rec",
-        "quotes",
-        "relation",
-        "relation_partner",
-        "relatives",
-        "schools",
-        "screen_name",
-        "service_description",
-        "sex",
-        "site",
-        "skype",
-        "status",
-        "status_app",
-        "status_audio",
-        "stories_archive_count",
-        "test",
-        "timestamp",
-        "timezone",
-        "track_code",
-        "trending",
-        "tv",
-        "twitter",
-        "type",
-        "universities",
-        "university",
-        "university_group_id",
-        "university_name",
-        "user_id",
-        "verified",
-        "video_live",
-        "video_live_count",
-        "video_live_level",
-        "wall_comments",
-        "wall_default",
-    )
     __wire_names__ = {"from_": "from"}
 
     user_id: int
-    deactivated: str | None
-    first_name: str | None
-    hidden: int | None
-    last_name: str | None
-    can_access_closed: bool | None
-    is_closed: bool | None
-    sex: BaseSex | None
-    screen_name: str | None
-    photo_50: str | None
-    photo_100: str | None
-    online_info: UsersOnlineInfo | None
-    online: BaseBoolInt | None
-    online_mobile: BaseBoolInt | None
-    online_app: int | None
-    verified: BaseBoolInt | None
-    trending: BaseBoolInt | None
-    friend_status: FriendsFriendStatusStatus | None
-    first_name_nom: str | None
-    first_name_gen: str | None
-    first_name_dat: str | None
-    first_name_acc: str | None
-    first_name_ins: str | None
-    first_name_abl: str | None
-    last_name_nom: str | None
-    last_name_gen: str | None
-    last_name_dat: str | None
-    last_name_acc: str | None
-    last_name_ins: str | None
-    last_name_abl: str | None
-    nickname: str | None
-    maiden_name: str | None
-    contact_name: str | None
-    domain: str | None
-    bdate: str | None
-    city: BaseCity | None
-    timezone: float | None
-    owner_state: OwnerState | None
-    photo_200: str | None
-    photo_max: str | None
-    photo_200_orig: str | None
-    photo_400_orig: str | None
-    photo_max_orig: str | None
-    photo_id: str | None
-    has_photo: BaseBoolInt | None
-    has_mobile: BaseBoolInt | None
-    is_friend: BaseBoolInt | None
-    is_best_friend: bool | None
-    wall_comments: BaseBoolInt | None
-    can_post: BaseBoolInt | None
-    can_see_all_posts: BaseBoolInt | None
-    can_see_audio: BaseBoolInt | None
-    type: UsersUserType | None
-    email: str | None
-    skype: str | None
-    facebook: str | None
-    facebook_name: str | None
-    twitter: str | None
-    livejournal: str | None
-    instagram: str | None
-    test: BaseBoolInt | None
-    video_live: VideoLiveInfo | None
-    is_video_live_notifications_blocked: BaseBoolInt | None
-    is_service: bool | None
-    service_description: str | None
-    photo_rec: str | bool | None
-    photo_medium: str | bool | None
-    photo_medium_rec: str | bool | None
-    photo: str | None
-    photo_big: str | None
-    photo_400: str | None
-    photo_max_size: PhotosPhoto | None
-    language: str | None
-    stories_archive_count: int | None
-    has_unseen_stories: bool | None
-    wall_default: FriendsRequestsXtrMutualWallDefault | None
-    can_call: bool | None
-    can_call_from_group: bool | None
-    can_invite_as_voicerooms_speaker: bool | None
-    can_see_wishes: bool | None
-    can_see_gifts: BaseBoolInt | None
-    interests: str | None
-    books: str | None
-    tv: str | None
-    quotes: str | None
-    about: str | None
-    games: str | None
-    movies: str | None
-    activities: str | None
-    music: str | None
-    can_write_private_message: BaseBoolInt | None
-    can_send_friend_request: BaseBoolInt | None
-    can_be_invited_group: bool | None
-    mobile_phone: str | None
-    home_phone: str | None
-    site: str | None
-    status_audio: AudioAudio | None
-    status: str | None
-    activity: str | None
-    status_app: AppsAppMin | None
-    last_seen: UsersLastSeen | None
-    exports: UsersExports | None
-    crop_photo: BaseCropPhoto | None
-    followers_count: int | None
-    video_live_level: int | None
-    video_live_count: int | None
-    clips_count: int | None
-    blacklisted: BaseBoolInt | None
-    blacklisted_by_me: BaseBoolInt | None
-    is_favorite: BaseBoolInt | None
-    is_hidden_from_feed: BaseBoolInt | None
-    common_count: int | None
-    occupation: UsersOccupation | None
-    career: list[UsersCareer] | None
-    military: list[UsersMilitary] | None
-    university: int | None
-    university_name: str | None
-    university_group_id: int | None
-    faculty: int | None
-    faculty_name: str | None
-    graduation: int | None
-    education_form: str | None
-    education_status: str | None
-    home_town: str | None
-    relation: UsersUserRelation | None
-    relation_partner: UsersUserMin | None
-    personal: UsersPersonal | None
-    universities: list[UsersUniversity] | None
-    schools: list[UsersSchool] | None
-    relatives: list[UsersRelative] | None
-    is_subscribed_podcasts: bool | None
-    can_subscribe_podcasts: bool | None
-    can_subscribe_posts: bool | None
-    counters: UsersUserCounters | None
-    access_key: str | None
-    can_upload_doc: BaseBoolInt | None
-    can_ban: bool | None
-    hash: str | None
-    is_no_index: bool | None
-    contact_id: int | None
-    is_message_request: bool | None
-    lists: list[int] | None
-    id: int | None
-    from_: str | None
-    mutual: FriendsRequestsMutual | None
-    track_code: str | None
-    timestamp: int | None
-    descriptions: list[str] | None
-    message: JSON
+    deactivated: str | None = None
+    first_name: str | None = None
+    hidden: int | None = None
+    last_name: str | None = None
+    can_access_closed: bool | None = None
+    is_closed: bool | None = None
+    sex: BaseSex | None = None
+    screen_name: str | None = None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    online_info: UsersOnlineInfo | None = None
+    online: BaseBoolInt | None = None
+    online_mobile: BaseBoolInt | None = None
+    online_app: int | None = None
+    verified: BaseBoolInt | None = None
+    trending: BaseBoolInt | None = None
+    friend_status: FriendsFriendStatusStatus | None = None
+    first_name_nom: str | None = None
+    first_name_gen: str | None = None
+    first_name_dat: str | None = None
+    first_name_acc: str | None = None
+    first_name_ins: str | None = None
+    first_name_abl: str | None = None
+    last_name_nom: str | None = None
+    last_name_gen: str | None = None
+    last_name_dat: str | None = None
+    last_name_acc: str | None = None
+    last_name_ins: str | None = None
+    last_name_abl: str | None = None
+    nickname: str | None = None
+    maiden_name: str | None = None
+    contact_name: str | None = None
+    domain: str | None = None
+    bdate: str | None = None
+    city: BaseCity | None = None
+    timezone: float | None = None
+    owner_state: OwnerState | None = None
+    photo_200: str | None = None
+    photo_max: str | None = None
+    photo_200_orig: str | None = None
+    photo_400_orig: str | None = None
+    photo_max_orig: str | None = None
+    photo_id: str | None = None
+    has_photo: BaseBoolInt | None = None
+    has_mobile: BaseBoolInt | None = None
+    is_friend: BaseBoolInt | None = None
+    is_best_friend: bool | None = None
+    wall_comments: BaseBoolInt | None = None
+    can_post: BaseBoolInt | None = None
+    can_see_all_posts: BaseBoolInt | None = None
+    can_see_audio: BaseBoolInt | None = None
+    type: UsersUserType | None = None
+    email: str | None = None
+    skype: str | None = None
+    facebook: str | None = None
+    facebook_name: str | None = None
+    twitter: str | None = None
+    livejournal: str | None = None
+    instagram: str | None = None
+    test: BaseBoolInt | None = None
+    video_live: VideoLiveInfo | None = None
+    is_video_live_notifications_blocked: BaseBoolInt | None = None
+    is_service: bool | None = None
+    service_description: str | None = None
+    photo_rec: str | bool | None = None
+    photo_medium: str | bool | None = None
+    photo_medium_rec: str | bool | None = None
+    photo: str | None = None
+    photo_big: str | None = None
+    photo_400: str | None = None
+    photo_max_size: PhotosPhoto | None = None
+    language: str | None = None
+    stories_archive_count: int | None = None
+    has_unseen_stories: bool | None = None
+    wall_default: FriendsRequestsXtrMutualWallDefault | None = None
+    can_call: bool | None = None
+    can_call_from_group: bool | None = None
+    can_invite_as_voicerooms_speaker: bool | None = None
+    can_see_wishes: bool | None = None
+    can_see_gifts: BaseBoolInt | None = None
+    interests: str | None = None
+    books: str | None = None
+    tv: str | None = None
+    quotes: str | None = None
+    about: str | None = None
+    games: str | None = None
+    movies: str | None = None
+    activities: str | None = None
+    music: str | None = None
+    can_write_private_message: BaseBoolInt | None = None
+    can_send_friend_request: BaseBoolInt | None = None
+    can_be_invited_group: bool | None = None
+    mobile_phone: str | None = None
+    home_phone: str | None = None
+    site: str | None = None
+    status_audio: AudioAudio | None = None
+    status: str | None = None
+    activity: str | None = None
+    status_app: AppsAppMin | None = None
+    last_seen: UsersLastSeen | None = None
+    exports: UsersExports | None = None
+    crop_photo: BaseCropPhoto | None = None
+    followers_count: int | None = None
+    video_live_level: int | None = None
+    video_live_count: int | None = None
+    clips_count: int | None = None
+    blacklisted: BaseBoolInt | None = None
+    blacklisted_by_me: BaseBoolInt | None = None
+    is_favorite: BaseBoolInt | None = None
+    is_hidden_from_feed: BaseBoolInt | None = None
+    common_count: int | None = None
+    occupation: UsersOccupation | None = None
+    career: list[UsersCareer] | None = None
+    military: list[UsersMilitary] | None = None
+    university: int | None = None
+    university_name: str | None = None
+    university_group_id: int | None = None
+    faculty: int | None = None
+    faculty_name: str | None = None
+    graduation: int | None = None
+    education_form: str | None = None
+    education_status: str | None = None
+    home_town: str | None = None
+    relation: UsersUserRelation | None = None
+    relation_partner: UsersUserMin | None = None
+    personal: UsersPersonal | None = None
+    universities: list[UsersUniversity] | None = None
+    schools: list[UsersSchool] | None = None
+    relatives: list[UsersRelative] | None = None
+    is_subscribed_podcasts: bool | None = None
+    can_subscribe_podcasts: bool | None = None
+    can_subscribe_posts: bool | None = None
+    counters: UsersUserCounters | None = None
+    access_key: str | None = None
+    can_upload_doc: BaseBoolInt | None = None
+    can_ban: bool | None = None
+    hash: str | None = None
+    is_no_index: bool | None = None
+    contact_id: int | None = None
+    is_message_request: bool | None = None
+    lists: list[int] | None = None
+    id: int | None = None
+    from_: str | None = None
+    mutual: FriendsRequestsMutual | None = None
+    track_code: str | None = None
+    timestamp: int | None = None
+    descriptions: list[str] | None = None
+    message: JSON = None
 
     def __init__(
         self,
@@ -1379,308 +1194,157 @@ class FriendsRequestsXtrMutual(Model):
         descriptions: `list[str]`.
     """
 
-    __slots__ = (
-        "about",
-        "access_key",
-        "activities",
-        "activity",
-        "bdate",
-        "blacklisted",
-        "blacklisted_by_me",
-        "books",
-        "can_access_closed",
-        "can_ban",
-        "can_be_invited_group",
-        "can_call",
-        "can_call_from_group",
-        "can_invite_as_voicerooms_speaker",
-        "can_post",
-        "can_see_all_posts",
-        "can_see_audio",
-        "can_see_gifts",
-        "can_see_wishes",
-        "can_send_friend_request",
-        "can_subscribe_podcasts",
-        "can_subscribe_posts",
-        "can_upload_doc",
-        "can_write_private_message",
-        "career",
-        "city",
-        "clips_count",
-        "common_count",
-        "contact_id",
-        "contact_name",
-        "counters",
-        "crop_photo",
-        "deactivated",
-        "descriptions",
-        "domain",
-        "education_form",
-        "education_status",
-        "email",
-        "exports",
-        "facebook",
-        "facebook_name",
-        "faculty",
-        "faculty_name",
-        "first_name",
-        "first_name_abl",
-        "first_name_acc",
-        "first_name_dat",
-        "first_name_gen",
-        "first_name_ins",
-        "first_name_nom",
-        "followers_count",
-        "friend_status",
-        "from_",
-        "games",
-        "graduation",
-        "has_mobile",
-        "has_photo",
-        "has_unseen_stories",
-        "hash",
-        "hidden",
-        "home_phone",
-        "home_town",
-        "id",
-        "instagram",
-        "interests",
-        "is_best_friend",
-        "is_closed",
-        "is_favorite",
-        "is_friend",
-        "is_hidden_from_feed",
-        "is_message_request",
-        "is_no_index",
-        "is_service",
-        "is_subscribed_podcasts",
-        "is_video_live_notifications_blocked",
-        "language",
-        "last_name",
-        "last_name_abl",
-        "last_name_acc",
-        "last_name_dat",
-        "last_name_gen",
-        "last_name_ins",
-        "last_name_nom",
-        "last_seen",
-        "lists",
-        "livejournal",
-        "maiden_name",
-        "message",
-        "military",
-        "mobile_phone",
-        "movies",
-        "music",
-        "mutual",
-        "nickname",
-        "occupation",
-        "online",
-        "online_app",
-        "online_info",
-        "online_mobile",
-        "owner_state",
-        "personal",
-        "photo",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "photo_200_orig",
-        "photo_400",
-        "photo_400_orig",
-        "photo_big",
-        "photo_id",
-        "photo_max",
-        "photo_max_orig",
-        "photo_max_size",
-        "photo_medium",
-        "photo_medium_rec",
-        "photo_rec",
-        "quotes",
-        "relation",
-        "relation_partner",
-        "relatives",
-        "schools",
-        "screen_name",
-        "service_description",
-        "sex",
-        "site",
-        "skype",
-        "status",
-        "status_app",
-        "status_audio",
-        "stories_archive_count",
-        "test",
-        "timestamp",
-        "timezone",
-        "track_code",
-        "trending",
-        "tv",
-        "twitter",
-        "type",
-        "universities",
-        "university",
-        "university_group_id",
-        "university_name",
-        "user_id",
-        "verified",
-        "video_live",
-        "video_live_count",
-        "video_live_level",
-        "wall_comments",
-        "wall_default",
-    )
     __wire_names__ = {"from_": "from"}
 
     user_id: int
-    deactivated: str | None
-    first_name: str | None
-    hidden: int | None
-    last_name: str | None
-    can_access_closed: bool | None
-    is_closed: bool | None
-    sex: BaseSex | None
-    screen_name: str | None
-    photo_50: str | None
-    photo_100: str | None
-    online_info: UsersOnlineInfo | None
-    online: BaseBoolInt | None
-    online_mobile: BaseBoolInt | None
-    online_app: int | None
-    verified: BaseBoolInt | None
-    trending: BaseBoolInt | None
-    friend_status: FriendsFriendStatusStatus | None
-    first_name_nom: str | None
-    first_name_gen: str | None
-    first_name_dat: str | None
-    first_name_acc: str | None
-    first_name_ins: str | None
-    first_name_abl: str | None
-    last_name_nom: str | None
-    last_name_gen: str | None
-    last_name_dat: str | None
-    last_name_acc: str | None
-    last_name_ins: str | None
-    last_name_abl: str | None
-    nickname: str | None
-    maiden_name: str | None
-    contact_name: str | None
-    domain: str | None
-    bdate: str | None
-    city: BaseCity | None
-    timezone: float | None
-    owner_state: OwnerState | None
-    photo_200: str | None
-    photo_max: str | None
-    photo_200_orig: str | None
-    photo_400_orig: str | None
-    photo_max_orig: str | None
-    photo_id: str | None
-    has_photo: BaseBoolInt | None
-    has_mobile: BaseBoolInt | None
-    is_friend: BaseBoolInt | None
-    is_best_friend: bool | None
-    wall_comments: BaseBoolInt | None
-    can_post: BaseBoolInt | None
-    can_see_all_posts: BaseBoolInt | None
-    can_see_audio: BaseBoolInt | None
-    type: UsersUserType | None
-    email: str | None
-    skype: str | None
-    facebook: str | None
-    facebook_name: str | None
-    twitter: str | None
-    livejournal: str | None
-    instagram: str | None
-    test: BaseBoolInt | None
-    video_live: VideoLiveInfo | None
-    is_video_live_notifications_blocked: BaseBoolInt | None
-    is_service: bool | None
-    service_description: str | None
-    photo_rec: str | bool | None
-    photo_medium: str | bool | None
-    photo_medium_rec: str | bool | None
-    photo: str | None
-    photo_big: str | None
-    photo_400: str | None
-    photo_max_size: PhotosPhoto | None
-    language: str | None
-    stories_archive_count: int | None
-    has_unseen_stories: bool | None
-    wall_default: FriendsRequestsXtrMutualWallDefault | None
-    can_call: bool | None
-    can_call_from_group: bool | None
-    can_invite_as_voicerooms_speaker: bool | None
-    can_see_wishes: bool | None
-    can_see_gifts: BaseBoolInt | None
-    interests: str | None
-    books: str | None
-    tv: str | None
-    quotes: str | None
-    about: str | None
-    games: str | None
-    movies: str | None
-    activities: str | None
-    music: str | None
-    can_write_private_message: BaseBoolInt | None
-    can_send_friend_request: BaseBoolInt | None
-    can_be_invited_group: bool | None
-    mobile_phone: str | None
-    home_phone: str | None
-    site: str | None
-    status_audio: AudioAudio | None
-    status: str | None
-    activity: str | None
-    status_app: AppsAppMin | None
-    last_seen: UsersLastSeen | None
-    exports: UsersExports | None
-    crop_photo: BaseCropPhoto | None
-    followers_count: int | None
-    video_live_level: int | None
-    video_live_count: int | None
-    clips_count: int | None
-    blacklisted: BaseBoolInt | None
-    blacklisted_by_me: BaseBoolInt | None
-    is_favorite: BaseBoolInt | None
-    is_hidden_from_feed: BaseBoolInt | None
-    common_count: int | None
-    occupation: UsersOccupation | None
-    career: list[UsersCareer] | None
-    military: list[UsersMilitary] | None
-    university: int | None
-    university_name: str | None
-    university_group_id: int | None
-    faculty: int | None
-    faculty_name: str | None
-    graduation: int | None
-    education_form: str | None
-    education_status: str | None
-    home_town: str | None
-    relation: UsersUserRelation | None
-    relation_partner: UsersUserMin | None
-    personal: UsersPersonal | None
-    universities: list[UsersUniversity] | None
-    schools: list[UsersSchool] | None
-    relatives: list[UsersRelative] | None
-    is_subscribed_podcasts: bool | None
-    can_subscribe_podcasts: bool | None
-    can_subscribe_posts: bool | None
-    counters: UsersUserCounters | None
-    access_key: str | None
-    can_upload_doc: BaseBoolInt | None
-    can_ban: bool | None
-    hash: str | None
-    is_no_index: bool | None
-    contact_id: int | None
-    is_message_request: bool | None
-    lists: list[int] | None
-    id: int | None
-    from_: str | None
-    mutual: FriendsRequestsMutual | None
-    track_code: str | None
-    message: str | None
-    timestamp: int | None
-    descriptions: list[str] | None
+    deactivated: str | None = None
+    first_name: str | None = None
+    hidden: int | None = None
+    last_name: str | None = None
+    can_access_closed: bool | None = None
+    is_closed: bool | None = None
+    sex: BaseSex | None = None
+    screen_name: str | None = None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    online_info: UsersOnlineInfo | None = None
+    online: BaseBoolInt | None = None
+    online_mobile: BaseBoolInt | None = None
+    online_app: int | None = None
+    verified: BaseBoolInt | None = None
+    trending: BaseBoolInt | None = None
+    friend_status: FriendsFriendStatusStatus | None = None
+    first_name_nom: str | None = None
+    first_name_gen: str | None = None
+    first_name_dat: str | None = None
+    first_name_acc: str | None = None
+    first_name_ins: str | None = None
+    first_name_abl: str | None = None
+    last_name_nom: str | None = None
+    last_name_gen: str | None = None
+    last_name_dat: str | None = None
+    last_name_acc: str | None = None
+    last_name_ins: str | None = None
+    last_name_abl: str | None = None
+    nickname: str | None = None
+    maiden_name: str | None = None
+    contact_name: str | None = None
+    domain: str | None = None
+    bdate: str | None = None
+    city: BaseCity | None = None
+    timezone: float | None = None
+    owner_state: OwnerState | None = None
+    photo_200: str | None = None
+    photo_max: str | None = None
+    photo_200_orig: str | None = None
+    photo_400_orig: str | None = None
+    photo_max_orig: str | None = None
+    photo_id: str | None = None
+    has_photo: BaseBoolInt | None = None
+    has_mobile: BaseBoolInt | None = None
+    is_friend: BaseBoolInt | None = None
+    is_best_friend: bool | None = None
+    wall_comments: BaseBoolInt | None = None
+    can_post: BaseBoolInt | None = None
+    can_see_all_posts: BaseBoolInt | None = None
+    can_see_audio: BaseBoolInt | None = None
+    type: UsersUserType | None = None
+    email: str | None = None
+    skype: str | None = None
+    facebook: str | None = None
+    facebook_name: str | None = None
+    twitter: str | None = None
+    livejournal: str | None = None
+    instagram: str | None = None
+    test: BaseBoolInt | None = None
+    video_live: VideoLiveInfo | None = None
+    is_video_live_notifications_blocked: BaseBoolInt | None = None
+    is_service: bool | None = None
+    service_description: str | None = None
+    photo_rec: str | bool | None = None
+    photo_medium: str | bool | None = None
+    photo_medium_rec: str | bool | None = None
+    photo: str | None = None
+    photo_big: str | None = None
+    photo_400: str | None = None
+    photo_max_size: PhotosPhoto | None = None
+    language: str | None = None
+    stories_archive_count: int | None = None
+    has_unseen_stories: bool | None = None
+    wall_default: FriendsRequestsXtrMutualWallDefault | None = None
+    can_call: bool | None = None
+    can_call_from_group: bool | None = None
+    can_invite_as_voicerooms_speaker: bool | None = None
+    can_see_wishes: bool | None = None
+    can_see_gifts: BaseBoolInt | None = None
+    interests: str | None = None
+    books: str | None = None
+    tv: str | None = None
+    quotes: str | None = None
+    about: str | None = None
+    games: str | None = None
+    movies: str | None = None
+    activities: str | None = None
+    music: str | None = None
+    can_write_private_message: BaseBoolInt | None = None
+    can_send_friend_request: BaseBoolInt | None = None
+    can_be_invited_group: bool | None = None
+    mobile_phone: str | None = None
+    home_phone: str | None = None
+    site: str | None = None
+    status_audio: AudioAudio | None = None
+    status: str | None = None
+    activity: str | None = None
+    status_app: AppsAppMin | None = None
+    last_seen: UsersLastSeen | None = None
+    exports: UsersExports | None = None
+    crop_photo: BaseCropPhoto | None = None
+    followers_count: int | None = None
+    video_live_level: int | None = None
+    video_live_count: int | None = None
+    clips_count: int | None = None
+    blacklisted: BaseBoolInt | None = None
+    blacklisted_by_me: BaseBoolInt | None = None
+    is_favorite: BaseBoolInt | None = None
+    is_hidden_from_feed: BaseBoolInt | None = None
+    common_count: int | None = None
+    occupation: UsersOccupation | None = None
+    career: list[UsersCareer] | None = None
+    military: list[UsersMilitary] | None = None
+    university: int | None = None
+    university_name: str | None = None
+    university_group_id: int | None = None
+    faculty: int | None = None
+    faculty_name: str | None = None
+    graduation: int | None = None
+    education_form: str | None = None
+    education_status: str | None = None
+    home_town: str | None = None
+    relation: UsersUserRelation | None = None
+    relation_partner: UsersUserMin | None = None
+    personal: UsersPersonal | None = None
+    universities: list[UsersUniversity] | None = None
+    schools: list[UsersSchool] | None = None
+    relatives: list[UsersRelative] | None = None
+    is_subscribed_podcasts: bool | None = None
+    can_subscribe_podcasts: bool | None = None
+    can_subscribe_posts: bool | None = None
+    counters: UsersUserCounters | None = None
+    access_key: str | None = None
+    can_upload_doc: BaseBoolInt | None = None
+    can_ban: bool | None = None
+    hash: str | None = None
+    is_no_index: bool | None = None
+    contact_id: int | None = None
+    is_message_request: bool | None = None
+    lists: list[int] | None = None
+    id: int | None = None
+    from_: str | None = None
+    mutual: FriendsRequestsMutual | None = None
+    track_code: str | None = None
+    message: str | None = None
+    timestamp: int | None = None
+    descriptions: list[str] | None = None
 
     def __init__(
         self,
@@ -1994,8 +1658,6 @@ class FriendsSearchResponse(Model):
         count: `int`, always present.
         items: `list[UsersUserFull]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[UsersUserFull]

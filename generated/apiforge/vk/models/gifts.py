@@ -24,8 +24,6 @@ class GiftsGetResponse(Model):
         items: `list[GiftsGift]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[GiftsGift]
 
@@ -48,15 +46,13 @@ class GiftsGift(Model):
         privacy: `GiftsGiftPrivacy`.
     """
 
-    __slots__ = ("date", "from_id", "gift", "gift_hash", "id", "message", "privacy")
-
-    date: int | None
-    from_id: int | None
-    gift: GiftsLayout | None
-    gift_hash: str | None
-    id: int | None
-    message: str | None
-    privacy: GiftsGiftPrivacy | None
+    date: int | None = None
+    from_id: int | None = None
+    gift: GiftsLayout | None = None
+    gift_hash: str | None = None
+    id: int | None = None
+    message: str | None = None
+    privacy: GiftsGiftPrivacy | None = None
 
     def __init__(
         self,
@@ -94,27 +90,15 @@ class GiftsLayout(Model):
         keywords: `str`.
     """
 
-    __slots__ = (
-        "build_id",
-        "id",
-        "is_stickers_style",
-        "keywords",
-        "stickers_product_id",
-        "thumb_48",
-        "thumb_96",
-        "thumb_256",
-        "thumb_512",
-    )
-
     id: int
-    thumb_512: str | None
-    thumb_256: str | None
-    thumb_48: str | None
-    thumb_96: str | None
-    stickers_product_id: int | None
-    is_stickers_style: bool | None
-    build_id: str | None
-    keywords: str | None
+    thumb_512: str | None = None
+    thumb_256: str | None = None
+    thumb_48: str | None = None
+    thumb_96: str | None = None
+    stickers_product_id: int | None = None
+    is_stickers_style: bool | None = None
+    build_id: str | None = None
+    keywords: str | None = None
 
     def __init__(
         self,

@@ -498,8 +498,6 @@ class GroupsAddCallbackServerResponse(Model):
         server_id: `int`, always present.
     """
 
-    __slots__ = ("server_id",)
-
     server_id: int
 
     def __init__(self, *, server_id: int) -> None:
@@ -530,43 +528,23 @@ class GroupsAddress(Model):
         place_id: `int`.
     """
 
-    __slots__ = (
-        "additional_address",
-        "address",
-        "city",
-        "city_id",
-        "country",
-        "distance",
-        "id",
-        "latitude",
-        "longitude",
-        "metro_station",
-        "metro_station_id",
-        "phone",
-        "place_id",
-        "time_offset",
-        "timetable",
-        "title",
-        "work_info_status",
-    )
-
     id: int
-    additional_address: str | None
-    address: str | None
-    city_id: int | None
-    city: BaseObject | None
-    metro_station: DatabaseStation | None
-    country: BaseCountry | None
-    distance: int | None
-    latitude: float | None
-    longitude: float | None
-    metro_station_id: int | None
-    phone: str | None
-    time_offset: int | None
-    timetable: GroupsAddressTimetable | None
-    title: str | None
-    work_info_status: GroupsAddressWorkInfoStatus | None
-    place_id: int | None
+    additional_address: str | None = None
+    address: str | None = None
+    city_id: int | None = None
+    city: BaseObject | None = None
+    metro_station: DatabaseStation | None = None
+    country: BaseCountry | None = None
+    distance: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    metro_station_id: int | None = None
+    phone: str | None = None
+    time_offset: int | None = None
+    timetable: GroupsAddressTimetable | None = None
+    title: str | None = None
+    work_info_status: GroupsAddressWorkInfoStatus | None = None
+    place_id: int | None = None
 
     def __init__(
         self,
@@ -622,15 +600,13 @@ class GroupsAddressTimetable(Model):
         wed: `GroupsAddressTimetableDay`.
     """
 
-    __slots__ = ("fri", "mon", "sat", "sun", "thu", "tue", "wed")
-
-    fri: GroupsAddressTimetableDay | None
-    mon: GroupsAddressTimetableDay | None
-    sat: GroupsAddressTimetableDay | None
-    sun: GroupsAddressTimetableDay | None
-    thu: GroupsAddressTimetableDay | None
-    tue: GroupsAddressTimetableDay | None
-    wed: GroupsAddressTimetableDay | None
+    fri: GroupsAddressTimetableDay | None = None
+    mon: GroupsAddressTimetableDay | None = None
+    sat: GroupsAddressTimetableDay | None = None
+    sun: GroupsAddressTimetableDay | None = None
+    thu: GroupsAddressTimetableDay | None = None
+    tue: GroupsAddressTimetableDay | None = None
+    wed: GroupsAddressTimetableDay | None = None
 
     def __init__(
         self,
@@ -663,12 +639,10 @@ class GroupsAddressTimetableDay(Model):
         break_open_time: `int`.
     """
 
-    __slots__ = ("break_close_time", "break_open_time", "close_time", "open_time")
-
     close_time: int
     open_time: int
-    break_close_time: int | None
-    break_open_time: int | None
+    break_close_time: int | None = None
+    break_open_time: int | None = None
 
     def __init__(
         self,
@@ -695,12 +669,10 @@ class GroupsAddressesInfo(Model):
         count: `int`.
     """
 
-    __slots__ = ("count", "is_enabled", "main_address", "main_address_id")
-
     is_enabled: bool
-    main_address_id: int | None
-    main_address: GroupsAddress | None
-    count: int | None
+    main_address_id: int | None = None
+    main_address: GroupsAddress | None = None
+    count: int | None = None
 
     def __init__(
         self,
@@ -730,15 +702,13 @@ class GroupsBanInfo(Model):
         reason: `GroupsBanInfoReason`.
     """
 
-    __slots__ = ("admin_id", "comment", "comment_visible", "date", "end_date", "is_closed", "reason")
-
-    admin_id: int | None
-    comment: str | None
-    comment_visible: bool | None
-    is_closed: bool | None
-    date: int | None
-    end_date: int | None
-    reason: GroupsBanInfoReason | None
+    admin_id: int | None = None
+    comment: str | None = None
+    comment_visible: bool | None = None
+    is_closed: bool | None = None
+    date: int | None = None
+    end_date: int | None = None
+    reason: GroupsBanInfoReason | None = None
 
     def __init__(
         self,
@@ -773,8 +743,6 @@ class GroupsCallbackServer(Model):
         status: `GroupsCallbackServerStatus`, always present.
     """
 
-    __slots__ = ("creator_id", "id", "secret_key", "status", "title", "url")
-
     id: int
     title: str
     creator_id: int
@@ -802,10 +770,8 @@ class GroupsCallbackSettings(Model):
         events: `GroupsLongPollEvents`.
     """
 
-    __slots__ = ("api_version", "events")
-
-    api_version: str | None
-    events: GroupsLongPollEvents | None
+    api_version: str | None = None
+    events: GroupsLongPollEvents | None = None
 
     def __init__(self, *, api_version: str | None = None, events: GroupsLongPollEvents | None = None) -> None:
         self.api_version = api_version
@@ -823,12 +789,10 @@ class GroupsContactsItem(Model):
         email: `str`.
     """
 
-    __slots__ = ("desc", "email", "phone", "user_id")
-
-    user_id: int | None
-    desc: str | None
-    phone: str | None
-    email: str | None
+    user_id: int | None = None
+    desc: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
     def __init__(
         self, *, user_id: int | None = None, desc: str | None = None, phone: str | None = None, email: str | None = None
@@ -865,47 +829,25 @@ class GroupsCountersGroup(Model):
         clips_likes: `int`.
     """
 
-    __slots__ = (
-        "addresses",
-        "albums",
-        "articles",
-        "audio_playlists",
-        "audios",
-        "clips",
-        "clips_followers",
-        "clips_likes",
-        "clips_views",
-        "docs",
-        "market",
-        "market_services",
-        "narratives",
-        "photos",
-        "podcasts",
-        "topics",
-        "video_playlists",
-        "videos",
-        "videos_followers",
-    )
-
-    addresses: int | None
-    albums: int | None
-    audios: int | None
-    audio_playlists: int | None
-    docs: int | None
-    market: int | None
-    photos: int | None
-    topics: int | None
-    videos: int | None
-    video_playlists: int | None
-    market_services: int | None
-    podcasts: int | None
-    articles: int | None
-    narratives: int | None
-    clips: int | None
-    clips_followers: int | None
-    videos_followers: int | None
-    clips_views: int | None
-    clips_likes: int | None
+    addresses: int | None = None
+    albums: int | None = None
+    audios: int | None = None
+    audio_playlists: int | None = None
+    docs: int | None = None
+    market: int | None = None
+    photos: int | None = None
+    topics: int | None = None
+    videos: int | None = None
+    video_playlists: int | None = None
+    market_services: int | None = None
+    podcasts: int | None = None
+    articles: int | None = None
+    narratives: int | None = None
+    clips: int | None = None
+    clips_followers: int | None = None
+    videos_followers: int | None = None
+    clips_views: int | None = None
+    clips_likes: int | None = None
 
     def __init__(
         self,
@@ -960,8 +902,6 @@ class GroupsGetAddressesResponse(Model):
         items: `list[GroupsAddress]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[GroupsAddress]
 
@@ -978,8 +918,6 @@ class GroupsGetBannedResponse(Model):
         count: `int`, always present.
         items: `list[GroupsOwnerXtrBanInfo]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[GroupsOwnerXtrBanInfo]
@@ -998,10 +936,8 @@ class GroupsGetByIdObjectResponse(Model):
         profiles: `list[GroupsProfileItem]`.
     """
 
-    __slots__ = ("groups", "profiles")
-
-    groups: list[GroupsGroupFull] | None
-    profiles: list[GroupsProfileItem] | None
+    groups: list[GroupsGroupFull] | None = None
+    profiles: list[GroupsProfileItem] | None = None
 
     def __init__(
         self, *, groups: list[GroupsGroupFull] | None = None, profiles: list[GroupsProfileItem] | None = None
@@ -1018,8 +954,6 @@ class GroupsGetCallbackConfirmationCodeResponse(Model):
         code: `str`, always present.
     """
 
-    __slots__ = ("code",)
-
     code: str
 
     def __init__(self, *, code: str) -> None:
@@ -1034,8 +968,6 @@ class GroupsGetCallbackServersResponse(Model):
         count: `int`, always present.
         items: `list[GroupsCallbackServer]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[GroupsCallbackServer]
@@ -1054,10 +986,8 @@ class GroupsGetCatalogInfoExtendedResponse(Model):
         categories: `list[GroupsGroupCategoryFull]`.
     """
 
-    __slots__ = ("categories", "enabled")
-
     enabled: BaseBoolInt
-    categories: list[GroupsGroupCategoryFull] | None
+    categories: list[GroupsGroupCategoryFull] | None = None
 
     def __init__(self, *, enabled: BaseBoolInt, categories: list[GroupsGroupCategoryFull] | None = None) -> None:
         self.enabled = enabled
@@ -1073,10 +1003,8 @@ class GroupsGetCatalogInfoResponse(Model):
         categories: `list[GroupsGroupCategory]`.
     """
 
-    __slots__ = ("categories", "enabled")
-
     enabled: BaseBoolInt
-    categories: list[GroupsGroupCategory] | None
+    categories: list[GroupsGroupCategory] | None = None
 
     def __init__(self, *, enabled: BaseBoolInt, categories: list[GroupsGroupCategory] | None = None) -> None:
         self.enabled = enabled
@@ -1091,8 +1019,6 @@ class GroupsGetInvitedUsersResponse(Model):
         count: `int`, always present.
         items: `list[UsersUserFull]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[UsersUserFull]
@@ -1112,8 +1038,6 @@ class GroupsGetInvitesExtendedResponse(Model):
         profiles: `list[UsersUserMin]`, always present.
         groups: `list[GroupsGroupFull]`, always present.
     """
-
-    __slots__ = ("count", "groups", "items", "profiles")
 
     count: int
     items: list[GroupsGroupFull]
@@ -1138,8 +1062,6 @@ class GroupsGetInvitesResponse(Model):
         items: `list[GroupsGroupFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[GroupsGroupFull]
 
@@ -1158,11 +1080,9 @@ class GroupsGetMembersFieldsResponse(Model):
         next_from: `str`.
     """
 
-    __slots__ = ("count", "items", "next_from")
-
     count: int
     items: list[GroupsUserXtrRole]
-    next_from: str | None
+    next_from: str | None = None
 
     def __init__(self, *, count: int, items: list[GroupsUserXtrRole], next_from: str | None = None) -> None:
         self.count = count
@@ -1180,11 +1100,9 @@ class GroupsGetMembersFilterResponse(Model):
         next_from: `str`.
     """
 
-    __slots__ = ("count", "items", "next_from")
-
     count: int
     items: list[GroupsMemberRole]
-    next_from: str | None
+    next_from: str | None = None
 
     def __init__(self, *, count: int, items: list[GroupsMemberRole], next_from: str | None = None) -> None:
         self.count = count
@@ -1202,11 +1120,9 @@ class GroupsGetMembersResponse(Model):
         next_from: `str`.
     """
 
-    __slots__ = ("count", "items", "next_from")
-
     count: int
     items: list[int]
-    next_from: str | None
+    next_from: str | None = None
 
     def __init__(self, *, count: int, items: list[int], next_from: str | None = None) -> None:
         self.count = count
@@ -1222,8 +1138,6 @@ class GroupsGetObjectExtendedResponse(Model):
         count: `int`, always present.
         items: `list[GroupsGroupFull]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[GroupsGroupFull]
@@ -1242,10 +1156,8 @@ class GroupsGetOnlineStatusResponse(Model):
         minutes: `int`.
     """
 
-    __slots__ = ("minutes", "status")
-
     status: GroupsOnlineStatusType
-    minutes: int | None
+    minutes: int | None = None
 
     def __init__(self, *, status: GroupsOnlineStatusType, minutes: int | None = None) -> None:
         self.status = status
@@ -1260,8 +1172,6 @@ class GroupsGetRequestsFieldsResponse(Model):
         count: `int`, always present.
         items: `list[UsersUserFull]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[UsersUserFull]
@@ -1280,8 +1190,6 @@ class GroupsGetRequestsResponse(Model):
         items: `list[int]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[int]
 
@@ -1298,8 +1206,6 @@ class GroupsGetResponse(Model):
         count: `int`, always present.
         items: `list[int]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[int]
@@ -1364,57 +1270,6 @@ class GroupsGetSettingsResponse(Model):
         email: `str`.
     """
 
-    __slots__ = (
-        "access",
-        "address",
-        "addresses",
-        "age_limits",
-        "articles",
-        "audio",
-        "bot_online_booking_enabled",
-        "bots_add_to_chat",
-        "bots_capabilities",
-        "bots_start_button",
-        "city_id",
-        "city_name",
-        "contacts",
-        "description",
-        "disable_replies_from_groups",
-        "docs",
-        "email",
-        "event_group_id",
-        "events",
-        "finish_date",
-        "links",
-        "main_section",
-        "obscene_filter",
-        "obscene_stopwords",
-        "obscene_words",
-        "phone",
-        "photos",
-        "public_category",
-        "public_category_list",
-        "public_date",
-        "public_date_label",
-        "public_subcategory",
-        "recognize_photo",
-        "rss",
-        "secondary_section",
-        "sections_list",
-        "start_date",
-        "subject",
-        "subject_list",
-        "suggested_privacy",
-        "title",
-        "topics",
-        "toxic_filter",
-        "twitter",
-        "video",
-        "wall",
-        "website",
-        "wiki",
-    )
-
     audio: GroupsGroupAudio
     description: str
     docs: GroupsGroupDocs
@@ -1424,45 +1279,45 @@ class GroupsGetSettingsResponse(Model):
     video: GroupsGroupVideo
     wall: GroupsGroupWall
     wiki: GroupsGroupWiki
-    access: GroupsGroupAccess | None
-    address: str | None
-    articles: int | None
-    recognize_photo: int | None
-    city_id: int | None
-    city_name: str | None
-    contacts: BaseBoolInt | None
-    links: BaseBoolInt | None
-    sections_list: list[BaseObject] | None
-    main_section: GroupsGroupFullSection | None
-    secondary_section: GroupsGroupFullSection | None
-    age_limits: GroupsGroupAgeLimits | None
-    events: BaseBoolInt | None
-    addresses: bool | None
-    bots_capabilities: BaseBoolInt | None
-    bots_start_button: BaseBoolInt | None
-    bots_add_to_chat: BaseBoolInt | None
-    bot_online_booking_enabled: BaseBoolInt | None
-    obscene_filter: BaseBoolInt | None
-    obscene_stopwords: BaseBoolInt | None
-    obscene_words: list[str] | None
-    toxic_filter: BaseBoolInt | None
-    disable_replies_from_groups: BaseBoolInt | None
-    event_group_id: int | None
-    public_category: int | None
-    public_category_list: list[GroupsGroupPublicCategoryList] | None
-    public_date: str | None
-    public_date_label: str | None
-    public_subcategory: int | None
-    rss: str | None
-    start_date: int | None
-    finish_date: int | None
-    subject: int | None
-    subject_list: list[GroupsSubjectItem] | None
-    suggested_privacy: GroupsGroupSuggestedPrivacy | None
-    twitter: GroupsSettingsTwitter | None
-    website: str | None
-    phone: str | None
-    email: str | None
+    access: GroupsGroupAccess | None = None
+    address: str | None = None
+    articles: int | None = None
+    recognize_photo: int | None = None
+    city_id: int | None = None
+    city_name: str | None = None
+    contacts: BaseBoolInt | None = None
+    links: BaseBoolInt | None = None
+    sections_list: list[BaseObject] | None = None
+    main_section: GroupsGroupFullSection | None = None
+    secondary_section: GroupsGroupFullSection | None = None
+    age_limits: GroupsGroupAgeLimits | None = None
+    events: BaseBoolInt | None = None
+    addresses: bool | None = None
+    bots_capabilities: BaseBoolInt | None = None
+    bots_start_button: BaseBoolInt | None = None
+    bots_add_to_chat: BaseBoolInt | None = None
+    bot_online_booking_enabled: BaseBoolInt | None = None
+    obscene_filter: BaseBoolInt | None = None
+    obscene_stopwords: BaseBoolInt | None = None
+    obscene_words: list[str] | None = None
+    toxic_filter: BaseBoolInt | None = None
+    disable_replies_from_groups: BaseBoolInt | None = None
+    event_group_id: int | None = None
+    public_category: int | None = None
+    public_category_list: list[GroupsGroupPublicCategoryList] | None = None
+    public_date: str | None = None
+    public_date_label: str | None = None
+    public_subcategory: int | None = None
+    rss: str | None = None
+    start_date: int | None = None
+    finish_date: int | None = None
+    subject: int | None = None
+    subject_list: list[GroupsSubjectItem] | None = None
+    suggested_privacy: GroupsGroupSuggestedPrivacy | None = None
+    twitter: GroupsSettingsTwitter | None = None
+    website: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
     def __init__(
         self,
@@ -1575,8 +1430,6 @@ class GroupsGetTokenPermissionsResponse(Model):
         permissions: `list[GroupsTokenPermissionSetting]`, always present.
     """
 
-    __slots__ = ("mask", "permissions")
-
     mask: int
     permissions: list[GroupsTokenPermissionSetting]
 
@@ -1618,61 +1471,32 @@ class GroupsGroup(Model):
         video_live: `VideoLiveInfo`.
     """
 
-    __slots__ = (
-        "admin_level",
-        "deactivated",
-        "est_date",
-        "finish_date",
-        "id",
-        "is_admin",
-        "is_advertiser",
-        "is_closed",
-        "is_member",
-        "is_video_live_notifications_blocked",
-        "name",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "photo_200_orig",
-        "photo_400",
-        "photo_400_orig",
-        "photo_max",
-        "photo_max_orig",
-        "photo_max_size",
-        "public_date_label",
-        "screen_name",
-        "start_date",
-        "type",
-        "verified",
-        "video_live",
-    )
-
     id: int
-    name: str | None
-    screen_name: str | None
-    is_closed: GroupsGroupIsClosed | None
-    type: GroupsGroupType | None
-    is_admin: BaseBoolInt | None
-    admin_level: GroupsGroupAdminLevel | None
-    is_member: BaseBoolInt | None
-    is_advertiser: BaseBoolInt | None
-    start_date: int | None
-    finish_date: int | None
-    verified: BaseBoolInt | None
-    deactivated: str | None
-    photo_50: str | None
-    photo_100: str | None
-    photo_200: str | None
-    photo_200_orig: str | None
-    photo_400: str | None
-    photo_400_orig: str | None
-    photo_max: str | None
-    photo_max_orig: str | None
-    est_date: str | None
-    public_date_label: str | None
-    photo_max_size: GroupsPhotoSize | None
-    is_video_live_notifications_blocked: BaseBoolInt | None
-    video_live: VideoLiveInfo | None
+    name: str | None = None
+    screen_name: str | None = None
+    is_closed: GroupsGroupIsClosed | None = None
+    type: GroupsGroupType | None = None
+    is_admin: BaseBoolInt | None = None
+    admin_level: GroupsGroupAdminLevel | None = None
+    is_member: BaseBoolInt | None = None
+    is_advertiser: BaseBoolInt | None = None
+    start_date: int | None = None
+    finish_date: int | None = None
+    verified: BaseBoolInt | None = None
+    deactivated: str | None = None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    photo_200: str | None = None
+    photo_200_orig: str | None = None
+    photo_400: str | None = None
+    photo_400_orig: str | None = None
+    photo_max: str | None = None
+    photo_max_orig: str | None = None
+    est_date: str | None = None
+    public_date_label: str | None = None
+    photo_max_size: GroupsPhotoSize | None = None
+    is_video_live_notifications_blocked: BaseBoolInt | None = None
+    video_live: VideoLiveInfo | None = None
 
     def __init__(
         self,
@@ -1744,8 +1568,6 @@ class GroupsGroupAttach(Model):
         is_favorite: `bool`, always present.
     """
 
-    __slots__ = ("id", "is_favorite", "size", "status", "text")
-
     id: int
     text: str
     status: str
@@ -1770,11 +1592,9 @@ class GroupsGroupBanInfo(Model):
         reason: `GroupsBanInfoReason`.
     """
 
-    __slots__ = ("comment", "end_date", "reason")
-
-    comment: str | None
-    end_date: int | None
-    reason: GroupsBanInfoReason | None
+    comment: str | None = None
+    end_date: int | None = None
+    reason: GroupsBanInfoReason | None = None
 
     def __init__(
         self, *, comment: str | None = None, end_date: int | None = None, reason: GroupsBanInfoReason | None = None
@@ -1794,11 +1614,9 @@ class GroupsGroupCategory(Model):
         subcategories: `list[GroupsGroupSubcategory]`.
     """
 
-    __slots__ = ("id", "name", "subcategories")
-
     id: int
     name: str
-    subcategories: list[GroupsGroupSubcategory] | None
+    subcategories: list[GroupsGroupSubcategory] | None = None
 
     def __init__(self, *, id: int, name: str, subcategories: list[GroupsGroupSubcategory] | None = None) -> None:
         self.id = id
@@ -1818,13 +1636,11 @@ class GroupsGroupCategoryFull(Model):
         subcategories: `list[GroupsGroupCategory]`.
     """
 
-    __slots__ = ("id", "name", "page_count", "page_previews", "subcategories")
-
     id: int
     name: str
     page_count: int
     page_previews: list[GroupsGroup]
-    subcategories: list[GroupsGroupCategory] | None
+    subcategories: list[GroupsGroupCategory] | None = None
 
     def __init__(
         self,
@@ -1850,8 +1666,6 @@ class GroupsGroupCategoryType(Model):
         id: `int`, always present.
         name: `str`, always present.
     """
-
-    __slots__ = ("id", "name")
 
     id: int
     name: str
@@ -1955,183 +1769,93 @@ class GroupsGroupFull(Model):
         videos_count: `int`.
     """
 
-    __slots__ = (
-        "activity",
-        "addresses",
-        "admin_level",
-        "age_limits",
-        "ban_info",
-        "can_call_to_community",
-        "can_create_topic",
-        "can_message",
-        "can_post",
-        "can_see_all_posts",
-        "can_send_notify",
-        "can_subscribe_podcasts",
-        "can_subscribe_posts",
-        "can_suggest",
-        "can_upload_clip",
-        "can_upload_doc",
-        "can_upload_story",
-        "can_upload_video",
-        "city",
-        "clips_count",
-        "contacts",
-        "counters",
-        "cover",
-        "crop_photo",
-        "deactivated",
-        "description",
-        "est_date",
-        "finish_date",
-        "fixed_post",
-        "has_group_channel",
-        "has_market_app",
-        "has_photo",
-        "has_unseen_stories",
-        "id",
-        "invited_by",
-        "is_admin",
-        "is_adult",
-        "is_advertiser",
-        "is_closed",
-        "is_favorite",
-        "is_hidden_from_feed",
-        "is_member",
-        "is_messages_blocked",
-        "is_subscribed",
-        "is_subscribed_podcasts",
-        "is_video_live_notifications_blocked",
-        "links",
-        "live_covers",
-        "main_album_id",
-        "main_section",
-        "market",
-        "member_status",
-        "members_count",
-        "members_count_text",
-        "name",
-        "online_status",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "photo_200_orig",
-        "photo_400",
-        "photo_400_orig",
-        "photo_max",
-        "photo_max_orig",
-        "photo_max_size",
-        "public_date_label",
-        "requests_count",
-        "screen_name",
-        "secondary_section",
-        "site",
-        "start_date",
-        "status",
-        "status_audio",
-        "stories_archive_count",
-        "textlives_count",
-        "trending",
-        "type",
-        "using_vkpay_market_app",
-        "verified",
-        "video_cover",
-        "video_live",
-        "video_live_count",
-        "video_live_level",
-        "video_notifications_status",
-        "videos_count",
-        "wall",
-        "wiki_page",
-    )
-
     id: int
-    name: str | None
-    screen_name: str | None
-    is_closed: GroupsGroupIsClosed | None
-    type: GroupsGroupType | None
-    is_admin: BaseBoolInt | None
-    admin_level: GroupsGroupAdminLevel | None
-    is_member: BaseBoolInt | None
-    is_advertiser: BaseBoolInt | None
-    start_date: int | None
-    finish_date: int | None
-    verified: BaseBoolInt | None
-    deactivated: str | None
-    photo_50: str | None
-    photo_100: str | None
-    photo_200: str | None
-    photo_200_orig: str | None
-    photo_400: str | None
-    photo_400_orig: str | None
-    photo_max: str | None
-    photo_max_orig: str | None
-    est_date: str | None
-    public_date_label: str | None
-    photo_max_size: GroupsPhotoSize | None
-    is_video_live_notifications_blocked: BaseBoolInt | None
-    video_live: VideoLiveInfo | None
-    market: GroupsMarketInfo | None
-    has_market_app: bool | None
-    using_vkpay_market_app: bool | None
-    member_status: GroupsGroupFullMemberStatus | None
-    is_adult: BaseBoolInt | None
-    is_hidden_from_feed: BaseBoolInt | None
-    is_favorite: BaseBoolInt | None
-    is_subscribed: BaseBoolInt | None
-    city: BaseObject | None
-    description: str | None
-    wiki_page: str | None
-    members_count: int | None
-    members_count_text: str | None
-    requests_count: int | None
-    video_live_level: int | None
-    video_live_count: int | None
-    clips_count: int | None
-    counters: GroupsCountersGroup | None
-    textlives_count: int | None
-    cover: BaseOwnerCover | None
-    video_cover: BaseOwnerCover | None
-    can_post: BaseBoolInt | None
-    can_suggest: BaseBoolInt | None
-    can_upload_story: BaseBoolInt | None
-    can_call_to_community: bool | None
-    can_upload_doc: BaseBoolInt | None
-    can_upload_video: BaseBoolInt | None
-    can_upload_clip: BaseBoolInt | None
-    can_see_all_posts: BaseBoolInt | None
-    can_create_topic: BaseBoolInt | None
-    activity: str | None
-    fixed_post: int | None
-    has_photo: BaseBoolInt | None
-    crop_photo: BaseCropPhoto | None
-    status: str | None
-    status_audio: AudioAudio | None
-    main_album_id: int | None
-    links: list[GroupsLinksItem] | None
-    contacts: list[GroupsContactsItem] | None
-    wall: GroupsGroupFullWall | None
-    site: str | None
-    main_section: GroupsGroupFullSection | None
-    secondary_section: GroupsGroupFullSection | None
-    trending: BaseBoolInt | None
-    can_message: BaseBoolInt | None
-    is_messages_blocked: BaseBoolInt | None
-    can_send_notify: BaseBoolInt | None
-    online_status: GroupsOnlineStatus | None
-    invited_by: int | None
-    age_limits: GroupsGroupFullAgeLimits | None
-    ban_info: GroupsGroupBanInfo | None
-    has_group_channel: bool | None
-    addresses: GroupsAddressesInfo | None
-    is_subscribed_podcasts: bool | None
-    can_subscribe_podcasts: bool | None
-    can_subscribe_posts: bool | None
-    live_covers: GroupsLiveCovers | None
-    stories_archive_count: int | None
-    has_unseen_stories: bool | None
-    video_notifications_status: GroupsGroupFullVideoNotificationsStatus | None
-    videos_count: int | None
+    name: str | None = None
+    screen_name: str | None = None
+    is_closed: GroupsGroupIsClosed | None = None
+    type: GroupsGroupType | None = None
+    is_admin: BaseBoolInt | None = None
+    admin_level: GroupsGroupAdminLevel | None = None
+    is_member: BaseBoolInt | None = None
+    is_advertiser: BaseBoolInt | None = None
+    start_date: int | None = None
+    finish_date: int | None = None
+    verified: BaseBoolInt | None = None
+    deactivated: str | None = None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    photo_200: str | None = None
+    photo_200_orig: str | None = None
+    photo_400: str | None = None
+    photo_400_orig: str | None = None
+    photo_max: str | None = None
+    photo_max_orig: str | None = None
+    est_date: str | None = None
+    public_date_label: str | None = None
+    photo_max_size: GroupsPhotoSize | None = None
+    is_video_live_notifications_blocked: BaseBoolInt | None = None
+    video_live: VideoLiveInfo | None = None
+    market: GroupsMarketInfo | None = None
+    has_market_app: bool | None = None
+    using_vkpay_market_app: bool | None = None
+    member_status: GroupsGroupFullMemberStatus | None = None
+    is_adult: BaseBoolInt | None = None
+    is_hidden_from_feed: BaseBoolInt | None = None
+    is_favorite: BaseBoolInt | None = None
+    is_subscribed: BaseBoolInt | None = None
+    city: BaseObject | None = None
+    description: str | None = None
+    wiki_page: str | None = None
+    members_count: int | None = None
+    members_count_text: str | None = None
+    requests_count: int | None = None
+    video_live_level: int | None = None
+    video_live_count: int | None = None
+    clips_count: int | None = None
+    counters: GroupsCountersGroup | None = None
+    textlives_count: int | None = None
+    cover: BaseOwnerCover | None = None
+    video_cover: BaseOwnerCover | None = None
+    can_post: BaseBoolInt | None = None
+    can_suggest: BaseBoolInt | None = None
+    can_upload_story: BaseBoolInt | None = None
+    can_call_to_community: bool | None = None
+    can_upload_doc: BaseBoolInt | None = None
+    can_upload_video: BaseBoolInt | None = None
+    can_upload_clip: BaseBoolInt | None = None
+    can_see_all_posts: BaseBoolInt | None = None
+    can_create_topic: BaseBoolInt | None = None
+    activity: str | None = None
+    fixed_post: int | None = None
+    has_photo: BaseBoolInt | None = None
+    crop_photo: BaseCropPhoto | None = None
+    status: str | None = None
+    status_audio: AudioAudio | None = None
+    main_album_id: int | None = None
+    links: list[GroupsLinksItem] | None = None
+    contacts: list[GroupsContactsItem] | None = None
+    wall: GroupsGroupFullWall | None = None
+    site: str | None = None
+    main_section: GroupsGroupFullSection | None = None
+    secondary_section: GroupsGroupFullSection | None = None
+    trending: BaseBoolInt | None = None
+    can_message: BaseBoolInt | None = None
+    is_messages_blocked: BaseBoolInt | None = None
+    can_send_notify: BaseBoolInt | None = None
+    online_status: GroupsOnlineStatus | None = None
+    invited_by: int | None = None
+    age_limits: GroupsGroupFullAgeLimits | None = None
+    ban_info: GroupsGroupBanInfo | None = None
+    has_group_channel: bool | None = None
+    addresses: GroupsAddressesInfo | None = None
+    is_subscribed_podcasts: bool | None = None
+    can_subscribe_podcasts: bool | None = None
+    can_subscribe_posts: bool | None = None
+    live_covers: GroupsLiveCovers | None = None
+    stories_archive_count: int | None = None
+    has_unseen_stories: bool | None = None
+    video_notifications_status: GroupsGroupFullVideoNotificationsStatus | None = None
+    videos_count: int | None = None
 
     def __init__(
         self,
@@ -2323,11 +2047,9 @@ class GroupsGroupPublicCategoryList(Model):
         subcategories: `list[GroupsGroupCategoryType]`.
     """
 
-    __slots__ = ("id", "name", "subcategories")
-
-    id: int | None
-    name: str | None
-    subcategories: list[GroupsGroupCategoryType] | None
+    id: int | None = None
+    name: str | None = None
+    subcategories: list[GroupsGroupCategoryType] | None = None
 
     def __init__(
         self,
@@ -2351,11 +2073,9 @@ class GroupsGroupSubcategory(Model):
         genders: `list[BaseObjectWithName]`.
     """
 
-    __slots__ = ("genders", "id", "name")
-
     id: int
     name: str
-    genders: list[BaseObjectWithName] | None
+    genders: list[BaseObjectWithName] | None = None
 
     def __init__(self, *, id: int, name: str, genders: list[BaseObjectWithName] | None = None) -> None:
         self.id = id
@@ -2374,12 +2094,10 @@ class GroupsGroupTag(Model):
         uses: `int`.
     """
 
-    __slots__ = ("color", "id", "name", "uses")
-
     id: int
     name: str
     color: GroupsGroupTagColor
-    uses: int | None
+    uses: int | None = None
 
     def __init__(self, *, id: int, name: str, color: GroupsGroupTagColor, uses: int | None = None) -> None:
         self.id = id
@@ -2397,8 +2115,6 @@ class GroupsGroupsArray(Model):
         items: `list[int]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[int]
 
@@ -2414,8 +2130,6 @@ class GroupsInviteUserIdsListResponse(Model):
     Attributes:
         invites_send_count: `int`, always present.
     """
-
-    __slots__ = ("invites_send_count",)
 
     invites_send_count: int
 
@@ -2435,13 +2149,11 @@ class GroupsIsMemberExtendedResponse(Model):
         request: `BaseBoolInt`.
     """
 
-    __slots__ = ("can_invite", "can_recall", "invitation", "member", "request")
-
     member: BaseBoolInt
-    invitation: BaseBoolInt | None
-    can_invite: BaseBoolInt | None
-    can_recall: BaseBoolInt | None
-    request: BaseBoolInt | None
+    invitation: BaseBoolInt | None = None
+    can_invite: BaseBoolInt | None = None
+    can_recall: BaseBoolInt | None = None
+    request: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -2474,16 +2186,14 @@ class GroupsLinksItem(Model):
         image_processing: `BaseBoolInt`.
     """
 
-    __slots__ = ("desc", "edit_title", "id", "image_processing", "name", "photo_50", "photo_100", "url")
-
-    name: str | None
-    desc: str | None
-    edit_title: BaseBoolInt | None
-    id: int | None
-    photo_100: str | None
-    photo_50: str | None
-    url: str | None
-    image_processing: BaseBoolInt | None
+    name: str | None = None
+    desc: str | None = None
+    edit_title: BaseBoolInt | None = None
+    id: int | None = None
+    photo_100: str | None = None
+    photo_50: str | None = None
+    url: str | None = None
+    image_processing: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -2517,11 +2227,9 @@ class GroupsLiveCovers(Model):
         story_ids: `list[str]`.
     """
 
-    __slots__ = ("is_enabled", "is_scalable", "story_ids")
-
     is_enabled: bool
-    is_scalable: bool | None
-    story_ids: list[str] | None
+    is_scalable: bool | None = None
+    story_ids: list[str] | None = None
 
     def __init__(
         self, *, is_enabled: bool, is_scalable: bool | None = None, story_ids: list[str] | None = None
@@ -2591,62 +2299,6 @@ class GroupsLongPollEvents(Model):
         donut_money_withdraw_error: `BaseBoolInt`.
     """
 
-    __slots__ = (
-        "audio_new",
-        "board_post_delete",
-        "board_post_edit",
-        "board_post_new",
-        "board_post_restore",
-        "donut_money_withdraw",
-        "donut_money_withdraw_error",
-        "donut_subscription_cancelled",
-        "donut_subscription_create",
-        "donut_subscription_expired",
-        "donut_subscription_price_changed",
-        "donut_subscription_prolonged",
-        "group_change_photo",
-        "group_change_settings",
-        "group_join",
-        "group_leave",
-        "group_officers_edit",
-        "lead_forms_new",
-        "market_comment_delete",
-        "market_comment_edit",
-        "market_comment_new",
-        "market_comment_restore",
-        "market_order_edit",
-        "market_order_new",
-        "message_allow",
-        "message_deny",
-        "message_edit",
-        "message_new",
-        "message_reaction_event",
-        "message_read",
-        "message_reply",
-        "message_typing_state",
-        "photo_comment_delete",
-        "photo_comment_edit",
-        "photo_comment_new",
-        "photo_comment_restore",
-        "photo_new",
-        "poll_vote_new",
-        "user_block",
-        "user_unblock",
-        "video_comment_delete",
-        "video_comment_edit",
-        "video_comment_new",
-        "video_comment_restore",
-        "video_new",
-        "wall_post_new",
-        "wall_reply_delete",
-        "wall_reply_edit",
-        "wall_reply_new",
-        "wall_reply_restore",
-        "wall_repost",
-        "wall_schedule_post_delete",
-        "wall_schedule_post_new",
-    )
-
     audio_new: BaseBoolInt
     board_post_delete: BaseBoolInt
     board_post_edit: BaseBoolInt
@@ -2686,20 +2338,20 @@ class GroupsLongPollEvents(Model):
     wall_reply_new: BaseBoolInt
     wall_reply_restore: BaseBoolInt
     wall_repost: BaseBoolInt
-    lead_forms_new: BaseBoolInt | None
-    market_order_new: BaseBoolInt | None
-    market_order_edit: BaseBoolInt | None
-    message_edit: BaseBoolInt | None
-    message_reaction_event: BaseBoolInt | None
-    wall_schedule_post_new: BaseBoolInt | None
-    wall_schedule_post_delete: BaseBoolInt | None
-    donut_subscription_create: BaseBoolInt | None
-    donut_subscription_prolonged: BaseBoolInt | None
-    donut_subscription_cancelled: BaseBoolInt | None
-    donut_subscription_expired: BaseBoolInt | None
-    donut_subscription_price_changed: BaseBoolInt | None
-    donut_money_withdraw: BaseBoolInt | None
-    donut_money_withdraw_error: BaseBoolInt | None
+    lead_forms_new: BaseBoolInt | None = None
+    market_order_new: BaseBoolInt | None = None
+    market_order_edit: BaseBoolInt | None = None
+    message_edit: BaseBoolInt | None = None
+    message_reaction_event: BaseBoolInt | None = None
+    wall_schedule_post_new: BaseBoolInt | None = None
+    wall_schedule_post_delete: BaseBoolInt | None = None
+    donut_subscription_create: BaseBoolInt | None = None
+    donut_subscription_prolonged: BaseBoolInt | None = None
+    donut_subscription_cancelled: BaseBoolInt | None = None
+    donut_subscription_expired: BaseBoolInt | None = None
+    donut_subscription_price_changed: BaseBoolInt | None = None
+    donut_money_withdraw: BaseBoolInt | None = None
+    donut_money_withdraw_error: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -2823,8 +2475,6 @@ class GroupsLongPollServer(Model):
         ts: `str`, always present.
     """
 
-    __slots__ = ("key", "server", "ts")
-
     key: str
     server: str
     ts: str
@@ -2845,11 +2495,9 @@ class GroupsLongPollSettings(Model):
         api_version: `str`.
     """
 
-    __slots__ = ("api_version", "events", "is_enabled")
-
     events: GroupsLongPollEvents
     is_enabled: bool
-    api_version: str | None
+    api_version: str | None = None
 
     def __init__(self, *, events: GroupsLongPollEvents, is_enabled: bool, api_version: str | None = None) -> None:
         self.events = events
@@ -2873,27 +2521,15 @@ class GroupsMarketInfo(Model):
         min_order_price: `MarketPrice`.
     """
 
-    __slots__ = (
-        "contact_id",
-        "currency",
-        "currency_text",
-        "enabled",
-        "main_album_id",
-        "min_order_price",
-        "price_max",
-        "price_min",
-        "type",
-    )
-
-    type: str | None
-    contact_id: int | None
-    currency: MarketCurrency | None
-    currency_text: str | None
-    enabled: BaseBoolInt | None
-    main_album_id: int | None
-    price_max: str | None
-    price_min: str | None
-    min_order_price: MarketPrice | None
+    type: str | None = None
+    contact_id: int | None = None
+    currency: MarketCurrency | None = None
+    currency_text: str | None = None
+    enabled: BaseBoolInt | None = None
+    main_album_id: int | None = None
+    price_max: str | None = None
+    price_min: str | None = None
+    min_order_price: MarketPrice | None = None
 
     def __init__(
         self,
@@ -2929,11 +2565,9 @@ class GroupsMarketProperties(Model):
         using_vkpay_market_app: `bool`.
     """
 
-    __slots__ = ("has_market_app", "market", "using_vkpay_market_app")
-
-    market: GroupsMarketInfo | None
-    has_market_app: bool | None
-    using_vkpay_market_app: bool | None
+    market: GroupsMarketInfo | None = None
+    has_market_app: bool | None = None
+    using_vkpay_market_app: bool | None = None
 
     def __init__(
         self,
@@ -2958,12 +2592,10 @@ class GroupsMemberRole(Model):
         role: `GroupsMemberRoleStatus`.
     """
 
-    __slots__ = ("id", "is_call_operator", "permissions", "role")
-
     id: int
-    is_call_operator: bool | None
-    permissions: list[GroupsMemberRolePermission] | None
-    role: GroupsMemberRoleStatus | None
+    is_call_operator: bool | None = None
+    permissions: list[GroupsMemberRolePermission] | None = None
+    role: GroupsMemberRoleStatus | None = None
 
     def __init__(
         self,
@@ -2988,8 +2620,6 @@ class GroupsMemberStatus(Model):
         user_id: `int`, always present.
     """
 
-    __slots__ = ("member", "user_id")
-
     member: BaseBoolInt
     user_id: int
 
@@ -3011,14 +2641,12 @@ class GroupsMemberStatusFull(Model):
         request: `BaseBoolInt`.
     """
 
-    __slots__ = ("can_invite", "can_recall", "invitation", "member", "request", "user_id")
-
     member: BaseBoolInt
     user_id: int
-    can_invite: BaseBoolInt | None
-    can_recall: BaseBoolInt | None
-    invitation: BaseBoolInt | None
-    request: BaseBoolInt | None
+    can_invite: BaseBoolInt | None = None
+    can_recall: BaseBoolInt | None = None
+    invitation: BaseBoolInt | None = None
+    request: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -3047,10 +2675,8 @@ class GroupsOnlineStatus(Model):
         minutes: `int`.
     """
 
-    __slots__ = ("minutes", "status")
-
     status: GroupsOnlineStatusType
-    minutes: int | None
+    minutes: int | None = None
 
     def __init__(self, *, status: GroupsOnlineStatusType, minutes: int | None = None) -> None:
         self.status = status
@@ -3068,12 +2694,10 @@ class GroupsOwnerXtrBanInfo(Model):
         type: `GroupsOwnerXtrBanInfoType`.
     """
 
-    __slots__ = ("ban_info", "group", "profile", "type")
-
-    ban_info: GroupsBanInfo | None
-    group: GroupsGroup | None
-    profile: UsersUser | None
-    type: GroupsOwnerXtrBanInfoType | None
+    ban_info: GroupsBanInfo | None = None
+    group: GroupsGroup | None = None
+    profile: UsersUser | None = None
+    type: GroupsOwnerXtrBanInfoType | None = None
 
     def __init__(
         self,
@@ -3098,8 +2722,6 @@ class GroupsPhotoSize(Model):
         width: `int`, always present.
     """
 
-    __slots__ = ("height", "width")
-
     height: int
     width: int
 
@@ -3118,8 +2740,6 @@ class GroupsProfileItem(Model):
         photo_100: `str`, always present.
         first_name: `str`, always present.
     """
-
-    __slots__ = ("first_name", "id", "photo_50", "photo_100")
 
     id: int
     photo_50: str
@@ -3142,8 +2762,6 @@ class GroupsSearchResponse(Model):
         items: `list[GroupsGroupFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[GroupsGroupFull]
 
@@ -3161,10 +2779,8 @@ class GroupsSettingsTwitter(Model):
         name: `str`.
     """
 
-    __slots__ = ("name", "status")
-
     status: GroupsSettingsTwitterStatus
-    name: str | None
+    name: str | None = None
 
     def __init__(self, *, status: GroupsSettingsTwitterStatus, name: str | None = None) -> None:
         self.status = status
@@ -3179,8 +2795,6 @@ class GroupsSubjectItem(Model):
         id: `int`, always present.
         name: `str`, always present.
     """
-
-    __slots__ = ("id", "name")
 
     id: int
     name: str
@@ -3198,8 +2812,6 @@ class GroupsTokenPermissionSetting(Model):
         name: `str`, always present.
         setting: `int`, always present.
     """
-
-    __slots__ = ("name", "setting")
 
     name: str
     setting: int
@@ -3362,301 +2974,152 @@ class GroupsUserXtrRole(Model):
         role: `GroupsRoleOptions`.
     """
 
-    __slots__ = (
-        "about",
-        "access_key",
-        "activities",
-        "activity",
-        "bdate",
-        "blacklisted",
-        "blacklisted_by_me",
-        "books",
-        "can_access_closed",
-        "can_ban",
-        "can_be_invited_group",
-        "can_call",
-        "can_call_from_group",
-        "can_invite_as_voicerooms_speaker",
-        "can_post",
-        "can_see_all_posts",
-        "can_see_audio",
-        "can_see_gifts",
-        "can_see_wishes",
-        "can_send_friend_request",
-        "can_subscribe_podcasts",
-        "can_subscribe_posts",
-        "can_upload_doc",
-        "can_write_private_message",
-        "career",
-        "city",
-        "clips_count",
-        "common_count",
-        "contact_id",
-        "contact_name",
-        "counters",
-        "crop_photo",
-        "deactivated",
-        "descriptions",
-        "domain",
-        "education_form",
-        "education_status",
-        "email",
-        "exports",
-        "facebook",
-        "facebook_name",
-        "faculty",
-        "faculty_name",
-        "first_name",
-        "first_name_abl",
-        "first_name_acc",
-        "first_name_dat",
-        "first_name_gen",
-        "first_name_ins",
-        "first_name_nom",
-        "followers_count",
-        "friend_status",
-        "games",
-        "graduation",
-        "has_mobile",
-        "has_photo",
-        "has_unseen_stories",
-        "hash",
-        "hidden",
-        "home_phone",
-        "home_town",
-        "id",
-        "instagram",
-        "interests",
-        "is_best_friend",
-        "is_closed",
-        "is_favorite",
-        "is_friend",
-        "is_hidden_from_feed",
-        "is_message_request",
-        "is_no_index",
-        "is_service",
-        "is_subscribed_podcasts",
-        "is_video_live_notifications_blocked",
-        "language",
-        "last_name",
-        "last_name_abl",
-        "last_name_acc",
-        "last_name_dat",
-        "last_name_gen",
-        "last_name_ins",
-        "last_name_nom",
-        "last_seen",
-        "lists",
-        "livejournal",
-        "maiden_name",
-        "military",
-        "mobile_phone",
-        "movies",
-        "music",
-        "mutual",
-        "nickname",
-        "occupation",
-        "online",
-        "online_app",
-        "online_info",
-        "online_mobile",
-        "owner_state",
-        "permissions",
-        "personal",
-        "photo",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "photo_200_orig",
-        "photo_400",
-        "photo_400_orig",
-        "photo_big",
-        "photo_id",
-        "photo_max",
-        "photo_max_orig",
-        "photo_max_size",
-        "photo_medium",
-        "photo_medium_rec",
-        "photo_rec",
-        "quotes",
-        "relation",
-        "relation_partner",
-        "relatives",
-        "role",
-        "schools",
-        "screen_name",
-        "service_description",
-        "sex",
-        "site",
-        "skype",
-        "status",
-        "status_app",
-        "status_audio",
-        "stories_archive_count",
-        "test",
-        "timezone",
-        "trending",
-        "tv",
-        "twitter",
-        "type",
-        "universities",
-        "university",
-        "university_group_id",
-        "university_name",
-        "verified",
-        "video_live",
-        "video_live_count",
-        "video_live_level",
-        "wall_comments",
-        "wall_default",
-    )
-
     id: int
-    deactivated: str | None
-    first_name: str | None
-    hidden: int | None
-    last_name: str | None
-    can_access_closed: bool | None
-    is_closed: bool | None
-    sex: BaseSex | None
-    screen_name: str | None
-    photo_50: str | None
-    photo_100: str | None
-    online_info: UsersOnlineInfo | None
-    online: BaseBoolInt | None
-    online_mobile: BaseBoolInt | None
-    online_app: int | None
-    verified: BaseBoolInt | None
-    trending: BaseBoolInt | None
-    friend_status: FriendsFriendStatusStatus | None
-    mutual: FriendsRequestsMutual | None
-    first_name_nom: str | None
-    first_name_gen: str | None
-    first_name_dat: str | None
-    first_name_acc: str | None
-    first_name_ins: str | None
-    first_name_abl: str | None
-    last_name_nom: str | None
-    last_name_gen: str | None
-    last_name_dat: str | None
-    last_name_acc: str | None
-    last_name_ins: str | None
-    last_name_abl: str | None
-    nickname: str | None
-    maiden_name: str | None
-    contact_name: str | None
-    domain: str | None
-    bdate: str | None
-    city: BaseCity | None
-    timezone: float | None
-    owner_state: OwnerState | None
-    photo_200: str | None
-    photo_max: str | None
-    photo_200_orig: str | None
-    photo_400_orig: str | None
-    photo_max_orig: str | None
-    photo_id: str | None
-    has_photo: BaseBoolInt | None
-    has_mobile: BaseBoolInt | None
-    is_friend: BaseBoolInt | None
-    is_best_friend: bool | None
-    wall_comments: BaseBoolInt | None
-    can_post: BaseBoolInt | None
-    can_see_all_posts: BaseBoolInt | None
-    can_see_audio: BaseBoolInt | None
-    type: UsersUserType | None
-    email: str | None
-    skype: str | None
-    facebook: str | None
-    facebook_name: str | None
-    twitter: str | None
-    livejournal: str | None
-    instagram: str | None
-    test: BaseBoolInt | None
-    video_live: VideoLiveInfo | None
-    is_video_live_notifications_blocked: BaseBoolInt | None
-    is_service: bool | None
-    service_description: str | None
-    photo_rec: str | bool | None
-    photo_medium: str | bool | None
-    photo_medium_rec: str | bool | None
-    photo: str | None
-    photo_big: str | None
-    photo_400: str | None
-    photo_max_size: PhotosPhoto | None
-    language: str | None
-    stories_archive_count: int | None
-    has_unseen_stories: bool | None
-    wall_default: UsersUserFullWallDefault | None
-    can_call: bool | None
-    can_call_from_group: bool | None
-    can_invite_as_voicerooms_speaker: bool | None
-    can_see_wishes: bool | None
-    can_see_gifts: BaseBoolInt | None
-    interests: str | None
-    books: str | None
-    tv: str | None
-    quotes: str | None
-    about: str | None
-    games: str | None
-    movies: str | None
-    activities: str | None
-    music: str | None
-    can_write_private_message: BaseBoolInt | None
-    can_send_friend_request: BaseBoolInt | None
-    can_be_invited_group: bool | None
-    mobile_phone: str | None
-    home_phone: str | None
-    site: str | None
-    status_audio: AudioAudio | None
-    status: str | None
-    activity: str | None
-    status_app: AppsAppMin | None
-    last_seen: UsersLastSeen | None
-    exports: UsersExports | None
-    crop_photo: BaseCropPhoto | None
-    followers_count: int | None
-    video_live_level: int | None
-    video_live_count: int | None
-    clips_count: int | None
-    blacklisted: BaseBoolInt | None
-    blacklisted_by_me: BaseBoolInt | None
-    is_favorite: BaseBoolInt | None
-    is_hidden_from_feed: BaseBoolInt | None
-    common_count: int | None
-    occupation: UsersOccupation | None
-    career: list[UsersCareer] | None
-    military: list[UsersMilitary] | None
-    university: int | None
-    university_name: str | None
-    university_group_id: int | None
-    faculty: int | None
-    faculty_name: str | None
-    graduation: int | None
-    education_form: str | None
-    education_status: str | None
-    home_town: str | None
-    relation: UsersUserRelation | None
-    relation_partner: UsersUserMin | None
-    personal: UsersPersonal | None
-    universities: list[UsersUniversity] | None
-    schools: list[UsersSchool] | None
-    relatives: list[UsersRelative] | None
-    is_subscribed_podcasts: bool | None
-    can_subscribe_podcasts: bool | None
-    can_subscribe_posts: bool | None
-    counters: UsersUserCounters | None
-    access_key: str | None
-    can_upload_doc: BaseBoolInt | None
-    can_ban: bool | None
-    hash: str | None
-    is_no_index: bool | None
-    contact_id: int | None
-    is_message_request: bool | None
-    descriptions: list[str] | None
-    lists: list[int] | None
-    permissions: list[GroupsMemberRolePermission] | None
-    role: GroupsRoleOptions | None
+    deactivated: str | None = None
+    first_name: str | None = None
+    hidden: int | None = None
+    last_name: str | None = None
+    can_access_closed: bool | None = None
+    is_closed: bool | None = None
+    sex: BaseSex | None = None
+    screen_name: str | None = None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    online_info: UsersOnlineInfo | None = None
+    online: BaseBoolInt | None = None
+    online_mobile: BaseBoolInt | None = None
+    online_app: int | None = None
+    verified: BaseBoolInt | None = None
+    trending: BaseBoolInt | None = None
+    friend_status: FriendsFriendStatusStatus | None = None
+    mutual: FriendsRequestsMutual | None = None
+    first_name_nom: str | None = None
+    first_name_gen: str | None = None
+    first_name_dat: str | None = None
+    first_name_acc: str | None = None
+    first_name_ins: str | None = None
+    first_name_abl: str | None = None
+    last_name_nom: str | None = None
+    last_name_gen: str | None = None
+    last_name_dat: str | None = None
+    last_name_acc: str | None = None
+    last_name_ins: str | None = None
+    last_name_abl: str | None = None
+    nickname: str | None = None
+    maiden_name: str | None = None
+    contact_name: str | None = None
+    domain: str | None = None
+    bdate: str | None = None
+    city: BaseCity | None = None
+    timezone: float | None = None
+    owner_state: OwnerState | None = None
+    photo_200: str | None = None
+    photo_max: str | None = None
+    photo_200_orig: str | None = None
+    photo_400_orig: str | None = None
+    photo_max_orig: str | None = None
+    photo_id: str | None = None
+    has_photo: BaseBoolInt | None = None
+    has_mobile: BaseBoolInt | None = None
+    is_friend: BaseBoolInt | None = None
+    is_best_friend: bool | None = None
+    wall_comments: BaseBoolInt | None = None
+    can_post: BaseBoolInt | None = None
+    can_see_all_posts: BaseBoolInt | None = None
+    can_see_audio: BaseBoolInt | None = None
+    type: UsersUserType | None = None
+    email: str | None = None
+    skype: str | None = None
+    facebook: str | None = None
+    facebook_name: str | None = None
+    twitter: str | None = None
+    livejournal: str | None = None
+    instagram: str | None = None
+    test: BaseBoolInt | None = None
+    video_live: VideoLiveInfo | None = None
+    is_video_live_notifications_blocked: BaseBoolInt | None = None
+    is_service: bool | None = None
+    service_description: str | None = None
+    photo_rec: str | bool | None = None
+    photo_medium: str | bool | None = None
+    photo_medium_rec: str | bool | None = None
+    photo: str | None = None
+    photo_big: str | None = None
+    photo_400: str | None = None
+    photo_max_size: PhotosPhoto | None = None
+    language: str | None = None
+    stories_archive_count: int | None = None
+    has_unseen_stories: bool | None = None
+    wall_default: UsersUserFullWallDefault | None = None
+    can_call: bool | None = None
+    can_call_from_group: bool | None = None
+    can_invite_as_voicerooms_speaker: bool | None = None
+    can_see_wishes: bool | None = None
+    can_see_gifts: BaseBoolInt | None = None
+    interests: str | None = None
+    books: str | None = None
+    tv: str | None = None
+    quotes: str | None = None
+    about: str | None = None
+    games: str | None = None
+    movies: str | None = None
+    activities: str | None = None
+    music: str | None = None
+    can_write_private_message: BaseBoolInt | None = None
+    can_send_friend_request: BaseBoolInt | None = None
+    can_be_invited_group: bool | None = None
+    mobile_phone: str | None = None
+    home_phone: str | None = None
+    site: str | None = None
+    status_audio: AudioAudio | None = None
+    status: str | None = None
+    activity: str | None = None
+    status_app: AppsAppMin | None = None
+    last_seen: UsersLastSeen | None = None
+    exports: UsersExports | None = None
+    crop_photo: BaseCropPhoto | None = None
+    followers_count: int | None = None
+    video_live_level: int | None = None
+    video_live_count: int | None = None
+    clips_count: int | None = None
+    blacklisted: BaseBoolInt | None = None
+    blacklisted_by_me: BaseBoolInt | None = None
+    is_favorite: BaseBoolInt | None = None
+    is_hidden_from_feed: BaseBoolInt | None = None
+    common_count: int | None = None
+    occupation: UsersOccupation | None = None
+    career: list[UsersCareer] | None = None
+    military: list[UsersMilitary] | None = None
+    university: int | None = None
+    university_name: str | None = None
+    university_group_id: int | None = None
+    faculty: int | None = None
+    faculty_name: str | None = None
+    graduation: int | None = None
+    education_form: str | None = None
+    education_status: str | None = None
+    home_town: str | None = None
+    relation: UsersUserRelation | None = None
+    relation_partner: UsersUserMin | None = None
+    personal: UsersPersonal | None = None
+    universities: list[UsersUniversity] | None = None
+    schools: list[UsersSchool] | None = None
+    relatives: list[UsersRelative] | None = None
+    is_subscribed_podcasts: bool | None = None
+    can_subscribe_podcasts: bool | None = None
+    can_subscribe_posts: bool | None = None
+    counters: UsersUserCounters | None = None
+    access_key: str | None = None
+    can_upload_doc: BaseBoolInt | None = None
+    can_ban: bool | None = None
+    hash: str | None = None
+    is_no_index: bool | None = None
+    contact_id: int | None = None
+    is_message_request: bool | None = None
+    descriptions: list[str] | None = None
+    lists: list[int] | None = None
+    permissions: list[GroupsMemberRolePermission] | None = None
+    role: GroupsRoleOptions | None = None
 
     def __init__(
         self,

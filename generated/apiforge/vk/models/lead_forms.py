@@ -28,8 +28,6 @@ class LeadFormsAnswer(Model):
         answer: `LeadFormsAnswerItem | list[LeadFormsAnswerItem]`, always present.
     """
 
-    __slots__ = ("answer", "key")
-
     key: str
     answer: LeadFormsAnswerItem | list[LeadFormsAnswerItem]
 
@@ -47,10 +45,8 @@ class LeadFormsAnswerItem(Model):
         key: `str`.
     """
 
-    __slots__ = ("key", "value")
-
     value: str
-    key: str | None
+    key: str | None = None
 
     def __init__(self, *, value: str, key: str | None = None) -> None:
         self.value = value
@@ -65,8 +61,6 @@ class LeadFormsCreateResponse(Model):
         form_id: `int`, always present.
         url: `str`, always present.
     """
-
-    __slots__ = ("form_id", "url")
 
     form_id: int
     url: str
@@ -83,8 +77,6 @@ class LeadFormsDeleteResponse(Model):
     Attributes:
         form_id: `int`, always present.
     """
-
-    __slots__ = ("form_id",)
 
     form_id: int
 
@@ -116,43 +108,23 @@ class LeadFormsForm(Model):
         notify_emails: `str`.
     """
 
-    __slots__ = (
-        "active",
-        "confirmation",
-        "description",
-        "form_id",
-        "group_id",
-        "leads_count",
-        "name",
-        "notify_admins",
-        "notify_emails",
-        "once_per_user",
-        "photo",
-        "pixel_code",
-        "policy_link_url",
-        "questions",
-        "site_link_url",
-        "title",
-        "url",
-    )
-
     form_id: int
     group_id: int
     leads_count: int
     url: str
-    photo: str | None
-    name: str | None
-    title: str | None
-    description: str | None
-    confirmation: str | None
-    site_link_url: str | None
-    policy_link_url: str | None
-    questions: list[LeadFormsQuestionItem] | None
-    active: BaseBoolInt | None
-    pixel_code: str | None
-    once_per_user: int | None
-    notify_admins: str | None
-    notify_emails: str | None
+    photo: str | None = None
+    name: str | None = None
+    title: str | None = None
+    description: str | None = None
+    confirmation: str | None = None
+    site_link_url: str | None = None
+    policy_link_url: str | None = None
+    questions: list[LeadFormsQuestionItem] | None = None
+    active: BaseBoolInt | None = None
+    pixel_code: str | None = None
+    once_per_user: int | None = None
+    notify_admins: str | None = None
+    notify_emails: str | None = None
 
     def __init__(
         self,
@@ -203,10 +175,8 @@ class LeadFormsGetLeadsResponse(Model):
         next_page_token: `str`.
     """
 
-    __slots__ = ("leads", "next_page_token")
-
     leads: list[LeadFormsLead]
-    next_page_token: str | None
+    next_page_token: str | None = None
 
     def __init__(self, *, leads: list[LeadFormsLead], next_page_token: str | None = None) -> None:
         self.leads = leads
@@ -225,13 +195,11 @@ class LeadFormsLead(Model):
         ad_id: `int`.
     """
 
-    __slots__ = ("ad_id", "answers", "date", "lead_id", "user_id")
-
     lead_id: int
     user_id: int
     date: int
     answers: list[LeadFormsAnswer]
-    ad_id: int | None
+    ad_id: int | None = None
 
     def __init__(
         self, *, lead_id: int, user_id: int, date: int, answers: list[LeadFormsAnswer], ad_id: int | None = None
@@ -254,13 +222,12 @@ class LeadFormsQuestionItem(Model):
         options_ (wire name `options`): `list[LeadFormsQuestionItemOption]`.
     """
 
-    __slots__ = ("key", "label", "options_", "type")
     __wire_names__ = {"options_": "options"}
 
     key: str
     type: LeadFormsQuestionItemType
-    label: str | None
-    options_: list[LeadFormsQuestionItemOption] | None
+    label: str | None = None
+    options_: list[LeadFormsQuestionItemOption] | None = None
 
     def __init__(
         self,
@@ -285,10 +252,8 @@ class LeadFormsQuestionItemOption(Model):
         key: `str`.
     """
 
-    __slots__ = ("key", "label")
-
     label: str
-    key: str | None
+    key: str | None = None
 
     def __init__(self, *, label: str, key: str | None = None) -> None:
         self.label = label

@@ -36,8 +36,6 @@ class LikesAddResponse(Model):
         likes: `int`, always present.
     """
 
-    __slots__ = ("likes",)
-
     likes: int
 
     def __init__(self, *, likes: int) -> None:
@@ -51,8 +49,6 @@ class LikesDeleteResponse(Model):
     Attributes:
         likes: `int`, always present.
     """
-
-    __slots__ = ("likes",)
 
     likes: int
 
@@ -71,12 +67,10 @@ class LikesGetListExtendedResponse(Model):
         liked_by_group: `UsersUserFull | GroupsGroupFull`.
     """
 
-    __slots__ = ("count", "items", "liked_by_author", "liked_by_group")
-
     count: int
     items: list[UsersUserFull | GroupsGroupFull]
-    liked_by_author: UsersUserFull | GroupsGroupFull | None
-    liked_by_group: UsersUserFull | GroupsGroupFull | None
+    liked_by_author: UsersUserFull | GroupsGroupFull | None = None
+    liked_by_group: UsersUserFull | GroupsGroupFull | None = None
 
     def __init__(
         self,
@@ -101,8 +95,6 @@ class LikesGetListResponse(Model):
         items: `list[int]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[int]
 
@@ -119,8 +111,6 @@ class LikesIsLikedResponse(Model):
         liked: `BaseBoolInt`, always present.
         copied: `BaseBoolInt`, always present.
     """
-
-    __slots__ = ("copied", "liked")
 
     liked: BaseBoolInt
     copied: BaseBoolInt

@@ -16,11 +16,9 @@ class LinkTargetObject(Model):
         item_id: `int`.
     """
 
-    __slots__ = ("item_id", "owner_id", "type")
-
-    type: str | None
-    owner_id: int | None
-    item_id: int | None
+    type: str | None = None
+    owner_id: int | None = None
+    item_id: int | None = None
 
     def __init__(self, *, type: str | None = None, owner_id: int | None = None, item_id: int | None = None) -> None:
         self.type = type

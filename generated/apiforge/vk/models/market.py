@@ -84,10 +84,8 @@ class MarketAddAlbumResponse(Model):
         albums_count: `int`.
     """
 
-    __slots__ = ("albums_count", "market_album_id")
-
-    market_album_id: int | None
-    albums_count: int | None
+    market_album_id: int | None = None
+    albums_count: int | None = None
 
     def __init__(self, *, market_album_id: int | None = None, albums_count: int | None = None) -> None:
         self.market_album_id = market_album_id
@@ -101,8 +99,6 @@ class MarketAddPropertyResponse(Model):
     Attributes:
         property_id: `int`, always present.
     """
-
-    __slots__ = ("property_id",)
 
     property_id: int
 
@@ -118,8 +114,6 @@ class MarketAddPropertyVariantResponse(Model):
         variant_id: `int`, always present.
     """
 
-    __slots__ = ("variant_id",)
-
     variant_id: int
 
     def __init__(self, *, variant_id: int) -> None:
@@ -133,8 +127,6 @@ class MarketAddResponse(Model):
     Attributes:
         market_item_id: `int`, always present.
     """
-
-    __slots__ = ("market_item_id",)
 
     market_item_id: int
 
@@ -151,8 +143,6 @@ class MarketCurrency(Model):
         name: `str`, always present.
         title: `str`, always present.
     """
-
-    __slots__ = ("id", "name", "title")
 
     id: int
     name: str
@@ -173,8 +163,6 @@ class MarketGetAlbumByIdResponse(Model):
         items: `list[MarketMarketAlbum]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MarketMarketAlbum]
 
@@ -191,8 +179,6 @@ class MarketGetAlbumsResponse(Model):
         count: `int`, always present.
         items: `list[MarketMarketAlbum]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[MarketMarketAlbum]
@@ -211,8 +197,6 @@ class MarketGetByIdExtendedResponse(Model):
         items: `list[MarketMarketItemFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MarketMarketItemFull]
 
@@ -230,8 +214,6 @@ class MarketGetByIdResponse(Model):
         items: `list[MarketMarketItem]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MarketMarketItem]
 
@@ -247,8 +229,6 @@ class MarketGetCategoriesNewResponse(Model):
     Attributes:
         items: `list[MarketMarketCategoryTree]`, always present.
     """
-
-    __slots__ = ("items",)
 
     items: list[MarketMarketCategoryTree]
 
@@ -267,12 +247,10 @@ class MarketGetCommentsResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[WallWallComment]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -298,11 +276,9 @@ class MarketGetExtendedResponse(Model):
         variants: `list[MarketMarketItemFull]`.
     """
 
-    __slots__ = ("count", "items", "variants")
-
     count: int
     items: list[MarketMarketItemFull]
-    variants: list[MarketMarketItemFull] | None
+    variants: list[MarketMarketItemFull] | None = None
 
     def __init__(
         self, *, count: int, items: list[MarketMarketItemFull], variants: list[MarketMarketItemFull] | None = None
@@ -321,8 +297,6 @@ class MarketGetGroupOrdersResponse(Model):
         items: `list[MarketOrder]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MarketOrder]
 
@@ -339,9 +313,7 @@ class MarketGetOrderByIdResponse(Model):
         order: `MarketOrder`.
     """
 
-    __slots__ = ("order",)
-
-    order: MarketOrder | None
+    order: MarketOrder | None = None
 
     def __init__(self, *, order: MarketOrder | None = None) -> None:
         self.order = order
@@ -355,8 +327,6 @@ class MarketGetOrderItemsResponse(Model):
         count: `int`, always present.
         items: `list[MarketOrderItem]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[MarketOrderItem]
@@ -376,11 +346,9 @@ class MarketGetOrdersExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "items")
-
     count: int
     items: list[MarketOrder]
-    groups: list[GroupsGroupFull] | None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(self, *, count: int, items: list[MarketOrder], groups: list[GroupsGroupFull] | None = None) -> None:
         self.count = count
@@ -396,8 +364,6 @@ class MarketGetOrdersResponse(Model):
         count: `int`, always present.
         items: `list[MarketOrder]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[MarketOrder]
@@ -415,8 +381,6 @@ class MarketGetPropertiesResponse(Model):
         items: `list[MarketProperty]`, always present.
         count: `int`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     items: list[MarketProperty]
     count: int
@@ -436,11 +400,9 @@ class MarketGetResponse(Model):
         variants: `list[MarketMarketItem]`.
     """
 
-    __slots__ = ("count", "items", "variants")
-
     count: int
     items: list[MarketMarketItem]
-    variants: list[MarketMarketItem] | None
+    variants: list[MarketMarketItem] | None = None
 
     def __init__(
         self, *, count: int, items: list[MarketMarketItem], variants: list[MarketMarketItem] | None = None
@@ -459,10 +421,8 @@ class MarketGlobalSearchFilters(Model):
         country: `BaseCountry`.
     """
 
-    __slots__ = ("city", "country")
-
-    city: BaseCity | None
-    country: BaseCountry | None
+    city: BaseCity | None = None
+    country: BaseCountry | None = None
 
     def __init__(self, *, city: BaseCity | None = None, country: BaseCountry | None = None) -> None:
         self.city = city
@@ -476,8 +436,6 @@ class MarketGroupItemsResponse(Model):
     Attributes:
         item_group_id: `int`, always present.
     """
-
-    __slots__ = ("item_group_id",)
 
     item_group_id: int
 
@@ -498,14 +456,12 @@ class MarketItemOwnerInfo(Model):
         market_type: `MarketOwnerType`.
     """
 
-    __slots__ = ("avatar", "category", "category_url", "is_corporated_market", "market_type", "name")
-
-    avatar: list[BaseImage] | None
-    name: str | None
-    category: str | None
-    category_url: str | None
-    is_corporated_market: bool | None
-    market_type: MarketOwnerType | None
+    avatar: list[BaseImage] | None = None
+    name: str | None = None
+    category: str | None = None
+    category_url: str | None = None
+    is_corporated_market: bool | None = None
+    market_type: MarketOwnerType | None = None
 
     def __init__(
         self,
@@ -533,9 +489,7 @@ class MarketItemPromotionInfo(Model):
         is_available: `bool`.
     """
 
-    __slots__ = ("is_available",)
-
-    is_available: bool | None
+    is_available: bool | None = None
 
     def __init__(self, *, is_available: bool | None = None) -> None:
         self.is_available = is_available
@@ -558,29 +512,16 @@ class MarketMarketAlbum(Model):
         is_blur_enabled: `bool`.
     """
 
-    __slots__ = (
-        "count",
-        "id",
-        "is_blur_enabled",
-        "is_hidden",
-        "is_main",
-        "owner_id",
-        "photo",
-        "title",
-        "type",
-        "updated_time",
-    )
-
     id: int
     owner_id: int
     title: str
     count: int
     updated_time: int
-    is_main: bool | None
-    is_hidden: bool | None
-    photo: PhotosPhoto | None
-    type: MarketMarketAlbumType | None
-    is_blur_enabled: bool | None
+    is_main: bool | None = None
+    is_hidden: bool | None = None
+    photo: PhotosPhoto | None = None
+    type: MarketMarketAlbumType | None = None
+    is_blur_enabled: bool | None = None
 
     def __init__(
         self,
@@ -620,13 +561,11 @@ class MarketMarketCategoryNested(Model):
         parent: `MarketMarketCategoryNested`.
     """
 
-    __slots__ = ("id", "inner_type", "is_v2", "name", "parent")
-
     id: int
     name: str
-    inner_type: MarketMarketCategoryNestedInnerType | None
-    is_v2: bool | None
-    parent: MarketMarketCategoryNested | None
+    inner_type: MarketMarketCategoryNestedInnerType | None = None
+    is_v2: bool | None = None
+    parent: MarketMarketCategoryNested | None = None
 
     def __init__(
         self,
@@ -660,17 +599,15 @@ class MarketMarketCategoryTree(Model):
         page_description: `str`.
     """
 
-    __slots__ = ("children", "icon_name", "id", "name", "page_description", "page_title", "seo_name", "url", "view")
-
     id: int
     name: str
-    icon_name: str | None
-    children: list[MarketMarketCategoryTree] | None
-    view: MarketMarketCategoryTreeView | None
-    url: str | None
-    seo_name: str | None
-    page_title: str | None
-    page_description: str | None
+    icon_name: str | None = None
+    children: list[MarketMarketCategoryTree] | None = None
+    view: MarketMarketCategoryTreeView | None = None
+    url: str | None = None
+    seo_name: str | None = None
+    page_title: str | None = None
+    page_description: str | None = None
 
     def __init__(
         self,
@@ -706,11 +643,9 @@ class MarketMarketCategoryTreeView(Model):
         root_path: `list[str]`.
     """
 
-    __slots__ = ("root_path", "selected", "type")
-
-    type: MarketMarketCategoryTreeViewType | None
-    selected: bool | None
-    root_path: list[str] | None
+    type: MarketMarketCategoryTreeViewType | None = None
+    selected: bool | None = None
+    root_path: list[str] | None = None
 
     def __init__(
         self,
@@ -754,32 +689,6 @@ class MarketMarketItem(Model):
         post_owner_id: `int`.
     """
 
-    __slots__ = (
-        "access_key",
-        "availability",
-        "button_title",
-        "category",
-        "category_v2",
-        "date",
-        "description",
-        "external_id",
-        "id",
-        "is_adult",
-        "is_favorite",
-        "is_main_variant",
-        "is_owner",
-        "owner_id",
-        "post_id",
-        "post_owner_id",
-        "price",
-        "sku",
-        "stock_amount",
-        "thumb_photo",
-        "title",
-        "url",
-        "variants_grouping_id",
-    )
-
     availability: MarketMarketItemAvailability
     category: MarketMarketCategoryNested
     description: str
@@ -787,22 +696,22 @@ class MarketMarketItem(Model):
     owner_id: int
     price: MarketPrice
     title: str
-    access_key: str | None
-    button_title: str | None
-    category_v2: MarketMarketCategoryNested | None
-    date: int | None
-    external_id: str | None
-    is_favorite: bool | None
-    is_owner: bool | None
-    is_adult: bool | None
-    thumb_photo: str | None
-    url: str | None
-    variants_grouping_id: int | None
-    is_main_variant: bool | None
-    sku: str | None
-    stock_amount: int | None
-    post_id: int | None
-    post_owner_id: int | None
+    access_key: str | None = None
+    button_title: str | None = None
+    category_v2: MarketMarketCategoryNested | None = None
+    date: int | None = None
+    external_id: str | None = None
+    is_favorite: bool | None = None
+    is_owner: bool | None = None
+    is_adult: bool | None = None
+    thumb_photo: str | None = None
+    url: str | None = None
+    variants_grouping_id: int | None = None
+    is_main_variant: bool | None = None
+    sku: str | None = None
+    stock_amount: int | None = None
+    post_id: int | None = None
+    post_owner_id: int | None = None
 
     def __init__(
         self,
@@ -869,14 +778,12 @@ class MarketMarketItemBasic(Model):
         is_favorite: `bool`.
     """
 
-    __slots__ = ("id", "is_favorite", "owner_id", "price", "thumb_photo", "title")
-
     id: int
     owner_id: int
     title: str
     price: MarketPrice
-    thumb_photo: str | None
-    is_favorite: bool | None
+    thumb_photo: str | None = None
+    is_favorite: bool | None = None
 
     def __init__(
         self,
@@ -914,31 +821,17 @@ class MarketMarketItemBasicWithGroup(Model):
         is_adult: `bool`.
     """
 
-    __slots__ = (
-        "group_link",
-        "group_name",
-        "id",
-        "is_adult",
-        "is_favorite",
-        "is_group_verified",
-        "is_owner",
-        "owner_id",
-        "price",
-        "thumb_photo",
-        "title",
-    )
-
     id: int
     owner_id: int
     title: str
     price: MarketPrice
-    thumb_photo: str | None
-    is_favorite: bool | None
-    is_group_verified: bool | None
-    group_name: str | None
-    group_link: str | None
-    is_owner: bool | None
-    is_adult: bool | None
+    thumb_photo: str | None = None
+    is_favorite: bool | None = None
+    is_group_verified: bool | None = None
+    group_name: str | None = None
+    group_link: str | None = None
+    is_owner: bool | None = None
+    is_adult: bool | None = None
 
     def __init__(
         self,
@@ -1018,52 +911,6 @@ class MarketMarketItemFull(Model):
         vk_pay_discount: `int`.
     """
 
-    __slots__ = (
-        "access_key",
-        "ad_id",
-        "albums_ids",
-        "availability",
-        "button_title",
-        "can_comment",
-        "can_delete",
-        "can_edit",
-        "can_recover",
-        "can_repost",
-        "can_show_convert_to_service",
-        "cancel_info",
-        "category",
-        "category_v2",
-        "date",
-        "description",
-        "external_id",
-        "id",
-        "is_adult",
-        "is_favorite",
-        "is_main_variant",
-        "is_owner",
-        "likes",
-        "orders_count",
-        "owner_id",
-        "owner_info",
-        "photos",
-        "post_id",
-        "post_owner_id",
-        "price",
-        "promotion",
-        "rating",
-        "reposts",
-        "sku",
-        "stock_amount",
-        "thumb_photo",
-        "title",
-        "url",
-        "user_agreement_info",
-        "variants_grouping_id",
-        "views_count",
-        "vk_pay_discount",
-        "wishlist_item_id",
-    )
-
     availability: MarketMarketItemAvailability
     category: MarketMarketCategoryNested
     description: str
@@ -1071,42 +918,42 @@ class MarketMarketItemFull(Model):
     owner_id: int
     price: MarketPrice
     title: str
-    access_key: str | None
-    button_title: str | None
-    category_v2: MarketMarketCategoryNested | None
-    date: int | None
-    external_id: str | None
-    is_favorite: bool | None
-    is_owner: bool | None
-    is_adult: bool | None
-    thumb_photo: str | None
-    url: str | None
-    variants_grouping_id: int | None
-    is_main_variant: bool | None
-    sku: str | None
-    stock_amount: int | None
-    post_id: int | None
-    post_owner_id: int | None
-    albums_ids: list[int] | None
-    photos: list[PhotosPhoto] | None
-    can_comment: BaseBoolInt | None
-    can_repost: BaseBoolInt | None
-    likes: BaseLikes | None
-    reposts: BaseRepostsInfo | None
-    views_count: int | None
-    wishlist_item_id: int | None
-    rating: float | None
-    orders_count: int | None
-    cancel_info: BaseLink | None
-    user_agreement_info: str | None
-    ad_id: int | None
-    owner_info: MarketItemOwnerInfo | None
-    can_edit: bool | None
-    can_delete: bool | None
-    can_recover: bool | None
-    can_show_convert_to_service: bool | None
-    promotion: MarketItemPromotionInfo | None
-    vk_pay_discount: int | None
+    access_key: str | None = None
+    button_title: str | None = None
+    category_v2: MarketMarketCategoryNested | None = None
+    date: int | None = None
+    external_id: str | None = None
+    is_favorite: bool | None = None
+    is_owner: bool | None = None
+    is_adult: bool | None = None
+    thumb_photo: str | None = None
+    url: str | None = None
+    variants_grouping_id: int | None = None
+    is_main_variant: bool | None = None
+    sku: str | None = None
+    stock_amount: int | None = None
+    post_id: int | None = None
+    post_owner_id: int | None = None
+    albums_ids: list[int] | None = None
+    photos: list[PhotosPhoto] | None = None
+    can_comment: BaseBoolInt | None = None
+    can_repost: BaseBoolInt | None = None
+    likes: BaseLikes | None = None
+    reposts: BaseRepostsInfo | None = None
+    views_count: int | None = None
+    wishlist_item_id: int | None = None
+    rating: float | None = None
+    orders_count: int | None = None
+    cancel_info: BaseLink | None = None
+    user_agreement_info: str | None = None
+    ad_id: int | None = None
+    owner_info: MarketItemOwnerInfo | None = None
+    can_edit: bool | None = None
+    can_delete: bool | None = None
+    can_recover: bool | None = None
+    can_show_convert_to_service: bool | None = None
+    promotion: MarketItemPromotionInfo | None = None
+    vk_pay_discount: int | None = None
 
     def __init__(
         self,
@@ -1228,30 +1075,6 @@ class MarketOrder(Model):
         can_add_review: `bool`.
     """
 
-    __slots__ = (
-        "address",
-        "can_add_review",
-        "cancel_info",
-        "comment",
-        "comment_for_user",
-        "date",
-        "date_viewed",
-        "discount",
-        "display_order_id",
-        "group_id",
-        "id",
-        "is_viewed_by_admin",
-        "items_count",
-        "merchant_comment",
-        "preview_order_items",
-        "status",
-        "total_price",
-        "track_link",
-        "track_number",
-        "user_id",
-        "weight",
-    )
-
     id: int
     group_id: int
     user_id: int
@@ -1259,20 +1082,20 @@ class MarketOrder(Model):
     status: int
     items_count: int
     total_price: MarketPrice
-    display_order_id: str | None
-    track_number: str | None
-    track_link: str | None
-    comment: str | None
-    address: str | None
-    merchant_comment: str | None
-    weight: int | None
-    discount: MarketPrice | None
-    preview_order_items: list[MarketOrderItem] | None
-    cancel_info: BaseLink | None
-    comment_for_user: str | None
-    is_viewed_by_admin: bool | None
-    date_viewed: int | None
-    can_add_review: bool | None
+    display_order_id: str | None = None
+    track_number: str | None = None
+    track_link: str | None = None
+    comment: str | None = None
+    address: str | None = None
+    merchant_comment: str | None = None
+    weight: int | None = None
+    discount: MarketPrice | None = None
+    preview_order_items: list[MarketOrderItem] | None = None
+    cancel_info: BaseLink | None = None
+    comment_for_user: str | None = None
+    is_viewed_by_admin: bool | None = None
+    date_viewed: int | None = None
+    can_add_review: bool | None = None
 
     def __init__(
         self,
@@ -1338,17 +1161,15 @@ class MarketOrderItem(Model):
         can_add_review: `bool`.
     """
 
-    __slots__ = ("can_add_review", "item", "item_id", "owner_id", "photo", "price", "quantity", "title", "variants")
-
     owner_id: int
     item_id: int
     price: MarketPrice
     quantity: int
     item: MarketMarketItem
-    title: str | None
-    photo: PhotosPhoto | None
-    variants: list[str] | None
-    can_add_review: bool | None
+    title: str | None = None
+    photo: PhotosPhoto | None = None
+    variants: list[str] | None = None
+    can_add_review: bool | None = None
 
     def __init__(
         self,
@@ -1383,10 +1204,8 @@ class MarketPhotoIdResponse(Model):
         photo: `PhotosPhoto`.
     """
 
-    __slots__ = ("photo", "photo_id")
-
     photo_id: int
-    photo: PhotosPhoto | None
+    photo: PhotosPhoto | None = None
 
     def __init__(self, *, photo_id: int, photo: PhotosPhoto | None = None) -> None:
         self.photo_id = photo_id
@@ -1409,27 +1228,15 @@ class MarketPrice(Model):
         old_amount_text: `str`.
     """
 
-    __slots__ = (
-        "amount",
-        "amount_to",
-        "currency",
-        "discount_rate",
-        "old_amount",
-        "old_amount_text",
-        "price_type",
-        "price_unit",
-        "text",
-    )
-
     amount: str
     currency: MarketCurrency
     text: str
-    amount_to: str | None
-    price_type: MarketPricePriceType | None
-    price_unit: MarketPricePriceUnit | None
-    discount_rate: int | None
-    old_amount: str | None
-    old_amount_text: str | None
+    amount_to: str | None = None
+    price_type: MarketPricePriceType | None = None
+    price_unit: MarketPricePriceUnit | None = None
+    discount_rate: int | None = None
+    old_amount: str | None = None
+    old_amount_text: str | None = None
 
     def __init__(
         self,
@@ -1466,12 +1273,10 @@ class MarketProperty(Model):
         type: `MarketPropertyType`.
     """
 
-    __slots__ = ("id", "title", "type", "variants")
-
     id: int
     title: str
     variants: list[MarketPropertyVariant]
-    type: MarketPropertyType | None
+    type: MarketPropertyType | None = None
 
     def __init__(
         self, *, id: int, title: str, variants: list[MarketPropertyVariant], type: MarketPropertyType | None = None
@@ -1492,11 +1297,9 @@ class MarketPropertyVariant(Model):
         value: `str`.
     """
 
-    __slots__ = ("id", "title", "value")
-
     id: int
     title: str
-    value: str | None
+    value: str | None = None
 
     def __init__(self, *, id: int, title: str, value: str | None = None) -> None:
         self.id = id
@@ -1515,12 +1318,10 @@ class MarketSearchBasicResponse(Model):
         has_more: `bool`.
     """
 
-    __slots__ = ("count", "has_more", "items", "total")
-
     count: int
     total: int
     items: list[MarketMarketItemBasicWithGroup]
-    has_more: bool | None
+    has_more: bool | None = None
 
     def __init__(
         self, *, count: int, total: int, items: list[MarketMarketItemBasicWithGroup], has_more: bool | None = None
@@ -1542,12 +1343,10 @@ class MarketSearchExtendedResponse(Model):
         variants: `list[MarketMarketItemFull]`.
     """
 
-    __slots__ = ("count", "items", "variants", "view_type")
-
     count: int
     view_type: MarketServicesViewType
     items: list[MarketMarketItemFull]
-    variants: list[MarketMarketItemFull] | None
+    variants: list[MarketMarketItemFull] | None = None
 
     def __init__(
         self,
@@ -1576,14 +1375,12 @@ class MarketSearchResponse(Model):
         filters: `MarketGlobalSearchFilters`.
     """
 
-    __slots__ = ("count", "filters", "groups", "items", "variants", "view_type")
-
     count: int
     view_type: MarketServicesViewType
     items: list[MarketMarketItem]
-    variants: list[MarketMarketItem] | None
-    groups: list[GroupsGroupFull] | None
-    filters: MarketGlobalSearchFilters | None
+    variants: list[MarketMarketItem] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    filters: MarketGlobalSearchFilters | None = None
 
     def __init__(
         self,
@@ -1612,10 +1409,8 @@ class MarketUploadPhotoData(Model):
         photo: `PhotosPhoto`.
     """
 
-    __slots__ = ("photo", "photo_id")
-
     photo_id: int
-    photo: PhotosPhoto | None
+    photo: PhotosPhoto | None = None
 
     def __init__(self, *, photo_id: int, photo: PhotosPhoto | None = None) -> None:
         self.photo_id = photo_id

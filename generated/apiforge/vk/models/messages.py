@@ -239,8 +239,6 @@ class MessagesAddChatUsersResponse(Model):
         invitees: `list[int]`, always present.
     """
 
-    __slots__ = ("failed_peer_ids", "failed_phone_numbers", "invitees")
-
     failed_peer_ids: list[int]
     failed_phone_numbers: list[str]
     invitees: list[int]
@@ -266,16 +264,14 @@ class MessagesAudioMessage(Model):
         transcript_error: `int`.
     """
 
-    __slots__ = ("access_key", "duration", "id", "link_mp3", "link_ogg", "owner_id", "transcript_error", "waveform")
-
     duration: int
     id: int
     link_mp3: str
     link_ogg: str
     owner_id: int
     waveform: list[int]
-    access_key: str | None
-    transcript_error: int | None
+    access_key: str | None = None
+    transcript_error: int | None = None
 
     def __init__(
         self,
@@ -329,32 +325,6 @@ class MessagesBaseMessage(Model):
         ref_source: `str`.
     """
 
-    __slots__ = (
-        "action",
-        "admin_author_id",
-        "attachments",
-        "conversation_message_id",
-        "date",
-        "deleted",
-        "from_id",
-        "fwd_messages",
-        "geo",
-        "id",
-        "is_cropped",
-        "is_silent",
-        "is_unavailable",
-        "keyboard",
-        "out",
-        "payload",
-        "peer_id",
-        "random_id",
-        "ref",
-        "ref_source",
-        "text",
-        "update_time",
-        "version",
-    )
-
     conversation_message_id: int
     date: int
     from_id: int
@@ -362,22 +332,22 @@ class MessagesBaseMessage(Model):
     text: str
     out: BaseBoolInt
     peer_id: int
-    action: MessagesMessageAction | None
-    admin_author_id: int | None
-    attachments: list[MessagesMessageAttachment] | None
-    deleted: BaseBoolInt | None
-    fwd_messages: list[MessagesForeignMessage] | None
-    geo: BaseGeo | None
-    is_cropped: bool | None
-    keyboard: MessagesKeyboard | None
-    payload: str | None
-    update_time: int | None
-    is_silent: bool | None
-    is_unavailable: bool | None
-    version: int | None
-    random_id: int | None
-    ref: str | None
-    ref_source: str | None
+    action: MessagesMessageAction | None = None
+    admin_author_id: int | None = None
+    attachments: list[MessagesMessageAttachment] | None = None
+    deleted: BaseBoolInt | None = None
+    fwd_messages: list[MessagesForeignMessage] | None = None
+    geo: BaseGeo | None = None
+    is_cropped: bool | None = None
+    keyboard: MessagesKeyboard | None = None
+    payload: str | None = None
+    update_time: int | None = None
+    is_silent: bool | None = None
+    is_unavailable: bool | None = None
+    version: int | None = None
+    random_id: int | None = None
+    ref: str | None = None
+    ref_source: str | None = None
 
     def __init__(
         self,
@@ -452,37 +422,20 @@ class MessagesChat(Model):
         is_group_channel: `bool`.
     """
 
-    __slots__ = (
-        "admin_id",
-        "id",
-        "is_default_photo",
-        "is_group_channel",
-        "kicked",
-        "left",
-        "members_count",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "push_settings",
-        "title",
-        "type",
-        "users",
-    )
-
     admin_id: int
     id: int
     type: str
     users: list[int]
-    kicked: BaseBoolInt | None
-    left: BaseBoolInt | None
-    photo_100: str | None
-    photo_200: str | None
-    photo_50: str | None
-    push_settings: MessagesChatPushSettings | None
-    title: str | None
-    is_default_photo: bool | None
-    members_count: int | None
-    is_group_channel: bool | None
+    kicked: BaseBoolInt | None = None
+    left: BaseBoolInt | None = None
+    photo_100: str | None = None
+    photo_200: str | None = None
+    photo_50: str | None = None
+    push_settings: MessagesChatPushSettings | None = None
+    title: str | None = None
+    is_default_photo: bool | None = None
+    members_count: int | None = None
+    is_group_channel: bool | None = None
 
     def __init__(
         self,
@@ -539,37 +492,20 @@ class MessagesChatFull(Model):
         is_group_channel: `bool`.
     """
 
-    __slots__ = (
-        "admin_id",
-        "id",
-        "is_default_photo",
-        "is_group_channel",
-        "kicked",
-        "left",
-        "members_count",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "push_settings",
-        "title",
-        "type",
-        "users",
-    )
-
     admin_id: int
     id: int
     type: str
     users: list[MessagesUserXtrInvitedBy]
     members_count: int
-    kicked: BaseBoolInt | None
-    left: BaseBoolInt | None
-    photo_100: str | None
-    photo_200: str | None
-    photo_50: str | None
-    push_settings: MessagesChatPushSettings | None
-    title: str | None
-    is_default_photo: bool | None
-    is_group_channel: bool | None
+    kicked: BaseBoolInt | None = None
+    left: BaseBoolInt | None = None
+    photo_100: str | None = None
+    photo_200: str | None = None
+    photo_50: str | None = None
+    push_settings: MessagesChatPushSettings | None = None
+    title: str | None = None
+    is_default_photo: bool | None = None
+    is_group_channel: bool | None = None
 
     def __init__(
         self,
@@ -624,33 +560,18 @@ class MessagesChatPreview(Model):
         button: `BaseLinkButton`.
     """
 
-    __slots__ = (
-        "admin_id",
-        "button",
-        "is_don",
-        "is_group_channel",
-        "is_member",
-        "is_nft",
-        "joined",
-        "local_id",
-        "members",
-        "members_count",
-        "photo",
-        "title",
-    )
-
     admin_id: int
     members: list[int]
     title: str
-    joined: bool | None
-    local_id: int | None
-    members_count: int | None
-    is_member: bool | None
-    photo: MessagesChatSettingsPhoto | None
-    is_don: bool | None
-    is_nft: bool | None
-    is_group_channel: bool | None
-    button: BaseLinkButton | None
+    joined: bool | None = None
+    local_id: int | None = None
+    members_count: int | None = None
+    is_member: bool | None = None
+    photo: MessagesChatSettingsPhoto | None = None
+    is_don: bool | None = None
+    is_nft: bool | None = None
+    is_group_channel: bool | None = None
+    button: BaseLinkButton | None = None
 
     def __init__(
         self,
@@ -691,10 +612,8 @@ class MessagesChatPushSettings(Model):
         sound: `BaseBoolInt`.
     """
 
-    __slots__ = ("disabled_until", "sound")
-
-    disabled_until: int | None
-    sound: BaseBoolInt | None
+    disabled_until: int | None = None
+    sound: BaseBoolInt | None = None
 
     def __init__(self, *, disabled_until: int | None = None, sound: BaseBoolInt | None = None) -> None:
         self.disabled_until = disabled_until
@@ -713,19 +632,11 @@ class MessagesChatRestrictions(Model):
         only_admins_kick: `bool`.
     """
 
-    __slots__ = (
-        "admins_promote_users",
-        "only_admins_edit_info",
-        "only_admins_edit_pin",
-        "only_admins_invite",
-        "only_admins_kick",
-    )
-
-    admins_promote_users: bool | None
-    only_admins_edit_info: bool | None
-    only_admins_edit_pin: bool | None
-    only_admins_invite: bool | None
-    only_admins_kick: bool | None
+    admins_promote_users: bool | None = None
+    only_admins_edit_info: bool | None = None
+    only_admins_edit_pin: bool | None = None
+    only_admins_invite: bool | None = None
+    only_admins_kick: bool | None = None
 
     def __init__(
         self,
@@ -767,43 +678,23 @@ class MessagesChatSettings(Model):
         is_service: `bool`.
     """
 
-    __slots__ = (
-        "acl",
-        "active_ids",
-        "admin_ids",
-        "disappearing_chat_link",
-        "friends_count",
-        "is_disappearing",
-        "is_group_channel",
-        "is_service",
-        "members_count",
-        "owner_id",
-        "permissions",
-        "photo",
-        "pinned_message",
-        "pinned_messages_count",
-        "state",
-        "theme",
-        "title",
-    )
-
     title: str
     state: MessagesChatSettingsState
-    members_count: int | None
-    friends_count: int | None
-    owner_id: int | None
-    pinned_messages_count: int | None
-    pinned_message: MessagesPinnedMessage | None
-    photo: MessagesChatSettingsPhoto | None
-    admin_ids: list[int] | None
-    active_ids: list[int] | None
-    is_group_channel: bool | None
-    acl: MessagesChatSettingsAcl | None
-    permissions: MessagesChatSettingsPermissions | None
-    is_disappearing: bool | None
-    theme: str | None
-    disappearing_chat_link: str | None
-    is_service: bool | None
+    members_count: int | None = None
+    friends_count: int | None = None
+    owner_id: int | None = None
+    pinned_messages_count: int | None = None
+    pinned_message: MessagesPinnedMessage | None = None
+    photo: MessagesChatSettingsPhoto | None = None
+    admin_ids: list[int] | None = None
+    active_ids: list[int] | None = None
+    is_group_channel: bool | None = None
+    acl: MessagesChatSettingsAcl | None = None
+    permissions: MessagesChatSettingsPermissions | None = None
+    is_disappearing: bool | None = None
+    theme: str | None = None
+    disappearing_chat_link: str | None = None
+    is_service: bool | None = None
 
     def __init__(
         self,
@@ -863,20 +754,6 @@ class MessagesChatSettingsAcl(Model):
         can_change_service_type: `bool`.
     """
 
-    __slots__ = (
-        "can_call",
-        "can_change_info",
-        "can_change_invite_link",
-        "can_change_pin",
-        "can_change_service_type",
-        "can_copy_chat",
-        "can_invite",
-        "can_moderate",
-        "can_promote_users",
-        "can_see_invite_link",
-        "can_use_mass_mentions",
-    )
-
     can_change_info: bool
     can_change_invite_link: bool
     can_change_pin: bool
@@ -887,7 +764,7 @@ class MessagesChatSettingsAcl(Model):
     can_copy_chat: bool
     can_call: bool
     can_use_mass_mentions: bool
-    can_change_service_type: bool | None
+    can_change_service_type: bool | None = None
 
     def __init__(
         self,
@@ -931,15 +808,13 @@ class MessagesChatSettingsPermissions(Model):
         change_admins: `MessagesChatSettingsPermissionsChangeAdmins`.
     """
 
-    __slots__ = ("call", "change_admins", "change_info", "change_pin", "invite", "see_invite_link", "use_mass_mentions")
-
-    invite: MessagesChatSettingsPermissionsInvite | None
-    change_info: MessagesChatSettingsPermissionsChangeInfo | None
-    change_pin: MessagesChatSettingsPermissionsChangePin | None
-    use_mass_mentions: MessagesChatSettingsPermissionsUseMassMentions | None
-    see_invite_link: MessagesChatSettingsPermissionsSeeInviteLink | None
-    call: MessagesChatSettingsPermissionsCall | None
-    change_admins: MessagesChatSettingsPermissionsChangeAdmins | None
+    invite: MessagesChatSettingsPermissionsInvite | None = None
+    change_info: MessagesChatSettingsPermissionsChangeInfo | None = None
+    change_pin: MessagesChatSettingsPermissionsChangePin | None = None
+    use_mass_mentions: MessagesChatSettingsPermissionsUseMassMentions | None = None
+    see_invite_link: MessagesChatSettingsPermissionsSeeInviteLink | None = None
+    call: MessagesChatSettingsPermissionsCall | None = None
+    change_admins: MessagesChatSettingsPermissionsChangeAdmins | None = None
 
     def __init__(
         self,
@@ -973,13 +848,11 @@ class MessagesChatSettingsPhoto(Model):
         is_default_call_photo: `bool`.
     """
 
-    __slots__ = ("is_default_call_photo", "is_default_photo", "photo_50", "photo_100", "photo_200")
-
-    photo_50: str | None
-    photo_100: str | None
-    photo_200: str | None
-    is_default_photo: bool | None
-    is_default_call_photo: bool | None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    photo_200: str | None = None
+    is_default_photo: bool | None = None
+    is_default_call_photo: bool | None = None
 
     def __init__(
         self,
@@ -1023,47 +896,25 @@ class MessagesConversation(Model):
         version: `int`.
     """
 
-    __slots__ = (
-        "can_write",
-        "chat_settings",
-        "current_keyboard",
-        "important",
-        "in_read",
-        "is_marked_unread",
-        "last_conversation_message_id",
-        "last_message_id",
-        "mentions",
-        "message_request_data",
-        "out_read",
-        "out_read_by",
-        "peer",
-        "push_settings",
-        "sort_id",
-        "special_service_type",
-        "unanswered",
-        "unread_count",
-        "version",
-    )
-
     peer: MessagesConversationPeer
     last_message_id: int
     in_read: int
     out_read: int
-    sort_id: MessagesConversationSortId | None
-    last_conversation_message_id: int | None
-    unread_count: int | None
-    is_marked_unread: bool | None
-    out_read_by: MessagesOutReadBy | None
-    important: bool | None
-    unanswered: bool | None
-    special_service_type: MessagesConversationSpecialServiceType | None
-    message_request_data: MessagesMessageRequestData | None
-    mentions: list[int] | None
-    current_keyboard: MessagesKeyboard | None
-    push_settings: MessagesPushSettings | None
-    can_write: MessagesConversationCanWrite | None
-    chat_settings: MessagesChatSettings | None
-    version: int | None
+    sort_id: MessagesConversationSortId | None = None
+    last_conversation_message_id: int | None = None
+    unread_count: int | None = None
+    is_marked_unread: bool | None = None
+    out_read_by: MessagesOutReadBy | None = None
+    important: bool | None = None
+    unanswered: bool | None = None
+    special_service_type: MessagesConversationSpecialServiceType | None = None
+    message_request_data: MessagesMessageRequestData | None = None
+    mentions: list[int] | None = None
+    current_keyboard: MessagesKeyboard | None = None
+    push_settings: MessagesPushSettings | None = None
+    can_write: MessagesConversationCanWrite | None = None
+    chat_settings: MessagesChatSettings | None = None
+    version: int | None = None
 
     def __init__(
         self,
@@ -1119,11 +970,9 @@ class MessagesConversationCanWrite(Model):
         until: `int`.
     """
 
-    __slots__ = ("allowed", "reason", "until")
-
     allowed: bool
-    reason: int | None
-    until: int | None
+    reason: int | None = None
+    until: int | None = None
 
     def __init__(self, *, allowed: bool, reason: int | None = None, until: int | None = None) -> None:
         self.allowed = allowed
@@ -1147,27 +996,15 @@ class MessagesConversationMember(Model):
         request_date: `int`.
     """
 
-    __slots__ = (
-        "can_kick",
-        "invited_by",
-        "is_admin",
-        "is_message_request",
-        "is_owner",
-        "is_restricted_to_write",
-        "join_date",
-        "member_id",
-        "request_date",
-    )
-
     member_id: int
-    can_kick: bool | None
-    is_restricted_to_write: bool | None
-    invited_by: int | None
-    is_admin: bool | None
-    is_owner: bool | None
-    is_message_request: bool | None
-    join_date: int | None
-    request_date: int | None
+    can_kick: bool | None = None
+    is_restricted_to_write: bool | None = None
+    invited_by: int | None = None
+    is_admin: bool | None = None
+    is_owner: bool | None = None
+    is_message_request: bool | None = None
+    join_date: int | None = None
+    request_date: int | None = None
 
     def __init__(
         self,
@@ -1203,11 +1040,9 @@ class MessagesConversationPeer(Model):
         local_id: `int`.
     """
 
-    __slots__ = ("id", "local_id", "type")
-
     id: int
     type: MessagesConversationPeerType
-    local_id: int | None
+    local_id: int | None = None
 
     def __init__(self, *, id: int, type: MessagesConversationPeerType, local_id: int | None = None) -> None:
         self.id = id
@@ -1223,8 +1058,6 @@ class MessagesConversationSortId(Model):
         major_id: `int`, always present.
         minor_id: `int`, always present.
     """
-
-    __slots__ = ("major_id", "minor_id")
 
     major_id: int
     minor_id: int
@@ -1243,10 +1076,8 @@ class MessagesConversationWithMessage(Model):
         last_message: `MessagesMessage`.
     """
 
-    __slots__ = ("conversation", "last_message")
-
-    conversation: MessagesConversation | None
-    last_message: MessagesMessage | None
+    conversation: MessagesConversation | None = None
+    last_message: MessagesMessage | None = None
 
     def __init__(
         self, *, conversation: MessagesConversation | None = None, last_message: MessagesMessage | None = None
@@ -1264,10 +1095,8 @@ class MessagesCreateChatWithPeerIdsResponse(Model):
         peer_ids: `list[int]`.
     """
 
-    __slots__ = ("chat_id", "peer_ids")
-
-    chat_id: int | None
-    peer_ids: list[int] | None
+    chat_id: int | None = None
+    peer_ids: list[int] | None = None
 
     def __init__(self, *, chat_id: int | None = None, peer_ids: list[int] | None = None) -> None:
         self.chat_id = chat_id
@@ -1283,10 +1112,8 @@ class MessagesDeleteChatPhotoResponse(Model):
         chat: `MessagesChat`.
     """
 
-    __slots__ = ("chat", "message_id")
-
-    message_id: int | None
-    chat: MessagesChat | None
+    message_id: int | None = None
+    chat: MessagesChat | None = None
 
     def __init__(self, *, message_id: int | None = None, chat: MessagesChat | None = None) -> None:
         self.message_id = message_id
@@ -1300,8 +1127,6 @@ class MessagesDeleteConversationResponse(Model):
     Attributes:
         last_deleted_id: `int`, always present.
     """
-
-    __slots__ = ("last_deleted_id",)
 
     last_deleted_id: int
 
@@ -1321,13 +1146,11 @@ class MessagesDeleteFullResponseItem(Model):
         error: `BaseMessageError`.
     """
 
-    __slots__ = ("conversation_message_id", "error", "message_id", "peer_id", "response")
-
-    peer_id: int | None
-    message_id: int | None
-    conversation_message_id: int | None
-    response: BaseBoolInt | None
-    error: BaseMessageError | None
+    peer_id: int | None = None
+    message_id: int | None = None
+    conversation_message_id: int | None = None
+    response: BaseBoolInt | None = None
+    error: BaseMessageError | None = None
 
     def __init__(
         self,
@@ -1365,35 +1188,19 @@ class MessagesForeignMessage(Model):
         payload: `str`.
     """
 
-    __slots__ = (
-        "attachments",
-        "conversation_message_id",
-        "date",
-        "from_id",
-        "fwd_messages",
-        "geo",
-        "id",
-        "payload",
-        "peer_id",
-        "reply_message",
-        "text",
-        "update_time",
-        "was_listened",
-    )
-
     date: int
     from_id: int
     text: str
-    attachments: list[MessagesMessageAttachment] | None
-    conversation_message_id: int | None
-    fwd_messages: list[MessagesForeignMessage] | None
-    geo: BaseGeo | None
-    id: int | None
-    peer_id: int | None
-    reply_message: MessagesForeignMessage | None
-    update_time: int | None
-    was_listened: bool | None
-    payload: str | None
+    attachments: list[MessagesMessageAttachment] | None = None
+    conversation_message_id: int | None = None
+    fwd_messages: list[MessagesForeignMessage] | None = None
+    geo: BaseGeo | None = None
+    id: int | None = None
+    peer_id: int | None = None
+    reply_message: MessagesForeignMessage | None = None
+    update_time: int | None = None
+    was_listened: bool | None = None
+    payload: str | None = None
 
     def __init__(
         self,
@@ -1440,14 +1247,12 @@ class MessagesForward(Model):
         is_reply: `bool`.
     """
 
-    __slots__ = ("cmids", "conversation_message_ids", "is_reply", "message_ids", "owner_id", "peer_id")
-
-    owner_id: int | None
-    peer_id: int | None
-    conversation_message_ids: list[int] | None
-    cmids: list[int] | None
-    message_ids: list[int] | None
-    is_reply: bool | None
+    owner_id: int | None = None
+    peer_id: int | None = None
+    conversation_message_ids: list[int] | None = None
+    cmids: list[int] | None = None
+    message_ids: list[int] | None = None
+    is_reply: bool | None = None
 
     def __init__(
         self,
@@ -1478,12 +1283,10 @@ class MessagesGetByConversationMessageIdExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[MessagesMessage]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -1508,8 +1311,6 @@ class MessagesGetByConversationMessageIdResponse(Model):
         items: `list[MessagesMessage]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MessagesMessage]
 
@@ -1529,12 +1330,10 @@ class MessagesGetByIdExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[MessagesMessage]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -1559,8 +1358,6 @@ class MessagesGetByIdResponse(Model):
         items: `list[MessagesMessage]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MessagesMessage]
 
@@ -1579,11 +1376,9 @@ class MessagesGetChatPreviewResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("groups", "preview", "profiles")
-
     preview: MessagesChatPreview
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -1606,8 +1401,6 @@ class MessagesGetConversationById(Model):
         items: `list[MessagesConversation]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MessagesConversation]
 
@@ -1627,12 +1420,10 @@ class MessagesGetConversationByIdExtended(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[MessagesConversation]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -1660,13 +1451,11 @@ class MessagesGetConversationMembers(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("chat_restrictions", "count", "groups", "items", "profiles")
-
     items: list[MessagesConversationMember]
     count: int
-    chat_restrictions: MessagesChatRestrictions | None
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    chat_restrictions: MessagesChatRestrictions | None = None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -1696,13 +1485,11 @@ class MessagesGetConversationsResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles", "unread_count")
-
     count: int
     items: list[MessagesConversationWithMessage]
-    unread_count: int | None
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    unread_count: int | None = None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -1731,12 +1518,10 @@ class MessagesGetHistoryAttachmentsResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("groups", "items", "next_from", "profiles")
-
     items: list[MessagesHistoryAttachment]
-    next_from: str | None
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    next_from: str | None = None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -1764,13 +1549,11 @@ class MessagesGetHistoryExtendedResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
-    __slots__ = ("conversations", "count", "groups", "items", "profiles")
-
     count: int
     items: list[MessagesMessage]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
-    conversations: list[MessagesConversation] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    conversations: list[MessagesConversation] | None = None
 
     def __init__(
         self,
@@ -1797,8 +1580,6 @@ class MessagesGetHistoryResponse(Model):
         items: `list[MessagesMessage]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MessagesMessage]
 
@@ -1818,12 +1599,10 @@ class MessagesGetImportantMessagesExtendedResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
-    __slots__ = ("conversations", "groups", "messages", "profiles")
-
     messages: MessagesMessagesArray
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
-    conversations: list[MessagesConversation] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    conversations: list[MessagesConversation] | None = None
 
     def __init__(
         self,
@@ -1850,12 +1629,10 @@ class MessagesGetImportantMessagesResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
-    __slots__ = ("conversations", "groups", "messages", "profiles")
-
     messages: MessagesMessagesArray
-    profiles: list[UsersUser] | None
-    groups: list[GroupsGroupFull] | None
-    conversations: list[MessagesConversation] | None
+    profiles: list[UsersUser] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    conversations: list[MessagesConversation] | None = None
 
     def __init__(
         self,
@@ -1881,11 +1658,9 @@ class MessagesGetIntentUsersResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
-    __slots__ = ("count", "items", "profiles")
-
     count: int
     items: list[int]
-    profiles: list[UsersUserFull] | None
+    profiles: list[UsersUserFull] | None = None
 
     def __init__(self, *, count: int, items: list[int], profiles: list[UsersUserFull] | None = None) -> None:
         self.count = count
@@ -1900,8 +1675,6 @@ class MessagesGetInviteLinkByOwnerResponse(Model):
     Attributes:
         items: `list[MessagesGetInviteLinkByOwnerResponseItem]`, always present.
     """
-
-    __slots__ = ("items",)
 
     items: list[MessagesGetInviteLinkByOwnerResponseItem]
 
@@ -1919,11 +1692,9 @@ class MessagesGetInviteLinkByOwnerResponseItem(Model):
         error: `BaseMessageError`.
     """
 
-    __slots__ = ("error", "link", "owner_id")
-
     owner_id: int
-    link: str | None
-    error: BaseMessageError | None
+    link: str | None = None
+    error: BaseMessageError | None = None
 
     def __init__(self, *, owner_id: int, link: str | None = None, error: BaseMessageError | None = None) -> None:
         self.owner_id = owner_id
@@ -1939,9 +1710,7 @@ class MessagesGetInviteLinkResponse(Model):
         link: `str`.
     """
 
-    __slots__ = ("link",)
-
-    link: str | None
+    link: str | None = None
 
     def __init__(self, *, link: str | None = None) -> None:
         self.link = link
@@ -1964,29 +1733,16 @@ class MessagesGetLongPollHistoryResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
-    __slots__ = (
-        "chats",
-        "conversations",
-        "credentials",
-        "from_pts",
-        "groups",
-        "history",
-        "messages",
-        "more",
-        "new_pts",
-        "profiles",
-    )
-
-    history: list[list[str | int]] | None
-    messages: MessagesLongpollMessages | None
-    credentials: MessagesLongpollParams | None
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
-    chats: list[MessagesChat] | None
-    new_pts: int | None
-    from_pts: int | None
-    more: bool | None
-    conversations: list[MessagesConversation] | None
+    history: list[list[str | int]] | None = None
+    messages: MessagesLongpollMessages | None = None
+    credentials: MessagesLongpollParams | None = None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    chats: list[MessagesChat] | None = None
+    new_pts: int | None = None
+    from_pts: int | None = None
+    more: bool | None = None
+    conversations: list[MessagesConversation] | None = None
 
     def __init__(
         self,
@@ -2024,11 +1780,9 @@ class MessagesGetMessagesReactionsResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("groups", "items", "profiles")
-
     items: list[MessagesReactionCountersResponseItem]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -2054,13 +1808,11 @@ class MessagesGetReactedPeersResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "counters", "groups", "profiles", "reactions")
-
     count: int
     reactions: list[MessagesReactionResponseItem]
     counters: list[MessagesReactionCounterResponseItem]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -2089,12 +1841,10 @@ class MessagesGetReactionsAssetsResponse(Model):
         override_assets: `list[MessagesReactionAssetItem]`.
     """
 
-    __slots__ = ("assets", "override_assets", "reaction_ids", "version")
-
     version: int
     assets: list[MessagesReactionAssetItem]
     reaction_ids: list[int]
-    override_assets: list[MessagesReactionAssetItem] | None
+    override_assets: list[MessagesReactionAssetItem] | None = None
 
     def __init__(
         self,
@@ -2123,14 +1873,12 @@ class MessagesGraffiti(Model):
         access_key: `str`.
     """
 
-    __slots__ = ("access_key", "height", "id", "owner_id", "url", "width")
-
     id: int
     owner_id: int
     url: str
     width: int
     height: int
-    access_key: str | None
+    access_key: str | None = None
 
     def __init__(
         self, *, id: int, owner_id: int, url: str, width: int, height: int, access_key: str | None = None
@@ -2159,27 +1907,15 @@ class MessagesHistoryAttachment(Model):
         position: `int`.
     """
 
-    __slots__ = (
-        "attachment",
-        "cmid",
-        "date",
-        "forward_level",
-        "from_id",
-        "message_expire_ttl",
-        "message_id",
-        "position",
-        "was_listened",
-    )
-
     attachment: MessagesHistoryMessageAttachment
     date: int
     message_id: int
     cmid: int
     from_id: int
-    message_expire_ttl: int | None
-    forward_level: int | None
-    was_listened: bool | None
-    position: int | None
+    message_expire_ttl: int | None = None
+    forward_level: int | None = None
+    was_listened: bool | None = None
+    position: int | None = None
 
     def __init__(
         self,
@@ -2219,15 +1955,13 @@ class MessagesHistoryMessageAttachment(Model):
         photo: `PhotosPhoto`.
     """
 
-    __slots__ = ("audio", "audio_message", "doc", "graffiti", "market", "photo", "type")
-
     type: MessagesHistoryMessageAttachmentType
-    audio: AudioAudio | None
-    audio_message: MessagesAudioMessage | None
-    doc: DocsDoc | None
-    graffiti: MessagesGraffiti | None
-    market: MarketMarketItem | None
-    photo: PhotosPhoto | None
+    audio: AudioAudio | None = None
+    audio_message: MessagesAudioMessage | None = None
+    doc: DocsDoc | None = None
+    graffiti: MessagesGraffiti | None = None
+    market: MarketMarketItem | None = None
+    photo: PhotosPhoto | None = None
 
     def __init__(
         self,
@@ -2257,9 +1991,7 @@ class MessagesIsMessagesFromGroupAllowedResponse(Model):
         is_allowed: `BaseBoolInt`.
     """
 
-    __slots__ = ("is_allowed",)
-
-    is_allowed: BaseBoolInt | None
+    is_allowed: BaseBoolInt | None = None
 
     def __init__(self, *, is_allowed: BaseBoolInt | None = None) -> None:
         self.is_allowed = is_allowed
@@ -2273,9 +2005,7 @@ class MessagesJoinChatByInviteLinkResponse(Model):
         chat_id: `int`.
     """
 
-    __slots__ = ("chat_id",)
-
-    chat_id: int | None
+    chat_id: int | None = None
 
     def __init__(self, *, chat_id: int | None = None) -> None:
         self.chat_id = chat_id
@@ -2292,12 +2022,10 @@ class MessagesKeyboard(Model):
         inline: `bool`.
     """
 
-    __slots__ = ("author_id", "buttons", "inline", "one_time")
-
     one_time: bool
     buttons: list[list[MessagesKeyboardButton]]
-    author_id: int | None
-    inline: bool | None
+    author_id: int | None = None
+    inline: bool | None = None
 
     def __init__(
         self,
@@ -2322,8 +2050,6 @@ class MessagesKeyboardButton(Model):
         color: `MessagesKeyboardButtonColor`.
     """
 
-    __slots__ = ("action", "color")
-
     action: (
         MessagesKeyboardButtonActionLocation
         | MessagesKeyboardButtonActionOpenApp
@@ -2333,7 +2059,7 @@ class MessagesKeyboardButton(Model):
         | MessagesKeyboardButtonActionCallback
         | MessagesKeyboardButtonActionVkpay
     )
-    color: MessagesKeyboardButtonColor | None
+    color: MessagesKeyboardButtonColor | None = None
 
     def __init__(
         self,
@@ -2361,11 +2087,9 @@ class MessagesKeyboardButtonActionCallback(Model):
         payload: `str`.
     """
 
-    __slots__ = ("label", "payload", "type")
-
     label: str
     type: MessagesKeyboardButtonActionCallbackType
-    payload: str | None
+    payload: str | None = None
 
     def __init__(
         self, *, label: str, type: MessagesKeyboardButtonActionCallbackType, payload: str | None = None
@@ -2384,10 +2108,8 @@ class MessagesKeyboardButtonActionLocation(Model):
         payload: `str`.
     """
 
-    __slots__ = ("payload", "type")
-
     type: MessagesKeyboardButtonActionLocationType
-    payload: str | None
+    payload: str | None = None
 
     def __init__(self, *, type: MessagesKeyboardButtonActionLocationType, payload: str | None = None) -> None:
         self.type = type
@@ -2407,14 +2129,12 @@ class MessagesKeyboardButtonActionOpenApp(Model):
         payload: `str`.
     """
 
-    __slots__ = ("app_id", "hash", "label", "owner_id", "payload", "type")
-
     app_id: int
     label: str
     owner_id: int
     type: MessagesKeyboardButtonActionOpenAppType
-    hash: str | None
-    payload: str | None
+    hash: str | None = None
+    payload: str | None = None
 
     def __init__(
         self,
@@ -2445,12 +2165,10 @@ class MessagesKeyboardButtonActionOpenLink(Model):
         payload: `str`.
     """
 
-    __slots__ = ("label", "link", "payload", "type")
-
     label: str
     link: str
     type: MessagesKeyboardButtonActionOpenLinkType
-    payload: str | None
+    payload: str | None = None
 
     def __init__(
         self, *, label: str, link: str, type: MessagesKeyboardButtonActionOpenLinkType, payload: str | None = None
@@ -2469,8 +2187,6 @@ class MessagesKeyboardButtonActionOpenPhoto(Model):
         type: `MessagesKeyboardButtonActionOpenPhotoType`, always present.
     """
 
-    __slots__ = ("type",)
-
     type: MessagesKeyboardButtonActionOpenPhotoType
 
     def __init__(self, *, type: MessagesKeyboardButtonActionOpenPhotoType) -> None:
@@ -2487,11 +2203,9 @@ class MessagesKeyboardButtonActionText(Model):
         payload: `str`.
     """
 
-    __slots__ = ("label", "payload", "type")
-
     label: str
     type: MessagesKeyboardButtonActionTextType
-    payload: str | None
+    payload: str | None = None
 
     def __init__(self, *, label: str, type: MessagesKeyboardButtonActionTextType, payload: str | None = None) -> None:
         self.label = label
@@ -2509,11 +2223,9 @@ class MessagesKeyboardButtonActionVkpay(Model):
         payload: `str`.
     """
 
-    __slots__ = ("hash", "payload", "type")
-
     hash: str
     type: MessagesKeyboardButtonActionVkpayType
-    payload: str | None
+    payload: str | None = None
 
     def __init__(self, *, hash: str, type: MessagesKeyboardButtonActionVkpayType, payload: str | None = None) -> None:
         self.hash = hash
@@ -2529,8 +2241,6 @@ class MessagesLastActivity(Model):
         online: `BaseBoolInt`, always present.
         time: `int`, always present.
     """
-
-    __slots__ = ("online", "time")
 
     online: BaseBoolInt
     time: int
@@ -2549,10 +2259,8 @@ class MessagesLongpollMessages(Model):
         items: `list[MessagesMessage]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[MessagesMessage] | None
+    count: int | None = None
+    items: list[MessagesMessage] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[MessagesMessage] | None = None) -> None:
         self.count = count
@@ -2570,12 +2278,10 @@ class MessagesLongpollParams(Model):
         pts: `int`.
     """
 
-    __slots__ = ("key", "pts", "server", "ts")
-
     server: str
     key: str
     ts: int
-    pts: int | None
+    pts: int | None = None
 
     def __init__(self, *, server: str, key: str, ts: int, pts: int | None = None) -> None:
         self.server = server
@@ -2624,42 +2330,6 @@ class MessagesMessage(Model):
         pinned_at: `int`.
     """
 
-    __slots__ = (
-        "action",
-        "admin_author_id",
-        "attachments",
-        "conversation_message_id",
-        "date",
-        "deleted",
-        "from_id",
-        "fwd_messages",
-        "geo",
-        "id",
-        "important",
-        "is_cropped",
-        "is_hidden",
-        "is_pinned",
-        "is_silent",
-        "is_unavailable",
-        "keyboard",
-        "last_reaction_id",
-        "members_count",
-        "out",
-        "payload",
-        "peer_id",
-        "pinned_at",
-        "random_id",
-        "reaction_id",
-        "reactions",
-        "ref",
-        "ref_source",
-        "reply_message",
-        "text",
-        "update_time",
-        "version",
-        "was_listened",
-    )
-
     conversation_message_id: int
     date: int
     from_id: int
@@ -2667,32 +2337,32 @@ class MessagesMessage(Model):
     text: str
     out: BaseBoolInt
     peer_id: int
-    action: MessagesMessageAction | None
-    admin_author_id: int | None
-    attachments: list[MessagesMessageAttachment] | None
-    deleted: BaseBoolInt | None
-    fwd_messages: list[MessagesForeignMessage] | None
-    geo: BaseGeo | None
-    is_cropped: bool | None
-    keyboard: MessagesKeyboard | None
-    payload: str | None
-    update_time: int | None
-    is_silent: bool | None
-    is_unavailable: bool | None
-    version: int | None
-    random_id: int | None
-    ref: str | None
-    ref_source: str | None
-    important: bool | None
-    is_hidden: bool | None
-    members_count: int | None
-    reply_message: MessagesForeignMessage | None
-    reaction_id: int | None
-    reactions: list[MessagesReactionCounterResponseItem] | None
-    last_reaction_id: int | None
-    is_pinned: bool | None
-    was_listened: bool | None
-    pinned_at: int | None
+    action: MessagesMessageAction | None = None
+    admin_author_id: int | None = None
+    attachments: list[MessagesMessageAttachment] | None = None
+    deleted: BaseBoolInt | None = None
+    fwd_messages: list[MessagesForeignMessage] | None = None
+    geo: BaseGeo | None = None
+    is_cropped: bool | None = None
+    keyboard: MessagesKeyboard | None = None
+    payload: str | None = None
+    update_time: int | None = None
+    is_silent: bool | None = None
+    is_unavailable: bool | None = None
+    version: int | None = None
+    random_id: int | None = None
+    ref: str | None = None
+    ref_source: str | None = None
+    important: bool | None = None
+    is_hidden: bool | None = None
+    members_count: int | None = None
+    reply_message: MessagesForeignMessage | None = None
+    reaction_id: int | None = None
+    reactions: list[MessagesReactionCounterResponseItem] | None = None
+    last_reaction_id: int | None = None
+    is_pinned: bool | None = None
+    was_listened: bool | None = None
+    pinned_at: int | None = None
 
     def __init__(
         self,
@@ -2780,15 +2450,13 @@ class MessagesMessageAction(Model):
         text: `str`.
     """
 
-    __slots__ = ("conversation_message_id", "email", "member_id", "message", "photo", "text", "type")
-
     type: MessagesMessageActionStatus
-    conversation_message_id: int | None
-    email: str | None
-    member_id: int | None
-    message: str | None
-    photo: MessagesMessageActionPhoto | None
-    text: str | None
+    conversation_message_id: int | None = None
+    email: str | None = None
+    member_id: int | None = None
+    message: str | None = None
+    photo: MessagesMessageActionPhoto | None = None
+    text: str | None = None
 
     def __init__(
         self,
@@ -2819,8 +2487,6 @@ class MessagesMessageActionPhoto(Model):
         photo_100: `str`, always present.
         photo_200: `str`, always present.
     """
-
-    __slots__ = ("photo_50", "photo_100", "photo_200")
 
     photo_50: str
     photo_100: str
@@ -2853,37 +2519,20 @@ class MessagesMessageAttachment(Model):
         poll: `PollsPoll`.
     """
 
-    __slots__ = (
-        "audio",
-        "audio_message",
-        "call",
-        "doc",
-        "gift",
-        "graffiti",
-        "market",
-        "market_market_album",
-        "photo",
-        "poll",
-        "sticker",
-        "story",
-        "type",
-        "wall_reply",
-    )
-
     type: MessagesMessageAttachmentType
-    audio: AudioAudio | None
-    audio_message: MessagesAudioMessage | None
-    call: CallsCall | None
-    doc: DocsDoc | None
-    gift: GiftsLayout | None
-    graffiti: MessagesGraffiti | None
-    market: MarketMarketItem | None
-    market_market_album: MarketMarketAlbum | None
-    photo: PhotosPhoto | None
-    sticker: BaseStickerNew | None
-    story: StoriesStory | None
-    wall_reply: WallWallComment | None
-    poll: PollsPoll | None
+    audio: AudioAudio | None = None
+    audio_message: MessagesAudioMessage | None = None
+    call: CallsCall | None = None
+    doc: DocsDoc | None = None
+    gift: GiftsLayout | None = None
+    graffiti: MessagesGraffiti | None = None
+    market: MarketMarketItem | None = None
+    market_market_album: MarketMarketAlbum | None = None
+    photo: PhotosPhoto | None = None
+    sticker: BaseStickerNew | None = None
+    story: StoriesStory | None = None
+    wall_reply: WallWallComment | None = None
+    poll: PollsPoll | None = None
 
     def __init__(
         self,
@@ -2929,11 +2578,9 @@ class MessagesMessageRequestData(Model):
         request_date: `int`.
     """
 
-    __slots__ = ("inviter_id", "request_date", "status")
-
-    status: str | None
-    inviter_id: int | None
-    request_date: int | None
+    status: str | None = None
+    inviter_id: int | None = None
+    request_date: int | None = None
 
     def __init__(
         self, *, status: str | None = None, inviter_id: int | None = None, request_date: int | None = None
@@ -2952,10 +2599,8 @@ class MessagesMessagesArray(Model):
         items: `list[MessagesMessage]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[MessagesMessage] | None
+    count: int | None = None
+    items: list[MessagesMessage] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[MessagesMessage] | None = None) -> None:
         self.count = count
@@ -2971,10 +2616,8 @@ class MessagesOutReadBy(Model):
         member_ids: `list[int]`.
     """
 
-    __slots__ = ("count", "member_ids")
-
-    count: int | None
-    member_ids: list[int] | None
+    count: int | None = None
+    member_ids: list[int] | None = None
 
     def __init__(self, *, count: int | None = None, member_ids: list[int] | None = None) -> None:
         self.count = count
@@ -3001,35 +2644,19 @@ class MessagesPinnedMessage(Model):
         important: `bool`.
     """
 
-    __slots__ = (
-        "attachments",
-        "conversation_message_id",
-        "date",
-        "from_id",
-        "fwd_messages",
-        "geo",
-        "id",
-        "important",
-        "keyboard",
-        "out",
-        "peer_id",
-        "reply_message",
-        "text",
-    )
-
     id: int
     text: str
-    attachments: list[MessagesMessageAttachment] | None
-    conversation_message_id: int | None
-    date: int | None
-    from_id: int | None
-    fwd_messages: list[MessagesForeignMessage] | None
-    geo: BaseGeo | None
-    peer_id: int | None
-    reply_message: MessagesForeignMessage | None
-    keyboard: MessagesKeyboard | None
-    out: bool | None
-    important: bool | None
+    attachments: list[MessagesMessageAttachment] | None = None
+    conversation_message_id: int | None = None
+    date: int | None = None
+    from_id: int | None = None
+    fwd_messages: list[MessagesForeignMessage] | None = None
+    geo: BaseGeo | None = None
+    peer_id: int | None = None
+    reply_message: MessagesForeignMessage | None = None
+    keyboard: MessagesKeyboard | None = None
+    out: bool | None = None
+    important: bool | None = None
 
     def __init__(
         self,
@@ -3075,13 +2702,11 @@ class MessagesPushSettings(Model):
         disabled_mass_mentions: `bool`.
     """
 
-    __slots__ = ("disabled_forever", "disabled_mass_mentions", "disabled_mentions", "disabled_until", "no_sound")
-
     disabled_forever: bool
     no_sound: bool
-    disabled_until: int | None
-    disabled_mentions: bool | None
-    disabled_mass_mentions: bool | None
+    disabled_until: int | None = None
+    disabled_mentions: bool | None = None
+    disabled_mass_mentions: bool | None = None
 
     def __init__(
         self,
@@ -3108,8 +2733,6 @@ class MessagesReactionAssetItem(Model):
         links: `MessagesReactionAssetItemLinks`, always present.
     """
 
-    __slots__ = ("links", "reaction_id")
-
     reaction_id: int
     links: MessagesReactionAssetItemLinks
 
@@ -3127,8 +2750,6 @@ class MessagesReactionAssetItemLinks(Model):
         small_animation: `str`, always present.
         static: `str`, always present.
     """
-
-    __slots__ = ("big_animation", "small_animation", "static")
 
     big_animation: str
     small_animation: str
@@ -3150,8 +2771,6 @@ class MessagesReactionCounterResponseItem(Model):
         user_ids: `list[int]`, always present.
     """
 
-    __slots__ = ("count", "reaction_id", "user_ids")
-
     reaction_id: int
     count: int
     user_ids: list[int]
@@ -3171,8 +2790,6 @@ class MessagesReactionCountersResponseItem(Model):
         counters: `list[MessagesReactionCounterResponseItem]`, always present.
     """
 
-    __slots__ = ("cmid", "counters")
-
     cmid: int
     counters: list[MessagesReactionCounterResponseItem]
 
@@ -3189,8 +2806,6 @@ class MessagesReactionResponseItem(Model):
         user_id: `int`, always present.
         reaction_id: `int`, always present.
     """
-
-    __slots__ = ("reaction_id", "user_id")
 
     user_id: int
     reaction_id: int
@@ -3211,12 +2826,10 @@ class MessagesSearchConversationsExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[MessagesConversation]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -3241,8 +2854,6 @@ class MessagesSearchConversationsResponse(Model):
         items: `list[MessagesConversation]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MessagesConversation]
 
@@ -3263,13 +2874,11 @@ class MessagesSearchExtendedResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
-    __slots__ = ("conversations", "count", "groups", "items", "profiles")
-
     count: int
     items: list[MessagesMessage]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
-    conversations: list[MessagesConversation] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    conversations: list[MessagesConversation] | None = None
 
     def __init__(
         self,
@@ -3296,8 +2905,6 @@ class MessagesSearchResponse(Model):
         items: `list[MessagesMessage]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[MessagesMessage]
 
@@ -3317,12 +2924,10 @@ class MessagesSendUserIdsResponseItem(Model):
         error: `BaseMessageError`.
     """
 
-    __slots__ = ("conversation_message_id", "error", "message_id", "peer_id")
-
     peer_id: int
     message_id: int
-    conversation_message_id: int | None
-    error: BaseMessageError | None
+    conversation_message_id: int | None = None
+    error: BaseMessageError | None = None
 
     def __init__(
         self,
@@ -3347,10 +2952,8 @@ class MessagesSetChatPhotoResponse(Model):
         chat: `MessagesChat`.
     """
 
-    __slots__ = ("chat", "message_id")
-
-    message_id: int | None
-    chat: MessagesChat | None
+    message_id: int | None = None
+    chat: MessagesChat | None = None
 
     def __init__(self, *, message_id: int | None = None, chat: MessagesChat | None = None) -> None:
         self.message_id = message_id
@@ -3365,8 +2968,6 @@ class MessagesTemplate(Model):
         type: `MessagesTemplateType`, always present.
         elements: `list[MessagesTemplateElement]`, always present.
     """
-
-    __slots__ = ("elements", "type")
 
     type: MessagesTemplateType
     elements: list[MessagesTemplateElement]
@@ -3388,13 +2989,11 @@ class MessagesTemplateElement(Model):
         action: `MessagesTemplateElementAction`.
     """
 
-    __slots__ = ("action", "buttons", "description", "photo_id", "title")
-
     buttons: list[MessagesKeyboardButton]
-    title: str | None
-    description: str | None
-    photo_id: str | None
-    action: MessagesTemplateElementAction | None
+    title: str | None = None
+    description: str | None = None
+    photo_id: str | None = None
+    action: MessagesTemplateElementAction | None = None
 
     def __init__(
         self,
@@ -3421,10 +3020,8 @@ class MessagesTemplateElementAction(Model):
         link: `str`.
     """
 
-    __slots__ = ("link", "type")
-
     type: MessagesTemplateElementActionType
-    link: str | None
+    link: str | None = None
 
     def __init__(self, *, type: MessagesTemplateElementActionType, link: str | None = None) -> None:
         self.type = type
@@ -3584,301 +3181,152 @@ class MessagesUserXtrInvitedBy(Model):
         type: `MessagesUserTypeForXtrInvitedBy`.
     """
 
-    __slots__ = (
-        "about",
-        "access_key",
-        "activities",
-        "activity",
-        "bdate",
-        "blacklisted",
-        "blacklisted_by_me",
-        "books",
-        "can_access_closed",
-        "can_ban",
-        "can_be_invited_group",
-        "can_call",
-        "can_call_from_group",
-        "can_invite_as_voicerooms_speaker",
-        "can_post",
-        "can_see_all_posts",
-        "can_see_audio",
-        "can_see_gifts",
-        "can_see_wishes",
-        "can_send_friend_request",
-        "can_subscribe_podcasts",
-        "can_subscribe_posts",
-        "can_upload_doc",
-        "can_write_private_message",
-        "career",
-        "city",
-        "clips_count",
-        "common_count",
-        "contact_id",
-        "contact_name",
-        "counters",
-        "crop_photo",
-        "deactivated",
-        "descriptions",
-        "domain",
-        "education_form",
-        "education_status",
-        "email",
-        "exports",
-        "facebook",
-        "facebook_name",
-        "faculty",
-        "faculty_name",
-        "first_name",
-        "first_name_abl",
-        "first_name_acc",
-        "first_name_dat",
-        "first_name_gen",
-        "first_name_ins",
-        "first_name_nom",
-        "followers_count",
-        "friend_status",
-        "games",
-        "graduation",
-        "has_mobile",
-        "has_photo",
-        "has_unseen_stories",
-        "hash",
-        "hidden",
-        "home_phone",
-        "home_town",
-        "id",
-        "instagram",
-        "interests",
-        "invited_by",
-        "is_best_friend",
-        "is_closed",
-        "is_favorite",
-        "is_friend",
-        "is_hidden_from_feed",
-        "is_message_request",
-        "is_no_index",
-        "is_service",
-        "is_subscribed_podcasts",
-        "is_video_live_notifications_blocked",
-        "language",
-        "last_name",
-        "last_name_abl",
-        "last_name_acc",
-        "last_name_dat",
-        "last_name_gen",
-        "last_name_ins",
-        "last_name_nom",
-        "last_seen",
-        "lists",
-        "livejournal",
-        "maiden_name",
-        "military",
-        "mobile_phone",
-        "movies",
-        "music",
-        "mutual",
-        "name",
-        "nickname",
-        "occupation",
-        "online",
-        "online_app",
-        "online_info",
-        "online_mobile",
-        "owner_state",
-        "personal",
-        "photo",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "photo_200_orig",
-        "photo_400",
-        "photo_400_orig",
-        "photo_big",
-        "photo_id",
-        "photo_max",
-        "photo_max_orig",
-        "photo_max_size",
-        "photo_medium",
-        "photo_medium_rec",
-        "photo_rec",
-        "quotes",
-        "relation",
-        "relation_partner",
-        "relatives",
-        "schools",
-        "screen_name",
-        "service_description",
-        "sex",
-        "site",
-        "skype",
-        "status",
-        "status_app",
-        "status_audio",
-        "stories_archive_count",
-        "test",
-        "timezone",
-        "trending",
-        "tv",
-        "twitter",
-        "type",
-        "universities",
-        "university",
-        "university_group_id",
-        "university_name",
-        "verified",
-        "video_live",
-        "video_live_count",
-        "video_live_level",
-        "wall_comments",
-        "wall_default",
-    )
-
     id: int
-    deactivated: str | None
-    first_name: str | None
-    hidden: int | None
-    last_name: str | None
-    can_access_closed: bool | None
-    is_closed: bool | None
-    sex: BaseSex | None
-    screen_name: str | None
-    photo_50: str | None
-    photo_100: str | None
-    online_info: UsersOnlineInfo | None
-    online: BaseBoolInt | None
-    online_mobile: BaseBoolInt | None
-    online_app: int | None
-    verified: BaseBoolInt | None
-    trending: BaseBoolInt | None
-    friend_status: FriendsFriendStatusStatus | None
-    mutual: FriendsRequestsMutual | None
-    first_name_nom: str | None
-    first_name_gen: str | None
-    first_name_dat: str | None
-    first_name_acc: str | None
-    first_name_ins: str | None
-    first_name_abl: str | None
-    last_name_nom: str | None
-    last_name_gen: str | None
-    last_name_dat: str | None
-    last_name_acc: str | None
-    last_name_ins: str | None
-    last_name_abl: str | None
-    nickname: str | None
-    maiden_name: str | None
-    contact_name: str | None
-    domain: str | None
-    bdate: str | None
-    city: BaseCity | None
-    timezone: float | None
-    owner_state: OwnerState | None
-    photo_200: str | None
-    photo_max: str | None
-    photo_200_orig: str | None
-    photo_400_orig: str | None
-    photo_max_orig: str | None
-    photo_id: str | None
-    has_photo: BaseBoolInt | None
-    has_mobile: BaseBoolInt | None
-    is_friend: BaseBoolInt | None
-    is_best_friend: bool | None
-    wall_comments: BaseBoolInt | None
-    can_post: BaseBoolInt | None
-    can_see_all_posts: BaseBoolInt | None
-    can_see_audio: BaseBoolInt | None
-    email: str | None
-    skype: str | None
-    facebook: str | None
-    facebook_name: str | None
-    twitter: str | None
-    livejournal: str | None
-    instagram: str | None
-    test: BaseBoolInt | None
-    video_live: VideoLiveInfo | None
-    is_video_live_notifications_blocked: BaseBoolInt | None
-    is_service: bool | None
-    service_description: str | None
-    photo_rec: str | bool | None
-    photo_medium: str | bool | None
-    photo_medium_rec: str | bool | None
-    photo: str | None
-    photo_big: str | None
-    photo_400: str | None
-    photo_max_size: PhotosPhoto | None
-    language: str | None
-    stories_archive_count: int | None
-    has_unseen_stories: bool | None
-    wall_default: UsersUserFullWallDefault | None
-    can_call: bool | None
-    can_call_from_group: bool | None
-    can_invite_as_voicerooms_speaker: bool | None
-    can_see_wishes: bool | None
-    can_see_gifts: BaseBoolInt | None
-    interests: str | None
-    books: str | None
-    tv: str | None
-    quotes: str | None
-    about: str | None
-    games: str | None
-    movies: str | None
-    activities: str | None
-    music: str | None
-    can_write_private_message: BaseBoolInt | None
-    can_send_friend_request: BaseBoolInt | None
-    can_be_invited_group: bool | None
-    mobile_phone: str | None
-    home_phone: str | None
-    site: str | None
-    status_audio: AudioAudio | None
-    status: str | None
-    activity: str | None
-    status_app: AppsAppMin | None
-    last_seen: UsersLastSeen | None
-    exports: UsersExports | None
-    crop_photo: BaseCropPhoto | None
-    followers_count: int | None
-    video_live_level: int | None
-    video_live_count: int | None
-    clips_count: int | None
-    blacklisted: BaseBoolInt | None
-    blacklisted_by_me: BaseBoolInt | None
-    is_favorite: BaseBoolInt | None
-    is_hidden_from_feed: BaseBoolInt | None
-    common_count: int | None
-    occupation: UsersOccupation | None
-    career: list[UsersCareer] | None
-    military: list[UsersMilitary] | None
-    university: int | None
-    university_name: str | None
-    university_group_id: int | None
-    faculty: int | None
-    faculty_name: str | None
-    graduation: int | None
-    education_form: str | None
-    education_status: str | None
-    home_town: str | None
-    relation: UsersUserRelation | None
-    relation_partner: UsersUserMin | None
-    personal: UsersPersonal | None
-    universities: list[UsersUniversity] | None
-    schools: list[UsersSchool] | None
-    relatives: list[UsersRelative] | None
-    is_subscribed_podcasts: bool | None
-    can_subscribe_podcasts: bool | None
-    can_subscribe_posts: bool | None
-    counters: UsersUserCounters | None
-    access_key: str | None
-    can_upload_doc: BaseBoolInt | None
-    can_ban: bool | None
-    hash: str | None
-    is_no_index: bool | None
-    contact_id: int | None
-    is_message_request: bool | None
-    descriptions: list[str] | None
-    lists: list[int] | None
-    invited_by: int | None
-    name: str | None
-    type: MessagesUserTypeForXtrInvitedBy | None
+    deactivated: str | None = None
+    first_name: str | None = None
+    hidden: int | None = None
+    last_name: str | None = None
+    can_access_closed: bool | None = None
+    is_closed: bool | None = None
+    sex: BaseSex | None = None
+    screen_name: str | None = None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    online_info: UsersOnlineInfo | None = None
+    online: BaseBoolInt | None = None
+    online_mobile: BaseBoolInt | None = None
+    online_app: int | None = None
+    verified: BaseBoolInt | None = None
+    trending: BaseBoolInt | None = None
+    friend_status: FriendsFriendStatusStatus | None = None
+    mutual: FriendsRequestsMutual | None = None
+    first_name_nom: str | None = None
+    first_name_gen: str | None = None
+    first_name_dat: str | None = None
+    first_name_acc: str | None = None
+    first_name_ins: str | None = None
+    first_name_abl: str | None = None
+    last_name_nom: str | None = None
+    last_name_gen: str | None = None
+    last_name_dat: str | None = None
+    last_name_acc: str | None = None
+    last_name_ins: str | None = None
+    last_name_abl: str | None = None
+    nickname: str | None = None
+    maiden_name: str | None = None
+    contact_name: str | None = None
+    domain: str | None = None
+    bdate: str | None = None
+    city: BaseCity | None = None
+    timezone: float | None = None
+    owner_state: OwnerState | None = None
+    photo_200: str | None = None
+    photo_max: str | None = None
+    photo_200_orig: str | None = None
+    photo_400_orig: str | None = None
+    photo_max_orig: str | None = None
+    photo_id: str | None = None
+    has_photo: BaseBoolInt | None = None
+    has_mobile: BaseBoolInt | None = None
+    is_friend: BaseBoolInt | None = None
+    is_best_friend: bool | None = None
+    wall_comments: BaseBoolInt | None = None
+    can_post: BaseBoolInt | None = None
+    can_see_all_posts: BaseBoolInt | None = None
+    can_see_audio: BaseBoolInt | None = None
+    email: str | None = None
+    skype: str | None = None
+    facebook: str | None = None
+    facebook_name: str | None = None
+    twitter: str | None = None
+    livejournal: str | None = None
+    instagram: str | None = None
+    test: BaseBoolInt | None = None
+    video_live: VideoLiveInfo | None = None
+    is_video_live_notifications_blocked: BaseBoolInt | None = None
+    is_service: bool | None = None
+    service_description: str | None = None
+    photo_rec: str | bool | None = None
+    photo_medium: str | bool | None = None
+    photo_medium_rec: str | bool | None = None
+    photo: str | None = None
+    photo_big: str | None = None
+    photo_400: str | None = None
+    photo_max_size: PhotosPhoto | None = None
+    language: str | None = None
+    stories_archive_count: int | None = None
+    has_unseen_stories: bool | None = None
+    wall_default: UsersUserFullWallDefault | None = None
+    can_call: bool | None = None
+    can_call_from_group: bool | None = None
+    can_invite_as_voicerooms_speaker: bool | None = None
+    can_see_wishes: bool | None = None
+    can_see_gifts: BaseBoolInt | None = None
+    interests: str | None = None
+    books: str | None = None
+    tv: str | None = None
+    quotes: str | None = None
+    about: str | None = None
+    games: str | None = None
+    movies: str | None = None
+    activities: str | None = None
+    music: str | None = None
+    can_write_private_message: BaseBoolInt | None = None
+    can_send_friend_request: BaseBoolInt | None = None
+    can_be_invited_group: bool | None = None
+    mobile_phone: str | None = None
+    home_phone: str | None = None
+    site: str | None = None
+    status_audio: AudioAudio | None = None
+    status: str | None = None
+    activity: str | None = None
+    status_app: AppsAppMin | None = None
+    last_seen: UsersLastSeen | None = None
+    exports: UsersExports | None = None
+    crop_photo: BaseCropPhoto | None = None
+    followers_count: int | None = None
+    video_live_level: int | None = None
+    video_live_count: int | None = None
+    clips_count: int | None = None
+    blacklisted: BaseBoolInt | None = None
+    blacklisted_by_me: BaseBoolInt | None = None
+    is_favorite: BaseBoolInt | None = None
+    is_hidden_from_feed: BaseBoolInt | None = None
+    common_count: int | None = None
+    occupation: UsersOccupation | None = None
+    career: list[UsersCareer] | None = None
+    military: list[UsersMilitary] | None = None
+    university: int | None = None
+    university_name: str | None = None
+    university_group_id: int | None = None
+    faculty: int | None = None
+    faculty_name: str | None = None
+    graduation: int | None = None
+    education_form: str | None = None
+    education_status: str | None = None
+    home_town: str | None = None
+    relation: UsersUserRelation | None = None
+    relation_partner: UsersUserMin | None = None
+    personal: UsersPersonal | None = None
+    universities: list[UsersUniversity] | None = None
+    schools: list[UsersSchool] | None = None
+    relatives: list[UsersRelative] | None = None
+    is_subscribed_podcasts: bool | None = None
+    can_subscribe_podcasts: bool | None = None
+    can_subscribe_posts: bool | None = None
+    counters: UsersUserCounters | None = None
+    access_key: str | None = None
+    can_upload_doc: BaseBoolInt | None = None
+    can_ban: bool | None = None
+    hash: str | None = None
+    is_no_index: bool | None = None
+    contact_id: int | None = None
+    is_message_request: bool | None = None
+    descriptions: list[str] | None = None
+    lists: list[int] | None = None
+    invited_by: int | None = None
+    name: str | None = None
+    type: MessagesUserTypeForXtrInvitedBy | None = None
 
     def __init__(
         self,

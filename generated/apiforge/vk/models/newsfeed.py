@@ -153,17 +153,16 @@ class Comments(Model):
         list_ (wire name `list`): `list[WallWallComment]`.
     """
 
-    __slots__ = ("can_close", "can_open", "can_post", "can_view", "count", "donut", "groups_can_post", "list_")
     __wire_names__ = {"list_": "list"}
 
-    can_post: BaseBoolInt | None
-    can_open: BaseBoolInt | None
-    can_close: BaseBoolInt | None
-    can_view: BaseBoolInt | None
-    count: int | None
-    groups_can_post: bool | None
-    donut: WallWallpostCommentsDonut | None
-    list_: list[WallWallComment] | None
+    can_post: BaseBoolInt | None = None
+    can_open: BaseBoolInt | None = None
+    can_close: BaseBoolInt | None = None
+    can_view: BaseBoolInt | None = None
+    count: int | None = None
+    groups_can_post: bool | None = None
+    donut: WallWallpostCommentsDonut | None = None
+    list_: list[WallWallComment] | None = None
 
     def __init__(
         self,
@@ -202,17 +201,16 @@ class NewsfeedCommentsBase(Model):
         list_ (wire name `list`): `list[WallWallComment]`.
     """
 
-    __slots__ = ("can_close", "can_open", "can_post", "can_view", "count", "donut", "groups_can_post", "list_")
     __wire_names__ = {"list_": "list"}
 
-    can_post: BaseBoolInt | None
-    can_open: BaseBoolInt | None
-    can_close: BaseBoolInt | None
-    can_view: BaseBoolInt | None
-    count: int | None
-    groups_can_post: bool | None
-    donut: WallWallpostCommentsDonut | None
-    list_: list[WallWallComment] | None
+    can_post: BaseBoolInt | None = None
+    can_open: BaseBoolInt | None = None
+    can_close: BaseBoolInt | None = None
+    can_view: BaseBoolInt | None = None
+    count: int | None = None
+    groups_can_post: bool | None = None
+    donut: WallWallpostCommentsDonut | None = None
+    list_: list[WallWallComment] | None = None
 
     def __init__(
         self,
@@ -247,12 +245,10 @@ class NewsfeedCommentsItemBase(Model):
         post_id: `int`.
     """
 
-    __slots__ = ("date", "post_id", "source_id", "type")
-
     type: NewsfeedNewsfeedItemType
-    source_id: int | None
-    date: int | None
-    post_id: int | None
+    source_id: int | None = None
+    date: int | None = None
+    post_id: int | None = None
 
     def __init__(
         self,
@@ -302,36 +298,6 @@ class NewsfeedCommentsItemTypeMarket(Model):
         likes: `BaseLikes`.
     """
 
-    __slots__ = (
-        "access_key",
-        "availability",
-        "button_title",
-        "category",
-        "category_v2",
-        "comments",
-        "date",
-        "description",
-        "external_id",
-        "id",
-        "is_adult",
-        "is_favorite",
-        "is_main_variant",
-        "is_owner",
-        "likes",
-        "owner_id",
-        "post_id",
-        "post_owner_id",
-        "price",
-        "sku",
-        "source_id",
-        "stock_amount",
-        "thumb_photo",
-        "title",
-        "type",
-        "url",
-        "variants_grouping_id",
-    )
-
     availability: MarketMarketItemAvailability
     category: MarketMarketCategoryNested
     description: str
@@ -340,25 +306,25 @@ class NewsfeedCommentsItemTypeMarket(Model):
     price: MarketPrice
     title: str
     type: NewsfeedNewsfeedItemType
-    access_key: str | None
-    button_title: str | None
-    category_v2: MarketMarketCategoryNested | None
-    date: int | None
-    external_id: str | None
-    is_favorite: bool | None
-    is_owner: bool | None
-    is_adult: bool | None
-    thumb_photo: str | None
-    url: str | None
-    variants_grouping_id: int | None
-    is_main_variant: bool | None
-    sku: str | None
-    stock_amount: int | None
-    post_id: int | None
-    post_owner_id: int | None
-    source_id: int | None
-    comments: NewsfeedCommentsBase | None
-    likes: BaseLikes | None
+    access_key: str | None = None
+    button_title: str | None = None
+    category_v2: MarketMarketCategoryNested | None = None
+    date: int | None = None
+    external_id: str | None = None
+    is_favorite: bool | None = None
+    is_owner: bool | None = None
+    is_adult: bool | None = None
+    thumb_photo: str | None = None
+    url: str | None = None
+    variants_grouping_id: int | None = None
+    is_main_variant: bool | None = None
+    sku: str | None = None
+    stock_amount: int | None = None
+    post_id: int | None = None
+    post_owner_id: int | None = None
+    source_id: int | None = None
+    comments: NewsfeedCommentsBase | None = None
+    likes: BaseLikes | None = None
 
     def __init__(
         self,
@@ -434,15 +400,13 @@ class NewsfeedCommentsItemTypeNotes(Model):
         likes: `BaseLikes`.
     """
 
-    __slots__ = ("comments", "date", "likes", "post_id", "source_id", "text", "type")
-
     type: NewsfeedNewsfeedItemType
-    source_id: int | None
-    date: int | None
-    post_id: int | None
-    text: str | None
-    comments: NewsfeedCommentsBase | None
-    likes: BaseLikes | None
+    source_id: int | None = None
+    date: int | None = None
+    post_id: int | None = None
+    text: str | None = None
+    comments: NewsfeedCommentsBase | None = None
+    likes: BaseLikes | None = None
 
     def __init__(
         self,
@@ -500,67 +464,35 @@ class NewsfeedCommentsItemTypePhoto(Model):
         source_id: `int`.
     """
 
-    __slots__ = (
-        "access_key",
-        "album_id",
-        "can_comment",
-        "comments",
-        "date",
-        "has_tags",
-        "height",
-        "hidden",
-        "id",
-        "images",
-        "lat",
-        "likes",
-        "long",
-        "owner_id",
-        "photo_256",
-        "place",
-        "post_id",
-        "real_offset",
-        "reposts",
-        "sizes",
-        "source_id",
-        "square_crop",
-        "tags",
-        "text",
-        "thumb_hash",
-        "type",
-        "user_id",
-        "vertical_align",
-        "width",
-    )
-
     album_id: int
     date: int
     id: int
     owner_id: int
     type: NewsfeedNewsfeedItemType
-    access_key: str | None
-    height: int | None
-    images: list[PhotosImage] | None
-    lat: float | None
-    long: float | None
-    photo_256: str | None
-    thumb_hash: str | None
-    can_comment: BaseBoolInt | None
-    place: str | None
-    post_id: int | None
-    sizes: list[PhotosPhotoSizes] | None
-    square_crop: str | None
-    text: str | None
-    user_id: int | None
-    width: int | None
-    has_tags: bool | None
-    likes: BaseLikes | None
-    comments: NewsfeedCommentsBase | None
-    reposts: BaseRepostsInfo | None
-    tags: BaseObjectCount | None
-    hidden: BasePropertyExists | None
-    real_offset: int | None
-    vertical_align: NewsfeedCommentsItemTypePhotoVerticalAlign | None
-    source_id: int | None
+    access_key: str | None = None
+    height: int | None = None
+    images: list[PhotosImage] | None = None
+    lat: float | None = None
+    long: float | None = None
+    photo_256: str | None = None
+    thumb_hash: str | None = None
+    can_comment: BaseBoolInt | None = None
+    place: str | None = None
+    post_id: int | None = None
+    sizes: list[PhotosPhotoSizes] | None = None
+    square_crop: str | None = None
+    text: str | None = None
+    user_id: int | None = None
+    width: int | None = None
+    has_tags: bool | None = None
+    likes: BaseLikes | None = None
+    comments: NewsfeedCommentsBase | None = None
+    reposts: BaseRepostsInfo | None = None
+    tags: BaseObjectCount | None = None
+    hidden: BasePropertyExists | None = None
+    real_offset: int | None = None
+    vertical_align: NewsfeedCommentsItemTypePhotoVerticalAlign | None = None
+    source_id: int | None = None
 
     def __init__(
         self,
@@ -675,93 +607,48 @@ class NewsfeedCommentsItemTypePost(Model):
         comments: `NewsfeedCommentsBase`.
     """
 
-    __slots__ = (
-        "access_key",
-        "attachments",
-        "can_delete",
-        "can_edit",
-        "can_pin",
-        "carousel_offset",
-        "comments",
-        "copy_history",
-        "copyright",
-        "created_by",
-        "date",
-        "deleted_details",
-        "deleted_reason",
-        "donut",
-        "donut_miniapp_url",
-        "edited",
-        "feedback",
-        "from_id",
-        "geo",
-        "hash",
-        "id",
-        "inner_type",
-        "is_archived",
-        "is_deleted",
-        "is_favorite",
-        "is_pinned",
-        "likes",
-        "marked_as_ads",
-        "owner_id",
-        "parents_stack",
-        "post_id",
-        "post_source",
-        "post_type",
-        "reposts",
-        "short_text_rate",
-        "signer_id",
-        "source_id",
-        "text",
-        "to_id",
-        "topic_id",
-        "type",
-        "views",
-    )
-
     type: NewsfeedNewsfeedItemType
-    carousel_offset: int | None
-    inner_type: WallWallpostInnerType | None
-    access_key: str | None
-    is_deleted: bool | None
-    deleted_reason: str | None
-    deleted_details: str | None
-    donut_miniapp_url: str | None
-    attachments: list[WallWallpostAttachment] | None
-    copyright: WallPostCopyright | None
-    edited: int | None
-    geo: WallGeo | None
-    id: int | None
-    is_archived: bool | None
-    is_favorite: bool | None
-    likes: BaseLikesInfo | None
-    owner_id: int | None
-    parents_stack: list[int] | None
-    post_source: WallPostSource | None
-    post_type: WallPostType | None
-    reposts: BaseRepostsInfo | None
-    signer_id: int | None
-    text: str | None
-    views: WallViews | None
-    copy_history: list[WallWallpostFull] | None
-    can_edit: BaseBoolInt | None
-    created_by: int | None
-    can_delete: BaseBoolInt | None
-    can_pin: BaseBoolInt | None
-    donut: WallWallpostDonut | None
-    is_pinned: BaseBoolInt | None
-    marked_as_ads: BaseBoolInt | None
-    topic_id: WallWallpostFullTopicId | None
-    short_text_rate: float | None
-    hash: str | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    to_id: int | None
-    source_id: int | None
-    date: int | None
-    post_id: int | None
-    from_id: int | None
-    comments: NewsfeedCommentsBase | None
+    carousel_offset: int | None = None
+    inner_type: WallWallpostInnerType | None = None
+    access_key: str | None = None
+    is_deleted: bool | None = None
+    deleted_reason: str | None = None
+    deleted_details: str | None = None
+    donut_miniapp_url: str | None = None
+    attachments: list[WallWallpostAttachment] | None = None
+    copyright: WallPostCopyright | None = None
+    edited: int | None = None
+    geo: WallGeo | None = None
+    id: int | None = None
+    is_archived: bool | None = None
+    is_favorite: bool | None = None
+    likes: BaseLikesInfo | None = None
+    owner_id: int | None = None
+    parents_stack: list[int] | None = None
+    post_source: WallPostSource | None = None
+    post_type: WallPostType | None = None
+    reposts: BaseRepostsInfo | None = None
+    signer_id: int | None = None
+    text: str | None = None
+    views: WallViews | None = None
+    copy_history: list[WallWallpostFull] | None = None
+    can_edit: BaseBoolInt | None = None
+    created_by: int | None = None
+    can_delete: BaseBoolInt | None = None
+    can_pin: BaseBoolInt | None = None
+    donut: WallWallpostDonut | None = None
+    is_pinned: BaseBoolInt | None = None
+    marked_as_ads: BaseBoolInt | None = None
+    topic_id: WallWallpostFullTopicId | None = None
+    short_text_rate: float | None = None
+    hash: str | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    to_id: int | None = None
+    source_id: int | None = None
+    date: int | None = None
+    post_id: int | None = None
+    from_id: int | None = None
+    comments: NewsfeedCommentsBase | None = None
 
     def __init__(
         self,
@@ -867,15 +754,13 @@ class NewsfeedCommentsItemTypeTopic(Model):
         likes: `BaseLikes`.
     """
 
-    __slots__ = ("comments", "date", "likes", "post_id", "source_id", "text", "type")
-
     type: NewsfeedNewsfeedItemType
-    source_id: int | None
-    date: int | None
-    post_id: int | None
-    text: str | None
-    comments: NewsfeedCommentsBase | None
-    likes: BaseLikes | None
+    source_id: int | None = None
+    date: int | None = None
+    post_id: int | None = None
+    text: str | None = None
+    comments: NewsfeedCommentsBase | None = None
+    likes: BaseLikes | None = None
 
     def __init__(
         self,
@@ -956,113 +841,58 @@ class NewsfeedCommentsItemTypeVideo(Model):
         text: `str`.
     """
 
-    __slots__ = (
-        "access_key",
-        "added",
-        "adding_date",
-        "balance",
-        "can_add",
-        "can_add_to_faves",
-        "can_attach_link",
-        "can_be_promoted",
-        "can_comment",
-        "can_delete",
-        "can_edit",
-        "can_edit_privacy",
-        "can_like",
-        "can_repost",
-        "can_subscribe",
-        "comments",
-        "content_restricted",
-        "content_restricted_message",
-        "converting",
-        "date",
-        "description",
-        "duration",
-        "first_frame",
-        "height",
-        "id",
-        "image",
-        "is_favorite",
-        "is_private",
-        "is_subscribed",
-        "likes",
-        "live",
-        "live_notify",
-        "live_start_time",
-        "local_views",
-        "owner_id",
-        "platform",
-        "player",
-        "post_id",
-        "processing",
-        "repeat",
-        "reposts",
-        "response_type",
-        "source_id",
-        "spectators",
-        "text",
-        "title",
-        "track_code",
-        "type",
-        "upcoming",
-        "user_id",
-        "views",
-        "width",
-    )
-
     type: NewsfeedCommentsItemTypeVideoType
-    response_type: NewsfeedCommentsItemTypeVideoResponseType | None
-    access_key: str | None
-    adding_date: int | None
-    can_comment: BaseBoolInt | None
-    can_edit: BaseBoolInt | None
-    can_delete: BaseBoolInt | None
-    can_like: BaseBoolInt | None
-    can_repost: int | None
-    can_subscribe: BaseBoolInt | None
-    can_be_promoted: BaseBoolInt | None
-    can_add_to_faves: BaseBoolInt | None
-    can_add: BaseBoolInt | None
-    can_attach_link: BaseBoolInt | None
-    can_edit_privacy: BaseBoolInt | None
-    is_private: BaseBoolInt | None
-    comments: Comments | None
-    date: int | None
-    description: str | None
-    duration: int | None
-    image: list[VideoVideoImage] | None
-    first_frame: list[VideoVideoImage] | None
-    width: int | None
-    height: int | None
-    id: int | None
-    owner_id: int | None
-    user_id: int | None
-    title: str | None
-    is_favorite: bool | None
-    player: str | None
-    processing: BasePropertyExists | None
-    converting: BaseBoolInt | None
-    added: BaseBoolInt | None
-    is_subscribed: BaseBoolInt | None
-    track_code: str | None
-    repeat: BasePropertyExists | None
-    views: int | None
-    local_views: int | None
-    content_restricted: int | None
-    content_restricted_message: str | None
-    balance: int | None
-    live: BasePropertyExists | None
-    upcoming: BasePropertyExists | None
-    live_start_time: int | None
-    live_notify: BaseBoolInt | None
-    spectators: int | None
-    platform: str | None
-    likes: BaseLikes | None
-    reposts: BaseRepostsInfo | None
-    source_id: int | None
-    post_id: int | None
-    text: str | None
+    response_type: NewsfeedCommentsItemTypeVideoResponseType | None = None
+    access_key: str | None = None
+    adding_date: int | None = None
+    can_comment: BaseBoolInt | None = None
+    can_edit: BaseBoolInt | None = None
+    can_delete: BaseBoolInt | None = None
+    can_like: BaseBoolInt | None = None
+    can_repost: int | None = None
+    can_subscribe: BaseBoolInt | None = None
+    can_be_promoted: BaseBoolInt | None = None
+    can_add_to_faves: BaseBoolInt | None = None
+    can_add: BaseBoolInt | None = None
+    can_attach_link: BaseBoolInt | None = None
+    can_edit_privacy: BaseBoolInt | None = None
+    is_private: BaseBoolInt | None = None
+    comments: Comments | None = None
+    date: int | None = None
+    description: str | None = None
+    duration: int | None = None
+    image: list[VideoVideoImage] | None = None
+    first_frame: list[VideoVideoImage] | None = None
+    width: int | None = None
+    height: int | None = None
+    id: int | None = None
+    owner_id: int | None = None
+    user_id: int | None = None
+    title: str | None = None
+    is_favorite: bool | None = None
+    player: str | None = None
+    processing: BasePropertyExists | None = None
+    converting: BaseBoolInt | None = None
+    added: BaseBoolInt | None = None
+    is_subscribed: BaseBoolInt | None = None
+    track_code: str | None = None
+    repeat: BasePropertyExists | None = None
+    views: int | None = None
+    local_views: int | None = None
+    content_restricted: int | None = None
+    content_restricted_message: str | None = None
+    balance: int | None = None
+    live: BasePropertyExists | None = None
+    upcoming: BasePropertyExists | None = None
+    live_start_time: int | None = None
+    live_notify: BaseBoolInt | None = None
+    spectators: int | None = None
+    platform: str | None = None
+    likes: BaseLikes | None = None
+    reposts: BaseRepostsInfo | None = None
+    source_id: int | None = None
+    post_id: int | None = None
+    text: str | None = None
 
     def __init__(
         self,
@@ -1186,8 +1016,6 @@ class NewsfeedGenericResponse(Model):
         next_from: `str`.
     """
 
-    __slots__ = ("groups", "items", "lives_items", "next_from", "profiles")
-
     items: list[
         NewsfeedItemWallpost
         | NewsfeedItemPhoto
@@ -1200,7 +1028,7 @@ class NewsfeedGenericResponse(Model):
         | NewsfeedItemPromoButton
     ]
     profiles: list[UsersUserFull]
-    groups: list[GroupsGroupFull] | None
+    groups: list[GroupsGroupFull] | None = None
     lives_items: (
         list[
             NewsfeedItemWallpost
@@ -1214,8 +1042,8 @@ class NewsfeedGenericResponse(Model):
             | NewsfeedItemPromoButton
         ]
         | None
-    )
-    next_from: str | None
+    ) = None
+    next_from: str | None = None
 
     def __init__(
         self,
@@ -1263,10 +1091,8 @@ class NewsfeedGetBannedExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("groups", "profiles")
-
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self, *, profiles: list[UsersUserFull] | None = None, groups: list[GroupsGroupFull] | None = None
@@ -1284,10 +1110,8 @@ class NewsfeedGetBannedResponse(Model):
         members: `list[int]`.
     """
 
-    __slots__ = ("groups", "members")
-
-    groups: list[int] | None
-    members: list[int] | None
+    groups: list[int] | None = None
+    members: list[int] | None = None
 
     def __init__(self, *, groups: list[int] | None = None, members: list[int] | None = None) -> None:
         self.groups = groups
@@ -1305,8 +1129,6 @@ class NewsfeedGetCommentsResponse(Model):
         next_from: `str`.
     """
 
-    __slots__ = ("groups", "items", "next_from", "profiles")
-
     items: list[
         NewsfeedCommentsItemTypeTopic
         | NewsfeedCommentsItemTypePhoto
@@ -1317,7 +1139,7 @@ class NewsfeedGetCommentsResponse(Model):
     ]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    next_from: str | None
+    next_from: str | None = None
 
     def __init__(
         self,
@@ -1349,8 +1171,6 @@ class NewsfeedGetListsExtendedResponse(Model):
         items: `list[NewsfeedListFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[NewsfeedListFull]
 
@@ -1367,8 +1187,6 @@ class NewsfeedGetListsResponse(Model):
         count: `int`, always present.
         items: `list[NewsfeedList]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[NewsfeedList]
@@ -1387,8 +1205,6 @@ class NewsfeedGetMentionsResponse(Model):
         items: `list[WallWallpostFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[WallWallpostFull]
 
@@ -1406,8 +1222,6 @@ class NewsfeedGetSuggestedSourcesResponse(Model):
         items: `list[UsersUserFull | GroupsGroupFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[UsersUserFull | GroupsGroupFull]
 
@@ -1423,8 +1237,6 @@ class NewsfeedIgnoreItemResponse(Model):
     Attributes:
         status: `bool`, always present.
     """
-
-    __slots__ = ("status",)
 
     status: bool
 
@@ -1446,15 +1258,13 @@ class NewsfeedItemAudio(Model):
         post_id: `int`.
     """
 
-    __slots__ = ("audio", "date", "feedback", "post_id", "short_text_rate", "source_id", "type")
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    audio: NewsfeedItemAudioAudio | None
-    post_id: int | None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    audio: NewsfeedItemAudioAudio | None = None
+    post_id: int | None = None
 
     def __init__(
         self,
@@ -1485,10 +1295,8 @@ class NewsfeedItemAudioAudio(Model):
         items: `list[AudioAudio]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[AudioAudio] | None
+    count: int | None = None
+    items: list[AudioAudio] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[AudioAudio] | None = None) -> None:
         self.count = count
@@ -1507,13 +1315,11 @@ class NewsfeedItemBase(Model):
         feedback: `NewsfeedItemWallpostFeedback`.
     """
 
-    __slots__ = ("date", "feedback", "short_text_rate", "source_id", "type")
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
 
     def __init__(
         self,
@@ -1549,31 +1355,17 @@ class NewsfeedItemDigest(Model):
         footer: `NewsfeedItemDigestFooter`.
     """
 
-    __slots__ = (
-        "date",
-        "feed_id",
-        "feedback",
-        "footer",
-        "header",
-        "items",
-        "main_post_ids",
-        "short_text_rate",
-        "source_id",
-        "template",
-        "type",
-    )
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    feed_id: str | None
-    items: list[NewsfeedItemDigestFullItem] | None
-    main_post_ids: list[str] | None
-    template: Template | None
-    header: NewsfeedItemDigestHeader | None
-    footer: NewsfeedItemDigestFooter | None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    feed_id: str | None = None
+    items: list[NewsfeedItemDigestFullItem] | None = None
+    main_post_ids: list[str] | None = None
+    template: Template | None = None
+    header: NewsfeedItemDigestHeader | None = None
+    footer: NewsfeedItemDigestFooter | None = None
 
     def __init__(
         self,
@@ -1612,10 +1404,8 @@ class NewsfeedItemDigestButton(Model):
         style: `NewsfeedItemDigestButtonStyle`.
     """
 
-    __slots__ = ("style", "title")
-
     title: str
-    style: NewsfeedItemDigestButtonStyle | None
+    style: NewsfeedItemDigestButtonStyle | None = None
 
     def __init__(self, *, title: str, style: NewsfeedItemDigestButtonStyle | None = None) -> None:
         self.title = title
@@ -1633,12 +1423,10 @@ class NewsfeedItemDigestFooter(Model):
         feed_id: `str`.
     """
 
-    __slots__ = ("button", "feed_id", "style", "text")
-
     style: NewsfeedItemDigestFooterStyle
     text: str
-    button: NewsfeedItemDigestButton | None
-    feed_id: str | None
+    button: NewsfeedItemDigestButton | None = None
+    feed_id: str | None = None
 
     def __init__(
         self,
@@ -1674,35 +1462,19 @@ class NewsfeedItemDigestFullItem(Model):
         badge_text: `str`.
     """
 
-    __slots__ = (
-        "attachment",
-        "attachment_index",
-        "badge_text",
-        "date",
-        "feedback",
-        "inner_type",
-        "post",
-        "short_text_rate",
-        "source_id",
-        "source_name",
-        "style",
-        "text",
-        "type",
-    )
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
     post: NewsfeedItemWallpost
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    inner_type: InnerType | None
-    text: str | None
-    source_name: str | None
-    attachment_index: int | None
-    attachment: WallWallpostAttachment | None
-    style: Style | None
-    badge_text: str | None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    inner_type: InnerType | None = None
+    text: str | None = None
+    source_name: str | None = None
+    attachment_index: int | None = None
+    attachment: WallWallpostAttachment | None = None
+    style: Style | None = None
+    badge_text: str | None = None
 
     def __init__(
         self,
@@ -1748,13 +1520,11 @@ class NewsfeedItemDigestHeader(Model):
         button: `NewsfeedItemDigestButton`.
     """
 
-    __slots__ = ("badge_text", "button", "style", "subtitle", "title")
-
     title: str
     style: NewsfeedItemDigestHeaderStyle
-    subtitle: str | None
-    badge_text: str | None
-    button: NewsfeedItemDigestButton | None
+    subtitle: str | None = None
+    badge_text: str | None = None
+    button: NewsfeedItemDigestButton | None = None
 
     def __init__(
         self,
@@ -1785,14 +1555,12 @@ class NewsfeedItemFriend(Model):
         friends: `NewsfeedItemFriendFriends`.
     """
 
-    __slots__ = ("date", "feedback", "friends", "short_text_rate", "source_id", "type")
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    friends: NewsfeedItemFriendFriends | None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    friends: NewsfeedItemFriendFriends | None = None
 
     def __init__(
         self,
@@ -1821,10 +1589,8 @@ class NewsfeedItemFriendFriends(Model):
         items: `list[BaseUserId]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[BaseUserId] | None
+    count: int | None = None
+    items: list[BaseUserId] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[BaseUserId] | None = None) -> None:
         self.count = count
@@ -1842,12 +1608,10 @@ class NewsfeedItemHolidayRecommendationsBlockHeader(Model):
         action: `BaseLinkButtonAction`.
     """
 
-    __slots__ = ("action", "image", "subtitle", "title")
-
-    title: str | None
-    subtitle: str | None
-    image: list[BaseImage] | None
-    action: BaseLinkButtonAction | None
+    title: str | None = None
+    subtitle: str | None = None
+    image: list[BaseImage] | None = None
+    action: BaseLinkButtonAction | None = None
 
     def __init__(
         self,
@@ -1878,16 +1642,14 @@ class NewsfeedItemPhoto(Model):
         post_id: `int`.
     """
 
-    __slots__ = ("carousel_offset", "date", "feedback", "photos", "post_id", "short_text_rate", "source_id", "type")
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    carousel_offset: int | None
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    photos: NewsfeedItemPhotoPhotos | None
-    post_id: int | None
+    carousel_offset: int | None = None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    photos: NewsfeedItemPhotoPhotos | None = None
+    post_id: int | None = None
 
     def __init__(
         self,
@@ -1920,10 +1682,8 @@ class NewsfeedItemPhotoPhotos(Model):
         items: `list[PhotosPhoto]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[PhotosPhoto] | None
+    count: int | None = None
+    items: list[PhotosPhoto] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[PhotosPhoto] | None = None) -> None:
         self.count = count
@@ -1945,16 +1705,14 @@ class NewsfeedItemPhotoTag(Model):
         post_id: `int`.
     """
 
-    __slots__ = ("carousel_offset", "date", "feedback", "photo_tags", "post_id", "short_text_rate", "source_id", "type")
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    carousel_offset: int | None
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    photo_tags: NewsfeedItemPhotoTagPhotoTags | None
-    post_id: int | None
+    carousel_offset: int | None = None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    photo_tags: NewsfeedItemPhotoTagPhotoTags | None = None
+    post_id: int | None = None
 
     def __init__(
         self,
@@ -1987,10 +1745,8 @@ class NewsfeedItemPhotoTagPhotoTags(Model):
         items: `list[PhotosPhoto]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[PhotosPhoto] | None
+    count: int | None = None
+    items: list[PhotosPhoto] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[PhotosPhoto] | None = None) -> None:
         self.count = count
@@ -2013,17 +1769,15 @@ class NewsfeedItemPromoButton(Model):
         images: `list[NewsfeedItemPromoButtonImage]`.
     """
 
-    __slots__ = ("action", "date", "feedback", "images", "short_text_rate", "source_id", "text", "title", "type")
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    text: str | None
-    title: str | None
-    action: NewsfeedItemPromoButtonAction | None
-    images: list[NewsfeedItemPromoButtonImage] | None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    text: str | None = None
+    title: str | None = None
+    action: NewsfeedItemPromoButtonAction | None = None
+    images: list[NewsfeedItemPromoButtonImage] | None = None
 
     def __init__(
         self,
@@ -2059,11 +1813,9 @@ class NewsfeedItemPromoButtonAction(Model):
         target: `str`.
     """
 
-    __slots__ = ("target", "type", "url")
-
-    url: str | None
-    type: str | None
-    target: str | None
+    url: str | None = None
+    type: str | None = None
+    target: str | None = None
 
     def __init__(self, *, url: str | None = None, type: str | None = None, target: str | None = None) -> None:
         self.url = url
@@ -2081,11 +1833,9 @@ class NewsfeedItemPromoButtonImage(Model):
         url: `str`.
     """
 
-    __slots__ = ("height", "url", "width")
-
-    width: int | None
-    height: int | None
-    url: str | None
+    width: int | None = None
+    height: int | None = None
+    url: str | None = None
 
     def __init__(self, *, width: int | None = None, height: int | None = None, url: str | None = None) -> None:
         self.width = width
@@ -2109,17 +1859,15 @@ class NewsfeedItemTopic(Model):
         likes: `BaseLikesInfo`.
     """
 
-    __slots__ = ("comments", "date", "feedback", "likes", "post_id", "short_text_rate", "source_id", "text", "type")
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
     post_id: int
     text: str
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    comments: BaseCommentsInfo | None
-    likes: BaseLikesInfo | None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    comments: BaseCommentsInfo | None = None
+    likes: BaseLikesInfo | None = None
 
     def __init__(
         self,
@@ -2160,16 +1908,14 @@ class NewsfeedItemVideo(Model):
         post_id: `int`.
     """
 
-    __slots__ = ("carousel_offset", "date", "feedback", "post_id", "short_text_rate", "source_id", "type", "video")
-
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    carousel_offset: int | None
-    short_text_rate: float | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    video: NewsfeedItemVideoVideo | None
-    post_id: int | None
+    carousel_offset: int | None = None
+    short_text_rate: float | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    video: NewsfeedItemVideoVideo | None = None
+    post_id: int | None = None
 
     def __init__(
         self,
@@ -2202,10 +1948,8 @@ class NewsfeedItemVideoVideo(Model):
         items: `list[VideoVideoFull]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[VideoVideoFull] | None
+    count: int | None = None
+    items: list[VideoVideoFull] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[VideoVideoFull] | None = None) -> None:
         self.count = count
@@ -2261,93 +2005,48 @@ class NewsfeedItemWallpost(Model):
         to_id: `int`.
     """
 
-    __slots__ = (
-        "access_key",
-        "attachments",
-        "can_delete",
-        "can_edit",
-        "can_pin",
-        "carousel_offset",
-        "comments",
-        "copy_history",
-        "copyright",
-        "created_by",
-        "date",
-        "deleted_details",
-        "deleted_reason",
-        "donut",
-        "donut_miniapp_url",
-        "edited",
-        "feedback",
-        "from_id",
-        "geo",
-        "hash",
-        "id",
-        "inner_type",
-        "is_archived",
-        "is_deleted",
-        "is_favorite",
-        "is_pinned",
-        "likes",
-        "marked_as_ads",
-        "owner_id",
-        "parents_stack",
-        "post_id",
-        "post_source",
-        "post_type",
-        "reposts",
-        "short_text_rate",
-        "signer_id",
-        "source_id",
-        "text",
-        "to_id",
-        "topic_id",
-        "type",
-        "views",
-    )
-
     source_id: int
-    carousel_offset: int | None
-    inner_type: WallWallpostInnerType | None
-    access_key: str | None
-    is_deleted: bool | None
-    deleted_reason: str | None
-    deleted_details: str | None
-    donut_miniapp_url: str | None
-    attachments: list[WallWallpostAttachment] | None
-    copyright: WallPostCopyright | None
-    date: int | None
-    edited: int | None
-    from_id: int | None
-    geo: WallGeo | None
-    id: int | None
-    is_archived: bool | None
-    is_favorite: bool | None
-    likes: BaseLikesInfo | None
-    owner_id: int | None
-    post_id: int | None
-    parents_stack: list[int] | None
-    post_source: WallPostSource | None
-    post_type: WallPostType | None
-    reposts: BaseRepostsInfo | None
-    signer_id: int | None
-    text: str | None
-    views: WallViews | None
-    copy_history: list[WallWallpostFull] | None
-    can_edit: BaseBoolInt | None
-    created_by: int | None
-    can_delete: BaseBoolInt | None
-    can_pin: BaseBoolInt | None
-    donut: WallWallpostDonut | None
-    is_pinned: BaseBoolInt | None
-    comments: BaseCommentsInfo | None
-    marked_as_ads: BaseBoolInt | None
-    topic_id: WallWallpostFullTopicId | None
-    short_text_rate: float | None
-    hash: str | None
-    type: WallPostType | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    to_id: int | None
+    carousel_offset: int | None = None
+    inner_type: WallWallpostInnerType | None = None
+    access_key: str | None = None
+    is_deleted: bool | None = None
+    deleted_reason: str | None = None
+    deleted_details: str | None = None
+    donut_miniapp_url: str | None = None
+    attachments: list[WallWallpostAttachment] | None = None
+    copyright: WallPostCopyright | None = None
+    date: int | None = None
+    edited: int | None = None
+    from_id: int | None = None
+    geo: WallGeo | None = None
+    id: int | None = None
+    is_archived: bool | None = None
+    is_favorite: bool | None = None
+    likes: BaseLikesInfo | None = None
+    owner_id: int | None = None
+    post_id: int | None = None
+    parents_stack: list[int] | None = None
+    post_source: WallPostSource | None = None
+    post_type: WallPostType | None = None
+    reposts: BaseRepostsInfo | None = None
+    signer_id: int | None = None
+    text: str | None = None
+    views: WallViews | None = None
+    copy_history: list[WallWallpostFull] | None = None
+    can_edit: BaseBoolInt | None = None
+    created_by: int | None = None
+    can_delete: BaseBoolInt | None = None
+    can_pin: BaseBoolInt | None = None
+    donut: WallWallpostDonut | None = None
+    is_pinned: BaseBoolInt | None = None
+    comments: BaseCommentsInfo | None = None
+    marked_as_ads: BaseBoolInt | None = None
+    topic_id: WallWallpostFullTopicId | None = None
+    short_text_rate: float | None = None
+    hash: str | None = None
+    type: WallPostType | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    to_id: int | None = None
 
     def __init__(
         self,
@@ -2453,15 +2152,13 @@ class NewsfeedItemWallpostFeedback(Model):
         track_code: `str`.
     """
 
-    __slots__ = ("answers", "descriptions", "gratitude", "question", "stars_count", "track_code", "type")
-
     type: NewsfeedItemWallpostFeedbackType
     question: str
-    answers: list[NewsfeedItemWallpostFeedbackAnswer] | None
-    stars_count: int | None
-    descriptions: list[str] | None
-    gratitude: str | None
-    track_code: str | None
+    answers: list[NewsfeedItemWallpostFeedbackAnswer] | None = None
+    stars_count: int | None = None
+    descriptions: list[str] | None = None
+    gratitude: str | None = None
+    track_code: str | None = None
 
     def __init__(
         self,
@@ -2492,8 +2189,6 @@ class NewsfeedItemWallpostFeedbackAnswer(Model):
         id: `str`, always present.
     """
 
-    __slots__ = ("id", "title")
-
     title: str
     id: str
 
@@ -2510,8 +2205,6 @@ class NewsfeedList(Model):
         id: `int`, always present.
         title: `str`, always present.
     """
-
-    __slots__ = ("id", "title")
 
     id: int
     title: str
@@ -2532,12 +2225,10 @@ class NewsfeedListFull(Model):
         source_ids: `list[int]`.
     """
 
-    __slots__ = ("id", "no_reposts", "source_ids", "title")
-
     id: int
     title: str
-    no_reposts: BaseBoolInt | None
-    source_ids: list[int] | None
+    no_reposts: BaseBoolInt | None = None
+    source_ids: list[int] | None = None
 
     def __init__(
         self, *, id: int, title: str, no_reposts: BaseBoolInt | None = None, source_ids: list[int] | None = None
@@ -2562,15 +2253,13 @@ class NewsfeedSearchExtendedResponse(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("count", "groups", "items", "next_from", "profiles", "suggested_queries", "total_count")
-
     items: list[WallWallpostFull]
     count: int
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
-    suggested_queries: list[str] | None
-    next_from: str | None
-    total_count: int | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    suggested_queries: list[str] | None = None
+    next_from: str | None = None
+    total_count: int | None = None
 
     def __init__(
         self,
@@ -2606,15 +2295,13 @@ class NewsfeedSearchExtendedStrictResponse(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("count", "groups", "items", "next_from", "profiles", "suggested_queries", "total_count")
-
     items: list[WallWallpostFull]
     count: int
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
-    suggested_queries: list[str] | None
-    next_from: str | None
-    total_count: int | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    suggested_queries: list[str] | None = None
+    next_from: str | None = None
+    total_count: int | None = None
 
     def __init__(
         self,
@@ -2648,13 +2335,11 @@ class NewsfeedSearchResponse(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("count", "items", "next_from", "suggested_queries", "total_count")
-
     items: list[WallWallpostFull]
     count: int
-    suggested_queries: list[str] | None
-    next_from: str | None
-    total_count: int | None
+    suggested_queries: list[str] | None = None
+    next_from: str | None = None
+    total_count: int | None = None
 
     def __init__(
         self,
@@ -2684,13 +2369,11 @@ class NewsfeedSearchStrictResponse(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("count", "items", "next_from", "suggested_queries", "total_count")
-
     items: list[WallWallpostFull]
     count: int
-    suggested_queries: list[str] | None
-    next_from: str | None
-    total_count: int | None
+    suggested_queries: list[str] | None = None
+    next_from: str | None = None
+    total_count: int | None = None
 
     def __init__(
         self,

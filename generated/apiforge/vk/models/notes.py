@@ -17,8 +17,6 @@ class NotesGetCommentsResponse(Model):
         items: `list[NotesNoteComment]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[NotesNoteComment]
 
@@ -35,8 +33,6 @@ class NotesGetResponse(Model):
         count: `int`, always present.
         items: `list[NotesNote]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[NotesNote]
@@ -65,33 +61,18 @@ class NotesNote(Model):
         privacy_comment: `list[str]`.
     """
 
-    __slots__ = (
-        "can_comment",
-        "comments",
-        "date",
-        "id",
-        "owner_id",
-        "privacy_comment",
-        "privacy_view",
-        "read_comments",
-        "text",
-        "text_wiki",
-        "title",
-        "view_url",
-    )
-
     comments: int
     date: int
     id: int
     owner_id: int
     title: str
     view_url: str
-    read_comments: int | None
-    can_comment: BaseBoolInt | None
-    text: str | None
-    text_wiki: str | None
-    privacy_view: list[str] | None
-    privacy_comment: list[str] | None
+    read_comments: int | None = None
+    can_comment: BaseBoolInt | None = None
+    text: str | None = None
+    text_wiki: str | None = None
+    privacy_view: list[str] | None = None
+    privacy_comment: list[str] | None = None
 
     def __init__(
         self,
@@ -137,15 +118,13 @@ class NotesNoteComment(Model):
         reply_to: `int`.
     """
 
-    __slots__ = ("date", "id", "message", "nid", "oid", "reply_to", "uid")
-
     date: int
     id: int
     message: str
     nid: int
     oid: int
     uid: int
-    reply_to: int | None
+    reply_to: int | None = None
 
     def __init__(
         self, *, date: int, id: int, message: str, nid: int, oid: int, uid: int, reply_to: int | None = None

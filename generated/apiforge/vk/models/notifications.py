@@ -38,15 +38,13 @@ class NotificationsFeedback(Model):
         to_id: `int`.
     """
 
-    __slots__ = ("attachments", "from_id", "geo", "id", "likes", "text", "to_id")
-
-    attachments: list[WallWallpostAttachment] | None
-    from_id: int | None
-    geo: BaseGeo | None
-    id: int | None
-    likes: BaseLikesInfo | None
-    text: str | None
-    to_id: int | None
+    attachments: list[WallWallpostAttachment] | None = None
+    from_id: int | None = None
+    geo: BaseGeo | None = None
+    id: int | None = None
+    likes: BaseLikesInfo | None = None
+    text: str | None = None
+    to_id: int | None = None
 
     def __init__(
         self,
@@ -85,18 +83,16 @@ class NotificationsGetResponse(Model):
         ttl: `int`.
     """
 
-    __slots__ = ("apps", "count", "groups", "items", "last_viewed", "next_from", "photos", "profiles", "ttl", "videos")
-
     count: int
     items: list[NotificationsNotification]
-    profiles: list[UsersUser] | None
-    groups: list[GroupsGroup] | None
-    last_viewed: int | None
-    photos: list[PhotosPhoto] | None
-    videos: list[VideoVideoFull] | None
-    apps: list[AppsApp] | None
-    next_from: str | None
-    ttl: int | None
+    profiles: list[UsersUser] | None = None
+    groups: list[GroupsGroup] | None = None
+    last_viewed: int | None = None
+    photos: list[PhotosPhoto] | None = None
+    videos: list[VideoVideoFull] | None = None
+    apps: list[AppsApp] | None = None
+    next_from: str | None = None
+    ttl: int | None = None
 
     def __init__(
         self,
@@ -137,14 +133,12 @@ class NotificationsNotification(Model):
         type: `str`.
     """
 
-    __slots__ = ("date", "feedback", "inner_type", "parent", "reply", "type")
-
-    inner_type: NotificationsNotificationInnerType | None
-    date: int | None
-    feedback: NotificationsFeedback | None
-    parent: NotificationsNotification | None
-    reply: NotificationsReply | None
-    type: str | None
+    inner_type: NotificationsNotificationInnerType | None = None
+    date: int | None = None
+    feedback: NotificationsFeedback | None = None
+    parent: NotificationsNotification | None = None
+    reply: NotificationsReply | None = None
+    type: str | None = None
 
     def __init__(
         self,
@@ -174,11 +168,9 @@ class NotificationsReply(Model):
         text: `int`.
     """
 
-    __slots__ = ("date", "id", "text")
-
-    date: int | None
-    id: int | None
-    text: int | None
+    date: int | None = None
+    id: int | None = None
+    text: int | None = None
 
     def __init__(self, *, date: int | None = None, id: int | None = None, text: int | None = None) -> None:
         self.date = date
@@ -195,10 +187,8 @@ class NotificationsSendMessageError(Model):
         description: `str`.
     """
 
-    __slots__ = ("code", "description")
-
-    code: NotificationsSendMessageErrorCode | None
-    description: str | None
+    code: NotificationsSendMessageErrorCode | None = None
+    description: str | None = None
 
     def __init__(
         self, *, code: NotificationsSendMessageErrorCode | None = None, description: str | None = None
@@ -217,11 +207,9 @@ class NotificationsSendMessageItem(Model):
         error: `NotificationsSendMessageError`.
     """
 
-    __slots__ = ("error", "status", "user_id")
-
-    user_id: int | None
-    status: bool | None
-    error: NotificationsSendMessageError | None
+    user_id: int | None = None
+    status: bool | None = None
+    error: NotificationsSendMessageError | None = None
 
     def __init__(
         self,

@@ -16,11 +16,9 @@ class OauthError(Model):
         redirect_uri: `str`.
     """
 
-    __slots__ = ("error", "error_description", "redirect_uri")
-
     error: str
     error_description: str
-    redirect_uri: str | None
+    redirect_uri: str | None = None
 
     def __init__(self, *, error: str, error_description: str, redirect_uri: str | None = None) -> None:
         self.error = error

@@ -29,10 +29,8 @@ class OrdersAmount(Model):
         currency: `str`.
     """
 
-    __slots__ = ("amounts", "currency")
-
-    amounts: list[OrdersAmountItem] | None
-    currency: str | None
+    amounts: list[OrdersAmountItem] | None = None
+    currency: str | None = None
 
     def __init__(self, *, amounts: list[OrdersAmountItem] | None = None, currency: str | None = None) -> None:
         self.amounts = amounts
@@ -49,11 +47,9 @@ class OrdersAmountItem(Model):
         votes: `str`.
     """
 
-    __slots__ = ("amount", "description", "votes")
-
-    amount: float | None
-    description: str | None
-    votes: str | None
+    amount: float | None = None
+    description: str | None = None
+    votes: str | None = None
 
     def __init__(
         self, *, amount: float | None = None, description: str | None = None, votes: str | None = None
@@ -71,8 +67,6 @@ class OrdersGetUserSubscriptionsResponse(Model):
         count: `int`, always present.
         items: `list[OrdersSubscription]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[OrdersSubscription]
@@ -99,29 +93,16 @@ class OrdersOrder(Model):
         user_id: `str`.
     """
 
-    __slots__ = (
-        "amount",
-        "app_order_id",
-        "cancel_transaction_id",
-        "date",
-        "id",
-        "item",
-        "receiver_id",
-        "status",
-        "transaction_id",
-        "user_id",
-    )
-
     item: str
-    amount: str | None
-    app_order_id: str | None
-    cancel_transaction_id: str | None
-    date: str | None
-    id: str | None
-    receiver_id: str | None
-    status: OrdersOrderStatus | None
-    transaction_id: str | None
-    user_id: str | None
+    amount: str | None = None
+    app_order_id: str | None = None
+    cancel_transaction_id: str | None = None
+    date: str | None = None
+    id: str | None = None
+    receiver_id: str | None = None
+    status: OrdersOrderStatus | None = None
+    transaction_id: str | None = None
+    user_id: str | None = None
 
     def __init__(
         self,
@@ -175,47 +156,25 @@ class OrdersSubscription(Model):
         is_game: `bool`.
     """
 
-    __slots__ = (
-        "app_id",
-        "application_name",
-        "cancel_reason",
-        "create_time",
-        "expire_time",
-        "id",
-        "is_game",
-        "item_id",
-        "next_bill_time",
-        "pending_cancel",
-        "period",
-        "period_start_time",
-        "photo_url",
-        "price",
-        "status",
-        "test_mode",
-        "title",
-        "trial_expire_time",
-        "update_time",
-    )
-
     id: int
-    cancel_reason: str | None
-    create_time: int | None
-    item_id: str | None
-    next_bill_time: int | None
-    expire_time: int | None
-    pending_cancel: bool | None
-    period: int | None
-    period_start_time: int | None
-    price: int | None
-    title: str | None
-    app_id: int | None
-    application_name: str | None
-    photo_url: str | None
-    status: str | None
-    test_mode: bool | None
-    trial_expire_time: int | None
-    update_time: int | None
-    is_game: bool | None
+    cancel_reason: str | None = None
+    create_time: int | None = None
+    item_id: str | None = None
+    next_bill_time: int | None = None
+    expire_time: int | None = None
+    pending_cancel: bool | None = None
+    period: int | None = None
+    period_start_time: int | None = None
+    price: int | None = None
+    title: str | None = None
+    app_id: int | None = None
+    application_name: str | None = None
+    photo_url: str | None = None
+    status: str | None = None
+    test_mode: bool | None = None
+    trial_expire_time: int | None = None
+    update_time: int | None = None
+    is_game: bool | None = None
 
     def __init__(
         self,

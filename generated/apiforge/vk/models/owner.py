@@ -26,10 +26,8 @@ class OwnerState(Model):
         description: `str`.
     """
 
-    __slots__ = ("description", "state")
-
-    state: OwnerStateState | None
-    description: str | None
+    state: OwnerStateState | None = None
+    description: str | None = None
 
     def __init__(self, *, state: OwnerStateState | None = None, description: str | None = None) -> None:
         self.state = state

@@ -37,22 +37,6 @@ class PagesGetVersionResponse(Model):
         html: `str`.
     """
 
-    __slots__ = (
-        "creator_id",
-        "current_user_can_edit",
-        "group_id",
-        "html",
-        "id",
-        "page_id",
-        "parent",
-        "parent2",
-        "source",
-        "title",
-        "version_created",
-        "who_can_edit",
-        "who_can_view",
-    )
-
     id: int
     page_id: int
     group_id: int
@@ -62,10 +46,10 @@ class PagesGetVersionResponse(Model):
     who_can_view: int
     who_can_edit: int
     version_created: int
-    creator_id: int | None
-    parent: str | None
-    parent2: str | None
-    html: str | None
+    creator_id: int | None = None
+    parent: str | None = None
+    parent2: str | None = None
+    html: str | None = None
 
     def __init__(
         self,
@@ -118,21 +102,6 @@ class PagesWikipage(Model):
         editor_name: `str`.
     """
 
-    __slots__ = (
-        "created",
-        "creator_id",
-        "creator_name",
-        "edited",
-        "editor_id",
-        "editor_name",
-        "group_id",
-        "id",
-        "title",
-        "views",
-        "who_can_edit",
-        "who_can_view",
-    )
-
     group_id: int
     id: int
     title: str
@@ -141,10 +110,10 @@ class PagesWikipage(Model):
     who_can_view: PagesPrivacySettings
     created: int
     edited: int
-    creator_id: int | None
-    creator_name: str | None
-    editor_id: int | None
-    editor_name: str | None
+    creator_id: int | None = None
+    creator_name: str | None = None
+    editor_id: int | None = None
+    editor_name: str | None = None
 
     def __init__(
         self,
@@ -202,28 +171,6 @@ class PagesWikipageFull(Model):
         owner_id: `int`.
     """
 
-    __slots__ = (
-        "created",
-        "creator_id",
-        "current_user_can_edit",
-        "current_user_can_edit_access",
-        "edited",
-        "editor_id",
-        "group_id",
-        "html",
-        "id",
-        "owner_id",
-        "parent",
-        "parent2",
-        "source",
-        "title",
-        "url",
-        "view_url",
-        "views",
-        "who_can_edit",
-        "who_can_view",
-    )
-
     created: int
     edited: int
     group_id: int
@@ -233,16 +180,16 @@ class PagesWikipageFull(Model):
     views: int
     who_can_edit: PagesPrivacySettings
     who_can_view: PagesPrivacySettings
-    creator_id: int | None
-    current_user_can_edit: BaseBoolInt | None
-    current_user_can_edit_access: BaseBoolInt | None
-    editor_id: int | None
-    html: str | None
-    source: str | None
-    url: str | None
-    parent: str | None
-    parent2: str | None
-    owner_id: int | None
+    creator_id: int | None = None
+    current_user_can_edit: BaseBoolInt | None = None
+    current_user_can_edit_access: BaseBoolInt | None = None
+    editor_id: int | None = None
+    html: str | None = None
+    source: str | None = None
+    url: str | None = None
+    parent: str | None = None
+    parent2: str | None = None
+    owner_id: int | None = None
 
     def __init__(
         self,
@@ -299,8 +246,6 @@ class PagesWikipageHistory(Model):
         editor_id: `int`, always present.
         editor_name: `str`, always present.
     """
-
-    __slots__ = ("date", "editor_id", "editor_name", "id", "length")
 
     id: int
     length: int

@@ -93,8 +93,6 @@ class PhotosGetAlbumsResponse(Model):
         items: `list[PhotosPhotoAlbumFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[PhotosPhotoAlbumFull]
 
@@ -111,8 +109,6 @@ class PhotosGetAllCommentsResponse(Model):
         count: `int`, always present.
         items: `list[WallWallComment]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[WallWallComment]
@@ -132,11 +128,9 @@ class PhotosGetAllResponse(Model):
         more: `BaseBoolInt`.
     """
 
-    __slots__ = ("count", "items", "more")
-
     count: int
     items: list[PhotosPhoto]
-    more: BaseBoolInt | None
+    more: BaseBoolInt | None = None
 
     def __init__(self, *, count: int, items: list[PhotosPhoto], more: BaseBoolInt | None = None) -> None:
         self.count = count
@@ -156,13 +150,11 @@ class PhotosGetCommentsExtendedResponse(Model):
         real_offset: `int`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles", "real_offset")
-
     count: int
     items: list[WallWallComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    real_offset: int | None
+    real_offset: int | None = None
 
     def __init__(
         self,
@@ -190,11 +182,9 @@ class PhotosGetCommentsResponse(Model):
         real_offset: `int`.
     """
 
-    __slots__ = ("count", "items", "real_offset")
-
     count: int
     items: list[WallWallComment]
-    real_offset: int | None
+    real_offset: int | None = None
 
     def __init__(self, *, count: int, items: list[WallWallComment], real_offset: int | None = None) -> None:
         self.count = count
@@ -210,8 +200,6 @@ class PhotosGetNewTagsResponse(Model):
         count: `int`, always present.
         items: `list[PhotosPhotoXtrTagInfo]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[PhotosPhotoXtrTagInfo]
@@ -231,11 +219,9 @@ class PhotosGetResponse(Model):
         next_from: `str`.
     """
 
-    __slots__ = ("count", "items", "next_from")
-
     count: int
     items: list[PhotosPhoto]
-    next_from: str | None
+    next_from: str | None = None
 
     def __init__(self, *, count: int, items: list[PhotosPhoto], next_from: str | None = None) -> None:
         self.count = count
@@ -253,11 +239,9 @@ class PhotosGetUserPhotosResponse(Model):
         next_from: `str`.
     """
 
-    __slots__ = ("count", "items", "next_from")
-
     count: int
     items: list[PhotosPhoto]
-    next_from: str | None
+    next_from: str | None = None
 
     def __init__(self, *, count: int, items: list[PhotosPhoto], next_from: str | None = None) -> None:
         self.count = count
@@ -276,12 +260,10 @@ class PhotosImage(Model):
         width: `int`.
     """
 
-    __slots__ = ("height", "type", "url", "width")
-
-    height: int | None
-    type: PhotosImageType | None
-    url: str | None
-    width: int | None
+    height: int | None = None
+    type: PhotosImageType | None = None
+    url: str | None = None
+    width: int | None = None
 
     def __init__(
         self,
@@ -308,12 +290,10 @@ class PhotosMarketAlbumUploadResponse(Model):
         server: `int`.
     """
 
-    __slots__ = ("gid", "hash", "photo", "server")
-
-    gid: int | None
-    hash: str | None
-    photo: str | None
-    server: int | None
+    gid: int | None = None
+    hash: str | None = None
+    photo: str | None = None
+    server: int | None = None
 
     def __init__(
         self, *, gid: int | None = None, hash: str | None = None, photo: str | None = None, server: int | None = None
@@ -337,14 +317,12 @@ class PhotosMarketUploadResponse(Model):
         server: `int`.
     """
 
-    __slots__ = ("crop_data", "crop_hash", "group_id", "hash", "photo", "server")
-
-    crop_data: str | None
-    crop_hash: str | None
-    group_id: int | None
-    hash: str | None
-    photo: str | None
-    server: int | None
+    crop_data: str | None = None
+    crop_hash: str | None = None
+    group_id: int | None = None
+    hash: str | None = None
+    photo: str | None = None
+    server: int | None = None
 
     def __init__(
         self,
@@ -374,11 +352,9 @@ class PhotosMessageUploadResponse(Model):
         server: `int`.
     """
 
-    __slots__ = ("hash", "photo", "server")
-
-    hash: str | None
-    photo: str | None
-    server: int | None
+    hash: str | None = None
+    photo: str | None = None
+    server: int | None = None
 
     def __init__(self, *, hash: str | None = None, photo: str | None = None, server: int | None = None) -> None:
         self.hash = hash
@@ -395,10 +371,8 @@ class PhotosOwnerCoverUploadResponse(Model):
         photo: `str`.
     """
 
-    __slots__ = ("hash", "photo")
-
-    hash: str | None
-    photo: str | None
+    hash: str | None = None
+    photo: str | None = None
 
     def __init__(self, *, hash: str | None = None, photo: str | None = None) -> None:
         self.hash = hash
@@ -415,11 +389,9 @@ class PhotosOwnerUploadResponse(Model):
         server: `int`.
     """
 
-    __slots__ = ("hash", "photo", "server")
-
-    hash: str | None
-    photo: str | None
-    server: int | None
+    hash: str | None = None
+    photo: str | None = None
+    server: int | None = None
 
     def __init__(self, *, hash: str | None = None, photo: str | None = None, server: int | None = None) -> None:
         self.hash = hash
@@ -461,63 +433,33 @@ class PhotosPhoto(Model):
         vertical_align: `PhotosPhotoVerticalAlign`.
     """
 
-    __slots__ = (
-        "access_key",
-        "album_id",
-        "can_comment",
-        "comments",
-        "date",
-        "has_tags",
-        "height",
-        "hidden",
-        "id",
-        "images",
-        "lat",
-        "likes",
-        "long",
-        "owner_id",
-        "photo_256",
-        "place",
-        "post_id",
-        "real_offset",
-        "reposts",
-        "sizes",
-        "square_crop",
-        "tags",
-        "text",
-        "thumb_hash",
-        "user_id",
-        "vertical_align",
-        "width",
-    )
-
     album_id: int
     date: int
     id: int
     owner_id: int
-    access_key: str | None
-    height: int | None
-    images: list[PhotosImage] | None
-    lat: float | None
-    long: float | None
-    photo_256: str | None
-    thumb_hash: str | None
-    can_comment: BaseBoolInt | None
-    place: str | None
-    post_id: int | None
-    sizes: list[PhotosPhotoSizes] | None
-    square_crop: str | None
-    text: str | None
-    user_id: int | None
-    width: int | None
-    has_tags: bool | None
-    likes: BaseLikes | None
-    comments: BaseObjectCount | None
-    reposts: BaseRepostsInfo | None
-    tags: BaseObjectCount | None
-    hidden: BasePropertyExists | None
-    real_offset: int | None
-    vertical_align: PhotosPhotoVerticalAlign | None
+    access_key: str | None = None
+    height: int | None = None
+    images: list[PhotosImage] | None = None
+    lat: float | None = None
+    long: float | None = None
+    photo_256: str | None = None
+    thumb_hash: str | None = None
+    can_comment: BaseBoolInt | None = None
+    place: str | None = None
+    post_id: int | None = None
+    sizes: list[PhotosPhotoSizes] | None = None
+    square_crop: str | None = None
+    text: str | None = None
+    user_id: int | None = None
+    width: int | None = None
+    has_tags: bool | None = None
+    likes: BaseLikes | None = None
+    comments: BaseObjectCount | None = None
+    reposts: BaseRepostsInfo | None = None
+    tags: BaseObjectCount | None = None
+    hidden: BasePropertyExists | None = None
+    real_offset: int | None = None
+    vertical_align: PhotosPhotoVerticalAlign | None = None
 
     def __init__(
         self,
@@ -594,16 +536,14 @@ class PhotosPhotoAlbum(Model):
         thumb: `PhotosPhoto`.
     """
 
-    __slots__ = ("created", "description", "id", "owner_id", "size", "thumb", "title", "updated")
-
     created: int
     id: int
     owner_id: int
     size: int
     title: str
     updated: int
-    description: str | None
-    thumb: PhotosPhoto | None
+    description: str | None = None
+    thumb: PhotosPhoto | None = None
 
     def __init__(
         self,
@@ -651,43 +591,23 @@ class PhotosPhotoAlbumFull(Model):
         upload_by_admins_only: `BaseBoolInt`.
     """
 
-    __slots__ = (
-        "can_delete",
-        "can_include_to_feed",
-        "can_upload",
-        "comments_disabled",
-        "created",
-        "description",
-        "id",
-        "is_locked",
-        "owner_id",
-        "size",
-        "sizes",
-        "thumb_id",
-        "thumb_is_last",
-        "thumb_src",
-        "title",
-        "updated",
-        "upload_by_admins_only",
-    )
-
     id: int
     owner_id: int
     size: int
     title: str
-    can_upload: BaseBoolInt | None
-    comments_disabled: BaseBoolInt | None
-    created: int | None
-    description: str | None
-    can_delete: bool | None
-    can_include_to_feed: bool | None
-    is_locked: bool | None
-    sizes: list[PhotosPhotoSizes] | None
-    thumb_id: int | None
-    thumb_is_last: BaseBoolInt | None
-    thumb_src: str | None
-    updated: int | None
-    upload_by_admins_only: BaseBoolInt | None
+    can_upload: BaseBoolInt | None = None
+    comments_disabled: BaseBoolInt | None = None
+    created: int | None = None
+    description: str | None = None
+    can_delete: bool | None = None
+    can_include_to_feed: bool | None = None
+    is_locked: bool | None = None
+    sizes: list[PhotosPhotoSizes] | None = None
+    thumb_id: int | None = None
+    thumb_is_last: BaseBoolInt | None = None
+    thumb_src: str | None = None
+    updated: int | None = None
+    upload_by_admins_only: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -741,13 +661,11 @@ class PhotosPhotoSizes(Model):
         src: `str`.
     """
 
-    __slots__ = ("height", "src", "type", "url", "width")
-
     height: int
     type: PhotosPhotoSizesType
     width: int
-    url: str | None
-    src: str | None
+    url: str | None = None
+    src: str | None = None
 
     def __init__(
         self, *, height: int, type: PhotosPhotoSizesType, width: int, url: str | None = None, src: str | None = None
@@ -777,8 +695,6 @@ class PhotosPhotoTag(Model):
         description: `str`.
     """
 
-    __slots__ = ("date", "description", "id", "placer_id", "tagged_name", "user_id", "viewed", "x", "x2", "y", "y2")
-
     date: int
     id: int
     placer_id: int
@@ -789,7 +705,7 @@ class PhotosPhotoTag(Model):
     x2: float
     y: float
     y2: float
-    description: str | None
+    description: str | None = None
 
     def __init__(
         self,
@@ -831,13 +747,11 @@ class PhotosPhotoUpload(Model):
         group_id: `int`.
     """
 
-    __slots__ = ("album_id", "fallback_upload_url", "group_id", "upload_url", "user_id")
-
     album_id: int
     upload_url: str
     user_id: int
-    fallback_upload_url: str | None
-    group_id: int | None
+    fallback_upload_url: str | None = None
+    group_id: int | None = None
 
     def __init__(
         self,
@@ -867,13 +781,11 @@ class PhotosPhotoUploadResponse(Model):
         server: `int`.
     """
 
-    __slots__ = ("aid", "hash", "photo", "photos_list", "server")
-
-    aid: int | None
-    hash: str | None
-    photo: str | None
-    photos_list: str | None
-    server: int | None
+    aid: int | None = None
+    hash: str | None = None
+    photo: str | None = None
+    photos_list: str | None = None
+    server: int | None = None
 
     def __init__(
         self,
@@ -921,55 +833,29 @@ class PhotosPhotoXtrTagInfo(Model):
         has_tags: `bool`.
     """
 
-    __slots__ = (
-        "access_key",
-        "album_id",
-        "date",
-        "has_tags",
-        "height",
-        "id",
-        "lat",
-        "long",
-        "owner_id",
-        "photo_75",
-        "photo_130",
-        "photo_604",
-        "photo_807",
-        "photo_1280",
-        "photo_2560",
-        "placer_id",
-        "post_id",
-        "sizes",
-        "tag_created",
-        "tag_id",
-        "text",
-        "user_id",
-        "width",
-    )
-
     album_id: int
     date: int
     id: int
     owner_id: int
-    access_key: str | None
-    height: int | None
-    lat: float | None
-    long: float | None
-    photo_1280: str | None
-    photo_130: str | None
-    photo_2560: str | None
-    photo_604: str | None
-    photo_75: str | None
-    photo_807: str | None
-    placer_id: int | None
-    post_id: int | None
-    sizes: list[PhotosPhotoSizes] | None
-    tag_created: int | None
-    tag_id: int | None
-    text: str | None
-    user_id: int | None
-    width: int | None
-    has_tags: bool | None
+    access_key: str | None = None
+    height: int | None = None
+    lat: float | None = None
+    long: float | None = None
+    photo_1280: str | None = None
+    photo_130: str | None = None
+    photo_2560: str | None = None
+    photo_604: str | None = None
+    photo_75: str | None = None
+    photo_807: str | None = None
+    placer_id: int | None = None
+    post_id: int | None = None
+    sizes: list[PhotosPhotoSizes] | None = None
+    tag_created: int | None = None
+    tag_id: int | None = None
+    text: str | None = None
+    user_id: int | None = None
+    width: int | None = None
+    has_tags: bool | None = None
 
     def __init__(
         self,
@@ -1031,9 +917,7 @@ class PhotosSaveOwnerCoverPhotoResponse(Model):
         images: `list[BaseImage]`.
     """
 
-    __slots__ = ("images",)
-
-    images: list[BaseImage] | None
+    images: list[BaseImage] | None = None
 
     def __init__(self, *, images: list[BaseImage] | None = None) -> None:
         self.images = images
@@ -1052,14 +936,12 @@ class PhotosSaveOwnerPhotoResponse(Model):
         post_id: `int`.
     """
 
-    __slots__ = ("photo_hash", "photo_src", "photo_src_big", "photo_src_small", "post_id", "saved")
-
     photo_hash: str
     photo_src: str
-    photo_src_big: str | None
-    photo_src_small: str | None
-    saved: int | None
-    post_id: int | None
+    photo_src_big: str | None = None
+    photo_src_small: str | None = None
+    saved: int | None = None
+    post_id: int | None = None
 
     def __init__(
         self,
@@ -1088,8 +970,6 @@ class PhotosSearchResponse(Model):
         items: `list[PhotosPhoto]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[PhotosPhoto]
 
@@ -1112,15 +992,13 @@ class PhotosTagsSuggestionItem(Model):
         track_code: `str`.
     """
 
-    __slots__ = ("buttons", "caption", "photo", "tags", "title", "track_code", "type")
-
-    title: str | None
-    caption: str | None
-    type: str | None
-    buttons: list[PhotosTagsSuggestionItemButton] | None
-    photo: PhotosPhoto | None
-    tags: list[PhotosPhotoTag] | None
-    track_code: str | None
+    title: str | None = None
+    caption: str | None = None
+    type: str | None = None
+    buttons: list[PhotosTagsSuggestionItemButton] | None = None
+    photo: PhotosPhoto | None = None
+    tags: list[PhotosPhotoTag] | None = None
+    track_code: str | None = None
 
     def __init__(
         self,
@@ -1152,11 +1030,9 @@ class PhotosTagsSuggestionItemButton(Model):
         style: `PhotosTagsSuggestionItemButtonStyle`.
     """
 
-    __slots__ = ("action", "style", "title")
-
-    title: str | None
-    action: PhotosTagsSuggestionItemButtonAction | None
-    style: PhotosTagsSuggestionItemButtonStyle | None
+    title: str | None = None
+    action: PhotosTagsSuggestionItemButtonAction | None = None
+    style: PhotosTagsSuggestionItemButtonStyle | None = None
 
     def __init__(
         self,
@@ -1180,11 +1056,9 @@ class PhotosWallUploadResponse(Model):
         server: `int`.
     """
 
-    __slots__ = ("hash", "photo", "server")
-
-    hash: str | None
-    photo: str | None
-    server: int | None
+    hash: str | None = None
+    photo: str | None = None
+    server: int | None = None
 
     def __init__(self, *, hash: str | None = None, photo: str | None = None, server: int | None = None) -> None:
         self.hash = hash

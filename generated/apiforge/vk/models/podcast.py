@@ -14,9 +14,7 @@ class PodcastCover(Model):
         sizes: `list[PhotosPhotoSizes]`.
     """
 
-    __slots__ = ("sizes",)
-
-    sizes: list[PhotosPhotoSizes] | None
+    sizes: list[PhotosPhotoSizes] | None = None
 
     def __init__(self, *, sizes: list[PhotosPhotoSizes] | None = None) -> None:
         self.sizes = sizes
@@ -34,13 +32,11 @@ class PodcastExternalData(Model):
         cover: `PodcastCover`.
     """
 
-    __slots__ = ("cover", "owner_name", "owner_url", "title", "url")
-
-    url: str | None
-    owner_url: str | None
-    title: str | None
-    owner_name: str | None
-    cover: PodcastCover | None
+    url: str | None = None
+    owner_url: str | None = None
+    title: str | None = None
+    owner_name: str | None = None
+    cover: PodcastCover | None = None
 
     def __init__(
         self,

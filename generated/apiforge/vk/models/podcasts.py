@@ -15,8 +15,6 @@ class PodcastsSearchPodcastResponse(Model):
         results_total: `int`, always present.
     """
 
-    __slots__ = ("podcasts", "results_total")
-
     podcasts: list[PodcastExternalData]
     results_total: int
 

@@ -27,8 +27,6 @@ class PollsAnswer(Model):
         votes: `int`, always present.
     """
 
-    __slots__ = ("id", "rate", "text", "votes")
-
     id: int
     rate: float
     text: str
@@ -57,17 +55,15 @@ class PollsBackground(Model):
         width: `int`.
     """
 
-    __slots__ = ("angle", "color", "height", "id", "images", "name", "points", "type", "width")
-
-    angle: int | None
-    color: str | None
-    height: int | None
-    id: int | None
-    name: str | None
-    images: list[BaseImage] | None
-    points: list[BaseGradientPoint] | None
-    type: PollsBackgroundType | None
-    width: int | None
+    angle: int | None = None
+    color: str | None = None
+    height: int | None = None
+    id: int | None = None
+    name: str | None = None
+    images: list[BaseImage] | None = None
+    points: list[BaseGradientPoint] | None = None
+    type: PollsBackgroundType | None = None
+    width: int | None = None
 
     def __init__(
         self,
@@ -103,11 +99,9 @@ class PollsFieldsVoters(Model):
         answer_offset: `str`.
     """
 
-    __slots__ = ("answer_id", "answer_offset", "users")
-
-    answer_id: int | None
-    users: PollsVotersFieldsUsers | None
-    answer_offset: str | None
+    answer_id: int | None = None
+    users: PollsVotersFieldsUsers | None = None
+    answer_offset: str | None = None
 
     def __init__(
         self,
@@ -128,8 +122,6 @@ class PollsFriend(Model):
     Attributes:
         id: `int`, always present.
     """
-
-    __slots__ = ("id",)
 
     id: int
 
@@ -167,55 +159,29 @@ class PollsPoll(Model):
         disable_unvote: `bool`.
     """
 
-    __slots__ = (
-        "anonymous",
-        "answer_id",
-        "answer_ids",
-        "answers",
-        "author_id",
-        "background",
-        "can_edit",
-        "can_report",
-        "can_share",
-        "can_vote",
-        "closed",
-        "created",
-        "disable_unvote",
-        "embed_hash",
-        "end_date",
-        "friends",
-        "id",
-        "is_board",
-        "multiple",
-        "owner_id",
-        "photo",
-        "question",
-        "votes",
-    )
-
     answers: list[PollsAnswer]
     created: int
     id: int
     owner_id: int
     question: str
     votes: int
-    anonymous: bool | None
-    friends: list[PollsFriend] | None
-    multiple: bool | None
-    answer_id: int | None
-    end_date: int | None
-    answer_ids: list[int] | None
-    closed: bool | None
-    is_board: bool | None
-    can_edit: bool | None
-    can_vote: bool | None
-    can_report: bool | None
-    can_share: bool | None
-    embed_hash: str | None
-    photo: PollsBackground | None
-    author_id: int | None
-    background: PollsBackground | None
-    disable_unvote: bool | None
+    anonymous: bool | None = None
+    friends: list[PollsFriend] | None = None
+    multiple: bool | None = None
+    answer_id: int | None = None
+    end_date: int | None = None
+    answer_ids: list[int] | None = None
+    closed: bool | None = None
+    is_board: bool | None = None
+    can_edit: bool | None = None
+    can_vote: bool | None = None
+    can_report: bool | None = None
+    can_share: bool | None = None
+    embed_hash: str | None = None
+    photo: PollsBackground | None = None
+    author_id: int | None = None
+    background: PollsBackground | None = None
+    disable_unvote: bool | None = None
 
     def __init__(
         self,
@@ -300,57 +266,30 @@ class PollsPollExtended(Model):
         profiles: `list[UsersUserFull]`.
     """
 
-    __slots__ = (
-        "anonymous",
-        "answer_id",
-        "answer_ids",
-        "answers",
-        "author_id",
-        "background",
-        "can_edit",
-        "can_report",
-        "can_share",
-        "can_vote",
-        "closed",
-        "created",
-        "disable_unvote",
-        "embed_hash",
-        "end_date",
-        "friends",
-        "id",
-        "is_board",
-        "multiple",
-        "owner_id",
-        "photo",
-        "profiles",
-        "question",
-        "votes",
-    )
-
     answers: list[PollsAnswer]
     created: int
     id: int
     owner_id: int
     question: str
     votes: int
-    anonymous: bool | None
-    friends: list[PollsFriend] | None
-    multiple: bool | None
-    answer_id: int | None
-    end_date: int | None
-    answer_ids: list[int] | None
-    closed: bool | None
-    is_board: bool | None
-    can_edit: bool | None
-    can_vote: bool | None
-    can_report: bool | None
-    can_share: bool | None
-    embed_hash: str | None
-    photo: PollsBackground | None
-    author_id: int | None
-    background: PollsBackground | None
-    disable_unvote: bool | None
-    profiles: list[UsersUserFull] | None
+    anonymous: bool | None = None
+    friends: list[PollsFriend] | None = None
+    multiple: bool | None = None
+    answer_id: int | None = None
+    end_date: int | None = None
+    answer_ids: list[int] | None = None
+    closed: bool | None = None
+    is_board: bool | None = None
+    can_edit: bool | None = None
+    can_vote: bool | None = None
+    can_report: bool | None = None
+    can_share: bool | None = None
+    embed_hash: str | None = None
+    photo: PollsBackground | None = None
+    author_id: int | None = None
+    background: PollsBackground | None = None
+    disable_unvote: bool | None = None
+    profiles: list[UsersUserFull] | None = None
 
     def __init__(
         self,
@@ -416,11 +355,9 @@ class PollsVoters(Model):
         answer_offset: `str`.
     """
 
-    __slots__ = ("answer_id", "answer_offset", "users")
-
-    answer_id: int | None
-    users: PollsVotersUsers | None
-    answer_offset: str | None
+    answer_id: int | None = None
+    users: PollsVotersUsers | None = None
+    answer_offset: str | None = None
 
     def __init__(
         self, *, answer_id: int | None = None, users: PollsVotersUsers | None = None, answer_offset: str | None = None
@@ -439,10 +376,8 @@ class PollsVotersFieldsUsers(Model):
         items: `list[UsersUserFull]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[UsersUserFull] | None
+    count: int | None = None
+    items: list[UsersUserFull] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[UsersUserFull] | None = None) -> None:
         self.count = count
@@ -458,10 +393,8 @@ class PollsVotersUsers(Model):
         items: `list[int]`.
     """
 
-    __slots__ = ("count", "items")
-
-    count: int | None
-    items: list[int] | None
+    count: int | None = None
+    items: list[int] | None = None
 
     def __init__(self, *, count: int | None = None, items: list[int] | None = None) -> None:
         self.count = count

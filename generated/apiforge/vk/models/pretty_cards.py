@@ -25,8 +25,6 @@ class PrettyCardsCreateResponse(Model):
         card_id: `str`, always present.
     """
 
-    __slots__ = ("card_id", "owner_id")
-
     owner_id: int
     card_id: str
 
@@ -45,11 +43,9 @@ class PrettyCardsDeleteResponse(Model):
         error: `str`.
     """
 
-    __slots__ = ("card_id", "error", "owner_id")
-
     owner_id: int
     card_id: str
-    error: str | None
+    error: str | None = None
 
     def __init__(self, *, owner_id: int, card_id: str, error: str | None = None) -> None:
         self.owner_id = owner_id
@@ -65,8 +61,6 @@ class PrettyCardsEditResponse(Model):
         owner_id: `int`, always present.
         card_id: `str`, always present.
     """
-
-    __slots__ = ("card_id", "owner_id")
 
     owner_id: int
     card_id: str
@@ -84,8 +78,6 @@ class PrettyCardsGetResponse(Model):
         count: `int`, always present.
         items: `list[PrettyCardsPrettyCard]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[PrettyCardsPrettyCard]
@@ -112,29 +104,16 @@ class PrettyCardsPrettyCard(Model):
         price_old: `str`.
     """
 
-    __slots__ = (
-        "button",
-        "button_text",
-        "card_id",
-        "images",
-        "inner_type",
-        "link_url",
-        "photo",
-        "price",
-        "price_old",
-        "title",
-    )
-
     card_id: str
     link_url: str
     photo: str
     title: str
-    inner_type: PrettyCardsPrettyCardInnerType | None
-    button: BaseLinkButton | str | None
-    button_text: str | None
-    images: list[BaseImage] | None
-    price: str | None
-    price_old: str | None
+    inner_type: PrettyCardsPrettyCardInnerType | None = None
+    button: BaseLinkButton | str | None = None
+    button_text: str | None = None
+    images: list[BaseImage] | None = None
+    price: str | None = None
+    price_old: str | None = None
 
     def __init__(
         self,

@@ -41,11 +41,9 @@ class SearchGetHintsResponse(Model):
         suggested_queries: `list[str]`.
     """
 
-    __slots__ = ("count", "items", "suggested_queries")
-
     count: int
     items: list[SearchHint]
-    suggested_queries: list[str] | None
+    suggested_queries: list[str] | None = None
 
     def __init__(self, *, count: int, items: list[SearchHint], suggested_queries: list[str] | None = None) -> None:
         self.count = count
@@ -68,17 +66,16 @@ class SearchHint(Model):
         link: `BaseLink`.
     """
 
-    __slots__ = ("app", "description", "global_", "group", "link", "profile", "section", "type")
     __wire_names__ = {"global_": "global"}
 
     description: str
     type: SearchHintType
-    app: AppsApp | None
-    global_: BaseBoolInt | None
-    group: GroupsGroup | None
-    profile: UsersUserMin | None
-    section: SearchHintSection | None
-    link: BaseLink | None
+    app: AppsApp | None = None
+    global_: BaseBoolInt | None = None
+    group: GroupsGroup | None = None
+    profile: UsersUserMin | None = None
+    section: SearchHintSection | None = None
+    link: BaseLink | None = None
 
     def __init__(
         self,

@@ -17,10 +17,8 @@ class SecureGiveEventStickerItem(Model):
         status: `str`.
     """
 
-    __slots__ = ("status", "user_id")
-
-    user_id: int | None
-    status: str | None
+    user_id: int | None = None
+    status: str | None = None
 
     def __init__(self, *, user_id: int | None = None, status: str | None = None) -> None:
         self.user_id = user_id
@@ -36,10 +34,8 @@ class SecureLevel(Model):
         uid: `int`.
     """
 
-    __slots__ = ("level", "uid")
-
-    level: int | None
-    uid: int | None
+    level: int | None = None
+    uid: int | None = None
 
     def __init__(self, *, level: int | None = None, uid: int | None = None) -> None:
         self.level = level
@@ -54,8 +50,6 @@ class SecureSetCounterItem(Model):
         id: `int`, always present.
         result: `BaseBoolInt`, always present.
     """
-
-    __slots__ = ("id", "result")
 
     id: int
     result: BaseBoolInt
@@ -77,13 +71,11 @@ class SecureSmsNotification(Model):
         user_id: `str`.
     """
 
-    __slots__ = ("app_id", "date", "id", "message", "user_id")
-
-    app_id: str | None
-    date: str | None
-    id: str | None
-    message: str | None
-    user_id: str | None
+    app_id: str | None = None
+    date: str | None = None
+    id: str | None = None
+    message: str | None = None
+    user_id: str | None = None
 
     def __init__(
         self,
@@ -112,12 +104,10 @@ class SecureTokenChecked(Model):
         user_id: `int`.
     """
 
-    __slots__ = ("date", "expire", "success", "user_id")
-
-    date: int | None
-    expire: int | None
-    success: int | None
-    user_id: int | None
+    date: int | None = None
+    expire: int | None = None
+    success: int | None = None
+    user_id: int | None = None
 
     def __init__(
         self,
@@ -145,13 +135,11 @@ class SecureTransaction(Model):
         votes: `int`.
     """
 
-    __slots__ = ("date", "id", "uid_from", "uid_to", "votes")
-
-    date: int | None
-    id: int | None
-    uid_from: int | None
-    uid_to: int | None
-    votes: int | None
+    date: int | None = None
+    id: int | None = None
+    uid_from: int | None = None
+    uid_to: int | None = None
+    votes: int | None = None
 
     def __init__(
         self,

@@ -21,14 +21,12 @@ class StatsActivity(Model):
         unsubscribed: `int`.
     """
 
-    __slots__ = ("comments", "copies", "hidden", "likes", "subscribed", "unsubscribed")
-
-    comments: int | None
-    copies: int | None
-    hidden: int | None
-    likes: int | None
-    subscribed: int | None
-    unsubscribed: int | None
+    comments: int | None = None
+    copies: int | None = None
+    hidden: int | None = None
+    likes: int | None = None
+    subscribed: int | None = None
+    unsubscribed: int | None = None
 
     def __init__(
         self,
@@ -58,11 +56,9 @@ class StatsCity(Model):
         value: `int`.
     """
 
-    __slots__ = ("count", "name", "value")
-
-    count: int | None
-    name: str | None
-    value: int | None
+    count: int | None = None
+    name: str | None = None
+    value: int | None = None
 
     def __init__(self, *, count: int | None = None, name: str | None = None, value: int | None = None) -> None:
         self.count = count
@@ -81,12 +77,10 @@ class StatsCountry(Model):
         value: `int`.
     """
 
-    __slots__ = ("code", "count", "name", "value")
-
-    code: str | None
-    count: int | None
-    name: str | None
-    value: int | None
+    code: str | None = None
+    count: int | None = None
+    name: str | None = None
+    value: int | None = None
 
     def __init__(
         self, *, code: str | None = None, count: int | None = None, name: str | None = None, value: int | None = None
@@ -109,13 +103,11 @@ class StatsPeriod(Model):
         visitors: `StatsViews`.
     """
 
-    __slots__ = ("activity", "period_from", "period_to", "reach", "visitors")
-
-    activity: StatsActivity | None
-    period_from: int | None
-    period_to: int | None
-    reach: StatsReach | None
-    visitors: StatsViews | None
+    activity: StatsActivity | None = None
+    period_from: int | None = None
+    period_to: int | None = None
+    reach: StatsReach | None = None
+    visitors: StatsViews | None = None
 
     def __init__(
         self,
@@ -148,16 +140,14 @@ class StatsReach(Model):
         sex_age: `list[StatsSexAge]`.
     """
 
-    __slots__ = ("age", "cities", "countries", "mobile_reach", "reach", "reach_subscribers", "sex", "sex_age")
-
-    age: list[StatsSexAge] | None
-    cities: list[StatsCity] | None
-    countries: list[StatsCountry] | None
-    mobile_reach: int | None
-    reach: int | None
-    reach_subscribers: int | None
-    sex: list[StatsSexAge] | None
-    sex_age: list[StatsSexAge] | None
+    age: list[StatsSexAge] | None = None
+    cities: list[StatsCity] | None = None
+    countries: list[StatsCountry] | None = None
+    mobile_reach: int | None = None
+    reach: int | None = None
+    reach_subscribers: int | None = None
+    sex: list[StatsSexAge] | None = None
+    sex_age: list[StatsSexAge] | None = None
 
     def __init__(
         self,
@@ -193,13 +183,11 @@ class StatsSexAge(Model):
         count_subscribers: `int`.
     """
 
-    __slots__ = ("count", "count_subscribers", "reach", "reach_subscribers", "value")
-
     value: str
-    count: int | None
-    reach: int | None
-    reach_subscribers: int | None
-    count_subscribers: int | None
+    count: int | None = None
+    reach: int | None = None
+    reach_subscribers: int | None = None
+    count_subscribers: int | None = None
 
     def __init__(
         self,
@@ -232,16 +220,14 @@ class StatsViews(Model):
         visitors: `int`.
     """
 
-    __slots__ = ("age", "cities", "countries", "mobile_views", "sex", "sex_age", "views", "visitors")
-
-    age: list[StatsSexAge] | None
-    cities: list[StatsCity] | None
-    countries: list[StatsCountry] | None
-    mobile_views: int | None
-    sex: list[StatsSexAge] | None
-    sex_age: list[StatsSexAge] | None
-    views: int | None
-    visitors: int | None
+    age: list[StatsSexAge] | None = None
+    cities: list[StatsCity] | None = None
+    countries: list[StatsCountry] | None = None
+    mobile_views: int | None = None
+    sex: list[StatsSexAge] | None = None
+    sex_age: list[StatsSexAge] | None = None
+    views: int | None = None
+    visitors: int | None = None
 
     def __init__(
         self,
@@ -286,37 +272,20 @@ class StatsWallpostStat(Model):
         sex_age: `list[StatsSexAge]`.
     """
 
-    __slots__ = (
-        "hide",
-        "join_group",
-        "links",
-        "post_id",
-        "reach_ads",
-        "reach_subscribers",
-        "reach_subscribers_count",
-        "reach_total",
-        "reach_total_count",
-        "reach_viral",
-        "report",
-        "sex_age",
-        "to_group",
-        "unsubscribe",
-    )
-
-    post_id: int | None
-    hide: int | None
-    join_group: int | None
-    links: int | None
-    reach_subscribers: int | None
-    reach_subscribers_count: int | None
-    reach_total: int | None
-    reach_total_count: int | None
-    reach_viral: int | None
-    reach_ads: int | None
-    report: int | None
-    to_group: int | None
-    unsubscribe: int | None
-    sex_age: list[StatsSexAge] | None
+    post_id: int | None = None
+    hide: int | None = None
+    join_group: int | None = None
+    links: int | None = None
+    reach_subscribers: int | None = None
+    reach_subscribers_count: int | None = None
+    reach_total: int | None = None
+    reach_total_count: int | None = None
+    reach_viral: int | None = None
+    reach_ads: int | None = None
+    report: int | None = None
+    to_group: int | None = None
+    unsubscribe: int | None = None
+    sex_age: list[StatsSexAge] | None = None
 
     def __init__(
         self,

@@ -17,10 +17,8 @@ class StatusStatus(Model):
         audio: `AudioAudio`.
     """
 
-    __slots__ = ("audio", "text")
-
     text: str
-    audio: AudioAudio | None
+    audio: AudioAudio | None = None
 
     def __init__(self, *, text: str, audio: AudioAudio | None = None) -> None:
         self.text = text

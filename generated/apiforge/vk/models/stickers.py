@@ -16,11 +16,9 @@ class StickersImageSet(Model):
         images: `list[BaseImage]`.
     """
 
-    __slots__ = ("base_url", "images", "version")
-
     base_url: str
-    version: int | None
-    images: list[BaseImage] | None
+    version: int | None = None
+    images: list[BaseImage] | None = None
 
     def __init__(self, *, base_url: str, version: int | None = None, images: list[BaseImage] | None = None) -> None:
         self.base_url = base_url

@@ -17,8 +17,6 @@ class StorageValue(Model):
         value: `str`, always present.
     """
 
-    __slots__ = ("key", "value")
-
     key: str
     value: str
 

@@ -24,8 +24,6 @@ class StoreGetFavoriteStickersResponse(Model):
         items: `list[BaseStickerNew]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[BaseStickerNew]
 
@@ -42,8 +40,6 @@ class StoreGetProductsResponse(Model):
         items: `list[StoreProduct]`, always present.
         count: `int`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     items: list[StoreProduct]
     count: int
@@ -64,12 +60,10 @@ class StoreGetStickersKeywordsResponse(Model):
         chunks_hash: `str`.
     """
 
-    __slots__ = ("chunks_count", "chunks_hash", "count", "dictionary")
-
     count: int
     dictionary: list[StoreStickersKeyword]
-    chunks_count: int | None
-    chunks_hash: str | None
+    chunks_count: int | None = None
+    chunks_hash: str | None = None
 
     def __init__(
         self,
@@ -115,55 +109,29 @@ class StoreProduct(Model):
         is_popup: `bool`.
     """
 
-    __slots__ = (
-        "active",
-        "base_id",
-        "copyright",
-        "description_lang_key",
-        "has_animation",
-        "icon",
-        "id",
-        "is_new",
-        "is_popup",
-        "is_vmoji",
-        "payment_region",
-        "previews",
-        "promoted",
-        "purchase_date",
-        "purchased",
-        "stickers",
-        "style_ids",
-        "style_sticker_ids",
-        "subtitle",
-        "title",
-        "title_lang_key",
-        "type",
-        "url",
-    )
-
     id: int
     type: StoreProductType
-    is_new: bool | None
-    copyright: str | None
-    base_id: int | None
-    style_ids: list[int] | None
-    purchased: BaseBoolInt | None
-    active: BaseBoolInt | None
-    promoted: BaseBoolInt | None
-    purchase_date: int | None
-    title: str | None
-    stickers: list[BaseStickerNew] | None
-    style_sticker_ids: list[int] | None
-    icon: StickersImageSet | None
-    previews: list[BaseImage] | None
-    has_animation: bool | None
-    subtitle: str | None
-    payment_region: str | None
-    is_vmoji: bool | None
-    title_lang_key: str | None
-    description_lang_key: str | None
-    url: str | None
-    is_popup: bool | None
+    is_new: bool | None = None
+    copyright: str | None = None
+    base_id: int | None = None
+    style_ids: list[int] | None = None
+    purchased: BaseBoolInt | None = None
+    active: BaseBoolInt | None = None
+    promoted: BaseBoolInt | None = None
+    purchase_date: int | None = None
+    title: str | None = None
+    stickers: list[BaseStickerNew] | None = None
+    style_sticker_ids: list[int] | None = None
+    icon: StickersImageSet | None = None
+    previews: list[BaseImage] | None = None
+    has_animation: bool | None = None
+    subtitle: str | None = None
+    payment_region: str | None = None
+    is_vmoji: bool | None = None
+    title_lang_key: str | None = None
+    description_lang_key: str | None = None
+    url: str | None = None
+    is_popup: bool | None = None
 
     def __init__(
         self,
@@ -228,12 +196,10 @@ class StoreStickersKeyword(Model):
         stickers: `list[StoreStickersKeywordSticker]`.
     """
 
-    __slots__ = ("promoted_stickers", "stickers", "user_stickers", "words")
-
     words: list[str]
-    user_stickers: list[BaseStickerNew] | None
-    promoted_stickers: list[BaseStickerNew] | None
-    stickers: list[StoreStickersKeywordSticker] | None
+    user_stickers: list[BaseStickerNew] | None = None
+    promoted_stickers: list[BaseStickerNew] | None = None
+    stickers: list[StoreStickersKeywordSticker] | None = None
 
     def __init__(
         self,
@@ -257,8 +223,6 @@ class StoreStickersKeywordSticker(Model):
         pack_id: `int`, always present.
         sticker_id: `int`, always present.
     """
-
-    __slots__ = ("pack_id", "sticker_id")
 
     pack_id: int
     sticker_id: int

@@ -140,8 +140,6 @@ class StoriesClickableArea(Model):
         y: `int`, always present.
     """
 
-    __slots__ = ("x", "y")
-
     x: int
     y: int
 
@@ -188,71 +186,37 @@ class StoriesClickableSticker(Model):
         situational_app_url: `str`.
     """
 
-    __slots__ = (
-        "app",
-        "app_context",
-        "audio",
-        "audio_start_time",
-        "clickable_area",
-        "clip_id",
-        "color",
-        "has_new_interactions",
-        "hashtag",
-        "id",
-        "is_broadcast_notify_allowed",
-        "link_object",
-        "market_item",
-        "mention",
-        "owner_id",
-        "place_id",
-        "poll",
-        "post_id",
-        "post_owner_id",
-        "question",
-        "question_button",
-        "situational_app_url",
-        "situational_theme_id",
-        "sticker_id",
-        "sticker_pack_id",
-        "story_id",
-        "style",
-        "subtype",
-        "tooltip_text",
-        "type",
-        "video_id",
-    )
-
     clickable_area: list[StoriesClickableArea]
     id: int
     type: StoriesClickableStickerType
-    hashtag: str | None
-    link_object: BaseLink | None
-    mention: str | None
-    tooltip_text: str | None
-    owner_id: int | None
-    story_id: int | None
-    clip_id: int | None
-    video_id: int | None
-    question: str | None
-    question_button: str | None
-    place_id: int | None
-    market_item: MarketMarketItem | None
-    audio: AudioAudio | None
-    audio_start_time: int | None
-    style: StoriesClickableStickerStyle | None
-    subtype: StoriesClickableStickerSubtype | None
-    post_owner_id: int | None
-    post_id: int | None
-    poll: PollsPoll | None
-    color: str | None
-    sticker_id: int | None
-    sticker_pack_id: int | None
-    app: AppsAppMin | None
-    app_context: str | None
-    has_new_interactions: bool | None
-    is_broadcast_notify_allowed: bool | None
-    situational_theme_id: int | None
-    situational_app_url: str | None
+    hashtag: str | None = None
+    link_object: BaseLink | None = None
+    mention: str | None = None
+    tooltip_text: str | None = None
+    owner_id: int | None = None
+    story_id: int | None = None
+    clip_id: int | None = None
+    video_id: int | None = None
+    question: str | None = None
+    question_button: str | None = None
+    place_id: int | None = None
+    market_item: MarketMarketItem | None = None
+    audio: AudioAudio | None = None
+    audio_start_time: int | None = None
+    style: StoriesClickableStickerStyle | None = None
+    subtype: StoriesClickableStickerSubtype | None = None
+    post_owner_id: int | None = None
+    post_id: int | None = None
+    poll: PollsPoll | None = None
+    color: str | None = None
+    sticker_id: int | None = None
+    sticker_pack_id: int | None = None
+    app: AppsAppMin | None = None
+    app_context: str | None = None
+    has_new_interactions: bool | None = None
+    is_broadcast_notify_allowed: bool | None = None
+    situational_theme_id: int | None = None
+    situational_app_url: str | None = None
 
     def __init__(
         self,
@@ -332,8 +296,6 @@ class StoriesClickableStickers(Model):
         original_width: `int`, always present.
     """
 
-    __slots__ = ("clickable_stickers", "original_height", "original_width")
-
     clickable_stickers: list[StoriesClickableSticker]
     original_height: int
     original_width: int
@@ -363,29 +325,16 @@ class StoriesFeedItem(Model):
         name: `str`.
     """
 
-    __slots__ = (
-        "app",
-        "grouped",
-        "has_unseen",
-        "id",
-        "name",
-        "owner_id",
-        "promo_data",
-        "stories",
-        "track_code",
-        "type",
-    )
-
     type: StoriesFeedItemType
-    id: str | None
-    owner_id: int | None
-    stories: list[StoriesStory] | None
-    grouped: list[StoriesFeedItem] | None
-    app: AppsAppMin | None
-    promo_data: StoriesPromoBlock | None
-    track_code: str | None
-    has_unseen: bool | None
-    name: str | None
+    id: str | None = None
+    owner_id: int | None = None
+    stories: list[StoriesStory] | None = None
+    grouped: list[StoriesFeedItem] | None = None
+    app: AppsAppMin | None = None
+    promo_data: StoriesPromoBlock | None = None
+    track_code: str | None = None
+    has_unseen: bool | None = None
+    name: str | None = None
 
     def __init__(
         self,
@@ -424,8 +373,6 @@ class StoriesGetBannedExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[int]
     profiles: list[UsersUserFull]
@@ -449,8 +396,6 @@ class StoriesGetBannedResponse(Model):
         items: `list[int]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[int]
 
@@ -469,8 +414,6 @@ class StoriesGetByIdExtendedResponse(Model):
         profiles: `list[UsersUserFull]`, always present.
         groups: `list[GroupsGroupFull]`, always present.
     """
-
-    __slots__ = ("count", "groups", "items", "profiles")
 
     count: int
     items: list[StoriesStory]
@@ -495,8 +438,6 @@ class StoriesGetPhotoUploadServerResponse(Model):
         user_ids: `list[int]`, always present.
     """
 
-    __slots__ = ("upload_url", "user_ids")
-
     upload_url: str
     user_ids: list[int]
 
@@ -517,13 +458,11 @@ class StoriesGetStatsV5200Response(Model):
         need_privacy_block: `bool`.
     """
 
-    __slots__ = ("achievement", "achievement_subtitle", "categories", "need_privacy_block", "preview")
-
-    preview: str | None
-    achievement: str | None
-    achievement_subtitle: str | None
-    categories: list[StoriesStatCategory] | None
-    need_privacy_block: bool | None
+    preview: str | None = None
+    achievement: str | None = None
+    achievement_subtitle: str | None = None
+    categories: list[StoriesStatCategory] | None = None
+    need_privacy_block: bool | None = None
 
     def __init__(
         self,
@@ -555,15 +494,13 @@ class StoriesGetV5113Response(Model):
         next_from: `str`.
     """
 
-    __slots__ = ("count", "groups", "items", "need_upload_screen", "next_from", "profiles", "track_code")
-
     count: int
     items: list[StoriesFeedItem]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
-    need_upload_screen: bool | None
-    track_code: str | None
-    next_from: str | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    need_upload_screen: bool | None = None
+    track_code: str | None = None
+    next_from: str | None = None
 
     def __init__(
         self,
@@ -594,8 +531,6 @@ class StoriesGetVideoUploadServerResponse(Model):
         user_ids: `list[int]`, always present.
     """
 
-    __slots__ = ("upload_url", "user_ids")
-
     upload_url: str
     user_ids: list[int]
 
@@ -615,12 +550,10 @@ class StoriesGetViewersExtendedV5115Response(Model):
         next_from: `str`.
     """
 
-    __slots__ = ("count", "hidden_reason", "items", "next_from")
-
     count: int
     items: list[StoriesViewersItem]
-    hidden_reason: str | None
-    next_from: str | None
+    hidden_reason: str | None = None
+    next_from: str | None = None
 
     def __init__(
         self,
@@ -648,8 +581,6 @@ class StoriesPromoBlock(Model):
         is_advice: `bool`, always present.
     """
 
-    __slots__ = ("is_advice", "name", "not_animated", "photo_50", "photo_100")
-
     name: str
     photo_50: str
     photo_100: str
@@ -673,10 +604,8 @@ class StoriesReplies(Model):
         new: `int`.
     """
 
-    __slots__ = ("count", "new")
-
     count: int
-    new: int | None
+    new: int | None = None
 
     def __init__(self, *, count: int, new: int | None = None) -> None:
         self.count = count
@@ -694,12 +623,10 @@ class StoriesSaveResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[StoriesStory]
-    profiles: list[UsersUser] | None
-    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUser] | None = None
+    groups: list[GroupsGroupFull] | None = None
 
     def __init__(
         self,
@@ -725,8 +652,6 @@ class StoriesStatCategory(Model):
         lines: `list[StoriesStatLine]`, always present.
     """
 
-    __slots__ = ("header", "lines", "type")
-
     header: str
     type: str
     lines: list[StoriesStatLine]
@@ -748,12 +673,10 @@ class StoriesStatLine(Model):
         is_unavailable: `bool`.
     """
 
-    __slots__ = ("counter", "is_unavailable", "name", "type")
-
     name: str
     type: str
-    counter: int | None
-    is_unavailable: bool | None
+    counter: int | None = None
+    is_unavailable: bool | None = None
 
     def __init__(self, *, name: str, type: str, counter: int | None = None, is_unavailable: bool | None = None) -> None:
         self.name = name
@@ -801,73 +724,38 @@ class StoriesStory(Model):
         can_use_in_narrative: `bool`.
     """
 
-    __slots__ = (
-        "access_key",
-        "blurred_preview",
-        "can_ask",
-        "can_ask_anonymous",
-        "can_comment",
-        "can_hide",
-        "can_like",
-        "can_reply",
-        "can_see",
-        "can_share",
-        "can_use_in_narrative",
-        "clickable_stickers",
-        "date",
-        "expires_at",
-        "first_narrative_id",
-        "first_narrative_title",
-        "id",
-        "is_deleted",
-        "is_expired",
-        "link",
-        "narratives_count",
-        "owner_id",
-        "parent_story",
-        "parent_story_access_key",
-        "parent_story_id",
-        "parent_story_owner_id",
-        "photo",
-        "replies",
-        "seen",
-        "type",
-        "video",
-        "views",
-    )
-
     id: int
     owner_id: int
-    access_key: str | None
-    can_comment: BaseBoolInt | None
-    can_reply: BaseBoolInt | None
-    can_see: BaseBoolInt | None
-    can_like: bool | None
-    can_share: BaseBoolInt | None
-    can_hide: BaseBoolInt | None
-    date: int | None
-    expires_at: int | None
-    is_deleted: bool | None
-    is_expired: bool | None
-    link: StoriesStoryLink | None
-    parent_story: StoriesStory | None
-    parent_story_access_key: str | None
-    parent_story_id: int | None
-    parent_story_owner_id: int | None
-    photo: PhotosPhoto | None
-    blurred_preview: str | None
-    replies: StoriesReplies | None
-    seen: BaseBoolInt | None
-    type: StoriesStoryType | None
-    clickable_stickers: StoriesClickableStickers | None
-    video: VideoVideoFull | None
-    views: int | None
-    can_ask: BaseBoolInt | None
-    can_ask_anonymous: BaseBoolInt | None
-    narratives_count: int | None
-    first_narrative_title: str | None
-    first_narrative_id: int | None
-    can_use_in_narrative: bool | None
+    access_key: str | None = None
+    can_comment: BaseBoolInt | None = None
+    can_reply: BaseBoolInt | None = None
+    can_see: BaseBoolInt | None = None
+    can_like: bool | None = None
+    can_share: BaseBoolInt | None = None
+    can_hide: BaseBoolInt | None = None
+    date: int | None = None
+    expires_at: int | None = None
+    is_deleted: bool | None = None
+    is_expired: bool | None = None
+    link: StoriesStoryLink | None = None
+    parent_story: StoriesStory | None = None
+    parent_story_access_key: str | None = None
+    parent_story_id: int | None = None
+    parent_story_owner_id: int | None = None
+    photo: PhotosPhoto | None = None
+    blurred_preview: str | None = None
+    replies: StoriesReplies | None = None
+    seen: BaseBoolInt | None = None
+    type: StoriesStoryType | None = None
+    clickable_stickers: StoriesClickableStickers | None = None
+    video: VideoVideoFull | None = None
+    views: int | None = None
+    can_ask: BaseBoolInt | None = None
+    can_ask_anonymous: BaseBoolInt | None = None
+    narratives_count: int | None = None
+    first_narrative_title: str | None = None
+    first_narrative_id: int | None = None
+    can_use_in_narrative: bool | None = None
 
     def __init__(
         self,
@@ -949,11 +837,9 @@ class StoriesStoryLink(Model):
         link_url_target: `str`.
     """
 
-    __slots__ = ("link_url_target", "text", "url")
-
     text: str
     url: str
-    link_url_target: str | None
+    link_url_target: str | None = None
 
     def __init__(self, *, text: str, url: str, link_url_target: str | None = None) -> None:
         self.text = text
@@ -976,8 +862,6 @@ class StoriesStoryStats(Model):
         likes: `StoriesStoryStatsStat`.
     """
 
-    __slots__ = ("answer", "bans", "likes", "open_link", "replies", "shares", "subscribers", "views")
-
     answer: StoriesStoryStatsStat
     bans: StoriesStoryStatsStat
     open_link: StoriesStoryStatsStat
@@ -985,7 +869,7 @@ class StoriesStoryStats(Model):
     shares: StoriesStoryStatsStat
     subscribers: StoriesStoryStatsStat
     views: StoriesStoryStatsStat
-    likes: StoriesStoryStatsStat | None
+    likes: StoriesStoryStatsStat | None = None
 
     def __init__(
         self,
@@ -1018,10 +902,8 @@ class StoriesStoryStatsStat(Model):
         count: `int`.
     """
 
-    __slots__ = ("count", "state")
-
     state: StoriesStoryStatsState
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, state: StoriesStoryStatsState, count: int | None = None) -> None:
         self.state = state
@@ -1036,9 +918,7 @@ class StoriesUploadResponse(Model):
         upload_result: `str`.
     """
 
-    __slots__ = ("upload_result",)
-
-    upload_result: str | None
+    upload_result: str | None = None
 
     def __init__(self, *, upload_result: str | None = None) -> None:
         self.upload_result = upload_result
@@ -1052,9 +932,7 @@ class StoriesUploadResult(Model):
         upload_result: `str`.
     """
 
-    __slots__ = ("upload_result",)
-
-    upload_result: str | None
+    upload_result: str | None = None
 
     def __init__(self, *, upload_result: str | None = None) -> None:
         self.upload_result = upload_result
@@ -1070,11 +948,9 @@ class StoriesViewersItem(Model):
         user: `UsersUserFull`.
     """
 
-    __slots__ = ("is_liked", "user", "user_id")
-
     is_liked: bool
     user_id: int
-    user: UsersUserFull | None
+    user: UsersUserFull | None = None
 
     def __init__(self, *, is_liked: bool, user_id: int, user: UsersUserFull | None = None) -> None:
         self.is_liked = is_liked

@@ -26,10 +26,8 @@ class StreamingGetServerUrlResponse(Model):
         key: `str`.
     """
 
-    __slots__ = ("endpoint", "key")
-
-    endpoint: str | None
-    key: str | None
+    endpoint: str | None = None
+    key: str | None = None
 
     def __init__(self, *, endpoint: str | None = None, key: str | None = None) -> None:
         self.endpoint = endpoint
@@ -44,9 +42,7 @@ class StreamingGetStemResponse(Model):
         stem: `str`.
     """
 
-    __slots__ = ("stem",)
-
-    stem: str | None
+    stem: str | None = None
 
     def __init__(self, *, stem: str | None = None) -> None:
         self.stem = stem
@@ -60,8 +56,6 @@ class StreamingStats(Model):
         event_type: `StreamingStatsEventType`, always present.
         stats: `list[StreamingStatsPoint]`, always present.
     """
-
-    __slots__ = ("event_type", "stats")
 
     event_type: StreamingStatsEventType
     stats: list[StreamingStatsPoint]
@@ -79,8 +73,6 @@ class StreamingStatsPoint(Model):
         timestamp: `int`, always present.
         value: `int`, always present.
     """
-
-    __slots__ = ("timestamp", "value")
 
     timestamp: int
     value: int

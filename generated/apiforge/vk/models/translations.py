@@ -15,10 +15,8 @@ class TranslationsTranslateResponse(Model):
         source_lang: `str`.
     """
 
-    __slots__ = ("source_lang", "texts")
-
-    texts: list[str] | None
-    source_lang: str | None
+    texts: list[str] | None = None
+    source_lang: str | None = None
 
     def __init__(self, *, texts: list[str] | None = None, source_lang: str | None = None) -> None:
         self.texts = texts

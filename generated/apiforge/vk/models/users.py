@@ -202,17 +202,16 @@ class UsersCareer(Model):
         until: `int`.
     """
 
-    __slots__ = ("city_id", "city_name", "company", "from_", "group_id", "id", "position", "until")
     __wire_names__ = {"from_": "from"}
 
-    city_id: int | None
-    city_name: str | None
-    company: str | None
-    from_: int | None
-    group_id: int | None
-    id: int | None
-    position: str | None
-    until: int | None
+    city_id: int | None = None
+    city_name: str | None = None
+    company: str | None = None
+    from_: int | None = None
+    group_id: int | None = None
+    id: int | None = None
+    position: str | None = None
+    until: int | None = None
 
     def __init__(
         self,
@@ -246,11 +245,9 @@ class UsersExports(Model):
         twitter: `int`.
     """
 
-    __slots__ = ("facebook", "livejournal", "twitter")
-
-    facebook: int | None
-    livejournal: int | None
-    twitter: int | None
+    facebook: int | None = None
+    livejournal: int | None = None
+    twitter: int | None = None
 
     def __init__(
         self, *, facebook: int | None = None, livejournal: int | None = None, twitter: int | None = None
@@ -270,11 +267,9 @@ class UsersGetFollowersFieldsResponse(Model):
         friends_count: `int`.
     """
 
-    __slots__ = ("count", "friends_count", "items")
-
     count: int
     items: list[UsersUserFull]
-    friends_count: int | None
+    friends_count: int | None = None
 
     def __init__(self, *, count: int, items: list[UsersUserFull], friends_count: int | None = None) -> None:
         self.count = count
@@ -290,8 +285,6 @@ class UsersGetFollowersResponse(Model):
         count: `int`, always present.
         items: `list[int]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[int]
@@ -310,8 +303,6 @@ class UsersGetSubscriptionsExtendedResponse(Model):
         items: `list[UsersUserFull | GroupsGroupFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[UsersUserFull | GroupsGroupFull]
 
@@ -328,8 +319,6 @@ class UsersGetSubscriptionsResponse(Model):
         users: `UsersUsersArray`, always present.
         groups: `GroupsGroupsArray`, always present.
     """
-
-    __slots__ = ("groups", "users")
 
     users: UsersUsersArray
     groups: GroupsGroupsArray
@@ -348,10 +337,8 @@ class UsersLastSeen(Model):
         time: `int`.
     """
 
-    __slots__ = ("platform", "time")
-
-    platform: int | None
-    time: int | None
+    platform: int | None = None
+    time: int | None = None
 
     def __init__(self, *, platform: int | None = None, time: int | None = None) -> None:
         self.platform = platform
@@ -370,14 +357,13 @@ class UsersMilitary(Model):
         until: `int`.
     """
 
-    __slots__ = ("from_", "id", "unit", "unit_id", "until")
     __wire_names__ = {"from_": "from"}
 
     unit: str
     unit_id: int
-    from_: int | None
-    id: int | None
-    until: int | None
+    from_: int | None = None
+    id: int | None = None
+    until: int | None = None
 
     def __init__(
         self, *, unit: str, unit_id: int, from_: int | None = None, id: int | None = None, until: int | None = None
@@ -401,13 +387,11 @@ class UsersOccupation(Model):
         city_id: `int`.
     """
 
-    __slots__ = ("city_id", "graduate_year", "id", "name", "type")
-
-    id: int | None
-    name: str | None
-    type: UsersOccupationType | None
-    graduate_year: int | None
-    city_id: int | None
+    id: int | None = None
+    name: str | None = None
+    type: UsersOccupationType | None = None
+    graduate_year: int | None = None
+    city_id: int | None = None
 
     def __init__(
         self,
@@ -438,14 +422,12 @@ class UsersOnlineInfo(Model):
         status: `UsersOnlineInfoStatus`.
     """
 
-    __slots__ = ("app_id", "is_mobile", "is_online", "last_seen", "status", "visible")
-
     visible: bool
-    last_seen: int | None
-    is_online: bool | None
-    app_id: int | None
-    is_mobile: bool | None
-    status: UsersOnlineInfoStatus | None
+    last_seen: int | None = None
+    is_online: bool | None = None
+    app_id: int | None = None
+    is_mobile: bool | None = None
+    status: UsersOnlineInfoStatus | None = None
 
     def __init__(
         self,
@@ -482,29 +464,16 @@ class UsersPersonal(Model):
         smoking: `int`.
     """
 
-    __slots__ = (
-        "alcohol",
-        "inspired_by",
-        "langs",
-        "langs_full",
-        "life_main",
-        "people_main",
-        "political",
-        "religion",
-        "religion_id",
-        "smoking",
-    )
-
-    alcohol: int | None
-    inspired_by: str | None
-    langs: list[str] | None
-    langs_full: list[DatabaseLanguageFull] | None
-    life_main: int | None
-    people_main: int | None
-    political: int | None
-    religion: str | None
-    religion_id: int | None
-    smoking: int | None
+    alcohol: int | None = None
+    inspired_by: str | None = None
+    langs: list[str] | None = None
+    langs_full: list[DatabaseLanguageFull] | None = None
+    life_main: int | None = None
+    people_main: int | None = None
+    political: int | None = None
+    religion: str | None = None
+    religion_id: int | None = None
+    smoking: int | None = None
 
     def __init__(
         self,
@@ -543,12 +512,10 @@ class UsersRelative(Model):
         name: `str`.
     """
 
-    __slots__ = ("birth_date", "id", "name", "type")
-
     type: UsersRelativeType
-    birth_date: str | None
-    id: int | None
-    name: str | None
+    birth_date: str | None = None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(
         self, *, type: UsersRelativeType, birth_date: str | None = None, id: int | None = None, name: str | None = None
@@ -577,32 +544,19 @@ class UsersSchool(Model):
         speciality: `str`.
     """
 
-    __slots__ = (
-        "city",
-        "class_",
-        "class_id",
-        "id",
-        "name",
-        "speciality",
-        "type",
-        "type_str",
-        "year_from",
-        "year_graduated",
-        "year_to",
-    )
     __wire_names__ = {"class_": "class"}
 
-    city: int | None
-    class_: str | None
-    class_id: int | None
-    id: str | None
-    name: str | None
-    type: int | None
-    type_str: str | None
-    year_from: int | None
-    year_graduated: int | None
-    year_to: int | None
-    speciality: str | None
+    city: int | None = None
+    class_: str | None = None
+    class_id: int | None = None
+    id: str | None = None
+    name: str | None = None
+    type: int | None = None
+    type_str: str | None = None
+    year_from: int | None = None
+    year_graduated: int | None = None
+    year_to: int | None = None
+    speciality: str | None = None
 
     def __init__(
         self,
@@ -641,8 +595,6 @@ class UsersSearchResponse(Model):
         items: `list[UsersUserFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[UsersUserFull]
 
@@ -671,35 +623,19 @@ class UsersUniversity(Model):
         university_group_id: `int`.
     """
 
-    __slots__ = (
-        "chair",
-        "chair_name",
-        "city",
-        "education_form",
-        "education_form_id",
-        "education_status",
-        "education_status_id",
-        "faculty",
-        "faculty_name",
-        "graduation",
-        "id",
-        "name",
-        "university_group_id",
-    )
-
-    chair: int | None
-    chair_name: str | None
-    city: int | None
-    education_form: str | None
-    education_form_id: int | None
-    education_status: str | None
-    education_status_id: int | None
-    faculty: int | None
-    faculty_name: str | None
-    graduation: int | None
-    id: int | None
-    name: str | None
-    university_group_id: int | None
+    chair: int | None = None
+    chair_name: str | None = None
+    city: int | None = None
+    education_form: str | None = None
+    education_form_id: int | None = None
+    education_status: str | None = None
+    education_status_id: int | None = None
+    faculty: int | None = None
+    faculty_name: str | None = None
+    graduation: int | None = None
+    id: int | None = None
+    name: str | None = None
+    university_group_id: int | None = None
 
     def __init__(
         self,
@@ -759,47 +695,25 @@ class UsersUser(Model):
         mutual: `FriendsRequestsMutual`.
     """
 
-    __slots__ = (
-        "can_access_closed",
-        "deactivated",
-        "first_name",
-        "friend_status",
-        "hidden",
-        "id",
-        "is_closed",
-        "last_name",
-        "mutual",
-        "online",
-        "online_app",
-        "online_info",
-        "online_mobile",
-        "photo_50",
-        "photo_100",
-        "screen_name",
-        "sex",
-        "trending",
-        "verified",
-    )
-
     id: int
-    deactivated: str | None
-    first_name: str | None
-    hidden: int | None
-    last_name: str | None
-    can_access_closed: bool | None
-    is_closed: bool | None
-    sex: BaseSex | None
-    screen_name: str | None
-    photo_50: str | None
-    photo_100: str | None
-    online_info: UsersOnlineInfo | None
-    online: BaseBoolInt | None
-    online_mobile: BaseBoolInt | None
-    online_app: int | None
-    verified: BaseBoolInt | None
-    trending: BaseBoolInt | None
-    friend_status: FriendsFriendStatusStatus | None
-    mutual: FriendsRequestsMutual | None
+    deactivated: str | None = None
+    first_name: str | None = None
+    hidden: int | None = None
+    last_name: str | None = None
+    can_access_closed: bool | None = None
+    is_closed: bool | None = None
+    sex: BaseSex | None = None
+    screen_name: str | None = None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    online_info: UsersOnlineInfo | None = None
+    online: BaseBoolInt | None = None
+    online_mobile: BaseBoolInt | None = None
+    online_app: int | None = None
+    verified: BaseBoolInt | None = None
+    trending: BaseBoolInt | None = None
+    friend_status: FriendsFriendStatusStatus | None = None
+    mutual: FriendsRequestsMutual | None = None
 
     def __init__(
         self,
@@ -858,14 +772,12 @@ class UsersUserConnections(Model):
         livejournal: `str`.
     """
 
-    __slots__ = ("facebook", "facebook_name", "instagram", "livejournal", "skype", "twitter")
-
     skype: str
     facebook: str
     twitter: str
     instagram: str
-    facebook_name: str | None
-    livejournal: str | None
+    facebook_name: str | None = None
+    livejournal: str | None = None
 
     def __init__(
         self,
@@ -921,67 +833,35 @@ class UsersUserCounters(Model):
         clips_likes: `int`.
     """
 
-    __slots__ = (
-        "albums",
-        "articles",
-        "audios",
-        "badges",
-        "clips",
-        "clips_followers",
-        "clips_likes",
-        "clips_views",
-        "followers",
-        "friends",
-        "friends_followers",
-        "gifts",
-        "groups",
-        "mutual_friends",
-        "new_photo_tags",
-        "new_recognition_tags",
-        "notes",
-        "online_friends",
-        "pages",
-        "photos",
-        "podcasts",
-        "posts",
-        "subscriptions",
-        "user_photos",
-        "user_videos",
-        "video_playlists",
-        "videos",
-        "videos_followers",
-        "wishes",
-    )
-
-    albums: int | None
-    badges: int | None
-    audios: int | None
-    followers: int | None
-    friends: int | None
-    gifts: int | None
-    groups: int | None
-    notes: int | None
-    online_friends: int | None
-    pages: int | None
-    photos: int | None
-    subscriptions: int | None
-    user_photos: int | None
-    user_videos: int | None
-    videos: int | None
-    video_playlists: int | None
-    new_photo_tags: int | None
-    new_recognition_tags: int | None
-    mutual_friends: int | None
-    friends_followers: int | None
-    posts: int | None
-    articles: int | None
-    wishes: int | None
-    podcasts: int | None
-    clips: int | None
-    clips_followers: int | None
-    videos_followers: int | None
-    clips_views: int | None
-    clips_likes: int | None
+    albums: int | None = None
+    badges: int | None = None
+    audios: int | None = None
+    followers: int | None = None
+    friends: int | None = None
+    gifts: int | None = None
+    groups: int | None = None
+    notes: int | None = None
+    online_friends: int | None = None
+    pages: int | None = None
+    photos: int | None = None
+    subscriptions: int | None = None
+    user_photos: int | None = None
+    user_videos: int | None = None
+    videos: int | None = None
+    video_playlists: int | None = None
+    new_photo_tags: int | None = None
+    new_recognition_tags: int | None = None
+    mutual_friends: int | None = None
+    friends_followers: int | None = None
+    posts: int | None = None
+    articles: int | None = None
+    wishes: int | None = None
+    podcasts: int | None = None
+    clips: int | None = None
+    clips_followers: int | None = None
+    videos_followers: int | None = None
+    clips_views: int | None = None
+    clips_likes: int | None = None
 
     def __init__(
         self,
@@ -1198,297 +1078,150 @@ class UsersUserFull(Model):
         lists: `list[int]`.
     """
 
-    __slots__ = (
-        "about",
-        "access_key",
-        "activities",
-        "activity",
-        "bdate",
-        "blacklisted",
-        "blacklisted_by_me",
-        "books",
-        "can_access_closed",
-        "can_ban",
-        "can_be_invited_group",
-        "can_call",
-        "can_call_from_group",
-        "can_invite_as_voicerooms_speaker",
-        "can_post",
-        "can_see_all_posts",
-        "can_see_audio",
-        "can_see_gifts",
-        "can_see_wishes",
-        "can_send_friend_request",
-        "can_subscribe_podcasts",
-        "can_subscribe_posts",
-        "can_upload_doc",
-        "can_write_private_message",
-        "career",
-        "city",
-        "clips_count",
-        "common_count",
-        "contact_id",
-        "contact_name",
-        "counters",
-        "crop_photo",
-        "deactivated",
-        "descriptions",
-        "domain",
-        "education_form",
-        "education_status",
-        "email",
-        "exports",
-        "facebook",
-        "facebook_name",
-        "faculty",
-        "faculty_name",
-        "first_name",
-        "first_name_abl",
-        "first_name_acc",
-        "first_name_dat",
-        "first_name_gen",
-        "first_name_ins",
-        "first_name_nom",
-        "followers_count",
-        "friend_status",
-        "games",
-        "graduation",
-        "has_mobile",
-        "has_photo",
-        "has_unseen_stories",
-        "hash",
-        "hidden",
-        "home_phone",
-        "home_town",
-        "id",
-        "instagram",
-        "interests",
-        "is_best_friend",
-        "is_closed",
-        "is_favorite",
-        "is_friend",
-        "is_hidden_from_feed",
-        "is_message_request",
-        "is_no_index",
-        "is_service",
-        "is_subscribed_podcasts",
-        "is_video_live_notifications_blocked",
-        "language",
-        "last_name",
-        "last_name_abl",
-        "last_name_acc",
-        "last_name_dat",
-        "last_name_gen",
-        "last_name_ins",
-        "last_name_nom",
-        "last_seen",
-        "lists",
-        "livejournal",
-        "maiden_name",
-        "military",
-        "mobile_phone",
-        "movies",
-        "music",
-        "mutual",
-        "nickname",
-        "occupation",
-        "online",
-        "online_app",
-        "online_info",
-        "online_mobile",
-        "owner_state",
-        "personal",
-        "photo",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "photo_200_orig",
-        "photo_400",
-        "photo_400_orig",
-        "photo_big",
-        "photo_id",
-        "photo_max",
-        "photo_max_orig",
-        "photo_max_size",
-        "photo_medium",
-        "photo_medium_rec",
-        "photo_rec",
-        "quotes",
-        "relation",
-        "relation_partner",
-        "relatives",
-        "schools",
-        "screen_name",
-        "service_description",
-        "sex",
-        "site",
-        "skype",
-        "status",
-        "status_app",
-        "status_audio",
-        "stories_archive_count",
-        "test",
-        "timezone",
-        "trending",
-        "tv",
-        "twitter",
-        "type",
-        "universities",
-        "university",
-        "university_group_id",
-        "university_name",
-        "verified",
-        "video_live",
-        "video_live_count",
-        "video_live_level",
-        "wall_comments",
-        "wall_default",
-    )
-
     id: int
-    deactivated: str | None
-    first_name: str | None
-    hidden: int | None
-    last_name: str | None
-    can_access_closed: bool | None
-    is_closed: bool | None
-    sex: BaseSex | None
-    screen_name: str | None
-    photo_50: str | None
-    photo_100: str | None
-    online_info: UsersOnlineInfo | None
-    online: BaseBoolInt | None
-    online_mobile: BaseBoolInt | None
-    online_app: int | None
-    verified: BaseBoolInt | None
-    trending: BaseBoolInt | None
-    friend_status: FriendsFriendStatusStatus | None
-    mutual: FriendsRequestsMutual | None
-    first_name_nom: str | None
-    first_name_gen: str | None
-    first_name_dat: str | None
-    first_name_acc: str | None
-    first_name_ins: str | None
-    first_name_abl: str | None
-    last_name_nom: str | None
-    last_name_gen: str | None
-    last_name_dat: str | None
-    last_name_acc: str | None
-    last_name_ins: str | None
-    last_name_abl: str | None
-    nickname: str | None
-    maiden_name: str | None
-    contact_name: str | None
-    domain: str | None
-    bdate: str | None
-    city: BaseCity | None
-    timezone: float | None
-    owner_state: OwnerState | None
-    photo_200: str | None
-    photo_max: str | None
-    photo_200_orig: str | None
-    photo_400_orig: str | None
-    photo_max_orig: str | None
-    photo_id: str | None
-    has_photo: BaseBoolInt | None
-    has_mobile: BaseBoolInt | None
-    is_friend: BaseBoolInt | None
-    is_best_friend: bool | None
-    wall_comments: BaseBoolInt | None
-    can_post: BaseBoolInt | None
-    can_see_all_posts: BaseBoolInt | None
-    can_see_audio: BaseBoolInt | None
-    type: UsersUserType | None
-    email: str | None
-    skype: str | None
-    facebook: str | None
-    facebook_name: str | None
-    twitter: str | None
-    livejournal: str | None
-    instagram: str | None
-    test: BaseBoolInt | None
-    video_live: VideoLiveInfo | None
-    is_video_live_notifications_blocked: BaseBoolInt | None
-    is_service: bool | None
-    service_description: str | None
-    photo_rec: str | bool | None
-    photo_medium: str | bool | None
-    photo_medium_rec: str | bool | None
-    photo: str | None
-    photo_big: str | None
-    photo_400: str | None
-    photo_max_size: PhotosPhoto | None
-    language: str | None
-    stories_archive_count: int | None
-    has_unseen_stories: bool | None
-    wall_default: UsersUserFullWallDefault | None
-    can_call: bool | None
-    can_call_from_group: bool | None
-    can_invite_as_voicerooms_speaker: bool | None
-    can_see_wishes: bool | None
-    can_see_gifts: BaseBoolInt | None
-    interests: str | None
-    books: str | None
-    tv: str | None
-    quotes: str | None
-    about: str | None
-    games: str | None
-    movies: str | None
-    activities: str | None
-    music: str | None
-    can_write_private_message: BaseBoolInt | None
-    can_send_friend_request: BaseBoolInt | None
-    can_be_invited_group: bool | None
-    mobile_phone: str | None
-    home_phone: str | None
-    site: str | None
-    status_audio: AudioAudio | None
-    status: str | None
-    activity: str | None
-    status_app: AppsAppMin | None
-    last_seen: UsersLastSeen | None
-    exports: UsersExports | None
-    crop_photo: BaseCropPhoto | None
-    followers_count: int | None
-    video_live_level: int | None
-    video_live_count: int | None
-    clips_count: int | None
-    blacklisted: BaseBoolInt | None
-    blacklisted_by_me: BaseBoolInt | None
-    is_favorite: BaseBoolInt | None
-    is_hidden_from_feed: BaseBoolInt | None
-    common_count: int | None
-    occupation: UsersOccupation | None
-    career: list[UsersCareer] | None
-    military: list[UsersMilitary] | None
-    university: int | None
-    university_name: str | None
-    university_group_id: int | None
-    faculty: int | None
-    faculty_name: str | None
-    graduation: int | None
-    education_form: str | None
-    education_status: str | None
-    home_town: str | None
-    relation: UsersUserRelation | None
-    relation_partner: UsersUserMin | None
-    personal: UsersPersonal | None
-    universities: list[UsersUniversity] | None
-    schools: list[UsersSchool] | None
-    relatives: list[UsersRelative] | None
-    is_subscribed_podcasts: bool | None
-    can_subscribe_podcasts: bool | None
-    can_subscribe_posts: bool | None
-    counters: UsersUserCounters | None
-    access_key: str | None
-    can_upload_doc: BaseBoolInt | None
-    can_ban: bool | None
-    hash: str | None
-    is_no_index: bool | None
-    contact_id: int | None
-    is_message_request: bool | None
-    descriptions: list[str] | None
-    lists: list[int] | None
+    deactivated: str | None = None
+    first_name: str | None = None
+    hidden: int | None = None
+    last_name: str | None = None
+    can_access_closed: bool | None = None
+    is_closed: bool | None = None
+    sex: BaseSex | None = None
+    screen_name: str | None = None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    online_info: UsersOnlineInfo | None = None
+    online: BaseBoolInt | None = None
+    online_mobile: BaseBoolInt | None = None
+    online_app: int | None = None
+    verified: BaseBoolInt | None = None
+    trending: BaseBoolInt | None = None
+    friend_status: FriendsFriendStatusStatus | None = None
+    mutual: FriendsRequestsMutual | None = None
+    first_name_nom: str | None = None
+    first_name_gen: str | None = None
+    first_name_dat: str | None = None
+    first_name_acc: str | None = None
+    first_name_ins: str | None = None
+    first_name_abl: str | None = None
+    last_name_nom: str | None = None
+    last_name_gen: str | None = None
+    last_name_dat: str | None = None
+    last_name_acc: str | None = None
+    last_name_ins: str | None = None
+    last_name_abl: str | None = None
+    nickname: str | None = None
+    maiden_name: str | None = None
+    contact_name: str | None = None
+    domain: str | None = None
+    bdate: str | None = None
+    city: BaseCity | None = None
+    timezone: float | None = None
+    owner_state: OwnerState | None = None
+    photo_200: str | None = None
+    photo_max: str | None = None
+    photo_200_orig: str | None = None
+    photo_400_orig: str | None = None
+    photo_max_orig: str | None = None
+    photo_id: str | None = None
+    has_photo: BaseBoolInt | None = None
+    has_mobile: BaseBoolInt | None = None
+    is_friend: BaseBoolInt | None = None
+    is_best_friend: bool | None = None
+    wall_comments: BaseBoolInt | None = None
+    can_post: BaseBoolInt | None = None
+    can_see_all_posts: BaseBoolInt | None = None
+    can_see_audio: BaseBoolInt | None = None
+    type: UsersUserType | None = None
+    email: str | None = None
+    skype: str | None = None
+    facebook: str | None = None
+    facebook_name: str | None = None
+    twitter: str | None = None
+    livejournal: str | None = None
+    instagram: str | None = None
+    test: BaseBoolInt | None = None
+    video_live: VideoLiveInfo | None = None
+    is_video_live_notifications_blocked: BaseBoolInt | None = None
+    is_service: bool | None = None
+    service_description: str | None = None
+    photo_rec: str | bool | None = None
+    photo_medium: str | bool | None = None
+    photo_medium_rec: str | bool | None = None
+    photo: str | None = None
+    photo_big: str | None = None
+    photo_400: str | None = None
+    photo_max_size: PhotosPhoto | None = None
+    language: str | None = None
+    stories_archive_count: int | None = None
+    has_unseen_stories: bool | None = None
+    wall_default: UsersUserFullWallDefault | None = None
+    can_call: bool | None = None
+    can_call_from_group: bool | None = None
+    can_invite_as_voicerooms_speaker: bool | None = None
+    can_see_wishes: bool | None = None
+    can_see_gifts: BaseBoolInt | None = None
+    interests: str | None = None
+    books: str | None = None
+    tv: str | None = None
+    quotes: str | None = None
+    about: str | None = None
+    games: str | None = None
+    movies: str | None = None
+    activities: str | None = None
+    music: str | None = None
+    can_write_private_message: BaseBoolInt | None = None
+    can_send_friend_request: BaseBoolInt | None = None
+    can_be_invited_group: bool | None = None
+    mobile_phone: str | None = None
+    home_phone: str | None = None
+    site: str | None = None
+    status_audio: AudioAudio | None = None
+    status: str | None = None
+    activity: str | None = None
+    status_app: AppsAppMin | None = None
+    last_seen: UsersLastSeen | None = None
+    exports: UsersExports | None = None
+    crop_photo: BaseCropPhoto | None = None
+    followers_count: int | None = None
+    video_live_level: int | None = None
+    video_live_count: int | None = None
+    clips_count: int | None = None
+    blacklisted: BaseBoolInt | None = None
+    blacklisted_by_me: BaseBoolInt | None = None
+    is_favorite: BaseBoolInt | None = None
+    is_hidden_from_feed: BaseBoolInt | None = None
+    common_count: int | None = None
+    occupation: UsersOccupation | None = None
+    career: list[UsersCareer] | None = None
+    military: list[UsersMilitary] | None = None
+    university: int | None = None
+    university_name: str | None = None
+    university_group_id: int | None = None
+    faculty: int | None = None
+    faculty_name: str | None = None
+    graduation: int | None = None
+    education_form: str | None = None
+    education_status: str | None = None
+    home_town: str | None = None
+    relation: UsersUserRelation | None = None
+    relation_partner: UsersUserMin | None = None
+    personal: UsersPersonal | None = None
+    universities: list[UsersUniversity] | None = None
+    schools: list[UsersSchool] | None = None
+    relatives: list[UsersRelative] | None = None
+    is_subscribed_podcasts: bool | None = None
+    can_subscribe_podcasts: bool | None = None
+    can_subscribe_posts: bool | None = None
+    counters: UsersUserCounters | None = None
+    access_key: str | None = None
+    can_upload_doc: BaseBoolInt | None = None
+    can_ban: bool | None = None
+    hash: str | None = None
+    is_no_index: bool | None = None
+    contact_id: int | None = None
+    is_message_request: bool | None = None
+    descriptions: list[str] | None = None
+    lists: list[int] | None = None
 
     def __init__(
         self,
@@ -1798,15 +1531,13 @@ class UsersUserMin(Model):
         is_closed: `bool`.
     """
 
-    __slots__ = ("can_access_closed", "deactivated", "first_name", "hidden", "id", "is_closed", "last_name")
-
     id: int
-    deactivated: str | None
-    first_name: str | None
-    hidden: int | None
-    last_name: str | None
-    can_access_closed: bool | None
-    is_closed: bool | None
+    deactivated: str | None = None
+    first_name: str | None = None
+    hidden: int | None = None
+    last_name: str | None = None
+    can_access_closed: bool | None = None
+    is_closed: bool | None = None
 
     def __init__(
         self,
@@ -1856,51 +1587,27 @@ class UsersUserSettingsXtr(Model):
         languages: `list[str]`.
     """
 
-    __slots__ = (
-        "bdate",
-        "bdate_visibility",
-        "city",
-        "connections",
-        "first_name",
-        "home_town",
-        "interests",
-        "languages",
-        "last_name",
-        "maiden_name",
-        "name_request",
-        "personal",
-        "phone",
-        "relation",
-        "relation_partner",
-        "relation_pending",
-        "relation_requests",
-        "screen_name",
-        "sex",
-        "status",
-        "status_audio",
-    )
-
     home_town: str
     status: str
-    connections: UsersUserConnections | None
-    bdate: str | None
-    bdate_visibility: int | None
-    city: BaseCity | None
-    first_name: str | None
-    last_name: str | None
-    maiden_name: str | None
-    name_request: AccountNameRequest | None
-    personal: UsersPersonal | None
-    phone: str | None
-    relation: UsersUserRelation | None
-    relation_partner: UsersUserMin | None
-    relation_pending: BaseBoolInt | None
-    relation_requests: list[UsersUserMin] | None
-    screen_name: str | None
-    sex: BaseSex | None
-    status_audio: AudioAudio | None
-    interests: AccountUserSettingsInterests | None
-    languages: list[str] | None
+    connections: UsersUserConnections | None = None
+    bdate: str | None = None
+    bdate_visibility: int | None = None
+    city: BaseCity | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    maiden_name: str | None = None
+    name_request: AccountNameRequest | None = None
+    personal: UsersPersonal | None = None
+    phone: str | None = None
+    relation: UsersUserRelation | None = None
+    relation_partner: UsersUserMin | None = None
+    relation_pending: BaseBoolInt | None = None
+    relation_requests: list[UsersUserMin] | None = None
+    screen_name: str | None = None
+    sex: BaseSex | None = None
+    status_audio: AudioAudio | None = None
+    interests: AccountUserSettingsInterests | None = None
+    languages: list[str] | None = None
 
     def __init__(
         self,
@@ -2101,297 +1808,150 @@ class UsersUserXtrType(Model):
         type: `UsersUserType`.
     """
 
-    __slots__ = (
-        "about",
-        "access_key",
-        "activities",
-        "activity",
-        "bdate",
-        "blacklisted",
-        "blacklisted_by_me",
-        "books",
-        "can_access_closed",
-        "can_ban",
-        "can_be_invited_group",
-        "can_call",
-        "can_call_from_group",
-        "can_invite_as_voicerooms_speaker",
-        "can_post",
-        "can_see_all_posts",
-        "can_see_audio",
-        "can_see_gifts",
-        "can_see_wishes",
-        "can_send_friend_request",
-        "can_subscribe_podcasts",
-        "can_subscribe_posts",
-        "can_upload_doc",
-        "can_write_private_message",
-        "career",
-        "city",
-        "clips_count",
-        "common_count",
-        "contact_id",
-        "contact_name",
-        "counters",
-        "crop_photo",
-        "deactivated",
-        "descriptions",
-        "domain",
-        "education_form",
-        "education_status",
-        "email",
-        "exports",
-        "facebook",
-        "facebook_name",
-        "faculty",
-        "faculty_name",
-        "first_name",
-        "first_name_abl",
-        "first_name_acc",
-        "first_name_dat",
-        "first_name_gen",
-        "first_name_ins",
-        "first_name_nom",
-        "followers_count",
-        "friend_status",
-        "games",
-        "graduation",
-        "has_mobile",
-        "has_photo",
-        "has_unseen_stories",
-        "hash",
-        "hidden",
-        "home_phone",
-        "home_town",
-        "id",
-        "instagram",
-        "interests",
-        "is_best_friend",
-        "is_closed",
-        "is_favorite",
-        "is_friend",
-        "is_hidden_from_feed",
-        "is_message_request",
-        "is_no_index",
-        "is_service",
-        "is_subscribed_podcasts",
-        "is_video_live_notifications_blocked",
-        "language",
-        "last_name",
-        "last_name_abl",
-        "last_name_acc",
-        "last_name_dat",
-        "last_name_gen",
-        "last_name_ins",
-        "last_name_nom",
-        "last_seen",
-        "lists",
-        "livejournal",
-        "maiden_name",
-        "military",
-        "mobile_phone",
-        "movies",
-        "music",
-        "mutual",
-        "nickname",
-        "occupation",
-        "online",
-        "online_app",
-        "online_info",
-        "online_mobile",
-        "owner_state",
-        "personal",
-        "photo",
-        "photo_50",
-        "photo_100",
-        "photo_200",
-        "photo_200_orig",
-        "photo_400",
-        "photo_400_orig",
-        "photo_big",
-        "photo_id",
-        "photo_max",
-        "photo_max_orig",
-        "photo_max_size",
-        "photo_medium",
-        "photo_medium_rec",
-        "photo_rec",
-        "quotes",
-        "relation",
-        "relation_partner",
-        "relatives",
-        "schools",
-        "screen_name",
-        "service_description",
-        "sex",
-        "site",
-        "skype",
-        "status",
-        "status_app",
-        "status_audio",
-        "stories_archive_count",
-        "test",
-        "timezone",
-        "trending",
-        "tv",
-        "twitter",
-        "type",
-        "universities",
-        "university",
-        "university_group_id",
-        "university_name",
-        "verified",
-        "video_live",
-        "video_live_count",
-        "video_live_level",
-        "wall_comments",
-        "wall_default",
-    )
-
     id: int
-    deactivated: str | None
-    first_name: str | None
-    hidden: int | None
-    last_name: str | None
-    can_access_closed: bool | None
-    is_closed: bool | None
-    sex: BaseSex | None
-    screen_name: str | None
-    photo_50: str | None
-    photo_100: str | None
-    online_info: UsersOnlineInfo | None
-    online: BaseBoolInt | None
-    online_mobile: BaseBoolInt | None
-    online_app: int | None
-    verified: BaseBoolInt | None
-    trending: BaseBoolInt | None
-    friend_status: FriendsFriendStatusStatus | None
-    mutual: FriendsRequestsMutual | None
-    first_name_nom: str | None
-    first_name_gen: str | None
-    first_name_dat: str | None
-    first_name_acc: str | None
-    first_name_ins: str | None
-    first_name_abl: str | None
-    last_name_nom: str | None
-    last_name_gen: str | None
-    last_name_dat: str | None
-    last_name_acc: str | None
-    last_name_ins: str | None
-    last_name_abl: str | None
-    nickname: str | None
-    maiden_name: str | None
-    contact_name: str | None
-    domain: str | None
-    bdate: str | None
-    city: BaseCity | None
-    timezone: float | None
-    owner_state: OwnerState | None
-    photo_200: str | None
-    photo_max: str | None
-    photo_200_orig: str | None
-    photo_400_orig: str | None
-    photo_max_orig: str | None
-    photo_id: str | None
-    has_photo: BaseBoolInt | None
-    has_mobile: BaseBoolInt | None
-    is_friend: BaseBoolInt | None
-    is_best_friend: bool | None
-    wall_comments: BaseBoolInt | None
-    can_post: BaseBoolInt | None
-    can_see_all_posts: BaseBoolInt | None
-    can_see_audio: BaseBoolInt | None
-    email: str | None
-    skype: str | None
-    facebook: str | None
-    facebook_name: str | None
-    twitter: str | None
-    livejournal: str | None
-    instagram: str | None
-    test: BaseBoolInt | None
-    video_live: VideoLiveInfo | None
-    is_video_live_notifications_blocked: BaseBoolInt | None
-    is_service: bool | None
-    service_description: str | None
-    photo_rec: str | bool | None
-    photo_medium: str | bool | None
-    photo_medium_rec: str | bool | None
-    photo: str | None
-    photo_big: str | None
-    photo_400: str | None
-    photo_max_size: PhotosPhoto | None
-    language: str | None
-    stories_archive_count: int | None
-    has_unseen_stories: bool | None
-    wall_default: UsersUserFullWallDefault | None
-    can_call: bool | None
-    can_call_from_group: bool | None
-    can_invite_as_voicerooms_speaker: bool | None
-    can_see_wishes: bool | None
-    can_see_gifts: BaseBoolInt | None
-    interests: str | None
-    books: str | None
-    tv: str | None
-    quotes: str | None
-    about: str | None
-    games: str | None
-    movies: str | None
-    activities: str | None
-    music: str | None
-    can_write_private_message: BaseBoolInt | None
-    can_send_friend_request: BaseBoolInt | None
-    can_be_invited_group: bool | None
-    mobile_phone: str | None
-    home_phone: str | None
-    site: str | None
-    status_audio: AudioAudio | None
-    status: str | None
-    activity: str | None
-    status_app: AppsAppMin | None
-    last_seen: UsersLastSeen | None
-    exports: UsersExports | None
-    crop_photo: BaseCropPhoto | None
-    followers_count: int | None
-    video_live_level: int | None
-    video_live_count: int | None
-    clips_count: int | None
-    blacklisted: BaseBoolInt | None
-    blacklisted_by_me: BaseBoolInt | None
-    is_favorite: BaseBoolInt | None
-    is_hidden_from_feed: BaseBoolInt | None
-    common_count: int | None
-    occupation: UsersOccupation | None
-    career: list[UsersCareer] | None
-    military: list[UsersMilitary] | None
-    university: int | None
-    university_name: str | None
-    university_group_id: int | None
-    faculty: int | None
-    faculty_name: str | None
-    graduation: int | None
-    education_form: str | None
-    education_status: str | None
-    home_town: str | None
-    relation: UsersUserRelation | None
-    relation_partner: UsersUserMin | None
-    personal: UsersPersonal | None
-    universities: list[UsersUniversity] | None
-    schools: list[UsersSchool] | None
-    relatives: list[UsersRelative] | None
-    is_subscribed_podcasts: bool | None
-    can_subscribe_podcasts: bool | None
-    can_subscribe_posts: bool | None
-    counters: UsersUserCounters | None
-    access_key: str | None
-    can_upload_doc: BaseBoolInt | None
-    can_ban: bool | None
-    hash: str | None
-    is_no_index: bool | None
-    contact_id: int | None
-    is_message_request: bool | None
-    descriptions: list[str] | None
-    lists: list[int] | None
-    type: UsersUserType | None
+    deactivated: str | None = None
+    first_name: str | None = None
+    hidden: int | None = None
+    last_name: str | None = None
+    can_access_closed: bool | None = None
+    is_closed: bool | None = None
+    sex: BaseSex | None = None
+    screen_name: str | None = None
+    photo_50: str | None = None
+    photo_100: str | None = None
+    online_info: UsersOnlineInfo | None = None
+    online: BaseBoolInt | None = None
+    online_mobile: BaseBoolInt | None = None
+    online_app: int | None = None
+    verified: BaseBoolInt | None = None
+    trending: BaseBoolInt | None = None
+    friend_status: FriendsFriendStatusStatus | None = None
+    mutual: FriendsRequestsMutual | None = None
+    first_name_nom: str | None = None
+    first_name_gen: str | None = None
+    first_name_dat: str | None = None
+    first_name_acc: str | None = None
+    first_name_ins: str | None = None
+    first_name_abl: str | None = None
+    last_name_nom: str | None = None
+    last_name_gen: str | None = None
+    last_name_dat: str | None = None
+    last_name_acc: str | None = None
+    last_name_ins: str | None = None
+    last_name_abl: str | None = None
+    nickname: str | None = None
+    maiden_name: str | None = None
+    contact_name: str | None = None
+    domain: str | None = None
+    bdate: str | None = None
+    city: BaseCity | None = None
+    timezone: float | None = None
+    owner_state: OwnerState | None = None
+    photo_200: str | None = None
+    photo_max: str | None = None
+    photo_200_orig: str | None = None
+    photo_400_orig: str | None = None
+    photo_max_orig: str | None = None
+    photo_id: str | None = None
+    has_photo: BaseBoolInt | None = None
+    has_mobile: BaseBoolInt | None = None
+    is_friend: BaseBoolInt | None = None
+    is_best_friend: bool | None = None
+    wall_comments: BaseBoolInt | None = None
+    can_post: BaseBoolInt | None = None
+    can_see_all_posts: BaseBoolInt | None = None
+    can_see_audio: BaseBoolInt | None = None
+    email: str | None = None
+    skype: str | None = None
+    facebook: str | None = None
+    facebook_name: str | None = None
+    twitter: str | None = None
+    livejournal: str | None = None
+    instagram: str | None = None
+    test: BaseBoolInt | None = None
+    video_live: VideoLiveInfo | None = None
+    is_video_live_notifications_blocked: BaseBoolInt | None = None
+    is_service: bool | None = None
+    service_description: str | None = None
+    photo_rec: str | bool | None = None
+    photo_medium: str | bool | None = None
+    photo_medium_rec: str | bool | None = None
+    photo: str | None = None
+    photo_big: str | None = None
+    photo_400: str | None = None
+    photo_max_size: PhotosPhoto | None = None
+    language: str | None = None
+    stories_archive_count: int | None = None
+    has_unseen_stories: bool | None = None
+    wall_default: UsersUserFullWallDefault | None = None
+    can_call: bool | None = None
+    can_call_from_group: bool | None = None
+    can_invite_as_voicerooms_speaker: bool | None = None
+    can_see_wishes: bool | None = None
+    can_see_gifts: BaseBoolInt | None = None
+    interests: str | None = None
+    books: str | None = None
+    tv: str | None = None
+    quotes: str | None = None
+    about: str | None = None
+    games: str | None = None
+    movies: str | None = None
+    activities: str | None = None
+    music: str | None = None
+    can_write_private_message: BaseBoolInt | None = None
+    can_send_friend_request: BaseBoolInt | None = None
+    can_be_invited_group: bool | None = None
+    mobile_phone: str | None = None
+    home_phone: str | None = None
+    site: str | None = None
+    status_audio: AudioAudio | None = None
+    status: str | None = None
+    activity: str | None = None
+    status_app: AppsAppMin | None = None
+    last_seen: UsersLastSeen | None = None
+    exports: UsersExports | None = None
+    crop_photo: BaseCropPhoto | None = None
+    followers_count: int | None = None
+    video_live_level: int | None = None
+    video_live_count: int | None = None
+    clips_count: int | None = None
+    blacklisted: BaseBoolInt | None = None
+    blacklisted_by_me: BaseBoolInt | None = None
+    is_favorite: BaseBoolInt | None = None
+    is_hidden_from_feed: BaseBoolInt | None = None
+    common_count: int | None = None
+    occupation: UsersOccupation | None = None
+    career: list[UsersCareer] | None = None
+    military: list[UsersMilitary] | None = None
+    university: int | None = None
+    university_name: str | None = None
+    university_group_id: int | None = None
+    faculty: int | None = None
+    faculty_name: str | None = None
+    graduation: int | None = None
+    education_form: str | None = None
+    education_status: str | None = None
+    home_town: str | None = None
+    relation: UsersUserRelation | None = None
+    relation_partner: UsersUserMin | None = None
+    personal: UsersPersonal | None = None
+    universities: list[UsersUniversity] | None = None
+    schools: list[UsersSchool] | None = None
+    relatives: list[UsersRelative] | None = None
+    is_subscribed_podcasts: bool | None = None
+    can_subscribe_podcasts: bool | None = None
+    can_subscribe_posts: bool | None = None
+    counters: UsersUserCounters | None = None
+    access_key: str | None = None
+    can_upload_doc: BaseBoolInt | None = None
+    can_ban: bool | None = None
+    hash: str | None = None
+    is_no_index: bool | None = None
+    contact_id: int | None = None
+    is_message_request: bool | None = None
+    descriptions: list[str] | None = None
+    lists: list[int] | None = None
+    type: UsersUserType | None = None
 
     def __init__(
         self,
@@ -2695,8 +2255,6 @@ class UsersUsersArray(Model):
         count: `int`, always present.
         items: `list[int]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[int]

@@ -39,11 +39,9 @@ class UtilsDomainResolved(Model):
         type: `UtilsDomainResolvedType`.
     """
 
-    __slots__ = ("group_id", "object_id", "type")
-
-    object_id: int | None
-    group_id: int | None
-    type: UtilsDomainResolvedType | None
+    object_id: int | None = None
+    group_id: int | None = None
+    type: UtilsDomainResolvedType | None = None
 
     def __init__(
         self, *, object_id: int | None = None, group_id: int | None = None, type: UtilsDomainResolvedType | None = None
@@ -61,8 +59,6 @@ class UtilsGetLastShortenedLinksResponse(Model):
         count: `int`, always present.
         items: `list[UtilsLastShortenedLink]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[UtilsLastShortenedLink]
@@ -85,14 +81,12 @@ class UtilsLastShortenedLink(Model):
         views: `int`.
     """
 
-    __slots__ = ("access_key", "key", "short_url", "timestamp", "url", "views")
-
-    access_key: str | None
-    key: str | None
-    short_url: str | None
-    timestamp: int | None
-    url: str | None
-    views: int | None
+    access_key: str | None = None
+    key: str | None = None
+    short_url: str | None = None
+    timestamp: int | None = None
+    url: str | None = None
+    views: int | None = None
 
     def __init__(
         self,
@@ -121,10 +115,8 @@ class UtilsLinkChecked(Model):
         status: `UtilsLinkCheckedStatus`.
     """
 
-    __slots__ = ("link", "status")
-
-    link: str | None
-    status: UtilsLinkCheckedStatus | None
+    link: str | None = None
+    status: UtilsLinkCheckedStatus | None = None
 
     def __init__(self, *, link: str | None = None, status: UtilsLinkCheckedStatus | None = None) -> None:
         self.link = link
@@ -140,10 +132,8 @@ class UtilsLinkStats(Model):
         stats: `list[UtilsStats]`.
     """
 
-    __slots__ = ("key", "stats")
-
-    key: str | None
-    stats: list[UtilsStats] | None
+    key: str | None = None
+    stats: list[UtilsStats] | None = None
 
     def __init__(self, *, key: str | None = None, stats: list[UtilsStats] | None = None) -> None:
         self.key = key
@@ -159,10 +149,8 @@ class UtilsLinkStatsExtended(Model):
         stats: `list[UtilsStatsExtended]`.
     """
 
-    __slots__ = ("key", "stats")
-
-    key: str | None
-    stats: list[UtilsStatsExtended] | None
+    key: str | None = None
+    stats: list[UtilsStatsExtended] | None = None
 
     def __init__(self, *, key: str | None = None, stats: list[UtilsStatsExtended] | None = None) -> None:
         self.key = key
@@ -180,12 +168,10 @@ class UtilsShortLink(Model):
         url: `str`.
     """
 
-    __slots__ = ("access_key", "key", "short_url", "url")
-
-    access_key: str | None
-    key: str | None
-    short_url: str | None
-    url: str | None
+    access_key: str | None = None
+    key: str | None = None
+    short_url: str | None = None
+    url: str | None = None
 
     def __init__(
         self,
@@ -210,10 +196,8 @@ class UtilsStats(Model):
         views: `int`.
     """
 
-    __slots__ = ("timestamp", "views")
-
-    timestamp: int | None
-    views: int | None
+    timestamp: int | None = None
+    views: int | None = None
 
     def __init__(self, *, timestamp: int | None = None, views: int | None = None) -> None:
         self.timestamp = timestamp
@@ -229,10 +213,8 @@ class UtilsStatsCity(Model):
         views: `int`.
     """
 
-    __slots__ = ("city_id", "views")
-
-    city_id: int | None
-    views: int | None
+    city_id: int | None = None
+    views: int | None = None
 
     def __init__(self, *, city_id: int | None = None, views: int | None = None) -> None:
         self.city_id = city_id
@@ -248,10 +230,8 @@ class UtilsStatsCountry(Model):
         views: `int`.
     """
 
-    __slots__ = ("country_id", "views")
-
-    country_id: int | None
-    views: int | None
+    country_id: int | None = None
+    views: int | None = None
 
     def __init__(self, *, country_id: int | None = None, views: int | None = None) -> None:
         self.country_id = country_id
@@ -270,13 +250,11 @@ class UtilsStatsExtended(Model):
         views: `int`.
     """
 
-    __slots__ = ("cities", "countries", "sex_age", "timestamp", "views")
-
-    cities: list[UtilsStatsCity] | None
-    countries: list[UtilsStatsCountry] | None
-    sex_age: list[UtilsStatsSexAge] | None
-    timestamp: int | None
-    views: int | None
+    cities: list[UtilsStatsCity] | None = None
+    countries: list[UtilsStatsCountry] | None = None
+    sex_age: list[UtilsStatsSexAge] | None = None
+    timestamp: int | None = None
+    views: int | None = None
 
     def __init__(
         self,
@@ -304,11 +282,9 @@ class UtilsStatsSexAge(Model):
         male: `int`.
     """
 
-    __slots__ = ("age_range", "female", "male")
-
-    age_range: str | None
-    female: int | None
-    male: int | None
+    age_range: str | None = None
+    female: int | None = None
+    male: int | None = None
 
     def __init__(self, *, age_range: str | None = None, female: int | None = None, male: int | None = None) -> None:
         self.age_range = age_range

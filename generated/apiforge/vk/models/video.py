@@ -44,8 +44,6 @@ class VideoAddAlbumResponse(Model):
         album_id: `int`, always present.
     """
 
-    __slots__ = ("album_id",)
-
     album_id: int
 
     def __init__(self, *, album_id: int) -> None:
@@ -61,10 +59,8 @@ class VideoEditResponse(Model):
         access_key: `str`.
     """
 
-    __slots__ = ("access_key", "success")
-
     success: BaseBoolInt
-    access_key: str | None
+    access_key: str | None = None
 
     def __init__(self, *, success: BaseBoolInt, access_key: str | None = None) -> None:
         self.success = success
@@ -80,10 +76,8 @@ class VideoEpisode(Model):
         text: `str`.
     """
 
-    __slots__ = ("text", "time")
-
-    time: int | None
-    text: str | None
+    time: int | None = None
+    text: str | None = None
 
     def __init__(self, *, time: int | None = None, text: str | None = None) -> None:
         self.time = time
@@ -98,8 +92,6 @@ class VideoGetAlbumsByVideoExtendedResponse(Model):
         count: `int`, always present.
         items: `list[VideoVideoAlbumFull]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[VideoVideoAlbumFull]
@@ -118,8 +110,6 @@ class VideoGetAlbumsExtendedResponse(Model):
         items: `list[VideoVideoAlbumFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[VideoVideoAlbumFull]
 
@@ -136,8 +126,6 @@ class VideoGetAlbumsResponse(Model):
         count: `int`, always present.
         items: `list[VideoVideoAlbum]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[VideoVideoAlbum]
@@ -163,27 +151,15 @@ class VideoGetCommentsExtendedResponse(Model):
         real_offset: `int`.
     """
 
-    __slots__ = (
-        "can_post",
-        "count",
-        "current_level_count",
-        "groups",
-        "groups_can_post",
-        "items",
-        "profiles",
-        "real_offset",
-        "show_reply_button",
-    )
-
     count: int
     items: list[WallWallComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    current_level_count: int | None
-    can_post: bool | None
-    show_reply_button: bool | None
-    groups_can_post: bool | None
-    real_offset: int | None
+    current_level_count: int | None = None
+    can_post: bool | None = None
+    show_reply_button: bool | None = None
+    groups_can_post: bool | None = None
+    real_offset: int | None = None
 
     def __init__(
         self,
@@ -223,23 +199,13 @@ class VideoGetCommentsResponse(Model):
         real_offset: `int`.
     """
 
-    __slots__ = (
-        "can_post",
-        "count",
-        "current_level_count",
-        "groups_can_post",
-        "items",
-        "real_offset",
-        "show_reply_button",
-    )
-
     count: int
     items: list[WallWallComment]
-    current_level_count: int | None
-    can_post: bool | None
-    show_reply_button: bool | None
-    groups_can_post: bool | None
-    real_offset: int | None
+    current_level_count: int | None = None
+    can_post: bool | None = None
+    show_reply_button: bool | None = None
+    groups_can_post: bool | None = None
+    real_offset: int | None = None
 
     def __init__(
         self,
@@ -269,8 +235,6 @@ class VideoGetLongPollServerResponse(Model):
         url: `str`, always present.
     """
 
-    __slots__ = ("url",)
-
     url: str
 
     def __init__(self, *, url: str) -> None:
@@ -289,13 +253,11 @@ class VideoGetResponse(Model):
         max_attached_short_videos: `int`.
     """
 
-    __slots__ = ("count", "groups", "items", "max_attached_short_videos", "profiles")
-
     count: int
     items: list[VideoVideoFull]
-    profiles: list[UsersUserFull] | None
-    groups: list[GroupsGroupFull] | None
-    max_attached_short_videos: int | None
+    profiles: list[UsersUserFull] | None = None
+    groups: list[GroupsGroupFull] | None = None
+    max_attached_short_videos: int | None = None
 
     def __init__(
         self,
@@ -321,8 +283,6 @@ class VideoGetThumbUploadUrlResponse(Model):
         upload_url: `str`, always present.
     """
 
-    __slots__ = ("upload_url",)
-
     upload_url: str
 
     def __init__(self, *, upload_url: str) -> None:
@@ -339,11 +299,9 @@ class VideoLiveCategory(Model):
         sublist: `list[VideoLiveCategory]`.
     """
 
-    __slots__ = ("id", "label", "sublist")
-
     id: int
     label: str
-    sublist: list[VideoLiveCategory] | None
+    sublist: list[VideoLiveCategory] | None = None
 
     def __init__(self, *, id: int, label: str, sublist: list[VideoLiveCategory] | None = None) -> None:
         self.id = id
@@ -360,10 +318,8 @@ class VideoLiveInfo(Model):
         is_notifications_blocked: `BaseBoolInt`.
     """
 
-    __slots__ = ("enabled", "is_notifications_blocked")
-
     enabled: BaseBoolInt
-    is_notifications_blocked: BaseBoolInt | None
+    is_notifications_blocked: BaseBoolInt | None = None
 
     def __init__(self, *, enabled: BaseBoolInt, is_notifications_blocked: BaseBoolInt | None = None) -> None:
         self.enabled = enabled
@@ -381,12 +337,10 @@ class VideoLiveSettings(Model):
         is_clips_live: `BaseBoolInt`.
     """
 
-    __slots__ = ("can_rewind", "is_clips_live", "is_endless", "max_duration")
-
-    can_rewind: BaseBoolInt | None
-    is_endless: BaseBoolInt | None
-    max_duration: int | None
-    is_clips_live: BaseBoolInt | None
+    can_rewind: BaseBoolInt | None = None
+    is_endless: BaseBoolInt | None = None
+    max_duration: int | None = None
+    is_clips_live: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -415,14 +369,12 @@ class VideoSaveResult(Model):
         video_id: `int`.
     """
 
-    __slots__ = ("access_key", "description", "owner_id", "title", "upload_url", "video_id")
-
-    access_key: str | None
-    description: str | None
-    owner_id: int | None
-    title: str | None
-    upload_url: str | None
-    video_id: int | None
+    access_key: str | None = None
+    description: str | None = None
+    owner_id: int | None = None
+    title: str | None = None
+    upload_url: str | None = None
+    video_id: int | None = None
 
     def __init__(
         self,
@@ -453,12 +405,10 @@ class VideoSaveUploadedThumbResponse(Model):
         photo_owner_id: `int`.
     """
 
-    __slots__ = ("image", "photo_hash", "photo_id", "photo_owner_id")
-
     photo_id: int
     photo_hash: str
-    image: list[VideoVideoImage] | None
-    photo_owner_id: int | None
+    image: list[VideoVideoImage] | None = None
+    photo_owner_id: int | None = None
 
     def __init__(
         self,
@@ -485,8 +435,6 @@ class VideoSearchExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[VideoVideoFull]
     profiles: list[UsersUser]
@@ -510,8 +458,6 @@ class VideoSearchResponse(Model):
         items: `list[VideoVideoFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[VideoVideoFull]
 
@@ -534,15 +480,13 @@ class VideoStartStreamingResponse(Model):
         post_id: `int`.
     """
 
-    __slots__ = ("access_key", "description", "name", "owner_id", "post_id", "stream", "video_id")
-
     owner_id: int
     video_id: int
     name: str
     description: str
     access_key: str
     stream: VideoStreamInputParams
-    post_id: int | None
+    post_id: int | None = None
 
     def __init__(
         self,
@@ -572,9 +516,7 @@ class VideoStopStreamingResponse(Model):
         unique_viewers: `int`.
     """
 
-    __slots__ = ("unique_viewers",)
-
-    unique_viewers: int | None
+    unique_viewers: int | None = None
 
     def __init__(self, *, unique_viewers: int | None = None) -> None:
         self.unique_viewers = unique_viewers
@@ -591,12 +533,10 @@ class VideoStreamInputParams(Model):
         webrtc_url: `str`.
     """
 
-    __slots__ = ("key", "okmp_url", "url", "webrtc_url")
-
-    url: str | None
-    key: str | None
-    okmp_url: str | None
-    webrtc_url: str | None
+    url: str | None = None
+    key: str | None = None
+    okmp_url: str | None = None
+    webrtc_url: str | None = None
 
     def __init__(
         self,
@@ -621,10 +561,8 @@ class VideoUploadResponse(Model):
         video_id: `int`.
     """
 
-    __slots__ = ("size", "video_id")
-
-    size: int | None
-    video_id: int | None
+    size: int | None = None
+    video_id: int | None = None
 
     def __init__(self, *, size: int | None = None, video_id: int | None = None) -> None:
         self.size = size
@@ -687,107 +625,55 @@ class VideoVideo(Model):
         reposts: `BaseRepostsInfo`.
     """
 
-    __slots__ = (
-        "access_key",
-        "added",
-        "adding_date",
-        "balance",
-        "can_add",
-        "can_add_to_faves",
-        "can_attach_link",
-        "can_be_promoted",
-        "can_comment",
-        "can_delete",
-        "can_edit",
-        "can_edit_privacy",
-        "can_like",
-        "can_repost",
-        "can_subscribe",
-        "comments",
-        "content_restricted",
-        "content_restricted_message",
-        "converting",
-        "date",
-        "description",
-        "duration",
-        "first_frame",
-        "height",
-        "id",
-        "image",
-        "is_favorite",
-        "is_private",
-        "is_subscribed",
-        "likes",
-        "live",
-        "live_notify",
-        "live_start_time",
-        "local_views",
-        "owner_id",
-        "platform",
-        "player",
-        "processing",
-        "repeat",
-        "reposts",
-        "response_type",
-        "spectators",
-        "title",
-        "track_code",
-        "type",
-        "upcoming",
-        "user_id",
-        "views",
-        "width",
-    )
-
-    response_type: VideoVideoResponseType | None
-    access_key: str | None
-    adding_date: int | None
-    can_comment: BaseBoolInt | None
-    can_edit: BaseBoolInt | None
-    can_delete: BaseBoolInt | None
-    can_like: BaseBoolInt | None
-    can_repost: int | None
-    can_subscribe: BaseBoolInt | None
-    can_be_promoted: BaseBoolInt | None
-    can_add_to_faves: BaseBoolInt | None
-    can_add: BaseBoolInt | None
-    can_attach_link: BaseBoolInt | None
-    can_edit_privacy: BaseBoolInt | None
-    is_private: BaseBoolInt | None
-    comments: int | None
-    date: int | None
-    description: str | None
-    duration: int | None
-    image: list[VideoVideoImage] | None
-    first_frame: list[VideoVideoImage] | None
-    width: int | None
-    height: int | None
-    id: int | None
-    owner_id: int | None
-    user_id: int | None
-    title: str | None
-    is_favorite: bool | None
-    player: str | None
-    processing: BasePropertyExists | None
-    converting: BaseBoolInt | None
-    added: BaseBoolInt | None
-    is_subscribed: BaseBoolInt | None
-    track_code: str | None
-    repeat: BasePropertyExists | None
-    type: VideoVideoType | None
-    views: int | None
-    local_views: int | None
-    content_restricted: int | None
-    content_restricted_message: str | None
-    balance: int | None
-    live: BasePropertyExists | None
-    upcoming: BasePropertyExists | None
-    live_start_time: int | None
-    live_notify: BaseBoolInt | None
-    spectators: int | None
-    platform: str | None
-    likes: BaseLikes | None
-    reposts: BaseRepostsInfo | None
+    response_type: VideoVideoResponseType | None = None
+    access_key: str | None = None
+    adding_date: int | None = None
+    can_comment: BaseBoolInt | None = None
+    can_edit: BaseBoolInt | None = None
+    can_delete: BaseBoolInt | None = None
+    can_like: BaseBoolInt | None = None
+    can_repost: int | None = None
+    can_subscribe: BaseBoolInt | None = None
+    can_be_promoted: BaseBoolInt | None = None
+    can_add_to_faves: BaseBoolInt | None = None
+    can_add: BaseBoolInt | None = None
+    can_attach_link: BaseBoolInt | None = None
+    can_edit_privacy: BaseBoolInt | None = None
+    is_private: BaseBoolInt | None = None
+    comments: int | None = None
+    date: int | None = None
+    description: str | None = None
+    duration: int | None = None
+    image: list[VideoVideoImage] | None = None
+    first_frame: list[VideoVideoImage] | None = None
+    width: int | None = None
+    height: int | None = None
+    id: int | None = None
+    owner_id: int | None = None
+    user_id: int | None = None
+    title: str | None = None
+    is_favorite: bool | None = None
+    player: str | None = None
+    processing: BasePropertyExists | None = None
+    converting: BaseBoolInt | None = None
+    added: BaseBoolInt | None = None
+    is_subscribed: BaseBoolInt | None = None
+    track_code: str | None = None
+    repeat: BasePropertyExists | None = None
+    type: VideoVideoType | None = None
+    views: int | None = None
+    local_views: int | None = None
+    content_restricted: int | None = None
+    content_restricted_message: str | None = None
+    balance: int | None = None
+    live: BasePropertyExists | None = None
+    upcoming: BasePropertyExists | None = None
+    live_start_time: int | None = None
+    live_notify: BaseBoolInt | None = None
+    spectators: int | None = None
+    platform: str | None = None
+    likes: BaseLikes | None = None
+    reposts: BaseRepostsInfo | None = None
 
     def __init__(
         self,
@@ -905,13 +791,11 @@ class VideoVideoAlbum(Model):
         response_type: `VideoVideoAlbumResponseType`.
     """
 
-    __slots__ = ("id", "owner_id", "response_type", "title", "track_code")
-
     id: int
     owner_id: int
     title: str
-    track_code: str | None
-    response_type: VideoVideoAlbumResponseType | None
+    track_code: str | None = None
+    response_type: VideoVideoAlbumResponseType | None = None
 
     def __init__(
         self,
@@ -949,35 +833,19 @@ class VideoVideoAlbumFull(Model):
         can_upload: `BaseBoolInt`.
     """
 
-    __slots__ = (
-        "can_delete",
-        "can_edit",
-        "can_upload",
-        "count",
-        "id",
-        "image",
-        "image_blur",
-        "is_system",
-        "owner_id",
-        "response_type",
-        "title",
-        "track_code",
-        "updated_time",
-    )
-
     id: int
     owner_id: int
     title: str
     count: int
     updated_time: int
-    track_code: str | None
-    response_type: VideoVideoAlbumResponseType | None
-    image: list[VideoVideoImage] | None
-    image_blur: BasePropertyExists | None
-    is_system: BasePropertyExists | None
-    can_edit: BaseBoolInt | None
-    can_delete: BaseBoolInt | None
-    can_upload: BaseBoolInt | None
+    track_code: str | None = None
+    response_type: VideoVideoAlbumResponseType | None = None
+    image: list[VideoVideoImage] | None = None
+    image_blur: BasePropertyExists | None = None
+    is_system: BasePropertyExists | None = None
+    can_edit: BaseBoolInt | None = None
+    can_delete: BaseBoolInt | None = None
+    can_upload: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -1028,29 +896,16 @@ class VideoVideoFiles(Model):
         flv_320: `str`.
     """
 
-    __slots__ = (
-        "external",
-        "flv_320",
-        "mp4_144",
-        "mp4_240",
-        "mp4_360",
-        "mp4_480",
-        "mp4_720",
-        "mp4_1080",
-        "mp4_1440",
-        "mp4_2160",
-    )
-
-    external: str | None
-    mp4_144: str | None
-    mp4_240: str | None
-    mp4_360: str | None
-    mp4_480: str | None
-    mp4_720: str | None
-    mp4_1080: str | None
-    mp4_1440: str | None
-    mp4_2160: str | None
-    flv_320: str | None
+    external: str | None = None
+    mp4_144: str | None = None
+    mp4_240: str | None = None
+    mp4_360: str | None = None
+    mp4_480: str | None = None
+    mp4_720: str | None = None
+    mp4_1080: str | None = None
+    mp4_1440: str | None = None
+    mp4_2160: str | None = None
+    flv_320: str | None = None
 
     def __init__(
         self,
@@ -1138,115 +993,59 @@ class VideoVideoFull(Model):
         live_settings: `VideoLiveSettings`.
     """
 
-    __slots__ = (
-        "access_key",
-        "added",
-        "adding_date",
-        "balance",
-        "can_add",
-        "can_add_to_faves",
-        "can_attach_link",
-        "can_be_promoted",
-        "can_comment",
-        "can_delete",
-        "can_edit",
-        "can_edit_privacy",
-        "can_like",
-        "can_repost",
-        "can_subscribe",
-        "comments",
-        "content_restricted",
-        "content_restricted_message",
-        "converting",
-        "date",
-        "description",
-        "duration",
-        "episodes",
-        "files",
-        "first_frame",
-        "height",
-        "id",
-        "image",
-        "is_favorite",
-        "is_private",
-        "is_subscribed",
-        "likes",
-        "live",
-        "live_notify",
-        "live_settings",
-        "live_start_time",
-        "local_views",
-        "owner_id",
-        "platform",
-        "player",
-        "processing",
-        "repeat",
-        "reposts",
-        "response_type",
-        "spectators",
-        "title",
-        "track_code",
-        "trailer",
-        "type",
-        "upcoming",
-        "user_id",
-        "views",
-        "width",
-    )
-
-    response_type: VideoVideoResponseType | None
-    access_key: str | None
-    adding_date: int | None
-    can_comment: BaseBoolInt | None
-    can_edit: BaseBoolInt | None
-    can_delete: BaseBoolInt | None
-    can_like: BaseBoolInt | None
-    can_repost: int | None
-    can_subscribe: BaseBoolInt | None
-    can_be_promoted: BaseBoolInt | None
-    can_add_to_faves: BaseBoolInt | None
-    can_add: BaseBoolInt | None
-    can_attach_link: BaseBoolInt | None
-    can_edit_privacy: BaseBoolInt | None
-    is_private: BaseBoolInt | None
-    comments: int | None
-    date: int | None
-    description: str | None
-    duration: int | None
-    image: list[VideoVideoImage] | None
-    first_frame: list[VideoVideoImage] | None
-    width: int | None
-    height: int | None
-    id: int | None
-    owner_id: int | None
-    user_id: int | None
-    title: str | None
-    is_favorite: bool | None
-    player: str | None
-    processing: BasePropertyExists | None
-    converting: BaseBoolInt | None
-    added: BaseBoolInt | None
-    is_subscribed: BaseBoolInt | None
-    track_code: str | None
-    repeat: BasePropertyExists | None
-    type: VideoVideoType | None
-    views: int | None
-    local_views: int | None
-    content_restricted: int | None
-    content_restricted_message: str | None
-    balance: int | None
-    live: BasePropertyExists | None
-    upcoming: BasePropertyExists | None
-    live_start_time: int | None
-    live_notify: BaseBoolInt | None
-    spectators: int | None
-    platform: str | None
-    likes: BaseLikes | None
-    reposts: BaseRepostsInfo | None
-    files: VideoVideoFiles | None
-    trailer: VideoVideoFiles | None
-    episodes: list[VideoEpisode] | None
-    live_settings: VideoLiveSettings | None
+    response_type: VideoVideoResponseType | None = None
+    access_key: str | None = None
+    adding_date: int | None = None
+    can_comment: BaseBoolInt | None = None
+    can_edit: BaseBoolInt | None = None
+    can_delete: BaseBoolInt | None = None
+    can_like: BaseBoolInt | None = None
+    can_repost: int | None = None
+    can_subscribe: BaseBoolInt | None = None
+    can_be_promoted: BaseBoolInt | None = None
+    can_add_to_faves: BaseBoolInt | None = None
+    can_add: BaseBoolInt | None = None
+    can_attach_link: BaseBoolInt | None = None
+    can_edit_privacy: BaseBoolInt | None = None
+    is_private: BaseBoolInt | None = None
+    comments: int | None = None
+    date: int | None = None
+    description: str | None = None
+    duration: int | None = None
+    image: list[VideoVideoImage] | None = None
+    first_frame: list[VideoVideoImage] | None = None
+    width: int | None = None
+    height: int | None = None
+    id: int | None = None
+    owner_id: int | None = None
+    user_id: int | None = None
+    title: str | None = None
+    is_favorite: bool | None = None
+    player: str | None = None
+    processing: BasePropertyExists | None = None
+    converting: BaseBoolInt | None = None
+    added: BaseBoolInt | None = None
+    is_subscribed: BaseBoolInt | None = None
+    track_code: str | None = None
+    repeat: BasePropertyExists | None = None
+    type: VideoVideoType | None = None
+    views: int | None = None
+    local_views: int | None = None
+    content_restricted: int | None = None
+    content_restricted_message: str | None = None
+    balance: int | None = None
+    live: BasePropertyExists | None = None
+    upcoming: BasePropertyExists | None = None
+    live_start_time: int | None = None
+    live_notify: BaseBoolInt | None = None
+    spectators: int | None = None
+    platform: str | None = None
+    likes: BaseLikes | None = None
+    reposts: BaseRepostsInfo | None = None
+    files: VideoVideoFiles | None = None
+    trailer: VideoVideoFiles | None = None
+    episodes: list[VideoEpisode] | None = None
+    live_settings: VideoLiveSettings | None = None
 
     def __init__(
         self,
@@ -1374,15 +1173,13 @@ class VideoVideoImage(Model):
         size: `str`.
     """
 
-    __slots__ = ("height", "id", "size", "theme", "url", "width", "with_padding")
-
     url: str
     width: int
     height: int
-    id: str | None
-    theme: BaseImageTheme | None
-    with_padding: BasePropertyExists | None
-    size: str | None
+    id: str | None = None
+    theme: BaseImageTheme | None = None
+    with_padding: BasePropertyExists | None = None
+    size: str | None = None
 
     def __init__(
         self,

@@ -144,12 +144,10 @@ class WallAppPost(Model):
         photo_604: `str`.
     """
 
-    __slots__ = ("id", "name", "photo_130", "photo_604")
-
-    id: int | None
-    name: str | None
-    photo_130: str | None
-    photo_604: str | None
+    id: int | None = None
+    name: str | None = None
+    photo_130: str | None = None
+    photo_604: str | None = None
 
     def __init__(
         self,
@@ -184,21 +182,6 @@ class WallAttachedNote(Model):
         text_wiki: `str`.
     """
 
-    __slots__ = (
-        "can_comment",
-        "comments",
-        "date",
-        "id",
-        "owner_id",
-        "privacy_comment",
-        "privacy_view",
-        "read_comments",
-        "text",
-        "text_wiki",
-        "title",
-        "view_url",
-    )
-
     comments: int
     date: int
     id: int
@@ -206,11 +189,11 @@ class WallAttachedNote(Model):
     read_comments: int
     title: str
     view_url: str
-    text: str | None
-    privacy_view: list[str] | None
-    privacy_comment: list[str] | None
-    can_comment: int | None
-    text_wiki: str | None
+    text: str | None = None
+    privacy_view: list[str] | None = None
+    privacy_comment: list[str] | None = None
+    can_comment: int | None = None
+    text_wiki: str | None = None
 
     def __init__(
         self,
@@ -250,9 +233,7 @@ class WallCarouselBase(Model):
         carousel_offset: `int`.
     """
 
-    __slots__ = ("carousel_offset",)
-
-    carousel_offset: int | None
+    carousel_offset: int | None = None
 
     def __init__(self, *, carousel_offset: int | None = None) -> None:
         self.carousel_offset = carousel_offset
@@ -277,33 +258,18 @@ class WallCommentAttachment(Model):
         graffiti: `WallGraffiti`.
     """
 
-    __slots__ = (
-        "audio",
-        "doc",
-        "graffiti",
-        "link",
-        "market",
-        "market_market_album",
-        "note",
-        "page",
-        "photo",
-        "sticker",
-        "type",
-        "video",
-    )
-
     type: WallCommentAttachmentType
-    audio: AudioAudio | None
-    doc: DocsDoc | None
-    link: BaseLink | None
-    market: MarketMarketItem | None
-    market_market_album: MarketMarketAlbum | None
-    note: WallAttachedNote | None
-    page: PagesWikipageFull | None
-    photo: PhotosPhoto | None
-    sticker: BaseStickerNew | None
-    video: VideoVideo | None
-    graffiti: WallGraffiti | None
+    audio: AudioAudio | None = None
+    doc: DocsDoc | None = None
+    link: BaseLink | None = None
+    market: MarketMarketItem | None = None
+    market_market_album: MarketMarketAlbum | None = None
+    note: WallAttachedNote | None = None
+    page: PagesWikipageFull | None = None
+    photo: PhotosPhoto | None = None
+    sticker: BaseStickerNew | None = None
+    video: VideoVideo | None = None
+    graffiti: WallGraffiti | None = None
 
     def __init__(
         self,
@@ -344,10 +310,8 @@ class WallCreateCommentResponse(Model):
         parents_stack: `list[int]`.
     """
 
-    __slots__ = ("comment_id", "parents_stack")
-
     comment_id: int
-    parents_stack: list[int] | None
+    parents_stack: list[int] | None = None
 
     def __init__(self, *, comment_id: int, parents_stack: list[int] | None = None) -> None:
         self.comment_id = comment_id
@@ -361,8 +325,6 @@ class WallEditResponse(Model):
     Attributes:
         post_id: `int`, always present.
     """
-
-    __slots__ = ("post_id",)
 
     post_id: int
 
@@ -380,11 +342,9 @@ class WallGeo(Model):
         type: `WallGeoType`.
     """
 
-    __slots__ = ("coordinates", "showmap", "type")
-
-    coordinates: str | None
-    showmap: int | None
-    type: WallGeoType | None
+    coordinates: str | None = None
+    showmap: int | None = None
+    type: WallGeoType | None = None
 
     def __init__(
         self, *, coordinates: str | None = None, showmap: int | None = None, type: WallGeoType | None = None
@@ -403,8 +363,6 @@ class WallGetByIdExtendedResponse(Model):
         profiles: `list[UsersUserFull]`, always present.
         groups: `list[GroupsGroupFull]`, always present.
     """
-
-    __slots__ = ("groups", "items", "profiles")
 
     items: list[WallWallpostFull]
     profiles: list[UsersUserFull]
@@ -426,9 +384,7 @@ class WallGetByIdResponse(Model):
         items: `list[WallWallpostFull]`.
     """
 
-    __slots__ = ("items",)
-
-    items: list[WallWallpostFull] | None
+    items: list[WallWallpostFull] | None = None
 
     def __init__(self, *, items: list[WallWallpostFull] | None = None) -> None:
         self.items = items
@@ -448,15 +404,13 @@ class WallGetCommentExtendedResponse(Model):
         post_author_id: `int`.
     """
 
-    __slots__ = ("can_post", "groups", "groups_can_post", "items", "post_author_id", "profiles", "show_reply_button")
-
     items: list[WallWallComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    can_post: bool | None
-    show_reply_button: bool | None
-    groups_can_post: bool | None
-    post_author_id: int | None
+    can_post: bool | None = None
+    show_reply_button: bool | None = None
+    groups_can_post: bool | None = None
+    post_author_id: int | None = None
 
     def __init__(
         self,
@@ -489,12 +443,10 @@ class WallGetCommentResponse(Model):
         groups_can_post: `bool`.
     """
 
-    __slots__ = ("can_post", "groups_can_post", "items", "show_reply_button")
-
     items: list[WallWallComment]
-    can_post: bool | None
-    show_reply_button: bool | None
-    groups_can_post: bool | None
+    can_post: bool | None = None
+    show_reply_button: bool | None = None
+    groups_can_post: bool | None = None
 
     def __init__(
         self,
@@ -526,27 +478,15 @@ class WallGetCommentsExtendedResponse(Model):
         post_author_id: `int`.
     """
 
-    __slots__ = (
-        "can_post",
-        "count",
-        "current_level_count",
-        "groups",
-        "groups_can_post",
-        "items",
-        "post_author_id",
-        "profiles",
-        "show_reply_button",
-    )
-
     count: int
     items: list[WallWallComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    current_level_count: int | None
-    can_post: bool | None
-    show_reply_button: bool | None
-    groups_can_post: bool | None
-    post_author_id: int | None
+    current_level_count: int | None = None
+    can_post: bool | None = None
+    show_reply_button: bool | None = None
+    groups_can_post: bool | None = None
+    post_author_id: int | None = None
 
     def __init__(
         self,
@@ -585,14 +525,12 @@ class WallGetCommentsResponse(Model):
         groups_can_post: `bool`.
     """
 
-    __slots__ = ("can_post", "count", "current_level_count", "groups_can_post", "items", "show_reply_button")
-
     count: int
     items: list[WallWallComment]
-    current_level_count: int | None
-    can_post: bool | None
-    show_reply_button: bool | None
-    groups_can_post: bool | None
+    current_level_count: int | None = None
+    can_post: bool | None = None
+    show_reply_button: bool | None = None
+    groups_can_post: bool | None = None
 
     def __init__(
         self,
@@ -623,8 +561,6 @@ class WallGetExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[WallWallpostFull]
     profiles: list[UsersUserFull]
@@ -649,8 +585,6 @@ class WallGetRepostsResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
-    __slots__ = ("groups", "items", "profiles")
-
     items: list[WallWallpostFull]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
@@ -671,8 +605,6 @@ class WallGetResponse(Model):
         count: `int`, always present.
         items: `list[WallWallpostFull]`, always present.
     """
-
-    __slots__ = ("count", "items")
 
     count: int
     items: list[WallWallpostFull]
@@ -697,16 +629,14 @@ class WallGraffiti(Model):
         access_key: `str`.
     """
 
-    __slots__ = ("access_key", "height", "id", "owner_id", "photo_200", "photo_586", "url", "width")
-
-    id: int | None
-    owner_id: int | None
-    photo_200: str | None
-    photo_586: str | None
-    height: int | None
-    url: str | None
-    width: int | None
-    access_key: str | None
+    id: int | None = None
+    owner_id: int | None = None
+    photo_200: str | None = None
+    photo_586: str | None = None
+    height: int | None = None
+    url: str | None = None
+    width: int | None = None
+    access_key: str | None = None
 
     def __init__(
         self,
@@ -740,11 +670,9 @@ class WallParseAttachedLinkResponse(Model):
         profiles: `list[UsersUser]`.
     """
 
-    __slots__ = ("data", "groups", "profiles")
-
     data: list[WallWallpostAttachment]
-    groups: list[GroupsGroupFull] | None
-    profiles: list[UsersUser] | None
+    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUser] | None = None
 
     def __init__(
         self,
@@ -766,8 +694,6 @@ class WallPostAdsStealthResponse(Model):
         post_id: `int`, always present.
     """
 
-    __slots__ = ("post_id",)
-
     post_id: int
 
     def __init__(self, *, post_id: int) -> None:
@@ -785,12 +711,10 @@ class WallPostCopyright(Model):
         id: `int`.
     """
 
-    __slots__ = ("id", "link", "name", "type")
-
     link: str
     name: str
     type: str
-    id: int | None
+    id: int | None = None
 
     def __init__(self, *, link: str, name: str, type: str, id: int | None = None) -> None:
         self.link = link
@@ -806,8 +730,6 @@ class WallPostResponse(Model):
     Attributes:
         post_id: `int`, always present.
     """
-
-    __slots__ = ("post_id",)
 
     post_id: int
 
@@ -827,13 +749,11 @@ class WallPostSource(Model):
         link: `BaseLink`.
     """
 
-    __slots__ = ("data", "link", "platform", "type", "url")
-
-    data: str | None
-    platform: str | None
-    type: WallPostSourceType | None
-    url: str | None
-    link: BaseLink | None
+    data: str | None = None
+    platform: str | None = None
+    type: WallPostSourceType | None = None
+    url: str | None = None
+    link: BaseLink | None = None
 
     def __init__(
         self,
@@ -862,12 +782,10 @@ class WallPostedPhoto(Model):
         photo_604: `str`.
     """
 
-    __slots__ = ("id", "owner_id", "photo_130", "photo_604")
-
-    id: int | None
-    owner_id: int | None
-    photo_130: str | None
-    photo_604: str | None
+    id: int | None = None
+    owner_id: int | None = None
+    photo_130: str | None = None
+    photo_604: str | None = None
 
     def __init__(
         self,
@@ -896,14 +814,12 @@ class WallRepostResponse(Model):
         mail_repost_count: `int`.
     """
 
-    __slots__ = ("likes_count", "mail_repost_count", "post_id", "reposts_count", "success", "wall_repost_count")
-
     success: int
     post_id: int
     reposts_count: int
     likes_count: int
-    wall_repost_count: int | None
-    mail_repost_count: int | None
+    wall_repost_count: int | None = None
+    mail_repost_count: int | None = None
 
     def __init__(
         self,
@@ -934,8 +850,6 @@ class WallSearchExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
-    __slots__ = ("count", "groups", "items", "profiles")
-
     count: int
     items: list[WallWallpostFull]
     profiles: list[UsersUserFull]
@@ -959,8 +873,6 @@ class WallSearchResponse(Model):
         items: `list[WallWallpostFull]`, always present.
     """
 
-    __slots__ = ("count", "items")
-
     count: int
     items: list[WallWallpostFull]
 
@@ -977,9 +889,7 @@ class WallViews(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -1012,49 +922,26 @@ class WallWallComment(Model):
         pid: `int`.
     """
 
-    __slots__ = (
-        "attachments",
-        "can_edit",
-        "date",
-        "deleted",
-        "donut",
-        "from_id",
-        "id",
-        "is_from_post_author",
-        "likes",
-        "owner_id",
-        "parents_stack",
-        "photo_id",
-        "pid",
-        "post_id",
-        "real_offset",
-        "reply_to_comment",
-        "reply_to_user",
-        "text",
-        "thread",
-        "video_id",
-    )
-
     id: int
     date: int
-    from_id: int | None
-    can_edit: BaseBoolInt | None
-    post_id: int | None
-    owner_id: int | None
-    parents_stack: list[int] | None
-    photo_id: int | None
-    video_id: int | None
-    text: str | None
-    attachments: list[WallWallpostAttachment] | None
-    donut: WallWallCommentDonut | None
-    likes: BaseLikesInfo | None
-    real_offset: int | None
-    reply_to_user: int | None
-    reply_to_comment: int | None
-    thread: CommentThread | None
-    is_from_post_author: bool | None
-    deleted: bool | None
-    pid: int | None
+    from_id: int | None = None
+    can_edit: BaseBoolInt | None = None
+    post_id: int | None = None
+    owner_id: int | None = None
+    parents_stack: list[int] | None = None
+    photo_id: int | None = None
+    video_id: int | None = None
+    text: str | None = None
+    attachments: list[WallWallpostAttachment] | None = None
+    donut: WallWallCommentDonut | None = None
+    likes: BaseLikesInfo | None = None
+    real_offset: int | None = None
+    reply_to_user: int | None = None
+    reply_to_comment: int | None = None
+    thread: CommentThread | None = None
+    is_from_post_author: bool | None = None
+    deleted: bool | None = None
+    pid: int | None = None
 
     def __init__(
         self,
@@ -1111,10 +998,8 @@ class WallWallCommentDonut(Model):
         placeholder: `WallWallCommentDonutPlaceholder`.
     """
 
-    __slots__ = ("is_don", "placeholder")
-
-    is_don: bool | None
-    placeholder: WallWallCommentDonutPlaceholder | None
+    is_don: bool | None = None
+    placeholder: WallWallCommentDonutPlaceholder | None = None
 
     def __init__(
         self, *, is_don: bool | None = None, placeholder: WallWallCommentDonutPlaceholder | None = None
@@ -1130,8 +1015,6 @@ class WallWallCommentDonutPlaceholder(Model):
     Attributes:
         text: `str`, always present.
     """
-
-    __slots__ = ("text",)
 
     text: str
 
@@ -1171,59 +1054,31 @@ class WallWallpost(Model):
         views: `WallViews`.
     """
 
-    __slots__ = (
-        "access_key",
-        "attachments",
-        "copyright",
-        "date",
-        "deleted_details",
-        "deleted_reason",
-        "donut_miniapp_url",
-        "edited",
-        "from_id",
-        "geo",
-        "id",
-        "inner_type",
-        "is_archived",
-        "is_deleted",
-        "is_favorite",
-        "likes",
-        "owner_id",
-        "parents_stack",
-        "post_id",
-        "post_source",
-        "post_type",
-        "reposts",
-        "signer_id",
-        "text",
-        "views",
-    )
-
-    inner_type: WallWallpostInnerType | None
-    access_key: str | None
-    is_deleted: bool | None
-    deleted_reason: str | None
-    deleted_details: str | None
-    donut_miniapp_url: str | None
-    attachments: list[WallWallpostAttachment] | None
-    copyright: WallPostCopyright | None
-    date: int | None
-    edited: int | None
-    from_id: int | None
-    geo: WallGeo | None
-    id: int | None
-    is_archived: bool | None
-    is_favorite: bool | None
-    likes: BaseLikesInfo | None
-    owner_id: int | None
-    post_id: int | None
-    parents_stack: list[int] | None
-    post_source: WallPostSource | None
-    post_type: WallPostType | None
-    reposts: BaseRepostsInfo | None
-    signer_id: int | None
-    text: str | None
-    views: WallViews | None
+    inner_type: WallWallpostInnerType | None = None
+    access_key: str | None = None
+    is_deleted: bool | None = None
+    deleted_reason: str | None = None
+    deleted_details: str | None = None
+    donut_miniapp_url: str | None = None
+    attachments: list[WallWallpostAttachment] | None = None
+    copyright: WallPostCopyright | None = None
+    date: int | None = None
+    edited: int | None = None
+    from_id: int | None = None
+    geo: WallGeo | None = None
+    id: int | None = None
+    is_archived: bool | None = None
+    is_favorite: bool | None = None
+    likes: BaseLikesInfo | None = None
+    owner_id: int | None = None
+    post_id: int | None = None
+    parents_stack: list[int] | None = None
+    post_source: WallPostSource | None = None
+    post_type: WallPostType | None = None
+    reposts: BaseRepostsInfo | None = None
+    signer_id: int | None = None
+    text: str | None = None
+    views: WallViews | None = None
 
     def __init__(
         self,
@@ -1308,49 +1163,26 @@ class WallWallpostAttachment(Model):
         video_playlist: `VideoVideoAlbumFull`.
     """
 
-    __slots__ = (
-        "access_key",
-        "album",
-        "app",
-        "audio",
-        "clip",
-        "doc",
-        "event",
-        "graffiti",
-        "group",
-        "link",
-        "market",
-        "market_album",
-        "note",
-        "page",
-        "photo",
-        "poll",
-        "posted_photo",
-        "type",
-        "video",
-        "video_playlist",
-    )
-
     type: WallWallpostAttachmentType
-    access_key: str | None
-    album: PhotosPhotoAlbum | None
-    app: WallAppPost | None
-    audio: AudioAudio | None
-    doc: DocsDoc | None
-    event: EventsEventAttach | None
-    group: GroupsGroupAttach | None
-    graffiti: WallGraffiti | None
-    link: BaseLink | None
-    market: MarketMarketItem | None
-    market_album: MarketMarketAlbum | None
-    note: NotesNote | None
-    page: PagesWikipageFull | None
-    photo: PhotosPhoto | None
-    poll: PollsPoll | None
-    posted_photo: WallPostedPhoto | None
-    video: VideoVideoFull | None
-    clip: VideoVideoFull | None
-    video_playlist: VideoVideoAlbumFull | None
+    access_key: str | None = None
+    album: PhotosPhotoAlbum | None = None
+    app: WallAppPost | None = None
+    audio: AudioAudio | None = None
+    doc: DocsDoc | None = None
+    event: EventsEventAttach | None = None
+    group: GroupsGroupAttach | None = None
+    graffiti: WallGraffiti | None = None
+    link: BaseLink | None = None
+    market: MarketMarketItem | None = None
+    market_album: MarketMarketAlbum | None = None
+    note: NotesNote | None = None
+    page: PagesWikipageFull | None = None
+    photo: PhotosPhoto | None = None
+    poll: PollsPoll | None = None
+    posted_photo: WallPostedPhoto | None = None
+    video: VideoVideoFull | None = None
+    clip: VideoVideoFull | None = None
+    video_playlist: VideoVideoAlbumFull | None = None
 
     def __init__(
         self,
@@ -1406,9 +1238,7 @@ class WallWallpostCommentsDonut(Model):
         placeholder: `WallWallpostCommentsDonutPlaceholder`.
     """
 
-    __slots__ = ("placeholder",)
-
-    placeholder: WallWallpostCommentsDonutPlaceholder | None
+    placeholder: WallWallpostCommentsDonutPlaceholder | None = None
 
     def __init__(self, *, placeholder: WallWallpostCommentsDonutPlaceholder | None = None) -> None:
         self.placeholder = placeholder
@@ -1421,8 +1251,6 @@ class WallWallpostCommentsDonutPlaceholder(Model):
     Attributes:
         text: `str`, always present.
     """
-
-    __slots__ = ("text",)
 
     text: str
 
@@ -1442,13 +1270,11 @@ class WallWallpostDonut(Model):
         edit_mode: `WallWallpostDonutEditMode`.
     """
 
-    __slots__ = ("can_publish_free_copy", "edit_mode", "is_donut", "paid_duration", "placeholder")
-
     is_donut: bool
-    paid_duration: int | None
-    placeholder: WallWallpostDonutPlaceholder | None
-    can_publish_free_copy: bool | None
-    edit_mode: WallWallpostDonutEditMode | None
+    paid_duration: int | None = None
+    placeholder: WallWallpostDonutPlaceholder | None = None
+    can_publish_free_copy: bool | None = None
+    edit_mode: WallWallpostDonutEditMode | None = None
 
     def __init__(
         self,
@@ -1473,8 +1299,6 @@ class WallWallpostDonutPlaceholder(Model):
     Attributes:
         text: `str`, always present.
     """
-
-    __slots__ = ("text",)
 
     text: str
 
@@ -1530,91 +1354,47 @@ class WallWallpostFull(Model):
         to_id: `int`.
     """
 
-    __slots__ = (
-        "access_key",
-        "attachments",
-        "can_delete",
-        "can_edit",
-        "can_pin",
-        "carousel_offset",
-        "comments",
-        "copy_history",
-        "copyright",
-        "created_by",
-        "date",
-        "deleted_details",
-        "deleted_reason",
-        "donut",
-        "donut_miniapp_url",
-        "edited",
-        "feedback",
-        "from_id",
-        "geo",
-        "hash",
-        "id",
-        "inner_type",
-        "is_archived",
-        "is_deleted",
-        "is_favorite",
-        "is_pinned",
-        "likes",
-        "marked_as_ads",
-        "owner_id",
-        "parents_stack",
-        "post_id",
-        "post_source",
-        "post_type",
-        "reposts",
-        "short_text_rate",
-        "signer_id",
-        "text",
-        "to_id",
-        "topic_id",
-        "type",
-        "views",
-    )
-
-    carousel_offset: int | None
-    inner_type: WallWallpostInnerType | None
-    access_key: str | None
-    is_deleted: bool | None
-    deleted_reason: str | None
-    deleted_details: str | None
-    donut_miniapp_url: str | None
-    attachments: list[WallWallpostAttachment] | None
-    copyright: WallPostCopyright | None
-    date: int | None
-    edited: int | None
-    from_id: int | None
-    geo: WallGeo | None
-    id: int | None
-    is_archived: bool | None
-    is_favorite: bool | None
-    likes: BaseLikesInfo | None
-    owner_id: int | None
-    post_id: int | None
-    parents_stack: list[int] | None
-    post_source: WallPostSource | None
-    post_type: WallPostType | None
-    reposts: BaseRepostsInfo | None
-    signer_id: int | None
-    text: str | None
-    views: WallViews | None
-    copy_history: list[WallWallpostFull] | None
-    can_edit: BaseBoolInt | None
-    created_by: int | None
-    can_delete: BaseBoolInt | None
-    can_pin: BaseBoolInt | None
-    donut: WallWallpostDonut | None
-    is_pinned: BaseBoolInt | None
-    comments: BaseCommentsInfo | None
-    marked_as_ads: BaseBoolInt | None
-    topic_id: WallWallpostFullTopicId | None
-    short_text_rate: float | None
-    hash: str | None
-    type: WallPostType | None
-    feedback: NewsfeedItemWallpostFeedback | None
-    to_id: int | None
+    carousel_offset: int | None = None
+    inner_type: WallWallpostInnerType | None = None
+    access_key: str | None = None
+    is_deleted: bool | None = None
+    deleted_reason: str | None = None
+    deleted_details: str | None = None
+    donut_miniapp_url: str | None = None
+    attachments: list[WallWallpostAttachment] | None = None
+    copyright: WallPostCopyright | None = None
+    date: int | None = None
+    edited: int | None = None
+    from_id: int | None = None
+    geo: WallGeo | None = None
+    id: int | None = None
+    is_archived: bool | None = None
+    is_favorite: bool | None = None
+    likes: BaseLikesInfo | None = None
+    owner_id: int | None = None
+    post_id: int | None = None
+    parents_stack: list[int] | None = None
+    post_source: WallPostSource | None = None
+    post_type: WallPostType | None = None
+    reposts: BaseRepostsInfo | None = None
+    signer_id: int | None = None
+    text: str | None = None
+    views: WallViews | None = None
+    copy_history: list[WallWallpostFull] | None = None
+    can_edit: BaseBoolInt | None = None
+    created_by: int | None = None
+    can_delete: BaseBoolInt | None = None
+    can_pin: BaseBoolInt | None = None
+    donut: WallWallpostDonut | None = None
+    is_pinned: BaseBoolInt | None = None
+    comments: BaseCommentsInfo | None = None
+    marked_as_ads: BaseBoolInt | None = None
+    topic_id: WallWallpostFullTopicId | None = None
+    short_text_rate: float | None = None
+    hash: str | None = None
+    type: WallPostType | None = None
+    feedback: NewsfeedItemWallpostFeedback | None = None
+    to_id: int | None = None
 
     def __init__(
         self,

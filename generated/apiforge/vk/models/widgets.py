@@ -26,12 +26,10 @@ class WidgetsCommentMedia(Model):
         type: `WidgetsCommentMediaType`.
     """
 
-    __slots__ = ("item_id", "owner_id", "thumb_src", "type")
-
-    item_id: int | None
-    owner_id: int | None
-    thumb_src: str | None
-    type: WidgetsCommentMediaType | None
+    item_id: int | None = None
+    owner_id: int | None = None
+    thumb_src: str | None = None
+    type: WidgetsCommentMediaType | None = None
 
     def __init__(
         self,
@@ -59,13 +57,11 @@ class WidgetsCommentReplies(Model):
         can_view: `BaseBoolInt`.
     """
 
-    __slots__ = ("can_post", "can_view", "count", "groups_can_post", "replies")
-
-    can_post: BaseBoolInt | None
-    count: int | None
-    replies: list[WidgetsCommentRepliesItem] | None
-    groups_can_post: BaseBoolInt | None
-    can_view: BaseBoolInt | None
+    can_post: BaseBoolInt | None = None
+    count: int | None = None
+    replies: list[WidgetsCommentRepliesItem] | None = None
+    groups_can_post: BaseBoolInt | None = None
+    can_view: BaseBoolInt | None = None
 
     def __init__(
         self,
@@ -96,14 +92,12 @@ class WidgetsCommentRepliesItem(Model):
         user: `UsersUserFull`.
     """
 
-    __slots__ = ("cid", "date", "likes", "text", "uid", "user")
-
-    cid: int | None
-    date: int | None
-    likes: WidgetsWidgetLikes | None
-    text: str | None
-    uid: int | None
-    user: UsersUserFull | None
+    cid: int | None = None
+    date: int | None = None
+    likes: WidgetsWidgetLikes | None = None
+    text: str | None = None
+    uid: int | None = None
+    user: UsersUserFull | None = None
 
     def __init__(
         self,
@@ -132,8 +126,6 @@ class WidgetsGetCommentsResponse(Model):
         posts: `list[WidgetsWidgetComment]`, always present.
     """
 
-    __slots__ = ("count", "posts")
-
     count: int
     posts: list[WidgetsWidgetComment]
 
@@ -150,8 +142,6 @@ class WidgetsGetPagesResponse(Model):
         count: `int`, always present.
         pages: `list[WidgetsWidgetPage]`, always present.
     """
-
-    __slots__ = ("count", "pages")
 
     count: int
     pages: list[WidgetsWidgetPage]
@@ -185,43 +175,23 @@ class WidgetsWidgetComment(Model):
         short_text_rate: `float`.
     """
 
-    __slots__ = (
-        "attachments",
-        "can_delete",
-        "comments",
-        "date",
-        "from_id",
-        "id",
-        "is_favorite",
-        "likes",
-        "media",
-        "owner_id",
-        "post_source",
-        "post_type",
-        "reposts",
-        "short_text_rate",
-        "text",
-        "to_id",
-        "user",
-    )
-
     date: int
     from_id: int
     id: int
     post_type: str
     text: str
     to_id: int
-    attachments: list[WallCommentAttachment] | None
-    owner_id: int | None
-    can_delete: BaseBoolInt | None
-    comments: WidgetsCommentReplies | None
-    likes: BaseLikesInfo | None
-    media: WidgetsCommentMedia | None
-    post_source: WallPostSource | None
-    reposts: BaseRepostsInfo | None
-    user: UsersUserFull | None
-    is_favorite: BaseBoolInt | None
-    short_text_rate: float | None
+    attachments: list[WallCommentAttachment] | None = None
+    owner_id: int | None = None
+    can_delete: BaseBoolInt | None = None
+    comments: WidgetsCommentReplies | None = None
+    likes: BaseLikesInfo | None = None
+    media: WidgetsCommentMedia | None = None
+    post_source: WallPostSource | None = None
+    reposts: BaseRepostsInfo | None = None
+    user: UsersUserFull | None = None
+    is_favorite: BaseBoolInt | None = None
+    short_text_rate: float | None = None
 
     def __init__(
         self,
@@ -271,9 +241,7 @@ class WidgetsWidgetLikes(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -295,17 +263,15 @@ class WidgetsWidgetPage(Model):
         url: `str`.
     """
 
-    __slots__ = ("comments", "date", "description", "id", "likes", "page_id", "photo", "title", "url")
-
-    comments: BaseObjectCount | None
-    date: int | None
-    description: str | None
-    id: int | None
-    likes: BaseObjectCount | None
-    page_id: str | None
-    photo: str | PhotosPhoto | None
-    title: str | None
-    url: str | None
+    comments: BaseObjectCount | None = None
+    date: int | None = None
+    description: str | None = None
+    id: int | None = None
+    likes: BaseObjectCount | None = None
+    page_id: str | None = None
+    photo: str | PhotosPhoto | None = None
+    title: str | None = None
+    url: str | None = None
 
     def __init__(
         self,

@@ -30,22 +30,6 @@ class AccountBillingPlanUpdate(Model):
         personal: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "block_balance",
-        "currency_format",
-        "deny_balance",
-        "descr",
-        "email",
-        "flags",
-        "history_period",
-        "hw_types",
-        "min_days_counter",
-        "name",
-        "parent",
-        "personal",
-        "rename",
-        "services_mod_counter",
-    )
     __wire_names__ = {
         "services_mod_counter": "servicesModCounter",
         "history_period": "historyPeriod",
@@ -57,19 +41,19 @@ class AccountBillingPlanUpdate(Model):
     }
 
     name: str
-    rename: str | None
-    services_mod_counter: int | None
-    history_period: int | None
-    flags: int | None
-    deny_balance: float | None
-    block_balance: float | None
-    min_days_counter: int | None
-    currency_format: str | None
-    descr: str | None
-    email: str | None
-    hw_types: dict[str, JSON] | None
-    parent: str | None
-    personal: dict[str, JSON] | None
+    rename: str | None = None
+    services_mod_counter: int | None = None
+    history_period: int | None = None
+    flags: int | None = None
+    deny_balance: float | None = None
+    block_balance: float | None = None
+    min_days_counter: int | None = None
+    currency_format: str | None = None
+    descr: str | None = None
+    email: str | None = None
+    hw_types: dict[str, JSON] | None = None
+    parent: str | None = None
+    personal: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -127,23 +111,6 @@ class AccountData(Model):
         site_access (wire name `siteAccess`): `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "balance",
-        "created",
-        "days_counter",
-        "dealer_rights",
-        "enabled",
-        "flags",
-        "parent_account_id",
-        "parent_account_name",
-        "parent_enabled",
-        "plan",
-        "services",
-        "settings",
-        "site_access",
-        "sub_plans",
-        "switch_time",
-    )
     __wire_names__ = {
         "parent_account_name": "parentAccountName",
         "parent_account_id": "parentAccountId",
@@ -155,21 +122,21 @@ class AccountData(Model):
         "site_access": "siteAccess",
     }
 
-    parent_account_name: str | None
-    parent_account_id: int | str | None
-    parent_enabled: int | bool | None
-    plan: str | None
-    enabled: int | None
-    switch_time: int | None
-    created: int | None
-    flags: int | None
-    balance: float | str | None
-    days_counter: int | None
-    dealer_rights: int | None
-    sub_plans: list[str] | None
-    services: dict[str, AccountService] | None
-    settings: AccountSettings | None
-    site_access: dict[str, JSON] | None
+    parent_account_name: str | None = None
+    parent_account_id: int | str | None = None
+    parent_enabled: int | bool | None = None
+    plan: str | None = None
+    enabled: int | None = None
+    switch_time: int | None = None
+    created: int | None = None
+    flags: int | None = None
+    balance: float | str | None = None
+    days_counter: int | None = None
+    dealer_rights: int | None = None
+    sub_plans: list[str] | None = None
+    services: dict[str, AccountService] | None = None
+    settings: AccountSettings | None = None
+    site_access: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -221,16 +188,15 @@ class AccountService(Model):
         flags: `int`.
     """
 
-    __slots__ = ("cost", "descr", "flags", "interval", "max_usage", "type", "usage")
     __wire_names__ = {"max_usage": "maxUsage"}
 
-    type: int | None
-    usage: int | None
-    max_usage: int | None
-    cost: str | None
-    interval: int | None
-    descr: str | None
-    flags: int | None
+    type: int | None = None
+    usage: int | None = None
+    max_usage: int | None = None
+    cost: str | None = None
+    interval: int | None = None
+    descr: str | None = None
+    flags: int | None = None
 
     def __init__(
         self,
@@ -263,12 +229,10 @@ class AccountSettings(Model):
         combined: `BillingPlan`.
     """
 
-    __slots__ = ("balance", "combined", "personal", "plan")
-
-    balance: float | str | None
-    plan: BillingPlan | None
-    personal: BillingPlan | None
-    combined: BillingPlan | None
+    balance: float | str | None = None
+    plan: BillingPlan | None = None
+    personal: BillingPlan | None = None
+    combined: BillingPlan | None = None
 
     def __init__(
         self,
@@ -306,23 +270,6 @@ class BillingPlan(Model):
         combined: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "block_balance",
-        "combined",
-        "currency_format",
-        "deny_balance",
-        "descr",
-        "email",
-        "flags",
-        "history_period",
-        "hw_types",
-        "min_days_counter",
-        "name",
-        "parent",
-        "personal",
-        "services",
-        "services_mod_counter",
-    )
     __wire_names__ = {
         "block_balance": "blockBalance",
         "deny_balance": "denyBalance",
@@ -333,21 +280,21 @@ class BillingPlan(Model):
         "hw_types": "hwTypes",
     }
 
-    name: str | None
-    parent: str | None
-    flags: int | None
-    block_balance: float | None
-    deny_balance: float | None
-    min_days_counter: int | None
-    history_period: int | None
-    services_mod_counter: int | None
-    currency_format: str | None
-    descr: str | None
-    email: str | None
-    hw_types: dict[str, JSON] | None
-    services: dict[str, AccountService] | None
-    personal: dict[str, JSON] | None
-    combined: dict[str, JSON] | None
+    name: str | None = None
+    parent: str | None = None
+    flags: int | None = None
+    block_balance: float | None = None
+    deny_balance: float | None = None
+    min_days_counter: int | None = None
+    history_period: int | None = None
+    services_mod_counter: int | None = None
+    currency_format: str | None = None
+    descr: str | None = None
+    email: str | None = None
+    hw_types: dict[str, JSON] | None = None
+    services: dict[str, AccountService] | None = None
+    personal: dict[str, JSON] | None = None
+    combined: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -394,11 +341,10 @@ class BillingPlansResult(Model):
         sub_plans (wire name `subPlans`): `list[BillingPlan]`.
     """
 
-    __slots__ = ("plan", "sub_plans")
     __wire_names__ = {"sub_plans": "subPlans"}
 
-    plan: BillingPlan | None
-    sub_plans: list[BillingPlan] | None
+    plan: BillingPlan | None = None
+    sub_plans: list[BillingPlan] | None = None
 
     def __init__(self, *, plan: BillingPlan | None = None, sub_plans: list[BillingPlan] | None = None) -> None:
         self.plan = plan
@@ -414,10 +360,8 @@ class ChangeAccountCandidate(Model):
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: int | None
-    name: str | None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
         self.id = id
@@ -433,10 +377,8 @@ class DeleteAccountReason(Model):
         text: `str`.
     """
 
-    __slots__ = ("reason_key", "text")
-
     reason_key: str
-    text: str | None
+    text: str | None = None
 
     def __init__(self, *, reason_key: str, text: str | None = None) -> None:
         self.reason_key = reason_key
@@ -455,13 +397,11 @@ class TrashItem(Model):
         result: `bool | int`.
     """
 
-    __slots__ = ("guid", "name", "result", "tm", "type")
-
-    guid: str | None
-    name: str | None
-    tm: int | None
-    type: str | None
-    result: bool | int | None
+    guid: str | None = None
+    name: str | None = None
+    tm: int | None = None
+    type: str | None = None
+    result: bool | int | None = None
 
     def __init__(
         self,
@@ -488,10 +428,8 @@ class TrashResult(Model):
         items: `list[TrashItem]`.
     """
 
-    __slots__ = ("code", "items")
-
-    code: int | None
-    items: list[TrashItem] | None
+    code: int | None = None
+    items: list[TrashItem] | None = None
 
     def __init__(self, *, code: int | None = None, items: list[TrashItem] | None = None) -> None:
         self.code = code

@@ -42,8 +42,6 @@ class BatchCall(Model):
         params: `dict[str, JSON]`, always present.
     """
 
-    __slots__ = ("params", "svc")
-
     svc: str
     params: dict[str, JSON]
 
@@ -60,9 +58,7 @@ class ErrorResult(Model):
         error: `int`.
     """
 
-    __slots__ = ("error",)
-
-    error: int | None
+    error: int | None = None
 
     def __init__(self, *, error: int | None = None) -> None:
         self.error = error
@@ -78,11 +74,9 @@ class GeoPoint(Model):
         r: `float`.
     """
 
-    __slots__ = ("r", "x", "y")
-
-    x: float | None
-    y: float | None
-    r: float | None
+    x: float | None = None
+    y: float | None = None
+    r: float | None = None
 
     def __init__(self, *, x: float | None = None, y: float | None = None, r: float | None = None) -> None:
         self.x = x
@@ -99,10 +93,8 @@ class LayerInfo(Model):
         bounds: `list[float]`.
     """
 
-    __slots__ = ("bounds", "name")
-
-    name: str | None
-    bounds: list[float] | None
+    name: str | None = None
+    bounds: list[float] | None = None
 
     def __init__(self, *, name: str | None = None, bounds: list[float] | None = None) -> None:
         self.name = name
@@ -123,15 +115,13 @@ class TimeSchedule(Model):
         w: `int`.
     """
 
-    __slots__ = ("f1", "f2", "m", "t1", "t2", "w", "y")
-
-    f1: int | None
-    f2: int | None
-    t1: int | None
-    t2: int | None
-    m: int | None
-    y: int | None
-    w: int | None
+    f1: int | None = None
+    f2: int | None = None
+    t1: int | None = None
+    t2: int | None = None
+    m: int | None = None
+    y: int | None = None
+    w: int | None = None
 
     def __init__(
         self,

@@ -28,11 +28,9 @@ class AvlDeleteEvent(Model):
         d: `JSON`.
     """
 
-    __slots__ = ("d", "i", "t")
-
     i: int
     t: AvlEventType
-    d: JSON
+    d: JSON = None
 
     def __init__(self, *, i: int, t: AvlEventType, d: JSON = None) -> None:
         self.i = i
@@ -51,12 +49,10 @@ class AvlEventsResponse(Model):
         units_update: `dict[str, JSON]`.
     """
 
-    __slots__ = ("events", "sensors", "tm", "units_update")
-
     tm: int
     events: list[AvlMessageEvent | AvlUpdateEvent | AvlDeleteEvent]
-    sensors: list[AvlSensorUpdate] | None
-    units_update: dict[str, JSON] | None
+    sensors: list[AvlSensorUpdate] | None = None
+    units_update: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -82,8 +78,6 @@ class AvlMessageEvent(Model):
         d: `DataMessage`, always present.
     """
 
-    __slots__ = ("d", "i", "t")
-
     i: int
     t: AvlEventType
     d: DataMessage
@@ -103,10 +97,8 @@ class AvlSensorUpdate(Model):
         d: `dict[str, JSON]`.
     """
 
-    __slots__ = ("d", "i")
-
-    i: int | None
-    d: dict[str, JSON] | None
+    i: int | None = None
+    d: dict[str, JSON] | None = None
 
     def __init__(self, *, i: int | None = None, d: dict[str, JSON] | None = None) -> None:
         self.i = i
@@ -123,11 +115,9 @@ class AvlUpdateEvent(Model):
         d: `dict[str, JSON]`.
     """
 
-    __slots__ = ("d", "i", "t")
-
     i: int
     t: AvlEventType
-    d: dict[str, JSON] | None
+    d: dict[str, JSON] | None = None
 
     def __init__(self, *, i: int, t: AvlEventType, d: dict[str, JSON] | None = None) -> None:
         self.i = i
@@ -144,10 +134,8 @@ class EventsDetector(Model):
         filter1: `int`.
     """
 
-    __slots__ = ("filter1", "type")
-
     type: str
-    filter1: int | None
+    filter1: int | None = None
 
     def __init__(self, *, type: str, filter1: int | None = None) -> None:
         self.type = type
@@ -169,17 +157,16 @@ class EventsSelector(Model):
         filter1: `int`.
     """
 
-    __slots__ = ("detalization", "expr", "filter1", "index_from", "index_to", "time_from", "time_to", "type")
     __wire_names__ = {"time_from": "timeFrom", "time_to": "timeTo", "index_from": "indexFrom", "index_to": "indexTo"}
 
-    type: str | None
-    expr: str | None
-    time_from: int | None
-    time_to: int | None
-    detalization: int | None
-    index_from: int | None
-    index_to: int | None
-    filter1: int | None
+    type: str | None = None
+    expr: str | None = None
+    time_from: int | None = None
+    time_to: int | None = None
+    detalization: int | None = None
+    index_from: int | None = None
+    index_to: int | None = None
+    filter1: int | None = None
 
     def __init__(
         self,
@@ -212,10 +199,8 @@ class EventsUnit(Model):
         detect: `dict[str, int]`.
     """
 
-    __slots__ = ("detect", "id")
-
     id: int
-    detect: dict[str, int] | None
+    detect: dict[str, int] | None = None
 
     def __init__(self, *, id: int, detect: dict[str, int] | None = None) -> None:
         self.id = id

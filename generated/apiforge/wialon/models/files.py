@@ -23,17 +23,16 @@ class AppInfo(Model):
         langs: `str`.
     """
 
-    __slots__ = ("description", "flags", "id", "langs", "name", "service_name", "sort_order", "url")
     __wire_names__ = {"sort_order": "sortOrder", "service_name": "serviceName"}
 
-    id: int | None
-    name: str | None
-    description: str | None
-    url: str | None
-    flags: int | None
-    sort_order: int | None
-    service_name: str | None
-    langs: str | None
+    id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    url: str | None = None
+    flags: int | None = None
+    sort_order: int | None = None
+    service_name: str | None = None
+    langs: str | None = None
 
     def __init__(
         self,
@@ -65,9 +64,7 @@ class FileContent(Model):
         content: `str`.
     """
 
-    __slots__ = ("content",)
-
-    content: str | None
+    content: str | None = None
 
     def __init__(self, *, content: str | None = None) -> None:
         self.content = content
@@ -84,12 +81,10 @@ class LibraryFile(Model):
         mt: `int`.
     """
 
-    __slots__ = ("ct", "mt", "n", "s")
-
-    n: str | None
-    s: int | None
-    ct: int | None
-    mt: int | None
+    n: str | None = None
+    s: int | None = None
+    ct: int | None = None
+    mt: int | None = None
 
     def __init__(
         self, *, n: str | None = None, s: int | None = None, ct: int | None = None, mt: int | None = None
@@ -112,13 +107,11 @@ class StorageEntry(Model):
         c: `list[StorageEntry]`.
     """
 
-    __slots__ = ("c", "ct", "mt", "n", "s")
-
-    n: str | None
-    s: int | str | None
-    ct: int | None
-    mt: int | None
-    c: list[StorageEntry] | None
+    n: str | None = None
+    s: int | str | None = None
+    ct: int | None = None
+    mt: int | None = None
+    c: list[StorageEntry] | None = None
 
     def __init__(
         self,

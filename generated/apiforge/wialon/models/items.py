@@ -17,11 +17,9 @@ class CustomField(Model):
         v: `str`.
     """
 
-    __slots__ = ("id", "n", "v")
-
-    id: int | None
-    n: str | None
-    v: str | None
+    id: int | None = None
+    n: str | None = None
+    v: str | None = None
 
     def __init__(self, *, id: int | None = None, n: str | None = None, v: str | None = None) -> None:
         self.id = id
@@ -42,14 +40,12 @@ class FtpSettings(Model):
         fl: `int`.
     """
 
-    __slots__ = ("ch", "fl", "hs", "lg", "pt", "tp")
-
-    hs: str | None
-    lg: str | None
-    pt: str | None
-    ch: int | None
-    tp: int | None
-    fl: int | None
+    hs: str | None = None
+    lg: str | None = None
+    pt: str | None = None
+    ch: int | None = None
+    tp: int | None = None
+    fl: int | None = None
 
     def __init__(
         self,
@@ -142,142 +138,74 @@ class Item(Model):
         rtru: `list[RetranslatorUnit]`.
     """
 
-    __slots__ = (
-        "aflds",
-        "afldsmax",
-        "ap",
-        "bact",
-        "bpact",
-        "cfl",
-        "cls_",
-        "cmds",
-        "cml",
-        "cneh",
-        "cnkb",
-        "cnm",
-        "crt",
-        "ct",
-        "drvrs",
-        "drvrsgr",
-        "drvrsmax",
-        "drvrun",
-        "fl",
-        "flds",
-        "fldsmax",
-        "ftp",
-        "gd",
-        "hm",
-        "hw",
-        "id",
-        "ld",
-        "lmsg",
-        "mlt",
-        "mu",
-        "netconn",
-        "nm",
-        "orders",
-        "pfl",
-        "pflds",
-        "ph",
-        "ph2",
-        "poi",
-        "poimax",
-        "pos",
-        "prms",
-        "prp",
-        "psw",
-        "rep",
-        "repmax",
-        "rtrc",
-        "rtro",
-        "rtrst",
-        "rtru",
-        "sens",
-        "tagrun",
-        "trlrs",
-        "trlrsgr",
-        "trlrun",
-        "u",
-        "uacl",
-        "ugi",
-        "uid",
-        "uid2",
-        "ujb",
-        "ujbmax",
-        "unf",
-        "unfmax",
-        "uri",
-        "zl",
-        "zlmax",
-    )
     __wire_names__ = {"cls_": "cls"}
 
-    nm: str | None
-    cls_: int | None
-    id: int | None
-    mu: MeasureSystem | None
-    uacl: int | None
-    prp: dict[str, str] | None
-    ftp: FtpSettings | None
-    crt: int | None
-    bact: int | None
-    bpact: int | None
-    ct: int | None
-    flds: dict[str, CustomField] | None
-    fldsmax: int | None
-    uri: str | None
-    ugi: int | None
-    mlt: int | None
-    gd: str | None
-    aflds: dict[str, CustomField] | None
-    afldsmax: int | None
-    uid: str | None
-    uid2: str | None
-    hw: int | None
-    ph: str | None
-    ph2: str | None
-    psw: str | None
-    cmds: list[JSON] | None
-    lmsg: DataMessage | None
-    pos: Position | None
-    sens: dict[str, Sensor] | None
-    cfl: int | None
-    cnm: float | None
-    cneh: float | None
-    cnkb: float | None
-    cml: dict[str, JSON] | None
-    prms: dict[str, JSON] | None
-    netconn: int | None
-    pflds: dict[str, JSON] | None
-    fl: int | None
-    hm: str | None
-    ld: int | None
-    pfl: int | None
-    ap: JSON
-    drvrs: dict[str, Driver] | None
-    drvrsmax: int | None
-    ujb: dict[str, Job] | None
-    ujbmax: int | None
-    unf: dict[str, Notification] | None
-    unfmax: int | None
-    poi: dict[str, Poi] | None
-    poimax: int | None
-    zl: dict[str, Zone] | None
-    zlmax: int | None
-    rep: dict[str, ReportTemplate] | None
-    repmax: int | None
-    drvrun: list[int] | None
-    drvrsgr: dict[str, ResourceGroup] | None
-    trlrs: dict[str, Driver] | None
-    trlrsgr: dict[str, ResourceGroup] | None
-    trlrun: list[int] | None
-    orders: dict[str, Order] | None
-    tagrun: list[int] | None
-    u: list[int] | None
-    rtro: int | None
-    rtrst: int | None
-    rtrc: RetranslatorConfig | None
-    rtru: list[RetranslatorUnit] | None
+    nm: str | None = None
+    cls_: int | None = None
+    id: int | None = None
+    mu: MeasureSystem | None = None
+    uacl: int | None = None
+    prp: dict[str, str] | None = None
+    ftp: FtpSettings | None = None
+    crt: int | None = None
+    bact: int | None = None
+    bpact: int | None = None
+    ct: int | None = None
+    flds: dict[str, CustomField] | None = None
+    fldsmax: int | None = None
+    uri: str | None = None
+    ugi: int | None = None
+    mlt: int | None = None
+    gd: str | None = None
+    aflds: dict[str, CustomField] | None = None
+    afldsmax: int | None = None
+    uid: str | None = None
+    uid2: str | None = None
+    hw: int | None = None
+    ph: str | None = None
+    ph2: str | None = None
+    psw: str | None = None
+    cmds: list[JSON] | None = None
+    lmsg: DataMessage | None = None
+    pos: Position | None = None
+    sens: dict[str, Sensor] | None = None
+    cfl: int | None = None
+    cnm: float | None = None
+    cneh: float | None = None
+    cnkb: float | None = None
+    cml: dict[str, JSON] | None = None
+    prms: dict[str, JSON] | None = None
+    netconn: int | None = None
+    pflds: dict[str, JSON] | None = None
+    fl: int | None = None
+    hm: str | None = None
+    ld: int | None = None
+    pfl: int | None = None
+    ap: JSON = None
+    drvrs: dict[str, Driver] | None = None
+    drvrsmax: int | None = None
+    ujb: dict[str, Job] | None = None
+    ujbmax: int | None = None
+    unf: dict[str, Notification] | None = None
+    unfmax: int | None = None
+    poi: dict[str, Poi] | None = None
+    poimax: int | None = None
+    zl: dict[str, Zone] | None = None
+    zlmax: int | None = None
+    rep: dict[str, ReportTemplate] | None = None
+    repmax: int | None = None
+    drvrun: list[int] | None = None
+    drvrsgr: dict[str, ResourceGroup] | None = None
+    trlrs: dict[str, Driver] | None = None
+    trlrsgr: dict[str, ResourceGroup] | None = None
+    trlrun: list[int] | None = None
+    orders: dict[str, Order] | None = None
+    tagrun: list[int] | None = None
+    u: list[int] | None = None
+    rtro: int | None = None
+    rtrst: int | None = None
+    rtrc: RetranslatorConfig | None = None
+    rtru: list[RetranslatorUnit] | None = None
 
     def __init__(
         self,
@@ -443,48 +371,27 @@ class ItemGeneral(Model):
         afldsmax: `int`.
     """
 
-    __slots__ = (
-        "aflds",
-        "afldsmax",
-        "bact",
-        "bpact",
-        "cls_",
-        "crt",
-        "ct",
-        "flds",
-        "fldsmax",
-        "ftp",
-        "gd",
-        "id",
-        "mlt",
-        "mu",
-        "nm",
-        "prp",
-        "uacl",
-        "ugi",
-        "uri",
-    )
     __wire_names__ = {"cls_": "cls"}
 
-    nm: str | None
-    cls_: int | None
-    id: int | None
-    mu: MeasureSystem | None
-    uacl: int | None
-    prp: dict[str, str] | None
-    ftp: FtpSettings | None
-    crt: int | None
-    bact: int | None
-    bpact: int | None
-    ct: int | None
-    flds: dict[str, CustomField] | None
-    fldsmax: int | None
-    uri: str | None
-    ugi: int | None
-    mlt: int | None
-    gd: str | None
-    aflds: dict[str, CustomField] | None
-    afldsmax: int | None
+    nm: str | None = None
+    cls_: int | None = None
+    id: int | None = None
+    mu: MeasureSystem | None = None
+    uacl: int | None = None
+    prp: dict[str, str] | None = None
+    ftp: FtpSettings | None = None
+    crt: int | None = None
+    bact: int | None = None
+    bpact: int | None = None
+    ct: int | None = None
+    flds: dict[str, CustomField] | None = None
+    fldsmax: int | None = None
+    uri: str | None = None
+    ugi: int | None = None
+    mlt: int | None = None
+    gd: str | None = None
+    aflds: dict[str, CustomField] | None = None
+    afldsmax: int | None = None
 
     def __init__(
         self,
@@ -556,47 +463,25 @@ class ResourceFields(Model):
         tagrun: `list[int]`.
     """
 
-    __slots__ = (
-        "drvrs",
-        "drvrsgr",
-        "drvrsmax",
-        "drvrun",
-        "orders",
-        "poi",
-        "poimax",
-        "rep",
-        "repmax",
-        "tagrun",
-        "trlrs",
-        "trlrsgr",
-        "trlrun",
-        "ujb",
-        "ujbmax",
-        "unf",
-        "unfmax",
-        "zl",
-        "zlmax",
-    )
-
-    drvrs: dict[str, Driver] | None
-    drvrsmax: int | None
-    ujb: dict[str, Job] | None
-    ujbmax: int | None
-    unf: dict[str, Notification] | None
-    unfmax: int | None
-    poi: dict[str, Poi] | None
-    poimax: int | None
-    zl: dict[str, Zone] | None
-    zlmax: int | None
-    rep: dict[str, ReportTemplate] | None
-    repmax: int | None
-    drvrun: list[int] | None
-    drvrsgr: dict[str, ResourceGroup] | None
-    trlrs: dict[str, Driver] | None
-    trlrsgr: dict[str, ResourceGroup] | None
-    trlrun: list[int] | None
-    orders: dict[str, Order] | None
-    tagrun: list[int] | None
+    drvrs: dict[str, Driver] | None = None
+    drvrsmax: int | None = None
+    ujb: dict[str, Job] | None = None
+    ujbmax: int | None = None
+    unf: dict[str, Notification] | None = None
+    unfmax: int | None = None
+    poi: dict[str, Poi] | None = None
+    poimax: int | None = None
+    zl: dict[str, Zone] | None = None
+    zlmax: int | None = None
+    rep: dict[str, ReportTemplate] | None = None
+    repmax: int | None = None
+    drvrun: list[int] | None = None
+    drvrsgr: dict[str, ResourceGroup] | None = None
+    trlrs: dict[str, Driver] | None = None
+    trlrsgr: dict[str, ResourceGroup] | None = None
+    trlrun: list[int] | None = None
+    orders: dict[str, Order] | None = None
+    tagrun: list[int] | None = None
 
     def __init__(
         self,
@@ -687,86 +572,46 @@ class ResourceItem(Model):
         tagrun: `list[int]`.
     """
 
-    __slots__ = (
-        "aflds",
-        "afldsmax",
-        "bact",
-        "bpact",
-        "cls_",
-        "crt",
-        "ct",
-        "drvrs",
-        "drvrsgr",
-        "drvrsmax",
-        "drvrun",
-        "flds",
-        "fldsmax",
-        "ftp",
-        "gd",
-        "id",
-        "mlt",
-        "mu",
-        "nm",
-        "orders",
-        "poi",
-        "poimax",
-        "prp",
-        "rep",
-        "repmax",
-        "tagrun",
-        "trlrs",
-        "trlrsgr",
-        "trlrun",
-        "uacl",
-        "ugi",
-        "ujb",
-        "ujbmax",
-        "unf",
-        "unfmax",
-        "uri",
-        "zl",
-        "zlmax",
-    )
     __wire_names__ = {"cls_": "cls"}
 
-    nm: str | None
-    cls_: int | None
-    id: int | None
-    mu: MeasureSystem | None
-    uacl: int | None
-    prp: dict[str, str] | None
-    ftp: FtpSettings | None
-    crt: int | None
-    bact: int | None
-    bpact: int | None
-    ct: int | None
-    flds: dict[str, CustomField] | None
-    fldsmax: int | None
-    uri: str | None
-    ugi: int | None
-    mlt: int | None
-    gd: str | None
-    aflds: dict[str, CustomField] | None
-    afldsmax: int | None
-    drvrs: dict[str, Driver] | None
-    drvrsmax: int | None
-    ujb: dict[str, Job] | None
-    ujbmax: int | None
-    unf: dict[str, Notification] | None
-    unfmax: int | None
-    poi: dict[str, Poi] | None
-    poimax: int | None
-    zl: dict[str, Zone] | None
-    zlmax: int | None
-    rep: dict[str, ReportTemplate] | None
-    repmax: int | None
-    drvrun: list[int] | None
-    drvrsgr: dict[str, ResourceGroup] | None
-    trlrs: dict[str, Driver] | None
-    trlrsgr: dict[str, ResourceGroup] | None
-    trlrun: list[int] | None
-    orders: dict[str, Order] | None
-    tagrun: list[int] | None
+    nm: str | None = None
+    cls_: int | None = None
+    id: int | None = None
+    mu: MeasureSystem | None = None
+    uacl: int | None = None
+    prp: dict[str, str] | None = None
+    ftp: FtpSettings | None = None
+    crt: int | None = None
+    bact: int | None = None
+    bpact: int | None = None
+    ct: int | None = None
+    flds: dict[str, CustomField] | None = None
+    fldsmax: int | None = None
+    uri: str | None = None
+    ugi: int | None = None
+    mlt: int | None = None
+    gd: str | None = None
+    aflds: dict[str, CustomField] | None = None
+    afldsmax: int | None = None
+    drvrs: dict[str, Driver] | None = None
+    drvrsmax: int | None = None
+    ujb: dict[str, Job] | None = None
+    ujbmax: int | None = None
+    unf: dict[str, Notification] | None = None
+    unfmax: int | None = None
+    poi: dict[str, Poi] | None = None
+    poimax: int | None = None
+    zl: dict[str, Zone] | None = None
+    zlmax: int | None = None
+    rep: dict[str, ReportTemplate] | None = None
+    repmax: int | None = None
+    drvrun: list[int] | None = None
+    drvrsgr: dict[str, ResourceGroup] | None = None
+    trlrs: dict[str, Driver] | None = None
+    trlrsgr: dict[str, ResourceGroup] | None = None
+    trlrun: list[int] | None = None
+    orders: dict[str, Order] | None = None
+    tagrun: list[int] | None = None
 
     def __init__(
         self,
@@ -861,12 +706,10 @@ class RetranslatorFields(Model):
         rtru: `list[RetranslatorUnit]`.
     """
 
-    __slots__ = ("rtrc", "rtro", "rtrst", "rtru")
-
-    rtro: int | None
-    rtrst: int | None
-    rtrc: RetranslatorConfig | None
-    rtru: list[RetranslatorUnit] | None
+    rtro: int | None = None
+    rtrst: int | None = None
+    rtrc: RetranslatorConfig | None = None
+    rtru: list[RetranslatorUnit] | None = None
 
     def __init__(
         self,
@@ -912,56 +755,31 @@ class RetranslatorItem(Model):
         rtru: `list[RetranslatorUnit]`.
     """
 
-    __slots__ = (
-        "aflds",
-        "afldsmax",
-        "bact",
-        "bpact",
-        "cls_",
-        "crt",
-        "ct",
-        "flds",
-        "fldsmax",
-        "ftp",
-        "gd",
-        "id",
-        "mlt",
-        "mu",
-        "nm",
-        "prp",
-        "rtrc",
-        "rtro",
-        "rtrst",
-        "rtru",
-        "uacl",
-        "ugi",
-        "uri",
-    )
     __wire_names__ = {"cls_": "cls"}
 
-    nm: str | None
-    cls_: int | None
-    id: int | None
-    mu: MeasureSystem | None
-    uacl: int | None
-    prp: dict[str, str] | None
-    ftp: FtpSettings | None
-    crt: int | None
-    bact: int | None
-    bpact: int | None
-    ct: int | None
-    flds: dict[str, CustomField] | None
-    fldsmax: int | None
-    uri: str | None
-    ugi: int | None
-    mlt: int | None
-    gd: str | None
-    aflds: dict[str, CustomField] | None
-    afldsmax: int | None
-    rtro: int | None
-    rtrst: int | None
-    rtrc: RetranslatorConfig | None
-    rtru: list[RetranslatorUnit] | None
+    nm: str | None = None
+    cls_: int | None = None
+    id: int | None = None
+    mu: MeasureSystem | None = None
+    uacl: int | None = None
+    prp: dict[str, str] | None = None
+    ftp: FtpSettings | None = None
+    crt: int | None = None
+    bact: int | None = None
+    bpact: int | None = None
+    ct: int | None = None
+    flds: dict[str, CustomField] | None = None
+    fldsmax: int | None = None
+    uri: str | None = None
+    ugi: int | None = None
+    mlt: int | None = None
+    gd: str | None = None
+    aflds: dict[str, CustomField] | None = None
+    afldsmax: int | None = None
+    rtro: int | None = None
+    rtrst: int | None = None
+    rtrc: RetranslatorConfig | None = None
+    rtru: list[RetranslatorUnit] | None = None
 
     def __init__(
         self,
@@ -1035,21 +853,19 @@ class Sensor(Model):
         mt: `int`.
     """
 
-    __slots__ = ("c", "ct", "d", "f", "id", "m", "mt", "n", "p", "t", "tbl", "vs", "vt")
-
-    id: int | None
-    n: str | None
-    t: str | None
-    d: str | None
-    m: str | None
-    p: str | None
-    f: int | None
-    c: str | None
-    vt: int | None
-    vs: int | None
-    tbl: list[SensorTableRow] | None
-    ct: int | None
-    mt: int | None
+    id: int | None = None
+    n: str | None = None
+    t: str | None = None
+    d: str | None = None
+    m: str | None = None
+    p: str | None = None
+    f: int | None = None
+    c: str | None = None
+    vt: int | None = None
+    vs: int | None = None
+    tbl: list[SensorTableRow] | None = None
+    ct: int | None = None
+    mt: int | None = None
 
     def __init__(
         self,
@@ -1093,11 +909,9 @@ class SensorTableRow(Model):
         b: `float`.
     """
 
-    __slots__ = ("a", "b", "x")
-
-    x: float | None
-    a: float | None
-    b: float | None
+    x: float | None = None
+    a: float | None = None
+    b: float | None = None
 
     def __init__(self, *, x: float | None = None, a: float | None = None, b: float | None = None) -> None:
         self.x = x
@@ -1130,45 +944,24 @@ class UnitFields(Model):
         pflds: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "cfl",
-        "cmds",
-        "cml",
-        "cneh",
-        "cnkb",
-        "cnm",
-        "hw",
-        "lmsg",
-        "netconn",
-        "pflds",
-        "ph",
-        "ph2",
-        "pos",
-        "prms",
-        "psw",
-        "sens",
-        "uid",
-        "uid2",
-    )
-
-    uid: str | None
-    uid2: str | None
-    hw: int | None
-    ph: str | None
-    ph2: str | None
-    psw: str | None
-    cmds: list[JSON] | None
-    lmsg: DataMessage | None
-    pos: Position | None
-    sens: dict[str, Sensor] | None
-    cfl: int | None
-    cnm: float | None
-    cneh: float | None
-    cnkb: float | None
-    cml: dict[str, JSON] | None
-    prms: dict[str, JSON] | None
-    netconn: int | None
-    pflds: dict[str, JSON] | None
+    uid: str | None = None
+    uid2: str | None = None
+    hw: int | None = None
+    ph: str | None = None
+    ph2: str | None = None
+    psw: str | None = None
+    cmds: list[JSON] | None = None
+    lmsg: DataMessage | None = None
+    pos: Position | None = None
+    sens: dict[str, Sensor] | None = None
+    cfl: int | None = None
+    cnm: float | None = None
+    cneh: float | None = None
+    cnkb: float | None = None
+    cml: dict[str, JSON] | None = None
+    prms: dict[str, JSON] | None = None
+    netconn: int | None = None
+    pflds: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -1220,9 +1013,7 @@ class UnitGroupFields(Model):
         u: `list[int]`.
     """
 
-    __slots__ = ("u",)
-
-    u: list[int] | None
+    u: list[int] | None = None
 
     def __init__(self, *, u: list[int] | None = None) -> None:
         self.u = u
@@ -1255,50 +1046,28 @@ class UnitGroupItem(Model):
         u: `list[int]`.
     """
 
-    __slots__ = (
-        "aflds",
-        "afldsmax",
-        "bact",
-        "bpact",
-        "cls_",
-        "crt",
-        "ct",
-        "flds",
-        "fldsmax",
-        "ftp",
-        "gd",
-        "id",
-        "mlt",
-        "mu",
-        "nm",
-        "prp",
-        "u",
-        "uacl",
-        "ugi",
-        "uri",
-    )
     __wire_names__ = {"cls_": "cls"}
 
-    nm: str | None
-    cls_: int | None
-    id: int | None
-    mu: MeasureSystem | None
-    uacl: int | None
-    prp: dict[str, str] | None
-    ftp: FtpSettings | None
-    crt: int | None
-    bact: int | None
-    bpact: int | None
-    ct: int | None
-    flds: dict[str, CustomField] | None
-    fldsmax: int | None
-    uri: str | None
-    ugi: int | None
-    mlt: int | None
-    gd: str | None
-    aflds: dict[str, CustomField] | None
-    afldsmax: int | None
-    u: list[int] | None
+    nm: str | None = None
+    cls_: int | None = None
+    id: int | None = None
+    mu: MeasureSystem | None = None
+    uacl: int | None = None
+    prp: dict[str, str] | None = None
+    ftp: FtpSettings | None = None
+    crt: int | None = None
+    bact: int | None = None
+    bpact: int | None = None
+    ct: int | None = None
+    flds: dict[str, CustomField] | None = None
+    fldsmax: int | None = None
+    uri: str | None = None
+    ugi: int | None = None
+    mlt: int | None = None
+    gd: str | None = None
+    aflds: dict[str, CustomField] | None = None
+    afldsmax: int | None = None
+    u: list[int] | None = None
 
     def __init__(
         self,
@@ -1390,84 +1159,45 @@ class UnitItem(Model):
         pflds: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "aflds",
-        "afldsmax",
-        "bact",
-        "bpact",
-        "cfl",
-        "cls_",
-        "cmds",
-        "cml",
-        "cneh",
-        "cnkb",
-        "cnm",
-        "crt",
-        "ct",
-        "flds",
-        "fldsmax",
-        "ftp",
-        "gd",
-        "hw",
-        "id",
-        "lmsg",
-        "mlt",
-        "mu",
-        "netconn",
-        "nm",
-        "pflds",
-        "ph",
-        "ph2",
-        "pos",
-        "prms",
-        "prp",
-        "psw",
-        "sens",
-        "uacl",
-        "ugi",
-        "uid",
-        "uid2",
-        "uri",
-    )
     __wire_names__ = {"cls_": "cls"}
 
-    nm: str | None
-    cls_: int | None
-    id: int | None
-    mu: MeasureSystem | None
-    uacl: int | None
-    prp: dict[str, str] | None
-    ftp: FtpSettings | None
-    crt: int | None
-    bact: int | None
-    bpact: int | None
-    ct: int | None
-    flds: dict[str, CustomField] | None
-    fldsmax: int | None
-    uri: str | None
-    ugi: int | None
-    mlt: int | None
-    gd: str | None
-    aflds: dict[str, CustomField] | None
-    afldsmax: int | None
-    uid: str | None
-    uid2: str | None
-    hw: int | None
-    ph: str | None
-    ph2: str | None
-    psw: str | None
-    cmds: list[JSON] | None
-    lmsg: DataMessage | None
-    pos: Position | None
-    sens: dict[str, Sensor] | None
-    cfl: int | None
-    cnm: float | None
-    cneh: float | None
-    cnkb: float | None
-    cml: dict[str, JSON] | None
-    prms: dict[str, JSON] | None
-    netconn: int | None
-    pflds: dict[str, JSON] | None
+    nm: str | None = None
+    cls_: int | None = None
+    id: int | None = None
+    mu: MeasureSystem | None = None
+    uacl: int | None = None
+    prp: dict[str, str] | None = None
+    ftp: FtpSettings | None = None
+    crt: int | None = None
+    bact: int | None = None
+    bpact: int | None = None
+    ct: int | None = None
+    flds: dict[str, CustomField] | None = None
+    fldsmax: int | None = None
+    uri: str | None = None
+    ugi: int | None = None
+    mlt: int | None = None
+    gd: str | None = None
+    aflds: dict[str, CustomField] | None = None
+    afldsmax: int | None = None
+    uid: str | None = None
+    uid2: str | None = None
+    hw: int | None = None
+    ph: str | None = None
+    ph2: str | None = None
+    psw: str | None = None
+    cmds: list[JSON] | None = None
+    lmsg: DataMessage | None = None
+    pos: Position | None = None
+    sens: dict[str, Sensor] | None = None
+    cfl: int | None = None
+    cnm: float | None = None
+    cneh: float | None = None
+    cnkb: float | None = None
+    cml: dict[str, JSON] | None = None
+    prms: dict[str, JSON] | None = None
+    netconn: int | None = None
+    pflds: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -1561,13 +1291,11 @@ class UserFields(Model):
         ap: `JSON`.
     """
 
-    __slots__ = ("ap", "fl", "hm", "ld", "pfl")
-
-    fl: int | None
-    hm: str | None
-    ld: int | None
-    pfl: int | None
-    ap: JSON
+    fl: int | None = None
+    hm: str | None = None
+    ld: int | None = None
+    pfl: int | None = None
+    ap: JSON = None
 
     def __init__(
         self,
@@ -1616,58 +1344,32 @@ class UserItem(Model):
         ap: `JSON`.
     """
 
-    __slots__ = (
-        "aflds",
-        "afldsmax",
-        "ap",
-        "bact",
-        "bpact",
-        "cls_",
-        "crt",
-        "ct",
-        "fl",
-        "flds",
-        "fldsmax",
-        "ftp",
-        "gd",
-        "hm",
-        "id",
-        "ld",
-        "mlt",
-        "mu",
-        "nm",
-        "pfl",
-        "prp",
-        "uacl",
-        "ugi",
-        "uri",
-    )
     __wire_names__ = {"cls_": "cls"}
 
-    nm: str | None
-    cls_: int | None
-    id: int | None
-    mu: MeasureSystem | None
-    uacl: int | None
-    prp: dict[str, str] | None
-    ftp: FtpSettings | None
-    crt: int | None
-    bact: int | None
-    bpact: int | None
-    ct: int | None
-    flds: dict[str, CustomField] | None
-    fldsmax: int | None
-    uri: str | None
-    ugi: int | None
-    mlt: int | None
-    gd: str | None
-    aflds: dict[str, CustomField] | None
-    afldsmax: int | None
-    fl: int | None
-    hm: str | None
-    ld: int | None
-    pfl: int | None
-    ap: JSON
+    nm: str | None = None
+    cls_: int | None = None
+    id: int | None = None
+    mu: MeasureSystem | None = None
+    uacl: int | None = None
+    prp: dict[str, str] | None = None
+    ftp: FtpSettings | None = None
+    crt: int | None = None
+    bact: int | None = None
+    bpact: int | None = None
+    ct: int | None = None
+    flds: dict[str, CustomField] | None = None
+    fldsmax: int | None = None
+    uri: str | None = None
+    ugi: int | None = None
+    mlt: int | None = None
+    gd: str | None = None
+    aflds: dict[str, CustomField] | None = None
+    afldsmax: int | None = None
+    fl: int | None = None
+    hm: str | None = None
+    ld: int | None = None
+    pfl: int | None = None
+    ap: JSON = None
 
     def __init__(
         self,

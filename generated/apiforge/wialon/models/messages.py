@@ -23,17 +23,15 @@ class DataMessage(Model):
         rt: `int`.
     """
 
-    __slots__ = ("f", "i", "lc", "o", "p", "pos", "rt", "t", "tp")
-
     t: int
-    f: MessageFlags | None
-    tp: str | None
-    pos: Position | None
-    i: int | None
-    o: int | None
-    p: dict[str, JSON] | None
-    lc: int | None
-    rt: int | None
+    f: MessageFlags | None = None
+    tp: str | None = None
+    pos: Position | None = None
+    i: int | None = None
+    o: int | None = None
+    p: dict[str, JSON] | None = None
+    lc: int | None = None
+    rt: int | None = None
 
     def __init__(
         self,
@@ -68,8 +66,6 @@ class LoadMessagesResult(Model):
         messages: `list[DataMessage]`, always present.
     """
 
-    __slots__ = ("count", "messages")
-
     count: int
     messages: list[DataMessage]
 
@@ -86,9 +82,7 @@ class PackedMessagesResult(Model):
         messages: `str`.
     """
 
-    __slots__ = ("messages",)
-
-    messages: str | None
+    messages: str | None = None
 
     def __init__(self, *, messages: str | None = None) -> None:
         self.messages = messages
@@ -110,17 +104,15 @@ class Position(Model):
         lc: `int`.
     """
 
-    __slots__ = ("c", "f", "lc", "s", "sc", "t", "x", "y", "z")
-
-    y: float | None
-    x: float | None
-    z: float | None
-    s: int | None
-    c: int | None
-    sc: int | None
-    t: int | None
-    f: int | None
-    lc: int | None
+    y: float | None = None
+    x: float | None = None
+    z: float | None = None
+    s: int | None = None
+    c: int | None = None
+    sc: int | None = None
+    t: int | None = None
+    f: int | None = None
+    lc: int | None = None
 
     def __init__(
         self,

@@ -30,23 +30,21 @@ class Order(Model):
         mt: `int`.
     """
 
-    __slots__ = ("cnm", "ct", "f", "id", "mt", "n", "p", "r", "s", "tf", "trt", "tt", "u", "x", "y")
-
-    id: int | None
-    n: str | None
-    p: OrderParams | None
-    f: int | None
-    s: int | None
-    tf: int | None
-    tt: int | None
-    r: float | None
-    x: float | None
-    y: float | None
-    u: int | None
-    trt: int | None
-    cnm: float | None
-    ct: int | None
-    mt: int | None
+    id: int | None = None
+    n: str | None = None
+    p: OrderParams | None = None
+    f: int | None = None
+    s: int | None = None
+    tf: int | None = None
+    tt: int | None = None
+    r: float | None = None
+    x: float | None = None
+    y: float | None = None
+    u: int | None = None
+    trt: int | None = None
+    cnm: float | None = None
+    ct: int | None = None
+    mt: int | None = None
 
     def __init__(
         self,
@@ -95,12 +93,10 @@ class OrderAttachment(Model):
         mt: `int`.
     """
 
-    __slots__ = ("ct", "mt", "n", "s")
-
-    n: str | None
-    s: int | None
-    ct: int | None
-    mt: int | None
+    n: str | None = None
+    s: int | None = None
+    ct: int | None = None
+    mt: int | None = None
 
     def __init__(
         self, *, n: str | None = None, s: int | None = None, ct: int | None = None, mt: int | None = None
@@ -132,22 +128,20 @@ class OrderParams(Model):
         cm: `str`.
     """
 
-    __slots__ = ("a", "c", "cid", "cm", "d", "e", "n", "p", "p2", "t", "uic", "ut", "v", "w")
-
-    n: str | None
-    p: str | None
-    p2: str | None
-    e: str | None
-    a: str | None
-    v: str | None
-    w: str | None
-    c: int | None
-    ut: int | None
-    t: str | None
-    d: str | None
-    uic: str | None
-    cid: str | None
-    cm: str | None
+    n: str | None = None
+    p: str | None = None
+    p2: str | None = None
+    e: str | None = None
+    a: str | None = None
+    v: str | None = None
+    w: str | None = None
+    c: int | None = None
+    ut: int | None = None
+    t: str | None = None
+    d: str | None = None
+    uic: str | None = None
+    cid: str | None = None
+    cm: str | None = None
 
     def __init__(
         self,

@@ -26,12 +26,11 @@ class ExecReportResult(Model):
         remote_exec (wire name `remoteExec`): `int`.
     """
 
-    __slots__ = ("remote_exec", "report_layer", "report_result")
     __wire_names__ = {"report_result": "reportResult", "report_layer": "reportLayer", "remote_exec": "remoteExec"}
 
-    report_result: ReportResult | None
-    report_layer: dict[str, JSON] | None
-    remote_exec: int | None
+    report_result: ReportResult | None = None
+    report_layer: dict[str, JSON] | None = None
+    remote_exec: int | None = None
 
     def __init__(
         self,
@@ -59,15 +58,13 @@ class ReportCellObject(Model):
         j: `JSON`.
     """
 
-    __slots__ = ("j", "t", "u", "v", "vt", "x", "y")
-
-    t: str | None
-    y: float | None
-    x: float | None
-    u: int | None
-    v: JSON
-    vt: int | None
-    j: JSON
+    t: str | None = None
+    y: float | None = None
+    x: float | None = None
+    u: int | None = None
+    v: JSON = None
+    vt: int | None = None
+    j: JSON = None
 
     def __init__(
         self,
@@ -99,7 +96,6 @@ class ReportInterval(Model):
         flags: `int`, always present.
     """
 
-    __slots__ = ("flags", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
     from_: int
@@ -123,13 +119,12 @@ class ReportResult(Model):
         attachments: `list[JSON]`.
     """
 
-    __slots__ = ("attachments", "msgs_rendered", "stats", "tables")
     __wire_names__ = {"msgs_rendered": "msgsRendered"}
 
-    msgs_rendered: int | None
-    stats: list[JSON] | None
-    tables: list[ReportTable] | None
-    attachments: list[JSON] | None
+    msgs_rendered: int | None = None
+    stats: list[JSON] | None = None
+    tables: list[ReportTable] | None = None
+    attachments: list[JSON] | None = None
 
     def __init__(
         self,
@@ -162,18 +157,16 @@ class ReportRow(Model):
         uid: `int`.
     """
 
-    __slots__ = ("c", "d", "i1", "i2", "mx", "n", "r", "t1", "t2", "uid")
-
-    n: int | None
-    i1: int | None
-    i2: int | None
-    t1: int | None
-    t2: int | None
-    d: int | None
-    mx: float | None
-    c: list[str | ReportCellObject] | None
-    r: list[ReportRow] | None
-    uid: int | None
+    n: int | None = None
+    i1: int | None = None
+    i2: int | None = None
+    t1: int | None = None
+    t2: int | None = None
+    d: int | None = None
+    mx: float | None = None
+    c: list[str | ReportCellObject] | None = None
+    r: list[ReportRow] | None = None
+    uid: int | None = None
 
     def __init__(
         self,
@@ -209,8 +202,6 @@ class ReportStatusResult(Model):
         status: `ReportStatus`, always present.
     """
 
-    __slots__ = ("status",)
-
     status: ReportStatus
 
     def __init__(self, *, status: ReportStatus) -> None:
@@ -235,31 +226,17 @@ class ReportTable(Model):
         total_raw: `list[JSON]`.
     """
 
-    __slots__ = (
-        "columns",
-        "flags",
-        "grouping",
-        "header",
-        "header_type",
-        "label",
-        "level",
-        "name",
-        "rows",
-        "total",
-        "total_raw",
-    )
-
-    name: str | None
-    label: str | None
-    grouping: JSON
-    flags: int | None
-    rows: int | None
-    level: int | None
-    columns: int | None
-    header: list[str] | None
-    header_type: list[str] | None
-    total: list[JSON] | None
-    total_raw: list[JSON] | None
+    name: str | None = None
+    label: str | None = None
+    grouping: JSON = None
+    flags: int | None = None
+    rows: int | None = None
+    level: int | None = None
+    columns: int | None = None
+    header: list[str] | None = None
+    header_type: list[str] | None = None
+    total: list[JSON] | None = None
+    total_raw: list[JSON] | None = None
 
     def __init__(
         self,
@@ -301,14 +278,13 @@ class ReportTableColumnInfo(Model):
         f: `int`.
     """
 
-    __slots__ = ("f", "l_", "n", "sl", "t")
     __wire_names__ = {"l_": "l"}
 
-    n: str | None
-    l_: str | None
-    sl: str | None
-    t: str | None
-    f: int | None
+    n: str | None = None
+    l_: str | None = None
+    sl: str | None = None
+    t: str | None = None
+    f: int | None = None
 
     def __init__(
         self,
@@ -341,17 +317,16 @@ class ReportTableInfo(Model):
         col: `list[ReportTableColumnInfo]`.
     """
 
-    __slots__ = ("col", "ct", "gt", "id", "l_", "n", "pt", "t")
     __wire_names__ = {"l_": "l"}
 
-    id: int | None
-    n: str | None
-    l_: str | None
-    t: str | None
-    ct: str | None
-    pt: str | None
-    gt: str | None
-    col: list[ReportTableColumnInfo] | None
+    id: int | None = None
+    n: str | None = None
+    l_: str | None = None
+    t: str | None = None
+    ct: str | None = None
+    pt: str | None = None
+    gt: str | None = None
+    col: list[ReportTableColumnInfo] | None = None
 
     def __init__(
         self,
@@ -388,14 +363,12 @@ class ReportTemplate(Model):
         tbl: `list[ReportTemplateTable]`.
     """
 
-    __slots__ = ("c", "ct", "id", "n", "p", "tbl")
-
-    id: int | None
-    n: str | None
-    ct: str | None
-    c: JSON
-    p: str | None
-    tbl: list[ReportTemplateTable] | None
+    id: int | None = None
+    n: str | None = None
+    ct: str | None = None
+    c: JSON = None
+    p: str | None = None
+    tbl: list[ReportTemplateTable] | None = None
 
     def __init__(
         self,
@@ -434,21 +407,20 @@ class ReportTemplateTable(Model):
         f: `int`.
     """
 
-    __slots__ = ("c", "cl", "cp", "f", "filter_order", "id", "l_", "n", "p", "s", "sch", "sl")
     __wire_names__ = {"l_": "l"}
 
-    id: int | None
-    n: str | None
-    l_: str | None
-    c: str | None
-    cl: str | None
-    cp: str | None
-    s: str | None
-    sl: str | None
-    filter_order: JSON
-    p: str | None
-    sch: TimeSchedule | None
-    f: int | None
+    id: int | None = None
+    n: str | None = None
+    l_: str | None = None
+    c: str | None = None
+    cl: str | None = None
+    cp: str | None = None
+    s: str | None = None
+    sl: str | None = None
+    filter_order: JSON = None
+    p: str | None = None
+    sch: TimeSchedule | None = None
+    f: int | None = None
 
     def __init__(
         self,
@@ -489,10 +461,8 @@ class ResultVideo(Model):
         video_type: `str`.
     """
 
-    __slots__ = ("video_type", "video_uri")
-
-    video_uri: str | None
-    video_type: str | None
+    video_uri: str | None = None
+    video_type: str | None = None
 
     def __init__(self, *, video_uri: str | None = None, video_type: str | None = None) -> None:
         self.video_uri = video_uri
@@ -507,8 +477,6 @@ class SelectRowsConfig(Model):
         type: `SelectRowsConfigType`, always present.
         data: `SelectRowsData`, always present.
     """
-
-    __slots__ = ("data", "type")
 
     type: SelectRowsConfigType
     data: SelectRowsData
@@ -532,16 +500,15 @@ class SelectRowsData(Model):
         rows: `list[int]`.
     """
 
-    __slots__ = ("flat", "from_", "level", "raw_values", "rows", "to", "unit_info")
     __wire_names__ = {"from_": "from", "raw_values": "rawValues", "unit_info": "unitInfo"}
 
-    from_: int | None
-    to: int | None
-    level: int | None
-    flat: int | None
-    raw_values: int | None
-    unit_info: int | None
-    rows: list[int] | None
+    from_: int | None = None
+    to: int | None = None
+    level: int | None = None
+    flat: int | None = None
+    raw_values: int | None = None
+    unit_info: int | None = None
+    rows: list[int] | None = None
 
     def __init__(
         self,

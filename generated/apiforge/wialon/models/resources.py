@@ -26,10 +26,8 @@ class Action(Model):
         p: `dict[str, JSON]`.
     """
 
-    __slots__ = ("p", "t")
-
-    t: str | None
-    p: dict[str, JSON] | None
+    t: str | None = None
+    p: dict[str, JSON] | None = None
 
     def __init__(self, *, t: str | None = None, p: dict[str, JSON] | None = None) -> None:
         self.t = t
@@ -46,11 +44,9 @@ class AutoBindUnitsResult(Model):
         tagrun: `list[int]`.
     """
 
-    __slots__ = ("drvrun", "tagrun", "trlrun")
-
-    drvrun: list[int] | None
-    trlrun: list[int] | None
-    tagrun: list[int] | None
+    drvrun: list[int] | None = None
+    trlrun: list[int] | None = None
+    tagrun: list[int] | None = None
 
     def __init__(
         self, *, drvrun: list[int] | None = None, trlrun: list[int] | None = None, tagrun: list[int] | None = None
@@ -71,12 +67,10 @@ class Binding(Model):
         f: `int`.
     """
 
-    __slots__ = ("f", "pu", "t", "u")
-
-    t: int | None
-    u: int | None
-    pu: int | None
-    f: int | None
+    t: int | None = None
+    u: int | None = None
+    pu: int | None = None
+    f: int | None = None
 
     def __init__(
         self, *, t: int | None = None, u: int | None = None, pu: int | None = None, f: int | None = None
@@ -96,10 +90,8 @@ class CreateZoneByTrackResult(Model):
         created_zone: `int`.
     """
 
-    __slots__ = ("all_zones", "created_zone")
-
-    all_zones: int | None
-    created_zone: int | None
+    all_zones: int | None = None
+    created_zone: int | None = None
 
     def __init__(self, *, all_zones: int | None = None, created_zone: int | None = None) -> None:
         self.all_zones = all_zones
@@ -130,25 +122,23 @@ class Driver(Model):
         art: `int`.
     """
 
-    __slots__ = ("art", "bt", "bu", "c", "ck", "ds", "ej", "f", "id", "jp", "n", "p", "pos", "pu", "pwd", "r", "tz")
-
-    id: int | None
-    n: str | None
-    c: str | None
-    ds: str | None
-    p: str | None
-    r: float | None
-    ck: int | None
-    f: int | None
-    pwd: str | None
-    ej: JSON
-    jp: dict[str, str] | None
-    bu: int | None
-    pu: int | None
-    bt: int | None
-    pos: Position | None
-    tz: int | None
-    art: int | None
+    id: int | None = None
+    n: str | None = None
+    c: str | None = None
+    ds: str | None = None
+    p: str | None = None
+    r: float | None = None
+    ck: int | None = None
+    f: int | None = None
+    pwd: str | None = None
+    ej: JSON = None
+    jp: dict[str, str] | None = None
+    bu: int | None = None
+    pu: int | None = None
+    bt: int | None = None
+    pos: Position | None = None
+    tz: int | None = None
+    art: int | None = None
 
     def __init__(
         self,
@@ -202,13 +192,11 @@ class DriverStatusResult(Model):
         h: `str`.
     """
 
-    __slots__ = ("drv", "h", "uh", "ul", "un")
-
-    drv: DriverStatusResultDrv | None
-    un: UnitItem | None
-    uh: str | None
-    ul: str | None
-    h: str | None
+    drv: DriverStatusResultDrv | None = None
+    un: UnitItem | None = None
+    uh: str | None = None
+    ul: str | None = None
+    h: str | None = None
 
     def __init__(
         self,
@@ -236,11 +224,9 @@ class DriverStatusResultDrv(Model):
         nm: `str`.
     """
 
-    __slots__ = ("id", "nm", "rid")
-
-    rid: int | None
-    id: str | None
-    nm: str | None
+    rid: int | None = None
+    id: str | None = None
+    nm: str | None = None
 
     def __init__(self, *, rid: int | None = None, id: str | None = None, nm: str | None = None) -> None:
         self.rid = rid
@@ -269,23 +255,22 @@ class Job(Model):
         mt: `int`.
     """
 
-    __slots__ = ("act", "at", "ct", "d", "fl", "id", "l_", "m", "mt", "n", "r", "sch", "st", "tz")
     __wire_names__ = {"l_": "l"}
 
-    id: int | None
-    n: str | None
-    d: str | None
-    r: str | None
-    at: int | None
-    m: int | None
-    fl: int | None
-    tz: int | None
-    l_: str | None
-    st: JobSt | None
-    sch: TimeSchedule | None
-    act: JSON
-    ct: int | None
-    mt: int | None
+    id: int | None = None
+    n: str | None = None
+    d: str | None = None
+    r: str | None = None
+    at: int | None = None
+    m: int | None = None
+    fl: int | None = None
+    tz: int | None = None
+    l_: str | None = None
+    st: JobSt | None = None
+    sch: TimeSchedule | None = None
+    act: JSON = None
+    ct: int | None = None
+    mt: int | None = None
 
     def __init__(
         self,
@@ -331,12 +316,11 @@ class JobSt(Model):
         l_ (wire name `l`): `int`.
     """
 
-    __slots__ = ("c", "e", "l_")
     __wire_names__ = {"l_": "l"}
 
-    e: int | None
-    c: int | None
-    l_: int | None
+    e: int | None = None
+    c: int | None = None
+    l_: int | None = None
 
     def __init__(self, *, e: int | None = None, c: int | None = None, l_: int | None = None) -> None:
         self.e = e
@@ -374,55 +358,29 @@ class Notification(Model):
         mt: `int`.
     """
 
-    __slots__ = (
-        "ac",
-        "act",
-        "cdt",
-        "cp",
-        "crc",
-        "ct",
-        "ctrl_sch",
-        "fl",
-        "id",
-        "la",
-        "ma",
-        "mast",
-        "mmtd",
-        "mpst",
-        "mt",
-        "n",
-        "sch",
-        "ta",
-        "td",
-        "trg",
-        "txt",
-        "tz",
-        "un",
-    )
-
-    id: int | None
-    n: str | None
-    txt: str | None
-    ta: int | None
-    td: int | None
-    ma: int | None
-    mmtd: int | None
-    cdt: int | None
-    mast: int | None
-    mpst: int | None
-    cp: int | None
-    fl: int | None
-    tz: int | None
-    la: str | None
-    ac: int | None
-    sch: TimeSchedule | None
-    ctrl_sch: TimeSchedule | None
-    un: list[int] | None
-    act: list[JSON] | None
-    trg: JSON
-    crc: int | None
-    ct: int | None
-    mt: int | None
+    id: int | None = None
+    n: str | None = None
+    txt: str | None = None
+    ta: int | None = None
+    td: int | None = None
+    ma: int | None = None
+    mmtd: int | None = None
+    cdt: int | None = None
+    mast: int | None = None
+    mpst: int | None = None
+    cp: int | None = None
+    fl: int | None = None
+    tz: int | None = None
+    la: str | None = None
+    ac: int | None = None
+    sch: TimeSchedule | None = None
+    ctrl_sch: TimeSchedule | None = None
+    un: list[int] | None = None
+    act: list[JSON] | None = None
+    trg: JSON = None
+    crc: int | None = None
+    ct: int | None = None
+    mt: int | None = None
 
     def __init__(
         self,
@@ -490,16 +448,15 @@ class OrdersNotification(Model):
         driver_push_msg (wire name `driverPushMsg`): `dict[str, JSON]`.
     """
 
-    __slots__ = ("currency", "dns", "driver_push_msg", "html", "sms", "subj", "text")
     __wire_names__ = {"driver_push_msg": "driverPushMsg"}
 
-    sms: str | None
-    subj: str | None
-    text: str | None
-    html: int | None
-    currency: str | None
-    dns: str | None
-    driver_push_msg: dict[str, JSON] | None
+    sms: str | None = None
+    subj: str | None = None
+    text: str | None = None
+    html: int | None = None
+    currency: str | None = None
+    dns: str | None = None
+    driver_push_msg: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -535,15 +492,13 @@ class Poi(Model):
         e: `int`.
     """
 
-    __slots__ = ("e", "i", "id", "n", "t", "x", "y")
-
-    id: int | None
-    n: str | None
-    y: float | None
-    x: float | None
-    t: float | None
-    i: int | None
-    e: int | None
+    id: int | None = None
+    n: str | None = None
+    y: float | None = None
+    x: float | None = None
+    t: float | None = None
+    i: int | None = None
+    e: int | None = None
 
     def __init__(
         self,
@@ -579,15 +534,13 @@ class ResourceGroup(Model):
         f: `int`.
     """
 
-    __slots__ = ("d", "drs", "f", "id", "n", "tgs", "zns")
-
-    id: int | None
-    n: str | None
-    d: str | None
-    drs: list[int] | None
-    zns: list[int] | None
-    tgs: list[int] | None
-    f: int | None
+    id: int | None = None
+    n: str | None = None
+    d: str | None = None
+    drs: list[int] | None = None
+    zns: list[int] | None = None
+    tgs: list[int] | None = None
+    f: int | None = None
 
     def __init__(
         self,
@@ -619,11 +572,9 @@ class UnitBindingRef(Model):
         ph: `str`.
     """
 
-    __slots__ = ("id", "nm", "ph")
-
-    id: str | None
-    nm: str | None
-    ph: str | None
+    id: str | None = None
+    nm: str | None = None
+    ph: str | None = None
 
     def __init__(self, *, id: str | None = None, nm: str | None = None, ph: str | None = None) -> None:
         self.id = id
@@ -661,56 +612,31 @@ class Zone(Model):
         mt: `int`.
     """
 
-    __slots__ = (
-        "ar",
-        "b",
-        "c",
-        "ct",
-        "d",
-        "e",
-        "f",
-        "i",
-        "id",
-        "jp",
-        "lib_id",
-        "max",
-        "min",
-        "mt",
-        "n",
-        "p",
-        "path",
-        "pr",
-        "rid",
-        "t",
-        "tc",
-        "ts",
-        "w",
-    )
     __wire_names__ = {"lib_id": "libId"}
 
-    id: int | None
-    rid: int | None
-    n: str | None
-    d: str | None
-    t: ZoneT | None
-    w: float | None
-    f: int | None
-    c: int | None
-    tc: int | None
-    ts: int | None
-    min: int | None
-    max: int | None
-    i: int | None
-    e: int | None
-    path: str | None
-    lib_id: int | None
-    ar: float | None
-    pr: float | None
-    jp: JSON
-    b: ZoneBounds | None
-    p: list[GeoPoint] | None
-    ct: int | None
-    mt: int | None
+    id: int | None = None
+    rid: int | None = None
+    n: str | None = None
+    d: str | None = None
+    t: ZoneT | None = None
+    w: float | None = None
+    f: int | None = None
+    c: int | None = None
+    tc: int | None = None
+    ts: int | None = None
+    min: int | None = None
+    max: int | None = None
+    i: int | None = None
+    e: int | None = None
+    path: str | None = None
+    lib_id: int | None = None
+    ar: float | None = None
+    pr: float | None = None
+    jp: JSON = None
+    b: ZoneBounds | None = None
+    p: list[GeoPoint] | None = None
+    ct: int | None = None
+    mt: int | None = None
 
     def __init__(
         self,
@@ -777,14 +703,12 @@ class ZoneBounds(Model):
         cen_y: `float`.
     """
 
-    __slots__ = ("cen_x", "cen_y", "max_x", "max_y", "min_x", "min_y")
-
-    min_x: float | None
-    min_y: float | None
-    max_x: float | None
-    max_y: float | None
-    cen_x: float | None
-    cen_y: float | None
+    min_x: float | None = None
+    min_y: float | None = None
+    max_x: float | None = None
+    max_y: float | None = None
+    cen_x: float | None = None
+    cen_y: float | None = None
 
     def __init__(
         self,
@@ -815,13 +739,12 @@ class ZonesByPointSpec(Model):
         radius: `float`.
     """
 
-    __slots__ = ("lat", "lon", "radius", "zone_id")
     __wire_names__ = {"zone_id": "zoneId"}
 
     zone_id: dict[str, list[int]]
     lat: float
     lon: float
-    radius: float | None
+    radius: float | None = None
 
     def __init__(self, *, zone_id: dict[str, list[int]], lat: float, lon: float, radius: float | None = None) -> None:
         self.zone_id = zone_id

@@ -24,31 +24,17 @@ class RetranslatorConfig(Model):
         notauth: `int`.
     """
 
-    __slots__ = (
-        "attach_sensors",
-        "auth",
-        "debug",
-        "login",
-        "notauth",
-        "password",
-        "port",
-        "protocol",
-        "server",
-        "ssl",
-        "v6type",
-    )
-
-    protocol: str | None
-    server: str | None
-    port: int | str | None
-    auth: str | None
-    ssl: bool | int | str | None
-    debug: bool | int | str | None
-    v6type: int | None
-    attach_sensors: bool | int | None
-    login: str | None
-    password: str | None
-    notauth: int | None
+    protocol: str | None = None
+    server: str | None = None
+    port: int | str | None = None
+    auth: str | None = None
+    ssl: bool | int | str | None = None
+    debug: bool | int | str | None = None
+    v6type: int | None = None
+    attach_sensors: bool | int | None = None
+    login: str | None = None
+    password: str | None = None
+    notauth: int | None = None
 
     def __init__(
         self,
@@ -86,9 +72,7 @@ class RetranslatorConfigResult(Model):
         rtrc: `RetranslatorConfig`.
     """
 
-    __slots__ = ("rtrc",)
-
-    rtrc: RetranslatorConfig | None
+    rtrc: RetranslatorConfig | None = None
 
     def __init__(self, *, rtrc: RetranslatorConfig | None = None) -> None:
         self.rtrc = rtrc
@@ -103,10 +87,8 @@ class RetranslatorOperatingResult(Model):
         rtrst: `int`.
     """
 
-    __slots__ = ("rtro", "rtrst")
-
-    rtro: int | None
-    rtrst: int | None
+    rtro: int | None = None
+    rtrst: int | None = None
 
     def __init__(self, *, rtro: int | None = None, rtrst: int | None = None) -> None:
         self.rtro = rtro
@@ -127,15 +109,13 @@ class RetranslatorStats(Model):
         hp: `int`.
     """
 
-    __slots__ = ("au", "hc", "hf", "hms", "hp", "ht", "ru")
-
-    au: int | None
-    ru: int | None
-    hf: int | None
-    ht: int | None
-    hc: int | None
-    hms: int | None
-    hp: int | None
+    au: int | None = None
+    ru: int | None = None
+    hf: int | None = None
+    ht: int | None = None
+    hc: int | None = None
+    hms: int | None = None
+    hp: int | None = None
 
     def __init__(
         self,
@@ -167,11 +147,9 @@ class RetranslatorUnit(Model):
         st: `int`.
     """
 
-    __slots__ = ("a", "i", "st")
-
     i: int
-    a: str | None
-    st: int | None
+    a: str | None = None
+    st: int | None = None
 
     def __init__(self, *, i: int, a: str | None = None, st: int | None = None) -> None:
         self.i = i
@@ -187,9 +165,7 @@ class RetranslatorUnitsResult(Model):
         rtru: `list[RetranslatorUnit]`.
     """
 
-    __slots__ = ("rtru",)
-
-    rtru: list[RetranslatorUnit] | None
+    rtru: list[RetranslatorUnit] | None = None
 
     def __init__(self, *, rtru: list[RetranslatorUnit] | None = None) -> None:
         self.rtru = rtru

@@ -19,11 +19,9 @@ class AllRoundsResult(Model):
         virtual: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("actual", "history", "virtual")
-
-    actual: list[RouteRound] | None
-    history: list[RouteRound] | None
-    virtual: list[dict[str, JSON]] | None
+    actual: list[RouteRound] | None = None
+    history: list[RouteRound] | None = None
+    virtual: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -52,16 +50,14 @@ class RouteCheckpoint(Model):
         p: `dict[str, JSON]`.
     """
 
-    __slots__ = ("f", "id", "n", "p", "r", "u", "x", "y")
-
-    n: str | None
-    f: int | None
-    u: int | None
-    y: float | None
-    x: float | None
-    r: float | None
-    id: int | None
-    p: dict[str, JSON] | None
+    n: str | None = None
+    f: int | None = None
+    u: int | None = None
+    y: float | None = None
+    x: float | None = None
+    r: float | None = None
+    id: int | None = None
+    p: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -108,24 +104,22 @@ class RouteRound(Model):
         pt: `list[RouteCheckpoint]`.
     """
 
-    __slots__ = ("at", "ct", "cu", "d", "f", "id", "mt", "n", "pt", "sh", "st", "sts", "tz", "u", "vp", "vt")
-
-    id: int | None
-    ct: int | None
-    mt: int | None
-    n: str | None
-    d: str | None
-    sh: JSON
-    f: int | None
-    tz: int | None
-    u: int | None
-    cu: list[int] | None
-    at: int | None
-    vt: int | None
-    vp: int | None
-    sts: int | None
-    st: dict[str, JSON] | None
-    pt: list[RouteCheckpoint] | None
+    id: int | None = None
+    ct: int | None = None
+    mt: int | None = None
+    n: str | None = None
+    d: str | None = None
+    sh: JSON = None
+    f: int | None = None
+    tz: int | None = None
+    u: int | None = None
+    cu: list[int] | None = None
+    at: int | None = None
+    vt: int | None = None
+    vp: int | None = None
+    sts: int | None = None
+    st: dict[str, JSON] | None = None
+    pt: list[RouteCheckpoint] | None = None
 
     def __init__(
         self,
@@ -180,16 +174,14 @@ class RouteSchedule(Model):
         cfg: `dict[str, JSON]`.
     """
 
-    __slots__ = ("cfg", "f", "id", "n", "sch", "tm", "tz", "u")
-
-    id: int | None
-    n: str | None
-    f: int | None
-    tz: int | None
-    u: int | None
-    tm: list[ScheduleTime] | None
-    sch: TimeSchedule | None
-    cfg: dict[str, JSON] | None
+    id: int | None = None
+    n: str | None = None
+    f: int | None = None
+    tz: int | None = None
+    u: int | None = None
+    tm: list[ScheduleTime] | None = None
+    sch: TimeSchedule | None = None
+    cfg: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -224,12 +216,10 @@ class ScheduleTime(Model):
         dd: `int`.
     """
 
-    __slots__ = ("ad", "at", "dd", "dt")
-
-    at: int | None
-    ad: int | None
-    dt: int | None
-    dd: int | None
+    at: int | None = None
+    ad: int | None = None
+    dt: int | None = None
+    dd: int | None = None
 
     def __init__(
         self, *, at: int | None = None, ad: int | None = None, dt: int | None = None, dd: int | None = None

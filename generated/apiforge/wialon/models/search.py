@@ -61,11 +61,9 @@ class AccessRights(Model):
         cacl: `int`.
     """
 
-    __slots__ = ("acl", "cacl", "dacl")
-
-    acl: int | None
-    dacl: int | None
-    cacl: int | None
+    acl: int | None = None
+    dacl: int | None = None
+    cacl: int | None = None
 
     def __init__(self, *, acl: int | None = None, dacl: int | None = None, cacl: int | None = None) -> None:
         self.acl = acl
@@ -82,10 +80,8 @@ class AuthParamsResult(Model):
         phone: `str`.
     """
 
-    __slots__ = ("phone", "type")
-
-    type: int | None
-    phone: str | None
+    type: int | None = None
+    phone: str | None = None
 
     def __init__(self, *, type: int | None = None, phone: str | None = None) -> None:
         self.type = type
@@ -105,15 +101,14 @@ class BackupFile(Model):
         content: `JSON`.
     """
 
-    __slots__ = ("content", "date", "id", "name", "t", "unit_id")
     __wire_names__ = {"unit_id": "unitId"}
 
-    date: str | None
-    t: int | None
-    unit_id: int | None
-    id: int | None
-    name: str | None
-    content: JSON
+    date: str | None = None
+    t: int | None = None
+    unit_id: int | None = None
+    id: int | None = None
+    name: str | None = None
+    content: JSON = None
 
     def __init__(
         self,
@@ -141,8 +136,6 @@ class CheckUniqueResult(Model):
         result: `CheckUniqueResultResult`, always present.
     """
 
-    __slots__ = ("result",)
-
     result: CheckUniqueResultResult
 
     def __init__(self, *, result: CheckUniqueResultResult) -> None:
@@ -157,8 +150,6 @@ class CreateItemResult(Model):
         item: `Item`, always present.
         flags: `int`, always present.
     """
-
-    __slots__ = ("flags", "item")
 
     item: Item
     flags: int
@@ -177,10 +168,8 @@ class CustomPropertyResult(Model):
         v: `str`.
     """
 
-    __slots__ = ("n", "v")
-
-    n: str | None
-    v: str | None
+    n: str | None = None
+    v: str | None = None
 
     def __init__(self, *, n: str | None = None, v: str | None = None) -> None:
         self.n = n
@@ -195,9 +184,7 @@ class GetBackupResult(Model):
         result: `BackupFile`.
     """
 
-    __slots__ = ("result",)
-
-    result: BackupFile | None
+    result: BackupFile | None = None
 
     def __init__(self, *, result: BackupFile | None = None) -> None:
         self.result = result
@@ -211,9 +198,7 @@ class HostMaskResult(Model):
         hm: `str`.
     """
 
-    __slots__ = ("hm",)
-
-    hm: str | None
+    hm: str | None = None
 
     def __init__(self, *, hm: str | None = None) -> None:
         self.hm = hm
@@ -232,14 +217,12 @@ class HwType(Model):
         up: `int`.
     """
 
-    __slots__ = ("hw_category", "id", "name", "tp", "uid2", "up")
-
-    id: int | None
-    uid2: int | None
-    name: str | None
-    hw_category: str | None
-    tp: int | None
-    up: int | None
+    id: int | None = None
+    uid2: int | None = None
+    name: str | None = None
+    hw_category: str | None = None
+    tp: int | None = None
+    up: int | None = None
 
     def __init__(
         self,
@@ -267,9 +250,7 @@ class ItemNameResult(Model):
         nm: `str`.
     """
 
-    __slots__ = ("nm",)
-
-    nm: str | None
+    nm: str | None = None
 
     def __init__(self, *, nm: str | None = None) -> None:
         self.nm = nm
@@ -283,9 +264,7 @@ class ListBackupsResult(Model):
         result: `list[BackupFile]`.
     """
 
-    __slots__ = ("result",)
-
-    result: list[BackupFile] | None
+    result: list[BackupFile] | None = None
 
     def __init__(self, *, result: list[BackupFile] | None = None) -> None:
         self.result = result
@@ -299,10 +278,9 @@ class ResetPasswordResult(Model):
         new_password (wire name `newPassword`): `str`.
     """
 
-    __slots__ = ("new_password",)
     __wire_names__ = {"new_password": "newPassword"}
 
-    new_password: str | None
+    new_password: str | None = None
 
     def __init__(self, *, new_password: str | None = None) -> None:
         self.new_password = new_password
@@ -316,8 +294,6 @@ class SearchItemResult(Model):
         item: `Item`, always present.
         flags: `int`, always present.
     """
-
-    __slots__ = ("flags", "item")
 
     item: Item
     flags: int
@@ -340,7 +316,6 @@ class SearchItemsResult(Model):
         items: `list[Item]`, always present.
     """
 
-    __slots__ = ("data_flags", "index_from", "index_to", "items", "search_spec", "total_items_count")
     __wire_names__ = {
         "search_spec": "searchSpec",
         "data_flags": "dataFlags",
@@ -387,7 +362,6 @@ class SearchSpec(Model):
         or_logic: `bool`.
     """
 
-    __slots__ = ("items_type", "or_logic", "prop_name", "prop_type", "prop_value_mask", "sort_type")
     __wire_names__ = {
         "items_type": "itemsType",
         "prop_name": "propName",
@@ -400,8 +374,8 @@ class SearchSpec(Model):
     prop_name: str
     prop_value_mask: str
     sort_type: str
-    prop_type: SearchPropType | None
-    or_logic: bool | None
+    prop_type: SearchPropType | None = None
+    or_logic: bool | None = None
 
     def __init__(
         self,
@@ -434,7 +408,6 @@ class SearchSpecEcho(Model):
         or_logic: `bool | int | str`.
     """
 
-    __slots__ = ("items_type", "or_logic", "prop_name", "prop_type", "prop_value_mask", "sort_type")
     __wire_names__ = {
         "items_type": "itemsType",
         "prop_name": "propName",
@@ -443,12 +416,12 @@ class SearchSpecEcho(Model):
         "prop_type": "propType",
     }
 
-    items_type: str | None
-    prop_name: str | None
-    prop_value_mask: str | None
-    sort_type: str | None
-    prop_type: str | None
-    or_logic: bool | int | str | None
+    items_type: str | None = None
+    prop_name: str | None = None
+    prop_value_mask: str | None = None
+    sort_type: str | None = None
+    prop_type: str | None = None
+    or_logic: bool | int | str | None = None
 
     def __init__(
         self,
@@ -476,9 +449,7 @@ class UnitGroupUnitsResult(Model):
         u: `list[int]`.
     """
 
-    __slots__ = ("u",)
-
-    u: list[int] | None
+    u: list[int] | None = None
 
     def __init__(self, *, u: list[int] | None = None) -> None:
         self.u = u
@@ -494,11 +465,9 @@ class UpdateDataFlagsItem(Model):
         f: `int`.
     """
 
-    __slots__ = ("d", "f", "i")
-
     i: int
-    d: Item | None
-    f: int | None
+    d: Item | None = None
+    f: int | None = None
 
     def __init__(self, *, i: int, d: Item | None = None, f: int | None = None) -> None:
         self.i = i
@@ -518,13 +487,11 @@ class UpdateDataFlagsSpec(Model):
         max_items: `int`.
     """
 
-    __slots__ = ("data", "flags", "max_items", "mode", "type")
-
     type: UpdateDataFlagsSpecType
     data: JSON
     flags: int
     mode: UpdateDataFlagsMode
-    max_items: int | None
+    max_items: int | None = None
 
     def __init__(
         self,
@@ -550,8 +517,6 @@ class UserFlagsResult(Model):
         fl: `int`, always present.
     """
 
-    __slots__ = ("fl",)
-
     fl: int
 
     def __init__(self, *, fl: int) -> None:
@@ -567,10 +532,8 @@ class UserLocale(Model):
         wd: `int`.
     """
 
-    __slots__ = ("fd", "wd")
-
-    fd: str | None
-    wd: int | None
+    fd: str | None = None
+    wd: int | None = None
 
     def __init__(self, *, fd: str | None = None, wd: int | None = None) -> None:
         self.fd = fd
@@ -589,13 +552,11 @@ class UserNotification(Model):
         d: `JSON`.
     """
 
-    __slots__ = ("d", "h", "id", "s", "t")
-
-    id: int | None
-    t: int | None
-    h: str | None
-    s: str | None
-    d: JSON
+    id: int | None = None
+    t: int | None = None
+    h: str | None = None
+    s: str | None = None
+    d: JSON = None
 
     def __init__(
         self, *, id: int | None = None, t: int | None = None, h: str | None = None, s: str | None = None, d: JSON = None
@@ -615,9 +576,7 @@ class VerifyAuthResult(Model):
         code: `str`.
     """
 
-    __slots__ = ("code",)
-
-    code: str | None
+    code: str | None = None
 
     def __init__(self, *, code: str | None = None) -> None:
         self.code = code

@@ -15,7 +15,6 @@ class AuthHashResult(Model):
         auth_hash (wire name `authHash`): `str`, always present.
     """
 
-    __slots__ = ("auth_hash",)
     __wire_names__ = {"auth_hash": "authHash"}
 
     auth_hash: str
@@ -38,15 +37,13 @@ class LoginClasses(Model):
         user: `int`.
     """
 
-    __slots__ = ("avl_hw", "avl_resource", "avl_retranslator", "avl_route", "avl_unit", "avl_unit_group", "user")
-
-    avl_hw: int | None
-    avl_resource: int | None
-    avl_retranslator: int | None
-    avl_route: int | None
-    avl_unit: int | None
-    avl_unit_group: int | None
-    user: int | None
+    avl_hw: int | None = None
+    avl_resource: int | None = None
+    avl_retranslator: int | None = None
+    avl_route: int | None = None
+    avl_unit: int | None = None
+    avl_unit_group: int | None = None
+    user: int | None = None
 
     def __init__(
         self,
@@ -77,10 +74,8 @@ class LoginFeatures(Model):
         svcs: `dict[str, JSON]`.
     """
 
-    __slots__ = ("svcs", "unlim")
-
-    unlim: int | None
-    svcs: dict[str, JSON] | None
+    unlim: int | None = None
+    svcs: dict[str, JSON] | None = None
 
     def __init__(self, *, unlim: int | None = None, svcs: dict[str, JSON] | None = None) -> None:
         self.unlim = unlim
@@ -107,35 +102,19 @@ class LoginResponse(Model):
         features: `LoginFeatures`.
     """
 
-    __slots__ = (
-        "au",
-        "classes",
-        "eid",
-        "features",
-        "gis_sid",
-        "host",
-        "hw_gw_ip",
-        "pi",
-        "th",
-        "tm",
-        "token",
-        "user",
-        "wsdk_version",
-    )
-
     eid: str
-    gis_sid: str | None
-    host: str | None
-    hw_gw_ip: str | None
-    au: str | None
-    pi: int | None
-    tm: int | None
-    wsdk_version: str | None
-    user: UserItem | None
-    token: str | None
-    th: str | None
-    classes: LoginClasses | None
-    features: LoginFeatures | None
+    gis_sid: str | None = None
+    host: str | None = None
+    hw_gw_ip: str | None = None
+    au: str | None = None
+    pi: int | None = None
+    tm: int | None = None
+    wsdk_version: str | None = None
+    user: UserItem | None = None
+    token: str | None = None
+    th: str | None = None
+    classes: LoginClasses | None = None
+    features: LoginFeatures | None = None
 
     def __init__(
         self,
@@ -185,17 +164,15 @@ class Token(Model):
         ll: `int`.
     """
 
-    __slots__ = ("app", "at", "ct", "dur", "fl", "h", "items", "ll", "p")
-
-    h: str | None
-    app: str | None
-    at: int | None
-    ct: int | None
-    dur: int | None
-    fl: int | None
-    p: str | None
-    items: list[int] | None
-    ll: int | None
+    h: str | None = None
+    app: str | None = None
+    at: int | None = None
+    ct: int | None = None
+    dur: int | None = None
+    fl: int | None = None
+    p: str | None = None
+    items: list[int] | None = None
+    ll: int | None = None
 
     def __init__(
         self,

@@ -47,9 +47,7 @@ class ActivitySettings(Model):
         type: `ActivitySettingsType`.
     """
 
-    __slots__ = ("type",)
-
-    type: ActivitySettingsType | None
+    type: ActivitySettingsType | None = None
 
     def __init__(self, *, type: ActivitySettingsType | None = None) -> None:
         self.type = type
@@ -71,18 +69,17 @@ class CommandDefinition(Model):
         mt: `int`.
     """
 
-    __slots__ = ("a", "c", "ct", "f", "id", "l_", "mt", "n", "p")
     __wire_names__ = {"l_": "l"}
 
-    id: int | None
-    n: str | None
-    c: str | None
-    l_: str | None
-    p: str | None
-    a: int | None
-    f: int | None
-    ct: int | None
-    mt: int | None
+    id: int | None = None
+    n: str | None = None
+    c: str | None = None
+    l_: str | None = None
+    p: str | None = None
+    a: int | None = None
+    f: int | None = None
+    ct: int | None = None
+    mt: int | None = None
 
     def __init__(
         self,
@@ -120,13 +117,11 @@ class CounterResult(Model):
         cfl: `int`.
     """
 
-    __slots__ = ("cfl", "cneh", "cnkb", "cnkbt", "cnm")
-
-    cnm: float | None
-    cneh: float | None
-    cnkb: float | None
-    cnkbt: int | None
-    cfl: int | None
+    cnm: float | None = None
+    cneh: float | None = None
+    cnkb: float | None = None
+    cnkbt: int | None = None
+    cfl: int | None = None
 
     def __init__(
         self,
@@ -156,7 +151,6 @@ class FuelSettings(Model):
         fuel_cons_impulse (wire name `fuelConsImpulse`): `dict[str, JSON]`.
     """
 
-    __slots__ = ("calc_types", "fuel_cons_impulse", "fuel_cons_math", "fuel_cons_rates", "fuel_level_params")
     __wire_names__ = {
         "calc_types": "calcTypes",
         "fuel_level_params": "fuelLevelParams",
@@ -165,11 +159,11 @@ class FuelSettings(Model):
         "fuel_cons_impulse": "fuelConsImpulse",
     }
 
-    calc_types: int | None
-    fuel_level_params: dict[str, JSON] | None
-    fuel_cons_math: dict[str, JSON] | None
-    fuel_cons_rates: dict[str, JSON] | None
-    fuel_cons_impulse: dict[str, JSON] | None
+    calc_types: int | None = None
+    fuel_level_params: dict[str, JSON] | None = None
+    fuel_cons_math: dict[str, JSON] | None = None
+    fuel_cons_rates: dict[str, JSON] | None = None
+    fuel_cons_impulse: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -199,13 +193,11 @@ class HwParam(Model):
         set_psw: `int`.
     """
 
-    __slots__ = ("name", "reset", "set_psw", "type", "value")
-
-    name: str | None
-    type: HwParamType | None
-    value: str | int | float | None
-    reset: int | None
-    set_psw: int | None
+    name: str | None = None
+    type: HwParamType | None = None
+    value: str | int | float | None = None
+    reset: int | None = None
+    set_psw: int | None = None
 
     def __init__(
         self,
@@ -233,11 +225,9 @@ class HwParamsData(Model):
         full_data: `int`.
     """
 
-    __slots__ = ("full_data", "params", "reset_all")
-
-    params: list[HwParam] | None
-    reset_all: int | None
-    full_data: int | None
+    params: list[HwParam] | None = None
+    reset_all: int | None = None
+    full_data: int | None = None
 
     def __init__(
         self, *, params: list[HwParam] | None = None, reset_all: int | None = None, full_data: int | None = None
@@ -264,18 +254,6 @@ class MessagesFilter(Model):
         max_wifi_points (wire name `maxWifiPoints`): `int`.
     """
 
-    __slots__ = (
-        "enabled",
-        "lbs_correction",
-        "max_hdop",
-        "max_speed",
-        "max_wifi_points",
-        "min_sats",
-        "min_wifi_points",
-        "skip_invalid",
-        "wifi_accuracy",
-        "wifi_correction",
-    )
     __wire_names__ = {
         "skip_invalid": "skipInvalid",
         "min_sats": "minSats",
@@ -288,16 +266,16 @@ class MessagesFilter(Model):
         "max_wifi_points": "maxWifiPoints",
     }
 
-    enabled: int | None
-    skip_invalid: int | None
-    min_sats: int | None
-    max_hdop: float | None
-    max_speed: int | None
-    lbs_correction: float | None
-    wifi_correction: bool | int | None
-    wifi_accuracy: float | None
-    min_wifi_points: int | None
-    max_wifi_points: int | None
+    enabled: int | None = None
+    skip_invalid: int | None = None
+    min_sats: int | None = None
+    max_hdop: float | None = None
+    max_speed: int | None = None
+    lbs_correction: float | None = None
+    wifi_correction: bool | int | None = None
+    wifi_accuracy: float | None = None
+    min_wifi_points: int | None = None
+    max_wifi_points: int | None = None
 
     def __init__(
         self,
@@ -341,17 +319,6 @@ class ReportSettings(Model):
         speeding_mode (wire name `speedingMode`): `int`.
     """
 
-    __slots__ = (
-        "daily_engine_hours_rate",
-        "fuel_rate_coefficient",
-        "max_messages_interval",
-        "mileage_coefficient",
-        "speed_limit",
-        "speeding_min_duration",
-        "speeding_mode",
-        "speeding_tolerance",
-        "urban_max_speed",
-    )
     __wire_names__ = {
         "speed_limit": "speedLimit",
         "max_messages_interval": "maxMessagesInterval",
@@ -364,15 +331,15 @@ class ReportSettings(Model):
         "speeding_mode": "speedingMode",
     }
 
-    speed_limit: int | None
-    max_messages_interval: int | None
-    daily_engine_hours_rate: int | None
-    urban_max_speed: int | None
-    mileage_coefficient: float | None
-    fuel_rate_coefficient: float | None
-    speeding_tolerance: int | None
-    speeding_min_duration: int | None
-    speeding_mode: int | None
+    speed_limit: int | None = None
+    max_messages_interval: int | None = None
+    daily_engine_hours_rate: int | None = None
+    urban_max_speed: int | None = None
+    mileage_coefficient: float | None = None
+    fuel_rate_coefficient: float | None = None
+    speeding_tolerance: int | None = None
+    speeding_min_duration: int | None = None
+    speeding_mode: int | None = None
 
     def __init__(
         self,
@@ -415,18 +382,16 @@ class ServiceInterval(Model):
         c: `int`.
     """
 
-    __slots__ = ("c", "id", "ie", "im", "it", "n", "pe", "pm", "pt", "t")
-
-    id: int | None
-    n: str | None
-    t: str | None
-    im: int | None
-    it: int | None
-    ie: int | None
-    pm: int | None
-    pt: int | None
-    pe: int | None
-    c: int | None
+    id: int | None = None
+    n: str | None = None
+    t: str | None = None
+    im: int | None = None
+    it: int | None = None
+    ie: int | None = None
+    pm: int | None = None
+    pt: int | None = None
+    pe: int | None = None
+    c: int | None = None
 
     def __init__(
         self,
@@ -464,12 +429,11 @@ class Trip(Model):
         m: `float`.
     """
 
-    __slots__ = ("from_", "m", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: TripPoint | None
-    to: TripPoint | None
-    m: float | None
+    from_: TripPoint | None = None
+    to: TripPoint | None = None
+    m: float | None = None
 
     def __init__(self, *, from_: TripPoint | None = None, to: TripPoint | None = None, m: float | None = None) -> None:
         self.from_ = from_
@@ -492,16 +456,6 @@ class TripDetector(Model):
         min_trip_distance (wire name `minTripDistance`): `int`.
     """
 
-    __slots__ = (
-        "gps_correction",
-        "max_messages_distance",
-        "min_moving_speed",
-        "min_sat",
-        "min_stay_time",
-        "min_trip_distance",
-        "min_trip_time",
-        "type",
-    )
     __wire_names__ = {
         "gps_correction": "gpsCorrection",
         "min_sat": "minSat",
@@ -512,14 +466,14 @@ class TripDetector(Model):
         "min_trip_distance": "minTripDistance",
     }
 
-    type: TripDetectorType | None
-    gps_correction: int | None
-    min_sat: int | None
-    min_moving_speed: int | None
-    min_stay_time: int | None
-    max_messages_distance: int | None
-    min_trip_time: int | None
-    min_trip_distance: int | None
+    type: TripDetectorType | None = None
+    gps_correction: int | None = None
+    min_sat: int | None = None
+    min_moving_speed: int | None = None
+    min_stay_time: int | None = None
+    max_messages_distance: int | None = None
+    min_trip_time: int | None = None
+    min_trip_distance: int | None = None
 
     def __init__(
         self,
@@ -553,11 +507,9 @@ class TripPoint(Model):
         p: `Position`.
     """
 
-    __slots__ = ("i", "p", "t")
-
-    i: int | None
-    t: int | None
-    p: Position | None
+    i: int | None = None
+    t: int | None = None
+    p: Position | None = None
 
     def __init__(self, *, i: int | None = None, t: int | None = None, p: Position | None = None) -> None:
         self.i = i
@@ -578,14 +530,12 @@ class UnitPropertyResult(Model):
         psw: `str`.
     """
 
-    __slots__ = ("hw", "ph", "ph2", "psw", "uid", "uid2")
-
-    ph: str | None
-    ph2: str | None
-    uid: str | None
-    uid2: str | None
-    hw: int | None
-    psw: str | None
+    ph: str | None = None
+    ph2: str | None = None
+    uid: str | None = None
+    uid2: str | None = None
+    hw: int | None = None
+    psw: str | None = None
 
     def __init__(
         self,
@@ -614,10 +564,8 @@ class VideoCamera(Model):
         flags: `int`.
     """
 
-    __slots__ = ("flags", "name")
-
-    name: str | None
-    flags: int | None
+    name: str | None = None
+    flags: int | None = None
 
     def __init__(self, *, name: str | None = None, flags: int | None = None) -> None:
         self.name = name
@@ -632,9 +580,7 @@ class VideoSettings(Model):
         settings: `list[VideoCamera]`.
     """
 
-    __slots__ = ("settings",)
-
-    settings: list[VideoCamera] | None
+    settings: list[VideoCamera] | None = None
 
     def __init__(self, *, settings: list[VideoCamera] | None = None) -> None:
         self.settings = settings

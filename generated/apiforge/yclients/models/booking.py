@@ -61,35 +61,19 @@ class ActivityCompanyidActivityidBookRequestDataTypes(Model):
         appointments: `list[ActivityCompanyidActivityidBookRequestDataTypesAppointment]`.
     """
 
-    __slots__ = (
-        "api_id",
-        "appointments",
-        "code",
-        "comment",
-        "email",
-        "fullname",
-        "is_newsletter_allowed",
-        "is_personal_data_processing_allowed",
-        "notify_by_email",
-        "notify_by_sms",
-        "patronymic",
-        "phone",
-        "surname",
-    )
-
     phone: str
     fullname: str
-    surname: str | None
-    patronymic: str | None
-    email: str | None
-    code: float | None
-    comment: str | None
-    notify_by_sms: float | None
-    notify_by_email: float | None
-    api_id: int | None
-    is_newsletter_allowed: bool | None
-    is_personal_data_processing_allowed: bool | None
-    appointments: list[ActivityCompanyidActivityidBookRequestDataTypesAppointment] | None
+    surname: str | None = None
+    patronymic: str | None = None
+    email: str | None = None
+    code: float | None = None
+    comment: str | None = None
+    notify_by_sms: float | None = None
+    notify_by_email: float | None = None
+    api_id: int | None = None
+    is_newsletter_allowed: bool | None = None
+    is_personal_data_processing_allowed: bool | None = None
+    appointments: list[ActivityCompanyidActivityidBookRequestDataTypesAppointment] | None = None
 
     def __init__(
         self,
@@ -137,16 +121,15 @@ class ActivityCompanyidActivityidBookRequestDataTypesAppointment(Model):
         custom_fields: `ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields`.
     """
 
-    __slots__ = ("activity_id", "clients_count", "custom_fields", "datetime", "id", "services", "staff_id")
     __wire_names__ = {"activity_id": "activityId"}
 
-    activity_id: int | None
-    id: int | None
-    clients_count: float | None
-    services: list[float] | None
-    staff_id: int | None
-    datetime: str | None
-    custom_fields: ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields | None
+    activity_id: int | None = None
+    id: int | None = None
+    clients_count: float | None = None
+    services: list[float] | None = None
+    staff_id: int | None = None
+    datetime: str | None = None
+    custom_fields: ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields | None = None
 
     def __init__(
         self,
@@ -177,10 +160,8 @@ class ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields(Mod
         some_another_field: `list[float]`.
     """
 
-    __slots__ = ("my_custom_field", "some_another_field")
-
-    my_custom_field: float | None
-    some_another_field: list[float] | None
+    my_custom_field: float | None = None
+    some_another_field: list[float] | None = None
 
     def __init__(self, *, my_custom_field: float | None = None, some_another_field: list[float] | None = None) -> None:
         self.my_custom_field = my_custom_field
@@ -194,8 +175,6 @@ class BookCheckCompanyidRequestDataTypes(Model):
     Attributes:
         appointments: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("appointments",)
 
     appointments: list[dict[str, JSON]]
 
@@ -212,10 +191,8 @@ class BookCodeCompanyidDataTypesRequest(Model):
         fullname: `str`.
     """
 
-    __slots__ = ("fullname", "phone")
-
     phone: str
-    fullname: str | None
+    fullname: str | None = None
 
     def __init__(self, *, phone: str, fullname: str | None = None) -> None:
         self.phone = phone
@@ -231,10 +208,8 @@ class BookRecordCompanyidRecordRequestDataTypes(Model):
         comment: `str`.
     """
 
-    __slots__ = ("comment", "datetime")
-
-    datetime: str | None
-    comment: str | None
+    datetime: str | None = None
+    comment: str | None = None
 
     def __init__(self, *, datetime: str | None = None, comment: str | None = None) -> None:
         self.datetime = datetime
@@ -269,51 +244,27 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypes(Model):
         activity_id: `int`.
     """
 
-    __slots__ = (
-        "activity_id",
-        "api_id",
-        "attendance",
-        "clients_count",
-        "comment",
-        "company",
-        "create_date",
-        "date",
-        "datetime",
-        "deleted",
-        "id",
-        "last_change_date",
-        "length",
-        "master_requested",
-        "notify_by_email",
-        "notify_by_sms",
-        "online",
-        "prepaid",
-        "prepaid_confirmed",
-        "services",
-        "staff",
-    )
-
-    id: int | None
-    services: list[BookRecordCompanyidRecordidRecordhashResponseDataTypesService] | None
-    company: BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany | None
-    staff: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff | None
-    clients_count: int | None
-    date: str | None
-    datetime: str | None
-    create_date: str | None
-    comment: str | None
-    deleted: bool | None
-    attendance: float | None
-    length: float | None
-    notify_by_sms: float | None
-    notify_by_email: float | None
-    master_requested: bool | None
-    online: bool | None
-    api_id: str | None
-    last_change_date: str | None
-    prepaid: bool | None
-    prepaid_confirmed: bool | None
-    activity_id: int | None
+    id: int | None = None
+    services: list[BookRecordCompanyidRecordidRecordhashResponseDataTypesService] | None = None
+    company: BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany | None = None
+    staff: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff | None = None
+    clients_count: int | None = None
+    date: str | None = None
+    datetime: str | None = None
+    create_date: str | None = None
+    comment: str | None = None
+    deleted: bool | None = None
+    attendance: float | None = None
+    length: float | None = None
+    notify_by_sms: float | None = None
+    notify_by_email: float | None = None
+    master_requested: bool | None = None
+    online: bool | None = None
+    api_id: str | None = None
+    last_change_date: str | None = None
+    prepaid: bool | None = None
+    prepaid_confirmed: bool | None = None
+    activity_id: int | None = None
 
     def __init__(
         self,
@@ -388,45 +339,24 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany(Model):
         allow_delete_record_delay_step: `int`.
     """
 
-    __slots__ = (
-        "address",
-        "allow_change_record",
-        "allow_change_record_delay_step",
-        "allow_delete_record",
-        "allow_delete_record_delay_step",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country",
-        "country_id",
-        "currency_short_title",
-        "id",
-        "phone",
-        "phones",
-        "site",
-        "timezone",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    country_id: int | None
-    country: str | None
-    city_id: int | None
-    city: str | None
-    phone: str | None
-    phones: list[str] | None
-    timezone: str | None
-    address: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
-    allow_delete_record: bool | None
-    allow_change_record: bool | None
-    site: str | None
-    currency_short_title: str | None
-    allow_change_record_delay_step: int | None
-    allow_delete_record_delay_step: int | None
+    id: int | None = None
+    title: str | None = None
+    country_id: int | None = None
+    country: str | None = None
+    city_id: int | None = None
+    city: str | None = None
+    phone: str | None = None
+    phones: list[str] | None = None
+    timezone: str | None = None
+    address: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
+    allow_delete_record: bool | None = None
+    allow_change_record: bool | None = None
+    site: str | None = None
+    currency_short_title: str | None = None
+    allow_change_record_delay_step: int | None = None
+    allow_delete_record_delay_step: int | None = None
 
     def __init__(
         self,
@@ -481,12 +411,10 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesService(Model):
         seance_length: `int`.
     """
 
-    __slots__ = ("amount", "id", "seance_length", "title")
-
-    id: int | None
-    title: str | None
-    amount: int | None
-    seance_length: int | None
+    id: int | None = None
+    title: str | None = None
+    amount: int | None = None
+    seance_length: int | None = None
 
     def __init__(
         self,
@@ -518,27 +446,15 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff(Model):
         comments_count: `float`.
     """
 
-    __slots__ = (
-        "avatar",
-        "comments_count",
-        "id",
-        "name",
-        "position",
-        "rating",
-        "show_rating",
-        "specialization",
-        "votes_count",
-    )
-
-    id: int | None
-    name: str | None
-    specialization: str | None
-    position: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition | None
-    show_rating: bool | None
-    rating: float | None
-    votes_count: float | None
-    avatar: str | None
-    comments_count: float | None
+    id: int | None = None
+    name: str | None = None
+    specialization: str | None = None
+    position: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition | None = None
+    show_rating: bool | None = None
+    rating: float | None = None
+    votes_count: float | None = None
+    avatar: str | None = None
+    comments_count: float | None = None
 
     def __init__(
         self,
@@ -573,10 +489,8 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition(Model)
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -603,35 +517,19 @@ class BookRecordCompanyidRequestDataTypes(Model):
         appointments: `list[BookRecordCompanyidRequestDataTypesAppointment]`.
     """
 
-    __slots__ = (
-        "api_id",
-        "appointments",
-        "code",
-        "comment",
-        "email",
-        "fullname",
-        "is_newsletter_allowed",
-        "is_personal_data_processing_allowed",
-        "notify_by_email",
-        "notify_by_sms",
-        "patronymic",
-        "phone",
-        "surname",
-    )
-
     phone: str
     fullname: str
     email: str
-    surname: str | None
-    patronymic: str | None
-    code: float | None
-    comment: str | None
-    notify_by_sms: float | None
-    notify_by_email: float | None
-    api_id: int | None
-    is_newsletter_allowed: bool | None
-    is_personal_data_processing_allowed: bool | None
-    appointments: list[BookRecordCompanyidRequestDataTypesAppointment] | None
+    surname: str | None = None
+    patronymic: str | None = None
+    code: float | None = None
+    comment: str | None = None
+    notify_by_sms: float | None = None
+    notify_by_email: float | None = None
+    api_id: int | None = None
+    is_newsletter_allowed: bool | None = None
+    is_personal_data_processing_allowed: bool | None = None
+    appointments: list[BookRecordCompanyidRequestDataTypesAppointment] | None = None
 
     def __init__(
         self,
@@ -677,13 +575,11 @@ class BookRecordCompanyidRequestDataTypesAppointment(Model):
         custom_fields: `BookRecordCompanyidRequestDataTypesAppointmentCustomFields`.
     """
 
-    __slots__ = ("custom_fields", "datetime", "id", "services", "staff_id")
-
-    id: int | None
-    services: list[float] | None
-    staff_id: int | None
-    datetime: str | None
-    custom_fields: BookRecordCompanyidRequestDataTypesAppointmentCustomFields | None
+    id: int | None = None
+    services: list[float] | None = None
+    staff_id: int | None = None
+    datetime: str | None = None
+    custom_fields: BookRecordCompanyidRequestDataTypesAppointmentCustomFields | None = None
 
     def __init__(
         self,
@@ -710,10 +606,8 @@ class BookRecordCompanyidRequestDataTypesAppointmentCustomFields(Model):
         some_another_field: `list[float]`.
     """
 
-    __slots__ = ("my_custom_field", "some_another_field")
-
-    my_custom_field: float | None
-    some_another_field: list[float] | None
+    my_custom_field: float | None = None
+    some_another_field: list[float] | None = None
 
     def __init__(self, *, my_custom_field: float | None = None, some_another_field: list[float] | None = None) -> None:
         self.my_custom_field = my_custom_field
@@ -743,41 +637,22 @@ class BookformCreateRequest2(Model):
         button_animation: `bool`.
     """
 
-    __slots__ = (
-        "button_animation",
-        "button_color",
-        "button_position",
-        "datetime_step_num",
-        "description",
-        "form_position",
-        "is_default",
-        "master_step_default",
-        "master_step_hide",
-        "master_step_num",
-        "service_step_default",
-        "service_step_hide",
-        "service_step_num",
-        "show_button",
-        "title",
-        "without_menu",
-    )
-
     title: str
-    description: str | None
-    is_default: bool | None
-    without_menu: bool | None
-    service_step_default: float | None
-    service_step_hide: bool | None
-    master_step_default: float | None
-    master_step_hide: bool | None
-    service_step_num: float | None
-    master_step_num: float | None
-    datetime_step_num: float | None
-    show_button: bool | None
-    button_position: BookformCreateRequestButtonPosition | None
-    form_position: BookformCreateRequestFormPosition | None
-    button_color: str | None
-    button_animation: bool | None
+    description: str | None = None
+    is_default: bool | None = None
+    without_menu: bool | None = None
+    service_step_default: float | None = None
+    service_step_hide: bool | None = None
+    master_step_default: float | None = None
+    master_step_hide: bool | None = None
+    service_step_num: float | None = None
+    master_step_num: float | None = None
+    datetime_step_num: float | None = None
+    show_button: bool | None = None
+    button_position: BookformCreateRequestButtonPosition | None = None
+    form_position: BookformCreateRequestFormPosition | None = None
+    button_color: str | None = None
+    button_animation: bool | None = None
 
     def __init__(
         self,
@@ -842,28 +717,6 @@ class BookformSettingsResponse2(Model):
         html_code: `str`, always present.
         ab_test_enabled: `bool`, always present.
     """
-
-    __slots__ = (
-        "ab_test_enabled",
-        "button_animation",
-        "button_color",
-        "button_position",
-        "datetime_step_num",
-        "description",
-        "form_position",
-        "html_code",
-        "id",
-        "is_default",
-        "master_step_default",
-        "master_step_hide",
-        "master_step_num",
-        "service_step_default",
-        "service_step_hide",
-        "service_step_num",
-        "show_button",
-        "title",
-        "without_menu",
-    )
 
     id: int
     title: str
@@ -952,25 +805,6 @@ class BookformUpdateRequest2(Model):
         button_animation: `bool`, always present.
     """
 
-    __slots__ = (
-        "button_animation",
-        "button_color",
-        "button_position",
-        "datetime_step_num",
-        "description",
-        "form_position",
-        "is_default",
-        "master_step_default",
-        "master_step_hide",
-        "master_step_num",
-        "service_step_default",
-        "service_step_hide",
-        "service_step_num",
-        "show_button",
-        "title",
-        "without_menu",
-    )
-
     title: str
     description: str
     is_default: bool
@@ -1037,8 +871,6 @@ class CompanyGetOnlineSettingsResponseDataFieldDataTypes(Model):
         activity_online_record_clients_count_max: `int`, always present.
     """
 
-    __slots__ = ("activity_online_record_clients_count_max", "any_master", "confirm_number", "seance_delay_step")
-
     confirm_number: bool
     any_master: bool
     seance_delay_step: int
@@ -1068,11 +900,9 @@ class CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem(Model
         setting: `CompanyGridSettingContainer`.
     """
 
-    __slots__ = ("date", "setting", "timeslots")
-
-    date: str | None
-    timeslots: list[float] | None
-    setting: CompanyGridSettingContainer | None
+    date: str | None = None
+    timeslots: list[float] | None = None
+    setting: CompanyGridSettingContainer | None = None
 
     def __init__(
         self,
@@ -1099,21 +929,12 @@ class CompanyGridSettingContainer(Model):
         is_grid_flexible: `bool`.
     """
 
-    __slots__ = (
-        "grid_base_type",
-        "grid_display_step",
-        "grid_first_timeslot",
-        "grid_last_timeslot",
-        "grid_nearest_timeslot_delay",
-        "is_grid_flexible",
-    )
-
-    grid_first_timeslot: float | None
-    grid_last_timeslot: float | None
-    grid_display_step: float | None
-    grid_nearest_timeslot_delay: float | None
-    grid_base_type: str | None
-    is_grid_flexible: bool | None
+    grid_first_timeslot: float | None = None
+    grid_last_timeslot: float | None = None
+    grid_display_step: float | None = None
+    grid_nearest_timeslot_delay: float | None = None
+    grid_base_type: str | None = None
+    is_grid_flexible: bool | None = None
 
     def __init__(
         self,
@@ -1143,11 +964,9 @@ class CompanyGridWeekdaysContainer(Model):
         setting: `CompanyGridSettingContainer`.
     """
 
-    __slots__ = ("setting", "timeslots", "weekday")
-
-    weekday: float | None
-    timeslots: list[float] | None
-    setting: CompanyGridSettingContainer | None
+    weekday: float | None = None
+    timeslots: list[float] | None = None
+    setting: CompanyGridSettingContainer | None = None
 
     def __init__(
         self,
@@ -1171,8 +990,6 @@ class CompanyUpdateOnlineSettingsDataTypes(Model):
         seance_delay_step: `int`, always present.
         activity_online_record_clients_count_max: `int`, always present.
     """
-
-    __slots__ = ("activity_online_record_clients_count_max", "any_master", "confirm_number", "seance_delay_step")
 
     confirm_number: bool
     any_master: bool
@@ -1277,85 +1094,6 @@ class I18nLangInfoDataTypes(Model):
         landscape: `str`.
     """
 
-    __slots__ = (
-        "about_us",
-        "action",
-        "activity",
-        "address",
-        "and_",
-        "apr",
-        "at",
-        "aug",
-        "back",
-        "back_city",
-        "back_filials",
-        "back_record_type",
-        "button",
-        "buy_for",
-        "cart",
-        "city",
-        "close",
-        "common",
-        "company",
-        "confirm",
-        "data_processing",
-        "date",
-        "dec",
-        "dist_km",
-        "dist_m",
-        "feb",
-        "field_404",
-        "filials",
-        "footer",
-        "from_",
-        "geo",
-        "group_booking",
-        "h",
-        "header",
-        "jan",
-        "jul",
-        "jun",
-        "landscape",
-        "license_agreement",
-        "login",
-        "loyalty",
-        "m",
-        "mar",
-        "march",
-        "master",
-        "may",
-        "menu",
-        "my_profile",
-        "no",
-        "notification",
-        "nov",
-        "oct",
-        "on",
-        "online_record_disabled",
-        "online_record_disabled_long_text",
-        "payment_status",
-        "personal_data",
-        "prepaid",
-        "proceed",
-        "profile",
-        "record",
-        "refresh",
-        "registration",
-        "reviews",
-        "save",
-        "sep",
-        "service",
-        "steps",
-        "terms_of_agreement",
-        "time",
-        "tips",
-        "today",
-        "tomorrow",
-        "tooltips",
-        "user_data_form",
-        "yes",
-        "yesterday",
-    )
     __wire_names__ = {
         "field_404": "404",
         "payment_status": "payment-status",
@@ -1388,83 +1126,83 @@ class I18nLangInfoDataTypes(Model):
         "dec": "Dec",
     }
 
-    field_404: I18nLangInfoDataTypesField404 | None
-    action: I18nLangInfoDataTypesAction | None
-    tips: I18nLangInfoDataTypesTips | None
-    payment_status: I18nLangInfoDataTypesPaymentStatus | None
-    user_data_form: I18nLangInfoDataTypesUserDataForm | None
-    and_: str | None
-    terms_of_agreement: str | None
-    data_processing: str | None
-    license_agreement: str | None
-    personal_data: str | None
-    buy_for: str | None
-    group_booking: I18nLangInfoDataTypesGroupBooking | None
-    geo: I18nLangInfoDataTypesGeo | None
-    tooltips: I18nLangInfoDataTypesTooltips | None
-    prepaid: I18nLangInfoDataTypesPrepaid | None
-    back: str | None
-    back_city: str | None
-    back_filials: str | None
-    back_record_type: str | None
-    filials: str | None
-    my_profile: str | None
-    about_us: str | None
-    record: I18nLangInfoDataTypesRecord | None
-    at: str | None
-    on: str | None
-    h: str | None
-    m: str | None
-    from_: str | None
-    dist_m: str | None
-    dist_km: str | None
-    yesterday: str | None
-    today: str | None
-    tomorrow: str | None
-    close: str | None
-    yes: str | None
-    no: str | None
-    refresh: str | None
-    online_record_disabled: str | None
-    online_record_disabled_long_text: str | None
-    address: I18nLangInfoDataTypesAddress | None
-    common: I18nLangInfoDataTypesCommon | None
-    notification: I18nLangInfoDataTypesNotification | None
-    header: I18nLangInfoDataTypesHeader | None
-    loyalty: I18nLangInfoDataTypesLoyalty | None
-    save: str | None
-    proceed: str | None
-    profile: I18nLangInfoDataTypesProfile | None
-    registration: I18nLangInfoDataTypesRegistration | None
-    menu: I18nLangInfoDataTypesMenu | None
-    footer: I18nLangInfoDataTypesFooter | None
-    city: I18nLangInfoDataTypesCity | None
-    company: I18nLangInfoDataTypesCompany | None
-    steps: I18nLangInfoDataTypesSteps | None
-    master: I18nLangInfoDataTypesMaster | None
-    cart: I18nLangInfoDataTypesCart | None
-    reviews: I18nLangInfoDataTypesReviews | None
-    date: I18nLangInfoDataTypesDate | None
-    time: I18nLangInfoDataTypesTime | None
-    service: I18nLangInfoDataTypesService | None
-    confirm: I18nLangInfoDataTypesConfirm | None
-    login: I18nLangInfoDataTypesLogin | None
-    jan: str | None
-    feb: str | None
-    march: str | None
-    mar: str | None
-    apr: str | None
-    may: str | None
-    jun: str | None
-    jul: str | None
-    aug: str | None
-    sep: str | None
-    oct: str | None
-    nov: str | None
-    dec: str | None
-    activity: I18nLangInfoDataTypesActivity | None
-    button: I18nLangInfoDataTypesButton | None
-    landscape: str | None
+    field_404: I18nLangInfoDataTypesField404 | None = None
+    action: I18nLangInfoDataTypesAction | None = None
+    tips: I18nLangInfoDataTypesTips | None = None
+    payment_status: I18nLangInfoDataTypesPaymentStatus | None = None
+    user_data_form: I18nLangInfoDataTypesUserDataForm | None = None
+    and_: str | None = None
+    terms_of_agreement: str | None = None
+    data_processing: str | None = None
+    license_agreement: str | None = None
+    personal_data: str | None = None
+    buy_for: str | None = None
+    group_booking: I18nLangInfoDataTypesGroupBooking | None = None
+    geo: I18nLangInfoDataTypesGeo | None = None
+    tooltips: I18nLangInfoDataTypesTooltips | None = None
+    prepaid: I18nLangInfoDataTypesPrepaid | None = None
+    back: str | None = None
+    back_city: str | None = None
+    back_filials: str | None = None
+    back_record_type: str | None = None
+    filials: str | None = None
+    my_profile: str | None = None
+    about_us: str | None = None
+    record: I18nLangInfoDataTypesRecord | None = None
+    at: str | None = None
+    on: str | None = None
+    h: str | None = None
+    m: str | None = None
+    from_: str | None = None
+    dist_m: str | None = None
+    dist_km: str | None = None
+    yesterday: str | None = None
+    today: str | None = None
+    tomorrow: str | None = None
+    close: str | None = None
+    yes: str | None = None
+    no: str | None = None
+    refresh: str | None = None
+    online_record_disabled: str | None = None
+    online_record_disabled_long_text: str | None = None
+    address: I18nLangInfoDataTypesAddress | None = None
+    common: I18nLangInfoDataTypesCommon | None = None
+    notification: I18nLangInfoDataTypesNotification | None = None
+    header: I18nLangInfoDataTypesHeader | None = None
+    loyalty: I18nLangInfoDataTypesLoyalty | None = None
+    save: str | None = None
+    proceed: str | None = None
+    profile: I18nLangInfoDataTypesProfile | None = None
+    registration: I18nLangInfoDataTypesRegistration | None = None
+    menu: I18nLangInfoDataTypesMenu | None = None
+    footer: I18nLangInfoDataTypesFooter | None = None
+    city: I18nLangInfoDataTypesCity | None = None
+    company: I18nLangInfoDataTypesCompany | None = None
+    steps: I18nLangInfoDataTypesSteps | None = None
+    master: I18nLangInfoDataTypesMaster | None = None
+    cart: I18nLangInfoDataTypesCart | None = None
+    reviews: I18nLangInfoDataTypesReviews | None = None
+    date: I18nLangInfoDataTypesDate | None = None
+    time: I18nLangInfoDataTypesTime | None = None
+    service: I18nLangInfoDataTypesService | None = None
+    confirm: I18nLangInfoDataTypesConfirm | None = None
+    login: I18nLangInfoDataTypesLogin | None = None
+    jan: str | None = None
+    feb: str | None = None
+    march: str | None = None
+    mar: str | None = None
+    apr: str | None = None
+    may: str | None = None
+    jun: str | None = None
+    jul: str | None = None
+    aug: str | None = None
+    sep: str | None = None
+    oct: str | None = None
+    nov: str | None = None
+    dec: str | None = None
+    activity: I18nLangInfoDataTypesActivity | None = None
+    button: I18nLangInfoDataTypesButton | None = None
+    landscape: str | None = None
 
     def __init__(
         self,
@@ -1634,9 +1372,7 @@ class I18nLangInfoDataTypesAction(Model):
         send: `str`.
     """
 
-    __slots__ = ("send",)
-
-    send: str | None
+    send: str | None = None
 
     def __init__(self, *, send: str | None = None) -> None:
         self.send = send
@@ -1651,10 +1387,8 @@ class I18nLangInfoDataTypesActivity(Model):
         filters: `I18nLangInfoDataTypesActivityFilters`.
     """
 
-    __slots__ = ("filters", "places_left")
-
-    places_left: str | None
-    filters: I18nLangInfoDataTypesActivityFilters | None
+    places_left: str | None = None
+    filters: I18nLangInfoDataTypesActivityFilters | None = None
 
     def __init__(
         self, *, places_left: str | None = None, filters: I18nLangInfoDataTypesActivityFilters | None = None
@@ -1673,11 +1407,9 @@ class I18nLangInfoDataTypesActivityFilters(Model):
         apply: `str`.
     """
 
-    __slots__ = ("apply", "reset", "select")
-
-    select: str | None
-    reset: str | None
-    apply: str | None
+    select: str | None = None
+    reset: str | None = None
+    apply: str | None = None
 
     def __init__(self, *, select: str | None = None, reset: str | None = None, apply: str | None = None) -> None:
         self.select = select
@@ -1701,17 +1433,15 @@ class I18nLangInfoDataTypesAddress(Model):
         details: `str`.
     """
 
-    __slots__ = ("about", "address", "date_and_time", "details", "phone", "phones", "photos", "schedule", "site")
-
-    about: str | None
-    address: str | None
-    phone: str | None
-    phones: str | None
-    schedule: str | None
-    site: str | None
-    date_and_time: str | None
-    photos: str | None
-    details: str | None
+    about: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    phones: str | None = None
+    schedule: str | None = None
+    site: str | None = None
+    date_and_time: str | None = None
+    photos: str | None = None
+    details: str | None = None
 
     def __init__(
         self,
@@ -1755,32 +1485,19 @@ class I18nLangInfoDataTypesButton(Model):
         more_reviews: `str`.
     """
 
-    __slots__ = (
-        "add_more",
-        "all_right",
-        "back",
-        "canceling",
-        "confirm",
-        "continue_",
-        "get_sms",
-        "more_reviews",
-        "remove_from_record",
-        "select",
-        "select_time",
-    )
     __wire_names__ = {"remove_from_record": "remove-from-record", "continue_": "continue"}
 
-    select: str | None
-    select_time: str | None
-    all_right: str | None
-    get_sms: str | None
-    back: str | None
-    add_more: str | None
-    remove_from_record: str | None
-    continue_: str | None
-    confirm: str | None
-    canceling: str | None
-    more_reviews: str | None
+    select: str | None = None
+    select_time: str | None = None
+    all_right: str | None = None
+    get_sms: str | None = None
+    back: str | None = None
+    add_more: str | None = None
+    remove_from_record: str | None = None
+    continue_: str | None = None
+    confirm: str | None = None
+    canceling: str | None = None
+    more_reviews: str | None = None
 
     def __init__(
         self,
@@ -1822,14 +1539,13 @@ class I18nLangInfoDataTypesCart(Model):
         pay_success (wire name `pay-success`): `str`.
     """
 
-    __slots__ = ("confirm", "confirmed", "go_to_pay", "pay_success", "title")
     __wire_names__ = {"go_to_pay": "go-to-pay", "pay_success": "pay-success"}
 
-    title: str | None
-    confirm: str | None
-    go_to_pay: str | None
-    confirmed: str | None
-    pay_success: str | None
+    title: str | None = None
+    confirm: str | None = None
+    go_to_pay: str | None = None
+    confirmed: str | None = None
+    pay_success: str | None = None
 
     def __init__(
         self,
@@ -1860,21 +1576,12 @@ class I18nLangInfoDataTypesCity(Model):
         affiliate: `I18nLangInfoDataTypesCityAffiliate`.
     """
 
-    __slots__ = (
-        "affiliate",
-        "not_found_cities",
-        "search_cities",
-        "select_filial",
-        "service_count",
-        "town_abbreviation",
-    )
-
-    town_abbreviation: str | None
-    service_count: str | None
-    select_filial: str | None
-    not_found_cities: str | None
-    search_cities: str | None
-    affiliate: I18nLangInfoDataTypesCityAffiliate | None
+    town_abbreviation: str | None = None
+    service_count: str | None = None
+    select_filial: str | None = None
+    not_found_cities: str | None = None
+    search_cities: str | None = None
+    affiliate: I18nLangInfoDataTypesCityAffiliate | None = None
 
     def __init__(
         self,
@@ -1904,12 +1611,11 @@ class I18nLangInfoDataTypesCityAffiliate(Model):
         field_3 (wire name `3`): `str`.
     """
 
-    __slots__ = ("field_1", "field_2", "field_3")
     __wire_names__ = {"field_1": "1", "field_2": "2", "field_3": "3"}
 
-    field_1: str | None
-    field_2: str | None
-    field_3: str | None
+    field_1: str | None = None
+    field_2: str | None = None
+    field_3: str | None = None
 
     def __init__(self, *, field_1: str | None = None, field_2: str | None = None, field_3: str | None = None) -> None:
         self.field_1 = field_1
@@ -1927,11 +1633,9 @@ class I18nLangInfoDataTypesCommon(Model):
         contacts: `str`.
     """
 
-    __slots__ = ("contacts", "information", "reviews")
-
-    information: str | None
-    reviews: str | None
-    contacts: str | None
+    information: str | None = None
+    reviews: str | None = None
+    contacts: str | None = None
 
     def __init__(
         self, *, information: str | None = None, reviews: str | None = None, contacts: str | None = None
@@ -1960,33 +1664,18 @@ class I18nLangInfoDataTypesCompany(Model):
         look_at_the_map: `str`.
     """
 
-    __slots__ = (
-        "active_master",
-        "at_o_clock",
-        "find_companies",
-        "list",
-        "lk",
-        "look_at_the_map",
-        "near_session",
-        "no_companies",
-        "no_companies_text_1",
-        "no_companies_text_2",
-        "not_found_companies",
-        "on_map",
-    )
-
-    list: str | None
-    on_map: str | None
-    no_companies_text_1: str | None
-    lk: str | None
-    no_companies_text_2: str | None
-    no_companies: str | None
-    near_session: str | None
-    active_master: str | None
-    at_o_clock: str | None
-    find_companies: str | None
-    not_found_companies: str | None
-    look_at_the_map: str | None
+    list: str | None = None
+    on_map: str | None = None
+    no_companies_text_1: str | None = None
+    lk: str | None = None
+    no_companies_text_2: str | None = None
+    no_companies: str | None = None
+    near_session: str | None = None
+    active_master: str | None = None
+    at_o_clock: str | None = None
+    find_companies: str | None = None
+    not_found_companies: str | None = None
+    look_at_the_map: str | None = None
 
     def __init__(
         self,
@@ -2061,44 +1750,6 @@ class I18nLangInfoDataTypesConfirm(Model):
         errors: `I18nLangInfoDataTypesConfirmErrors`.
     """
 
-    __slots__ = (
-        "accept",
-        "accept_inline",
-        "accept_personal_data_inline",
-        "and_accept",
-        "code_and_phone_num",
-        "comment",
-        "confirm",
-        "default_error",
-        "dont_send",
-        "email",
-        "errors",
-        "first_name",
-        "how_my_personal_data_will_be_processed",
-        "i_accept",
-        "i_agree",
-        "license_text",
-        "order_details",
-        "order_errors",
-        "order_errors_actions",
-        "order_on",
-        "phone",
-        "phone_already_exists",
-        "phone_confirm",
-        "phone_confirm_button",
-        "phone_confirm_short",
-        "recording",
-        "service_sale",
-        "show_order_details",
-        "sms_notify",
-        "terms_of_agreement",
-        "terms_of_agreement_inline",
-        "until_visit",
-        "waiting_for_you_at_the_address",
-        "will_be_used_to_confirm",
-        "you_want_to_book",
-        "your_master",
-    )
     __wire_names__ = {
         "sms_notify": "smsNotify",
         "dont_send": "dontSend",
@@ -2108,42 +1759,42 @@ class I18nLangInfoDataTypesConfirm(Model):
         "order_errors": "orderErrors",
     }
 
-    confirm: str | None
-    show_order_details: str | None
-    order_details: str | None
-    sms_notify: str | None
-    dont_send: str | None
-    order_on: str | None
-    service_sale: str | None
-    license_text: str | None
-    accept: str | None
-    i_accept: str | None
-    i_agree: str | None
-    accept_inline: str | None
-    accept_personal_data_inline: str | None
-    and_accept: str | None
-    terms_of_agreement: str | None
-    terms_of_agreement_inline: str | None
-    how_my_personal_data_will_be_processed: str | None
-    first_name: str | None
-    phone: str | None
-    will_be_used_to_confirm: str | None
-    comment: str | None
-    email: str | None
-    recording: str | None
-    code_and_phone_num: str | None
-    phone_confirm_short: str | None
-    phone_already_exists: str | None
-    phone_confirm: str | None
-    phone_confirm_button: str | None
-    default_error: str | None
-    you_want_to_book: str | None
-    your_master: str | None
-    waiting_for_you_at_the_address: str | None
-    until_visit: I18nLangInfoDataTypesConfirmUntilVisit | None
-    order_errors_actions: I18nLangInfoDataTypesConfirmOrderErrorsActions | None
-    order_errors: I18nLangInfoDataTypesConfirmOrderErrors | None
-    errors: I18nLangInfoDataTypesConfirmErrors | None
+    confirm: str | None = None
+    show_order_details: str | None = None
+    order_details: str | None = None
+    sms_notify: str | None = None
+    dont_send: str | None = None
+    order_on: str | None = None
+    service_sale: str | None = None
+    license_text: str | None = None
+    accept: str | None = None
+    i_accept: str | None = None
+    i_agree: str | None = None
+    accept_inline: str | None = None
+    accept_personal_data_inline: str | None = None
+    and_accept: str | None = None
+    terms_of_agreement: str | None = None
+    terms_of_agreement_inline: str | None = None
+    how_my_personal_data_will_be_processed: str | None = None
+    first_name: str | None = None
+    phone: str | None = None
+    will_be_used_to_confirm: str | None = None
+    comment: str | None = None
+    email: str | None = None
+    recording: str | None = None
+    code_and_phone_num: str | None = None
+    phone_confirm_short: str | None = None
+    phone_already_exists: str | None = None
+    phone_confirm: str | None = None
+    phone_confirm_button: str | None = None
+    default_error: str | None = None
+    you_want_to_book: str | None = None
+    your_master: str | None = None
+    waiting_for_you_at_the_address: str | None = None
+    until_visit: I18nLangInfoDataTypesConfirmUntilVisit | None = None
+    order_errors_actions: I18nLangInfoDataTypesConfirmOrderErrorsActions | None = None
+    order_errors: I18nLangInfoDataTypesConfirmOrderErrors | None = None
+    errors: I18nLangInfoDataTypesConfirmErrors | None = None
 
     def __init__(
         self,
@@ -2239,27 +1890,15 @@ class I18nLangInfoDataTypesConfirmErrors(Model):
         code: `I18nLangInfoDataTypesConfirmErrorsCode`.
     """
 
-    __slots__ = (
-        "agreement",
-        "agreement_privacy_and_terms_of_use",
-        "code",
-        "comment",
-        "comment_default",
-        "company",
-        "email",
-        "name",
-        "phone",
-    )
-
-    name: I18nLangInfoDataTypesConfirmErrorsName | None
-    company: I18nLangInfoDataTypesConfirmErrorsCompany | None
-    phone: I18nLangInfoDataTypesConfirmErrorsPhone | None
-    email: I18nLangInfoDataTypesConfirmErrorsEmail | None
-    agreement: I18nLangInfoDataTypesConfirmErrorsAgreement | None
-    agreement_privacy_and_terms_of_use: I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse | None
-    comment_default: I18nLangInfoDataTypesConfirmErrorsCommentDefault | None
-    comment: I18nLangInfoDataTypesConfirmErrorsComment | None
-    code: I18nLangInfoDataTypesConfirmErrorsCode | None
+    name: I18nLangInfoDataTypesConfirmErrorsName | None = None
+    company: I18nLangInfoDataTypesConfirmErrorsCompany | None = None
+    phone: I18nLangInfoDataTypesConfirmErrorsPhone | None = None
+    email: I18nLangInfoDataTypesConfirmErrorsEmail | None = None
+    agreement: I18nLangInfoDataTypesConfirmErrorsAgreement | None = None
+    agreement_privacy_and_terms_of_use: I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse | None = None
+    comment_default: I18nLangInfoDataTypesConfirmErrorsCommentDefault | None = None
+    comment: I18nLangInfoDataTypesConfirmErrorsComment | None = None
+    code: I18nLangInfoDataTypesConfirmErrorsCode | None = None
 
     def __init__(
         self,
@@ -2294,9 +1933,7 @@ class I18nLangInfoDataTypesConfirmErrorsAgreement(Model):
         required: `str`.
     """
 
-    __slots__ = ("required",)
-
-    required: str | None
+    required: str | None = None
 
     def __init__(self, *, required: str | None = None) -> None:
         self.required = required
@@ -2310,9 +1947,7 @@ class I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse(Model):
         required: `str`.
     """
 
-    __slots__ = ("required",)
-
-    required: str | None
+    required: str | None = None
 
     def __init__(self, *, required: str | None = None) -> None:
         self.required = required
@@ -2326,9 +1961,7 @@ class I18nLangInfoDataTypesConfirmErrorsCode(Model):
         incorrect: `str`.
     """
 
-    __slots__ = ("incorrect",)
-
-    incorrect: str | None
+    incorrect: str | None = None
 
     def __init__(self, *, incorrect: str | None = None) -> None:
         self.incorrect = incorrect
@@ -2342,9 +1975,7 @@ class I18nLangInfoDataTypesConfirmErrorsComment(Model):
         required: `str`.
     """
 
-    __slots__ = ("required",)
-
-    required: str | None
+    required: str | None = None
 
     def __init__(self, *, required: str | None = None) -> None:
         self.required = required
@@ -2358,9 +1989,7 @@ class I18nLangInfoDataTypesConfirmErrorsCommentDefault(Model):
         required: `str`.
     """
 
-    __slots__ = ("required",)
-
-    required: str | None
+    required: str | None = None
 
     def __init__(self, *, required: str | None = None) -> None:
         self.required = required
@@ -2374,9 +2003,7 @@ class I18nLangInfoDataTypesConfirmErrorsCompany(Model):
         required: `str`.
     """
 
-    __slots__ = ("required",)
-
-    required: str | None
+    required: str | None = None
 
     def __init__(self, *, required: str | None = None) -> None:
         self.required = required
@@ -2391,10 +2018,8 @@ class I18nLangInfoDataTypesConfirmErrorsEmail(Model):
         invalid: `str`.
     """
 
-    __slots__ = ("invalid", "required")
-
-    required: str | None
-    invalid: str | None
+    required: str | None = None
+    invalid: str | None = None
 
     def __init__(self, *, required: str | None = None, invalid: str | None = None) -> None:
         self.required = required
@@ -2409,9 +2034,7 @@ class I18nLangInfoDataTypesConfirmErrorsName(Model):
         required: `str`.
     """
 
-    __slots__ = ("required",)
-
-    required: str | None
+    required: str | None = None
 
     def __init__(self, *, required: str | None = None) -> None:
         self.required = required
@@ -2426,10 +2049,8 @@ class I18nLangInfoDataTypesConfirmErrorsPhone(Model):
         incorrect: `str`.
     """
 
-    __slots__ = ("incorrect", "required")
-
-    required: str | None
-    incorrect: str | None
+    required: str | None = None
+    incorrect: str | None = None
 
     def __init__(self, *, required: str | None = None, incorrect: str | None = None) -> None:
         self.required = required
@@ -2454,32 +2075,19 @@ class I18nLangInfoDataTypesConfirmOrderErrors(Model):
         big_letter (wire name `bigLetter`): `I18nLangInfoDataTypesConfirmOrderErrorsBigLetter`.
     """
 
-    __slots__ = (
-        "big_letter",
-        "code_400",
-        "code_404",
-        "code_422",
-        "code_433",
-        "code_436",
-        "code_437",
-        "code_438",
-        "code_501",
-        "server",
-        "unknown",
-    )
     __wire_names__ = {"big_letter": "bigLetter"}
 
-    unknown: str | None
-    server: str | None
-    code_400: str | None
-    code_404: str | None
-    code_422: str | None
-    code_437: str | None
-    code_433: str | None
-    code_436: str | None
-    code_438: str | None
-    code_501: str | None
-    big_letter: I18nLangInfoDataTypesConfirmOrderErrorsBigLetter | None
+    unknown: str | None = None
+    server: str | None = None
+    code_400: str | None = None
+    code_404: str | None = None
+    code_422: str | None = None
+    code_437: str | None = None
+    code_433: str | None = None
+    code_436: str | None = None
+    code_438: str | None = None
+    code_501: str | None = None
+    big_letter: I18nLangInfoDataTypesConfirmOrderErrorsBigLetter | None = None
 
     def __init__(
         self,
@@ -2520,7 +2128,6 @@ class I18nLangInfoDataTypesConfirmOrderErrorsActions(Model):
         delete_record (wire name `deleteRecord`): `str`.
     """
 
-    __slots__ = ("change_record", "change_service", "change_time", "delete_record")
     __wire_names__ = {
         "change_service": "changeService",
         "change_time": "changeTime",
@@ -2528,10 +2135,10 @@ class I18nLangInfoDataTypesConfirmOrderErrorsActions(Model):
         "delete_record": "deleteRecord",
     }
 
-    change_service: str | None
-    change_time: str | None
-    change_record: str | None
-    delete_record: str | None
+    change_service: str | None = None
+    change_time: str | None = None
+    change_record: str | None = None
+    delete_record: str | None = None
 
     def __init__(
         self,
@@ -2564,29 +2171,16 @@ class I18nLangInfoDataTypesConfirmOrderErrorsBigLetter(Model):
         code_501: `str`.
     """
 
-    __slots__ = (
-        "code_400",
-        "code_404",
-        "code_422",
-        "code_433",
-        "code_436",
-        "code_437",
-        "code_438",
-        "code_501",
-        "server",
-        "unknown",
-    )
-
-    unknown: str | None
-    server: str | None
-    code_400: str | None
-    code_404: str | None
-    code_422: str | None
-    code_437: str | None
-    code_433: str | None
-    code_436: str | None
-    code_438: str | None
-    code_501: str | None
+    unknown: str | None = None
+    server: str | None = None
+    code_400: str | None = None
+    code_404: str | None = None
+    code_422: str | None = None
+    code_437: str | None = None
+    code_433: str | None = None
+    code_436: str | None = None
+    code_438: str | None = None
+    code_501: str | None = None
 
     def __init__(
         self,
@@ -2623,10 +2217,8 @@ class I18nLangInfoDataTypesConfirmUntilVisit(Model):
         prefix: `str`.
     """
 
-    __slots__ = ("postfix", "prefix")
-
-    postfix: str | None
-    prefix: str | None
+    postfix: str | None = None
+    prefix: str | None = None
 
     def __init__(self, *, postfix: str | None = None, prefix: str | None = None) -> None:
         self.postfix = postfix
@@ -2645,13 +2237,11 @@ class I18nLangInfoDataTypesDate(Model):
         by_month_short: `I18nLangInfoDataTypesDateByMonthShort`.
     """
 
-    __slots__ = ("by_month_num", "by_month_short", "day_of", "have_record", "no_record")
-
-    day_of: str | None
-    no_record: str | None
-    have_record: str | None
-    by_month_num: I18nLangInfoDataTypesDateByMonthNum | None
-    by_month_short: I18nLangInfoDataTypesDateByMonthShort | None
+    day_of: str | None = None
+    no_record: str | None = None
+    have_record: str | None = None
+    by_month_num: I18nLangInfoDataTypesDateByMonthNum | None = None
+    by_month_short: I18nLangInfoDataTypesDateByMonthShort | None = None
 
     def __init__(
         self,
@@ -2688,20 +2278,6 @@ class I18nLangInfoDataTypesDateByMonthNum(Model):
         field_09 (wire name `09`): `str`.
     """
 
-    __slots__ = (
-        "field_08",
-        "field_09",
-        "field_1",
-        "field_2",
-        "field_3",
-        "field_4",
-        "field_5",
-        "field_6",
-        "field_7",
-        "field_10",
-        "field_11",
-        "field_12",
-    )
     __wire_names__ = {
         "field_1": "1",
         "field_2": "2",
@@ -2717,18 +2293,18 @@ class I18nLangInfoDataTypesDateByMonthNum(Model):
         "field_09": "09",
     }
 
-    field_1: str | None
-    field_2: str | None
-    field_3: str | None
-    field_4: str | None
-    field_5: str | None
-    field_6: str | None
-    field_7: str | None
-    field_10: str | None
-    field_11: str | None
-    field_12: str | None
-    field_08: str | None
-    field_09: str | None
+    field_1: str | None = None
+    field_2: str | None = None
+    field_3: str | None = None
+    field_4: str | None = None
+    field_5: str | None = None
+    field_6: str | None = None
+    field_7: str | None = None
+    field_10: str | None = None
+    field_11: str | None = None
+    field_12: str | None = None
+    field_08: str | None = None
+    field_09: str | None = None
 
     def __init__(
         self,
@@ -2780,7 +2356,6 @@ class I18nLangInfoDataTypesDateByMonthShort(Model):
         dec (wire name `Dec`): `str`.
     """
 
-    __slots__ = ("apr", "aug", "dec", "feb", "jan", "jul", "jun", "mar", "march", "may", "nov", "oct", "sep")
     __wire_names__ = {
         "jan": "Jan",
         "feb": "Feb",
@@ -2797,19 +2372,19 @@ class I18nLangInfoDataTypesDateByMonthShort(Model):
         "dec": "Dec",
     }
 
-    jan: str | None
-    feb: str | None
-    march: str | None
-    mar: str | None
-    apr: str | None
-    may: str | None
-    jun: str | None
-    jul: str | None
-    aug: str | None
-    sep: str | None
-    oct: str | None
-    nov: str | None
-    dec: str | None
+    jan: str | None = None
+    feb: str | None = None
+    march: str | None = None
+    mar: str | None = None
+    apr: str | None = None
+    may: str | None = None
+    jun: str | None = None
+    jul: str | None = None
+    aug: str | None = None
+    sep: str | None = None
+    oct: str | None = None
+    nov: str | None = None
+    dec: str | None = None
 
     def __init__(
         self,
@@ -2853,12 +2428,11 @@ class I18nLangInfoDataTypesField404(Model):
         go_home (wire name `go-home`): `str`.
     """
 
-    __slots__ = ("go_home", "not_found", "not_found_record")
     __wire_names__ = {"not_found": "not-found", "not_found_record": "not-found-record", "go_home": "go-home"}
 
-    not_found: str | None
-    not_found_record: str | None
-    go_home: str | None
+    not_found: str | None = None
+    not_found_record: str | None = None
+    go_home: str | None = None
 
     def __init__(
         self, *, not_found: str | None = None, not_found_record: str | None = None, go_home: str | None = None
@@ -2877,10 +2451,8 @@ class I18nLangInfoDataTypesFooter(Model):
         worked_on_company_name: `str`.
     """
 
-    __slots__ = ("worked_on", "worked_on_company_name")
-
-    worked_on: str | None
-    worked_on_company_name: str | None
+    worked_on: str | None = None
+    worked_on_company_name: str | None = None
 
     def __init__(self, *, worked_on: str | None = None, worked_on_company_name: str | None = None) -> None:
         self.worked_on = worked_on
@@ -2897,11 +2469,9 @@ class I18nLangInfoDataTypesGeo(Model):
         geo_access_error: `str`.
     """
 
-    __slots__ = ("geo_access_error", "geo_timeout_error", "geo_timeout_error_android")
-
-    geo_timeout_error: str | None
-    geo_timeout_error_android: str | None
-    geo_access_error: str | None
+    geo_timeout_error: str | None = None
+    geo_timeout_error_android: str | None = None
+    geo_access_error: str | None = None
 
     def __init__(
         self,
@@ -2933,31 +2503,17 @@ class I18nLangInfoDataTypesGroupBooking(Model):
         not_found: `str`.
     """
 
-    __slots__ = (
-        "choose_group_event",
-        "duration",
-        "group_booking",
-        "group_events_available",
-        "group_events_is_not_available",
-        "group_events_is_not_available_filial",
-        "no_space",
-        "not_found",
-        "personal_booking",
-        "places",
-        "repeat",
-    )
-
-    personal_booking: str | None
-    group_booking: str | None
-    choose_group_event: str | None
-    group_events_available: str | None
-    places: str | None
-    group_events_is_not_available: str | None
-    group_events_is_not_available_filial: str | None
-    repeat: str | None
-    duration: str | None
-    no_space: str | None
-    not_found: str | None
+    personal_booking: str | None = None
+    group_booking: str | None = None
+    choose_group_event: str | None = None
+    group_events_available: str | None = None
+    places: str | None = None
+    group_events_is_not_available: str | None = None
+    group_events_is_not_available_filial: str | None = None
+    repeat: str | None = None
+    duration: str | None = None
+    no_space: str | None = None
+    not_found: str | None = None
 
     def __init__(
         self,
@@ -3029,80 +2585,43 @@ class I18nLangInfoDataTypesHeader(Model):
         confirmation: `str`.
     """
 
-    __slots__ = (
-        "about_service",
-        "actions",
-        "booking_again",
-        "cancel_record",
-        "cart",
-        "change_record",
-        "choose_staff",
-        "choose_time",
-        "confirmation",
-        "contacts_form",
-        "input_personal",
-        "login",
-        "loyalty_cards",
-        "master_info",
-        "my_notifications",
-        "my_records",
-        "none_notifications",
-        "notification",
-        "online_record",
-        "profile",
-        "record",
-        "record_create_disabled",
-        "record_created",
-        "records",
-        "select_company",
-        "select_date",
-        "select_master",
-        "select_service",
-        "select_time",
-        "select_town",
-        "selection_of",
-        "settings",
-        "widget_settings",
-        "you_booking",
-        "you_data",
-    )
     __wire_names__ = {"master_info": "master-info", "cancel_record": "cancel-record"}
 
-    loyalty_cards: str | None
-    widget_settings: str | None
-    settings: str | None
-    select_town: str | None
-    select_company: str | None
-    select_date: str | None
-    select_master: str | None
-    select_time: str | None
-    select_service: str | None
-    input_personal: str | None
-    online_record: str | None
-    selection_of: str | None
-    contacts_form: str | None
-    record_created: str | None
-    login: str | None
-    profile: str | None
-    my_records: str | None
-    record_create_disabled: str | None
-    master_info: str | None
-    notification: str | None
-    my_notifications: str | None
-    none_notifications: str | None
-    cart: str | None
-    change_record: str | None
-    you_booking: str | None
-    you_data: str | None
-    record: str | None
-    actions: str | None
-    cancel_record: str | None
-    booking_again: str | None
-    choose_time: str | None
-    choose_staff: str | None
-    about_service: str | None
-    records: str | None
-    confirmation: str | None
+    loyalty_cards: str | None = None
+    widget_settings: str | None = None
+    settings: str | None = None
+    select_town: str | None = None
+    select_company: str | None = None
+    select_date: str | None = None
+    select_master: str | None = None
+    select_time: str | None = None
+    select_service: str | None = None
+    input_personal: str | None = None
+    online_record: str | None = None
+    selection_of: str | None = None
+    contacts_form: str | None = None
+    record_created: str | None = None
+    login: str | None = None
+    profile: str | None = None
+    my_records: str | None = None
+    record_create_disabled: str | None = None
+    master_info: str | None = None
+    notification: str | None = None
+    my_notifications: str | None = None
+    none_notifications: str | None = None
+    cart: str | None = None
+    change_record: str | None = None
+    you_booking: str | None = None
+    you_data: str | None = None
+    record: str | None = None
+    actions: str | None = None
+    cancel_record: str | None = None
+    booking_again: str | None = None
+    choose_time: str | None = None
+    choose_staff: str | None = None
+    about_service: str | None = None
+    records: str | None = None
+    confirmation: str | None = None
 
     def __init__(
         self,
@@ -3207,50 +2726,28 @@ class I18nLangInfoDataTypesLogin(Model):
         errors: `I18nLangInfoDataTypesLoginErrors`.
     """
 
-    __slots__ = (
-        "authorized_as",
-        "change_phone_num",
-        "code_confirm",
-        "come_in",
-        "come_in_with_login_and_pass",
-        "come_in_with_sms_authorise",
-        "errors",
-        "get_code",
-        "input_code_confirm",
-        "input_login_and_password",
-        "input_phone_num",
-        "login",
-        "or_",
-        "pass_",
-        "phone_or_email",
-        "request_new_sms_code",
-        "sms_auth",
-        "sms_not_send",
-        "sms_not_send_next_try",
-        "sms_not_send_with_colon",
-    )
     __wire_names__ = {"or_": "or", "pass_": "pass"}
 
-    login: str | None
-    sms_auth: str | None
-    input_code_confirm: str | None
-    input_phone_num: str | None
-    input_login_and_password: str | None
-    code_confirm: str | None
-    come_in: str | None
-    sms_not_send_with_colon: str | None
-    sms_not_send: str | None
-    sms_not_send_next_try: str | None
-    request_new_sms_code: str | None
-    change_phone_num: str | None
-    get_code: str | None
-    or_: str | None
-    authorized_as: str | None
-    come_in_with_login_and_pass: str | None
-    phone_or_email: str | None
-    pass_: str | None
-    come_in_with_sms_authorise: str | None
-    errors: I18nLangInfoDataTypesLoginErrors | None
+    login: str | None = None
+    sms_auth: str | None = None
+    input_code_confirm: str | None = None
+    input_phone_num: str | None = None
+    input_login_and_password: str | None = None
+    code_confirm: str | None = None
+    come_in: str | None = None
+    sms_not_send_with_colon: str | None = None
+    sms_not_send: str | None = None
+    sms_not_send_next_try: str | None = None
+    request_new_sms_code: str | None = None
+    change_phone_num: str | None = None
+    get_code: str | None = None
+    or_: str | None = None
+    authorized_as: str | None = None
+    come_in_with_login_and_pass: str | None = None
+    phone_or_email: str | None = None
+    pass_: str | None = None
+    come_in_with_sms_authorise: str | None = None
+    errors: I18nLangInfoDataTypesLoginErrors | None = None
 
     def __init__(
         self,
@@ -3307,10 +2804,8 @@ class I18nLangInfoDataTypesLoginErrors(Model):
         undefined_error: `str`.
     """
 
-    __slots__ = ("incorrect_login_password", "undefined_error")
-
-    incorrect_login_password: str | None
-    undefined_error: str | None
+    incorrect_login_password: str | None = None
+    undefined_error: str | None = None
 
     def __init__(self, *, incorrect_login_password: str | None = None, undefined_error: str | None = None) -> None:
         self.incorrect_login_password = incorrect_login_password
@@ -3339,40 +2834,23 @@ class I18nLangInfoDataTypesLoyalty(Model):
         programs: `I18nLangInfoDataTypesLoyaltyPrograms`.
     """
 
-    __slots__ = (
-        "balance",
-        "cashback",
-        "certificate",
-        "discount",
-        "empty_list",
-        "no_cards",
-        "no_certificate",
-        "no_subscription",
-        "paid_amount",
-        "points",
-        "programs",
-        "sold_amount",
-        "subscription",
-        "subscriptions",
-        "visit_count",
-    )
     __wire_names__ = {"empty_list": "empty-list"}
 
-    empty_list: str | None
-    points: I18nLangInfoDataTypesLoyaltyPoints | None
-    no_cards: str | None
-    no_certificate: str | None
-    no_subscription: str | None
-    discount: str | None
-    cashback: str | None
-    paid_amount: str | None
-    sold_amount: str | None
-    visit_count: str | None
-    balance: str | None
-    certificate: I18nLangInfoDataTypesLoyaltyCertificate | None
-    subscription: I18nLangInfoDataTypesLoyaltySubscription | None
-    subscriptions: I18nLangInfoDataTypesLoyaltySubscriptions | None
-    programs: I18nLangInfoDataTypesLoyaltyPrograms | None
+    empty_list: str | None = None
+    points: I18nLangInfoDataTypesLoyaltyPoints | None = None
+    no_cards: str | None = None
+    no_certificate: str | None = None
+    no_subscription: str | None = None
+    discount: str | None = None
+    cashback: str | None = None
+    paid_amount: str | None = None
+    sold_amount: str | None = None
+    visit_count: str | None = None
+    balance: str | None = None
+    certificate: I18nLangInfoDataTypesLoyaltyCertificate | None = None
+    subscription: I18nLangInfoDataTypesLoyaltySubscription | None = None
+    subscriptions: I18nLangInfoDataTypesLoyaltySubscriptions | None = None
+    programs: I18nLangInfoDataTypesLoyaltyPrograms | None = None
 
     def __init__(
         self,
@@ -3439,30 +2917,6 @@ class I18nLangInfoDataTypesLoyaltyCertificate(Model):
         balance: `str`.
     """
 
-    __slots__ = (
-        "allow_to_freeze",
-        "any_goods",
-        "balance",
-        "denomination",
-        "multi_use",
-        "no_restrictions",
-        "one_off_use",
-        "restrictions_only_services",
-        "services_includes",
-        "title",
-        "use_type",
-        "use_type_multiple",
-        "use_type_single",
-        "validity",
-        "validity_after_purchase",
-        "validity_till",
-        "validity_without_restrictions",
-        "where_to_use",
-        "where_to_use_all_group",
-        "where_to_use_show_more",
-        "without_goods",
-        "without_services",
-    )
     __wire_names__ = {
         "services_includes": "services-includes",
         "no_restrictions": "no-restrictions",
@@ -3484,28 +2938,28 @@ class I18nLangInfoDataTypesLoyaltyCertificate(Model):
         "multi_use": "multi-use",
     }
 
-    services_includes: str | None
-    no_restrictions: str | None
-    restrictions_only_services: str | None
-    any_goods: str | None
-    without_goods: str | None
-    without_services: str | None
-    validity: str | None
-    validity_without_restrictions: str | None
-    validity_till: str | None
-    validity_after_purchase: str | None
-    use_type: str | None
-    use_type_multiple: str | None
-    use_type_single: str | None
-    where_to_use: str | None
-    where_to_use_show_more: str | None
-    where_to_use_all_group: str | None
-    allow_to_freeze: str | None
-    title: str | None
-    one_off_use: str | None
-    multi_use: str | None
-    denomination: str | None
-    balance: str | None
+    services_includes: str | None = None
+    no_restrictions: str | None = None
+    restrictions_only_services: str | None = None
+    any_goods: str | None = None
+    without_goods: str | None = None
+    without_services: str | None = None
+    validity: str | None = None
+    validity_without_restrictions: str | None = None
+    validity_till: str | None = None
+    validity_after_purchase: str | None = None
+    use_type: str | None = None
+    use_type_multiple: str | None = None
+    use_type_single: str | None = None
+    where_to_use: str | None = None
+    where_to_use_show_more: str | None = None
+    where_to_use_all_group: str | None = None
+    allow_to_freeze: str | None = None
+    title: str | None = None
+    one_off_use: str | None = None
+    multi_use: str | None = None
+    denomination: str | None = None
+    balance: str | None = None
 
     def __init__(
         self,
@@ -3567,12 +3021,11 @@ class I18nLangInfoDataTypesLoyaltyPoints(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    __slots__ = ("genitive", "nominative", "plural_genitive")
     __wire_names__ = {"plural_genitive": "plural-genitive"}
 
-    nominative: str | None
-    genitive: str | None
-    plural_genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
+    plural_genitive: str | None = None
 
     def __init__(
         self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
@@ -3591,10 +3044,8 @@ class I18nLangInfoDataTypesLoyaltyPrograms(Model):
         determined_action_settings: `str`.
     """
 
-    __slots__ = ("determined_action_settings", "item_type_id")
-
-    item_type_id: I18nLangInfoDataTypesLoyaltyProgramsItemTypeId | None
-    determined_action_settings: str | None
+    item_type_id: I18nLangInfoDataTypesLoyaltyProgramsItemTypeId | None = None
+    determined_action_settings: str | None = None
 
     def __init__(
         self,
@@ -3622,27 +3073,15 @@ class I18nLangInfoDataTypesLoyaltyProgramsItemTypeId(Model):
         no_services_no_goods: `str`.
     """
 
-    __slots__ = (
-        "any_service_no_goods",
-        "any_services_any_goods",
-        "any_services_custom_goods",
-        "custom_services_any_goods",
-        "custom_services_custom_goods",
-        "custom_services_no_goods",
-        "no_services_any_goods",
-        "no_services_custom_goods",
-        "no_services_no_goods",
-    )
-
-    any_services_any_goods: str | None
-    any_service_no_goods: str | None
-    no_services_any_goods: str | None
-    custom_services_no_goods: str | None
-    custom_services_any_goods: str | None
-    no_services_custom_goods: str | None
-    any_services_custom_goods: str | None
-    custom_services_custom_goods: str | None
-    no_services_no_goods: str | None
+    any_services_any_goods: str | None = None
+    any_service_no_goods: str | None = None
+    no_services_any_goods: str | None = None
+    custom_services_no_goods: str | None = None
+    custom_services_any_goods: str | None = None
+    no_services_custom_goods: str | None = None
+    any_services_custom_goods: str | None = None
+    custom_services_custom_goods: str | None = None
+    no_services_no_goods: str | None = None
 
     def __init__(
         self,
@@ -3677,11 +3116,10 @@ class I18nLangInfoDataTypesLoyaltySubscription(Model):
         title: `str`.
     """
 
-    __slots__ = ("title", "validity_without_restrictions")
     __wire_names__ = {"validity_without_restrictions": "validity-without-restrictions"}
 
-    validity_without_restrictions: str | None
-    title: str | None
+    validity_without_restrictions: str | None = None
+    title: str | None = None
 
     def __init__(self, *, validity_without_restrictions: str | None = None, title: str | None = None) -> None:
         self.validity_without_restrictions = validity_without_restrictions
@@ -3701,15 +3139,14 @@ class I18nLangInfoDataTypesLoyaltySubscriptions(Model):
         online_sale_button_text: `str`.
     """
 
-    __slots__ = ("all_services", "from_", "online_sale_button_text", "unused", "valid_unlimited", "valid_until")
     __wire_names__ = {"all_services": "all-services", "from_": "from"}
 
-    all_services: str | None
-    from_: str | None
-    valid_until: str | None
-    valid_unlimited: str | None
-    unused: str | None
-    online_sale_button_text: str | None
+    all_services: str | None = None
+    from_: str | None = None
+    valid_until: str | None = None
+    valid_unlimited: str | None = None
+    unused: str | None = None
+    online_sale_button_text: str | None = None
 
     def __init__(
         self,
@@ -3748,33 +3185,18 @@ class I18nLangInfoDataTypesMaster(Model):
         prepaid: `I18nLangInfoDataTypesMasterPrepaid`.
     """
 
-    __slots__ = (
-        "any_master",
-        "master",
-        "near_session",
-        "nearest_time",
-        "no_master",
-        "no_record",
-        "no_record_new",
-        "prepaid",
-        "record_is_available",
-        "reviews",
-        "skip_select",
-        "skip_select_master",
-    )
-
-    master: str | None
-    skip_select_master: str | None
-    skip_select: str | None
-    near_session: str | None
-    nearest_time: str | None
-    no_record: str | None
-    no_record_new: str | None
-    no_master: str | None
-    any_master: str | None
-    record_is_available: str | None
-    reviews: I18nLangInfoDataTypesMasterReviews | None
-    prepaid: I18nLangInfoDataTypesMasterPrepaid | None
+    master: str | None = None
+    skip_select_master: str | None = None
+    skip_select: str | None = None
+    near_session: str | None = None
+    nearest_time: str | None = None
+    no_record: str | None = None
+    no_record_new: str | None = None
+    no_master: str | None = None
+    any_master: str | None = None
+    record_is_available: str | None = None
+    reviews: I18nLangInfoDataTypesMasterReviews | None = None
+    prepaid: I18nLangInfoDataTypesMasterPrepaid | None = None
 
     def __init__(
         self,
@@ -3816,11 +3238,9 @@ class I18nLangInfoDataTypesMasterPrepaid(Model):
         required: `str`.
     """
 
-    __slots__ = ("allowed", "forbidden", "required")
-
-    forbidden: str | None
-    allowed: str | None
-    required: str | None
+    forbidden: str | None = None
+    allowed: str | None = None
+    required: str | None = None
 
     def __init__(
         self, *, forbidden: str | None = None, allowed: str | None = None, required: str | None = None
@@ -3840,12 +3260,11 @@ class I18nLangInfoDataTypesMasterReviews(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    __slots__ = ("genitive", "nominative", "plural_genitive")
     __wire_names__ = {"plural_genitive": "plural-genitive"}
 
-    nominative: str | None
-    genitive: str | None
-    plural_genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
+    plural_genitive: str | None = None
 
     def __init__(
         self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
@@ -3881,48 +3300,27 @@ class I18nLangInfoDataTypesMenu(Model):
         loyalty_certificates: `str`.
     """
 
-    __slots__ = (
-        "about",
-        "account",
-        "change_city",
-        "change_filial",
-        "change_lang",
-        "change_password",
-        "favorite",
-        "header",
-        "hide_menu",
-        "login",
-        "logout",
-        "loyalty",
-        "loyalty_certificates",
-        "loyalty_subscriptions",
-        "my",
-        "my_records",
-        "on_line",
-        "online_record",
-        "profile",
-    )
     __wire_names__ = {"my_records": "myRecords", "on_line": "on-line"}
 
-    account: str | None
-    change_filial: str | None
-    change_city: str | None
-    online_record: str | None
-    about: str | None
-    change_lang: str | None
-    hide_menu: str | None
-    login: str | None
-    my_records: str | None
-    on_line: str | None
-    logout: str | None
-    my: str | None
-    favorite: str | None
-    change_password: str | None
-    header: str | None
-    profile: str | None
-    loyalty: str | None
-    loyalty_subscriptions: str | None
-    loyalty_certificates: str | None
+    account: str | None = None
+    change_filial: str | None = None
+    change_city: str | None = None
+    online_record: str | None = None
+    about: str | None = None
+    change_lang: str | None = None
+    hide_menu: str | None = None
+    login: str | None = None
+    my_records: str | None = None
+    on_line: str | None = None
+    logout: str | None = None
+    my: str | None = None
+    favorite: str | None = None
+    change_password: str | None = None
+    header: str | None = None
+    profile: str | None = None
+    loyalty: str | None = None
+    loyalty_subscriptions: str | None = None
+    loyalty_certificates: str | None = None
 
     def __init__(
         self,
@@ -3986,31 +3384,17 @@ class I18nLangInfoDataTypesNotification(Model):
         sent: `str`.
     """
 
-    __slots__ = (
-        "delete_all",
-        "deleted_record",
-        "news",
-        "no_my_city",
-        "notify",
-        "read_all",
-        "record",
-        "review",
-        "sent",
-        "yes_my_city",
-        "your_city",
-    )
-
-    your_city: str | None
-    yes_my_city: str | None
-    no_my_city: str | None
-    read_all: str | None
-    delete_all: str | None
-    deleted_record: str | None
-    record: str | None
-    news: str | None
-    review: str | None
-    notify: str | None
-    sent: str | None
+    your_city: str | None = None
+    yes_my_city: str | None = None
+    no_my_city: str | None = None
+    read_all: str | None = None
+    delete_all: str | None = None
+    deleted_record: str | None = None
+    record: str | None = None
+    news: str | None = None
+    review: str | None = None
+    notify: str | None = None
+    sent: str | None = None
 
     def __init__(
         self,
@@ -4062,23 +3446,6 @@ class I18nLangInfoDataTypesPaymentStatus(Model):
         order_number_info (wire name `order-number-info`): `str`.
     """
 
-    __slots__ = (
-        "contact_us_for_questions",
-        "contacts",
-        "get_payment_data",
-        "order_created_successfully",
-        "order_is_being_processed",
-        "order_number_info",
-        "order_paid",
-        "order_registered",
-        "payment_config_error",
-        "payment_error",
-        "payment_redirect",
-        "payment_transaction_info_1",
-        "payment_transaction_info_2",
-        "retry",
-        "transaction_number",
-    )
     __wire_names__ = {
         "payment_error": "payment-error",
         "payment_redirect": "payment-redirect",
@@ -4095,21 +3462,21 @@ class I18nLangInfoDataTypesPaymentStatus(Model):
         "order_number_info": "order-number-info",
     }
 
-    payment_error: str | None
-    payment_redirect: str | None
-    payment_config_error: str | None
-    contact_us_for_questions: str | None
-    contacts: str | None
-    order_registered: str | None
-    order_paid: str | None
-    retry: str | None
-    order_created_successfully: str | None
-    order_is_being_processed: str | None
-    get_payment_data: str | None
-    transaction_number: str | None
-    payment_transaction_info_1: str | None
-    payment_transaction_info_2: str | None
-    order_number_info: str | None
+    payment_error: str | None = None
+    payment_redirect: str | None = None
+    payment_config_error: str | None = None
+    contact_us_for_questions: str | None = None
+    contacts: str | None = None
+    order_registered: str | None = None
+    order_paid: str | None = None
+    retry: str | None = None
+    order_created_successfully: str | None = None
+    order_is_being_processed: str | None = None
+    get_payment_data: str | None = None
+    transaction_number: str | None = None
+    payment_transaction_info_1: str | None = None
+    payment_transaction_info_2: str | None = None
+    order_number_info: str | None = None
 
     def __init__(
         self,
@@ -4158,12 +3525,10 @@ class I18nLangInfoDataTypesPrepaid(Model):
         postpaid_sum: `str`.
     """
 
-    __slots__ = ("allowed", "postpaid_sum", "prepaid_sum", "required")
-
-    required: str | None
-    allowed: str | None
-    prepaid_sum: str | None
-    postpaid_sum: str | None
+    required: str | None = None
+    allowed: str | None = None
+    prepaid_sum: str | None = None
+    postpaid_sum: str | None = None
 
     def __init__(
         self,
@@ -4196,34 +3561,22 @@ class I18nLangInfoDataTypesProfile(Model):
         your_records: `str`.
     """
 
-    __slots__ = (
-        "contacts_details",
-        "email",
-        "error",
-        "name",
-        "no_future_records",
-        "no_past_records",
-        "password",
-        "phone",
-        "saved",
-        "your_records",
-    )
     __wire_names__ = {
         "no_future_records": "noFutureRecords",
         "no_past_records": "noPastRecords",
         "contacts_details": "contactsDetails",
     }
 
-    name: I18nLangInfoDataTypesProfileName | None
-    no_future_records: str | None
-    no_past_records: str | None
-    phone: I18nLangInfoDataTypesProfilePhone | None
-    email: I18nLangInfoDataTypesProfileEmail | None
-    password: I18nLangInfoDataTypesProfilePassword | None
-    error: str | None
-    saved: str | None
-    contacts_details: str | None
-    your_records: str | None
+    name: I18nLangInfoDataTypesProfileName | None = None
+    no_future_records: str | None = None
+    no_past_records: str | None = None
+    phone: I18nLangInfoDataTypesProfilePhone | None = None
+    email: I18nLangInfoDataTypesProfileEmail | None = None
+    password: I18nLangInfoDataTypesProfilePassword | None = None
+    error: str | None = None
+    saved: str | None = None
+    contacts_details: str | None = None
+    your_records: str | None = None
 
     def __init__(
         self,
@@ -4259,9 +3612,7 @@ class I18nLangInfoDataTypesProfileEmail(Model):
         info: `str`.
     """
 
-    __slots__ = ("info",)
-
-    info: str | None
+    info: str | None = None
 
     def __init__(self, *, info: str | None = None) -> None:
         self.info = info
@@ -4276,10 +3627,8 @@ class I18nLangInfoDataTypesProfileName(Model):
         not_known: `str`.
     """
 
-    __slots__ = ("not_known", "saved")
-
-    saved: str | None
-    not_known: str | None
+    saved: str | None = None
+    not_known: str | None = None
 
     def __init__(self, *, saved: str | None = None, not_known: str | None = None) -> None:
         self.saved = saved
@@ -4301,16 +3650,6 @@ class I18nLangInfoDataTypesProfilePassword(Model):
         invalid_no_symbol (wire name `invalidNoSymbol`): `str`.
     """
 
-    __slots__ = (
-        "bad_password",
-        "current",
-        "info",
-        "invalid_no_capital",
-        "invalid_no_digit",
-        "invalid_no_symbol",
-        "invalid_too_short",
-        "new",
-    )
     __wire_names__ = {
         "bad_password": "badPassword",
         "invalid_too_short": "invalidTooShort",
@@ -4319,14 +3658,14 @@ class I18nLangInfoDataTypesProfilePassword(Model):
         "invalid_no_symbol": "invalidNoSymbol",
     }
 
-    info: str | None
-    bad_password: str | None
-    current: str | None
-    new: str | None
-    invalid_too_short: str | None
-    invalid_no_digit: str | None
-    invalid_no_capital: str | None
-    invalid_no_symbol: str | None
+    info: str | None = None
+    bad_password: str | None = None
+    current: str | None = None
+    new: str | None = None
+    invalid_too_short: str | None = None
+    invalid_no_digit: str | None = None
+    invalid_no_capital: str | None = None
+    invalid_no_symbol: str | None = None
 
     def __init__(
         self,
@@ -4358,9 +3697,7 @@ class I18nLangInfoDataTypesProfilePhone(Model):
         confirm: `str`.
     """
 
-    __slots__ = ("confirm",)
-
-    confirm: str | None
+    confirm: str | None = None
 
     def __init__(self, *, confirm: str | None = None) -> None:
         self.confirm = confirm
@@ -4413,89 +3750,46 @@ class I18nLangInfoDataTypesRecord(Model):
         is_deleted: `str`.
     """
 
-    __slots__ = (
-        "add_datetime",
-        "add_master",
-        "add_service",
-        "add_to_google_calendar",
-        "book_visit",
-        "booking_success",
-        "calculate_services",
-        "cancel_record",
-        "cancel_record_warning",
-        "change_record_fail",
-        "change_record_time",
-        "clients_count",
-        "confirm_cancel_record",
-        "continue_booking",
-        "create_new_record",
-        "date",
-        "error_cancel_record",
-        "error_cancel_record_new1",
-        "error_cancel_record_new2_1",
-        "error_cancel_record_new2_2",
-        "error_change_record_time",
-        "error_change_record_time2_1",
-        "error_change_record_time2_2",
-        "future_records",
-        "go_to_registration",
-        "is_canceled",
-        "is_canceled_success",
-        "is_deleted",
-        "master",
-        "past",
-        "past_records",
-        "place",
-        "record",
-        "repeat",
-        "selected_services",
-        "service",
-        "services",
-        "show_details",
-        "through",
-        "time",
-    )
-
-    show_details: str | None
-    is_canceled: str | None
-    is_canceled_success: str | None
-    record: str | None
-    place: str | None
-    master: str | None
-    service: str | None
-    services: str | None
-    date: str | None
-    past: str | None
-    through: str | None
-    time: str | None
-    clients_count: str | None
-    book_visit: str | None
-    add_service: str | None
-    add_master: str | None
-    add_datetime: str | None
-    cancel_record: str | None
-    cancel_record_warning: str | None
-    confirm_cancel_record: str | None
-    error_cancel_record: str | None
-    error_cancel_record_new1: str | None
-    error_cancel_record_new2_1: str | None
-    error_cancel_record_new2_2: str | None
-    add_to_google_calendar: str | None
-    booking_success: str | None
-    create_new_record: str | None
-    future_records: str | None
-    past_records: str | None
-    change_record_time: str | None
-    error_change_record_time: str | None
-    error_change_record_time2_1: str | None
-    error_change_record_time2_2: str | None
-    selected_services: str | None
-    calculate_services: str | None
-    change_record_fail: str | None
-    continue_booking: str | None
-    go_to_registration: str | None
-    repeat: str | None
-    is_deleted: str | None
+    show_details: str | None = None
+    is_canceled: str | None = None
+    is_canceled_success: str | None = None
+    record: str | None = None
+    place: str | None = None
+    master: str | None = None
+    service: str | None = None
+    services: str | None = None
+    date: str | None = None
+    past: str | None = None
+    through: str | None = None
+    time: str | None = None
+    clients_count: str | None = None
+    book_visit: str | None = None
+    add_service: str | None = None
+    add_master: str | None = None
+    add_datetime: str | None = None
+    cancel_record: str | None = None
+    cancel_record_warning: str | None = None
+    confirm_cancel_record: str | None = None
+    error_cancel_record: str | None = None
+    error_cancel_record_new1: str | None = None
+    error_cancel_record_new2_1: str | None = None
+    error_cancel_record_new2_2: str | None = None
+    add_to_google_calendar: str | None = None
+    booking_success: str | None = None
+    create_new_record: str | None = None
+    future_records: str | None = None
+    past_records: str | None = None
+    change_record_time: str | None = None
+    error_change_record_time: str | None = None
+    error_change_record_time2_1: str | None = None
+    error_change_record_time2_2: str | None = None
+    selected_services: str | None = None
+    calculate_services: str | None = None
+    change_record_fail: str | None = None
+    continue_booking: str | None = None
+    go_to_registration: str | None = None
+    repeat: str | None = None
+    is_deleted: str | None = None
 
     def __init__(
         self,
@@ -4592,10 +3886,8 @@ class I18nLangInfoDataTypesRegistration(Model):
         form: `I18nLangInfoDataTypesRegistrationForm`.
     """
 
-    __slots__ = ("form", "registration")
-
-    registration: str | None
-    form: I18nLangInfoDataTypesRegistrationForm | None
+    registration: str | None = None
+    form: I18nLangInfoDataTypesRegistrationForm | None = None
 
     def __init__(
         self, *, registration: str | None = None, form: I18nLangInfoDataTypesRegistrationForm | None = None
@@ -4619,26 +3911,16 @@ class I18nLangInfoDataTypesRegistrationForm(Model):
         unknown_error (wire name `unknownError`): `str`.
     """
 
-    __slots__ = (
-        "company_title",
-        "confirm_oferta_1",
-        "confirm_oferta_2",
-        "i_know_promo",
-        "name",
-        "promo",
-        "submit",
-        "unknown_error",
-    )
     __wire_names__ = {"unknown_error": "unknownError"}
 
-    name: str | None
-    company_title: str | None
-    i_know_promo: str | None
-    confirm_oferta_1: str | None
-    confirm_oferta_2: str | None
-    submit: str | None
-    promo: str | None
-    unknown_error: str | None
+    name: str | None = None
+    company_title: str | None = None
+    i_know_promo: str | None = None
+    confirm_oferta_1: str | None = None
+    confirm_oferta_2: str | None = None
+    submit: str | None = None
+    promo: str | None = None
+    unknown_error: str | None = None
 
     def __init__(
         self,
@@ -4679,18 +3961,6 @@ class I18nLangInfoDataTypesReviews(Model):
         thanks_for_review (wire name `thanksForReview`): `str`.
     """
 
-    __slots__ = (
-        "add_review",
-        "cancel_add_review",
-        "later",
-        "review_button",
-        "review_field_label_text",
-        "review_message",
-        "review_request_store_title",
-        "review_title",
-        "thanks_for_review",
-        "your_review_mark",
-    )
     __wire_names__ = {
         "cancel_add_review": "cancelAddReview",
         "add_review": "addReview",
@@ -4703,16 +3973,16 @@ class I18nLangInfoDataTypesReviews(Model):
         "thanks_for_review": "thanksForReview",
     }
 
-    cancel_add_review: str | None
-    later: str | None
-    add_review: str | None
-    your_review_mark: str | None
-    review_field_label_text: str | None
-    review_title: str | None
-    review_message: str | None
-    review_request_store_title: str | None
-    review_button: str | None
-    thanks_for_review: str | None
+    cancel_add_review: str | None = None
+    later: str | None = None
+    add_review: str | None = None
+    your_review_mark: str | None = None
+    review_field_label_text: str | None = None
+    review_title: str | None = None
+    review_message: str | None = None
+    review_request_store_title: str | None = None
+    review_button: str | None = None
+    thanks_for_review: str | None = None
 
     def __init__(
         self,
@@ -4766,52 +4036,31 @@ class I18nLangInfoDataTypesService(Model):
         unavailable_services: `str`.
     """
 
-    __slots__ = (
-        "add",
-        "add_short",
-        "currency_short",
-        "no_more_service",
-        "no_more_services",
-        "no_services_and_events",
-        "order_on",
-        "price",
-        "price_from",
-        "price_not_available",
-        "price_to",
-        "sale",
-        "search",
-        "selected",
-        "selected_service_count",
-        "services",
-        "services_pref",
-        "unavailable_service",
-        "unavailable_services",
-    )
     __wire_names__ = {
         "no_services_and_events": "noServicesAndEvents",
         "no_more_services": "noMoreServices",
         "no_more_service": "noMoreService",
     }
 
-    selected: str | None
-    selected_service_count: str | None
-    no_services_and_events: str | None
-    no_more_services: str | None
-    no_more_service: str | None
-    search: str | None
-    sale: str | None
-    services: str | None
-    add: str | None
-    add_short: str | None
-    currency_short: str | None
-    services_pref: I18nLangInfoDataTypesServiceServicesPref | None
-    order_on: str | None
-    price: str | None
-    price_not_available: str | None
-    price_from: str | None
-    price_to: str | None
-    unavailable_service: str | None
-    unavailable_services: str | None
+    selected: str | None = None
+    selected_service_count: str | None = None
+    no_services_and_events: str | None = None
+    no_more_services: str | None = None
+    no_more_service: str | None = None
+    search: str | None = None
+    sale: str | None = None
+    services: str | None = None
+    add: str | None = None
+    add_short: str | None = None
+    currency_short: str | None = None
+    services_pref: I18nLangInfoDataTypesServiceServicesPref | None = None
+    order_on: str | None = None
+    price: str | None = None
+    price_not_available: str | None = None
+    price_from: str | None = None
+    price_to: str | None = None
+    unavailable_service: str | None = None
+    unavailable_services: str | None = None
 
     def __init__(
         self,
@@ -4867,12 +4116,11 @@ class I18nLangInfoDataTypesServiceServicesPref(Model):
         field_3 (wire name `3`): `str`.
     """
 
-    __slots__ = ("field_1", "field_2", "field_3")
     __wire_names__ = {"field_1": "1", "field_2": "2", "field_3": "3"}
 
-    field_1: str | None
-    field_2: str | None
-    field_3: str | None
+    field_1: str | None = None
+    field_2: str | None = None
+    field_3: str | None = None
 
     def __init__(self, *, field_1: str | None = None, field_2: str | None = None, field_3: str | None = None) -> None:
         self.field_1 = field_1
@@ -4891,12 +4139,10 @@ class I18nLangInfoDataTypesSteps(Model):
         time: `str`.
     """
 
-    __slots__ = ("date_and_time", "service", "staff", "time")
-
-    date_and_time: str | None
-    staff: I18nLangInfoDataTypesStepsStaff | None
-    service: str | None
-    time: str | None
+    date_and_time: str | None = None
+    staff: I18nLangInfoDataTypesStepsStaff | None = None
+    service: str | None = None
+    time: str | None = None
 
     def __init__(
         self,
@@ -4921,10 +4167,8 @@ class I18nLangInfoDataTypesStepsStaff(Model):
         genitive: `str`.
     """
 
-    __slots__ = ("genitive", "nominative")
-
-    nominative: str | None
-    genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
 
     def __init__(self, *, nominative: str | None = None, genitive: str | None = None) -> None:
         self.nominative = nominative
@@ -4950,20 +4194,6 @@ class I18nLangInfoDataTypesTime(Model):
         by_full_week_day: `I18nLangInfoDataTypesTimeByFullWeekDay`.
     """
 
-    __slots__ = (
-        "at_o_clock",
-        "by_full_week_day",
-        "by_week_day",
-        "day_cased",
-        "hour_cased",
-        "minute_cased",
-        "month_cased",
-        "no_times",
-        "second_cased",
-        "the_part_of_day",
-        "week_cased",
-        "year_cased",
-    )
     __wire_names__ = {
         "hour_cased": "hourCased",
         "week_cased": "weekCased",
@@ -4975,18 +4205,18 @@ class I18nLangInfoDataTypesTime(Model):
         "no_times": "noTimes",
     }
 
-    hour_cased: I18nLangInfoDataTypesTimeHourCased | None
-    week_cased: I18nLangInfoDataTypesTimeWeekCased | None
-    month_cased: I18nLangInfoDataTypesTimeMonthCased | None
-    year_cased: I18nLangInfoDataTypesTimeYearCased | None
-    day_cased: I18nLangInfoDataTypesTimeDayCased | None
-    minute_cased: I18nLangInfoDataTypesTimeMinuteCased | None
-    second_cased: I18nLangInfoDataTypesTimeSecondCased | None
-    at_o_clock: str | None
-    no_times: str | None
-    the_part_of_day: I18nLangInfoDataTypesTimeThePartOfDay | None
-    by_week_day: I18nLangInfoDataTypesTimeByWeekDay | None
-    by_full_week_day: I18nLangInfoDataTypesTimeByFullWeekDay | None
+    hour_cased: I18nLangInfoDataTypesTimeHourCased | None = None
+    week_cased: I18nLangInfoDataTypesTimeWeekCased | None = None
+    month_cased: I18nLangInfoDataTypesTimeMonthCased | None = None
+    year_cased: I18nLangInfoDataTypesTimeYearCased | None = None
+    day_cased: I18nLangInfoDataTypesTimeDayCased | None = None
+    minute_cased: I18nLangInfoDataTypesTimeMinuteCased | None = None
+    second_cased: I18nLangInfoDataTypesTimeSecondCased | None = None
+    at_o_clock: str | None = None
+    no_times: str | None = None
+    the_part_of_day: I18nLangInfoDataTypesTimeThePartOfDay | None = None
+    by_week_day: I18nLangInfoDataTypesTimeByWeekDay | None = None
+    by_full_week_day: I18nLangInfoDataTypesTimeByFullWeekDay | None = None
 
     def __init__(
         self,
@@ -5032,7 +4262,6 @@ class I18nLangInfoDataTypesTimeByFullWeekDay(Model):
         sunday (wire name `Sunday`): `str`.
     """
 
-    __slots__ = ("friday", "monday", "saturday", "sunday", "thursday", "tuesday", "wednesday")
     __wire_names__ = {
         "monday": "Monday",
         "tuesday": "Tuesday",
@@ -5043,13 +4272,13 @@ class I18nLangInfoDataTypesTimeByFullWeekDay(Model):
         "sunday": "Sunday",
     }
 
-    monday: str | None
-    tuesday: str | None
-    wednesday: str | None
-    thursday: str | None
-    friday: str | None
-    saturday: str | None
-    sunday: str | None
+    monday: str | None = None
+    tuesday: str | None = None
+    wednesday: str | None = None
+    thursday: str | None = None
+    friday: str | None = None
+    saturday: str | None = None
+    sunday: str | None = None
 
     def __init__(
         self,
@@ -5085,16 +4314,15 @@ class I18nLangInfoDataTypesTimeByWeekDay(Model):
         sun (wire name `Sun`): `str`.
     """
 
-    __slots__ = ("fri", "mon", "sat", "sun", "thu", "tue", "wed")
     __wire_names__ = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
 
-    mon: str | None
-    tue: str | None
-    wed: str | None
-    thu: str | None
-    fri: str | None
-    sat: str | None
-    sun: str | None
+    mon: str | None = None
+    tue: str | None = None
+    wed: str | None = None
+    thu: str | None = None
+    fri: str | None = None
+    sat: str | None = None
+    sun: str | None = None
 
     def __init__(
         self,
@@ -5126,12 +4354,11 @@ class I18nLangInfoDataTypesTimeDayCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    __slots__ = ("genitive", "nominative", "plural_genitive")
     __wire_names__ = {"plural_genitive": "plural-genitive"}
 
-    nominative: str | None
-    genitive: str | None
-    plural_genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
+    plural_genitive: str | None = None
 
     def __init__(
         self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
@@ -5151,12 +4378,11 @@ class I18nLangInfoDataTypesTimeHourCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    __slots__ = ("genitive", "nominative", "plural_genitive")
     __wire_names__ = {"plural_genitive": "plural-genitive"}
 
-    nominative: str | None
-    genitive: str | None
-    plural_genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
+    plural_genitive: str | None = None
 
     def __init__(
         self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
@@ -5177,13 +4403,12 @@ class I18nLangInfoDataTypesTimeMinuteCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    __slots__ = ("accusative", "genitive", "nominative", "plural_genitive")
     __wire_names__ = {"plural_genitive": "plural-genitive"}
 
-    nominative: str | None
-    genitive: str | None
-    accusative: str | None
-    plural_genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
+    accusative: str | None = None
+    plural_genitive: str | None = None
 
     def __init__(
         self,
@@ -5209,12 +4434,11 @@ class I18nLangInfoDataTypesTimeMonthCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    __slots__ = ("genitive", "nominative", "plural_genitive")
     __wire_names__ = {"plural_genitive": "plural-genitive"}
 
-    nominative: str | None
-    genitive: str | None
-    plural_genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
+    plural_genitive: str | None = None
 
     def __init__(
         self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
@@ -5235,13 +4459,12 @@ class I18nLangInfoDataTypesTimeSecondCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    __slots__ = ("accusative", "genitive", "nominative", "plural_genitive")
     __wire_names__ = {"plural_genitive": "plural-genitive"}
 
-    nominative: str | None
-    genitive: str | None
-    accusative: str | None
-    plural_genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
+    accusative: str | None = None
+    plural_genitive: str | None = None
 
     def __init__(
         self,
@@ -5267,11 +4490,9 @@ class I18nLangInfoDataTypesTimeThePartOfDay(Model):
         evening: `str`.
     """
 
-    __slots__ = ("day", "evening", "morning")
-
-    morning: str | None
-    day: str | None
-    evening: str | None
+    morning: str | None = None
+    day: str | None = None
+    evening: str | None = None
 
     def __init__(self, *, morning: str | None = None, day: str | None = None, evening: str | None = None) -> None:
         self.morning = morning
@@ -5289,12 +4510,11 @@ class I18nLangInfoDataTypesTimeWeekCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    __slots__ = ("genitive", "nominative", "plural_genitive")
     __wire_names__ = {"plural_genitive": "plural-genitive"}
 
-    nominative: str | None
-    genitive: str | None
-    plural_genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
+    plural_genitive: str | None = None
 
     def __init__(
         self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
@@ -5314,12 +4534,11 @@ class I18nLangInfoDataTypesTimeYearCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    __slots__ = ("genitive", "nominative", "plural_genitive")
     __wire_names__ = {"plural_genitive": "plural-genitive"}
 
-    nominative: str | None
-    genitive: str | None
-    plural_genitive: str | None
+    nominative: str | None = None
+    genitive: str | None = None
+    plural_genitive: str | None = None
 
     def __init__(
         self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
@@ -5353,25 +4572,6 @@ class I18nLangInfoDataTypesTips(Model):
         bad_sum (wire name `bad-sum`): `str`.
     """
 
-    __slots__ = (
-        "at_time",
-        "bad_sum",
-        "cancel_tips",
-        "credited",
-        "custom_sum",
-        "enter_sum",
-        "leave_a_review",
-        "leave_a_tip_to_a_specialist",
-        "rate_specialist_to_sent_feedback",
-        "review_or_tips_required",
-        "review_sent",
-        "terms",
-        "tips_required",
-        "title",
-        "visit_amount",
-        "will_be_written_off",
-        "your_mark",
-    )
     __wire_names__ = {
         "review_sent": "review-sent",
         "your_mark": "your-mark",
@@ -5389,23 +4589,23 @@ class I18nLangInfoDataTypesTips(Model):
         "bad_sum": "bad-sum",
     }
 
-    terms: I18nLangInfoDataTypesTipsTerms | None
-    review_sent: str | None
-    your_mark: str | None
-    leave_a_review: str | None
-    leave_a_tip_to_a_specialist: str | None
-    credited: str | None
-    visit_amount: str | None
-    will_be_written_off: str | None
-    at_time: str | None
-    rate_specialist_to_sent_feedback: str | None
-    title: str | None
-    tips_required: str | None
-    review_or_tips_required: str | None
-    enter_sum: str | None
-    custom_sum: str | None
-    cancel_tips: str | None
-    bad_sum: str | None
+    terms: I18nLangInfoDataTypesTipsTerms | None = None
+    review_sent: str | None = None
+    your_mark: str | None = None
+    leave_a_review: str | None = None
+    leave_a_tip_to_a_specialist: str | None = None
+    credited: str | None = None
+    visit_amount: str | None = None
+    will_be_written_off: str | None = None
+    at_time: str | None = None
+    rate_specialist_to_sent_feedback: str | None = None
+    title: str | None = None
+    tips_required: str | None = None
+    review_or_tips_required: str | None = None
+    enter_sum: str | None = None
+    custom_sum: str | None = None
+    cancel_tips: str | None = None
+    bad_sum: str | None = None
 
     def __init__(
         self,
@@ -5457,12 +4657,11 @@ class I18nLangInfoDataTypesTipsTerms(Model):
         personal_policy (wire name `personal-policy`): `str`.
     """
 
-    __slots__ = ("of_use", "personal_policy", "prefix")
     __wire_names__ = {"of_use": "of-use", "personal_policy": "personal-policy"}
 
-    prefix: str | None
-    of_use: str | None
-    personal_policy: str | None
+    prefix: str | None = None
+    of_use: str | None = None
+    personal_policy: str | None = None
 
     def __init__(
         self, *, prefix: str | None = None, of_use: str | None = None, personal_policy: str | None = None
@@ -5481,10 +4680,8 @@ class I18nLangInfoDataTypesTooltips(Model):
         change_filial_back_button: `str`.
     """
 
-    __slots__ = ("change_filial", "change_filial_back_button")
-
-    change_filial: str | None
-    change_filial_back_button: str | None
+    change_filial: str | None = None
+    change_filial_back_button: str | None = None
 
     def __init__(self, *, change_filial: str | None = None, change_filial_back_button: str | None = None) -> None:
         self.change_filial = change_filial
@@ -5510,20 +4707,6 @@ class I18nLangInfoDataTypesUserDataForm(Model):
         invalid_phone (wire name `invalid-phone`): `str`.
     """
 
-    __slots__ = (
-        "agreement_link",
-        "data_processing_link",
-        "email_required",
-        "invalid_phone",
-        "loyalty_email",
-        "loyalty_phone_tip",
-        "name_required",
-        "pay",
-        "phone",
-        "phone_code",
-        "proceed",
-        "terms_prefix",
-    )
     __wire_names__ = {
         "loyalty_phone_tip": "loyalty-phone-tip",
         "name_required": "name-required",
@@ -5536,18 +4719,18 @@ class I18nLangInfoDataTypesUserDataForm(Model):
         "invalid_phone": "invalid-phone",
     }
 
-    loyalty_phone_tip: str | None
-    name_required: str | None
-    email_required: str | None
-    loyalty_email: str | None
-    agreement_link: str | None
-    data_processing_link: str | None
-    terms_prefix: str | None
-    proceed: str | None
-    pay: str | None
-    phone_code: str | None
-    phone: str | None
-    invalid_phone: str | None
+    loyalty_phone_tip: str | None = None
+    name_required: str | None = None
+    email_required: str | None = None
+    loyalty_email: str | None = None
+    agreement_link: str | None = None
+    data_processing_link: str | None = None
+    terms_prefix: str | None = None
+    proceed: str | None = None
+    pay: str | None = None
+    phone_code: str | None = None
+    phone: str | None = None
+    invalid_phone: str | None = None
 
     def __init__(
         self,
@@ -5590,12 +4773,10 @@ class MasterRecordReviewPostRequest(Model):
         redirect_prefix: `str`.
     """
 
-    __slots__ = ("rating", "redirect_prefix", "text", "tips_amount")
-
     rating: int
-    text: str | None
-    tips_amount: float | None
-    redirect_prefix: str | None
+    text: str | None = None
+    tips_amount: float | None = None
+    redirect_prefix: str | None = None
 
     def __init__(
         self,
@@ -5620,10 +4801,8 @@ class OnlineBookingBookActivityData(Model):
         hash: `str`.
     """
 
-    __slots__ = ("hash", "id")
-
-    id: int | None
-    hash: str | None
+    id: int | None = None
+    hash: str | None = None
 
     def __init__(self, *, id: int | None = None, hash: str | None = None) -> None:
         self.id = id
@@ -5640,11 +4819,9 @@ class OnlineBookingBookRecordItem(Model):
         record_hash: `str`.
     """
 
-    __slots__ = ("id", "record_hash", "record_id")
-
-    id: int | None
-    record_id: int | None
-    record_hash: str | None
+    id: int | None = None
+    record_id: int | None = None
+    record_hash: str | None = None
 
     def __init__(self, *, id: int | None = None, record_id: int | None = None, record_hash: str | None = None) -> None:
         self.id = id
@@ -5673,37 +4850,20 @@ class OnlineBookingGetBookformData(Model):
         sms_enabled: `bool`.
     """
 
-    __slots__ = (
-        "app_metrika_id",
-        "comment_required",
-        "company_id",
-        "facebook_pixel_id",
-        "google_analytics_id",
-        "group_id",
-        "lang",
-        "langs",
-        "metrika_counter_id",
-        "phone_confirmation",
-        "sms_enabled",
-        "steps",
-        "style",
-        "vkontakte_pixel_id",
-    )
-
-    steps: list[OnlineBookingGetBookformDataStep] | None
-    style: OnlineBookingGetBookformDataStyle | None
-    group_id: int | None
-    company_id: int | None
-    phone_confirmation: bool | None
-    lang: str | None
-    langs: list[OnlineBookingGetBookformDataLang] | None
-    comment_required: bool | None
-    metrika_counter_id: str | None
-    google_analytics_id: str | None
-    facebook_pixel_id: str | None
-    vkontakte_pixel_id: str | None
-    app_metrika_id: str | None
-    sms_enabled: bool | None
+    steps: list[OnlineBookingGetBookformDataStep] | None = None
+    style: OnlineBookingGetBookformDataStyle | None = None
+    group_id: int | None = None
+    company_id: int | None = None
+    phone_confirmation: bool | None = None
+    lang: str | None = None
+    langs: list[OnlineBookingGetBookformDataLang] | None = None
+    comment_required: bool | None = None
+    metrika_counter_id: str | None = None
+    google_analytics_id: str | None = None
+    facebook_pixel_id: str | None = None
+    vkontakte_pixel_id: str | None = None
+    app_metrika_id: str | None = None
+    sms_enabled: bool | None = None
 
     def __init__(
         self,
@@ -5749,11 +4909,9 @@ class OnlineBookingGetBookformDataLang(Model):
         title: `str`.
     """
 
-    __slots__ = ("code", "id", "title")
-
-    id: int | None
-    code: str | None
-    title: str | None
+    id: int | None = None
+    code: str | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, code: str | None = None, title: str | None = None) -> None:
         self.id = id
@@ -5772,12 +4930,10 @@ class OnlineBookingGetBookformDataStep(Model):
         hidden: `bool`.
     """
 
-    __slots__ = ("hidden", "num", "step", "title")
-
-    step: str | None
-    title: str | None
-    num: float | None
-    hidden: bool | None
+    step: str | None = None
+    title: str | None = None
+    num: float | None = None
+    hidden: bool | None = None
 
     def __init__(
         self, *, step: str | None = None, title: str | None = None, num: float | None = None, hidden: bool | None = None
@@ -5802,23 +4958,13 @@ class OnlineBookingGetBookformDataStyle(Model):
         buttons_color: `str`.
     """
 
-    __slots__ = (
-        "buttons_color",
-        "header_background",
-        "logo",
-        "main_color",
-        "menu_background",
-        "secondary_color",
-        "show_header",
-    )
-
-    show_header: bool | None
-    logo: str | None
-    header_background: str | None
-    menu_background: str | None
-    main_color: str | None
-    secondary_color: str | None
-    buttons_color: str | None
+    show_header: bool | None = None
+    logo: str | None = None
+    header_background: str | None = None
+    menu_background: str | None = None
+    main_color: str | None = None
+    secondary_color: str | None = None
+    buttons_color: str | None = None
 
     def __init__(
         self,
@@ -5850,11 +4996,9 @@ class OnlineBookingGetTimeslotSettingsData(Model):
         dates_settings: `list[CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem]`.
     """
 
-    __slots__ = ("dates_settings", "is_enabled", "weekdays_settings")
-
-    is_enabled: bool | None
-    weekdays_settings: CompanyGridWeekdaysContainer | None
-    dates_settings: list[CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem] | None
+    is_enabled: bool | None = None
+    weekdays_settings: CompanyGridWeekdaysContainer | None = None
+    dates_settings: list[CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem] | None = None
 
     def __init__(
         self,
@@ -5879,12 +5023,10 @@ class OnlineBookingListDatesData(Model):
         working_dates: `list[str]`.
     """
 
-    __slots__ = ("booking_dates", "booking_days", "working_dates", "working_days")
-
-    booking_days: dict[str, list[str]] | None
-    booking_dates: list[str] | None
-    working_days: dict[str, list[str]] | None
-    working_dates: list[str] | None
+    booking_days: dict[str, list[str]] | None = None
+    booking_dates: list[str] | None = None
+    working_days: dict[str, list[str]] | None = None
+    working_dates: list[str] | None = None
 
     def __init__(
         self,
@@ -5909,10 +5051,8 @@ class OnlineBookingListNearestSeancesData(Model):
         seances: `list[OnlineBookingListNearestSeancesDataSeance]`.
     """
 
-    __slots__ = ("seance_date", "seances")
-
-    seance_date: str | None
-    seances: list[OnlineBookingListNearestSeancesDataSeance] | None
+    seance_date: str | None = None
+    seances: list[OnlineBookingListNearestSeancesDataSeance] | None = None
 
     def __init__(
         self, *, seance_date: str | None = None, seances: list[OnlineBookingListNearestSeancesDataSeance] | None = None
@@ -5931,11 +5071,9 @@ class OnlineBookingListNearestSeancesDataSeance(Model):
         datetime: `str`.
     """
 
-    __slots__ = ("datetime", "seance_length", "time")
-
-    time: str | None
-    seance_length: float | None
-    datetime: str | None
+    time: str | None = None
+    seance_length: float | None = None
+    datetime: str | None = None
 
     def __init__(
         self, *, time: str | None = None, seance_length: float | None = None, datetime: str | None = None
@@ -5955,11 +5093,9 @@ class OnlineBookingListServicesData(Model):
         category: `list[OnlineBookingListServicesDataCategoryItem]`.
     """
 
-    __slots__ = ("category", "events", "services")
-
-    events: list[dict[str, JSON]] | None
-    services: list[OnlineBookingListServicesDataService] | None
-    category: list[OnlineBookingListServicesDataCategoryItem] | None
+    events: list[dict[str, JSON]] | None = None
+    services: list[OnlineBookingListServicesDataService] | None = None
+    category: list[OnlineBookingListServicesDataCategoryItem] | None = None
 
     def __init__(
         self,
@@ -5985,13 +5121,11 @@ class OnlineBookingListServicesDataCategoryItem(Model):
         weight: `float`.
     """
 
-    __slots__ = ("api_id", "id", "sex", "title", "weight")
-
-    id: int | None
-    title: str | None
-    sex: float | None
-    api_id: str | None
-    weight: float | None
+    id: int | None = None
+    title: str | None = None
+    sex: float | None = None
+    api_id: str | None = None
+    weight: float | None = None
 
     def __init__(
         self,
@@ -6029,35 +5163,19 @@ class OnlineBookingListServicesDataService(Model):
         seance_length: `float`.
     """
 
-    __slots__ = (
-        "active",
-        "category_id",
-        "comment",
-        "discount",
-        "id",
-        "image",
-        "prepaid",
-        "price_max",
-        "price_min",
-        "seance_length",
-        "sex",
-        "title",
-        "weight",
-    )
-
-    id: int | None
-    title: str | None
-    category_id: int | None
-    price_min: float | None
-    price_max: float | None
-    discount: float | None
-    comment: str | None
-    weight: float | None
-    active: float | None
-    sex: float | None
-    image: str | None
-    prepaid: str | None
-    seance_length: float | None
+    id: int | None = None
+    title: str | None = None
+    category_id: int | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    discount: float | None = None
+    comment: str | None = None
+    weight: float | None = None
+    active: float | None = None
+    sex: float | None = None
+    image: str | None = None
+    prepaid: str | None = None
+    seance_length: float | None = None
 
     def __init__(
         self,
@@ -6112,37 +5230,20 @@ class OnlineBookingListStaffItem(Model):
         seances: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = (
-        "avatar",
-        "bookable",
-        "comments_count",
-        "id",
-        "information",
-        "name",
-        "position",
-        "rating",
-        "seance_date",
-        "seances",
-        "show_rating",
-        "specialization",
-        "votes_count",
-        "weight",
-    )
-
-    id: int | None
-    name: str | None
-    bookable: bool | None
-    specialization: str | None
-    position: OnlineBookingListStaffItemPosition | list[JSON] | None
-    show_rating: float | None
-    rating: float | None
-    votes_count: float | None
-    avatar: str | None
-    comments_count: float | None
-    weight: str | None
-    information: str | None
-    seance_date: str | None
-    seances: list[dict[str, JSON]] | None
+    id: int | None = None
+    name: str | None = None
+    bookable: bool | None = None
+    specialization: str | None = None
+    position: OnlineBookingListStaffItemPosition | list[JSON] | None = None
+    show_rating: float | None = None
+    rating: float | None = None
+    votes_count: float | None = None
+    avatar: str | None = None
+    comments_count: float | None = None
+    weight: str | None = None
+    information: str | None = None
+    seance_date: str | None = None
+    seances: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6187,10 +5288,8 @@ class OnlineBookingListStaffItemPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -6207,11 +5306,9 @@ class OnlineBookingListTimesItem(Model):
         datetime: `str`.
     """
 
-    __slots__ = ("datetime", "seance_length", "time")
-
-    time: str | None
-    seance_length: float | None
-    datetime: str | None
+    time: str | None = None
+    seance_length: float | None = None
+    datetime: str | None = None
 
     def __init__(
         self, *, time: str | None = None, seance_length: float | None = None, datetime: str | None = None
@@ -6242,37 +5339,20 @@ class OnlineBookingRescheduleRecordData(Model):
         api_id: `int`.
     """
 
-    __slots__ = (
-        "api_id",
-        "comment",
-        "company",
-        "create_date",
-        "date",
-        "deleted",
-        "id",
-        "length",
-        "master_requested",
-        "notify_by_email",
-        "notify_by_sms",
-        "online",
-        "services",
-        "staff",
-    )
-
-    id: int | None
-    services: list[OnlineBookingRescheduleRecordDataService] | None
-    company: OnlineBookingRescheduleRecordDataCompany | None
-    staff: OnlineBookingRescheduleRecordDataStaff | None
-    date: str | None
-    create_date: str | None
-    comment: str | None
-    deleted: bool | None
-    length: float | None
-    notify_by_sms: float | None
-    notify_by_email: float | None
-    master_requested: bool | None
-    online: bool | None
-    api_id: int | None
+    id: int | None = None
+    services: list[OnlineBookingRescheduleRecordDataService] | None = None
+    company: OnlineBookingRescheduleRecordDataCompany | None = None
+    staff: OnlineBookingRescheduleRecordDataStaff | None = None
+    date: str | None = None
+    create_date: str | None = None
+    comment: str | None = None
+    deleted: bool | None = None
+    length: float | None = None
+    notify_by_sms: float | None = None
+    notify_by_email: float | None = None
+    master_requested: bool | None = None
+    online: bool | None = None
+    api_id: int | None = None
 
     def __init__(
         self,
@@ -6326,31 +5406,17 @@ class OnlineBookingRescheduleRecordDataCompany(Model):
         coordinate_lon: `float`.
     """
 
-    __slots__ = (
-        "address",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country",
-        "country_id",
-        "id",
-        "phone",
-        "timezone",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    country_id: int | None
-    country: str | None
-    city_id: int | None
-    city: str | None
-    phone: str | None
-    timezone: str | None
-    address: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
+    id: int | None = None
+    title: str | None = None
+    country_id: int | None = None
+    country: str | None = None
+    city_id: int | None = None
+    city: str | None = None
+    phone: str | None = None
+    timezone: str | None = None
+    address: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
 
     def __init__(
         self,
@@ -6391,12 +5457,10 @@ class OnlineBookingRescheduleRecordDataService(Model):
         discount: `int`.
     """
 
-    __slots__ = ("cost", "discount", "id", "title")
-
-    id: int | None
-    title: str | None
-    cost: int | None
-    discount: int | None
+    id: int | None = None
+    title: str | None = None
+    cost: int | None = None
+    discount: int | None = None
 
     def __init__(
         self, *, id: int | None = None, title: str | None = None, cost: int | None = None, discount: int | None = None
@@ -6422,16 +5486,14 @@ class OnlineBookingRescheduleRecordDataStaff(Model):
         comments_count: `float`.
     """
 
-    __slots__ = ("avatar", "comments_count", "id", "name", "rating", "show_rating", "spec", "votes_count")
-
-    id: int | None
-    name: str | None
-    spec: str | None
-    show_rating: bool | None
-    rating: float | None
-    votes_count: float | None
-    avatar: str | None
-    comments_count: float | None
+    id: int | None = None
+    name: str | None = None
+    spec: str | None = None
+    show_rating: bool | None = None
+    rating: float | None = None
+    votes_count: float | None = None
+    avatar: str | None = None
+    comments_count: float | None = None
 
     def __init__(
         self,
@@ -6472,29 +5534,16 @@ class ReviewsGetFormStatusData(Model):
         language: `ReviewsGetFormStatusDataLanguage`.
     """
 
-    __slots__ = (
-        "agreement_links",
-        "company",
-        "currency",
-        "favicon_url",
-        "is_review_submitted",
-        "language",
-        "master",
-        "page_title",
-        "record",
-        "tips",
-    )
-
-    favicon_url: str | None
-    is_review_submitted: bool | None
-    page_title: str | None
-    master: ReviewsGetFormStatusDataMaster | None
-    company: ReviewsGetFormStatusDataCompany | None
-    tips: list[dict[str, JSON]] | None
-    record: ReviewsGetFormStatusDataRecord | None
-    currency: ReviewsGetFormStatusDataCurrency | None
-    agreement_links: ReviewsGetFormStatusDataAgreementLinks | None
-    language: ReviewsGetFormStatusDataLanguage | None
+    favicon_url: str | None = None
+    is_review_submitted: bool | None = None
+    page_title: str | None = None
+    master: ReviewsGetFormStatusDataMaster | None = None
+    company: ReviewsGetFormStatusDataCompany | None = None
+    tips: list[dict[str, JSON]] | None = None
+    record: ReviewsGetFormStatusDataRecord | None = None
+    currency: ReviewsGetFormStatusDataCurrency | None = None
+    agreement_links: ReviewsGetFormStatusDataAgreementLinks | None = None
+    language: ReviewsGetFormStatusDataLanguage | None = None
 
     def __init__(
         self,
@@ -6531,10 +5580,8 @@ class ReviewsGetFormStatusDataAgreementLinks(Model):
         confidentiality_agreement: `str`.
     """
 
-    __slots__ = ("confidentiality_agreement", "terms_of_use")
-
-    terms_of_use: str | None
-    confidentiality_agreement: str | None
+    terms_of_use: str | None = None
+    confidentiality_agreement: str | None = None
 
     def __init__(self, *, terms_of_use: str | None = None, confidentiality_agreement: str | None = None) -> None:
         self.terms_of_use = terms_of_use
@@ -6552,12 +5599,10 @@ class ReviewsGetFormStatusDataCompany(Model):
         address: `str`.
     """
 
-    __slots__ = ("address", "id", "logo", "title")
-
-    id: int | None
-    title: str | None
-    logo: str | None
-    address: str | None
+    id: int | None = None
+    title: str | None = None
+    logo: str | None = None
+    address: str | None = None
 
     def __init__(
         self, *, id: int | None = None, title: str | None = None, logo: str | None = None, address: str | None = None
@@ -6580,13 +5625,11 @@ class ReviewsGetFormStatusDataCurrency(Model):
         is_symbol_after_amount: `bool`.
     """
 
-    __slots__ = ("id", "is_symbol_after_amount", "iso", "name", "symbol")
-
-    id: int | None
-    iso: str | None
-    name: str | None
-    symbol: str | None
-    is_symbol_after_amount: bool | None
+    id: int | None = None
+    iso: str | None = None
+    name: str | None = None
+    symbol: str | None = None
+    is_symbol_after_amount: bool | None = None
 
     def __init__(
         self,
@@ -6614,11 +5657,9 @@ class ReviewsGetFormStatusDataLanguage(Model):
         iso: `str`.
     """
 
-    __slots__ = ("id", "iso", "locale")
-
-    id: int | None
-    locale: str | None
-    iso: str | None
+    id: int | None = None
+    locale: str | None = None
+    iso: str | None = None
 
     def __init__(self, *, id: int | None = None, locale: str | None = None, iso: str | None = None) -> None:
         self.id = id
@@ -6642,17 +5683,15 @@ class ReviewsGetFormStatusDataMaster(Model):
         position: `ReviewsGetFormStatusDataMasterPosition`.
     """
 
-    __slots__ = ("avatar", "company_id", "id", "name", "position", "prepaid", "rating", "show_rating", "specialization")
-
-    id: int | None
-    name: str | None
-    company_id: int | None
-    specialization: str | None
-    rating: int | None
-    show_rating: int | None
-    avatar: str | None
-    prepaid: str | None
-    position: ReviewsGetFormStatusDataMasterPosition | None
+    id: int | None = None
+    name: str | None = None
+    company_id: int | None = None
+    specialization: str | None = None
+    rating: int | None = None
+    show_rating: int | None = None
+    avatar: str | None = None
+    prepaid: str | None = None
+    position: ReviewsGetFormStatusDataMasterPosition | None = None
 
     def __init__(
         self,
@@ -6687,10 +5726,8 @@ class ReviewsGetFormStatusDataMasterPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -6707,11 +5744,9 @@ class ReviewsGetFormStatusDataRecord(Model):
         date: `str`.
     """
 
-    __slots__ = ("date", "id", "payed_cost")
-
-    id: int | None
-    payed_cost: str | None
-    date: str | None
+    id: int | None = None
+    payed_cost: str | None = None
+    date: str | None = None
 
     def __init__(self, *, id: int | None = None, payed_cost: str | None = None, date: str | None = None) -> None:
         self.id = id
@@ -6747,51 +5782,27 @@ class UserRecordsGetItem(Model):
         activity_id: `int`.
     """
 
-    __slots__ = (
-        "activity_id",
-        "api_id",
-        "attendance",
-        "clients_count",
-        "comment",
-        "company",
-        "create_date",
-        "date",
-        "datetime",
-        "deleted",
-        "id",
-        "last_change_date",
-        "length",
-        "master_requested",
-        "notify_by_email",
-        "notify_by_sms",
-        "online",
-        "prepaid",
-        "prepaid_confirmed",
-        "services",
-        "staff",
-    )
-
-    id: int | None
-    services: list[UserRecordsGetItemService] | None
-    company: UserRecordsGetItemCompany | None
-    staff: UserRecordsGetItemStaff | None
-    clients_count: int | None
-    date: str | None
-    datetime: str | None
-    create_date: str | None
-    comment: str | None
-    deleted: bool | None
-    attendance: float | None
-    length: float | None
-    notify_by_sms: float | None
-    notify_by_email: float | None
-    master_requested: bool | None
-    online: bool | None
-    api_id: str | None
-    last_change_date: str | None
-    prepaid: bool | None
-    prepaid_confirmed: bool | None
-    activity_id: int | None
+    id: int | None = None
+    services: list[UserRecordsGetItemService] | None = None
+    company: UserRecordsGetItemCompany | None = None
+    staff: UserRecordsGetItemStaff | None = None
+    clients_count: int | None = None
+    date: str | None = None
+    datetime: str | None = None
+    create_date: str | None = None
+    comment: str | None = None
+    deleted: bool | None = None
+    attendance: float | None = None
+    length: float | None = None
+    notify_by_sms: float | None = None
+    notify_by_email: float | None = None
+    master_requested: bool | None = None
+    online: bool | None = None
+    api_id: str | None = None
+    last_change_date: str | None = None
+    prepaid: bool | None = None
+    prepaid_confirmed: bool | None = None
+    activity_id: int | None = None
 
     def __init__(
         self,
@@ -6866,45 +5877,24 @@ class UserRecordsGetItemCompany(Model):
         allow_delete_record_delay_step: `int`.
     """
 
-    __slots__ = (
-        "address",
-        "allow_change_record",
-        "allow_change_record_delay_step",
-        "allow_delete_record",
-        "allow_delete_record_delay_step",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country",
-        "country_id",
-        "currency_short_title",
-        "id",
-        "phone",
-        "phones",
-        "site",
-        "timezone",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    country_id: int | None
-    country: str | None
-    city_id: int | None
-    city: str | None
-    phone: str | None
-    phones: list[str] | None
-    timezone: str | None
-    address: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
-    allow_delete_record: bool | None
-    allow_change_record: bool | None
-    site: str | None
-    currency_short_title: str | None
-    allow_change_record_delay_step: int | None
-    allow_delete_record_delay_step: int | None
+    id: int | None = None
+    title: str | None = None
+    country_id: int | None = None
+    country: str | None = None
+    city_id: int | None = None
+    city: str | None = None
+    phone: str | None = None
+    phones: list[str] | None = None
+    timezone: str | None = None
+    address: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
+    allow_delete_record: bool | None = None
+    allow_change_record: bool | None = None
+    site: str | None = None
+    currency_short_title: str | None = None
+    allow_change_record_delay_step: int | None = None
+    allow_delete_record_delay_step: int | None = None
 
     def __init__(
         self,
@@ -6959,12 +5949,10 @@ class UserRecordsGetItemService(Model):
         seance_length: `int`.
     """
 
-    __slots__ = ("amount", "id", "seance_length", "title")
-
-    id: int | None
-    title: str | None
-    amount: int | None
-    seance_length: int | None
+    id: int | None = None
+    title: str | None = None
+    amount: int | None = None
+    seance_length: int | None = None
 
     def __init__(
         self,
@@ -6996,27 +5984,15 @@ class UserRecordsGetItemStaff(Model):
         comments_count: `float`.
     """
 
-    __slots__ = (
-        "avatar",
-        "comments_count",
-        "id",
-        "name",
-        "position",
-        "rating",
-        "show_rating",
-        "specialization",
-        "votes_count",
-    )
-
-    id: int | None
-    name: str | None
-    specialization: str | None
-    position: UserRecordsGetItemStaffPosition | None
-    show_rating: bool | None
-    rating: float | None
-    votes_count: float | None
-    avatar: str | None
-    comments_count: float | None
+    id: int | None = None
+    name: str | None = None
+    specialization: str | None = None
+    position: UserRecordsGetItemStaffPosition | None = None
+    show_rating: bool | None = None
+    rating: float | None = None
+    votes_count: float | None = None
+    avatar: str | None = None
+    comments_count: float | None = None
 
     def __init__(
         self,
@@ -7051,10 +6027,8 @@ class UserRecordsGetItemStaffPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id

@@ -97,11 +97,9 @@ class ChainClientsFindByPhoneData(Model):
         clients: `list[ChainClientsFindByPhoneDataClient]`.
     """
 
-    __slots__ = ("clients", "phone", "salon_group_id")
-
-    salon_group_id: int | None
-    phone: str | None
-    clients: list[ChainClientsFindByPhoneDataClient] | None
+    salon_group_id: int | None = None
+    phone: str | None = None
+    clients: list[ChainClientsFindByPhoneDataClient] | None = None
 
     def __init__(
         self,
@@ -126,12 +124,10 @@ class ChainClientsFindByPhoneDataClient(Model):
         email: `str`.
     """
 
-    __slots__ = ("company_id", "email", "id", "name")
-
-    id: int | None
-    company_id: int | None
-    name: str | None
-    email: str | None
+    id: int | None = None
+    company_id: int | None = None
+    name: str | None = None
+    email: str | None = None
 
     def __init__(
         self, *, id: int | None = None, company_id: int | None = None, name: str | None = None, email: str | None = None
@@ -156,15 +152,13 @@ class ClientCommentContainer(Model):
         user: `UserNameAvatar`.
     """
 
-    __slots__ = ("create_date", "files", "id", "text", "type", "update_date", "user")
-
-    id: int | None
-    create_date: str | None
-    update_date: str | None
-    type: ClientCommentContainerType | None
-    text: str | None
-    files: list[ClientCommentFileDto] | None
-    user: UserNameAvatar | None
+    id: int | None = None
+    create_date: str | None = None
+    update_date: str | None = None
+    type: ClientCommentContainerType | None = None
+    text: str | None = None
+    files: list[ClientCommentFileDto] | None = None
+    user: UserNameAvatar | None = None
 
     def __init__(
         self,
@@ -195,10 +189,8 @@ class ClientCommentFileDto(Model):
         filename: `str`.
     """
 
-    __slots__ = ("filename", "link")
-
-    link: str | None
-    filename: str | None
+    link: str | None = None
+    filename: str | None = None
 
     def __init__(self, *, link: str | None = None, filename: str | None = None) -> None:
         self.link = link
@@ -214,10 +206,8 @@ class ClientVisitsHistory(Model):
         records: `list[ClientVisitsHistoryRecord]`.
     """
 
-    __slots__ = ("goods_transactions", "records")
-
-    goods_transactions: list[ClientVisitsHistoryGoodsTransaction] | None
-    records: list[ClientVisitsHistoryRecord] | None
+    goods_transactions: list[ClientVisitsHistoryGoodsTransaction] | None = None
+    records: list[ClientVisitsHistoryRecord] | None = None
 
     def __init__(
         self,
@@ -244,16 +234,14 @@ class ClientVisitsHistoryGoodsTransaction(Model):
         company: `CompanyMinimal`.
     """
 
-    __slots__ = ("comment", "company", "date", "goods", "id", "record_id", "staff", "visit_id")
-
-    id: int | None
-    comment: str | None
-    date: str | None
-    visit_id: int | None
-    record_id: int | None
-    goods: list[ClientVisitsHistoryGoodsTransactionGood] | None
-    staff: MasterWithPosition | None
-    company: CompanyMinimal | None
+    id: int | None = None
+    comment: str | None = None
+    date: str | None = None
+    visit_id: int | None = None
+    record_id: int | None = None
+    goods: list[ClientVisitsHistoryGoodsTransactionGood] | None = None
+    staff: MasterWithPosition | None = None
+    company: CompanyMinimal | None = None
 
     def __init__(
         self,
@@ -294,29 +282,16 @@ class ClientVisitsHistoryGoodsTransactionGood(Model):
         payment_status: `ClientVisitsHistoryGoodsTransactionGoodPaymentStatus`.
     """
 
-    __slots__ = (
-        "amount",
-        "cost_per_unit",
-        "cost_to_pay",
-        "discount_percent",
-        "first_cost",
-        "id",
-        "paid_sum",
-        "payment_status",
-        "title",
-        "unit",
-    )
-
-    id: int | None
-    title: str | None
-    amount: float | None
-    unit: str | None
-    cost_per_unit: float | None
-    first_cost: float | None
-    discount_percent: float | None
-    cost_to_pay: float | None
-    paid_sum: float | None
-    payment_status: ClientVisitsHistoryGoodsTransactionGoodPaymentStatus | None
+    id: int | None = None
+    title: str | None = None
+    amount: float | None = None
+    unit: str | None = None
+    cost_per_unit: float | None = None
+    first_cost: float | None = None
+    discount_percent: float | None = None
+    cost_to_pay: float | None = None
+    paid_sum: float | None = None
+    payment_status: ClientVisitsHistoryGoodsTransactionGoodPaymentStatus | None = None
 
     def __init__(
         self,
@@ -361,18 +336,16 @@ class ClientVisitsHistoryRecord(Model):
         comer: `Comer`.
     """
 
-    __slots__ = ("attendance", "comer", "comment", "company", "date", "id", "services", "staff", "tips", "visit_id")
-
-    id: int | None
-    comment: str | None
-    date: str | None
-    visit_id: int | None
-    attendance: float | None
-    services: list[ClientVisitsHistoryRecordService] | None
-    staff: MasterWithPosition | None
-    company: CompanyMinimal | None
-    tips: TipsReduce | TipsReduceWithFullInfo | None
-    comer: Comer | None
+    id: int | None = None
+    comment: str | None = None
+    date: str | None = None
+    visit_id: int | None = None
+    attendance: float | None = None
+    services: list[ClientVisitsHistoryRecordService] | None = None
+    staff: MasterWithPosition | None = None
+    company: CompanyMinimal | None = None
+    tips: TipsReduce | TipsReduceWithFullInfo | None = None
+    comer: Comer | None = None
 
     def __init__(
         self,
@@ -415,25 +388,14 @@ class ClientVisitsHistoryRecordService(Model):
         consumables: `list[ClientVisitsHistoryRecordServiceConsumable]`.
     """
 
-    __slots__ = (
-        "consumables",
-        "cost_to_pay",
-        "discount_percent",
-        "first_cost",
-        "id",
-        "paid_sum",
-        "payment_status",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    first_cost: float | None
-    discount_percent: float | None
-    cost_to_pay: float | None
-    paid_sum: float | None
-    payment_status: ClientVisitsHistoryRecordServicePaymentStatus | None
-    consumables: list[ClientVisitsHistoryRecordServiceConsumable] | None
+    id: int | None = None
+    title: str | None = None
+    first_cost: float | None = None
+    discount_percent: float | None = None
+    cost_to_pay: float | None = None
+    paid_sum: float | None = None
+    payment_status: ClientVisitsHistoryRecordServicePaymentStatus | None = None
+    consumables: list[ClientVisitsHistoryRecordServiceConsumable] | None = None
 
     def __init__(
         self,
@@ -468,12 +430,10 @@ class ClientVisitsHistoryRecordServiceConsumable(Model):
         unit: `str`.
     """
 
-    __slots__ = ("amount", "cost_per_unit", "title", "unit")
-
-    title: str | None
-    amount: float | None
-    cost_per_unit: float | None
-    unit: str | None
+    title: str | None = None
+    amount: float | None = None
+    cost_per_unit: float | None = None
+    unit: str | None = None
 
     def __init__(
         self,
@@ -496,8 +456,6 @@ class ClientsAddCommentRequest(Model):
     Attributes:
         text: `str`, always present.
     """
-
-    __slots__ = ("text",)
 
     text: str
 
@@ -528,41 +486,22 @@ class ClientsCreateBulkRequest(Model):
         categories: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "balance",
-        "birth_date",
-        "card",
-        "categories",
-        "comment",
-        "discount",
-        "email",
-        "importance_id",
-        "name",
-        "patronymic",
-        "phone",
-        "sex_id",
-        "sms_check",
-        "sms_not",
-        "spent",
-        "surname",
-    )
-
     name: str
     phone: str
-    surname: str | None
-    patronymic: str | None
-    email: str | None
-    sex_id: int | None
-    importance_id: int | None
-    discount: float | None
-    card: str | None
-    birth_date: str | None
-    comment: str | None
-    spent: float | None
-    balance: float | None
-    sms_check: float | None
-    sms_not: float | None
-    categories: dict[str, JSON] | None
+    surname: str | None = None
+    patronymic: str | None = None
+    email: str | None = None
+    sex_id: int | None = None
+    importance_id: int | None = None
+    discount: float | None = None
+    card: str | None = None
+    birth_date: str | None = None
+    comment: str | None = None
+    spent: float | None = None
+    balance: float | None = None
+    sms_check: float | None = None
+    sms_not: float | None = None
+    categories: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -626,43 +565,23 @@ class ClientsCreateRequest(Model):
         custom_fields: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "balance",
-        "birth_date",
-        "card",
-        "categories",
-        "comment",
-        "custom_fields",
-        "discount",
-        "email",
-        "importance_id",
-        "name",
-        "patronymic",
-        "phone",
-        "sex_id",
-        "sms_check",
-        "sms_not",
-        "spent",
-        "surname",
-    )
-
     name: str
     phone: str
-    surname: str | None
-    patronymic: str | None
-    email: str | None
-    sex_id: int | None
-    importance_id: int | None
-    discount: float | None
-    card: str | None
-    birth_date: str | None
-    comment: str | None
-    spent: float | None
-    balance: float | None
-    sms_check: float | None
-    sms_not: float | None
-    categories: dict[str, JSON] | None
-    custom_fields: dict[str, JSON] | None
+    surname: str | None = None
+    patronymic: str | None = None
+    email: str | None = None
+    sex_id: int | None = None
+    importance_id: int | None = None
+    discount: float | None = None
+    card: str | None = None
+    birth_date: str | None = None
+    comment: str | None = None
+    spent: float | None = None
+    balance: float | None = None
+    sms_check: float | None = None
+    sms_not: float | None = None
+    categories: dict[str, JSON] | None = None
+    custom_fields: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -723,33 +642,18 @@ class ClientsListFilesItem(Model):
         can_edit: `bool`.
     """
 
-    __slots__ = (
-        "can_edit",
-        "client_id",
-        "date_create",
-        "description",
-        "extension",
-        "id",
-        "link",
-        "mime",
-        "name",
-        "size",
-        "user_avatar",
-        "user_name",
-    )
-
-    id: int | None
-    client_id: int | None
-    name: str | None
-    description: str | None
-    date_create: str | None
-    extension: str | None
-    mime: str | None
-    link: str | None
-    user_name: str | None
-    user_avatar: str | None
-    size: str | None
-    can_edit: bool | None
+    id: int | None = None
+    client_id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    date_create: str | None = None
+    extension: str | None = None
+    mime: str | None = None
+    link: str | None = None
+    user_name: str | None = None
+    user_avatar: str | None = None
+    size: str | None = None
+    can_edit: bool | None = None
 
     def __init__(
         self,
@@ -808,49 +712,26 @@ class ClientsListItem(Model):
         custom_fields: `dict[str, JSON] | list[JSON]`.
     """
 
-    __slots__ = (
-        "balance",
-        "birth_date",
-        "card",
-        "categories",
-        "comment",
-        "custom_fields",
-        "discount",
-        "email",
-        "id",
-        "importance",
-        "importance_id",
-        "last_change_date",
-        "name",
-        "phone",
-        "sex",
-        "sex_id",
-        "sms_check",
-        "sms_not",
-        "spent",
-        "visits",
-    )
-
-    id: int | None
-    name: str | None
-    phone: str | None
-    email: str | None
-    categories: list[ClientsListItemCategory] | None
-    sex_id: int | None
-    sex: str | None
-    discount: float | None
-    importance_id: int | None
-    importance: str | None
-    card: str | None
-    birth_date: str | None
-    comment: str | None
-    sms_check: float | None
-    sms_not: float | None
-    spent: float | None
-    balance: float | None
-    visits: float | None
-    last_change_date: str | None
-    custom_fields: dict[str, JSON] | list[JSON] | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    categories: list[ClientsListItemCategory] | None = None
+    sex_id: int | None = None
+    sex: str | None = None
+    discount: float | None = None
+    importance_id: int | None = None
+    importance: str | None = None
+    card: str | None = None
+    birth_date: str | None = None
+    comment: str | None = None
+    sms_check: float | None = None
+    sms_not: float | None = None
+    spent: float | None = None
+    balance: float | None = None
+    visits: float | None = None
+    last_change_date: str | None = None
+    custom_fields: dict[str, JSON] | list[JSON] | None = None
 
     def __init__(
         self,
@@ -908,11 +789,9 @@ class ClientsListItemCategory(Model):
         color: `str`.
     """
 
-    __slots__ = ("color", "id", "title")
-
-    id: int | None
-    title: str | None
-    color: str | None
+    id: int | None = None
+    title: str | None = None
+    color: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, color: str | None = None) -> None:
         self.id = id
@@ -929,10 +808,8 @@ class ClientsSearchItem(Model):
         id: `int`.
     """
 
-    __slots__ = ("id", "name")
-
-    name: str | None
-    id: int | None
+    name: str | None = None
+    id: int | None = None
 
     def __init__(self, *, name: str | None = None, id: int | None = None) -> None:
         self.name = name
@@ -952,7 +829,6 @@ class ClientsSearchVisitsRequest(Model):
         attendance: `ClientsSearchVisitsRequestAttendance`, always present.
     """
 
-    __slots__ = ("attendance", "client_id", "client_phone", "from_", "payment_statuses", "to")
     __wire_names__ = {"from_": "from"}
 
     client_id: int | None
@@ -1004,43 +880,23 @@ class ClientsUpdateRequest(Model):
         custom_fields: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "balance",
-        "birth_date",
-        "card",
-        "comment",
-        "custom_fields",
-        "discount",
-        "email",
-        "importance_id",
-        "labels",
-        "name",
-        "patronymic",
-        "phone",
-        "sex_id",
-        "sms_check",
-        "sms_not",
-        "spent",
-        "surname",
-    )
-
     name: str
     phone: str
-    surname: str | None
-    patronymic: str | None
-    email: str | None
-    sex_id: int | None
-    importance_id: int | None
-    discount: float | None
-    card: str | None
-    birth_date: str | None
-    comment: str | None
-    spent: float | None
-    balance: float | None
-    sms_check: float | None
-    sms_not: float | None
-    labels: dict[str, JSON] | None
-    custom_fields: dict[str, JSON] | None
+    surname: str | None = None
+    patronymic: str | None = None
+    email: str | None = None
+    sex_id: int | None = None
+    importance_id: int | None = None
+    discount: float | None = None
+    card: str | None = None
+    birth_date: str | None = None
+    comment: str | None = None
+    spent: float | None = None
+    balance: float | None = None
+    sms_check: float | None = None
+    sms_not: float | None = None
+    labels: dict[str, JSON] | None = None
+    custom_fields: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -1092,11 +948,9 @@ class Comer(Model):
         slug: `ComerSlug`.
     """
 
-    __slots__ = ("id", "slug", "title")
-
-    id: int | None
-    title: str | None
-    slug: ComerSlug | None
+    id: int | None = None
+    title: str | None = None
+    slug: ComerSlug | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, slug: ComerSlug | None = None) -> None:
         self.id = id
@@ -1113,8 +967,6 @@ class CommentsCompanyidRequestDataTypes(Model):
         text: `str`, always present.
         name: `str`, always present.
     """
-
-    __slots__ = ("mark", "name", "text")
 
     mark: float
     text: str
@@ -1144,31 +996,17 @@ class CommentsListItem(Model):
         record_id: `int`.
     """
 
-    __slots__ = (
-        "date",
-        "id",
-        "master_id",
-        "rating",
-        "record_id",
-        "salon_id",
-        "text",
-        "type",
-        "user_avatar",
-        "user_id",
-        "user_name",
-    )
-
-    id: int | None
-    salon_id: int | None
-    type: float | None
-    master_id: int | None
-    text: str | None
-    date: str | None
-    rating: str | None
-    user_id: int | None
-    user_name: str | None
-    user_avatar: str | None
-    record_id: int | None
+    id: int | None = None
+    salon_id: int | None = None
+    type: float | None = None
+    master_id: int | None = None
+    text: str | None = None
+    date: str | None = None
+    rating: str | None = None
+    user_id: int | None = None
+    user_name: str | None = None
+    user_avatar: str | None = None
+    record_id: int | None = None
 
     def __init__(
         self,
@@ -1212,15 +1050,13 @@ class CompanyCompanyidClientsSearchRequestDataTypes(Model):
         filters: `list[CompanyCompanyidClientsSearchRequestDataTypesFilter]`.
     """
 
-    __slots__ = ("fields", "filters", "operation", "order_by", "order_by_direction", "page", "page_size")
-
-    page: float | None
-    page_size: float | None
-    fields: list[str] | None
-    order_by: CompanyCompanyidClientsSearchRequestDataTypesOrderBy | None
-    order_by_direction: CompanyCompanyidClientsSearchRequestDataTypesOrderByDirection | None
-    operation: CompanyCompanyidClientsSearchRequestDataTypesOperation | None
-    filters: list[CompanyCompanyidClientsSearchRequestDataTypesFilter] | None
+    page: float | None = None
+    page_size: float | None = None
+    fields: list[str] | None = None
+    order_by: CompanyCompanyidClientsSearchRequestDataTypesOrderBy | None = None
+    order_by_direction: CompanyCompanyidClientsSearchRequestDataTypesOrderByDirection | None = None
+    operation: CompanyCompanyidClientsSearchRequestDataTypesOperation | None = None
+    filters: list[CompanyCompanyidClientsSearchRequestDataTypesFilter] | None = None
 
     def __init__(
         self,
@@ -1251,10 +1087,8 @@ class CompanyCompanyidClientsSearchRequestDataTypesFilter(Model):
         state: `CompanyCompanyidClientsSearchRequestDataTypesFilterState`.
     """
 
-    __slots__ = ("state", "type")
-
-    type: str | None
-    state: CompanyCompanyidClientsSearchRequestDataTypesFilterState | None
+    type: str | None = None
+    state: CompanyCompanyidClientsSearchRequestDataTypesFilterState | None = None
 
     def __init__(
         self, *, type: str | None = None, state: CompanyCompanyidClientsSearchRequestDataTypesFilterState | None = None
@@ -1271,9 +1105,7 @@ class CompanyCompanyidClientsSearchRequestDataTypesFilterState(Model):
         value: `list[float]`.
     """
 
-    __slots__ = ("value",)
-
-    value: list[float] | None
+    value: list[float] | None = None
 
     def __init__(self, *, value: list[float] | None = None) -> None:
         self.value = value
@@ -1288,10 +1120,8 @@ class CompanyMinimal(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1306,8 +1136,6 @@ class EmailClientsByFilterRequestDataTypes(Model):
         subject: `str`, always present.
         text: `str`, always present.
     """
-
-    __slots__ = ("subject", "text")
 
     subject: str
     text: str
@@ -1327,8 +1155,6 @@ class EmailClientsByIdRequestDataTypes(Model):
         text: `str`, always present.
     """
 
-    __slots__ = ("client_ids", "subject", "text")
-
     client_ids: list[int]
     subject: str
     text: str
@@ -1347,9 +1173,7 @@ class SmsClientsByFilterRequestDataTypes(Model):
         text: `str`.
     """
 
-    __slots__ = ("text",)
-
-    text: str | None
+    text: str | None = None
 
     def __init__(self, *, text: str | None = None) -> None:
         self.text = text
@@ -1364,10 +1188,8 @@ class SmsClientsByIdRequestDataTypes(Model):
         text: `str`.
     """
 
-    __slots__ = ("client_ids", "text")
-
-    client_ids: list[int] | None
-    text: str | None
+    client_ids: list[int] | None = None
+    text: str | None = None
 
     def __init__(self, *, client_ids: list[int] | None = None, text: str | None = None) -> None:
         self.client_ids = client_ids
@@ -1383,10 +1205,8 @@ class TipsReduce(Model):
         sum: `float | None`.
     """
 
-    __slots__ = ("has_tips", "sum")
-
-    has_tips: bool | None
-    sum: float | None
+    has_tips: bool | None = None
+    sum: float | None = None
 
     def __init__(self, *, has_tips: bool | None = None, sum: float | None = None) -> None:
         self.has_tips = has_tips
@@ -1402,10 +1222,8 @@ class TipsReduceWithFullInfo(Model):
         sum: `float | None`.
     """
 
-    __slots__ = ("has_tips", "sum")
-
-    has_tips: bool | None
-    sum: float | None
+    has_tips: bool | None = None
+    sum: float | None = None
 
     def __init__(self, *, has_tips: bool | None = None, sum: float | None = None) -> None:
         self.has_tips = has_tips
@@ -1422,11 +1240,9 @@ class UserNameAvatar(Model):
         avatar: `str`.
     """
 
-    __slots__ = ("avatar", "id", "name")
-
-    id: int | None
-    name: str | None
-    avatar: str | None
+    id: int | None = None
+    name: str | None = None
+    avatar: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, avatar: str | None = None) -> None:
         self.id = id

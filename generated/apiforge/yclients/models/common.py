@@ -21,13 +21,11 @@ class Currency2(Model):
         is_symbol_after_amount: `bool`.
     """
 
-    __slots__ = ("id", "is_symbol_after_amount", "iso", "name", "symbol")
-
-    id: int | None
-    iso: str | None
-    name: str | None
-    symbol: str | None
-    is_symbol_after_amount: bool | None
+    id: int | None = None
+    iso: str | None = None
+    name: str | None = None
+    symbol: str | None = None
+    is_symbol_after_amount: bool | None = None
 
     def __init__(
         self,
@@ -59,15 +57,13 @@ class MasterWithPosition(Model):
         position: `PositionCompact`.
     """
 
-    __slots__ = ("avatar", "avatar_big", "company_id", "id", "name", "position", "specialization")
-
-    id: int | None
-    name: str | None
-    company_id: int | None
-    specialization: str | None
-    avatar: str | None
-    avatar_big: str | None
-    position: PositionCompact | None
+    id: int | None = None
+    name: str | None = None
+    company_id: int | None = None
+    specialization: str | None = None
+    avatar: str | None = None
+    avatar_big: str | None = None
+    position: PositionCompact | None = None
 
     def __init__(
         self,
@@ -98,10 +94,8 @@ class PositionCompact(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id

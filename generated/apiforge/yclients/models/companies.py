@@ -54,10 +54,8 @@ class AnalyticsReportOverallChartDailyRow2(Model):
         data: `list[list[float]]`.
     """
 
-    __slots__ = ("data", "label")
-
-    label: str | None
-    data: list[list[float]] | None
+    label: str | None = None
+    data: list[list[float]] | None = None
 
     def __init__(self, *, label: str | None = None, data: list[list[float]] | None = None) -> None:
         self.label = label
@@ -73,10 +71,8 @@ class AnalyticsReportOverallChartScalarItem2(Model):
         data: `int`.
     """
 
-    __slots__ = ("data", "label")
-
-    label: str | None
-    data: int | None
+    label: str | None = None
+    data: int | None = None
 
     def __init__(self, *, label: str | None = None, data: int | None = None) -> None:
         self.label = label
@@ -98,25 +94,14 @@ class AnalyticsReportOverallClientStats2(Model):
         lost_percent: `int`.
     """
 
-    __slots__ = (
-        "active_count",
-        "lost_count",
-        "lost_percent",
-        "new_count",
-        "new_percent",
-        "return_count",
-        "return_percent",
-        "total_count",
-    )
-
-    total_count: int | None
-    new_count: int | None
-    new_percent: int | None
-    return_count: int | None
-    return_percent: int | None
-    active_count: int | None
-    lost_count: int | None
-    lost_percent: int | None
+    total_count: int | None = None
+    new_count: int | None = None
+    new_percent: int | None = None
+    return_count: int | None = None
+    return_percent: int | None = None
+    active_count: int | None = None
+    lost_count: int | None = None
+    lost_percent: int | None = None
 
     def __init__(
         self,
@@ -150,11 +135,9 @@ class AnalyticsReportOverallFullnessStats2(Model):
         change_percent: `int`.
     """
 
-    __slots__ = ("change_percent", "current_percent", "previous_percent")
-
-    current_percent: float | None
-    previous_percent: float | None
-    change_percent: int | None
+    current_percent: float | None = None
+    previous_percent: float | None = None
+    change_percent: int | None = None
 
     def __init__(
         self,
@@ -184,27 +167,15 @@ class AnalyticsReportOverallRecordStats2(Model):
         change_percent: `int`.
     """
 
-    __slots__ = (
-        "change_percent",
-        "current_canceled_count",
-        "current_canceled_percent",
-        "current_completed_count",
-        "current_completed_percent",
-        "current_pending_count",
-        "current_pending_percent",
-        "current_total_count",
-        "previous_total_count",
-    )
-
-    current_completed_count: int | None
-    current_completed_percent: int | None
-    current_pending_count: int | None
-    current_pending_percent: int | None
-    current_canceled_count: int | None
-    current_canceled_percent: int | None
-    current_total_count: int | None
-    previous_total_count: int | None
-    change_percent: int | None
+    current_completed_count: int | None = None
+    current_completed_percent: int | None = None
+    current_pending_count: int | None = None
+    current_pending_percent: int | None = None
+    current_canceled_count: int | None = None
+    current_canceled_percent: int | None = None
+    current_total_count: int | None = None
+    previous_total_count: int | None = None
+    change_percent: int | None = None
 
     def __init__(
         self,
@@ -245,25 +216,14 @@ class AnalyticsReportOverallStats2(Model):
         client_stats: `AnalyticsReportOverallClientStats2`.
     """
 
-    __slots__ = (
-        "client_stats",
-        "fullness_stats",
-        "income_average_services_stats",
-        "income_average_stats",
-        "income_goods_stats",
-        "income_services_stats",
-        "income_total_stats",
-        "record_stats",
-    )
-
-    income_total_stats: AnalyticsReportOverallSumStats2 | None
-    income_services_stats: AnalyticsReportOverallSumStats2 | None
-    income_goods_stats: AnalyticsReportOverallSumStats2 | None
-    income_average_stats: AnalyticsReportOverallSumStats2 | None
-    income_average_services_stats: AnalyticsReportOverallSumStats2 | None
-    fullness_stats: AnalyticsReportOverallFullnessStats2 | None
-    record_stats: AnalyticsReportOverallRecordStats2 | None
-    client_stats: AnalyticsReportOverallClientStats2 | None
+    income_total_stats: AnalyticsReportOverallSumStats2 | None = None
+    income_services_stats: AnalyticsReportOverallSumStats2 | None = None
+    income_goods_stats: AnalyticsReportOverallSumStats2 | None = None
+    income_average_stats: AnalyticsReportOverallSumStats2 | None = None
+    income_average_services_stats: AnalyticsReportOverallSumStats2 | None = None
+    fullness_stats: AnalyticsReportOverallFullnessStats2 | None = None
+    record_stats: AnalyticsReportOverallRecordStats2 | None = None
+    client_stats: AnalyticsReportOverallClientStats2 | None = None
 
     def __init__(
         self,
@@ -298,12 +258,10 @@ class AnalyticsReportOverallSumStats2(Model):
         currency: `Currency2`.
     """
 
-    __slots__ = ("change_percent", "currency", "current_sum", "previous_sum")
-
-    current_sum: str | None
-    previous_sum: str | None
-    change_percent: int | None
-    currency: Currency2 | None
+    current_sum: str | None = None
+    previous_sum: str | None = None
+    change_percent: int | None = None
+    currency: Currency2 | None = None
 
     def __init__(
         self,
@@ -329,11 +287,9 @@ class CitiesListItem(Model):
         title: `str`.
     """
 
-    __slots__ = ("country_id", "id", "title")
-
-    id: int | None
-    country_id: int | None
-    title: str | None
+    id: int | None = None
+    country_id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, country_id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -368,49 +324,26 @@ class CompaniesCreateData(Model):
         currency_short_title: `str`.
     """
 
-    __slots__ = (
-        "active",
-        "active_staff_count",
-        "address",
-        "app_android",
-        "app_ios",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country",
-        "country_id",
-        "currency_short_title",
-        "id",
-        "logo",
-        "phone",
-        "phone_confirmation",
-        "schedule",
-        "short_descr",
-        "timezone_name",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    short_descr: str | None
-    logo: str | None
-    active: str | None
-    phone: str | None
-    country_id: int | None
-    schedule: str | None
-    country: str | None
-    city_id: int | None
-    city: str | None
-    timezone_name: str | None
-    address: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
-    phone_confirmation: bool | None
-    active_staff_count: float | None
-    app_ios: str | None
-    app_android: str | None
-    currency_short_title: str | None
+    id: int | None = None
+    title: str | None = None
+    short_descr: str | None = None
+    logo: str | None = None
+    active: str | None = None
+    phone: str | None = None
+    country_id: int | None = None
+    schedule: str | None = None
+    country: str | None = None
+    city_id: int | None = None
+    city: str | None = None
+    timezone_name: str | None = None
+    address: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
+    phone_confirmation: bool | None = None
+    active_staff_count: float | None = None
+    app_ios: str | None = None
+    app_android: str | None = None
+    currency_short_title: str | None = None
 
     def __init__(
         self,
@@ -489,57 +422,30 @@ class CompaniesGetData(Model):
         access: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "access",
-        "active_staff_count",
-        "address",
-        "bookforms",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country",
-        "country_id",
-        "group_priority",
-        "groups",
-        "id",
-        "main_group",
-        "main_group_id",
-        "next_slot",
-        "online_sales_form_url",
-        "phone_confirmation",
-        "push_notification_phone_confirm",
-        "site",
-        "social",
-        "timezone_name",
-        "title",
-        "zip",
-    )
-
-    id: int | None
-    title: str | None
-    country_id: int | None
-    country: str | None
-    city_id: int | None
-    city: str | None
-    timezone_name: str | None
-    address: str | None
-    zip: float | None
-    social: CompaniesGetDataSocial | None
-    site: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
-    phone_confirmation: bool | None
-    active_staff_count: float | None
-    next_slot: str | None
-    group_priority: int | None
-    push_notification_phone_confirm: bool | None
-    main_group_id: int | None
-    main_group: list[CompaniesGetDataMainGroupItem] | None
-    groups: CompaniesGetDataGroups | None
-    bookforms: list[CompaniesGetDataBookform] | None
-    online_sales_form_url: str | None
-    access: dict[str, JSON] | None
+    id: int | None = None
+    title: str | None = None
+    country_id: int | None = None
+    country: str | None = None
+    city_id: int | None = None
+    city: str | None = None
+    timezone_name: str | None = None
+    address: str | None = None
+    zip: float | None = None
+    social: CompaniesGetDataSocial | None = None
+    site: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
+    phone_confirmation: bool | None = None
+    active_staff_count: float | None = None
+    next_slot: str | None = None
+    group_priority: int | None = None
+    push_notification_phone_confirm: bool | None = None
+    main_group_id: int | None = None
+    main_group: list[CompaniesGetDataMainGroupItem] | None = None
+    groups: CompaniesGetDataGroups | None = None
+    bookforms: list[CompaniesGetDataBookform] | None = None
+    online_sales_form_url: str | None = None
+    access: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -606,12 +512,10 @@ class CompaniesGetDataBookform(Model):
         url: `str`.
     """
 
-    __slots__ = ("id", "is_default", "title", "url")
-
-    id: int | None
-    title: str | None
-    is_default: float | None
-    url: str | None
+    id: int | None = None
+    title: str | None = None
+    is_default: float | None = None
+    url: str | None = None
 
     def __init__(
         self,
@@ -636,11 +540,10 @@ class CompaniesGetDataGroups(Model):
         id_2 (wire name `ID-2`): `CompaniesGetDataGroupsId2`.
     """
 
-    __slots__ = ("id_1", "id_2")
     __wire_names__ = {"id_1": "ID-1", "id_2": "ID-2"}
 
-    id_1: CompaniesGetDataGroupsId1 | None
-    id_2: CompaniesGetDataGroupsId2 | None
+    id_1: CompaniesGetDataGroupsId1 | None = None
+    id_2: CompaniesGetDataGroupsId2 | None = None
 
     def __init__(
         self, *, id_1: CompaniesGetDataGroupsId1 | None = None, id_2: CompaniesGetDataGroupsId2 | None = None
@@ -658,10 +561,8 @@ class CompaniesGetDataGroupsId1(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -677,10 +578,8 @@ class CompaniesGetDataGroupsId2(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -696,10 +595,8 @@ class CompaniesGetDataMainGroupItem(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -719,14 +616,12 @@ class CompaniesGetDataSocial(Model):
         whatsapp: `str`.
     """
 
-    __slots__ = ("facebook", "instagram", "telegram", "viber", "vk", "whatsapp")
-
-    telegram: str | None
-    instagram: str | None
-    vk: str | None
-    facebook: str | None
-    viber: str | None
-    whatsapp: str | None
+    telegram: str | None = None
+    instagram: str | None = None
+    vk: str | None = None
+    facebook: str | None = None
+    viber: str | None = None
+    whatsapp: str | None = None
 
     def __init__(
         self,
@@ -775,53 +670,28 @@ class CompaniesListItem(Model):
         group_priority: `float`.
     """
 
-    __slots__ = (
-        "active",
-        "active_staff_count",
-        "address",
-        "app_android",
-        "app_ios",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country",
-        "country_id",
-        "currency_short_title",
-        "group_priority",
-        "id",
-        "logo",
-        "next_slot",
-        "phone",
-        "phone_confirmation",
-        "schedule",
-        "short_descr",
-        "timezone_name",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    short_descr: str | None
-    logo: str | None
-    active: str | None
-    phone: str | None
-    country_id: int | None
-    schedule: str | None
-    country: str | None
-    city_id: int | None
-    city: str | None
-    timezone_name: str | None
-    address: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
-    phone_confirmation: bool | None
-    active_staff_count: float | None
-    next_slot: str | None
-    app_ios: str | None
-    app_android: str | None
-    currency_short_title: str | None
-    group_priority: float | None
+    id: int | None = None
+    title: str | None = None
+    short_descr: str | None = None
+    logo: str | None = None
+    active: str | None = None
+    phone: str | None = None
+    country_id: int | None = None
+    schedule: str | None = None
+    country: str | None = None
+    city_id: int | None = None
+    city: str | None = None
+    timezone_name: str | None = None
+    address: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
+    phone_confirmation: bool | None = None
+    active_staff_count: float | None = None
+    next_slot: str | None = None
+    app_ios: str | None = None
+    app_android: str | None = None
+    currency_short_title: str | None = None
+    group_priority: float | None = None
 
     def __init__(
         self,
@@ -889,27 +759,15 @@ class CompanyCreateRequestDataTypes(Model):
         short_descr: `str`.
     """
 
-    __slots__ = (
-        "address",
-        "business_type_id",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lot",
-        "country_id",
-        "short_descr",
-        "site",
-        "title",
-    )
-
-    title: str | None
-    country_id: int | None
-    city_id: int | None
-    address: str | None
-    site: str | None
-    coordinate_lat: float | None
-    coordinate_lot: float | None
-    business_type_id: int | None
-    short_descr: str | None
+    title: str | None = None
+    country_id: int | None = None
+    city_id: int | None = None
+    address: str | None = None
+    site: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lot: float | None = None
+    business_type_id: int | None = None
+    short_descr: str | None = None
 
     def __init__(
         self,
@@ -944,8 +802,6 @@ class CompanyGetTimetableSettingsResponseDataFieldDataTypes(Model):
         activity_record_clients_count_max: `int`, always present.
     """
 
-    __slots__ = ("activity_record_clients_count_max", "record_type")
-
     record_type: int
     activity_record_clients_count_max: int
 
@@ -976,39 +832,21 @@ class CompanyPutRequestDataTypes(Model):
         short_descr: `str`.
     """
 
-    __slots__ = (
-        "address",
-        "business_type_id",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country",
-        "country_id",
-        "description",
-        "phones",
-        "short_descr",
-        "site",
-        "social",
-        "title",
-        "zip",
-    )
-
-    title: str | None
-    country_id: int | None
-    country: str | None
-    city_id: int | None
-    city: str | None
-    address: str | None
-    zip: str | None
-    phones: list[str] | None
-    social: CompanyPutRequestDataTypesSocial | None
-    site: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
-    description: str | None
-    business_type_id: int | None
-    short_descr: str | None
+    title: str | None = None
+    country_id: int | None = None
+    country: str | None = None
+    city_id: int | None = None
+    city: str | None = None
+    address: str | None = None
+    zip: str | None = None
+    phones: list[str] | None = None
+    social: CompanyPutRequestDataTypesSocial | None = None
+    site: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
+    description: str | None = None
+    business_type_id: int | None = None
+    short_descr: str | None = None
 
     def __init__(
         self,
@@ -1059,14 +897,12 @@ class CompanyPutRequestDataTypesSocial(Model):
         whatsapp: `str`.
     """
 
-    __slots__ = ("facebook", "instagram", "telegram", "viber", "vk", "whatsapp")
-
-    telegram: str | None
-    instagram: str | None
-    vk: str | None
-    facebook: str | None
-    viber: str | None
-    whatsapp: str | None
+    telegram: str | None = None
+    instagram: str | None = None
+    vk: str | None = None
+    facebook: str | None = None
+    viber: str | None = None
+    whatsapp: str | None = None
 
     def __init__(
         self,
@@ -1113,49 +949,26 @@ class CompanyPutResponseDataTypes(Model):
         access: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "access",
-        "address",
-        "business_type_id",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country",
-        "country_id",
-        "description",
-        "group_priority",
-        "id",
-        "phone_confirmation",
-        "push_notification_phone_confirm",
-        "short_descr",
-        "site",
-        "social",
-        "timezone_name",
-        "title",
-        "zip",
-    )
-
-    id: int | None
-    title: str | None
-    country_id: int | None
-    country: str | None
-    city_id: int | None
-    city: str | None
-    timezone_name: str | None
-    address: str | None
-    zip: float | None
-    social: CompanyPutResponseDataTypesSocial | None
-    site: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
-    description: str | None
-    business_type_id: int | None
-    short_descr: str | None
-    phone_confirmation: bool | None
-    group_priority: int | None
-    push_notification_phone_confirm: bool | None
-    access: dict[str, JSON] | None
+    id: int | None = None
+    title: str | None = None
+    country_id: int | None = None
+    country: str | None = None
+    city_id: int | None = None
+    city: str | None = None
+    timezone_name: str | None = None
+    address: str | None = None
+    zip: float | None = None
+    social: CompanyPutResponseDataTypesSocial | None = None
+    site: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
+    description: str | None = None
+    business_type_id: int | None = None
+    short_descr: str | None = None
+    phone_confirmation: bool | None = None
+    group_priority: int | None = None
+    push_notification_phone_confirm: bool | None = None
+    access: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -1216,14 +1029,12 @@ class CompanyPutResponseDataTypesSocial(Model):
         whatsapp: `str`.
     """
 
-    __slots__ = ("facebook", "instagram", "telegram", "viber", "vk", "whatsapp")
-
-    telegram: str | None
-    instagram: str | None
-    vk: str | None
-    facebook: str | None
-    viber: str | None
-    whatsapp: str | None
+    telegram: str | None = None
+    instagram: str | None = None
+    vk: str | None = None
+    facebook: str | None = None
+    viber: str | None = None
+    whatsapp: str | None = None
 
     def __init__(
         self,
@@ -1252,8 +1063,6 @@ class CompanyUpdateTimetableSettingsDataTypes(Model):
         activity_record_clients_count_max: `int`, always present.
     """
 
-    __slots__ = ("activity_record_clients_count_max", "record_type")
-
     record_type: int
     activity_record_clients_count_max: int
 
@@ -1277,16 +1086,14 @@ class CountriesListItem(Model):
         exchange: `str`.
     """
 
-    __slots__ = ("currency", "exchange", "full_title", "id", "phone_code", "phone_example", "phone_template", "title")
-
-    id: str | None
-    title: str | None
-    full_title: str | None
-    phone_code: str | None
-    phone_template: str | None
-    phone_example: str | None
-    currency: str | None
-    exchange: str | None
+    id: str | None = None
+    title: str | None = None
+    full_title: str | None = None
+    phone_code: str | None = None
+    phone_template: str | None = None
+    phone_example: str | None = None
+    currency: str | None = None
+    exchange: str | None = None
 
     def __init__(
         self,
@@ -1320,11 +1127,9 @@ class CustomFieldsListItem(Model):
         custom_field: `CustomFieldsListItemCustomField`.
     """
 
-    __slots__ = ("custom_field", "id", "salon_id")
-
-    id: int | None
-    salon_id: int | None
-    custom_field: CustomFieldsListItemCustomField | None
+    id: int | None = None
+    salon_id: int | None = None
+    custom_field: CustomFieldsListItemCustomField | None = None
 
     def __init__(
         self,
@@ -1353,16 +1158,14 @@ class CustomFieldsListItemCustomField(Model):
         values: `str`.
     """
 
-    __slots__ = ("code", "entity_type", "id", "show_in_ui", "title", "type", "user_can_edit", "values")
-
-    id: int | None
-    code: str | None
-    entity_type: str | None
-    show_in_ui: bool | None
-    title: str | None
-    user_can_edit: bool | None
-    type: CustomFieldsListItemCustomFieldType | None
-    values: str | None
+    id: int | None = None
+    code: str | None = None
+    entity_type: str | None = None
+    show_in_ui: bool | None = None
+    title: str | None = None
+    user_can_edit: bool | None = None
+    type: CustomFieldsListItemCustomFieldType | None = None
+    values: str | None = None
 
     def __init__(
         self,
@@ -1395,10 +1198,8 @@ class CustomFieldsListItemCustomFieldType(Model):
         title: `str`.
     """
 
-    __slots__ = ("code", "title")
-
-    code: str | None
-    title: str | None
+    code: str | None = None
+    title: str | None = None
 
     def __init__(self, *, code: str | None = None, title: str | None = None) -> None:
         self.code = code
@@ -1416,8 +1217,6 @@ class CustomFieldsRequestDataType(Model):
         user_can_edit: `bool`, always present.
         show_in_ui: `bool`, always present.
     """
-
-    __slots__ = ("code", "show_in_ui", "title", "type", "user_can_edit")
 
     type: str
     code: str
@@ -1455,40 +1254,23 @@ class HooksSettings(Model):
         finances_operation: `bool`.
     """
 
-    __slots__ = (
-        "active",
-        "client_",
-        "finances_operation",
-        "good",
-        "goods_operations_consumable",
-        "goods_operations_move",
-        "goods_operations_receipt",
-        "goods_operations_sale",
-        "goods_operations_stolen",
-        "master",
-        "record",
-        "salon",
-        "service",
-        "service_category",
-        "urls",
-    )
     __wire_names__ = {"client_": "client"}
 
-    urls: list[str] | None
-    active: bool | None
-    salon: bool | None
-    service_category: bool | None
-    service: bool | None
-    good: bool | None
-    master: bool | None
-    client_: bool | None
-    record: bool | None
-    goods_operations_sale: bool | None
-    goods_operations_receipt: bool | None
-    goods_operations_consumable: bool | None
-    goods_operations_stolen: bool | None
-    goods_operations_move: bool | None
-    finances_operation: bool | None
+    urls: list[str] | None = None
+    active: bool | None = None
+    salon: bool | None = None
+    service_category: bool | None = None
+    service: bool | None = None
+    good: bool | None = None
+    master: bool | None = None
+    client_: bool | None = None
+    record: bool | None = None
+    goods_operations_sale: bool | None = None
+    goods_operations_receipt: bool | None = None
+    goods_operations_consumable: bool | None = None
+    goods_operations_stolen: bool | None = None
+    goods_operations_move: bool | None = None
+    finances_operation: bool | None = None
 
     def __init__(
         self,
@@ -1548,40 +1330,23 @@ class HooksSettingsUpdateRequest(Model):
         finances_operation: `int`.
     """
 
-    __slots__ = (
-        "active",
-        "client_",
-        "finances_operation",
-        "good",
-        "goods_operations_consumable",
-        "goods_operations_move",
-        "goods_operations_receipt",
-        "goods_operations_sale",
-        "goods_operations_stolen",
-        "master",
-        "record",
-        "salon",
-        "service",
-        "service_category",
-        "urls",
-    )
     __wire_names__ = {"client_": "client"}
 
     urls: list[str]
     active: int
-    salon: int | None
-    service_category: int | None
-    service: int | None
-    good: int | None
-    master: int | None
-    client_: int | None
-    record: int | None
-    goods_operations_sale: int | None
-    goods_operations_receipt: int | None
-    goods_operations_consumable: int | None
-    goods_operations_stolen: int | None
-    goods_operations_move: int | None
-    finances_operation: int | None
+    salon: int | None = None
+    service_category: int | None = None
+    service: int | None = None
+    good: int | None = None
+    master: int | None = None
+    client_: int | None = None
+    record: int | None = None
+    goods_operations_sale: int | None = None
+    goods_operations_receipt: int | None = None
+    goods_operations_consumable: int | None = None
+    goods_operations_stolen: int | None = None
+    goods_operations_move: int | None = None
+    finances_operation: int | None = None
 
     def __init__(
         self,
@@ -1633,8 +1398,6 @@ class Image2(Model):
         version: `str`, always present.
     """
 
-    __slots__ = ("height", "id", "image_group_id", "path", "type", "version", "width")
-
     id: int
     path: str
     width: float
@@ -1668,14 +1431,12 @@ class ImageGroup2(Model):
         entity_id: `int`.
     """
 
-    __slots__ = ("entity", "entity_id", "id", "image_binded", "image_group", "images")
-
     id: int
     images: Image2
     image_binded: bool
     image_group: dict[str, JSON]
-    entity: str | None
-    entity_id: int | None
+    entity: str | None = None
+    entity_id: int | None = None
 
     def __init__(
         self,
@@ -1704,11 +1465,10 @@ class ImagesUploadData(Model):
         image_group_ (wire name `image_group`): `ImageGroup2`.
     """
 
-    __slots__ = ("image_group", "image_group_")
     __wire_names__ = {"image_group": "ImageGroup", "image_group_": "image_group"}
 
-    image_group: ImageGroup2 | None
-    image_group_: ImageGroup2 | None
+    image_group: ImageGroup2 | None = None
+    image_group_: ImageGroup2 | None = None
 
     def __init__(self, *, image_group: ImageGroup2 | None = None, image_group_: ImageGroup2 | None = None) -> None:
         self.image_group = image_group
@@ -1730,16 +1490,14 @@ class LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataT
         not_editable: `float`.
     """
 
-    __slots__ = ("color", "deleted", "entity", "icon", "id", "not_editable", "salon_id", "title")
-
-    id: int | None
-    salon_id: int | None
-    title: str | None
-    color: str | None
-    icon: str | None
-    entity: float | None
-    deleted: float | None
-    not_editable: float | None
+    id: int | None = None
+    salon_id: int | None = None
+    title: str | None = None
+    color: str | None = None
+    icon: str | None = None
+    entity: float | None = None
+    deleted: float | None = None
+    not_editable: float | None = None
 
     def __init__(
         self,
@@ -1775,13 +1533,11 @@ class LabelsCreateClientLabelData(Model):
         id: `str`.
     """
 
-    __slots__ = ("color", "entity", "id", "salon_id", "title")
-
-    title: str | None
-    salon_id: int | None
-    color: str | None
-    entity: float | None
-    id: str | None
+    title: str | None = None
+    salon_id: int | None = None
+    color: str | None = None
+    entity: float | None = None
+    id: str | None = None
 
     def __init__(
         self,
@@ -1808,10 +1564,8 @@ class LabelsCreateRequestDataTypes(Model):
         color: `str`.
     """
 
-    __slots__ = ("color", "title")
-
-    title: str | None
-    color: str | None
+    title: str | None = None
+    color: str | None = None
 
     def __init__(self, *, title: str | None = None, color: str | None = None) -> None:
         self.title = title
@@ -1833,16 +1587,14 @@ class LabelsSearchClientLabelsItem(Model):
         not_editable: `float`.
     """
 
-    __slots__ = ("color", "deleted", "entity", "icon", "id", "not_editable", "salon_id", "title")
-
-    id: int | None
-    salon_id: int | None
-    title: str | None
-    color: str | None
-    icon: str | None
-    entity: float | None
-    deleted: float | None
-    not_editable: float | None
+    id: int | None = None
+    salon_id: int | None = None
+    title: str | None = None
+    color: str | None = None
+    icon: str | None = None
+    entity: float | None = None
+    deleted: float | None = None
+    not_editable: float | None = None
 
     def __init__(
         self,
@@ -1877,12 +1629,10 @@ class LabelsUpdateRequestDataTypes(Model):
         icon: `str`.
     """
 
-    __slots__ = ("color", "entity", "icon", "title")
-
-    title: str | None
-    color: str | None
-    entity: float | None
-    icon: str | None
+    title: str | None = None
+    color: str | None = None
+    entity: float | None = None
+    icon: str | None = None
 
     def __init__(
         self,
@@ -1906,8 +1656,6 @@ class LicenseOption2(Model):
         id: `int`, always present.
         title: `str`, always present.
     """
-
-    __slots__ = ("id", "title")
 
     id: int
     title: str
@@ -1933,17 +1681,6 @@ class LicensesGetData(Model):
         license_option (wire name `LicenseOption`): `LicenseOption2`.
     """
 
-    __slots__ = (
-        "active",
-        "deactivation_date",
-        "id",
-        "license_option",
-        "name",
-        "options_",
-        "salon_id",
-        "staff_limit",
-        "start_date",
-    )
     __wire_names__ = {"options_": "options", "license_option": "LicenseOption"}
 
     active: float
@@ -1954,7 +1691,7 @@ class LicensesGetData(Model):
     salon_id: int
     staff_limit: float
     start_date: str
-    license_option: LicenseOption2 | None
+    license_option: LicenseOption2 | None = None
 
     def __init__(
         self,
@@ -1989,10 +1726,8 @@ class NotificationSettingsGetCompanySettingsItem(Model):
         channels: `NotificationSettingsGetCompanySettingsItemChannels`.
     """
 
-    __slots__ = ("channels", "type")
-
-    type: str | None
-    channels: NotificationSettingsGetCompanySettingsItemChannels | None
+    type: str | None = None
+    channels: NotificationSettingsGetCompanySettingsItemChannels | None = None
 
     def __init__(
         self, *, type: str | None = None, channels: NotificationSettingsGetCompanySettingsItemChannels | None = None
@@ -2011,11 +1746,9 @@ class NotificationSettingsGetCompanySettingsItemChannels(Model):
         email: `int`.
     """
 
-    __slots__ = ("email", "push", "sms")
-
-    push: int | None
-    sms: int | None
-    email: int | None
+    push: int | None = None
+    sms: int | None = None
+    email: int | None = None
 
     def __init__(self, *, push: int | None = None, sms: int | None = None, email: int | None = None) -> None:
         self.push = push
@@ -2032,10 +1765,8 @@ class NotificationSettingsGetUserSettingsData(Model):
         notification_types: `list[NotificationSettingsGetUserSettingsDataNotificationType]`.
     """
 
-    __slots__ = ("mode", "notification_types")
-
-    mode: NotificationSettingsGetUserSettingsDataMode | None
-    notification_types: list[NotificationSettingsGetUserSettingsDataNotificationType] | None
+    mode: NotificationSettingsGetUserSettingsDataMode | None = None
+    notification_types: list[NotificationSettingsGetUserSettingsDataNotificationType] | None = None
 
     def __init__(
         self,
@@ -2056,10 +1787,8 @@ class NotificationSettingsGetUserSettingsDataNotificationType(Model):
         channels: `NotificationSettingsGetUserSettingsDataNotificationTypeChannels`.
     """
 
-    __slots__ = ("channels", "type")
-
-    type: NotificationSettingsGetUserSettingsDataNotificationTypeType | None
-    channels: NotificationSettingsGetUserSettingsDataNotificationTypeChannels | None
+    type: NotificationSettingsGetUserSettingsDataNotificationTypeType | None = None
+    channels: NotificationSettingsGetUserSettingsDataNotificationTypeChannels | None = None
 
     def __init__(
         self,
@@ -2081,11 +1810,9 @@ class NotificationSettingsGetUserSettingsDataNotificationTypeChannels(Model):
         email: `int`.
     """
 
-    __slots__ = ("email", "push", "sms")
-
-    push: int | None
-    sms: int | None
-    email: int | None
+    push: int | None = None
+    sms: int | None = None
+    email: int | None = None
 
     def __init__(self, *, push: int | None = None, sms: int | None = None, email: int | None = None) -> None:
         self.push = push
@@ -2101,9 +1828,7 @@ class NotificationSettingsUsersRequestDataType(Model):
         notification_types: `list[NotificationSettingsUsersRequestDataTypeNotificationType]`.
     """
 
-    __slots__ = ("notification_types",)
-
-    notification_types: list[NotificationSettingsUsersRequestDataTypeNotificationType] | None
+    notification_types: list[NotificationSettingsUsersRequestDataTypeNotificationType] | None = None
 
     def __init__(
         self, *, notification_types: list[NotificationSettingsUsersRequestDataTypeNotificationType] | None = None
@@ -2120,10 +1845,8 @@ class NotificationSettingsUsersRequestDataTypeNotificationType(Model):
         channels: `NotificationSettingsUsersRequestDataTypeNotificationTypeChannels`.
     """
 
-    __slots__ = ("channels", "type")
-
-    type: NotificationSettingsUsersRequestDataTypeNotificationTypeType | None
-    channels: NotificationSettingsUsersRequestDataTypeNotificationTypeChannels | None
+    type: NotificationSettingsUsersRequestDataTypeNotificationTypeType | None = None
+    channels: NotificationSettingsUsersRequestDataTypeNotificationTypeChannels | None = None
 
     def __init__(
         self,
@@ -2143,9 +1866,7 @@ class NotificationSettingsUsersRequestDataTypeNotificationTypeChannels(Model):
         push: `int`.
     """
 
-    __slots__ = ("push",)
-
-    push: int | None
+    push: int | None = None
 
     def __init__(self, *, push: int | None = None) -> None:
         self.push = push
@@ -2162,12 +1883,10 @@ class ReferencesListBusinessTypesItem(Model):
         types: `list[ReferencesListBusinessTypesItemType]`.
     """
 
-    __slots__ = ("id", "image", "title", "types")
-
-    id: int | None
-    title: str | None
-    image: str | None
-    types: list[ReferencesListBusinessTypesItemType] | None
+    id: int | None = None
+    title: str | None = None
+    image: str | None = None
+    types: list[ReferencesListBusinessTypesItemType] | None = None
 
     def __init__(
         self,
@@ -2193,11 +1912,9 @@ class ReferencesListBusinessTypesItemType(Model):
         business_group_id: `int`.
     """
 
-    __slots__ = ("business_group_id", "id", "title")
-
-    id: int | None
-    title: str | None
-    business_group_id: int | None
+    id: int | None = None
+    title: str | None = None
+    business_group_id: int | None = None
 
     def __init__(
         self, *, id: int | None = None, title: str | None = None, business_group_id: int | None = None
@@ -2218,12 +1935,10 @@ class ReportsGetZReportData(Model):
         currency: `str`.
     """
 
-    __slots__ = ("currency", "paids", "stats", "z_data")
-
-    stats: ReportsGetZReportDataStats | None
-    paids: ReportsGetZReportDataPaids | None
-    z_data: dict[str, list[ReportsGetZReportDataZDatum]] | None
-    currency: str | None
+    stats: ReportsGetZReportDataStats | None = None
+    paids: ReportsGetZReportDataPaids | None = None
+    z_data: dict[str, list[ReportsGetZReportDataZDatum]] | None = None
+    currency: str | None = None
 
     def __init__(
         self,
@@ -2249,11 +1964,9 @@ class ReportsGetZReportDataPaids(Model):
         total: `ReportsGetZReportDataPaidsTotal`.
     """
 
-    __slots__ = ("accounts", "discount", "total")
-
-    accounts: list[ReportsGetZReportDataPaidsAccount] | None
-    discount: list[ReportsGetZReportDataPaidsDiscountItem] | None
-    total: ReportsGetZReportDataPaidsTotal | None
+    accounts: list[ReportsGetZReportDataPaidsAccount] | None = None
+    discount: list[ReportsGetZReportDataPaidsDiscountItem] | None = None
+    total: ReportsGetZReportDataPaidsTotal | None = None
 
     def __init__(
         self,
@@ -2276,10 +1989,8 @@ class ReportsGetZReportDataPaidsAccount(Model):
         amount: `float`.
     """
 
-    __slots__ = ("amount", "title")
-
-    title: str | None
-    amount: float | None
+    title: str | None = None
+    amount: float | None = None
 
     def __init__(self, *, title: str | None = None, amount: float | None = None) -> None:
         self.title = title
@@ -2295,10 +2006,8 @@ class ReportsGetZReportDataPaidsDiscountItem(Model):
         amount: `float`.
     """
 
-    __slots__ = ("amount", "title")
-
-    title: str | None
-    amount: float | None
+    title: str | None = None
+    amount: float | None = None
 
     def __init__(self, *, title: str | None = None, amount: float | None = None) -> None:
         self.title = title
@@ -2314,10 +2023,8 @@ class ReportsGetZReportDataPaidsTotal(Model):
         discount: `float`.
     """
 
-    __slots__ = ("accounts", "discount")
-
-    accounts: float | None
-    discount: float | None
+    accounts: float | None = None
+    discount: float | None = None
 
     def __init__(self, *, accounts: float | None = None, discount: float | None = None) -> None:
         self.accounts = accounts
@@ -2347,41 +2054,22 @@ class ReportsGetZReportDataStats(Model):
         abonement_paid: `int`.
     """
 
-    __slots__ = (
-        "abonement",
-        "abonement_paid",
-        "certificates",
-        "certificates_paid",
-        "clients",
-        "clients_average",
-        "goods",
-        "goods_paid",
-        "non_visit_records",
-        "non_visit_records_average",
-        "records",
-        "records_average",
-        "targets",
-        "targets_paid",
-        "visit_records",
-        "visit_records_average",
-    )
-
-    clients: int | None
-    clients_average: float | None
-    records: int | None
-    records_average: float | None
-    visit_records: int | None
-    visit_records_average: float | None
-    non_visit_records: int | None
-    non_visit_records_average: int | None
-    targets: int | None
-    targets_paid: int | None
-    goods: int | None
-    goods_paid: float | None
-    certificates: int | None
-    certificates_paid: int | None
-    abonement: int | None
-    abonement_paid: int | None
+    clients: int | None = None
+    clients_average: float | None = None
+    records: int | None = None
+    records_average: float | None = None
+    visit_records: int | None = None
+    visit_records_average: float | None = None
+    non_visit_records: int | None = None
+    non_visit_records_average: int | None = None
+    targets: int | None = None
+    targets_paid: int | None = None
+    goods: int | None = None
+    goods_paid: float | None = None
+    certificates: int | None = None
+    certificates_paid: int | None = None
+    abonement: int | None = None
+    abonement_paid: int | None = None
 
     def __init__(
         self,
@@ -2433,13 +2121,11 @@ class ReportsGetZReportDataZDatum(Model):
         masters: `list[ReportsGetZReportDataZDatumMaster]`.
     """
 
-    __slots__ = ("client_email", "client_id", "client_name", "client_phone", "masters")
-
-    client_id: int | None
-    client_name: str | None
-    client_phone: str | None
-    client_email: str | None
-    masters: list[ReportsGetZReportDataZDatumMaster] | None
+    client_id: int | None = None
+    client_name: str | None = None
+    client_phone: str | None = None
+    client_email: str | None = None
+    masters: list[ReportsGetZReportDataZDatumMaster] | None = None
 
     def __init__(
         self,
@@ -2469,13 +2155,11 @@ class ReportsGetZReportDataZDatumMaster(Model):
         others: `ReportsGetZReportDataZDatumMasterOthers`.
     """
 
-    __slots__ = ("good", "master_id", "master_name", "others", "service")
-
-    master_id: int | None
-    master_name: str | None
-    service: list[ReportsGetZReportDataZDatumMasterServiceItem] | None
-    good: list[ReportsGetZReportDataZDatumMasterGoodItem] | None
-    others: ReportsGetZReportDataZDatumMasterOthers | None
+    master_id: int | None = None
+    master_name: str | None = None
+    service: list[ReportsGetZReportDataZDatumMasterServiceItem] | None = None
+    good: list[ReportsGetZReportDataZDatumMasterGoodItem] | None = None
+    others: ReportsGetZReportDataZDatumMasterOthers | None = None
 
     def __init__(
         self,
@@ -2505,13 +2189,11 @@ class ReportsGetZReportDataZDatumMasterGoodItem(Model):
         transactions: `list[ReportsGetZReportDataZDatumMasterGoodItemTransaction]`.
     """
 
-    __slots__ = ("discount", "first_cost", "item_title", "result_cost", "transactions")
-
-    item_title: str | None
-    first_cost: float | None
-    discount: float | None
-    result_cost: float | None
-    transactions: list[ReportsGetZReportDataZDatumMasterGoodItemTransaction] | None
+    item_title: str | None = None
+    first_cost: float | None = None
+    discount: float | None = None
+    result_cost: float | None = None
+    transactions: list[ReportsGetZReportDataZDatumMasterGoodItemTransaction] | None = None
 
     def __init__(
         self,
@@ -2539,11 +2221,9 @@ class ReportsGetZReportDataZDatumMasterGoodItemTransaction(Model):
         payment_type: `str`.
     """
 
-    __slots__ = ("accounts_amount", "loyalty_amount", "payment_type")
-
-    accounts_amount: float | None
-    loyalty_amount: int | None
-    payment_type: str | None
+    accounts_amount: float | None = None
+    loyalty_amount: int | None = None
+    payment_type: str | None = None
 
     def __init__(
         self,
@@ -2569,13 +2249,11 @@ class ReportsGetZReportDataZDatumMasterOthers(Model):
         transactions: `list[ReportsGetZReportDataZDatumMasterOthersTransaction]`.
     """
 
-    __slots__ = ("discount", "first_cost", "item_title", "result_cost", "transactions")
-
-    item_title: str | None
-    first_cost: float | None
-    discount: float | None
-    result_cost: float | None
-    transactions: list[ReportsGetZReportDataZDatumMasterOthersTransaction] | None
+    item_title: str | None = None
+    first_cost: float | None = None
+    discount: float | None = None
+    result_cost: float | None = None
+    transactions: list[ReportsGetZReportDataZDatumMasterOthersTransaction] | None = None
 
     def __init__(
         self,
@@ -2603,11 +2281,9 @@ class ReportsGetZReportDataZDatumMasterOthersTransaction(Model):
         payment_type: `str`.
     """
 
-    __slots__ = ("accounts_amount", "loyalty_amount", "payment_type")
-
-    accounts_amount: float | None
-    loyalty_amount: int | None
-    payment_type: str | None
+    accounts_amount: float | None = None
+    loyalty_amount: int | None = None
+    payment_type: str | None = None
 
     def __init__(
         self,
@@ -2633,13 +2309,11 @@ class ReportsGetZReportDataZDatumMasterServiceItem(Model):
         transactions: `list[ReportsGetZReportDataZDatumMasterServiceItemTransaction]`.
     """
 
-    __slots__ = ("discount", "first_cost", "item_title", "result_cost", "transactions")
-
-    item_title: str | None
-    first_cost: float | None
-    discount: float | None
-    result_cost: float | None
-    transactions: list[ReportsGetZReportDataZDatumMasterServiceItemTransaction] | None
+    item_title: str | None = None
+    first_cost: float | None = None
+    discount: float | None = None
+    result_cost: float | None = None
+    transactions: list[ReportsGetZReportDataZDatumMasterServiceItemTransaction] | None = None
 
     def __init__(
         self,
@@ -2667,11 +2341,9 @@ class ReportsGetZReportDataZDatumMasterServiceItemTransaction(Model):
         payment_type: `str`.
     """
 
-    __slots__ = ("accounts_amount", "loyalty_amount", "payment_type")
-
-    accounts_amount: float | None
-    loyalty_amount: float | None
-    payment_type: str | None
+    accounts_amount: float | None = None
+    loyalty_amount: float | None = None
+    payment_type: str | None = None
 
     def __init__(
         self,

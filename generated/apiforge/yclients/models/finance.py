@@ -20,12 +20,10 @@ class AccountsListItem(Model):
         comment: `str`.
     """
 
-    __slots__ = ("comment", "id", "title", "type")
-
-    id: int | None
-    title: str | None
-    type: float | None
-    comment: str | None
+    id: int | None = None
+    title: str | None = None
+    type: float | None = None
+    comment: str | None = None
 
     def __init__(
         self, *, id: int | None = None, title: str | None = None, type: float | None = None, comment: str | None = None
@@ -44,9 +42,7 @@ class CompanySalonidSaleDocumentidPaymentAbonements(Model):
         payment: `CompanySalonidSaleDocumentidPaymentAbonementsPayment`.
     """
 
-    __slots__ = ("payment",)
-
-    payment: CompanySalonidSaleDocumentidPaymentAbonementsPayment | None
+    payment: CompanySalonidSaleDocumentidPaymentAbonementsPayment | None = None
 
     def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentAbonementsPayment | None = None) -> None:
         self.payment = payment
@@ -61,10 +57,8 @@ class CompanySalonidSaleDocumentidPaymentAbonementsPayment(Model):
         number: `str`.
     """
 
-    __slots__ = ("method", "number")
-
-    method: CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod | None
-    number: str | None
+    method: CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod | None = None
+    number: str | None = None
 
     def __init__(
         self,
@@ -85,10 +79,8 @@ class CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod(Model):
         loyalty_abonement_id: `int`.
     """
 
-    __slots__ = ("loyalty_abonement_id", "slug")
-
-    slug: str | None
-    loyalty_abonement_id: int | None
+    slug: str | None = None
+    loyalty_abonement_id: int | None = None
 
     def __init__(self, *, slug: str | None = None, loyalty_abonement_id: int | None = None) -> None:
         self.slug = slug
@@ -103,9 +95,7 @@ class CompanySalonidSaleDocumentidPaymentAccount(Model):
         payment: `CompanySalonidSaleDocumentidPaymentAccountPayment`.
     """
 
-    __slots__ = ("payment",)
-
-    payment: CompanySalonidSaleDocumentidPaymentAccountPayment | None
+    payment: CompanySalonidSaleDocumentidPaymentAccountPayment | None = None
 
     def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentAccountPayment | None = None) -> None:
         self.payment = payment
@@ -120,10 +110,8 @@ class CompanySalonidSaleDocumentidPaymentAccountPayment(Model):
         amount: `float`.
     """
 
-    __slots__ = ("amount", "method")
-
-    method: CompanySalonidSaleDocumentidPaymentAccountPaymentMethod | None
-    amount: float | None
+    method: CompanySalonidSaleDocumentidPaymentAccountPaymentMethod | None = None
+    amount: float | None = None
 
     def __init__(
         self,
@@ -144,10 +132,8 @@ class CompanySalonidSaleDocumentidPaymentAccountPaymentMethod(Model):
         account_id: `int`.
     """
 
-    __slots__ = ("account_id", "slug")
-
-    slug: str | None
-    account_id: int | None
+    slug: str | None = None
+    account_id: int | None = None
 
     def __init__(self, *, slug: str | None = None, account_id: int | None = None) -> None:
         self.slug = slug
@@ -162,9 +148,7 @@ class CompanySalonidSaleDocumentidPaymentCertificate(Model):
         payment: `CompanySalonidSaleDocumentidPaymentCertificatePayment`.
     """
 
-    __slots__ = ("payment",)
-
-    payment: CompanySalonidSaleDocumentidPaymentCertificatePayment | None
+    payment: CompanySalonidSaleDocumentidPaymentCertificatePayment | None = None
 
     def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentCertificatePayment | None = None) -> None:
         self.payment = payment
@@ -180,11 +164,9 @@ class CompanySalonidSaleDocumentidPaymentCertificatePayment(Model):
         number: `str`.
     """
 
-    __slots__ = ("amount", "method", "number")
-
-    method: CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod | None
-    amount: float | None
-    number: str | None
+    method: CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod | None = None
+    amount: float | None = None
+    number: str | None = None
 
     def __init__(
         self,
@@ -207,10 +189,8 @@ class CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod(Model):
         loyalty_certificate_id: `int`.
     """
 
-    __slots__ = ("loyalty_certificate_id", "slug")
-
-    slug: str | None
-    loyalty_certificate_id: int | None
+    slug: str | None = None
+    loyalty_certificate_id: int | None = None
 
     def __init__(self, *, slug: str | None = None, loyalty_certificate_id: int | None = None) -> None:
         self.slug = slug
@@ -225,9 +205,7 @@ class CompanySalonidSaleDocumentidPaymentDeposit(Model):
         payment: `CompanySalonidSaleDocumentidPaymentDepositPayment`.
     """
 
-    __slots__ = ("payment",)
-
-    payment: CompanySalonidSaleDocumentidPaymentDepositPayment | None
+    payment: CompanySalonidSaleDocumentidPaymentDepositPayment | None = None
 
     def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentDepositPayment | None = None) -> None:
         self.payment = payment
@@ -242,10 +220,8 @@ class CompanySalonidSaleDocumentidPaymentDepositPayment(Model):
         amount: `float`.
     """
 
-    __slots__ = ("amount", "method")
-
-    method: CompanySalonidSaleDocumentidPaymentDepositPaymentMethod | None
-    amount: float | None
+    method: CompanySalonidSaleDocumentidPaymentDepositPaymentMethod | None = None
+    amount: float | None = None
 
     def __init__(
         self,
@@ -266,10 +242,8 @@ class CompanySalonidSaleDocumentidPaymentDepositPaymentMethod(Model):
         deposit_id: `int`.
     """
 
-    __slots__ = ("deposit_id", "slug")
-
-    slug: str | None
-    deposit_id: int | None
+    slug: str | None = None
+    deposit_id: int | None = None
 
     def __init__(self, *, slug: str | None = None, deposit_id: int | None = None) -> None:
         self.slug = slug
@@ -284,9 +258,7 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyCard(Model):
         payment: `CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment`.
     """
 
-    __slots__ = ("payment",)
-
-    payment: CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment | None
+    payment: CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment | None = None
 
     def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment | None = None) -> None:
         self.payment = payment
@@ -301,10 +273,8 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment(Model):
         amount: `float`.
     """
 
-    __slots__ = ("amount", "method")
-
-    method: CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod | None
-    amount: float | None
+    method: CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod | None = None
+    amount: float | None = None
 
     def __init__(
         self,
@@ -325,10 +295,8 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod(Model):
         loyalty_card_id: `int`.
     """
 
-    __slots__ = ("loyalty_card_id", "slug")
-
-    slug: str | None
-    loyalty_card_id: int | None
+    slug: str | None = None
+    loyalty_card_id: int | None = None
 
     def __init__(self, *, slug: str | None = None, loyalty_card_id: int | None = None) -> None:
         self.slug = slug
@@ -343,9 +311,7 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyProgram(Model):
         payment: `CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment`.
     """
 
-    __slots__ = ("payment",)
-
-    payment: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment | None
+    payment: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment | None = None
 
     def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment | None = None) -> None:
         self.payment = payment
@@ -359,9 +325,7 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment(Model):
         method: `CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod`.
     """
 
-    __slots__ = ("method",)
-
-    method: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod | None
+    method: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod | None = None
 
     def __init__(self, *, method: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod | None = None) -> None:
         self.method = method
@@ -377,11 +341,9 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod(Model):
         loyalty_card_id: `int`.
     """
 
-    __slots__ = ("loyalty_card_id", "loyalty_program_id", "slug")
-
-    slug: str | None
-    loyalty_program_id: int | None
-    loyalty_card_id: int | None
+    slug: str | None = None
+    loyalty_program_id: int | None = None
+    loyalty_card_id: int | None = None
 
     def __init__(
         self, *, slug: str | None = None, loyalty_program_id: int | None = None, loyalty_card_id: int | None = None
@@ -399,9 +361,7 @@ class CompanySalonidSaleDocumentidPaymentReferal(Model):
         payment: `CompanySalonidSaleDocumentidPaymentReferalPayment`.
     """
 
-    __slots__ = ("payment",)
-
-    payment: CompanySalonidSaleDocumentidPaymentReferalPayment | None
+    payment: CompanySalonidSaleDocumentidPaymentReferalPayment | None = None
 
     def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentReferalPayment | None = None) -> None:
         self.payment = payment
@@ -416,10 +376,8 @@ class CompanySalonidSaleDocumentidPaymentReferalPayment(Model):
         referrer_phone: `str`.
     """
 
-    __slots__ = ("method", "referrer_phone")
-
-    method: CompanySalonidSaleDocumentidPaymentReferalPaymentMethod | None
-    referrer_phone: str | None
+    method: CompanySalonidSaleDocumentidPaymentReferalPaymentMethod | None = None
+    referrer_phone: str | None = None
 
     def __init__(
         self,
@@ -440,10 +398,8 @@ class CompanySalonidSaleDocumentidPaymentReferalPaymentMethod(Model):
         loyalty_program_id: `int`.
     """
 
-    __slots__ = ("loyalty_program_id", "slug")
-
-    slug: str | None
-    loyalty_program_id: int | None
+    slug: str | None = None
+    loyalty_program_id: int | None = None
 
     def __init__(self, *, slug: str | None = None, loyalty_program_id: int | None = None) -> None:
         self.slug = slug
@@ -465,16 +421,14 @@ class DepositTransaction(Model):
         deleted: `bool`.
     """
 
-    __slots__ = ("amount", "comment", "date_create", "deleted", "id", "salon_group_id", "salon_id", "user_id")
-
-    id: int | None
-    salon_id: int | None
-    salon_group_id: int | None
-    user_id: int | None
-    amount: float | None
-    date_create: str | None
-    comment: str | None
-    deleted: bool | None
+    id: int | None = None
+    salon_id: int | None = None
+    salon_group_id: int | None = None
+    user_id: int | None = None
+    amount: float | None = None
+    date_create: str | None = None
+    comment: str | None = None
+    deleted: bool | None = None
 
     def __init__(
         self,
@@ -507,10 +461,8 @@ class DepositTransactionType(Model):
         comment: `str`.
     """
 
-    __slots__ = ("comment", "id")
-
-    id: int | None
-    comment: str | None
+    id: int | None = None
+    comment: str | None = None
 
     def __init__(self, *, id: int | None = None, comment: str | None = None) -> None:
         self.id = id
@@ -526,10 +478,8 @@ class DepositsGetHistoryItem(Model):
         deposit_transaction_type: `DepositTransactionType`.
     """
 
-    __slots__ = ("deposit_transaction", "deposit_transaction_type")
-
-    deposit_transaction: DepositTransaction | None
-    deposit_transaction_type: DepositTransactionType | None
+    deposit_transaction: DepositTransaction | None = None
+    deposit_transaction_type: DepositTransactionType | None = None
 
     def __init__(
         self,
@@ -551,11 +501,9 @@ class DepositsTopUpData(Model):
         payment_transactions: `list[DepositsTopUpDataPaymentTransaction]`.
     """
 
-    __slots__ = ("deposits_transactions", "document", "payment_transactions")
-
-    document: DepositsTopUpDataDocument | None
-    deposits_transactions: list[DepositsTopUpDataDepositsTransaction] | None
-    payment_transactions: list[DepositsTopUpDataPaymentTransaction] | None
+    document: DepositsTopUpDataDocument | None = None
+    deposits_transactions: list[DepositsTopUpDataDepositsTransaction] | None = None
+    payment_transactions: list[DepositsTopUpDataPaymentTransaction] | None = None
 
     def __init__(
         self,
@@ -591,39 +539,21 @@ class DepositsTopUpDataDepositsTransaction(Model):
         deposit_type: `DepositsTopUpDataDepositsTransactionDepositType`.
     """
 
-    __slots__ = (
-        "amount",
-        "comment",
-        "date_create",
-        "date_delete",
-        "deleted",
-        "deposit",
-        "deposit_id",
-        "deposit_type",
-        "deposit_type_id",
-        "document_id",
-        "id",
-        "master_id",
-        "salon_group_id",
-        "salon_id",
-        "user_id",
-    )
-
-    id: int | None
-    salon_id: int | None
-    salon_group_id: int | None
-    document_id: int | None
-    deposit_id: int | None
-    deposit_type_id: int | None
-    master_id: int | None
-    user_id: int | None
-    amount: float | None
-    comment: str | None
-    date_create: str | None
-    deleted: bool | None
-    date_delete: str | None
-    deposit: DepositsTopUpDataDepositsTransactionDeposit | None
-    deposit_type: DepositsTopUpDataDepositsTransactionDepositType | None
+    id: int | None = None
+    salon_id: int | None = None
+    salon_group_id: int | None = None
+    document_id: int | None = None
+    deposit_id: int | None = None
+    deposit_type_id: int | None = None
+    master_id: int | None = None
+    user_id: int | None = None
+    amount: float | None = None
+    comment: str | None = None
+    date_create: str | None = None
+    deleted: bool | None = None
+    date_delete: str | None = None
+    deposit: DepositsTopUpDataDepositsTransactionDeposit | None = None
+    deposit_type: DepositsTopUpDataDepositsTransactionDepositType | None = None
 
     def __init__(
         self,
@@ -675,15 +605,13 @@ class DepositsTopUpDataDepositsTransactionDeposit(Model):
         date_create: `str`.
     """
 
-    __slots__ = ("balance", "blocked", "date_create", "deposit_type_id", "id", "initial_balance", "salon_group_id")
-
-    id: int | None
-    deposit_type_id: int | None
-    salon_group_id: int | None
-    initial_balance: float | None
-    balance: float | None
-    blocked: bool | None
-    date_create: str | None
+    id: int | None = None
+    deposit_type_id: int | None = None
+    salon_group_id: int | None = None
+    initial_balance: float | None = None
+    balance: float | None = None
+    blocked: bool | None = None
+    date_create: str | None = None
 
     def __init__(
         self,
@@ -718,14 +646,12 @@ class DepositsTopUpDataDepositsTransactionDepositType(Model):
         date_delete: `str`.
     """
 
-    __slots__ = ("date_create", "date_delete", "deleted", "id", "salon_group_id", "title")
-
-    id: int | None
-    salon_group_id: int | None
-    title: str | None
-    date_create: str | None
-    deleted: bool | None
-    date_delete: str | None
+    id: int | None = None
+    salon_group_id: int | None = None
+    title: str | None = None
+    date_create: str | None = None
+    deleted: bool | None = None
+    date_delete: str | None = None
 
     def __init__(
         self,
@@ -761,17 +687,15 @@ class DepositsTopUpDataDocument(Model):
         user: `DepositsTopUpDataDocumentUser`.
     """
 
-    __slots__ = ("comment", "id", "number", "salon", "salon_id", "type", "type_id", "user", "user_id")
-
-    id: int | None
-    user_id: int | None
-    salon_id: int | None
-    type_id: int | None
-    type: DepositsTopUpDataDocumentType | None
-    comment: str | None
-    number: float | None
-    salon: DepositsTopUpDataDocumentSalon | None
-    user: DepositsTopUpDataDocumentUser | None
+    id: int | None = None
+    user_id: int | None = None
+    salon_id: int | None = None
+    type_id: int | None = None
+    type: DepositsTopUpDataDocumentType | None = None
+    comment: str | None = None
+    number: float | None = None
+    salon: DepositsTopUpDataDocumentSalon | None = None
+    user: DepositsTopUpDataDocumentUser | None = None
 
     def __init__(
         self,
@@ -823,47 +747,25 @@ class DepositsTopUpDataDocumentSalon(Model):
         allow_change_record: `bool`.
     """
 
-    __slots__ = (
-        "address",
-        "allow_change_record",
-        "allow_delete_record",
-        "business_group_id",
-        "business_type_id",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country_id",
-        "id",
-        "logo",
-        "phone",
-        "phones",
-        "public_title",
-        "site",
-        "timezone",
-        "timezone_name",
-        "title",
-        "zip",
-    )
-
-    id: int | None
-    title: str | None
-    public_title: str | None
-    business_group_id: int | None
-    business_type_id: int | None
-    country_id: int | None
-    city_id: int | None
-    timezone: float | None
-    timezone_name: str | None
-    address: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
-    logo: str | None
-    zip: str | None
-    phone: str | None
-    phones: list[str] | None
-    site: str | None
-    allow_delete_record: bool | None
-    allow_change_record: bool | None
+    id: int | None = None
+    title: str | None = None
+    public_title: str | None = None
+    business_group_id: int | None = None
+    business_type_id: int | None = None
+    country_id: int | None = None
+    city_id: int | None = None
+    timezone: float | None = None
+    timezone_name: str | None = None
+    address: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
+    logo: str | None = None
+    zip: str | None = None
+    phone: str | None = None
+    phones: list[str] | None = None
+    site: str | None = None
+    allow_delete_record: bool | None = None
+    allow_change_record: bool | None = None
 
     def __init__(
         self,
@@ -918,10 +820,8 @@ class DepositsTopUpDataDocumentType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -938,11 +838,9 @@ class DepositsTopUpDataDocumentUser(Model):
         phone: `str`.
     """
 
-    __slots__ = ("id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
         self.id = id
@@ -973,41 +871,22 @@ class DepositsTopUpDataPaymentTransaction(Model):
         type: `DepositsTopUpDataPaymentTransactionType`.
     """
 
-    __slots__ = (
-        "account_id",
-        "amount",
-        "client_id",
-        "comment",
-        "date",
-        "document_id",
-        "expense_id",
-        "goods_transaction_id",
-        "id",
-        "item_id",
-        "master_id",
-        "record_id",
-        "supplier_id",
-        "target_type_id",
-        "type",
-        "type_id",
-    )
-
-    id: int | None
-    document_id: int | None
-    date: str | None
-    type_id: int | None
-    expense_id: int | None
-    account_id: int | None
-    amount: float | None
-    client_id: int | None
-    master_id: int | None
-    supplier_id: int | None
-    comment: str | None
-    item_id: int | None
-    target_type_id: int | None
-    record_id: int | None
-    goods_transaction_id: int | None
-    type: DepositsTopUpDataPaymentTransactionType | None
+    id: int | None = None
+    document_id: int | None = None
+    date: str | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
+    amount: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
+    comment: str | None = None
+    item_id: int | None = None
+    target_type_id: int | None = None
+    record_id: int | None = None
+    goods_transaction_id: int | None = None
+    type: DepositsTopUpDataPaymentTransactionType | None = None
 
     def __init__(
         self,
@@ -1056,10 +935,8 @@ class DepositsTopUpDataPaymentTransactionType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1078,13 +955,11 @@ class DepositsTopUpRequest(Model):
         master_id: `int`.
     """
 
-    __slots__ = ("account_id", "amount", "client_id", "deposit_id", "master_id")
-
     client_id: int
     deposit_id: int
     amount: float
     account_id: int
-    master_id: int | None
+    master_id: int | None = None
 
     def __init__(
         self, *, client_id: int, deposit_id: int, amount: float, account_id: int, master_id: int | None = None
@@ -1111,16 +986,14 @@ class FinanceTransactionRequestDataTypes(Model):
         date: `str`.
     """
 
-    __slots__ = ("account_id", "amount", "client_id", "comment", "date", "expense_id", "master_id", "supplier_id")
-
-    expense_id: int | None
-    amount: float | None
-    account_id: int | None
-    client_id: int | None
-    supplier_id: int | None
-    master_id: int | None
-    comment: float | None
-    date: str | None
+    expense_id: int | None = None
+    amount: float | None = None
+    account_id: int | None = None
+    client_id: int | None = None
+    supplier_id: int | None = None
+    master_id: int | None = None
+    comment: float | None = None
+    date: str | None = None
 
     def __init__(
         self,
@@ -1171,50 +1044,28 @@ class FinanceTransactionsCreateData(Model):
         supplier: `list[dict[str, JSON]] | list[JSON]`.
     """
 
-    __slots__ = (
-        "account",
-        "account_id",
-        "amount",
-        "client_",
-        "client_id",
-        "comment",
-        "date",
-        "document_id",
-        "expense",
-        "expense_id",
-        "goods_transaction_id",
-        "id",
-        "item_id",
-        "master",
-        "master_id",
-        "record_id",
-        "supplier",
-        "supplier_id",
-        "target_type_id",
-        "type_id",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    document_id: int | None
-    date: str | None
-    type_id: int | None
-    expense_id: int | None
-    account_id: int | None
-    amount: float | None
-    client_id: int | None
-    master_id: int | None
-    supplier_id: int | None
-    comment: str | None
-    item_id: int | None
-    target_type_id: int | None
-    record_id: int | None
-    goods_transaction_id: int | None
-    expense: FinanceTransactionsCreateDataExpense | None
-    account: FinanceTransactionsCreateDataAccount | None
-    client_: FinanceTransactionsCreateDataClient | None
-    master: FinanceTransactionsCreateDataMaster | list[JSON] | None
-    supplier: list[dict[str, JSON]] | list[JSON] | None
+    id: int | None = None
+    document_id: int | None = None
+    date: str | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
+    amount: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
+    comment: str | None = None
+    item_id: int | None = None
+    target_type_id: int | None = None
+    record_id: int | None = None
+    goods_transaction_id: int | None = None
+    expense: FinanceTransactionsCreateDataExpense | None = None
+    account: FinanceTransactionsCreateDataAccount | None = None
+    client_: FinanceTransactionsCreateDataClient | None = None
+    master: FinanceTransactionsCreateDataMaster | list[JSON] | None = None
+    supplier: list[dict[str, JSON]] | list[JSON] | None = None
 
     def __init__(
         self,
@@ -1273,12 +1124,10 @@ class FinanceTransactionsCreateDataAccount(Model):
         is_default: `bool`.
     """
 
-    __slots__ = ("id", "is_cash", "is_default", "title")
-
-    id: int | None
-    title: str | None
-    is_cash: bool | None
-    is_default: bool | None
+    id: int | None = None
+    title: str | None = None
+    is_cash: bool | None = None
+    is_default: bool | None = None
 
     def __init__(
         self,
@@ -1305,12 +1154,10 @@ class FinanceTransactionsCreateDataClient(Model):
         email: `str`.
     """
 
-    __slots__ = ("email", "id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
-    email: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
     def __init__(
         self, *, id: int | None = None, name: str | None = None, phone: str | None = None, email: str | None = None
@@ -1330,10 +1177,8 @@ class FinanceTransactionsCreateDataExpense(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1349,10 +1194,8 @@ class FinanceTransactionsCreateDataMaster(Model):
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: int | None
-    name: str | None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
         self.id = id
@@ -1381,40 +1224,23 @@ class FinanceTransactionsListItem(Model):
         sold_item_type: `str`.
     """
 
-    __slots__ = (
-        "account",
-        "amount",
-        "client_",
-        "comment",
-        "date",
-        "document_id",
-        "expense",
-        "id",
-        "last_change_date",
-        "master",
-        "record_id",
-        "sold_item_id",
-        "sold_item_type",
-        "supplier",
-        "visit_id",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    document_id: int | None
-    expense: FinanceTransactionsListItemExpense | None
-    date: str | None
-    amount: float | None
-    comment: str | None
-    master: FinanceTransactionsListItemMaster | list[JSON] | None
-    supplier: FinanceTransactionsListItemSupplier | list[JSON] | None
-    account: FinanceTransactionsListItemAccount | None
-    client_: FinanceTransactionsListItemClient | None
-    last_change_date: str | None
-    record_id: int | None
-    visit_id: int | None
-    sold_item_id: int | None
-    sold_item_type: str | None
+    id: int | None = None
+    document_id: int | None = None
+    expense: FinanceTransactionsListItemExpense | None = None
+    date: str | None = None
+    amount: float | None = None
+    comment: str | None = None
+    master: FinanceTransactionsListItemMaster | list[JSON] | None = None
+    supplier: FinanceTransactionsListItemSupplier | list[JSON] | None = None
+    account: FinanceTransactionsListItemAccount | None = None
+    client_: FinanceTransactionsListItemClient | None = None
+    last_change_date: str | None = None
+    record_id: int | None = None
+    visit_id: int | None = None
+    sold_item_id: int | None = None
+    sold_item_type: str | None = None
 
     def __init__(
         self,
@@ -1461,10 +1287,8 @@ class FinanceTransactionsListItemAccount(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1481,11 +1305,9 @@ class FinanceTransactionsListItemClient(Model):
         phone: `str`.
     """
 
-    __slots__ = ("id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
         self.id = id
@@ -1502,10 +1324,8 @@ class FinanceTransactionsListItemExpense(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1521,10 +1341,8 @@ class FinanceTransactionsListItemMaster(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1540,10 +1358,8 @@ class FinanceTransactionsListItemSupplier(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1565,16 +1381,14 @@ class KkmTransactionsListItem(Model):
         cashier: `KkmTransactionsListItemCashier`.
     """
 
-    __slots__ = ("cashier", "document", "id", "print_date", "printed_count", "status", "sum", "type")
-
-    id: int | None
-    print_date: str | None
-    printed_count: float | None
-    sum: int | None
-    type: KkmTransactionsListItemType | None
-    status: KkmTransactionsListItemStatus | None
-    document: KkmTransactionsListItemDocument | None
-    cashier: KkmTransactionsListItemCashier | None
+    id: int | None = None
+    print_date: str | None = None
+    printed_count: float | None = None
+    sum: int | None = None
+    type: KkmTransactionsListItemType | None = None
+    status: KkmTransactionsListItemStatus | None = None
+    document: KkmTransactionsListItemDocument | None = None
+    cashier: KkmTransactionsListItemCashier | None = None
 
     def __init__(
         self,
@@ -1607,10 +1421,8 @@ class KkmTransactionsListItemCashier(Model):
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: int | None
-    name: str | None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
         self.id = id
@@ -1627,11 +1439,9 @@ class KkmTransactionsListItemDocument(Model):
         type_title: `str`.
     """
 
-    __slots__ = ("id", "type", "type_title")
-
-    id: int | None
-    type: int | None
-    type_title: str | None
+    id: int | None = None
+    type: int | None = None
+    type_title: str | None = None
 
     def __init__(self, *, id: int | None = None, type: int | None = None, type_title: str | None = None) -> None:
         self.id = id
@@ -1648,10 +1458,8 @@ class KkmTransactionsListItemStatus(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1667,10 +1475,8 @@ class KkmTransactionsListItemType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1688,12 +1494,10 @@ class KkmTransactionsPrintBillData(Model):
         bill_json: `list[JSON]`.
     """
 
-    __slots__ = ("bill_json", "kkm_transactions", "kkm_type", "status")
-
-    kkm_type: int | None
-    kkm_transactions: list[KkmTransactionsPrintBillDataKkmTransaction] | None
-    status: int | None
-    bill_json: list[JSON] | None
+    kkm_type: int | None = None
+    kkm_transactions: list[KkmTransactionsPrintBillDataKkmTransaction] | None = None
+    status: int | None = None
+    bill_json: list[JSON] | None = None
 
     def __init__(
         self,
@@ -1724,16 +1528,14 @@ class KkmTransactionsPrintBillDataKkmTransaction(Model):
         cashier: `KkmTransactionsPrintBillDataKkmTransactionCashier`.
     """
 
-    __slots__ = ("cashier", "document", "id", "print_date", "printed_count", "status", "sum", "type")
-
-    id: int | None
-    print_date: str | None
-    printed_count: float | None
-    sum: int | None
-    type: KkmTransactionsPrintBillDataKkmTransactionType | None
-    status: KkmTransactionsPrintBillDataKkmTransactionStatus | None
-    document: KkmTransactionsPrintBillDataKkmTransactionDocument | None
-    cashier: KkmTransactionsPrintBillDataKkmTransactionCashier | None
+    id: int | None = None
+    print_date: str | None = None
+    printed_count: float | None = None
+    sum: int | None = None
+    type: KkmTransactionsPrintBillDataKkmTransactionType | None = None
+    status: KkmTransactionsPrintBillDataKkmTransactionStatus | None = None
+    document: KkmTransactionsPrintBillDataKkmTransactionDocument | None = None
+    cashier: KkmTransactionsPrintBillDataKkmTransactionCashier | None = None
 
     def __init__(
         self,
@@ -1766,10 +1568,8 @@ class KkmTransactionsPrintBillDataKkmTransactionCashier(Model):
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: int | None
-    name: str | None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
         self.id = id
@@ -1786,11 +1586,9 @@ class KkmTransactionsPrintBillDataKkmTransactionDocument(Model):
         type_title: `str`.
     """
 
-    __slots__ = ("id", "type", "type_title")
-
-    id: int | None
-    type: int | None
-    type_title: str | None
+    id: int | None = None
+    type: int | None = None
+    type_title: str | None = None
 
     def __init__(self, *, id: int | None = None, type: int | None = None, type_title: str | None = None) -> None:
         self.id = id
@@ -1807,10 +1605,8 @@ class KkmTransactionsPrintBillDataKkmTransactionStatus(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1826,10 +1622,8 @@ class KkmTransactionsPrintBillDataKkmTransactionType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1846,11 +1640,9 @@ class KkmTransactionsPrintBillRequest(Model):
         is_pos_enabled: `bool`.
     """
 
-    __slots__ = ("document_id", "is_pos_enabled", "type")
-
     document_id: int
     type: float
-    is_pos_enabled: bool | None
+    is_pos_enabled: bool | None = None
 
     def __init__(self, *, document_id: int, type: float, is_pos_enabled: bool | None = None) -> None:
         self.document_id = document_id
@@ -1868,11 +1660,9 @@ class SaleOperationsGetData(Model):
         payment_methods: `list[SaleOperationsGetDataPaymentMethod]`.
     """
 
-    __slots__ = ("kkm_state", "payment_methods", "state")
-
-    state: SaleOperationsGetDataState | None
-    kkm_state: SaleOperationsGetDataKkmState | None
-    payment_methods: list[SaleOperationsGetDataPaymentMethod] | None
+    state: SaleOperationsGetDataState | None = None
+    kkm_state: SaleOperationsGetDataKkmState | None = None
+    payment_methods: list[SaleOperationsGetDataPaymentMethod] | None = None
 
     def __init__(
         self,
@@ -1895,10 +1685,8 @@ class SaleOperationsGetDataKkmState(Model):
         transactions: `list[SaleOperationsGetDataKkmStateTransaction]`.
     """
 
-    __slots__ = ("last_operation_type", "transactions")
-
-    last_operation_type: int | None
-    transactions: list[SaleOperationsGetDataKkmStateTransaction] | None
+    last_operation_type: int | None = None
+    transactions: list[SaleOperationsGetDataKkmStateTransaction] | None = None
 
     def __init__(
         self,
@@ -1926,17 +1714,15 @@ class SaleOperationsGetDataKkmStateTransaction(Model):
         cashier: `SaleOperationsGetDataKkmStateTransactionCashier`.
     """
 
-    __slots__ = ("cashier", "document", "document_id", "id", "print_date", "printed_count", "status", "sum", "type")
-
-    id: int | None
-    document_id: int | None
-    print_date: str | None
-    printed_count: int | None
-    sum: int | None
-    type: SaleOperationsGetDataKkmStateTransactionType | None
-    status: SaleOperationsGetDataKkmStateTransactionStatus | None
-    document: SaleOperationsGetDataKkmStateTransactionDocument | None
-    cashier: SaleOperationsGetDataKkmStateTransactionCashier | None
+    id: int | None = None
+    document_id: int | None = None
+    print_date: str | None = None
+    printed_count: int | None = None
+    sum: int | None = None
+    type: SaleOperationsGetDataKkmStateTransactionType | None = None
+    status: SaleOperationsGetDataKkmStateTransactionStatus | None = None
+    document: SaleOperationsGetDataKkmStateTransactionDocument | None = None
+    cashier: SaleOperationsGetDataKkmStateTransactionCashier | None = None
 
     def __init__(
         self,
@@ -1971,10 +1757,8 @@ class SaleOperationsGetDataKkmStateTransactionCashier(Model):
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: int | None
-    name: str | None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
         self.id = id
@@ -1991,11 +1775,9 @@ class SaleOperationsGetDataKkmStateTransactionDocument(Model):
         type_title: `str`.
     """
 
-    __slots__ = ("id", "type", "type_title")
-
-    id: int | None
-    type: int | None
-    type_title: str | None
+    id: int | None = None
+    type: int | None = None
+    type_title: str | None = None
 
     def __init__(self, *, id: int | None = None, type: int | None = None, type_title: str | None = None) -> None:
         self.id = id
@@ -2012,10 +1794,8 @@ class SaleOperationsGetDataKkmStateTransactionStatus(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2031,10 +1811,8 @@ class SaleOperationsGetDataKkmStateTransactionType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2055,23 +1833,13 @@ class SaleOperationsGetDataPaymentMethod(Model):
         account: `SaleOperationsGetDataPaymentMethodAccount`.
     """
 
-    __slots__ = (
-        "account",
-        "account_id",
-        "applicable_amount",
-        "applicable_count",
-        "applicable_value",
-        "is_applicable",
-        "slug",
-    )
-
-    slug: str | None
-    is_applicable: bool | None
-    applicable_amount: float | None
-    applicable_count: int | None
-    applicable_value: float | None
-    account_id: int | None
-    account: SaleOperationsGetDataPaymentMethodAccount | None
+    slug: str | None = None
+    is_applicable: bool | None = None
+    applicable_amount: float | None = None
+    applicable_count: int | None = None
+    applicable_value: float | None = None
+    account_id: int | None = None
+    account: SaleOperationsGetDataPaymentMethodAccount | None = None
 
     def __init__(
         self,
@@ -2103,11 +1871,9 @@ class SaleOperationsGetDataPaymentMethodAccount(Model):
         is_cash: `bool`.
     """
 
-    __slots__ = ("id", "is_cash", "title")
-
-    id: int | None
-    title: str | None
-    is_cash: bool | None
+    id: int | None = None
+    title: str | None = None
+    is_cash: bool | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, is_cash: bool | None = None) -> None:
         self.id = id
@@ -2125,11 +1891,9 @@ class SaleOperationsGetDataState(Model):
         payment_transactions: `list[SaleOperationsGetDataStatePaymentTransaction]`.
     """
 
-    __slots__ = ("items", "loyalty_transactions", "payment_transactions")
-
-    items: list[SaleOperationsGetDataStateItem] | None
-    loyalty_transactions: list[SaleOperationsGetDataStateLoyaltyTransaction] | None
-    payment_transactions: list[SaleOperationsGetDataStatePaymentTransaction] | None
+    items: list[SaleOperationsGetDataStateItem] | None = None
+    loyalty_transactions: list[SaleOperationsGetDataStateLoyaltyTransaction] | None = None
+    payment_transactions: list[SaleOperationsGetDataStatePaymentTransaction] | None = None
 
     def __init__(
         self,
@@ -2158,25 +1922,14 @@ class SaleOperationsGetDataStateItem(Model):
         cost_to_pay_total: `float`.
     """
 
-    __slots__ = (
-        "amount",
-        "client_discount_percent",
-        "cost_to_pay_total",
-        "default_cost_per_unit",
-        "default_cost_total",
-        "id",
-        "title",
-        "type",
-    )
-
-    id: int | None
-    type: str | None
-    title: str | None
-    amount: float | None
-    default_cost_per_unit: float | None
-    default_cost_total: float | None
-    client_discount_percent: float | None
-    cost_to_pay_total: float | None
+    id: int | None = None
+    type: str | None = None
+    title: str | None = None
+    amount: float | None = None
+    default_cost_per_unit: float | None = None
+    default_cost_total: float | None = None
+    client_discount_percent: float | None = None
+    cost_to_pay_total: float | None = None
 
     def __init__(
         self,
@@ -2218,31 +1971,17 @@ class SaleOperationsGetDataStateLoyaltyTransaction(Model):
         deposit: `SaleOperationsGetDataStateLoyaltyTransactionDeposit`.
     """
 
-    __slots__ = (
-        "amount",
-        "chain",
-        "created_at",
-        "deposit",
-        "deposit_transaction_id",
-        "document_id",
-        "id",
-        "sale_item_id",
-        "sale_item_type",
-        "type",
-        "type_id",
-    )
-
-    id: int | None
-    document_id: int | None
-    sale_item_id: int | None
-    sale_item_type: str | None
-    amount: float | None
-    type_id: int | None
-    created_at: str | None
-    deposit_transaction_id: int | None
-    chain: SaleOperationsGetDataStateLoyaltyTransactionChain | None
-    type: SaleOperationsGetDataStateLoyaltyTransactionType | None
-    deposit: SaleOperationsGetDataStateLoyaltyTransactionDeposit | None
+    id: int | None = None
+    document_id: int | None = None
+    sale_item_id: int | None = None
+    sale_item_type: str | None = None
+    amount: float | None = None
+    type_id: int | None = None
+    created_at: str | None = None
+    deposit_transaction_id: int | None = None
+    chain: SaleOperationsGetDataStateLoyaltyTransactionChain | None = None
+    type: SaleOperationsGetDataStateLoyaltyTransactionType | None = None
+    deposit: SaleOperationsGetDataStateLoyaltyTransactionDeposit | None = None
 
     def __init__(
         self,
@@ -2281,10 +2020,8 @@ class SaleOperationsGetDataStateLoyaltyTransactionChain(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2301,11 +2038,9 @@ class SaleOperationsGetDataStateLoyaltyTransactionDeposit(Model):
         type: `SaleOperationsGetDataStateLoyaltyTransactionDepositType`.
     """
 
-    __slots__ = ("balance", "id", "type")
-
-    id: int | None
-    balance: float | None
-    type: SaleOperationsGetDataStateLoyaltyTransactionDepositType | None
+    id: int | None = None
+    balance: float | None = None
+    type: SaleOperationsGetDataStateLoyaltyTransactionDepositType | None = None
 
     def __init__(
         self,
@@ -2328,10 +2063,8 @@ class SaleOperationsGetDataStateLoyaltyTransactionDepositType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2347,10 +2080,8 @@ class SaleOperationsGetDataStateLoyaltyTransactionType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2373,27 +2104,15 @@ class SaleOperationsGetDataStatePaymentTransaction(Model):
         expense: `SaleOperationsGetDataStatePaymentTransactionExpense`.
     """
 
-    __slots__ = (
-        "account",
-        "account_id",
-        "created_at",
-        "document_id",
-        "expense",
-        "expense_id",
-        "id",
-        "sale_item_id",
-        "sale_item_type",
-    )
-
-    id: int | None
-    document_id: int | None
-    sale_item_id: int | None
-    sale_item_type: str | None
-    expense_id: int | None
-    account_id: int | None
-    created_at: str | None
-    account: SaleOperationsGetDataStatePaymentTransactionAccount | None
-    expense: SaleOperationsGetDataStatePaymentTransactionExpense | None
+    id: int | None = None
+    document_id: int | None = None
+    sale_item_id: int | None = None
+    sale_item_type: str | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
+    created_at: str | None = None
+    account: SaleOperationsGetDataStatePaymentTransactionAccount | None = None
+    expense: SaleOperationsGetDataStatePaymentTransactionExpense | None = None
 
     def __init__(
         self,
@@ -2430,12 +2149,10 @@ class SaleOperationsGetDataStatePaymentTransactionAccount(Model):
         is_default: `bool`.
     """
 
-    __slots__ = ("id", "is_cash", "is_default", "title")
-
-    id: int | None
-    title: str | None
-    is_cash: bool | None
-    is_default: bool | None
+    id: int | None = None
+    title: str | None = None
+    is_cash: bool | None = None
+    is_default: bool | None = None
 
     def __init__(
         self,
@@ -2460,10 +2177,8 @@ class SaleOperationsGetDataStatePaymentTransactionExpense(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id

@@ -17,9 +17,7 @@ class Consumables2(Model):
         consumables: `list[ConsumablesConsumable]`.
     """
 
-    __slots__ = ("consumables",)
-
-    consumables: list[ConsumablesConsumable] | None
+    consumables: list[ConsumablesConsumable] | None = None
 
     def __init__(self, *, consumables: list[ConsumablesConsumable] | None = None) -> None:
         self.consumables = consumables
@@ -39,15 +37,13 @@ class ConsumablesConsumable(Model):
         amount: `float`.
     """
 
-    __slots__ = ("amount", "good_id", "goods_transaction_id", "price", "record_id", "service_id", "storage_id")
-
-    goods_transaction_id: int | None
-    record_id: int | None
-    service_id: int | None
-    storage_id: int | None
-    good_id: int | None
-    price: float | None
-    amount: float | None
+    goods_transaction_id: int | None = None
+    record_id: int | None = None
+    service_id: int | None = None
+    storage_id: int | None = None
+    good_id: int | None = None
+    price: float | None = None
+    amount: float | None = None
 
     def __init__(
         self,
@@ -79,11 +75,9 @@ class GoodsCategoriesCreateData(Model):
         parent_category_id: `int`.
     """
 
-    __slots__ = ("id", "parent_category_id", "title")
-
-    id: int | None
-    title: str | None
-    parent_category_id: int | None
+    id: int | None = None
+    title: str | None = None
+    parent_category_id: int | None = None
 
     def __init__(
         self, *, id: int | None = None, title: str | None = None, parent_category_id: int | None = None
@@ -109,27 +103,15 @@ class GoodsCategoriesGetNodeData(Model):
         children_count: `float`.
     """
 
-    __slots__ = (
-        "category_id",
-        "children",
-        "children_count",
-        "is_category",
-        "is_chain",
-        "is_item",
-        "item_id",
-        "parent_id",
-        "title",
-    )
-
-    parent_id: int | None
-    item_id: int | None
-    category_id: int | None
-    title: str | None
-    is_chain: bool | None
-    is_category: bool | None
-    is_item: bool | None
-    children: list[GoodsCategoriesGetNodeDataChildrenItem] | None
-    children_count: float | None
+    parent_id: int | None = None
+    item_id: int | None = None
+    category_id: int | None = None
+    title: str | None = None
+    is_chain: bool | None = None
+    is_category: bool | None = None
+    is_item: bool | None = None
+    children: list[GoodsCategoriesGetNodeDataChildrenItem] | None = None
+    children_count: float | None = None
 
     def __init__(
         self,
@@ -169,15 +151,13 @@ class GoodsCategoriesGetNodeDataChildrenItem(Model):
         is_item: `bool`.
     """
 
-    __slots__ = ("category_id", "is_category", "is_chain", "is_item", "item_id", "parent_id", "title")
-
-    parent_id: int | None
-    item_id: int | None
-    category_id: int | None
-    title: str | None
-    is_chain: bool | None
-    is_category: bool | None
-    is_item: bool | None
+    parent_id: int | None = None
+    item_id: int | None = None
+    category_id: int | None = None
+    title: str | None = None
+    is_chain: bool | None = None
+    is_category: bool | None = None
+    is_item: bool | None = None
 
     def __init__(
         self,
@@ -208,10 +188,8 @@ class GoodsCategoriesListLegacyItem(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: str | None
-    title: str | None
+    id: str | None = None
+    title: str | None = None
 
     def __init__(self, *, id: str | None = None, title: str | None = None) -> None:
         self.id = id
@@ -229,12 +207,10 @@ class GoodsCategoriesRequestDataTypes(Model):
         comment: `str`.
     """
 
-    __slots__ = ("article", "comment", "parent_category_id", "title")
-
     title: str
-    parent_category_id: int | None
-    article: str | None
-    comment: str | None
+    parent_category_id: int | None = None
+    article: str | None = None
+    comment: str | None = None
 
     def __init__(
         self,
@@ -264,15 +240,13 @@ class GoodsCategoriesSearchGoodsItem(Model):
         is_item: `bool`.
     """
 
-    __slots__ = ("category_id", "is_category", "is_chain", "is_item", "item_id", "parent_id", "title")
-
-    parent_id: int | None
-    item_id: int | None
-    category_id: int | None
-    title: str | None
-    is_chain: bool | None
-    is_category: bool | None
-    is_item: bool | None
+    parent_id: int | None = None
+    item_id: int | None = None
+    category_id: int | None = None
+    title: str | None = None
+    is_chain: bool | None = None
+    is_category: bool | None = None
+    is_item: bool | None = None
 
     def __init__(
         self,
@@ -318,43 +292,23 @@ class GoodsCompanyRequestDataType(Model):
         vat_id: `int`.
     """
 
-    __slots__ = (
-        "actual_cost",
-        "article",
-        "barcode",
-        "brutto",
-        "category_id",
-        "comment",
-        "cost",
-        "critical_amount",
-        "desired_amount",
-        "netto",
-        "print_title",
-        "sale_unit_id",
-        "service_unit_id",
-        "tax_variant",
-        "title",
-        "unit_equals",
-        "vat_id",
-    )
-
     title: str
     category_id: int
     sale_unit_id: int
     service_unit_id: int
-    print_title: str | None
-    article: str | None
-    barcode: str | None
-    cost: float | None
-    actual_cost: float | None
-    unit_equals: float | None
-    critical_amount: float | None
-    desired_amount: float | None
-    netto: float | None
-    brutto: float | None
-    comment: str | None
-    tax_variant: int | None
-    vat_id: int | None
+    print_title: str | None = None
+    article: str | None = None
+    barcode: str | None = None
+    cost: float | None = None
+    actual_cost: float | None = None
+    unit_equals: float | None = None
+    critical_amount: float | None = None
+    desired_amount: float | None = None
+    netto: float | None = None
+    brutto: float | None = None
+    comment: str | None = None
+    tax_variant: int | None = None
+    vat_id: int | None = None
 
     def __init__(
         self,
@@ -421,45 +375,24 @@ class GoodsCompanyRequestWithRulesDataType(Model):
         correction_rules: `list[GoodsCompanyRequestWithRulesDataTypeCorrectionRule]`.
     """
 
-    __slots__ = (
-        "actual_cost",
-        "article",
-        "barcode",
-        "brutto",
-        "category_id",
-        "comment",
-        "correction_rules",
-        "cost",
-        "critical_amount",
-        "desired_amount",
-        "netto",
-        "print_title",
-        "sale_unit_id",
-        "service_unit_id",
-        "tax_variant",
-        "title",
-        "unit_equals",
-        "vat_id",
-    )
-
     title: str
     category_id: int
     sale_unit_id: int
     service_unit_id: int
-    print_title: str | None
-    article: str | None
-    barcode: str | None
-    cost: float | None
-    actual_cost: float | None
-    unit_equals: float | None
-    critical_amount: float | None
-    desired_amount: float | None
-    netto: float | None
-    brutto: float | None
-    comment: str | None
-    tax_variant: int | None
-    vat_id: int | None
-    correction_rules: list[GoodsCompanyRequestWithRulesDataTypeCorrectionRule] | None
+    print_title: str | None = None
+    article: str | None = None
+    barcode: str | None = None
+    cost: float | None = None
+    actual_cost: float | None = None
+    unit_equals: float | None = None
+    critical_amount: float | None = None
+    desired_amount: float | None = None
+    netto: float | None = None
+    brutto: float | None = None
+    comment: str | None = None
+    tax_variant: int | None = None
+    vat_id: int | None = None
+    correction_rules: list[GoodsCompanyRequestWithRulesDataTypeCorrectionRule] | None = None
 
     def __init__(
         self,
@@ -512,10 +445,8 @@ class GoodsCompanyRequestWithRulesDataTypeCorrectionRule(Model):
         base_unit: `str`.
     """
 
-    __slots__ = ("base_unit", "type")
-
-    type: int | None
-    base_unit: str | None
+    type: int | None = None
+    base_unit: str | None = None
 
     def __init__(self, *, type: int | None = None, base_unit: str | None = None) -> None:
         self.type = type
@@ -550,51 +481,27 @@ class GoodsCreateItem(Model):
         last_change_date: `str`.
     """
 
-    __slots__ = (
-        "actual_amounts",
-        "actual_cost",
-        "barcode",
-        "cost",
-        "critical_amount",
-        "desired_amount",
-        "good_id",
-        "label",
-        "last_change_date",
-        "loyalty_abonement_type_id",
-        "loyalty_allow_empty_code",
-        "loyalty_certificate_type_id",
-        "service_unit_id",
-        "service_unit_short_title",
-        "title",
-        "unit_actual_cost",
-        "unit_actual_cost_format",
-        "unit_equals",
-        "unit_id",
-        "unit_short_title",
-        "value",
-    )
-
-    title: str | None
-    value: str | None
-    label: str | None
-    good_id: str | None
-    cost: str | None
-    unit_id: str | None
-    unit_short_title: str | None
-    service_unit_id: str | None
-    service_unit_short_title: str | None
-    actual_cost: str | None
-    unit_actual_cost: str | None
-    unit_actual_cost_format: str | None
-    unit_equals: str | None
-    barcode: str | None
-    loyalty_abonement_type_id: int | None
-    loyalty_certificate_type_id: int | None
-    loyalty_allow_empty_code: bool | None
-    critical_amount: float | None
-    desired_amount: float | None
-    actual_amounts: list[GoodsCreateItemActualAmount] | None
-    last_change_date: str | None
+    title: str | None = None
+    value: str | None = None
+    label: str | None = None
+    good_id: str | None = None
+    cost: str | None = None
+    unit_id: str | None = None
+    unit_short_title: str | None = None
+    service_unit_id: str | None = None
+    service_unit_short_title: str | None = None
+    actual_cost: str | None = None
+    unit_actual_cost: str | None = None
+    unit_actual_cost_format: str | None = None
+    unit_equals: str | None = None
+    barcode: str | None = None
+    loyalty_abonement_type_id: int | None = None
+    loyalty_certificate_type_id: int | None = None
+    loyalty_allow_empty_code: bool | None = None
+    critical_amount: float | None = None
+    desired_amount: float | None = None
+    actual_amounts: list[GoodsCreateItemActualAmount] | None = None
+    last_change_date: str | None = None
 
     def __init__(
         self,
@@ -653,10 +560,8 @@ class GoodsCreateItemActualAmount(Model):
         amount: `str`.
     """
 
-    __slots__ = ("amount", "storage_id")
-
-    storage_id: str | None
-    amount: str | None
+    storage_id: str | None = None
+    amount: str | None = None
 
     def __init__(self, *, storage_id: str | None = None, amount: str | None = None) -> None:
         self.storage_id = storage_id
@@ -702,74 +607,40 @@ class GoodsTransactionsCreateData(Model):
         unit: `GoodsTransactionsCreateDataUnit`.
     """
 
-    __slots__ = (
-        "amount",
-        "client_",
-        "client_id",
-        "comment",
-        "company_id",
-        "cost",
-        "cost_per_unit",
-        "create_date",
-        "deleted",
-        "discount",
-        "document_id",
-        "good",
-        "good_id",
-        "id",
-        "last_change_date",
-        "master",
-        "master_id",
-        "operation_unit_type",
-        "sale_amount",
-        "sale_unit",
-        "sale_unit_id",
-        "service_amount",
-        "service_unit",
-        "service_unit_id",
-        "storage",
-        "storage_id",
-        "supplier",
-        "supplier_id",
-        "type",
-        "type_id",
-        "unit",
-        "unit_id",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    document_id: int | None
-    type_id: int | None
-    type: GoodsTransactionsCreateDataType | None
-    company_id: int | None
-    good_id: int | None
-    amount: float | None
-    service_amount: int | None
-    sale_amount: int | None
-    cost_per_unit: float | None
-    cost: float | None
-    discount: float | None
-    unit_id: int | None
-    service_unit_id: int | None
-    sale_unit_id: int | None
-    operation_unit_type: float | None
-    storage_id: int | None
-    supplier_id: int | None
-    client_id: int | None
-    master_id: int | None
-    create_date: str | None
-    last_change_date: str | None
-    comment: str | None
-    deleted: bool | None
-    good: GoodsTransactionsCreateDataGood | None
-    sale_unit: GoodsTransactionsCreateDataSaleUnit | None
-    service_unit: GoodsTransactionsCreateDataServiceUnit | None
-    storage: GoodsTransactionsCreateDataStorage | None
-    supplier: list[dict[str, JSON]] | None
-    client_: GoodsTransactionsCreateDataClient | list[JSON] | None
-    master: GoodsTransactionsCreateDataMaster | None
-    unit: GoodsTransactionsCreateDataUnit | None
+    id: int | None = None
+    document_id: int | None = None
+    type_id: int | None = None
+    type: GoodsTransactionsCreateDataType | None = None
+    company_id: int | None = None
+    good_id: int | None = None
+    amount: float | None = None
+    service_amount: int | None = None
+    sale_amount: int | None = None
+    cost_per_unit: float | None = None
+    cost: float | None = None
+    discount: float | None = None
+    unit_id: int | None = None
+    service_unit_id: int | None = None
+    sale_unit_id: int | None = None
+    operation_unit_type: float | None = None
+    storage_id: int | None = None
+    supplier_id: int | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    create_date: str | None = None
+    last_change_date: str | None = None
+    comment: str | None = None
+    deleted: bool | None = None
+    good: GoodsTransactionsCreateDataGood | None = None
+    sale_unit: GoodsTransactionsCreateDataSaleUnit | None = None
+    service_unit: GoodsTransactionsCreateDataServiceUnit | None = None
+    storage: GoodsTransactionsCreateDataStorage | None = None
+    supplier: list[dict[str, JSON]] | None = None
+    client_: GoodsTransactionsCreateDataClient | list[JSON] | None = None
+    master: GoodsTransactionsCreateDataMaster | None = None
+    unit: GoodsTransactionsCreateDataUnit | None = None
 
     def __init__(
         self,
@@ -852,12 +723,10 @@ class GoodsTransactionsCreateDataClient(Model):
         email: `str`.
     """
 
-    __slots__ = ("email", "id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
-    email: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
     def __init__(
         self, *, id: int | None = None, name: str | None = None, phone: str | None = None, email: str | None = None
@@ -900,59 +769,31 @@ class GoodsTransactionsCreateDataGood(Model):
         last_change_date: `str`.
     """
 
-    __slots__ = (
-        "actual_amounts",
-        "actual_cost",
-        "article",
-        "barcode",
-        "category",
-        "category_id",
-        "cost",
-        "good_id",
-        "id",
-        "label",
-        "last_change_date",
-        "loyalty_abonement_type_id",
-        "loyalty_allow_empty_code",
-        "loyalty_certificate_type_id",
-        "salon_id",
-        "service_unit_id",
-        "service_unit_short_title",
-        "title",
-        "unit",
-        "unit_actual_cost",
-        "unit_actual_cost_format",
-        "unit_equals",
-        "unit_id",
-        "unit_short_title",
-        "value",
-    )
-
-    id: int | None
-    title: str | None
-    unit: str | None
-    value: str | None
-    label: str | None
-    article: str | None
-    category: str | None
-    category_id: int | None
-    salon_id: int | None
-    good_id: int | None
-    cost: float | None
-    unit_id: int | None
-    unit_short_title: str | None
-    service_unit_id: str | None
-    service_unit_short_title: str | None
-    actual_cost: float | None
-    unit_actual_cost: float | None
-    unit_actual_cost_format: str | None
-    unit_equals: float | None
-    barcode: str | None
-    loyalty_abonement_type_id: str | None
-    loyalty_certificate_type_id: str | None
-    loyalty_allow_empty_code: float | None
-    actual_amounts: list[dict[str, JSON]] | None
-    last_change_date: str | None
+    id: int | None = None
+    title: str | None = None
+    unit: str | None = None
+    value: str | None = None
+    label: str | None = None
+    article: str | None = None
+    category: str | None = None
+    category_id: int | None = None
+    salon_id: int | None = None
+    good_id: int | None = None
+    cost: float | None = None
+    unit_id: int | None = None
+    unit_short_title: str | None = None
+    service_unit_id: str | None = None
+    service_unit_short_title: str | None = None
+    actual_cost: float | None = None
+    unit_actual_cost: float | None = None
+    unit_actual_cost_format: str | None = None
+    unit_equals: float | None = None
+    barcode: str | None = None
+    loyalty_abonement_type_id: str | None = None
+    loyalty_certificate_type_id: str | None = None
+    loyalty_allow_empty_code: float | None = None
+    actual_amounts: list[dict[str, JSON]] | None = None
+    last_change_date: str | None = None
 
     def __init__(
         self,
@@ -1019,10 +860,8 @@ class GoodsTransactionsCreateDataMaster(Model):
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: int | None
-    name: str | None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
         self.id = id
@@ -1039,11 +878,9 @@ class GoodsTransactionsCreateDataSaleUnit(Model):
         short_title: `str`.
     """
 
-    __slots__ = ("id", "short_title", "title")
-
-    id: int | None
-    title: str | None
-    short_title: str | None
+    id: int | None = None
+    title: str | None = None
+    short_title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, short_title: str | None = None) -> None:
         self.id = id
@@ -1061,11 +898,9 @@ class GoodsTransactionsCreateDataServiceUnit(Model):
         short_title: `str`.
     """
 
-    __slots__ = ("id", "short_title", "title")
-
-    id: int | None
-    title: str | None
-    short_title: str | None
+    id: int | None = None
+    title: str | None = None
+    short_title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, short_title: str | None = None) -> None:
         self.id = id
@@ -1082,10 +917,8 @@ class GoodsTransactionsCreateDataStorage(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1101,10 +934,8 @@ class GoodsTransactionsCreateDataType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1121,11 +952,9 @@ class GoodsTransactionsCreateDataUnit(Model):
         short_title: `str`.
     """
 
-    __slots__ = ("id", "short_title", "title")
-
-    id: int | None
-    title: str | None
-    short_title: str | None
+    id: int | None = None
+    title: str | None = None
+    short_title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, short_title: str | None = None) -> None:
         self.id = id
@@ -1158,45 +987,24 @@ class GoodsTransactionsSearchItem(Model):
         clients: `GoodsTransactionsSearchItemClients`.
     """
 
-    __slots__ = (
-        "clients",
-        "cost",
-        "cost_per_unit",
-        "create_date",
-        "discount",
-        "document_id",
-        "good",
-        "id",
-        "last_change_date",
-        "master",
-        "operation_unit_type",
-        "record_id",
-        "service",
-        "storage",
-        "supplier",
-        "type",
-        "type_id",
-        "unit",
-    )
-
-    id: int | None
-    document_id: int | None
-    type_id: int | None
-    type: str | None
-    good: GoodsTransactionsSearchItemGood | None
-    storage: GoodsTransactionsSearchItemStorage | None
-    unit: GoodsTransactionsSearchItemUnit | None
-    operation_unit_type: float | None
-    create_date: str | None
-    last_change_date: str | None
-    cost_per_unit: float | None
-    cost: float | None
-    discount: float | None
-    master: GoodsTransactionsSearchItemMaster | None
-    supplier: GoodsTransactionsSearchItemSupplier | None
-    record_id: int | None
-    service: GoodsTransactionsSearchItemService | None
-    clients: GoodsTransactionsSearchItemClients | None
+    id: int | None = None
+    document_id: int | None = None
+    type_id: int | None = None
+    type: str | None = None
+    good: GoodsTransactionsSearchItemGood | None = None
+    storage: GoodsTransactionsSearchItemStorage | None = None
+    unit: GoodsTransactionsSearchItemUnit | None = None
+    operation_unit_type: float | None = None
+    create_date: str | None = None
+    last_change_date: str | None = None
+    cost_per_unit: float | None = None
+    cost: float | None = None
+    discount: float | None = None
+    master: GoodsTransactionsSearchItemMaster | None = None
+    supplier: GoodsTransactionsSearchItemSupplier | None = None
+    record_id: int | None = None
+    service: GoodsTransactionsSearchItemService | None = None
+    clients: GoodsTransactionsSearchItemClients | None = None
 
     def __init__(
         self,
@@ -1250,11 +1058,9 @@ class GoodsTransactionsSearchItemClients(Model):
         phone: `str`.
     """
 
-    __slots__ = ("id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
         self.id = id
@@ -1271,10 +1077,8 @@ class GoodsTransactionsSearchItemGood(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1290,10 +1094,8 @@ class GoodsTransactionsSearchItemMaster(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1309,10 +1111,8 @@ class GoodsTransactionsSearchItemService(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1328,10 +1128,8 @@ class GoodsTransactionsSearchItemStorage(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1347,10 +1145,8 @@ class GoodsTransactionsSearchItemSupplier(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1366,10 +1162,8 @@ class GoodsTransactionsSearchItemUnit(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1395,33 +1189,18 @@ class StorageDocumentsCreateData(Model):
         user: `StorageDocumentsCreateDataUser`.
     """
 
-    __slots__ = (
-        "comment",
-        "company",
-        "company_id",
-        "create_date",
-        "id",
-        "number",
-        "storage",
-        "storage_id",
-        "type",
-        "type_id",
-        "user",
-        "user_id",
-    )
-
-    id: int | None
-    type_id: int | None
-    type: StorageDocumentsCreateDataType | None
-    storage_id: int | None
-    user_id: int | None
-    company_id: int | None
-    number: float | None
-    comment: str | None
-    create_date: str | None
-    storage: StorageDocumentsCreateDataStorage | None
-    company: StorageDocumentsCreateDataCompany | None
-    user: StorageDocumentsCreateDataUser | None
+    id: int | None = None
+    type_id: int | None = None
+    type: StorageDocumentsCreateDataType | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
+    number: float | None = None
+    comment: str | None = None
+    create_date: str | None = None
+    storage: StorageDocumentsCreateDataStorage | None = None
+    company: StorageDocumentsCreateDataCompany | None = None
+    user: StorageDocumentsCreateDataUser | None = None
 
     def __init__(
         self,
@@ -1472,33 +1251,18 @@ class StorageDocumentsCreateDataCompany(Model):
         site: `str`.
     """
 
-    __slots__ = (
-        "address",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country_id",
-        "id",
-        "logo",
-        "phones",
-        "site",
-        "timezone",
-        "title",
-        "zip",
-    )
-
-    id: int | None
-    title: str | None
-    country_id: int | None
-    city_id: int | None
-    timezone: str | None
-    address: str | None
-    coordinate_lat: str | None
-    coordinate_lon: str | None
-    logo: str | None
-    zip: str | None
-    phones: list[dict[str, JSON]] | None
-    site: str | None
+    id: int | None = None
+    title: str | None = None
+    country_id: int | None = None
+    city_id: int | None = None
+    timezone: str | None = None
+    address: str | None = None
+    coordinate_lat: str | None = None
+    coordinate_lon: str | None = None
+    logo: str | None = None
+    zip: str | None = None
+    phones: list[dict[str, JSON]] | None = None
+    site: str | None = None
 
     def __init__(
         self,
@@ -1539,10 +1303,8 @@ class StorageDocumentsCreateDataStorage(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1558,10 +1320,8 @@ class StorageDocumentsCreateDataType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1578,11 +1338,9 @@ class StorageDocumentsCreateDataUser(Model):
         phone: `str`.
     """
 
-    __slots__ = ("id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
         self.id = id
@@ -1615,46 +1373,26 @@ class StorageDocumentsListFinanceTransactionsItem(Model):
         supplier: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = (
-        "account",
-        "account_id",
-        "amount",
-        "client_",
-        "client_id",
-        "comment",
-        "date",
-        "expense",
-        "expense_id",
-        "id",
-        "item_id",
-        "master",
-        "master_id",
-        "record_id",
-        "supplier",
-        "supplier_id",
-        "target_type_id",
-        "type_id",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    date: str | None
-    type_id: int | None
-    expense_id: int | None
-    account_id: int | None
-    amount: float | None
-    client_id: int | None
-    master_id: int | None
-    supplier_id: int | None
-    comment: str | None
-    item_id: int | None
-    target_type_id: int | None
-    record_id: int | None
-    expense: StorageDocumentsListFinanceTransactionsItemExpense | None
-    account: StorageDocumentsListFinanceTransactionsItemAccount | None
-    client_: StorageDocumentsListFinanceTransactionsItemClient | None
-    master: list[dict[str, JSON]] | None
-    supplier: list[dict[str, JSON]] | None
+    id: int | None = None
+    date: str | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
+    amount: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
+    comment: str | None = None
+    item_id: int | None = None
+    target_type_id: int | None = None
+    record_id: int | None = None
+    expense: StorageDocumentsListFinanceTransactionsItemExpense | None = None
+    account: StorageDocumentsListFinanceTransactionsItemAccount | None = None
+    client_: StorageDocumentsListFinanceTransactionsItemClient | None = None
+    master: list[dict[str, JSON]] | None = None
+    supplier: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1711,14 +1449,12 @@ class StorageDocumentsListFinanceTransactionsItemAccount(Model):
         company_id: `int`.
     """
 
-    __slots__ = ("comment", "company_id", "id", "title", "type", "type_id")
-
-    id: int | None
-    title: str | None
-    type_id: int | None
-    type: float | None
-    comment: str | None
-    company_id: int | None
+    id: int | None = None
+    title: str | None = None
+    type_id: int | None = None
+    type: float | None = None
+    comment: str | None = None
+    company_id: int | None = None
 
     def __init__(
         self,
@@ -1748,11 +1484,9 @@ class StorageDocumentsListFinanceTransactionsItemClient(Model):
         phone: `str`.
     """
 
-    __slots__ = ("id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
         self.id = id
@@ -1769,10 +1503,8 @@ class StorageDocumentsListFinanceTransactionsItemExpense(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1808,53 +1540,28 @@ class StorageDocumentsListGoodsTransactionsItem(Model):
         pkg_amount: `float`.
     """
 
-    __slots__ = (
-        "amount",
-        "client_id",
-        "comment",
-        "company_id",
-        "cost",
-        "cost_per_unit",
-        "create_date",
-        "deleted",
-        "discount",
-        "document_id",
-        "good_id",
-        "id",
-        "master_id",
-        "operation_unit_type",
-        "pkg_amount",
-        "record_id",
-        "service_id",
-        "storage_id",
-        "supplier_id",
-        "type_id",
-        "unit_id",
-        "user_id",
-    )
-
-    id: int | None
-    document_id: int | None
-    type_id: int | None
-    company_id: int | None
-    good_id: int | None
-    amount: float | None
-    cost_per_unit: float | None
-    discount: float | None
-    cost: float | None
-    unit_id: int | None
-    operation_unit_type: float | None
-    storage_id: int | None
-    supplier_id: int | None
-    record_id: int | None
-    client_id: int | None
-    master_id: int | None
-    create_date: str | None
-    comment: str | None
-    service_id: int | None
-    user_id: int | None
-    deleted: bool | None
-    pkg_amount: float | None
+    id: int | None = None
+    document_id: int | None = None
+    type_id: int | None = None
+    company_id: int | None = None
+    good_id: int | None = None
+    amount: float | None = None
+    cost_per_unit: float | None = None
+    discount: float | None = None
+    cost: float | None = None
+    unit_id: int | None = None
+    operation_unit_type: float | None = None
+    storage_id: int | None = None
+    supplier_id: int | None = None
+    record_id: int | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    create_date: str | None = None
+    comment: str | None = None
+    service_id: int | None = None
+    user_id: int | None = None
+    deleted: bool | None = None
+    pkg_amount: float | None = None
 
     def __init__(
         self,
@@ -1917,12 +1624,10 @@ class StorageOperationDocumentsRequestDataTypes(Model):
         comment: `str`.
     """
 
-    __slots__ = ("comment", "create_date", "storage_id", "type_id")
-
     type_id: int
     storage_id: int
     create_date: str
-    comment: str | None
+    comment: str | None = None
 
     def __init__(self, *, type_id: int, storage_id: int, create_date: str, comment: str | None = None) -> None:
         self.type_id = type_id
@@ -1950,21 +1655,6 @@ class StorageOperationGoodTransactionRequestDataTypes(Model):
         comment: `str`.
     """
 
-    __slots__ = (
-        "amount",
-        "client_id",
-        "comment",
-        "cost",
-        "cost_per_unit",
-        "discount",
-        "document_id",
-        "good_id",
-        "good_special_number",
-        "master_id",
-        "operation_unit_type",
-        "supplier_id",
-    )
-
     document_id: int
     good_id: int
     amount: float
@@ -1972,11 +1662,11 @@ class StorageOperationGoodTransactionRequestDataTypes(Model):
     discount: float
     cost: float
     operation_unit_type: float
-    good_special_number: str | None
-    master_id: int | None
-    client_id: int | None
-    supplier_id: int | None
-    comment: str | None
+    good_special_number: str | None = None
+    master_id: int | None = None
+    client_id: int | None = None
+    supplier_id: int | None = None
+    comment: str | None = None
 
     def __init__(
         self,
@@ -2021,14 +1711,12 @@ class StorageOperationOperationRequestDataTypes(Model):
         master_id: `int`.
     """
 
-    __slots__ = ("comment", "create_date", "goods_transactions", "master_id", "storage_id", "type_id")
-
     type_id: int
     create_date: str
     storage_id: int
     goods_transactions: list[dict[str, JSON]]
-    comment: str | None
-    master_id: int | None
+    comment: str | None = None
+    master_id: int | None = None
 
     def __init__(
         self,
@@ -2057,10 +1745,8 @@ class StorageOperationsCreateData(Model):
         transactions: `list[StorageOperationsCreateDataTransaction]`.
     """
 
-    __slots__ = ("document", "transactions")
-
-    document: StorageOperationsCreateDataDocument | None
-    transactions: list[StorageOperationsCreateDataTransaction] | None
+    document: StorageOperationsCreateDataDocument | None = None
+    transactions: list[StorageOperationsCreateDataTransaction] | None = None
 
     def __init__(
         self,
@@ -2091,33 +1777,18 @@ class StorageOperationsCreateDataDocument(Model):
         user: `StorageOperationsCreateDataDocumentUser`.
     """
 
-    __slots__ = (
-        "comment",
-        "company",
-        "company_id",
-        "create_date",
-        "id",
-        "number",
-        "storage",
-        "storage_id",
-        "type",
-        "type_id",
-        "user",
-        "user_id",
-    )
-
-    id: int | None
-    type_id: int | None
-    type: StorageOperationsCreateDataDocumentType | None
-    storage_id: int | None
-    user_id: int | None
-    company_id: int | None
-    number: float | None
-    comment: str | None
-    create_date: str | None
-    storage: StorageOperationsCreateDataDocumentStorage | None
-    company: StorageOperationsCreateDataDocumentCompany | None
-    user: StorageOperationsCreateDataDocumentUser | None
+    id: int | None = None
+    type_id: int | None = None
+    type: StorageOperationsCreateDataDocumentType | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
+    number: float | None = None
+    comment: str | None = None
+    create_date: str | None = None
+    storage: StorageOperationsCreateDataDocumentStorage | None = None
+    company: StorageOperationsCreateDataDocumentCompany | None = None
+    user: StorageOperationsCreateDataDocumentUser | None = None
 
     def __init__(
         self,
@@ -2168,33 +1839,18 @@ class StorageOperationsCreateDataDocumentCompany(Model):
         site: `str`.
     """
 
-    __slots__ = (
-        "address",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country_id",
-        "id",
-        "logo",
-        "phones",
-        "site",
-        "timezone",
-        "title",
-        "zip",
-    )
-
-    id: int | None
-    title: str | None
-    country_id: int | None
-    city_id: int | None
-    timezone: str | None
-    address: str | None
-    coordinate_lat: str | None
-    coordinate_lon: str | None
-    logo: str | None
-    zip: str | None
-    phones: list[dict[str, JSON]] | None
-    site: str | None
+    id: int | None = None
+    title: str | None = None
+    country_id: int | None = None
+    city_id: int | None = None
+    timezone: str | None = None
+    address: str | None = None
+    coordinate_lat: str | None = None
+    coordinate_lon: str | None = None
+    logo: str | None = None
+    zip: str | None = None
+    phones: list[dict[str, JSON]] | None = None
+    site: str | None = None
 
     def __init__(
         self,
@@ -2235,10 +1891,8 @@ class StorageOperationsCreateDataDocumentStorage(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2254,10 +1908,8 @@ class StorageOperationsCreateDataDocumentType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2274,11 +1926,9 @@ class StorageOperationsCreateDataDocumentUser(Model):
         phone: `str`.
     """
 
-    __slots__ = ("id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
         self.id = id
@@ -2317,58 +1967,32 @@ class StorageOperationsCreateDataTransaction(Model):
         unit: `StorageOperationsCreateDataTransactionUnit`.
     """
 
-    __slots__ = (
-        "amount",
-        "client_",
-        "client_id",
-        "comment",
-        "company_id",
-        "cost",
-        "cost_per_unit",
-        "create_date",
-        "deleted",
-        "discount",
-        "document_id",
-        "good",
-        "good_id",
-        "id",
-        "master",
-        "master_id",
-        "storage",
-        "storage_id",
-        "supplier",
-        "supplier_id",
-        "type",
-        "type_id",
-        "unit",
-        "unit_id",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    document_id: int | None
-    type_id: int | None
-    type: StorageOperationsCreateDataTransactionType | None
-    company_id: int | None
-    good_id: int | None
-    amount: float | None
-    cost_per_unit: float | None
-    discount: float | None
-    cost: float | None
-    unit_id: int | None
-    storage_id: int | None
-    supplier_id: int | None
-    client_id: int | None
-    master_id: int | None
-    create_date: str | None
-    comment: str | None
-    deleted: bool | None
-    good: StorageOperationsCreateDataTransactionGood | None
-    storage: StorageOperationsCreateDataTransactionStorage | None
-    supplier: list[dict[str, JSON]] | None
-    client_: list[dict[str, JSON]] | None
-    master: list[dict[str, JSON]] | None
-    unit: StorageOperationsCreateDataTransactionUnit | None
+    id: int | None = None
+    document_id: int | None = None
+    type_id: int | None = None
+    type: StorageOperationsCreateDataTransactionType | None = None
+    company_id: int | None = None
+    good_id: int | None = None
+    amount: float | None = None
+    cost_per_unit: float | None = None
+    discount: float | None = None
+    cost: float | None = None
+    unit_id: int | None = None
+    storage_id: int | None = None
+    supplier_id: int | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    create_date: str | None = None
+    comment: str | None = None
+    deleted: bool | None = None
+    good: StorageOperationsCreateDataTransactionGood | None = None
+    storage: StorageOperationsCreateDataTransactionStorage | None = None
+    supplier: list[dict[str, JSON]] | None = None
+    client_: list[dict[str, JSON]] | None = None
+    master: list[dict[str, JSON]] | None = None
+    unit: StorageOperationsCreateDataTransactionUnit | None = None
 
     def __init__(
         self,
@@ -2433,10 +2057,8 @@ class StorageOperationsCreateDataTransactionGood(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2452,10 +2074,8 @@ class StorageOperationsCreateDataTransactionStorage(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2471,10 +2091,8 @@ class StorageOperationsCreateDataTransactionType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2490,10 +2108,8 @@ class StorageOperationsCreateDataTransactionUnit(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2512,13 +2128,11 @@ class StoragesListItem(Model):
         comment: `str`.
     """
 
-    __slots__ = ("comment", "for_sale", "for_service", "id", "title")
-
-    id: int | None
-    title: str | None
-    for_service: float | None
-    for_sale: float | None
-    comment: str | None
+    id: int | None = None
+    title: str | None = None
+    for_service: float | None = None
+    for_sale: float | None = None
+    comment: str | None = None
 
     def __init__(
         self,
@@ -2546,11 +2160,9 @@ class TechnologicalCardsListItem(Model):
         technological_card_items: `list[TechnologicalCardsListItemTechnologicalCardItem]`.
     """
 
-    __slots__ = ("id", "technological_card_items", "title")
-
-    id: str | None
-    title: str | None
-    technological_card_items: list[TechnologicalCardsListItemTechnologicalCardItem] | None
+    id: str | None = None
+    title: str | None = None
+    technological_card_items: list[TechnologicalCardsListItemTechnologicalCardItem] | None = None
 
     def __init__(
         self,
@@ -2579,16 +2191,14 @@ class TechnologicalCardsListItemTechnologicalCardItem(Model):
         title: `str`.
     """
 
-    __slots__ = ("amount", "good_id", "id", "price", "storage_id", "technological_card_id", "title", "unit")
-
-    id: int | None
-    technological_card_id: int | None
-    storage_id: int | None
-    good_id: int | None
-    amount: float | None
-    unit: str | None
-    price: float | None
-    title: str | None
+    id: int | None = None
+    technological_card_id: int | None = None
+    storage_id: int | None = None
+    good_id: int | None = None
+    amount: float | None = None
+    unit: str | None = None
+    price: float | None = None
+    title: str | None = None
 
     def __init__(
         self,
@@ -2623,12 +2233,10 @@ class TechnologicalCardsListRecordConsumablesItem(Model):
         consumables: `list[TechnologicalCardsListRecordConsumablesItemConsumable]`.
     """
 
-    __slots__ = ("consumables", "record_id", "service_id", "technological_cards")
-
-    service_id: int | None
-    record_id: int | None
-    technological_cards: list[TechnologicalCardsListRecordConsumablesItemTechnologicalCard] | None
-    consumables: list[TechnologicalCardsListRecordConsumablesItemConsumable] | None
+    service_id: int | None = None
+    record_id: int | None = None
+    technological_cards: list[TechnologicalCardsListRecordConsumablesItemTechnologicalCard] | None = None
+    consumables: list[TechnologicalCardsListRecordConsumablesItemConsumable] | None = None
 
     def __init__(
         self,
@@ -2659,16 +2267,14 @@ class TechnologicalCardsListRecordConsumablesItemConsumable(Model):
         good: `TechnologicalCardsListRecordConsumablesItemConsumableGood`.
     """
 
-    __slots__ = ("amount", "good", "good_id", "goods_transaction_id", "price", "record_id", "service_id", "storage_id")
-
-    goods_transaction_id: int | None
-    record_id: int | None
-    service_id: int | None
-    storage_id: int | None
-    good_id: int | None
-    price: float | None
-    amount: float | None
-    good: TechnologicalCardsListRecordConsumablesItemConsumableGood | None
+    goods_transaction_id: int | None = None
+    record_id: int | None = None
+    service_id: int | None = None
+    storage_id: int | None = None
+    good_id: int | None = None
+    price: float | None = None
+    amount: float | None = None
+    good: TechnologicalCardsListRecordConsumablesItemConsumableGood | None = None
 
     def __init__(
         self,
@@ -2702,11 +2308,9 @@ class TechnologicalCardsListRecordConsumablesItemConsumableGood(Model):
         unit: `str`.
     """
 
-    __slots__ = ("id", "title", "unit")
-
-    id: int | None
-    title: str | None
-    unit: str | None
+    id: int | None = None
+    title: str | None = None
+    unit: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, unit: str | None = None) -> None:
         self.id = id
@@ -2724,13 +2328,11 @@ class TechnologicalCardsListRecordConsumablesItemTechnologicalCard(Model):
         technological_card_items: `list[TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem]`.
     """
 
-    __slots__ = ("id", "technological_card_items", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
     technological_card_items: (
         list[TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem] | None
-    )
+    ) = None
 
     def __init__(
         self,
@@ -2761,15 +2363,13 @@ class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalC
         good: `TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood`.
     """
 
-    __slots__ = ("amount", "good", "good_id", "id", "price", "storage_id", "technological_card_id")
-
-    id: int | None
-    technological_card_id: int | None
-    storage_id: int | None
-    good_id: int | None
-    amount: float | None
-    price: float | None
-    good: TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood | None
+    id: int | None = None
+    technological_card_id: int | None = None
+    storage_id: int | None = None
+    good_id: int | None = None
+    amount: float | None = None
+    price: float | None = None
+    good: TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood | None = None
 
     def __init__(
         self,
@@ -2801,11 +2401,9 @@ class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalC
         unit: `str`.
     """
 
-    __slots__ = ("id", "title", "unit")
-
-    id: int | None
-    title: str | None
-    unit: str | None
+    id: int | None = None
+    title: str | None = None
+    unit: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, unit: str | None = None) -> None:
         self.id = id
@@ -2824,12 +2422,10 @@ class TechnologicalCardsRemoveFromRecordServiceItem(Model):
         consumables: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("consumables", "record_id", "service_id", "technological_cards")
-
-    service_id: int | None
-    record_id: int | None
-    technological_cards: list[dict[str, JSON]] | None
-    consumables: list[dict[str, JSON]] | None
+    service_id: int | None = None
+    record_id: int | None = None
+    technological_cards: list[dict[str, JSON]] | None = None
+    consumables: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2853,9 +2449,7 @@ class TechnologicalCardsRemoveFromRecordServiceRequest(Model):
         delete_consumables: `float`.
     """
 
-    __slots__ = ("delete_consumables",)
-
-    delete_consumables: float | None
+    delete_consumables: float | None = None
 
     def __init__(self, *, delete_consumables: float | None = None) -> None:
         self.delete_consumables = delete_consumables

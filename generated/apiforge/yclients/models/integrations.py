@@ -97,13 +97,11 @@ class DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType(Model):
         parts_amount: `float`.
     """
 
-    __slots__ = ("currency_iso", "id", "parts_amount", "payment_sum", "status")
-
-    id: str | None
-    status: float | None
-    payment_sum: float | None
-    currency_iso: str | None
-    parts_amount: float | None
+    id: str | None = None
+    status: float | None = None
+    payment_sum: float | None = None
+    currency_iso: str | None = None
+    parts_amount: float | None = None
 
     def __init__(
         self,
@@ -131,11 +129,9 @@ class FiscalizationListTaxSystemsItem(Model):
         vats: `list[FiscalizationListTaxSystemsItemVat]`.
     """
 
-    __slots__ = ("slug", "title", "vats")
-
-    title: str | None
-    slug: str | None
-    vats: list[FiscalizationListTaxSystemsItemVat] | None
+    title: str | None = None
+    slug: str | None = None
+    vats: list[FiscalizationListTaxSystemsItemVat] | None = None
 
     def __init__(
         self,
@@ -158,10 +154,8 @@ class FiscalizationListTaxSystemsItemVat(Model):
         slug: `str`.
     """
 
-    __slots__ = ("slug", "title")
-
-    title: str | None
-    slug: str | None
+    title: str | None = None
+    slug: str | None = None
 
     def __init__(self, *, title: str | None = None, slug: str | None = None) -> None:
         self.title = title
@@ -177,8 +171,6 @@ class MarketplaceAddDiscountRequest(Model):
         application_id: `int`, always present.
         discount: `float`, always present.
     """
-
-    __slots__ = ("application_id", "discount", "salon_ids")
 
     salon_ids: list[int]
     application_id: int
@@ -202,13 +194,11 @@ class MarketplaceConfirmInstallationRequest(Model):
         channels: `list[MarketplaceConfirmInstallationRequestChannel]`.
     """
 
-    __slots__ = ("api_key", "application_id", "channels", "salon_id", "webhook_urls")
-
     salon_id: int
     application_id: int
-    api_key: float | None
-    webhook_urls: list[str] | None
-    channels: list[MarketplaceConfirmInstallationRequestChannel] | None
+    api_key: float | None = None
+    webhook_urls: list[str] | None = None
+    channels: list[MarketplaceConfirmInstallationRequestChannel] | None = None
 
     def __init__(
         self,
@@ -236,11 +226,9 @@ class MarketplaceGetIntegrationStatusData(Model):
         logs: `list[MarketplaceGetIntegrationStatusDataLog]`.
     """
 
-    __slots__ = ("connection_status", "logs", "payments")
-
-    connection_status: MarketplaceGetIntegrationStatusDataConnectionStatus | None
-    payments: list[MarketplaceGetIntegrationStatusDataPayment] | None
-    logs: list[MarketplaceGetIntegrationStatusDataLog] | None
+    connection_status: MarketplaceGetIntegrationStatusDataConnectionStatus | None = None
+    payments: list[MarketplaceGetIntegrationStatusDataPayment] | None = None
+    logs: list[MarketplaceGetIntegrationStatusDataLog] | None = None
 
     def __init__(
         self,
@@ -263,10 +251,8 @@ class MarketplaceGetIntegrationStatusDataConnectionStatus(Model):
         created_at: `str`.
     """
 
-    __slots__ = ("created_at", "status")
-
-    status: MarketplaceGetIntegrationStatusDataConnectionStatusStatus | None
-    created_at: str | None
+    status: MarketplaceGetIntegrationStatusDataConnectionStatusStatus | None = None
+    created_at: str | None = None
 
     def __init__(
         self,
@@ -289,12 +275,10 @@ class MarketplaceGetIntegrationStatusDataLog(Model):
         source: `str`.
     """
 
-    __slots__ = ("changed_at", "source", "status_from", "status_to")
-
-    changed_at: str | None
-    status_from: str | None
-    status_to: str | None
-    source: str | None
+    changed_at: str | None = None
+    status_from: str | None = None
+    status_to: str | None = None
+    source: str | None = None
 
     def __init__(
         self,
@@ -324,15 +308,13 @@ class MarketplaceGetIntegrationStatusDataPayment(Model):
         period_to: `str`.
     """
 
-    __slots__ = ("currency_iso", "id", "is_refunded", "payment_date", "payment_sum", "period_from", "period_to")
-
-    id: int | None
-    payment_sum: float | None
-    payment_date: str | None
-    is_refunded: bool | None
-    currency_iso: str | None
-    period_from: str | None
-    period_to: str | None
+    id: int | None = None
+    payment_sum: float | None = None
+    payment_date: str | None = None
+    is_refunded: bool | None = None
+    currency_iso: str | None = None
+    period_from: str | None = None
+    period_to: str | None = None
 
     def __init__(
         self,
@@ -362,9 +344,7 @@ class MarketplaceGetPaymentLinkData(Model):
         url: `str`.
     """
 
-    __slots__ = ("url",)
-
-    url: str | None
+    url: str | None = None
 
     def __init__(self, *, url: str | None = None) -> None:
         self.url = url
@@ -399,53 +379,28 @@ class MarketplaceListSalonsItem(Model):
         group_priority: `float`.
     """
 
-    __slots__ = (
-        "active",
-        "active_staff_count",
-        "address",
-        "app_android",
-        "app_ios",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lon",
-        "country",
-        "country_id",
-        "currency_short_title",
-        "group_priority",
-        "id",
-        "logo",
-        "next_slot",
-        "phone",
-        "phone_confirmation",
-        "schedule",
-        "short_descr",
-        "timezone_name",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    short_descr: str | None
-    logo: str | None
-    active: str | None
-    phone: str | None
-    country_id: int | None
-    schedule: str | None
-    country: str | None
-    city_id: int | None
-    city: str | None
-    timezone_name: str | None
-    address: str | None
-    coordinate_lat: float | None
-    coordinate_lon: float | None
-    phone_confirmation: bool | None
-    active_staff_count: float | None
-    next_slot: str | None
-    app_ios: str | None
-    app_android: str | None
-    currency_short_title: str | None
-    group_priority: float | None
+    id: int | None = None
+    title: str | None = None
+    short_descr: str | None = None
+    logo: str | None = None
+    active: str | None = None
+    phone: str | None = None
+    country_id: int | None = None
+    schedule: str | None = None
+    country: str | None = None
+    city_id: int | None = None
+    city: str | None = None
+    timezone_name: str | None = None
+    address: str | None = None
+    coordinate_lat: float | None = None
+    coordinate_lon: float | None = None
+    phone_confirmation: bool | None = None
+    active_staff_count: float | None = None
+    next_slot: str | None = None
+    app_ios: str | None = None
+    app_android: str | None = None
+    currency_short_title: str | None = None
+    group_priority: float | None = None
 
     def __init__(
         self,
@@ -507,12 +462,11 @@ class MarketplaceListTariffsItem(Model):
         options_ (wire name `options`): `list[MarketplaceListTariffsItemOption]`.
     """
 
-    __slots__ = ("id", "options_", "title")
     __wire_names__ = {"options_": "options"}
 
-    id: int | None
-    title: str | None
-    options_: list[MarketplaceListTariffsItemOption] | None
+    id: int | None = None
+    title: str | None = None
+    options_: list[MarketplaceListTariffsItemOption] | None = None
 
     def __init__(
         self,
@@ -540,23 +494,13 @@ class MarketplaceListTariffsItemOption(Model):
         free_period_in_months: `float`.
     """
 
-    __slots__ = (
-        "currency_iso",
-        "duration_in_months",
-        "free_period_in_months",
-        "id",
-        "overall_price",
-        "staff_amount",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    overall_price: float | None
-    duration_in_months: bool | None
-    currency_iso: str | None
-    staff_amount: float | None
-    free_period_in_months: float | None
+    id: int | None = None
+    title: str | None = None
+    overall_price: float | None = None
+    duration_in_months: bool | None = None
+    currency_iso: str | None = None
+    staff_amount: float | None = None
+    free_period_in_months: float | None = None
 
     def __init__(
         self,
@@ -586,9 +530,7 @@ class MarketplaceNotifyPaymentData(Model):
         id: `int`.
     """
 
-    __slots__ = ("id",)
-
-    id: int | None
+    id: int | None = None
 
     def __init__(self, *, id: int | None = None) -> None:
         self.id = id
@@ -607,16 +549,6 @@ class MarketplaceNotifyPaymentRequest(Model):
         period_from: `str`, always present.
         period_to: `str`, always present.
     """
-
-    __slots__ = (
-        "application_id",
-        "currency_iso",
-        "payment_date",
-        "payment_sum",
-        "period_from",
-        "period_to",
-        "salon_id",
-    )
 
     salon_id: int
     application_id: int
@@ -657,12 +589,10 @@ class MarketplaceRedirectAfterRegistrationRequest(Model):
         webhook_urls: `list[str]`.
     """
 
-    __slots__ = ("api_key", "application_id", "salon_id", "webhook_urls")
-
     salon_id: int
     application_id: int
-    api_key: float | None
-    webhook_urls: list[str] | None
+    api_key: float | None = None
+    webhook_urls: list[str] | None = None
 
     def __init__(
         self, *, salon_id: int, application_id: int, api_key: float | None = None, webhook_urls: list[str] | None = None
@@ -682,8 +612,6 @@ class MarketplaceSetSmsSenderNamesRequest(Model):
         application_id: `int`, always present.
         short_names: `list[str]`, always present.
     """
-
-    __slots__ = ("application_id", "salon_id", "short_names")
 
     salon_id: int
     application_id: int
@@ -705,8 +633,6 @@ class MarketplaceUpdateChannelsRequest(Model):
         channel_slug: `MarketplaceUpdateChannelsRequestChannelSlug`, always present.
         is_available: `bool`, always present.
     """
-
-    __slots__ = ("application_id", "channel_slug", "is_available", "salon_id")
 
     salon_id: int
     application_id: int
@@ -738,8 +664,6 @@ class MarketplaceWebhookRequest(Model):
         partner_token: `str`, always present.
     """
 
-    __slots__ = ("application_id", "event", "partner_token", "salon_id")
-
     salon_id: int
     application_id: int
     event: MarketplaceWebhookRequestEvent
@@ -767,7 +691,6 @@ class SmsOperatorsSendSmsRequest(Model):
         delivery_callback_url: `str`, always present.
     """
 
-    __slots__ = ("channel", "delivery_callback_url", "destination_params", "dispatch_type", "from_", "text")
     __wire_names__ = {"from_": "from"}
 
     destination_params: dict[str, JSON]
@@ -810,16 +733,14 @@ class TelephonyListCallsItem(Model):
         call_date: `str`.
     """
 
-    __slots__ = ("call_date", "caller_phone", "client_id", "duration", "id", "record_link", "status", "type")
-
-    id: int | None
-    client_id: int | None
-    caller_phone: str | None
-    record_link: str | None
-    duration: int | None
-    status: TelephonyListCallsItemStatus | None
-    type: TelephonyListCallsItemType | None
-    call_date: str | None
+    id: int | None = None
+    client_id: int | None = None
+    caller_phone: str | None = None
+    record_link: str | None = None
+    duration: int | None = None
+    status: TelephonyListCallsItemStatus | None = None
+    type: TelephonyListCallsItemType | None = None
+    call_date: str | None = None
 
     def __init__(
         self,
@@ -858,16 +779,14 @@ class TelephonyListCallsRequest(Model):
         limit: `float`.
     """
 
-    __slots__ = ("date_from", "date_to", "limit", "page", "phone", "salon_id", "statuses", "types")
-
     salon_id: int
     date_from: str
     date_to: str
-    phone: str | None
-    types: list[TelephonyListCallsRequestType] | None
-    statuses: list[TelephonyListCallsRequestStatus] | None
-    page: float | None
-    limit: float | None
+    phone: str | None = None
+    types: list[TelephonyListCallsRequestType] | None = None
+    statuses: list[TelephonyListCallsRequestStatus] | None = None
+    page: float | None = None
+    limit: float | None = None
 
     def __init__(
         self,
@@ -901,8 +820,6 @@ class VoipIntegrationDisableRequestDataTypes(Model):
         crm_token: `str`, always present.
     """
 
-    __slots__ = ("command", "crm_token", "type")
-
     command: str
     type: str
     crm_token: str
@@ -922,8 +839,6 @@ class VoipIntegrationEnableRequestDataTypes(Model):
         type: `str`, always present.
         crm_token: `str`, always present.
     """
-
-    __slots__ = ("command", "crm_token", "type")
 
     command: str
     type: str
@@ -953,31 +868,17 @@ class VoipIntegrationHistoryRequestDataTypes(Model):
         date: `str`.
     """
 
-    __slots__ = (
-        "call_id",
-        "command",
-        "crm_token",
-        "date",
-        "diversion",
-        "duration",
-        "link",
-        "phone",
-        "status",
-        "type",
-        "user",
-    )
-
     command: str
     type: str
     crm_token: str
     phone: str
     diversion: str
-    user: str | None
-    duration: float | None
-    link: str | None
-    call_id: str | None
-    status: str | None
-    date: str | None
+    user: str | None = None
+    duration: float | None = None
+    link: str | None = None
+    call_id: str | None = None
+    status: str | None = None
+    date: str | None = None
 
     def __init__(
         self,
@@ -1020,14 +921,12 @@ class VoipIntegrationNotificationRequestDataTypes(Model):
         user: `str`.
     """
 
-    __slots__ = ("command", "crm_token", "diversion", "phone", "type", "user")
-
     command: str
     type: str
     crm_token: str
     phone: str
     diversion: str
-    user: str | None
+    user: str | None = None
 
     def __init__(
         self, *, command: str, type: str, crm_token: str, phone: str, diversion: str, user: str | None = None

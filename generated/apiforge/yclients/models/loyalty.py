@@ -240,10 +240,8 @@ class AbonementTypeAvailability(Model):
         intervals: `list[AbonementTypeAvailabilityInterval]`.
     """
 
-    __slots__ = ("intervals", "week_days")
-
-    week_days: list[float] | None
-    intervals: list[AbonementTypeAvailabilityInterval] | None
+    week_days: list[float] | None = None
+    intervals: list[AbonementTypeAvailabilityInterval] | None = None
 
     def __init__(
         self, *, week_days: list[float] | None = None, intervals: list[AbonementTypeAvailabilityInterval] | None = None
@@ -261,11 +259,10 @@ class AbonementTypeAvailabilityInterval(Model):
         to: `int`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: int | None
-    to: int | None
+    from_: int | None = None
+    to: int | None = None
 
     def __init__(self, *, from_: int | None = None, to: int | None = None) -> None:
         self.from_ = from_
@@ -280,9 +277,7 @@ class AbonementTypeServiceLinksContainer(Model):
         links: `list[AbonementTypeServiceLinksContainerLink]`.
     """
 
-    __slots__ = ("links",)
-
-    links: list[AbonementTypeServiceLinksContainerLink] | None
+    links: list[AbonementTypeServiceLinksContainerLink] | None = None
 
     def __init__(self, *, links: list[AbonementTypeServiceLinksContainerLink] | None = None) -> None:
         self.links = links
@@ -298,11 +293,9 @@ class AbonementTypeServiceLinksContainerLink(Model):
         category: `SalonService`.
     """
 
-    __slots__ = ("category", "count", "service")
-
-    count: float | None
-    service: SalonService | None
-    category: SalonService | None
+    count: float | None = None
+    service: SalonService | None = None
+    category: SalonService | None = None
 
     def __init__(
         self, *, count: float | None = None, service: SalonService | None = None, category: SalonService | None = None
@@ -329,20 +322,6 @@ class Company2(Model):
         coordinate_lat: `float`, always present.
         coordinate_lng: `float`, always present.
     """
-
-    __slots__ = (
-        "address",
-        "city",
-        "city_id",
-        "coordinate_lat",
-        "coordinate_lng",
-        "country",
-        "country_id",
-        "id",
-        "phone",
-        "timezone",
-        "title",
-    )
 
     id: int
     title: str
@@ -415,57 +394,30 @@ class LoyaltyAbonementTypeWithSalons(Model):
         balance_container: `AbonementTypeServiceLinksContainer`.
     """
 
-    __slots__ = (
-        "allow_freeze",
-        "attached_salon_ids",
-        "autoactivation_time",
-        "autoactivation_time_unit_id",
-        "availability",
-        "balance_container",
-        "cost",
-        "expiration_type_id",
-        "freeze_limit",
-        "freeze_limit_unit_id",
-        "id",
-        "is_allow_empty_code",
-        "is_online_sale_enabled",
-        "is_united_balance",
-        "online_sale_description",
-        "online_sale_image",
-        "online_sale_price",
-        "online_sale_title",
-        "period",
-        "period_unit_id",
-        "salon_group_id",
-        "service_price_correction",
-        "title",
-        "united_balance_services_count",
-    )
-
-    id: int | None
-    salon_group_id: int | None
-    title: str | None
-    period: float | None
-    period_unit_id: int | None
-    allow_freeze: bool | None
-    freeze_limit: float | None
-    freeze_limit_unit_id: int | None
-    is_allow_empty_code: bool | None
-    is_united_balance: bool | None
-    cost: float | None
-    expiration_type_id: int | None
-    is_online_sale_enabled: bool | None
-    online_sale_title: str | None
-    online_sale_description: str | None
-    online_sale_price: float | None
-    service_price_correction: bool | None
-    united_balance_services_count: float | None
-    autoactivation_time: float | None
-    autoactivation_time_unit_id: int | None
-    attached_salon_ids: list[int] | None
-    online_sale_image: str | None
-    availability: list[AbonementTypeAvailability] | None
-    balance_container: AbonementTypeServiceLinksContainer | None
+    id: int | None = None
+    salon_group_id: int | None = None
+    title: str | None = None
+    period: float | None = None
+    period_unit_id: int | None = None
+    allow_freeze: bool | None = None
+    freeze_limit: float | None = None
+    freeze_limit_unit_id: int | None = None
+    is_allow_empty_code: bool | None = None
+    is_united_balance: bool | None = None
+    cost: float | None = None
+    expiration_type_id: int | None = None
+    is_online_sale_enabled: bool | None = None
+    online_sale_title: str | None = None
+    online_sale_description: str | None = None
+    online_sale_price: float | None = None
+    service_price_correction: bool | None = None
+    united_balance_services_count: float | None = None
+    autoactivation_time: float | None = None
+    autoactivation_time_unit_id: int | None = None
+    attached_salon_ids: list[int] | None = None
+    online_sale_image: str | None = None
+    availability: list[AbonementTypeAvailability] | None = None
+    balance_container: AbonementTypeServiceLinksContainer | None = None
 
     def __init__(
         self,
@@ -555,63 +507,33 @@ class LoyaltyAbonementTypesCreateRequest(Model):
         availability: `list[LoyaltyAbonementTypesCreateRequestAvailabilityItem]`.
     """
 
-    __slots__ = (
-        "allow_freeze",
-        "autoactivation_period",
-        "autoactivation_time_in_days",
-        "autoactivation_time_unit_id",
-        "availability",
-        "balance_edit_type_id",
-        "cost",
-        "expiration_type_id",
-        "freeze_limit",
-        "freeze_limit_unit_id",
-        "is_allow_empty_code",
-        "is_archived",
-        "is_online_sale_enabled",
-        "is_united_balance",
-        "online_image",
-        "online_sale_description",
-        "online_sale_price",
-        "online_sale_title",
-        "period",
-        "period_unit_id",
-        "salon_group_id",
-        "salon_ids",
-        "service_categories",
-        "service_price_correction",
-        "services",
-        "title",
-        "united_balance_services_count",
-    )
-
     title: str
     salon_group_id: int
     cost: float
     is_united_balance: bool
     united_balance_services_count: int
     service_categories: list[int]
-    salon_ids: list[int] | None
-    period: float | None
-    period_unit_id: int | None
-    allow_freeze: bool | None
-    freeze_limit: int | None
-    freeze_limit_unit_id: int | None
-    service_price_correction: bool | None
-    expiration_type_id: int | None
-    is_allow_empty_code: bool | None
-    balance_edit_type_id: int | None
-    is_online_sale_enabled: bool | None
-    online_sale_title: str | None
-    online_sale_description: str | None
-    online_sale_price: float | None
-    online_image: str | None
-    autoactivation_period: int | None
-    autoactivation_time_in_days: int | None
-    autoactivation_time_unit_id: int | None
-    is_archived: bool | None
-    services: list[int] | None
-    availability: list[LoyaltyAbonementTypesCreateRequestAvailabilityItem] | None
+    salon_ids: list[int] | None = None
+    period: float | None = None
+    period_unit_id: int | None = None
+    allow_freeze: bool | None = None
+    freeze_limit: int | None = None
+    freeze_limit_unit_id: int | None = None
+    service_price_correction: bool | None = None
+    expiration_type_id: int | None = None
+    is_allow_empty_code: bool | None = None
+    balance_edit_type_id: int | None = None
+    is_online_sale_enabled: bool | None = None
+    online_sale_title: str | None = None
+    online_sale_description: str | None = None
+    online_sale_price: float | None = None
+    online_image: str | None = None
+    autoactivation_period: int | None = None
+    autoactivation_time_in_days: int | None = None
+    autoactivation_time_unit_id: int | None = None
+    is_archived: bool | None = None
+    services: list[int] | None = None
+    availability: list[LoyaltyAbonementTypesCreateRequestAvailabilityItem] | None = None
 
     def __init__(
         self,
@@ -682,10 +604,8 @@ class LoyaltyAbonementTypesCreateRequestAvailabilityItem(Model):
         intervals: `list[LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval]`.
     """
 
-    __slots__ = ("intervals", "week_days")
-
-    week_days: list[int] | None
-    intervals: list[LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval] | None
+    week_days: list[int] | None = None
+    intervals: list[LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval] | None = None
 
     def __init__(
         self,
@@ -706,11 +626,10 @@ class LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval(Model):
         to: `int`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: int | None
-    to: int | None
+    from_: int | None = None
+    to: int | None = None
 
     def __init__(self, *, from_: int | None = None, to: int | None = None) -> None:
         self.from_ = from_
@@ -725,8 +644,6 @@ class LoyaltyAbonementTypesRestoreRequest(Model):
         restore_in_title: `bool`, always present.
     """
 
-    __slots__ = ("restore_in_title",)
-
     restore_in_title: bool
 
     def __init__(self, *, restore_in_title: bool) -> None:
@@ -740,8 +657,6 @@ class LoyaltyAbonementTypesSetArchivedRequest(Model):
     Attributes:
         is_archived: `bool`, always present.
     """
-
-    __slots__ = ("is_archived",)
 
     is_archived: bool
 
@@ -783,63 +698,33 @@ class LoyaltyAbonementTypesUpdateRequest(Model):
         availability: `list[LoyaltyAbonementTypesUpdateRequestAvailabilityItem]`.
     """
 
-    __slots__ = (
-        "allow_freeze",
-        "autoactivation_period",
-        "autoactivation_time",
-        "autoactivation_time_unit_id",
-        "availability",
-        "balance_edit_type_id",
-        "cost",
-        "expiration_type_id",
-        "freeze_limit",
-        "freeze_limit_unit_id",
-        "is_allow_empty_code",
-        "is_archived",
-        "is_online_sale_enabled",
-        "is_united_balance",
-        "online_image",
-        "online_sale_description",
-        "online_sale_price",
-        "online_sale_title",
-        "period",
-        "period_unit_id",
-        "salon_group_id",
-        "salon_ids",
-        "service_categories",
-        "service_price_correction",
-        "services",
-        "title",
-        "united_balance_services_count",
-    )
-
     title: str
     salon_group_id: int
     cost: float
     is_united_balance: bool
     united_balance_services_count: int
     service_categories: list[int]
-    salon_ids: list[int] | None
-    period: float | None
-    period_unit_id: int | None
-    allow_freeze: bool | None
-    freeze_limit: int | None
-    freeze_limit_unit_id: int | None
-    service_price_correction: bool | None
-    expiration_type_id: int | None
-    is_allow_empty_code: bool | None
-    balance_edit_type_id: int | None
-    is_online_sale_enabled: bool | None
-    online_sale_title: str | None
-    online_sale_description: str | None
-    online_sale_price: float | None
-    online_image: str | None
-    autoactivation_period: int | None
-    autoactivation_time: int | None
-    autoactivation_time_unit_id: int | None
-    is_archived: bool | None
-    services: list[int] | None
-    availability: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItem] | None
+    salon_ids: list[int] | None = None
+    period: float | None = None
+    period_unit_id: int | None = None
+    allow_freeze: bool | None = None
+    freeze_limit: int | None = None
+    freeze_limit_unit_id: int | None = None
+    service_price_correction: bool | None = None
+    expiration_type_id: int | None = None
+    is_allow_empty_code: bool | None = None
+    balance_edit_type_id: int | None = None
+    is_online_sale_enabled: bool | None = None
+    online_sale_title: str | None = None
+    online_sale_description: str | None = None
+    online_sale_price: float | None = None
+    online_image: str | None = None
+    autoactivation_period: int | None = None
+    autoactivation_time: int | None = None
+    autoactivation_time_unit_id: int | None = None
+    is_archived: bool | None = None
+    services: list[int] | None = None
+    availability: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItem] | None = None
 
     def __init__(
         self,
@@ -910,10 +795,8 @@ class LoyaltyAbonementTypesUpdateRequestAvailabilityItem(Model):
         intervals: `list[LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval]`.
     """
 
-    __slots__ = ("intervals", "week_days")
-
-    week_days: list[int] | None
-    intervals: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval] | None
+    week_days: list[int] | None = None
+    intervals: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval] | None = None
 
     def __init__(
         self,
@@ -934,11 +817,10 @@ class LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval(Model):
         to: `int`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: int | None
-    to: int | None
+    from_: int | None = None
+    to: int | None = None
 
     def __init__(self, *, from_: int | None = None, to: int | None = None) -> None:
         self.from_ = from_
@@ -952,8 +834,6 @@ class LoyaltyAbonementsFreezeRequest(Model):
     Attributes:
         freeze_till: `str`, always present.
     """
-
-    __slots__ = ("freeze_till",)
 
     freeze_till: str
 
@@ -979,31 +859,17 @@ class LoyaltyAbonementsListForClientItem(Model):
         type: `LoyaltyAbonementsListForClientItemType`.
     """
 
-    __slots__ = (
-        "balance_container",
-        "balance_string",
-        "expiration_date",
-        "freeze_period",
-        "id",
-        "is_frozen",
-        "number",
-        "period",
-        "period_unit_id",
-        "status",
-        "type",
-    )
-
-    id: int | None
-    number: str | None
-    balance_string: str | None
-    is_frozen: bool | None
-    freeze_period: int | None
-    period: int | None
-    period_unit_id: int | None
-    expiration_date: str | None
-    status: LoyaltyAbonementsListForClientItemStatus | None
-    balance_container: LoyaltyAbonementsListForClientItemBalanceContainer | None
-    type: LoyaltyAbonementsListForClientItemType | None
+    id: int | None = None
+    number: str | None = None
+    balance_string: str | None = None
+    is_frozen: bool | None = None
+    freeze_period: int | None = None
+    period: int | None = None
+    period_unit_id: int | None = None
+    expiration_date: str | None = None
+    status: LoyaltyAbonementsListForClientItemStatus | None = None
+    balance_container: LoyaltyAbonementsListForClientItemBalanceContainer | None = None
+    type: LoyaltyAbonementsListForClientItemType | None = None
 
     def __init__(
         self,
@@ -1041,9 +907,7 @@ class LoyaltyAbonementsListForClientItemBalanceContainer(Model):
         links: `list[LoyaltyAbonementsListForClientItemBalanceContainerLink]`.
     """
 
-    __slots__ = ("links",)
-
-    links: list[LoyaltyAbonementsListForClientItemBalanceContainerLink] | None
+    links: list[LoyaltyAbonementsListForClientItemBalanceContainerLink] | None = None
 
     def __init__(self, *, links: list[LoyaltyAbonementsListForClientItemBalanceContainerLink] | None = None) -> None:
         self.links = links
@@ -1058,10 +922,8 @@ class LoyaltyAbonementsListForClientItemBalanceContainerLink(Model):
         category: `LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory`.
     """
 
-    __slots__ = ("category", "count")
-
-    count: int | None
-    category: LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory | None
+    count: int | None = None
+    category: LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory | None = None
 
     def __init__(
         self,
@@ -1083,11 +945,9 @@ class LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory(Model):
         title: `str`.
     """
 
-    __slots__ = ("category_id", "id", "title")
-
-    id: int | None
-    category_id: int | None
-    title: str | None
+    id: int | None = None
+    category_id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, category_id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1105,11 +965,9 @@ class LoyaltyAbonementsListForClientItemStatus(Model):
         extended_title: `str`.
     """
 
-    __slots__ = ("extended_title", "id", "title")
-
-    id: int | None
-    title: str | None
-    extended_title: str | None
+    id: int | None = None
+    title: str | None = None
+    extended_title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, extended_title: str | None = None) -> None:
         self.id = id
@@ -1135,31 +993,17 @@ class LoyaltyAbonementsListForClientItemType(Model):
         balance_container: `LoyaltyAbonementsListForClientItemTypeBalanceContainer`.
     """
 
-    __slots__ = (
-        "allow_freeze",
-        "balance_container",
-        "freeze_limit",
-        "id",
-        "is_allow_empty_code",
-        "is_united_balance",
-        "period",
-        "period_unit_id",
-        "salon_group_id",
-        "title",
-        "united_balance_services_count",
-    )
-
-    id: int | None
-    salon_group_id: int | None
-    title: str | None
-    period: int | None
-    period_unit_id: int | None
-    allow_freeze: bool | None
-    freeze_limit: int | None
-    is_allow_empty_code: bool | None
-    is_united_balance: bool | None
-    united_balance_services_count: int | None
-    balance_container: LoyaltyAbonementsListForClientItemTypeBalanceContainer | None
+    id: int | None = None
+    salon_group_id: int | None = None
+    title: str | None = None
+    period: int | None = None
+    period_unit_id: int | None = None
+    allow_freeze: bool | None = None
+    freeze_limit: int | None = None
+    is_allow_empty_code: bool | None = None
+    is_united_balance: bool | None = None
+    united_balance_services_count: int | None = None
+    balance_container: LoyaltyAbonementsListForClientItemTypeBalanceContainer | None = None
 
     def __init__(
         self,
@@ -1197,9 +1041,7 @@ class LoyaltyAbonementsListForClientItemTypeBalanceContainer(Model):
         links: `list[LoyaltyAbonementsListForClientItemTypeBalanceContainerLink]`.
     """
 
-    __slots__ = ("links",)
-
-    links: list[LoyaltyAbonementsListForClientItemTypeBalanceContainerLink] | None
+    links: list[LoyaltyAbonementsListForClientItemTypeBalanceContainerLink] | None = None
 
     def __init__(
         self, *, links: list[LoyaltyAbonementsListForClientItemTypeBalanceContainerLink] | None = None
@@ -1216,10 +1058,8 @@ class LoyaltyAbonementsListForClientItemTypeBalanceContainerLink(Model):
         category: `LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory`.
     """
 
-    __slots__ = ("category", "count")
-
-    count: int | None
-    category: LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory | None
+    count: int | None = None
+    category: LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory | None = None
 
     def __init__(
         self,
@@ -1241,11 +1081,9 @@ class LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory(Model):
         title: `str`.
     """
 
-    __slots__ = ("category_id", "id", "title")
-
-    id: int | None
-    category_id: int | None
-    title: str | None
+    id: int | None = None
+    category_id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, category_id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1261,8 +1099,6 @@ class LoyaltyAbonementsSetBalanceRequest(Model):
         united_balance_services_count: `float`, always present.
         services_balance_count: `list[LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem]`, always present.
     """
-
-    __slots__ = ("services_balance_count", "united_balance_services_count")
 
     united_balance_services_count: float
     services_balance_count: list[LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem]
@@ -1286,10 +1122,8 @@ class LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem(Model):
         balance: `int`.
     """
 
-    __slots__ = ("balance", "service_id")
-
-    service_id: int | None
-    balance: int | None
+    service_id: int | None = None
+    balance: int | None = None
 
     def __init__(self, *, service_id: int | None = None, balance: int | None = None) -> None:
         self.service_id = service_id
@@ -1304,8 +1138,6 @@ class LoyaltyAbonementsSetPeriodRequest(Model):
         period: `float`, always present.
         period_unit_id: `int`, always present.
     """
-
-    __slots__ = ("period", "period_unit_id")
 
     period: float
     period_unit_id: int
@@ -1333,31 +1165,17 @@ class LoyaltyCard2(Model):
         max_discount_amount: `float`.
     """
 
-    __slots__ = (
-        "balance",
-        "id",
-        "max_discount_amount",
-        "max_discount_percent",
-        "number",
-        "paid_amount",
-        "points",
-        "salon_group_id",
-        "sold_amount",
-        "type_id",
-        "visits_count",
-    )
-
-    id: int | None
-    balance: float | None
-    points: float | None
-    paid_amount: float | None
-    sold_amount: float | None
-    visits_count: float | None
-    number: str | None
-    type_id: int | None
-    salon_group_id: int | None
-    max_discount_percent: float | None
-    max_discount_amount: float | None
+    id: int | None = None
+    balance: float | None = None
+    points: float | None = None
+    paid_amount: float | None = None
+    sold_amount: float | None = None
+    visits_count: float | None = None
+    number: str | None = None
+    type_id: int | None = None
+    salon_group_id: int | None = None
+    max_discount_percent: float | None = None
+    max_discount_amount: float | None = None
 
     def __init__(
         self,
@@ -1396,10 +1214,8 @@ class LoyaltyCardType2(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1417,12 +1233,10 @@ class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType(Model):
         salon_group: `LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup`.
     """
 
-    __slots__ = ("id", "salon_group", "salon_group_id", "title")
-
-    id: int | None
-    title: str | None
-    salon_group_id: int | None
-    salon_group: LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup | None
+    id: int | None = None
+    title: str | None = None
+    salon_group_id: int | None = None
+    salon_group: LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup | None = None
 
     def __init__(
         self,
@@ -1447,10 +1261,8 @@ class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGrou
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1466,10 +1278,8 @@ class LoyaltyCardsCreateChainManualTransactionRequest(Model):
         title: `str`.
     """
 
-    __slots__ = ("amount", "title")
-
     amount: float
-    title: str | None
+    title: str | None = None
 
     def __init__(self, *, amount: float, title: str | None = None) -> None:
         self.amount = amount
@@ -1485,10 +1295,8 @@ class LoyaltyCardsCreateManualTransactionRequest(Model):
         title: `str`.
     """
 
-    __slots__ = ("amount", "title")
-
     amount: float
-    title: str | None
+    title: str | None = None
 
     def __init__(self, *, amount: float, title: str | None = None) -> None:
         self.amount = amount
@@ -1505,11 +1313,9 @@ class LoyaltyCardsRequestDataTypes(Model):
         phone: `float`.
     """
 
-    __slots__ = ("loyalty_card_number", "loyalty_card_type_id", "phone")
-
-    loyalty_card_number: str | None
-    loyalty_card_type_id: str | None
-    phone: float | None
+    loyalty_card_number: str | None = None
+    loyalty_card_type_id: str | None = None
+    phone: float | None = None
 
     def __init__(
         self,
@@ -1542,33 +1348,18 @@ class LoyaltyCardsResponseDataTypes(Model):
         programs: `list[LoyaltyCardsResponseDataTypesProgram]`.
     """
 
-    __slots__ = (
-        "balance",
-        "id",
-        "number",
-        "paid_amount",
-        "points",
-        "programs",
-        "salon_group",
-        "salon_group_id",
-        "sold_amount",
-        "type",
-        "type_id",
-        "visits_count",
-    )
-
-    id: int | None
-    balance: float | None
-    points: int | None
-    paid_amount: float | None
-    sold_amount: float | None
-    visits_count: int | None
-    number: str | None
-    type_id: int | None
-    salon_group_id: int | None
-    type: LoyaltyCardsResponseDataTypesType | None
-    salon_group: LoyaltyCardsResponseDataTypesSalonGroup | None
-    programs: list[LoyaltyCardsResponseDataTypesProgram] | None
+    id: int | None = None
+    balance: float | None = None
+    points: int | None = None
+    paid_amount: float | None = None
+    sold_amount: float | None = None
+    visits_count: int | None = None
+    number: str | None = None
+    type_id: int | None = None
+    salon_group_id: int | None = None
+    type: LoyaltyCardsResponseDataTypesType | None = None
+    salon_group: LoyaltyCardsResponseDataTypesSalonGroup | None = None
+    programs: list[LoyaltyCardsResponseDataTypesProgram] | None = None
 
     def __init__(
         self,
@@ -1616,27 +1407,15 @@ class LoyaltyCardsResponseDataTypesProgram(Model):
         rules: `list[LoyaltyCardsResponseDataTypesProgramRule]`.
     """
 
-    __slots__ = (
-        "group_id",
-        "id",
-        "item_type_id",
-        "loyalty_type",
-        "loyalty_type_id",
-        "rules",
-        "title",
-        "value",
-        "value_unit_id",
-    )
-
-    id: int | None
-    title: str | None
-    value: int | None
-    loyalty_type_id: int | None
-    item_type_id: int | None
-    value_unit_id: int | None
-    group_id: int | None
-    loyalty_type: LoyaltyCardsResponseDataTypesProgramLoyaltyType | None
-    rules: list[LoyaltyCardsResponseDataTypesProgramRule] | None
+    id: int | None = None
+    title: str | None = None
+    value: int | None = None
+    loyalty_type_id: int | None = None
+    item_type_id: int | None = None
+    value_unit_id: int | None = None
+    group_id: int | None = None
+    loyalty_type: LoyaltyCardsResponseDataTypesProgramLoyaltyType | None = None
+    rules: list[LoyaltyCardsResponseDataTypesProgramRule] | None = None
 
     def __init__(
         self,
@@ -1675,14 +1454,12 @@ class LoyaltyCardsResponseDataTypesProgramLoyaltyType(Model):
         is_accumulative: `bool`.
     """
 
-    __slots__ = ("id", "is_accumulative", "is_cashback", "is_discount", "is_static", "title")
-
-    id: int | None
-    title: str | None
-    is_discount: bool | None
-    is_cashback: bool | None
-    is_static: bool | None
-    is_accumulative: bool | None
+    id: int | None = None
+    title: str | None = None
+    is_discount: bool | None = None
+    is_cashback: bool | None = None
+    is_static: bool | None = None
+    is_accumulative: bool | None = None
 
     def __init__(
         self,
@@ -1714,13 +1491,11 @@ class LoyaltyCardsResponseDataTypesProgramRule(Model):
         parameter: `int`.
     """
 
-    __slots__ = ("id", "loyalty_program_id", "loyalty_type_id", "parameter", "value")
-
-    id: int | None
-    loyalty_program_id: int | None
-    loyalty_type_id: int | None
-    value: int | None
-    parameter: int | None
+    id: int | None = None
+    loyalty_program_id: int | None = None
+    loyalty_type_id: int | None = None
+    value: int | None = None
+    parameter: int | None = None
 
     def __init__(
         self,
@@ -1747,10 +1522,8 @@ class LoyaltyCardsResponseDataTypesSalonGroup(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1767,11 +1540,9 @@ class LoyaltyCardsResponseDataTypesType(Model):
         salon_group_id: `int`.
     """
 
-    __slots__ = ("id", "salon_group_id", "title")
-
-    id: int | None
-    title: str | None
-    salon_group_id: int | None
+    id: int | None = None
+    title: str | None = None
+    salon_group_id: int | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, salon_group_id: int | None = None) -> None:
         self.id = id
@@ -1796,29 +1567,16 @@ class LoyaltyCertificatesListForClientItem(Model):
         status: `LoyaltyCertificatesListForClientItemStatus`.
     """
 
-    __slots__ = (
-        "balance",
-        "created_date",
-        "default_balance",
-        "expiration_date",
-        "id",
-        "number",
-        "status",
-        "status_id",
-        "type",
-        "type_id",
-    )
-
-    id: int | None
-    number: str | None
-    balance: float | None
-    default_balance: float | None
-    type_id: int | None
-    status_id: int | None
-    created_date: str | None
-    expiration_date: str | None
-    type: LoyaltyCertificatesListForClientItemType | None
-    status: LoyaltyCertificatesListForClientItemStatus | None
+    id: int | None = None
+    number: str | None = None
+    balance: float | None = None
+    default_balance: float | None = None
+    type_id: int | None = None
+    status_id: int | None = None
+    created_date: str | None = None
+    expiration_date: str | None = None
+    type: LoyaltyCertificatesListForClientItemType | None = None
+    status: LoyaltyCertificatesListForClientItemStatus | None = None
 
     def __init__(
         self,
@@ -1855,10 +1613,8 @@ class LoyaltyCertificatesListForClientItemStatus(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1884,33 +1640,18 @@ class LoyaltyCertificatesListForClientItemType(Model):
         item_type: `LoyaltyCertificatesListForClientItemTypeItemType`.
     """
 
-    __slots__ = (
-        "balance",
-        "company_group_id",
-        "expiration_date",
-        "expiration_timeout",
-        "expiration_timeout_unit_id",
-        "expiration_type_id",
-        "id",
-        "is_allow_empty_code",
-        "is_multi",
-        "item_type",
-        "item_type_id",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    balance: int | None
-    is_multi: bool | None
-    company_group_id: int | None
-    item_type_id: int | None
-    expiration_type_id: int | None
-    expiration_date: str | None
-    expiration_timeout: int | None
-    expiration_timeout_unit_id: int | None
-    is_allow_empty_code: bool | None
-    item_type: LoyaltyCertificatesListForClientItemTypeItemType | None
+    id: int | None = None
+    title: str | None = None
+    balance: int | None = None
+    is_multi: bool | None = None
+    company_group_id: int | None = None
+    item_type_id: int | None = None
+    expiration_type_id: int | None = None
+    expiration_date: str | None = None
+    expiration_timeout: int | None = None
+    expiration_timeout_unit_id: int | None = None
+    is_allow_empty_code: bool | None = None
+    item_type: LoyaltyCertificatesListForClientItemTypeItemType | None = None
 
     def __init__(
         self,
@@ -1951,10 +1692,8 @@ class LoyaltyCertificatesListForClientItemTypeItemType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1972,12 +1711,10 @@ class LoyaltyEntityAttendanceItem2(Model):
         is_category: `bool`.
     """
 
-    __slots__ = ("id", "is_category", "is_service", "title")
-
-    id: int | None
-    title: str | None
-    is_service: bool | None
-    is_category: bool | None
+    id: int | None = None
+    title: str | None = None
+    is_service: bool | None = None
+    is_category: bool | None = None
 
     def __init__(
         self,
@@ -2001,8 +1738,6 @@ class LoyaltyGenerateCode200DataOption2(Model):
         code: `str`, always present.
     """
 
-    __slots__ = ("code",)
-
     code: str
 
     def __init__(self, *, code: str) -> None:
@@ -2018,10 +1753,8 @@ class LoyaltyGetClientStatsData(Model):
         visits_stats_by_day: `list[LoyaltyGetClientStatsDataVisitsStatsByDayItem]`.
     """
 
-    __slots__ = ("client_stats", "visits_stats_by_day")
-
-    client_stats: LoyaltyGetClientStatsDataClientStats | None
-    visits_stats_by_day: list[LoyaltyGetClientStatsDataVisitsStatsByDayItem] | None
+    client_stats: LoyaltyGetClientStatsDataClientStats | None = None
+    visits_stats_by_day: list[LoyaltyGetClientStatsDataVisitsStatsByDayItem] | None = None
 
     def __init__(
         self,
@@ -2043,11 +1776,9 @@ class LoyaltyGetClientStatsDataClientStats(Model):
         total: `LoyaltyGetClientStatsDataClientStatsTotal`.
     """
 
-    __slots__ = ("new", "old", "total")
-
-    new: LoyaltyGetClientStatsDataClientStatsNew | None
-    old: LoyaltyGetClientStatsDataClientStatsOld | None
-    total: LoyaltyGetClientStatsDataClientStatsTotal | None
+    new: LoyaltyGetClientStatsDataClientStatsNew | None = None
+    old: LoyaltyGetClientStatsDataClientStatsOld | None = None
+    total: LoyaltyGetClientStatsDataClientStatsTotal | None = None
 
     def __init__(
         self,
@@ -2072,12 +1803,10 @@ class LoyaltyGetClientStatsDataClientStatsNew(Model):
         returned_percent: `float`.
     """
 
-    __slots__ = ("all_count", "lost_count", "returned_count", "returned_percent")
-
-    all_count: int | None
-    lost_count: int | None
-    returned_count: int | None
-    returned_percent: float | None
+    all_count: int | None = None
+    lost_count: int | None = None
+    returned_count: int | None = None
+    returned_percent: float | None = None
 
     def __init__(
         self,
@@ -2104,12 +1833,10 @@ class LoyaltyGetClientStatsDataClientStatsOld(Model):
         returned_percent: `float`.
     """
 
-    __slots__ = ("all_count", "lost_count", "returned_count", "returned_percent")
-
-    all_count: int | None
-    lost_count: int | None
-    returned_count: int | None
-    returned_percent: float | None
+    all_count: int | None = None
+    lost_count: int | None = None
+    returned_count: int | None = None
+    returned_percent: float | None = None
 
     def __init__(
         self,
@@ -2136,12 +1863,10 @@ class LoyaltyGetClientStatsDataClientStatsTotal(Model):
         returned_percent: `float`.
     """
 
-    __slots__ = ("all_count", "lost_count", "returned_count", "returned_percent")
-
-    all_count: int | None
-    lost_count: int | None
-    returned_count: int | None
-    returned_percent: float | None
+    all_count: int | None = None
+    lost_count: int | None = None
+    returned_count: int | None = None
+    returned_percent: float | None = None
 
     def __init__(
         self,
@@ -2167,11 +1892,9 @@ class LoyaltyGetClientStatsDataVisitsStatsByDayItem(Model):
         old_count: `int`.
     """
 
-    __slots__ = ("date", "new_count", "old_count")
-
-    date: str | None
-    new_count: int | None
-    old_count: int | None
+    date: str | None = None
+    new_count: int | None = None
+    old_count: int | None = None
 
     def __init__(self, *, date: str | None = None, new_count: int | None = None, old_count: int | None = None) -> None:
         self.date = date
@@ -2189,11 +1912,9 @@ class LoyaltyGetIncomeStatsData(Model):
         income_stats_by_day: `list[LoyaltyGetIncomeStatsDataIncomeStatsByDayItem]`.
     """
 
-    __slots__ = ("currency", "income_stats", "income_stats_by_day")
-
-    income_stats: LoyaltyGetIncomeStatsDataIncomeStats | None
-    currency: LoyaltyGetIncomeStatsDataCurrency | None
-    income_stats_by_day: list[LoyaltyGetIncomeStatsDataIncomeStatsByDayItem] | None
+    income_stats: LoyaltyGetIncomeStatsDataIncomeStats | None = None
+    currency: LoyaltyGetIncomeStatsDataCurrency | None = None
+    income_stats_by_day: list[LoyaltyGetIncomeStatsDataIncomeStatsByDayItem] | None = None
 
     def __init__(
         self,
@@ -2219,13 +1940,11 @@ class LoyaltyGetIncomeStatsDataCurrency(Model):
         is_symbol_after_amount: `bool`.
     """
 
-    __slots__ = ("id", "is_symbol_after_amount", "iso", "name", "symbol")
-
-    id: int | None
-    iso: str | None
-    name: str | None
-    symbol: str | None
-    is_symbol_after_amount: bool | None
+    id: int | None = None
+    iso: str | None = None
+    name: str | None = None
+    symbol: str | None = None
+    is_symbol_after_amount: bool | None = None
 
     def __init__(
         self,
@@ -2253,11 +1972,9 @@ class LoyaltyGetIncomeStatsDataIncomeStats(Model):
         total: `LoyaltyGetIncomeStatsDataIncomeStatsTotal`.
     """
 
-    __slots__ = ("new", "old", "total")
-
-    new: LoyaltyGetIncomeStatsDataIncomeStatsNew | None
-    old: LoyaltyGetIncomeStatsDataIncomeStatsOld | None
-    total: LoyaltyGetIncomeStatsDataIncomeStatsTotal | None
+    new: LoyaltyGetIncomeStatsDataIncomeStatsNew | None = None
+    old: LoyaltyGetIncomeStatsDataIncomeStatsOld | None = None
+    total: LoyaltyGetIncomeStatsDataIncomeStatsTotal | None = None
 
     def __init__(
         self,
@@ -2281,11 +1998,9 @@ class LoyaltyGetIncomeStatsDataIncomeStatsByDayItem(Model):
         old_sum: `int`.
     """
 
-    __slots__ = ("date", "new_sum", "old_sum")
-
-    date: str | None
-    new_sum: int | None
-    old_sum: int | None
+    date: str | None = None
+    new_sum: int | None = None
+    old_sum: int | None = None
 
     def __init__(self, *, date: str | None = None, new_sum: int | None = None, old_sum: int | None = None) -> None:
         self.date = date
@@ -2302,10 +2017,8 @@ class LoyaltyGetIncomeStatsDataIncomeStatsNew(Model):
         returned_sum: `int`.
     """
 
-    __slots__ = ("all_sum", "returned_sum")
-
-    all_sum: int | None
-    returned_sum: int | None
+    all_sum: int | None = None
+    returned_sum: int | None = None
 
     def __init__(self, *, all_sum: int | None = None, returned_sum: int | None = None) -> None:
         self.all_sum = all_sum
@@ -2321,10 +2034,8 @@ class LoyaltyGetIncomeStatsDataIncomeStatsOld(Model):
         returned_sum: `int`.
     """
 
-    __slots__ = ("all_sum", "returned_sum")
-
-    all_sum: int | None
-    returned_sum: int | None
+    all_sum: int | None = None
+    returned_sum: int | None = None
 
     def __init__(self, *, all_sum: int | None = None, returned_sum: int | None = None) -> None:
         self.all_sum = all_sum
@@ -2340,10 +2051,8 @@ class LoyaltyGetIncomeStatsDataIncomeStatsTotal(Model):
         returned_sum: `int`.
     """
 
-    __slots__ = ("all_sum", "returned_sum")
-
-    all_sum: int | None
-    returned_sum: int | None
+    all_sum: int | None = None
+    returned_sum: int | None = None
 
     def __init__(self, *, all_sum: int | None = None, returned_sum: int | None = None) -> None:
         self.all_sum = all_sum
@@ -2359,10 +2068,8 @@ class LoyaltyGetStaffReturnStatsItem(Model):
         staff: `LoyaltyGetStaffReturnStatsItemStaff`.
     """
 
-    __slots__ = ("client_stats", "staff")
-
-    client_stats: LoyaltyGetStaffReturnStatsItemClientStats | None
-    staff: LoyaltyGetStaffReturnStatsItemStaff | None
+    client_stats: LoyaltyGetStaffReturnStatsItemClientStats | None = None
+    staff: LoyaltyGetStaffReturnStatsItemStaff | None = None
 
     def __init__(
         self,
@@ -2385,12 +2092,10 @@ class LoyaltyGetStaffReturnStatsItemClientStats(Model):
         returned_percent: `float`.
     """
 
-    __slots__ = ("all_count", "lost_count", "returned_count", "returned_percent")
-
-    all_count: int | None
-    lost_count: int | None
-    returned_count: int | None
-    returned_percent: float | None
+    all_count: int | None = None
+    lost_count: int | None = None
+    returned_count: int | None = None
+    returned_percent: float | None = None
 
     def __init__(
         self,
@@ -2415,10 +2120,8 @@ class LoyaltyGetStaffReturnStatsItemStaff(Model):
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: int | None
-    name: str | None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
         self.id = id
@@ -2450,45 +2153,24 @@ class LoyaltyListChainTransactionsItem(Model):
         type: `LoyaltyListChainTransactionsItemType`.
     """
 
-    __slots__ = (
-        "abonement_id",
-        "amount",
-        "card_id",
-        "certificate_id",
-        "goods_transaction_id",
-        "id",
-        "is_discount",
-        "is_loyalty_withdraw",
-        "item_id",
-        "item_record_id",
-        "item_type_id",
-        "program_id",
-        "salon_group_id",
-        "services_transaction_id",
-        "status_id",
-        "type",
-        "type_id",
-        "visit_id",
-    )
-
-    id: int | None
-    visit_id: int | None
-    status_id: int | None
-    amount: float | None
-    type_id: int | None
-    card_id: int | None
-    program_id: int | None
-    certificate_id: int | None
-    abonement_id: int | None
-    salon_group_id: int | None
-    item_id: int | None
-    item_type_id: int | None
-    item_record_id: int | None
-    goods_transaction_id: int | None
-    services_transaction_id: int | None
-    is_discount: bool | None
-    is_loyalty_withdraw: bool | None
-    type: LoyaltyListChainTransactionsItemType | None
+    id: int | None = None
+    visit_id: int | None = None
+    status_id: int | None = None
+    amount: float | None = None
+    type_id: int | None = None
+    card_id: int | None = None
+    program_id: int | None = None
+    certificate_id: int | None = None
+    abonement_id: int | None = None
+    salon_group_id: int | None = None
+    item_id: int | None = None
+    item_type_id: int | None = None
+    item_record_id: int | None = None
+    goods_transaction_id: int | None = None
+    services_transaction_id: int | None = None
+    is_discount: bool | None = None
+    is_loyalty_withdraw: bool | None = None
+    type: LoyaltyListChainTransactionsItemType | None = None
 
     def __init__(
         self,
@@ -2541,10 +2223,8 @@ class LoyaltyListChainTransactionsItemType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2562,12 +2242,10 @@ class LoyaltyNotificationMessageTemplate2(Model):
         message_type: `LoyaltyNotificationMessageTemplateMessageType`.
     """
 
-    __slots__ = ("body", "id", "message_type", "type")
-
-    id: int | None
-    type: LoyaltyNotificationMessageTemplateType | None
-    body: str | None
-    message_type: LoyaltyNotificationMessageTemplateMessageType | None
+    id: int | None = None
+    type: LoyaltyNotificationMessageTemplateType | None = None
+    body: str | None = None
+    message_type: LoyaltyNotificationMessageTemplateMessageType | None = None
 
     def __init__(
         self,
@@ -2592,10 +2270,8 @@ class LoyaltyNotificationMessageTemplateRequest2(Model):
         body: `str`.
     """
 
-    __slots__ = ("body", "type")
-
-    type: LoyaltyNotificationMessageTemplateRequestType | None
-    body: str | None
+    type: LoyaltyNotificationMessageTemplateRequestType | None = None
+    body: str | None = None
 
     def __init__(
         self, *, type: LoyaltyNotificationMessageTemplateRequestType | None = None, body: str | None = None
@@ -2633,53 +2309,28 @@ class LoyaltyProgram2(Model):
         applicable_items: `list[LoyaltyEntityAttendanceItem2]`.
     """
 
-    __slots__ = (
-        "applicable_items",
-        "companies",
-        "expiration_notification_timeout",
-        "expiration_timeout",
-        "expiration_timeout_unit",
-        "good_item_type",
-        "history_start_date",
-        "id",
-        "loyalty_card_types",
-        "on_changed_notification_template",
-        "on_changed_notification_template_id",
-        "on_expiration_notification_template",
-        "on_expiration_notification_template_id",
-        "params_source_type",
-        "rules",
-        "service_item_type",
-        "sold_items_multiplicity",
-        "title",
-        "type",
-        "usage_limit",
-        "value_unit",
-        "visit_multiplicity",
-    )
-
-    id: int | None
-    title: str | None
-    type: LoyaltyProgramType | None
-    service_item_type: LoyaltyProgramServiceItemType | None
-    good_item_type: LoyaltyProgramGoodItemType | None
-    value_unit: LoyaltyProgramValueUnit | None
-    usage_limit: int | None
-    visit_multiplicity: int | None
-    sold_items_multiplicity: int | None
-    expiration_timeout: int | None
-    expiration_timeout_unit: LoyaltyProgramExpirationTimeoutUnit | None
-    expiration_notification_timeout: int | None
-    params_source_type: LoyaltyProgramParamsSourceType | None
-    history_start_date: str | None
-    on_changed_notification_template_id: int | None
-    on_expiration_notification_template_id: int | None
-    loyalty_card_types: list[LoyaltyCardType2] | None
-    on_changed_notification_template: LoyaltyNotificationMessageTemplate2 | None
-    on_expiration_notification_template: LoyaltyNotificationMessageTemplate2 | None
-    rules: list[LoyaltyProgramRule2] | None
-    companies: list[Company2] | None
-    applicable_items: list[LoyaltyEntityAttendanceItem2] | None
+    id: int | None = None
+    title: str | None = None
+    type: LoyaltyProgramType | None = None
+    service_item_type: LoyaltyProgramServiceItemType | None = None
+    good_item_type: LoyaltyProgramGoodItemType | None = None
+    value_unit: LoyaltyProgramValueUnit | None = None
+    usage_limit: int | None = None
+    visit_multiplicity: int | None = None
+    sold_items_multiplicity: int | None = None
+    expiration_timeout: int | None = None
+    expiration_timeout_unit: LoyaltyProgramExpirationTimeoutUnit | None = None
+    expiration_notification_timeout: int | None = None
+    params_source_type: LoyaltyProgramParamsSourceType | None = None
+    history_start_date: str | None = None
+    on_changed_notification_template_id: int | None = None
+    on_expiration_notification_template_id: int | None = None
+    loyalty_card_types: list[LoyaltyCardType2] | None = None
+    on_changed_notification_template: LoyaltyNotificationMessageTemplate2 | None = None
+    on_expiration_notification_template: LoyaltyNotificationMessageTemplate2 | None = None
+    rules: list[LoyaltyProgramRule2] | None = None
+    companies: list[Company2] | None = None
+    applicable_items: list[LoyaltyEntityAttendanceItem2] | None = None
 
     def __init__(
         self,
@@ -2759,30 +2410,6 @@ class LoyaltyProgramCreateRequest2(Model):
         allowed_good_category_ids: `list[int]`.
     """
 
-    __slots__ = (
-        "allowed_good_category_ids",
-        "allowed_good_ids",
-        "allowed_service_ids",
-        "company_ids",
-        "expiration_notification_timeout",
-        "expiration_timeout",
-        "expiration_timeout_unit",
-        "good_item_type",
-        "history_start_date",
-        "loyalty_card_type_ids",
-        "on_changed_notification_template",
-        "on_expiration_notification_template",
-        "params_source_type",
-        "rules",
-        "service_item_type",
-        "sold_items_multiplicity",
-        "title",
-        "type",
-        "usage_limit",
-        "value_unit",
-        "visit_multiplicity",
-    )
-
     title: str
     type: LoyaltyProgramCreateRequestType
     service_item_type: LoyaltyProgramCreateRequestServiceItemType
@@ -2790,20 +2417,20 @@ class LoyaltyProgramCreateRequest2(Model):
     value_unit: LoyaltyProgramCreateRequestValueUnit
     rules: list[LoyaltyProgramRuleRequest2]
     company_ids: list[int]
-    usage_limit: int | None
-    visit_multiplicity: int | None
-    sold_items_multiplicity: int | None
-    expiration_timeout: int | None
-    expiration_timeout_unit: LoyaltyProgramCreateRequestExpirationTimeoutUnit | None
-    expiration_notification_timeout: int | None
-    params_source_type: LoyaltyProgramCreateRequestParamsSourceType | None
-    history_start_date: str | None
-    loyalty_card_type_ids: list[int] | None
-    on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None
-    on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None
-    allowed_service_ids: list[int] | None
-    allowed_good_ids: list[int] | None
-    allowed_good_category_ids: list[int] | None
+    usage_limit: int | None = None
+    visit_multiplicity: int | None = None
+    sold_items_multiplicity: int | None = None
+    expiration_timeout: int | None = None
+    expiration_timeout_unit: LoyaltyProgramCreateRequestExpirationTimeoutUnit | None = None
+    expiration_notification_timeout: int | None = None
+    params_source_type: LoyaltyProgramCreateRequestParamsSourceType | None = None
+    history_start_date: str | None = None
+    loyalty_card_type_ids: list[int] | None = None
+    on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None
+    on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None
+    allowed_service_ids: list[int] | None = None
+    allowed_good_ids: list[int] | None = None
+    allowed_good_category_ids: list[int] | None = None
 
     def __init__(
         self,
@@ -2866,14 +2493,12 @@ class LoyaltyProgramRule2(Model):
         service_id: `int`.
     """
 
-    __slots__ = ("id", "loyalty_program_id", "loyalty_type_id", "parameter", "service_id", "value")
-
-    id: int | None
-    parameter: int | None
-    value: float | None
-    loyalty_program_id: int | None
-    loyalty_type_id: int | None
-    service_id: int | None
+    id: int | None = None
+    parameter: int | None = None
+    value: float | None = None
+    loyalty_program_id: int | None = None
+    loyalty_type_id: int | None = None
+    service_id: int | None = None
 
     def __init__(
         self,
@@ -2903,11 +2528,9 @@ class LoyaltyProgramRuleRequest2(Model):
         service_id: `int`.
     """
 
-    __slots__ = ("parameter", "service_id", "value")
-
-    parameter: int | None
-    value: float | None
-    service_id: int | None
+    parameter: int | None = None
+    value: float | None = None
+    service_id: int | None = None
 
     def __init__(
         self, *, parameter: int | None = None, value: float | None = None, service_id: int | None = None
@@ -2937,35 +2560,19 @@ class LoyaltyProgramUpdateRequest2(Model):
         allowed_good_category_ids: `list[int]`.
     """
 
-    __slots__ = (
-        "allowed_good_category_ids",
-        "allowed_good_ids",
-        "allowed_service_ids",
-        "company_ids",
-        "expiration_notification_timeout",
-        "expiration_timeout",
-        "expiration_timeout_unit",
-        "loyalty_card_type_ids",
-        "on_changed_notification_template",
-        "on_expiration_notification_template",
-        "rules",
-        "title",
-        "usage_limit",
-    )
-
-    title: str | None
-    usage_limit: int | None
-    expiration_timeout: int | None
-    expiration_timeout_unit: LoyaltyProgramUpdateRequestExpirationTimeoutUnit | None
-    expiration_notification_timeout: int | None
-    loyalty_card_type_ids: list[int] | None
-    on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None
-    on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None
-    rules: list[LoyaltyProgramRuleRequest2] | None
-    company_ids: list[int] | None
-    allowed_service_ids: list[int] | None
-    allowed_good_ids: list[int] | None
-    allowed_good_category_ids: list[int] | None
+    title: str | None = None
+    usage_limit: int | None = None
+    expiration_timeout: int | None = None
+    expiration_timeout_unit: LoyaltyProgramUpdateRequestExpirationTimeoutUnit | None = None
+    expiration_notification_timeout: int | None = None
+    loyalty_card_type_ids: list[int] | None = None
+    on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None
+    on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None
+    rules: list[LoyaltyProgramRuleRequest2] | None = None
+    company_ids: list[int] | None = None
+    allowed_service_ids: list[int] | None = None
+    allowed_good_ids: list[int] | None = None
+    allowed_good_category_ids: list[int] | None = None
 
     def __init__(
         self,
@@ -3016,29 +2623,16 @@ class LoyaltySearchAbonementTypesItem(Model):
         united_balance_services_count: `float`.
     """
 
-    __slots__ = (
-        "allow_freeze",
-        "freeze_limit",
-        "id",
-        "is_allow_empty_code",
-        "is_united_balance",
-        "period",
-        "period_unit_id",
-        "salon_group_id",
-        "title",
-        "united_balance_services_count",
-    )
-
-    id: int | None
-    salon_group_id: int | None
-    title: str | None
-    period: float | None
-    period_unit_id: int | None
-    allow_freeze: bool | None
-    freeze_limit: float | None
-    is_allow_empty_code: bool | None
-    is_united_balance: bool | None
-    united_balance_services_count: float | None
+    id: int | None = None
+    salon_group_id: int | None = None
+    title: str | None = None
+    period: float | None = None
+    period_unit_id: int | None = None
+    allow_freeze: bool | None = None
+    freeze_limit: float | None = None
+    is_allow_empty_code: bool | None = None
+    is_united_balance: bool | None = None
+    united_balance_services_count: float | None = None
 
     def __init__(
         self,
@@ -3084,31 +2678,17 @@ class LoyaltySearchCertificateTypesItem(Model):
         is_allow_empty_code: `bool`.
     """
 
-    __slots__ = (
-        "balance",
-        "company_group_id",
-        "expiration_date",
-        "expiration_timeout",
-        "expiration_timeout_unit_id",
-        "expiration_type_id",
-        "id",
-        "is_allow_empty_code",
-        "is_multi",
-        "item_type_id",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    balance: float | None
-    is_multi: bool | None
-    company_group_id: int | None
-    item_type_id: int | None
-    expiration_type_id: int | None
-    expiration_date: str | None
-    expiration_timeout: float | None
-    expiration_timeout_unit_id: int | None
-    is_allow_empty_code: bool | None
+    id: int | None = None
+    title: str | None = None
+    balance: float | None = None
+    is_multi: bool | None = None
+    company_group_id: int | None = None
+    item_type_id: int | None = None
+    expiration_type_id: int | None = None
+    expiration_date: str | None = None
+    expiration_timeout: float | None = None
+    expiration_timeout_unit_id: int | None = None
+    is_allow_empty_code: bool | None = None
 
     def __init__(
         self,
@@ -3168,55 +2748,29 @@ class LoyaltySearchProgramsItem(Model):
         first_transaction_date: `str`.
     """
 
-    __slots__ = (
-        "allowed_usages_amount",
-        "current_package_progress",
-        "expiration_notification_timeout",
-        "expiration_timeout",
-        "expiration_timeout_unit",
-        "first_transaction_date",
-        "good_item_type",
-        "group_id",
-        "history_start_date",
-        "id",
-        "item_type_id",
-        "loyalty_type_id",
-        "on_changed_notification_template_id",
-        "on_expiration_notification_template_id",
-        "params_source_type",
-        "service_item_type",
-        "sold_items_multiplicity",
-        "title",
-        "type",
-        "usage_limit",
-        "value_unit",
-        "value_unit_id",
-        "visit_multiplicity",
-    )
-
-    id: int | None
-    title: str | None
-    type: LoyaltySearchProgramsItemType | None
-    loyalty_type_id: int | None
-    item_type_id: int | None
-    service_item_type: LoyaltySearchProgramsItemServiceItemType | None
-    good_item_type: LoyaltySearchProgramsItemGoodItemType | None
-    value_unit_id: int | None
-    value_unit: LoyaltySearchProgramsItemValueUnit | None
-    group_id: int | None
-    usage_limit: int | None
-    visit_multiplicity: int | None
-    sold_items_multiplicity: int | None
-    current_package_progress: int | None
-    allowed_usages_amount: int | None
-    expiration_timeout: int | None
-    expiration_timeout_unit: LoyaltySearchProgramsItemExpirationTimeoutUnit | None
-    expiration_notification_timeout: int | None
-    params_source_type: LoyaltySearchProgramsItemParamsSourceType | None
-    history_start_date: str | None
-    on_changed_notification_template_id: int | None
-    on_expiration_notification_template_id: int | None
-    first_transaction_date: str | None
+    id: int | None = None
+    title: str | None = None
+    type: LoyaltySearchProgramsItemType | None = None
+    loyalty_type_id: int | None = None
+    item_type_id: int | None = None
+    service_item_type: LoyaltySearchProgramsItemServiceItemType | None = None
+    good_item_type: LoyaltySearchProgramsItemGoodItemType | None = None
+    value_unit_id: int | None = None
+    value_unit: LoyaltySearchProgramsItemValueUnit | None = None
+    group_id: int | None = None
+    usage_limit: int | None = None
+    visit_multiplicity: int | None = None
+    sold_items_multiplicity: int | None = None
+    current_package_progress: int | None = None
+    allowed_usages_amount: int | None = None
+    expiration_timeout: int | None = None
+    expiration_timeout_unit: LoyaltySearchProgramsItemExpirationTimeoutUnit | None = None
+    expiration_notification_timeout: int | None = None
+    params_source_type: LoyaltySearchProgramsItemParamsSourceType | None = None
+    history_start_date: str | None = None
+    on_changed_notification_template_id: int | None = None
+    on_expiration_notification_template_id: int | None = None
+    first_transaction_date: str | None = None
 
     def __init__(
         self,
@@ -3281,12 +2835,10 @@ class SalonService(Model):
         title: `str`.
     """
 
-    __slots__ = ("category_id", "id", "is_category", "title")
-
-    id: int | None
-    is_category: bool | None
-    category_id: int | None
-    title: str | None
+    id: int | None = None
+    is_category: bool | None = None
+    category_id: int | None = None
+    title: str | None = None
 
     def __init__(
         self,
@@ -3313,12 +2865,10 @@ class VisitLoyaltyApplyResponseDataTypes(Model):
         items: `list[VisitLoyaltyApplyResponseDataTypesItem]`.
     """
 
-    __slots__ = ("items", "kkm_transaction_details_container", "loyalty_transactions", "payment_transactions")
-
-    payment_transactions: list[dict[str, JSON]] | None
-    loyalty_transactions: list[VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction] | None
-    kkm_transaction_details_container: VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer | None
-    items: list[VisitLoyaltyApplyResponseDataTypesItem] | None
+    payment_transactions: list[dict[str, JSON]] | None = None
+    loyalty_transactions: list[VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction] | None = None
+    kkm_transaction_details_container: VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer | None = None
+    items: list[VisitLoyaltyApplyResponseDataTypesItem] | None = None
 
     def __init__(
         self,
@@ -3359,43 +2909,23 @@ class VisitLoyaltyApplyResponseDataTypesItem(Model):
         is_good: `bool`.
     """
 
-    __slots__ = (
-        "amount",
-        "cost",
-        "discount",
-        "event_id",
-        "first_cost",
-        "good_id",
-        "id",
-        "is_event",
-        "is_good",
-        "is_service",
-        "item_id",
-        "item_title",
-        "item_type_id",
-        "manual_cost",
-        "master_id",
-        "record_id",
-        "service_id",
-    )
-
-    id: int | None
-    item_id: int | None
-    item_type_id: int | None
-    record_id: int | None
-    item_title: str | None
-    amount: int | None
-    first_cost: float | None
-    manual_cost: float | None
-    discount: float | None
-    cost: float | None
-    master_id: int | None
-    good_id: int | None
-    service_id: int | None
-    event_id: int | None
-    is_service: bool | None
-    is_event: bool | None
-    is_good: bool | None
+    id: int | None = None
+    item_id: int | None = None
+    item_type_id: int | None = None
+    record_id: int | None = None
+    item_title: str | None = None
+    amount: int | None = None
+    first_cost: float | None = None
+    manual_cost: float | None = None
+    discount: float | None = None
+    cost: float | None = None
+    master_id: int | None = None
+    good_id: int | None = None
+    service_id: int | None = None
+    event_id: int | None = None
+    is_service: bool | None = None
+    is_event: bool | None = None
+    is_good: bool | None = None
 
     def __init__(
         self,
@@ -3446,10 +2976,8 @@ class VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer(Model):
         transactions: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("last_operation_type", "transactions")
-
-    last_operation_type: int | None
-    transactions: list[dict[str, JSON]] | None
+    last_operation_type: int | None = None
+    transactions: list[dict[str, JSON]] | None = None
 
     def __init__(
         self, *, last_operation_type: int | None = None, transactions: list[dict[str, JSON]] | None = None
@@ -3479,37 +3007,20 @@ class VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction(Model):
         type: `VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType`.
     """
 
-    __slots__ = (
-        "amount",
-        "card_id",
-        "goods_transaction_id",
-        "id",
-        "is_discount",
-        "is_loyalty_withdraw",
-        "item_id",
-        "item_record_id",
-        "item_type_id",
-        "program_id",
-        "salon_group_id",
-        "status_id",
-        "type",
-        "type_id",
-    )
-
-    id: int | None
-    status_id: int | None
-    amount: float | None
-    type_id: int | None
-    program_id: int | None
-    card_id: int | None
-    salon_group_id: int | None
-    item_id: int | None
-    item_type_id: int | None
-    item_record_id: int | None
-    goods_transaction_id: int | None
-    is_discount: bool | None
-    is_loyalty_withdraw: bool | None
-    type: VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType | None
+    id: int | None = None
+    status_id: int | None = None
+    amount: float | None = None
+    type_id: int | None = None
+    program_id: int | None = None
+    card_id: int | None = None
+    salon_group_id: int | None = None
+    item_id: int | None = None
+    item_type_id: int | None = None
+    item_record_id: int | None = None
+    goods_transaction_id: int | None = None
+    is_discount: bool | None = None
+    is_loyalty_withdraw: bool | None = None
+    type: VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType | None = None
 
     def __init__(
         self,
@@ -3554,10 +3065,8 @@ class VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -3575,12 +3084,10 @@ class VisitLoyaltyCancelResponseDataTypes(Model):
         items: `list[VisitLoyaltyCancelResponseDataTypesItem]`.
     """
 
-    __slots__ = ("items", "kkm_transaction_details_container", "loyalty_transactions", "payment_transactions")
-
-    payment_transactions: list[dict[str, JSON]] | None
-    loyalty_transactions: list[dict[str, JSON]] | None
-    kkm_transaction_details_container: VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer | None
-    items: list[VisitLoyaltyCancelResponseDataTypesItem] | None
+    payment_transactions: list[dict[str, JSON]] | None = None
+    loyalty_transactions: list[dict[str, JSON]] | None = None
+    kkm_transaction_details_container: VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer | None = None
+    items: list[VisitLoyaltyCancelResponseDataTypesItem] | None = None
 
     def __init__(
         self,
@@ -3621,43 +3128,23 @@ class VisitLoyaltyCancelResponseDataTypesItem(Model):
         is_good: `bool`.
     """
 
-    __slots__ = (
-        "amount",
-        "cost",
-        "discount",
-        "event_id",
-        "first_cost",
-        "good_id",
-        "id",
-        "is_event",
-        "is_good",
-        "is_service",
-        "item_id",
-        "item_title",
-        "item_type_id",
-        "manual_cost",
-        "master_id",
-        "record_id",
-        "service_id",
-    )
-
-    id: int | None
-    item_id: int | None
-    item_type_id: int | None
-    record_id: int | None
-    item_title: str | None
-    amount: int | None
-    first_cost: float | None
-    manual_cost: float | None
-    discount: float | None
-    cost: float | None
-    master_id: int | None
-    good_id: int | None
-    service_id: int | None
-    event_id: int | None
-    is_service: bool | None
-    is_event: bool | None
-    is_good: bool | None
+    id: int | None = None
+    item_id: int | None = None
+    item_type_id: int | None = None
+    record_id: int | None = None
+    item_title: str | None = None
+    amount: int | None = None
+    first_cost: float | None = None
+    manual_cost: float | None = None
+    discount: float | None = None
+    cost: float | None = None
+    master_id: int | None = None
+    good_id: int | None = None
+    service_id: int | None = None
+    event_id: int | None = None
+    is_service: bool | None = None
+    is_event: bool | None = None
+    is_good: bool | None = None
 
     def __init__(
         self,
@@ -3708,10 +3195,8 @@ class VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer(Model):
         transactions: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("last_operation_type", "transactions")
-
-    last_operation_type: int | None
-    transactions: list[dict[str, JSON]] | None
+    last_operation_type: int | None = None
+    transactions: list[dict[str, JSON]] | None = None
 
     def __init__(
         self, *, last_operation_type: int | None = None, transactions: list[dict[str, JSON]] | None = None
@@ -3729,8 +3214,6 @@ class VisitLoyaltyReferralRequestDataTypes(Model):
         visit_id: `int`, always present.
         referrer_phone: `float`, always present.
     """
-
-    __slots__ = ("record_id", "referrer_phone", "visit_id")
 
     record_id: int
     visit_id: int
@@ -3750,8 +3233,6 @@ class VisitLoyaltyRequestDataTypes(Model):
         record_id: `int`, always present.
         visit_id: `int`, always present.
     """
-
-    __slots__ = ("record_id", "visit_id")
 
     record_id: int
     visit_id: int
@@ -3783,39 +3264,21 @@ class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDat
         program: `VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram`.
     """
 
-    __slots__ = (
-        "amount",
-        "card_id",
-        "goods_transaction_id",
-        "id",
-        "is_discount",
-        "is_loyalty_withdraw",
-        "item_id",
-        "item_record_id",
-        "item_type_id",
-        "program",
-        "program_id",
-        "salon_group_id",
-        "status_id",
-        "type",
-        "type_id",
-    )
-
-    id: int | None
-    status_id: int | None
-    amount: float | None
-    type_id: int | None
-    program_id: int | None
-    card_id: int | None
-    salon_group_id: int | None
-    item_id: int | None
-    item_type_id: int | None
-    item_record_id: int | None
-    goods_transaction_id: int | None
-    is_discount: bool | None
-    is_loyalty_withdraw: bool | None
-    type: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeType | None
-    program: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram | None
+    id: int | None = None
+    status_id: int | None = None
+    amount: float | None = None
+    type_id: int | None = None
+    program_id: int | None = None
+    card_id: int | None = None
+    salon_group_id: int | None = None
+    item_id: int | None = None
+    item_type_id: int | None = None
+    item_record_id: int | None = None
+    goods_transaction_id: int | None = None
+    is_discount: bool | None = None
+    is_loyalty_withdraw: bool | None = None
+    type: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeType | None = None
+    program: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram | None = None
 
     def __init__(
         self,
@@ -3867,15 +3330,13 @@ class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDat
         group_id: `int`.
     """
 
-    __slots__ = ("group_id", "id", "item_type_id", "loyalty_type_id", "title", "value", "value_unit_id")
-
-    id: int | None
-    title: str | None
-    value: int | None
-    loyalty_type_id: int | None
-    item_type_id: int | None
-    value_unit_id: int | None
-    group_id: int | None
+    id: int | None = None
+    title: str | None = None
+    value: int | None = None
+    loyalty_type_id: int | None = None
+    item_type_id: int | None = None
+    value_unit_id: int | None = None
+    group_id: int | None = None
 
     def __init__(
         self,
@@ -3906,10 +3367,8 @@ class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDat
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -3925,8 +3384,6 @@ class VisitLoyaltyWithdrawlRequestDataTypes(Model):
         visit_id: `int`, always present.
         amount: `float`, always present.
     """
-
-    __slots__ = ("amount", "record_id", "visit_id")
 
     record_id: int
     visit_id: int

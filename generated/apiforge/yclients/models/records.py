@@ -210,45 +210,24 @@ class ActivitiesCreateData(Model):
         resource_instances: `list[ActivitiesCreateDataResourceInstance]`.
     """
 
-    __slots__ = (
-        "capacity",
-        "color",
-        "comment",
-        "date",
-        "duration_details",
-        "font_color",
-        "id",
-        "instructions",
-        "length",
-        "notified",
-        "records_count",
-        "resource_instances",
-        "salon_id",
-        "service",
-        "service_id",
-        "staff",
-        "staff_id",
-        "stream_link",
-    )
-
-    id: int | None
-    salon_id: int | None
-    service_id: int | None
-    staff_id: int | None
-    date: str | None
-    length: float | None
-    capacity: float | None
-    records_count: float | None
-    color: str | None
-    font_color: str | None
-    instructions: str | None
-    stream_link: str | None
-    duration_details: list[ActivitiesCreateDataDurationDetail] | None
-    notified: bool | None
-    comment: str | None
-    service: ActivitiesCreateDataService | None
-    staff: ActivitiesCreateDataStaff | None
-    resource_instances: list[ActivitiesCreateDataResourceInstance] | None
+    id: int | None = None
+    salon_id: int | None = None
+    service_id: int | None = None
+    staff_id: int | None = None
+    date: str | None = None
+    length: float | None = None
+    capacity: float | None = None
+    records_count: float | None = None
+    color: str | None = None
+    font_color: str | None = None
+    instructions: str | None = None
+    stream_link: str | None = None
+    duration_details: list[ActivitiesCreateDataDurationDetail] | None = None
+    notified: bool | None = None
+    comment: str | None = None
+    service: ActivitiesCreateDataService | None = None
+    staff: ActivitiesCreateDataStaff | None = None
+    resource_instances: list[ActivitiesCreateDataResourceInstance] | None = None
 
     def __init__(
         self,
@@ -302,11 +281,9 @@ class ActivitiesCreateDataDurationDetail(Model):
         technical_break_duration: `float`.
     """
 
-    __slots__ = ("id", "services_duration", "technical_break_duration")
-
-    id: int | None
-    services_duration: float | None
-    technical_break_duration: float | None
+    id: int | None = None
+    services_duration: float | None = None
+    technical_break_duration: float | None = None
 
     def __init__(
         self,
@@ -330,11 +307,9 @@ class ActivitiesCreateDataResourceInstance(Model):
         resource_id: `int`.
     """
 
-    __slots__ = ("id", "resource_id", "title")
-
-    id: int | None
-    title: str | None
-    resource_id: int | None
+    id: int | None = None
+    title: str | None = None
+    resource_id: int | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, resource_id: int | None = None) -> None:
         self.id = id
@@ -363,37 +338,20 @@ class ActivitiesCreateDataService(Model):
         resource_instances: `list[JSON]`.
     """
 
-    __slots__ = (
-        "abonement_restriction",
-        "category",
-        "category_id",
-        "comment",
-        "id",
-        "image_url",
-        "is_category",
-        "labels",
-        "prepaid",
-        "price_max",
-        "price_min",
-        "resource_instances",
-        "salon_service_id",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    image_url: str | None
-    category_id: int | None
-    is_category: bool | None
-    salon_service_id: int | None
-    comment: str | None
-    price_min: float | None
-    price_max: float | None
-    prepaid: str | None
-    abonement_restriction: bool | None
-    category: ActivitiesCreateDataServiceCategory | None
-    labels: list[JSON] | None
-    resource_instances: list[JSON] | None
+    id: int | None = None
+    title: str | None = None
+    image_url: str | None = None
+    category_id: int | None = None
+    is_category: bool | None = None
+    salon_service_id: int | None = None
+    comment: str | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    prepaid: str | None = None
+    abonement_restriction: bool | None = None
+    category: ActivitiesCreateDataServiceCategory | None = None
+    labels: list[JSON] | None = None
+    resource_instances: list[JSON] | None = None
 
     def __init__(
         self,
@@ -442,14 +400,12 @@ class ActivitiesCreateDataServiceCategory(Model):
         abonement_restriction: `int`.
     """
 
-    __slots__ = ("abonement_restriction", "id", "is_category", "prepaid", "salon_service_id", "title")
-
-    title: str | None
-    id: int | None
-    is_category: bool | None
-    salon_service_id: str | None
-    prepaid: str | None
-    abonement_restriction: int | None
+    title: str | None = None
+    id: int | None = None
+    is_category: bool | None = None
+    salon_service_id: str | None = None
+    prepaid: str | None = None
+    abonement_restriction: int | None = None
 
     def __init__(
         self,
@@ -491,39 +447,21 @@ class ActivitiesCreateDataStaff(Model):
         position: `list[JSON]`.
     """
 
-    __slots__ = (
-        "api_id",
-        "avatar",
-        "avatar_big",
-        "average_score",
-        "comments_count",
-        "company_id",
-        "id",
-        "name",
-        "position",
-        "prepaid",
-        "rating",
-        "show_rating",
-        "specialization",
-        "user_id",
-        "votes_count",
-    )
-
-    id: int | None
-    name: str | None
-    company_id: int | None
-    specialization: str | None
-    api_id: int | None
-    user_id: int | None
-    rating: float | None
-    prepaid: str | None
-    show_rating: bool | None
-    comments_count: float | None
-    votes_count: float | None
-    average_score: float | None
-    avatar: str | None
-    avatar_big: float | None
-    position: list[JSON] | None
+    id: int | None = None
+    name: str | None = None
+    company_id: int | None = None
+    specialization: str | None = None
+    api_id: int | None = None
+    user_id: int | None = None
+    rating: float | None = None
+    prepaid: str | None = None
+    show_rating: bool | None = None
+    comments_count: float | None = None
+    votes_count: float | None = None
+    average_score: float | None = None
+    avatar: str | None = None
+    avatar_big: float | None = None
+    position: list[JSON] | None = None
 
     def __init__(
         self,
@@ -573,13 +511,11 @@ class ActivitiesCreateDuplicationStrategyRequest(Model):
         content_type: `float`.
     """
 
-    __slots__ = ("content_type", "days", "interval", "repeat_mode_id", "title")
-
     title: str
     repeat_mode_id: int
-    days: list[dict[str, JSON]] | None
-    interval: float | None
-    content_type: float | None
+    days: list[dict[str, JSON]] | None = None
+    interval: float | None = None
+    content_type: float | None = None
 
     def __init__(
         self,
@@ -622,45 +558,24 @@ class ActivitiesSearchItem(Model):
         labels: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = (
-        "capacity",
-        "color",
-        "company_id",
-        "date",
-        "font_color",
-        "id",
-        "instructions",
-        "labels",
-        "length",
-        "notified",
-        "prepaid",
-        "records_count",
-        "resource_instances",
-        "service",
-        "service_id",
-        "staff",
-        "staff_id",
-        "stream_link",
-    )
-
-    id: int | None
-    service_id: int | None
-    company_id: int | None
-    staff_id: int | None
-    date: str | None
-    length: float | None
-    capacity: float | None
-    records_count: float | None
-    color: str | None
-    instructions: str | None
-    stream_link: str | None
-    font_color: str | None
-    notified: bool | None
-    prepaid: str | None
-    service: ActivitiesSearchItemService | None
-    staff: ActivitiesSearchItemStaff | None
-    resource_instances: list[ActivitiesSearchItemResourceInstance] | None
-    labels: list[dict[str, JSON]] | None
+    id: int | None = None
+    service_id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
+    date: str | None = None
+    length: float | None = None
+    capacity: float | None = None
+    records_count: float | None = None
+    color: str | None = None
+    instructions: str | None = None
+    stream_link: str | None = None
+    font_color: str | None = None
+    notified: bool | None = None
+    prepaid: str | None = None
+    service: ActivitiesSearchItemService | None = None
+    staff: ActivitiesSearchItemStaff | None = None
+    resource_instances: list[ActivitiesSearchItemResourceInstance] | None = None
+    labels: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -714,11 +629,9 @@ class ActivitiesSearchItemResourceInstance(Model):
         resource_id: `int`.
     """
 
-    __slots__ = ("id", "resource_id", "title")
-
-    id: int | None
-    title: str | None
-    resource_id: int | None
+    id: int | None = None
+    title: str | None = None
+    resource_id: int | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, resource_id: int | None = None) -> None:
         self.id = id
@@ -743,29 +656,16 @@ class ActivitiesSearchItemService(Model):
         category: `ActivitiesSearchItemServiceCategory`.
     """
 
-    __slots__ = (
-        "category",
-        "category_id",
-        "comment",
-        "id",
-        "image_url",
-        "prepaid",
-        "price_max",
-        "price_min",
-        "salon_service_id",
-        "title",
-    )
-
-    id: int | None
-    category_id: int | None
-    title: str | None
-    price_min: float | None
-    price_max: float | None
-    comment: str | None
-    image_url: str | None
-    salon_service_id: int | None
-    prepaid: str | None
-    category: ActivitiesSearchItemServiceCategory | None
+    id: int | None = None
+    category_id: int | None = None
+    title: str | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    comment: str | None = None
+    image_url: str | None = None
+    salon_service_id: int | None = None
+    prepaid: str | None = None
+    category: ActivitiesSearchItemServiceCategory | None = None
 
     def __init__(
         self,
@@ -803,11 +703,9 @@ class ActivitiesSearchItemServiceCategory(Model):
         title: `str`.
     """
 
-    __slots__ = ("category_id", "id", "title")
-
-    id: int | None
-    category_id: int | None
-    title: str | None
+    id: int | None = None
+    category_id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, category_id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -836,37 +734,20 @@ class ActivitiesSearchItemStaff(Model):
         position: `ActivitiesSearchItemStaffPosition`.
     """
 
-    __slots__ = (
-        "api_id",
-        "avatar",
-        "avatar_big",
-        "average_score",
-        "comments_count",
-        "company_id",
-        "id",
-        "name",
-        "position",
-        "prepaid",
-        "rating",
-        "show_rating",
-        "specialization",
-        "votes_count",
-    )
-
-    id: int | None
-    api_id: str | None
-    name: str | None
-    company_id: int | None
-    specialization: str | None
-    rating: float | None
-    show_rating: float | None
-    avatar: str | None
-    avatar_big: str | None
-    comments_count: float | None
-    votes_count: float | None
-    average_score: float | None
-    prepaid: str | None
-    position: ActivitiesSearchItemStaffPosition | None
+    id: int | None = None
+    api_id: str | None = None
+    name: str | None = None
+    company_id: int | None = None
+    specialization: str | None = None
+    rating: float | None = None
+    show_rating: float | None = None
+    avatar: str | None = None
+    avatar_big: str | None = None
+    comments_count: float | None = None
+    votes_count: float | None = None
+    average_score: float | None = None
+    prepaid: str | None = None
+    position: ActivitiesSearchItemStaffPosition | None = None
 
     def __init__(
         self,
@@ -911,10 +792,8 @@ class ActivitiesSearchItemStaffPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -937,17 +816,15 @@ class ActivitiesSearchServicesItem(Model):
         resources: `list[ActivitiesSearchServicesItemResource]`.
     """
 
-    __slots__ = ("capacity", "category", "id", "is_multi", "price_max", "price_min", "resources", "staff", "title")
-
-    id: int | None
-    title: str | None
-    capacity: float | None
-    price_min: float | None
-    price_max: float | None
-    is_multi: bool | None
-    category: ActivitiesSearchServicesItemCategory | None
-    staff: list[ActivitiesSearchServicesItemStaffItem] | None
-    resources: list[ActivitiesSearchServicesItemResource] | None
+    id: int | None = None
+    title: str | None = None
+    capacity: float | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    is_multi: bool | None = None
+    category: ActivitiesSearchServicesItemCategory | None = None
+    staff: list[ActivitiesSearchServicesItemStaffItem] | None = None
+    resources: list[ActivitiesSearchServicesItemResource] | None = None
 
     def __init__(
         self,
@@ -982,10 +859,8 @@ class ActivitiesSearchServicesItemCategory(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1002,11 +877,9 @@ class ActivitiesSearchServicesItemResource(Model):
         salon_id: `int`.
     """
 
-    __slots__ = ("id", "salon_id", "title")
-
-    id: int | None
-    title: str | None
-    salon_id: int | None
+    id: int | None = None
+    title: str | None = None
+    salon_id: int | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, salon_id: int | None = None) -> None:
         self.id = id
@@ -1024,11 +897,9 @@ class ActivitiesSearchServicesItemStaffItem(Model):
         length: `float`.
     """
 
-    __slots__ = ("id", "length", "name")
-
-    id: int | None
-    name: str | None
-    length: float | None
+    id: int | None = None
+    name: str | None = None
+    length: float | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, length: float | None = None) -> None:
         self.id = id
@@ -1048,13 +919,11 @@ class ActivitiesUpdateDuplicationStrategyRequest(Model):
         content_type: `float`.
     """
 
-    __slots__ = ("content_type", "days", "interval", "repeat_mode_id", "title")
-
     title: str
     repeat_mode_id: int
-    days: list[dict[str, JSON]] | None
-    interval: float | None
-    content_type: float | None
+    days: list[dict[str, JSON]] | None = None
+    interval: float | None = None
+    content_type: float | None = None
 
     def __init__(
         self,
@@ -1082,11 +951,9 @@ class ActivitiesV2CreateData(Model):
         attributes: `ActivitiesV2CreateDataAttributes`.
     """
 
-    __slots__ = ("attributes", "id", "type")
-
-    type: str | None
-    id: str | None
-    attributes: ActivitiesV2CreateDataAttributes | None
+    type: str | None = None
+    id: str | None = None
+    attributes: ActivitiesV2CreateDataAttributes | None = None
 
     def __init__(
         self,
@@ -1123,41 +990,22 @@ class ActivitiesV2CreateDataAttributes(Model):
         schedule_till: `int`.
     """
 
-    __slots__ = (
-        "capacity",
-        "clients_count",
-        "color",
-        "comment",
-        "font_color",
-        "id",
-        "instructions",
-        "length",
-        "master_id",
-        "notified",
-        "schedule_id",
-        "schedule_till",
-        "service_id",
-        "staff_id",
-        "stream_link",
-        "timestamp",
-    )
-
-    id: int | None
-    master_id: int | None
-    staff_id: int | None
-    service_id: int | None
-    timestamp: int | None
-    length: int | None
-    capacity: int | None
-    clients_count: int | None
-    color: str | None
-    instructions: str | None
-    stream_link: str | None
-    font_color: str | None
-    notified: bool | None
-    comment: str | None
-    schedule_id: int | None
-    schedule_till: int | None
+    id: int | None = None
+    master_id: int | None = None
+    staff_id: int | None = None
+    service_id: int | None = None
+    timestamp: int | None = None
+    length: int | None = None
+    capacity: int | None = None
+    clients_count: int | None = None
+    color: str | None = None
+    instructions: str | None = None
+    stream_link: str | None = None
+    font_color: str | None = None
+    notified: bool | None = None
+    comment: str | None = None
+    schedule_id: int | None = None
+    schedule_till: int | None = None
 
     def __init__(
         self,
@@ -1207,11 +1055,9 @@ class ActivitiesV2CreateRecordData(Model):
         attributes: `ActivitiesV2CreateRecordDataAttributes`.
     """
 
-    __slots__ = ("attributes", "id", "type")
-
-    type: str | None
-    id: str | None
-    attributes: ActivitiesV2CreateRecordDataAttributes | None
+    type: str | None = None
+    id: str | None = None
+    attributes: ActivitiesV2CreateRecordDataAttributes | None = None
 
     def __init__(
         self,
@@ -1260,65 +1106,34 @@ class ActivitiesV2CreateRecordDataAttributes(Model):
         is_client_notification_sent: `bool`.
     """
 
-    __slots__ = (
-        "activity_id",
-        "attendance_status",
-        "attendance_status_slug",
-        "bookform_id",
-        "booking_user_id",
-        "client_fictive_email",
-        "client_fictive_name",
-        "client_fictive_phone",
-        "client_id",
-        "clients_count",
-        "comer_id",
-        "comment",
-        "company_id",
-        "created_datetime",
-        "custom_color",
-        "custom_font_color",
-        "duration",
-        "external_id",
-        "is_client_notification_sent",
-        "is_overpaid",
-        "is_paid",
-        "is_sale_bill_printed",
-        "master_id",
-        "payment_status",
-        "prepaid_status",
-        "staff_id",
-        "timestamp",
-        "visit_id",
-    )
-
-    company_id: int | None
-    external_id: str | None
-    visit_id: int | None
-    booking_user_id: int | None
-    bookform_id: int | None
-    master_id: int | None
-    staff_id: int | None
-    client_id: int | None
-    comer_id: int | None
-    attendance_status: int | None
-    attendance_status_slug: ActivitiesV2CreateRecordDataAttributesAttendanceStatusSlug | None
-    client_fictive_name: str | None
-    client_fictive_phone: str | None
-    client_fictive_email: str | None
-    clients_count: int | None
-    activity_id: int | None
-    custom_color: str | None
-    custom_font_color: str | None
-    duration: int | None
-    is_paid: bool | None
-    is_overpaid: bool | None
-    timestamp: str | None
-    created_datetime: str | None
-    comment: str | None
-    prepaid_status: int | None
-    payment_status: int | None
-    is_sale_bill_printed: bool | None
-    is_client_notification_sent: bool | None
+    company_id: int | None = None
+    external_id: str | None = None
+    visit_id: int | None = None
+    booking_user_id: int | None = None
+    bookform_id: int | None = None
+    master_id: int | None = None
+    staff_id: int | None = None
+    client_id: int | None = None
+    comer_id: int | None = None
+    attendance_status: int | None = None
+    attendance_status_slug: ActivitiesV2CreateRecordDataAttributesAttendanceStatusSlug | None = None
+    client_fictive_name: str | None = None
+    client_fictive_phone: str | None = None
+    client_fictive_email: str | None = None
+    clients_count: int | None = None
+    activity_id: int | None = None
+    custom_color: str | None = None
+    custom_font_color: str | None = None
+    duration: int | None = None
+    is_paid: bool | None = None
+    is_overpaid: bool | None = None
+    timestamp: str | None = None
+    created_datetime: str | None = None
+    comment: str | None = None
+    prepaid_status: int | None = None
+    payment_status: int | None = None
+    is_sale_bill_printed: bool | None = None
+    is_client_notification_sent: bool | None = None
 
     def __init__(
         self,
@@ -1395,15 +1210,14 @@ class ActivitiesV2CreateRecordRequest(Model):
         labels: `list[int]`.
     """
 
-    __slots__ = ("client_", "client_id", "clients_count", "comer", "comer_id", "labels")
     __wire_names__ = {"client_": "client"}
 
     client_: ActivitiesV2CreateRecordRequestClient
     clients_count: int
-    client_id: int | None
-    comer_id: int | None
-    comer: ActivitiesV2CreateRecordRequestComer | None
-    labels: list[int] | None
+    client_id: int | None = None
+    comer_id: int | None = None
+    comer: ActivitiesV2CreateRecordRequestComer | None = None
+    labels: list[int] | None = None
 
     def __init__(
         self,
@@ -1432,11 +1246,10 @@ class ActivitiesV2CreateRecordRequestClient(Model):
         client_ (wire name `client`): `ActivitiesV2CreateRecordRequestClientClient`.
     """
 
-    __slots__ = ("client_", "id")
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    client_: ActivitiesV2CreateRecordRequestClientClient | None
+    id: int | None = None
+    client_: ActivitiesV2CreateRecordRequestClientClient | None = None
 
     def __init__(
         self, *, id: int | None = None, client_: ActivitiesV2CreateRecordRequestClientClient | None = None
@@ -1461,27 +1274,15 @@ class ActivitiesV2CreateRecordRequestClientClient(Model):
         agreements: `list[ActivitiesV2CreateRecordRequestClientClientAgreement]`.
     """
 
-    __slots__ = (
-        "agreements",
-        "birthday",
-        "custom_field_values",
-        "email",
-        "name",
-        "patronymic",
-        "phone_string",
-        "sex",
-        "surname",
-    )
-
     name: str
     phone_string: str
     email: str
-    surname: str | None
-    patronymic: str | None
-    sex: ActivitiesV2CreateRecordRequestClientClientSex | None
-    birthday: str | None
-    custom_field_values: list[ActivitiesV2CreateRecordRequestClientClientCustomFieldValue] | None
-    agreements: list[ActivitiesV2CreateRecordRequestClientClientAgreement] | None
+    surname: str | None = None
+    patronymic: str | None = None
+    sex: ActivitiesV2CreateRecordRequestClientClientSex | None = None
+    birthday: str | None = None
+    custom_field_values: list[ActivitiesV2CreateRecordRequestClientClientCustomFieldValue] | None = None
+    agreements: list[ActivitiesV2CreateRecordRequestClientClientAgreement] | None = None
 
     def __init__(
         self,
@@ -1516,10 +1317,8 @@ class ActivitiesV2CreateRecordRequestClientClientAgreement(Model):
         is_personal_data_processing_allowed: `bool`.
     """
 
-    __slots__ = ("is_newsletter_allowed", "is_personal_data_processing_allowed")
-
-    is_newsletter_allowed: bool | None
-    is_personal_data_processing_allowed: bool | None
+    is_newsletter_allowed: bool | None = None
+    is_personal_data_processing_allowed: bool | None = None
 
     def __init__(
         self, *, is_newsletter_allowed: bool | None = None, is_personal_data_processing_allowed: bool | None = None
@@ -1537,10 +1336,8 @@ class ActivitiesV2CreateRecordRequestClientClientCustomFieldValue(Model):
         value: `str`.
     """
 
-    __slots__ = ("code", "value")
-
-    code: str | None
-    value: str | None
+    code: str | None = None
+    value: str | None = None
 
     def __init__(self, *, code: str | None = None, value: str | None = None) -> None:
         self.code = code
@@ -1555,9 +1352,7 @@ class ActivitiesV2CreateRecordRequestComer(Model):
         name: `str`.
     """
 
-    __slots__ = ("name",)
-
-    name: str | None
+    name: str | None = None
 
     def __init__(self, *, name: str | None = None) -> None:
         self.name = name
@@ -1576,14 +1371,12 @@ class ActivitiesV2CreateRecordWithIdRequest(Model):
         color: `str`.
     """
 
-    __slots__ = ("attendance_good_items", "attendance_service_item", "clients_count", "color", "comment", "label_ids")
-
     attendance_service_item: ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem
     clients_count: int
-    attendance_good_items: list[ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem] | None
-    comment: str | None
-    label_ids: list[int] | None
-    color: str | None
+    attendance_good_items: list[ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem] | None = None
+    comment: str | None = None
+    label_ids: list[int] | None = None
+    color: str | None = None
 
     def __init__(
         self,
@@ -1622,22 +1415,6 @@ class ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem(Model):
         manual_cost: `float`, always present.
         discount_percent: `float`, always present.
     """
-
-    __slots__ = (
-        "cost_per_unit",
-        "discount_percent",
-        "good_id",
-        "id",
-        "manual_cost",
-        "marks",
-        "number",
-        "operation_unit_type",
-        "planned_activation_date",
-        "quantity",
-        "staff_id",
-        "storage_id",
-        "unit_id",
-    )
 
     id: int
     good_id: int
@@ -1695,8 +1472,6 @@ class ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem(Model):
         manual_cost: `float`, always present.
     """
 
-    __slots__ = ("cost_per_unit", "discount_percent", "manual_cost")
-
     cost_per_unit: float
     discount_percent: float
     manual_cost: float
@@ -1727,35 +1502,19 @@ class ActivitiesV2CreateRequest(Model):
         force: `bool`.
     """
 
-    __slots__ = (
-        "capacity",
-        "color",
-        "comment",
-        "date",
-        "force",
-        "instructions",
-        "label_ids",
-        "length",
-        "resource_instance_ids",
-        "service_id",
-        "staff_id",
-        "stream_link",
-        "technical_break_duration",
-    )
-
     staff_id: int
     service_id: int
     date: str
     length: int
     capacity: int
-    resource_instance_ids: list[int] | None
-    label_ids: list[int] | None
-    technical_break_duration: float | None
-    comment: str | None
-    color: str | None
-    instructions: str | None
-    stream_link: str | None
-    force: bool | None
+    resource_instance_ids: list[int] | None = None
+    label_ids: list[int] | None = None
+    technical_break_duration: float | None = None
+    comment: str | None = None
+    color: str | None = None
+    instructions: str | None = None
+    stream_link: str | None = None
+    force: bool | None = None
 
     def __init__(
         self,
@@ -1809,35 +1568,19 @@ class ActivitiesV2UpdateRequest(Model):
         force: `bool`.
     """
 
-    __slots__ = (
-        "capacity",
-        "color",
-        "comment",
-        "date",
-        "force",
-        "instructions",
-        "label_ids",
-        "length",
-        "resource_instance_ids",
-        "service_id",
-        "staff_id",
-        "stream_link",
-        "technical_break_duration",
-    )
-
     staff_id: int
     service_id: int
     date: str
     length: int
     capacity: int
-    resource_instance_ids: list[int] | None
-    label_ids: list[int] | None
-    technical_break_duration: float | None
-    comment: str | None
-    color: str | None
-    instructions: str | None
-    stream_link: str | None
-    force: bool | None
+    resource_instance_ids: list[int] | None = None
+    label_ids: list[int] | None = None
+    technical_break_duration: float | None = None
+    comment: str | None = None
+    color: str | None = None
+    instructions: str | None = None
+    stream_link: str | None = None
+    force: bool | None = None
 
     def __init__(
         self,
@@ -1891,35 +1634,19 @@ class ActivityCompanyidRequestDataTypes(Model):
         instructions: `str`.
     """
 
-    __slots__ = (
-        "capacity",
-        "color",
-        "comment",
-        "date",
-        "force",
-        "instructions",
-        "label_ids",
-        "length",
-        "resource_instance_ids",
-        "service_id",
-        "staff_id",
-        "stream_link",
-        "technical_break_duration",
-    )
-
     date: str
     service_id: int
     staff_id: int
     capacity: float
     force: bool
-    resource_instance_ids: list[int] | None
-    length: float | None
-    color: str | None
-    label_ids: list[JSON] | None
-    comment: str | None
-    stream_link: str | None
-    technical_break_duration: float | None
-    instructions: str | None
+    resource_instance_ids: list[int] | None = None
+    length: float | None = None
+    color: str | None = None
+    label_ids: list[JSON] | None = None
+    comment: str | None = None
+    stream_link: str | None = None
+    technical_break_duration: float | None = None
+    instructions: str | None = None
 
     def __init__(
         self,
@@ -1962,10 +1689,8 @@ class ActivityDatesRange(Model):
         max_date: `str | None`.
     """
 
-    __slots__ = ("max_date", "min_date")
-
-    min_date: str | None
-    max_date: str | None
+    min_date: str | None = None
+    max_date: str | None = None
 
     def __init__(self, *, min_date: str | None = None, max_date: str | None = None) -> None:
         self.min_date = min_date
@@ -1982,11 +1707,9 @@ class ActivityFilter(Model):
         data: `list[ActivityFilterDatum]`.
     """
 
-    __slots__ = ("code", "data", "title")
-
-    code: ActivityFilterCode | None
-    title: str | None
-    data: list[ActivityFilterDatum] | None
+    code: ActivityFilterCode | None = None
+    title: str | None = None
+    data: list[ActivityFilterDatum] | None = None
 
     def __init__(
         self,
@@ -2010,11 +1733,9 @@ class ActivityFilterDatum(Model):
         is_disabled: `bool`.
     """
 
-    __slots__ = ("id", "is_disabled", "title")
-
-    id: int | None
-    title: str | None
-    is_disabled: bool | None
+    id: int | None = None
+    title: str | None = None
+    is_disabled: bool | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, is_disabled: bool | None = None) -> None:
         self.id = id
@@ -2032,11 +1753,9 @@ class CheckForActivity(Model):
         attributes: `CheckForActivityAttributes`.
     """
 
-    __slots__ = ("attributes", "id", "type")
-
-    id: str | None
-    type: str | None
-    attributes: CheckForActivityAttributes | None
+    id: str | None = None
+    type: str | None = None
+    attributes: CheckForActivityAttributes | None = None
 
     def __init__(
         self, *, id: str | None = None, type: str | None = None, attributes: CheckForActivityAttributes | None = None
@@ -2055,10 +1774,8 @@ class CheckForActivityAttributes(Model):
         possible_datetime: `str`.
     """
 
-    __slots__ = ("possible_datetime", "possible_visits")
-
-    possible_visits: int | None
-    possible_datetime: str | None
+    possible_visits: int | None = None
+    possible_datetime: str | None = None
 
     def __init__(self, *, possible_visits: int | None = None, possible_datetime: str | None = None) -> None:
         self.possible_visits = possible_visits
@@ -2078,14 +1795,12 @@ class EventSchedulesCreateClientScheduleRequest(Model):
         abonement_id: `int`.
     """
 
-    __slots__ = ("abonement_id", "client_id", "comer_id", "finish_date", "finish_date_type", "schedule_days_ids")
-
     client_id: int
     schedule_days_ids: list[int]
     finish_date_type: EventSchedulesCreateClientScheduleRequestFinishDateType
-    comer_id: int | None
-    finish_date: str | None
-    abonement_id: int | None
+    comer_id: int | None = None
+    finish_date: str | None = None
+    abonement_id: int | None = None
 
     def __init__(
         self,
@@ -2119,23 +1834,13 @@ class EventSchedulesCreateDayRequest(Model):
         resource_instances_ids: `list[int]`.
     """
 
-    __slots__ = (
-        "day_of_week",
-        "events_capacity",
-        "events_duration",
-        "events_master_id",
-        "events_time",
-        "labels_ids",
-        "resource_instances_ids",
-    )
-
     day_of_week: EventSchedulesCreateDayRequestDayOfWeek
     events_master_id: int
     events_time: str
     events_duration: float
     events_capacity: float
-    labels_ids: list[int] | None
-    resource_instances_ids: list[int] | None
+    labels_ids: list[int] | None = None
+    resource_instances_ids: list[int] | None = None
 
     def __init__(
         self,
@@ -2167,8 +1872,6 @@ class EventSchedulesCreateRequest(Model):
         date_end: `str`, always present.
         days: `list[EventSchedulesCreateRequestDay]`, always present.
     """
-
-    __slots__ = ("date_end", "days", "original_entity_id", "original_entity_type")
 
     original_entity_type: EventSchedulesCreateRequestOriginalEntityType
     original_entity_id: int
@@ -2203,23 +1906,13 @@ class EventSchedulesCreateRequestDay(Model):
         resource_instances_ids: `list[int]`.
     """
 
-    __slots__ = (
-        "day_of_week",
-        "events_capacity",
-        "events_duration",
-        "events_master_id",
-        "events_time",
-        "labels_ids",
-        "resource_instances_ids",
-    )
-
     day_of_week: EventSchedulesCreateRequestDayDayOfWeek
     events_master_id: int
     events_time: str
     events_duration: float
     events_capacity: float
-    labels_ids: list[int] | None
-    resource_instances_ids: list[int] | None
+    labels_ids: list[int] | None = None
+    resource_instances_ids: list[int] | None = None
 
     def __init__(
         self,
@@ -2252,12 +1945,10 @@ class EventSchedulesUpdateClientScheduleRequest(Model):
         abonement_id: `int`.
     """
 
-    __slots__ = ("abonement_id", "finish_date", "finish_date_type", "schedule_days_ids")
-
     schedule_days_ids: list[int]
-    finish_date_type: EventSchedulesUpdateClientScheduleRequestFinishDateType | None
-    finish_date: str | None
-    abonement_id: int | None
+    finish_date_type: EventSchedulesUpdateClientScheduleRequestFinishDateType | None = None
+    finish_date: str | None = None
+    abonement_id: int | None = None
 
     def __init__(
         self,
@@ -2287,23 +1978,13 @@ class EventSchedulesUpdateDayRequest(Model):
         resource_instances_ids: `list[int]`.
     """
 
-    __slots__ = (
-        "events_capacity",
-        "events_duration",
-        "events_master_id",
-        "events_time",
-        "force",
-        "labels_ids",
-        "resource_instances_ids",
-    )
-
     force: bool
-    events_master_id: int | None
-    events_time: str | None
-    events_duration: float | None
-    events_capacity: float | None
-    labels_ids: list[int] | None
-    resource_instances_ids: list[int] | None
+    events_master_id: int | None = None
+    events_time: str | None = None
+    events_duration: float | None = None
+    events_capacity: float | None = None
+    labels_ids: list[int] | None = None
+    resource_instances_ids: list[int] | None = None
 
     def __init__(
         self,
@@ -2333,9 +2014,7 @@ class EventSchedulesUpdateRequest(Model):
         date_end: `str`.
     """
 
-    __slots__ = ("date_end",)
-
-    date_end: str | None
+    date_end: str | None = None
 
     def __init__(self, *, date_end: str | None = None) -> None:
         self.date_end = date_end
@@ -2351,11 +2030,9 @@ class Label(Model):
         color: `str`.
     """
 
-    __slots__ = ("color", "id", "title")
-
-    id: int | None
-    title: str | None
-    color: str | None
+    id: int | None = None
+    title: str | None = None
+    color: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, color: str | None = None) -> None:
         self.id = id
@@ -2387,44 +2064,25 @@ class RecordsCompanyidRequestDataTypes(Model):
         custom_fields: `RecordsCompanyidRequestDataTypesCustomFields`.
     """
 
-    __slots__ = (
-        "api_id",
-        "attendance",
-        "client_",
-        "client_agreements",
-        "comment",
-        "custom_color",
-        "custom_fields",
-        "datetime",
-        "email_remain_hours",
-        "record_labels",
-        "save_if_busy",
-        "seance_length",
-        "send_sms",
-        "services",
-        "sms_remain_hours",
-        "staff_id",
-        "technical_break_duration",
-    )
     __wire_names__ = {"client_": "client"}
 
-    staff_id: int | None
-    services: list[RecordsCompanyidRequestDataTypesService] | None
-    client_: RecordsCompanyidRequestDataTypesClient | None
-    save_if_busy: bool | None
-    datetime: str | None
-    seance_length: float | None
-    send_sms: bool | None
-    comment: str | None
-    sms_remain_hours: float | None
-    email_remain_hours: float | None
-    attendance: float | None
-    api_id: str | None
-    custom_color: str | None
-    record_labels: list[str] | None
-    client_agreements: RecordsCompanyidRequestDataTypesClientAgreements | None
-    technical_break_duration: float | None
-    custom_fields: RecordsCompanyidRequestDataTypesCustomFields | None
+    staff_id: int | None = None
+    services: list[RecordsCompanyidRequestDataTypesService] | None = None
+    client_: RecordsCompanyidRequestDataTypesClient | None = None
+    save_if_busy: bool | None = None
+    datetime: str | None = None
+    seance_length: float | None = None
+    send_sms: bool | None = None
+    comment: str | None = None
+    sms_remain_hours: float | None = None
+    email_remain_hours: float | None = None
+    attendance: float | None = None
+    api_id: str | None = None
+    custom_color: str | None = None
+    record_labels: list[str] | None = None
+    client_agreements: RecordsCompanyidRequestDataTypesClientAgreements | None = None
+    technical_break_duration: float | None = None
+    custom_fields: RecordsCompanyidRequestDataTypesCustomFields | None = None
 
     def __init__(
         self,
@@ -2478,13 +2136,11 @@ class RecordsCompanyidRequestDataTypesClient(Model):
         email: `str`.
     """
 
-    __slots__ = ("email", "name", "patronymic", "phone", "surname")
-
-    phone: str | None
-    name: str | None
-    surname: str | None
-    patronymic: str | None
-    email: str | None
+    phone: str | None = None
+    name: str | None = None
+    surname: str | None = None
+    patronymic: str | None = None
+    email: str | None = None
 
     def __init__(
         self,
@@ -2511,10 +2167,8 @@ class RecordsCompanyidRequestDataTypesClientAgreements(Model):
         is_personal_data_processing_allowed: `bool`.
     """
 
-    __slots__ = ("is_newsletter_allowed", "is_personal_data_processing_allowed")
-
-    is_newsletter_allowed: bool | None
-    is_personal_data_processing_allowed: bool | None
+    is_newsletter_allowed: bool | None = None
+    is_personal_data_processing_allowed: bool | None = None
 
     def __init__(
         self, *, is_newsletter_allowed: bool | None = None, is_personal_data_processing_allowed: bool | None = None
@@ -2532,10 +2186,8 @@ class RecordsCompanyidRequestDataTypesCustomFields(Model):
         some_another_field: `list[str]`.
     """
 
-    __slots__ = ("my_custom_field", "some_another_field")
-
-    my_custom_field: int | None
-    some_another_field: list[str] | None
+    my_custom_field: int | None = None
+    some_another_field: list[str] | None = None
 
     def __init__(self, *, my_custom_field: int | None = None, some_another_field: list[str] | None = None) -> None:
         self.my_custom_field = my_custom_field
@@ -2553,12 +2205,10 @@ class RecordsCompanyidRequestDataTypesService(Model):
         cost: `float`.
     """
 
-    __slots__ = ("cost", "discount", "first_cost", "id")
-
-    id: int | None
-    first_cost: float | None
-    discount: float | None
-    cost: float | None
+    id: int | None = None
+    first_cost: float | None = None
+    discount: float | None = None
+    cost: float | None = None
 
     def __init__(
         self,
@@ -2630,108 +2280,57 @@ class RecordsGetData(Model):
         finance_transactions: `list[RecordsGetDataFinanceTransaction]`.
     """
 
-    __slots__ = (
-        "activity_id",
-        "api_id",
-        "attendance",
-        "bookform_id",
-        "client_",
-        "comment",
-        "company_id",
-        "confirmed",
-        "consumables",
-        "create_date",
-        "created_user_id",
-        "custom_color",
-        "custom_fields",
-        "custom_font_color",
-        "date",
-        "datetime",
-        "deleted",
-        "documents",
-        "email_now",
-        "email_remain_hours",
-        "finance_transactions",
-        "from_url",
-        "goods_transactions",
-        "id",
-        "is_mobile",
-        "is_sale_bill_printed",
-        "last_change_date",
-        "length",
-        "master_request",
-        "notified",
-        "online",
-        "paid_full",
-        "payment_status",
-        "prepaid",
-        "prepaid_confirmed",
-        "record_from",
-        "record_labels",
-        "review_requested",
-        "seance_length",
-        "services",
-        "sms_before",
-        "sms_now",
-        "sms_now_text",
-        "sms_remain_hours",
-        "staff",
-        "staff_id",
-        "technical_break_duration",
-        "visit_attendance",
-        "visit_id",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    company_id: int | None
-    staff_id: int | None
-    services: list[RecordsGetDataService] | None
-    goods_transactions: list[dict[str, JSON]] | None
-    staff: RecordsGetDataStaff | None
-    client_: RecordsGetDataClient | None
-    date: str | None
-    datetime: str | None
-    create_date: str | None
-    comment: str | None
-    online: bool | None
-    visit_attendance: float | None
-    attendance: float | None
-    confirmed: float | None
-    seance_length: float | None
-    length: float | None
-    sms_before: float | None
-    sms_now: float | None
-    sms_now_text: str | None
-    email_now: float | None
-    notified: float | None
-    master_request: float | None
-    api_id: str | None
-    from_url: str | None
-    review_requested: float | None
-    visit_id: int | None
-    created_user_id: int | None
-    deleted: bool | None
-    paid_full: float | None
-    prepaid: bool | None
-    prepaid_confirmed: bool | None
-    payment_status: int | None
-    last_change_date: str | None
-    technical_break_duration: float | None
-    custom_color: str | None
-    custom_font_color: str | None
-    record_labels: list[RecordsGetDataRecordLabel] | None
-    activity_id: int | None
-    custom_fields: dict[str, JSON] | list[JSON] | None
-    documents: list[RecordsGetDataDocument] | None
-    sms_remain_hours: float | None
-    email_remain_hours: float | None
-    bookform_id: int | None
-    record_from: str | None
-    is_mobile: float | None
-    is_sale_bill_printed: bool | None
-    consumables: list[RecordsGetDataConsumable] | None
-    finance_transactions: list[RecordsGetDataFinanceTransaction] | None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
+    services: list[RecordsGetDataService] | None = None
+    goods_transactions: list[dict[str, JSON]] | None = None
+    staff: RecordsGetDataStaff | None = None
+    client_: RecordsGetDataClient | None = None
+    date: str | None = None
+    datetime: str | None = None
+    create_date: str | None = None
+    comment: str | None = None
+    online: bool | None = None
+    visit_attendance: float | None = None
+    attendance: float | None = None
+    confirmed: float | None = None
+    seance_length: float | None = None
+    length: float | None = None
+    sms_before: float | None = None
+    sms_now: float | None = None
+    sms_now_text: str | None = None
+    email_now: float | None = None
+    notified: float | None = None
+    master_request: float | None = None
+    api_id: str | None = None
+    from_url: str | None = None
+    review_requested: float | None = None
+    visit_id: int | None = None
+    created_user_id: int | None = None
+    deleted: bool | None = None
+    paid_full: float | None = None
+    prepaid: bool | None = None
+    prepaid_confirmed: bool | None = None
+    payment_status: int | None = None
+    last_change_date: str | None = None
+    technical_break_duration: float | None = None
+    custom_color: str | None = None
+    custom_font_color: str | None = None
+    record_labels: list[RecordsGetDataRecordLabel] | None = None
+    activity_id: int | None = None
+    custom_fields: dict[str, JSON] | list[JSON] | None = None
+    documents: list[RecordsGetDataDocument] | None = None
+    sms_remain_hours: float | None = None
+    email_remain_hours: float | None = None
+    bookform_id: int | None = None
+    record_from: str | None = None
+    is_mobile: float | None = None
+    is_sale_bill_printed: bool | None = None
+    consumables: list[RecordsGetDataConsumable] | None = None
+    finance_transactions: list[RecordsGetDataFinanceTransaction] | None = None
 
     def __init__(
         self,
@@ -2857,35 +2456,19 @@ class RecordsGetDataClient(Model):
         custom_fields: `dict[str, JSON] | list[JSON]`.
     """
 
-    __slots__ = (
-        "card",
-        "custom_fields",
-        "discount",
-        "display_name",
-        "email",
-        "fail_visits_count",
-        "id",
-        "is_new",
-        "name",
-        "patronymic",
-        "phone",
-        "success_visits_count",
-        "surname",
-    )
-
-    id: int | None
-    name: str | None
-    surname: str | None
-    patronymic: str | None
-    display_name: str | None
-    phone: str | None
-    card: str | None
-    email: str | None
-    success_visits_count: int | None
-    fail_visits_count: int | None
-    discount: float | None
-    is_new: bool | None
-    custom_fields: dict[str, JSON] | list[JSON] | None
+    id: int | None = None
+    name: str | None = None
+    surname: str | None = None
+    patronymic: str | None = None
+    display_name: str | None = None
+    phone: str | None = None
+    card: str | None = None
+    email: str | None = None
+    success_visits_count: int | None = None
+    fail_visits_count: int | None = None
+    discount: float | None = None
+    is_new: bool | None = None
+    custom_fields: dict[str, JSON] | list[JSON] | None = None
 
     def __init__(
         self,
@@ -2947,51 +2530,27 @@ class RecordsGetDataConsumable(Model):
         pkg_amount: `float`.
     """
 
-    __slots__ = (
-        "amount",
-        "client_id",
-        "comment",
-        "company_id",
-        "cost",
-        "cost_per_unit",
-        "create_date",
-        "deleted",
-        "discount",
-        "document_id",
-        "good_id",
-        "id",
-        "master_id",
-        "operation_unit_type",
-        "pkg_amount",
-        "service_id",
-        "storage_id",
-        "supplier_id",
-        "type_id",
-        "unit_id",
-        "user_id",
-    )
-
-    id: int | None
-    document_id: int | None
-    type_id: int | None
-    company_id: int | None
-    good_id: int | None
-    amount: float | None
-    cost_per_unit: float | None
-    discount: float | None
-    cost: float | None
-    unit_id: int | None
-    operation_unit_type: float | None
-    storage_id: int | None
-    supplier_id: int | None
-    client_id: int | None
-    master_id: int | None
-    create_date: str | None
-    comment: str | None
-    service_id: int | None
-    user_id: int | None
-    deleted: bool | None
-    pkg_amount: float | None
+    id: int | None = None
+    document_id: int | None = None
+    type_id: int | None = None
+    company_id: int | None = None
+    good_id: int | None = None
+    amount: float | None = None
+    cost_per_unit: float | None = None
+    discount: float | None = None
+    cost: float | None = None
+    unit_id: int | None = None
+    operation_unit_type: float | None = None
+    storage_id: int | None = None
+    supplier_id: int | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    create_date: str | None = None
+    comment: str | None = None
+    service_id: int | None = None
+    user_id: int | None = None
+    deleted: bool | None = None
+    pkg_amount: float | None = None
 
     def __init__(
         self,
@@ -3060,33 +2619,18 @@ class RecordsGetDataDocument(Model):
         type_title: `str`.
     """
 
-    __slots__ = (
-        "category_id",
-        "comment",
-        "company_id",
-        "date_created",
-        "id",
-        "number",
-        "record_id",
-        "storage_id",
-        "type_id",
-        "type_title",
-        "user_id",
-        "visit_id",
-    )
-
-    id: int | None
-    type_id: int | None
-    storage_id: int | None
-    user_id: int | None
-    company_id: int | None
-    number: float | None
-    comment: str | None
-    date_created: str | None
-    category_id: int | None
-    visit_id: int | None
-    record_id: int | None
-    type_title: str | None
+    id: int | None = None
+    type_id: int | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
+    number: float | None = None
+    comment: str | None = None
+    date_created: str | None = None
+    category_id: int | None = None
+    visit_id: int | None = None
+    record_id: int | None = None
+    type_title: str | None = None
 
     def __init__(
         self,
@@ -3145,50 +2689,28 @@ class RecordsGetDataFinanceTransaction(Model):
         supplier: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = (
-        "account",
-        "account_id",
-        "amount",
-        "client_",
-        "client_id",
-        "comment",
-        "date",
-        "document_id",
-        "expense",
-        "expense_id",
-        "goods_transaction_id",
-        "id",
-        "item_id",
-        "master",
-        "master_id",
-        "record_id",
-        "supplier",
-        "supplier_id",
-        "target_type_id",
-        "type_id",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    document_id: int | None
-    date: str | None
-    type_id: int | None
-    expense_id: int | None
-    account_id: int | None
-    amount: float | None
-    client_id: int | None
-    master_id: int | None
-    supplier_id: int | None
-    comment: str | None
-    item_id: int | None
-    target_type_id: int | None
-    record_id: int | None
-    goods_transaction_id: int | None
-    expense: RecordsGetDataFinanceTransactionExpense | None
-    account: RecordsGetDataFinanceTransactionAccount | None
-    client_: RecordsGetDataFinanceTransactionClient | None
-    master: list[dict[str, JSON]] | None
-    supplier: list[dict[str, JSON]] | None
+    id: int | None = None
+    document_id: int | None = None
+    date: str | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
+    amount: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
+    comment: str | None = None
+    item_id: int | None = None
+    target_type_id: int | None = None
+    record_id: int | None = None
+    goods_transaction_id: int | None = None
+    expense: RecordsGetDataFinanceTransactionExpense | None = None
+    account: RecordsGetDataFinanceTransactionAccount | None = None
+    client_: RecordsGetDataFinanceTransactionClient | None = None
+    master: list[dict[str, JSON]] | None = None
+    supplier: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3245,10 +2767,8 @@ class RecordsGetDataFinanceTransactionAccount(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -3265,11 +2785,9 @@ class RecordsGetDataFinanceTransactionClient(Model):
         phone: `str`.
     """
 
-    __slots__ = ("id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
         self.id = id
@@ -3286,10 +2804,8 @@ class RecordsGetDataFinanceTransactionExpense(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -3308,13 +2824,11 @@ class RecordsGetDataRecordLabel(Model):
         font_color: `str`.
     """
 
-    __slots__ = ("color", "font_color", "icon", "id", "title")
-
-    id: str | None
-    title: str | None
-    color: str | None
-    icon: str | None
-    font_color: str | None
+    id: str | None = None
+    title: str | None = None
+    color: str | None = None
+    icon: str | None = None
+    font_color: str | None = None
 
     def __init__(
         self,
@@ -3347,16 +2861,14 @@ class RecordsGetDataService(Model):
         amount: `float`.
     """
 
-    __slots__ = ("amount", "cost", "cost_per_unit", "discount", "first_cost", "id", "manual_cost", "title")
-
-    id: int | None
-    title: str | None
-    cost: float | None
-    manual_cost: float | None
-    cost_per_unit: float | None
-    discount: float | None
-    first_cost: float | None
-    amount: float | None
+    id: int | None = None
+    title: str | None = None
+    cost: float | None = None
+    manual_cost: float | None = None
+    cost_per_unit: float | None = None
+    discount: float | None = None
+    first_cost: float | None = None
+    amount: float | None = None
 
     def __init__(
         self,
@@ -3396,17 +2908,15 @@ class RecordsGetDataStaff(Model):
         votes_count: `float`.
     """
 
-    __slots__ = ("api_id", "avatar", "avatar_big", "id", "name", "position", "rating", "specialization", "votes_count")
-
-    id: int | None
-    api_id: str | None
-    name: str | None
-    specialization: str | None
-    position: RecordsGetDataStaffPosition | None
-    avatar: str | None
-    avatar_big: str | None
-    rating: float | None
-    votes_count: float | None
+    id: int | None = None
+    api_id: str | None = None
+    name: str | None = None
+    specialization: str | None = None
+    position: RecordsGetDataStaffPosition | None = None
+    avatar: str | None = None
+    avatar_big: str | None = None
+    rating: float | None = None
+    votes_count: float | None = None
 
     def __init__(
         self,
@@ -3441,10 +2951,8 @@ class RecordsGetDataStaffPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -3510,114 +3018,60 @@ class RecordsListItem(Model):
         finance_transactions: `list[RecordsListItemFinanceTransaction]`.
     """
 
-    __slots__ = (
-        "activity_id",
-        "api_id",
-        "attendance",
-        "bookform_id",
-        "client_",
-        "client_agreements",
-        "clients_count",
-        "comer",
-        "comment",
-        "company_id",
-        "confirmed",
-        "consumables",
-        "create_date",
-        "created_user_id",
-        "custom_color",
-        "custom_fields",
-        "custom_font_color",
-        "date",
-        "datetime",
-        "deleted",
-        "documents",
-        "email_now",
-        "email_remain_hours",
-        "finance_transactions",
-        "from_url",
-        "goods_transactions",
-        "id",
-        "is_mobile",
-        "is_sale_bill_printed",
-        "last_change_date",
-        "length",
-        "master_request",
-        "notified",
-        "online",
-        "paid_full",
-        "payment_status",
-        "prepaid",
-        "prepaid_confirmed",
-        "record_from",
-        "record_labels",
-        "review_requested",
-        "seance_length",
-        "services",
-        "sms_before",
-        "sms_now",
-        "sms_now_text",
-        "sms_remain_hours",
-        "staff",
-        "staff_id",
-        "technical_break_duration",
-        "visit_attendance",
-        "visit_id",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    company_id: int | None
-    staff_id: int | None
-    services: list[RecordsListItemService] | None
-    goods_transactions: list[RecordsListItemGoodsTransaction] | None
-    staff: RecordsListItemStaff | None
-    client_: RecordsListItemClient | None
-    comer: RecordsListItemComer | None
-    clients_count: int | None
-    date: str | None
-    datetime: str | None
-    create_date: str | None
-    technical_break_duration: float | None
-    comment: str | None
-    online: bool | None
-    visit_attendance: float | None
-    attendance: float | None
-    confirmed: float | None
-    seance_length: float | None
-    length: float | None
-    sms_before: float | None
-    sms_now: float | None
-    sms_now_text: str | None
-    email_now: float | None
-    notified: float | None
-    master_request: float | None
-    api_id: str | None
-    from_url: str | None
-    review_requested: float | None
-    visit_id: int | None
-    created_user_id: int | None
-    deleted: bool | None
-    paid_full: float | None
-    prepaid: bool | None
-    prepaid_confirmed: bool | None
-    payment_status: int | None
-    last_change_date: str | None
-    custom_color: str | None
-    custom_font_color: str | None
-    record_labels: list[dict[str, JSON]] | None
-    activity_id: int | None
-    custom_fields: dict[str, JSON] | list[JSON] | None
-    documents: list[RecordsListItemDocument] | None
-    sms_remain_hours: float | None
-    email_remain_hours: float | None
-    bookform_id: int | None
-    record_from: str | None
-    is_mobile: float | None
-    client_agreements: RecordsListItemClientAgreements | None
-    is_sale_bill_printed: bool | None
-    consumables: list[RecordsListItemConsumable] | None
-    finance_transactions: list[RecordsListItemFinanceTransaction] | None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
+    services: list[RecordsListItemService] | None = None
+    goods_transactions: list[RecordsListItemGoodsTransaction] | None = None
+    staff: RecordsListItemStaff | None = None
+    client_: RecordsListItemClient | None = None
+    comer: RecordsListItemComer | None = None
+    clients_count: int | None = None
+    date: str | None = None
+    datetime: str | None = None
+    create_date: str | None = None
+    technical_break_duration: float | None = None
+    comment: str | None = None
+    online: bool | None = None
+    visit_attendance: float | None = None
+    attendance: float | None = None
+    confirmed: float | None = None
+    seance_length: float | None = None
+    length: float | None = None
+    sms_before: float | None = None
+    sms_now: float | None = None
+    sms_now_text: str | None = None
+    email_now: float | None = None
+    notified: float | None = None
+    master_request: float | None = None
+    api_id: str | None = None
+    from_url: str | None = None
+    review_requested: float | None = None
+    visit_id: int | None = None
+    created_user_id: int | None = None
+    deleted: bool | None = None
+    paid_full: float | None = None
+    prepaid: bool | None = None
+    prepaid_confirmed: bool | None = None
+    payment_status: int | None = None
+    last_change_date: str | None = None
+    custom_color: str | None = None
+    custom_font_color: str | None = None
+    record_labels: list[dict[str, JSON]] | None = None
+    activity_id: int | None = None
+    custom_fields: dict[str, JSON] | list[JSON] | None = None
+    documents: list[RecordsListItemDocument] | None = None
+    sms_remain_hours: float | None = None
+    email_remain_hours: float | None = None
+    bookform_id: int | None = None
+    record_from: str | None = None
+    is_mobile: float | None = None
+    client_agreements: RecordsListItemClientAgreements | None = None
+    is_sale_bill_printed: bool | None = None
+    consumables: list[RecordsListItemConsumable] | None = None
+    finance_transactions: list[RecordsListItemFinanceTransaction] | None = None
 
     def __init__(
         self,
@@ -3749,35 +3203,19 @@ class RecordsListItemClient(Model):
         custom_fields: `dict[str, JSON]`.
     """
 
-    __slots__ = (
-        "card",
-        "custom_fields",
-        "discount",
-        "display_name",
-        "email",
-        "fail_visits_count",
-        "id",
-        "is_new",
-        "name",
-        "patronymic",
-        "phone",
-        "success_visits_count",
-        "surname",
-    )
-
-    id: int | None
-    name: str | None
-    surname: str | None
-    patronymic: str | None
-    display_name: str | None
-    phone: str | None
-    card: str | None
-    email: str | None
-    success_visits_count: int | None
-    fail_visits_count: int | None
-    discount: int | None
-    is_new: bool | None
-    custom_fields: dict[str, JSON] | None
+    id: int | None = None
+    name: str | None = None
+    surname: str | None = None
+    patronymic: str | None = None
+    display_name: str | None = None
+    phone: str | None = None
+    card: str | None = None
+    email: str | None = None
+    success_visits_count: int | None = None
+    fail_visits_count: int | None = None
+    discount: int | None = None
+    is_new: bool | None = None
+    custom_fields: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -3822,12 +3260,10 @@ class RecordsListItemClientAgreements(Model):
         is_personal_data_processing_allowed: `bool`.
     """
 
-    __slots__ = ("client_id", "company_id", "is_newsletter_allowed", "is_personal_data_processing_allowed")
-
-    client_id: int | None
-    company_id: int | None
-    is_newsletter_allowed: bool | None
-    is_personal_data_processing_allowed: bool | None
+    client_id: int | None = None
+    company_id: int | None = None
+    is_newsletter_allowed: bool | None = None
+    is_personal_data_processing_allowed: bool | None = None
 
     def __init__(
         self,
@@ -3853,11 +3289,9 @@ class RecordsListItemComer(Model):
         slug: `str`.
     """
 
-    __slots__ = ("id", "slug", "title")
-
-    id: int | None
-    title: str | None
-    slug: str | None
+    id: int | None = None
+    title: str | None = None
+    slug: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, slug: str | None = None) -> None:
         self.id = id
@@ -3891,47 +3325,25 @@ class RecordsListItemConsumable(Model):
         deleted: `bool`.
     """
 
-    __slots__ = (
-        "amount",
-        "client_id",
-        "company_id",
-        "cost",
-        "cost_per_unit",
-        "create_date",
-        "deleted",
-        "discount",
-        "document_id",
-        "good_id",
-        "id",
-        "master_id",
-        "operation_unit_type",
-        "record_id",
-        "service_id",
-        "supplier_id",
-        "type_id",
-        "unit_id",
-        "user_id",
-    )
-
-    id: int | None
-    document_id: int | None
-    type_id: int | None
-    company_id: int | None
-    good_id: int | None
-    amount: float | None
-    cost_per_unit: int | None
-    discount: int | None
-    cost: int | None
-    unit_id: int | None
-    operation_unit_type: int | None
-    supplier_id: int | None
-    record_id: int | None
-    client_id: int | None
-    master_id: int | None
-    create_date: str | None
-    service_id: int | None
-    user_id: int | None
-    deleted: bool | None
+    id: int | None = None
+    document_id: int | None = None
+    type_id: int | None = None
+    company_id: int | None = None
+    good_id: int | None = None
+    amount: float | None = None
+    cost_per_unit: int | None = None
+    discount: int | None = None
+    cost: int | None = None
+    unit_id: int | None = None
+    operation_unit_type: int | None = None
+    supplier_id: int | None = None
+    record_id: int | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    create_date: str | None = None
+    service_id: int | None = None
+    user_id: int | None = None
+    deleted: bool | None = None
 
     def __init__(
         self,
@@ -3996,33 +3408,18 @@ class RecordsListItemDocument(Model):
         type_title: `str`.
     """
 
-    __slots__ = (
-        "category_id",
-        "comment",
-        "company_id",
-        "date_created",
-        "id",
-        "number",
-        "record_id",
-        "storage_id",
-        "type_id",
-        "type_title",
-        "user_id",
-        "visit_id",
-    )
-
-    id: int | None
-    type_id: int | None
-    storage_id: int | None
-    user_id: int | None
-    company_id: int | None
-    number: float | None
-    comment: str | None
-    date_created: str | None
-    category_id: int | None
-    visit_id: int | None
-    record_id: int | None
-    type_title: str | None
+    id: int | None = None
+    type_id: int | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
+    number: float | None = None
+    comment: str | None = None
+    date_created: str | None = None
+    category_id: int | None = None
+    visit_id: int | None = None
+    record_id: int | None = None
+    type_title: str | None = None
 
     def __init__(
         self,
@@ -4076,39 +3473,21 @@ class RecordsListItemFinanceTransaction(Model):
         account: `RecordsListItemFinanceTransactionAccount`.
     """
 
-    __slots__ = (
-        "account",
-        "account_id",
-        "amount",
-        "client_id",
-        "comment",
-        "date",
-        "document_id",
-        "expense",
-        "expense_id",
-        "goods_transaction_id",
-        "id",
-        "item_id",
-        "record_id",
-        "target_type_id",
-        "type_id",
-    )
-
-    id: int | None
-    document_id: int | None
-    date: int | None
-    type_id: int | None
-    expense_id: int | None
-    account_id: int | None
-    amount: float | None
-    client_id: int | None
-    comment: str | None
-    item_id: int | None
-    target_type_id: int | None
-    record_id: int | None
-    goods_transaction_id: int | None
-    expense: RecordsListItemFinanceTransactionExpense | None
-    account: RecordsListItemFinanceTransactionAccount | None
+    id: int | None = None
+    document_id: int | None = None
+    date: int | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
+    amount: float | None = None
+    client_id: int | None = None
+    comment: str | None = None
+    item_id: int | None = None
+    target_type_id: int | None = None
+    record_id: int | None = None
+    goods_transaction_id: int | None = None
+    expense: RecordsListItemFinanceTransactionExpense | None = None
+    account: RecordsListItemFinanceTransactionAccount | None = None
 
     def __init__(
         self,
@@ -4158,14 +3537,13 @@ class RecordsListItemFinanceTransactionAccount(Model):
         client_ (wire name `client`): `RecordsListItemFinanceTransactionAccountClient`.
     """
 
-    __slots__ = ("client_", "id", "is_cash", "is_default", "title")
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    title: str | None
-    is_cash: bool | None
-    is_default: bool | None
-    client_: RecordsListItemFinanceTransactionAccountClient | None
+    id: int | None = None
+    title: str | None = None
+    is_cash: bool | None = None
+    is_default: bool | None = None
+    client_: RecordsListItemFinanceTransactionAccountClient | None = None
 
     def __init__(
         self,
@@ -4194,12 +3572,10 @@ class RecordsListItemFinanceTransactionAccountClient(Model):
         email: `str`.
     """
 
-    __slots__ = ("email", "id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    phone: str | None
-    email: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
     def __init__(
         self, *, id: int | None = None, name: str | None = None, phone: str | None = None, email: str | None = None
@@ -4220,11 +3596,9 @@ class RecordsListItemFinanceTransactionExpense(Model):
         type: `int`.
     """
 
-    __slots__ = ("id", "title", "type")
-
-    id: int | None
-    title: str | None
-    type: int | None
+    id: int | None = None
+    title: str | None = None
+    type: int | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, type: int | None = None) -> None:
         self.id = id
@@ -4256,43 +3630,23 @@ class RecordsListItemGoodsTransaction(Model):
         good_special_number: `str`.
     """
 
-    __slots__ = (
-        "amount",
-        "article",
-        "barcode",
-        "cost",
-        "cost_per_unit",
-        "cost_to_pay",
-        "discount",
-        "good_id",
-        "good_special_number",
-        "id",
-        "loyalty_abonement_id",
-        "loyalty_certificate_id",
-        "manual_cost",
-        "master_id",
-        "price",
-        "storage_id",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    barcode: str | None
-    article: str | None
-    amount: float | None
-    cost_per_unit: float | None
-    price: float | None
-    cost: float | None
-    cost_to_pay: float | None
-    manual_cost: float | None
-    master_id: int | None
-    storage_id: int | None
-    good_id: int | None
-    discount: float | None
-    loyalty_abonement_id: int | None
-    loyalty_certificate_id: int | None
-    good_special_number: str | None
+    id: int | None = None
+    title: str | None = None
+    barcode: str | None = None
+    article: str | None = None
+    amount: float | None = None
+    cost_per_unit: float | None = None
+    price: float | None = None
+    cost: float | None = None
+    cost_to_pay: float | None = None
+    manual_cost: float | None = None
+    master_id: int | None = None
+    storage_id: int | None = None
+    good_id: int | None = None
+    discount: float | None = None
+    loyalty_abonement_id: int | None = None
+    loyalty_certificate_id: int | None = None
+    good_special_number: str | None = None
 
     def __init__(
         self,
@@ -4349,16 +3703,14 @@ class RecordsListItemService(Model):
         amount: `float`.
     """
 
-    __slots__ = ("amount", "cost", "cost_per_unit", "discount", "first_cost", "id", "manual_cost", "title")
-
-    id: int | None
-    title: str | None
-    cost: float | None
-    manual_cost: float | None
-    cost_per_unit: float | None
-    discount: float | None
-    first_cost: float | None
-    amount: float | None
+    id: int | None = None
+    title: str | None = None
+    cost: float | None = None
+    manual_cost: float | None = None
+    cost_per_unit: float | None = None
+    discount: float | None = None
+    first_cost: float | None = None
+    amount: float | None = None
 
     def __init__(
         self,
@@ -4398,17 +3750,15 @@ class RecordsListItemStaff(Model):
         votes_count: `float`.
     """
 
-    __slots__ = ("api_id", "avatar", "avatar_big", "id", "name", "position", "rating", "specialization", "votes_count")
-
-    id: int | None
-    api_id: str | None
-    name: str | None
-    specialization: str | None
-    position: RecordsListItemStaffPosition | None
-    avatar: str | None
-    avatar_big: str | None
-    rating: float | None
-    votes_count: float | None
+    id: int | None = None
+    api_id: str | None = None
+    name: str | None = None
+    specialization: str | None = None
+    position: RecordsListItemStaffPosition | None = None
+    avatar: str | None = None
+    avatar_big: str | None = None
+    rating: float | None = None
+    votes_count: float | None = None
 
     def __init__(
         self,
@@ -4443,10 +3793,8 @@ class RecordsListItemStaffPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -4481,52 +3829,29 @@ class RecordsUpdateData(Model):
         documents: `list[RecordsUpdateDataDocument]`.
     """
 
-    __slots__ = (
-        "activity_id",
-        "api_id",
-        "client_",
-        "clients_count",
-        "comment",
-        "confirmed",
-        "create_date",
-        "datetime",
-        "documents",
-        "email_now",
-        "from_url",
-        "id",
-        "master_request",
-        "notified",
-        "review_requested",
-        "seance_length",
-        "services",
-        "sms_before",
-        "sms_now",
-        "sms_now_text",
-        "staff",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    services: list[RecordsUpdateDataService] | None
-    client_: RecordsUpdateDataClient | None
-    clients_count: float | None
-    staff: RecordsUpdateDataStaff | None
-    datetime: str | None
-    seance_length: float | None
-    create_date: str | None
-    comment: str | None
-    confirmed: float | None
-    sms_before: float | None
-    sms_now: float | None
-    sms_now_text: str | None
-    email_now: float | None
-    notified: float | None
-    master_request: float | None
-    api_id: str | None
-    from_url: str | None
-    review_requested: float | None
-    activity_id: int | None
-    documents: list[RecordsUpdateDataDocument] | None
+    id: int | None = None
+    services: list[RecordsUpdateDataService] | None = None
+    client_: RecordsUpdateDataClient | None = None
+    clients_count: float | None = None
+    staff: RecordsUpdateDataStaff | None = None
+    datetime: str | None = None
+    seance_length: float | None = None
+    create_date: str | None = None
+    comment: str | None = None
+    confirmed: float | None = None
+    sms_before: float | None = None
+    sms_now: float | None = None
+    sms_now_text: str | None = None
+    email_now: float | None = None
+    notified: float | None = None
+    master_request: float | None = None
+    api_id: str | None = None
+    from_url: str | None = None
+    review_requested: float | None = None
+    activity_id: int | None = None
+    documents: list[RecordsUpdateDataDocument] | None = None
 
     def __init__(
         self,
@@ -4586,11 +3911,9 @@ class RecordsUpdateDataClient(Model):
         email: `str`.
     """
 
-    __slots__ = ("email", "name", "phone")
-
-    phone: str | None
-    name: str | None
-    email: str | None
+    phone: str | None = None
+    name: str | None = None
+    email: str | None = None
 
     def __init__(self, *, phone: str | None = None, name: str | None = None, email: str | None = None) -> None:
         self.phone = phone
@@ -4617,33 +3940,18 @@ class RecordsUpdateDataDocument(Model):
         type_title: `str`.
     """
 
-    __slots__ = (
-        "category_id",
-        "comment",
-        "company_id",
-        "date_created",
-        "id",
-        "number",
-        "record_id",
-        "storage_id",
-        "type_id",
-        "type_title",
-        "user_id",
-        "visit_id",
-    )
-
-    id: int | None
-    type_id: int | None
-    storage_id: int | None
-    user_id: int | None
-    company_id: int | None
-    number: float | None
-    comment: str | None
-    date_created: str | None
-    category_id: int | None
-    visit_id: int | None
-    record_id: int | None
-    type_title: str | None
+    id: int | None = None
+    type_id: int | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
+    number: float | None = None
+    comment: str | None = None
+    date_created: str | None = None
+    category_id: int | None = None
+    visit_id: int | None = None
+    record_id: int | None = None
+    type_title: str | None = None
 
     def __init__(
         self,
@@ -4686,12 +3994,10 @@ class RecordsUpdateDataService(Model):
         cost: `float`.
     """
 
-    __slots__ = ("cost", "discount", "first_cost", "id")
-
-    id: int | None
-    first_cost: float | None
-    discount: float | None
-    cost: float | None
+    id: int | None = None
+    first_cost: float | None = None
+    discount: float | None = None
+    cost: float | None = None
 
     def __init__(
         self,
@@ -4717,11 +4023,9 @@ class RecordsUpdateDataStaff(Model):
         spec: `str`.
     """
 
-    __slots__ = ("id", "name", "spec")
-
-    id: int | None
-    name: str | None
-    spec: str | None
+    id: int | None = None
+    name: str | None = None
+    spec: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None, spec: str | None = None) -> None:
         self.id = id
@@ -4739,11 +4043,9 @@ class ResourceInstance(Model):
         resource_id: `int`.
     """
 
-    __slots__ = ("id", "resource_id", "title")
-
-    id: int | None
-    title: str | None
-    resource_id: int | None
+    id: int | None = None
+    title: str | None = None
+    resource_id: int | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, resource_id: int | None = None) -> None:
         self.id = id
@@ -4761,11 +4063,9 @@ class ResourcesListItem(Model):
         instances: `list[ResourcesListItemInstance]`.
     """
 
-    __slots__ = ("id", "instances", "title")
-
-    id: int | None
-    title: str | None
-    instances: list[ResourcesListItemInstance] | None
+    id: int | None = None
+    title: str | None = None
+    instances: list[ResourcesListItemInstance] | None = None
 
     def __init__(
         self,
@@ -4789,11 +4089,9 @@ class ResourcesListItemInstance(Model):
         resource_id: `int`.
     """
 
-    __slots__ = ("id", "resource_id", "title")
-
-    id: int | None
-    title: str | None
-    resource_id: int | None
+    id: int | None = None
+    title: str | None = None
+    resource_id: int | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None, resource_id: int | None = None) -> None:
         self.id = id
@@ -4812,12 +4110,10 @@ class SearchForActivitySearchForActivityItem(Model):
         relationships: `SearchForActivitySearchForActivityItemRelationships`.
     """
 
-    __slots__ = ("attributes", "id", "relationships", "type")
-
-    id: str | None
-    type: str | None
-    attributes: SearchForActivitySearchForActivityItemAttributes | None
-    relationships: SearchForActivitySearchForActivityItemRelationships | None
+    id: str | None = None
+    type: str | None = None
+    attributes: SearchForActivitySearchForActivityItemAttributes | None = None
+    relationships: SearchForActivitySearchForActivityItemRelationships | None = None
 
     def __init__(
         self,
@@ -4854,37 +4150,20 @@ class SearchForActivitySearchForActivityItemAttributes(Model):
         goods_transaction_id: `int`.
     """
 
-    __slots__ = (
-        "activated_date",
-        "balance_service_count",
-        "created_date",
-        "expiration_date",
-        "freeze_period",
-        "goods_transaction_id",
-        "is_frozen",
-        "is_united_balance",
-        "number",
-        "period",
-        "period_unit_id",
-        "planned_activation_date",
-        "status",
-        "united_balance_services_count",
-    )
-
-    number: str | None
-    created_date: str | None
-    activated_date: str | None
-    planned_activation_date: str | None
-    is_frozen: bool | None
-    freeze_period: int | None
-    period: float | None
-    period_unit_id: int | None
-    expiration_date: str | None
-    status: SearchForActivitySearchForActivityItemAttributesStatus | None
-    is_united_balance: bool | None
-    united_balance_services_count: int | None
-    balance_service_count: int | None
-    goods_transaction_id: int | None
+    number: str | None = None
+    created_date: str | None = None
+    activated_date: str | None = None
+    planned_activation_date: str | None = None
+    is_frozen: bool | None = None
+    freeze_period: int | None = None
+    period: float | None = None
+    period_unit_id: int | None = None
+    expiration_date: str | None = None
+    status: SearchForActivitySearchForActivityItemAttributesStatus | None = None
+    is_united_balance: bool | None = None
+    united_balance_services_count: int | None = None
+    balance_service_count: int | None = None
+    goods_transaction_id: int | None = None
 
     def __init__(
         self,
@@ -4931,12 +4210,10 @@ class SearchForActivitySearchForActivityItemAttributesStatus(Model):
         extended_title: `str`.
     """
 
-    __slots__ = ("extended_title", "id", "slug", "title")
-
-    id: SearchForActivitySearchForActivityItemAttributesStatusId | None
-    slug: SearchForActivitySearchForActivityItemAttributesStatusSlug | None
-    title: SearchForActivitySearchForActivityItemAttributesStatusTitle | None
-    extended_title: str | None
+    id: SearchForActivitySearchForActivityItemAttributesStatusId | None = None
+    slug: SearchForActivitySearchForActivityItemAttributesStatusSlug | None = None
+    title: SearchForActivitySearchForActivityItemAttributesStatusTitle | None = None
+    extended_title: str | None = None
 
     def __init__(
         self,
@@ -4961,12 +4238,10 @@ class SearchForActivitySearchForActivityItemRelationships(Model):
         loyalty_abonement_availability_interval: `SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityInterval`.
     """
 
-    __slots__ = ("loyalty_abonement_availability_interval", "loyalty_abonement_type")
-
-    loyalty_abonement_type: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType | None
+    loyalty_abonement_type: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType | None = None
     loyalty_abonement_availability_interval: (
         SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityInterval | None
-    )
+    ) = None
 
     def __init__(
         self,
@@ -4987,9 +4262,9 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailab
         data: `list[SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum]`.
     """
 
-    __slots__ = ("data",)
-
-    data: list[SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum] | None
+    data: list[SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum] | None = (
+        None
+    )
 
     def __init__(
         self,
@@ -5009,10 +4284,8 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailab
         id: `str`.
     """
 
-    __slots__ = ("id", "type")
-
-    type: str | None
-    id: str | None
+    type: str | None = None
+    id: str | None = None
 
     def __init__(self, *, type: str | None = None, id: str | None = None) -> None:
         self.type = type
@@ -5027,9 +4300,7 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType(Mo
         data: `SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData`.
     """
 
-    __slots__ = ("data",)
-
-    data: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData | None
+    data: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData | None = None
 
     def __init__(
         self, *, data: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData | None = None
@@ -5046,10 +4317,8 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeDat
         id: `str`.
     """
 
-    __slots__ = ("id", "type")
-
-    type: str | None
-    id: str | None
+    type: str | None = None
+    id: str | None = None
 
     def __init__(self, *, type: str | None = None, id: str | None = None) -> None:
         self.type = type
@@ -5072,27 +4341,15 @@ class TimetableEventSchedule2(Model):
         days: `list[TimetableEventScheduleDay2]`.
     """
 
-    __slots__ = (
-        "created_at",
-        "date_end",
-        "date_start",
-        "days",
-        "deleted_at",
-        "id",
-        "original_entity_id",
-        "original_entity_type",
-        "updated_at",
-    )
-
-    id: int | None
-    created_at: str | None
-    updated_at: str | None
-    deleted_at: str | None
-    original_entity_type: TimetableEventScheduleOriginalEntityType | None
-    original_entity_id: int | None
-    date_start: str | None
-    date_end: str | None
-    days: list[TimetableEventScheduleDay2] | None
+    id: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    deleted_at: str | None = None
+    original_entity_type: TimetableEventScheduleOriginalEntityType | None = None
+    original_entity_id: int | None = None
+    date_start: str | None = None
+    date_end: str | None = None
+    days: list[TimetableEventScheduleDay2] | None = None
 
     def __init__(
         self,
@@ -5130,13 +4387,11 @@ class TimetableEventScheduleClientSchedule(Model):
         days: `list[TimetableEventScheduleDay2]`.
     """
 
-    __slots__ = ("days", "final_day", "finish_date_type", "id", "loyalty_abonement_id")
-
-    id: int | None
-    loyalty_abonement_id: int | None
-    final_day: str | None
-    finish_date_type: TimetableEventScheduleClientScheduleFinishDateType | None
-    days: list[TimetableEventScheduleDay2] | None
+    id: int | None = None
+    loyalty_abonement_id: int | None = None
+    final_day: str | None = None
+    finish_date_type: TimetableEventScheduleClientScheduleFinishDateType | None = None
+    days: list[TimetableEventScheduleDay2] | None = None
 
     def __init__(
         self,
@@ -5174,35 +4429,19 @@ class TimetableEventScheduleDay2(Model):
         events: `list[TimetableEventScheduleEvent2]`.
     """
 
-    __slots__ = (
-        "created_at",
-        "day_of_week",
-        "deleted_at",
-        "event_technical_break_duration",
-        "events",
-        "events_duration",
-        "events_labels",
-        "events_master",
-        "events_resource_instances",
-        "events_time",
-        "id",
-        "timetable_event_schedule_id",
-        "updated_at",
-    )
-
-    id: int | None
-    created_at: str | None
-    updated_at: str | None
-    deleted_at: str | None
-    timetable_event_schedule_id: int | None
-    day_of_week: TimetableEventScheduleDayDayOfWeek | None
-    events_time: str | None
-    events_duration: float | None
-    event_technical_break_duration: float | None
-    events_master: MasterWithPosition | None
-    events_labels: list[Label] | None
-    events_resource_instances: list[ResourceInstance] | None
-    events: list[TimetableEventScheduleEvent2] | None
+    id: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    deleted_at: str | None = None
+    timetable_event_schedule_id: int | None = None
+    day_of_week: TimetableEventScheduleDayDayOfWeek | None = None
+    events_time: str | None = None
+    events_duration: float | None = None
+    event_technical_break_duration: float | None = None
+    events_master: MasterWithPosition | None = None
+    events_labels: list[Label] | None = None
+    events_resource_instances: list[ResourceInstance] | None = None
+    events: list[TimetableEventScheduleEvent2] | None = None
 
     def __init__(
         self,
@@ -5261,45 +4500,24 @@ class TimetableEventScheduleEvent2(Model):
         entity_resource_instances: `list[ResourceInstance]`.
     """
 
-    __slots__ = (
-        "created_at",
-        "deleted_at",
-        "entity_datetime",
-        "entity_duration",
-        "entity_labels",
-        "entity_master",
-        "entity_resource_instances",
-        "event_datetime",
-        "event_entity_id",
-        "event_entity_type",
-        "event_status",
-        "id",
-        "is_entity_datetime_changed",
-        "is_entity_duration_changed",
-        "is_entity_labels_changed",
-        "is_entity_master_changed",
-        "is_entity_resource_instances_changed",
-        "updated_at",
-    )
-
-    id: int | None
-    created_at: str | None
-    updated_at: str | None
-    deleted_at: str | None
-    event_status: TimetableEventScheduleEventEventStatus | None
-    event_datetime: str | None
-    event_entity_type: TimetableEventScheduleEventEventEntityType | None
-    event_entity_id: int | None
-    is_entity_master_changed: bool | None
-    is_entity_datetime_changed: bool | None
-    is_entity_duration_changed: bool | None
-    is_entity_labels_changed: bool | None
-    is_entity_resource_instances_changed: bool | None
-    entity_master: MasterWithPosition | None
-    entity_datetime: str | None
-    entity_duration: str | None
-    entity_labels: list[Label] | None
-    entity_resource_instances: list[ResourceInstance] | None
+    id: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    deleted_at: str | None = None
+    event_status: TimetableEventScheduleEventEventStatus | None = None
+    event_datetime: str | None = None
+    event_entity_type: TimetableEventScheduleEventEventEntityType | None = None
+    event_entity_id: int | None = None
+    is_entity_master_changed: bool | None = None
+    is_entity_datetime_changed: bool | None = None
+    is_entity_duration_changed: bool | None = None
+    is_entity_labels_changed: bool | None = None
+    is_entity_resource_instances_changed: bool | None = None
+    entity_master: MasterWithPosition | None = None
+    entity_datetime: str | None = None
+    entity_duration: str | None = None
+    entity_labels: list[Label] | None = None
+    entity_resource_instances: list[ResourceInstance] | None = None
 
     def __init__(
         self,
@@ -5352,8 +4570,6 @@ class TimetableSeancesListData(Model):
         is_free: `bool`, always present.
     """
 
-    __slots__ = ("is_free", "time")
-
     time: str
     is_free: bool
 
@@ -5373,12 +4589,10 @@ class VisitsGetData(Model):
         records: `list[VisitsGetDataRecord]`.
     """
 
-    __slots__ = ("attendance", "comment", "datetime", "records")
-
-    attendance: float | None
-    datetime: str | None
-    comment: int | None
-    records: list[VisitsGetDataRecord] | None
+    attendance: float | None = None
+    datetime: str | None = None
+    comment: int | None = None
+    records: list[VisitsGetDataRecord] | None = None
 
     def __init__(
         self,
@@ -5430,68 +4644,37 @@ class VisitsGetDataRecord(Model):
         documents: `list[VisitsGetDataRecordDocument]`.
     """
 
-    __slots__ = (
-        "activity_id",
-        "api_id",
-        "attendance",
-        "client_",
-        "comment",
-        "company_id",
-        "confirmed",
-        "create_date",
-        "date",
-        "datetime",
-        "documents",
-        "email_now",
-        "events",
-        "from_url",
-        "goods_transactions",
-        "id",
-        "length",
-        "master_request",
-        "notified",
-        "online",
-        "review_requested",
-        "seance_length",
-        "services",
-        "sms_before",
-        "sms_now",
-        "sms_now_text",
-        "staff",
-        "staff_id",
-        "visit_attendance",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    company_id: int | None
-    staff_id: int | None
-    services: list[dict[str, JSON]] | None
-    events: list[dict[str, JSON]] | None
-    goods_transactions: list[dict[str, JSON]] | None
-    staff: VisitsGetDataRecordStaff | None
-    client_: VisitsGetDataRecordClient | None
-    date: str | None
-    datetime: str | None
-    create_date: str | None
-    comment: str | None
-    online: bool | None
-    visit_attendance: float | None
-    attendance: float | None
-    confirmed: float | None
-    seance_length: float | None
-    length: float | None
-    sms_before: float | None
-    sms_now: float | None
-    sms_now_text: str | None
-    email_now: float | None
-    notified: float | None
-    master_request: float | None
-    api_id: str | None
-    from_url: str | None
-    review_requested: float | None
-    activity_id: int | None
-    documents: list[VisitsGetDataRecordDocument] | None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
+    services: list[dict[str, JSON]] | None = None
+    events: list[dict[str, JSON]] | None = None
+    goods_transactions: list[dict[str, JSON]] | None = None
+    staff: VisitsGetDataRecordStaff | None = None
+    client_: VisitsGetDataRecordClient | None = None
+    date: str | None = None
+    datetime: str | None = None
+    create_date: str | None = None
+    comment: str | None = None
+    online: bool | None = None
+    visit_attendance: float | None = None
+    attendance: float | None = None
+    confirmed: float | None = None
+    seance_length: float | None = None
+    length: float | None = None
+    sms_before: float | None = None
+    sms_now: float | None = None
+    sms_now_text: str | None = None
+    email_now: float | None = None
+    notified: float | None = None
+    master_request: float | None = None
+    api_id: str | None = None
+    from_url: str | None = None
+    review_requested: float | None = None
+    activity_id: int | None = None
+    documents: list[VisitsGetDataRecordDocument] | None = None
 
     def __init__(
         self,
@@ -5573,27 +4756,15 @@ class VisitsGetDataRecordClient(Model):
         fail_visits_count: `float`.
     """
 
-    __slots__ = (
-        "card",
-        "email",
-        "fail_visits_count",
-        "id",
-        "name",
-        "patronymic",
-        "phone",
-        "success_visits_count",
-        "surname",
-    )
-
-    id: int | None
-    name: str | None
-    surname: str | None
-    patronymic: str | None
-    phone: str | None
-    card: str | None
-    email: str | None
-    success_visits_count: float | None
-    fail_visits_count: float | None
+    id: int | None = None
+    name: str | None = None
+    surname: str | None = None
+    patronymic: str | None = None
+    phone: str | None = None
+    card: str | None = None
+    email: str | None = None
+    success_visits_count: float | None = None
+    fail_visits_count: float | None = None
 
     def __init__(
         self,
@@ -5639,35 +4810,19 @@ class VisitsGetDataRecordDocument(Model):
         is_sale_bill_printed: `bool`.
     """
 
-    __slots__ = (
-        "category_id",
-        "comment",
-        "company_id",
-        "date_created",
-        "id",
-        "is_sale_bill_printed",
-        "number",
-        "record_id",
-        "storage_id",
-        "type_id",
-        "type_title",
-        "user_id",
-        "visit_id",
-    )
-
-    id: int | None
-    type_id: int | None
-    storage_id: int | None
-    user_id: int | None
-    company_id: int | None
-    number: float | None
-    comment: str | None
-    date_created: str | None
-    category_id: int | None
-    visit_id: int | None
-    record_id: int | None
-    type_title: str | None
-    is_sale_bill_printed: bool | None
+    id: int | None = None
+    type_id: int | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
+    number: float | None = None
+    comment: str | None = None
+    date_created: str | None = None
+    category_id: int | None = None
+    visit_id: int | None = None
+    record_id: int | None = None
+    type_title: str | None = None
+    is_sale_bill_printed: bool | None = None
 
     def __init__(
         self,
@@ -5716,16 +4871,14 @@ class VisitsGetDataRecordStaff(Model):
         votes_count: `float`.
     """
 
-    __slots__ = ("avatar", "avatar_big", "id", "name", "position", "rating", "specialization", "votes_count")
-
-    id: int | None
-    name: str | None
-    specialization: str | None
-    position: VisitsGetDataRecordStaffPosition | None
-    avatar: str | None
-    avatar_big: str | None
-    rating: float | None
-    votes_count: float | None
+    id: int | None = None
+    name: str | None = None
+    specialization: str | None = None
+    position: VisitsGetDataRecordStaffPosition | None = None
+    avatar: str | None = None
+    avatar_big: str | None = None
+    rating: float | None = None
+    votes_count: float | None = None
 
     def __init__(
         self,
@@ -5758,10 +4911,8 @@ class VisitsGetDataRecordStaffPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -5779,12 +4930,10 @@ class VisitsGetDetailsData(Model):
         items: `list[VisitsGetDetailsDataItem]`.
     """
 
-    __slots__ = ("items", "kkm_transaction_details_container", "loyalty_transactions", "payment_transactions")
-
-    payment_transactions: list[VisitsGetDetailsDataPaymentTransaction] | None
-    loyalty_transactions: list[VisitsGetDetailsDataLoyaltyTransaction] | None
-    kkm_transaction_details_container: VisitsGetDetailsDataKkmTransactionDetailsContainer | None
-    items: list[VisitsGetDetailsDataItem] | None
+    payment_transactions: list[VisitsGetDetailsDataPaymentTransaction] | None = None
+    loyalty_transactions: list[VisitsGetDetailsDataLoyaltyTransaction] | None = None
+    kkm_transaction_details_container: VisitsGetDetailsDataKkmTransactionDetailsContainer | None = None
+    items: list[VisitsGetDetailsDataItem] | None = None
 
     def __init__(
         self,
@@ -5824,43 +4973,23 @@ class VisitsGetDetailsDataItem(Model):
         is_good: `bool`.
     """
 
-    __slots__ = (
-        "amount",
-        "cost",
-        "discount",
-        "event_id",
-        "first_cost",
-        "good_id",
-        "id",
-        "is_event",
-        "is_good",
-        "is_service",
-        "item_id",
-        "item_title",
-        "item_type_id",
-        "manual_cost",
-        "master_id",
-        "record_id",
-        "service_id",
-    )
-
-    id: int | None
-    item_id: int | None
-    item_type_id: int | None
-    record_id: int | None
-    item_title: str | None
-    amount: float | None
-    first_cost: float | None
-    manual_cost: float | None
-    discount: float | None
-    cost: float | None
-    master_id: int | None
-    good_id: int | None
-    service_id: int | None
-    event_id: int | None
-    is_service: bool | None
-    is_event: bool | None
-    is_good: bool | None
+    id: int | None = None
+    item_id: int | None = None
+    item_type_id: int | None = None
+    record_id: int | None = None
+    item_title: str | None = None
+    amount: float | None = None
+    first_cost: float | None = None
+    manual_cost: float | None = None
+    discount: float | None = None
+    cost: float | None = None
+    master_id: int | None = None
+    good_id: int | None = None
+    service_id: int | None = None
+    event_id: int | None = None
+    is_service: bool | None = None
+    is_event: bool | None = None
+    is_good: bool | None = None
 
     def __init__(
         self,
@@ -5911,10 +5040,8 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainer(Model):
         transactions: `list[VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction]`.
     """
 
-    __slots__ = ("last_operation_type", "transactions")
-
-    last_operation_type: float | None
-    transactions: list[VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction] | None
+    last_operation_type: float | None = None
+    transactions: list[VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction] | None = None
 
     def __init__(
         self,
@@ -5941,16 +5068,14 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction(Model):
         cashier: `VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier`.
     """
 
-    __slots__ = ("cashier", "document", "id", "print_date", "printed_count", "status", "sum", "type")
-
-    id: int | None
-    print_date: str | None
-    printed_count: int | None
-    sum: float | None
-    type: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType | None
-    status: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus | None
-    document: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument | None
-    cashier: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier | None
+    id: int | None = None
+    print_date: str | None = None
+    printed_count: int | None = None
+    sum: float | None = None
+    type: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType | None = None
+    status: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus | None = None
+    document: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument | None = None
+    cashier: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier | None = None
 
     def __init__(
         self,
@@ -5983,10 +5108,8 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier(Model
         name: `str`.
     """
 
-    __slots__ = ("id", "name")
-
-    id: int | None
-    name: str | None
+    id: int | None = None
+    name: str | None = None
 
     def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
         self.id = id
@@ -6003,11 +5126,9 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument(Mode
         type_title: `str`.
     """
 
-    __slots__ = ("id", "type", "type_title")
-
-    id: int | None
-    type: float | None
-    type_title: str | None
+    id: int | None = None
+    type: float | None = None
+    type_title: str | None = None
 
     def __init__(self, *, id: int | None = None, type: float | None = None, type_title: str | None = None) -> None:
         self.id = id
@@ -6024,10 +5145,8 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus(Model)
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -6043,10 +5162,8 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -6074,37 +5191,20 @@ class VisitsGetDetailsDataLoyaltyTransaction(Model):
         type: `VisitsGetDetailsDataLoyaltyTransactionType`.
     """
 
-    __slots__ = (
-        "amount",
-        "card_id",
-        "goods_transaction_id",
-        "id",
-        "is_discount",
-        "is_loyalty_withdraw",
-        "item_id",
-        "item_record_id",
-        "item_type_id",
-        "program_id",
-        "salon_group_id",
-        "status_id",
-        "type",
-        "type_id",
-    )
-
-    id: int | None
-    status_id: int | None
-    amount: float | None
-    type_id: int | None
-    program_id: int | None
-    card_id: int | None
-    salon_group_id: int | None
-    item_id: int | None
-    item_type_id: int | None
-    item_record_id: int | None
-    goods_transaction_id: int | None
-    is_discount: bool | None
-    is_loyalty_withdraw: bool | None
-    type: VisitsGetDetailsDataLoyaltyTransactionType | None
+    id: int | None = None
+    status_id: int | None = None
+    amount: float | None = None
+    type_id: int | None = None
+    program_id: int | None = None
+    card_id: int | None = None
+    salon_group_id: int | None = None
+    item_id: int | None = None
+    item_type_id: int | None = None
+    item_record_id: int | None = None
+    goods_transaction_id: int | None = None
+    is_discount: bool | None = None
+    is_loyalty_withdraw: bool | None = None
+    type: VisitsGetDetailsDataLoyaltyTransactionType | None = None
 
     def __init__(
         self,
@@ -6149,10 +5249,8 @@ class VisitsGetDetailsDataLoyaltyTransactionType(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -6186,50 +5284,28 @@ class VisitsGetDetailsDataPaymentTransaction(Model):
         supplier: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = (
-        "account",
-        "account_id",
-        "amount",
-        "client_",
-        "client_id",
-        "comment",
-        "date",
-        "document_id",
-        "expense",
-        "expense_id",
-        "goods_transaction_id",
-        "id",
-        "item_id",
-        "master",
-        "master_id",
-        "record_id",
-        "supplier",
-        "supplier_id",
-        "target_type_id",
-        "type_id",
-    )
     __wire_names__ = {"client_": "client"}
 
-    id: int | None
-    document_id: int | None
-    date: str | None
-    type_id: int | None
-    expense_id: int | None
-    account_id: int | None
-    amount: float | None
-    client_id: int | None
-    master_id: int | None
-    supplier_id: int | None
-    comment: str | None
-    item_id: int | None
-    target_type_id: int | None
-    record_id: int | None
-    goods_transaction_id: int | None
-    expense: VisitsGetDetailsDataPaymentTransactionExpense | None
-    account: VisitsGetDetailsDataPaymentTransactionAccount | None
-    client_: VisitsGetDetailsDataPaymentTransactionClient | None
-    master: list[dict[str, JSON]] | None
-    supplier: list[dict[str, JSON]] | None
+    id: int | None = None
+    document_id: int | None = None
+    date: str | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
+    amount: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
+    comment: str | None = None
+    item_id: int | None = None
+    target_type_id: int | None = None
+    record_id: int | None = None
+    goods_transaction_id: int | None = None
+    expense: VisitsGetDetailsDataPaymentTransactionExpense | None = None
+    account: VisitsGetDetailsDataPaymentTransactionAccount | None = None
+    client_: VisitsGetDetailsDataPaymentTransactionClient | None = None
+    master: list[dict[str, JSON]] | None = None
+    supplier: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6286,10 +5362,8 @@ class VisitsGetDetailsDataPaymentTransactionAccount(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -6306,11 +5380,9 @@ class VisitsGetDetailsDataPaymentTransactionClient(Model):
         phone: `str`.
     """
 
-    __slots__ = ("id", "name", "phone")
-
-    id: str | None
-    name: str | None
-    phone: str | None
+    id: str | None = None
+    name: str | None = None
+    phone: str | None = None
 
     def __init__(self, *, id: str | None = None, name: str | None = None, phone: str | None = None) -> None:
         self.id = id
@@ -6327,10 +5399,8 @@ class VisitsGetDetailsDataPaymentTransactionExpense(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -6351,23 +5421,13 @@ class VisitsVisitidRecordidRequestDataTypes(Model):
         fast_payment: `float`.
     """
 
-    __slots__ = (
-        "attendance",
-        "comment",
-        "deleted_transaction_ids",
-        "fast_payment",
-        "goods_transactions",
-        "new_transactions",
-        "services",
-    )
-
     attendance: float
     comment: str
-    new_transactions: list[VisitsVisitidRecordidRequestDataTypesNewTransaction] | None
-    deleted_transaction_ids: list[dict[str, JSON]] | None
-    goods_transactions: list[VisitsVisitidRecordidRequestDataTypesGoodsTransaction] | None
-    services: list[VisitsVisitidRecordidRequestDataTypesService] | None
-    fast_payment: float | None
+    new_transactions: list[VisitsVisitidRecordidRequestDataTypesNewTransaction] | None = None
+    deleted_transaction_ids: list[dict[str, JSON]] | None = None
+    goods_transactions: list[VisitsVisitidRecordidRequestDataTypesGoodsTransaction] | None = None
+    services: list[VisitsVisitidRecordidRequestDataTypesService] | None = None
+    fast_payment: float | None = None
 
     def __init__(
         self,
@@ -6409,35 +5469,19 @@ class VisitsVisitidRecordidRequestDataTypesGoodsTransaction(Model):
         discount: `str`.
     """
 
-    __slots__ = (
-        "amount",
-        "article",
-        "barcode",
-        "cost",
-        "cost_per_unit",
-        "discount",
-        "good_id",
-        "id",
-        "master_id",
-        "operation_unit_type",
-        "price",
-        "storage_id",
-        "title",
-    )
-
-    id: int | None
-    title: str | None
-    barcode: str | None
-    article: str | None
-    amount: str | None
-    cost_per_unit: str | None
-    price: str | None
-    cost: str | None
-    operation_unit_type: float | None
-    master_id: str | None
-    storage_id: str | None
-    good_id: str | None
-    discount: str | None
+    id: int | None = None
+    title: str | None = None
+    barcode: str | None = None
+    article: str | None = None
+    amount: str | None = None
+    cost_per_unit: str | None = None
+    price: str | None = None
+    cost: str | None = None
+    operation_unit_type: float | None = None
+    master_id: str | None = None
+    storage_id: str | None = None
+    good_id: str | None = None
+    discount: str | None = None
 
     def __init__(
         self,
@@ -6481,11 +5525,9 @@ class VisitsVisitidRecordidRequestDataTypesNewTransaction(Model):
         account_id: `int`.
     """
 
-    __slots__ = ("account_id", "amount", "id")
-
-    id: int | None
-    amount: float | None
-    account_id: int | None
+    id: int | None = None
+    amount: float | None = None
+    account_id: int | None = None
 
     def __init__(self, *, id: int | None = None, amount: float | None = None, account_id: int | None = None) -> None:
         self.id = id
@@ -6507,15 +5549,13 @@ class VisitsVisitidRecordidRequestDataTypesService(Model):
         record_id: `int`.
     """
 
-    __slots__ = ("cost", "cost_per_unit", "discount", "first_cost", "id", "record_id", "title")
-
-    id: int | None
-    title: str | None
-    cost: float | None
-    cost_per_unit: float | None
-    discount: float | None
-    first_cost: float | None
-    record_id: int | None
+    id: int | None = None
+    title: str | None = None
+    cost: float | None = None
+    cost_per_unit: float | None = None
+    discount: float | None = None
+    first_cost: float | None = None
+    record_id: int | None = None
 
     def __init__(
         self,
@@ -6547,11 +5587,9 @@ class WaitingListCreateData(Model):
         attributes: `WaitingListCreateDataAttributes`.
     """
 
-    __slots__ = ("attributes", "id", "type")
-
-    id: str | None
-    type: WaitingListCreateDataType | None
-    attributes: WaitingListCreateDataAttributes | None
+    id: str | None = None
+    type: WaitingListCreateDataType | None = None
+    attributes: WaitingListCreateDataAttributes | None = None
 
     def __init__(
         self,
@@ -6578,14 +5616,12 @@ class WaitingListCreateDataAttributes(Model):
         comment: `str | None`.
     """
 
-    __slots__ = ("client_id", "comment", "created_at", "location_id", "status", "updated_at")
-
-    created_at: str | None
-    updated_at: str | None
-    status: WaitingListCreateDataAttributesStatus | None
-    location_id: int | None
-    client_id: int | None
-    comment: str | None
+    created_at: str | None = None
+    updated_at: str | None = None
+    status: WaitingListCreateDataAttributesStatus | None = None
+    location_id: int | None = None
+    client_id: int | None = None
+    comment: str | None = None
 
     def __init__(
         self,
@@ -6617,14 +5653,13 @@ class WaitingListCreateRequest(Model):
         intervals: `list[WaitingListCreateRequestInterval]`.
     """
 
-    __slots__ = ("client_", "comment", "intervals", "service_ids", "staff_ids")
     __wire_names__ = {"client_": "client"}
 
     client_: WaitingListCreateRequestClient
     service_ids: list[JSON]
-    comment: str | None
-    staff_ids: list[JSON] | None
-    intervals: list[WaitingListCreateRequestInterval] | None
+    comment: str | None = None
+    staff_ids: list[JSON] | None = None
+    intervals: list[WaitingListCreateRequestInterval] | None = None
 
     def __init__(
         self,
@@ -6653,8 +5688,6 @@ class WaitingListCreateRequestClient(Model):
         patronymic: `str | None`, always present.
     """
 
-    __slots__ = ("id", "name", "patronymic", "surname")
-
     id: int
     name: str
     surname: str | None
@@ -6678,12 +5711,10 @@ class WaitingListCreateRequestInterval(Model):
         time_to: `float | None`.
     """
 
-    __slots__ = ("date_from", "date_to", "time_from", "time_to")
-
-    date_from: str | None
-    date_to: str | None
-    time_from: float | None
-    time_to: float | None
+    date_from: str | None = None
+    date_to: str | None = None
+    time_from: float | None = None
+    time_to: float | None = None
 
     def __init__(
         self,
@@ -6709,11 +5740,9 @@ class WaitingListListData(Model):
         attributes: `WaitingListListDataAttributes`.
     """
 
-    __slots__ = ("attributes", "id", "type")
-
-    id: str | None
-    type: WaitingListListDataType | None
-    attributes: WaitingListListDataAttributes | None
+    id: str | None = None
+    type: WaitingListListDataType | None = None
+    attributes: WaitingListListDataAttributes | None = None
 
     def __init__(
         self,
@@ -6740,14 +5769,12 @@ class WaitingListListDataAttributes(Model):
         comment: `str | None`.
     """
 
-    __slots__ = ("client_id", "comment", "created_at", "location_id", "status", "updated_at")
-
-    created_at: str | None
-    updated_at: str | None
-    status: WaitingListListDataAttributesStatus | None
-    location_id: int | None
-    client_id: int | None
-    comment: str | None
+    created_at: str | None = None
+    updated_at: str | None = None
+    status: WaitingListListDataAttributesStatus | None = None
+    location_id: int | None = None
+    client_id: int | None = None
+    comment: str | None = None
 
     def __init__(
         self,
@@ -6779,14 +5806,13 @@ class WaitingListUpdateRequest(Model):
         intervals: `list[WaitingListUpdateRequestInterval]`.
     """
 
-    __slots__ = ("client_", "comment", "intervals", "service_ids", "staff_ids")
     __wire_names__ = {"client_": "client"}
 
     client_: WaitingListUpdateRequestClient
     service_ids: list[JSON]
-    comment: str | None
-    staff_ids: list[JSON] | None
-    intervals: list[WaitingListUpdateRequestInterval] | None
+    comment: str | None = None
+    staff_ids: list[JSON] | None = None
+    intervals: list[WaitingListUpdateRequestInterval] | None = None
 
     def __init__(
         self,
@@ -6815,8 +5841,6 @@ class WaitingListUpdateRequestClient(Model):
         patronymic: `str | None`, always present.
     """
 
-    __slots__ = ("id", "name", "patronymic", "surname")
-
     id: int
     name: str
     surname: str | None
@@ -6840,12 +5864,10 @@ class WaitingListUpdateRequestInterval(Model):
         time_to: `float | None`.
     """
 
-    __slots__ = ("date_from", "date_to", "time_from", "time_to")
-
-    date_from: str | None
-    date_to: str | None
-    time_from: float | None
-    time_to: float | None
+    date_from: str | None = None
+    date_to: str | None = None
+    time_from: float | None = None
+    time_to: float | None = None
 
     def __init__(
         self,

@@ -85,11 +85,9 @@ class AccountsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[AccountsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[AccountsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -113,11 +111,9 @@ class ActivityCompanyidActivityidBookResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingBookActivityData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingBookActivityData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -141,11 +137,9 @@ class ActivityCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ActivitiesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ActivitiesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -169,11 +163,9 @@ class ActivityCompanyidSearchResponseDataTypes(Model):
         meta: `ActivityCompanyidSearchResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ActivitiesSearchItem] | None
-    meta: ActivityCompanyidSearchResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ActivitiesSearchItem] | None = None
+    meta: ActivityCompanyidSearchResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -195,9 +187,7 @@ class ActivityCompanyidSearchResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -212,10 +202,8 @@ class ActivityCompanyidServicesRequestDataTypes(Model):
         term: `str`.
     """
 
-    __slots__ = ("staff_id", "term")
-
-    staff_id: int | None
-    term: str | None
+    staff_id: int | None = None
+    term: str | None = None
 
     def __init__(self, *, staff_id: int | None = None, term: str | None = None) -> None:
         self.staff_id = staff_id
@@ -232,11 +220,9 @@ class ActivityCompanyidServicesResponseDataTypes(Model):
         meta: `ActivityCompanyidServicesResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ActivitiesSearchServicesItem] | None
-    meta: ActivityCompanyidServicesResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ActivitiesSearchServicesItem] | None = None
+    meta: ActivityCompanyidServicesResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -258,9 +244,7 @@ class ActivityCompanyidServicesResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -274,9 +258,7 @@ class ApiV2CompanyWaitingListCreateResponse(Model):
         data: `WaitingListCreateData`.
     """
 
-    __slots__ = ("data",)
-
-    data: WaitingListCreateData | None
+    data: WaitingListCreateData | None = None
 
     def __init__(self, *, data: WaitingListCreateData | None = None) -> None:
         self.data = data
@@ -291,10 +273,8 @@ class ApiV2CompanyWaitingListGetResponse(Model):
         meta: `ApiV2CompanyWaitingListGetResponseMeta`.
     """
 
-    __slots__ = ("data", "meta")
-
-    data: WaitingListListData | None
-    meta: ApiV2CompanyWaitingListGetResponseMeta | None
+    data: WaitingListListData | None = None
+    meta: ApiV2CompanyWaitingListGetResponseMeta | None = None
 
     def __init__(
         self, *, data: WaitingListListData | None = None, meta: ApiV2CompanyWaitingListGetResponseMeta | None = None
@@ -311,9 +291,7 @@ class ApiV2CompanyWaitingListGetResponseMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -331,13 +309,11 @@ class Appointment2(Model):
         custom_fields: `dict[str, JSON]`.
     """
 
-    __slots__ = ("custom_fields", "datetime", "id", "services", "staff_id")
-
     id: int
     services: list[dict[str, JSON]]
     staff_id: int
-    datetime: str | None
-    custom_fields: dict[str, JSON] | None
+    datetime: str | None = None
+    custom_fields: dict[str, JSON] | None = None
 
     def __init__(
         self,
@@ -364,8 +340,6 @@ class AuthRequest(Model):
         password: `str`, always present.
     """
 
-    __slots__ = ("login", "password")
-
     login: str
     password: str
 
@@ -390,17 +364,15 @@ class AuthResponse(Model):
         is_email_confirmed: `bool`.
     """
 
-    __slots__ = ("avatar", "email", "id", "is_approved", "is_email_confirmed", "login", "name", "phone", "user_token")
-
-    id: int | None
-    user_token: str | None
-    name: str | None
-    phone: str | None
-    login: str | None
-    email: str | None
-    avatar: str | None
-    is_approved: bool | None
-    is_email_confirmed: bool | None
+    id: int | None = None
+    user_token: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    login: str | None = None
+    email: str | None = None
+    avatar: str | None = None
+    is_approved: bool | None = None
+    is_email_confirmed: bool | None = None
 
     def __init__(
         self,
@@ -436,11 +408,9 @@ class AuthResponse2faNeed(Model):
         meta: `list[JSON]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: AuthResponse2faNeedData | None
-    meta: list[JSON] | None
+    success: bool | None = None
+    data: AuthResponse2faNeedData | None = None
+    meta: list[JSON] | None = None
 
     def __init__(
         self,
@@ -466,13 +436,11 @@ class AuthResponse2faNeedData(Model):
         attempts_left: `float`.
     """
 
-    __slots__ = ("attempts_left", "flow", "refresh_ttl_sec", "transport", "uuid")
-
-    uuid: str | None
-    flow: AuthResponse2faNeedDataFlow | None
-    transport: AuthResponse2faNeedDataTransport | None
-    refresh_ttl_sec: float | None
-    attempts_left: float | None
+    uuid: str | None = None
+    flow: AuthResponse2faNeedDataFlow | None = None
+    transport: AuthResponse2faNeedDataTransport | None = None
+    refresh_ttl_sec: float | None = None
+    attempts_left: float | None = None
 
     def __init__(
         self,
@@ -499,10 +467,8 @@ class AuthResponse2faNeedDataTransport(Model):
         recipient: `str`.
     """
 
-    __slots__ = ("recipient", "type")
-
-    type: AuthResponse2faNeedDataTransportType | None
-    recipient: str | None
+    type: AuthResponse2faNeedDataTransportType | None = None
+    recipient: str | None = None
 
     def __init__(
         self, *, type: AuthResponse2faNeedDataTransportType | None = None, recipient: str | None = None
@@ -520,10 +486,8 @@ class BookCheckCompanyidResponse201DataTypes(Model):
         meta: `BookCheckCompanyidResponse201DataTypesMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: BookCheckCompanyidResponse201DataTypesMeta | None
+    success: bool | None = None
+    meta: BookCheckCompanyidResponse201DataTypesMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: BookCheckCompanyidResponse201DataTypesMeta | None = None
@@ -540,9 +504,7 @@ class BookCheckCompanyidResponse201DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -557,10 +519,8 @@ class BookCheckCompanyidResponse422DataTypes(Model):
         meta: `BookCheckCompanyidResponse422DataTypesMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: BookCheckCompanyidResponse422DataTypesMeta | None
+    success: bool | None = None
+    meta: BookCheckCompanyidResponse422DataTypesMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: BookCheckCompanyidResponse422DataTypesMeta | None = None
@@ -578,10 +538,8 @@ class BookCheckCompanyidResponse422DataTypesMeta(Model):
         errors: `list[BookCheckCompanyidResponse422DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None
+    message: str | None = None
+    errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None = None
 
     def __init__(
         self, *, message: str | None = None, errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None = None
@@ -599,10 +557,8 @@ class BookCheckCompanyidResponse422DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: float | None
-    message: str | None
+    code: float | None = None
+    message: str | None = None
 
     def __init__(self, *, code: float | None = None, message: str | None = None) -> None:
         self.code = code
@@ -618,10 +574,8 @@ class BookCodeCompanyidDataTypeResponse(Model):
         meta: `BookCodeCompanyidDataTypeResponseMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: BookCodeCompanyidDataTypeResponseMeta | None
+    success: bool | None = None
+    meta: BookCodeCompanyidDataTypeResponseMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: BookCodeCompanyidDataTypeResponseMeta | None = None
@@ -638,9 +592,7 @@ class BookCodeCompanyidDataTypeResponseMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -656,11 +608,9 @@ class BookDatesCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingListDatesData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingListDatesData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -683,10 +633,8 @@ class BookRecordCompanyidRecordResponseDataTypes(Model):
         data: `OnlineBookingRescheduleRecordData`.
     """
 
-    __slots__ = ("data", "success")
-
-    success: bool | None
-    data: OnlineBookingRescheduleRecordData | None
+    success: bool | None = None
+    data: OnlineBookingRescheduleRecordData | None = None
 
     def __init__(self, *, success: bool | None = None, data: OnlineBookingRescheduleRecordData | None = None) -> None:
         self.success = success
@@ -703,11 +651,9 @@ class BookRecordCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[OnlineBookingBookRecordItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[OnlineBookingBookRecordItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -731,11 +677,9 @@ class BookServicesCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingListServicesData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingListServicesData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -759,11 +703,9 @@ class BookStaffCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[OnlineBookingListStaffItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[OnlineBookingListStaffItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -787,11 +729,9 @@ class BookStaffSeancesCompanyidStaffidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingListNearestSeancesData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingListNearestSeancesData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -815,11 +755,9 @@ class BookTimesCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[OnlineBookingListTimesItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[OnlineBookingListTimesItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -843,11 +781,9 @@ class BookformIdInfoDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: OnlineBookingGetBookformData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: OnlineBookingGetBookformData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -871,8 +807,6 @@ class BookingFormListResponseDataType(Model):
         success: `bool`, always present.
     """
 
-    __slots__ = ("data", "meta", "success")
-
     data: list[BookformSettingsResponse2]
     meta: list[dict[str, JSON]]
     success: bool
@@ -892,8 +826,6 @@ class BookingFormResponseDataType(Model):
         meta: `list[dict[str, JSON]]`, always present.
         success: `bool`, always present.
     """
-
-    __slots__ = ("data", "meta", "success")
 
     data: BookformSettingsResponse2
     meta: list[dict[str, JSON]]
@@ -915,11 +847,9 @@ class BookingUserUpdatePasswordResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: BookingUsersUpdatePasswordData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: BookingUsersUpdatePasswordData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -943,11 +873,9 @@ class CitiesResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CitiesListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CitiesListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -971,11 +899,9 @@ class Client2(Model):
         email: `str`.
     """
 
-    __slots__ = ("email", "name", "phone")
-
-    phone: str | None
-    name: str | None
-    email: str | None
+    phone: str | None = None
+    name: str | None = None
+    email: str | None = None
 
     def __init__(self, *, phone: str | None = None, name: str | None = None, email: str | None = None) -> None:
         self.phone = phone
@@ -991,8 +917,6 @@ class ClientBirthdayFilter2(Model):
         type: `str`, always present.
         state: `ClientBirthdayFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientBirthdayFilterState
@@ -1012,12 +936,11 @@ class ClientBirthdayFilterState(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "invert", "to")
     __wire_names__ = {"from_": "from"}
 
-    invert: bool | None
-    from_: str | None
-    to: str | None
+    invert: bool | None = None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, invert: bool | None = None, from_: str | None = None, to: str | None = None) -> None:
         self.invert = invert
@@ -1033,8 +956,6 @@ class ClientCategoryFilter2(Model):
         type: `str`, always present.
         state: `ClientCategoryFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientCategoryFilterState
@@ -1053,10 +974,8 @@ class ClientCategoryFilterState(Model):
         invert: `bool`.
     """
 
-    __slots__ = ("invert", "value")
-
     value: list[dict[str, JSON]]
-    invert: bool | None
+    invert: bool | None = None
 
     def __init__(self, *, value: list[dict[str, JSON]], invert: bool | None = None) -> None:
         self.value = value
@@ -1071,8 +990,6 @@ class ClientFilter2(Model):
         type: `str`, always present.
         state: `dict[str, JSON]`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: dict[str, JSON]
@@ -1091,8 +1008,6 @@ class ClientHasMobileAppFilter2(Model):
         state: `ClientHasMobileAppFilterState`, always present.
     """
 
-    __slots__ = ("state", "type")
-
     type: str
     state: ClientHasMobileAppFilterState
 
@@ -1110,10 +1025,8 @@ class ClientHasMobileAppFilterState(Model):
         invert: `bool`.
     """
 
-    __slots__ = ("invert", "value")
-
     value: bool
-    invert: bool | None
+    invert: bool | None = None
 
     def __init__(self, *, value: bool, invert: bool | None = None) -> None:
         self.value = value
@@ -1128,8 +1041,6 @@ class ClientHasPassTeamCardFilter2(Model):
         type: `str`, always present.
         state: `ClientHasPassTeamCardFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientHasPassTeamCardFilterState
@@ -1148,10 +1059,8 @@ class ClientHasPassTeamCardFilterState(Model):
         value: `bool`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: bool | None
+    invert: bool | None = None
+    value: bool | None = None
 
     def __init__(self, *, invert: bool | None = None, value: bool | None = None) -> None:
         self.invert = invert
@@ -1167,10 +1076,8 @@ class ClientIdFilter2(Model):
         state: `ClientIdFilterState`.
     """
 
-    __slots__ = ("state", "type")
-
     type: str
-    state: ClientIdFilterState | None
+    state: ClientIdFilterState | None = None
 
     def __init__(self, *, type: str, state: ClientIdFilterState | None = None) -> None:
         self.type = type
@@ -1186,10 +1093,8 @@ class ClientIdFilterState(Model):
         value: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: list[dict[str, JSON]] | None
+    invert: bool | None = None
+    value: list[dict[str, JSON]] | None = None
 
     def __init__(self, *, invert: bool | None = None, value: list[dict[str, JSON]] | None = None) -> None:
         self.invert = invert
@@ -1204,8 +1109,6 @@ class ClientImportanceFilter2(Model):
         type: `str`, always present.
         state: `ClientImportanceFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientImportanceFilterState
@@ -1224,10 +1127,8 @@ class ClientImportanceFilterState(Model):
         value: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: list[dict[str, JSON]] | None
+    invert: bool | None = None
+    value: list[dict[str, JSON]] | None = None
 
     def __init__(self, *, invert: bool | None = None, value: list[dict[str, JSON]] | None = None) -> None:
         self.invert = invert
@@ -1247,8 +1148,6 @@ class ClientLabelDataItem2(Model):
         deleted: `float`, always present.
         not_editable: `float`, always present.
     """
-
-    __slots__ = ("color", "deleted", "entity", "id", "not_editable", "salon_id", "title")
 
     id: int
     salon_id: int
@@ -1280,8 +1179,6 @@ class ClientLabelsCode200Attributes2(Model):
         meta: `ClientLabelsCode200MetaOption2`, always present.
     """
 
-    __slots__ = ("data", "meta", "success")
-
     success: bool
     data: list[dict[str, JSON]]
     meta: ClientLabelsCode200MetaOption2
@@ -1301,8 +1198,6 @@ class ClientLabelsCode200MetaOption2(Model):
         total_count: `float`, always present.
     """
 
-    __slots__ = ("total", "total_count")
-
     total: float
     total_count: float
 
@@ -1319,8 +1214,6 @@ class ClientQuickSearchFilter2(Model):
         type: `str`, always present.
         state: `ClientQuickSearchFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientQuickSearchFilterState
@@ -1339,10 +1232,8 @@ class ClientQuickSearchFilterState(Model):
         value: `str`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: str | None
+    invert: bool | None = None
+    value: str | None = None
 
     def __init__(self, *, invert: bool | None = None, value: str | None = None) -> None:
         self.invert = invert
@@ -1357,8 +1248,6 @@ class ClientSexFilter2(Model):
         type: `str`, always present.
         state: `ClientSexFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientSexFilterState
@@ -1377,10 +1266,8 @@ class ClientSexFilterState(Model):
         value: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("invert", "value")
-
-    invert: bool | None
-    value: list[dict[str, JSON]] | None
+    invert: bool | None = None
+    value: list[dict[str, JSON]] | None = None
 
     def __init__(self, *, invert: bool | None = None, value: list[dict[str, JSON]] | None = None) -> None:
         self.invert = invert
@@ -1395,8 +1282,6 @@ class ClientSmsNotificationFilter2(Model):
         type: `str`, always present.
         state: `ClientSmsNotificationFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: ClientSmsNotificationFilterState
@@ -1416,12 +1301,11 @@ class ClientSmsNotificationFilterState(Model):
         invert: `bool`.
     """
 
-    __slots__ = ("from_", "invert", "to")
     __wire_names__ = {"from_": "from"}
 
     from_: str
     to: str
-    invert: bool | None
+    invert: bool | None = None
 
     def __init__(self, *, from_: str, to: str, invert: bool | None = None) -> None:
         self.from_ = from_
@@ -1439,11 +1323,9 @@ class ClientsCompanyidResponseDeprecatedDataTypes(Model):
         meta: `ClientsCompanyidResponseDeprecatedDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ClientsListItem] | None
-    meta: ClientsCompanyidResponseDeprecatedDataTypesMeta | None
+    success: bool | None = None
+    data: list[ClientsListItem] | None = None
+    meta: ClientsCompanyidResponseDeprecatedDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1466,10 +1348,8 @@ class ClientsCompanyidResponseDeprecatedDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("page", "total_count")
-
-    page: int | None
-    total_count: int | None
+    page: int | None = None
+    total_count: int | None = None
 
     def __init__(self, *, page: int | None = None, total_count: int | None = None) -> None:
         self.page = page
@@ -1486,11 +1366,9 @@ class ClientsFilesClientidReaponseDataTypes(Model):
         meta: `ClientsFilesClientidReaponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ClientsListFilesItem] | None
-    meta: ClientsFilesClientidReaponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ClientsListFilesItem] | None = None
+    meta: ClientsFilesClientidReaponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1512,9 +1390,7 @@ class ClientsFilesClientidReaponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -1530,11 +1406,9 @@ class CommentsCompanyidRessponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CommentsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CommentsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1558,11 +1432,9 @@ class CompaniesDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CompaniesListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CompaniesListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1586,11 +1458,9 @@ class CompaniesDataTypes2(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[MarketplaceListSalonsItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[MarketplaceListSalonsItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1614,11 +1484,9 @@ class CompanyAnalyticsLoyaltyProgramsIncomeDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: LoyaltyGetIncomeStatsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: LoyaltyGetIncomeStatsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1642,11 +1510,9 @@ class CompanyAnalyticsLoyaltyProgramsStaffDataTypes(Model):
         meta: `CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltyGetStaffReturnStatsItem] | None
-    meta: CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltyGetStaffReturnStatsItem] | None = None
+    meta: CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1668,9 +1534,7 @@ class CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -1686,11 +1550,9 @@ class CompanyAnalyticsLoyaltyProgramsVisitsDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: LoyaltyGetClientStatsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: LoyaltyGetClientStatsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1714,8 +1576,6 @@ class CompanyAnalyticsOverallDataType(Model):
         success: `bool`, always present.
     """
 
-    __slots__ = ("data", "meta", "success")
-
     data: AnalyticsReportOverallStats2
     meta: list[dict[str, JSON]]
     success: bool
@@ -1736,11 +1596,9 @@ class CompanyCompanyIdUsersResponseDataTypes(Model):
         meta: `CompanyCompanyIdUsersResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CompanyUsersListItem] | None
-    meta: CompanyCompanyIdUsersResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[CompanyUsersListItem] | None = None
+    meta: CompanyCompanyIdUsersResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1762,9 +1620,7 @@ class CompanyCompanyIdUsersResponseDataTypesMeta(Model):
         count: `float`.
     """
 
-    __slots__ = ("count",)
-
-    count: float | None
+    count: float | None = None
 
     def __init__(self, *, count: float | None = None) -> None:
         self.count = count
@@ -1780,11 +1636,9 @@ class CompanyCompanyidClientsSearchResponse400DataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponse400DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidClientsSearchResponse400DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidClientsSearchResponse400DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1807,10 +1661,8 @@ class CompanyCompanyidClientsSearchResponse400DataTypesMeta(Model):
         errors: `CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors | None
+    message: str | None = None
+    errors: CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors | None = None
 
     def __init__(
         self,
@@ -1830,9 +1682,7 @@ class CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors(Model):
         filters: `list[str]`.
     """
 
-    __slots__ = ("filters",)
-
-    filters: list[str] | None
+    filters: list[str] | None = None
 
     def __init__(self, *, filters: list[str] | None = None) -> None:
         self.filters = filters
@@ -1848,11 +1698,9 @@ class CompanyCompanyidClientsSearchResponse402DataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponse402DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidClientsSearchResponse402DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidClientsSearchResponse402DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1874,9 +1722,7 @@ class CompanyCompanyidClientsSearchResponse402DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -1891,10 +1737,8 @@ class CompanyCompanyidClientsSearchResponse404DataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponse404DataTypesMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None
+    success: bool | None = None
+    meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None = None
@@ -1912,10 +1756,8 @@ class CompanyCompanyidClientsSearchResponse404DataTypesMeta(Model):
         errors: `list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError] | None
+    message: str | None = None
+    errors: list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError] | None = None
 
     def __init__(
         self,
@@ -1935,9 +1777,7 @@ class CompanyCompanyidClientsSearchResponse404DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -1953,11 +1793,9 @@ class CompanyCompanyidClientsSearchResponseDataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ClientsSearchItem] | None
-    meta: CompanyCompanyidClientsSearchResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ClientsSearchItem] | None = None
+    meta: CompanyCompanyidClientsSearchResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -1979,9 +1817,7 @@ class CompanyCompanyidClientsSearchResponseDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("total_count",)
-
-    total_count: int | None
+    total_count: int | None = None
 
     def __init__(self, *, total_count: int | None = None) -> None:
         self.total_count = total_count
@@ -1997,11 +1833,9 @@ class CompanyCompanyidServiceCategoriesResponse200DataTypes(Model):
         meta: `CompanyCompanyidServiceCategoriesResponse200DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ServiceCategoriesGetItem] | None
-    meta: CompanyCompanyidServiceCategoriesResponse200DataTypesMeta | None
+    success: bool | None = None
+    data: list[ServiceCategoriesGetItem] | None = None
+    meta: CompanyCompanyidServiceCategoriesResponse200DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2023,9 +1857,7 @@ class CompanyCompanyidServiceCategoriesResponse200DataTypesMeta(Model):
         total_count: `float`.
     """
 
-    __slots__ = ("total_count",)
-
-    total_count: float | None
+    total_count: float | None = None
 
     def __init__(self, *, total_count: float | None = None) -> None:
         self.total_count = total_count
@@ -2041,11 +1873,9 @@ class CompanyCompanyidServiceCategoriesResponse403DataTypes(Model):
         meta: `CompanyCompanyidServiceCategoriesResponse403DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidServiceCategoriesResponse403DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidServiceCategoriesResponse403DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2067,9 +1897,7 @@ class CompanyCompanyidServiceCategoriesResponse403DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -2085,11 +1913,9 @@ class CompanyCompanyidServiceCategoriesResponse404DataTypes(Model):
         meta: `CompanyCompanyidServiceCategoriesResponse404DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidServiceCategoriesResponse404DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidServiceCategoriesResponse404DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2111,9 +1937,7 @@ class CompanyCompanyidServiceCategoriesResponse404DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -2129,11 +1953,9 @@ class CompanyCompanyidServicesServiceidResponse200DataTypes(Model):
         meta: `CompanyCompanyidServicesServiceidResponse200DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ServicesListItem] | None
-    meta: CompanyCompanyidServicesServiceidResponse200DataTypesMeta | None
+    success: bool | None = None
+    data: list[ServicesListItem] | None = None
+    meta: CompanyCompanyidServicesServiceidResponse200DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2155,9 +1977,7 @@ class CompanyCompanyidServicesServiceidResponse200DataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("total_count",)
-
-    total_count: int | None
+    total_count: int | None = None
 
     def __init__(self, *, total_count: int | None = None) -> None:
         self.total_count = total_count
@@ -2173,11 +1993,9 @@ class CompanyCompanyidStaffStaffidResponse403DataTypes(Model):
         meta: `CompanyCompanyidStaffStaffidResponse403DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: CompanyCompanyidStaffStaffidResponse403DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: CompanyCompanyidStaffStaffidResponse403DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2199,9 +2017,7 @@ class CompanyCompanyidStaffStaffidResponse403DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -2216,10 +2032,8 @@ class CompanyCompanyidStaffStaffidResponse404DataTypes(Model):
         meta: `CompanyCompanyidStaffStaffidResponse404DataTypesMeta`.
     """
 
-    __slots__ = ("meta", "success")
-
-    success: bool | None
-    meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None
+    success: bool | None = None
+    meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None = None
 
     def __init__(
         self, *, success: bool | None = None, meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None = None
@@ -2237,10 +2051,8 @@ class CompanyCompanyidStaffStaffidResponse404DataTypesMeta(Model):
         errors: `list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError] | None
+    message: str | None = None
+    errors: list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError] | None = None
 
     def __init__(
         self,
@@ -2260,9 +2072,7 @@ class CompanyCompanyidStaffStaffidResponse404DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -2278,11 +2088,9 @@ class CompanyCompanyidStaffStaffidResponseDataTypes(Model):
         meta: `CompanyCompanyidStaffStaffidResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StaffCreateLegacyItem] | None
-    meta: CompanyCompanyidStaffStaffidResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[StaffCreateLegacyItem] | None = None
+    meta: CompanyCompanyidStaffStaffidResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2306,11 +2114,9 @@ class CompanyCompanyidStaffStaffidResponseDataTypesDeprecated(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StaffListLegacyItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[StaffListLegacyItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2332,9 +2138,7 @@ class CompanyCompanyidStaffStaffidResponseDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("total_count",)
-
-    total_count: int | None
+    total_count: int | None = None
 
     def __init__(self, *, total_count: int | None = None) -> None:
         self.total_count = total_count
@@ -2350,11 +2154,9 @@ class CompanyCreateResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CompaniesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CompaniesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2378,11 +2180,9 @@ class CompanyGetOnlineSettingsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CompanyGetOnlineSettingsResponseDataFieldDataTypes | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CompanyGetOnlineSettingsResponseDataFieldDataTypes | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2406,11 +2206,9 @@ class CompanyGetResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CompaniesGetData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CompaniesGetData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2434,11 +2232,9 @@ class CompanyGetTimetableSettingsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CompanyGetTimetableSettingsResponseDataFieldDataTypes | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CompanyGetTimetableSettingsResponseDataFieldDataTypes | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2462,11 +2258,9 @@ class CompanyLoyaltyProgramsSearchDataTypes(Model):
         meta: `CompanyLoyaltyProgramsSearchDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltySearchProgramsItem] | None
-    meta: CompanyLoyaltyProgramsSearchDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltySearchProgramsItem] | None = None
+    meta: CompanyLoyaltyProgramsSearchDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -2488,9 +2282,7 @@ class CompanyLoyaltyProgramsSearchDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -2506,11 +2298,9 @@ class CompanySalonIdSaleDocumentidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: SaleOperationsGetData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: SaleOperationsGetData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2534,8 +2324,6 @@ class CompanyStaffPositionListDataType(Model):
         success: `bool`, always present.
     """
 
-    __slots__ = ("data", "meta", "success")
-
     data: list[StaffPosition2]
     meta: list[dict[str, JSON]]
     success: bool
@@ -2556,11 +2344,9 @@ class CompanyUsersDeprecatedResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CompanyUsersListLegacyItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CompanyUsersListLegacyItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2584,11 +2370,9 @@ class CountriesResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CountriesListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CountriesListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2612,11 +2396,9 @@ class CustomFieldsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[CustomFieldsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[CustomFieldsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2640,11 +2422,9 @@ class DepositOperationResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: DepositsTopUpData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: DepositsTopUpData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2668,11 +2448,9 @@ class DeprecatedServicesCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ServicesUpdateLegacyData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ServicesUpdateLegacyData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2705,21 +2483,6 @@ class Document2(Model):
         date_created: `str`.
     """
 
-    __slots__ = (
-        "category_id",
-        "comment",
-        "company_id",
-        "date_created",
-        "id",
-        "number",
-        "record_id",
-        "storage_id",
-        "type_id",
-        "type_title",
-        "user_id",
-        "visit_id",
-    )
-
     id: int
     type_id: int
     type_title: str
@@ -2731,7 +2494,7 @@ class Document2(Model):
     category_id: int
     visit_id: int
     record_id: int
-    date_created: str | None
+    date_created: str | None = None
 
     def __init__(
         self,
@@ -2773,11 +2536,9 @@ class FinanceTransactionResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: FinanceTransactionsCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: FinanceTransactionsCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -2802,12 +2563,10 @@ class FiscalizationCheckErrorRequestDataTypes(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "id", "message", "status")
-
-    id: str | None
-    status: str | None
-    code: int | None
-    message: str | None
+    id: str | None = None
+    status: str | None = None
+    code: int | None = None
+    message: str | None = None
 
     def __init__(
         self, *, id: str | None = None, status: str | None = None, code: int | None = None, message: str | None = None
@@ -2829,12 +2588,10 @@ class FiscalizationCheckSuccessRequestDataTypes(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "id", "message", "status")
-
-    id: str | None
-    status: str | None
-    code: int | None
-    message: str | None
+    id: str | None = None
+    status: str | None = None
+    code: int | None = None
+    message: str | None = None
 
     def __init__(
         self, *, id: str | None = None, status: str | None = None, code: int | None = None, message: str | None = None
@@ -2865,35 +2622,19 @@ class FiscalizationRequestDataTypes(Model):
         custom_text: `str`.
     """
 
-    __slots__ = (
-        "callback_url",
-        "cashier",
-        "custom_text",
-        "customer",
-        "date",
-        "document_id",
-        "id",
-        "payments",
-        "pos",
-        "positions",
-        "print_receipt",
-        "tax",
-        "type",
-    )
-
-    id: str | None
-    date: str | None
-    document_id: int | None
-    type: FiscalizationRequestDataTypesType | None
-    print_receipt: bool | None
-    customer: FiscalizationRequestDataTypesCustomer | None
-    positions: list[FiscalizationRequestDataTypesPosition] | None
-    payments: list[FiscalizationRequestDataTypesPayment] | None
-    tax: str | None
-    cashier: FiscalizationRequestDataTypesCashier | None
-    pos: FiscalizationRequestDataTypesPos | None
-    callback_url: str | None
-    custom_text: str | None
+    id: str | None = None
+    date: str | None = None
+    document_id: int | None = None
+    type: FiscalizationRequestDataTypesType | None = None
+    print_receipt: bool | None = None
+    customer: FiscalizationRequestDataTypesCustomer | None = None
+    positions: list[FiscalizationRequestDataTypesPosition] | None = None
+    payments: list[FiscalizationRequestDataTypesPayment] | None = None
+    tax: str | None = None
+    cashier: FiscalizationRequestDataTypesCashier | None = None
+    pos: FiscalizationRequestDataTypesPos | None = None
+    callback_url: str | None = None
+    custom_text: str | None = None
 
     def __init__(
         self,
@@ -2937,11 +2678,9 @@ class FiscalizationRequestDataTypesCashier(Model):
         position: `str`.
     """
 
-    __slots__ = ("name", "position", "uid")
-
-    uid: str | None
-    name: str | None
-    position: str | None
+    uid: str | None = None
+    name: str | None = None
+    position: str | None = None
 
     def __init__(self, *, uid: str | None = None, name: str | None = None, position: str | None = None) -> None:
         self.uid = uid
@@ -2958,10 +2697,8 @@ class FiscalizationRequestDataTypesCustomer(Model):
         phone: `str`.
     """
 
-    __slots__ = ("email", "phone")
-
-    email: str | None
-    phone: str | None
+    email: str | None = None
+    phone: str | None = None
 
     def __init__(self, *, email: str | None = None, phone: str | None = None) -> None:
         self.email = email
@@ -2977,10 +2714,8 @@ class FiscalizationRequestDataTypesPayment(Model):
         sum: `float`.
     """
 
-    __slots__ = ("sum", "type")
-
-    type: str | None
-    sum: float | None
+    type: str | None = None
+    sum: float | None = None
 
     def __init__(self, *, type: str | None = None, sum: float | None = None) -> None:
         self.type = type
@@ -2996,10 +2731,8 @@ class FiscalizationRequestDataTypesPos(Model):
         slip_count: `int`.
     """
 
-    __slots__ = ("enabled", "slip_count")
-
-    enabled: bool | None
-    slip_count: int | None
+    enabled: bool | None = None
+    slip_count: int | None = None
 
     def __init__(self, *, enabled: bool | None = None, slip_count: int | None = None) -> None:
         self.enabled = enabled
@@ -3021,16 +2754,14 @@ class FiscalizationRequestDataTypesPosition(Model):
         barcode: `str`.
     """
 
-    __slots__ = ("barcode", "discount_amount", "payment_method", "price", "quantity", "title", "type", "vat")
-
-    type: str | None
-    title: str | None
-    price: float | None
-    quantity: int | None
-    discount_amount: float | None
-    vat: str | None
-    payment_method: str | None
-    barcode: str | None
+    type: str | None = None
+    title: str | None = None
+    price: float | None = None
+    quantity: int | None = None
+    discount_amount: float | None = None
+    vat: str | None = None
+    payment_method: str | None = None
+    barcode: str | None = None
 
     def __init__(
         self,
@@ -3068,15 +2799,13 @@ class FullClientSearchRequest2(Model):
         filters: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("fields", "filters", "operation", "order_by", "order_by_direction", "page", "page_size")
-
-    page: float | None
-    page_size: float | None
-    fields: list[dict[str, JSON]] | None
-    order_by: FullClientSearchRequestOrderBy | None
-    order_by_direction: FullClientSearchRequestOrderByDirection | None
-    operation: FullClientSearchRequestOperation | None
-    filters: list[dict[str, JSON]] | None
+    page: float | None = None
+    page_size: float | None = None
+    fields: list[dict[str, JSON]] | None = None
+    order_by: FullClientSearchRequestOrderBy | None = None
+    order_by_direction: FullClientSearchRequestOrderByDirection | None = None
+    operation: FullClientSearchRequestOperation | None = None
+    filters: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3108,8 +2837,6 @@ class Good2(Model):
         unit: `str`, always present.
     """
 
-    __slots__ = ("id", "title", "unit")
-
     id: int
     title: float
     unit: str
@@ -3130,11 +2857,9 @@ class GoodsCategoriesPostPutResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: GoodsCategoriesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: GoodsCategoriesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3158,11 +2883,9 @@ class GoodsCategoriesResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[GoodsCategoriesListLegacyItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[GoodsCategoriesListLegacyItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3185,10 +2908,8 @@ class GoodsCategoryNodeResponse200DataTypes(Model):
         data: `GoodsCategoriesGetNodeData`.
     """
 
-    __slots__ = ("data", "success")
-
-    success: bool | None
-    data: GoodsCategoriesGetNodeData | None
+    success: bool | None = None
+    data: GoodsCategoriesGetNodeData | None = None
 
     def __init__(self, *, success: bool | None = None, data: GoodsCategoriesGetNodeData | None = None) -> None:
         self.success = success
@@ -3205,11 +2926,9 @@ class GoodsCompanyGoodsIdResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[GoodsCreateItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[GoodsCreateItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3233,11 +2952,9 @@ class GoodsCompanyResponse409DataType(Model):
         meta: `GoodsCompanyResponse409DataTypeMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: GoodsCompanyResponse409DataTypeMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: GoodsCompanyResponse409DataTypeMeta | None = None
 
     def __init__(
         self,
@@ -3260,10 +2977,8 @@ class GoodsCompanyResponse409DataTypeMeta(Model):
         conflict: `bool`.
     """
 
-    __slots__ = ("conflict", "message")
-
-    message: str | None
-    conflict: bool | None
+    message: str | None = None
+    conflict: bool | None = None
 
     def __init__(self, *, message: str | None = None, conflict: bool | None = None) -> None:
         self.message = message
@@ -3280,11 +2995,9 @@ class GoodsCompanyResponse422DataType(Model):
         meta: `GoodsCompanyResponse422DataTypeMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: GoodsCompanyResponse422DataTypeMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: GoodsCompanyResponse422DataTypeMeta | None = None
 
     def __init__(
         self,
@@ -3307,10 +3020,8 @@ class GoodsCompanyResponse422DataTypeMeta(Model):
         errors: `list[GoodsCompanyResponse422DataTypeMetaError]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[GoodsCompanyResponse422DataTypeMetaError] | None
+    message: str | None = None
+    errors: list[GoodsCompanyResponse422DataTypeMetaError] | None = None
 
     def __init__(
         self, *, message: str | None = None, errors: list[GoodsCompanyResponse422DataTypeMetaError] | None = None
@@ -3327,9 +3038,7 @@ class GoodsCompanyResponse422DataTypeMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -3345,11 +3054,9 @@ class GoodsSearchResponse200DataTypes(Model):
         meta: `GoodsSearchResponse200DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[GoodsCategoriesSearchGoodsItem] | None
-    meta: GoodsSearchResponse200DataTypesMeta | None
+    success: bool | None = None
+    data: list[GoodsCategoriesSearchGoodsItem] | None = None
+    meta: GoodsSearchResponse200DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3371,9 +3078,7 @@ class GoodsSearchResponse200DataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -3395,19 +3100,6 @@ class GoodsTransactionsArray2(Model):
         cost: `float`, always present.
         operation_unit_type: `float`, always present.
     """
-
-    __slots__ = (
-        "amount",
-        "cost",
-        "discount",
-        "good_id",
-        "id",
-        "master_id",
-        "operation_unit_type",
-        "price",
-        "storage_id",
-        "type",
-    )
 
     id: int
     good_id: int
@@ -3456,11 +3148,9 @@ class GroupGroupidClientsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ChainClientsFindByPhoneData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ChainClientsFindByPhoneData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3484,11 +3174,9 @@ class GroupGroupidClientsResponseDataTypes400(Model):
         meta: `GroupGroupidClientsResponseDataTypes400Meta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: GroupGroupidClientsResponseDataTypes400Meta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: GroupGroupidClientsResponseDataTypes400Meta | None = None
 
     def __init__(
         self,
@@ -3510,9 +3198,7 @@ class GroupGroupidClientsResponseDataTypes400Meta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -3527,10 +3213,8 @@ class GroupsResponseDataTypes(Model):
         data: `list[ChainsListItem]`.
     """
 
-    __slots__ = ("data", "success")
-
-    success: bool | None
-    data: list[ChainsListItem] | None
+    success: bool | None = None
+    data: list[ChainsListItem] | None = None
 
     def __init__(self, *, success: bool | None = None, data: list[ChainsListItem] | None = None) -> None:
         self.success = success
@@ -3547,11 +3231,9 @@ class HooksSettingsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: HooksSettingsResponseDataTypesData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: HooksSettingsResponseDataTypesData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3587,40 +3269,23 @@ class HooksSettingsResponseDataTypesData(Model):
         finances_operation: `int`.
     """
 
-    __slots__ = (
-        "active",
-        "client_",
-        "finances_operation",
-        "good",
-        "goods_operations_consumable",
-        "goods_operations_move",
-        "goods_operations_receipt",
-        "goods_operations_sale",
-        "goods_operations_stolen",
-        "master",
-        "record",
-        "salon",
-        "service",
-        "service_category",
-        "urls",
-    )
     __wire_names__ = {"client_": "client"}
 
-    urls: list[str] | None
-    active: int | None
-    salon: int | None
-    service_category: int | None
-    service: int | None
-    good: int | None
-    master: int | None
-    client_: int | None
-    record: int | None
-    goods_operations_sale: int | None
-    goods_operations_receipt: int | None
-    goods_operations_consumable: int | None
-    goods_operations_stolen: int | None
-    goods_operations_move: int | None
-    finances_operation: int | None
+    urls: list[str] | None = None
+    active: int | None = None
+    salon: int | None = None
+    service_category: int | None = None
+    service: int | None = None
+    good: int | None = None
+    master: int | None = None
+    client_: int | None = None
+    record: int | None = None
+    goods_operations_sale: int | None = None
+    goods_operations_receipt: int | None = None
+    goods_operations_consumable: int | None = None
+    goods_operations_stolen: int | None = None
+    goods_operations_move: int | None = None
+    finances_operation: int | None = None
 
     def __init__(
         self,
@@ -3668,11 +3333,9 @@ class IncludedLoyaltyAbonementAvailabilityInterval(Model):
         attributes: `IncludedLoyaltyAbonementAvailabilityIntervalAttributes`.
     """
 
-    __slots__ = ("attributes", "id", "type")
-
-    type: str | None
-    id: str | None
-    attributes: IncludedLoyaltyAbonementAvailabilityIntervalAttributes | None
+    type: str | None = None
+    id: str | None = None
+    attributes: IncludedLoyaltyAbonementAvailabilityIntervalAttributes | None = None
 
     def __init__(
         self,
@@ -3696,12 +3359,11 @@ class IncludedLoyaltyAbonementAvailabilityIntervalAttributes(Model):
         to: `int`.
     """
 
-    __slots__ = ("day_of_week", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    day_of_week: IncludedLoyaltyAbonementAvailabilityIntervalAttributesDayOfWeek | None
-    from_: int | None
-    to: int | None
+    day_of_week: IncludedLoyaltyAbonementAvailabilityIntervalAttributesDayOfWeek | None = None
+    from_: int | None = None
+    to: int | None = None
 
     def __init__(
         self,
@@ -3725,11 +3387,9 @@ class IncludedLoyaltyAbonementType(Model):
         attributes: `IncludedLoyaltyAbonementTypeAttributes`.
     """
 
-    __slots__ = ("attributes", "id", "type")
-
-    type: str | None
-    id: str | None
-    attributes: IncludedLoyaltyAbonementTypeAttributes | None
+    type: str | None = None
+    id: str | None = None
+    attributes: IncludedLoyaltyAbonementTypeAttributes | None = None
 
     def __init__(
         self,
@@ -3751,9 +3411,7 @@ class IncludedLoyaltyAbonementTypeAttributes(Model):
         title: `str`.
     """
 
-    __slots__ = ("title",)
-
-    title: str | None
+    title: str | None = None
 
     def __init__(self, *, title: str | None = None) -> None:
         self.title = title
@@ -3769,11 +3427,9 @@ class KkmTransactionsPrintResponseDataType(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: KkmTransactionsPrintBillData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: KkmTransactionsPrintBillData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -3797,11 +3453,9 @@ class KkmTransactionsResponseDataType(Model):
         meta: `KkmTransactionsResponseDataTypeMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[KkmTransactionsListItem] | None
-    meta: KkmTransactionsResponseDataTypeMeta | None
+    success: bool | None = None
+    data: list[KkmTransactionsListItem] | None = None
+    meta: KkmTransactionsResponseDataTypeMeta | None = None
 
     def __init__(
         self,
@@ -3823,9 +3477,7 @@ class KkmTransactionsResponseDataTypeMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -3841,11 +3493,9 @@ class LabelsClientsResponse200DataTypes(Model):
         meta: `LabelsClientsResponse200DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LabelsSearchClientLabelsItem] | None
-    meta: LabelsClientsResponse200DataTypesMeta | None
+    success: bool | None = None
+    data: list[LabelsSearchClientLabelsItem] | None = None
+    meta: LabelsClientsResponse200DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3868,10 +3518,8 @@ class LabelsClientsResponse200DataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("page", "total_count")
-
-    page: int | None
-    total_count: int | None
+    page: int | None = None
+    total_count: int | None = None
 
     def __init__(self, *, page: int | None = None, total_count: int | None = None) -> None:
         self.page = page
@@ -3888,11 +3536,9 @@ class LabelsClientsResponse400DataTypes(Model):
         meta: `LabelsClientsResponse400DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: LabelsClientsResponse400DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: LabelsClientsResponse400DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3914,9 +3560,7 @@ class LabelsClientsResponse400DataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -3932,11 +3576,9 @@ class LabelsClientsResponse403DataTypes(Model):
         meta: `LabelsClientsResponse403DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: LabelsClientsResponse403DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: LabelsClientsResponse403DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -3958,9 +3600,7 @@ class LabelsClientsResponse403DataTypesMeta(Model):
         errors: `list[LabelsClientsResponse403DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors",)
-
-    errors: list[LabelsClientsResponse403DataTypesMetaError] | None
+    errors: list[LabelsClientsResponse403DataTypesMetaError] | None = None
 
     def __init__(self, *, errors: list[LabelsClientsResponse403DataTypesMetaError] | None = None) -> None:
         self.errors = errors
@@ -3975,10 +3615,8 @@ class LabelsClientsResponse403DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: int | None
-    message: str | None
+    code: int | None = None
+    message: str | None = None
 
     def __init__(self, *, code: int | None = None, message: str | None = None) -> None:
         self.code = code
@@ -3995,11 +3633,9 @@ class LabelsClientsResponse404DataTypes(Model):
         meta: `LabelsClientsResponse404DataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: LabelsClientsResponse404DataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: LabelsClientsResponse404DataTypesMeta | None = None
 
     def __init__(
         self,
@@ -4021,9 +3657,7 @@ class LabelsClientsResponse404DataTypesMeta(Model):
         errors: `list[LabelsClientsResponse404DataTypesMetaError]`.
     """
 
-    __slots__ = ("errors",)
-
-    errors: list[LabelsClientsResponse404DataTypesMetaError] | None
+    errors: list[LabelsClientsResponse404DataTypesMetaError] | None = None
 
     def __init__(self, *, errors: list[LabelsClientsResponse404DataTypesMetaError] | None = None) -> None:
         self.errors = errors
@@ -4038,10 +3672,8 @@ class LabelsClientsResponse404DataTypesMetaError(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: int | None
-    message: str | None
+    code: int | None = None
+    message: str | None = None
 
     def __init__(self, *, code: int | None = None, message: str | None = None) -> None:
         self.code = code
@@ -4058,11 +3690,9 @@ class LabelsCreateResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: LabelsCreateClientLabelData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: LabelsCreateClientLabelData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -4086,11 +3716,9 @@ class LoyaltyAbonementsResponseDataTypes(Model):
         meta: `LoyaltyAbonementsResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltyAbonementsListForClientItem] | None
-    meta: LoyaltyAbonementsResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltyAbonementsListForClientItem] | None = None
+    meta: LoyaltyAbonementsResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -4112,9 +3740,7 @@ class LoyaltyAbonementsResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4130,11 +3756,9 @@ class LoyaltyAbonementsTypeSearchResponseDataTypes(Model):
         meta: `LoyaltyAbonementsTypeSearchResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltySearchAbonementTypesItem] | None
-    meta: LoyaltyAbonementsTypeSearchResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltySearchAbonementTypesItem] | None = None
+    meta: LoyaltyAbonementsTypeSearchResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -4156,9 +3780,7 @@ class LoyaltyAbonementsTypeSearchResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4174,11 +3796,9 @@ class LoyaltyCertificateTypeSearchResponseDataTypes(Model):
         meta: `LoyaltyCertificateTypeSearchResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltySearchCertificateTypesItem] | None
-    meta: LoyaltyCertificateTypeSearchResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltySearchCertificateTypesItem] | None = None
+    meta: LoyaltyCertificateTypeSearchResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -4200,9 +3820,7 @@ class LoyaltyCertificateTypeSearchResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4218,11 +3836,9 @@ class LoyaltyCertificatesResponseDataTypes(Model):
         meta: `LoyaltyCertificatesResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltyCertificatesListForClientItem] | None
-    meta: LoyaltyCertificatesResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[LoyaltyCertificatesListForClientItem] | None = None
+    meta: LoyaltyCertificatesResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -4244,9 +3860,7 @@ class LoyaltyCertificatesResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4261,8 +3875,6 @@ class LoyaltyGenerateCode200Option2(Model):
         data: `LoyaltyGenerateCode200DataOption2`, always present.
         meta: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("data", "meta", "success")
 
     success: bool
     data: LoyaltyGenerateCode200DataOption2
@@ -4282,8 +3894,6 @@ class LoyaltyGenerateCodeErrorMetaOption2(Model):
         message: `str`, always present.
     """
 
-    __slots__ = ("message",)
-
     message: str
 
     def __init__(self, *, message: str) -> None:
@@ -4298,8 +3908,6 @@ class LoyaltyGenerateCodeErrorOption2(Model):
         success: `bool`, always present.
         data: `str`, always present.
     """
-
-    __slots__ = ("data", "success")
 
     success: bool
     data: str
@@ -4319,11 +3927,9 @@ class LoyaltyTransaction2(Model):
         meta: `LoyaltyTransactionMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[LoyaltyListChainTransactionsItem] | None
-    meta: LoyaltyTransactionMeta | None
+    success: bool | None = None
+    data: list[LoyaltyListChainTransactionsItem] | None = None
+    meta: LoyaltyTransactionMeta | None = None
 
     def __init__(
         self,
@@ -4345,9 +3951,7 @@ class LoyaltyTransactionMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4363,11 +3967,9 @@ class M200SuccessResponse(Model):
         meta: `dict[str, JSON]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: dict[str, JSON] | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: dict[str, JSON] | None = None
 
     def __init__(
         self, *, success: bool | None = None, data: dict[str, JSON] | None = None, meta: dict[str, JSON] | None = None
@@ -4387,11 +3989,9 @@ class M401UnauthorizedResponse(Model):
         meta: `ResponseMetaErrorUnauthorizedObject`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: ResponseMetaErrorUnauthorizedObject | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: ResponseMetaErrorUnauthorizedObject | None = None
 
     def __init__(
         self,
@@ -4414,10 +4014,8 @@ class M401UnauthorizedResponse2(Model):
         meta: `ResponseMetaErrorUnauthorizedObject`.
     """
 
-    __slots__ = ("errors", "meta")
-
-    errors: ResponseErrorsUnauthorizedObject | None
-    meta: ResponseMetaErrorUnauthorizedObject | None
+    errors: ResponseErrorsUnauthorizedObject | None = None
+    meta: ResponseMetaErrorUnauthorizedObject | None = None
 
     def __init__(
         self,
@@ -4439,11 +4037,9 @@ class M403ForbiddenResponse(Model):
         meta: `ResponseMetaErrorForbiddenObject`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: ResponseMetaErrorForbiddenObject | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: ResponseMetaErrorForbiddenObject | None = None
 
     def __init__(
         self,
@@ -4467,11 +4063,9 @@ class M404NotFoundResponse(Model):
         meta: `dict[str, JSON]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: dict[str, JSON] | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: dict[str, JSON] | None = None
 
     def __init__(
         self, *, success: bool | None = None, data: dict[str, JSON] | None = None, meta: dict[str, JSON] | None = None
@@ -4490,10 +4084,8 @@ class M404NotFoundResponse2(Model):
         meta: `ResponseMetaErrorNotFoundObject`.
     """
 
-    __slots__ = ("errors", "meta")
-
-    errors: ResponseErrorsNotFoundObject | None
-    meta: ResponseMetaErrorNotFoundObject | None
+    errors: ResponseErrorsNotFoundObject | None = None
+    meta: ResponseMetaErrorNotFoundObject | None = None
 
     def __init__(
         self, *, errors: ResponseErrorsNotFoundObject | None = None, meta: ResponseMetaErrorNotFoundObject | None = None
@@ -4512,11 +4104,9 @@ class M422UnprocessableEntityResponse(Model):
         meta: `ResponseMetaValidationExceptionObject`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: dict[str, JSON] | None
-    meta: ResponseMetaValidationExceptionObject | None
+    success: bool | None = None
+    data: dict[str, JSON] | None = None
+    meta: ResponseMetaValidationExceptionObject | None = None
 
     def __init__(
         self,
@@ -4542,13 +4132,11 @@ class Master2(Model):
         position: `Position`.
     """
 
-    __slots__ = ("id", "name", "position", "specialization", "user")
-
-    id: int | None
-    name: str | None
-    specialization: str | None
-    user: User2 | None
-    position: Position | None
+    id: int | None = None
+    name: str | None = None
+    specialization: str | None = None
+    user: User2 | None = None
+    position: Position | None = None
 
     def __init__(
         self,
@@ -4576,11 +4164,9 @@ class MasterRecordReviewResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ReviewsGetFormStatusData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ReviewsGetFormStatusData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -4609,16 +4195,14 @@ class MasterTipsSettings2(Model):
         staff: `Master2`.
     """
 
-    __slots__ = ("hash", "id", "is_enabled", "landing_external", "location_id", "staff", "staff_id", "status")
-
-    id: int | None
-    location_id: int | None
-    staff_id: int | None
-    hash: str | None
-    status: int | None
-    is_enabled: bool | None
-    landing_external: str | None
-    staff: Master2 | None
+    id: int | None = None
+    location_id: int | None = None
+    staff_id: int | None = None
+    hash: str | None = None
+    status: int | None = None
+    is_enabled: bool | None = None
+    landing_external: str | None = None
+    staff: Master2 | None = None
 
     def __init__(
         self,
@@ -4652,8 +4236,6 @@ class NewTransactionsArray2(Model):
         account_id: `int`, always present.
     """
 
-    __slots__ = ("account_id", "amount", "id")
-
     id: int
     amount: float
     account_id: int
@@ -4674,11 +4256,9 @@ class NotificationSettingsNotificationTypesDataType(Model):
         meta: `NotificationSettingsNotificationTypesDataTypeMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[NotificationSettingsGetCompanySettingsItem] | None
-    meta: NotificationSettingsNotificationTypesDataTypeMeta | None
+    success: bool | None = None
+    data: list[NotificationSettingsGetCompanySettingsItem] | None = None
+    meta: NotificationSettingsNotificationTypesDataTypeMeta | None = None
 
     def __init__(
         self,
@@ -4700,9 +4280,7 @@ class NotificationSettingsNotificationTypesDataTypeMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -4718,11 +4296,9 @@ class NotificationSettingsUsersDataType(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: NotificationSettingsGetUserSettingsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: NotificationSettingsGetUserSettingsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -4746,11 +4322,9 @@ class RecordCompanyidResponse201DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: RecordsUpdateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: RecordsUpdateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -4774,11 +4348,9 @@ class RecordCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: RecordsGetData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: RecordsGetData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -4800,8 +4372,6 @@ class RecordFilter2(Model):
         type: `str`, always present.
         state: `RecordFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: RecordFilterState
@@ -4826,16 +4396,14 @@ class RecordFilterState(Model):
         sold_amount: `RecordFilterStateSoldAmount`.
     """
 
-    __slots__ = ("created", "invert", "records_count", "service", "service_category", "sold_amount", "staff", "status")
-
-    invert: bool | None
-    staff: RecordFilterStateStaff | None
-    service: RecordFilterStateService | None
-    service_category: RecordFilterStateServiceCategory | None
-    status: RecordFilterStateStatus | None
-    created: RecordFilterStateCreated | None
-    records_count: RecordFilterStateRecordsCount | None
-    sold_amount: RecordFilterStateSoldAmount | None
+    invert: bool | None = None
+    staff: RecordFilterStateStaff | None = None
+    service: RecordFilterStateService | None = None
+    service_category: RecordFilterStateServiceCategory | None = None
+    status: RecordFilterStateStatus | None = None
+    created: RecordFilterStateCreated | None = None
+    records_count: RecordFilterStateRecordsCount | None = None
+    sold_amount: RecordFilterStateSoldAmount | None = None
 
     def __init__(
         self,
@@ -4868,11 +4436,10 @@ class RecordFilterStateCreated(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -4888,11 +4455,10 @@ class RecordFilterStateRecordsCount(Model):
         to: `float`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: float | None
-    to: float | None
+    from_: float | None = None
+    to: float | None = None
 
     def __init__(self, *, from_: float | None = None, to: float | None = None) -> None:
         self.from_ = from_
@@ -4907,8 +4473,6 @@ class RecordFilterStateService(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
-    __slots__ = ("value",)
-
     value: list[dict[str, JSON]]
 
     def __init__(self, *, value: list[dict[str, JSON]]) -> None:
@@ -4922,8 +4486,6 @@ class RecordFilterStateServiceCategory(Model):
     Attributes:
         value: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("value",)
 
     value: list[dict[str, JSON]]
 
@@ -4941,12 +4503,11 @@ class RecordFilterStateSoldAmount(Model):
         type: `RecordFilterStateSoldAmountType`.
     """
 
-    __slots__ = ("from_", "to", "type")
     __wire_names__ = {"from_": "from"}
 
-    from_: float | None
-    to: float | None
-    type: RecordFilterStateSoldAmountType | None
+    from_: float | None = None
+    to: float | None = None
+    type: RecordFilterStateSoldAmountType | None = None
 
     def __init__(
         self,
@@ -4968,8 +4529,6 @@ class RecordFilterStateStaff(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
-    __slots__ = ("value",)
-
     value: list[dict[str, JSON]]
 
     def __init__(self, *, value: list[dict[str, JSON]]) -> None:
@@ -4983,8 +4542,6 @@ class RecordFilterStateStatus(Model):
     Attributes:
         value: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("value",)
 
     value: list[dict[str, JSON]]
 
@@ -5002,11 +4559,9 @@ class RecordsCompanyidResponseDataTypes(Model):
         meta: `RecordsCompanyidResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[RecordsListItem] | None
-    meta: RecordsCompanyidResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[RecordsListItem] | None = None
+    meta: RecordsCompanyidResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -5029,10 +4584,8 @@ class RecordsCompanyidResponseDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    __slots__ = ("page", "total_count")
-
-    page: int | None
-    total_count: int | None
+    page: int | None = None
+    total_count: int | None = None
 
     def __init__(self, *, page: int | None = None, total_count: int | None = None) -> None:
         self.page = page
@@ -5049,11 +4602,9 @@ class ReferencesBusinessGroupResponseDataTypes(Model):
         meta: `ReferencesBusinessGroupResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ReferencesListBusinessTypesItem] | None
-    meta: ReferencesBusinessGroupResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[ReferencesListBusinessTypesItem] | None = None
+    meta: ReferencesBusinessGroupResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -5075,9 +4626,7 @@ class ReferencesBusinessGroupResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -5093,11 +4642,9 @@ class ResourcesCompanyidDataTypes(Model):
         meta: `ResourcesCompanyidDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[ResourcesListItem] | None
-    meta: ResourcesCompanyidDataTypesMeta | None
+    success: bool | None = None
+    data: list[ResourcesListItem] | None = None
+    meta: ResourcesCompanyidDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -5119,9 +4666,7 @@ class ResourcesCompanyidDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -5136,10 +4681,8 @@ class ResponseErrorsNotFoundObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: float | None
-    message: str | None
+    code: float | None = None
+    message: str | None = None
 
     def __init__(self, *, code: float | None = None, message: str | None = None) -> None:
         self.code = code
@@ -5155,10 +4698,8 @@ class ResponseErrorsUnauthorizedObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("code", "message")
-
-    code: float | None
-    message: str | None
+    code: float | None = None
+    message: str | None = None
 
     def __init__(self, *, code: float | None = None, message: str | None = None) -> None:
         self.code = code
@@ -5173,9 +4714,7 @@ class ResponseMetaCountObject(Model):
         count: `float`.
     """
 
-    __slots__ = ("count",)
-
-    count: float | None
+    count: float | None = None
 
     def __init__(self, *, count: float | None = None) -> None:
         self.count = count
@@ -5189,10 +4728,9 @@ class ResponseMetaDatePaginatorObject(Model):
         date_cursor (wire name `dateCursor`): `ResponseMetaDatePaginatorObjectDateCursor`.
     """
 
-    __slots__ = ("date_cursor",)
     __wire_names__ = {"date_cursor": "dateCursor"}
 
-    date_cursor: ResponseMetaDatePaginatorObjectDateCursor | None
+    date_cursor: ResponseMetaDatePaginatorObjectDateCursor | None = None
 
     def __init__(self, *, date_cursor: ResponseMetaDatePaginatorObjectDateCursor | None = None) -> None:
         self.date_cursor = date_cursor
@@ -5208,11 +4746,9 @@ class ResponseMetaDatePaginatorObjectDateCursor(Model):
         next: `ResponseMetaDatePaginatorObjectDateCursorNext`.
     """
 
-    __slots__ = ("current", "next", "previous")
-
-    previous: ResponseMetaDatePaginatorObjectDateCursorPrevious | None
-    current: ResponseMetaDatePaginatorObjectDateCursorCurrent | None
-    next: ResponseMetaDatePaginatorObjectDateCursorNext | None
+    previous: ResponseMetaDatePaginatorObjectDateCursorPrevious | None = None
+    current: ResponseMetaDatePaginatorObjectDateCursorCurrent | None = None
+    next: ResponseMetaDatePaginatorObjectDateCursorNext | None = None
 
     def __init__(
         self,
@@ -5236,12 +4772,11 @@ class ResponseMetaDatePaginatorObjectDateCursorCurrent(Model):
         count: `float | None`.
     """
 
-    __slots__ = ("count", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    to: str | None
-    from_: str | None
-    count: float | None
+    to: str | None = None
+    from_: str | None = None
+    count: float | None = None
 
     def __init__(self, *, to: str | None = None, from_: str | None = None, count: float | None = None) -> None:
         self.to = to
@@ -5259,12 +4794,11 @@ class ResponseMetaDatePaginatorObjectDateCursorNext(Model):
         count: `float | None`.
     """
 
-    __slots__ = ("count", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    to: str | None
-    from_: str | None
-    count: float | None
+    to: str | None = None
+    from_: str | None = None
+    count: float | None = None
 
     def __init__(self, *, to: str | None = None, from_: str | None = None, count: float | None = None) -> None:
         self.to = to
@@ -5282,12 +4816,11 @@ class ResponseMetaDatePaginatorObjectDateCursorPrevious(Model):
         count: `float | None`.
     """
 
-    __slots__ = ("count", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    to: str | None
-    from_: str | None
-    count: float | None
+    to: str | None = None
+    from_: str | None = None
+    count: float | None = None
 
     def __init__(self, *, to: str | None = None, from_: str | None = None, count: float | None = None) -> None:
         self.to = to
@@ -5303,9 +4836,7 @@ class ResponseMetaErrorForbiddenObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -5319,9 +4850,7 @@ class ResponseMetaErrorNotFoundObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -5335,9 +4864,7 @@ class ResponseMetaErrorUnauthorizedObject(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -5352,10 +4879,8 @@ class ResponseMetaValidationExceptionObject(Model):
         errors: `list[dict[str, str]]`.
     """
 
-    __slots__ = ("errors", "message")
-
-    message: str | None
-    errors: list[dict[str, str]] | None
+    message: str | None = None
+    errors: list[dict[str, str]] | None = None
 
     def __init__(self, *, message: str | None = None, errors: list[dict[str, str]] | None = None) -> None:
         self.message = message
@@ -5370,8 +4895,6 @@ class SaleFilter2(Model):
         type: `str`, always present.
         state: `SaleFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: SaleFilterState
@@ -5399,31 +4922,17 @@ class SaleFilterState(Model):
         certificate_status: `SaleFilterStateCertificateStatus`.
     """
 
-    __slots__ = (
-        "abonement_expire_date",
-        "abonement_sale_date",
-        "abonement_status",
-        "abonement_types",
-        "certificate_balance",
-        "certificate_expire_date",
-        "certificate_sale_date",
-        "certificate_status",
-        "certificate_types",
-        "good_sale_date",
-        "goods",
-    )
-
-    goods: SaleFilterStateGoods | None
-    good_sale_date: SaleFilterStateGoodSaleDate | None
-    abonement_types: SaleFilterStateAbonementTypes | None
-    abonement_sale_date: SaleFilterStateAbonementSaleDate | None
-    abonement_expire_date: SaleFilterStateAbonementExpireDate | None
-    abonement_status: SaleFilterStateAbonementStatus | None
-    certificate_types: SaleFilterStateCertificateTypes | None
-    certificate_sale_date: SaleFilterStateCertificateSaleDate | None
-    certificate_expire_date: SaleFilterStateCertificateExpireDate | None
-    certificate_balance: SaleFilterStateCertificateBalance | None
-    certificate_status: SaleFilterStateCertificateStatus | None
+    goods: SaleFilterStateGoods | None = None
+    good_sale_date: SaleFilterStateGoodSaleDate | None = None
+    abonement_types: SaleFilterStateAbonementTypes | None = None
+    abonement_sale_date: SaleFilterStateAbonementSaleDate | None = None
+    abonement_expire_date: SaleFilterStateAbonementExpireDate | None = None
+    abonement_status: SaleFilterStateAbonementStatus | None = None
+    certificate_types: SaleFilterStateCertificateTypes | None = None
+    certificate_sale_date: SaleFilterStateCertificateSaleDate | None = None
+    certificate_expire_date: SaleFilterStateCertificateExpireDate | None = None
+    certificate_balance: SaleFilterStateCertificateBalance | None = None
+    certificate_status: SaleFilterStateCertificateStatus | None = None
 
     def __init__(
         self,
@@ -5462,11 +4971,10 @@ class SaleFilterStateAbonementExpireDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5482,11 +4990,10 @@ class SaleFilterStateAbonementSaleDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5501,8 +5008,6 @@ class SaleFilterStateAbonementStatus(Model):
         value: `bool`, always present.
     """
 
-    __slots__ = ("value",)
-
     value: bool
 
     def __init__(self, *, value: bool) -> None:
@@ -5516,8 +5021,6 @@ class SaleFilterStateAbonementTypes(Model):
     Attributes:
         value: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("value",)
 
     value: list[dict[str, JSON]]
 
@@ -5534,11 +5037,10 @@ class SaleFilterStateCertificateBalance(Model):
         to: `float`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: float | None
-    to: float | None
+    from_: float | None = None
+    to: float | None = None
 
     def __init__(self, *, from_: float | None = None, to: float | None = None) -> None:
         self.from_ = from_
@@ -5554,11 +5056,10 @@ class SaleFilterStateCertificateExpireDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5574,11 +5075,10 @@ class SaleFilterStateCertificateSaleDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5593,8 +5093,6 @@ class SaleFilterStateCertificateStatus(Model):
         value: `bool`, always present.
     """
 
-    __slots__ = ("value",)
-
     value: bool
 
     def __init__(self, *, value: bool) -> None:
@@ -5608,8 +5106,6 @@ class SaleFilterStateCertificateTypes(Model):
     Attributes:
         value: `list[dict[str, JSON]]`, always present.
     """
-
-    __slots__ = ("value",)
 
     value: list[dict[str, JSON]]
 
@@ -5626,11 +5122,10 @@ class SaleFilterStateGoodSaleDate(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -5646,10 +5141,8 @@ class SaleFilterStateGoods(Model):
         good_category_ids: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("good_category_ids", "good_ids")
-
-    good_ids: list[dict[str, JSON]] | None
-    good_category_ids: list[dict[str, JSON]] | None
+    good_ids: list[dict[str, JSON]] | None = None
+    good_category_ids: list[dict[str, JSON]] | None = None
 
     def __init__(
         self, *, good_ids: list[dict[str, JSON]] | None = None, good_category_ids: list[dict[str, JSON]] | None = None
@@ -5668,11 +5161,9 @@ class Seance2(Model):
         datetime: `str`.
     """
 
-    __slots__ = ("datetime", "length", "time")
-
     time: str
     length: float
-    datetime: str | None
+    datetime: str | None = None
 
     def __init__(self, *, time: str, length: float, datetime: str | None = None) -> None:
         self.time = time
@@ -5691,12 +5182,10 @@ class ServiceArray2(Model):
         cost: `float`.
     """
 
-    __slots__ = ("cost", "discount", "first_cost", "id")
-
-    id: int | None
-    first_cost: float | None
-    discount: float | None
-    cost: float | None
+    id: int | None = None
+    first_cost: float | None = None
+    discount: float | None = None
+    cost: float | None = None
 
     def __init__(
         self,
@@ -5722,11 +5211,9 @@ class ServiceCategoriesCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ServiceCategoriesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ServiceCategoriesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5749,8 +5236,6 @@ class ServiceStaff2(Model):
         seance_length: `float`, always present.
     """
 
-    __slots__ = ("id", "seance_length")
-
     id: int
     seance_length: float
 
@@ -5769,11 +5254,9 @@ class ServicesChangeCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ServicesUpdateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ServicesUpdateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5797,11 +5280,9 @@ class ServicesCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ServicesCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ServicesCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5825,11 +5306,9 @@ class SmsClientsByIdResponseDataTypes(Model):
         meta: `SmsClientsByIdResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: SmsClientsByIdResponseDataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: SmsClientsByIdResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -5851,9 +5330,7 @@ class SmsClientsByIdResponseDataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -5867,8 +5344,6 @@ class SoldAmountFilter2(Model):
         type: `str`, always present.
         state: `SoldAmountFilterState`, always present.
     """
-
-    __slots__ = ("state", "type")
 
     type: str
     state: SoldAmountFilterState
@@ -5887,11 +5362,10 @@ class SoldAmountFilterState(Model):
         to: `float`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: float | None
-    to: float | None
+    from_: float | None = None
+    to: float | None = None
 
     def __init__(self, *, from_: float | None = None, to: float | None = None) -> None:
         self.from_ = from_
@@ -5913,18 +5387,6 @@ class Staff2(Model):
         comments_count: `float`, always present.
         avatar: `str`, always present.
     """
-
-    __slots__ = (
-        "avatar",
-        "comments_count",
-        "id",
-        "name",
-        "position",
-        "rating",
-        "show_rating",
-        "specialization",
-        "votes_count",
-    )
 
     id: int
     name: str
@@ -5970,11 +5432,9 @@ class StorageOperationDocumentsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: StorageDocumentsCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: StorageDocumentsCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -5998,11 +5458,9 @@ class StorageOperationFinanceTransactionResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StorageDocumentsListFinanceTransactionsItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[StorageDocumentsListFinanceTransactionsItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6026,11 +5484,9 @@ class StorageOperationGoodTransactionResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: GoodsTransactionsCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: GoodsTransactionsCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6054,11 +5510,9 @@ class StorageOperationGoodTransactionResponseDataTypes(Model):
         meta: `StorageOperationGoodTransactionResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StorageDocumentsListGoodsTransactionsItem] | None
-    meta: StorageOperationGoodTransactionResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[StorageDocumentsListGoodsTransactionsItem] | None = None
+    meta: StorageOperationGoodTransactionResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6080,9 +5534,7 @@ class StorageOperationGoodTransactionResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -6098,11 +5550,9 @@ class StorageOperationOperationResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: StorageOperationsCreateData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: StorageOperationsCreateData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6126,11 +5576,9 @@ class StorageResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[StoragesListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[StoragesListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6154,11 +5602,9 @@ class StoragesTransactionResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[GoodsTransactionsSearchItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[GoodsTransactionsSearchItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6182,11 +5628,9 @@ class TaxSystemResponseDataTypes2(Model):
         meta: `TaxSystemResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[FiscalizationListTaxSystemsItem] | None
-    meta: TaxSystemResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[FiscalizationListTaxSystemsItem] | None = None
+    meta: TaxSystemResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6208,9 +5652,7 @@ class TaxSystemResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -6226,11 +5668,9 @@ class TechnologicalCardsConsumablesResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[TechnologicalCardsListRecordConsumablesItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[TechnologicalCardsListRecordConsumablesItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6254,11 +5694,9 @@ class TechnologicalCardsConsumablesResponse200DeleteDataTypes(Model):
         meta: `TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[TechnologicalCardsRemoveFromRecordServiceItem] | None
-    meta: TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta | None
+    success: bool | None = None
+    data: list[TechnologicalCardsRemoveFromRecordServiceItem] | None = None
+    meta: TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6280,9 +5718,7 @@ class TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -6296,9 +5732,7 @@ class TechnologicalCardsRequestDataTypes(Model):
         technological_card_id: `int`.
     """
 
-    __slots__ = ("technological_card_id",)
-
-    technological_card_id: int | None
+    technological_card_id: int | None = None
 
     def __init__(self, *, technological_card_id: int | None = None) -> None:
         self.technological_card_id = technological_card_id
@@ -6314,11 +5748,9 @@ class TechnologicalCardsResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[TechnologicalCardsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[TechnologicalCardsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6340,9 +5772,7 @@ class TimetableActivityResponse(Model):
         data: `ActivitiesV2CreateData`.
     """
 
-    __slots__ = ("data",)
-
-    data: ActivitiesV2CreateData | None
+    data: ActivitiesV2CreateData | None = None
 
     def __init__(self, *, data: ActivitiesV2CreateData | None = None) -> None:
         self.data = data
@@ -6356,9 +5786,7 @@ class TimetableRecordResponse(Model):
         data: `ActivitiesV2CreateRecordData`.
     """
 
-    __slots__ = ("data",)
-
-    data: ActivitiesV2CreateRecordData | None
+    data: ActivitiesV2CreateRecordData | None = None
 
     def __init__(self, *, data: ActivitiesV2CreateRecordData | None = None) -> None:
         self.data = data
@@ -6374,11 +5802,9 @@ class TipsSettingResponseDataTypes(Model):
         meta: `TipsSettingResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[TipsListSettingsItem] | None
-    meta: TipsSettingResponseDataTypesMeta | None
+    success: bool | None = None
+    data: list[TipsListSettingsItem] | None = None
+    meta: TipsSettingResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6400,9 +5826,7 @@ class TipsSettingResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    __slots__ = ("count",)
-
-    count: int | None
+    count: int | None = None
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
@@ -6418,11 +5842,9 @@ class TransactionCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[FinanceTransactionsListItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[FinanceTransactionsListItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6447,12 +5869,10 @@ class User2(Model):
         phone: `str`.
     """
 
-    __slots__ = ("email", "id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    email: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
     def __init__(
         self, *, id: int | None = None, name: str | None = None, email: str | None = None, phone: str | None = None
@@ -6472,8 +5892,6 @@ class UserAuthRequest(Model):
         code: `float`, always present.
     """
 
-    __slots__ = ("code", "phone")
-
     phone: str
     code: float
 
@@ -6490,9 +5908,7 @@ class UserAuthResponse(Model):
         user_token: `str`.
     """
 
-    __slots__ = ("user_token",)
-
-    user_token: str | None
+    user_token: str | None = None
 
     def __init__(self, *, user_token: str | None = None) -> None:
         self.user_token = user_token
@@ -6508,11 +5924,9 @@ class UserInviteResponseDataTypes(Model):
         meta: `UserInviteResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: UserInviteResponseDataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: UserInviteResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6534,9 +5948,7 @@ class UserInviteResponseDataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -6552,11 +5964,9 @@ class UserPermissionsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: CurrentUserGetPermissionsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: CurrentUserGetPermissionsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6580,11 +5990,9 @@ class UserRecordsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: list[UserRecordsGetItem] | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: list[UserRecordsGetItem] | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6610,15 +6018,6 @@ class UsersGroupsAccess2(Model):
         loyalty_cards_manual_transactions_access: `float`, always present.
         network_services_access: `float`, always present.
     """
-
-    __slots__ = (
-        "clients_access",
-        "loyalty_access",
-        "loyalty_cards_manual_transactions_access",
-        "network_services_access",
-        "settings_access",
-        "users_access",
-    )
 
     settings_access: float
     users_access: float
@@ -6655,11 +6054,9 @@ class VisitDetailsDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: VisitsGetDetailsData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: VisitsGetDetailsData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6683,11 +6080,9 @@ class VisitsVisitidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: VisitsGetData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: VisitsGetData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -6711,11 +6106,9 @@ class VoipIntegrationResponseDataTypes(Model):
         meta: `VoipIntegrationResponseDataTypesMeta`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: str | None
-    meta: VoipIntegrationResponseDataTypesMeta | None
+    success: bool | None = None
+    data: str | None = None
+    meta: VoipIntegrationResponseDataTypesMeta | None = None
 
     def __init__(
         self,
@@ -6737,9 +6130,7 @@ class VoipIntegrationResponseDataTypesMeta(Model):
         message: `str`.
     """
 
-    __slots__ = ("message",)
-
-    message: str | None
+    message: str | None = None
 
     def __init__(self, *, message: str | None = None) -> None:
         self.message = message
@@ -6755,11 +6146,9 @@ class ZReportResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("data", "meta", "success")
-
-    success: bool | None
-    data: ReportsGetZReportData | None
-    meta: list[dict[str, JSON]] | None
+    success: bool | None = None
+    data: ReportsGetZReportData | None = None
+    meta: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,

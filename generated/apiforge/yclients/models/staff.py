@@ -84,31 +84,17 @@ class DeprecatedServicesCompanyidRequestDataTypes(Model):
         staff: `list[DeprecatedServicesCompanyidRequestDataTypesStaffItem]`.
     """
 
-    __slots__ = (
-        "api_service_id",
-        "category_id",
-        "comment",
-        "discount",
-        "duration",
-        "price_max",
-        "price_min",
-        "service_type",
-        "staff",
-        "title",
-        "weight",
-    )
-
-    title: str | None
-    category_id: int | None
-    price_min: float | None
-    price_max: float | None
-    duration: float | None
-    discount: float | None
-    comment: str | None
-    weight: float | None
-    service_type: float | None
-    api_service_id: str | None
-    staff: list[DeprecatedServicesCompanyidRequestDataTypesStaffItem] | None
+    title: str | None = None
+    category_id: int | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    duration: float | None = None
+    discount: float | None = None
+    comment: str | None = None
+    weight: float | None = None
+    service_type: float | None = None
+    api_service_id: str | None = None
+    staff: list[DeprecatedServicesCompanyidRequestDataTypesStaffItem] | None = None
 
     def __init__(
         self,
@@ -147,10 +133,8 @@ class DeprecatedServicesCompanyidRequestDataTypesStaffItem(Model):
         seance_length: `float`.
     """
 
-    __slots__ = ("id", "seance_length")
-
-    id: int | None
-    seance_length: float | None
+    id: int | None = None
+    seance_length: float | None = None
 
     def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
         self.id = id
@@ -169,13 +153,11 @@ class MasterScheduleDayContainer(Model):
         off_day_type: `float | None`.
     """
 
-    __slots__ = ("busy_intervals", "date", "off_day_type", "slots", "staff_id")
-
-    staff_id: int | None
-    date: str | None
-    slots: list[MasterScheduleDayContainerSlot] | None
-    busy_intervals: list[MasterScheduleDayContainerBusyInterval] | None
-    off_day_type: float | None
+    staff_id: int | None = None
+    date: str | None = None
+    slots: list[MasterScheduleDayContainerSlot] | None = None
+    busy_intervals: list[MasterScheduleDayContainerBusyInterval] | None = None
+    off_day_type: float | None = None
 
     def __init__(
         self,
@@ -204,13 +186,12 @@ class MasterScheduleDayContainerBusyInterval(Model):
         to: `str`.
     """
 
-    __slots__ = ("entity_id", "entity_type", "from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    entity_type: MasterScheduleDayContainerBusyIntervalEntityType | None
-    entity_id: int | None
-    from_: str | None
-    to: str | None
+    entity_type: MasterScheduleDayContainerBusyIntervalEntityType | None = None
+    entity_id: int | None = None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(
         self,
@@ -235,11 +216,10 @@ class MasterScheduleDayContainerSlot(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -257,12 +237,10 @@ class MasterServiceLink2(Model):
         technological_card_id: `int`.
     """
 
-    __slots__ = ("length", "master_id", "service_id", "technological_card_id")
-
-    service_id: int | None
-    master_id: int | None
-    length: float | None
-    technological_card_id: int | None
+    service_id: int | None = None
+    master_id: int | None = None
+    length: float | None = None
+    technological_card_id: int | None = None
 
     def __init__(
         self,
@@ -292,23 +270,13 @@ class Position(Model):
         only_chain_appointment: `bool`.
     """
 
-    __slots__ = (
-        "chain_id",
-        "description",
-        "id",
-        "only_chain_appointment",
-        "rules_required_fields",
-        "services_binding_type",
-        "title",
-    )
-
-    id: int | None
-    chain_id: int | None
-    title: str | None
-    description: str | None
-    services_binding_type: PositionServicesBindingType | None
-    rules_required_fields: list[str] | None
-    only_chain_appointment: bool | None
+    id: int | None = None
+    chain_id: int | None = None
+    title: str | None = None
+    description: str | None = None
+    services_binding_type: PositionServicesBindingType | None = None
+    rules_required_fields: list[str] | None = None
+    only_chain_appointment: bool | None = None
 
     def __init__(
         self,
@@ -338,8 +306,6 @@ class PositionsCreateQuickRequest(Model):
         title: `str`, always present.
     """
 
-    __slots__ = ("title",)
-
     title: str
 
     def __init__(self, *, title: str) -> None:
@@ -362,17 +328,15 @@ class SalaryPayrollCalculation(Model):
         comment: `str`.
     """
 
-    __slots__ = ("amount", "comment", "company_id", "date_create", "date_from", "date_to", "id", "staff_id", "status")
-
-    id: int | None
-    company_id: int | None
-    staff_id: int | None
-    amount: float | None
-    status: SalaryPayrollCalculationStatus | None
-    date_create: str | None
-    date_from: str | None
-    date_to: str | None
-    comment: str | None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
+    amount: float | None = None
+    status: SalaryPayrollCalculationStatus | None = None
+    date_create: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    comment: str | None = None
 
     def __init__(
         self,
@@ -416,31 +380,17 @@ class SalaryPayrollCalculationContainer(Model):
         currency: `Currency2`.
     """
 
-    __slots__ = (
-        "amount",
-        "comment",
-        "company_id",
-        "currency",
-        "date_create",
-        "date_from",
-        "date_to",
-        "id",
-        "salary_items",
-        "staff_id",
-        "status",
-    )
-
-    id: int | None
-    company_id: int | None
-    staff_id: int | None
-    amount: float | None
-    status: SalaryPayrollCalculationStatus | None
-    date_create: str | None
-    date_from: str | None
-    date_to: str | None
-    comment: str | None
-    salary_items: list[SalaryPayrollCalculationItemContainer] | None
-    currency: Currency2 | None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
+    amount: float | None = None
+    status: SalaryPayrollCalculationStatus | None = None
+    date_create: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    comment: str | None = None
+    salary_items: list[SalaryPayrollCalculationItemContainer] | None = None
+    currency: Currency2 | None = None
 
     def __init__(
         self,
@@ -489,33 +439,18 @@ class SalaryPayrollCalculationItemContainer(Model):
         salary_discrepancy: `SalaryPayrollCalculationItemDiscrepancy`.
     """
 
-    __slots__ = (
-        "client_id",
-        "cost",
-        "date",
-        "item_id",
-        "item_type_slug",
-        "paid",
-        "record_id",
-        "salary_calculation_info",
-        "salary_discrepancy",
-        "salary_sum",
-        "targets",
-        "time",
-    )
-
-    date: str | None
-    time: str | None
-    item_id: int | None
-    item_type_slug: SalaryPayrollCalculationItemContainerItemTypeSlug | None
-    salary_sum: str | None
-    record_id: int | None
-    client_id: int | None
-    cost: str | None
-    paid: SalaryPayrollCalculationItemPaidContainer | None
-    salary_calculation_info: SalaryPayrollCalculationItemInfoContainer | None
-    targets: list[SalaryPayrollCalculationItemTargetContainer] | None
-    salary_discrepancy: SalaryPayrollCalculationItemDiscrepancy | None
+    date: str | None = None
+    time: str | None = None
+    item_id: int | None = None
+    item_type_slug: SalaryPayrollCalculationItemContainerItemTypeSlug | None = None
+    salary_sum: str | None = None
+    record_id: int | None = None
+    client_id: int | None = None
+    cost: str | None = None
+    paid: SalaryPayrollCalculationItemPaidContainer | None = None
+    salary_calculation_info: SalaryPayrollCalculationItemInfoContainer | None = None
+    targets: list[SalaryPayrollCalculationItemTargetContainer] | None = None
+    salary_discrepancy: SalaryPayrollCalculationItemDiscrepancy | None = None
 
     def __init__(
         self,
@@ -557,11 +492,9 @@ class SalaryPayrollCalculationItemDiscrepancy(Model):
         difference_sum: `str`.
     """
 
-    __slots__ = ("actual_sum", "difference_sum", "reason")
-
-    reason: SalaryPayrollCalculationItemDiscrepancyReason | None
-    actual_sum: str | None
-    difference_sum: str | None
+    reason: SalaryPayrollCalculationItemDiscrepancyReason | None = None
+    actual_sum: str | None = None
+    difference_sum: str | None = None
 
     def __init__(
         self,
@@ -585,11 +518,9 @@ class SalaryPayrollCalculationItemInfoContainer(Model):
         scheme_title: `str`.
     """
 
-    __slots__ = ("criteria_title", "param_title", "scheme_title")
-
-    criteria_title: str | None
-    param_title: str | None
-    scheme_title: str | None
+    criteria_title: str | None = None
+    param_title: str | None = None
+    scheme_title: str | None = None
 
     def __init__(
         self, *, criteria_title: str | None = None, param_title: str | None = None, scheme_title: str | None = None
@@ -612,14 +543,12 @@ class SalaryPayrollCalculationItemPaidContainer(Model):
         deposit_sum: `str`.
     """
 
-    __slots__ = ("abonement_sum", "bonus_sum", "certificate_sum", "deposit_sum", "discount_sum", "money_sum")
-
-    money_sum: str | None
-    discount_sum: str | None
-    bonus_sum: str | None
-    certificate_sum: str | None
-    abonement_sum: str | None
-    deposit_sum: str | None
+    money_sum: str | None = None
+    discount_sum: str | None = None
+    bonus_sum: str | None = None
+    certificate_sum: str | None = None
+    abonement_sum: str | None = None
+    deposit_sum: str | None = None
 
     def __init__(
         self,
@@ -649,11 +578,9 @@ class SalaryPayrollCalculationItemTargetCalculation(Model):
         description: `str`.
     """
 
-    __slots__ = ("description", "type_slug", "value")
-
-    type_slug: SalaryPayrollCalculationItemTargetCalculationTypeSlug | None
-    value: float | None
-    description: str | None
+    type_slug: SalaryPayrollCalculationItemTargetCalculationTypeSlug | None = None
+    value: float | None = None
+    description: str | None = None
 
     def __init__(
         self,
@@ -682,25 +609,14 @@ class SalaryPayrollCalculationItemTargetContainer(Model):
         salary_calculation: `SalaryPayrollCalculationItemTargetCalculation`.
     """
 
-    __slots__ = (
-        "cost",
-        "net_cost",
-        "salary_calculation",
-        "salary_promotion_sum",
-        "salary_sum",
-        "target_id",
-        "target_type_slug",
-        "title",
-    )
-
-    target_type_slug: SalaryPayrollCalculationItemTargetContainerTargetTypeSlug | None
-    target_id: int | None
-    title: str | None
-    cost: str | None
-    net_cost: str | None
-    salary_sum: str | None
-    salary_promotion_sum: str | None
-    salary_calculation: SalaryPayrollCalculationItemTargetCalculation | None
+    target_type_slug: SalaryPayrollCalculationItemTargetContainerTargetTypeSlug | None = None
+    target_id: int | None = None
+    title: str | None = None
+    cost: str | None = None
+    net_cost: str | None = None
+    salary_sum: str | None = None
+    salary_promotion_sum: str | None = None
+    salary_calculation: SalaryPayrollCalculationItemTargetCalculation | None = None
 
     def __init__(
         self,
@@ -734,11 +650,9 @@ class SalaryStaffBalance(Model):
         balance: `str`.
     """
 
-    __slots__ = ("balance", "expense", "income")
-
-    income: str | None
-    expense: str | None
-    balance: str | None
+    income: str | None = None
+    expense: str | None = None
+    balance: str | None = None
 
     def __init__(self, *, income: str | None = None, expense: str | None = None, balance: str | None = None) -> None:
         self.income = income
@@ -755,10 +669,8 @@ class SalaryStaffCalculation(Model):
         currency: `Currency2`.
     """
 
-    __slots__ = ("currency", "total_sum")
-
-    total_sum: SalaryStaffBalance | None
-    currency: Currency2 | None
+    total_sum: SalaryStaffBalance | None = None
+    currency: Currency2 | None = None
 
     def __init__(self, *, total_sum: SalaryStaffBalance | None = None, currency: Currency2 | None = None) -> None:
         self.total_sum = total_sum
@@ -774,10 +686,8 @@ class SalaryStaffCalculationDaily(Model):
         currency: `Currency2`.
     """
 
-    __slots__ = ("currency", "payroll_daily")
-
-    payroll_daily: list[SalaryStaffCalculationDailyPayrollDailyItem] | None
-    currency: Currency2 | None
+    payroll_daily: list[SalaryStaffCalculationDailyPayrollDailyItem] | None = None
+    currency: Currency2 | None = None
 
     def __init__(
         self,
@@ -798,10 +708,8 @@ class SalaryStaffCalculationDailyPayrollDailyItem(Model):
         payroll_sum: `SalaryStaffBalance`.
     """
 
-    __slots__ = ("date", "payroll_sum")
-
-    date: str | None
-    payroll_sum: SalaryStaffBalance | None
+    date: str | None = None
+    payroll_sum: SalaryStaffBalance | None = None
 
     def __init__(self, *, date: str | None = None, payroll_sum: SalaryStaffBalance | None = None) -> None:
         self.date = date
@@ -825,29 +733,16 @@ class SalaryStaffPeriod(Model):
         currency: `Currency2`.
     """
 
-    __slots__ = (
-        "currency",
-        "goods_sales_count",
-        "goods_sales_sum",
-        "group_services_count",
-        "salary",
-        "services_count",
-        "services_sum",
-        "total_sum",
-        "working_days_count",
-        "working_hours_count",
-    )
-
-    working_days_count: int | None
-    working_hours_count: int | None
-    group_services_count: int | None
-    services_count: int | None
-    services_sum: str | None
-    goods_sales_count: int | None
-    goods_sales_sum: str | None
-    total_sum: str | None
-    salary: str | None
-    currency: Currency2 | None
+    working_days_count: int | None = None
+    working_hours_count: int | None = None
+    group_services_count: int | None = None
+    services_count: int | None = None
+    services_sum: str | None = None
+    goods_sales_count: int | None = None
+    goods_sales_sum: str | None = None
+    total_sum: str | None = None
+    salary: str | None = None
+    currency: Currency2 | None = None
 
     def __init__(
         self,
@@ -884,10 +779,8 @@ class SalaryStaffPeriodDaily(Model):
         currency: `Currency2`.
     """
 
-    __slots__ = ("currency", "period_calculation_daily")
-
-    period_calculation_daily: list[SalaryStaffPeriodDailyPeriodCalculationDailyItem] | None
-    currency: Currency2 | None
+    period_calculation_daily: list[SalaryStaffPeriodDailyPeriodCalculationDailyItem] | None = None
+    currency: Currency2 | None = None
 
     def __init__(
         self,
@@ -908,10 +801,8 @@ class SalaryStaffPeriodDailyPeriodCalculationDailyItem(Model):
         period_calculation: `SalaryStaffSummary`.
     """
 
-    __slots__ = ("date", "period_calculation")
-
-    date: str | None
-    period_calculation: SalaryStaffSummary | None
+    date: str | None = None
+    period_calculation: SalaryStaffSummary | None = None
 
     def __init__(self, *, date: str | None = None, period_calculation: SalaryStaffSummary | None = None) -> None:
         self.date = date
@@ -929,12 +820,10 @@ class SalaryStaffScheme(Model):
         salary_scheme: `SalaryStaffSchemeSalaryScheme`.
     """
 
-    __slots__ = ("date_end", "date_start", "salary_scheme", "staff_id")
-
-    staff_id: int | None
-    date_start: str | None
-    date_end: str | None
-    salary_scheme: SalaryStaffSchemeSalaryScheme | None
+    staff_id: int | None = None
+    date_start: str | None = None
+    date_end: str | None = None
+    salary_scheme: SalaryStaffSchemeSalaryScheme | None = None
 
     def __init__(
         self,
@@ -959,10 +848,8 @@ class SalaryStaffSchemeSalaryScheme(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -978,10 +865,8 @@ class SalaryStaffSchemesCount(Model):
         salary_schemes_count: `int`.
     """
 
-    __slots__ = ("salary_schemes_count", "staff_id")
-
-    staff_id: int | None
-    salary_schemes_count: int | None
+    staff_id: int | None = None
+    salary_schemes_count: int | None = None
 
     def __init__(self, *, staff_id: int | None = None, salary_schemes_count: int | None = None) -> None:
         self.staff_id = staff_id
@@ -1004,27 +889,15 @@ class SalaryStaffSummary(Model):
         salary: `str`.
     """
 
-    __slots__ = (
-        "goods_sales_count",
-        "goods_sales_sum",
-        "group_services_count",
-        "salary",
-        "services_count",
-        "services_sum",
-        "total_sum",
-        "working_days_count",
-        "working_hours_count",
-    )
-
-    working_days_count: int | None
-    working_hours_count: int | None
-    group_services_count: int | None
-    services_count: int | None
-    services_sum: str | None
-    goods_sales_count: int | None
-    goods_sales_sum: str | None
-    total_sum: str | None
-    salary: str | None
+    working_days_count: int | None = None
+    working_hours_count: int | None = None
+    group_services_count: int | None = None
+    services_count: int | None = None
+    services_sum: str | None = None
+    goods_sales_count: int | None = None
+    goods_sales_sum: str | None = None
+    total_sum: str | None = None
+    salary: str | None = None
 
     def __init__(
         self,
@@ -1061,12 +934,10 @@ class ServiceCategoriesCompanyidRequestDataTypes(Model):
         staff: `list[float]`.
     """
 
-    __slots__ = ("api_id", "staff", "title", "weight")
-
-    title: str | None
-    api_id: str | None
-    weight: float | None
-    staff: list[float] | None
+    title: str | None = None
+    api_id: str | None = None
+    weight: float | None = None
+    staff: list[float] | None = None
 
     def __init__(
         self,
@@ -1095,14 +966,12 @@ class ServiceCategoriesCreateData(Model):
         staff: `list[float]`.
     """
 
-    __slots__ = ("api_id", "id", "salon_service_id", "staff", "title", "weight")
-
-    id: int | None
-    salon_service_id: int | None
-    title: str | None
-    api_id: str | None
-    weight: float | None
-    staff: list[float] | None
+    id: int | None = None
+    salon_service_id: int | None = None
+    title: str | None = None
+    api_id: str | None = None
+    weight: float | None = None
+    staff: list[float] | None = None
 
     def __init__(
         self,
@@ -1135,14 +1004,12 @@ class ServiceCategoriesGetItem(Model):
         staff: `list[float]`.
     """
 
-    __slots__ = ("api_id", "id", "salon_service_id", "staff", "title", "weight")
-
-    id: int | None
-    salon_service_id: int | None
-    title: str | None
-    api_id: str | None
-    weight: float | None
-    staff: list[float] | None
+    id: int | None = None
+    salon_service_id: int | None = None
+    title: str | None = None
+    api_id: str | None = None
+    weight: float | None = None
+    staff: list[float] | None = None
 
     def __init__(
         self,
@@ -1172,11 +1039,9 @@ class ServiceCategoryTitle2(Model):
         services: `list[ServiceTitle2]`.
     """
 
-    __slots__ = ("id", "services", "title")
-
-    id: int | None
-    title: str | None
-    services: list[ServiceTitle2] | None
+    id: int | None = None
+    title: str | None = None
+    services: list[ServiceTitle2] | None = None
 
     def __init__(
         self, *, id: int | None = None, title: str | None = None, services: list[ServiceTitle2] | None = None
@@ -1195,10 +1060,8 @@ class ServiceTitle2(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -1214,8 +1077,6 @@ class ServicesAddStaffRequest(Model):
         seance_length: `float`, always present.
         technological_card_id: `int | None`, always present.
     """
-
-    __slots__ = ("master_id", "seance_length", "technological_card_id")
 
     master_id: int
     seance_length: float
@@ -1264,39 +1125,6 @@ class ServicesChangeCompanyidRequestDataTypes(Model):
         staff: `list[ServicesChangeCompanyidRequestDataTypesStaffItem]`.
     """
 
-    __slots__ = (
-        "abonement_restriction_value",
-        "api_service_id",
-        "autopayment_before_visit_time",
-        "booking_title",
-        "category_id",
-        "comment",
-        "date_from",
-        "date_to",
-        "dates",
-        "discount",
-        "duration",
-        "is_abonement_autopayment_enabled",
-        "is_multi",
-        "is_need_limit_date",
-        "online_invoicing_status",
-        "price_max",
-        "price_min",
-        "price_prepaid_amount",
-        "price_prepaid_percent",
-        "seance_search_finish",
-        "seance_search_start",
-        "seance_search_step",
-        "service_type",
-        "staff",
-        "step",
-        "tax_variant",
-        "technical_break_duration",
-        "title",
-        "vat_id",
-        "weight",
-    )
-
     title: str
     booking_title: str
     category_id: int
@@ -1311,22 +1139,22 @@ class ServicesChangeCompanyidRequestDataTypes(Model):
     seance_search_finish: float
     step: float
     seance_search_step: float
-    technical_break_duration: float | None
-    discount: float | None
-    comment: str | None
-    date_from: str | None
-    date_to: str | None
-    dates: list[str] | None
-    weight: float | None
-    service_type: float | None
-    api_service_id: int | None
-    online_invoicing_status: int | None
-    price_prepaid_percent: int | None
-    price_prepaid_amount: int | None
-    abonement_restriction_value: int | None
-    is_abonement_autopayment_enabled: int | None
-    autopayment_before_visit_time: int | None
-    staff: list[ServicesChangeCompanyidRequestDataTypesStaffItem] | None
+    technical_break_duration: float | None = None
+    discount: float | None = None
+    comment: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    dates: list[str] | None = None
+    weight: float | None = None
+    service_type: float | None = None
+    api_service_id: int | None = None
+    online_invoicing_status: int | None = None
+    price_prepaid_percent: int | None = None
+    price_prepaid_amount: int | None = None
+    abonement_restriction_value: int | None = None
+    is_abonement_autopayment_enabled: int | None = None
+    autopayment_before_visit_time: int | None = None
+    staff: list[ServicesChangeCompanyidRequestDataTypesStaffItem] | None = None
 
     def __init__(
         self,
@@ -1403,10 +1231,8 @@ class ServicesChangeCompanyidRequestDataTypesStaffItem(Model):
         seance_length: `float`.
     """
 
-    __slots__ = ("id", "seance_length")
-
-    id: int | None
-    seance_length: float | None
+    id: int | None = None
+    seance_length: float | None = None
 
     def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
         self.id = id
@@ -1423,8 +1249,6 @@ class ServicesCompanyidLinksRequestDataTypes(Model):
         resource_ids: `list[int]`, always present.
         translations: `list[ServicesCompanyidLinksRequestDataTypesTranslation]`, always present.
     """
-
-    __slots__ = ("master_settings", "resource_ids", "service_id", "translations")
 
     service_id: int
     master_settings: list[ServicesCompanyidLinksRequestDataTypesMasterSetting]
@@ -1457,13 +1281,11 @@ class ServicesCompanyidLinksRequestDataTypesMasterSetting(Model):
         price: `ServicesCompanyidLinksRequestDataTypesMasterSettingPrice`.
     """
 
-    __slots__ = ("hours", "master_id", "minutes", "price", "technological_card_id")
-
-    master_id: int | None
-    technological_card_id: int | None
-    hours: float | None
-    minutes: float | None
-    price: ServicesCompanyidLinksRequestDataTypesMasterSettingPrice | None
+    master_id: int | None = None
+    technological_card_id: int | None = None
+    hours: float | None = None
+    minutes: float | None = None
+    price: ServicesCompanyidLinksRequestDataTypesMasterSettingPrice | None = None
 
     def __init__(
         self,
@@ -1490,10 +1312,8 @@ class ServicesCompanyidLinksRequestDataTypesMasterSettingPrice(Model):
         max: `float`.
     """
 
-    __slots__ = ("max", "min")
-
-    min: float | None
-    max: float | None
+    min: float | None = None
+    max: float | None = None
 
     def __init__(self, *, min: float | None = None, max: float | None = None) -> None:
         self.min = min
@@ -1509,10 +1329,8 @@ class ServicesCompanyidLinksRequestDataTypesTranslation(Model):
         translation: `str`.
     """
 
-    __slots__ = ("language_id", "translation")
-
-    language_id: int | None
-    translation: str | None
+    language_id: int | None = None
+    translation: str | None = None
 
     def __init__(self, *, language_id: int | None = None, translation: str | None = None) -> None:
         self.language_id = language_id
@@ -1538,33 +1356,18 @@ class ServicesCompanyidRequestDataTypes(Model):
         staff: `list[ServicesCompanyidRequestDataTypesStaffItem]`.
     """
 
-    __slots__ = (
-        "api_service_id",
-        "category_id",
-        "comment",
-        "discount",
-        "duration",
-        "price_max",
-        "price_min",
-        "service_type",
-        "staff",
-        "technical_break_duration",
-        "title",
-        "weight",
-    )
-
-    title: str | None
-    category_id: int | None
-    price_min: float | None
-    price_max: float | None
-    duration: float | None
-    technical_break_duration: float | None
-    discount: float | None
-    comment: str | None
-    weight: float | None
-    service_type: float | None
-    api_service_id: str | None
-    staff: list[ServicesCompanyidRequestDataTypesStaffItem] | None
+    title: str | None = None
+    category_id: int | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    duration: float | None = None
+    technical_break_duration: float | None = None
+    discount: float | None = None
+    comment: str | None = None
+    weight: float | None = None
+    service_type: float | None = None
+    api_service_id: str | None = None
+    staff: list[ServicesCompanyidRequestDataTypesStaffItem] | None = None
 
     def __init__(
         self,
@@ -1605,10 +1408,8 @@ class ServicesCompanyidRequestDataTypesStaffItem(Model):
         seance_length: `float`.
     """
 
-    __slots__ = ("id", "seance_length")
-
-    id: int | None
-    seance_length: float | None
+    id: int | None = None
+    seance_length: float | None = None
 
     def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
         self.id = id
@@ -1636,37 +1437,20 @@ class ServicesCreateData(Model):
         staff: `list[ServicesCreateDataStaffItem]`.
     """
 
-    __slots__ = (
-        "active",
-        "api_id",
-        "category_id",
-        "comment",
-        "discount",
-        "duration",
-        "id",
-        "price_max",
-        "price_min",
-        "salon_service_id",
-        "staff",
-        "technical_break_duration",
-        "title",
-        "weight",
-    )
-
-    id: int | None
-    salon_service_id: int | None
-    title: str | None
-    category_id: int | None
-    price_min: float | None
-    price_max: float | None
-    duration: float | None
-    technical_break_duration: float | None
-    discount: float | None
-    comment: str | None
-    weight: float | None
-    active: float | None
-    api_id: str | None
-    staff: list[ServicesCreateDataStaffItem] | None
+    id: int | None = None
+    salon_service_id: int | None = None
+    title: str | None = None
+    category_id: int | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    duration: float | None = None
+    technical_break_duration: float | None = None
+    discount: float | None = None
+    comment: str | None = None
+    weight: float | None = None
+    active: float | None = None
+    api_id: str | None = None
+    staff: list[ServicesCreateDataStaffItem] | None = None
 
     def __init__(
         self,
@@ -1711,10 +1495,8 @@ class ServicesCreateDataStaffItem(Model):
         seance_length: `float`.
     """
 
-    __slots__ = ("id", "seance_length")
-
-    id: int | None
-    seance_length: float | None
+    id: int | None = None
+    seance_length: float | None = None
 
     def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
         self.id = id
@@ -1740,33 +1522,18 @@ class ServicesListItem(Model):
         staff: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = (
-        "active",
-        "api_id",
-        "category_id",
-        "comment",
-        "discount",
-        "id",
-        "price_max",
-        "price_min",
-        "salon_service_id",
-        "staff",
-        "title",
-        "weight",
-    )
-
-    id: int | None
-    salon_service_id: int | None
-    title: str | None
-    category_id: int | None
-    price_min: float | None
-    price_max: float | None
-    discount: str | None
-    comment: str | None
-    weight: float | None
-    active: float | None
-    api_id: str | None
-    staff: list[dict[str, JSON]] | None
+    id: int | None = None
+    salon_service_id: int | None = None
+    title: str | None = None
+    category_id: int | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    discount: str | None = None
+    comment: str | None = None
+    weight: float | None = None
+    active: float | None = None
+    api_id: str | None = None
+    staff: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1826,51 +1593,27 @@ class ServicesUpdateData(Model):
         staff: `list[ServicesUpdateDataStaffItem]`.
     """
 
-    __slots__ = (
-        "active",
-        "api_id",
-        "booking_title",
-        "category_id",
-        "comment",
-        "discount",
-        "duration",
-        "is_multi",
-        "is_need_limit_date",
-        "price_max",
-        "price_min",
-        "seance_search_finish",
-        "seance_search_start",
-        "seance_search_step",
-        "staff",
-        "step",
-        "tax_variant",
-        "technical_break_duration",
-        "title",
-        "vat_id",
-        "weight",
-    )
-
-    title: str | None
-    booking_title: str | None
-    category_id: int | None
-    price_min: float | None
-    price_max: float | None
-    duration: float | None
-    discount: float | None
-    comment: str | None
-    is_multi: bool | None
-    tax_variant: float | None
-    vat_id: int | None
-    is_need_limit_date: bool | None
-    seance_search_start: float | None
-    seance_search_finish: float | None
-    step: float | None
-    seance_search_step: float | None
-    weight: float | None
-    technical_break_duration: float | None
-    active: float | None
-    api_id: str | None
-    staff: list[ServicesUpdateDataStaffItem] | None
+    title: str | None = None
+    booking_title: str | None = None
+    category_id: int | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    duration: float | None = None
+    discount: float | None = None
+    comment: str | None = None
+    is_multi: bool | None = None
+    tax_variant: float | None = None
+    vat_id: int | None = None
+    is_need_limit_date: bool | None = None
+    seance_search_start: float | None = None
+    seance_search_finish: float | None = None
+    step: float | None = None
+    seance_search_step: float | None = None
+    weight: float | None = None
+    technical_break_duration: float | None = None
+    active: float | None = None
+    api_id: str | None = None
+    staff: list[ServicesUpdateDataStaffItem] | None = None
 
     def __init__(
         self,
@@ -1929,10 +1672,8 @@ class ServicesUpdateDataStaffItem(Model):
         seance_length: `float`.
     """
 
-    __slots__ = ("id", "seance_length")
-
-    id: int | None
-    seance_length: float | None
+    id: int | None = None
+    seance_length: float | None = None
 
     def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
         self.id = id
@@ -1959,35 +1700,19 @@ class ServicesUpdateLegacyData(Model):
         staff: `list[ServicesUpdateLegacyDataStaffItem]`.
     """
 
-    __slots__ = (
-        "active",
-        "api_id",
-        "category_id",
-        "comment",
-        "discount",
-        "duration",
-        "id",
-        "price_max",
-        "price_min",
-        "salon_service_id",
-        "staff",
-        "title",
-        "weight",
-    )
-
-    id: int | None
-    salon_service_id: int | None
-    title: str | None
-    category_id: int | None
-    price_min: float | None
-    price_max: float | None
-    duration: float | None
-    discount: float | None
-    comment: str | None
-    weight: float | None
-    active: float | None
-    api_id: str | None
-    staff: list[ServicesUpdateLegacyDataStaffItem] | None
+    id: int | None = None
+    salon_service_id: int | None = None
+    title: str | None = None
+    category_id: int | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    duration: float | None = None
+    discount: float | None = None
+    comment: str | None = None
+    weight: float | None = None
+    active: float | None = None
+    api_id: str | None = None
+    staff: list[ServicesUpdateLegacyDataStaffItem] | None = None
 
     def __init__(
         self,
@@ -2030,10 +1755,8 @@ class ServicesUpdateLegacyDataStaffItem(Model):
         seance_length: `float`.
     """
 
-    __slots__ = ("id", "seance_length")
-
-    id: int | None
-    seance_length: float | None
+    id: int | None = None
+    seance_length: float | None = None
 
     def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
         self.id = id
@@ -2048,8 +1771,6 @@ class ServicesUpdateStaffRequest(Model):
         seance_length: `float`, always present.
         technological_card_id: `int | None`, always present.
     """
-
-    __slots__ = ("seance_length", "technological_card_id")
 
     seance_length: float
     technological_card_id: int | None
@@ -2074,16 +1795,14 @@ class StaffCompanyidRequestDataTypes(Model):
         user_id: `int`.
     """
 
-    __slots__ = ("api_id", "fired", "hidden", "information", "name", "specialization", "user_id", "weight")
-
-    name: str | None
-    specialization: str | None
-    weight: float | None
-    information: str | None
-    api_id: str | None
-    hidden: float | None
-    fired: float | None
-    user_id: int | None
+    name: str | None = None
+    specialization: str | None = None
+    weight: float | None = None
+    information: str | None = None
+    api_id: str | None = None
+    hidden: float | None = None
+    fired: float | None = None
+    user_id: int | None = None
 
     def __init__(
         self,
@@ -2125,31 +1844,17 @@ class StaffCreateLegacyItem(Model):
         user_id: `int | None`.
     """
 
-    __slots__ = (
-        "avatar",
-        "avatar_big",
-        "company_id",
-        "fired",
-        "hidden",
-        "id",
-        "name",
-        "position",
-        "specialization",
-        "status",
-        "user_id",
-    )
-
-    id: int | None
-    name: str | None
-    company_id: int | None
-    specialization: str | None
-    position: StaffCreateLegacyItemPosition | None
-    avatar: str | None
-    avatar_big: str | None
-    fired: float | None
-    status: float | None
-    hidden: float | None
-    user_id: int | None
+    id: int | None = None
+    name: str | None = None
+    company_id: int | None = None
+    specialization: str | None = None
+    position: StaffCreateLegacyItemPosition | None = None
+    avatar: str | None = None
+    avatar_big: str | None = None
+    fired: float | None = None
+    status: float | None = None
+    hidden: float | None = None
+    user_id: int | None = None
 
     def __init__(
         self,
@@ -2188,10 +1893,8 @@ class StaffCreateLegacyItemPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2208,8 +1911,6 @@ class StaffCreateQuickRequest(Model):
         position_id: `int | None`, always present.
         phone_number: `str | None`, always present.
     """
-
-    __slots__ = ("name", "phone_number", "position_id", "specialization")
 
     name: str
     specialization: str
@@ -2248,45 +1949,24 @@ class StaffListLegacyItem(Model):
         image_group: `StaffListLegacyItemImageGroup | list[JSON]`.
     """
 
-    __slots__ = (
-        "api_id",
-        "avatar",
-        "avatar_big",
-        "comments_count",
-        "fired",
-        "hidden",
-        "id",
-        "image_group",
-        "information",
-        "name",
-        "position",
-        "rating",
-        "show_rating",
-        "specialization",
-        "status",
-        "user_id",
-        "votes_count",
-        "weight",
-    )
-
-    id: int | None
-    api_id: str | None
-    name: str | None
-    specialization: str | None
-    position: StaffListLegacyItemPosition | list[JSON] | None
-    show_rating: float | None
-    rating: float | None
-    votes_count: float | None
-    user_id: int | None
-    avatar: str | None
-    avatar_big: str | None
-    comments_count: float | None
-    weight: str | None
-    information: str | None
-    hidden: str | None
-    fired: str | None
-    status: str | None
-    image_group: StaffListLegacyItemImageGroup | list[JSON] | None
+    id: int | None = None
+    api_id: str | None = None
+    name: str | None = None
+    specialization: str | None = None
+    position: StaffListLegacyItemPosition | list[JSON] | None = None
+    show_rating: float | None = None
+    rating: float | None = None
+    votes_count: float | None = None
+    user_id: int | None = None
+    avatar: str | None = None
+    avatar_big: str | None = None
+    comments_count: float | None = None
+    weight: str | None = None
+    information: str | None = None
+    hidden: str | None = None
+    fired: str | None = None
+    status: str | None = None
+    image_group: StaffListLegacyItemImageGroup | list[JSON] | None = None
 
     def __init__(
         self,
@@ -2341,12 +2021,10 @@ class StaffListLegacyItemImageGroup(Model):
         images: `StaffListLegacyItemImageGroupImages`.
     """
 
-    __slots__ = ("entity", "entity_id", "id", "images")
-
-    id: int | None
-    entity: str | None
-    entity_id: int | None
-    images: StaffListLegacyItemImageGroupImages | None
+    id: int | None = None
+    entity: str | None = None
+    entity_id: int | None = None
+    images: StaffListLegacyItemImageGroupImages | None = None
 
     def __init__(
         self,
@@ -2372,11 +2050,9 @@ class StaffListLegacyItemImageGroupImages(Model):
         origin: `StaffListLegacyItemImageGroupImagesOrigin`.
     """
 
-    __slots__ = ("norm", "origin", "sm")
-
-    sm: StaffListLegacyItemImageGroupImagesSm | None
-    norm: StaffListLegacyItemImageGroupImagesNorm | None
-    origin: StaffListLegacyItemImageGroupImagesOrigin | None
+    sm: StaffListLegacyItemImageGroupImagesSm | None = None
+    norm: StaffListLegacyItemImageGroupImagesNorm | None = None
+    origin: StaffListLegacyItemImageGroupImagesOrigin | None = None
 
     def __init__(
         self,
@@ -2404,15 +2080,13 @@ class StaffListLegacyItemImageGroupImagesNorm(Model):
         version: `str`.
     """
 
-    __slots__ = ("height", "id", "image_group_id", "path", "type", "version", "width")
-
-    id: str | None
-    path: str | None
-    width: str | None
-    height: str | None
-    type: str | None
-    image_group_id: int | None
-    version: str | None
+    id: str | None = None
+    path: str | None = None
+    width: str | None = None
+    height: str | None = None
+    type: str | None = None
+    image_group_id: int | None = None
+    version: str | None = None
 
     def __init__(
         self,
@@ -2448,15 +2122,13 @@ class StaffListLegacyItemImageGroupImagesOrigin(Model):
         version: `str`.
     """
 
-    __slots__ = ("height", "id", "image_group_id", "path", "type", "version", "width")
-
-    id: str | None
-    path: str | None
-    width: str | None
-    height: str | None
-    type: str | None
-    image_group_id: int | None
-    version: str | None
+    id: str | None = None
+    path: str | None = None
+    width: str | None = None
+    height: str | None = None
+    type: str | None = None
+    image_group_id: int | None = None
+    version: str | None = None
 
     def __init__(
         self,
@@ -2492,15 +2164,13 @@ class StaffListLegacyItemImageGroupImagesSm(Model):
         version: `str`.
     """
 
-    __slots__ = ("height", "id", "image_group_id", "path", "type", "version", "width")
-
-    id: str | None
-    path: str | None
-    width: str | None
-    height: str | None
-    type: str | None
-    image_group_id: int | None
-    version: str | None
+    id: str | None = None
+    path: str | None = None
+    width: str | None = None
+    height: str | None = None
+    type: str | None = None
+    image_group_id: int | None = None
+    version: str | None = None
 
     def __init__(
         self,
@@ -2531,10 +2201,8 @@ class StaffListLegacyItemPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2549,8 +2217,6 @@ class StaffPosition2(Model):
         id: `int`, always present.
         title: `str`, always present.
     """
-
-    __slots__ = ("id", "title")
 
     id: int
     title: str
@@ -2570,11 +2236,9 @@ class StaffSchedulesGetLegacyData(Model):
         slots: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("date", "is_working", "slots")
-
     date: str
     is_working: bool
-    slots: list[dict[str, JSON]] | None
+    slots: list[dict[str, JSON]] | None = None
 
     def __init__(self, *, date: str, is_working: bool, slots: list[dict[str, JSON]] | None = None) -> None:
         self.date = date
@@ -2591,10 +2255,8 @@ class StaffSchedulesSetRequest(Model):
         schedules_to_delete: `list[StaffSchedulesSetRequestSchedulesToDeleteItem]`.
     """
 
-    __slots__ = ("schedules_to_delete", "schedules_to_set")
-
-    schedules_to_set: list[StaffSchedulesSetRequestSchedulesToSetItem] | None
-    schedules_to_delete: list[StaffSchedulesSetRequestSchedulesToDeleteItem] | None
+    schedules_to_set: list[StaffSchedulesSetRequestSchedulesToSetItem] | None = None
+    schedules_to_delete: list[StaffSchedulesSetRequestSchedulesToDeleteItem] | None = None
 
     def __init__(
         self,
@@ -2615,10 +2277,8 @@ class StaffSchedulesSetRequestSchedulesToDeleteItem(Model):
         dates: `list[str]`.
     """
 
-    __slots__ = ("dates", "staff_id")
-
-    staff_id: int | None
-    dates: list[str] | None
+    staff_id: int | None = None
+    dates: list[str] | None = None
 
     def __init__(self, *, staff_id: int | None = None, dates: list[str] | None = None) -> None:
         self.staff_id = staff_id
@@ -2635,11 +2295,9 @@ class StaffSchedulesSetRequestSchedulesToSetItem(Model):
         slots: `list[StaffSchedulesSetRequestSchedulesToSetItemSlot]`.
     """
 
-    __slots__ = ("dates", "slots", "staff_id")
-
-    staff_id: int | None
-    dates: list[str] | None
-    slots: list[StaffSchedulesSetRequestSchedulesToSetItemSlot] | None
+    staff_id: int | None = None
+    dates: list[str] | None = None
+    slots: list[StaffSchedulesSetRequestSchedulesToSetItemSlot] | None = None
 
     def __init__(
         self,
@@ -2662,11 +2320,10 @@ class StaffSchedulesSetRequestSchedulesToSetItemSlot(Model):
         to: `str`.
     """
 
-    __slots__ = ("from_", "to")
     __wire_names__ = {"from_": "from"}
 
-    from_: str | None
-    to: str | None
+    from_: str | None = None
+    to: str | None = None
 
     def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
         self.from_ = from_
@@ -2682,8 +2339,6 @@ class StaffSchedulesUpdateLegacyRequest(Model):
         is_working: `bool`, always present.
         slots: `dict[str, JSON]`, always present.
     """
-
-    __slots__ = ("date", "is_working", "slots")
 
     date: str
     is_working: bool
@@ -2713,31 +2368,17 @@ class TipsListSettingsItem(Model):
         staff: `TipsListSettingsItemStaff`.
     """
 
-    __slots__ = (
-        "hash",
-        "id",
-        "invite_sms_sent",
-        "is_enabled",
-        "landing_external",
-        "location_id",
-        "master_tips_form_link",
-        "staff",
-        "staff_id",
-        "status",
-        "status_title",
-    )
-
-    id: int | None
-    location_id: int | None
-    staff_id: int | None
-    hash: str | None
-    status: float | None
-    status_title: str | None
-    is_enabled: bool | None
-    landing_external: str | None
-    master_tips_form_link: str | None
-    invite_sms_sent: bool | None
-    staff: TipsListSettingsItemStaff | None
+    id: int | None = None
+    location_id: int | None = None
+    staff_id: int | None = None
+    hash: str | None = None
+    status: float | None = None
+    status_title: str | None = None
+    is_enabled: bool | None = None
+    landing_external: str | None = None
+    master_tips_form_link: str | None = None
+    invite_sms_sent: bool | None = None
+    staff: TipsListSettingsItemStaff | None = None
 
     def __init__(
         self,
@@ -2781,15 +2422,13 @@ class TipsListSettingsItemStaff(Model):
         position: `TipsListSettingsItemStaffPosition`.
     """
 
-    __slots__ = ("avatar", "employee", "id", "name", "position", "specialization", "user")
-
-    id: int | None
-    name: str | None
-    specialization: str | None
-    avatar: str | None
-    employee: TipsListSettingsItemStaffEmployee | None
-    user: TipsListSettingsItemStaffUser | None
-    position: TipsListSettingsItemStaffPosition | None
+    id: int | None = None
+    name: str | None = None
+    specialization: str | None = None
+    avatar: str | None = None
+    employee: TipsListSettingsItemStaffEmployee | None = None
+    user: TipsListSettingsItemStaffUser | None = None
+    position: TipsListSettingsItemStaffPosition | None = None
 
     def __init__(
         self,
@@ -2820,10 +2459,8 @@ class TipsListSettingsItemStaffEmployee(Model):
         phone: `str`.
     """
 
-    __slots__ = ("id", "phone")
-
-    id: int | None
-    phone: str | None
+    id: int | None = None
+    phone: str | None = None
 
     def __init__(self, *, id: int | None = None, phone: str | None = None) -> None:
         self.id = id
@@ -2839,10 +2476,8 @@ class TipsListSettingsItemStaffPosition(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -2860,12 +2495,10 @@ class TipsListSettingsItemStaffUser(Model):
         phone: `str`.
     """
 
-    __slots__ = ("email", "id", "name", "phone")
-
-    id: int | None
-    name: str | None
-    email: str | None
-    phone: str | None
+    id: int | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
     def __init__(
         self, *, id: int | None = None, name: str | None = None, email: str | None = None, phone: str | None = None

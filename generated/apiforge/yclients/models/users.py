@@ -72,8 +72,6 @@ class AuthRequest2(Model):
         password: `str`, always present.
     """
 
-    __slots__ = ("login", "password")
-
     login: str
     password: str
 
@@ -92,12 +90,11 @@ class AuthRequest2fa(Model):
         field_2fa (wire name `2fa`): `AuthRequest2faField2fa`.
     """
 
-    __slots__ = ("field_2fa", "login", "password")
     __wire_names__ = {"field_2fa": "2fa"}
 
     login: str
     password: str
-    field_2fa: AuthRequest2faField2fa | None
+    field_2fa: AuthRequest2faField2fa | None = None
 
     def __init__(self, *, login: str, password: str, field_2fa: AuthRequest2faField2fa | None = None) -> None:
         self.login = login
@@ -114,10 +111,8 @@ class AuthRequest2faField2fa(Model):
         secret: `str`.
     """
 
-    __slots__ = ("secret", "uuid")
-
-    uuid: str | None
-    secret: str | None
+    uuid: str | None = None
+    secret: str | None = None
 
     def __init__(self, *, uuid: str | None = None, secret: str | None = None) -> None:
         self.uuid = uuid
@@ -140,17 +135,15 @@ class AuthResponse2(Model):
         is_email_confirmed: `bool`.
     """
 
-    __slots__ = ("avatar", "email", "id", "is_approved", "is_email_confirmed", "login", "name", "phone", "user_token")
-
-    id: int | None
-    user_token: str | None
-    name: str | None
-    phone: str | None
-    login: str | None
-    email: str | None
-    avatar: str | None
-    is_approved: bool | None
-    is_email_confirmed: bool | None
+    id: int | None = None
+    user_token: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    login: str | None = None
+    email: str | None = None
+    avatar: str | None = None
+    is_approved: bool | None = None
+    is_email_confirmed: bool | None = None
 
     def __init__(
         self,
@@ -190,15 +183,13 @@ class BookingAuthResponse(Model):
         avatar: `str`.
     """
 
-    __slots__ = ("avatar", "email", "id", "login", "name", "phone", "user_token")
-
-    id: int | None
-    user_token: str | None
-    name: str | None
-    phone: str | None
-    login: str | None
-    email: str | None
-    avatar: str | None
+    id: int | None = None
+    user_token: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    login: str | None = None
+    email: str | None = None
+    avatar: str | None = None
 
     def __init__(
         self,
@@ -234,15 +225,13 @@ class BookingAuthResponse2(Model):
         avatar: `str`.
     """
 
-    __slots__ = ("avatar", "email", "id", "login", "name", "phone", "user_token")
-
-    id: int | None
-    user_token: str | None
-    name: str | None
-    phone: str | None
-    login: str | None
-    email: str | None
-    avatar: str | None
+    id: int | None = None
+    user_token: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    login: str | None = None
+    email: str | None = None
+    avatar: str | None = None
 
     def __init__(
         self,
@@ -273,8 +262,6 @@ class BookingAuthWithCode(Model):
         code: `str`, always present.
     """
 
-    __slots__ = ("code", "phone")
-
     phone: str
     code: str
 
@@ -298,17 +285,16 @@ class BookingUserGetDataResponseDataTypes(Model):
         avatar: `str`.
     """
 
-    __slots__ = ("avatar", "email", "field_0", "id", "login", "name", "phone", "user_token")
     __wire_names__ = {"field_0": "0"}
 
-    field_0: str | None
-    id: int | None
-    user_token: str | None
-    name: str | None
-    phone: str | None
-    login: str | None
-    email: str | None
-    avatar: str | None
+    field_0: str | None = None
+    id: int | None = None
+    user_token: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    login: str | None = None
+    email: str | None = None
+    avatar: str | None = None
 
     def __init__(
         self,
@@ -343,12 +329,10 @@ class BookingUserUpdateInfoRequestDataTypes(Model):
         confirmation_code: `str`.
     """
 
-    __slots__ = ("confirmation_code", "email", "name", "phone")
-
-    name: str | None
-    email: str | None
-    phone: str | None
-    confirmation_code: str | None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    confirmation_code: str | None = None
 
     def __init__(
         self,
@@ -373,10 +357,8 @@ class BookingUserUpdatePasswordRequestDataTypes(Model):
         new_password: `str`.
     """
 
-    __slots__ = ("new_password", "old_password")
-
-    old_password: str | None
-    new_password: str | None
+    old_password: str | None = None
+    new_password: str | None = None
 
     def __init__(self, *, old_password: str | None = None, new_password: str | None = None) -> None:
         self.old_password = old_password
@@ -391,9 +373,7 @@ class BookingUsersUpdatePasswordData(Model):
         user_token: `str`.
     """
 
-    __slots__ = ("user_token",)
-
-    user_token: str | None
+    user_token: str | None = None
 
     def __init__(self, *, user_token: str | None = None) -> None:
         self.user_token = user_token
@@ -410,12 +390,10 @@ class ChainsListItem(Model):
         access: `ChainsListItemAccess`.
     """
 
-    __slots__ = ("access", "companies", "id", "title")
-
-    id: int | None
-    title: str | None
-    companies: list[ChainsListItemCompany] | None
-    access: ChainsListItemAccess | None
+    id: int | None = None
+    title: str | None = None
+    companies: list[ChainsListItemCompany] | None = None
+    access: ChainsListItemAccess | None = None
 
     def __init__(
         self,
@@ -444,21 +422,12 @@ class ChainsListItemAccess(Model):
         network_services_access: `str`.
     """
 
-    __slots__ = (
-        "clients_access",
-        "loyalty_access",
-        "loyalty_cards_manual_transactions_access",
-        "network_services_access",
-        "settings_access",
-        "users_access",
-    )
-
-    settings_access: str | None
-    clients_access: str | None
-    users_access: str | None
-    loyalty_access: str | None
-    loyalty_cards_manual_transactions_access: str | None
-    network_services_access: str | None
+    settings_access: str | None = None
+    clients_access: str | None = None
+    users_access: str | None = None
+    loyalty_access: str | None = None
+    loyalty_cards_manual_transactions_access: str | None = None
+    network_services_access: str | None = None
 
     def __init__(
         self,
@@ -487,10 +456,8 @@ class ChainsListItemCompany(Model):
         title: `str`.
     """
 
-    __slots__ = ("id", "title")
-
-    id: int | None
-    title: str | None
+    id: int | None = None
+    title: str | None = None
 
     def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
         self.id = id
@@ -512,16 +479,14 @@ class CompanyUsersListItem(Model):
         user_role_slug: `str`.
     """
 
-    __slots__ = ("email", "id", "information", "is_approved", "is_non_deletable", "name", "phone", "user_role_slug")
-
-    id: int | None
-    name: str | None
-    phone: str | None
-    email: str | None
-    information: str | None
-    is_approved: bool | None
-    is_non_deletable: bool | None
-    user_role_slug: str | None
+    id: int | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    information: str | None = None
+    is_approved: bool | None = None
+    is_non_deletable: bool | None = None
+    user_role_slug: str | None = None
 
     def __init__(
         self,
@@ -559,15 +524,13 @@ class CompanyUsersListLegacyItem(Model):
         access: `CompanyUsersListLegacyItemAccess`.
     """
 
-    __slots__ = ("access", "email", "firstname", "id", "information", "login", "phone")
-
-    id: int | None
-    firstname: str | None
-    login: str | None
-    email: str | None
-    phone: str | None
-    information: str | None
-    access: CompanyUsersListLegacyItemAccess | None
+    id: int | None = None
+    firstname: str | None = None
+    login: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    information: str | None = None
+    access: CompanyUsersListLegacyItemAccess | None = None
 
     def __init__(
         self,
@@ -610,37 +573,20 @@ class CompanyUsersListLegacyItemAccess(Model):
         master_id: `int`.
     """
 
-    __slots__ = (
-        "billing_access",
-        "client_phones_access",
-        "clients_access",
-        "edit_records_access",
-        "excel_access",
-        "finances_access",
-        "master_id",
-        "schedule_edit_access",
-        "send_sms",
-        "settings_access",
-        "stat_access",
-        "storages_access",
-        "timetable_access",
-        "users_access",
-    )
-
-    stat_access: bool | None
-    schedule_edit_access: bool | None
-    client_phones_access: bool | None
-    clients_access: bool | None
-    settings_access: bool | None
-    edit_records_access: bool | None
-    timetable_access: bool | None
-    billing_access: bool | None
-    users_access: bool | None
-    excel_access: bool | None
-    finances_access: bool | None
-    storages_access: bool | None
-    send_sms: bool | None
-    master_id: int | None
+    stat_access: bool | None = None
+    schedule_edit_access: bool | None = None
+    client_phones_access: bool | None = None
+    clients_access: bool | None = None
+    settings_access: bool | None = None
+    edit_records_access: bool | None = None
+    timetable_access: bool | None = None
+    billing_access: bool | None = None
+    users_access: bool | None = None
+    excel_access: bool | None = None
+    finances_access: bool | None = None
+    storages_access: bool | None = None
+    send_sms: bool | None = None
+    master_id: int | None = None
 
     def __init__(
         self,
@@ -693,29 +639,16 @@ class CurrentUserGetPermissionsData(Model):
         other: `CurrentUserGetPermissionsDataOther`.
     """
 
-    __slots__ = (
-        "clients",
-        "dashboard",
-        "finances",
-        "loyalty",
-        "notification",
-        "other",
-        "record_form",
-        "settings",
-        "storages",
-        "timetable",
-    )
-
-    timetable: CurrentUserGetPermissionsDataTimetable | None
-    record_form: CurrentUserGetPermissionsDataRecordForm | None
-    finances: CurrentUserGetPermissionsDataFinances | None
-    clients: CurrentUserGetPermissionsDataClients | None
-    dashboard: CurrentUserGetPermissionsDataDashboard | None
-    notification: CurrentUserGetPermissionsDataNotification | None
-    loyalty: CurrentUserGetPermissionsDataLoyalty | None
-    storages: CurrentUserGetPermissionsDataStorages | None
-    settings: CurrentUserGetPermissionsDataSettings | None
-    other: CurrentUserGetPermissionsDataOther | None
+    timetable: CurrentUserGetPermissionsDataTimetable | None = None
+    record_form: CurrentUserGetPermissionsDataRecordForm | None = None
+    finances: CurrentUserGetPermissionsDataFinances | None = None
+    clients: CurrentUserGetPermissionsDataClients | None = None
+    dashboard: CurrentUserGetPermissionsDataDashboard | None = None
+    notification: CurrentUserGetPermissionsDataNotification | None = None
+    loyalty: CurrentUserGetPermissionsDataLoyalty | None = None
+    storages: CurrentUserGetPermissionsDataStorages | None = None
+    settings: CurrentUserGetPermissionsDataSettings | None = None
+    other: CurrentUserGetPermissionsDataOther | None = None
 
     def __init__(
         self,
@@ -766,41 +699,22 @@ class CurrentUserGetPermissionsDataClients(Model):
         get_visit_master_id: `int`.
     """
 
-    __slots__ = (
-        "client_comments_add_access",
-        "client_comments_list_access",
-        "client_comments_other_edit_access",
-        "client_comments_own_edit_access",
-        "client_files_delete_access",
-        "client_files_list_access",
-        "client_files_upload_access",
-        "client_phones_access",
-        "clients_access",
-        "clients_card_phone_access",
-        "clients_delete_access",
-        "clients_excel_access",
-        "clients_phones_email_access",
-        "clients_visit_master_id",
-        "excel_access",
-        "get_visit_master_id",
-    )
-
-    clients_access: bool | None
-    client_phones_access: bool | None
-    clients_phones_email_access: bool | None
-    clients_card_phone_access: bool | None
-    clients_delete_access: bool | None
-    clients_excel_access: bool | None
-    excel_access: bool | None
-    client_comments_list_access: bool | None
-    client_comments_add_access: bool | None
-    client_comments_own_edit_access: bool | None
-    client_comments_other_edit_access: bool | None
-    client_files_list_access: bool | None
-    client_files_upload_access: bool | None
-    client_files_delete_access: bool | None
-    clients_visit_master_id: int | None
-    get_visit_master_id: int | None
+    clients_access: bool | None = None
+    client_phones_access: bool | None = None
+    clients_phones_email_access: bool | None = None
+    clients_card_phone_access: bool | None = None
+    clients_delete_access: bool | None = None
+    clients_excel_access: bool | None = None
+    excel_access: bool | None = None
+    client_comments_list_access: bool | None = None
+    client_comments_add_access: bool | None = None
+    client_comments_own_edit_access: bool | None = None
+    client_comments_other_edit_access: bool | None = None
+    client_files_list_access: bool | None = None
+    client_files_upload_access: bool | None = None
+    client_files_delete_access: bool | None = None
+    clients_visit_master_id: int | None = None
+    get_visit_master_id: int | None = None
 
     def __init__(
         self,
@@ -862,39 +776,21 @@ class CurrentUserGetPermissionsDataDashboard(Model):
         dashboard_calls_phones_access: `bool`.
     """
 
-    __slots__ = (
-        "dash_access",
-        "dash_message_access",
-        "dash_message_excel_access",
-        "dash_message_phones_access",
-        "dash_phones_access",
-        "dash_records_access",
-        "dash_records_excel_access",
-        "dash_records_last_days_count",
-        "dash_records_phones_access",
-        "dash_reviews_access",
-        "dash_reviews_delete_access",
-        "dashboard_access",
-        "dashboard_calls_access",
-        "dashboard_calls_excel_access",
-        "dashboard_calls_phones_access",
-    )
-
-    dashboard_access: bool | None
-    dash_access: bool | None
-    dash_phones_access: bool | None
-    dash_records_access: bool | None
-    dash_records_last_days_count: float | None
-    dash_records_excel_access: bool | None
-    dash_records_phones_access: bool | None
-    dash_message_access: bool | None
-    dash_message_excel_access: bool | None
-    dash_message_phones_access: bool | None
-    dash_reviews_access: bool | None
-    dash_reviews_delete_access: bool | None
-    dashboard_calls_access: bool | None
-    dashboard_calls_excel_access: bool | None
-    dashboard_calls_phones_access: bool | None
+    dashboard_access: bool | None = None
+    dash_access: bool | None = None
+    dash_phones_access: bool | None = None
+    dash_records_access: bool | None = None
+    dash_records_last_days_count: float | None = None
+    dash_records_excel_access: bool | None = None
+    dash_records_phones_access: bool | None = None
+    dash_message_access: bool | None = None
+    dash_message_excel_access: bool | None = None
+    dash_message_phones_access: bool | None = None
+    dash_reviews_access: bool | None = None
+    dash_reviews_delete_access: bool | None = None
+    dashboard_calls_access: bool | None = None
+    dashboard_calls_excel_access: bool | None = None
+    dashboard_calls_phones_access: bool | None = None
 
     def __init__(
         self,
@@ -997,125 +893,64 @@ class CurrentUserGetPermissionsDataFinances(Model):
         finances_z_report_excel_access: `bool`.
     """
 
-    __slots__ = (
-        "calculation_create_by_master_not_limitation_today_access",
-        "expenses_create_access",
-        "expenses_delete_access",
-        "expenses_read_access",
-        "expenses_update_access",
-        "finances_access",
-        "finances_accounts_access",
-        "finances_accounts_banalce_access",
-        "finances_accounts_ids",
-        "finances_create_last_days_count",
-        "finances_create_transactions_access",
-        "finances_delete_transactions_access",
-        "finances_edit_last_days_count",
-        "finances_edit_transactions_access",
-        "finances_expenses_create_access",
-        "finances_expenses_delete_access",
-        "finances_expenses_ids",
-        "finances_expenses_read_access",
-        "finances_expenses_update_access",
-        "finances_kkm_settings_read_access",
-        "finances_kkm_settings_update_access",
-        "finances_kkm_transactions_access",
-        "finances_last_days_count",
-        "finances_options_read_access",
-        "finances_options_update_access",
-        "finances_payroll_calculation_create_access",
-        "finances_payroll_calculation_create_by_master_access",
-        "finances_payroll_calculation_create_not_limitation_today_access",
-        "finances_period_report_access",
-        "finances_period_report_excel_access",
-        "finances_print_check_access",
-        "finances_salary_access_master_checkbox",
-        "finances_salary_access_master_id",
-        "finances_salary_calc_access",
-        "finances_salary_master_not_limitation_today_access",
-        "finances_salary_not_limitation_today_access",
-        "finances_salary_schemes_access",
-        "finances_settings_invoicing_read_access",
-        "finances_settings_invoicing_update_access",
-        "finances_suppliers_create_access",
-        "finances_suppliers_delete_access",
-        "finances_suppliers_excel_access",
-        "finances_suppliers_read_access",
-        "finances_suppliers_update_access",
-        "finances_transactions_access",
-        "finances_transactions_excel_access",
-        "finances_year_report_access",
-        "finances_year_report_excel_access",
-        "finances_z_report_access",
-        "finances_z_report_excel_access",
-        "finances_z_report_no_limit_today_access",
-        "get_salary_access_master_id",
-        "kkm_settings_reed_access",
-        "kkm_settings_update_access",
-        "kkm_transactions_accounts_access",
-        "options_update_access",
-        "settings_invoicing_read_access",
-        "settings_invoicing_update_access",
-    )
-
-    finances_access: bool | None
-    finances_accounts_ids: list[dict[str, JSON]] | None
-    finances_transactions_access: bool | None
-    finances_last_days_count: float | None
-    finances_create_transactions_access: bool | None
-    finances_create_last_days_count: float | None
-    finances_edit_transactions_access: bool | None
-    finances_edit_last_days_count: float | None
-    finances_delete_transactions_access: bool | None
-    finances_transactions_excel_access: bool | None
-    finances_expenses_ids: list[dict[str, JSON]] | None
-    finances_accounts_access: bool | None
-    finances_accounts_banalce_access: bool | None
-    finances_suppliers_read_access: bool | None
-    finances_suppliers_create_access: bool | None
-    finances_suppliers_update_access: bool | None
-    finances_suppliers_delete_access: bool | None
-    finances_suppliers_excel_access: bool | None
-    finances_expenses_read_access: bool | None
-    expenses_read_access: bool | None
-    finances_expenses_create_access: bool | None
-    expenses_create_access: bool | None
-    finances_expenses_update_access: bool | None
-    expenses_update_access: bool | None
-    finances_expenses_delete_access: bool | None
-    expenses_delete_access: bool | None
-    finances_kkm_transactions_access: bool | None
-    kkm_transactions_accounts_access: bool | None
-    finances_kkm_settings_read_access: bool | None
-    kkm_settings_reed_access: bool | None
-    finances_kkm_settings_update_access: bool | None
-    kkm_settings_update_access: bool | None
-    finances_settings_invoicing_read_access: bool | None
-    finances_settings_invoicing_update_access: bool | None
-    settings_invoicing_read_access: bool | None
-    settings_invoicing_update_access: bool | None
-    finances_options_read_access: bool | None
-    finances_options_update_access: bool | None
-    options_update_access: bool | None
-    finances_salary_schemes_access: bool | None
-    finances_salary_calc_access: bool | None
-    finances_salary_not_limitation_today_access: bool | None
-    finances_payroll_calculation_create_access: bool | None
-    finances_payroll_calculation_create_not_limitation_today_access: bool | None
-    finances_salary_access_master_checkbox: bool | None
-    finances_salary_access_master_id: int | None
-    get_salary_access_master_id: int | None
-    finances_salary_master_not_limitation_today_access: bool | None
-    finances_payroll_calculation_create_by_master_access: bool | None
-    calculation_create_by_master_not_limitation_today_access: bool | None
-    finances_period_report_access: bool | None
-    finances_period_report_excel_access: bool | None
-    finances_year_report_access: bool | None
-    finances_year_report_excel_access: bool | None
-    finances_print_check_access: bool | None
-    finances_z_report_access: bool | None
-    finances_z_report_no_limit_today_access: bool | None
-    finances_z_report_excel_access: bool | None
+    finances_access: bool | None = None
+    finances_accounts_ids: list[dict[str, JSON]] | None = None
+    finances_transactions_access: bool | None = None
+    finances_last_days_count: float | None = None
+    finances_create_transactions_access: bool | None = None
+    finances_create_last_days_count: float | None = None
+    finances_edit_transactions_access: bool | None = None
+    finances_edit_last_days_count: float | None = None
+    finances_delete_transactions_access: bool | None = None
+    finances_transactions_excel_access: bool | None = None
+    finances_expenses_ids: list[dict[str, JSON]] | None = None
+    finances_accounts_access: bool | None = None
+    finances_accounts_banalce_access: bool | None = None
+    finances_suppliers_read_access: bool | None = None
+    finances_suppliers_create_access: bool | None = None
+    finances_suppliers_update_access: bool | None = None
+    finances_suppliers_delete_access: bool | None = None
+    finances_suppliers_excel_access: bool | None = None
+    finances_expenses_read_access: bool | None = None
+    expenses_read_access: bool | None = None
+    finances_expenses_create_access: bool | None = None
+    expenses_create_access: bool | None = None
+    finances_expenses_update_access: bool | None = None
+    expenses_update_access: bool | None = None
+    finances_expenses_delete_access: bool | None = None
+    expenses_delete_access: bool | None = None
+    finances_kkm_transactions_access: bool | None = None
+    kkm_transactions_accounts_access: bool | None = None
+    finances_kkm_settings_read_access: bool | None = None
+    kkm_settings_reed_access: bool | None = None
+    finances_kkm_settings_update_access: bool | None = None
+    kkm_settings_update_access: bool | None = None
+    finances_settings_invoicing_read_access: bool | None = None
+    finances_settings_invoicing_update_access: bool | None = None
+    settings_invoicing_read_access: bool | None = None
+    settings_invoicing_update_access: bool | None = None
+    finances_options_read_access: bool | None = None
+    finances_options_update_access: bool | None = None
+    options_update_access: bool | None = None
+    finances_salary_schemes_access: bool | None = None
+    finances_salary_calc_access: bool | None = None
+    finances_salary_not_limitation_today_access: bool | None = None
+    finances_payroll_calculation_create_access: bool | None = None
+    finances_payroll_calculation_create_not_limitation_today_access: bool | None = None
+    finances_salary_access_master_checkbox: bool | None = None
+    finances_salary_access_master_id: int | None = None
+    get_salary_access_master_id: int | None = None
+    finances_salary_master_not_limitation_today_access: bool | None = None
+    finances_payroll_calculation_create_by_master_access: bool | None = None
+    calculation_create_by_master_not_limitation_today_access: bool | None = None
+    finances_period_report_access: bool | None = None
+    finances_period_report_excel_access: bool | None = None
+    finances_year_report_access: bool | None = None
+    finances_year_report_excel_access: bool | None = None
+    finances_print_check_access: bool | None = None
+    finances_z_report_access: bool | None = None
+    finances_z_report_no_limit_today_access: bool | None = None
+    finances_z_report_excel_access: bool | None = None
 
     def __init__(
         self,
@@ -1255,19 +1090,11 @@ class CurrentUserGetPermissionsDataLoyalty(Model):
         loyalty_certificate_and_abonement_manual_transactions_access: `bool`.
     """
 
-    __slots__ = (
-        "has_loyalty_access",
-        "has_loyalty_cards_manual_transactions_access",
-        "loyalty_access",
-        "loyalty_cards_manual_transactions_access",
-        "loyalty_certificate_and_abonement_manual_transactions_access",
-    )
-
-    loyalty_access: bool | None
-    has_loyalty_access: bool | None
-    loyalty_cards_manual_transactions_access: bool | None
-    has_loyalty_cards_manual_transactions_access: bool | None
-    loyalty_certificate_and_abonement_manual_transactions_access: bool | None
+    loyalty_access: bool | None = None
+    has_loyalty_access: bool | None = None
+    loyalty_cards_manual_transactions_access: bool | None = None
+    has_loyalty_cards_manual_transactions_access: bool | None = None
+    loyalty_certificate_and_abonement_manual_transactions_access: bool | None = None
 
     def __init__(
         self,
@@ -1300,21 +1127,12 @@ class CurrentUserGetPermissionsDataNotification(Model):
         notification_email_ending_license: `bool`.
     """
 
-    __slots__ = (
-        "notification",
-        "notification_email_ending_license",
-        "notification_sms_ending_license",
-        "notification_sms_low_balance",
-        "web_phone_push",
-        "web_push",
-    )
-
-    notification: bool | None
-    web_push: bool | None
-    web_phone_push: bool | None
-    notification_sms_ending_license: bool | None
-    notification_sms_low_balance: bool | None
-    notification_email_ending_license: bool | None
+    notification: bool | None = None
+    web_push: bool | None = None
+    web_phone_push: bool | None = None
+    notification_sms_ending_license: bool | None = None
+    notification_sms_low_balance: bool | None = None
+    notification_email_ending_license: bool | None = None
 
     def __init__(
         self,
@@ -1346,13 +1164,11 @@ class CurrentUserGetPermissionsDataOther(Model):
         auth_list_allowed_ip: `list[dict[str, JSON]]`.
     """
 
-    __slots__ = ("auth_enable_check_ip", "auth_list_allowed_ip", "billing_access", "send_sms", "stat_access")
-
-    stat_access: bool | None
-    billing_access: bool | None
-    send_sms: bool | None
-    auth_enable_check_ip: bool | None
-    auth_list_allowed_ip: list[dict[str, JSON]] | None
+    stat_access: bool | None = None
+    billing_access: bool | None = None
+    send_sms: bool | None = None
+    auth_enable_check_ip: bool | None = None
+    auth_list_allowed_ip: list[dict[str, JSON]] | None = None
 
     def __init__(
         self,
@@ -1401,57 +1217,30 @@ class CurrentUserGetPermissionsDataRecordForm(Model):
         records_group_id: `int`.
     """
 
-    __slots__ = (
-        "create_records_access",
-        "delete_customer_came_records_access",
-        "delete_paid_records_access",
-        "delete_records_access",
-        "edit_records_access",
-        "edit_records_attendance_access",
-        "record_edit_full_paid_access",
-        "record_form_access",
-        "record_form_client_access",
-        "records_autocomplete_access",
-        "records_finances_access",
-        "records_finances_last_days_count",
-        "records_finances_pay_from_deposits_access",
-        "records_goods_access",
-        "records_goods_cost_access",
-        "records_goods_create_last_days_count",
-        "records_goods_create_transaction_access",
-        "records_goods_discount_access",
-        "records_goods_edit_last_days_count",
-        "records_goods_edit_transaction_access",
-        "records_group_id",
-        "records_group_id_access",
-        "records_services_cost_access",
-        "records_services_discount_access",
-    )
-
-    record_form_access: bool | None
-    record_form_client_access: bool | None
-    records_autocomplete_access: bool | None
-    create_records_access: bool | None
-    edit_records_access: bool | None
-    edit_records_attendance_access: bool | None
-    records_services_cost_access: bool | None
-    records_services_discount_access: bool | None
-    record_edit_full_paid_access: bool | None
-    delete_records_access: bool | None
-    delete_customer_came_records_access: bool | None
-    delete_paid_records_access: bool | None
-    records_goods_access: bool | None
-    records_goods_create_transaction_access: bool | None
-    records_goods_create_last_days_count: float | None
-    records_goods_edit_transaction_access: bool | None
-    records_goods_edit_last_days_count: float | None
-    records_goods_cost_access: bool | None
-    records_goods_discount_access: bool | None
-    records_finances_access: bool | None
-    records_finances_last_days_count: float | None
-    records_finances_pay_from_deposits_access: bool | None
-    records_group_id_access: bool | None
-    records_group_id: int | None
+    record_form_access: bool | None = None
+    record_form_client_access: bool | None = None
+    records_autocomplete_access: bool | None = None
+    create_records_access: bool | None = None
+    edit_records_access: bool | None = None
+    edit_records_attendance_access: bool | None = None
+    records_services_cost_access: bool | None = None
+    records_services_discount_access: bool | None = None
+    record_edit_full_paid_access: bool | None = None
+    delete_records_access: bool | None = None
+    delete_customer_came_records_access: bool | None = None
+    delete_paid_records_access: bool | None = None
+    records_goods_access: bool | None = None
+    records_goods_create_transaction_access: bool | None = None
+    records_goods_create_last_days_count: float | None = None
+    records_goods_edit_transaction_access: bool | None = None
+    records_goods_edit_last_days_count: float | None = None
+    records_goods_cost_access: bool | None = None
+    records_goods_discount_access: bool | None = None
+    records_finances_access: bool | None = None
+    records_finances_last_days_count: float | None = None
+    records_finances_pay_from_deposits_access: bool | None = None
+    records_group_id_access: bool | None = None
+    records_group_id: int | None = None
 
     def __init__(
         self,
@@ -1548,77 +1337,40 @@ class CurrentUserGetPermissionsDataSettings(Model):
         webhook_read_access: `bool`.
     """
 
-    __slots__ = (
-        "create_users_access",
-        "delete_users_access",
-        "edit_master_service_and_duration",
-        "edit_users_access",
-        "limited_users_access",
-        "master_create",
-        "master_delete",
-        "master_edit",
-        "schedule_edit",
-        "services_delete",
-        "services_edit",
-        "settings_access",
-        "settings_basis_access",
-        "settings_email_notifications_access",
-        "settings_information_access",
-        "settings_master_access",
-        "settings_master_dismiss_access",
-        "settings_notifications_access",
-        "settings_positions_create",
-        "settings_positions_delete",
-        "settings_positions_read",
-        "settings_services_access",
-        "settings_services_create_access",
-        "settings_services_edit_image_access",
-        "settings_services_edit_online_pay_access",
-        "settings_services_edit_online_seance_date_time_access",
-        "settings_services_edit_price_access",
-        "settings_services_edit_services_related_resource_access",
-        "settings_services_edit_title_access",
-        "settings_services_relation_category_access",
-        "settings_template_notifications_access",
-        "tech_card_edit",
-        "users_access",
-        "webhook_read_access",
-    )
-
-    settings_access: bool | None
-    settings_basis_access: bool | None
-    settings_information_access: bool | None
-    users_access: bool | None
-    delete_users_access: bool | None
-    create_users_access: bool | None
-    edit_users_access: bool | None
-    limited_users_access: bool | None
-    settings_services_access: bool | None
-    settings_services_create_access: bool | None
-    services_edit: bool | None
-    settings_services_edit_title_access: bool | None
-    settings_services_relation_category_access: bool | None
-    settings_services_edit_price_access: bool | None
-    settings_services_edit_image_access: bool | None
-    settings_services_edit_online_seance_date_time_access: bool | None
-    settings_services_edit_online_pay_access: bool | None
-    settings_services_edit_services_related_resource_access: bool | None
-    settings_positions_read: bool | None
-    settings_positions_create: bool | None
-    settings_positions_delete: bool | None
-    edit_master_service_and_duration: bool | None
-    tech_card_edit: bool | None
-    services_delete: bool | None
-    settings_master_access: bool | None
-    master_create: bool | None
-    master_edit: bool | None
-    master_delete: bool | None
-    settings_master_dismiss_access: bool | None
-    schedule_edit: bool | None
-    settings_notifications_access: bool | None
-    settings_email_notifications_access: bool | None
-    settings_template_notifications_access: bool | None
-    webhook_read_access: bool | None
+    settings_access: bool | None = None
+    settings_basis_access: bool | None = None
+    settings_information_access: bool | None = None
+    users_access: bool | None = None
+    delete_users_access: bool | None = None
+    create_users_access: bool | None = None
+    edit_users_access: bool | None = None
+    limited_users_access: bool | None = None
+    settings_services_access: bool | None = None
+    settings_services_create_access: bool | None = None
+    services_edit: bool | None = None
+    settings_services_edit_title_access: bool | None = None
+    settings_services_relation_category_access: bool | None = None
+    settings_services_edit_price_access: bool | None = None
+    settings_services_edit_image_access: bool | None = None
+    settings_services_edit_online_seance_date_time_access: bool | None = None
+    settings_services_edit_online_pay_access: bool | None = None
+    settings_services_edit_services_related_resource_access: bool | None = None
+    settings_positions_read: bool | None = None
+    settings_positions_create: bool | None = None
+    settings_positions_delete: bool | None = None
+    edit_master_service_and_duration: bool | None = None
+    tech_card_edit: bool | None = None
+    services_delete: bool | None = None
+    settings_master_access: bool | None = None
+    master_create: bool | None = None
+    master_edit: bool | None = None
+    master_delete: bool | None = None
+    settings_master_dismiss_access: bool | None = None
+    schedule_edit: bool | None = None
+    settings_notifications_access: bool | None = None
+    settings_email_notifications_access: bool | None = None
+    settings_template_notifications_access: bool | None = None
+    webhook_read_access: bool | None = None
 
     def __init__(
         self,
@@ -1748,95 +1500,49 @@ class CurrentUserGetPermissionsDataStorages(Model):
         storages_goods_delete_access: `bool`.
     """
 
-    __slots__ = (
-        "storages_access",
-        "storages_consumable_report_access",
-        "storages_consumable_report_excel_access",
-        "storages_create_last_days_count",
-        "storages_create_transactions_access",
-        "storages_create_transactions_buy_access",
-        "storages_create_transactions_sale_access",
-        "storages_delete_transactions_access",
-        "storages_edit_last_days_count",
-        "storages_edit_transactions_access",
-        "storages_edit_transactions_buy_access",
-        "storages_edit_transactions_sale_access",
-        "storages_goods_archive_access",
-        "storages_goods_category_edit_access",
-        "storages_goods_comment_edit_access",
-        "storages_goods_cost_price_edit_access",
-        "storages_goods_create_access",
-        "storages_goods_critical_balance_edit_access",
-        "storages_goods_crud_access",
-        "storages_goods_delete_access",
-        "storages_goods_masses_edit_access",
-        "storages_goods_selling_price_edit_access",
-        "storages_goods_title_edit_access",
-        "storages_goods_units_edit_access",
-        "storages_goods_update_access",
-        "storages_ids",
-        "storages_inventory_access",
-        "storages_inventory_create_edit_access",
-        "storages_inventory_delete_access",
-        "storages_inventory_excel_access",
-        "storages_last_days_count",
-        "storages_move_goods_access",
-        "storages_remnants_report_access",
-        "storages_remnants_report_excel_access",
-        "storages_sales_report_access",
-        "storages_sales_report_excel_access",
-        "storages_transactions_access",
-        "storages_transactions_excel_access",
-        "storages_transactions_types",
-        "storages_turnover_report_access",
-        "storages_turnover_report_excel_access",
-        "storages_write_off_report_access",
-        "storages_write_off_report_excel_access",
-    )
-
-    storages_access: bool | None
-    storages_ids: list[dict[str, JSON]] | None
-    storages_transactions_access: bool | None
-    storages_last_days_count: float | None
-    storages_move_goods_access: bool | None
-    storages_create_transactions_access: bool | None
-    storages_create_last_days_count: float | None
-    storages_create_transactions_buy_access: bool | None
-    storages_create_transactions_sale_access: bool | None
-    storages_edit_transactions_access: bool | None
-    storages_edit_last_days_count: float | None
-    storages_edit_transactions_buy_access: bool | None
-    storages_edit_transactions_sale_access: bool | None
-    storages_delete_transactions_access: bool | None
-    storages_transactions_excel_access: bool | None
-    storages_transactions_types: list[dict[str, JSON]] | None
-    storages_inventory_access: bool | None
-    storages_inventory_create_edit_access: bool | None
-    storages_inventory_delete_access: bool | None
-    storages_inventory_excel_access: bool | None
-    storages_remnants_report_access: bool | None
-    storages_remnants_report_excel_access: bool | None
-    storages_sales_report_access: bool | None
-    storages_sales_report_excel_access: bool | None
-    storages_consumable_report_access: bool | None
-    storages_consumable_report_excel_access: bool | None
-    storages_write_off_report_access: bool | None
-    storages_write_off_report_excel_access: bool | None
-    storages_turnover_report_access: bool | None
-    storages_turnover_report_excel_access: bool | None
-    storages_goods_crud_access: bool | None
-    storages_goods_create_access: bool | None
-    storages_goods_update_access: bool | None
-    storages_goods_title_edit_access: bool | None
-    storages_goods_category_edit_access: bool | None
-    storages_goods_selling_price_edit_access: bool | None
-    storages_goods_cost_price_edit_access: bool | None
-    storages_goods_units_edit_access: bool | None
-    storages_goods_critical_balance_edit_access: bool | None
-    storages_goods_masses_edit_access: bool | None
-    storages_goods_comment_edit_access: bool | None
-    storages_goods_archive_access: bool | None
-    storages_goods_delete_access: bool | None
+    storages_access: bool | None = None
+    storages_ids: list[dict[str, JSON]] | None = None
+    storages_transactions_access: bool | None = None
+    storages_last_days_count: float | None = None
+    storages_move_goods_access: bool | None = None
+    storages_create_transactions_access: bool | None = None
+    storages_create_last_days_count: float | None = None
+    storages_create_transactions_buy_access: bool | None = None
+    storages_create_transactions_sale_access: bool | None = None
+    storages_edit_transactions_access: bool | None = None
+    storages_edit_last_days_count: float | None = None
+    storages_edit_transactions_buy_access: bool | None = None
+    storages_edit_transactions_sale_access: bool | None = None
+    storages_delete_transactions_access: bool | None = None
+    storages_transactions_excel_access: bool | None = None
+    storages_transactions_types: list[dict[str, JSON]] | None = None
+    storages_inventory_access: bool | None = None
+    storages_inventory_create_edit_access: bool | None = None
+    storages_inventory_delete_access: bool | None = None
+    storages_inventory_excel_access: bool | None = None
+    storages_remnants_report_access: bool | None = None
+    storages_remnants_report_excel_access: bool | None = None
+    storages_sales_report_access: bool | None = None
+    storages_sales_report_excel_access: bool | None = None
+    storages_consumable_report_access: bool | None = None
+    storages_consumable_report_excel_access: bool | None = None
+    storages_write_off_report_access: bool | None = None
+    storages_write_off_report_excel_access: bool | None = None
+    storages_turnover_report_access: bool | None = None
+    storages_turnover_report_excel_access: bool | None = None
+    storages_goods_crud_access: bool | None = None
+    storages_goods_create_access: bool | None = None
+    storages_goods_update_access: bool | None = None
+    storages_goods_title_edit_access: bool | None = None
+    storages_goods_category_edit_access: bool | None = None
+    storages_goods_selling_price_edit_access: bool | None = None
+    storages_goods_cost_price_edit_access: bool | None = None
+    storages_goods_units_edit_access: bool | None = None
+    storages_goods_critical_balance_edit_access: bool | None = None
+    storages_goods_masses_edit_access: bool | None = None
+    storages_goods_comment_edit_access: bool | None = None
+    storages_goods_archive_access: bool | None = None
+    storages_goods_delete_access: bool | None = None
 
     def __init__(
         self,
@@ -1945,25 +1651,14 @@ class CurrentUserGetPermissionsDataTimetable(Model):
         timetable_statistics_access: `bool`.
     """
 
-    __slots__ = (
-        "last_days_count",
-        "master_id",
-        "position_id",
-        "schedule_edit_access",
-        "timetable_access",
-        "timetable_phones_access",
-        "timetable_statistics_access",
-        "timetable_transferring_record_access",
-    )
-
-    timetable_access: bool | None
-    master_id: int | None
-    position_id: int | None
-    last_days_count: float | None
-    schedule_edit_access: bool | None
-    timetable_phones_access: bool | None
-    timetable_transferring_record_access: bool | None
-    timetable_statistics_access: bool | None
+    timetable_access: bool | None = None
+    master_id: int | None = None
+    position_id: int | None = None
+    last_days_count: float | None = None
+    schedule_edit_access: bool | None = None
+    timetable_phones_access: bool | None = None
+    timetable_transferring_record_access: bool | None = None
+    timetable_statistics_access: bool | None = None
 
     def __init__(
         self,
@@ -1995,8 +1690,6 @@ class CurrentUserInviteRequest(Model):
         invites: `list[CurrentUserInviteRequestInvite]`, always present.
     """
 
-    __slots__ = ("invites",)
-
     invites: list[CurrentUserInviteRequestInvite]
 
     def __init__(self, *, invites: list[CurrentUserInviteRequestInvite]) -> None:
@@ -2016,14 +1709,12 @@ class CurrentUserInviteRequestInvite(Model):
         staff_id: `int | None`.
     """
 
-    __slots__ = ("name", "position", "search", "staff_id", "user_permissions", "user_role")
-
-    name: str | None
-    search: str | None
-    position: str | None
-    user_role: CurrentUserInviteRequestInviteUserRole | None
-    user_permissions: list[UserPermissionValue] | None
-    staff_id: int | None
+    name: str | None = None
+    search: str | None = None
+    position: str | None = None
+    user_role: CurrentUserInviteRequestInviteUserRole | None = None
+    user_permissions: list[UserPermissionValue] | None = None
+    staff_id: int | None = None
 
     def __init__(
         self,
@@ -2053,11 +1744,9 @@ class UserPermissionOption(Model):
         is_disabled: `bool`.
     """
 
-    __slots__ = ("is_disabled", "title", "value")
-
-    title: str | None
-    value: float | None
-    is_disabled: bool | None
+    title: str | None = None
+    value: float | None = None
+    is_disabled: bool | None = None
 
     def __init__(
         self, *, title: str | None = None, value: float | None = None, is_disabled: bool | None = None
@@ -2077,11 +1766,9 @@ class UserPermissionType(Model):
         no_access_value: `float | str | bool | None`.
     """
 
-    __slots__ = ("all_access_value", "no_access_value", "slug")
-
-    slug: UserPermissionTypeSlug | None
-    all_access_value: float | str | bool | None
-    no_access_value: float | str | bool | None
+    slug: UserPermissionTypeSlug | None = None
+    all_access_value: float | str | bool | None = None
+    no_access_value: float | str | bool | None = None
 
     def __init__(
         self,
@@ -2104,10 +1791,8 @@ class UserPermissionValue(Model):
         value: `float | str | bool | None`.
     """
 
-    __slots__ = ("slug", "value")
-
-    slug: str | None
-    value: float | str | bool | None
+    slug: str | None = None
+    value: float | str | bool | None = None
 
     def __init__(self, *, slug: str | None = None, value: float | str | bool | None = None) -> None:
         self.slug = slug
@@ -2131,30 +1816,18 @@ class UserPermissionWithChildren(Model):
         children: `list[UserPermissionWithChildren] | None`.
     """
 
-    __slots__ = (
-        "children",
-        "default_value",
-        "entity_name",
-        "hint",
-        "is_editable",
-        "is_recommended",
-        "options_",
-        "slug",
-        "title",
-        "type",
-    )
     __wire_names__ = {"options_": "options"}
 
-    slug: str | None
-    title: str | None
-    type: UserPermissionType | None
-    options_: list[UserPermissionOption] | None
-    hint: str | None
-    is_recommended: bool | None
-    is_editable: bool | None
-    default_value: float | str | bool | None
-    entity_name: str | None
-    children: list[UserPermissionWithChildren] | None
+    slug: str | None = None
+    title: str | None = None
+    type: UserPermissionType | None = None
+    options_: list[UserPermissionOption] | None = None
+    hint: str | None = None
+    is_recommended: bool | None = None
+    is_editable: bool | None = None
+    default_value: float | str | bool | None = None
+    entity_name: str | None = None
+    children: list[UserPermissionWithChildren] | None = None
 
     def __init__(
         self,
@@ -2193,12 +1866,10 @@ class UserRolePermissions(Model):
         user_permissions: `list[UserPermissionValue]`.
     """
 
-    __slots__ = ("is_editable", "staff_id", "user_permissions", "user_role")
-
-    user_role: UserRolePermissionsUserRole | None
-    staff_id: int | None
-    is_editable: bool | None
-    user_permissions: list[UserPermissionValue] | None
+    user_role: UserRolePermissionsUserRole | None = None
+    staff_id: int | None = None
+    is_editable: bool | None = None
+    user_permissions: list[UserPermissionValue] | None = None
 
     def __init__(
         self,
@@ -2226,13 +1897,11 @@ class UserRoleWithSalonAndUser(Model):
         user_permissions: `list[UserPermissionWithChildren] | None`.
     """
 
-    __slots__ = ("description", "slug", "title", "user_permissions", "weight")
-
-    slug: UserRoleWithSalonAndUserSlug | None
-    title: str | None
-    description: str | None
-    weight: float | None
-    user_permissions: list[UserPermissionWithChildren] | None
+    slug: UserRoleWithSalonAndUserSlug | None = None
+    title: str | None = None
+    description: str | None = None
+    weight: float | None = None
+    user_permissions: list[UserPermissionWithChildren] | None = None
 
     def __init__(
         self,
@@ -2258,8 +1927,6 @@ class UsersCopyToCompaniesRequest(Model):
         user_company_links: `list[UsersCopyToCompaniesRequestUserCompanyLink]`, always present.
     """
 
-    __slots__ = ("user_company_links",)
-
     user_company_links: list[UsersCopyToCompaniesRequestUserCompanyLink]
 
     def __init__(self, *, user_company_links: list[UsersCopyToCompaniesRequestUserCompanyLink]) -> None:
@@ -2275,10 +1942,8 @@ class UsersCopyToCompaniesRequestUserCompanyLink(Model):
         user_permissions: `list[UserPermissionValue]`.
     """
 
-    __slots__ = ("company_id", "user_permissions")
-
     company_id: int
-    user_permissions: list[UserPermissionValue] | None
+    user_permissions: list[UserPermissionValue] | None = None
 
     def __init__(self, *, company_id: int, user_permissions: list[UserPermissionValue] | None = None) -> None:
         self.company_id = company_id
@@ -2293,8 +1958,6 @@ class UsersRemoveFromCompaniesRequest(Model):
         user_company_links: `list[UsersRemoveFromCompaniesRequestUserCompanyLink]`, always present.
     """
 
-    __slots__ = ("user_company_links",)
-
     user_company_links: list[UsersRemoveFromCompaniesRequestUserCompanyLink]
 
     def __init__(self, *, user_company_links: list[UsersRemoveFromCompaniesRequestUserCompanyLink]) -> None:
@@ -2308,8 +1971,6 @@ class UsersRemoveFromCompaniesRequestUserCompanyLink(Model):
     Attributes:
         company_id: `int`, always present.
     """
-
-    __slots__ = ("company_id",)
 
     company_id: int
 
@@ -2327,11 +1988,9 @@ class UsersUpdatePermissionsRequest(Model):
         staff_id: `int`.
     """
 
-    __slots__ = ("staff_id", "user_permissions", "user_role")
-
-    user_role: UsersUpdatePermissionsRequestUserRole | None
-    user_permissions: list[UserPermissionValue] | None
-    staff_id: int | None
+    user_role: UsersUpdatePermissionsRequestUserRole | None = None
+    user_permissions: list[UserPermissionValue] | None = None
+    staff_id: int | None = None
 
     def __init__(
         self,

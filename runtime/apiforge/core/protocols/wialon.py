@@ -21,7 +21,6 @@ import attrs
 import httpx
 
 from apiforge.core.call import Call, MethodSpec
-from apiforge.core.converter import structure
 from apiforge.core.effects import Acquire, Callback, Effect, Hold, Release, Send
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
 from apiforge.core.protocols.base import (
@@ -492,6 +491,10 @@ class SessionHooks(Generic[C, R]):
 
     def login_response(self) -> R:
         """The response of the login that opened the current session, typed."""
+        # Imported here: the converter (and cattrs) load with the first decoded response, not with
+        # `import apiforge.wialon`.
+        from apiforge.core.converter import structure
+
         response: R = structure(self._protocol.login_response, self._login_type, method="token/login")
         return response
 
