@@ -5,7 +5,8 @@ the real services reach the fakes instead: a fixture makes FakeVK, FakeYclients 
 (accepting the placeholder credentials the docs show) answer, in-process, the requests for
 api.vk.com, api.yclients.com and hst-api.wialon.com. Before each block, the names the guides use for
 an open client (`vk`, `avk`, `yc`, `w`, ...) are bound to fresh clients of the fakes; the other
-names of earlier blocks stay. Top-level `await` and `async with` run on an event loop.
+names of earlier blocks stay. Top-level `await` and `async with` run on an event loop. The blocks
+run in a temporary folder that holds the files the guides upload (`UPLOADED_FILES`).
 
 An event loop in a block (`for update in vk.bot_long_poll(...)`) would wait forever for the next
 event: in these runs a long poll that comes back empty ends the block (`StreamDrained`) once the
@@ -34,6 +35,8 @@ from tests.typecheck import REPO
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 WIALON_TOKEN = "<72 characters>"
+# The files the guides upload (docs/vk.md, Uploads), made in the folder the blocks run in.
+UPLOADED_FILES = ("cat.jpg", "hello.ogg", "news.png", "a.jpg", "clip.mp4")
 
 
 def blocks(path: Path) -> list[tuple[int, str]]:
@@ -178,7 +181,12 @@ def run_tests(namespace: dict[str, Any], before: set[str], where: str) -> None:
 
 @pytest.mark.parametrize("path", DOCS, ids=[p.relative_to(REPO).as_posix() for p in DOCS])
 @pytest.mark.usefixtures("drained_streams")
-def test_the_python_blocks_run(path: Path, fakes: dict[str, Any]) -> None:
+def test_the_python_blocks_run(
+    path: Path, fakes: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in UPLOADED_FILES:  # a few bytes each: the fake upload servers store what they get
+        (tmp_path / name).write_bytes(f"contents of {name}".encode())
+    monkeypatch.chdir(tmp_path)
     namespace: dict[str, Any] = {"__name__": "__docs__"}
     for line, code in blocks(path):
         # The guides mean an open client by `vk`, `yc`, `w` (a block's own `with ... as vk:` has closed its one).
