@@ -34,6 +34,10 @@ from tests.typecheck import REPO
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+# A block that cannot end in-process (it serves until the process is stopped, it waits for a
+# browser) is marked, on the line right above its fence, `<!-- snippet: compile-only: <why> -->`:
+# it is compiled and F821-checked, not run. The reason is required, and shows in the Markdown source.
+COMPILE_ONLY = re.compile(r"<!-- snippet: compile-only: (?P<why>\S.*?) -->\n\Z")
 WIALON_TOKEN = "<72 characters>"
 # The files the guides upload (docs/vk.md, Uploads), made in the folder the blocks run in.
 UPLOADED_FILES = ("cat.jpg", "hello.ogg", "news.png", "a.jpg", "clip.mp4")
@@ -43,6 +47,16 @@ def blocks(path: Path) -> list[tuple[int, str]]:
     """The Python blocks of a Markdown file: (line number, code)."""
     text = path.read_text(encoding="utf-8")
     return [(text[: m.start()].count("\n") + 2, m.group(1)) for m in BLOCK.finditer(text)]
+
+
+def compile_only(path: Path) -> set[int]:
+    """The line numbers (as `blocks` gives them) of the blocks marked compile-only, with their reason."""
+    text = path.read_text(encoding="utf-8")
+    marked = set()
+    for m in BLOCK.finditer(text):
+        if COMPILE_ONLY.search(text, 0, m.start()) is not None:
+            marked.add(text[: m.start()].count("\n") + 2)
+    return marked
 
 
 @pytest.fixture
@@ -188,11 +202,17 @@ def test_the_python_blocks_run(
         (tmp_path / name).write_bytes(f"contents of {name}".encode())
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, Any] = {"__name__": "__docs__"}
+    not_run = compile_only(path)
+    markers = path.read_text(encoding="utf-8").count("<!-- snippet: compile-only")
+    assert markers == len(not_run), f"{path.name}: a compile-only marker is not right above a ```python fence"
     for line, code in blocks(path):
+        where = f"{path.relative_to(REPO)}:{line}"
+        if line in not_run:
+            compile(code, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)  # a SyntaxError fails
+            continue
         # The guides mean an open client by `vk`, `yc`, `w` (a block's own `with ... as vk:` has closed its one).
         namespace.update(prelude())
         before = set(namespace)
-        where = f"{path.relative_to(REPO)}:{line}"
         run_block(code, namespace, where)
         run_tests(namespace, before, where)
 
