@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import inspect
 import re
 import subprocess
@@ -29,6 +30,7 @@ import pytest
 
 from apiforge.testing import FakeVK, FakeWialon, FakeYclients
 from apiforge.testing._server import FakeServer
+from apiforge.testing.redis_server import RedisServer
 from apiforge.testing.yclients import FakeUser
 from tests.typecheck import REPO
 
@@ -39,6 +41,9 @@ BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 # it is compiled and F821-checked, not run. The reason is required, and shows in the Markdown source.
 COMPILE_ONLY = re.compile(r"<!-- snippet: compile-only: (?P<why>\S.*?) -->\n\Z")
 WIALON_TOKEN = "<72 characters>"
+# The Redis the guides connect to (docs/several-processes.md): the blocks that name it run against a
+# real redis-server the test starts (`RedisServer`), its URL put in place of this one.
+DOCUMENTED_REDIS = "redis://10.0.0.5:6379/0"
 # The files the guides upload (docs/vk.md, Uploads), made in the folder the blocks run in.
 UPLOADED_FILES = ("cat.jpg", "hello.ogg", "news.png", "a.jpg", "clip.mp4")
 
@@ -201,20 +206,22 @@ def test_the_python_blocks_run(
     for name in UPLOADED_FILES:  # a few bytes each: the fake upload servers store what they get
         (tmp_path / name).write_bytes(f"contents of {name}".encode())
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, Any] = {"__name__": "__docs__"}
+    text = path.read_text(encoding="utf-8")
     not_run = compile_only(path)
-    markers = path.read_text(encoding="utf-8").count("<!-- snippet: compile-only")
-    assert markers == len(not_run), f"{path.name}: a compile-only marker is not right above a ```python fence"
-    for line, code in blocks(path):
-        where = f"{path.relative_to(REPO)}:{line}"
-        if line in not_run:
-            compile(code, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)  # a SyntaxError fails
-            continue
-        # The guides mean an open client by `vk`, `yc`, `w` (a block's own `with ... as vk:` has closed its one).
-        namespace.update(prelude())
-        before = set(namespace)
-        run_block(code, namespace, where)
-        run_tests(namespace, before, where)
+    assert text.count("<!-- snippet: compile-only") == len(not_run), f"{path}: a compile-only marker not above a fence"
+    namespace: dict[str, Any] = {"__name__": "__docs__"}
+    with contextlib.ExitStack() as stack:
+        redis_url = stack.enter_context(RedisServer()).url if DOCUMENTED_REDIS in text else DOCUMENTED_REDIS
+        for line, code in blocks(path):
+            where = f"{path.relative_to(REPO)}:{line}"
+            if line in not_run:
+                compile(code, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)  # a SyntaxError fails
+                continue
+            # The guides mean an open client by `vk`, `yc`, `w` (a block's own `with ... as vk:` has closed its one).
+            namespace.update(prelude())
+            before = set(namespace)
+            run_block(code.replace(DOCUMENTED_REDIS, redis_url), namespace, where)
+            run_tests(namespace, before, where)
 
 
 @pytest.mark.parametrize("path", DOCS, ids=[p.relative_to(REPO).as_posix() for p in DOCS])
