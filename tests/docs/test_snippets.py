@@ -57,7 +57,7 @@ def blocks(path: Path) -> list[tuple[int, str]]:
 def compile_only(path: Path) -> set[int]:
     """The line numbers (as `blocks` gives them) of the blocks marked compile-only, with their reason."""
     text = path.read_text(encoding="utf-8")
-    marked = set()
+    marked: set[int] = set()
     for m in BLOCK.finditer(text):
         if COMPILE_ONLY.search(text, 0, m.start()) is not None:
             marked.add(text[: m.start()].count("\n") + 2)
