@@ -5,7 +5,8 @@ the real services reach the fakes instead: a fixture makes FakeVK, FakeYclients 
 (accepting the placeholder credentials the docs show) answer, in-process, the requests for
 api.vk.com, api.yclients.com and hst-api.wialon.com. Before each block, the names the guides use for
 an open client (`vk`, `avk`, `yc`, `w`, ...) are bound to fresh clients of the fakes; the other
-names of earlier blocks stay. Top-level `await` and `async with` run on an event loop.
+names of earlier blocks stay. Top-level `await` and `async with` run on an event loop. The blocks
+run in a temporary folder that holds the files the guides upload (`UPLOADED_FILES`).
 
 An event loop in a block (`for update in vk.bot_long_poll(...)`) would wait forever for the next
 event: in these runs a long poll that comes back empty ends the block (`StreamDrained`) once the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import inspect
 import re
 import subprocess
@@ -28,18 +30,38 @@ import pytest
 
 from apiforge.testing import FakeVK, FakeWialon, FakeYclients
 from apiforge.testing._server import FakeServer
+from apiforge.testing.redis_server import RedisServer
 from apiforge.testing.yclients import FakeUser
 from tests.typecheck import REPO
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+# A block that cannot end in-process (it serves until the process is stopped, it waits for a
+# browser) is marked, on the line right above its fence, `<!-- snippet: compile-only: <why> -->`:
+# it is compiled and F821-checked, not run. The reason is required, and shows in the Markdown source.
+COMPILE_ONLY = re.compile(r"<!-- snippet: compile-only: (?P<why>\S.*?) -->\n\Z")
 WIALON_TOKEN = "<72 characters>"
+# The Redis the guides connect to (docs/several-processes.md): the blocks that name it run against a
+# real redis-server the test starts (`RedisServer`), its URL put in place of this one.
+DOCUMENTED_REDIS = "redis://10.0.0.5:6379/0"
+# The files the guides upload (docs/vk.md, Uploads), made in the folder the blocks run in.
+UPLOADED_FILES = ("cat.jpg", "hello.ogg", "news.png", "a.jpg", "clip.mp4")
 
 
 def blocks(path: Path) -> list[tuple[int, str]]:
     """The Python blocks of a Markdown file: (line number, code)."""
     text = path.read_text(encoding="utf-8")
     return [(text[: m.start()].count("\n") + 2, m.group(1)) for m in BLOCK.finditer(text)]
+
+
+def compile_only(path: Path) -> set[int]:
+    """The line numbers (as `blocks` gives them) of the blocks marked compile-only, with their reason."""
+    text = path.read_text(encoding="utf-8")
+    marked: set[int] = set()
+    for m in BLOCK.finditer(text):
+        if COMPILE_ONLY.search(text, 0, m.start()) is not None:
+            marked.add(text[: m.start()].count("\n") + 2)
+    return marked
 
 
 @pytest.fixture
@@ -178,15 +200,28 @@ def run_tests(namespace: dict[str, Any], before: set[str], where: str) -> None:
 
 @pytest.mark.parametrize("path", DOCS, ids=[p.relative_to(REPO).as_posix() for p in DOCS])
 @pytest.mark.usefixtures("drained_streams")
-def test_the_python_blocks_run(path: Path, fakes: dict[str, Any]) -> None:
+def test_the_python_blocks_run(
+    path: Path, fakes: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in UPLOADED_FILES:  # a few bytes each: the fake upload servers store what they get
+        (tmp_path / name).write_bytes(f"contents of {name}".encode())
+    monkeypatch.chdir(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    not_run = compile_only(path)
+    assert text.count("<!-- snippet: compile-only") == len(not_run), f"{path}: a compile-only marker not above a fence"
     namespace: dict[str, Any] = {"__name__": "__docs__"}
-    for line, code in blocks(path):
-        # The guides mean an open client by `vk`, `yc`, `w` (a block's own `with ... as vk:` has closed its one).
-        namespace.update(prelude())
-        before = set(namespace)
-        where = f"{path.relative_to(REPO)}:{line}"
-        run_block(code, namespace, where)
-        run_tests(namespace, before, where)
+    with contextlib.ExitStack() as stack:
+        redis_url = stack.enter_context(RedisServer()).url if DOCUMENTED_REDIS in text else DOCUMENTED_REDIS
+        for line, code in blocks(path):
+            where = f"{path.relative_to(REPO)}:{line}"
+            if line in not_run:
+                compile(code, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)  # a SyntaxError fails
+                continue
+            # The guides mean an open client by `vk`, `yc`, `w` (a block's own `with ... as vk:` has closed its one).
+            namespace.update(prelude())
+            before = set(namespace)
+            run_block(code.replace(DOCUMENTED_REDIS, redis_url), namespace, where)
+            run_tests(namespace, before, where)
 
 
 @pytest.mark.parametrize("path", DOCS, ids=[p.relative_to(REPO).as_posix() for p in DOCS])
