@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from apiforge.core.aiohttp_transport import AiohttpTransport
 from apiforge.testing import FakeVK, FakeWialon, FakeYclients
 from apiforge.testing._server import FakeServer
 from apiforge.testing.redis_server import RedisServer
@@ -92,8 +93,17 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             return await fake.async_transport().handle_async_request(request)
         return await async_send(self, request)
 
+    async def send_aiohttp(self: AiohttpTransport, request: httpx.Request) -> httpx.Response:
+        fake = hosts.get(request.url.host)
+        if fake is not None:
+            return await fake.async_transport().handle_async_request(request)
+        return await aiohttp_send(self, request)
+
+    aiohttp_send = AiohttpTransport.handle_async_request
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", send)
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", send_async)
+    # docs/async.md's `transport="aiohttp"`: the same fakes behind the aiohttp transport's entry.
+    monkeypatch.setattr(AiohttpTransport, "handle_async_request", send_aiohttp)
     return {"vk": vk, "yclients": yc, "wialon": w}
 
 
