@@ -56,7 +56,10 @@ MAX_RETRIES = 8
 CONCURRENCY = 20
 SEED = 20240601
 CLIENT_TIMEOUT = 0.1  # over real HTTP: a `timeout` fault holds its answer longer than this
-HANG = 0.3
+# Well past the client's timeout: on a loaded machine an event loop or a thread can be scheduled so
+# late that an answer held only 0.2 s longer is already there when the timer fires, and the call
+# succeeds with the fault unseen (CI once counted one fault fewer than retries + reports so).
+HANG = 1.0
 RETRY_AFTER = 10.0  # what a YCLIENTS 429 asks for; recorded, not slept (see Waits)
 # Retry waits are milliseconds (APIFORGE_BACKOFF_BASE=0.001); a wait this long can only be a Retry-After.
 # (Half of it: the HTTP-date form has whole seconds and the answer takes time to reach the client.)
