@@ -96,7 +96,8 @@ class Model:
         shown: list[str] = []
         for field in cls.__attrs_attrs__:
             try:
-                # The slot itself: an unset field raises here instead of reading as its default.
+                # Without `__getattr__`: an unset slot (a slotted subclass) raises here; an unset field of a
+                # generated model reads its class-level default, which the check below leaves out.
                 value = object.__getattribute__(self, field.name)
             except AttributeError:
                 continue
@@ -177,7 +178,8 @@ def reads_unset_as_default(cls: type[Model]) -> bool:
 # `@typed_as_attrs(init=False, slots=False, repr=False, eq=False)` on a generated model: to type
 # checkers it is `attrs.define`, so mypy's attrs plugin types `attrs.evolve(user, ...)` and
 # `attrs.fields(UsersUser).id` as for any attrs class, while the class's own `__init__` stays the one
-# calls are checked against (init=False) and its own `__slots__` stand (slots=False).
+# calls are checked against (init=False) and its own layout stands (slots=False: fields in the instance
+# dict, defaults on the class).
 if TYPE_CHECKING:
     from attrs import define as typed_as_attrs
 else:

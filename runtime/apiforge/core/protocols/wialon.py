@@ -121,7 +121,7 @@ class WialonProtocol(Protocol):
         self.sessions: SessionStore | None = None
         """A store shared with other processes on the account (`apiforge.redis.share_session`): one session for all."""
         self.stale_sid: str | None = None
-        """The session that just failed (recover): a shared store's copy of it is not taken again."""
+        """The id of the session that just failed (set in `parse()`): a shared store's copy of it is not taken again."""
         self.no_token_message = "Wialon needs token=... to open a session"
         """The error text when a session must be opened and there is no token (an adopted session says why)."""
 
