@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--json", action="store_true", help="machine-readable output (same as --format json)")
     diff.add_argument("--fail-on-breaking", action="store_true", help="exit 1 when a change is breaking")
+    usage = commands.add_parser(
+        "usage", help="the methods and models real code uses most (tests/corpus), and which lack texts in prose/"
+    )
+    usage.add_argument("--methods", type=int, default=150, help="how many methods (default 150)")
+    usage.add_argument("--models", type=int, default=30, help="how many models (default 30)")
     return parser
 
 
@@ -60,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from codegen.generate import run
 
             return run(apis=args.api or list(APIS), check=args.check, quiet=args.quiet)
+        if args.command == "usage":
+            from codegen import usage
+
+            return usage.run(methods=args.methods, models=args.models)
         if args.command == "diff":
             from codegen import diff
 

@@ -19,6 +19,7 @@ import jinja2
 
 from codegen.checks import checks_literal
 from codegen.models import AliasIR, ClassIR, EnumIR, ModelGraph, _split_union, build_graph
+from codegen.prose import PROSE_ROOT, UPSTREAM_ROOT, Prose, load_prose, upstream_descriptions, upstream_runs
 from codegen.spec.load import SPECS_ROOT, fail, load_api, object_properties
 from codegen.spec.model import Group, Method, Param, Spec
 from codegen.spec.naming import camel, snake
@@ -125,7 +126,8 @@ def _encoding(param: Param, spec: Spec) -> str:
     return _DEFAULT_ENCODING.get((param.location, kind)) or _DEFAULT_ENCODING.get((param.location, None)) or "plain"
 
 
-def _param_doc(param: Param, type_expr: str) -> str:
+def _param_doc(param: Param, type_expr: str, text: str | None = None) -> str:
+    """`attr: <our text> Type: <type and limits>.`; without a text, only the type and limits."""
     notes = [type_expr]
     if param.required:
         notes.append("required")
@@ -133,6 +135,8 @@ def _param_doc(param: Param, type_expr: str) -> str:
     if extra:
         notes.append(extra)
     wire = f" (sent as `{param.name}`)" if param.attr != param.name else ""
+    if text is not None:
+        return f"{param.attr}{wire}: {text} Type: " + "; ".join(notes) + "."
     return f"{param.attr}{wire}: " + "; ".join(notes) + "."
 
 
@@ -141,9 +145,10 @@ def _literal_value(value: Any) -> str:
 
 
 class _Renderer:
-    def __init__(self, spec: Spec, graph: ModelGraph) -> None:
+    def __init__(self, spec: Spec, graph: ModelGraph, prose: Prose | None = None) -> None:
         self.spec = spec
         self.graph = graph
+        self.prose = prose or Prose()
         self.env = _env()
         self.api = spec.api
         self.package = f"apiforge.{spec.api.name}"
@@ -243,6 +248,7 @@ class _Renderer:
         return self.env.get_template("models.py.jinja").render(
             **common,
             module=module,
+            texts=self.prose.models,
             enums=enums,
             classes=classes,
             aliases=aliases,
@@ -283,6 +289,7 @@ class _Renderer:
 
     def _method(self, group: Group, method: Method, ctx: TypeContext) -> MethodView:
         params: list[ParamView] = []
+        text = self.prose.methods.get(method.name)
         for param in method.params:
             expr = type_of(param.schema, ctx, for_input=True)
             params.append(
@@ -293,7 +300,7 @@ class _Renderer:
                     required=param.required,
                     location=param.location,
                     encoding=_encoding(param, self.spec),
-                    doc=_param_doc(param, expr),
+                    doc=_param_doc(param, expr, text.params.get(param.name) if text else None),
                 )
             )
         body_type = None
@@ -301,7 +308,7 @@ class _Renderer:
         if method.body is not None:
             body_type = type_of(method.body.schema, ctx, for_input=False)
             if method.body.flat:
-                body_fields = self._body_fields(method, ctx, {p.attr for p in params})
+                body_fields = self._body_fields(method, ctx, {p.attr for p in params}, text.params if text else {})
         result = type_of(method.result, ctx, for_input=False)
         page_item = None
         if method.pagination is not None and method.pagination.items is not None:
@@ -430,7 +437,7 @@ class _Renderer:
             )
         return item
 
-    def _body_fields(self, method: Method, ctx: TypeContext, taken: set[str]) -> list[ParamView]:
+    def _body_fields(self, method: Method, ctx: TypeContext, taken: set[str], texts: dict[str, str]) -> list[ParamView]:
         assert method.body is not None
         schema = method.body.schema
         if isinstance(schema, dict) and "$ref" in schema:
@@ -454,7 +461,7 @@ class _Renderer:
                     required=wire in required,
                     location="body",
                     encoding="native",
-                    doc=f"{attr}: {expr} (body field `{wire}`).",
+                    doc=f"{attr}: {texts[wire] + ' Type: ' if wire in texts else ''}{expr} (body field `{wire}`).",
                 )
             )
         return out
@@ -509,9 +516,14 @@ class _Renderer:
         result: str,
         variants: list[tuple[str, list[tuple[str, str]], str]],
     ) -> list[str]:
-        lines = [f"Call `{method.name}`."]
+        text = self.prose.methods.get(method.name)
+        # With our summary, the facts follow it: "Calls `users.get`; tokens: user, service."
+        lines = [text.summary] if text else [f"Call `{method.name}`."]
         facts_line = []
-        if method.token_kinds:
+        if text:
+            kinds = f"; tokens: {', '.join(method.token_kinds)}" if method.token_kinds else ""
+            facts_line.append(f"Calls `{method.name}`{kinds}.")
+        elif method.token_kinds:
             facts_line.append("Tokens: " + ", ".join(method.token_kinds) + ".")
         if method.idempotent:
             facts_line.append("Idempotent: retried on transient failures.")
@@ -569,10 +581,11 @@ def _qualify_builtins(view: GroupView, names: set[str]) -> None:
             o.result = fix(o.result)
 
 
-def render_api(spec: Spec) -> dict[str, str]:
-    """Every generated file of one API: relative path -> text (not yet formatted)."""
+def render_api(spec: Spec, prose: Prose | None = None) -> dict[str, str]:
+    """Every generated file of one API: relative path -> text (not yet formatted); `prose`: the
+    docstring texts (none: facts-only docstrings)."""
     graph = build_graph(spec)
-    return _Renderer(spec, graph).render()
+    return _Renderer(spec, graph, prose).render()
 
 
 def _ruff_format(folder: Path) -> None:
@@ -602,9 +615,12 @@ def run(
     quiet: bool = False,
     specs: Path = SPECS_ROOT,
     output: Path = OUTPUT_ROOT,
+    prose: Path | None = PROSE_ROOT,
 ) -> int:
-    """Generate (or with `check`, compare) the given APIs. Returns the exit status."""
+    """Generate (or with `check`, compare) the given APIs. Returns the exit status. `prose`: the
+    folder of docstring texts (`prose/<api>/*.yaml`; None: facts-only docstrings)."""
     stale: list[str] = []
+    copied: frozenset[tuple[str, ...]] | None = None
 
     def say(text: str) -> None:
         if not quiet:
@@ -619,7 +635,12 @@ def run(
             say(
                 f"[{api}] {len(spec.groups)} groups, {methods} methods, {len(spec.models)} models, {len(spec.errors)} errors; building models"
             )
-            files = render_api(spec)
+            texts = None
+            if prose is not None and (prose / api).is_dir():
+                if copied is None:  # texts may not share a run of words with upstream prose, when we have it
+                    copied = upstream_runs(upstream_descriptions(UPSTREAM_ROOT))
+                texts = load_prose(spec, prose, upstream=copied)
+            files = render_api(spec, texts)
             say(f"[{api}] rendered {len(files)} files; formatting")
             staging = Path(tmp) / api
             for rel, text in files.items():

@@ -247,13 +247,13 @@ class UsersMethods:
         from_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[UsersUserFull]:
-        """Call `users.get`.
+        """Read the profiles of the given users, or of the token's owner when none are given.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `users.get`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            user_ids: Sequence[int | str]; at most 1000 items.
-            fields: Sequence[UsersFields | str].
+            user_ids: Users to read, by numeric id or screen name. Type: Sequence[int | str]; at most 1000 items.
+            fields: Optional profile fields to fill in besides the names. Type: Sequence[UsersFields | str].
             name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             from_group_id: int; format int64.
 
@@ -704,13 +704,13 @@ class AsyncUsersMethods:
         from_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[UsersUserFull]:
-        """Call `users.get`.
+        """Read the profiles of the given users, or of the token's owner when none are given.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `users.get`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            user_ids: Sequence[int | str]; at most 1000 items.
-            fields: Sequence[UsersFields | str].
+            user_ids: Users to read, by numeric id or screen name. Type: Sequence[int | str]; at most 1000 items.
+            fields: Optional profile fields to fill in besides the names. Type: Sequence[UsersFields | str].
             name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             from_group_id: int; format int64.
 
@@ -1163,13 +1163,13 @@ class BatchUsersMethods:
         from_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[UsersUserFull]]:
-        """Call `users.get`.
+        """Read the profiles of the given users, or of the token's owner when none are given.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `users.get`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            user_ids: Sequence[int | str]; at most 1000 items.
-            fields: Sequence[UsersFields | str].
+            user_ids: Users to read, by numeric id or screen name. Type: Sequence[int | str]; at most 1000 items.
+            fields: Optional profile fields to fill in besides the names. Type: Sequence[UsersFields | str].
             name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             from_group_id: int; format int64.
 
