@@ -341,12 +341,12 @@ class AccountMethods:
         self._client = client
 
     def ban(self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `account.ban`.
+        """Block a user or community so that it cannot reach the token's owner.
 
-        Tokens: user.
+        Calls `account.ban`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User, or minus a community id, to block. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -370,15 +370,15 @@ class AccountMethods:
         old_password: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountChangePasswordResponse:
-        """Call `account.changePassword`.
+        """Change the password of the token's owner.
 
-        Tokens: user.
+        Calls `account.changePassword`; tokens: user.
 
         Args:
-            new_password: str; required.
-            restore_sid: str.
-            change_password_hash: str.
-            old_password: str.
+            new_password: Password to set. Type: str; required.
+            restore_sid: Session id from an SMS restore request, when changing a forgotten password. Type: str.
+            change_password_hash: Hash that came with an earlier password change by link. Type: str.
+            old_password: Current password. Type: str.
 
         Returns: `AccountChangePasswordResponse`.
 
@@ -399,13 +399,13 @@ class AccountMethods:
     def get_active_offers(
         self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountGetActiveOffersResponse:
-        """Call `account.getActiveOffers`.
+        """List the advertising offers the token's owner can complete.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getActiveOffers`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..100.
+            offset: Number of offers to skip. Type: int; >= 0.
+            count: How many offers to return. Type: int; 0..100.
 
         Returns: `AccountGetActiveOffersResponse`.
 
@@ -424,12 +424,12 @@ class AccountMethods:
     def get_app_permissions(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> int:
-        """Call `account.getAppPermissions`.
+        """Read the permission mask a user granted to the current application.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getAppPermissions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
+            user_id: User whose grant is read. Type: int; >= 1, format int64.
 
         Returns: `int`.
 
@@ -452,14 +452,14 @@ class AccountMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountGetBannedResponse:
-        """Call `account.getBanned`.
+        """List the users and communities the token's owner has blocked.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getBanned`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[BaseUserGroupFields | str].
+            offset: Number of entries to skip. Type: int; >= 0.
+            count: How many entries to return. Type: int; 0..200.
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `AccountGetBannedResponse`.
 
@@ -500,12 +500,12 @@ class AccountMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountAccountCounters:
-        """Call `account.getCounters`.
+        """Read the counters of unread and pending items shown in the menu of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getCounters`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            filter: Sequence[AccountCountersFilter | Literal['app_requests', 'events', 'friends', 'friends_recommendations', 'games', 'gifts', 'groups', 'messages', 'notes', 'notifications', 'photos', 'faves', 'memories']].
+            filter: Which counters to return, such as messages or friend requests. Type: Sequence[AccountCountersFilter | Literal['app_requests', 'events', 'friends', 'friends_recommendations', 'games', 'gifts', 'groups', 'messages', 'notes', 'notifications', 'photos', 'faves', 'memories']].
 
         Returns: `AccountAccountCounters`.
 
@@ -531,12 +531,12 @@ class AccountMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountInfo:
-        """Call `account.getInfo`.
+        """Read the account settings of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getInfo`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            fields: Sequence[Literal['country', 'https_required', 'own_posts_default', 'no_wall_replies', 'intro', 'lang', 'audio_autoplay']].
+            fields: Settings to return. Type: Sequence[Literal['country', 'https_required', 'own_posts_default', 'no_wall_replies', 'intro', 'lang', 'audio_autoplay']].
 
         Returns: `AccountInfo`.
 
@@ -552,9 +552,9 @@ class AccountMethods:
         )
 
     def get_profile_info(self, *, extra_params: Mapping[str, object] | None = None) -> AccountUserSettings:
-        """Call `account.getProfileInfo`.
+        """Read the editable profile details of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getProfileInfo`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `AccountUserSettings`.
 
@@ -565,12 +565,12 @@ class AccountMethods:
     def get_push_settings(
         self, *, device_id: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountPushSettings:
-        """Call `account.getPushSettings`.
+        """Read the push notification settings of a device.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getPushSettings`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            device_id: str.
+            device_id: Device whose settings are read. Type: str.
 
         Returns: `AccountPushSettings`.
 
@@ -598,19 +598,19 @@ class AccountMethods:
         pushes_granted: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.registerDevice`.
+        """Register a device to receive push notifications.
 
-        Tokens: user.
+        Calls `account.registerDevice`; tokens: user.
 
         Args:
-            token: str; required.
-            device_id: str; required.
-            device_model: str.
-            device_year: int.
-            system_version: str.
-            settings: str.
-            sandbox: bool.
-            pushes_granted: bool.
+            token: Push token issued to the device by its notification service. Type: str; required.
+            device_id: Unique id of the device. Type: str; required.
+            device_model: Device model name. Type: str.
+            device_year: Year the device was made. Type: int.
+            system_version: Operating system version. Type: str.
+            settings: Notification settings of the device, as JSON. Type: str.
+            sandbox: Use the test push server. Type: bool.
+            pushes_granted: Whether the user allowed notifications on the device. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -651,25 +651,25 @@ class AccountMethods:
         status: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountSaveProfileInfoResponse:
-        """Call `account.saveProfileInfo`.
+        """Change the profile of the token's owner.
 
-        Tokens: user.
+        Calls `account.saveProfileInfo`; tokens: user.
 
         Args:
-            first_name: str.
-            last_name: str.
-            maiden_name: str.
-            screen_name: str.
-            cancel_request_id: int; >= 0.
-            sex: Literal[0, 1, 2]; >= 0, format int32.
-            relation: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0, format int32.
-            relation_partner_id: int; >= 0, format int64.
-            bdate: str.
-            bdate_visibility: Literal[0, 1, 2]; >= 0, format int32.
-            home_town: str.
-            country_id: int; >= 0.
-            city_id: int; >= 0.
-            status: str.
+            first_name: New first name. Type: str.
+            last_name: New last name. Type: str.
+            maiden_name: New maiden name. Type: str.
+            screen_name: New short name used in the profile address. Type: str.
+            cancel_request_id: Pending name change request to withdraw. Type: int; >= 0.
+            sex: New gender. Type: Literal[0, 1, 2]; >= 0, format int32.
+            relation: New relationship status. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0, format int32.
+            relation_partner_id: User named as the partner in the relationship status. Type: int; >= 0, format int64.
+            bdate: New birthday, as `D.M.YYYY`. Type: str.
+            bdate_visibility: Who may see the birthday, and whether the year is shown. Type: Literal[0, 1, 2]; >= 0, format int32.
+            home_town: New home town, as text. Type: str.
+            country_id: New country of residence. Type: int; >= 0.
+            city_id: New city of residence. Type: int; >= 0.
+            status: New status line shown under the name. Type: str.
 
         Returns: `AccountSaveProfileInfoResponse`.
 
@@ -742,12 +742,12 @@ class AccountMethods:
     def set_online(
         self, *, voip: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `account.setOnline`.
+        """Mark the token's owner as online for the next few minutes.
 
-        Tokens: user.
+        Calls `account.setOnline`; tokens: user.
 
         Args:
-            voip: bool.
+            voip: Say that the client can take voice and video calls. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -934,12 +934,12 @@ class AsyncAccountMethods:
     async def ban(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `account.ban`.
+        """Block a user or community so that it cannot reach the token's owner.
 
-        Tokens: user.
+        Calls `account.ban`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User, or minus a community id, to block. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -963,15 +963,15 @@ class AsyncAccountMethods:
         old_password: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountChangePasswordResponse:
-        """Call `account.changePassword`.
+        """Change the password of the token's owner.
 
-        Tokens: user.
+        Calls `account.changePassword`; tokens: user.
 
         Args:
-            new_password: str; required.
-            restore_sid: str.
-            change_password_hash: str.
-            old_password: str.
+            new_password: Password to set. Type: str; required.
+            restore_sid: Session id from an SMS restore request, when changing a forgotten password. Type: str.
+            change_password_hash: Hash that came with an earlier password change by link. Type: str.
+            old_password: Current password. Type: str.
 
         Returns: `AccountChangePasswordResponse`.
 
@@ -992,13 +992,13 @@ class AsyncAccountMethods:
     async def get_active_offers(
         self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountGetActiveOffersResponse:
-        """Call `account.getActiveOffers`.
+        """List the advertising offers the token's owner can complete.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getActiveOffers`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..100.
+            offset: Number of offers to skip. Type: int; >= 0.
+            count: How many offers to return. Type: int; 0..100.
 
         Returns: `AccountGetActiveOffersResponse`.
 
@@ -1017,12 +1017,12 @@ class AsyncAccountMethods:
     async def get_app_permissions(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> int:
-        """Call `account.getAppPermissions`.
+        """Read the permission mask a user granted to the current application.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getAppPermissions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
+            user_id: User whose grant is read. Type: int; >= 1, format int64.
 
         Returns: `int`.
 
@@ -1045,14 +1045,14 @@ class AsyncAccountMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountGetBannedResponse:
-        """Call `account.getBanned`.
+        """List the users and communities the token's owner has blocked.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getBanned`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[BaseUserGroupFields | str].
+            offset: Number of entries to skip. Type: int; >= 0.
+            count: How many entries to return. Type: int; 0..200.
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `AccountGetBannedResponse`.
 
@@ -1093,12 +1093,12 @@ class AsyncAccountMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountAccountCounters:
-        """Call `account.getCounters`.
+        """Read the counters of unread and pending items shown in the menu of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getCounters`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            filter: Sequence[AccountCountersFilter | Literal['app_requests', 'events', 'friends', 'friends_recommendations', 'games', 'gifts', 'groups', 'messages', 'notes', 'notifications', 'photos', 'faves', 'memories']].
+            filter: Which counters to return, such as messages or friend requests. Type: Sequence[AccountCountersFilter | Literal['app_requests', 'events', 'friends', 'friends_recommendations', 'games', 'gifts', 'groups', 'messages', 'notes', 'notifications', 'photos', 'faves', 'memories']].
 
         Returns: `AccountAccountCounters`.
 
@@ -1124,12 +1124,12 @@ class AsyncAccountMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountInfo:
-        """Call `account.getInfo`.
+        """Read the account settings of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getInfo`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            fields: Sequence[Literal['country', 'https_required', 'own_posts_default', 'no_wall_replies', 'intro', 'lang', 'audio_autoplay']].
+            fields: Settings to return. Type: Sequence[Literal['country', 'https_required', 'own_posts_default', 'no_wall_replies', 'intro', 'lang', 'audio_autoplay']].
 
         Returns: `AccountInfo`.
 
@@ -1145,9 +1145,9 @@ class AsyncAccountMethods:
         )
 
     async def get_profile_info(self, *, extra_params: Mapping[str, object] | None = None) -> AccountUserSettings:
-        """Call `account.getProfileInfo`.
+        """Read the editable profile details of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getProfileInfo`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `AccountUserSettings`.
 
@@ -1158,12 +1158,12 @@ class AsyncAccountMethods:
     async def get_push_settings(
         self, *, device_id: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountPushSettings:
-        """Call `account.getPushSettings`.
+        """Read the push notification settings of a device.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getPushSettings`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            device_id: str.
+            device_id: Device whose settings are read. Type: str.
 
         Returns: `AccountPushSettings`.
 
@@ -1191,19 +1191,19 @@ class AsyncAccountMethods:
         pushes_granted: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.registerDevice`.
+        """Register a device to receive push notifications.
 
-        Tokens: user.
+        Calls `account.registerDevice`; tokens: user.
 
         Args:
-            token: str; required.
-            device_id: str; required.
-            device_model: str.
-            device_year: int.
-            system_version: str.
-            settings: str.
-            sandbox: bool.
-            pushes_granted: bool.
+            token: Push token issued to the device by its notification service. Type: str; required.
+            device_id: Unique id of the device. Type: str; required.
+            device_model: Device model name. Type: str.
+            device_year: Year the device was made. Type: int.
+            system_version: Operating system version. Type: str.
+            settings: Notification settings of the device, as JSON. Type: str.
+            sandbox: Use the test push server. Type: bool.
+            pushes_granted: Whether the user allowed notifications on the device. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1244,25 +1244,25 @@ class AsyncAccountMethods:
         status: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AccountSaveProfileInfoResponse:
-        """Call `account.saveProfileInfo`.
+        """Change the profile of the token's owner.
 
-        Tokens: user.
+        Calls `account.saveProfileInfo`; tokens: user.
 
         Args:
-            first_name: str.
-            last_name: str.
-            maiden_name: str.
-            screen_name: str.
-            cancel_request_id: int; >= 0.
-            sex: Literal[0, 1, 2]; >= 0, format int32.
-            relation: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0, format int32.
-            relation_partner_id: int; >= 0, format int64.
-            bdate: str.
-            bdate_visibility: Literal[0, 1, 2]; >= 0, format int32.
-            home_town: str.
-            country_id: int; >= 0.
-            city_id: int; >= 0.
-            status: str.
+            first_name: New first name. Type: str.
+            last_name: New last name. Type: str.
+            maiden_name: New maiden name. Type: str.
+            screen_name: New short name used in the profile address. Type: str.
+            cancel_request_id: Pending name change request to withdraw. Type: int; >= 0.
+            sex: New gender. Type: Literal[0, 1, 2]; >= 0, format int32.
+            relation: New relationship status. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0, format int32.
+            relation_partner_id: User named as the partner in the relationship status. Type: int; >= 0, format int64.
+            bdate: New birthday, as `D.M.YYYY`. Type: str.
+            bdate_visibility: Who may see the birthday, and whether the year is shown. Type: Literal[0, 1, 2]; >= 0, format int32.
+            home_town: New home town, as text. Type: str.
+            country_id: New country of residence. Type: int; >= 0.
+            city_id: New city of residence. Type: int; >= 0.
+            status: New status line shown under the name. Type: str.
 
         Returns: `AccountSaveProfileInfoResponse`.
 
@@ -1335,12 +1335,12 @@ class AsyncAccountMethods:
     async def set_online(
         self, *, voip: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `account.setOnline`.
+        """Mark the token's owner as online for the next few minutes.
 
-        Tokens: user.
+        Calls `account.setOnline`; tokens: user.
 
         Args:
-            voip: bool.
+            voip: Say that the client can take voice and video calls. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1531,12 +1531,12 @@ class BatchAccountMethods:
     def ban(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `account.ban`.
+        """Block a user or community so that it cannot reach the token's owner.
 
-        Tokens: user.
+        Calls `account.ban`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User, or minus a community id, to block. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1560,15 +1560,15 @@ class BatchAccountMethods:
         old_password: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountChangePasswordResponse]:
-        """Call `account.changePassword`.
+        """Change the password of the token's owner.
 
-        Tokens: user.
+        Calls `account.changePassword`; tokens: user.
 
         Args:
-            new_password: str; required.
-            restore_sid: str.
-            change_password_hash: str.
-            old_password: str.
+            new_password: Password to set. Type: str; required.
+            restore_sid: Session id from an SMS restore request, when changing a forgotten password. Type: str.
+            change_password_hash: Hash that came with an earlier password change by link. Type: str.
+            old_password: Current password. Type: str.
 
         Returns: `AccountChangePasswordResponse`.
 
@@ -1589,13 +1589,13 @@ class BatchAccountMethods:
     def get_active_offers(
         self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AccountGetActiveOffersResponse]:
-        """Call `account.getActiveOffers`.
+        """List the advertising offers the token's owner can complete.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getActiveOffers`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..100.
+            offset: Number of offers to skip. Type: int; >= 0.
+            count: How many offers to return. Type: int; 0..100.
 
         Returns: `AccountGetActiveOffersResponse`.
 
@@ -1614,12 +1614,12 @@ class BatchAccountMethods:
     def get_app_permissions(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[int]:
-        """Call `account.getAppPermissions`.
+        """Read the permission mask a user granted to the current application.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getAppPermissions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
+            user_id: User whose grant is read. Type: int; >= 1, format int64.
 
         Returns: `int`.
 
@@ -1642,14 +1642,14 @@ class BatchAccountMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountGetBannedResponse]:
-        """Call `account.getBanned`.
+        """List the users and communities the token's owner has blocked.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getBanned`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[BaseUserGroupFields | str].
+            offset: Number of entries to skip. Type: int; >= 0.
+            count: How many entries to return. Type: int; 0..200.
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `AccountGetBannedResponse`.
 
@@ -1690,12 +1690,12 @@ class BatchAccountMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountAccountCounters]:
-        """Call `account.getCounters`.
+        """Read the counters of unread and pending items shown in the menu of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getCounters`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            filter: Sequence[AccountCountersFilter | Literal['app_requests', 'events', 'friends', 'friends_recommendations', 'games', 'gifts', 'groups', 'messages', 'notes', 'notifications', 'photos', 'faves', 'memories']].
+            filter: Which counters to return, such as messages or friend requests. Type: Sequence[AccountCountersFilter | Literal['app_requests', 'events', 'friends', 'friends_recommendations', 'games', 'gifts', 'groups', 'messages', 'notes', 'notifications', 'photos', 'faves', 'memories']].
 
         Returns: `AccountAccountCounters`.
 
@@ -1721,12 +1721,12 @@ class BatchAccountMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountInfo]:
-        """Call `account.getInfo`.
+        """Read the account settings of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getInfo`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            fields: Sequence[Literal['country', 'https_required', 'own_posts_default', 'no_wall_replies', 'intro', 'lang', 'audio_autoplay']].
+            fields: Settings to return. Type: Sequence[Literal['country', 'https_required', 'own_posts_default', 'no_wall_replies', 'intro', 'lang', 'audio_autoplay']].
 
         Returns: `AccountInfo`.
 
@@ -1742,9 +1742,9 @@ class BatchAccountMethods:
         )
 
     def get_profile_info(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AccountUserSettings]:
-        """Call `account.getProfileInfo`.
+        """Read the editable profile details of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getProfileInfo`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `AccountUserSettings`.
 
@@ -1755,12 +1755,12 @@ class BatchAccountMethods:
     def get_push_settings(
         self, *, device_id: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AccountPushSettings]:
-        """Call `account.getPushSettings`.
+        """Read the push notification settings of a device.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `account.getPushSettings`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            device_id: str.
+            device_id: Device whose settings are read. Type: str.
 
         Returns: `AccountPushSettings`.
 
@@ -1788,19 +1788,19 @@ class BatchAccountMethods:
         pushes_granted: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `account.registerDevice`.
+        """Register a device to receive push notifications.
 
-        Tokens: user.
+        Calls `account.registerDevice`; tokens: user.
 
         Args:
-            token: str; required.
-            device_id: str; required.
-            device_model: str.
-            device_year: int.
-            system_version: str.
-            settings: str.
-            sandbox: bool.
-            pushes_granted: bool.
+            token: Push token issued to the device by its notification service. Type: str; required.
+            device_id: Unique id of the device. Type: str; required.
+            device_model: Device model name. Type: str.
+            device_year: Year the device was made. Type: int.
+            system_version: Operating system version. Type: str.
+            settings: Notification settings of the device, as JSON. Type: str.
+            sandbox: Use the test push server. Type: bool.
+            pushes_granted: Whether the user allowed notifications on the device. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1841,25 +1841,25 @@ class BatchAccountMethods:
         status: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountSaveProfileInfoResponse]:
-        """Call `account.saveProfileInfo`.
+        """Change the profile of the token's owner.
 
-        Tokens: user.
+        Calls `account.saveProfileInfo`; tokens: user.
 
         Args:
-            first_name: str.
-            last_name: str.
-            maiden_name: str.
-            screen_name: str.
-            cancel_request_id: int; >= 0.
-            sex: Literal[0, 1, 2]; >= 0, format int32.
-            relation: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0, format int32.
-            relation_partner_id: int; >= 0, format int64.
-            bdate: str.
-            bdate_visibility: Literal[0, 1, 2]; >= 0, format int32.
-            home_town: str.
-            country_id: int; >= 0.
-            city_id: int; >= 0.
-            status: str.
+            first_name: New first name. Type: str.
+            last_name: New last name. Type: str.
+            maiden_name: New maiden name. Type: str.
+            screen_name: New short name used in the profile address. Type: str.
+            cancel_request_id: Pending name change request to withdraw. Type: int; >= 0.
+            sex: New gender. Type: Literal[0, 1, 2]; >= 0, format int32.
+            relation: New relationship status. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0, format int32.
+            relation_partner_id: User named as the partner in the relationship status. Type: int; >= 0, format int64.
+            bdate: New birthday, as `D.M.YYYY`. Type: str.
+            bdate_visibility: Who may see the birthday, and whether the year is shown. Type: Literal[0, 1, 2]; >= 0, format int32.
+            home_town: New home town, as text. Type: str.
+            country_id: New country of residence. Type: int; >= 0.
+            city_id: New city of residence. Type: int; >= 0.
+            status: New status line shown under the name. Type: str.
 
         Returns: `AccountSaveProfileInfoResponse`.
 
@@ -1932,12 +1932,12 @@ class BatchAccountMethods:
     def set_online(
         self, *, voip: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `account.setOnline`.
+        """Mark the token's owner as online for the next few minutes.
 
-        Tokens: user.
+        Calls `account.setOnline`; tokens: user.
 
         Args:
-            voip: bool.
+            voip: Say that the client can take voice and video calls. Type: bool.
 
         Returns: `BaseOkResponse`.
 

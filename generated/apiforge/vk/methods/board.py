@@ -477,16 +477,16 @@ class BoardMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `board.editComment`.
+        """Change a comment in a community discussion board topic.
 
-        Tokens: user.
+        Calls `board.editComment`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            comment_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
+            group_id: Community that owns the board. Type: int; required; >= 1, format int64.
+            topic_id: Topic the comment is in. Type: int; required; >= 0.
+            comment_id: Comment to change. Type: int; required; >= 0.
+            message: New text of the comment. Type: str.
+            attachments: New attachments, each as `<type><owner_id>_<media_id>`. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1032,16 +1032,16 @@ class AsyncBoardMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `board.editComment`.
+        """Change a comment in a community discussion board topic.
 
-        Tokens: user.
+        Calls `board.editComment`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            comment_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
+            group_id: Community that owns the board. Type: int; required; >= 1, format int64.
+            topic_id: Topic the comment is in. Type: int; required; >= 0.
+            comment_id: Comment to change. Type: int; required; >= 0.
+            message: New text of the comment. Type: str.
+            attachments: New attachments, each as `<type><owner_id>_<media_id>`. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1589,16 +1589,16 @@ class BatchBoardMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `board.editComment`.
+        """Change a comment in a community discussion board topic.
 
-        Tokens: user.
+        Calls `board.editComment`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            comment_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
+            group_id: Community that owns the board. Type: int; required; >= 1, format int64.
+            topic_id: Topic the comment is in. Type: int; required; >= 0.
+            comment_id: Comment to change. Type: int; required; >= 0.
+            message: New text of the comment. Type: str.
+            attachments: New attachments, each as `<type><owner_id>_<media_id>`. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 

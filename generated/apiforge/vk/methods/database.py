@@ -372,18 +372,18 @@ class DatabaseMethods:
         country_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCitiesResponse:
-        """Call `database.getCities`.
+        """List or search the cities of a country.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `database.getCities`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            region_id: int; >= 0.
-            q: str.
-            need_all: bool.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[str].
-            country_id: int; >= 0.
+            region_id: Only cities of this region. Type: int; >= 0.
+            q: Text to look for in city names. Type: str.
+            need_all: All cities instead of the main ones only. Type: bool.
+            offset: Number of cities to skip. Type: int; >= 0.
+            count: How many cities to return. Type: int; 0..1000.
+            fields: Extra fields to fill in for each city. Type: Sequence[str].
+            country_id: Country whose cities are listed. Type: int; >= 0.
 
         Returns: `DatabaseGetCitiesResponse`.
 
@@ -442,15 +442,15 @@ class DatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCountriesResponse:
-        """Call `database.getCountries`.
+        """List countries, the main ones or all of them, or those with the given codes.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `database.getCountries`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            need_all: bool.
-            code: str.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            need_all: All countries instead of the main ones only. Type: bool.
+            code: Country codes to return, ISO 3166-1 alpha-2, comma-separated. Type: str.
+            offset: Number of countries to skip. Type: int; >= 0.
+            count: How many countries to return. Type: int; 0..1000.
 
         Returns: `DatabaseGetCountriesResponse`.
 
@@ -953,18 +953,18 @@ class AsyncDatabaseMethods:
         country_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCitiesResponse:
-        """Call `database.getCities`.
+        """List or search the cities of a country.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `database.getCities`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            region_id: int; >= 0.
-            q: str.
-            need_all: bool.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[str].
-            country_id: int; >= 0.
+            region_id: Only cities of this region. Type: int; >= 0.
+            q: Text to look for in city names. Type: str.
+            need_all: All cities instead of the main ones only. Type: bool.
+            offset: Number of cities to skip. Type: int; >= 0.
+            count: How many cities to return. Type: int; 0..1000.
+            fields: Extra fields to fill in for each city. Type: Sequence[str].
+            country_id: Country whose cities are listed. Type: int; >= 0.
 
         Returns: `DatabaseGetCitiesResponse`.
 
@@ -1023,15 +1023,15 @@ class AsyncDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCountriesResponse:
-        """Call `database.getCountries`.
+        """List countries, the main ones or all of them, or those with the given codes.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `database.getCountries`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            need_all: bool.
-            code: str.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            need_all: All countries instead of the main ones only. Type: bool.
+            code: Country codes to return, ISO 3166-1 alpha-2, comma-separated. Type: str.
+            offset: Number of countries to skip. Type: int; >= 0.
+            count: How many countries to return. Type: int; 0..1000.
 
         Returns: `DatabaseGetCountriesResponse`.
 
@@ -1546,18 +1546,18 @@ class BatchDatabaseMethods:
         country_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetCitiesResponse]:
-        """Call `database.getCities`.
+        """List or search the cities of a country.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `database.getCities`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            region_id: int; >= 0.
-            q: str.
-            need_all: bool.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[str].
-            country_id: int; >= 0.
+            region_id: Only cities of this region. Type: int; >= 0.
+            q: Text to look for in city names. Type: str.
+            need_all: All cities instead of the main ones only. Type: bool.
+            offset: Number of cities to skip. Type: int; >= 0.
+            count: How many cities to return. Type: int; 0..1000.
+            fields: Extra fields to fill in for each city. Type: Sequence[str].
+            country_id: Country whose cities are listed. Type: int; >= 0.
 
         Returns: `DatabaseGetCitiesResponse`.
 
@@ -1616,15 +1616,15 @@ class BatchDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetCountriesResponse]:
-        """Call `database.getCountries`.
+        """List countries, the main ones or all of them, or those with the given codes.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `database.getCountries`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            need_all: bool.
-            code: str.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            need_all: All countries instead of the main ones only. Type: bool.
+            code: Country codes to return, ISO 3166-1 alpha-2, comma-separated. Type: str.
+            offset: Number of countries to skip. Type: int; >= 0.
+            count: How many countries to return. Type: int; 0..1000.
 
         Returns: `DatabaseGetCountriesResponse`.
 

@@ -400,13 +400,13 @@ class DocsMethods:
         peer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
-        """Call `docs.getMessagesUploadServer`.
+        """Get the address to upload a file that will be sent in a message as a document.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.getMessagesUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['audio_message', 'doc', 'graffiti'].
-            peer_id: int; format int32.
+            type: Kind of file, such as a plain document or a voice message. Type: Literal['audio_message', 'doc', 'graffiti'].
+            peer_id: Conversation the file is meant for. Type: int; format int32.
 
         Returns: `BaseUploadServer`.
 
@@ -450,12 +450,12 @@ class DocsMethods:
     def get_upload_server(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `docs.getUploadServer`.
+        """Get the address to upload a document to the token's owner or a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `docs.getUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 0, format int64.
+            group_id: Community that will own the document; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -529,15 +529,15 @@ class DocsMethods:
         return_tags: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DocsSaveResponse:
-        """Call `docs.save`.
+        """Save a file uploaded to a document upload server as a document.
 
-        Tokens: user, group.
+        Calls `docs.save`; tokens: user, group.
 
         Args:
-            file: str; required.
-            title: str.
-            tags: str.
-            return_tags: bool.
+            file: The `file` value from the upload server's answer, passed on unchanged. Type: str; required.
+            title: Name to give the document. Type: str.
+            tags: Search tags of the document, comma-separated. Type: str.
+            return_tags: Include the document's tags in the answer. Type: bool.
 
         Returns: `DocsSaveResponse`.
 
@@ -567,16 +567,16 @@ class DocsMethods:
         return_tags: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DocsSearchResponse:
-        """Call `docs.search`.
+        """Search public documents by title.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.search`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 512 characters.
-            search_own: bool.
-            count: int; >= 0.
-            offset: int; >= 0.
-            return_tags: bool.
+            q: Text to look for. Type: str; at most 512 characters.
+            search_own: Also look among your own documents. Type: bool.
+            count: How many documents to return. Type: int; >= 0.
+            offset: Number of documents to skip. Type: int; >= 0.
+            return_tags: Include each document's tags. Type: bool.
 
         Returns: `DocsSearchResponse`.
 
@@ -828,13 +828,13 @@ class AsyncDocsMethods:
         peer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
-        """Call `docs.getMessagesUploadServer`.
+        """Get the address to upload a file that will be sent in a message as a document.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.getMessagesUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['audio_message', 'doc', 'graffiti'].
-            peer_id: int; format int32.
+            type: Kind of file, such as a plain document or a voice message. Type: Literal['audio_message', 'doc', 'graffiti'].
+            peer_id: Conversation the file is meant for. Type: int; format int32.
 
         Returns: `BaseUploadServer`.
 
@@ -878,12 +878,12 @@ class AsyncDocsMethods:
     async def get_upload_server(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `docs.getUploadServer`.
+        """Get the address to upload a document to the token's owner or a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `docs.getUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 0, format int64.
+            group_id: Community that will own the document; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -957,15 +957,15 @@ class AsyncDocsMethods:
         return_tags: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DocsSaveResponse:
-        """Call `docs.save`.
+        """Save a file uploaded to a document upload server as a document.
 
-        Tokens: user, group.
+        Calls `docs.save`; tokens: user, group.
 
         Args:
-            file: str; required.
-            title: str.
-            tags: str.
-            return_tags: bool.
+            file: The `file` value from the upload server's answer, passed on unchanged. Type: str; required.
+            title: Name to give the document. Type: str.
+            tags: Search tags of the document, comma-separated. Type: str.
+            return_tags: Include the document's tags in the answer. Type: bool.
 
         Returns: `DocsSaveResponse`.
 
@@ -995,16 +995,16 @@ class AsyncDocsMethods:
         return_tags: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DocsSearchResponse:
-        """Call `docs.search`.
+        """Search public documents by title.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.search`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 512 characters.
-            search_own: bool.
-            count: int; >= 0.
-            offset: int; >= 0.
-            return_tags: bool.
+            q: Text to look for. Type: str; at most 512 characters.
+            search_own: Also look among your own documents. Type: bool.
+            count: How many documents to return. Type: int; >= 0.
+            offset: Number of documents to skip. Type: int; >= 0.
+            return_tags: Include each document's tags. Type: bool.
 
         Returns: `DocsSearchResponse`.
 
@@ -1258,13 +1258,13 @@ class BatchDocsMethods:
         peer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseUploadServer]:
-        """Call `docs.getMessagesUploadServer`.
+        """Get the address to upload a file that will be sent in a message as a document.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.getMessagesUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['audio_message', 'doc', 'graffiti'].
-            peer_id: int; format int32.
+            type: Kind of file, such as a plain document or a voice message. Type: Literal['audio_message', 'doc', 'graffiti'].
+            peer_id: Conversation the file is meant for. Type: int; format int32.
 
         Returns: `BaseUploadServer`.
 
@@ -1308,12 +1308,12 @@ class BatchDocsMethods:
     def get_upload_server(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseUploadServer]:
-        """Call `docs.getUploadServer`.
+        """Get the address to upload a document to the token's owner or a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `docs.getUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 0, format int64.
+            group_id: Community that will own the document; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -1387,15 +1387,15 @@ class BatchDocsMethods:
         return_tags: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DocsSaveResponse]:
-        """Call `docs.save`.
+        """Save a file uploaded to a document upload server as a document.
 
-        Tokens: user, group.
+        Calls `docs.save`; tokens: user, group.
 
         Args:
-            file: str; required.
-            title: str.
-            tags: str.
-            return_tags: bool.
+            file: The `file` value from the upload server's answer, passed on unchanged. Type: str; required.
+            title: Name to give the document. Type: str.
+            tags: Search tags of the document, comma-separated. Type: str.
+            return_tags: Include the document's tags in the answer. Type: bool.
 
         Returns: `DocsSaveResponse`.
 
@@ -1425,16 +1425,16 @@ class BatchDocsMethods:
         return_tags: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DocsSearchResponse]:
-        """Call `docs.search`.
+        """Search public documents by title.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.search`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 512 characters.
-            search_own: bool.
-            count: int; >= 0.
-            offset: int; >= 0.
-            return_tags: bool.
+            q: Text to look for. Type: str; at most 512 characters.
+            search_own: Also look among your own documents. Type: bool.
+            count: How many documents to return. Type: int; >= 0.
+            offset: Number of documents to skip. Type: int; >= 0.
+            return_tags: Include each document's tags. Type: bool.
 
         Returns: `DocsSearchResponse`.
 

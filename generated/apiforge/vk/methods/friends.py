@@ -412,14 +412,14 @@ class FriendsMethods:
         follow: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsAddResponse:
-        """Call `friends.add`.
+        """Send a friend request, or accept one that a user sent.
 
-        Tokens: user.
+        Calls `friends.add`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            text: str.
-            follow: bool.
+            user_id: User to befriend. Type: int; >= 0, format int64.
+            text: Note sent along with a new request. Type: str.
+            follow: Turn an incoming request into a subscription instead of accepting it. Type: bool.
 
         Returns: `FriendsAddResponse`.
 
@@ -491,14 +491,14 @@ class FriendsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]:
-        """Call `friends.areFriends`.
+        """Check whether the token's owner and each of the given users are friends.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.areFriends`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_ids: Sequence[int]; required; at most 1000 items.
-            need_sign: bool.
-            extended: bool.
+            user_ids: Users to check. Type: Sequence[int]; required; at most 1000 items.
+            need_sign: Add a signature to each answer so it can be verified. Type: bool.
+            extended: Also say whether a friend request is pending in either direction. Type: bool.
 
         Returns: `list[FriendsFriendStatus]`.
             With extended=True: `list[FriendsFriendExtendedStatus]` (extendedResponse).
@@ -519,12 +519,12 @@ class FriendsMethods:
     def delete(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> FriendsDeleteResponse:
-        """Call `friends.delete`.
+        """Remove a user from friends, or decline or cancel a friend request.
 
-        Tokens: user.
+        Calls `friends.delete`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
+            user_id: User to unfriend, or whose request to decline. Type: int; >= 0, format int64.
 
         Returns: `FriendsDeleteResponse`.
 
@@ -685,19 +685,19 @@ class FriendsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
-        """Call `friends.get`.
+        """List the friends of a user, or of the token's owner.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `friends.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
-            order: Literal['hints', 'mobile', 'name', 'random', 'smart'].
-            list_id: int; >= 0.
-            count: int; >= 0.
-            offset: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            ref: str; at most 255 characters.
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            user_id: User whose friends are listed; the token's owner by default. Type: int; >= 1, format int64.
+            order: Order of the list, for example by name or by how often you talk. Type: Literal['hints', 'mobile', 'name', 'random', 'smart'].
+            list_id: Only friends from this friend list of the token's owner. Type: int; >= 0.
+            count: How many friends to return. Type: int; >= 0.
+            offset: Number of friends to skip. Type: int; >= 0.
+            fields: Profile fields to fill in; without any, only ids are returned. Type: Sequence[UsersFields | str].
+            ref: Free-form label of the place in an app the request comes from, for statistics. Type: str; at most 255 characters.
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetResponse`.
             With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
@@ -995,21 +995,21 @@ class FriendsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse:
-        """Call `friends.getRequests`.
+        """List incoming or outgoing friend requests of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getRequests`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..1000.
-            extended: bool.
-            need_mutual: bool.
-            out: bool.
-            sort: Literal[0, 1, 2].
-            need_viewed: bool.
-            suggested: bool.
-            ref: str; at most 255 characters.
-            fields: Sequence[UsersFields | str].
+            offset: Number of requests to skip. Type: int; >= 0.
+            count: How many requests to return. Type: int; 0..1000.
+            extended: Return objects with the request note and mutual friends, not bare ids. Type: bool.
+            need_mutual: Add the mutual friends to each request. Type: bool.
+            out: Outgoing requests instead of incoming ones. Type: bool.
+            sort: Order of the requests, by date or by the number of mutual friends. Type: Literal[0, 1, 2].
+            need_viewed: Also include requests already seen. Type: bool.
+            suggested: Friend suggestions instead of requests. Type: bool.
+            ref: Free-form label of the place in an app the request comes from, for statistics. Type: str; at most 255 characters.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
 
         Returns: `FriendsGetRequestsResponse`.
             With need_mutual=True: `FriendsGetRequestsNeedMutualResponse` (needMutualResponse).
@@ -1269,14 +1269,14 @@ class AsyncFriendsMethods:
         follow: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsAddResponse:
-        """Call `friends.add`.
+        """Send a friend request, or accept one that a user sent.
 
-        Tokens: user.
+        Calls `friends.add`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            text: str.
-            follow: bool.
+            user_id: User to befriend. Type: int; >= 0, format int64.
+            text: Note sent along with a new request. Type: str.
+            follow: Turn an incoming request into a subscription instead of accepting it. Type: bool.
 
         Returns: `FriendsAddResponse`.
 
@@ -1348,14 +1348,14 @@ class AsyncFriendsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]:
-        """Call `friends.areFriends`.
+        """Check whether the token's owner and each of the given users are friends.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.areFriends`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_ids: Sequence[int]; required; at most 1000 items.
-            need_sign: bool.
-            extended: bool.
+            user_ids: Users to check. Type: Sequence[int]; required; at most 1000 items.
+            need_sign: Add a signature to each answer so it can be verified. Type: bool.
+            extended: Also say whether a friend request is pending in either direction. Type: bool.
 
         Returns: `list[FriendsFriendStatus]`.
             With extended=True: `list[FriendsFriendExtendedStatus]` (extendedResponse).
@@ -1376,12 +1376,12 @@ class AsyncFriendsMethods:
     async def delete(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> FriendsDeleteResponse:
-        """Call `friends.delete`.
+        """Remove a user from friends, or decline or cancel a friend request.
 
-        Tokens: user.
+        Calls `friends.delete`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
+            user_id: User to unfriend, or whose request to decline. Type: int; >= 0, format int64.
 
         Returns: `FriendsDeleteResponse`.
 
@@ -1542,19 +1542,19 @@ class AsyncFriendsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
-        """Call `friends.get`.
+        """List the friends of a user, or of the token's owner.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `friends.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
-            order: Literal['hints', 'mobile', 'name', 'random', 'smart'].
-            list_id: int; >= 0.
-            count: int; >= 0.
-            offset: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            ref: str; at most 255 characters.
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            user_id: User whose friends are listed; the token's owner by default. Type: int; >= 1, format int64.
+            order: Order of the list, for example by name or by how often you talk. Type: Literal['hints', 'mobile', 'name', 'random', 'smart'].
+            list_id: Only friends from this friend list of the token's owner. Type: int; >= 0.
+            count: How many friends to return. Type: int; >= 0.
+            offset: Number of friends to skip. Type: int; >= 0.
+            fields: Profile fields to fill in; without any, only ids are returned. Type: Sequence[UsersFields | str].
+            ref: Free-form label of the place in an app the request comes from, for statistics. Type: str; at most 255 characters.
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetResponse`.
             With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
@@ -1854,21 +1854,21 @@ class AsyncFriendsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse:
-        """Call `friends.getRequests`.
+        """List incoming or outgoing friend requests of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getRequests`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..1000.
-            extended: bool.
-            need_mutual: bool.
-            out: bool.
-            sort: Literal[0, 1, 2].
-            need_viewed: bool.
-            suggested: bool.
-            ref: str; at most 255 characters.
-            fields: Sequence[UsersFields | str].
+            offset: Number of requests to skip. Type: int; >= 0.
+            count: How many requests to return. Type: int; 0..1000.
+            extended: Return objects with the request note and mutual friends, not bare ids. Type: bool.
+            need_mutual: Add the mutual friends to each request. Type: bool.
+            out: Outgoing requests instead of incoming ones. Type: bool.
+            sort: Order of the requests, by date or by the number of mutual friends. Type: Literal[0, 1, 2].
+            need_viewed: Also include requests already seen. Type: bool.
+            suggested: Friend suggestions instead of requests. Type: bool.
+            ref: Free-form label of the place in an app the request comes from, for statistics. Type: str; at most 255 characters.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
 
         Returns: `FriendsGetRequestsResponse`.
             With need_mutual=True: `FriendsGetRequestsNeedMutualResponse` (needMutualResponse).
@@ -2132,14 +2132,14 @@ class BatchFriendsMethods:
         follow: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsAddResponse]:
-        """Call `friends.add`.
+        """Send a friend request, or accept one that a user sent.
 
-        Tokens: user.
+        Calls `friends.add`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            text: str.
-            follow: bool.
+            user_id: User to befriend. Type: int; >= 0, format int64.
+            text: Note sent along with a new request. Type: str.
+            follow: Turn an incoming request into a subscription instead of accepting it. Type: bool.
 
         Returns: `FriendsAddResponse`.
 
@@ -2211,14 +2211,14 @@ class BatchFriendsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]]:
-        """Call `friends.areFriends`.
+        """Check whether the token's owner and each of the given users are friends.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.areFriends`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_ids: Sequence[int]; required; at most 1000 items.
-            need_sign: bool.
-            extended: bool.
+            user_ids: Users to check. Type: Sequence[int]; required; at most 1000 items.
+            need_sign: Add a signature to each answer so it can be verified. Type: bool.
+            extended: Also say whether a friend request is pending in either direction. Type: bool.
 
         Returns: `list[FriendsFriendStatus]`.
             With extended=True: `list[FriendsFriendExtendedStatus]` (extendedResponse).
@@ -2239,12 +2239,12 @@ class BatchFriendsMethods:
     def delete(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[FriendsDeleteResponse]:
-        """Call `friends.delete`.
+        """Remove a user from friends, or decline or cancel a friend request.
 
-        Tokens: user.
+        Calls `friends.delete`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
+            user_id: User to unfriend, or whose request to decline. Type: int; >= 0, format int64.
 
         Returns: `FriendsDeleteResponse`.
 
@@ -2405,19 +2405,19 @@ class BatchFriendsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetResponse | FriendsGetFieldsResponse]:
-        """Call `friends.get`.
+        """List the friends of a user, or of the token's owner.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `friends.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
-            order: Literal['hints', 'mobile', 'name', 'random', 'smart'].
-            list_id: int; >= 0.
-            count: int; >= 0.
-            offset: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            ref: str; at most 255 characters.
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            user_id: User whose friends are listed; the token's owner by default. Type: int; >= 1, format int64.
+            order: Order of the list, for example by name or by how often you talk. Type: Literal['hints', 'mobile', 'name', 'random', 'smart'].
+            list_id: Only friends from this friend list of the token's owner. Type: int; >= 0.
+            count: How many friends to return. Type: int; >= 0.
+            offset: Number of friends to skip. Type: int; >= 0.
+            fields: Profile fields to fill in; without any, only ids are returned. Type: Sequence[UsersFields | str].
+            ref: Free-form label of the place in an app the request comes from, for statistics. Type: str; at most 255 characters.
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetResponse`.
             With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
@@ -2719,21 +2719,21 @@ class BatchFriendsMethods:
     ) -> Pending[
         FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse
     ]:
-        """Call `friends.getRequests`.
+        """List incoming or outgoing friend requests of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getRequests`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..1000.
-            extended: bool.
-            need_mutual: bool.
-            out: bool.
-            sort: Literal[0, 1, 2].
-            need_viewed: bool.
-            suggested: bool.
-            ref: str; at most 255 characters.
-            fields: Sequence[UsersFields | str].
+            offset: Number of requests to skip. Type: int; >= 0.
+            count: How many requests to return. Type: int; 0..1000.
+            extended: Return objects with the request note and mutual friends, not bare ids. Type: bool.
+            need_mutual: Add the mutual friends to each request. Type: bool.
+            out: Outgoing requests instead of incoming ones. Type: bool.
+            sort: Order of the requests, by date or by the number of mutual friends. Type: Literal[0, 1, 2].
+            need_viewed: Also include requests already seen. Type: bool.
+            suggested: Friend suggestions instead of requests. Type: bool.
+            ref: Free-form label of the place in an app the request comes from, for statistics. Type: str; at most 255 characters.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
 
         Returns: `FriendsGetRequestsResponse`.
             With need_mutual=True: `FriendsGetRequestsNeedMutualResponse` (needMutualResponse).

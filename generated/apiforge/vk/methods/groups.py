@@ -2339,14 +2339,14 @@ class GroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetByIdObjectResponse:
-        """Call `groups.getById`.
+        """Read communities by their ids or short names.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `groups.getById`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            group_ids: Sequence[int | str].
-            group_id: int | str; format int64.
-            fields: Sequence[GroupsFields | str].
+            group_ids: Communities to read, by numeric id or short name. Type: Sequence[int | str].
+            group_id: One community to read, by numeric id or short name. Type: int | str; format int64.
+            fields: Extra community fields to fill in. Type: Sequence[GroupsFields | str].
 
         Returns: `GroupsGetByIdObjectResponse`.
 
@@ -2582,12 +2582,12 @@ class GroupsMethods:
     def get_long_poll_server(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GroupsLongPollServer:
-        """Call `groups.getLongPollServer`.
+        """Get the server, key and starting position for a community's Bots Long Poll.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getLongPollServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose events are polled. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsLongPollServer`.
 
@@ -3087,20 +3087,20 @@ class GroupsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsSearchResponse:
-        """Call `groups.search`.
+        """Search communities by name.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; required.
-            type: Literal['event', 'group', 'page'].
-            country_id: int; >= 0.
-            city_id: int; >= 0.
-            future: bool.
-            market: bool.
-            sort: Literal[0, 1, 2, 3, 4, 5, 6].
-            offset: int; >= 0.
-            count: int; 0..1000.
+            q: Text to look for. Type: str; required.
+            type: Only communities of this kind, such as public pages or events. Type: Literal['event', 'group', 'page'].
+            country_id: Only communities of this country. Type: int; >= 0.
+            city_id: Only communities of this city. Type: int; >= 0.
+            future: Only events that have not happened yet. Type: bool.
+            market: Only communities with a shop. Type: bool.
+            sort: Order of the results, such as by growth or by activity. Type: Literal[0, 1, 2, 3, 4, 5, 6].
+            offset: Number of communities to skip. Type: int; >= 0.
+            count: How many communities to return. Type: int; 0..1000.
 
         Returns: `GroupsSearchResponse`.
 
@@ -4943,14 +4943,14 @@ class AsyncGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetByIdObjectResponse:
-        """Call `groups.getById`.
+        """Read communities by their ids or short names.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `groups.getById`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            group_ids: Sequence[int | str].
-            group_id: int | str; format int64.
-            fields: Sequence[GroupsFields | str].
+            group_ids: Communities to read, by numeric id or short name. Type: Sequence[int | str].
+            group_id: One community to read, by numeric id or short name. Type: int | str; format int64.
+            fields: Extra community fields to fill in. Type: Sequence[GroupsFields | str].
 
         Returns: `GroupsGetByIdObjectResponse`.
 
@@ -5186,12 +5186,12 @@ class AsyncGroupsMethods:
     async def get_long_poll_server(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GroupsLongPollServer:
-        """Call `groups.getLongPollServer`.
+        """Get the server, key and starting position for a community's Bots Long Poll.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getLongPollServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose events are polled. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsLongPollServer`.
 
@@ -5693,20 +5693,20 @@ class AsyncGroupsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsSearchResponse:
-        """Call `groups.search`.
+        """Search communities by name.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; required.
-            type: Literal['event', 'group', 'page'].
-            country_id: int; >= 0.
-            city_id: int; >= 0.
-            future: bool.
-            market: bool.
-            sort: Literal[0, 1, 2, 3, 4, 5, 6].
-            offset: int; >= 0.
-            count: int; 0..1000.
+            q: Text to look for. Type: str; required.
+            type: Only communities of this kind, such as public pages or events. Type: Literal['event', 'group', 'page'].
+            country_id: Only communities of this country. Type: int; >= 0.
+            city_id: Only communities of this city. Type: int; >= 0.
+            future: Only events that have not happened yet. Type: bool.
+            market: Only communities with a shop. Type: bool.
+            sort: Order of the results, such as by growth or by activity. Type: Literal[0, 1, 2, 3, 4, 5, 6].
+            offset: Number of communities to skip. Type: int; >= 0.
+            count: How many communities to return. Type: int; 0..1000.
 
         Returns: `GroupsSearchResponse`.
 
@@ -7559,14 +7559,14 @@ class BatchGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetByIdObjectResponse]:
-        """Call `groups.getById`.
+        """Read communities by their ids or short names.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `groups.getById`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            group_ids: Sequence[int | str].
-            group_id: int | str; format int64.
-            fields: Sequence[GroupsFields | str].
+            group_ids: Communities to read, by numeric id or short name. Type: Sequence[int | str].
+            group_id: One community to read, by numeric id or short name. Type: int | str; format int64.
+            fields: Extra community fields to fill in. Type: Sequence[GroupsFields | str].
 
         Returns: `GroupsGetByIdObjectResponse`.
 
@@ -7802,12 +7802,12 @@ class BatchGroupsMethods:
     def get_long_poll_server(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[GroupsLongPollServer]:
-        """Call `groups.getLongPollServer`.
+        """Get the server, key and starting position for a community's Bots Long Poll.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getLongPollServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose events are polled. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsLongPollServer`.
 
@@ -8311,20 +8311,20 @@ class BatchGroupsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsSearchResponse]:
-        """Call `groups.search`.
+        """Search communities by name.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; required.
-            type: Literal['event', 'group', 'page'].
-            country_id: int; >= 0.
-            city_id: int; >= 0.
-            future: bool.
-            market: bool.
-            sort: Literal[0, 1, 2, 3, 4, 5, 6].
-            offset: int; >= 0.
-            count: int; 0..1000.
+            q: Text to look for. Type: str; required.
+            type: Only communities of this kind, such as public pages or events. Type: Literal['event', 'group', 'page'].
+            country_id: Only communities of this country. Type: int; >= 0.
+            city_id: Only communities of this city. Type: int; >= 0.
+            future: Only events that have not happened yet. Type: bool.
+            market: Only communities with a shop. Type: bool.
+            sort: Order of the results, such as by growth or by activity. Type: Literal[0, 1, 2, 3, 4, 5, 6].
+            offset: Number of communities to skip. Type: int; >= 0.
+            count: How many communities to return. Type: int; 0..1000.
 
         Returns: `GroupsSearchResponse`.
 

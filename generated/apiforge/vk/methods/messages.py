@@ -1246,14 +1246,14 @@ class MessagesMethods:
         visible_messages_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.addChatUser`.
+        """Add a user to a group chat.
 
-        Tokens: user.
+        Calls `messages.addChatUser`; tokens: user.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            user_id: int; >= 0, format int64.
-            visible_messages_count: int; 0..1000.
+            chat_id: Group chat to add the user to. Type: int; required; 0..100000000.
+            user_id: User to add. Type: int; >= 0, format int64.
+            visible_messages_count: How many earlier messages the new member may see. Type: int; 0..1000.
 
         Returns: `BaseOkResponse`.
 
@@ -1336,14 +1336,14 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int | MessagesCreateChatWithPeerIdsResponse:
-        """Call `messages.createChat`.
+        """Start a group chat with the given users.
 
-        Tokens: user, group.
+        Calls `messages.createChat`; tokens: user, group.
 
         Args:
-            user_ids: Sequence[int].
-            title: str.
-            group_id: int; >= 0, format int64.
+            user_ids: Users to invite, besides the token's owner. Type: Sequence[int].
+            title: Name of the chat. Type: str.
+            group_id: Community that creates the chat, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `int | MessagesCreateChatWithPeerIdsResponse`.
 
@@ -1400,18 +1400,18 @@ class MessagesMethods:
         cmids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int] | list[MessagesDeleteFullResponseItem]:
-        """Call `messages.delete`.
+        """Delete messages, for yourself or for everyone in the conversation.
 
-        Tokens: user, group.
+        Calls `messages.delete`; tokens: user, group.
 
         Args:
-            message_ids: Sequence[int]; at most 1000 items.
-            spam: bool.
-            reason: int; >= 0.
-            group_id: int; >= 0, format int64.
-            delete_for_all: bool.
-            peer_id: int; format int64.
-            cmids: Sequence[int]; at most 100 items.
+            message_ids: Messages to delete, by global id. Type: Sequence[int]; at most 1000 items.
+            spam: Report the messages as spam as well. Type: bool.
+            reason: Why the messages are reported, with `spam`. Type: int; >= 0.
+            group_id: Community whose messages are deleted, with a user token that manages it. Type: int; >= 0, format int64.
+            delete_for_all: Remove the messages for every member, which is possible for a limited time. Type: bool.
+            peer_id: Conversation that `cmids` refer to. Type: int; format int64.
+            cmids: Messages to delete, numbered as in the conversation `peer_id`. Type: Sequence[int]; at most 100 items.
 
         Returns: `dict[str, int]`.
             With cmids=<given>: `list[MessagesDeleteFullResponseItem]` (cmidsResponse).
@@ -1564,26 +1564,26 @@ class MessagesMethods:
         conversation_message_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `messages.edit`.
+        """Change the text, attachments or keyboard of a sent message.
 
-        Tokens: user, group.
+        Calls `messages.edit`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            message: str; at most 9000 characters.
-            lat: float | int.
-            long: float | int.
-            attachment: str.
-            keep_forward_messages: bool.
-            keep_snippets: bool.
-            group_id: int; >= 0, format int64.
-            dont_parse_links: bool.
-            disable_mentions: bool.
-            message_id: int; >= 0, format int32.
-            cmid: int; >= 0, format int32.
-            template: MessagesTemplate | str.
-            keyboard: MessagesKeyboard | str.
-            conversation_message_id: int; >= 0.
+            peer_id: Conversation the message is in. Type: int; required; format int64.
+            message: New text of the message. Type: str; at most 9000 characters.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            attachment: New attachments, as comma-separated `<type><owner_id>_<media_id>` strings. Type: str.
+            keep_forward_messages: Keep the forwarded messages the message already has. Type: bool.
+            keep_snippets: Keep the link snippets the message already has. Type: bool.
+            group_id: Community whose message is edited, with a user token that manages it. Type: int; >= 0, format int64.
+            dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
+            disable_mentions: Do not notify people who are mentioned in the new text. Type: bool.
+            message_id: Message to edit, by global id. Type: int; >= 0, format int32.
+            cmid: Message to edit, by its id within the conversation. Type: int; >= 0, format int32.
+            template: New carousel or other rich template. Type: MessagesTemplate | str.
+            keyboard: New bot keyboard. Type: MessagesKeyboard | str.
+            conversation_message_id: Message to edit, by its id within the conversation (older name of `cmid`). Type: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -1740,18 +1740,18 @@ class MessagesMethods:
         peer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse | MessagesGetByIdExtendedResponse:
-        """Call `messages.getById`.
+        """Read messages by their ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            message_ids: Sequence[int]; at most 100 items.
-            preview_length: int; >= 0.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
-            cmids: Sequence[int]; at most 100 items.
-            peer_id: int; format int64.
+            message_ids: Global ids of the messages to read. Type: Sequence[int]; at most 100 items.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            group_id: Community whose messages are read, with a user token that manages it. Type: int; >= 0, format int64.
+            cmids: Ids of the messages within the conversation `peer_id`, instead of global ids. Type: Sequence[int]; at most 100 items.
+            peer_id: Conversation that `cmids` refer to. Type: int; format int64.
 
         Returns: `MessagesGetByIdResponse`.
             With extended=True: `MessagesGetByIdExtendedResponse` (extendedResponse).
@@ -1832,15 +1832,15 @@ class MessagesMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
-        """Call `messages.getChat`.
+        """Read the details of one or more group chats of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getChat`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chat_id: int; 0..100000000.
-            chat_ids: Sequence[int].
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            chat_id: Group chat to read. Type: int; 0..100000000.
+            chat_ids: Several group chats to read. Type: Sequence[int].
+            fields: Profile fields to fill in for the chat members. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for the members' names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `MessagesChat`.
             With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
@@ -1909,18 +1909,18 @@ class MessagesMethods:
         member_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationMembers:
-        """Call `messages.getConversationMembers`.
+        """List the members of a conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getConversationMembers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 1..1000.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
-            member_ids: Sequence[int].
+            peer_id: Conversation whose members are listed. Type: int; required; format int64.
+            offset: Number of members to skip. Type: int; >= 0.
+            count: How many members to return. Type: int; 1..1000.
+            extended: Also return the member profiles and communities. Type: bool.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
+            group_id: Community whose conversation it is, with a user token that manages it. Type: int; >= 0, format int64.
+            member_ids: Only these members. Type: Sequence[int].
 
         Returns: `MessagesGetConversationMembers`.
 
@@ -1955,18 +1955,18 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationsResponse:
-        """Call `messages.getConversations`.
+        """List the conversations of the token's owner or of a community.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getConversations`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..200.
-            filter: Literal['all', 'archive', 'important', 'sorted_chats', 'unanswered', 'unread'].
-            extended: bool.
-            start_message_id: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
-            group_id: int; >= 0, format int64.
+            offset: Number of conversations to skip. Type: int; >= 0.
+            count: How many conversations to return. Type: int; 0..200.
+            filter: Which conversations, such as all, unread or archived ones. Type: Literal['all', 'archive', 'important', 'sorted_chats', 'unanswered', 'unread'].
+            extended: Also return the profiles and communities of the conversations. Type: bool.
+            start_message_id: Message of the conversation to start the list from. Type: int; >= 0.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            group_id: Community whose conversations are listed, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetConversationsResponse`.
 
@@ -2018,15 +2018,15 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById | MessagesGetConversationByIdExtended:
-        """Call `messages.getConversationsById`.
+        """Read conversations by their peer ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getConversationsById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_ids: Sequence[int]; required; at most 100 items.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            group_id: int; >= 0, format int64.
+            peer_ids: Conversations to read. Type: Sequence[int]; required; at most 100 items.
+            extended: Also return the profiles and communities of the conversations. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            group_id: Community whose conversations are read, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetConversationById`.
             With extended=True: `MessagesGetConversationByIdExtended` (extendedResponse).
@@ -2091,20 +2091,20 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse:
-        """Call `messages.getHistory`.
+        """Read the messages of one conversation, newest first by default.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getHistory`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            offset: int.
-            count: int; 0..200.
-            user_id: int; format int64.
-            peer_id: int; format int64.
-            start_message_id: int.
-            rev: Literal[1, 0].
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
+            offset: Number of messages to skip; negative values reach messages after `start_message_id`. Type: int.
+            count: How many messages to return. Type: int; 0..200.
+            user_id: Conversation with this user (older form of `peer_id`). Type: int; format int64.
+            peer_id: Conversation to read. Type: int; format int64.
+            start_message_id: Message to count `offset` from. Type: int.
+            rev: Order of the messages, oldest first with 1. Type: Literal[1, 0].
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
+            group_id: Community whose messages are read, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetHistoryResponse`.
             With extended=True: `MessagesGetHistoryExtendedResponse` (extendedResponse).
@@ -2424,24 +2424,24 @@ class MessagesMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetLongPollHistoryResponse:
-        """Call `messages.getLongPollHistory`.
+        """Get the message events missed since a long poll position.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getLongPollHistory`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            ts: int; >= 0.
-            pts: int; >= 0.
-            preview_length: int; >= 0.
-            onlines: bool.
-            fields: Sequence[UsersFields | str].
-            events_limit: int; >= 1000.
-            msgs_limit: int; >= 200.
-            max_msg_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            lp_version: int; >= 0.
-            last_n: int; 0..2000.
-            credentials: bool.
-            extended: bool.
+            ts: Long poll `ts` value from which to read the events. Type: int; >= 0.
+            pts: Position from `messages.getLongPollServer` with `need_pts`, from which to read. Type: int; >= 0.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            onlines: Also return online and offline events of friends. Type: bool.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
+            events_limit: Upper bound on the number of events to return. Type: int; >= 1000.
+            msgs_limit: Upper bound on the number of messages to return. Type: int; >= 200.
+            max_msg_id: Highest message id already known, to skip older messages. Type: int; >= 0.
+            group_id: Community whose messages are polled, with a user token that manages it. Type: int; >= 0, format int64.
+            lp_version: Version of the long poll protocol the client speaks. Type: int; >= 0.
+            last_n: How many of the latest messages to return at most. Type: int; 0..2000.
+            credentials: Also return new long poll credentials. Type: bool.
+            extended: Return the extended form of the messages and conversations. Type: bool.
 
         Returns: `MessagesGetLongPollHistoryResponse`.
 
@@ -2478,14 +2478,14 @@ class MessagesMethods:
         lp_version: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesLongpollParams:
-        """Call `messages.getLongPollServer`.
+        """Get the server, key and starting position for the user long poll.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getLongPollServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            need_pts: bool.
-            group_id: int; >= 0, format int64.
-            lp_version: int; >= 0.
+            need_pts: Also return `pts`, the position to pass to `messages.getLongPollHistory`. Type: bool.
+            group_id: Community whose messages are polled, with a user token that manages it. Type: int; >= 0, format int64.
+            lp_version: Version of the long poll protocol the client speaks. Type: int; >= 0.
 
         Returns: `MessagesLongpollParams`.
 
@@ -2740,17 +2740,17 @@ class MessagesMethods:
         up_to_cmid: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.markAsRead`.
+        """Mark messages of a conversation as read.
 
-        Tokens: user, group.
+        Calls `messages.markAsRead`; tokens: user, group.
 
         Args:
-            message_ids: Sequence[int].
-            peer_id: int; format int64.
-            start_message_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            mark_conversation_as_read: bool.
-            up_to_cmid: int; >= 0.
+            message_ids: Messages to mark, by global id. Type: Sequence[int].
+            peer_id: Conversation whose messages are marked. Type: int; format int64.
+            start_message_id: Mark everything in the conversation up to this message. Type: int; >= 0.
+            group_id: Community whose messages are marked, with a user token that manages it. Type: int; >= 0, format int64.
+            mark_conversation_as_read: Mark the whole conversation as read. Type: bool.
+            up_to_cmid: Mark everything up to this message, given by its id within the conversation. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2866,14 +2866,14 @@ class MessagesMethods:
         member_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.removeChatUser`.
+        """Remove a user or community from a group chat, or leave it yourself.
 
-        Tokens: user, group.
+        Calls `messages.removeChatUser`; tokens: user, group.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            user_id: int; format int64.
-            member_id: int; format int64.
+            chat_id: Group chat to remove someone from. Type: int; required; 0..100000000.
+            user_id: User to remove; the token's owner to leave the chat. Type: int; format int64.
+            member_id: Member to remove, a user id or minus a community id. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2971,20 +2971,20 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse | MessagesSearchExtendedResponse:
-        """Call `messages.search`.
+        """Find messages that contain a text, in all conversations or in one.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.search`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 9000 characters.
-            peer_id: int; format int64.
-            date: int; >= 0.
-            preview_length: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..100.
-            extended: bool.
-            fields: Sequence[str].
-            group_id: int; >= 0, format int64.
+            q: Text to look for. Type: str; at most 9000 characters.
+            peer_id: Only this conversation. Type: int; format int64.
+            date: Only messages sent before this date, as `DDMMYYYY`. Type: int; >= 0.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            offset: Number of messages to skip. Type: int; >= 0.
+            count: How many messages to return. Type: int; 0..100.
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            group_id: Community whose messages are searched, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesSearchResponse`.
             With extended=True: `MessagesSearchExtendedResponse` (extendedResponse).
@@ -3197,34 +3197,34 @@ class MessagesMethods:
         subscribe_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int | list[MessagesSendUserIdsResponseItem]:
-        """Call `messages.send`.
+        """Send a message to one conversation, or the same message to several peers at once.
 
-        Tokens: user, group.
+        Calls `messages.send`; tokens: user, group.
 
         Args:
-            user_id: int; format int64.
-            random_id: int.
-            peer_id: int; format int64.
-            peer_ids: Sequence[int]; at most 100 items.
-            domain: str.
-            chat_id: int; 0..100000000.
-            message: str; at most 9000 characters.
-            lat: float | int.
-            long: float | int.
-            attachment: str; at most 9000 characters.
-            reply_to: int.
-            forward_messages: Sequence[int]; at most 1000 items.
-            forward: MessagesForward.
-            sticker_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            keyboard: MessagesKeyboard | str.
-            template: MessagesTemplate | str.
-            payload: str; at most 1000 characters.
-            content_source: str.
-            dont_parse_links: bool.
-            disable_mentions: bool.
-            intent: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
-            subscribe_id: int; 0..100.
+            user_id: Recipient user, when writing to a person by id (older form of `peer_id`). Type: int; format int64.
+            random_id: Per-sender number that makes a repeated send a no-op; the SDK fills it in if omitted. Type: int.
+            peer_id: Conversation to write to; a user id, minus a community id, or 2000000000 plus a chat id. Type: int; format int64.
+            peer_ids: Several conversations that receive the same message (community tokens only). Type: Sequence[int]; at most 100 items.
+            domain: Recipient given by screen name instead of numeric id. Type: str.
+            chat_id: Group chat to write to, by its chat number. Type: int; 0..100000000.
+            message: Text of the message; needed unless attachments, a sticker or forwards are given. Type: str; at most 9000 characters.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            attachment: Media to attach, as comma-separated `<type><owner_id>_<media_id>` strings. Type: str; at most 9000 characters.
+            reply_to: Id of the message in the same conversation that this one replies to. Type: int.
+            forward_messages: Ids of earlier messages to forward along with this one. Type: Sequence[int]; at most 1000 items.
+            forward: Messages to forward or quote, described as an object (peer, message ids, reply flag). Type: MessagesForward.
+            sticker_id: Sticker to send instead of text. Type: int; >= 0.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
+            keyboard: Bot keyboard to show under the message (community messages only). Type: MessagesKeyboard | str.
+            template: Carousel or other rich template to show with the message. Type: MessagesTemplate | str.
+            payload: Bot payload string delivered with the message, at most 1000 characters. Type: str; at most 1000 characters.
+            content_source: JSON that names where forwarded content came from. Type: str.
+            dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
+            disable_mentions: Do not notify people who are mentioned in the text. Type: bool.
+            intent: Purpose of a message a community sends, one of the allowed intent names. Type: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
+            subscribe_id: Subscription number a community message belongs to, for `intent` subscriptions. Type: int; 0..100.
 
         Returns: `int`.
             With peer_ids=<given>: `list[MessagesSendUserIdsResponseItem]` (userIdsResponse).
@@ -3337,15 +3337,15 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.setActivity`.
+        """Show the other side that you are typing or recording something in a conversation.
 
-        Tokens: user, group.
+        Calls `messages.setActivity`; tokens: user, group.
 
         Args:
-            user_id: int; format int64.
-            type: Literal['audiomessage', 'file', 'photo', 'typing', 'video'].
-            peer_id: int; format int64.
-            group_id: int; >= 0, format int64.
+            user_id: Conversation with this user (older form of `peer_id`). Type: int; format int64.
+            type: What is shown, such as typing or recording a voice message. Type: Literal['audiomessage', 'file', 'photo', 'typing', 'video'].
+            peer_id: Conversation the status is shown in. Type: int; format int64.
+            group_id: Community that shows the status, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3368,12 +3368,12 @@ class MessagesMethods:
     def set_chat_photo(
         self, *, file: str, extra_params: Mapping[str, object] | None = None
     ) -> MessagesSetChatPhotoResponse:
-        """Call `messages.setChatPhoto`.
+        """Set the picture of a group chat from a photo uploaded for it.
 
-        Tokens: user, group.
+        Calls `messages.setChatPhoto`; tokens: user, group.
 
         Args:
-            file: str; required.
+            file: The `response` value from the chat photo upload server's answer, passed on unchanged. Type: str; required.
 
         Returns: `MessagesSetChatPhotoResponse`.
 
@@ -3686,14 +3686,14 @@ class AsyncMessagesMethods:
         visible_messages_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.addChatUser`.
+        """Add a user to a group chat.
 
-        Tokens: user.
+        Calls `messages.addChatUser`; tokens: user.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            user_id: int; >= 0, format int64.
-            visible_messages_count: int; 0..1000.
+            chat_id: Group chat to add the user to. Type: int; required; 0..100000000.
+            user_id: User to add. Type: int; >= 0, format int64.
+            visible_messages_count: How many earlier messages the new member may see. Type: int; 0..1000.
 
         Returns: `BaseOkResponse`.
 
@@ -3776,14 +3776,14 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int | MessagesCreateChatWithPeerIdsResponse:
-        """Call `messages.createChat`.
+        """Start a group chat with the given users.
 
-        Tokens: user, group.
+        Calls `messages.createChat`; tokens: user, group.
 
         Args:
-            user_ids: Sequence[int].
-            title: str.
-            group_id: int; >= 0, format int64.
+            user_ids: Users to invite, besides the token's owner. Type: Sequence[int].
+            title: Name of the chat. Type: str.
+            group_id: Community that creates the chat, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `int | MessagesCreateChatWithPeerIdsResponse`.
 
@@ -3840,18 +3840,18 @@ class AsyncMessagesMethods:
         cmids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int] | list[MessagesDeleteFullResponseItem]:
-        """Call `messages.delete`.
+        """Delete messages, for yourself or for everyone in the conversation.
 
-        Tokens: user, group.
+        Calls `messages.delete`; tokens: user, group.
 
         Args:
-            message_ids: Sequence[int]; at most 1000 items.
-            spam: bool.
-            reason: int; >= 0.
-            group_id: int; >= 0, format int64.
-            delete_for_all: bool.
-            peer_id: int; format int64.
-            cmids: Sequence[int]; at most 100 items.
+            message_ids: Messages to delete, by global id. Type: Sequence[int]; at most 1000 items.
+            spam: Report the messages as spam as well. Type: bool.
+            reason: Why the messages are reported, with `spam`. Type: int; >= 0.
+            group_id: Community whose messages are deleted, with a user token that manages it. Type: int; >= 0, format int64.
+            delete_for_all: Remove the messages for every member, which is possible for a limited time. Type: bool.
+            peer_id: Conversation that `cmids` refer to. Type: int; format int64.
+            cmids: Messages to delete, numbered as in the conversation `peer_id`. Type: Sequence[int]; at most 100 items.
 
         Returns: `dict[str, int]`.
             With cmids=<given>: `list[MessagesDeleteFullResponseItem]` (cmidsResponse).
@@ -4004,26 +4004,26 @@ class AsyncMessagesMethods:
         conversation_message_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `messages.edit`.
+        """Change the text, attachments or keyboard of a sent message.
 
-        Tokens: user, group.
+        Calls `messages.edit`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            message: str; at most 9000 characters.
-            lat: float | int.
-            long: float | int.
-            attachment: str.
-            keep_forward_messages: bool.
-            keep_snippets: bool.
-            group_id: int; >= 0, format int64.
-            dont_parse_links: bool.
-            disable_mentions: bool.
-            message_id: int; >= 0, format int32.
-            cmid: int; >= 0, format int32.
-            template: MessagesTemplate | str.
-            keyboard: MessagesKeyboard | str.
-            conversation_message_id: int; >= 0.
+            peer_id: Conversation the message is in. Type: int; required; format int64.
+            message: New text of the message. Type: str; at most 9000 characters.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            attachment: New attachments, as comma-separated `<type><owner_id>_<media_id>` strings. Type: str.
+            keep_forward_messages: Keep the forwarded messages the message already has. Type: bool.
+            keep_snippets: Keep the link snippets the message already has. Type: bool.
+            group_id: Community whose message is edited, with a user token that manages it. Type: int; >= 0, format int64.
+            dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
+            disable_mentions: Do not notify people who are mentioned in the new text. Type: bool.
+            message_id: Message to edit, by global id. Type: int; >= 0, format int32.
+            cmid: Message to edit, by its id within the conversation. Type: int; >= 0, format int32.
+            template: New carousel or other rich template. Type: MessagesTemplate | str.
+            keyboard: New bot keyboard. Type: MessagesKeyboard | str.
+            conversation_message_id: Message to edit, by its id within the conversation (older name of `cmid`). Type: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -4180,18 +4180,18 @@ class AsyncMessagesMethods:
         peer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse | MessagesGetByIdExtendedResponse:
-        """Call `messages.getById`.
+        """Read messages by their ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            message_ids: Sequence[int]; at most 100 items.
-            preview_length: int; >= 0.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
-            cmids: Sequence[int]; at most 100 items.
-            peer_id: int; format int64.
+            message_ids: Global ids of the messages to read. Type: Sequence[int]; at most 100 items.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            group_id: Community whose messages are read, with a user token that manages it. Type: int; >= 0, format int64.
+            cmids: Ids of the messages within the conversation `peer_id`, instead of global ids. Type: Sequence[int]; at most 100 items.
+            peer_id: Conversation that `cmids` refer to. Type: int; format int64.
 
         Returns: `MessagesGetByIdResponse`.
             With extended=True: `MessagesGetByIdExtendedResponse` (extendedResponse).
@@ -4272,15 +4272,15 @@ class AsyncMessagesMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
-        """Call `messages.getChat`.
+        """Read the details of one or more group chats of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getChat`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chat_id: int; 0..100000000.
-            chat_ids: Sequence[int].
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            chat_id: Group chat to read. Type: int; 0..100000000.
+            chat_ids: Several group chats to read. Type: Sequence[int].
+            fields: Profile fields to fill in for the chat members. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for the members' names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `MessagesChat`.
             With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
@@ -4349,18 +4349,18 @@ class AsyncMessagesMethods:
         member_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationMembers:
-        """Call `messages.getConversationMembers`.
+        """List the members of a conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getConversationMembers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 1..1000.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
-            member_ids: Sequence[int].
+            peer_id: Conversation whose members are listed. Type: int; required; format int64.
+            offset: Number of members to skip. Type: int; >= 0.
+            count: How many members to return. Type: int; 1..1000.
+            extended: Also return the member profiles and communities. Type: bool.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
+            group_id: Community whose conversation it is, with a user token that manages it. Type: int; >= 0, format int64.
+            member_ids: Only these members. Type: Sequence[int].
 
         Returns: `MessagesGetConversationMembers`.
 
@@ -4395,18 +4395,18 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationsResponse:
-        """Call `messages.getConversations`.
+        """List the conversations of the token's owner or of a community.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getConversations`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..200.
-            filter: Literal['all', 'archive', 'important', 'sorted_chats', 'unanswered', 'unread'].
-            extended: bool.
-            start_message_id: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
-            group_id: int; >= 0, format int64.
+            offset: Number of conversations to skip. Type: int; >= 0.
+            count: How many conversations to return. Type: int; 0..200.
+            filter: Which conversations, such as all, unread or archived ones. Type: Literal['all', 'archive', 'important', 'sorted_chats', 'unanswered', 'unread'].
+            extended: Also return the profiles and communities of the conversations. Type: bool.
+            start_message_id: Message of the conversation to start the list from. Type: int; >= 0.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            group_id: Community whose conversations are listed, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetConversationsResponse`.
 
@@ -4458,15 +4458,15 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById | MessagesGetConversationByIdExtended:
-        """Call `messages.getConversationsById`.
+        """Read conversations by their peer ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getConversationsById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_ids: Sequence[int]; required; at most 100 items.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            group_id: int; >= 0, format int64.
+            peer_ids: Conversations to read. Type: Sequence[int]; required; at most 100 items.
+            extended: Also return the profiles and communities of the conversations. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            group_id: Community whose conversations are read, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetConversationById`.
             With extended=True: `MessagesGetConversationByIdExtended` (extendedResponse).
@@ -4531,20 +4531,20 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse:
-        """Call `messages.getHistory`.
+        """Read the messages of one conversation, newest first by default.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getHistory`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            offset: int.
-            count: int; 0..200.
-            user_id: int; format int64.
-            peer_id: int; format int64.
-            start_message_id: int.
-            rev: Literal[1, 0].
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
+            offset: Number of messages to skip; negative values reach messages after `start_message_id`. Type: int.
+            count: How many messages to return. Type: int; 0..200.
+            user_id: Conversation with this user (older form of `peer_id`). Type: int; format int64.
+            peer_id: Conversation to read. Type: int; format int64.
+            start_message_id: Message to count `offset` from. Type: int.
+            rev: Order of the messages, oldest first with 1. Type: Literal[1, 0].
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
+            group_id: Community whose messages are read, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetHistoryResponse`.
             With extended=True: `MessagesGetHistoryExtendedResponse` (extendedResponse).
@@ -4864,24 +4864,24 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetLongPollHistoryResponse:
-        """Call `messages.getLongPollHistory`.
+        """Get the message events missed since a long poll position.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getLongPollHistory`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            ts: int; >= 0.
-            pts: int; >= 0.
-            preview_length: int; >= 0.
-            onlines: bool.
-            fields: Sequence[UsersFields | str].
-            events_limit: int; >= 1000.
-            msgs_limit: int; >= 200.
-            max_msg_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            lp_version: int; >= 0.
-            last_n: int; 0..2000.
-            credentials: bool.
-            extended: bool.
+            ts: Long poll `ts` value from which to read the events. Type: int; >= 0.
+            pts: Position from `messages.getLongPollServer` with `need_pts`, from which to read. Type: int; >= 0.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            onlines: Also return online and offline events of friends. Type: bool.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
+            events_limit: Upper bound on the number of events to return. Type: int; >= 1000.
+            msgs_limit: Upper bound on the number of messages to return. Type: int; >= 200.
+            max_msg_id: Highest message id already known, to skip older messages. Type: int; >= 0.
+            group_id: Community whose messages are polled, with a user token that manages it. Type: int; >= 0, format int64.
+            lp_version: Version of the long poll protocol the client speaks. Type: int; >= 0.
+            last_n: How many of the latest messages to return at most. Type: int; 0..2000.
+            credentials: Also return new long poll credentials. Type: bool.
+            extended: Return the extended form of the messages and conversations. Type: bool.
 
         Returns: `MessagesGetLongPollHistoryResponse`.
 
@@ -4918,14 +4918,14 @@ class AsyncMessagesMethods:
         lp_version: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesLongpollParams:
-        """Call `messages.getLongPollServer`.
+        """Get the server, key and starting position for the user long poll.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getLongPollServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            need_pts: bool.
-            group_id: int; >= 0, format int64.
-            lp_version: int; >= 0.
+            need_pts: Also return `pts`, the position to pass to `messages.getLongPollHistory`. Type: bool.
+            group_id: Community whose messages are polled, with a user token that manages it. Type: int; >= 0, format int64.
+            lp_version: Version of the long poll protocol the client speaks. Type: int; >= 0.
 
         Returns: `MessagesLongpollParams`.
 
@@ -5180,17 +5180,17 @@ class AsyncMessagesMethods:
         up_to_cmid: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.markAsRead`.
+        """Mark messages of a conversation as read.
 
-        Tokens: user, group.
+        Calls `messages.markAsRead`; tokens: user, group.
 
         Args:
-            message_ids: Sequence[int].
-            peer_id: int; format int64.
-            start_message_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            mark_conversation_as_read: bool.
-            up_to_cmid: int; >= 0.
+            message_ids: Messages to mark, by global id. Type: Sequence[int].
+            peer_id: Conversation whose messages are marked. Type: int; format int64.
+            start_message_id: Mark everything in the conversation up to this message. Type: int; >= 0.
+            group_id: Community whose messages are marked, with a user token that manages it. Type: int; >= 0, format int64.
+            mark_conversation_as_read: Mark the whole conversation as read. Type: bool.
+            up_to_cmid: Mark everything up to this message, given by its id within the conversation. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -5306,14 +5306,14 @@ class AsyncMessagesMethods:
         member_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.removeChatUser`.
+        """Remove a user or community from a group chat, or leave it yourself.
 
-        Tokens: user, group.
+        Calls `messages.removeChatUser`; tokens: user, group.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            user_id: int; format int64.
-            member_id: int; format int64.
+            chat_id: Group chat to remove someone from. Type: int; required; 0..100000000.
+            user_id: User to remove; the token's owner to leave the chat. Type: int; format int64.
+            member_id: Member to remove, a user id or minus a community id. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5411,20 +5411,20 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse | MessagesSearchExtendedResponse:
-        """Call `messages.search`.
+        """Find messages that contain a text, in all conversations or in one.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.search`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 9000 characters.
-            peer_id: int; format int64.
-            date: int; >= 0.
-            preview_length: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..100.
-            extended: bool.
-            fields: Sequence[str].
-            group_id: int; >= 0, format int64.
+            q: Text to look for. Type: str; at most 9000 characters.
+            peer_id: Only this conversation. Type: int; format int64.
+            date: Only messages sent before this date, as `DDMMYYYY`. Type: int; >= 0.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            offset: Number of messages to skip. Type: int; >= 0.
+            count: How many messages to return. Type: int; 0..100.
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            group_id: Community whose messages are searched, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesSearchResponse`.
             With extended=True: `MessagesSearchExtendedResponse` (extendedResponse).
@@ -5637,34 +5637,34 @@ class AsyncMessagesMethods:
         subscribe_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int | list[MessagesSendUserIdsResponseItem]:
-        """Call `messages.send`.
+        """Send a message to one conversation, or the same message to several peers at once.
 
-        Tokens: user, group.
+        Calls `messages.send`; tokens: user, group.
 
         Args:
-            user_id: int; format int64.
-            random_id: int.
-            peer_id: int; format int64.
-            peer_ids: Sequence[int]; at most 100 items.
-            domain: str.
-            chat_id: int; 0..100000000.
-            message: str; at most 9000 characters.
-            lat: float | int.
-            long: float | int.
-            attachment: str; at most 9000 characters.
-            reply_to: int.
-            forward_messages: Sequence[int]; at most 1000 items.
-            forward: MessagesForward.
-            sticker_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            keyboard: MessagesKeyboard | str.
-            template: MessagesTemplate | str.
-            payload: str; at most 1000 characters.
-            content_source: str.
-            dont_parse_links: bool.
-            disable_mentions: bool.
-            intent: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
-            subscribe_id: int; 0..100.
+            user_id: Recipient user, when writing to a person by id (older form of `peer_id`). Type: int; format int64.
+            random_id: Per-sender number that makes a repeated send a no-op; the SDK fills it in if omitted. Type: int.
+            peer_id: Conversation to write to; a user id, minus a community id, or 2000000000 plus a chat id. Type: int; format int64.
+            peer_ids: Several conversations that receive the same message (community tokens only). Type: Sequence[int]; at most 100 items.
+            domain: Recipient given by screen name instead of numeric id. Type: str.
+            chat_id: Group chat to write to, by its chat number. Type: int; 0..100000000.
+            message: Text of the message; needed unless attachments, a sticker or forwards are given. Type: str; at most 9000 characters.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            attachment: Media to attach, as comma-separated `<type><owner_id>_<media_id>` strings. Type: str; at most 9000 characters.
+            reply_to: Id of the message in the same conversation that this one replies to. Type: int.
+            forward_messages: Ids of earlier messages to forward along with this one. Type: Sequence[int]; at most 1000 items.
+            forward: Messages to forward or quote, described as an object (peer, message ids, reply flag). Type: MessagesForward.
+            sticker_id: Sticker to send instead of text. Type: int; >= 0.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
+            keyboard: Bot keyboard to show under the message (community messages only). Type: MessagesKeyboard | str.
+            template: Carousel or other rich template to show with the message. Type: MessagesTemplate | str.
+            payload: Bot payload string delivered with the message, at most 1000 characters. Type: str; at most 1000 characters.
+            content_source: JSON that names where forwarded content came from. Type: str.
+            dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
+            disable_mentions: Do not notify people who are mentioned in the text. Type: bool.
+            intent: Purpose of a message a community sends, one of the allowed intent names. Type: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
+            subscribe_id: Subscription number a community message belongs to, for `intent` subscriptions. Type: int; 0..100.
 
         Returns: `int`.
             With peer_ids=<given>: `list[MessagesSendUserIdsResponseItem]` (userIdsResponse).
@@ -5777,15 +5777,15 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.setActivity`.
+        """Show the other side that you are typing or recording something in a conversation.
 
-        Tokens: user, group.
+        Calls `messages.setActivity`; tokens: user, group.
 
         Args:
-            user_id: int; format int64.
-            type: Literal['audiomessage', 'file', 'photo', 'typing', 'video'].
-            peer_id: int; format int64.
-            group_id: int; >= 0, format int64.
+            user_id: Conversation with this user (older form of `peer_id`). Type: int; format int64.
+            type: What is shown, such as typing or recording a voice message. Type: Literal['audiomessage', 'file', 'photo', 'typing', 'video'].
+            peer_id: Conversation the status is shown in. Type: int; format int64.
+            group_id: Community that shows the status, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5808,12 +5808,12 @@ class AsyncMessagesMethods:
     async def set_chat_photo(
         self, *, file: str, extra_params: Mapping[str, object] | None = None
     ) -> MessagesSetChatPhotoResponse:
-        """Call `messages.setChatPhoto`.
+        """Set the picture of a group chat from a photo uploaded for it.
 
-        Tokens: user, group.
+        Calls `messages.setChatPhoto`; tokens: user, group.
 
         Args:
-            file: str; required.
+            file: The `response` value from the chat photo upload server's answer, passed on unchanged. Type: str; required.
 
         Returns: `MessagesSetChatPhotoResponse`.
 
@@ -6132,14 +6132,14 @@ class BatchMessagesMethods:
         visible_messages_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.addChatUser`.
+        """Add a user to a group chat.
 
-        Tokens: user.
+        Calls `messages.addChatUser`; tokens: user.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            user_id: int; >= 0, format int64.
-            visible_messages_count: int; 0..1000.
+            chat_id: Group chat to add the user to. Type: int; required; 0..100000000.
+            user_id: User to add. Type: int; >= 0, format int64.
+            visible_messages_count: How many earlier messages the new member may see. Type: int; 0..1000.
 
         Returns: `BaseOkResponse`.
 
@@ -6222,14 +6222,14 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int | MessagesCreateChatWithPeerIdsResponse]:
-        """Call `messages.createChat`.
+        """Start a group chat with the given users.
 
-        Tokens: user, group.
+        Calls `messages.createChat`; tokens: user, group.
 
         Args:
-            user_ids: Sequence[int].
-            title: str.
-            group_id: int; >= 0, format int64.
+            user_ids: Users to invite, besides the token's owner. Type: Sequence[int].
+            title: Name of the chat. Type: str.
+            group_id: Community that creates the chat, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `int | MessagesCreateChatWithPeerIdsResponse`.
 
@@ -6286,18 +6286,18 @@ class BatchMessagesMethods:
         cmids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, int] | list[MessagesDeleteFullResponseItem]]:
-        """Call `messages.delete`.
+        """Delete messages, for yourself or for everyone in the conversation.
 
-        Tokens: user, group.
+        Calls `messages.delete`; tokens: user, group.
 
         Args:
-            message_ids: Sequence[int]; at most 1000 items.
-            spam: bool.
-            reason: int; >= 0.
-            group_id: int; >= 0, format int64.
-            delete_for_all: bool.
-            peer_id: int; format int64.
-            cmids: Sequence[int]; at most 100 items.
+            message_ids: Messages to delete, by global id. Type: Sequence[int]; at most 1000 items.
+            spam: Report the messages as spam as well. Type: bool.
+            reason: Why the messages are reported, with `spam`. Type: int; >= 0.
+            group_id: Community whose messages are deleted, with a user token that manages it. Type: int; >= 0, format int64.
+            delete_for_all: Remove the messages for every member, which is possible for a limited time. Type: bool.
+            peer_id: Conversation that `cmids` refer to. Type: int; format int64.
+            cmids: Messages to delete, numbered as in the conversation `peer_id`. Type: Sequence[int]; at most 100 items.
 
         Returns: `dict[str, int]`.
             With cmids=<given>: `list[MessagesDeleteFullResponseItem]` (cmidsResponse).
@@ -6450,26 +6450,26 @@ class BatchMessagesMethods:
         conversation_message_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
-        """Call `messages.edit`.
+        """Change the text, attachments or keyboard of a sent message.
 
-        Tokens: user, group.
+        Calls `messages.edit`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            message: str; at most 9000 characters.
-            lat: float | int.
-            long: float | int.
-            attachment: str.
-            keep_forward_messages: bool.
-            keep_snippets: bool.
-            group_id: int; >= 0, format int64.
-            dont_parse_links: bool.
-            disable_mentions: bool.
-            message_id: int; >= 0, format int32.
-            cmid: int; >= 0, format int32.
-            template: MessagesTemplate | str.
-            keyboard: MessagesKeyboard | str.
-            conversation_message_id: int; >= 0.
+            peer_id: Conversation the message is in. Type: int; required; format int64.
+            message: New text of the message. Type: str; at most 9000 characters.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            attachment: New attachments, as comma-separated `<type><owner_id>_<media_id>` strings. Type: str.
+            keep_forward_messages: Keep the forwarded messages the message already has. Type: bool.
+            keep_snippets: Keep the link snippets the message already has. Type: bool.
+            group_id: Community whose message is edited, with a user token that manages it. Type: int; >= 0, format int64.
+            dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
+            disable_mentions: Do not notify people who are mentioned in the new text. Type: bool.
+            message_id: Message to edit, by global id. Type: int; >= 0, format int32.
+            cmid: Message to edit, by its id within the conversation. Type: int; >= 0, format int32.
+            template: New carousel or other rich template. Type: MessagesTemplate | str.
+            keyboard: New bot keyboard. Type: MessagesKeyboard | str.
+            conversation_message_id: Message to edit, by its id within the conversation (older name of `cmid`). Type: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -6626,18 +6626,18 @@ class BatchMessagesMethods:
         peer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByIdResponse | MessagesGetByIdExtendedResponse]:
-        """Call `messages.getById`.
+        """Read messages by their ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            message_ids: Sequence[int]; at most 100 items.
-            preview_length: int; >= 0.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
-            cmids: Sequence[int]; at most 100 items.
-            peer_id: int; format int64.
+            message_ids: Global ids of the messages to read. Type: Sequence[int]; at most 100 items.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            group_id: Community whose messages are read, with a user token that manages it. Type: int; >= 0, format int64.
+            cmids: Ids of the messages within the conversation `peer_id`, instead of global ids. Type: Sequence[int]; at most 100 items.
+            peer_id: Conversation that `cmids` refer to. Type: int; format int64.
 
         Returns: `MessagesGetByIdResponse`.
             With extended=True: `MessagesGetByIdExtendedResponse` (extendedResponse).
@@ -6718,15 +6718,15 @@ class BatchMessagesMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]]:
-        """Call `messages.getChat`.
+        """Read the details of one or more group chats of the token's owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getChat`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chat_id: int; 0..100000000.
-            chat_ids: Sequence[int].
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            chat_id: Group chat to read. Type: int; 0..100000000.
+            chat_ids: Several group chats to read. Type: Sequence[int].
+            fields: Profile fields to fill in for the chat members. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for the members' names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `MessagesChat`.
             With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
@@ -6795,18 +6795,18 @@ class BatchMessagesMethods:
         member_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationMembers]:
-        """Call `messages.getConversationMembers`.
+        """List the members of a conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getConversationMembers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 1..1000.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
-            member_ids: Sequence[int].
+            peer_id: Conversation whose members are listed. Type: int; required; format int64.
+            offset: Number of members to skip. Type: int; >= 0.
+            count: How many members to return. Type: int; 1..1000.
+            extended: Also return the member profiles and communities. Type: bool.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
+            group_id: Community whose conversation it is, with a user token that manages it. Type: int; >= 0, format int64.
+            member_ids: Only these members. Type: Sequence[int].
 
         Returns: `MessagesGetConversationMembers`.
 
@@ -6841,18 +6841,18 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationsResponse]:
-        """Call `messages.getConversations`.
+        """List the conversations of the token's owner or of a community.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getConversations`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..200.
-            filter: Literal['all', 'archive', 'important', 'sorted_chats', 'unanswered', 'unread'].
-            extended: bool.
-            start_message_id: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
-            group_id: int; >= 0, format int64.
+            offset: Number of conversations to skip. Type: int; >= 0.
+            count: How many conversations to return. Type: int; 0..200.
+            filter: Which conversations, such as all, unread or archived ones. Type: Literal['all', 'archive', 'important', 'sorted_chats', 'unanswered', 'unread'].
+            extended: Also return the profiles and communities of the conversations. Type: bool.
+            start_message_id: Message of the conversation to start the list from. Type: int; >= 0.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            group_id: Community whose conversations are listed, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetConversationsResponse`.
 
@@ -6904,15 +6904,15 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationById | MessagesGetConversationByIdExtended]:
-        """Call `messages.getConversationsById`.
+        """Read conversations by their peer ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getConversationsById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_ids: Sequence[int]; required; at most 100 items.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            group_id: int; >= 0, format int64.
+            peer_ids: Conversations to read. Type: Sequence[int]; required; at most 100 items.
+            extended: Also return the profiles and communities of the conversations. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            group_id: Community whose conversations are read, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetConversationById`.
             With extended=True: `MessagesGetConversationByIdExtended` (extendedResponse).
@@ -6977,20 +6977,20 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse]:
-        """Call `messages.getHistory`.
+        """Read the messages of one conversation, newest first by default.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getHistory`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            offset: int.
-            count: int; 0..200.
-            user_id: int; format int64.
-            peer_id: int; format int64.
-            start_message_id: int.
-            rev: Literal[1, 0].
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
+            offset: Number of messages to skip; negative values reach messages after `start_message_id`. Type: int.
+            count: How many messages to return. Type: int; 0..200.
+            user_id: Conversation with this user (older form of `peer_id`). Type: int; format int64.
+            peer_id: Conversation to read. Type: int; format int64.
+            start_message_id: Message to count `offset` from. Type: int.
+            rev: Order of the messages, oldest first with 1. Type: Literal[1, 0].
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
+            group_id: Community whose messages are read, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetHistoryResponse`.
             With extended=True: `MessagesGetHistoryExtendedResponse` (extendedResponse).
@@ -7310,24 +7310,24 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetLongPollHistoryResponse]:
-        """Call `messages.getLongPollHistory`.
+        """Get the message events missed since a long poll position.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getLongPollHistory`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            ts: int; >= 0.
-            pts: int; >= 0.
-            preview_length: int; >= 0.
-            onlines: bool.
-            fields: Sequence[UsersFields | str].
-            events_limit: int; >= 1000.
-            msgs_limit: int; >= 200.
-            max_msg_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            lp_version: int; >= 0.
-            last_n: int; 0..2000.
-            credentials: bool.
-            extended: bool.
+            ts: Long poll `ts` value from which to read the events. Type: int; >= 0.
+            pts: Position from `messages.getLongPollServer` with `need_pts`, from which to read. Type: int; >= 0.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            onlines: Also return online and offline events of friends. Type: bool.
+            fields: Profile fields to fill in for the returned profiles. Type: Sequence[UsersFields | str].
+            events_limit: Upper bound on the number of events to return. Type: int; >= 1000.
+            msgs_limit: Upper bound on the number of messages to return. Type: int; >= 200.
+            max_msg_id: Highest message id already known, to skip older messages. Type: int; >= 0.
+            group_id: Community whose messages are polled, with a user token that manages it. Type: int; >= 0, format int64.
+            lp_version: Version of the long poll protocol the client speaks. Type: int; >= 0.
+            last_n: How many of the latest messages to return at most. Type: int; 0..2000.
+            credentials: Also return new long poll credentials. Type: bool.
+            extended: Return the extended form of the messages and conversations. Type: bool.
 
         Returns: `MessagesGetLongPollHistoryResponse`.
 
@@ -7364,14 +7364,14 @@ class BatchMessagesMethods:
         lp_version: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesLongpollParams]:
-        """Call `messages.getLongPollServer`.
+        """Get the server, key and starting position for the user long poll.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getLongPollServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            need_pts: bool.
-            group_id: int; >= 0, format int64.
-            lp_version: int; >= 0.
+            need_pts: Also return `pts`, the position to pass to `messages.getLongPollHistory`. Type: bool.
+            group_id: Community whose messages are polled, with a user token that manages it. Type: int; >= 0, format int64.
+            lp_version: Version of the long poll protocol the client speaks. Type: int; >= 0.
 
         Returns: `MessagesLongpollParams`.
 
@@ -7626,17 +7626,17 @@ class BatchMessagesMethods:
         up_to_cmid: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.markAsRead`.
+        """Mark messages of a conversation as read.
 
-        Tokens: user, group.
+        Calls `messages.markAsRead`; tokens: user, group.
 
         Args:
-            message_ids: Sequence[int].
-            peer_id: int; format int64.
-            start_message_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            mark_conversation_as_read: bool.
-            up_to_cmid: int; >= 0.
+            message_ids: Messages to mark, by global id. Type: Sequence[int].
+            peer_id: Conversation whose messages are marked. Type: int; format int64.
+            start_message_id: Mark everything in the conversation up to this message. Type: int; >= 0.
+            group_id: Community whose messages are marked, with a user token that manages it. Type: int; >= 0, format int64.
+            mark_conversation_as_read: Mark the whole conversation as read. Type: bool.
+            up_to_cmid: Mark everything up to this message, given by its id within the conversation. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -7752,14 +7752,14 @@ class BatchMessagesMethods:
         member_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.removeChatUser`.
+        """Remove a user or community from a group chat, or leave it yourself.
 
-        Tokens: user, group.
+        Calls `messages.removeChatUser`; tokens: user, group.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            user_id: int; format int64.
-            member_id: int; format int64.
+            chat_id: Group chat to remove someone from. Type: int; required; 0..100000000.
+            user_id: User to remove; the token's owner to leave the chat. Type: int; format int64.
+            member_id: Member to remove, a user id or minus a community id. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -7857,20 +7857,20 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchResponse | MessagesSearchExtendedResponse]:
-        """Call `messages.search`.
+        """Find messages that contain a text, in all conversations or in one.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.search`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 9000 characters.
-            peer_id: int; format int64.
-            date: int; >= 0.
-            preview_length: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..100.
-            extended: bool.
-            fields: Sequence[str].
-            group_id: int; >= 0, format int64.
+            q: Text to look for. Type: str; at most 9000 characters.
+            peer_id: Only this conversation. Type: int; format int64.
+            date: Only messages sent before this date, as `DDMMYYYY`. Type: int; >= 0.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            offset: Number of messages to skip. Type: int; >= 0.
+            count: How many messages to return. Type: int; 0..100.
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            group_id: Community whose messages are searched, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `MessagesSearchResponse`.
             With extended=True: `MessagesSearchExtendedResponse` (extendedResponse).
@@ -8083,34 +8083,34 @@ class BatchMessagesMethods:
         subscribe_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int | list[MessagesSendUserIdsResponseItem]]:
-        """Call `messages.send`.
+        """Send a message to one conversation, or the same message to several peers at once.
 
-        Tokens: user, group.
+        Calls `messages.send`; tokens: user, group.
 
         Args:
-            user_id: int; format int64.
-            random_id: int.
-            peer_id: int; format int64.
-            peer_ids: Sequence[int]; at most 100 items.
-            domain: str.
-            chat_id: int; 0..100000000.
-            message: str; at most 9000 characters.
-            lat: float | int.
-            long: float | int.
-            attachment: str; at most 9000 characters.
-            reply_to: int.
-            forward_messages: Sequence[int]; at most 1000 items.
-            forward: MessagesForward.
-            sticker_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            keyboard: MessagesKeyboard | str.
-            template: MessagesTemplate | str.
-            payload: str; at most 1000 characters.
-            content_source: str.
-            dont_parse_links: bool.
-            disable_mentions: bool.
-            intent: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
-            subscribe_id: int; 0..100.
+            user_id: Recipient user, when writing to a person by id (older form of `peer_id`). Type: int; format int64.
+            random_id: Per-sender number that makes a repeated send a no-op; the SDK fills it in if omitted. Type: int.
+            peer_id: Conversation to write to; a user id, minus a community id, or 2000000000 plus a chat id. Type: int; format int64.
+            peer_ids: Several conversations that receive the same message (community tokens only). Type: Sequence[int]; at most 100 items.
+            domain: Recipient given by screen name instead of numeric id. Type: str.
+            chat_id: Group chat to write to, by its chat number. Type: int; 0..100000000.
+            message: Text of the message; needed unless attachments, a sticker or forwards are given. Type: str; at most 9000 characters.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            attachment: Media to attach, as comma-separated `<type><owner_id>_<media_id>` strings. Type: str; at most 9000 characters.
+            reply_to: Id of the message in the same conversation that this one replies to. Type: int.
+            forward_messages: Ids of earlier messages to forward along with this one. Type: Sequence[int]; at most 1000 items.
+            forward: Messages to forward or quote, described as an object (peer, message ids, reply flag). Type: MessagesForward.
+            sticker_id: Sticker to send instead of text. Type: int; >= 0.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
+            keyboard: Bot keyboard to show under the message (community messages only). Type: MessagesKeyboard | str.
+            template: Carousel or other rich template to show with the message. Type: MessagesTemplate | str.
+            payload: Bot payload string delivered with the message, at most 1000 characters. Type: str; at most 1000 characters.
+            content_source: JSON that names where forwarded content came from. Type: str.
+            dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
+            disable_mentions: Do not notify people who are mentioned in the text. Type: bool.
+            intent: Purpose of a message a community sends, one of the allowed intent names. Type: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
+            subscribe_id: Subscription number a community message belongs to, for `intent` subscriptions. Type: int; 0..100.
 
         Returns: `int`.
             With peer_ids=<given>: `list[MessagesSendUserIdsResponseItem]` (userIdsResponse).
@@ -8223,15 +8223,15 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.setActivity`.
+        """Show the other side that you are typing or recording something in a conversation.
 
-        Tokens: user, group.
+        Calls `messages.setActivity`; tokens: user, group.
 
         Args:
-            user_id: int; format int64.
-            type: Literal['audiomessage', 'file', 'photo', 'typing', 'video'].
-            peer_id: int; format int64.
-            group_id: int; >= 0, format int64.
+            user_id: Conversation with this user (older form of `peer_id`). Type: int; format int64.
+            type: What is shown, such as typing or recording a voice message. Type: Literal['audiomessage', 'file', 'photo', 'typing', 'video'].
+            peer_id: Conversation the status is shown in. Type: int; format int64.
+            group_id: Community that shows the status, with a user token that manages it. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -8254,12 +8254,12 @@ class BatchMessagesMethods:
     def set_chat_photo(
         self, *, file: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesSetChatPhotoResponse]:
-        """Call `messages.setChatPhoto`.
+        """Set the picture of a group chat from a photo uploaded for it.
 
-        Tokens: user, group.
+        Calls `messages.setChatPhoto`; tokens: user, group.
 
         Args:
-            file: str; required.
+            file: The `response` value from the chat photo upload server's answer, passed on unchanged. Type: str; required.
 
         Returns: `MessagesSetChatPhotoResponse`.
 

@@ -1400,21 +1400,21 @@ class PhotosMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetResponse:
-        """Call `photos.get`.
+        """List the photos of an album of a user or community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            album_id: str.
-            photo_ids: Sequence[str].
-            rev: bool.
-            extended: bool.
-            feed_type: str.
-            feed: int.
-            photo_sizes: bool.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            owner_id: User or community (negative id) that owns the album; the token's owner by default. Type: int; format int64.
+            album_id: Album to read; `wall`, `profile` and `saved` name the service albums. Type: str.
+            photo_ids: Only these photos of the album. Type: Sequence[str].
+            rev: Newest photos first instead of oldest first. Type: bool.
+            extended: Add likes, comments and tags counts to each photo. Type: bool.
+            feed_type: Kind of news feed item the photos come from, with `feed`. Type: str.
+            feed: Time of the news feed item the photos come from, as a Unix timestamp. Type: int.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..1000.
 
         Returns: `PhotosGetResponse`.
 
@@ -1611,14 +1611,14 @@ class PhotosMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
-        """Call `photos.getById`.
+        """Read photos by their full ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.getById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            photos: Sequence[str]; required; at most 500 items.
-            extended: bool.
-            photo_sizes: bool.
+            photos: Photos to read, each as `<owner_id>_<photo_id>`, with an access key if needed. Type: Sequence[str]; required; at most 500 items.
+            extended: Add likes, comments and tags counts to each photo. Type: bool.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -1644,15 +1644,15 @@ class PhotosMethods:
         crop_width: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
-        """Call `photos.getChatUploadServer`.
+        """Get the address to upload a new picture for a group chat.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `photos.getChatUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            chat_id: int; required; >= 0.
-            crop_x: int; >= 0.
-            crop_y: int; >= 0.
-            crop_width: int; >= 200.
+            chat_id: Group chat that gets the picture. Type: int; required; >= 0.
+            crop_x: Left edge of the square to crop, in pixels. Type: int; >= 0.
+            crop_y: Top edge of the square to crop, in pixels. Type: int; >= 0.
+            crop_width: Side of the square to crop, in pixels. Type: int; >= 200.
 
         Returns: `BaseUploadServer`.
 
@@ -1784,12 +1784,12 @@ class PhotosMethods:
     def get_messages_upload_server(
         self, *, peer_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> PhotosPhotoUpload:
-        """Call `photos.getMessagesUploadServer`.
+        """Get the address to upload a photo that will be sent in a message.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `photos.getMessagesUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int.
+            peer_id: Conversation the photo is meant for; needed with a community token. Type: int.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -2437,14 +2437,14 @@ class PhotosMethods:
         hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
-        """Call `photos.saveMessagesPhoto`.
+        """Save a photo uploaded to the messages upload server so it can be attached to a message.
 
-        Tokens: user, group.
+        Calls `photos.saveMessagesPhoto`; tokens: user, group.
 
         Args:
-            photo: str; required.
-            server: int.
-            hash: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str; required.
+            server: The `server` value from the upload server's answer. Type: int.
+            hash: The `hash` value from the upload server's answer. Type: str.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -3301,21 +3301,21 @@ class AsyncPhotosMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetResponse:
-        """Call `photos.get`.
+        """List the photos of an album of a user or community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            album_id: str.
-            photo_ids: Sequence[str].
-            rev: bool.
-            extended: bool.
-            feed_type: str.
-            feed: int.
-            photo_sizes: bool.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            owner_id: User or community (negative id) that owns the album; the token's owner by default. Type: int; format int64.
+            album_id: Album to read; `wall`, `profile` and `saved` name the service albums. Type: str.
+            photo_ids: Only these photos of the album. Type: Sequence[str].
+            rev: Newest photos first instead of oldest first. Type: bool.
+            extended: Add likes, comments and tags counts to each photo. Type: bool.
+            feed_type: Kind of news feed item the photos come from, with `feed`. Type: str.
+            feed: Time of the news feed item the photos come from, as a Unix timestamp. Type: int.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..1000.
 
         Returns: `PhotosGetResponse`.
 
@@ -3512,14 +3512,14 @@ class AsyncPhotosMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
-        """Call `photos.getById`.
+        """Read photos by their full ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.getById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            photos: Sequence[str]; required; at most 500 items.
-            extended: bool.
-            photo_sizes: bool.
+            photos: Photos to read, each as `<owner_id>_<photo_id>`, with an access key if needed. Type: Sequence[str]; required; at most 500 items.
+            extended: Add likes, comments and tags counts to each photo. Type: bool.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -3545,15 +3545,15 @@ class AsyncPhotosMethods:
         crop_width: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
-        """Call `photos.getChatUploadServer`.
+        """Get the address to upload a new picture for a group chat.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `photos.getChatUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            chat_id: int; required; >= 0.
-            crop_x: int; >= 0.
-            crop_y: int; >= 0.
-            crop_width: int; >= 200.
+            chat_id: Group chat that gets the picture. Type: int; required; >= 0.
+            crop_x: Left edge of the square to crop, in pixels. Type: int; >= 0.
+            crop_y: Top edge of the square to crop, in pixels. Type: int; >= 0.
+            crop_width: Side of the square to crop, in pixels. Type: int; >= 200.
 
         Returns: `BaseUploadServer`.
 
@@ -3685,12 +3685,12 @@ class AsyncPhotosMethods:
     async def get_messages_upload_server(
         self, *, peer_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> PhotosPhotoUpload:
-        """Call `photos.getMessagesUploadServer`.
+        """Get the address to upload a photo that will be sent in a message.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `photos.getMessagesUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int.
+            peer_id: Conversation the photo is meant for; needed with a community token. Type: int.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -4338,14 +4338,14 @@ class AsyncPhotosMethods:
         hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
-        """Call `photos.saveMessagesPhoto`.
+        """Save a photo uploaded to the messages upload server so it can be attached to a message.
 
-        Tokens: user, group.
+        Calls `photos.saveMessagesPhoto`; tokens: user, group.
 
         Args:
-            photo: str; required.
-            server: int.
-            hash: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str; required.
+            server: The `server` value from the upload server's answer. Type: int.
+            hash: The `hash` value from the upload server's answer. Type: str.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -5210,21 +5210,21 @@ class BatchPhotosMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetResponse]:
-        """Call `photos.get`.
+        """List the photos of an album of a user or community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            album_id: str.
-            photo_ids: Sequence[str].
-            rev: bool.
-            extended: bool.
-            feed_type: str.
-            feed: int.
-            photo_sizes: bool.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            owner_id: User or community (negative id) that owns the album; the token's owner by default. Type: int; format int64.
+            album_id: Album to read; `wall`, `profile` and `saved` name the service albums. Type: str.
+            photo_ids: Only these photos of the album. Type: Sequence[str].
+            rev: Newest photos first instead of oldest first. Type: bool.
+            extended: Add likes, comments and tags counts to each photo. Type: bool.
+            feed_type: Kind of news feed item the photos come from, with `feed`. Type: str.
+            feed: Time of the news feed item the photos come from, as a Unix timestamp. Type: int.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..1000.
 
         Returns: `PhotosGetResponse`.
 
@@ -5421,14 +5421,14 @@ class BatchPhotosMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
-        """Call `photos.getById`.
+        """Read photos by their full ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.getById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            photos: Sequence[str]; required; at most 500 items.
-            extended: bool.
-            photo_sizes: bool.
+            photos: Photos to read, each as `<owner_id>_<photo_id>`, with an access key if needed. Type: Sequence[str]; required; at most 500 items.
+            extended: Add likes, comments and tags counts to each photo. Type: bool.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -5454,15 +5454,15 @@ class BatchPhotosMethods:
         crop_width: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseUploadServer]:
-        """Call `photos.getChatUploadServer`.
+        """Get the address to upload a new picture for a group chat.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `photos.getChatUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            chat_id: int; required; >= 0.
-            crop_x: int; >= 0.
-            crop_y: int; >= 0.
-            crop_width: int; >= 200.
+            chat_id: Group chat that gets the picture. Type: int; required; >= 0.
+            crop_x: Left edge of the square to crop, in pixels. Type: int; >= 0.
+            crop_y: Top edge of the square to crop, in pixels. Type: int; >= 0.
+            crop_width: Side of the square to crop, in pixels. Type: int; >= 200.
 
         Returns: `BaseUploadServer`.
 
@@ -5594,12 +5594,12 @@ class BatchPhotosMethods:
     def get_messages_upload_server(
         self, *, peer_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[PhotosPhotoUpload]:
-        """Call `photos.getMessagesUploadServer`.
+        """Get the address to upload a photo that will be sent in a message.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `photos.getMessagesUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int.
+            peer_id: Conversation the photo is meant for; needed with a community token. Type: int.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -6247,14 +6247,14 @@ class BatchPhotosMethods:
         hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
-        """Call `photos.saveMessagesPhoto`.
+        """Save a photo uploaded to the messages upload server so it can be attached to a message.
 
-        Tokens: user, group.
+        Calls `photos.saveMessagesPhoto`; tokens: user, group.
 
         Args:
-            photo: str; required.
-            server: int.
-            hash: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str; required.
+            server: The `server` value from the upload server's answer. Type: int.
+            hash: The `hash` value from the upload server's answer. Type: str.
 
         Returns: `list[PhotosPhoto]`.
 

@@ -87,13 +87,13 @@ class StatusMethods:
     def set(
         self, *, text: str | None = None, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `status.set`.
+        """Set the status line of the token's owner or of a community.
 
-        Tokens: user.
+        Calls `status.set`; tokens: user.
 
         Args:
-            text: str.
-            group_id: int; >= 0, format int64.
+            text: New status; an empty text clears it. Type: str.
+            group_id: Community whose status is set, instead of the user's. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -152,13 +152,13 @@ class AsyncStatusMethods:
     async def set(
         self, *, text: str | None = None, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `status.set`.
+        """Set the status line of the token's owner or of a community.
 
-        Tokens: user.
+        Calls `status.set`; tokens: user.
 
         Args:
-            text: str.
-            group_id: int; >= 0, format int64.
+            text: New status; an empty text clears it. Type: str.
+            group_id: Community whose status is set, instead of the user's. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -217,13 +217,13 @@ class BatchStatusMethods:
     def set(
         self, *, text: str | None = None, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `status.set`.
+        """Set the status line of the token's owner or of a community.
 
-        Tokens: user.
+        Calls `status.set`; tokens: user.
 
         Args:
-            text: str.
-            group_id: int; >= 0, format int64.
+            text: New status; an empty text clears it. Type: str.
+            group_id: Community whose status is set, instead of the user's. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 

@@ -254,8 +254,8 @@ class UsersMethods:
         Args:
             user_ids: Users to read, by numeric id or screen name. Type: Sequence[int | str]; at most 1000 items.
             fields: Optional profile fields to fill in besides the names. Type: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            from_group_id: int; format int64.
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            from_group_id: Community on whose behalf the request is made. Type: int; format int64.
 
         Returns: `list[UsersUserFull]`.
 
@@ -474,47 +474,47 @@ class UsersMethods:
         from_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UsersSearchResponse:
-        """Call `users.search`.
+        """Search users by name and profile details.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `users.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            sort: Literal[0, 1].
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[UsersFields | str].
-            city: int; >= 0.
-            city_id: int; >= 0.
-            country: int; >= 0.
-            country_id: int; >= 0.
-            hometown: str.
-            university_country: int; >= 0.
-            university: int; >= 0.
-            university_year: int; >= 0.
-            university_faculty: int; >= 0.
-            university_chair: int; >= 0.
-            sex: Literal[0, 1, 2]; >= 0.
-            status: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
-            age_from: int; >= 0.
-            age_to: int; >= 0.
-            birth_day: int; >= 0.
-            birth_month: int; >= 0.
-            birth_year: int; 1900..2100.
-            online: bool.
-            has_photo: bool.
-            school_country: int; >= 0.
-            school_city: int; >= 0.
-            school_class: int; >= 0.
-            school: int; >= 0.
-            school_year: int; >= 0.
-            religion: str.
-            company: str.
-            position: str.
-            group_id: int; >= 0, format int64.
-            from_list: Sequence[str].
-            screen_ref: str.
-            from_group_id: int; format int64.
+            q: Text to look for, usually a name. Type: str.
+            sort: Order of the results, by popularity or by sign-up date. Type: Literal[0, 1].
+            offset: Number of users to skip. Type: int; >= 0.
+            count: How many users to return. Type: int; 0..1000.
+            fields: Profile fields to fill in for each user. Type: Sequence[UsersFields | str].
+            city: Only users living in this city (older name of `city_id`). Type: int; >= 0.
+            city_id: Only users living in this city. Type: int; >= 0.
+            country: Only users living in this country (older name of `country_id`). Type: int; >= 0.
+            country_id: Only users living in this country. Type: int; >= 0.
+            hometown: Only users with this home town. Type: str.
+            university_country: Only users who studied at a university in this country. Type: int; >= 0.
+            university: Only users who studied at this university. Type: int; >= 0.
+            university_year: Only users who graduated from university in this year. Type: int; >= 0.
+            university_faculty: Only users who studied at this faculty. Type: int; >= 0.
+            university_chair: Only users who studied at this department. Type: int; >= 0.
+            sex: Only users of this gender. Type: Literal[0, 1, 2]; >= 0.
+            status: Only users with this relationship status. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
+            age_from: Only users at least this old. Type: int; >= 0.
+            age_to: Only users at most this old. Type: int; >= 0.
+            birth_day: Only users born on this day of the month. Type: int; >= 0.
+            birth_month: Only users born in this month. Type: int; >= 0.
+            birth_year: Only users born in this year. Type: int; 1900..2100.
+            online: Only users online right now. Type: bool.
+            has_photo: Only users with a profile photo. Type: bool.
+            school_country: Only users who went to school in this country. Type: int; >= 0.
+            school_city: Only users who went to school in this city. Type: int; >= 0.
+            school_class: Only users who were in this class at school. Type: int; >= 0.
+            school: Only users who went to this school. Type: int; >= 0.
+            school_year: Only users who left school in this year. Type: int; >= 0.
+            religion: Only users who state this world view. Type: str.
+            company: Only users who work at this company. Type: str.
+            position: Only users who hold this job title. Type: str.
+            group_id: Only members of this community. Type: int; >= 0, format int64.
+            from_list: Only users from these lists, such as friends or subscriptions. Type: Sequence[str].
+            screen_ref: Free-form label of the screen the search comes from, for statistics. Type: str.
+            from_group_id: Community on whose behalf the search is made. Type: int; format int64.
 
         Returns: `UsersSearchResponse`.
 
@@ -711,8 +711,8 @@ class AsyncUsersMethods:
         Args:
             user_ids: Users to read, by numeric id or screen name. Type: Sequence[int | str]; at most 1000 items.
             fields: Optional profile fields to fill in besides the names. Type: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            from_group_id: int; format int64.
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            from_group_id: Community on whose behalf the request is made. Type: int; format int64.
 
         Returns: `list[UsersUserFull]`.
 
@@ -931,47 +931,47 @@ class AsyncUsersMethods:
         from_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UsersSearchResponse:
-        """Call `users.search`.
+        """Search users by name and profile details.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `users.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            sort: Literal[0, 1].
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[UsersFields | str].
-            city: int; >= 0.
-            city_id: int; >= 0.
-            country: int; >= 0.
-            country_id: int; >= 0.
-            hometown: str.
-            university_country: int; >= 0.
-            university: int; >= 0.
-            university_year: int; >= 0.
-            university_faculty: int; >= 0.
-            university_chair: int; >= 0.
-            sex: Literal[0, 1, 2]; >= 0.
-            status: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
-            age_from: int; >= 0.
-            age_to: int; >= 0.
-            birth_day: int; >= 0.
-            birth_month: int; >= 0.
-            birth_year: int; 1900..2100.
-            online: bool.
-            has_photo: bool.
-            school_country: int; >= 0.
-            school_city: int; >= 0.
-            school_class: int; >= 0.
-            school: int; >= 0.
-            school_year: int; >= 0.
-            religion: str.
-            company: str.
-            position: str.
-            group_id: int; >= 0, format int64.
-            from_list: Sequence[str].
-            screen_ref: str.
-            from_group_id: int; format int64.
+            q: Text to look for, usually a name. Type: str.
+            sort: Order of the results, by popularity or by sign-up date. Type: Literal[0, 1].
+            offset: Number of users to skip. Type: int; >= 0.
+            count: How many users to return. Type: int; 0..1000.
+            fields: Profile fields to fill in for each user. Type: Sequence[UsersFields | str].
+            city: Only users living in this city (older name of `city_id`). Type: int; >= 0.
+            city_id: Only users living in this city. Type: int; >= 0.
+            country: Only users living in this country (older name of `country_id`). Type: int; >= 0.
+            country_id: Only users living in this country. Type: int; >= 0.
+            hometown: Only users with this home town. Type: str.
+            university_country: Only users who studied at a university in this country. Type: int; >= 0.
+            university: Only users who studied at this university. Type: int; >= 0.
+            university_year: Only users who graduated from university in this year. Type: int; >= 0.
+            university_faculty: Only users who studied at this faculty. Type: int; >= 0.
+            university_chair: Only users who studied at this department. Type: int; >= 0.
+            sex: Only users of this gender. Type: Literal[0, 1, 2]; >= 0.
+            status: Only users with this relationship status. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
+            age_from: Only users at least this old. Type: int; >= 0.
+            age_to: Only users at most this old. Type: int; >= 0.
+            birth_day: Only users born on this day of the month. Type: int; >= 0.
+            birth_month: Only users born in this month. Type: int; >= 0.
+            birth_year: Only users born in this year. Type: int; 1900..2100.
+            online: Only users online right now. Type: bool.
+            has_photo: Only users with a profile photo. Type: bool.
+            school_country: Only users who went to school in this country. Type: int; >= 0.
+            school_city: Only users who went to school in this city. Type: int; >= 0.
+            school_class: Only users who were in this class at school. Type: int; >= 0.
+            school: Only users who went to this school. Type: int; >= 0.
+            school_year: Only users who left school in this year. Type: int; >= 0.
+            religion: Only users who state this world view. Type: str.
+            company: Only users who work at this company. Type: str.
+            position: Only users who hold this job title. Type: str.
+            group_id: Only members of this community. Type: int; >= 0, format int64.
+            from_list: Only users from these lists, such as friends or subscriptions. Type: Sequence[str].
+            screen_ref: Free-form label of the screen the search comes from, for statistics. Type: str.
+            from_group_id: Community on whose behalf the search is made. Type: int; format int64.
 
         Returns: `UsersSearchResponse`.
 
@@ -1170,8 +1170,8 @@ class BatchUsersMethods:
         Args:
             user_ids: Users to read, by numeric id or screen name. Type: Sequence[int | str]; at most 1000 items.
             fields: Optional profile fields to fill in besides the names. Type: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            from_group_id: int; format int64.
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            from_group_id: Community on whose behalf the request is made. Type: int; format int64.
 
         Returns: `list[UsersUserFull]`.
 
@@ -1390,47 +1390,47 @@ class BatchUsersMethods:
         from_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersSearchResponse]:
-        """Call `users.search`.
+        """Search users by name and profile details.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `users.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            sort: Literal[0, 1].
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[UsersFields | str].
-            city: int; >= 0.
-            city_id: int; >= 0.
-            country: int; >= 0.
-            country_id: int; >= 0.
-            hometown: str.
-            university_country: int; >= 0.
-            university: int; >= 0.
-            university_year: int; >= 0.
-            university_faculty: int; >= 0.
-            university_chair: int; >= 0.
-            sex: Literal[0, 1, 2]; >= 0.
-            status: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
-            age_from: int; >= 0.
-            age_to: int; >= 0.
-            birth_day: int; >= 0.
-            birth_month: int; >= 0.
-            birth_year: int; 1900..2100.
-            online: bool.
-            has_photo: bool.
-            school_country: int; >= 0.
-            school_city: int; >= 0.
-            school_class: int; >= 0.
-            school: int; >= 0.
-            school_year: int; >= 0.
-            religion: str.
-            company: str.
-            position: str.
-            group_id: int; >= 0, format int64.
-            from_list: Sequence[str].
-            screen_ref: str.
-            from_group_id: int; format int64.
+            q: Text to look for, usually a name. Type: str.
+            sort: Order of the results, by popularity or by sign-up date. Type: Literal[0, 1].
+            offset: Number of users to skip. Type: int; >= 0.
+            count: How many users to return. Type: int; 0..1000.
+            fields: Profile fields to fill in for each user. Type: Sequence[UsersFields | str].
+            city: Only users living in this city (older name of `city_id`). Type: int; >= 0.
+            city_id: Only users living in this city. Type: int; >= 0.
+            country: Only users living in this country (older name of `country_id`). Type: int; >= 0.
+            country_id: Only users living in this country. Type: int; >= 0.
+            hometown: Only users with this home town. Type: str.
+            university_country: Only users who studied at a university in this country. Type: int; >= 0.
+            university: Only users who studied at this university. Type: int; >= 0.
+            university_year: Only users who graduated from university in this year. Type: int; >= 0.
+            university_faculty: Only users who studied at this faculty. Type: int; >= 0.
+            university_chair: Only users who studied at this department. Type: int; >= 0.
+            sex: Only users of this gender. Type: Literal[0, 1, 2]; >= 0.
+            status: Only users with this relationship status. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
+            age_from: Only users at least this old. Type: int; >= 0.
+            age_to: Only users at most this old. Type: int; >= 0.
+            birth_day: Only users born on this day of the month. Type: int; >= 0.
+            birth_month: Only users born in this month. Type: int; >= 0.
+            birth_year: Only users born in this year. Type: int; 1900..2100.
+            online: Only users online right now. Type: bool.
+            has_photo: Only users with a profile photo. Type: bool.
+            school_country: Only users who went to school in this country. Type: int; >= 0.
+            school_city: Only users who went to school in this city. Type: int; >= 0.
+            school_class: Only users who were in this class at school. Type: int; >= 0.
+            school: Only users who went to this school. Type: int; >= 0.
+            school_year: Only users who left school in this year. Type: int; >= 0.
+            religion: Only users who state this world view. Type: str.
+            company: Only users who work at this company. Type: str.
+            position: Only users who hold this job title. Type: str.
+            group_id: Only members of this community. Type: int; >= 0, format int64.
+            from_list: Only users from these lists, such as friends or subscriptions. Type: Sequence[str].
+            screen_ref: Free-form label of the screen the search comes from, for statistics. Type: str.
+            from_group_id: Community on whose behalf the search is made. Type: int; format int64.
 
         Returns: `UsersSearchResponse`.
 

@@ -322,12 +322,12 @@ class UtilsMethods:
     def resolve_screen_name(
         self, *, screen_name: str, extra_params: Mapping[str, object] | None = None
     ) -> UtilsDomainResolved:
-        """Call `utils.resolveScreenName`.
+        """Find out which user, community or application a short name such as `durov` stands for.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.resolveScreenName`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            screen_name: str; required.
+            screen_name: The short name from a vk.com link, without the address part. Type: str; required.
 
         Returns: `UtilsDomainResolved`.
 
@@ -547,12 +547,12 @@ class AsyncUtilsMethods:
     async def resolve_screen_name(
         self, *, screen_name: str, extra_params: Mapping[str, object] | None = None
     ) -> UtilsDomainResolved:
-        """Call `utils.resolveScreenName`.
+        """Find out which user, community or application a short name such as `durov` stands for.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.resolveScreenName`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            screen_name: str; required.
+            screen_name: The short name from a vk.com link, without the address part. Type: str; required.
 
         Returns: `UtilsDomainResolved`.
 
@@ -775,12 +775,12 @@ class BatchUtilsMethods:
     def resolve_screen_name(
         self, *, screen_name: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UtilsDomainResolved]:
-        """Call `utils.resolveScreenName`.
+        """Find out which user, community or application a short name such as `durov` stands for.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.resolveScreenName`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            screen_name: str; required.
+            screen_name: The short name from a vk.com link, without the address part. Type: str; required.
 
         Returns: `UtilsDomainResolved`.
 

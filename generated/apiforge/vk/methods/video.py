@@ -1965,25 +1965,25 @@ class VideoMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse | VideoSearchExtendedResponse:
-        """Call `video.search`.
+        """Search videos by text.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            sort: Literal[1, 2, 0].
-            hd: int.
-            adult: bool.
-            live: bool.
-            filters: Sequence[Literal['long', 'short', 'vimeo', 'vk', 'youtube']].
-            search_own: bool.
-            offset: int; >= 0.
-            longer: int; >= 0.
-            shorter: int; >= 0.
-            count: int; 0..200.
-            extended: bool.
-            owner_id: int; format int64.
-            fields: Sequence[str].
+            q: Text to look for. Type: str.
+            sort: Order of the results, by date, length or relevance. Type: Literal[1, 2, 0].
+            hd: Only high definition videos, when not 0. Type: int.
+            adult: Let adult videos through the filter. Type: bool.
+            live: Only live broadcasts. Type: bool.
+            filters: Which videos, such as short or long ones, or those from a given source. Type: Sequence[Literal['long', 'short', 'vimeo', 'vk', 'youtube']].
+            search_own: Also look among your own videos. Type: bool.
+            offset: Number of videos to skip. Type: int; >= 0.
+            longer: Only videos longer than this many seconds. Type: int; >= 0.
+            shorter: Only videos shorter than this many seconds. Type: int; >= 0.
+            count: How many videos to return. Type: int; 0..200.
+            extended: Also return the profiles and communities of the video owners. Type: bool.
+            owner_id: Only videos of this user or community. Type: int; format int64.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
 
         Returns: `VideoSearchResponse`.
             With extended=True: `VideoSearchExtendedResponse` (extendedResponse).
@@ -3462,25 +3462,25 @@ class AsyncVideoMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse | VideoSearchExtendedResponse:
-        """Call `video.search`.
+        """Search videos by text.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            sort: Literal[1, 2, 0].
-            hd: int.
-            adult: bool.
-            live: bool.
-            filters: Sequence[Literal['long', 'short', 'vimeo', 'vk', 'youtube']].
-            search_own: bool.
-            offset: int; >= 0.
-            longer: int; >= 0.
-            shorter: int; >= 0.
-            count: int; 0..200.
-            extended: bool.
-            owner_id: int; format int64.
-            fields: Sequence[str].
+            q: Text to look for. Type: str.
+            sort: Order of the results, by date, length or relevance. Type: Literal[1, 2, 0].
+            hd: Only high definition videos, when not 0. Type: int.
+            adult: Let adult videos through the filter. Type: bool.
+            live: Only live broadcasts. Type: bool.
+            filters: Which videos, such as short or long ones, or those from a given source. Type: Sequence[Literal['long', 'short', 'vimeo', 'vk', 'youtube']].
+            search_own: Also look among your own videos. Type: bool.
+            offset: Number of videos to skip. Type: int; >= 0.
+            longer: Only videos longer than this many seconds. Type: int; >= 0.
+            shorter: Only videos shorter than this many seconds. Type: int; >= 0.
+            count: How many videos to return. Type: int; 0..200.
+            extended: Also return the profiles and communities of the video owners. Type: bool.
+            owner_id: Only videos of this user or community. Type: int; format int64.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
 
         Returns: `VideoSearchResponse`.
             With extended=True: `VideoSearchExtendedResponse` (extendedResponse).
@@ -4965,25 +4965,25 @@ class BatchVideoMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSearchResponse | VideoSearchExtendedResponse]:
-        """Call `video.search`.
+        """Search videos by text.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            sort: Literal[1, 2, 0].
-            hd: int.
-            adult: bool.
-            live: bool.
-            filters: Sequence[Literal['long', 'short', 'vimeo', 'vk', 'youtube']].
-            search_own: bool.
-            offset: int; >= 0.
-            longer: int; >= 0.
-            shorter: int; >= 0.
-            count: int; 0..200.
-            extended: bool.
-            owner_id: int; format int64.
-            fields: Sequence[str].
+            q: Text to look for. Type: str.
+            sort: Order of the results, by date, length or relevance. Type: Literal[1, 2, 0].
+            hd: Only high definition videos, when not 0. Type: int.
+            adult: Let adult videos through the filter. Type: bool.
+            live: Only live broadcasts. Type: bool.
+            filters: Which videos, such as short or long ones, or those from a given source. Type: Sequence[Literal['long', 'short', 'vimeo', 'vk', 'youtube']].
+            search_own: Also look among your own videos. Type: bool.
+            offset: Number of videos to skip. Type: int; >= 0.
+            longer: Only videos longer than this many seconds. Type: int; >= 0.
+            shorter: Only videos shorter than this many seconds. Type: int; >= 0.
+            count: How many videos to return. Type: int; 0..200.
+            extended: Also return the profiles and communities of the video owners. Type: bool.
+            owner_id: Only videos of this user or community. Type: int; format int64.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
 
         Returns: `VideoSearchResponse`.
             With extended=True: `VideoSearchExtendedResponse` (extendedResponse).

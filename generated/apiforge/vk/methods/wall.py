@@ -725,19 +725,19 @@ class WallMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallCreateCommentResponse:
-        """Call `wall.createComment`.
+        """Write a comment under a wall post.
 
-        Tokens: user, group.
+        Calls `wall.createComment`; tokens: user, group.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
-            from_group: int; >= 0, format int64.
-            message: str.
-            reply_to_comment: int.
-            attachments: Sequence[str].
-            sticker_id: int; >= 0.
-            guid: str.
+            post_id: Post to comment on. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall has the post. Type: int; format int64.
+            from_group: Community to comment as, when the token's owner manages it. Type: int; >= 0, format int64.
+            message: Text of the comment. Type: str.
+            reply_to_comment: Comment that this one answers. Type: int.
+            attachments: Media to attach, each as `<type><owner_id>_<media_id>`. Type: Sequence[str].
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Unique string that stops the same comment being posted twice. Type: str.
 
         Returns: `WallCreateCommentResponse`.
 
@@ -1051,18 +1051,18 @@ class WallMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse | WallGetExtendedResponse:
-        """Call `wall.get`.
+        """List the posts on the wall of a user or community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            domain: int | str; format int64.
-            offset: int; >= 0.
-            count: int; >= 0.
-            filter: WallGetFilter | Literal['owner', 'others', 'all', 'postponed', 'suggests', 'archived', 'donut'].
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            owner_id: int; format int64.
+            domain: Wall owner given by short name instead of `owner_id`. Type: int | str; format int64.
+            offset: Number of posts to skip. Type: int; >= 0.
+            count: How many posts to return. Type: int; >= 0.
+            filter: Which posts, such as those by the owner only or by others. Type: WallGetFilter | Literal['owner', 'others', 'all', 'postponed', 'suggests', 'archived', 'donut'].
+            extended: Also return the profiles and communities of the post authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            owner_id: User or community (negative id) whose wall is read; the token's owner by default. Type: int; format int64.
 
         Returns: `WallGetResponse`.
             With extended=True: `WallGetExtendedResponse` (extendedResponse).
@@ -1445,31 +1445,31 @@ class WallMethods:
         copyright: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallPostResponse:
-        """Call `wall.post`.
+        """Publish a post on a wall, now or at a set time.
 
-        Tokens: user.
+        Calls `wall.post`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            friends_only: bool.
-            from_group: bool.
-            message: str.
-            attachments: Sequence[str].
-            services: str.
-            signed: bool.
-            publish_date: int; >= 0.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            post_id: int; >= 0.
-            guid: str.
-            mark_as_ads: bool.
-            link_title: str.
-            link_photo_id: str.
-            close_comments: bool.
-            donut_paid_duration: int.
-            mute_notifications: bool.
-            copyright: str.
+            owner_id: User or community (negative id) whose wall gets the post; your own by default. Type: int; format int64.
+            friends_only: Show the post to friends only. Type: bool.
+            from_group: Post as the community rather than as the user. Type: bool.
+            message: Text of the post. Type: str.
+            attachments: Media or a link to attach, each as `<type><owner_id>_<media_id>` or a URL. Type: Sequence[str].
+            services: Other networks to repost to, comma-separated. Type: str.
+            signed: Sign a community post with the author's name. Type: bool.
+            publish_date: When to publish the post, as a Unix timestamp. Type: int; >= 0.
+            lat: Latitude of the place to tag, in degrees. Type: float | int.
+            long: Longitude of the place to tag, in degrees. Type: float | int.
+            place_id: Place to tag, by id. Type: int; >= 0.
+            post_id: Scheduled or suggested post to publish or change. Type: int; >= 0.
+            guid: Unique string that stops the same post being published twice. Type: str.
+            mark_as_ads: Label the community post as an advertisement. Type: bool.
+            link_title: Title to show on the attached link's snippet. Type: str.
+            link_photo_id: Photo to show on the attached link's snippet. Type: str.
+            close_comments: Turn comments off for the post. Type: bool.
+            donut_paid_duration: How long the post stays for paying VK Donut subscribers only. Type: int.
+            mute_notifications: Turn notifications about the post off for its author. Type: bool.
+            copyright: Link to the original source of the content. Type: str.
 
         Returns: `WallPostResponse`.
 
@@ -2008,19 +2008,19 @@ class AsyncWallMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallCreateCommentResponse:
-        """Call `wall.createComment`.
+        """Write a comment under a wall post.
 
-        Tokens: user, group.
+        Calls `wall.createComment`; tokens: user, group.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
-            from_group: int; >= 0, format int64.
-            message: str.
-            reply_to_comment: int.
-            attachments: Sequence[str].
-            sticker_id: int; >= 0.
-            guid: str.
+            post_id: Post to comment on. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall has the post. Type: int; format int64.
+            from_group: Community to comment as, when the token's owner manages it. Type: int; >= 0, format int64.
+            message: Text of the comment. Type: str.
+            reply_to_comment: Comment that this one answers. Type: int.
+            attachments: Media to attach, each as `<type><owner_id>_<media_id>`. Type: Sequence[str].
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Unique string that stops the same comment being posted twice. Type: str.
 
         Returns: `WallCreateCommentResponse`.
 
@@ -2334,18 +2334,18 @@ class AsyncWallMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse | WallGetExtendedResponse:
-        """Call `wall.get`.
+        """List the posts on the wall of a user or community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            domain: int | str; format int64.
-            offset: int; >= 0.
-            count: int; >= 0.
-            filter: WallGetFilter | Literal['owner', 'others', 'all', 'postponed', 'suggests', 'archived', 'donut'].
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            owner_id: int; format int64.
+            domain: Wall owner given by short name instead of `owner_id`. Type: int | str; format int64.
+            offset: Number of posts to skip. Type: int; >= 0.
+            count: How many posts to return. Type: int; >= 0.
+            filter: Which posts, such as those by the owner only or by others. Type: WallGetFilter | Literal['owner', 'others', 'all', 'postponed', 'suggests', 'archived', 'donut'].
+            extended: Also return the profiles and communities of the post authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            owner_id: User or community (negative id) whose wall is read; the token's owner by default. Type: int; format int64.
 
         Returns: `WallGetResponse`.
             With extended=True: `WallGetExtendedResponse` (extendedResponse).
@@ -2728,31 +2728,31 @@ class AsyncWallMethods:
         copyright: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallPostResponse:
-        """Call `wall.post`.
+        """Publish a post on a wall, now or at a set time.
 
-        Tokens: user.
+        Calls `wall.post`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            friends_only: bool.
-            from_group: bool.
-            message: str.
-            attachments: Sequence[str].
-            services: str.
-            signed: bool.
-            publish_date: int; >= 0.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            post_id: int; >= 0.
-            guid: str.
-            mark_as_ads: bool.
-            link_title: str.
-            link_photo_id: str.
-            close_comments: bool.
-            donut_paid_duration: int.
-            mute_notifications: bool.
-            copyright: str.
+            owner_id: User or community (negative id) whose wall gets the post; your own by default. Type: int; format int64.
+            friends_only: Show the post to friends only. Type: bool.
+            from_group: Post as the community rather than as the user. Type: bool.
+            message: Text of the post. Type: str.
+            attachments: Media or a link to attach, each as `<type><owner_id>_<media_id>` or a URL. Type: Sequence[str].
+            services: Other networks to repost to, comma-separated. Type: str.
+            signed: Sign a community post with the author's name. Type: bool.
+            publish_date: When to publish the post, as a Unix timestamp. Type: int; >= 0.
+            lat: Latitude of the place to tag, in degrees. Type: float | int.
+            long: Longitude of the place to tag, in degrees. Type: float | int.
+            place_id: Place to tag, by id. Type: int; >= 0.
+            post_id: Scheduled or suggested post to publish or change. Type: int; >= 0.
+            guid: Unique string that stops the same post being published twice. Type: str.
+            mark_as_ads: Label the community post as an advertisement. Type: bool.
+            link_title: Title to show on the attached link's snippet. Type: str.
+            link_photo_id: Photo to show on the attached link's snippet. Type: str.
+            close_comments: Turn comments off for the post. Type: bool.
+            donut_paid_duration: How long the post stays for paying VK Donut subscribers only. Type: int.
+            mute_notifications: Turn notifications about the post off for its author. Type: bool.
+            copyright: Link to the original source of the content. Type: str.
 
         Returns: `WallPostResponse`.
 
@@ -3296,19 +3296,19 @@ class BatchWallMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallCreateCommentResponse]:
-        """Call `wall.createComment`.
+        """Write a comment under a wall post.
 
-        Tokens: user, group.
+        Calls `wall.createComment`; tokens: user, group.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
-            from_group: int; >= 0, format int64.
-            message: str.
-            reply_to_comment: int.
-            attachments: Sequence[str].
-            sticker_id: int; >= 0.
-            guid: str.
+            post_id: Post to comment on. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall has the post. Type: int; format int64.
+            from_group: Community to comment as, when the token's owner manages it. Type: int; >= 0, format int64.
+            message: Text of the comment. Type: str.
+            reply_to_comment: Comment that this one answers. Type: int.
+            attachments: Media to attach, each as `<type><owner_id>_<media_id>`. Type: Sequence[str].
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Unique string that stops the same comment being posted twice. Type: str.
 
         Returns: `WallCreateCommentResponse`.
 
@@ -3622,18 +3622,18 @@ class BatchWallMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetResponse | WallGetExtendedResponse]:
-        """Call `wall.get`.
+        """List the posts on the wall of a user or community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            domain: int | str; format int64.
-            offset: int; >= 0.
-            count: int; >= 0.
-            filter: WallGetFilter | Literal['owner', 'others', 'all', 'postponed', 'suggests', 'archived', 'donut'].
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            owner_id: int; format int64.
+            domain: Wall owner given by short name instead of `owner_id`. Type: int | str; format int64.
+            offset: Number of posts to skip. Type: int; >= 0.
+            count: How many posts to return. Type: int; >= 0.
+            filter: Which posts, such as those by the owner only or by others. Type: WallGetFilter | Literal['owner', 'others', 'all', 'postponed', 'suggests', 'archived', 'donut'].
+            extended: Also return the profiles and communities of the post authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            owner_id: User or community (negative id) whose wall is read; the token's owner by default. Type: int; format int64.
 
         Returns: `WallGetResponse`.
             With extended=True: `WallGetExtendedResponse` (extendedResponse).
@@ -4016,31 +4016,31 @@ class BatchWallMethods:
         copyright: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallPostResponse]:
-        """Call `wall.post`.
+        """Publish a post on a wall, now or at a set time.
 
-        Tokens: user.
+        Calls `wall.post`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            friends_only: bool.
-            from_group: bool.
-            message: str.
-            attachments: Sequence[str].
-            services: str.
-            signed: bool.
-            publish_date: int; >= 0.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            post_id: int; >= 0.
-            guid: str.
-            mark_as_ads: bool.
-            link_title: str.
-            link_photo_id: str.
-            close_comments: bool.
-            donut_paid_duration: int.
-            mute_notifications: bool.
-            copyright: str.
+            owner_id: User or community (negative id) whose wall gets the post; your own by default. Type: int; format int64.
+            friends_only: Show the post to friends only. Type: bool.
+            from_group: Post as the community rather than as the user. Type: bool.
+            message: Text of the post. Type: str.
+            attachments: Media or a link to attach, each as `<type><owner_id>_<media_id>` or a URL. Type: Sequence[str].
+            services: Other networks to repost to, comma-separated. Type: str.
+            signed: Sign a community post with the author's name. Type: bool.
+            publish_date: When to publish the post, as a Unix timestamp. Type: int; >= 0.
+            lat: Latitude of the place to tag, in degrees. Type: float | int.
+            long: Longitude of the place to tag, in degrees. Type: float | int.
+            place_id: Place to tag, by id. Type: int; >= 0.
+            post_id: Scheduled or suggested post to publish or change. Type: int; >= 0.
+            guid: Unique string that stops the same post being published twice. Type: str.
+            mark_as_ads: Label the community post as an advertisement. Type: bool.
+            link_title: Title to show on the attached link's snippet. Type: str.
+            link_photo_id: Photo to show on the attached link's snippet. Type: str.
+            close_comments: Turn comments off for the post. Type: bool.
+            donut_paid_duration: How long the post stays for paying VK Donut subscribers only. Type: int.
+            mute_notifications: Turn notifications about the post off for its author. Type: bool.
+            copyright: Link to the original source of the content. Type: str.
 
         Returns: `WallPostResponse`.
 
