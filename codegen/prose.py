@@ -135,22 +135,27 @@ def _resolve(spec: Spec, schema: Any) -> Any:
     return schema
 
 
-def model_fields(spec: Spec, key: str) -> list[str]:
-    """The property names of model `key`, those of its `allOf` parents included, in order."""
-    out: list[str] = []
+def properties(spec: Spec, schema: Any) -> dict[str, Any]:
+    """The properties of an object schema, those of its `allOf` parents included (a model class
+    flattens them), in order; empty for anything that is not an object with properties."""
+    out: dict[str, Any] = {}
 
-    def collect(schema: Any) -> None:
+    def collect(schema: Any, seen: frozenset[int]) -> None:
         schema = _resolve(spec, schema)
-        if not isinstance(schema, dict):
+        if not isinstance(schema, dict) or id(schema) in seen:
             return
         for parent in schema.get("allOf", []):
-            collect(parent)
-        for name in schema.get("properties") or {}:
-            if name not in out:
-                out.append(name)
+            collect(parent, seen | {id(schema)})
+        for name, value in (schema.get("properties") or {}).items():
+            out.setdefault(name, value)
 
-    collect(spec.models[key].schema)
+    collect(schema, frozenset())
     return out
+
+
+def model_fields(spec: Spec, key: str) -> list[str]:
+    """The property names of model `key`, those of its `allOf` parents included, in order."""
+    return list(properties(spec, spec.models[key].schema))
 
 
 def _body_fields(spec: Spec, method: Method) -> list[str]:
@@ -225,24 +230,25 @@ class _File:
         return value
 
     def entries(
-        self, node: yaml.Node, where: str, inner: str, known: Iterable[str], what: str
+        self, key: yaml.Node, node: yaml.Node, inner: str, known: Iterable[str], what: str
     ) -> tuple[str, dict[str, str]]:
-        """`{summary: ..., <inner>: {name: text}}`, the names checked against `known`."""
+        """`{summary: ..., <inner>: {name: text}}` under `key`, the names checked against `known`."""
+        where = str(key.value)
         summary: str | None = None
         texts: dict[str, str] = {}
         allowed = set(known)
-        for key, value in self.mapping(node, where):
-            if key.value == "summary":
+        for entry, value in self.mapping(node, where):
+            if entry.value == "summary":
                 summary = self.summary(value, f"{where}.summary")
-            elif key.value == inner:
+            elif entry.value == inner:
                 for name, text in self.mapping(value, f"{where}.{inner}"):
                     if name.value not in allowed:
                         raise self.error(name, f"{where}.{inner}: {name.value!r} is not a {what} of {where}")
                     texts[name.value] = self.text(text, f"{where}.{inner}.{name.value}")
             else:
-                raise self.error(key, f"{where}: unknown key {key.value!r} (expected 'summary' and {inner!r})")
+                raise self.error(entry, f"{where}: unknown key {entry.value!r} (expected 'summary' and {inner!r})")
         if summary is None:
-            raise self.error(node, f"{where}: no summary")
+            raise self.error(key, f"{where}: no summary")
         return summary, texts
 
 
@@ -269,7 +275,7 @@ def load_prose(spec: Spec, root: Path = PROSE_ROOT, *, upstream: frozenset[tuple
             if method is None:
                 raise file.error(key, f"{key.value!r} is not a method of specs/{spec.api.name}")
             params = [p.name for p in method.params] + _body_fields(spec, method)
-            summary, texts = file.entries(node, key.value, "params", params, "parameter")
+            summary, texts = file.entries(key, node, "params", params, "parameter")
             methods[key.value] = MethodText(summary, texts)
     path = folder / "models.yaml"
     if path.is_file():
@@ -278,7 +284,7 @@ def load_prose(spec: Spec, root: Path = PROSE_ROOT, *, upstream: frozenset[tuple
         for key, node in file.mapping(doc, "(top level)") if doc is not None else []:
             if key.value not in spec.models:
                 raise file.error(key, f"{key.value!r} is not a model of specs/{spec.api.name}")
-            summary, texts = file.entries(node, key.value, "fields", model_fields(spec, key.value), "field")
+            summary, texts = file.entries(key, node, "fields", model_fields(spec, key.value), "field")
             models[key.value] = ModelText(summary, texts)
     return Prose(methods=methods, models=models)
 
@@ -302,6 +308,7 @@ __all__ = [
     "ProseError",
     "load_prose",
     "model_fields",
+    "properties",
     "runs",
     "texts_of",
     "upstream_descriptions",

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from codegen.prose import load_prose, properties
 from codegen.spec.load import REF_PREFIX, SPECS_ROOT, load_api
 from codegen.spec.model import Spec
 
@@ -71,13 +72,15 @@ def top_methods(n: int = TOP_METHODS, **kwargs: Any) -> list[Ranked]:
     return rank_methods(**kwargs)[:n]
 
 
-def _is_object_model(schema: Any) -> bool:
-    return isinstance(schema, dict) and bool(schema.get("properties")) and "enum" not in schema
+def _is_object_model(spec: Spec, schema: Any) -> bool:
+    """An object with properties (its own or its `allOf` parents'); not an enum, not an alias
+    (a bare `$ref` to another model is an alias)."""
+    return isinstance(schema, dict) and "enum" not in schema and "$ref" not in schema and bool(properties(spec, schema))
 
 
 def _named(spec: Spec, schema: Any, seen: frozenset[str] = frozenset()) -> Iterator[str]:
     """The object models a schema names: through arrays, unions, maps, inline objects and `$ref`s
-    to non-object models (aliases); an object model reached by `$ref` is named, not entered."""
+    to aliases; an object model reached by `$ref` is named, not entered."""
     if isinstance(schema, list):
         for item in schema:
             yield from _named(spec, item, seen)
@@ -90,7 +93,7 @@ def _named(spec: Spec, schema: Any, seen: frozenset[str] = frozenset()) -> Itera
         model = spec.models.get(name)
         if model is None or name in seen:
             return
-        if _is_object_model(model.schema):
+        if _is_object_model(spec, model.schema):
             yield name
         else:
             yield from _named(spec, model.schema, seen | {name})
@@ -98,20 +101,18 @@ def _named(spec: Spec, schema: Any, seen: frozenset[str] = frozenset()) -> Itera
     for key in ("items", "prefixItems", "anyOf", "oneOf", "allOf", "additionalProperties"):
         if key in schema:
             yield from _named(spec, schema[key], seen)
-    properties = schema.get("properties")
-    if isinstance(properties, Mapping):
-        for value in properties.values():
-            yield from _named(spec, value, seen)
+    for value in (schema.get("properties") or {}).values():
+        yield from _named(spec, value, seen)
 
 
 def models_read(spec: Spec, result: Any) -> set[str]:
     """The object models read through a method with this result schema: those it names, and those
-    their fields name (one hop)."""
+    their fields (inherited ones included) name: one hop."""
     first = set(_named(spec, result))
     out = set(first)
     for name in first:
-        out |= set(_named(spec, {"properties": spec.models[name].schema.get("properties", {})}))
-        out |= set(_named(spec, spec.models[name].schema.get("allOf", [])))
+        for value in properties(spec, spec.models[name].schema).values():
+            out |= set(_named(spec, value))
     return out
 
 
@@ -144,8 +145,6 @@ def _line(r: Ranked, lacks: list[str]) -> str:
 
 def run(*, methods: int = TOP_METHODS, models: int = TOP_MODELS) -> int:
     """Print the ranked methods and models, marking those that lack texts; exit 1 if any does."""
-    from codegen.prose import load_prose
-
     prose = {api: load_prose(_spec(api, SPECS_ROOT)) for api in APIS}
     missing = 0
     print(f"# top {methods} methods: api, weight (corpus calls), wire name; '-' marks one that lacks texts")

@@ -90,7 +90,8 @@ def _import(name: str, root: Path) -> State:
     output = None
     if name != "current":
         output = root / "out"
-        assert generate.run(["vk"], specs=specs, output=output / "apiforge", quiet=True) == 0
+        # No docstring texts: prose/vk is written against the current methods, not a historical state's.
+        assert generate.run(["vk"], specs=specs, output=output / "apiforge", quiet=True, prose=None) == 0
     return State(name, specs, output, done.stdout, done.stderr)
 
 
