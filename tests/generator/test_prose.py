@@ -4,6 +4,8 @@ the generated docstrings and on hover, checked with file:line errors, and not co
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,6 +221,28 @@ def test_model_docstring_and_field_docstrings(with_model_texts: Path) -> None:
     # Each text also follows its attribute, in the class body and in __init__.
     assert body.count('"""Given name of the person."""') == 2
     assert '    first_name: str | None = None\n    """Given name of the person."""\n' in body
+
+
+def test_models_with_field_docstrings_still_decode(with_model_texts: Path) -> None:
+    """The attribute docstrings are plain statements: the model machinery and decoding ignore them."""
+    script = (
+        "import apiforge.vk as vk, apiforge.vk.models.users as users\n"
+        "assert users.__file__.startswith(sys.argv[1]), users.__file__\n"
+        '[user] = vk.decode_response(\'users.get\', b\'{"response": [{"id": 1, "first_name": "P"}]}\')\n'
+        "small = users.UsersUserMin(id=2, first_name='Q')\n"
+        "print(user.first_name, small.first_name, small.last_name, repr(small))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{with_model_texts}{os.pathsep}{REPO / 'runtime'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys\n" + script, str(with_model_texts)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "P Q None UsersUserMin(id=2, first_name='Q')"
 
 
 def test_hover_in_jedi_shows_our_texts(with_model_texts: Path) -> None:
