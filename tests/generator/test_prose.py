@@ -381,7 +381,27 @@ def test_no_text_copies_upstream_description_prose(upstream: frozenset[tuple[str
 def test_summaries_and_texts_follow_the_house_format() -> None:
     bad = []
     for where, text in _all_texts():
-        limit = 120 if where.endswith(".summary") else 100
-        if not (isinstance(text, str) and text.strip().endswith(".") and len(text) <= limit):
+        # The shared format: summaries under 120 characters, parameter texts under 100, all with a full stop.
+        limit = 120 if where.endswith(".summary") else 100 if ".params." in where else None
+        if not (isinstance(text, str) and text.strip().endswith(".") and (limit is None or len(text) < limit)):
             bad.append((where, text))
     assert not bad, bad
+
+
+def test_usage_command_prints_the_rankings_and_what_lacks_texts() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "codegen", "usage", "--methods", "150", "--models", "30"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    methods = lines[1:151]
+    assert lines[0].startswith("# top 150 methods") and len(methods) == 150
+    assert methods[0].split()[:3] == ["vk", "90", "messages.send"]  # complete: no '-' mark
+    marked = [line for line in lines if line.startswith("- ")]
+    assert all("(lacks " in line for line in marked)
+    assert lines[-1] == f"{len(marked)} of 180 lack texts in prose/"
+    assert done.returncode == (1 if marked else 0)
