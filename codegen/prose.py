@@ -241,6 +241,8 @@ class _File:
             if entry.value == "summary":
                 summary = self.summary(value, f"{where}.summary")
             elif entry.value == inner:
+                if isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:null":
+                    continue  # `params:` with nothing under it: no texts
                 for name, text in self.mapping(value, f"{where}.{inner}"):
                     if name.value not in allowed:
                         raise self.error(name, f"{where}.{inner}: {name.value!r} is not a {what} of {where}")

@@ -340,8 +340,9 @@ def test_good_prose_loads(tmp_path: Path, vk: Spec) -> None:
     assert text.missing_method(vk, "users.get") == ["params.fields", "params.name_case", "params.from_group_id"]
     # Inherited fields (allOf parents) are fields too.
     assert "first_name" in model_fields(vk, "users_user_full") and "counters" in model_fields(vk, "users_user_full")
-    # Abbreviations do not end a sentence.
-    _load(tmp_path, vk, "methods.yaml", "users.get:\n  summary: Read profiles, e.g. Durov's.\n")
+    # Abbreviations do not end a sentence; an empty `params:` is no texts.
+    loaded = _load(tmp_path, vk, "methods.yaml", "users.get:\n  summary: Read profiles, e.g. Durov's.\n  params:\n")
+    assert loaded.methods["users.get"].params == {}
 
 
 def test_a_copied_text_is_refused_with_its_line(tmp_path: Path, vk: Spec, upstream: frozenset[tuple[str, ...]]) -> None:
