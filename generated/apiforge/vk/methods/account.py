@@ -377,7 +377,7 @@ class AccountMethods:
         Args:
             new_password: Password to set. Type: str; required.
             restore_sid: Session id from an SMS restore request, when changing a forgotten password. Type: str.
-            change_password_hash: Hash that came with an earlier password change by link. Type: str.
+            change_password_hash: Hash from the password recovery flow, when one is used. Type: str.
             old_password: Current password. Type: str.
 
         Returns: `AccountChangePasswordResponse`.
@@ -664,7 +664,7 @@ class AccountMethods:
             sex: New gender. Type: Literal[0, 1, 2]; >= 0, format int32.
             relation: New relationship status. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0, format int32.
             relation_partner_id: User named as the partner in the relationship status. Type: int; >= 0, format int64.
-            bdate: New birthday, as `D.M.YYYY`. Type: str.
+            bdate: New birthday, as `DD.MM.YYYY`. Type: str.
             bdate_visibility: Who may see the birthday, and whether the year is shown. Type: Literal[0, 1, 2]; >= 0, format int32.
             home_town: New home town, as text. Type: str.
             country_id: New country of residence. Type: int; >= 0.
@@ -970,7 +970,7 @@ class AsyncAccountMethods:
         Args:
             new_password: Password to set. Type: str; required.
             restore_sid: Session id from an SMS restore request, when changing a forgotten password. Type: str.
-            change_password_hash: Hash that came with an earlier password change by link. Type: str.
+            change_password_hash: Hash from the password recovery flow, when one is used. Type: str.
             old_password: Current password. Type: str.
 
         Returns: `AccountChangePasswordResponse`.
@@ -1257,7 +1257,7 @@ class AsyncAccountMethods:
             sex: New gender. Type: Literal[0, 1, 2]; >= 0, format int32.
             relation: New relationship status. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0, format int32.
             relation_partner_id: User named as the partner in the relationship status. Type: int; >= 0, format int64.
-            bdate: New birthday, as `D.M.YYYY`. Type: str.
+            bdate: New birthday, as `DD.MM.YYYY`. Type: str.
             bdate_visibility: Who may see the birthday, and whether the year is shown. Type: Literal[0, 1, 2]; >= 0, format int32.
             home_town: New home town, as text. Type: str.
             country_id: New country of residence. Type: int; >= 0.
@@ -1567,7 +1567,7 @@ class BatchAccountMethods:
         Args:
             new_password: Password to set. Type: str; required.
             restore_sid: Session id from an SMS restore request, when changing a forgotten password. Type: str.
-            change_password_hash: Hash that came with an earlier password change by link. Type: str.
+            change_password_hash: Hash from the password recovery flow, when one is used. Type: str.
             old_password: Current password. Type: str.
 
         Returns: `AccountChangePasswordResponse`.
@@ -1854,7 +1854,7 @@ class BatchAccountMethods:
             sex: New gender. Type: Literal[0, 1, 2]; >= 0, format int32.
             relation: New relationship status. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0, format int32.
             relation_partner_id: User named as the partner in the relationship status. Type: int; >= 0, format int64.
-            bdate: New birthday, as `D.M.YYYY`. Type: str.
+            bdate: New birthday, as `DD.MM.YYYY`. Type: str.
             bdate_visibility: Who may see the birthday, and whether the year is shown. Type: Literal[0, 1, 2]; >= 0, format int32.
             home_town: New home town, as text. Type: str.
             country_id: New country of residence. Type: int; >= 0.

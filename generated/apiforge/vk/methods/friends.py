@@ -498,7 +498,7 @@ class FriendsMethods:
         Args:
             user_ids: Users to check. Type: Sequence[int]; required; at most 1000 items.
             need_sign: Add a signature to each answer so it can be verified. Type: bool.
-            extended: Also say whether a friend request is pending in either direction. Type: bool.
+            extended: Return extra details for each user. Type: bool.
 
         Returns: `list[FriendsFriendStatus]`.
             With extended=True: `list[FriendsFriendExtendedStatus]` (extendedResponse).
@@ -1355,7 +1355,7 @@ class AsyncFriendsMethods:
         Args:
             user_ids: Users to check. Type: Sequence[int]; required; at most 1000 items.
             need_sign: Add a signature to each answer so it can be verified. Type: bool.
-            extended: Also say whether a friend request is pending in either direction. Type: bool.
+            extended: Return extra details for each user. Type: bool.
 
         Returns: `list[FriendsFriendStatus]`.
             With extended=True: `list[FriendsFriendExtendedStatus]` (extendedResponse).
@@ -2218,7 +2218,7 @@ class BatchFriendsMethods:
         Args:
             user_ids: Users to check. Type: Sequence[int]; required; at most 1000 items.
             need_sign: Add a signature to each answer so it can be verified. Type: bool.
-            extended: Also say whether a friend request is pending in either direction. Type: bool.
+            extended: Return extra details for each user. Type: bool.
 
         Returns: `list[FriendsFriendStatus]`.
             With extended=True: `list[FriendsFriendExtendedStatus]` (extendedResponse).

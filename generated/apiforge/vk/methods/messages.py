@@ -1407,7 +1407,7 @@ class MessagesMethods:
         Args:
             message_ids: Messages to delete, by global id. Type: Sequence[int]; at most 1000 items.
             spam: Report the messages as spam as well. Type: bool.
-            reason: Why the messages are reported, with `spam`. Type: int; >= 0.
+            reason: Numeric reason that goes with the deletion. Type: int; >= 0.
             group_id: Community whose messages are deleted, with a user token that manages it. Type: int; >= 0, format int64.
             delete_for_all: Remove the messages for every member, which is possible for a limited time. Type: bool.
             peer_id: Conversation that `cmids` refer to. Type: int; format int64.
@@ -2747,7 +2747,7 @@ class MessagesMethods:
         Args:
             message_ids: Messages to mark, by global id. Type: Sequence[int].
             peer_id: Conversation whose messages are marked. Type: int; format int64.
-            start_message_id: Mark everything in the conversation up to this message. Type: int; >= 0.
+            start_message_id: Mark messages starting from this one. Type: int; >= 0.
             group_id: Community whose messages are marked, with a user token that manages it. Type: int; >= 0, format int64.
             mark_conversation_as_read: Mark the whole conversation as read. Type: bool.
             up_to_cmid: Mark everything up to this message, given by its id within the conversation. Type: int; >= 0.
@@ -3220,11 +3220,11 @@ class MessagesMethods:
             keyboard: Bot keyboard to show under the message (community messages only). Type: MessagesKeyboard | str.
             template: Carousel or other rich template to show with the message. Type: MessagesTemplate | str.
             payload: Bot payload string delivered with the message, at most 1000 characters. Type: str; at most 1000 characters.
-            content_source: JSON that names where forwarded content came from. Type: str.
+            content_source: Origin of the content being sent, as a JSON object. Type: str.
             dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
             disable_mentions: Do not notify people who are mentioned in the text. Type: bool.
             intent: Purpose of a message a community sends, one of the allowed intent names. Type: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
-            subscribe_id: Subscription number a community message belongs to, for `intent` subscriptions. Type: int; 0..100.
+            subscribe_id: Subscription id that goes with some `intent` values. Type: int; 0..100.
 
         Returns: `int`.
             With peer_ids=<given>: `list[MessagesSendUserIdsResponseItem]` (userIdsResponse).
@@ -3847,7 +3847,7 @@ class AsyncMessagesMethods:
         Args:
             message_ids: Messages to delete, by global id. Type: Sequence[int]; at most 1000 items.
             spam: Report the messages as spam as well. Type: bool.
-            reason: Why the messages are reported, with `spam`. Type: int; >= 0.
+            reason: Numeric reason that goes with the deletion. Type: int; >= 0.
             group_id: Community whose messages are deleted, with a user token that manages it. Type: int; >= 0, format int64.
             delete_for_all: Remove the messages for every member, which is possible for a limited time. Type: bool.
             peer_id: Conversation that `cmids` refer to. Type: int; format int64.
@@ -5187,7 +5187,7 @@ class AsyncMessagesMethods:
         Args:
             message_ids: Messages to mark, by global id. Type: Sequence[int].
             peer_id: Conversation whose messages are marked. Type: int; format int64.
-            start_message_id: Mark everything in the conversation up to this message. Type: int; >= 0.
+            start_message_id: Mark messages starting from this one. Type: int; >= 0.
             group_id: Community whose messages are marked, with a user token that manages it. Type: int; >= 0, format int64.
             mark_conversation_as_read: Mark the whole conversation as read. Type: bool.
             up_to_cmid: Mark everything up to this message, given by its id within the conversation. Type: int; >= 0.
@@ -5660,11 +5660,11 @@ class AsyncMessagesMethods:
             keyboard: Bot keyboard to show under the message (community messages only). Type: MessagesKeyboard | str.
             template: Carousel or other rich template to show with the message. Type: MessagesTemplate | str.
             payload: Bot payload string delivered with the message, at most 1000 characters. Type: str; at most 1000 characters.
-            content_source: JSON that names where forwarded content came from. Type: str.
+            content_source: Origin of the content being sent, as a JSON object. Type: str.
             dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
             disable_mentions: Do not notify people who are mentioned in the text. Type: bool.
             intent: Purpose of a message a community sends, one of the allowed intent names. Type: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
-            subscribe_id: Subscription number a community message belongs to, for `intent` subscriptions. Type: int; 0..100.
+            subscribe_id: Subscription id that goes with some `intent` values. Type: int; 0..100.
 
         Returns: `int`.
             With peer_ids=<given>: `list[MessagesSendUserIdsResponseItem]` (userIdsResponse).
@@ -6293,7 +6293,7 @@ class BatchMessagesMethods:
         Args:
             message_ids: Messages to delete, by global id. Type: Sequence[int]; at most 1000 items.
             spam: Report the messages as spam as well. Type: bool.
-            reason: Why the messages are reported, with `spam`. Type: int; >= 0.
+            reason: Numeric reason that goes with the deletion. Type: int; >= 0.
             group_id: Community whose messages are deleted, with a user token that manages it. Type: int; >= 0, format int64.
             delete_for_all: Remove the messages for every member, which is possible for a limited time. Type: bool.
             peer_id: Conversation that `cmids` refer to. Type: int; format int64.
@@ -7633,7 +7633,7 @@ class BatchMessagesMethods:
         Args:
             message_ids: Messages to mark, by global id. Type: Sequence[int].
             peer_id: Conversation whose messages are marked. Type: int; format int64.
-            start_message_id: Mark everything in the conversation up to this message. Type: int; >= 0.
+            start_message_id: Mark messages starting from this one. Type: int; >= 0.
             group_id: Community whose messages are marked, with a user token that manages it. Type: int; >= 0, format int64.
             mark_conversation_as_read: Mark the whole conversation as read. Type: bool.
             up_to_cmid: Mark everything up to this message, given by its id within the conversation. Type: int; >= 0.
@@ -8106,11 +8106,11 @@ class BatchMessagesMethods:
             keyboard: Bot keyboard to show under the message (community messages only). Type: MessagesKeyboard | str.
             template: Carousel or other rich template to show with the message. Type: MessagesTemplate | str.
             payload: Bot payload string delivered with the message, at most 1000 characters. Type: str; at most 1000 characters.
-            content_source: JSON that names where forwarded content came from. Type: str.
+            content_source: Origin of the content being sent, as a JSON object. Type: str.
             dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
             disable_mentions: Do not notify people who are mentioned in the text. Type: bool.
             intent: Purpose of a message a community sends, one of the allowed intent names. Type: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
-            subscribe_id: Subscription number a community message belongs to, for `intent` subscriptions. Type: int; 0..100.
+            subscribe_id: Subscription id that goes with some `intent` values. Type: int; 0..100.
 
         Returns: `int`.
             With peer_ids=<given>: `list[MessagesSendUserIdsResponseItem]` (userIdsResponse).

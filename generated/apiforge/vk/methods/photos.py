@@ -1789,7 +1789,7 @@ class PhotosMethods:
         Calls `photos.getMessagesUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: Conversation the photo is meant for; needed with a community token. Type: int.
+            peer_id: Conversation the photo is meant for. Type: int.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -3690,7 +3690,7 @@ class AsyncPhotosMethods:
         Calls `photos.getMessagesUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: Conversation the photo is meant for; needed with a community token. Type: int.
+            peer_id: Conversation the photo is meant for. Type: int.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -5599,7 +5599,7 @@ class BatchPhotosMethods:
         Calls `photos.getMessagesUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: Conversation the photo is meant for; needed with a community token. Type: int.
+            peer_id: Conversation the photo is meant for. Type: int.
 
         Returns: `PhotosPhotoUpload`.
 

@@ -484,9 +484,9 @@ class UsersMethods:
             offset: Number of users to skip. Type: int; >= 0.
             count: How many users to return. Type: int; 0..1000.
             fields: Profile fields to fill in for each user. Type: Sequence[UsersFields | str].
-            city: Only users living in this city (older name of `city_id`). Type: int; >= 0.
+            city: Only users living in this city. Type: int; >= 0.
             city_id: Only users living in this city. Type: int; >= 0.
-            country: Only users living in this country (older name of `country_id`). Type: int; >= 0.
+            country: Only users living in this country. Type: int; >= 0.
             country_id: Only users living in this country. Type: int; >= 0.
             hometown: Only users with this home town. Type: str.
             university_country: Only users who studied at a university in this country. Type: int; >= 0.
@@ -941,9 +941,9 @@ class AsyncUsersMethods:
             offset: Number of users to skip. Type: int; >= 0.
             count: How many users to return. Type: int; 0..1000.
             fields: Profile fields to fill in for each user. Type: Sequence[UsersFields | str].
-            city: Only users living in this city (older name of `city_id`). Type: int; >= 0.
+            city: Only users living in this city. Type: int; >= 0.
             city_id: Only users living in this city. Type: int; >= 0.
-            country: Only users living in this country (older name of `country_id`). Type: int; >= 0.
+            country: Only users living in this country. Type: int; >= 0.
             country_id: Only users living in this country. Type: int; >= 0.
             hometown: Only users with this home town. Type: str.
             university_country: Only users who studied at a university in this country. Type: int; >= 0.
@@ -1400,9 +1400,9 @@ class BatchUsersMethods:
             offset: Number of users to skip. Type: int; >= 0.
             count: How many users to return. Type: int; 0..1000.
             fields: Profile fields to fill in for each user. Type: Sequence[UsersFields | str].
-            city: Only users living in this city (older name of `city_id`). Type: int; >= 0.
+            city: Only users living in this city. Type: int; >= 0.
             city_id: Only users living in this city. Type: int; >= 0.
-            country: Only users living in this country (older name of `country_id`). Type: int; >= 0.
+            country: Only users living in this country. Type: int; >= 0.
             country_id: Only users living in this country. Type: int; >= 0.
             hometown: Only users with this home town. Type: str.
             university_country: Only users who studied at a university in this country. Type: int; >= 0.
