@@ -211,9 +211,9 @@ class _File:
         value = " ".join(str(node.value).split())
         if not value:
             raise self.error(node, f"{where}: the text is empty")
-        if "\\" in value or '"""' in value:
-            # The text goes verbatim into a docstring.
-            raise self.error(node, f"{where}: no backslashes or triple quotes in a text")
+        if "\\" in value or '"""' in value or value.endswith('"'):
+            # The text goes verbatim into a docstring (a closing quote would run into its end).
+            raise self.error(node, f"{where}: no backslashes, triple quotes or closing quote in a text")
         shared = sorted(runs(value) & self.copied)
         if shared:
             raise self.error(

@@ -313,7 +313,8 @@ GOOD = "users.get:\n  summary: Read profiles.\n  params:\n    user_ids: Who.\n"
         ("methods.yaml", GOOD + "  sumary: Read.\n", 5, "users.get: unknown key 'sumary'"),
         ("methods.yaml", GOOD + "  params: {fields: Which.}\n", 5, "users.get: 'params' is given twice"),
         ("methods.yaml", GOOD + "  : [\n", 5, "invalid YAML"),
-        ("methods.yaml", GOOD.replace("Who.", 'Who \\ """.'), 4, "no backslashes or triple quotes"),
+        ("methods.yaml", GOOD.replace("Who.", 'Who \\ """.'), 4, "no backslashes, triple quotes or closing quote"),
+        ("methods.yaml", GOOD.replace("Who.", """'Who, e.g. "me"'"""), 4, "no backslashes, triple quotes or closing"),
         ("models.yaml", "\nusers_user_minn:\n  summary: A user.\n", 2, "'users_user_minn' is not a model of specs/vk"),
         (
             "models.yaml",
