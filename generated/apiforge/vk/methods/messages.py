@@ -3219,7 +3219,7 @@ class MessagesMethods:
             group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
             keyboard: Bot keyboard to show under the message (community messages only). Type: MessagesKeyboard | str.
             template: Carousel or other rich template to show with the message. Type: MessagesTemplate | str.
-            payload: Bot payload string delivered with the message, at most 1000 characters. Type: str; at most 1000 characters.
+            payload: Bot payload string delivered with the message, for the bot to read back. Type: str; at most 1000 characters.
             content_source: Origin of the content being sent, as a JSON object. Type: str.
             dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
             disable_mentions: Do not notify people who are mentioned in the text. Type: bool.
@@ -5659,7 +5659,7 @@ class AsyncMessagesMethods:
             group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
             keyboard: Bot keyboard to show under the message (community messages only). Type: MessagesKeyboard | str.
             template: Carousel or other rich template to show with the message. Type: MessagesTemplate | str.
-            payload: Bot payload string delivered with the message, at most 1000 characters. Type: str; at most 1000 characters.
+            payload: Bot payload string delivered with the message, for the bot to read back. Type: str; at most 1000 characters.
             content_source: Origin of the content being sent, as a JSON object. Type: str.
             dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
             disable_mentions: Do not notify people who are mentioned in the text. Type: bool.
@@ -8105,7 +8105,7 @@ class BatchMessagesMethods:
             group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
             keyboard: Bot keyboard to show under the message (community messages only). Type: MessagesKeyboard | str.
             template: Carousel or other rich template to show with the message. Type: MessagesTemplate | str.
-            payload: Bot payload string delivered with the message, at most 1000 characters. Type: str; at most 1000 characters.
+            payload: Bot payload string delivered with the message, for the bot to read back. Type: str; at most 1000 characters.
             content_source: Origin of the content being sent, as a JSON object. Type: str.
             dont_parse_links: Keep links as plain text instead of turning them into snippets. Type: bool.
             disable_mentions: Do not notify people who are mentioned in the text. Type: bool.
