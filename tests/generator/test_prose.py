@@ -4,9 +4,12 @@ the generated docstrings and on hover, checked with file:line errors, and not co
 from __future__ import annotations
 
 import importlib
+import itertools
+import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -265,6 +268,101 @@ def test_hover_in_jedi_shows_our_texts(with_model_texts: Path) -> None:
     signatures = script.get_signatures(6, len("vk.users.get(user_ids=[1], "))
     assert signatures and signatures[0].name == "get"
     assert "user_ids: Users to read, by numeric id or screen name. Type: " in signatures[0].docstring()
+
+
+class _LanguageServer:
+    """A minimal LSP client over stdio: enough to open a file and ask for hovers and signature help."""
+
+    def __init__(self, root: Path) -> None:
+        server = Path(sys.executable).parent / "pyright-langserver"
+        self.proc = subprocess.Popen(
+            [str(server), "--stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=root
+        )
+        # A stuck server must not hang the suite: it is killed, and the read fails.
+        self.watchdog = threading.Timer(300, self.proc.kill)
+        self.watchdog.start()
+        self.ids = itertools.count(1)
+        workspace = {"rootUri": root.as_uri(), "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}]}
+        self.request("initialize", {"processId": os.getpid(), **workspace, "capabilities": {}})
+        self.notify("initialized", {})
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        length = 0
+        while (line := self.proc.stdout.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        assert length, "the language server closed its output"
+        message: dict[str, Any] = json.loads(self.proc.stdout.read(length))
+        return message
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        self._send({"method": method, "params": params})
+
+    def request(self, method: str, params: dict[str, Any]) -> Any:
+        ident = next(self.ids)
+        self._send({"id": ident, "method": method, "params": params})
+        while True:
+            message = self._read()
+            if "method" in message and "id" in message:  # the server asks something: no settings
+                items = message.get("params", {}).get("items", [])
+                self._send({"id": message["id"], "result": [{}] * len(items) if items else None})
+            elif message.get("id") == ident:
+                return message.get("result")
+
+    def close(self) -> None:
+        self.watchdog.cancel()
+        self.proc.kill()
+        self.proc.wait(timeout=60)
+
+
+def test_hover_in_pyright_shows_our_texts(with_model_texts: Path, tmp_path: Path) -> None:
+    config = {
+        "extraPaths": [str(with_model_texts), str(REPO / "runtime")],
+        "pythonVersion": "3.11",
+        # This interpreter's environment: attrs, httpx and the rest the models and clients import.
+        "venvPath": str(Path(sys.prefix).parent),
+        "venv": Path(sys.prefix).name,
+    }
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    code = (
+        "from apiforge.vk import VK\n"
+        "from apiforge.vk.models import UsersUserMin\n"
+        "user = UsersUserMin(id=1)\n"
+        "user.first_name\n"
+        "vk = VK(token='x')\n"
+        "vk.users.get(user_ids=[1])\n"
+    )
+    (tmp_path / "probe.py").write_text(code, encoding="utf-8")
+    uri = (tmp_path / "probe.py").as_uri()
+    server = _LanguageServer(tmp_path)
+    try:
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": code}},
+        )
+
+        def at(line: int, character: int) -> dict[str, Any]:
+            return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
+
+        field = server.request("textDocument/hover", at(3, len("user.fi")))["contents"]["value"]
+        assert field.rstrip().endswith("Given name of the person."), field
+        method = server.request("textDocument/hover", at(5, len("vk.users.g")))["contents"]["value"]
+        assert "Read the profiles of the given users" in method, method
+        signature = server.request("textDocument/signatureHelp", at(5, len("vk.users.get(user_i")))
+        params = {
+            p["label"].split(":")[0]: p.get("documentation", {}) for p in signature["signatures"][0]["parameters"]
+        }
+        assert "Users to read, by numeric id or screen name." in str(params["user_ids"]), params
+    finally:
+        server.close()
 
 
 # Bad prose files
