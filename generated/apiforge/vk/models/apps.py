@@ -304,37 +304,52 @@ class AppsApp(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsAppMin(Model):
-    """`apps_app_min`.
+    """The short card of a VK application or game.
+
+    `apps_app_min`.
 
     Attributes:
-        type: `AppsAppType`, always present.
-        id: `int`, always present.
-        title: `str`, always present.
-        author_owner_id: `int`.
-        is_installed: `bool`.
-        icon_139: `str`.
-        icon_150: `str`.
-        icon_278: `str`.
-        icon_576: `str`.
-        background_loader_color: `str`.
-        loader_icon: `str`.
-        icon_75: `str`.
-        screen_orientation: `int`.
+        type: Kind of application, e.g. game, mini app or site. Type: `AppsAppType`, always present.
+        id: The application's id. Type: `int`, always present.
+        title: The application's name. Type: `str`, always present.
+        author_owner_id: User (positive id) or community (negative id) that made the application. Type: `int`.
+        is_installed: Whether the current user has installed the application. Type: `bool`.
+        icon_139: URL of the icon, 139 pixels wide. Type: `str`.
+        icon_150: URL of the icon, 150 pixels wide. Type: `str`.
+        icon_278: URL of the icon, 278 pixels wide. Type: `str`.
+        icon_576: URL of the icon, 576 pixels wide. Type: `str`.
+        background_loader_color: Background colour of the loading screen, as six hex digits, no leading '#'. Type: `str`.
+        loader_icon: Icon of the loading screen, as SVG markup. Type: `str`.
+        icon_75: URL of the icon, 75 pixels wide. Type: `str`.
+        screen_orientation: Screen orientation the application asks for, as a code. Type: `int`.
     """
 
     type: AppsAppType
+    """Kind of application, e.g. game, mini app or site."""
     id: int
+    """The application's id."""
     title: str
+    """The application's name."""
     author_owner_id: int | None = None
+    """User (positive id) or community (negative id) that made the application."""
     is_installed: bool | None = None
+    """Whether the current user has installed the application."""
     icon_139: str | None = None
+    """URL of the icon, 139 pixels wide."""
     icon_150: str | None = None
+    """URL of the icon, 150 pixels wide."""
     icon_278: str | None = None
+    """URL of the icon, 278 pixels wide."""
     icon_576: str | None = None
+    """URL of the icon, 576 pixels wide."""
     background_loader_color: str | None = None
+    """Background colour of the loading screen, as six hex digits, no leading '#'."""
     loader_icon: str | None = None
+    """Icon of the loading screen, as SVG markup."""
     icon_75: str | None = None
+    """URL of the icon, 75 pixels wide."""
     screen_orientation: int | None = None
+    """Screen orientation the application asks for, as a code."""
 
     def __init__(
         self,
@@ -354,18 +369,31 @@ class AppsAppMin(Model):
         screen_orientation: int | None = None,
     ) -> None:
         self.type = type
+        """Kind of application, e.g. game, mini app or site."""
         self.id = id
+        """The application's id."""
         self.title = title
+        """The application's name."""
         self.author_owner_id = author_owner_id
+        """User (positive id) or community (negative id) that made the application."""
         self.is_installed = is_installed
+        """Whether the current user has installed the application."""
         self.icon_139 = icon_139
+        """URL of the icon, 139 pixels wide."""
         self.icon_150 = icon_150
+        """URL of the icon, 150 pixels wide."""
         self.icon_278 = icon_278
+        """URL of the icon, 278 pixels wide."""
         self.icon_576 = icon_576
+        """URL of the icon, 576 pixels wide."""
         self.background_loader_color = background_loader_color
+        """Background colour of the loading screen, as six hex digits, no leading '#'."""
         self.loader_icon = loader_icon
+        """Icon of the loading screen, as SVG markup."""
         self.icon_75 = icon_75
+        """URL of the icon, 75 pixels wide."""
         self.screen_orientation = screen_orientation
+        """Screen orientation the application asks for, as a code."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

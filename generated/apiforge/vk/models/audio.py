@@ -8,35 +8,49 @@ from apiforge.core.model import Model, typed_as_attrs
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AudioAudio(Model):
-    """`audio_audio`.
+    """An audio track with its artist, title, length and download link.
+
+    `audio_audio`.
 
     Attributes:
-        artist: `str`, always present.
-        id: `int`, always present.
-        owner_id: `int`, always present.
-        title: `str`, always present.
-        duration: `int`, always present.
-        access_key: `str`.
-        url: `str`.
-        stream_duration: `int`.
-        date: `int`.
-        album_id: `int`.
-        performer: `str`.
-        file_size: `int`.
+        artist: Artist name. Type: `str`, always present.
+        id: The track's id, unique within its owner. Type: `int`, always present.
+        owner_id: User (positive id) or community (negative id) the track belongs to. Type: `int`, always present.
+        title: Track title. Type: `str`, always present.
+        duration: Length in seconds. Type: `int`, always present.
+        access_key: Key that lets others play the track; send it with the id. Type: `str`.
+        url: Link to the audio file; may be empty when the app has no access to audio. Type: `str`.
+        stream_duration: Length of the stream in seconds. Type: `int`.
+        date: When the track was added, as a Unix time. Type: `int`.
+        album_id: Album the track is in. Type: `int`.
+        performer: Performer name. Type: `str`.
+        file_size: Rough storage size of the audio on a device; only podcast episodes have it. Type: `int`.
     """
 
     artist: str
+    """Artist name."""
     id: int
+    """The track's id, unique within its owner."""
     owner_id: int
+    """User (positive id) or community (negative id) the track belongs to."""
     title: str
+    """Track title."""
     duration: int
+    """Length in seconds."""
     access_key: str | None = None
+    """Key that lets others play the track; send it with the id."""
     url: str | None = None
+    """Link to the audio file; may be empty when the app has no access to audio."""
     stream_duration: int | None = None
+    """Length of the stream in seconds."""
     date: int | None = None
+    """When the track was added, as a Unix time."""
     album_id: int | None = None
+    """Album the track is in."""
     performer: str | None = None
+    """Performer name."""
     file_size: int | None = None
+    """Rough storage size of the audio on a device; only podcast episodes have it."""
 
     def __init__(
         self,
@@ -55,17 +69,29 @@ class AudioAudio(Model):
         file_size: int | None = None,
     ) -> None:
         self.artist = artist
+        """Artist name."""
         self.id = id
+        """The track's id, unique within its owner."""
         self.owner_id = owner_id
+        """User (positive id) or community (negative id) the track belongs to."""
         self.title = title
+        """Track title."""
         self.duration = duration
+        """Length in seconds."""
         self.access_key = access_key
+        """Key that lets others play the track; send it with the id."""
         self.url = url
+        """Link to the audio file; may be empty when the app has no access to audio."""
         self.stream_duration = stream_duration
+        """Length of the stream in seconds."""
         self.date = date
+        """When the track was added, as a Unix time."""
         self.album_id = album_id
+        """Album the track is in."""
         self.performer = performer
+        """Performer name."""
         self.file_size = file_size
+        """Rough storage size of the audio on a device; only podcast episodes have it."""
 
 
 __all__ = [

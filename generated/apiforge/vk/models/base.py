@@ -273,19 +273,25 @@ class BaseUserGroupFields(OpenStrEnum):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseCity(Model):
-    """`base_city`.
+    """A city as VK knows it, by id and name.
+
+    `base_city`.
 
     Attributes:
-        id: `int`, always present.
-        title: `str`, always present.
+        id: The city's id in VK's database of places. Type: `int`, always present.
+        title: The city's name. Type: `str`, always present.
     """
 
     id: int
+    """The city's id in VK's database of places."""
     title: str
+    """The city's name."""
 
     def __init__(self, *, id: int, title: str) -> None:
         self.id = id
+        """The city's id in VK's database of places."""
         self.title = title
+        """The city's name."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -355,22 +361,30 @@ class BaseCountry(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseCropPhoto(Model):
-    """`base_crop_photo`.
+    """A profile photo together with the parts of it cut out for the picture and its thumbnail.
+
+    `base_crop_photo`.
 
     Attributes:
-        photo: `PhotosPhoto`, always present.
-        crop: `BaseCropPhotoCrop`, always present.
-        rect: `BaseCropPhotoRect`, always present.
+        photo: The full photo. Type: `PhotosPhoto`, always present.
+        crop: Part of the photo used as the profile picture, in percent of its size. Type: `BaseCropPhotoCrop`, always present.
+        rect: Square thumbnail inside the cropped part, in percent of the crop. Type: `BaseCropPhotoRect`, always present.
     """
 
     photo: PhotosPhoto
+    """The full photo."""
     crop: BaseCropPhotoCrop
+    """Part of the photo used as the profile picture, in percent of its size."""
     rect: BaseCropPhotoRect
+    """Square thumbnail inside the cropped part, in percent of the crop."""
 
     def __init__(self, *, photo: PhotosPhoto, crop: BaseCropPhotoCrop, rect: BaseCropPhotoRect) -> None:
         self.photo = photo
+        """The full photo."""
         self.crop = crop
+        """Part of the photo used as the profile picture, in percent of its size."""
         self.rect = rect
+        """Square thumbnail inside the cropped part, in percent of the crop."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -551,19 +565,25 @@ class BaseImage(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLikes(Model):
-    """`base_likes`.
+    """How many likes an item has and whether the current user gave one.
+
+    `base_likes`.
 
     Attributes:
-        count: `int`.
-        user_likes: `BaseBoolInt`.
+        count: Number of likes. Type: `int`.
+        user_likes: 1 when the current user has liked the item. Type: `BaseBoolInt`.
     """
 
     count: int | None = None
+    """Number of likes."""
     user_likes: BaseBoolInt | None = None
+    """1 when the current user has liked the item."""
 
     def __init__(self, *, count: int | None = None, user_likes: BaseBoolInt | None = None) -> None:
         self.count = count
+        """Number of likes."""
         self.user_likes = user_likes
+        """1 when the current user has liked the item."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -964,19 +984,25 @@ class BaseLinkRating(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseMessageError(Model):
-    """`base_message_error`.
+    """Why one message of a multi-recipient send was not delivered.
+
+    `base_message_error`.
 
     Attributes:
-        code: `int`.
-        description: `str`.
+        code: The API error code for this recipient. Type: `int`.
+        description: Human-readable text of the error. Type: `str`.
     """
 
     code: int | None = None
+    """The API error code for this recipient."""
     description: str | None = None
+    """Human-readable text of the error."""
 
     def __init__(self, *, code: int | None = None, description: str | None = None) -> None:
         self.code = code
+        """The API error code for this recipient."""
         self.description = description
+        """Human-readable text of the error."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -998,16 +1024,20 @@ class BaseObject(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseObjectCount(Model):
-    """`base_object_count`.
+    """A bare count of related items, such as comments or tags.
+
+    `base_object_count`.
 
     Attributes:
-        count: `int`.
+        count: How many there are. Type: `int`.
     """
 
     count: int | None = None
+    """How many there are."""
 
     def __init__(self, *, count: int | None = None) -> None:
         self.count = count
+        """How many there are."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -1142,19 +1172,25 @@ class BasePlace(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseRepostsInfo(Model):
-    """`base_reposts_info`.
+    """How often an item was shared, split by where it was shared to.
+
+    `base_reposts_info`.
 
     Attributes:
-        count: `int`, always present.
-        wall_count: `int`.
-        mail_count: `int`.
-        user_reposted: `BaseBoolInt`.
+        count: Total number of shares. Type: `int`, always present.
+        wall_count: Shares to walls. Type: `int`.
+        mail_count: Shares in private messages. Type: `int`.
+        user_reposted: 1 when the current user has shared the item. Type: `BaseBoolInt`.
     """
 
     count: int
+    """Total number of shares."""
     wall_count: int | None = None
+    """Shares to walls."""
     mail_count: int | None = None
+    """Shares in private messages."""
     user_reposted: BaseBoolInt | None = None
+    """1 when the current user has shared the item."""
 
     def __init__(
         self,
@@ -1165,9 +1201,13 @@ class BaseRepostsInfo(Model):
         user_reposted: BaseBoolInt | None = None,
     ) -> None:
         self.count = count
+        """Total number of shares."""
         self.wall_count = wall_count
+        """Shares to walls."""
         self.mail_count = mail_count
+        """Shares in private messages."""
         self.user_reposted = user_reposted
+        """1 when the current user has shared the item."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -411,19 +411,25 @@ class FriendsOnlineUsersWithMobile(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsRequestsMutual(Model):
-    """`friends_requests_mutual`.
+    """Friends two users have in common.
+
+    `friends_requests_mutual`.
 
     Attributes:
-        count: `int`.
-        users: `list[int]`.
+        count: How many friends they have in common. Type: `int`.
+        users: Ids of the friends in common. Type: `list[int]`.
     """
 
     count: int | None = None
+    """How many friends they have in common."""
     users: list[int] | None = None
+    """Ids of the friends in common."""
 
     def __init__(self, *, count: int | None = None, users: list[int] | None = None) -> None:
         self.count = count
+        """How many friends they have in common."""
         self.users = users
+        """Ids of the friends in common."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

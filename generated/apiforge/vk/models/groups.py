@@ -1677,185 +1677,274 @@ class GroupsGroupCategoryType(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupFull(Model):
-    """`groups_group_full`.
+    """A community (group, public page or event) with whichever extra fields were asked for.
+
+    `groups_group_full`.
 
     Attributes:
-        id: `int`, always present.
-        name: `str`.
-        screen_name: `str`.
-        is_closed: `GroupsGroupIsClosed`.
-        type: `GroupsGroupType`.
-        is_admin: `BaseBoolInt`.
-        admin_level: `GroupsGroupAdminLevel`.
-        is_member: `BaseBoolInt`.
-        is_advertiser: `BaseBoolInt`.
-        start_date: `int`.
-        finish_date: `int`.
-        verified: `BaseBoolInt`.
-        deactivated: `str`.
-        photo_50: `str`.
-        photo_100: `str`.
-        photo_200: `str`.
-        photo_200_orig: `str`.
-        photo_400: `str`.
-        photo_400_orig: `str`.
-        photo_max: `str`.
-        photo_max_orig: `str`.
-        est_date: `str`.
-        public_date_label: `str`.
-        photo_max_size: `GroupsPhotoSize`.
-        is_video_live_notifications_blocked: `BaseBoolInt`.
-        video_live: `VideoLiveInfo`.
-        market: `GroupsMarketInfo`.
-        has_market_app: `bool`.
-        using_vkpay_market_app: `bool`.
-        member_status: `GroupsGroupFullMemberStatus`.
-        is_adult: `BaseBoolInt`.
-        is_hidden_from_feed: `BaseBoolInt`.
-        is_favorite: `BaseBoolInt`.
-        is_subscribed: `BaseBoolInt`.
-        city: `BaseObject`.
-        description: `str`.
-        wiki_page: `str`.
-        members_count: `int`.
-        members_count_text: `str`.
-        requests_count: `int`.
-        video_live_level: `int`.
-        video_live_count: `int`.
-        clips_count: `int`.
-        counters: `GroupsCountersGroup`.
-        textlives_count: `int`.
-        cover: `BaseOwnerCover`.
-        video_cover: `BaseOwnerCover`.
-        can_post: `BaseBoolInt`.
-        can_suggest: `BaseBoolInt`.
-        can_upload_story: `BaseBoolInt`.
-        can_call_to_community: `bool`.
-        can_upload_doc: `BaseBoolInt`.
-        can_upload_video: `BaseBoolInt`.
-        can_upload_clip: `BaseBoolInt`.
-        can_see_all_posts: `BaseBoolInt`.
-        can_create_topic: `BaseBoolInt`.
-        activity: `str`.
-        fixed_post: `int`.
-        has_photo: `BaseBoolInt`.
-        crop_photo: `BaseCropPhoto`.
-        status: `str`.
-        status_audio: `AudioAudio`.
-        main_album_id: `int`.
-        links: `list[GroupsLinksItem]`.
-        contacts: `list[GroupsContactsItem]`.
-        wall: `GroupsGroupFullWall`.
-        site: `str`.
-        main_section: `GroupsGroupFullSection`.
-        secondary_section: `GroupsGroupFullSection`.
-        trending: `BaseBoolInt`.
-        can_message: `BaseBoolInt`.
-        is_messages_blocked: `BaseBoolInt`.
-        can_send_notify: `BaseBoolInt`.
-        online_status: `GroupsOnlineStatus`.
-        invited_by: `int`.
-        age_limits: `GroupsGroupFullAgeLimits`.
-        ban_info: `GroupsGroupBanInfo`.
-        has_group_channel: `bool`.
-        addresses: `GroupsAddressesInfo`.
-        is_subscribed_podcasts: `bool`.
-        can_subscribe_podcasts: `bool`.
-        can_subscribe_posts: `bool`.
-        live_covers: `GroupsLiveCovers`.
-        stories_archive_count: `int`.
-        has_unseen_stories: `bool`.
-        video_notifications_status: `GroupsGroupFullVideoNotificationsStatus`.
-        videos_count: `int`.
+        id: The community's id; as an owner it is written with a minus sign. Type: `int`, always present.
+        name: The community's name. Type: `str`.
+        screen_name: Short address of the community, the part after vk.com/. Type: `str`.
+        is_closed: Who can join - anyone (open), on request (closed) or by invitation (private). Type: `GroupsGroupIsClosed`.
+        type: Kind of community, a group, a public page or an event. Type: `GroupsGroupType`.
+        is_admin: 1 when the current user manages the community. Type: `BaseBoolInt`.
+        admin_level: The current user's role in managing the community. Type: `GroupsGroupAdminLevel`.
+        is_member: 1 when the current user is a member. Type: `BaseBoolInt`.
+        is_advertiser: 1 when the current user is an advertiser of the community. Type: `BaseBoolInt`.
+        start_date: For an event, when it starts, as a Unix time. Type: `int`.
+        finish_date: For an event, when it ends, as a Unix time. Type: `int`.
+        verified: 1 when VK has verified the community. Type: `BaseBoolInt`.
+        deactivated: "deleted" or "banned" when the community is gone or blocked; absent otherwise. Type: `str`.
+        photo_50: URL of the square community picture, 50 pixels wide. Type: `str`.
+        photo_100: URL of the square community picture, 100 pixels wide. Type: `str`.
+        photo_200: URL of the square community picture, 200 pixels wide. Type: `str`.
+        photo_200_orig: URL of the community picture 200 pixels wide, uncropped. Type: `str`.
+        photo_400: URL of the square community picture, 400 pixels wide. Type: `str`.
+        photo_400_orig: URL of the community picture 400 pixels wide, uncropped. Type: `str`.
+        photo_max: URL of the square community picture in the largest size there is. Type: `str`.
+        photo_max_orig: URL of the community picture in its largest size, uncropped. Type: `str`.
+        est_date: When the community was founded, as text. Type: `str`.
+        public_date_label: Caption shown next to the founding date. Type: `str`.
+        photo_max_size: The community picture in its largest size, with its dimensions. Type: `GroupsPhotoSize`.
+        is_video_live_notifications_blocked: 1 when the current user muted the community's live stream alerts. Type: `BaseBoolInt`.
+        video_live: The community's live video settings. Type: `VideoLiveInfo`.
+        market: Settings of the community's shop. Type: `GroupsMarketInfo`.
+        has_market_app: Whether the shop runs through an application. Type: `bool`.
+        using_vkpay_market_app: Whether the shop takes payment through the VK Pay application. Type: `bool`.
+        member_status: The current user's membership, including answers to an event invitation. Type: `GroupsGroupFullMemberStatus`.
+        is_adult: 1 when the community is marked as adult content. Type: `BaseBoolInt`.
+        is_hidden_from_feed: 1 when the current user hid the community's posts from the news feed. Type: `BaseBoolInt`.
+        is_favorite: 1 when the current user has bookmarked the community. Type: `BaseBoolInt`.
+        is_subscribed: 1 when the current user gets notifications of the community's new posts. Type: `BaseBoolInt`.
+        city: City given in the community's details. Type: `BaseObject`.
+        description: The community's description text. Type: `str`.
+        wiki_page: Title of the community's wiki page. Type: `str`.
+        members_count: Number of members. Type: `int`.
+        members_count_text: Number of members, formatted for display. Type: `str`.
+        requests_count: Pending requests to join; only for the community's managers. Type: `int`.
+        video_live_level: The community's level as a live streamer. Type: `int`.
+        video_live_count: How many live streams the community has run. Type: `int`.
+        clips_count: Number of the community's clips. Type: `int`.
+        counters: Numbers of photos, videos, topics and other items in the community. Type: `GroupsCountersGroup`.
+        textlives_count: Number of text live broadcasts. Type: `int`.
+        cover: The wide cover image shown at the top of the page. Type: `BaseOwnerCover`.
+        video_cover: The cover made of video, when there is one. Type: `BaseOwnerCover`.
+        can_post: 1 when the current user may post on the community's wall. Type: `BaseBoolInt`.
+        can_suggest: 1 when the current user may suggest a post to the community. Type: `BaseBoolInt`.
+        can_upload_story: 1 when the current user may publish a story as the community. Type: `BaseBoolInt`.
+        can_call_to_community: Whether the current user may call the community. Type: `bool`.
+        can_upload_doc: 1 when the current user may upload documents to the community. Type: `BaseBoolInt`.
+        can_upload_video: 1 when the current user may upload videos to the community. Type: `BaseBoolInt`.
+        can_upload_clip: 1 when the current user may upload clips to the community. Type: `BaseBoolInt`.
+        can_see_all_posts: 1 when the current user may read posts by others on the wall. Type: `BaseBoolInt`.
+        can_create_topic: 1 when the current user may start a discussion topic. Type: `BaseBoolInt`.
+        activity: Line shown under the name - a page's category, a group's kind or an event's date. Type: `str`.
+        fixed_post: Id of the post pinned to the top of the wall. Type: `int`.
+        has_photo: 1 when the community has a picture. Type: `BaseBoolInt`.
+        crop_photo: Community photo with the areas cut out of it for the picture and its thumbnail. Type: `BaseCropPhoto`.
+        status: Status text of the community. Type: `str`.
+        status_audio: Track broadcast to the status, when there is one. Type: `AudioAudio`.
+        main_album_id: Id of the main photo album. Type: `int`.
+        links: Links listed in the community. Type: `list[GroupsLinksItem]`.
+        contacts: Contact people listed in the community. Type: `list[GroupsContactsItem]`.
+        wall: Who may post on the wall (disabled, open, limited, restricted). Type: `GroupsGroupFullWall`.
+        site: Website address from the community's details. Type: `str`.
+        main_section: The section shown first on the community page. Type: `GroupsGroupFullSection`.
+        secondary_section: The section shown second on the community page. Type: `GroupsGroupFullSection`.
+        trending: 1 when the community carries the trending mark. Type: `BaseBoolInt`.
+        can_message: 1 when the current user may write to the community. Type: `BaseBoolInt`.
+        is_messages_blocked: 1 when messages from the community to the current user are blocked. Type: `BaseBoolInt`.
+        can_send_notify: 1 when the community may send notifications to the current user. Type: `BaseBoolInt`.
+        online_status: Whether the community's managers are answering messages now. Type: `GroupsOnlineStatus`.
+        invited_by: User who invited the current user to the community. Type: `int`.
+        age_limits: Age limit of the community (none, 16+ or 18+). Type: `GroupsGroupFullAgeLimits`.
+        ban_info: The current user's ban in the community, when there is one. Type: `GroupsGroupBanInfo`.
+        has_group_channel: Whether the community has a channel. Type: `bool`.
+        addresses: The community's addresses and whether it has any. Type: `GroupsAddressesInfo`.
+        is_subscribed_podcasts: Whether the current user follows the community's podcasts. Type: `bool`.
+        can_subscribe_podcasts: Whether the community's podcasts are open to subscription. Type: `bool`.
+        can_subscribe_posts: Whether the current user can subscribe to the community's posts. Type: `bool`.
+        live_covers: Settings of the community's animated covers. Type: `GroupsLiveCovers`.
+        stories_archive_count: Number of stories in the community's archive. Type: `int`.
+        has_unseen_stories: Whether the community has stories the current user has not seen yet. Type: `bool`.
+        video_notifications_status: Which video notifications the current user gets from the community. Type: `GroupsGroupFullVideoNotificationsStatus`.
+        videos_count: Number of the community's videos. Type: `int`.
     """
 
     id: int
+    """The community's id; as an owner it is written with a minus sign."""
     name: str | None = None
+    """The community's name."""
     screen_name: str | None = None
+    """Short address of the community, the part after vk.com/."""
     is_closed: GroupsGroupIsClosed | None = None
+    """Who can join - anyone (open), on request (closed) or by invitation (private)."""
     type: GroupsGroupType | None = None
+    """Kind of community, a group, a public page or an event."""
     is_admin: BaseBoolInt | None = None
+    """1 when the current user manages the community."""
     admin_level: GroupsGroupAdminLevel | None = None
+    """The current user's role in managing the community."""
     is_member: BaseBoolInt | None = None
+    """1 when the current user is a member."""
     is_advertiser: BaseBoolInt | None = None
+    """1 when the current user is an advertiser of the community."""
     start_date: int | None = None
+    """For an event, when it starts, as a Unix time."""
     finish_date: int | None = None
+    """For an event, when it ends, as a Unix time."""
     verified: BaseBoolInt | None = None
+    """1 when VK has verified the community."""
     deactivated: str | None = None
+    """"deleted" or "banned" when the community is gone or blocked; absent otherwise."""
     photo_50: str | None = None
+    """URL of the square community picture, 50 pixels wide."""
     photo_100: str | None = None
+    """URL of the square community picture, 100 pixels wide."""
     photo_200: str | None = None
+    """URL of the square community picture, 200 pixels wide."""
     photo_200_orig: str | None = None
+    """URL of the community picture 200 pixels wide, uncropped."""
     photo_400: str | None = None
+    """URL of the square community picture, 400 pixels wide."""
     photo_400_orig: str | None = None
+    """URL of the community picture 400 pixels wide, uncropped."""
     photo_max: str | None = None
+    """URL of the square community picture in the largest size there is."""
     photo_max_orig: str | None = None
+    """URL of the community picture in its largest size, uncropped."""
     est_date: str | None = None
+    """When the community was founded, as text."""
     public_date_label: str | None = None
+    """Caption shown next to the founding date."""
     photo_max_size: GroupsPhotoSize | None = None
+    """The community picture in its largest size, with its dimensions."""
     is_video_live_notifications_blocked: BaseBoolInt | None = None
+    """1 when the current user muted the community's live stream alerts."""
     video_live: VideoLiveInfo | None = None
+    """The community's live video settings."""
     market: GroupsMarketInfo | None = None
+    """Settings of the community's shop."""
     has_market_app: bool | None = None
+    """Whether the shop runs through an application."""
     using_vkpay_market_app: bool | None = None
+    """Whether the shop takes payment through the VK Pay application."""
     member_status: GroupsGroupFullMemberStatus | None = None
+    """The current user's membership, including answers to an event invitation."""
     is_adult: BaseBoolInt | None = None
+    """1 when the community is marked as adult content."""
     is_hidden_from_feed: BaseBoolInt | None = None
+    """1 when the current user hid the community's posts from the news feed."""
     is_favorite: BaseBoolInt | None = None
+    """1 when the current user has bookmarked the community."""
     is_subscribed: BaseBoolInt | None = None
+    """1 when the current user gets notifications of the community's new posts."""
     city: BaseObject | None = None
+    """City given in the community's details."""
     description: str | None = None
+    """The community's description text."""
     wiki_page: str | None = None
+    """Title of the community's wiki page."""
     members_count: int | None = None
+    """Number of members."""
     members_count_text: str | None = None
+    """Number of members, formatted for display."""
     requests_count: int | None = None
+    """Pending requests to join; only for the community's managers."""
     video_live_level: int | None = None
+    """The community's level as a live streamer."""
     video_live_count: int | None = None
+    """How many live streams the community has run."""
     clips_count: int | None = None
+    """Number of the community's clips."""
     counters: GroupsCountersGroup | None = None
+    """Numbers of photos, videos, topics and other items in the community."""
     textlives_count: int | None = None
+    """Number of text live broadcasts."""
     cover: BaseOwnerCover | None = None
+    """The wide cover image shown at the top of the page."""
     video_cover: BaseOwnerCover | None = None
+    """The cover made of video, when there is one."""
     can_post: BaseBoolInt | None = None
+    """1 when the current user may post on the community's wall."""
     can_suggest: BaseBoolInt | None = None
+    """1 when the current user may suggest a post to the community."""
     can_upload_story: BaseBoolInt | None = None
+    """1 when the current user may publish a story as the community."""
     can_call_to_community: bool | None = None
+    """Whether the current user may call the community."""
     can_upload_doc: BaseBoolInt | None = None
+    """1 when the current user may upload documents to the community."""
     can_upload_video: BaseBoolInt | None = None
+    """1 when the current user may upload videos to the community."""
     can_upload_clip: BaseBoolInt | None = None
+    """1 when the current user may upload clips to the community."""
     can_see_all_posts: BaseBoolInt | None = None
+    """1 when the current user may read posts by others on the wall."""
     can_create_topic: BaseBoolInt | None = None
+    """1 when the current user may start a discussion topic."""
     activity: str | None = None
+    """Line shown under the name - a page's category, a group's kind or an event's date."""
     fixed_post: int | None = None
+    """Id of the post pinned to the top of the wall."""
     has_photo: BaseBoolInt | None = None
+    """1 when the community has a picture."""
     crop_photo: BaseCropPhoto | None = None
+    """Community photo with the areas cut out of it for the picture and its thumbnail."""
     status: str | None = None
+    """Status text of the community."""
     status_audio: AudioAudio | None = None
+    """Track broadcast to the status, when there is one."""
     main_album_id: int | None = None
+    """Id of the main photo album."""
     links: list[GroupsLinksItem] | None = None
+    """Links listed in the community."""
     contacts: list[GroupsContactsItem] | None = None
+    """Contact people listed in the community."""
     wall: GroupsGroupFullWall | None = None
+    """Who may post on the wall (disabled, open, limited, restricted)."""
     site: str | None = None
+    """Website address from the community's details."""
     main_section: GroupsGroupFullSection | None = None
+    """The section shown first on the community page."""
     secondary_section: GroupsGroupFullSection | None = None
+    """The section shown second on the community page."""
     trending: BaseBoolInt | None = None
+    """1 when the community carries the trending mark."""
     can_message: BaseBoolInt | None = None
+    """1 when the current user may write to the community."""
     is_messages_blocked: BaseBoolInt | None = None
+    """1 when messages from the community to the current user are blocked."""
     can_send_notify: BaseBoolInt | None = None
+    """1 when the community may send notifications to the current user."""
     online_status: GroupsOnlineStatus | None = None
+    """Whether the community's managers are answering messages now."""
     invited_by: int | None = None
+    """User who invited the current user to the community."""
     age_limits: GroupsGroupFullAgeLimits | None = None
+    """Age limit of the community (none, 16+ or 18+)."""
     ban_info: GroupsGroupBanInfo | None = None
+    """The current user's ban in the community, when there is one."""
     has_group_channel: bool | None = None
+    """Whether the community has a channel."""
     addresses: GroupsAddressesInfo | None = None
+    """The community's addresses and whether it has any."""
     is_subscribed_podcasts: bool | None = None
+    """Whether the current user follows the community's podcasts."""
     can_subscribe_podcasts: bool | None = None
+    """Whether the community's podcasts are open to subscription."""
     can_subscribe_posts: bool | None = None
+    """Whether the current user can subscribe to the community's posts."""
     live_covers: GroupsLiveCovers | None = None
+    """Settings of the community's animated covers."""
     stories_archive_count: int | None = None
+    """Number of stories in the community's archive."""
     has_unseen_stories: bool | None = None
+    """Whether the community has stories the current user has not seen yet."""
     video_notifications_status: GroupsGroupFullVideoNotificationsStatus | None = None
+    """Which video notifications the current user gets from the community."""
     videos_count: int | None = None
+    """Number of the community's videos."""
 
     def __init__(
         self,
@@ -1949,92 +2038,179 @@ class GroupsGroupFull(Model):
         videos_count: int | None = None,
     ) -> None:
         self.id = id
+        """The community's id; as an owner it is written with a minus sign."""
         self.name = name
+        """The community's name."""
         self.screen_name = screen_name
+        """Short address of the community, the part after vk.com/."""
         self.is_closed = is_closed
+        """Who can join - anyone (open), on request (closed) or by invitation (private)."""
         self.type = type
+        """Kind of community, a group, a public page or an event."""
         self.is_admin = is_admin
+        """1 when the current user manages the community."""
         self.admin_level = admin_level
+        """The current user's role in managing the community."""
         self.is_member = is_member
+        """1 when the current user is a member."""
         self.is_advertiser = is_advertiser
+        """1 when the current user is an advertiser of the community."""
         self.start_date = start_date
+        """For an event, when it starts, as a Unix time."""
         self.finish_date = finish_date
+        """For an event, when it ends, as a Unix time."""
         self.verified = verified
+        """1 when VK has verified the community."""
         self.deactivated = deactivated
+        """"deleted" or "banned" when the community is gone or blocked; absent otherwise."""
         self.photo_50 = photo_50
+        """URL of the square community picture, 50 pixels wide."""
         self.photo_100 = photo_100
+        """URL of the square community picture, 100 pixels wide."""
         self.photo_200 = photo_200
+        """URL of the square community picture, 200 pixels wide."""
         self.photo_200_orig = photo_200_orig
+        """URL of the community picture 200 pixels wide, uncropped."""
         self.photo_400 = photo_400
+        """URL of the square community picture, 400 pixels wide."""
         self.photo_400_orig = photo_400_orig
+        """URL of the community picture 400 pixels wide, uncropped."""
         self.photo_max = photo_max
+        """URL of the square community picture in the largest size there is."""
         self.photo_max_orig = photo_max_orig
+        """URL of the community picture in its largest size, uncropped."""
         self.est_date = est_date
+        """When the community was founded, as text."""
         self.public_date_label = public_date_label
+        """Caption shown next to the founding date."""
         self.photo_max_size = photo_max_size
+        """The community picture in its largest size, with its dimensions."""
         self.is_video_live_notifications_blocked = is_video_live_notifications_blocked
+        """1 when the current user muted the community's live stream alerts."""
         self.video_live = video_live
+        """The community's live video settings."""
         self.market = market
+        """Settings of the community's shop."""
         self.has_market_app = has_market_app
+        """Whether the shop runs through an application."""
         self.using_vkpay_market_app = using_vkpay_market_app
+        """Whether the shop takes payment through the VK Pay application."""
         self.member_status = member_status
+        """The current user's membership, including answers to an event invitation."""
         self.is_adult = is_adult
+        """1 when the community is marked as adult content."""
         self.is_hidden_from_feed = is_hidden_from_feed
+        """1 when the current user hid the community's posts from the news feed."""
         self.is_favorite = is_favorite
+        """1 when the current user has bookmarked the community."""
         self.is_subscribed = is_subscribed
+        """1 when the current user gets notifications of the community's new posts."""
         self.city = city
+        """City given in the community's details."""
         self.description = description
+        """The community's description text."""
         self.wiki_page = wiki_page
+        """Title of the community's wiki page."""
         self.members_count = members_count
+        """Number of members."""
         self.members_count_text = members_count_text
+        """Number of members, formatted for display."""
         self.requests_count = requests_count
+        """Pending requests to join; only for the community's managers."""
         self.video_live_level = video_live_level
+        """The community's level as a live streamer."""
         self.video_live_count = video_live_count
+        """How many live streams the community has run."""
         self.clips_count = clips_count
+        """Number of the community's clips."""
         self.counters = counters
+        """Numbers of photos, videos, topics and other items in the community."""
         self.textlives_count = textlives_count
+        """Number of text live broadcasts."""
         self.cover = cover
+        """The wide cover image shown at the top of the page."""
         self.video_cover = video_cover
+        """The cover made of video, when there is one."""
         self.can_post = can_post
+        """1 when the current user may post on the community's wall."""
         self.can_suggest = can_suggest
+        """1 when the current user may suggest a post to the community."""
         self.can_upload_story = can_upload_story
+        """1 when the current user may publish a story as the community."""
         self.can_call_to_community = can_call_to_community
+        """Whether the current user may call the community."""
         self.can_upload_doc = can_upload_doc
+        """1 when the current user may upload documents to the community."""
         self.can_upload_video = can_upload_video
+        """1 when the current user may upload videos to the community."""
         self.can_upload_clip = can_upload_clip
+        """1 when the current user may upload clips to the community."""
         self.can_see_all_posts = can_see_all_posts
+        """1 when the current user may read posts by others on the wall."""
         self.can_create_topic = can_create_topic
+        """1 when the current user may start a discussion topic."""
         self.activity = activity
+        """Line shown under the name - a page's category, a group's kind or an event's date."""
         self.fixed_post = fixed_post
+        """Id of the post pinned to the top of the wall."""
         self.has_photo = has_photo
+        """1 when the community has a picture."""
         self.crop_photo = crop_photo
+        """Community photo with the areas cut out of it for the picture and its thumbnail."""
         self.status = status
+        """Status text of the community."""
         self.status_audio = status_audio
+        """Track broadcast to the status, when there is one."""
         self.main_album_id = main_album_id
+        """Id of the main photo album."""
         self.links = links
+        """Links listed in the community."""
         self.contacts = contacts
+        """Contact people listed in the community."""
         self.wall = wall
+        """Who may post on the wall (disabled, open, limited, restricted)."""
         self.site = site
+        """Website address from the community's details."""
         self.main_section = main_section
+        """The section shown first on the community page."""
         self.secondary_section = secondary_section
+        """The section shown second on the community page."""
         self.trending = trending
+        """1 when the community carries the trending mark."""
         self.can_message = can_message
+        """1 when the current user may write to the community."""
         self.is_messages_blocked = is_messages_blocked
+        """1 when messages from the community to the current user are blocked."""
         self.can_send_notify = can_send_notify
+        """1 when the community may send notifications to the current user."""
         self.online_status = online_status
+        """Whether the community's managers are answering messages now."""
         self.invited_by = invited_by
+        """User who invited the current user to the community."""
         self.age_limits = age_limits
+        """Age limit of the community (none, 16+ or 18+)."""
         self.ban_info = ban_info
+        """The current user's ban in the community, when there is one."""
         self.has_group_channel = has_group_channel
+        """Whether the community has a channel."""
         self.addresses = addresses
+        """The community's addresses and whether it has any."""
         self.is_subscribed_podcasts = is_subscribed_podcasts
+        """Whether the current user follows the community's podcasts."""
         self.can_subscribe_podcasts = can_subscribe_podcasts
+        """Whether the community's podcasts are open to subscription."""
         self.can_subscribe_posts = can_subscribe_posts
+        """Whether the current user can subscribe to the community's posts."""
         self.live_covers = live_covers
+        """Settings of the community's animated covers."""
         self.stories_archive_count = stories_archive_count
+        """Number of stories in the community's archive."""
         self.has_unseen_stories = has_unseen_stories
+        """Whether the community has stories the current user has not seen yet."""
         self.video_notifications_status = video_notifications_status
+        """Which video notifications the current user gets from the community."""
         self.videos_count = videos_count
+        """Number of the community's videos."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -2915,19 +2915,25 @@ class MessagesSearchResponse(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesSendUserIdsResponseItem(Model):
-    """`messages_send_user_ids_response_item`.
+    """The outcome of a message send for one recipient, when several were given.
+
+    `messages_send_user_ids_response_item`.
 
     Attributes:
-        peer_id: `int`, always present.
-        message_id: `int`, always present.
-        conversation_message_id: `int`.
-        error: `BaseMessageError`.
+        peer_id: The conversation the message went to. Type: `int`, always present.
+        message_id: Id of the message in the sender's message list. Type: `int`, always present.
+        conversation_message_id: Id of the message within that conversation. Type: `int`.
+        error: Why the message did not reach this recipient, when it did not. Type: `BaseMessageError`.
     """
 
     peer_id: int
+    """The conversation the message went to."""
     message_id: int
+    """Id of the message in the sender's message list."""
     conversation_message_id: int | None = None
+    """Id of the message within that conversation."""
     error: BaseMessageError | None = None
+    """Why the message did not reach this recipient, when it did not."""
 
     def __init__(
         self,
@@ -2938,9 +2944,13 @@ class MessagesSendUserIdsResponseItem(Model):
         error: BaseMessageError | None = None,
     ) -> None:
         self.peer_id = peer_id
+        """The conversation the message went to."""
         self.message_id = message_id
+        """Id of the message in the sender's message list."""
         self.conversation_message_id = conversation_message_id
+        """Id of the message within that conversation."""
         self.error = error
+        """Why the message did not reach this recipient, when it did not."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -19,19 +19,25 @@ class OwnerStateState(OpenIntEnum):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OwnerState(Model):
-    """`owner_state`.
+    """Why a user or community page is restricted, if it is.
+
+    `owner_state`.
 
     Attributes:
-        state: `OwnerStateState`.
-        description: `str`.
+        state: The kind of restriction, e.g. banned, deleted or hidden. Type: `OwnerStateState`.
+        description: Text explaining the restriction, in wiki markup. Type: `str`.
     """
 
     state: OwnerStateState | None = None
+    """The kind of restriction, e.g. banned, deleted or hidden."""
     description: str | None = None
+    """Text explaining the restriction, in wiki markup."""
 
     def __init__(self, *, state: OwnerStateState | None = None, description: str | None = None) -> None:
         self.state = state
+        """The kind of restriction, e.g. banned, deleted or hidden."""
         self.description = description
+        """Text explaining the restriction, in wiki markup."""
 
 
 __all__ = [

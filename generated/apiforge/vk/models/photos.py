@@ -251,19 +251,25 @@ class PhotosGetUserPhotosResponse(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosImage(Model):
-    """`photos_image`.
+    """One copy of an image at a given size, in the newer format.
+
+    `photos_image`.
 
     Attributes:
-        height: `int`.
-        type: `PhotosImageType`.
-        url: `str`.
-        width: `int`.
+        height: Height of this copy in pixels. Type: `int`.
+        type: Size letter of this copy; "base" is the unscaled image. Type: `PhotosImageType`.
+        url: Where this copy can be downloaded. Type: `str`.
+        width: Width of this copy in pixels. Type: `int`.
     """
 
     height: int | None = None
+    """Height of this copy in pixels."""
     type: PhotosImageType | None = None
+    """Size letter of this copy; "base" is the unscaled image."""
     url: str | None = None
+    """Where this copy can be downloaded."""
     width: int | None = None
+    """Width of this copy in pixels."""
 
     def __init__(
         self,
@@ -274,9 +280,13 @@ class PhotosImage(Model):
         width: int | None = None,
     ) -> None:
         self.height = height
+        """Height of this copy in pixels."""
         self.type = type
+        """Size letter of this copy; "base" is the unscaled image."""
         self.url = url
+        """Where this copy can be downloaded."""
         self.width = width
+        """Width of this copy in pixels."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -401,65 +411,94 @@ class PhotosOwnerUploadResponse(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhoto(Model):
-    """`photos_photo`.
+    """A photo with its owner, album, caption and the copies of the image in several sizes.
+
+    `photos_photo`.
 
     Attributes:
-        album_id: `int`, always present.
-        date: `int`, always present.
-        id: `int`, always present.
-        owner_id: `int`, always present.
-        access_key: `str`.
-        height: `int`.
-        images: `list[PhotosImage]`.
-        lat: `float`.
-        long: `float`.
-        photo_256: `str`.
-        thumb_hash: `str`.
-        can_comment: `BaseBoolInt`.
-        place: `str`.
-        post_id: `int`.
-        sizes: `list[PhotosPhotoSizes]`.
-        square_crop: `str`.
-        text: `str`.
-        user_id: `int`.
-        width: `int`.
-        has_tags: `bool`.
-        likes: `BaseLikes`.
-        comments: `BaseObjectCount`.
-        reposts: `BaseRepostsInfo`.
-        tags: `BaseObjectCount`.
-        hidden: `BasePropertyExists`.
-        real_offset: `int`.
-        vertical_align: `PhotosPhotoVerticalAlign`.
+        album_id: Album holding the photo; system albums have negative ids (-6 profile, -7 wall, -15 saved). Type: `int`, always present.
+        date: When the photo was uploaded, as a Unix time. Type: `int`, always present.
+        id: The photo's id, unique within its owner. Type: `int`, always present.
+        owner_id: User (positive id) or community (negative id) the photo belongs to. Type: `int`, always present.
+        access_key: Key that lets others open the photo when it is private; send it with the id. Type: `str`.
+        height: Height of the original image in pixels. Type: `int`.
+        images: Copies of the image in the newer format, each with its URL and size. Type: `list[PhotosImage]`.
+        lat: Latitude where the photo was taken, in degrees. Type: `float`.
+        long: Longitude where the photo was taken, in degrees. Type: `float`.
+        photo_256: URL of a reduced copy of the image. Type: `str`.
+        thumb_hash: Compact hash from which a blurred placeholder can be drawn before the image loads. Type: `str`.
+        can_comment: 1 when the current user may comment on the photo. Type: `BaseBoolInt`.
+        place: Name of the place where the photo was taken. Type: `str`.
+        post_id: Wall post the photo was published with, when it came from the wall. Type: `int`.
+        sizes: Copies of the image in standard sizes, told apart by their type letter. Type: `list[PhotosPhotoSizes]`.
+        square_crop: Area of the image used for its square thumbnail. Type: `str`.
+        text: The caption. Type: `str`.
+        user_id: User who uploaded the photo to a community; 100 when it was posted as the community. Type: `int`.
+        width: Width of the original image in pixels. Type: `int`.
+        has_tags: Whether people are tagged in the photo. Type: `bool`.
+        likes: Number of likes and whether the current user is among them. Type: `BaseLikes`.
+        comments: Number of comments. Type: `BaseObjectCount`.
+        reposts: Number of reposts. Type: `BaseRepostsInfo`.
+        tags: Number of people tagged. Type: `BaseObjectCount`.
+        hidden: 1 when the photo is left out of the photo strip shown above the owner's wall. Type: `BasePropertyExists`.
+        real_offset: Index of the photo in the complete list, skipped items included. Type: `int`.
+        vertical_align: Vertical alignment to use when the photo is shown cropped. Type: `PhotosPhotoVerticalAlign`.
     """
 
     album_id: int
+    """Album holding the photo; system albums have negative ids (-6 profile, -7 wall, -15 saved)."""
     date: int
+    """When the photo was uploaded, as a Unix time."""
     id: int
+    """The photo's id, unique within its owner."""
     owner_id: int
+    """User (positive id) or community (negative id) the photo belongs to."""
     access_key: str | None = None
+    """Key that lets others open the photo when it is private; send it with the id."""
     height: int | None = None
+    """Height of the original image in pixels."""
     images: list[PhotosImage] | None = None
+    """Copies of the image in the newer format, each with its URL and size."""
     lat: float | None = None
+    """Latitude where the photo was taken, in degrees."""
     long: float | None = None
+    """Longitude where the photo was taken, in degrees."""
     photo_256: str | None = None
+    """URL of a reduced copy of the image."""
     thumb_hash: str | None = None
+    """Compact hash from which a blurred placeholder can be drawn before the image loads."""
     can_comment: BaseBoolInt | None = None
+    """1 when the current user may comment on the photo."""
     place: str | None = None
+    """Name of the place where the photo was taken."""
     post_id: int | None = None
+    """Wall post the photo was published with, when it came from the wall."""
     sizes: list[PhotosPhotoSizes] | None = None
+    """Copies of the image in standard sizes, told apart by their type letter."""
     square_crop: str | None = None
+    """Area of the image used for its square thumbnail."""
     text: str | None = None
+    """The caption."""
     user_id: int | None = None
+    """User who uploaded the photo to a community; 100 when it was posted as the community."""
     width: int | None = None
+    """Width of the original image in pixels."""
     has_tags: bool | None = None
+    """Whether people are tagged in the photo."""
     likes: BaseLikes | None = None
+    """Number of likes and whether the current user is among them."""
     comments: BaseObjectCount | None = None
+    """Number of comments."""
     reposts: BaseRepostsInfo | None = None
+    """Number of reposts."""
     tags: BaseObjectCount | None = None
+    """Number of people tagged."""
     hidden: BasePropertyExists | None = None
+    """1 when the photo is left out of the photo strip shown above the owner's wall."""
     real_offset: int | None = None
+    """Index of the photo in the complete list, skipped items included."""
     vertical_align: PhotosPhotoVerticalAlign | None = None
+    """Vertical alignment to use when the photo is shown cropped."""
 
     def __init__(
         self,
@@ -493,32 +532,59 @@ class PhotosPhoto(Model):
         vertical_align: PhotosPhotoVerticalAlign | None = None,
     ) -> None:
         self.album_id = album_id
+        """Album holding the photo; system albums have negative ids (-6 profile, -7 wall, -15 saved)."""
         self.date = date
+        """When the photo was uploaded, as a Unix time."""
         self.id = id
+        """The photo's id, unique within its owner."""
         self.owner_id = owner_id
+        """User (positive id) or community (negative id) the photo belongs to."""
         self.access_key = access_key
+        """Key that lets others open the photo when it is private; send it with the id."""
         self.height = height
+        """Height of the original image in pixels."""
         self.images = images
+        """Copies of the image in the newer format, each with its URL and size."""
         self.lat = lat
+        """Latitude where the photo was taken, in degrees."""
         self.long = long
+        """Longitude where the photo was taken, in degrees."""
         self.photo_256 = photo_256
+        """URL of a reduced copy of the image."""
         self.thumb_hash = thumb_hash
+        """Compact hash from which a blurred placeholder can be drawn before the image loads."""
         self.can_comment = can_comment
+        """1 when the current user may comment on the photo."""
         self.place = place
+        """Name of the place where the photo was taken."""
         self.post_id = post_id
+        """Wall post the photo was published with, when it came from the wall."""
         self.sizes = sizes
+        """Copies of the image in standard sizes, told apart by their type letter."""
         self.square_crop = square_crop
+        """Area of the image used for its square thumbnail."""
         self.text = text
+        """The caption."""
         self.user_id = user_id
+        """User who uploaded the photo to a community; 100 when it was posted as the community."""
         self.width = width
+        """Width of the original image in pixels."""
         self.has_tags = has_tags
+        """Whether people are tagged in the photo."""
         self.likes = likes
+        """Number of likes and whether the current user is among them."""
         self.comments = comments
+        """Number of comments."""
         self.reposts = reposts
+        """Number of reposts."""
         self.tags = tags
+        """Number of people tagged."""
         self.hidden = hidden
+        """1 when the photo is left out of the photo strip shown above the owner's wall."""
         self.real_offset = real_offset
+        """Index of the photo in the complete list, skipped items included."""
         self.vertical_align = vertical_align
+        """Vertical alignment to use when the photo is shown cropped."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -651,30 +717,42 @@ class PhotosPhotoAlbumFull(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhotoSizes(Model):
-    """`photos_photo_sizes`.
+    """One copy of a photo at a given size, named by its type letter.
+
+    `photos_photo_sizes`.
 
     Attributes:
-        height: `int`, always present.
-        type: `PhotosPhotoSizesType`, always present.
-        width: `int`, always present.
-        url: `str`.
-        src: `str`.
+        height: Height of this copy in pixels; 0 for photos uploaded before VK stored sizes. Type: `int`, always present.
+        type: Size letter of this copy, e.g. s for the smallest and w for the largest. Type: `PhotosPhotoSizesType`, always present.
+        width: Width of this copy in pixels; 0 for photos uploaded before VK stored sizes. Type: `int`, always present.
+        url: Where this copy can be downloaded. Type: `str`.
+        src: Where this copy can be downloaded (older name of url). Type: `str`.
     """
 
     height: int
+    """Height of this copy in pixels; 0 for photos uploaded before VK stored sizes."""
     type: PhotosPhotoSizesType
+    """Size letter of this copy, e.g. s for the smallest and w for the largest."""
     width: int
+    """Width of this copy in pixels; 0 for photos uploaded before VK stored sizes."""
     url: str | None = None
+    """Where this copy can be downloaded."""
     src: str | None = None
+    """Where this copy can be downloaded (older name of url)."""
 
     def __init__(
         self, *, height: int, type: PhotosPhotoSizesType, width: int, url: str | None = None, src: str | None = None
     ) -> None:
         self.height = height
+        """Height of this copy in pixels; 0 for photos uploaded before VK stored sizes."""
         self.type = type
+        """Size letter of this copy, e.g. s for the smallest and w for the largest."""
         self.width = width
+        """Width of this copy in pixels; 0 for photos uploaded before VK stored sizes."""
         self.url = url
+        """Where this copy can be downloaded."""
         self.src = src
+        """Where this copy can be downloaded (older name of url)."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

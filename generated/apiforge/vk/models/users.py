@@ -189,29 +189,39 @@ class UsersUserType(OpenStrEnum):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersCareer(Model):
-    """`users_career`.
+    """One job listed in a user's profile.
+
+    `users_career`.
 
     Attributes:
-        city_id: `int`.
-        city_name: `str`.
-        company: `str`.
-        from_ (wire name `from`): `int`.
-        group_id: `int`.
-        id: `int`.
-        position: `str`.
-        until: `int`.
+        city_id: Id of the city the job is in. Type: `int`.
+        city_name: Name of the city the job is in. Type: `str`.
+        company: Name of the employer, when it is not a VK community. Type: `str`.
+        from_ (wire name `from`): Year the job started. Type: `int`.
+        group_id: Community of the employer, when it has one. Type: `int`.
+        id: Id of this entry. Type: `int`.
+        position: Job title. Type: `str`.
+        until: Year the job ended. Type: `int`.
     """
 
     __wire_names__ = {"from_": "from"}
 
     city_id: int | None = None
+    """Id of the city the job is in."""
     city_name: str | None = None
+    """Name of the city the job is in."""
     company: str | None = None
+    """Name of the employer, when it is not a VK community."""
     from_: int | None = None
+    """Year the job started."""
     group_id: int | None = None
+    """Community of the employer, when it has one."""
     id: int | None = None
+    """Id of this entry."""
     position: str | None = None
+    """Job title."""
     until: int | None = None
+    """Year the job ended."""
 
     def __init__(
         self,
@@ -226,35 +236,51 @@ class UsersCareer(Model):
         until: int | None = None,
     ) -> None:
         self.city_id = city_id
+        """Id of the city the job is in."""
         self.city_name = city_name
+        """Name of the city the job is in."""
         self.company = company
+        """Name of the employer, when it is not a VK community."""
         self.from_ = from_
+        """Year the job started."""
         self.group_id = group_id
+        """Community of the employer, when it has one."""
         self.id = id
+        """Id of this entry."""
         self.position = position
+        """Job title."""
         self.until = until
+        """Year the job ended."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersExports(Model):
-    """`users_exports`.
+    """The outside services a user's posts are exported to.
+
+    `users_exports`.
 
     Attributes:
-        facebook: `int`.
-        livejournal: `int`.
-        twitter: `int`.
+        facebook: 1 when posts are exported to Facebook. Type: `int`.
+        livejournal: 1 when posts are exported to LiveJournal. Type: `int`.
+        twitter: 1 when posts are exported to Twitter. Type: `int`.
     """
 
     facebook: int | None = None
+    """1 when posts are exported to Facebook."""
     livejournal: int | None = None
+    """1 when posts are exported to LiveJournal."""
     twitter: int | None = None
+    """1 when posts are exported to Twitter."""
 
     def __init__(
         self, *, facebook: int | None = None, livejournal: int | None = None, twitter: int | None = None
     ) -> None:
         self.facebook = facebook
+        """1 when posts are exported to Facebook."""
         self.livejournal = livejournal
+        """1 when posts are exported to LiveJournal."""
         self.twitter = twitter
+        """1 when posts are exported to Twitter."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -330,68 +356,93 @@ class UsersGetSubscriptionsResponse(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersLastSeen(Model):
-    """`users_last_seen`.
+    """When and from where a user was last online.
+
+    `users_last_seen`.
 
     Attributes:
-        platform: `int`.
-        time: `int`.
+        platform: Client used, as a code (1 mobile site, 2 iPhone, 4 Android, 7 full site...). Type: `int`.
+        time: Time of the last visit, as a Unix time. Type: `int`.
     """
 
     platform: int | None = None
+    """Client used, as a code (1 mobile site, 2 iPhone, 4 Android, 7 full site...)."""
     time: int | None = None
+    """Time of the last visit, as a Unix time."""
 
     def __init__(self, *, platform: int | None = None, time: int | None = None) -> None:
         self.platform = platform
+        """Client used, as a code (1 mobile site, 2 iPhone, 4 Android, 7 full site...)."""
         self.time = time
+        """Time of the last visit, as a Unix time."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersMilitary(Model):
-    """`users_military`.
+    """One period of military service listed in a user's profile.
+
+    `users_military`.
 
     Attributes:
-        unit: `str`, always present.
-        unit_id: `int`, always present.
-        from_ (wire name `from`): `int`.
-        id: `int`.
-        until: `int`.
+        unit: Name of the unit. Type: `str`, always present.
+        unit_id: Id of the unit in VK's list of units. Type: `int`, always present.
+        from_ (wire name `from`): Year the service started. Type: `int`.
+        id: Id of this entry. Type: `int`.
+        until: Year the service ended. Type: `int`.
     """
 
     __wire_names__ = {"from_": "from"}
 
     unit: str
+    """Name of the unit."""
     unit_id: int
+    """Id of the unit in VK's list of units."""
     from_: int | None = None
+    """Year the service started."""
     id: int | None = None
+    """Id of this entry."""
     until: int | None = None
+    """Year the service ended."""
 
     def __init__(
         self, *, unit: str, unit_id: int, from_: int | None = None, id: int | None = None, until: int | None = None
     ) -> None:
         self.unit = unit
+        """Name of the unit."""
         self.unit_id = unit_id
+        """Id of the unit in VK's list of units."""
         self.from_ = from_
+        """Year the service started."""
         self.id = id
+        """Id of this entry."""
         self.until = until
+        """Year the service ended."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersOccupation(Model):
-    """`users_occupation`.
+    """What a user does now, a job or a place of study.
+
+    `users_occupation`.
 
     Attributes:
-        id: `int`.
-        name: `str`.
-        type: `UsersOccupationType`.
-        graduate_year: `int`.
-        city_id: `int`.
+        id: Id of the community, school or university. Type: `int`.
+        name: Name of the employer, school or university. Type: `str`.
+        type: Whether it is a school, a university or work. Type: `UsersOccupationType`.
+        graduate_year: Year of graduation, for places of study. Type: `int`.
+        city_id: Id of the city. Type: `int`.
     """
 
     id: int | None = None
+    """Id of the community, school or university."""
     name: str | None = None
+    """Name of the employer, school or university."""
     type: UsersOccupationType | None = None
+    """Whether it is a school, a university or work."""
     graduate_year: int | None = None
+    """Year of graduation, for places of study."""
     city_id: int | None = None
+    """Id of the city."""
 
     def __init__(
         self,
@@ -403,31 +454,44 @@ class UsersOccupation(Model):
         city_id: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the community, school or university."""
         self.name = name
+        """Name of the employer, school or university."""
         self.type = type
+        """Whether it is a school, a university or work."""
         self.graduate_year = graduate_year
+        """Year of graduation, for places of study."""
         self.city_id = city_id
+        """Id of the city."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersOnlineInfo(Model):
-    """`users_online_info`.
+    """Whether a user is online and how much of that the user lets others see.
+
+    `users_online_info`.
 
     Attributes:
-        visible: `bool`, always present.
-        last_seen: `int`.
-        is_online: `bool`.
-        app_id: `int`.
-        is_mobile: `bool`.
-        status: `UsersOnlineInfoStatus`.
+        visible: Whether the user shows the online status to others. Type: `bool`, always present.
+        last_seen: Time of the last visit, as a Unix time. Type: `int`.
+        is_online: Whether the user is online now. Type: `bool`.
+        app_id: Id of the application the user is online through. Type: `int`.
+        is_mobile: Whether the user is online from a mobile device. Type: `bool`.
+        status: Rough time of the last visit when the exact one is hidden, e.g. recently or last_week. Type: `UsersOnlineInfoStatus`.
     """
 
     visible: bool
+    """Whether the user shows the online status to others."""
     last_seen: int | None = None
+    """Time of the last visit, as a Unix time."""
     is_online: bool | None = None
+    """Whether the user is online now."""
     app_id: int | None = None
+    """Id of the application the user is online through."""
     is_mobile: bool | None = None
+    """Whether the user is online from a mobile device."""
     status: UsersOnlineInfoStatus | None = None
+    """Rough time of the last visit when the exact one is hidden, e.g. recently or last_week."""
 
     def __init__(
         self,
@@ -440,40 +504,58 @@ class UsersOnlineInfo(Model):
         status: UsersOnlineInfoStatus | None = None,
     ) -> None:
         self.visible = visible
+        """Whether the user shows the online status to others."""
         self.last_seen = last_seen
+        """Time of the last visit, as a Unix time."""
         self.is_online = is_online
+        """Whether the user is online now."""
         self.app_id = app_id
+        """Id of the application the user is online through."""
         self.is_mobile = is_mobile
+        """Whether the user is online from a mobile device."""
         self.status = status
+        """Rough time of the last visit when the exact one is hidden, e.g. recently or last_week."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersPersonal(Model):
-    """`users_personal`.
+    """The views and attitudes a user gave in the personal section of the profile.
+
+    `users_personal`.
 
     Attributes:
-        alcohol: `int`.
-        inspired_by: `str`.
-        langs: `list[str]`.
-        langs_full: `list[DatabaseLanguageFull]`.
-        life_main: `int`.
-        people_main: `int`.
-        political: `int`.
-        religion: `str`.
-        religion_id: `int`.
-        smoking: `int`.
+        alcohol: Attitude to drinking, from 1 (very negative) to 5 (positive). Type: `int`.
+        inspired_by: Who or what inspires the user, as typed. Type: `str`.
+        langs: Languages the user speaks, by name. Type: `list[str]`.
+        langs_full: Languages the user speaks, with their ids. Type: `list[DatabaseLanguageFull]`.
+        life_main: What matters most in life, as a code from 1 to 8 (1 is family and children). Type: `int`.
+        people_main: What matters most in people, as a code from 1 to 6 (1 is intellect). Type: `int`.
+        political: Political views, as a code from 1 to 9. Type: `int`.
+        religion: Worldview or religion, as typed or chosen. Type: `str`.
+        religion_id: Id of the worldview or religion chosen from VK's list. Type: `int`.
+        smoking: Attitude to smoking, from 1 (very negative) to 5 (positive). Type: `int`.
     """
 
     alcohol: int | None = None
+    """Attitude to drinking, from 1 (very negative) to 5 (positive)."""
     inspired_by: str | None = None
+    """Who or what inspires the user, as typed."""
     langs: list[str] | None = None
+    """Languages the user speaks, by name."""
     langs_full: list[DatabaseLanguageFull] | None = None
+    """Languages the user speaks, with their ids."""
     life_main: int | None = None
+    """What matters most in life, as a code from 1 to 8 (1 is family and children)."""
     people_main: int | None = None
+    """What matters most in people, as a code from 1 to 6 (1 is intellect)."""
     political: int | None = None
+    """Political views, as a code from 1 to 9."""
     religion: str | None = None
+    """Worldview or religion, as typed or chosen."""
     religion_id: int | None = None
+    """Id of the worldview or religion chosen from VK's list."""
     smoking: int | None = None
+    """Attitude to smoking, from 1 (very negative) to 5 (positive)."""
 
     def __init__(
         self,
@@ -490,73 +572,106 @@ class UsersPersonal(Model):
         smoking: int | None = None,
     ) -> None:
         self.alcohol = alcohol
+        """Attitude to drinking, from 1 (very negative) to 5 (positive)."""
         self.inspired_by = inspired_by
+        """Who or what inspires the user, as typed."""
         self.langs = langs
+        """Languages the user speaks, by name."""
         self.langs_full = langs_full
+        """Languages the user speaks, with their ids."""
         self.life_main = life_main
+        """What matters most in life, as a code from 1 to 8 (1 is family and children)."""
         self.people_main = people_main
+        """What matters most in people, as a code from 1 to 6 (1 is intellect)."""
         self.political = political
+        """Political views, as a code from 1 to 9."""
         self.religion = religion
+        """Worldview or religion, as typed or chosen."""
         self.religion_id = religion_id
+        """Id of the worldview or religion chosen from VK's list."""
         self.smoking = smoking
+        """Attitude to smoking, from 1 (very negative) to 5 (positive)."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersRelative(Model):
-    """`users_relative`.
+    """One relative listed in a user's profile.
+
+    `users_relative`.
 
     Attributes:
-        type: `UsersRelativeType`, always present.
-        birth_date: `str`.
-        id: `int`.
-        name: `str`.
+        type: How they are related, e.g. parent, child or sibling. Type: `UsersRelativeType`, always present.
+        birth_date: The relative's birthday, as dd.mm.yyyy. Type: `str`.
+        id: The relative's user id, when they have a VK page. Type: `int`.
+        name: The relative's name, when they have no VK page. Type: `str`.
     """
 
     type: UsersRelativeType
+    """How they are related, e.g. parent, child or sibling."""
     birth_date: str | None = None
+    """The relative's birthday, as dd.mm.yyyy."""
     id: int | None = None
+    """The relative's user id, when they have a VK page."""
     name: str | None = None
+    """The relative's name, when they have no VK page."""
 
     def __init__(
         self, *, type: UsersRelativeType, birth_date: str | None = None, id: int | None = None, name: str | None = None
     ) -> None:
         self.type = type
+        """How they are related, e.g. parent, child or sibling."""
         self.birth_date = birth_date
+        """The relative's birthday, as dd.mm.yyyy."""
         self.id = id
+        """The relative's user id, when they have a VK page."""
         self.name = name
+        """The relative's name, when they have no VK page."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersSchool(Model):
-    """`users_school`.
+    """One school listed in a user's profile.
+
+    `users_school`.
 
     Attributes:
-        city: `int`.
-        class_ (wire name `class`): `str`.
-        class_id: `int`.
-        id: `str`.
-        name: `str`.
-        type: `int`.
-        type_str: `str`.
-        year_from: `int`.
-        year_graduated: `int`.
-        year_to: `int`.
-        speciality: `str`.
+        city: Id of the city the school is in. Type: `int`.
+        class_ (wire name `class`): The class letter. Type: `str`.
+        class_id: Id of the class letter. Type: `int`.
+        id: The school's id. Type: `str`.
+        name: The school's name. Type: `str`.
+        type: Kind of school, as an id. Type: `int`.
+        type_str: Kind of school, as text, e.g. gymnasium or lyceum. Type: `str`.
+        year_from: First year at the school. Type: `int`.
+        year_graduated: Year of leaving with a certificate. Type: `int`.
+        year_to: Last year at the school. Type: `int`.
+        speciality: Subject or speciality studied. Type: `str`.
     """
 
     __wire_names__ = {"class_": "class"}
 
     city: int | None = None
+    """Id of the city the school is in."""
     class_: str | None = None
+    """The class letter."""
     class_id: int | None = None
+    """Id of the class letter."""
     id: str | None = None
+    """The school's id."""
     name: str | None = None
+    """The school's name."""
     type: int | None = None
+    """Kind of school, as an id."""
     type_str: str | None = None
+    """Kind of school, as text, e.g. gymnasium or lyceum."""
     year_from: int | None = None
+    """First year at the school."""
     year_graduated: int | None = None
+    """Year of leaving with a certificate."""
     year_to: int | None = None
+    """Last year at the school."""
     speciality: str | None = None
+    """Subject or speciality studied."""
 
     def __init__(
         self,
@@ -574,16 +689,27 @@ class UsersSchool(Model):
         speciality: str | None = None,
     ) -> None:
         self.city = city
+        """Id of the city the school is in."""
         self.class_ = class_
+        """The class letter."""
         self.class_id = class_id
+        """Id of the class letter."""
         self.id = id
+        """The school's id."""
         self.name = name
+        """The school's name."""
         self.type = type
+        """Kind of school, as an id."""
         self.type_str = type_str
+        """Kind of school, as text, e.g. gymnasium or lyceum."""
         self.year_from = year_from
+        """First year at the school."""
         self.year_graduated = year_graduated
+        """Year of leaving with a certificate."""
         self.year_to = year_to
+        """Last year at the school."""
         self.speciality = speciality
+        """Subject or speciality studied."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -605,37 +731,52 @@ class UsersSearchResponse(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersUniversity(Model):
-    """`users_university`.
+    """One university listed in a user's profile.
+
+    `users_university`.
 
     Attributes:
-        chair: `int`.
-        chair_name: `str`.
-        city: `int`.
-        education_form: `str`.
-        education_form_id: `int`.
-        education_status: `str`.
-        education_status_id: `int`.
-        faculty: `int`.
-        faculty_name: `str`.
-        graduation: `int`.
-        id: `int`.
-        name: `str`.
-        university_group_id: `int`.
+        chair: Id of the department. Type: `int`.
+        chair_name: Name of the department. Type: `str`.
+        city: Id of the city the university is in. Type: `int`.
+        education_form: Form of study as text, e.g. full-time. Type: `str`.
+        education_form_id: Form of study, as an id. Type: `int`.
+        education_status: Status as text, e.g. student or graduate. Type: `str`.
+        education_status_id: Status, as an id. Type: `int`.
+        faculty: Id of the faculty. Type: `int`.
+        faculty_name: Name of the faculty. Type: `str`.
+        graduation: Year of graduation. Type: `int`.
+        id: The university's id. Type: `int`.
+        name: The university's name. Type: `str`.
+        university_group_id: Community of the university. Type: `int`.
     """
 
     chair: int | None = None
+    """Id of the department."""
     chair_name: str | None = None
+    """Name of the department."""
     city: int | None = None
+    """Id of the city the university is in."""
     education_form: str | None = None
+    """Form of study as text, e.g. full-time."""
     education_form_id: int | None = None
+    """Form of study, as an id."""
     education_status: str | None = None
+    """Status as text, e.g. student or graduate."""
     education_status_id: int | None = None
+    """Status, as an id."""
     faculty: int | None = None
+    """Id of the faculty."""
     faculty_name: str | None = None
+    """Name of the faculty."""
     graduation: int | None = None
+    """Year of graduation."""
     id: int | None = None
+    """The university's id."""
     name: str | None = None
+    """The university's name."""
     university_group_id: int | None = None
+    """Community of the university."""
 
     def __init__(
         self,
@@ -655,65 +796,99 @@ class UsersUniversity(Model):
         university_group_id: int | None = None,
     ) -> None:
         self.chair = chair
+        """Id of the department."""
         self.chair_name = chair_name
+        """Name of the department."""
         self.city = city
+        """Id of the city the university is in."""
         self.education_form = education_form
+        """Form of study as text, e.g. full-time."""
         self.education_form_id = education_form_id
+        """Form of study, as an id."""
         self.education_status = education_status
+        """Status as text, e.g. student or graduate."""
         self.education_status_id = education_status_id
+        """Status, as an id."""
         self.faculty = faculty
+        """Id of the faculty."""
         self.faculty_name = faculty_name
+        """Name of the faculty."""
         self.graduation = graduation
+        """Year of graduation."""
         self.id = id
+        """The university's id."""
         self.name = name
+        """The university's name."""
         self.university_group_id = university_group_id
+        """Community of the university."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersUser(Model):
-    """`users_user`.
+    """A user with the basic profile fields that many methods return, such as sex and photos.
+
+    `users_user`.
 
     Attributes:
-        id: `int`, always present.
-        deactivated: `str`.
-        first_name: `str`.
-        hidden: `int`.
-        last_name: `str`.
-        can_access_closed: `bool`.
-        is_closed: `bool`.
-        sex: `BaseSex`.
-        screen_name: `str`.
-        photo_50: `str`.
-        photo_100: `str`.
-        online_info: `UsersOnlineInfo`.
-        online: `BaseBoolInt`.
-        online_mobile: `BaseBoolInt`.
-        online_app: `int`.
-        verified: `BaseBoolInt`.
-        trending: `BaseBoolInt`.
-        friend_status: `FriendsFriendStatusStatus`.
-        mutual: `FriendsRequestsMutual`.
+        id: The user's numeric id. Type: `int`, always present.
+        deactivated: "deleted" or "banned" when the page is gone or blocked; absent for a live page. Type: `str`.
+        first_name: First name. Type: `str`.
+        hidden: 1 when the user's privacy settings hide the profile from the caller. Type: `int`.
+        last_name: Last name. Type: `str`.
+        can_access_closed: Whether the current user can see the profile even though it is private. Type: `bool`.
+        is_closed: Whether the profile is private. Type: `bool`.
+        sex: Gender as given in the profile; 0 when not given. Type: `BaseSex`.
+        screen_name: Short address of the page, the part after vk.com/. Type: `str`.
+        photo_50: URL of the square profile picture, 50 pixels wide. Type: `str`.
+        photo_100: URL of the square profile picture, 100 pixels wide. Type: `str`.
+        online_info: Online status and whether the user lets others see it. Type: `UsersOnlineInfo`.
+        online: 1 when the user is signed in and active now. Type: `BaseBoolInt`.
+        online_mobile: 1 when the user is active from a phone or tablet. Type: `BaseBoolInt`.
+        online_app: Id of the application the user is online through. Type: `int`.
+        verified: 1 when VK has verified the page. Type: `BaseBoolInt`.
+        trending: 1 when the profile carries the trending mark (a flame icon). Type: `BaseBoolInt`.
+        friend_status: Friendship between the current user and this one, including pending requests. Type: `FriendsFriendStatusStatus`.
+        mutual: Friends the current user and this one have in common. Type: `FriendsRequestsMutual`.
     """
 
     id: int
+    """The user's numeric id."""
     deactivated: str | None = None
+    """"deleted" or "banned" when the page is gone or blocked; absent for a live page."""
     first_name: str | None = None
+    """First name."""
     hidden: int | None = None
+    """1 when the user's privacy settings hide the profile from the caller."""
     last_name: str | None = None
+    """Last name."""
     can_access_closed: bool | None = None
+    """Whether the current user can see the profile even though it is private."""
     is_closed: bool | None = None
+    """Whether the profile is private."""
     sex: BaseSex | None = None
+    """Gender as given in the profile; 0 when not given."""
     screen_name: str | None = None
+    """Short address of the page, the part after vk.com/."""
     photo_50: str | None = None
+    """URL of the square profile picture, 50 pixels wide."""
     photo_100: str | None = None
+    """URL of the square profile picture, 100 pixels wide."""
     online_info: UsersOnlineInfo | None = None
+    """Online status and whether the user lets others see it."""
     online: BaseBoolInt | None = None
+    """1 when the user is signed in and active now."""
     online_mobile: BaseBoolInt | None = None
+    """1 when the user is active from a phone or tablet."""
     online_app: int | None = None
+    """Id of the application the user is online through."""
     verified: BaseBoolInt | None = None
+    """1 when VK has verified the page."""
     trending: BaseBoolInt | None = None
+    """1 when the profile carries the trending mark (a flame icon)."""
     friend_status: FriendsFriendStatusStatus | None = None
+    """Friendship between the current user and this one, including pending requests."""
     mutual: FriendsRequestsMutual | None = None
+    """Friends the current user and this one have in common."""
 
     def __init__(
         self,
@@ -739,24 +914,43 @@ class UsersUser(Model):
         mutual: FriendsRequestsMutual | None = None,
     ) -> None:
         self.id = id
+        """The user's numeric id."""
         self.deactivated = deactivated
+        """"deleted" or "banned" when the page is gone or blocked; absent for a live page."""
         self.first_name = first_name
+        """First name."""
         self.hidden = hidden
+        """1 when the user's privacy settings hide the profile from the caller."""
         self.last_name = last_name
+        """Last name."""
         self.can_access_closed = can_access_closed
+        """Whether the current user can see the profile even though it is private."""
         self.is_closed = is_closed
+        """Whether the profile is private."""
         self.sex = sex
+        """Gender as given in the profile; 0 when not given."""
         self.screen_name = screen_name
+        """Short address of the page, the part after vk.com/."""
         self.photo_50 = photo_50
+        """URL of the square profile picture, 50 pixels wide."""
         self.photo_100 = photo_100
+        """URL of the square profile picture, 100 pixels wide."""
         self.online_info = online_info
+        """Online status and whether the user lets others see it."""
         self.online = online
+        """1 when the user is signed in and active now."""
         self.online_mobile = online_mobile
+        """1 when the user is active from a phone or tablet."""
         self.online_app = online_app
+        """Id of the application the user is online through."""
         self.verified = verified
+        """1 when VK has verified the page."""
         self.trending = trending
+        """1 when the profile carries the trending mark (a flame icon)."""
         self.friend_status = friend_status
+        """Friendship between the current user and this one, including pending requests."""
         self.mutual = mutual
+        """Friends the current user and this one have in common."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -799,69 +993,100 @@ class UsersUserConnections(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersUserCounters(Model):
-    """`users_user_counters`.
+    """Counts of the items on a user's page, such as friends, photos and videos.
+
+    `users_user_counters`.
 
     Attributes:
-        albums: `int`.
-        badges: `int`.
-        audios: `int`.
-        followers: `int`.
-        friends: `int`.
-        gifts: `int`.
-        groups: `int`.
-        notes: `int`.
-        online_friends: `int`.
-        pages: `int`.
-        photos: `int`.
-        subscriptions: `int`.
-        user_photos: `int`.
-        user_videos: `int`.
-        videos: `int`.
-        video_playlists: `int`.
-        new_photo_tags: `int`.
-        new_recognition_tags: `int`.
-        mutual_friends: `int`.
-        friends_followers: `int`.
-        posts: `int`.
-        articles: `int`.
-        wishes: `int`.
-        podcasts: `int`.
-        clips: `int`.
-        clips_followers: `int`.
-        videos_followers: `int`.
-        clips_views: `int`.
-        clips_likes: `int`.
+        albums: Photo albums. Type: `int`.
+        badges: Badges. Type: `int`.
+        audios: Audio tracks. Type: `int`.
+        followers: Followers. Type: `int`.
+        friends: Friends. Type: `int`.
+        gifts: Gifts received. Type: `int`.
+        groups: Communities the user is in. Type: `int`.
+        notes: Notes. Type: `int`.
+        online_friends: Friends online now. Type: `int`.
+        pages: Public pages the user follows. Type: `int`.
+        photos: Photos. Type: `int`.
+        subscriptions: Users the user follows. Type: `int`.
+        user_photos: Photos the user is tagged in. Type: `int`.
+        user_videos: Videos the user is tagged in. Type: `int`.
+        videos: Videos. Type: `int`.
+        video_playlists: Video playlists. Type: `int`.
+        new_photo_tags: New tags of the user on photos. Type: `int`.
+        new_recognition_tags: New photos where the user was recognised. Type: `int`.
+        mutual_friends: Friends in common with the current user. Type: `int`.
+        friends_followers: A count of followers that VK reports alongside friends. Type: `int`.
+        posts: Wall posts. Type: `int`.
+        articles: Articles. Type: `int`.
+        wishes: Wish list items. Type: `int`.
+        podcasts: Podcast episodes. Type: `int`.
+        clips: Clips. Type: `int`.
+        clips_followers: Followers of the user's clips. Type: `int`.
+        videos_followers: Followers of the user's videos. Type: `int`.
+        clips_views: Views of the user's clips. Type: `int`.
+        clips_likes: Likes on the user's clips. Type: `int`.
     """
 
     albums: int | None = None
+    """Photo albums."""
     badges: int | None = None
+    """Badges."""
     audios: int | None = None
+    """Audio tracks."""
     followers: int | None = None
+    """Followers."""
     friends: int | None = None
+    """Friends."""
     gifts: int | None = None
+    """Gifts received."""
     groups: int | None = None
+    """Communities the user is in."""
     notes: int | None = None
+    """Notes."""
     online_friends: int | None = None
+    """Friends online now."""
     pages: int | None = None
+    """Public pages the user follows."""
     photos: int | None = None
+    """Photos."""
     subscriptions: int | None = None
+    """Users the user follows."""
     user_photos: int | None = None
+    """Photos the user is tagged in."""
     user_videos: int | None = None
+    """Videos the user is tagged in."""
     videos: int | None = None
+    """Videos."""
     video_playlists: int | None = None
+    """Video playlists."""
     new_photo_tags: int | None = None
+    """New tags of the user on photos."""
     new_recognition_tags: int | None = None
+    """New photos where the user was recognised."""
     mutual_friends: int | None = None
+    """Friends in common with the current user."""
     friends_followers: int | None = None
+    """A count of followers that VK reports alongside friends."""
     posts: int | None = None
+    """Wall posts."""
     articles: int | None = None
+    """Articles."""
     wishes: int | None = None
+    """Wish list items."""
     podcasts: int | None = None
+    """Podcast episodes."""
     clips: int | None = None
+    """Clips."""
     clips_followers: int | None = None
+    """Followers of the user's clips."""
     videos_followers: int | None = None
+    """Followers of the user's videos."""
     clips_views: int | None = None
+    """Views of the user's clips."""
     clips_likes: int | None = None
+    """Likes on the user's clips."""
 
     def __init__(
         self,
@@ -897,331 +1122,506 @@ class UsersUserCounters(Model):
         clips_likes: int | None = None,
     ) -> None:
         self.albums = albums
+        """Photo albums."""
         self.badges = badges
+        """Badges."""
         self.audios = audios
+        """Audio tracks."""
         self.followers = followers
+        """Followers."""
         self.friends = friends
+        """Friends."""
         self.gifts = gifts
+        """Gifts received."""
         self.groups = groups
+        """Communities the user is in."""
         self.notes = notes
+        """Notes."""
         self.online_friends = online_friends
+        """Friends online now."""
         self.pages = pages
+        """Public pages the user follows."""
         self.photos = photos
+        """Photos."""
         self.subscriptions = subscriptions
+        """Users the user follows."""
         self.user_photos = user_photos
+        """Photos the user is tagged in."""
         self.user_videos = user_videos
+        """Videos the user is tagged in."""
         self.videos = videos
+        """Videos."""
         self.video_playlists = video_playlists
+        """Video playlists."""
         self.new_photo_tags = new_photo_tags
+        """New tags of the user on photos."""
         self.new_recognition_tags = new_recognition_tags
+        """New photos where the user was recognised."""
         self.mutual_friends = mutual_friends
+        """Friends in common with the current user."""
         self.friends_followers = friends_followers
+        """A count of followers that VK reports alongside friends."""
         self.posts = posts
+        """Wall posts."""
         self.articles = articles
+        """Articles."""
         self.wishes = wishes
+        """Wish list items."""
         self.podcasts = podcasts
+        """Podcast episodes."""
         self.clips = clips
+        """Clips."""
         self.clips_followers = clips_followers
+        """Followers of the user's clips."""
         self.videos_followers = videos_followers
+        """Followers of the user's videos."""
         self.clips_views = clips_views
+        """Views of the user's clips."""
         self.clips_likes = clips_likes
+        """Likes on the user's clips."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersUserFull(Model):
-    """`users_user_full`.
+    """A user's profile, holding the names and id plus whichever extra fields were asked for.
+
+    `users_user_full`.
 
     Attributes:
-        id: `int`, always present.
-        deactivated: `str`.
-        first_name: `str`.
-        hidden: `int`.
-        last_name: `str`.
-        can_access_closed: `bool`.
-        is_closed: `bool`.
-        sex: `BaseSex`.
-        screen_name: `str`.
-        photo_50: `str`.
-        photo_100: `str`.
-        online_info: `UsersOnlineInfo`.
-        online: `BaseBoolInt`.
-        online_mobile: `BaseBoolInt`.
-        online_app: `int`.
-        verified: `BaseBoolInt`.
-        trending: `BaseBoolInt`.
-        friend_status: `FriendsFriendStatusStatus`.
-        mutual: `FriendsRequestsMutual`.
-        first_name_nom: `str`.
-        first_name_gen: `str`.
-        first_name_dat: `str`.
-        first_name_acc: `str`.
-        first_name_ins: `str`.
-        first_name_abl: `str`.
-        last_name_nom: `str`.
-        last_name_gen: `str`.
-        last_name_dat: `str`.
-        last_name_acc: `str`.
-        last_name_ins: `str`.
-        last_name_abl: `str`.
-        nickname: `str`.
-        maiden_name: `str`.
-        contact_name: `str`.
-        domain: `str`.
-        bdate: `str`.
-        city: `BaseCity`.
-        timezone: `float`.
-        owner_state: `OwnerState`.
-        photo_200: `str`.
-        photo_max: `str`.
-        photo_200_orig: `str`.
-        photo_400_orig: `str`.
-        photo_max_orig: `str`.
-        photo_id: `str`.
-        has_photo: `BaseBoolInt`.
-        has_mobile: `BaseBoolInt`.
-        is_friend: `BaseBoolInt`.
-        is_best_friend: `bool`.
-        wall_comments: `BaseBoolInt`.
-        can_post: `BaseBoolInt`.
-        can_see_all_posts: `BaseBoolInt`.
-        can_see_audio: `BaseBoolInt`.
-        type: `UsersUserType`.
-        email: `str`.
-        skype: `str`.
-        facebook: `str`.
-        facebook_name: `str`.
-        twitter: `str`.
-        livejournal: `str`.
-        instagram: `str`.
-        test: `BaseBoolInt`.
-        video_live: `VideoLiveInfo`.
-        is_video_live_notifications_blocked: `BaseBoolInt`.
-        is_service: `bool`.
-        service_description: `str`.
-        photo_rec: `str | bool`.
-        photo_medium: `str | bool`.
-        photo_medium_rec: `str | bool`.
-        photo: `str`.
-        photo_big: `str`.
-        photo_400: `str`.
-        photo_max_size: `PhotosPhoto`.
-        language: `str`.
-        stories_archive_count: `int`.
-        has_unseen_stories: `bool`.
-        wall_default: `UsersUserFullWallDefault`.
-        can_call: `bool`.
-        can_call_from_group: `bool`.
-        can_invite_as_voicerooms_speaker: `bool`.
-        can_see_wishes: `bool`.
-        can_see_gifts: `BaseBoolInt`.
-        interests: `str`.
-        books: `str`.
-        tv: `str`.
-        quotes: `str`.
-        about: `str`.
-        games: `str`.
-        movies: `str`.
-        activities: `str`.
-        music: `str`.
-        can_write_private_message: `BaseBoolInt`.
-        can_send_friend_request: `BaseBoolInt`.
-        can_be_invited_group: `bool`.
-        mobile_phone: `str`.
-        home_phone: `str`.
-        site: `str`.
-        status_audio: `AudioAudio`.
-        status: `str`.
-        activity: `str`.
-        status_app: `AppsAppMin`.
-        last_seen: `UsersLastSeen`.
-        exports: `UsersExports`.
-        crop_photo: `BaseCropPhoto`.
-        followers_count: `int`.
-        video_live_level: `int`.
-        video_live_count: `int`.
-        clips_count: `int`.
-        blacklisted: `BaseBoolInt`.
-        blacklisted_by_me: `BaseBoolInt`.
-        is_favorite: `BaseBoolInt`.
-        is_hidden_from_feed: `BaseBoolInt`.
-        common_count: `int`.
-        occupation: `UsersOccupation`.
-        career: `list[UsersCareer]`.
-        military: `list[UsersMilitary]`.
-        university: `int`.
-        university_name: `str`.
-        university_group_id: `int`.
-        faculty: `int`.
-        faculty_name: `str`.
-        graduation: `int`.
-        education_form: `str`.
-        education_status: `str`.
-        home_town: `str`.
-        relation: `UsersUserRelation`.
-        relation_partner: `UsersUserMin`.
-        personal: `UsersPersonal`.
-        universities: `list[UsersUniversity]`.
-        schools: `list[UsersSchool]`.
-        relatives: `list[UsersRelative]`.
-        is_subscribed_podcasts: `bool`.
-        can_subscribe_podcasts: `bool`.
-        can_subscribe_posts: `bool`.
-        counters: `UsersUserCounters`.
-        access_key: `str`.
-        can_upload_doc: `BaseBoolInt`.
-        can_ban: `bool`.
-        hash: `str`.
-        is_no_index: `bool`.
-        contact_id: `int`.
-        is_message_request: `bool`.
-        descriptions: `list[str]`.
-        lists: `list[int]`.
+        id: The user's numeric id. Type: `int`, always present.
+        deactivated: "deleted" or "banned" when the page is gone or blocked; absent for a live page. Type: `str`.
+        first_name: First name. Type: `str`.
+        hidden: 1 when the user's privacy settings hide the profile from the caller. Type: `int`.
+        last_name: Last name. Type: `str`.
+        can_access_closed: Whether the current user can see the profile even though it is private. Type: `bool`.
+        is_closed: Whether the profile is private. Type: `bool`.
+        sex: Gender as given in the profile; 0 when not given. Type: `BaseSex`.
+        screen_name: Short address of the page, the part after vk.com/. Type: `str`.
+        photo_50: URL of the square profile picture, 50 pixels wide. Type: `str`.
+        photo_100: URL of the square profile picture, 100 pixels wide. Type: `str`.
+        online_info: Online status and whether the user lets others see it. Type: `UsersOnlineInfo`.
+        online: 1 when the user is signed in and active now. Type: `BaseBoolInt`.
+        online_mobile: 1 when the user is active from a phone or tablet. Type: `BaseBoolInt`.
+        online_app: Id of the application the user is online through. Type: `int`.
+        verified: 1 when VK has verified the page. Type: `BaseBoolInt`.
+        trending: 1 when the profile carries the trending mark (a flame icon). Type: `BaseBoolInt`.
+        friend_status: Friendship between the current user and this one, including pending requests. Type: `FriendsFriendStatusStatus`.
+        mutual: Friends the current user and this one have in common. Type: `FriendsRequestsMutual`.
+        first_name_nom: First name in the nominative case. Type: `str`.
+        first_name_gen: First name in the genitive case. Type: `str`.
+        first_name_dat: First name in the dative case. Type: `str`.
+        first_name_acc: First name in the accusative case. Type: `str`.
+        first_name_ins: First name in the instrumental case. Type: `str`.
+        first_name_abl: First name in the prepositional case. Type: `str`.
+        last_name_nom: Last name in the nominative case. Type: `str`.
+        last_name_gen: Last name in the genitive case. Type: `str`.
+        last_name_dat: Last name in the dative case. Type: `str`.
+        last_name_acc: Last name in the accusative case. Type: `str`.
+        last_name_ins: Last name in the instrumental case. Type: `str`.
+        last_name_abl: Last name in the prepositional case. Type: `str`.
+        nickname: Nickname or middle name. Type: `str`.
+        maiden_name: Maiden name. Type: `str`.
+        contact_name: Name the user has in the current user's contacts. Type: `str`.
+        domain: Short address of the page; "id" plus the numeric id when none was chosen. Type: `str`.
+        bdate: Birthday as D.M.YYYY, or D.M when the year is hidden. Type: `str`.
+        city: City given in the profile. Type: `BaseCity`.
+        timezone: Offset from UTC in hours; only filled in for the token's own user. Type: `float`.
+        owner_state: Restriction on the page (banned, deleted, hidden...) with an explanation. Type: `OwnerState`.
+        photo_200: URL of the square profile picture, 200 pixels wide. Type: `str`.
+        photo_max: URL of the square profile picture in the largest size there is. Type: `str`.
+        photo_200_orig: URL of the profile picture 200 pixels wide, uncropped. Type: `str`.
+        photo_400_orig: URL of the profile picture 400 pixels wide, uncropped. Type: `str`.
+        photo_max_orig: URL of the profile picture in its largest size, uncropped. Type: `str`.
+        photo_id: Id of the profile photo as owner_photo, e.g. "1_456239017". Type: `str`.
+        has_photo: 1 when the user has set a profile picture. Type: `BaseBoolInt`.
+        has_mobile: 1 when VK knows the user's mobile number. Type: `BaseBoolInt`.
+        is_friend: 1 when the user is the current user's friend. Type: `BaseBoolInt`.
+        is_best_friend: Whether the token's owner has marked this user as a best friend. Type: `bool`.
+        wall_comments: 1 when the current user may comment on posts on this user's wall. Type: `BaseBoolInt`.
+        can_post: 1 when the current user may post on this user's wall. Type: `BaseBoolInt`.
+        can_see_all_posts: 1 when the current user may read other people's posts on this wall. Type: `BaseBoolInt`.
+        can_see_audio: 1 when the current user may see this user's audio. Type: `BaseBoolInt`.
+        type: Kind of owner; always "profile" for users. Type: `UsersUserType`.
+        email: Email address, when the token is allowed to see it. Type: `str`.
+        skype: Skype login from the profile's contacts. Type: `str`.
+        facebook: Facebook account id linked to the profile. Type: `str`.
+        facebook_name: Name on the linked Facebook account. Type: `str`.
+        twitter: Twitter login linked to the profile. Type: `str`.
+        livejournal: LiveJournal login linked to the profile. Type: `str`.
+        instagram: Instagram login linked to the profile. Type: `str`.
+        test: Marks a test account. Type: `BaseBoolInt`.
+        video_live: The user's live video settings. Type: `VideoLiveInfo`.
+        is_video_live_notifications_blocked: 1 when the current user muted this user's live stream alerts. Type: `BaseBoolInt`.
+        is_service: Whether this is a service account. Type: `bool`.
+        service_description: Text shown on a service account's page. Type: `str`.
+        photo_rec: Legacy small picture URL; false when there is none. Type: `str | bool`.
+        photo_medium: Legacy medium picture URL; false when there is none. Type: `str | bool`.
+        photo_medium_rec: Legacy medium square picture URL; false when there is none. Type: `str | bool`.
+        photo: Legacy small picture URL. Type: `str`.
+        photo_big: Legacy large picture URL. Type: `str`.
+        photo_400: URL of the profile picture, 400 pixels wide. Type: `str`.
+        photo_max_size: The profile photo as a photo object, with all its sizes. Type: `PhotosPhoto`.
+        language: The user's language. Type: `str`.
+        stories_archive_count: Number of stories in the user's archive. Type: `int`.
+        has_unseen_stories: Whether the user has stories the current user has not seen yet. Type: `bool`.
+        wall_default: Which posts the wall shows first, the owner's or everyone's. Type: `UsersUserFullWallDefault`.
+        can_call: Whether the current user may call this user. Type: `bool`.
+        can_call_from_group: Whether a community may call this user. Type: `bool`.
+        can_invite_as_voicerooms_speaker: Whether the current user may invite this user to speak in a voice room. Type: `bool`.
+        can_see_wishes: Whether the current user may see this user's wish list. Type: `bool`.
+        can_see_gifts: 1 when the current user may see this user's gifts. Type: `BaseBoolInt`.
+        interests: Interests, as typed in the profile. Type: `str`.
+        books: Favourite books, as typed in the profile. Type: `str`.
+        tv: Favourite TV shows, as typed in the profile. Type: `str`.
+        quotes: Favourite quotes, as typed in the profile. Type: `str`.
+        about: The "about me" text. Type: `str`.
+        games: Favourite games, as typed in the profile. Type: `str`.
+        movies: Favourite films, as typed in the profile. Type: `str`.
+        activities: Activities, as typed in the profile. Type: `str`.
+        music: Favourite music, as typed in the profile. Type: `str`.
+        can_write_private_message: 1 when the current user may send this user a message. Type: `BaseBoolInt`.
+        can_send_friend_request: 1 when the current user may send this user a friend request. Type: `BaseBoolInt`.
+        can_be_invited_group: Whether the current user may invite this user to a community. Type: `bool`.
+        mobile_phone: Mobile phone number as typed in the profile. Type: `str`.
+        home_phone: Second (home) phone number as typed in the profile. Type: `str`.
+        site: Website address from the profile. Type: `str`.
+        status_audio: Track broadcast to the status, when there is one. Type: `AudioAudio`.
+        status: Status text shown under the name. Type: `str`.
+        activity: Status text, under its older name. Type: `str`.
+        status_app: Application shown in the status. Type: `AppsAppMin`.
+        last_seen: When, and from which platform, the user was last online. Type: `UsersLastSeen`.
+        exports: Services the user's posts are exported to. Type: `UsersExports`.
+        crop_photo: Profile photo with the areas cut out of it for the picture and its thumbnail. Type: `BaseCropPhoto`.
+        followers_count: Number of followers. Type: `int`.
+        video_live_level: The user's level as a live streamer. Type: `int`.
+        video_live_count: How many live streams the user has run. Type: `int`.
+        clips_count: Number of the user's clips. Type: `int`.
+        blacklisted: 1 when this user has blocked the current user. Type: `BaseBoolInt`.
+        blacklisted_by_me: 1 when the current user has blocked this user. Type: `BaseBoolInt`.
+        is_favorite: 1 when the current user has bookmarked this user. Type: `BaseBoolInt`.
+        is_hidden_from_feed: 1 when the current user hid this user's posts from the news feed. Type: `BaseBoolInt`.
+        common_count: Number of friends in common with the current user. Type: `int`.
+        occupation: Current job or place of study. Type: `UsersOccupation`.
+        career: Jobs listed in the profile. Type: `list[UsersCareer]`.
+        military: Military service listed in the profile. Type: `list[UsersMilitary]`.
+        university: Id of the main university. Type: `int`.
+        university_name: Name of the main university. Type: `str`.
+        university_group_id: Community of the main university. Type: `int`.
+        faculty: Id of the faculty at the main university. Type: `int`.
+        faculty_name: Name of the faculty at the main university. Type: `str`.
+        graduation: Year of graduation from the main university. Type: `int`.
+        education_form: Form of study at the main university, e.g. full-time. Type: `str`.
+        education_status: Status at the main university, e.g. student or graduate. Type: `str`.
+        home_town: Home town, as typed in the profile. Type: `str`.
+        relation: Relationship status. Type: `UsersUserRelation`.
+        relation_partner: The partner named in the relationship status. Type: `UsersUserMin`.
+        personal: Views and attitudes from the profile's personal section. Type: `UsersPersonal`.
+        universities: Universities listed in the profile. Type: `list[UsersUniversity]`.
+        schools: Schools listed in the profile. Type: `list[UsersSchool]`.
+        relatives: Relatives listed in the profile. Type: `list[UsersRelative]`.
+        is_subscribed_podcasts: Whether the current user follows this user's podcasts. Type: `bool`.
+        can_subscribe_podcasts: Whether this user's podcasts are open to subscription. Type: `bool`.
+        can_subscribe_posts: Whether the current user can subscribe to this user's posts. Type: `bool`.
+        counters: Numbers of friends, photos, videos and other items on the page. Type: `UsersUserCounters`.
+        access_key: Key granting access to the profile's content. Type: `str`.
+        can_upload_doc: 1 when the current user may send this user documents. Type: `BaseBoolInt`.
+        can_ban: Whether the current user may block this user. Type: `bool`.
+        hash: Opaque hash of the profile. Type: `str`.
+        is_no_index: Whether the profile is hidden from search engines. Type: `bool`.
+        contact_id: Id of this user's entry in the current user's contacts. Type: `int`.
+        is_message_request: Whether a conversation with this user is still a message request. Type: `bool`.
+        descriptions: Short text lines describing the user. Type: `list[str]`.
+        lists: Friend lists of the token's owner that include this user, by list id. Type: `list[int]`.
     """
 
     id: int
+    """The user's numeric id."""
     deactivated: str | None = None
+    """"deleted" or "banned" when the page is gone or blocked; absent for a live page."""
     first_name: str | None = None
+    """First name."""
     hidden: int | None = None
+    """1 when the user's privacy settings hide the profile from the caller."""
     last_name: str | None = None
+    """Last name."""
     can_access_closed: bool | None = None
+    """Whether the current user can see the profile even though it is private."""
     is_closed: bool | None = None
+    """Whether the profile is private."""
     sex: BaseSex | None = None
+    """Gender as given in the profile; 0 when not given."""
     screen_name: str | None = None
+    """Short address of the page, the part after vk.com/."""
     photo_50: str | None = None
+    """URL of the square profile picture, 50 pixels wide."""
     photo_100: str | None = None
+    """URL of the square profile picture, 100 pixels wide."""
     online_info: UsersOnlineInfo | None = None
+    """Online status and whether the user lets others see it."""
     online: BaseBoolInt | None = None
+    """1 when the user is signed in and active now."""
     online_mobile: BaseBoolInt | None = None
+    """1 when the user is active from a phone or tablet."""
     online_app: int | None = None
+    """Id of the application the user is online through."""
     verified: BaseBoolInt | None = None
+    """1 when VK has verified the page."""
     trending: BaseBoolInt | None = None
+    """1 when the profile carries the trending mark (a flame icon)."""
     friend_status: FriendsFriendStatusStatus | None = None
+    """Friendship between the current user and this one, including pending requests."""
     mutual: FriendsRequestsMutual | None = None
+    """Friends the current user and this one have in common."""
     first_name_nom: str | None = None
+    """First name in the nominative case."""
     first_name_gen: str | None = None
+    """First name in the genitive case."""
     first_name_dat: str | None = None
+    """First name in the dative case."""
     first_name_acc: str | None = None
+    """First name in the accusative case."""
     first_name_ins: str | None = None
+    """First name in the instrumental case."""
     first_name_abl: str | None = None
+    """First name in the prepositional case."""
     last_name_nom: str | None = None
+    """Last name in the nominative case."""
     last_name_gen: str | None = None
+    """Last name in the genitive case."""
     last_name_dat: str | None = None
+    """Last name in the dative case."""
     last_name_acc: str | None = None
+    """Last name in the accusative case."""
     last_name_ins: str | None = None
+    """Last name in the instrumental case."""
     last_name_abl: str | None = None
+    """Last name in the prepositional case."""
     nickname: str | None = None
+    """Nickname or middle name."""
     maiden_name: str | None = None
+    """Maiden name."""
     contact_name: str | None = None
+    """Name the user has in the current user's contacts."""
     domain: str | None = None
+    """Short address of the page; "id" plus the numeric id when none was chosen."""
     bdate: str | None = None
+    """Birthday as D.M.YYYY, or D.M when the year is hidden."""
     city: BaseCity | None = None
+    """City given in the profile."""
     timezone: float | None = None
+    """Offset from UTC in hours; only filled in for the token's own user."""
     owner_state: OwnerState | None = None
+    """Restriction on the page (banned, deleted, hidden...) with an explanation."""
     photo_200: str | None = None
+    """URL of the square profile picture, 200 pixels wide."""
     photo_max: str | None = None
+    """URL of the square profile picture in the largest size there is."""
     photo_200_orig: str | None = None
+    """URL of the profile picture 200 pixels wide, uncropped."""
     photo_400_orig: str | None = None
+    """URL of the profile picture 400 pixels wide, uncropped."""
     photo_max_orig: str | None = None
+    """URL of the profile picture in its largest size, uncropped."""
     photo_id: str | None = None
+    """Id of the profile photo as owner_photo, e.g. "1_456239017"."""
     has_photo: BaseBoolInt | None = None
+    """1 when the user has set a profile picture."""
     has_mobile: BaseBoolInt | None = None
+    """1 when VK knows the user's mobile number."""
     is_friend: BaseBoolInt | None = None
+    """1 when the user is the current user's friend."""
     is_best_friend: bool | None = None
+    """Whether the token's owner has marked this user as a best friend."""
     wall_comments: BaseBoolInt | None = None
+    """1 when the current user may comment on posts on this user's wall."""
     can_post: BaseBoolInt | None = None
+    """1 when the current user may post on this user's wall."""
     can_see_all_posts: BaseBoolInt | None = None
+    """1 when the current user may read other people's posts on this wall."""
     can_see_audio: BaseBoolInt | None = None
+    """1 when the current user may see this user's audio."""
     type: UsersUserType | None = None
+    """Kind of owner; always "profile" for users."""
     email: str | None = None
+    """Email address, when the token is allowed to see it."""
     skype: str | None = None
+    """Skype login from the profile's contacts."""
     facebook: str | None = None
+    """Facebook account id linked to the profile."""
     facebook_name: str | None = None
+    """Name on the linked Facebook account."""
     twitter: str | None = None
+    """Twitter login linked to the profile."""
     livejournal: str | None = None
+    """LiveJournal login linked to the profile."""
     instagram: str | None = None
+    """Instagram login linked to the profile."""
     test: BaseBoolInt | None = None
+    """Marks a test account."""
     video_live: VideoLiveInfo | None = None
+    """The user's live video settings."""
     is_video_live_notifications_blocked: BaseBoolInt | None = None
+    """1 when the current user muted this user's live stream alerts."""
     is_service: bool | None = None
+    """Whether this is a service account."""
     service_description: str | None = None
+    """Text shown on a service account's page."""
     photo_rec: str | bool | None = None
+    """Legacy small picture URL; false when there is none."""
     photo_medium: str | bool | None = None
+    """Legacy medium picture URL; false when there is none."""
     photo_medium_rec: str | bool | None = None
+    """Legacy medium square picture URL; false when there is none."""
     photo: str | None = None
+    """Legacy small picture URL."""
     photo_big: str | None = None
+    """Legacy large picture URL."""
     photo_400: str | None = None
+    """URL of the profile picture, 400 pixels wide."""
     photo_max_size: PhotosPhoto | None = None
+    """The profile photo as a photo object, with all its sizes."""
     language: str | None = None
+    """The user's language."""
     stories_archive_count: int | None = None
+    """Number of stories in the user's archive."""
     has_unseen_stories: bool | None = None
+    """Whether the user has stories the current user has not seen yet."""
     wall_default: UsersUserFullWallDefault | None = None
+    """Which posts the wall shows first, the owner's or everyone's."""
     can_call: bool | None = None
+    """Whether the current user may call this user."""
     can_call_from_group: bool | None = None
+    """Whether a community may call this user."""
     can_invite_as_voicerooms_speaker: bool | None = None
+    """Whether the current user may invite this user to speak in a voice room."""
     can_see_wishes: bool | None = None
+    """Whether the current user may see this user's wish list."""
     can_see_gifts: BaseBoolInt | None = None
+    """1 when the current user may see this user's gifts."""
     interests: str | None = None
+    """Interests, as typed in the profile."""
     books: str | None = None
+    """Favourite books, as typed in the profile."""
     tv: str | None = None
+    """Favourite TV shows, as typed in the profile."""
     quotes: str | None = None
+    """Favourite quotes, as typed in the profile."""
     about: str | None = None
+    """The "about me" text."""
     games: str | None = None
+    """Favourite games, as typed in the profile."""
     movies: str | None = None
+    """Favourite films, as typed in the profile."""
     activities: str | None = None
+    """Activities, as typed in the profile."""
     music: str | None = None
+    """Favourite music, as typed in the profile."""
     can_write_private_message: BaseBoolInt | None = None
+    """1 when the current user may send this user a message."""
     can_send_friend_request: BaseBoolInt | None = None
+    """1 when the current user may send this user a friend request."""
     can_be_invited_group: bool | None = None
+    """Whether the current user may invite this user to a community."""
     mobile_phone: str | None = None
+    """Mobile phone number as typed in the profile."""
     home_phone: str | None = None
+    """Second (home) phone number as typed in the profile."""
     site: str | None = None
+    """Website address from the profile."""
     status_audio: AudioAudio | None = None
+    """Track broadcast to the status, when there is one."""
     status: str | None = None
+    """Status text shown under the name."""
     activity: str | None = None
+    """Status text, under its older name."""
     status_app: AppsAppMin | None = None
+    """Application shown in the status."""
     last_seen: UsersLastSeen | None = None
+    """When, and from which platform, the user was last online."""
     exports: UsersExports | None = None
+    """Services the user's posts are exported to."""
     crop_photo: BaseCropPhoto | None = None
+    """Profile photo with the areas cut out of it for the picture and its thumbnail."""
     followers_count: int | None = None
+    """Number of followers."""
     video_live_level: int | None = None
+    """The user's level as a live streamer."""
     video_live_count: int | None = None
+    """How many live streams the user has run."""
     clips_count: int | None = None
+    """Number of the user's clips."""
     blacklisted: BaseBoolInt | None = None
+    """1 when this user has blocked the current user."""
     blacklisted_by_me: BaseBoolInt | None = None
+    """1 when the current user has blocked this user."""
     is_favorite: BaseBoolInt | None = None
+    """1 when the current user has bookmarked this user."""
     is_hidden_from_feed: BaseBoolInt | None = None
+    """1 when the current user hid this user's posts from the news feed."""
     common_count: int | None = None
+    """Number of friends in common with the current user."""
     occupation: UsersOccupation | None = None
+    """Current job or place of study."""
     career: list[UsersCareer] | None = None
+    """Jobs listed in the profile."""
     military: list[UsersMilitary] | None = None
+    """Military service listed in the profile."""
     university: int | None = None
+    """Id of the main university."""
     university_name: str | None = None
+    """Name of the main university."""
     university_group_id: int | None = None
+    """Community of the main university."""
     faculty: int | None = None
+    """Id of the faculty at the main university."""
     faculty_name: str | None = None
+    """Name of the faculty at the main university."""
     graduation: int | None = None
+    """Year of graduation from the main university."""
     education_form: str | None = None
+    """Form of study at the main university, e.g. full-time."""
     education_status: str | None = None
+    """Status at the main university, e.g. student or graduate."""
     home_town: str | None = None
+    """Home town, as typed in the profile."""
     relation: UsersUserRelation | None = None
+    """Relationship status."""
     relation_partner: UsersUserMin | None = None
+    """The partner named in the relationship status."""
     personal: UsersPersonal | None = None
+    """Views and attitudes from the profile's personal section."""
     universities: list[UsersUniversity] | None = None
+    """Universities listed in the profile."""
     schools: list[UsersSchool] | None = None
+    """Schools listed in the profile."""
     relatives: list[UsersRelative] | None = None
+    """Relatives listed in the profile."""
     is_subscribed_podcasts: bool | None = None
+    """Whether the current user follows this user's podcasts."""
     can_subscribe_podcasts: bool | None = None
+    """Whether this user's podcasts are open to subscription."""
     can_subscribe_posts: bool | None = None
+    """Whether the current user can subscribe to this user's posts."""
     counters: UsersUserCounters | None = None
+    """Numbers of friends, photos, videos and other items on the page."""
     access_key: str | None = None
+    """Key granting access to the profile's content."""
     can_upload_doc: BaseBoolInt | None = None
+    """1 when the current user may send this user documents."""
     can_ban: bool | None = None
+    """Whether the current user may block this user."""
     hash: str | None = None
+    """Opaque hash of the profile."""
     is_no_index: bool | None = None
+    """Whether the profile is hidden from search engines."""
     contact_id: int | None = None
+    """Id of this user's entry in the current user's contacts."""
     is_message_request: bool | None = None
+    """Whether a conversation with this user is still a message request."""
     descriptions: list[str] | None = None
+    """Short text lines describing the user."""
     lists: list[int] | None = None
+    """Friend lists of the token's owner that include this user, by list id."""
 
     def __init__(
         self,
@@ -1372,172 +1772,325 @@ class UsersUserFull(Model):
         lists: list[int] | None = None,
     ) -> None:
         self.id = id
+        """The user's numeric id."""
         self.deactivated = deactivated
+        """"deleted" or "banned" when the page is gone or blocked; absent for a live page."""
         self.first_name = first_name
+        """First name."""
         self.hidden = hidden
+        """1 when the user's privacy settings hide the profile from the caller."""
         self.last_name = last_name
+        """Last name."""
         self.can_access_closed = can_access_closed
+        """Whether the current user can see the profile even though it is private."""
         self.is_closed = is_closed
+        """Whether the profile is private."""
         self.sex = sex
+        """Gender as given in the profile; 0 when not given."""
         self.screen_name = screen_name
+        """Short address of the page, the part after vk.com/."""
         self.photo_50 = photo_50
+        """URL of the square profile picture, 50 pixels wide."""
         self.photo_100 = photo_100
+        """URL of the square profile picture, 100 pixels wide."""
         self.online_info = online_info
+        """Online status and whether the user lets others see it."""
         self.online = online
+        """1 when the user is signed in and active now."""
         self.online_mobile = online_mobile
+        """1 when the user is active from a phone or tablet."""
         self.online_app = online_app
+        """Id of the application the user is online through."""
         self.verified = verified
+        """1 when VK has verified the page."""
         self.trending = trending
+        """1 when the profile carries the trending mark (a flame icon)."""
         self.friend_status = friend_status
+        """Friendship between the current user and this one, including pending requests."""
         self.mutual = mutual
+        """Friends the current user and this one have in common."""
         self.first_name_nom = first_name_nom
+        """First name in the nominative case."""
         self.first_name_gen = first_name_gen
+        """First name in the genitive case."""
         self.first_name_dat = first_name_dat
+        """First name in the dative case."""
         self.first_name_acc = first_name_acc
+        """First name in the accusative case."""
         self.first_name_ins = first_name_ins
+        """First name in the instrumental case."""
         self.first_name_abl = first_name_abl
+        """First name in the prepositional case."""
         self.last_name_nom = last_name_nom
+        """Last name in the nominative case."""
         self.last_name_gen = last_name_gen
+        """Last name in the genitive case."""
         self.last_name_dat = last_name_dat
+        """Last name in the dative case."""
         self.last_name_acc = last_name_acc
+        """Last name in the accusative case."""
         self.last_name_ins = last_name_ins
+        """Last name in the instrumental case."""
         self.last_name_abl = last_name_abl
+        """Last name in the prepositional case."""
         self.nickname = nickname
+        """Nickname or middle name."""
         self.maiden_name = maiden_name
+        """Maiden name."""
         self.contact_name = contact_name
+        """Name the user has in the current user's contacts."""
         self.domain = domain
+        """Short address of the page; "id" plus the numeric id when none was chosen."""
         self.bdate = bdate
+        """Birthday as D.M.YYYY, or D.M when the year is hidden."""
         self.city = city
+        """City given in the profile."""
         self.timezone = timezone
+        """Offset from UTC in hours; only filled in for the token's own user."""
         self.owner_state = owner_state
+        """Restriction on the page (banned, deleted, hidden...) with an explanation."""
         self.photo_200 = photo_200
+        """URL of the square profile picture, 200 pixels wide."""
         self.photo_max = photo_max
+        """URL of the square profile picture in the largest size there is."""
         self.photo_200_orig = photo_200_orig
+        """URL of the profile picture 200 pixels wide, uncropped."""
         self.photo_400_orig = photo_400_orig
+        """URL of the profile picture 400 pixels wide, uncropped."""
         self.photo_max_orig = photo_max_orig
+        """URL of the profile picture in its largest size, uncropped."""
         self.photo_id = photo_id
+        """Id of the profile photo as owner_photo, e.g. "1_456239017"."""
         self.has_photo = has_photo
+        """1 when the user has set a profile picture."""
         self.has_mobile = has_mobile
+        """1 when VK knows the user's mobile number."""
         self.is_friend = is_friend
+        """1 when the user is the current user's friend."""
         self.is_best_friend = is_best_friend
+        """Whether the token's owner has marked this user as a best friend."""
         self.wall_comments = wall_comments
+        """1 when the current user may comment on posts on this user's wall."""
         self.can_post = can_post
+        """1 when the current user may post on this user's wall."""
         self.can_see_all_posts = can_see_all_posts
+        """1 when the current user may read other people's posts on this wall."""
         self.can_see_audio = can_see_audio
+        """1 when the current user may see this user's audio."""
         self.type = type
+        """Kind of owner; always "profile" for users."""
         self.email = email
+        """Email address, when the token is allowed to see it."""
         self.skype = skype
+        """Skype login from the profile's contacts."""
         self.facebook = facebook
+        """Facebook account id linked to the profile."""
         self.facebook_name = facebook_name
+        """Name on the linked Facebook account."""
         self.twitter = twitter
+        """Twitter login linked to the profile."""
         self.livejournal = livejournal
+        """LiveJournal login linked to the profile."""
         self.instagram = instagram
+        """Instagram login linked to the profile."""
         self.test = test
+        """Marks a test account."""
         self.video_live = video_live
+        """The user's live video settings."""
         self.is_video_live_notifications_blocked = is_video_live_notifications_blocked
+        """1 when the current user muted this user's live stream alerts."""
         self.is_service = is_service
+        """Whether this is a service account."""
         self.service_description = service_description
+        """Text shown on a service account's page."""
         self.photo_rec = photo_rec
+        """Legacy small picture URL; false when there is none."""
         self.photo_medium = photo_medium
+        """Legacy medium picture URL; false when there is none."""
         self.photo_medium_rec = photo_medium_rec
+        """Legacy medium square picture URL; false when there is none."""
         self.photo = photo
+        """Legacy small picture URL."""
         self.photo_big = photo_big
+        """Legacy large picture URL."""
         self.photo_400 = photo_400
+        """URL of the profile picture, 400 pixels wide."""
         self.photo_max_size = photo_max_size
+        """The profile photo as a photo object, with all its sizes."""
         self.language = language
+        """The user's language."""
         self.stories_archive_count = stories_archive_count
+        """Number of stories in the user's archive."""
         self.has_unseen_stories = has_unseen_stories
+        """Whether the user has stories the current user has not seen yet."""
         self.wall_default = wall_default
+        """Which posts the wall shows first, the owner's or everyone's."""
         self.can_call = can_call
+        """Whether the current user may call this user."""
         self.can_call_from_group = can_call_from_group
+        """Whether a community may call this user."""
         self.can_invite_as_voicerooms_speaker = can_invite_as_voicerooms_speaker
+        """Whether the current user may invite this user to speak in a voice room."""
         self.can_see_wishes = can_see_wishes
+        """Whether the current user may see this user's wish list."""
         self.can_see_gifts = can_see_gifts
+        """1 when the current user may see this user's gifts."""
         self.interests = interests
+        """Interests, as typed in the profile."""
         self.books = books
+        """Favourite books, as typed in the profile."""
         self.tv = tv
+        """Favourite TV shows, as typed in the profile."""
         self.quotes = quotes
+        """Favourite quotes, as typed in the profile."""
         self.about = about
+        """The "about me" text."""
         self.games = games
+        """Favourite games, as typed in the profile."""
         self.movies = movies
+        """Favourite films, as typed in the profile."""
         self.activities = activities
+        """Activities, as typed in the profile."""
         self.music = music
+        """Favourite music, as typed in the profile."""
         self.can_write_private_message = can_write_private_message
+        """1 when the current user may send this user a message."""
         self.can_send_friend_request = can_send_friend_request
+        """1 when the current user may send this user a friend request."""
         self.can_be_invited_group = can_be_invited_group
+        """Whether the current user may invite this user to a community."""
         self.mobile_phone = mobile_phone
+        """Mobile phone number as typed in the profile."""
         self.home_phone = home_phone
+        """Second (home) phone number as typed in the profile."""
         self.site = site
+        """Website address from the profile."""
         self.status_audio = status_audio
+        """Track broadcast to the status, when there is one."""
         self.status = status
+        """Status text shown under the name."""
         self.activity = activity
+        """Status text, under its older name."""
         self.status_app = status_app
+        """Application shown in the status."""
         self.last_seen = last_seen
+        """When, and from which platform, the user was last online."""
         self.exports = exports
+        """Services the user's posts are exported to."""
         self.crop_photo = crop_photo
+        """Profile photo with the areas cut out of it for the picture and its thumbnail."""
         self.followers_count = followers_count
+        """Number of followers."""
         self.video_live_level = video_live_level
+        """The user's level as a live streamer."""
         self.video_live_count = video_live_count
+        """How many live streams the user has run."""
         self.clips_count = clips_count
+        """Number of the user's clips."""
         self.blacklisted = blacklisted
+        """1 when this user has blocked the current user."""
         self.blacklisted_by_me = blacklisted_by_me
+        """1 when the current user has blocked this user."""
         self.is_favorite = is_favorite
+        """1 when the current user has bookmarked this user."""
         self.is_hidden_from_feed = is_hidden_from_feed
+        """1 when the current user hid this user's posts from the news feed."""
         self.common_count = common_count
+        """Number of friends in common with the current user."""
         self.occupation = occupation
+        """Current job or place of study."""
         self.career = career
+        """Jobs listed in the profile."""
         self.military = military
+        """Military service listed in the profile."""
         self.university = university
+        """Id of the main university."""
         self.university_name = university_name
+        """Name of the main university."""
         self.university_group_id = university_group_id
+        """Community of the main university."""
         self.faculty = faculty
+        """Id of the faculty at the main university."""
         self.faculty_name = faculty_name
+        """Name of the faculty at the main university."""
         self.graduation = graduation
+        """Year of graduation from the main university."""
         self.education_form = education_form
+        """Form of study at the main university, e.g. full-time."""
         self.education_status = education_status
+        """Status at the main university, e.g. student or graduate."""
         self.home_town = home_town
+        """Home town, as typed in the profile."""
         self.relation = relation
+        """Relationship status."""
         self.relation_partner = relation_partner
+        """The partner named in the relationship status."""
         self.personal = personal
+        """Views and attitudes from the profile's personal section."""
         self.universities = universities
+        """Universities listed in the profile."""
         self.schools = schools
+        """Schools listed in the profile."""
         self.relatives = relatives
+        """Relatives listed in the profile."""
         self.is_subscribed_podcasts = is_subscribed_podcasts
+        """Whether the current user follows this user's podcasts."""
         self.can_subscribe_podcasts = can_subscribe_podcasts
+        """Whether this user's podcasts are open to subscription."""
         self.can_subscribe_posts = can_subscribe_posts
+        """Whether the current user can subscribe to this user's posts."""
         self.counters = counters
+        """Numbers of friends, photos, videos and other items on the page."""
         self.access_key = access_key
+        """Key granting access to the profile's content."""
         self.can_upload_doc = can_upload_doc
+        """1 when the current user may send this user documents."""
         self.can_ban = can_ban
+        """Whether the current user may block this user."""
         self.hash = hash
+        """Opaque hash of the profile."""
         self.is_no_index = is_no_index
+        """Whether the profile is hidden from search engines."""
         self.contact_id = contact_id
+        """Id of this user's entry in the current user's contacts."""
         self.is_message_request = is_message_request
+        """Whether a conversation with this user is still a message request."""
         self.descriptions = descriptions
+        """Short text lines describing the user."""
         self.lists = lists
+        """Friend lists of the token's owner that include this user, by list id."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersUserMin(Model):
-    """`users_user_min`.
+    """The smallest form of a user - id, names and the page's visibility.
+
+    `users_user_min`.
 
     Attributes:
-        id: `int`, always present.
-        deactivated: `str`.
-        first_name: `str`.
-        hidden: `int`.
-        last_name: `str`.
-        can_access_closed: `bool`.
-        is_closed: `bool`.
+        id: The user's numeric id. Type: `int`, always present.
+        deactivated: "deleted" or "banned" when the page is gone or blocked; absent for a live page. Type: `str`.
+        first_name: First name. Type: `str`.
+        hidden: 1 when the user's privacy settings hide the profile from the caller. Type: `int`.
+        last_name: Last name. Type: `str`.
+        can_access_closed: Whether the current user can see the profile even though it is private. Type: `bool`.
+        is_closed: Whether the profile is private. Type: `bool`.
     """
 
     id: int
+    """The user's numeric id."""
     deactivated: str | None = None
+    """"deleted" or "banned" when the page is gone or blocked; absent for a live page."""
     first_name: str | None = None
+    """First name."""
     hidden: int | None = None
+    """1 when the user's privacy settings hide the profile from the caller."""
     last_name: str | None = None
+    """Last name."""
     can_access_closed: bool | None = None
+    """Whether the current user can see the profile even though it is private."""
     is_closed: bool | None = None
+    """Whether the profile is private."""
 
     def __init__(
         self,
@@ -1551,12 +2104,19 @@ class UsersUserMin(Model):
         is_closed: bool | None = None,
     ) -> None:
         self.id = id
+        """The user's numeric id."""
         self.deactivated = deactivated
+        """"deleted" or "banned" when the page is gone or blocked; absent for a live page."""
         self.first_name = first_name
+        """First name."""
         self.hidden = hidden
+        """1 when the user's privacy settings hide the profile from the caller."""
         self.last_name = last_name
+        """Last name."""
         self.can_access_closed = can_access_closed
+        """Whether the current user can see the profile even though it is private."""
         self.is_closed = is_closed
+        """Whether the profile is private."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -311,19 +311,25 @@ class VideoLiveCategory(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoLiveInfo(Model):
-    """`video_live_info`.
+    """A user's settings for live video.
+
+    `video_live_info`.
 
     Attributes:
-        enabled: `BaseBoolInt`, always present.
-        is_notifications_blocked: `BaseBoolInt`.
+        enabled: 1 when the user can stream live video. Type: `BaseBoolInt`, always present.
+        is_notifications_blocked: 1 when the current user muted this user's live stream alerts. Type: `BaseBoolInt`.
     """
 
     enabled: BaseBoolInt
+    """1 when the user can stream live video."""
     is_notifications_blocked: BaseBoolInt | None = None
+    """1 when the current user muted this user's live stream alerts."""
 
     def __init__(self, *, enabled: BaseBoolInt, is_notifications_blocked: BaseBoolInt | None = None) -> None:
         self.enabled = enabled
+        """1 when the user can stream live video."""
         self.is_notifications_blocked = is_notifications_blocked
+        """1 when the current user muted this user's live stream alerts."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
