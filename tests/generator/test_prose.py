@@ -183,7 +183,8 @@ def _model_class(api: str, key: str) -> Any:
         getattr(models, name)
         for name in models.__all__
         if getattr(getattr(models, name), "__doc__", "")
-        and f"`{key}`" in getattr(models, name).__doc__.split("\n\n")[:2]
+        # The spec's key stands alone as the docstring's first or second paragraph ("`users_career`.").
+        and any(chunk.strip() == f"`{key}`." for chunk in getattr(models, name).__doc__.split("\n\n")[:2])
     )
 
 

@@ -294,11 +294,13 @@ class AccountMethods:
     def create_account(
         self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/create_account`.
+        """Turn a resource into a billing account on a billing plan.
+
+        Calls `account/create_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            plan: str; required.
+            item_id (sent as `itemId`): Resource that becomes the account. Type: int; required.
+            plan: Billing plan of the new account. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -321,11 +323,13 @@ class AccountMethods:
         reasons: Sequence[DeleteAccountReason] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `account/delete_account`.
+        """Delete a billing account.
+
+        Calls `account/delete_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            reasons: Sequence[DeleteAccountReason].
+            item_id (sent as `itemId`): Account to delete, by its resource id. Type: int; required.
+            reasons: Why the account is deleted. Type: Sequence[DeleteAccountReason].
 
         Returns: `ErrorResult`.
 
@@ -344,13 +348,13 @@ class AccountMethods:
     def get_account_data(
         self, *, item_id: int | list[int], type: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountData:
-        """Call `account/get_account_data`.
+        """Read the billing account data of one or more accounts.
 
-        Idempotent: retried on transient failures.
+        Calls `account/get_account_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int | list[int]; required.
-            type: int.
+            item_id (sent as `itemId`): Account, given as its resource id, or a list of them. Type: int | list[int]; required.
+            type: Which parts to read, as flags; 0x1 minimal, 0x2 detailed. Type: int.
 
         Returns: `AccountData`.
 
@@ -369,11 +373,13 @@ class AccountMethods:
     def enable_account(
         self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/enable_account`.
+        """Enable or block a billing account.
+
+        Calls `account/enable_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            enable: bool; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            enable: True to enable the account, false to block it. Type: bool; required.
 
         Returns: `ErrorResult`.
 
@@ -390,9 +396,9 @@ class AccountMethods:
         )
 
     def get_billing_plans(self, *, extra_params: Mapping[str, object] | None = None) -> BillingPlansResult:
-        """Call `account/get_billing_plans`.
+        """List the billing plans available.
 
-        Idempotent: retried on transient failures.
+        Calls `account/get_billing_plans`. Idempotent: retried on transient failures.
 
         Returns: `BillingPlansResult`.
 
@@ -403,12 +409,12 @@ class AccountMethods:
     def list_change_accounts(
         self, *, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> list[ChangeAccountCandidate]:
-        """Call `account/list_change_accounts`.
+        """List the accounts the given units may be moved to.
 
-        Idempotent: retried on transient failures.
+        Calls `account/list_change_accounts`. Idempotent: retried on transient failures.
 
         Args:
-            units: list[int]; required.
+            units: Units to move. Type: list[int]; required.
 
         Returns: `list[ChangeAccountCandidate]`.
 
@@ -430,11 +436,13 @@ class AccountMethods:
         plan: AccountBillingPlanUpdate,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `account/update_billing_plan`.
+        """Create, change or delete a billing plan.
+
+        Calls `account/update_billing_plan`.
 
         Args:
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            plan: AccountBillingPlanUpdate; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the plan. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            plan: The plan and its settings. Type: AccountBillingPlanUpdate; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -451,11 +459,13 @@ class AccountMethods:
         )
 
     def update_plan(self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `account/update_plan`.
+        """Move an account to another billing plan.
+
+        Calls `account/update_plan`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            plan: str; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            plan: New billing plan. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -474,11 +484,13 @@ class AccountMethods:
     def update_sub_plans(
         self, *, item_id: int, plans: Sequence[str], extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/update_sub_plans`.
+        """Set the billing plans an account may give its sub-accounts.
+
+        Calls `account/update_sub_plans`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            plans: Sequence[str]; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            plans: Billing plans allowed. Type: Sequence[str]; required.
 
         Returns: `ErrorResult`.
 
@@ -497,11 +509,13 @@ class AccountMethods:
     def update_dealer_rights(
         self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/update_dealer_rights`.
+        """Give an account dealer rights, or take them away.
+
+        Calls `account/update_dealer_rights`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            enable: bool; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            enable: True to give dealer rights, false to take them away. Type: bool; required.
 
         Returns: `ErrorResult`.
 
@@ -527,14 +541,16 @@ class AccountMethods:
         cost_table: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `account/update_billing_service`.
+        """Change the terms of one billing service of an account.
+
+        Calls `account/update_billing_service`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            name: str; required.
-            type: Literal[1, 2]; required.
-            interval_type (sent as `intervalType`): Literal[0, 1, 2, 3, 4]; required.
-            cost_table (sent as `costTable`): str; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            name: Billing service to change. Type: str; required.
+            type: 1 charged on demand, 2 charged periodically. Type: Literal[1, 2]; required.
+            interval_type (sent as `intervalType`): How often usage resets; 0 never, 1 hourly, 2 daily, 3 weekly, 4 monthly. Type: Literal[0, 1, 2, 3, 4]; required.
+            cost_table (sent as `costTable`): Price and usage limits of the service. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -562,13 +578,15 @@ class AccountMethods:
         deny_balance: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `account/update_flags`.
+        """Change the flags of an account and the balances at which it is limited.
+
+        Calls `account/update_flags`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            flags: int; required.
-            block_balance (sent as `blockBalance`): float | int.
-            deny_balance (sent as `denyBalance`): float | int.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            flags: Account flags. Type: int; required.
+            block_balance (sent as `blockBalance`): Balance at which the account is blocked. Type: float | int.
+            deny_balance (sent as `denyBalance`): Balance at which services are denied. Type: float | int.
 
         Returns: `ErrorResult`.
 
@@ -595,13 +613,15 @@ class AccountMethods:
         description: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `account/do_payment`.
+        """Add money or days to an account, or take them away.
+
+        Calls `account/do_payment`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            balance_update (sent as `balanceUpdate`): float | int; required.
-            days_update (sent as `daysUpdate`): int; required.
-            description: str; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            balance_update (sent as `balanceUpdate`): Amount to add; negative to take away. Type: float | int; required.
+            days_update (sent as `daysUpdate`): Days to add; negative to take away. Type: int; required.
+            description: Note stored with the payment. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -622,11 +642,13 @@ class AccountMethods:
     def update_min_days(
         self, *, item_id: int, min_days: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/update_min_days`.
+        """Set the minimum days counter of an account.
+
+        Calls `account/update_min_days`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            min_days (sent as `minDays`): int; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            min_days (sent as `minDays`): Number of days. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -645,14 +667,14 @@ class AccountMethods:
     def get_account_history(
         self, *, item_id: int, days: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[list[int | str]]:
-        """Call `account/get_account_history`.
+        """Read the payments and charges of an account over the last days.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `account/get_account_history`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            days: int; required.
-            tz: int.
+            item_id (sent as `itemId`): Account, given as its resource id. Type: int; required.
+            days: How many days back to read. Type: int; required.
+            tz: Time zone the dates are given in. Type: int.
 
         Returns: `list[list[int | str]]`.
 
@@ -672,11 +694,13 @@ class AccountMethods:
     def update_history_period(
         self, *, item_id: int, history_period: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/update_history_period`.
+        """Set how long an account keeps its message history.
+
+        Calls `account/update_history_period`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            history_period (sent as `historyPeriod`): int; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            history_period (sent as `historyPeriod`): Period in days, or in months when the 0x10000 bit is set. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -695,11 +719,13 @@ class AccountMethods:
     def change_account(
         self, *, item_id: int, resource_id: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/change_account`.
+        """Move a unit to another account.
+
+        Calls `account/change_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            resource_id (sent as `resourceId`): int; required.
+            item_id (sent as `itemId`): Unit to move. Type: int; required.
+            resource_id (sent as `resourceId`): Account to move it to, by its resource id. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -722,11 +748,13 @@ class AccountMethods:
         guids: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TrashResult:
-        """Call `account/trash`.
+        """List deleted items that can still be restored, or restore them.
+
+        Calls `account/trash`.
 
         Args:
-            call_mode (sent as `callMode`): Literal['list', 'restore']; required.
-            guids: Sequence[str].
+            call_mode (sent as `callMode`): Whether to list the deleted items or restore them. Type: Literal['list', 'restore']; required.
+            guids: Items to restore, by GUID. Type: Sequence[str].
 
         Returns: `TrashResult`.
 
@@ -754,11 +782,13 @@ class AsyncAccountMethods:
     async def create_account(
         self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/create_account`.
+        """Turn a resource into a billing account on a billing plan.
+
+        Calls `account/create_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            plan: str; required.
+            item_id (sent as `itemId`): Resource that becomes the account. Type: int; required.
+            plan: Billing plan of the new account. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -781,11 +811,13 @@ class AsyncAccountMethods:
         reasons: Sequence[DeleteAccountReason] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `account/delete_account`.
+        """Delete a billing account.
+
+        Calls `account/delete_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            reasons: Sequence[DeleteAccountReason].
+            item_id (sent as `itemId`): Account to delete, by its resource id. Type: int; required.
+            reasons: Why the account is deleted. Type: Sequence[DeleteAccountReason].
 
         Returns: `ErrorResult`.
 
@@ -804,13 +836,13 @@ class AsyncAccountMethods:
     async def get_account_data(
         self, *, item_id: int | list[int], type: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountData:
-        """Call `account/get_account_data`.
+        """Read the billing account data of one or more accounts.
 
-        Idempotent: retried on transient failures.
+        Calls `account/get_account_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int | list[int]; required.
-            type: int.
+            item_id (sent as `itemId`): Account, given as its resource id, or a list of them. Type: int | list[int]; required.
+            type: Which parts to read, as flags; 0x1 minimal, 0x2 detailed. Type: int.
 
         Returns: `AccountData`.
 
@@ -829,11 +861,13 @@ class AsyncAccountMethods:
     async def enable_account(
         self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/enable_account`.
+        """Enable or block a billing account.
+
+        Calls `account/enable_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            enable: bool; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            enable: True to enable the account, false to block it. Type: bool; required.
 
         Returns: `ErrorResult`.
 
@@ -850,9 +884,9 @@ class AsyncAccountMethods:
         )
 
     async def get_billing_plans(self, *, extra_params: Mapping[str, object] | None = None) -> BillingPlansResult:
-        """Call `account/get_billing_plans`.
+        """List the billing plans available.
 
-        Idempotent: retried on transient failures.
+        Calls `account/get_billing_plans`. Idempotent: retried on transient failures.
 
         Returns: `BillingPlansResult`.
 
@@ -863,12 +897,12 @@ class AsyncAccountMethods:
     async def list_change_accounts(
         self, *, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> list[ChangeAccountCandidate]:
-        """Call `account/list_change_accounts`.
+        """List the accounts the given units may be moved to.
 
-        Idempotent: retried on transient failures.
+        Calls `account/list_change_accounts`. Idempotent: retried on transient failures.
 
         Args:
-            units: list[int]; required.
+            units: Units to move. Type: list[int]; required.
 
         Returns: `list[ChangeAccountCandidate]`.
 
@@ -890,11 +924,13 @@ class AsyncAccountMethods:
         plan: AccountBillingPlanUpdate,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `account/update_billing_plan`.
+        """Create, change or delete a billing plan.
+
+        Calls `account/update_billing_plan`.
 
         Args:
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            plan: AccountBillingPlanUpdate; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the plan. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            plan: The plan and its settings. Type: AccountBillingPlanUpdate; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -913,11 +949,13 @@ class AsyncAccountMethods:
     async def update_plan(
         self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/update_plan`.
+        """Move an account to another billing plan.
+
+        Calls `account/update_plan`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            plan: str; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            plan: New billing plan. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -936,11 +974,13 @@ class AsyncAccountMethods:
     async def update_sub_plans(
         self, *, item_id: int, plans: Sequence[str], extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/update_sub_plans`.
+        """Set the billing plans an account may give its sub-accounts.
+
+        Calls `account/update_sub_plans`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            plans: Sequence[str]; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            plans: Billing plans allowed. Type: Sequence[str]; required.
 
         Returns: `ErrorResult`.
 
@@ -959,11 +999,13 @@ class AsyncAccountMethods:
     async def update_dealer_rights(
         self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/update_dealer_rights`.
+        """Give an account dealer rights, or take them away.
+
+        Calls `account/update_dealer_rights`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            enable: bool; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            enable: True to give dealer rights, false to take them away. Type: bool; required.
 
         Returns: `ErrorResult`.
 
@@ -989,14 +1031,16 @@ class AsyncAccountMethods:
         cost_table: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `account/update_billing_service`.
+        """Change the terms of one billing service of an account.
+
+        Calls `account/update_billing_service`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            name: str; required.
-            type: Literal[1, 2]; required.
-            interval_type (sent as `intervalType`): Literal[0, 1, 2, 3, 4]; required.
-            cost_table (sent as `costTable`): str; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            name: Billing service to change. Type: str; required.
+            type: 1 charged on demand, 2 charged periodically. Type: Literal[1, 2]; required.
+            interval_type (sent as `intervalType`): How often usage resets; 0 never, 1 hourly, 2 daily, 3 weekly, 4 monthly. Type: Literal[0, 1, 2, 3, 4]; required.
+            cost_table (sent as `costTable`): Price and usage limits of the service. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1024,13 +1068,15 @@ class AsyncAccountMethods:
         deny_balance: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `account/update_flags`.
+        """Change the flags of an account and the balances at which it is limited.
+
+        Calls `account/update_flags`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            flags: int; required.
-            block_balance (sent as `blockBalance`): float | int.
-            deny_balance (sent as `denyBalance`): float | int.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            flags: Account flags. Type: int; required.
+            block_balance (sent as `blockBalance`): Balance at which the account is blocked. Type: float | int.
+            deny_balance (sent as `denyBalance`): Balance at which services are denied. Type: float | int.
 
         Returns: `ErrorResult`.
 
@@ -1057,13 +1103,15 @@ class AsyncAccountMethods:
         description: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `account/do_payment`.
+        """Add money or days to an account, or take them away.
+
+        Calls `account/do_payment`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            balance_update (sent as `balanceUpdate`): float | int; required.
-            days_update (sent as `daysUpdate`): int; required.
-            description: str; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            balance_update (sent as `balanceUpdate`): Amount to add; negative to take away. Type: float | int; required.
+            days_update (sent as `daysUpdate`): Days to add; negative to take away. Type: int; required.
+            description: Note stored with the payment. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1084,11 +1132,13 @@ class AsyncAccountMethods:
     async def update_min_days(
         self, *, item_id: int, min_days: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/update_min_days`.
+        """Set the minimum days counter of an account.
+
+        Calls `account/update_min_days`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            min_days (sent as `minDays`): int; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            min_days (sent as `minDays`): Number of days. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1107,14 +1157,14 @@ class AsyncAccountMethods:
     async def get_account_history(
         self, *, item_id: int, days: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[list[int | str]]:
-        """Call `account/get_account_history`.
+        """Read the payments and charges of an account over the last days.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `account/get_account_history`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            days: int; required.
-            tz: int.
+            item_id (sent as `itemId`): Account, given as its resource id. Type: int; required.
+            days: How many days back to read. Type: int; required.
+            tz: Time zone the dates are given in. Type: int.
 
         Returns: `list[list[int | str]]`.
 
@@ -1134,11 +1184,13 @@ class AsyncAccountMethods:
     async def update_history_period(
         self, *, item_id: int, history_period: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/update_history_period`.
+        """Set how long an account keeps its message history.
+
+        Calls `account/update_history_period`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            history_period (sent as `historyPeriod`): int; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            history_period (sent as `historyPeriod`): Period in days, or in months when the 0x10000 bit is set. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1157,11 +1209,13 @@ class AsyncAccountMethods:
     async def change_account(
         self, *, item_id: int, resource_id: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `account/change_account`.
+        """Move a unit to another account.
+
+        Calls `account/change_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            resource_id (sent as `resourceId`): int; required.
+            item_id (sent as `itemId`): Unit to move. Type: int; required.
+            resource_id (sent as `resourceId`): Account to move it to, by its resource id. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1184,11 +1238,13 @@ class AsyncAccountMethods:
         guids: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TrashResult:
-        """Call `account/trash`.
+        """List deleted items that can still be restored, or restore them.
+
+        Calls `account/trash`.
 
         Args:
-            call_mode (sent as `callMode`): Literal['list', 'restore']; required.
-            guids: Sequence[str].
+            call_mode (sent as `callMode`): Whether to list the deleted items or restore them. Type: Literal['list', 'restore']; required.
+            guids: Items to restore, by GUID. Type: Sequence[str].
 
         Returns: `TrashResult`.
 
@@ -1216,11 +1272,13 @@ class BatchAccountMethods:
     def create_account(
         self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `account/create_account`.
+        """Turn a resource into a billing account on a billing plan.
+
+        Calls `account/create_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            plan: str; required.
+            item_id (sent as `itemId`): Resource that becomes the account. Type: int; required.
+            plan: Billing plan of the new account. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1243,11 +1301,13 @@ class BatchAccountMethods:
         reasons: Sequence[DeleteAccountReason] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `account/delete_account`.
+        """Delete a billing account.
+
+        Calls `account/delete_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            reasons: Sequence[DeleteAccountReason].
+            item_id (sent as `itemId`): Account to delete, by its resource id. Type: int; required.
+            reasons: Why the account is deleted. Type: Sequence[DeleteAccountReason].
 
         Returns: `ErrorResult`.
 
@@ -1266,13 +1326,13 @@ class BatchAccountMethods:
     def get_account_data(
         self, *, item_id: int | list[int], type: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AccountData]:
-        """Call `account/get_account_data`.
+        """Read the billing account data of one or more accounts.
 
-        Idempotent: retried on transient failures.
+        Calls `account/get_account_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int | list[int]; required.
-            type: int.
+            item_id (sent as `itemId`): Account, given as its resource id, or a list of them. Type: int | list[int]; required.
+            type: Which parts to read, as flags; 0x1 minimal, 0x2 detailed. Type: int.
 
         Returns: `AccountData`.
 
@@ -1291,11 +1351,13 @@ class BatchAccountMethods:
     def enable_account(
         self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `account/enable_account`.
+        """Enable or block a billing account.
+
+        Calls `account/enable_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            enable: bool; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            enable: True to enable the account, false to block it. Type: bool; required.
 
         Returns: `ErrorResult`.
 
@@ -1312,9 +1374,9 @@ class BatchAccountMethods:
         )
 
     def get_billing_plans(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BillingPlansResult]:
-        """Call `account/get_billing_plans`.
+        """List the billing plans available.
 
-        Idempotent: retried on transient failures.
+        Calls `account/get_billing_plans`. Idempotent: retried on transient failures.
 
         Returns: `BillingPlansResult`.
 
@@ -1325,12 +1387,12 @@ class BatchAccountMethods:
     def list_change_accounts(
         self, *, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[ChangeAccountCandidate]]:
-        """Call `account/list_change_accounts`.
+        """List the accounts the given units may be moved to.
 
-        Idempotent: retried on transient failures.
+        Calls `account/list_change_accounts`. Idempotent: retried on transient failures.
 
         Args:
-            units: list[int]; required.
+            units: Units to move. Type: list[int]; required.
 
         Returns: `list[ChangeAccountCandidate]`.
 
@@ -1352,11 +1414,13 @@ class BatchAccountMethods:
         plan: AccountBillingPlanUpdate,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `account/update_billing_plan`.
+        """Create, change or delete a billing plan.
+
+        Calls `account/update_billing_plan`.
 
         Args:
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            plan: AccountBillingPlanUpdate; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the plan. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            plan: The plan and its settings. Type: AccountBillingPlanUpdate; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -1375,11 +1439,13 @@ class BatchAccountMethods:
     def update_plan(
         self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `account/update_plan`.
+        """Move an account to another billing plan.
+
+        Calls `account/update_plan`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            plan: str; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            plan: New billing plan. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1398,11 +1464,13 @@ class BatchAccountMethods:
     def update_sub_plans(
         self, *, item_id: int, plans: Sequence[str], extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `account/update_sub_plans`.
+        """Set the billing plans an account may give its sub-accounts.
+
+        Calls `account/update_sub_plans`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            plans: Sequence[str]; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            plans: Billing plans allowed. Type: Sequence[str]; required.
 
         Returns: `ErrorResult`.
 
@@ -1421,11 +1489,13 @@ class BatchAccountMethods:
     def update_dealer_rights(
         self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `account/update_dealer_rights`.
+        """Give an account dealer rights, or take them away.
+
+        Calls `account/update_dealer_rights`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            enable: bool; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            enable: True to give dealer rights, false to take them away. Type: bool; required.
 
         Returns: `ErrorResult`.
 
@@ -1451,14 +1521,16 @@ class BatchAccountMethods:
         cost_table: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `account/update_billing_service`.
+        """Change the terms of one billing service of an account.
+
+        Calls `account/update_billing_service`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            name: str; required.
-            type: Literal[1, 2]; required.
-            interval_type (sent as `intervalType`): Literal[0, 1, 2, 3, 4]; required.
-            cost_table (sent as `costTable`): str; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            name: Billing service to change. Type: str; required.
+            type: 1 charged on demand, 2 charged periodically. Type: Literal[1, 2]; required.
+            interval_type (sent as `intervalType`): How often usage resets; 0 never, 1 hourly, 2 daily, 3 weekly, 4 monthly. Type: Literal[0, 1, 2, 3, 4]; required.
+            cost_table (sent as `costTable`): Price and usage limits of the service. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1486,13 +1558,15 @@ class BatchAccountMethods:
         deny_balance: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `account/update_flags`.
+        """Change the flags of an account and the balances at which it is limited.
+
+        Calls `account/update_flags`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            flags: int; required.
-            block_balance (sent as `blockBalance`): float | int.
-            deny_balance (sent as `denyBalance`): float | int.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            flags: Account flags. Type: int; required.
+            block_balance (sent as `blockBalance`): Balance at which the account is blocked. Type: float | int.
+            deny_balance (sent as `denyBalance`): Balance at which services are denied. Type: float | int.
 
         Returns: `ErrorResult`.
 
@@ -1519,13 +1593,15 @@ class BatchAccountMethods:
         description: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `account/do_payment`.
+        """Add money or days to an account, or take them away.
+
+        Calls `account/do_payment`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            balance_update (sent as `balanceUpdate`): float | int; required.
-            days_update (sent as `daysUpdate`): int; required.
-            description: str; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            balance_update (sent as `balanceUpdate`): Amount to add; negative to take away. Type: float | int; required.
+            days_update (sent as `daysUpdate`): Days to add; negative to take away. Type: int; required.
+            description: Note stored with the payment. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1546,11 +1622,13 @@ class BatchAccountMethods:
     def update_min_days(
         self, *, item_id: int, min_days: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `account/update_min_days`.
+        """Set the minimum days counter of an account.
+
+        Calls `account/update_min_days`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            min_days (sent as `minDays`): int; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            min_days (sent as `minDays`): Number of days. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1569,14 +1647,14 @@ class BatchAccountMethods:
     def get_account_history(
         self, *, item_id: int, days: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[list[int | str]]]:
-        """Call `account/get_account_history`.
+        """Read the payments and charges of an account over the last days.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `account/get_account_history`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            days: int; required.
-            tz: int.
+            item_id (sent as `itemId`): Account, given as its resource id. Type: int; required.
+            days: How many days back to read. Type: int; required.
+            tz: Time zone the dates are given in. Type: int.
 
         Returns: `list[list[int | str]]`.
 
@@ -1596,11 +1674,13 @@ class BatchAccountMethods:
     def update_history_period(
         self, *, item_id: int, history_period: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `account/update_history_period`.
+        """Set how long an account keeps its message history.
+
+        Calls `account/update_history_period`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            history_period (sent as `historyPeriod`): int; required.
+            item_id (sent as `itemId`): Account to change, by its resource id. Type: int; required.
+            history_period (sent as `historyPeriod`): Period in days, or in months when the 0x10000 bit is set. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1619,11 +1699,13 @@ class BatchAccountMethods:
     def change_account(
         self, *, item_id: int, resource_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `account/change_account`.
+        """Move a unit to another account.
+
+        Calls `account/change_account`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            resource_id (sent as `resourceId`): int; required.
+            item_id (sent as `itemId`): Unit to move. Type: int; required.
+            resource_id (sent as `resourceId`): Account to move it to, by its resource id. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1646,11 +1728,13 @@ class BatchAccountMethods:
         guids: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[TrashResult]:
-        """Call `account/trash`.
+        """List deleted items that can still be restored, or restore them.
+
+        Calls `account/trash`.
 
         Args:
-            call_mode (sent as `callMode`): Literal['list', 'restore']; required.
-            guids: Sequence[str].
+            call_mode (sent as `callMode`): Whether to list the deleted items or restore them. Type: Literal['list', 'restore']; required.
+            guids: Items to restore, by GUID. Type: Sequence[str].
 
         Returns: `TrashResult`.
 

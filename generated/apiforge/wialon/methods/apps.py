@@ -46,13 +46,13 @@ class AppsMethods:
         filter_lang: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[AppInfo]:
-        """Call `apps/list`.
+        """List the applications available to the user.
 
-        Idempotent: retried on transient failures.
+        Calls `apps/list`. Idempotent: retried on transient failures.
 
         Args:
-            manage_mode (sent as `manageMode`): Literal[0, 1].
-            filter_lang (sent as `filterLang`): str.
+            manage_mode (sent as `manageMode`): 1 to list the applications in manage mode. Type: Literal[0, 1].
+            filter_lang (sent as `filterLang`): Language to filter the applications by. Type: str.
 
         Returns: `list[AppInfo]`.
 
@@ -84,13 +84,13 @@ class AsyncAppsMethods:
         filter_lang: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[AppInfo]:
-        """Call `apps/list`.
+        """List the applications available to the user.
 
-        Idempotent: retried on transient failures.
+        Calls `apps/list`. Idempotent: retried on transient failures.
 
         Args:
-            manage_mode (sent as `manageMode`): Literal[0, 1].
-            filter_lang (sent as `filterLang`): str.
+            manage_mode (sent as `manageMode`): 1 to list the applications in manage mode. Type: Literal[0, 1].
+            filter_lang (sent as `filterLang`): Language to filter the applications by. Type: str.
 
         Returns: `list[AppInfo]`.
 
@@ -122,13 +122,13 @@ class BatchAppsMethods:
         filter_lang: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[builtins.list[AppInfo]]:
-        """Call `apps/list`.
+        """List the applications available to the user.
 
-        Idempotent: retried on transient failures.
+        Calls `apps/list`. Idempotent: retried on transient failures.
 
         Args:
-            manage_mode (sent as `manageMode`): Literal[0, 1].
-            filter_lang (sent as `filterLang`): str.
+            manage_mode (sent as `manageMode`): 1 to list the applications in manage mode. Type: Literal[0, 1].
+            filter_lang (sent as `filterLang`): Language to filter the applications by. Type: str.
 
         Returns: `list[AppInfo]`.
 

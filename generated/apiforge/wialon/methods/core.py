@@ -429,13 +429,13 @@ class CoreMethods:
         self._client = client
 
     def search_item(self, *, id: int, flags: int, extra_params: Mapping[str, object] | None = None) -> SearchItemResult:
-        """Call `core/search_item`.
+        """Read one item by its id, with the data the flags ask for.
 
-        Idempotent: retried on transient failures.
+        Calls `core/search_item`. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
-            flags: int; required.
+            id: Id of the unit, resource, user or other item to read. Type: int; required.
+            flags: Data flags of the item's class, choosing which fields come back. Type: int; required.
 
         Returns: `SearchItemResult`.
 
@@ -463,16 +463,16 @@ class CoreMethods:
         to: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> SearchItemsResult:
-        """Call `core/search_items`.
+        """Find the items of one class that match a property mask, with the data the flags ask for.
 
-        Idempotent: retried on transient failures.
+        Calls `core/search_items`. Idempotent: retried on transient failures.
 
         Args:
-            spec: SearchSpec; required.
-            force: Literal[0, 1]; required.
-            flags: int; required.
-            from_ (sent as `from`): int; required; >= 0.
-            to: int; required; >= 0.
+            spec: What to search for, by item class, property name, value mask, sort order and property kind. Type: SearchSpec; required.
+            force: 1 to search again; 0 to reuse the session's cached result of the same search. Type: Literal[0, 1]; required.
+            flags: Data flags of the item class, choosing which fields each found item carries. Type: int; required.
+            from_ (sent as `from`): Index of the first found item to return, counting from 0. Type: int; required; >= 0.
+            to: Index of the last found item to return, inclusive; 0 returns everything from `from_` on. Type: int; required; >= 0.
 
         Returns: `SearchItemsResult`.
 
@@ -494,12 +494,12 @@ class CoreMethods:
     def update_data_flags(
         self, *, spec: Sequence[UpdateDataFlagsSpec], extra_params: Mapping[str, object] | None = None
     ) -> list[UpdateDataFlagsItem]:
-        """Call `core/update_data_flags`.
+        """Choose which items the session follows and which of their data it receives in events.
 
-        Idempotent: retried on transient failures.
+        Calls `core/update_data_flags`. Idempotent: retried on transient failures.
 
         Args:
-            spec: Sequence[UpdateDataFlagsSpec]; required.
+            spec: Changes to apply, each selecting items by id, type, id list or access and a flag mode. Type: Sequence[UpdateDataFlagsSpec]; required.
 
         Returns: `list[UpdateDataFlagsItem]`.
 
@@ -515,7 +515,9 @@ class CoreMethods:
         )
 
     def logout(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `core/logout`.
+        """Close the current session so its session id stops working.
+
+        Calls `core/logout`.
 
         Returns: `ErrorResult`.
 
@@ -533,12 +535,14 @@ class CoreMethods:
         client_ip: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
-        """Call `core/duplicate`.
+        """Open a second session for the same user, optionally acting as another user.
+
+        Calls `core/duplicate`.
 
         Args:
-            operate_as (sent as `operateAs`): str.
-            continue_current_session (sent as `continueCurrentSession`): bool.
-            client_ip (sent as `clientIp`): str.
+            operate_as (sent as `operateAs`): User to act as in the new session; empty for the main user. Type: str.
+            continue_current_session (sent as `continueCurrentSession`): True to keep the current session id valid alongside the new one. Type: bool.
+            client_ip (sent as `clientIp`): Client IP address to record for the new session. Type: str.
 
         Returns: `LoginResponse`.
 
@@ -562,11 +566,13 @@ class CoreMethods:
         flags: BatchFlags | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[JSON]:
-        """Call `core/batch`.
+        """Run several calls in one request and get each call's result or error in order.
+
+        Calls `core/batch`.
 
         Args:
-            params: Sequence[BatchCall]; required.
-            flags: BatchFlags | int.
+            params: The calls to run, each a service name and its parameters. Type: Sequence[BatchCall]; required.
+            flags: 0 to run every call; 1 to stop at the first failure, later calls then fail with error 10. Type: BatchFlags | int.
 
         Returns: `list[JSON]`.
 
@@ -585,12 +591,12 @@ class CoreMethods:
         )
 
     def get_account_data(self, *, type: Literal[1, 2], extra_params: Mapping[str, object] | None = None) -> AccountData:
-        """Call `core/get_account_data`.
+        """Read the billing account of the current user.
 
-        Idempotent: retried on transient failures.
+        Calls `core/get_account_data`. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal[1, 2]; required.
+            type: 1 for the minimal data, 2 for the detailed data. Type: Literal[1, 2]; required.
 
         Returns: `AccountData`.
 
@@ -613,14 +619,14 @@ class CoreMethods:
         service_name: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
-        """Call `core/check_items_billing`.
+        """Find which of the given items the user may reach with given rights under a billing service.
 
-        Idempotent: retried on transient failures.
+        Calls `core/check_items_billing`. Idempotent: retried on transient failures.
 
         Args:
-            items: list[int]; required.
-            access_flags (sent as `accessFlags`): int; required.
-            service_name (sent as `serviceName`): str; required.
+            items: Items to check. Type: list[int]; required.
+            access_flags (sent as `accessFlags`): Access rights the user must have to each item. Type: int; required.
+            service_name (sent as `serviceName`): Billing service that must be open for the items. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -640,13 +646,13 @@ class CoreMethods:
     def check_accessors(
         self, *, items: list[int], flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, dict[str, AccessRights]]:
-        """Call `core/check_accessors`.
+        """Read which users have access to the given items and with which rights.
 
-        Idempotent: retried on transient failures.
+        Calls `core/check_accessors`. Idempotent: retried on transient failures.
 
         Args:
-            items: list[int]; required.
-            flags: Literal[0, 1].
+            items: Items to check. Type: list[int]; required.
+            flags: 1 to add the rights given directly, besides the combined ones. Type: Literal[0, 1].
 
         Returns: `dict[str, dict[str, AccessRights]]`.
 
@@ -671,13 +677,15 @@ class CoreMethods:
         data_flags: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
-        """Call `core/create_user`.
+        """Create a user and return it with the data the flags ask for.
+
+        Calls `core/create_user`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            password: str; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the new user. Type: int; required.
+            name: Login name of the new user. Type: str; required.
+            password: Password of the new user. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new user come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -706,13 +714,15 @@ class CoreMethods:
         skip_creator_check: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
-        """Call `core/create_resource`.
+        """Create a resource and return it with the data the flags ask for.
+
+        Calls `core/create_resource`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
-            skip_creator_check (sent as `skipCreatorCheck`): bool.
+            creator_id (sent as `creatorId`): User who becomes the creator of the resource. Type: int; required.
+            name: Name of the new resource. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new resource come back. Type: int; required.
+            skip_creator_check (sent as `skipCreatorCheck`): Whether to skip the checks made on the creator. Type: bool.
 
         Returns: `CreateItemResult`.
 
@@ -741,13 +751,15 @@ class CoreMethods:
         data_flags: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
-        """Call `core/create_unit`.
+        """Create a unit for a device type and return it with the data the flags ask for.
+
+        Calls `core/create_unit`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            hw_type_id (sent as `hwTypeId`): int; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the unit. Type: int; required.
+            name: Name of the new unit. Type: str; required.
+            hw_type_id (sent as `hwTypeId`): Device type of the unit's tracker. Type: int; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new unit come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -770,12 +782,14 @@ class CoreMethods:
     def create_unit_group(
         self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
     ) -> CreateItemResult:
-        """Call `core/create_unit_group`.
+        """Create an empty unit group and return it with the data the flags ask for.
+
+        Calls `core/create_unit_group`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the group. Type: int; required.
+            name: Name of the new group. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new group come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -803,13 +817,15 @@ class CoreMethods:
         config: RetranslatorConfig | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
-        """Call `core/create_retranslator`.
+        """Create a retranslator and return it with the data the flags ask for.
+
+        Calls `core/create_retranslator`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
-            config: RetranslatorConfig.
+            creator_id (sent as `creatorId`): User who becomes the creator of the retranslator. Type: int; required.
+            name: Name of the new retranslator. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new retranslator come back. Type: int; required.
+            config: Where the retranslator forwards data to. Type: RetranslatorConfig.
 
         Returns: `CreateItemResult`.
 
@@ -832,12 +848,14 @@ class CoreMethods:
     def create_route(
         self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
     ) -> CreateItemResult:
-        """Call `core/create_route`.
+        """Create a route and return it with the data the flags ask for.
+
+        Calls `core/create_route`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the route. Type: int; required.
+            name: Name of the new route. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new route come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -865,15 +883,15 @@ class CoreMethods:
         ignore_rename: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[HwType]:
-        """Call `core/get_hw_types`.
+        """List the device types the server supports, optionally filtered.
 
-        Idempotent: retried on transient failures.
+        Calls `core/get_hw_types`. Idempotent: retried on transient failures.
 
         Args:
-            filter_type (sent as `filterType`): Literal['name', 'id', 'type', 'feature'].
-            filter_value (sent as `filterValue`): Sequence[int | str].
-            include_type (sent as `includeType`): bool.
-            ignore_rename (sent as `ignoreRename`): bool.
+            filter_type (sent as `filterType`): What `filter_value` is matched against; name, id, type or feature. Type: Literal['name', 'id', 'type', 'feature'].
+            filter_value (sent as `filterValue`): Values to match. Type: Sequence[int | str].
+            include_type (sent as `includeType`): Whether each device type carries its category. Type: bool.
+            ignore_rename (sent as `ignoreRename`): Whether to show the original device type names instead of renamed ones. Type: bool.
 
         Returns: `list[HwType]`.
 
@@ -900,15 +918,15 @@ class CoreMethods:
         lang: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `core/get_hw_cmds`.
+        """List the commands a device type supports.
 
-        Idempotent: retried on transient failures.
+        Calls `core/get_hw_cmds`. Idempotent: retried on transient failures.
 
         Args:
-            device_type_id (sent as `deviceTypeId`): int; required.
-            unit_id (sent as `unitId`): int.
-            template: bool.
-            lang: str.
+            device_type_id (sent as `deviceTypeId`): Device type to read. Type: int; required.
+            unit_id (sent as `unitId`): Unit the commands are listed for. Type: int.
+            template: Whether to return the command templates. Type: bool.
+            lang: Language of the command names. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -935,13 +953,15 @@ class CoreMethods:
         email_from: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `core/reset_password_request`.
+        """Send a user an e-mail with a link to reset their password.
+
+        Calls `core/reset_password_request`.
 
         Args:
-            user: str; required.
-            email: str; required.
-            url: str; required.
-            email_from (sent as `emailFrom`): str.
+            user: Login name of the user. Type: str; required.
+            email: E-mail address of the user. Type: str; required.
+            url: Address of the page the link in the e-mail leads to. Type: str; required.
+            email_from (sent as `emailFrom`): Sender address of the e-mail. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -964,11 +984,13 @@ class CoreMethods:
     def reset_password_perform(
         self, *, user: str, code: str, extra_params: Mapping[str, object] | None = None
     ) -> ResetPasswordResult:
-        """Call `core/reset_password_perform`.
+        """Reset a user's password with the code from the reset e-mail.
+
+        Calls `core/reset_password_perform`.
 
         Args:
-            user: str; required.
-            code: str; required.
+            user: Login name of the user. Type: str; required.
+            code: Code from the reset e-mail. Type: str; required.
 
         Returns: `ResetPasswordResult`.
 
@@ -987,7 +1009,9 @@ class CoreMethods:
         )
 
     def create_auth_hash(self, *, extra_params: Mapping[str, object] | None = None) -> AuthHashResult:
-        """Call `core/create_auth_hash`.
+        """Make an authorization hash that can open another session without the password.
+
+        Calls `core/create_auth_hash`.
 
         Returns: `AuthHashResult`.
 
@@ -1003,12 +1027,14 @@ class CoreMethods:
         check_service: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
-        """Call `core/use_auth_hash`.
+        """Open a session with an authorization hash made by another session.
+
+        Calls `core/use_auth_hash`.
 
         Args:
-            auth_hash (sent as `authHash`): str; required.
-            operate_as (sent as `operateAs`): str.
-            check_service (sent as `checkService`): str.
+            auth_hash (sent as `authHash`): The hash to log in with. Type: str; required.
+            operate_as (sent as `operateAs`): Name of another user to act as. Type: str.
+            check_service (sent as `checkService`): Billing service the user must have for the login to succeed. Type: str.
 
         Returns: `LoginResponse`.
 
@@ -1030,13 +1056,13 @@ class CoreMethods:
     def check_unique(
         self, *, type: str, value: str, extra_params: Mapping[str, object] | None = None
     ) -> CheckUniqueResult:
-        """Call `core/check_unique`.
+        """Check whether a value such as a name, unique id or phone number is already taken.
 
-        Idempotent: retried on transient failures.
+        Calls `core/check_unique`. Idempotent: retried on transient failures.
 
         Args:
-            type: str; required.
-            value: str; required.
+            type: What the value is, such as sys_name, sys_unique_id or sys_phone_number. Type: str; required.
+            value: Value to check. Type: str; required.
 
         Returns: `CheckUniqueResult`.
 
@@ -1059,13 +1085,13 @@ class CoreMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `core/export_file`.
+        """Export found items as a file.
 
-        Idempotent: retried on transient failures.
+        Calls `core/export_file`. Idempotent: retried on transient failures.
 
         Args:
-            spec: SearchSpec.
-            flags: int.
+            spec: Which items to export, as in a search. Type: SearchSpec.
+            flags: Data flags choosing what is exported. Type: int.
 
         Returns: `bytes`.
 
@@ -1084,11 +1110,13 @@ class CoreMethods:
     def set_session_property(
         self, *, prop_name: str, prop_value: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `core/set_session_property`.
+        """Set a property of the current session.
+
+        Calls `core/set_session_property`.
 
         Args:
-            prop_name: str; required.
-            prop_value: str; required.
+            prop_name: Name of the property. Type: str; required.
+            prop_value: Value of the property. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1105,10 +1133,12 @@ class CoreMethods:
         )
 
     def set_prms_limit(self, *, prms_limit: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `core/set_prms_limit`.
+        """Limit how many message parameters the session receives (Wialon Hosting only).
+
+        Calls `core/set_prms_limit`.
 
         Args:
-            prms_limit: int; required.
+            prms_limit: Most message parameters to receive. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1160,13 +1190,13 @@ class AsyncCoreMethods:
     async def search_item(
         self, *, id: int, flags: int, extra_params: Mapping[str, object] | None = None
     ) -> SearchItemResult:
-        """Call `core/search_item`.
+        """Read one item by its id, with the data the flags ask for.
 
-        Idempotent: retried on transient failures.
+        Calls `core/search_item`. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
-            flags: int; required.
+            id: Id of the unit, resource, user or other item to read. Type: int; required.
+            flags: Data flags of the item's class, choosing which fields come back. Type: int; required.
 
         Returns: `SearchItemResult`.
 
@@ -1194,16 +1224,16 @@ class AsyncCoreMethods:
         to: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> SearchItemsResult:
-        """Call `core/search_items`.
+        """Find the items of one class that match a property mask, with the data the flags ask for.
 
-        Idempotent: retried on transient failures.
+        Calls `core/search_items`. Idempotent: retried on transient failures.
 
         Args:
-            spec: SearchSpec; required.
-            force: Literal[0, 1]; required.
-            flags: int; required.
-            from_ (sent as `from`): int; required; >= 0.
-            to: int; required; >= 0.
+            spec: What to search for, by item class, property name, value mask, sort order and property kind. Type: SearchSpec; required.
+            force: 1 to search again; 0 to reuse the session's cached result of the same search. Type: Literal[0, 1]; required.
+            flags: Data flags of the item class, choosing which fields each found item carries. Type: int; required.
+            from_ (sent as `from`): Index of the first found item to return, counting from 0. Type: int; required; >= 0.
+            to: Index of the last found item to return, inclusive; 0 returns everything from `from_` on. Type: int; required; >= 0.
 
         Returns: `SearchItemsResult`.
 
@@ -1225,12 +1255,12 @@ class AsyncCoreMethods:
     async def update_data_flags(
         self, *, spec: Sequence[UpdateDataFlagsSpec], extra_params: Mapping[str, object] | None = None
     ) -> list[UpdateDataFlagsItem]:
-        """Call `core/update_data_flags`.
+        """Choose which items the session follows and which of their data it receives in events.
 
-        Idempotent: retried on transient failures.
+        Calls `core/update_data_flags`. Idempotent: retried on transient failures.
 
         Args:
-            spec: Sequence[UpdateDataFlagsSpec]; required.
+            spec: Changes to apply, each selecting items by id, type, id list or access and a flag mode. Type: Sequence[UpdateDataFlagsSpec]; required.
 
         Returns: `list[UpdateDataFlagsItem]`.
 
@@ -1246,7 +1276,9 @@ class AsyncCoreMethods:
         )
 
     async def logout(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `core/logout`.
+        """Close the current session so its session id stops working.
+
+        Calls `core/logout`.
 
         Returns: `ErrorResult`.
 
@@ -1264,12 +1296,14 @@ class AsyncCoreMethods:
         client_ip: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
-        """Call `core/duplicate`.
+        """Open a second session for the same user, optionally acting as another user.
+
+        Calls `core/duplicate`.
 
         Args:
-            operate_as (sent as `operateAs`): str.
-            continue_current_session (sent as `continueCurrentSession`): bool.
-            client_ip (sent as `clientIp`): str.
+            operate_as (sent as `operateAs`): User to act as in the new session; empty for the main user. Type: str.
+            continue_current_session (sent as `continueCurrentSession`): True to keep the current session id valid alongside the new one. Type: bool.
+            client_ip (sent as `clientIp`): Client IP address to record for the new session. Type: str.
 
         Returns: `LoginResponse`.
 
@@ -1293,11 +1327,13 @@ class AsyncCoreMethods:
         flags: BatchFlags | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[JSON]:
-        """Call `core/batch`.
+        """Run several calls in one request and get each call's result or error in order.
+
+        Calls `core/batch`.
 
         Args:
-            params: Sequence[BatchCall]; required.
-            flags: BatchFlags | int.
+            params: The calls to run, each a service name and its parameters. Type: Sequence[BatchCall]; required.
+            flags: 0 to run every call; 1 to stop at the first failure, later calls then fail with error 10. Type: BatchFlags | int.
 
         Returns: `list[JSON]`.
 
@@ -1318,12 +1354,12 @@ class AsyncCoreMethods:
     async def get_account_data(
         self, *, type: Literal[1, 2], extra_params: Mapping[str, object] | None = None
     ) -> AccountData:
-        """Call `core/get_account_data`.
+        """Read the billing account of the current user.
 
-        Idempotent: retried on transient failures.
+        Calls `core/get_account_data`. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal[1, 2]; required.
+            type: 1 for the minimal data, 2 for the detailed data. Type: Literal[1, 2]; required.
 
         Returns: `AccountData`.
 
@@ -1346,14 +1382,14 @@ class AsyncCoreMethods:
         service_name: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
-        """Call `core/check_items_billing`.
+        """Find which of the given items the user may reach with given rights under a billing service.
 
-        Idempotent: retried on transient failures.
+        Calls `core/check_items_billing`. Idempotent: retried on transient failures.
 
         Args:
-            items: list[int]; required.
-            access_flags (sent as `accessFlags`): int; required.
-            service_name (sent as `serviceName`): str; required.
+            items: Items to check. Type: list[int]; required.
+            access_flags (sent as `accessFlags`): Access rights the user must have to each item. Type: int; required.
+            service_name (sent as `serviceName`): Billing service that must be open for the items. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -1373,13 +1409,13 @@ class AsyncCoreMethods:
     async def check_accessors(
         self, *, items: list[int], flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, dict[str, AccessRights]]:
-        """Call `core/check_accessors`.
+        """Read which users have access to the given items and with which rights.
 
-        Idempotent: retried on transient failures.
+        Calls `core/check_accessors`. Idempotent: retried on transient failures.
 
         Args:
-            items: list[int]; required.
-            flags: Literal[0, 1].
+            items: Items to check. Type: list[int]; required.
+            flags: 1 to add the rights given directly, besides the combined ones. Type: Literal[0, 1].
 
         Returns: `dict[str, dict[str, AccessRights]]`.
 
@@ -1404,13 +1440,15 @@ class AsyncCoreMethods:
         data_flags: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
-        """Call `core/create_user`.
+        """Create a user and return it with the data the flags ask for.
+
+        Calls `core/create_user`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            password: str; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the new user. Type: int; required.
+            name: Login name of the new user. Type: str; required.
+            password: Password of the new user. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new user come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -1439,13 +1477,15 @@ class AsyncCoreMethods:
         skip_creator_check: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
-        """Call `core/create_resource`.
+        """Create a resource and return it with the data the flags ask for.
+
+        Calls `core/create_resource`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
-            skip_creator_check (sent as `skipCreatorCheck`): bool.
+            creator_id (sent as `creatorId`): User who becomes the creator of the resource. Type: int; required.
+            name: Name of the new resource. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new resource come back. Type: int; required.
+            skip_creator_check (sent as `skipCreatorCheck`): Whether to skip the checks made on the creator. Type: bool.
 
         Returns: `CreateItemResult`.
 
@@ -1474,13 +1514,15 @@ class AsyncCoreMethods:
         data_flags: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
-        """Call `core/create_unit`.
+        """Create a unit for a device type and return it with the data the flags ask for.
+
+        Calls `core/create_unit`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            hw_type_id (sent as `hwTypeId`): int; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the unit. Type: int; required.
+            name: Name of the new unit. Type: str; required.
+            hw_type_id (sent as `hwTypeId`): Device type of the unit's tracker. Type: int; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new unit come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -1503,12 +1545,14 @@ class AsyncCoreMethods:
     async def create_unit_group(
         self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
     ) -> CreateItemResult:
-        """Call `core/create_unit_group`.
+        """Create an empty unit group and return it with the data the flags ask for.
+
+        Calls `core/create_unit_group`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the group. Type: int; required.
+            name: Name of the new group. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new group come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -1536,13 +1580,15 @@ class AsyncCoreMethods:
         config: RetranslatorConfig | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
-        """Call `core/create_retranslator`.
+        """Create a retranslator and return it with the data the flags ask for.
+
+        Calls `core/create_retranslator`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
-            config: RetranslatorConfig.
+            creator_id (sent as `creatorId`): User who becomes the creator of the retranslator. Type: int; required.
+            name: Name of the new retranslator. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new retranslator come back. Type: int; required.
+            config: Where the retranslator forwards data to. Type: RetranslatorConfig.
 
         Returns: `CreateItemResult`.
 
@@ -1565,12 +1611,14 @@ class AsyncCoreMethods:
     async def create_route(
         self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
     ) -> CreateItemResult:
-        """Call `core/create_route`.
+        """Create a route and return it with the data the flags ask for.
+
+        Calls `core/create_route`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the route. Type: int; required.
+            name: Name of the new route. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new route come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -1598,15 +1646,15 @@ class AsyncCoreMethods:
         ignore_rename: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[HwType]:
-        """Call `core/get_hw_types`.
+        """List the device types the server supports, optionally filtered.
 
-        Idempotent: retried on transient failures.
+        Calls `core/get_hw_types`. Idempotent: retried on transient failures.
 
         Args:
-            filter_type (sent as `filterType`): Literal['name', 'id', 'type', 'feature'].
-            filter_value (sent as `filterValue`): Sequence[int | str].
-            include_type (sent as `includeType`): bool.
-            ignore_rename (sent as `ignoreRename`): bool.
+            filter_type (sent as `filterType`): What `filter_value` is matched against; name, id, type or feature. Type: Literal['name', 'id', 'type', 'feature'].
+            filter_value (sent as `filterValue`): Values to match. Type: Sequence[int | str].
+            include_type (sent as `includeType`): Whether each device type carries its category. Type: bool.
+            ignore_rename (sent as `ignoreRename`): Whether to show the original device type names instead of renamed ones. Type: bool.
 
         Returns: `list[HwType]`.
 
@@ -1633,15 +1681,15 @@ class AsyncCoreMethods:
         lang: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `core/get_hw_cmds`.
+        """List the commands a device type supports.
 
-        Idempotent: retried on transient failures.
+        Calls `core/get_hw_cmds`. Idempotent: retried on transient failures.
 
         Args:
-            device_type_id (sent as `deviceTypeId`): int; required.
-            unit_id (sent as `unitId`): int.
-            template: bool.
-            lang: str.
+            device_type_id (sent as `deviceTypeId`): Device type to read. Type: int; required.
+            unit_id (sent as `unitId`): Unit the commands are listed for. Type: int.
+            template: Whether to return the command templates. Type: bool.
+            lang: Language of the command names. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -1668,13 +1716,15 @@ class AsyncCoreMethods:
         email_from: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `core/reset_password_request`.
+        """Send a user an e-mail with a link to reset their password.
+
+        Calls `core/reset_password_request`.
 
         Args:
-            user: str; required.
-            email: str; required.
-            url: str; required.
-            email_from (sent as `emailFrom`): str.
+            user: Login name of the user. Type: str; required.
+            email: E-mail address of the user. Type: str; required.
+            url: Address of the page the link in the e-mail leads to. Type: str; required.
+            email_from (sent as `emailFrom`): Sender address of the e-mail. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -1697,11 +1747,13 @@ class AsyncCoreMethods:
     async def reset_password_perform(
         self, *, user: str, code: str, extra_params: Mapping[str, object] | None = None
     ) -> ResetPasswordResult:
-        """Call `core/reset_password_perform`.
+        """Reset a user's password with the code from the reset e-mail.
+
+        Calls `core/reset_password_perform`.
 
         Args:
-            user: str; required.
-            code: str; required.
+            user: Login name of the user. Type: str; required.
+            code: Code from the reset e-mail. Type: str; required.
 
         Returns: `ResetPasswordResult`.
 
@@ -1720,7 +1772,9 @@ class AsyncCoreMethods:
         )
 
     async def create_auth_hash(self, *, extra_params: Mapping[str, object] | None = None) -> AuthHashResult:
-        """Call `core/create_auth_hash`.
+        """Make an authorization hash that can open another session without the password.
+
+        Calls `core/create_auth_hash`.
 
         Returns: `AuthHashResult`.
 
@@ -1736,12 +1790,14 @@ class AsyncCoreMethods:
         check_service: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
-        """Call `core/use_auth_hash`.
+        """Open a session with an authorization hash made by another session.
+
+        Calls `core/use_auth_hash`.
 
         Args:
-            auth_hash (sent as `authHash`): str; required.
-            operate_as (sent as `operateAs`): str.
-            check_service (sent as `checkService`): str.
+            auth_hash (sent as `authHash`): The hash to log in with. Type: str; required.
+            operate_as (sent as `operateAs`): Name of another user to act as. Type: str.
+            check_service (sent as `checkService`): Billing service the user must have for the login to succeed. Type: str.
 
         Returns: `LoginResponse`.
 
@@ -1763,13 +1819,13 @@ class AsyncCoreMethods:
     async def check_unique(
         self, *, type: str, value: str, extra_params: Mapping[str, object] | None = None
     ) -> CheckUniqueResult:
-        """Call `core/check_unique`.
+        """Check whether a value such as a name, unique id or phone number is already taken.
 
-        Idempotent: retried on transient failures.
+        Calls `core/check_unique`. Idempotent: retried on transient failures.
 
         Args:
-            type: str; required.
-            value: str; required.
+            type: What the value is, such as sys_name, sys_unique_id or sys_phone_number. Type: str; required.
+            value: Value to check. Type: str; required.
 
         Returns: `CheckUniqueResult`.
 
@@ -1792,13 +1848,13 @@ class AsyncCoreMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `core/export_file`.
+        """Export found items as a file.
 
-        Idempotent: retried on transient failures.
+        Calls `core/export_file`. Idempotent: retried on transient failures.
 
         Args:
-            spec: SearchSpec.
-            flags: int.
+            spec: Which items to export, as in a search. Type: SearchSpec.
+            flags: Data flags choosing what is exported. Type: int.
 
         Returns: `bytes`.
 
@@ -1817,11 +1873,13 @@ class AsyncCoreMethods:
     async def set_session_property(
         self, *, prop_name: str, prop_value: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `core/set_session_property`.
+        """Set a property of the current session.
+
+        Calls `core/set_session_property`.
 
         Args:
-            prop_name: str; required.
-            prop_value: str; required.
+            prop_name: Name of the property. Type: str; required.
+            prop_value: Value of the property. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1838,10 +1896,12 @@ class AsyncCoreMethods:
         )
 
     async def set_prms_limit(self, *, prms_limit: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `core/set_prms_limit`.
+        """Limit how many message parameters the session receives (Wialon Hosting only).
+
+        Calls `core/set_prms_limit`.
 
         Args:
-            prms_limit: int; required.
+            prms_limit: Most message parameters to receive. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1894,13 +1954,13 @@ class BatchCoreMethods:
     def search_item(
         self, *, id: int, flags: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[SearchItemResult]:
-        """Call `core/search_item`.
+        """Read one item by its id, with the data the flags ask for.
 
-        Idempotent: retried on transient failures.
+        Calls `core/search_item`. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
-            flags: int; required.
+            id: Id of the unit, resource, user or other item to read. Type: int; required.
+            flags: Data flags of the item's class, choosing which fields come back. Type: int; required.
 
         Returns: `SearchItemResult`.
 
@@ -1928,16 +1988,16 @@ class BatchCoreMethods:
         to: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[SearchItemsResult]:
-        """Call `core/search_items`.
+        """Find the items of one class that match a property mask, with the data the flags ask for.
 
-        Idempotent: retried on transient failures.
+        Calls `core/search_items`. Idempotent: retried on transient failures.
 
         Args:
-            spec: SearchSpec; required.
-            force: Literal[0, 1]; required.
-            flags: int; required.
-            from_ (sent as `from`): int; required; >= 0.
-            to: int; required; >= 0.
+            spec: What to search for, by item class, property name, value mask, sort order and property kind. Type: SearchSpec; required.
+            force: 1 to search again; 0 to reuse the session's cached result of the same search. Type: Literal[0, 1]; required.
+            flags: Data flags of the item class, choosing which fields each found item carries. Type: int; required.
+            from_ (sent as `from`): Index of the first found item to return, counting from 0. Type: int; required; >= 0.
+            to: Index of the last found item to return, inclusive; 0 returns everything from `from_` on. Type: int; required; >= 0.
 
         Returns: `SearchItemsResult`.
 
@@ -1959,12 +2019,12 @@ class BatchCoreMethods:
     def update_data_flags(
         self, *, spec: Sequence[UpdateDataFlagsSpec], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[UpdateDataFlagsItem]]:
-        """Call `core/update_data_flags`.
+        """Choose which items the session follows and which of their data it receives in events.
 
-        Idempotent: retried on transient failures.
+        Calls `core/update_data_flags`. Idempotent: retried on transient failures.
 
         Args:
-            spec: Sequence[UpdateDataFlagsSpec]; required.
+            spec: Changes to apply, each selecting items by id, type, id list or access and a flag mode. Type: Sequence[UpdateDataFlagsSpec]; required.
 
         Returns: `list[UpdateDataFlagsItem]`.
 
@@ -1982,12 +2042,12 @@ class BatchCoreMethods:
     def get_account_data(
         self, *, type: Literal[1, 2], extra_params: Mapping[str, object] | None = None
     ) -> Pending[AccountData]:
-        """Call `core/get_account_data`.
+        """Read the billing account of the current user.
 
-        Idempotent: retried on transient failures.
+        Calls `core/get_account_data`. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal[1, 2]; required.
+            type: 1 for the minimal data, 2 for the detailed data. Type: Literal[1, 2]; required.
 
         Returns: `AccountData`.
 
@@ -2010,14 +2070,14 @@ class BatchCoreMethods:
         service_name: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]:
-        """Call `core/check_items_billing`.
+        """Find which of the given items the user may reach with given rights under a billing service.
 
-        Idempotent: retried on transient failures.
+        Calls `core/check_items_billing`. Idempotent: retried on transient failures.
 
         Args:
-            items: list[int]; required.
-            access_flags (sent as `accessFlags`): int; required.
-            service_name (sent as `serviceName`): str; required.
+            items: Items to check. Type: list[int]; required.
+            access_flags (sent as `accessFlags`): Access rights the user must have to each item. Type: int; required.
+            service_name (sent as `serviceName`): Billing service that must be open for the items. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -2037,13 +2097,13 @@ class BatchCoreMethods:
     def check_accessors(
         self, *, items: list[int], flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, dict[str, AccessRights]]]:
-        """Call `core/check_accessors`.
+        """Read which users have access to the given items and with which rights.
 
-        Idempotent: retried on transient failures.
+        Calls `core/check_accessors`. Idempotent: retried on transient failures.
 
         Args:
-            items: list[int]; required.
-            flags: Literal[0, 1].
+            items: Items to check. Type: list[int]; required.
+            flags: 1 to add the rights given directly, besides the combined ones. Type: Literal[0, 1].
 
         Returns: `dict[str, dict[str, AccessRights]]`.
 
@@ -2068,13 +2128,15 @@ class BatchCoreMethods:
         data_flags: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateItemResult]:
-        """Call `core/create_user`.
+        """Create a user and return it with the data the flags ask for.
+
+        Calls `core/create_user`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            password: str; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the new user. Type: int; required.
+            name: Login name of the new user. Type: str; required.
+            password: Password of the new user. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new user come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -2103,13 +2165,15 @@ class BatchCoreMethods:
         skip_creator_check: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateItemResult]:
-        """Call `core/create_resource`.
+        """Create a resource and return it with the data the flags ask for.
+
+        Calls `core/create_resource`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
-            skip_creator_check (sent as `skipCreatorCheck`): bool.
+            creator_id (sent as `creatorId`): User who becomes the creator of the resource. Type: int; required.
+            name: Name of the new resource. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new resource come back. Type: int; required.
+            skip_creator_check (sent as `skipCreatorCheck`): Whether to skip the checks made on the creator. Type: bool.
 
         Returns: `CreateItemResult`.
 
@@ -2138,13 +2202,15 @@ class BatchCoreMethods:
         data_flags: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateItemResult]:
-        """Call `core/create_unit`.
+        """Create a unit for a device type and return it with the data the flags ask for.
+
+        Calls `core/create_unit`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            hw_type_id (sent as `hwTypeId`): int; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the unit. Type: int; required.
+            name: Name of the new unit. Type: str; required.
+            hw_type_id (sent as `hwTypeId`): Device type of the unit's tracker. Type: int; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new unit come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -2167,12 +2233,14 @@ class BatchCoreMethods:
     def create_unit_group(
         self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[CreateItemResult]:
-        """Call `core/create_unit_group`.
+        """Create an empty unit group and return it with the data the flags ask for.
+
+        Calls `core/create_unit_group`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the group. Type: int; required.
+            name: Name of the new group. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new group come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -2200,13 +2268,15 @@ class BatchCoreMethods:
         config: RetranslatorConfig | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateItemResult]:
-        """Call `core/create_retranslator`.
+        """Create a retranslator and return it with the data the flags ask for.
+
+        Calls `core/create_retranslator`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
-            config: RetranslatorConfig.
+            creator_id (sent as `creatorId`): User who becomes the creator of the retranslator. Type: int; required.
+            name: Name of the new retranslator. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new retranslator come back. Type: int; required.
+            config: Where the retranslator forwards data to. Type: RetranslatorConfig.
 
         Returns: `CreateItemResult`.
 
@@ -2229,12 +2299,14 @@ class BatchCoreMethods:
     def create_route(
         self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[CreateItemResult]:
-        """Call `core/create_route`.
+        """Create a route and return it with the data the flags ask for.
+
+        Calls `core/create_route`.
 
         Args:
-            creator_id (sent as `creatorId`): int; required.
-            name: str; required.
-            data_flags (sent as `dataFlags`): int; required.
+            creator_id (sent as `creatorId`): User who becomes the creator of the route. Type: int; required.
+            name: Name of the new route. Type: str; required.
+            data_flags (sent as `dataFlags`): Data flags choosing which fields of the new route come back. Type: int; required.
 
         Returns: `CreateItemResult`.
 
@@ -2262,15 +2334,15 @@ class BatchCoreMethods:
         ignore_rename: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[HwType]]:
-        """Call `core/get_hw_types`.
+        """List the device types the server supports, optionally filtered.
 
-        Idempotent: retried on transient failures.
+        Calls `core/get_hw_types`. Idempotent: retried on transient failures.
 
         Args:
-            filter_type (sent as `filterType`): Literal['name', 'id', 'type', 'feature'].
-            filter_value (sent as `filterValue`): Sequence[int | str].
-            include_type (sent as `includeType`): bool.
-            ignore_rename (sent as `ignoreRename`): bool.
+            filter_type (sent as `filterType`): What `filter_value` is matched against; name, id, type or feature. Type: Literal['name', 'id', 'type', 'feature'].
+            filter_value (sent as `filterValue`): Values to match. Type: Sequence[int | str].
+            include_type (sent as `includeType`): Whether each device type carries its category. Type: bool.
+            ignore_rename (sent as `ignoreRename`): Whether to show the original device type names instead of renamed ones. Type: bool.
 
         Returns: `list[HwType]`.
 
@@ -2297,15 +2369,15 @@ class BatchCoreMethods:
         lang: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `core/get_hw_cmds`.
+        """List the commands a device type supports.
 
-        Idempotent: retried on transient failures.
+        Calls `core/get_hw_cmds`. Idempotent: retried on transient failures.
 
         Args:
-            device_type_id (sent as `deviceTypeId`): int; required.
-            unit_id (sent as `unitId`): int.
-            template: bool.
-            lang: str.
+            device_type_id (sent as `deviceTypeId`): Device type to read. Type: int; required.
+            unit_id (sent as `unitId`): Unit the commands are listed for. Type: int.
+            template: Whether to return the command templates. Type: bool.
+            lang: Language of the command names. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -2332,13 +2404,15 @@ class BatchCoreMethods:
         email_from: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `core/reset_password_request`.
+        """Send a user an e-mail with a link to reset their password.
+
+        Calls `core/reset_password_request`.
 
         Args:
-            user: str; required.
-            email: str; required.
-            url: str; required.
-            email_from (sent as `emailFrom`): str.
+            user: Login name of the user. Type: str; required.
+            email: E-mail address of the user. Type: str; required.
+            url: Address of the page the link in the e-mail leads to. Type: str; required.
+            email_from (sent as `emailFrom`): Sender address of the e-mail. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -2361,11 +2435,13 @@ class BatchCoreMethods:
     def reset_password_perform(
         self, *, user: str, code: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ResetPasswordResult]:
-        """Call `core/reset_password_perform`.
+        """Reset a user's password with the code from the reset e-mail.
+
+        Calls `core/reset_password_perform`.
 
         Args:
-            user: str; required.
-            code: str; required.
+            user: Login name of the user. Type: str; required.
+            code: Code from the reset e-mail. Type: str; required.
 
         Returns: `ResetPasswordResult`.
 
@@ -2384,7 +2460,9 @@ class BatchCoreMethods:
         )
 
     def create_auth_hash(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AuthHashResult]:
-        """Call `core/create_auth_hash`.
+        """Make an authorization hash that can open another session without the password.
+
+        Calls `core/create_auth_hash`.
 
         Returns: `AuthHashResult`.
 
@@ -2395,13 +2473,13 @@ class BatchCoreMethods:
     def check_unique(
         self, *, type: str, value: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[CheckUniqueResult]:
-        """Call `core/check_unique`.
+        """Check whether a value such as a name, unique id or phone number is already taken.
 
-        Idempotent: retried on transient failures.
+        Calls `core/check_unique`. Idempotent: retried on transient failures.
 
         Args:
-            type: str; required.
-            value: str; required.
+            type: What the value is, such as sys_name, sys_unique_id or sys_phone_number. Type: str; required.
+            value: Value to check. Type: str; required.
 
         Returns: `CheckUniqueResult`.
 
@@ -2420,11 +2498,13 @@ class BatchCoreMethods:
     def set_session_property(
         self, *, prop_name: str, prop_value: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `core/set_session_property`.
+        """Set a property of the current session.
+
+        Calls `core/set_session_property`.
 
         Args:
-            prop_name: str; required.
-            prop_value: str; required.
+            prop_name: Name of the property. Type: str; required.
+            prop_value: Value of the property. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -2443,10 +2523,12 @@ class BatchCoreMethods:
     def set_prms_limit(
         self, *, prms_limit: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `core/set_prms_limit`.
+        """Limit how many message parameters the session receives (Wialon Hosting only).
+
+        Calls `core/set_prms_limit`.
 
         Args:
-            prms_limit: int; required.
+            prms_limit: Most message parameters to receive. Type: int; required.
 
         Returns: `ErrorResult`.
 

@@ -123,12 +123,14 @@ class EventsMethods:
         evt_flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `events/update_units`.
+        """Choose which units the session tracks events for.
+
+        Calls `events/update_units`.
 
         Args:
-            mode: Literal['add', 'remove', 'clear']; required.
-            units: Sequence[EventsUnit | int].
-            evt_flags: int.
+            mode: Whether to add units, remove them or clear the list. Type: Literal['add', 'remove', 'clear']; required.
+            units: Units to add or remove, by id or with their detectors. Type: Sequence[EventsUnit | int].
+            evt_flags: Event flags. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -153,12 +155,14 @@ class EventsMethods:
         detalization: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, dict[str, list[JSON]]]:
-        """Call `events/check_updates`.
+        """Read the events detected for the tracked units since the last check.
+
+        Calls `events/check_updates`.
 
         Args:
-            lang: str.
-            measure: MeasureSystem | Literal[0, 1, 2, 3].
-            detalization: int.
+            lang: Language of the event texts. Type: str.
+            measure: Measurement system of the values. Type: MeasureSystem | Literal[0, 1, 2, 3].
+            detalization: How much detail to return, as flags. Type: int.
 
         Returns: `dict[str, dict[str, list[JSON]]]`.
 
@@ -188,19 +192,19 @@ class EventsMethods:
         lang: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `events/load`.
+        """Load the events of a unit over a time interval into the session.
 
-        Idempotent: retried on transient failures.
+        Calls `events/load`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            ival_type (sent as `ivalType`): Literal[1, 2, 3, 4, 5, 6]; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            detectors: Sequence[EventsDetector]; required.
-            selector: EventsSelector | Sequence[EventsSelector].
-            measure: MeasureSystem | Literal[0, 1, 2, 3].
-            lang: str.
+            item_id (sent as `itemId`): Unit whose events are loaded. Type: int; required.
+            ival_type (sent as `ivalType`): How the interval is given, as a code. Type: Literal[1, 2, 3, 4, 5, 6]; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            detectors: Kinds of events to detect, each with its filter. Type: Sequence[EventsDetector]; required.
+            selector: Which of the loaded events to return right away. Type: EventsSelector | Sequence[EventsSelector].
+            measure: Measurement system of the values. Type: MeasureSystem | Literal[0, 1, 2, 3].
+            lang: Language of the event texts. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -225,12 +229,12 @@ class EventsMethods:
     def get(
         self, *, selector: EventsSelector | Sequence[EventsSelector], extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `events/get`.
+        """Read events that were loaded into the session.
 
-        Idempotent: retried on transient failures.
+        Calls `events/get`. Idempotent: retried on transient failures.
 
         Args:
-            selector: EventsSelector | Sequence[EventsSelector]; required.
+            selector: Which events to read. Type: EventsSelector | Sequence[EventsSelector]; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -246,7 +250,9 @@ class EventsMethods:
         )
 
     def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `events/unload`.
+        """Drop the events loaded into the session.
+
+        Calls `events/unload`.
 
         Returns: `ErrorResult`.
 
@@ -262,12 +268,14 @@ class EventsMethods:
         evt_flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `events/update_items`.
+        """Choose which items the session tracks events for.
+
+        Calls `events/update_items`.
 
         Args:
-            mode: Literal['add', 'remove', 'clear', 'list']; required.
-            items: Sequence[EventsUnit | int].
-            evt_flags: int.
+            mode: Whether to add items, remove them, clear the list or list it. Type: Literal['add', 'remove', 'clear', 'list']; required.
+            items: Items to add or remove, by id or with their detectors. Type: Sequence[EventsUnit | int].
+            evt_flags: Event flags. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -301,12 +309,14 @@ class AsyncEventsMethods:
         evt_flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `events/update_units`.
+        """Choose which units the session tracks events for.
+
+        Calls `events/update_units`.
 
         Args:
-            mode: Literal['add', 'remove', 'clear']; required.
-            units: Sequence[EventsUnit | int].
-            evt_flags: int.
+            mode: Whether to add units, remove them or clear the list. Type: Literal['add', 'remove', 'clear']; required.
+            units: Units to add or remove, by id or with their detectors. Type: Sequence[EventsUnit | int].
+            evt_flags: Event flags. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -331,12 +341,14 @@ class AsyncEventsMethods:
         detalization: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, dict[str, list[JSON]]]:
-        """Call `events/check_updates`.
+        """Read the events detected for the tracked units since the last check.
+
+        Calls `events/check_updates`.
 
         Args:
-            lang: str.
-            measure: MeasureSystem | Literal[0, 1, 2, 3].
-            detalization: int.
+            lang: Language of the event texts. Type: str.
+            measure: Measurement system of the values. Type: MeasureSystem | Literal[0, 1, 2, 3].
+            detalization: How much detail to return, as flags. Type: int.
 
         Returns: `dict[str, dict[str, list[JSON]]]`.
 
@@ -366,19 +378,19 @@ class AsyncEventsMethods:
         lang: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `events/load`.
+        """Load the events of a unit over a time interval into the session.
 
-        Idempotent: retried on transient failures.
+        Calls `events/load`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            ival_type (sent as `ivalType`): Literal[1, 2, 3, 4, 5, 6]; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            detectors: Sequence[EventsDetector]; required.
-            selector: EventsSelector | Sequence[EventsSelector].
-            measure: MeasureSystem | Literal[0, 1, 2, 3].
-            lang: str.
+            item_id (sent as `itemId`): Unit whose events are loaded. Type: int; required.
+            ival_type (sent as `ivalType`): How the interval is given, as a code. Type: Literal[1, 2, 3, 4, 5, 6]; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            detectors: Kinds of events to detect, each with its filter. Type: Sequence[EventsDetector]; required.
+            selector: Which of the loaded events to return right away. Type: EventsSelector | Sequence[EventsSelector].
+            measure: Measurement system of the values. Type: MeasureSystem | Literal[0, 1, 2, 3].
+            lang: Language of the event texts. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -403,12 +415,12 @@ class AsyncEventsMethods:
     async def get(
         self, *, selector: EventsSelector | Sequence[EventsSelector], extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `events/get`.
+        """Read events that were loaded into the session.
 
-        Idempotent: retried on transient failures.
+        Calls `events/get`. Idempotent: retried on transient failures.
 
         Args:
-            selector: EventsSelector | Sequence[EventsSelector]; required.
+            selector: Which events to read. Type: EventsSelector | Sequence[EventsSelector]; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -424,7 +436,9 @@ class AsyncEventsMethods:
         )
 
     async def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `events/unload`.
+        """Drop the events loaded into the session.
+
+        Calls `events/unload`.
 
         Returns: `ErrorResult`.
 
@@ -440,12 +454,14 @@ class AsyncEventsMethods:
         evt_flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `events/update_items`.
+        """Choose which items the session tracks events for.
+
+        Calls `events/update_items`.
 
         Args:
-            mode: Literal['add', 'remove', 'clear', 'list']; required.
-            items: Sequence[EventsUnit | int].
-            evt_flags: int.
+            mode: Whether to add items, remove them, clear the list or list it. Type: Literal['add', 'remove', 'clear', 'list']; required.
+            items: Items to add or remove, by id or with their detectors. Type: Sequence[EventsUnit | int].
+            evt_flags: Event flags. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -479,12 +495,14 @@ class BatchEventsMethods:
         evt_flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `events/update_units`.
+        """Choose which units the session tracks events for.
+
+        Calls `events/update_units`.
 
         Args:
-            mode: Literal['add', 'remove', 'clear']; required.
-            units: Sequence[EventsUnit | int].
-            evt_flags: int.
+            mode: Whether to add units, remove them or clear the list. Type: Literal['add', 'remove', 'clear']; required.
+            units: Units to add or remove, by id or with their detectors. Type: Sequence[EventsUnit | int].
+            evt_flags: Event flags. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -509,12 +527,14 @@ class BatchEventsMethods:
         detalization: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, dict[str, list[JSON]]]]:
-        """Call `events/check_updates`.
+        """Read the events detected for the tracked units since the last check.
+
+        Calls `events/check_updates`.
 
         Args:
-            lang: str.
-            measure: MeasureSystem | Literal[0, 1, 2, 3].
-            detalization: int.
+            lang: Language of the event texts. Type: str.
+            measure: Measurement system of the values. Type: MeasureSystem | Literal[0, 1, 2, 3].
+            detalization: How much detail to return, as flags. Type: int.
 
         Returns: `dict[str, dict[str, list[JSON]]]`.
 
@@ -544,19 +564,19 @@ class BatchEventsMethods:
         lang: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `events/load`.
+        """Load the events of a unit over a time interval into the session.
 
-        Idempotent: retried on transient failures.
+        Calls `events/load`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            ival_type (sent as `ivalType`): Literal[1, 2, 3, 4, 5, 6]; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            detectors: Sequence[EventsDetector]; required.
-            selector: EventsSelector | Sequence[EventsSelector].
-            measure: MeasureSystem | Literal[0, 1, 2, 3].
-            lang: str.
+            item_id (sent as `itemId`): Unit whose events are loaded. Type: int; required.
+            ival_type (sent as `ivalType`): How the interval is given, as a code. Type: Literal[1, 2, 3, 4, 5, 6]; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            detectors: Kinds of events to detect, each with its filter. Type: Sequence[EventsDetector]; required.
+            selector: Which of the loaded events to return right away. Type: EventsSelector | Sequence[EventsSelector].
+            measure: Measurement system of the values. Type: MeasureSystem | Literal[0, 1, 2, 3].
+            lang: Language of the event texts. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -581,12 +601,12 @@ class BatchEventsMethods:
     def get(
         self, *, selector: EventsSelector | Sequence[EventsSelector], extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, JSON]]:
-        """Call `events/get`.
+        """Read events that were loaded into the session.
 
-        Idempotent: retried on transient failures.
+        Calls `events/get`. Idempotent: retried on transient failures.
 
         Args:
-            selector: EventsSelector | Sequence[EventsSelector]; required.
+            selector: Which events to read. Type: EventsSelector | Sequence[EventsSelector]; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -602,7 +622,9 @@ class BatchEventsMethods:
         )
 
     def unload(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
-        """Call `events/unload`.
+        """Drop the events loaded into the session.
+
+        Calls `events/unload`.
 
         Returns: `ErrorResult`.
 
@@ -618,12 +640,14 @@ class BatchEventsMethods:
         evt_flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `events/update_items`.
+        """Choose which items the session tracks events for.
+
+        Calls `events/update_items`.
 
         Args:
-            mode: Literal['add', 'remove', 'clear', 'list']; required.
-            items: Sequence[EventsUnit | int].
-            evt_flags: int.
+            mode: Whether to add items, remove them, clear the list or list it. Type: Literal['add', 'remove', 'clear', 'list']; required.
+            items: Items to add or remove, by id or with their detectors. Type: Sequence[EventsUnit | int].
+            evt_flags: Event flags. Type: int.
 
         Returns: `dict[str, JSON]`.
 

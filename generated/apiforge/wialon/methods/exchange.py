@@ -185,14 +185,14 @@ class ExchangeMethods:
         compress: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `exchange/export_zones`.
+        """Export geofences as a KML or KMZ file.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `exchange/export_zones`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            file_name (sent as `fileName`): str; required.
-            zones: Sequence[Mapping[str, JSON]]; required.
-            compress: bool.
+            file_name (sent as `fileName`): Name of the file to produce. Type: str; required.
+            zones: Geofences to export, each by resource and geofence id. Type: Sequence[Mapping[str, JSON]]; required.
+            compress: Whether to produce a packed KMZ file. Type: bool.
 
         Returns: `bytes`.
 
@@ -220,17 +220,17 @@ class ExchangeMethods:
         time_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `exchange/export_messages`.
+        """Export a unit's messages, or those of a render layer, as a file.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `exchange/export_messages`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            format: Literal['txt', 'kml', 'plt', 'wln', 'wlb']; required.
-            compress: bool; required.
-            layer_name (sent as `layerName`): str.
-            item_id (sent as `itemId`): int.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
+            format: File format, such as txt, kml, plt, wln or wlb. Type: Literal['txt', 'kml', 'plt', 'wln', 'wlb']; required.
+            compress: Whether to pack the file into an archive. Type: bool; required.
+            layer_name (sent as `layerName`): Render layer whose messages are exported, instead of a unit and interval. Type: str.
+            item_id (sent as `itemId`): Unit whose messages are exported. Type: int.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int.
 
         Returns: `bytes`.
 
@@ -257,13 +257,13 @@ class ExchangeMethods:
         json: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `exchange/export_json`.
+        """Export item settings as a WLP file.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `exchange/export_json`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            file_name (sent as `fileName`): str.
-            json: Mapping[str, JSON].
+            file_name (sent as `fileName`): Name of the file to produce. Type: str.
+            json: What to export, as a JSON object. Type: Mapping[str, JSON].
 
         Returns: `bytes`.
 
@@ -282,13 +282,13 @@ class ExchangeMethods:
     def import_json(
         self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `exchange/import_json`.
+        """Import item settings from a WLP file.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_json`. Heavy: at most 3 run at once per session.
 
         Args:
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the import is done. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -307,13 +307,13 @@ class ExchangeMethods:
     def import_zones_save(
         self, *, item_id: int, zones: Sequence[Zone], extra_params: Mapping[str, object] | None = None
     ) -> int:
-        """Call `exchange/import_zones_save`.
+        """Save geofences read from a file into a resource.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_zones_save`. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            zones: Sequence[Zone]; required.
+            item_id (sent as `itemId`): Resource the geofences are saved to. Type: int; required.
+            zones: Geofences to save. Type: Sequence[Zone]; required.
 
         Returns: `int`.
 
@@ -337,14 +337,14 @@ class ExchangeMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `exchange/import_messages`.
+        """Import messages from a file into a unit.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_messages`. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Unit the messages are added to. Type: int; required.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the import is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -364,13 +364,13 @@ class ExchangeMethods:
     def import_pois_save(
         self, *, item_id: int, pois: Sequence[Poi], extra_params: Mapping[str, object] | None = None
     ) -> int:
-        """Call `exchange/import_pois_save`.
+        """Save points of interest read from a file into a resource.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_pois_save`. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            pois: Sequence[Poi]; required.
+            item_id (sent as `itemId`): Resource the points are saved to. Type: int; required.
+            pois: Points of interest to save. Type: Sequence[Poi]; required.
 
         Returns: `int`.
 
@@ -389,13 +389,13 @@ class ExchangeMethods:
     def import_zones_read(
         self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[JSON]:
-        """Call `exchange/import_zones_read`.
+        """Read geofences from an uploaded file, to be saved afterwards.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_zones_read`. Heavy: at most 3 run at once per session.
 
         Args:
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when reading is done. Type: str.
 
         Returns: `list[JSON]`.
 
@@ -414,13 +414,13 @@ class ExchangeMethods:
     def import_pois_read(
         self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[JSON]:
-        """Call `exchange/import_pois_read`.
+        """Read points of interest from an uploaded file, to be saved afterwards.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_pois_read`. Heavy: at most 3 run at once per session.
 
         Args:
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when reading is done. Type: str.
 
         Returns: `list[JSON]`.
 
@@ -453,14 +453,14 @@ class AsyncExchangeMethods:
         compress: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `exchange/export_zones`.
+        """Export geofences as a KML or KMZ file.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `exchange/export_zones`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            file_name (sent as `fileName`): str; required.
-            zones: Sequence[Mapping[str, JSON]]; required.
-            compress: bool.
+            file_name (sent as `fileName`): Name of the file to produce. Type: str; required.
+            zones: Geofences to export, each by resource and geofence id. Type: Sequence[Mapping[str, JSON]]; required.
+            compress: Whether to produce a packed KMZ file. Type: bool.
 
         Returns: `bytes`.
 
@@ -488,17 +488,17 @@ class AsyncExchangeMethods:
         time_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `exchange/export_messages`.
+        """Export a unit's messages, or those of a render layer, as a file.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `exchange/export_messages`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            format: Literal['txt', 'kml', 'plt', 'wln', 'wlb']; required.
-            compress: bool; required.
-            layer_name (sent as `layerName`): str.
-            item_id (sent as `itemId`): int.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
+            format: File format, such as txt, kml, plt, wln or wlb. Type: Literal['txt', 'kml', 'plt', 'wln', 'wlb']; required.
+            compress: Whether to pack the file into an archive. Type: bool; required.
+            layer_name (sent as `layerName`): Render layer whose messages are exported, instead of a unit and interval. Type: str.
+            item_id (sent as `itemId`): Unit whose messages are exported. Type: int.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int.
 
         Returns: `bytes`.
 
@@ -525,13 +525,13 @@ class AsyncExchangeMethods:
         json: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `exchange/export_json`.
+        """Export item settings as a WLP file.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `exchange/export_json`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            file_name (sent as `fileName`): str.
-            json: Mapping[str, JSON].
+            file_name (sent as `fileName`): Name of the file to produce. Type: str.
+            json: What to export, as a JSON object. Type: Mapping[str, JSON].
 
         Returns: `bytes`.
 
@@ -550,13 +550,13 @@ class AsyncExchangeMethods:
     async def import_json(
         self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `exchange/import_json`.
+        """Import item settings from a WLP file.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_json`. Heavy: at most 3 run at once per session.
 
         Args:
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the import is done. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -575,13 +575,13 @@ class AsyncExchangeMethods:
     async def import_zones_save(
         self, *, item_id: int, zones: Sequence[Zone], extra_params: Mapping[str, object] | None = None
     ) -> int:
-        """Call `exchange/import_zones_save`.
+        """Save geofences read from a file into a resource.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_zones_save`. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            zones: Sequence[Zone]; required.
+            item_id (sent as `itemId`): Resource the geofences are saved to. Type: int; required.
+            zones: Geofences to save. Type: Sequence[Zone]; required.
 
         Returns: `int`.
 
@@ -605,14 +605,14 @@ class AsyncExchangeMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `exchange/import_messages`.
+        """Import messages from a file into a unit.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_messages`. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Unit the messages are added to. Type: int; required.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the import is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -632,13 +632,13 @@ class AsyncExchangeMethods:
     async def import_pois_save(
         self, *, item_id: int, pois: Sequence[Poi], extra_params: Mapping[str, object] | None = None
     ) -> int:
-        """Call `exchange/import_pois_save`.
+        """Save points of interest read from a file into a resource.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_pois_save`. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            pois: Sequence[Poi]; required.
+            item_id (sent as `itemId`): Resource the points are saved to. Type: int; required.
+            pois: Points of interest to save. Type: Sequence[Poi]; required.
 
         Returns: `int`.
 
@@ -657,13 +657,13 @@ class AsyncExchangeMethods:
     async def import_zones_read(
         self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[JSON]:
-        """Call `exchange/import_zones_read`.
+        """Read geofences from an uploaded file, to be saved afterwards.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_zones_read`. Heavy: at most 3 run at once per session.
 
         Args:
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when reading is done. Type: str.
 
         Returns: `list[JSON]`.
 
@@ -682,13 +682,13 @@ class AsyncExchangeMethods:
     async def import_pois_read(
         self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[JSON]:
-        """Call `exchange/import_pois_read`.
+        """Read points of interest from an uploaded file, to be saved afterwards.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_pois_read`. Heavy: at most 3 run at once per session.
 
         Args:
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when reading is done. Type: str.
 
         Returns: `list[JSON]`.
 
@@ -716,13 +716,13 @@ class BatchExchangeMethods:
     def import_zones_save(
         self, *, item_id: int, zones: Sequence[Zone], extra_params: Mapping[str, object] | None = None
     ) -> Pending[int]:
-        """Call `exchange/import_zones_save`.
+        """Save geofences read from a file into a resource.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_zones_save`. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            zones: Sequence[Zone]; required.
+            item_id (sent as `itemId`): Resource the geofences are saved to. Type: int; required.
+            zones: Geofences to save. Type: Sequence[Zone]; required.
 
         Returns: `int`.
 
@@ -741,13 +741,13 @@ class BatchExchangeMethods:
     def import_pois_save(
         self, *, item_id: int, pois: Sequence[Poi], extra_params: Mapping[str, object] | None = None
     ) -> Pending[int]:
-        """Call `exchange/import_pois_save`.
+        """Save points of interest read from a file into a resource.
 
-        Heavy: at most 3 run at once per session.
+        Calls `exchange/import_pois_save`. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            pois: Sequence[Poi]; required.
+            item_id (sent as `itemId`): Resource the points are saved to. Type: int; required.
+            pois: Points of interest to save. Type: Sequence[Poi]; required.
 
         Returns: `int`.
 

@@ -196,17 +196,17 @@ class FileMethods:
         full_path: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StorageEntry]:
-        """Call `file/list`.
+        """List the files and folders in an item's file storage.
 
-        Idempotent: retried on transient failures.
+        Calls `file/list`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            mask: str.
-            recursive: bool.
-            full_path (sent as `fullPath`): bool.
+            item_id (sent as `itemId`): Item whose storage is listed. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Folder to list. Type: str; required.
+            mask: Name pattern the listed entries must match. Type: str.
+            recursive: Whether to list subfolders too. Type: bool.
+            full_path (sent as `fullPath`): Whether names come with their full path. Type: bool.
 
         Returns: `list[StorageEntry]`.
 
@@ -235,15 +235,15 @@ class FileMethods:
         format: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `file/get`.
+        """Download a file from an item's file storage.
 
-        Idempotent: retried on transient failures.
+        Calls `file/get`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            format: int.
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file in the storage. Type: str; required.
+            format: Output format; 1 turns a .ddd file into VDO. Type: int.
 
         Returns: `bytes`.
 
@@ -272,15 +272,17 @@ class FileMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `file/put`.
+        """Upload a file into an item's file storage.
+
+        Calls `file/put`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            file: FileInput; required; format binary.
-            write_type (sent as `writeType`): Literal[0, 1, 2].
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Item whose storage receives the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path to store the file under. Type: str; required.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            write_type (sent as `writeType`): What to do if the file exists; 0 overwrite, 1 append, 2 keep the old one. Type: Literal[0, 1, 2].
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -308,12 +310,14 @@ class FileMethods:
         path: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `file/rm`.
+        """Delete a file or folder from an item's file storage.
+
+        Calls `file/rm`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file or folder. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -339,15 +343,15 @@ class FileMethods:
         content_type: Literal[0, 1, 2] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FileContent:
-        """Call `file/read`.
+        """Read the content of a file in an item's file storage.
 
-        Idempotent: retried on transient failures.
+        Calls `file/read`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            content_type (sent as `contentType`): Literal[0, 1, 2].
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file. Type: str; required.
+            content_type (sent as `contentType`): How the content comes back; 0 text, 1 hex, 2 base64. Type: Literal[0, 1, 2].
 
         Returns: `FileContent`.
 
@@ -376,15 +380,17 @@ class FileMethods:
         content_type: Literal[0, 1, 2] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `file/write`.
+        """Write content into a file in an item's file storage.
+
+        Calls `file/write`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            content: str; required.
-            write_type (sent as `writeType`): Literal[0, 1, 2].
-            content_type (sent as `contentType`): Literal[0, 1, 2].
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file. Type: str; required.
+            content: Content to write. Type: str; required.
+            write_type (sent as `writeType`): What to do if the file exists; 0 overwrite, 1 append, 2 keep the old one. Type: Literal[0, 1, 2].
+            content_type (sent as `contentType`): How `content` is encoded; 0 text, 1 hex, 2 base64. Type: Literal[0, 1, 2].
 
         Returns: `ErrorResult`.
 
@@ -407,13 +413,13 @@ class FileMethods:
     def library(
         self, *, type: str, flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, builtins.list[LibraryFile]]:
-        """Call `file/library`.
+        """List the images of an icon library.
 
-        Idempotent: retried on transient failures.
+        Calls `file/library`. Idempotent: retried on transient failures.
 
         Args:
-            type: str; required.
-            flags: Literal[0, 1].
+            type: Library to list, such as unit, group or poi. Type: str; required.
+            flags: Listing options. Type: Literal[0, 1].
 
         Returns: `dict[str, list[LibraryFile]]`.
 
@@ -437,12 +443,14 @@ class FileMethods:
         path: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `file/mkdir`.
+        """Create a folder in an item's file storage.
+
+        Calls `file/mkdir`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
+            item_id (sent as `itemId`): Item whose storage gets the folder. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the new folder. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -460,12 +468,12 @@ class FileMethods:
         )
 
     def type_library(self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `file/type_library`.
+        """Read the library of file types.
 
-        Idempotent: retried on transient failures.
+        Calls `file/type_library`. Idempotent: retried on transient failures.
 
         Args:
-            lang: str.
+            lang: Language of the type names. Type: str.
 
         Returns: `JSON`.
 
@@ -500,17 +508,17 @@ class AsyncFileMethods:
         full_path: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StorageEntry]:
-        """Call `file/list`.
+        """List the files and folders in an item's file storage.
 
-        Idempotent: retried on transient failures.
+        Calls `file/list`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            mask: str.
-            recursive: bool.
-            full_path (sent as `fullPath`): bool.
+            item_id (sent as `itemId`): Item whose storage is listed. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Folder to list. Type: str; required.
+            mask: Name pattern the listed entries must match. Type: str.
+            recursive: Whether to list subfolders too. Type: bool.
+            full_path (sent as `fullPath`): Whether names come with their full path. Type: bool.
 
         Returns: `list[StorageEntry]`.
 
@@ -539,15 +547,15 @@ class AsyncFileMethods:
         format: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `file/get`.
+        """Download a file from an item's file storage.
 
-        Idempotent: retried on transient failures.
+        Calls `file/get`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            format: int.
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file in the storage. Type: str; required.
+            format: Output format; 1 turns a .ddd file into VDO. Type: int.
 
         Returns: `bytes`.
 
@@ -576,15 +584,17 @@ class AsyncFileMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `file/put`.
+        """Upload a file into an item's file storage.
+
+        Calls `file/put`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            file: FileInput; required; format binary.
-            write_type (sent as `writeType`): Literal[0, 1, 2].
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Item whose storage receives the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path to store the file under. Type: str; required.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            write_type (sent as `writeType`): What to do if the file exists; 0 overwrite, 1 append, 2 keep the old one. Type: Literal[0, 1, 2].
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -612,12 +622,14 @@ class AsyncFileMethods:
         path: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `file/rm`.
+        """Delete a file or folder from an item's file storage.
+
+        Calls `file/rm`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file or folder. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -643,15 +655,15 @@ class AsyncFileMethods:
         content_type: Literal[0, 1, 2] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FileContent:
-        """Call `file/read`.
+        """Read the content of a file in an item's file storage.
 
-        Idempotent: retried on transient failures.
+        Calls `file/read`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            content_type (sent as `contentType`): Literal[0, 1, 2].
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file. Type: str; required.
+            content_type (sent as `contentType`): How the content comes back; 0 text, 1 hex, 2 base64. Type: Literal[0, 1, 2].
 
         Returns: `FileContent`.
 
@@ -680,15 +692,17 @@ class AsyncFileMethods:
         content_type: Literal[0, 1, 2] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `file/write`.
+        """Write content into a file in an item's file storage.
+
+        Calls `file/write`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            content: str; required.
-            write_type (sent as `writeType`): Literal[0, 1, 2].
-            content_type (sent as `contentType`): Literal[0, 1, 2].
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file. Type: str; required.
+            content: Content to write. Type: str; required.
+            write_type (sent as `writeType`): What to do if the file exists; 0 overwrite, 1 append, 2 keep the old one. Type: Literal[0, 1, 2].
+            content_type (sent as `contentType`): How `content` is encoded; 0 text, 1 hex, 2 base64. Type: Literal[0, 1, 2].
 
         Returns: `ErrorResult`.
 
@@ -711,13 +725,13 @@ class AsyncFileMethods:
     async def library(
         self, *, type: str, flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, builtins.list[LibraryFile]]:
-        """Call `file/library`.
+        """List the images of an icon library.
 
-        Idempotent: retried on transient failures.
+        Calls `file/library`. Idempotent: retried on transient failures.
 
         Args:
-            type: str; required.
-            flags: Literal[0, 1].
+            type: Library to list, such as unit, group or poi. Type: str; required.
+            flags: Listing options. Type: Literal[0, 1].
 
         Returns: `dict[str, list[LibraryFile]]`.
 
@@ -741,12 +755,14 @@ class AsyncFileMethods:
         path: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `file/mkdir`.
+        """Create a folder in an item's file storage.
+
+        Calls `file/mkdir`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
+            item_id (sent as `itemId`): Item whose storage gets the folder. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the new folder. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -764,12 +780,12 @@ class AsyncFileMethods:
         )
 
     async def type_library(self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `file/type_library`.
+        """Read the library of file types.
 
-        Idempotent: retried on transient failures.
+        Calls `file/type_library`. Idempotent: retried on transient failures.
 
         Args:
-            lang: str.
+            lang: Language of the type names. Type: str.
 
         Returns: `JSON`.
 
@@ -804,17 +820,17 @@ class BatchFileMethods:
         full_path: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[builtins.list[StorageEntry]]:
-        """Call `file/list`.
+        """List the files and folders in an item's file storage.
 
-        Idempotent: retried on transient failures.
+        Calls `file/list`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            mask: str.
-            recursive: bool.
-            full_path (sent as `fullPath`): bool.
+            item_id (sent as `itemId`): Item whose storage is listed. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Folder to list. Type: str; required.
+            mask: Name pattern the listed entries must match. Type: str.
+            recursive: Whether to list subfolders too. Type: bool.
+            full_path (sent as `fullPath`): Whether names come with their full path. Type: bool.
 
         Returns: `list[StorageEntry]`.
 
@@ -842,12 +858,14 @@ class BatchFileMethods:
         path: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `file/rm`.
+        """Delete a file or folder from an item's file storage.
+
+        Calls `file/rm`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file or folder. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -873,15 +891,15 @@ class BatchFileMethods:
         content_type: Literal[0, 1, 2] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FileContent]:
-        """Call `file/read`.
+        """Read the content of a file in an item's file storage.
 
-        Idempotent: retried on transient failures.
+        Calls `file/read`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            content_type (sent as `contentType`): Literal[0, 1, 2].
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file. Type: str; required.
+            content_type (sent as `contentType`): How the content comes back; 0 text, 1 hex, 2 base64. Type: Literal[0, 1, 2].
 
         Returns: `FileContent`.
 
@@ -910,15 +928,17 @@ class BatchFileMethods:
         content_type: Literal[0, 1, 2] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `file/write`.
+        """Write content into a file in an item's file storage.
+
+        Calls `file/write`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
-            content: str; required.
-            write_type (sent as `writeType`): Literal[0, 1, 2].
-            content_type (sent as `contentType`): Literal[0, 1, 2].
+            item_id (sent as `itemId`): Item whose storage holds the file. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the file. Type: str; required.
+            content: Content to write. Type: str; required.
+            write_type (sent as `writeType`): What to do if the file exists; 0 overwrite, 1 append, 2 keep the old one. Type: Literal[0, 1, 2].
+            content_type (sent as `contentType`): How `content` is encoded; 0 text, 1 hex, 2 base64. Type: Literal[0, 1, 2].
 
         Returns: `ErrorResult`.
 
@@ -941,13 +961,13 @@ class BatchFileMethods:
     def library(
         self, *, type: str, flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, builtins.list[LibraryFile]]]:
-        """Call `file/library`.
+        """List the images of an icon library.
 
-        Idempotent: retried on transient failures.
+        Calls `file/library`. Idempotent: retried on transient failures.
 
         Args:
-            type: str; required.
-            flags: Literal[0, 1].
+            type: Library to list, such as unit, group or poi. Type: str; required.
+            flags: Listing options. Type: Literal[0, 1].
 
         Returns: `dict[str, list[LibraryFile]]`.
 
@@ -971,12 +991,14 @@ class BatchFileMethods:
         path: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `file/mkdir`.
+        """Create a folder in an item's file storage.
+
+        Calls `file/mkdir`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            storage_type (sent as `storageType`): StorageType | Literal[1, 2]; required.
-            path: str; required.
+            item_id (sent as `itemId`): Item whose storage gets the folder. Type: int; required.
+            storage_type (sent as `storageType`): Public or protected storage. Type: StorageType | Literal[1, 2]; required.
+            path: Path of the new folder. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -996,12 +1018,12 @@ class BatchFileMethods:
     def type_library(
         self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[JSON]:
-        """Call `file/type_library`.
+        """Read the library of file types.
 
-        Idempotent: retried on transient failures.
+        Calls `file/type_library`. Idempotent: retried on transient failures.
 
         Args:
-            lang: str.
+            lang: Language of the type names. Type: str.
 
         Returns: `JSON`.
 

@@ -224,11 +224,13 @@ class ItemMethods:
     def update_name(
         self, *, item_id: int, name: str, extra_params: Mapping[str, object] | None = None
     ) -> ItemNameResult:
-        """Call `item/update_name`.
+        """Rename an item.
+
+        Calls `item/update_name`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            name: str; required.
+            item_id (sent as `itemId`): Item to rename. Type: int; required.
+            name: New name. Type: str; required.
 
         Returns: `ItemNameResult`.
 
@@ -247,10 +249,12 @@ class ItemMethods:
         )
 
     def delete_item(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `item/delete_item`.
+        """Delete an item such as a unit, resource, group or user.
+
+        Calls `item/delete_item`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Item to delete. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -275,14 +279,16 @@ class ItemMethods:
         v: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
-        """Call `item/update_custom_field`.
+        """Create, change or delete a custom field of an item.
+
+        Calls `item/update_custom_field`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            v: str.
+            item_id (sent as `itemId`): Item that holds the custom field. Type: int; required.
+            id: Field to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the field. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the field. Type: str.
+            v: Value of the field. Type: str.
 
         Returns: `tuple[int, CustomField | None]`.
 
@@ -304,12 +310,14 @@ class ItemMethods:
     def update_custom_property(
         self, *, item_id: int, name: str, value: str, extra_params: Mapping[str, object] | None = None
     ) -> CustomPropertyResult:
-        """Call `item/update_custom_property`.
+        """Set or delete a custom property of an item.
+
+        Calls `item/update_custom_property`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            name: str; required.
-            value: str; required.
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            name: Name of the property. Type: str; required.
+            value: New value; an empty text deletes the property. Type: str; required.
 
         Returns: `CustomPropertyResult`.
 
@@ -336,14 +344,16 @@ class ItemMethods:
         v: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
-        """Call `item/update_admin_field`.
+        """Create, change or delete an administrative field of an item.
+
+        Calls `item/update_admin_field`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            v: str.
+            item_id (sent as `itemId`): Item that holds the field. Type: int; required.
+            id: Field to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the field. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the field. Type: str.
+            v: Value of the field. Type: str.
 
         Returns: `tuple[int, CustomField | None]`.
 
@@ -371,13 +381,15 @@ class ItemMethods:
         old_value: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `item/add_log_record`.
+        """Add a record to an item's change log.
+
+        Calls `item/add_log_record`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            action: str; required.
-            new_value (sent as `newValue`): str.
-            old_value (sent as `oldValue`): str.
+            item_id (sent as `itemId`): Item whose log gets the record. Type: int; required.
+            action: Kind of record, such as custom_msg. Type: str; required.
+            new_value (sent as `newValue`): Value after the change. Type: str.
+            old_value (sent as `oldValue`): Value before the change. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -398,13 +410,13 @@ class ItemMethods:
     def get_backup(
         self, *, item_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GetBackupResult:
-        """Call `item/get_backup`.
+        """Read one stored backup of an item.
 
-        Idempotent: retried on transient failures.
+        Calls `item/get_backup`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            file_id (sent as `fileId`): int; required.
+            item_id (sent as `itemId`): Item whose backup is read. Type: int; required.
+            file_id (sent as `fileId`): Backup to read. Type: int; required.
 
         Returns: `GetBackupResult`.
 
@@ -421,12 +433,12 @@ class ItemMethods:
         )
 
     def list_backups(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ListBackupsResult:
-        """Call `item/list_backups`.
+        """List the stored backups of an item.
 
-        Idempotent: retried on transient failures.
+        Calls `item/list_backups`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Item whose backups are listed. Type: int; required.
 
         Returns: `ListBackupsResult`.
 
@@ -449,12 +461,14 @@ class ItemMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `item/update_measure_units`.
+        """Change the measurement system an item uses.
+
+        Calls `item/update_measure_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            type: MeasureSystem | Literal[0, 1, 2, 3]; required.
-            flags: int.
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            type: New measurement system. Type: MeasureSystem | Literal[0, 1, 2, 3]; required.
+            flags: Conversion options, as flags. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -483,16 +497,18 @@ class ItemMethods:
         hosting_ftp: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FtpSettings:
-        """Call `item/update_ftp_property`.
+        """Change an item's FTP settings.
+
+        Calls `item/update_ftp_property`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            host: str.
-            login: str.
-            pass_ (sent as `pass`): str.
-            path: str.
-            check: Literal[0, 1].
-            hosting_ftp (sent as `hostingFtp`): Literal[0, 1].
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            host: FTP server address. Type: str.
+            login: FTP login. Type: str.
+            pass_ (sent as `pass`): FTP password. Type: str.
+            path: Folder on the FTP server. Type: str.
+            check: 1 to check the connection. Type: Literal[0, 1].
+            hosting_ftp (sent as `hostingFtp`): 1 to use the hosting's own FTP server. Type: Literal[0, 1].
 
         Returns: `FtpSettings`.
 
@@ -516,12 +532,14 @@ class ItemMethods:
     def update_profile_field(
         self, *, item_id: int, n: str, v: str, extra_params: Mapping[str, object] | None = None
     ) -> tuple[int, CustomField | None]:
-        """Call `item/update_profile_field`.
+        """Set a profile field of an item, such as a vehicle's make, model or VIN.
+
+        Calls `item/update_profile_field`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            n: str; required.
-            v: str; required.
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            n: Name of the profile field, such as vin, brand, model or year. Type: str; required.
+            v: New value. Type: str; required.
 
         Returns: `tuple[int, CustomField | None]`.
 
@@ -548,14 +566,16 @@ class ItemMethods:
         zone_icons: Mapping[str, str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `item/restore_icons`.
+        """Set the icons of units, drivers, trailers and geofences in one call.
+
+        Calls `item/restore_icons`.
 
         Args:
-            res_id (sent as `resId`): int; required.
-            unit_icons (sent as `unitIcons`): Mapping[str, str].
-            driver_icons (sent as `driverIcons`): Mapping[str, str].
-            trailer_icons (sent as `trailerIcons`): Mapping[str, str].
-            zone_icons (sent as `zoneIcons`): Mapping[str, str].
+            res_id (sent as `resId`): Resource the drivers, trailers and geofences belong to. Type: int; required.
+            unit_icons (sent as `unitIcons`): Icons of units to restore. Type: Mapping[str, str].
+            driver_icons (sent as `driverIcons`): Icons of drivers to restore. Type: Mapping[str, str].
+            trailer_icons (sent as `trailerIcons`): Icons of trailers to restore. Type: Mapping[str, str].
+            zone_icons (sent as `zoneIcons`): Icons of geofences to restore. Type: Mapping[str, str].
 
         Returns: `ErrorResult`.
 
@@ -586,11 +606,13 @@ class AsyncItemMethods:
     async def update_name(
         self, *, item_id: int, name: str, extra_params: Mapping[str, object] | None = None
     ) -> ItemNameResult:
-        """Call `item/update_name`.
+        """Rename an item.
+
+        Calls `item/update_name`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            name: str; required.
+            item_id (sent as `itemId`): Item to rename. Type: int; required.
+            name: New name. Type: str; required.
 
         Returns: `ItemNameResult`.
 
@@ -609,10 +631,12 @@ class AsyncItemMethods:
         )
 
     async def delete_item(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `item/delete_item`.
+        """Delete an item such as a unit, resource, group or user.
+
+        Calls `item/delete_item`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Item to delete. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -637,14 +661,16 @@ class AsyncItemMethods:
         v: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
-        """Call `item/update_custom_field`.
+        """Create, change or delete a custom field of an item.
+
+        Calls `item/update_custom_field`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            v: str.
+            item_id (sent as `itemId`): Item that holds the custom field. Type: int; required.
+            id: Field to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the field. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the field. Type: str.
+            v: Value of the field. Type: str.
 
         Returns: `tuple[int, CustomField | None]`.
 
@@ -666,12 +692,14 @@ class AsyncItemMethods:
     async def update_custom_property(
         self, *, item_id: int, name: str, value: str, extra_params: Mapping[str, object] | None = None
     ) -> CustomPropertyResult:
-        """Call `item/update_custom_property`.
+        """Set or delete a custom property of an item.
+
+        Calls `item/update_custom_property`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            name: str; required.
-            value: str; required.
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            name: Name of the property. Type: str; required.
+            value: New value; an empty text deletes the property. Type: str; required.
 
         Returns: `CustomPropertyResult`.
 
@@ -698,14 +726,16 @@ class AsyncItemMethods:
         v: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
-        """Call `item/update_admin_field`.
+        """Create, change or delete an administrative field of an item.
+
+        Calls `item/update_admin_field`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            v: str.
+            item_id (sent as `itemId`): Item that holds the field. Type: int; required.
+            id: Field to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the field. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the field. Type: str.
+            v: Value of the field. Type: str.
 
         Returns: `tuple[int, CustomField | None]`.
 
@@ -733,13 +763,15 @@ class AsyncItemMethods:
         old_value: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `item/add_log_record`.
+        """Add a record to an item's change log.
+
+        Calls `item/add_log_record`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            action: str; required.
-            new_value (sent as `newValue`): str.
-            old_value (sent as `oldValue`): str.
+            item_id (sent as `itemId`): Item whose log gets the record. Type: int; required.
+            action: Kind of record, such as custom_msg. Type: str; required.
+            new_value (sent as `newValue`): Value after the change. Type: str.
+            old_value (sent as `oldValue`): Value before the change. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -760,13 +792,13 @@ class AsyncItemMethods:
     async def get_backup(
         self, *, item_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GetBackupResult:
-        """Call `item/get_backup`.
+        """Read one stored backup of an item.
 
-        Idempotent: retried on transient failures.
+        Calls `item/get_backup`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            file_id (sent as `fileId`): int; required.
+            item_id (sent as `itemId`): Item whose backup is read. Type: int; required.
+            file_id (sent as `fileId`): Backup to read. Type: int; required.
 
         Returns: `GetBackupResult`.
 
@@ -785,12 +817,12 @@ class AsyncItemMethods:
     async def list_backups(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> ListBackupsResult:
-        """Call `item/list_backups`.
+        """List the stored backups of an item.
 
-        Idempotent: retried on transient failures.
+        Calls `item/list_backups`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Item whose backups are listed. Type: int; required.
 
         Returns: `ListBackupsResult`.
 
@@ -813,12 +845,14 @@ class AsyncItemMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `item/update_measure_units`.
+        """Change the measurement system an item uses.
+
+        Calls `item/update_measure_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            type: MeasureSystem | Literal[0, 1, 2, 3]; required.
-            flags: int.
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            type: New measurement system. Type: MeasureSystem | Literal[0, 1, 2, 3]; required.
+            flags: Conversion options, as flags. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -847,16 +881,18 @@ class AsyncItemMethods:
         hosting_ftp: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FtpSettings:
-        """Call `item/update_ftp_property`.
+        """Change an item's FTP settings.
+
+        Calls `item/update_ftp_property`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            host: str.
-            login: str.
-            pass_ (sent as `pass`): str.
-            path: str.
-            check: Literal[0, 1].
-            hosting_ftp (sent as `hostingFtp`): Literal[0, 1].
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            host: FTP server address. Type: str.
+            login: FTP login. Type: str.
+            pass_ (sent as `pass`): FTP password. Type: str.
+            path: Folder on the FTP server. Type: str.
+            check: 1 to check the connection. Type: Literal[0, 1].
+            hosting_ftp (sent as `hostingFtp`): 1 to use the hosting's own FTP server. Type: Literal[0, 1].
 
         Returns: `FtpSettings`.
 
@@ -880,12 +916,14 @@ class AsyncItemMethods:
     async def update_profile_field(
         self, *, item_id: int, n: str, v: str, extra_params: Mapping[str, object] | None = None
     ) -> tuple[int, CustomField | None]:
-        """Call `item/update_profile_field`.
+        """Set a profile field of an item, such as a vehicle's make, model or VIN.
+
+        Calls `item/update_profile_field`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            n: str; required.
-            v: str; required.
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            n: Name of the profile field, such as vin, brand, model or year. Type: str; required.
+            v: New value. Type: str; required.
 
         Returns: `tuple[int, CustomField | None]`.
 
@@ -912,14 +950,16 @@ class AsyncItemMethods:
         zone_icons: Mapping[str, str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `item/restore_icons`.
+        """Set the icons of units, drivers, trailers and geofences in one call.
+
+        Calls `item/restore_icons`.
 
         Args:
-            res_id (sent as `resId`): int; required.
-            unit_icons (sent as `unitIcons`): Mapping[str, str].
-            driver_icons (sent as `driverIcons`): Mapping[str, str].
-            trailer_icons (sent as `trailerIcons`): Mapping[str, str].
-            zone_icons (sent as `zoneIcons`): Mapping[str, str].
+            res_id (sent as `resId`): Resource the drivers, trailers and geofences belong to. Type: int; required.
+            unit_icons (sent as `unitIcons`): Icons of units to restore. Type: Mapping[str, str].
+            driver_icons (sent as `driverIcons`): Icons of drivers to restore. Type: Mapping[str, str].
+            trailer_icons (sent as `trailerIcons`): Icons of trailers to restore. Type: Mapping[str, str].
+            zone_icons (sent as `zoneIcons`): Icons of geofences to restore. Type: Mapping[str, str].
 
         Returns: `ErrorResult`.
 
@@ -950,11 +990,13 @@ class BatchItemMethods:
     def update_name(
         self, *, item_id: int, name: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ItemNameResult]:
-        """Call `item/update_name`.
+        """Rename an item.
+
+        Calls `item/update_name`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            name: str; required.
+            item_id (sent as `itemId`): Item to rename. Type: int; required.
+            name: New name. Type: str; required.
 
         Returns: `ItemNameResult`.
 
@@ -973,10 +1015,12 @@ class BatchItemMethods:
         )
 
     def delete_item(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
-        """Call `item/delete_item`.
+        """Delete an item such as a unit, resource, group or user.
+
+        Calls `item/delete_item`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Item to delete. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1001,14 +1045,16 @@ class BatchItemMethods:
         v: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, CustomField | None]]:
-        """Call `item/update_custom_field`.
+        """Create, change or delete a custom field of an item.
+
+        Calls `item/update_custom_field`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            v: str.
+            item_id (sent as `itemId`): Item that holds the custom field. Type: int; required.
+            id: Field to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the field. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the field. Type: str.
+            v: Value of the field. Type: str.
 
         Returns: `tuple[int, CustomField | None]`.
 
@@ -1030,12 +1076,14 @@ class BatchItemMethods:
     def update_custom_property(
         self, *, item_id: int, name: str, value: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[CustomPropertyResult]:
-        """Call `item/update_custom_property`.
+        """Set or delete a custom property of an item.
+
+        Calls `item/update_custom_property`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            name: str; required.
-            value: str; required.
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            name: Name of the property. Type: str; required.
+            value: New value; an empty text deletes the property. Type: str; required.
 
         Returns: `CustomPropertyResult`.
 
@@ -1062,14 +1110,16 @@ class BatchItemMethods:
         v: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, CustomField | None]]:
-        """Call `item/update_admin_field`.
+        """Create, change or delete an administrative field of an item.
+
+        Calls `item/update_admin_field`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            v: str.
+            item_id (sent as `itemId`): Item that holds the field. Type: int; required.
+            id: Field to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the field. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the field. Type: str.
+            v: Value of the field. Type: str.
 
         Returns: `tuple[int, CustomField | None]`.
 
@@ -1097,13 +1147,15 @@ class BatchItemMethods:
         old_value: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `item/add_log_record`.
+        """Add a record to an item's change log.
+
+        Calls `item/add_log_record`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            action: str; required.
-            new_value (sent as `newValue`): str.
-            old_value (sent as `oldValue`): str.
+            item_id (sent as `itemId`): Item whose log gets the record. Type: int; required.
+            action: Kind of record, such as custom_msg. Type: str; required.
+            new_value (sent as `newValue`): Value after the change. Type: str.
+            old_value (sent as `oldValue`): Value before the change. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -1124,13 +1176,13 @@ class BatchItemMethods:
     def get_backup(
         self, *, item_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[GetBackupResult]:
-        """Call `item/get_backup`.
+        """Read one stored backup of an item.
 
-        Idempotent: retried on transient failures.
+        Calls `item/get_backup`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            file_id (sent as `fileId`): int; required.
+            item_id (sent as `itemId`): Item whose backup is read. Type: int; required.
+            file_id (sent as `fileId`): Backup to read. Type: int; required.
 
         Returns: `GetBackupResult`.
 
@@ -1149,12 +1201,12 @@ class BatchItemMethods:
     def list_backups(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ListBackupsResult]:
-        """Call `item/list_backups`.
+        """List the stored backups of an item.
 
-        Idempotent: retried on transient failures.
+        Calls `item/list_backups`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Item whose backups are listed. Type: int; required.
 
         Returns: `ListBackupsResult`.
 
@@ -1177,12 +1229,14 @@ class BatchItemMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `item/update_measure_units`.
+        """Change the measurement system an item uses.
+
+        Calls `item/update_measure_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            type: MeasureSystem | Literal[0, 1, 2, 3]; required.
-            flags: int.
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            type: New measurement system. Type: MeasureSystem | Literal[0, 1, 2, 3]; required.
+            flags: Conversion options, as flags. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -1211,16 +1265,18 @@ class BatchItemMethods:
         hosting_ftp: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FtpSettings]:
-        """Call `item/update_ftp_property`.
+        """Change an item's FTP settings.
+
+        Calls `item/update_ftp_property`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            host: str.
-            login: str.
-            pass_ (sent as `pass`): str.
-            path: str.
-            check: Literal[0, 1].
-            hosting_ftp (sent as `hostingFtp`): Literal[0, 1].
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            host: FTP server address. Type: str.
+            login: FTP login. Type: str.
+            pass_ (sent as `pass`): FTP password. Type: str.
+            path: Folder on the FTP server. Type: str.
+            check: 1 to check the connection. Type: Literal[0, 1].
+            hosting_ftp (sent as `hostingFtp`): 1 to use the hosting's own FTP server. Type: Literal[0, 1].
 
         Returns: `FtpSettings`.
 
@@ -1244,12 +1300,14 @@ class BatchItemMethods:
     def update_profile_field(
         self, *, item_id: int, n: str, v: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[tuple[int, CustomField | None]]:
-        """Call `item/update_profile_field`.
+        """Set a profile field of an item, such as a vehicle's make, model or VIN.
+
+        Calls `item/update_profile_field`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            n: str; required.
-            v: str; required.
+            item_id (sent as `itemId`): Item to change. Type: int; required.
+            n: Name of the profile field, such as vin, brand, model or year. Type: str; required.
+            v: New value. Type: str; required.
 
         Returns: `tuple[int, CustomField | None]`.
 
@@ -1276,14 +1334,16 @@ class BatchItemMethods:
         zone_icons: Mapping[str, str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `item/restore_icons`.
+        """Set the icons of units, drivers, trailers and geofences in one call.
+
+        Calls `item/restore_icons`.
 
         Args:
-            res_id (sent as `resId`): int; required.
-            unit_icons (sent as `unitIcons`): Mapping[str, str].
-            driver_icons (sent as `driverIcons`): Mapping[str, str].
-            trailer_icons (sent as `trailerIcons`): Mapping[str, str].
-            zone_icons (sent as `zoneIcons`): Mapping[str, str].
+            res_id (sent as `resId`): Resource the drivers, trailers and geofences belong to. Type: int; required.
+            unit_icons (sent as `unitIcons`): Icons of units to restore. Type: Mapping[str, str].
+            driver_icons (sent as `driverIcons`): Icons of drivers to restore. Type: Mapping[str, str].
+            trailer_icons (sent as `trailerIcons`): Icons of trailers to restore. Type: Mapping[str, str].
+            zone_icons (sent as `zoneIcons`): Icons of geofences to restore. Type: Mapping[str, str].
 
         Returns: `ErrorResult`.
 

@@ -189,21 +189,21 @@ class MessagesMethods:
         filter: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
-        """Call `messages/load_interval`.
+        """Load a unit's messages from a time span into the session's message loader.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `messages/load_interval`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            flags: int; required.
-            flags_mask (sent as `flagsMask`): int; required.
-            load_count (sent as `loadCount`): int; required.
-            calc_sensors (sent as `calcSensors`): bool | int.
-            measure: MeasureSystem | Literal[0, 1, 2, 3].
-            sensor_id (sent as `sensorId`): int.
-            filter: str.
+            item_id (sent as `itemId`): Unit (or resource) whose messages are loaded. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the span, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the span, as a UNIX time. Type: int; required.
+            flags: Message type and message flags the loaded messages must have. Type: int; required.
+            flags_mask (sent as `flagsMask`): Which bits of `flags` are compared. Type: int; required.
+            load_count (sent as `loadCount`): Most messages to return in the answer; 0xffffffff returns all of them. Type: int; required.
+            calc_sensors (sent as `calcSensors`): Whether to compute the unit's sensor values for each message. Type: bool | int.
+            measure: Measurement system for the computed sensor values. Type: MeasureSystem | Literal[0, 1, 2, 3].
+            sensor_id (sent as `sensorId`): A single sensor to compute instead of all of them. Type: int.
+            filter: Filter applied to the loaded messages. Type: str.
 
         Returns: `LoadMessagesResult`.
 
@@ -240,17 +240,17 @@ class MessagesMethods:
         load_count: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
-        """Call `messages/load_last`.
+        """Load a unit's latest messages up to a moment into the session's message loader.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `messages/load_last`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            last_time (sent as `lastTime`): int; required.
-            last_count (sent as `lastCount`): int; required.
-            flags: int; required.
-            flags_mask (sent as `flagsMask`): int; required.
-            load_count (sent as `loadCount`): int; required.
+            item_id (sent as `itemId`): Unit whose messages are loaded. Type: int; required.
+            last_time (sent as `lastTime`): Moment to count back from, as a UNIX time. Type: int; required.
+            last_count (sent as `lastCount`): How many messages before that moment to load. Type: int; required.
+            flags: Message type and message flags the loaded messages must have. Type: int; required.
+            flags_mask (sent as `flagsMask`): Which bits of `flags` are compared. Type: int; required.
+            load_count (sent as `loadCount`): Most messages to return in the answer. Type: int; required.
 
         Returns: `LoadMessagesResult`.
 
@@ -285,19 +285,19 @@ class MessagesMethods:
         load_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[DataMessage]:
-        """Call `messages/get_messages`.
+        """Read a range of the messages loaded into the session's message loader.
 
-        Idempotent: retried on transient failures.
+        Calls `messages/get_messages`. Idempotent: retried on transient failures.
 
         Args:
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
-            filter: str.
-            flags: int.
-            flags_mask (sent as `flagsMask`): int.
-            load_count (sent as `loadCount`): int.
+            index_from (sent as `indexFrom`): First message to read, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last message to read, inclusive. Type: int; required.
+            time_from (sent as `timeFrom`): Only messages at or after this UNIX time. Type: int.
+            time_to (sent as `timeTo`): Only messages at or before this UNIX time. Type: int.
+            filter: Filter applied to the messages. Type: str.
+            flags: Message type and message flags the messages must have. Type: int.
+            flags_mask (sent as `flagsMask`): Which bits of `flags` are compared. Type: int.
+            load_count (sent as `loadCount`): Most messages to return. Type: int.
 
         Returns: `Page[DataMessage]`.
 
@@ -320,7 +320,9 @@ class MessagesMethods:
         )
 
     def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `messages/unload`.
+        """Empty the session's message loader, so that another load can start.
+
+        Calls `messages/unload`.
 
         Returns: `ErrorResult`.
 
@@ -329,10 +331,12 @@ class MessagesMethods:
         return self._client.request(_MESSAGES_UNLOAD.call({}, extra=extra_params))
 
     def delete_message(self, *, msg_index: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `messages/delete_message`.
+        """Delete one message from the messages loaded into the session.
+
+        Calls `messages/delete_message`.
 
         Args:
-            msg_index (sent as `msgIndex`): int; required.
+            msg_index (sent as `msgIndex`): Position of the message among the loaded messages, counting from 0. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -358,15 +362,15 @@ class MessagesMethods:
         file_name: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `messages/get_message_file`.
+        """Download a file attached to a message.
 
-        Idempotent: retried on transient failures.
+        Calls `messages/get_message_file`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int.
-            file_id (sent as `fileId`): str.
-            msg_index (sent as `msgIndex`): int.
-            file_name (sent as `fileName`): str.
+            item_id (sent as `itemId`): Unit the message came from. Type: int.
+            file_id (sent as `fileId`): File to download. Type: str.
+            msg_index (sent as `msgIndex`): Position of the message among the loaded messages. Type: int.
+            file_name (sent as `fileName`): Name of the file attached to that message. Type: str.
 
         Returns: `bytes`.
 
@@ -393,15 +397,15 @@ class MessagesMethods:
         filtration_flags: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PackedMessagesResult:
-        """Call `messages/get_packed_messages`.
+        """Read a unit's messages over an interval in a compact form.
 
-        Idempotent: retried on transient failures.
+        Calls `messages/get_packed_messages`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            filtration_flags (sent as `filtrationFlags`): Literal[0, 1].
+            item_id (sent as `itemId`): Unit whose messages are read. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            filtration_flags (sent as `filtrationFlags`): 1 to apply the unit's message filter. Type: Literal[0, 1].
 
         Returns: `PackedMessagesResult`.
 
@@ -478,21 +482,21 @@ class AsyncMessagesMethods:
         filter: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
-        """Call `messages/load_interval`.
+        """Load a unit's messages from a time span into the session's message loader.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `messages/load_interval`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            flags: int; required.
-            flags_mask (sent as `flagsMask`): int; required.
-            load_count (sent as `loadCount`): int; required.
-            calc_sensors (sent as `calcSensors`): bool | int.
-            measure: MeasureSystem | Literal[0, 1, 2, 3].
-            sensor_id (sent as `sensorId`): int.
-            filter: str.
+            item_id (sent as `itemId`): Unit (or resource) whose messages are loaded. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the span, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the span, as a UNIX time. Type: int; required.
+            flags: Message type and message flags the loaded messages must have. Type: int; required.
+            flags_mask (sent as `flagsMask`): Which bits of `flags` are compared. Type: int; required.
+            load_count (sent as `loadCount`): Most messages to return in the answer; 0xffffffff returns all of them. Type: int; required.
+            calc_sensors (sent as `calcSensors`): Whether to compute the unit's sensor values for each message. Type: bool | int.
+            measure: Measurement system for the computed sensor values. Type: MeasureSystem | Literal[0, 1, 2, 3].
+            sensor_id (sent as `sensorId`): A single sensor to compute instead of all of them. Type: int.
+            filter: Filter applied to the loaded messages. Type: str.
 
         Returns: `LoadMessagesResult`.
 
@@ -529,17 +533,17 @@ class AsyncMessagesMethods:
         load_count: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
-        """Call `messages/load_last`.
+        """Load a unit's latest messages up to a moment into the session's message loader.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `messages/load_last`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            last_time (sent as `lastTime`): int; required.
-            last_count (sent as `lastCount`): int; required.
-            flags: int; required.
-            flags_mask (sent as `flagsMask`): int; required.
-            load_count (sent as `loadCount`): int; required.
+            item_id (sent as `itemId`): Unit whose messages are loaded. Type: int; required.
+            last_time (sent as `lastTime`): Moment to count back from, as a UNIX time. Type: int; required.
+            last_count (sent as `lastCount`): How many messages before that moment to load. Type: int; required.
+            flags: Message type and message flags the loaded messages must have. Type: int; required.
+            flags_mask (sent as `flagsMask`): Which bits of `flags` are compared. Type: int; required.
+            load_count (sent as `loadCount`): Most messages to return in the answer. Type: int; required.
 
         Returns: `LoadMessagesResult`.
 
@@ -574,19 +578,19 @@ class AsyncMessagesMethods:
         load_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[DataMessage]:
-        """Call `messages/get_messages`.
+        """Read a range of the messages loaded into the session's message loader.
 
-        Idempotent: retried on transient failures.
+        Calls `messages/get_messages`. Idempotent: retried on transient failures.
 
         Args:
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
-            filter: str.
-            flags: int.
-            flags_mask (sent as `flagsMask`): int.
-            load_count (sent as `loadCount`): int.
+            index_from (sent as `indexFrom`): First message to read, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last message to read, inclusive. Type: int; required.
+            time_from (sent as `timeFrom`): Only messages at or after this UNIX time. Type: int.
+            time_to (sent as `timeTo`): Only messages at or before this UNIX time. Type: int.
+            filter: Filter applied to the messages. Type: str.
+            flags: Message type and message flags the messages must have. Type: int.
+            flags_mask (sent as `flagsMask`): Which bits of `flags` are compared. Type: int.
+            load_count (sent as `loadCount`): Most messages to return. Type: int.
 
         Returns: `Page[DataMessage]`.
 
@@ -609,7 +613,9 @@ class AsyncMessagesMethods:
         )
 
     async def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `messages/unload`.
+        """Empty the session's message loader, so that another load can start.
+
+        Calls `messages/unload`.
 
         Returns: `ErrorResult`.
 
@@ -618,10 +624,12 @@ class AsyncMessagesMethods:
         return await self._client.request(_MESSAGES_UNLOAD.call({}, extra=extra_params))
 
     async def delete_message(self, *, msg_index: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `messages/delete_message`.
+        """Delete one message from the messages loaded into the session.
+
+        Calls `messages/delete_message`.
 
         Args:
-            msg_index (sent as `msgIndex`): int; required.
+            msg_index (sent as `msgIndex`): Position of the message among the loaded messages, counting from 0. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -647,15 +655,15 @@ class AsyncMessagesMethods:
         file_name: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `messages/get_message_file`.
+        """Download a file attached to a message.
 
-        Idempotent: retried on transient failures.
+        Calls `messages/get_message_file`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int.
-            file_id (sent as `fileId`): str.
-            msg_index (sent as `msgIndex`): int.
-            file_name (sent as `fileName`): str.
+            item_id (sent as `itemId`): Unit the message came from. Type: int.
+            file_id (sent as `fileId`): File to download. Type: str.
+            msg_index (sent as `msgIndex`): Position of the message among the loaded messages. Type: int.
+            file_name (sent as `fileName`): Name of the file attached to that message. Type: str.
 
         Returns: `bytes`.
 
@@ -682,15 +690,15 @@ class AsyncMessagesMethods:
         filtration_flags: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PackedMessagesResult:
-        """Call `messages/get_packed_messages`.
+        """Read a unit's messages over an interval in a compact form.
 
-        Idempotent: retried on transient failures.
+        Calls `messages/get_packed_messages`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            filtration_flags (sent as `filtrationFlags`): Literal[0, 1].
+            item_id (sent as `itemId`): Unit whose messages are read. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            filtration_flags (sent as `filtrationFlags`): 1 to apply the unit's message filter. Type: Literal[0, 1].
 
         Returns: `PackedMessagesResult`.
 
@@ -768,21 +776,21 @@ class BatchMessagesMethods:
         filter: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LoadMessagesResult]:
-        """Call `messages/load_interval`.
+        """Load a unit's messages from a time span into the session's message loader.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `messages/load_interval`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            flags: int; required.
-            flags_mask (sent as `flagsMask`): int; required.
-            load_count (sent as `loadCount`): int; required.
-            calc_sensors (sent as `calcSensors`): bool | int.
-            measure: MeasureSystem | Literal[0, 1, 2, 3].
-            sensor_id (sent as `sensorId`): int.
-            filter: str.
+            item_id (sent as `itemId`): Unit (or resource) whose messages are loaded. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the span, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the span, as a UNIX time. Type: int; required.
+            flags: Message type and message flags the loaded messages must have. Type: int; required.
+            flags_mask (sent as `flagsMask`): Which bits of `flags` are compared. Type: int; required.
+            load_count (sent as `loadCount`): Most messages to return in the answer; 0xffffffff returns all of them. Type: int; required.
+            calc_sensors (sent as `calcSensors`): Whether to compute the unit's sensor values for each message. Type: bool | int.
+            measure: Measurement system for the computed sensor values. Type: MeasureSystem | Literal[0, 1, 2, 3].
+            sensor_id (sent as `sensorId`): A single sensor to compute instead of all of them. Type: int.
+            filter: Filter applied to the loaded messages. Type: str.
 
         Returns: `LoadMessagesResult`.
 
@@ -819,17 +827,17 @@ class BatchMessagesMethods:
         load_count: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LoadMessagesResult]:
-        """Call `messages/load_last`.
+        """Load a unit's latest messages up to a moment into the session's message loader.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `messages/load_last`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            last_time (sent as `lastTime`): int; required.
-            last_count (sent as `lastCount`): int; required.
-            flags: int; required.
-            flags_mask (sent as `flagsMask`): int; required.
-            load_count (sent as `loadCount`): int; required.
+            item_id (sent as `itemId`): Unit whose messages are loaded. Type: int; required.
+            last_time (sent as `lastTime`): Moment to count back from, as a UNIX time. Type: int; required.
+            last_count (sent as `lastCount`): How many messages before that moment to load. Type: int; required.
+            flags: Message type and message flags the loaded messages must have. Type: int; required.
+            flags_mask (sent as `flagsMask`): Which bits of `flags` are compared. Type: int; required.
+            load_count (sent as `loadCount`): Most messages to return in the answer. Type: int; required.
 
         Returns: `LoadMessagesResult`.
 
@@ -864,19 +872,19 @@ class BatchMessagesMethods:
         load_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[Page[DataMessage]]:
-        """Call `messages/get_messages`.
+        """Read a range of the messages loaded into the session's message loader.
 
-        Idempotent: retried on transient failures.
+        Calls `messages/get_messages`. Idempotent: retried on transient failures.
 
         Args:
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
-            filter: str.
-            flags: int.
-            flags_mask (sent as `flagsMask`): int.
-            load_count (sent as `loadCount`): int.
+            index_from (sent as `indexFrom`): First message to read, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last message to read, inclusive. Type: int; required.
+            time_from (sent as `timeFrom`): Only messages at or after this UNIX time. Type: int.
+            time_to (sent as `timeTo`): Only messages at or before this UNIX time. Type: int.
+            filter: Filter applied to the messages. Type: str.
+            flags: Message type and message flags the messages must have. Type: int.
+            flags_mask (sent as `flagsMask`): Which bits of `flags` are compared. Type: int.
+            load_count (sent as `loadCount`): Most messages to return. Type: int.
 
         Returns: `Page[DataMessage]`.
 
@@ -899,7 +907,9 @@ class BatchMessagesMethods:
         )
 
     def unload(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
-        """Call `messages/unload`.
+        """Empty the session's message loader, so that another load can start.
+
+        Calls `messages/unload`.
 
         Returns: `ErrorResult`.
 
@@ -910,10 +920,12 @@ class BatchMessagesMethods:
     def delete_message(
         self, *, msg_index: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `messages/delete_message`.
+        """Delete one message from the messages loaded into the session.
+
+        Calls `messages/delete_message`.
 
         Args:
-            msg_index (sent as `msgIndex`): int; required.
+            msg_index (sent as `msgIndex`): Position of the message among the loaded messages, counting from 0. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -939,15 +951,15 @@ class BatchMessagesMethods:
         filtration_flags: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PackedMessagesResult]:
-        """Call `messages/get_packed_messages`.
+        """Read a unit's messages over an interval in a compact form.
 
-        Idempotent: retried on transient failures.
+        Calls `messages/get_packed_messages`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            filtration_flags (sent as `filtrationFlags`): Literal[0, 1].
+            item_id (sent as `itemId`): Unit whose messages are read. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            filtration_flags (sent as `filtrationFlags`): 1 to apply the unit's message filter. Type: Literal[0, 1].
 
         Returns: `PackedMessagesResult`.
 

@@ -213,24 +213,26 @@ class OrderMethods:
         trt: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Order | None]:
-        """Call `order/update`.
+        """Create, change, delete or otherwise act on a delivery order stored in a resource.
+
+        Calls `order/update`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): str; required.
-            n: str.
-            old_order_id (sent as `oldOrderId`): int.
-            old_order_files (sent as `oldOrderFiles`): Sequence[str].
-            p: OrderParams.
-            f: int.
-            tf: int.
-            tt: int.
-            r: float | int.
-            x: float | int.
-            y: float | int.
-            u: int.
-            trt: int.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order to act on; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): What to do with the order, such as create, update, delete or assign. Type: str; required.
+            n: Name of the order. Type: str.
+            old_order_id (sent as `oldOrderId`): Order whose data is copied. Type: int.
+            old_order_files (sent as `oldOrderFiles`): Attached files to carry over from that order. Type: Sequence[str].
+            p: Details of the order, such as address, contact and cost. Type: OrderParams.
+            f: Flags of the order. Type: int.
+            tf: Start of the delivery time window, as a UNIX time. Type: int.
+            tt: End of the delivery time window, as a UNIX time. Type: int.
+            r: Radius of the delivery point, in metres. Type: float | int.
+            x: Longitude of the delivery point. Type: float | int.
+            y: Latitude of the delivery point. Type: float | int.
+            u: Unit assigned to the order. Type: int.
+            trt: Time setting of the order at the delivery point. Type: int.
 
         Returns: `tuple[int, Order | None]`.
 
@@ -268,13 +270,15 @@ class OrderMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `order/attach`.
+        """Attach a file to a delivery order.
+
+        Calls `order/attach`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            file (sent as `file_upload`): FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order to attach the file to. Type: int; required.
+            file (sent as `file_upload`): The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -295,13 +299,13 @@ class OrderMethods:
     def list_attachments(
         self, *, item_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[OrderAttachment]:
-        """Call `order/list_attachments`.
+        """List the files attached to a delivery order.
 
-        Idempotent: retried on transient failures.
+        Calls `order/list_attachments`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order to read. Type: int; required.
 
         Returns: `list[OrderAttachment]`.
 
@@ -320,12 +324,14 @@ class OrderMethods:
     def detach(
         self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `order/detach`.
+        """Remove a file attached to a delivery order.
+
+        Calls `order/detach`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            path: str; required.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order that holds the file. Type: int; required.
+            path: Name of the file. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -345,14 +351,14 @@ class OrderMethods:
     def get_attachment(
         self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
     ) -> bytes:
-        """Call `order/get_attachment`.
+        """Download a file attached to a delivery order.
 
-        Idempotent: retried on transient failures.
+        Calls `order/get_attachment`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            path: str; required.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order that holds the file. Type: int; required.
+            path: Name of the file. Type: str; required.
 
         Returns: `bytes`.
 
@@ -372,10 +378,12 @@ class OrderMethods:
     def complete_from_history(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `order/complete_from_history`.
+        """Mark delivery orders as done from the units' recorded history.
+
+        Calls `order/complete_from_history`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Resource that holds the orders. Type: int; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -406,22 +414,22 @@ class OrderMethods:
         preference: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `order/optimize`.
+        """Work out the best routes for delivering a set of orders with a set of units.
 
-        Idempotent: retried on transient failures.
+        Calls `order/optimize`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            orders: Sequence[int | Mapping[str, JSON]]; required.
-            flags: int; required.
-            warehouses: list[int].
-            units: list[int].
-            gis: Mapping[str, JSON].
-            busy_routes (sent as `busyRoutes`): Mapping[str, JSON].
-            add_points (sent as `addPoints`): bool | int.
-            priority: Mapping[str, JSON].
-            criterions: Mapping[str, JSON].
-            preference: Mapping[str, JSON].
+            item_id (sent as `itemId`): Resource that holds the orders. Type: int; required.
+            orders: Orders to plan, by id or with their details. Type: Sequence[int | Mapping[str, JSON]]; required.
+            flags: Planning options, as flags. Type: int; required.
+            warehouses: Warehouses the deliveries start from. Type: list[int].
+            units: Units available for the deliveries. Type: list[int].
+            gis: Settings of the routing service. Type: Mapping[str, JSON].
+            busy_routes (sent as `busyRoutes`): Routes already under way to take into account. Type: Mapping[str, JSON].
+            add_points (sent as `addPoints`): Whether to add track points to the answer. Type: bool | int.
+            priority: Priorities of the orders. Type: Mapping[str, JSON].
+            criterions: Limits the plan must meet. Type: Mapping[str, JSON].
+            preference: Preferences the plan should follow. Type: Mapping[str, JSON].
 
         Returns: `dict[str, JSON]`.
 
@@ -455,13 +463,15 @@ class OrderMethods:
         call_mode: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `order/route_update`.
+        """Create, change or delete a delivery route made of orders.
+
+        Calls `order/route_update`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            orders: Sequence[Mapping[str, JSON]].
-            route_id (sent as `routeId`): int.
-            call_mode (sent as `callMode`): str.
+            item_id (sent as `itemId`): Resource that holds the route. Type: int; required.
+            orders: Orders on the route. Type: Sequence[Mapping[str, JSON]].
+            route_id (sent as `routeId`): Route to act on. Type: int.
+            call_mode (sent as `callMode`): What to do with the route. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -508,24 +518,26 @@ class AsyncOrderMethods:
         trt: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Order | None]:
-        """Call `order/update`.
+        """Create, change, delete or otherwise act on a delivery order stored in a resource.
+
+        Calls `order/update`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): str; required.
-            n: str.
-            old_order_id (sent as `oldOrderId`): int.
-            old_order_files (sent as `oldOrderFiles`): Sequence[str].
-            p: OrderParams.
-            f: int.
-            tf: int.
-            tt: int.
-            r: float | int.
-            x: float | int.
-            y: float | int.
-            u: int.
-            trt: int.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order to act on; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): What to do with the order, such as create, update, delete or assign. Type: str; required.
+            n: Name of the order. Type: str.
+            old_order_id (sent as `oldOrderId`): Order whose data is copied. Type: int.
+            old_order_files (sent as `oldOrderFiles`): Attached files to carry over from that order. Type: Sequence[str].
+            p: Details of the order, such as address, contact and cost. Type: OrderParams.
+            f: Flags of the order. Type: int.
+            tf: Start of the delivery time window, as a UNIX time. Type: int.
+            tt: End of the delivery time window, as a UNIX time. Type: int.
+            r: Radius of the delivery point, in metres. Type: float | int.
+            x: Longitude of the delivery point. Type: float | int.
+            y: Latitude of the delivery point. Type: float | int.
+            u: Unit assigned to the order. Type: int.
+            trt: Time setting of the order at the delivery point. Type: int.
 
         Returns: `tuple[int, Order | None]`.
 
@@ -563,13 +575,15 @@ class AsyncOrderMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `order/attach`.
+        """Attach a file to a delivery order.
+
+        Calls `order/attach`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            file (sent as `file_upload`): FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order to attach the file to. Type: int; required.
+            file (sent as `file_upload`): The file's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -590,13 +604,13 @@ class AsyncOrderMethods:
     async def list_attachments(
         self, *, item_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[OrderAttachment]:
-        """Call `order/list_attachments`.
+        """List the files attached to a delivery order.
 
-        Idempotent: retried on transient failures.
+        Calls `order/list_attachments`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order to read. Type: int; required.
 
         Returns: `list[OrderAttachment]`.
 
@@ -615,12 +629,14 @@ class AsyncOrderMethods:
     async def detach(
         self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `order/detach`.
+        """Remove a file attached to a delivery order.
+
+        Calls `order/detach`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            path: str; required.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order that holds the file. Type: int; required.
+            path: Name of the file. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -640,14 +656,14 @@ class AsyncOrderMethods:
     async def get_attachment(
         self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
     ) -> bytes:
-        """Call `order/get_attachment`.
+        """Download a file attached to a delivery order.
 
-        Idempotent: retried on transient failures.
+        Calls `order/get_attachment`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            path: str; required.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order that holds the file. Type: int; required.
+            path: Name of the file. Type: str; required.
 
         Returns: `bytes`.
 
@@ -667,10 +683,12 @@ class AsyncOrderMethods:
     async def complete_from_history(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `order/complete_from_history`.
+        """Mark delivery orders as done from the units' recorded history.
+
+        Calls `order/complete_from_history`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Resource that holds the orders. Type: int; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -701,22 +719,22 @@ class AsyncOrderMethods:
         preference: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `order/optimize`.
+        """Work out the best routes for delivering a set of orders with a set of units.
 
-        Idempotent: retried on transient failures.
+        Calls `order/optimize`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            orders: Sequence[int | Mapping[str, JSON]]; required.
-            flags: int; required.
-            warehouses: list[int].
-            units: list[int].
-            gis: Mapping[str, JSON].
-            busy_routes (sent as `busyRoutes`): Mapping[str, JSON].
-            add_points (sent as `addPoints`): bool | int.
-            priority: Mapping[str, JSON].
-            criterions: Mapping[str, JSON].
-            preference: Mapping[str, JSON].
+            item_id (sent as `itemId`): Resource that holds the orders. Type: int; required.
+            orders: Orders to plan, by id or with their details. Type: Sequence[int | Mapping[str, JSON]]; required.
+            flags: Planning options, as flags. Type: int; required.
+            warehouses: Warehouses the deliveries start from. Type: list[int].
+            units: Units available for the deliveries. Type: list[int].
+            gis: Settings of the routing service. Type: Mapping[str, JSON].
+            busy_routes (sent as `busyRoutes`): Routes already under way to take into account. Type: Mapping[str, JSON].
+            add_points (sent as `addPoints`): Whether to add track points to the answer. Type: bool | int.
+            priority: Priorities of the orders. Type: Mapping[str, JSON].
+            criterions: Limits the plan must meet. Type: Mapping[str, JSON].
+            preference: Preferences the plan should follow. Type: Mapping[str, JSON].
 
         Returns: `dict[str, JSON]`.
 
@@ -750,13 +768,15 @@ class AsyncOrderMethods:
         call_mode: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `order/route_update`.
+        """Create, change or delete a delivery route made of orders.
+
+        Calls `order/route_update`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            orders: Sequence[Mapping[str, JSON]].
-            route_id (sent as `routeId`): int.
-            call_mode (sent as `callMode`): str.
+            item_id (sent as `itemId`): Resource that holds the route. Type: int; required.
+            orders: Orders on the route. Type: Sequence[Mapping[str, JSON]].
+            route_id (sent as `routeId`): Route to act on. Type: int.
+            call_mode (sent as `callMode`): What to do with the route. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -803,24 +823,26 @@ class BatchOrderMethods:
         trt: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Order | None]]:
-        """Call `order/update`.
+        """Create, change, delete or otherwise act on a delivery order stored in a resource.
+
+        Calls `order/update`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): str; required.
-            n: str.
-            old_order_id (sent as `oldOrderId`): int.
-            old_order_files (sent as `oldOrderFiles`): Sequence[str].
-            p: OrderParams.
-            f: int.
-            tf: int.
-            tt: int.
-            r: float | int.
-            x: float | int.
-            y: float | int.
-            u: int.
-            trt: int.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order to act on; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): What to do with the order, such as create, update, delete or assign. Type: str; required.
+            n: Name of the order. Type: str.
+            old_order_id (sent as `oldOrderId`): Order whose data is copied. Type: int.
+            old_order_files (sent as `oldOrderFiles`): Attached files to carry over from that order. Type: Sequence[str].
+            p: Details of the order, such as address, contact and cost. Type: OrderParams.
+            f: Flags of the order. Type: int.
+            tf: Start of the delivery time window, as a UNIX time. Type: int.
+            tt: End of the delivery time window, as a UNIX time. Type: int.
+            r: Radius of the delivery point, in metres. Type: float | int.
+            x: Longitude of the delivery point. Type: float | int.
+            y: Latitude of the delivery point. Type: float | int.
+            u: Unit assigned to the order. Type: int.
+            trt: Time setting of the order at the delivery point. Type: int.
 
         Returns: `tuple[int, Order | None]`.
 
@@ -852,13 +874,13 @@ class BatchOrderMethods:
     def list_attachments(
         self, *, item_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[OrderAttachment]]:
-        """Call `order/list_attachments`.
+        """List the files attached to a delivery order.
 
-        Idempotent: retried on transient failures.
+        Calls `order/list_attachments`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order to read. Type: int; required.
 
         Returns: `list[OrderAttachment]`.
 
@@ -877,12 +899,14 @@ class BatchOrderMethods:
     def detach(
         self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `order/detach`.
+        """Remove a file attached to a delivery order.
+
+        Calls `order/detach`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            path: str; required.
+            item_id (sent as `itemId`): Resource that holds the order. Type: int; required.
+            id: Order that holds the file. Type: int; required.
+            path: Name of the file. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -902,10 +926,12 @@ class BatchOrderMethods:
     def complete_from_history(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, JSON]]:
-        """Call `order/complete_from_history`.
+        """Mark delivery orders as done from the units' recorded history.
+
+        Calls `order/complete_from_history`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Resource that holds the orders. Type: int; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -936,22 +962,22 @@ class BatchOrderMethods:
         preference: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `order/optimize`.
+        """Work out the best routes for delivering a set of orders with a set of units.
 
-        Idempotent: retried on transient failures.
+        Calls `order/optimize`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            orders: Sequence[int | Mapping[str, JSON]]; required.
-            flags: int; required.
-            warehouses: list[int].
-            units: list[int].
-            gis: Mapping[str, JSON].
-            busy_routes (sent as `busyRoutes`): Mapping[str, JSON].
-            add_points (sent as `addPoints`): bool | int.
-            priority: Mapping[str, JSON].
-            criterions: Mapping[str, JSON].
-            preference: Mapping[str, JSON].
+            item_id (sent as `itemId`): Resource that holds the orders. Type: int; required.
+            orders: Orders to plan, by id or with their details. Type: Sequence[int | Mapping[str, JSON]]; required.
+            flags: Planning options, as flags. Type: int; required.
+            warehouses: Warehouses the deliveries start from. Type: list[int].
+            units: Units available for the deliveries. Type: list[int].
+            gis: Settings of the routing service. Type: Mapping[str, JSON].
+            busy_routes (sent as `busyRoutes`): Routes already under way to take into account. Type: Mapping[str, JSON].
+            add_points (sent as `addPoints`): Whether to add track points to the answer. Type: bool | int.
+            priority: Priorities of the orders. Type: Mapping[str, JSON].
+            criterions: Limits the plan must meet. Type: Mapping[str, JSON].
+            preference: Preferences the plan should follow. Type: Mapping[str, JSON].
 
         Returns: `dict[str, JSON]`.
 
@@ -985,13 +1011,15 @@ class BatchOrderMethods:
         call_mode: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `order/route_update`.
+        """Create, change or delete a delivery route made of orders.
+
+        Calls `order/route_update`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            orders: Sequence[Mapping[str, JSON]].
-            route_id (sent as `routeId`): int.
-            call_mode (sent as `callMode`): str.
+            item_id (sent as `itemId`): Resource that holds the route. Type: int; required.
+            orders: Orders on the route. Type: Sequence[Mapping[str, JSON]].
+            route_id (sent as `routeId`): Route to act on. Type: int.
+            call_mode (sent as `callMode`): What to do with the route. Type: str.
 
         Returns: `dict[str, JSON]`.
 

@@ -211,11 +211,13 @@ class RenderMethods:
     def enable_layer(
         self, *, layer_name: str, enable: bool, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `render/enable_layer`.
+        """Show or hide a map layer of the session.
+
+        Calls `render/enable_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            enable: bool; required.
+            layer_name (sent as `layerName`): Layer to show or hide. Type: str; required.
+            enable: True to show it, false to hide it. Type: bool; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -239,12 +241,14 @@ class RenderMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
-        """Call `render/create_poi_layer`.
+        """Draw points of interest as a map layer.
+
+        Calls `render/create_poi_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            pois: Sequence[Mapping[str, JSON]]; required.
-            flags: int.
+            layer_name (sent as `layerName`): Name of the layer. Type: str; required.
+            pois: Points to draw, by resource and point ids. Type: Sequence[Mapping[str, JSON]]; required.
+            flags: Drawing options. Type: int.
 
         Returns: `LayerInfo`.
 
@@ -269,12 +273,14 @@ class RenderMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
-        """Call `render/create_zones_layer`.
+        """Draw geofences as a map layer.
+
+        Calls `render/create_zones_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            zones: Sequence[Mapping[str, JSON]]; required.
-            flags: int.
+            layer_name (sent as `layerName`): Name of the layer. Type: str; required.
+            zones: Geofences to draw, by resource and geofence ids. Type: Sequence[Mapping[str, JSON]]; required.
+            flags: Drawing options; 0x1 names, 0x2 groups. Type: int.
 
         Returns: `LayerInfo`.
 
@@ -308,23 +314,23 @@ class RenderMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
-        """Call `render/create_messages_layer`.
+        """Draw a unit's track over a time interval as a map layer.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `render/create_messages_layer`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            trip_detector (sent as `tripDetector`): int.
-            track_color (sent as `trackColor`): int | str.
-            track_width (sent as `trackWidth`): int.
-            arrows: int.
-            points: int.
-            point_color (sent as `pointColor`): int | str.
-            annotations: int.
-            flags: int.
+            layer_name (sent as `layerName`): Name of the layer. Type: str; required.
+            item_id (sent as `itemId`): Unit whose track is drawn. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            trip_detector (sent as `tripDetector`): 1 to split the track into trips. Type: int.
+            track_color (sent as `trackColor`): Colour of the track. Type: int | str.
+            track_width (sent as `trackWidth`): Width of the track line, in pixels. Type: int.
+            arrows: 1 to draw direction arrows. Type: int.
+            points: 1 to mark each message as a point. Type: int.
+            point_color (sent as `pointColor`): Colour of the points. Type: int | str.
+            annotations: 1 to label the points. Type: int.
+            flags: Layer flags. Type: int.
 
         Returns: `LayerInfo`.
 
@@ -360,16 +366,16 @@ class RenderMethods:
         calc_sensors: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[DataMessage]:
-        """Call `render/get_messages`.
+        """Read a range of the messages drawn on a track layer.
 
-        Idempotent: retried on transient failures.
+        Calls `render/get_messages`. Idempotent: retried on transient failures.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            calc_sensors (sent as `calcSensors`): str.
+            layer_name (sent as `layerName`): Layer to read. Type: str; required.
+            index_from (sent as `indexFrom`): First message to read, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last message to read, inclusive. Type: int; required.
+            unit_id (sent as `unitId`): Unit whose messages are read. Type: int; required.
+            calc_sensors (sent as `calcSensors`): Whether to compute sensor values for the messages. Type: str.
 
         Returns: `list[DataMessage]`.
 
@@ -396,12 +402,14 @@ class RenderMethods:
         unit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `render/delete_message`.
+        """Delete a message drawn on a track layer.
+
+        Calls `render/delete_message`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            msg_index (sent as `msgIndex`): int; required.
-            unit_id (sent as `unitId`): int.
+            layer_name (sent as `layerName`): Layer that holds the message. Type: str; required.
+            msg_index (sent as `msgIndex`): Position of the message in the layer. Type: int; required.
+            unit_id (sent as `unitId`): Unit the message came from. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -419,10 +427,12 @@ class RenderMethods:
         )
 
     def remove_layer(self, *, layer_name: str, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `render/remove_layer`.
+        """Remove a map layer from the session.
+
+        Calls `render/remove_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
+            layer_name (sent as `layerName`): Layer to remove. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -438,7 +448,9 @@ class RenderMethods:
         )
 
     def remove_all_layers(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `render/remove_all_layers`.
+        """Remove every map layer from the session.
+
+        Calls `render/remove_all_layers`.
 
         Returns: `ErrorResult`.
 
@@ -456,14 +468,16 @@ class RenderMethods:
         density: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `render/set_locale`.
+        """Set the time zone, language and date format the session renders texts and reports with.
+
+        Calls `render/set_locale`.
 
         Args:
-            tz_offset (sent as `tzOffset`): int; required.
-            language: str; required.
-            flags: int.
-            format_date (sent as `formatDate`): str.
-            density: int.
+            tz_offset (sent as `tzOffset`): Time zone of the session, in the server's encoded form. Type: int; required.
+            language: Two-letter code of the language to use. Type: str; required.
+            flags: Option flags of the locale. Type: int.
+            format_date (sent as `formatDate`): Date and time format, in strftime-like notation. Type: str.
+            density: Density setting for rendered output. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -485,13 +499,13 @@ class RenderMethods:
     def calculate_polygon(
         self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `render/calculate_polygon`.
+        """Turn a line of points with a width into a polygon.
 
-        Idempotent: retried on transient failures.
+        Calls `render/calculate_polygon`. Idempotent: retried on transient failures.
 
         Args:
-            p: Sequence[GeoPoint]; required.
-            w: float | int; required.
+            p: Points of the line. Type: Sequence[GeoPoint]; required.
+            w: Width of the line. Type: float | int; required.
 
         Returns: `JSON`.
 
@@ -510,13 +524,13 @@ class RenderMethods:
     def calculate_polyline(
         self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `render/calculate_polyline`.
+        """Turn a line of points with a width into a polyline.
 
-        Idempotent: retried on transient failures.
+        Calls `render/calculate_polyline`. Idempotent: retried on transient failures.
 
         Args:
-            p: Sequence[GeoPoint]; required.
-            w: float | int; required.
+            p: Points of the line. Type: Sequence[GeoPoint]; required.
+            w: Width of the line. Type: float | int; required.
 
         Returns: `JSON`.
 
@@ -544,11 +558,13 @@ class AsyncRenderMethods:
     async def enable_layer(
         self, *, layer_name: str, enable: bool, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `render/enable_layer`.
+        """Show or hide a map layer of the session.
+
+        Calls `render/enable_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            enable: bool; required.
+            layer_name (sent as `layerName`): Layer to show or hide. Type: str; required.
+            enable: True to show it, false to hide it. Type: bool; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -572,12 +588,14 @@ class AsyncRenderMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
-        """Call `render/create_poi_layer`.
+        """Draw points of interest as a map layer.
+
+        Calls `render/create_poi_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            pois: Sequence[Mapping[str, JSON]]; required.
-            flags: int.
+            layer_name (sent as `layerName`): Name of the layer. Type: str; required.
+            pois: Points to draw, by resource and point ids. Type: Sequence[Mapping[str, JSON]]; required.
+            flags: Drawing options. Type: int.
 
         Returns: `LayerInfo`.
 
@@ -602,12 +620,14 @@ class AsyncRenderMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
-        """Call `render/create_zones_layer`.
+        """Draw geofences as a map layer.
+
+        Calls `render/create_zones_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            zones: Sequence[Mapping[str, JSON]]; required.
-            flags: int.
+            layer_name (sent as `layerName`): Name of the layer. Type: str; required.
+            zones: Geofences to draw, by resource and geofence ids. Type: Sequence[Mapping[str, JSON]]; required.
+            flags: Drawing options; 0x1 names, 0x2 groups. Type: int.
 
         Returns: `LayerInfo`.
 
@@ -641,23 +661,23 @@ class AsyncRenderMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
-        """Call `render/create_messages_layer`.
+        """Draw a unit's track over a time interval as a map layer.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `render/create_messages_layer`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            trip_detector (sent as `tripDetector`): int.
-            track_color (sent as `trackColor`): int | str.
-            track_width (sent as `trackWidth`): int.
-            arrows: int.
-            points: int.
-            point_color (sent as `pointColor`): int | str.
-            annotations: int.
-            flags: int.
+            layer_name (sent as `layerName`): Name of the layer. Type: str; required.
+            item_id (sent as `itemId`): Unit whose track is drawn. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            trip_detector (sent as `tripDetector`): 1 to split the track into trips. Type: int.
+            track_color (sent as `trackColor`): Colour of the track. Type: int | str.
+            track_width (sent as `trackWidth`): Width of the track line, in pixels. Type: int.
+            arrows: 1 to draw direction arrows. Type: int.
+            points: 1 to mark each message as a point. Type: int.
+            point_color (sent as `pointColor`): Colour of the points. Type: int | str.
+            annotations: 1 to label the points. Type: int.
+            flags: Layer flags. Type: int.
 
         Returns: `LayerInfo`.
 
@@ -693,16 +713,16 @@ class AsyncRenderMethods:
         calc_sensors: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[DataMessage]:
-        """Call `render/get_messages`.
+        """Read a range of the messages drawn on a track layer.
 
-        Idempotent: retried on transient failures.
+        Calls `render/get_messages`. Idempotent: retried on transient failures.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            calc_sensors (sent as `calcSensors`): str.
+            layer_name (sent as `layerName`): Layer to read. Type: str; required.
+            index_from (sent as `indexFrom`): First message to read, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last message to read, inclusive. Type: int; required.
+            unit_id (sent as `unitId`): Unit whose messages are read. Type: int; required.
+            calc_sensors (sent as `calcSensors`): Whether to compute sensor values for the messages. Type: str.
 
         Returns: `list[DataMessage]`.
 
@@ -729,12 +749,14 @@ class AsyncRenderMethods:
         unit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `render/delete_message`.
+        """Delete a message drawn on a track layer.
+
+        Calls `render/delete_message`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            msg_index (sent as `msgIndex`): int; required.
-            unit_id (sent as `unitId`): int.
+            layer_name (sent as `layerName`): Layer that holds the message. Type: str; required.
+            msg_index (sent as `msgIndex`): Position of the message in the layer. Type: int; required.
+            unit_id (sent as `unitId`): Unit the message came from. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -752,10 +774,12 @@ class AsyncRenderMethods:
         )
 
     async def remove_layer(self, *, layer_name: str, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `render/remove_layer`.
+        """Remove a map layer from the session.
+
+        Calls `render/remove_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
+            layer_name (sent as `layerName`): Layer to remove. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -771,7 +795,9 @@ class AsyncRenderMethods:
         )
 
     async def remove_all_layers(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `render/remove_all_layers`.
+        """Remove every map layer from the session.
+
+        Calls `render/remove_all_layers`.
 
         Returns: `ErrorResult`.
 
@@ -789,14 +815,16 @@ class AsyncRenderMethods:
         density: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `render/set_locale`.
+        """Set the time zone, language and date format the session renders texts and reports with.
+
+        Calls `render/set_locale`.
 
         Args:
-            tz_offset (sent as `tzOffset`): int; required.
-            language: str; required.
-            flags: int.
-            format_date (sent as `formatDate`): str.
-            density: int.
+            tz_offset (sent as `tzOffset`): Time zone of the session, in the server's encoded form. Type: int; required.
+            language: Two-letter code of the language to use. Type: str; required.
+            flags: Option flags of the locale. Type: int.
+            format_date (sent as `formatDate`): Date and time format, in strftime-like notation. Type: str.
+            density: Density setting for rendered output. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -818,13 +846,13 @@ class AsyncRenderMethods:
     async def calculate_polygon(
         self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `render/calculate_polygon`.
+        """Turn a line of points with a width into a polygon.
 
-        Idempotent: retried on transient failures.
+        Calls `render/calculate_polygon`. Idempotent: retried on transient failures.
 
         Args:
-            p: Sequence[GeoPoint]; required.
-            w: float | int; required.
+            p: Points of the line. Type: Sequence[GeoPoint]; required.
+            w: Width of the line. Type: float | int; required.
 
         Returns: `JSON`.
 
@@ -843,13 +871,13 @@ class AsyncRenderMethods:
     async def calculate_polyline(
         self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `render/calculate_polyline`.
+        """Turn a line of points with a width into a polyline.
 
-        Idempotent: retried on transient failures.
+        Calls `render/calculate_polyline`. Idempotent: retried on transient failures.
 
         Args:
-            p: Sequence[GeoPoint]; required.
-            w: float | int; required.
+            p: Points of the line. Type: Sequence[GeoPoint]; required.
+            w: Width of the line. Type: float | int; required.
 
         Returns: `JSON`.
 
@@ -877,11 +905,13 @@ class BatchRenderMethods:
     def enable_layer(
         self, *, layer_name: str, enable: bool, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, JSON]]:
-        """Call `render/enable_layer`.
+        """Show or hide a map layer of the session.
+
+        Calls `render/enable_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            enable: bool; required.
+            layer_name (sent as `layerName`): Layer to show or hide. Type: str; required.
+            enable: True to show it, false to hide it. Type: bool; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -905,12 +935,14 @@ class BatchRenderMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LayerInfo]:
-        """Call `render/create_poi_layer`.
+        """Draw points of interest as a map layer.
+
+        Calls `render/create_poi_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            pois: Sequence[Mapping[str, JSON]]; required.
-            flags: int.
+            layer_name (sent as `layerName`): Name of the layer. Type: str; required.
+            pois: Points to draw, by resource and point ids. Type: Sequence[Mapping[str, JSON]]; required.
+            flags: Drawing options. Type: int.
 
         Returns: `LayerInfo`.
 
@@ -935,12 +967,14 @@ class BatchRenderMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LayerInfo]:
-        """Call `render/create_zones_layer`.
+        """Draw geofences as a map layer.
+
+        Calls `render/create_zones_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            zones: Sequence[Mapping[str, JSON]]; required.
-            flags: int.
+            layer_name (sent as `layerName`): Name of the layer. Type: str; required.
+            zones: Geofences to draw, by resource and geofence ids. Type: Sequence[Mapping[str, JSON]]; required.
+            flags: Drawing options; 0x1 names, 0x2 groups. Type: int.
 
         Returns: `LayerInfo`.
 
@@ -974,23 +1008,23 @@ class BatchRenderMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LayerInfo]:
-        """Call `render/create_messages_layer`.
+        """Draw a unit's track over a time interval as a map layer.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `render/create_messages_layer`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            trip_detector (sent as `tripDetector`): int.
-            track_color (sent as `trackColor`): int | str.
-            track_width (sent as `trackWidth`): int.
-            arrows: int.
-            points: int.
-            point_color (sent as `pointColor`): int | str.
-            annotations: int.
-            flags: int.
+            layer_name (sent as `layerName`): Name of the layer. Type: str; required.
+            item_id (sent as `itemId`): Unit whose track is drawn. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            trip_detector (sent as `tripDetector`): 1 to split the track into trips. Type: int.
+            track_color (sent as `trackColor`): Colour of the track. Type: int | str.
+            track_width (sent as `trackWidth`): Width of the track line, in pixels. Type: int.
+            arrows: 1 to draw direction arrows. Type: int.
+            points: 1 to mark each message as a point. Type: int.
+            point_color (sent as `pointColor`): Colour of the points. Type: int | str.
+            annotations: 1 to label the points. Type: int.
+            flags: Layer flags. Type: int.
 
         Returns: `LayerInfo`.
 
@@ -1026,16 +1060,16 @@ class BatchRenderMethods:
         calc_sensors: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[DataMessage]]:
-        """Call `render/get_messages`.
+        """Read a range of the messages drawn on a track layer.
 
-        Idempotent: retried on transient failures.
+        Calls `render/get_messages`. Idempotent: retried on transient failures.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            calc_sensors (sent as `calcSensors`): str.
+            layer_name (sent as `layerName`): Layer to read. Type: str; required.
+            index_from (sent as `indexFrom`): First message to read, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last message to read, inclusive. Type: int; required.
+            unit_id (sent as `unitId`): Unit whose messages are read. Type: int; required.
+            calc_sensors (sent as `calcSensors`): Whether to compute sensor values for the messages. Type: str.
 
         Returns: `list[DataMessage]`.
 
@@ -1062,12 +1096,14 @@ class BatchRenderMethods:
         unit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `render/delete_message`.
+        """Delete a message drawn on a track layer.
+
+        Calls `render/delete_message`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            msg_index (sent as `msgIndex`): int; required.
-            unit_id (sent as `unitId`): int.
+            layer_name (sent as `layerName`): Layer that holds the message. Type: str; required.
+            msg_index (sent as `msgIndex`): Position of the message in the layer. Type: int; required.
+            unit_id (sent as `unitId`): Unit the message came from. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -1087,10 +1123,12 @@ class BatchRenderMethods:
     def remove_layer(
         self, *, layer_name: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `render/remove_layer`.
+        """Remove a map layer from the session.
+
+        Calls `render/remove_layer`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
+            layer_name (sent as `layerName`): Layer to remove. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1106,7 +1144,9 @@ class BatchRenderMethods:
         )
 
     def remove_all_layers(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
-        """Call `render/remove_all_layers`.
+        """Remove every map layer from the session.
+
+        Calls `render/remove_all_layers`.
 
         Returns: `ErrorResult`.
 
@@ -1124,14 +1164,16 @@ class BatchRenderMethods:
         density: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `render/set_locale`.
+        """Set the time zone, language and date format the session renders texts and reports with.
+
+        Calls `render/set_locale`.
 
         Args:
-            tz_offset (sent as `tzOffset`): int; required.
-            language: str; required.
-            flags: int.
-            format_date (sent as `formatDate`): str.
-            density: int.
+            tz_offset (sent as `tzOffset`): Time zone of the session, in the server's encoded form. Type: int; required.
+            language: Two-letter code of the language to use. Type: str; required.
+            flags: Option flags of the locale. Type: int.
+            format_date (sent as `formatDate`): Date and time format, in strftime-like notation. Type: str.
+            density: Density setting for rendered output. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -1153,13 +1195,13 @@ class BatchRenderMethods:
     def calculate_polygon(
         self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[JSON]:
-        """Call `render/calculate_polygon`.
+        """Turn a line of points with a width into a polygon.
 
-        Idempotent: retried on transient failures.
+        Calls `render/calculate_polygon`. Idempotent: retried on transient failures.
 
         Args:
-            p: Sequence[GeoPoint]; required.
-            w: float | int; required.
+            p: Points of the line. Type: Sequence[GeoPoint]; required.
+            w: Width of the line. Type: float | int; required.
 
         Returns: `JSON`.
 
@@ -1178,13 +1220,13 @@ class BatchRenderMethods:
     def calculate_polyline(
         self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[JSON]:
-        """Call `render/calculate_polyline`.
+        """Turn a line of points with a width into a polyline.
 
-        Idempotent: retried on transient failures.
+        Calls `render/calculate_polyline`. Idempotent: retried on transient failures.
 
         Args:
-            p: Sequence[GeoPoint]; required.
-            w: float | int; required.
+            p: Points of the line. Type: Sequence[GeoPoint]; required.
+            w: Width of the line. Type: float | int; required.
 
         Returns: `JSON`.
 

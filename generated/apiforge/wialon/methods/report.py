@@ -337,7 +337,9 @@ class ReportMethods:
         self._client = client
 
     def cleanup_result(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `report/cleanup_result`.
+        """Drop the report result held in the session, so that another report can run.
+
+        Calls `report/cleanup_result`.
 
         Returns: `ErrorResult`.
 
@@ -358,19 +360,19 @@ class ReportMethods:
         report_template: ReportTemplate | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ExecReportResult:
-        """Call `report/exec_report`.
+        """Run a report template over a time interval and keep its result in the session.
 
-        Heavy: at most 3 run at once per session.
+        Calls `report/exec_report`. Heavy: at most 3 run at once per session.
 
         Args:
-            report_resource_id (sent as `reportResourceId`): int; required.
-            report_template_id (sent as `reportTemplateId`): int.
-            report_object_id (sent as `reportObjectId`): int.
-            report_object_sec_id (sent as `reportObjectSecId`): int.
-            report_object_id_list (sent as `reportObjectIdList`): list[int].
-            interval: ReportInterval.
-            remote_exec (sent as `remoteExec`): Literal[0, 1].
-            report_template (sent as `reportTemplate`): ReportTemplate.
+            report_resource_id (sent as `reportResourceId`): Resource that holds the report template. Type: int; required.
+            report_template_id (sent as `reportTemplateId`): Template to run; 0 to run the template given in `report_template` instead. Type: int.
+            report_object_id (sent as `reportObjectId`): Unit, group, user or other item the report is about. Type: int.
+            report_object_sec_id (sent as `reportObjectSecId`): Secondary object of the report, such as a geofence; 0 when there is none. Type: int.
+            report_object_id_list (sent as `reportObjectIdList`): Several objects to report on at once instead of one. Type: list[int].
+            interval: Time span of the report, with flags saying how its start and end are read. Type: ReportInterval.
+            remote_exec (sent as `remoteExec`): 1 to run it on the report server and poll for the status; 0 to wait for the answer. Type: Literal[0, 1].
+            report_template (sent as `reportTemplate`): A template given inline, used when `report_template_id` is 0. Type: ReportTemplate.
 
         Returns: `ExecReportResult`.
 
@@ -411,23 +413,23 @@ class ReportMethods:
         output_file_name: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `report/export_result`.
+        """Export the report result held in the session as a file.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `report/export_result`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            format: int; required.
-            page_orientation (sent as `pageOrientation`): str.
-            page_size (sent as `pageSize`): str.
-            page_width (sent as `pageWidth`): int.
-            attach_map (sent as `attachMap`): int.
-            extend_bounds (sent as `extendBounds`): int.
-            hide_map_basis (sent as `hideMapBasis`): int.
-            coding: str.
-            delimiter: str.
-            headings: int.
-            compress: int.
-            output_file_name (sent as `outputFileName`): str.
+            format: File format, as a code. Type: int; required.
+            page_orientation (sent as `pageOrientation`): Page orientation, portrait or landscape. Type: str.
+            page_size (sent as `pageSize`): Page size, such as A4. Type: str.
+            page_width (sent as `pageWidth`): Page width, for formats that need one. Type: int.
+            attach_map (sent as `attachMap`): 1 to add the report's map. Type: int.
+            extend_bounds (sent as `extendBounds`): 1 to widen the map to fit everything drawn on it. Type: int.
+            hide_map_basis (sent as `hideMapBasis`): 1 to leave out the base map under the drawn layers. Type: int.
+            coding: Text encoding of the file. Type: str.
+            delimiter: Column separator, for CSV. Type: str.
+            headings: 1 to write table headings. Type: int.
+            compress: 1 to pack the file into an archive. Type: int.
+            output_file_name (sent as `outputFileName`): Name of the file to produce. Type: str.
 
         Returns: `bytes`.
 
@@ -466,19 +468,19 @@ class ReportMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `report/get_result_chart`.
+        """Draw a chart of the report result held in the session as a PNG image.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `report/get_result_chart`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int; required.
-            action: Literal[0, 1, 2].
-            width: int.
-            height: int.
-            auto_scale_y (sent as `autoScaleY`): Literal[0, 1].
-            pixel_from (sent as `pixelFrom`): int.
-            pixel_to (sent as `pixelTo`): int.
-            flags: int.
+            attachment_index (sent as `attachmentIndex`): Chart to draw, by its position among the attachments. Type: int; required.
+            action: Zoom action, as a code. Type: Literal[0, 1, 2].
+            width: Width of the image, in pixels. Type: int.
+            height: Height of the image, in pixels. Type: int.
+            auto_scale_y (sent as `autoScaleY`): 1 to fit the vertical scale to the values. Type: Literal[0, 1].
+            pixel_from (sent as `pixelFrom`): Left edge of the part to draw, in pixels. Type: int.
+            pixel_to (sent as `pixelTo`): Right edge of the part to draw, in pixels. Type: int.
+            flags: Drawing options. Type: int.
 
         Returns: `bytes`.
 
@@ -510,16 +512,16 @@ class ReportMethods:
         crop_end: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `report/render_json`.
+        """Read the data of a report chart as JSON instead of an image.
 
-        Idempotent: retried on transient failures.
+        Calls `report/render_json`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int; required.
-            width: int.
-            use_crop (sent as `useCrop`): Literal[0, 1].
-            crop_begin (sent as `cropBegin`): int.
-            crop_end (sent as `cropEnd`): int.
+            attachment_index (sent as `attachmentIndex`): Chart to read, by its position among the attachments. Type: int; required.
+            width: Width the chart is laid out for, in pixels. Type: int.
+            use_crop (sent as `useCrop`): 1 to read only part of the chart. Type: Literal[0, 1].
+            crop_begin (sent as `cropBegin`): Start of that part. Type: int.
+            crop_end (sent as `cropEnd`): End of that part. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -547,15 +549,15 @@ class ReportMethods:
         revert: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `report/hittest_chart`.
+        """Find what lies under a point of a report chart.
 
-        Idempotent: retried on transient failures.
+        Calls `report/hittest_chart`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int.
-            dataset_index (sent as `datasetIndex`): int.
-            value: int.
-            revert: bool.
+            attachment_index (sent as `attachmentIndex`): Chart to look at. Type: int.
+            dataset_index (sent as `datasetIndex`): Data set of the chart. Type: int.
+            value: Position to look at. Type: int.
+            revert: Whether to reverse the lookup. Type: bool.
 
         Returns: `dict[str, JSON]`.
 
@@ -574,9 +576,9 @@ class ReportMethods:
         )
 
     def get_report_tables(self, *, extra_params: Mapping[str, object] | None = None) -> list[ReportTableInfo]:
-        """Call `report/get_report_tables`.
+        """List the kinds of tables report templates can have.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_report_tables`. Idempotent: retried on transient failures.
 
         Returns: `list[ReportTableInfo]`.
 
@@ -585,13 +587,13 @@ class ReportMethods:
         return self._client.request(_REPORT_GET_REPORT_TABLES.call({}, extra=extra_params))
 
     def get_result_map(self, *, width: int, height: int, extra_params: Mapping[str, object] | None = None) -> bytes:
-        """Call `report/get_result_map`.
+        """Draw the map of the report result held in the session as a PNG image.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `report/get_result_map`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            width: int; required.
-            height: int; required.
+            width: Width of the image, in pixels. Type: int; required.
+            height: Height of the image, in pixels. Type: int; required.
 
         Returns: `bytes`.
 
@@ -610,13 +612,13 @@ class ReportMethods:
     def get_result_subrows(
         self, *, table_index: int, row_index: int, extra_params: Mapping[str, object] | None = None
     ) -> list[ReportRow]:
-        """Call `report/get_result_subrows`.
+        """Read the nested rows under one row of a report result table.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_subrows`. Idempotent: retried on transient failures.
 
         Args:
-            table_index (sent as `tableIndex`): int; required.
-            row_index (sent as `rowIndex`): int; required.
+            table_index (sent as `tableIndex`): Position of the table in the report result, counting from 0. Type: int; required.
+            row_index (sent as `rowIndex`): Row whose nested rows are read. Type: int; required.
 
         Returns: `list[ReportRow]`.
 
@@ -640,14 +642,14 @@ class ReportMethods:
         type: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `report/get_result_photo`.
+        """Download a photo attached to the report result; several come as a ZIP archive.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_photo`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int | list[int]; required.
-            border: int.
-            type: Literal[0, 1].
+            attachment_index (sent as `attachmentIndex`): Photo to download, or a list of them. Type: int | list[int]; required.
+            border: Size limit of the image, in pixels. Type: int.
+            type: Image type, as a code. Type: Literal[0, 1].
 
         Returns: `bytes`.
 
@@ -665,9 +667,9 @@ class ReportMethods:
         )
 
     def get_report_status(self, *, extra_params: Mapping[str, object] | None = None) -> ReportStatusResult:
-        """Call `report/get_report_status`.
+        """Read whether a report started with remote execution is queued, running or done.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_report_status`. Idempotent: retried on transient failures.
 
         Returns: `ReportStatusResult`.
 
@@ -678,13 +680,13 @@ class ReportMethods:
     def select_result_rows(
         self, *, table_index: int, config: SelectRowsConfig, extra_params: Mapping[str, object] | None = None
     ) -> list[ReportRow]:
-        """Call `report/select_result_rows`.
+        """Read rows and nested subrows of one table of the report result held in the session.
 
-        Idempotent: retried on transient failures.
+        Calls `report/select_result_rows`. Idempotent: retried on transient failures.
 
         Args:
-            table_index (sent as `tableIndex`): int; required.
-            config: SelectRowsConfig; required.
+            table_index (sent as `tableIndex`): Position of the table in the report result, counting from 0. Type: int; required.
+            config: Which rows to read, by index range or by row path, and how to format them. Type: SelectRowsConfig; required.
 
         Returns: `list[ReportRow]`.
 
@@ -703,14 +705,14 @@ class ReportMethods:
     def get_result_rows(
         self, *, table_index: int, index_from: int, index_to: int, extra_params: Mapping[str, object] | None = None
     ) -> list[ReportRow]:
-        """Call `report/get_result_rows`.
+        """Read a range of rows of one table of the report result held in the session.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_rows`. Idempotent: retried on transient failures.
 
         Args:
-            table_index (sent as `tableIndex`): int; required.
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
+            table_index (sent as `tableIndex`): Position of the table in the report result, counting from 0. Type: int; required.
+            index_from (sent as `indexFrom`): First row to read, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last row to read, inclusive. Type: int; required.
 
         Returns: `list[ReportRow]`.
 
@@ -735,14 +737,14 @@ class ReportMethods:
         flags: Literal[0, 1, 2, 4] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[ReportTemplate]:
-        """Call `report/get_report_data`.
+        """Read report templates stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_report_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
-            flags: Literal[0, 1, 2, 4].
+            item_id (sent as `itemId`): Resource that holds the templates. Type: int; required.
+            col: Ids of the templates to read; all of them when left out. Type: list[int].
+            flags: How much of each template to return; 0 full, 1 basic, 2 short tables, 4 full tables. Type: Literal[0, 1, 2, 4].
 
         Returns: `list[ReportTemplate]`.
 
@@ -762,12 +764,12 @@ class ReportMethods:
     def get_result_video(
         self, *, attachment_index: int, extra_params: Mapping[str, object] | None = None
     ) -> ResultVideo:
-        """Call `report/get_result_video`.
+        """Read a video attached to the report result.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_video`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int; required.
+            attachment_index (sent as `attachmentIndex`): Video to read, by its position among the attachments. Type: int; required.
 
         Returns: `ResultVideo`.
 
@@ -794,16 +796,18 @@ class ReportMethods:
         tbl: Sequence[ReportTemplateTable] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ReportTemplate | None]:
-        """Call `report/update_report`.
+        """Create, change or delete a report template stored in a resource.
+
+        Calls `report/update_report`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            ct: str.
-            p: str.
-            tbl: Sequence[ReportTemplateTable].
+            item_id (sent as `itemId`): Resource that holds the report template. Type: int; required.
+            id: Template to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the template. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the template. Type: str.
+            ct: Kind of object the template reports on, such as `avl_unit` or `avl_unit_group`. Type: str.
+            p: Template parameters as JSON text. Type: str.
+            tbl: Tables the report is made of, with their columns and settings. Type: Sequence[ReportTemplateTable].
 
         Returns: `tuple[int, ReportTemplate | None]`.
 
@@ -825,7 +829,9 @@ class ReportMethods:
         )
 
     def apply_report_result(self, *, extra_params: Mapping[str, object] | None = None) -> ExecReportResult:
-        """Call `report/apply_report_result`.
+        """Take over the finished result of a remotely run report into the session.
+
+        Calls `report/apply_report_result`.
 
         Returns: `ExecReportResult`.
 
@@ -845,7 +851,9 @@ class AsyncReportMethods:
         self._client = client
 
     async def cleanup_result(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
-        """Call `report/cleanup_result`.
+        """Drop the report result held in the session, so that another report can run.
+
+        Calls `report/cleanup_result`.
 
         Returns: `ErrorResult`.
 
@@ -866,19 +874,19 @@ class AsyncReportMethods:
         report_template: ReportTemplate | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ExecReportResult:
-        """Call `report/exec_report`.
+        """Run a report template over a time interval and keep its result in the session.
 
-        Heavy: at most 3 run at once per session.
+        Calls `report/exec_report`. Heavy: at most 3 run at once per session.
 
         Args:
-            report_resource_id (sent as `reportResourceId`): int; required.
-            report_template_id (sent as `reportTemplateId`): int.
-            report_object_id (sent as `reportObjectId`): int.
-            report_object_sec_id (sent as `reportObjectSecId`): int.
-            report_object_id_list (sent as `reportObjectIdList`): list[int].
-            interval: ReportInterval.
-            remote_exec (sent as `remoteExec`): Literal[0, 1].
-            report_template (sent as `reportTemplate`): ReportTemplate.
+            report_resource_id (sent as `reportResourceId`): Resource that holds the report template. Type: int; required.
+            report_template_id (sent as `reportTemplateId`): Template to run; 0 to run the template given in `report_template` instead. Type: int.
+            report_object_id (sent as `reportObjectId`): Unit, group, user or other item the report is about. Type: int.
+            report_object_sec_id (sent as `reportObjectSecId`): Secondary object of the report, such as a geofence; 0 when there is none. Type: int.
+            report_object_id_list (sent as `reportObjectIdList`): Several objects to report on at once instead of one. Type: list[int].
+            interval: Time span of the report, with flags saying how its start and end are read. Type: ReportInterval.
+            remote_exec (sent as `remoteExec`): 1 to run it on the report server and poll for the status; 0 to wait for the answer. Type: Literal[0, 1].
+            report_template (sent as `reportTemplate`): A template given inline, used when `report_template_id` is 0. Type: ReportTemplate.
 
         Returns: `ExecReportResult`.
 
@@ -919,23 +927,23 @@ class AsyncReportMethods:
         output_file_name: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `report/export_result`.
+        """Export the report result held in the session as a file.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `report/export_result`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            format: int; required.
-            page_orientation (sent as `pageOrientation`): str.
-            page_size (sent as `pageSize`): str.
-            page_width (sent as `pageWidth`): int.
-            attach_map (sent as `attachMap`): int.
-            extend_bounds (sent as `extendBounds`): int.
-            hide_map_basis (sent as `hideMapBasis`): int.
-            coding: str.
-            delimiter: str.
-            headings: int.
-            compress: int.
-            output_file_name (sent as `outputFileName`): str.
+            format: File format, as a code. Type: int; required.
+            page_orientation (sent as `pageOrientation`): Page orientation, portrait or landscape. Type: str.
+            page_size (sent as `pageSize`): Page size, such as A4. Type: str.
+            page_width (sent as `pageWidth`): Page width, for formats that need one. Type: int.
+            attach_map (sent as `attachMap`): 1 to add the report's map. Type: int.
+            extend_bounds (sent as `extendBounds`): 1 to widen the map to fit everything drawn on it. Type: int.
+            hide_map_basis (sent as `hideMapBasis`): 1 to leave out the base map under the drawn layers. Type: int.
+            coding: Text encoding of the file. Type: str.
+            delimiter: Column separator, for CSV. Type: str.
+            headings: 1 to write table headings. Type: int.
+            compress: 1 to pack the file into an archive. Type: int.
+            output_file_name (sent as `outputFileName`): Name of the file to produce. Type: str.
 
         Returns: `bytes`.
 
@@ -974,19 +982,19 @@ class AsyncReportMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `report/get_result_chart`.
+        """Draw a chart of the report result held in the session as a PNG image.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `report/get_result_chart`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int; required.
-            action: Literal[0, 1, 2].
-            width: int.
-            height: int.
-            auto_scale_y (sent as `autoScaleY`): Literal[0, 1].
-            pixel_from (sent as `pixelFrom`): int.
-            pixel_to (sent as `pixelTo`): int.
-            flags: int.
+            attachment_index (sent as `attachmentIndex`): Chart to draw, by its position among the attachments. Type: int; required.
+            action: Zoom action, as a code. Type: Literal[0, 1, 2].
+            width: Width of the image, in pixels. Type: int.
+            height: Height of the image, in pixels. Type: int.
+            auto_scale_y (sent as `autoScaleY`): 1 to fit the vertical scale to the values. Type: Literal[0, 1].
+            pixel_from (sent as `pixelFrom`): Left edge of the part to draw, in pixels. Type: int.
+            pixel_to (sent as `pixelTo`): Right edge of the part to draw, in pixels. Type: int.
+            flags: Drawing options. Type: int.
 
         Returns: `bytes`.
 
@@ -1018,16 +1026,16 @@ class AsyncReportMethods:
         crop_end: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `report/render_json`.
+        """Read the data of a report chart as JSON instead of an image.
 
-        Idempotent: retried on transient failures.
+        Calls `report/render_json`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int; required.
-            width: int.
-            use_crop (sent as `useCrop`): Literal[0, 1].
-            crop_begin (sent as `cropBegin`): int.
-            crop_end (sent as `cropEnd`): int.
+            attachment_index (sent as `attachmentIndex`): Chart to read, by its position among the attachments. Type: int; required.
+            width: Width the chart is laid out for, in pixels. Type: int.
+            use_crop (sent as `useCrop`): 1 to read only part of the chart. Type: Literal[0, 1].
+            crop_begin (sent as `cropBegin`): Start of that part. Type: int.
+            crop_end (sent as `cropEnd`): End of that part. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -1055,15 +1063,15 @@ class AsyncReportMethods:
         revert: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `report/hittest_chart`.
+        """Find what lies under a point of a report chart.
 
-        Idempotent: retried on transient failures.
+        Calls `report/hittest_chart`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int.
-            dataset_index (sent as `datasetIndex`): int.
-            value: int.
-            revert: bool.
+            attachment_index (sent as `attachmentIndex`): Chart to look at. Type: int.
+            dataset_index (sent as `datasetIndex`): Data set of the chart. Type: int.
+            value: Position to look at. Type: int.
+            revert: Whether to reverse the lookup. Type: bool.
 
         Returns: `dict[str, JSON]`.
 
@@ -1082,9 +1090,9 @@ class AsyncReportMethods:
         )
 
     async def get_report_tables(self, *, extra_params: Mapping[str, object] | None = None) -> list[ReportTableInfo]:
-        """Call `report/get_report_tables`.
+        """List the kinds of tables report templates can have.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_report_tables`. Idempotent: retried on transient failures.
 
         Returns: `list[ReportTableInfo]`.
 
@@ -1095,13 +1103,13 @@ class AsyncReportMethods:
     async def get_result_map(
         self, *, width: int, height: int, extra_params: Mapping[str, object] | None = None
     ) -> bytes:
-        """Call `report/get_result_map`.
+        """Draw the map of the report result held in the session as a PNG image.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `report/get_result_map`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            width: int; required.
-            height: int; required.
+            width: Width of the image, in pixels. Type: int; required.
+            height: Height of the image, in pixels. Type: int; required.
 
         Returns: `bytes`.
 
@@ -1120,13 +1128,13 @@ class AsyncReportMethods:
     async def get_result_subrows(
         self, *, table_index: int, row_index: int, extra_params: Mapping[str, object] | None = None
     ) -> list[ReportRow]:
-        """Call `report/get_result_subrows`.
+        """Read the nested rows under one row of a report result table.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_subrows`. Idempotent: retried on transient failures.
 
         Args:
-            table_index (sent as `tableIndex`): int; required.
-            row_index (sent as `rowIndex`): int; required.
+            table_index (sent as `tableIndex`): Position of the table in the report result, counting from 0. Type: int; required.
+            row_index (sent as `rowIndex`): Row whose nested rows are read. Type: int; required.
 
         Returns: `list[ReportRow]`.
 
@@ -1150,14 +1158,14 @@ class AsyncReportMethods:
         type: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
-        """Call `report/get_result_photo`.
+        """Download a photo attached to the report result; several come as a ZIP archive.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_photo`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int | list[int]; required.
-            border: int.
-            type: Literal[0, 1].
+            attachment_index (sent as `attachmentIndex`): Photo to download, or a list of them. Type: int | list[int]; required.
+            border: Size limit of the image, in pixels. Type: int.
+            type: Image type, as a code. Type: Literal[0, 1].
 
         Returns: `bytes`.
 
@@ -1175,9 +1183,9 @@ class AsyncReportMethods:
         )
 
     async def get_report_status(self, *, extra_params: Mapping[str, object] | None = None) -> ReportStatusResult:
-        """Call `report/get_report_status`.
+        """Read whether a report started with remote execution is queued, running or done.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_report_status`. Idempotent: retried on transient failures.
 
         Returns: `ReportStatusResult`.
 
@@ -1188,13 +1196,13 @@ class AsyncReportMethods:
     async def select_result_rows(
         self, *, table_index: int, config: SelectRowsConfig, extra_params: Mapping[str, object] | None = None
     ) -> list[ReportRow]:
-        """Call `report/select_result_rows`.
+        """Read rows and nested subrows of one table of the report result held in the session.
 
-        Idempotent: retried on transient failures.
+        Calls `report/select_result_rows`. Idempotent: retried on transient failures.
 
         Args:
-            table_index (sent as `tableIndex`): int; required.
-            config: SelectRowsConfig; required.
+            table_index (sent as `tableIndex`): Position of the table in the report result, counting from 0. Type: int; required.
+            config: Which rows to read, by index range or by row path, and how to format them. Type: SelectRowsConfig; required.
 
         Returns: `list[ReportRow]`.
 
@@ -1213,14 +1221,14 @@ class AsyncReportMethods:
     async def get_result_rows(
         self, *, table_index: int, index_from: int, index_to: int, extra_params: Mapping[str, object] | None = None
     ) -> list[ReportRow]:
-        """Call `report/get_result_rows`.
+        """Read a range of rows of one table of the report result held in the session.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_rows`. Idempotent: retried on transient failures.
 
         Args:
-            table_index (sent as `tableIndex`): int; required.
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
+            table_index (sent as `tableIndex`): Position of the table in the report result, counting from 0. Type: int; required.
+            index_from (sent as `indexFrom`): First row to read, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last row to read, inclusive. Type: int; required.
 
         Returns: `list[ReportRow]`.
 
@@ -1245,14 +1253,14 @@ class AsyncReportMethods:
         flags: Literal[0, 1, 2, 4] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[ReportTemplate]:
-        """Call `report/get_report_data`.
+        """Read report templates stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_report_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
-            flags: Literal[0, 1, 2, 4].
+            item_id (sent as `itemId`): Resource that holds the templates. Type: int; required.
+            col: Ids of the templates to read; all of them when left out. Type: list[int].
+            flags: How much of each template to return; 0 full, 1 basic, 2 short tables, 4 full tables. Type: Literal[0, 1, 2, 4].
 
         Returns: `list[ReportTemplate]`.
 
@@ -1272,12 +1280,12 @@ class AsyncReportMethods:
     async def get_result_video(
         self, *, attachment_index: int, extra_params: Mapping[str, object] | None = None
     ) -> ResultVideo:
-        """Call `report/get_result_video`.
+        """Read a video attached to the report result.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_video`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int; required.
+            attachment_index (sent as `attachmentIndex`): Video to read, by its position among the attachments. Type: int; required.
 
         Returns: `ResultVideo`.
 
@@ -1304,16 +1312,18 @@ class AsyncReportMethods:
         tbl: Sequence[ReportTemplateTable] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ReportTemplate | None]:
-        """Call `report/update_report`.
+        """Create, change or delete a report template stored in a resource.
+
+        Calls `report/update_report`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            ct: str.
-            p: str.
-            tbl: Sequence[ReportTemplateTable].
+            item_id (sent as `itemId`): Resource that holds the report template. Type: int; required.
+            id: Template to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the template. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the template. Type: str.
+            ct: Kind of object the template reports on, such as `avl_unit` or `avl_unit_group`. Type: str.
+            p: Template parameters as JSON text. Type: str.
+            tbl: Tables the report is made of, with their columns and settings. Type: Sequence[ReportTemplateTable].
 
         Returns: `tuple[int, ReportTemplate | None]`.
 
@@ -1335,7 +1345,9 @@ class AsyncReportMethods:
         )
 
     async def apply_report_result(self, *, extra_params: Mapping[str, object] | None = None) -> ExecReportResult:
-        """Call `report/apply_report_result`.
+        """Take over the finished result of a remotely run report into the session.
+
+        Calls `report/apply_report_result`.
 
         Returns: `ExecReportResult`.
 
@@ -1355,7 +1367,9 @@ class BatchReportMethods:
         self._batch = batch
 
     def cleanup_result(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
-        """Call `report/cleanup_result`.
+        """Drop the report result held in the session, so that another report can run.
+
+        Calls `report/cleanup_result`.
 
         Returns: `ErrorResult`.
 
@@ -1376,19 +1390,19 @@ class BatchReportMethods:
         report_template: ReportTemplate | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ExecReportResult]:
-        """Call `report/exec_report`.
+        """Run a report template over a time interval and keep its result in the session.
 
-        Heavy: at most 3 run at once per session.
+        Calls `report/exec_report`. Heavy: at most 3 run at once per session.
 
         Args:
-            report_resource_id (sent as `reportResourceId`): int; required.
-            report_template_id (sent as `reportTemplateId`): int.
-            report_object_id (sent as `reportObjectId`): int.
-            report_object_sec_id (sent as `reportObjectSecId`): int.
-            report_object_id_list (sent as `reportObjectIdList`): list[int].
-            interval: ReportInterval.
-            remote_exec (sent as `remoteExec`): Literal[0, 1].
-            report_template (sent as `reportTemplate`): ReportTemplate.
+            report_resource_id (sent as `reportResourceId`): Resource that holds the report template. Type: int; required.
+            report_template_id (sent as `reportTemplateId`): Template to run; 0 to run the template given in `report_template` instead. Type: int.
+            report_object_id (sent as `reportObjectId`): Unit, group, user or other item the report is about. Type: int.
+            report_object_sec_id (sent as `reportObjectSecId`): Secondary object of the report, such as a geofence; 0 when there is none. Type: int.
+            report_object_id_list (sent as `reportObjectIdList`): Several objects to report on at once instead of one. Type: list[int].
+            interval: Time span of the report, with flags saying how its start and end are read. Type: ReportInterval.
+            remote_exec (sent as `remoteExec`): 1 to run it on the report server and poll for the status; 0 to wait for the answer. Type: Literal[0, 1].
+            report_template (sent as `reportTemplate`): A template given inline, used when `report_template_id` is 0. Type: ReportTemplate.
 
         Returns: `ExecReportResult`.
 
@@ -1422,16 +1436,16 @@ class BatchReportMethods:
         crop_end: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `report/render_json`.
+        """Read the data of a report chart as JSON instead of an image.
 
-        Idempotent: retried on transient failures.
+        Calls `report/render_json`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int; required.
-            width: int.
-            use_crop (sent as `useCrop`): Literal[0, 1].
-            crop_begin (sent as `cropBegin`): int.
-            crop_end (sent as `cropEnd`): int.
+            attachment_index (sent as `attachmentIndex`): Chart to read, by its position among the attachments. Type: int; required.
+            width: Width the chart is laid out for, in pixels. Type: int.
+            use_crop (sent as `useCrop`): 1 to read only part of the chart. Type: Literal[0, 1].
+            crop_begin (sent as `cropBegin`): Start of that part. Type: int.
+            crop_end (sent as `cropEnd`): End of that part. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -1459,15 +1473,15 @@ class BatchReportMethods:
         revert: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `report/hittest_chart`.
+        """Find what lies under a point of a report chart.
 
-        Idempotent: retried on transient failures.
+        Calls `report/hittest_chart`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int.
-            dataset_index (sent as `datasetIndex`): int.
-            value: int.
-            revert: bool.
+            attachment_index (sent as `attachmentIndex`): Chart to look at. Type: int.
+            dataset_index (sent as `datasetIndex`): Data set of the chart. Type: int.
+            value: Position to look at. Type: int.
+            revert: Whether to reverse the lookup. Type: bool.
 
         Returns: `dict[str, JSON]`.
 
@@ -1486,9 +1500,9 @@ class BatchReportMethods:
         )
 
     def get_report_tables(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[ReportTableInfo]]:
-        """Call `report/get_report_tables`.
+        """List the kinds of tables report templates can have.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_report_tables`. Idempotent: retried on transient failures.
 
         Returns: `list[ReportTableInfo]`.
 
@@ -1499,13 +1513,13 @@ class BatchReportMethods:
     def get_result_subrows(
         self, *, table_index: int, row_index: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[ReportRow]]:
-        """Call `report/get_result_subrows`.
+        """Read the nested rows under one row of a report result table.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_subrows`. Idempotent: retried on transient failures.
 
         Args:
-            table_index (sent as `tableIndex`): int; required.
-            row_index (sent as `rowIndex`): int; required.
+            table_index (sent as `tableIndex`): Position of the table in the report result, counting from 0. Type: int; required.
+            row_index (sent as `rowIndex`): Row whose nested rows are read. Type: int; required.
 
         Returns: `list[ReportRow]`.
 
@@ -1522,9 +1536,9 @@ class BatchReportMethods:
         )
 
     def get_report_status(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ReportStatusResult]:
-        """Call `report/get_report_status`.
+        """Read whether a report started with remote execution is queued, running or done.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_report_status`. Idempotent: retried on transient failures.
 
         Returns: `ReportStatusResult`.
 
@@ -1535,13 +1549,13 @@ class BatchReportMethods:
     def select_result_rows(
         self, *, table_index: int, config: SelectRowsConfig, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[ReportRow]]:
-        """Call `report/select_result_rows`.
+        """Read rows and nested subrows of one table of the report result held in the session.
 
-        Idempotent: retried on transient failures.
+        Calls `report/select_result_rows`. Idempotent: retried on transient failures.
 
         Args:
-            table_index (sent as `tableIndex`): int; required.
-            config: SelectRowsConfig; required.
+            table_index (sent as `tableIndex`): Position of the table in the report result, counting from 0. Type: int; required.
+            config: Which rows to read, by index range or by row path, and how to format them. Type: SelectRowsConfig; required.
 
         Returns: `list[ReportRow]`.
 
@@ -1560,14 +1574,14 @@ class BatchReportMethods:
     def get_result_rows(
         self, *, table_index: int, index_from: int, index_to: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[ReportRow]]:
-        """Call `report/get_result_rows`.
+        """Read a range of rows of one table of the report result held in the session.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_rows`. Idempotent: retried on transient failures.
 
         Args:
-            table_index (sent as `tableIndex`): int; required.
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
+            table_index (sent as `tableIndex`): Position of the table in the report result, counting from 0. Type: int; required.
+            index_from (sent as `indexFrom`): First row to read, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last row to read, inclusive. Type: int; required.
 
         Returns: `list[ReportRow]`.
 
@@ -1592,14 +1606,14 @@ class BatchReportMethods:
         flags: Literal[0, 1, 2, 4] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[ReportTemplate]]:
-        """Call `report/get_report_data`.
+        """Read report templates stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_report_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
-            flags: Literal[0, 1, 2, 4].
+            item_id (sent as `itemId`): Resource that holds the templates. Type: int; required.
+            col: Ids of the templates to read; all of them when left out. Type: list[int].
+            flags: How much of each template to return; 0 full, 1 basic, 2 short tables, 4 full tables. Type: Literal[0, 1, 2, 4].
 
         Returns: `list[ReportTemplate]`.
 
@@ -1619,12 +1633,12 @@ class BatchReportMethods:
     def get_result_video(
         self, *, attachment_index: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ResultVideo]:
-        """Call `report/get_result_video`.
+        """Read a video attached to the report result.
 
-        Idempotent: retried on transient failures.
+        Calls `report/get_result_video`. Idempotent: retried on transient failures.
 
         Args:
-            attachment_index (sent as `attachmentIndex`): int; required.
+            attachment_index (sent as `attachmentIndex`): Video to read, by its position among the attachments. Type: int; required.
 
         Returns: `ResultVideo`.
 
@@ -1651,16 +1665,18 @@ class BatchReportMethods:
         tbl: Sequence[ReportTemplateTable] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ReportTemplate | None]]:
-        """Call `report/update_report`.
+        """Create, change or delete a report template stored in a resource.
+
+        Calls `report/update_report`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            ct: str.
-            p: str.
-            tbl: Sequence[ReportTemplateTable].
+            item_id (sent as `itemId`): Resource that holds the report template. Type: int; required.
+            id: Template to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the template. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the template. Type: str.
+            ct: Kind of object the template reports on, such as `avl_unit` or `avl_unit_group`. Type: str.
+            p: Template parameters as JSON text. Type: str.
+            tbl: Tables the report is made of, with their columns and settings. Type: Sequence[ReportTemplateTable].
 
         Returns: `tuple[int, ReportTemplate | None]`.
 
@@ -1682,7 +1698,9 @@ class BatchReportMethods:
         )
 
     def apply_report_result(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ExecReportResult]:
-        """Call `report/apply_report_result`.
+        """Take over the finished result of a remotely run report into the session.
+
+        Calls `report/apply_report_result`.
 
         Returns: `ExecReportResult`.
 

@@ -887,14 +887,14 @@ class ResourceMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[Zone]:
-        """Call `resource/get_zone_data`.
+        """Read the geofences stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_zone_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
-            flags: int.
+            item_id (sent as `itemId`): Resource that holds the geofences. Type: int; required.
+            col: Ids of the geofences to read; all of them when left out. Type: list[int].
+            flags: Which parts to return; 0x1 area, 0x2 perimeter, 0x4 bounds, 0x8 points, 0x10 base. Type: int.
 
         Returns: `list[Zone]`.
 
@@ -931,24 +931,26 @@ class ResourceMethods:
         p: Sequence[GeoPoint] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Zone | None]:
-        """Call `resource/update_zone`.
+        """Create, change or delete a geofence stored in a resource.
+
+        Calls `resource/update_zone`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            t: Literal[1, 2, 3].
-            w: float | int.
-            f: int.
-            c: int.
-            tc: int.
-            ts: int.
-            min: int.
-            max: int.
-            path: str.
-            p: Sequence[GeoPoint].
+            item_id (sent as `itemId`): Resource that holds the geofence. Type: int; required.
+            id: Geofence to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the geofence. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the geofence. Type: str.
+            d: Description of the geofence. Type: str.
+            t: Shape of the geofence; 1 line, 2 polygon, 3 circle. Type: Literal[1, 2, 3].
+            w: Width of a line, or radius of a circle, in metres. Type: float | int.
+            f: Flags of the geofence. Type: int.
+            c: Fill colour, as an ARGB number. Type: int.
+            tc: Colour of the label text. Type: int.
+            ts: Font size of the label. Type: int.
+            min: Smallest map zoom at which the geofence is shown. Type: int.
+            max: Largest map zoom at which the geofence is shown. Type: int.
+            path: Path of the geofence's icon in the icon library. Type: str.
+            p: Points of the shape, each a longitude, latitude and radius. Type: Sequence[GeoPoint].
 
         Returns: `tuple[int, Zone | None]`.
 
@@ -988,15 +990,17 @@ class ResourceMethods:
         w: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateZoneByTrackResult:
-        """Call `resource/create_zone_by_track`.
+        """Create a geofence along a unit's track drawn on a map layer.
+
+        Calls `resource/create_zone_by_track`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            item_id (sent as `itemId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            n: str; required.
-            c: int.
-            w: int.
+            layer_name (sent as `layerName`): Layer that holds the track. Type: str; required.
+            item_id (sent as `itemId`): Resource the geofence is stored in. Type: int; required.
+            unit_id (sent as `unitId`): Unit whose track is used. Type: int; required.
+            n: Name of the geofence. Type: str; required.
+            c: Colour of the geofence, as an ARGB number. Type: int.
+            w: Width of the geofence around the track, in metres. Type: int.
 
         Returns: `CreateZoneByTrackResult`.
 
@@ -1019,12 +1023,12 @@ class ResourceMethods:
     def get_zones_by_point(
         self, *, spec: ZonesByPointSpec, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, list[int]]:
-        """Call `resource/get_zones_by_point`.
+        """Find which of the given geofences contain a point.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_zones_by_point`. Idempotent: retried on transient failures.
 
         Args:
-            spec: ZonesByPointSpec; required.
+            spec: Point to check, as latitude and longitude, and the geofences to check it against. Type: ZonesByPointSpec; required.
 
         Returns: `dict[str, list[int]]`.
 
@@ -1050,15 +1054,17 @@ class ResourceMethods:
         old_zone_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_zone_image`.
+        """Upload an icon image for a geofence.
+
+        Calls `resource/upload_zone_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
-            old_item_id (sent as `oldItemId`): int.
-            old_zone_id (sent as `oldZoneId`): int.
+            item_id (sent as `itemId`): Resource that holds the geofence. Type: int; required.
+            id: Geofence the image is for. Type: int; required.
+            file: The image's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
+            old_item_id (sent as `oldItemId`): Resource of a geofence whose image is copied instead. Type: int.
+            old_zone_id (sent as `oldZoneId`): Geofence whose image is copied instead. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -1090,16 +1096,18 @@ class ResourceMethods:
         f: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
-        """Call `resource/update_zones_group`.
+        """Create, change or delete a group of geofences in a resource.
+
+        Calls `resource/update_zones_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            zns: list[int].
-            f: int.
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            zns: Geofences in the group. Type: list[int].
+            f: Flags of the group. Type: int.
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -1123,13 +1131,13 @@ class ResourceMethods:
     def get_job_data(
         self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[Job]:
-        """Call `resource/get_job_data`.
+        """Read the scheduled jobs stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_job_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
+            item_id (sent as `itemId`): Resource that holds the jobs. Type: int; required.
+            col: Ids of the jobs to read; all of them when left out. Type: list[int].
 
         Returns: `list[Job]`.
 
@@ -1164,23 +1172,25 @@ class ResourceMethods:
         act: Action | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Job | None]:
-        """Call `resource/update_job`.
+        """Create, change or delete a scheduled job stored in a resource.
+
+        Calls `resource/update_job`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): str; required.
-            n: str.
-            d: str.
-            r: str.
-            at: int.
-            m: int.
-            fl: int.
-            tz: int.
-            l_ (sent as `l`): str.
-            e: int.
-            sch: TimeSchedule.
-            act: Action.
+            item_id (sent as `itemId`): Resource that holds the job. Type: int; required.
+            id: Job to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): What to do with the job, such as create, update or delete. Type: str; required.
+            n: Name of the job. Type: str.
+            d: Description of the job. Type: str.
+            r: When the job runs. Type: str.
+            at: Time from which the job is active, as a UNIX time. Type: int.
+            m: Largest number of runs; 0 for no limit. Type: int.
+            fl: Flags of the job. Type: int.
+            tz: Time zone the schedule is read in. Type: int.
+            l_ (sent as `l`): Language of the texts the job produces. Type: str.
+            e: 1 to enable the job, 0 to disable it. Type: int.
+            sch: Time limits within which the job may run. Type: TimeSchedule.
+            act: What the job does when it runs, as an action type and its parameters. Type: Action.
 
         Returns: `tuple[int, Job | None]`.
 
@@ -1211,13 +1221,13 @@ class ResourceMethods:
     def get_notification_data(
         self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[Notification]:
-        """Call `resource/get_notification_data`.
+        """Read the notifications stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_notification_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
+            item_id (sent as `itemId`): Resource that holds the notifications. Type: int; required.
+            col: Ids of the notifications to read; all of them when left out. Type: list[int].
 
         Returns: `list[Notification]`.
 
@@ -1259,30 +1269,32 @@ class ResourceMethods:
         act: Sequence[Action] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Notification | None]:
-        """Call `resource/update_notification`.
+        """Create, change or delete a notification stored in a resource.
+
+        Calls `resource/update_notification`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): str; required.
-            n: str.
-            txt: str.
-            ta: int.
-            td: int.
-            ma: int.
-            mmtd: int.
-            cdt: int.
-            mast: int.
-            mpst: int.
-            cp: int.
-            fl: int.
-            tz: int.
-            la: str.
-            un: list[int].
-            sch: TimeSchedule.
-            ctrl_sch: TimeSchedule.
-            trg: Action.
-            act: Sequence[Action].
+            item_id (sent as `itemId`): Resource that holds the notification. Type: int; required.
+            id: Notification to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): What to do with the notification, such as create, update or delete. Type: str; required.
+            n: Name of the notification. Type: str.
+            txt: Text sent when the notification fires. Type: str.
+            ta: Time from which the notification is active, as a UNIX time. Type: int.
+            td: Time at which the notification stops, as a UNIX time. Type: int.
+            ma: Most times it may fire; 0 for no limit. Type: int.
+            mmtd: Largest gap between two messages, in seconds. Type: int.
+            cdt: Timeout of a triggered alarm, in seconds. Type: int.
+            mast: Shortest time the alarm state must last before it fires, in seconds. Type: int.
+            mpst: Shortest time the previous state must have lasted, in seconds. Type: int.
+            cp: Control period, in seconds. Type: int.
+            fl: Flags of the notification. Type: int.
+            tz: Time zone of its schedules. Type: int.
+            la: Language of the texts it produces. Type: str.
+            un: Units or unit groups it watches. Type: list[int].
+            sch: Time limits within which it may fire. Type: TimeSchedule.
+            ctrl_sch: Time limits within which its condition is checked. Type: TimeSchedule.
+            trg: Condition that triggers it, as a control type and its parameters. Type: Action.
+            act: What happens when it fires, as a list of action types and their parameters. Type: Sequence[Action].
 
         Returns: `tuple[int, Notification | None]`.
 
@@ -1335,22 +1347,24 @@ class ResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
-        """Call `resource/update_driver`.
+        """Create, change or delete a driver of a resource.
+
+        Calls `resource/update_driver`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): Literal['create', 'update', 'delete', 'reset_image']; required.
-            c: str.
-            ck: int.
-            ds: str.
-            n: str.
-            p: str.
-            r: float | int.
-            f: int.
-            pwd: str.
-            jp: Mapping[str, str].
-            ej: Mapping[str, JSON].
+            item_id (sent as `itemId`): Resource that holds the driver. Type: int; required.
+            id: Driver to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the driver, or reset its image. Type: Literal['create', 'update', 'delete', 'reset_image']; required.
+            c: Code that identifies the driver to the device, such as a key or card number. Type: str.
+            ck: Checksum of the image. Type: int.
+            ds: Description of the driver. Type: str.
+            n: Name of the driver. Type: str.
+            p: Phone number of the driver. Type: str.
+            r: Aspect ratio of the image. Type: float | int.
+            f: Flags of the driver. Type: int.
+            pwd: Password for the mobile application. Type: str.
+            jp: Custom fields, by name. Type: Mapping[str, str].
+            ej: Extra data, as a JSON object. Type: Mapping[str, JSON].
 
         Returns: `tuple[int, Driver | None]`.
 
@@ -1388,15 +1402,17 @@ class ResourceMethods:
         old_drv_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_driver_image`.
+        """Upload a picture for a driver of a resource.
+
+        Calls `resource/upload_driver_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            driver_id (sent as `driverId`): int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
-            old_item_id (sent as `oldItemId`): int.
-            old_drv_id (sent as `oldDrvId`): int.
+            item_id (sent as `itemId`): Resource that holds the driver. Type: int; required.
+            driver_id (sent as `driverId`): Driver the picture is for. Type: int; required.
+            file: The picture's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
+            old_item_id (sent as `oldItemId`): Resource of a driver whose picture is copied instead of uploading one. Type: int.
+            old_drv_id (sent as `oldDrvId`): Driver whose picture is copied instead of uploading one. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -1426,14 +1442,16 @@ class ResourceMethods:
         mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/bind_unit_driver`.
+        """Bind a driver to a unit, or unbind it, at a given time.
+
+        Calls `resource/bind_unit_driver`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            driver_id (sent as `driverId`): int; required.
-            time: int; required.
-            mode: bool.
+            resource_id (sent as `resourceId`): Resource that holds the driver. Type: int; required.
+            unit_id (sent as `unitId`): Unit the driver is bound to. Type: int; required.
+            driver_id (sent as `driverId`): Driver to bind or unbind. Type: int; required.
+            time: When the binding happens, as a UNIX time; 0 for now. Type: int; required.
+            mode: True to bind, false to unbind. Type: bool.
 
         Returns: `ErrorResult`.
 
@@ -1455,11 +1473,13 @@ class ResourceMethods:
     def update_driver_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> AutoBindUnitsResult:
-        """Call `resource/update_driver_units`.
+        """Set the units that drivers of a resource are bound to automatically.
+
+        Calls `resource/update_driver_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Resource to change. Type: int; required.
+            units: Units for automatic binding. Type: list[int]; required.
 
         Returns: `AutoBindUnitsResult`.
 
@@ -1485,16 +1505,16 @@ class ResourceMethods:
         driver_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
-        """Call `resource/get_driver_bindings`.
+        """Read when drivers were bound to units and unbound over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `resource/get_driver_bindings`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            unit_id (sent as `unitId`): int.
-            driver_id (sent as `driverId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the drivers. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            unit_id (sent as `unitId`): Only bindings to this unit; 0 for all units. Type: int.
+            driver_id (sent as `driverId`): Only this driver; 0 for all of them. Type: int.
 
         Returns: `dict[str, list[Binding]]`.
 
@@ -1516,12 +1536,12 @@ class ResourceMethods:
     def get_unit_drivers(
         self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, list[UnitBindingRef]]:
-        """Call `resource/get_unit_drivers`.
+        """Read which drivers are bound to a unit now.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_unit_drivers`. Idempotent: retried on transient failures.
 
         Args:
-            unit_id (sent as `unitId`): int; required.
+            unit_id (sent as `unitId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, list[UnitBindingRef]]`.
 
@@ -1545,13 +1565,15 @@ class ResourceMethods:
         time_to: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/cleanup_driver_interval`.
+        """Delete the binding history of a driver over an interval.
+
+        Calls `resource/cleanup_driver_interval`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            driver_id (sent as `driverId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
+            resource_id (sent as `resourceId`): Resource that holds the driver. Type: int; required.
+            driver_id (sent as `driverId`): Driver whose history is deleted. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1577,12 +1599,14 @@ class ResourceMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_tacho_file`.
+        """Upload a tachograph file for processing; the result arrives as an event.
+
+        Calls `resource/upload_tacho_file`.
 
         Args:
-            file: FileInput; required; format binary.
-            output_flag (sent as `outputFlag`): int.
-            event_hash (sent as `eventHash`): str.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            output_flag (sent as `outputFlag`): Output options, as flags. Type: int.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when processing is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -1612,17 +1636,19 @@ class ResourceMethods:
         app_type: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/driver_operate`.
+        """Send a message as a driver, logging in with the phone number and password.
+
+        Calls `resource/driver_operate`.
 
         Args:
-            phone_number (sent as `phoneNumber`): str; required.
-            password: str; required.
-            say: str.
-            message: str.
-            time_send (sent as `timeSend`): int.
-            ej: Mapping[str, JSON].
-            app_id (sent as `appId`): str.
-            app_type (sent as `appType`): str.
+            phone_number (sent as `phoneNumber`): Driver's phone number. Type: str; required.
+            password: Driver's password. Type: str; required.
+            say: Text to send. Type: str.
+            message: Message to send. Type: str.
+            time_send (sent as `timeSend`): When the message was written, as a UNIX time. Type: int.
+            ej: Extra data, as a JSON object. Type: Mapping[str, JSON].
+            app_id (sent as `appId`): Id of the application sending it. Type: str.
+            app_type (sent as `appType`): Type of the application sending it. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -1655,15 +1681,15 @@ class ResourceMethods:
         fl: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DriverStatusResult:
-        """Call `resource/driver_status`.
+        """Read a driver's status, logging in with the phone number and password.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/driver_status`. Idempotent: retried on transient failures.
 
         Args:
-            phone_number (sent as `phoneNumber`): str; required.
-            password: str; required.
-            app: str.
-            fl: int.
+            phone_number (sent as `phoneNumber`): Driver's phone number. Type: str; required.
+            password: Driver's password. Type: str; required.
+            app: Name of the application asking. Type: str.
+            fl: Options; 0x1 return a token, 0x2 answer even when unbound. Type: int.
 
         Returns: `DriverStatusResult`.
 
@@ -1695,16 +1721,18 @@ class ResourceMethods:
         f: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
-        """Call `resource/update_drivers_group`.
+        """Create, change or delete a group of drivers in a resource.
+
+        Calls `resource/update_drivers_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            drs: list[int].
-            f: int.
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            drs: Drivers in the group. Type: list[int].
+            f: Flags of the group. Type: int.
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -1742,21 +1770,23 @@ class ResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
-        """Call `resource/update_trailer`.
+        """Create, change or delete a trailer of a resource.
+
+        Calls `resource/update_trailer`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): Literal['create', 'update', 'delete', 'reset_image']; required.
-            c: str.
-            ck: int.
-            ds: str.
-            n: str.
-            p: str.
-            r: float | int.
-            f: int.
-            jp: Mapping[str, str].
-            ej: Mapping[str, JSON].
+            item_id (sent as `itemId`): Resource that holds the trailer. Type: int; required.
+            id: Trailer to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the trailer, or reset its image. Type: Literal['create', 'update', 'delete', 'reset_image']; required.
+            c: Code that identifies the trailer to the device. Type: str.
+            ck: Checksum of the image. Type: int.
+            ds: Description of the trailer. Type: str.
+            n: Name of the trailer. Type: str.
+            p: Phone number of the trailer. Type: str.
+            r: Aspect ratio of the image. Type: float | int.
+            f: Flags of the trailer. Type: int.
+            jp: Custom fields, by name. Type: Mapping[str, str].
+            ej: Extra data, as a JSON object. Type: Mapping[str, JSON].
 
         Returns: `tuple[int, Driver | None]`.
 
@@ -1791,13 +1821,15 @@ class ResourceMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_trailer_image`.
+        """Upload a picture for a trailer of a resource.
+
+        Calls `resource/upload_trailer_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            trailer_id (sent as `trailerId`): int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Resource that holds the trailer. Type: int; required.
+            trailer_id (sent as `trailerId`): Trailer the picture is for. Type: int; required.
+            file: The picture's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -1825,14 +1857,16 @@ class ResourceMethods:
         mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/bind_unit_trailer`.
+        """Bind a trailer to a unit, or unbind it, at a given time.
+
+        Calls `resource/bind_unit_trailer`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            trailer_id (sent as `trailerId`): int; required.
-            time: int; required.
-            mode: bool.
+            resource_id (sent as `resourceId`): Resource that holds the trailer. Type: int; required.
+            unit_id (sent as `unitId`): Unit the trailer is bound to. Type: int; required.
+            trailer_id (sent as `trailerId`): Trailer to bind or unbind. Type: int; required.
+            time: When the binding happens, as a UNIX time; 0 for now. Type: int; required.
+            mode: True to bind, false to unbind. Type: bool.
 
         Returns: `ErrorResult`.
 
@@ -1854,11 +1888,13 @@ class ResourceMethods:
     def update_trailer_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> AutoBindUnitsResult:
-        """Call `resource/update_trailer_units`.
+        """Set the units that trailers of a resource are bound to automatically.
+
+        Calls `resource/update_trailer_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Resource to change. Type: int; required.
+            units: Units for automatic binding. Type: list[int]; required.
 
         Returns: `AutoBindUnitsResult`.
 
@@ -1884,16 +1920,16 @@ class ResourceMethods:
         trailer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
-        """Call `resource/get_trailer_bindings`.
+        """Read when trailers were bound to units and unbound over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `resource/get_trailer_bindings`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            unit_id (sent as `unitId`): int.
-            trailer_id (sent as `trailerId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the trailers. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            unit_id (sent as `unitId`): Only bindings to this unit; 0 for all units. Type: int.
+            trailer_id (sent as `trailerId`): Only this trailer; 0 for all of them. Type: int.
 
         Returns: `dict[str, list[Binding]]`.
 
@@ -1915,12 +1951,12 @@ class ResourceMethods:
     def get_unit_trailers(
         self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, list[UnitBindingRef]]:
-        """Call `resource/get_unit_trailers`.
+        """Read which trailers are bound to a unit now.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_unit_trailers`. Idempotent: retried on transient failures.
 
         Args:
-            unit_id (sent as `unitId`): int; required.
+            unit_id (sent as `unitId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, list[UnitBindingRef]]`.
 
@@ -1944,13 +1980,15 @@ class ResourceMethods:
         time_to: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/cleanup_trailer_interval`.
+        """Delete the binding history of a trailer over an interval.
+
+        Calls `resource/cleanup_trailer_interval`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            trailer_id (sent as `trailerId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
+            resource_id (sent as `resourceId`): Resource that holds the trailer. Type: int; required.
+            trailer_id (sent as `trailerId`): Trailer whose history is deleted. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1980,16 +2018,18 @@ class ResourceMethods:
         f: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
-        """Call `resource/update_trailers_group`.
+        """Create, change or delete a group of trailers in a resource.
+
+        Calls `resource/update_trailers_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            drs: list[int].
-            f: int.
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            drs: Trailers in the group. Type: list[int].
+            f: Flags of the group. Type: int.
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -2027,21 +2067,23 @@ class ResourceMethods:
         jp: Mapping[str, str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
-        """Call `resource/update_tag`.
+        """Create, change or delete a tag (passenger) of a resource.
+
+        Calls `resource/update_tag`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): Literal['create', 'update', 'delete', 'reset_image']; required.
-            c: str.
-            ck: int.
-            n: str.
-            p: str.
-            r: float | int.
-            tz: int.
-            f: int.
-            art: int.
-            jp: Mapping[str, str].
+            item_id (sent as `itemId`): Resource that holds the tag. Type: int; required.
+            id: Tag to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the tag, or reset its image. Type: Literal['create', 'update', 'delete', 'reset_image']; required.
+            c: Code that identifies the tag to the device. Type: str.
+            ck: Checksum of the image. Type: int.
+            n: Name of the tag. Type: str.
+            p: Phone number of the tag. Type: str.
+            r: Aspect ratio of the image. Type: float | int.
+            tz: Time zone of the tag. Type: int.
+            f: Flags of the tag. Type: int.
+            art: Time after which the tag is unbound automatically. Type: int.
+            jp: Custom fields, by name. Type: Mapping[str, str].
 
         Returns: `tuple[int, Driver | None]`.
 
@@ -2076,13 +2118,15 @@ class ResourceMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_tag_image`.
+        """Upload a picture for a tag (passenger) of a resource.
+
+        Calls `resource/upload_tag_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            tag_id (sent as `tagId`): int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Resource that holds the tag. Type: int; required.
+            tag_id (sent as `tagId`): Tag the picture is for. Type: int; required.
+            file: The picture's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -2110,14 +2154,16 @@ class ResourceMethods:
         mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/bind_unit_tag`.
+        """Bind a tag to a unit, or unbind it, at a given time.
+
+        Calls `resource/bind_unit_tag`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            tag_id (sent as `tagId`): int; required.
-            time: int; required.
-            mode: bool.
+            resource_id (sent as `resourceId`): Resource that holds the tag. Type: int; required.
+            unit_id (sent as `unitId`): Unit the tag is bound to. Type: int; required.
+            tag_id (sent as `tagId`): Tag to bind or unbind. Type: int; required.
+            time: When the binding happens, as a UNIX time; 0 for now. Type: int; required.
+            mode: True to bind, false to unbind. Type: bool.
 
         Returns: `ErrorResult`.
 
@@ -2139,11 +2185,13 @@ class ResourceMethods:
     def update_tag_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> AutoBindUnitsResult:
-        """Call `resource/update_tag_units`.
+        """Set the units that tags of a resource are bound to automatically.
+
+        Calls `resource/update_tag_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Resource to change. Type: int; required.
+            units: Units for automatic binding. Type: list[int]; required.
 
         Returns: `AutoBindUnitsResult`.
 
@@ -2169,14 +2217,16 @@ class ResourceMethods:
         unit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/update_tag_message`.
+        """Change or delete one recorded binding of a tag.
+
+        Calls `resource/update_tag_message`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            tag_id (sent as `tagId`): int; required.
-            time: int; required.
-            call_mode (sent as `callMode`): Literal['update', 'delete']; required.
-            unit_id (sent as `unitId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the tag. Type: int; required.
+            tag_id (sent as `tagId`): Tag whose binding changes. Type: int; required.
+            time: Time of the binding, as a UNIX time. Type: int; required.
+            call_mode (sent as `callMode`): Whether to update or delete the binding. Type: Literal['update', 'delete']; required.
+            unit_id (sent as `unitId`): New unit of the binding; 0 for an unbinding. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -2205,16 +2255,16 @@ class ResourceMethods:
         tag_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
-        """Call `resource/get_tag_bindings`.
+        """Read when tags were bound to units and unbound over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `resource/get_tag_bindings`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            unit_id (sent as `unitId`): int.
-            tag_id (sent as `tagId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the tags. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            unit_id (sent as `unitId`): Only bindings to this unit; 0 for all units. Type: int.
+            tag_id (sent as `tagId`): Only this tag; 0 for all of them. Type: int.
 
         Returns: `dict[str, list[Binding]]`.
 
@@ -2244,15 +2294,17 @@ class ResourceMethods:
         tgs: list[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
-        """Call `resource/update_tags_group`.
+        """Create, change or delete a group of tags in a resource.
+
+        Calls `resource/update_tags_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            tgs: list[int].
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            tgs: Tags in the group. Type: list[int].
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -2281,13 +2333,15 @@ class ResourceMethods:
         flags: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/update_email_template`.
+        """Set the e-mail template a resource sends notifications with.
+
+        Calls `resource/update_email_template`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            subject: str.
-            body: str.
-            flags: Literal[0, 1].
+            resource_id (sent as `resourceId`): Resource to change. Type: int; required.
+            subject: Subject of the e-mails. Type: str.
+            body: Body of the e-mails. Type: str.
+            flags: 0 for the default template, 1 for this custom one. Type: Literal[0, 1].
 
         Returns: `ErrorResult`.
 
@@ -2308,12 +2362,12 @@ class ResourceMethods:
     def get_orders_notification(
         self, *, resource_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OrdersNotification:
-        """Call `resource/get_orders_notification`.
+        """Read the settings of the notifications a resource sends about orders.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_orders_notification`. Idempotent: retried on transient failures.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
+            resource_id (sent as `resourceId`): Resource to read. Type: int; required.
 
         Returns: `OrdersNotification`.
 
@@ -2335,11 +2389,13 @@ class ResourceMethods:
         orders_notification: OrdersNotification,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/update_orders_notification`.
+        """Change the settings of the notifications a resource sends about orders.
+
+        Calls `resource/update_orders_notification`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            orders_notification (sent as `ordersNotification`): OrdersNotification; required.
+            resource_id (sent as `resourceId`): Resource to change. Type: int; required.
+            orders_notification (sent as `ordersNotification`): The new settings. Type: OrdersNotification; required.
 
         Returns: `ErrorResult`.
 
@@ -2372,14 +2428,14 @@ class AsyncResourceMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[Zone]:
-        """Call `resource/get_zone_data`.
+        """Read the geofences stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_zone_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
-            flags: int.
+            item_id (sent as `itemId`): Resource that holds the geofences. Type: int; required.
+            col: Ids of the geofences to read; all of them when left out. Type: list[int].
+            flags: Which parts to return; 0x1 area, 0x2 perimeter, 0x4 bounds, 0x8 points, 0x10 base. Type: int.
 
         Returns: `list[Zone]`.
 
@@ -2416,24 +2472,26 @@ class AsyncResourceMethods:
         p: Sequence[GeoPoint] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Zone | None]:
-        """Call `resource/update_zone`.
+        """Create, change or delete a geofence stored in a resource.
+
+        Calls `resource/update_zone`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            t: Literal[1, 2, 3].
-            w: float | int.
-            f: int.
-            c: int.
-            tc: int.
-            ts: int.
-            min: int.
-            max: int.
-            path: str.
-            p: Sequence[GeoPoint].
+            item_id (sent as `itemId`): Resource that holds the geofence. Type: int; required.
+            id: Geofence to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the geofence. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the geofence. Type: str.
+            d: Description of the geofence. Type: str.
+            t: Shape of the geofence; 1 line, 2 polygon, 3 circle. Type: Literal[1, 2, 3].
+            w: Width of a line, or radius of a circle, in metres. Type: float | int.
+            f: Flags of the geofence. Type: int.
+            c: Fill colour, as an ARGB number. Type: int.
+            tc: Colour of the label text. Type: int.
+            ts: Font size of the label. Type: int.
+            min: Smallest map zoom at which the geofence is shown. Type: int.
+            max: Largest map zoom at which the geofence is shown. Type: int.
+            path: Path of the geofence's icon in the icon library. Type: str.
+            p: Points of the shape, each a longitude, latitude and radius. Type: Sequence[GeoPoint].
 
         Returns: `tuple[int, Zone | None]`.
 
@@ -2473,15 +2531,17 @@ class AsyncResourceMethods:
         w: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CreateZoneByTrackResult:
-        """Call `resource/create_zone_by_track`.
+        """Create a geofence along a unit's track drawn on a map layer.
+
+        Calls `resource/create_zone_by_track`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            item_id (sent as `itemId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            n: str; required.
-            c: int.
-            w: int.
+            layer_name (sent as `layerName`): Layer that holds the track. Type: str; required.
+            item_id (sent as `itemId`): Resource the geofence is stored in. Type: int; required.
+            unit_id (sent as `unitId`): Unit whose track is used. Type: int; required.
+            n: Name of the geofence. Type: str; required.
+            c: Colour of the geofence, as an ARGB number. Type: int.
+            w: Width of the geofence around the track, in metres. Type: int.
 
         Returns: `CreateZoneByTrackResult`.
 
@@ -2504,12 +2564,12 @@ class AsyncResourceMethods:
     async def get_zones_by_point(
         self, *, spec: ZonesByPointSpec, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, list[int]]:
-        """Call `resource/get_zones_by_point`.
+        """Find which of the given geofences contain a point.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_zones_by_point`. Idempotent: retried on transient failures.
 
         Args:
-            spec: ZonesByPointSpec; required.
+            spec: Point to check, as latitude and longitude, and the geofences to check it against. Type: ZonesByPointSpec; required.
 
         Returns: `dict[str, list[int]]`.
 
@@ -2535,15 +2595,17 @@ class AsyncResourceMethods:
         old_zone_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_zone_image`.
+        """Upload an icon image for a geofence.
+
+        Calls `resource/upload_zone_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
-            old_item_id (sent as `oldItemId`): int.
-            old_zone_id (sent as `oldZoneId`): int.
+            item_id (sent as `itemId`): Resource that holds the geofence. Type: int; required.
+            id: Geofence the image is for. Type: int; required.
+            file: The image's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
+            old_item_id (sent as `oldItemId`): Resource of a geofence whose image is copied instead. Type: int.
+            old_zone_id (sent as `oldZoneId`): Geofence whose image is copied instead. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -2575,16 +2637,18 @@ class AsyncResourceMethods:
         f: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
-        """Call `resource/update_zones_group`.
+        """Create, change or delete a group of geofences in a resource.
+
+        Calls `resource/update_zones_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            zns: list[int].
-            f: int.
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            zns: Geofences in the group. Type: list[int].
+            f: Flags of the group. Type: int.
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -2608,13 +2672,13 @@ class AsyncResourceMethods:
     async def get_job_data(
         self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[Job]:
-        """Call `resource/get_job_data`.
+        """Read the scheduled jobs stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_job_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
+            item_id (sent as `itemId`): Resource that holds the jobs. Type: int; required.
+            col: Ids of the jobs to read; all of them when left out. Type: list[int].
 
         Returns: `list[Job]`.
 
@@ -2649,23 +2713,25 @@ class AsyncResourceMethods:
         act: Action | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Job | None]:
-        """Call `resource/update_job`.
+        """Create, change or delete a scheduled job stored in a resource.
+
+        Calls `resource/update_job`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): str; required.
-            n: str.
-            d: str.
-            r: str.
-            at: int.
-            m: int.
-            fl: int.
-            tz: int.
-            l_ (sent as `l`): str.
-            e: int.
-            sch: TimeSchedule.
-            act: Action.
+            item_id (sent as `itemId`): Resource that holds the job. Type: int; required.
+            id: Job to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): What to do with the job, such as create, update or delete. Type: str; required.
+            n: Name of the job. Type: str.
+            d: Description of the job. Type: str.
+            r: When the job runs. Type: str.
+            at: Time from which the job is active, as a UNIX time. Type: int.
+            m: Largest number of runs; 0 for no limit. Type: int.
+            fl: Flags of the job. Type: int.
+            tz: Time zone the schedule is read in. Type: int.
+            l_ (sent as `l`): Language of the texts the job produces. Type: str.
+            e: 1 to enable the job, 0 to disable it. Type: int.
+            sch: Time limits within which the job may run. Type: TimeSchedule.
+            act: What the job does when it runs, as an action type and its parameters. Type: Action.
 
         Returns: `tuple[int, Job | None]`.
 
@@ -2696,13 +2762,13 @@ class AsyncResourceMethods:
     async def get_notification_data(
         self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[Notification]:
-        """Call `resource/get_notification_data`.
+        """Read the notifications stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_notification_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
+            item_id (sent as `itemId`): Resource that holds the notifications. Type: int; required.
+            col: Ids of the notifications to read; all of them when left out. Type: list[int].
 
         Returns: `list[Notification]`.
 
@@ -2744,30 +2810,32 @@ class AsyncResourceMethods:
         act: Sequence[Action] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Notification | None]:
-        """Call `resource/update_notification`.
+        """Create, change or delete a notification stored in a resource.
+
+        Calls `resource/update_notification`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): str; required.
-            n: str.
-            txt: str.
-            ta: int.
-            td: int.
-            ma: int.
-            mmtd: int.
-            cdt: int.
-            mast: int.
-            mpst: int.
-            cp: int.
-            fl: int.
-            tz: int.
-            la: str.
-            un: list[int].
-            sch: TimeSchedule.
-            ctrl_sch: TimeSchedule.
-            trg: Action.
-            act: Sequence[Action].
+            item_id (sent as `itemId`): Resource that holds the notification. Type: int; required.
+            id: Notification to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): What to do with the notification, such as create, update or delete. Type: str; required.
+            n: Name of the notification. Type: str.
+            txt: Text sent when the notification fires. Type: str.
+            ta: Time from which the notification is active, as a UNIX time. Type: int.
+            td: Time at which the notification stops, as a UNIX time. Type: int.
+            ma: Most times it may fire; 0 for no limit. Type: int.
+            mmtd: Largest gap between two messages, in seconds. Type: int.
+            cdt: Timeout of a triggered alarm, in seconds. Type: int.
+            mast: Shortest time the alarm state must last before it fires, in seconds. Type: int.
+            mpst: Shortest time the previous state must have lasted, in seconds. Type: int.
+            cp: Control period, in seconds. Type: int.
+            fl: Flags of the notification. Type: int.
+            tz: Time zone of its schedules. Type: int.
+            la: Language of the texts it produces. Type: str.
+            un: Units or unit groups it watches. Type: list[int].
+            sch: Time limits within which it may fire. Type: TimeSchedule.
+            ctrl_sch: Time limits within which its condition is checked. Type: TimeSchedule.
+            trg: Condition that triggers it, as a control type and its parameters. Type: Action.
+            act: What happens when it fires, as a list of action types and their parameters. Type: Sequence[Action].
 
         Returns: `tuple[int, Notification | None]`.
 
@@ -2820,22 +2888,24 @@ class AsyncResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
-        """Call `resource/update_driver`.
+        """Create, change or delete a driver of a resource.
+
+        Calls `resource/update_driver`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): Literal['create', 'update', 'delete', 'reset_image']; required.
-            c: str.
-            ck: int.
-            ds: str.
-            n: str.
-            p: str.
-            r: float | int.
-            f: int.
-            pwd: str.
-            jp: Mapping[str, str].
-            ej: Mapping[str, JSON].
+            item_id (sent as `itemId`): Resource that holds the driver. Type: int; required.
+            id: Driver to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the driver, or reset its image. Type: Literal['create', 'update', 'delete', 'reset_image']; required.
+            c: Code that identifies the driver to the device, such as a key or card number. Type: str.
+            ck: Checksum of the image. Type: int.
+            ds: Description of the driver. Type: str.
+            n: Name of the driver. Type: str.
+            p: Phone number of the driver. Type: str.
+            r: Aspect ratio of the image. Type: float | int.
+            f: Flags of the driver. Type: int.
+            pwd: Password for the mobile application. Type: str.
+            jp: Custom fields, by name. Type: Mapping[str, str].
+            ej: Extra data, as a JSON object. Type: Mapping[str, JSON].
 
         Returns: `tuple[int, Driver | None]`.
 
@@ -2873,15 +2943,17 @@ class AsyncResourceMethods:
         old_drv_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_driver_image`.
+        """Upload a picture for a driver of a resource.
+
+        Calls `resource/upload_driver_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            driver_id (sent as `driverId`): int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
-            old_item_id (sent as `oldItemId`): int.
-            old_drv_id (sent as `oldDrvId`): int.
+            item_id (sent as `itemId`): Resource that holds the driver. Type: int; required.
+            driver_id (sent as `driverId`): Driver the picture is for. Type: int; required.
+            file: The picture's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
+            old_item_id (sent as `oldItemId`): Resource of a driver whose picture is copied instead of uploading one. Type: int.
+            old_drv_id (sent as `oldDrvId`): Driver whose picture is copied instead of uploading one. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -2911,14 +2983,16 @@ class AsyncResourceMethods:
         mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/bind_unit_driver`.
+        """Bind a driver to a unit, or unbind it, at a given time.
+
+        Calls `resource/bind_unit_driver`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            driver_id (sent as `driverId`): int; required.
-            time: int; required.
-            mode: bool.
+            resource_id (sent as `resourceId`): Resource that holds the driver. Type: int; required.
+            unit_id (sent as `unitId`): Unit the driver is bound to. Type: int; required.
+            driver_id (sent as `driverId`): Driver to bind or unbind. Type: int; required.
+            time: When the binding happens, as a UNIX time; 0 for now. Type: int; required.
+            mode: True to bind, false to unbind. Type: bool.
 
         Returns: `ErrorResult`.
 
@@ -2940,11 +3014,13 @@ class AsyncResourceMethods:
     async def update_driver_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> AutoBindUnitsResult:
-        """Call `resource/update_driver_units`.
+        """Set the units that drivers of a resource are bound to automatically.
+
+        Calls `resource/update_driver_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Resource to change. Type: int; required.
+            units: Units for automatic binding. Type: list[int]; required.
 
         Returns: `AutoBindUnitsResult`.
 
@@ -2970,16 +3046,16 @@ class AsyncResourceMethods:
         driver_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
-        """Call `resource/get_driver_bindings`.
+        """Read when drivers were bound to units and unbound over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `resource/get_driver_bindings`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            unit_id (sent as `unitId`): int.
-            driver_id (sent as `driverId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the drivers. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            unit_id (sent as `unitId`): Only bindings to this unit; 0 for all units. Type: int.
+            driver_id (sent as `driverId`): Only this driver; 0 for all of them. Type: int.
 
         Returns: `dict[str, list[Binding]]`.
 
@@ -3001,12 +3077,12 @@ class AsyncResourceMethods:
     async def get_unit_drivers(
         self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, list[UnitBindingRef]]:
-        """Call `resource/get_unit_drivers`.
+        """Read which drivers are bound to a unit now.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_unit_drivers`. Idempotent: retried on transient failures.
 
         Args:
-            unit_id (sent as `unitId`): int; required.
+            unit_id (sent as `unitId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, list[UnitBindingRef]]`.
 
@@ -3030,13 +3106,15 @@ class AsyncResourceMethods:
         time_to: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/cleanup_driver_interval`.
+        """Delete the binding history of a driver over an interval.
+
+        Calls `resource/cleanup_driver_interval`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            driver_id (sent as `driverId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
+            resource_id (sent as `resourceId`): Resource that holds the driver. Type: int; required.
+            driver_id (sent as `driverId`): Driver whose history is deleted. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -3062,12 +3140,14 @@ class AsyncResourceMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_tacho_file`.
+        """Upload a tachograph file for processing; the result arrives as an event.
+
+        Calls `resource/upload_tacho_file`.
 
         Args:
-            file: FileInput; required; format binary.
-            output_flag (sent as `outputFlag`): int.
-            event_hash (sent as `eventHash`): str.
+            file: The file's bytes. Type: FileInput; required; format binary.
+            output_flag (sent as `outputFlag`): Output options, as flags. Type: int.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when processing is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -3097,17 +3177,19 @@ class AsyncResourceMethods:
         app_type: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/driver_operate`.
+        """Send a message as a driver, logging in with the phone number and password.
+
+        Calls `resource/driver_operate`.
 
         Args:
-            phone_number (sent as `phoneNumber`): str; required.
-            password: str; required.
-            say: str.
-            message: str.
-            time_send (sent as `timeSend`): int.
-            ej: Mapping[str, JSON].
-            app_id (sent as `appId`): str.
-            app_type (sent as `appType`): str.
+            phone_number (sent as `phoneNumber`): Driver's phone number. Type: str; required.
+            password: Driver's password. Type: str; required.
+            say: Text to send. Type: str.
+            message: Message to send. Type: str.
+            time_send (sent as `timeSend`): When the message was written, as a UNIX time. Type: int.
+            ej: Extra data, as a JSON object. Type: Mapping[str, JSON].
+            app_id (sent as `appId`): Id of the application sending it. Type: str.
+            app_type (sent as `appType`): Type of the application sending it. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -3140,15 +3222,15 @@ class AsyncResourceMethods:
         fl: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DriverStatusResult:
-        """Call `resource/driver_status`.
+        """Read a driver's status, logging in with the phone number and password.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/driver_status`. Idempotent: retried on transient failures.
 
         Args:
-            phone_number (sent as `phoneNumber`): str; required.
-            password: str; required.
-            app: str.
-            fl: int.
+            phone_number (sent as `phoneNumber`): Driver's phone number. Type: str; required.
+            password: Driver's password. Type: str; required.
+            app: Name of the application asking. Type: str.
+            fl: Options; 0x1 return a token, 0x2 answer even when unbound. Type: int.
 
         Returns: `DriverStatusResult`.
 
@@ -3180,16 +3262,18 @@ class AsyncResourceMethods:
         f: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
-        """Call `resource/update_drivers_group`.
+        """Create, change or delete a group of drivers in a resource.
+
+        Calls `resource/update_drivers_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            drs: list[int].
-            f: int.
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            drs: Drivers in the group. Type: list[int].
+            f: Flags of the group. Type: int.
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -3227,21 +3311,23 @@ class AsyncResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
-        """Call `resource/update_trailer`.
+        """Create, change or delete a trailer of a resource.
+
+        Calls `resource/update_trailer`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): Literal['create', 'update', 'delete', 'reset_image']; required.
-            c: str.
-            ck: int.
-            ds: str.
-            n: str.
-            p: str.
-            r: float | int.
-            f: int.
-            jp: Mapping[str, str].
-            ej: Mapping[str, JSON].
+            item_id (sent as `itemId`): Resource that holds the trailer. Type: int; required.
+            id: Trailer to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the trailer, or reset its image. Type: Literal['create', 'update', 'delete', 'reset_image']; required.
+            c: Code that identifies the trailer to the device. Type: str.
+            ck: Checksum of the image. Type: int.
+            ds: Description of the trailer. Type: str.
+            n: Name of the trailer. Type: str.
+            p: Phone number of the trailer. Type: str.
+            r: Aspect ratio of the image. Type: float | int.
+            f: Flags of the trailer. Type: int.
+            jp: Custom fields, by name. Type: Mapping[str, str].
+            ej: Extra data, as a JSON object. Type: Mapping[str, JSON].
 
         Returns: `tuple[int, Driver | None]`.
 
@@ -3276,13 +3362,15 @@ class AsyncResourceMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_trailer_image`.
+        """Upload a picture for a trailer of a resource.
+
+        Calls `resource/upload_trailer_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            trailer_id (sent as `trailerId`): int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Resource that holds the trailer. Type: int; required.
+            trailer_id (sent as `trailerId`): Trailer the picture is for. Type: int; required.
+            file: The picture's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -3310,14 +3398,16 @@ class AsyncResourceMethods:
         mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/bind_unit_trailer`.
+        """Bind a trailer to a unit, or unbind it, at a given time.
+
+        Calls `resource/bind_unit_trailer`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            trailer_id (sent as `trailerId`): int; required.
-            time: int; required.
-            mode: bool.
+            resource_id (sent as `resourceId`): Resource that holds the trailer. Type: int; required.
+            unit_id (sent as `unitId`): Unit the trailer is bound to. Type: int; required.
+            trailer_id (sent as `trailerId`): Trailer to bind or unbind. Type: int; required.
+            time: When the binding happens, as a UNIX time; 0 for now. Type: int; required.
+            mode: True to bind, false to unbind. Type: bool.
 
         Returns: `ErrorResult`.
 
@@ -3339,11 +3429,13 @@ class AsyncResourceMethods:
     async def update_trailer_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> AutoBindUnitsResult:
-        """Call `resource/update_trailer_units`.
+        """Set the units that trailers of a resource are bound to automatically.
+
+        Calls `resource/update_trailer_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Resource to change. Type: int; required.
+            units: Units for automatic binding. Type: list[int]; required.
 
         Returns: `AutoBindUnitsResult`.
 
@@ -3369,16 +3461,16 @@ class AsyncResourceMethods:
         trailer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
-        """Call `resource/get_trailer_bindings`.
+        """Read when trailers were bound to units and unbound over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `resource/get_trailer_bindings`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            unit_id (sent as `unitId`): int.
-            trailer_id (sent as `trailerId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the trailers. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            unit_id (sent as `unitId`): Only bindings to this unit; 0 for all units. Type: int.
+            trailer_id (sent as `trailerId`): Only this trailer; 0 for all of them. Type: int.
 
         Returns: `dict[str, list[Binding]]`.
 
@@ -3400,12 +3492,12 @@ class AsyncResourceMethods:
     async def get_unit_trailers(
         self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, list[UnitBindingRef]]:
-        """Call `resource/get_unit_trailers`.
+        """Read which trailers are bound to a unit now.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_unit_trailers`. Idempotent: retried on transient failures.
 
         Args:
-            unit_id (sent as `unitId`): int; required.
+            unit_id (sent as `unitId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, list[UnitBindingRef]]`.
 
@@ -3429,13 +3521,15 @@ class AsyncResourceMethods:
         time_to: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/cleanup_trailer_interval`.
+        """Delete the binding history of a trailer over an interval.
+
+        Calls `resource/cleanup_trailer_interval`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            trailer_id (sent as `trailerId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
+            resource_id (sent as `resourceId`): Resource that holds the trailer. Type: int; required.
+            trailer_id (sent as `trailerId`): Trailer whose history is deleted. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -3465,16 +3559,18 @@ class AsyncResourceMethods:
         f: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
-        """Call `resource/update_trailers_group`.
+        """Create, change or delete a group of trailers in a resource.
+
+        Calls `resource/update_trailers_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            drs: list[int].
-            f: int.
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            drs: Trailers in the group. Type: list[int].
+            f: Flags of the group. Type: int.
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -3512,21 +3608,23 @@ class AsyncResourceMethods:
         jp: Mapping[str, str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
-        """Call `resource/update_tag`.
+        """Create, change or delete a tag (passenger) of a resource.
+
+        Calls `resource/update_tag`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): Literal['create', 'update', 'delete', 'reset_image']; required.
-            c: str.
-            ck: int.
-            n: str.
-            p: str.
-            r: float | int.
-            tz: int.
-            f: int.
-            art: int.
-            jp: Mapping[str, str].
+            item_id (sent as `itemId`): Resource that holds the tag. Type: int; required.
+            id: Tag to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the tag, or reset its image. Type: Literal['create', 'update', 'delete', 'reset_image']; required.
+            c: Code that identifies the tag to the device. Type: str.
+            ck: Checksum of the image. Type: int.
+            n: Name of the tag. Type: str.
+            p: Phone number of the tag. Type: str.
+            r: Aspect ratio of the image. Type: float | int.
+            tz: Time zone of the tag. Type: int.
+            f: Flags of the tag. Type: int.
+            art: Time after which the tag is unbound automatically. Type: int.
+            jp: Custom fields, by name. Type: Mapping[str, str].
 
         Returns: `tuple[int, Driver | None]`.
 
@@ -3561,13 +3659,15 @@ class AsyncResourceMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/upload_tag_image`.
+        """Upload a picture for a tag (passenger) of a resource.
+
+        Calls `resource/upload_tag_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            tag_id (sent as `tagId`): int; required.
-            file: FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Resource that holds the tag. Type: int; required.
+            tag_id (sent as `tagId`): Tag the picture is for. Type: int; required.
+            file: The picture's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -3595,14 +3695,16 @@ class AsyncResourceMethods:
         mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/bind_unit_tag`.
+        """Bind a tag to a unit, or unbind it, at a given time.
+
+        Calls `resource/bind_unit_tag`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            tag_id (sent as `tagId`): int; required.
-            time: int; required.
-            mode: bool.
+            resource_id (sent as `resourceId`): Resource that holds the tag. Type: int; required.
+            unit_id (sent as `unitId`): Unit the tag is bound to. Type: int; required.
+            tag_id (sent as `tagId`): Tag to bind or unbind. Type: int; required.
+            time: When the binding happens, as a UNIX time; 0 for now. Type: int; required.
+            mode: True to bind, false to unbind. Type: bool.
 
         Returns: `ErrorResult`.
 
@@ -3624,11 +3726,13 @@ class AsyncResourceMethods:
     async def update_tag_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> AutoBindUnitsResult:
-        """Call `resource/update_tag_units`.
+        """Set the units that tags of a resource are bound to automatically.
+
+        Calls `resource/update_tag_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Resource to change. Type: int; required.
+            units: Units for automatic binding. Type: list[int]; required.
 
         Returns: `AutoBindUnitsResult`.
 
@@ -3654,14 +3758,16 @@ class AsyncResourceMethods:
         unit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/update_tag_message`.
+        """Change or delete one recorded binding of a tag.
+
+        Calls `resource/update_tag_message`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            tag_id (sent as `tagId`): int; required.
-            time: int; required.
-            call_mode (sent as `callMode`): Literal['update', 'delete']; required.
-            unit_id (sent as `unitId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the tag. Type: int; required.
+            tag_id (sent as `tagId`): Tag whose binding changes. Type: int; required.
+            time: Time of the binding, as a UNIX time. Type: int; required.
+            call_mode (sent as `callMode`): Whether to update or delete the binding. Type: Literal['update', 'delete']; required.
+            unit_id (sent as `unitId`): New unit of the binding; 0 for an unbinding. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -3690,16 +3796,16 @@ class AsyncResourceMethods:
         tag_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
-        """Call `resource/get_tag_bindings`.
+        """Read when tags were bound to units and unbound over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `resource/get_tag_bindings`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            unit_id (sent as `unitId`): int.
-            tag_id (sent as `tagId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the tags. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            unit_id (sent as `unitId`): Only bindings to this unit; 0 for all units. Type: int.
+            tag_id (sent as `tagId`): Only this tag; 0 for all of them. Type: int.
 
         Returns: `dict[str, list[Binding]]`.
 
@@ -3729,15 +3835,17 @@ class AsyncResourceMethods:
         tgs: list[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
-        """Call `resource/update_tags_group`.
+        """Create, change or delete a group of tags in a resource.
+
+        Calls `resource/update_tags_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            tgs: list[int].
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            tgs: Tags in the group. Type: list[int].
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -3766,13 +3874,15 @@ class AsyncResourceMethods:
         flags: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/update_email_template`.
+        """Set the e-mail template a resource sends notifications with.
+
+        Calls `resource/update_email_template`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            subject: str.
-            body: str.
-            flags: Literal[0, 1].
+            resource_id (sent as `resourceId`): Resource to change. Type: int; required.
+            subject: Subject of the e-mails. Type: str.
+            body: Body of the e-mails. Type: str.
+            flags: 0 for the default template, 1 for this custom one. Type: Literal[0, 1].
 
         Returns: `ErrorResult`.
 
@@ -3793,12 +3903,12 @@ class AsyncResourceMethods:
     async def get_orders_notification(
         self, *, resource_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OrdersNotification:
-        """Call `resource/get_orders_notification`.
+        """Read the settings of the notifications a resource sends about orders.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_orders_notification`. Idempotent: retried on transient failures.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
+            resource_id (sent as `resourceId`): Resource to read. Type: int; required.
 
         Returns: `OrdersNotification`.
 
@@ -3820,11 +3930,13 @@ class AsyncResourceMethods:
         orders_notification: OrdersNotification,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `resource/update_orders_notification`.
+        """Change the settings of the notifications a resource sends about orders.
+
+        Calls `resource/update_orders_notification`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            orders_notification (sent as `ordersNotification`): OrdersNotification; required.
+            resource_id (sent as `resourceId`): Resource to change. Type: int; required.
+            orders_notification (sent as `ordersNotification`): The new settings. Type: OrdersNotification; required.
 
         Returns: `ErrorResult`.
 
@@ -3857,14 +3969,14 @@ class BatchResourceMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[Zone]]:
-        """Call `resource/get_zone_data`.
+        """Read the geofences stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_zone_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
-            flags: int.
+            item_id (sent as `itemId`): Resource that holds the geofences. Type: int; required.
+            col: Ids of the geofences to read; all of them when left out. Type: list[int].
+            flags: Which parts to return; 0x1 area, 0x2 perimeter, 0x4 bounds, 0x8 points, 0x10 base. Type: int.
 
         Returns: `list[Zone]`.
 
@@ -3901,24 +4013,26 @@ class BatchResourceMethods:
         p: Sequence[GeoPoint] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Zone | None]]:
-        """Call `resource/update_zone`.
+        """Create, change or delete a geofence stored in a resource.
+
+        Calls `resource/update_zone`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            t: Literal[1, 2, 3].
-            w: float | int.
-            f: int.
-            c: int.
-            tc: int.
-            ts: int.
-            min: int.
-            max: int.
-            path: str.
-            p: Sequence[GeoPoint].
+            item_id (sent as `itemId`): Resource that holds the geofence. Type: int; required.
+            id: Geofence to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the geofence. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the geofence. Type: str.
+            d: Description of the geofence. Type: str.
+            t: Shape of the geofence; 1 line, 2 polygon, 3 circle. Type: Literal[1, 2, 3].
+            w: Width of a line, or radius of a circle, in metres. Type: float | int.
+            f: Flags of the geofence. Type: int.
+            c: Fill colour, as an ARGB number. Type: int.
+            tc: Colour of the label text. Type: int.
+            ts: Font size of the label. Type: int.
+            min: Smallest map zoom at which the geofence is shown. Type: int.
+            max: Largest map zoom at which the geofence is shown. Type: int.
+            path: Path of the geofence's icon in the icon library. Type: str.
+            p: Points of the shape, each a longitude, latitude and radius. Type: Sequence[GeoPoint].
 
         Returns: `tuple[int, Zone | None]`.
 
@@ -3958,15 +4072,17 @@ class BatchResourceMethods:
         w: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateZoneByTrackResult]:
-        """Call `resource/create_zone_by_track`.
+        """Create a geofence along a unit's track drawn on a map layer.
+
+        Calls `resource/create_zone_by_track`.
 
         Args:
-            layer_name (sent as `layerName`): str; required.
-            item_id (sent as `itemId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            n: str; required.
-            c: int.
-            w: int.
+            layer_name (sent as `layerName`): Layer that holds the track. Type: str; required.
+            item_id (sent as `itemId`): Resource the geofence is stored in. Type: int; required.
+            unit_id (sent as `unitId`): Unit whose track is used. Type: int; required.
+            n: Name of the geofence. Type: str; required.
+            c: Colour of the geofence, as an ARGB number. Type: int.
+            w: Width of the geofence around the track, in metres. Type: int.
 
         Returns: `CreateZoneByTrackResult`.
 
@@ -3989,12 +4105,12 @@ class BatchResourceMethods:
     def get_zones_by_point(
         self, *, spec: ZonesByPointSpec, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, list[int]]]:
-        """Call `resource/get_zones_by_point`.
+        """Find which of the given geofences contain a point.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_zones_by_point`. Idempotent: retried on transient failures.
 
         Args:
-            spec: ZonesByPointSpec; required.
+            spec: Point to check, as latitude and longitude, and the geofences to check it against. Type: ZonesByPointSpec; required.
 
         Returns: `dict[str, list[int]]`.
 
@@ -4021,16 +4137,18 @@ class BatchResourceMethods:
         f: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
-        """Call `resource/update_zones_group`.
+        """Create, change or delete a group of geofences in a resource.
+
+        Calls `resource/update_zones_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            zns: list[int].
-            f: int.
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            zns: Geofences in the group. Type: list[int].
+            f: Flags of the group. Type: int.
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -4054,13 +4172,13 @@ class BatchResourceMethods:
     def get_job_data(
         self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[Job]]:
-        """Call `resource/get_job_data`.
+        """Read the scheduled jobs stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_job_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
+            item_id (sent as `itemId`): Resource that holds the jobs. Type: int; required.
+            col: Ids of the jobs to read; all of them when left out. Type: list[int].
 
         Returns: `list[Job]`.
 
@@ -4095,23 +4213,25 @@ class BatchResourceMethods:
         act: Action | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Job | None]]:
-        """Call `resource/update_job`.
+        """Create, change or delete a scheduled job stored in a resource.
+
+        Calls `resource/update_job`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): str; required.
-            n: str.
-            d: str.
-            r: str.
-            at: int.
-            m: int.
-            fl: int.
-            tz: int.
-            l_ (sent as `l`): str.
-            e: int.
-            sch: TimeSchedule.
-            act: Action.
+            item_id (sent as `itemId`): Resource that holds the job. Type: int; required.
+            id: Job to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): What to do with the job, such as create, update or delete. Type: str; required.
+            n: Name of the job. Type: str.
+            d: Description of the job. Type: str.
+            r: When the job runs. Type: str.
+            at: Time from which the job is active, as a UNIX time. Type: int.
+            m: Largest number of runs; 0 for no limit. Type: int.
+            fl: Flags of the job. Type: int.
+            tz: Time zone the schedule is read in. Type: int.
+            l_ (sent as `l`): Language of the texts the job produces. Type: str.
+            e: 1 to enable the job, 0 to disable it. Type: int.
+            sch: Time limits within which the job may run. Type: TimeSchedule.
+            act: What the job does when it runs, as an action type and its parameters. Type: Action.
 
         Returns: `tuple[int, Job | None]`.
 
@@ -4142,13 +4262,13 @@ class BatchResourceMethods:
     def get_notification_data(
         self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[Notification]]:
-        """Call `resource/get_notification_data`.
+        """Read the notifications stored in a resource.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_notification_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
+            item_id (sent as `itemId`): Resource that holds the notifications. Type: int; required.
+            col: Ids of the notifications to read; all of them when left out. Type: list[int].
 
         Returns: `list[Notification]`.
 
@@ -4190,30 +4310,32 @@ class BatchResourceMethods:
         act: Sequence[Action] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Notification | None]]:
-        """Call `resource/update_notification`.
+        """Create, change or delete a notification stored in a resource.
+
+        Calls `resource/update_notification`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): str; required.
-            n: str.
-            txt: str.
-            ta: int.
-            td: int.
-            ma: int.
-            mmtd: int.
-            cdt: int.
-            mast: int.
-            mpst: int.
-            cp: int.
-            fl: int.
-            tz: int.
-            la: str.
-            un: list[int].
-            sch: TimeSchedule.
-            ctrl_sch: TimeSchedule.
-            trg: Action.
-            act: Sequence[Action].
+            item_id (sent as `itemId`): Resource that holds the notification. Type: int; required.
+            id: Notification to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): What to do with the notification, such as create, update or delete. Type: str; required.
+            n: Name of the notification. Type: str.
+            txt: Text sent when the notification fires. Type: str.
+            ta: Time from which the notification is active, as a UNIX time. Type: int.
+            td: Time at which the notification stops, as a UNIX time. Type: int.
+            ma: Most times it may fire; 0 for no limit. Type: int.
+            mmtd: Largest gap between two messages, in seconds. Type: int.
+            cdt: Timeout of a triggered alarm, in seconds. Type: int.
+            mast: Shortest time the alarm state must last before it fires, in seconds. Type: int.
+            mpst: Shortest time the previous state must have lasted, in seconds. Type: int.
+            cp: Control period, in seconds. Type: int.
+            fl: Flags of the notification. Type: int.
+            tz: Time zone of its schedules. Type: int.
+            la: Language of the texts it produces. Type: str.
+            un: Units or unit groups it watches. Type: list[int].
+            sch: Time limits within which it may fire. Type: TimeSchedule.
+            ctrl_sch: Time limits within which its condition is checked. Type: TimeSchedule.
+            trg: Condition that triggers it, as a control type and its parameters. Type: Action.
+            act: What happens when it fires, as a list of action types and their parameters. Type: Sequence[Action].
 
         Returns: `tuple[int, Notification | None]`.
 
@@ -4266,22 +4388,24 @@ class BatchResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Driver | None]]:
-        """Call `resource/update_driver`.
+        """Create, change or delete a driver of a resource.
+
+        Calls `resource/update_driver`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): Literal['create', 'update', 'delete', 'reset_image']; required.
-            c: str.
-            ck: int.
-            ds: str.
-            n: str.
-            p: str.
-            r: float | int.
-            f: int.
-            pwd: str.
-            jp: Mapping[str, str].
-            ej: Mapping[str, JSON].
+            item_id (sent as `itemId`): Resource that holds the driver. Type: int; required.
+            id: Driver to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the driver, or reset its image. Type: Literal['create', 'update', 'delete', 'reset_image']; required.
+            c: Code that identifies the driver to the device, such as a key or card number. Type: str.
+            ck: Checksum of the image. Type: int.
+            ds: Description of the driver. Type: str.
+            n: Name of the driver. Type: str.
+            p: Phone number of the driver. Type: str.
+            r: Aspect ratio of the image. Type: float | int.
+            f: Flags of the driver. Type: int.
+            pwd: Password for the mobile application. Type: str.
+            jp: Custom fields, by name. Type: Mapping[str, str].
+            ej: Extra data, as a JSON object. Type: Mapping[str, JSON].
 
         Returns: `tuple[int, Driver | None]`.
 
@@ -4318,14 +4442,16 @@ class BatchResourceMethods:
         mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `resource/bind_unit_driver`.
+        """Bind a driver to a unit, or unbind it, at a given time.
+
+        Calls `resource/bind_unit_driver`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            driver_id (sent as `driverId`): int; required.
-            time: int; required.
-            mode: bool.
+            resource_id (sent as `resourceId`): Resource that holds the driver. Type: int; required.
+            unit_id (sent as `unitId`): Unit the driver is bound to. Type: int; required.
+            driver_id (sent as `driverId`): Driver to bind or unbind. Type: int; required.
+            time: When the binding happens, as a UNIX time; 0 for now. Type: int; required.
+            mode: True to bind, false to unbind. Type: bool.
 
         Returns: `ErrorResult`.
 
@@ -4347,11 +4473,13 @@ class BatchResourceMethods:
     def update_driver_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[AutoBindUnitsResult]:
-        """Call `resource/update_driver_units`.
+        """Set the units that drivers of a resource are bound to automatically.
+
+        Calls `resource/update_driver_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Resource to change. Type: int; required.
+            units: Units for automatic binding. Type: list[int]; required.
 
         Returns: `AutoBindUnitsResult`.
 
@@ -4377,16 +4505,16 @@ class BatchResourceMethods:
         driver_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, list[Binding]]]:
-        """Call `resource/get_driver_bindings`.
+        """Read when drivers were bound to units and unbound over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `resource/get_driver_bindings`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            unit_id (sent as `unitId`): int.
-            driver_id (sent as `driverId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the drivers. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            unit_id (sent as `unitId`): Only bindings to this unit; 0 for all units. Type: int.
+            driver_id (sent as `driverId`): Only this driver; 0 for all of them. Type: int.
 
         Returns: `dict[str, list[Binding]]`.
 
@@ -4408,12 +4536,12 @@ class BatchResourceMethods:
     def get_unit_drivers(
         self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, list[UnitBindingRef]]]:
-        """Call `resource/get_unit_drivers`.
+        """Read which drivers are bound to a unit now.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_unit_drivers`. Idempotent: retried on transient failures.
 
         Args:
-            unit_id (sent as `unitId`): int; required.
+            unit_id (sent as `unitId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, list[UnitBindingRef]]`.
 
@@ -4437,13 +4565,15 @@ class BatchResourceMethods:
         time_to: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `resource/cleanup_driver_interval`.
+        """Delete the binding history of a driver over an interval.
+
+        Calls `resource/cleanup_driver_interval`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            driver_id (sent as `driverId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
+            resource_id (sent as `resourceId`): Resource that holds the driver. Type: int; required.
+            driver_id (sent as `driverId`): Driver whose history is deleted. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -4474,17 +4604,19 @@ class BatchResourceMethods:
         app_type: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `resource/driver_operate`.
+        """Send a message as a driver, logging in with the phone number and password.
+
+        Calls `resource/driver_operate`.
 
         Args:
-            phone_number (sent as `phoneNumber`): str; required.
-            password: str; required.
-            say: str.
-            message: str.
-            time_send (sent as `timeSend`): int.
-            ej: Mapping[str, JSON].
-            app_id (sent as `appId`): str.
-            app_type (sent as `appType`): str.
+            phone_number (sent as `phoneNumber`): Driver's phone number. Type: str; required.
+            password: Driver's password. Type: str; required.
+            say: Text to send. Type: str.
+            message: Message to send. Type: str.
+            time_send (sent as `timeSend`): When the message was written, as a UNIX time. Type: int.
+            ej: Extra data, as a JSON object. Type: Mapping[str, JSON].
+            app_id (sent as `appId`): Id of the application sending it. Type: str.
+            app_type (sent as `appType`): Type of the application sending it. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -4517,15 +4649,15 @@ class BatchResourceMethods:
         fl: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DriverStatusResult]:
-        """Call `resource/driver_status`.
+        """Read a driver's status, logging in with the phone number and password.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/driver_status`. Idempotent: retried on transient failures.
 
         Args:
-            phone_number (sent as `phoneNumber`): str; required.
-            password: str; required.
-            app: str.
-            fl: int.
+            phone_number (sent as `phoneNumber`): Driver's phone number. Type: str; required.
+            password: Driver's password. Type: str; required.
+            app: Name of the application asking. Type: str.
+            fl: Options; 0x1 return a token, 0x2 answer even when unbound. Type: int.
 
         Returns: `DriverStatusResult`.
 
@@ -4557,16 +4689,18 @@ class BatchResourceMethods:
         f: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
-        """Call `resource/update_drivers_group`.
+        """Create, change or delete a group of drivers in a resource.
+
+        Calls `resource/update_drivers_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            drs: list[int].
-            f: int.
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            drs: Drivers in the group. Type: list[int].
+            f: Flags of the group. Type: int.
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -4604,21 +4738,23 @@ class BatchResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Driver | None]]:
-        """Call `resource/update_trailer`.
+        """Create, change or delete a trailer of a resource.
+
+        Calls `resource/update_trailer`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): Literal['create', 'update', 'delete', 'reset_image']; required.
-            c: str.
-            ck: int.
-            ds: str.
-            n: str.
-            p: str.
-            r: float | int.
-            f: int.
-            jp: Mapping[str, str].
-            ej: Mapping[str, JSON].
+            item_id (sent as `itemId`): Resource that holds the trailer. Type: int; required.
+            id: Trailer to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the trailer, or reset its image. Type: Literal['create', 'update', 'delete', 'reset_image']; required.
+            c: Code that identifies the trailer to the device. Type: str.
+            ck: Checksum of the image. Type: int.
+            ds: Description of the trailer. Type: str.
+            n: Name of the trailer. Type: str.
+            p: Phone number of the trailer. Type: str.
+            r: Aspect ratio of the image. Type: float | int.
+            f: Flags of the trailer. Type: int.
+            jp: Custom fields, by name. Type: Mapping[str, str].
+            ej: Extra data, as a JSON object. Type: Mapping[str, JSON].
 
         Returns: `tuple[int, Driver | None]`.
 
@@ -4654,14 +4790,16 @@ class BatchResourceMethods:
         mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `resource/bind_unit_trailer`.
+        """Bind a trailer to a unit, or unbind it, at a given time.
+
+        Calls `resource/bind_unit_trailer`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            trailer_id (sent as `trailerId`): int; required.
-            time: int; required.
-            mode: bool.
+            resource_id (sent as `resourceId`): Resource that holds the trailer. Type: int; required.
+            unit_id (sent as `unitId`): Unit the trailer is bound to. Type: int; required.
+            trailer_id (sent as `trailerId`): Trailer to bind or unbind. Type: int; required.
+            time: When the binding happens, as a UNIX time; 0 for now. Type: int; required.
+            mode: True to bind, false to unbind. Type: bool.
 
         Returns: `ErrorResult`.
 
@@ -4683,11 +4821,13 @@ class BatchResourceMethods:
     def update_trailer_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[AutoBindUnitsResult]:
-        """Call `resource/update_trailer_units`.
+        """Set the units that trailers of a resource are bound to automatically.
+
+        Calls `resource/update_trailer_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Resource to change. Type: int; required.
+            units: Units for automatic binding. Type: list[int]; required.
 
         Returns: `AutoBindUnitsResult`.
 
@@ -4713,16 +4853,16 @@ class BatchResourceMethods:
         trailer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, list[Binding]]]:
-        """Call `resource/get_trailer_bindings`.
+        """Read when trailers were bound to units and unbound over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `resource/get_trailer_bindings`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            unit_id (sent as `unitId`): int.
-            trailer_id (sent as `trailerId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the trailers. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            unit_id (sent as `unitId`): Only bindings to this unit; 0 for all units. Type: int.
+            trailer_id (sent as `trailerId`): Only this trailer; 0 for all of them. Type: int.
 
         Returns: `dict[str, list[Binding]]`.
 
@@ -4744,12 +4884,12 @@ class BatchResourceMethods:
     def get_unit_trailers(
         self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, list[UnitBindingRef]]]:
-        """Call `resource/get_unit_trailers`.
+        """Read which trailers are bound to a unit now.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_unit_trailers`. Idempotent: retried on transient failures.
 
         Args:
-            unit_id (sent as `unitId`): int; required.
+            unit_id (sent as `unitId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, list[UnitBindingRef]]`.
 
@@ -4773,13 +4913,15 @@ class BatchResourceMethods:
         time_to: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `resource/cleanup_trailer_interval`.
+        """Delete the binding history of a trailer over an interval.
+
+        Calls `resource/cleanup_trailer_interval`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            trailer_id (sent as `trailerId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
+            resource_id (sent as `resourceId`): Resource that holds the trailer. Type: int; required.
+            trailer_id (sent as `trailerId`): Trailer whose history is deleted. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -4809,16 +4951,18 @@ class BatchResourceMethods:
         f: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
-        """Call `resource/update_trailers_group`.
+        """Create, change or delete a group of trailers in a resource.
+
+        Calls `resource/update_trailers_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            drs: list[int].
-            f: int.
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            drs: Trailers in the group. Type: list[int].
+            f: Flags of the group. Type: int.
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -4856,21 +5000,23 @@ class BatchResourceMethods:
         jp: Mapping[str, str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Driver | None]]:
-        """Call `resource/update_tag`.
+        """Create, change or delete a tag (passenger) of a resource.
+
+        Calls `resource/update_tag`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): Literal['create', 'update', 'delete', 'reset_image']; required.
-            c: str.
-            ck: int.
-            n: str.
-            p: str.
-            r: float | int.
-            tz: int.
-            f: int.
-            art: int.
-            jp: Mapping[str, str].
+            item_id (sent as `itemId`): Resource that holds the tag. Type: int; required.
+            id: Tag to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the tag, or reset its image. Type: Literal['create', 'update', 'delete', 'reset_image']; required.
+            c: Code that identifies the tag to the device. Type: str.
+            ck: Checksum of the image. Type: int.
+            n: Name of the tag. Type: str.
+            p: Phone number of the tag. Type: str.
+            r: Aspect ratio of the image. Type: float | int.
+            tz: Time zone of the tag. Type: int.
+            f: Flags of the tag. Type: int.
+            art: Time after which the tag is unbound automatically. Type: int.
+            jp: Custom fields, by name. Type: Mapping[str, str].
 
         Returns: `tuple[int, Driver | None]`.
 
@@ -4906,14 +5052,16 @@ class BatchResourceMethods:
         mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `resource/bind_unit_tag`.
+        """Bind a tag to a unit, or unbind it, at a given time.
+
+        Calls `resource/bind_unit_tag`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            tag_id (sent as `tagId`): int; required.
-            time: int; required.
-            mode: bool.
+            resource_id (sent as `resourceId`): Resource that holds the tag. Type: int; required.
+            unit_id (sent as `unitId`): Unit the tag is bound to. Type: int; required.
+            tag_id (sent as `tagId`): Tag to bind or unbind. Type: int; required.
+            time: When the binding happens, as a UNIX time; 0 for now. Type: int; required.
+            mode: True to bind, false to unbind. Type: bool.
 
         Returns: `ErrorResult`.
 
@@ -4935,11 +5083,13 @@ class BatchResourceMethods:
     def update_tag_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[AutoBindUnitsResult]:
-        """Call `resource/update_tag_units`.
+        """Set the units that tags of a resource are bound to automatically.
+
+        Calls `resource/update_tag_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Resource to change. Type: int; required.
+            units: Units for automatic binding. Type: list[int]; required.
 
         Returns: `AutoBindUnitsResult`.
 
@@ -4965,14 +5115,16 @@ class BatchResourceMethods:
         unit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `resource/update_tag_message`.
+        """Change or delete one recorded binding of a tag.
+
+        Calls `resource/update_tag_message`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            tag_id (sent as `tagId`): int; required.
-            time: int; required.
-            call_mode (sent as `callMode`): Literal['update', 'delete']; required.
-            unit_id (sent as `unitId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the tag. Type: int; required.
+            tag_id (sent as `tagId`): Tag whose binding changes. Type: int; required.
+            time: Time of the binding, as a UNIX time. Type: int; required.
+            call_mode (sent as `callMode`): Whether to update or delete the binding. Type: Literal['update', 'delete']; required.
+            unit_id (sent as `unitId`): New unit of the binding; 0 for an unbinding. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -5001,16 +5153,16 @@ class BatchResourceMethods:
         tag_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, list[Binding]]]:
-        """Call `resource/get_tag_bindings`.
+        """Read when tags were bound to units and unbound over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `resource/get_tag_bindings`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            unit_id (sent as `unitId`): int.
-            tag_id (sent as `tagId`): int.
+            resource_id (sent as `resourceId`): Resource that holds the tags. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            unit_id (sent as `unitId`): Only bindings to this unit; 0 for all units. Type: int.
+            tag_id (sent as `tagId`): Only this tag; 0 for all of them. Type: int.
 
         Returns: `dict[str, list[Binding]]`.
 
@@ -5040,15 +5192,17 @@ class BatchResourceMethods:
         tgs: list[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
-        """Call `resource/update_tags_group`.
+        """Create, change or delete a group of tags in a resource.
+
+        Calls `resource/update_tags_group`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            tgs: list[int].
+            item_id (sent as `itemId`): Resource that holds the group. Type: int; required.
+            id: Group to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the group. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the group. Type: str.
+            d: Description of the group. Type: str.
+            tgs: Tags in the group. Type: list[int].
 
         Returns: `tuple[int, ResourceGroup | None]`.
 
@@ -5077,13 +5231,15 @@ class BatchResourceMethods:
         flags: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `resource/update_email_template`.
+        """Set the e-mail template a resource sends notifications with.
+
+        Calls `resource/update_email_template`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            subject: str.
-            body: str.
-            flags: Literal[0, 1].
+            resource_id (sent as `resourceId`): Resource to change. Type: int; required.
+            subject: Subject of the e-mails. Type: str.
+            body: Body of the e-mails. Type: str.
+            flags: 0 for the default template, 1 for this custom one. Type: Literal[0, 1].
 
         Returns: `ErrorResult`.
 
@@ -5104,12 +5260,12 @@ class BatchResourceMethods:
     def get_orders_notification(
         self, *, resource_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[OrdersNotification]:
-        """Call `resource/get_orders_notification`.
+        """Read the settings of the notifications a resource sends about orders.
 
-        Idempotent: retried on transient failures.
+        Calls `resource/get_orders_notification`. Idempotent: retried on transient failures.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
+            resource_id (sent as `resourceId`): Resource to read. Type: int; required.
 
         Returns: `OrdersNotification`.
 
@@ -5131,11 +5287,13 @@ class BatchResourceMethods:
         orders_notification: OrdersNotification,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `resource/update_orders_notification`.
+        """Change the settings of the notifications a resource sends about orders.
+
+        Calls `resource/update_orders_notification`.
 
         Args:
-            resource_id (sent as `resourceId`): int; required.
-            orders_notification (sent as `ordersNotification`): OrdersNotification; required.
+            resource_id (sent as `resourceId`): Resource to change. Type: int; required.
+            orders_notification (sent as `ordersNotification`): The new settings. Type: OrdersNotification; required.
 
         Returns: `ErrorResult`.
 

@@ -99,12 +99,14 @@ class RetranslatorMethods:
         call_mode: Literal["add", "remove"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorUnitsResult:
-        """Call `retranslator/update_units`.
+        """Add units to a retranslator, or remove them from it.
+
+        Calls `retranslator/update_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: Sequence[RetranslatorUnit]; required.
-            call_mode (sent as `callMode`): Literal['add', 'remove'].
+            item_id (sent as `itemId`): Retranslator to change. Type: int; required.
+            units: Units to add or remove, each with the id it is sent under. Type: Sequence[RetranslatorUnit]; required.
+            call_mode (sent as `callMode`): Whether to add or to remove the units. Type: Literal['add', 'remove'].
 
         Returns: `RetranslatorUnitsResult`.
 
@@ -132,15 +134,17 @@ class RetranslatorMethods:
         call_mode: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorOperatingResult:
-        """Call `retranslator/update_operating`.
+        """Start or stop a retranslator, or have it resend the data of an interval.
+
+        Calls `retranslator/update_operating`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            operate: bool; required.
-            stop_time (sent as `stopTime`): int.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
-            call_mode (sent as `callMode`): str.
+            item_id (sent as `itemId`): Retranslator to control. Type: int; required.
+            operate: True to start it, false to stop it. Type: bool; required.
+            stop_time (sent as `stopTime`): Time at which it stops, as a UNIX time. Type: int.
+            time_from (sent as `timeFrom`): Start of the interval to resend, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval to resend, as a UNIX time. Type: int.
+            call_mode (sent as `callMode`): Whether to run live or resend an interval. Type: str.
 
         Returns: `RetranslatorOperatingResult`.
 
@@ -161,12 +165,12 @@ class RetranslatorMethods:
         )
 
     def get_stats(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> RetranslatorStats:
-        """Call `retranslator/get_stats`.
+        """Read the forwarding statistics of a retranslator.
 
-        Idempotent: retried on transient failures.
+        Calls `retranslator/get_stats`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Retranslator to read. Type: int; required.
 
         Returns: `RetranslatorStats`.
 
@@ -184,11 +188,13 @@ class RetranslatorMethods:
     def update_config(
         self, *, item_id: int, config: RetranslatorConfig, extra_params: Mapping[str, object] | None = None
     ) -> RetranslatorConfigResult:
-        """Call `retranslator/update_config`.
+        """Change where a retranslator forwards data to.
+
+        Calls `retranslator/update_config`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            config: RetranslatorConfig; required.
+            item_id (sent as `itemId`): Retranslator to change. Type: int; required.
+            config: Server, port, protocol and other forwarding settings. Type: RetranslatorConfig; required.
 
         Returns: `RetranslatorConfigResult`.
 
@@ -221,12 +227,14 @@ class AsyncRetranslatorMethods:
         call_mode: Literal["add", "remove"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorUnitsResult:
-        """Call `retranslator/update_units`.
+        """Add units to a retranslator, or remove them from it.
+
+        Calls `retranslator/update_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: Sequence[RetranslatorUnit]; required.
-            call_mode (sent as `callMode`): Literal['add', 'remove'].
+            item_id (sent as `itemId`): Retranslator to change. Type: int; required.
+            units: Units to add or remove, each with the id it is sent under. Type: Sequence[RetranslatorUnit]; required.
+            call_mode (sent as `callMode`): Whether to add or to remove the units. Type: Literal['add', 'remove'].
 
         Returns: `RetranslatorUnitsResult`.
 
@@ -254,15 +262,17 @@ class AsyncRetranslatorMethods:
         call_mode: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorOperatingResult:
-        """Call `retranslator/update_operating`.
+        """Start or stop a retranslator, or have it resend the data of an interval.
+
+        Calls `retranslator/update_operating`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            operate: bool; required.
-            stop_time (sent as `stopTime`): int.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
-            call_mode (sent as `callMode`): str.
+            item_id (sent as `itemId`): Retranslator to control. Type: int; required.
+            operate: True to start it, false to stop it. Type: bool; required.
+            stop_time (sent as `stopTime`): Time at which it stops, as a UNIX time. Type: int.
+            time_from (sent as `timeFrom`): Start of the interval to resend, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval to resend, as a UNIX time. Type: int.
+            call_mode (sent as `callMode`): Whether to run live or resend an interval. Type: str.
 
         Returns: `RetranslatorOperatingResult`.
 
@@ -283,12 +293,12 @@ class AsyncRetranslatorMethods:
         )
 
     async def get_stats(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> RetranslatorStats:
-        """Call `retranslator/get_stats`.
+        """Read the forwarding statistics of a retranslator.
 
-        Idempotent: retried on transient failures.
+        Calls `retranslator/get_stats`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Retranslator to read. Type: int; required.
 
         Returns: `RetranslatorStats`.
 
@@ -306,11 +316,13 @@ class AsyncRetranslatorMethods:
     async def update_config(
         self, *, item_id: int, config: RetranslatorConfig, extra_params: Mapping[str, object] | None = None
     ) -> RetranslatorConfigResult:
-        """Call `retranslator/update_config`.
+        """Change where a retranslator forwards data to.
+
+        Calls `retranslator/update_config`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            config: RetranslatorConfig; required.
+            item_id (sent as `itemId`): Retranslator to change. Type: int; required.
+            config: Server, port, protocol and other forwarding settings. Type: RetranslatorConfig; required.
 
         Returns: `RetranslatorConfigResult`.
 
@@ -343,12 +355,14 @@ class BatchRetranslatorMethods:
         call_mode: Literal["add", "remove"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[RetranslatorUnitsResult]:
-        """Call `retranslator/update_units`.
+        """Add units to a retranslator, or remove them from it.
+
+        Calls `retranslator/update_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: Sequence[RetranslatorUnit]; required.
-            call_mode (sent as `callMode`): Literal['add', 'remove'].
+            item_id (sent as `itemId`): Retranslator to change. Type: int; required.
+            units: Units to add or remove, each with the id it is sent under. Type: Sequence[RetranslatorUnit]; required.
+            call_mode (sent as `callMode`): Whether to add or to remove the units. Type: Literal['add', 'remove'].
 
         Returns: `RetranslatorUnitsResult`.
 
@@ -376,15 +390,17 @@ class BatchRetranslatorMethods:
         call_mode: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[RetranslatorOperatingResult]:
-        """Call `retranslator/update_operating`.
+        """Start or stop a retranslator, or have it resend the data of an interval.
+
+        Calls `retranslator/update_operating`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            operate: bool; required.
-            stop_time (sent as `stopTime`): int.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
-            call_mode (sent as `callMode`): str.
+            item_id (sent as `itemId`): Retranslator to control. Type: int; required.
+            operate: True to start it, false to stop it. Type: bool; required.
+            stop_time (sent as `stopTime`): Time at which it stops, as a UNIX time. Type: int.
+            time_from (sent as `timeFrom`): Start of the interval to resend, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval to resend, as a UNIX time. Type: int.
+            call_mode (sent as `callMode`): Whether to run live or resend an interval. Type: str.
 
         Returns: `RetranslatorOperatingResult`.
 
@@ -407,12 +423,12 @@ class BatchRetranslatorMethods:
     def get_stats(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[RetranslatorStats]:
-        """Call `retranslator/get_stats`.
+        """Read the forwarding statistics of a retranslator.
 
-        Idempotent: retried on transient failures.
+        Calls `retranslator/get_stats`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Retranslator to read. Type: int; required.
 
         Returns: `RetranslatorStats`.
 
@@ -430,11 +446,13 @@ class BatchRetranslatorMethods:
     def update_config(
         self, *, item_id: int, config: RetranslatorConfig, extra_params: Mapping[str, object] | None = None
     ) -> Pending[RetranslatorConfigResult]:
-        """Call `retranslator/update_config`.
+        """Change where a retranslator forwards data to.
+
+        Calls `retranslator/update_config`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            config: RetranslatorConfig; required.
+            item_id (sent as `itemId`): Retranslator to change. Type: int; required.
+            config: Server, port, protocol and other forwarding settings. Type: RetranslatorConfig; required.
 
         Returns: `RetranslatorConfigResult`.
 

@@ -228,22 +228,24 @@ class RouteMethods:
         tz: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteRound | None]:
-        """Call `route/update_round`.
+        """Create, change or delete a round (one run) of a route.
+
+        Calls `route/update_round`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            u: int.
-            at: int.
-            vt: int.
-            vp: int.
-            sh: int.
-            cu: list[int].
-            f: int.
-            tz: int.
+            item_id (sent as `itemId`): Route that holds the round. Type: int; required.
+            id: Round to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the round. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the round. Type: str.
+            d: Description of the round. Type: str.
+            u: Unit that drives the round. Type: int.
+            at: Time the round starts, as a UNIX time. Type: int.
+            vt: Visit type setting of the round, as a code. Type: int.
+            vp: Further visit setting of the round, as a code. Type: int.
+            sh: Schedule the round follows; needed to create or change one. Type: int.
+            cu: Units the round may be given to. Type: list[int].
+            f: Flags of the round. Type: int.
+            tz: Time zone of the round. Type: int.
 
         Returns: `tuple[int, RouteRound | None]`.
 
@@ -273,13 +275,13 @@ class RouteMethods:
     def get_round_data(
         self, *, item_id: int, col: list[int], extra_params: Mapping[str, object] | None = None
     ) -> list[RouteRound]:
-        """Call `route/get_round_data`.
+        """Read rounds of a route.
 
-        Idempotent: retried on transient failures.
+        Calls `route/get_round_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int]; required.
+            item_id (sent as `itemId`): Route that holds the rounds. Type: int; required.
+            col: Ids of the rounds to read. Type: list[int]; required.
 
         Returns: `list[RouteRound]`.
 
@@ -304,15 +306,15 @@ class RouteMethods:
         full_json: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AllRoundsResult:
-        """Call `route/get_all_rounds`.
+        """Read every round of a route over an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `route/get_all_rounds`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            full_json (sent as `fullJson`): Literal[0, 1].
+            item_id (sent as `itemId`): Route to read. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            full_json (sent as `fullJson`): 1 to return the rounds in full. Type: Literal[0, 1].
 
         Returns: `AllRoundsResult`.
 
@@ -339,15 +341,15 @@ class RouteMethods:
         time_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `route/get_schedule_time`.
+        """Work out the times a route schedule gives within an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `route/get_schedule_time`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            schedule: Mapping[str, JSON].
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
+            item_id (sent as `itemId`): Route the schedule belongs to. Type: int; required.
+            schedule: Schedule to work out. Type: Mapping[str, JSON].
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -374,15 +376,15 @@ class RouteMethods:
         full_json: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[RouteRound]:
-        """Call `route/load_rounds`.
+        """Load the rounds of a route over an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `route/load_rounds`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            full_json (sent as `fullJson`): Literal[0, 1].
+            item_id (sent as `itemId`): Route to read. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            full_json (sent as `fullJson`): 1 to return the rounds in full. Type: Literal[0, 1].
 
         Returns: `list[RouteRound]`.
 
@@ -403,11 +405,13 @@ class RouteMethods:
     def update_config(
         self, *, item_id: int, config: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `route/update_config`.
+        """Change the settings of a route.
+
+        Calls `route/update_config`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            config: Mapping[str, JSON]; required.
+            item_id (sent as `itemId`): Route to change. Type: int; required.
+            config: The new settings. Type: Mapping[str, JSON]; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -426,11 +430,13 @@ class RouteMethods:
     def update_checkpoints(
         self, *, item_id: int, check_points: Sequence[RouteCheckpoint], extra_params: Mapping[str, object] | None = None
     ) -> list[RouteCheckpoint]:
-        """Call `route/update_checkpoints`.
+        """Replace the checkpoints of a route.
+
+        Calls `route/update_checkpoints`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            check_points (sent as `checkPoints`): Sequence[RouteCheckpoint]; required.
+            item_id (sent as `itemId`): Route to change. Type: int; required.
+            check_points (sent as `checkPoints`): Every checkpoint the route has afterwards. Type: Sequence[RouteCheckpoint]; required.
 
         Returns: `list[RouteCheckpoint]`.
 
@@ -461,19 +467,21 @@ class RouteMethods:
         cfg: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteSchedule | None]:
-        """Call `route/update_schedule`.
+        """Create, change or delete a schedule of a route.
+
+        Calls `route/update_schedule`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            f: int.
-            tz: int.
-            u: int.
-            tm: Sequence[ScheduleTime].
-            sch: TimeSchedule.
-            cfg: Mapping[str, JSON].
+            item_id (sent as `itemId`): Route that holds the schedule. Type: int; required.
+            id: Schedule to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the schedule. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the schedule. Type: str.
+            f: Flags of the schedule. Type: int.
+            tz: Time zone of the schedule. Type: int.
+            u: Unit the schedule is for. Type: int.
+            tm: Time of each checkpoint in the schedule. Type: Sequence[ScheduleTime].
+            sch: Time limits within which the schedule applies. Type: TimeSchedule.
+            cfg: Further settings of the schedule. Type: Mapping[str, JSON].
 
         Returns: `tuple[int, RouteSchedule | None]`.
 
@@ -500,13 +508,13 @@ class RouteMethods:
     def optimize(
         self, *, points: Sequence[GeoPoint], flags: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `route/optimize`.
+        """Work out the best order to visit a set of points in.
 
-        Idempotent: retried on transient failures.
+        Calls `route/optimize`. Idempotent: retried on transient failures.
 
         Args:
-            points: Sequence[GeoPoint]; required.
-            flags: int.
+            points: Points to visit. Type: Sequence[GeoPoint]; required.
+            flags: Planning options, as flags. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -549,22 +557,24 @@ class AsyncRouteMethods:
         tz: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteRound | None]:
-        """Call `route/update_round`.
+        """Create, change or delete a round (one run) of a route.
+
+        Calls `route/update_round`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            u: int.
-            at: int.
-            vt: int.
-            vp: int.
-            sh: int.
-            cu: list[int].
-            f: int.
-            tz: int.
+            item_id (sent as `itemId`): Route that holds the round. Type: int; required.
+            id: Round to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the round. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the round. Type: str.
+            d: Description of the round. Type: str.
+            u: Unit that drives the round. Type: int.
+            at: Time the round starts, as a UNIX time. Type: int.
+            vt: Visit type setting of the round, as a code. Type: int.
+            vp: Further visit setting of the round, as a code. Type: int.
+            sh: Schedule the round follows; needed to create or change one. Type: int.
+            cu: Units the round may be given to. Type: list[int].
+            f: Flags of the round. Type: int.
+            tz: Time zone of the round. Type: int.
 
         Returns: `tuple[int, RouteRound | None]`.
 
@@ -594,13 +604,13 @@ class AsyncRouteMethods:
     async def get_round_data(
         self, *, item_id: int, col: list[int], extra_params: Mapping[str, object] | None = None
     ) -> list[RouteRound]:
-        """Call `route/get_round_data`.
+        """Read rounds of a route.
 
-        Idempotent: retried on transient failures.
+        Calls `route/get_round_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int]; required.
+            item_id (sent as `itemId`): Route that holds the rounds. Type: int; required.
+            col: Ids of the rounds to read. Type: list[int]; required.
 
         Returns: `list[RouteRound]`.
 
@@ -625,15 +635,15 @@ class AsyncRouteMethods:
         full_json: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AllRoundsResult:
-        """Call `route/get_all_rounds`.
+        """Read every round of a route over an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `route/get_all_rounds`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            full_json (sent as `fullJson`): Literal[0, 1].
+            item_id (sent as `itemId`): Route to read. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            full_json (sent as `fullJson`): 1 to return the rounds in full. Type: Literal[0, 1].
 
         Returns: `AllRoundsResult`.
 
@@ -660,15 +670,15 @@ class AsyncRouteMethods:
         time_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `route/get_schedule_time`.
+        """Work out the times a route schedule gives within an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `route/get_schedule_time`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            schedule: Mapping[str, JSON].
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
+            item_id (sent as `itemId`): Route the schedule belongs to. Type: int; required.
+            schedule: Schedule to work out. Type: Mapping[str, JSON].
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -695,15 +705,15 @@ class AsyncRouteMethods:
         full_json: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[RouteRound]:
-        """Call `route/load_rounds`.
+        """Load the rounds of a route over an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `route/load_rounds`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            full_json (sent as `fullJson`): Literal[0, 1].
+            item_id (sent as `itemId`): Route to read. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            full_json (sent as `fullJson`): 1 to return the rounds in full. Type: Literal[0, 1].
 
         Returns: `list[RouteRound]`.
 
@@ -724,11 +734,13 @@ class AsyncRouteMethods:
     async def update_config(
         self, *, item_id: int, config: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `route/update_config`.
+        """Change the settings of a route.
+
+        Calls `route/update_config`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            config: Mapping[str, JSON]; required.
+            item_id (sent as `itemId`): Route to change. Type: int; required.
+            config: The new settings. Type: Mapping[str, JSON]; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -747,11 +759,13 @@ class AsyncRouteMethods:
     async def update_checkpoints(
         self, *, item_id: int, check_points: Sequence[RouteCheckpoint], extra_params: Mapping[str, object] | None = None
     ) -> list[RouteCheckpoint]:
-        """Call `route/update_checkpoints`.
+        """Replace the checkpoints of a route.
+
+        Calls `route/update_checkpoints`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            check_points (sent as `checkPoints`): Sequence[RouteCheckpoint]; required.
+            item_id (sent as `itemId`): Route to change. Type: int; required.
+            check_points (sent as `checkPoints`): Every checkpoint the route has afterwards. Type: Sequence[RouteCheckpoint]; required.
 
         Returns: `list[RouteCheckpoint]`.
 
@@ -782,19 +796,21 @@ class AsyncRouteMethods:
         cfg: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteSchedule | None]:
-        """Call `route/update_schedule`.
+        """Create, change or delete a schedule of a route.
+
+        Calls `route/update_schedule`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            f: int.
-            tz: int.
-            u: int.
-            tm: Sequence[ScheduleTime].
-            sch: TimeSchedule.
-            cfg: Mapping[str, JSON].
+            item_id (sent as `itemId`): Route that holds the schedule. Type: int; required.
+            id: Schedule to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the schedule. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the schedule. Type: str.
+            f: Flags of the schedule. Type: int.
+            tz: Time zone of the schedule. Type: int.
+            u: Unit the schedule is for. Type: int.
+            tm: Time of each checkpoint in the schedule. Type: Sequence[ScheduleTime].
+            sch: Time limits within which the schedule applies. Type: TimeSchedule.
+            cfg: Further settings of the schedule. Type: Mapping[str, JSON].
 
         Returns: `tuple[int, RouteSchedule | None]`.
 
@@ -821,13 +837,13 @@ class AsyncRouteMethods:
     async def optimize(
         self, *, points: Sequence[GeoPoint], flags: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `route/optimize`.
+        """Work out the best order to visit a set of points in.
 
-        Idempotent: retried on transient failures.
+        Calls `route/optimize`. Idempotent: retried on transient failures.
 
         Args:
-            points: Sequence[GeoPoint]; required.
-            flags: int.
+            points: Points to visit. Type: Sequence[GeoPoint]; required.
+            flags: Planning options, as flags. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -870,22 +886,24 @@ class BatchRouteMethods:
         tz: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, RouteRound | None]]:
-        """Call `route/update_round`.
+        """Create, change or delete a round (one run) of a route.
+
+        Calls `route/update_round`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            d: str.
-            u: int.
-            at: int.
-            vt: int.
-            vp: int.
-            sh: int.
-            cu: list[int].
-            f: int.
-            tz: int.
+            item_id (sent as `itemId`): Route that holds the round. Type: int; required.
+            id: Round to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the round. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the round. Type: str.
+            d: Description of the round. Type: str.
+            u: Unit that drives the round. Type: int.
+            at: Time the round starts, as a UNIX time. Type: int.
+            vt: Visit type setting of the round, as a code. Type: int.
+            vp: Further visit setting of the round, as a code. Type: int.
+            sh: Schedule the round follows; needed to create or change one. Type: int.
+            cu: Units the round may be given to. Type: list[int].
+            f: Flags of the round. Type: int.
+            tz: Time zone of the round. Type: int.
 
         Returns: `tuple[int, RouteRound | None]`.
 
@@ -915,13 +933,13 @@ class BatchRouteMethods:
     def get_round_data(
         self, *, item_id: int, col: list[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[RouteRound]]:
-        """Call `route/get_round_data`.
+        """Read rounds of a route.
 
-        Idempotent: retried on transient failures.
+        Calls `route/get_round_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int]; required.
+            item_id (sent as `itemId`): Route that holds the rounds. Type: int; required.
+            col: Ids of the rounds to read. Type: list[int]; required.
 
         Returns: `list[RouteRound]`.
 
@@ -946,15 +964,15 @@ class BatchRouteMethods:
         full_json: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AllRoundsResult]:
-        """Call `route/get_all_rounds`.
+        """Read every round of a route over an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `route/get_all_rounds`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            full_json (sent as `fullJson`): Literal[0, 1].
+            item_id (sent as `itemId`): Route to read. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            full_json (sent as `fullJson`): 1 to return the rounds in full. Type: Literal[0, 1].
 
         Returns: `AllRoundsResult`.
 
@@ -981,15 +999,15 @@ class BatchRouteMethods:
         time_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `route/get_schedule_time`.
+        """Work out the times a route schedule gives within an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `route/get_schedule_time`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            schedule: Mapping[str, JSON].
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
+            item_id (sent as `itemId`): Route the schedule belongs to. Type: int; required.
+            schedule: Schedule to work out. Type: Mapping[str, JSON].
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -1016,15 +1034,15 @@ class BatchRouteMethods:
         full_json: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[RouteRound]]:
-        """Call `route/load_rounds`.
+        """Load the rounds of a route over an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `route/load_rounds`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            full_json (sent as `fullJson`): Literal[0, 1].
+            item_id (sent as `itemId`): Route to read. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            full_json (sent as `fullJson`): 1 to return the rounds in full. Type: Literal[0, 1].
 
         Returns: `list[RouteRound]`.
 
@@ -1045,11 +1063,13 @@ class BatchRouteMethods:
     def update_config(
         self, *, item_id: int, config: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, JSON]]:
-        """Call `route/update_config`.
+        """Change the settings of a route.
+
+        Calls `route/update_config`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            config: Mapping[str, JSON]; required.
+            item_id (sent as `itemId`): Route to change. Type: int; required.
+            config: The new settings. Type: Mapping[str, JSON]; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -1068,11 +1088,13 @@ class BatchRouteMethods:
     def update_checkpoints(
         self, *, item_id: int, check_points: Sequence[RouteCheckpoint], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[RouteCheckpoint]]:
-        """Call `route/update_checkpoints`.
+        """Replace the checkpoints of a route.
+
+        Calls `route/update_checkpoints`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            check_points (sent as `checkPoints`): Sequence[RouteCheckpoint]; required.
+            item_id (sent as `itemId`): Route to change. Type: int; required.
+            check_points (sent as `checkPoints`): Every checkpoint the route has afterwards. Type: Sequence[RouteCheckpoint]; required.
 
         Returns: `list[RouteCheckpoint]`.
 
@@ -1103,19 +1125,21 @@ class BatchRouteMethods:
         cfg: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, RouteSchedule | None]]:
-        """Call `route/update_schedule`.
+        """Create, change or delete a schedule of a route.
+
+        Calls `route/update_schedule`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            f: int.
-            tz: int.
-            u: int.
-            tm: Sequence[ScheduleTime].
-            sch: TimeSchedule.
-            cfg: Mapping[str, JSON].
+            item_id (sent as `itemId`): Route that holds the schedule. Type: int; required.
+            id: Schedule to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the schedule. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the schedule. Type: str.
+            f: Flags of the schedule. Type: int.
+            tz: Time zone of the schedule. Type: int.
+            u: Unit the schedule is for. Type: int.
+            tm: Time of each checkpoint in the schedule. Type: Sequence[ScheduleTime].
+            sch: Time limits within which the schedule applies. Type: TimeSchedule.
+            cfg: Further settings of the schedule. Type: Mapping[str, JSON].
 
         Returns: `tuple[int, RouteSchedule | None]`.
 
@@ -1142,13 +1166,13 @@ class BatchRouteMethods:
     def optimize(
         self, *, points: Sequence[GeoPoint], flags: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, JSON]]:
-        """Call `route/optimize`.
+        """Work out the best order to visit a set of points in.
 
-        Idempotent: retried on transient failures.
+        Calls `route/optimize`. Idempotent: retried on transient failures.
 
         Args:
-            points: Sequence[GeoPoint]; required.
-            flags: int.
+            points: Points to visit. Type: Sequence[GeoPoint]; required.
+            flags: Planning options, as flags. Type: int.
 
         Returns: `dict[str, JSON]`.
 

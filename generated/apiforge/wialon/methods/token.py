@@ -89,14 +89,14 @@ class TokenMethods:
         fl: TokenLoginFlags | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
-        """Call `token/login`.
+        """Open a session with an access token and return its session id and the user's data.
 
-        Idempotent: retried on transient failures.
+        Calls `token/login`. Idempotent: retried on transient failures.
 
         Args:
-            token: str; required.
-            operate_as (sent as `operateAs`): str.
-            fl: TokenLoginFlags | int.
+            token: The 72-character access token; it must have been activated. Type: str; required.
+            operate_as (sent as `operateAs`): Name of another user to act as, when the token's user is allowed to. Type: str.
+            fl: Which parts of the login answer to fill in (user, token, items, billing, URLs). Type: TokenLoginFlags | int.
 
         Returns: `LoginResponse`.
 
@@ -118,12 +118,12 @@ class TokenMethods:
     def list(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[Token]:
-        """Call `token/list`.
+        """List the access tokens of a user.
 
-        Idempotent: retried on transient failures.
+        Calls `token/list`. Idempotent: retried on transient failures.
 
         Args:
-            user_id (sent as `userId`): int.
+            user_id (sent as `userId`): User whose tokens are listed; the current user when left out. Type: int.
 
         Returns: `list[Token]`.
 
@@ -153,19 +153,21 @@ class TokenMethods:
         delete_all: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Token:
-        """Call `token/update`.
+        """Create, change or delete an access token.
+
+        Calls `token/update`.
 
         Args:
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            user_id (sent as `userId`): int.
-            h: str.
-            app: str.
-            at: int.
-            dur: int.
-            fl: int.
-            p: str.
-            items: Sequence[int].
-            delete_all (sent as `deleteAll`): bool.
+            call_mode (sent as `callMode`): Whether to create, update or delete the token. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            user_id (sent as `userId`): User the token belongs to; the current user when left out. Type: int.
+            h: The token to change or delete, by its 72-character value. Type: str.
+            app: Name of the application the token is for. Type: str.
+            at: Time from which the token works, as a UNIX time. Type: int.
+            dur: How long the token stays valid, in seconds. Type: int.
+            fl: Access flags saying what the token may do. Type: int.
+            p: Token parameters as JSON text. Type: str.
+            items: Items the token may reach. Type: Sequence[int].
+            delete_all (sent as `deleteAll`): True to delete every token of the user. Type: bool.
 
         Returns: `Token`.
 
@@ -206,14 +208,14 @@ class AsyncTokenMethods:
         fl: TokenLoginFlags | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
-        """Call `token/login`.
+        """Open a session with an access token and return its session id and the user's data.
 
-        Idempotent: retried on transient failures.
+        Calls `token/login`. Idempotent: retried on transient failures.
 
         Args:
-            token: str; required.
-            operate_as (sent as `operateAs`): str.
-            fl: TokenLoginFlags | int.
+            token: The 72-character access token; it must have been activated. Type: str; required.
+            operate_as (sent as `operateAs`): Name of another user to act as, when the token's user is allowed to. Type: str.
+            fl: Which parts of the login answer to fill in (user, token, items, billing, URLs). Type: TokenLoginFlags | int.
 
         Returns: `LoginResponse`.
 
@@ -235,12 +237,12 @@ class AsyncTokenMethods:
     async def list(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[Token]:
-        """Call `token/list`.
+        """List the access tokens of a user.
 
-        Idempotent: retried on transient failures.
+        Calls `token/list`. Idempotent: retried on transient failures.
 
         Args:
-            user_id (sent as `userId`): int.
+            user_id (sent as `userId`): User whose tokens are listed; the current user when left out. Type: int.
 
         Returns: `list[Token]`.
 
@@ -270,19 +272,21 @@ class AsyncTokenMethods:
         delete_all: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Token:
-        """Call `token/update`.
+        """Create, change or delete an access token.
+
+        Calls `token/update`.
 
         Args:
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            user_id (sent as `userId`): int.
-            h: str.
-            app: str.
-            at: int.
-            dur: int.
-            fl: int.
-            p: str.
-            items: Sequence[int].
-            delete_all (sent as `deleteAll`): bool.
+            call_mode (sent as `callMode`): Whether to create, update or delete the token. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            user_id (sent as `userId`): User the token belongs to; the current user when left out. Type: int.
+            h: The token to change or delete, by its 72-character value. Type: str.
+            app: Name of the application the token is for. Type: str.
+            at: Time from which the token works, as a UNIX time. Type: int.
+            dur: How long the token stays valid, in seconds. Type: int.
+            fl: Access flags saying what the token may do. Type: int.
+            p: Token parameters as JSON text. Type: str.
+            items: Items the token may reach. Type: Sequence[int].
+            delete_all (sent as `deleteAll`): True to delete every token of the user. Type: bool.
 
         Returns: `Token`.
 
@@ -318,12 +322,12 @@ class BatchTokenMethods:
     def list(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[builtins.list[Token]]:
-        """Call `token/list`.
+        """List the access tokens of a user.
 
-        Idempotent: retried on transient failures.
+        Calls `token/list`. Idempotent: retried on transient failures.
 
         Args:
-            user_id (sent as `userId`): int.
+            user_id (sent as `userId`): User whose tokens are listed; the current user when left out. Type: int.
 
         Returns: `list[Token]`.
 
@@ -353,19 +357,21 @@ class BatchTokenMethods:
         delete_all: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[Token]:
-        """Call `token/update`.
+        """Create, change or delete an access token.
+
+        Calls `token/update`.
 
         Args:
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            user_id (sent as `userId`): int.
-            h: str.
-            app: str.
-            at: int.
-            dur: int.
-            fl: int.
-            p: str.
-            items: Sequence[int].
-            delete_all (sent as `deleteAll`): bool.
+            call_mode (sent as `callMode`): Whether to create, update or delete the token. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            user_id (sent as `userId`): User the token belongs to; the current user when left out. Type: int.
+            h: The token to change or delete, by its 72-character value. Type: str.
+            app: Name of the application the token is for. Type: str.
+            at: Time from which the token works, as a UNIX time. Type: int.
+            dur: How long the token stays valid, in seconds. Type: int.
+            fl: Access flags saying what the token may do. Type: int.
+            p: Token parameters as JSON text. Type: str.
+            items: Items the token may reach. Type: Sequence[int].
+            delete_all (sent as `deleteAll`): True to delete every token of the user. Type: bool.
 
         Returns: `Token`.
 

@@ -905,11 +905,13 @@ class UnitMethods:
     def add_video_packets(
         self, *, units: list[int], packets: int, extra_params: Mapping[str, object] | None = None
     ) -> list[dict[str, JSON]]:
-        """Call `unit/add_video_packets`.
+        """Add video service packets to units.
+
+        Calls `unit/add_video_packets`.
 
         Args:
-            units: list[int]; required.
-            packets: int; required.
+            units: Units to add packets to. Type: list[int]; required.
+            packets: Number of packets to add. Type: int; required.
 
         Returns: `list[dict[str, JSON]]`.
 
@@ -928,11 +930,13 @@ class UnitMethods:
     def update_video_status(
         self, *, units: list[int], status: Literal[0, 1], extra_params: Mapping[str, object] | None = None
     ) -> list[dict[str, JSON]]:
-        """Call `unit/update_video_status`.
+        """Turn the video service of units on or off.
+
+        Calls `unit/update_video_status`.
 
         Args:
-            units: list[int]; required.
-            status: Literal[0, 1]; required.
+            units: Units to change. Type: list[int]; required.
+            status: 1 to turn it on, 0 to turn it off. Type: Literal[0, 1]; required.
 
         Returns: `list[dict[str, JSON]]`.
 
@@ -963,19 +967,21 @@ class UnitMethods:
         old_cmd_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CommandDefinition | None]:
-        """Call `unit/update_command_definition`.
+        """Create, change or delete a command defined for a unit.
+
+        Calls `unit/update_command_definition`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            c: str.
-            l_ (sent as `l`): str.
-            p: str.
-            a: int.
-            old_item_id (sent as `oldItemId`): int.
-            old_cmd_id (sent as `oldCmdId`): int.
+            item_id (sent as `itemId`): Unit that holds the command. Type: int; required.
+            id: Command to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the command. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the command. Type: str.
+            c: Type of the command. Type: str.
+            l_ (sent as `l`): Channel it is sent over; empty, tcp, udp, vrt or gsm. Type: str.
+            p: Parameters of the command. Type: str.
+            a: Access rights needed to run it. Type: int.
+            old_item_id (sent as `oldItemId`): Unit whose command is copied. Type: int.
+            old_cmd_id (sent as `oldCmdId`): Command that is copied. Type: int.
 
         Returns: `tuple[int, CommandDefinition | None]`.
 
@@ -1010,15 +1016,17 @@ class UnitMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/exec_cmd`.
+        """Send a command to a unit's device.
+
+        Calls `unit/exec_cmd`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            command_name (sent as `commandName`): str; required.
-            link_type (sent as `linkType`): str; required.
-            param: str | Mapping[str, JSON].
-            timeout: int.
-            flags: int.
+            item_id (sent as `itemId`): Unit to send the command to. Type: int; required.
+            command_name (sent as `commandName`): Name of a command defined for the unit. Type: str; required.
+            link_type (sent as `linkType`): Channel to send it over, such as TCP, UDP or SMS. Type: str; required.
+            param: Extra input the command takes. Type: str | Mapping[str, JSON].
+            timeout: How long the command may wait in the queue, in seconds. Type: int.
+            flags: Sending options; 0x1 primary phone, 0x2 secondary phone, 0x10 `param` is JSON. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -1041,13 +1049,13 @@ class UnitMethods:
     def get_command_definition_data(
         self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[CommandDefinition]:
-        """Call `unit/get_command_definition_data`.
+        """Read the commands defined for a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_command_definition_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
+            col: Ids of the commands to read; all of them when left out. Type: list[int].
 
         Returns: `list[CommandDefinition]`.
 
@@ -1066,11 +1074,13 @@ class UnitMethods:
     def update_calc_flags(
         self, *, item_id: int, new_value: int, extra_params: Mapping[str, object] | None = None
     ) -> CounterResult:
-        """Call `unit/update_calc_flags`.
+        """Change how a unit's mileage, engine hours and traffic counters are calculated.
+
+        Calls `unit/update_calc_flags`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New counter flags. Type: int; required.
 
         Returns: `CounterResult`.
 
@@ -1089,11 +1099,13 @@ class UnitMethods:
     def update_eh_counter(
         self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
     ) -> CounterResult:
-        """Call `unit/update_eh_counter`.
+        """Set a unit's engine hours counter.
+
+        Calls `unit/update_eh_counter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): float | int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New value of the counter. Type: float | int; required.
 
         Returns: `CounterResult`.
 
@@ -1117,12 +1129,14 @@ class UnitMethods:
         reg_reset: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CounterResult:
-        """Call `unit/update_traffic_counter`.
+        """Set a unit's GPRS traffic counter.
+
+        Calls `unit/update_traffic_counter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): float | int; required.
-            reg_reset (sent as `regReset`): Literal[0, 1].
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New value of the counter. Type: float | int; required.
+            reg_reset (sent as `regReset`): 1 to record the reset. Type: Literal[0, 1].
 
         Returns: `CounterResult`.
 
@@ -1142,11 +1156,13 @@ class UnitMethods:
     def update_mileage_counter(
         self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
     ) -> CounterResult:
-        """Call `unit/update_mileage_counter`.
+        """Set a unit's mileage counter.
+
+        Calls `unit/update_mileage_counter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): float | int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New value of the counter. Type: float | int; required.
 
         Returns: `CounterResult`.
 
@@ -1165,12 +1181,14 @@ class UnitMethods:
     def update_device_type(
         self, *, item_id: int, device_type_id: int, unique_id: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_device_type`.
+        """Change the device type and unique id of a unit's tracker.
+
+        Calls `unit/update_device_type`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            device_type_id (sent as `deviceTypeId`): int; required.
-            unique_id (sent as `uniqueId`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            device_type_id (sent as `deviceTypeId`): New device type. Type: int; required.
+            unique_id (sent as `uniqueId`): Unique id of the tracker, such as its IMEI. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -1198,13 +1216,15 @@ class UnitMethods:
         path: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `unit/update_image`.
+        """Set a unit's icon from the icon library or copy another unit's icon.
+
+        Calls `unit/update_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            old_item_id (sent as `oldItemId`): int.
-            lib_id (sent as `libId`): int.
-            path: str.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            old_item_id (sent as `oldItemId`): Unit whose icon is copied. Type: int.
+            lib_id (sent as `libId`): Icon library to take the icon from. Type: int.
+            path: Path of the icon in the library. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -1223,12 +1243,12 @@ class UnitMethods:
         )
 
     def get_fuel_settings(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> FuelSettings:
-        """Call `unit/get_fuel_settings`.
+        """Read how a unit's fuel consumption, fillings and thefts are calculated.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_fuel_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `FuelSettings`.
 
@@ -1257,18 +1277,20 @@ class UnitMethods:
         winter_day_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_fuel_rates_params`.
+        """Change a unit's fuel consumption rates for summer and winter.
+
+        Calls `unit/update_fuel_rates_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            idling_summer (sent as `idlingSummer`): float | int.
-            idling_winter (sent as `idlingWinter`): float | int.
-            cons_summer (sent as `consSummer`): float | int.
-            cons_winter (sent as `consWinter`): float | int.
-            winter_month_from (sent as `winterMonthFrom`): int.
-            winter_day_from (sent as `winterDayFrom`): int.
-            winter_month_to (sent as `winterMonthTo`): int.
-            winter_day_to (sent as `winterDayTo`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            idling_summer (sent as `idlingSummer`): Consumption while idling in summer. Type: float | int.
+            idling_winter (sent as `idlingWinter`): Consumption while idling in winter. Type: float | int.
+            cons_summer (sent as `consSummer`): Consumption while moving in summer. Type: float | int.
+            cons_winter (sent as `consWinter`): Consumption while moving in winter. Type: float | int.
+            winter_month_from (sent as `winterMonthFrom`): Month winter starts in. Type: int.
+            winter_day_from (sent as `winterDayFrom`): Day of the month winter starts on. Type: int.
+            winter_month_to (sent as `winterMonthTo`): Month winter ends in. Type: int.
+            winter_day_to (sent as `winterDayTo`): Day of the month winter ends on. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -1301,14 +1323,16 @@ class UnitMethods:
         load_coef: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_fuel_math_params`.
+        """Change the figures a unit's fuel consumption is estimated from by calculation.
+
+        Calls `unit/update_fuel_math_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            idling: float | int.
-            urban: float | int.
-            suburban: float | int.
-            load_coef (sent as `loadCoef`): float | int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            idling: Consumption while idling. Type: float | int.
+            urban: Consumption in town. Type: float | int.
+            suburban: Consumption out of town. Type: float | int.
+            load_coef (sent as `loadCoef`): Extra factor for driving loaded. Type: float | int.
 
         Returns: `ErrorResult`.
 
@@ -1342,19 +1366,21 @@ class UnitMethods:
         extra_filling_timeout: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_fuel_level_params`.
+        """Change how fillings and thefts are found in a unit's fuel level readings.
+
+        Calls `unit/update_fuel_level_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            flags: int.
-            ignore_stay_timeout (sent as `ignoreStayTimeout`): int.
-            min_filling_volume (sent as `minFillingVolume`): float | int.
-            min_theft_timeout (sent as `minTheftTimeout`): int.
-            min_theft_volume (sent as `minTheftVolume`): float | int.
-            filter_quality (sent as `filterQuality`): int.
-            fillings_join_interval (sent as `fillingsJoinInterval`): int.
-            thefts_join_interval (sent as `theftsJoinInterval`): int.
-            extra_filling_timeout (sent as `extraFillingTimeout`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            flags: Fuel level options, as flags. Type: int.
+            ignore_stay_timeout (sent as `ignoreStayTimeout`): Timeout for ignoring readings around stops, in seconds. Type: int.
+            min_filling_volume (sent as `minFillingVolume`): Smallest rise of the level that counts as a filling. Type: float | int.
+            min_theft_timeout (sent as `minTheftTimeout`): Shortest time a drop must last to count as a theft, in seconds. Type: int.
+            min_theft_volume (sent as `minTheftVolume`): Smallest drop of the level that counts as a theft. Type: float | int.
+            filter_quality (sent as `filterQuality`): How strongly the readings are smoothed. Type: int.
+            fillings_join_interval (sent as `fillingsJoinInterval`): Gap within which fillings are joined into one, in seconds. Type: int.
+            thefts_join_interval (sent as `theftsJoinInterval`): Gap within which thefts are joined into one, in seconds. Type: int.
+            extra_filling_timeout (sent as `extraFillingTimeout`): Extra time allowed when detecting a filling, in seconds. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -1386,12 +1412,14 @@ class UnitMethods:
         skip_zero: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_fuel_impulse_params`.
+        """Change how a unit's impulse fuel sensors are read.
+
+        Calls `unit/update_fuel_impulse_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            max_impulses (sent as `maxImpulses`): int.
-            skip_zero (sent as `skipZero`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            max_impulses (sent as `maxImpulses`): Largest impulse count the sensor reports. Type: int.
+            skip_zero (sent as `skipZero`): 1 to ignore zero readings. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -1411,11 +1439,13 @@ class UnitMethods:
     def update_fuel_calc_types(
         self, *, item_id: int, calc_types: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_fuel_calc_types`.
+        """Choose the ways a unit's fuel consumption is calculated.
+
+        Calls `unit/update_fuel_calc_types`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            calc_types (sent as `calcTypes`): int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            calc_types (sent as `calcTypes`): Calculation ways, as flags. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -1434,12 +1464,12 @@ class UnitMethods:
     def get_accelerometers_calibration(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `unit/get_accelerometers_calibration`.
+        """Read the accelerometer calibration of a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_accelerometers_calibration`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -1455,12 +1485,12 @@ class UnitMethods:
         )
 
     def get_report_settings(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ReportSettings:
-        """Call `unit/get_report_settings`.
+        """Read a unit's settings used in reports, such as speed limits and coefficients.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_report_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `ReportSettings`.
 
@@ -1476,12 +1506,12 @@ class UnitMethods:
         )
 
     def get_messages_filter(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> MessagesFilter:
-        """Call `unit/get_messages_filter`.
+        """Read how a unit filters out invalid position messages.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_messages_filter`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `MessagesFilter`.
 
@@ -1499,12 +1529,12 @@ class UnitMethods:
     def get_drive_rank_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `unit/get_drive_rank_settings`.
+        """Read the driving-quality rules set for a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_drive_rank_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -1528,15 +1558,15 @@ class UnitMethods:
         msgs_source: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[Trip]:
-        """Call `unit/get_trips`.
+        """Find the trips a unit made over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `unit/get_trips`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            msgs_source (sent as `msgsSource`): int; required.
+            item_id (sent as `itemId`): Unit whose trips are found. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            msgs_source (sent as `msgsSource`): Where the messages come from; 1 the session's message loader. Type: int; required.
 
         Returns: `list[Trip]`.
 
@@ -1555,12 +1585,12 @@ class UnitMethods:
         )
 
     def get_video_settings(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> VideoSettings:
-        """Call `unit/get_video_settings`.
+        """Read the video camera settings of a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_video_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `VideoSettings`.
 
@@ -1576,12 +1606,12 @@ class UnitMethods:
         )
 
     def get_vin_info(self, *, vin: str, extra_params: Mapping[str, object] | None = None) -> dict[str, JSON]:
-        """Call `unit/get_vin_info`.
+        """Look up vehicle details by VIN.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_vin_info`. Idempotent: retried on transient failures.
 
         Args:
-            vin: str; required.
+            vin: Vehicle identification number. Type: str; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -1606,14 +1636,16 @@ class UnitMethods:
         full_data: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `unit/update_hw_params`.
+        """Read or change the configuration parameters of a unit's device.
+
+        Calls `unit/update_hw_params`.
 
         Args:
-            hw_id (sent as `hwId`): int; required.
-            action: Literal['set', 'check_config', 'download_file', 'get']; required.
-            item_id (sent as `itemId`): int.
-            params_data: HwParamsData.
-            full_data (sent as `fullData`): Literal[0, 1].
+            hw_id (sent as `hwId`): Device type the parameters belong to. Type: int; required.
+            action: What to do; set, check_config, download_file or get. Type: Literal['set', 'check_config', 'download_file', 'get']; required.
+            item_id (sent as `itemId`): Unit whose device is configured. Type: int.
+            params_data: The parameters to set. Type: HwParamsData.
+            full_data (sent as `fullData`): With `get`, 1 to read every parameter of the device type, not only the changed ones. Type: Literal[0, 1].
 
         Returns: `JSON`.
 
@@ -1635,11 +1667,13 @@ class UnitMethods:
     def update_phone(
         self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_phone`.
+        """Set the phone number of a unit's device.
+
+        Calls `unit/update_phone`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            phone_number (sent as `phoneNumber`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            phone_number (sent as `phoneNumber`): New phone number. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -1670,17 +1704,19 @@ class UnitMethods:
         nct: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/registry_custom_event`.
+        """Record an event in a unit's history by hand.
+
+        Calls `unit/registry_custom_event`.
 
         Args:
-            date: int; required.
-            x: float | int; required.
-            y: float | int; required.
-            description: str; required.
-            violation: Literal[0, 1]; required.
-            item_id (sent as `itemId`): int; required.
-            nt: str.
-            nct: str.
+            date: Time of the event, as a UNIX time. Type: int; required.
+            x: Longitude of the place. Type: float | int; required.
+            y: Latitude of the place. Type: float | int; required.
+            description: Text of the event. Type: str; required.
+            violation: 1 to record it as a violation. Type: Literal[0, 1]; required.
+            item_id (sent as `itemId`): Unit the event belongs to. Type: int; required.
+            nt: Notification text of the event. Type: str.
+            nct: Further notification text. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -1716,18 +1752,20 @@ class UnitMethods:
         description: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/registry_fuel_filling_event`.
+        """Record a fuel filling of a unit by hand.
+
+        Calls `unit/registry_fuel_filling_event`.
 
         Args:
-            date: int; required.
-            volume: float | int; required.
-            item_id (sent as `itemId`): int; required.
-            cost: float | int.
-            location: str.
-            deviation: int.
-            x: float | int.
-            y: float | int.
-            description: str.
+            date: Time of the filling, as a UNIX time. Type: int; required.
+            volume: Amount of fuel filled. Type: float | int; required.
+            item_id (sent as `itemId`): Unit that was filled. Type: int; required.
+            cost: Price paid. Type: float | int.
+            location: Where the filling took place. Type: str.
+            deviation: Time deviation allowed, in seconds. Type: int.
+            x: Longitude of the place. Type: float | int.
+            y: Latitude of the place. Type: float | int.
+            description: Note on the filling. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -1767,21 +1805,23 @@ class UnitMethods:
         done_svcs: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/registry_maintenance_event`.
+        """Record a maintenance job done on a unit.
+
+        Calls `unit/registry_maintenance_event`.
 
         Args:
-            date: int; required.
-            item_id (sent as `itemId`): int; required.
-            info: str.
-            duration: int.
-            cost: float | int.
-            location: str.
-            x: float | int.
-            y: float | int.
-            description: str.
-            mileage: float | int.
-            eh: float | int.
-            done_svcs: str.
+            date: Time of the job, as a UNIX time. Type: int; required.
+            item_id (sent as `itemId`): Unit that was serviced. Type: int; required.
+            info: Short note on the job. Type: str.
+            duration: How long it took, in seconds. Type: int.
+            cost: Price paid. Type: float | int.
+            location: Where it was done. Type: str.
+            x: Longitude of the place. Type: float | int.
+            y: Latitude of the place. Type: float | int.
+            description: Full note on the job. Type: str.
+            mileage: Mileage at the time. Type: float | int.
+            eh: Engine hours at the time. Type: float | int.
+            done_svcs: Service intervals done, as a comma-separated list of names. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -1816,13 +1856,15 @@ class UnitMethods:
         params: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/registry_status_event`.
+        """Record a change of a unit's status.
+
+        Calls `unit/registry_status_event`.
 
         Args:
-            date: int; required.
-            description: str; required.
-            item_id (sent as `itemId`): int; required.
-            params: Mapping[str, JSON].
+            date: Time of the change, as a UNIX time. Type: int; required.
+            description: Text of the status. Type: str; required.
+            item_id (sent as `itemId`): Unit whose status changed. Type: int; required.
+            params: Extra data of the status. Type: Mapping[str, JSON].
 
         Returns: `ErrorResult`.
 
@@ -1843,11 +1885,13 @@ class UnitMethods:
     def update_phone2(
         self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_phone2`.
+        """Set the second phone number of a unit's device.
+
+        Calls `unit/update_phone2`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            phone_number (sent as `phoneNumber`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            phone_number (sent as `phoneNumber`): New phone number. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -1868,11 +1912,13 @@ class UnitMethods:
     def update_unique_id2(
         self, *, item_id: int, unique_id2: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_unique_id2`.
+        """Set the second unique id of a unit's device.
+
+        Calls `unit/update_unique_id2`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            unique_id2 (sent as `uniqueId2`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            unique_id2 (sent as `uniqueId2`): New second unique id. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -1907,23 +1953,25 @@ class UnitMethods:
         tbl: Sequence[SensorTableRow] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Sensor | None]:
-        """Call `unit/update_sensor`.
+        """Create, change or delete a sensor of a unit.
+
+        Calls `unit/update_sensor`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            unlink: int.
-            n: str.
-            t: str.
-            d: str.
-            m: str.
-            p: str.
-            f: int.
-            c: str.
-            vt: int.
-            vs: int.
-            tbl: Sequence[SensorTableRow].
+            item_id (sent as `itemId`): Unit that holds the sensor. Type: int; required.
+            id: Sensor to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the sensor. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            unlink: Whether to unlink the sensor from whatever uses it when deleting it. Type: int.
+            n: Name of the sensor. Type: str.
+            t: Type of the sensor. Type: str.
+            d: Description of the sensor. Type: str.
+            m: Unit of measurement shown with its values. Type: str.
+            p: Message parameter the sensor reads, or an expression over parameters. Type: str.
+            f: Flags of the sensor. Type: int.
+            c: Configuration of the sensor as JSON text. Type: str.
+            vt: How the validating sensor is applied. Type: int.
+            vs: Sensor that validates this one; 0 for none. Type: int.
+            tbl: Calculation table turning raw values into results. Type: Sequence[SensorTableRow].
 
         Returns: `tuple[int, Sensor | None]`.
 
@@ -1964,17 +2012,17 @@ class UnitMethods:
         width: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[dict[str, float | str]]:
-        """Call `unit/calc_sensors`.
+        """Compute a unit's sensor values for a range of loaded messages.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/calc_sensors`. Idempotent: retried on transient failures.
 
         Args:
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            source: str.
-            sensor_id (sent as `sensorId`): int.
-            width: int.
+            index_from (sent as `indexFrom`): First message, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last message, inclusive. Type: int; required.
+            unit_id (sent as `unitId`): Unit whose sensors are computed. Type: int; required.
+            source: Layer that holds the messages; empty for the session's message loader. Type: str.
+            sensor_id (sent as `sensorId`): Sensor to compute; 0 for all of them. Type: int.
+            width: Width of the chart the values are meant for, in pixels. Type: int.
 
         Returns: `list[dict[str, float | str]]`.
 
@@ -2002,14 +2050,14 @@ class UnitMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, float | str]:
-        """Call `unit/calc_last_message`.
+        """Compute a unit's sensor values for its last message.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/calc_last_message`. Idempotent: retried on transient failures.
 
         Args:
-            unit_id (sent as `unitId`): int; required.
-            sensors: list[int].
-            flags: int.
+            unit_id (sent as `unitId`): Unit whose sensors are computed. Type: int; required.
+            sensors: Sensors to compute; all of them when left out. Type: list[int].
+            flags: Computing options. Type: int.
 
         Returns: `dict[str, float | str]`.
 
@@ -2043,21 +2091,23 @@ class UnitMethods:
         c: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ServiceInterval | None]:
-        """Call `unit/update_service_interval`.
+        """Create, change or delete a maintenance interval of a unit.
+
+        Calls `unit/update_service_interval`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            t: str.
-            im: int.
-            it: int.
-            ie: int.
-            pm: int.
-            pt: int.
-            pe: int.
-            c: int.
+            item_id (sent as `itemId`): Unit that holds the interval. Type: int; required.
+            id: Interval to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the interval. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the interval. Type: str.
+            t: Description of the interval. Type: str.
+            im: Interval in mileage. Type: int.
+            it: Interval in days. Type: int.
+            ie: Interval in engine hours. Type: int.
+            pm: Mileage at the last service. Type: int.
+            pt: Time of the last service. Type: int.
+            pe: Engine hours at the last service. Type: int.
+            c: Number of services done. Type: int.
 
         Returns: `tuple[int, ServiceInterval | None]`.
 
@@ -2086,11 +2136,13 @@ class UnitMethods:
     def update_video_autopay(
         self, *, units: list[int], value: int, extra_params: Mapping[str, object] | None = None
     ) -> list[dict[str, JSON]]:
-        """Call `unit/update_video_autopay`.
+        """Set whether the video service of units renews automatically.
+
+        Calls `unit/update_video_autopay`.
 
         Args:
-            units: list[int]; required.
-            value: int; required.
+            units: Units to change. Type: list[int]; required.
+            value: 1 to renew automatically, 0 not to. Type: int; required.
 
         Returns: `list[dict[str, JSON]]`.
 
@@ -2109,12 +2161,12 @@ class UnitMethods:
     def get_activity_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> ActivitySettings:
-        """Call `unit/get_activity_settings`.
+        """Read a unit's activity settings.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_activity_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `ActivitySettings`.
 
@@ -2132,11 +2184,13 @@ class UnitMethods:
     def update_activity_settings(
         self, *, item_id: int, type: Literal[0, 1, 2], extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_activity_settings`.
+        """Choose how a unit's driver activity is worked out.
+
+        Calls `unit/update_activity_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            type: Literal[0, 1, 2]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            type: 0 none, 1 from driver bindings, 2 from the tachograph. Type: Literal[0, 1, 2]; required.
 
         Returns: `ErrorResult`.
 
@@ -2153,12 +2207,12 @@ class UnitMethods:
         )
 
     def get_trip_detector(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> TripDetector:
-        """Call `unit/get_trip_detector`.
+        """Read the settings that split a unit's track into trips and stops.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_trip_detector`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `TripDetector`.
 
@@ -2176,11 +2230,13 @@ class UnitMethods:
     def update_access_password(
         self, *, item_id: int, access_password: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_access_password`.
+        """Set the access password of a unit's device.
+
+        Calls `unit/update_access_password`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            access_password (sent as `accessPassword`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            access_password (sent as `accessPassword`): New password. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -2199,11 +2255,13 @@ class UnitMethods:
     def set_active(
         self, *, item_id: int, active: Literal[0, 1], extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `unit/set_active`.
+        """Activate or deactivate a unit.
+
+        Calls `unit/set_active`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            active: Literal[0, 1]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            active: 1 to activate it, 0 to deactivate it. Type: Literal[0, 1]; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -2227,12 +2285,14 @@ class UnitMethods:
         time_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `unit/update_accelerometers_calibration`.
+        """Calibrate a unit's accelerometers from the messages of an interval.
+
+        Calls `unit/update_accelerometers_calibration`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
+            item_id (sent as `itemId`): Unit to calibrate. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -2252,11 +2312,13 @@ class UnitMethods:
     def update_drive_rank_settings(
         self, *, item_id: int, drive_rank: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_drive_rank_settings`.
+        """Change the driving-quality rules set for a unit.
+
+        Calls `unit/update_drive_rank_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            drive_rank (sent as `driveRank`): Mapping[str, JSON]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            drive_rank (sent as `driveRank`): The new rules. Type: Mapping[str, JSON]; required.
 
         Returns: `ErrorResult`.
 
@@ -2275,11 +2337,13 @@ class UnitMethods:
     def update_report_settings(
         self, *, item_id: int, params: ReportSettings, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_report_settings`.
+        """Change a unit's settings used in reports, such as speed limits and coefficients.
+
+        Calls `unit/update_report_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            params: ReportSettings; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            params: The new settings. Type: ReportSettings; required.
 
         Returns: `ErrorResult`.
 
@@ -2307,16 +2371,18 @@ class UnitMethods:
         lbs_correction: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_messages_filter`.
+        """Change how a unit filters out invalid position messages.
+
+        Calls `unit/update_messages_filter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            enabled: int.
-            skip_invalid (sent as `skipInvalid`): int.
-            min_sats (sent as `minSats`): int.
-            max_hdop (sent as `maxHdop`): float | int.
-            max_speed (sent as `maxSpeed`): int.
-            lbs_correction (sent as `lbsCorrection`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            enabled: 1 to filter messages, 0 to keep them all. Type: int.
+            skip_invalid (sent as `skipInvalid`): 1 to drop messages the device marks as invalid. Type: int.
+            min_sats (sent as `minSats`): Fewest satellites a position needs to be kept. Type: int.
+            max_hdop (sent as `maxHdop`): Largest HDOP a position may have to be kept. Type: float | int.
+            max_speed (sent as `maxSpeed`): Highest speed a position may show to be kept. Type: int.
+            lbs_correction (sent as `lbsCorrection`): 1 to correct positions using cell towers. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -2351,18 +2417,20 @@ class UnitMethods:
         min_trip_distance: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_trip_detector`.
+        """Change the settings that split a unit's track into trips and stops.
+
+        Calls `unit/update_trip_detector`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            type: Literal[1, 2, 3, 4, 5].
-            gps_correction (sent as `gpsCorrection`): int.
-            min_sat (sent as `minSat`): int.
-            min_moving_speed (sent as `minMovingSpeed`): int.
-            min_stay_time (sent as `minStayTime`): int.
-            max_messages_distance (sent as `maxMessagesDistance`): int.
-            min_trip_time (sent as `minTripTime`): int.
-            min_trip_distance (sent as `minTripDistance`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            type: How movement is detected, such as by GPS speed, by coordinates or by the ignition sensor. Type: Literal[1, 2, 3, 4, 5].
+            gps_correction (sent as `gpsCorrection`): Whether GPS correction is on. Type: int.
+            min_sat (sent as `minSat`): Fewest satellites a position needs to count. Type: int.
+            min_moving_speed (sent as `minMovingSpeed`): Lowest speed that counts as moving, in km/h. Type: int.
+            min_stay_time (sent as `minStayTime`): Shortest stop that ends a trip, in seconds. Type: int.
+            max_messages_distance (sent as `maxMessagesDistance`): Largest distance between two messages that are still joined, in metres. Type: int.
+            min_trip_time (sent as `minTripTime`): Shortest trip that is kept, in seconds. Type: int.
+            min_trip_distance (sent as `minTripDistance`): Shortest trip distance that is kept, in metres. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -2388,11 +2456,13 @@ class UnitMethods:
     def update_video_settings(
         self, *, item_id: int, settings: Sequence[VideoCamera], extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_video_settings`.
+        """Change the video camera settings of a unit.
+
+        Calls `unit/update_video_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            settings: Sequence[VideoCamera]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            settings: Settings of each camera. Type: Sequence[VideoCamera]; required.
 
         Returns: `ErrorResult`.
 
@@ -2416,12 +2486,14 @@ class UnitMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/upload_image`.
+        """Upload an icon image for a unit.
+
+        Calls `unit/upload_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            file (sent as `icon_file`): FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Unit the icon is for. Type: int; required.
+            file (sent as `icon_file`): The image's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -2450,11 +2522,13 @@ class AsyncUnitMethods:
     async def add_video_packets(
         self, *, units: list[int], packets: int, extra_params: Mapping[str, object] | None = None
     ) -> list[dict[str, JSON]]:
-        """Call `unit/add_video_packets`.
+        """Add video service packets to units.
+
+        Calls `unit/add_video_packets`.
 
         Args:
-            units: list[int]; required.
-            packets: int; required.
+            units: Units to add packets to. Type: list[int]; required.
+            packets: Number of packets to add. Type: int; required.
 
         Returns: `list[dict[str, JSON]]`.
 
@@ -2473,11 +2547,13 @@ class AsyncUnitMethods:
     async def update_video_status(
         self, *, units: list[int], status: Literal[0, 1], extra_params: Mapping[str, object] | None = None
     ) -> list[dict[str, JSON]]:
-        """Call `unit/update_video_status`.
+        """Turn the video service of units on or off.
+
+        Calls `unit/update_video_status`.
 
         Args:
-            units: list[int]; required.
-            status: Literal[0, 1]; required.
+            units: Units to change. Type: list[int]; required.
+            status: 1 to turn it on, 0 to turn it off. Type: Literal[0, 1]; required.
 
         Returns: `list[dict[str, JSON]]`.
 
@@ -2508,19 +2584,21 @@ class AsyncUnitMethods:
         old_cmd_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CommandDefinition | None]:
-        """Call `unit/update_command_definition`.
+        """Create, change or delete a command defined for a unit.
+
+        Calls `unit/update_command_definition`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            c: str.
-            l_ (sent as `l`): str.
-            p: str.
-            a: int.
-            old_item_id (sent as `oldItemId`): int.
-            old_cmd_id (sent as `oldCmdId`): int.
+            item_id (sent as `itemId`): Unit that holds the command. Type: int; required.
+            id: Command to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the command. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the command. Type: str.
+            c: Type of the command. Type: str.
+            l_ (sent as `l`): Channel it is sent over; empty, tcp, udp, vrt or gsm. Type: str.
+            p: Parameters of the command. Type: str.
+            a: Access rights needed to run it. Type: int.
+            old_item_id (sent as `oldItemId`): Unit whose command is copied. Type: int.
+            old_cmd_id (sent as `oldCmdId`): Command that is copied. Type: int.
 
         Returns: `tuple[int, CommandDefinition | None]`.
 
@@ -2555,15 +2633,17 @@ class AsyncUnitMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/exec_cmd`.
+        """Send a command to a unit's device.
+
+        Calls `unit/exec_cmd`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            command_name (sent as `commandName`): str; required.
-            link_type (sent as `linkType`): str; required.
-            param: str | Mapping[str, JSON].
-            timeout: int.
-            flags: int.
+            item_id (sent as `itemId`): Unit to send the command to. Type: int; required.
+            command_name (sent as `commandName`): Name of a command defined for the unit. Type: str; required.
+            link_type (sent as `linkType`): Channel to send it over, such as TCP, UDP or SMS. Type: str; required.
+            param: Extra input the command takes. Type: str | Mapping[str, JSON].
+            timeout: How long the command may wait in the queue, in seconds. Type: int.
+            flags: Sending options; 0x1 primary phone, 0x2 secondary phone, 0x10 `param` is JSON. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -2586,13 +2666,13 @@ class AsyncUnitMethods:
     async def get_command_definition_data(
         self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[CommandDefinition]:
-        """Call `unit/get_command_definition_data`.
+        """Read the commands defined for a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_command_definition_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
+            col: Ids of the commands to read; all of them when left out. Type: list[int].
 
         Returns: `list[CommandDefinition]`.
 
@@ -2611,11 +2691,13 @@ class AsyncUnitMethods:
     async def update_calc_flags(
         self, *, item_id: int, new_value: int, extra_params: Mapping[str, object] | None = None
     ) -> CounterResult:
-        """Call `unit/update_calc_flags`.
+        """Change how a unit's mileage, engine hours and traffic counters are calculated.
+
+        Calls `unit/update_calc_flags`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New counter flags. Type: int; required.
 
         Returns: `CounterResult`.
 
@@ -2634,11 +2716,13 @@ class AsyncUnitMethods:
     async def update_eh_counter(
         self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
     ) -> CounterResult:
-        """Call `unit/update_eh_counter`.
+        """Set a unit's engine hours counter.
+
+        Calls `unit/update_eh_counter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): float | int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New value of the counter. Type: float | int; required.
 
         Returns: `CounterResult`.
 
@@ -2662,12 +2746,14 @@ class AsyncUnitMethods:
         reg_reset: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CounterResult:
-        """Call `unit/update_traffic_counter`.
+        """Set a unit's GPRS traffic counter.
+
+        Calls `unit/update_traffic_counter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): float | int; required.
-            reg_reset (sent as `regReset`): Literal[0, 1].
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New value of the counter. Type: float | int; required.
+            reg_reset (sent as `regReset`): 1 to record the reset. Type: Literal[0, 1].
 
         Returns: `CounterResult`.
 
@@ -2687,11 +2773,13 @@ class AsyncUnitMethods:
     async def update_mileage_counter(
         self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
     ) -> CounterResult:
-        """Call `unit/update_mileage_counter`.
+        """Set a unit's mileage counter.
+
+        Calls `unit/update_mileage_counter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): float | int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New value of the counter. Type: float | int; required.
 
         Returns: `CounterResult`.
 
@@ -2710,12 +2798,14 @@ class AsyncUnitMethods:
     async def update_device_type(
         self, *, item_id: int, device_type_id: int, unique_id: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_device_type`.
+        """Change the device type and unique id of a unit's tracker.
+
+        Calls `unit/update_device_type`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            device_type_id (sent as `deviceTypeId`): int; required.
-            unique_id (sent as `uniqueId`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            device_type_id (sent as `deviceTypeId`): New device type. Type: int; required.
+            unique_id (sent as `uniqueId`): Unique id of the tracker, such as its IMEI. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -2743,13 +2833,15 @@ class AsyncUnitMethods:
         path: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `unit/update_image`.
+        """Set a unit's icon from the icon library or copy another unit's icon.
+
+        Calls `unit/update_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            old_item_id (sent as `oldItemId`): int.
-            lib_id (sent as `libId`): int.
-            path: str.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            old_item_id (sent as `oldItemId`): Unit whose icon is copied. Type: int.
+            lib_id (sent as `libId`): Icon library to take the icon from. Type: int.
+            path: Path of the icon in the library. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -2770,12 +2862,12 @@ class AsyncUnitMethods:
     async def get_fuel_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> FuelSettings:
-        """Call `unit/get_fuel_settings`.
+        """Read how a unit's fuel consumption, fillings and thefts are calculated.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_fuel_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `FuelSettings`.
 
@@ -2804,18 +2896,20 @@ class AsyncUnitMethods:
         winter_day_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_fuel_rates_params`.
+        """Change a unit's fuel consumption rates for summer and winter.
+
+        Calls `unit/update_fuel_rates_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            idling_summer (sent as `idlingSummer`): float | int.
-            idling_winter (sent as `idlingWinter`): float | int.
-            cons_summer (sent as `consSummer`): float | int.
-            cons_winter (sent as `consWinter`): float | int.
-            winter_month_from (sent as `winterMonthFrom`): int.
-            winter_day_from (sent as `winterDayFrom`): int.
-            winter_month_to (sent as `winterMonthTo`): int.
-            winter_day_to (sent as `winterDayTo`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            idling_summer (sent as `idlingSummer`): Consumption while idling in summer. Type: float | int.
+            idling_winter (sent as `idlingWinter`): Consumption while idling in winter. Type: float | int.
+            cons_summer (sent as `consSummer`): Consumption while moving in summer. Type: float | int.
+            cons_winter (sent as `consWinter`): Consumption while moving in winter. Type: float | int.
+            winter_month_from (sent as `winterMonthFrom`): Month winter starts in. Type: int.
+            winter_day_from (sent as `winterDayFrom`): Day of the month winter starts on. Type: int.
+            winter_month_to (sent as `winterMonthTo`): Month winter ends in. Type: int.
+            winter_day_to (sent as `winterDayTo`): Day of the month winter ends on. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -2848,14 +2942,16 @@ class AsyncUnitMethods:
         load_coef: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_fuel_math_params`.
+        """Change the figures a unit's fuel consumption is estimated from by calculation.
+
+        Calls `unit/update_fuel_math_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            idling: float | int.
-            urban: float | int.
-            suburban: float | int.
-            load_coef (sent as `loadCoef`): float | int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            idling: Consumption while idling. Type: float | int.
+            urban: Consumption in town. Type: float | int.
+            suburban: Consumption out of town. Type: float | int.
+            load_coef (sent as `loadCoef`): Extra factor for driving loaded. Type: float | int.
 
         Returns: `ErrorResult`.
 
@@ -2889,19 +2985,21 @@ class AsyncUnitMethods:
         extra_filling_timeout: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_fuel_level_params`.
+        """Change how fillings and thefts are found in a unit's fuel level readings.
+
+        Calls `unit/update_fuel_level_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            flags: int.
-            ignore_stay_timeout (sent as `ignoreStayTimeout`): int.
-            min_filling_volume (sent as `minFillingVolume`): float | int.
-            min_theft_timeout (sent as `minTheftTimeout`): int.
-            min_theft_volume (sent as `minTheftVolume`): float | int.
-            filter_quality (sent as `filterQuality`): int.
-            fillings_join_interval (sent as `fillingsJoinInterval`): int.
-            thefts_join_interval (sent as `theftsJoinInterval`): int.
-            extra_filling_timeout (sent as `extraFillingTimeout`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            flags: Fuel level options, as flags. Type: int.
+            ignore_stay_timeout (sent as `ignoreStayTimeout`): Timeout for ignoring readings around stops, in seconds. Type: int.
+            min_filling_volume (sent as `minFillingVolume`): Smallest rise of the level that counts as a filling. Type: float | int.
+            min_theft_timeout (sent as `minTheftTimeout`): Shortest time a drop must last to count as a theft, in seconds. Type: int.
+            min_theft_volume (sent as `minTheftVolume`): Smallest drop of the level that counts as a theft. Type: float | int.
+            filter_quality (sent as `filterQuality`): How strongly the readings are smoothed. Type: int.
+            fillings_join_interval (sent as `fillingsJoinInterval`): Gap within which fillings are joined into one, in seconds. Type: int.
+            thefts_join_interval (sent as `theftsJoinInterval`): Gap within which thefts are joined into one, in seconds. Type: int.
+            extra_filling_timeout (sent as `extraFillingTimeout`): Extra time allowed when detecting a filling, in seconds. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -2933,12 +3031,14 @@ class AsyncUnitMethods:
         skip_zero: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_fuel_impulse_params`.
+        """Change how a unit's impulse fuel sensors are read.
+
+        Calls `unit/update_fuel_impulse_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            max_impulses (sent as `maxImpulses`): int.
-            skip_zero (sent as `skipZero`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            max_impulses (sent as `maxImpulses`): Largest impulse count the sensor reports. Type: int.
+            skip_zero (sent as `skipZero`): 1 to ignore zero readings. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -2958,11 +3058,13 @@ class AsyncUnitMethods:
     async def update_fuel_calc_types(
         self, *, item_id: int, calc_types: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_fuel_calc_types`.
+        """Choose the ways a unit's fuel consumption is calculated.
+
+        Calls `unit/update_fuel_calc_types`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            calc_types (sent as `calcTypes`): int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            calc_types (sent as `calcTypes`): Calculation ways, as flags. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -2981,12 +3083,12 @@ class AsyncUnitMethods:
     async def get_accelerometers_calibration(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `unit/get_accelerometers_calibration`.
+        """Read the accelerometer calibration of a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_accelerometers_calibration`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -3004,12 +3106,12 @@ class AsyncUnitMethods:
     async def get_report_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> ReportSettings:
-        """Call `unit/get_report_settings`.
+        """Read a unit's settings used in reports, such as speed limits and coefficients.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_report_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `ReportSettings`.
 
@@ -3027,12 +3129,12 @@ class AsyncUnitMethods:
     async def get_messages_filter(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MessagesFilter:
-        """Call `unit/get_messages_filter`.
+        """Read how a unit filters out invalid position messages.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_messages_filter`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `MessagesFilter`.
 
@@ -3050,12 +3152,12 @@ class AsyncUnitMethods:
     async def get_drive_rank_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `unit/get_drive_rank_settings`.
+        """Read the driving-quality rules set for a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_drive_rank_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -3079,15 +3181,15 @@ class AsyncUnitMethods:
         msgs_source: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[Trip]:
-        """Call `unit/get_trips`.
+        """Find the trips a unit made over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `unit/get_trips`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            msgs_source (sent as `msgsSource`): int; required.
+            item_id (sent as `itemId`): Unit whose trips are found. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            msgs_source (sent as `msgsSource`): Where the messages come from; 1 the session's message loader. Type: int; required.
 
         Returns: `list[Trip]`.
 
@@ -3108,12 +3210,12 @@ class AsyncUnitMethods:
     async def get_video_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> VideoSettings:
-        """Call `unit/get_video_settings`.
+        """Read the video camera settings of a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_video_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `VideoSettings`.
 
@@ -3129,12 +3231,12 @@ class AsyncUnitMethods:
         )
 
     async def get_vin_info(self, *, vin: str, extra_params: Mapping[str, object] | None = None) -> dict[str, JSON]:
-        """Call `unit/get_vin_info`.
+        """Look up vehicle details by VIN.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_vin_info`. Idempotent: retried on transient failures.
 
         Args:
-            vin: str; required.
+            vin: Vehicle identification number. Type: str; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -3159,14 +3261,16 @@ class AsyncUnitMethods:
         full_data: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `unit/update_hw_params`.
+        """Read or change the configuration parameters of a unit's device.
+
+        Calls `unit/update_hw_params`.
 
         Args:
-            hw_id (sent as `hwId`): int; required.
-            action: Literal['set', 'check_config', 'download_file', 'get']; required.
-            item_id (sent as `itemId`): int.
-            params_data: HwParamsData.
-            full_data (sent as `fullData`): Literal[0, 1].
+            hw_id (sent as `hwId`): Device type the parameters belong to. Type: int; required.
+            action: What to do; set, check_config, download_file or get. Type: Literal['set', 'check_config', 'download_file', 'get']; required.
+            item_id (sent as `itemId`): Unit whose device is configured. Type: int.
+            params_data: The parameters to set. Type: HwParamsData.
+            full_data (sent as `fullData`): With `get`, 1 to read every parameter of the device type, not only the changed ones. Type: Literal[0, 1].
 
         Returns: `JSON`.
 
@@ -3188,11 +3292,13 @@ class AsyncUnitMethods:
     async def update_phone(
         self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_phone`.
+        """Set the phone number of a unit's device.
+
+        Calls `unit/update_phone`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            phone_number (sent as `phoneNumber`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            phone_number (sent as `phoneNumber`): New phone number. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -3223,17 +3329,19 @@ class AsyncUnitMethods:
         nct: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/registry_custom_event`.
+        """Record an event in a unit's history by hand.
+
+        Calls `unit/registry_custom_event`.
 
         Args:
-            date: int; required.
-            x: float | int; required.
-            y: float | int; required.
-            description: str; required.
-            violation: Literal[0, 1]; required.
-            item_id (sent as `itemId`): int; required.
-            nt: str.
-            nct: str.
+            date: Time of the event, as a UNIX time. Type: int; required.
+            x: Longitude of the place. Type: float | int; required.
+            y: Latitude of the place. Type: float | int; required.
+            description: Text of the event. Type: str; required.
+            violation: 1 to record it as a violation. Type: Literal[0, 1]; required.
+            item_id (sent as `itemId`): Unit the event belongs to. Type: int; required.
+            nt: Notification text of the event. Type: str.
+            nct: Further notification text. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -3269,18 +3377,20 @@ class AsyncUnitMethods:
         description: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/registry_fuel_filling_event`.
+        """Record a fuel filling of a unit by hand.
+
+        Calls `unit/registry_fuel_filling_event`.
 
         Args:
-            date: int; required.
-            volume: float | int; required.
-            item_id (sent as `itemId`): int; required.
-            cost: float | int.
-            location: str.
-            deviation: int.
-            x: float | int.
-            y: float | int.
-            description: str.
+            date: Time of the filling, as a UNIX time. Type: int; required.
+            volume: Amount of fuel filled. Type: float | int; required.
+            item_id (sent as `itemId`): Unit that was filled. Type: int; required.
+            cost: Price paid. Type: float | int.
+            location: Where the filling took place. Type: str.
+            deviation: Time deviation allowed, in seconds. Type: int.
+            x: Longitude of the place. Type: float | int.
+            y: Latitude of the place. Type: float | int.
+            description: Note on the filling. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -3320,21 +3430,23 @@ class AsyncUnitMethods:
         done_svcs: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/registry_maintenance_event`.
+        """Record a maintenance job done on a unit.
+
+        Calls `unit/registry_maintenance_event`.
 
         Args:
-            date: int; required.
-            item_id (sent as `itemId`): int; required.
-            info: str.
-            duration: int.
-            cost: float | int.
-            location: str.
-            x: float | int.
-            y: float | int.
-            description: str.
-            mileage: float | int.
-            eh: float | int.
-            done_svcs: str.
+            date: Time of the job, as a UNIX time. Type: int; required.
+            item_id (sent as `itemId`): Unit that was serviced. Type: int; required.
+            info: Short note on the job. Type: str.
+            duration: How long it took, in seconds. Type: int.
+            cost: Price paid. Type: float | int.
+            location: Where it was done. Type: str.
+            x: Longitude of the place. Type: float | int.
+            y: Latitude of the place. Type: float | int.
+            description: Full note on the job. Type: str.
+            mileage: Mileage at the time. Type: float | int.
+            eh: Engine hours at the time. Type: float | int.
+            done_svcs: Service intervals done, as a comma-separated list of names. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -3369,13 +3481,15 @@ class AsyncUnitMethods:
         params: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/registry_status_event`.
+        """Record a change of a unit's status.
+
+        Calls `unit/registry_status_event`.
 
         Args:
-            date: int; required.
-            description: str; required.
-            item_id (sent as `itemId`): int; required.
-            params: Mapping[str, JSON].
+            date: Time of the change, as a UNIX time. Type: int; required.
+            description: Text of the status. Type: str; required.
+            item_id (sent as `itemId`): Unit whose status changed. Type: int; required.
+            params: Extra data of the status. Type: Mapping[str, JSON].
 
         Returns: `ErrorResult`.
 
@@ -3396,11 +3510,13 @@ class AsyncUnitMethods:
     async def update_phone2(
         self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_phone2`.
+        """Set the second phone number of a unit's device.
+
+        Calls `unit/update_phone2`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            phone_number (sent as `phoneNumber`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            phone_number (sent as `phoneNumber`): New phone number. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -3421,11 +3537,13 @@ class AsyncUnitMethods:
     async def update_unique_id2(
         self, *, item_id: int, unique_id2: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_unique_id2`.
+        """Set the second unique id of a unit's device.
+
+        Calls `unit/update_unique_id2`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            unique_id2 (sent as `uniqueId2`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            unique_id2 (sent as `uniqueId2`): New second unique id. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -3460,23 +3578,25 @@ class AsyncUnitMethods:
         tbl: Sequence[SensorTableRow] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Sensor | None]:
-        """Call `unit/update_sensor`.
+        """Create, change or delete a sensor of a unit.
+
+        Calls `unit/update_sensor`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            unlink: int.
-            n: str.
-            t: str.
-            d: str.
-            m: str.
-            p: str.
-            f: int.
-            c: str.
-            vt: int.
-            vs: int.
-            tbl: Sequence[SensorTableRow].
+            item_id (sent as `itemId`): Unit that holds the sensor. Type: int; required.
+            id: Sensor to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the sensor. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            unlink: Whether to unlink the sensor from whatever uses it when deleting it. Type: int.
+            n: Name of the sensor. Type: str.
+            t: Type of the sensor. Type: str.
+            d: Description of the sensor. Type: str.
+            m: Unit of measurement shown with its values. Type: str.
+            p: Message parameter the sensor reads, or an expression over parameters. Type: str.
+            f: Flags of the sensor. Type: int.
+            c: Configuration of the sensor as JSON text. Type: str.
+            vt: How the validating sensor is applied. Type: int.
+            vs: Sensor that validates this one; 0 for none. Type: int.
+            tbl: Calculation table turning raw values into results. Type: Sequence[SensorTableRow].
 
         Returns: `tuple[int, Sensor | None]`.
 
@@ -3517,17 +3637,17 @@ class AsyncUnitMethods:
         width: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[dict[str, float | str]]:
-        """Call `unit/calc_sensors`.
+        """Compute a unit's sensor values for a range of loaded messages.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/calc_sensors`. Idempotent: retried on transient failures.
 
         Args:
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            source: str.
-            sensor_id (sent as `sensorId`): int.
-            width: int.
+            index_from (sent as `indexFrom`): First message, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last message, inclusive. Type: int; required.
+            unit_id (sent as `unitId`): Unit whose sensors are computed. Type: int; required.
+            source: Layer that holds the messages; empty for the session's message loader. Type: str.
+            sensor_id (sent as `sensorId`): Sensor to compute; 0 for all of them. Type: int.
+            width: Width of the chart the values are meant for, in pixels. Type: int.
 
         Returns: `list[dict[str, float | str]]`.
 
@@ -3555,14 +3675,14 @@ class AsyncUnitMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, float | str]:
-        """Call `unit/calc_last_message`.
+        """Compute a unit's sensor values for its last message.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/calc_last_message`. Idempotent: retried on transient failures.
 
         Args:
-            unit_id (sent as `unitId`): int; required.
-            sensors: list[int].
-            flags: int.
+            unit_id (sent as `unitId`): Unit whose sensors are computed. Type: int; required.
+            sensors: Sensors to compute; all of them when left out. Type: list[int].
+            flags: Computing options. Type: int.
 
         Returns: `dict[str, float | str]`.
 
@@ -3596,21 +3716,23 @@ class AsyncUnitMethods:
         c: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ServiceInterval | None]:
-        """Call `unit/update_service_interval`.
+        """Create, change or delete a maintenance interval of a unit.
+
+        Calls `unit/update_service_interval`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            t: str.
-            im: int.
-            it: int.
-            ie: int.
-            pm: int.
-            pt: int.
-            pe: int.
-            c: int.
+            item_id (sent as `itemId`): Unit that holds the interval. Type: int; required.
+            id: Interval to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the interval. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the interval. Type: str.
+            t: Description of the interval. Type: str.
+            im: Interval in mileage. Type: int.
+            it: Interval in days. Type: int.
+            ie: Interval in engine hours. Type: int.
+            pm: Mileage at the last service. Type: int.
+            pt: Time of the last service. Type: int.
+            pe: Engine hours at the last service. Type: int.
+            c: Number of services done. Type: int.
 
         Returns: `tuple[int, ServiceInterval | None]`.
 
@@ -3639,11 +3761,13 @@ class AsyncUnitMethods:
     async def update_video_autopay(
         self, *, units: list[int], value: int, extra_params: Mapping[str, object] | None = None
     ) -> list[dict[str, JSON]]:
-        """Call `unit/update_video_autopay`.
+        """Set whether the video service of units renews automatically.
+
+        Calls `unit/update_video_autopay`.
 
         Args:
-            units: list[int]; required.
-            value: int; required.
+            units: Units to change. Type: list[int]; required.
+            value: 1 to renew automatically, 0 not to. Type: int; required.
 
         Returns: `list[dict[str, JSON]]`.
 
@@ -3662,12 +3786,12 @@ class AsyncUnitMethods:
     async def get_activity_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> ActivitySettings:
-        """Call `unit/get_activity_settings`.
+        """Read a unit's activity settings.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_activity_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `ActivitySettings`.
 
@@ -3685,11 +3809,13 @@ class AsyncUnitMethods:
     async def update_activity_settings(
         self, *, item_id: int, type: Literal[0, 1, 2], extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_activity_settings`.
+        """Choose how a unit's driver activity is worked out.
+
+        Calls `unit/update_activity_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            type: Literal[0, 1, 2]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            type: 0 none, 1 from driver bindings, 2 from the tachograph. Type: Literal[0, 1, 2]; required.
 
         Returns: `ErrorResult`.
 
@@ -3708,12 +3834,12 @@ class AsyncUnitMethods:
     async def get_trip_detector(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> TripDetector:
-        """Call `unit/get_trip_detector`.
+        """Read the settings that split a unit's track into trips and stops.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_trip_detector`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `TripDetector`.
 
@@ -3731,11 +3857,13 @@ class AsyncUnitMethods:
     async def update_access_password(
         self, *, item_id: int, access_password: str, extra_params: Mapping[str, object] | None = None
     ) -> UnitPropertyResult:
-        """Call `unit/update_access_password`.
+        """Set the access password of a unit's device.
+
+        Calls `unit/update_access_password`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            access_password (sent as `accessPassword`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            access_password (sent as `accessPassword`): New password. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -3754,11 +3882,13 @@ class AsyncUnitMethods:
     async def set_active(
         self, *, item_id: int, active: Literal[0, 1], extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `unit/set_active`.
+        """Activate or deactivate a unit.
+
+        Calls `unit/set_active`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            active: Literal[0, 1]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            active: 1 to activate it, 0 to deactivate it. Type: Literal[0, 1]; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -3782,12 +3912,14 @@ class AsyncUnitMethods:
         time_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
-        """Call `unit/update_accelerometers_calibration`.
+        """Calibrate a unit's accelerometers from the messages of an interval.
+
+        Calls `unit/update_accelerometers_calibration`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
+            item_id (sent as `itemId`): Unit to calibrate. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -3807,11 +3939,13 @@ class AsyncUnitMethods:
     async def update_drive_rank_settings(
         self, *, item_id: int, drive_rank: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_drive_rank_settings`.
+        """Change the driving-quality rules set for a unit.
+
+        Calls `unit/update_drive_rank_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            drive_rank (sent as `driveRank`): Mapping[str, JSON]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            drive_rank (sent as `driveRank`): The new rules. Type: Mapping[str, JSON]; required.
 
         Returns: `ErrorResult`.
 
@@ -3830,11 +3964,13 @@ class AsyncUnitMethods:
     async def update_report_settings(
         self, *, item_id: int, params: ReportSettings, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_report_settings`.
+        """Change a unit's settings used in reports, such as speed limits and coefficients.
+
+        Calls `unit/update_report_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            params: ReportSettings; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            params: The new settings. Type: ReportSettings; required.
 
         Returns: `ErrorResult`.
 
@@ -3862,16 +3998,18 @@ class AsyncUnitMethods:
         lbs_correction: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_messages_filter`.
+        """Change how a unit filters out invalid position messages.
+
+        Calls `unit/update_messages_filter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            enabled: int.
-            skip_invalid (sent as `skipInvalid`): int.
-            min_sats (sent as `minSats`): int.
-            max_hdop (sent as `maxHdop`): float | int.
-            max_speed (sent as `maxSpeed`): int.
-            lbs_correction (sent as `lbsCorrection`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            enabled: 1 to filter messages, 0 to keep them all. Type: int.
+            skip_invalid (sent as `skipInvalid`): 1 to drop messages the device marks as invalid. Type: int.
+            min_sats (sent as `minSats`): Fewest satellites a position needs to be kept. Type: int.
+            max_hdop (sent as `maxHdop`): Largest HDOP a position may have to be kept. Type: float | int.
+            max_speed (sent as `maxSpeed`): Highest speed a position may show to be kept. Type: int.
+            lbs_correction (sent as `lbsCorrection`): 1 to correct positions using cell towers. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -3906,18 +4044,20 @@ class AsyncUnitMethods:
         min_trip_distance: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/update_trip_detector`.
+        """Change the settings that split a unit's track into trips and stops.
+
+        Calls `unit/update_trip_detector`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            type: Literal[1, 2, 3, 4, 5].
-            gps_correction (sent as `gpsCorrection`): int.
-            min_sat (sent as `minSat`): int.
-            min_moving_speed (sent as `minMovingSpeed`): int.
-            min_stay_time (sent as `minStayTime`): int.
-            max_messages_distance (sent as `maxMessagesDistance`): int.
-            min_trip_time (sent as `minTripTime`): int.
-            min_trip_distance (sent as `minTripDistance`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            type: How movement is detected, such as by GPS speed, by coordinates or by the ignition sensor. Type: Literal[1, 2, 3, 4, 5].
+            gps_correction (sent as `gpsCorrection`): Whether GPS correction is on. Type: int.
+            min_sat (sent as `minSat`): Fewest satellites a position needs to count. Type: int.
+            min_moving_speed (sent as `minMovingSpeed`): Lowest speed that counts as moving, in km/h. Type: int.
+            min_stay_time (sent as `minStayTime`): Shortest stop that ends a trip, in seconds. Type: int.
+            max_messages_distance (sent as `maxMessagesDistance`): Largest distance between two messages that are still joined, in metres. Type: int.
+            min_trip_time (sent as `minTripTime`): Shortest trip that is kept, in seconds. Type: int.
+            min_trip_distance (sent as `minTripDistance`): Shortest trip distance that is kept, in metres. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -3943,11 +4083,13 @@ class AsyncUnitMethods:
     async def update_video_settings(
         self, *, item_id: int, settings: Sequence[VideoCamera], extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `unit/update_video_settings`.
+        """Change the video camera settings of a unit.
+
+        Calls `unit/update_video_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            settings: Sequence[VideoCamera]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            settings: Settings of each camera. Type: Sequence[VideoCamera]; required.
 
         Returns: `ErrorResult`.
 
@@ -3971,12 +4113,14 @@ class AsyncUnitMethods:
         event_hash: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
-        """Call `unit/upload_image`.
+        """Upload an icon image for a unit.
+
+        Calls `unit/upload_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            file (sent as `icon_file`): FileInput; required; format binary.
-            event_hash (sent as `eventHash`): str.
+            item_id (sent as `itemId`): Unit the icon is for. Type: int; required.
+            file (sent as `icon_file`): The image's bytes. Type: FileInput; required; format binary.
+            event_hash (sent as `eventHash`): Text echoed in the event that reports when the upload is done. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -4005,11 +4149,13 @@ class BatchUnitMethods:
     def add_video_packets(
         self, *, units: list[int], packets: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[dict[str, JSON]]]:
-        """Call `unit/add_video_packets`.
+        """Add video service packets to units.
+
+        Calls `unit/add_video_packets`.
 
         Args:
-            units: list[int]; required.
-            packets: int; required.
+            units: Units to add packets to. Type: list[int]; required.
+            packets: Number of packets to add. Type: int; required.
 
         Returns: `list[dict[str, JSON]]`.
 
@@ -4028,11 +4174,13 @@ class BatchUnitMethods:
     def update_video_status(
         self, *, units: list[int], status: Literal[0, 1], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[dict[str, JSON]]]:
-        """Call `unit/update_video_status`.
+        """Turn the video service of units on or off.
+
+        Calls `unit/update_video_status`.
 
         Args:
-            units: list[int]; required.
-            status: Literal[0, 1]; required.
+            units: Units to change. Type: list[int]; required.
+            status: 1 to turn it on, 0 to turn it off. Type: Literal[0, 1]; required.
 
         Returns: `list[dict[str, JSON]]`.
 
@@ -4063,19 +4211,21 @@ class BatchUnitMethods:
         old_cmd_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, CommandDefinition | None]]:
-        """Call `unit/update_command_definition`.
+        """Create, change or delete a command defined for a unit.
+
+        Calls `unit/update_command_definition`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            c: str.
-            l_ (sent as `l`): str.
-            p: str.
-            a: int.
-            old_item_id (sent as `oldItemId`): int.
-            old_cmd_id (sent as `oldCmdId`): int.
+            item_id (sent as `itemId`): Unit that holds the command. Type: int; required.
+            id: Command to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the command. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the command. Type: str.
+            c: Type of the command. Type: str.
+            l_ (sent as `l`): Channel it is sent over; empty, tcp, udp, vrt or gsm. Type: str.
+            p: Parameters of the command. Type: str.
+            a: Access rights needed to run it. Type: int.
+            old_item_id (sent as `oldItemId`): Unit whose command is copied. Type: int.
+            old_cmd_id (sent as `oldCmdId`): Command that is copied. Type: int.
 
         Returns: `tuple[int, CommandDefinition | None]`.
 
@@ -4110,15 +4260,17 @@ class BatchUnitMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/exec_cmd`.
+        """Send a command to a unit's device.
+
+        Calls `unit/exec_cmd`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            command_name (sent as `commandName`): str; required.
-            link_type (sent as `linkType`): str; required.
-            param: str | Mapping[str, JSON].
-            timeout: int.
-            flags: int.
+            item_id (sent as `itemId`): Unit to send the command to. Type: int; required.
+            command_name (sent as `commandName`): Name of a command defined for the unit. Type: str; required.
+            link_type (sent as `linkType`): Channel to send it over, such as TCP, UDP or SMS. Type: str; required.
+            param: Extra input the command takes. Type: str | Mapping[str, JSON].
+            timeout: How long the command may wait in the queue, in seconds. Type: int.
+            flags: Sending options; 0x1 primary phone, 0x2 secondary phone, 0x10 `param` is JSON. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -4141,13 +4293,13 @@ class BatchUnitMethods:
     def get_command_definition_data(
         self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[CommandDefinition]]:
-        """Call `unit/get_command_definition_data`.
+        """Read the commands defined for a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_command_definition_data`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            col: list[int].
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
+            col: Ids of the commands to read; all of them when left out. Type: list[int].
 
         Returns: `list[CommandDefinition]`.
 
@@ -4166,11 +4318,13 @@ class BatchUnitMethods:
     def update_calc_flags(
         self, *, item_id: int, new_value: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[CounterResult]:
-        """Call `unit/update_calc_flags`.
+        """Change how a unit's mileage, engine hours and traffic counters are calculated.
+
+        Calls `unit/update_calc_flags`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New counter flags. Type: int; required.
 
         Returns: `CounterResult`.
 
@@ -4189,11 +4343,13 @@ class BatchUnitMethods:
     def update_eh_counter(
         self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[CounterResult]:
-        """Call `unit/update_eh_counter`.
+        """Set a unit's engine hours counter.
+
+        Calls `unit/update_eh_counter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): float | int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New value of the counter. Type: float | int; required.
 
         Returns: `CounterResult`.
 
@@ -4217,12 +4373,14 @@ class BatchUnitMethods:
         reg_reset: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CounterResult]:
-        """Call `unit/update_traffic_counter`.
+        """Set a unit's GPRS traffic counter.
+
+        Calls `unit/update_traffic_counter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): float | int; required.
-            reg_reset (sent as `regReset`): Literal[0, 1].
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New value of the counter. Type: float | int; required.
+            reg_reset (sent as `regReset`): 1 to record the reset. Type: Literal[0, 1].
 
         Returns: `CounterResult`.
 
@@ -4242,11 +4400,13 @@ class BatchUnitMethods:
     def update_mileage_counter(
         self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[CounterResult]:
-        """Call `unit/update_mileage_counter`.
+        """Set a unit's mileage counter.
+
+        Calls `unit/update_mileage_counter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            new_value (sent as `newValue`): float | int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            new_value (sent as `newValue`): New value of the counter. Type: float | int; required.
 
         Returns: `CounterResult`.
 
@@ -4265,12 +4425,14 @@ class BatchUnitMethods:
     def update_device_type(
         self, *, item_id: int, device_type_id: int, unique_id: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UnitPropertyResult]:
-        """Call `unit/update_device_type`.
+        """Change the device type and unique id of a unit's tracker.
+
+        Calls `unit/update_device_type`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            device_type_id (sent as `deviceTypeId`): int; required.
-            unique_id (sent as `uniqueId`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            device_type_id (sent as `deviceTypeId`): New device type. Type: int; required.
+            unique_id (sent as `uniqueId`): Unique id of the tracker, such as its IMEI. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -4298,13 +4460,15 @@ class BatchUnitMethods:
         path: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `unit/update_image`.
+        """Set a unit's icon from the icon library or copy another unit's icon.
+
+        Calls `unit/update_image`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            old_item_id (sent as `oldItemId`): int.
-            lib_id (sent as `libId`): int.
-            path: str.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            old_item_id (sent as `oldItemId`): Unit whose icon is copied. Type: int.
+            lib_id (sent as `libId`): Icon library to take the icon from. Type: int.
+            path: Path of the icon in the library. Type: str.
 
         Returns: `dict[str, JSON]`.
 
@@ -4325,12 +4489,12 @@ class BatchUnitMethods:
     def get_fuel_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[FuelSettings]:
-        """Call `unit/get_fuel_settings`.
+        """Read how a unit's fuel consumption, fillings and thefts are calculated.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_fuel_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `FuelSettings`.
 
@@ -4359,18 +4523,20 @@ class BatchUnitMethods:
         winter_day_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_fuel_rates_params`.
+        """Change a unit's fuel consumption rates for summer and winter.
+
+        Calls `unit/update_fuel_rates_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            idling_summer (sent as `idlingSummer`): float | int.
-            idling_winter (sent as `idlingWinter`): float | int.
-            cons_summer (sent as `consSummer`): float | int.
-            cons_winter (sent as `consWinter`): float | int.
-            winter_month_from (sent as `winterMonthFrom`): int.
-            winter_day_from (sent as `winterDayFrom`): int.
-            winter_month_to (sent as `winterMonthTo`): int.
-            winter_day_to (sent as `winterDayTo`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            idling_summer (sent as `idlingSummer`): Consumption while idling in summer. Type: float | int.
+            idling_winter (sent as `idlingWinter`): Consumption while idling in winter. Type: float | int.
+            cons_summer (sent as `consSummer`): Consumption while moving in summer. Type: float | int.
+            cons_winter (sent as `consWinter`): Consumption while moving in winter. Type: float | int.
+            winter_month_from (sent as `winterMonthFrom`): Month winter starts in. Type: int.
+            winter_day_from (sent as `winterDayFrom`): Day of the month winter starts on. Type: int.
+            winter_month_to (sent as `winterMonthTo`): Month winter ends in. Type: int.
+            winter_day_to (sent as `winterDayTo`): Day of the month winter ends on. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -4403,14 +4569,16 @@ class BatchUnitMethods:
         load_coef: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_fuel_math_params`.
+        """Change the figures a unit's fuel consumption is estimated from by calculation.
+
+        Calls `unit/update_fuel_math_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            idling: float | int.
-            urban: float | int.
-            suburban: float | int.
-            load_coef (sent as `loadCoef`): float | int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            idling: Consumption while idling. Type: float | int.
+            urban: Consumption in town. Type: float | int.
+            suburban: Consumption out of town. Type: float | int.
+            load_coef (sent as `loadCoef`): Extra factor for driving loaded. Type: float | int.
 
         Returns: `ErrorResult`.
 
@@ -4444,19 +4612,21 @@ class BatchUnitMethods:
         extra_filling_timeout: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_fuel_level_params`.
+        """Change how fillings and thefts are found in a unit's fuel level readings.
+
+        Calls `unit/update_fuel_level_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            flags: int.
-            ignore_stay_timeout (sent as `ignoreStayTimeout`): int.
-            min_filling_volume (sent as `minFillingVolume`): float | int.
-            min_theft_timeout (sent as `minTheftTimeout`): int.
-            min_theft_volume (sent as `minTheftVolume`): float | int.
-            filter_quality (sent as `filterQuality`): int.
-            fillings_join_interval (sent as `fillingsJoinInterval`): int.
-            thefts_join_interval (sent as `theftsJoinInterval`): int.
-            extra_filling_timeout (sent as `extraFillingTimeout`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            flags: Fuel level options, as flags. Type: int.
+            ignore_stay_timeout (sent as `ignoreStayTimeout`): Timeout for ignoring readings around stops, in seconds. Type: int.
+            min_filling_volume (sent as `minFillingVolume`): Smallest rise of the level that counts as a filling. Type: float | int.
+            min_theft_timeout (sent as `minTheftTimeout`): Shortest time a drop must last to count as a theft, in seconds. Type: int.
+            min_theft_volume (sent as `minTheftVolume`): Smallest drop of the level that counts as a theft. Type: float | int.
+            filter_quality (sent as `filterQuality`): How strongly the readings are smoothed. Type: int.
+            fillings_join_interval (sent as `fillingsJoinInterval`): Gap within which fillings are joined into one, in seconds. Type: int.
+            thefts_join_interval (sent as `theftsJoinInterval`): Gap within which thefts are joined into one, in seconds. Type: int.
+            extra_filling_timeout (sent as `extraFillingTimeout`): Extra time allowed when detecting a filling, in seconds. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -4488,12 +4658,14 @@ class BatchUnitMethods:
         skip_zero: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_fuel_impulse_params`.
+        """Change how a unit's impulse fuel sensors are read.
+
+        Calls `unit/update_fuel_impulse_params`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            max_impulses (sent as `maxImpulses`): int.
-            skip_zero (sent as `skipZero`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            max_impulses (sent as `maxImpulses`): Largest impulse count the sensor reports. Type: int.
+            skip_zero (sent as `skipZero`): 1 to ignore zero readings. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -4513,11 +4685,13 @@ class BatchUnitMethods:
     def update_fuel_calc_types(
         self, *, item_id: int, calc_types: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_fuel_calc_types`.
+        """Choose the ways a unit's fuel consumption is calculated.
+
+        Calls `unit/update_fuel_calc_types`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            calc_types (sent as `calcTypes`): int; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            calc_types (sent as `calcTypes`): Calculation ways, as flags. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -4536,12 +4710,12 @@ class BatchUnitMethods:
     def get_accelerometers_calibration(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, JSON]]:
-        """Call `unit/get_accelerometers_calibration`.
+        """Read the accelerometer calibration of a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_accelerometers_calibration`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -4559,12 +4733,12 @@ class BatchUnitMethods:
     def get_report_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ReportSettings]:
-        """Call `unit/get_report_settings`.
+        """Read a unit's settings used in reports, such as speed limits and coefficients.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_report_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `ReportSettings`.
 
@@ -4582,12 +4756,12 @@ class BatchUnitMethods:
     def get_messages_filter(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesFilter]:
-        """Call `unit/get_messages_filter`.
+        """Read how a unit filters out invalid position messages.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_messages_filter`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `MessagesFilter`.
 
@@ -4605,12 +4779,12 @@ class BatchUnitMethods:
     def get_drive_rank_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, JSON]]:
-        """Call `unit/get_drive_rank_settings`.
+        """Read the driving-quality rules set for a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_drive_rank_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -4634,15 +4808,15 @@ class BatchUnitMethods:
         msgs_source: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[Trip]]:
-        """Call `unit/get_trips`.
+        """Find the trips a unit made over an interval.
 
-        Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
+        Calls `unit/get_trips`. Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            msgs_source (sent as `msgsSource`): int; required.
+            item_id (sent as `itemId`): Unit whose trips are found. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            msgs_source (sent as `msgsSource`): Where the messages come from; 1 the session's message loader. Type: int; required.
 
         Returns: `list[Trip]`.
 
@@ -4663,12 +4837,12 @@ class BatchUnitMethods:
     def get_video_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[VideoSettings]:
-        """Call `unit/get_video_settings`.
+        """Read the video camera settings of a unit.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_video_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `VideoSettings`.
 
@@ -4684,12 +4858,12 @@ class BatchUnitMethods:
         )
 
     def get_vin_info(self, *, vin: str, extra_params: Mapping[str, object] | None = None) -> Pending[dict[str, JSON]]:
-        """Call `unit/get_vin_info`.
+        """Look up vehicle details by VIN.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_vin_info`. Idempotent: retried on transient failures.
 
         Args:
-            vin: str; required.
+            vin: Vehicle identification number. Type: str; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -4714,14 +4888,16 @@ class BatchUnitMethods:
         full_data: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[JSON]:
-        """Call `unit/update_hw_params`.
+        """Read or change the configuration parameters of a unit's device.
+
+        Calls `unit/update_hw_params`.
 
         Args:
-            hw_id (sent as `hwId`): int; required.
-            action: Literal['set', 'check_config', 'download_file', 'get']; required.
-            item_id (sent as `itemId`): int.
-            params_data: HwParamsData.
-            full_data (sent as `fullData`): Literal[0, 1].
+            hw_id (sent as `hwId`): Device type the parameters belong to. Type: int; required.
+            action: What to do; set, check_config, download_file or get. Type: Literal['set', 'check_config', 'download_file', 'get']; required.
+            item_id (sent as `itemId`): Unit whose device is configured. Type: int.
+            params_data: The parameters to set. Type: HwParamsData.
+            full_data (sent as `fullData`): With `get`, 1 to read every parameter of the device type, not only the changed ones. Type: Literal[0, 1].
 
         Returns: `JSON`.
 
@@ -4743,11 +4919,13 @@ class BatchUnitMethods:
     def update_phone(
         self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UnitPropertyResult]:
-        """Call `unit/update_phone`.
+        """Set the phone number of a unit's device.
+
+        Calls `unit/update_phone`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            phone_number (sent as `phoneNumber`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            phone_number (sent as `phoneNumber`): New phone number. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -4778,17 +4956,19 @@ class BatchUnitMethods:
         nct: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/registry_custom_event`.
+        """Record an event in a unit's history by hand.
+
+        Calls `unit/registry_custom_event`.
 
         Args:
-            date: int; required.
-            x: float | int; required.
-            y: float | int; required.
-            description: str; required.
-            violation: Literal[0, 1]; required.
-            item_id (sent as `itemId`): int; required.
-            nt: str.
-            nct: str.
+            date: Time of the event, as a UNIX time. Type: int; required.
+            x: Longitude of the place. Type: float | int; required.
+            y: Latitude of the place. Type: float | int; required.
+            description: Text of the event. Type: str; required.
+            violation: 1 to record it as a violation. Type: Literal[0, 1]; required.
+            item_id (sent as `itemId`): Unit the event belongs to. Type: int; required.
+            nt: Notification text of the event. Type: str.
+            nct: Further notification text. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -4824,18 +5004,20 @@ class BatchUnitMethods:
         description: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/registry_fuel_filling_event`.
+        """Record a fuel filling of a unit by hand.
+
+        Calls `unit/registry_fuel_filling_event`.
 
         Args:
-            date: int; required.
-            volume: float | int; required.
-            item_id (sent as `itemId`): int; required.
-            cost: float | int.
-            location: str.
-            deviation: int.
-            x: float | int.
-            y: float | int.
-            description: str.
+            date: Time of the filling, as a UNIX time. Type: int; required.
+            volume: Amount of fuel filled. Type: float | int; required.
+            item_id (sent as `itemId`): Unit that was filled. Type: int; required.
+            cost: Price paid. Type: float | int.
+            location: Where the filling took place. Type: str.
+            deviation: Time deviation allowed, in seconds. Type: int.
+            x: Longitude of the place. Type: float | int.
+            y: Latitude of the place. Type: float | int.
+            description: Note on the filling. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -4875,21 +5057,23 @@ class BatchUnitMethods:
         done_svcs: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/registry_maintenance_event`.
+        """Record a maintenance job done on a unit.
+
+        Calls `unit/registry_maintenance_event`.
 
         Args:
-            date: int; required.
-            item_id (sent as `itemId`): int; required.
-            info: str.
-            duration: int.
-            cost: float | int.
-            location: str.
-            x: float | int.
-            y: float | int.
-            description: str.
-            mileage: float | int.
-            eh: float | int.
-            done_svcs: str.
+            date: Time of the job, as a UNIX time. Type: int; required.
+            item_id (sent as `itemId`): Unit that was serviced. Type: int; required.
+            info: Short note on the job. Type: str.
+            duration: How long it took, in seconds. Type: int.
+            cost: Price paid. Type: float | int.
+            location: Where it was done. Type: str.
+            x: Longitude of the place. Type: float | int.
+            y: Latitude of the place. Type: float | int.
+            description: Full note on the job. Type: str.
+            mileage: Mileage at the time. Type: float | int.
+            eh: Engine hours at the time. Type: float | int.
+            done_svcs: Service intervals done, as a comma-separated list of names. Type: str.
 
         Returns: `ErrorResult`.
 
@@ -4924,13 +5108,15 @@ class BatchUnitMethods:
         params: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/registry_status_event`.
+        """Record a change of a unit's status.
+
+        Calls `unit/registry_status_event`.
 
         Args:
-            date: int; required.
-            description: str; required.
-            item_id (sent as `itemId`): int; required.
-            params: Mapping[str, JSON].
+            date: Time of the change, as a UNIX time. Type: int; required.
+            description: Text of the status. Type: str; required.
+            item_id (sent as `itemId`): Unit whose status changed. Type: int; required.
+            params: Extra data of the status. Type: Mapping[str, JSON].
 
         Returns: `ErrorResult`.
 
@@ -4951,11 +5137,13 @@ class BatchUnitMethods:
     def update_phone2(
         self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UnitPropertyResult]:
-        """Call `unit/update_phone2`.
+        """Set the second phone number of a unit's device.
+
+        Calls `unit/update_phone2`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            phone_number (sent as `phoneNumber`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            phone_number (sent as `phoneNumber`): New phone number. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -4976,11 +5164,13 @@ class BatchUnitMethods:
     def update_unique_id2(
         self, *, item_id: int, unique_id2: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UnitPropertyResult]:
-        """Call `unit/update_unique_id2`.
+        """Set the second unique id of a unit's device.
+
+        Calls `unit/update_unique_id2`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            unique_id2 (sent as `uniqueId2`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            unique_id2 (sent as `uniqueId2`): New second unique id. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -5015,23 +5205,25 @@ class BatchUnitMethods:
         tbl: Sequence[SensorTableRow] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Sensor | None]]:
-        """Call `unit/update_sensor`.
+        """Create, change or delete a sensor of a unit.
+
+        Calls `unit/update_sensor`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            unlink: int.
-            n: str.
-            t: str.
-            d: str.
-            m: str.
-            p: str.
-            f: int.
-            c: str.
-            vt: int.
-            vs: int.
-            tbl: Sequence[SensorTableRow].
+            item_id (sent as `itemId`): Unit that holds the sensor. Type: int; required.
+            id: Sensor to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the sensor. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            unlink: Whether to unlink the sensor from whatever uses it when deleting it. Type: int.
+            n: Name of the sensor. Type: str.
+            t: Type of the sensor. Type: str.
+            d: Description of the sensor. Type: str.
+            m: Unit of measurement shown with its values. Type: str.
+            p: Message parameter the sensor reads, or an expression over parameters. Type: str.
+            f: Flags of the sensor. Type: int.
+            c: Configuration of the sensor as JSON text. Type: str.
+            vt: How the validating sensor is applied. Type: int.
+            vs: Sensor that validates this one; 0 for none. Type: int.
+            tbl: Calculation table turning raw values into results. Type: Sequence[SensorTableRow].
 
         Returns: `tuple[int, Sensor | None]`.
 
@@ -5072,17 +5264,17 @@ class BatchUnitMethods:
         width: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[dict[str, float | str]]]:
-        """Call `unit/calc_sensors`.
+        """Compute a unit's sensor values for a range of loaded messages.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/calc_sensors`. Idempotent: retried on transient failures.
 
         Args:
-            index_from (sent as `indexFrom`): int; required.
-            index_to (sent as `indexTo`): int; required.
-            unit_id (sent as `unitId`): int; required.
-            source: str.
-            sensor_id (sent as `sensorId`): int.
-            width: int.
+            index_from (sent as `indexFrom`): First message, counting from 0. Type: int; required.
+            index_to (sent as `indexTo`): Last message, inclusive. Type: int; required.
+            unit_id (sent as `unitId`): Unit whose sensors are computed. Type: int; required.
+            source: Layer that holds the messages; empty for the session's message loader. Type: str.
+            sensor_id (sent as `sensorId`): Sensor to compute; 0 for all of them. Type: int.
+            width: Width of the chart the values are meant for, in pixels. Type: int.
 
         Returns: `list[dict[str, float | str]]`.
 
@@ -5110,14 +5302,14 @@ class BatchUnitMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, float | str]]:
-        """Call `unit/calc_last_message`.
+        """Compute a unit's sensor values for its last message.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/calc_last_message`. Idempotent: retried on transient failures.
 
         Args:
-            unit_id (sent as `unitId`): int; required.
-            sensors: list[int].
-            flags: int.
+            unit_id (sent as `unitId`): Unit whose sensors are computed. Type: int; required.
+            sensors: Sensors to compute; all of them when left out. Type: list[int].
+            flags: Computing options. Type: int.
 
         Returns: `dict[str, float | str]`.
 
@@ -5151,21 +5343,23 @@ class BatchUnitMethods:
         c: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ServiceInterval | None]]:
-        """Call `unit/update_service_interval`.
+        """Create, change or delete a maintenance interval of a unit.
+
+        Calls `unit/update_service_interval`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            n: str.
-            t: str.
-            im: int.
-            it: int.
-            ie: int.
-            pm: int.
-            pt: int.
-            pe: int.
-            c: int.
+            item_id (sent as `itemId`): Unit that holds the interval. Type: int; required.
+            id: Interval to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the interval. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            n: Name of the interval. Type: str.
+            t: Description of the interval. Type: str.
+            im: Interval in mileage. Type: int.
+            it: Interval in days. Type: int.
+            ie: Interval in engine hours. Type: int.
+            pm: Mileage at the last service. Type: int.
+            pt: Time of the last service. Type: int.
+            pe: Engine hours at the last service. Type: int.
+            c: Number of services done. Type: int.
 
         Returns: `tuple[int, ServiceInterval | None]`.
 
@@ -5194,11 +5388,13 @@ class BatchUnitMethods:
     def update_video_autopay(
         self, *, units: list[int], value: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[dict[str, JSON]]]:
-        """Call `unit/update_video_autopay`.
+        """Set whether the video service of units renews automatically.
+
+        Calls `unit/update_video_autopay`.
 
         Args:
-            units: list[int]; required.
-            value: int; required.
+            units: Units to change. Type: list[int]; required.
+            value: 1 to renew automatically, 0 not to. Type: int; required.
 
         Returns: `list[dict[str, JSON]]`.
 
@@ -5217,12 +5413,12 @@ class BatchUnitMethods:
     def get_activity_settings(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ActivitySettings]:
-        """Call `unit/get_activity_settings`.
+        """Read a unit's activity settings.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_activity_settings`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `ActivitySettings`.
 
@@ -5240,11 +5436,13 @@ class BatchUnitMethods:
     def update_activity_settings(
         self, *, item_id: int, type: Literal[0, 1, 2], extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_activity_settings`.
+        """Choose how a unit's driver activity is worked out.
+
+        Calls `unit/update_activity_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            type: Literal[0, 1, 2]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            type: 0 none, 1 from driver bindings, 2 from the tachograph. Type: Literal[0, 1, 2]; required.
 
         Returns: `ErrorResult`.
 
@@ -5263,12 +5461,12 @@ class BatchUnitMethods:
     def get_trip_detector(
         self, *, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[TripDetector]:
-        """Call `unit/get_trip_detector`.
+        """Read the settings that split a unit's track into trips and stops.
 
-        Idempotent: retried on transient failures.
+        Calls `unit/get_trip_detector`. Idempotent: retried on transient failures.
 
         Args:
-            item_id (sent as `itemId`): int; required.
+            item_id (sent as `itemId`): Unit to read. Type: int; required.
 
         Returns: `TripDetector`.
 
@@ -5286,11 +5484,13 @@ class BatchUnitMethods:
     def update_access_password(
         self, *, item_id: int, access_password: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UnitPropertyResult]:
-        """Call `unit/update_access_password`.
+        """Set the access password of a unit's device.
+
+        Calls `unit/update_access_password`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            access_password (sent as `accessPassword`): str; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            access_password (sent as `accessPassword`): New password. Type: str; required.
 
         Returns: `UnitPropertyResult`.
 
@@ -5309,11 +5509,13 @@ class BatchUnitMethods:
     def set_active(
         self, *, item_id: int, active: Literal[0, 1], extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, JSON]]:
-        """Call `unit/set_active`.
+        """Activate or deactivate a unit.
+
+        Calls `unit/set_active`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            active: Literal[0, 1]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            active: 1 to activate it, 0 to deactivate it. Type: Literal[0, 1]; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -5337,12 +5539,14 @@ class BatchUnitMethods:
         time_to: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
-        """Call `unit/update_accelerometers_calibration`.
+        """Calibrate a unit's accelerometers from the messages of an interval.
+
+        Calls `unit/update_accelerometers_calibration`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            time_from (sent as `timeFrom`): int.
-            time_to (sent as `timeTo`): int.
+            item_id (sent as `itemId`): Unit to calibrate. Type: int; required.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int.
 
         Returns: `dict[str, JSON]`.
 
@@ -5362,11 +5566,13 @@ class BatchUnitMethods:
     def update_drive_rank_settings(
         self, *, item_id: int, drive_rank: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_drive_rank_settings`.
+        """Change the driving-quality rules set for a unit.
+
+        Calls `unit/update_drive_rank_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            drive_rank (sent as `driveRank`): Mapping[str, JSON]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            drive_rank (sent as `driveRank`): The new rules. Type: Mapping[str, JSON]; required.
 
         Returns: `ErrorResult`.
 
@@ -5385,11 +5591,13 @@ class BatchUnitMethods:
     def update_report_settings(
         self, *, item_id: int, params: ReportSettings, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_report_settings`.
+        """Change a unit's settings used in reports, such as speed limits and coefficients.
+
+        Calls `unit/update_report_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            params: ReportSettings; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            params: The new settings. Type: ReportSettings; required.
 
         Returns: `ErrorResult`.
 
@@ -5417,16 +5625,18 @@ class BatchUnitMethods:
         lbs_correction: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_messages_filter`.
+        """Change how a unit filters out invalid position messages.
+
+        Calls `unit/update_messages_filter`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            enabled: int.
-            skip_invalid (sent as `skipInvalid`): int.
-            min_sats (sent as `minSats`): int.
-            max_hdop (sent as `maxHdop`): float | int.
-            max_speed (sent as `maxSpeed`): int.
-            lbs_correction (sent as `lbsCorrection`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            enabled: 1 to filter messages, 0 to keep them all. Type: int.
+            skip_invalid (sent as `skipInvalid`): 1 to drop messages the device marks as invalid. Type: int.
+            min_sats (sent as `minSats`): Fewest satellites a position needs to be kept. Type: int.
+            max_hdop (sent as `maxHdop`): Largest HDOP a position may have to be kept. Type: float | int.
+            max_speed (sent as `maxSpeed`): Highest speed a position may show to be kept. Type: int.
+            lbs_correction (sent as `lbsCorrection`): 1 to correct positions using cell towers. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -5461,18 +5671,20 @@ class BatchUnitMethods:
         min_trip_distance: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_trip_detector`.
+        """Change the settings that split a unit's track into trips and stops.
+
+        Calls `unit/update_trip_detector`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            type: Literal[1, 2, 3, 4, 5].
-            gps_correction (sent as `gpsCorrection`): int.
-            min_sat (sent as `minSat`): int.
-            min_moving_speed (sent as `minMovingSpeed`): int.
-            min_stay_time (sent as `minStayTime`): int.
-            max_messages_distance (sent as `maxMessagesDistance`): int.
-            min_trip_time (sent as `minTripTime`): int.
-            min_trip_distance (sent as `minTripDistance`): int.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            type: How movement is detected, such as by GPS speed, by coordinates or by the ignition sensor. Type: Literal[1, 2, 3, 4, 5].
+            gps_correction (sent as `gpsCorrection`): Whether GPS correction is on. Type: int.
+            min_sat (sent as `minSat`): Fewest satellites a position needs to count. Type: int.
+            min_moving_speed (sent as `minMovingSpeed`): Lowest speed that counts as moving, in km/h. Type: int.
+            min_stay_time (sent as `minStayTime`): Shortest stop that ends a trip, in seconds. Type: int.
+            max_messages_distance (sent as `maxMessagesDistance`): Largest distance between two messages that are still joined, in metres. Type: int.
+            min_trip_time (sent as `minTripTime`): Shortest trip that is kept, in seconds. Type: int.
+            min_trip_distance (sent as `minTripDistance`): Shortest trip distance that is kept, in metres. Type: int.
 
         Returns: `ErrorResult`.
 
@@ -5498,11 +5710,13 @@ class BatchUnitMethods:
     def update_video_settings(
         self, *, item_id: int, settings: Sequence[VideoCamera], extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `unit/update_video_settings`.
+        """Change the video camera settings of a unit.
+
+        Calls `unit/update_video_settings`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            settings: Sequence[VideoCamera]; required.
+            item_id (sent as `itemId`): Unit to change. Type: int; required.
+            settings: Settings of each camera. Type: Sequence[VideoCamera]; required.
 
         Returns: `ErrorResult`.
 

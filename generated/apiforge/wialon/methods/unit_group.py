@@ -40,11 +40,13 @@ class UnitGroupMethods:
     def update_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> UnitGroupUnitsResult:
-        """Call `unit_group/update_units`.
+        """Replace the list of units in a unit group.
+
+        Calls `unit_group/update_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Unit group to change. Type: int; required.
+            units: Ids of every unit the group holds afterwards. Type: list[int]; required.
 
         Returns: `UnitGroupUnitsResult`.
 
@@ -72,11 +74,13 @@ class AsyncUnitGroupMethods:
     async def update_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> UnitGroupUnitsResult:
-        """Call `unit_group/update_units`.
+        """Replace the list of units in a unit group.
+
+        Calls `unit_group/update_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Unit group to change. Type: int; required.
+            units: Ids of every unit the group holds afterwards. Type: list[int]; required.
 
         Returns: `UnitGroupUnitsResult`.
 
@@ -104,11 +108,13 @@ class BatchUnitGroupMethods:
     def update_units(
         self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[UnitGroupUnitsResult]:
-        """Call `unit_group/update_units`.
+        """Replace the list of units in a unit group.
+
+        Calls `unit_group/update_units`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            units: list[int]; required.
+            item_id (sent as `itemId`): Unit group to change. Type: int; required.
+            units: Ids of every unit the group holds afterwards. Type: list[int]; required.
 
         Returns: `UnitGroupUnitsResult`.
 

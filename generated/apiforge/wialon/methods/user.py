@@ -227,12 +227,14 @@ class UserMethods:
     def verify_auth(
         self, *, user_id: int, type: Literal[0, 1], destination: str, extra_params: Mapping[str, object] | None = None
     ) -> VerifyAuthResult:
-        """Call `user/verify_auth`.
+        """Send a user a code to confirm a phone number or e-mail address for two-factor login.
+
+        Calls `user/verify_auth`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            type: Literal[0, 1]; required.
-            destination: str; required.
+            user_id (sent as `userId`): User to confirm. Type: int; required.
+            type: How the code is sent; 0 SMS, 1 e-mail. Type: Literal[0, 1]; required.
+            destination: Phone number or e-mail address to send the code to. Type: str; required.
 
         Returns: `VerifyAuthResult`.
 
@@ -257,12 +259,14 @@ class UserMethods:
         destination: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AuthParamsResult:
-        """Call `user/update_auth_params`.
+        """Change where a user's two-factor login codes are sent.
+
+        Calls `user/update_auth_params`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            type: Literal[0, 1]; required.
-            destination: str.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            type: How the codes are sent; 0 SMS, 1 e-mail. Type: Literal[0, 1]; required.
+            destination: Phone number or e-mail address to send the codes to. Type: str.
 
         Returns: `AuthParamsResult`.
 
@@ -282,12 +286,14 @@ class UserMethods:
     def update_item_access(
         self, *, user_id: int, item_id: int, access_mask: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `user/update_item_access`.
+        """Give a user access rights to an item, or take them away.
+
+        Calls `user/update_item_access`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            item_id (sent as `itemId`): int; required.
-            access_mask (sent as `accessMask`): int; required.
+            user_id (sent as `userId`): User whose rights change. Type: int; required.
+            item_id (sent as `itemId`): Item the rights apply to. Type: int; required.
+            access_mask (sent as `accessMask`): The rights, as flags; 0 removes access. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -313,15 +319,15 @@ class UserMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, AccessRights]:
-        """Call `user/get_items_access`.
+        """Read which items of a class a user can reach and with which rights.
 
-        Idempotent: retried on transient failures.
+        Calls `user/get_items_access`. Idempotent: retried on transient failures.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            direct_access (sent as `directAccess`): bool; required.
-            item_superclass (sent as `itemSuperclass`): str; required.
-            flags: int.
+            user_id (sent as `userId`): User to read. Type: int; required.
+            direct_access (sent as `directAccess`): True for rights given to the user directly, false to include inherited ones. Type: bool; required.
+            item_superclass (sent as `itemSuperclass`): Item class to read, such as avl_unit or avl_resource. Type: str; required.
+            flags: Which rights to return; 0x1 combined, 0x2 direct. Type: int.
 
         Returns: `dict[str, AccessRights]`.
 
@@ -342,11 +348,13 @@ class UserMethods:
     def update_hosts_mask(
         self, *, user_id: int, hosts_mask: str, extra_params: Mapping[str, object] | None = None
     ) -> HostMaskResult:
-        """Call `user/update_hosts_mask`.
+        """Limit the addresses a user may log in from.
+
+        Calls `user/update_hosts_mask`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            hosts_mask (sent as `hostsMask`): str; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            hosts_mask (sent as `hostsMask`): Mask of the allowed addresses. Type: str; required.
 
         Returns: `HostMaskResult`.
 
@@ -374,16 +382,18 @@ class UserMethods:
         ttl: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, UserNotification | None]:
-        """Call `user/update_user_notification`.
+        """Create, change or delete a notification shown to a user.
+
+        Calls `user/update_user_notification`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            h: str.
-            d: Mapping[str, JSON].
-            s: str.
-            ttl: int.
+            item_id (sent as `itemId`): User the notification is for. Type: int; required.
+            id: Notification to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the notification. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            h: Subject of the notification. Type: str.
+            d: Content and settings of the notification. Type: Mapping[str, JSON].
+            s: Sender of the notification. Type: str.
+            ttl: How long the notification lives, in seconds. Type: int.
 
         Returns: `tuple[int, UserNotification | None]`.
 
@@ -407,12 +417,14 @@ class UserMethods:
     def update_password(
         self, *, user_id: int, old_password: str, new_password: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `user/update_password`.
+        """Change a user's password.
+
+        Calls `user/update_password`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            old_password (sent as `oldPassword`): str; required.
-            new_password (sent as `newPassword`): str; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            old_password (sent as `oldPassword`): Current password. Type: str; required.
+            new_password (sent as `newPassword`): New password. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -432,11 +444,13 @@ class UserMethods:
     def send_sms(
         self, *, phone_number: str, sms_text: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `user/send_sms`.
+        """Send an SMS from the user's account.
+
+        Calls `user/send_sms`.
 
         Args:
-            phone_number (sent as `phoneNumber`): str; required.
-            sms_text (sent as `smsText`): str; required.
+            phone_number (sent as `phoneNumber`): Phone number to send to. Type: str; required.
+            sms_text (sent as `smsText`): Text of the SMS. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -460,12 +474,14 @@ class UserMethods:
         flags_mask: UserFlags | int,
         extra_params: Mapping[str, object] | None = None,
     ) -> UserFlagsResult:
-        """Call `user/update_user_flags`.
+        """Change a user's flags, such as disabled or may not change the password.
+
+        Calls `user/update_user_flags`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            flags: UserFlags | int; required.
-            flags_mask (sent as `flagsMask`): UserFlags | int; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            flags: New values of the flags. Type: UserFlags | int; required.
+            flags_mask (sent as `flagsMask`): Which flags to change. Type: UserFlags | int; required.
 
         Returns: `UserFlagsResult`.
 
@@ -485,11 +501,13 @@ class UserMethods:
     def update_locale(
         self, *, user_id: int, locale: UserLocale, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `user/update_locale`.
+        """Change a user's date format and first day of the week.
+
+        Calls `user/update_locale`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            locale: UserLocale; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            locale: The new locale settings. Type: UserLocale; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -506,12 +524,12 @@ class UserMethods:
         )
 
     def get_locale(self, *, user_id: int, extra_params: Mapping[str, object] | None = None) -> UserLocale:
-        """Call `user/get_locale`.
+        """Read a user's date format and first day of the week.
 
-        Idempotent: retried on transient failures.
+        Calls `user/get_locale`. Idempotent: retried on transient failures.
 
         Args:
-            user_id (sent as `userId`): int; required.
+            user_id (sent as `userId`): User to read. Type: int; required.
 
         Returns: `UserLocale`.
 
@@ -529,14 +547,14 @@ class UserMethods:
     def get_dst_time(
         self, *, time_from: int, time_to: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, int]:
-        """Call `user/get_dst_time`.
+        """Find when daylight saving time starts and ends within an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `user/get_dst_time`. Idempotent: retried on transient failures.
 
         Args:
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            tz: int.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            tz: Time zone to check. Type: int.
 
         Returns: `dict[str, int]`.
 
@@ -565,12 +583,14 @@ class AsyncUserMethods:
     async def verify_auth(
         self, *, user_id: int, type: Literal[0, 1], destination: str, extra_params: Mapping[str, object] | None = None
     ) -> VerifyAuthResult:
-        """Call `user/verify_auth`.
+        """Send a user a code to confirm a phone number or e-mail address for two-factor login.
+
+        Calls `user/verify_auth`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            type: Literal[0, 1]; required.
-            destination: str; required.
+            user_id (sent as `userId`): User to confirm. Type: int; required.
+            type: How the code is sent; 0 SMS, 1 e-mail. Type: Literal[0, 1]; required.
+            destination: Phone number or e-mail address to send the code to. Type: str; required.
 
         Returns: `VerifyAuthResult`.
 
@@ -595,12 +615,14 @@ class AsyncUserMethods:
         destination: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AuthParamsResult:
-        """Call `user/update_auth_params`.
+        """Change where a user's two-factor login codes are sent.
+
+        Calls `user/update_auth_params`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            type: Literal[0, 1]; required.
-            destination: str.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            type: How the codes are sent; 0 SMS, 1 e-mail. Type: Literal[0, 1]; required.
+            destination: Phone number or e-mail address to send the codes to. Type: str.
 
         Returns: `AuthParamsResult`.
 
@@ -620,12 +642,14 @@ class AsyncUserMethods:
     async def update_item_access(
         self, *, user_id: int, item_id: int, access_mask: int, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `user/update_item_access`.
+        """Give a user access rights to an item, or take them away.
+
+        Calls `user/update_item_access`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            item_id (sent as `itemId`): int; required.
-            access_mask (sent as `accessMask`): int; required.
+            user_id (sent as `userId`): User whose rights change. Type: int; required.
+            item_id (sent as `itemId`): Item the rights apply to. Type: int; required.
+            access_mask (sent as `accessMask`): The rights, as flags; 0 removes access. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -651,15 +675,15 @@ class AsyncUserMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, AccessRights]:
-        """Call `user/get_items_access`.
+        """Read which items of a class a user can reach and with which rights.
 
-        Idempotent: retried on transient failures.
+        Calls `user/get_items_access`. Idempotent: retried on transient failures.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            direct_access (sent as `directAccess`): bool; required.
-            item_superclass (sent as `itemSuperclass`): str; required.
-            flags: int.
+            user_id (sent as `userId`): User to read. Type: int; required.
+            direct_access (sent as `directAccess`): True for rights given to the user directly, false to include inherited ones. Type: bool; required.
+            item_superclass (sent as `itemSuperclass`): Item class to read, such as avl_unit or avl_resource. Type: str; required.
+            flags: Which rights to return; 0x1 combined, 0x2 direct. Type: int.
 
         Returns: `dict[str, AccessRights]`.
 
@@ -680,11 +704,13 @@ class AsyncUserMethods:
     async def update_hosts_mask(
         self, *, user_id: int, hosts_mask: str, extra_params: Mapping[str, object] | None = None
     ) -> HostMaskResult:
-        """Call `user/update_hosts_mask`.
+        """Limit the addresses a user may log in from.
+
+        Calls `user/update_hosts_mask`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            hosts_mask (sent as `hostsMask`): str; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            hosts_mask (sent as `hostsMask`): Mask of the allowed addresses. Type: str; required.
 
         Returns: `HostMaskResult`.
 
@@ -712,16 +738,18 @@ class AsyncUserMethods:
         ttl: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, UserNotification | None]:
-        """Call `user/update_user_notification`.
+        """Create, change or delete a notification shown to a user.
+
+        Calls `user/update_user_notification`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            h: str.
-            d: Mapping[str, JSON].
-            s: str.
-            ttl: int.
+            item_id (sent as `itemId`): User the notification is for. Type: int; required.
+            id: Notification to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the notification. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            h: Subject of the notification. Type: str.
+            d: Content and settings of the notification. Type: Mapping[str, JSON].
+            s: Sender of the notification. Type: str.
+            ttl: How long the notification lives, in seconds. Type: int.
 
         Returns: `tuple[int, UserNotification | None]`.
 
@@ -745,12 +773,14 @@ class AsyncUserMethods:
     async def update_password(
         self, *, user_id: int, old_password: str, new_password: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `user/update_password`.
+        """Change a user's password.
+
+        Calls `user/update_password`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            old_password (sent as `oldPassword`): str; required.
-            new_password (sent as `newPassword`): str; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            old_password (sent as `oldPassword`): Current password. Type: str; required.
+            new_password (sent as `newPassword`): New password. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -770,11 +800,13 @@ class AsyncUserMethods:
     async def send_sms(
         self, *, phone_number: str, sms_text: str, extra_params: Mapping[str, object] | None = None
     ) -> ErrorResult:
-        """Call `user/send_sms`.
+        """Send an SMS from the user's account.
+
+        Calls `user/send_sms`.
 
         Args:
-            phone_number (sent as `phoneNumber`): str; required.
-            sms_text (sent as `smsText`): str; required.
+            phone_number (sent as `phoneNumber`): Phone number to send to. Type: str; required.
+            sms_text (sent as `smsText`): Text of the SMS. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -798,12 +830,14 @@ class AsyncUserMethods:
         flags_mask: UserFlags | int,
         extra_params: Mapping[str, object] | None = None,
     ) -> UserFlagsResult:
-        """Call `user/update_user_flags`.
+        """Change a user's flags, such as disabled or may not change the password.
+
+        Calls `user/update_user_flags`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            flags: UserFlags | int; required.
-            flags_mask (sent as `flagsMask`): UserFlags | int; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            flags: New values of the flags. Type: UserFlags | int; required.
+            flags_mask (sent as `flagsMask`): Which flags to change. Type: UserFlags | int; required.
 
         Returns: `UserFlagsResult`.
 
@@ -823,11 +857,13 @@ class AsyncUserMethods:
     async def update_locale(
         self, *, user_id: int, locale: UserLocale, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON]:
-        """Call `user/update_locale`.
+        """Change a user's date format and first day of the week.
+
+        Calls `user/update_locale`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            locale: UserLocale; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            locale: The new locale settings. Type: UserLocale; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -844,12 +880,12 @@ class AsyncUserMethods:
         )
 
     async def get_locale(self, *, user_id: int, extra_params: Mapping[str, object] | None = None) -> UserLocale:
-        """Call `user/get_locale`.
+        """Read a user's date format and first day of the week.
 
-        Idempotent: retried on transient failures.
+        Calls `user/get_locale`. Idempotent: retried on transient failures.
 
         Args:
-            user_id (sent as `userId`): int; required.
+            user_id (sent as `userId`): User to read. Type: int; required.
 
         Returns: `UserLocale`.
 
@@ -867,14 +903,14 @@ class AsyncUserMethods:
     async def get_dst_time(
         self, *, time_from: int, time_to: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, int]:
-        """Call `user/get_dst_time`.
+        """Find when daylight saving time starts and ends within an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `user/get_dst_time`. Idempotent: retried on transient failures.
 
         Args:
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            tz: int.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            tz: Time zone to check. Type: int.
 
         Returns: `dict[str, int]`.
 
@@ -903,12 +939,14 @@ class BatchUserMethods:
     def verify_auth(
         self, *, user_id: int, type: Literal[0, 1], destination: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[VerifyAuthResult]:
-        """Call `user/verify_auth`.
+        """Send a user a code to confirm a phone number or e-mail address for two-factor login.
+
+        Calls `user/verify_auth`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            type: Literal[0, 1]; required.
-            destination: str; required.
+            user_id (sent as `userId`): User to confirm. Type: int; required.
+            type: How the code is sent; 0 SMS, 1 e-mail. Type: Literal[0, 1]; required.
+            destination: Phone number or e-mail address to send the code to. Type: str; required.
 
         Returns: `VerifyAuthResult`.
 
@@ -933,12 +971,14 @@ class BatchUserMethods:
         destination: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AuthParamsResult]:
-        """Call `user/update_auth_params`.
+        """Change where a user's two-factor login codes are sent.
+
+        Calls `user/update_auth_params`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            type: Literal[0, 1]; required.
-            destination: str.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            type: How the codes are sent; 0 SMS, 1 e-mail. Type: Literal[0, 1]; required.
+            destination: Phone number or e-mail address to send the codes to. Type: str.
 
         Returns: `AuthParamsResult`.
 
@@ -958,12 +998,14 @@ class BatchUserMethods:
     def update_item_access(
         self, *, user_id: int, item_id: int, access_mask: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `user/update_item_access`.
+        """Give a user access rights to an item, or take them away.
+
+        Calls `user/update_item_access`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            item_id (sent as `itemId`): int; required.
-            access_mask (sent as `accessMask`): int; required.
+            user_id (sent as `userId`): User whose rights change. Type: int; required.
+            item_id (sent as `itemId`): Item the rights apply to. Type: int; required.
+            access_mask (sent as `accessMask`): The rights, as flags; 0 removes access. Type: int; required.
 
         Returns: `ErrorResult`.
 
@@ -989,15 +1031,15 @@ class BatchUserMethods:
         flags: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, AccessRights]]:
-        """Call `user/get_items_access`.
+        """Read which items of a class a user can reach and with which rights.
 
-        Idempotent: retried on transient failures.
+        Calls `user/get_items_access`. Idempotent: retried on transient failures.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            direct_access (sent as `directAccess`): bool; required.
-            item_superclass (sent as `itemSuperclass`): str; required.
-            flags: int.
+            user_id (sent as `userId`): User to read. Type: int; required.
+            direct_access (sent as `directAccess`): True for rights given to the user directly, false to include inherited ones. Type: bool; required.
+            item_superclass (sent as `itemSuperclass`): Item class to read, such as avl_unit or avl_resource. Type: str; required.
+            flags: Which rights to return; 0x1 combined, 0x2 direct. Type: int.
 
         Returns: `dict[str, AccessRights]`.
 
@@ -1018,11 +1060,13 @@ class BatchUserMethods:
     def update_hosts_mask(
         self, *, user_id: int, hosts_mask: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[HostMaskResult]:
-        """Call `user/update_hosts_mask`.
+        """Limit the addresses a user may log in from.
+
+        Calls `user/update_hosts_mask`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            hosts_mask (sent as `hostsMask`): str; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            hosts_mask (sent as `hostsMask`): Mask of the allowed addresses. Type: str; required.
 
         Returns: `HostMaskResult`.
 
@@ -1050,16 +1094,18 @@ class BatchUserMethods:
         ttl: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, UserNotification | None]]:
-        """Call `user/update_user_notification`.
+        """Create, change or delete a notification shown to a user.
+
+        Calls `user/update_user_notification`.
 
         Args:
-            item_id (sent as `itemId`): int; required.
-            id: int; required.
-            call_mode (sent as `callMode`): CallMode | Literal['create', 'update', 'delete']; required.
-            h: str.
-            d: Mapping[str, JSON].
-            s: str.
-            ttl: int.
+            item_id (sent as `itemId`): User the notification is for. Type: int; required.
+            id: Notification to change or delete; 0 when creating one. Type: int; required.
+            call_mode (sent as `callMode`): Whether to create, update or delete the notification. Type: CallMode | Literal['create', 'update', 'delete']; required.
+            h: Subject of the notification. Type: str.
+            d: Content and settings of the notification. Type: Mapping[str, JSON].
+            s: Sender of the notification. Type: str.
+            ttl: How long the notification lives, in seconds. Type: int.
 
         Returns: `tuple[int, UserNotification | None]`.
 
@@ -1083,12 +1129,14 @@ class BatchUserMethods:
     def update_password(
         self, *, user_id: int, old_password: str, new_password: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `user/update_password`.
+        """Change a user's password.
+
+        Calls `user/update_password`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            old_password (sent as `oldPassword`): str; required.
-            new_password (sent as `newPassword`): str; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            old_password (sent as `oldPassword`): Current password. Type: str; required.
+            new_password (sent as `newPassword`): New password. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1108,11 +1156,13 @@ class BatchUserMethods:
     def send_sms(
         self, *, phone_number: str, sms_text: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[ErrorResult]:
-        """Call `user/send_sms`.
+        """Send an SMS from the user's account.
+
+        Calls `user/send_sms`.
 
         Args:
-            phone_number (sent as `phoneNumber`): str; required.
-            sms_text (sent as `smsText`): str; required.
+            phone_number (sent as `phoneNumber`): Phone number to send to. Type: str; required.
+            sms_text (sent as `smsText`): Text of the SMS. Type: str; required.
 
         Returns: `ErrorResult`.
 
@@ -1136,12 +1186,14 @@ class BatchUserMethods:
         flags_mask: UserFlags | int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UserFlagsResult]:
-        """Call `user/update_user_flags`.
+        """Change a user's flags, such as disabled or may not change the password.
+
+        Calls `user/update_user_flags`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            flags: UserFlags | int; required.
-            flags_mask (sent as `flagsMask`): UserFlags | int; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            flags: New values of the flags. Type: UserFlags | int; required.
+            flags_mask (sent as `flagsMask`): Which flags to change. Type: UserFlags | int; required.
 
         Returns: `UserFlagsResult`.
 
@@ -1161,11 +1213,13 @@ class BatchUserMethods:
     def update_locale(
         self, *, user_id: int, locale: UserLocale, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, JSON]]:
-        """Call `user/update_locale`.
+        """Change a user's date format and first day of the week.
+
+        Calls `user/update_locale`.
 
         Args:
-            user_id (sent as `userId`): int; required.
-            locale: UserLocale; required.
+            user_id (sent as `userId`): User to change. Type: int; required.
+            locale: The new locale settings. Type: UserLocale; required.
 
         Returns: `dict[str, JSON]`.
 
@@ -1182,12 +1236,12 @@ class BatchUserMethods:
         )
 
     def get_locale(self, *, user_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[UserLocale]:
-        """Call `user/get_locale`.
+        """Read a user's date format and first day of the week.
 
-        Idempotent: retried on transient failures.
+        Calls `user/get_locale`. Idempotent: retried on transient failures.
 
         Args:
-            user_id (sent as `userId`): int; required.
+            user_id (sent as `userId`): User to read. Type: int; required.
 
         Returns: `UserLocale`.
 
@@ -1205,14 +1259,14 @@ class BatchUserMethods:
     def get_dst_time(
         self, *, time_from: int, time_to: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, int]]:
-        """Call `user/get_dst_time`.
+        """Find when daylight saving time starts and ends within an interval.
 
-        Idempotent: retried on transient failures.
+        Calls `user/get_dst_time`. Idempotent: retried on transient failures.
 
         Args:
-            time_from (sent as `timeFrom`): int; required.
-            time_to (sent as `timeTo`): int; required.
-            tz: int.
+            time_from (sent as `timeFrom`): Start of the interval, as a UNIX time. Type: int; required.
+            time_to (sent as `timeTo`): End of the interval, as a UNIX time. Type: int; required.
+            tz: Time zone to check. Type: int.
 
         Returns: `dict[str, int]`.
 

@@ -91,24 +91,26 @@ class AccountBillingPlanUpdate(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountData(Model):
-    """`account_data`.
+    """The billing account data of a resource.
+
+    `account_data`.
 
     Attributes:
-        parent_account_name (wire name `parentAccountName`): `str`.
-        parent_account_id (wire name `parentAccountId`): `int | str`.
-        parent_enabled (wire name `parentEnabled`): `int | bool`.
-        plan: `str`.
-        enabled: `int`.
-        switch_time (wire name `switchTime`): `int`.
-        created: `int`.
-        flags: `int`.
-        balance: `float | str`.
-        days_counter (wire name `daysCounter`): `int`.
-        dealer_rights (wire name `dealerRights`): `int`.
-        sub_plans (wire name `subPlans`): `list[str]`.
-        services: `dict[str, AccountService]`.
-        settings: `AccountSettings`.
-        site_access (wire name `siteAccess`): `dict[str, JSON]`.
+        parent_account_name (wire name `parentAccountName`): Name of the parent account. Type: `str`.
+        parent_account_id (wire name `parentAccountId`): Id of the parent account. Type: `int | str`.
+        parent_enabled (wire name `parentEnabled`): Whether the parent account is enabled. Type: `int | bool`.
+        plan: Billing plan of the account. Type: `str`.
+        enabled: Whether the account is enabled. Type: `int`.
+        switch_time (wire name `switchTime`): Switch time of the account, as a UNIX time. Type: `int`.
+        created: Time the account was created, as a UNIX time. Type: `int`.
+        flags: Account flags. Type: `int`.
+        balance: Balance of the account. Type: `float | str`.
+        days_counter (wire name `daysCounter`): Days left on the account. Type: `int`.
+        dealer_rights (wire name `dealerRights`): Whether the account has dealer rights. Type: `int`.
+        sub_plans (wire name `subPlans`): Billing plans it may give its sub-accounts. Type: `list[str]`.
+        services: Billing services, by name. Type: `dict[str, AccountService]`.
+        settings: Billing settings, with the plan and personal terms. Type: `AccountSettings`.
+        site_access (wire name `siteAccess`): Site access settings of the account. Type: `dict[str, JSON]`.
     """
 
     __wire_names__ = {
@@ -123,20 +125,35 @@ class AccountData(Model):
     }
 
     parent_account_name: str | None = None
+    """Name of the parent account."""
     parent_account_id: int | str | None = None
+    """Id of the parent account."""
     parent_enabled: int | bool | None = None
+    """Whether the parent account is enabled."""
     plan: str | None = None
+    """Billing plan of the account."""
     enabled: int | None = None
+    """Whether the account is enabled."""
     switch_time: int | None = None
+    """Switch time of the account, as a UNIX time."""
     created: int | None = None
+    """Time the account was created, as a UNIX time."""
     flags: int | None = None
+    """Account flags."""
     balance: float | str | None = None
+    """Balance of the account."""
     days_counter: int | None = None
+    """Days left on the account."""
     dealer_rights: int | None = None
+    """Whether the account has dealer rights."""
     sub_plans: list[str] | None = None
+    """Billing plans it may give its sub-accounts."""
     services: dict[str, AccountService] | None = None
+    """Billing services, by name."""
     settings: AccountSettings | None = None
+    """Billing settings, with the plan and personal terms."""
     site_access: dict[str, JSON] | None = None
+    """Site access settings of the account."""
 
     def __init__(
         self,
@@ -158,45 +175,69 @@ class AccountData(Model):
         site_access: dict[str, JSON] | None = None,
     ) -> None:
         self.parent_account_name = parent_account_name
+        """Name of the parent account."""
         self.parent_account_id = parent_account_id
+        """Id of the parent account."""
         self.parent_enabled = parent_enabled
+        """Whether the parent account is enabled."""
         self.plan = plan
+        """Billing plan of the account."""
         self.enabled = enabled
+        """Whether the account is enabled."""
         self.switch_time = switch_time
+        """Switch time of the account, as a UNIX time."""
         self.created = created
+        """Time the account was created, as a UNIX time."""
         self.flags = flags
+        """Account flags."""
         self.balance = balance
+        """Balance of the account."""
         self.days_counter = days_counter
+        """Days left on the account."""
         self.dealer_rights = dealer_rights
+        """Whether the account has dealer rights."""
         self.sub_plans = sub_plans
+        """Billing plans it may give its sub-accounts."""
         self.services = services
+        """Billing services, by name."""
         self.settings = settings
+        """Billing settings, with the plan and personal terms."""
         self.site_access = site_access
+        """Site access settings of the account."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountService(Model):
-    """`account_service`.
+    """One billing service of an account and its use.
+
+    `account_service`.
 
     Attributes:
-        type: `int`.
-        usage: `int`.
-        max_usage (wire name `maxUsage`): `int`.
-        cost: `str`.
-        interval: `int`.
-        descr: `str`.
-        flags: `int`.
+        type: 1 charged on demand, 2 charged periodically. Type: `int`.
+        usage: How much of the service was used. Type: `int`.
+        max_usage (wire name `maxUsage`): Most use allowed. Type: `int`.
+        cost: Price of the service. Type: `str`.
+        interval: How often usage resets, as a code. Type: `int`.
+        descr: Description of the service. Type: `str`.
+        flags: Flags of the service. Type: `int`.
     """
 
     __wire_names__ = {"max_usage": "maxUsage"}
 
     type: int | None = None
+    """1 charged on demand, 2 charged periodically."""
     usage: int | None = None
+    """How much of the service was used."""
     max_usage: int | None = None
+    """Most use allowed."""
     cost: str | None = None
+    """Price of the service."""
     interval: int | None = None
+    """How often usage resets, as a code."""
     descr: str | None = None
+    """Description of the service."""
     flags: int | None = None
+    """Flags of the service."""
 
     def __init__(
         self,
@@ -210,29 +251,42 @@ class AccountService(Model):
         flags: int | None = None,
     ) -> None:
         self.type = type
+        """1 charged on demand, 2 charged periodically."""
         self.usage = usage
+        """How much of the service was used."""
         self.max_usage = max_usage
+        """Most use allowed."""
         self.cost = cost
+        """Price of the service."""
         self.interval = interval
+        """How often usage resets, as a code."""
         self.descr = descr
+        """Description of the service."""
         self.flags = flags
+        """Flags of the service."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountSettings(Model):
-    """`account_settings`.
+    """The billing settings of an account.
+
+    `account_settings`.
 
     Attributes:
-        balance: `float | str`.
-        plan: `BillingPlan`.
-        personal: `BillingPlan`.
-        combined: `BillingPlan`.
+        balance: Balance of the account. Type: `float | str`.
+        plan: Terms of the billing plan. Type: `BillingPlan`.
+        personal: Terms set for this account alone. Type: `BillingPlan`.
+        combined: Terms in force, the plan and the personal terms together. Type: `BillingPlan`.
     """
 
     balance: float | str | None = None
+    """Balance of the account."""
     plan: BillingPlan | None = None
+    """Terms of the billing plan."""
     personal: BillingPlan | None = None
+    """Terms set for this account alone."""
     combined: BillingPlan | None = None
+    """Terms in force, the plan and the personal terms together."""
 
     def __init__(
         self,
@@ -243,31 +297,37 @@ class AccountSettings(Model):
         combined: BillingPlan | None = None,
     ) -> None:
         self.balance = balance
+        """Balance of the account."""
         self.plan = plan
+        """Terms of the billing plan."""
         self.personal = personal
+        """Terms set for this account alone."""
         self.combined = combined
+        """Terms in force, the plan and the personal terms together."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BillingPlan(Model):
-    """`billing_plan`.
+    """Billing terms, with limits, history period and services.
+
+    `billing_plan`.
 
     Attributes:
-        name: `str`.
-        parent: `str`.
-        flags: `int`.
-        block_balance (wire name `blockBalance`): `float`.
-        deny_balance (wire name `denyBalance`): `float`.
-        min_days_counter (wire name `minDaysCounter`): `int`.
-        history_period (wire name `historyPeriod`): `int`.
-        services_mod_counter (wire name `servicesModCounter`): `int`.
-        currency_format (wire name `currencyFormat`): `str`.
-        descr: `str`.
-        email: `str`.
-        hw_types (wire name `hwTypes`): `dict[str, JSON]`.
-        services: `dict[str, AccountService]`.
-        personal: `dict[str, JSON]`.
-        combined: `dict[str, JSON]`.
+        name: Name of the plan. Type: `str`.
+        parent: Plan this one is based on. Type: `str`.
+        flags: Flags of the plan. Type: `int`.
+        block_balance (wire name `blockBalance`): Balance at which the account is blocked. Type: `float`.
+        deny_balance (wire name `denyBalance`): Balance at which services are denied. Type: `float`.
+        min_days_counter (wire name `minDaysCounter`): Minimum days counter. Type: `int`.
+        history_period (wire name `historyPeriod`): How long message history is kept. Type: `int`.
+        services_mod_counter (wire name `servicesModCounter`): Counter the server sends with the services. Type: `int`.
+        currency_format (wire name `currencyFormat`): How amounts are written. Type: `str`.
+        descr: Description of the plan. Type: `str`.
+        email: Contact e-mail address. Type: `str`.
+        hw_types (wire name `hwTypes`): Device types allowed. Type: `dict[str, JSON]`.
+        services: Billing services, by name. Type: `dict[str, AccountService]`.
+        personal: Personal terms. Type: `dict[str, JSON]`.
+        combined: Terms in force. Type: `dict[str, JSON]`.
     """
 
     __wire_names__ = {
@@ -281,20 +341,35 @@ class BillingPlan(Model):
     }
 
     name: str | None = None
+    """Name of the plan."""
     parent: str | None = None
+    """Plan this one is based on."""
     flags: int | None = None
+    """Flags of the plan."""
     block_balance: float | None = None
+    """Balance at which the account is blocked."""
     deny_balance: float | None = None
+    """Balance at which services are denied."""
     min_days_counter: int | None = None
+    """Minimum days counter."""
     history_period: int | None = None
+    """How long message history is kept."""
     services_mod_counter: int | None = None
+    """Counter the server sends with the services."""
     currency_format: str | None = None
+    """How amounts are written."""
     descr: str | None = None
+    """Description of the plan."""
     email: str | None = None
+    """Contact e-mail address."""
     hw_types: dict[str, JSON] | None = None
+    """Device types allowed."""
     services: dict[str, AccountService] | None = None
+    """Billing services, by name."""
     personal: dict[str, JSON] | None = None
+    """Personal terms."""
     combined: dict[str, JSON] | None = None
+    """Terms in force."""
 
     def __init__(
         self,
@@ -316,20 +391,35 @@ class BillingPlan(Model):
         combined: dict[str, JSON] | None = None,
     ) -> None:
         self.name = name
+        """Name of the plan."""
         self.parent = parent
+        """Plan this one is based on."""
         self.flags = flags
+        """Flags of the plan."""
         self.block_balance = block_balance
+        """Balance at which the account is blocked."""
         self.deny_balance = deny_balance
+        """Balance at which services are denied."""
         self.min_days_counter = min_days_counter
+        """Minimum days counter."""
         self.history_period = history_period
+        """How long message history is kept."""
         self.services_mod_counter = services_mod_counter
+        """Counter the server sends with the services."""
         self.currency_format = currency_format
+        """How amounts are written."""
         self.descr = descr
+        """Description of the plan."""
         self.email = email
+        """Contact e-mail address."""
         self.hw_types = hw_types
+        """Device types allowed."""
         self.services = services
+        """Billing services, by name."""
         self.personal = personal
+        """Personal terms."""
         self.combined = combined
+        """Terms in force."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

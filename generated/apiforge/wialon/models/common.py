@@ -35,53 +35,71 @@ class StorageType(OpenIntEnum):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BatchCall(Model):
-    """`batch_call`.
+    """One call inside a batch.
+
+    `batch_call`.
 
     Attributes:
-        svc: `str`, always present.
-        params: `dict[str, JSON]`, always present.
+        svc: Service name of the call, such as core/search_item. Type: `str`, always present.
+        params: Parameters of the call, as an object. Type: `dict[str, JSON]`, always present.
     """
 
     svc: str
+    """Service name of the call, such as core/search_item."""
     params: dict[str, JSON]
+    """Parameters of the call, as an object."""
 
     def __init__(self, *, svc: str, params: dict[str, JSON]) -> None:
         self.svc = svc
+        """Service name of the call, such as core/search_item."""
         self.params = params
+        """Parameters of the call, as an object."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ErrorResult(Model):
-    """`error_result`.
+    """The answer of a call that returns nothing but an acknowledgement.
+
+    `error_result`.
 
     Attributes:
-        error: `int`.
+        error: Always 0 here; any other code is raised as an error instead. Type: `int`.
     """
 
     error: int | None = None
+    """Always 0 here; any other code is raised as an error instead."""
 
     def __init__(self, *, error: int | None = None) -> None:
         self.error = error
+        """Always 0 here; any other code is raised as an error instead."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GeoPoint(Model):
-    """`geo_point`.
+    """A point on the map, with a radius.
+
+    `geo_point`.
 
     Attributes:
-        x: `float`.
-        y: `float`.
-        r: `float`.
+        x: Longitude. Type: `float`.
+        y: Latitude. Type: `float`.
+        r: Radius around the point, in metres. Type: `float`.
     """
 
     x: float | None = None
+    """Longitude."""
     y: float | None = None
+    """Latitude."""
     r: float | None = None
+    """Radius around the point, in metres."""
 
     def __init__(self, *, x: float | None = None, y: float | None = None, r: float | None = None) -> None:
         self.x = x
+        """Longitude."""
         self.y = y
+        """Latitude."""
         self.r = r
+        """Radius around the point, in metres."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -103,25 +121,34 @@ class LayerInfo(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimeSchedule(Model):
-    """`time_schedule`.
+    """Time limits within which something is active, as daily intervals and calendar masks.
+
+    `time_schedule`.
 
     Attributes:
-        f1: `int`.
-        f2: `int`.
-        t1: `int`.
-        t2: `int`.
-        m: `int`.
-        y: `int`.
-        w: `int`.
+        f1: Start of the first daily interval, in minutes from midnight. Type: `int`.
+        f2: Start of the second daily interval, in minutes from midnight. Type: `int`.
+        t1: End of the first daily interval, in minutes from midnight. Type: `int`.
+        t2: End of the second daily interval, in minutes from midnight. Type: `int`.
+        m: Days of the month, as a bit mask. Type: `int`.
+        y: Months, as a bit mask. Type: `int`.
+        w: Days of the week, as a bit mask. Type: `int`.
     """
 
     f1: int | None = None
+    """Start of the first daily interval, in minutes from midnight."""
     f2: int | None = None
+    """Start of the second daily interval, in minutes from midnight."""
     t1: int | None = None
+    """End of the first daily interval, in minutes from midnight."""
     t2: int | None = None
+    """End of the second daily interval, in minutes from midnight."""
     m: int | None = None
+    """Days of the month, as a bit mask."""
     y: int | None = None
+    """Months, as a bit mask."""
     w: int | None = None
+    """Days of the week, as a bit mask."""
 
     def __init__(
         self,
@@ -135,12 +162,19 @@ class TimeSchedule(Model):
         w: int | None = None,
     ) -> None:
         self.f1 = f1
+        """Start of the first daily interval, in minutes from midnight."""
         self.f2 = f2
+        """Start of the second daily interval, in minutes from midnight."""
         self.t1 = t1
+        """End of the first daily interval, in minutes from midnight."""
         self.t2 = t2
+        """End of the second daily interval, in minutes from midnight."""
         self.m = m
+        """Days of the month, as a bit mask."""
         self.y = y
+        """Months, as a bit mask."""
         self.w = w
+        """Days of the week, as a bit mask."""
 
 
 BatchResult: TypeAlias = list[JSON]

@@ -97,21 +97,28 @@ class LibraryFile(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageEntry(Model):
-    """`storage_entry`.
+    """A file or folder in an item's file storage.
+
+    `storage_entry`.
 
     Attributes:
-        n: `str`.
-        s: `int | str`.
-        ct: `int`.
-        mt: `int`.
-        c: `list[StorageEntry]`.
+        n: Name of the file or folder. Type: `str`.
+        s: Size of the file. Type: `int | str`.
+        ct: Time it was created, as a UNIX time. Type: `int`.
+        mt: Time it was last changed, as a UNIX time. Type: `int`.
+        c: What the folder holds. Type: `list[StorageEntry]`.
     """
 
     n: str | None = None
+    """Name of the file or folder."""
     s: int | str | None = None
+    """Size of the file."""
     ct: int | None = None
+    """Time it was created, as a UNIX time."""
     mt: int | None = None
+    """Time it was last changed, as a UNIX time."""
     c: list[StorageEntry] | None = None
+    """What the folder holds."""
 
     def __init__(
         self,
@@ -123,10 +130,15 @@ class StorageEntry(Model):
         c: list[StorageEntry] | None = None,
     ) -> None:
         self.n = n
+        """Name of the file or folder."""
         self.s = s
+        """Size of the file."""
         self.ct = ct
+        """Time it was created, as a UNIX time."""
         self.mt = mt
+        """Time it was last changed, as a UNIX time."""
         self.c = c
+        """What the folder holds."""
 
 
 LibraryResult: TypeAlias = dict[str, list[LibraryFile]]

@@ -9,43 +9,59 @@ from apiforge.core.model import Model, typed_as_attrs
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CustomField(Model):
-    """`custom_field`.
+    """A custom field of an item, a name and a value.
+
+    `custom_field`.
 
     Attributes:
-        id: `int`.
-        n: `str`.
-        v: `str`.
+        id: Id of the field. Type: `int`.
+        n: Name of the field. Type: `str`.
+        v: Value of the field. Type: `str`.
     """
 
     id: int | None = None
+    """Id of the field."""
     n: str | None = None
+    """Name of the field."""
     v: str | None = None
+    """Value of the field."""
 
     def __init__(self, *, id: int | None = None, n: str | None = None, v: str | None = None) -> None:
         self.id = id
+        """Id of the field."""
         self.n = n
+        """Name of the field."""
         self.v = v
+        """Value of the field."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FtpSettings(Model):
-    """`ftp_settings`.
+    """The FTP settings of an item.
+
+    `ftp_settings`.
 
     Attributes:
-        hs: `str`.
-        lg: `str`.
-        pt: `str`.
-        ch: `int`.
-        tp: `int`.
-        fl: `int`.
+        hs: FTP server address. Type: `str`.
+        lg: FTP login. Type: `str`.
+        pt: Folder on the FTP server. Type: `str`.
+        ch: Whether the settings were checked. Type: `int`.
+        tp: Whether the hosting's own FTP server is used. Type: `int`.
+        fl: Flags of the settings. Type: `int`.
     """
 
     hs: str | None = None
+    """FTP server address."""
     lg: str | None = None
+    """FTP login."""
     pt: str | None = None
+    """Folder on the FTP server."""
     ch: int | None = None
+    """Whether the settings were checked."""
     tp: int | None = None
+    """Whether the hosting's own FTP server is used."""
     fl: int | None = None
+    """Flags of the settings."""
 
     def __init__(
         self,
@@ -58,154 +74,228 @@ class FtpSettings(Model):
         fl: int | None = None,
     ) -> None:
         self.hs = hs
+        """FTP server address."""
         self.lg = lg
+        """FTP login."""
         self.pt = pt
+        """Folder on the FTP server."""
         self.ch = ch
+        """Whether the settings were checked."""
         self.tp = tp
+        """Whether the hosting's own FTP server is used."""
         self.fl = fl
+        """Flags of the settings."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Item(Model):
-    """`item`.
+    """An item of any class as a search or a data-flags update returns it; `cls` tells which class.
+
+    `item`.
 
     Attributes:
-        nm: `str`.
-        cls_ (wire name `cls`): `int`.
-        id: `int`.
-        mu: `MeasureSystem`.
-        uacl: `int`.
-        prp: `dict[str, str]`.
-        ftp: `FtpSettings`.
-        crt: `int`.
-        bact: `int`.
-        bpact: `int`.
-        ct: `int`.
-        flds: `dict[str, CustomField]`.
-        fldsmax: `int`.
-        uri: `str`.
-        ugi: `int`.
-        mlt: `int`.
-        gd: `str`.
-        aflds: `dict[str, CustomField]`.
-        afldsmax: `int`.
-        uid: `str`.
-        uid2: `str`.
-        hw: `int`.
-        ph: `str`.
-        ph2: `str`.
-        psw: `str`.
-        cmds: `list[JSON]`.
-        lmsg: `DataMessage`.
-        pos: `Position`.
-        sens: `dict[str, Sensor]`.
-        cfl: `int`.
-        cnm: `float`.
-        cneh: `float`.
-        cnkb: `float`.
-        cml: `dict[str, JSON]`.
-        prms: `dict[str, JSON]`.
-        netconn: `int`.
-        pflds: `dict[str, JSON]`.
-        fl: `int`.
-        hm: `str`.
-        ld: `int`.
-        pfl: `int`.
-        ap: `JSON`.
-        drvrs: `dict[str, Driver]`.
-        drvrsmax: `int`.
-        ujb: `dict[str, Job]`.
-        ujbmax: `int`.
-        unf: `dict[str, Notification]`.
-        unfmax: `int`.
-        poi: `dict[str, Poi]`.
-        poimax: `int`.
-        zl: `dict[str, Zone]`.
-        zlmax: `int`.
-        rep: `dict[str, ReportTemplate]`.
-        repmax: `int`.
-        drvrun: `list[int]`.
-        drvrsgr: `dict[str, ResourceGroup]`.
-        trlrs: `dict[str, Driver]`.
-        trlrsgr: `dict[str, ResourceGroup]`.
-        trlrun: `list[int]`.
-        orders: `dict[str, Order]`.
-        tagrun: `list[int]`.
-        u: `list[int]`.
-        rtro: `int`.
-        rtrst: `int`.
-        rtrc: `RetranslatorConfig`.
-        rtru: `list[RetranslatorUnit]`.
+        nm: Name of the item. Type: `str`.
+        cls_ (wire name `cls`): Class id of the item; the ids differ between servers, see `classes` in the login answer. Type: `int`.
+        id: Id of the item. Type: `int`.
+        mu: Measurement system the item uses. Type: `MeasureSystem`.
+        uacl: The current user's access rights to the item, as flags. Type: `int`.
+        prp: Custom properties of the item, by name. Type: `dict[str, str]`.
+        ftp: FTP settings of the item. Type: `FtpSettings`.
+        crt: Id of the user who created the item. Type: `int`.
+        bact: Id of the account the item belongs to. Type: `int`.
+        bpact: Id of the parent account. Type: `int`.
+        ct: Time the item was created, as a UNIX time. Type: `int`.
+        flds: Custom fields of the item, by field id. Type: `dict[str, CustomField]`.
+        fldsmax: Upper bound the server reports with `flds`. Type: `int`.
+        uri: Address of the icon image of the item. Type: `str`.
+        ugi: Identifier of the current icon image. Type: `int`.
+        mlt: Value sent with the messages flag (0x20). Type: `int`.
+        gd: Globally unique id (GUID) of the item. Type: `str`.
+        aflds: Administrative fields of the item, by field id. Type: `dict[str, CustomField]`.
+        afldsmax: Upper bound the server reports with `aflds`. Type: `int`.
+        uid: Unique id of the unit's device, such as its IMEI. Type: `str`.
+        uid2: Second unique id of the device. Type: `str`.
+        hw: Device type id. Type: `int`.
+        ph: Phone number of the device's SIM card. Type: `str`.
+        ph2: Second phone number of the device. Type: `str`.
+        psw: Access password of the device. Type: `str`.
+        cmds: Commands the unit can take right now. Type: `list[JSON]`.
+        lmsg: Last message received from the unit. Type: `DataMessage`.
+        pos: Last known position of the unit. Type: `Position`.
+        sens: Sensors of the unit, by sensor id. Type: `dict[str, Sensor]`.
+        cfl: Flags saying how the counters are calculated. Type: `int`.
+        cnm: Mileage counter. Type: `float`.
+        cneh: Engine hours counter. Type: `float`.
+        cnkb: GPRS traffic counter. Type: `float`.
+        cml: Every command defined for the unit. Type: `dict[str, JSON]`.
+        prms: Latest value of each message parameter. Type: `dict[str, JSON]`.
+        netconn: Whether the device is connected right now. Type: `int`.
+        pflds: Profile fields of the unit, such as vehicle details. Type: `dict[str, JSON]`.
+        fl: User flags, such as disabled or may not change the password. Type: `int`.
+        hm: Host mask limiting the addresses the user may log in from. Type: `str`.
+        ld: Time of the last login, as a UNIX time. Type: `int`.
+        pfl: A further set of user flags. Type: `int`.
+        ap: Extra user data the server sends as is. Type: `JSON`.
+        drvrs: Drivers, by id. Type: `dict[str, Driver]`.
+        drvrsmax: Upper bound the server reports with `drvrs`. Type: `int`.
+        ujb: Scheduled jobs, by id. Type: `dict[str, Job]`.
+        ujbmax: Upper bound the server reports with `ujb`. Type: `int`.
+        unf: Notifications, by id. Type: `dict[str, Notification]`.
+        unfmax: Upper bound the server reports with `unf`. Type: `int`.
+        poi: Points of interest, by id. Type: `dict[str, Poi]`.
+        poimax: Upper bound the server reports with `poi`. Type: `int`.
+        zl: Geofences, by id. Type: `dict[str, Zone]`.
+        zlmax: Upper bound the server reports with `zl`. Type: `int`.
+        rep: Report templates, by id. Type: `dict[str, ReportTemplate]`.
+        repmax: Upper bound the server reports with `rep`. Type: `int`.
+        drvrun: Units that drivers are bound to automatically. Type: `list[int]`.
+        drvrsgr: Driver groups, by id. Type: `dict[str, ResourceGroup]`.
+        trlrs: Trailers, by id. Type: `dict[str, Driver]`.
+        trlrsgr: Trailer groups, by id. Type: `dict[str, ResourceGroup]`.
+        trlrun: Units that trailers are bound to automatically. Type: `list[int]`.
+        orders: Orders, by id. Type: `dict[str, Order]`.
+        tagrun: Units that tags (passengers) are bound to automatically. Type: `list[int]`.
+        u: Ids of the units in the group. Type: `list[int]`.
+        rtro: 1 while the retranslator is forwarding data. Type: `int`.
+        rtrst: State value of the retranslator. Type: `int`.
+        rtrc: Where data is forwarded to: server, port and protocol. Type: `RetranslatorConfig`.
+        rtru: Units whose data is forwarded, each with the id it is sent under. Type: `list[RetranslatorUnit]`.
     """
 
     __wire_names__ = {"cls_": "cls"}
 
     nm: str | None = None
+    """Name of the item."""
     cls_: int | None = None
+    """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
     id: int | None = None
+    """Id of the item."""
     mu: MeasureSystem | None = None
+    """Measurement system the item uses."""
     uacl: int | None = None
+    """The current user's access rights to the item, as flags."""
     prp: dict[str, str] | None = None
+    """Custom properties of the item, by name."""
     ftp: FtpSettings | None = None
+    """FTP settings of the item."""
     crt: int | None = None
+    """Id of the user who created the item."""
     bact: int | None = None
+    """Id of the account the item belongs to."""
     bpact: int | None = None
+    """Id of the parent account."""
     ct: int | None = None
+    """Time the item was created, as a UNIX time."""
     flds: dict[str, CustomField] | None = None
+    """Custom fields of the item, by field id."""
     fldsmax: int | None = None
+    """Upper bound the server reports with `flds`."""
     uri: str | None = None
+    """Address of the icon image of the item."""
     ugi: int | None = None
+    """Identifier of the current icon image."""
     mlt: int | None = None
+    """Value sent with the messages flag (0x20)."""
     gd: str | None = None
+    """Globally unique id (GUID) of the item."""
     aflds: dict[str, CustomField] | None = None
+    """Administrative fields of the item, by field id."""
     afldsmax: int | None = None
+    """Upper bound the server reports with `aflds`."""
     uid: str | None = None
+    """Unique id of the unit's device, such as its IMEI."""
     uid2: str | None = None
+    """Second unique id of the device."""
     hw: int | None = None
+    """Device type id."""
     ph: str | None = None
+    """Phone number of the device's SIM card."""
     ph2: str | None = None
+    """Second phone number of the device."""
     psw: str | None = None
+    """Access password of the device."""
     cmds: list[JSON] | None = None
+    """Commands the unit can take right now."""
     lmsg: DataMessage | None = None
+    """Last message received from the unit."""
     pos: Position | None = None
+    """Last known position of the unit."""
     sens: dict[str, Sensor] | None = None
+    """Sensors of the unit, by sensor id."""
     cfl: int | None = None
+    """Flags saying how the counters are calculated."""
     cnm: float | None = None
+    """Mileage counter."""
     cneh: float | None = None
+    """Engine hours counter."""
     cnkb: float | None = None
+    """GPRS traffic counter."""
     cml: dict[str, JSON] | None = None
+    """Every command defined for the unit."""
     prms: dict[str, JSON] | None = None
+    """Latest value of each message parameter."""
     netconn: int | None = None
+    """Whether the device is connected right now."""
     pflds: dict[str, JSON] | None = None
+    """Profile fields of the unit, such as vehicle details."""
     fl: int | None = None
+    """User flags, such as disabled or may not change the password."""
     hm: str | None = None
+    """Host mask limiting the addresses the user may log in from."""
     ld: int | None = None
+    """Time of the last login, as a UNIX time."""
     pfl: int | None = None
+    """A further set of user flags."""
     ap: JSON = None
+    """Extra user data the server sends as is."""
     drvrs: dict[str, Driver] | None = None
+    """Drivers, by id."""
     drvrsmax: int | None = None
+    """Upper bound the server reports with `drvrs`."""
     ujb: dict[str, Job] | None = None
+    """Scheduled jobs, by id."""
     ujbmax: int | None = None
+    """Upper bound the server reports with `ujb`."""
     unf: dict[str, Notification] | None = None
+    """Notifications, by id."""
     unfmax: int | None = None
+    """Upper bound the server reports with `unf`."""
     poi: dict[str, Poi] | None = None
+    """Points of interest, by id."""
     poimax: int | None = None
+    """Upper bound the server reports with `poi`."""
     zl: dict[str, Zone] | None = None
+    """Geofences, by id."""
     zlmax: int | None = None
+    """Upper bound the server reports with `zl`."""
     rep: dict[str, ReportTemplate] | None = None
+    """Report templates, by id."""
     repmax: int | None = None
+    """Upper bound the server reports with `rep`."""
     drvrun: list[int] | None = None
+    """Units that drivers are bound to automatically."""
     drvrsgr: dict[str, ResourceGroup] | None = None
+    """Driver groups, by id."""
     trlrs: dict[str, Driver] | None = None
+    """Trailers, by id."""
     trlrsgr: dict[str, ResourceGroup] | None = None
+    """Trailer groups, by id."""
     trlrun: list[int] | None = None
+    """Units that trailers are bound to automatically."""
     orders: dict[str, Order] | None = None
+    """Orders, by id."""
     tagrun: list[int] | None = None
+    """Units that tags (passengers) are bound to automatically."""
     u: list[int] | None = None
+    """Ids of the units in the group."""
     rtro: int | None = None
+    """1 while the retranslator is forwarding data."""
     rtrst: int | None = None
+    """State value of the retranslator."""
     rtrc: RetranslatorConfig | None = None
+    """Where data is forwarded to: server, port and protocol."""
     rtru: list[RetranslatorUnit] | None = None
+    """Units whose data is forwarded, each with the id it is sent under."""
 
     def __init__(
         self,
@@ -278,120 +368,207 @@ class Item(Model):
         rtru: list[RetranslatorUnit] | None = None,
     ) -> None:
         self.nm = nm
+        """Name of the item."""
         self.cls_ = cls_
+        """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
         self.id = id
+        """Id of the item."""
         self.mu = mu
+        """Measurement system the item uses."""
         self.uacl = uacl
+        """The current user's access rights to the item, as flags."""
         self.prp = prp
+        """Custom properties of the item, by name."""
         self.ftp = ftp
+        """FTP settings of the item."""
         self.crt = crt
+        """Id of the user who created the item."""
         self.bact = bact
+        """Id of the account the item belongs to."""
         self.bpact = bpact
+        """Id of the parent account."""
         self.ct = ct
+        """Time the item was created, as a UNIX time."""
         self.flds = flds
+        """Custom fields of the item, by field id."""
         self.fldsmax = fldsmax
+        """Upper bound the server reports with `flds`."""
         self.uri = uri
+        """Address of the icon image of the item."""
         self.ugi = ugi
+        """Identifier of the current icon image."""
         self.mlt = mlt
+        """Value sent with the messages flag (0x20)."""
         self.gd = gd
+        """Globally unique id (GUID) of the item."""
         self.aflds = aflds
+        """Administrative fields of the item, by field id."""
         self.afldsmax = afldsmax
+        """Upper bound the server reports with `aflds`."""
         self.uid = uid
+        """Unique id of the unit's device, such as its IMEI."""
         self.uid2 = uid2
+        """Second unique id of the device."""
         self.hw = hw
+        """Device type id."""
         self.ph = ph
+        """Phone number of the device's SIM card."""
         self.ph2 = ph2
+        """Second phone number of the device."""
         self.psw = psw
+        """Access password of the device."""
         self.cmds = cmds
+        """Commands the unit can take right now."""
         self.lmsg = lmsg
+        """Last message received from the unit."""
         self.pos = pos
+        """Last known position of the unit."""
         self.sens = sens
+        """Sensors of the unit, by sensor id."""
         self.cfl = cfl
+        """Flags saying how the counters are calculated."""
         self.cnm = cnm
+        """Mileage counter."""
         self.cneh = cneh
+        """Engine hours counter."""
         self.cnkb = cnkb
+        """GPRS traffic counter."""
         self.cml = cml
+        """Every command defined for the unit."""
         self.prms = prms
+        """Latest value of each message parameter."""
         self.netconn = netconn
+        """Whether the device is connected right now."""
         self.pflds = pflds
+        """Profile fields of the unit, such as vehicle details."""
         self.fl = fl
+        """User flags, such as disabled or may not change the password."""
         self.hm = hm
+        """Host mask limiting the addresses the user may log in from."""
         self.ld = ld
+        """Time of the last login, as a UNIX time."""
         self.pfl = pfl
+        """A further set of user flags."""
         self.ap = ap
+        """Extra user data the server sends as is."""
         self.drvrs = drvrs
+        """Drivers, by id."""
         self.drvrsmax = drvrsmax
+        """Upper bound the server reports with `drvrs`."""
         self.ujb = ujb
+        """Scheduled jobs, by id."""
         self.ujbmax = ujbmax
+        """Upper bound the server reports with `ujb`."""
         self.unf = unf
+        """Notifications, by id."""
         self.unfmax = unfmax
+        """Upper bound the server reports with `unf`."""
         self.poi = poi
+        """Points of interest, by id."""
         self.poimax = poimax
+        """Upper bound the server reports with `poi`."""
         self.zl = zl
+        """Geofences, by id."""
         self.zlmax = zlmax
+        """Upper bound the server reports with `zl`."""
         self.rep = rep
+        """Report templates, by id."""
         self.repmax = repmax
+        """Upper bound the server reports with `rep`."""
         self.drvrun = drvrun
+        """Units that drivers are bound to automatically."""
         self.drvrsgr = drvrsgr
+        """Driver groups, by id."""
         self.trlrs = trlrs
+        """Trailers, by id."""
         self.trlrsgr = trlrsgr
+        """Trailer groups, by id."""
         self.trlrun = trlrun
+        """Units that trailers are bound to automatically."""
         self.orders = orders
+        """Orders, by id."""
         self.tagrun = tagrun
+        """Units that tags (passengers) are bound to automatically."""
         self.u = u
+        """Ids of the units in the group."""
         self.rtro = rtro
+        """1 while the retranslator is forwarding data."""
         self.rtrst = rtrst
+        """State value of the retranslator."""
         self.rtrc = rtrc
+        """Where data is forwarded to: server, port and protocol."""
         self.rtru = rtru
+        """Units whose data is forwarded, each with the id it is sent under."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ItemGeneral(Model):
-    """`item_general`.
+    """The fields every item class shares, filled in by the general data flags 0x1 to 0x80.
+
+    `item_general`.
 
     Attributes:
-        nm: `str`.
-        cls_ (wire name `cls`): `int`.
-        id: `int`.
-        mu: `MeasureSystem`.
-        uacl: `int`.
-        prp: `dict[str, str]`.
-        ftp: `FtpSettings`.
-        crt: `int`.
-        bact: `int`.
-        bpact: `int`.
-        ct: `int`.
-        flds: `dict[str, CustomField]`.
-        fldsmax: `int`.
-        uri: `str`.
-        ugi: `int`.
-        mlt: `int`.
-        gd: `str`.
-        aflds: `dict[str, CustomField]`.
-        afldsmax: `int`.
+        nm: Name of the item. Type: `str`.
+        cls_ (wire name `cls`): Class id of the item; the ids differ between servers, see `classes` in the login answer. Type: `int`.
+        id: Id of the item. Type: `int`.
+        mu: Measurement system the item uses. Type: `MeasureSystem`.
+        uacl: The current user's access rights to the item, as flags. Type: `int`.
+        prp: Custom properties of the item, by name. Type: `dict[str, str]`.
+        ftp: FTP settings of the item. Type: `FtpSettings`.
+        crt: Id of the user who created the item. Type: `int`.
+        bact: Id of the account the item belongs to. Type: `int`.
+        bpact: Id of the parent account. Type: `int`.
+        ct: Time the item was created, as a UNIX time. Type: `int`.
+        flds: Custom fields of the item, by field id. Type: `dict[str, CustomField]`.
+        fldsmax: Upper bound the server reports with `flds`. Type: `int`.
+        uri: Address of the icon image of the item. Type: `str`.
+        ugi: Identifier of the current icon image. Type: `int`.
+        mlt: Value sent with the messages flag (0x20). Type: `int`.
+        gd: Globally unique id (GUID) of the item. Type: `str`.
+        aflds: Administrative fields of the item, by field id. Type: `dict[str, CustomField]`.
+        afldsmax: Upper bound the server reports with `aflds`. Type: `int`.
     """
 
     __wire_names__ = {"cls_": "cls"}
 
     nm: str | None = None
+    """Name of the item."""
     cls_: int | None = None
+    """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
     id: int | None = None
+    """Id of the item."""
     mu: MeasureSystem | None = None
+    """Measurement system the item uses."""
     uacl: int | None = None
+    """The current user's access rights to the item, as flags."""
     prp: dict[str, str] | None = None
+    """Custom properties of the item, by name."""
     ftp: FtpSettings | None = None
+    """FTP settings of the item."""
     crt: int | None = None
+    """Id of the user who created the item."""
     bact: int | None = None
+    """Id of the account the item belongs to."""
     bpact: int | None = None
+    """Id of the parent account."""
     ct: int | None = None
+    """Time the item was created, as a UNIX time."""
     flds: dict[str, CustomField] | None = None
+    """Custom fields of the item, by field id."""
     fldsmax: int | None = None
+    """Upper bound the server reports with `flds`."""
     uri: str | None = None
+    """Address of the icon image of the item."""
     ugi: int | None = None
+    """Identifier of the current icon image."""
     mlt: int | None = None
+    """Value sent with the messages flag (0x20)."""
     gd: str | None = None
+    """Globally unique id (GUID) of the item."""
     aflds: dict[str, CustomField] | None = None
+    """Administrative fields of the item, by field id."""
     afldsmax: int | None = None
+    """Upper bound the server reports with `aflds`."""
 
     def __init__(
         self,
@@ -417,71 +594,111 @@ class ItemGeneral(Model):
         afldsmax: int | None = None,
     ) -> None:
         self.nm = nm
+        """Name of the item."""
         self.cls_ = cls_
+        """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
         self.id = id
+        """Id of the item."""
         self.mu = mu
+        """Measurement system the item uses."""
         self.uacl = uacl
+        """The current user's access rights to the item, as flags."""
         self.prp = prp
+        """Custom properties of the item, by name."""
         self.ftp = ftp
+        """FTP settings of the item."""
         self.crt = crt
+        """Id of the user who created the item."""
         self.bact = bact
+        """Id of the account the item belongs to."""
         self.bpact = bpact
+        """Id of the parent account."""
         self.ct = ct
+        """Time the item was created, as a UNIX time."""
         self.flds = flds
+        """Custom fields of the item, by field id."""
         self.fldsmax = fldsmax
+        """Upper bound the server reports with `flds`."""
         self.uri = uri
+        """Address of the icon image of the item."""
         self.ugi = ugi
+        """Identifier of the current icon image."""
         self.mlt = mlt
+        """Value sent with the messages flag (0x20)."""
         self.gd = gd
+        """Globally unique id (GUID) of the item."""
         self.aflds = aflds
+        """Administrative fields of the item, by field id."""
         self.afldsmax = afldsmax
+        """Upper bound the server reports with `aflds`."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourceFields(Model):
-    """`resource_fields`.
+    """The fields only resources have, filled in by the resource data flags from 0x100 up.
+
+    `resource_fields`.
 
     Attributes:
-        drvrs: `dict[str, Driver]`.
-        drvrsmax: `int`.
-        ujb: `dict[str, Job]`.
-        ujbmax: `int`.
-        unf: `dict[str, Notification]`.
-        unfmax: `int`.
-        poi: `dict[str, Poi]`.
-        poimax: `int`.
-        zl: `dict[str, Zone]`.
-        zlmax: `int`.
-        rep: `dict[str, ReportTemplate]`.
-        repmax: `int`.
-        drvrun: `list[int]`.
-        drvrsgr: `dict[str, ResourceGroup]`.
-        trlrs: `dict[str, Driver]`.
-        trlrsgr: `dict[str, ResourceGroup]`.
-        trlrun: `list[int]`.
-        orders: `dict[str, Order]`.
-        tagrun: `list[int]`.
+        drvrs: Drivers, by id. Type: `dict[str, Driver]`.
+        drvrsmax: Upper bound the server reports with `drvrs`. Type: `int`.
+        ujb: Scheduled jobs, by id. Type: `dict[str, Job]`.
+        ujbmax: Upper bound the server reports with `ujb`. Type: `int`.
+        unf: Notifications, by id. Type: `dict[str, Notification]`.
+        unfmax: Upper bound the server reports with `unf`. Type: `int`.
+        poi: Points of interest, by id. Type: `dict[str, Poi]`.
+        poimax: Upper bound the server reports with `poi`. Type: `int`.
+        zl: Geofences, by id. Type: `dict[str, Zone]`.
+        zlmax: Upper bound the server reports with `zl`. Type: `int`.
+        rep: Report templates, by id. Type: `dict[str, ReportTemplate]`.
+        repmax: Upper bound the server reports with `rep`. Type: `int`.
+        drvrun: Units that drivers are bound to automatically. Type: `list[int]`.
+        drvrsgr: Driver groups, by id. Type: `dict[str, ResourceGroup]`.
+        trlrs: Trailers, by id. Type: `dict[str, Driver]`.
+        trlrsgr: Trailer groups, by id. Type: `dict[str, ResourceGroup]`.
+        trlrun: Units that trailers are bound to automatically. Type: `list[int]`.
+        orders: Orders, by id. Type: `dict[str, Order]`.
+        tagrun: Units that tags (passengers) are bound to automatically. Type: `list[int]`.
     """
 
     drvrs: dict[str, Driver] | None = None
+    """Drivers, by id."""
     drvrsmax: int | None = None
+    """Upper bound the server reports with `drvrs`."""
     ujb: dict[str, Job] | None = None
+    """Scheduled jobs, by id."""
     ujbmax: int | None = None
+    """Upper bound the server reports with `ujb`."""
     unf: dict[str, Notification] | None = None
+    """Notifications, by id."""
     unfmax: int | None = None
+    """Upper bound the server reports with `unf`."""
     poi: dict[str, Poi] | None = None
+    """Points of interest, by id."""
     poimax: int | None = None
+    """Upper bound the server reports with `poi`."""
     zl: dict[str, Zone] | None = None
+    """Geofences, by id."""
     zlmax: int | None = None
+    """Upper bound the server reports with `zl`."""
     rep: dict[str, ReportTemplate] | None = None
+    """Report templates, by id."""
     repmax: int | None = None
+    """Upper bound the server reports with `rep`."""
     drvrun: list[int] | None = None
+    """Units that drivers are bound to automatically."""
     drvrsgr: dict[str, ResourceGroup] | None = None
+    """Driver groups, by id."""
     trlrs: dict[str, Driver] | None = None
+    """Trailers, by id."""
     trlrsgr: dict[str, ResourceGroup] | None = None
+    """Trailer groups, by id."""
     trlrun: list[int] | None = None
+    """Units that trailers are bound to automatically."""
     orders: dict[str, Order] | None = None
+    """Orders, by id."""
     tagrun: list[int] | None = None
+    """Units that tags (passengers) are bound to automatically."""
 
     def __init__(
         self,
@@ -507,111 +724,170 @@ class ResourceFields(Model):
         tagrun: list[int] | None = None,
     ) -> None:
         self.drvrs = drvrs
+        """Drivers, by id."""
         self.drvrsmax = drvrsmax
+        """Upper bound the server reports with `drvrs`."""
         self.ujb = ujb
+        """Scheduled jobs, by id."""
         self.ujbmax = ujbmax
+        """Upper bound the server reports with `ujb`."""
         self.unf = unf
+        """Notifications, by id."""
         self.unfmax = unfmax
+        """Upper bound the server reports with `unf`."""
         self.poi = poi
+        """Points of interest, by id."""
         self.poimax = poimax
+        """Upper bound the server reports with `poi`."""
         self.zl = zl
+        """Geofences, by id."""
         self.zlmax = zlmax
+        """Upper bound the server reports with `zl`."""
         self.rep = rep
+        """Report templates, by id."""
         self.repmax = repmax
+        """Upper bound the server reports with `rep`."""
         self.drvrun = drvrun
+        """Units that drivers are bound to automatically."""
         self.drvrsgr = drvrsgr
+        """Driver groups, by id."""
         self.trlrs = trlrs
+        """Trailers, by id."""
         self.trlrsgr = trlrsgr
+        """Trailer groups, by id."""
         self.trlrun = trlrun
+        """Units that trailers are bound to automatically."""
         self.orders = orders
+        """Orders, by id."""
         self.tagrun = tagrun
+        """Units that tags (passengers) are bound to automatically."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourceItem(Model):
-    """`resource_item`.
+    """A resource, with the fields the resource data flags asked for.
+
+    `resource_item`.
 
     Attributes:
-        nm: `str`.
-        cls_ (wire name `cls`): `int`.
-        id: `int`.
-        mu: `MeasureSystem`.
-        uacl: `int`.
-        prp: `dict[str, str]`.
-        ftp: `FtpSettings`.
-        crt: `int`.
-        bact: `int`.
-        bpact: `int`.
-        ct: `int`.
-        flds: `dict[str, CustomField]`.
-        fldsmax: `int`.
-        uri: `str`.
-        ugi: `int`.
-        mlt: `int`.
-        gd: `str`.
-        aflds: `dict[str, CustomField]`.
-        afldsmax: `int`.
-        drvrs: `dict[str, Driver]`.
-        drvrsmax: `int`.
-        ujb: `dict[str, Job]`.
-        ujbmax: `int`.
-        unf: `dict[str, Notification]`.
-        unfmax: `int`.
-        poi: `dict[str, Poi]`.
-        poimax: `int`.
-        zl: `dict[str, Zone]`.
-        zlmax: `int`.
-        rep: `dict[str, ReportTemplate]`.
-        repmax: `int`.
-        drvrun: `list[int]`.
-        drvrsgr: `dict[str, ResourceGroup]`.
-        trlrs: `dict[str, Driver]`.
-        trlrsgr: `dict[str, ResourceGroup]`.
-        trlrun: `list[int]`.
-        orders: `dict[str, Order]`.
-        tagrun: `list[int]`.
+        nm: Name of the item. Type: `str`.
+        cls_ (wire name `cls`): Class id of the item; the ids differ between servers, see `classes` in the login answer. Type: `int`.
+        id: Id of the item. Type: `int`.
+        mu: Measurement system the item uses. Type: `MeasureSystem`.
+        uacl: The current user's access rights to the item, as flags. Type: `int`.
+        prp: Custom properties of the item, by name. Type: `dict[str, str]`.
+        ftp: FTP settings of the item. Type: `FtpSettings`.
+        crt: Id of the user who created the item. Type: `int`.
+        bact: Id of the account the item belongs to. Type: `int`.
+        bpact: Id of the parent account. Type: `int`.
+        ct: Time the item was created, as a UNIX time. Type: `int`.
+        flds: Custom fields of the item, by field id. Type: `dict[str, CustomField]`.
+        fldsmax: Upper bound the server reports with `flds`. Type: `int`.
+        uri: Address of the icon image of the item. Type: `str`.
+        ugi: Identifier of the current icon image. Type: `int`.
+        mlt: Value sent with the messages flag (0x20). Type: `int`.
+        gd: Globally unique id (GUID) of the item. Type: `str`.
+        aflds: Administrative fields of the item, by field id. Type: `dict[str, CustomField]`.
+        afldsmax: Upper bound the server reports with `aflds`. Type: `int`.
+        drvrs: Drivers, by id. Type: `dict[str, Driver]`.
+        drvrsmax: Upper bound the server reports with `drvrs`. Type: `int`.
+        ujb: Scheduled jobs, by id. Type: `dict[str, Job]`.
+        ujbmax: Upper bound the server reports with `ujb`. Type: `int`.
+        unf: Notifications, by id. Type: `dict[str, Notification]`.
+        unfmax: Upper bound the server reports with `unf`. Type: `int`.
+        poi: Points of interest, by id. Type: `dict[str, Poi]`.
+        poimax: Upper bound the server reports with `poi`. Type: `int`.
+        zl: Geofences, by id. Type: `dict[str, Zone]`.
+        zlmax: Upper bound the server reports with `zl`. Type: `int`.
+        rep: Report templates, by id. Type: `dict[str, ReportTemplate]`.
+        repmax: Upper bound the server reports with `rep`. Type: `int`.
+        drvrun: Units that drivers are bound to automatically. Type: `list[int]`.
+        drvrsgr: Driver groups, by id. Type: `dict[str, ResourceGroup]`.
+        trlrs: Trailers, by id. Type: `dict[str, Driver]`.
+        trlrsgr: Trailer groups, by id. Type: `dict[str, ResourceGroup]`.
+        trlrun: Units that trailers are bound to automatically. Type: `list[int]`.
+        orders: Orders, by id. Type: `dict[str, Order]`.
+        tagrun: Units that tags (passengers) are bound to automatically. Type: `list[int]`.
     """
 
     __wire_names__ = {"cls_": "cls"}
 
     nm: str | None = None
+    """Name of the item."""
     cls_: int | None = None
+    """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
     id: int | None = None
+    """Id of the item."""
     mu: MeasureSystem | None = None
+    """Measurement system the item uses."""
     uacl: int | None = None
+    """The current user's access rights to the item, as flags."""
     prp: dict[str, str] | None = None
+    """Custom properties of the item, by name."""
     ftp: FtpSettings | None = None
+    """FTP settings of the item."""
     crt: int | None = None
+    """Id of the user who created the item."""
     bact: int | None = None
+    """Id of the account the item belongs to."""
     bpact: int | None = None
+    """Id of the parent account."""
     ct: int | None = None
+    """Time the item was created, as a UNIX time."""
     flds: dict[str, CustomField] | None = None
+    """Custom fields of the item, by field id."""
     fldsmax: int | None = None
+    """Upper bound the server reports with `flds`."""
     uri: str | None = None
+    """Address of the icon image of the item."""
     ugi: int | None = None
+    """Identifier of the current icon image."""
     mlt: int | None = None
+    """Value sent with the messages flag (0x20)."""
     gd: str | None = None
+    """Globally unique id (GUID) of the item."""
     aflds: dict[str, CustomField] | None = None
+    """Administrative fields of the item, by field id."""
     afldsmax: int | None = None
+    """Upper bound the server reports with `aflds`."""
     drvrs: dict[str, Driver] | None = None
+    """Drivers, by id."""
     drvrsmax: int | None = None
+    """Upper bound the server reports with `drvrs`."""
     ujb: dict[str, Job] | None = None
+    """Scheduled jobs, by id."""
     ujbmax: int | None = None
+    """Upper bound the server reports with `ujb`."""
     unf: dict[str, Notification] | None = None
+    """Notifications, by id."""
     unfmax: int | None = None
+    """Upper bound the server reports with `unf`."""
     poi: dict[str, Poi] | None = None
+    """Points of interest, by id."""
     poimax: int | None = None
+    """Upper bound the server reports with `poi`."""
     zl: dict[str, Zone] | None = None
+    """Geofences, by id."""
     zlmax: int | None = None
+    """Upper bound the server reports with `zl`."""
     rep: dict[str, ReportTemplate] | None = None
+    """Report templates, by id."""
     repmax: int | None = None
+    """Upper bound the server reports with `rep`."""
     drvrun: list[int] | None = None
+    """Units that drivers are bound to automatically."""
     drvrsgr: dict[str, ResourceGroup] | None = None
+    """Driver groups, by id."""
     trlrs: dict[str, Driver] | None = None
+    """Trailers, by id."""
     trlrsgr: dict[str, ResourceGroup] | None = None
+    """Trailer groups, by id."""
     trlrun: list[int] | None = None
+    """Units that trailers are bound to automatically."""
     orders: dict[str, Order] | None = None
+    """Orders, by id."""
     tagrun: list[int] | None = None
+    """Units that tags (passengers) are bound to automatically."""
 
     def __init__(
         self,
@@ -656,60 +932,104 @@ class ResourceItem(Model):
         tagrun: list[int] | None = None,
     ) -> None:
         self.nm = nm
+        """Name of the item."""
         self.cls_ = cls_
+        """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
         self.id = id
+        """Id of the item."""
         self.mu = mu
+        """Measurement system the item uses."""
         self.uacl = uacl
+        """The current user's access rights to the item, as flags."""
         self.prp = prp
+        """Custom properties of the item, by name."""
         self.ftp = ftp
+        """FTP settings of the item."""
         self.crt = crt
+        """Id of the user who created the item."""
         self.bact = bact
+        """Id of the account the item belongs to."""
         self.bpact = bpact
+        """Id of the parent account."""
         self.ct = ct
+        """Time the item was created, as a UNIX time."""
         self.flds = flds
+        """Custom fields of the item, by field id."""
         self.fldsmax = fldsmax
+        """Upper bound the server reports with `flds`."""
         self.uri = uri
+        """Address of the icon image of the item."""
         self.ugi = ugi
+        """Identifier of the current icon image."""
         self.mlt = mlt
+        """Value sent with the messages flag (0x20)."""
         self.gd = gd
+        """Globally unique id (GUID) of the item."""
         self.aflds = aflds
+        """Administrative fields of the item, by field id."""
         self.afldsmax = afldsmax
+        """Upper bound the server reports with `aflds`."""
         self.drvrs = drvrs
+        """Drivers, by id."""
         self.drvrsmax = drvrsmax
+        """Upper bound the server reports with `drvrs`."""
         self.ujb = ujb
+        """Scheduled jobs, by id."""
         self.ujbmax = ujbmax
+        """Upper bound the server reports with `ujb`."""
         self.unf = unf
+        """Notifications, by id."""
         self.unfmax = unfmax
+        """Upper bound the server reports with `unf`."""
         self.poi = poi
+        """Points of interest, by id."""
         self.poimax = poimax
+        """Upper bound the server reports with `poi`."""
         self.zl = zl
+        """Geofences, by id."""
         self.zlmax = zlmax
+        """Upper bound the server reports with `zl`."""
         self.rep = rep
+        """Report templates, by id."""
         self.repmax = repmax
+        """Upper bound the server reports with `rep`."""
         self.drvrun = drvrun
+        """Units that drivers are bound to automatically."""
         self.drvrsgr = drvrsgr
+        """Driver groups, by id."""
         self.trlrs = trlrs
+        """Trailers, by id."""
         self.trlrsgr = trlrsgr
+        """Trailer groups, by id."""
         self.trlrun = trlrun
+        """Units that trailers are bound to automatically."""
         self.orders = orders
+        """Orders, by id."""
         self.tagrun = tagrun
+        """Units that tags (passengers) are bound to automatically."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorFields(Model):
-    """`retranslator_fields`.
+    """The fields only retranslators have.
+
+    `retranslator_fields`.
 
     Attributes:
-        rtro: `int`.
-        rtrst: `int`.
-        rtrc: `RetranslatorConfig`.
-        rtru: `list[RetranslatorUnit]`.
+        rtro: 1 while the retranslator is forwarding data. Type: `int`.
+        rtrst: State value of the retranslator. Type: `int`.
+        rtrc: Where data is forwarded to: server, port and protocol. Type: `RetranslatorConfig`.
+        rtru: Units whose data is forwarded, each with the id it is sent under. Type: `list[RetranslatorUnit]`.
     """
 
     rtro: int | None = None
+    """1 while the retranslator is forwarding data."""
     rtrst: int | None = None
+    """State value of the retranslator."""
     rtrc: RetranslatorConfig | None = None
+    """Where data is forwarded to: server, port and protocol."""
     rtru: list[RetranslatorUnit] | None = None
+    """Units whose data is forwarded, each with the id it is sent under."""
 
     def __init__(
         self,
@@ -720,66 +1040,95 @@ class RetranslatorFields(Model):
         rtru: list[RetranslatorUnit] | None = None,
     ) -> None:
         self.rtro = rtro
+        """1 while the retranslator is forwarding data."""
         self.rtrst = rtrst
+        """State value of the retranslator."""
         self.rtrc = rtrc
+        """Where data is forwarded to: server, port and protocol."""
         self.rtru = rtru
+        """Units whose data is forwarded, each with the id it is sent under."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorItem(Model):
-    """`retranslator_item`.
+    """A retranslator, with the fields the data flags asked for.
+
+    `retranslator_item`.
 
     Attributes:
-        nm: `str`.
-        cls_ (wire name `cls`): `int`.
-        id: `int`.
-        mu: `MeasureSystem`.
-        uacl: `int`.
-        prp: `dict[str, str]`.
-        ftp: `FtpSettings`.
-        crt: `int`.
-        bact: `int`.
-        bpact: `int`.
-        ct: `int`.
-        flds: `dict[str, CustomField]`.
-        fldsmax: `int`.
-        uri: `str`.
-        ugi: `int`.
-        mlt: `int`.
-        gd: `str`.
-        aflds: `dict[str, CustomField]`.
-        afldsmax: `int`.
-        rtro: `int`.
-        rtrst: `int`.
-        rtrc: `RetranslatorConfig`.
-        rtru: `list[RetranslatorUnit]`.
+        nm: Name of the item. Type: `str`.
+        cls_ (wire name `cls`): Class id of the item; the ids differ between servers, see `classes` in the login answer. Type: `int`.
+        id: Id of the item. Type: `int`.
+        mu: Measurement system the item uses. Type: `MeasureSystem`.
+        uacl: The current user's access rights to the item, as flags. Type: `int`.
+        prp: Custom properties of the item, by name. Type: `dict[str, str]`.
+        ftp: FTP settings of the item. Type: `FtpSettings`.
+        crt: Id of the user who created the item. Type: `int`.
+        bact: Id of the account the item belongs to. Type: `int`.
+        bpact: Id of the parent account. Type: `int`.
+        ct: Time the item was created, as a UNIX time. Type: `int`.
+        flds: Custom fields of the item, by field id. Type: `dict[str, CustomField]`.
+        fldsmax: Upper bound the server reports with `flds`. Type: `int`.
+        uri: Address of the icon image of the item. Type: `str`.
+        ugi: Identifier of the current icon image. Type: `int`.
+        mlt: Value sent with the messages flag (0x20). Type: `int`.
+        gd: Globally unique id (GUID) of the item. Type: `str`.
+        aflds: Administrative fields of the item, by field id. Type: `dict[str, CustomField]`.
+        afldsmax: Upper bound the server reports with `aflds`. Type: `int`.
+        rtro: 1 while the retranslator is forwarding data. Type: `int`.
+        rtrst: State value of the retranslator. Type: `int`.
+        rtrc: Where data is forwarded to: server, port and protocol. Type: `RetranslatorConfig`.
+        rtru: Units whose data is forwarded, each with the id it is sent under. Type: `list[RetranslatorUnit]`.
     """
 
     __wire_names__ = {"cls_": "cls"}
 
     nm: str | None = None
+    """Name of the item."""
     cls_: int | None = None
+    """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
     id: int | None = None
+    """Id of the item."""
     mu: MeasureSystem | None = None
+    """Measurement system the item uses."""
     uacl: int | None = None
+    """The current user's access rights to the item, as flags."""
     prp: dict[str, str] | None = None
+    """Custom properties of the item, by name."""
     ftp: FtpSettings | None = None
+    """FTP settings of the item."""
     crt: int | None = None
+    """Id of the user who created the item."""
     bact: int | None = None
+    """Id of the account the item belongs to."""
     bpact: int | None = None
+    """Id of the parent account."""
     ct: int | None = None
+    """Time the item was created, as a UNIX time."""
     flds: dict[str, CustomField] | None = None
+    """Custom fields of the item, by field id."""
     fldsmax: int | None = None
+    """Upper bound the server reports with `flds`."""
     uri: str | None = None
+    """Address of the icon image of the item."""
     ugi: int | None = None
+    """Identifier of the current icon image."""
     mlt: int | None = None
+    """Value sent with the messages flag (0x20)."""
     gd: str | None = None
+    """Globally unique id (GUID) of the item."""
     aflds: dict[str, CustomField] | None = None
+    """Administrative fields of the item, by field id."""
     afldsmax: int | None = None
+    """Upper bound the server reports with `aflds`."""
     rtro: int | None = None
+    """1 while the retranslator is forwarding data."""
     rtrst: int | None = None
+    """State value of the retranslator."""
     rtrc: RetranslatorConfig | None = None
+    """Where data is forwarded to: server, port and protocol."""
     rtru: list[RetranslatorUnit] | None = None
+    """Units whose data is forwarded, each with the id it is sent under."""
 
     def __init__(
         self,
@@ -809,63 +1158,101 @@ class RetranslatorItem(Model):
         rtru: list[RetranslatorUnit] | None = None,
     ) -> None:
         self.nm = nm
+        """Name of the item."""
         self.cls_ = cls_
+        """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
         self.id = id
+        """Id of the item."""
         self.mu = mu
+        """Measurement system the item uses."""
         self.uacl = uacl
+        """The current user's access rights to the item, as flags."""
         self.prp = prp
+        """Custom properties of the item, by name."""
         self.ftp = ftp
+        """FTP settings of the item."""
         self.crt = crt
+        """Id of the user who created the item."""
         self.bact = bact
+        """Id of the account the item belongs to."""
         self.bpact = bpact
+        """Id of the parent account."""
         self.ct = ct
+        """Time the item was created, as a UNIX time."""
         self.flds = flds
+        """Custom fields of the item, by field id."""
         self.fldsmax = fldsmax
+        """Upper bound the server reports with `flds`."""
         self.uri = uri
+        """Address of the icon image of the item."""
         self.ugi = ugi
+        """Identifier of the current icon image."""
         self.mlt = mlt
+        """Value sent with the messages flag (0x20)."""
         self.gd = gd
+        """Globally unique id (GUID) of the item."""
         self.aflds = aflds
+        """Administrative fields of the item, by field id."""
         self.afldsmax = afldsmax
+        """Upper bound the server reports with `aflds`."""
         self.rtro = rtro
+        """1 while the retranslator is forwarding data."""
         self.rtrst = rtrst
+        """State value of the retranslator."""
         self.rtrc = rtrc
+        """Where data is forwarded to: server, port and protocol."""
         self.rtru = rtru
+        """Units whose data is forwarded, each with the id it is sent under."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Sensor(Model):
-    """`sensor`.
+    """A sensor of a unit, with the message parameter it reads and how its value is worked out.
+
+    `sensor`.
 
     Attributes:
-        id: `int`.
-        n: `str`.
-        t: `str`.
-        d: `str`.
-        m: `str`.
-        p: `str`.
-        f: `int`.
-        c: `str`.
-        vt: `int`.
-        vs: `int`.
-        tbl: `list[SensorTableRow]`.
-        ct: `int`.
-        mt: `int`.
+        id: Id of the sensor. Type: `int`.
+        n: Name of the sensor. Type: `str`.
+        t: Type of the sensor. Type: `str`.
+        d: Description of the sensor. Type: `str`.
+        m: Unit of measurement shown with its values. Type: `str`.
+        p: Message parameter it reads, or an expression over parameters. Type: `str`.
+        f: Flags of the sensor. Type: `int`.
+        c: Configuration of the sensor as JSON text. Type: `str`.
+        vt: How the validating sensor is applied. Type: `int`.
+        vs: Sensor that validates this one; 0 for none. Type: `int`.
+        tbl: Calculation table turning raw values into results. Type: `list[SensorTableRow]`.
+        ct: Time it was created, as a UNIX time. Type: `int`.
+        mt: Time it was last changed, as a UNIX time. Type: `int`.
     """
 
     id: int | None = None
+    """Id of the sensor."""
     n: str | None = None
+    """Name of the sensor."""
     t: str | None = None
+    """Type of the sensor."""
     d: str | None = None
+    """Description of the sensor."""
     m: str | None = None
+    """Unit of measurement shown with its values."""
     p: str | None = None
+    """Message parameter it reads, or an expression over parameters."""
     f: int | None = None
+    """Flags of the sensor."""
     c: str | None = None
+    """Configuration of the sensor as JSON text."""
     vt: int | None = None
+    """How the validating sensor is applied."""
     vs: int | None = None
+    """Sensor that validates this one; 0 for none."""
     tbl: list[SensorTableRow] | None = None
+    """Calculation table turning raw values into results."""
     ct: int | None = None
+    """Time it was created, as a UNIX time."""
     mt: int | None = None
+    """Time it was last changed, as a UNIX time."""
 
     def __init__(
         self,
@@ -885,83 +1272,124 @@ class Sensor(Model):
         mt: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the sensor."""
         self.n = n
+        """Name of the sensor."""
         self.t = t
+        """Type of the sensor."""
         self.d = d
+        """Description of the sensor."""
         self.m = m
+        """Unit of measurement shown with its values."""
         self.p = p
+        """Message parameter it reads, or an expression over parameters."""
         self.f = f
+        """Flags of the sensor."""
         self.c = c
+        """Configuration of the sensor as JSON text."""
         self.vt = vt
+        """How the validating sensor is applied."""
         self.vs = vs
+        """Sensor that validates this one; 0 for none."""
         self.tbl = tbl
+        """Calculation table turning raw values into results."""
         self.ct = ct
+        """Time it was created, as a UNIX time."""
         self.mt = mt
+        """Time it was last changed, as a UNIX time."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SensorTableRow(Model):
-    """`sensor_table_row`.
+    """One row of a sensor calculation table; from raw value x on, the result is a*x + b.
+
+    `sensor_table_row`.
 
     Attributes:
-        x: `float`.
-        a: `float`.
-        b: `float`.
+        x: Raw value from which the row applies. Type: `float`.
+        a: Factor the raw value is multiplied by. Type: `float`.
+        b: Amount added after multiplying. Type: `float`.
     """
 
     x: float | None = None
+    """Raw value from which the row applies."""
     a: float | None = None
+    """Factor the raw value is multiplied by."""
     b: float | None = None
+    """Amount added after multiplying."""
 
     def __init__(self, *, x: float | None = None, a: float | None = None, b: float | None = None) -> None:
         self.x = x
+        """Raw value from which the row applies."""
         self.a = a
+        """Factor the raw value is multiplied by."""
         self.b = b
+        """Amount added after multiplying."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitFields(Model):
-    """`unit_fields`.
+    """The fields only units have, filled in by the unit data flags from 0x100 up.
+
+    `unit_fields`.
 
     Attributes:
-        uid: `str`.
-        uid2: `str`.
-        hw: `int`.
-        ph: `str`.
-        ph2: `str`.
-        psw: `str`.
-        cmds: `list[JSON]`.
-        lmsg: `DataMessage`.
-        pos: `Position`.
-        sens: `dict[str, Sensor]`.
-        cfl: `int`.
-        cnm: `float`.
-        cneh: `float`.
-        cnkb: `float`.
-        cml: `dict[str, JSON]`.
-        prms: `dict[str, JSON]`.
-        netconn: `int`.
-        pflds: `dict[str, JSON]`.
+        uid: Unique id of the unit's device, such as its IMEI. Type: `str`.
+        uid2: Second unique id of the device. Type: `str`.
+        hw: Device type id. Type: `int`.
+        ph: Phone number of the device's SIM card. Type: `str`.
+        ph2: Second phone number of the device. Type: `str`.
+        psw: Access password of the device. Type: `str`.
+        cmds: Commands the unit can take right now. Type: `list[JSON]`.
+        lmsg: Last message received from the unit. Type: `DataMessage`.
+        pos: Last known position of the unit. Type: `Position`.
+        sens: Sensors of the unit, by sensor id. Type: `dict[str, Sensor]`.
+        cfl: Flags saying how the counters are calculated. Type: `int`.
+        cnm: Mileage counter. Type: `float`.
+        cneh: Engine hours counter. Type: `float`.
+        cnkb: GPRS traffic counter. Type: `float`.
+        cml: Every command defined for the unit. Type: `dict[str, JSON]`.
+        prms: Latest value of each message parameter. Type: `dict[str, JSON]`.
+        netconn: Whether the device is connected right now. Type: `int`.
+        pflds: Profile fields of the unit, such as vehicle details. Type: `dict[str, JSON]`.
     """
 
     uid: str | None = None
+    """Unique id of the unit's device, such as its IMEI."""
     uid2: str | None = None
+    """Second unique id of the device."""
     hw: int | None = None
+    """Device type id."""
     ph: str | None = None
+    """Phone number of the device's SIM card."""
     ph2: str | None = None
+    """Second phone number of the device."""
     psw: str | None = None
+    """Access password of the device."""
     cmds: list[JSON] | None = None
+    """Commands the unit can take right now."""
     lmsg: DataMessage | None = None
+    """Last message received from the unit."""
     pos: Position | None = None
+    """Last known position of the unit."""
     sens: dict[str, Sensor] | None = None
+    """Sensors of the unit, by sensor id."""
     cfl: int | None = None
+    """Flags saying how the counters are calculated."""
     cnm: float | None = None
+    """Mileage counter."""
     cneh: float | None = None
+    """Engine hours counter."""
     cnkb: float | None = None
+    """GPRS traffic counter."""
     cml: dict[str, JSON] | None = None
+    """Every command defined for the unit."""
     prms: dict[str, JSON] | None = None
+    """Latest value of each message parameter."""
     netconn: int | None = None
+    """Whether the device is connected right now."""
     pflds: dict[str, JSON] | None = None
+    """Profile fields of the unit, such as vehicle details."""
 
     def __init__(
         self,
@@ -986,88 +1414,132 @@ class UnitFields(Model):
         pflds: dict[str, JSON] | None = None,
     ) -> None:
         self.uid = uid
+        """Unique id of the unit's device, such as its IMEI."""
         self.uid2 = uid2
+        """Second unique id of the device."""
         self.hw = hw
+        """Device type id."""
         self.ph = ph
+        """Phone number of the device's SIM card."""
         self.ph2 = ph2
+        """Second phone number of the device."""
         self.psw = psw
+        """Access password of the device."""
         self.cmds = cmds
+        """Commands the unit can take right now."""
         self.lmsg = lmsg
+        """Last message received from the unit."""
         self.pos = pos
+        """Last known position of the unit."""
         self.sens = sens
+        """Sensors of the unit, by sensor id."""
         self.cfl = cfl
+        """Flags saying how the counters are calculated."""
         self.cnm = cnm
+        """Mileage counter."""
         self.cneh = cneh
+        """Engine hours counter."""
         self.cnkb = cnkb
+        """GPRS traffic counter."""
         self.cml = cml
+        """Every command defined for the unit."""
         self.prms = prms
+        """Latest value of each message parameter."""
         self.netconn = netconn
+        """Whether the device is connected right now."""
         self.pflds = pflds
+        """Profile fields of the unit, such as vehicle details."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitGroupFields(Model):
-    """`unit_group_fields`.
+    """The fields only unit groups have.
+
+    `unit_group_fields`.
 
     Attributes:
-        u: `list[int]`.
+        u: Ids of the units in the group. Type: `list[int]`.
     """
 
     u: list[int] | None = None
+    """Ids of the units in the group."""
 
     def __init__(self, *, u: list[int] | None = None) -> None:
         self.u = u
+        """Ids of the units in the group."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitGroupItem(Model):
-    """`unit_group_item`.
+    """A unit group, with the fields the data flags asked for.
+
+    `unit_group_item`.
 
     Attributes:
-        nm: `str`.
-        cls_ (wire name `cls`): `int`.
-        id: `int`.
-        mu: `MeasureSystem`.
-        uacl: `int`.
-        prp: `dict[str, str]`.
-        ftp: `FtpSettings`.
-        crt: `int`.
-        bact: `int`.
-        bpact: `int`.
-        ct: `int`.
-        flds: `dict[str, CustomField]`.
-        fldsmax: `int`.
-        uri: `str`.
-        ugi: `int`.
-        mlt: `int`.
-        gd: `str`.
-        aflds: `dict[str, CustomField]`.
-        afldsmax: `int`.
-        u: `list[int]`.
+        nm: Name of the item. Type: `str`.
+        cls_ (wire name `cls`): Class id of the item; the ids differ between servers, see `classes` in the login answer. Type: `int`.
+        id: Id of the item. Type: `int`.
+        mu: Measurement system the item uses. Type: `MeasureSystem`.
+        uacl: The current user's access rights to the item, as flags. Type: `int`.
+        prp: Custom properties of the item, by name. Type: `dict[str, str]`.
+        ftp: FTP settings of the item. Type: `FtpSettings`.
+        crt: Id of the user who created the item. Type: `int`.
+        bact: Id of the account the item belongs to. Type: `int`.
+        bpact: Id of the parent account. Type: `int`.
+        ct: Time the item was created, as a UNIX time. Type: `int`.
+        flds: Custom fields of the item, by field id. Type: `dict[str, CustomField]`.
+        fldsmax: Upper bound the server reports with `flds`. Type: `int`.
+        uri: Address of the icon image of the item. Type: `str`.
+        ugi: Identifier of the current icon image. Type: `int`.
+        mlt: Value sent with the messages flag (0x20). Type: `int`.
+        gd: Globally unique id (GUID) of the item. Type: `str`.
+        aflds: Administrative fields of the item, by field id. Type: `dict[str, CustomField]`.
+        afldsmax: Upper bound the server reports with `aflds`. Type: `int`.
+        u: Ids of the units in the group. Type: `list[int]`.
     """
 
     __wire_names__ = {"cls_": "cls"}
 
     nm: str | None = None
+    """Name of the item."""
     cls_: int | None = None
+    """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
     id: int | None = None
+    """Id of the item."""
     mu: MeasureSystem | None = None
+    """Measurement system the item uses."""
     uacl: int | None = None
+    """The current user's access rights to the item, as flags."""
     prp: dict[str, str] | None = None
+    """Custom properties of the item, by name."""
     ftp: FtpSettings | None = None
+    """FTP settings of the item."""
     crt: int | None = None
+    """Id of the user who created the item."""
     bact: int | None = None
+    """Id of the account the item belongs to."""
     bpact: int | None = None
+    """Id of the parent account."""
     ct: int | None = None
+    """Time the item was created, as a UNIX time."""
     flds: dict[str, CustomField] | None = None
+    """Custom fields of the item, by field id."""
     fldsmax: int | None = None
+    """Upper bound the server reports with `flds`."""
     uri: str | None = None
+    """Address of the icon image of the item."""
     ugi: int | None = None
+    """Identifier of the current icon image."""
     mlt: int | None = None
+    """Value sent with the messages flag (0x20)."""
     gd: str | None = None
+    """Globally unique id (GUID) of the item."""
     aflds: dict[str, CustomField] | None = None
+    """Administrative fields of the item, by field id."""
     afldsmax: int | None = None
+    """Upper bound the server reports with `aflds`."""
     u: list[int] | None = None
+    """Ids of the units in the group."""
 
     def __init__(
         self,
@@ -1094,110 +1566,169 @@ class UnitGroupItem(Model):
         u: list[int] | None = None,
     ) -> None:
         self.nm = nm
+        """Name of the item."""
         self.cls_ = cls_
+        """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
         self.id = id
+        """Id of the item."""
         self.mu = mu
+        """Measurement system the item uses."""
         self.uacl = uacl
+        """The current user's access rights to the item, as flags."""
         self.prp = prp
+        """Custom properties of the item, by name."""
         self.ftp = ftp
+        """FTP settings of the item."""
         self.crt = crt
+        """Id of the user who created the item."""
         self.bact = bact
+        """Id of the account the item belongs to."""
         self.bpact = bpact
+        """Id of the parent account."""
         self.ct = ct
+        """Time the item was created, as a UNIX time."""
         self.flds = flds
+        """Custom fields of the item, by field id."""
         self.fldsmax = fldsmax
+        """Upper bound the server reports with `flds`."""
         self.uri = uri
+        """Address of the icon image of the item."""
         self.ugi = ugi
+        """Identifier of the current icon image."""
         self.mlt = mlt
+        """Value sent with the messages flag (0x20)."""
         self.gd = gd
+        """Globally unique id (GUID) of the item."""
         self.aflds = aflds
+        """Administrative fields of the item, by field id."""
         self.afldsmax = afldsmax
+        """Upper bound the server reports with `aflds`."""
         self.u = u
+        """Ids of the units in the group."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitItem(Model):
-    """`unit_item`.
+    """A unit, with the fields the unit data flags asked for.
+
+    `unit_item`.
 
     Attributes:
-        nm: `str`.
-        cls_ (wire name `cls`): `int`.
-        id: `int`.
-        mu: `MeasureSystem`.
-        uacl: `int`.
-        prp: `dict[str, str]`.
-        ftp: `FtpSettings`.
-        crt: `int`.
-        bact: `int`.
-        bpact: `int`.
-        ct: `int`.
-        flds: `dict[str, CustomField]`.
-        fldsmax: `int`.
-        uri: `str`.
-        ugi: `int`.
-        mlt: `int`.
-        gd: `str`.
-        aflds: `dict[str, CustomField]`.
-        afldsmax: `int`.
-        uid: `str`.
-        uid2: `str`.
-        hw: `int`.
-        ph: `str`.
-        ph2: `str`.
-        psw: `str`.
-        cmds: `list[JSON]`.
-        lmsg: `DataMessage`.
-        pos: `Position`.
-        sens: `dict[str, Sensor]`.
-        cfl: `int`.
-        cnm: `float`.
-        cneh: `float`.
-        cnkb: `float`.
-        cml: `dict[str, JSON]`.
-        prms: `dict[str, JSON]`.
-        netconn: `int`.
-        pflds: `dict[str, JSON]`.
+        nm: Name of the item. Type: `str`.
+        cls_ (wire name `cls`): Class id of the item; the ids differ between servers, see `classes` in the login answer. Type: `int`.
+        id: Id of the item. Type: `int`.
+        mu: Measurement system the item uses. Type: `MeasureSystem`.
+        uacl: The current user's access rights to the item, as flags. Type: `int`.
+        prp: Custom properties of the item, by name. Type: `dict[str, str]`.
+        ftp: FTP settings of the item. Type: `FtpSettings`.
+        crt: Id of the user who created the item. Type: `int`.
+        bact: Id of the account the item belongs to. Type: `int`.
+        bpact: Id of the parent account. Type: `int`.
+        ct: Time the item was created, as a UNIX time. Type: `int`.
+        flds: Custom fields of the item, by field id. Type: `dict[str, CustomField]`.
+        fldsmax: Upper bound the server reports with `flds`. Type: `int`.
+        uri: Address of the icon image of the item. Type: `str`.
+        ugi: Identifier of the current icon image. Type: `int`.
+        mlt: Value sent with the messages flag (0x20). Type: `int`.
+        gd: Globally unique id (GUID) of the item. Type: `str`.
+        aflds: Administrative fields of the item, by field id. Type: `dict[str, CustomField]`.
+        afldsmax: Upper bound the server reports with `aflds`. Type: `int`.
+        uid: Unique id of the unit's device, such as its IMEI. Type: `str`.
+        uid2: Second unique id of the device. Type: `str`.
+        hw: Device type id. Type: `int`.
+        ph: Phone number of the device's SIM card. Type: `str`.
+        ph2: Second phone number of the device. Type: `str`.
+        psw: Access password of the device. Type: `str`.
+        cmds: Commands the unit can take right now. Type: `list[JSON]`.
+        lmsg: Last message received from the unit. Type: `DataMessage`.
+        pos: Last known position of the unit. Type: `Position`.
+        sens: Sensors of the unit, by sensor id. Type: `dict[str, Sensor]`.
+        cfl: Flags saying how the counters are calculated. Type: `int`.
+        cnm: Mileage counter. Type: `float`.
+        cneh: Engine hours counter. Type: `float`.
+        cnkb: GPRS traffic counter. Type: `float`.
+        cml: Every command defined for the unit. Type: `dict[str, JSON]`.
+        prms: Latest value of each message parameter. Type: `dict[str, JSON]`.
+        netconn: Whether the device is connected right now. Type: `int`.
+        pflds: Profile fields of the unit, such as vehicle details. Type: `dict[str, JSON]`.
     """
 
     __wire_names__ = {"cls_": "cls"}
 
     nm: str | None = None
+    """Name of the item."""
     cls_: int | None = None
+    """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
     id: int | None = None
+    """Id of the item."""
     mu: MeasureSystem | None = None
+    """Measurement system the item uses."""
     uacl: int | None = None
+    """The current user's access rights to the item, as flags."""
     prp: dict[str, str] | None = None
+    """Custom properties of the item, by name."""
     ftp: FtpSettings | None = None
+    """FTP settings of the item."""
     crt: int | None = None
+    """Id of the user who created the item."""
     bact: int | None = None
+    """Id of the account the item belongs to."""
     bpact: int | None = None
+    """Id of the parent account."""
     ct: int | None = None
+    """Time the item was created, as a UNIX time."""
     flds: dict[str, CustomField] | None = None
+    """Custom fields of the item, by field id."""
     fldsmax: int | None = None
+    """Upper bound the server reports with `flds`."""
     uri: str | None = None
+    """Address of the icon image of the item."""
     ugi: int | None = None
+    """Identifier of the current icon image."""
     mlt: int | None = None
+    """Value sent with the messages flag (0x20)."""
     gd: str | None = None
+    """Globally unique id (GUID) of the item."""
     aflds: dict[str, CustomField] | None = None
+    """Administrative fields of the item, by field id."""
     afldsmax: int | None = None
+    """Upper bound the server reports with `aflds`."""
     uid: str | None = None
+    """Unique id of the unit's device, such as its IMEI."""
     uid2: str | None = None
+    """Second unique id of the device."""
     hw: int | None = None
+    """Device type id."""
     ph: str | None = None
+    """Phone number of the device's SIM card."""
     ph2: str | None = None
+    """Second phone number of the device."""
     psw: str | None = None
+    """Access password of the device."""
     cmds: list[JSON] | None = None
+    """Commands the unit can take right now."""
     lmsg: DataMessage | None = None
+    """Last message received from the unit."""
     pos: Position | None = None
+    """Last known position of the unit."""
     sens: dict[str, Sensor] | None = None
+    """Sensors of the unit, by sensor id."""
     cfl: int | None = None
+    """Flags saying how the counters are calculated."""
     cnm: float | None = None
+    """Mileage counter."""
     cneh: float | None = None
+    """Engine hours counter."""
     cnkb: float | None = None
+    """GPRS traffic counter."""
     cml: dict[str, JSON] | None = None
+    """Every command defined for the unit."""
     prms: dict[str, JSON] | None = None
+    """Latest value of each message parameter."""
     netconn: int | None = None
+    """Whether the device is connected right now."""
     pflds: dict[str, JSON] | None = None
+    """Profile fields of the unit, such as vehicle details."""
 
     def __init__(
         self,
@@ -1241,61 +1772,105 @@ class UnitItem(Model):
         pflds: dict[str, JSON] | None = None,
     ) -> None:
         self.nm = nm
+        """Name of the item."""
         self.cls_ = cls_
+        """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
         self.id = id
+        """Id of the item."""
         self.mu = mu
+        """Measurement system the item uses."""
         self.uacl = uacl
+        """The current user's access rights to the item, as flags."""
         self.prp = prp
+        """Custom properties of the item, by name."""
         self.ftp = ftp
+        """FTP settings of the item."""
         self.crt = crt
+        """Id of the user who created the item."""
         self.bact = bact
+        """Id of the account the item belongs to."""
         self.bpact = bpact
+        """Id of the parent account."""
         self.ct = ct
+        """Time the item was created, as a UNIX time."""
         self.flds = flds
+        """Custom fields of the item, by field id."""
         self.fldsmax = fldsmax
+        """Upper bound the server reports with `flds`."""
         self.uri = uri
+        """Address of the icon image of the item."""
         self.ugi = ugi
+        """Identifier of the current icon image."""
         self.mlt = mlt
+        """Value sent with the messages flag (0x20)."""
         self.gd = gd
+        """Globally unique id (GUID) of the item."""
         self.aflds = aflds
+        """Administrative fields of the item, by field id."""
         self.afldsmax = afldsmax
+        """Upper bound the server reports with `aflds`."""
         self.uid = uid
+        """Unique id of the unit's device, such as its IMEI."""
         self.uid2 = uid2
+        """Second unique id of the device."""
         self.hw = hw
+        """Device type id."""
         self.ph = ph
+        """Phone number of the device's SIM card."""
         self.ph2 = ph2
+        """Second phone number of the device."""
         self.psw = psw
+        """Access password of the device."""
         self.cmds = cmds
+        """Commands the unit can take right now."""
         self.lmsg = lmsg
+        """Last message received from the unit."""
         self.pos = pos
+        """Last known position of the unit."""
         self.sens = sens
+        """Sensors of the unit, by sensor id."""
         self.cfl = cfl
+        """Flags saying how the counters are calculated."""
         self.cnm = cnm
+        """Mileage counter."""
         self.cneh = cneh
+        """Engine hours counter."""
         self.cnkb = cnkb
+        """GPRS traffic counter."""
         self.cml = cml
+        """Every command defined for the unit."""
         self.prms = prms
+        """Latest value of each message parameter."""
         self.netconn = netconn
+        """Whether the device is connected right now."""
         self.pflds = pflds
+        """Profile fields of the unit, such as vehicle details."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserFields(Model):
-    """`user_fields`.
+    """The fields only users have, filled in by the user data flags from 0x100 up.
+
+    `user_fields`.
 
     Attributes:
-        fl: `int`.
-        hm: `str`.
-        ld: `int`.
-        pfl: `int`.
-        ap: `JSON`.
+        fl: User flags, such as disabled or may not change the password. Type: `int`.
+        hm: Host mask limiting the addresses the user may log in from. Type: `str`.
+        ld: Time of the last login, as a UNIX time. Type: `int`.
+        pfl: A further set of user flags. Type: `int`.
+        ap: Extra user data the server sends as is. Type: `JSON`.
     """
 
     fl: int | None = None
+    """User flags, such as disabled or may not change the password."""
     hm: str | None = None
+    """Host mask limiting the addresses the user may log in from."""
     ld: int | None = None
+    """Time of the last login, as a UNIX time."""
     pfl: int | None = None
+    """A further set of user flags."""
     ap: JSON = None
+    """Extra user data the server sends as is."""
 
     def __init__(
         self,
@@ -1307,69 +1882,100 @@ class UserFields(Model):
         ap: JSON = None,
     ) -> None:
         self.fl = fl
+        """User flags, such as disabled or may not change the password."""
         self.hm = hm
+        """Host mask limiting the addresses the user may log in from."""
         self.ld = ld
+        """Time of the last login, as a UNIX time."""
         self.pfl = pfl
+        """A further set of user flags."""
         self.ap = ap
+        """Extra user data the server sends as is."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserItem(Model):
-    """`user_item`.
+    """A user, with the fields the user data flags asked for.
+
+    `user_item`.
 
     Attributes:
-        nm: `str`.
-        cls_ (wire name `cls`): `int`.
-        id: `int`.
-        mu: `MeasureSystem`.
-        uacl: `int`.
-        prp: `dict[str, str]`.
-        ftp: `FtpSettings`.
-        crt: `int`.
-        bact: `int`.
-        bpact: `int`.
-        ct: `int`.
-        flds: `dict[str, CustomField]`.
-        fldsmax: `int`.
-        uri: `str`.
-        ugi: `int`.
-        mlt: `int`.
-        gd: `str`.
-        aflds: `dict[str, CustomField]`.
-        afldsmax: `int`.
-        fl: `int`.
-        hm: `str`.
-        ld: `int`.
-        pfl: `int`.
-        ap: `JSON`.
+        nm: Name of the item. Type: `str`.
+        cls_ (wire name `cls`): Class id of the item; the ids differ between servers, see `classes` in the login answer. Type: `int`.
+        id: Id of the item. Type: `int`.
+        mu: Measurement system the item uses. Type: `MeasureSystem`.
+        uacl: The current user's access rights to the item, as flags. Type: `int`.
+        prp: Custom properties of the item, by name. Type: `dict[str, str]`.
+        ftp: FTP settings of the item. Type: `FtpSettings`.
+        crt: Id of the user who created the item. Type: `int`.
+        bact: Id of the account the item belongs to. Type: `int`.
+        bpact: Id of the parent account. Type: `int`.
+        ct: Time the item was created, as a UNIX time. Type: `int`.
+        flds: Custom fields of the item, by field id. Type: `dict[str, CustomField]`.
+        fldsmax: Upper bound the server reports with `flds`. Type: `int`.
+        uri: Address of the icon image of the item. Type: `str`.
+        ugi: Identifier of the current icon image. Type: `int`.
+        mlt: Value sent with the messages flag (0x20). Type: `int`.
+        gd: Globally unique id (GUID) of the item. Type: `str`.
+        aflds: Administrative fields of the item, by field id. Type: `dict[str, CustomField]`.
+        afldsmax: Upper bound the server reports with `aflds`. Type: `int`.
+        fl: User flags, such as disabled or may not change the password. Type: `int`.
+        hm: Host mask limiting the addresses the user may log in from. Type: `str`.
+        ld: Time of the last login, as a UNIX time. Type: `int`.
+        pfl: A further set of user flags. Type: `int`.
+        ap: Extra user data the server sends as is. Type: `JSON`.
     """
 
     __wire_names__ = {"cls_": "cls"}
 
     nm: str | None = None
+    """Name of the item."""
     cls_: int | None = None
+    """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
     id: int | None = None
+    """Id of the item."""
     mu: MeasureSystem | None = None
+    """Measurement system the item uses."""
     uacl: int | None = None
+    """The current user's access rights to the item, as flags."""
     prp: dict[str, str] | None = None
+    """Custom properties of the item, by name."""
     ftp: FtpSettings | None = None
+    """FTP settings of the item."""
     crt: int | None = None
+    """Id of the user who created the item."""
     bact: int | None = None
+    """Id of the account the item belongs to."""
     bpact: int | None = None
+    """Id of the parent account."""
     ct: int | None = None
+    """Time the item was created, as a UNIX time."""
     flds: dict[str, CustomField] | None = None
+    """Custom fields of the item, by field id."""
     fldsmax: int | None = None
+    """Upper bound the server reports with `flds`."""
     uri: str | None = None
+    """Address of the icon image of the item."""
     ugi: int | None = None
+    """Identifier of the current icon image."""
     mlt: int | None = None
+    """Value sent with the messages flag (0x20)."""
     gd: str | None = None
+    """Globally unique id (GUID) of the item."""
     aflds: dict[str, CustomField] | None = None
+    """Administrative fields of the item, by field id."""
     afldsmax: int | None = None
+    """Upper bound the server reports with `aflds`."""
     fl: int | None = None
+    """User flags, such as disabled or may not change the password."""
     hm: str | None = None
+    """Host mask limiting the addresses the user may log in from."""
     ld: int | None = None
+    """Time of the last login, as a UNIX time."""
     pfl: int | None = None
+    """A further set of user flags."""
     ap: JSON = None
+    """Extra user data the server sends as is."""
 
     def __init__(
         self,
@@ -1400,29 +2006,53 @@ class UserItem(Model):
         ap: JSON = None,
     ) -> None:
         self.nm = nm
+        """Name of the item."""
         self.cls_ = cls_
+        """Class id of the item; the ids differ between servers, see `classes` in the login answer."""
         self.id = id
+        """Id of the item."""
         self.mu = mu
+        """Measurement system the item uses."""
         self.uacl = uacl
+        """The current user's access rights to the item, as flags."""
         self.prp = prp
+        """Custom properties of the item, by name."""
         self.ftp = ftp
+        """FTP settings of the item."""
         self.crt = crt
+        """Id of the user who created the item."""
         self.bact = bact
+        """Id of the account the item belongs to."""
         self.bpact = bpact
+        """Id of the parent account."""
         self.ct = ct
+        """Time the item was created, as a UNIX time."""
         self.flds = flds
+        """Custom fields of the item, by field id."""
         self.fldsmax = fldsmax
+        """Upper bound the server reports with `flds`."""
         self.uri = uri
+        """Address of the icon image of the item."""
         self.ugi = ugi
+        """Identifier of the current icon image."""
         self.mlt = mlt
+        """Value sent with the messages flag (0x20)."""
         self.gd = gd
+        """Globally unique id (GUID) of the item."""
         self.aflds = aflds
+        """Administrative fields of the item, by field id."""
         self.afldsmax = afldsmax
+        """Upper bound the server reports with `aflds`."""
         self.fl = fl
+        """User flags, such as disabled or may not change the password."""
         self.hm = hm
+        """Host mask limiting the addresses the user may log in from."""
         self.ld = ld
+        """Time of the last login, as a UNIX time."""
         self.pfl = pfl
+        """A further set of user flags."""
         self.ap = ap
+        """Extra user data the server sends as is."""
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -9,29 +9,40 @@ from apiforge.core.model import Model, typed_as_attrs
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DataMessage(Model):
-    """`data_message`.
+    """A message from a unit, with its time, flags, position, inputs, outputs and parameters.
+
+    `data_message`.
 
     Attributes:
-        t: `int`, always present.
-        f: `MessageFlags`.
-        tp: `str`.
-        pos: `Position`.
-        i: `int`.
-        o: `int`.
-        p: `dict[str, JSON]`.
-        lc: `int`.
-        rt: `int`.
+        t: Time of the message, as a UNIX time. Type: `int`, always present.
+        f: Flags saying what the message carries. Type: `MessageFlags`.
+        tp: Type of the message; ud for data messages. Type: `str`.
+        pos: Position the message reports. Type: `Position`.
+        i: Digital inputs, as bits. Type: `int`.
+        o: Digital outputs, as bits. Type: `int`.
+        p: Parameters the device sent, by name. Type: `dict[str, JSON]`.
+        lc: Further value the server sends with the message. Type: `int`.
+        rt: Further time value the server sends with the message. Type: `int`.
     """
 
     t: int
+    """Time of the message, as a UNIX time."""
     f: MessageFlags | None = None
+    """Flags saying what the message carries."""
     tp: str | None = None
+    """Type of the message; ud for data messages."""
     pos: Position | None = None
+    """Position the message reports."""
     i: int | None = None
+    """Digital inputs, as bits."""
     o: int | None = None
+    """Digital outputs, as bits."""
     p: dict[str, JSON] | None = None
+    """Parameters the device sent, by name."""
     lc: int | None = None
+    """Further value the server sends with the message."""
     rt: int | None = None
+    """Further time value the server sends with the message."""
 
     def __init__(
         self,
@@ -47,31 +58,46 @@ class DataMessage(Model):
         rt: int | None = None,
     ) -> None:
         self.t = t
+        """Time of the message, as a UNIX time."""
         self.f = f
+        """Flags saying what the message carries."""
         self.tp = tp
+        """Type of the message; ud for data messages."""
         self.pos = pos
+        """Position the message reports."""
         self.i = i
+        """Digital inputs, as bits."""
         self.o = o
+        """Digital outputs, as bits."""
         self.p = p
+        """Parameters the device sent, by name."""
         self.lc = lc
+        """Further value the server sends with the message."""
         self.rt = rt
+        """Further time value the server sends with the message."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoadMessagesResult(Model):
-    """`load_messages_result`.
+    """The messages a load put into the session's message loader.
+
+    `load_messages_result`.
 
     Attributes:
-        count: `int`, always present.
-        messages: `list[DataMessage]`, always present.
+        count: Number of messages loaded. Type: `int`, always present.
+        messages: The messages returned, up to the number asked for. Type: `list[DataMessage]`, always present.
     """
 
     count: int
+    """Number of messages loaded."""
     messages: list[DataMessage]
+    """The messages returned, up to the number asked for."""
 
     def __init__(self, *, count: int, messages: list[DataMessage]) -> None:
         self.count = count
+        """Number of messages loaded."""
         self.messages = messages
+        """The messages returned, up to the number asked for."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -90,29 +116,40 @@ class PackedMessagesResult(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Position(Model):
-    """`position`.
+    """A geographic position as a device reported it.
+
+    `position`.
 
     Attributes:
-        y: `float`.
-        x: `float`.
-        z: `float`.
-        s: `int`.
-        c: `int`.
-        sc: `int`.
-        t: `int`.
-        f: `int`.
-        lc: `int`.
+        y: Latitude. Type: `float`.
+        x: Longitude. Type: `float`.
+        z: Altitude. Type: `float`.
+        s: Speed. Type: `int`.
+        c: Course, in degrees. Type: `int`.
+        sc: Number of satellites. Type: `int`.
+        t: Time of the position, as a UNIX time (in a unit's last position). Type: `int`.
+        f: Flags of the position (in a unit's last position). Type: `int`.
+        lc: Time the coordinates last changed (in a unit's last position). Type: `int`.
     """
 
     y: float | None = None
+    """Latitude."""
     x: float | None = None
+    """Longitude."""
     z: float | None = None
+    """Altitude."""
     s: int | None = None
+    """Speed."""
     c: int | None = None
+    """Course, in degrees."""
     sc: int | None = None
+    """Number of satellites."""
     t: int | None = None
+    """Time of the position, as a UNIX time (in a unit's last position)."""
     f: int | None = None
+    """Flags of the position (in a unit's last position)."""
     lc: int | None = None
+    """Time the coordinates last changed (in a unit's last position)."""
 
     def __init__(
         self,
@@ -128,14 +165,23 @@ class Position(Model):
         lc: int | None = None,
     ) -> None:
         self.y = y
+        """Latitude."""
         self.x = x
+        """Longitude."""
         self.z = z
+        """Altitude."""
         self.s = s
+        """Speed."""
         self.c = c
+        """Course, in degrees."""
         self.sc = sc
+        """Number of satellites."""
         self.t = t
+        """Time of the position, as a UNIX time (in a unit's last position)."""
         self.f = f
+        """Flags of the position (in a unit's last position)."""
         self.lc = lc
+        """Time the coordinates last changed (in a unit's last position)."""
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -18,19 +18,24 @@ class SelectRowsConfigType(OpenStrEnum):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ExecReportResult(Model):
-    """`exec_report_result`.
+    """The answer to running a report, or a note that it runs on the report server.
+
+    `exec_report_result`.
 
     Attributes:
-        report_result (wire name `reportResult`): `ReportResult`.
-        report_layer (wire name `reportLayer`): `dict[str, JSON]`.
-        remote_exec (wire name `remoteExec`): `int`.
+        report_result (wire name `reportResult`): Tables and statistics of the finished report. Type: `ReportResult`.
+        report_layer (wire name `reportLayer`): Map layer drawn for the report. Type: `dict[str, JSON]`.
+        remote_exec (wire name `remoteExec`): 1 when the report runs remotely; poll its status, then apply the result. Type: `int`.
     """
 
     __wire_names__ = {"report_result": "reportResult", "report_layer": "reportLayer", "remote_exec": "remoteExec"}
 
     report_result: ReportResult | None = None
+    """Tables and statistics of the finished report."""
     report_layer: dict[str, JSON] | None = None
+    """Map layer drawn for the report."""
     remote_exec: int | None = None
+    """1 when the report runs remotely; poll its status, then apply the result."""
 
     def __init__(
         self,
@@ -40,31 +45,43 @@ class ExecReportResult(Model):
         remote_exec: int | None = None,
     ) -> None:
         self.report_result = report_result
+        """Tables and statistics of the finished report."""
         self.report_layer = report_layer
+        """Map layer drawn for the report."""
         self.remote_exec = remote_exec
+        """1 when the report runs remotely; poll its status, then apply the result."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportCellObject(Model):
-    """`report_cell_object`.
+    """A report table cell that carries more than its text, such as a raw value or a place.
+
+    `report_cell_object`.
 
     Attributes:
-        t: `str`.
-        y: `float`.
-        x: `float`.
-        u: `int`.
-        v: `JSON`.
-        vt: `int`.
-        j: `JSON`.
+        t: Text shown in the cell. Type: `str`.
+        y: Latitude of the place the cell refers to. Type: `float`.
+        x: Longitude of the place the cell refers to. Type: `float`.
+        u: Id of the unit the cell refers to. Type: `int`.
+        v: Raw value behind the text. Type: `JSON`.
+        vt: Kind of the raw value. Type: `int`.
+        j: Extra data of the cell. Type: `JSON`.
     """
 
     t: str | None = None
+    """Text shown in the cell."""
     y: float | None = None
+    """Latitude of the place the cell refers to."""
     x: float | None = None
+    """Longitude of the place the cell refers to."""
     u: int | None = None
+    """Id of the unit the cell refers to."""
     v: JSON = None
+    """Raw value behind the text."""
     vt: int | None = None
+    """Kind of the raw value."""
     j: JSON = None
+    """Extra data of the cell."""
 
     def __init__(
         self,
@@ -78,53 +95,74 @@ class ReportCellObject(Model):
         j: JSON = None,
     ) -> None:
         self.t = t
+        """Text shown in the cell."""
         self.y = y
+        """Latitude of the place the cell refers to."""
         self.x = x
+        """Longitude of the place the cell refers to."""
         self.u = u
+        """Id of the unit the cell refers to."""
         self.v = v
+        """Raw value behind the text."""
         self.vt = vt
+        """Kind of the raw value."""
         self.j = j
+        """Extra data of the cell."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportInterval(Model):
-    """`report_interval`.
+    """The time span a report covers.
+
+    `report_interval`.
 
     Attributes:
-        from_ (wire name `from`): `int`, always present.
-        to: `int`, always present.
-        flags: `int`, always present.
+        from_ (wire name `from`): Start of the span, as a UNIX time. Type: `int`, always present.
+        to: End of the span, as a UNIX time. Type: `int`, always present.
+        flags: How `from` and `to` are read; 0 for an absolute span. Type: `int`, always present.
     """
 
     __wire_names__ = {"from_": "from"}
 
     from_: int
+    """Start of the span, as a UNIX time."""
     to: int
+    """End of the span, as a UNIX time."""
     flags: int
+    """How `from` and `to` are read; 0 for an absolute span."""
 
     def __init__(self, *, from_: int, to: int, flags: int) -> None:
         self.from_ = from_
+        """Start of the span, as a UNIX time."""
         self.to = to
+        """End of the span, as a UNIX time."""
         self.flags = flags
+        """How `from` and `to` are read; 0 for an absolute span."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportResult(Model):
-    """`report_result`.
+    """What a finished report produced, its tables, statistics and attachments.
+
+    `report_result`.
 
     Attributes:
-        msgs_rendered (wire name `msgsRendered`): `int`.
-        stats: `list[JSON]`.
-        tables: `list[ReportTable]`.
-        attachments: `list[JSON]`.
+        msgs_rendered (wire name `msgsRendered`): Number of messages drawn on the report's map. Type: `int`.
+        stats: Statistics of the report, as pairs of label and value. Type: `list[JSON]`.
+        tables: Tables of the report; their rows are read with separate calls. Type: `list[ReportTable]`.
+        attachments: Charts and other attachments of the report. Type: `list[JSON]`.
     """
 
     __wire_names__ = {"msgs_rendered": "msgsRendered"}
 
     msgs_rendered: int | None = None
+    """Number of messages drawn on the report's map."""
     stats: list[JSON] | None = None
+    """Statistics of the report, as pairs of label and value."""
     tables: list[ReportTable] | None = None
+    """Tables of the report; their rows are read with separate calls."""
     attachments: list[JSON] | None = None
+    """Charts and other attachments of the report."""
 
     def __init__(
         self,
@@ -135,38 +173,54 @@ class ReportResult(Model):
         attachments: list[JSON] | None = None,
     ) -> None:
         self.msgs_rendered = msgs_rendered
+        """Number of messages drawn on the report's map."""
         self.stats = stats
+        """Statistics of the report, as pairs of label and value."""
         self.tables = tables
+        """Tables of the report; their rows are read with separate calls."""
         self.attachments = attachments
+        """Charts and other attachments of the report."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportRow(Model):
-    """`report_row`.
+    """A row of a report result table, with its cells and, when asked for, its nested rows.
+
+    `report_row`.
 
     Attributes:
-        n: `int`.
-        i1: `int`.
-        i2: `int`.
-        t1: `int`.
-        t2: `int`.
-        d: `int`.
-        mx: `float`.
-        c: `list[str | ReportCellObject]`.
-        r: `list[ReportRow]`.
-        uid: `int`.
+        n: Row number. Type: `int`.
+        i1: Index of the first message the row covers. Type: `int`.
+        i2: Index of the last message the row covers. Type: `int`.
+        t1: Start of the time the row covers, as a UNIX time. Type: `int`.
+        t2: End of the time the row covers, as a UNIX time. Type: `int`.
+        d: Number of nested rows under this row. Type: `int`.
+        mx: Extra number the server sends with the row. Type: `float`.
+        c: Cells of the row, each a text or an object with the raw value. Type: `list[str | ReportCellObject]`.
+        r: Nested rows, when the rows were read with select_result_rows. Type: `list[ReportRow]`.
+        uid: Id of the unit the row is about. Type: `int`.
     """
 
     n: int | None = None
+    """Row number."""
     i1: int | None = None
+    """Index of the first message the row covers."""
     i2: int | None = None
+    """Index of the last message the row covers."""
     t1: int | None = None
+    """Start of the time the row covers, as a UNIX time."""
     t2: int | None = None
+    """End of the time the row covers, as a UNIX time."""
     d: int | None = None
+    """Number of nested rows under this row."""
     mx: float | None = None
+    """Extra number the server sends with the row."""
     c: list[str | ReportCellObject] | None = None
+    """Cells of the row, each a text or an object with the raw value."""
     r: list[ReportRow] | None = None
+    """Nested rows, when the rows were read with select_result_rows."""
     uid: int | None = None
+    """Id of the unit the row is about."""
 
     def __init__(
         self,
@@ -183,60 +237,87 @@ class ReportRow(Model):
         uid: int | None = None,
     ) -> None:
         self.n = n
+        """Row number."""
         self.i1 = i1
+        """Index of the first message the row covers."""
         self.i2 = i2
+        """Index of the last message the row covers."""
         self.t1 = t1
+        """Start of the time the row covers, as a UNIX time."""
         self.t2 = t2
+        """End of the time the row covers, as a UNIX time."""
         self.d = d
+        """Number of nested rows under this row."""
         self.mx = mx
+        """Extra number the server sends with the row."""
         self.c = c
+        """Cells of the row, each a text or an object with the raw value."""
         self.r = r
+        """Nested rows, when the rows were read with select_result_rows."""
         self.uid = uid
+        """Id of the unit the row is about."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportStatusResult(Model):
-    """`report_status_result`.
+    """The state of a report that runs on the report server.
+
+    `report_status_result`.
 
     Attributes:
-        status: `ReportStatus`, always present.
+        status: 1 queued, 2 running, 4 done, 8 cancelled, 16 invalid or no report. Type: `ReportStatus`, always present.
     """
 
     status: ReportStatus
+    """1 queued, 2 running, 4 done, 8 cancelled, 16 invalid or no report."""
 
     def __init__(self, *, status: ReportStatus) -> None:
         self.status = status
+        """1 queued, 2 running, 4 done, 8 cancelled, 16 invalid or no report."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportTable(Model):
-    """`report_table`.
+    """One table of a report result, with its headings, size and totals.
+
+    `report_table`.
 
     Attributes:
-        name: `str`.
-        label: `str`.
-        grouping: `JSON`.
-        flags: `int`.
-        rows: `int`.
-        level: `int`.
-        columns: `int`.
-        header: `list[str]`.
-        header_type: `list[str]`.
-        total: `list[JSON]`.
-        total_raw: `list[JSON]`.
+        name: Internal name of the table type. Type: `str`.
+        label: Title of the table. Type: `str`.
+        grouping: How the rows are grouped. Type: `JSON`.
+        flags: Table flags. Type: `int`.
+        rows: Number of rows. Type: `int`.
+        level: How many levels of nested rows the table has. Type: `int`.
+        columns: Number of columns. Type: `int`.
+        header: Column headings. Type: `list[str]`.
+        header_type: Kind of each column. Type: `list[str]`.
+        total: Totals row, as shown. Type: `list[JSON]`.
+        total_raw: Totals row, as raw values. Type: `list[JSON]`.
     """
 
     name: str | None = None
+    """Internal name of the table type."""
     label: str | None = None
+    """Title of the table."""
     grouping: JSON = None
+    """How the rows are grouped."""
     flags: int | None = None
+    """Table flags."""
     rows: int | None = None
+    """Number of rows."""
     level: int | None = None
+    """How many levels of nested rows the table has."""
     columns: int | None = None
+    """Number of columns."""
     header: list[str] | None = None
+    """Column headings."""
     header_type: list[str] | None = None
+    """Kind of each column."""
     total: list[JSON] | None = None
+    """Totals row, as shown."""
     total_raw: list[JSON] | None = None
+    """Totals row, as raw values."""
 
     def __init__(
         self,
@@ -254,16 +335,27 @@ class ReportTable(Model):
         total_raw: list[JSON] | None = None,
     ) -> None:
         self.name = name
+        """Internal name of the table type."""
         self.label = label
+        """Title of the table."""
         self.grouping = grouping
+        """How the rows are grouped."""
         self.flags = flags
+        """Table flags."""
         self.rows = rows
+        """Number of rows."""
         self.level = level
+        """How many levels of nested rows the table has."""
         self.columns = columns
+        """Number of columns."""
         self.header = header
+        """Column headings."""
         self.header_type = header_type
+        """Kind of each column."""
         self.total = total
+        """Totals row, as shown."""
         self.total_raw = total_raw
+        """Totals row, as raw values."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -352,23 +444,31 @@ class ReportTableInfo(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportTemplate(Model):
-    """`report_template`.
+    """A report template stored in a resource.
+
+    `report_template`.
 
     Attributes:
-        id: `int`.
-        n: `str`.
-        ct: `str`.
-        c: `JSON`.
-        p: `str`.
-        tbl: `list[ReportTemplateTable]`.
+        id: Id of the template. Type: `int`.
+        n: Name of the template. Type: `str`.
+        ct: Kind of object it reports on, such as avl_unit or avl_unit_group. Type: `str`.
+        c: Checksum of the template. Type: `JSON`.
+        p: Template parameters as JSON text. Type: `str`.
+        tbl: Tables the report is made of. Type: `list[ReportTemplateTable]`.
     """
 
     id: int | None = None
+    """Id of the template."""
     n: str | None = None
+    """Name of the template."""
     ct: str | None = None
+    """Kind of object it reports on, such as avl_unit or avl_unit_group."""
     c: JSON = None
+    """Checksum of the template."""
     p: str | None = None
+    """Template parameters as JSON text."""
     tbl: list[ReportTemplateTable] | None = None
+    """Tables the report is made of."""
 
     def __init__(
         self,
@@ -381,46 +481,66 @@ class ReportTemplate(Model):
         tbl: list[ReportTemplateTable] | None = None,
     ) -> None:
         self.id = id
+        """Id of the template."""
         self.n = n
+        """Name of the template."""
         self.ct = ct
+        """Kind of object it reports on, such as avl_unit or avl_unit_group."""
         self.c = c
+        """Checksum of the template."""
         self.p = p
+        """Template parameters as JSON text."""
         self.tbl = tbl
+        """Tables the report is made of."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportTemplateTable(Model):
-    """`report_template_table`.
+    """A table of a report template, with its columns and settings.
+
+    `report_template_table`.
 
     Attributes:
-        id: `int`.
-        n: `str`.
-        l_ (wire name `l`): `str`.
-        c: `str`.
-        cl: `str`.
-        cp: `str`.
-        s: `str`.
-        sl: `str`.
-        filter_order: `JSON`.
-        p: `str`.
-        sch: `TimeSchedule`.
-        f: `int`.
+        id: Id of the table. Type: `int`.
+        n: Table type, such as unit_trips. Type: `str`.
+        l_ (wire name `l`): Title of the table. Type: `str`.
+        c: Columns, as a comma-separated list of names. Type: `str`.
+        cl: Column titles, in the same order. Type: `str`.
+        cp: Column parameters. Type: `str`.
+        s: Further table setting sent as text. Type: `str`.
+        sl: Further table setting sent as text. Type: `str`.
+        filter_order: Order in which the table filters apply. Type: `JSON`.
+        p: Table parameters as JSON text. Type: `str`.
+        sch: Time limits the table keeps to. Type: `TimeSchedule`.
+        f: Flags of the table. Type: `int`.
     """
 
     __wire_names__ = {"l_": "l"}
 
     id: int | None = None
+    """Id of the table."""
     n: str | None = None
+    """Table type, such as unit_trips."""
     l_: str | None = None
+    """Title of the table."""
     c: str | None = None
+    """Columns, as a comma-separated list of names."""
     cl: str | None = None
+    """Column titles, in the same order."""
     cp: str | None = None
+    """Column parameters."""
     s: str | None = None
+    """Further table setting sent as text."""
     sl: str | None = None
+    """Further table setting sent as text."""
     filter_order: JSON = None
+    """Order in which the table filters apply."""
     p: str | None = None
+    """Table parameters as JSON text."""
     sch: TimeSchedule | None = None
+    """Time limits the table keeps to."""
     f: int | None = None
+    """Flags of the table."""
 
     def __init__(
         self,
@@ -439,17 +559,29 @@ class ReportTemplateTable(Model):
         f: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the table."""
         self.n = n
+        """Table type, such as unit_trips."""
         self.l_ = l_
+        """Title of the table."""
         self.c = c
+        """Columns, as a comma-separated list of names."""
         self.cl = cl
+        """Column titles, in the same order."""
         self.cp = cp
+        """Column parameters."""
         self.s = s
+        """Further table setting sent as text."""
         self.sl = sl
+        """Further table setting sent as text."""
         self.filter_order = filter_order
+        """Order in which the table filters apply."""
         self.p = p
+        """Table parameters as JSON text."""
         self.sch = sch
+        """Time limits the table keeps to."""
         self.f = f
+        """Flags of the table."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -471,44 +603,59 @@ class ResultVideo(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SelectRowsConfig(Model):
-    """`select_rows_config`.
+    """Which rows of a report table to read.
+
+    `select_rows_config`.
 
     Attributes:
-        type: `SelectRowsConfigType`, always present.
-        data: `SelectRowsData`, always present.
+        type: range for an index range, row for a path of row indexes. Type: `SelectRowsConfigType`, always present.
+        data: The range or the rows, and how to format them. Type: `SelectRowsData`, always present.
     """
 
     type: SelectRowsConfigType
+    """range for an index range, row for a path of row indexes."""
     data: SelectRowsData
+    """The range or the rows, and how to format them."""
 
     def __init__(self, *, type: SelectRowsConfigType, data: SelectRowsData) -> None:
         self.type = type
+        """range for an index range, row for a path of row indexes."""
         self.data = data
+        """The range or the rows, and how to format them."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SelectRowsData(Model):
-    """`select_rows_data`.
+    """The rows to read from a report table and how to format them.
+
+    `select_rows_data`.
 
     Attributes:
-        from_ (wire name `from`): `int`.
-        to: `int`.
-        level: `int`.
-        flat: `int`.
-        raw_values (wire name `rawValues`): `int`.
-        unit_info (wire name `unitInfo`): `int`.
-        rows: `list[int]`.
+        from_ (wire name `from`): First row of the range. Type: `int`.
+        to: Last row of the range. Type: `int`.
+        level: How many levels of nested rows to include. Type: `int`.
+        flat: 1 to return nested rows in one flat list. Type: `int`.
+        raw_values (wire name `rawValues`): 1 to add the raw value of each cell. Type: `int`.
+        unit_info (wire name `unitInfo`): 1 to add the unit each row is about. Type: `int`.
+        rows: Path of row indexes, for the row type. Type: `list[int]`.
     """
 
     __wire_names__ = {"from_": "from", "raw_values": "rawValues", "unit_info": "unitInfo"}
 
     from_: int | None = None
+    """First row of the range."""
     to: int | None = None
+    """Last row of the range."""
     level: int | None = None
+    """How many levels of nested rows to include."""
     flat: int | None = None
+    """1 to return nested rows in one flat list."""
     raw_values: int | None = None
+    """1 to add the raw value of each cell."""
     unit_info: int | None = None
+    """1 to add the unit each row is about."""
     rows: list[int] | None = None
+    """Path of row indexes, for the row type."""
 
     def __init__(
         self,
@@ -522,12 +669,19 @@ class SelectRowsData(Model):
         rows: list[int] | None = None,
     ) -> None:
         self.from_ = from_
+        """First row of the range."""
         self.to = to
+        """Last row of the range."""
         self.level = level
+        """How many levels of nested rows to include."""
         self.flat = flat
+        """1 to return nested rows in one flat list."""
         self.raw_values = raw_values
+        """1 to add the raw value of each cell."""
         self.unit_info = unit_info
+        """1 to add the unit each row is about."""
         self.rows = rows
+        """Path of row indexes, for the row type."""
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

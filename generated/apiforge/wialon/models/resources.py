@@ -19,19 +19,25 @@ class ZoneT(OpenIntEnum):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Action(Model):
-    """`action`.
+    """An action or control of a notification or job, with its type and parameters.
+
+    `action`.
 
     Attributes:
-        t: `str`.
-        p: `dict[str, JSON]`.
+        t: Type of the action or control. Type: `str`.
+        p: Parameters of the action or control. Type: `dict[str, JSON]`.
     """
 
     t: str | None = None
+    """Type of the action or control."""
     p: dict[str, JSON] | None = None
+    """Parameters of the action or control."""
 
     def __init__(self, *, t: str | None = None, p: dict[str, JSON] | None = None) -> None:
         self.t = t
+        """Type of the action or control."""
         self.p = p
+        """Parameters of the action or control."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -58,27 +64,37 @@ class AutoBindUnitsResult(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Binding(Model):
-    """`binding`.
+    """One binding of a driver, trailer or tag to a unit, or one unbinding.
+
+    `binding`.
 
     Attributes:
-        t: `int`.
-        u: `int`.
-        pu: `int`.
-        f: `int`.
+        t: Time of the binding, as a UNIX time. Type: `int`.
+        u: Unit bound to; 0 for an unbinding. Type: `int`.
+        pu: Unit bound to before (tags). Type: `int`.
+        f: Flags of the binding. Type: `int`.
     """
 
     t: int | None = None
+    """Time of the binding, as a UNIX time."""
     u: int | None = None
+    """Unit bound to; 0 for an unbinding."""
     pu: int | None = None
+    """Unit bound to before (tags)."""
     f: int | None = None
+    """Flags of the binding."""
 
     def __init__(
         self, *, t: int | None = None, u: int | None = None, pu: int | None = None, f: int | None = None
     ) -> None:
         self.t = t
+        """Time of the binding, as a UNIX time."""
         self.u = u
+        """Unit bound to; 0 for an unbinding."""
         self.pu = pu
+        """Unit bound to before (tags)."""
         self.f = f
+        """Flags of the binding."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -100,45 +116,64 @@ class CreateZoneByTrackResult(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Driver(Model):
-    """`driver`.
+    """A driver stored in a resource; trailers and tags share this shape.
+
+    `driver`.
 
     Attributes:
-        id: `int`.
-        n: `str`.
-        c: `str`.
-        ds: `str`.
-        p: `str`.
-        r: `float`.
-        ck: `int`.
-        f: `int`.
-        pwd: `str`.
-        ej: `JSON`.
-        jp: `dict[str, str]`.
-        bu: `int`.
-        pu: `int`.
-        bt: `int`.
-        pos: `Position`.
-        tz: `int`.
-        art: `int`.
+        id: Id of the driver. Type: `int`.
+        n: Name of the driver. Type: `str`.
+        c: Code that identifies the driver to the device, such as a key number. Type: `str`.
+        ds: Description of the driver. Type: `str`.
+        p: Phone number of the driver. Type: `str`.
+        r: Aspect ratio of the image. Type: `float`.
+        ck: Checksum of the image. Type: `int`.
+        f: Flags of the driver. Type: `int`.
+        pwd: Password for the mobile application. Type: `str`.
+        ej: Extra data, as a JSON object. Type: `JSON`.
+        jp: Custom fields, by name. Type: `dict[str, str]`.
+        bu: Unit the driver is bound to now. Type: `int`.
+        pu: Unit the driver was bound to before. Type: `int`.
+        bt: Time of the last binding or unbinding, as a UNIX time. Type: `int`.
+        pos: Last known position. Type: `Position`.
+        tz: Time zone of the driver. Type: `int`.
+        art: Time after which a tag is unbound automatically. Type: `int`.
     """
 
     id: int | None = None
+    """Id of the driver."""
     n: str | None = None
+    """Name of the driver."""
     c: str | None = None
+    """Code that identifies the driver to the device, such as a key number."""
     ds: str | None = None
+    """Description of the driver."""
     p: str | None = None
+    """Phone number of the driver."""
     r: float | None = None
+    """Aspect ratio of the image."""
     ck: int | None = None
+    """Checksum of the image."""
     f: int | None = None
+    """Flags of the driver."""
     pwd: str | None = None
+    """Password for the mobile application."""
     ej: JSON = None
+    """Extra data, as a JSON object."""
     jp: dict[str, str] | None = None
+    """Custom fields, by name."""
     bu: int | None = None
+    """Unit the driver is bound to now."""
     pu: int | None = None
+    """Unit the driver was bound to before."""
     bt: int | None = None
+    """Time of the last binding or unbinding, as a UNIX time."""
     pos: Position | None = None
+    """Last known position."""
     tz: int | None = None
+    """Time zone of the driver."""
     art: int | None = None
+    """Time after which a tag is unbound automatically."""
 
     def __init__(
         self,
@@ -162,22 +197,39 @@ class Driver(Model):
         art: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the driver."""
         self.n = n
+        """Name of the driver."""
         self.c = c
+        """Code that identifies the driver to the device, such as a key number."""
         self.ds = ds
+        """Description of the driver."""
         self.p = p
+        """Phone number of the driver."""
         self.r = r
+        """Aspect ratio of the image."""
         self.ck = ck
+        """Checksum of the image."""
         self.f = f
+        """Flags of the driver."""
         self.pwd = pwd
+        """Password for the mobile application."""
         self.ej = ej
+        """Extra data, as a JSON object."""
         self.jp = jp
+        """Custom fields, by name."""
         self.bu = bu
+        """Unit the driver is bound to now."""
         self.pu = pu
+        """Unit the driver was bound to before."""
         self.bt = bt
+        """Time of the last binding or unbinding, as a UNIX time."""
         self.pos = pos
+        """Last known position."""
         self.tz = tz
+        """Time zone of the driver."""
         self.art = art
+        """Time after which a tag is unbound automatically."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -236,41 +288,57 @@ class DriverStatusResultDrv(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Job(Model):
-    """`job`.
+    """A scheduled job stored in a resource.
+
+    `job`.
 
     Attributes:
-        id: `int`.
-        n: `str`.
-        d: `str`.
-        r: `str`.
-        at: `int`.
-        m: `int`.
-        fl: `int`.
-        tz: `int`.
-        l_ (wire name `l`): `str`.
-        st: `JobSt`.
-        sch: `TimeSchedule`.
-        act: `JSON`.
-        ct: `int`.
-        mt: `int`.
+        id: Id of the job. Type: `int`.
+        n: Name of the job. Type: `str`.
+        d: Description of the job. Type: `str`.
+        r: When the job runs. Type: `str`.
+        at: Time from which the job is active, as a UNIX time. Type: `int`.
+        m: Largest number of runs; 0 for no limit. Type: `int`.
+        fl: Flags of the job. Type: `int`.
+        tz: Time zone the schedule is read in. Type: `int`.
+        l_ (wire name `l`): Language of the texts the job produces. Type: `str`.
+        st: State of the job, whether it is enabled, how often it ran and when it last ran. Type: `JobSt`.
+        sch: Time limits within which the job may run. Type: `TimeSchedule`.
+        act: What the job does, as an action object or its type name. Type: `JSON`.
+        ct: Time the job was created, as a UNIX time. Type: `int`.
+        mt: Time the job was last changed, as a UNIX time. Type: `int`.
     """
 
     __wire_names__ = {"l_": "l"}
 
     id: int | None = None
+    """Id of the job."""
     n: str | None = None
+    """Name of the job."""
     d: str | None = None
+    """Description of the job."""
     r: str | None = None
+    """When the job runs."""
     at: int | None = None
+    """Time from which the job is active, as a UNIX time."""
     m: int | None = None
+    """Largest number of runs; 0 for no limit."""
     fl: int | None = None
+    """Flags of the job."""
     tz: int | None = None
+    """Time zone the schedule is read in."""
     l_: str | None = None
+    """Language of the texts the job produces."""
     st: JobSt | None = None
+    """State of the job, whether it is enabled, how often it ran and when it last ran."""
     sch: TimeSchedule | None = None
+    """Time limits within which the job may run."""
     act: JSON = None
+    """What the job does, as an action object or its type name."""
     ct: int | None = None
+    """Time the job was created, as a UNIX time."""
     mt: int | None = None
+    """Time the job was last changed, as a UNIX time."""
 
     def __init__(
         self,
@@ -291,19 +359,33 @@ class Job(Model):
         mt: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the job."""
         self.n = n
+        """Name of the job."""
         self.d = d
+        """Description of the job."""
         self.r = r
+        """When the job runs."""
         self.at = at
+        """Time from which the job is active, as a UNIX time."""
         self.m = m
+        """Largest number of runs; 0 for no limit."""
         self.fl = fl
+        """Flags of the job."""
         self.tz = tz
+        """Time zone the schedule is read in."""
         self.l_ = l_
+        """Language of the texts the job produces."""
         self.st = st
+        """State of the job, whether it is enabled, how often it ran and when it last ran."""
         self.sch = sch
+        """Time limits within which the job may run."""
         self.act = act
+        """What the job does, as an action object or its type name."""
         self.ct = ct
+        """Time the job was created, as a UNIX time."""
         self.mt = mt
+        """Time the job was last changed, as a UNIX time."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -330,57 +412,82 @@ class JobSt(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Notification(Model):
-    """`notification`.
+    """A notification stored in a resource, with what it watches and what it does when it fires.
+
+    `notification`.
 
     Attributes:
-        id: `int`.
-        n: `str`.
-        txt: `str`.
-        ta: `int`.
-        td: `int`.
-        ma: `int`.
-        mmtd: `int`.
-        cdt: `int`.
-        mast: `int`.
-        mpst: `int`.
-        cp: `int`.
-        fl: `int`.
-        tz: `int`.
-        la: `str`.
-        ac: `int`.
-        sch: `TimeSchedule`.
-        ctrl_sch: `TimeSchedule`.
-        un: `list[int]`.
-        act: `list[JSON]`.
-        trg: `JSON`.
-        crc: `int`.
-        ct: `int`.
-        mt: `int`.
+        id: Id of the notification. Type: `int`.
+        n: Name of the notification. Type: `str`.
+        txt: Text sent when it fires. Type: `str`.
+        ta: Time from which it is active, as a UNIX time. Type: `int`.
+        td: Time at which it stops, as a UNIX time. Type: `int`.
+        ma: Most times it may fire; 0 for no limit. Type: `int`.
+        mmtd: Largest gap between two messages, in seconds. Type: `int`.
+        cdt: Timeout of a triggered alarm, in seconds. Type: `int`.
+        mast: Shortest time the alarm state must last, in seconds. Type: `int`.
+        mpst: Shortest time the previous state must have lasted, in seconds. Type: `int`.
+        cp: Control period, in seconds. Type: `int`.
+        fl: Flags of the notification. Type: `int`.
+        tz: Time zone of its schedules. Type: `int`.
+        la: Language of the texts it produces. Type: `str`.
+        ac: How many times it has fired. Type: `int`.
+        sch: Time limits within which it may fire. Type: `TimeSchedule`.
+        ctrl_sch: Time limits within which its condition is checked. Type: `TimeSchedule`.
+        un: Units or unit groups it watches. Type: `list[int]`.
+        act: What happens when it fires. Type: `list[JSON]`.
+        trg: Condition that triggers it. Type: `JSON`.
+        crc: Checksum of the notification. Type: `int`.
+        ct: Time it was created, as a UNIX time. Type: `int`.
+        mt: Time it was last changed, as a UNIX time. Type: `int`.
     """
 
     id: int | None = None
+    """Id of the notification."""
     n: str | None = None
+    """Name of the notification."""
     txt: str | None = None
+    """Text sent when it fires."""
     ta: int | None = None
+    """Time from which it is active, as a UNIX time."""
     td: int | None = None
+    """Time at which it stops, as a UNIX time."""
     ma: int | None = None
+    """Most times it may fire; 0 for no limit."""
     mmtd: int | None = None
+    """Largest gap between two messages, in seconds."""
     cdt: int | None = None
+    """Timeout of a triggered alarm, in seconds."""
     mast: int | None = None
+    """Shortest time the alarm state must last, in seconds."""
     mpst: int | None = None
+    """Shortest time the previous state must have lasted, in seconds."""
     cp: int | None = None
+    """Control period, in seconds."""
     fl: int | None = None
+    """Flags of the notification."""
     tz: int | None = None
+    """Time zone of its schedules."""
     la: str | None = None
+    """Language of the texts it produces."""
     ac: int | None = None
+    """How many times it has fired."""
     sch: TimeSchedule | None = None
+    """Time limits within which it may fire."""
     ctrl_sch: TimeSchedule | None = None
+    """Time limits within which its condition is checked."""
     un: list[int] | None = None
+    """Units or unit groups it watches."""
     act: list[JSON] | None = None
+    """What happens when it fires."""
     trg: JSON = None
+    """Condition that triggers it."""
     crc: int | None = None
+    """Checksum of the notification."""
     ct: int | None = None
+    """Time it was created, as a UNIX time."""
     mt: int | None = None
+    """Time it was last changed, as a UNIX time."""
 
     def __init__(
         self,
@@ -410,28 +517,51 @@ class Notification(Model):
         mt: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the notification."""
         self.n = n
+        """Name of the notification."""
         self.txt = txt
+        """Text sent when it fires."""
         self.ta = ta
+        """Time from which it is active, as a UNIX time."""
         self.td = td
+        """Time at which it stops, as a UNIX time."""
         self.ma = ma
+        """Most times it may fire; 0 for no limit."""
         self.mmtd = mmtd
+        """Largest gap between two messages, in seconds."""
         self.cdt = cdt
+        """Timeout of a triggered alarm, in seconds."""
         self.mast = mast
+        """Shortest time the alarm state must last, in seconds."""
         self.mpst = mpst
+        """Shortest time the previous state must have lasted, in seconds."""
         self.cp = cp
+        """Control period, in seconds."""
         self.fl = fl
+        """Flags of the notification."""
         self.tz = tz
+        """Time zone of its schedules."""
         self.la = la
+        """Language of the texts it produces."""
         self.ac = ac
+        """How many times it has fired."""
         self.sch = sch
+        """Time limits within which it may fire."""
         self.ctrl_sch = ctrl_sch
+        """Time limits within which its condition is checked."""
         self.un = un
+        """Units or unit groups it watches."""
         self.act = act
+        """What happens when it fires."""
         self.trg = trg
+        """Condition that triggers it."""
         self.crc = crc
+        """Checksum of the notification."""
         self.ct = ct
+        """Time it was created, as a UNIX time."""
         self.mt = mt
+        """Time it was last changed, as a UNIX time."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -480,25 +610,34 @@ class OrdersNotification(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Poi(Model):
-    """`poi`.
+    """A point of interest stored in a resource.
+
+    `poi`.
 
     Attributes:
-        id: `int`.
-        n: `str`.
-        y: `float`.
-        x: `float`.
-        t: `float`.
-        i: `int`.
-        e: `int`.
+        id: Id of the point. Type: `int`.
+        n: Name of the point. Type: `str`.
+        y: Latitude. Type: `float`.
+        x: Longitude. Type: `float`.
+        t: Further value of the point. Type: `float`.
+        i: Checksum of the image. Type: `int`.
+        e: Checksum of the point. Type: `int`.
     """
 
     id: int | None = None
+    """Id of the point."""
     n: str | None = None
+    """Name of the point."""
     y: float | None = None
+    """Latitude."""
     x: float | None = None
+    """Longitude."""
     t: float | None = None
+    """Further value of the point."""
     i: int | None = None
+    """Checksum of the image."""
     e: int | None = None
+    """Checksum of the point."""
 
     def __init__(
         self,
@@ -512,35 +651,51 @@ class Poi(Model):
         e: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the point."""
         self.n = n
+        """Name of the point."""
         self.y = y
+        """Latitude."""
         self.x = x
+        """Longitude."""
         self.t = t
+        """Further value of the point."""
         self.i = i
+        """Checksum of the image."""
         self.e = e
+        """Checksum of the point."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourceGroup(Model):
-    """`resource_group`.
+    """A group of drivers, trailers, geofences or tags in a resource.
+
+    `resource_group`.
 
     Attributes:
-        id: `int`.
-        n: `str`.
-        d: `str`.
-        drs: `list[int]`.
-        zns: `list[int]`.
-        tgs: `list[int]`.
-        f: `int`.
+        id: Id of the group. Type: `int`.
+        n: Name of the group. Type: `str`.
+        d: Description of the group. Type: `str`.
+        drs: Drivers or trailers in the group. Type: `list[int]`.
+        zns: Geofences in the group. Type: `list[int]`.
+        tgs: Tags in the group. Type: `list[int]`.
+        f: Flags of the group. Type: `int`.
     """
 
     id: int | None = None
+    """Id of the group."""
     n: str | None = None
+    """Name of the group."""
     d: str | None = None
+    """Description of the group."""
     drs: list[int] | None = None
+    """Drivers or trailers in the group."""
     zns: list[int] | None = None
+    """Geofences in the group."""
     tgs: list[int] | None = None
+    """Tags in the group."""
     f: int | None = None
+    """Flags of the group."""
 
     def __init__(
         self,
@@ -554,12 +709,19 @@ class ResourceGroup(Model):
         f: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the group."""
         self.n = n
+        """Name of the group."""
         self.d = d
+        """Description of the group."""
         self.drs = drs
+        """Drivers or trailers in the group."""
         self.zns = zns
+        """Geofences in the group."""
         self.tgs = tgs
+        """Tags in the group."""
         self.f = f
+        """Flags of the group."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -584,59 +746,84 @@ class UnitBindingRef(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Zone(Model):
-    """`zone`.
+    """A geofence stored in a resource.
+
+    `zone`.
 
     Attributes:
-        id: `int`.
-        rid: `int`.
-        n: `str`.
-        d: `str`.
-        t: `ZoneT`.
-        w: `float`.
-        f: `int`.
-        c: `int`.
-        tc: `int`.
-        ts: `int`.
-        min: `int`.
-        max: `int`.
-        i: `int`.
-        e: `int`.
-        path: `str`.
-        lib_id (wire name `libId`): `int`.
-        ar: `float`.
-        pr: `float`.
-        jp: `JSON`.
-        b: `ZoneBounds`.
-        p: `list[GeoPoint]`.
-        ct: `int`.
-        mt: `int`.
+        id: Id of the geofence. Type: `int`.
+        rid: Resource the geofence is stored in. Type: `int`.
+        n: Name of the geofence. Type: `str`.
+        d: Description of the geofence. Type: `str`.
+        t: Shape; 1 line, 2 polygon, 3 circle. Type: `ZoneT`.
+        w: Width of a line, or radius of a circle, in metres. Type: `float`.
+        f: Flags of the geofence. Type: `int`.
+        c: Fill colour, as an ARGB number. Type: `int`.
+        tc: Colour of the label text. Type: `int`.
+        ts: Font size of the label. Type: `int`.
+        min: Smallest map zoom at which it is shown. Type: `int`.
+        max: Largest map zoom at which it is shown. Type: `int`.
+        i: Checksum of the icon image. Type: `int`.
+        e: Checksum of the geofence. Type: `int`.
+        path: Path of the icon in the icon library. Type: `str`.
+        lib_id (wire name `libId`): Icon library the icon comes from. Type: `int`.
+        ar: Area of the geofence. Type: `float`.
+        pr: Perimeter of the geofence. Type: `float`.
+        jp: Extra data, as a JSON object. Type: `JSON`.
+        b: The box around the geofence. Type: `ZoneBounds`.
+        p: Points of the shape. Type: `list[GeoPoint]`.
+        ct: Time it was created, as a UNIX time. Type: `int`.
+        mt: Time it was last changed, as a UNIX time. Type: `int`.
     """
 
     __wire_names__ = {"lib_id": "libId"}
 
     id: int | None = None
+    """Id of the geofence."""
     rid: int | None = None
+    """Resource the geofence is stored in."""
     n: str | None = None
+    """Name of the geofence."""
     d: str | None = None
+    """Description of the geofence."""
     t: ZoneT | None = None
+    """Shape; 1 line, 2 polygon, 3 circle."""
     w: float | None = None
+    """Width of a line, or radius of a circle, in metres."""
     f: int | None = None
+    """Flags of the geofence."""
     c: int | None = None
+    """Fill colour, as an ARGB number."""
     tc: int | None = None
+    """Colour of the label text."""
     ts: int | None = None
+    """Font size of the label."""
     min: int | None = None
+    """Smallest map zoom at which it is shown."""
     max: int | None = None
+    """Largest map zoom at which it is shown."""
     i: int | None = None
+    """Checksum of the icon image."""
     e: int | None = None
+    """Checksum of the geofence."""
     path: str | None = None
+    """Path of the icon in the icon library."""
     lib_id: int | None = None
+    """Icon library the icon comes from."""
     ar: float | None = None
+    """Area of the geofence."""
     pr: float | None = None
+    """Perimeter of the geofence."""
     jp: JSON = None
+    """Extra data, as a JSON object."""
     b: ZoneBounds | None = None
+    """The box around the geofence."""
     p: list[GeoPoint] | None = None
+    """Points of the shape."""
     ct: int | None = None
+    """Time it was created, as a UNIX time."""
     mt: int | None = None
+    """Time it was last changed, as a UNIX time."""
 
     def __init__(
         self,
@@ -666,49 +853,80 @@ class Zone(Model):
         mt: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the geofence."""
         self.rid = rid
+        """Resource the geofence is stored in."""
         self.n = n
+        """Name of the geofence."""
         self.d = d
+        """Description of the geofence."""
         self.t = t
+        """Shape; 1 line, 2 polygon, 3 circle."""
         self.w = w
+        """Width of a line, or radius of a circle, in metres."""
         self.f = f
+        """Flags of the geofence."""
         self.c = c
+        """Fill colour, as an ARGB number."""
         self.tc = tc
+        """Colour of the label text."""
         self.ts = ts
+        """Font size of the label."""
         self.min = min
+        """Smallest map zoom at which it is shown."""
         self.max = max
+        """Largest map zoom at which it is shown."""
         self.i = i
+        """Checksum of the icon image."""
         self.e = e
+        """Checksum of the geofence."""
         self.path = path
+        """Path of the icon in the icon library."""
         self.lib_id = lib_id
+        """Icon library the icon comes from."""
         self.ar = ar
+        """Area of the geofence."""
         self.pr = pr
+        """Perimeter of the geofence."""
         self.jp = jp
+        """Extra data, as a JSON object."""
         self.b = b
+        """The box around the geofence."""
         self.p = p
+        """Points of the shape."""
         self.ct = ct
+        """Time it was created, as a UNIX time."""
         self.mt = mt
+        """Time it was last changed, as a UNIX time."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ZoneBounds(Model):
-    """`zone_bounds`.
+    """The box around a geofence.
+
+    `zone_bounds`.
 
     Attributes:
-        min_x: `float`.
-        min_y: `float`.
-        max_x: `float`.
-        max_y: `float`.
-        cen_x: `float`.
-        cen_y: `float`.
+        min_x: Smallest longitude. Type: `float`.
+        min_y: Smallest latitude. Type: `float`.
+        max_x: Largest longitude. Type: `float`.
+        max_y: Largest latitude. Type: `float`.
+        cen_x: Longitude of the centre. Type: `float`.
+        cen_y: Latitude of the centre. Type: `float`.
     """
 
     min_x: float | None = None
+    """Smallest longitude."""
     min_y: float | None = None
+    """Smallest latitude."""
     max_x: float | None = None
+    """Largest longitude."""
     max_y: float | None = None
+    """Largest latitude."""
     cen_x: float | None = None
+    """Longitude of the centre."""
     cen_y: float | None = None
+    """Latitude of the centre."""
 
     def __init__(
         self,
@@ -721,11 +939,17 @@ class ZoneBounds(Model):
         cen_y: float | None = None,
     ) -> None:
         self.min_x = min_x
+        """Smallest longitude."""
         self.min_y = min_y
+        """Smallest latitude."""
         self.max_x = max_x
+        """Largest longitude."""
         self.max_y = max_y
+        """Largest latitude."""
         self.cen_x = cen_x
+        """Longitude of the centre."""
         self.cen_y = cen_y
+        """Latitude of the centre."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

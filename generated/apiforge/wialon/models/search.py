@@ -53,22 +53,30 @@ class UpdateDataFlagsSpecType(OpenStrEnum):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccessRights(Model):
-    """`access_rights`.
+    """A user's access rights to an item, as flags.
+
+    `access_rights`.
 
     Attributes:
-        acl: `int`.
-        dacl: `int`.
-        cacl: `int`.
+        acl: Rights the user has, combined from every source. Type: `int`.
+        dacl: Rights given to the user directly. Type: `int`.
+        cacl: Further set of rights the server reports. Type: `int`.
     """
 
     acl: int | None = None
+    """Rights the user has, combined from every source."""
     dacl: int | None = None
+    """Rights given to the user directly."""
     cacl: int | None = None
+    """Further set of rights the server reports."""
 
     def __init__(self, *, acl: int | None = None, dacl: int | None = None, cacl: int | None = None) -> None:
         self.acl = acl
+        """Rights the user has, combined from every source."""
         self.dacl = dacl
+        """Rights given to the user directly."""
         self.cacl = cacl
+        """Further set of rights the server reports."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -130,50 +138,66 @@ class BackupFile(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CheckUniqueResult(Model):
-    """`check_unique_result`.
+    """Whether a value is already taken.
+
+    `check_unique_result`.
 
     Attributes:
-        result: `CheckUniqueResultResult`, always present.
+        result: 1 when the value is already taken, 0 when it is free. Type: `CheckUniqueResultResult`, always present.
     """
 
     result: CheckUniqueResultResult
+    """1 when the value is already taken, 0 when it is free."""
 
     def __init__(self, *, result: CheckUniqueResultResult) -> None:
         self.result = result
+        """1 when the value is already taken, 0 when it is free."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CreateItemResult(Model):
-    """`create_item_result`.
+    """The answer to creating an item, with the flags it was filled in with.
+
+    `create_item_result`.
 
     Attributes:
-        item: `Item`, always present.
-        flags: `int`, always present.
+        item: The new item, with the fields the data flags asked for. Type: `Item`, always present.
+        flags: Data flags the item was filled in with. Type: `int`, always present.
     """
 
     item: Item
+    """The new item, with the fields the data flags asked for."""
     flags: int
+    """Data flags the item was filled in with."""
 
     def __init__(self, *, item: Item, flags: int) -> None:
         self.item = item
+        """The new item, with the fields the data flags asked for."""
         self.flags = flags
+        """Data flags the item was filled in with."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CustomPropertyResult(Model):
-    """`custom_property_result`.
+    """A custom property after a change.
+
+    `custom_property_result`.
 
     Attributes:
-        n: `str`.
-        v: `str`.
+        n: Name of the property. Type: `str`.
+        v: Value of the property. Type: `str`.
     """
 
     n: str | None = None
+    """Name of the property."""
     v: str | None = None
+    """Value of the property."""
 
     def __init__(self, *, n: str | None = None, v: str | None = None) -> None:
         self.n = n
+        """Name of the property."""
         self.v = v
+        """Value of the property."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -192,16 +216,20 @@ class GetBackupResult(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HostMaskResult(Model):
-    """`host_mask_result`.
+    """A user's host mask after a change.
+
+    `host_mask_result`.
 
     Attributes:
-        hm: `str`.
+        hm: Mask of the addresses the user may log in from. Type: `str`.
     """
 
     hm: str | None = None
+    """Mask of the addresses the user may log in from."""
 
     def __init__(self, *, hm: str | None = None) -> None:
         self.hm = hm
+        """Mask of the addresses the user may log in from."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -244,16 +272,20 @@ class HwType(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ItemNameResult(Model):
-    """`item_name_result`.
+    """The name of an item after a rename.
+
+    `item_name_result`.
 
     Attributes:
-        nm: `str`.
+        nm: New name of the item. Type: `str`.
     """
 
     nm: str | None = None
+    """New name of the item."""
 
     def __init__(self, *, nm: str | None = None) -> None:
         self.nm = nm
+        """New name of the item."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -288,32 +320,40 @@ class ResetPasswordResult(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchItemResult(Model):
-    """`search_item_result`.
+    """The answer to reading one item, with the flags it was filled in with.
+
+    `search_item_result`.
 
     Attributes:
-        item: `Item`, always present.
-        flags: `int`, always present.
+        item: The item, with the fields the data flags asked for. Type: `Item`, always present.
+        flags: Data flags the item was filled in with. Type: `int`, always present.
     """
 
     item: Item
+    """The item, with the fields the data flags asked for."""
     flags: int
+    """Data flags the item was filled in with."""
 
     def __init__(self, *, item: Item, flags: int) -> None:
         self.item = item
+        """The item, with the fields the data flags asked for."""
         self.flags = flags
+        """Data flags the item was filled in with."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchItemsResult(Model):
-    """`search_items_result`.
+    """One page of the items a search found, with the total count.
+
+    `search_items_result`.
 
     Attributes:
-        search_spec (wire name `searchSpec`): `SearchSpecEcho`, always present.
-        data_flags (wire name `dataFlags`): `int`, always present.
-        total_items_count (wire name `totalItemsCount`): `int`, always present.
-        index_from (wire name `indexFrom`): `int`, always present.
-        index_to (wire name `indexTo`): `int`, always present.
-        items: `list[Item]`, always present.
+        search_spec (wire name `searchSpec`): The search as the server ran it. Type: `SearchSpecEcho`, always present.
+        data_flags (wire name `dataFlags`): Data flags the items were filled in with. Type: `int`, always present.
+        total_items_count (wire name `totalItemsCount`): How many items matched in all, on every page. Type: `int`, always present.
+        index_from (wire name `indexFrom`): Index of the first item returned. Type: `int`, always present.
+        index_to (wire name `indexTo`): The `to` index the search ran with; 0 means to the end. Type: `int`, always present.
+        items: The items found, with the fields the data flags asked for. Type: `list[Item]`, always present.
     """
 
     __wire_names__ = {
@@ -325,11 +365,17 @@ class SearchItemsResult(Model):
     }
 
     search_spec: SearchSpecEcho
+    """The search as the server ran it."""
     data_flags: int
+    """Data flags the items were filled in with."""
     total_items_count: int
+    """How many items matched in all, on every page."""
     index_from: int
+    """Index of the first item returned."""
     index_to: int
+    """The `to` index the search ran with; 0 means to the end."""
     items: list[Item]
+    """The items found, with the fields the data flags asked for."""
 
     def __init__(
         self,
@@ -342,24 +388,32 @@ class SearchItemsResult(Model):
         items: list[Item],
     ) -> None:
         self.search_spec = search_spec
+        """The search as the server ran it."""
         self.data_flags = data_flags
+        """Data flags the items were filled in with."""
         self.total_items_count = total_items_count
+        """How many items matched in all, on every page."""
         self.index_from = index_from
+        """Index of the first item returned."""
         self.index_to = index_to
+        """The `to` index the search ran with; 0 means to the end."""
         self.items = items
+        """The items found, with the fields the data flags asked for."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchSpec(Model):
-    """`search_spec`.
+    """What a search looks for, by item class, property, value mask and sort order.
+
+    `search_spec`.
 
     Attributes:
-        items_type (wire name `itemsType`): `ItemsType`, always present.
-        prop_name (wire name `propName`): `str`, always present.
-        prop_value_mask (wire name `propValueMask`): `str`, always present.
-        sort_type (wire name `sortType`): `str`, always present.
-        prop_type (wire name `propType`): `SearchPropType`.
-        or_logic: `bool`.
+        items_type (wire name `itemsType`): Item class to search; empty for every class. Type: `ItemsType`, always present.
+        prop_name (wire name `propName`): Property to match, such as sys_name; several are joined with |. Type: `str`, always present.
+        prop_value_mask (wire name `propValueMask`): Mask the property value must match; * matches anything. Type: `str`, always present.
+        sort_type (wire name `sortType`): Property to sort the items by. Type: `str`, always present.
+        prop_type (wire name `propType`): Kind of property, such as a plain property or a custom field. Type: `SearchPropType`.
+        or_logic: Whether several properties are combined with OR rather than AND. Type: `bool`.
     """
 
     __wire_names__ = {
@@ -371,11 +425,17 @@ class SearchSpec(Model):
     }
 
     items_type: ItemsType
+    """Item class to search; empty for every class."""
     prop_name: str
+    """Property to match, such as sys_name; several are joined with |."""
     prop_value_mask: str
+    """Mask the property value must match; * matches anything."""
     sort_type: str
+    """Property to sort the items by."""
     prop_type: SearchPropType | None = None
+    """Kind of property, such as a plain property or a custom field."""
     or_logic: bool | None = None
+    """Whether several properties are combined with OR rather than AND."""
 
     def __init__(
         self,
@@ -388,24 +448,32 @@ class SearchSpec(Model):
         or_logic: bool | None = None,
     ) -> None:
         self.items_type = items_type
+        """Item class to search; empty for every class."""
         self.prop_name = prop_name
+        """Property to match, such as sys_name; several are joined with |."""
         self.prop_value_mask = prop_value_mask
+        """Mask the property value must match; * matches anything."""
         self.sort_type = sort_type
+        """Property to sort the items by."""
         self.prop_type = prop_type
+        """Kind of property, such as a plain property or a custom field."""
         self.or_logic = or_logic
+        """Whether several properties are combined with OR rather than AND."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchSpecEcho(Model):
-    """`search_spec_echo`.
+    """The search criteria as the server echoes them back; values may come back as text.
+
+    `search_spec_echo`.
 
     Attributes:
-        items_type (wire name `itemsType`): `str`.
-        prop_name (wire name `propName`): `str`.
-        prop_value_mask (wire name `propValueMask`): `str`.
-        sort_type (wire name `sortType`): `str`.
-        prop_type (wire name `propType`): `str`.
-        or_logic: `bool | int | str`.
+        items_type (wire name `itemsType`): Item class searched. Type: `str`.
+        prop_name (wire name `propName`): Property, or properties joined with |, the search matched on. Type: `str`.
+        prop_value_mask (wire name `propValueMask`): Mask the property values were matched against. Type: `str`.
+        sort_type (wire name `sortType`): Property the items were sorted by. Type: `str`.
+        prop_type (wire name `propType`): Kind of property searched, such as a plain property or a custom field. Type: `str`.
+        or_logic: Whether the conditions were combined with OR rather than AND. Type: `bool | int | str`.
     """
 
     __wire_names__ = {
@@ -417,11 +485,17 @@ class SearchSpecEcho(Model):
     }
 
     items_type: str | None = None
+    """Item class searched."""
     prop_name: str | None = None
+    """Property, or properties joined with |, the search matched on."""
     prop_value_mask: str | None = None
+    """Mask the property values were matched against."""
     sort_type: str | None = None
+    """Property the items were sorted by."""
     prop_type: str | None = None
+    """Kind of property searched, such as a plain property or a custom field."""
     or_logic: bool | int | str | None = None
+    """Whether the conditions were combined with OR rather than AND."""
 
     def __init__(
         self,
@@ -434,64 +508,89 @@ class SearchSpecEcho(Model):
         or_logic: bool | int | str | None = None,
     ) -> None:
         self.items_type = items_type
+        """Item class searched."""
         self.prop_name = prop_name
+        """Property, or properties joined with |, the search matched on."""
         self.prop_value_mask = prop_value_mask
+        """Mask the property values were matched against."""
         self.sort_type = sort_type
+        """Property the items were sorted by."""
         self.prop_type = prop_type
+        """Kind of property searched, such as a plain property or a custom field."""
         self.or_logic = or_logic
+        """Whether the conditions were combined with OR rather than AND."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitGroupUnitsResult(Model):
-    """`unit_group_units_result`.
+    """The units of a group after a change.
+
+    `unit_group_units_result`.
 
     Attributes:
-        u: `list[int]`.
+        u: Ids of the units in the group. Type: `list[int]`.
     """
 
     u: list[int] | None = None
+    """Ids of the units in the group."""
 
     def __init__(self, *, u: list[int] | None = None) -> None:
         self.u = u
+        """Ids of the units in the group."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UpdateDataFlagsItem(Model):
-    """`update_data_flags_item`.
+    """One item the session follows after a data-flags change, with its data.
+
+    `update_data_flags_item`.
 
     Attributes:
-        i: `int`, always present.
-        d: `Item`.
-        f: `int`.
+        i: Id of the item. Type: `int`, always present.
+        d: The item's data, with the fields the data flags asked for. Type: `Item`.
+        f: Data flags now applied to the item. Type: `int`.
     """
 
     i: int
+    """Id of the item."""
     d: Item | None = None
+    """The item's data, with the fields the data flags asked for."""
     f: int | None = None
+    """Data flags now applied to the item."""
 
     def __init__(self, *, i: int, d: Item | None = None, f: int | None = None) -> None:
         self.i = i
+        """Id of the item."""
         self.d = d
+        """The item's data, with the fields the data flags asked for."""
         self.f = f
+        """Data flags now applied to the item."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UpdateDataFlagsSpec(Model):
-    """`update_data_flags_spec`.
+    """One change to the items a session follows.
+
+    `update_data_flags_spec`.
 
     Attributes:
-        type: `UpdateDataFlagsSpecType`, always present.
-        data: `JSON`, always present.
-        flags: `int`, always present.
-        mode: `UpdateDataFlagsMode`, always present.
-        max_items: `int`.
+        type: How the items are chosen; by id, type or id list, or access for creation and deletion events. Type: `UpdateDataFlagsSpecType`, always present.
+        data: The item id, item type or list of ids; for access, 1 or 0. Type: `JSON`, always present.
+        flags: Data flags to apply. Type: `int`, always present.
+        mode: Whether to set, add or remove the flags; removing the base flag drops the items. Type: `UpdateDataFlagsMode`, always present.
+        max_items: Most items to follow. Type: `int`.
     """
 
     type: UpdateDataFlagsSpecType
+    """How the items are chosen; by id, type or id list, or access for creation and deletion events."""
     data: JSON
+    """The item id, item type or list of ids; for access, 1 or 0."""
     flags: int
+    """Data flags to apply."""
     mode: UpdateDataFlagsMode
+    """Whether to set, add or remove the flags; removing the base flag drops the items."""
     max_items: int | None = None
+    """Most items to follow."""
 
     def __init__(
         self,
@@ -503,69 +602,96 @@ class UpdateDataFlagsSpec(Model):
         max_items: int | None = None,
     ) -> None:
         self.type = type
+        """How the items are chosen; by id, type or id list, or access for creation and deletion events."""
         self.data = data
+        """The item id, item type or list of ids; for access, 1 or 0."""
         self.flags = flags
+        """Data flags to apply."""
         self.mode = mode
+        """Whether to set, add or remove the flags; removing the base flag drops the items."""
         self.max_items = max_items
+        """Most items to follow."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserFlagsResult(Model):
-    """`user_flags_result`.
+    """A user's flags after a change.
+
+    `user_flags_result`.
 
     Attributes:
-        fl: `int`, always present.
+        fl: User flags. Type: `int`, always present.
     """
 
     fl: int
+    """User flags."""
 
     def __init__(self, *, fl: int) -> None:
         self.fl = fl
+        """User flags."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserLocale(Model):
-    """`user_locale`.
+    """A user's date format and first day of the week.
+
+    `user_locale`.
 
     Attributes:
-        fd: `str`.
-        wd: `int`.
+        fd: Date and time format. Type: `str`.
+        wd: First day of the week. Type: `int`.
     """
 
     fd: str | None = None
+    """Date and time format."""
     wd: int | None = None
+    """First day of the week."""
 
     def __init__(self, *, fd: str | None = None, wd: int | None = None) -> None:
         self.fd = fd
+        """Date and time format."""
         self.wd = wd
+        """First day of the week."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserNotification(Model):
-    """`user_notification`.
+    """A notification shown to a user.
+
+    `user_notification`.
 
     Attributes:
-        id: `int`.
-        t: `int`.
-        h: `str`.
-        s: `str`.
-        d: `JSON`.
+        id: Id of the notification. Type: `int`.
+        t: How long the notification lives. Type: `int`.
+        h: Subject of the notification. Type: `str`.
+        s: Sender of the notification. Type: `str`.
+        d: Content and settings of the notification. Type: `JSON`.
     """
 
     id: int | None = None
+    """Id of the notification."""
     t: int | None = None
+    """How long the notification lives."""
     h: str | None = None
+    """Subject of the notification."""
     s: str | None = None
+    """Sender of the notification."""
     d: JSON = None
+    """Content and settings of the notification."""
 
     def __init__(
         self, *, id: int | None = None, t: int | None = None, h: str | None = None, s: str | None = None, d: JSON = None
     ) -> None:
         self.id = id
+        """Id of the notification."""
         self.t = t
+        """How long the notification lives."""
         self.h = h
+        """Subject of the notification."""
         self.s = s
+        """Sender of the notification."""
         self.d = d
+        """Content and settings of the notification."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -9,41 +9,54 @@ from apiforge.core.model import Model, typed_as_attrs
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthHashResult(Model):
-    """`auth_hash_result`.
+    """A new authorization hash.
+
+    `auth_hash_result`.
 
     Attributes:
-        auth_hash (wire name `authHash`): `str`, always present.
+        auth_hash (wire name `authHash`): Hash that opens a session through core/use_auth_hash. Type: `str`, always present.
     """
 
     __wire_names__ = {"auth_hash": "authHash"}
 
     auth_hash: str
+    """Hash that opens a session through core/use_auth_hash."""
 
     def __init__(self, *, auth_hash: str) -> None:
         self.auth_hash = auth_hash
+        """Hash that opens a session through core/use_auth_hash."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoginClasses(Model):
-    """`login_classes`.
+    """The numeric id of each item class on this server; read them here, never hard-code them.
+
+    `login_classes`.
 
     Attributes:
-        avl_hw: `int`.
-        avl_resource: `int`.
-        avl_retranslator: `int`.
-        avl_route: `int`.
-        avl_unit: `int`.
-        avl_unit_group: `int`.
-        user: `int`.
+        avl_hw: Class id of device types. Type: `int`.
+        avl_resource: Class id of resources. Type: `int`.
+        avl_retranslator: Class id of retranslators. Type: `int`.
+        avl_route: Class id of routes. Type: `int`.
+        avl_unit: Class id of units. Type: `int`.
+        avl_unit_group: Class id of unit groups. Type: `int`.
+        user: Class id of users. Type: `int`.
     """
 
     avl_hw: int | None = None
+    """Class id of device types."""
     avl_resource: int | None = None
+    """Class id of resources."""
     avl_retranslator: int | None = None
+    """Class id of retranslators."""
     avl_route: int | None = None
+    """Class id of routes."""
     avl_unit: int | None = None
+    """Class id of units."""
     avl_unit_group: int | None = None
+    """Class id of unit groups."""
     user: int | None = None
+    """Class id of users."""
 
     def __init__(
         self,
@@ -57,64 +70,92 @@ class LoginClasses(Model):
         user: int | None = None,
     ) -> None:
         self.avl_hw = avl_hw
+        """Class id of device types."""
         self.avl_resource = avl_resource
+        """Class id of resources."""
         self.avl_retranslator = avl_retranslator
+        """Class id of retranslators."""
         self.avl_route = avl_route
+        """Class id of routes."""
         self.avl_unit = avl_unit
+        """Class id of units."""
         self.avl_unit_group = avl_unit_group
+        """Class id of unit groups."""
         self.user = user
+        """Class id of users."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoginFeatures(Model):
-    """`login_features`.
+    """The billing features open to the logged-in user's account.
+
+    `login_features`.
 
     Attributes:
-        unlim: `int`.
-        svcs: `dict[str, JSON]`.
+        unlim: 1 when every billing service is available without limits. Type: `int`.
+        svcs: State of each billing service, by service name. Type: `dict[str, JSON]`.
     """
 
     unlim: int | None = None
+    """1 when every billing service is available without limits."""
     svcs: dict[str, JSON] | None = None
+    """State of each billing service, by service name."""
 
     def __init__(self, *, unlim: int | None = None, svcs: dict[str, JSON] | None = None) -> None:
         self.unlim = unlim
+        """1 when every billing service is available without limits."""
         self.svcs = svcs
+        """State of each billing service, by service name."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoginResponse(Model):
-    """`login_response`.
+    """The answer to a login: the session id, the user and facts about the server.
+
+    `login_response`.
 
     Attributes:
-        eid: `str`, always present.
-        gis_sid: `str`.
-        host: `str`.
-        hw_gw_ip: `str`.
-        au: `str`.
-        pi: `int`.
-        tm: `int`.
-        wsdk_version: `str`.
-        user: `UserItem`.
-        token: `str`.
-        th: `str`.
-        classes: `LoginClasses`.
-        features: `LoginFeatures`.
+        eid: Session id; the client sends it as `sid` with every later call. Type: `str`, always present.
+        gis_sid: Session id for the map and geocoding services. Type: `str`.
+        host: IP address of the client as the server sees it. Type: `str`.
+        hw_gw_ip: IP address of the gateway that devices connect to. Type: `str`.
+        au: Name of the logged-in user. Type: `str`.
+        pi: Ping interval the server suggests. Type: `int`.
+        tm: Server time, as a UNIX time. Type: `int`.
+        wsdk_version: Version of the server's web SDK. Type: `str`.
+        user: The logged-in user, with the fields the login flags asked for. Type: `UserItem`.
+        token: The token's settings (application, times, flags, items) as JSON text. Type: `str`.
+        th: Hash of the token used to log in. Type: `str`.
+        classes: Id of each item class on this server. Type: `LoginClasses`.
+        features: Billing features of the user's account. Type: `LoginFeatures`.
     """
 
     eid: str
+    """Session id; the client sends it as `sid` with every later call."""
     gis_sid: str | None = None
+    """Session id for the map and geocoding services."""
     host: str | None = None
+    """IP address of the client as the server sees it."""
     hw_gw_ip: str | None = None
+    """IP address of the gateway that devices connect to."""
     au: str | None = None
+    """Name of the logged-in user."""
     pi: int | None = None
+    """Ping interval the server suggests."""
     tm: int | None = None
+    """Server time, as a UNIX time."""
     wsdk_version: str | None = None
+    """Version of the server's web SDK."""
     user: UserItem | None = None
+    """The logged-in user, with the fields the login flags asked for."""
     token: str | None = None
+    """The token's settings (application, times, flags, items) as JSON text."""
     th: str | None = None
+    """Hash of the token used to log in."""
     classes: LoginClasses | None = None
+    """Id of each item class on this server."""
     features: LoginFeatures | None = None
+    """Billing features of the user's account."""
 
     def __init__(
         self,
@@ -134,45 +175,69 @@ class LoginResponse(Model):
         features: LoginFeatures | None = None,
     ) -> None:
         self.eid = eid
+        """Session id; the client sends it as `sid` with every later call."""
         self.gis_sid = gis_sid
+        """Session id for the map and geocoding services."""
         self.host = host
+        """IP address of the client as the server sees it."""
         self.hw_gw_ip = hw_gw_ip
+        """IP address of the gateway that devices connect to."""
         self.au = au
+        """Name of the logged-in user."""
         self.pi = pi
+        """Ping interval the server suggests."""
         self.tm = tm
+        """Server time, as a UNIX time."""
         self.wsdk_version = wsdk_version
+        """Version of the server's web SDK."""
         self.user = user
+        """The logged-in user, with the fields the login flags asked for."""
         self.token = token
+        """The token's settings (application, times, flags, items) as JSON text."""
         self.th = th
+        """Hash of the token used to log in."""
         self.classes = classes
+        """Id of each item class on this server."""
         self.features = features
+        """Billing features of the user's account."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Token(Model):
-    """`token`.
+    """An access token of a user.
+
+    `token`.
 
     Attributes:
-        h: `str`.
-        app: `str`.
-        at: `int`.
-        ct: `int`.
-        dur: `int`.
-        fl: `int`.
-        p: `str`.
-        items: `list[int]`.
-        ll: `int`.
+        h: The token itself, 72 characters. Type: `str`.
+        app: Name of the application the token was made for. Type: `str`.
+        at: Time from which the token works, as a UNIX time. Type: `int`.
+        ct: Time the token was created, as a UNIX time. Type: `int`.
+        dur: How long the token stays valid, in seconds. Type: `int`.
+        fl: Access flags saying what the token may do. Type: `int`.
+        p: Token parameters as JSON text. Type: `str`.
+        items: Items the token may reach. Type: `list[int]`.
+        ll: Further time value the server reports. Type: `int`.
     """
 
     h: str | None = None
+    """The token itself, 72 characters."""
     app: str | None = None
+    """Name of the application the token was made for."""
     at: int | None = None
+    """Time from which the token works, as a UNIX time."""
     ct: int | None = None
+    """Time the token was created, as a UNIX time."""
     dur: int | None = None
+    """How long the token stays valid, in seconds."""
     fl: int | None = None
+    """Access flags saying what the token may do."""
     p: str | None = None
+    """Token parameters as JSON text."""
     items: list[int] | None = None
+    """Items the token may reach."""
     ll: int | None = None
+    """Further time value the server reports."""
 
     def __init__(
         self,
@@ -188,14 +253,23 @@ class Token(Model):
         ll: int | None = None,
     ) -> None:
         self.h = h
+        """The token itself, 72 characters."""
         self.app = app
+        """Name of the application the token was made for."""
         self.at = at
+        """Time from which the token works, as a UNIX time."""
         self.ct = ct
+        """Time the token was created, as a UNIX time."""
         self.dur = dur
+        """How long the token stays valid, in seconds."""
         self.fl = fl
+        """Access flags saying what the token may do."""
         self.p = p
+        """Token parameters as JSON text."""
         self.items = items
+        """Items the token may reach."""
         self.ll = ll
+        """Further time value the server reports."""
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -107,21 +107,28 @@ class CommandDefinition(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CounterResult(Model):
-    """`counter_result`.
+    """A unit's counters after a change.
+
+    `counter_result`.
 
     Attributes:
-        cnm: `float`.
-        cneh: `float`.
-        cnkb: `float`.
-        cnkbt: `int`.
-        cfl: `int`.
+        cnm: Mileage counter. Type: `float`.
+        cneh: Engine hours counter. Type: `float`.
+        cnkb: GPRS traffic counter. Type: `float`.
+        cnkbt: Time the traffic counter was last reset. Type: `int`.
+        cfl: Flags saying how the counters are calculated. Type: `int`.
     """
 
     cnm: float | None = None
+    """Mileage counter."""
     cneh: float | None = None
+    """Engine hours counter."""
     cnkb: float | None = None
+    """GPRS traffic counter."""
     cnkbt: int | None = None
+    """Time the traffic counter was last reset."""
     cfl: int | None = None
+    """Flags saying how the counters are calculated."""
 
     def __init__(
         self,
@@ -133,10 +140,15 @@ class CounterResult(Model):
         cfl: int | None = None,
     ) -> None:
         self.cnm = cnm
+        """Mileage counter."""
         self.cneh = cneh
+        """Engine hours counter."""
         self.cnkb = cnkb
+        """GPRS traffic counter."""
         self.cnkbt = cnkbt
+        """Time the traffic counter was last reset."""
         self.cfl = cfl
+        """Flags saying how the counters are calculated."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -239,19 +251,21 @@ class HwParamsData(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesFilter(Model):
-    """`messages_filter`.
+    """How a unit filters out invalid position messages.
+
+    `messages_filter`.
 
     Attributes:
-        enabled: `int`.
-        skip_invalid (wire name `skipInvalid`): `int`.
-        min_sats (wire name `minSats`): `int`.
-        max_hdop (wire name `maxHdop`): `float`.
-        max_speed (wire name `maxSpeed`): `int`.
-        lbs_correction (wire name `lbsCorrection`): `float`.
-        wifi_correction (wire name `wifiCorrection`): `bool | int`.
-        wifi_accuracy (wire name `wifiAccuracy`): `float`.
-        min_wifi_points (wire name `minWifiPoints`): `int`.
-        max_wifi_points (wire name `maxWifiPoints`): `int`.
+        enabled: 1 when filtering is on. Type: `int`.
+        skip_invalid (wire name `skipInvalid`): 1 to drop messages the device marks as invalid. Type: `int`.
+        min_sats (wire name `minSats`): Fewest satellites a position needs to be kept. Type: `int`.
+        max_hdop (wire name `maxHdop`): Largest HDOP a position may have to be kept. Type: `float`.
+        max_speed (wire name `maxSpeed`): Highest speed a position may show to be kept. Type: `int`.
+        lbs_correction (wire name `lbsCorrection`): Whether positions are corrected using cell towers. Type: `float`.
+        wifi_correction (wire name `wifiCorrection`): Whether positions are corrected using Wi-Fi points. Type: `bool | int`.
+        wifi_accuracy (wire name `wifiAccuracy`): Accuracy of Wi-Fi positions. Type: `float`.
+        min_wifi_points (wire name `minWifiPoints`): Fewest Wi-Fi points a Wi-Fi position needs. Type: `int`.
+        max_wifi_points (wire name `maxWifiPoints`): Most Wi-Fi points used for a Wi-Fi position. Type: `int`.
     """
 
     __wire_names__ = {
@@ -267,15 +281,25 @@ class MessagesFilter(Model):
     }
 
     enabled: int | None = None
+    """1 when filtering is on."""
     skip_invalid: int | None = None
+    """1 to drop messages the device marks as invalid."""
     min_sats: int | None = None
+    """Fewest satellites a position needs to be kept."""
     max_hdop: float | None = None
+    """Largest HDOP a position may have to be kept."""
     max_speed: int | None = None
+    """Highest speed a position may show to be kept."""
     lbs_correction: float | None = None
+    """Whether positions are corrected using cell towers."""
     wifi_correction: bool | int | None = None
+    """Whether positions are corrected using Wi-Fi points."""
     wifi_accuracy: float | None = None
+    """Accuracy of Wi-Fi positions."""
     min_wifi_points: int | None = None
+    """Fewest Wi-Fi points a Wi-Fi position needs."""
     max_wifi_points: int | None = None
+    """Most Wi-Fi points used for a Wi-Fi position."""
 
     def __init__(
         self,
@@ -292,31 +316,43 @@ class MessagesFilter(Model):
         max_wifi_points: int | None = None,
     ) -> None:
         self.enabled = enabled
+        """1 when filtering is on."""
         self.skip_invalid = skip_invalid
+        """1 to drop messages the device marks as invalid."""
         self.min_sats = min_sats
+        """Fewest satellites a position needs to be kept."""
         self.max_hdop = max_hdop
+        """Largest HDOP a position may have to be kept."""
         self.max_speed = max_speed
+        """Highest speed a position may show to be kept."""
         self.lbs_correction = lbs_correction
+        """Whether positions are corrected using cell towers."""
         self.wifi_correction = wifi_correction
+        """Whether positions are corrected using Wi-Fi points."""
         self.wifi_accuracy = wifi_accuracy
+        """Accuracy of Wi-Fi positions."""
         self.min_wifi_points = min_wifi_points
+        """Fewest Wi-Fi points a Wi-Fi position needs."""
         self.max_wifi_points = max_wifi_points
+        """Most Wi-Fi points used for a Wi-Fi position."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportSettings(Model):
-    """`report_settings`.
+    """A unit's settings used in reports.
+
+    `report_settings`.
 
     Attributes:
-        speed_limit (wire name `speedLimit`): `int`.
-        max_messages_interval (wire name `maxMessagesInterval`): `int`.
-        daily_engine_hours_rate (wire name `dailyEngineHoursRate`): `int`.
-        urban_max_speed (wire name `urbanMaxSpeed`): `int`.
-        mileage_coefficient (wire name `mileageCoefficient`): `float`.
-        fuel_rate_coefficient (wire name `fuelRateCoefficient`): `float`.
-        speeding_tolerance (wire name `speedingTolerance`): `int`.
-        speeding_min_duration (wire name `speedingMinDuration`): `int`.
-        speeding_mode (wire name `speedingMode`): `int`.
+        speed_limit (wire name `speedLimit`): Speed limit. Type: `int`.
+        max_messages_interval (wire name `maxMessagesInterval`): Largest interval between messages. Type: `int`.
+        daily_engine_hours_rate (wire name `dailyEngineHoursRate`): Engine hours expected per day. Type: `int`.
+        urban_max_speed (wire name `urbanMaxSpeed`): Highest speed that still counts as town driving. Type: `int`.
+        mileage_coefficient (wire name `mileageCoefficient`): Factor the mileage is corrected by. Type: `float`.
+        fuel_rate_coefficient (wire name `fuelRateCoefficient`): Factor the fuel rate is corrected by. Type: `float`.
+        speeding_tolerance (wire name `speedingTolerance`): Amount over the limit still allowed. Type: `int`.
+        speeding_min_duration (wire name `speedingMinDuration`): Shortest speeding that counts, in seconds. Type: `int`.
+        speeding_mode (wire name `speedingMode`): How speeding is detected, as a code. Type: `int`.
     """
 
     __wire_names__ = {
@@ -332,14 +368,23 @@ class ReportSettings(Model):
     }
 
     speed_limit: int | None = None
+    """Speed limit."""
     max_messages_interval: int | None = None
+    """Largest interval between messages."""
     daily_engine_hours_rate: int | None = None
+    """Engine hours expected per day."""
     urban_max_speed: int | None = None
+    """Highest speed that still counts as town driving."""
     mileage_coefficient: float | None = None
+    """Factor the mileage is corrected by."""
     fuel_rate_coefficient: float | None = None
+    """Factor the fuel rate is corrected by."""
     speeding_tolerance: int | None = None
+    """Amount over the limit still allowed."""
     speeding_min_duration: int | None = None
+    """Shortest speeding that counts, in seconds."""
     speeding_mode: int | None = None
+    """How speeding is detected, as a code."""
 
     def __init__(
         self,
@@ -355,14 +400,23 @@ class ReportSettings(Model):
         speeding_mode: int | None = None,
     ) -> None:
         self.speed_limit = speed_limit
+        """Speed limit."""
         self.max_messages_interval = max_messages_interval
+        """Largest interval between messages."""
         self.daily_engine_hours_rate = daily_engine_hours_rate
+        """Engine hours expected per day."""
         self.urban_max_speed = urban_max_speed
+        """Highest speed that still counts as town driving."""
         self.mileage_coefficient = mileage_coefficient
+        """Factor the mileage is corrected by."""
         self.fuel_rate_coefficient = fuel_rate_coefficient
+        """Factor the fuel rate is corrected by."""
         self.speeding_tolerance = speeding_tolerance
+        """Amount over the limit still allowed."""
         self.speeding_min_duration = speeding_min_duration
+        """Shortest speeding that counts, in seconds."""
         self.speeding_mode = speeding_mode
+        """How speeding is detected, as a code."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -519,23 +573,31 @@ class TripPoint(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitPropertyResult(Model):
-    """`unit_property_result`.
+    """The device settings of a unit after a change.
+
+    `unit_property_result`.
 
     Attributes:
-        ph: `str`.
-        ph2: `str`.
-        uid: `str`.
-        uid2: `str`.
-        hw: `int`.
-        psw: `str`.
+        ph: Phone number of the device. Type: `str`.
+        ph2: Second phone number of the device. Type: `str`.
+        uid: Unique id of the device. Type: `str`.
+        uid2: Second unique id of the device. Type: `str`.
+        hw: Device type id. Type: `int`.
+        psw: Access password of the device. Type: `str`.
     """
 
     ph: str | None = None
+    """Phone number of the device."""
     ph2: str | None = None
+    """Second phone number of the device."""
     uid: str | None = None
+    """Unique id of the device."""
     uid2: str | None = None
+    """Second unique id of the device."""
     hw: int | None = None
+    """Device type id."""
     psw: str | None = None
+    """Access password of the device."""
 
     def __init__(
         self,
@@ -548,11 +610,17 @@ class UnitPropertyResult(Model):
         psw: str | None = None,
     ) -> None:
         self.ph = ph
+        """Phone number of the device."""
         self.ph2 = ph2
+        """Second phone number of the device."""
         self.uid = uid
+        """Unique id of the device."""
         self.uid2 = uid2
+        """Second unique id of the device."""
         self.hw = hw
+        """Device type id."""
         self.psw = psw
+        """Access password of the device."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -35,12 +35,12 @@ class AccountsMethods:
     def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[AccountsListItem]:
-        """Call `GET /api/v1/accounts/{company_id}`.
+        """List the cash desks and accounts of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/accounts/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose cash desks and accounts are listed. Type: int; required.
 
         Returns: `list[AccountsListItem]`.
 
@@ -67,12 +67,12 @@ class AsyncAccountsMethods:
     async def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[AccountsListItem]:
-        """Call `GET /api/v1/accounts/{company_id}`.
+        """List the cash desks and accounts of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/accounts/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose cash desks and accounts are listed. Type: int; required.
 
         Returns: `list[AccountsListItem]`.
 

@@ -262,12 +262,12 @@ class ActivitiesMethods:
         instructions: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
-        """Call `POST /api/v1/activity/{company_id}`.
+        """Create a group event.
 
-        Tokens: user.
+        Calls `POST /api/v1/activity/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company that holds the group event. Type: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -302,13 +302,13 @@ class ActivitiesMethods:
     def get(
         self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
     ) -> ActivitiesCreateData:
-        """Call `GET /api/v1/activity/{company_id}/{activity_id}`.
+        """Read one group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/{activity_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company that holds the group event. Type: int; required.
+            activity_id: Group event to read. Type: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -345,13 +345,13 @@ class ActivitiesMethods:
         instructions: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
-        """Call `PUT /api/v1/activity/{company_id}/{activity_id}`.
+        """Change a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/activity/{company_id}/{activity_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            activity_id: Group event to change. Type: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -385,13 +385,13 @@ class ActivitiesMethods:
         )
 
     def delete(self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/activity/{company_id}/{activity_id}`.
+        """Delete a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/activity/{company_id}/{activity_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company that holds the group event. Type: int; required.
+            activity_id: Group event to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -416,15 +416,15 @@ class ActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivityFilter]:
-        """Call `GET /api/v1/activity/{company_id}/filters/`.
+        """List the filter values available for searching group events.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/filters/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_ids: Sequence[int].
-            staff_ids: Sequence[int].
-            resource_ids: Sequence[int].
+            company_id: Company the request is about. Type: int; required.
+            service_ids: Only these services. Type: Sequence[int].
+            staff_ids: Only these staff members. Type: Sequence[int].
+            resource_ids: Only these resources. Type: Sequence[int].
 
         Returns: `list[ActivityFilter]`.
 
@@ -451,15 +451,15 @@ class ActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivityDatesRange:
-        """Call `GET /api/v1/activity/{company_id}/search_dates_range/`.
+        """Read the first and the last day on which a company has group events.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/search_dates_range/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_ids: Sequence[int].
-            staff_ids: Sequence[int].
-            resource_ids: Sequence[int].
+            company_id: Company whose group events are searched. Type: int; required.
+            service_ids: Only events of these services. Type: Sequence[int].
+            staff_ids: Only events led by these staff members. Type: Sequence[int].
+            resource_ids: Only events that use these resources. Type: Sequence[int].
 
         Returns: `ActivityDatesRange`.
 
@@ -488,17 +488,17 @@ class ActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `GET /api/v1/activity/{company_id}/search_dates/`.
+        """List the days on which a company has group events.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/search_dates/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            from_ (sent as `from`): str; required.
-            till: str; required.
-            service_ids: Sequence[int].
-            staff_ids: Sequence[int].
-            resource_ids: Sequence[int].
+            company_id: Company whose group events are searched. Type: int; required.
+            from_ (sent as `from`): First day to search, as YYYY-MM-DD. Type: str; required.
+            till: Last day to search, as YYYY-MM-DD. Type: str; required.
+            service_ids: Only events of these services. Type: Sequence[int].
+            staff_ids: Only events led by these staff members. Type: Sequence[int].
+            resource_ids: Only events that use these resources. Type: Sequence[int].
 
         Returns: `JSON`.
 
@@ -531,19 +531,19 @@ class ActivitiesMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[ActivitiesSearchItem]:
-        """Call `GET /api/v1/activity/{company_id}/search/`.
+        """Find a company's group events between two dates.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/search/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            from_ (sent as `from`): str; required.
-            till: str; required.
-            service_ids: Sequence[int].
-            staff_ids: Sequence[int].
-            resource_ids: Sequence[int].
-            page: float | int.
-            count: float | int.
+            company_id: Company whose group events are searched. Type: int; required.
+            from_ (sent as `from`): First day to search, as YYYY-MM-DD. Type: str; required.
+            till: Last day to search, as YYYY-MM-DD. Type: str; required.
+            service_ids: Only events of these services. Type: Sequence[int].
+            staff_ids: Only events led by these staff members. Type: Sequence[int].
+            resource_ids: Only events that use these resources. Type: Sequence[int].
+            page: Page number, from 1. Type: float | int.
+            count: Events per page. Type: float | int.
 
         Returns: `Page[ActivitiesSearchItem]`.
 
@@ -573,14 +573,14 @@ class ActivitiesMethods:
         term: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivitiesSearchServicesItem]:
-        """Call `GET /api/v1/activity/{company_id}/services`.
+        """Find the services that can be held as group events.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/services`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
-            term: str.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Only services this staff member leads. Type: int.
+            term: Text to search for. Type: str.
 
         Returns: `list[ActivitiesSearchServicesItem]`.
 
@@ -598,12 +598,12 @@ class ActivitiesMethods:
         )
 
     def list_duplication_strategies(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `GET /api/v1/activity/{company_id}/duplication_strategy`.
+        """List the ways group events can be repeated.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/duplication_strategy`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -630,12 +630,12 @@ class ActivitiesMethods:
         content_type: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/activity/{company_id}/duplication_strategy`.
+        """Create a way of repeating group events.
 
-        Tokens: user.
+        Calls `POST /api/v1/activity/{company_id}/duplication_strategy`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -672,13 +672,13 @@ class ActivitiesMethods:
         content_type: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}`.
+        """Change a way of repeating group events.
 
-        Tokens: user.
+        Calls `POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            strategy_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            strategy_id: Repetition to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -711,13 +711,13 @@ class ActivitiesMethods:
         body: dict[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`.
+        """Copy a group event to other days.
 
-        Tokens: user.
+        Calls `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`; tokens: user.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            activity_id: Group event to copy. Type: int; required.
 
         Returns: `JSON`.
 
@@ -797,12 +797,12 @@ class AsyncActivitiesMethods:
         instructions: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
-        """Call `POST /api/v1/activity/{company_id}`.
+        """Create a group event.
 
-        Tokens: user.
+        Calls `POST /api/v1/activity/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company that holds the group event. Type: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -837,13 +837,13 @@ class AsyncActivitiesMethods:
     async def get(
         self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
     ) -> ActivitiesCreateData:
-        """Call `GET /api/v1/activity/{company_id}/{activity_id}`.
+        """Read one group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/{activity_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company that holds the group event. Type: int; required.
+            activity_id: Group event to read. Type: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -880,13 +880,13 @@ class AsyncActivitiesMethods:
         instructions: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
-        """Call `PUT /api/v1/activity/{company_id}/{activity_id}`.
+        """Change a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/activity/{company_id}/{activity_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            activity_id: Group event to change. Type: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -922,13 +922,13 @@ class AsyncActivitiesMethods:
     async def delete(
         self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/activity/{company_id}/{activity_id}`.
+        """Delete a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/activity/{company_id}/{activity_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company that holds the group event. Type: int; required.
+            activity_id: Group event to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -953,15 +953,15 @@ class AsyncActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivityFilter]:
-        """Call `GET /api/v1/activity/{company_id}/filters/`.
+        """List the filter values available for searching group events.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/filters/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_ids: Sequence[int].
-            staff_ids: Sequence[int].
-            resource_ids: Sequence[int].
+            company_id: Company the request is about. Type: int; required.
+            service_ids: Only these services. Type: Sequence[int].
+            staff_ids: Only these staff members. Type: Sequence[int].
+            resource_ids: Only these resources. Type: Sequence[int].
 
         Returns: `list[ActivityFilter]`.
 
@@ -988,15 +988,15 @@ class AsyncActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivityDatesRange:
-        """Call `GET /api/v1/activity/{company_id}/search_dates_range/`.
+        """Read the first and the last day on which a company has group events.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/search_dates_range/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_ids: Sequence[int].
-            staff_ids: Sequence[int].
-            resource_ids: Sequence[int].
+            company_id: Company whose group events are searched. Type: int; required.
+            service_ids: Only events of these services. Type: Sequence[int].
+            staff_ids: Only events led by these staff members. Type: Sequence[int].
+            resource_ids: Only events that use these resources. Type: Sequence[int].
 
         Returns: `ActivityDatesRange`.
 
@@ -1025,17 +1025,17 @@ class AsyncActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `GET /api/v1/activity/{company_id}/search_dates/`.
+        """List the days on which a company has group events.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/search_dates/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            from_ (sent as `from`): str; required.
-            till: str; required.
-            service_ids: Sequence[int].
-            staff_ids: Sequence[int].
-            resource_ids: Sequence[int].
+            company_id: Company whose group events are searched. Type: int; required.
+            from_ (sent as `from`): First day to search, as YYYY-MM-DD. Type: str; required.
+            till: Last day to search, as YYYY-MM-DD. Type: str; required.
+            service_ids: Only events of these services. Type: Sequence[int].
+            staff_ids: Only events led by these staff members. Type: Sequence[int].
+            resource_ids: Only events that use these resources. Type: Sequence[int].
 
         Returns: `JSON`.
 
@@ -1068,19 +1068,19 @@ class AsyncActivitiesMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[ActivitiesSearchItem]:
-        """Call `GET /api/v1/activity/{company_id}/search/`.
+        """Find a company's group events between two dates.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/search/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            from_ (sent as `from`): str; required.
-            till: str; required.
-            service_ids: Sequence[int].
-            staff_ids: Sequence[int].
-            resource_ids: Sequence[int].
-            page: float | int.
-            count: float | int.
+            company_id: Company whose group events are searched. Type: int; required.
+            from_ (sent as `from`): First day to search, as YYYY-MM-DD. Type: str; required.
+            till: Last day to search, as YYYY-MM-DD. Type: str; required.
+            service_ids: Only events of these services. Type: Sequence[int].
+            staff_ids: Only events led by these staff members. Type: Sequence[int].
+            resource_ids: Only events that use these resources. Type: Sequence[int].
+            page: Page number, from 1. Type: float | int.
+            count: Events per page. Type: float | int.
 
         Returns: `Page[ActivitiesSearchItem]`.
 
@@ -1110,14 +1110,14 @@ class AsyncActivitiesMethods:
         term: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivitiesSearchServicesItem]:
-        """Call `GET /api/v1/activity/{company_id}/services`.
+        """Find the services that can be held as group events.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/services`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
-            term: str.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Only services this staff member leads. Type: int.
+            term: Text to search for. Type: str.
 
         Returns: `list[ActivitiesSearchServicesItem]`.
 
@@ -1137,12 +1137,12 @@ class AsyncActivitiesMethods:
     async def list_duplication_strategies(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `GET /api/v1/activity/{company_id}/duplication_strategy`.
+        """List the ways group events can be repeated.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/activity/{company_id}/duplication_strategy`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -1169,12 +1169,12 @@ class AsyncActivitiesMethods:
         content_type: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/activity/{company_id}/duplication_strategy`.
+        """Create a way of repeating group events.
 
-        Tokens: user.
+        Calls `POST /api/v1/activity/{company_id}/duplication_strategy`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -1211,13 +1211,13 @@ class AsyncActivitiesMethods:
         content_type: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}`.
+        """Change a way of repeating group events.
 
-        Tokens: user.
+        Calls `POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            strategy_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            strategy_id: Repetition to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -1250,13 +1250,13 @@ class AsyncActivitiesMethods:
         body: dict[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`.
+        """Copy a group event to other days.
 
-        Tokens: user.
+        Calls `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`; tokens: user.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            activity_id: Group event to copy. Type: int; required.
 
         Returns: `JSON`.
 

@@ -144,12 +144,12 @@ class ActivitiesV2Methods:
         force: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
-        """Call `POST /api/v2/companies/{salonId}/activities`.
+        """Create a group event.
 
-        Tokens: user.
+        Calls `POST /api/v2/companies/{salonId}/activities`; tokens: user.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -184,13 +184,13 @@ class ActivitiesV2Methods:
     def get(
         self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None
     ) -> ActivitiesV2CreateData:
-        """Call `GET /api/v2/companies/{salonId}/activities/{activityId}`.
+        """Read one group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v2/companies/{salonId}/activities/{activityId}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event to read. Type: str; required.
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -227,13 +227,13 @@ class ActivitiesV2Methods:
         force: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
-        """Call `PUT /api/v2/companies/{salonId}/activities/{activityId}`.
+        """Change a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v2/companies/{salonId}/activities/{activityId}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event to change. Type: str; required.
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -267,13 +267,13 @@ class ActivitiesV2Methods:
         )
 
     def delete(self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v2/companies/{salonId}/activities/{activityId}`.
+        """Delete a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v2/companies/{salonId}/activities/{activityId}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event to delete. Type: str; required.
 
         Returns: `JSON`.
 
@@ -303,13 +303,13 @@ class ActivitiesV2Methods:
         clients_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
-        """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records`.
+        """Book a client into a group event.
 
-        Tokens: user.
+        Calls `POST /api/v2/companies/{salonId}/activities/{activityId}/records`; tokens: user.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event to book into. Type: str; required.
 
         Returns: `ActivitiesV2CreateRecordData`.
 
@@ -350,14 +350,14 @@ class ActivitiesV2Methods:
         clients_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
-        """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records/{recordId}`.
+        """Change a client's booking in a group event.
 
-        Tokens: user.
+        Calls `POST /api/v2/companies/{salonId}/activities/{activityId}/records/{recordId}`; tokens: user.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
-            record_id (sent as `recordId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event of the booking. Type: str; required.
+            record_id (sent as `recordId`): Booking to change. Type: str; required.
 
         Returns: `ActivitiesV2CreateRecordData`.
 
@@ -413,12 +413,12 @@ class AsyncActivitiesV2Methods:
         force: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
-        """Call `POST /api/v2/companies/{salonId}/activities`.
+        """Create a group event.
 
-        Tokens: user.
+        Calls `POST /api/v2/companies/{salonId}/activities`; tokens: user.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -453,13 +453,13 @@ class AsyncActivitiesV2Methods:
     async def get(
         self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None
     ) -> ActivitiesV2CreateData:
-        """Call `GET /api/v2/companies/{salonId}/activities/{activityId}`.
+        """Read one group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v2/companies/{salonId}/activities/{activityId}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event to read. Type: str; required.
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -496,13 +496,13 @@ class AsyncActivitiesV2Methods:
         force: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
-        """Call `PUT /api/v2/companies/{salonId}/activities/{activityId}`.
+        """Change a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v2/companies/{salonId}/activities/{activityId}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event to change. Type: str; required.
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -538,13 +538,13 @@ class AsyncActivitiesV2Methods:
     async def delete(
         self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v2/companies/{salonId}/activities/{activityId}`.
+        """Delete a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v2/companies/{salonId}/activities/{activityId}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event to delete. Type: str; required.
 
         Returns: `JSON`.
 
@@ -574,13 +574,13 @@ class AsyncActivitiesV2Methods:
         clients_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
-        """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records`.
+        """Book a client into a group event.
 
-        Tokens: user.
+        Calls `POST /api/v2/companies/{salonId}/activities/{activityId}/records`; tokens: user.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event to book into. Type: str; required.
 
         Returns: `ActivitiesV2CreateRecordData`.
 
@@ -621,14 +621,14 @@ class AsyncActivitiesV2Methods:
         clients_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
-        """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records/{recordId}`.
+        """Change a client's booking in a group event.
 
-        Tokens: user.
+        Calls `POST /api/v2/companies/{salonId}/activities/{activityId}/records/{recordId}`; tokens: user.
 
         Args:
-            salon_id (sent as `salonId`): str; required.
-            activity_id (sent as `activityId`): str; required.
-            record_id (sent as `recordId`): str; required.
+            salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            activity_id (sent as `activityId`): Group event of the booking. Type: str; required.
+            record_id (sent as `recordId`): Booking to change. Type: str; required.
 
         Returns: `ActivitiesV2CreateRecordData`.
 

@@ -177,17 +177,17 @@ class AnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AnalyticsReportOverallStats2:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/`.
+        """Read the main figures of a company over a period, such as income, records, clients and load.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            position_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            position_id: Only data of staff in this position. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `AnalyticsReportOverallStats2`.
 
@@ -218,17 +218,17 @@ class AnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/`.
+        """Read a company's income per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            position_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            position_id: Only data of staff in this position. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartDailyRow2]`.
 
@@ -258,16 +258,16 @@ class AnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`.
+        """Read the number of records per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartDailyRow2]`.
 
@@ -296,16 +296,16 @@ class AnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`.
+        """Read how fully booked a company was per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartDailyRow2]`.
 
@@ -334,16 +334,16 @@ class AnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`.
+        """Read where a company's records came from over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartScalarItem2]`.
 
@@ -372,16 +372,16 @@ class AnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`.
+        """Read how a company's records ended over a period, such as came or cancelled.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartScalarItem2]`.
 
@@ -420,17 +420,17 @@ class AsyncAnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AnalyticsReportOverallStats2:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/`.
+        """Read the main figures of a company over a period, such as income, records, clients and load.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            position_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            position_id: Only data of staff in this position. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `AnalyticsReportOverallStats2`.
 
@@ -461,17 +461,17 @@ class AsyncAnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/`.
+        """Read a company's income per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            position_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            position_id: Only data of staff in this position. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartDailyRow2]`.
 
@@ -501,16 +501,16 @@ class AsyncAnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`.
+        """Read the number of records per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartDailyRow2]`.
 
@@ -539,16 +539,16 @@ class AsyncAnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`.
+        """Read how fully booked a company was per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartDailyRow2]`.
 
@@ -577,16 +577,16 @@ class AsyncAnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`.
+        """Read where a company's records came from over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartScalarItem2]`.
 
@@ -615,16 +615,16 @@ class AsyncAnalyticsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
-        """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`.
+        """Read how a company's records ended over a period, such as came or cancelled.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_from: str; required; format date.
-            date_to: str; required; format date.
-            staff_id: int.
-            user_id: int.
+            company_id: Company the request is about. Type: int; required.
+            date_from: First day of the period. Type: str; required; format date.
+            date_to: Last day of the period. Type: str; required; format date.
+            staff_id: Only data of this staff member. Type: int.
+            user_id: Only data of this user. Type: int.
 
         Returns: `list[AnalyticsReportOverallChartScalarItem2]`.
 

@@ -41,9 +41,9 @@ class AuthMethods:
         field_2fa: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AuthResponse2:
-        """Call `POST /api/v1/auth`.
+        """Log a user in with a login and password and get their user token.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `POST /api/v1/auth`; tokens: partner. Idempotent: retried on transient failures.
 
         Returns: `AuthResponse2`.
 
@@ -81,9 +81,9 @@ class AsyncAuthMethods:
         field_2fa: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AuthResponse2:
-        """Call `POST /api/v1/auth`.
+        """Log a user in with a login and password and get their user token.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `POST /api/v1/auth`; tokens: partner. Idempotent: retried on transient failures.
 
         Returns: `AuthResponse2`.
 

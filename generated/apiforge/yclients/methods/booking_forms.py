@@ -91,12 +91,12 @@ class BookingFormsMethods:
     def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[BookformSettingsResponse2]:
-        """Call `GET /api/v1/company/{company_id}/booking_forms/`.
+        """List the online booking forms of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/booking_forms/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[BookformSettingsResponse2]`.
 
@@ -118,12 +118,12 @@ class BookingFormsMethods:
         body: BookformCreateRequest2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookformSettingsResponse2:
-        """Call `POST /api/v1/company/{company_id}/booking_forms/`.
+        """Create an online booking form.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/booking_forms/`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -142,13 +142,13 @@ class BookingFormsMethods:
     def get(
         self, *, company_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BookformSettingsResponse2:
-        """Call `GET /api/v1/company/{company_id}/booking_forms/{form_id}/`.
+        """Read an online booking form.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/booking_forms/{form_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            form_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            form_id: Form to read. Type: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -165,13 +165,13 @@ class BookingFormsMethods:
         )
 
     def delete(self, *, company_id: int, form_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/`.
+        """Delete an online booking form.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            form_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            form_id: Form to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -195,13 +195,13 @@ class BookingFormsMethods:
         body: BookformUpdateRequest2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookformSettingsResponse2:
-        """Call `PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/`.
+        """Change an online booking form.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/`; tokens: user.
 
         Args:
-            company_id: int; required.
-            form_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            form_id: Form to change. Type: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -230,12 +230,12 @@ class AsyncBookingFormsMethods:
     async def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[BookformSettingsResponse2]:
-        """Call `GET /api/v1/company/{company_id}/booking_forms/`.
+        """List the online booking forms of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/booking_forms/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[BookformSettingsResponse2]`.
 
@@ -257,12 +257,12 @@ class AsyncBookingFormsMethods:
         body: BookformCreateRequest2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookformSettingsResponse2:
-        """Call `POST /api/v1/company/{company_id}/booking_forms/`.
+        """Create an online booking form.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/booking_forms/`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -281,13 +281,13 @@ class AsyncBookingFormsMethods:
     async def get(
         self, *, company_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BookformSettingsResponse2:
-        """Call `GET /api/v1/company/{company_id}/booking_forms/{form_id}/`.
+        """Read an online booking form.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/booking_forms/{form_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            form_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            form_id: Form to read. Type: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -304,13 +304,13 @@ class AsyncBookingFormsMethods:
         )
 
     async def delete(self, *, company_id: int, form_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/`.
+        """Delete an online booking form.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            form_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            form_id: Form to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -334,13 +334,13 @@ class AsyncBookingFormsMethods:
         body: BookformUpdateRequest2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookformSettingsResponse2:
-        """Call `PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/`.
+        """Change an online booking form.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/`; tokens: user.
 
         Args:
-            company_id: int; required.
-            form_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            form_id: Form to change. Type: int; required.
 
         Returns: `BookformSettingsResponse2`.
 

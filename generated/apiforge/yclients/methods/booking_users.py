@@ -102,9 +102,9 @@ class BookingUsersMethods:
         code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse2:
-        """Call `POST /api/v1/user/auth`.
+        """Log a booking client in with the phone number and the SMS code sent to it.
 
-        Tokens: partner.
+        Calls `POST /api/v1/user/auth`; tokens: partner.
 
         Returns: `BookingAuthResponse2`.
 
@@ -131,9 +131,9 @@ class BookingUsersMethods:
         password: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse:
-        """Call `POST /api/v1/booking/auth`.
+        """Log a booking client in with a login and password.
 
-        Tokens: partner.
+        Calls `POST /api/v1/booking/auth`; tokens: partner.
 
         Returns: `BookingAuthResponse`.
 
@@ -155,14 +155,14 @@ class BookingUsersMethods:
     def send_phone_confirmation_code(
         self, *, company_id: int, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `GET /api/v1/booking/user/phone_confirmation`.
+        """Send a booking client an SMS code to confirm a new phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/booking/user/phone_confirmation`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            group_id: int; required.
-            phone: str; required.
+            company_id: Company the request is about. Type: int; required.
+            group_id: Chain the request is about. Type: int; required.
+            phone: Phone number to confirm. Type: str; required.
 
         Returns: `JSON`.
 
@@ -187,9 +187,9 @@ class BookingUsersMethods:
         new_password: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookingUsersUpdatePasswordData:
-        """Call `PUT /api/v1/booking/user/password`.
+        """Change a booking client's password.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/booking/user/password`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `BookingUsersUpdatePasswordData`.
 
@@ -218,9 +218,9 @@ class BookingUsersMethods:
         confirmation_code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PUT /api/v1/booking/user`.
+        """Change a booking client's name, e-mail address or phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/booking/user`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `JSON`.
 
@@ -242,9 +242,9 @@ class BookingUsersMethods:
         )
 
     def get(self, *, extra_params: Mapping[str, object] | None = None) -> BookingUserGetDataResponseDataTypes:
-        """Call `GET /api/v1/booking/user/data`.
+        """Read the data of the logged-in booking client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/booking/user/data`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `BookingUserGetDataResponseDataTypes`.
 
@@ -269,9 +269,9 @@ class AsyncBookingUsersMethods:
         code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse2:
-        """Call `POST /api/v1/user/auth`.
+        """Log a booking client in with the phone number and the SMS code sent to it.
 
-        Tokens: partner.
+        Calls `POST /api/v1/user/auth`; tokens: partner.
 
         Returns: `BookingAuthResponse2`.
 
@@ -298,9 +298,9 @@ class AsyncBookingUsersMethods:
         password: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse:
-        """Call `POST /api/v1/booking/auth`.
+        """Log a booking client in with a login and password.
 
-        Tokens: partner.
+        Calls `POST /api/v1/booking/auth`; tokens: partner.
 
         Returns: `BookingAuthResponse`.
 
@@ -322,14 +322,14 @@ class AsyncBookingUsersMethods:
     async def send_phone_confirmation_code(
         self, *, company_id: int, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `GET /api/v1/booking/user/phone_confirmation`.
+        """Send a booking client an SMS code to confirm a new phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/booking/user/phone_confirmation`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            group_id: int; required.
-            phone: str; required.
+            company_id: Company the request is about. Type: int; required.
+            group_id: Chain the request is about. Type: int; required.
+            phone: Phone number to confirm. Type: str; required.
 
         Returns: `JSON`.
 
@@ -354,9 +354,9 @@ class AsyncBookingUsersMethods:
         new_password: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BookingUsersUpdatePasswordData:
-        """Call `PUT /api/v1/booking/user/password`.
+        """Change a booking client's password.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/booking/user/password`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `BookingUsersUpdatePasswordData`.
 
@@ -385,9 +385,9 @@ class AsyncBookingUsersMethods:
         confirmation_code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PUT /api/v1/booking/user`.
+        """Change a booking client's name, e-mail address or phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/booking/user`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `JSON`.
 
@@ -409,9 +409,9 @@ class AsyncBookingUsersMethods:
         )
 
     async def get(self, *, extra_params: Mapping[str, object] | None = None) -> BookingUserGetDataResponseDataTypes:
-        """Call `GET /api/v1/booking/user/data`.
+        """Read the data of the logged-in booking client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/booking/user/data`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `BookingUserGetDataResponseDataTypes`.
 

@@ -40,13 +40,13 @@ class ChainClientsMethods:
     def find_by_phone(
         self, *, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
     ) -> ChainClientsFindByPhoneData:
-        """Call `GET /api/v1/group/{group_id}/clients/`.
+        """Find a chain's clients by phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/group/{group_id}/clients/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required.
-            phone: str; required.
+            group_id: Chain the request is about. Type: int; required.
+            phone: Phone number to look for. Type: str; required.
 
         Returns: `ChainClientsFindByPhoneData`.
 
@@ -74,13 +74,13 @@ class AsyncChainClientsMethods:
     async def find_by_phone(
         self, *, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
     ) -> ChainClientsFindByPhoneData:
-        """Call `GET /api/v1/group/{group_id}/clients/`.
+        """Find a chain's clients by phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/group/{group_id}/clients/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required.
-            phone: str; required.
+            group_id: Chain the request is about. Type: int; required.
+            phone: Phone number to look for. Type: str; required.
 
         Returns: `ChainClientsFindByPhoneData`.
 

@@ -32,9 +32,9 @@ class ChainsMethods:
         self._client = client
 
     def list(self, *, extra_params: Mapping[str, object] | None = None) -> builtins.list[ChainsListItem]:
-        """Call `GET /api/v1/groups`.
+        """List the chains the user has access to.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/groups`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[ChainsListItem]`.
 
@@ -52,9 +52,9 @@ class AsyncChainsMethods:
         self._client = client
 
     async def list(self, *, extra_params: Mapping[str, object] | None = None) -> builtins.list[ChainsListItem]:
-        """Call `GET /api/v1/groups`.
+        """List the chains the user has access to.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/groups`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[ChainsListItem]`.
 

@@ -45,13 +45,13 @@ class CitiesMethods:
         company_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CitiesListItem]:
-        """Call `GET /api/v1/cities`.
+        """List the cities known to the service.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/cities`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            country_id: int.
-            company_id: int.
+            country_id: Only cities of this country. Type: int.
+            company_id: Only the city of this company. Type: int.
 
         Returns: `list[CitiesListItem]`.
 
@@ -83,13 +83,13 @@ class AsyncCitiesMethods:
         company_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CitiesListItem]:
-        """Call `GET /api/v1/cities`.
+        """List the cities known to the service.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/cities`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            country_id: int.
-            company_id: int.
+            country_id: Only cities of this country. Type: int.
+            company_id: Only the city of this company. Type: int.
 
         Returns: `list[CitiesListItem]`.
 

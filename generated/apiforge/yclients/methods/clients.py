@@ -278,12 +278,12 @@ class ClientsMethods:
         filters: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsSearchItem]:
-        """Call `POST /api/v1/company/{company_id}/clients/search`.
+        """Find a company's clients by filters, one page at a time, with the fields asked for.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `POST /api/v1/company/{company_id}/clients/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose clients are searched. Type: int; required.
 
         Returns: `Page[ClientsSearchItem]`.
 
@@ -323,20 +323,20 @@ class ClientsMethods:
         id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsListItem]:
-        """Call `GET /api/v1/clients/{company_id}`.
+        """List a company's clients one page at a time (older form; the client search replaces it).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/clients/{company_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            fullname: str.
-            phone: str.
-            email: str.
-            paid_min: float | int.
-            paid_max: float | int.
-            page: float | int.
-            count: float | int.
-            id: int.
+            company_id: Company whose clients are listed. Type: int; required.
+            fullname: Only clients whose name contains this text. Type: str.
+            phone: Only clients whose phone number contains these digits. Type: str.
+            email: Only clients whose e-mail address contains this text. Type: str.
+            paid_min: Only clients who have paid at least this much in total. Type: float | int.
+            paid_max: Only clients who have paid at most this much in total. Type: float | int.
+            page: Page number, from 1. Type: float | int.
+            count: Clients per page. Type: float | int.
+            id: Only the client, or clients, with this id. Type: int.
 
         Returns: `Page[ClientsListItem]`.
 
@@ -383,12 +383,12 @@ class ClientsMethods:
         custom_fields: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
-        """Call `POST /api/v1/clients/{company_id}`.
+        """Create a client of a company.
 
-        Tokens: user.
+        Calls `POST /api/v1/clients/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the client belongs to. Type: int; required.
 
         Returns: `ClientsListItem`.
 
@@ -447,12 +447,12 @@ class ClientsMethods:
         categories: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/clients/{company_id}/bulk`.
+        """Create several clients of a company at once.
 
-        Tokens: user.
+        Calls `POST /api/v1/clients/{company_id}/bulk`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -490,13 +490,13 @@ class ClientsMethods:
     def list_files(
         self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ClientsListFilesItem]:
-        """Call `GET /api/v1/company/{company_id}/clients/files/{client_id}`.
+        """List the files attached to a client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/clients/files/{client_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client whose files are listed. Type: int; required.
 
         Returns: `list[ClientsListFilesItem]`.
 
@@ -515,14 +515,14 @@ class ClientsMethods:
     def delete_file(
         self, *, company_id: int, client_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`.
+        """Delete a file attached to a client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
-            file_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client the file belongs to. Type: int; required.
+            file_id: File to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -552,12 +552,12 @@ class ClientsMethods:
         attendance: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ClientVisitsHistory:
-        """Call `POST /api/v1/company/{company_id}/clients/visits/search`.
+        """Find a client's visits, optionally by payment status and attendance.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `POST /api/v1/company/{company_id}/clients/visits/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `ClientVisitsHistory`.
 
@@ -583,13 +583,13 @@ class ClientsMethods:
         )
 
     def get(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> ClientsListItem:
-        """Call `GET /api/v1/client/{company_id}/{id}`.
+        """Read one client of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/client/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company the client belongs to. Type: int; required.
+            id: Client to read. Type: int; required.
 
         Returns: `ClientsListItem`.
 
@@ -630,13 +630,13 @@ class ClientsMethods:
         custom_fields: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
-        """Call `PUT /api/v1/client/{company_id}/{id}`.
+        """Change a client of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/client/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company the client belongs to. Type: int; required.
+            id: Client to change. Type: int; required.
 
         Returns: `ClientsListItem`.
 
@@ -674,13 +674,13 @@ class ClientsMethods:
         )
 
     def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/client/{company_id}/{id}`.
+        """Delete a client of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/client/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company the client belongs to. Type: int; required.
+            id: Client to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -699,13 +699,13 @@ class ClientsMethods:
     def list_comments(
         self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ClientCommentContainer]:
-        """Call `GET /api/v1/company/{company_id}/clients/{client_id}/comments`.
+        """List the comments left on a client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/clients/{client_id}/comments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client whose comments are listed. Type: int; required.
 
         Returns: `list[ClientCommentContainer]`.
 
@@ -730,13 +730,13 @@ class ClientsMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ClientCommentContainer:
-        """Call `POST /api/v1/company/{company_id}/clients/{client_id}/comments`.
+        """Leave a comment on a client.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/clients/{client_id}/comments`; tokens: user.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client to comment on. Type: int; required.
 
         Returns: `ClientCommentContainer`.
 
@@ -760,14 +760,14 @@ class ClientsMethods:
     def delete_comment(
         self, *, company_id: int, client_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`.
+        """Delete a comment left on a client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
-            comment_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client the comment is on. Type: int; required.
+            comment_id: Comment to delete. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -904,12 +904,12 @@ class AsyncClientsMethods:
         filters: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsSearchItem]:
-        """Call `POST /api/v1/company/{company_id}/clients/search`.
+        """Find a company's clients by filters, one page at a time, with the fields asked for.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `POST /api/v1/company/{company_id}/clients/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose clients are searched. Type: int; required.
 
         Returns: `Page[ClientsSearchItem]`.
 
@@ -949,20 +949,20 @@ class AsyncClientsMethods:
         id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsListItem]:
-        """Call `GET /api/v1/clients/{company_id}`.
+        """List a company's clients one page at a time (older form; the client search replaces it).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/clients/{company_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            fullname: str.
-            phone: str.
-            email: str.
-            paid_min: float | int.
-            paid_max: float | int.
-            page: float | int.
-            count: float | int.
-            id: int.
+            company_id: Company whose clients are listed. Type: int; required.
+            fullname: Only clients whose name contains this text. Type: str.
+            phone: Only clients whose phone number contains these digits. Type: str.
+            email: Only clients whose e-mail address contains this text. Type: str.
+            paid_min: Only clients who have paid at least this much in total. Type: float | int.
+            paid_max: Only clients who have paid at most this much in total. Type: float | int.
+            page: Page number, from 1. Type: float | int.
+            count: Clients per page. Type: float | int.
+            id: Only the client, or clients, with this id. Type: int.
 
         Returns: `Page[ClientsListItem]`.
 
@@ -1009,12 +1009,12 @@ class AsyncClientsMethods:
         custom_fields: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
-        """Call `POST /api/v1/clients/{company_id}`.
+        """Create a client of a company.
 
-        Tokens: user.
+        Calls `POST /api/v1/clients/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the client belongs to. Type: int; required.
 
         Returns: `ClientsListItem`.
 
@@ -1073,12 +1073,12 @@ class AsyncClientsMethods:
         categories: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/clients/{company_id}/bulk`.
+        """Create several clients of a company at once.
 
-        Tokens: user.
+        Calls `POST /api/v1/clients/{company_id}/bulk`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -1116,13 +1116,13 @@ class AsyncClientsMethods:
     async def list_files(
         self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ClientsListFilesItem]:
-        """Call `GET /api/v1/company/{company_id}/clients/files/{client_id}`.
+        """List the files attached to a client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/clients/files/{client_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client whose files are listed. Type: int; required.
 
         Returns: `list[ClientsListFilesItem]`.
 
@@ -1141,14 +1141,14 @@ class AsyncClientsMethods:
     async def delete_file(
         self, *, company_id: int, client_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`.
+        """Delete a file attached to a client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
-            file_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client the file belongs to. Type: int; required.
+            file_id: File to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -1178,12 +1178,12 @@ class AsyncClientsMethods:
         attendance: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ClientVisitsHistory:
-        """Call `POST /api/v1/company/{company_id}/clients/visits/search`.
+        """Find a client's visits, optionally by payment status and attendance.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `POST /api/v1/company/{company_id}/clients/visits/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `ClientVisitsHistory`.
 
@@ -1211,13 +1211,13 @@ class AsyncClientsMethods:
     async def get(
         self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> ClientsListItem:
-        """Call `GET /api/v1/client/{company_id}/{id}`.
+        """Read one client of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/client/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company the client belongs to. Type: int; required.
+            id: Client to read. Type: int; required.
 
         Returns: `ClientsListItem`.
 
@@ -1258,13 +1258,13 @@ class AsyncClientsMethods:
         custom_fields: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
-        """Call `PUT /api/v1/client/{company_id}/{id}`.
+        """Change a client of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/client/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company the client belongs to. Type: int; required.
+            id: Client to change. Type: int; required.
 
         Returns: `ClientsListItem`.
 
@@ -1302,13 +1302,13 @@ class AsyncClientsMethods:
         )
 
     async def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/client/{company_id}/{id}`.
+        """Delete a client of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/client/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company the client belongs to. Type: int; required.
+            id: Client to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -1327,13 +1327,13 @@ class AsyncClientsMethods:
     async def list_comments(
         self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ClientCommentContainer]:
-        """Call `GET /api/v1/company/{company_id}/clients/{client_id}/comments`.
+        """List the comments left on a client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/clients/{client_id}/comments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client whose comments are listed. Type: int; required.
 
         Returns: `list[ClientCommentContainer]`.
 
@@ -1358,13 +1358,13 @@ class AsyncClientsMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ClientCommentContainer:
-        """Call `POST /api/v1/company/{company_id}/clients/{client_id}/comments`.
+        """Leave a comment on a client.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/clients/{client_id}/comments`; tokens: user.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client to comment on. Type: int; required.
 
         Returns: `ClientCommentContainer`.
 
@@ -1388,14 +1388,14 @@ class AsyncClientsMethods:
     async def delete_comment(
         self, *, company_id: int, client_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`.
+        """Delete a comment left on a client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
-            comment_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client the comment is on. Type: int; required.
+            comment_id: Comment to delete. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 

@@ -102,18 +102,18 @@ class CommentsMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[CommentsListItem]:
-        """Call `GET /api/v1/comments/{company_id}/`.
+        """List the reviews clients left for a company, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/comments/{company_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            start_date: str.
-            end_date: str.
-            staff_id: int.
-            rating: float | int.
-            page: float | int.
-            count: float | int.
+            company_id: Company whose reviews are listed. Type: int; required.
+            start_date: Only reviews left on or after this date. Type: str.
+            end_date: Only reviews left on or before this date. Type: str.
+            staff_id: Only reviews of this staff member. Type: int.
+            rating: Only reviews with this rating. Type: float | int.
+            page: Page number, from 1. Type: float | int.
+            count: Reviews per page. Type: float | int.
 
         Returns: `Page[CommentsListItem]`.
 
@@ -145,13 +145,13 @@ class CommentsMethods:
         name: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
-        """Call `POST /api/v1/comments/{company_id}/{staff_id}`.
+        """Leave a review of a staff member.
 
-        Tokens: user.
+        Calls `POST /api/v1/comments/{company_id}/{staff_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Staff member reviewed. Type: int; required.
 
         Returns: `CommentsListItem`.
 
@@ -186,14 +186,14 @@ class CommentsMethods:
         name: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
-        """Call `PUT /api/v1/comments/{company_id}/`.
+        """Change a review.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/comments/{company_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            comment_id: int; required.
-            staff_id: int.
+            company_id: Company the request is about. Type: int; required.
+            comment_id: Review to change. Type: int; required.
+            staff_id: Staff member reviewed. Type: int.
 
         Returns: `CommentsListItem`.
         """
@@ -268,18 +268,18 @@ class AsyncCommentsMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[CommentsListItem]:
-        """Call `GET /api/v1/comments/{company_id}/`.
+        """List the reviews clients left for a company, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/comments/{company_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            start_date: str.
-            end_date: str.
-            staff_id: int.
-            rating: float | int.
-            page: float | int.
-            count: float | int.
+            company_id: Company whose reviews are listed. Type: int; required.
+            start_date: Only reviews left on or after this date. Type: str.
+            end_date: Only reviews left on or before this date. Type: str.
+            staff_id: Only reviews of this staff member. Type: int.
+            rating: Only reviews with this rating. Type: float | int.
+            page: Page number, from 1. Type: float | int.
+            count: Reviews per page. Type: float | int.
 
         Returns: `Page[CommentsListItem]`.
 
@@ -311,13 +311,13 @@ class AsyncCommentsMethods:
         name: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
-        """Call `POST /api/v1/comments/{company_id}/{staff_id}`.
+        """Leave a review of a staff member.
 
-        Tokens: user.
+        Calls `POST /api/v1/comments/{company_id}/{staff_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Staff member reviewed. Type: int; required.
 
         Returns: `CommentsListItem`.
 
@@ -352,14 +352,14 @@ class AsyncCommentsMethods:
         name: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
-        """Call `PUT /api/v1/comments/{company_id}/`.
+        """Change a review.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/comments/{company_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            comment_id: int; required.
-            staff_id: int.
+            company_id: Company the request is about. Type: int; required.
+            comment_id: Review to change. Type: int; required.
+            staff_id: Staff member reviewed. Type: int.
 
         Returns: `CommentsListItem`.
         """

@@ -169,32 +169,32 @@ class CompaniesMethods:
         page: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[CompaniesListItem]:
-        """Call `GET /api/v1/companies`.
+        """List companies, optionally filtered, one page at a time.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/companies`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: int.
-            group_id: int.
-            my: float | int.
-            active: float | int.
-            moderated: float | int.
-            for_booking (sent as `forBooking`): float | int.
-            show_groups: float | int.
-            city_id: int.
-            show_bookforms (sent as `showBookforms`): float | int.
-            vk_api_id: int.
-            min_id: int.
-            show_deleted: float | int.
-            hide_record_type_single: float | int.
-            hide_record_type_activity: float | int.
-            hide_record_type_mixed: float | int.
-            business_group_id: int.
-            business_type_id: int.
-            yandex: float | int.
-            include: Sequence[Literal['staff', 'positions', 'accounts', 'storages', 'expenses']].
-            count: float | int.
-            page: float | int.
+            id: Only the company with this id. Type: int.
+            group_id: Only companies of this chain. Type: int.
+            my: 1 to list only the companies the user may manage; needs a user token. Type: float | int.
+            active: 1 to list only companies with an active licence and booking open. Type: float | int.
+            moderated: 1 to list only companies whose content passed moderation. Type: float | int.
+            for_booking (sent as `forBooking`): 1 to add the time of the nearest free slot to each company. Type: float | int.
+            show_groups: 1 to add the chains each company belongs to. Type: float | int.
+            city_id: Only companies in this city. Type: int.
+            show_bookforms (sent as `showBookforms`): 1 to add each company's online booking widgets. Type: float | int.
+            vk_api_id: VK app id to find booking widgets by; works together with `show_bookforms`. Type: int.
+            min_id: Smallest company id to list. Type: int.
+            show_deleted: 1 to list deleted companies too. Type: float | int.
+            hide_record_type_single: 1 to leave out companies that book clients one at a time. Type: float | int.
+            hide_record_type_activity: 1 to leave out companies that book clients into group events. Type: float | int.
+            hide_record_type_mixed: 1 to leave out companies that offer both kinds of booking. Type: float | int.
+            business_group_id: Only companies in this business group. Type: int.
+            business_type_id: Only companies in this line of business. Type: int.
+            yandex: Filter on whether the company's data is synced to partner sites. Type: float | int.
+            include: Extra data to add to each company, such as staff, positions or storages. Type: Sequence[Literal['staff', 'positions', 'accounts', 'storages', 'expenses']].
+            count: Companies per page. Type: float | int.
+            page: Page number, from 1. Type: float | int.
 
         Returns: `Page[CompaniesListItem]`.
 
@@ -244,9 +244,9 @@ class CompaniesMethods:
         short_descr: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesCreateData:
-        """Call `POST /api/v1/companies`.
+        """Create a company.
 
-        Tokens: user.
+        Calls `POST /api/v1/companies`; tokens: user.
 
         Returns: `CompaniesCreateData`.
 
@@ -283,17 +283,17 @@ class CompaniesMethods:
         bookform_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesGetData:
-        """Call `GET /api/v1/company/{id}/`.
+        """Read one company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{id}/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
-            my: float | int.
-            for_booking (sent as `forBooking`): float | int.
-            show_groups: float | int.
-            show_bookforms (sent as `showBookforms`): float | int.
-            bookform_id: int.
+            id: Company to read. Type: int; required.
+            my: 1 to add the data only the company's managers may see; needs a user token. Type: float | int.
+            for_booking (sent as `forBooking`): 1 to add the time of the nearest free slot. Type: float | int.
+            show_groups: 1 to add the chains the company belongs to. Type: float | int.
+            show_bookforms (sent as `showBookforms`): 1 to add the company's online booking widgets. Type: float | int.
+            bookform_id: Online booking widget whose address is added. Type: int.
 
         Returns: `CompaniesGetData`.
 
@@ -335,12 +335,12 @@ class CompaniesMethods:
         short_descr: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompanyPutResponseDataTypes:
-        """Call `PUT /api/v1/company/{id}/`.
+        """Change a company's name, address, contacts and description.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/company/{id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
+            id: Company to change. Type: int; required.
 
         Returns: `CompanyPutResponseDataTypes`.
 
@@ -375,12 +375,12 @@ class CompaniesMethods:
         )
 
     def delete(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/company/{id}/`.
+        """Delete a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
+            id: Company to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -490,32 +490,32 @@ class AsyncCompaniesMethods:
         page: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[CompaniesListItem]:
-        """Call `GET /api/v1/companies`.
+        """List companies, optionally filtered, one page at a time.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/companies`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: int.
-            group_id: int.
-            my: float | int.
-            active: float | int.
-            moderated: float | int.
-            for_booking (sent as `forBooking`): float | int.
-            show_groups: float | int.
-            city_id: int.
-            show_bookforms (sent as `showBookforms`): float | int.
-            vk_api_id: int.
-            min_id: int.
-            show_deleted: float | int.
-            hide_record_type_single: float | int.
-            hide_record_type_activity: float | int.
-            hide_record_type_mixed: float | int.
-            business_group_id: int.
-            business_type_id: int.
-            yandex: float | int.
-            include: Sequence[Literal['staff', 'positions', 'accounts', 'storages', 'expenses']].
-            count: float | int.
-            page: float | int.
+            id: Only the company with this id. Type: int.
+            group_id: Only companies of this chain. Type: int.
+            my: 1 to list only the companies the user may manage; needs a user token. Type: float | int.
+            active: 1 to list only companies with an active licence and booking open. Type: float | int.
+            moderated: 1 to list only companies whose content passed moderation. Type: float | int.
+            for_booking (sent as `forBooking`): 1 to add the time of the nearest free slot to each company. Type: float | int.
+            show_groups: 1 to add the chains each company belongs to. Type: float | int.
+            city_id: Only companies in this city. Type: int.
+            show_bookforms (sent as `showBookforms`): 1 to add each company's online booking widgets. Type: float | int.
+            vk_api_id: VK app id to find booking widgets by; works together with `show_bookforms`. Type: int.
+            min_id: Smallest company id to list. Type: int.
+            show_deleted: 1 to list deleted companies too. Type: float | int.
+            hide_record_type_single: 1 to leave out companies that book clients one at a time. Type: float | int.
+            hide_record_type_activity: 1 to leave out companies that book clients into group events. Type: float | int.
+            hide_record_type_mixed: 1 to leave out companies that offer both kinds of booking. Type: float | int.
+            business_group_id: Only companies in this business group. Type: int.
+            business_type_id: Only companies in this line of business. Type: int.
+            yandex: Filter on whether the company's data is synced to partner sites. Type: float | int.
+            include: Extra data to add to each company, such as staff, positions or storages. Type: Sequence[Literal['staff', 'positions', 'accounts', 'storages', 'expenses']].
+            count: Companies per page. Type: float | int.
+            page: Page number, from 1. Type: float | int.
 
         Returns: `Page[CompaniesListItem]`.
 
@@ -565,9 +565,9 @@ class AsyncCompaniesMethods:
         short_descr: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesCreateData:
-        """Call `POST /api/v1/companies`.
+        """Create a company.
 
-        Tokens: user.
+        Calls `POST /api/v1/companies`; tokens: user.
 
         Returns: `CompaniesCreateData`.
 
@@ -604,17 +604,17 @@ class AsyncCompaniesMethods:
         bookform_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesGetData:
-        """Call `GET /api/v1/company/{id}/`.
+        """Read one company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{id}/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
-            my: float | int.
-            for_booking (sent as `forBooking`): float | int.
-            show_groups: float | int.
-            show_bookforms (sent as `showBookforms`): float | int.
-            bookform_id: int.
+            id: Company to read. Type: int; required.
+            my: 1 to add the data only the company's managers may see; needs a user token. Type: float | int.
+            for_booking (sent as `forBooking`): 1 to add the time of the nearest free slot. Type: float | int.
+            show_groups: 1 to add the chains the company belongs to. Type: float | int.
+            show_bookforms (sent as `showBookforms`): 1 to add the company's online booking widgets. Type: float | int.
+            bookform_id: Online booking widget whose address is added. Type: int.
 
         Returns: `CompaniesGetData`.
 
@@ -656,12 +656,12 @@ class AsyncCompaniesMethods:
         short_descr: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompanyPutResponseDataTypes:
-        """Call `PUT /api/v1/company/{id}/`.
+        """Change a company's name, address, contacts and description.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/company/{id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
+            id: Company to change. Type: int; required.
 
         Returns: `CompanyPutResponseDataTypes`.
 
@@ -696,12 +696,12 @@ class AsyncCompaniesMethods:
         )
 
     async def delete(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/company/{id}/`.
+        """Delete a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
+            id: Company to delete. Type: int; required.
 
         Returns: `JSON`.
 

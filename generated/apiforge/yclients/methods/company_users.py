@@ -66,12 +66,12 @@ class CompanyUsersMethods:
     def list_legacy(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CompanyUsersListLegacyItem]:
-        """Call `GET /api/v1/company_users/{company_id}`.
+        """List the users who have access to a company (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/company_users/{company_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose users are listed. Type: int; required.
 
         Returns: `list[CompanyUsersListLegacyItem]`.
 
@@ -93,13 +93,13 @@ class CompanyUsersMethods:
         filter_is_approved: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CompanyUsersListItem]:
-        """Call `GET /api/v1/company/{company_id}/users`.
+        """List the users who have access to a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/users`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            filter_is_approved (sent as `filter[is_approved]`): float | int.
+            company_id: Company the request is about. Type: int; required.
+            filter_is_approved (sent as `filter[is_approved]`): Only users who have, or have not, confirmed their access. Type: float | int.
 
         Returns: `list[CompanyUsersListItem]`.
 
@@ -116,13 +116,13 @@ class CompanyUsersMethods:
         )
 
     def delete(self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/company/{company_id}/users/{user_id}`.
+        """Take away a user's access to a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/users/{user_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to remove. Type: int; required.
 
         Returns: `JSON`.
 
@@ -150,12 +150,12 @@ class AsyncCompanyUsersMethods:
     async def list_legacy(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CompanyUsersListLegacyItem]:
-        """Call `GET /api/v1/company_users/{company_id}`.
+        """List the users who have access to a company (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/company_users/{company_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose users are listed. Type: int; required.
 
         Returns: `list[CompanyUsersListLegacyItem]`.
 
@@ -177,13 +177,13 @@ class AsyncCompanyUsersMethods:
         filter_is_approved: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CompanyUsersListItem]:
-        """Call `GET /api/v1/company/{company_id}/users`.
+        """List the users who have access to a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/users`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            filter_is_approved (sent as `filter[is_approved]`): float | int.
+            company_id: Company the request is about. Type: int; required.
+            filter_is_approved (sent as `filter[is_approved]`): Only users who have, or have not, confirmed their access. Type: float | int.
 
         Returns: `list[CompanyUsersListItem]`.
 
@@ -200,13 +200,13 @@ class AsyncCompanyUsersMethods:
         )
 
     async def delete(self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/company/{company_id}/users/{user_id}`.
+        """Take away a user's access to a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/users/{user_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to remove. Type: int; required.
 
         Returns: `JSON`.
 

@@ -32,9 +32,9 @@ class CountriesMethods:
         self._client = client
 
     def list(self, *, extra_params: Mapping[str, object] | None = None) -> builtins.list[CountriesListItem]:
-        """Call `GET /api/v1/countries`.
+        """List the countries known to the service.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/countries`; tokens: partner. Idempotent: retried on transient failures.
 
         Returns: `list[CountriesListItem]`.
 
@@ -52,9 +52,9 @@ class AsyncCountriesMethods:
         self._client = client
 
     async def list(self, *, extra_params: Mapping[str, object] | None = None) -> builtins.list[CountriesListItem]:
-        """Call `GET /api/v1/countries`.
+        """List the countries known to the service.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/countries`; tokens: partner. Idempotent: retried on transient failures.
 
         Returns: `list[CountriesListItem]`.
 

@@ -44,12 +44,12 @@ class CurrentUserMethods:
     def get_permissions(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> CurrentUserGetPermissionsData:
-        """Call `GET /api/v1/user/permissions/{company_id}`.
+        """Read the logged-in user's rights in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/permissions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CurrentUserGetPermissionsData`.
 
@@ -72,12 +72,12 @@ class CurrentUserMethods:
         invites: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/user/invite/{salon_id}`.
+        """Invite people to become users of a company.
 
-        Tokens: user.
+        Calls `POST /api/v1/user/invite/{salon_id}`; tokens: user.
 
         Args:
-            salon_id: int; required.
+            salon_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -109,12 +109,12 @@ class AsyncCurrentUserMethods:
     async def get_permissions(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> CurrentUserGetPermissionsData:
-        """Call `GET /api/v1/user/permissions/{company_id}`.
+        """Read the logged-in user's rights in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/permissions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CurrentUserGetPermissionsData`.
 
@@ -137,12 +137,12 @@ class AsyncCurrentUserMethods:
         invites: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/user/invite/{salon_id}`.
+        """Invite people to become users of a company.
 
-        Tokens: user.
+        Calls `POST /api/v1/user/invite/{salon_id}`; tokens: user.
 
         Args:
-            salon_id: int; required.
+            salon_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 

@@ -96,13 +96,13 @@ class CustomFieldsMethods:
     def list(
         self, *, field_category: str, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CustomFieldsListItem]:
-        """Call `GET /api/v1/custom_fields/{field_category}/{company_id}`.
+        """List the custom fields of one kind of object in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/custom_fields/{field_category}/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            field_category: str; required.
-            company_id: int; required.
+            field_category: Kind of object the fields belong to, such as record or client. Type: str; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[CustomFieldsListItem]`.
 
@@ -131,13 +131,13 @@ class CustomFieldsMethods:
         show_in_ui: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CustomFieldsListItem:
-        """Call `POST /api/v1/custom_fields/{field_category}/{company_id}`.
+        """Create a custom field for one kind of object.
 
-        Tokens: user.
+        Calls `POST /api/v1/custom_fields/{field_category}/{company_id}`; tokens: user.
 
         Args:
-            field_category: str; required.
-            company_id: int; required.
+            field_category: Kind of object the field belongs to. Type: str; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CustomFieldsListItem`.
 
@@ -176,14 +176,14 @@ class CustomFieldsMethods:
         show_in_ui: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CustomFieldsListItem] | None:
-        """Call `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
+        """Change a custom field.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            field_category: str; required.
-            company_id: int; required.
-            field_id: int; required.
+            field_category: Kind of object the field belongs to. Type: str; required.
+            company_id: Company the request is about. Type: int; required.
+            field_id: Field to change. Type: int; required.
 
         Returns: `list[CustomFieldsListItem] | None`.
 
@@ -212,14 +212,14 @@ class CustomFieldsMethods:
     def delete(
         self, *, field_category: str, company_id: int, field_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CustomFieldsListItem] | None:
-        """Call `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
+        """Delete a custom field.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            field_category: str; required.
-            company_id: int; required.
-            field_id: int; required.
+            field_category: Kind of object the field belongs to. Type: str; required.
+            company_id: Company the request is about. Type: int; required.
+            field_id: Field to delete. Type: int; required.
 
         Returns: `list[CustomFieldsListItem] | None`.
 
@@ -248,13 +248,13 @@ class AsyncCustomFieldsMethods:
     async def list(
         self, *, field_category: str, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CustomFieldsListItem]:
-        """Call `GET /api/v1/custom_fields/{field_category}/{company_id}`.
+        """List the custom fields of one kind of object in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/custom_fields/{field_category}/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            field_category: str; required.
-            company_id: int; required.
+            field_category: Kind of object the fields belong to, such as record or client. Type: str; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[CustomFieldsListItem]`.
 
@@ -283,13 +283,13 @@ class AsyncCustomFieldsMethods:
         show_in_ui: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CustomFieldsListItem:
-        """Call `POST /api/v1/custom_fields/{field_category}/{company_id}`.
+        """Create a custom field for one kind of object.
 
-        Tokens: user.
+        Calls `POST /api/v1/custom_fields/{field_category}/{company_id}`; tokens: user.
 
         Args:
-            field_category: str; required.
-            company_id: int; required.
+            field_category: Kind of object the field belongs to. Type: str; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CustomFieldsListItem`.
 
@@ -328,14 +328,14 @@ class AsyncCustomFieldsMethods:
         show_in_ui: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CustomFieldsListItem] | None:
-        """Call `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
+        """Change a custom field.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            field_category: str; required.
-            company_id: int; required.
-            field_id: int; required.
+            field_category: Kind of object the field belongs to. Type: str; required.
+            company_id: Company the request is about. Type: int; required.
+            field_id: Field to change. Type: int; required.
 
         Returns: `list[CustomFieldsListItem] | None`.
 
@@ -364,14 +364,14 @@ class AsyncCustomFieldsMethods:
     async def delete(
         self, *, field_category: str, company_id: int, field_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CustomFieldsListItem] | None:
-        """Call `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
+        """Delete a custom field.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            field_category: str; required.
-            company_id: int; required.
-            field_id: int; required.
+            field_category: Kind of object the field belongs to. Type: str; required.
+            company_id: Company the request is about. Type: int; required.
+            field_id: Field to delete. Type: int; required.
 
         Returns: `list[CustomFieldsListItem] | None`.
 

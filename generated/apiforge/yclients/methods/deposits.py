@@ -111,12 +111,12 @@ class DepositsMethods:
         account_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DepositsTopUpData:
-        """Call `POST /api/v1/deposits_operations/{salon_id}`.
+        """Top up a client's deposit (personal account).
 
-        Tokens: user.
+        Calls `POST /api/v1/deposits_operations/{salon_id}`; tokens: user.
 
         Args:
-            salon_id: int; required.
+            salon_id: Company the request is about. Type: int; required.
 
         Returns: `DepositsTopUpData`.
 
@@ -143,13 +143,13 @@ class DepositsMethods:
     def list_for_client(
         self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `GET /api/v1/deposits/company/{company_id}/client/{client_id}`.
+        """List a client's deposits.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/deposits/company/{company_id}/client/{client_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client whose deposits are listed. Type: int; required.
 
         Returns: `JSON`.
 
@@ -175,16 +175,16 @@ class DepositsMethods:
         limit: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
-        """Call `GET /api/v1/deposits/chain/{chain_id}`.
+        """List the deposits of a chain's clients.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/deposits/chain/{chain_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            balance_from: float | int.
-            balance_to: float | int.
-            page: float | int.
-            limit: float | int.
+            chain_id: Chain the request is about. Type: int; required.
+            balance_from: Only deposits with at least this balance. Type: float | int.
+            balance_to: Only deposits with at most this balance. Type: float | int.
+            page: Page number, from 1. Type: float | int.
+            limit: Items per page. Type: float | int.
 
         Returns: `Page[dict[str, JSON]]`.
 
@@ -206,13 +206,13 @@ class DepositsMethods:
     def list_by_phone(
         self, *, chain_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`.
+        """List the deposits of the client with a phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            phone: float | int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            phone: Phone number of the client. Type: float | int; required.
 
         Returns: `JSON`.
 
@@ -231,13 +231,13 @@ class DepositsMethods:
     def get_history(
         self, *, chain_id: int, deposit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[DepositsGetHistoryItem]:
-        """Call `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`.
+        """Read the history of a deposit.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            deposit_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            deposit_id: Deposit to read. Type: int; required.
 
         Returns: `list[DepositsGetHistoryItem]`.
 
@@ -302,12 +302,12 @@ class AsyncDepositsMethods:
         account_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DepositsTopUpData:
-        """Call `POST /api/v1/deposits_operations/{salon_id}`.
+        """Top up a client's deposit (personal account).
 
-        Tokens: user.
+        Calls `POST /api/v1/deposits_operations/{salon_id}`; tokens: user.
 
         Args:
-            salon_id: int; required.
+            salon_id: Company the request is about. Type: int; required.
 
         Returns: `DepositsTopUpData`.
 
@@ -334,13 +334,13 @@ class AsyncDepositsMethods:
     async def list_for_client(
         self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `GET /api/v1/deposits/company/{company_id}/client/{client_id}`.
+        """List a client's deposits.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/deposits/company/{company_id}/client/{client_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client whose deposits are listed. Type: int; required.
 
         Returns: `JSON`.
 
@@ -366,16 +366,16 @@ class AsyncDepositsMethods:
         limit: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
-        """Call `GET /api/v1/deposits/chain/{chain_id}`.
+        """List the deposits of a chain's clients.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/deposits/chain/{chain_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            balance_from: float | int.
-            balance_to: float | int.
-            page: float | int.
-            limit: float | int.
+            chain_id: Chain the request is about. Type: int; required.
+            balance_from: Only deposits with at least this balance. Type: float | int.
+            balance_to: Only deposits with at most this balance. Type: float | int.
+            page: Page number, from 1. Type: float | int.
+            limit: Items per page. Type: float | int.
 
         Returns: `Page[dict[str, JSON]]`.
 
@@ -397,13 +397,13 @@ class AsyncDepositsMethods:
     async def list_by_phone(
         self, *, chain_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`.
+        """List the deposits of the client with a phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            phone: float | int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            phone: Phone number of the client. Type: float | int; required.
 
         Returns: `JSON`.
 
@@ -422,13 +422,13 @@ class AsyncDepositsMethods:
     async def get_history(
         self, *, chain_id: int, deposit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[DepositsGetHistoryItem]:
-        """Call `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`.
+        """Read the history of a deposit.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            deposit_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            deposit_id: Deposit to read. Type: int; required.
 
         Returns: `list[DepositsGetHistoryItem]`.
 

@@ -62,12 +62,12 @@ class EmailMailingMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/email/clients/by_id/{company_id}`.
+        """Send an e-mail to a list of a company's clients.
 
-        Tokens: user.
+        Calls `POST /api/v1/email/clients/by_id/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -101,15 +101,15 @@ class EmailMailingMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/email/clients/by_filter/{company_id}`.
+        """Send an e-mail to the clients of a company that match a filter.
 
-        Tokens: user.
+        Calls `POST /api/v1/email/clients/by_filter/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            fullname: str.
-            phone: str.
-            email: str.
+            company_id: Company the request is about. Type: int; required.
+            fullname: Only clients whose name contains this text. Type: str.
+            phone: Only clients whose phone number contains these digits. Type: str.
+            email: Only clients whose e-mail contains this text. Type: str.
 
         Returns: `JSON`.
 
@@ -152,12 +152,12 @@ class AsyncEmailMailingMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/email/clients/by_id/{company_id}`.
+        """Send an e-mail to a list of a company's clients.
 
-        Tokens: user.
+        Calls `POST /api/v1/email/clients/by_id/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -191,15 +191,15 @@ class AsyncEmailMailingMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/email/clients/by_filter/{company_id}`.
+        """Send an e-mail to the clients of a company that match a filter.
 
-        Tokens: user.
+        Calls `POST /api/v1/email/clients/by_filter/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            fullname: str.
-            phone: str.
-            email: str.
+            company_id: Company the request is about. Type: int; required.
+            fullname: Only clients whose name contains this text. Type: str.
+            phone: Only clients whose phone number contains these digits. Type: str.
+            email: Only clients whose e-mail contains this text. Type: str.
 
         Returns: `JSON`.
 

@@ -284,15 +284,15 @@ class EventSchedulesMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
-        """Call `GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}`.
+        """Find the event schedule made from an object, such as a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            entity_type: Literal['record', 'activity']; required.
-            entity_id: int; required.
-            include: Sequence[Literal['days', 'days.events_master', 'days.events_labels', 'days.events_resource_instances']].
+            company_id: Company the request is about. Type: int; required.
+            entity_type: Kind of object the schedule was made from. Type: Literal['record', 'activity']; required.
+            entity_id: Object the schedule was made from. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['days', 'days.events_master', 'days.events_labels', 'days.events_resource_instances']].
 
         Returns: `TimetableEventSchedule2`.
 
@@ -322,13 +322,13 @@ class EventSchedulesMethods:
         days: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
-        """Call `POST /api/v1/company/{company_id}/schedules`.
+        """Create a schedule that repeats a group event on given days.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/schedules`; tokens: user.
 
         Args:
-            company_id: int; required.
-            include: Sequence[Literal['days']].
+            company_id: Company the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['days']].
 
         Returns: `TimetableEventSchedule2`.
 
@@ -361,13 +361,13 @@ class EventSchedulesMethods:
         date_end: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
-        """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}`.
+        """Change the end date of an event schedule.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
 
         Returns: `TimetableEventSchedule2`.
 
@@ -391,13 +391,13 @@ class EventSchedulesMethods:
     def delete(
         self, *, company_id: int, schedule_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`.
+        """Delete an event schedule.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -430,14 +430,14 @@ class EventSchedulesMethods:
         resource_instances_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
-        """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`.
+        """Add a day of the week to an event schedule.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            include: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
 
         Returns: `TimetableEventScheduleDay2`.
 
@@ -483,15 +483,15 @@ class EventSchedulesMethods:
         resource_instances_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
-        """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
+        """Change a day of an event schedule.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            day_id: int; required.
-            include: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            day_id: Day of the schedule the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
 
         Returns: `TimetableEventScheduleDay2`.
 
@@ -523,14 +523,14 @@ class EventSchedulesMethods:
     def delete_day(
         self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
+        """Remove a day from an event schedule.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            day_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            day_id: Day of the schedule the request is about. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -550,14 +550,14 @@ class EventSchedulesMethods:
     def list_day_events(
         self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TimetableEventScheduleEvent2]:
-        """Call `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`.
+        """List the group events a day of a schedule produced.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            day_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            day_id: Day of the schedule the request is about. Type: int; required.
 
         Returns: `list[TimetableEventScheduleEvent2]`.
 
@@ -588,13 +588,13 @@ class EventSchedulesMethods:
         abonement_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
-        """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules`.
+        """Book a client into an event schedule for the days chosen.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -633,14 +633,14 @@ class EventSchedulesMethods:
         abonement_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
-        """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
+        """Change a client's booking in an event schedule.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            client_schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            client_schedule_id: Booking to change. Type: int; required.
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -673,14 +673,14 @@ class EventSchedulesMethods:
         client_schedule_id: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
+        """Cancel a client's booking in an event schedule.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            client_schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            client_schedule_id: Booking to cancel. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -700,14 +700,14 @@ class EventSchedulesMethods:
     def search_client_abonements(
         self, *, company_id: int, client_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SearchForActivitySearchForActivityItem]:
-        """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`.
+        """Find a client's season tickets that can pay for a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
-            activity_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client the request is about. Type: int; required.
+            activity_id: Group event to pay for. Type: int; required.
 
         Returns: `list[SearchForActivitySearchForActivityItem]`.
 
@@ -734,16 +734,16 @@ class EventSchedulesMethods:
         schedule_day_ids: Sequence[int],
         extra_params: Mapping[str, object] | None = None,
     ) -> CheckForActivity:
-        """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`.
+        """Check whether a client's season ticket can pay for a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
-            abonement_id: str; required.
-            activity_id: int; required.
-            schedule_day_ids: Sequence[int]; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client the request is about. Type: int; required.
+            abonement_id: Season ticket to check. Type: str; required.
+            activity_id: Group event to pay for. Type: int; required.
+            schedule_day_ids: Days of an event schedule to pay for. Type: Sequence[int]; required.
 
         Returns: `CheckForActivity`.
 
@@ -781,15 +781,15 @@ class AsyncEventSchedulesMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
-        """Call `GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}`.
+        """Find the event schedule made from an object, such as a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            entity_type: Literal['record', 'activity']; required.
-            entity_id: int; required.
-            include: Sequence[Literal['days', 'days.events_master', 'days.events_labels', 'days.events_resource_instances']].
+            company_id: Company the request is about. Type: int; required.
+            entity_type: Kind of object the schedule was made from. Type: Literal['record', 'activity']; required.
+            entity_id: Object the schedule was made from. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['days', 'days.events_master', 'days.events_labels', 'days.events_resource_instances']].
 
         Returns: `TimetableEventSchedule2`.
 
@@ -819,13 +819,13 @@ class AsyncEventSchedulesMethods:
         days: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
-        """Call `POST /api/v1/company/{company_id}/schedules`.
+        """Create a schedule that repeats a group event on given days.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/schedules`; tokens: user.
 
         Args:
-            company_id: int; required.
-            include: Sequence[Literal['days']].
+            company_id: Company the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['days']].
 
         Returns: `TimetableEventSchedule2`.
 
@@ -858,13 +858,13 @@ class AsyncEventSchedulesMethods:
         date_end: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
-        """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}`.
+        """Change the end date of an event schedule.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
 
         Returns: `TimetableEventSchedule2`.
 
@@ -888,13 +888,13 @@ class AsyncEventSchedulesMethods:
     async def delete(
         self, *, company_id: int, schedule_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`.
+        """Delete an event schedule.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -927,14 +927,14 @@ class AsyncEventSchedulesMethods:
         resource_instances_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
-        """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`.
+        """Add a day of the week to an event schedule.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            include: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
 
         Returns: `TimetableEventScheduleDay2`.
 
@@ -980,15 +980,15 @@ class AsyncEventSchedulesMethods:
         resource_instances_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
-        """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
+        """Change a day of an event schedule.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            day_id: int; required.
-            include: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            day_id: Day of the schedule the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
 
         Returns: `TimetableEventScheduleDay2`.
 
@@ -1020,14 +1020,14 @@ class AsyncEventSchedulesMethods:
     async def delete_day(
         self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
+        """Remove a day from an event schedule.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            day_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            day_id: Day of the schedule the request is about. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -1047,14 +1047,14 @@ class AsyncEventSchedulesMethods:
     async def list_day_events(
         self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TimetableEventScheduleEvent2]:
-        """Call `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`.
+        """List the group events a day of a schedule produced.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            day_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            day_id: Day of the schedule the request is about. Type: int; required.
 
         Returns: `list[TimetableEventScheduleEvent2]`.
 
@@ -1085,13 +1085,13 @@ class AsyncEventSchedulesMethods:
         abonement_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
-        """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules`.
+        """Book a client into an event schedule for the days chosen.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -1130,14 +1130,14 @@ class AsyncEventSchedulesMethods:
         abonement_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
-        """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
+        """Change a client's booking in an event schedule.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            client_schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            client_schedule_id: Booking to change. Type: int; required.
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -1170,14 +1170,14 @@ class AsyncEventSchedulesMethods:
         client_schedule_id: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
+        """Cancel a client's booking in an event schedule.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            schedule_id: int; required.
-            client_schedule_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            schedule_id: Event schedule the request is about. Type: int; required.
+            client_schedule_id: Booking to cancel. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -1197,14 +1197,14 @@ class AsyncEventSchedulesMethods:
     async def search_client_abonements(
         self, *, company_id: int, client_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SearchForActivitySearchForActivityItem]:
-        """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`.
+        """Find a client's season tickets that can pay for a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
-            activity_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client the request is about. Type: int; required.
+            activity_id: Group event to pay for. Type: int; required.
 
         Returns: `list[SearchForActivitySearchForActivityItem]`.
 
@@ -1231,16 +1231,16 @@ class AsyncEventSchedulesMethods:
         schedule_day_ids: Sequence[int],
         extra_params: Mapping[str, object] | None = None,
     ) -> CheckForActivity:
-        """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`.
+        """Check whether a client's season ticket can pay for a group event.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            client_id: int; required.
-            abonement_id: str; required.
-            activity_id: int; required.
-            schedule_day_ids: Sequence[int]; required.
+            company_id: Company the request is about. Type: int; required.
+            client_id: Client the request is about. Type: int; required.
+            abonement_id: Season ticket to check. Type: str; required.
+            activity_id: Group event to pay for. Type: int; required.
+            schedule_day_ids: Days of an event schedule to pay for. Type: Sequence[int]; required.
 
         Returns: `CheckForActivity`.
 

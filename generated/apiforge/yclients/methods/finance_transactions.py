@@ -174,26 +174,26 @@ class FinanceTransactionsMethods:
         document_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[FinanceTransactionsListItem]:
-        """Call `GET /api/v1/transactions/{company_id}`.
+        """List a company's financial transactions one page at a time, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/transactions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            page: float | int.
-            count: float | int.
-            account_id: int.
-            supplier_id: int.
-            client_id: int.
-            user_id: int.
-            master_id: int.
-            type: float | int.
-            real_money: float | int.
-            deleted: float | int.
-            start_date: float | int.
-            end_date: float | int.
-            balance_is: float | int.
-            document_id: int.
+            company_id: Company whose transactions are listed. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            count: Transactions per page. Type: float | int.
+            account_id: Only transactions of this cash desk or account. Type: int.
+            supplier_id: Only transactions with this supplier. Type: int.
+            client_id: Only transactions with this client. Type: int.
+            user_id: Only transactions made by this user. Type: int.
+            master_id: Only transactions tied to this staff member. Type: int.
+            type: Only transactions of this kind. Type: float | int.
+            real_money: Filter on whether the transaction moved real money. Type: float | int.
+            deleted: Filter on whether the transaction was deleted. Type: float | int.
+            start_date: Start of the period. Type: float | int.
+            end_date: End of the period. Type: float | int.
+            balance_is: Sign of the balance; 0 any, 1 positive, 2 negative. Type: float | int.
+            document_id: Only transactions of this document. Type: int.
 
         Returns: `Page[FinanceTransactionsListItem]`.
 
@@ -230,14 +230,14 @@ class FinanceTransactionsMethods:
         visit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[FinanceTransactionsListItem]:
-        """Call `GET /api/v1/timetable/transactions/{company_id}`.
+        """List the financial transactions of a record or visit.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/timetable/transactions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int.
-            visit_id: int.
+            company_id: Company the request is about. Type: int; required.
+            record_id: Record whose transactions are listed. Type: int.
+            visit_id: Visit whose transactions are listed. Type: int.
 
         Returns: `list[FinanceTransactionsListItem]`.
 
@@ -269,12 +269,12 @@ class FinanceTransactionsMethods:
         date: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsCreateData:
-        """Call `POST /api/v1/finance_transactions/{company_id}`.
+        """Record a financial transaction of a company.
 
-        Tokens: user.
+        Calls `POST /api/v1/finance_transactions/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the transaction belongs to. Type: int; required.
 
         Returns: `FinanceTransactionsCreateData`.
 
@@ -304,13 +304,13 @@ class FinanceTransactionsMethods:
     def get(
         self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
-        """Call `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`.
+        """Read one financial transaction.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Transaction to read. Type: int; required.
 
         Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 
@@ -342,13 +342,13 @@ class FinanceTransactionsMethods:
         date: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
-        """Call `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`.
+        """Change a financial transaction.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Transaction to change. Type: int; required.
 
         Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 
@@ -377,13 +377,13 @@ class FinanceTransactionsMethods:
         )
 
     def delete(self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`.
+        """Delete a financial transaction.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Transaction to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -476,26 +476,26 @@ class AsyncFinanceTransactionsMethods:
         document_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[FinanceTransactionsListItem]:
-        """Call `GET /api/v1/transactions/{company_id}`.
+        """List a company's financial transactions one page at a time, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/transactions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            page: float | int.
-            count: float | int.
-            account_id: int.
-            supplier_id: int.
-            client_id: int.
-            user_id: int.
-            master_id: int.
-            type: float | int.
-            real_money: float | int.
-            deleted: float | int.
-            start_date: float | int.
-            end_date: float | int.
-            balance_is: float | int.
-            document_id: int.
+            company_id: Company whose transactions are listed. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            count: Transactions per page. Type: float | int.
+            account_id: Only transactions of this cash desk or account. Type: int.
+            supplier_id: Only transactions with this supplier. Type: int.
+            client_id: Only transactions with this client. Type: int.
+            user_id: Only transactions made by this user. Type: int.
+            master_id: Only transactions tied to this staff member. Type: int.
+            type: Only transactions of this kind. Type: float | int.
+            real_money: Filter on whether the transaction moved real money. Type: float | int.
+            deleted: Filter on whether the transaction was deleted. Type: float | int.
+            start_date: Start of the period. Type: float | int.
+            end_date: End of the period. Type: float | int.
+            balance_is: Sign of the balance; 0 any, 1 positive, 2 negative. Type: float | int.
+            document_id: Only transactions of this document. Type: int.
 
         Returns: `Page[FinanceTransactionsListItem]`.
 
@@ -532,14 +532,14 @@ class AsyncFinanceTransactionsMethods:
         visit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[FinanceTransactionsListItem]:
-        """Call `GET /api/v1/timetable/transactions/{company_id}`.
+        """List the financial transactions of a record or visit.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/timetable/transactions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int.
-            visit_id: int.
+            company_id: Company the request is about. Type: int; required.
+            record_id: Record whose transactions are listed. Type: int.
+            visit_id: Visit whose transactions are listed. Type: int.
 
         Returns: `list[FinanceTransactionsListItem]`.
 
@@ -571,12 +571,12 @@ class AsyncFinanceTransactionsMethods:
         date: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsCreateData:
-        """Call `POST /api/v1/finance_transactions/{company_id}`.
+        """Record a financial transaction of a company.
 
-        Tokens: user.
+        Calls `POST /api/v1/finance_transactions/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the transaction belongs to. Type: int; required.
 
         Returns: `FinanceTransactionsCreateData`.
 
@@ -606,13 +606,13 @@ class AsyncFinanceTransactionsMethods:
     async def get(
         self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
-        """Call `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`.
+        """Read one financial transaction.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Transaction to read. Type: int; required.
 
         Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 
@@ -644,13 +644,13 @@ class AsyncFinanceTransactionsMethods:
         date: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
-        """Call `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`.
+        """Change a financial transaction.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Transaction to change. Type: int; required.
 
         Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 
@@ -681,13 +681,13 @@ class AsyncFinanceTransactionsMethods:
     async def delete(
         self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`.
+        """Delete a financial transaction.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Transaction to delete. Type: int; required.
 
         Returns: `JSON`.
 

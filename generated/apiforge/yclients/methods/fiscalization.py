@@ -44,12 +44,12 @@ class FiscalizationMethods:
     def list_tax_systems(
         self, *, country_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[FiscalizationListTaxSystemsItem]:
-        """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.
+        """List the tax systems fiscal registers use in a country.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/integration/kkm/references/tax_system/{countryId}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            country_id (sent as `countryId`): int; required.
+            country_id (sent as `countryId`): Country to read. Type: int; required.
 
         Returns: `list[FiscalizationListTaxSystemsItem]`.
 
@@ -67,9 +67,9 @@ class FiscalizationMethods:
     def send_result(
         self, *, body: dict[str, JSON] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `POST /api/v1/integration/kkm/callback/`.
+        """Report the result of a fiscal register operation back to the service.
 
-        Tokens: partner.
+        Calls `POST /api/v1/integration/kkm/callback/`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -89,12 +89,12 @@ class AsyncFiscalizationMethods:
     async def list_tax_systems(
         self, *, country_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[FiscalizationListTaxSystemsItem]:
-        """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.
+        """List the tax systems fiscal registers use in a country.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/integration/kkm/references/tax_system/{countryId}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            country_id (sent as `countryId`): int; required.
+            country_id (sent as `countryId`): Country to read. Type: int; required.
 
         Returns: `list[FiscalizationListTaxSystemsItem]`.
 
@@ -112,9 +112,9 @@ class AsyncFiscalizationMethods:
     async def send_result(
         self, *, body: dict[str, JSON] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `POST /api/v1/integration/kkm/callback/`.
+        """Report the result of a fiscal register operation back to the service.
 
-        Tokens: partner.
+        Calls `POST /api/v1/integration/kkm/callback/`; tokens: partner.
 
         Returns: `JSON`.
 

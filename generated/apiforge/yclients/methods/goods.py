@@ -162,12 +162,12 @@ class GoodsMethods:
         vat_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
-        """Call `POST /api/v1/goods/{company_id}`.
+        """Create a product.
 
-        Tokens: user.
+        Calls `POST /api/v1/goods/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -216,19 +216,19 @@ class GoodsMethods:
         changed_before: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
-        """Call `GET /api/v1/goods/{company_id}/{good_id}`.
+        """Read one product of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods/{company_id}/{good_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            good_id: int; required.
-            term: str.
-            page: float | int.
-            count: float | int.
-            category_id: int.
-            changed_after: str.
-            changed_before: str.
+            company_id: Company that sells the product. Type: int; required.
+            good_id: Product to read. Type: int; required.
+            term: Only products whose name, article number or barcode matches this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            count: Products per page. Type: float | int.
+            category_id: Only products in this category. Type: int.
+            changed_after: Only products created or changed at or after this moment. Type: str.
+            changed_before: Only products created or changed at or before this moment. Type: str.
 
         Returns: `Page[GoodsCreateItem]`.
 
@@ -262,18 +262,18 @@ class GoodsMethods:
         changed_before: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
-        """Call `GET /api/v1/goods/{company_id}`.
+        """List a company's products one page at a time, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            term: str.
-            page: float | int.
-            count: float | int.
-            category_id: int.
-            changed_after: str.
-            changed_before: str.
+            company_id: Company whose products are listed. Type: int; required.
+            term: Only products whose name, article number or barcode matches this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            count: Products per page. Type: float | int.
+            category_id: Only products in this category. Type: int.
+            changed_after: Only products created or changed at or after this moment. Type: str.
+            changed_before: Only products created or changed at or before this moment. Type: str.
 
         Returns: `Page[GoodsCreateItem]`.
 
@@ -320,13 +320,13 @@ class GoodsMethods:
         correction_rules: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
-        """Call `PUT /api/v1/goods/{company_id}/{good_id}`.
+        """Change a product.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/goods/{company_id}/{good_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            good_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            good_id: Product to change. Type: int; required.
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -365,13 +365,13 @@ class GoodsMethods:
         )
 
     def delete(self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/goods/{company_id}/{good_id}`.
+        """Delete a product.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/goods/{company_id}/{good_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            good_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            good_id: Product to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -486,12 +486,12 @@ class AsyncGoodsMethods:
         vat_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
-        """Call `POST /api/v1/goods/{company_id}`.
+        """Create a product.
 
-        Tokens: user.
+        Calls `POST /api/v1/goods/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -540,19 +540,19 @@ class AsyncGoodsMethods:
         changed_before: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
-        """Call `GET /api/v1/goods/{company_id}/{good_id}`.
+        """Read one product of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods/{company_id}/{good_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            good_id: int; required.
-            term: str.
-            page: float | int.
-            count: float | int.
-            category_id: int.
-            changed_after: str.
-            changed_before: str.
+            company_id: Company that sells the product. Type: int; required.
+            good_id: Product to read. Type: int; required.
+            term: Only products whose name, article number or barcode matches this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            count: Products per page. Type: float | int.
+            category_id: Only products in this category. Type: int.
+            changed_after: Only products created or changed at or after this moment. Type: str.
+            changed_before: Only products created or changed at or before this moment. Type: str.
 
         Returns: `Page[GoodsCreateItem]`.
 
@@ -586,18 +586,18 @@ class AsyncGoodsMethods:
         changed_before: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
-        """Call `GET /api/v1/goods/{company_id}`.
+        """List a company's products one page at a time, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            term: str.
-            page: float | int.
-            count: float | int.
-            category_id: int.
-            changed_after: str.
-            changed_before: str.
+            company_id: Company whose products are listed. Type: int; required.
+            term: Only products whose name, article number or barcode matches this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            count: Products per page. Type: float | int.
+            category_id: Only products in this category. Type: int.
+            changed_after: Only products created or changed at or after this moment. Type: str.
+            changed_before: Only products created or changed at or before this moment. Type: str.
 
         Returns: `Page[GoodsCreateItem]`.
 
@@ -644,13 +644,13 @@ class AsyncGoodsMethods:
         correction_rules: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
-        """Call `PUT /api/v1/goods/{company_id}/{good_id}`.
+        """Change a product.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/goods/{company_id}/{good_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            good_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            good_id: Product to change. Type: int; required.
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -689,13 +689,13 @@ class AsyncGoodsMethods:
         )
 
     async def delete(self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/goods/{company_id}/{good_id}`.
+        """Delete a product.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/goods/{company_id}/{good_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            good_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            good_id: Product to delete. Type: int; required.
 
         Returns: `JSON`.
 

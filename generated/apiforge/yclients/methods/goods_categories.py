@@ -193,14 +193,14 @@ class GoodsCategoriesMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCategoriesSearchGoodsItem]:
-        """Call `GET /api/v1/goods/search/{company_id}`.
+        """Find products by name, article number or barcode.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods/search/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            term: str.
-            count: float | int.
+            company_id: Company the request is about. Type: int; required.
+            term: Text to search for. Type: str.
+            count: Most products to return. Type: float | int.
 
         Returns: `list[GoodsCategoriesSearchGoodsItem]`.
 
@@ -226,15 +226,15 @@ class GoodsCategoriesMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesGetNodeData:
-        """Call `GET /api/v1/goods/category_node/{company_id}/{category_id}`.
+        """Read a product category with a page of what it holds.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods/category_node/{company_id}/{category_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            category_id: int; required.
-            page: float | int.
-            count: float | int.
+            company_id: Company the request is about. Type: int; required.
+            category_id: Category to read. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            count: Items per page. Type: float | int.
 
         Returns: `GoodsCategoriesGetNodeData`.
 
@@ -255,13 +255,13 @@ class GoodsCategoriesMethods:
     def list_legacy(
         self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`.
+        """List the product categories under a category (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            parent_category_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            parent_category_id: Category whose subcategories are listed. Type: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -280,12 +280,12 @@ class GoodsCategoriesMethods:
     def list_all_legacy(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/goods_categories/{company_id}`.
+        """List a company's product categories (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/goods_categories/{company_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -303,13 +303,13 @@ class GoodsCategoriesMethods:
     def list_by_ids(
         self, *, company_id: int, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/goods_categories/multiple/{company_id}`.
+        """Read several product categories by id.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods_categories/multiple/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int.
+            company_id: Company the request is about. Type: int; required.
+            id: Categories to read. Type: int.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -328,13 +328,13 @@ class GoodsCategoriesMethods:
     def list(
         self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`.
+        """List the product categories under a category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            parent_category_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            parent_category_id: Category whose subcategories are listed. Type: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -353,12 +353,12 @@ class GoodsCategoriesMethods:
     def list_all(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/company/{company_id}/goods_categories`.
+        """List a company's product categories.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/goods_categories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose categories are listed. Type: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -384,12 +384,12 @@ class GoodsCategoriesMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
-        """Call `POST /api/v1/goods_categories/{company_id}`.
+        """Create a product category.
 
-        Tokens: user.
+        Calls `POST /api/v1/goods_categories/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -424,13 +424,13 @@ class GoodsCategoriesMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
-        """Call `PUT /api/v1/goods_categories/{company_id}/{category_id}`.
+        """Change a product category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/goods_categories/{company_id}/{category_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            category_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            category_id: Category to change. Type: int; required.
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -455,13 +455,13 @@ class GoodsCategoriesMethods:
         )
 
     def delete(self, *, company_id: int, category_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/goods_categories/{company_id}/{category_id}`.
+        """Delete a product category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/goods_categories/{company_id}/{category_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            category_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            category_id: Category to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -517,14 +517,14 @@ class AsyncGoodsCategoriesMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCategoriesSearchGoodsItem]:
-        """Call `GET /api/v1/goods/search/{company_id}`.
+        """Find products by name, article number or barcode.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods/search/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            term: str.
-            count: float | int.
+            company_id: Company the request is about. Type: int; required.
+            term: Text to search for. Type: str.
+            count: Most products to return. Type: float | int.
 
         Returns: `list[GoodsCategoriesSearchGoodsItem]`.
 
@@ -550,15 +550,15 @@ class AsyncGoodsCategoriesMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesGetNodeData:
-        """Call `GET /api/v1/goods/category_node/{company_id}/{category_id}`.
+        """Read a product category with a page of what it holds.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods/category_node/{company_id}/{category_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            category_id: int; required.
-            page: float | int.
-            count: float | int.
+            company_id: Company the request is about. Type: int; required.
+            category_id: Category to read. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            count: Items per page. Type: float | int.
 
         Returns: `GoodsCategoriesGetNodeData`.
 
@@ -579,13 +579,13 @@ class AsyncGoodsCategoriesMethods:
     async def list_legacy(
         self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`.
+        """List the product categories under a category (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            parent_category_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            parent_category_id: Category whose subcategories are listed. Type: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -604,12 +604,12 @@ class AsyncGoodsCategoriesMethods:
     async def list_all_legacy(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/goods_categories/{company_id}`.
+        """List a company's product categories (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/goods_categories/{company_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -627,13 +627,13 @@ class AsyncGoodsCategoriesMethods:
     async def list_by_ids(
         self, *, company_id: int, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/goods_categories/multiple/{company_id}`.
+        """Read several product categories by id.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/goods_categories/multiple/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int.
+            company_id: Company the request is about. Type: int; required.
+            id: Categories to read. Type: int.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -652,13 +652,13 @@ class AsyncGoodsCategoriesMethods:
     async def list(
         self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`.
+        """List the product categories under a category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            parent_category_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            parent_category_id: Category whose subcategories are listed. Type: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -677,12 +677,12 @@ class AsyncGoodsCategoriesMethods:
     async def list_all(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
-        """Call `GET /api/v1/company/{company_id}/goods_categories`.
+        """List a company's product categories.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/goods_categories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose categories are listed. Type: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -708,12 +708,12 @@ class AsyncGoodsCategoriesMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
-        """Call `POST /api/v1/goods_categories/{company_id}`.
+        """Create a product category.
 
-        Tokens: user.
+        Calls `POST /api/v1/goods_categories/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -748,13 +748,13 @@ class AsyncGoodsCategoriesMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
-        """Call `PUT /api/v1/goods_categories/{company_id}/{category_id}`.
+        """Change a product category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/goods_categories/{company_id}/{category_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            category_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            category_id: Category to change. Type: int; required.
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -781,13 +781,13 @@ class AsyncGoodsCategoriesMethods:
     async def delete(
         self, *, company_id: int, category_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/goods_categories/{company_id}/{category_id}`.
+        """Delete a product category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/goods_categories/{company_id}/{category_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            category_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            category_id: Category to delete. Type: int; required.
 
         Returns: `JSON`.
 

@@ -135,19 +135,19 @@ class GoodsTransactionsMethods:
         changed_before: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsTransactionsSearchItem]:
-        """Call `GET /api/v1/storages/transactions/{company_id}`.
+        """Find a company's goods movements (sales, receipts, write-offs) one page at a time.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storages/transactions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            page: float | int.
-            count: float | int.
-            start_date: str; format date.
-            end_date: str; format date.
-            document_id: str.
-            changed_after: str; format date-time.
-            changed_before: str; format date-time.
+            company_id: Company whose goods movements are searched. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            count: Movements per page. Type: float | int.
+            start_date: Start of the period. Type: str; format date.
+            end_date: End of the period. Type: str; format date.
+            document_id: Only movements of this document. Type: str.
+            changed_after: Only movements created or changed at or after this moment. Type: str; format date-time.
+            changed_before: Only movements created or changed at or before this moment. Type: str; format date-time.
 
         Returns: `Page[GoodsTransactionsSearchItem]`.
 
@@ -188,12 +188,12 @@ class GoodsTransactionsMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
-        """Call `POST /api/v1/storage_operations/goods_transactions/{company_id}`.
+        """Record a movement of goods.
 
-        Tokens: user.
+        Calls `POST /api/v1/storage_operations/goods_transactions/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -227,13 +227,13 @@ class GoodsTransactionsMethods:
     def get(
         self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GoodsTransactionsCreateData:
-        """Call `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
+        """Read one movement of goods.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Movement to read. Type: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -269,13 +269,13 @@ class GoodsTransactionsMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
-        """Call `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
+        """Change a movement of goods.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Movement to change. Type: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -308,13 +308,13 @@ class GoodsTransactionsMethods:
         )
 
     def delete(self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
+        """Delete a movement of goods.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Movement to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -386,19 +386,19 @@ class AsyncGoodsTransactionsMethods:
         changed_before: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsTransactionsSearchItem]:
-        """Call `GET /api/v1/storages/transactions/{company_id}`.
+        """Find a company's goods movements (sales, receipts, write-offs) one page at a time.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storages/transactions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            page: float | int.
-            count: float | int.
-            start_date: str; format date.
-            end_date: str; format date.
-            document_id: str.
-            changed_after: str; format date-time.
-            changed_before: str; format date-time.
+            company_id: Company whose goods movements are searched. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            count: Movements per page. Type: float | int.
+            start_date: Start of the period. Type: str; format date.
+            end_date: End of the period. Type: str; format date.
+            document_id: Only movements of this document. Type: str.
+            changed_after: Only movements created or changed at or after this moment. Type: str; format date-time.
+            changed_before: Only movements created or changed at or before this moment. Type: str; format date-time.
 
         Returns: `Page[GoodsTransactionsSearchItem]`.
 
@@ -439,12 +439,12 @@ class AsyncGoodsTransactionsMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
-        """Call `POST /api/v1/storage_operations/goods_transactions/{company_id}`.
+        """Record a movement of goods.
 
-        Tokens: user.
+        Calls `POST /api/v1/storage_operations/goods_transactions/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -478,13 +478,13 @@ class AsyncGoodsTransactionsMethods:
     async def get(
         self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GoodsTransactionsCreateData:
-        """Call `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
+        """Read one movement of goods.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Movement to read. Type: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -520,13 +520,13 @@ class AsyncGoodsTransactionsMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
-        """Call `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
+        """Change a movement of goods.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Movement to change. Type: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -561,13 +561,13 @@ class AsyncGoodsTransactionsMethods:
     async def delete(
         self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
+        """Delete a movement of goods.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            transaction_id: Movement to delete. Type: int; required.
 
         Returns: `JSON`.
 

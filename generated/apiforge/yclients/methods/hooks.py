@@ -43,12 +43,12 @@ class HooksMethods:
         self._client = client
 
     def get_settings(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> HooksSettings:
-        """Call `GET /api/v1/hooks_settings/{company_id}`.
+        """Read a company's webhook settings, the addresses and the events they report.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/hooks_settings/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose webhook settings are read. Type: int; required.
 
         Returns: `HooksSettings`.
         """
@@ -83,12 +83,12 @@ class HooksMethods:
         finances_operation: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> HooksSettings:
-        """Call `POST /api/v1/hooks_settings/{company_id}`.
+        """Change a company's webhook settings, the addresses and the events they report.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `POST /api/v1/hooks_settings/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose webhook settings change. Type: int; required.
 
         Returns: `HooksSettings`.
         """
@@ -130,12 +130,12 @@ class AsyncHooksMethods:
         self._client = client
 
     async def get_settings(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> HooksSettings:
-        """Call `GET /api/v1/hooks_settings/{company_id}`.
+        """Read a company's webhook settings, the addresses and the events they report.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/hooks_settings/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose webhook settings are read. Type: int; required.
 
         Returns: `HooksSettings`.
         """
@@ -170,12 +170,12 @@ class AsyncHooksMethods:
         finances_operation: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> HooksSettings:
-        """Call `POST /api/v1/hooks_settings/{company_id}`.
+        """Change a company's webhook settings, the addresses and the events they report.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `POST /api/v1/hooks_settings/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose webhook settings change. Type: int; required.
 
         Returns: `HooksSettings`.
         """

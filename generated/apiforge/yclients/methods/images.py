@@ -67,16 +67,16 @@ class ImagesMethods:
         master_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ImagesUploadData:
-        """Call `POST /api/v1/images/{entity}`.
+        """Upload an image for a service or a staff member.
 
-        Tokens: user.
+        Calls `POST /api/v1/images/{entity}`; tokens: user.
 
         Args:
-            entity: str; required.
-            image: str; required.
-            company_id: int.
-            service_id: int.
-            master_id: int.
+            entity: Kind of object the image is for. Type: str; required.
+            image: The image file. Type: str; required.
+            company_id: Company the request is about. Type: int.
+            service_id: Service the image is for. Type: int.
+            master_id: Staff member the image is for. Type: int.
 
         Returns: `ImagesUploadData`.
 
@@ -96,13 +96,13 @@ class ImagesMethods:
         )
 
     def delete(self, *, entity: str, image_group_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/images/{entity}`.
+        """Delete an uploaded image.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/images/{entity}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            entity: str; required.
-            image_group_id: int; required.
+            entity: Kind of object the image belongs to. Type: str; required.
+            image_group_id: Image to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -137,16 +137,16 @@ class AsyncImagesMethods:
         master_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ImagesUploadData:
-        """Call `POST /api/v1/images/{entity}`.
+        """Upload an image for a service or a staff member.
 
-        Tokens: user.
+        Calls `POST /api/v1/images/{entity}`; tokens: user.
 
         Args:
-            entity: str; required.
-            image: str; required.
-            company_id: int.
-            service_id: int.
-            master_id: int.
+            entity: Kind of object the image is for. Type: str; required.
+            image: The image file. Type: str; required.
+            company_id: Company the request is about. Type: int.
+            service_id: Service the image is for. Type: int.
+            master_id: Staff member the image is for. Type: int.
 
         Returns: `ImagesUploadData`.
 
@@ -168,13 +168,13 @@ class AsyncImagesMethods:
     async def delete(
         self, *, entity: str, image_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/images/{entity}`.
+        """Delete an uploaded image.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/images/{entity}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            entity: str; required.
-            image_group_id: int; required.
+            entity: Kind of object the image belongs to. Type: str; required.
+            image_group_id: Image to delete. Type: int; required.
 
         Returns: `JSON`.
 

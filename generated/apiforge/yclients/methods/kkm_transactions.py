@@ -81,18 +81,18 @@ class KkmTransactionsMethods:
         end_date: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[KkmTransactionsListItem]:
-        """Call `GET /api/v1/kkm_transactions/{company_id}`.
+        """List the fiscal register operations of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/kkm_transactions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            page: float | int.
-            editable_length: float | int.
-            type: float | int.
-            status: float | int.
-            start_date: float | int.
-            end_date: float | int.
+            company_id: Company the request is about. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            editable_length: Page size setting of the list. Type: float | int.
+            type: Only operations of this kind. Type: float | int.
+            status: Only operations in this state. Type: float | int.
+            start_date: Start of the period. Type: float | int.
+            end_date: End of the period. Type: float | int.
 
         Returns: `Page[KkmTransactionsListItem]`.
 
@@ -123,12 +123,12 @@ class KkmTransactionsMethods:
         is_pos_enabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> KkmTransactionsPrintBillData:
-        """Call `POST /api/v1/kkm_transactions/{company_id}/print_document_bill`.
+        """Print the fiscal receipt of a document.
 
-        Tokens: user.
+        Calls `POST /api/v1/kkm_transactions/{company_id}/print_document_bill`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `KkmTransactionsPrintBillData`.
 
@@ -203,18 +203,18 @@ class AsyncKkmTransactionsMethods:
         end_date: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[KkmTransactionsListItem]:
-        """Call `GET /api/v1/kkm_transactions/{company_id}`.
+        """List the fiscal register operations of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/kkm_transactions/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            page: float | int.
-            editable_length: float | int.
-            type: float | int.
-            status: float | int.
-            start_date: float | int.
-            end_date: float | int.
+            company_id: Company the request is about. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            editable_length: Page size setting of the list. Type: float | int.
+            type: Only operations of this kind. Type: float | int.
+            status: Only operations in this state. Type: float | int.
+            start_date: Start of the period. Type: float | int.
+            end_date: End of the period. Type: float | int.
 
         Returns: `Page[KkmTransactionsListItem]`.
 
@@ -245,12 +245,12 @@ class AsyncKkmTransactionsMethods:
         is_pos_enabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> KkmTransactionsPrintBillData:
-        """Call `POST /api/v1/kkm_transactions/{company_id}/print_document_bill`.
+        """Print the fiscal receipt of a document.
 
-        Tokens: user.
+        Calls `POST /api/v1/kkm_transactions/{company_id}/print_document_bill`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `KkmTransactionsPrintBillData`.
 

@@ -119,13 +119,13 @@ class LabelsMethods:
     def list(
         self, *, company_id: int, entity: float | int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]:
-        """Call `GET /api/v1/labels/{company_id}/{entity}`.
+        """List the labels of one kind of object.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/labels/{company_id}/{entity}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            entity: float | int; required.
+            company_id: Company the request is about. Type: int; required.
+            entity: Kind of object, such as client or record. Type: float | int; required.
 
         Returns: `list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]`.
 
@@ -150,12 +150,12 @@ class LabelsMethods:
         color: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
-        """Call `POST /api/v1/labels/{company_id}/clients/create`.
+        """Create a label for clients.
 
-        Tokens: user.
+        Calls `POST /api/v1/labels/{company_id}/clients/create`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `LabelsCreateClientLabelData | None`.
 
@@ -186,16 +186,16 @@ class LabelsMethods:
         icon: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
-        """Call `POST /api/v1/labels/{company_id}`.
+        """Create a label.
 
-        Tokens: user.
+        Calls `POST /api/v1/labels/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            title: str; required.
-            color: str; required.
-            entity: float | int.
-            icon: str.
+            company_id: Company the request is about. Type: int; required.
+            title: Name of the label. Type: str; required.
+            color: Colour of the label. Type: str; required.
+            entity: Kind of object the label is for. Type: float | int.
+            icon: Icon of the label. Type: str.
 
         Returns: `LabelsCreateClientLabelData | None`.
 
@@ -226,13 +226,13 @@ class LabelsMethods:
         icon: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PUT /api/v1/labels/{company_id}/{label_id}`.
+        """Change a label.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/labels/{company_id}/{label_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            label_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            label_id: Label to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -257,13 +257,13 @@ class LabelsMethods:
         )
 
     def delete(self, *, company_id: int, label_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/labels/{company_id}/{label_id}`.
+        """Delete a label.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/labels/{company_id}/{label_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            label_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            label_id: Label to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -282,12 +282,12 @@ class LabelsMethods:
     def search_client_labels(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[LabelsSearchClientLabelsItem]:
-        """Call `GET /api/v1/labels/{company_id}/clients`.
+        """List the labels for clients.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/labels/{company_id}/clients`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LabelsSearchClientLabelsItem]`.
 
@@ -314,13 +314,13 @@ class AsyncLabelsMethods:
     async def list(
         self, *, company_id: int, entity: float | int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]:
-        """Call `GET /api/v1/labels/{company_id}/{entity}`.
+        """List the labels of one kind of object.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/labels/{company_id}/{entity}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            entity: float | int; required.
+            company_id: Company the request is about. Type: int; required.
+            entity: Kind of object, such as client or record. Type: float | int; required.
 
         Returns: `list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]`.
 
@@ -345,12 +345,12 @@ class AsyncLabelsMethods:
         color: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
-        """Call `POST /api/v1/labels/{company_id}/clients/create`.
+        """Create a label for clients.
 
-        Tokens: user.
+        Calls `POST /api/v1/labels/{company_id}/clients/create`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `LabelsCreateClientLabelData | None`.
 
@@ -381,16 +381,16 @@ class AsyncLabelsMethods:
         icon: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
-        """Call `POST /api/v1/labels/{company_id}`.
+        """Create a label.
 
-        Tokens: user.
+        Calls `POST /api/v1/labels/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            title: str; required.
-            color: str; required.
-            entity: float | int.
-            icon: str.
+            company_id: Company the request is about. Type: int; required.
+            title: Name of the label. Type: str; required.
+            color: Colour of the label. Type: str; required.
+            entity: Kind of object the label is for. Type: float | int.
+            icon: Icon of the label. Type: str.
 
         Returns: `LabelsCreateClientLabelData | None`.
 
@@ -421,13 +421,13 @@ class AsyncLabelsMethods:
         icon: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PUT /api/v1/labels/{company_id}/{label_id}`.
+        """Change a label.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/labels/{company_id}/{label_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            label_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            label_id: Label to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -452,13 +452,13 @@ class AsyncLabelsMethods:
         )
 
     async def delete(self, *, company_id: int, label_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/labels/{company_id}/{label_id}`.
+        """Delete a label.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/labels/{company_id}/{label_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            label_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            label_id: Label to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -477,12 +477,12 @@ class AsyncLabelsMethods:
     async def search_client_labels(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[LabelsSearchClientLabelsItem]:
-        """Call `GET /api/v1/labels/{company_id}/clients`.
+        """List the labels for clients.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/labels/{company_id}/clients`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LabelsSearchClientLabelsItem]`.
 

@@ -32,12 +32,12 @@ class LicensesMethods:
         self._client = client
 
     def get(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> LicensesGetData:
-        """Call `GET /api/v1/license/{company_id}`.
+        """Read a company's licence and how long it runs.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/license/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `LicensesGetData`.
 
@@ -62,12 +62,12 @@ class AsyncLicensesMethods:
         self._client = client
 
     async def get(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> LicensesGetData:
-        """Call `GET /api/v1/license/{company_id}`.
+        """Read a company's licence and how long it runs.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/license/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `LicensesGetData`.
 

@@ -442,12 +442,12 @@ class LoyaltyMethods:
     def list_notification_templates(
         self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyNotificationMessageTemplate2]:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs`.
+        """List the message templates of loyalty programs in a chain.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
 
         Returns: `list[LoyaltyNotificationMessageTemplate2]`.
 
@@ -478,13 +478,13 @@ class LoyaltyMethods:
         body: LoyaltyProgramCreateRequest2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/programs/`.
+        """Create a loyalty program in a chain.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/programs/`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            include: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            chain_id: Chain the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
 
         Returns: `LoyaltyProgram2`.
 
@@ -517,14 +517,14 @@ class LoyaltyMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
+        """Read a loyalty program of a chain.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_program_id: int; required.
-            include: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_program_id: Loyalty program the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
 
         Returns: `LoyaltyProgram2`.
 
@@ -558,14 +558,14 @@ class LoyaltyMethods:
         body: LoyaltyProgramUpdateRequest2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
-        """Call `PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
+        """Change a loyalty program of a chain.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_program_id: int; required.
-            include: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_program_id: Loyalty program the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
 
         Returns: `LoyaltyProgram2`.
 
@@ -599,14 +599,14 @@ class LoyaltyMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
+        """Delete a loyalty program of a chain.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_program_id: int; required.
-            include: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_program_id: Loyalty program the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
 
         Returns: `JSON`.
 
@@ -637,20 +637,20 @@ class LoyaltyMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltyListChainTransactionsItem]:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/transactions`.
+        """List the loyalty transactions of a chain, one page at a time, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/transactions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            created_after: str; required; format date.
-            created_before: str; required; format date.
-            types: Sequence[Literal['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']].
-            company_ids: Sequence[int].
-            visit_ids: Sequence[int].
-            loyalty_card_id: int.
-            page: int.
-            count: int.
+            chain_id: Chain whose loyalty transactions are listed. Type: int; required.
+            created_after: Only transactions made on or after this date. Type: str; required; format date.
+            created_before: Only transactions made on or before this date. Type: str; required; format date.
+            types: Only transactions of these kinds, as codes. Type: Sequence[Literal['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']].
+            company_ids: Only transactions made at these companies of the chain. Type: Sequence[int].
+            visit_ids: Only transactions of these visits. Type: Sequence[int].
+            loyalty_card_id: Only transactions of this loyalty card. Type: int.
+            page: Page number, from 1. Type: int.
+            count: Transactions per page. Type: int.
 
         Returns: `Page[LoyaltyListChainTransactionsItem]`.
 
@@ -676,13 +676,13 @@ class LoyaltyMethods:
     def generate_code(
         self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyGenerateCode200DataOption2:
-        """Call `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`.
+        """Make a new code for a certificate or season ticket sold as a product.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            good_id (sent as `good_Id`): int; required.
+            company_id: Company the request is about. Type: int; required.
+            good_id (sent as `good_Id`): Product the code is for. Type: int; required.
 
         Returns: `LoyaltyGenerateCode200DataOption2`.
 
@@ -707,15 +707,15 @@ class LoyaltyMethods:
         page_size: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchAbonementTypesItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`.
+        """Find the season ticket types a company sells.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            title: str.
-            page: float | int.
-            page_size: float | int.
+            company_id: Company the request is about. Type: int; required.
+            title: Only types whose name contains this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            page_size: Items per page. Type: float | int.
 
         Returns: `Page[LoyaltySearchAbonementTypesItem]`.
 
@@ -736,13 +736,13 @@ class LoyaltyMethods:
     def list_abonement_types_by_ids(
         self, *, company_id: int, ids: float | int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltySearchAbonementTypesItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`.
+        """Read several season ticket types by id.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            ids (sent as `ids[]`): float | int.
+            company_id: Company the request is about. Type: int; required.
+            ids (sent as `ids[]`): Types to read. Type: float | int.
 
         Returns: `list[LoyaltySearchAbonementTypesItem]`.
 
@@ -767,15 +767,15 @@ class LoyaltyMethods:
         page_size: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchCertificateTypesItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`.
+        """Find the gift certificate types a company sells.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            title: str.
-            page: float | int.
-            page_size: float | int.
+            company_id: Company the request is about. Type: int; required.
+            title: Only types whose name contains this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            page_size: Items per page. Type: float | int.
 
         Returns: `Page[LoyaltySearchCertificateTypesItem]`.
 
@@ -796,12 +796,12 @@ class LoyaltyMethods:
     def list_certificate_types_by_ids(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltySearchCertificateTypesItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`.
+        """Read several gift certificate types by id.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LoyaltySearchCertificateTypesItem]`.
 
@@ -839,14 +839,14 @@ class LoyaltyMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltySearchProgramsItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/programs/search`.
+        """Find the loyalty programs that apply at a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/programs/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            include: str.
-            type: Literal['discount_static', 'discount_accumulative_visits', 'discount_accumulative_sold', 'discount_accumulative_paid', 'cashback_static_sold', 'cashback_static_paid', 'cashback_accumulative_paid', 'cashback_accumulative_sold', 'cashback_accumulative_paid_visits', 'cashback_accumulative_sold_visits', 'cashback_sold_visits', 'cashback_paid_visits', 'package_discount'].
+            company_id: Company whose programs are searched. Type: int; required.
+            include: Extra data to add to each program. Type: str.
+            type: Only programs of this kind, such as a fixed discount or a cashback. Type: Literal['discount_static', 'discount_accumulative_visits', 'discount_accumulative_sold', 'discount_accumulative_paid', 'cashback_static_sold', 'cashback_static_paid', 'cashback_accumulative_paid', 'cashback_accumulative_sold', 'cashback_accumulative_paid_visits', 'cashback_accumulative_sold_visits', 'cashback_sold_visits', 'cashback_paid_visits', 'package_discount'].
 
         Returns: `list[LoyaltySearchProgramsItem]`.
 
@@ -872,15 +872,15 @@ class LoyaltyMethods:
         loyalty_program_id: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetClientStatsData:
-        """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`.
+        """Read how many clients a loyalty program brought back over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_to: str; required.
-            date_from: str; required.
-            loyalty_program_id: str; required.
+            company_id: Company the request is about. Type: int; required.
+            date_to: Last day of the period. Type: str; required.
+            date_from: First day of the period. Type: str; required.
+            loyalty_program_id: Only this loyalty program. Type: str; required.
 
         Returns: `LoyaltyGetClientStatsData`.
 
@@ -907,15 +907,15 @@ class LoyaltyMethods:
         loyalty_program_id: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetIncomeStatsData:
-        """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`.
+        """Read the income a loyalty program brought over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_to: str; required.
-            date_from: str; required.
-            loyalty_program_id: str; required.
+            company_id: Company the request is about. Type: int; required.
+            date_to: Last day of the period. Type: str; required.
+            date_from: First day of the period. Type: str; required.
+            loyalty_program_id: Only this loyalty program. Type: str; required.
 
         Returns: `LoyaltyGetIncomeStatsData`.
 
@@ -942,15 +942,15 @@ class LoyaltyMethods:
         loyalty_program_id: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltyGetStaffReturnStatsItem]:
-        """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`.
+        """Read how often clients of a loyalty program came back to each staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_to: str; required.
-            date_from: str; required.
-            loyalty_program_id: str; required.
+            company_id: Company the request is about. Type: int; required.
+            date_to: Last day of the period. Type: str; required.
+            date_from: First day of the period. Type: str; required.
+            loyalty_program_id: Only this loyalty program. Type: str; required.
 
         Returns: `list[LoyaltyGetStaffReturnStatsItem]`.
 
@@ -1060,12 +1060,12 @@ class AsyncLoyaltyMethods:
     async def list_notification_templates(
         self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyNotificationMessageTemplate2]:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs`.
+        """List the message templates of loyalty programs in a chain.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
 
         Returns: `list[LoyaltyNotificationMessageTemplate2]`.
 
@@ -1096,13 +1096,13 @@ class AsyncLoyaltyMethods:
         body: LoyaltyProgramCreateRequest2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/programs/`.
+        """Create a loyalty program in a chain.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/programs/`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            include: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            chain_id: Chain the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
 
         Returns: `LoyaltyProgram2`.
 
@@ -1135,14 +1135,14 @@ class AsyncLoyaltyMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
+        """Read a loyalty program of a chain.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_program_id: int; required.
-            include: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_program_id: Loyalty program the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
 
         Returns: `LoyaltyProgram2`.
 
@@ -1176,14 +1176,14 @@ class AsyncLoyaltyMethods:
         body: LoyaltyProgramUpdateRequest2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
-        """Call `PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
+        """Change a loyalty program of a chain.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_program_id: int; required.
-            include: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_program_id: Loyalty program the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
 
         Returns: `LoyaltyProgram2`.
 
@@ -1217,14 +1217,14 @@ class AsyncLoyaltyMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
+        """Delete a loyalty program of a chain.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_program_id: int; required.
-            include: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_program_id: Loyalty program the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
 
         Returns: `JSON`.
 
@@ -1255,20 +1255,20 @@ class AsyncLoyaltyMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltyListChainTransactionsItem]:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/transactions`.
+        """List the loyalty transactions of a chain, one page at a time, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/transactions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            created_after: str; required; format date.
-            created_before: str; required; format date.
-            types: Sequence[Literal['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']].
-            company_ids: Sequence[int].
-            visit_ids: Sequence[int].
-            loyalty_card_id: int.
-            page: int.
-            count: int.
+            chain_id: Chain whose loyalty transactions are listed. Type: int; required.
+            created_after: Only transactions made on or after this date. Type: str; required; format date.
+            created_before: Only transactions made on or before this date. Type: str; required; format date.
+            types: Only transactions of these kinds, as codes. Type: Sequence[Literal['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']].
+            company_ids: Only transactions made at these companies of the chain. Type: Sequence[int].
+            visit_ids: Only transactions of these visits. Type: Sequence[int].
+            loyalty_card_id: Only transactions of this loyalty card. Type: int.
+            page: Page number, from 1. Type: int.
+            count: Transactions per page. Type: int.
 
         Returns: `Page[LoyaltyListChainTransactionsItem]`.
 
@@ -1294,13 +1294,13 @@ class AsyncLoyaltyMethods:
     async def generate_code(
         self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyGenerateCode200DataOption2:
-        """Call `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`.
+        """Make a new code for a certificate or season ticket sold as a product.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            good_id (sent as `good_Id`): int; required.
+            company_id: Company the request is about. Type: int; required.
+            good_id (sent as `good_Id`): Product the code is for. Type: int; required.
 
         Returns: `LoyaltyGenerateCode200DataOption2`.
 
@@ -1325,15 +1325,15 @@ class AsyncLoyaltyMethods:
         page_size: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchAbonementTypesItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`.
+        """Find the season ticket types a company sells.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            title: str.
-            page: float | int.
-            page_size: float | int.
+            company_id: Company the request is about. Type: int; required.
+            title: Only types whose name contains this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            page_size: Items per page. Type: float | int.
 
         Returns: `Page[LoyaltySearchAbonementTypesItem]`.
 
@@ -1354,13 +1354,13 @@ class AsyncLoyaltyMethods:
     async def list_abonement_types_by_ids(
         self, *, company_id: int, ids: float | int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltySearchAbonementTypesItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`.
+        """Read several season ticket types by id.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            ids (sent as `ids[]`): float | int.
+            company_id: Company the request is about. Type: int; required.
+            ids (sent as `ids[]`): Types to read. Type: float | int.
 
         Returns: `list[LoyaltySearchAbonementTypesItem]`.
 
@@ -1385,15 +1385,15 @@ class AsyncLoyaltyMethods:
         page_size: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchCertificateTypesItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`.
+        """Find the gift certificate types a company sells.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            title: str.
-            page: float | int.
-            page_size: float | int.
+            company_id: Company the request is about. Type: int; required.
+            title: Only types whose name contains this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            page_size: Items per page. Type: float | int.
 
         Returns: `Page[LoyaltySearchCertificateTypesItem]`.
 
@@ -1414,12 +1414,12 @@ class AsyncLoyaltyMethods:
     async def list_certificate_types_by_ids(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltySearchCertificateTypesItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`.
+        """Read several gift certificate types by id.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LoyaltySearchCertificateTypesItem]`.
 
@@ -1457,14 +1457,14 @@ class AsyncLoyaltyMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltySearchProgramsItem]:
-        """Call `GET /api/v1/company/{company_id}/loyalty/programs/search`.
+        """Find the loyalty programs that apply at a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/loyalty/programs/search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            include: str.
-            type: Literal['discount_static', 'discount_accumulative_visits', 'discount_accumulative_sold', 'discount_accumulative_paid', 'cashback_static_sold', 'cashback_static_paid', 'cashback_accumulative_paid', 'cashback_accumulative_sold', 'cashback_accumulative_paid_visits', 'cashback_accumulative_sold_visits', 'cashback_sold_visits', 'cashback_paid_visits', 'package_discount'].
+            company_id: Company whose programs are searched. Type: int; required.
+            include: Extra data to add to each program. Type: str.
+            type: Only programs of this kind, such as a fixed discount or a cashback. Type: Literal['discount_static', 'discount_accumulative_visits', 'discount_accumulative_sold', 'discount_accumulative_paid', 'cashback_static_sold', 'cashback_static_paid', 'cashback_accumulative_paid', 'cashback_accumulative_sold', 'cashback_accumulative_paid_visits', 'cashback_accumulative_sold_visits', 'cashback_sold_visits', 'cashback_paid_visits', 'package_discount'].
 
         Returns: `list[LoyaltySearchProgramsItem]`.
 
@@ -1490,15 +1490,15 @@ class AsyncLoyaltyMethods:
         loyalty_program_id: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetClientStatsData:
-        """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`.
+        """Read how many clients a loyalty program brought back over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_to: str; required.
-            date_from: str; required.
-            loyalty_program_id: str; required.
+            company_id: Company the request is about. Type: int; required.
+            date_to: Last day of the period. Type: str; required.
+            date_from: First day of the period. Type: str; required.
+            loyalty_program_id: Only this loyalty program. Type: str; required.
 
         Returns: `LoyaltyGetClientStatsData`.
 
@@ -1525,15 +1525,15 @@ class AsyncLoyaltyMethods:
         loyalty_program_id: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetIncomeStatsData:
-        """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`.
+        """Read the income a loyalty program brought over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_to: str; required.
-            date_from: str; required.
-            loyalty_program_id: str; required.
+            company_id: Company the request is about. Type: int; required.
+            date_to: Last day of the period. Type: str; required.
+            date_from: First day of the period. Type: str; required.
+            loyalty_program_id: Only this loyalty program. Type: str; required.
 
         Returns: `LoyaltyGetIncomeStatsData`.
 
@@ -1560,15 +1560,15 @@ class AsyncLoyaltyMethods:
         loyalty_program_id: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltyGetStaffReturnStatsItem]:
-        """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`.
+        """Read how often clients of a loyalty program came back to each staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date_to: str; required.
-            date_from: str; required.
-            loyalty_program_id: str; required.
+            company_id: Company the request is about. Type: int; required.
+            date_to: Last day of the period. Type: str; required.
+            date_from: First day of the period. Type: str; required.
+            loyalty_program_id: Only this loyalty program. Type: str; required.
 
         Returns: `list[LoyaltyGetStaffReturnStatsItem]`.
 

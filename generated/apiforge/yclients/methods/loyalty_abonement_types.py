@@ -156,12 +156,12 @@ class LoyaltyAbonementTypesMethods:
         availability: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types`.
+        """Create a season ticket type in a chain.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonement_types`; tokens: user.
 
         Args:
-            chain_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -242,13 +242,13 @@ class LoyaltyAbonementTypesMethods:
         availability: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
-        """Call `PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
+        """Change a season ticket type.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to change. Type: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -298,13 +298,13 @@ class LoyaltyAbonementTypesMethods:
     def delete(
         self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
+        """Delete a season ticket type.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -329,13 +329,13 @@ class LoyaltyAbonementTypesMethods:
         restore_in_title: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
+        """Restore a deleted season ticket type.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to restore. Type: int; required.
 
         Returns: `JSON`.
 
@@ -365,13 +365,13 @@ class LoyaltyAbonementTypesMethods:
         is_archived: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
+        """Archive a season ticket type, or take it out of the archive.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -395,13 +395,13 @@ class LoyaltyAbonementTypesMethods:
     def clone(
         self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyAbonementTypeWithSalons:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`.
+        """Copy a season ticket type.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to copy. Type: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -460,12 +460,12 @@ class AsyncLoyaltyAbonementTypesMethods:
         availability: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types`.
+        """Create a season ticket type in a chain.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonement_types`; tokens: user.
 
         Args:
-            chain_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -546,13 +546,13 @@ class AsyncLoyaltyAbonementTypesMethods:
         availability: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
-        """Call `PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
+        """Change a season ticket type.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to change. Type: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -602,13 +602,13 @@ class AsyncLoyaltyAbonementTypesMethods:
     async def delete(
         self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
+        """Delete a season ticket type.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -633,13 +633,13 @@ class AsyncLoyaltyAbonementTypesMethods:
         restore_in_title: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
+        """Restore a deleted season ticket type.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to restore. Type: int; required.
 
         Returns: `JSON`.
 
@@ -669,13 +669,13 @@ class AsyncLoyaltyAbonementTypesMethods:
         is_archived: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
+        """Archive a season ticket type, or take it out of the archive.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -699,13 +699,13 @@ class AsyncLoyaltyAbonementTypesMethods:
     async def clone(
         self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyAbonementTypeWithSalons:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`.
+        """Copy a season ticket type.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            loyalty_abonement_type_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            loyalty_abonement_type_id: Type to copy. Type: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 

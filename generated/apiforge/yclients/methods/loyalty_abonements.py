@@ -151,13 +151,13 @@ class LoyaltyAbonementsMethods:
         freeze_till: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze`.
+        """Freeze a season ticket until a date.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            abonement_id (sent as `abonementId`): int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            abonement_id (sent as `abonementId`): Season ticket to freeze. Type: int; required.
 
         Returns: `JSON`.
 
@@ -179,13 +179,13 @@ class LoyaltyAbonementsMethods:
         )
 
     def unfreeze(self, *, chain_id: int, abonement_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`.
+        """Unfreeze a season ticket.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            abonement_id (sent as `abonementId`): int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            abonement_id (sent as `abonementId`): Season ticket to unfreeze. Type: int; required.
 
         Returns: `JSON`.
 
@@ -211,13 +211,13 @@ class LoyaltyAbonementsMethods:
         period_unit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`.
+        """Change how long a season ticket is valid.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            abonement_id (sent as `abonementId`): int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            abonement_id (sent as `abonementId`): Season ticket to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -249,13 +249,13 @@ class LoyaltyAbonementsMethods:
         services_balance_count: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance`.
+        """Change how many visits are left on a season ticket.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            abonement_id (sent as `abonementId`): int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            abonement_id (sent as `abonementId`): Season ticket to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -288,17 +288,17 @@ class LoyaltyAbonementsMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/abonements`.
+        """List the season tickets (abonements) issued in a chain, one page at a time.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/abonements`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            created_after: str.
-            created_before: str.
-            abonements_ids: Sequence[int].
-            page: float | int.
-            count: float | int.
+            chain_id: Chain whose season tickets are listed. Type: int; required.
+            created_after: Only tickets created on or after this date. Type: str.
+            created_before: Only tickets created on or before this date. Type: str.
+            abonements_ids: Only the tickets with these ids. Type: Sequence[int].
+            page: Page number, from 1. Type: float | int.
+            count: Tickets per page. Type: float | int.
 
         Returns: `Page[dict[str, JSON]]`.
 
@@ -321,13 +321,13 @@ class LoyaltyAbonementsMethods:
     def list_for_client(
         self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyAbonementsListForClientItem]:
-        """Call `GET /api/v1/loyalty/abonements/`.
+        """List a client's season tickets.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/abonements/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            phone: float | int; required.
+            company_id: Company the request is about. Type: int; required.
+            phone: Phone number of the client. Type: float | int; required.
 
         Returns: `list[LoyaltyAbonementsListForClientItem]`.
 
@@ -346,12 +346,12 @@ class LoyaltyAbonementsMethods:
     def list_for_user(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyAbonementsListForClientItem]:
-        """Call `GET /api/v1/user/loyalty/abonements/`.
+        """List the logged-in booking client's season tickets.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/loyalty/abonements/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LoyaltyAbonementsListForClientItem]`.
 
@@ -414,13 +414,13 @@ class AsyncLoyaltyAbonementsMethods:
         freeze_till: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze`.
+        """Freeze a season ticket until a date.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            abonement_id (sent as `abonementId`): int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            abonement_id (sent as `abonementId`): Season ticket to freeze. Type: int; required.
 
         Returns: `JSON`.
 
@@ -444,13 +444,13 @@ class AsyncLoyaltyAbonementsMethods:
     async def unfreeze(
         self, *, chain_id: int, abonement_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`.
+        """Unfreeze a season ticket.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            abonement_id (sent as `abonementId`): int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            abonement_id (sent as `abonementId`): Season ticket to unfreeze. Type: int; required.
 
         Returns: `JSON`.
 
@@ -476,13 +476,13 @@ class AsyncLoyaltyAbonementsMethods:
         period_unit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`.
+        """Change how long a season ticket is valid.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            abonement_id (sent as `abonementId`): int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            abonement_id (sent as `abonementId`): Season ticket to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -514,13 +514,13 @@ class AsyncLoyaltyAbonementsMethods:
         services_balance_count: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance`.
+        """Change how many visits are left on a season ticket.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            abonement_id (sent as `abonementId`): int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            abonement_id (sent as `abonementId`): Season ticket to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -553,17 +553,17 @@ class AsyncLoyaltyAbonementsMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/abonements`.
+        """List the season tickets (abonements) issued in a chain, one page at a time.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/abonements`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            created_after: str.
-            created_before: str.
-            abonements_ids: Sequence[int].
-            page: float | int.
-            count: float | int.
+            chain_id: Chain whose season tickets are listed. Type: int; required.
+            created_after: Only tickets created on or after this date. Type: str.
+            created_before: Only tickets created on or before this date. Type: str.
+            abonements_ids: Only the tickets with these ids. Type: Sequence[int].
+            page: Page number, from 1. Type: float | int.
+            count: Tickets per page. Type: float | int.
 
         Returns: `Page[dict[str, JSON]]`.
 
@@ -586,13 +586,13 @@ class AsyncLoyaltyAbonementsMethods:
     async def list_for_client(
         self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyAbonementsListForClientItem]:
-        """Call `GET /api/v1/loyalty/abonements/`.
+        """List a client's season tickets.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/abonements/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            phone: float | int; required.
+            company_id: Company the request is about. Type: int; required.
+            phone: Phone number of the client. Type: float | int; required.
 
         Returns: `list[LoyaltyAbonementsListForClientItem]`.
 
@@ -611,12 +611,12 @@ class AsyncLoyaltyAbonementsMethods:
     async def list_for_user(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyAbonementsListForClientItem]:
-        """Call `GET /api/v1/user/loyalty/abonements/`.
+        """List the logged-in booking client's season tickets.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/loyalty/abonements/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LoyaltyAbonementsListForClientItem]`.
 

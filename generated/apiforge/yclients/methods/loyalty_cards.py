@@ -160,12 +160,12 @@ class LoyaltyCardsMethods:
     def list_types(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
-        """Call `GET /api/v1/loyalty/card_types/salon/{company_id}`.
+        """List the loyalty card types a company uses.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/card_types/salon/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]`.
 
@@ -183,14 +183,14 @@ class LoyaltyCardsMethods:
     def list_by_phone(
         self, *, phone: str, group_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyCardsResponseDataTypes:
-        """Call `GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}`.
+        """List a client's loyalty cards, by phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            phone: str; required.
-            group_id: int; required.
-            company_id: int; required.
+            phone: Phone number of the client. Type: str; required.
+            group_id: Chain the request is about. Type: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -210,12 +210,12 @@ class LoyaltyCardsMethods:
     def list_by_client(
         self, *, client_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyCardsResponseDataTypes:
-        """Call `GET /api/v1/loyalty/client_cards/{client_id}`.
+        """List a client's loyalty cards.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/client_cards/{client_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            client_id: int; required.
+            client_id: Client the request is about. Type: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -233,12 +233,12 @@ class LoyaltyCardsMethods:
     def list_for_user(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyCardsResponseDataTypes:
-        """Call `GET /api/v1/user/loyalty_cards/{group_id}`.
+        """List the logged-in booking client's loyalty cards.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/loyalty_cards/{group_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required.
+            group_id: Chain the request is about. Type: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -263,12 +263,12 @@ class LoyaltyCardsMethods:
         phone: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCardsResponseDataTypes:
-        """Call `POST /api/v1/loyalty/cards/{company_id}`.
+        """Issue a loyalty card to a client.
 
-        Tokens: user.
+        Calls `POST /api/v1/loyalty/cards/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -291,13 +291,13 @@ class LoyaltyCardsMethods:
         )
 
     def delete(self, *, company_id: int, card_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/loyalty/cards/{company_id}/{card_id}`.
+        """Delete a loyalty card.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/loyalty/cards/{company_id}/{card_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Card to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -323,13 +323,13 @@ class LoyaltyCardsMethods:
         title: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCard2:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/cards/{card_id}/manual_transaction`.
+        """Add money to a loyalty card by hand, or take it away.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/cards/{card_id}/manual_transaction`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            card_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
 
         Returns: `LoyaltyCard2`.
 
@@ -354,12 +354,12 @@ class LoyaltyCardsMethods:
     def list_chain_types(
         self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCardType2]:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/card_types`.
+        """List the loyalty card types of a chain.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/card_types`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
 
         Returns: `list[LoyaltyCardType2]`.
 
@@ -384,13 +384,13 @@ class LoyaltyCardsMethods:
         title: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCard2:
-        """Call `POST /api/v1/company/{company_id}/loyalty/cards/{card_id}/manual_transaction`.
+        """Add money to a loyalty card by hand, or take it away.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/loyalty/cards/{card_id}/manual_transaction`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
 
         Returns: `LoyaltyCard2`.
 
@@ -415,13 +415,13 @@ class LoyaltyCardsMethods:
     def list_types_for_client(
         self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
-        """Call `GET /api/v1/loyalty/card_types/client/{company_id}/{phone}`.
+        """List the loyalty card types a client can be issued.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/card_types/client/{company_id}/{phone}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            phone: float | int; required.
+            company_id: Company the request is about. Type: int; required.
+            phone: Phone number of the client. Type: float | int; required.
 
         Returns: `list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]`.
 
@@ -449,12 +449,12 @@ class AsyncLoyaltyCardsMethods:
     async def list_types(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
-        """Call `GET /api/v1/loyalty/card_types/salon/{company_id}`.
+        """List the loyalty card types a company uses.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/card_types/salon/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]`.
 
@@ -472,14 +472,14 @@ class AsyncLoyaltyCardsMethods:
     async def list_by_phone(
         self, *, phone: str, group_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyCardsResponseDataTypes:
-        """Call `GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}`.
+        """List a client's loyalty cards, by phone number.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            phone: str; required.
-            group_id: int; required.
-            company_id: int; required.
+            phone: Phone number of the client. Type: str; required.
+            group_id: Chain the request is about. Type: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -499,12 +499,12 @@ class AsyncLoyaltyCardsMethods:
     async def list_by_client(
         self, *, client_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyCardsResponseDataTypes:
-        """Call `GET /api/v1/loyalty/client_cards/{client_id}`.
+        """List a client's loyalty cards.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/client_cards/{client_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            client_id: int; required.
+            client_id: Client the request is about. Type: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -522,12 +522,12 @@ class AsyncLoyaltyCardsMethods:
     async def list_for_user(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LoyaltyCardsResponseDataTypes:
-        """Call `GET /api/v1/user/loyalty_cards/{group_id}`.
+        """List the logged-in booking client's loyalty cards.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/loyalty_cards/{group_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required.
+            group_id: Chain the request is about. Type: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -552,12 +552,12 @@ class AsyncLoyaltyCardsMethods:
         phone: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCardsResponseDataTypes:
-        """Call `POST /api/v1/loyalty/cards/{company_id}`.
+        """Issue a loyalty card to a client.
 
-        Tokens: user.
+        Calls `POST /api/v1/loyalty/cards/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -580,13 +580,13 @@ class AsyncLoyaltyCardsMethods:
         )
 
     async def delete(self, *, company_id: int, card_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/loyalty/cards/{company_id}/{card_id}`.
+        """Delete a loyalty card.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/loyalty/cards/{company_id}/{card_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Card to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -612,13 +612,13 @@ class AsyncLoyaltyCardsMethods:
         title: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCard2:
-        """Call `POST /api/v1/chain/{chain_id}/loyalty/cards/{card_id}/manual_transaction`.
+        """Add money to a loyalty card by hand, or take it away.
 
-        Tokens: user.
+        Calls `POST /api/v1/chain/{chain_id}/loyalty/cards/{card_id}/manual_transaction`; tokens: user.
 
         Args:
-            chain_id: int; required.
-            card_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
 
         Returns: `LoyaltyCard2`.
 
@@ -643,12 +643,12 @@ class AsyncLoyaltyCardsMethods:
     async def list_chain_types(
         self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCardType2]:
-        """Call `GET /api/v1/chain/{chain_id}/loyalty/card_types`.
+        """List the loyalty card types of a chain.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/loyalty/card_types`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
+            chain_id: Chain the request is about. Type: int; required.
 
         Returns: `list[LoyaltyCardType2]`.
 
@@ -673,13 +673,13 @@ class AsyncLoyaltyCardsMethods:
         title: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyCard2:
-        """Call `POST /api/v1/company/{company_id}/loyalty/cards/{card_id}/manual_transaction`.
+        """Add money to a loyalty card by hand, or take it away.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/loyalty/cards/{card_id}/manual_transaction`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
 
         Returns: `LoyaltyCard2`.
 
@@ -704,13 +704,13 @@ class AsyncLoyaltyCardsMethods:
     async def list_types_for_client(
         self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
-        """Call `GET /api/v1/loyalty/card_types/client/{company_id}/{phone}`.
+        """List the loyalty card types a client can be issued.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/card_types/client/{company_id}/{phone}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            phone: float | int; required.
+            company_id: Company the request is about. Type: int; required.
+            phone: Phone number of the client. Type: float | int; required.
 
         Returns: `list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]`.
 

@@ -49,13 +49,13 @@ class LoyaltyCertificatesMethods:
     def list_for_client(
         self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCertificatesListForClientItem]:
-        """Call `GET /api/v1/loyalty/certificates/`.
+        """List a client's gift certificates.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/certificates/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            phone: float | int; required.
+            company_id: Company the request is about. Type: int; required.
+            phone: Phone number of the client. Type: float | int; required.
 
         Returns: `list[LoyaltyCertificatesListForClientItem]`.
 
@@ -74,12 +74,12 @@ class LoyaltyCertificatesMethods:
     def list_for_user(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCertificatesListForClientItem]:
-        """Call `GET /api/v1/user/loyalty/certificates/`.
+        """List the logged-in booking client's gift certificates.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/loyalty/certificates/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LoyaltyCertificatesListForClientItem]`.
 
@@ -106,13 +106,13 @@ class AsyncLoyaltyCertificatesMethods:
     async def list_for_client(
         self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCertificatesListForClientItem]:
-        """Call `GET /api/v1/loyalty/certificates/`.
+        """List a client's gift certificates.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/loyalty/certificates/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            phone: float | int; required.
+            company_id: Company the request is about. Type: int; required.
+            phone: Phone number of the client. Type: float | int; required.
 
         Returns: `list[LoyaltyCertificatesListForClientItem]`.
 
@@ -131,12 +131,12 @@ class AsyncLoyaltyCertificatesMethods:
     async def list_for_user(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCertificatesListForClientItem]:
-        """Call `GET /api/v1/user/loyalty/certificates/`.
+        """List the logged-in booking client's gift certificates.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/loyalty/certificates/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[LoyaltyCertificatesListForClientItem]`.
 

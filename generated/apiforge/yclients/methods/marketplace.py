@@ -194,9 +194,9 @@ class MarketplaceMethods:
         webhook_urls: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace/partner/callback/redirect`.
+        """Finish connecting your marketplace application to a company and send the user back.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/callback/redirect`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -228,9 +228,9 @@ class MarketplaceMethods:
         channels: Sequence[Literal["sms", "whatsapp"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace/partner/callback`.
+        """Confirm that your marketplace application is installed for a company.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/callback`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -265,9 +265,9 @@ class MarketplaceMethods:
         period_to: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceNotifyPaymentData:
-        """Call `POST /marketplace/partner/payment`.
+        """Report a payment for your marketplace application.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/payment`; tokens: partner.
 
         Returns: `MarketplaceNotifyPaymentData`.
 
@@ -300,9 +300,9 @@ class MarketplaceMethods:
         short_names: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace/partner/short_names`.
+        """Set the SMS sender names your marketplace application offers a company.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/short_names`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -323,12 +323,12 @@ class MarketplaceMethods:
         )
 
     def notify_refund(self, *, payment_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `POST /marketplace/partner/payment/refund/{payment_id}`.
+        """Report a refund of a payment for your marketplace application.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/payment/refund/{payment_id}`; tokens: partner.
 
         Args:
-            payment_id: int; required.
+            payment_id: Payment refunded. Type: int; required.
 
         Returns: `JSON`.
 
@@ -353,9 +353,9 @@ class MarketplaceMethods:
         partner_token: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace_webhook`.
+        """Receive an event about your marketplace application (sent by the service to you).
 
-        Tokens: partner.
+        Calls `POST /marketplace_webhook`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -379,13 +379,13 @@ class MarketplaceMethods:
     def get_integration_status(
         self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MarketplaceGetIntegrationStatusData:
-        """Call `GET /marketplace/salon/{salon_id}/application/{application_id}`.
+        """Read whether your marketplace application is connected to a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /marketplace/salon/{salon_id}/application/{application_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: int; required.
-            application_id: int; required.
+            salon_id: Company to check. Type: int; required.
+            application_id: Your application in the marketplace. Type: int; required.
 
         Returns: `MarketplaceGetIntegrationStatusData`.
 
@@ -409,14 +409,14 @@ class MarketplaceMethods:
         count: float | int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[MarketplaceListSalonsItem]:
-        """Call `GET /marketplace/application/{application_id}/salons`.
+        """List the companies that use your marketplace application.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /marketplace/application/{application_id}/salons`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            application_id: int; required.
-            page: float | int; required.
-            count: float | int; required; <= 1000.
+            application_id: Your application in the marketplace. Type: int; required.
+            page: Page number, from 1. Type: float | int; required.
+            count: Items per page. Type: float | int; required; <= 1000.
 
         Returns: `Page[MarketplaceListSalonsItem]`.
 
@@ -436,13 +436,13 @@ class MarketplaceMethods:
     def uninstall(
         self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`.
+        """Disconnect your marketplace application from a company.
 
-        Tokens: partner.
+        Calls `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`; tokens: partner.
 
         Args:
-            salon_id: int; required.
-            application_id: int; required.
+            salon_id: Company to disconnect. Type: int; required.
+            application_id: Your application in the marketplace. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -466,14 +466,14 @@ class MarketplaceMethods:
         discount: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceGetPaymentLinkData:
-        """Call `GET /marketplace/application/payment_link`.
+        """Get a link a company can pay for your marketplace application with.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /marketplace/application/payment_link`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: int; required.
-            application_id: int; required.
-            discount: float | int.
+            salon_id: Company that pays. Type: int; required.
+            application_id: Your application in the marketplace. Type: int; required.
+            discount: Discount to offer, in percent. Type: float | int.
 
         Returns: `MarketplaceGetPaymentLinkData`.
 
@@ -493,12 +493,12 @@ class MarketplaceMethods:
     def list_tariffs(
         self, *, application_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[MarketplaceListTariffsItem]:
-        """Call `GET /marketplace/application/{application_id}/tariffs`.
+        """List the tariffs of your marketplace application.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /marketplace/application/{application_id}/tariffs`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            application_id: int; required.
+            application_id: Your application in the marketplace. Type: int; required.
 
         Returns: `list[MarketplaceListTariffsItem]`.
 
@@ -522,9 +522,9 @@ class MarketplaceMethods:
         discount: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
-        """Call `POST /marketplace/application/add_discount`.
+        """Give companies a discount on your marketplace application.
 
-        Tokens: partner.
+        Calls `POST /marketplace/application/add_discount`; tokens: partner.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -554,9 +554,9 @@ class MarketplaceMethods:
         is_available: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace/application/update_channel`.
+        """Turn a message channel of your marketplace application on or off for a company.
 
-        Tokens: partner.
+        Calls `POST /marketplace/application/update_channel`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -617,9 +617,9 @@ class AsyncMarketplaceMethods:
         webhook_urls: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace/partner/callback/redirect`.
+        """Finish connecting your marketplace application to a company and send the user back.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/callback/redirect`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -651,9 +651,9 @@ class AsyncMarketplaceMethods:
         channels: Sequence[Literal["sms", "whatsapp"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace/partner/callback`.
+        """Confirm that your marketplace application is installed for a company.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/callback`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -688,9 +688,9 @@ class AsyncMarketplaceMethods:
         period_to: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceNotifyPaymentData:
-        """Call `POST /marketplace/partner/payment`.
+        """Report a payment for your marketplace application.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/payment`; tokens: partner.
 
         Returns: `MarketplaceNotifyPaymentData`.
 
@@ -723,9 +723,9 @@ class AsyncMarketplaceMethods:
         short_names: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace/partner/short_names`.
+        """Set the SMS sender names your marketplace application offers a company.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/short_names`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -746,12 +746,12 @@ class AsyncMarketplaceMethods:
         )
 
     async def notify_refund(self, *, payment_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `POST /marketplace/partner/payment/refund/{payment_id}`.
+        """Report a refund of a payment for your marketplace application.
 
-        Tokens: partner.
+        Calls `POST /marketplace/partner/payment/refund/{payment_id}`; tokens: partner.
 
         Args:
-            payment_id: int; required.
+            payment_id: Payment refunded. Type: int; required.
 
         Returns: `JSON`.
 
@@ -776,9 +776,9 @@ class AsyncMarketplaceMethods:
         partner_token: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace_webhook`.
+        """Receive an event about your marketplace application (sent by the service to you).
 
-        Tokens: partner.
+        Calls `POST /marketplace_webhook`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -802,13 +802,13 @@ class AsyncMarketplaceMethods:
     async def get_integration_status(
         self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MarketplaceGetIntegrationStatusData:
-        """Call `GET /marketplace/salon/{salon_id}/application/{application_id}`.
+        """Read whether your marketplace application is connected to a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /marketplace/salon/{salon_id}/application/{application_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: int; required.
-            application_id: int; required.
+            salon_id: Company to check. Type: int; required.
+            application_id: Your application in the marketplace. Type: int; required.
 
         Returns: `MarketplaceGetIntegrationStatusData`.
 
@@ -832,14 +832,14 @@ class AsyncMarketplaceMethods:
         count: float | int,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[MarketplaceListSalonsItem]:
-        """Call `GET /marketplace/application/{application_id}/salons`.
+        """List the companies that use your marketplace application.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /marketplace/application/{application_id}/salons`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            application_id: int; required.
-            page: float | int; required.
-            count: float | int; required; <= 1000.
+            application_id: Your application in the marketplace. Type: int; required.
+            page: Page number, from 1. Type: float | int; required.
+            count: Items per page. Type: float | int; required; <= 1000.
 
         Returns: `Page[MarketplaceListSalonsItem]`.
 
@@ -859,13 +859,13 @@ class AsyncMarketplaceMethods:
     async def uninstall(
         self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`.
+        """Disconnect your marketplace application from a company.
 
-        Tokens: partner.
+        Calls `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`; tokens: partner.
 
         Args:
-            salon_id: int; required.
-            application_id: int; required.
+            salon_id: Company to disconnect. Type: int; required.
+            application_id: Your application in the marketplace. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -889,14 +889,14 @@ class AsyncMarketplaceMethods:
         discount: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceGetPaymentLinkData:
-        """Call `GET /marketplace/application/payment_link`.
+        """Get a link a company can pay for your marketplace application with.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /marketplace/application/payment_link`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: int; required.
-            application_id: int; required.
-            discount: float | int.
+            salon_id: Company that pays. Type: int; required.
+            application_id: Your application in the marketplace. Type: int; required.
+            discount: Discount to offer, in percent. Type: float | int.
 
         Returns: `MarketplaceGetPaymentLinkData`.
 
@@ -916,12 +916,12 @@ class AsyncMarketplaceMethods:
     async def list_tariffs(
         self, *, application_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[MarketplaceListTariffsItem]:
-        """Call `GET /marketplace/application/{application_id}/tariffs`.
+        """List the tariffs of your marketplace application.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /marketplace/application/{application_id}/tariffs`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            application_id: int; required.
+            application_id: Your application in the marketplace. Type: int; required.
 
         Returns: `list[MarketplaceListTariffsItem]`.
 
@@ -945,9 +945,9 @@ class AsyncMarketplaceMethods:
         discount: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
-        """Call `POST /marketplace/application/add_discount`.
+        """Give companies a discount on your marketplace application.
 
-        Tokens: partner.
+        Calls `POST /marketplace/application/add_discount`; tokens: partner.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -977,9 +977,9 @@ class AsyncMarketplaceMethods:
         is_available: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /marketplace/application/update_channel`.
+        """Turn a message channel of your marketplace application on or off for a company.
 
-        Tokens: partner.
+        Calls `POST /marketplace/application/update_channel`; tokens: partner.
 
         Returns: `JSON`.
 

@@ -74,12 +74,12 @@ class NotificationSettingsMethods:
     def get_company_settings(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[NotificationSettingsGetCompanySettingsItem]:
-        """Call `GET /api/v1/notification_settings/{company_id}/notification_types`.
+        """List the kinds of notifications a company can send its users.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/notification_settings/{company_id}/notification_types`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[NotificationSettingsGetCompanySettingsItem]`.
 
@@ -97,13 +97,13 @@ class NotificationSettingsMethods:
     def get_user_settings(
         self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> NotificationSettingsGetUserSettingsData:
-        """Call `GET /api/v1/notification_settings/{company_id}/users/{user_id}`.
+        """Read which notifications a user of a company gets.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/notification_settings/{company_id}/users/{user_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to read. Type: int; required.
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 
@@ -128,13 +128,13 @@ class NotificationSettingsMethods:
         notification_types: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotificationSettingsGetUserSettingsData:
-        """Call `POST /api/v1/notification_settings/{company_id}/users/{user_id}`.
+        """Change which notifications a user of a company gets.
 
-        Tokens: user.
+        Calls `POST /api/v1/notification_settings/{company_id}/users/{user_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to change. Type: int; required.
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 
@@ -167,12 +167,12 @@ class AsyncNotificationSettingsMethods:
     async def get_company_settings(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[NotificationSettingsGetCompanySettingsItem]:
-        """Call `GET /api/v1/notification_settings/{company_id}/notification_types`.
+        """List the kinds of notifications a company can send its users.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/notification_settings/{company_id}/notification_types`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[NotificationSettingsGetCompanySettingsItem]`.
 
@@ -190,13 +190,13 @@ class AsyncNotificationSettingsMethods:
     async def get_user_settings(
         self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> NotificationSettingsGetUserSettingsData:
-        """Call `GET /api/v1/notification_settings/{company_id}/users/{user_id}`.
+        """Read which notifications a user of a company gets.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/notification_settings/{company_id}/users/{user_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to read. Type: int; required.
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 
@@ -221,13 +221,13 @@ class AsyncNotificationSettingsMethods:
         notification_types: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotificationSettingsGetUserSettingsData:
-        """Call `POST /api/v1/notification_settings/{company_id}/users/{user_id}`.
+        """Change which notifications a user of a company gets.
 
-        Tokens: user.
+        Calls `POST /api/v1/notification_settings/{company_id}/users/{user_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to change. Type: int; required.
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 

@@ -245,12 +245,12 @@ class OnlineBookingMethods:
     def get_bookform(
         self, *, id: int, extra_params: Mapping[str, object] | None = None
     ) -> OnlineBookingGetBookformData:
-        """Call `GET /api/v1/bookform/{id}`.
+        """Read the settings of an online booking widget.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/bookform/{id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
+            id: Widget to read. Type: int; required.
 
         Returns: `OnlineBookingGetBookformData`.
 
@@ -268,12 +268,12 @@ class OnlineBookingMethods:
     def get_translations(
         self, *, lang_code: str, extra_params: Mapping[str, object] | None = None
     ) -> I18nLangInfoDataTypes:
-        """Call `GET /api/v1/i18n/{langCode}`.
+        """Read the texts of the online booking interface in one language.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/i18n/{langCode}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            lang_code (sent as `langCode`): str; required.
+            lang_code (sent as `langCode`): Language to read, such as ru-RU or en-US. Type: str; required.
 
         Returns: `I18nLangInfoDataTypes`.
 
@@ -297,12 +297,12 @@ class OnlineBookingMethods:
         fullname: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/book_code/{company_id}`.
+        """Send a client an SMS code that confirms their phone number for online booking.
 
-        Tokens: partner.
+        Calls `POST /api/v1/book_code/{company_id}`; tokens: partner.
 
         Args:
-            company_id: int; required.
+            company_id: Company to book at. Type: int; required.
 
         Returns: `JSON`.
 
@@ -331,12 +331,12 @@ class OnlineBookingMethods:
         appointments: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/book_check/{company_id}`.
+        """Check that appointments can be booked online before booking them.
 
-        Tokens: partner.
+        Calls `POST /api/v1/book_check/{company_id}`; tokens: partner.
 
         Args:
-            company_id: int; required.
+            company_id: Company to book at. Type: int; required.
 
         Returns: `JSON`.
 
@@ -376,12 +376,12 @@ class OnlineBookingMethods:
         appointments: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingBookRecordItem]:
-        """Call `POST /api/v1/book_record/{company_id}`.
+        """Book one or more appointments online for a client.
 
-        Tokens: partner.
+        Calls `POST /api/v1/book_record/{company_id}`; tokens: partner.
 
         Args:
-            company_id: int; required.
+            company_id: Company to book at. Type: int; required.
 
         Returns: `list[OnlineBookingBookRecordItem]`.
 
@@ -423,13 +423,13 @@ class OnlineBookingMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingRescheduleRecordData:
-        """Call `PUT /api/v1/book_record/{company_id}/{record_id}`.
+        """Move a booking made online to another time.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/book_record/{company_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            record_id: Record to move. Type: int; required.
 
         Returns: `OnlineBookingRescheduleRecordData`.
 
@@ -454,14 +454,14 @@ class OnlineBookingMethods:
     def get_record(
         self, *, company_id: int, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
     ) -> BookRecordCompanyidRecordidRecordhashResponseDataTypes:
-        """Call `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`.
+        """Read a booking made online.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            record_hash: str; required.
+            company_id: Company the request is about. Type: int; required.
+            record_id: Record to read. Type: int; required.
+            record_hash: Hash of the record, returned when it was booked. Type: str; required.
 
         Returns: `BookRecordCompanyidRecordidRecordhashResponseDataTypes`.
 
@@ -499,13 +499,13 @@ class OnlineBookingMethods:
         appointments: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingBookActivityData:
-        """Call `POST /api/v1/activity/{company_id}/{activity_id}/book`.
+        """Book a client into a group event online.
 
-        Tokens: partner.
+        Calls `POST /api/v1/activity/{company_id}/{activity_id}/book`; tokens: partner.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company that holds the group event. Type: int; required.
+            activity_id: Group event to book into. Type: int; required.
 
         Returns: `OnlineBookingBookActivityData`.
 
@@ -549,17 +549,17 @@ class OnlineBookingMethods:
         date_to: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListDatesData:
-        """Call `GET /api/v1/book_dates/{company_id}`.
+        """List the days on which online booking is open at a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_dates/{company_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_ids: Sequence[int].
-            staff_id: int.
-            date: str.
-            date_from: str.
-            date_to: str.
+            company_id: Company to book at. Type: int; required.
+            service_ids: Only days on which these services can be booked. Type: Sequence[int].
+            staff_id: Only days on which this staff member can be booked. Type: int.
+            date: A date whose month is listed, in ISO 8601. Type: str.
+            date_from: Start of the range to list, in ISO 8601; used together with `date_to`. Type: str.
+            date_to: End of the range to list, in ISO 8601; used together with `date_from`. Type: str.
 
         Returns: `OnlineBookingListDatesData`.
 
@@ -588,15 +588,15 @@ class OnlineBookingMethods:
         service_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListServicesData:
-        """Call `GET /api/v1/book_services/{company_id}`.
+        """List the services a client can book online at a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_services/{company_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
-            datetime: float | int.
-            service_ids: Sequence[int].
+            company_id: Company to book at. Type: int; required.
+            staff_id: Only services this staff member provides. Type: int.
+            datetime: Only services that can be booked at this moment. Type: float | int.
+            service_ids: Only these services. Type: Sequence[int].
 
         Returns: `OnlineBookingListServicesData`.
 
@@ -622,14 +622,14 @@ class OnlineBookingMethods:
         service_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListNearestSeancesData:
-        """Call `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`.
+        """List the nearest times a client can book online with a staff member.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            service_ids: Sequence[int].
+            company_id: Company to book at. Type: int; required.
+            staff_id: Staff member to book. Type: int; required.
+            service_ids: Only times at which these services can be booked. Type: Sequence[int].
 
         Returns: `OnlineBookingListNearestSeancesData`.
 
@@ -654,14 +654,14 @@ class OnlineBookingMethods:
         datetime: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListStaffItem]:
-        """Call `GET /api/v1/book_staff/{company_id}`.
+        """List the staff members a client can book online at a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_staff/{company_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_ids: Sequence[int].
-            datetime: float | int.
+            company_id: Company to book at. Type: int; required.
+            service_ids: Only staff members who provide these services. Type: Sequence[int].
+            datetime: Only staff members bookable at this moment. Type: float | int.
 
         Returns: `list[OnlineBookingListStaffItem]`.
 
@@ -687,15 +687,15 @@ class OnlineBookingMethods:
         service_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListTimesItem]:
-        """Call `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`.
+        """List the start times a client can book online with a staff member on one day.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date: str; required.
-            service_ids: Sequence[int].
+            company_id: Company to book at. Type: int; required.
+            staff_id: Staff member to book; 0 for anyone. Type: int; required.
+            date: Day to list, as YYYY-MM-DD. Type: str; required.
+            service_ids: Only times at which these services can be booked. Type: Sequence[int].
 
         Returns: `list[OnlineBookingListTimesItem]`.
 
@@ -716,12 +716,12 @@ class OnlineBookingMethods:
     def get_timeslot_settings(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OnlineBookingGetTimeslotSettingsData:
-        """Call `GET /api/v1/company/{company_id}/settings/timeslots`.
+        """Read how a company splits the day into booking slots.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/settings/timeslots`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `OnlineBookingGetTimeslotSettingsData`.
 
@@ -748,12 +748,12 @@ class AsyncOnlineBookingMethods:
     async def get_bookform(
         self, *, id: int, extra_params: Mapping[str, object] | None = None
     ) -> OnlineBookingGetBookformData:
-        """Call `GET /api/v1/bookform/{id}`.
+        """Read the settings of an online booking widget.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/bookform/{id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: int; required.
+            id: Widget to read. Type: int; required.
 
         Returns: `OnlineBookingGetBookformData`.
 
@@ -771,12 +771,12 @@ class AsyncOnlineBookingMethods:
     async def get_translations(
         self, *, lang_code: str, extra_params: Mapping[str, object] | None = None
     ) -> I18nLangInfoDataTypes:
-        """Call `GET /api/v1/i18n/{langCode}`.
+        """Read the texts of the online booking interface in one language.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/i18n/{langCode}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            lang_code (sent as `langCode`): str; required.
+            lang_code (sent as `langCode`): Language to read, such as ru-RU or en-US. Type: str; required.
 
         Returns: `I18nLangInfoDataTypes`.
 
@@ -800,12 +800,12 @@ class AsyncOnlineBookingMethods:
         fullname: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/book_code/{company_id}`.
+        """Send a client an SMS code that confirms their phone number for online booking.
 
-        Tokens: partner.
+        Calls `POST /api/v1/book_code/{company_id}`; tokens: partner.
 
         Args:
-            company_id: int; required.
+            company_id: Company to book at. Type: int; required.
 
         Returns: `JSON`.
 
@@ -834,12 +834,12 @@ class AsyncOnlineBookingMethods:
         appointments: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/book_check/{company_id}`.
+        """Check that appointments can be booked online before booking them.
 
-        Tokens: partner.
+        Calls `POST /api/v1/book_check/{company_id}`; tokens: partner.
 
         Args:
-            company_id: int; required.
+            company_id: Company to book at. Type: int; required.
 
         Returns: `JSON`.
 
@@ -879,12 +879,12 @@ class AsyncOnlineBookingMethods:
         appointments: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingBookRecordItem]:
-        """Call `POST /api/v1/book_record/{company_id}`.
+        """Book one or more appointments online for a client.
 
-        Tokens: partner.
+        Calls `POST /api/v1/book_record/{company_id}`; tokens: partner.
 
         Args:
-            company_id: int; required.
+            company_id: Company to book at. Type: int; required.
 
         Returns: `list[OnlineBookingBookRecordItem]`.
 
@@ -926,13 +926,13 @@ class AsyncOnlineBookingMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingRescheduleRecordData:
-        """Call `PUT /api/v1/book_record/{company_id}/{record_id}`.
+        """Move a booking made online to another time.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/book_record/{company_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            record_id: Record to move. Type: int; required.
 
         Returns: `OnlineBookingRescheduleRecordData`.
 
@@ -957,14 +957,14 @@ class AsyncOnlineBookingMethods:
     async def get_record(
         self, *, company_id: int, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
     ) -> BookRecordCompanyidRecordidRecordhashResponseDataTypes:
-        """Call `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`.
+        """Read a booking made online.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            record_hash: str; required.
+            company_id: Company the request is about. Type: int; required.
+            record_id: Record to read. Type: int; required.
+            record_hash: Hash of the record, returned when it was booked. Type: str; required.
 
         Returns: `BookRecordCompanyidRecordidRecordhashResponseDataTypes`.
 
@@ -1002,13 +1002,13 @@ class AsyncOnlineBookingMethods:
         appointments: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingBookActivityData:
-        """Call `POST /api/v1/activity/{company_id}/{activity_id}/book`.
+        """Book a client into a group event online.
 
-        Tokens: partner.
+        Calls `POST /api/v1/activity/{company_id}/{activity_id}/book`; tokens: partner.
 
         Args:
-            company_id: int; required.
-            activity_id: int; required.
+            company_id: Company that holds the group event. Type: int; required.
+            activity_id: Group event to book into. Type: int; required.
 
         Returns: `OnlineBookingBookActivityData`.
 
@@ -1052,17 +1052,17 @@ class AsyncOnlineBookingMethods:
         date_to: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListDatesData:
-        """Call `GET /api/v1/book_dates/{company_id}`.
+        """List the days on which online booking is open at a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_dates/{company_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_ids: Sequence[int].
-            staff_id: int.
-            date: str.
-            date_from: str.
-            date_to: str.
+            company_id: Company to book at. Type: int; required.
+            service_ids: Only days on which these services can be booked. Type: Sequence[int].
+            staff_id: Only days on which this staff member can be booked. Type: int.
+            date: A date whose month is listed, in ISO 8601. Type: str.
+            date_from: Start of the range to list, in ISO 8601; used together with `date_to`. Type: str.
+            date_to: End of the range to list, in ISO 8601; used together with `date_from`. Type: str.
 
         Returns: `OnlineBookingListDatesData`.
 
@@ -1091,15 +1091,15 @@ class AsyncOnlineBookingMethods:
         service_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListServicesData:
-        """Call `GET /api/v1/book_services/{company_id}`.
+        """List the services a client can book online at a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_services/{company_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
-            datetime: float | int.
-            service_ids: Sequence[int].
+            company_id: Company to book at. Type: int; required.
+            staff_id: Only services this staff member provides. Type: int.
+            datetime: Only services that can be booked at this moment. Type: float | int.
+            service_ids: Only these services. Type: Sequence[int].
 
         Returns: `OnlineBookingListServicesData`.
 
@@ -1125,14 +1125,14 @@ class AsyncOnlineBookingMethods:
         service_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListNearestSeancesData:
-        """Call `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`.
+        """List the nearest times a client can book online with a staff member.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            service_ids: Sequence[int].
+            company_id: Company to book at. Type: int; required.
+            staff_id: Staff member to book. Type: int; required.
+            service_ids: Only times at which these services can be booked. Type: Sequence[int].
 
         Returns: `OnlineBookingListNearestSeancesData`.
 
@@ -1157,14 +1157,14 @@ class AsyncOnlineBookingMethods:
         datetime: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListStaffItem]:
-        """Call `GET /api/v1/book_staff/{company_id}`.
+        """List the staff members a client can book online at a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_staff/{company_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_ids: Sequence[int].
-            datetime: float | int.
+            company_id: Company to book at. Type: int; required.
+            service_ids: Only staff members who provide these services. Type: Sequence[int].
+            datetime: Only staff members bookable at this moment. Type: float | int.
 
         Returns: `list[OnlineBookingListStaffItem]`.
 
@@ -1190,15 +1190,15 @@ class AsyncOnlineBookingMethods:
         service_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListTimesItem]:
-        """Call `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`.
+        """List the start times a client can book online with a staff member on one day.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date: str; required.
-            service_ids: Sequence[int].
+            company_id: Company to book at. Type: int; required.
+            staff_id: Staff member to book; 0 for anyone. Type: int; required.
+            date: Day to list, as YYYY-MM-DD. Type: str; required.
+            service_ids: Only times at which these services can be booked. Type: Sequence[int].
 
         Returns: `list[OnlineBookingListTimesItem]`.
 
@@ -1219,12 +1219,12 @@ class AsyncOnlineBookingMethods:
     async def get_timeslot_settings(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OnlineBookingGetTimeslotSettingsData:
-        """Call `GET /api/v1/company/{company_id}/settings/timeslots`.
+        """Read how a company splits the day into booking slots.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/settings/timeslots`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `OnlineBookingGetTimeslotSettingsData`.
 

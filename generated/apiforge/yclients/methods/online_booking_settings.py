@@ -50,12 +50,12 @@ class OnlineBookingSettingsMethods:
     def get(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
-        """Call `GET /api/v1/company/{company_id}/settings/online`.
+        """Read a company's online booking settings.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/settings/online`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 
@@ -81,12 +81,12 @@ class OnlineBookingSettingsMethods:
         activity_online_record_clients_count_max: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
-        """Call `PATCH /api/v1/company/{company_id}/settings/online`.
+        """Change a company's online booking settings.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/settings/online`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 
@@ -121,12 +121,12 @@ class AsyncOnlineBookingSettingsMethods:
     async def get(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
-        """Call `GET /api/v1/company/{company_id}/settings/online`.
+        """Read a company's online booking settings.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/settings/online`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 
@@ -152,12 +152,12 @@ class AsyncOnlineBookingSettingsMethods:
         activity_online_record_clients_count_max: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
-        """Call `PATCH /api/v1/company/{company_id}/settings/online`.
+        """Change a company's online booking settings.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/settings/online`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 

@@ -227,15 +227,15 @@ class PayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[SalaryStaffCalculation]:
-        """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`.
+        """List the payroll calculations made for a staff member over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose calculations are listed. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `list[SalaryStaffCalculation]`.
 
@@ -256,14 +256,14 @@ class PayrollMethods:
     def get_calculation(
         self, *, company_id: int, staff_id: int, calculation_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SalaryPayrollCalculationContainer:
-        """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`.
+        """Read one payroll calculation of a staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            calculation_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member the calculation is for. Type: int; required.
+            calculation_id: Calculation to read. Type: int; required.
 
         Returns: `SalaryPayrollCalculationContainer`.
 
@@ -283,13 +283,13 @@ class PayrollMethods:
     def count_salary_schemes(
         self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SalaryStaffSchemesCount:
-        """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`.
+        """Count the pay schemes of a staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
 
         Returns: `SalaryStaffSchemesCount`.
 
@@ -314,15 +314,15 @@ class PayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
-        """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`.
+        """Read a staff member's income, expenses and balance with the company over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose settlements are read. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffCalculation`.
 
@@ -349,15 +349,15 @@ class PayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculationDaily:
-        """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`.
+        """Read a staff member's settlements per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffCalculationDaily`.
 
@@ -384,15 +384,15 @@ class PayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
-        """Call `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`.
+        """Read the pay a staff member earned over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose pay is read. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffPeriod`.
 
@@ -419,15 +419,15 @@ class PayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriodDaily:
-        """Call `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`.
+        """Read the pay a staff member earned per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffPeriodDaily`.
 
@@ -454,15 +454,15 @@ class PayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
-        """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`.
+        """Read your own settlements as a staff member over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Your staff member id. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffCalculation`.
 
@@ -483,13 +483,13 @@ class PayrollMethods:
     def list_own_salary_schemes(
         self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SalaryStaffScheme]:
-        """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`.
+        """List your own pay schemes as a staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Your staff member id. Type: int; required.
 
         Returns: `list[SalaryStaffScheme]`.
 
@@ -514,15 +514,15 @@ class PayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
-        """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`.
+        """Read the pay you earned as a staff member over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Your staff member id. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffPeriod`.
 
@@ -558,15 +558,15 @@ class AsyncPayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[SalaryStaffCalculation]:
-        """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`.
+        """List the payroll calculations made for a staff member over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose calculations are listed. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `list[SalaryStaffCalculation]`.
 
@@ -587,14 +587,14 @@ class AsyncPayrollMethods:
     async def get_calculation(
         self, *, company_id: int, staff_id: int, calculation_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SalaryPayrollCalculationContainer:
-        """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`.
+        """Read one payroll calculation of a staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            calculation_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member the calculation is for. Type: int; required.
+            calculation_id: Calculation to read. Type: int; required.
 
         Returns: `SalaryPayrollCalculationContainer`.
 
@@ -614,13 +614,13 @@ class AsyncPayrollMethods:
     async def count_salary_schemes(
         self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SalaryStaffSchemesCount:
-        """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`.
+        """Count the pay schemes of a staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
 
         Returns: `SalaryStaffSchemesCount`.
 
@@ -645,15 +645,15 @@ class AsyncPayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
-        """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`.
+        """Read a staff member's income, expenses and balance with the company over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose settlements are read. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffCalculation`.
 
@@ -680,15 +680,15 @@ class AsyncPayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculationDaily:
-        """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`.
+        """Read a staff member's settlements per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffCalculationDaily`.
 
@@ -715,15 +715,15 @@ class AsyncPayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
-        """Call `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`.
+        """Read the pay a staff member earned over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose pay is read. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffPeriod`.
 
@@ -750,15 +750,15 @@ class AsyncPayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriodDaily:
-        """Call `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`.
+        """Read the pay a staff member earned per day over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffPeriodDaily`.
 
@@ -785,15 +785,15 @@ class AsyncPayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
-        """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`.
+        """Read your own settlements as a staff member over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Your staff member id. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffCalculation`.
 
@@ -814,13 +814,13 @@ class AsyncPayrollMethods:
     async def list_own_salary_schemes(
         self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SalaryStaffScheme]:
-        """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`.
+        """List your own pay schemes as a staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Your staff member id. Type: int; required.
 
         Returns: `list[SalaryStaffScheme]`.
 
@@ -845,15 +845,15 @@ class AsyncPayrollMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
-        """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`.
+        """Read the pay you earned as a staff member over a period.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date_from: str; required.
-            date_to: str; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id: Your staff member id. Type: int; required.
+            date_from: First day of the period. Type: str; required.
+            date_to: Last day of the period. Type: str; required.
 
         Returns: `SalaryStaffPeriod`.
 

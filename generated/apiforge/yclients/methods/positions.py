@@ -45,12 +45,12 @@ class PositionsMethods:
     def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffPosition2]:
-        """Call `GET /api/v1/company/{company_id}/staff/positions/`.
+        """List the staff positions of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/staff/positions/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[StaffPosition2]`.
 
@@ -73,12 +73,12 @@ class PositionsMethods:
         title: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Position:
-        """Call `POST /api/v1/company/{company_id}/positions/quick/`.
+        """Create a staff position with just a name.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/positions/quick/`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `Position`.
 
@@ -110,12 +110,12 @@ class AsyncPositionsMethods:
     async def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffPosition2]:
-        """Call `GET /api/v1/company/{company_id}/staff/positions/`.
+        """List the staff positions of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/staff/positions/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[StaffPosition2]`.
 
@@ -138,12 +138,12 @@ class AsyncPositionsMethods:
         title: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Position:
-        """Call `POST /api/v1/company/{company_id}/positions/quick/`.
+        """Create a staff position with just a name.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/positions/quick/`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `Position`.
 

@@ -31,12 +31,12 @@ class PrivacyPolicyMethods:
         self._client = client
 
     def get(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `GET /api/v1/privacy_policy/{company_id}`.
+        """Read a company's privacy policy.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/privacy_policy/{company_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -61,12 +61,12 @@ class AsyncPrivacyPolicyMethods:
         self._client = client
 
     async def get(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `GET /api/v1/privacy_policy/{company_id}`.
+        """Read a company's privacy policy.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/privacy_policy/{company_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 

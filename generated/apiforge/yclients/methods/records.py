@@ -203,26 +203,26 @@ class RecordsMethods:
         with_deleted: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[RecordsListItem]:
-        """Call `GET /api/v1/records/{company_id}`.
+        """List a company's appointment records one page at a time, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/records/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            page: float | int.
-            count: float | int.
-            staff_id: int.
-            client_id: int.
-            created_user_id: int.
-            start_date: str; format date.
-            end_date: str; format date.
-            c_start_date: str; format date.
-            c_end_date: str; format date.
-            changed_after: str; format date.
-            changed_before: str; format date.
-            include_consumables: float | int.
-            include_finance_transactions: float | int.
-            with_deleted: bool.
+            company_id: Company whose records are listed. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            count: Records per page. Type: float | int.
+            staff_id: Only records with this staff member. Type: int.
+            client_id: Only records of this client. Type: int.
+            created_user_id: Only records created by this user. Type: int.
+            start_date: Only appointments on or after this date. Type: str; format date.
+            end_date: Only appointments on or before this date. Type: str; format date.
+            c_start_date: Only records created on or after this date. Type: str; format date.
+            c_end_date: Only records created on or before this date. Type: str; format date.
+            changed_after: Only records created or changed at or after this moment. Type: str; format date.
+            changed_before: Only records created or changed at or before this moment. Type: str; format date.
+            include_consumables: 1 to add the consumables used in each record. Type: float | int.
+            include_finance_transactions: 1 to add the financial transactions of each record. Type: float | int.
+            with_deleted: True to list deleted records too. Type: bool.
 
         Returns: `Page[RecordsListItem]`.
 
@@ -275,12 +275,12 @@ class RecordsMethods:
         custom_fields: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[RecordsListItem]:
-        """Call `POST /api/v1/records/{company_id}`.
+        """Create an appointment record for a client.
 
-        Tokens: user.
+        Calls `POST /api/v1/records/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company that holds the record. Type: int; required.
 
         Returns: `list[RecordsListItem]`.
 
@@ -329,19 +329,19 @@ class RecordsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
-        """Call `GET /api/v1/records/partner/`.
+        """List the records made through your integration, one page at a time.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/records/partner/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            page: float | int.
-            editable_length: float | int.
-            salon_id: int.
-            start_date: str.
-            end_date: str.
-            created_start_date: str.
-            created_end_date: str.
-            user_id: int.
+            page: Page number, from 1. Type: float | int.
+            editable_length: Page size setting of the list. Type: float | int.
+            salon_id: Only records of this company. Type: int.
+            start_date: Only appointments on or after this date. Type: str.
+            end_date: Only appointments on or before this date. Type: str.
+            created_start_date: Only records created on or after this date. Type: str.
+            created_end_date: Only records created on or before this date. Type: str.
+            user_id: Only records created by this user. Type: int.
 
         Returns: `Page[dict[str, JSON]]`.
 
@@ -372,15 +372,15 @@ class RecordsMethods:
         include_finance_transactions: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> RecordsGetData:
-        """Call `GET /api/v1/record/{company_id}/{record_id}`.
+        """Read one appointment record.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/record/{company_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            include_consumables: float | int.
-            include_finance_transactions: float | int.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record to read. Type: int; required.
+            include_consumables: 1 to add the consumables used in the record. Type: float | int.
+            include_finance_transactions: 1 to add the financial transactions of the record. Type: float | int.
 
         Returns: `RecordsGetData`.
 
@@ -425,15 +425,15 @@ class RecordsMethods:
         custom_fields: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> RecordsUpdateData:
-        """Call `PUT /api/v1/record/{company_id}/{record_id}`.
+        """Change an appointment record, such as its time, staff member, services or client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/record/{company_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            include_consumables: float | int.
-            include_finance_transactions: float | int.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record to change. Type: int; required.
+            include_consumables: 1 to add the consumables used in the record to the answer. Type: float | int.
+            include_finance_transactions: 1 to add the record's financial transactions to the answer. Type: float | int.
 
         Returns: `RecordsUpdateData`.
 
@@ -481,15 +481,15 @@ class RecordsMethods:
         include_finance_transactions: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `DELETE /api/v1/record/{company_id}/{record_id}`.
+        """Delete an appointment record.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/record/{company_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            include_consumables: float | int.
-            include_finance_transactions: float | int.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record to delete. Type: int; required.
+            include_consumables: 1 to add the consumables used in the record to the answer. Type: float | int.
+            include_finance_transactions: 1 to add the record's financial transactions to the answer. Type: float | int.
 
         Returns: `JSON`.
 
@@ -618,26 +618,26 @@ class AsyncRecordsMethods:
         with_deleted: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[RecordsListItem]:
-        """Call `GET /api/v1/records/{company_id}`.
+        """List a company's appointment records one page at a time, optionally filtered.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/records/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            page: float | int.
-            count: float | int.
-            staff_id: int.
-            client_id: int.
-            created_user_id: int.
-            start_date: str; format date.
-            end_date: str; format date.
-            c_start_date: str; format date.
-            c_end_date: str; format date.
-            changed_after: str; format date.
-            changed_before: str; format date.
-            include_consumables: float | int.
-            include_finance_transactions: float | int.
-            with_deleted: bool.
+            company_id: Company whose records are listed. Type: int; required.
+            page: Page number, from 1. Type: float | int.
+            count: Records per page. Type: float | int.
+            staff_id: Only records with this staff member. Type: int.
+            client_id: Only records of this client. Type: int.
+            created_user_id: Only records created by this user. Type: int.
+            start_date: Only appointments on or after this date. Type: str; format date.
+            end_date: Only appointments on or before this date. Type: str; format date.
+            c_start_date: Only records created on or after this date. Type: str; format date.
+            c_end_date: Only records created on or before this date. Type: str; format date.
+            changed_after: Only records created or changed at or after this moment. Type: str; format date.
+            changed_before: Only records created or changed at or before this moment. Type: str; format date.
+            include_consumables: 1 to add the consumables used in each record. Type: float | int.
+            include_finance_transactions: 1 to add the financial transactions of each record. Type: float | int.
+            with_deleted: True to list deleted records too. Type: bool.
 
         Returns: `Page[RecordsListItem]`.
 
@@ -690,12 +690,12 @@ class AsyncRecordsMethods:
         custom_fields: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[RecordsListItem]:
-        """Call `POST /api/v1/records/{company_id}`.
+        """Create an appointment record for a client.
 
-        Tokens: user.
+        Calls `POST /api/v1/records/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company that holds the record. Type: int; required.
 
         Returns: `list[RecordsListItem]`.
 
@@ -744,19 +744,19 @@ class AsyncRecordsMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
-        """Call `GET /api/v1/records/partner/`.
+        """List the records made through your integration, one page at a time.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/records/partner/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            page: float | int.
-            editable_length: float | int.
-            salon_id: int.
-            start_date: str.
-            end_date: str.
-            created_start_date: str.
-            created_end_date: str.
-            user_id: int.
+            page: Page number, from 1. Type: float | int.
+            editable_length: Page size setting of the list. Type: float | int.
+            salon_id: Only records of this company. Type: int.
+            start_date: Only appointments on or after this date. Type: str.
+            end_date: Only appointments on or before this date. Type: str.
+            created_start_date: Only records created on or after this date. Type: str.
+            created_end_date: Only records created on or before this date. Type: str.
+            user_id: Only records created by this user. Type: int.
 
         Returns: `Page[dict[str, JSON]]`.
 
@@ -787,15 +787,15 @@ class AsyncRecordsMethods:
         include_finance_transactions: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> RecordsGetData:
-        """Call `GET /api/v1/record/{company_id}/{record_id}`.
+        """Read one appointment record.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/record/{company_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            include_consumables: float | int.
-            include_finance_transactions: float | int.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record to read. Type: int; required.
+            include_consumables: 1 to add the consumables used in the record. Type: float | int.
+            include_finance_transactions: 1 to add the financial transactions of the record. Type: float | int.
 
         Returns: `RecordsGetData`.
 
@@ -840,15 +840,15 @@ class AsyncRecordsMethods:
         custom_fields: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> RecordsUpdateData:
-        """Call `PUT /api/v1/record/{company_id}/{record_id}`.
+        """Change an appointment record, such as its time, staff member, services or client.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/record/{company_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            include_consumables: float | int.
-            include_finance_transactions: float | int.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record to change. Type: int; required.
+            include_consumables: 1 to add the consumables used in the record to the answer. Type: float | int.
+            include_finance_transactions: 1 to add the record's financial transactions to the answer. Type: float | int.
 
         Returns: `RecordsUpdateData`.
 
@@ -896,15 +896,15 @@ class AsyncRecordsMethods:
         include_finance_transactions: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `DELETE /api/v1/record/{company_id}/{record_id}`.
+        """Delete an appointment record.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/record/{company_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            include_consumables: float | int.
-            include_finance_transactions: float | int.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record to delete. Type: int; required.
+            include_consumables: 1 to add the consumables used in the record to the answer. Type: float | int.
+            include_finance_transactions: 1 to add the record's financial transactions to the answer. Type: float | int.
 
         Returns: `JSON`.
 

@@ -33,9 +33,9 @@ class ReferencesMethods:
     def list_business_types(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> list[ReferencesListBusinessTypesItem]:
-        """Call `GET /api/v1/references/business_groups_with_types`.
+        """List the business groups and the lines of business in each.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/references/business_groups_with_types`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[ReferencesListBusinessTypesItem]`.
 
@@ -55,9 +55,9 @@ class AsyncReferencesMethods:
     async def list_business_types(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> list[ReferencesListBusinessTypesItem]:
-        """Call `GET /api/v1/references/business_groups_with_types`.
+        """List the business groups and the lines of business in each.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/references/business_groups_with_types`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[ReferencesListBusinessTypesItem]`.
 

@@ -47,14 +47,14 @@ class ReportsMethods:
         master_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ReportsGetZReportData:
-        """Call `GET /api/v1/reports/z_report/{company_id}`.
+        """Read a company's Z-report, the day's totals of clients, records, sales and payments.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/reports/z_report/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            start_date: str.
-            master_id: int.
+            company_id: Company whose report is read. Type: int; required.
+            start_date: Day of the report. Type: str.
+            master_id: Only the takings of this staff member. Type: int.
 
         Returns: `ReportsGetZReportData`.
 
@@ -88,14 +88,14 @@ class AsyncReportsMethods:
         master_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ReportsGetZReportData:
-        """Call `GET /api/v1/reports/z_report/{company_id}`.
+        """Read a company's Z-report, the day's totals of clients, records, sales and payments.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/reports/z_report/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            start_date: str.
-            master_id: int.
+            company_id: Company whose report is read. Type: int; required.
+            start_date: Day of the report. Type: str.
+            master_id: Only the takings of this staff member. Type: int.
 
         Returns: `ReportsGetZReportData`.
 

@@ -35,12 +35,12 @@ class ResourcesMethods:
     def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ResourcesListItem]:
-        """Call `GET /api/v1/resources/{company_id}`.
+        """List the resources of a company, such as rooms or equipment.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/resources/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[ResourcesListItem]`.
 
@@ -67,12 +67,12 @@ class AsyncResourcesMethods:
     async def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ResourcesListItem]:
-        """Call `GET /api/v1/resources/{company_id}`.
+        """List the resources of a company, such as rooms or equipment.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/resources/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[ResourcesListItem]`.
 

@@ -43,12 +43,12 @@ class ReviewsMethods:
     def get_form_status(
         self, *, record_token: str, extra_params: Mapping[str, object] | None = None
     ) -> ReviewsGetFormStatusData:
-        """Call `GET /api/v1/master_record_review/{recordToken}`.
+        """Read whether the review form of a visit can still be filled in.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/master_record_review/{recordToken}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            record_token (sent as `recordToken`): str; required.
+            record_token (sent as `recordToken`): Token of the visit, from the review link. Type: str; required.
 
         Returns: `ReviewsGetFormStatusData`.
 
@@ -74,12 +74,12 @@ class ReviewsMethods:
         redirect_prefix: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/master_record_review/{recordToken}`.
+        """Submit a review of a visit, optionally with a tip.
 
-        Tokens: user.
+        Calls `POST /api/v1/master_record_review/{recordToken}`; tokens: user.
 
         Args:
-            record_token (sent as `recordToken`): str; required.
+            record_token (sent as `recordToken`): Token of the visit, from the review link. Type: str; required.
 
         Returns: `JSON`.
 
@@ -114,12 +114,12 @@ class AsyncReviewsMethods:
     async def get_form_status(
         self, *, record_token: str, extra_params: Mapping[str, object] | None = None
     ) -> ReviewsGetFormStatusData:
-        """Call `GET /api/v1/master_record_review/{recordToken}`.
+        """Read whether the review form of a visit can still be filled in.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/master_record_review/{recordToken}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            record_token (sent as `recordToken`): str; required.
+            record_token (sent as `recordToken`): Token of the visit, from the review link. Type: str; required.
 
         Returns: `ReviewsGetFormStatusData`.
 
@@ -145,12 +145,12 @@ class AsyncReviewsMethods:
         redirect_prefix: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/master_record_review/{recordToken}`.
+        """Submit a review of a visit, optionally with a tip.
 
-        Tokens: user.
+        Calls `POST /api/v1/master_record_review/{recordToken}`; tokens: user.
 
         Args:
-            record_token (sent as `recordToken`): str; required.
+            record_token (sent as `recordToken`): Token of the visit, from the review link. Type: str; required.
 
         Returns: `JSON`.
 

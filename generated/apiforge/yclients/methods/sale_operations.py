@@ -102,13 +102,13 @@ class SaleOperationsMethods:
     def get(
         self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SaleOperationsGetData:
-        """Call `GET /api/v1/company/{company_id}/sale/{document_id}`.
+        """Read a sale document with what is to be paid and what was paid.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/sale/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Sale document to read. Type: int; required.
 
         Returns: `SaleOperationsGetData`.
 
@@ -132,14 +132,14 @@ class SaleOperationsMethods:
         payment_transaction_id: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
-        """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}`.
+        """Cancel a payment made on a sale document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
-            payment_transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Sale document. Type: int; required.
+            payment_transaction_id: Payment to cancel. Type: int; required.
 
         Returns: `SaleOperationsGetData`.
 
@@ -164,14 +164,14 @@ class SaleOperationsMethods:
         payment_transaction_id: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
-        """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}`.
+        """Cancel a loyalty payment made on a sale document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
-            payment_transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Sale document. Type: int; required.
+            payment_transaction_id: Loyalty payment to cancel. Type: int; required.
 
         Returns: `SaleOperationsGetData`.
 
@@ -203,13 +203,13 @@ class SaleOperationsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
-        """Call `POST /api/v1/company/{company_id}/sale/{document_id}/payment`.
+        """Pay a sale document.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/sale/{document_id}/payment`; tokens: user.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Sale document to pay. Type: int; required.
 
         Returns: `SaleOperationsGetData`.
 
@@ -238,13 +238,13 @@ class AsyncSaleOperationsMethods:
     async def get(
         self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SaleOperationsGetData:
-        """Call `GET /api/v1/company/{company_id}/sale/{document_id}`.
+        """Read a sale document with what is to be paid and what was paid.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/sale/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Sale document to read. Type: int; required.
 
         Returns: `SaleOperationsGetData`.
 
@@ -268,14 +268,14 @@ class AsyncSaleOperationsMethods:
         payment_transaction_id: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
-        """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}`.
+        """Cancel a payment made on a sale document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
-            payment_transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Sale document. Type: int; required.
+            payment_transaction_id: Payment to cancel. Type: int; required.
 
         Returns: `SaleOperationsGetData`.
 
@@ -300,14 +300,14 @@ class AsyncSaleOperationsMethods:
         payment_transaction_id: int,
         extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
-        """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}`.
+        """Cancel a loyalty payment made on a sale document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
-            payment_transaction_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Sale document. Type: int; required.
+            payment_transaction_id: Loyalty payment to cancel. Type: int; required.
 
         Returns: `SaleOperationsGetData`.
 
@@ -339,13 +339,13 @@ class AsyncSaleOperationsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> SaleOperationsGetData:
-        """Call `POST /api/v1/company/{company_id}/sale/{document_id}/payment`.
+        """Pay a sale document.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/sale/{document_id}/payment`; tokens: user.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Sale document to pay. Type: int; required.
 
         Returns: `SaleOperationsGetData`.
 

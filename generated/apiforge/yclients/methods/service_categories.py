@@ -167,12 +167,12 @@ class ServiceCategoriesMethods:
         staff: Sequence[float | int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesCreateData:
-        """Call `POST /api/v1/service_categories/{company_id}`.
+        """Create a service category.
 
-        Tokens: user.
+        Calls `POST /api/v1/service_categories/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `ServiceCategoriesCreateData`.
 
@@ -198,13 +198,13 @@ class ServiceCategoriesMethods:
     def get(
         self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> ServiceCategoriesGetItem:
-        """Call `GET /api/v1/service_category/{company_id}/{id}`.
+        """Read one service category.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/service_category/{company_id}/{id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to read. Type: int; required.
 
         Returns: `ServiceCategoriesGetItem`.
 
@@ -232,13 +232,13 @@ class ServiceCategoriesMethods:
         staff: Sequence[float | int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesGetItem:
-        """Call `PUT /api/v1/service_category/{company_id}/{id}`.
+        """Change a service category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/service_category/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to change. Type: int; required.
 
         Returns: `ServiceCategoriesGetItem`.
 
@@ -263,13 +263,13 @@ class ServiceCategoriesMethods:
         )
 
     def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/service_category/{company_id}/{id}`.
+        """Delete a service category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/service_category/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -292,13 +292,13 @@ class ServiceCategoriesMethods:
         include: Literal["services"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServiceCategoryTitle2]:
-        """Call `GET /api/v1/chain/{chain_id}/service_categories`.
+        """List the service categories of a chain.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/service_categories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            include: Literal['services'].
+            chain_id: Chain the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['services'].
 
         Returns: `list[ServiceCategoryTitle2]`.
 
@@ -317,14 +317,14 @@ class ServiceCategoriesMethods:
     def list(
         self, *, company_id: int, id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
-        """Call `GET /api/v1/company/{company_id}/service_categories/{id}`.
+        """Read one service category of a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/service_categories/{id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
-            staff_id: int.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to read. Type: int; required.
+            staff_id: Only if the category has services of this staff member. Type: int.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -344,13 +344,13 @@ class ServiceCategoriesMethods:
     def list_all(
         self, *, company_id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
-        """Call `GET /api/v1/company/{company_id}/service_categories`.
+        """List a company's service categories.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/service_categories`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
+            company_id: Company whose categories are listed. Type: int; required.
+            staff_id: Only categories with services of this staff member. Type: int.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -369,13 +369,13 @@ class ServiceCategoriesMethods:
     def list_legacy(
         self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
-        """Call `GET /api/v1/service_categories/{company_id}/{id}`.
+        """Read one service category of a company (older form).
 
-        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/service_categories/{company_id}/{id}`; tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to read. Type: int; required.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -394,12 +394,12 @@ class ServiceCategoriesMethods:
     def list_all_legacy(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
-        """Call `GET /api/v1/service_categories/{company_id}`.
+        """List a company's service categories (older form).
 
-        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/service_categories/{company_id}`; tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose categories are listed. Type: int; required.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -434,12 +434,12 @@ class AsyncServiceCategoriesMethods:
         staff: Sequence[float | int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesCreateData:
-        """Call `POST /api/v1/service_categories/{company_id}`.
+        """Create a service category.
 
-        Tokens: user.
+        Calls `POST /api/v1/service_categories/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `ServiceCategoriesCreateData`.
 
@@ -465,13 +465,13 @@ class AsyncServiceCategoriesMethods:
     async def get(
         self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> ServiceCategoriesGetItem:
-        """Call `GET /api/v1/service_category/{company_id}/{id}`.
+        """Read one service category.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/service_category/{company_id}/{id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to read. Type: int; required.
 
         Returns: `ServiceCategoriesGetItem`.
 
@@ -499,13 +499,13 @@ class AsyncServiceCategoriesMethods:
         staff: Sequence[float | int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesGetItem:
-        """Call `PUT /api/v1/service_category/{company_id}/{id}`.
+        """Change a service category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/service_category/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to change. Type: int; required.
 
         Returns: `ServiceCategoriesGetItem`.
 
@@ -530,13 +530,13 @@ class AsyncServiceCategoriesMethods:
         )
 
     async def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/service_category/{company_id}/{id}`.
+        """Delete a service category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/service_category/{company_id}/{id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -559,13 +559,13 @@ class AsyncServiceCategoriesMethods:
         include: Literal["services"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServiceCategoryTitle2]:
-        """Call `GET /api/v1/chain/{chain_id}/service_categories`.
+        """List the service categories of a chain.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/chain/{chain_id}/service_categories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: int; required.
-            include: Literal['services'].
+            chain_id: Chain the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Literal['services'].
 
         Returns: `list[ServiceCategoryTitle2]`.
 
@@ -584,14 +584,14 @@ class AsyncServiceCategoriesMethods:
     async def list(
         self, *, company_id: int, id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
-        """Call `GET /api/v1/company/{company_id}/service_categories/{id}`.
+        """Read one service category of a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/service_categories/{id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            id: int; required.
-            staff_id: int.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to read. Type: int; required.
+            staff_id: Only if the category has services of this staff member. Type: int.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -611,13 +611,13 @@ class AsyncServiceCategoriesMethods:
     async def list_all(
         self, *, company_id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
-        """Call `GET /api/v1/company/{company_id}/service_categories`.
+        """List a company's service categories.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/service_categories`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
+            company_id: Company whose categories are listed. Type: int; required.
+            staff_id: Only categories with services of this staff member. Type: int.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -636,13 +636,13 @@ class AsyncServiceCategoriesMethods:
     async def list_legacy(
         self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
-        """Call `GET /api/v1/service_categories/{company_id}/{id}`.
+        """Read one service category of a company (older form).
 
-        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/service_categories/{company_id}/{id}`; tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            id: int; required.
+            company_id: Company that holds the category. Type: int; required.
+            id: Category to read. Type: int; required.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -661,12 +661,12 @@ class AsyncServiceCategoriesMethods:
     async def list_all_legacy(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
-        """Call `GET /api/v1/service_categories/{company_id}`.
+        """List a company's service categories (older form).
 
-        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/service_categories/{company_id}`; tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose categories are listed. Type: int; required.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 

@@ -245,12 +245,12 @@ class ServicesMethods:
         staff: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServicesCreateData:
-        """Call `POST /api/v1/services/{company_id}`.
+        """Create a service.
 
-        Tokens: user.
+        Calls `POST /api/v1/services/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `ServicesCreateData`.
 
@@ -290,15 +290,15 @@ class ServicesMethods:
         category_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
-        """Call `GET /api/v1/company/{company_id}/services/{service_id}`.
+        """Read one service of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/services/{service_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
-            staff_id: int.
-            category_id: int.
+            company_id: Company that offers the service. Type: int; required.
+            service_id: Service to read. Type: int; required.
+            staff_id: Only if this staff member provides it. Type: int.
+            category_id: Only if it is in this category. Type: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -324,14 +324,14 @@ class ServicesMethods:
         category_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
-        """Call `GET /api/v1/company/{company_id}/services`.
+        """List the services a company offers, optionally only those of a staff member or category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/services`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
-            category_id: int.
+            company_id: Company whose services are listed. Type: int; required.
+            staff_id: Only services this staff member provides. Type: int.
+            category_id: Only services in this category. Type: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -386,13 +386,13 @@ class ServicesMethods:
         staff: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateData:
-        """Call `PATCH /api/v1/company/{company_id}/services/{service_id}`.
+        """Change a service.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/services/{service_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            service_id: Service to change. Type: int; required.
 
         Returns: `ServicesUpdateData`.
 
@@ -451,15 +451,15 @@ class ServicesMethods:
         category_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
-        """Call `GET /api/v1/services/{company_id}/{service_id}`.
+        """Read one service of a company (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/services/{company_id}/{service_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
-            staff_id: int.
-            category_id: int.
+            company_id: Company that offers the service. Type: int; required.
+            service_id: Service to read. Type: int; required.
+            staff_id: Only if this staff member provides it. Type: int.
+            category_id: Only if it is in this category. Type: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -485,14 +485,14 @@ class ServicesMethods:
         category_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
-        """Call `GET /api/v1/services/{company_id}`.
+        """List the services a company offers (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/services/{company_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
-            category_id: int.
+            company_id: Company whose services are listed. Type: int; required.
+            staff_id: Only services this staff member provides. Type: int.
+            category_id: Only services in this category. Type: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -528,13 +528,13 @@ class ServicesMethods:
         staff: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateLegacyData:
-        """Call `PUT /api/v1/services/{company_id}/{service_id}`.
+        """Change a service of a company (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `PUT /api/v1/services/{company_id}/{service_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
+            company_id: Company that offers the service. Type: int; required.
+            service_id: Service to change. Type: int; required.
 
         Returns: `ServicesUpdateLegacyData`.
 
@@ -566,13 +566,13 @@ class ServicesMethods:
         )
 
     def delete(self, *, company_id: int, service_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/services/{company_id}/{service_id}`.
+        """Delete a service.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/services/{company_id}/{service_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
+            company_id: Company that offers the service. Type: int; required.
+            service_id: Service to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -599,12 +599,12 @@ class ServicesMethods:
         translations: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/company/{company_id}/services/links`.
+        """Set which staff members and resources provide a service.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/services/links`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -638,13 +638,13 @@ class ServicesMethods:
         technological_card_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
-        """Call `POST /api/v1/company/{company_id}/services/{service_id}/staff`.
+        """Let a staff member provide a service.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/services/{service_id}/staff`; tokens: user.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            service_id: Service to change. Type: int; required.
 
         Returns: `MasterServiceLink2`.
 
@@ -678,14 +678,14 @@ class ServicesMethods:
         technological_card_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
-        """Call `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
+        """Change how a staff member provides a service.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
-            master_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            service_id: Service to change. Type: int; required.
+            master_id: Staff member to change. Type: int; required.
 
         Returns: `MasterServiceLink2`.
 
@@ -711,14 +711,14 @@ class ServicesMethods:
     def remove_staff(
         self, *, company_id: int, service_id: int, master_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
+        """Stop a staff member from providing a service.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
-            master_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            service_id: Service to change. Type: int; required.
+            master_id: Staff member to remove. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -763,12 +763,12 @@ class AsyncServicesMethods:
         staff: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServicesCreateData:
-        """Call `POST /api/v1/services/{company_id}`.
+        """Create a service.
 
-        Tokens: user.
+        Calls `POST /api/v1/services/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `ServicesCreateData`.
 
@@ -808,15 +808,15 @@ class AsyncServicesMethods:
         category_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
-        """Call `GET /api/v1/company/{company_id}/services/{service_id}`.
+        """Read one service of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/services/{service_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
-            staff_id: int.
-            category_id: int.
+            company_id: Company that offers the service. Type: int; required.
+            service_id: Service to read. Type: int; required.
+            staff_id: Only if this staff member provides it. Type: int.
+            category_id: Only if it is in this category. Type: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -842,14 +842,14 @@ class AsyncServicesMethods:
         category_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
-        """Call `GET /api/v1/company/{company_id}/services`.
+        """List the services a company offers, optionally only those of a staff member or category.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/services`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
-            category_id: int.
+            company_id: Company whose services are listed. Type: int; required.
+            staff_id: Only services this staff member provides. Type: int.
+            category_id: Only services in this category. Type: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -904,13 +904,13 @@ class AsyncServicesMethods:
         staff: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateData:
-        """Call `PATCH /api/v1/company/{company_id}/services/{service_id}`.
+        """Change a service.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/services/{service_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            service_id: Service to change. Type: int; required.
 
         Returns: `ServicesUpdateData`.
 
@@ -969,15 +969,15 @@ class AsyncServicesMethods:
         category_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
-        """Call `GET /api/v1/services/{company_id}/{service_id}`.
+        """Read one service of a company (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/services/{company_id}/{service_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
-            staff_id: int.
-            category_id: int.
+            company_id: Company that offers the service. Type: int; required.
+            service_id: Service to read. Type: int; required.
+            staff_id: Only if this staff member provides it. Type: int.
+            category_id: Only if it is in this category. Type: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -1003,14 +1003,14 @@ class AsyncServicesMethods:
         category_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
-        """Call `GET /api/v1/services/{company_id}`.
+        """List the services a company offers (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/services/{company_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            staff_id: int.
-            category_id: int.
+            company_id: Company whose services are listed. Type: int; required.
+            staff_id: Only services this staff member provides. Type: int.
+            category_id: Only services in this category. Type: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -1046,13 +1046,13 @@ class AsyncServicesMethods:
         staff: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateLegacyData:
-        """Call `PUT /api/v1/services/{company_id}/{service_id}`.
+        """Change a service of a company (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `PUT /api/v1/services/{company_id}/{service_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
+            company_id: Company that offers the service. Type: int; required.
+            service_id: Service to change. Type: int; required.
 
         Returns: `ServicesUpdateLegacyData`.
 
@@ -1086,13 +1086,13 @@ class AsyncServicesMethods:
     async def delete(
         self, *, company_id: int, service_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/services/{company_id}/{service_id}`.
+        """Delete a service.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/services/{company_id}/{service_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
+            company_id: Company that offers the service. Type: int; required.
+            service_id: Service to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -1119,12 +1119,12 @@ class AsyncServicesMethods:
         translations: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/company/{company_id}/services/links`.
+        """Set which staff members and resources provide a service.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/services/links`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `JSON`.
 
@@ -1158,13 +1158,13 @@ class AsyncServicesMethods:
         technological_card_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
-        """Call `POST /api/v1/company/{company_id}/services/{service_id}/staff`.
+        """Let a staff member provide a service.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/services/{service_id}/staff`; tokens: user.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            service_id: Service to change. Type: int; required.
 
         Returns: `MasterServiceLink2`.
 
@@ -1198,14 +1198,14 @@ class AsyncServicesMethods:
         technological_card_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
-        """Call `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
+        """Change how a staff member provides a service.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
-            master_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            service_id: Service to change. Type: int; required.
+            master_id: Staff member to change. Type: int; required.
 
         Returns: `MasterServiceLink2`.
 
@@ -1231,14 +1231,14 @@ class AsyncServicesMethods:
     async def remove_staff(
         self, *, company_id: int, service_id: int, master_id: int, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, JSON] | None:
-        """Call `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
+        """Stop a staff member from providing a service.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            service_id: int; required.
-            master_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            service_id: Service to change. Type: int; required.
+            master_id: Staff member to remove. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 

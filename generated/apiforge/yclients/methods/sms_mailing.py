@@ -61,12 +61,12 @@ class SmsMailingMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/sms/clients/by_id/{company_id}`.
+        """Send an SMS to a list of a company's clients.
 
-        Tokens: user.
+        Calls `POST /api/v1/sms/clients/by_id/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose clients get the SMS. Type: int; required.
 
         Returns: `JSON`.
 
@@ -98,15 +98,15 @@ class SmsMailingMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/sms/clients/by_filter/{company_id}`.
+        """Send an SMS to the clients of a company that match a filter.
 
-        Tokens: user.
+        Calls `POST /api/v1/sms/clients/by_filter/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            fullname: str.
-            phone: str.
-            email: str.
+            company_id: Company the request is about. Type: int; required.
+            fullname: Only clients whose name contains this text. Type: str.
+            phone: Only clients whose phone number contains these digits. Type: str.
+            email: Only clients whose e-mail contains this text. Type: str.
 
         Returns: `JSON`.
 
@@ -147,12 +147,12 @@ class AsyncSmsMailingMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/sms/clients/by_id/{company_id}`.
+        """Send an SMS to a list of a company's clients.
 
-        Tokens: user.
+        Calls `POST /api/v1/sms/clients/by_id/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose clients get the SMS. Type: int; required.
 
         Returns: `JSON`.
 
@@ -184,15 +184,15 @@ class AsyncSmsMailingMethods:
         text: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/sms/clients/by_filter/{company_id}`.
+        """Send an SMS to the clients of a company that match a filter.
 
-        Tokens: user.
+        Calls `POST /api/v1/sms/clients/by_filter/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            fullname: str.
-            phone: str.
-            email: str.
+            company_id: Company the request is about. Type: int; required.
+            fullname: Only clients whose name contains this text. Type: str.
+            phone: Only clients whose phone number contains these digits. Type: str.
+            email: Only clients whose e-mail contains this text. Type: str.
 
         Returns: `JSON`.
 

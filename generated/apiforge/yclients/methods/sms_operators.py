@@ -53,9 +53,9 @@ class SmsOperatorsMethods:
         delivery_callback_url: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/`.
+        """Ask an SMS operator integration to send a message (sent by the service to you).
 
-        Tokens: partner.
+        Calls `POST /api/v1/`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -84,9 +84,9 @@ class SmsOperatorsMethods:
         body: list[DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/delivery/status`.
+        """Report the delivery status of messages (sent by an SMS operator integration).
 
-        Tokens: partner.
+        Calls `POST /api/v1/delivery/status`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -115,9 +115,9 @@ class AsyncSmsOperatorsMethods:
         delivery_callback_url: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/`.
+        """Ask an SMS operator integration to send a message (sent by the service to you).
 
-        Tokens: partner.
+        Calls `POST /api/v1/`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -146,9 +146,9 @@ class AsyncSmsOperatorsMethods:
         body: list[DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/delivery/status`.
+        """Report the delivery status of messages (sent by an SMS operator integration).
 
-        Tokens: partner.
+        Calls `POST /api/v1/delivery/status`; tokens: partner.
 
         Returns: `JSON`.
 

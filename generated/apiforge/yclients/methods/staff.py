@@ -140,12 +140,12 @@ class StaffMethods:
         phone_number: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MasterWithPosition:
-        """Call `POST /api/v1/company/{company_id}/staff/quick`.
+        """Create a staff member with just the basics.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/staff/quick`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `MasterWithPosition`.
 
@@ -183,12 +183,12 @@ class StaffMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
-        """Call `POST /api/v1/staff/{company_id}`.
+        """Create a staff member (older form).
 
-        Tokens: user. Deprecated upstream.
+        Calls `POST /api/v1/staff/{company_id}`; tokens: user. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `StaffCreateLegacyItem`.
 
@@ -218,13 +218,13 @@ class StaffMethods:
     def list(
         self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffCreateLegacyItem]:
-        """Call `GET /api/v1/company/{company_id}/staff/{staff_id}`.
+        """Read one staff member of a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/staff/{staff_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
 
         Returns: `list[StaffCreateLegacyItem]`.
 
@@ -243,12 +243,12 @@ class StaffMethods:
     def list_all(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffCreateLegacyItem]:
-        """Call `GET /api/v1/company/{company_id}/staff`.
+        """List every staff member of a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/staff`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose staff are listed. Type: int; required.
 
         Returns: `list[StaffCreateLegacyItem]`.
 
@@ -266,13 +266,13 @@ class StaffMethods:
     def list_legacy(
         self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffListLegacyItem]:
-        """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
+        """Read one staff member of a company (older form).
 
-        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/staff/{company_id}/{staff_id}`; tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
 
         Returns: `list[StaffListLegacyItem]`.
 
@@ -291,12 +291,12 @@ class StaffMethods:
     def list_all_legacy(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffListLegacyItem]:
-        """Call `GET /api/v1/staff/{company_id}`.
+        """List every staff member of a company (older form of the staff list).
 
-        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/staff/{company_id}`; tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose staff are listed. Type: int; required.
 
         Returns: `list[StaffListLegacyItem]`.
 
@@ -327,13 +327,13 @@ class StaffMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
-        """Call `PUT /api/v1/staff/{company_id}/{staff_id}`.
+        """Change a staff member of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/staff/{company_id}/{staff_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member to change. Type: int; required.
 
         Returns: `StaffCreateLegacyItem`.
 
@@ -362,13 +362,13 @@ class StaffMethods:
         )
 
     def delete(self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/staff/{company_id}/{staff_id}`.
+        """Delete a staff member of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/staff/{company_id}/{staff_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -404,12 +404,12 @@ class AsyncStaffMethods:
         phone_number: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MasterWithPosition:
-        """Call `POST /api/v1/company/{company_id}/staff/quick`.
+        """Create a staff member with just the basics.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/staff/quick`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `MasterWithPosition`.
 
@@ -447,12 +447,12 @@ class AsyncStaffMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
-        """Call `POST /api/v1/staff/{company_id}`.
+        """Create a staff member (older form).
 
-        Tokens: user. Deprecated upstream.
+        Calls `POST /api/v1/staff/{company_id}`; tokens: user. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `StaffCreateLegacyItem`.
 
@@ -482,13 +482,13 @@ class AsyncStaffMethods:
     async def list(
         self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffCreateLegacyItem]:
-        """Call `GET /api/v1/company/{company_id}/staff/{staff_id}`.
+        """Read one staff member of a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/staff/{staff_id}`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
 
         Returns: `list[StaffCreateLegacyItem]`.
 
@@ -507,12 +507,12 @@ class AsyncStaffMethods:
     async def list_all(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffCreateLegacyItem]:
-        """Call `GET /api/v1/company/{company_id}/staff`.
+        """List every staff member of a company.
 
-        Tokens: partner. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/staff`; tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose staff are listed. Type: int; required.
 
         Returns: `list[StaffCreateLegacyItem]`.
 
@@ -530,13 +530,13 @@ class AsyncStaffMethods:
     async def list_legacy(
         self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffListLegacyItem]:
-        """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
+        """Read one staff member of a company (older form).
 
-        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/staff/{company_id}/{staff_id}`; tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member to read. Type: int; required.
 
         Returns: `list[StaffListLegacyItem]`.
 
@@ -555,12 +555,12 @@ class AsyncStaffMethods:
     async def list_all_legacy(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StaffListLegacyItem]:
-        """Call `GET /api/v1/staff/{company_id}`.
+        """List every staff member of a company (older form of the staff list).
 
-        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/staff/{company_id}`; tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose staff are listed. Type: int; required.
 
         Returns: `list[StaffListLegacyItem]`.
 
@@ -591,13 +591,13 @@ class AsyncStaffMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
-        """Call `PUT /api/v1/staff/{company_id}/{staff_id}`.
+        """Change a staff member of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/staff/{company_id}/{staff_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member to change. Type: int; required.
 
         Returns: `StaffCreateLegacyItem`.
 
@@ -626,13 +626,13 @@ class AsyncStaffMethods:
         )
 
     async def delete(self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/staff/{company_id}/{staff_id}`.
+        """Delete a staff member of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/staff/{company_id}/{staff_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member to delete. Type: int; required.
 
         Returns: `JSON`.
 

@@ -107,16 +107,16 @@ class StaffSchedulesMethods:
         include: Sequence[Literal["busy_intervals", "off_day_type"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
-        """Call `GET /api/v1/company/{company_id}/staff/schedule`.
+        """Read the working hours of a company's staff over a range of days.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/staff/schedule`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            start_date: str; format date.
-            end_date: str; format date.
-            staff_ids: Sequence[int].
-            include: Sequence[Literal['busy_intervals', 'off_day_type']].
+            company_id: Company whose staff schedules are read. Type: int; required.
+            start_date: First day of the range. Type: str; format date.
+            end_date: Last day of the range. Type: str; format date.
+            staff_ids: Only these staff members. Type: Sequence[int].
+            include: Extra data to add, such as busy intervals or the kind of each day off. Type: Sequence[Literal['busy_intervals', 'off_day_type']].
 
         Returns: `list[MasterScheduleDayContainer]`.
 
@@ -144,12 +144,12 @@ class StaffSchedulesMethods:
         schedules_to_delete: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
-        """Call `PUT /api/v1/company/{company_id}/staff/schedule`.
+        """Set or delete the working hours of staff members on given days.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/company/{company_id}/staff/schedule`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[MasterScheduleDayContainer]`.
 
@@ -179,15 +179,15 @@ class StaffSchedulesMethods:
         end_date: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StaffSchedulesGetLegacyData]:
-        """Call `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`.
+        """Read a staff member's working hours over a range of days (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            start_date: str; required; format date.
-            end_date: str; required; format date.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose schedule is read. Type: int; required.
+            start_date: First day of the range. Type: str; required; format date.
+            end_date: Last day of the range. Type: str; required; format date.
 
         Returns: `list[StaffSchedulesGetLegacyData]`.
 
@@ -216,13 +216,13 @@ class StaffSchedulesMethods:
         slots: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PUT /api/v1/schedule/{company_id}/{staff_id}`.
+        """Set a staff member's working hours on a day (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `PUT /api/v1/schedule/{company_id}/{staff_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose schedule changes. Type: int; required.
 
         Returns: `JSON`.
 
@@ -264,16 +264,16 @@ class AsyncStaffSchedulesMethods:
         include: Sequence[Literal["busy_intervals", "off_day_type"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
-        """Call `GET /api/v1/company/{company_id}/staff/schedule`.
+        """Read the working hours of a company's staff over a range of days.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/staff/schedule`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            start_date: str; format date.
-            end_date: str; format date.
-            staff_ids: Sequence[int].
-            include: Sequence[Literal['busy_intervals', 'off_day_type']].
+            company_id: Company whose staff schedules are read. Type: int; required.
+            start_date: First day of the range. Type: str; format date.
+            end_date: Last day of the range. Type: str; format date.
+            staff_ids: Only these staff members. Type: Sequence[int].
+            include: Extra data to add, such as busy intervals or the kind of each day off. Type: Sequence[Literal['busy_intervals', 'off_day_type']].
 
         Returns: `list[MasterScheduleDayContainer]`.
 
@@ -301,12 +301,12 @@ class AsyncStaffSchedulesMethods:
         schedules_to_delete: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
-        """Call `PUT /api/v1/company/{company_id}/staff/schedule`.
+        """Set or delete the working hours of staff members on given days.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/company/{company_id}/staff/schedule`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[MasterScheduleDayContainer]`.
 
@@ -336,15 +336,15 @@ class AsyncStaffSchedulesMethods:
         end_date: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StaffSchedulesGetLegacyData]:
-        """Call `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`.
+        """Read a staff member's working hours over a range of days (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            start_date: str; required; format date.
-            end_date: str; required; format date.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose schedule is read. Type: int; required.
+            start_date: First day of the range. Type: str; required; format date.
+            end_date: Last day of the range. Type: str; required; format date.
 
         Returns: `list[StaffSchedulesGetLegacyData]`.
 
@@ -373,13 +373,13 @@ class AsyncStaffSchedulesMethods:
         slots: Mapping[str, JSON] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PUT /api/v1/schedule/{company_id}/{staff_id}`.
+        """Set a staff member's working hours on a day (older form).
 
-        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+        Calls `PUT /api/v1/schedule/{company_id}/{staff_id}`; tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose schedule changes. Type: int; required.
 
         Returns: `JSON`.
 

@@ -116,12 +116,12 @@ class StorageDocumentsMethods:
         create_date: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StorageDocumentsCreateData:
-        """Call `POST /api/v1/storage_operations/documents/{company_id}`.
+        """Create a storage document.
 
-        Tokens: user.
+        Calls `POST /api/v1/storage_operations/documents/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -147,13 +147,13 @@ class StorageDocumentsMethods:
     def get(
         self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
     ) -> StorageDocumentsCreateData:
-        """Call `GET /api/v1/storage_operations/documents/{company_id}/{document_id}`.
+        """Read one storage document, such as a sale, receipt or write-off of goods.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storage_operations/documents/{company_id}/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company that holds the document. Type: int; required.
+            document_id: Document to read. Type: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -181,13 +181,13 @@ class StorageDocumentsMethods:
         create_date: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StorageDocumentsCreateData:
-        """Call `PUT /api/v1/storage_operations/documents/{company_id}/{document_id}`.
+        """Change a storage document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/storage_operations/documents/{company_id}/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Document to change. Type: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -212,13 +212,13 @@ class StorageDocumentsMethods:
         )
 
     def delete(self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}`.
+        """Delete a storage document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Document to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -237,12 +237,12 @@ class StorageDocumentsMethods:
     def list_finance_transactions(
         self, *, document_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[StorageDocumentsListFinanceTransactionsItem]:
-        """Call `GET /api/v1/storage_operations/documents/finance_transactions/{document_id}`.
+        """List the financial transactions of a storage document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storage_operations/documents/finance_transactions/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            document_id: int; required.
+            document_id: Document to read. Type: int; required.
 
         Returns: `list[StorageDocumentsListFinanceTransactionsItem]`.
 
@@ -260,12 +260,12 @@ class StorageDocumentsMethods:
     def list_goods_transactions(
         self, *, document_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[StorageDocumentsListGoodsTransactionsItem]:
-        """Call `GET /api/v1/storage_operations/documents/goods_transactions/{document_id}`.
+        """List the movements of goods of a storage document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storage_operations/documents/goods_transactions/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            document_id: int; required.
+            document_id: Document to read. Type: int; required.
 
         Returns: `list[StorageDocumentsListGoodsTransactionsItem]`.
 
@@ -300,12 +300,12 @@ class AsyncStorageDocumentsMethods:
         create_date: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StorageDocumentsCreateData:
-        """Call `POST /api/v1/storage_operations/documents/{company_id}`.
+        """Create a storage document.
 
-        Tokens: user.
+        Calls `POST /api/v1/storage_operations/documents/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -331,13 +331,13 @@ class AsyncStorageDocumentsMethods:
     async def get(
         self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
     ) -> StorageDocumentsCreateData:
-        """Call `GET /api/v1/storage_operations/documents/{company_id}/{document_id}`.
+        """Read one storage document, such as a sale, receipt or write-off of goods.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storage_operations/documents/{company_id}/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company that holds the document. Type: int; required.
+            document_id: Document to read. Type: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -365,13 +365,13 @@ class AsyncStorageDocumentsMethods:
         create_date: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StorageDocumentsCreateData:
-        """Call `PUT /api/v1/storage_operations/documents/{company_id}/{document_id}`.
+        """Change a storage document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/storage_operations/documents/{company_id}/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Document to change. Type: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -398,13 +398,13 @@ class AsyncStorageDocumentsMethods:
     async def delete(
         self, *, company_id: int, document_id: int, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}`.
+        """Delete a storage document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            document_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            document_id: Document to delete. Type: int; required.
 
         Returns: `JSON`.
 
@@ -423,12 +423,12 @@ class AsyncStorageDocumentsMethods:
     async def list_finance_transactions(
         self, *, document_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[StorageDocumentsListFinanceTransactionsItem]:
-        """Call `GET /api/v1/storage_operations/documents/finance_transactions/{document_id}`.
+        """List the financial transactions of a storage document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storage_operations/documents/finance_transactions/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            document_id: int; required.
+            document_id: Document to read. Type: int; required.
 
         Returns: `list[StorageDocumentsListFinanceTransactionsItem]`.
 
@@ -446,12 +446,12 @@ class AsyncStorageDocumentsMethods:
     async def list_goods_transactions(
         self, *, document_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[StorageDocumentsListGoodsTransactionsItem]:
-        """Call `GET /api/v1/storage_operations/documents/goods_transactions/{document_id}`.
+        """List the movements of goods of a storage document.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storage_operations/documents/goods_transactions/{document_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            document_id: int; required.
+            document_id: Document to read. Type: int; required.
 
         Returns: `list[StorageDocumentsListGoodsTransactionsItem]`.
 

@@ -44,12 +44,12 @@ class StorageOperationsMethods:
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StorageOperationsCreateData:
-        """Call `POST /api/v1/storage_operations/operation/{company_id}`.
+        """Record a storage operation, such as a sale, receipt or write-off of goods.
 
-        Tokens: user.
+        Calls `POST /api/v1/storage_operations/operation/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company that holds the storage. Type: int; required.
 
         Returns: `StorageOperationsCreateData`.
 
@@ -96,12 +96,12 @@ class AsyncStorageOperationsMethods:
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StorageOperationsCreateData:
-        """Call `POST /api/v1/storage_operations/operation/{company_id}`.
+        """Record a storage operation, such as a sale, receipt or write-off of goods.
 
-        Tokens: user.
+        Calls `POST /api/v1/storage_operations/operation/{company_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company that holds the storage. Type: int; required.
 
         Returns: `StorageOperationsCreateData`.
 

@@ -35,12 +35,12 @@ class StoragesMethods:
     def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StoragesListItem]:
-        """Call `GET /api/v1/storages/{company_id}`.
+        """List the storages (warehouses) of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storages/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose storages are listed. Type: int; required.
 
         Returns: `list[StoragesListItem]`.
 
@@ -67,12 +67,12 @@ class AsyncStoragesMethods:
     async def list(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[StoragesListItem]:
-        """Call `GET /api/v1/storages/{company_id}`.
+        """List the storages (warehouses) of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/storages/{company_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company whose storages are listed. Type: int; required.
 
         Returns: `list[StoragesListItem]`.
 

@@ -142,15 +142,15 @@ class TechnologicalCardsMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[TechnologicalCardsListItem]:
-        """Call `GET /api/v1/technological_cards/{company_id}/`.
+        """List the recipes of consumables (technological cards) of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/technological_cards/{company_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            search: str.
-            page: float | int.
-            count: float | int.
+            company_id: Company the request is about. Type: int; required.
+            search: Only cards whose name contains this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            count: Items per page. Type: float | int.
 
         Returns: `Page[TechnologicalCardsListItem]`.
 
@@ -171,14 +171,14 @@ class TechnologicalCardsMethods:
     def get_default_for_staff_service(
         self, *, company_id: int, staff_id: int, service_id: int, extra_params: Mapping[str, object] | None = None
     ) -> TechnologicalCardsListItem:
-        """Call `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`.
+        """Read the recipe of consumables a staff member uses for a service by default.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id (sent as `staffId`): int; required.
-            service_id (sent as `serviceId`): int; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id (sent as `staffId`): Staff member. Type: int; required.
+            service_id (sent as `serviceId`): Service. Type: int; required.
 
         Returns: `TechnologicalCardsListItem`.
 
@@ -198,13 +198,13 @@ class TechnologicalCardsMethods:
     def list_record_consumables(
         self, *, company_id: int, record_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
-        """Call `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`.
+        """List the consumables an appointment record uses, service by service.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record whose consumables are listed. Type: int; required.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 
@@ -230,14 +230,14 @@ class TechnologicalCardsMethods:
         delete_consumables: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]:
-        """Call `DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}`.
+        """Remove the recipe of consumables from one service of a record.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            service_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            record_id: Record to change. Type: int; required.
+            service_id: Service of the record. Type: int; required.
 
         Returns: `list[TechnologicalCardsRemoveFromRecordServiceItem]`.
 
@@ -268,14 +268,14 @@ class TechnologicalCardsMethods:
         body: Consumables2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
-        """Call `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`.
+        """Set the consumables one service of an appointment record uses.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            service_id: int; required.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record to change. Type: int; required.
+            service_id: Service of the record whose consumables are set. Type: int; required.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 
@@ -333,15 +333,15 @@ class AsyncTechnologicalCardsMethods:
         count: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[TechnologicalCardsListItem]:
-        """Call `GET /api/v1/technological_cards/{company_id}/`.
+        """List the recipes of consumables (technological cards) of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/technological_cards/{company_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            search: str.
-            page: float | int.
-            count: float | int.
+            company_id: Company the request is about. Type: int; required.
+            search: Only cards whose name contains this text. Type: str.
+            page: Page number, from 1. Type: float | int.
+            count: Items per page. Type: float | int.
 
         Returns: `Page[TechnologicalCardsListItem]`.
 
@@ -362,14 +362,14 @@ class AsyncTechnologicalCardsMethods:
     async def get_default_for_staff_service(
         self, *, company_id: int, staff_id: int, service_id: int, extra_params: Mapping[str, object] | None = None
     ) -> TechnologicalCardsListItem:
-        """Call `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`.
+        """Read the recipe of consumables a staff member uses for a service by default.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id (sent as `staffId`): int; required.
-            service_id (sent as `serviceId`): int; required.
+            company_id: Company the request is about. Type: int; required.
+            staff_id (sent as `staffId`): Staff member. Type: int; required.
+            service_id (sent as `serviceId`): Service. Type: int; required.
 
         Returns: `TechnologicalCardsListItem`.
 
@@ -389,13 +389,13 @@ class AsyncTechnologicalCardsMethods:
     async def list_record_consumables(
         self, *, company_id: int, record_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
-        """Call `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`.
+        """List the consumables an appointment record uses, service by service.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record whose consumables are listed. Type: int; required.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 
@@ -421,14 +421,14 @@ class AsyncTechnologicalCardsMethods:
         delete_consumables: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]:
-        """Call `DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}`.
+        """Remove the recipe of consumables from one service of a record.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            service_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            record_id: Record to change. Type: int; required.
+            service_id: Service of the record. Type: int; required.
 
         Returns: `list[TechnologicalCardsRemoveFromRecordServiceItem]`.
 
@@ -459,14 +459,14 @@ class AsyncTechnologicalCardsMethods:
         body: Consumables2 | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
-        """Call `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`.
+        """Set the consumables one service of an appointment record uses.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            record_id: int; required.
-            service_id: int; required.
+            company_id: Company that holds the record. Type: int; required.
+            record_id: Record to change. Type: int; required.
+            service_id: Service of the record whose consumables are set. Type: int; required.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 

@@ -66,9 +66,9 @@ class TelephonyMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/voip/integration`.
+        """Report a call event from a telephony integration.
 
-        Tokens: partner.
+        Calls `POST /api/v1/voip/integration`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -91,9 +91,9 @@ class TelephonyMethods:
         limit: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[TelephonyListCallsItem]:
-        """Call `GET /api/v1/voip/integration/calls`.
+        """List the calls a telephony integration reported.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/voip/integration/calls`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `Page[TelephonyListCallsItem]`.
 
@@ -176,9 +176,9 @@ class AsyncTelephonyMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `POST /api/v1/voip/integration`.
+        """Report a call event from a telephony integration.
 
-        Tokens: partner.
+        Calls `POST /api/v1/voip/integration`; tokens: partner.
 
         Returns: `JSON`.
 
@@ -201,9 +201,9 @@ class AsyncTelephonyMethods:
         limit: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Page[TelephonyListCallsItem]:
-        """Call `GET /api/v1/voip/integration/calls`.
+        """List the calls a telephony integration reported.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/voip/integration/calls`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `Page[TelephonyListCallsItem]`.
 

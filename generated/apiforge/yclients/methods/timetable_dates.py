@@ -46,14 +46,14 @@ class TimetableDatesMethods:
         staff_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `GET /api/v1/timetable/dates/{company_id}/{date}`.
+        """List the working days of a company, or of one staff member, around a date.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/timetable/dates/{company_id}/{date}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date: str; required.
-            staff_id: int.
+            company_id: Company whose timetable is read. Type: int; required.
+            date: Date to list around, as YYYY-MM-DD. Type: str; required.
+            staff_id: Only this staff member. Type: int.
 
         Returns: `JSON`.
 
@@ -87,14 +87,14 @@ class AsyncTimetableDatesMethods:
         staff_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `GET /api/v1/timetable/dates/{company_id}/{date}`.
+        """List the working days of a company, or of one staff member, around a date.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/timetable/dates/{company_id}/{date}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            date: str; required.
-            staff_id: int.
+            company_id: Company whose timetable is read. Type: int; required.
+            date: Date to list around, as YYYY-MM-DD. Type: str; required.
+            staff_id: Only this staff member. Type: int.
 
         Returns: `JSON`.
 

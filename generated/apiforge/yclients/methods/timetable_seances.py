@@ -45,14 +45,14 @@ class TimetableSeancesMethods:
     def list(
         self, *, company_id: int, staff_id: int, date: str, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[TimetableSeancesListData]:
-        """Call `GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}`.
+        """List a staff member's time slots on one day, with whether each is free.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date: str; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose slots are listed. Type: int; required.
+            date: Day to list, as YYYY-MM-DD. Type: str; required.
 
         Returns: `list[TimetableSeancesListData]`.
 
@@ -81,14 +81,14 @@ class AsyncTimetableSeancesMethods:
     async def list(
         self, *, company_id: int, staff_id: int, date: str, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[TimetableSeancesListData]:
-        """Call `GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}`.
+        """List a staff member's time slots on one day, with whether each is free.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            staff_id: int; required.
-            date: str; required.
+            company_id: Company the staff member works at. Type: int; required.
+            staff_id: Staff member whose slots are listed. Type: int; required.
+            date: Day to list, as YYYY-MM-DD. Type: str; required.
 
         Returns: `list[TimetableSeancesListData]`.
 

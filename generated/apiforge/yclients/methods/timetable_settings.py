@@ -50,12 +50,12 @@ class TimetableSettingsMethods:
     def get(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
-        """Call `GET /api/v1/company/{company_id}/settings/timetable`.
+        """Read a company's timetable settings.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/settings/timetable`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 
@@ -79,12 +79,12 @@ class TimetableSettingsMethods:
         activity_record_clients_count_max: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
-        """Call `PATCH /api/v1/company/{company_id}/settings/timetable`.
+        """Change a company's timetable settings.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/settings/timetable`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 
@@ -117,12 +117,12 @@ class AsyncTimetableSettingsMethods:
     async def get(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
-        """Call `GET /api/v1/company/{company_id}/settings/timetable`.
+        """Read a company's timetable settings.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/settings/timetable`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 
@@ -146,12 +146,12 @@ class AsyncTimetableSettingsMethods:
         activity_record_clients_count_max: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
-        """Call `PATCH /api/v1/company/{company_id}/settings/timetable`.
+        """Change a company's timetable settings.
 
-        Tokens: user.
+        Calls `PATCH /api/v1/company/{company_id}/settings/timetable`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 

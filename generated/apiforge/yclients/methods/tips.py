@@ -67,12 +67,12 @@ class TipsMethods:
     def list_settings(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TipsListSettingsItem]:
-        """Call `GET /api/v1/tips/{company_id}/settings`.
+        """List the tip settings of a company's staff.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/tips/{company_id}/settings`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[TipsListSettingsItem]`.
 
@@ -90,13 +90,13 @@ class TipsMethods:
     def enable(
         self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TipsListSettingsItem]:
-        """Call `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`.
+        """Turn tips on for a staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            master_tips_settings_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            master_tips_settings_id: Tip settings to turn on. Type: int; required.
 
         Returns: `list[TipsListSettingsItem]`.
 
@@ -115,13 +115,13 @@ class TipsMethods:
     def disable(
         self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TipsListSettingsItem]:
-        """Call `POST /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/disable`.
+        """Turn tips off for a staff member.
 
-        Tokens: user.
+        Calls `POST /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/disable`; tokens: user.
 
         Args:
-            company_id: int; required.
-            master_tips_settings_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            master_tips_settings_id: Tip settings to turn off. Type: int; required.
 
         Returns: `list[TipsListSettingsItem]`.
 
@@ -149,12 +149,12 @@ class AsyncTipsMethods:
     async def list_settings(
         self, *, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TipsListSettingsItem]:
-        """Call `GET /api/v1/tips/{company_id}/settings`.
+        """List the tip settings of a company's staff.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/tips/{company_id}/settings`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `list[TipsListSettingsItem]`.
 
@@ -172,13 +172,13 @@ class AsyncTipsMethods:
     async def enable(
         self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TipsListSettingsItem]:
-        """Call `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`.
+        """Turn tips on for a staff member.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            master_tips_settings_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            master_tips_settings_id: Tip settings to turn on. Type: int; required.
 
         Returns: `list[TipsListSettingsItem]`.
 
@@ -197,13 +197,13 @@ class AsyncTipsMethods:
     async def disable(
         self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TipsListSettingsItem]:
-        """Call `POST /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/disable`.
+        """Turn tips off for a staff member.
 
-        Tokens: user.
+        Calls `POST /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/disable`; tokens: user.
 
         Args:
-            company_id: int; required.
-            master_tips_settings_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            master_tips_settings_id: Tip settings to turn off. Type: int; required.
 
         Returns: `list[TipsListSettingsItem]`.
 

@@ -56,13 +56,13 @@ class UserRecordsMethods:
     def get(
         self, *, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
     ) -> list[UserRecordsGetItem]:
-        """Call `GET /api/v1/user/records/{record_id}/{record_hash}`.
+        """Read a booking made online, as the client who made it.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/records/{record_id}/{record_hash}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            record_id: int; required.
-            record_hash: str; required.
+            record_id: Record to read. Type: int; required.
+            record_hash: Hash of the record, returned when it was booked. Type: str; required.
 
         Returns: `list[UserRecordsGetItem]`.
 
@@ -79,13 +79,13 @@ class UserRecordsMethods:
         )
 
     def delete(self, *, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `DELETE /api/v1/user/records/{record_id}/{record_hash}`.
+        """Cancel a booking made online, as the client who made it.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/user/records/{record_id}/{record_hash}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            record_id: int; required.
-            record_hash: str; required.
+            record_id: Record to cancel. Type: int; required.
+            record_hash: Hash of the record, returned when it was booked. Type: str; required.
 
         Returns: `JSON`.
 
@@ -113,13 +113,13 @@ class AsyncUserRecordsMethods:
     async def get(
         self, *, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
     ) -> list[UserRecordsGetItem]:
-        """Call `GET /api/v1/user/records/{record_id}/{record_hash}`.
+        """Read a booking made online, as the client who made it.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/user/records/{record_id}/{record_hash}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            record_id: int; required.
-            record_hash: str; required.
+            record_id: Record to read. Type: int; required.
+            record_hash: Hash of the record, returned when it was booked. Type: str; required.
 
         Returns: `list[UserRecordsGetItem]`.
 
@@ -138,13 +138,13 @@ class AsyncUserRecordsMethods:
     async def delete(
         self, *, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v1/user/records/{record_id}/{record_hash}`.
+        """Cancel a booking made online, as the client who made it.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v1/user/records/{record_id}/{record_hash}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            record_id: int; required.
-            record_hash: str; required.
+            record_id: Record to cancel. Type: int; required.
+            record_hash: Hash of the record, returned when it was booked. Type: str; required.
 
         Returns: `JSON`.
 

@@ -129,13 +129,13 @@ class UsersMethods:
         include: Sequence[Literal["user_permissions"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
-        """Call `GET /api/v1/company/{company_id}/users/roles`.
+        """List the user roles of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/users/roles`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            include: Sequence[Literal['user_permissions']].
+            company_id: Company the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['user_permissions']].
 
         Returns: `list[UserRoleWithSalonAndUser]`.
 
@@ -159,14 +159,14 @@ class UsersMethods:
         include: Sequence[Literal["user_permissions"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
-        """Call `GET /api/v1/company/{company_id}/users/{user_id}/roles`.
+        """List the roles of a user in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/users/{user_id}/roles`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
-            include: Sequence[Literal['user_permissions']].
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to read. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['user_permissions']].
 
         Returns: `list[UserRoleWithSalonAndUser]`.
 
@@ -186,13 +186,13 @@ class UsersMethods:
     def get_permissions(
         self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> UserRolePermissions:
-        """Call `GET /api/v1/company/{company_id}/users/{user_id}/permissions`.
+        """Read a user's rights in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/users/{user_id}/permissions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to read. Type: int; required.
 
         Returns: `UserRolePermissions`.
 
@@ -219,13 +219,13 @@ class UsersMethods:
         staff_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UserRolePermissions:
-        """Call `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`.
+        """Change a user's rights in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to change. Type: int; required.
 
         Returns: `UserRolePermissions`.
 
@@ -257,13 +257,13 @@ class UsersMethods:
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
-        """Call `POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies`.
+        """Give a user the same access in other companies.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies`; tokens: user.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to copy. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -293,13 +293,13 @@ class UsersMethods:
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
-        """Call `POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies`.
+        """Take away a user's access to other companies.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies`; tokens: user.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to change. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -336,13 +336,13 @@ class AsyncUsersMethods:
         include: Sequence[Literal["user_permissions"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
-        """Call `GET /api/v1/company/{company_id}/users/roles`.
+        """List the user roles of a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/users/roles`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            include: Sequence[Literal['user_permissions']].
+            company_id: Company the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['user_permissions']].
 
         Returns: `list[UserRoleWithSalonAndUser]`.
 
@@ -366,14 +366,14 @@ class AsyncUsersMethods:
         include: Sequence[Literal["user_permissions"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
-        """Call `GET /api/v1/company/{company_id}/users/{user_id}/roles`.
+        """List the roles of a user in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/users/{user_id}/roles`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
-            include: Sequence[Literal['user_permissions']].
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to read. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[Literal['user_permissions']].
 
         Returns: `list[UserRoleWithSalonAndUser]`.
 
@@ -393,13 +393,13 @@ class AsyncUsersMethods:
     async def get_permissions(
         self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> UserRolePermissions:
-        """Call `GET /api/v1/company/{company_id}/users/{user_id}/permissions`.
+        """Read a user's rights in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/company/{company_id}/users/{user_id}/permissions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to read. Type: int; required.
 
         Returns: `UserRolePermissions`.
 
@@ -426,13 +426,13 @@ class AsyncUsersMethods:
         staff_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UserRolePermissions:
-        """Call `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`.
+        """Change a user's rights in a company.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to change. Type: int; required.
 
         Returns: `UserRolePermissions`.
 
@@ -464,13 +464,13 @@ class AsyncUsersMethods:
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
-        """Call `POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies`.
+        """Give a user the same access in other companies.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies`; tokens: user.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to copy. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -500,13 +500,13 @@ class AsyncUsersMethods:
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
-        """Call `POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies`.
+        """Take away a user's access to other companies.
 
-        Tokens: user.
+        Calls `POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies`; tokens: user.
 
         Args:
-            company_id: int; required.
-            user_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            user_id: User to change. Type: int; required.
 
         Returns: `dict[str, JSON] | None`.
 

@@ -31,12 +31,12 @@ class ValidationMethods:
         self._client = client
 
     def validate_phone(self, *, phone: str, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `GET /api/v1/validation/validate_phone/{phone}`.
+        """Check whether a phone number is valid.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/validation/validate_phone/{phone}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            phone: str; required.
+            phone: Phone number to check. Type: str; required.
 
         Returns: `JSON`.
 
@@ -61,12 +61,12 @@ class AsyncValidationMethods:
         self._client = client
 
     async def validate_phone(self, *, phone: str, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `GET /api/v1/validation/validate_phone/{phone}`.
+        """Check whether a phone number is valid.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/validation/validate_phone/{phone}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            phone: str; required.
+            phone: Phone number to check. Type: str; required.
 
         Returns: `JSON`.
 

@@ -140,14 +140,14 @@ class VisitLoyaltyMethods:
         visit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`.
+        """Apply a loyalty discount program to a visit.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
-            program_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
+            program_id: Loyalty program to apply or cancel. Type: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -181,14 +181,14 @@ class VisitLoyaltyMethods:
         visit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`.
+        """Cancel a loyalty discount program applied to a visit.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
-            program_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
+            program_id: Loyalty program to apply or cancel. Type: int; required.
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -222,13 +222,13 @@ class VisitLoyaltyMethods:
         amount: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`.
+        """Pay part of a visit from a loyalty card.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -261,13 +261,13 @@ class VisitLoyaltyMethods:
         visit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`.
+        """Cancel a payment from a loyalty card for a visit.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -300,13 +300,13 @@ class VisitLoyaltyMethods:
         referrer_phone: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`.
+        """Apply a referral program to a visit.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            group_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            group_id: Chain the request is about. Type: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -332,12 +332,12 @@ class VisitLoyaltyMethods:
     def list_transactions(
         self, *, visit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]:
-        """Call `GET /api/v1/visit/loyalty/transactions/{visit_id}`.
+        """List the loyalty operations of a visit.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/visit/loyalty/transactions/{visit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: int; required.
+            visit_id: Visit the request is about. Type: int; required.
 
         Returns: `list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]`.
 
@@ -372,14 +372,14 @@ class AsyncVisitLoyaltyMethods:
         visit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`.
+        """Apply a loyalty discount program to a visit.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
-            program_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
+            program_id: Loyalty program to apply or cancel. Type: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -413,14 +413,14 @@ class AsyncVisitLoyaltyMethods:
         visit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`.
+        """Cancel a loyalty discount program applied to a visit.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
-            program_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
+            program_id: Loyalty program to apply or cancel. Type: int; required.
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -454,13 +454,13 @@ class AsyncVisitLoyaltyMethods:
         amount: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`.
+        """Pay part of a visit from a loyalty card.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -493,13 +493,13 @@ class AsyncVisitLoyaltyMethods:
         visit_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`.
+        """Cancel a payment from a loyalty card for a visit.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            card_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            card_id: Loyalty card the request is about. Type: int; required.
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -532,13 +532,13 @@ class AsyncVisitLoyaltyMethods:
         referrer_phone: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
-        """Call `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`.
+        """Apply a referral program to a visit.
 
-        Tokens: user.
+        Calls `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`; tokens: user.
 
         Args:
-            company_id: int; required.
-            group_id: int; required.
+            company_id: Company the request is about. Type: int; required.
+            group_id: Chain the request is about. Type: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -564,12 +564,12 @@ class AsyncVisitLoyaltyMethods:
     async def list_transactions(
         self, *, visit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]:
-        """Call `GET /api/v1/visit/loyalty/transactions/{visit_id}`.
+        """List the loyalty operations of a visit.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/visit/loyalty/transactions/{visit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: int; required.
+            visit_id: Visit the request is about. Type: int; required.
 
         Returns: `list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]`.
 

@@ -74,12 +74,12 @@ class VisitsMethods:
         self._client = client
 
     def get(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> VisitsGetData:
-        """Call `GET /api/v1/visits/{visit_id}`.
+        """Read a visit with its attendance, time, comment and records.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/visits/{visit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: int; required.
+            visit_id: Visit to read. Type: int; required.
 
         Returns: `VisitsGetData`.
 
@@ -97,14 +97,14 @@ class VisitsMethods:
     def get_details(
         self, *, salon_id: int, record_id: int, visit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> VisitsGetDetailsData:
-        """Call `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`.
+        """Read the payment details of a visit, with its transactions and sold items.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: int; required.
-            record_id: int; required.
-            visit_id: int; required.
+            salon_id: Company the visit took place at. Type: int; required.
+            record_id: Record the visit belongs to. Type: int; required.
+            visit_id: Visit to read. Type: int; required.
 
         Returns: `VisitsGetDetailsData`.
 
@@ -136,13 +136,13 @@ class VisitsMethods:
         fast_payment: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PUT /api/v1/visits/{visit_id}/{record_id}`.
+        """Change a visit, such as its attendance, services, goods sold and payments.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/visits/{visit_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: int; required.
-            record_id: int; required.
+            visit_id: Visit to change. Type: int; required.
+            record_id: Record of the visit to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -170,12 +170,12 @@ class VisitsMethods:
         )
 
     def get_receipt_pdf(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> bytes:
-        """Call `GET /api/v1/attendance/receipt_print/{visit_id}`.
+        """Download the receipt of a visit as a PDF file.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/attendance/receipt_print/{visit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: int; required.
+            visit_id: Visit the request is about. Type: int; required.
 
         Returns: `bytes`.
 
@@ -200,12 +200,12 @@ class AsyncVisitsMethods:
         self._client = client
 
     async def get(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> VisitsGetData:
-        """Call `GET /api/v1/visits/{visit_id}`.
+        """Read a visit with its attendance, time, comment and records.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/visits/{visit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: int; required.
+            visit_id: Visit to read. Type: int; required.
 
         Returns: `VisitsGetData`.
 
@@ -223,14 +223,14 @@ class AsyncVisitsMethods:
     async def get_details(
         self, *, salon_id: int, record_id: int, visit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> VisitsGetDetailsData:
-        """Call `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`.
+        """Read the payment details of a visit, with its transactions and sold items.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: int; required.
-            record_id: int; required.
-            visit_id: int; required.
+            salon_id: Company the visit took place at. Type: int; required.
+            record_id: Record the visit belongs to. Type: int; required.
+            visit_id: Visit to read. Type: int; required.
 
         Returns: `VisitsGetDetailsData`.
 
@@ -262,13 +262,13 @@ class AsyncVisitsMethods:
         fast_payment: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `PUT /api/v1/visits/{visit_id}/{record_id}`.
+        """Change a visit, such as its attendance, services, goods sold and payments.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v1/visits/{visit_id}/{record_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: int; required.
-            record_id: int; required.
+            visit_id: Visit to change. Type: int; required.
+            record_id: Record of the visit to change. Type: int; required.
 
         Returns: `JSON`.
 
@@ -296,12 +296,12 @@ class AsyncVisitsMethods:
         )
 
     async def get_receipt_pdf(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> bytes:
-        """Call `GET /api/v1/attendance/receipt_print/{visit_id}`.
+        """Download the receipt of a visit as a PDF file.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v1/attendance/receipt_print/{visit_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: int; required.
+            visit_id: Visit the request is about. Type: int; required.
 
         Returns: `bytes`.
 

@@ -110,18 +110,18 @@ class WaitingListMethods:
         sort: Literal["newer", "older", "expiring"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListListData:
-        """Call `GET /api/v2/companies/{company_id}/waiting_list`.
+        """List a company's waiting list.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v2/companies/{company_id}/waiting_list`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            include: Sequence[str].
-            filter_status (sent as `filter[status]`): Literal['active', 'expired', 'finished'].
-            filter_date (sent as `filter[date]`): str; format date.
-            filter_client_phone (sent as `filter[client_phone]`): float | int.
-            filter_client_name (sent as `filter[client_name]`): str.
-            sort: Literal['newer', 'older', 'expiring'].
+            company_id: Company the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[str].
+            filter_status (sent as `filter[status]`): Only entries in this state. Type: Literal['active', 'expired', 'finished'].
+            filter_date (sent as `filter[date]`): Only entries for this date. Type: str; format date.
+            filter_client_phone (sent as `filter[client_phone]`): Only entries of clients with this phone number. Type: float | int.
+            filter_client_name (sent as `filter[client_name]`): Only entries of clients with this name. Type: str.
+            sort: Order of the entries. Type: Literal['newer', 'older', 'expiring'].
 
         Returns: `WaitingListListData`.
 
@@ -154,12 +154,12 @@ class WaitingListMethods:
         intervals: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
-        """Call `POST /api/v2/companies/{company_id}/waiting_list`.
+        """Put a client on the waiting list.
 
-        Tokens: user.
+        Calls `POST /api/v2/companies/{company_id}/waiting_list`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `WaitingListCreateData`.
 
@@ -196,13 +196,13 @@ class WaitingListMethods:
         intervals: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
-        """Call `PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
+        """Change an entry of the waiting list.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            waiting_list_entry_id: str; required; format uuid.
+            company_id: Company the request is about. Type: int; required.
+            waiting_list_entry_id: Entry to change. Type: str; required; format uuid.
 
         Returns: `WaitingListCreateData`.
 
@@ -230,13 +230,13 @@ class WaitingListMethods:
     def delete(
         self, *, company_id: int, waiting_list_entry_id: str, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
+        """Remove an entry from the waiting list.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            waiting_list_entry_id: str; required; format uuid.
+            company_id: Company the request is about. Type: int; required.
+            waiting_list_entry_id: Entry to remove. Type: str; required; format uuid.
 
         Returns: `JSON`.
 
@@ -273,18 +273,18 @@ class AsyncWaitingListMethods:
         sort: Literal["newer", "older", "expiring"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListListData:
-        """Call `GET /api/v2/companies/{company_id}/waiting_list`.
+        """List a company's waiting list.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `GET /api/v2/companies/{company_id}/waiting_list`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            include: Sequence[str].
-            filter_status (sent as `filter[status]`): Literal['active', 'expired', 'finished'].
-            filter_date (sent as `filter[date]`): str; format date.
-            filter_client_phone (sent as `filter[client_phone]`): float | int.
-            filter_client_name (sent as `filter[client_name]`): str.
-            sort: Literal['newer', 'older', 'expiring'].
+            company_id: Company the request is about. Type: int; required.
+            include: Extra data to add to the answer. Type: Sequence[str].
+            filter_status (sent as `filter[status]`): Only entries in this state. Type: Literal['active', 'expired', 'finished'].
+            filter_date (sent as `filter[date]`): Only entries for this date. Type: str; format date.
+            filter_client_phone (sent as `filter[client_phone]`): Only entries of clients with this phone number. Type: float | int.
+            filter_client_name (sent as `filter[client_name]`): Only entries of clients with this name. Type: str.
+            sort: Order of the entries. Type: Literal['newer', 'older', 'expiring'].
 
         Returns: `WaitingListListData`.
 
@@ -317,12 +317,12 @@ class AsyncWaitingListMethods:
         intervals: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
-        """Call `POST /api/v2/companies/{company_id}/waiting_list`.
+        """Put a client on the waiting list.
 
-        Tokens: user.
+        Calls `POST /api/v2/companies/{company_id}/waiting_list`; tokens: user.
 
         Args:
-            company_id: int; required.
+            company_id: Company the request is about. Type: int; required.
 
         Returns: `WaitingListCreateData`.
 
@@ -359,13 +359,13 @@ class AsyncWaitingListMethods:
         intervals: Sequence[Mapping[str, JSON]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
-        """Call `PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
+        """Change an entry of the waiting list.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            waiting_list_entry_id: str; required; format uuid.
+            company_id: Company the request is about. Type: int; required.
+            waiting_list_entry_id: Entry to change. Type: str; required; format uuid.
 
         Returns: `WaitingListCreateData`.
 
@@ -393,13 +393,13 @@ class AsyncWaitingListMethods:
     async def delete(
         self, *, company_id: int, waiting_list_entry_id: str, extra_params: Mapping[str, object] | None = None
     ) -> JSON:
-        """Call `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
+        """Remove an entry from the waiting list.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required.
-            waiting_list_entry_id: str; required; format uuid.
+            company_id: Company the request is about. Type: int; required.
+            waiting_list_entry_id: Entry to remove. Type: str; required; format uuid.
 
         Returns: `JSON`.
 

@@ -4794,39 +4794,53 @@ class MasterRecordReviewPostRequest(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingBookActivityData(Model):
-    """`OnlineBookingBookActivityData`.
+    """The booking made in a group event.
+
+    `OnlineBookingBookActivityData`.
 
     Attributes:
-        id: `int`.
-        hash: `str`.
+        id: Id of the record created. Type: `int`.
+        hash: Hash that lets the client read or cancel the booking later. Type: `str`.
     """
 
     id: int | None = None
+    """Id of the record created."""
     hash: str | None = None
+    """Hash that lets the client read or cancel the booking later."""
 
     def __init__(self, *, id: int | None = None, hash: str | None = None) -> None:
         self.id = id
+        """Id of the record created."""
         self.hash = hash
+        """Hash that lets the client read or cancel the booking later."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingBookRecordItem(Model):
-    """`OnlineBookingBookRecordItem`.
+    """One appointment made by an online booking.
+
+    `OnlineBookingBookRecordItem`.
 
     Attributes:
-        id: `int`.
-        record_id: `int`.
-        record_hash: `str`.
+        id: Id of the appointment within the booking request. Type: `int`.
+        record_id: Id of the record created. Type: `int`.
+        record_hash: Hash that lets the client read or cancel the record later. Type: `str`.
     """
 
     id: int | None = None
+    """Id of the appointment within the booking request."""
     record_id: int | None = None
+    """Id of the record created."""
     record_hash: str | None = None
+    """Hash that lets the client read or cancel the record later."""
 
     def __init__(self, *, id: int | None = None, record_id: int | None = None, record_hash: str | None = None) -> None:
         self.id = id
+        """Id of the appointment within the booking request."""
         self.record_id = record_id
+        """Id of the record created."""
         self.record_hash = record_hash
+        """Hash that lets the client read or cancel the record later."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -5014,19 +5028,25 @@ class OnlineBookingGetTimeslotSettingsData(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListDatesData(Model):
-    """`OnlineBookingListDatesData`.
+    """The days on which online booking is open and the days the company works.
+
+    `OnlineBookingListDatesData`.
 
     Attributes:
-        booking_days: `dict[str, list[str]]`.
-        booking_dates: `list[str]`.
-        working_days: `dict[str, list[str]]`.
-        working_dates: `list[str]`.
+        booking_days: Days of the month open for booking, by month number. Type: `dict[str, list[str]]`.
+        booking_dates: Days open for booking. Type: `list[str]`.
+        working_days: Working days of the month, by month number. Type: `dict[str, list[str]]`.
+        working_dates: Working days. Type: `list[str]`.
     """
 
     booking_days: dict[str, list[str]] | None = None
+    """Days of the month open for booking, by month number."""
     booking_dates: list[str] | None = None
+    """Days open for booking."""
     working_days: dict[str, list[str]] | None = None
+    """Working days of the month, by month number."""
     working_dates: list[str] | None = None
+    """Working days."""
 
     def __init__(
         self,
@@ -5037,28 +5057,38 @@ class OnlineBookingListDatesData(Model):
         working_dates: list[str] | None = None,
     ) -> None:
         self.booking_days = booking_days
+        """Days of the month open for booking, by month number."""
         self.booking_dates = booking_dates
+        """Days open for booking."""
         self.working_days = working_days
+        """Working days of the month, by month number."""
         self.working_dates = working_dates
+        """Working days."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListNearestSeancesData(Model):
-    """`OnlineBookingListNearestSeancesData`.
+    """A staff member's nearest day with free times for online booking.
+
+    `OnlineBookingListNearestSeancesData`.
 
     Attributes:
-        seance_date: `str`.
-        seances: `list[OnlineBookingListNearestSeancesDataSeance]`.
+        seance_date: Nearest day with free times. Type: `str`.
+        seances: Free times on that day. Type: `list[OnlineBookingListNearestSeancesDataSeance]`.
     """
 
     seance_date: str | None = None
+    """Nearest day with free times."""
     seances: list[OnlineBookingListNearestSeancesDataSeance] | None = None
+    """Free times on that day."""
 
     def __init__(
         self, *, seance_date: str | None = None, seances: list[OnlineBookingListNearestSeancesDataSeance] | None = None
     ) -> None:
         self.seance_date = seance_date
+        """Nearest day with free times."""
         self.seances = seances
+        """Free times on that day."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -5085,17 +5115,22 @@ class OnlineBookingListNearestSeancesDataSeance(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListServicesData(Model):
-    """`OnlineBookingListServicesData`.
+    """The services a client can book online, with their categories.
+
+    `OnlineBookingListServicesData`.
 
     Attributes:
-        events: `list[dict[str, JSON]]`.
-        services: `list[OnlineBookingListServicesDataService]`.
-        category: `list[OnlineBookingListServicesDataCategoryItem]`.
+        events: Group events that can be booked. Type: `list[dict[str, JSON]]`.
+        services: Services that can be booked, with their prices and lengths. Type: `list[OnlineBookingListServicesDataService]`.
+        category: Categories of those services. Type: `list[OnlineBookingListServicesDataCategoryItem]`.
     """
 
     events: list[dict[str, JSON]] | None = None
+    """Group events that can be booked."""
     services: list[OnlineBookingListServicesDataService] | None = None
+    """Services that can be booked, with their prices and lengths."""
     category: list[OnlineBookingListServicesDataCategoryItem] | None = None
+    """Categories of those services."""
 
     def __init__(
         self,
@@ -5105,8 +5140,11 @@ class OnlineBookingListServicesData(Model):
         category: list[OnlineBookingListServicesDataCategoryItem] | None = None,
     ) -> None:
         self.events = events
+        """Group events that can be booked."""
         self.services = services
+        """Services that can be booked, with their prices and lengths."""
         self.category = category
+        """Categories of those services."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -5211,39 +5249,55 @@ class OnlineBookingListServicesDataService(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListStaffItem(Model):
-    """`OnlineBookingListStaffItem`.
+    """A staff member a client can book online, with rating and nearest free times.
+
+    `OnlineBookingListStaffItem`.
 
     Attributes:
-        id: `int`.
-        name: `str`.
-        bookable: `bool`.
-        specialization: `str`.
-        position: `OnlineBookingListStaffItemPosition | list[JSON]`.
-        show_rating: `float`.
-        rating: `float`.
-        votes_count: `float`.
-        avatar: `str`.
-        comments_count: `float`.
-        weight: `str`.
-        information: `str`.
-        seance_date: `str`.
-        seances: `list[dict[str, JSON]]`.
+        id: Id of the staff member. Type: `int`.
+        name: Name of the staff member. Type: `str`.
+        bookable: Whether the staff member can be booked for the chosen services and time. Type: `bool`.
+        specialization: What the staff member does, as shown to clients. Type: `str`.
+        position: Position held, by id and title. Type: `OnlineBookingListStaffItemPosition | list[JSON]`.
+        show_rating: Whether clients see the staff member's rating. Type: `float`.
+        rating: Average rating from clients. Type: `float`.
+        votes_count: Number of ratings given. Type: `float`.
+        avatar: Address of the photo. Type: `str`.
+        comments_count: Number of reviews. Type: `float`.
+        weight: Sort weight of the staff member in lists. Type: `str`.
+        information: Description of the staff member. Type: `str`.
+        seance_date: Nearest day with free times. Type: `str`.
+        seances: Free times on that day. Type: `list[dict[str, JSON]]`.
     """
 
     id: int | None = None
+    """Id of the staff member."""
     name: str | None = None
+    """Name of the staff member."""
     bookable: bool | None = None
+    """Whether the staff member can be booked for the chosen services and time."""
     specialization: str | None = None
+    """What the staff member does, as shown to clients."""
     position: OnlineBookingListStaffItemPosition | list[JSON] | None = None
+    """Position held, by id and title."""
     show_rating: float | None = None
+    """Whether clients see the staff member's rating."""
     rating: float | None = None
+    """Average rating from clients."""
     votes_count: float | None = None
+    """Number of ratings given."""
     avatar: str | None = None
+    """Address of the photo."""
     comments_count: float | None = None
+    """Number of reviews."""
     weight: str | None = None
+    """Sort weight of the staff member in lists."""
     information: str | None = None
+    """Description of the staff member."""
     seance_date: str | None = None
+    """Nearest day with free times."""
     seances: list[dict[str, JSON]] | None = None
+    """Free times on that day."""
 
     def __init__(
         self,
@@ -5264,19 +5318,33 @@ class OnlineBookingListStaffItem(Model):
         seances: list[dict[str, JSON]] | None = None,
     ) -> None:
         self.id = id
+        """Id of the staff member."""
         self.name = name
+        """Name of the staff member."""
         self.bookable = bookable
+        """Whether the staff member can be booked for the chosen services and time."""
         self.specialization = specialization
+        """What the staff member does, as shown to clients."""
         self.position = position
+        """Position held, by id and title."""
         self.show_rating = show_rating
+        """Whether clients see the staff member's rating."""
         self.rating = rating
+        """Average rating from clients."""
         self.votes_count = votes_count
+        """Number of ratings given."""
         self.avatar = avatar
+        """Address of the photo."""
         self.comments_count = comments_count
+        """Number of reviews."""
         self.weight = weight
+        """Sort weight of the staff member in lists."""
         self.information = information
+        """Description of the staff member."""
         self.seance_date = seance_date
+        """Nearest day with free times."""
         self.seances = seances
+        """Free times on that day."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -5298,24 +5366,32 @@ class OnlineBookingListStaffItemPosition(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListTimesItem(Model):
-    """`OnlineBookingListTimesItem`.
+    """A start time a client can book online.
+
+    `OnlineBookingListTimesItem`.
 
     Attributes:
-        time: `str`.
-        seance_length: `float`.
-        datetime: `str`.
+        time: Start time, as HH:MM. Type: `str`.
+        seance_length: Length of the appointment, in seconds. Type: `float`.
+        datetime: Start, in ISO 8601 with the time zone. Type: `str`.
     """
 
     time: str | None = None
+    """Start time, as HH:MM."""
     seance_length: float | None = None
+    """Length of the appointment, in seconds."""
     datetime: str | None = None
+    """Start, in ISO 8601 with the time zone."""
 
     def __init__(
         self, *, time: str | None = None, seance_length: float | None = None, datetime: str | None = None
     ) -> None:
         self.time = time
+        """Start time, as HH:MM."""
         self.seance_length = seance_length
+        """Length of the appointment, in seconds."""
         self.datetime = datetime
+        """Start, in ISO 8601 with the time zone."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

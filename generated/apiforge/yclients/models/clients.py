@@ -687,51 +687,73 @@ class ClientsListFilesItem(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsListItem(Model):
-    """`ClientsListItem`.
+    """A client of a company, with contact details, discount and visit totals.
+
+    `ClientsListItem`.
 
     Attributes:
-        id: `int`.
-        name: `str`.
-        phone: `str`.
-        email: `str`.
-        categories: `list[ClientsListItemCategory]`.
-        sex_id: `int`.
-        sex: `str`.
-        discount: `float`.
-        importance_id: `int`.
-        importance: `str`.
-        card: `str`.
-        birth_date: `str`.
-        comment: `str`.
-        sms_check: `float`.
-        sms_not: `float`.
-        spent: `float`.
-        balance: `float`.
-        visits: `float`.
-        last_change_date: `str`.
-        custom_fields: `dict[str, JSON] | list[JSON]`.
+        id: Id of the client. Type: `int`.
+        name: Client's name. Type: `str`.
+        phone: Client's phone number. Type: `str`.
+        email: Client's e-mail address. Type: `str`.
+        categories: Categories the client is in, each with title and colour. Type: `list[ClientsListItemCategory]`.
+        sex_id: Client's sex, as a code; 0 when unknown. Type: `int`.
+        sex: Client's sex, as text. Type: `str`.
+        discount: Client's discount, in percent. Type: `float`.
+        importance_id: Client's importance class, as a code. Type: `int`.
+        importance: Client's importance class, as text. Type: `str`.
+        card: Number of the client's card. Type: `str`.
+        birth_date: Client's date of birth. Type: `str`.
+        comment: Comment on the client. Type: `str`.
+        sms_check: Whether the client gets birthday greetings by SMS. Type: `float`.
+        sms_not: Whether the client is left out of SMS mailings. Type: `float`.
+        spent: Total the client has paid. Type: `float`.
+        balance: Balance of the client's account. Type: `float`.
+        visits: Number of the client's visits. Type: `float`.
+        last_change_date: When the client was last changed. Type: `str`.
+        custom_fields: Values of the client's custom fields, by field code. Type: `dict[str, JSON] | list[JSON]`.
     """
 
     id: int | None = None
+    """Id of the client."""
     name: str | None = None
+    """Client's name."""
     phone: str | None = None
+    """Client's phone number."""
     email: str | None = None
+    """Client's e-mail address."""
     categories: list[ClientsListItemCategory] | None = None
+    """Categories the client is in, each with title and colour."""
     sex_id: int | None = None
+    """Client's sex, as a code; 0 when unknown."""
     sex: str | None = None
+    """Client's sex, as text."""
     discount: float | None = None
+    """Client's discount, in percent."""
     importance_id: int | None = None
+    """Client's importance class, as a code."""
     importance: str | None = None
+    """Client's importance class, as text."""
     card: str | None = None
+    """Number of the client's card."""
     birth_date: str | None = None
+    """Client's date of birth."""
     comment: str | None = None
+    """Comment on the client."""
     sms_check: float | None = None
+    """Whether the client gets birthday greetings by SMS."""
     sms_not: float | None = None
+    """Whether the client is left out of SMS mailings."""
     spent: float | None = None
+    """Total the client has paid."""
     balance: float | None = None
+    """Balance of the client's account."""
     visits: float | None = None
+    """Number of the client's visits."""
     last_change_date: str | None = None
+    """When the client was last changed."""
     custom_fields: dict[str, JSON] | list[JSON] | None = None
+    """Values of the client's custom fields, by field code."""
 
     def __init__(
         self,
@@ -758,25 +780,45 @@ class ClientsListItem(Model):
         custom_fields: dict[str, JSON] | list[JSON] | None = None,
     ) -> None:
         self.id = id
+        """Id of the client."""
         self.name = name
+        """Client's name."""
         self.phone = phone
+        """Client's phone number."""
         self.email = email
+        """Client's e-mail address."""
         self.categories = categories
+        """Categories the client is in, each with title and colour."""
         self.sex_id = sex_id
+        """Client's sex, as a code; 0 when unknown."""
         self.sex = sex
+        """Client's sex, as text."""
         self.discount = discount
+        """Client's discount, in percent."""
         self.importance_id = importance_id
+        """Client's importance class, as a code."""
         self.importance = importance
+        """Client's importance class, as text."""
         self.card = card
+        """Number of the client's card."""
         self.birth_date = birth_date
+        """Client's date of birth."""
         self.comment = comment
+        """Comment on the client."""
         self.sms_check = sms_check
+        """Whether the client gets birthday greetings by SMS."""
         self.sms_not = sms_not
+        """Whether the client is left out of SMS mailings."""
         self.spent = spent
+        """Total the client has paid."""
         self.balance = balance
+        """Balance of the client's account."""
         self.visits = visits
+        """Number of the client's visits."""
         self.last_change_date = last_change_date
+        """When the client was last changed."""
         self.custom_fields = custom_fields
+        """Values of the client's custom fields, by field code."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -801,19 +843,25 @@ class ClientsListItemCategory(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsSearchItem(Model):
-    """`ClientsSearchItem`.
+    """A client found by the client search, with the fields that were asked for.
+
+    `ClientsSearchItem`.
 
     Attributes:
-        name: `str`.
-        id: `int`.
+        name: Client's name. Type: `str`.
+        id: Id of the client. Type: `int`.
     """
 
     name: str | None = None
+    """Client's name."""
     id: int | None = None
+    """Id of the client."""
 
     def __init__(self, *, name: str | None = None, id: int | None = None) -> None:
         self.name = name
+        """Client's name."""
         self.id = id
+        """Id of the client."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -980,33 +1028,46 @@ class CommentsCompanyidRequestDataTypes(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CommentsListItem(Model):
-    """`CommentsListItem`.
+    """A review a client left for a company or staff member.
+
+    `CommentsListItem`.
 
     Attributes:
-        id: `int`.
-        salon_id: `int`.
-        type: `float`.
-        master_id: `int`.
-        text: `str`.
-        date: `str`.
-        rating: `str`.
-        user_id: `int`.
-        user_name: `str`.
-        user_avatar: `str`.
-        record_id: `int`.
+        id: Id of the review. Type: `int`.
+        salon_id: Company reviewed. Type: `int`.
+        type: Kind of review, as a code. Type: `float`.
+        master_id: Staff member reviewed. Type: `int`.
+        text: Text of the review. Type: `str`.
+        date: When the review was left. Type: `str`.
+        rating: Rating given. Type: `str`.
+        user_id: User who left the review. Type: `int`.
+        user_name: Name of that user. Type: `str`.
+        user_avatar: Address of that user's picture. Type: `str`.
+        record_id: Appointment record the review is about. Type: `int`.
     """
 
     id: int | None = None
+    """Id of the review."""
     salon_id: int | None = None
+    """Company reviewed."""
     type: float | None = None
+    """Kind of review, as a code."""
     master_id: int | None = None
+    """Staff member reviewed."""
     text: str | None = None
+    """Text of the review."""
     date: str | None = None
+    """When the review was left."""
     rating: str | None = None
+    """Rating given."""
     user_id: int | None = None
+    """User who left the review."""
     user_name: str | None = None
+    """Name of that user."""
     user_avatar: str | None = None
+    """Address of that user's picture."""
     record_id: int | None = None
+    """Appointment record the review is about."""
 
     def __init__(
         self,
@@ -1024,16 +1085,27 @@ class CommentsListItem(Model):
         record_id: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the review."""
         self.salon_id = salon_id
+        """Company reviewed."""
         self.type = type
+        """Kind of review, as a code."""
         self.master_id = master_id
+        """Staff member reviewed."""
         self.text = text
+        """Text of the review."""
         self.date = date
+        """When the review was left."""
         self.rating = rating
+        """Rating given."""
         self.user_id = user_id
+        """User who left the review."""
         self.user_name = user_name
+        """Name of that user."""
         self.user_avatar = user_avatar
+        """Address of that user's picture."""
         self.record_id = record_id
+        """Appointment record the review is about."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -11,21 +11,28 @@ from apiforge.core.model import Model, typed_as_attrs
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Currency2(Model):
-    """`currency`.
+    """A currency amounts are given in.
+
+    `currency`.
 
     Attributes:
-        id: `int`.
-        iso: `str`.
-        name: `str`.
-        symbol: `str`.
-        is_symbol_after_amount: `bool`.
+        id: Id of the currency. Type: `int`.
+        iso: Three-letter ISO 4217 code. Type: `str`.
+        name: Name of the currency. Type: `str`.
+        symbol: Symbol of the currency. Type: `str`.
+        is_symbol_after_amount: Whether the symbol is written after the amount. Type: `bool`.
     """
 
     id: int | None = None
+    """Id of the currency."""
     iso: str | None = None
+    """Three-letter ISO 4217 code."""
     name: str | None = None
+    """Name of the currency."""
     symbol: str | None = None
+    """Symbol of the currency."""
     is_symbol_after_amount: bool | None = None
+    """Whether the symbol is written after the amount."""
 
     def __init__(
         self,
@@ -37,10 +44,15 @@ class Currency2(Model):
         is_symbol_after_amount: bool | None = None,
     ) -> None:
         self.id = id
+        """Id of the currency."""
         self.iso = iso
+        """Three-letter ISO 4217 code."""
         self.name = name
+        """Name of the currency."""
         self.symbol = symbol
+        """Symbol of the currency."""
         self.is_symbol_after_amount = is_symbol_after_amount
+        """Whether the symbol is written after the amount."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -393,59 +393,85 @@ class CompaniesCreateData(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesGetData(Model):
-    """`CompaniesGetData`.
+    """A company as reading one company returns it.
+
+    `CompaniesGetData`.
 
     Attributes:
-        id: `int`.
-        title: `str`.
-        country_id: `int`.
-        country: `str`.
-        city_id: `int`.
-        city: `str`.
-        timezone_name: `str`.
-        address: `str`.
-        zip: `float`.
-        social: `CompaniesGetDataSocial`.
-        site: `str`.
-        coordinate_lat: `float`.
-        coordinate_lon: `float`.
-        phone_confirmation: `bool`.
-        active_staff_count: `float`.
-        next_slot: `str`.
-        group_priority: `int`.
-        push_notification_phone_confirm: `bool`.
-        main_group_id: `int`.
-        main_group: `list[CompaniesGetDataMainGroupItem]`.
-        groups: `CompaniesGetDataGroups`.
-        bookforms: `list[CompaniesGetDataBookform]`.
-        online_sales_form_url: `str`.
-        access: `dict[str, JSON]`.
+        id: Id of the company. Type: `int`.
+        title: Name of the company. Type: `str`.
+        country_id: Country, by id. Type: `int`.
+        country: Country, by name. Type: `str`.
+        city_id: City, by id. Type: `int`.
+        city: City, by name. Type: `str`.
+        timezone_name: Name of the time zone. Type: `str`.
+        address: Street address. Type: `str`.
+        zip: Postal code. Type: `float`.
+        social: Links to the company's pages on social networks. Type: `CompaniesGetDataSocial`.
+        site: Address of the website. Type: `str`.
+        coordinate_lat: Latitude of the location. Type: `float`.
+        coordinate_lon: Longitude of the location. Type: `float`.
+        phone_confirmation: Whether clients must confirm their phone number to book online. Type: `bool`.
+        active_staff_count: Number of active staff members. Type: `float`.
+        next_slot: Nearest free time for booking, when asked for. Type: `str`.
+        group_priority: Sort weight of the company within its chain. Type: `int`.
+        push_notification_phone_confirm: Whether phone numbers are confirmed by push notification. Type: `bool`.
+        main_group_id: Main chain of the company, by id. Type: `int`.
+        main_group: Main chain of the company. Type: `list[CompaniesGetDataMainGroupItem]`.
+        groups: Chains the company belongs to, when asked for. Type: `CompaniesGetDataGroups`.
+        bookforms: Online booking widgets, when asked for. Type: `list[CompaniesGetDataBookform]`.
+        online_sales_form_url: Address of the online sales form. Type: `str`.
+        access: The user's rights in the company, when asked for. Type: `dict[str, JSON]`.
     """
 
     id: int | None = None
+    """Id of the company."""
     title: str | None = None
+    """Name of the company."""
     country_id: int | None = None
+    """Country, by id."""
     country: str | None = None
+    """Country, by name."""
     city_id: int | None = None
+    """City, by id."""
     city: str | None = None
+    """City, by name."""
     timezone_name: str | None = None
+    """Name of the time zone."""
     address: str | None = None
+    """Street address."""
     zip: float | None = None
+    """Postal code."""
     social: CompaniesGetDataSocial | None = None
+    """Links to the company's pages on social networks."""
     site: str | None = None
+    """Address of the website."""
     coordinate_lat: float | None = None
+    """Latitude of the location."""
     coordinate_lon: float | None = None
+    """Longitude of the location."""
     phone_confirmation: bool | None = None
+    """Whether clients must confirm their phone number to book online."""
     active_staff_count: float | None = None
+    """Number of active staff members."""
     next_slot: str | None = None
+    """Nearest free time for booking, when asked for."""
     group_priority: int | None = None
+    """Sort weight of the company within its chain."""
     push_notification_phone_confirm: bool | None = None
+    """Whether phone numbers are confirmed by push notification."""
     main_group_id: int | None = None
+    """Main chain of the company, by id."""
     main_group: list[CompaniesGetDataMainGroupItem] | None = None
+    """Main chain of the company."""
     groups: CompaniesGetDataGroups | None = None
+    """Chains the company belongs to, when asked for."""
     bookforms: list[CompaniesGetDataBookform] | None = None
+    """Online booking widgets, when asked for."""
     online_sales_form_url: str | None = None
+    """Address of the online sales form."""
     access: dict[str, JSON] | None = None
+    """The user's rights in the company, when asked for."""
 
     def __init__(
         self,
@@ -476,29 +502,53 @@ class CompaniesGetData(Model):
         access: dict[str, JSON] | None = None,
     ) -> None:
         self.id = id
+        """Id of the company."""
         self.title = title
+        """Name of the company."""
         self.country_id = country_id
+        """Country, by id."""
         self.country = country
+        """Country, by name."""
         self.city_id = city_id
+        """City, by id."""
         self.city = city
+        """City, by name."""
         self.timezone_name = timezone_name
+        """Name of the time zone."""
         self.address = address
+        """Street address."""
         self.zip = zip
+        """Postal code."""
         self.social = social
+        """Links to the company's pages on social networks."""
         self.site = site
+        """Address of the website."""
         self.coordinate_lat = coordinate_lat
+        """Latitude of the location."""
         self.coordinate_lon = coordinate_lon
+        """Longitude of the location."""
         self.phone_confirmation = phone_confirmation
+        """Whether clients must confirm their phone number to book online."""
         self.active_staff_count = active_staff_count
+        """Number of active staff members."""
         self.next_slot = next_slot
+        """Nearest free time for booking, when asked for."""
         self.group_priority = group_priority
+        """Sort weight of the company within its chain."""
         self.push_notification_phone_confirm = push_notification_phone_confirm
+        """Whether phone numbers are confirmed by push notification."""
         self.main_group_id = main_group_id
+        """Main chain of the company, by id."""
         self.main_group = main_group
+        """Main chain of the company."""
         self.groups = groups
+        """Chains the company belongs to, when asked for."""
         self.bookforms = bookforms
+        """Online booking widgets, when asked for."""
         self.online_sales_form_url = online_sales_form_url
+        """Address of the online sales form."""
         self.access = access
+        """The user's rights in the company, when asked for."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -643,55 +693,79 @@ class CompaniesGetDataSocial(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesListItem(Model):
-    """`CompaniesListItem`.
+    """A company as the company list returns it.
+
+    `CompaniesListItem`.
 
     Attributes:
-        id: `int`.
-        title: `str`.
-        short_descr: `str`.
-        logo: `str`.
-        active: `str`.
-        phone: `str`.
-        country_id: `int`.
-        schedule: `str`.
-        country: `str`.
-        city_id: `int`.
-        city: `str`.
-        timezone_name: `str`.
-        address: `str`.
-        coordinate_lat: `float`.
-        coordinate_lon: `float`.
-        phone_confirmation: `bool`.
-        active_staff_count: `float`.
-        next_slot: `str`.
-        app_ios: `str`.
-        app_android: `str`.
-        currency_short_title: `str`.
-        group_priority: `float`.
+        id: Id of the company. Type: `int`.
+        title: Name of the company. Type: `str`.
+        short_descr: Short description of the company. Type: `str`.
+        logo: Address of the logo. Type: `str`.
+        active: Whether the company is active. Type: `str`.
+        phone: Phone number of the company. Type: `str`.
+        country_id: Country, by id. Type: `int`.
+        schedule: Opening hours, as text. Type: `str`.
+        country: Country, by name. Type: `str`.
+        city_id: City, by id. Type: `int`.
+        city: City, by name. Type: `str`.
+        timezone_name: Name of the time zone. Type: `str`.
+        address: Street address. Type: `str`.
+        coordinate_lat: Latitude of the location. Type: `float`.
+        coordinate_lon: Longitude of the location. Type: `float`.
+        phone_confirmation: Whether clients must confirm their phone number to book online. Type: `bool`.
+        active_staff_count: Number of active staff members. Type: `float`.
+        next_slot: Nearest free time for booking, when asked for. Type: `str`.
+        app_ios: Link to the iOS app of the company. Type: `str`.
+        app_android: Link to the Android app of the company. Type: `str`.
+        currency_short_title: Short name of the currency. Type: `str`.
+        group_priority: Sort weight of the company within its chain. Type: `float`.
     """
 
     id: int | None = None
+    """Id of the company."""
     title: str | None = None
+    """Name of the company."""
     short_descr: str | None = None
+    """Short description of the company."""
     logo: str | None = None
+    """Address of the logo."""
     active: str | None = None
+    """Whether the company is active."""
     phone: str | None = None
+    """Phone number of the company."""
     country_id: int | None = None
+    """Country, by id."""
     schedule: str | None = None
+    """Opening hours, as text."""
     country: str | None = None
+    """Country, by name."""
     city_id: int | None = None
+    """City, by id."""
     city: str | None = None
+    """City, by name."""
     timezone_name: str | None = None
+    """Name of the time zone."""
     address: str | None = None
+    """Street address."""
     coordinate_lat: float | None = None
+    """Latitude of the location."""
     coordinate_lon: float | None = None
+    """Longitude of the location."""
     phone_confirmation: bool | None = None
+    """Whether clients must confirm their phone number to book online."""
     active_staff_count: float | None = None
+    """Number of active staff members."""
     next_slot: str | None = None
+    """Nearest free time for booking, when asked for."""
     app_ios: str | None = None
+    """Link to the iOS app of the company."""
     app_android: str | None = None
+    """Link to the Android app of the company."""
     currency_short_title: str | None = None
+    """Short name of the currency."""
     group_priority: float | None = None
+    """Sort weight of the company within its chain."""
 
     def __init__(
         self,
@@ -720,27 +794,49 @@ class CompaniesListItem(Model):
         group_priority: float | None = None,
     ) -> None:
         self.id = id
+        """Id of the company."""
         self.title = title
+        """Name of the company."""
         self.short_descr = short_descr
+        """Short description of the company."""
         self.logo = logo
+        """Address of the logo."""
         self.active = active
+        """Whether the company is active."""
         self.phone = phone
+        """Phone number of the company."""
         self.country_id = country_id
+        """Country, by id."""
         self.schedule = schedule
+        """Opening hours, as text."""
         self.country = country
+        """Country, by name."""
         self.city_id = city_id
+        """City, by id."""
         self.city = city
+        """City, by name."""
         self.timezone_name = timezone_name
+        """Name of the time zone."""
         self.address = address
+        """Street address."""
         self.coordinate_lat = coordinate_lat
+        """Latitude of the location."""
         self.coordinate_lon = coordinate_lon
+        """Longitude of the location."""
         self.phone_confirmation = phone_confirmation
+        """Whether clients must confirm their phone number to book online."""
         self.active_staff_count = active_staff_count
+        """Number of active staff members."""
         self.next_slot = next_slot
+        """Nearest free time for booking, when asked for."""
         self.app_ios = app_ios
+        """Link to the iOS app of the company."""
         self.app_android = app_android
+        """Link to the Android app of the company."""
         self.currency_short_title = currency_short_title
+        """Short name of the currency."""
         self.group_priority = group_priority
+        """Sort weight of the company within its chain."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -1234,43 +1330,60 @@ class CustomFieldsRequestDataType(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HooksSettings(Model):
-    """`HooksSettings`.
+    """A company's webhook settings, the addresses and the events they report.
+
+    `HooksSettings`.
 
     Attributes:
-        urls: `list[str]`.
-        active: `bool`.
-        salon: `bool`.
-        service_category: `bool`.
-        service: `bool`.
-        good: `bool`.
-        master: `bool`.
-        client_ (wire name `client`): `bool`.
-        record: `bool`.
-        goods_operations_sale: `bool`.
-        goods_operations_receipt: `bool`.
-        goods_operations_consumable: `bool`.
-        goods_operations_stolen: `bool`.
-        goods_operations_move: `bool`.
-        finances_operation: `bool`.
+        urls: Addresses the notifications are posted to. Type: `list[str]`.
+        active: Whether notifications are sent. Type: `bool`.
+        salon: Whether changes to the company itself are reported. Type: `bool`.
+        service_category: Whether changes to service categories are reported. Type: `bool`.
+        service: Whether changes to services are reported. Type: `bool`.
+        good: Whether changes to products are reported. Type: `bool`.
+        master: Whether changes to staff members are reported. Type: `bool`.
+        client_ (wire name `client`): Whether changes to clients are reported. Type: `bool`.
+        record: Whether changes to appointment records are reported. Type: `bool`.
+        goods_operations_sale: Whether sales of goods are reported. Type: `bool`.
+        goods_operations_receipt: Whether goods received into storage are reported. Type: `bool`.
+        goods_operations_consumable: Whether goods used up as consumables are reported. Type: `bool`.
+        goods_operations_stolen: Whether goods written off as lost are reported. Type: `bool`.
+        goods_operations_move: Whether goods moved between storages are reported. Type: `bool`.
+        finances_operation: Whether financial transactions are reported. Type: `bool`.
     """
 
     __wire_names__ = {"client_": "client"}
 
     urls: list[str] | None = None
+    """Addresses the notifications are posted to."""
     active: bool | None = None
+    """Whether notifications are sent."""
     salon: bool | None = None
+    """Whether changes to the company itself are reported."""
     service_category: bool | None = None
+    """Whether changes to service categories are reported."""
     service: bool | None = None
+    """Whether changes to services are reported."""
     good: bool | None = None
+    """Whether changes to products are reported."""
     master: bool | None = None
+    """Whether changes to staff members are reported."""
     client_: bool | None = None
+    """Whether changes to clients are reported."""
     record: bool | None = None
+    """Whether changes to appointment records are reported."""
     goods_operations_sale: bool | None = None
+    """Whether sales of goods are reported."""
     goods_operations_receipt: bool | None = None
+    """Whether goods received into storage are reported."""
     goods_operations_consumable: bool | None = None
+    """Whether goods used up as consumables are reported."""
     goods_operations_stolen: bool | None = None
+    """Whether goods written off as lost are reported."""
     goods_operations_move: bool | None = None
+    """Whether goods moved between storages are reported."""
     finances_operation: bool | None = None
+    """Whether financial transactions are reported."""
 
     def __init__(
         self,
@@ -1292,20 +1405,35 @@ class HooksSettings(Model):
         finances_operation: bool | None = None,
     ) -> None:
         self.urls = urls
+        """Addresses the notifications are posted to."""
         self.active = active
+        """Whether notifications are sent."""
         self.salon = salon
+        """Whether changes to the company itself are reported."""
         self.service_category = service_category
+        """Whether changes to service categories are reported."""
         self.service = service
+        """Whether changes to services are reported."""
         self.good = good
+        """Whether changes to products are reported."""
         self.master = master
+        """Whether changes to staff members are reported."""
         self.client_ = client_
+        """Whether changes to clients are reported."""
         self.record = record
+        """Whether changes to appointment records are reported."""
         self.goods_operations_sale = goods_operations_sale
+        """Whether sales of goods are reported."""
         self.goods_operations_receipt = goods_operations_receipt
+        """Whether goods received into storage are reported."""
         self.goods_operations_consumable = goods_operations_consumable
+        """Whether goods used up as consumables are reported."""
         self.goods_operations_stolen = goods_operations_stolen
+        """Whether goods written off as lost are reported."""
         self.goods_operations_move = goods_operations_move
+        """Whether goods moved between storages are reported."""
         self.finances_operation = finances_operation
+        """Whether financial transactions are reported."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -11,27 +11,37 @@ from apiforge.core.model import Model, typed_as_attrs
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountsListItem(Model):
-    """`AccountsListItem`.
+    """A cash desk or account of a company.
+
+    `AccountsListItem`.
 
     Attributes:
-        id: `int`.
-        title: `str`.
-        type: `float`.
-        comment: `str`.
+        id: Id of the cash desk or account. Type: `int`.
+        title: Name of it. Type: `str`.
+        type: Whether it holds cash or cashless money, as a code. Type: `float`.
+        comment: Comment on it. Type: `str`.
     """
 
     id: int | None = None
+    """Id of the cash desk or account."""
     title: str | None = None
+    """Name of it."""
     type: float | None = None
+    """Whether it holds cash or cashless money, as a code."""
     comment: str | None = None
+    """Comment on it."""
 
     def __init__(
         self, *, id: int | None = None, title: str | None = None, type: float | None = None, comment: str | None = None
     ) -> None:
         self.id = id
+        """Id of the cash desk or account."""
         self.title = title
+        """Name of it."""
         self.type = type
+        """Whether it holds cash or cashless money, as a code."""
         self.comment = comment
+        """Comment on it."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -1204,43 +1214,60 @@ class FinanceTransactionsCreateDataMaster(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsListItem(Model):
-    """`FinanceTransactionsListItem`.
+    """A financial transaction of a company, with its payment item, account and parties.
+
+    `FinanceTransactionsListItem`.
 
     Attributes:
-        id: `int`.
-        document_id: `int`.
-        expense: `FinanceTransactionsListItemExpense`.
-        date: `str`.
-        amount: `float`.
-        comment: `str`.
-        master: `FinanceTransactionsListItemMaster | list[JSON]`.
-        supplier: `FinanceTransactionsListItemSupplier | list[JSON]`.
-        account: `FinanceTransactionsListItemAccount`.
-        client_ (wire name `client`): `FinanceTransactionsListItemClient`.
-        last_change_date: `str`.
-        record_id: `int`.
-        visit_id: `int`.
-        sold_item_id: `int`.
-        sold_item_type: `str`.
+        id: Id of the transaction. Type: `int`.
+        document_id: Document the transaction belongs to. Type: `int`.
+        expense: Payment item (kind of income or expense), by id and title. Type: `FinanceTransactionsListItemExpense`.
+        date: When the transaction took place. Type: `str`.
+        amount: Amount of money. Type: `float`.
+        comment: Comment on the transaction. Type: `str`.
+        master: Staff member the transaction is tied to. Type: `FinanceTransactionsListItemMaster | list[JSON]`.
+        supplier: Supplier the transaction is with. Type: `FinanceTransactionsListItemSupplier | list[JSON]`.
+        account: Cash desk or account the money went through. Type: `FinanceTransactionsListItemAccount`.
+        client_ (wire name `client`): Client the transaction is with. Type: `FinanceTransactionsListItemClient`.
+        last_change_date: When the transaction was last changed. Type: `str`.
+        record_id: Appointment record the transaction belongs to. Type: `int`.
+        visit_id: Visit the transaction belongs to. Type: `int`.
+        sold_item_id: Id of the service or product paid for. Type: `int`.
+        sold_item_type: Kind of item paid for, such as a service or a product. Type: `str`.
     """
 
     __wire_names__ = {"client_": "client"}
 
     id: int | None = None
+    """Id of the transaction."""
     document_id: int | None = None
+    """Document the transaction belongs to."""
     expense: FinanceTransactionsListItemExpense | None = None
+    """Payment item (kind of income or expense), by id and title."""
     date: str | None = None
+    """When the transaction took place."""
     amount: float | None = None
+    """Amount of money."""
     comment: str | None = None
+    """Comment on the transaction."""
     master: FinanceTransactionsListItemMaster | list[JSON] | None = None
+    """Staff member the transaction is tied to."""
     supplier: FinanceTransactionsListItemSupplier | list[JSON] | None = None
+    """Supplier the transaction is with."""
     account: FinanceTransactionsListItemAccount | None = None
+    """Cash desk or account the money went through."""
     client_: FinanceTransactionsListItemClient | None = None
+    """Client the transaction is with."""
     last_change_date: str | None = None
+    """When the transaction was last changed."""
     record_id: int | None = None
+    """Appointment record the transaction belongs to."""
     visit_id: int | None = None
+    """Visit the transaction belongs to."""
     sold_item_id: int | None = None
+    """Id of the service or product paid for."""
     sold_item_type: str | None = None
+    """Kind of item paid for, such as a service or a product."""
 
     def __init__(
         self,
@@ -1262,20 +1289,35 @@ class FinanceTransactionsListItem(Model):
         sold_item_type: str | None = None,
     ) -> None:
         self.id = id
+        """Id of the transaction."""
         self.document_id = document_id
+        """Document the transaction belongs to."""
         self.expense = expense
+        """Payment item (kind of income or expense), by id and title."""
         self.date = date
+        """When the transaction took place."""
         self.amount = amount
+        """Amount of money."""
         self.comment = comment
+        """Comment on the transaction."""
         self.master = master
+        """Staff member the transaction is tied to."""
         self.supplier = supplier
+        """Supplier the transaction is with."""
         self.account = account
+        """Cash desk or account the money went through."""
         self.client_ = client_
+        """Client the transaction is with."""
         self.last_change_date = last_change_date
+        """When the transaction was last changed."""
         self.record_id = record_id
+        """Appointment record the transaction belongs to."""
         self.visit_id = visit_id
+        """Visit the transaction belongs to."""
         self.sold_item_id = sold_item_id
+        """Id of the service or product paid for."""
         self.sold_item_type = sold_item_type
+        """Kind of item paid for, such as a service or a product."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -181,19 +181,25 @@ class GoodsCategoriesGetNodeDataChildrenItem(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoriesListLegacyItem(Model):
-    """`GoodsCategoriesListLegacyItem`.
+    """A product category, by id and name.
+
+    `GoodsCategoriesListLegacyItem`.
 
     Attributes:
-        id: `str`.
-        title: `str`.
+        id: Id of the category. Type: `str`.
+        title: Name of the category. Type: `str`.
     """
 
     id: str | None = None
+    """Id of the category."""
     title: str | None = None
+    """Name of the category."""
 
     def __init__(self, *, id: str | None = None, title: str | None = None) -> None:
         self.id = id
+        """Id of the category."""
         self.title = title
+        """Name of the category."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -455,53 +461,76 @@ class GoodsCompanyRequestWithRulesDataTypeCorrectionRule(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCreateItem(Model):
-    """`GoodsCreateItem`.
+    """A product a company sells or uses, with its prices, units and stock per storage.
+
+    `GoodsCreateItem`.
 
     Attributes:
-        title: `str`.
-        value: `str`.
-        label: `str`.
-        good_id: `str`.
-        cost: `str`.
-        unit_id: `str`.
-        unit_short_title: `str`.
-        service_unit_id: `str`.
-        service_unit_short_title: `str`.
-        actual_cost: `str`.
-        unit_actual_cost: `str`.
-        unit_actual_cost_format: `str`.
-        unit_equals: `str`.
-        barcode: `str`.
-        loyalty_abonement_type_id: `int`.
-        loyalty_certificate_type_id: `int`.
-        loyalty_allow_empty_code: `bool`.
-        critical_amount: `float`.
-        desired_amount: `float`.
-        actual_amounts: `list[GoodsCreateItemActualAmount]`.
-        last_change_date: `str`.
+        title: Name of the product. Type: `str`.
+        value: Name of the product, as a value for pick lists. Type: `str`.
+        label: Name of the product with its barcode, for display. Type: `str`.
+        good_id: Id of the product. Type: `str`.
+        cost: Selling price. Type: `str`.
+        unit_id: Unit the product is sold in. Type: `str`.
+        unit_short_title: Short name of the sale unit. Type: `str`.
+        service_unit_id: Unit the product is used in during services. Type: `str`.
+        service_unit_short_title: Short name of the service unit. Type: `str`.
+        actual_cost: Cost price of one sale unit. Type: `str`.
+        unit_actual_cost: Cost price of one service unit. Type: `str`.
+        unit_actual_cost_format: Cost price of one service unit, formatted with the currency. Type: `str`.
+        unit_equals: How many service units make one sale unit. Type: `str`.
+        barcode: Barcode of the product. Type: `str`.
+        loyalty_abonement_type_id: Season ticket type the product sells, if any. Type: `int`.
+        loyalty_certificate_type_id: Gift certificate type the product sells, if any. Type: `int`.
+        loyalty_allow_empty_code: Whether the certificate or ticket may be sold without a code. Type: `bool`.
+        critical_amount: Stock level below which the product is running out. Type: `float`.
+        desired_amount: Stock level to keep. Type: `float`.
+        actual_amounts: Stock on hand, per storage. Type: `list[GoodsCreateItemActualAmount]`.
+        last_change_date: When the product was last changed. Type: `str`.
     """
 
     title: str | None = None
+    """Name of the product."""
     value: str | None = None
+    """Name of the product, as a value for pick lists."""
     label: str | None = None
+    """Name of the product with its barcode, for display."""
     good_id: str | None = None
+    """Id of the product."""
     cost: str | None = None
+    """Selling price."""
     unit_id: str | None = None
+    """Unit the product is sold in."""
     unit_short_title: str | None = None
+    """Short name of the sale unit."""
     service_unit_id: str | None = None
+    """Unit the product is used in during services."""
     service_unit_short_title: str | None = None
+    """Short name of the service unit."""
     actual_cost: str | None = None
+    """Cost price of one sale unit."""
     unit_actual_cost: str | None = None
+    """Cost price of one service unit."""
     unit_actual_cost_format: str | None = None
+    """Cost price of one service unit, formatted with the currency."""
     unit_equals: str | None = None
+    """How many service units make one sale unit."""
     barcode: str | None = None
+    """Barcode of the product."""
     loyalty_abonement_type_id: int | None = None
+    """Season ticket type the product sells, if any."""
     loyalty_certificate_type_id: int | None = None
+    """Gift certificate type the product sells, if any."""
     loyalty_allow_empty_code: bool | None = None
+    """Whether the certificate or ticket may be sold without a code."""
     critical_amount: float | None = None
+    """Stock level below which the product is running out."""
     desired_amount: float | None = None
+    """Stock level to keep."""
     actual_amounts: list[GoodsCreateItemActualAmount] | None = None
+    """Stock on hand, per storage."""
     last_change_date: str | None = None
+    """When the product was last changed."""
 
     def __init__(
         self,
@@ -529,26 +558,47 @@ class GoodsCreateItem(Model):
         last_change_date: str | None = None,
     ) -> None:
         self.title = title
+        """Name of the product."""
         self.value = value
+        """Name of the product, as a value for pick lists."""
         self.label = label
+        """Name of the product with its barcode, for display."""
         self.good_id = good_id
+        """Id of the product."""
         self.cost = cost
+        """Selling price."""
         self.unit_id = unit_id
+        """Unit the product is sold in."""
         self.unit_short_title = unit_short_title
+        """Short name of the sale unit."""
         self.service_unit_id = service_unit_id
+        """Unit the product is used in during services."""
         self.service_unit_short_title = service_unit_short_title
+        """Short name of the service unit."""
         self.actual_cost = actual_cost
+        """Cost price of one sale unit."""
         self.unit_actual_cost = unit_actual_cost
+        """Cost price of one service unit."""
         self.unit_actual_cost_format = unit_actual_cost_format
+        """Cost price of one service unit, formatted with the currency."""
         self.unit_equals = unit_equals
+        """How many service units make one sale unit."""
         self.barcode = barcode
+        """Barcode of the product."""
         self.loyalty_abonement_type_id = loyalty_abonement_type_id
+        """Season ticket type the product sells, if any."""
         self.loyalty_certificate_type_id = loyalty_certificate_type_id
+        """Gift certificate type the product sells, if any."""
         self.loyalty_allow_empty_code = loyalty_allow_empty_code
+        """Whether the certificate or ticket may be sold without a code."""
         self.critical_amount = critical_amount
+        """Stock level below which the product is running out."""
         self.desired_amount = desired_amount
+        """Stock level to keep."""
         self.actual_amounts = actual_amounts
+        """Stock on hand, per storage."""
         self.last_change_date = last_change_date
+        """When the product was last changed."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -964,47 +1014,67 @@ class GoodsTransactionsCreateDataUnit(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsSearchItem(Model):
-    """`GoodsTransactionsSearchItem`.
+    """A movement of goods, such as a sale, receipt or write-off.
+
+    `GoodsTransactionsSearchItem`.
 
     Attributes:
-        id: `int`.
-        document_id: `int`.
-        type_id: `int`.
-        type: `str`.
-        good: `GoodsTransactionsSearchItemGood`.
-        storage: `GoodsTransactionsSearchItemStorage`.
-        unit: `GoodsTransactionsSearchItemUnit`.
-        operation_unit_type: `float`.
-        create_date: `str`.
-        last_change_date: `str`.
-        cost_per_unit: `float`.
-        cost: `float`.
-        discount: `float`.
-        master: `GoodsTransactionsSearchItemMaster`.
-        supplier: `GoodsTransactionsSearchItemSupplier`.
-        record_id: `int`.
-        service: `GoodsTransactionsSearchItemService`.
-        clients: `GoodsTransactionsSearchItemClients`.
+        id: Id of the movement. Type: `int`.
+        document_id: Document the movement belongs to. Type: `int`.
+        type_id: Kind of movement, as a code. Type: `int`.
+        type: Kind of movement, as text. Type: `str`.
+        good: Product moved, by id and title. Type: `GoodsTransactionsSearchItemGood`.
+        storage: Storage, by id and title. Type: `GoodsTransactionsSearchItemStorage`.
+        unit: Unit the quantity is counted in. Type: `GoodsTransactionsSearchItemUnit`.
+        operation_unit_type: Whether the quantity is in sale or service units, as a code. Type: `float`.
+        create_date: When the movement took place. Type: `str`.
+        last_change_date: When it was last changed. Type: `str`.
+        cost_per_unit: Price of one unit. Type: `float`.
+        cost: Total price. Type: `float`.
+        discount: Discount, in percent. Type: `float`.
+        master: Staff member the movement is tied to. Type: `GoodsTransactionsSearchItemMaster`.
+        supplier: Supplier the movement is tied to. Type: `GoodsTransactionsSearchItemSupplier`.
+        record_id: Appointment record the movement belongs to. Type: `int`.
+        service: Service the goods were used in. Type: `GoodsTransactionsSearchItemService`.
+        clients: Client the movement is tied to. Type: `GoodsTransactionsSearchItemClients`.
     """
 
     id: int | None = None
+    """Id of the movement."""
     document_id: int | None = None
+    """Document the movement belongs to."""
     type_id: int | None = None
+    """Kind of movement, as a code."""
     type: str | None = None
+    """Kind of movement, as text."""
     good: GoodsTransactionsSearchItemGood | None = None
+    """Product moved, by id and title."""
     storage: GoodsTransactionsSearchItemStorage | None = None
+    """Storage, by id and title."""
     unit: GoodsTransactionsSearchItemUnit | None = None
+    """Unit the quantity is counted in."""
     operation_unit_type: float | None = None
+    """Whether the quantity is in sale or service units, as a code."""
     create_date: str | None = None
+    """When the movement took place."""
     last_change_date: str | None = None
+    """When it was last changed."""
     cost_per_unit: float | None = None
+    """Price of one unit."""
     cost: float | None = None
+    """Total price."""
     discount: float | None = None
+    """Discount, in percent."""
     master: GoodsTransactionsSearchItemMaster | None = None
+    """Staff member the movement is tied to."""
     supplier: GoodsTransactionsSearchItemSupplier | None = None
+    """Supplier the movement is tied to."""
     record_id: int | None = None
+    """Appointment record the movement belongs to."""
     service: GoodsTransactionsSearchItemService | None = None
+    """Service the goods were used in."""
     clients: GoodsTransactionsSearchItemClients | None = None
+    """Client the movement is tied to."""
 
     def __init__(
         self,
@@ -1029,23 +1099,41 @@ class GoodsTransactionsSearchItem(Model):
         clients: GoodsTransactionsSearchItemClients | None = None,
     ) -> None:
         self.id = id
+        """Id of the movement."""
         self.document_id = document_id
+        """Document the movement belongs to."""
         self.type_id = type_id
+        """Kind of movement, as a code."""
         self.type = type
+        """Kind of movement, as text."""
         self.good = good
+        """Product moved, by id and title."""
         self.storage = storage
+        """Storage, by id and title."""
         self.unit = unit
+        """Unit the quantity is counted in."""
         self.operation_unit_type = operation_unit_type
+        """Whether the quantity is in sale or service units, as a code."""
         self.create_date = create_date
+        """When the movement took place."""
         self.last_change_date = last_change_date
+        """When it was last changed."""
         self.cost_per_unit = cost_per_unit
+        """Price of one unit."""
         self.cost = cost
+        """Total price."""
         self.discount = discount
+        """Discount, in percent."""
         self.master = master
+        """Staff member the movement is tied to."""
         self.supplier = supplier
+        """Supplier the movement is tied to."""
         self.record_id = record_id
+        """Appointment record the movement belongs to."""
         self.service = service
+        """Service the goods were used in."""
         self.clients = clients
+        """Client the movement is tied to."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -1172,35 +1260,49 @@ class GoodsTransactionsSearchItemUnit(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsCreateData(Model):
-    """`StorageDocumentsCreateData`.
+    """A storage document, such as a sale, receipt or write-off of goods.
+
+    `StorageDocumentsCreateData`.
 
     Attributes:
-        id: `int`.
-        type_id: `int`.
-        type: `StorageDocumentsCreateDataType`.
-        storage_id: `int`.
-        user_id: `int`.
-        company_id: `int`.
-        number: `float`.
-        comment: `str`.
-        create_date: `str`.
-        storage: `StorageDocumentsCreateDataStorage`.
-        company: `StorageDocumentsCreateDataCompany`.
-        user: `StorageDocumentsCreateDataUser`.
+        id: Id of the document. Type: `int`.
+        type_id: Kind of document, as a code. Type: `int`.
+        type: Kind of document, with its title. Type: `StorageDocumentsCreateDataType`.
+        storage_id: Storage the document is about. Type: `int`.
+        user_id: User who made the document. Type: `int`.
+        company_id: Company the document belongs to. Type: `int`.
+        number: Number of the document. Type: `float`.
+        comment: Comment on the document. Type: `str`.
+        create_date: Date of the document. Type: `str`.
+        storage: The storage, with its title. Type: `StorageDocumentsCreateDataStorage`.
+        company: The company. Type: `StorageDocumentsCreateDataCompany`.
+        user: The user who made the document. Type: `StorageDocumentsCreateDataUser`.
     """
 
     id: int | None = None
+    """Id of the document."""
     type_id: int | None = None
+    """Kind of document, as a code."""
     type: StorageDocumentsCreateDataType | None = None
+    """Kind of document, with its title."""
     storage_id: int | None = None
+    """Storage the document is about."""
     user_id: int | None = None
+    """User who made the document."""
     company_id: int | None = None
+    """Company the document belongs to."""
     number: float | None = None
+    """Number of the document."""
     comment: str | None = None
+    """Comment on the document."""
     create_date: str | None = None
+    """Date of the document."""
     storage: StorageDocumentsCreateDataStorage | None = None
+    """The storage, with its title."""
     company: StorageDocumentsCreateDataCompany | None = None
+    """The company."""
     user: StorageDocumentsCreateDataUser | None = None
+    """The user who made the document."""
 
     def __init__(
         self,
@@ -1219,17 +1321,29 @@ class StorageDocumentsCreateData(Model):
         user: StorageDocumentsCreateDataUser | None = None,
     ) -> None:
         self.id = id
+        """Id of the document."""
         self.type_id = type_id
+        """Kind of document, as a code."""
         self.type = type
+        """Kind of document, with its title."""
         self.storage_id = storage_id
+        """Storage the document is about."""
         self.user_id = user_id
+        """User who made the document."""
         self.company_id = company_id
+        """Company the document belongs to."""
         self.number = number
+        """Number of the document."""
         self.comment = comment
+        """Comment on the document."""
         self.create_date = create_date
+        """Date of the document."""
         self.storage = storage
+        """The storage, with its title."""
         self.company = company
+        """The company."""
         self.user = user
+        """The user who made the document."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -1738,15 +1852,19 @@ class StorageOperationOperationRequestDataTypes(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateData(Model):
-    """`StorageOperationsCreateData`.
+    """A storage operation that was recorded, with its document and movements of goods.
+
+    `StorageOperationsCreateData`.
 
     Attributes:
-        document: `StorageOperationsCreateDataDocument`.
-        transactions: `list[StorageOperationsCreateDataTransaction]`.
+        document: The document created. Type: `StorageOperationsCreateDataDocument`.
+        transactions: The movements of goods created. Type: `list[StorageOperationsCreateDataTransaction]`.
     """
 
     document: StorageOperationsCreateDataDocument | None = None
+    """The document created."""
     transactions: list[StorageOperationsCreateDataTransaction] | None = None
+    """The movements of goods created."""
 
     def __init__(
         self,
@@ -1755,7 +1873,9 @@ class StorageOperationsCreateData(Model):
         transactions: list[StorageOperationsCreateDataTransaction] | None = None,
     ) -> None:
         self.document = document
+        """The document created."""
         self.transactions = transactions
+        """The movements of goods created."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -2118,21 +2238,28 @@ class StorageOperationsCreateDataTransactionUnit(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoragesListItem(Model):
-    """`StoragesListItem`.
+    """A storage (warehouse) of a company.
+
+    `StoragesListItem`.
 
     Attributes:
-        id: `int`.
-        title: `str`.
-        for_service: `float`.
-        for_sale: `float`.
-        comment: `str`.
+        id: Id of the storage. Type: `int`.
+        title: Name of the storage. Type: `str`.
+        for_service: 1 when the storage holds consumables used in services. Type: `float`.
+        for_sale: 1 when the storage holds goods for sale. Type: `float`.
+        comment: Comment on the storage. Type: `str`.
     """
 
     id: int | None = None
+    """Id of the storage."""
     title: str | None = None
+    """Name of the storage."""
     for_service: float | None = None
+    """1 when the storage holds consumables used in services."""
     for_sale: float | None = None
+    """1 when the storage holds goods for sale."""
     comment: str | None = None
+    """Comment on the storage."""
 
     def __init__(
         self,
@@ -2144,10 +2271,15 @@ class StoragesListItem(Model):
         comment: str | None = None,
     ) -> None:
         self.id = id
+        """Id of the storage."""
         self.title = title
+        """Name of the storage."""
         self.for_service = for_service
+        """1 when the storage holds consumables used in services."""
         self.for_sale = for_sale
+        """1 when the storage holds goods for sale."""
         self.comment = comment
+        """Comment on the storage."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

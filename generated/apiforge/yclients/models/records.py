@@ -187,47 +187,67 @@ class WaitingListListDataType(OpenStrEnum):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesCreateData(Model):
-    """`ActivitiesCreateData`.
+    """A group event, as reading or creating one returns it.
+
+    `ActivitiesCreateData`.
 
     Attributes:
-        id: `int`.
-        salon_id: `int`.
-        service_id: `int`.
-        staff_id: `int`.
-        date: `str`.
-        length: `float`.
-        capacity: `float`.
-        records_count: `float`.
-        color: `str`.
-        font_color: `str`.
-        instructions: `str`.
-        stream_link: `str`.
-        duration_details: `list[ActivitiesCreateDataDurationDetail]`.
-        notified: `bool`.
-        comment: `str`.
-        service: `ActivitiesCreateDataService`.
-        staff: `ActivitiesCreateDataStaff`.
-        resource_instances: `list[ActivitiesCreateDataResourceInstance]`.
+        id: Id of the event. Type: `int`.
+        salon_id: Company that holds the event. Type: `int`.
+        service_id: Service the event provides. Type: `int`.
+        staff_id: Staff member who leads the event. Type: `int`.
+        date: Start of the event. Type: `str`.
+        length: Length of the event, in seconds. Type: `float`.
+        capacity: Most clients the event takes. Type: `float`.
+        records_count: Number of clients booked. Type: `float`.
+        color: Colour the event is shown in. Type: `str`.
+        font_color: Text colour the event is shown in. Type: `str`.
+        instructions: Instructions for the clients who book the event. Type: `str`.
+        stream_link: Link to an online broadcast of the event. Type: `str`.
+        duration_details: How the length of the event is made up. Type: `list[ActivitiesCreateDataDurationDetail]`.
+        notified: Whether the clients have been notified. Type: `bool`.
+        comment: Comment on the event. Type: `str`.
+        service: The service, with its title and image. Type: `ActivitiesCreateDataService`.
+        staff: The staff member who leads the event. Type: `ActivitiesCreateDataStaff`.
+        resource_instances: Resources the event uses, such as rooms. Type: `list[ActivitiesCreateDataResourceInstance]`.
     """
 
     id: int | None = None
+    """Id of the event."""
     salon_id: int | None = None
+    """Company that holds the event."""
     service_id: int | None = None
+    """Service the event provides."""
     staff_id: int | None = None
+    """Staff member who leads the event."""
     date: str | None = None
+    """Start of the event."""
     length: float | None = None
+    """Length of the event, in seconds."""
     capacity: float | None = None
+    """Most clients the event takes."""
     records_count: float | None = None
+    """Number of clients booked."""
     color: str | None = None
+    """Colour the event is shown in."""
     font_color: str | None = None
+    """Text colour the event is shown in."""
     instructions: str | None = None
+    """Instructions for the clients who book the event."""
     stream_link: str | None = None
+    """Link to an online broadcast of the event."""
     duration_details: list[ActivitiesCreateDataDurationDetail] | None = None
+    """How the length of the event is made up."""
     notified: bool | None = None
+    """Whether the clients have been notified."""
     comment: str | None = None
+    """Comment on the event."""
     service: ActivitiesCreateDataService | None = None
+    """The service, with its title and image."""
     staff: ActivitiesCreateDataStaff | None = None
+    """The staff member who leads the event."""
     resource_instances: list[ActivitiesCreateDataResourceInstance] | None = None
+    """Resources the event uses, such as rooms."""
 
     def __init__(
         self,
@@ -252,23 +272,41 @@ class ActivitiesCreateData(Model):
         resource_instances: list[ActivitiesCreateDataResourceInstance] | None = None,
     ) -> None:
         self.id = id
+        """Id of the event."""
         self.salon_id = salon_id
+        """Company that holds the event."""
         self.service_id = service_id
+        """Service the event provides."""
         self.staff_id = staff_id
+        """Staff member who leads the event."""
         self.date = date
+        """Start of the event."""
         self.length = length
+        """Length of the event, in seconds."""
         self.capacity = capacity
+        """Most clients the event takes."""
         self.records_count = records_count
+        """Number of clients booked."""
         self.color = color
+        """Colour the event is shown in."""
         self.font_color = font_color
+        """Text colour the event is shown in."""
         self.instructions = instructions
+        """Instructions for the clients who book the event."""
         self.stream_link = stream_link
+        """Link to an online broadcast of the event."""
         self.duration_details = duration_details
+        """How the length of the event is made up."""
         self.notified = notified
+        """Whether the clients have been notified."""
         self.comment = comment
+        """Comment on the event."""
         self.service = service
+        """The service, with its title and image."""
         self.staff = staff
+        """The staff member who leads the event."""
         self.resource_instances = resource_instances
+        """Resources the event uses, such as rooms."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -535,47 +573,67 @@ class ActivitiesCreateDuplicationStrategyRequest(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchItem(Model):
-    """`ActivitiesSearchItem`.
+    """A group event of a company, with its service, staff member, places and bookings.
+
+    `ActivitiesSearchItem`.
 
     Attributes:
-        id: `int`.
-        service_id: `int`.
-        company_id: `int`.
-        staff_id: `int`.
-        date: `str`.
-        length: `float`.
-        capacity: `float`.
-        records_count: `float`.
-        color: `str`.
-        instructions: `str`.
-        stream_link: `str`.
-        font_color: `str`.
-        notified: `bool`.
-        prepaid: `str`.
-        service: `ActivitiesSearchItemService`.
-        staff: `ActivitiesSearchItemStaff`.
-        resource_instances: `list[ActivitiesSearchItemResourceInstance]`.
-        labels: `list[dict[str, JSON]]`.
+        id: Id of the event. Type: `int`.
+        service_id: Service the event provides. Type: `int`.
+        company_id: Company that holds the event. Type: `int`.
+        staff_id: Staff member who leads the event. Type: `int`.
+        date: Start of the event. Type: `str`.
+        length: Length of the event, in seconds. Type: `float`.
+        capacity: Most clients the event takes. Type: `float`.
+        records_count: Number of clients booked. Type: `float`.
+        color: Colour the event is shown in. Type: `str`.
+        instructions: Instructions for the clients who book the event. Type: `str`.
+        stream_link: Link to an online broadcast of the event. Type: `str`.
+        font_color: Text colour the event is shown in. Type: `str`.
+        notified: Whether the clients have been notified. Type: `bool`.
+        prepaid: Prepayment setting of the event. Type: `str`.
+        service: The service, with its category and title. Type: `ActivitiesSearchItemService`.
+        staff: The staff member who leads the event. Type: `ActivitiesSearchItemStaff`.
+        resource_instances: Resources the event uses, such as rooms. Type: `list[ActivitiesSearchItemResourceInstance]`.
+        labels: Labels attached to the event. Type: `list[dict[str, JSON]]`.
     """
 
     id: int | None = None
+    """Id of the event."""
     service_id: int | None = None
+    """Service the event provides."""
     company_id: int | None = None
+    """Company that holds the event."""
     staff_id: int | None = None
+    """Staff member who leads the event."""
     date: str | None = None
+    """Start of the event."""
     length: float | None = None
+    """Length of the event, in seconds."""
     capacity: float | None = None
+    """Most clients the event takes."""
     records_count: float | None = None
+    """Number of clients booked."""
     color: str | None = None
+    """Colour the event is shown in."""
     instructions: str | None = None
+    """Instructions for the clients who book the event."""
     stream_link: str | None = None
+    """Link to an online broadcast of the event."""
     font_color: str | None = None
+    """Text colour the event is shown in."""
     notified: bool | None = None
+    """Whether the clients have been notified."""
     prepaid: str | None = None
+    """Prepayment setting of the event."""
     service: ActivitiesSearchItemService | None = None
+    """The service, with its category and title."""
     staff: ActivitiesSearchItemStaff | None = None
+    """The staff member who leads the event."""
     resource_instances: list[ActivitiesSearchItemResourceInstance] | None = None
+    """Resources the event uses, such as rooms."""
     labels: list[dict[str, JSON]] | None = None
+    """Labels attached to the event."""
 
     def __init__(
         self,
@@ -600,23 +658,41 @@ class ActivitiesSearchItem(Model):
         labels: list[dict[str, JSON]] | None = None,
     ) -> None:
         self.id = id
+        """Id of the event."""
         self.service_id = service_id
+        """Service the event provides."""
         self.company_id = company_id
+        """Company that holds the event."""
         self.staff_id = staff_id
+        """Staff member who leads the event."""
         self.date = date
+        """Start of the event."""
         self.length = length
+        """Length of the event, in seconds."""
         self.capacity = capacity
+        """Most clients the event takes."""
         self.records_count = records_count
+        """Number of clients booked."""
         self.color = color
+        """Colour the event is shown in."""
         self.instructions = instructions
+        """Instructions for the clients who book the event."""
         self.stream_link = stream_link
+        """Link to an online broadcast of the event."""
         self.font_color = font_color
+        """Text colour the event is shown in."""
         self.notified = notified
+        """Whether the clients have been notified."""
         self.prepaid = prepaid
+        """Prepayment setting of the event."""
         self.service = service
+        """The service, with its category and title."""
         self.staff = staff
+        """The staff member who leads the event."""
         self.resource_instances = resource_instances
+        """Resources the event uses, such as rooms."""
         self.labels = labels
+        """Labels attached to the event."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -1682,19 +1758,25 @@ class ActivityCompanyidRequestDataTypes(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityDatesRange(Model):
-    """`activity_dates_range`.
+    """The first and the last day with group events.
+
+    `activity_dates_range`.
 
     Attributes:
-        min_date: `str | None`.
-        max_date: `str | None`.
+        min_date: First day with group events. Type: `str | None`.
+        max_date: Last day with group events. Type: `str | None`.
     """
 
     min_date: str | None = None
+    """First day with group events."""
     max_date: str | None = None
+    """Last day with group events."""
 
     def __init__(self, *, min_date: str | None = None, max_date: str | None = None) -> None:
         self.min_date = min_date
+        """First day with group events."""
         self.max_date = max_date
+        """Last day with group events."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -2226,111 +2308,162 @@ class RecordsCompanyidRequestDataTypesService(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetData(Model):
-    """`RecordsGetData`.
+    """One appointment record, as reading a record returns it.
+
+    `RecordsGetData`.
 
     Attributes:
-        id: `int`.
-        company_id: `int`.
-        staff_id: `int`.
-        services: `list[RecordsGetDataService]`.
-        goods_transactions: `list[dict[str, JSON]]`.
-        staff: `RecordsGetDataStaff`.
-        client_ (wire name `client`): `RecordsGetDataClient`.
-        date: `str`.
-        datetime: `str`.
-        create_date: `str`.
-        comment: `str`.
-        online: `bool`.
-        visit_attendance: `float`.
-        attendance: `float`.
-        confirmed: `float`.
-        seance_length: `float`.
-        length: `float`.
-        sms_before: `float`.
-        sms_now: `float`.
-        sms_now_text: `str`.
-        email_now: `float`.
-        notified: `float`.
-        master_request: `float`.
-        api_id: `str`.
-        from_url: `str`.
-        review_requested: `float`.
-        visit_id: `int`.
-        created_user_id: `int`.
-        deleted: `bool`.
-        paid_full: `float`.
-        prepaid: `bool`.
-        prepaid_confirmed: `bool`.
-        payment_status: `int`.
-        last_change_date: `str`.
-        technical_break_duration: `float`.
-        custom_color: `str`.
-        custom_font_color: `str`.
-        record_labels: `list[RecordsGetDataRecordLabel]`.
-        activity_id: `int`.
-        custom_fields: `dict[str, JSON] | list[JSON]`.
-        documents: `list[RecordsGetDataDocument]`.
-        sms_remain_hours: `float`.
-        email_remain_hours: `float`.
-        bookform_id: `int`.
-        record_from: `str`.
-        is_mobile: `float`.
-        is_sale_bill_printed: `bool`.
-        consumables: `list[RecordsGetDataConsumable]`.
-        finance_transactions: `list[RecordsGetDataFinanceTransaction]`.
+        id: Id of the record. Type: `int`.
+        company_id: Company the record belongs to. Type: `int`.
+        staff_id: Staff member the client is booked with. Type: `int`.
+        services: Services booked, each with its price, discount and amount. Type: `list[RecordsGetDataService]`.
+        goods_transactions: Goods sold within the record. Type: `list[dict[str, JSON]]`.
+        staff: The staff member, with name, specialization, position and photo. Type: `RecordsGetDataStaff`.
+        client_ (wire name `client`): The client, with contact details and visit counts; empty when the record has none. Type: `RecordsGetDataClient`.
+        date: Start of the appointment, in the company's local time. Type: `str`.
+        datetime: Start of the appointment, in ISO 8601 with the time zone. Type: `str`.
+        create_date: When the record was created. Type: `str`.
+        comment: Comment on the record. Type: `str`.
+        online: Whether the client booked online. Type: `bool`.
+        visit_attendance: Attendance status of the whole visit. Type: `float`.
+        attendance: Attendance status; -1 did not come, 0 expected, 1 came, 2 confirmed. Type: `float`.
+        confirmed: Whether the record is confirmed. Type: `float`.
+        seance_length: Length of the appointment, in seconds. Type: `float`.
+        length: Length of the record, in seconds. Type: `float`.
+        sms_before: Whether an SMS reminder goes out before the visit. Type: `float`.
+        sms_now: Whether the client is told about the record by SMS at once. Type: `float`.
+        sms_now_text: Text of that SMS. Type: `str`.
+        email_now: Whether the client is told about the record by e-mail at once. Type: `float`.
+        notified: Whether the client has been notified. Type: `float`.
+        master_request: Whether the client asked for this staff member in particular. Type: `float`.
+        api_id: Your own id for the record. Type: `str`.
+        from_url: Address of the page an online booking came from. Type: `str`.
+        review_requested: Whether the client was asked for a review. Type: `float`.
+        visit_id: Visit the record belongs to. Type: `int`.
+        created_user_id: User who created the record. Type: `int`.
+        deleted: Whether the record is deleted. Type: `bool`.
+        paid_full: Whether the record is paid in full. Type: `float`.
+        prepaid: Whether prepayment applies to the record. Type: `bool`.
+        prepaid_confirmed: Whether the prepayment has been received. Type: `bool`.
+        payment_status: Payment status code of the record. Type: `int`.
+        last_change_date: When the record was last changed. Type: `str`.
+        technical_break_duration: Break after the appointment, in seconds. Type: `float`.
+        custom_color: Background colour the record is shown in. Type: `str`.
+        custom_font_color: Text colour the record is shown in. Type: `str`.
+        record_labels: Labels attached to the record. Type: `list[RecordsGetDataRecordLabel]`.
+        activity_id: Group event the record belongs to; 0 for none. Type: `int`.
+        custom_fields: Values of the record's custom fields, by field code. Type: `dict[str, JSON] | list[JSON]`.
+        documents: Documents of the record, such as its visit document. Type: `list[RecordsGetDataDocument]`.
+        sms_remain_hours: Hours before the visit that an SMS reminder is sent. Type: `float`.
+        email_remain_hours: Hours before the visit that an e-mail reminder is sent. Type: `float`.
+        bookform_id: Online booking widget the record came through. Type: `int`.
+        record_from: Where the record was made from. Type: `str`.
+        is_mobile: Whether the record was made on a mobile device. Type: `float`.
+        is_sale_bill_printed: Whether the sale receipt has been printed. Type: `bool`.
+        consumables: Consumables used, when asked for with `include_consumables`. Type: `list[RecordsGetDataConsumable]`.
+        finance_transactions: Financial transactions, when asked for with `include_finance_transactions`. Type: `list[RecordsGetDataFinanceTransaction]`.
     """
 
     __wire_names__ = {"client_": "client"}
 
     id: int | None = None
+    """Id of the record."""
     company_id: int | None = None
+    """Company the record belongs to."""
     staff_id: int | None = None
+    """Staff member the client is booked with."""
     services: list[RecordsGetDataService] | None = None
+    """Services booked, each with its price, discount and amount."""
     goods_transactions: list[dict[str, JSON]] | None = None
+    """Goods sold within the record."""
     staff: RecordsGetDataStaff | None = None
+    """The staff member, with name, specialization, position and photo."""
     client_: RecordsGetDataClient | None = None
+    """The client, with contact details and visit counts; empty when the record has none."""
     date: str | None = None
+    """Start of the appointment, in the company's local time."""
     datetime: str | None = None
+    """Start of the appointment, in ISO 8601 with the time zone."""
     create_date: str | None = None
+    """When the record was created."""
     comment: str | None = None
+    """Comment on the record."""
     online: bool | None = None
+    """Whether the client booked online."""
     visit_attendance: float | None = None
+    """Attendance status of the whole visit."""
     attendance: float | None = None
+    """Attendance status; -1 did not come, 0 expected, 1 came, 2 confirmed."""
     confirmed: float | None = None
+    """Whether the record is confirmed."""
     seance_length: float | None = None
+    """Length of the appointment, in seconds."""
     length: float | None = None
+    """Length of the record, in seconds."""
     sms_before: float | None = None
+    """Whether an SMS reminder goes out before the visit."""
     sms_now: float | None = None
+    """Whether the client is told about the record by SMS at once."""
     sms_now_text: str | None = None
+    """Text of that SMS."""
     email_now: float | None = None
+    """Whether the client is told about the record by e-mail at once."""
     notified: float | None = None
+    """Whether the client has been notified."""
     master_request: float | None = None
+    """Whether the client asked for this staff member in particular."""
     api_id: str | None = None
+    """Your own id for the record."""
     from_url: str | None = None
+    """Address of the page an online booking came from."""
     review_requested: float | None = None
+    """Whether the client was asked for a review."""
     visit_id: int | None = None
+    """Visit the record belongs to."""
     created_user_id: int | None = None
+    """User who created the record."""
     deleted: bool | None = None
+    """Whether the record is deleted."""
     paid_full: float | None = None
+    """Whether the record is paid in full."""
     prepaid: bool | None = None
+    """Whether prepayment applies to the record."""
     prepaid_confirmed: bool | None = None
+    """Whether the prepayment has been received."""
     payment_status: int | None = None
+    """Payment status code of the record."""
     last_change_date: str | None = None
+    """When the record was last changed."""
     technical_break_duration: float | None = None
+    """Break after the appointment, in seconds."""
     custom_color: str | None = None
+    """Background colour the record is shown in."""
     custom_font_color: str | None = None
+    """Text colour the record is shown in."""
     record_labels: list[RecordsGetDataRecordLabel] | None = None
+    """Labels attached to the record."""
     activity_id: int | None = None
+    """Group event the record belongs to; 0 for none."""
     custom_fields: dict[str, JSON] | list[JSON] | None = None
+    """Values of the record's custom fields, by field code."""
     documents: list[RecordsGetDataDocument] | None = None
+    """Documents of the record, such as its visit document."""
     sms_remain_hours: float | None = None
+    """Hours before the visit that an SMS reminder is sent."""
     email_remain_hours: float | None = None
+    """Hours before the visit that an e-mail reminder is sent."""
     bookform_id: int | None = None
+    """Online booking widget the record came through."""
     record_from: str | None = None
+    """Where the record was made from."""
     is_mobile: float | None = None
+    """Whether the record was made on a mobile device."""
     is_sale_bill_printed: bool | None = None
+    """Whether the sale receipt has been printed."""
     consumables: list[RecordsGetDataConsumable] | None = None
+    """Consumables used, when asked for with `include_consumables`."""
     finance_transactions: list[RecordsGetDataFinanceTransaction] | None = None
+    """Financial transactions, when asked for with `include_finance_transactions`."""
 
     def __init__(
         self,
@@ -2386,54 +2519,103 @@ class RecordsGetData(Model):
         finance_transactions: list[RecordsGetDataFinanceTransaction] | None = None,
     ) -> None:
         self.id = id
+        """Id of the record."""
         self.company_id = company_id
+        """Company the record belongs to."""
         self.staff_id = staff_id
+        """Staff member the client is booked with."""
         self.services = services
+        """Services booked, each with its price, discount and amount."""
         self.goods_transactions = goods_transactions
+        """Goods sold within the record."""
         self.staff = staff
+        """The staff member, with name, specialization, position and photo."""
         self.client_ = client_
+        """The client, with contact details and visit counts; empty when the record has none."""
         self.date = date
+        """Start of the appointment, in the company's local time."""
         self.datetime = datetime
+        """Start of the appointment, in ISO 8601 with the time zone."""
         self.create_date = create_date
+        """When the record was created."""
         self.comment = comment
+        """Comment on the record."""
         self.online = online
+        """Whether the client booked online."""
         self.visit_attendance = visit_attendance
+        """Attendance status of the whole visit."""
         self.attendance = attendance
+        """Attendance status; -1 did not come, 0 expected, 1 came, 2 confirmed."""
         self.confirmed = confirmed
+        """Whether the record is confirmed."""
         self.seance_length = seance_length
+        """Length of the appointment, in seconds."""
         self.length = length
+        """Length of the record, in seconds."""
         self.sms_before = sms_before
+        """Whether an SMS reminder goes out before the visit."""
         self.sms_now = sms_now
+        """Whether the client is told about the record by SMS at once."""
         self.sms_now_text = sms_now_text
+        """Text of that SMS."""
         self.email_now = email_now
+        """Whether the client is told about the record by e-mail at once."""
         self.notified = notified
+        """Whether the client has been notified."""
         self.master_request = master_request
+        """Whether the client asked for this staff member in particular."""
         self.api_id = api_id
+        """Your own id for the record."""
         self.from_url = from_url
+        """Address of the page an online booking came from."""
         self.review_requested = review_requested
+        """Whether the client was asked for a review."""
         self.visit_id = visit_id
+        """Visit the record belongs to."""
         self.created_user_id = created_user_id
+        """User who created the record."""
         self.deleted = deleted
+        """Whether the record is deleted."""
         self.paid_full = paid_full
+        """Whether the record is paid in full."""
         self.prepaid = prepaid
+        """Whether prepayment applies to the record."""
         self.prepaid_confirmed = prepaid_confirmed
+        """Whether the prepayment has been received."""
         self.payment_status = payment_status
+        """Payment status code of the record."""
         self.last_change_date = last_change_date
+        """When the record was last changed."""
         self.technical_break_duration = technical_break_duration
+        """Break after the appointment, in seconds."""
         self.custom_color = custom_color
+        """Background colour the record is shown in."""
         self.custom_font_color = custom_font_color
+        """Text colour the record is shown in."""
         self.record_labels = record_labels
+        """Labels attached to the record."""
         self.activity_id = activity_id
+        """Group event the record belongs to; 0 for none."""
         self.custom_fields = custom_fields
+        """Values of the record's custom fields, by field code."""
         self.documents = documents
+        """Documents of the record, such as its visit document."""
         self.sms_remain_hours = sms_remain_hours
+        """Hours before the visit that an SMS reminder is sent."""
         self.email_remain_hours = email_remain_hours
+        """Hours before the visit that an e-mail reminder is sent."""
         self.bookform_id = bookform_id
+        """Online booking widget the record came through."""
         self.record_from = record_from
+        """Where the record was made from."""
         self.is_mobile = is_mobile
+        """Whether the record was made on a mobile device."""
         self.is_sale_bill_printed = is_sale_bill_printed
+        """Whether the sale receipt has been printed."""
         self.consumables = consumables
+        """Consumables used, when asked for with `include_consumables`."""
         self.finance_transactions = finance_transactions
+        """Financial transactions, when asked for with `include_finance_transactions`."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -2961,117 +3143,171 @@ class RecordsGetDataStaffPosition(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItem(Model):
-    """`RecordsListItem`.
+    """An appointment record of a company, as the record list returns it.
+
+    `RecordsListItem`.
 
     Attributes:
-        id: `int`.
-        company_id: `int`.
-        staff_id: `int`.
-        services: `list[RecordsListItemService]`.
-        goods_transactions: `list[RecordsListItemGoodsTransaction]`.
-        staff: `RecordsListItemStaff`.
-        client_ (wire name `client`): `RecordsListItemClient`.
-        comer: `RecordsListItemComer`.
-        clients_count: `int`.
-        date: `str`.
-        datetime: `str`.
-        create_date: `str`.
-        technical_break_duration: `float`.
-        comment: `str`.
-        online: `bool`.
-        visit_attendance: `float`.
-        attendance: `float`.
-        confirmed: `float`.
-        seance_length: `float`.
-        length: `float`.
-        sms_before: `float`.
-        sms_now: `float`.
-        sms_now_text: `str`.
-        email_now: `float`.
-        notified: `float`.
-        master_request: `float`.
-        api_id: `str`.
-        from_url: `str`.
-        review_requested: `float`.
-        visit_id: `int`.
-        created_user_id: `int`.
-        deleted: `bool`.
-        paid_full: `float`.
-        prepaid: `bool`.
-        prepaid_confirmed: `bool`.
-        payment_status: `int`.
-        last_change_date: `str`.
-        custom_color: `str`.
-        custom_font_color: `str`.
-        record_labels: `list[dict[str, JSON]]`.
-        activity_id: `int`.
-        custom_fields: `dict[str, JSON] | list[JSON]`.
-        documents: `list[RecordsListItemDocument]`.
-        sms_remain_hours: `float`.
-        email_remain_hours: `float`.
-        bookform_id: `int`.
-        record_from: `str`.
-        is_mobile: `float`.
-        client_agreements: `RecordsListItemClientAgreements`.
-        is_sale_bill_printed: `bool`.
-        consumables: `list[RecordsListItemConsumable]`.
-        finance_transactions: `list[RecordsListItemFinanceTransaction]`.
+        id: Id of the record. Type: `int`.
+        company_id: Company the record belongs to. Type: `int`.
+        staff_id: Staff member the client is booked with. Type: `int`.
+        services: Services booked, each with its price, discount and amount. Type: `list[RecordsListItemService]`.
+        goods_transactions: Goods sold within the record. Type: `list[RecordsListItemGoodsTransaction]`.
+        staff: The staff member, with name, specialization, position and photo. Type: `RecordsListItemStaff`.
+        client_ (wire name `client`): The client, with contact details and visit counts; empty when the record has none. Type: `RecordsListItemClient`.
+        comer: Visitor entry of the record, by id, title and slug. Type: `RecordsListItemComer`.
+        clients_count: Number of clients the record is for. Type: `int`.
+        date: Start of the appointment, in the company's local time. Type: `str`.
+        datetime: Start of the appointment, in ISO 8601 with the time zone. Type: `str`.
+        create_date: When the record was created. Type: `str`.
+        technical_break_duration: Break after the appointment, in seconds. Type: `float`.
+        comment: Comment on the record. Type: `str`.
+        online: Whether the client booked online. Type: `bool`.
+        visit_attendance: Attendance status of the whole visit. Type: `float`.
+        attendance: Attendance status; -1 did not come, 0 expected, 1 came, 2 confirmed. Type: `float`.
+        confirmed: Whether the record is confirmed. Type: `float`.
+        seance_length: Length of the appointment, in seconds. Type: `float`.
+        length: Length of the record, in seconds. Type: `float`.
+        sms_before: Whether an SMS reminder goes out before the visit. Type: `float`.
+        sms_now: Whether the client is told about the record by SMS at once. Type: `float`.
+        sms_now_text: Text of that SMS. Type: `str`.
+        email_now: Whether the client is told about the record by e-mail at once. Type: `float`.
+        notified: Whether the client has been notified. Type: `float`.
+        master_request: Whether the client asked for this staff member in particular. Type: `float`.
+        api_id: Your own id for the record. Type: `str`.
+        from_url: Address of the page an online booking came from. Type: `str`.
+        review_requested: Whether the client was asked for a review. Type: `float`.
+        visit_id: Visit the record belongs to. Type: `int`.
+        created_user_id: User who created the record. Type: `int`.
+        deleted: Whether the record is deleted. Type: `bool`.
+        paid_full: Whether the record is paid in full. Type: `float`.
+        prepaid: Whether prepayment applies to the record. Type: `bool`.
+        prepaid_confirmed: Whether the prepayment has been received. Type: `bool`.
+        payment_status: Payment status code of the record. Type: `int`.
+        last_change_date: When the record was last changed. Type: `str`.
+        custom_color: Background colour the record is shown in. Type: `str`.
+        custom_font_color: Text colour the record is shown in. Type: `str`.
+        record_labels: Labels attached to the record. Type: `list[dict[str, JSON]]`.
+        activity_id: Group event the record belongs to; 0 for none. Type: `int`.
+        custom_fields: Values of the record's custom fields, by field code. Type: `dict[str, JSON] | list[JSON]`.
+        documents: Documents of the record, such as its visit document. Type: `list[RecordsListItemDocument]`.
+        sms_remain_hours: Hours before the visit that an SMS reminder is sent. Type: `float`.
+        email_remain_hours: Hours before the visit that an e-mail reminder is sent. Type: `float`.
+        bookform_id: Online booking widget the record came through. Type: `int`.
+        record_from: Where the record was made from. Type: `str`.
+        is_mobile: Whether the record was made on a mobile device. Type: `float`.
+        client_agreements: Client's consent to newsletters and to personal data processing. Type: `RecordsListItemClientAgreements`.
+        is_sale_bill_printed: Whether the sale receipt has been printed. Type: `bool`.
+        consumables: Consumables used, when asked for with `include_consumables`. Type: `list[RecordsListItemConsumable]`.
+        finance_transactions: Financial transactions, when asked for with `include_finance_transactions`. Type: `list[RecordsListItemFinanceTransaction]`.
     """
 
     __wire_names__ = {"client_": "client"}
 
     id: int | None = None
+    """Id of the record."""
     company_id: int | None = None
+    """Company the record belongs to."""
     staff_id: int | None = None
+    """Staff member the client is booked with."""
     services: list[RecordsListItemService] | None = None
+    """Services booked, each with its price, discount and amount."""
     goods_transactions: list[RecordsListItemGoodsTransaction] | None = None
+    """Goods sold within the record."""
     staff: RecordsListItemStaff | None = None
+    """The staff member, with name, specialization, position and photo."""
     client_: RecordsListItemClient | None = None
+    """The client, with contact details and visit counts; empty when the record has none."""
     comer: RecordsListItemComer | None = None
+    """Visitor entry of the record, by id, title and slug."""
     clients_count: int | None = None
+    """Number of clients the record is for."""
     date: str | None = None
+    """Start of the appointment, in the company's local time."""
     datetime: str | None = None
+    """Start of the appointment, in ISO 8601 with the time zone."""
     create_date: str | None = None
+    """When the record was created."""
     technical_break_duration: float | None = None
+    """Break after the appointment, in seconds."""
     comment: str | None = None
+    """Comment on the record."""
     online: bool | None = None
+    """Whether the client booked online."""
     visit_attendance: float | None = None
+    """Attendance status of the whole visit."""
     attendance: float | None = None
+    """Attendance status; -1 did not come, 0 expected, 1 came, 2 confirmed."""
     confirmed: float | None = None
+    """Whether the record is confirmed."""
     seance_length: float | None = None
+    """Length of the appointment, in seconds."""
     length: float | None = None
+    """Length of the record, in seconds."""
     sms_before: float | None = None
+    """Whether an SMS reminder goes out before the visit."""
     sms_now: float | None = None
+    """Whether the client is told about the record by SMS at once."""
     sms_now_text: str | None = None
+    """Text of that SMS."""
     email_now: float | None = None
+    """Whether the client is told about the record by e-mail at once."""
     notified: float | None = None
+    """Whether the client has been notified."""
     master_request: float | None = None
+    """Whether the client asked for this staff member in particular."""
     api_id: str | None = None
+    """Your own id for the record."""
     from_url: str | None = None
+    """Address of the page an online booking came from."""
     review_requested: float | None = None
+    """Whether the client was asked for a review."""
     visit_id: int | None = None
+    """Visit the record belongs to."""
     created_user_id: int | None = None
+    """User who created the record."""
     deleted: bool | None = None
+    """Whether the record is deleted."""
     paid_full: float | None = None
+    """Whether the record is paid in full."""
     prepaid: bool | None = None
+    """Whether prepayment applies to the record."""
     prepaid_confirmed: bool | None = None
+    """Whether the prepayment has been received."""
     payment_status: int | None = None
+    """Payment status code of the record."""
     last_change_date: str | None = None
+    """When the record was last changed."""
     custom_color: str | None = None
+    """Background colour the record is shown in."""
     custom_font_color: str | None = None
+    """Text colour the record is shown in."""
     record_labels: list[dict[str, JSON]] | None = None
+    """Labels attached to the record."""
     activity_id: int | None = None
+    """Group event the record belongs to; 0 for none."""
     custom_fields: dict[str, JSON] | list[JSON] | None = None
+    """Values of the record's custom fields, by field code."""
     documents: list[RecordsListItemDocument] | None = None
+    """Documents of the record, such as its visit document."""
     sms_remain_hours: float | None = None
+    """Hours before the visit that an SMS reminder is sent."""
     email_remain_hours: float | None = None
+    """Hours before the visit that an e-mail reminder is sent."""
     bookform_id: int | None = None
+    """Online booking widget the record came through."""
     record_from: str | None = None
+    """Where the record was made from."""
     is_mobile: float | None = None
+    """Whether the record was made on a mobile device."""
     client_agreements: RecordsListItemClientAgreements | None = None
+    """Client's consent to newsletters and to personal data processing."""
     is_sale_bill_printed: bool | None = None
+    """Whether the sale receipt has been printed."""
     consumables: list[RecordsListItemConsumable] | None = None
+    """Consumables used, when asked for with `include_consumables`."""
     finance_transactions: list[RecordsListItemFinanceTransaction] | None = None
+    """Financial transactions, when asked for with `include_finance_transactions`."""
 
     def __init__(
         self,
@@ -3130,57 +3366,109 @@ class RecordsListItem(Model):
         finance_transactions: list[RecordsListItemFinanceTransaction] | None = None,
     ) -> None:
         self.id = id
+        """Id of the record."""
         self.company_id = company_id
+        """Company the record belongs to."""
         self.staff_id = staff_id
+        """Staff member the client is booked with."""
         self.services = services
+        """Services booked, each with its price, discount and amount."""
         self.goods_transactions = goods_transactions
+        """Goods sold within the record."""
         self.staff = staff
+        """The staff member, with name, specialization, position and photo."""
         self.client_ = client_
+        """The client, with contact details and visit counts; empty when the record has none."""
         self.comer = comer
+        """Visitor entry of the record, by id, title and slug."""
         self.clients_count = clients_count
+        """Number of clients the record is for."""
         self.date = date
+        """Start of the appointment, in the company's local time."""
         self.datetime = datetime
+        """Start of the appointment, in ISO 8601 with the time zone."""
         self.create_date = create_date
+        """When the record was created."""
         self.technical_break_duration = technical_break_duration
+        """Break after the appointment, in seconds."""
         self.comment = comment
+        """Comment on the record."""
         self.online = online
+        """Whether the client booked online."""
         self.visit_attendance = visit_attendance
+        """Attendance status of the whole visit."""
         self.attendance = attendance
+        """Attendance status; -1 did not come, 0 expected, 1 came, 2 confirmed."""
         self.confirmed = confirmed
+        """Whether the record is confirmed."""
         self.seance_length = seance_length
+        """Length of the appointment, in seconds."""
         self.length = length
+        """Length of the record, in seconds."""
         self.sms_before = sms_before
+        """Whether an SMS reminder goes out before the visit."""
         self.sms_now = sms_now
+        """Whether the client is told about the record by SMS at once."""
         self.sms_now_text = sms_now_text
+        """Text of that SMS."""
         self.email_now = email_now
+        """Whether the client is told about the record by e-mail at once."""
         self.notified = notified
+        """Whether the client has been notified."""
         self.master_request = master_request
+        """Whether the client asked for this staff member in particular."""
         self.api_id = api_id
+        """Your own id for the record."""
         self.from_url = from_url
+        """Address of the page an online booking came from."""
         self.review_requested = review_requested
+        """Whether the client was asked for a review."""
         self.visit_id = visit_id
+        """Visit the record belongs to."""
         self.created_user_id = created_user_id
+        """User who created the record."""
         self.deleted = deleted
+        """Whether the record is deleted."""
         self.paid_full = paid_full
+        """Whether the record is paid in full."""
         self.prepaid = prepaid
+        """Whether prepayment applies to the record."""
         self.prepaid_confirmed = prepaid_confirmed
+        """Whether the prepayment has been received."""
         self.payment_status = payment_status
+        """Payment status code of the record."""
         self.last_change_date = last_change_date
+        """When the record was last changed."""
         self.custom_color = custom_color
+        """Background colour the record is shown in."""
         self.custom_font_color = custom_font_color
+        """Text colour the record is shown in."""
         self.record_labels = record_labels
+        """Labels attached to the record."""
         self.activity_id = activity_id
+        """Group event the record belongs to; 0 for none."""
         self.custom_fields = custom_fields
+        """Values of the record's custom fields, by field code."""
         self.documents = documents
+        """Documents of the record, such as its visit document."""
         self.sms_remain_hours = sms_remain_hours
+        """Hours before the visit that an SMS reminder is sent."""
         self.email_remain_hours = email_remain_hours
+        """Hours before the visit that an e-mail reminder is sent."""
         self.bookform_id = bookform_id
+        """Online booking widget the record came through."""
         self.record_from = record_from
+        """Where the record was made from."""
         self.is_mobile = is_mobile
+        """Whether the record was made on a mobile device."""
         self.client_agreements = client_agreements
+        """Client's consent to newsletters and to personal data processing."""
         self.is_sale_bill_printed = is_sale_bill_printed
+        """Whether the sale receipt has been printed."""
         self.consumables = consumables
+        """Consumables used, when asked for with `include_consumables`."""
         self.finance_transactions = finance_transactions
+        """Financial transactions, when asked for with `include_finance_transactions`."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -3803,55 +4091,78 @@ class RecordsListItemStaffPosition(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsUpdateData(Model):
-    """`RecordsUpdateData`.
+    """An appointment record after a change.
+
+    `RecordsUpdateData`.
 
     Attributes:
-        id: `int`.
-        services: `list[RecordsUpdateDataService]`.
-        client_ (wire name `client`): `RecordsUpdateDataClient`.
-        clients_count: `float`.
-        staff: `RecordsUpdateDataStaff`.
-        datetime: `str`.
-        seance_length: `float`.
-        create_date: `str`.
-        comment: `str`.
-        confirmed: `float`.
-        sms_before: `float`.
-        sms_now: `float`.
-        sms_now_text: `str`.
-        email_now: `float`.
-        notified: `float`.
-        master_request: `float`.
-        api_id: `str`.
-        from_url: `str`.
-        review_requested: `float`.
-        activity_id: `int`.
-        documents: `list[RecordsUpdateDataDocument]`.
+        id: Id of the record. Type: `int`.
+        services: Services booked, each with its price, discount and amount. Type: `list[RecordsUpdateDataService]`.
+        client_ (wire name `client`): The client, with contact details and visit counts; empty when the record has none. Type: `RecordsUpdateDataClient`.
+        clients_count: Number of clients the record is for. Type: `float`.
+        staff: The staff member, with name, specialization, position and photo. Type: `RecordsUpdateDataStaff`.
+        datetime: Start of the appointment, in ISO 8601 with the time zone. Type: `str`.
+        seance_length: Length of the appointment, in seconds. Type: `float`.
+        create_date: When the record was created. Type: `str`.
+        comment: Comment on the record. Type: `str`.
+        confirmed: Whether the record is confirmed. Type: `float`.
+        sms_before: Whether an SMS reminder goes out before the visit. Type: `float`.
+        sms_now: Whether the client is told about the record by SMS at once. Type: `float`.
+        sms_now_text: Text of that SMS. Type: `str`.
+        email_now: Whether the client is told about the record by e-mail at once. Type: `float`.
+        notified: Whether the client has been notified. Type: `float`.
+        master_request: Whether the client asked for this staff member in particular. Type: `float`.
+        api_id: Your own id for the record. Type: `str`.
+        from_url: Address of the page an online booking came from. Type: `str`.
+        review_requested: Whether the client was asked for a review. Type: `float`.
+        activity_id: Group event the record belongs to; 0 for none. Type: `int`.
+        documents: Documents of the record, such as its visit document. Type: `list[RecordsUpdateDataDocument]`.
     """
 
     __wire_names__ = {"client_": "client"}
 
     id: int | None = None
+    """Id of the record."""
     services: list[RecordsUpdateDataService] | None = None
+    """Services booked, each with its price, discount and amount."""
     client_: RecordsUpdateDataClient | None = None
+    """The client, with contact details and visit counts; empty when the record has none."""
     clients_count: float | None = None
+    """Number of clients the record is for."""
     staff: RecordsUpdateDataStaff | None = None
+    """The staff member, with name, specialization, position and photo."""
     datetime: str | None = None
+    """Start of the appointment, in ISO 8601 with the time zone."""
     seance_length: float | None = None
+    """Length of the appointment, in seconds."""
     create_date: str | None = None
+    """When the record was created."""
     comment: str | None = None
+    """Comment on the record."""
     confirmed: float | None = None
+    """Whether the record is confirmed."""
     sms_before: float | None = None
+    """Whether an SMS reminder goes out before the visit."""
     sms_now: float | None = None
+    """Whether the client is told about the record by SMS at once."""
     sms_now_text: str | None = None
+    """Text of that SMS."""
     email_now: float | None = None
+    """Whether the client is told about the record by e-mail at once."""
     notified: float | None = None
+    """Whether the client has been notified."""
     master_request: float | None = None
+    """Whether the client asked for this staff member in particular."""
     api_id: str | None = None
+    """Your own id for the record."""
     from_url: str | None = None
+    """Address of the page an online booking came from."""
     review_requested: float | None = None
+    """Whether the client was asked for a review."""
     activity_id: int | None = None
+    """Group event the record belongs to; 0 for none."""
     documents: list[RecordsUpdateDataDocument] | None = None
+    """Documents of the record, such as its visit document."""
 
     def __init__(
         self,
@@ -3879,26 +4190,47 @@ class RecordsUpdateData(Model):
         documents: list[RecordsUpdateDataDocument] | None = None,
     ) -> None:
         self.id = id
+        """Id of the record."""
         self.services = services
+        """Services booked, each with its price, discount and amount."""
         self.client_ = client_
+        """The client, with contact details and visit counts; empty when the record has none."""
         self.clients_count = clients_count
+        """Number of clients the record is for."""
         self.staff = staff
+        """The staff member, with name, specialization, position and photo."""
         self.datetime = datetime
+        """Start of the appointment, in ISO 8601 with the time zone."""
         self.seance_length = seance_length
+        """Length of the appointment, in seconds."""
         self.create_date = create_date
+        """When the record was created."""
         self.comment = comment
+        """Comment on the record."""
         self.confirmed = confirmed
+        """Whether the record is confirmed."""
         self.sms_before = sms_before
+        """Whether an SMS reminder goes out before the visit."""
         self.sms_now = sms_now
+        """Whether the client is told about the record by SMS at once."""
         self.sms_now_text = sms_now_text
+        """Text of that SMS."""
         self.email_now = email_now
+        """Whether the client is told about the record by e-mail at once."""
         self.notified = notified
+        """Whether the client has been notified."""
         self.master_request = master_request
+        """Whether the client asked for this staff member in particular."""
         self.api_id = api_id
+        """Your own id for the record."""
         self.from_url = from_url
+        """Address of the page an online booking came from."""
         self.review_requested = review_requested
+        """Whether the client was asked for a review."""
         self.activity_id = activity_id
+        """Group event the record belongs to; 0 for none."""
         self.documents = documents
+        """Documents of the record, such as its visit document."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -4563,36 +4895,48 @@ class TimetableEventScheduleEvent2(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimetableSeancesListData(Model):
-    """`TimetableSeancesListData`.
+    """One time slot in a staff member's day.
+
+    `TimetableSeancesListData`.
 
     Attributes:
-        time: `str`, always present.
-        is_free: `bool`, always present.
+        time: Start of the slot, as HH:MM. Type: `str`, always present.
+        is_free: Whether the slot is free. Type: `bool`, always present.
     """
 
     time: str
+    """Start of the slot, as HH:MM."""
     is_free: bool
+    """Whether the slot is free."""
 
     def __init__(self, *, time: str, is_free: bool) -> None:
         self.time = time
+        """Start of the slot, as HH:MM."""
         self.is_free = is_free
+        """Whether the slot is free."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetData(Model):
-    """`VisitsGetData`.
+    """A visit, with its records.
+
+    `VisitsGetData`.
 
     Attributes:
-        attendance: `float`.
-        datetime: `str`.
-        comment: `int`.
-        records: `list[VisitsGetDataRecord]`.
+        attendance: Attendance status; -1 did not come, 0 expected, 1 came, 2 confirmed. Type: `float`.
+        datetime: Start of the visit. Type: `str`.
+        comment: Comment on the visit. Type: `int`.
+        records: Appointment records of the visit. Type: `list[VisitsGetDataRecord]`.
     """
 
     attendance: float | None = None
+    """Attendance status; -1 did not come, 0 expected, 1 came, 2 confirmed."""
     datetime: str | None = None
+    """Start of the visit."""
     comment: int | None = None
+    """Comment on the visit."""
     records: list[VisitsGetDataRecord] | None = None
+    """Appointment records of the visit."""
 
     def __init__(
         self,
@@ -4603,9 +4947,13 @@ class VisitsGetData(Model):
         records: list[VisitsGetDataRecord] | None = None,
     ) -> None:
         self.attendance = attendance
+        """Attendance status; -1 did not come, 0 expected, 1 came, 2 confirmed."""
         self.datetime = datetime
+        """Start of the visit."""
         self.comment = comment
+        """Comment on the visit."""
         self.records = records
+        """Appointment records of the visit."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -4921,19 +5269,25 @@ class VisitsGetDataRecordStaffPosition(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsData(Model):
-    """`VisitsGetDetailsData`.
+    """The payment details of a visit.
+
+    `VisitsGetDetailsData`.
 
     Attributes:
-        payment_transactions: `list[VisitsGetDetailsDataPaymentTransaction]`.
-        loyalty_transactions: `list[VisitsGetDetailsDataLoyaltyTransaction]`.
-        kkm_transaction_details_container: `VisitsGetDetailsDataKkmTransactionDetailsContainer`.
-        items: `list[VisitsGetDetailsDataItem]`.
+        payment_transactions: Payments made for the visit. Type: `list[VisitsGetDetailsDataPaymentTransaction]`.
+        loyalty_transactions: Loyalty programme operations of the visit, such as discounts and card charges. Type: `list[VisitsGetDetailsDataLoyaltyTransaction]`.
+        kkm_transaction_details_container: Fiscal register operations of the visit. Type: `VisitsGetDetailsDataKkmTransactionDetailsContainer`.
+        items: Services and goods of the visit, with their prices. Type: `list[VisitsGetDetailsDataItem]`.
     """
 
     payment_transactions: list[VisitsGetDetailsDataPaymentTransaction] | None = None
+    """Payments made for the visit."""
     loyalty_transactions: list[VisitsGetDetailsDataLoyaltyTransaction] | None = None
+    """Loyalty programme operations of the visit, such as discounts and card charges."""
     kkm_transaction_details_container: VisitsGetDetailsDataKkmTransactionDetailsContainer | None = None
+    """Fiscal register operations of the visit."""
     items: list[VisitsGetDetailsDataItem] | None = None
+    """Services and goods of the visit, with their prices."""
 
     def __init__(
         self,
@@ -4944,9 +5298,13 @@ class VisitsGetDetailsData(Model):
         items: list[VisitsGetDetailsDataItem] | None = None,
     ) -> None:
         self.payment_transactions = payment_transactions
+        """Payments made for the visit."""
         self.loyalty_transactions = loyalty_transactions
+        """Loyalty programme operations of the visit, such as discounts and card charges."""
         self.kkm_transaction_details_container = kkm_transaction_details_container
+        """Fiscal register operations of the visit."""
         self.items = items
+        """Services and goods of the visit, with their prices."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

@@ -642,39 +642,53 @@ class SalaryPayrollCalculationItemTargetContainer(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffBalance(Model):
-    """`salary_staff_balance`.
+    """Income, expenses and balance of a staff member's settlement.
+
+    `salary_staff_balance`.
 
     Attributes:
-        income: `str`.
-        expense: `str`.
-        balance: `str`.
+        income: Amount earned. Type: `str`.
+        expense: Amount paid out or deducted. Type: `str`.
+        balance: Income less expenses. Type: `str`.
     """
 
     income: str | None = None
+    """Amount earned."""
     expense: str | None = None
+    """Amount paid out or deducted."""
     balance: str | None = None
+    """Income less expenses."""
 
     def __init__(self, *, income: str | None = None, expense: str | None = None, balance: str | None = None) -> None:
         self.income = income
+        """Amount earned."""
         self.expense = expense
+        """Amount paid out or deducted."""
         self.balance = balance
+        """Income less expenses."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffCalculation(Model):
-    """`salary_staff_calculation`.
+    """A staff member's settlement with the company over a period.
+
+    `salary_staff_calculation`.
 
     Attributes:
-        total_sum: `SalaryStaffBalance`.
-        currency: `Currency2`.
+        total_sum: Income, expenses and balance over the period. Type: `SalaryStaffBalance`.
+        currency: Currency of the amounts. Type: `Currency2`.
     """
 
     total_sum: SalaryStaffBalance | None = None
+    """Income, expenses and balance over the period."""
     currency: Currency2 | None = None
+    """Currency of the amounts."""
 
     def __init__(self, *, total_sum: SalaryStaffBalance | None = None, currency: Currency2 | None = None) -> None:
         self.total_sum = total_sum
+        """Income, expenses and balance over the period."""
         self.currency = currency
+        """Currency of the amounts."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -993,23 +1007,31 @@ class ServiceCategoriesCreateData(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceCategoriesGetItem(Model):
-    """`ServiceCategoriesGetItem`.
+    """A category grouping a company's services.
+
+    `ServiceCategoriesGetItem`.
 
     Attributes:
-        id: `int`.
-        salon_service_id: `int`.
-        title: `str`.
-        api_id: `str`.
-        weight: `float`.
-        staff: `list[float]`.
+        id: Id of the category. Type: `int`.
+        salon_service_id: Id of the category within the company. Type: `int`.
+        title: Name of the category. Type: `str`.
+        api_id: Your own id for the category. Type: `str`.
+        weight: Sort weight of the category in lists. Type: `float`.
+        staff: Staff members who provide services of the category. Type: `list[float]`.
     """
 
     id: int | None = None
+    """Id of the category."""
     salon_service_id: int | None = None
+    """Id of the category within the company."""
     title: str | None = None
+    """Name of the category."""
     api_id: str | None = None
+    """Your own id for the category."""
     weight: float | None = None
+    """Sort weight of the category in lists."""
     staff: list[float] | None = None
+    """Staff members who provide services of the category."""
 
     def __init__(
         self,
@@ -1022,11 +1044,17 @@ class ServiceCategoriesGetItem(Model):
         staff: list[float] | None = None,
     ) -> None:
         self.id = id
+        """Id of the category."""
         self.salon_service_id = salon_service_id
+        """Id of the category within the company."""
         self.title = title
+        """Name of the category."""
         self.api_id = api_id
+        """Your own id for the category."""
         self.weight = weight
+        """Sort weight of the category in lists."""
         self.staff = staff
+        """Staff members who provide services of the category."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -1505,35 +1533,49 @@ class ServicesCreateDataStaffItem(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesListItem(Model):
-    """`ServicesListItem`.
+    """A service a company offers, with its price range and the staff who provide it.
+
+    `ServicesListItem`.
 
     Attributes:
-        id: `int`.
-        salon_service_id: `int`.
-        title: `str`.
-        category_id: `int`.
-        price_min: `float`.
-        price_max: `float`.
-        discount: `str`.
-        comment: `str`.
-        weight: `float`.
-        active: `float`.
-        api_id: `str`.
-        staff: `list[dict[str, JSON]]`.
+        id: Id of the service. Type: `int`.
+        salon_service_id: Id of the service within the company. Type: `int`.
+        title: Name of the service. Type: `str`.
+        category_id: Category the service is in. Type: `int`.
+        price_min: Lowest price of the service. Type: `float`.
+        price_max: Highest price of the service. Type: `float`.
+        discount: Discount on the service. Type: `str`.
+        comment: Comment on the service. Type: `str`.
+        weight: Sort weight of the service in lists. Type: `float`.
+        active: 1 when the service is active. Type: `float`.
+        api_id: Your own id for the service. Type: `str`.
+        staff: Staff members who provide the service. Type: `list[dict[str, JSON]]`.
     """
 
     id: int | None = None
+    """Id of the service."""
     salon_service_id: int | None = None
+    """Id of the service within the company."""
     title: str | None = None
+    """Name of the service."""
     category_id: int | None = None
+    """Category the service is in."""
     price_min: float | None = None
+    """Lowest price of the service."""
     price_max: float | None = None
+    """Highest price of the service."""
     discount: str | None = None
+    """Discount on the service."""
     comment: str | None = None
+    """Comment on the service."""
     weight: float | None = None
+    """Sort weight of the service in lists."""
     active: float | None = None
+    """1 when the service is active."""
     api_id: str | None = None
+    """Your own id for the service."""
     staff: list[dict[str, JSON]] | None = None
+    """Staff members who provide the service."""
 
     def __init__(
         self,
@@ -1552,17 +1594,29 @@ class ServicesListItem(Model):
         staff: list[dict[str, JSON]] | None = None,
     ) -> None:
         self.id = id
+        """Id of the service."""
         self.salon_service_id = salon_service_id
+        """Id of the service within the company."""
         self.title = title
+        """Name of the service."""
         self.category_id = category_id
+        """Category the service is in."""
         self.price_min = price_min
+        """Lowest price of the service."""
         self.price_max = price_max
+        """Highest price of the service."""
         self.discount = discount
+        """Discount on the service."""
         self.comment = comment
+        """Comment on the service."""
         self.weight = weight
+        """Sort weight of the service in lists."""
         self.active = active
+        """1 when the service is active."""
         self.api_id = api_id
+        """Your own id for the service."""
         self.staff = staff
+        """Staff members who provide the service."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -1828,33 +1882,46 @@ class StaffCompanyidRequestDataTypes(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffCreateLegacyItem(Model):
-    """`StaffCreateLegacyItem`.
+    """A staff member of a company, as the staff list returns it.
+
+    `StaffCreateLegacyItem`.
 
     Attributes:
-        id: `int`.
-        name: `str`.
-        company_id: `int`.
-        specialization: `str`.
-        position: `StaffCreateLegacyItemPosition`.
-        avatar: `str`.
-        avatar_big: `str`.
-        fired: `float`.
-        status: `float`.
-        hidden: `float`.
-        user_id: `int | None`.
+        id: Id of the staff member. Type: `int`.
+        name: Name of the staff member. Type: `str`.
+        company_id: Company the staff member works at. Type: `int`.
+        specialization: What the staff member does, as shown to clients. Type: `str`.
+        position: Position held, by id and title. Type: `StaffCreateLegacyItemPosition`.
+        avatar: Address of the small photo. Type: `str`.
+        avatar_big: Address of the large photo. Type: `str`.
+        fired: Whether the staff member has left the company. Type: `float`.
+        status: Status code of the staff member. Type: `float`.
+        hidden: Whether the staff member is hidden from online booking. Type: `float`.
+        user_id: User account of the staff member, when there is one. Type: `int | None`.
     """
 
     id: int | None = None
+    """Id of the staff member."""
     name: str | None = None
+    """Name of the staff member."""
     company_id: int | None = None
+    """Company the staff member works at."""
     specialization: str | None = None
+    """What the staff member does, as shown to clients."""
     position: StaffCreateLegacyItemPosition | None = None
+    """Position held, by id and title."""
     avatar: str | None = None
+    """Address of the small photo."""
     avatar_big: str | None = None
+    """Address of the large photo."""
     fired: float | None = None
+    """Whether the staff member has left the company."""
     status: float | None = None
+    """Status code of the staff member."""
     hidden: float | None = None
+    """Whether the staff member is hidden from online booking."""
     user_id: int | None = None
+    """User account of the staff member, when there is one."""
 
     def __init__(
         self,
@@ -1872,16 +1939,27 @@ class StaffCreateLegacyItem(Model):
         user_id: int | None = None,
     ) -> None:
         self.id = id
+        """Id of the staff member."""
         self.name = name
+        """Name of the staff member."""
         self.company_id = company_id
+        """Company the staff member works at."""
         self.specialization = specialization
+        """What the staff member does, as shown to clients."""
         self.position = position
+        """Position held, by id and title."""
         self.avatar = avatar
+        """Address of the small photo."""
         self.avatar_big = avatar_big
+        """Address of the large photo."""
         self.fired = fired
+        """Whether the staff member has left the company."""
         self.status = status
+        """Status code of the staff member."""
         self.hidden = hidden
+        """Whether the staff member is hidden from online booking."""
         self.user_id = user_id
+        """User account of the staff member, when there is one."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -1926,47 +2004,67 @@ class StaffCreateQuickRequest(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffListLegacyItem(Model):
-    """`StaffListLegacyItem`.
+    """A staff member of a company, as the older staff list returns it.
+
+    `StaffListLegacyItem`.
 
     Attributes:
-        id: `int`.
-        api_id: `str`.
-        name: `str`.
-        specialization: `str`.
-        position: `StaffListLegacyItemPosition | list[JSON]`.
-        show_rating: `float`.
-        rating: `float`.
-        votes_count: `float`.
-        user_id: `int | None`.
-        avatar: `str`.
-        avatar_big: `str`.
-        comments_count: `float`.
-        weight: `str`.
-        information: `str`.
-        hidden: `str`.
-        fired: `str`.
-        status: `str`.
-        image_group: `StaffListLegacyItemImageGroup | list[JSON]`.
+        id: Id of the staff member. Type: `int`.
+        api_id: Your own id for the staff member. Type: `str`.
+        name: Name of the staff member. Type: `str`.
+        specialization: What the staff member does, as shown to clients. Type: `str`.
+        position: Position held, by id and title. Type: `StaffListLegacyItemPosition | list[JSON]`.
+        show_rating: Whether clients see the staff member's rating. Type: `float`.
+        rating: Average rating from clients. Type: `float`.
+        votes_count: Number of ratings given. Type: `float`.
+        user_id: User account of the staff member, when there is one. Type: `int | None`.
+        avatar: Address of the small photo. Type: `str`.
+        avatar_big: Address of the large photo. Type: `str`.
+        comments_count: Number of reviews. Type: `float`.
+        weight: Sort weight of the staff member in lists. Type: `str`.
+        information: Description of the staff member. Type: `str`.
+        hidden: Whether the staff member is hidden from online booking. Type: `str`.
+        fired: Whether the staff member has left the company. Type: `str`.
+        status: Status code of the staff member. Type: `str`.
+        image_group: Photos of the staff member, in several sizes. Type: `StaffListLegacyItemImageGroup | list[JSON]`.
     """
 
     id: int | None = None
+    """Id of the staff member."""
     api_id: str | None = None
+    """Your own id for the staff member."""
     name: str | None = None
+    """Name of the staff member."""
     specialization: str | None = None
+    """What the staff member does, as shown to clients."""
     position: StaffListLegacyItemPosition | list[JSON] | None = None
+    """Position held, by id and title."""
     show_rating: float | None = None
+    """Whether clients see the staff member's rating."""
     rating: float | None = None
+    """Average rating from clients."""
     votes_count: float | None = None
+    """Number of ratings given."""
     user_id: int | None = None
+    """User account of the staff member, when there is one."""
     avatar: str | None = None
+    """Address of the small photo."""
     avatar_big: str | None = None
+    """Address of the large photo."""
     comments_count: float | None = None
+    """Number of reviews."""
     weight: str | None = None
+    """Sort weight of the staff member in lists."""
     information: str | None = None
+    """Description of the staff member."""
     hidden: str | None = None
+    """Whether the staff member is hidden from online booking."""
     fired: str | None = None
+    """Whether the staff member has left the company."""
     status: str | None = None
+    """Status code of the staff member."""
     image_group: StaffListLegacyItemImageGroup | list[JSON] | None = None
+    """Photos of the staff member, in several sizes."""
 
     def __init__(
         self,
@@ -1991,23 +2089,41 @@ class StaffListLegacyItem(Model):
         image_group: StaffListLegacyItemImageGroup | list[JSON] | None = None,
     ) -> None:
         self.id = id
+        """Id of the staff member."""
         self.api_id = api_id
+        """Your own id for the staff member."""
         self.name = name
+        """Name of the staff member."""
         self.specialization = specialization
+        """What the staff member does, as shown to clients."""
         self.position = position
+        """Position held, by id and title."""
         self.show_rating = show_rating
+        """Whether clients see the staff member's rating."""
         self.rating = rating
+        """Average rating from clients."""
         self.votes_count = votes_count
+        """Number of ratings given."""
         self.user_id = user_id
+        """User account of the staff member, when there is one."""
         self.avatar = avatar
+        """Address of the small photo."""
         self.avatar_big = avatar_big
+        """Address of the large photo."""
         self.comments_count = comments_count
+        """Number of reviews."""
         self.weight = weight
+        """Sort weight of the staff member in lists."""
         self.information = information
+        """Description of the staff member."""
         self.hidden = hidden
+        """Whether the staff member is hidden from online booking."""
         self.fired = fired
+        """Whether the staff member has left the company."""
         self.status = status
+        """Status code of the staff member."""
         self.image_group = image_group
+        """Photos of the staff member, in several sizes."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -2228,22 +2344,30 @@ class StaffPosition2(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffSchedulesGetLegacyData(Model):
-    """`StaffSchedulesGetLegacyData`.
+    """One day of a staff member's working hours.
+
+    `StaffSchedulesGetLegacyData`.
 
     Attributes:
-        date: `str`, always present.
-        is_working: `bool`, always present.
-        slots: `list[dict[str, JSON]]`.
+        date: The day. Type: `str`, always present.
+        is_working: Whether the staff member works that day. Type: `bool`, always present.
+        slots: Working intervals of the day. Type: `list[dict[str, JSON]]`.
     """
 
     date: str
+    """The day."""
     is_working: bool
+    """Whether the staff member works that day."""
     slots: list[dict[str, JSON]] | None = None
+    """Working intervals of the day."""
 
     def __init__(self, *, date: str, is_working: bool, slots: list[dict[str, JSON]] | None = None) -> None:
         self.date = date
+        """The day."""
         self.is_working = is_working
+        """Whether the staff member works that day."""
         self.slots = slots
+        """Working intervals of the day."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

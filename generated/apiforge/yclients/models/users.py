@@ -121,29 +121,40 @@ class AuthRequest2faField2fa(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthResponse2(Model):
-    """`auth_response_2`.
+    """The answer to a login, with the user token and the user's details.
+
+    `auth_response_2`.
 
     Attributes:
-        id: `int`.
-        user_token: `str`.
-        name: `str`.
-        phone: `str`.
-        login: `str`.
-        email: `str`.
-        avatar: `str`.
-        is_approved: `bool`.
-        is_email_confirmed: `bool`.
+        id: Id of the user. Type: `int`.
+        user_token: User token to send with later calls; keep it secret. Type: `str`.
+        name: Name of the user. Type: `str`.
+        phone: Phone number of the user. Type: `str`.
+        login: Login of the user. Type: `str`.
+        email: E-mail address of the user. Type: `str`.
+        avatar: Address of the user's picture. Type: `str`.
+        is_approved: Whether the user's access is confirmed. Type: `bool`.
+        is_email_confirmed: Whether the e-mail address is confirmed. Type: `bool`.
     """
 
     id: int | None = None
+    """Id of the user."""
     user_token: str | None = None
+    """User token to send with later calls; keep it secret."""
     name: str | None = None
+    """Name of the user."""
     phone: str | None = None
+    """Phone number of the user."""
     login: str | None = None
+    """Login of the user."""
     email: str | None = None
+    """E-mail address of the user."""
     avatar: str | None = None
+    """Address of the user's picture."""
     is_approved: bool | None = None
+    """Whether the user's access is confirmed."""
     is_email_confirmed: bool | None = None
+    """Whether the e-mail address is confirmed."""
 
     def __init__(
         self,
@@ -159,14 +170,23 @@ class AuthResponse2(Model):
         is_email_confirmed: bool | None = None,
     ) -> None:
         self.id = id
+        """Id of the user."""
         self.user_token = user_token
+        """User token to send with later calls; keep it secret."""
         self.name = name
+        """Name of the user."""
         self.phone = phone
+        """Phone number of the user."""
         self.login = login
+        """Login of the user."""
         self.email = email
+        """E-mail address of the user."""
         self.avatar = avatar
+        """Address of the user's picture."""
         self.is_approved = is_approved
+        """Whether the user's access is confirmed."""
         self.is_email_confirmed = is_email_confirmed
+        """Whether the e-mail address is confirmed."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -512,25 +532,34 @@ class CompanyUsersListItem(Model):
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyUsersListLegacyItem(Model):
-    """`CompanyUsersListLegacyItem`.
+    """A user who has access to a company, with their access rights.
+
+    `CompanyUsersListLegacyItem`.
 
     Attributes:
-        id: `int`.
-        firstname: `str`.
-        login: `str`.
-        email: `str`.
-        phone: `str`.
-        information: `str`.
-        access: `CompanyUsersListLegacyItemAccess`.
+        id: Id of the user. Type: `int`.
+        firstname: Name of the user. Type: `str`.
+        login: Login of the user. Type: `str`.
+        email: E-mail address of the user. Type: `str`.
+        phone: Phone number of the user. Type: `str`.
+        information: Note on the user. Type: `str`.
+        access: What the user may see and change. Type: `CompanyUsersListLegacyItemAccess`.
     """
 
     id: int | None = None
+    """Id of the user."""
     firstname: str | None = None
+    """Name of the user."""
     login: str | None = None
+    """Login of the user."""
     email: str | None = None
+    """E-mail address of the user."""
     phone: str | None = None
+    """Phone number of the user."""
     information: str | None = None
+    """Note on the user."""
     access: CompanyUsersListLegacyItemAccess | None = None
+    """What the user may see and change."""
 
     def __init__(
         self,
@@ -544,12 +573,19 @@ class CompanyUsersListLegacyItem(Model):
         access: CompanyUsersListLegacyItemAccess | None = None,
     ) -> None:
         self.id = id
+        """Id of the user."""
         self.firstname = firstname
+        """Name of the user."""
         self.login = login
+        """Login of the user."""
         self.email = email
+        """E-mail address of the user."""
         self.phone = phone
+        """Phone number of the user."""
         self.information = information
+        """Note on the user."""
         self.access = access
+        """What the user may see and change."""
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
