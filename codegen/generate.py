@@ -369,7 +369,7 @@ class _Renderer:
         checks = checks_literal(method, self.spec, {p.wire: p.encoding for p in params}, self._enum_class(ctx))
         if checks is not None:
             spec_args.append(("checks", checks))
-        doc = self._doc(method, params, result, variants)
+        doc = self._doc(method, params, result, variants, body_type, body_fields)
         return MethodView(
             attr=method.attr,
             wire=method.name,
@@ -515,6 +515,8 @@ class _Renderer:
         params: list[ParamView],
         result: str,
         variants: list[tuple[str, list[tuple[str, str]], str]],
+        body_type: str | None = None,
+        body_fields: list[ParamView] | None = None,
     ) -> list[str]:
         text = self.prose.methods.get(method.name)
         # With our summary, the facts follow it: "Calls `users.get`; tokens: user, service."
@@ -533,8 +535,14 @@ class _Renderer:
             facts_line.append("Deprecated upstream.")
         if facts_line:
             lines += ["", " ".join(facts_line)]
-        if params:
-            lines += ["", "Args:"] + [f"    {p.doc}" for p in sorted(params, key=lambda p: not p.required)]
+        args = [f"    {p.doc}" for p in sorted(params, key=lambda p: not p.required)]
+        if body_type is not None:
+            # A flat body is given whole (`body=`) or field by field; both are documented where they are typed.
+            whole = "The whole request body" + ("; or give its fields one by one" if body_fields else "")
+            args.append(f"    body: {whole}. Type: `{body_type}`.")
+            args += [f"    {p.doc}" for p in body_fields or ()]
+        if args:
+            lines += ["", "Args:", *args]
         lines += ["", f"Returns: `{result}`."]
         for name, when, vresult in variants:
             cond = ", ".join(f"{w}={'<given>' if v == 'PRESENT' else v}" for w, v in when)

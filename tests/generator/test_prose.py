@@ -164,6 +164,12 @@ def test_generated_docstrings_carry_the_texts(specs: dict[str, Spec], prose: dic
             for param in method.params:
                 if param.name in text.params:
                     assert f"{param.attr}{_sent_as(param)}: {text.params[param.name]} Type: " in doc, (name, param.name)
+            body_texts = {
+                wire: said for wire, said in text.params.items() if wire not in {p.name for p in method.params}
+            }
+            for wire, said in body_texts.items():
+                # Fields of a flat YCLIENTS body are keyword arguments too: their texts are listed under Args.
+                assert f": {said} Type: " in doc and f"(body field `{wire}`)" in doc, (name, wire)
             checked += 1
         for key, model_text in prose[api].models.items():
             cls = _model_class(api, key)

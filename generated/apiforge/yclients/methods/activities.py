@@ -268,6 +268,20 @@ class ActivitiesMethods:
 
         Args:
             company_id: Company that holds the group event. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivityCompanyidRequestDataTypes`.
+            date: Start of the event. Type: str (body field `date`).
+            service_id: Service the event provides. Type: int (body field `service_id`).
+            staff_id: Staff member who leads the event. Type: int (body field `staff_id`).
+            capacity: Most clients the event takes. Type: float | int (body field `capacity`).
+            resource_instance_ids: Resources the event uses, such as rooms. Type: Sequence[int] (body field `resource_instance_ids`).
+            force: True to create the event even when it clashes with others. Type: bool (body field `force`).
+            length: Length of the event, in seconds. Type: float | int (body field `length`).
+            color: Colour the event is shown in. Type: str (body field `color`).
+            label_ids: Labels attached to the event. Type: Sequence[JSON] (body field `label_ids`).
+            comment: Comment on the event. Type: str (body field `comment`).
+            stream_link: Link to an online broadcast of the event. Type: str (body field `stream_link`).
+            technical_break_duration: Break after the event, in seconds. Type: float | int (body field `technical_break_duration`).
+            instructions: Instructions for the clients who book the event. Type: str (body field `instructions`).
 
         Returns: `ActivitiesCreateData`.
 
@@ -352,6 +366,20 @@ class ActivitiesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             activity_id: Group event to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivityCompanyidRequestDataTypes`.
+            date: Start of the event. Type: str (body field `date`).
+            service_id: Service the event provides. Type: int (body field `service_id`).
+            staff_id: Staff member who leads the event. Type: int (body field `staff_id`).
+            capacity: Most clients the event takes. Type: float | int (body field `capacity`).
+            resource_instance_ids: Resources the event uses, such as rooms. Type: Sequence[int] (body field `resource_instance_ids`).
+            force: True to save the event even when it clashes with others. Type: bool (body field `force`).
+            length: Length of the event, in seconds. Type: float | int (body field `length`).
+            color: Colour the event is shown in. Type: str (body field `color`).
+            label_ids: Labels attached to the event. Type: Sequence[JSON] (body field `label_ids`).
+            comment: Comment on the event. Type: str (body field `comment`).
+            stream_link: Link to an online broadcast of the event. Type: str (body field `stream_link`).
+            technical_break_duration: Break after the event, in seconds. Type: float | int (body field `technical_break_duration`).
+            instructions: Instructions for the clients who book the event. Type: str (body field `instructions`).
 
         Returns: `ActivitiesCreateData`.
 
@@ -636,6 +664,12 @@ class ActivitiesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesCreateDuplicationStrategyRequest`.
+            title: Name of the repetition. Type: str (body field `title`).
+            days: Days of the week the event repeats on. Type: Sequence[Mapping[str, JSON]] (body field `days`).
+            repeat_mode_id: How the event repeats, as a code. Type: int (body field `repeat_mode_id`).
+            interval: Interval between repeats. Type: float | int (body field `interval`).
+            content_type: Kind of content copied, as a code. Type: float | int (body field `content_type`).
 
         Returns: `JSON`.
 
@@ -679,6 +713,12 @@ class ActivitiesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             strategy_id: Repetition to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesUpdateDuplicationStrategyRequest`.
+            title: Name of the repetition. Type: str (body field `title`).
+            days: Days of the week the event repeats on. Type: Sequence[Mapping[str, JSON]] (body field `days`).
+            repeat_mode_id: How the event repeats, as a code. Type: int (body field `repeat_mode_id`).
+            interval: Interval between repeats. Type: float | int (body field `interval`).
+            content_type: Kind of content copied, as a code. Type: float | int (body field `content_type`).
 
         Returns: `JSON`.
 
@@ -718,6 +758,7 @@ class ActivitiesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             activity_id: Group event to copy. Type: int; required.
+            body: The whole request body. Type: `dict[str, JSON]`.
 
         Returns: `JSON`.
 
@@ -803,6 +844,20 @@ class AsyncActivitiesMethods:
 
         Args:
             company_id: Company that holds the group event. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivityCompanyidRequestDataTypes`.
+            date: Start of the event. Type: str (body field `date`).
+            service_id: Service the event provides. Type: int (body field `service_id`).
+            staff_id: Staff member who leads the event. Type: int (body field `staff_id`).
+            capacity: Most clients the event takes. Type: float | int (body field `capacity`).
+            resource_instance_ids: Resources the event uses, such as rooms. Type: Sequence[int] (body field `resource_instance_ids`).
+            force: True to create the event even when it clashes with others. Type: bool (body field `force`).
+            length: Length of the event, in seconds. Type: float | int (body field `length`).
+            color: Colour the event is shown in. Type: str (body field `color`).
+            label_ids: Labels attached to the event. Type: Sequence[JSON] (body field `label_ids`).
+            comment: Comment on the event. Type: str (body field `comment`).
+            stream_link: Link to an online broadcast of the event. Type: str (body field `stream_link`).
+            technical_break_duration: Break after the event, in seconds. Type: float | int (body field `technical_break_duration`).
+            instructions: Instructions for the clients who book the event. Type: str (body field `instructions`).
 
         Returns: `ActivitiesCreateData`.
 
@@ -887,6 +942,20 @@ class AsyncActivitiesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             activity_id: Group event to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivityCompanyidRequestDataTypes`.
+            date: Start of the event. Type: str (body field `date`).
+            service_id: Service the event provides. Type: int (body field `service_id`).
+            staff_id: Staff member who leads the event. Type: int (body field `staff_id`).
+            capacity: Most clients the event takes. Type: float | int (body field `capacity`).
+            resource_instance_ids: Resources the event uses, such as rooms. Type: Sequence[int] (body field `resource_instance_ids`).
+            force: True to save the event even when it clashes with others. Type: bool (body field `force`).
+            length: Length of the event, in seconds. Type: float | int (body field `length`).
+            color: Colour the event is shown in. Type: str (body field `color`).
+            label_ids: Labels attached to the event. Type: Sequence[JSON] (body field `label_ids`).
+            comment: Comment on the event. Type: str (body field `comment`).
+            stream_link: Link to an online broadcast of the event. Type: str (body field `stream_link`).
+            technical_break_duration: Break after the event, in seconds. Type: float | int (body field `technical_break_duration`).
+            instructions: Instructions for the clients who book the event. Type: str (body field `instructions`).
 
         Returns: `ActivitiesCreateData`.
 
@@ -1175,6 +1244,12 @@ class AsyncActivitiesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesCreateDuplicationStrategyRequest`.
+            title: Name of the repetition. Type: str (body field `title`).
+            days: Days of the week the event repeats on. Type: Sequence[Mapping[str, JSON]] (body field `days`).
+            repeat_mode_id: How the event repeats, as a code. Type: int (body field `repeat_mode_id`).
+            interval: Interval between repeats. Type: float | int (body field `interval`).
+            content_type: Kind of content copied, as a code. Type: float | int (body field `content_type`).
 
         Returns: `JSON`.
 
@@ -1218,6 +1293,12 @@ class AsyncActivitiesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             strategy_id: Repetition to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesUpdateDuplicationStrategyRequest`.
+            title: Name of the repetition. Type: str (body field `title`).
+            days: Days of the week the event repeats on. Type: Sequence[Mapping[str, JSON]] (body field `days`).
+            repeat_mode_id: How the event repeats, as a code. Type: int (body field `repeat_mode_id`).
+            interval: Interval between repeats. Type: float | int (body field `interval`).
+            content_type: Kind of content copied, as a code. Type: float | int (body field `content_type`).
 
         Returns: `JSON`.
 
@@ -1257,6 +1338,7 @@ class AsyncActivitiesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             activity_id: Group event to copy. Type: int; required.
+            body: The whole request body. Type: `dict[str, JSON]`.
 
         Returns: `JSON`.
 

@@ -150,6 +150,20 @@ class ActivitiesV2Methods:
 
         Args:
             salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesV2CreateRequest`.
+            staff_id: Staff member who leads the event. Type: int (body field `staff_id`).
+            service_id: Service the event provides. Type: int (body field `service_id`).
+            resource_instance_ids: Resources the event uses, such as rooms. Type: Sequence[int] (body field `resource_instance_ids`).
+            label_ids: Labels attached to the event. Type: Sequence[int] (body field `label_ids`).
+            date: Start of the event. Type: str (body field `date`).
+            length: Length of the event, in seconds. Type: int (body field `length`).
+            technical_break_duration: Break after the event, in seconds. Type: float | int (body field `technical_break_duration`).
+            capacity: Most clients the event takes. Type: int (body field `capacity`).
+            comment: Comment on the event. Type: str (body field `comment`).
+            color: Colour the event is shown in. Type: str (body field `color`).
+            instructions: Instructions for the clients who book the event. Type: str (body field `instructions`).
+            stream_link: Link to an online broadcast of the event. Type: str (body field `stream_link`).
+            force: True to save the event even when it clashes with others. Type: bool (body field `force`).
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -234,6 +248,20 @@ class ActivitiesV2Methods:
         Args:
             salon_id (sent as `salonId`): Company the request is about. Type: str; required.
             activity_id (sent as `activityId`): Group event to change. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesV2UpdateRequest`.
+            staff_id: Staff member who leads the event. Type: int (body field `staff_id`).
+            service_id: Service the event provides. Type: int (body field `service_id`).
+            resource_instance_ids: Resources the event uses, such as rooms. Type: Sequence[int] (body field `resource_instance_ids`).
+            label_ids: Labels attached to the event. Type: Sequence[int] (body field `label_ids`).
+            date: Start of the event. Type: str (body field `date`).
+            length: Length of the event, in seconds. Type: int (body field `length`).
+            technical_break_duration: Break after the event, in seconds. Type: float | int (body field `technical_break_duration`).
+            capacity: Most clients the event takes. Type: int (body field `capacity`).
+            comment: Comment on the event. Type: str (body field `comment`).
+            color: Colour the event is shown in. Type: str (body field `color`).
+            instructions: Instructions for the clients who book the event. Type: str (body field `instructions`).
+            stream_link: Link to an online broadcast of the event. Type: str (body field `stream_link`).
+            force: True to save the event even when it clashes with others. Type: bool (body field `force`).
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -310,6 +338,13 @@ class ActivitiesV2Methods:
         Args:
             salon_id (sent as `salonId`): Company the request is about. Type: str; required.
             activity_id (sent as `activityId`): Group event to book into. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesV2CreateRecordRequest`.
+            client_id: Client to book, by id. Type: int (body field `client_id`).
+            comer_id: Visitor entry to book, by id. Type: int (body field `comer_id`).
+            client_: Client to book, by name and phone number. Type: Mapping[str, JSON] (body field `client`).
+            comer: Visitor to book. Type: Mapping[str, JSON] (body field `comer`).
+            labels: Labels attached to the booking. Type: Sequence[int] (body field `labels`).
+            clients_count: Number of clients the booking is for. Type: int (body field `clients_count`).
 
         Returns: `ActivitiesV2CreateRecordData`.
 
@@ -358,6 +393,13 @@ class ActivitiesV2Methods:
             salon_id (sent as `salonId`): Company the request is about. Type: str; required.
             activity_id (sent as `activityId`): Group event of the booking. Type: str; required.
             record_id (sent as `recordId`): Booking to change. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesV2CreateRecordWithIdRequest`.
+            attendance_service_item: Service paid for in the visit. Type: Mapping[str, JSON] (body field `attendance_service_item`).
+            attendance_good_items: Goods sold in the visit. Type: Sequence[Mapping[str, JSON]] (body field `attendance_good_items`).
+            comment: Comment on the booking. Type: str (body field `comment`).
+            label_ids: Labels attached to the booking. Type: Sequence[int] (body field `label_ids`).
+            color: Colour the booking is shown in. Type: str (body field `color`).
+            clients_count: Number of clients the booking is for. Type: int (body field `clients_count`).
 
         Returns: `ActivitiesV2CreateRecordData`.
 
@@ -419,6 +461,20 @@ class AsyncActivitiesV2Methods:
 
         Args:
             salon_id (sent as `salonId`): Company the request is about. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesV2CreateRequest`.
+            staff_id: Staff member who leads the event. Type: int (body field `staff_id`).
+            service_id: Service the event provides. Type: int (body field `service_id`).
+            resource_instance_ids: Resources the event uses, such as rooms. Type: Sequence[int] (body field `resource_instance_ids`).
+            label_ids: Labels attached to the event. Type: Sequence[int] (body field `label_ids`).
+            date: Start of the event. Type: str (body field `date`).
+            length: Length of the event, in seconds. Type: int (body field `length`).
+            technical_break_duration: Break after the event, in seconds. Type: float | int (body field `technical_break_duration`).
+            capacity: Most clients the event takes. Type: int (body field `capacity`).
+            comment: Comment on the event. Type: str (body field `comment`).
+            color: Colour the event is shown in. Type: str (body field `color`).
+            instructions: Instructions for the clients who book the event. Type: str (body field `instructions`).
+            stream_link: Link to an online broadcast of the event. Type: str (body field `stream_link`).
+            force: True to save the event even when it clashes with others. Type: bool (body field `force`).
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -503,6 +559,20 @@ class AsyncActivitiesV2Methods:
         Args:
             salon_id (sent as `salonId`): Company the request is about. Type: str; required.
             activity_id (sent as `activityId`): Group event to change. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesV2UpdateRequest`.
+            staff_id: Staff member who leads the event. Type: int (body field `staff_id`).
+            service_id: Service the event provides. Type: int (body field `service_id`).
+            resource_instance_ids: Resources the event uses, such as rooms. Type: Sequence[int] (body field `resource_instance_ids`).
+            label_ids: Labels attached to the event. Type: Sequence[int] (body field `label_ids`).
+            date: Start of the event. Type: str (body field `date`).
+            length: Length of the event, in seconds. Type: int (body field `length`).
+            technical_break_duration: Break after the event, in seconds. Type: float | int (body field `technical_break_duration`).
+            capacity: Most clients the event takes. Type: int (body field `capacity`).
+            comment: Comment on the event. Type: str (body field `comment`).
+            color: Colour the event is shown in. Type: str (body field `color`).
+            instructions: Instructions for the clients who book the event. Type: str (body field `instructions`).
+            stream_link: Link to an online broadcast of the event. Type: str (body field `stream_link`).
+            force: True to save the event even when it clashes with others. Type: bool (body field `force`).
 
         Returns: `ActivitiesV2CreateData`.
 
@@ -581,6 +651,13 @@ class AsyncActivitiesV2Methods:
         Args:
             salon_id (sent as `salonId`): Company the request is about. Type: str; required.
             activity_id (sent as `activityId`): Group event to book into. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesV2CreateRecordRequest`.
+            client_id: Client to book, by id. Type: int (body field `client_id`).
+            comer_id: Visitor entry to book, by id. Type: int (body field `comer_id`).
+            client_: Client to book, by name and phone number. Type: Mapping[str, JSON] (body field `client`).
+            comer: Visitor to book. Type: Mapping[str, JSON] (body field `comer`).
+            labels: Labels attached to the booking. Type: Sequence[int] (body field `labels`).
+            clients_count: Number of clients the booking is for. Type: int (body field `clients_count`).
 
         Returns: `ActivitiesV2CreateRecordData`.
 
@@ -629,6 +706,13 @@ class AsyncActivitiesV2Methods:
             salon_id (sent as `salonId`): Company the request is about. Type: str; required.
             activity_id (sent as `activityId`): Group event of the booking. Type: str; required.
             record_id (sent as `recordId`): Booking to change. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivitiesV2CreateRecordWithIdRequest`.
+            attendance_service_item: Service paid for in the visit. Type: Mapping[str, JSON] (body field `attendance_service_item`).
+            attendance_good_items: Goods sold in the visit. Type: Sequence[Mapping[str, JSON]] (body field `attendance_good_items`).
+            comment: Comment on the booking. Type: str (body field `comment`).
+            label_ids: Labels attached to the booking. Type: Sequence[int] (body field `label_ids`).
+            color: Colour the booking is shown in. Type: str (body field `color`).
+            clients_count: Number of clients the booking is for. Type: int (body field `clients_count`).
 
         Returns: `ActivitiesV2CreateRecordData`.
 

@@ -45,6 +45,12 @@ class AuthMethods:
 
         Calls `POST /api/v1/auth`; tokens: partner. Idempotent: retried on transient failures.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `AuthRequest2fa`.
+            login: User's phone number or e-mail address. Type: str (body field `login`).
+            password: User's password. Type: str (body field `password`).
+            field_2fa: Second-factor data, for accounts that log in in two steps. Type: Mapping[str, JSON] (body field `2fa`).
+
         Returns: `AuthResponse2`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%90%D0%B2%D1%82%D0%BE%D1%80%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8F/operation/%D0%90%D0%B2%D1%82%D0%BE%D1%80%D0%B8%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D1%8C%20%D0%BF%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8F
@@ -84,6 +90,12 @@ class AsyncAuthMethods:
         """Log a user in with a login and password and get their user token.
 
         Calls `POST /api/v1/auth`; tokens: partner. Idempotent: retried on transient failures.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `AuthRequest2fa`.
+            login: User's phone number or e-mail address. Type: str (body field `login`).
+            password: User's password. Type: str (body field `password`).
+            field_2fa: Second-factor data, for accounts that log in in two steps. Type: Mapping[str, JSON] (body field `2fa`).
 
         Returns: `AuthResponse2`.
 

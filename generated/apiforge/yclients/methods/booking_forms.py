@@ -124,6 +124,7 @@ class BookingFormsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body. Type: `BookformCreateRequest2`.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -202,6 +203,7 @@ class BookingFormsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             form_id: Form to change. Type: int; required.
+            body: The whole request body. Type: `BookformUpdateRequest2`.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -263,6 +265,7 @@ class AsyncBookingFormsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body. Type: `BookformCreateRequest2`.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -341,6 +344,7 @@ class AsyncBookingFormsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             form_id: Form to change. Type: int; required.
+            body: The whole request body. Type: `BookformUpdateRequest2`.
 
         Returns: `BookformSettingsResponse2`.
 

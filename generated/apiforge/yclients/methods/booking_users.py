@@ -106,6 +106,11 @@ class BookingUsersMethods:
 
         Calls `POST /api/v1/user/auth`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `BookingAuthWithCode`.
+            phone: Client's phone number. Type: str (body field `phone`).
+            code: Code from the SMS. Type: str (body field `code`).
+
         Returns: `BookingAuthResponse2`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D0%B8%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%90%D0%B2%D1%82%D0%BE%D1%80%D0%B8%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D1%8C%D1%81%D1%8F%20%D0%BF%D0%BE%20%D0%BD%D0%BE%D0%BC%D0%B5%D1%80%D1%83%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B0%20%D0%B8%20%D0%BA%D0%BE%D0%B4%D1%83
@@ -134,6 +139,11 @@ class BookingUsersMethods:
         """Log a booking client in with a login and password.
 
         Calls `POST /api/v1/booking/auth`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `AuthRequest2`.
+            login: Client's phone number or e-mail address. Type: str (body field `login`).
+            password: Client's password. Type: str (body field `password`).
 
         Returns: `BookingAuthResponse`.
 
@@ -191,6 +201,11 @@ class BookingUsersMethods:
 
         Calls `PUT /api/v1/booking/user/password`; tokens: user. Idempotent: retried on transient failures.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `BookingUserUpdatePasswordRequestDataTypes`.
+            old_password: Current password. Type: str (body field `old_password`).
+            new_password: New password. Type: str (body field `new_password`).
+
         Returns: `BookingUsersUpdatePasswordData`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D0%B8%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9E%D0%B1%D0%BD%D0%BE%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%BF%D0%B0%D1%80%D0%BE%D0%BB%D1%8F%20%D0%BF%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8F%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8
@@ -221,6 +236,13 @@ class BookingUsersMethods:
         """Change a booking client's name, e-mail address or phone number.
 
         Calls `PUT /api/v1/booking/user`; tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `BookingUserUpdateInfoRequestDataTypes`.
+            name: Client's name. Type: str (body field `name`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            phone: Client's phone number. Type: str (body field `phone`).
+            confirmation_code: SMS code confirming a new phone number. Type: str (body field `confirmation_code`).
 
         Returns: `JSON`.
 
@@ -273,6 +295,11 @@ class AsyncBookingUsersMethods:
 
         Calls `POST /api/v1/user/auth`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `BookingAuthWithCode`.
+            phone: Client's phone number. Type: str (body field `phone`).
+            code: Code from the SMS. Type: str (body field `code`).
+
         Returns: `BookingAuthResponse2`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D0%B8%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%90%D0%B2%D1%82%D0%BE%D1%80%D0%B8%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D1%8C%D1%81%D1%8F%20%D0%BF%D0%BE%20%D0%BD%D0%BE%D0%BC%D0%B5%D1%80%D1%83%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B0%20%D0%B8%20%D0%BA%D0%BE%D0%B4%D1%83
@@ -301,6 +328,11 @@ class AsyncBookingUsersMethods:
         """Log a booking client in with a login and password.
 
         Calls `POST /api/v1/booking/auth`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `AuthRequest2`.
+            login: Client's phone number or e-mail address. Type: str (body field `login`).
+            password: Client's password. Type: str (body field `password`).
 
         Returns: `BookingAuthResponse`.
 
@@ -358,6 +390,11 @@ class AsyncBookingUsersMethods:
 
         Calls `PUT /api/v1/booking/user/password`; tokens: user. Idempotent: retried on transient failures.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `BookingUserUpdatePasswordRequestDataTypes`.
+            old_password: Current password. Type: str (body field `old_password`).
+            new_password: New password. Type: str (body field `new_password`).
+
         Returns: `BookingUsersUpdatePasswordData`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D0%B8%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9E%D0%B1%D0%BD%D0%BE%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%BF%D0%B0%D1%80%D0%BE%D0%BB%D1%8F%20%D0%BF%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8F%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8
@@ -388,6 +425,13 @@ class AsyncBookingUsersMethods:
         """Change a booking client's name, e-mail address or phone number.
 
         Calls `PUT /api/v1/booking/user`; tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `BookingUserUpdateInfoRequestDataTypes`.
+            name: Client's name. Type: str (body field `name`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            phone: Client's phone number. Type: str (body field `phone`).
+            confirmation_code: SMS code confirming a new phone number. Type: str (body field `confirmation_code`).
 
         Returns: `JSON`.
 

@@ -284,6 +284,14 @@ class ClientsMethods:
 
         Args:
             company_id: Company whose clients are searched. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CompanyCompanyidClientsSearchRequestDataTypes`.
+            page: Page number, from 1. Type: float | int (body field `page`).
+            page_size: Clients per page. Type: float | int (body field `page_size`).
+            fields: Client fields to return besides the id and the name. Type: Sequence[str] (body field `fields`).
+            order_by: Field to sort the clients by. Type: Literal['id', 'name', 'phone', 'email', 'discount', 'first_visit_date', 'last_visit_date', 'sold_amount', 'visits_count'] (body field `order_by`).
+            order_by_direction: Sort order, ascending or descending. Type: Literal['ASC', 'DESC'] (body field `order_by_direction`).
+            operation: Whether a client must meet all the filters (AND) or any of them (OR). Type: Literal['AND', 'OR'] (body field `operation`).
+            filters: Conditions on the clients, each a filter type and its state. Type: Sequence[Mapping[str, JSON]] (body field `filters`).
 
         Returns: `Page[ClientsSearchItem]`.
 
@@ -389,6 +397,24 @@ class ClientsMethods:
 
         Args:
             company_id: Company the client belongs to. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsCreateRequest`.
+            name: Client's name. Type: str (body field `name`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            phone: Client's phone number. Type: str (body field `phone`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            sex_id: Client's sex, as a code. Type: int (body field `sex_id`).
+            importance_id: Client's importance class, as a code. Type: int (body field `importance_id`).
+            discount: Client's discount, in percent. Type: float | int (body field `discount`).
+            card: Number of the client's card. Type: str (body field `card`).
+            birth_date: Client's date of birth. Type: str (body field `birth_date`).
+            comment: Comment on the client. Type: str (body field `comment`).
+            spent: Total the client has paid so far. Type: float | int (body field `spent`).
+            balance: Balance of the client's account. Type: float | int (body field `balance`).
+            sms_check: Whether the client gets birthday greetings by SMS. Type: float | int (body field `sms_check`).
+            sms_not: Whether the client is left out of SMS mailings. Type: float | int (body field `sms_not`).
+            categories: Categories the client is in. Type: Mapping[str, JSON] (body field `categories`).
+            custom_fields: Values of the client's custom fields, by field code. Type: Mapping[str, JSON] (body field `custom_fields`).
 
         Returns: `ClientsListItem`.
 
@@ -453,6 +479,23 @@ class ClientsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsCreateBulkRequest`.
+            name: Client's name. Type: str (body field `name`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            phone: Client's phone number. Type: str (body field `phone`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            sex_id: Client's sex, as a code. Type: int (body field `sex_id`).
+            importance_id: Client's importance class, as a code. Type: int (body field `importance_id`).
+            discount: Client's discount, in percent. Type: float | int (body field `discount`).
+            card: Number of the client's card. Type: str (body field `card`).
+            birth_date: Client's date of birth. Type: str (body field `birth_date`).
+            comment: Comment on the client. Type: str (body field `comment`).
+            spent: Total the client has paid so far. Type: float | int (body field `spent`).
+            balance: Balance of the client's account. Type: float | int (body field `balance`).
+            sms_check: Whether the client gets birthday greetings by SMS. Type: float | int (body field `sms_check`).
+            sms_not: Whether the client is left out of SMS mailings. Type: float | int (body field `sms_not`).
+            categories: Categories the client is in. Type: Mapping[str, JSON] (body field `categories`).
 
         Returns: `JSON`.
 
@@ -558,6 +601,13 @@ class ClientsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsSearchVisitsRequest`.
+            client_id: Only visits of this client. Type: int | None (body field `client_id`).
+            client_phone: Only visits of the client with this phone number. Type: str | None (body field `client_phone`).
+            from_: Start of the period. Type: str | None (body field `from`).
+            to: End of the period. Type: str | None (body field `to`).
+            payment_statuses: Only visits in these payment states. Type: Sequence[Literal['not_paid', 'paid_not_full', 'paid_full', 'paid_over']] (body field `payment_statuses`).
+            attendance: Only visits with this attendance status. Type: float | int | None (body field `attendance`).
 
         Returns: `ClientVisitsHistory`.
 
@@ -637,6 +687,24 @@ class ClientsMethods:
         Args:
             company_id: Company the client belongs to. Type: int; required.
             id: Client to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsUpdateRequest`.
+            name: Client's name. Type: str (body field `name`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            phone: Client's phone number. Type: str (body field `phone`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            sex_id: Client's sex, as a code. Type: int (body field `sex_id`).
+            importance_id: Client's importance class, as a code. Type: int (body field `importance_id`).
+            discount: Client's discount, in percent. Type: float | int (body field `discount`).
+            card: Number of the client's card. Type: str (body field `card`).
+            birth_date: Client's date of birth. Type: str (body field `birth_date`).
+            comment: Comment on the client. Type: str (body field `comment`).
+            spent: Total the client has paid so far. Type: float | int (body field `spent`).
+            balance: Balance of the client's account. Type: float | int (body field `balance`).
+            sms_check: Whether the client gets birthday greetings by SMS. Type: float | int (body field `sms_check`).
+            sms_not: Whether the client is left out of SMS mailings. Type: float | int (body field `sms_not`).
+            labels: Labels attached to the client. Type: Mapping[str, JSON] (body field `labels`).
+            custom_fields: Values of the client's custom fields, by field code. Type: Mapping[str, JSON] (body field `custom_fields`).
 
         Returns: `ClientsListItem`.
 
@@ -737,6 +805,8 @@ class ClientsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             client_id: Client to comment on. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsAddCommentRequest`.
+            text: Text of the comment. Type: str (body field `text`).
 
         Returns: `ClientCommentContainer`.
 
@@ -910,6 +980,14 @@ class AsyncClientsMethods:
 
         Args:
             company_id: Company whose clients are searched. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CompanyCompanyidClientsSearchRequestDataTypes`.
+            page: Page number, from 1. Type: float | int (body field `page`).
+            page_size: Clients per page. Type: float | int (body field `page_size`).
+            fields: Client fields to return besides the id and the name. Type: Sequence[str] (body field `fields`).
+            order_by: Field to sort the clients by. Type: Literal['id', 'name', 'phone', 'email', 'discount', 'first_visit_date', 'last_visit_date', 'sold_amount', 'visits_count'] (body field `order_by`).
+            order_by_direction: Sort order, ascending or descending. Type: Literal['ASC', 'DESC'] (body field `order_by_direction`).
+            operation: Whether a client must meet all the filters (AND) or any of them (OR). Type: Literal['AND', 'OR'] (body field `operation`).
+            filters: Conditions on the clients, each a filter type and its state. Type: Sequence[Mapping[str, JSON]] (body field `filters`).
 
         Returns: `Page[ClientsSearchItem]`.
 
@@ -1015,6 +1093,24 @@ class AsyncClientsMethods:
 
         Args:
             company_id: Company the client belongs to. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsCreateRequest`.
+            name: Client's name. Type: str (body field `name`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            phone: Client's phone number. Type: str (body field `phone`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            sex_id: Client's sex, as a code. Type: int (body field `sex_id`).
+            importance_id: Client's importance class, as a code. Type: int (body field `importance_id`).
+            discount: Client's discount, in percent. Type: float | int (body field `discount`).
+            card: Number of the client's card. Type: str (body field `card`).
+            birth_date: Client's date of birth. Type: str (body field `birth_date`).
+            comment: Comment on the client. Type: str (body field `comment`).
+            spent: Total the client has paid so far. Type: float | int (body field `spent`).
+            balance: Balance of the client's account. Type: float | int (body field `balance`).
+            sms_check: Whether the client gets birthday greetings by SMS. Type: float | int (body field `sms_check`).
+            sms_not: Whether the client is left out of SMS mailings. Type: float | int (body field `sms_not`).
+            categories: Categories the client is in. Type: Mapping[str, JSON] (body field `categories`).
+            custom_fields: Values of the client's custom fields, by field code. Type: Mapping[str, JSON] (body field `custom_fields`).
 
         Returns: `ClientsListItem`.
 
@@ -1079,6 +1175,23 @@ class AsyncClientsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsCreateBulkRequest`.
+            name: Client's name. Type: str (body field `name`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            phone: Client's phone number. Type: str (body field `phone`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            sex_id: Client's sex, as a code. Type: int (body field `sex_id`).
+            importance_id: Client's importance class, as a code. Type: int (body field `importance_id`).
+            discount: Client's discount, in percent. Type: float | int (body field `discount`).
+            card: Number of the client's card. Type: str (body field `card`).
+            birth_date: Client's date of birth. Type: str (body field `birth_date`).
+            comment: Comment on the client. Type: str (body field `comment`).
+            spent: Total the client has paid so far. Type: float | int (body field `spent`).
+            balance: Balance of the client's account. Type: float | int (body field `balance`).
+            sms_check: Whether the client gets birthday greetings by SMS. Type: float | int (body field `sms_check`).
+            sms_not: Whether the client is left out of SMS mailings. Type: float | int (body field `sms_not`).
+            categories: Categories the client is in. Type: Mapping[str, JSON] (body field `categories`).
 
         Returns: `JSON`.
 
@@ -1184,6 +1297,13 @@ class AsyncClientsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsSearchVisitsRequest`.
+            client_id: Only visits of this client. Type: int | None (body field `client_id`).
+            client_phone: Only visits of the client with this phone number. Type: str | None (body field `client_phone`).
+            from_: Start of the period. Type: str | None (body field `from`).
+            to: End of the period. Type: str | None (body field `to`).
+            payment_statuses: Only visits in these payment states. Type: Sequence[Literal['not_paid', 'paid_not_full', 'paid_full', 'paid_over']] (body field `payment_statuses`).
+            attendance: Only visits with this attendance status. Type: float | int | None (body field `attendance`).
 
         Returns: `ClientVisitsHistory`.
 
@@ -1265,6 +1385,24 @@ class AsyncClientsMethods:
         Args:
             company_id: Company the client belongs to. Type: int; required.
             id: Client to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsUpdateRequest`.
+            name: Client's name. Type: str (body field `name`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            phone: Client's phone number. Type: str (body field `phone`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            sex_id: Client's sex, as a code. Type: int (body field `sex_id`).
+            importance_id: Client's importance class, as a code. Type: int (body field `importance_id`).
+            discount: Client's discount, in percent. Type: float | int (body field `discount`).
+            card: Number of the client's card. Type: str (body field `card`).
+            birth_date: Client's date of birth. Type: str (body field `birth_date`).
+            comment: Comment on the client. Type: str (body field `comment`).
+            spent: Total the client has paid so far. Type: float | int (body field `spent`).
+            balance: Balance of the client's account. Type: float | int (body field `balance`).
+            sms_check: Whether the client gets birthday greetings by SMS. Type: float | int (body field `sms_check`).
+            sms_not: Whether the client is left out of SMS mailings. Type: float | int (body field `sms_not`).
+            labels: Labels attached to the client. Type: Mapping[str, JSON] (body field `labels`).
+            custom_fields: Values of the client's custom fields, by field code. Type: Mapping[str, JSON] (body field `custom_fields`).
 
         Returns: `ClientsListItem`.
 
@@ -1365,6 +1503,8 @@ class AsyncClientsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             client_id: Client to comment on. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ClientsAddCommentRequest`.
+            text: Text of the comment. Type: str (body field `text`).
 
         Returns: `ClientCommentContainer`.
 

@@ -152,6 +152,10 @@ class CommentsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             staff_id: Staff member reviewed. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CommentsCompanyidRequestDataTypes`.
+            mark: Rating given. Type: float | int (body field `mark`).
+            text: Text of the review. Type: str (body field `text`).
+            name: Reviewer's name. Type: str (body field `name`).
 
         Returns: `CommentsListItem`.
 
@@ -194,6 +198,10 @@ class CommentsMethods:
             company_id: Company the request is about. Type: int; required.
             comment_id: Review to change. Type: int; required.
             staff_id: Staff member reviewed. Type: int.
+            body: The whole request body; or give its fields one by one. Type: `CommentsCompanyidRequestDataTypes`.
+            mark: Rating given. Type: float | int (body field `mark`).
+            text: Text of the review. Type: str (body field `text`).
+            name: Reviewer's name. Type: str (body field `name`).
 
         Returns: `CommentsListItem`.
         """
@@ -318,6 +326,10 @@ class AsyncCommentsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             staff_id: Staff member reviewed. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CommentsCompanyidRequestDataTypes`.
+            mark: Rating given. Type: float | int (body field `mark`).
+            text: Text of the review. Type: str (body field `text`).
+            name: Reviewer's name. Type: str (body field `name`).
 
         Returns: `CommentsListItem`.
 
@@ -360,6 +372,10 @@ class AsyncCommentsMethods:
             company_id: Company the request is about. Type: int; required.
             comment_id: Review to change. Type: int; required.
             staff_id: Staff member reviewed. Type: int.
+            body: The whole request body; or give its fields one by one. Type: `CommentsCompanyidRequestDataTypes`.
+            mark: Rating given. Type: float | int (body field `mark`).
+            text: Text of the review. Type: str (body field `text`).
+            name: Reviewer's name. Type: str (body field `name`).
 
         Returns: `CommentsListItem`.
         """

@@ -248,6 +248,18 @@ class CompaniesMethods:
 
         Calls `POST /api/v1/companies`; tokens: user.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `CompanyCreateRequestDataTypes`.
+            title: Name of the company. Type: str (body field `title`).
+            country_id: Country, by id. Type: int (body field `country_id`).
+            city_id: City, by id. Type: int (body field `city_id`).
+            address: Street address. Type: str (body field `address`).
+            site: Address of the website. Type: str (body field `site`).
+            coordinate_lat: Latitude of the location. Type: float | int (body field `coordinate_lat`).
+            coordinate_lot: Longitude of the location. Type: float | int (body field `coordinate_lot`).
+            business_type_id: Line of business, by id. Type: int (body field `business_type_id`).
+            short_descr: Short description. Type: str (body field `short_descr`).
+
         Returns: `CompaniesCreateData`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BE%D0%BC%D0%BF%D0%B0%D0%BD%D0%B8%D0%B8/operation/%D0%A1%D0%BE%D0%B7%D0%B4%D0%B0%D1%82%D1%8C%20%D0%BA%D0%BE%D0%BC%D0%BF%D0%B0%D0%BD%D0%B8%D1%8E
@@ -341,6 +353,22 @@ class CompaniesMethods:
 
         Args:
             id: Company to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CompanyPutRequestDataTypes`.
+            title: Name of the company. Type: str (body field `title`).
+            country_id: Country, by id. Type: int (body field `country_id`).
+            country: Country, by name. Type: str (body field `country`).
+            city_id: City, by id. Type: int (body field `city_id`).
+            city: City, by name. Type: str (body field `city`).
+            address: Street address. Type: str (body field `address`).
+            zip: Postal code. Type: str (body field `zip`).
+            phones: Phone numbers. Type: Sequence[str] (body field `phones`).
+            social: Links to the company's pages on social networks. Type: Mapping[str, JSON] (body field `social`).
+            site: Address of the company's website. Type: str (body field `site`).
+            coordinate_lat: Latitude of the company's location. Type: float | int (body field `coordinate_lat`).
+            coordinate_lon: Longitude of the company's location. Type: float | int (body field `coordinate_lon`).
+            description: Full description of the company. Type: str (body field `description`).
+            business_type_id: Line of business, by id. Type: int (body field `business_type_id`).
+            short_descr: Short description of the company. Type: str (body field `short_descr`).
 
         Returns: `CompanyPutResponseDataTypes`.
 
@@ -569,6 +597,18 @@ class AsyncCompaniesMethods:
 
         Calls `POST /api/v1/companies`; tokens: user.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `CompanyCreateRequestDataTypes`.
+            title: Name of the company. Type: str (body field `title`).
+            country_id: Country, by id. Type: int (body field `country_id`).
+            city_id: City, by id. Type: int (body field `city_id`).
+            address: Street address. Type: str (body field `address`).
+            site: Address of the website. Type: str (body field `site`).
+            coordinate_lat: Latitude of the location. Type: float | int (body field `coordinate_lat`).
+            coordinate_lot: Longitude of the location. Type: float | int (body field `coordinate_lot`).
+            business_type_id: Line of business, by id. Type: int (body field `business_type_id`).
+            short_descr: Short description. Type: str (body field `short_descr`).
+
         Returns: `CompaniesCreateData`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BE%D0%BC%D0%BF%D0%B0%D0%BD%D0%B8%D0%B8/operation/%D0%A1%D0%BE%D0%B7%D0%B4%D0%B0%D1%82%D1%8C%20%D0%BA%D0%BE%D0%BC%D0%BF%D0%B0%D0%BD%D0%B8%D1%8E
@@ -662,6 +702,22 @@ class AsyncCompaniesMethods:
 
         Args:
             id: Company to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CompanyPutRequestDataTypes`.
+            title: Name of the company. Type: str (body field `title`).
+            country_id: Country, by id. Type: int (body field `country_id`).
+            country: Country, by name. Type: str (body field `country`).
+            city_id: City, by id. Type: int (body field `city_id`).
+            city: City, by name. Type: str (body field `city`).
+            address: Street address. Type: str (body field `address`).
+            zip: Postal code. Type: str (body field `zip`).
+            phones: Phone numbers. Type: Sequence[str] (body field `phones`).
+            social: Links to the company's pages on social networks. Type: Mapping[str, JSON] (body field `social`).
+            site: Address of the company's website. Type: str (body field `site`).
+            coordinate_lat: Latitude of the company's location. Type: float | int (body field `coordinate_lat`).
+            coordinate_lon: Longitude of the company's location. Type: float | int (body field `coordinate_lon`).
+            description: Full description of the company. Type: str (body field `description`).
+            business_type_id: Line of business, by id. Type: int (body field `business_type_id`).
+            short_descr: Short description of the company. Type: str (body field `short_descr`).
 
         Returns: `CompanyPutResponseDataTypes`.
 

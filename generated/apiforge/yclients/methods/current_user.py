@@ -78,6 +78,8 @@ class CurrentUserMethods:
 
         Args:
             salon_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CurrentUserInviteRequest`.
+            invites: People to invite and the rights they get. Type: Sequence[Mapping[str, JSON]] (body field `invites`).
 
         Returns: `JSON`.
 
@@ -143,6 +145,8 @@ class AsyncCurrentUserMethods:
 
         Args:
             salon_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CurrentUserInviteRequest`.
+            invites: People to invite and the rights they get. Type: Sequence[Mapping[str, JSON]] (body field `invites`).
 
         Returns: `JSON`.
 

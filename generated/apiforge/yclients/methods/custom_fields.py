@@ -138,6 +138,12 @@ class CustomFieldsMethods:
         Args:
             field_category: Kind of object the field belongs to. Type: str; required.
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CustomFieldsRequestDataType`.
+            type: Type of the value. Type: str (body field `type`).
+            code: Code the field is known by. Type: str (body field `code`).
+            title: Name of the field. Type: str (body field `title`).
+            user_can_edit: Whether users may edit the value. Type: bool (body field `user_can_edit`).
+            show_in_ui: Whether the field is shown in the interface. Type: bool (body field `show_in_ui`).
 
         Returns: `CustomFieldsListItem`.
 
@@ -184,6 +190,12 @@ class CustomFieldsMethods:
             field_category: Kind of object the field belongs to. Type: str; required.
             company_id: Company the request is about. Type: int; required.
             field_id: Field to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CustomFieldsRequestDataType`.
+            type: Type of the value. Type: str (body field `type`).
+            code: Code the field is known by. Type: str (body field `code`).
+            title: Name of the field. Type: str (body field `title`).
+            user_can_edit: Whether users may edit the value. Type: bool (body field `user_can_edit`).
+            show_in_ui: Whether the field is shown in the interface. Type: bool (body field `show_in_ui`).
 
         Returns: `list[CustomFieldsListItem] | None`.
 
@@ -290,6 +302,12 @@ class AsyncCustomFieldsMethods:
         Args:
             field_category: Kind of object the field belongs to. Type: str; required.
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CustomFieldsRequestDataType`.
+            type: Type of the value. Type: str (body field `type`).
+            code: Code the field is known by. Type: str (body field `code`).
+            title: Name of the field. Type: str (body field `title`).
+            user_can_edit: Whether users may edit the value. Type: bool (body field `user_can_edit`).
+            show_in_ui: Whether the field is shown in the interface. Type: bool (body field `show_in_ui`).
 
         Returns: `CustomFieldsListItem`.
 
@@ -336,6 +354,12 @@ class AsyncCustomFieldsMethods:
             field_category: Kind of object the field belongs to. Type: str; required.
             company_id: Company the request is about. Type: int; required.
             field_id: Field to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CustomFieldsRequestDataType`.
+            type: Type of the value. Type: str (body field `type`).
+            code: Code the field is known by. Type: str (body field `code`).
+            title: Name of the field. Type: str (body field `title`).
+            user_can_edit: Whether users may edit the value. Type: bool (body field `user_can_edit`).
+            show_in_ui: Whether the field is shown in the interface. Type: bool (body field `show_in_ui`).
 
         Returns: `list[CustomFieldsListItem] | None`.
 

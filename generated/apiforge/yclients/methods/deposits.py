@@ -117,6 +117,12 @@ class DepositsMethods:
 
         Args:
             salon_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `DepositsTopUpRequest`.
+            client_id: Client whose deposit is topped up. Type: int (body field `client_id`).
+            deposit_id: Deposit to top up. Type: int (body field `deposit_id`).
+            amount: Amount to add. Type: float | int (body field `amount`).
+            master_id: Staff member the payment is tied to. Type: int (body field `master_id`).
+            account_id: Cash desk or account the money goes to. Type: int (body field `account_id`).
 
         Returns: `DepositsTopUpData`.
 
@@ -308,6 +314,12 @@ class AsyncDepositsMethods:
 
         Args:
             salon_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `DepositsTopUpRequest`.
+            client_id: Client whose deposit is topped up. Type: int (body field `client_id`).
+            deposit_id: Deposit to top up. Type: int (body field `deposit_id`).
+            amount: Amount to add. Type: float | int (body field `amount`).
+            master_id: Staff member the payment is tied to. Type: int (body field `master_id`).
+            account_id: Cash desk or account the money goes to. Type: int (body field `account_id`).
 
         Returns: `DepositsTopUpData`.
 

@@ -68,6 +68,10 @@ class EmailMailingMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `EmailClientsByIdRequestDataTypes`.
+            client_ids: Clients to send to. Type: Sequence[int] (body field `client_ids`).
+            subject: Subject of the e-mail. Type: str (body field `subject`).
+            text: Text of the e-mail. Type: str (body field `text`).
 
         Returns: `JSON`.
 
@@ -110,6 +114,9 @@ class EmailMailingMethods:
             fullname: Only clients whose name contains this text. Type: str.
             phone: Only clients whose phone number contains these digits. Type: str.
             email: Only clients whose e-mail contains this text. Type: str.
+            body: The whole request body; or give its fields one by one. Type: `EmailClientsByFilterRequestDataTypes`.
+            subject: Subject of the e-mail. Type: str (body field `subject`).
+            text: Text of the e-mail. Type: str (body field `text`).
 
         Returns: `JSON`.
 
@@ -158,6 +165,10 @@ class AsyncEmailMailingMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `EmailClientsByIdRequestDataTypes`.
+            client_ids: Clients to send to. Type: Sequence[int] (body field `client_ids`).
+            subject: Subject of the e-mail. Type: str (body field `subject`).
+            text: Text of the e-mail. Type: str (body field `text`).
 
         Returns: `JSON`.
 
@@ -200,6 +211,9 @@ class AsyncEmailMailingMethods:
             fullname: Only clients whose name contains this text. Type: str.
             phone: Only clients whose phone number contains these digits. Type: str.
             email: Only clients whose e-mail contains this text. Type: str.
+            body: The whole request body; or give its fields one by one. Type: `EmailClientsByFilterRequestDataTypes`.
+            subject: Subject of the e-mail. Type: str (body field `subject`).
+            text: Text of the e-mail. Type: str (body field `text`).
 
         Returns: `JSON`.
 

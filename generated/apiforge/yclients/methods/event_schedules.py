@@ -329,6 +329,11 @@ class EventSchedulesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Sequence[Literal['days']].
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesCreateRequest`.
+            original_entity_type: Kind of object the schedule is made from. Type: Literal['record', 'activity'] (body field `original_entity_type`).
+            original_entity_id: Object the schedule is made from, such as a group event. Type: int (body field `original_entity_id`).
+            date_end: Last day of the schedule. Type: str (body field `date_end`).
+            days: Days of the week and the events on each. Type: Sequence[Mapping[str, JSON]] (body field `days`).
 
         Returns: `TimetableEventSchedule2`.
 
@@ -368,6 +373,8 @@ class EventSchedulesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             schedule_id: Event schedule the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesUpdateRequest`.
+            date_end: Last day of the schedule. Type: str (body field `date_end`).
 
         Returns: `TimetableEventSchedule2`.
 
@@ -438,6 +445,14 @@ class EventSchedulesMethods:
             company_id: Company the request is about. Type: int; required.
             schedule_id: Event schedule the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesCreateDayRequest`.
+            day_of_week: Day of the week, as a number. Type: Literal['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] (body field `day_of_week`).
+            events_master_id: Staff member who leads the events. Type: int (body field `events_master_id`).
+            events_time: Start time of the events. Type: str (body field `events_time`).
+            events_duration: Length of the events, in seconds. Type: float | int (body field `events_duration`).
+            events_capacity: Most clients each event takes. Type: float | int (body field `events_capacity`).
+            labels_ids: Labels attached to the events. Type: Sequence[int] (body field `labels_ids`).
+            resource_instances_ids: Resources the events use. Type: Sequence[int] (body field `resource_instances_ids`).
 
         Returns: `TimetableEventScheduleDay2`.
 
@@ -492,6 +507,14 @@ class EventSchedulesMethods:
             schedule_id: Event schedule the request is about. Type: int; required.
             day_id: Day of the schedule the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesUpdateDayRequest`.
+            force: True to apply the change even when it clashes with others. Type: bool (body field `force`).
+            events_master_id: Staff member who leads the events. Type: int (body field `events_master_id`).
+            events_time: Start time of the events. Type: str (body field `events_time`).
+            events_duration: Length of the events, in seconds. Type: float | int (body field `events_duration`).
+            events_capacity: Most clients each event takes. Type: float | int (body field `events_capacity`).
+            labels_ids: Labels attached to the events. Type: Sequence[int] (body field `labels_ids`).
+            resource_instances_ids: Resources the events use. Type: Sequence[int] (body field `resource_instances_ids`).
 
         Returns: `TimetableEventScheduleDay2`.
 
@@ -595,6 +618,13 @@ class EventSchedulesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             schedule_id: Event schedule the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesCreateClientScheduleRequest`.
+            client_id: Client to book. Type: int (body field `client_id`).
+            comer_id: Visitor entry to book. Type: int (body field `comer_id`).
+            schedule_days_ids: Days of the schedule to book. Type: Sequence[int] (body field `schedule_days_ids`).
+            finish_date_type: How the end of the booking is set, as a code. Type: Literal['end', 'fixed', 'abonement'] (body field `finish_date_type`).
+            finish_date: Last day of the booking. Type: str (body field `finish_date`).
+            abonement_id: Season ticket that pays for the events. Type: int (body field `abonement_id`).
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -641,6 +671,11 @@ class EventSchedulesMethods:
             company_id: Company the request is about. Type: int; required.
             schedule_id: Event schedule the request is about. Type: int; required.
             client_schedule_id: Booking to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesUpdateClientScheduleRequest`.
+            schedule_days_ids: Days of the schedule to book. Type: Sequence[int] (body field `schedule_days_ids`).
+            finish_date_type: How the end of the booking is set, as a code. Type: Literal['end', 'fixed', 'abonement'] (body field `finish_date_type`).
+            finish_date: Last day of the booking. Type: str (body field `finish_date`).
+            abonement_id: Season ticket that pays for the events. Type: int (body field `abonement_id`).
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -826,6 +861,11 @@ class AsyncEventSchedulesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Sequence[Literal['days']].
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesCreateRequest`.
+            original_entity_type: Kind of object the schedule is made from. Type: Literal['record', 'activity'] (body field `original_entity_type`).
+            original_entity_id: Object the schedule is made from, such as a group event. Type: int (body field `original_entity_id`).
+            date_end: Last day of the schedule. Type: str (body field `date_end`).
+            days: Days of the week and the events on each. Type: Sequence[Mapping[str, JSON]] (body field `days`).
 
         Returns: `TimetableEventSchedule2`.
 
@@ -865,6 +905,8 @@ class AsyncEventSchedulesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             schedule_id: Event schedule the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesUpdateRequest`.
+            date_end: Last day of the schedule. Type: str (body field `date_end`).
 
         Returns: `TimetableEventSchedule2`.
 
@@ -935,6 +977,14 @@ class AsyncEventSchedulesMethods:
             company_id: Company the request is about. Type: int; required.
             schedule_id: Event schedule the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesCreateDayRequest`.
+            day_of_week: Day of the week, as a number. Type: Literal['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] (body field `day_of_week`).
+            events_master_id: Staff member who leads the events. Type: int (body field `events_master_id`).
+            events_time: Start time of the events. Type: str (body field `events_time`).
+            events_duration: Length of the events, in seconds. Type: float | int (body field `events_duration`).
+            events_capacity: Most clients each event takes. Type: float | int (body field `events_capacity`).
+            labels_ids: Labels attached to the events. Type: Sequence[int] (body field `labels_ids`).
+            resource_instances_ids: Resources the events use. Type: Sequence[int] (body field `resource_instances_ids`).
 
         Returns: `TimetableEventScheduleDay2`.
 
@@ -989,6 +1039,14 @@ class AsyncEventSchedulesMethods:
             schedule_id: Event schedule the request is about. Type: int; required.
             day_id: Day of the schedule the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesUpdateDayRequest`.
+            force: True to apply the change even when it clashes with others. Type: bool (body field `force`).
+            events_master_id: Staff member who leads the events. Type: int (body field `events_master_id`).
+            events_time: Start time of the events. Type: str (body field `events_time`).
+            events_duration: Length of the events, in seconds. Type: float | int (body field `events_duration`).
+            events_capacity: Most clients each event takes. Type: float | int (body field `events_capacity`).
+            labels_ids: Labels attached to the events. Type: Sequence[int] (body field `labels_ids`).
+            resource_instances_ids: Resources the events use. Type: Sequence[int] (body field `resource_instances_ids`).
 
         Returns: `TimetableEventScheduleDay2`.
 
@@ -1092,6 +1150,13 @@ class AsyncEventSchedulesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             schedule_id: Event schedule the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesCreateClientScheduleRequest`.
+            client_id: Client to book. Type: int (body field `client_id`).
+            comer_id: Visitor entry to book. Type: int (body field `comer_id`).
+            schedule_days_ids: Days of the schedule to book. Type: Sequence[int] (body field `schedule_days_ids`).
+            finish_date_type: How the end of the booking is set, as a code. Type: Literal['end', 'fixed', 'abonement'] (body field `finish_date_type`).
+            finish_date: Last day of the booking. Type: str (body field `finish_date`).
+            abonement_id: Season ticket that pays for the events. Type: int (body field `abonement_id`).
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -1138,6 +1203,11 @@ class AsyncEventSchedulesMethods:
             company_id: Company the request is about. Type: int; required.
             schedule_id: Event schedule the request is about. Type: int; required.
             client_schedule_id: Booking to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `EventSchedulesUpdateClientScheduleRequest`.
+            schedule_days_ids: Days of the schedule to book. Type: Sequence[int] (body field `schedule_days_ids`).
+            finish_date_type: How the end of the booking is set, as a code. Type: Literal['end', 'fixed', 'abonement'] (body field `finish_date_type`).
+            finish_date: Last day of the booking. Type: str (body field `finish_date`).
+            abonement_id: Season ticket that pays for the events. Type: int (body field `abonement_id`).
 
         Returns: `TimetableEventScheduleClientSchedule`.
 

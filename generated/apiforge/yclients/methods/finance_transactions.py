@@ -275,6 +275,15 @@ class FinanceTransactionsMethods:
 
         Args:
             company_id: Company the transaction belongs to. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `FinanceTransactionRequestDataTypes`.
+            expense_id: Payment item (kind of income or expense) of the transaction. Type: int (body field `expense_id`).
+            amount: Amount of money. Type: float | int (body field `amount`).
+            account_id: Cash desk or account the money goes through. Type: int (body field `account_id`).
+            client_id: Client the transaction is with. Type: int (body field `client_id`).
+            supplier_id: Supplier the transaction is with. Type: int (body field `supplier_id`).
+            master_id: Staff member the transaction is tied to. Type: int (body field `master_id`).
+            comment: Comment on the transaction. Type: float | int (body field `comment`).
+            date: When the transaction took place. Type: str (body field `date`).
 
         Returns: `FinanceTransactionsCreateData`.
 
@@ -349,6 +358,15 @@ class FinanceTransactionsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             transaction_id: Transaction to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `FinanceTransactionRequestDataTypes`.
+            expense_id: Payment item (kind of income or expense) of the transaction. Type: int (body field `expense_id`).
+            amount: Amount of money. Type: float | int (body field `amount`).
+            account_id: Cash desk or account the money goes through. Type: int (body field `account_id`).
+            client_id: Client the transaction is with. Type: int (body field `client_id`).
+            supplier_id: Supplier the transaction is with. Type: int (body field `supplier_id`).
+            master_id: Staff member the transaction is tied to. Type: int (body field `master_id`).
+            comment: Comment on the transaction. Type: float | int (body field `comment`).
+            date: When the transaction took place. Type: str (body field `date`).
 
         Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 
@@ -577,6 +595,15 @@ class AsyncFinanceTransactionsMethods:
 
         Args:
             company_id: Company the transaction belongs to. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `FinanceTransactionRequestDataTypes`.
+            expense_id: Payment item (kind of income or expense) of the transaction. Type: int (body field `expense_id`).
+            amount: Amount of money. Type: float | int (body field `amount`).
+            account_id: Cash desk or account the money goes through. Type: int (body field `account_id`).
+            client_id: Client the transaction is with. Type: int (body field `client_id`).
+            supplier_id: Supplier the transaction is with. Type: int (body field `supplier_id`).
+            master_id: Staff member the transaction is tied to. Type: int (body field `master_id`).
+            comment: Comment on the transaction. Type: float | int (body field `comment`).
+            date: When the transaction took place. Type: str (body field `date`).
 
         Returns: `FinanceTransactionsCreateData`.
 
@@ -651,6 +678,15 @@ class AsyncFinanceTransactionsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             transaction_id: Transaction to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `FinanceTransactionRequestDataTypes`.
+            expense_id: Payment item (kind of income or expense) of the transaction. Type: int (body field `expense_id`).
+            amount: Amount of money. Type: float | int (body field `amount`).
+            account_id: Cash desk or account the money goes through. Type: int (body field `account_id`).
+            client_id: Client the transaction is with. Type: int (body field `client_id`).
+            supplier_id: Supplier the transaction is with. Type: int (body field `supplier_id`).
+            master_id: Staff member the transaction is tied to. Type: int (body field `master_id`).
+            comment: Comment on the transaction. Type: float | int (body field `comment`).
+            date: When the transaction took place. Type: str (body field `date`).
 
         Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 

@@ -71,6 +71,9 @@ class FiscalizationMethods:
 
         Calls `POST /api/v1/integration/kkm/callback/`; tokens: partner.
 
+        Args:
+            body: The whole request body. Type: `dict[str, JSON]`.
+
         Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D1%81%D0%BA%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8F%20%D1%87%D0%B5%D0%BA%D0%BE%D0%B2/operation/%D0%9F%D1%80%D0%B8%D0%BC%D0%B5%D1%80%20%D0%B7%D0%B0%D0%BF%D1%80%D0%BE%D1%81%D0%B0%20%D0%B2%20%D1%81%D0%BB%D1%83%D1%87%D0%B0%D0%B5%20%D0%BE%D1%88%D0%B8%D0%B1%D0%BA%D0%B8
@@ -115,6 +118,9 @@ class AsyncFiscalizationMethods:
         """Report the result of a fiscal register operation back to the service.
 
         Calls `POST /api/v1/integration/kkm/callback/`; tokens: partner.
+
+        Args:
+            body: The whole request body. Type: `dict[str, JSON]`.
 
         Returns: `JSON`.
 

@@ -168,6 +168,24 @@ class GoodsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `GoodsCompanyRequestDataType`.
+            title: Name of the product. Type: str (body field `title`).
+            print_title: Name printed on receipts. Type: str (body field `print_title`).
+            article: Article number. Type: str (body field `article`).
+            barcode: Barcode of the product. Type: str (body field `barcode`).
+            category_id: Category the product is in. Type: int (body field `category_id`).
+            cost: Selling price. Type: float | int (body field `cost`).
+            actual_cost: Cost price. Type: float | int (body field `actual_cost`).
+            sale_unit_id: Unit the product is sold in. Type: int (body field `sale_unit_id`).
+            service_unit_id: Unit the product is used in during services. Type: int (body field `service_unit_id`).
+            unit_equals: How many service units make one sale unit. Type: float | int (body field `unit_equals`).
+            critical_amount: Stock level below which the product is running out. Type: float | int (body field `critical_amount`).
+            desired_amount: Stock level to keep. Type: float | int (body field `desired_amount`).
+            netto: Net weight. Type: float | int (body field `netto`).
+            brutto: Gross weight. Type: float | int (body field `brutto`).
+            comment: Comment on the product. Type: str (body field `comment`).
+            tax_variant: Tax system of the product, as a code. Type: int (body field `tax_variant`).
+            vat_id: VAT rate, as a code. Type: int (body field `vat_id`).
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -327,6 +345,25 @@ class GoodsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             good_id: Product to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `GoodsCompanyRequestWithRulesDataType`.
+            title: Name of the product. Type: str (body field `title`).
+            print_title: Name printed on receipts. Type: str (body field `print_title`).
+            article: Article number. Type: str (body field `article`).
+            barcode: Barcode of the product. Type: str (body field `barcode`).
+            category_id: Category the product is in. Type: int (body field `category_id`).
+            cost: Selling price. Type: float | int (body field `cost`).
+            actual_cost: Cost price. Type: float | int (body field `actual_cost`).
+            sale_unit_id: Unit the product is sold in. Type: int (body field `sale_unit_id`).
+            service_unit_id: Unit the product is used in during services. Type: int (body field `service_unit_id`).
+            unit_equals: How many service units make one sale unit. Type: float | int (body field `unit_equals`).
+            critical_amount: Stock level below which the product is running out. Type: float | int (body field `critical_amount`).
+            desired_amount: Stock level to keep. Type: float | int (body field `desired_amount`).
+            netto: Net weight. Type: float | int (body field `netto`).
+            brutto: Gross weight. Type: float | int (body field `brutto`).
+            comment: Comment on the product. Type: str (body field `comment`).
+            tax_variant: Tax system of the product, as a code. Type: int (body field `tax_variant`).
+            vat_id: VAT rate, as a code. Type: int (body field `vat_id`).
+            correction_rules: Sequence[Mapping[str, JSON]] (body field `correction_rules`).
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -492,6 +529,24 @@ class AsyncGoodsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `GoodsCompanyRequestDataType`.
+            title: Name of the product. Type: str (body field `title`).
+            print_title: Name printed on receipts. Type: str (body field `print_title`).
+            article: Article number. Type: str (body field `article`).
+            barcode: Barcode of the product. Type: str (body field `barcode`).
+            category_id: Category the product is in. Type: int (body field `category_id`).
+            cost: Selling price. Type: float | int (body field `cost`).
+            actual_cost: Cost price. Type: float | int (body field `actual_cost`).
+            sale_unit_id: Unit the product is sold in. Type: int (body field `sale_unit_id`).
+            service_unit_id: Unit the product is used in during services. Type: int (body field `service_unit_id`).
+            unit_equals: How many service units make one sale unit. Type: float | int (body field `unit_equals`).
+            critical_amount: Stock level below which the product is running out. Type: float | int (body field `critical_amount`).
+            desired_amount: Stock level to keep. Type: float | int (body field `desired_amount`).
+            netto: Net weight. Type: float | int (body field `netto`).
+            brutto: Gross weight. Type: float | int (body field `brutto`).
+            comment: Comment on the product. Type: str (body field `comment`).
+            tax_variant: Tax system of the product, as a code. Type: int (body field `tax_variant`).
+            vat_id: VAT rate, as a code. Type: int (body field `vat_id`).
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -651,6 +706,25 @@ class AsyncGoodsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             good_id: Product to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `GoodsCompanyRequestWithRulesDataType`.
+            title: Name of the product. Type: str (body field `title`).
+            print_title: Name printed on receipts. Type: str (body field `print_title`).
+            article: Article number. Type: str (body field `article`).
+            barcode: Barcode of the product. Type: str (body field `barcode`).
+            category_id: Category the product is in. Type: int (body field `category_id`).
+            cost: Selling price. Type: float | int (body field `cost`).
+            actual_cost: Cost price. Type: float | int (body field `actual_cost`).
+            sale_unit_id: Unit the product is sold in. Type: int (body field `sale_unit_id`).
+            service_unit_id: Unit the product is used in during services. Type: int (body field `service_unit_id`).
+            unit_equals: How many service units make one sale unit. Type: float | int (body field `unit_equals`).
+            critical_amount: Stock level below which the product is running out. Type: float | int (body field `critical_amount`).
+            desired_amount: Stock level to keep. Type: float | int (body field `desired_amount`).
+            netto: Net weight. Type: float | int (body field `netto`).
+            brutto: Gross weight. Type: float | int (body field `brutto`).
+            comment: Comment on the product. Type: str (body field `comment`).
+            tax_variant: Tax system of the product, as a code. Type: int (body field `tax_variant`).
+            vat_id: VAT rate, as a code. Type: int (body field `vat_id`).
+            correction_rules: Sequence[Mapping[str, JSON]] (body field `correction_rules`).
 
         Returns: `list[GoodsCreateItem]`.
 

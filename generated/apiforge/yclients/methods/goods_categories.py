@@ -390,6 +390,11 @@ class GoodsCategoriesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `GoodsCategoriesRequestDataTypes`.
+            title: Name of the category. Type: str (body field `title`).
+            parent_category_id: Category this one sits under. Type: int (body field `parent_category_id`).
+            article: Article number of the category. Type: str (body field `article`).
+            comment: Comment on the category. Type: str (body field `comment`).
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -431,6 +436,11 @@ class GoodsCategoriesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             category_id: Category to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `GoodsCategoriesRequestDataTypes`.
+            title: Name of the category. Type: str (body field `title`).
+            parent_category_id: Category this one sits under. Type: int (body field `parent_category_id`).
+            article: Article number of the category. Type: str (body field `article`).
+            comment: Comment on the category. Type: str (body field `comment`).
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -714,6 +724,11 @@ class AsyncGoodsCategoriesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `GoodsCategoriesRequestDataTypes`.
+            title: Name of the category. Type: str (body field `title`).
+            parent_category_id: Category this one sits under. Type: int (body field `parent_category_id`).
+            article: Article number of the category. Type: str (body field `article`).
+            comment: Comment on the category. Type: str (body field `comment`).
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -755,6 +770,11 @@ class AsyncGoodsCategoriesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             category_id: Category to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `GoodsCategoriesRequestDataTypes`.
+            title: Name of the category. Type: str (body field `title`).
+            parent_category_id: Category this one sits under. Type: int (body field `parent_category_id`).
+            article: Article number of the category. Type: str (body field `article`).
+            comment: Comment on the category. Type: str (body field `comment`).
 
         Returns: `GoodsCategoriesCreateData`.
 

@@ -194,6 +194,19 @@ class GoodsTransactionsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationGoodTransactionRequestDataTypes`.
+            document_id: Document the movement belongs to. Type: int (body field `document_id`).
+            good_id: Product moved. Type: int (body field `good_id`).
+            amount: Quantity moved. Type: float | int (body field `amount`).
+            cost_per_unit: Price of one unit. Type: float | int (body field `cost_per_unit`).
+            discount: Discount, in percent. Type: float | int (body field `discount`).
+            cost: Total price. Type: float | int (body field `cost`).
+            operation_unit_type: Whether the quantity is in sale or service units, as a code. Type: float | int (body field `operation_unit_type`).
+            good_special_number: Special number of the item, such as a certificate code. Type: str (body field `good_special_number`).
+            master_id: Staff member the movement is tied to. Type: int (body field `master_id`).
+            client_id: Client the movement is tied to. Type: int (body field `client_id`).
+            supplier_id: Supplier the movement is tied to. Type: int (body field `supplier_id`).
+            comment: Comment on the movement. Type: str (body field `comment`).
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -276,6 +289,19 @@ class GoodsTransactionsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             transaction_id: Movement to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationGoodTransactionRequestDataTypes`.
+            document_id: Document the movement belongs to. Type: int (body field `document_id`).
+            good_id: Product moved. Type: int (body field `good_id`).
+            amount: Quantity moved. Type: float | int (body field `amount`).
+            cost_per_unit: Price of one unit. Type: float | int (body field `cost_per_unit`).
+            discount: Discount, in percent. Type: float | int (body field `discount`).
+            cost: Total price. Type: float | int (body field `cost`).
+            operation_unit_type: Whether the quantity is in sale or service units, as a code. Type: float | int (body field `operation_unit_type`).
+            good_special_number: Special number of the item, such as a certificate code. Type: str (body field `good_special_number`).
+            master_id: Staff member the movement is tied to. Type: int (body field `master_id`).
+            client_id: Client the movement is tied to. Type: int (body field `client_id`).
+            supplier_id: Supplier the movement is tied to. Type: int (body field `supplier_id`).
+            comment: Comment on the movement. Type: str (body field `comment`).
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -445,6 +471,19 @@ class AsyncGoodsTransactionsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationGoodTransactionRequestDataTypes`.
+            document_id: Document the movement belongs to. Type: int (body field `document_id`).
+            good_id: Product moved. Type: int (body field `good_id`).
+            amount: Quantity moved. Type: float | int (body field `amount`).
+            cost_per_unit: Price of one unit. Type: float | int (body field `cost_per_unit`).
+            discount: Discount, in percent. Type: float | int (body field `discount`).
+            cost: Total price. Type: float | int (body field `cost`).
+            operation_unit_type: Whether the quantity is in sale or service units, as a code. Type: float | int (body field `operation_unit_type`).
+            good_special_number: Special number of the item, such as a certificate code. Type: str (body field `good_special_number`).
+            master_id: Staff member the movement is tied to. Type: int (body field `master_id`).
+            client_id: Client the movement is tied to. Type: int (body field `client_id`).
+            supplier_id: Supplier the movement is tied to. Type: int (body field `supplier_id`).
+            comment: Comment on the movement. Type: str (body field `comment`).
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -527,6 +566,19 @@ class AsyncGoodsTransactionsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             transaction_id: Movement to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationGoodTransactionRequestDataTypes`.
+            document_id: Document the movement belongs to. Type: int (body field `document_id`).
+            good_id: Product moved. Type: int (body field `good_id`).
+            amount: Quantity moved. Type: float | int (body field `amount`).
+            cost_per_unit: Price of one unit. Type: float | int (body field `cost_per_unit`).
+            discount: Discount, in percent. Type: float | int (body field `discount`).
+            cost: Total price. Type: float | int (body field `cost`).
+            operation_unit_type: Whether the quantity is in sale or service units, as a code. Type: float | int (body field `operation_unit_type`).
+            good_special_number: Special number of the item, such as a certificate code. Type: str (body field `good_special_number`).
+            master_id: Staff member the movement is tied to. Type: int (body field `master_id`).
+            client_id: Client the movement is tied to. Type: int (body field `client_id`).
+            supplier_id: Supplier the movement is tied to. Type: int (body field `supplier_id`).
+            comment: Comment on the movement. Type: str (body field `comment`).
 
         Returns: `GoodsTransactionsCreateData`.
 

@@ -89,6 +89,22 @@ class HooksMethods:
 
         Args:
             company_id: Company whose webhook settings change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `HooksSettingsUpdateRequest`.
+            urls: Addresses the notifications are posted to. Type: Sequence[str] (body field `urls`).
+            active: 1 to send notifications, 0 to stop them. Type: int (body field `active`).
+            salon: 1 to report changes to the company itself. Type: int (body field `salon`).
+            service_category: 1 to report changes to service categories. Type: int (body field `service_category`).
+            service: 1 to report changes to services. Type: int (body field `service`).
+            good: 1 to report changes to products. Type: int (body field `good`).
+            master: 1 to report changes to staff members. Type: int (body field `master`).
+            client_: 1 to report changes to clients. Type: int (body field `client`).
+            record: 1 to report changes to appointment records. Type: int (body field `record`).
+            goods_operations_sale: 1 to report sales of goods. Type: int (body field `goods_operations_sale`).
+            goods_operations_receipt: 1 to report goods received into storage. Type: int (body field `goods_operations_receipt`).
+            goods_operations_consumable: 1 to report goods used up as consumables. Type: int (body field `goods_operations_consumable`).
+            goods_operations_stolen: 1 to report goods written off as lost. Type: int (body field `goods_operations_stolen`).
+            goods_operations_move: 1 to report goods moved between storages. Type: int (body field `goods_operations_move`).
+            finances_operation: 1 to report financial transactions. Type: int (body field `finances_operation`).
 
         Returns: `HooksSettings`.
         """
@@ -176,6 +192,22 @@ class AsyncHooksMethods:
 
         Args:
             company_id: Company whose webhook settings change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `HooksSettingsUpdateRequest`.
+            urls: Addresses the notifications are posted to. Type: Sequence[str] (body field `urls`).
+            active: 1 to send notifications, 0 to stop them. Type: int (body field `active`).
+            salon: 1 to report changes to the company itself. Type: int (body field `salon`).
+            service_category: 1 to report changes to service categories. Type: int (body field `service_category`).
+            service: 1 to report changes to services. Type: int (body field `service`).
+            good: 1 to report changes to products. Type: int (body field `good`).
+            master: 1 to report changes to staff members. Type: int (body field `master`).
+            client_: 1 to report changes to clients. Type: int (body field `client`).
+            record: 1 to report changes to appointment records. Type: int (body field `record`).
+            goods_operations_sale: 1 to report sales of goods. Type: int (body field `goods_operations_sale`).
+            goods_operations_receipt: 1 to report goods received into storage. Type: int (body field `goods_operations_receipt`).
+            goods_operations_consumable: 1 to report goods used up as consumables. Type: int (body field `goods_operations_consumable`).
+            goods_operations_stolen: 1 to report goods written off as lost. Type: int (body field `goods_operations_stolen`).
+            goods_operations_move: 1 to report goods moved between storages. Type: int (body field `goods_operations_move`).
+            finances_operation: 1 to report financial transactions. Type: int (body field `finances_operation`).
 
         Returns: `HooksSettings`.
         """

@@ -129,6 +129,10 @@ class KkmTransactionsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `KkmTransactionsPrintBillRequest`.
+            document_id: Document whose receipt is printed. Type: int (body field `document_id`).
+            type: Kind of receipt, as a code. Type: float | int (body field `type`).
+            is_pos_enabled: Whether a card terminal is used. Type: bool (body field `is_pos_enabled`).
 
         Returns: `KkmTransactionsPrintBillData`.
 
@@ -251,6 +255,10 @@ class AsyncKkmTransactionsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `KkmTransactionsPrintBillRequest`.
+            document_id: Document whose receipt is printed. Type: int (body field `document_id`).
+            type: Kind of receipt, as a code. Type: float | int (body field `type`).
+            is_pos_enabled: Whether a card terminal is used. Type: bool (body field `is_pos_enabled`).
 
         Returns: `KkmTransactionsPrintBillData`.
 

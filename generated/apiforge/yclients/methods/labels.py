@@ -156,6 +156,9 @@ class LabelsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LabelsCreateRequestDataTypes`.
+            title: Name of the label. Type: str (body field `title`).
+            color: Colour of the label. Type: str (body field `color`).
 
         Returns: `LabelsCreateClientLabelData | None`.
 
@@ -233,6 +236,11 @@ class LabelsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             label_id: Label to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LabelsUpdateRequestDataTypes`.
+            title: Name of the label. Type: str (body field `title`).
+            color: Colour of the label. Type: str (body field `color`).
+            entity: Kind of object the label is for. Type: float | int (body field `entity`).
+            icon: Icon of the label. Type: str (body field `icon`).
 
         Returns: `JSON`.
 
@@ -351,6 +359,9 @@ class AsyncLabelsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LabelsCreateRequestDataTypes`.
+            title: Name of the label. Type: str (body field `title`).
+            color: Colour of the label. Type: str (body field `color`).
 
         Returns: `LabelsCreateClientLabelData | None`.
 
@@ -428,6 +439,11 @@ class AsyncLabelsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             label_id: Label to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LabelsUpdateRequestDataTypes`.
+            title: Name of the label. Type: str (body field `title`).
+            color: Colour of the label. Type: str (body field `color`).
+            entity: Kind of object the label is for. Type: float | int (body field `entity`).
+            icon: Icon of the label. Type: str (body field `icon`).
 
         Returns: `JSON`.
 

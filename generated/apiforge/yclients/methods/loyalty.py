@@ -485,6 +485,7 @@ class LoyaltyMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            body: The whole request body. Type: `LoyaltyProgramCreateRequest2`.
 
         Returns: `LoyaltyProgram2`.
 
@@ -566,6 +567,7 @@ class LoyaltyMethods:
             chain_id: Chain the request is about. Type: int; required.
             loyalty_program_id: Loyalty program the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            body: The whole request body. Type: `LoyaltyProgramUpdateRequest2`.
 
         Returns: `LoyaltyProgram2`.
 
@@ -1103,6 +1105,7 @@ class AsyncLoyaltyMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            body: The whole request body. Type: `LoyaltyProgramCreateRequest2`.
 
         Returns: `LoyaltyProgram2`.
 
@@ -1184,6 +1187,7 @@ class AsyncLoyaltyMethods:
             chain_id: Chain the request is about. Type: int; required.
             loyalty_program_id: Loyalty program the request is about. Type: int; required.
             include: Extra data to add to the answer. Type: Literal['applicable_items', 'rules', 'companies', 'loyalty_card_types', 'on_changed_notification_template', 'on_expiration_notification_template'].
+            body: The whole request body. Type: `LoyaltyProgramUpdateRequest2`.
 
         Returns: `LoyaltyProgram2`.
 

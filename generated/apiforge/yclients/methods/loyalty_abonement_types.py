@@ -162,6 +162,34 @@ class LoyaltyAbonementTypesMethods:
 
         Args:
             chain_id: Chain the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementTypesCreateRequest`.
+            title: Name of the season ticket type. Type: str (body field `title`).
+            salon_group_id: int (body field `salon_group_id`).
+            cost: Price of the season ticket. Type: float | int (body field `cost`).
+            salon_ids: Companies where it can be used. Type: Sequence[int] (body field `salon_ids`).
+            period: How long it is valid, in the unit given. Type: float | int (body field `period`).
+            period_unit_id: Unit of the validity length, as a code. Type: int (body field `period_unit_id`).
+            allow_freeze: Whether it may be frozen. Type: bool (body field `allow_freeze`).
+            freeze_limit: Longest freeze allowed, in the unit given. Type: int (body field `freeze_limit`).
+            freeze_limit_unit_id: Unit of the freeze limit, as a code. Type: int (body field `freeze_limit_unit_id`).
+            service_price_correction: bool (body field `service_price_correction`).
+            expiration_type_id: int (body field `expiration_type_id`).
+            is_allow_empty_code: bool (body field `is_allow_empty_code`).
+            is_united_balance: Whether visits come from one shared balance. Type: bool (body field `is_united_balance`).
+            united_balance_services_count: Number of visits on the shared balance. Type: int (body field `united_balance_services_count`).
+            balance_edit_type_id: int (body field `balance_edit_type_id`).
+            is_online_sale_enabled: Whether it is sold online. Type: bool (body field `is_online_sale_enabled`).
+            online_sale_title: Name shown in online sales. Type: str (body field `online_sale_title`).
+            online_sale_description: Description shown in online sales. Type: str (body field `online_sale_description`).
+            online_sale_price: Price in online sales. Type: float | int (body field `online_sale_price`).
+            online_image: Image shown in online sales. Type: str (body field `online_image`).
+            autoactivation_period: int (body field `autoactivation_period`).
+            autoactivation_time_in_days: int (body field `autoactivation_time_in_days`).
+            autoactivation_time_unit_id: int (body field `autoactivation_time_unit_id`).
+            is_archived: Whether the type is archived. Type: bool (body field `is_archived`).
+            services: Services it pays for. Type: Sequence[int] (body field `services`).
+            service_categories: Service categories it pays for. Type: Sequence[int] (body field `service_categories`).
+            availability: Sequence[Mapping[str, JSON]] (body field `availability`).
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -249,6 +277,34 @@ class LoyaltyAbonementTypesMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             loyalty_abonement_type_id: Type to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementTypesUpdateRequest`.
+            title: Name of the season ticket type. Type: str (body field `title`).
+            salon_group_id: int (body field `salon_group_id`).
+            cost: Price of the season ticket. Type: float | int (body field `cost`).
+            salon_ids: Companies where it can be used. Type: Sequence[int] (body field `salon_ids`).
+            period: How long it is valid, in the unit given. Type: float | int (body field `period`).
+            period_unit_id: Unit of the validity length, as a code. Type: int (body field `period_unit_id`).
+            allow_freeze: Whether it may be frozen. Type: bool (body field `allow_freeze`).
+            freeze_limit: Longest freeze allowed, in the unit given. Type: int (body field `freeze_limit`).
+            freeze_limit_unit_id: Unit of the freeze limit, as a code. Type: int (body field `freeze_limit_unit_id`).
+            service_price_correction: bool (body field `service_price_correction`).
+            expiration_type_id: int (body field `expiration_type_id`).
+            is_allow_empty_code: bool (body field `is_allow_empty_code`).
+            is_united_balance: Whether visits come from one shared balance. Type: bool (body field `is_united_balance`).
+            united_balance_services_count: Number of visits on the shared balance. Type: int (body field `united_balance_services_count`).
+            balance_edit_type_id: int (body field `balance_edit_type_id`).
+            is_online_sale_enabled: Whether it is sold online. Type: bool (body field `is_online_sale_enabled`).
+            online_sale_title: Name shown in online sales. Type: str (body field `online_sale_title`).
+            online_sale_description: Description shown in online sales. Type: str (body field `online_sale_description`).
+            online_sale_price: Price in online sales. Type: float | int (body field `online_sale_price`).
+            online_image: Image shown in online sales. Type: str (body field `online_image`).
+            autoactivation_period: int (body field `autoactivation_period`).
+            autoactivation_time: int (body field `autoactivation_time`).
+            autoactivation_time_unit_id: int (body field `autoactivation_time_unit_id`).
+            is_archived: Whether the type is archived. Type: bool (body field `is_archived`).
+            services: Services it pays for. Type: Sequence[int] (body field `services`).
+            service_categories: Service categories it pays for. Type: Sequence[int] (body field `service_categories`).
+            availability: Sequence[Mapping[str, JSON]] (body field `availability`).
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -336,6 +392,8 @@ class LoyaltyAbonementTypesMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             loyalty_abonement_type_id: Type to restore. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementTypesRestoreRequest`.
+            restore_in_title: Text to add to the restored name. Type: bool (body field `restore_in_title`).
 
         Returns: `JSON`.
 
@@ -372,6 +430,8 @@ class LoyaltyAbonementTypesMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             loyalty_abonement_type_id: Type to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementTypesSetArchivedRequest`.
+            is_archived: True to archive it. Type: bool (body field `is_archived`).
 
         Returns: `JSON`.
 
@@ -466,6 +526,34 @@ class AsyncLoyaltyAbonementTypesMethods:
 
         Args:
             chain_id: Chain the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementTypesCreateRequest`.
+            title: Name of the season ticket type. Type: str (body field `title`).
+            salon_group_id: int (body field `salon_group_id`).
+            cost: Price of the season ticket. Type: float | int (body field `cost`).
+            salon_ids: Companies where it can be used. Type: Sequence[int] (body field `salon_ids`).
+            period: How long it is valid, in the unit given. Type: float | int (body field `period`).
+            period_unit_id: Unit of the validity length, as a code. Type: int (body field `period_unit_id`).
+            allow_freeze: Whether it may be frozen. Type: bool (body field `allow_freeze`).
+            freeze_limit: Longest freeze allowed, in the unit given. Type: int (body field `freeze_limit`).
+            freeze_limit_unit_id: Unit of the freeze limit, as a code. Type: int (body field `freeze_limit_unit_id`).
+            service_price_correction: bool (body field `service_price_correction`).
+            expiration_type_id: int (body field `expiration_type_id`).
+            is_allow_empty_code: bool (body field `is_allow_empty_code`).
+            is_united_balance: Whether visits come from one shared balance. Type: bool (body field `is_united_balance`).
+            united_balance_services_count: Number of visits on the shared balance. Type: int (body field `united_balance_services_count`).
+            balance_edit_type_id: int (body field `balance_edit_type_id`).
+            is_online_sale_enabled: Whether it is sold online. Type: bool (body field `is_online_sale_enabled`).
+            online_sale_title: Name shown in online sales. Type: str (body field `online_sale_title`).
+            online_sale_description: Description shown in online sales. Type: str (body field `online_sale_description`).
+            online_sale_price: Price in online sales. Type: float | int (body field `online_sale_price`).
+            online_image: Image shown in online sales. Type: str (body field `online_image`).
+            autoactivation_period: int (body field `autoactivation_period`).
+            autoactivation_time_in_days: int (body field `autoactivation_time_in_days`).
+            autoactivation_time_unit_id: int (body field `autoactivation_time_unit_id`).
+            is_archived: Whether the type is archived. Type: bool (body field `is_archived`).
+            services: Services it pays for. Type: Sequence[int] (body field `services`).
+            service_categories: Service categories it pays for. Type: Sequence[int] (body field `service_categories`).
+            availability: Sequence[Mapping[str, JSON]] (body field `availability`).
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -553,6 +641,34 @@ class AsyncLoyaltyAbonementTypesMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             loyalty_abonement_type_id: Type to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementTypesUpdateRequest`.
+            title: Name of the season ticket type. Type: str (body field `title`).
+            salon_group_id: int (body field `salon_group_id`).
+            cost: Price of the season ticket. Type: float | int (body field `cost`).
+            salon_ids: Companies where it can be used. Type: Sequence[int] (body field `salon_ids`).
+            period: How long it is valid, in the unit given. Type: float | int (body field `period`).
+            period_unit_id: Unit of the validity length, as a code. Type: int (body field `period_unit_id`).
+            allow_freeze: Whether it may be frozen. Type: bool (body field `allow_freeze`).
+            freeze_limit: Longest freeze allowed, in the unit given. Type: int (body field `freeze_limit`).
+            freeze_limit_unit_id: Unit of the freeze limit, as a code. Type: int (body field `freeze_limit_unit_id`).
+            service_price_correction: bool (body field `service_price_correction`).
+            expiration_type_id: int (body field `expiration_type_id`).
+            is_allow_empty_code: bool (body field `is_allow_empty_code`).
+            is_united_balance: Whether visits come from one shared balance. Type: bool (body field `is_united_balance`).
+            united_balance_services_count: Number of visits on the shared balance. Type: int (body field `united_balance_services_count`).
+            balance_edit_type_id: int (body field `balance_edit_type_id`).
+            is_online_sale_enabled: Whether it is sold online. Type: bool (body field `is_online_sale_enabled`).
+            online_sale_title: Name shown in online sales. Type: str (body field `online_sale_title`).
+            online_sale_description: Description shown in online sales. Type: str (body field `online_sale_description`).
+            online_sale_price: Price in online sales. Type: float | int (body field `online_sale_price`).
+            online_image: Image shown in online sales. Type: str (body field `online_image`).
+            autoactivation_period: int (body field `autoactivation_period`).
+            autoactivation_time: int (body field `autoactivation_time`).
+            autoactivation_time_unit_id: int (body field `autoactivation_time_unit_id`).
+            is_archived: Whether the type is archived. Type: bool (body field `is_archived`).
+            services: Services it pays for. Type: Sequence[int] (body field `services`).
+            service_categories: Service categories it pays for. Type: Sequence[int] (body field `service_categories`).
+            availability: Sequence[Mapping[str, JSON]] (body field `availability`).
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -640,6 +756,8 @@ class AsyncLoyaltyAbonementTypesMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             loyalty_abonement_type_id: Type to restore. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementTypesRestoreRequest`.
+            restore_in_title: Text to add to the restored name. Type: bool (body field `restore_in_title`).
 
         Returns: `JSON`.
 
@@ -676,6 +794,8 @@ class AsyncLoyaltyAbonementTypesMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             loyalty_abonement_type_id: Type to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementTypesSetArchivedRequest`.
+            is_archived: True to archive it. Type: bool (body field `is_archived`).
 
         Returns: `JSON`.
 

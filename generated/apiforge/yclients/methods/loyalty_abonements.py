@@ -158,6 +158,8 @@ class LoyaltyAbonementsMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             abonement_id (sent as `abonementId`): Season ticket to freeze. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementsFreezeRequest`.
+            freeze_till: Day the freeze ends. Type: str (body field `freeze_till`).
 
         Returns: `JSON`.
 
@@ -218,6 +220,9 @@ class LoyaltyAbonementsMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             abonement_id (sent as `abonementId`): Season ticket to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementsSetPeriodRequest`.
+            period: Length of the validity, in the unit given. Type: float | int (body field `period`).
+            period_unit_id: Unit of the length, as a code. Type: int (body field `period_unit_id`).
 
         Returns: `JSON`.
 
@@ -256,6 +261,9 @@ class LoyaltyAbonementsMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             abonement_id (sent as `abonementId`): Season ticket to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementsSetBalanceRequest`.
+            united_balance_services_count: Visits left on a shared balance. Type: float | int (body field `united_balance_services_count`).
+            services_balance_count: Visits left per service. Type: Sequence[Mapping[str, JSON]] (body field `services_balance_count`).
 
         Returns: `JSON`.
 
@@ -421,6 +429,8 @@ class AsyncLoyaltyAbonementsMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             abonement_id (sent as `abonementId`): Season ticket to freeze. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementsFreezeRequest`.
+            freeze_till: Day the freeze ends. Type: str (body field `freeze_till`).
 
         Returns: `JSON`.
 
@@ -483,6 +493,9 @@ class AsyncLoyaltyAbonementsMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             abonement_id (sent as `abonementId`): Season ticket to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementsSetPeriodRequest`.
+            period: Length of the validity, in the unit given. Type: float | int (body field `period`).
+            period_unit_id: Unit of the length, as a code. Type: int (body field `period_unit_id`).
 
         Returns: `JSON`.
 
@@ -521,6 +534,9 @@ class AsyncLoyaltyAbonementsMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             abonement_id (sent as `abonementId`): Season ticket to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyAbonementsSetBalanceRequest`.
+            united_balance_services_count: Visits left on a shared balance. Type: float | int (body field `united_balance_services_count`).
+            services_balance_count: Visits left per service. Type: Sequence[Mapping[str, JSON]] (body field `services_balance_count`).
 
         Returns: `JSON`.
 

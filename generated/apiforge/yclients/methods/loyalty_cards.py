@@ -269,6 +269,10 @@ class LoyaltyCardsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyCardsRequestDataTypes`.
+            loyalty_card_number: Number of the card. Type: str (body field `loyalty_card_number`).
+            loyalty_card_type_id: Type of the card. Type: str (body field `loyalty_card_type_id`).
+            phone: Phone number of the client. Type: float | int (body field `phone`).
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -330,6 +334,9 @@ class LoyaltyCardsMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyCardsCreateChainManualTransactionRequest`.
+            amount: Amount; negative to take away. Type: float | int (body field `amount`).
+            title: Note stored with the operation. Type: str (body field `title`).
 
         Returns: `LoyaltyCard2`.
 
@@ -391,6 +398,9 @@ class LoyaltyCardsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyCardsCreateManualTransactionRequest`.
+            amount: Amount; negative to take away. Type: float | int (body field `amount`).
+            title: Note stored with the operation. Type: str (body field `title`).
 
         Returns: `LoyaltyCard2`.
 
@@ -558,6 +568,10 @@ class AsyncLoyaltyCardsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyCardsRequestDataTypes`.
+            loyalty_card_number: Number of the card. Type: str (body field `loyalty_card_number`).
+            loyalty_card_type_id: Type of the card. Type: str (body field `loyalty_card_type_id`).
+            phone: Phone number of the client. Type: float | int (body field `phone`).
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -619,6 +633,9 @@ class AsyncLoyaltyCardsMethods:
         Args:
             chain_id: Chain the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyCardsCreateChainManualTransactionRequest`.
+            amount: Amount; negative to take away. Type: float | int (body field `amount`).
+            title: Note stored with the operation. Type: str (body field `title`).
 
         Returns: `LoyaltyCard2`.
 
@@ -680,6 +697,9 @@ class AsyncLoyaltyCardsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `LoyaltyCardsCreateManualTransactionRequest`.
+            amount: Amount; negative to take away. Type: float | int (body field `amount`).
+            title: Note stored with the operation. Type: str (body field `title`).
 
         Returns: `LoyaltyCard2`.
 

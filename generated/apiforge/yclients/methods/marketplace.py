@@ -198,6 +198,13 @@ class MarketplaceMethods:
 
         Calls `POST /marketplace/partner/callback/redirect`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceRedirectAfterRegistrationRequest`.
+            salon_id: Company that installed the application. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            api_key: Key the company uses to reach your service. Type: float | int (body field `api_key`).
+            webhook_urls: Addresses to send events to. Type: Sequence[str] (body field `webhook_urls`).
+
         Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9C%D0%B0%D1%80%D0%BA%D0%B5%D1%82%D0%BF%D0%BB%D0%B5%D0%B9%D1%81/operation/marketplace.notifications.callback_with_settings_and_redirect
@@ -231,6 +238,14 @@ class MarketplaceMethods:
         """Confirm that your marketplace application is installed for a company.
 
         Calls `POST /marketplace/partner/callback`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceConfirmInstallationRequest`.
+            salon_id: Company that installed the application. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            api_key: Key the company uses to reach your service. Type: float | int (body field `api_key`).
+            webhook_urls: Addresses to send events to. Type: Sequence[str] (body field `webhook_urls`).
+            channels: Message channels the application provides. Type: Sequence[Literal['sms', 'whatsapp']] (body field `channels`).
 
         Returns: `JSON`.
 
@@ -269,6 +284,16 @@ class MarketplaceMethods:
 
         Calls `POST /marketplace/partner/payment`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceNotifyPaymentRequest`.
+            salon_id: Company that paid. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            payment_sum: Amount paid. Type: float | int (body field `payment_sum`).
+            currency_iso: Currency of the amount, as an ISO code. Type: str (body field `currency_iso`).
+            payment_date: When it was paid. Type: str (body field `payment_date`).
+            period_from: Start of the period paid for. Type: str (body field `period_from`).
+            period_to: End of the period paid for. Type: str (body field `period_to`).
+
         Returns: `MarketplaceNotifyPaymentData`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9C%D0%B0%D1%80%D0%BA%D0%B5%D1%82%D0%BF%D0%BB%D0%B5%D0%B9%D1%81/operation/marketplace.notifications.callback_with_payment
@@ -303,6 +328,12 @@ class MarketplaceMethods:
         """Set the SMS sender names your marketplace application offers a company.
 
         Calls `POST /marketplace/partner/short_names`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceSetSmsSenderNamesRequest`.
+            salon_id: Company the names are for. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            short_names: Sender names. Type: Sequence[str] (body field `short_names`).
 
         Returns: `JSON`.
 
@@ -356,6 +387,13 @@ class MarketplaceMethods:
         """Receive an event about your marketplace application (sent by the service to you).
 
         Calls `POST /marketplace_webhook`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceWebhookRequest`.
+            salon_id: Company the event is about. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            event: What happened. Type: Literal['uninstall', 'freeze'] (body field `event`).
+            partner_token: Partner token the event is signed with. Type: str (body field `partner_token`).
 
         Returns: `JSON`.
 
@@ -526,6 +564,12 @@ class MarketplaceMethods:
 
         Calls `POST /marketplace/application/add_discount`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceAddDiscountRequest`.
+            salon_ids: Companies that get the discount. Type: Sequence[int] (body field `salon_ids`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            discount: Discount, in percent. Type: float | int (body field `discount`).
+
         Returns: `dict[str, JSON] | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9C%D0%B0%D1%80%D0%BA%D0%B5%D1%82%D0%BF%D0%BB%D0%B5%D0%B9%D1%81/operation/marketplace.partner.application_add_discount
@@ -557,6 +601,13 @@ class MarketplaceMethods:
         """Turn a message channel of your marketplace application on or off for a company.
 
         Calls `POST /marketplace/application/update_channel`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceUpdateChannelsRequest`.
+            salon_id: Company the change is for. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            channel_slug: Channel to change. Type: Literal['sms', 'whatsapp'] (body field `channel_slug`).
+            is_available: Whether the channel is available. Type: bool (body field `is_available`).
 
         Returns: `JSON`.
 
@@ -621,6 +672,13 @@ class AsyncMarketplaceMethods:
 
         Calls `POST /marketplace/partner/callback/redirect`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceRedirectAfterRegistrationRequest`.
+            salon_id: Company that installed the application. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            api_key: Key the company uses to reach your service. Type: float | int (body field `api_key`).
+            webhook_urls: Addresses to send events to. Type: Sequence[str] (body field `webhook_urls`).
+
         Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9C%D0%B0%D1%80%D0%BA%D0%B5%D1%82%D0%BF%D0%BB%D0%B5%D0%B9%D1%81/operation/marketplace.notifications.callback_with_settings_and_redirect
@@ -654,6 +712,14 @@ class AsyncMarketplaceMethods:
         """Confirm that your marketplace application is installed for a company.
 
         Calls `POST /marketplace/partner/callback`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceConfirmInstallationRequest`.
+            salon_id: Company that installed the application. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            api_key: Key the company uses to reach your service. Type: float | int (body field `api_key`).
+            webhook_urls: Addresses to send events to. Type: Sequence[str] (body field `webhook_urls`).
+            channels: Message channels the application provides. Type: Sequence[Literal['sms', 'whatsapp']] (body field `channels`).
 
         Returns: `JSON`.
 
@@ -692,6 +758,16 @@ class AsyncMarketplaceMethods:
 
         Calls `POST /marketplace/partner/payment`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceNotifyPaymentRequest`.
+            salon_id: Company that paid. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            payment_sum: Amount paid. Type: float | int (body field `payment_sum`).
+            currency_iso: Currency of the amount, as an ISO code. Type: str (body field `currency_iso`).
+            payment_date: When it was paid. Type: str (body field `payment_date`).
+            period_from: Start of the period paid for. Type: str (body field `period_from`).
+            period_to: End of the period paid for. Type: str (body field `period_to`).
+
         Returns: `MarketplaceNotifyPaymentData`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9C%D0%B0%D1%80%D0%BA%D0%B5%D1%82%D0%BF%D0%BB%D0%B5%D0%B9%D1%81/operation/marketplace.notifications.callback_with_payment
@@ -726,6 +802,12 @@ class AsyncMarketplaceMethods:
         """Set the SMS sender names your marketplace application offers a company.
 
         Calls `POST /marketplace/partner/short_names`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceSetSmsSenderNamesRequest`.
+            salon_id: Company the names are for. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            short_names: Sender names. Type: Sequence[str] (body field `short_names`).
 
         Returns: `JSON`.
 
@@ -779,6 +861,13 @@ class AsyncMarketplaceMethods:
         """Receive an event about your marketplace application (sent by the service to you).
 
         Calls `POST /marketplace_webhook`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceWebhookRequest`.
+            salon_id: Company the event is about. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            event: What happened. Type: Literal['uninstall', 'freeze'] (body field `event`).
+            partner_token: Partner token the event is signed with. Type: str (body field `partner_token`).
 
         Returns: `JSON`.
 
@@ -949,6 +1038,12 @@ class AsyncMarketplaceMethods:
 
         Calls `POST /marketplace/application/add_discount`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceAddDiscountRequest`.
+            salon_ids: Companies that get the discount. Type: Sequence[int] (body field `salon_ids`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            discount: Discount, in percent. Type: float | int (body field `discount`).
+
         Returns: `dict[str, JSON] | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9C%D0%B0%D1%80%D0%BA%D0%B5%D1%82%D0%BF%D0%BB%D0%B5%D0%B9%D1%81/operation/marketplace.partner.application_add_discount
@@ -980,6 +1075,13 @@ class AsyncMarketplaceMethods:
         """Turn a message channel of your marketplace application on or off for a company.
 
         Calls `POST /marketplace/application/update_channel`; tokens: partner.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `MarketplaceUpdateChannelsRequest`.
+            salon_id: Company the change is for. Type: int (body field `salon_id`).
+            application_id: Your application in the marketplace. Type: int (body field `application_id`).
+            channel_slug: Channel to change. Type: Literal['sms', 'whatsapp'] (body field `channel_slug`).
+            is_available: Whether the channel is available. Type: bool (body field `is_available`).
 
         Returns: `JSON`.
 

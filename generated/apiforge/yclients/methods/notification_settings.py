@@ -135,6 +135,8 @@ class NotificationSettingsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             user_id: User to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `NotificationSettingsUsersRequestDataType`.
+            notification_types: Kinds of notifications and whether each is on. Type: Sequence[Mapping[str, JSON]] (body field `notification_types`).
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 
@@ -228,6 +230,8 @@ class AsyncNotificationSettingsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             user_id: User to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `NotificationSettingsUsersRequestDataType`.
+            notification_types: Kinds of notifications and whether each is on. Type: Sequence[Mapping[str, JSON]] (body field `notification_types`).
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 

@@ -303,6 +303,9 @@ class OnlineBookingMethods:
 
         Args:
             company_id: Company to book at. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `BookCodeCompanyidDataTypesRequest`.
+            phone: Phone number to send the code to. Type: str (body field `phone`).
+            fullname: Client's name. Type: str (body field `fullname`).
 
         Returns: `JSON`.
 
@@ -337,6 +340,8 @@ class OnlineBookingMethods:
 
         Args:
             company_id: Company to book at. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `BookCheckCompanyidRequestDataTypes`.
+            appointments: Appointments to check, each with its services, staff member and start time. Type: Sequence[Mapping[str, JSON]] (body field `appointments`).
 
         Returns: `JSON`.
 
@@ -382,6 +387,20 @@ class OnlineBookingMethods:
 
         Args:
             company_id: Company to book at. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `BookRecordCompanyidRequestDataTypes`.
+            phone: Client's phone number. Type: str (body field `phone`).
+            fullname: Client's name. Type: str (body field `fullname`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            code: SMS code confirming the phone number, when the company asks for one. Type: float | int (body field `code`).
+            comment: Client's comment on the booking. Type: str (body field `comment`).
+            notify_by_sms: Hours before the visit to remind the client by SMS; 0 for no reminder. Type: float | int (body field `notify_by_sms`).
+            notify_by_email: Hours before the visit to remind the client by e-mail; 0 for no reminder. Type: float | int (body field `notify_by_email`).
+            api_id: Your own id for the booking, kept with it. Type: int (body field `api_id`).
+            is_newsletter_allowed: Whether the client agrees to receive newsletters. Type: bool (body field `is_newsletter_allowed`).
+            is_personal_data_processing_allowed: Whether the client agrees to have personal data processed. Type: bool (body field `is_personal_data_processing_allowed`).
+            appointments: Appointments to book, each with its services, staff member and start time. Type: Sequence[Mapping[str, JSON]] (body field `appointments`).
 
         Returns: `list[OnlineBookingBookRecordItem]`.
 
@@ -430,6 +449,9 @@ class OnlineBookingMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             record_id: Record to move. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `BookRecordCompanyidRecordRequestDataTypes`.
+            datetime: New start of the appointment. Type: str (body field `datetime`).
+            comment: Comment on the change. Type: str (body field `comment`).
 
         Returns: `OnlineBookingRescheduleRecordData`.
 
@@ -506,6 +528,20 @@ class OnlineBookingMethods:
         Args:
             company_id: Company that holds the group event. Type: int; required.
             activity_id: Group event to book into. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivityCompanyidActivityidBookRequestDataTypes`.
+            phone: Client's phone number. Type: str (body field `phone`).
+            fullname: Client's name. Type: str (body field `fullname`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            code: SMS code confirming the phone number, when the company asks for one. Type: float | int (body field `code`).
+            comment: Client's comment on the booking. Type: str (body field `comment`).
+            notify_by_sms: Hours before the event to remind the client by SMS; 0 for no reminder. Type: float | int (body field `notify_by_sms`).
+            notify_by_email: Hours before the event to remind the client by e-mail; 0 for no reminder. Type: float | int (body field `notify_by_email`).
+            api_id: Your own id for the booking, kept with it. Type: int (body field `api_id`).
+            is_newsletter_allowed: Whether the client agrees to receive newsletters. Type: bool (body field `is_newsletter_allowed`).
+            is_personal_data_processing_allowed: Whether the client agrees to have personal data processed. Type: bool (body field `is_personal_data_processing_allowed`).
+            appointments: Places to book in the event, with how many clients come. Type: Sequence[Mapping[str, JSON]] (body field `appointments`).
 
         Returns: `OnlineBookingBookActivityData`.
 
@@ -806,6 +842,9 @@ class AsyncOnlineBookingMethods:
 
         Args:
             company_id: Company to book at. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `BookCodeCompanyidDataTypesRequest`.
+            phone: Phone number to send the code to. Type: str (body field `phone`).
+            fullname: Client's name. Type: str (body field `fullname`).
 
         Returns: `JSON`.
 
@@ -840,6 +879,8 @@ class AsyncOnlineBookingMethods:
 
         Args:
             company_id: Company to book at. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `BookCheckCompanyidRequestDataTypes`.
+            appointments: Appointments to check, each with its services, staff member and start time. Type: Sequence[Mapping[str, JSON]] (body field `appointments`).
 
         Returns: `JSON`.
 
@@ -885,6 +926,20 @@ class AsyncOnlineBookingMethods:
 
         Args:
             company_id: Company to book at. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `BookRecordCompanyidRequestDataTypes`.
+            phone: Client's phone number. Type: str (body field `phone`).
+            fullname: Client's name. Type: str (body field `fullname`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            code: SMS code confirming the phone number, when the company asks for one. Type: float | int (body field `code`).
+            comment: Client's comment on the booking. Type: str (body field `comment`).
+            notify_by_sms: Hours before the visit to remind the client by SMS; 0 for no reminder. Type: float | int (body field `notify_by_sms`).
+            notify_by_email: Hours before the visit to remind the client by e-mail; 0 for no reminder. Type: float | int (body field `notify_by_email`).
+            api_id: Your own id for the booking, kept with it. Type: int (body field `api_id`).
+            is_newsletter_allowed: Whether the client agrees to receive newsletters. Type: bool (body field `is_newsletter_allowed`).
+            is_personal_data_processing_allowed: Whether the client agrees to have personal data processed. Type: bool (body field `is_personal_data_processing_allowed`).
+            appointments: Appointments to book, each with its services, staff member and start time. Type: Sequence[Mapping[str, JSON]] (body field `appointments`).
 
         Returns: `list[OnlineBookingBookRecordItem]`.
 
@@ -933,6 +988,9 @@ class AsyncOnlineBookingMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             record_id: Record to move. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `BookRecordCompanyidRecordRequestDataTypes`.
+            datetime: New start of the appointment. Type: str (body field `datetime`).
+            comment: Comment on the change. Type: str (body field `comment`).
 
         Returns: `OnlineBookingRescheduleRecordData`.
 
@@ -1009,6 +1067,20 @@ class AsyncOnlineBookingMethods:
         Args:
             company_id: Company that holds the group event. Type: int; required.
             activity_id: Group event to book into. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ActivityCompanyidActivityidBookRequestDataTypes`.
+            phone: Client's phone number. Type: str (body field `phone`).
+            fullname: Client's name. Type: str (body field `fullname`).
+            surname: Client's surname. Type: str (body field `surname`).
+            patronymic: Client's patronymic. Type: str (body field `patronymic`).
+            email: Client's e-mail address. Type: str (body field `email`).
+            code: SMS code confirming the phone number, when the company asks for one. Type: float | int (body field `code`).
+            comment: Client's comment on the booking. Type: str (body field `comment`).
+            notify_by_sms: Hours before the event to remind the client by SMS; 0 for no reminder. Type: float | int (body field `notify_by_sms`).
+            notify_by_email: Hours before the event to remind the client by e-mail; 0 for no reminder. Type: float | int (body field `notify_by_email`).
+            api_id: Your own id for the booking, kept with it. Type: int (body field `api_id`).
+            is_newsletter_allowed: Whether the client agrees to receive newsletters. Type: bool (body field `is_newsletter_allowed`).
+            is_personal_data_processing_allowed: Whether the client agrees to have personal data processed. Type: bool (body field `is_personal_data_processing_allowed`).
+            appointments: Places to book in the event, with how many clients come. Type: Sequence[Mapping[str, JSON]] (body field `appointments`).
 
         Returns: `OnlineBookingBookActivityData`.
 

@@ -87,6 +87,11 @@ class OnlineBookingSettingsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CompanyUpdateOnlineSettingsDataTypes`.
+            confirm_number: Whether clients must confirm their phone number. Type: bool (body field `confirm_number`).
+            any_master: Whether clients may book with any staff member. Type: bool (body field `any_master`).
+            seance_delay_step: Step between the offered start times. Type: int (body field `seance_delay_step`).
+            activity_online_record_clients_count_max: Most clients one online booking into a group event may bring. Type: int (body field `activity_online_record_clients_count_max`).
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 
@@ -158,6 +163,11 @@ class AsyncOnlineBookingSettingsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CompanyUpdateOnlineSettingsDataTypes`.
+            confirm_number: Whether clients must confirm their phone number. Type: bool (body field `confirm_number`).
+            any_master: Whether clients may book with any staff member. Type: bool (body field `any_master`).
+            seance_delay_step: Step between the offered start times. Type: int (body field `seance_delay_step`).
+            activity_online_record_clients_count_max: Most clients one online booking into a group event may bring. Type: int (body field `activity_online_record_clients_count_max`).
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 

@@ -79,6 +79,8 @@ class PositionsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `PositionsCreateQuickRequest`.
+            title: Name of the position. Type: str (body field `title`).
 
         Returns: `Position`.
 
@@ -144,6 +146,8 @@ class AsyncPositionsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `PositionsCreateQuickRequest`.
+            title: Name of the position. Type: str (body field `title`).
 
         Returns: `Position`.
 

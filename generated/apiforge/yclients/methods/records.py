@@ -281,6 +281,24 @@ class RecordsMethods:
 
         Args:
             company_id: Company that holds the record. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `RecordsCompanyidRequestDataTypes`.
+            staff_id: Staff member who serves the client. Type: int (body field `staff_id`).
+            services: Services of the appointment, with their prices and discounts. Type: Sequence[Mapping[str, JSON]] (body field `services`).
+            client_: Client of the appointment, by phone, name and e-mail address. Type: Mapping[str, JSON] (body field `client`).
+            save_if_busy: True to save the record even when the staff member is busy then. Type: bool (body field `save_if_busy`).
+            datetime: Start of the appointment. Type: str (body field `datetime`).
+            seance_length: Length of the appointment, in seconds. Type: float | int (body field `seance_length`).
+            send_sms: True to tell the client about the record by SMS. Type: bool (body field `send_sms`).
+            comment: Comment on the record. Type: str (body field `comment`).
+            sms_remain_hours: Hours before the visit to send an SMS reminder. Type: float | int (body field `sms_remain_hours`).
+            email_remain_hours: Hours before the visit to send an e-mail reminder. Type: float | int (body field `email_remain_hours`).
+            attendance: Visit status; -1 did not come, 0 expected, 1 came, 2 confirmed. Type: float | int (body field `attendance`).
+            api_id: Your own id for the record, kept with it. Type: str (body field `api_id`).
+            custom_color: Colour the record is shown in. Type: str (body field `custom_color`).
+            record_labels: Labels attached to the record. Type: Sequence[str] (body field `record_labels`).
+            client_agreements: Client's consent to newsletters and to personal data processing. Type: Mapping[str, JSON] | None (body field `client_agreements`).
+            technical_break_duration: Break after the appointment, in seconds. Type: float | int | None (body field `technical_break_duration`).
+            custom_fields: Values of the record's custom fields, by field code. Type: Mapping[str, JSON] (body field `custom_fields`).
 
         Returns: `list[RecordsListItem]`.
 
@@ -434,6 +452,24 @@ class RecordsMethods:
             record_id: Record to change. Type: int; required.
             include_consumables: 1 to add the consumables used in the record to the answer. Type: float | int.
             include_finance_transactions: 1 to add the record's financial transactions to the answer. Type: float | int.
+            body: The whole request body; or give its fields one by one. Type: `RecordsCompanyidRequestDataTypes`.
+            staff_id: Staff member who serves the client. Type: int (body field `staff_id`).
+            services: Services of the appointment, with their prices and discounts. Type: Sequence[Mapping[str, JSON]] (body field `services`).
+            client_: Client of the appointment, by phone, name and e-mail address. Type: Mapping[str, JSON] (body field `client`).
+            save_if_busy: True to save the record even when the staff member is busy then. Type: bool (body field `save_if_busy`).
+            datetime: Start of the appointment. Type: str (body field `datetime`).
+            seance_length: Length of the appointment, in seconds. Type: float | int (body field `seance_length`).
+            send_sms: True to tell the client about the change by SMS. Type: bool (body field `send_sms`).
+            comment: Comment on the record. Type: str (body field `comment`).
+            sms_remain_hours: Hours before the visit to send an SMS reminder. Type: float | int (body field `sms_remain_hours`).
+            email_remain_hours: Hours before the visit to send an e-mail reminder. Type: float | int (body field `email_remain_hours`).
+            attendance: Visit status; -1 did not come, 0 expected, 1 came, 2 confirmed. Type: float | int (body field `attendance`).
+            api_id: Your own id for the record, kept with it. Type: str (body field `api_id`).
+            custom_color: Colour the record is shown in. Type: str (body field `custom_color`).
+            record_labels: Labels attached to the record. Type: Sequence[str] (body field `record_labels`).
+            client_agreements: Client's consent to newsletters and to personal data processing. Type: Mapping[str, JSON] | None (body field `client_agreements`).
+            technical_break_duration: Break after the appointment, in seconds. Type: float | int | None (body field `technical_break_duration`).
+            custom_fields: Values of the record's custom fields, by field code. Type: Mapping[str, JSON] (body field `custom_fields`).
 
         Returns: `RecordsUpdateData`.
 
@@ -696,6 +732,24 @@ class AsyncRecordsMethods:
 
         Args:
             company_id: Company that holds the record. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `RecordsCompanyidRequestDataTypes`.
+            staff_id: Staff member who serves the client. Type: int (body field `staff_id`).
+            services: Services of the appointment, with their prices and discounts. Type: Sequence[Mapping[str, JSON]] (body field `services`).
+            client_: Client of the appointment, by phone, name and e-mail address. Type: Mapping[str, JSON] (body field `client`).
+            save_if_busy: True to save the record even when the staff member is busy then. Type: bool (body field `save_if_busy`).
+            datetime: Start of the appointment. Type: str (body field `datetime`).
+            seance_length: Length of the appointment, in seconds. Type: float | int (body field `seance_length`).
+            send_sms: True to tell the client about the record by SMS. Type: bool (body field `send_sms`).
+            comment: Comment on the record. Type: str (body field `comment`).
+            sms_remain_hours: Hours before the visit to send an SMS reminder. Type: float | int (body field `sms_remain_hours`).
+            email_remain_hours: Hours before the visit to send an e-mail reminder. Type: float | int (body field `email_remain_hours`).
+            attendance: Visit status; -1 did not come, 0 expected, 1 came, 2 confirmed. Type: float | int (body field `attendance`).
+            api_id: Your own id for the record, kept with it. Type: str (body field `api_id`).
+            custom_color: Colour the record is shown in. Type: str (body field `custom_color`).
+            record_labels: Labels attached to the record. Type: Sequence[str] (body field `record_labels`).
+            client_agreements: Client's consent to newsletters and to personal data processing. Type: Mapping[str, JSON] | None (body field `client_agreements`).
+            technical_break_duration: Break after the appointment, in seconds. Type: float | int | None (body field `technical_break_duration`).
+            custom_fields: Values of the record's custom fields, by field code. Type: Mapping[str, JSON] (body field `custom_fields`).
 
         Returns: `list[RecordsListItem]`.
 
@@ -849,6 +903,24 @@ class AsyncRecordsMethods:
             record_id: Record to change. Type: int; required.
             include_consumables: 1 to add the consumables used in the record to the answer. Type: float | int.
             include_finance_transactions: 1 to add the record's financial transactions to the answer. Type: float | int.
+            body: The whole request body; or give its fields one by one. Type: `RecordsCompanyidRequestDataTypes`.
+            staff_id: Staff member who serves the client. Type: int (body field `staff_id`).
+            services: Services of the appointment, with their prices and discounts. Type: Sequence[Mapping[str, JSON]] (body field `services`).
+            client_: Client of the appointment, by phone, name and e-mail address. Type: Mapping[str, JSON] (body field `client`).
+            save_if_busy: True to save the record even when the staff member is busy then. Type: bool (body field `save_if_busy`).
+            datetime: Start of the appointment. Type: str (body field `datetime`).
+            seance_length: Length of the appointment, in seconds. Type: float | int (body field `seance_length`).
+            send_sms: True to tell the client about the change by SMS. Type: bool (body field `send_sms`).
+            comment: Comment on the record. Type: str (body field `comment`).
+            sms_remain_hours: Hours before the visit to send an SMS reminder. Type: float | int (body field `sms_remain_hours`).
+            email_remain_hours: Hours before the visit to send an e-mail reminder. Type: float | int (body field `email_remain_hours`).
+            attendance: Visit status; -1 did not come, 0 expected, 1 came, 2 confirmed. Type: float | int (body field `attendance`).
+            api_id: Your own id for the record, kept with it. Type: str (body field `api_id`).
+            custom_color: Colour the record is shown in. Type: str (body field `custom_color`).
+            record_labels: Labels attached to the record. Type: Sequence[str] (body field `record_labels`).
+            client_agreements: Client's consent to newsletters and to personal data processing. Type: Mapping[str, JSON] | None (body field `client_agreements`).
+            technical_break_duration: Break after the appointment, in seconds. Type: float | int | None (body field `technical_break_duration`).
+            custom_fields: Values of the record's custom fields, by field code. Type: Mapping[str, JSON] (body field `custom_fields`).
 
         Returns: `RecordsUpdateData`.
 

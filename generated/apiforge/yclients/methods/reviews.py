@@ -80,6 +80,11 @@ class ReviewsMethods:
 
         Args:
             record_token (sent as `recordToken`): Token of the visit, from the review link. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `MasterRecordReviewPostRequest`.
+            rating: Rating given. Type: int (body field `rating`).
+            text: Text of the review. Type: str (body field `text`).
+            tips_amount: Tip to pay. Type: float | int (body field `tips_amount`).
+            redirect_prefix: Address to send the client to afterwards. Type: str (body field `redirect_prefix`).
 
         Returns: `JSON`.
 
@@ -151,6 +156,11 @@ class AsyncReviewsMethods:
 
         Args:
             record_token (sent as `recordToken`): Token of the visit, from the review link. Type: str; required.
+            body: The whole request body; or give its fields one by one. Type: `MasterRecordReviewPostRequest`.
+            rating: Rating given. Type: int (body field `rating`).
+            text: Text of the review. Type: str (body field `text`).
+            tips_amount: Tip to pay. Type: float | int (body field `tips_amount`).
+            redirect_prefix: Address to send the client to afterwards. Type: str (body field `redirect_prefix`).
 
         Returns: `JSON`.
 

@@ -210,6 +210,7 @@ class SaleOperationsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             document_id: Sale document to pay. Type: int; required.
+            body: The whole request body. Type: `CompanySalonidSaleDocumentidPaymentAccount | CompanySalonidSaleDocumentidPaymentDeposit | CompanySalonidSaleDocumentidPaymentCertificate | CompanySalonidSaleDocumentidPaymentAbonements | CompanySalonidSaleDocumentidPaymentReferal | CompanySalonidSaleDocumentidPaymentLoyaltyCard | CompanySalonidSaleDocumentidPaymentLoyaltyProgram`.
 
         Returns: `SaleOperationsGetData`.
 
@@ -346,6 +347,7 @@ class AsyncSaleOperationsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             document_id: Sale document to pay. Type: int; required.
+            body: The whole request body. Type: `CompanySalonidSaleDocumentidPaymentAccount | CompanySalonidSaleDocumentidPaymentDeposit | CompanySalonidSaleDocumentidPaymentCertificate | CompanySalonidSaleDocumentidPaymentAbonements | CompanySalonidSaleDocumentidPaymentReferal | CompanySalonidSaleDocumentidPaymentLoyaltyCard | CompanySalonidSaleDocumentidPaymentLoyaltyProgram`.
 
         Returns: `SaleOperationsGetData`.
 

@@ -173,6 +173,11 @@ class ServiceCategoriesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServiceCategoriesCompanyidRequestDataTypes`.
+            title: Name of the category. Type: str (body field `title`).
+            api_id: Your own id for the category. Type: str (body field `api_id`).
+            weight: Sort weight of the category in lists. Type: float | int (body field `weight`).
+            staff: Staff members who provide services of the category. Type: Sequence[float | int] (body field `staff`).
 
         Returns: `ServiceCategoriesCreateData`.
 
@@ -239,6 +244,11 @@ class ServiceCategoriesMethods:
         Args:
             company_id: Company that holds the category. Type: int; required.
             id: Category to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServiceCategoriesCompanyidRequestDataTypes`.
+            title: Name of the category. Type: str (body field `title`).
+            api_id: Your own id for the category. Type: str (body field `api_id`).
+            weight: Sort weight of the category in lists. Type: float | int (body field `weight`).
+            staff: Staff members who provide services of the category. Type: Sequence[float | int] (body field `staff`).
 
         Returns: `ServiceCategoriesGetItem`.
 
@@ -440,6 +450,11 @@ class AsyncServiceCategoriesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServiceCategoriesCompanyidRequestDataTypes`.
+            title: Name of the category. Type: str (body field `title`).
+            api_id: Your own id for the category. Type: str (body field `api_id`).
+            weight: Sort weight of the category in lists. Type: float | int (body field `weight`).
+            staff: Staff members who provide services of the category. Type: Sequence[float | int] (body field `staff`).
 
         Returns: `ServiceCategoriesCreateData`.
 
@@ -506,6 +521,11 @@ class AsyncServiceCategoriesMethods:
         Args:
             company_id: Company that holds the category. Type: int; required.
             id: Category to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServiceCategoriesCompanyidRequestDataTypes`.
+            title: Name of the category. Type: str (body field `title`).
+            api_id: Your own id for the category. Type: str (body field `api_id`).
+            weight: Sort weight of the category in lists. Type: float | int (body field `weight`).
+            staff: Staff members who provide services of the category. Type: Sequence[float | int] (body field `staff`).
 
         Returns: `ServiceCategoriesGetItem`.
 

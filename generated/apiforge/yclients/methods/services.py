@@ -251,6 +251,19 @@ class ServicesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesCompanyidRequestDataTypes`.
+            title: Name of the service. Type: str (body field `title`).
+            category_id: Category the service is in. Type: int (body field `category_id`).
+            price_min: Lowest price of the service. Type: float | int (body field `price_min`).
+            price_max: Highest price of the service. Type: float | int (body field `price_max`).
+            duration: Length of the service, in seconds. Type: float | int (body field `duration`).
+            technical_break_duration: Break after the service, in seconds. Type: float | int | None (body field `technical_break_duration`).
+            discount: Discount on the service. Type: float | int (body field `discount`).
+            comment: Comment on the service. Type: str (body field `comment`).
+            weight: Sort weight of the service in lists. Type: float | int (body field `weight`).
+            service_type: Kind of service, as a code. Type: float | int (body field `service_type`).
+            api_service_id: Your own id for the service. Type: str (body field `api_service_id`).
+            staff: Staff members who provide the service, with how long it takes each. Type: Sequence[Mapping[str, JSON]] (body field `staff`).
 
         Returns: `ServicesCreateData`.
 
@@ -393,6 +406,37 @@ class ServicesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             service_id: Service to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesChangeCompanyidRequestDataTypes`.
+            title: Name of the service. Type: str (body field `title`).
+            booking_title: Name shown in online booking. Type: str (body field `booking_title`).
+            category_id: Category the service is in. Type: int (body field `category_id`).
+            price_min: Lowest price of the service. Type: float | int (body field `price_min`).
+            price_max: Highest price of the service. Type: float | int (body field `price_max`).
+            duration: Length of the service, in seconds. Type: float | int (body field `duration`).
+            technical_break_duration: Break after the service, in seconds. Type: float | int | None (body field `technical_break_duration`).
+            discount: Discount on the service. Type: float | int (body field `discount`).
+            comment: Comment on the service. Type: str (body field `comment`).
+            is_multi: bool (body field `is_multi`).
+            tax_variant: Tax system of the service, as a code. Type: float | int (body field `tax_variant`).
+            vat_id: VAT rate, as a code. Type: int (body field `vat_id`).
+            is_need_limit_date: Whether booking is limited to certain dates. Type: bool (body field `is_need_limit_date`).
+            date_from: First day the service can be booked. Type: str (body field `date_from`).
+            date_to: Last day the service can be booked. Type: str (body field `date_to`).
+            dates: Days the service can be booked on. Type: Sequence[str] (body field `dates`).
+            seance_search_start: float | int (body field `seance_search_start`).
+            seance_search_finish: float | int (body field `seance_search_finish`).
+            step: float | int (body field `step`).
+            seance_search_step: float | int (body field `seance_search_step`).
+            weight: Sort weight of the service in lists. Type: float | int (body field `weight`).
+            service_type: Kind of service, as a code. Type: float | int (body field `service_type`).
+            api_service_id: Your own id for the service. Type: int (body field `api_service_id`).
+            online_invoicing_status: int (body field `online_invoicing_status`).
+            price_prepaid_percent: int (body field `price_prepaid_percent`).
+            price_prepaid_amount: int (body field `price_prepaid_amount`).
+            abonement_restriction_value: int (body field `abonement_restriction_value`).
+            is_abonement_autopayment_enabled: int (body field `is_abonement_autopayment_enabled`).
+            autopayment_before_visit_time: int (body field `autopayment_before_visit_time`).
+            staff: Staff members who provide the service, with how long it takes each. Type: Sequence[Mapping[str, JSON]] (body field `staff`).
 
         Returns: `ServicesUpdateData`.
 
@@ -535,6 +579,18 @@ class ServicesMethods:
         Args:
             company_id: Company that offers the service. Type: int; required.
             service_id: Service to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `DeprecatedServicesCompanyidRequestDataTypes`.
+            title: Name of the service. Type: str (body field `title`).
+            category_id: Category the service is in. Type: int (body field `category_id`).
+            price_min: Lowest price of the service. Type: float | int (body field `price_min`).
+            price_max: Highest price of the service. Type: float | int (body field `price_max`).
+            duration: Length of the service, in seconds. Type: float | int (body field `duration`).
+            discount: Discount on the service. Type: float | int (body field `discount`).
+            comment: Comment on the service. Type: str (body field `comment`).
+            weight: Sort weight of the service in lists. Type: float | int (body field `weight`).
+            service_type: Kind of service, as a code. Type: float | int (body field `service_type`).
+            api_service_id: Your own id for the service. Type: str (body field `api_service_id`).
+            staff: Staff members who provide the service, with how long it takes each. Type: Sequence[Mapping[str, JSON]] (body field `staff`).
 
         Returns: `ServicesUpdateLegacyData`.
 
@@ -605,6 +661,11 @@ class ServicesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesCompanyidLinksRequestDataTypes`.
+            service_id: Service to change. Type: int (body field `service_id`).
+            master_settings: Staff members who provide the service, with their settings. Type: Sequence[Mapping[str, JSON]] (body field `master_settings`).
+            resource_ids: Resources the service uses. Type: Sequence[int] (body field `resource_ids`).
+            translations: Names of the service in other languages. Type: Sequence[Mapping[str, JSON]] (body field `translations`).
 
         Returns: `JSON`.
 
@@ -645,6 +706,10 @@ class ServicesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             service_id: Service to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesAddStaffRequest`.
+            master_id: Staff member to add. Type: int (body field `master_id`).
+            seance_length: How long the service takes this staff member, in seconds. Type: float | int (body field `seance_length`).
+            technological_card_id: Recipe of consumables the staff member uses for it. Type: int | None (body field `technological_card_id`).
 
         Returns: `MasterServiceLink2`.
 
@@ -686,6 +751,9 @@ class ServicesMethods:
             company_id: Company the request is about. Type: int; required.
             service_id: Service to change. Type: int; required.
             master_id: Staff member to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesUpdateStaffRequest`.
+            seance_length: How long the service takes this staff member, in seconds. Type: float | int (body field `seance_length`).
+            technological_card_id: Recipe of consumables the staff member uses for it. Type: int | None (body field `technological_card_id`).
 
         Returns: `MasterServiceLink2`.
 
@@ -769,6 +837,19 @@ class AsyncServicesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesCompanyidRequestDataTypes`.
+            title: Name of the service. Type: str (body field `title`).
+            category_id: Category the service is in. Type: int (body field `category_id`).
+            price_min: Lowest price of the service. Type: float | int (body field `price_min`).
+            price_max: Highest price of the service. Type: float | int (body field `price_max`).
+            duration: Length of the service, in seconds. Type: float | int (body field `duration`).
+            technical_break_duration: Break after the service, in seconds. Type: float | int | None (body field `technical_break_duration`).
+            discount: Discount on the service. Type: float | int (body field `discount`).
+            comment: Comment on the service. Type: str (body field `comment`).
+            weight: Sort weight of the service in lists. Type: float | int (body field `weight`).
+            service_type: Kind of service, as a code. Type: float | int (body field `service_type`).
+            api_service_id: Your own id for the service. Type: str (body field `api_service_id`).
+            staff: Staff members who provide the service, with how long it takes each. Type: Sequence[Mapping[str, JSON]] (body field `staff`).
 
         Returns: `ServicesCreateData`.
 
@@ -911,6 +992,37 @@ class AsyncServicesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             service_id: Service to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesChangeCompanyidRequestDataTypes`.
+            title: Name of the service. Type: str (body field `title`).
+            booking_title: Name shown in online booking. Type: str (body field `booking_title`).
+            category_id: Category the service is in. Type: int (body field `category_id`).
+            price_min: Lowest price of the service. Type: float | int (body field `price_min`).
+            price_max: Highest price of the service. Type: float | int (body field `price_max`).
+            duration: Length of the service, in seconds. Type: float | int (body field `duration`).
+            technical_break_duration: Break after the service, in seconds. Type: float | int | None (body field `technical_break_duration`).
+            discount: Discount on the service. Type: float | int (body field `discount`).
+            comment: Comment on the service. Type: str (body field `comment`).
+            is_multi: bool (body field `is_multi`).
+            tax_variant: Tax system of the service, as a code. Type: float | int (body field `tax_variant`).
+            vat_id: VAT rate, as a code. Type: int (body field `vat_id`).
+            is_need_limit_date: Whether booking is limited to certain dates. Type: bool (body field `is_need_limit_date`).
+            date_from: First day the service can be booked. Type: str (body field `date_from`).
+            date_to: Last day the service can be booked. Type: str (body field `date_to`).
+            dates: Days the service can be booked on. Type: Sequence[str] (body field `dates`).
+            seance_search_start: float | int (body field `seance_search_start`).
+            seance_search_finish: float | int (body field `seance_search_finish`).
+            step: float | int (body field `step`).
+            seance_search_step: float | int (body field `seance_search_step`).
+            weight: Sort weight of the service in lists. Type: float | int (body field `weight`).
+            service_type: Kind of service, as a code. Type: float | int (body field `service_type`).
+            api_service_id: Your own id for the service. Type: int (body field `api_service_id`).
+            online_invoicing_status: int (body field `online_invoicing_status`).
+            price_prepaid_percent: int (body field `price_prepaid_percent`).
+            price_prepaid_amount: int (body field `price_prepaid_amount`).
+            abonement_restriction_value: int (body field `abonement_restriction_value`).
+            is_abonement_autopayment_enabled: int (body field `is_abonement_autopayment_enabled`).
+            autopayment_before_visit_time: int (body field `autopayment_before_visit_time`).
+            staff: Staff members who provide the service, with how long it takes each. Type: Sequence[Mapping[str, JSON]] (body field `staff`).
 
         Returns: `ServicesUpdateData`.
 
@@ -1053,6 +1165,18 @@ class AsyncServicesMethods:
         Args:
             company_id: Company that offers the service. Type: int; required.
             service_id: Service to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `DeprecatedServicesCompanyidRequestDataTypes`.
+            title: Name of the service. Type: str (body field `title`).
+            category_id: Category the service is in. Type: int (body field `category_id`).
+            price_min: Lowest price of the service. Type: float | int (body field `price_min`).
+            price_max: Highest price of the service. Type: float | int (body field `price_max`).
+            duration: Length of the service, in seconds. Type: float | int (body field `duration`).
+            discount: Discount on the service. Type: float | int (body field `discount`).
+            comment: Comment on the service. Type: str (body field `comment`).
+            weight: Sort weight of the service in lists. Type: float | int (body field `weight`).
+            service_type: Kind of service, as a code. Type: float | int (body field `service_type`).
+            api_service_id: Your own id for the service. Type: str (body field `api_service_id`).
+            staff: Staff members who provide the service, with how long it takes each. Type: Sequence[Mapping[str, JSON]] (body field `staff`).
 
         Returns: `ServicesUpdateLegacyData`.
 
@@ -1125,6 +1249,11 @@ class AsyncServicesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesCompanyidLinksRequestDataTypes`.
+            service_id: Service to change. Type: int (body field `service_id`).
+            master_settings: Staff members who provide the service, with their settings. Type: Sequence[Mapping[str, JSON]] (body field `master_settings`).
+            resource_ids: Resources the service uses. Type: Sequence[int] (body field `resource_ids`).
+            translations: Names of the service in other languages. Type: Sequence[Mapping[str, JSON]] (body field `translations`).
 
         Returns: `JSON`.
 
@@ -1165,6 +1294,10 @@ class AsyncServicesMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             service_id: Service to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesAddStaffRequest`.
+            master_id: Staff member to add. Type: int (body field `master_id`).
+            seance_length: How long the service takes this staff member, in seconds. Type: float | int (body field `seance_length`).
+            technological_card_id: Recipe of consumables the staff member uses for it. Type: int | None (body field `technological_card_id`).
 
         Returns: `MasterServiceLink2`.
 
@@ -1206,6 +1339,9 @@ class AsyncServicesMethods:
             company_id: Company the request is about. Type: int; required.
             service_id: Service to change. Type: int; required.
             master_id: Staff member to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `ServicesUpdateStaffRequest`.
+            seance_length: How long the service takes this staff member, in seconds. Type: float | int (body field `seance_length`).
+            technological_card_id: Recipe of consumables the staff member uses for it. Type: int | None (body field `technological_card_id`).
 
         Returns: `MasterServiceLink2`.
 

@@ -67,6 +67,9 @@ class SmsMailingMethods:
 
         Args:
             company_id: Company whose clients get the SMS. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `SmsClientsByIdRequestDataTypes`.
+            client_ids: Clients to send the SMS to. Type: Sequence[int] (body field `client_ids`).
+            text: Text of the SMS. Type: str (body field `text`).
 
         Returns: `JSON`.
 
@@ -107,6 +110,8 @@ class SmsMailingMethods:
             fullname: Only clients whose name contains this text. Type: str.
             phone: Only clients whose phone number contains these digits. Type: str.
             email: Only clients whose e-mail contains this text. Type: str.
+            body: The whole request body; or give its fields one by one. Type: `SmsClientsByFilterRequestDataTypes`.
+            text: Text of the SMS. Type: str (body field `text`).
 
         Returns: `JSON`.
 
@@ -153,6 +158,9 @@ class AsyncSmsMailingMethods:
 
         Args:
             company_id: Company whose clients get the SMS. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `SmsClientsByIdRequestDataTypes`.
+            client_ids: Clients to send the SMS to. Type: Sequence[int] (body field `client_ids`).
+            text: Text of the SMS. Type: str (body field `text`).
 
         Returns: `JSON`.
 
@@ -193,6 +201,8 @@ class AsyncSmsMailingMethods:
             fullname: Only clients whose name contains this text. Type: str.
             phone: Only clients whose phone number contains these digits. Type: str.
             email: Only clients whose e-mail contains this text. Type: str.
+            body: The whole request body; or give its fields one by one. Type: `SmsClientsByFilterRequestDataTypes`.
+            text: Text of the SMS. Type: str (body field `text`).
 
         Returns: `JSON`.
 

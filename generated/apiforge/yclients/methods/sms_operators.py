@@ -57,6 +57,15 @@ class SmsOperatorsMethods:
 
         Calls `POST /api/v1/`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `SmsOperatorsSendSmsRequest`.
+            destination_params: Phone numbers to send to. Type: Mapping[str, JSON] (body field `destination_params`).
+            from_: Sender name. Type: str (body field `from`).
+            text: Text of the message. Type: str (body field `text`).
+            channel: Channel to send over, such as SMS. Type: Literal['whatsapp', 'sms'] (body field `channel`).
+            dispatch_type: Kind of sending, as a code. Type: str (body field `dispatch_type`).
+            delivery_callback_url: Address to report the delivery status to. Type: str (body field `delivery_callback_url`).
+
         Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%BA%D0%B0%20%D0%A1%D0%9C%D0%A1%20%D1%87%D0%B5%D1%80%D0%B5%D0%B7%20%D0%BE%D0%BF%D0%B5%D1%80%D0%B0%D1%82%D0%BE%D1%80%D0%BE%D0%B2/operation/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%BA%D0%B0%20%D0%A1%D0%9C%D0%A1
@@ -87,6 +96,9 @@ class SmsOperatorsMethods:
         """Report the delivery status of messages (sent by an SMS operator integration).
 
         Calls `POST /api/v1/delivery/status`; tokens: partner.
+
+        Args:
+            body: The whole request body. Type: `list[DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType]`.
 
         Returns: `JSON`.
 
@@ -119,6 +131,15 @@ class AsyncSmsOperatorsMethods:
 
         Calls `POST /api/v1/`; tokens: partner.
 
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `SmsOperatorsSendSmsRequest`.
+            destination_params: Phone numbers to send to. Type: Mapping[str, JSON] (body field `destination_params`).
+            from_: Sender name. Type: str (body field `from`).
+            text: Text of the message. Type: str (body field `text`).
+            channel: Channel to send over, such as SMS. Type: Literal['whatsapp', 'sms'] (body field `channel`).
+            dispatch_type: Kind of sending, as a code. Type: str (body field `dispatch_type`).
+            delivery_callback_url: Address to report the delivery status to. Type: str (body field `delivery_callback_url`).
+
         Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%BA%D0%B0%20%D0%A1%D0%9C%D0%A1%20%D1%87%D0%B5%D1%80%D0%B5%D0%B7%20%D0%BE%D0%BF%D0%B5%D1%80%D0%B0%D1%82%D0%BE%D1%80%D0%BE%D0%B2/operation/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%BA%D0%B0%20%D0%A1%D0%9C%D0%A1
@@ -149,6 +170,9 @@ class AsyncSmsOperatorsMethods:
         """Report the delivery status of messages (sent by an SMS operator integration).
 
         Calls `POST /api/v1/delivery/status`; tokens: partner.
+
+        Args:
+            body: The whole request body. Type: `list[DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType]`.
 
         Returns: `JSON`.
 

@@ -146,6 +146,11 @@ class StaffMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffCreateQuickRequest`.
+            name: Name of the staff member. Type: str (body field `name`).
+            specialization: What the staff member does. Type: str (body field `specialization`).
+            position_id: Position, by id. Type: int | None (body field `position_id`).
+            phone_number: Phone number of the staff member. Type: str | None (body field `phone_number`).
 
         Returns: `MasterWithPosition`.
 
@@ -189,6 +194,15 @@ class StaffMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffCompanyidRequestDataTypes`.
+            name: Name of the staff member. Type: str (body field `name`).
+            specialization: What the staff member does, as shown to clients. Type: str (body field `specialization`).
+            weight: Sort weight in lists. Type: float | int (body field `weight`).
+            information: Description of the staff member. Type: str (body field `information`).
+            api_id: Your own id for the staff member. Type: str (body field `api_id`).
+            hidden: 1 to hide the staff member from online booking. Type: float | int (body field `hidden`).
+            fired: 1 when the staff member has left. Type: float | int (body field `fired`).
+            user_id: User account of the staff member. Type: int (body field `user_id`).
 
         Returns: `StaffCreateLegacyItem`.
 
@@ -334,6 +348,15 @@ class StaffMethods:
         Args:
             company_id: Company the staff member works at. Type: int; required.
             staff_id: Staff member to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffCompanyidRequestDataTypes`.
+            name: Name of the staff member. Type: str (body field `name`).
+            specialization: What the staff member does, as shown to clients. Type: str (body field `specialization`).
+            weight: Sort weight of the staff member in lists. Type: float | int (body field `weight`).
+            information: Description of the staff member. Type: str (body field `information`).
+            api_id: Your own id for the staff member. Type: str (body field `api_id`).
+            hidden: 1 to hide the staff member from online booking. Type: float | int (body field `hidden`).
+            fired: 1 when the staff member has left the company. Type: float | int (body field `fired`).
+            user_id: User account of the staff member. Type: int (body field `user_id`).
 
         Returns: `StaffCreateLegacyItem`.
 
@@ -410,6 +433,11 @@ class AsyncStaffMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffCreateQuickRequest`.
+            name: Name of the staff member. Type: str (body field `name`).
+            specialization: What the staff member does. Type: str (body field `specialization`).
+            position_id: Position, by id. Type: int | None (body field `position_id`).
+            phone_number: Phone number of the staff member. Type: str | None (body field `phone_number`).
 
         Returns: `MasterWithPosition`.
 
@@ -453,6 +481,15 @@ class AsyncStaffMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffCompanyidRequestDataTypes`.
+            name: Name of the staff member. Type: str (body field `name`).
+            specialization: What the staff member does, as shown to clients. Type: str (body field `specialization`).
+            weight: Sort weight in lists. Type: float | int (body field `weight`).
+            information: Description of the staff member. Type: str (body field `information`).
+            api_id: Your own id for the staff member. Type: str (body field `api_id`).
+            hidden: 1 to hide the staff member from online booking. Type: float | int (body field `hidden`).
+            fired: 1 when the staff member has left. Type: float | int (body field `fired`).
+            user_id: User account of the staff member. Type: int (body field `user_id`).
 
         Returns: `StaffCreateLegacyItem`.
 
@@ -598,6 +635,15 @@ class AsyncStaffMethods:
         Args:
             company_id: Company the staff member works at. Type: int; required.
             staff_id: Staff member to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffCompanyidRequestDataTypes`.
+            name: Name of the staff member. Type: str (body field `name`).
+            specialization: What the staff member does, as shown to clients. Type: str (body field `specialization`).
+            weight: Sort weight of the staff member in lists. Type: float | int (body field `weight`).
+            information: Description of the staff member. Type: str (body field `information`).
+            api_id: Your own id for the staff member. Type: str (body field `api_id`).
+            hidden: 1 to hide the staff member from online booking. Type: float | int (body field `hidden`).
+            fired: 1 when the staff member has left the company. Type: float | int (body field `fired`).
+            user_id: User account of the staff member. Type: int (body field `user_id`).
 
         Returns: `StaffCreateLegacyItem`.
 

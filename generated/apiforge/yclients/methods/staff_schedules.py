@@ -150,6 +150,9 @@ class StaffSchedulesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffSchedulesSetRequest`.
+            schedules_to_set: Working hours to set. Type: Sequence[Mapping[str, JSON]] (body field `schedules_to_set`).
+            schedules_to_delete: Working hours to delete. Type: Sequence[Mapping[str, JSON]] (body field `schedules_to_delete`).
 
         Returns: `list[MasterScheduleDayContainer]`.
 
@@ -223,6 +226,10 @@ class StaffSchedulesMethods:
         Args:
             company_id: Company the staff member works at. Type: int; required.
             staff_id: Staff member whose schedule changes. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffSchedulesUpdateLegacyRequest`.
+            date: Day to set. Type: str (body field `date`).
+            is_working: Whether the staff member works that day. Type: bool (body field `is_working`).
+            slots: Working intervals of the day. Type: Mapping[str, JSON] (body field `slots`).
 
         Returns: `JSON`.
 
@@ -307,6 +314,9 @@ class AsyncStaffSchedulesMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffSchedulesSetRequest`.
+            schedules_to_set: Working hours to set. Type: Sequence[Mapping[str, JSON]] (body field `schedules_to_set`).
+            schedules_to_delete: Working hours to delete. Type: Sequence[Mapping[str, JSON]] (body field `schedules_to_delete`).
 
         Returns: `list[MasterScheduleDayContainer]`.
 
@@ -380,6 +390,10 @@ class AsyncStaffSchedulesMethods:
         Args:
             company_id: Company the staff member works at. Type: int; required.
             staff_id: Staff member whose schedule changes. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StaffSchedulesUpdateLegacyRequest`.
+            date: Day to set. Type: str (body field `date`).
+            is_working: Whether the staff member works that day. Type: bool (body field `is_working`).
+            slots: Working intervals of the day. Type: Mapping[str, JSON] (body field `slots`).
 
         Returns: `JSON`.
 

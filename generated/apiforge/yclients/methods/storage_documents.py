@@ -122,6 +122,11 @@ class StorageDocumentsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationDocumentsRequestDataTypes`.
+            type_id: Kind of document, as a code. Type: int (body field `type_id`).
+            comment: Comment on the document. Type: str (body field `comment`).
+            storage_id: Storage the document is about. Type: int (body field `storage_id`).
+            create_date: Date of the document. Type: str (body field `create_date`).
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -188,6 +193,11 @@ class StorageDocumentsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             document_id: Document to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationDocumentsRequestDataTypes`.
+            type_id: Kind of document, as a code. Type: int (body field `type_id`).
+            comment: Comment on the document. Type: str (body field `comment`).
+            storage_id: Storage the document is about. Type: int (body field `storage_id`).
+            create_date: Date of the document. Type: str (body field `create_date`).
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -306,6 +316,11 @@ class AsyncStorageDocumentsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationDocumentsRequestDataTypes`.
+            type_id: Kind of document, as a code. Type: int (body field `type_id`).
+            comment: Comment on the document. Type: str (body field `comment`).
+            storage_id: Storage the document is about. Type: int (body field `storage_id`).
+            create_date: Date of the document. Type: str (body field `create_date`).
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -372,6 +387,11 @@ class AsyncStorageDocumentsMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             document_id: Document to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationDocumentsRequestDataTypes`.
+            type_id: Kind of document, as a code. Type: int (body field `type_id`).
+            comment: Comment on the document. Type: str (body field `comment`).
+            storage_id: Storage the document is about. Type: int (body field `storage_id`).
+            create_date: Date of the document. Type: str (body field `create_date`).
 
         Returns: `StorageDocumentsCreateData`.
 

@@ -50,6 +50,13 @@ class StorageOperationsMethods:
 
         Args:
             company_id: Company that holds the storage. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationOperationRequestDataTypes`.
+            type_id: Kind of operation, as a code. Type: int (body field `type_id`).
+            comment: Comment on the operation. Type: str (body field `comment`).
+            create_date: When the operation took place. Type: str (body field `create_date`).
+            master_id: Staff member the operation is tied to. Type: int (body field `master_id`).
+            storage_id: Storage the goods are in. Type: int (body field `storage_id`).
+            goods_transactions: Goods moved, one entry per product. Type: Sequence[Mapping[str, JSON]] (body field `goods_transactions`).
 
         Returns: `StorageOperationsCreateData`.
 
@@ -102,6 +109,13 @@ class AsyncStorageOperationsMethods:
 
         Args:
             company_id: Company that holds the storage. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `StorageOperationOperationRequestDataTypes`.
+            type_id: Kind of operation, as a code. Type: int (body field `type_id`).
+            comment: Comment on the operation. Type: str (body field `comment`).
+            create_date: When the operation took place. Type: str (body field `create_date`).
+            master_id: Staff member the operation is tied to. Type: int (body field `master_id`).
+            storage_id: Storage the goods are in. Type: int (body field `storage_id`).
+            goods_transactions: Goods moved, one entry per product. Type: Sequence[Mapping[str, JSON]] (body field `goods_transactions`).
 
         Returns: `StorageOperationsCreateData`.
 

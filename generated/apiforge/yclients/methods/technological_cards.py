@@ -238,6 +238,8 @@ class TechnologicalCardsMethods:
             company_id: Company the request is about. Type: int; required.
             record_id: Record to change. Type: int; required.
             service_id: Service of the record. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `TechnologicalCardsRemoveFromRecordServiceRequest`.
+            delete_consumables: Whether to delete the consumables it added too. Type: float | int (body field `delete_consumables`).
 
         Returns: `list[TechnologicalCardsRemoveFromRecordServiceItem]`.
 
@@ -276,6 +278,7 @@ class TechnologicalCardsMethods:
             company_id: Company that holds the record. Type: int; required.
             record_id: Record to change. Type: int; required.
             service_id: Service of the record whose consumables are set. Type: int; required.
+            body: The whole request body. Type: `Consumables2`.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 
@@ -429,6 +432,8 @@ class AsyncTechnologicalCardsMethods:
             company_id: Company the request is about. Type: int; required.
             record_id: Record to change. Type: int; required.
             service_id: Service of the record. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `TechnologicalCardsRemoveFromRecordServiceRequest`.
+            delete_consumables: Whether to delete the consumables it added too. Type: float | int (body field `delete_consumables`).
 
         Returns: `list[TechnologicalCardsRemoveFromRecordServiceItem]`.
 
@@ -467,6 +472,7 @@ class AsyncTechnologicalCardsMethods:
             company_id: Company that holds the record. Type: int; required.
             record_id: Record to change. Type: int; required.
             service_id: Service of the record whose consumables are set. Type: int; required.
+            body: The whole request body. Type: `Consumables2`.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 

@@ -70,6 +70,9 @@ class TelephonyMethods:
 
         Calls `POST /api/v1/voip/integration`; tokens: partner.
 
+        Args:
+            body: The whole request body. Type: `VoipIntegrationEnableRequestDataTypes | VoipIntegrationDisableRequestDataTypes | VoipIntegrationHistoryRequestDataTypes | VoipIntegrationNotificationRequestDataTypes`.
+
         Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%98%D0%BD%D1%82%D0%B5%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F%20%D1%81%20%D1%81%D0%B5%D1%82%D0%B5%D0%B2%D0%BE%D0%B9%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B8%D0%B5%D0%B9/paths/~1api~1v1~1voip~1integration/post
@@ -94,6 +97,17 @@ class TelephonyMethods:
         """List the calls a telephony integration reported.
 
         Calls `GET /api/v1/voip/integration/calls`; tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `TelephonyListCallsRequest`.
+            salon_id: Only calls of this company. Type: int (body field `salon_id`).
+            date_from: Start of the period. Type: str (body field `date_from`).
+            date_to: End of the period. Type: str (body field `date_to`).
+            phone: Only calls with this phone number. Type: str (body field `phone`).
+            types: Only calls of these kinds. Type: Sequence[Literal['incoming', 'outgoing', 'internal']] (body field `types`).
+            statuses: Only calls that ended in these ways. Type: Sequence[Literal['success', 'missed', 'cancel', 'busy', 'notallowed', 'notavailable', 'notfound']] (body field `statuses`).
+            page: Page number, from 1. Type: float | int (body field `page`).
+            limit: Calls per page. Type: float | int (body field `limit`).
 
         Returns: `Page[TelephonyListCallsItem]`.
 
@@ -180,6 +194,9 @@ class AsyncTelephonyMethods:
 
         Calls `POST /api/v1/voip/integration`; tokens: partner.
 
+        Args:
+            body: The whole request body. Type: `VoipIntegrationEnableRequestDataTypes | VoipIntegrationDisableRequestDataTypes | VoipIntegrationHistoryRequestDataTypes | VoipIntegrationNotificationRequestDataTypes`.
+
         Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%98%D0%BD%D1%82%D0%B5%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F%20%D1%81%20%D1%81%D0%B5%D1%82%D0%B5%D0%B2%D0%BE%D0%B9%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B8%D0%B5%D0%B9/paths/~1api~1v1~1voip~1integration/post
@@ -204,6 +221,17 @@ class AsyncTelephonyMethods:
         """List the calls a telephony integration reported.
 
         Calls `GET /api/v1/voip/integration/calls`; tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            body: The whole request body; or give its fields one by one. Type: `TelephonyListCallsRequest`.
+            salon_id: Only calls of this company. Type: int (body field `salon_id`).
+            date_from: Start of the period. Type: str (body field `date_from`).
+            date_to: End of the period. Type: str (body field `date_to`).
+            phone: Only calls with this phone number. Type: str (body field `phone`).
+            types: Only calls of these kinds. Type: Sequence[Literal['incoming', 'outgoing', 'internal']] (body field `types`).
+            statuses: Only calls that ended in these ways. Type: Sequence[Literal['success', 'missed', 'cancel', 'busy', 'notallowed', 'notavailable', 'notfound']] (body field `statuses`).
+            page: Page number, from 1. Type: float | int (body field `page`).
+            limit: Calls per page. Type: float | int (body field `limit`).
 
         Returns: `Page[TelephonyListCallsItem]`.
 

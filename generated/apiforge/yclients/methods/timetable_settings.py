@@ -85,6 +85,9 @@ class TimetableSettingsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CompanyUpdateTimetableSettingsDataTypes`.
+            record_type: Kind of booking the company takes, one at a time or in groups. Type: int (body field `record_type`).
+            activity_record_clients_count_max: Most clients one booking into a group event may bring. Type: int (body field `activity_record_clients_count_max`).
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 
@@ -152,6 +155,9 @@ class AsyncTimetableSettingsMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `CompanyUpdateTimetableSettingsDataTypes`.
+            record_type: Kind of booking the company takes, one at a time or in groups. Type: int (body field `record_type`).
+            activity_record_clients_count_max: Most clients one booking into a group event may bring. Type: int (body field `activity_record_clients_count_max`).
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 

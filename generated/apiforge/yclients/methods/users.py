@@ -226,6 +226,10 @@ class UsersMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             user_id: User to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `UsersUpdatePermissionsRequest`.
+            user_role: Role to give the user. Type: Literal['worker', 'administrator', 'accountant', 'manager', 'owner'] (body field `user_role`).
+            user_permissions: Rights to give the user. Type: Sequence[UserPermissionValue] (body field `user_permissions`).
+            staff_id: Staff member the user is linked to. Type: int (body field `staff_id`).
 
         Returns: `UserRolePermissions`.
 
@@ -264,6 +268,8 @@ class UsersMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             user_id: User to copy. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `UsersCopyToCompaniesRequest`.
+            user_company_links: Companies to copy the access to. Type: Sequence[Mapping[str, JSON]] (body field `user_company_links`).
 
         Returns: `dict[str, JSON] | None`.
 
@@ -300,6 +306,8 @@ class UsersMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             user_id: User to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `UsersRemoveFromCompaniesRequest`.
+            user_company_links: Companies to remove the access from. Type: Sequence[Mapping[str, JSON]] (body field `user_company_links`).
 
         Returns: `dict[str, JSON] | None`.
 
@@ -433,6 +441,10 @@ class AsyncUsersMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             user_id: User to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `UsersUpdatePermissionsRequest`.
+            user_role: Role to give the user. Type: Literal['worker', 'administrator', 'accountant', 'manager', 'owner'] (body field `user_role`).
+            user_permissions: Rights to give the user. Type: Sequence[UserPermissionValue] (body field `user_permissions`).
+            staff_id: Staff member the user is linked to. Type: int (body field `staff_id`).
 
         Returns: `UserRolePermissions`.
 
@@ -471,6 +483,8 @@ class AsyncUsersMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             user_id: User to copy. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `UsersCopyToCompaniesRequest`.
+            user_company_links: Companies to copy the access to. Type: Sequence[Mapping[str, JSON]] (body field `user_company_links`).
 
         Returns: `dict[str, JSON] | None`.
 
@@ -507,6 +521,8 @@ class AsyncUsersMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             user_id: User to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `UsersRemoveFromCompaniesRequest`.
+            user_company_links: Companies to remove the access from. Type: Sequence[Mapping[str, JSON]] (body field `user_company_links`).
 
         Returns: `dict[str, JSON] | None`.
 

@@ -148,6 +148,9 @@ class VisitLoyaltyMethods:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
             program_id: Loyalty program to apply or cancel. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to change. Type: int (body field `visit_id`).
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -189,6 +192,9 @@ class VisitLoyaltyMethods:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
             program_id: Loyalty program to apply or cancel. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to change. Type: int (body field `visit_id`).
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -229,6 +235,10 @@ class VisitLoyaltyMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyWithdrawlRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to pay. Type: int (body field `visit_id`).
+            amount: Amount to take from the card. Type: float | int (body field `amount`).
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -268,6 +278,9 @@ class VisitLoyaltyMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to change. Type: int (body field `visit_id`).
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -307,6 +320,10 @@ class VisitLoyaltyMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             group_id: Chain the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyReferralRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to change. Type: int (body field `visit_id`).
+            referrer_phone: Phone number of the client who referred this one. Type: float | int (body field `referrer_phone`).
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -380,6 +397,9 @@ class AsyncVisitLoyaltyMethods:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
             program_id: Loyalty program to apply or cancel. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to change. Type: int (body field `visit_id`).
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -421,6 +441,9 @@ class AsyncVisitLoyaltyMethods:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
             program_id: Loyalty program to apply or cancel. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to change. Type: int (body field `visit_id`).
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -461,6 +484,10 @@ class AsyncVisitLoyaltyMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyWithdrawlRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to pay. Type: int (body field `visit_id`).
+            amount: Amount to take from the card. Type: float | int (body field `amount`).
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -500,6 +527,9 @@ class AsyncVisitLoyaltyMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             card_id: Loyalty card the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to change. Type: int (body field `visit_id`).
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -539,6 +569,10 @@ class AsyncVisitLoyaltyMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             group_id: Chain the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitLoyaltyReferralRequestDataTypes`.
+            record_id: Record of the visit. Type: int (body field `record_id`).
+            visit_id: Visit to change. Type: int (body field `visit_id`).
+            referrer_phone: Phone number of the client who referred this one. Type: float | int (body field `referrer_phone`).
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 

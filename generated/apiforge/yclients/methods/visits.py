@@ -143,6 +143,14 @@ class VisitsMethods:
         Args:
             visit_id: Visit to change. Type: int; required.
             record_id: Record of the visit to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitsVisitidRecordidRequestDataTypes`.
+            attendance: Visit status; -1 did not come, 0 expected, 1 came, 2 confirmed. Type: float | int (body field `attendance`).
+            comment: Comment on the visit. Type: str (body field `comment`).
+            new_transactions: Payments to add, each an amount and the account it goes to. Type: Sequence[Mapping[str, JSON]] (body field `new_transactions`).
+            deleted_transaction_ids: Payments to remove. Type: Sequence[Mapping[str, JSON]] (body field `deleted_transaction_ids`).
+            goods_transactions: Goods sold in the visit. Type: Sequence[Mapping[str, JSON]] (body field `goods_transactions`).
+            services: Services of the visit, with their prices and discounts. Type: Sequence[Mapping[str, JSON]] (body field `services`).
+            fast_payment: Pay the whole visit at once; 1 cash, 2 cashless, 129 and 130 the same with a printed receipt. Type: float | int (body field `fast_payment`).
 
         Returns: `JSON`.
 
@@ -269,6 +277,14 @@ class AsyncVisitsMethods:
         Args:
             visit_id: Visit to change. Type: int; required.
             record_id: Record of the visit to change. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `VisitsVisitidRecordidRequestDataTypes`.
+            attendance: Visit status; -1 did not come, 0 expected, 1 came, 2 confirmed. Type: float | int (body field `attendance`).
+            comment: Comment on the visit. Type: str (body field `comment`).
+            new_transactions: Payments to add, each an amount and the account it goes to. Type: Sequence[Mapping[str, JSON]] (body field `new_transactions`).
+            deleted_transaction_ids: Payments to remove. Type: Sequence[Mapping[str, JSON]] (body field `deleted_transaction_ids`).
+            goods_transactions: Goods sold in the visit. Type: Sequence[Mapping[str, JSON]] (body field `goods_transactions`).
+            services: Services of the visit, with their prices and discounts. Type: Sequence[Mapping[str, JSON]] (body field `services`).
+            fast_payment: Pay the whole visit at once; 1 cash, 2 cashless, 129 and 130 the same with a printed receipt. Type: float | int (body field `fast_payment`).
 
         Returns: `JSON`.
 

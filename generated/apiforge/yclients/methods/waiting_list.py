@@ -160,6 +160,12 @@ class WaitingListMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `WaitingListCreateRequest`.
+            comment: Comment on the entry. Type: str | None (body field `comment`).
+            client_: The client, by name and phone number. Type: Mapping[str, JSON] (body field `client`).
+            service_ids: Services the client wants. Type: Sequence[JSON] (body field `service_ids`).
+            staff_ids: Staff members the client wants. Type: Sequence[JSON] (body field `staff_ids`).
+            intervals: Times that suit the client. Type: Sequence[Mapping[str, JSON]] (body field `intervals`).
 
         Returns: `WaitingListCreateData`.
 
@@ -203,6 +209,12 @@ class WaitingListMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             waiting_list_entry_id: Entry to change. Type: str; required; format uuid.
+            body: The whole request body; or give its fields one by one. Type: `WaitingListUpdateRequest`.
+            comment: Comment on the entry. Type: str | None (body field `comment`).
+            client_: The client, by name and phone number. Type: Mapping[str, JSON] (body field `client`).
+            service_ids: Services the client wants. Type: Sequence[JSON] (body field `service_ids`).
+            staff_ids: Staff members the client wants. Type: Sequence[JSON] (body field `staff_ids`).
+            intervals: Times that suit the client. Type: Sequence[Mapping[str, JSON]] (body field `intervals`).
 
         Returns: `WaitingListCreateData`.
 
@@ -323,6 +335,12 @@ class AsyncWaitingListMethods:
 
         Args:
             company_id: Company the request is about. Type: int; required.
+            body: The whole request body; or give its fields one by one. Type: `WaitingListCreateRequest`.
+            comment: Comment on the entry. Type: str | None (body field `comment`).
+            client_: The client, by name and phone number. Type: Mapping[str, JSON] (body field `client`).
+            service_ids: Services the client wants. Type: Sequence[JSON] (body field `service_ids`).
+            staff_ids: Staff members the client wants. Type: Sequence[JSON] (body field `staff_ids`).
+            intervals: Times that suit the client. Type: Sequence[Mapping[str, JSON]] (body field `intervals`).
 
         Returns: `WaitingListCreateData`.
 
@@ -366,6 +384,12 @@ class AsyncWaitingListMethods:
         Args:
             company_id: Company the request is about. Type: int; required.
             waiting_list_entry_id: Entry to change. Type: str; required; format uuid.
+            body: The whole request body; or give its fields one by one. Type: `WaitingListUpdateRequest`.
+            comment: Comment on the entry. Type: str | None (body field `comment`).
+            client_: The client, by name and phone number. Type: Mapping[str, JSON] (body field `client`).
+            service_ids: Services the client wants. Type: Sequence[JSON] (body field `service_ids`).
+            staff_ids: Staff members the client wants. Type: Sequence[JSON] (body field `staff_ids`).
+            intervals: Times that suit the client. Type: Sequence[Mapping[str, JSON]] (body field `intervals`).
 
         Returns: `WaitingListCreateData`.
 
