@@ -1,0 +1,37 @@
+"""Importing an SDK and building its client loads no method group and no model module it does not use.
+
+Checked in fresh interpreters (the test process has long imported everything). The figures
+(time, memory) are the benchmark's job (`python -m bench --only imports first`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+CLIENTS = {
+    "vk": "apiforge.vk.VK('token')",
+    "yclients": "apiforge.yclients.Yclients('partner')",
+    "wialon": "apiforge.wialon.Wialon('t' * 72)",
+}
+# Models a client needs when it is built: Wialon's sessions hold the type of the login answer.
+BUILT_WITH = {"vk": set[str](), "yclients": set[str](), "wialon": {"apiforge.wialon.models.session"}}
+
+
+@pytest.mark.parametrize("api", sorted(CLIENTS))
+def test_building_a_client_loads_no_model_it_does_not_use(api: str) -> None:
+    probe = f"""
+import json, sys
+import apiforge.{api}
+client = {CLIENTS[api]}
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("apiforge.{api}.models.", "apiforge.{api}.methods.")))))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    groups = {m for m in loaded if ".methods." in m} - {f"apiforge.{api}.methods.execute"}
+    assert groups == set()
+    assert {m for m in loaded if ".models." in m} == BUILT_WITH[api]
