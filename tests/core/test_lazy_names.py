@@ -134,3 +134,22 @@ def test_decoded_models_pickle_evolve_and_asdict_in_a_fresh_process() -> None:
         """
     )
     assert found == [True, "C", "C", "UsersUserCounters"]
+
+
+def test_one_field_loads_only_the_modules_its_own_type_needs() -> None:
+    """`load_field_names` (for a decoder resolving a field's type when it first meets the field):
+    `city` needs `base`; the other modules UsersUserFull's fields refer to stay unloaded."""
+    found = run_fresh(
+        """
+        import json, sys
+        from apiforge.core.lazy_names import load_field_names
+        from apiforge.vk.models import users
+        load_field_names(users.UsersUserFull, "city")
+        city = eval(users.UsersUserFull.__annotations__["city"], vars(users))
+        print(json.dumps([sorted(m for m in sys.modules if m.startswith("apiforge.vk.models.")), str(city)]))
+        """
+    )
+    assert found == [
+        ["apiforge.vk.models.base", "apiforge.vk.models.users"],
+        "apiforge.vk.models.base.BaseCity | None",
+    ]

@@ -10,7 +10,8 @@ something first asks the module for it.
 What asks: `from module import Name` and attribute reads go through `__getattr__` by themselves;
 the annotations of a model (strings, under `from __future__ import annotations`) are evaluated in
 the module's namespace by `typing.get_type_hints`, which does not, so `Model` calls
-`load_annotation_names` for a class before its fields are first read (`apiforge.core.model`).
+`load_annotation_names` for a class before its fields are first read (`apiforge.core.model`); a
+decoder that resolves one field's type at a time calls `load_field_names` for that field.
 """
 
 from __future__ import annotations
@@ -106,17 +107,34 @@ def load_annotation_names(cls: type) -> None:
     so decoding a type loads the modules of its fields' types, not the whole graph behind them.
     """
     for klass in cls.__mro__:
-        module = sys.modules.get(klass.__module__)
-        lazy = getattr(module, "__dict__", {}).get("__getattr__")
-        if not isinstance(lazy, LazyNames):
-            continue
-        names: set[str] = set()
-        for annotation in inspect.get_annotations(klass).values():
-            if isinstance(annotation, str):
-                names.update(_IDENTIFIER.findall(annotation))
-        lazy.load(name for name in sorted(names) if not hasattr(builtins, name))
+        _load_names_in(klass, inspect.get_annotations(klass).values())
     # Loading those may have completed a tagged union the fields declare by its members.
     _build_ready_tags()
 
 
-__all__ = ["LazyAlias", "LazyNames", "load_annotation_names"]
+def load_field_names(klass: type, name: str) -> None:
+    """Load the lazily imported names that one annotation (`name`, declared by `klass` itself) uses.
+
+    For a decoder that resolves a field's type when it first meets the field (the first VK user of
+    a response carries 20 of ~150 declared fields): evaluating that one annotation in the module's
+    namespace then finds its names, and the modules of the other fields' types stay unloaded.
+    """
+    annotation = inspect.get_annotations(klass).get(name)
+    if annotation is not None:
+        _load_names_in(klass, (annotation,))
+        _build_ready_tags()
+
+
+def _load_names_in(klass: type, annotations: Iterable[object]) -> None:
+    module = sys.modules.get(klass.__module__)
+    lazy = getattr(module, "__dict__", {}).get("__getattr__")
+    if not isinstance(lazy, LazyNames):
+        return
+    names: set[str] = set()
+    for annotation in annotations:
+        if isinstance(annotation, str):
+            names.update(_IDENTIFIER.findall(annotation))
+    lazy.load(name for name in sorted(names) if not hasattr(builtins, name))
+
+
+__all__ = ["LazyAlias", "LazyNames", "load_annotation_names", "load_field_names"]
