@@ -27,7 +27,7 @@ def test_building_a_client_loads_no_model_it_does_not_use(api: str) -> None:
 import json, sys
 import apiforge.{api}
 client = {CLIENTS[api]}
-print(json.dumps(sorted(m for m in sys.modules if m.startswith(("apiforge.{api}.models.", "apiforge.{api}.methods.")))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("apiforge.{api}."))))
 """
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -35,3 +35,21 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("apiforge.{api}.
     groups = {m for m in loaded if ".methods." in m} - {f"apiforge.{api}.methods.execute"}
     assert groups == set()
     assert {m for m in loaded if ".models." in m} == BUILT_WITH[api]
+    # The table of every method (`apiforge.<api>.METHODS`) loads when first read.
+    assert f"apiforge.{api}._registry" not in loaded
+
+
+@pytest.mark.parametrize("api", sorted(CLIENTS))
+def test_the_table_of_methods_loads_when_first_read(api: str) -> None:
+    probe = f"""
+import sys
+import apiforge.{api}
+assert "apiforge.{api}._registry" not in sys.modules
+methods = apiforge.{api}.METHODS
+assert "apiforge.{api}._registry" in sys.modules and len(methods) > 100
+assert apiforge.{api}.METHODS is methods
+from apiforge.{api} import *
+assert METHODS is methods
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
