@@ -53,3 +53,41 @@ assert METHODS is methods
 """
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_client_builds_few_attrs_classes_on_import() -> None:
+    """attrs compiles each class's methods at import (~0.4 ms a class): the effects, built by every
+    call, are plain immutable classes. The classes still made with attrs are counted, so a new one
+    on the import path is a decision, not an accident."""
+    probe = """
+import json, sys
+import attrs
+import apiforge.vk
+client = apiforge.vk.VK("token")
+built = sorted(
+    f"{name}.{value.__name__}"
+    for name, module in list(sys.modules.items()) if name.startswith("apiforge.")
+    for value in vars(module).values()
+    if isinstance(value, type) and value.__module__ == name and attrs.has(value)
+)
+print(json.dumps(built))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    built: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not [name for name in built if name.startswith("apiforge.core.effects.")]
+    assert len(built) <= 14, built
+
+
+def test_effects_are_immutable_values() -> None:
+    from apiforge.core.effects import Acquire, Callback, Send, Sleep
+
+    assert Acquire("wialon:session") == Acquire("wialon:session", 1) != Acquire("wialon:session", 2)
+    assert hash(Sleep(1.5)) == hash(Sleep(1.5))
+    assert repr(Callback(print, (1,))) == f"Callback(function={print!r}, args=(1,))"
+    match Acquire("x", 3):
+        case Acquire(name, size):
+            assert (name, size) == ("x", 3)
+    assert Send.__match_args__ == ("request", "stream")
+    with pytest.raises(AttributeError, match="immutable"):
+        Sleep(1.0).seconds = 2.0
