@@ -84,6 +84,45 @@ class Result:
     note: str = ""
 
 
+# Goal: `import apiforge.<api>` plus a client within this many ms of `import httpx` plus a client.
+CLIENT_GOAL_MS = 30.0
+CLIENT_FLOOR = "import httpx + httpx.Client()"
+
+
+@attrs.frozen
+class ClientDelta:
+    """What importing one SDK and building its client costs over importing httpx and building a client."""
+
+    api: str
+    cpu_ms: float
+    wall_ms: float
+
+    @property
+    def met(self) -> bool:
+        """Within `CLIENT_GOAL_MS`, in CPU time (the steadier figure on a shared machine)."""
+        return self.cpu_ms <= CLIENT_GOAL_MS
+
+
+def client_deltas(results: list[Result]) -> list[ClientDelta]:
+    """Each SDK's import + client over `import httpx; httpx.Client()` (empty without the floor)."""
+    by_name = {r.case.scenario.name: r.figures for r in results if r.figures is not None}
+    floor = by_name.get(CLIENT_FLOOR)
+    if floor is None:
+        return []
+    deltas: list[ClientDelta] = []
+    for api in ("vk", "yclients", "wialon"):
+        figures = next((f for name, f in by_name.items() if name.startswith(f"apiforge.{api} + ")), None)
+        if figures is not None:
+            deltas.append(
+                ClientDelta(
+                    api,
+                    cpu_ms=(figures.cpu_seconds - floor.cpu_seconds) * 1000,
+                    wall_ms=(figures.seconds - floor.seconds) * 1000,
+                )
+            )
+    return deltas
+
+
 def run(*, runs: int) -> list[Result]:
     """Measure every case, from a small helper process (`python -m bench.imports`).
 

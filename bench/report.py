@@ -237,7 +237,15 @@ def _imports(results: list[imports.Result]) -> list[str]:
                 "",
             ]
         )
-    return table(["scenario", "wall ms", "CPU ms", "CPU ms over `import httpx`", "peak RSS MB", "note"], rows)
+    out = table(["scenario", "wall ms", "CPU ms", "CPU ms over `import httpx`", "peak RSS MB", "note"], rows)
+    deltas = imports.client_deltas(results)
+    if deltas:
+        out += ["", f"Import + client over `{imports.CLIENT_FLOOR}` (goal: <= +{imports.CLIENT_GOAL_MS:.0f} ms):", ""]
+        out += [
+            f"- {d.api}: {d.cpu_ms:+.0f} ms CPU, {d.wall_ms:+.0f} ms wall: {'met' if d.met else 'MISSED'}"
+            for d in deltas
+        ]
+    return out
 
 
 def _batching(results: list[batching.Result]) -> list[str]:

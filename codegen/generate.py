@@ -244,6 +244,14 @@ class _Renderer:
         enums = [m for m in models if isinstance(m, EnumIR)]
         classes = [m for m in models if isinstance(m, ClassIR)]
         aliases = [m for m in models if isinstance(m, AliasIR)]
+        # An alias whose expression needs a foreign name (or such an alias) is built on first use,
+        # as the foreign names are imported then (apiforge.core.lazy_names).
+        lazy: set[str] = set()
+        while True:
+            more = {a.name for a in aliases if a.name not in lazy and a.refs & (refs - local | lazy)}
+            if not more:
+                break
+            lazy |= more
         text_all = " ".join([f.type for c in classes for f in c.fields] + [a.type for a in aliases])
         return self.env.get_template("models.py.jinja").render(
             **common,
@@ -251,7 +259,8 @@ class _Renderer:
             texts=self.prose.models,
             enums=enums,
             classes=classes,
-            aliases=aliases,
+            aliases=[a for a in aliases if a.name not in lazy],
+            lazy_aliases=[a for a in aliases if a.name in lazy],
             foreign={k: sorted(v) for k, v in sorted(foreign.items())},
             uses_literal="Literal[" in text_all,
             uses_json="JSON" in text_all,

@@ -88,3 +88,19 @@ def test_the_secret_registry_benchmark_runs_both_registries() -> None:
     assert [(r.name, r.count) for r in rows] == [("current", 20), ("old", 20)]
     assert rows[0].after_release == 0  # the current registry lets go of every released secret
     assert "| current | 20 |" in secrets.render(rows)
+
+
+def test_the_import_table_says_each_sdk_over_httpx_and_a_client() -> None:
+    """Section 3 prints, per API, import + client over `import httpx; httpx.Client()` against the goal."""
+    from bench.import_vk import Figures
+
+    cpu = {"import httpx": 0.050, imports.CLIENT_FLOOR: 0.080, "apiforge.vk + VK(...)": 0.100}
+    cpu |= {"apiforge.yclients + Yclients(...)": 0.125, "apiforge.wialon + Wialon(...)": 0.110}
+    by_name = {case.scenario.name: case for case in imports.CASES}
+    results = [imports.Result(by_name[name], Figures(s, s, 30.0, 0.0)) for name, s in cpu.items()]
+    deltas = {d.api: d for d in imports.client_deltas(results)}
+    assert {api: round(d.cpu_ms) for api, d in deltas.items()} == {"vk": 20, "yclients": 45, "wialon": 30}
+    assert [api for api, d in deltas.items() if d.met] == ["vk", "wialon"]
+    text = "\n".join(report._imports(results))  # pyright: ignore[reportPrivateUsage]
+    assert "- vk: +20 ms CPU, +20 ms wall: met" in text
+    assert "- yclients: +45 ms CPU, +45 ms wall: MISSED" in text

@@ -115,3 +115,34 @@ def test_loading_every_model_builds_no_attrs_metadata() -> None:
     written = sum(text.count("(Model):\n") for text in (p.read_text() for p in models_dir.glob("*.py")))
     assert found["classes"] == written > 700
     assert found["built"] == []
+
+
+def model_modules(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.startswith("apiforge.vk.models.")}
+
+
+def test_a_group_loads_only_the_model_modules_its_signatures_name() -> None:
+    """`vk.users` loads `users` and `base` (its methods' parameter and result types), not the ~25
+    modules those models refer to: model modules import each other on first use."""
+    modules = loaded_after("import apiforge.vk\nvk = apiforge.vk.VK('token')\nvk.users")
+    assert model_modules(modules) == {"apiforge.vk.models.base", "apiforge.vk.models.users"}
+
+
+def test_the_first_users_get_loads_only_the_modules_of_its_fields_types() -> None:
+    """The first `users.get` through FakeVK loads the modules of `UsersUserFull`'s field types, no more."""
+    from apiforge.testing import FakeVK
+
+    with FakeVK(tokens={"t"}) as fake:
+        modules = loaded_after(
+            f"""
+            import apiforge.vk
+            vk = apiforge.vk.VK("t", base_url={fake.url!r}, rate_limit=None)
+            users = vk.users.get(user_ids=[1, 2], fields=["city", "sex", "photo_100", "counters", "last_seen"])
+            assert users[0].first_name == "Pavel", users
+            """
+        )
+    # users, base and the modules of UsersUserFull's other field types (apps, audio, friends, owner,
+    # photos, video); the 25 modules of the graph behind them before.
+    assert len(model_modules(modules)) <= 8
+    assert {"apiforge.vk.models.users", "apiforge.vk.models.base"} <= modules
+    assert not {"apiforge.vk.models.groups", "apiforge.vk.models.messages", "apiforge.vk.models.wall"} & modules

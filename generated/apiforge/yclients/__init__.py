@@ -10,11 +10,24 @@ its typed result or error), and the submodules `models` and `errors`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from apiforge.core.registry import decode_with
 from apiforge.core.types import JSON
 from apiforge.yclients._client import AsyncYclients, Yclients
-from apiforge.yclients._registry import METHODS
+
+if TYPE_CHECKING:
+    from apiforge.yclients._registry import METHODS
+else:
+
+    def __getattr__(name: str) -> object:
+        # The table of every method loads when first read: a typed call does not need it.
+        if name == "METHODS":
+            from apiforge.yclients._registry import METHODS
+
+            globals()["METHODS"] = METHODS
+            return METHODS
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def decode_response(
@@ -31,6 +44,7 @@ def decode_response(
     typed API error. Unknown wire names raise KeyError.
     """
     from apiforge.yclients import errors
+    from apiforge.yclients._registry import METHODS
 
     return decode_with("yclients", errors.error_class, METHODS[wire_name], body, params, status_code=status_code)
 

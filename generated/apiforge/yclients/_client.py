@@ -10,7 +10,6 @@ import httpx
 from apiforge.core import DEFAULT, AsyncClient, RateLimiter, RetryPolicy, SyncClient
 from apiforge.core.setup import yclients_parts
 from apiforge.core.transport import DEFAULT_MAX_IN_FLIGHT, AsyncTransport
-from apiforge.yclients.models.users import AuthResponse2, BookingAuthResponse2
 
 if TYPE_CHECKING:
     from apiforge.yclients.methods.accounts import AccountsMethods, AsyncAccountsMethods
@@ -97,6 +96,7 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.visit_loyalty import AsyncVisitLoyaltyMethods, VisitLoyaltyMethods
     from apiforge.yclients.methods.visits import AsyncVisitsMethods, VisitsMethods
     from apiforge.yclients.methods.waiting_list import AsyncWaitingListMethods, WaitingListMethods
+    from apiforge.yclients.models.users import AuthResponse2, BookingAuthResponse2
 
 RATE_LIMITS: dict[str, float] = {
     "default": 5,

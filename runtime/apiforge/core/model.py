@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
+from apiforge.core.lazy_names import load_annotation_names
 from apiforge.core.redact import MASK
 
 T = TypeVar("T")
@@ -61,6 +62,9 @@ class _FieldTableOnFirstRead:
     def __get__(self, instance: object, owner: type) -> FieldTable:
         if owner is Model:  # the base itself is no attrs class: attrs.has(Model) is False
             raise AttributeError("__attrs_attrs__")
+        # The names the annotations use that the class's module loads lazily: the fields' types are
+        # resolved (typing.get_type_hints) in that module's namespace once the table exists.
+        load_annotation_names(owner)
         # One table per class, also when threads first read it together: attrs.resolve_types marks
         # the class as resolved after typing *its* table, so a second table would stay unresolved.
         with _BUILDING:

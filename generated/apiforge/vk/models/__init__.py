@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from apiforge.core.lazy_names import LazyNames
+
 if TYPE_CHECKING:
     from apiforge.vk.models.account import AccountAccountCounters as AccountAccountCounters
     from apiforge.vk.models.account import AccountChangePasswordResponse as AccountChangePasswordResponse
@@ -2509,9 +2511,11 @@ def __dir__() -> list[str]:
 
 
 def load_all() -> None:
-    """Import every model module (e.g. before forking workers)."""
+    """Import every model module, with the names each loads on first use (e.g. before forking workers)."""
     for module in MODULES:
-        importlib.import_module(f"{__name__}.{module}")
+        lazy = vars(importlib.import_module(f"{__name__}.{module}")).get("__getattr__")
+        if isinstance(lazy, LazyNames):
+            lazy.load_all()
 
 
 __all__ = [

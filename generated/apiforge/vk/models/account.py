@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -725,13 +726,6 @@ class AccountUserSettingsInterests(Model):
         self.about = about
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-from apiforge.vk.models.base import BaseBoolInt, BaseCity, BaseSex  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroup  # noqa: E402
-from apiforge.vk.models.users import UsersPersonal, UsersUserConnections, UsersUserFull, UsersUserMin, UsersUserRelation  # noqa: E402
-
 AccountGetAppPermissionsResponse: TypeAlias = int
 """`account_getAppPermissions_response`."""
 
@@ -746,6 +740,36 @@ AccountGetProfileInfoResponse: TypeAlias = AccountUserSettings
 
 AccountGetPushSettingsResponse: TypeAlias = AccountPushSettings
 """`account_getPushSettings_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.audio import AudioAudio
+    from apiforge.vk.models.base import BaseBoolInt, BaseCity, BaseSex
+    from apiforge.vk.models.groups import GroupsGroup
+    from apiforge.vk.models.users import (
+        UsersPersonal,
+        UsersUserConnections,
+        UsersUserFull,
+        UsersUserMin,
+        UsersUserRelation,
+    )
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AudioAudio": "apiforge.vk.models.audio",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseCity": "apiforge.vk.models.base",
+            "BaseSex": "apiforge.vk.models.base",
+            "GroupsGroup": "apiforge.vk.models.groups",
+            "UsersPersonal": "apiforge.vk.models.users",
+            "UsersUserConnections": "apiforge.vk.models.users",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "UsersUserMin": "apiforge.vk.models.users",
+            "UsersUserRelation": "apiforge.vk.models.users",
+        },
+    )
 
 __all__ = [
     "AccountAccountCounters",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -3274,11 +3275,6 @@ class AdsUsers(Model):
         self.user_id = user_id
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt, BaseError  # noqa: E402
-from apiforge.vk.models.wall import WallPostCopyright, WallWallpostAttachment  # noqa: E402
-
 AdsAddOfficeUsersResponse: TypeAlias = list[bool]
 """`ads_addOfficeUsers_response`."""
 
@@ -3386,6 +3382,22 @@ AdsUpdateClientsResponse: TypeAlias = list[AdsUpdateClientsStatus]
 
 AdsUpdateOfficeUsersResponse: TypeAlias = list[AdsUpdateOfficeUsersResult]
 """`ads_updateOfficeUsers_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt, BaseError
+    from apiforge.vk.models.wall import WallPostCopyright, WallWallpostAttachment
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseError": "apiforge.vk.models.base",
+            "WallPostCopyright": "apiforge.vk.models.wall",
+            "WallWallpostAttachment": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "AdsAccesses",

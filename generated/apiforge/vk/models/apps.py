@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -740,12 +741,6 @@ class AppsTestingGroup(Model):
         self.platforms = platforms
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.users import UsersUser, UsersUserFull, UsersUserMin  # noqa: E402
-
 AppsCustomSnippetGroupIdItem: TypeAlias = int
 """`apps_custom_snippet/group_id/0`."""
 
@@ -760,6 +755,24 @@ AppsGetTestingGroupsResponse: TypeAlias = list[AppsTestingGroup]
 
 AppsSendRequestResponse: TypeAlias = int
 """`apps_sendRequest_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.users import UsersUser, UsersUserFull, UsersUserMin
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "UsersUser": "apiforge.vk.models.users",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "UsersUserMin": "apiforge.vk.models.users",
+        },
+    )
 
 __all__ = [
     "AppsAddSnippetResponse",

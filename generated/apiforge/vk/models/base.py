@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -1318,28 +1319,50 @@ class BaseUserId(Model):
         self.user_id = user_id
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.link import LinkTargetObject  # noqa: E402
-from apiforge.vk.models.market import MarketMarketCategoryNested, MarketPrice  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.video import VideoVideoFull  # noqa: E402
-from apiforge.vk.models.wall import WallWallComment, WallWallpostCommentsDonut  # noqa: E402
-
 BaseBoolResponse: TypeAlias = BaseBoolInt
 """`base_bool_response`."""
 
 BaseGetUploadServerResponse: TypeAlias = BaseUploadServer
 """`base_getUploadServer_response`."""
 
-BaseLinkProductCategory: TypeAlias = str | MarketMarketCategoryNested
-"""`base_link_product_category`."""
-
 BaseSticker: TypeAlias = BaseStickerNew
 """`base_sticker`."""
 
 BaseUndefinedResponse: TypeAlias = JSON
 """`base_undefined_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.link import LinkTargetObject
+    from apiforge.vk.models.market import MarketMarketCategoryNested, MarketPrice
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.video import VideoVideoFull
+    from apiforge.vk.models.wall import WallWallComment, WallWallpostCommentsDonut
+
+    BaseLinkProductCategory: TypeAlias = str | MarketMarketCategoryNested
+    """`base_link_product_category`."""
+else:
+
+    def _BaseLinkProductCategory() -> object:
+        BaseLinkProductCategory = str | MarketMarketCategoryNested
+        return BaseLinkProductCategory
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "LinkTargetObject": "apiforge.vk.models.link",
+            "MarketMarketCategoryNested": "apiforge.vk.models.market",
+            "MarketPrice": "apiforge.vk.models.market",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "VideoVideoFull": "apiforge.vk.models.video",
+            "WallWallComment": "apiforge.vk.models.wall",
+            "WallWallpostCommentsDonut": "apiforge.vk.models.wall",
+        },
+        aliases={
+            "BaseLinkProductCategory": (["MarketMarketCategoryNested"], _BaseLinkProductCategory),
+        },
+    )
 
 __all__ = [
     "BaseBoolInt",

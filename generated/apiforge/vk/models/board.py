@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenIntEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -253,19 +254,32 @@ class BoardTopicComment(Model):
         self.likes = likes
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt, BaseLikesInfo  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.polls import PollsPoll  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
-from apiforge.vk.models.wall import WallCommentAttachment  # noqa: E402
-
 BoardAddTopicResponse: TypeAlias = int
 """`board_addTopic_response`."""
 
 BoardCreateCommentResponse: TypeAlias = int
 """`board_createComment_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt, BaseLikesInfo
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.polls import PollsPoll
+    from apiforge.vk.models.users import UsersUserFull
+    from apiforge.vk.models.wall import WallCommentAttachment
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseLikesInfo": "apiforge.vk.models.base",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "PollsPoll": "apiforge.vk.models.polls",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "WallCommentAttachment": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "BoardAddTopicResponse",

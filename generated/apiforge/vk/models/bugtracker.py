@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -602,11 +605,21 @@ class BugtrackerGetDownloadVersionUrlResponse(Model):
         self.build_title = build_title
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.docs import DocsDoc  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.docs import DocsDoc
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.users import UsersUserFull
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "DocsDoc": "apiforge.vk.models.docs",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "UsersUserFull": "apiforge.vk.models.users",
+        },
+    )
 
 __all__ = [
     "BugtrackerAddCompanyGroupsMembersError",

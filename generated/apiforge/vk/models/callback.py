@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -1488,61 +1489,144 @@ class CallbackWallCommentDelete(Model):
         self.user_id = user_id
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-from apiforge.vk.models.base import BaseBoolInt, BaseGeo, BaseLikesInfo  # noqa: E402
-from apiforge.vk.models.board import BoardTopicComment  # noqa: E402
-from apiforge.vk.models.comment import CommentThread  # noqa: E402
-from apiforge.vk.models.messages import (  # noqa: E402
-    MessagesKeyboard,
-    MessagesMessageAction,
-    MessagesMessageAttachment,
-    MessagesReactionCounterResponseItem,
-    MessagesTemplateActionTypeNames,
-)
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.video import VideoVideo  # noqa: E402
-from apiforge.vk.models.wall import WallWallComment, WallWallCommentDonut, WallWallpost, WallWallpostAttachment  # noqa: E402
-
-CallbackAudioNew: TypeAlias = AudioAudio
-"""`callback_audio_new`."""
-
-CallbackBoardPostEdit: TypeAlias = BoardTopicComment
-"""`callback_board_post_edit`."""
-
-CallbackBoardPostNew: TypeAlias = BoardTopicComment
-"""`callback_board_post_new`."""
-
-CallbackBoardPostRestore: TypeAlias = BoardTopicComment
-"""`callback_board_post_restore`."""
-
 CallbackFwdMessages: TypeAlias = list[CallbackForeignMessage]
 """`callback_fwd_messages`."""
 
 CallbackMessageNew: TypeAlias = CallbackMessageObject
 """`callback_message_new`."""
 
-CallbackPhotoNew: TypeAlias = PhotosPhoto
-"""`callback_photo_new`."""
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.audio import AudioAudio
+    from apiforge.vk.models.base import BaseBoolInt, BaseGeo, BaseLikesInfo
+    from apiforge.vk.models.board import BoardTopicComment
+    from apiforge.vk.models.comment import CommentThread
+    from apiforge.vk.models.messages import (
+        MessagesKeyboard,
+        MessagesMessageAction,
+        MessagesMessageAttachment,
+        MessagesReactionCounterResponseItem,
+        MessagesTemplateActionTypeNames,
+    )
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.video import VideoVideo
+    from apiforge.vk.models.wall import WallWallComment, WallWallCommentDonut, WallWallpost, WallWallpostAttachment
 
-CallbackVideoNew: TypeAlias = VideoVideo
-"""`callback_video_new`."""
+    CallbackAudioNew: TypeAlias = AudioAudio
+    """`callback_audio_new`."""
 
-CallbackWallPostNew: TypeAlias = WallWallpost
-"""`callback_wall_post_new`."""
+    CallbackBoardPostEdit: TypeAlias = BoardTopicComment
+    """`callback_board_post_edit`."""
 
-CallbackWallReplyEdit: TypeAlias = WallWallComment
-"""`callback_wall_reply_edit`."""
+    CallbackBoardPostNew: TypeAlias = BoardTopicComment
+    """`callback_board_post_new`."""
 
-CallbackWallReplyNew: TypeAlias = WallWallComment
-"""`callback_wall_reply_new`."""
+    CallbackBoardPostRestore: TypeAlias = BoardTopicComment
+    """`callback_board_post_restore`."""
 
-CallbackWallReplyRestore: TypeAlias = WallWallComment
-"""`callback_wall_reply_restore`."""
+    CallbackPhotoNew: TypeAlias = PhotosPhoto
+    """`callback_photo_new`."""
 
-CallbackWallRepost: TypeAlias = WallWallpost
-"""`callback_wall_repost`."""
+    CallbackVideoNew: TypeAlias = VideoVideo
+    """`callback_video_new`."""
+
+    CallbackWallPostNew: TypeAlias = WallWallpost
+    """`callback_wall_post_new`."""
+
+    CallbackWallReplyEdit: TypeAlias = WallWallComment
+    """`callback_wall_reply_edit`."""
+
+    CallbackWallReplyNew: TypeAlias = WallWallComment
+    """`callback_wall_reply_new`."""
+
+    CallbackWallReplyRestore: TypeAlias = WallWallComment
+    """`callback_wall_reply_restore`."""
+
+    CallbackWallRepost: TypeAlias = WallWallpost
+    """`callback_wall_repost`."""
+else:
+
+    def _CallbackAudioNew() -> object:
+        CallbackAudioNew = AudioAudio
+        return CallbackAudioNew
+
+    def _CallbackBoardPostEdit() -> object:
+        CallbackBoardPostEdit = BoardTopicComment
+        return CallbackBoardPostEdit
+
+    def _CallbackBoardPostNew() -> object:
+        CallbackBoardPostNew = BoardTopicComment
+        return CallbackBoardPostNew
+
+    def _CallbackBoardPostRestore() -> object:
+        CallbackBoardPostRestore = BoardTopicComment
+        return CallbackBoardPostRestore
+
+    def _CallbackPhotoNew() -> object:
+        CallbackPhotoNew = PhotosPhoto
+        return CallbackPhotoNew
+
+    def _CallbackVideoNew() -> object:
+        CallbackVideoNew = VideoVideo
+        return CallbackVideoNew
+
+    def _CallbackWallPostNew() -> object:
+        CallbackWallPostNew = WallWallpost
+        return CallbackWallPostNew
+
+    def _CallbackWallReplyEdit() -> object:
+        CallbackWallReplyEdit = WallWallComment
+        return CallbackWallReplyEdit
+
+    def _CallbackWallReplyNew() -> object:
+        CallbackWallReplyNew = WallWallComment
+        return CallbackWallReplyNew
+
+    def _CallbackWallReplyRestore() -> object:
+        CallbackWallReplyRestore = WallWallComment
+        return CallbackWallReplyRestore
+
+    def _CallbackWallRepost() -> object:
+        CallbackWallRepost = WallWallpost
+        return CallbackWallRepost
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AudioAudio": "apiforge.vk.models.audio",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseGeo": "apiforge.vk.models.base",
+            "BaseLikesInfo": "apiforge.vk.models.base",
+            "BoardTopicComment": "apiforge.vk.models.board",
+            "CommentThread": "apiforge.vk.models.comment",
+            "MessagesForeignMessage": "apiforge.vk.models.messages",
+            "MessagesKeyboard": "apiforge.vk.models.messages",
+            "MessagesMessageAction": "apiforge.vk.models.messages",
+            "MessagesMessageAttachment": "apiforge.vk.models.messages",
+            "MessagesReactionCounterResponseItem": "apiforge.vk.models.messages",
+            "MessagesTemplateActionTypeNames": "apiforge.vk.models.messages",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "VideoVideo": "apiforge.vk.models.video",
+            "WallWallComment": "apiforge.vk.models.wall",
+            "WallWallCommentDonut": "apiforge.vk.models.wall",
+            "WallWallpost": "apiforge.vk.models.wall",
+            "WallWallpostAttachment": "apiforge.vk.models.wall",
+        },
+        aliases={
+            "CallbackAudioNew": (["AudioAudio"], _CallbackAudioNew),
+            "CallbackBoardPostEdit": (["BoardTopicComment"], _CallbackBoardPostEdit),
+            "CallbackBoardPostNew": (["BoardTopicComment"], _CallbackBoardPostNew),
+            "CallbackBoardPostRestore": (["BoardTopicComment"], _CallbackBoardPostRestore),
+            "CallbackPhotoNew": (["PhotosPhoto"], _CallbackPhotoNew),
+            "CallbackVideoNew": (["VideoVideo"], _CallbackVideoNew),
+            "CallbackWallPostNew": (["WallWallpost"], _CallbackWallPostNew),
+            "CallbackWallReplyEdit": (["WallWallComment"], _CallbackWallReplyEdit),
+            "CallbackWallReplyNew": (["WallWallComment"], _CallbackWallReplyNew),
+            "CallbackWallReplyRestore": (["WallWallComment"], _CallbackWallReplyRestore),
+            "CallbackWallRepost": (["WallWallpost"], _CallbackWallRepost),
+        },
+    )
 
 __all__ = [
     "CallbackAppPayload",

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -44,9 +47,17 @@ class CommentThread(Model):
         self.author_replied = author_replied
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.wall import WallWallComment  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.wall import WallWallComment
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "WallWallComment": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "CommentThread",

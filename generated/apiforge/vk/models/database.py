@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -286,30 +287,68 @@ class DatabaseUniversity(Model):
         self.title = title
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt, BaseCountry, BaseObject  # noqa: E402
-
 DatabaseCitiesFields: TypeAlias = str
 """`database_cities_fields`."""
-
-DatabaseCityById: TypeAlias = BaseObject
-"""`database_city_by_id`."""
-
-DatabaseGetCitiesByIdResponse: TypeAlias = list[BaseObject]
-"""`database_getCitiesById_response`."""
-
-DatabaseGetCountriesByIdResponse: TypeAlias = list[BaseCountry]
-"""`database_getCountriesById_response`."""
 
 DatabaseGetMetroStationsByIdResponse: TypeAlias = list[DatabaseStation]
 """`database_getMetroStationsById_response`."""
 
-DatabaseGetSchoolClassesNewResponse: TypeAlias = list[BaseObject]
-"""`database_getSchoolClasses_new_response`."""
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt, BaseCountry, BaseObject
 
-DatabaseSchoolClass: TypeAlias = BaseObject
-"""`database_school_class`."""
+    DatabaseCityById: TypeAlias = BaseObject
+    """`database_city_by_id`."""
+
+    DatabaseGetCitiesByIdResponse: TypeAlias = list[BaseObject]
+    """`database_getCitiesById_response`."""
+
+    DatabaseGetCountriesByIdResponse: TypeAlias = list[BaseCountry]
+    """`database_getCountriesById_response`."""
+
+    DatabaseGetSchoolClassesNewResponse: TypeAlias = list[BaseObject]
+    """`database_getSchoolClasses_new_response`."""
+
+    DatabaseSchoolClass: TypeAlias = BaseObject
+    """`database_school_class`."""
+else:
+
+    def _DatabaseCityById() -> object:
+        DatabaseCityById = BaseObject
+        return DatabaseCityById
+
+    def _DatabaseGetCitiesByIdResponse() -> object:
+        DatabaseGetCitiesByIdResponse = list[BaseObject]
+        return DatabaseGetCitiesByIdResponse
+
+    def _DatabaseGetCountriesByIdResponse() -> object:
+        DatabaseGetCountriesByIdResponse = list[BaseCountry]
+        return DatabaseGetCountriesByIdResponse
+
+    def _DatabaseGetSchoolClassesNewResponse() -> object:
+        DatabaseGetSchoolClassesNewResponse = list[BaseObject]
+        return DatabaseGetSchoolClassesNewResponse
+
+    def _DatabaseSchoolClass() -> object:
+        DatabaseSchoolClass = BaseObject
+        return DatabaseSchoolClass
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseCountry": "apiforge.vk.models.base",
+            "BaseObject": "apiforge.vk.models.base",
+        },
+        aliases={
+            "DatabaseCityById": (["BaseObject"], _DatabaseCityById),
+            "DatabaseGetCitiesByIdResponse": (["BaseObject"], _DatabaseGetCitiesByIdResponse),
+            "DatabaseGetCountriesByIdResponse": (["BaseCountry"], _DatabaseGetCountriesByIdResponse),
+            "DatabaseGetSchoolClassesNewResponse": (["BaseObject"], _DatabaseGetSchoolClassesNewResponse),
+            "DatabaseSchoolClass": (["BaseObject"], _DatabaseSchoolClass),
+        },
+    )
 
 __all__ = [
     "DatabaseCitiesFields",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -327,20 +328,40 @@ class DocsSearchResponse(Model):
         self.items = items
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt, BaseUploadServer  # noqa: E402
-from apiforge.vk.models.messages import MessagesAudioMessage, MessagesGraffiti  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhotoSizesType  # noqa: E402
-
 DocsAddResponse: TypeAlias = int
 """`docs_add_response`."""
 
 DocsGetByIdResponse: TypeAlias = list[DocsDoc]
 """`docs_getById_response`."""
 
-DocsGetUploadServerResponse: TypeAlias = BaseUploadServer
-"""`docs_getUploadServer_response`."""
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt, BaseUploadServer
+    from apiforge.vk.models.messages import MessagesAudioMessage, MessagesGraffiti
+    from apiforge.vk.models.photos import PhotosPhotoSizesType
+
+    DocsGetUploadServerResponse: TypeAlias = BaseUploadServer
+    """`docs_getUploadServer_response`."""
+else:
+
+    def _DocsGetUploadServerResponse() -> object:
+        DocsGetUploadServerResponse = BaseUploadServer
+        return DocsGetUploadServerResponse
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseUploadServer": "apiforge.vk.models.base",
+            "MessagesAudioMessage": "apiforge.vk.models.messages",
+            "MessagesGraffiti": "apiforge.vk.models.messages",
+            "PhotosPhotoSizesType": "apiforge.vk.models.photos",
+        },
+        aliases={
+            "DocsGetUploadServerResponse": (["BaseUploadServer"], _DocsGetUploadServerResponse),
+        },
+    )
 
 __all__ = [
     "DocsAddResponse",

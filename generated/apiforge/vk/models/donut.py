@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -71,13 +72,22 @@ class DonutGetSubscriptionsResponse(Model):
         self.groups = groups
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
-
 DonutGetSubscriptionResponse: TypeAlias = DonutDonatorSubscriptionInfo
 """`donut_getSubscription_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.users import UsersUserFull
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "UsersUserFull": "apiforge.vk.models.users",
+        },
+    )
 
 __all__ = [
     "DonutDonatorSubscriptionInfo",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -212,17 +213,31 @@ class FaveTag(Model):
         self.name = name
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseLink  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroup, GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.market import MarketMarketItemFull  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
-from apiforge.vk.models.video import VideoVideoFull  # noqa: E402
-from apiforge.vk.models.wall import WallWallpostFull  # noqa: E402
-
 FaveAddTagResponse: TypeAlias = FaveTag
 """`fave_addTag_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseLink
+    from apiforge.vk.models.groups import GroupsGroup, GroupsGroupFull
+    from apiforge.vk.models.market import MarketMarketItemFull
+    from apiforge.vk.models.users import UsersUserFull
+    from apiforge.vk.models.video import VideoVideoFull
+    from apiforge.vk.models.wall import WallWallpostFull
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseLink": "apiforge.vk.models.base",
+            "GroupsGroup": "apiforge.vk.models.groups",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "MarketMarketItemFull": "apiforge.vk.models.market",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "VideoVideoFull": "apiforge.vk.models.video",
+            "WallWallpostFull": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "FaveAddTagResponse",

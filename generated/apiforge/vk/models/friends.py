@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -1673,32 +1674,6 @@ class FriendsSearchResponse(Model):
         self.items = items
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.apps import AppsAppMin  # noqa: E402
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-from apiforge.vk.models.base import BaseBoolInt, BaseCity, BaseCropPhoto, BaseSex  # noqa: E402
-from apiforge.vk.models.owner import OwnerState  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.users import (  # noqa: E402
-    UsersCareer,
-    UsersExports,
-    UsersLastSeen,
-    UsersMilitary,
-    UsersOccupation,
-    UsersOnlineInfo,
-    UsersPersonal,
-    UsersRelative,
-    UsersSchool,
-    UsersUniversity,
-    UsersUserCounters,
-    UsersUserFull,
-    UsersUserMin,
-    UsersUserRelation,
-    UsersUserType,
-)
-from apiforge.vk.models.video import VideoLiveInfo  # noqa: E402
-
 FriendsAreFriendsExtendedResponse: TypeAlias = list[FriendsFriendExtendedStatus]
 """`friends_areFriends_extended_response`."""
 
@@ -1728,6 +1703,63 @@ FriendsGetOnlineResponse: TypeAlias = list[int]
 
 FriendsGetRecentResponse: TypeAlias = list[int]
 """`friends_getRecent_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.apps import AppsAppMin
+    from apiforge.vk.models.audio import AudioAudio
+    from apiforge.vk.models.base import BaseBoolInt, BaseCity, BaseCropPhoto, BaseSex
+    from apiforge.vk.models.owner import OwnerState
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.users import (
+        UsersCareer,
+        UsersExports,
+        UsersLastSeen,
+        UsersMilitary,
+        UsersOccupation,
+        UsersOnlineInfo,
+        UsersPersonal,
+        UsersRelative,
+        UsersSchool,
+        UsersUniversity,
+        UsersUserCounters,
+        UsersUserFull,
+        UsersUserMin,
+        UsersUserRelation,
+        UsersUserType,
+    )
+    from apiforge.vk.models.video import VideoLiveInfo
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AppsAppMin": "apiforge.vk.models.apps",
+            "AudioAudio": "apiforge.vk.models.audio",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseCity": "apiforge.vk.models.base",
+            "BaseCropPhoto": "apiforge.vk.models.base",
+            "BaseSex": "apiforge.vk.models.base",
+            "OwnerState": "apiforge.vk.models.owner",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "UsersCareer": "apiforge.vk.models.users",
+            "UsersExports": "apiforge.vk.models.users",
+            "UsersLastSeen": "apiforge.vk.models.users",
+            "UsersMilitary": "apiforge.vk.models.users",
+            "UsersOccupation": "apiforge.vk.models.users",
+            "UsersOnlineInfo": "apiforge.vk.models.users",
+            "UsersPersonal": "apiforge.vk.models.users",
+            "UsersRelative": "apiforge.vk.models.users",
+            "UsersSchool": "apiforge.vk.models.users",
+            "UsersUniversity": "apiforge.vk.models.users",
+            "UsersUserCounters": "apiforge.vk.models.users",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "UsersUserMin": "apiforge.vk.models.users",
+            "UsersUserRelation": "apiforge.vk.models.users",
+            "UsersUserType": "apiforge.vk.models.users",
+            "VideoLiveInfo": "apiforge.vk.models.video",
+        },
+    )
 
 __all__ = [
     "FriendsAddListResponse",

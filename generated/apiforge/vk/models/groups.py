@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -3595,46 +3596,6 @@ class GroupsUserXtrRole(Model):
         self.role = role
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.apps import AppsAppMin  # noqa: E402
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-from apiforge.vk.models.base import (  # noqa: E402
-    BaseBoolInt,
-    BaseCity,
-    BaseCountry,
-    BaseCropPhoto,
-    BaseObject,
-    BaseObjectWithName,
-    BaseOwnerCover,
-    BaseSex,
-)
-from apiforge.vk.models.database import DatabaseStation  # noqa: E402
-from apiforge.vk.models.friends import FriendsFriendStatusStatus, FriendsRequestsMutual  # noqa: E402
-from apiforge.vk.models.market import MarketCurrency, MarketPrice  # noqa: E402
-from apiforge.vk.models.owner import OwnerState  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.users import (  # noqa: E402
-    UsersCareer,
-    UsersExports,
-    UsersLastSeen,
-    UsersMilitary,
-    UsersOccupation,
-    UsersOnlineInfo,
-    UsersPersonal,
-    UsersRelative,
-    UsersSchool,
-    UsersUniversity,
-    UsersUser,
-    UsersUserCounters,
-    UsersUserFull,
-    UsersUserFullWallDefault,
-    UsersUserMin,
-    UsersUserRelation,
-    UsersUserType,
-)
-from apiforge.vk.models.video import VideoLiveInfo  # noqa: E402
-
 GroupsAddAddressResponse: TypeAlias = GroupsAddress
 """`groups_addAddress_response`."""
 
@@ -3665,8 +3626,98 @@ GroupsIsMemberUserIdsExtendedResponse: TypeAlias = list[GroupsMemberStatusFull]
 GroupsIsMemberUserIdsResponse: TypeAlias = list[GroupsMemberStatus]
 """`groups_isMember_user_ids_response`."""
 
-GroupsSectionsListItem: TypeAlias = BaseObject
-"""`groups_sections_list_item`."""
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.apps import AppsAppMin
+    from apiforge.vk.models.audio import AudioAudio
+    from apiforge.vk.models.base import (
+        BaseBoolInt,
+        BaseCity,
+        BaseCountry,
+        BaseCropPhoto,
+        BaseObject,
+        BaseObjectWithName,
+        BaseOwnerCover,
+        BaseSex,
+    )
+    from apiforge.vk.models.database import DatabaseStation
+    from apiforge.vk.models.friends import FriendsFriendStatusStatus, FriendsRequestsMutual
+    from apiforge.vk.models.market import MarketCurrency, MarketPrice
+    from apiforge.vk.models.owner import OwnerState
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.users import (
+        UsersCareer,
+        UsersExports,
+        UsersLastSeen,
+        UsersMilitary,
+        UsersOccupation,
+        UsersOnlineInfo,
+        UsersPersonal,
+        UsersRelative,
+        UsersSchool,
+        UsersUniversity,
+        UsersUser,
+        UsersUserCounters,
+        UsersUserFull,
+        UsersUserFullWallDefault,
+        UsersUserMin,
+        UsersUserRelation,
+        UsersUserType,
+    )
+    from apiforge.vk.models.video import VideoLiveInfo
+
+    GroupsSectionsListItem: TypeAlias = BaseObject
+    """`groups_sections_list_item`."""
+else:
+
+    def _GroupsSectionsListItem() -> object:
+        GroupsSectionsListItem = BaseObject
+        return GroupsSectionsListItem
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AppsAppMin": "apiforge.vk.models.apps",
+            "AudioAudio": "apiforge.vk.models.audio",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseCity": "apiforge.vk.models.base",
+            "BaseCountry": "apiforge.vk.models.base",
+            "BaseCropPhoto": "apiforge.vk.models.base",
+            "BaseObject": "apiforge.vk.models.base",
+            "BaseObjectWithName": "apiforge.vk.models.base",
+            "BaseOwnerCover": "apiforge.vk.models.base",
+            "BaseSex": "apiforge.vk.models.base",
+            "DatabaseStation": "apiforge.vk.models.database",
+            "FriendsFriendStatusStatus": "apiforge.vk.models.friends",
+            "FriendsRequestsMutual": "apiforge.vk.models.friends",
+            "MarketCurrency": "apiforge.vk.models.market",
+            "MarketPrice": "apiforge.vk.models.market",
+            "OwnerState": "apiforge.vk.models.owner",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "UsersCareer": "apiforge.vk.models.users",
+            "UsersExports": "apiforge.vk.models.users",
+            "UsersLastSeen": "apiforge.vk.models.users",
+            "UsersMilitary": "apiforge.vk.models.users",
+            "UsersOccupation": "apiforge.vk.models.users",
+            "UsersOnlineInfo": "apiforge.vk.models.users",
+            "UsersPersonal": "apiforge.vk.models.users",
+            "UsersRelative": "apiforge.vk.models.users",
+            "UsersSchool": "apiforge.vk.models.users",
+            "UsersUniversity": "apiforge.vk.models.users",
+            "UsersUser": "apiforge.vk.models.users",
+            "UsersUserCounters": "apiforge.vk.models.users",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "UsersUserFullWallDefault": "apiforge.vk.models.users",
+            "UsersUserMin": "apiforge.vk.models.users",
+            "UsersUserRelation": "apiforge.vk.models.users",
+            "UsersUserType": "apiforge.vk.models.users",
+            "VideoLiveInfo": "apiforge.vk.models.video",
+        },
+        aliases={
+            "GroupsSectionsListItem": (["BaseObject"], _GroupsSectionsListItem),
+        },
+    )
 
 __all__ = [
     "GroupsAddAddressResponse",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -260,10 +261,6 @@ class LeadFormsQuestionItemOption(Model):
         self.key = key
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt  # noqa: E402
-
 LeadFormsAnswerOneOf: TypeAlias = LeadFormsAnswerItem | list[LeadFormsAnswerItem]
 """`leadForms_answer_one_of`."""
 
@@ -275,6 +272,18 @@ LeadFormsListResponse: TypeAlias = list[LeadFormsForm]
 
 LeadFormsUploadUrlResponse: TypeAlias = str
 """`leadForms_uploadUrl_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+        },
+    )
 
 __all__ = [
     "LeadFormsAnswer",

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -120,11 +123,21 @@ class LikesIsLikedResponse(Model):
         self.copied = copied
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.users import UsersUserFull
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "UsersUserFull": "apiforge.vk.models.users",
+        },
+    )
 
 __all__ = [
     "LikesAddResponse",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -1417,14 +1418,6 @@ class MarketUploadPhotoData(Model):
         self.photo = photo
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt, BaseCity, BaseCountry, BaseImage, BaseLikes, BaseLink, BaseRepostsInfo  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
-from apiforge.vk.models.wall import WallWallComment  # noqa: E402
-
 MarketCreateCommentResponse: TypeAlias = int
 """`market_createComment_response`."""
 
@@ -1433,6 +1426,40 @@ MarketMarketCategory: TypeAlias = MarketMarketCategoryNested
 
 MarketPhotoIdBulkResponse: TypeAlias = list[MarketUploadPhotoData]
 """`market_photo_id_bulk_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import (
+        BaseBoolInt,
+        BaseCity,
+        BaseCountry,
+        BaseImage,
+        BaseLikes,
+        BaseLink,
+        BaseRepostsInfo,
+    )
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.users import UsersUserFull
+    from apiforge.vk.models.wall import WallWallComment
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseCity": "apiforge.vk.models.base",
+            "BaseCountry": "apiforge.vk.models.base",
+            "BaseImage": "apiforge.vk.models.base",
+            "BaseLikes": "apiforge.vk.models.base",
+            "BaseLink": "apiforge.vk.models.base",
+            "BaseRepostsInfo": "apiforge.vk.models.base",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "WallWallComment": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "MarketAddAlbumResponse",

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
 from apiforge.core.converter import register_tagged_union
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -3636,51 +3637,6 @@ class MessagesUserXtrInvitedBy(Model):
         self.type = type
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.apps import AppsAppMin  # noqa: E402
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-from apiforge.vk.models.base import (  # noqa: E402
-    BaseBoolInt,
-    BaseCity,
-    BaseCropPhoto,
-    BaseGeo,
-    BaseLinkButton,
-    BaseMessageError,
-    BaseSex,
-    BaseStickerNew,
-)
-from apiforge.vk.models.calls import CallsCall  # noqa: E402
-from apiforge.vk.models.docs import DocsDoc  # noqa: E402
-from apiforge.vk.models.friends import FriendsFriendStatusStatus, FriendsRequestsMutual  # noqa: E402
-from apiforge.vk.models.gifts import GiftsLayout  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.market import MarketMarketAlbum, MarketMarketItem  # noqa: E402
-from apiforge.vk.models.owner import OwnerState  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.polls import PollsPoll  # noqa: E402
-from apiforge.vk.models.stories import StoriesStory  # noqa: E402
-from apiforge.vk.models.users import (  # noqa: E402
-    UsersCareer,
-    UsersExports,
-    UsersLastSeen,
-    UsersMilitary,
-    UsersOccupation,
-    UsersOnlineInfo,
-    UsersPersonal,
-    UsersRelative,
-    UsersSchool,
-    UsersUniversity,
-    UsersUser,
-    UsersUserCounters,
-    UsersUserFull,
-    UsersUserFullWallDefault,
-    UsersUserMin,
-    UsersUserRelation,
-)
-from apiforge.vk.models.video import VideoLiveInfo  # noqa: E402
-from apiforge.vk.models.wall import WallWallComment  # noqa: E402
-
 MessagesActionOneOf: TypeAlias = MessagesMessageAction
 """`messages_action_one_of`."""
 
@@ -3752,6 +3708,99 @@ MessagesSendDeprecatedResponse: TypeAlias = int
 
 MessagesSendUserIdsResponse: TypeAlias = list[MessagesSendUserIdsResponseItem]
 """`messages_send_user_ids_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.apps import AppsAppMin
+    from apiforge.vk.models.audio import AudioAudio
+    from apiforge.vk.models.base import (
+        BaseBoolInt,
+        BaseCity,
+        BaseCropPhoto,
+        BaseGeo,
+        BaseLinkButton,
+        BaseMessageError,
+        BaseSex,
+        BaseStickerNew,
+    )
+    from apiforge.vk.models.calls import CallsCall
+    from apiforge.vk.models.docs import DocsDoc
+    from apiforge.vk.models.friends import FriendsFriendStatusStatus, FriendsRequestsMutual
+    from apiforge.vk.models.gifts import GiftsLayout
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.market import MarketMarketAlbum, MarketMarketItem
+    from apiforge.vk.models.owner import OwnerState
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.polls import PollsPoll
+    from apiforge.vk.models.stories import StoriesStory
+    from apiforge.vk.models.users import (
+        UsersCareer,
+        UsersExports,
+        UsersLastSeen,
+        UsersMilitary,
+        UsersOccupation,
+        UsersOnlineInfo,
+        UsersPersonal,
+        UsersRelative,
+        UsersSchool,
+        UsersUniversity,
+        UsersUser,
+        UsersUserCounters,
+        UsersUserFull,
+        UsersUserFullWallDefault,
+        UsersUserMin,
+        UsersUserRelation,
+    )
+    from apiforge.vk.models.video import VideoLiveInfo
+    from apiforge.vk.models.wall import WallWallComment
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AppsAppMin": "apiforge.vk.models.apps",
+            "AudioAudio": "apiforge.vk.models.audio",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseCity": "apiforge.vk.models.base",
+            "BaseCropPhoto": "apiforge.vk.models.base",
+            "BaseGeo": "apiforge.vk.models.base",
+            "BaseLinkButton": "apiforge.vk.models.base",
+            "BaseMessageError": "apiforge.vk.models.base",
+            "BaseSex": "apiforge.vk.models.base",
+            "BaseStickerNew": "apiforge.vk.models.base",
+            "CallsCall": "apiforge.vk.models.calls",
+            "DocsDoc": "apiforge.vk.models.docs",
+            "FriendsFriendStatusStatus": "apiforge.vk.models.friends",
+            "FriendsRequestsMutual": "apiforge.vk.models.friends",
+            "GiftsLayout": "apiforge.vk.models.gifts",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "MarketMarketAlbum": "apiforge.vk.models.market",
+            "MarketMarketItem": "apiforge.vk.models.market",
+            "OwnerState": "apiforge.vk.models.owner",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "PollsPoll": "apiforge.vk.models.polls",
+            "StoriesStory": "apiforge.vk.models.stories",
+            "UsersCareer": "apiforge.vk.models.users",
+            "UsersExports": "apiforge.vk.models.users",
+            "UsersLastSeen": "apiforge.vk.models.users",
+            "UsersMilitary": "apiforge.vk.models.users",
+            "UsersOccupation": "apiforge.vk.models.users",
+            "UsersOnlineInfo": "apiforge.vk.models.users",
+            "UsersPersonal": "apiforge.vk.models.users",
+            "UsersRelative": "apiforge.vk.models.users",
+            "UsersSchool": "apiforge.vk.models.users",
+            "UsersUniversity": "apiforge.vk.models.users",
+            "UsersUser": "apiforge.vk.models.users",
+            "UsersUserCounters": "apiforge.vk.models.users",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "UsersUserFullWallDefault": "apiforge.vk.models.users",
+            "UsersUserMin": "apiforge.vk.models.users",
+            "UsersUserRelation": "apiforge.vk.models.users",
+            "UsersUserType": "apiforge.vk.models.users",
+            "VideoLiveInfo": "apiforge.vk.models.video",
+            "WallWallComment": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "MessagesActionOneOf",

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
 from apiforge.core.converter import register_tagged_union
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -2391,41 +2392,6 @@ class NewsfeedSearchStrictResponse(Model):
         self.total_count = total_count
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-from apiforge.vk.models.base import (  # noqa: E402
-    BaseBoolInt,
-    BaseCommentsInfo,
-    BaseImage,
-    BaseLikes,
-    BaseLikesInfo,
-    BaseLinkButtonAction,
-    BaseObjectCount,
-    BasePropertyExists,
-    BaseRepostsInfo,
-    BaseUserId,
-)
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.market import MarketMarketCategoryNested, MarketMarketItemAvailability, MarketPrice  # noqa: E402
-from apiforge.vk.models.photos import PhotosImage, PhotosPhoto, PhotosPhotoSizes  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
-from apiforge.vk.models.video import VideoVideoFull, VideoVideoImage  # noqa: E402
-from apiforge.vk.models.wall import (  # noqa: E402
-    WallGeo,
-    WallPostCopyright,
-    WallPostSource,
-    WallPostType,
-    WallViews,
-    WallWallComment,
-    WallWallpostAttachment,
-    WallWallpostCommentsDonut,
-    WallWallpostDonut,
-    WallWallpostFull,
-    WallWallpostFullTopicId,
-    WallWallpostInnerType,
-)
-
 NewsfeedCommentsItem: TypeAlias = (
     NewsfeedCommentsItemTypeTopic
     | NewsfeedCommentsItemTypePhoto
@@ -2482,6 +2448,81 @@ register_tagged_union(
 
 NewsfeedSaveListResponse: TypeAlias = int
 """`newsfeed_saveList_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.audio import AudioAudio
+    from apiforge.vk.models.base import (
+        BaseBoolInt,
+        BaseCommentsInfo,
+        BaseImage,
+        BaseLikes,
+        BaseLikesInfo,
+        BaseLinkButtonAction,
+        BaseObjectCount,
+        BasePropertyExists,
+        BaseRepostsInfo,
+        BaseUserId,
+    )
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.market import MarketMarketCategoryNested, MarketMarketItemAvailability, MarketPrice
+    from apiforge.vk.models.photos import PhotosImage, PhotosPhoto, PhotosPhotoSizes
+    from apiforge.vk.models.users import UsersUserFull
+    from apiforge.vk.models.video import VideoVideoFull, VideoVideoImage
+    from apiforge.vk.models.wall import (
+        WallGeo,
+        WallPostCopyright,
+        WallPostSource,
+        WallPostType,
+        WallViews,
+        WallWallComment,
+        WallWallpostAttachment,
+        WallWallpostCommentsDonut,
+        WallWallpostDonut,
+        WallWallpostFull,
+        WallWallpostFullTopicId,
+        WallWallpostInnerType,
+    )
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AudioAudio": "apiforge.vk.models.audio",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseCommentsInfo": "apiforge.vk.models.base",
+            "BaseImage": "apiforge.vk.models.base",
+            "BaseLikes": "apiforge.vk.models.base",
+            "BaseLikesInfo": "apiforge.vk.models.base",
+            "BaseLinkButtonAction": "apiforge.vk.models.base",
+            "BaseObjectCount": "apiforge.vk.models.base",
+            "BasePropertyExists": "apiforge.vk.models.base",
+            "BaseRepostsInfo": "apiforge.vk.models.base",
+            "BaseUserId": "apiforge.vk.models.base",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "MarketMarketCategoryNested": "apiforge.vk.models.market",
+            "MarketMarketItemAvailability": "apiforge.vk.models.market",
+            "MarketPrice": "apiforge.vk.models.market",
+            "PhotosImage": "apiforge.vk.models.photos",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "PhotosPhotoSizes": "apiforge.vk.models.photos",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "VideoVideoFull": "apiforge.vk.models.video",
+            "VideoVideoImage": "apiforge.vk.models.video",
+            "WallGeo": "apiforge.vk.models.wall",
+            "WallPostCopyright": "apiforge.vk.models.wall",
+            "WallPostSource": "apiforge.vk.models.wall",
+            "WallPostType": "apiforge.vk.models.wall",
+            "WallViews": "apiforge.vk.models.wall",
+            "WallWallComment": "apiforge.vk.models.wall",
+            "WallWallpostAttachment": "apiforge.vk.models.wall",
+            "WallWallpostCommentsDonut": "apiforge.vk.models.wall",
+            "WallWallpostDonut": "apiforge.vk.models.wall",
+            "WallWallpostFull": "apiforge.vk.models.wall",
+            "WallWallpostFullTopicId": "apiforge.vk.models.wall",
+            "WallWallpostInnerType": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "Comments",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -223,21 +224,36 @@ class NotificationsSendMessageItem(Model):
         self.error = error
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.apps import AppsApp  # noqa: E402
-from apiforge.vk.models.base import BaseGeo, BaseLikesInfo  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroup  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.users import UsersUser  # noqa: E402
-from apiforge.vk.models.video import VideoVideoFull  # noqa: E402
-from apiforge.vk.models.wall import WallWallpostAttachment  # noqa: E402
-
 NotificationsNotificationItem: TypeAlias = NotificationsNotification
 """`notifications_notification_item`."""
 
 NotificationsSendMessageResponse: TypeAlias = list[NotificationsSendMessageItem]
 """`notifications_sendMessage_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.apps import AppsApp
+    from apiforge.vk.models.base import BaseGeo, BaseLikesInfo
+    from apiforge.vk.models.groups import GroupsGroup
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.users import UsersUser
+    from apiforge.vk.models.video import VideoVideoFull
+    from apiforge.vk.models.wall import WallWallpostAttachment
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AppsApp": "apiforge.vk.models.apps",
+            "BaseGeo": "apiforge.vk.models.base",
+            "BaseLikesInfo": "apiforge.vk.models.base",
+            "GroupsGroup": "apiforge.vk.models.groups",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "UsersUser": "apiforge.vk.models.users",
+            "VideoVideoFull": "apiforge.vk.models.video",
+            "WallWallpostAttachment": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "NotificationsFeedback",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenIntEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -261,10 +262,6 @@ class PagesWikipageHistory(Model):
         self.editor_name = editor_name
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt  # noqa: E402
-
 PagesGetHistoryResponse: TypeAlias = list[PagesWikipageHistory]
 """`pages_getHistory_response`."""
 
@@ -282,6 +279,18 @@ PagesSaveAccessResponse: TypeAlias = int
 
 PagesSaveResponse: TypeAlias = int
 """`pages_save_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+        },
+    )
 
 __all__ = [
     "PagesGetHistoryResponse",

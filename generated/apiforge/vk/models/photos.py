@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -1144,20 +1145,6 @@ class PhotosWallUploadResponse(Model):
         self.server = server
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import (  # noqa: E402
-    BaseBoolInt,
-    BaseImage,
-    BaseLikes,
-    BaseObjectCount,
-    BasePropertyExists,
-    BaseRepostsInfo,
-)
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
-from apiforge.vk.models.wall import WallWallComment  # noqa: E402
-
 PhotosCopyResponse: TypeAlias = int
 """`photos_copy_response`."""
 
@@ -1199,6 +1186,36 @@ PhotosSaveResponse: TypeAlias = list[PhotosPhoto]
 
 PhotosSaveWallPhotoResponse: TypeAlias = list[PhotosPhoto]
 """`photos_saveWallPhoto_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import (
+        BaseBoolInt,
+        BaseImage,
+        BaseLikes,
+        BaseObjectCount,
+        BasePropertyExists,
+        BaseRepostsInfo,
+    )
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.users import UsersUserFull
+    from apiforge.vk.models.wall import WallWallComment
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseImage": "apiforge.vk.models.base",
+            "BaseLikes": "apiforge.vk.models.base",
+            "BaseObjectCount": "apiforge.vk.models.base",
+            "BasePropertyExists": "apiforge.vk.models.base",
+            "BaseRepostsInfo": "apiforge.vk.models.base",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "WallWallComment": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "PhotosCopyResponse",

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -23,9 +26,17 @@ class PodcastsSearchPodcastResponse(Model):
         self.results_total = results_total
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.podcast import PodcastExternalData  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.podcast import PodcastExternalData
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "PodcastExternalData": "apiforge.vk.models.podcast",
+        },
+    )
 
 __all__ = [
     "PodcastsSearchPodcastResponse",

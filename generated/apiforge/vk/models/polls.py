@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -401,11 +402,6 @@ class PollsVotersUsers(Model):
         self.items = items
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseGradientPoint, BaseImage  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
-
 PollsCreateResponse: TypeAlias = PollsPoll
 """`polls_create_response`."""
 
@@ -426,6 +422,21 @@ PollsPollAnonymous: TypeAlias = bool
 
 PollsSavePhotoResponse: TypeAlias = PollsBackground
 """`polls_savePhoto_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseGradientPoint, BaseImage
+    from apiforge.vk.models.users import UsersUserFull
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseGradientPoint": "apiforge.vk.models.base",
+            "BaseImage": "apiforge.vk.models.base",
+            "UsersUserFull": "apiforge.vk.models.users",
+        },
+    )
 
 __all__ = [
     "PollsAnswer",

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
 from apiforge.core.converter import register_tagged_union
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -141,29 +142,58 @@ class PrettyCardsPrettyCard(Model):
         self.price_old = price_old
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseError, BaseImage, BaseLinkButton  # noqa: E402
-
-PrettyCardsButtonOneOf: TypeAlias = BaseLinkButton | str
-"""`prettyCards_button_one_of`."""
-
-PrettyCardsGetByIdResponse: TypeAlias = list[PrettyCardsPrettyCard | BaseError]
-"""`prettyCards_getById_response`."""
-
 PrettyCardsGetUploadURLResponse: TypeAlias = str
 """`prettyCards_getUploadURL_response`."""
 
-PrettyCardsPrettyCardOrError: TypeAlias = PrettyCardsPrettyCard | BaseError
-"""`prettyCards_prettyCardOrError`."""
-register_tagged_union(
-    PrettyCardsPrettyCardOrError,
-    "inner_type",
-    {
-        "base_error": BaseError,
-        "prettyCards_prettyCard": PrettyCardsPrettyCard,
-    },
-)
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseError, BaseImage, BaseLinkButton
+
+    PrettyCardsButtonOneOf: TypeAlias = BaseLinkButton | str
+    """`prettyCards_button_one_of`."""
+
+    PrettyCardsGetByIdResponse: TypeAlias = list[PrettyCardsPrettyCard | BaseError]
+    """`prettyCards_getById_response`."""
+
+    PrettyCardsPrettyCardOrError: TypeAlias = PrettyCardsPrettyCard | BaseError
+    """`prettyCards_prettyCardOrError`."""
+else:
+
+    def _PrettyCardsButtonOneOf() -> object:
+        PrettyCardsButtonOneOf = BaseLinkButton | str
+        return PrettyCardsButtonOneOf
+
+    def _PrettyCardsGetByIdResponse() -> object:
+        PrettyCardsGetByIdResponse = list[PrettyCardsPrettyCard | BaseError]
+        return PrettyCardsGetByIdResponse
+
+    def _PrettyCardsPrettyCardOrError() -> object:
+        PrettyCardsPrettyCardOrError = PrettyCardsPrettyCard | BaseError
+        register_tagged_union(
+            PrettyCardsPrettyCardOrError,
+            "inner_type",
+            {
+                "base_error": BaseError,
+                "prettyCards_prettyCard": PrettyCardsPrettyCard,
+            },
+        )
+        return PrettyCardsPrettyCardOrError
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseError": "apiforge.vk.models.base",
+            "BaseImage": "apiforge.vk.models.base",
+            "BaseLinkButton": "apiforge.vk.models.base",
+        },
+        aliases={
+            "PrettyCardsButtonOneOf": (["BaseLinkButton"], _PrettyCardsButtonOneOf),
+            "PrettyCardsGetByIdResponse": (["BaseError", "PrettyCardsPrettyCard"], _PrettyCardsGetByIdResponse),
+            "PrettyCardsPrettyCardOrError": (["BaseError", "PrettyCardsPrettyCard"], _PrettyCardsPrettyCardOrError),
+        },
+        tagged=("PrettyCardsPrettyCardOrError",),
+    )
 
 __all__ = [
     "PrettyCardsButtonOneOf",

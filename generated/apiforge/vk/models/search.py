@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -99,12 +102,24 @@ class SearchHint(Model):
         self.link = link
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.apps import AppsApp  # noqa: E402
-from apiforge.vk.models.base import BaseBoolInt, BaseLink  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroup  # noqa: E402
-from apiforge.vk.models.users import UsersUserMin  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.apps import AppsApp
+    from apiforge.vk.models.base import BaseBoolInt, BaseLink
+    from apiforge.vk.models.groups import GroupsGroup
+    from apiforge.vk.models.users import UsersUserMin
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AppsApp": "apiforge.vk.models.apps",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseLink": "apiforge.vk.models.base",
+            "GroupsGroup": "apiforge.vk.models.groups",
+            "UsersUserMin": "apiforge.vk.models.users",
+        },
+    )
 
 __all__ = [
     "SearchGetHintsResponse",

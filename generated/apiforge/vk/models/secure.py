@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -157,10 +158,6 @@ class SecureTransaction(Model):
         self.votes = votes
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt  # noqa: E402
-
 SecureCheckTokenResponse: TypeAlias = SecureTokenChecked
 """`secure_checkToken_response`."""
 
@@ -184,6 +181,18 @@ SecureSendNotificationResponse: TypeAlias = list[int]
 
 SecureSetCounterArrayResponse: TypeAlias = list[SecureSetCounterItem]
 """`secure_setCounter_array_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+        },
+    )
 
 __all__ = [
     "SecureCheckTokenResponse",

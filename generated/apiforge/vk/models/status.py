@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -25,12 +26,20 @@ class StatusStatus(Model):
         self.audio = audio
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-
 StatusGetResponse: TypeAlias = StatusStatus
 """`status_get_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.audio import AudioAudio
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AudioAudio": "apiforge.vk.models.audio",
+        },
+    )
 
 __all__ = [
     "StatusGetResponse",

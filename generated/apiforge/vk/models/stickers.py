@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -26,9 +29,17 @@ class StickersImageSet(Model):
         self.images = images
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseImage  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseImage
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseImage": "apiforge.vk.models.base",
+        },
+    )
 
 __all__ = [
     "StickersImageSet",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -232,13 +233,32 @@ class StoreStickersKeywordSticker(Model):
         self.sticker_id = sticker_id
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt, BaseImage, BaseStickerNew  # noqa: E402
-from apiforge.vk.models.stickers import StickersImageSet  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt, BaseImage, BaseStickerNew
+    from apiforge.vk.models.stickers import StickersImageSet
 
-StoreProductIcon: TypeAlias = StickersImageSet
-"""`store_product_icon`."""
+    StoreProductIcon: TypeAlias = StickersImageSet
+    """`store_product_icon`."""
+else:
+
+    def _StoreProductIcon() -> object:
+        StoreProductIcon = StickersImageSet
+        return StoreProductIcon
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseImage": "apiforge.vk.models.base",
+            "BaseStickerNew": "apiforge.vk.models.base",
+            "StickersImageSet": "apiforge.vk.models.stickers",
+        },
+        aliases={
+            "StoreProductIcon": (["StickersImageSet"], _StoreProductIcon),
+        },
+    )
 
 __all__ = [
     "StoreGetFavoriteStickersResponse",

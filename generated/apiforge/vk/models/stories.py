@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -958,20 +959,38 @@ class StoriesViewersItem(Model):
         self.user = user
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.apps import AppsAppMin  # noqa: E402
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-from apiforge.vk.models.base import BaseBoolInt, BaseLink  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.market import MarketMarketItem  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.polls import PollsPoll  # noqa: E402
-from apiforge.vk.models.users import UsersUser, UsersUserFull  # noqa: E402
-from apiforge.vk.models.video import VideoVideoFull  # noqa: E402
-
 StoriesGetStatsResponse: TypeAlias = StoriesStoryStats
 """`stories_getStats_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.apps import AppsAppMin
+    from apiforge.vk.models.audio import AudioAudio
+    from apiforge.vk.models.base import BaseBoolInt, BaseLink
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.market import MarketMarketItem
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.polls import PollsPoll
+    from apiforge.vk.models.users import UsersUser, UsersUserFull
+    from apiforge.vk.models.video import VideoVideoFull
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AppsAppMin": "apiforge.vk.models.apps",
+            "AudioAudio": "apiforge.vk.models.audio",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseLink": "apiforge.vk.models.base",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "MarketMarketItem": "apiforge.vk.models.market",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "PollsPoll": "apiforge.vk.models.polls",
+            "UsersUser": "apiforge.vk.models.users",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "VideoVideoFull": "apiforge.vk.models.video",
+        },
+    )
 
 __all__ = [
     "StoriesClickableArea",

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
 from apiforge.core.converter import register_tagged_union
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -2824,35 +2825,67 @@ class UsersUsersArray(Model):
         self.items = items
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.account import AccountNameRequest, AccountUserSettingsInterests  # noqa: E402
-from apiforge.vk.models.apps import AppsAppMin  # noqa: E402
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-from apiforge.vk.models.base import BaseBoolInt, BaseCity, BaseCropPhoto, BaseSex  # noqa: E402
-from apiforge.vk.models.database import DatabaseLanguageFull  # noqa: E402
-from apiforge.vk.models.friends import FriendsFriendStatusStatus, FriendsRequestsMutual  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroupFull, GroupsGroupsArray  # noqa: E402
-from apiforge.vk.models.owner import OwnerState  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.video import VideoLiveInfo  # noqa: E402
-
 UsersGetResponse: TypeAlias = list[UsersUserFull]
 """`users_get_response`."""
 
-UsersSubscriptionsItem: TypeAlias = UsersUserFull | GroupsGroupFull
-"""`users_subscriptions_item`."""
-register_tagged_union(
-    UsersSubscriptionsItem,
-    "type",
-    {
-        "email": UsersUserFull,
-        "event": GroupsGroupFull,
-        "group": GroupsGroupFull,
-        "page": GroupsGroupFull,
-        "profile": UsersUserFull,
-    },
-)
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.account import AccountNameRequest, AccountUserSettingsInterests
+    from apiforge.vk.models.apps import AppsAppMin
+    from apiforge.vk.models.audio import AudioAudio
+    from apiforge.vk.models.base import BaseBoolInt, BaseCity, BaseCropPhoto, BaseSex
+    from apiforge.vk.models.database import DatabaseLanguageFull
+    from apiforge.vk.models.friends import FriendsFriendStatusStatus, FriendsRequestsMutual
+    from apiforge.vk.models.groups import GroupsGroupFull, GroupsGroupsArray
+    from apiforge.vk.models.owner import OwnerState
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.video import VideoLiveInfo
+
+    UsersSubscriptionsItem: TypeAlias = UsersUserFull | GroupsGroupFull
+    """`users_subscriptions_item`."""
+else:
+
+    def _UsersSubscriptionsItem() -> object:
+        UsersSubscriptionsItem = UsersUserFull | GroupsGroupFull
+        register_tagged_union(
+            UsersSubscriptionsItem,
+            "type",
+            {
+                "email": UsersUserFull,
+                "event": GroupsGroupFull,
+                "group": GroupsGroupFull,
+                "page": GroupsGroupFull,
+                "profile": UsersUserFull,
+            },
+        )
+        return UsersSubscriptionsItem
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AccountNameRequest": "apiforge.vk.models.account",
+            "AccountUserSettingsInterests": "apiforge.vk.models.account",
+            "AppsAppMin": "apiforge.vk.models.apps",
+            "AudioAudio": "apiforge.vk.models.audio",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseCity": "apiforge.vk.models.base",
+            "BaseCropPhoto": "apiforge.vk.models.base",
+            "BaseSex": "apiforge.vk.models.base",
+            "DatabaseLanguageFull": "apiforge.vk.models.database",
+            "FriendsFriendStatusStatus": "apiforge.vk.models.friends",
+            "FriendsRequestsMutual": "apiforge.vk.models.friends",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "GroupsGroupsArray": "apiforge.vk.models.groups",
+            "OwnerState": "apiforge.vk.models.owner",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "VideoLiveInfo": "apiforge.vk.models.video",
+        },
+        aliases={
+            "UsersSubscriptionsItem": (["GroupsGroupFull", "UsersUserFull"], _UsersSubscriptionsItem),
+        },
+        tagged=("UsersSubscriptionsItem",),
+    )
 
 __all__ = [
     "UsersCareer",

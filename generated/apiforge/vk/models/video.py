@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -1207,13 +1208,6 @@ class VideoVideoImage(Model):
         self.size = size
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt, BaseImageTheme, BaseLikes, BasePropertyExists, BaseRepostsInfo  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.users import UsersUser, UsersUserFull  # noqa: E402
-from apiforge.vk.models.wall import WallWallComment  # noqa: E402
-
 VideoChangeVideoAlbumsResponse: TypeAlias = list[int]
 """`video_changeVideoAlbums_response`."""
 
@@ -1231,6 +1225,29 @@ VideoLiveGetCategoriesResponse: TypeAlias = list[VideoLiveCategory]
 
 VideoSaveResponse: TypeAlias = VideoSaveResult
 """`video_save_response`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt, BaseImageTheme, BaseLikes, BasePropertyExists, BaseRepostsInfo
+    from apiforge.vk.models.groups import GroupsGroupFull
+    from apiforge.vk.models.users import UsersUser, UsersUserFull
+    from apiforge.vk.models.wall import WallWallComment
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseImageTheme": "apiforge.vk.models.base",
+            "BaseLikes": "apiforge.vk.models.base",
+            "BasePropertyExists": "apiforge.vk.models.base",
+            "BaseRepostsInfo": "apiforge.vk.models.base",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "UsersUser": "apiforge.vk.models.users",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "WallWallComment": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "VideoAddAlbumResponse",

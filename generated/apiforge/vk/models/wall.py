@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -1484,32 +1485,64 @@ class WallWallpostFull(Model):
         self.to_id = to_id
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.audio import AudioAudio  # noqa: E402
-from apiforge.vk.models.base import (  # noqa: E402
-    BaseBoolInt,
-    BaseCommentsInfo,
-    BaseLikesInfo,
-    BaseLink,
-    BaseRepostsInfo,
-    BaseStickerNew,
-)
-from apiforge.vk.models.comment import CommentThread  # noqa: E402
-from apiforge.vk.models.docs import DocsDoc  # noqa: E402
-from apiforge.vk.models.events import EventsEventAttach  # noqa: E402
-from apiforge.vk.models.groups import GroupsGroupAttach, GroupsGroupFull  # noqa: E402
-from apiforge.vk.models.market import MarketMarketAlbum, MarketMarketItem  # noqa: E402
-from apiforge.vk.models.newsfeed import NewsfeedItemWallpostFeedback  # noqa: E402
-from apiforge.vk.models.notes import NotesNote  # noqa: E402
-from apiforge.vk.models.pages import PagesWikipageFull  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto, PhotosPhotoAlbum  # noqa: E402
-from apiforge.vk.models.polls import PollsPoll  # noqa: E402
-from apiforge.vk.models.users import UsersUser, UsersUserFull  # noqa: E402
-from apiforge.vk.models.video import VideoVideo, VideoVideoAlbumFull, VideoVideoFull  # noqa: E402
-
 WallWallItem: TypeAlias = WallWallpostFull
 """`wall_wall_item`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.audio import AudioAudio
+    from apiforge.vk.models.base import (
+        BaseBoolInt,
+        BaseCommentsInfo,
+        BaseLikesInfo,
+        BaseLink,
+        BaseRepostsInfo,
+        BaseStickerNew,
+    )
+    from apiforge.vk.models.comment import CommentThread
+    from apiforge.vk.models.docs import DocsDoc
+    from apiforge.vk.models.events import EventsEventAttach
+    from apiforge.vk.models.groups import GroupsGroupAttach, GroupsGroupFull
+    from apiforge.vk.models.market import MarketMarketAlbum, MarketMarketItem
+    from apiforge.vk.models.newsfeed import NewsfeedItemWallpostFeedback
+    from apiforge.vk.models.notes import NotesNote
+    from apiforge.vk.models.pages import PagesWikipageFull
+    from apiforge.vk.models.photos import PhotosPhoto, PhotosPhotoAlbum
+    from apiforge.vk.models.polls import PollsPoll
+    from apiforge.vk.models.users import UsersUser, UsersUserFull
+    from apiforge.vk.models.video import VideoVideo, VideoVideoAlbumFull, VideoVideoFull
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "AudioAudio": "apiforge.vk.models.audio",
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseCommentsInfo": "apiforge.vk.models.base",
+            "BaseLikesInfo": "apiforge.vk.models.base",
+            "BaseLink": "apiforge.vk.models.base",
+            "BaseRepostsInfo": "apiforge.vk.models.base",
+            "BaseStickerNew": "apiforge.vk.models.base",
+            "CommentThread": "apiforge.vk.models.comment",
+            "DocsDoc": "apiforge.vk.models.docs",
+            "EventsEventAttach": "apiforge.vk.models.events",
+            "GroupsGroupAttach": "apiforge.vk.models.groups",
+            "GroupsGroupFull": "apiforge.vk.models.groups",
+            "MarketMarketAlbum": "apiforge.vk.models.market",
+            "MarketMarketItem": "apiforge.vk.models.market",
+            "NewsfeedItemWallpostFeedback": "apiforge.vk.models.newsfeed",
+            "NotesNote": "apiforge.vk.models.notes",
+            "PagesWikipageFull": "apiforge.vk.models.pages",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "PhotosPhotoAlbum": "apiforge.vk.models.photos",
+            "PollsPoll": "apiforge.vk.models.polls",
+            "UsersUser": "apiforge.vk.models.users",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "VideoVideo": "apiforge.vk.models.video",
+            "VideoVideoAlbumFull": "apiforge.vk.models.video",
+            "VideoVideoFull": "apiforge.vk.models.video",
+        },
+    )
 
 __all__ = [
     "WallAppPost",

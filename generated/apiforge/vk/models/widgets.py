@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from apiforge.core import OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -297,12 +300,27 @@ class WidgetsWidgetPage(Model):
         self.url = url
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.vk.models.base import BaseBoolInt, BaseLikesInfo, BaseObjectCount, BaseRepostsInfo  # noqa: E402
-from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
-from apiforge.vk.models.users import UsersUserFull  # noqa: E402
-from apiforge.vk.models.wall import WallCommentAttachment, WallPostSource  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.vk.models.base import BaseBoolInt, BaseLikesInfo, BaseObjectCount, BaseRepostsInfo
+    from apiforge.vk.models.photos import PhotosPhoto
+    from apiforge.vk.models.users import UsersUserFull
+    from apiforge.vk.models.wall import WallCommentAttachment, WallPostSource
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BaseBoolInt": "apiforge.vk.models.base",
+            "BaseLikesInfo": "apiforge.vk.models.base",
+            "BaseObjectCount": "apiforge.vk.models.base",
+            "BaseRepostsInfo": "apiforge.vk.models.base",
+            "PhotosPhoto": "apiforge.vk.models.photos",
+            "UsersUserFull": "apiforge.vk.models.users",
+            "WallCommentAttachment": "apiforge.vk.models.wall",
+            "WallPostSource": "apiforge.vk.models.wall",
+        },
+    )
 
 __all__ = [
     "WidgetsCommentMedia",

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenStrEnum
 from apiforge.core.converter import register_tagged_union
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -207,10 +208,6 @@ class EventsUnit(Model):
         self.detect = detect
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.wialon.models.messages import DataMessage  # noqa: E402
-
 AvlEvent: TypeAlias = AvlMessageEvent | AvlUpdateEvent | AvlDeleteEvent
 """`avl_event`."""
 register_tagged_union(
@@ -225,6 +222,18 @@ register_tagged_union(
 
 DetectorUpdates: TypeAlias = dict[str, dict[str, list[JSON]]]
 """`detector_updates`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.wialon.models.messages import DataMessage
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "DataMessage": "apiforge.wialon.models.messages",
+        },
+    )
 
 __all__ = [
     "AvlDeleteEvent",

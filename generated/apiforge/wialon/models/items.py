@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from apiforge.core import JSON
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -2055,14 +2058,34 @@ class UserItem(Model):
         """Extra user data the server sends as is."""
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.wialon.models.common import MeasureSystem  # noqa: E402
-from apiforge.wialon.models.messages import DataMessage, Position  # noqa: E402
-from apiforge.wialon.models.orders import Order  # noqa: E402
-from apiforge.wialon.models.reports import ReportTemplate  # noqa: E402
-from apiforge.wialon.models.resources import Driver, Job, Notification, Poi, ResourceGroup, Zone  # noqa: E402
-from apiforge.wialon.models.retranslators import RetranslatorConfig, RetranslatorUnit  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.wialon.models.common import MeasureSystem
+    from apiforge.wialon.models.messages import DataMessage, Position
+    from apiforge.wialon.models.orders import Order
+    from apiforge.wialon.models.reports import ReportTemplate
+    from apiforge.wialon.models.resources import Driver, Job, Notification, Poi, ResourceGroup, Zone
+    from apiforge.wialon.models.retranslators import RetranslatorConfig, RetranslatorUnit
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "MeasureSystem": "apiforge.wialon.models.common",
+            "DataMessage": "apiforge.wialon.models.messages",
+            "Position": "apiforge.wialon.models.messages",
+            "Order": "apiforge.wialon.models.orders",
+            "ReportTemplate": "apiforge.wialon.models.reports",
+            "Driver": "apiforge.wialon.models.resources",
+            "Job": "apiforge.wialon.models.resources",
+            "Notification": "apiforge.wialon.models.resources",
+            "Poi": "apiforge.wialon.models.resources",
+            "ResourceGroup": "apiforge.wialon.models.resources",
+            "Zone": "apiforge.wialon.models.resources",
+            "RetranslatorConfig": "apiforge.wialon.models.retranslators",
+            "RetranslatorUnit": "apiforge.wialon.models.retranslators",
+        },
+    )
 
 __all__ = [
     "CustomField",

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from apiforge.core import JSON
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -184,9 +187,17 @@ class Position(Model):
         """Time the coordinates last changed (in a unit's last position)."""
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.wialon.models.flags import MessageFlags  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.wialon.models.flags import MessageFlags
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "MessageFlags": "apiforge.wialon.models.flags",
+        },
+    )
 
 __all__ = [
     "DataMessage",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -684,11 +685,6 @@ class SelectRowsData(Model):
         """Path of row indexes, for the row type."""
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.wialon.models.common import TimeSchedule  # noqa: E402
-from apiforge.wialon.models.flags import ReportStatus  # noqa: E402
-
 ReportCell: TypeAlias = str | ReportCellObject
 """`report_cell`."""
 
@@ -697,6 +693,20 @@ ReportRows: TypeAlias = list[ReportRow]
 
 ReportTemplateUpdateResult: TypeAlias = list[int | ReportTemplate | None]
 """`report_template_update_result`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.wialon.models.common import TimeSchedule
+    from apiforge.wialon.models.flags import ReportStatus
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "TimeSchedule": "apiforge.wialon.models.common",
+            "ReportStatus": "apiforge.wialon.models.flags",
+        },
+    )
 
 __all__ = [
     "ExecReportResult",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenIntEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -977,12 +978,6 @@ class ZonesByPointSpec(Model):
         self.radius = radius
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.wialon.models.common import GeoPoint, TimeSchedule  # noqa: E402
-from apiforge.wialon.models.items import UnitItem  # noqa: E402
-from apiforge.wialon.models.messages import Position  # noqa: E402
-
 BindingsResult: TypeAlias = dict[str, list[Binding]]
 """`bindings_result`."""
 
@@ -1006,6 +1001,23 @@ ZoneUpdateResult: TypeAlias = list[int | Zone | None]
 
 ZonesByPointResult: TypeAlias = dict[str, list[int]]
 """`zones_by_point_result`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.wialon.models.common import GeoPoint, TimeSchedule
+    from apiforge.wialon.models.items import UnitItem
+    from apiforge.wialon.models.messages import Position
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "GeoPoint": "apiforge.wialon.models.common",
+            "TimeSchedule": "apiforge.wialon.models.common",
+            "UnitItem": "apiforge.wialon.models.items",
+            "Position": "apiforge.wialon.models.messages",
+        },
+    )
 
 __all__ = [
     "Action",

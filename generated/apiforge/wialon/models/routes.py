@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -230,15 +231,23 @@ class ScheduleTime(Model):
         self.dd = dd
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.wialon.models.common import TimeSchedule  # noqa: E402
-
 RouteRoundUpdateResult: TypeAlias = list[int | RouteRound | None]
 """`route_round_update_result`."""
 
 RouteScheduleUpdateResult: TypeAlias = list[int | RouteSchedule | None]
 """`route_schedule_update_result`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.wialon.models.common import TimeSchedule
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "TimeSchedule": "apiforge.wialon.models.common",
+        },
+    )
 
 __all__ = [
     "AllRoundsResult",

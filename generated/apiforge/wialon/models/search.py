@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -708,22 +709,40 @@ class VerifyAuthResult(Model):
         self.code = code
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.wialon.models.flags import UpdateDataFlagsMode  # noqa: E402
-from apiforge.wialon.models.items import CustomField, Item  # noqa: E402
-
 CheckAccessorsResult: TypeAlias = dict[str, dict[str, AccessRights]]
 """`check_accessors_result`."""
-
-CustomFieldUpdateResult: TypeAlias = list[int | CustomField | None]
-"""`custom_field_update_result`."""
 
 ItemsAccessResult: TypeAlias = dict[str, AccessRights]
 """`items_access_result`."""
 
 UserNotificationUpdateResult: TypeAlias = list[int | UserNotification | None]
 """`user_notification_update_result`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.wialon.models.flags import UpdateDataFlagsMode
+    from apiforge.wialon.models.items import CustomField, Item
+
+    CustomFieldUpdateResult: TypeAlias = list[int | CustomField | None]
+    """`custom_field_update_result`."""
+else:
+
+    def _CustomFieldUpdateResult() -> object:
+        CustomFieldUpdateResult = list[int | CustomField | None]
+        return CustomFieldUpdateResult
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "UpdateDataFlagsMode": "apiforge.wialon.models.flags",
+            "CustomField": "apiforge.wialon.models.items",
+            "Item": "apiforge.wialon.models.items",
+        },
+        aliases={
+            "CustomFieldUpdateResult": (["CustomField"], _CustomFieldUpdateResult),
+        },
+    )
 
 __all__ = [
     "AccessRights",

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from apiforge.core import JSON
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -272,9 +275,17 @@ class Token(Model):
         """Further time value the server reports."""
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.wialon.models.items import UserItem  # noqa: E402
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.wialon.models.items import UserItem
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "UserItem": "apiforge.wialon.models.items",
+        },
+    )
 
 __all__ = [
     "AuthHashResult",

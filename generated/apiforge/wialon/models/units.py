@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -654,22 +655,39 @@ class VideoSettings(Model):
         self.settings = settings
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.wialon.models.items import Sensor  # noqa: E402
-from apiforge.wialon.models.messages import Position  # noqa: E402
-
 CommandDefinitionUpdateResult: TypeAlias = list[int | CommandDefinition | None]
 """`command_definition_update_result`."""
-
-SensorUpdateResult: TypeAlias = list[int | Sensor | None]
-"""`sensor_update_result`."""
 
 SensorValues: TypeAlias = dict[str, float | str]
 """`sensor_values`."""
 
 ServiceIntervalUpdateResult: TypeAlias = list[int | ServiceInterval | None]
 """`service_interval_update_result`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.wialon.models.items import Sensor
+    from apiforge.wialon.models.messages import Position
+
+    SensorUpdateResult: TypeAlias = list[int | Sensor | None]
+    """`sensor_update_result`."""
+else:
+
+    def _SensorUpdateResult() -> object:
+        SensorUpdateResult = list[int | Sensor | None]
+        return SensorUpdateResult
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "Sensor": "apiforge.wialon.models.items",
+            "Position": "apiforge.wialon.models.messages",
+        },
+        aliases={
+            "SensorUpdateResult": (["Sensor"], _SensorUpdateResult),
+        },
+    )
 
 __all__ = [
     "ActivitySettings",

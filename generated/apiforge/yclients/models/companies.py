@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -2485,10 +2486,6 @@ class ReportsGetZReportDataZDatumMasterServiceItemTransaction(Model):
         self.payment_type = payment_type
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.yclients.models.common import Currency2  # noqa: E402
-
 AnalyticsReportOverallChartDailyRow: TypeAlias = AnalyticsReportOverallChartDailyRow2
 """`AnalyticsReportOverallChartDailyRow`."""
 
@@ -2516,9 +2513,6 @@ AnalyticsReportOverallStats: TypeAlias = AnalyticsReportOverallStats2
 AnalyticsReportOverallSumStats: TypeAlias = AnalyticsReportOverallSumStats2
 """`AnalyticsReportOverallSumStats`."""
 
-Currency: TypeAlias = Currency2
-"""`Currency`."""
-
 Image: TypeAlias = Image2
 """`Image`."""
 
@@ -2532,6 +2526,29 @@ LabelsCompanyEntityResponse200DataTypes: TypeAlias = list[
 
 LicenseOption: TypeAlias = LicenseOption2
 """`LicenseOption`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.yclients.models.common import Currency2
+
+    Currency: TypeAlias = Currency2
+    """`Currency`."""
+else:
+
+    def _Currency() -> object:
+        Currency = Currency2
+        return Currency
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "Currency2": "apiforge.yclients.models.common",
+        },
+        aliases={
+            "Currency": (["Currency2"], _Currency),
+        },
+    )
 
 __all__ = [
     "AnalyticsReportOverallChartDailyRow",

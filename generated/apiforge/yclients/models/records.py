@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -6241,15 +6242,23 @@ class WaitingListUpdateRequestInterval(Model):
         self.time_to = time_to
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.yclients.models.common import MasterWithPosition  # noqa: E402
-
 ActivitiesDuplicateRequest: TypeAlias = dict[str, JSON]
 """`ActivitiesDuplicateRequest`."""
 
 SearchForActivity: TypeAlias = list[SearchForActivitySearchForActivityItem]
 """`search_for_activity`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.yclients.models.common import MasterWithPosition
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "MasterWithPosition": "apiforge.yclients.models.common",
+        },
+    )
 
 __all__ = [
     "ActivitiesCreateData",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -6162,127 +6163,6 @@ class ZReportResponseDataTypes(Model):
         self.meta = meta
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.yclients.models.booking import (  # noqa: E402
-    BookformSettingsResponse2,
-    CompanyGetOnlineSettingsResponseDataFieldDataTypes,
-    OnlineBookingBookActivityData,
-    OnlineBookingBookRecordItem,
-    OnlineBookingGetBookformData,
-    OnlineBookingListDatesData,
-    OnlineBookingListNearestSeancesData,
-    OnlineBookingListServicesData,
-    OnlineBookingListStaffItem,
-    OnlineBookingListTimesItem,
-    OnlineBookingRescheduleRecordData,
-    ReviewsGetFormStatusData,
-    UserRecordsGetItem,
-)
-from apiforge.yclients.models.clients import (  # noqa: E402
-    ChainClientsFindByPhoneData,
-    ClientsListFilesItem,
-    ClientsListItem,
-    ClientsSearchItem,
-    CommentsListItem,
-)
-from apiforge.yclients.models.companies import (  # noqa: E402
-    AnalyticsReportOverallStats2,
-    CitiesListItem,
-    CompaniesCreateData,
-    CompaniesGetData,
-    CompaniesListItem,
-    CompanyGetTimetableSettingsResponseDataFieldDataTypes,
-    CountriesListItem,
-    CustomFieldsListItem,
-    LabelsCreateClientLabelData,
-    LabelsSearchClientLabelsItem,
-    NotificationSettingsGetCompanySettingsItem,
-    NotificationSettingsGetUserSettingsData,
-    ReferencesListBusinessTypesItem,
-    ReportsGetZReportData,
-)
-from apiforge.yclients.models.finance import (  # noqa: E402
-    AccountsListItem,
-    DepositsTopUpData,
-    FinanceTransactionsCreateData,
-    FinanceTransactionsListItem,
-    KkmTransactionsListItem,
-    KkmTransactionsPrintBillData,
-    SaleOperationsGetData,
-)
-from apiforge.yclients.models.goods import (  # noqa: E402
-    GoodsCategoriesCreateData,
-    GoodsCategoriesGetNodeData,
-    GoodsCategoriesListLegacyItem,
-    GoodsCategoriesSearchGoodsItem,
-    GoodsCreateItem,
-    GoodsTransactionsCreateData,
-    GoodsTransactionsSearchItem,
-    StorageDocumentsCreateData,
-    StorageDocumentsListFinanceTransactionsItem,
-    StorageDocumentsListGoodsTransactionsItem,
-    StorageOperationsCreateData,
-    StoragesListItem,
-    TechnologicalCardsListItem,
-    TechnologicalCardsListRecordConsumablesItem,
-    TechnologicalCardsRemoveFromRecordServiceItem,
-)
-from apiforge.yclients.models.integrations import FiscalizationListTaxSystemsItem, MarketplaceListSalonsItem  # noqa: E402
-from apiforge.yclients.models.loyalty import (  # noqa: E402
-    LoyaltyAbonementsListForClientItem,
-    LoyaltyCard2,
-    LoyaltyCertificatesListForClientItem,
-    LoyaltyGenerateCode200DataOption2,
-    LoyaltyGetClientStatsData,
-    LoyaltyGetIncomeStatsData,
-    LoyaltyGetStaffReturnStatsItem,
-    LoyaltyListChainTransactionsItem,
-    LoyaltyProgram2,
-    LoyaltySearchAbonementTypesItem,
-    LoyaltySearchCertificateTypesItem,
-    LoyaltySearchProgramsItem,
-)
-from apiforge.yclients.models.records import (  # noqa: E402
-    ActivitiesCreateData,
-    ActivitiesSearchItem,
-    ActivitiesSearchServicesItem,
-    ActivitiesV2CreateData,
-    ActivitiesV2CreateRecordData,
-    RecordsGetData,
-    RecordsListItem,
-    RecordsUpdateData,
-    ResourcesListItem,
-    TimetableEventSchedule2,
-    TimetableEventScheduleDay2,
-    TimetableEventScheduleEvent2,
-    VisitsGetData,
-    VisitsGetDetailsData,
-    WaitingListCreateData,
-    WaitingListListData,
-)
-from apiforge.yclients.models.staff import (  # noqa: E402
-    MasterServiceLink2,
-    Position,
-    ServiceCategoriesCreateData,
-    ServiceCategoriesGetItem,
-    ServicesCreateData,
-    ServicesListItem,
-    ServicesUpdateData,
-    ServicesUpdateLegacyData,
-    StaffCreateLegacyItem,
-    StaffListLegacyItem,
-    StaffPosition2,
-    TipsListSettingsItem,
-)
-from apiforge.yclients.models.users import (  # noqa: E402
-    BookingUsersUpdatePasswordData,
-    ChainsListItem,
-    CompanyUsersListItem,
-    CompanyUsersListLegacyItem,
-    CurrentUserGetPermissionsData,
-)
-
 Appointment: TypeAlias = Appointment2
 """`Appointment`."""
 
@@ -6346,9 +6226,6 @@ Good: TypeAlias = Good2
 GoodsTransactionsArray: TypeAlias = GoodsTransactionsArray2
 """`GoodsTransactionsArray`."""
 
-LoyaltyCard: TypeAlias = LoyaltyCard2
-"""`LoyaltyCard`."""
-
 LoyaltyGenerateCode200Option: TypeAlias = LoyaltyGenerateCode200Option2
 """`LoyaltyGenerateCode200Option`."""
 
@@ -6358,17 +6235,11 @@ LoyaltyGenerateCodeErrorMetaOption: TypeAlias = LoyaltyGenerateCodeErrorMetaOpti
 LoyaltyGenerateCodeErrorOption: TypeAlias = LoyaltyGenerateCodeErrorOption2
 """`LoyaltyGenerateCodeErrorOption`."""
 
-LoyaltyProgram: TypeAlias = LoyaltyProgram2
-"""`LoyaltyProgram`."""
-
 LoyaltyTransaction: TypeAlias = LoyaltyTransaction2
 """`LoyaltyTransaction`."""
 
 Master: TypeAlias = Master2
 """`Master`."""
-
-MasterServiceLink: TypeAlias = MasterServiceLink2
-"""`MasterServiceLink`."""
 
 MasterTipsSettings: TypeAlias = MasterTipsSettings2
 """`MasterTipsSettings`."""
@@ -6415,20 +6286,291 @@ Staff: TypeAlias = Staff2
 TaxSystemResponseDataTypes: TypeAlias = TaxSystemResponseDataTypes2
 """`tax_system_response_data_Types`."""
 
-TimetableEventSchedule: TypeAlias = TimetableEventSchedule2
-"""`TimetableEventSchedule`."""
-
-TimetableEventScheduleDay: TypeAlias = TimetableEventScheduleDay2
-"""`TimetableEventScheduleDay`."""
-
-TimetableEventScheduleEvent: TypeAlias = TimetableEventScheduleEvent2
-"""`TimetableEventScheduleEvent`."""
-
 User: TypeAlias = User2
 """`User`."""
 
 UsersGroupsAccess: TypeAlias = UsersGroupsAccess2
 """`UsersGroupsAccess`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.yclients.models.booking import (
+        BookformSettingsResponse2,
+        CompanyGetOnlineSettingsResponseDataFieldDataTypes,
+        OnlineBookingBookActivityData,
+        OnlineBookingBookRecordItem,
+        OnlineBookingGetBookformData,
+        OnlineBookingListDatesData,
+        OnlineBookingListNearestSeancesData,
+        OnlineBookingListServicesData,
+        OnlineBookingListStaffItem,
+        OnlineBookingListTimesItem,
+        OnlineBookingRescheduleRecordData,
+        ReviewsGetFormStatusData,
+        UserRecordsGetItem,
+    )
+    from apiforge.yclients.models.clients import (
+        ChainClientsFindByPhoneData,
+        ClientsListFilesItem,
+        ClientsListItem,
+        ClientsSearchItem,
+        CommentsListItem,
+    )
+    from apiforge.yclients.models.companies import (
+        AnalyticsReportOverallStats2,
+        CitiesListItem,
+        CompaniesCreateData,
+        CompaniesGetData,
+        CompaniesListItem,
+        CompanyGetTimetableSettingsResponseDataFieldDataTypes,
+        CountriesListItem,
+        CustomFieldsListItem,
+        LabelsCreateClientLabelData,
+        LabelsSearchClientLabelsItem,
+        NotificationSettingsGetCompanySettingsItem,
+        NotificationSettingsGetUserSettingsData,
+        ReferencesListBusinessTypesItem,
+        ReportsGetZReportData,
+    )
+    from apiforge.yclients.models.finance import (
+        AccountsListItem,
+        DepositsTopUpData,
+        FinanceTransactionsCreateData,
+        FinanceTransactionsListItem,
+        KkmTransactionsListItem,
+        KkmTransactionsPrintBillData,
+        SaleOperationsGetData,
+    )
+    from apiforge.yclients.models.goods import (
+        GoodsCategoriesCreateData,
+        GoodsCategoriesGetNodeData,
+        GoodsCategoriesListLegacyItem,
+        GoodsCategoriesSearchGoodsItem,
+        GoodsCreateItem,
+        GoodsTransactionsCreateData,
+        GoodsTransactionsSearchItem,
+        StorageDocumentsCreateData,
+        StorageDocumentsListFinanceTransactionsItem,
+        StorageDocumentsListGoodsTransactionsItem,
+        StorageOperationsCreateData,
+        StoragesListItem,
+        TechnologicalCardsListItem,
+        TechnologicalCardsListRecordConsumablesItem,
+        TechnologicalCardsRemoveFromRecordServiceItem,
+    )
+    from apiforge.yclients.models.integrations import FiscalizationListTaxSystemsItem, MarketplaceListSalonsItem
+    from apiforge.yclients.models.loyalty import (
+        LoyaltyAbonementsListForClientItem,
+        LoyaltyCard2,
+        LoyaltyCertificatesListForClientItem,
+        LoyaltyGenerateCode200DataOption2,
+        LoyaltyGetClientStatsData,
+        LoyaltyGetIncomeStatsData,
+        LoyaltyGetStaffReturnStatsItem,
+        LoyaltyListChainTransactionsItem,
+        LoyaltyProgram2,
+        LoyaltySearchAbonementTypesItem,
+        LoyaltySearchCertificateTypesItem,
+        LoyaltySearchProgramsItem,
+    )
+    from apiforge.yclients.models.records import (
+        ActivitiesCreateData,
+        ActivitiesSearchItem,
+        ActivitiesSearchServicesItem,
+        ActivitiesV2CreateData,
+        ActivitiesV2CreateRecordData,
+        RecordsGetData,
+        RecordsListItem,
+        RecordsUpdateData,
+        ResourcesListItem,
+        TimetableEventSchedule2,
+        TimetableEventScheduleDay2,
+        TimetableEventScheduleEvent2,
+        VisitsGetData,
+        VisitsGetDetailsData,
+        WaitingListCreateData,
+        WaitingListListData,
+    )
+    from apiforge.yclients.models.staff import (
+        MasterServiceLink2,
+        Position,
+        ServiceCategoriesCreateData,
+        ServiceCategoriesGetItem,
+        ServicesCreateData,
+        ServicesListItem,
+        ServicesUpdateData,
+        ServicesUpdateLegacyData,
+        StaffCreateLegacyItem,
+        StaffListLegacyItem,
+        StaffPosition2,
+        TipsListSettingsItem,
+    )
+    from apiforge.yclients.models.users import (
+        BookingUsersUpdatePasswordData,
+        ChainsListItem,
+        CompanyUsersListItem,
+        CompanyUsersListLegacyItem,
+        CurrentUserGetPermissionsData,
+    )
+
+    LoyaltyCard: TypeAlias = LoyaltyCard2
+    """`LoyaltyCard`."""
+
+    LoyaltyProgram: TypeAlias = LoyaltyProgram2
+    """`LoyaltyProgram`."""
+
+    MasterServiceLink: TypeAlias = MasterServiceLink2
+    """`MasterServiceLink`."""
+
+    TimetableEventSchedule: TypeAlias = TimetableEventSchedule2
+    """`TimetableEventSchedule`."""
+
+    TimetableEventScheduleDay: TypeAlias = TimetableEventScheduleDay2
+    """`TimetableEventScheduleDay`."""
+
+    TimetableEventScheduleEvent: TypeAlias = TimetableEventScheduleEvent2
+    """`TimetableEventScheduleEvent`."""
+else:
+
+    def _LoyaltyCard() -> object:
+        LoyaltyCard = LoyaltyCard2
+        return LoyaltyCard
+
+    def _LoyaltyProgram() -> object:
+        LoyaltyProgram = LoyaltyProgram2
+        return LoyaltyProgram
+
+    def _MasterServiceLink() -> object:
+        MasterServiceLink = MasterServiceLink2
+        return MasterServiceLink
+
+    def _TimetableEventSchedule() -> object:
+        TimetableEventSchedule = TimetableEventSchedule2
+        return TimetableEventSchedule
+
+    def _TimetableEventScheduleDay() -> object:
+        TimetableEventScheduleDay = TimetableEventScheduleDay2
+        return TimetableEventScheduleDay
+
+    def _TimetableEventScheduleEvent() -> object:
+        TimetableEventScheduleEvent = TimetableEventScheduleEvent2
+        return TimetableEventScheduleEvent
+
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "BookformSettingsResponse2": "apiforge.yclients.models.booking",
+            "CompanyGetOnlineSettingsResponseDataFieldDataTypes": "apiforge.yclients.models.booking",
+            "OnlineBookingBookActivityData": "apiforge.yclients.models.booking",
+            "OnlineBookingBookRecordItem": "apiforge.yclients.models.booking",
+            "OnlineBookingGetBookformData": "apiforge.yclients.models.booking",
+            "OnlineBookingListDatesData": "apiforge.yclients.models.booking",
+            "OnlineBookingListNearestSeancesData": "apiforge.yclients.models.booking",
+            "OnlineBookingListServicesData": "apiforge.yclients.models.booking",
+            "OnlineBookingListStaffItem": "apiforge.yclients.models.booking",
+            "OnlineBookingListTimesItem": "apiforge.yclients.models.booking",
+            "OnlineBookingRescheduleRecordData": "apiforge.yclients.models.booking",
+            "ReviewsGetFormStatusData": "apiforge.yclients.models.booking",
+            "UserRecordsGetItem": "apiforge.yclients.models.booking",
+            "ChainClientsFindByPhoneData": "apiforge.yclients.models.clients",
+            "ClientsListFilesItem": "apiforge.yclients.models.clients",
+            "ClientsListItem": "apiforge.yclients.models.clients",
+            "ClientsSearchItem": "apiforge.yclients.models.clients",
+            "CommentsListItem": "apiforge.yclients.models.clients",
+            "AnalyticsReportOverallStats2": "apiforge.yclients.models.companies",
+            "CitiesListItem": "apiforge.yclients.models.companies",
+            "CompaniesCreateData": "apiforge.yclients.models.companies",
+            "CompaniesGetData": "apiforge.yclients.models.companies",
+            "CompaniesListItem": "apiforge.yclients.models.companies",
+            "CompanyGetTimetableSettingsResponseDataFieldDataTypes": "apiforge.yclients.models.companies",
+            "CountriesListItem": "apiforge.yclients.models.companies",
+            "CustomFieldsListItem": "apiforge.yclients.models.companies",
+            "LabelsCreateClientLabelData": "apiforge.yclients.models.companies",
+            "LabelsSearchClientLabelsItem": "apiforge.yclients.models.companies",
+            "NotificationSettingsGetCompanySettingsItem": "apiforge.yclients.models.companies",
+            "NotificationSettingsGetUserSettingsData": "apiforge.yclients.models.companies",
+            "ReferencesListBusinessTypesItem": "apiforge.yclients.models.companies",
+            "ReportsGetZReportData": "apiforge.yclients.models.companies",
+            "AccountsListItem": "apiforge.yclients.models.finance",
+            "DepositsTopUpData": "apiforge.yclients.models.finance",
+            "FinanceTransactionsCreateData": "apiforge.yclients.models.finance",
+            "FinanceTransactionsListItem": "apiforge.yclients.models.finance",
+            "KkmTransactionsListItem": "apiforge.yclients.models.finance",
+            "KkmTransactionsPrintBillData": "apiforge.yclients.models.finance",
+            "SaleOperationsGetData": "apiforge.yclients.models.finance",
+            "GoodsCategoriesCreateData": "apiforge.yclients.models.goods",
+            "GoodsCategoriesGetNodeData": "apiforge.yclients.models.goods",
+            "GoodsCategoriesListLegacyItem": "apiforge.yclients.models.goods",
+            "GoodsCategoriesSearchGoodsItem": "apiforge.yclients.models.goods",
+            "GoodsCreateItem": "apiforge.yclients.models.goods",
+            "GoodsTransactionsCreateData": "apiforge.yclients.models.goods",
+            "GoodsTransactionsSearchItem": "apiforge.yclients.models.goods",
+            "StorageDocumentsCreateData": "apiforge.yclients.models.goods",
+            "StorageDocumentsListFinanceTransactionsItem": "apiforge.yclients.models.goods",
+            "StorageDocumentsListGoodsTransactionsItem": "apiforge.yclients.models.goods",
+            "StorageOperationsCreateData": "apiforge.yclients.models.goods",
+            "StoragesListItem": "apiforge.yclients.models.goods",
+            "TechnologicalCardsListItem": "apiforge.yclients.models.goods",
+            "TechnologicalCardsListRecordConsumablesItem": "apiforge.yclients.models.goods",
+            "TechnologicalCardsRemoveFromRecordServiceItem": "apiforge.yclients.models.goods",
+            "FiscalizationListTaxSystemsItem": "apiforge.yclients.models.integrations",
+            "MarketplaceListSalonsItem": "apiforge.yclients.models.integrations",
+            "LoyaltyAbonementsListForClientItem": "apiforge.yclients.models.loyalty",
+            "LoyaltyCard2": "apiforge.yclients.models.loyalty",
+            "LoyaltyCertificatesListForClientItem": "apiforge.yclients.models.loyalty",
+            "LoyaltyGenerateCode200DataOption2": "apiforge.yclients.models.loyalty",
+            "LoyaltyGetClientStatsData": "apiforge.yclients.models.loyalty",
+            "LoyaltyGetIncomeStatsData": "apiforge.yclients.models.loyalty",
+            "LoyaltyGetStaffReturnStatsItem": "apiforge.yclients.models.loyalty",
+            "LoyaltyListChainTransactionsItem": "apiforge.yclients.models.loyalty",
+            "LoyaltyProgram2": "apiforge.yclients.models.loyalty",
+            "LoyaltySearchAbonementTypesItem": "apiforge.yclients.models.loyalty",
+            "LoyaltySearchCertificateTypesItem": "apiforge.yclients.models.loyalty",
+            "LoyaltySearchProgramsItem": "apiforge.yclients.models.loyalty",
+            "ActivitiesCreateData": "apiforge.yclients.models.records",
+            "ActivitiesSearchItem": "apiforge.yclients.models.records",
+            "ActivitiesSearchServicesItem": "apiforge.yclients.models.records",
+            "ActivitiesV2CreateData": "apiforge.yclients.models.records",
+            "ActivitiesV2CreateRecordData": "apiforge.yclients.models.records",
+            "RecordsGetData": "apiforge.yclients.models.records",
+            "RecordsListItem": "apiforge.yclients.models.records",
+            "RecordsUpdateData": "apiforge.yclients.models.records",
+            "ResourcesListItem": "apiforge.yclients.models.records",
+            "TimetableEventSchedule2": "apiforge.yclients.models.records",
+            "TimetableEventScheduleDay2": "apiforge.yclients.models.records",
+            "TimetableEventScheduleEvent2": "apiforge.yclients.models.records",
+            "VisitsGetData": "apiforge.yclients.models.records",
+            "VisitsGetDetailsData": "apiforge.yclients.models.records",
+            "WaitingListCreateData": "apiforge.yclients.models.records",
+            "WaitingListListData": "apiforge.yclients.models.records",
+            "MasterServiceLink2": "apiforge.yclients.models.staff",
+            "Position": "apiforge.yclients.models.staff",
+            "ServiceCategoriesCreateData": "apiforge.yclients.models.staff",
+            "ServiceCategoriesGetItem": "apiforge.yclients.models.staff",
+            "ServicesCreateData": "apiforge.yclients.models.staff",
+            "ServicesListItem": "apiforge.yclients.models.staff",
+            "ServicesUpdateData": "apiforge.yclients.models.staff",
+            "ServicesUpdateLegacyData": "apiforge.yclients.models.staff",
+            "StaffCreateLegacyItem": "apiforge.yclients.models.staff",
+            "StaffListLegacyItem": "apiforge.yclients.models.staff",
+            "StaffPosition2": "apiforge.yclients.models.staff",
+            "TipsListSettingsItem": "apiforge.yclients.models.staff",
+            "BookingUsersUpdatePasswordData": "apiforge.yclients.models.users",
+            "ChainsListItem": "apiforge.yclients.models.users",
+            "CompanyUsersListItem": "apiforge.yclients.models.users",
+            "CompanyUsersListLegacyItem": "apiforge.yclients.models.users",
+            "CurrentUserGetPermissionsData": "apiforge.yclients.models.users",
+        },
+        aliases={
+            "LoyaltyCard": (["LoyaltyCard2"], _LoyaltyCard),
+            "LoyaltyProgram": (["LoyaltyProgram2"], _LoyaltyProgram),
+            "MasterServiceLink": (["MasterServiceLink2"], _MasterServiceLink),
+            "TimetableEventSchedule": (["TimetableEventSchedule2"], _TimetableEventSchedule),
+            "TimetableEventScheduleDay": (["TimetableEventScheduleDay2"], _TimetableEventScheduleDay),
+            "TimetableEventScheduleEvent": (["TimetableEventScheduleEvent2"], _TimetableEventScheduleEvent),
+        },
+    )
 
 __all__ = [
     "AccountsResponseDataTypes",

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.lazy_names import LazyNames
 from apiforge.core.model import Model, typed_as_attrs
 
 
@@ -2633,10 +2634,6 @@ class TipsListSettingsItemStaffUser(Model):
         self.phone = phone
 
 
-# Imported last: models of different modules may refer to each other, and annotations are
-# only resolved when a model is first decoded.
-from apiforge.yclients.models.common import Currency2  # noqa: E402
-
 ServiceCategoryTitle: TypeAlias = ServiceCategoryTitle2
 """`ServiceCategoryTitle`."""
 
@@ -2645,6 +2642,18 @@ ServiceTitle: TypeAlias = ServiceTitle2
 
 StaffPosition: TypeAlias = StaffPosition2
 """`StaffPosition`."""
+
+# Models of other modules are imported when first asked for (a decoded field's type, an import
+# of an alias built from them), not with this module: see apiforge.core.lazy_names.
+if TYPE_CHECKING:
+    from apiforge.yclients.models.common import Currency2
+else:
+    __getattr__ = LazyNames(
+        globals(),
+        foreign={
+            "Currency2": "apiforge.yclients.models.common",
+        },
+    )
 
 __all__ = [
     "DeprecatedServicesCompanyidRequestDataTypes",
