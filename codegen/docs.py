@@ -1,8 +1,10 @@
 """`python -m codegen.docs`: the method reference of each SDK, docs/reference/<api>.md, from the specs.
 
-Every method with its Python path, parameters (type, required, facts from the schema), result
-type (and result variants), token kinds and a link to the official page. Types are rendered by
-the generator itself, so the reference says exactly what the generated code declares.
+Every method with its summary, Python path, parameters (type, required, what each is for, facts
+from the schema), result type (and result variants), token kinds and a link to the official page.
+Types are rendered by the generator itself, so the reference says exactly what the generated code
+declares; the summaries and parameter texts are ours, from `prose/<api>/methods.yaml`, the same
+ones the generated docstrings carry.
 
     python -m codegen.docs                 write docs/reference/{vk,yclients,wialon}.md
     python -m codegen.docs --api wialon    one API
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from codegen.generate import MethodView, ParamView, _Renderer
 from codegen.models import build_graph
+from codegen.prose import PROSE_ROOT, MethodText, Prose, load_prose
 from codegen.spec.errors import SpecError
 from codegen.spec.load import SPECS_ROOT, load_api
 from codegen.spec.model import Method, Spec
@@ -37,7 +40,12 @@ def _code(text: str) -> str:
     return "`" + text.replace("builtins.", "").replace("|", "\\|") + "`"
 
 
-def _param_row(param: ParamView, method: Method) -> str:
+def _cell(text: str) -> str:
+    """Plain text that survives a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
+def _param_row(param: ParamView, method: Method, text: MethodText | None) -> str:
     notes: list[str] = []
     spec_param = next((p for p in method.params if p.attr == param.attr), None)
     if spec_param is not None:
@@ -47,13 +55,19 @@ def _param_row(param: ParamView, method: Method) -> str:
     elif param.location == "body":
         notes.append(f"body field `{param.wire}`")
     required = "yes" if param.required and param.location != "body" else ""
-    text = "; ".join(n for n in notes if n).replace("|", "\\|")
-    return f"| `{param.attr}` | {_code(param.type)} | {required} | {text} |"
+    # Parameter texts are keyed by wire name, as in the spec (a flat body's fields by theirs).
+    about = text.params.get(param.wire, "") if text is not None else ""
+    return f"| `{param.attr}` | {_code(param.type)} | {required} | {_cell(about)} | {_cell('; '.join(n for n in notes if n))} |"
 
 
-def _method_section(api: str, group: str, toplevel: bool, view: MethodView, method: Method) -> list[str]:
+def _method_section(
+    api: str, group: str, toplevel: bool, view: MethodView, method: Method, text: MethodText | None
+) -> list[str]:
     path = view.attr if toplevel else f"{group}.{view.attr}"
-    lines = [f"### {view.wire}", "", f"`{api}.{path}(...)` → {_code(view.result)}", ""]
+    lines = [f"### {view.wire}", ""]
+    if text is not None:
+        lines += [text.summary, ""]
+    lines += [f"`{api}.{path}(...)` → {_code(view.result)}", ""]
     facts_line: list[str] = []
     if method.token_kinds:
         facts_line.append("Tokens: " + ", ".join(method.token_kinds) + ".")
@@ -79,12 +93,12 @@ def _method_section(api: str, group: str, toplevel: bool, view: MethodView, meth
         facts_line.append("Deprecated upstream.")
     if facts_line:
         lines += [" ".join(facts_line), ""]
-    rows = [_param_row(p, method) for p in view.params]
+    rows = [_param_row(p, method, text) for p in view.params]
     if view.body_type:
-        rows.append(f"| `body` | {_code(view.body_type)} | | the whole request body (instead of the fields below) |")
-        rows += [_param_row(p, method) for p in view.body_fields]
+        rows.append(f"| `body` | {_code(view.body_type)} | | the whole request body (instead of the fields below) | |")
+        rows += [_param_row(p, method, text) for p in view.body_fields]
     if rows:
-        lines += ["| Parameter | Type | Required | Notes |", "|---|---|---|---|", *rows, ""]
+        lines += ["| Parameter | Type | Required | Description | Notes |", "|---|---|---|---|---|", *rows, ""]
     for name, when, result in view.variants:
         condition = ", ".join(f"`{w}` {'given' if v == 'PRESENT' else '= ' + v}" for w, v in when)
         lines += [f"With {condition}: {_code(result)} ({name}).", ""]
@@ -95,10 +109,11 @@ def _method_section(api: str, group: str, toplevel: bool, view: MethodView, meth
     return lines
 
 
-def render_reference(spec: Spec) -> str:
-    """The Markdown reference of one API."""
+def render_reference(spec: Spec, prose: Prose | None = None) -> str:
+    """The Markdown reference of one API; `prose`: its method texts (none: facts only)."""
     api = spec.api
-    renderer = _Renderer(spec, build_graph(spec))
+    texts = prose or Prose()
+    renderer = _Renderer(spec, build_graph(spec), texts)
     groups = [(group, renderer._group(group)) for group in spec.groups]
     total = sum(len(g.methods) for g in spec.groups)
     lines = [
@@ -119,15 +134,28 @@ def render_reference(spec: Spec) -> str:
     for group, view in groups:
         lines += [f"## {view.name}", ""]
         for method_view, method in zip(view.methods, group.methods, strict=True):
-            lines += _method_section(api.name, view.name, view.toplevel, method_view, method)
+            text = texts.methods.get(method.name)
+            lines += _method_section(api.name, view.name, view.toplevel, method_view, method, text)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def run(apis: Sequence[str], *, specs: Path = SPECS_ROOT, output: Path = OUTPUT, check: bool = False) -> int:
-    """Write (or with `check`, compare) the reference of each API; 1 when `check` finds stale files."""
+def run(
+    apis: Sequence[str],
+    *,
+    specs: Path = SPECS_ROOT,
+    output: Path = OUTPUT,
+    prose: Path | None = PROSE_ROOT,
+    check: bool = False,
+) -> int:
+    """Write (or with `check`, compare) the reference of each API; 1 when `check` finds stale files.
+    `prose`: the folder of our texts (`prose/<api>/methods.yaml`; None: facts only)."""
     stale: list[str] = []
     for api in apis:
-        text = render_reference(load_api(specs / api))
+        spec = load_api(specs / api)
+        # Checked against the spec like the generator does (a stale text stops both with file:line);
+        # the upstream-copy check is the generator's (`generate --check`), not repeated here.
+        texts = load_prose(spec, prose) if prose is not None else None
+        text = render_reference(spec, texts)
         target = output / f"{api}.md"
         current = target.read_text(encoding="utf-8") if target.exists() else None
         if current == text:
@@ -152,10 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--api", choices=APIS, action="append", help="only this API (repeatable; default: all)")
     parser.add_argument("--specs", type=Path, default=SPECS_ROOT, help="the specs folder")
     parser.add_argument("--out", type=Path, default=OUTPUT, help="where to write <api>.md")
+    parser.add_argument(
+        "--prose", type=Path, default=PROSE_ROOT, help="the folder of method texts (<api>/methods.yaml)"
+    )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 naming stale files")
     args = parser.parse_args(argv)
     try:
-        return run(args.api or list(APIS), specs=args.specs, output=args.out, check=args.check)
+        return run(args.api or list(APIS), specs=args.specs, output=args.out, prose=args.prose, check=args.check)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ import pytest
 
 from apiforge.wialon import METHODS
 from tests.cli.clirun import HANG, REPO, clean_env
+from tests.cli.prose import method_texts
 from tests.cli.test_diff import edit_core
 
 
@@ -27,15 +28,33 @@ def codegen_docs(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Texts of our own, so that the assertions do not follow edits of prose/; a `|` must not end a cell.
+PROSE = """\
+core/search_items:
+  summary: Find the items that match a mask.
+  params:
+    from: First index | counted from 0.
+    flags: What each item carries.
+"""
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A copy of the Wialon specs and the reference built from it: (specs folder, output folder)."""
+    """A copy of the Wialon specs and the reference built from it with the texts of PROSE:
+    (specs folder, output folder); the texts are in `prose` beside the specs folder."""
     root = tmp_path_factory.mktemp("docs")
-    specs, out = root / "specs", root / "out"
+    specs, out, prose = root / "specs", root / "out", root / "prose"
     shutil.copytree(REPO / "specs" / "wialon", specs / "wialon")
-    done = codegen_docs("--specs", str(specs), "--out", str(out))
+    (prose / "wialon").mkdir(parents=True)
+    (prose / "wialon" / "methods.yaml").write_text(PROSE, encoding="utf-8")
+    done = codegen_docs("--specs", str(specs), "--out", str(out), "--prose", str(prose))
     assert done.returncode == 0, done.stderr
     return specs, out
+
+
+def section(text: str, wire: str) -> list[str]:
+    """The lines of a method's section, its heading first."""
+    return [f"### {wire}", *text.split(f"\n### {wire}\n", 1)[1].split("\n### ", 1)[0].splitlines()]
 
 
 def test_every_method_has_a_section(built: tuple[Path, Path]) -> None:
@@ -51,18 +70,69 @@ def test_a_section_has_signature_parameters_result_and_link(built: tuple[Path, P
     text = (out / "wialon.md").read_text(encoding="utf-8")
     section = text.split("### core/search_items\n", 1)[1].split("\n### ", 1)[0]
     assert "`wialon.core.search_items(...)` → `SearchItemsResult`" in section
-    assert "| `spec` | `SearchSpec` | yes |  |" in section
-    assert "| `from_` | `int` | yes | sent as `from`; >= 0 |" in section
+    assert "| Parameter | Type | Required | Description | Notes |" in section
+    assert "| `spec` | `SearchSpec` | yes |  |  |" in section
     assert "Official docs: <https://help.wialon.com/en/api/user-guide/api-reference/core/search_items>" in section
+
+
+def test_a_section_shows_our_summary_and_parameter_texts(built: tuple[Path, Path]) -> None:
+    _, out = built
+    text = (out / "wialon.md").read_text(encoding="utf-8")
+    lines = section(text, "core/search_items")
+    # The summary right under the heading, before the signature.
+    assert lines[:5] == [
+        "### core/search_items",
+        "",
+        "Find the items that match a mask.",
+        "",
+        "`wialon.core.search_items(...)` → `SearchItemsResult`",
+    ]
+    # Each parameter's text in its own column, found by the wire name (`from` is `from_`).
+    assert "| `from_` | `int` | yes | First index \\| counted from 0. | sent as `from`; >= 0 |" in lines
+    assert any(row.startswith("| `flags` |") and "| What each item carries. |" in row for row in lines)
+    # A method without texts keeps the facts only.
+    bare = section(text, "core/search_item")
+    assert bare[2].startswith("`wialon.core.search_item(...)`")
+    assert "| `id` | `int` | yes |  |  |" in bare
+
+
+def test_a_stale_text_stops_the_build_with_file_and_line(built: tuple[Path, Path], tmp_path: Path) -> None:
+    specs, _ = built
+    (tmp_path / "prose" / "wialon").mkdir(parents=True)
+    (tmp_path / "prose" / "wialon" / "methods.yaml").write_text(
+        PROSE + "core/no_such_method:\n  summary: Gone.\n", encoding="utf-8"
+    )
+    done = codegen_docs("--specs", str(specs), "--out", str(tmp_path / "out"), "--prose", str(tmp_path / "prose"))
+    assert done.returncode == 1
+    assert "methods.yaml:6: 'core/no_such_method' is not a method of specs/wialon" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("api", ["vk", "yclients", "wialon"])
+def test_the_committed_reference_shows_every_text_of_prose(api: str) -> None:
+    # Whatever prose/<api>/methods.yaml holds today is in docs/reference/<api>.md (kept current by
+    # the test below): the summary under each heading, each parameter text in a table row.
+    texts = method_texts(api)
+    assert texts
+    reference = (REPO / "docs" / "reference" / f"{api}.md").read_text(encoding="utf-8")
+    for wire, method in texts.items():
+        lines = section(reference, wire)
+        assert lines[2] == method.summary, wire
+        for param, about in method.params.items():
+            cell = "| " + about.replace("|", "\\|") + " |"
+            assert any(row.startswith("| `") and cell in row for row in lines), (wire, param)
 
 
 def test_check_passes_when_current_and_names_a_stale_file(built: tuple[Path, Path], tmp_path: Path) -> None:
     specs, out = built
-    assert codegen_docs("--specs", str(specs), "--out", str(out), "--check").returncode == 0
+    prose = str(specs.parent / "prose")
+    assert codegen_docs("--specs", str(specs), "--out", str(out), "--prose", prose, "--check").returncode == 0
+    # Our texts are part of it: other texts make it stale too.
+    assert codegen_docs("--specs", str(specs), "--out", str(out), "--check").returncode == 1
     changed = tmp_path / "specs"
     shutil.copytree(specs, changed)
     edit_core(changed)
-    stale = codegen_docs("--specs", str(changed), "--out", str(out), "--check")
+    stale = codegen_docs("--specs", str(changed), "--out", str(out), "--prose", prose, "--check")
     assert stale.returncode == 1
     assert f"  {out / 'wialon.md'}" in stale.stderr.splitlines()
     assert "### core/apiforge_ping" not in (out / "wialon.md").read_text(encoding="utf-8")  # --check writes nothing
