@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
 from apiforge.cli import docstring
 from apiforge.cli.apis import API_NAMES, APIS
-from apiforge.cli.introspect import method_facts
-from apiforge.cli.methods import matching
+from apiforge.cli.introspect import MethodFacts, ParamFacts, method_facts
+from apiforge.cli.methods import describe, matching
 from tests.cli.clirun import apiforge
 from tests.cli.prose import method_texts
 
@@ -117,18 +118,29 @@ def test_the_detail_shows_the_summary_and_each_parameters_text_below_it() -> Non
         assert row == " " * (4 + width + 2) + texts.params[wire]
 
 
-def test_a_method_without_texts_keeps_its_bare_signature() -> None:
-    # A method the prose file does not name: no summary line, no text lines.
-    bare = next(
-        (info for wire, info in APIS["vk"].methods().items() if wire not in method_texts("vk") and info.spec.params),
-        None,
+def test_texts_are_shown_only_where_there_are_some() -> None:
+    # Built by hand, so that it does not depend on which methods prose/ describes today.
+    params = (
+        ParamFacts("user_ids", "Sequence[int] | None", False, text="Users to read."),
+        ParamFacts("count", "int", True),
     )
-    assert bare is not None
-    done = apiforge("methods", "vk", bare.spec.name)
-    assert done.returncode == 0, done.stderr
-    block = next(b for b in done.stdout.split("\n\n") if b.startswith(f"{bare.spec.name}  ->  ")).splitlines()
-    assert len(block) == 1 + len(bare.spec.params)
-    assert all(line.startswith("    ") and not line.startswith(" " * 5) for line in block[1:])
+    described = MethodFacts("users.get", "users.get", params, "list[User]", print, summary="Read users.")
+    bare = MethodFacts("users.get", "users.get", tuple(replace(p, text=None) for p in params), "list[User]", print)
+    head = "users.get  ->  list[User]    [vk.users.get]"
+    assert describe(APIS["vk"], described, brief=True) == f"{head}  Read users."
+    assert describe(APIS["vk"], bare, brief=True) == head
+    assert describe(APIS["vk"], described, brief=False).splitlines() == [
+        head,
+        "  Read users.",
+        "    user_ids  Sequence[int]",
+        "              Users to read.",
+        "    count     int  (required)",
+    ]
+    assert describe(APIS["vk"], bare, brief=False).splitlines() == [
+        head,
+        "    user_ids  Sequence[int]",
+        "    count     int  (required)",
+    ]
 
 
 DOC = """Read the profiles of the given users.
