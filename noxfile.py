@@ -53,7 +53,7 @@ def generate(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def docs(session: nox.Session) -> None:
-    """Build the method reference docs/reference/<api>.md from specs/ (`-- --check` to verify only)."""
+    """Build the method reference docs/reference/<api>.md from specs/ and prose/ (`-- --check` to verify only)."""
     session.run("python3", "-m", "venv", ".nox/generate-env", external=True)
     py = ".nox/generate-env/bin/python"
     session.run(py, "-m", "pip", "install", "-q", "-e", ".[codegen]", external=True)

@@ -1,8 +1,8 @@
-"""What a generated method looks like to Python: its function, parameters and types.
+"""What a generated method looks like to Python: its function, parameters, types and texts.
 
 The generated method is the single source of a method's Python signature, so the command line
-reads it from there (inspect for the text as written, typing for the resolved types) rather
-than keeping a second description.
+reads it from there (inspect for the text as written, typing for the resolved types, its
+docstring for our summary and parameter texts) rather than keeping a second description.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apiforge.cli.docstring import method_texts
 from apiforge.core.registry import MethodInfo
 
 _BUILTINS = re.compile(r"\bbuiltins\.")
@@ -22,11 +23,13 @@ _OPTIONAL = re.compile(r"\s*\|\s*None$")
 
 @dataclass(frozen=True)
 class ParamFacts:
-    """One keyword parameter: its name, its type as written, and whether it must be given."""
+    """One keyword parameter: its name, its type as written, whether it must be given, and what it
+    is for (`text`; None when we have no text for it)."""
 
     name: str
     annotation: str
     required: bool
+    text: str | None = None
 
     @property
     def shown_type(self) -> str:
@@ -36,13 +39,15 @@ class ParamFacts:
 
 @dataclass(frozen=True)
 class MethodFacts:
-    """A method's Python face: where it lives, its parameters and its result type."""
+    """A method's Python face: where it lives, its parameters and its result type, and what it
+    does (`summary`; None when we have no text for it)."""
 
     wire: str
     attribute: str
     params: tuple[ParamFacts, ...]
     result: str
     function: Callable[..., object]
+    summary: str | None = None
 
     def param(self, name: str) -> ParamFacts | None:
         """The parameter called `name`, if there is one."""
@@ -58,11 +63,13 @@ def method_facts(info: MethodInfo) -> MethodFacts:
     """The signature of the blocking form of `info`'s method."""
     function = _function(info)
     signature = inspect.signature(function)
+    texts = method_texts(inspect.getdoc(function))
     params = tuple(
         ParamFacts(
             name=p.name,
             annotation=_text(p.annotation),
             required=p.default is inspect.Parameter.empty,
+            text=texts.params.get(p.name),
         )
         for p in signature.parameters.values()
         # `extra_params` (any method's escape hatch for undeclared parameters) is no parameter of the API's.
@@ -74,6 +81,7 @@ def method_facts(info: MethodInfo) -> MethodFacts:
         params=params,
         result=_text(signature.return_annotation),
         function=function,
+        summary=texts.summary,
     )
 
 

@@ -62,10 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     call.set_defaults(fmt="auto")
 
-    methods = commands.add_parser("methods", help="search an API's methods and show their signatures")
+    methods = commands.add_parser("methods", help="search an API's methods and show their signatures and texts")
     methods.add_argument("api", choices=API_NAMES)
     methods.add_argument("pattern", nargs="?", help="a substring or a glob (users.*) of the wire or Python name")
-    methods.add_argument("--brief", action="store_true", help="one line per method, without parameters")
+    methods.add_argument(
+        "--brief", action="store_true", help="one line per method with its summary, without parameters"
+    )
 
     fake = commands.add_parser("fake", help="serve a fake API on 127.0.0.1 until Ctrl-C")
     fake.add_argument("api", choices=API_NAMES)

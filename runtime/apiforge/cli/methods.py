@@ -1,4 +1,5 @@
-"""`apiforge methods API [PATTERN]`: find methods by wire or Python name and show their signatures."""
+"""`apiforge methods API [PATTERN]`: find methods by wire or Python name and show their signatures
+and what they are for."""
 
 from __future__ import annotations
 
@@ -35,15 +36,23 @@ def matching(api: Api, pattern: str | None) -> list[MethodInfo]:
 
 
 def describe(api: Api, facts: MethodFacts, *, brief: bool) -> str:
-    """A method's signature: wire name, Python path and result; with its parameters unless `brief`."""
+    """A method's signature: wire name, result and Python path, then its summary (beside it when
+    `brief`, below it otherwise); unless `brief`, its parameters, each with its text below it."""
     head = f"{facts.wire}  ->  {facts.result}    [{api.name}.{facts.attribute}]"
     if brief:
-        return head
+        return f"{head}  {facts.summary}" if facts.summary else head
+    lines = [head]
+    if facts.summary:
+        lines.append(f"  {facts.summary}")
     if not facts.params:
-        return head + "\n    (no parameters)"
+        return "\n".join([*lines, "    (no parameters)"])
     width = max(len(p.name) for p in facts.params)
-    lines = [f"    {p.name.ljust(width)}  {p.shown_type}{'  (required)' if p.required else ''}" for p in facts.params]
-    return "\n".join([head, *lines])
+    for p in facts.params:
+        lines.append(f"    {p.name.ljust(width)}  {p.shown_type}{'  (required)' if p.required else ''}")
+        if p.text:
+            # Below the name's column: types run long (Literal[...]), texts would trail far behind them.
+            lines.append(f"    {' ' * width}  {p.text}")
+    return "\n".join(lines)
 
 
 def run_methods(api_name: str, pattern: str | None, *, brief: bool = False, stdout: TextIO | None = None) -> None:
