@@ -44,11 +44,17 @@ def _python(session: nox.Session) -> str:
 
 @nox.session(python=False)
 def generate(session: nox.Session) -> None:
-    """Regenerate every SDK from specs/ (in a virtualenv of its own)."""
+    """Regenerate every SDK from specs/ and prose/, and the method reference beside them (in a virtualenv of its own).
+
+    `nox -s generate -- --api vk` regenerates one SDK only, and leaves the reference alone.
+    """
     session.run("python3", "-m", "venv", ".nox/generate-env", external=True)
     py = ".nox/generate-env/bin/python"
     session.run(py, "-m", "pip", "install", "-q", "-e", ".[codegen]", external=True)
     session.run(py, "-m", "codegen", "generate", *session.posargs, external=True)
+    if not session.posargs:
+        # The reference is built from the same specs and texts: a text edited in prose/ shows in both.
+        session.run(py, "-m", "codegen.docs", external=True)
 
 
 @nox.session(python=False)
