@@ -2151,24 +2151,24 @@ class AdsMethods:
         impressions_limit_period: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsTargStats:
-        """Call `ads.getTargetingStats`.
+        """Estimate how many people an ad with given targeting settings could reach.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetingStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            link_url: str; required.
-            client_id: int.
-            criteria: str.
-            ad_id: int.
-            ad_format: Literal[1, 2, 4, 7, 10, 6, 9, 11].
-            ad_platform: str.
-            ad_platform_no_wall: str.
-            ad_platform_no_ad_network: str.
-            publisher_platforms: str.
-            link_domain: str.
-            need_precise: bool.
-            impressions_limit_period: int.
+            account_id: Advertising account to work in. Type: int; required.
+            link_url: Link the ad would lead to. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            criteria: Targeting settings to estimate, as a JSON object. Type: str.
+            ad_id: Existing ad whose settings are the starting point. Type: int.
+            ad_format: Format of the ad, by its number. Type: Literal[1, 2, 4, 7, 10, 6, 9, 11].
+            ad_platform: Where the ad would be shown. Type: str.
+            ad_platform_no_wall: Placement setting that leaves out walls. Type: str.
+            ad_platform_no_ad_network: Placement setting that leaves out the ad network. Type: str.
+            publisher_platforms: Sites and apps the ad would be shown on. Type: str.
+            link_domain: Domain of that link, when it cannot be told from the link itself. Type: str.
+            need_precise: Return an exact figure instead of a quick estimate. Type: bool.
+            impressions_limit_period: Period over which the impressions limit per person applies. Type: int.
 
         Returns: `AdsTargStats`.
 
@@ -3817,24 +3817,24 @@ class AsyncAdsMethods:
         impressions_limit_period: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsTargStats:
-        """Call `ads.getTargetingStats`.
+        """Estimate how many people an ad with given targeting settings could reach.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetingStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            link_url: str; required.
-            client_id: int.
-            criteria: str.
-            ad_id: int.
-            ad_format: Literal[1, 2, 4, 7, 10, 6, 9, 11].
-            ad_platform: str.
-            ad_platform_no_wall: str.
-            ad_platform_no_ad_network: str.
-            publisher_platforms: str.
-            link_domain: str.
-            need_precise: bool.
-            impressions_limit_period: int.
+            account_id: Advertising account to work in. Type: int; required.
+            link_url: Link the ad would lead to. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            criteria: Targeting settings to estimate, as a JSON object. Type: str.
+            ad_id: Existing ad whose settings are the starting point. Type: int.
+            ad_format: Format of the ad, by its number. Type: Literal[1, 2, 4, 7, 10, 6, 9, 11].
+            ad_platform: Where the ad would be shown. Type: str.
+            ad_platform_no_wall: Placement setting that leaves out walls. Type: str.
+            ad_platform_no_ad_network: Placement setting that leaves out the ad network. Type: str.
+            publisher_platforms: Sites and apps the ad would be shown on. Type: str.
+            link_domain: Domain of that link, when it cannot be told from the link itself. Type: str.
+            need_precise: Return an exact figure instead of a quick estimate. Type: bool.
+            impressions_limit_period: Period over which the impressions limit per person applies. Type: int.
 
         Returns: `AdsTargStats`.
 
@@ -5483,24 +5483,24 @@ class BatchAdsMethods:
         impressions_limit_period: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsTargStats]:
-        """Call `ads.getTargetingStats`.
+        """Estimate how many people an ad with given targeting settings could reach.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetingStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            link_url: str; required.
-            client_id: int.
-            criteria: str.
-            ad_id: int.
-            ad_format: Literal[1, 2, 4, 7, 10, 6, 9, 11].
-            ad_platform: str.
-            ad_platform_no_wall: str.
-            ad_platform_no_ad_network: str.
-            publisher_platforms: str.
-            link_domain: str.
-            need_precise: bool.
-            impressions_limit_period: int.
+            account_id: Advertising account to work in. Type: int; required.
+            link_url: Link the ad would lead to. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            criteria: Targeting settings to estimate, as a JSON object. Type: str.
+            ad_id: Existing ad whose settings are the starting point. Type: int.
+            ad_format: Format of the ad, by its number. Type: Literal[1, 2, 4, 7, 10, 6, 9, 11].
+            ad_platform: Where the ad would be shown. Type: str.
+            ad_platform_no_wall: Placement setting that leaves out walls. Type: str.
+            ad_platform_no_ad_network: Placement setting that leaves out the ad network. Type: str.
+            publisher_platforms: Sites and apps the ad would be shown on. Type: str.
+            link_domain: Domain of that link, when it cannot be told from the link itself. Type: str.
+            need_precise: Return an exact figure instead of a quick estimate. Type: bool.
+            impressions_limit_period: Period over which the impressions limit per person applies. Type: int.
 
         Returns: `AdsTargStats`.
 

@@ -430,20 +430,20 @@ class AppsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsAddSnippetResponse:
-        """Call `apps.addSnippet`.
+        """Create or change a snippet that shows the current app in posts and messages.
 
-        Tokens: service.
+        Calls `apps.addSnippet`; tokens: service.
 
         Args:
-            vk_ref: Sequence[Literal['snippet_im', 'snippet_post']].
-            group_id: Sequence[int]; at most 100 items.
-            hash: Sequence[str]; at most 100 items.
-            snippet_id: int.
-            title: str.
-            description: str.
-            image_url: str.
-            small_image_url: str.
-            button: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
+            vk_ref: Places the snippet is for. Type: Sequence[Literal['snippet_im', 'snippet_post']].
+            group_id: Communities the snippet is for. Type: Sequence[int]; at most 100 items.
+            hash: Launch parameters passed to the app when the snippet is opened. Type: Sequence[str]; at most 100 items.
+            snippet_id: Snippet to change; a new one is made when omitted. Type: int.
+            title: Title of the snippet. Type: str.
+            description: Text of the snippet. Type: str.
+            image_url: Address of the snippet's picture. Type: str.
+            small_image_url: Address of a smaller version of the picture. Type: str.
+            button: Caption of the snippet's button, by its code. Type: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
 
         Returns: `AppsAddSnippetResponse`.
 
@@ -507,12 +507,12 @@ class AppsMethods:
     def delete_snippet(
         self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `apps.deleteSnippet`.
+        """Delete a snippet of the current app.
 
-        Tokens: service.
+        Calls `apps.deleteSnippet`; tokens: service.
 
         Args:
-            id: int.
+            id: Snippet to delete. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -822,9 +822,9 @@ class AppsMethods:
         )
 
     def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> AppsGetSnippetsResponse:
-        """Call `apps.getSnippets`.
+        """List the snippets of the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `apps.getSnippets`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `AppsGetSnippetsResponse`.
 
@@ -1027,16 +1027,16 @@ class AppsMethods:
         user_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsCreatedGroupResponse:
-        """Call `apps.updateMetaForTestingGroup`.
+        """Create a testing group of the current app, or change one.
 
-        Tokens: service.
+        Calls `apps.updateMetaForTestingGroup`; tokens: service.
 
         Args:
-            webview: str; required.
-            name: str; required.
-            platforms: Sequence[Literal['mobile', 'web', 'mvk']]; required.
-            group_id: int; 1..25, format int64.
-            user_ids: Sequence[int].
+            webview: Address of the app build the testers open. Type: str; required.
+            name: Name of the testing group. Type: str; required.
+            platforms: Platforms the testers use the build on. Type: Sequence[Literal['mobile', 'web', 'mvk']]; required.
+            group_id: Testing group to change; a new one is made when omitted. Type: int; 1..25, format int64.
+            user_ids: Testers in the group. Type: Sequence[int].
 
         Returns: `AppsCreatedGroupResponse`.
 
@@ -1152,20 +1152,20 @@ class AsyncAppsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsAddSnippetResponse:
-        """Call `apps.addSnippet`.
+        """Create or change a snippet that shows the current app in posts and messages.
 
-        Tokens: service.
+        Calls `apps.addSnippet`; tokens: service.
 
         Args:
-            vk_ref: Sequence[Literal['snippet_im', 'snippet_post']].
-            group_id: Sequence[int]; at most 100 items.
-            hash: Sequence[str]; at most 100 items.
-            snippet_id: int.
-            title: str.
-            description: str.
-            image_url: str.
-            small_image_url: str.
-            button: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
+            vk_ref: Places the snippet is for. Type: Sequence[Literal['snippet_im', 'snippet_post']].
+            group_id: Communities the snippet is for. Type: Sequence[int]; at most 100 items.
+            hash: Launch parameters passed to the app when the snippet is opened. Type: Sequence[str]; at most 100 items.
+            snippet_id: Snippet to change; a new one is made when omitted. Type: int.
+            title: Title of the snippet. Type: str.
+            description: Text of the snippet. Type: str.
+            image_url: Address of the snippet's picture. Type: str.
+            small_image_url: Address of a smaller version of the picture. Type: str.
+            button: Caption of the snippet's button, by its code. Type: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
 
         Returns: `AppsAddSnippetResponse`.
 
@@ -1229,12 +1229,12 @@ class AsyncAppsMethods:
     async def delete_snippet(
         self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `apps.deleteSnippet`.
+        """Delete a snippet of the current app.
 
-        Tokens: service.
+        Calls `apps.deleteSnippet`; tokens: service.
 
         Args:
-            id: int.
+            id: Snippet to delete. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -1544,9 +1544,9 @@ class AsyncAppsMethods:
         )
 
     async def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> AppsGetSnippetsResponse:
-        """Call `apps.getSnippets`.
+        """List the snippets of the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `apps.getSnippets`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `AppsGetSnippetsResponse`.
 
@@ -1751,16 +1751,16 @@ class AsyncAppsMethods:
         user_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsCreatedGroupResponse:
-        """Call `apps.updateMetaForTestingGroup`.
+        """Create a testing group of the current app, or change one.
 
-        Tokens: service.
+        Calls `apps.updateMetaForTestingGroup`; tokens: service.
 
         Args:
-            webview: str; required.
-            name: str; required.
-            platforms: Sequence[Literal['mobile', 'web', 'mvk']]; required.
-            group_id: int; 1..25, format int64.
-            user_ids: Sequence[int].
+            webview: Address of the app build the testers open. Type: str; required.
+            name: Name of the testing group. Type: str; required.
+            platforms: Platforms the testers use the build on. Type: Sequence[Literal['mobile', 'web', 'mvk']]; required.
+            group_id: Testing group to change; a new one is made when omitted. Type: int; 1..25, format int64.
+            user_ids: Testers in the group. Type: Sequence[int].
 
         Returns: `AppsCreatedGroupResponse`.
 
@@ -1878,20 +1878,20 @@ class BatchAppsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsAddSnippetResponse]:
-        """Call `apps.addSnippet`.
+        """Create or change a snippet that shows the current app in posts and messages.
 
-        Tokens: service.
+        Calls `apps.addSnippet`; tokens: service.
 
         Args:
-            vk_ref: Sequence[Literal['snippet_im', 'snippet_post']].
-            group_id: Sequence[int]; at most 100 items.
-            hash: Sequence[str]; at most 100 items.
-            snippet_id: int.
-            title: str.
-            description: str.
-            image_url: str.
-            small_image_url: str.
-            button: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
+            vk_ref: Places the snippet is for. Type: Sequence[Literal['snippet_im', 'snippet_post']].
+            group_id: Communities the snippet is for. Type: Sequence[int]; at most 100 items.
+            hash: Launch parameters passed to the app when the snippet is opened. Type: Sequence[str]; at most 100 items.
+            snippet_id: Snippet to change; a new one is made when omitted. Type: int.
+            title: Title of the snippet. Type: str.
+            description: Text of the snippet. Type: str.
+            image_url: Address of the snippet's picture. Type: str.
+            small_image_url: Address of a smaller version of the picture. Type: str.
+            button: Caption of the snippet's button, by its code. Type: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
 
         Returns: `AppsAddSnippetResponse`.
 
@@ -1955,12 +1955,12 @@ class BatchAppsMethods:
     def delete_snippet(
         self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `apps.deleteSnippet`.
+        """Delete a snippet of the current app.
 
-        Tokens: service.
+        Calls `apps.deleteSnippet`; tokens: service.
 
         Args:
-            id: int.
+            id: Snippet to delete. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -2272,9 +2272,9 @@ class BatchAppsMethods:
         )
 
     def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AppsGetSnippetsResponse]:
-        """Call `apps.getSnippets`.
+        """List the snippets of the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `apps.getSnippets`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `AppsGetSnippetsResponse`.
 
@@ -2479,16 +2479,16 @@ class BatchAppsMethods:
         user_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsCreatedGroupResponse]:
-        """Call `apps.updateMetaForTestingGroup`.
+        """Create a testing group of the current app, or change one.
 
-        Tokens: service.
+        Calls `apps.updateMetaForTestingGroup`; tokens: service.
 
         Args:
-            webview: str; required.
-            name: str; required.
-            platforms: Sequence[Literal['mobile', 'web', 'mvk']]; required.
-            group_id: int; 1..25, format int64.
-            user_ids: Sequence[int].
+            webview: Address of the app build the testers open. Type: str; required.
+            name: Name of the testing group. Type: str; required.
+            platforms: Platforms the testers use the build on. Type: Sequence[Literal['mobile', 'web', 'mvk']]; required.
+            group_id: Testing group to change; a new one is made when omitted. Type: int; 1..25, format int64.
+            user_ids: Testers in the group. Type: Sequence[int].
 
         Returns: `AppsCreatedGroupResponse`.
 
