@@ -203,10 +203,13 @@ def with_model_texts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     `UNTEXTED_METHOD`, plus texts for one model."""
     root = tmp_path_factory.mktemp("prose")
     (root / "vk").mkdir()
-    methods = yaml.safe_load((PROSE_ROOT / "vk" / "methods.yaml").read_text(encoding="utf-8"))
-    # Every VK method has texts now, so the case "no texts" needs one taken out.
-    del methods[UNTEXTED_METHOD]
-    (root / "vk" / "methods.yaml").write_text(yaml.safe_dump(methods, allow_unicode=True), encoding="utf-8")
+    methods = (PROSE_ROOT / "vk" / "methods.yaml").read_text(encoding="utf-8")
+    # Every VK method has texts now, so the case "no texts" needs one taken out (its entry runs
+    # from its key to the next blank line).
+    start = methods.index(f"\n{UNTEXTED_METHOD}:\n")
+    methods = methods[:start] + methods[methods.index("\n\n", start + 1) :]
+    assert f"{UNTEXTED_METHOD}:" not in methods
+    (root / "vk" / "methods.yaml").write_text(methods, encoding="utf-8")
     (root / "vk" / "models.yaml").write_text(
         "users_user_min:\n"
         "  summary: A person's account in its shortest form.\n"
