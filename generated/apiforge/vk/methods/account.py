@@ -812,7 +812,7 @@ class AccountMethods:
 
         Args:
             device_id: Device to mute, as given to `account.registerDevice`. Type: str.
-            time: How many seconds to stay muted; -1 mutes for good, 0 unmutes. Type: int.
+            time: How many seconds to stay muted; -1 mutes for good. Type: int.
             peer_id: Conversation to mute, instead of all notifications. Type: int; format int64.
             sound: 1 to keep the sound on, 0 to turn it off. Type: int.
 
@@ -1405,7 +1405,7 @@ class AsyncAccountMethods:
 
         Args:
             device_id: Device to mute, as given to `account.registerDevice`. Type: str.
-            time: How many seconds to stay muted; -1 mutes for good, 0 unmutes. Type: int.
+            time: How many seconds to stay muted; -1 mutes for good. Type: int.
             peer_id: Conversation to mute, instead of all notifications. Type: int; format int64.
             sound: 1 to keep the sound on, 0 to turn it off. Type: int.
 
@@ -2002,7 +2002,7 @@ class BatchAccountMethods:
 
         Args:
             device_id: Device to mute, as given to `account.registerDevice`. Type: str.
-            time: How many seconds to stay muted; -1 mutes for good, 0 unmutes. Type: int.
+            time: How many seconds to stay muted; -1 mutes for good. Type: int.
             peer_id: Conversation to mute, instead of all notifications. Type: int; format int64.
             sound: 1 to keep the sound on, 0 to turn it off. Type: int.
 

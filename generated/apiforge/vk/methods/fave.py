@@ -754,7 +754,7 @@ class FaveMethods:
             offset: Number of bookmarks to skip. Type: int; >= 0.
             count: How many bookmarks to return. Type: int; 1..100.
             fields: Profile and community fields to fill in, with `extended`. Type: str.
-            is_from_snackbar: The request follows a tap on VK's bookmark notification, for its statistics. Type: bool.
+            is_from_snackbar: Flag for requests made from a snackbar. Type: bool.
 
         Returns: `FaveGetResponse`.
             With extended=True: `FaveGetExtendedResponse` (extendedResponse).
@@ -1534,7 +1534,7 @@ class AsyncFaveMethods:
             offset: Number of bookmarks to skip. Type: int; >= 0.
             count: How many bookmarks to return. Type: int; 1..100.
             fields: Profile and community fields to fill in, with `extended`. Type: str.
-            is_from_snackbar: The request follows a tap on VK's bookmark notification, for its statistics. Type: bool.
+            is_from_snackbar: Flag for requests made from a snackbar. Type: bool.
 
         Returns: `FaveGetResponse`.
             With extended=True: `FaveGetExtendedResponse` (extendedResponse).
@@ -2320,7 +2320,7 @@ class BatchFaveMethods:
             offset: Number of bookmarks to skip. Type: int; >= 0.
             count: How many bookmarks to return. Type: int; 1..100.
             fields: Profile and community fields to fill in, with `extended`. Type: str.
-            is_from_snackbar: The request follows a tap on VK's bookmark notification, for its statistics. Type: bool.
+            is_from_snackbar: Flag for requests made from a snackbar. Type: bool.
 
         Returns: `FaveGetResponse`.
             With extended=True: `FaveGetExtendedResponse` (extendedResponse).

@@ -205,8 +205,8 @@ class PagesMethods:
         Args:
             owner_id: User or community (negative id) that owns the page. Type: int; format int64.
             page_id: Page to read, by its id. Type: int.
-            global_ (sent as `global`): Look the page up by title among all pages, not just the owner's. Type: bool.
-            site_preview: Return the page as VK shows it in a link preview. Type: bool.
+            global_ (sent as `global`): Read a global wiki page instead of one of the owner's. Type: bool.
+            site_preview: Ask for the page's site preview. Type: bool.
             title: Page to read, by its title. Type: str.
             need_source: Include the page's wiki markup. Type: bool.
             need_html: Include the page rendered as HTML. Type: bool.
@@ -480,8 +480,8 @@ class AsyncPagesMethods:
         Args:
             owner_id: User or community (negative id) that owns the page. Type: int; format int64.
             page_id: Page to read, by its id. Type: int.
-            global_ (sent as `global`): Look the page up by title among all pages, not just the owner's. Type: bool.
-            site_preview: Return the page as VK shows it in a link preview. Type: bool.
+            global_ (sent as `global`): Read a global wiki page instead of one of the owner's. Type: bool.
+            site_preview: Ask for the page's site preview. Type: bool.
             title: Page to read, by its title. Type: str.
             need_source: Include the page's wiki markup. Type: bool.
             need_html: Include the page rendered as HTML. Type: bool.
@@ -755,8 +755,8 @@ class BatchPagesMethods:
         Args:
             owner_id: User or community (negative id) that owns the page. Type: int; format int64.
             page_id: Page to read, by its id. Type: int.
-            global_ (sent as `global`): Look the page up by title among all pages, not just the owner's. Type: bool.
-            site_preview: Return the page as VK shows it in a link preview. Type: bool.
+            global_ (sent as `global`): Read a global wiki page instead of one of the owner's. Type: bool.
+            site_preview: Ask for the page's site preview. Type: bool.
             title: Page to read, by its title. Type: str.
             need_source: Include the page's wiki markup. Type: bool.
             need_html: Include the page rendered as HTML. Type: bool.

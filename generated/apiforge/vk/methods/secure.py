@@ -494,7 +494,7 @@ class SecureMethods:
         Calls `secure.setCounter`; tokens: service.
 
         Args:
-            counters: Several counters at once, as `<user_id>:<value>` strings. Type: Sequence[str].
+            counters: Counters of several users at once. Type: Sequence[str].
             user_id: User whose counter is set. Type: int; >= 0, format int64.
             counter: Value to show. Type: int.
             increment: Add the value to the current one instead of replacing it. Type: bool.
@@ -818,7 +818,7 @@ class AsyncSecureMethods:
         Calls `secure.setCounter`; tokens: service.
 
         Args:
-            counters: Several counters at once, as `<user_id>:<value>` strings. Type: Sequence[str].
+            counters: Counters of several users at once. Type: Sequence[str].
             user_id: User whose counter is set. Type: int; >= 0, format int64.
             counter: Value to show. Type: int.
             increment: Add the value to the current one instead of replacing it. Type: bool.
@@ -1142,7 +1142,7 @@ class BatchSecureMethods:
         Calls `secure.setCounter`; tokens: service.
 
         Args:
-            counters: Several counters at once, as `<user_id>:<value>` strings. Type: Sequence[str].
+            counters: Counters of several users at once. Type: Sequence[str].
             user_id: User whose counter is set. Type: int; >= 0, format int64.
             counter: Value to show. Type: int.
             increment: Add the value to the current one instead of replacing it. Type: bool.

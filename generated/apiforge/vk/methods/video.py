@@ -1831,7 +1831,7 @@ class VideoMethods:
             privacy_comment: Who may comment on the video, as privacy setting values. Type: Sequence[str].
             no_comments: Turn comments off (community videos). Type: bool.
             repeat: Play the video in a loop. Type: bool.
-            compression: Let VK compress the uploaded file. Type: bool.
+            compression: Compression setting for the uploaded file. Type: bool.
             ord_info: Advertising labelling data for the video, as required for ads in Russia. Type: str.
             auto_publish: Publish the video as soon as it is processed. Type: bool.
 
@@ -3328,7 +3328,7 @@ class AsyncVideoMethods:
             privacy_comment: Who may comment on the video, as privacy setting values. Type: Sequence[str].
             no_comments: Turn comments off (community videos). Type: bool.
             repeat: Play the video in a loop. Type: bool.
-            compression: Let VK compress the uploaded file. Type: bool.
+            compression: Compression setting for the uploaded file. Type: bool.
             ord_info: Advertising labelling data for the video, as required for ads in Russia. Type: str.
             auto_publish: Publish the video as soon as it is processed. Type: bool.
 
@@ -4831,7 +4831,7 @@ class BatchVideoMethods:
             privacy_comment: Who may comment on the video, as privacy setting values. Type: Sequence[str].
             no_comments: Turn comments off (community videos). Type: bool.
             repeat: Play the video in a loop. Type: bool.
-            compression: Let VK compress the uploaded file. Type: bool.
+            compression: Compression setting for the uploaded file. Type: bool.
             ord_info: Advertising labelling data for the video, as required for ads in Russia. Type: str.
             auto_publish: Publish the video as soon as it is processed. Type: bool.
 
