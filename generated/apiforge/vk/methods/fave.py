@@ -743,7 +743,7 @@ class FaveMethods:
         is_from_snackbar: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse | FaveGetExtendedResponse:
-        """List the token owner's bookmarks, newest first.
+        """List the token owner's bookmarks.
 
         Calls `fave.get`; tokens: user. Idempotent: retried on transient failures.
 
@@ -966,7 +966,7 @@ class FaveMethods:
         )
 
     def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Delete a bookmark tag; the bookmarks stay.
+        """Delete a bookmark tag.
 
         Calls `fave.removeTag`; tokens: user.
 
@@ -1523,7 +1523,7 @@ class AsyncFaveMethods:
         is_from_snackbar: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse | FaveGetExtendedResponse:
-        """List the token owner's bookmarks, newest first.
+        """List the token owner's bookmarks.
 
         Calls `fave.get`; tokens: user. Idempotent: retried on transient failures.
 
@@ -1746,7 +1746,7 @@ class AsyncFaveMethods:
         )
 
     async def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Delete a bookmark tag; the bookmarks stay.
+        """Delete a bookmark tag.
 
         Calls `fave.removeTag`; tokens: user.
 
@@ -2309,7 +2309,7 @@ class BatchFaveMethods:
         is_from_snackbar: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetResponse | FaveGetExtendedResponse]:
-        """List the token owner's bookmarks, newest first.
+        """List the token owner's bookmarks.
 
         Calls `fave.get`; tokens: user. Idempotent: retried on transient failures.
 
@@ -2532,7 +2532,7 @@ class BatchFaveMethods:
         )
 
     def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Delete a bookmark tag; the bookmarks stay.
+        """Delete a bookmark tag.
 
         Calls `fave.removeTag`; tokens: user.
 

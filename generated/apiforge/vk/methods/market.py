@@ -1351,7 +1351,7 @@ class MarketMethods:
     def delete_album(
         self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Delete a collection of a shop; its products stay.
+        """Delete a collection of a shop.
 
         Calls `market.deleteAlbum`; tokens: user.
 
@@ -3370,7 +3370,7 @@ class AsyncMarketMethods:
     async def delete_album(
         self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Delete a collection of a shop; its products stay.
+        """Delete a collection of a shop.
 
         Calls `market.deleteAlbum`; tokens: user.
 
@@ -5398,7 +5398,7 @@ class BatchMarketMethods:
     def delete_album(
         self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Delete a collection of a shop; its products stay.
+        """Delete a collection of a shop.
 
         Calls `market.deleteAlbum`; tokens: user.
 

@@ -2182,7 +2182,7 @@ class MessagesMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryAttachmentsResponse:
-        """List the attachments that were sent in a conversation, newest first.
+        """List the attachments that were sent in a conversation.
 
         Calls `messages.getHistoryAttachments`; tokens: user, group. Idempotent: retried on transient failures.
 
@@ -4622,7 +4622,7 @@ class AsyncMessagesMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryAttachmentsResponse:
-        """List the attachments that were sent in a conversation, newest first.
+        """List the attachments that were sent in a conversation.
 
         Calls `messages.getHistoryAttachments`; tokens: user, group. Idempotent: retried on transient failures.
 
@@ -7068,7 +7068,7 @@ class BatchMessagesMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryAttachmentsResponse]:
-        """List the attachments that were sent in a conversation, newest first.
+        """List the attachments that were sent in a conversation.
 
         Calls `messages.getHistoryAttachments`; tokens: user, group. Idempotent: retried on transient failures.
 

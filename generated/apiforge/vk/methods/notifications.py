@@ -109,7 +109,7 @@ class NotificationsMethods:
         end_time: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotificationsGetResponse:
-        """List the token owner's notifications, newest first, page by page.
+        """List the token owner's notifications, page by page.
 
         Calls `notifications.get`; tokens: user. Idempotent: retried on transient failures.
 
@@ -241,7 +241,7 @@ class AsyncNotificationsMethods:
         end_time: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotificationsGetResponse:
-        """List the token owner's notifications, newest first, page by page.
+        """List the token owner's notifications, page by page.
 
         Calls `notifications.get`; tokens: user. Idempotent: retried on transient failures.
 
@@ -374,7 +374,7 @@ class BatchNotificationsMethods:
         end_time: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotificationsGetResponse]:
-        """List the token owner's notifications, newest first, page by page.
+        """List the token owner's notifications, page by page.
 
         Calls `notifications.get`; tokens: user. Idempotent: retried on transient failures.
 

@@ -1205,7 +1205,7 @@ class PhotosMethods:
     def delete_album(
         self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Delete a photo album with all its photos.
+        """Delete a photo album.
 
         Calls `photos.deleteAlbum`; tokens: user.
 
@@ -3106,7 +3106,7 @@ class AsyncPhotosMethods:
     async def delete_album(
         self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Delete a photo album with all its photos.
+        """Delete a photo album.
 
         Calls `photos.deleteAlbum`; tokens: user.
 
@@ -5015,7 +5015,7 @@ class BatchPhotosMethods:
     def delete_album(
         self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Delete a photo album with all its photos.
+        """Delete a photo album.
 
         Calls `photos.deleteAlbum`; tokens: user.
 

@@ -1000,7 +1000,7 @@ class VideoMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Delete a video album; its videos stay.
+        """Delete a video album.
 
         Calls `video.deleteAlbum`; tokens: user.
 
@@ -2497,7 +2497,7 @@ class AsyncVideoMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Delete a video album; its videos stay.
+        """Delete a video album.
 
         Calls `video.deleteAlbum`; tokens: user.
 
@@ -3998,7 +3998,7 @@ class BatchVideoMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Delete a video album; its videos stay.
+        """Delete a video album.
 
         Calls `video.deleteAlbum`; tokens: user.
 
