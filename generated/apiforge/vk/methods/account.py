@@ -706,13 +706,13 @@ class AccountMethods:
         value: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.setInfo`.
+        """Change one of the token owner's account options.
 
-        Tokens: user.
+        Calls `account.setInfo`; tokens: user.
 
         Args:
-            name: Literal['audio_autoplay', 'intro', 'no_wall_replies', 'own_posts_default'].
-            value: str.
+            name: Option to change. Type: Literal['audio_autoplay', 'intro', 'no_wall_replies', 'own_posts_default'].
+            value: New value of the option. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -729,9 +729,9 @@ class AccountMethods:
         )
 
     def set_offline(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `account.setOffline`.
+        """Mark the token's owner as offline now.
 
-        Tokens: user.
+        Calls `account.setOffline`; tokens: user.
 
         Returns: `BaseOkResponse`.
 
@@ -771,15 +771,15 @@ class AccountMethods:
         value: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.setPushSettings`.
+        """Change the push notification settings of a registered device.
 
-        Tokens: user.
+        Calls `account.setPushSettings`; tokens: user.
 
         Args:
-            device_id: str; required.
-            settings: str.
-            key: str.
-            value: Sequence[str].
+            device_id: Device whose settings change, as given to `account.registerDevice`. Type: str; required.
+            settings: All settings at once, as a JSON object. Type: str.
+            key: One setting to change, instead of all of them. Type: str.
+            value: New value of that one setting. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -806,15 +806,15 @@ class AccountMethods:
         sound: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.setSilenceMode`.
+        """Mute push notifications on a device, for everything or for one conversation.
 
-        Tokens: user.
+        Calls `account.setSilenceMode`; tokens: user.
 
         Args:
-            device_id: str.
-            time: int.
-            peer_id: int; format int64.
-            sound: int.
+            device_id: Device to mute, as given to `account.registerDevice`. Type: str.
+            time: How many seconds to stay muted; -1 mutes for good. Type: int.
+            peer_id: Conversation to mute, instead of all notifications. Type: int; format int64.
+            sound: 1 to keep the sound on, 0 to turn it off. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -833,12 +833,12 @@ class AccountMethods:
         )
 
     def unban(self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `account.unban`.
+        """Take a user or community off the token owner's blacklist.
 
-        Tokens: user.
+        Calls `account.unban`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User, or community as a negative id, to unban. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -860,13 +860,13 @@ class AccountMethods:
         sandbox: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.unregisterDevice`.
+        """Stop push notifications to a device.
 
-        Tokens: user.
+        Calls `account.unregisterDevice`; tokens: user.
 
         Args:
-            device_id: str.
-            sandbox: bool.
+            device_id: Device to stop notifying, as given to `account.registerDevice`. Type: str.
+            sandbox: The device was registered for the test push service. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1299,13 +1299,13 @@ class AsyncAccountMethods:
         value: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.setInfo`.
+        """Change one of the token owner's account options.
 
-        Tokens: user.
+        Calls `account.setInfo`; tokens: user.
 
         Args:
-            name: Literal['audio_autoplay', 'intro', 'no_wall_replies', 'own_posts_default'].
-            value: str.
+            name: Option to change. Type: Literal['audio_autoplay', 'intro', 'no_wall_replies', 'own_posts_default'].
+            value: New value of the option. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1322,9 +1322,9 @@ class AsyncAccountMethods:
         )
 
     async def set_offline(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `account.setOffline`.
+        """Mark the token's owner as offline now.
 
-        Tokens: user.
+        Calls `account.setOffline`; tokens: user.
 
         Returns: `BaseOkResponse`.
 
@@ -1364,15 +1364,15 @@ class AsyncAccountMethods:
         value: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.setPushSettings`.
+        """Change the push notification settings of a registered device.
 
-        Tokens: user.
+        Calls `account.setPushSettings`; tokens: user.
 
         Args:
-            device_id: str; required.
-            settings: str.
-            key: str.
-            value: Sequence[str].
+            device_id: Device whose settings change, as given to `account.registerDevice`. Type: str; required.
+            settings: All settings at once, as a JSON object. Type: str.
+            key: One setting to change, instead of all of them. Type: str.
+            value: New value of that one setting. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1399,15 +1399,15 @@ class AsyncAccountMethods:
         sound: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.setSilenceMode`.
+        """Mute push notifications on a device, for everything or for one conversation.
 
-        Tokens: user.
+        Calls `account.setSilenceMode`; tokens: user.
 
         Args:
-            device_id: str.
-            time: int.
-            peer_id: int; format int64.
-            sound: int.
+            device_id: Device to mute, as given to `account.registerDevice`. Type: str.
+            time: How many seconds to stay muted; -1 mutes for good. Type: int.
+            peer_id: Conversation to mute, instead of all notifications. Type: int; format int64.
+            sound: 1 to keep the sound on, 0 to turn it off. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -1428,12 +1428,12 @@ class AsyncAccountMethods:
     async def unban(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `account.unban`.
+        """Take a user or community off the token owner's blacklist.
 
-        Tokens: user.
+        Calls `account.unban`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User, or community as a negative id, to unban. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1455,13 +1455,13 @@ class AsyncAccountMethods:
         sandbox: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `account.unregisterDevice`.
+        """Stop push notifications to a device.
 
-        Tokens: user.
+        Calls `account.unregisterDevice`; tokens: user.
 
         Args:
-            device_id: str.
-            sandbox: bool.
+            device_id: Device to stop notifying, as given to `account.registerDevice`. Type: str.
+            sandbox: The device was registered for the test push service. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1896,13 +1896,13 @@ class BatchAccountMethods:
         value: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `account.setInfo`.
+        """Change one of the token owner's account options.
 
-        Tokens: user.
+        Calls `account.setInfo`; tokens: user.
 
         Args:
-            name: Literal['audio_autoplay', 'intro', 'no_wall_replies', 'own_posts_default'].
-            value: str.
+            name: Option to change. Type: Literal['audio_autoplay', 'intro', 'no_wall_replies', 'own_posts_default'].
+            value: New value of the option. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1919,9 +1919,9 @@ class BatchAccountMethods:
         )
 
     def set_offline(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `account.setOffline`.
+        """Mark the token's owner as offline now.
 
-        Tokens: user.
+        Calls `account.setOffline`; tokens: user.
 
         Returns: `BaseOkResponse`.
 
@@ -1961,15 +1961,15 @@ class BatchAccountMethods:
         value: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `account.setPushSettings`.
+        """Change the push notification settings of a registered device.
 
-        Tokens: user.
+        Calls `account.setPushSettings`; tokens: user.
 
         Args:
-            device_id: str; required.
-            settings: str.
-            key: str.
-            value: Sequence[str].
+            device_id: Device whose settings change, as given to `account.registerDevice`. Type: str; required.
+            settings: All settings at once, as a JSON object. Type: str.
+            key: One setting to change, instead of all of them. Type: str.
+            value: New value of that one setting. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1996,15 +1996,15 @@ class BatchAccountMethods:
         sound: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `account.setSilenceMode`.
+        """Mute push notifications on a device, for everything or for one conversation.
 
-        Tokens: user.
+        Calls `account.setSilenceMode`; tokens: user.
 
         Args:
-            device_id: str.
-            time: int.
-            peer_id: int; format int64.
-            sound: int.
+            device_id: Device to mute, as given to `account.registerDevice`. Type: str.
+            time: How many seconds to stay muted; -1 mutes for good. Type: int.
+            peer_id: Conversation to mute, instead of all notifications. Type: int; format int64.
+            sound: 1 to keep the sound on, 0 to turn it off. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -2025,12 +2025,12 @@ class BatchAccountMethods:
     def unban(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `account.unban`.
+        """Take a user or community off the token owner's blacklist.
 
-        Tokens: user.
+        Calls `account.unban`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User, or community as a negative id, to unban. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2052,13 +2052,13 @@ class BatchAccountMethods:
         sandbox: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `account.unregisterDevice`.
+        """Stop push notifications to a device.
 
-        Tokens: user.
+        Calls `account.unregisterDevice`; tokens: user.
 
         Args:
-            device_id: str.
-            sandbox: bool.
+            device_id: Device to stop notifying, as given to `account.registerDevice`. Type: str.
+            sandbox: The device was registered for the test push service. Type: bool.
 
         Returns: `BaseOkResponse`.
 

@@ -970,13 +970,13 @@ class AdsMethods:
         data: Sequence[AdsUserSpecificationCutted],
         extra_params: Mapping[str, object] | None = None,
     ) -> list[bool]:
-        """Call `ads.addOfficeUsers`.
+        """Give users access to an advertising account.
 
-        Tokens: user.
+        Calls `ads.addOfficeUsers`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: Sequence[AdsUserSpecificationCutted]; required; at most 10 items, at least 1 items.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Users and the roles to give them. Type: Sequence[AdsUserSpecificationCutted]; required; at most 10 items, at least 1 items.
 
         Returns: `list[bool]`.
 
@@ -1003,15 +1003,15 @@ class AdsMethods:
         campaign_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsLinkStatus:
-        """Call `ads.checkLink`.
+        """Tell whether a link may be advertised.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.checkLink`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            link_type: Literal['application', 'community', 'mobile_app', 'post', 'site', 'user', 'user_post', 'video']; required.
-            link_url: str; required.
-            campaign_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            link_type: Kind of object the link leads to. Type: Literal['application', 'community', 'mobile_app', 'post', 'site', 'user', 'user_post', 'video']; required.
+            link_url: Link to check. Type: str; required.
+            campaign_id: Campaign the ad would belong to. Type: int.
 
         Returns: `AdsLinkStatus`.
 
@@ -1032,13 +1032,13 @@ class AdsMethods:
     def create_ads(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsCreateAdStatus]:
-        """Call `ads.createAds`.
+        """Create ads in an advertising account.
 
-        Tokens: user.
+        Calls `ads.createAds`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Ads to create, as a JSON array of their settings. Type: str; required.
 
         Returns: `list[AdsCreateAdStatus]`.
 
@@ -1059,13 +1059,13 @@ class AdsMethods:
     def create_campaigns(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsCreateCampaignStatus]:
-        """Call `ads.createCampaigns`.
+        """Create campaigns in an advertising account.
 
-        Tokens: user.
+        Calls `ads.createCampaigns`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Campaigns to create, as a JSON array of their settings. Type: str; required.
 
         Returns: `list[AdsCreateCampaignStatus]`.
 
@@ -1086,13 +1086,13 @@ class AdsMethods:
     def create_clients(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsCreateClientsStatus]:
-        """Call `ads.createClients`.
+        """Create clients of an agency advertising account.
 
-        Tokens: user.
+        Calls `ads.createClients`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Clients to create, as a JSON array of their settings. Type: str; required.
 
         Returns: `list[AdsCreateClientsStatus]`.
 
@@ -1119,15 +1119,15 @@ class AdsMethods:
         retargeting_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateLookalikeRequestResponse:
-        """Call `ads.createLookalikeRequest`.
+        """Ask VK to build a lookalike audience from a source audience.
 
-        Tokens: user.
+        Calls `ads.createLookalikeRequest`; tokens: user.
 
         Args:
-            account_id: int; required.
-            source_type: str; required.
-            client_id: int.
-            retargeting_group_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            source_type: Kind of source the audience is built from. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            retargeting_group_id: Retargeting audience used as the source. Type: int.
 
         Returns: `AdsCreateLookalikeRequestResponse`.
 
@@ -1158,17 +1158,17 @@ class AdsMethods:
         target_pixel_rules: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetGroupResponse:
-        """Call `ads.createTargetGroup`.
+        """Create a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.createTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            name: str; required.
-            lifetime: int; required; 1..720.
-            client_id: int.
-            target_pixel_id: int.
-            target_pixel_rules: str.
+            account_id: Advertising account to work in. Type: int; required.
+            name: Name of the audience. Type: str; required.
+            lifetime: How many days a person stays in the audience. Type: int; required; 1..720.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            target_pixel_id: Pixel that fills the audience. Type: int.
+            target_pixel_rules: Rules that pick the pixel's visitors, as JSON. Type: str.
 
         Returns: `AdsCreateTargetGroupResponse`.
 
@@ -1200,16 +1200,16 @@ class AdsMethods:
         domain: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetPixelResponse:
-        """Call `ads.createTargetPixel`.
+        """Create a retargeting pixel for a website.
 
-        Tokens: user.
+        Calls `ads.createTargetPixel`; tokens: user.
 
         Args:
-            account_id: int; required.
-            name: str; required.
-            category_id: int; required.
-            client_id: int.
-            domain: str.
+            account_id: Advertising account to work in. Type: int; required.
+            name: Name of the pixel. Type: str; required.
+            category_id: Subject of the website, by category id. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            domain: Website the pixel is placed on. Type: str.
 
         Returns: `AdsCreateTargetPixelResponse`.
 
@@ -1231,13 +1231,13 @@ class AdsMethods:
         )
 
     def delete_ads(self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None) -> list[int]:
-        """Call `ads.deleteAds`.
+        """Archive ads.
 
-        Tokens: user.
+        Calls `ads.deleteAds`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Ads to archive, as a JSON array of ids. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -1258,13 +1258,13 @@ class AdsMethods:
     def delete_campaigns(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> list[int]:
-        """Call `ads.deleteCampaigns`.
+        """Archive campaigns.
 
-        Tokens: user.
+        Calls `ads.deleteCampaigns`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Campaigns to archive, as a JSON array of ids. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -1285,13 +1285,13 @@ class AdsMethods:
     def delete_clients(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> list[int]:
-        """Call `ads.deleteClients`.
+        """Archive clients of an agency advertising account.
 
-        Tokens: user.
+        Calls `ads.deleteClients`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Clients to archive, as a JSON array of ids. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -1317,14 +1317,14 @@ class AdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `ads.deleteTargetGroup`.
+        """Delete a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.deleteTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -1351,14 +1351,14 @@ class AdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `ads.deleteTargetPixel`.
+        """Delete a retargeting pixel.
 
-        Tokens: user.
+        Calls `ads.deleteTargetPixel`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_pixel_id: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_pixel_id: Pixel to delete. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `JSON`.
 
@@ -1378,9 +1378,9 @@ class AdsMethods:
         )
 
     def get_accounts(self, *, extra_params: Mapping[str, object] | None = None) -> list[AdsAccount]:
-        """Call `ads.getAccounts`.
+        """List the advertising accounts the token's owner can use.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAccounts`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[AdsAccount]`.
 
@@ -1401,19 +1401,19 @@ class AdsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAd]:
-        """Call `ads.getAds`.
+        """List the ads of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAds`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            only_deleted: bool.
-            campaign_ids: str.
-            ad_ids: str.
-            limit: int.
-            offset: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            only_deleted: Return only archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            ad_ids: Only these ads, as a JSON array of ids. Type: str.
+            limit: How many items to return. Type: int.
+            offset: Number of items to skip. Type: int.
 
         Returns: `list[AdsAd]`.
 
@@ -1450,19 +1450,19 @@ class AdsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAdLayout]:
-        """Call `ads.getAdsLayout`.
+        """Read the texts, pictures and links that ads of an advertising account show.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAdsLayout`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            only_deleted: bool.
-            campaign_ids: str.
-            ad_ids: str.
-            limit: int.
-            offset: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            only_deleted: Return only archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            ad_ids: Only these ads, as a JSON array of ids. Type: str.
+            limit: How many items to return. Type: int.
+            offset: Number of items to skip. Type: int.
 
         Returns: `list[AdsAdLayout]`.
 
@@ -1499,19 +1499,19 @@ class AdsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSettings]:
-        """Call `ads.getAdsTargeting`.
+        """Read the audience settings of ads.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAdsTargeting`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            only_deleted: bool.
-            campaign_ids: str.
-            ad_ids: str.
-            limit: int.
-            offset: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            only_deleted: Return only archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            ad_ids: Only these ads, as a JSON array of ids. Type: str.
+            limit: How many items to return. Type: int.
+            offset: Number of items to skip. Type: int.
 
         Returns: `list[AdsTargSettings]`.
 
@@ -1536,12 +1536,12 @@ class AdsMethods:
         )
 
     def get_budget(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> str:
-        """Call `ads.getBudget`.
+        """Read the balance of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getBudget`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `str`.
 
@@ -1568,16 +1568,16 @@ class AdsMethods:
         fields: Sequence[Literal["ads_count"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsCampaign]:
-        """Call `ads.getCampaigns`.
+        """List the campaigns of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getCampaigns`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            campaign_ids: str.
-            fields: Sequence[Literal['ads_count']].
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            fields: Extra campaign fields to fill in. Type: Sequence[Literal['ads_count']].
 
         Returns: `list[AdsCampaign]`.
 
@@ -1601,12 +1601,12 @@ class AdsMethods:
     def get_categories(
         self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AdsGetCategoriesResponse:
-        """Call `ads.getCategories`.
+        """List the categories ads and pixels can be filed under.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            lang: str.
+            lang: Language of the category names. Type: str.
 
         Returns: `AdsGetCategoriesResponse`.
 
@@ -1622,12 +1622,12 @@ class AdsMethods:
         )
 
     def get_clients(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> list[AdsClient]:
-        """Call `ads.getClients`.
+        """List the clients of an agency advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getClients`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `list[AdsClient]`.
 
@@ -1655,17 +1655,17 @@ class AdsMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsDemoStats]:
-        """Call `ads.getDemographics`.
+        """Read who saw ads or campaigns, by sex, age and place.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getDemographics`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ids_type: Literal['ad', 'campaign']; required.
-            ids: str; required.
-            period: Literal['day', 'month', 'overall']; required.
-            date_from: str; required.
-            date_to: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids_type: Whether `ids` are ads or campaigns. Type: Literal['ad', 'campaign']; required.
+            ids: Ads or campaigns to read, comma-separated. Type: str; required.
+            period: Length of each period the figures are counted in. Type: Literal['day', 'month', 'overall']; required.
+            date_from: Start of the period; its format follows `period`. Type: str; required.
+            date_to: End of the period; its format follows `period`. Type: str; required.
 
         Returns: `list[AdsDemoStats]`.
 
@@ -1688,12 +1688,12 @@ class AdsMethods:
         )
 
     def get_flood_stats(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> AdsFloodStats:
-        """Call `ads.getFloodStats`.
+        """Read how many calls to the ads methods are left before the limit.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getFloodStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `AdsFloodStats`.
 
@@ -1719,17 +1719,17 @@ class AdsMethods:
         sort_by: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsGetLookalikeRequestsResponse:
-        """Call `ads.getLookalikeRequests`.
+        """List lookalike audience requests with their state.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getLookalikeRequests`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            requests_ids: str.
-            offset: int; >= 0.
-            limit: int; 0..200.
-            sort_by: str.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            requests_ids: Only these requests, comma-separated. Type: str.
+            offset: Number of items to skip. Type: int; >= 0.
+            limit: How many items to return. Type: int; 0..200.
+            sort_by: Order of the requests. Type: str.
 
         Returns: `AdsGetLookalikeRequestsResponse`.
 
@@ -1754,12 +1754,12 @@ class AdsMethods:
     def get_musicians(
         self, *, artist_name: str, extra_params: Mapping[str, object] | None = None
     ) -> AdsGetMusiciansResponse | list[AdsMusician]:
-        """Call `ads.getMusicians`.
+        """Find musicians to target ads at their listeners.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getMusicians`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            artist_name: str; required.
+            artist_name: Name to look for. Type: str; required.
 
         Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
@@ -1779,12 +1779,12 @@ class AdsMethods:
     def get_musicians_by_ids(
         self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> AdsGetMusiciansResponse | list[AdsMusician]:
-        """Call `ads.getMusiciansByIds`.
+        """Read musicians by their ids, for ad targeting.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getMusiciansByIds`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            ids: Sequence[int]; required; at most 200 items.
+            ids: Musicians to read. Type: Sequence[int]; required; at most 200 items.
 
         Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
@@ -1802,12 +1802,12 @@ class AdsMethods:
         )
 
     def get_office_users(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> list[AdsUsers]:
-        """Call `ads.getOfficeUsers`.
+        """List who has access to an advertising account and with which role.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getOfficeUsers`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `list[AdsUsers]`.
 
@@ -1832,14 +1832,14 @@ class AdsMethods:
         ids: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsPromotedPostReach]:
-        """Call `ads.getPostsReach`.
+        """Read the reach of promoted posts.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getPostsReach`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ids_type: Literal['ad', 'campaign']; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids_type: Whether `ids` are ads or campaigns. Type: Literal['ad', 'campaign']; required.
+            ids: Ads or campaigns to read, comma-separated. Type: str; required.
 
         Returns: `list[AdsPromotedPostReach]`.
 
@@ -1861,13 +1861,13 @@ class AdsMethods:
     def get_rejection_reason(
         self, *, account_id: int, ad_id: int, extra_params: Mapping[str, object] | None = None
     ) -> AdsRejectReason:
-        """Call `ads.getRejectionReason`.
+        """Tell why moderators rejected an ad.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getRejectionReason`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ad_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ad_id: Ad that was rejected. Type: int; required.
 
         Returns: `AdsRejectReason`.
 
@@ -1897,18 +1897,18 @@ class AdsMethods:
         stats_fields: Sequence[Literal["views_times"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsStats]:
-        """Call `ads.getStatistics`.
+        """Read the spending, views and clicks of ads, campaigns, clients or the account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getStatistics`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ids_type: Literal['ad', 'campaign', 'client', 'office']; required.
-            ids: str; required.
-            period: Literal['day', 'month', 'overall', 'week', 'year']; required.
-            date_from: str; required.
-            date_to: str; required.
-            stats_fields: Sequence[Literal['views_times']].
+            account_id: Advertising account to work in. Type: int; required.
+            ids_type: Kind of object `ids` name. Type: Literal['ad', 'campaign', 'client', 'office']; required.
+            ids: Objects to read, comma-separated. Type: str; required.
+            period: Length of each period the figures are counted in. Type: Literal['day', 'month', 'overall', 'week', 'year']; required.
+            date_from: Start of the period; its format follows `period`. Type: str; required.
+            date_to: End of the period; its format follows `period`. Type: str; required.
+            stats_fields: Extra figures to include. Type: Sequence[Literal['views_times']].
 
         Returns: `list[AdsStats]`.
 
@@ -2039,17 +2039,17 @@ class AdsMethods:
         | list[AdsTargSuggestionsCities]
         | list[AdsTargSuggestionsSchools]
     ):
-        """Call `ads.getSuggestions`.
+        """Suggest values for ad targeting settings, such as cities or interests.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getSuggestions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            section: Literal['browsers', 'cities', 'cities_regions', 'countries', 'districts', 'group_types', 'interest_categories', 'interest_categories_v2', 'interests', 'operators', 'positions', 'price_lists', 'regions', 'religions', 'schools', 'stations', 'streets', 'user_browsers', 'user_devices', 'user_operating_systems', 'user_os']; required.
-            ids: str.
-            q: str.
-            country: int.
-            cities: str.
-            lang: BaseLang | Literal['ru', 'ua', 'be', 'en', 'es', 'fi', 'de', 'it'].
+            section: Targeting setting to suggest values for. Type: Literal['browsers', 'cities', 'cities_regions', 'countries', 'districts', 'group_types', 'interest_categories', 'interest_categories_v2', 'interests', 'operators', 'positions', 'price_lists', 'regions', 'religions', 'schools', 'stations', 'streets', 'user_browsers', 'user_devices', 'user_operating_systems', 'user_os']; required.
+            ids: Read these values by id instead of searching. Type: str.
+            q: Text the values must match. Type: str.
+            country: Country to suggest cities and regions in. Type: int.
+            cities: Cities to suggest districts or streets in, comma-separated. Type: str.
+            lang: Language of the names. Type: BaseLang | Literal['ru', 'ua', 'be', 'en', 'es', 'fi', 'de', 'it'].
 
         Returns: `list[AdsTargSuggestions]`.
             With section='regions': `list[AdsTargSuggestionsRegions]` (regionsResponse).
@@ -2080,14 +2080,14 @@ class AdsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargetGroup]:
-        """Call `ads.getTargetGroups`.
+        """List the retargeting audiences of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetGroups`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            extended: bool.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            extended: Add the code that fills each audience. Type: bool.
 
         Returns: `list[AdsTargetGroup]`.
 
@@ -2109,13 +2109,13 @@ class AdsMethods:
     def get_target_pixels(
         self, *, account_id: int, client_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsTargetPixelInfo]:
-        """Call `ads.getTargetPixels`.
+        """List the retargeting pixels of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetPixels`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `list[AdsTargetPixelInfo]`.
 
@@ -2151,24 +2151,24 @@ class AdsMethods:
         impressions_limit_period: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsTargStats:
-        """Call `ads.getTargetingStats`.
+        """Estimate how many people an ad with given targeting settings could reach.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetingStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            link_url: str; required.
-            client_id: int.
-            criteria: str.
-            ad_id: int.
-            ad_format: Literal[1, 2, 4, 7, 10, 6, 9, 11].
-            ad_platform: str.
-            ad_platform_no_wall: str.
-            ad_platform_no_ad_network: str.
-            publisher_platforms: str.
-            link_domain: str.
-            need_precise: bool.
-            impressions_limit_period: int.
+            account_id: Advertising account to work in. Type: int; required.
+            link_url: Link the ad would lead to. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            criteria: Targeting settings to estimate, as a JSON object. Type: str.
+            ad_id: Existing ad whose settings are the starting point. Type: int.
+            ad_format: Format of the ad, by its number. Type: Literal[1, 2, 4, 7, 10, 6, 9, 11].
+            ad_platform: Where the ad would be shown. Type: str.
+            ad_platform_no_wall: Placement setting that leaves out walls. Type: str.
+            ad_platform_no_ad_network: Placement setting that leaves out the ad network. Type: str.
+            publisher_platforms: Sites and apps the ad would be shown on. Type: str.
+            link_domain: Domain of that link, when it cannot be told from the link itself. Type: str.
+            need_precise: Return an exact figure instead of a quick estimate. Type: bool.
+            impressions_limit_period: Period over which the impressions limit per person applies. Type: int.
 
         Returns: `AdsTargStats`.
 
@@ -2204,13 +2204,13 @@ class AdsMethods:
         icon: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> str:
-        """Call `ads.getUploadURL`.
+        """Get the address to upload a picture for an ad.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            ad_format: Literal[1, 2, 4, 7, 10, 11]; required.
-            icon: int.
+            ad_format: Format of the ad the picture is for. Type: Literal[1, 2, 4, 7, 10, 11]; required.
+            icon: Upload an icon instead of the main picture. Type: int.
 
         Returns: `str`.
 
@@ -2227,9 +2227,9 @@ class AdsMethods:
         )
 
     def get_video_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
-        """Call `ads.getVideoUploadURL`.
+        """Get the address to upload a video for an ad.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getVideoUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `str`.
 
@@ -2246,15 +2246,15 @@ class AdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `ads.importTargetContacts`.
+        """Add people to a retargeting audience by their contacts.
 
-        Tokens: user.
+        Calls `ads.importTargetContacts`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            contacts: str; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            contacts: Phones, emails or VK ids, comma-separated. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `int`.
 
@@ -2277,13 +2277,13 @@ class AdsMethods:
     def remove_office_users(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> list[bool]:
-        """Call `ads.removeOfficeUsers`.
+        """Take users' access to an advertising account away.
 
-        Tokens: user.
+        Calls `ads.removeOfficeUsers`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Users to remove, as a JSON array of ids. Type: str; required.
 
         Returns: `list[bool]`.
 
@@ -2310,15 +2310,15 @@ class AdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsRemoveTargetContactsResponse:
-        """Call `ads.removeTargetContacts`.
+        """Take people out of a retargeting audience by their contacts.
 
-        Tokens: user.
+        Calls `ads.removeTargetContacts`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            contacts: str; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            contacts: Phones, emails or VK ids, comma-separated. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `AdsRemoveTargetContactsResponse`.
 
@@ -2347,15 +2347,15 @@ class AdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsSaveLookalikeRequestResultResponse:
-        """Call `ads.saveLookalikeRequestResult`.
+        """Save a lookalike audience of a chosen size as a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.saveLookalikeRequestResult`; tokens: user.
 
         Args:
-            account_id: int; required.
-            request_id: int; required.
-            level: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            request_id: Lookalike request to save. Type: int; required.
+            level: Audience size to keep, by its level. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `AdsSaveLookalikeRequestResultResponse`.
 
@@ -2384,15 +2384,15 @@ class AdsMethods:
         share_with_client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsShareTargetGroupResponse:
-        """Call `ads.shareTargetGroup`.
+        """Share a retargeting audience with another account or client.
 
-        Tokens: user.
+        Calls `ads.shareTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            client_id: int.
-            share_with_client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            share_with_client_id: Client to share the audience with. Type: int.
 
         Returns: `AdsShareTargetGroupResponse`.
 
@@ -2415,13 +2415,13 @@ class AdsMethods:
     def update_ads(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateAdsStatus]:
-        """Call `ads.updateAds`.
+        """Change ads of an advertising account.
 
-        Tokens: user.
+        Calls `ads.updateAds`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Changes, as a JSON array of ad ids with their new settings. Type: str; required.
 
         Returns: `list[AdsUpdateAdsStatus]`.
 
@@ -2442,13 +2442,13 @@ class AdsMethods:
     def update_campaigns(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsCreateCampaignStatus]:
-        """Call `ads.updateCampaigns`.
+        """Change campaigns of an advertising account.
 
-        Tokens: user.
+        Calls `ads.updateCampaigns`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Changes, as a JSON array of campaign ids with their new settings. Type: str; required.
 
         Returns: `list[AdsCreateCampaignStatus]`.
 
@@ -2469,13 +2469,13 @@ class AdsMethods:
     def update_clients(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateClientsStatus]:
-        """Call `ads.updateClients`.
+        """Change clients of an agency advertising account.
 
-        Tokens: user.
+        Calls `ads.updateClients`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Changes, as a JSON array of client ids with their new settings. Type: str; required.
 
         Returns: `list[AdsUpdateClientsStatus]`.
 
@@ -2496,13 +2496,13 @@ class AdsMethods:
     def update_office_users(
         self, *, account_id: int, data: Sequence[AdsUserSpecification], extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateOfficeUsersResult]:
-        """Call `ads.updateOfficeUsers`.
+        """Change the roles of users with access to an advertising account.
 
-        Tokens: user.
+        Calls `ads.updateOfficeUsers`; tokens: user.
 
         Args:
-            account_id: int; required; >= 0.
-            data: Sequence[AdsUserSpecification]; required; at most 10 items, at least 1 items.
+            account_id: Advertising account to work in. Type: int; required; >= 0.
+            data: Users and their new roles. Type: Sequence[AdsUserSpecification]; required; at most 10 items, at least 1 items.
 
         Returns: `list[AdsUpdateOfficeUsersResult]`.
 
@@ -2533,19 +2533,19 @@ class AdsMethods:
         target_pixel_rules: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `ads.updateTargetGroup`.
+        """Change a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.updateTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            name: str; required.
-            lifetime: int; required; 1..720.
-            client_id: int.
-            domain: str.
-            target_pixel_id: int.
-            target_pixel_rules: str.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            name: New name of the audience. Type: str; required.
+            lifetime: How many days a person stays in the audience. Type: int; required; 1..720.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            domain: Website the audience is built for. Type: str.
+            target_pixel_id: Pixel that fills the audience. Type: int.
+            target_pixel_rules: Rules that pick the pixel's visitors, as JSON. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2580,17 +2580,17 @@ class AdsMethods:
         domain: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `ads.updateTargetPixel`.
+        """Change a retargeting pixel.
 
-        Tokens: user.
+        Calls `ads.updateTargetPixel`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_pixel_id: int; required.
-            name: str; required.
-            category_id: int; required.
-            client_id: int.
-            domain: str.
+            account_id: Advertising account to work in. Type: int; required.
+            target_pixel_id: Pixel to change. Type: int; required.
+            name: New name of the pixel. Type: str; required.
+            category_id: Subject of the website, by category id. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            domain: Website the pixel is placed on. Type: str.
 
         Returns: `JSON`.
 
@@ -2628,13 +2628,13 @@ class AsyncAdsMethods:
         data: Sequence[AdsUserSpecificationCutted],
         extra_params: Mapping[str, object] | None = None,
     ) -> list[bool]:
-        """Call `ads.addOfficeUsers`.
+        """Give users access to an advertising account.
 
-        Tokens: user.
+        Calls `ads.addOfficeUsers`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: Sequence[AdsUserSpecificationCutted]; required; at most 10 items, at least 1 items.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Users and the roles to give them. Type: Sequence[AdsUserSpecificationCutted]; required; at most 10 items, at least 1 items.
 
         Returns: `list[bool]`.
 
@@ -2661,15 +2661,15 @@ class AsyncAdsMethods:
         campaign_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsLinkStatus:
-        """Call `ads.checkLink`.
+        """Tell whether a link may be advertised.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.checkLink`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            link_type: Literal['application', 'community', 'mobile_app', 'post', 'site', 'user', 'user_post', 'video']; required.
-            link_url: str; required.
-            campaign_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            link_type: Kind of object the link leads to. Type: Literal['application', 'community', 'mobile_app', 'post', 'site', 'user', 'user_post', 'video']; required.
+            link_url: Link to check. Type: str; required.
+            campaign_id: Campaign the ad would belong to. Type: int.
 
         Returns: `AdsLinkStatus`.
 
@@ -2690,13 +2690,13 @@ class AsyncAdsMethods:
     async def create_ads(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsCreateAdStatus]:
-        """Call `ads.createAds`.
+        """Create ads in an advertising account.
 
-        Tokens: user.
+        Calls `ads.createAds`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Ads to create, as a JSON array of their settings. Type: str; required.
 
         Returns: `list[AdsCreateAdStatus]`.
 
@@ -2717,13 +2717,13 @@ class AsyncAdsMethods:
     async def create_campaigns(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsCreateCampaignStatus]:
-        """Call `ads.createCampaigns`.
+        """Create campaigns in an advertising account.
 
-        Tokens: user.
+        Calls `ads.createCampaigns`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Campaigns to create, as a JSON array of their settings. Type: str; required.
 
         Returns: `list[AdsCreateCampaignStatus]`.
 
@@ -2744,13 +2744,13 @@ class AsyncAdsMethods:
     async def create_clients(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsCreateClientsStatus]:
-        """Call `ads.createClients`.
+        """Create clients of an agency advertising account.
 
-        Tokens: user.
+        Calls `ads.createClients`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Clients to create, as a JSON array of their settings. Type: str; required.
 
         Returns: `list[AdsCreateClientsStatus]`.
 
@@ -2777,15 +2777,15 @@ class AsyncAdsMethods:
         retargeting_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateLookalikeRequestResponse:
-        """Call `ads.createLookalikeRequest`.
+        """Ask VK to build a lookalike audience from a source audience.
 
-        Tokens: user.
+        Calls `ads.createLookalikeRequest`; tokens: user.
 
         Args:
-            account_id: int; required.
-            source_type: str; required.
-            client_id: int.
-            retargeting_group_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            source_type: Kind of source the audience is built from. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            retargeting_group_id: Retargeting audience used as the source. Type: int.
 
         Returns: `AdsCreateLookalikeRequestResponse`.
 
@@ -2816,17 +2816,17 @@ class AsyncAdsMethods:
         target_pixel_rules: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetGroupResponse:
-        """Call `ads.createTargetGroup`.
+        """Create a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.createTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            name: str; required.
-            lifetime: int; required; 1..720.
-            client_id: int.
-            target_pixel_id: int.
-            target_pixel_rules: str.
+            account_id: Advertising account to work in. Type: int; required.
+            name: Name of the audience. Type: str; required.
+            lifetime: How many days a person stays in the audience. Type: int; required; 1..720.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            target_pixel_id: Pixel that fills the audience. Type: int.
+            target_pixel_rules: Rules that pick the pixel's visitors, as JSON. Type: str.
 
         Returns: `AdsCreateTargetGroupResponse`.
 
@@ -2858,16 +2858,16 @@ class AsyncAdsMethods:
         domain: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetPixelResponse:
-        """Call `ads.createTargetPixel`.
+        """Create a retargeting pixel for a website.
 
-        Tokens: user.
+        Calls `ads.createTargetPixel`; tokens: user.
 
         Args:
-            account_id: int; required.
-            name: str; required.
-            category_id: int; required.
-            client_id: int.
-            domain: str.
+            account_id: Advertising account to work in. Type: int; required.
+            name: Name of the pixel. Type: str; required.
+            category_id: Subject of the website, by category id. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            domain: Website the pixel is placed on. Type: str.
 
         Returns: `AdsCreateTargetPixelResponse`.
 
@@ -2891,13 +2891,13 @@ class AsyncAdsMethods:
     async def delete_ads(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> list[int]:
-        """Call `ads.deleteAds`.
+        """Archive ads.
 
-        Tokens: user.
+        Calls `ads.deleteAds`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Ads to archive, as a JSON array of ids. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -2918,13 +2918,13 @@ class AsyncAdsMethods:
     async def delete_campaigns(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> list[int]:
-        """Call `ads.deleteCampaigns`.
+        """Archive campaigns.
 
-        Tokens: user.
+        Calls `ads.deleteCampaigns`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Campaigns to archive, as a JSON array of ids. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -2945,13 +2945,13 @@ class AsyncAdsMethods:
     async def delete_clients(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> list[int]:
-        """Call `ads.deleteClients`.
+        """Archive clients of an agency advertising account.
 
-        Tokens: user.
+        Calls `ads.deleteClients`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Clients to archive, as a JSON array of ids. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -2977,14 +2977,14 @@ class AsyncAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `ads.deleteTargetGroup`.
+        """Delete a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.deleteTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -3011,14 +3011,14 @@ class AsyncAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `ads.deleteTargetPixel`.
+        """Delete a retargeting pixel.
 
-        Tokens: user.
+        Calls `ads.deleteTargetPixel`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_pixel_id: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_pixel_id: Pixel to delete. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `JSON`.
 
@@ -3038,9 +3038,9 @@ class AsyncAdsMethods:
         )
 
     async def get_accounts(self, *, extra_params: Mapping[str, object] | None = None) -> list[AdsAccount]:
-        """Call `ads.getAccounts`.
+        """List the advertising accounts the token's owner can use.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAccounts`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[AdsAccount]`.
 
@@ -3061,19 +3061,19 @@ class AsyncAdsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAd]:
-        """Call `ads.getAds`.
+        """List the ads of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAds`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            only_deleted: bool.
-            campaign_ids: str.
-            ad_ids: str.
-            limit: int.
-            offset: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            only_deleted: Return only archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            ad_ids: Only these ads, as a JSON array of ids. Type: str.
+            limit: How many items to return. Type: int.
+            offset: Number of items to skip. Type: int.
 
         Returns: `list[AdsAd]`.
 
@@ -3110,19 +3110,19 @@ class AsyncAdsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAdLayout]:
-        """Call `ads.getAdsLayout`.
+        """Read the texts, pictures and links that ads of an advertising account show.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAdsLayout`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            only_deleted: bool.
-            campaign_ids: str.
-            ad_ids: str.
-            limit: int.
-            offset: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            only_deleted: Return only archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            ad_ids: Only these ads, as a JSON array of ids. Type: str.
+            limit: How many items to return. Type: int.
+            offset: Number of items to skip. Type: int.
 
         Returns: `list[AdsAdLayout]`.
 
@@ -3159,19 +3159,19 @@ class AsyncAdsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSettings]:
-        """Call `ads.getAdsTargeting`.
+        """Read the audience settings of ads.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAdsTargeting`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            only_deleted: bool.
-            campaign_ids: str.
-            ad_ids: str.
-            limit: int.
-            offset: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            only_deleted: Return only archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            ad_ids: Only these ads, as a JSON array of ids. Type: str.
+            limit: How many items to return. Type: int.
+            offset: Number of items to skip. Type: int.
 
         Returns: `list[AdsTargSettings]`.
 
@@ -3196,12 +3196,12 @@ class AsyncAdsMethods:
         )
 
     async def get_budget(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> str:
-        """Call `ads.getBudget`.
+        """Read the balance of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getBudget`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `str`.
 
@@ -3228,16 +3228,16 @@ class AsyncAdsMethods:
         fields: Sequence[Literal["ads_count"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsCampaign]:
-        """Call `ads.getCampaigns`.
+        """List the campaigns of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getCampaigns`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            campaign_ids: str.
-            fields: Sequence[Literal['ads_count']].
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            fields: Extra campaign fields to fill in. Type: Sequence[Literal['ads_count']].
 
         Returns: `list[AdsCampaign]`.
 
@@ -3261,12 +3261,12 @@ class AsyncAdsMethods:
     async def get_categories(
         self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AdsGetCategoriesResponse:
-        """Call `ads.getCategories`.
+        """List the categories ads and pixels can be filed under.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            lang: str.
+            lang: Language of the category names. Type: str.
 
         Returns: `AdsGetCategoriesResponse`.
 
@@ -3284,12 +3284,12 @@ class AsyncAdsMethods:
     async def get_clients(
         self, *, account_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsClient]:
-        """Call `ads.getClients`.
+        """List the clients of an agency advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getClients`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `list[AdsClient]`.
 
@@ -3317,17 +3317,17 @@ class AsyncAdsMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsDemoStats]:
-        """Call `ads.getDemographics`.
+        """Read who saw ads or campaigns, by sex, age and place.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getDemographics`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ids_type: Literal['ad', 'campaign']; required.
-            ids: str; required.
-            period: Literal['day', 'month', 'overall']; required.
-            date_from: str; required.
-            date_to: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids_type: Whether `ids` are ads or campaigns. Type: Literal['ad', 'campaign']; required.
+            ids: Ads or campaigns to read, comma-separated. Type: str; required.
+            period: Length of each period the figures are counted in. Type: Literal['day', 'month', 'overall']; required.
+            date_from: Start of the period; its format follows `period`. Type: str; required.
+            date_to: End of the period; its format follows `period`. Type: str; required.
 
         Returns: `list[AdsDemoStats]`.
 
@@ -3352,12 +3352,12 @@ class AsyncAdsMethods:
     async def get_flood_stats(
         self, *, account_id: int, extra_params: Mapping[str, object] | None = None
     ) -> AdsFloodStats:
-        """Call `ads.getFloodStats`.
+        """Read how many calls to the ads methods are left before the limit.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getFloodStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `AdsFloodStats`.
 
@@ -3383,17 +3383,17 @@ class AsyncAdsMethods:
         sort_by: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsGetLookalikeRequestsResponse:
-        """Call `ads.getLookalikeRequests`.
+        """List lookalike audience requests with their state.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getLookalikeRequests`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            requests_ids: str.
-            offset: int; >= 0.
-            limit: int; 0..200.
-            sort_by: str.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            requests_ids: Only these requests, comma-separated. Type: str.
+            offset: Number of items to skip. Type: int; >= 0.
+            limit: How many items to return. Type: int; 0..200.
+            sort_by: Order of the requests. Type: str.
 
         Returns: `AdsGetLookalikeRequestsResponse`.
 
@@ -3418,12 +3418,12 @@ class AsyncAdsMethods:
     async def get_musicians(
         self, *, artist_name: str, extra_params: Mapping[str, object] | None = None
     ) -> AdsGetMusiciansResponse | list[AdsMusician]:
-        """Call `ads.getMusicians`.
+        """Find musicians to target ads at their listeners.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getMusicians`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            artist_name: str; required.
+            artist_name: Name to look for. Type: str; required.
 
         Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
@@ -3443,12 +3443,12 @@ class AsyncAdsMethods:
     async def get_musicians_by_ids(
         self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> AdsGetMusiciansResponse | list[AdsMusician]:
-        """Call `ads.getMusiciansByIds`.
+        """Read musicians by their ids, for ad targeting.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getMusiciansByIds`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            ids: Sequence[int]; required; at most 200 items.
+            ids: Musicians to read. Type: Sequence[int]; required; at most 200 items.
 
         Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
@@ -3468,12 +3468,12 @@ class AsyncAdsMethods:
     async def get_office_users(
         self, *, account_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUsers]:
-        """Call `ads.getOfficeUsers`.
+        """List who has access to an advertising account and with which role.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getOfficeUsers`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `list[AdsUsers]`.
 
@@ -3498,14 +3498,14 @@ class AsyncAdsMethods:
         ids: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsPromotedPostReach]:
-        """Call `ads.getPostsReach`.
+        """Read the reach of promoted posts.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getPostsReach`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ids_type: Literal['ad', 'campaign']; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids_type: Whether `ids` are ads or campaigns. Type: Literal['ad', 'campaign']; required.
+            ids: Ads or campaigns to read, comma-separated. Type: str; required.
 
         Returns: `list[AdsPromotedPostReach]`.
 
@@ -3527,13 +3527,13 @@ class AsyncAdsMethods:
     async def get_rejection_reason(
         self, *, account_id: int, ad_id: int, extra_params: Mapping[str, object] | None = None
     ) -> AdsRejectReason:
-        """Call `ads.getRejectionReason`.
+        """Tell why moderators rejected an ad.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getRejectionReason`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ad_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ad_id: Ad that was rejected. Type: int; required.
 
         Returns: `AdsRejectReason`.
 
@@ -3563,18 +3563,18 @@ class AsyncAdsMethods:
         stats_fields: Sequence[Literal["views_times"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsStats]:
-        """Call `ads.getStatistics`.
+        """Read the spending, views and clicks of ads, campaigns, clients or the account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getStatistics`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ids_type: Literal['ad', 'campaign', 'client', 'office']; required.
-            ids: str; required.
-            period: Literal['day', 'month', 'overall', 'week', 'year']; required.
-            date_from: str; required.
-            date_to: str; required.
-            stats_fields: Sequence[Literal['views_times']].
+            account_id: Advertising account to work in. Type: int; required.
+            ids_type: Kind of object `ids` name. Type: Literal['ad', 'campaign', 'client', 'office']; required.
+            ids: Objects to read, comma-separated. Type: str; required.
+            period: Length of each period the figures are counted in. Type: Literal['day', 'month', 'overall', 'week', 'year']; required.
+            date_from: Start of the period; its format follows `period`. Type: str; required.
+            date_to: End of the period; its format follows `period`. Type: str; required.
+            stats_fields: Extra figures to include. Type: Sequence[Literal['views_times']].
 
         Returns: `list[AdsStats]`.
 
@@ -3705,17 +3705,17 @@ class AsyncAdsMethods:
         | list[AdsTargSuggestionsCities]
         | list[AdsTargSuggestionsSchools]
     ):
-        """Call `ads.getSuggestions`.
+        """Suggest values for ad targeting settings, such as cities or interests.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getSuggestions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            section: Literal['browsers', 'cities', 'cities_regions', 'countries', 'districts', 'group_types', 'interest_categories', 'interest_categories_v2', 'interests', 'operators', 'positions', 'price_lists', 'regions', 'religions', 'schools', 'stations', 'streets', 'user_browsers', 'user_devices', 'user_operating_systems', 'user_os']; required.
-            ids: str.
-            q: str.
-            country: int.
-            cities: str.
-            lang: BaseLang | Literal['ru', 'ua', 'be', 'en', 'es', 'fi', 'de', 'it'].
+            section: Targeting setting to suggest values for. Type: Literal['browsers', 'cities', 'cities_regions', 'countries', 'districts', 'group_types', 'interest_categories', 'interest_categories_v2', 'interests', 'operators', 'positions', 'price_lists', 'regions', 'religions', 'schools', 'stations', 'streets', 'user_browsers', 'user_devices', 'user_operating_systems', 'user_os']; required.
+            ids: Read these values by id instead of searching. Type: str.
+            q: Text the values must match. Type: str.
+            country: Country to suggest cities and regions in. Type: int.
+            cities: Cities to suggest districts or streets in, comma-separated. Type: str.
+            lang: Language of the names. Type: BaseLang | Literal['ru', 'ua', 'be', 'en', 'es', 'fi', 'de', 'it'].
 
         Returns: `list[AdsTargSuggestions]`.
             With section='regions': `list[AdsTargSuggestionsRegions]` (regionsResponse).
@@ -3746,14 +3746,14 @@ class AsyncAdsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargetGroup]:
-        """Call `ads.getTargetGroups`.
+        """List the retargeting audiences of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetGroups`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            extended: bool.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            extended: Add the code that fills each audience. Type: bool.
 
         Returns: `list[AdsTargetGroup]`.
 
@@ -3775,13 +3775,13 @@ class AsyncAdsMethods:
     async def get_target_pixels(
         self, *, account_id: int, client_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsTargetPixelInfo]:
-        """Call `ads.getTargetPixels`.
+        """List the retargeting pixels of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetPixels`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `list[AdsTargetPixelInfo]`.
 
@@ -3817,24 +3817,24 @@ class AsyncAdsMethods:
         impressions_limit_period: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsTargStats:
-        """Call `ads.getTargetingStats`.
+        """Estimate how many people an ad with given targeting settings could reach.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetingStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            link_url: str; required.
-            client_id: int.
-            criteria: str.
-            ad_id: int.
-            ad_format: Literal[1, 2, 4, 7, 10, 6, 9, 11].
-            ad_platform: str.
-            ad_platform_no_wall: str.
-            ad_platform_no_ad_network: str.
-            publisher_platforms: str.
-            link_domain: str.
-            need_precise: bool.
-            impressions_limit_period: int.
+            account_id: Advertising account to work in. Type: int; required.
+            link_url: Link the ad would lead to. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            criteria: Targeting settings to estimate, as a JSON object. Type: str.
+            ad_id: Existing ad whose settings are the starting point. Type: int.
+            ad_format: Format of the ad, by its number. Type: Literal[1, 2, 4, 7, 10, 6, 9, 11].
+            ad_platform: Where the ad would be shown. Type: str.
+            ad_platform_no_wall: Placement setting that leaves out walls. Type: str.
+            ad_platform_no_ad_network: Placement setting that leaves out the ad network. Type: str.
+            publisher_platforms: Sites and apps the ad would be shown on. Type: str.
+            link_domain: Domain of that link, when it cannot be told from the link itself. Type: str.
+            need_precise: Return an exact figure instead of a quick estimate. Type: bool.
+            impressions_limit_period: Period over which the impressions limit per person applies. Type: int.
 
         Returns: `AdsTargStats`.
 
@@ -3870,13 +3870,13 @@ class AsyncAdsMethods:
         icon: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> str:
-        """Call `ads.getUploadURL`.
+        """Get the address to upload a picture for an ad.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            ad_format: Literal[1, 2, 4, 7, 10, 11]; required.
-            icon: int.
+            ad_format: Format of the ad the picture is for. Type: Literal[1, 2, 4, 7, 10, 11]; required.
+            icon: Upload an icon instead of the main picture. Type: int.
 
         Returns: `str`.
 
@@ -3893,9 +3893,9 @@ class AsyncAdsMethods:
         )
 
     async def get_video_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
-        """Call `ads.getVideoUploadURL`.
+        """Get the address to upload a video for an ad.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getVideoUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `str`.
 
@@ -3912,15 +3912,15 @@ class AsyncAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `ads.importTargetContacts`.
+        """Add people to a retargeting audience by their contacts.
 
-        Tokens: user.
+        Calls `ads.importTargetContacts`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            contacts: str; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            contacts: Phones, emails or VK ids, comma-separated. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `int`.
 
@@ -3943,13 +3943,13 @@ class AsyncAdsMethods:
     async def remove_office_users(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> list[bool]:
-        """Call `ads.removeOfficeUsers`.
+        """Take users' access to an advertising account away.
 
-        Tokens: user.
+        Calls `ads.removeOfficeUsers`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Users to remove, as a JSON array of ids. Type: str; required.
 
         Returns: `list[bool]`.
 
@@ -3976,15 +3976,15 @@ class AsyncAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsRemoveTargetContactsResponse:
-        """Call `ads.removeTargetContacts`.
+        """Take people out of a retargeting audience by their contacts.
 
-        Tokens: user.
+        Calls `ads.removeTargetContacts`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            contacts: str; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            contacts: Phones, emails or VK ids, comma-separated. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `AdsRemoveTargetContactsResponse`.
 
@@ -4013,15 +4013,15 @@ class AsyncAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsSaveLookalikeRequestResultResponse:
-        """Call `ads.saveLookalikeRequestResult`.
+        """Save a lookalike audience of a chosen size as a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.saveLookalikeRequestResult`; tokens: user.
 
         Args:
-            account_id: int; required.
-            request_id: int; required.
-            level: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            request_id: Lookalike request to save. Type: int; required.
+            level: Audience size to keep, by its level. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `AdsSaveLookalikeRequestResultResponse`.
 
@@ -4050,15 +4050,15 @@ class AsyncAdsMethods:
         share_with_client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AdsShareTargetGroupResponse:
-        """Call `ads.shareTargetGroup`.
+        """Share a retargeting audience with another account or client.
 
-        Tokens: user.
+        Calls `ads.shareTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            client_id: int.
-            share_with_client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            share_with_client_id: Client to share the audience with. Type: int.
 
         Returns: `AdsShareTargetGroupResponse`.
 
@@ -4081,13 +4081,13 @@ class AsyncAdsMethods:
     async def update_ads(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateAdsStatus]:
-        """Call `ads.updateAds`.
+        """Change ads of an advertising account.
 
-        Tokens: user.
+        Calls `ads.updateAds`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Changes, as a JSON array of ad ids with their new settings. Type: str; required.
 
         Returns: `list[AdsUpdateAdsStatus]`.
 
@@ -4108,13 +4108,13 @@ class AsyncAdsMethods:
     async def update_campaigns(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsCreateCampaignStatus]:
-        """Call `ads.updateCampaigns`.
+        """Change campaigns of an advertising account.
 
-        Tokens: user.
+        Calls `ads.updateCampaigns`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Changes, as a JSON array of campaign ids with their new settings. Type: str; required.
 
         Returns: `list[AdsCreateCampaignStatus]`.
 
@@ -4135,13 +4135,13 @@ class AsyncAdsMethods:
     async def update_clients(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateClientsStatus]:
-        """Call `ads.updateClients`.
+        """Change clients of an agency advertising account.
 
-        Tokens: user.
+        Calls `ads.updateClients`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Changes, as a JSON array of client ids with their new settings. Type: str; required.
 
         Returns: `list[AdsUpdateClientsStatus]`.
 
@@ -4162,13 +4162,13 @@ class AsyncAdsMethods:
     async def update_office_users(
         self, *, account_id: int, data: Sequence[AdsUserSpecification], extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateOfficeUsersResult]:
-        """Call `ads.updateOfficeUsers`.
+        """Change the roles of users with access to an advertising account.
 
-        Tokens: user.
+        Calls `ads.updateOfficeUsers`; tokens: user.
 
         Args:
-            account_id: int; required; >= 0.
-            data: Sequence[AdsUserSpecification]; required; at most 10 items, at least 1 items.
+            account_id: Advertising account to work in. Type: int; required; >= 0.
+            data: Users and their new roles. Type: Sequence[AdsUserSpecification]; required; at most 10 items, at least 1 items.
 
         Returns: `list[AdsUpdateOfficeUsersResult]`.
 
@@ -4199,19 +4199,19 @@ class AsyncAdsMethods:
         target_pixel_rules: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `ads.updateTargetGroup`.
+        """Change a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.updateTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            name: str; required.
-            lifetime: int; required; 1..720.
-            client_id: int.
-            domain: str.
-            target_pixel_id: int.
-            target_pixel_rules: str.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            name: New name of the audience. Type: str; required.
+            lifetime: How many days a person stays in the audience. Type: int; required; 1..720.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            domain: Website the audience is built for. Type: str.
+            target_pixel_id: Pixel that fills the audience. Type: int.
+            target_pixel_rules: Rules that pick the pixel's visitors, as JSON. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -4246,17 +4246,17 @@ class AsyncAdsMethods:
         domain: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
-        """Call `ads.updateTargetPixel`.
+        """Change a retargeting pixel.
 
-        Tokens: user.
+        Calls `ads.updateTargetPixel`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_pixel_id: int; required.
-            name: str; required.
-            category_id: int; required.
-            client_id: int.
-            domain: str.
+            account_id: Advertising account to work in. Type: int; required.
+            target_pixel_id: Pixel to change. Type: int; required.
+            name: New name of the pixel. Type: str; required.
+            category_id: Subject of the website, by category id. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            domain: Website the pixel is placed on. Type: str.
 
         Returns: `JSON`.
 
@@ -4294,13 +4294,13 @@ class BatchAdsMethods:
         data: Sequence[AdsUserSpecificationCutted],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[bool]]:
-        """Call `ads.addOfficeUsers`.
+        """Give users access to an advertising account.
 
-        Tokens: user.
+        Calls `ads.addOfficeUsers`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: Sequence[AdsUserSpecificationCutted]; required; at most 10 items, at least 1 items.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Users and the roles to give them. Type: Sequence[AdsUserSpecificationCutted]; required; at most 10 items, at least 1 items.
 
         Returns: `list[bool]`.
 
@@ -4327,15 +4327,15 @@ class BatchAdsMethods:
         campaign_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsLinkStatus]:
-        """Call `ads.checkLink`.
+        """Tell whether a link may be advertised.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.checkLink`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            link_type: Literal['application', 'community', 'mobile_app', 'post', 'site', 'user', 'user_post', 'video']; required.
-            link_url: str; required.
-            campaign_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            link_type: Kind of object the link leads to. Type: Literal['application', 'community', 'mobile_app', 'post', 'site', 'user', 'user_post', 'video']; required.
+            link_url: Link to check. Type: str; required.
+            campaign_id: Campaign the ad would belong to. Type: int.
 
         Returns: `AdsLinkStatus`.
 
@@ -4356,13 +4356,13 @@ class BatchAdsMethods:
     def create_ads(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsCreateAdStatus]]:
-        """Call `ads.createAds`.
+        """Create ads in an advertising account.
 
-        Tokens: user.
+        Calls `ads.createAds`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Ads to create, as a JSON array of their settings. Type: str; required.
 
         Returns: `list[AdsCreateAdStatus]`.
 
@@ -4383,13 +4383,13 @@ class BatchAdsMethods:
     def create_campaigns(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsCreateCampaignStatus]]:
-        """Call `ads.createCampaigns`.
+        """Create campaigns in an advertising account.
 
-        Tokens: user.
+        Calls `ads.createCampaigns`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Campaigns to create, as a JSON array of their settings. Type: str; required.
 
         Returns: `list[AdsCreateCampaignStatus]`.
 
@@ -4410,13 +4410,13 @@ class BatchAdsMethods:
     def create_clients(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsCreateClientsStatus]]:
-        """Call `ads.createClients`.
+        """Create clients of an agency advertising account.
 
-        Tokens: user.
+        Calls `ads.createClients`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Clients to create, as a JSON array of their settings. Type: str; required.
 
         Returns: `list[AdsCreateClientsStatus]`.
 
@@ -4443,15 +4443,15 @@ class BatchAdsMethods:
         retargeting_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsCreateLookalikeRequestResponse]:
-        """Call `ads.createLookalikeRequest`.
+        """Ask VK to build a lookalike audience from a source audience.
 
-        Tokens: user.
+        Calls `ads.createLookalikeRequest`; tokens: user.
 
         Args:
-            account_id: int; required.
-            source_type: str; required.
-            client_id: int.
-            retargeting_group_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            source_type: Kind of source the audience is built from. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            retargeting_group_id: Retargeting audience used as the source. Type: int.
 
         Returns: `AdsCreateLookalikeRequestResponse`.
 
@@ -4482,17 +4482,17 @@ class BatchAdsMethods:
         target_pixel_rules: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsCreateTargetGroupResponse]:
-        """Call `ads.createTargetGroup`.
+        """Create a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.createTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            name: str; required.
-            lifetime: int; required; 1..720.
-            client_id: int.
-            target_pixel_id: int.
-            target_pixel_rules: str.
+            account_id: Advertising account to work in. Type: int; required.
+            name: Name of the audience. Type: str; required.
+            lifetime: How many days a person stays in the audience. Type: int; required; 1..720.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            target_pixel_id: Pixel that fills the audience. Type: int.
+            target_pixel_rules: Rules that pick the pixel's visitors, as JSON. Type: str.
 
         Returns: `AdsCreateTargetGroupResponse`.
 
@@ -4524,16 +4524,16 @@ class BatchAdsMethods:
         domain: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsCreateTargetPixelResponse]:
-        """Call `ads.createTargetPixel`.
+        """Create a retargeting pixel for a website.
 
-        Tokens: user.
+        Calls `ads.createTargetPixel`; tokens: user.
 
         Args:
-            account_id: int; required.
-            name: str; required.
-            category_id: int; required.
-            client_id: int.
-            domain: str.
+            account_id: Advertising account to work in. Type: int; required.
+            name: Name of the pixel. Type: str; required.
+            category_id: Subject of the website, by category id. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            domain: Website the pixel is placed on. Type: str.
 
         Returns: `AdsCreateTargetPixelResponse`.
 
@@ -4557,13 +4557,13 @@ class BatchAdsMethods:
     def delete_ads(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[int]]:
-        """Call `ads.deleteAds`.
+        """Archive ads.
 
-        Tokens: user.
+        Calls `ads.deleteAds`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Ads to archive, as a JSON array of ids. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -4584,13 +4584,13 @@ class BatchAdsMethods:
     def delete_campaigns(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[int]]:
-        """Call `ads.deleteCampaigns`.
+        """Archive campaigns.
 
-        Tokens: user.
+        Calls `ads.deleteCampaigns`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Campaigns to archive, as a JSON array of ids. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -4611,13 +4611,13 @@ class BatchAdsMethods:
     def delete_clients(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[int]]:
-        """Call `ads.deleteClients`.
+        """Archive clients of an agency advertising account.
 
-        Tokens: user.
+        Calls `ads.deleteClients`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Clients to archive, as a JSON array of ids. Type: str; required.
 
         Returns: `list[int]`.
 
@@ -4643,14 +4643,14 @@ class BatchAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `ads.deleteTargetGroup`.
+        """Delete a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.deleteTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -4677,14 +4677,14 @@ class BatchAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[JSON]:
-        """Call `ads.deleteTargetPixel`.
+        """Delete a retargeting pixel.
 
-        Tokens: user.
+        Calls `ads.deleteTargetPixel`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_pixel_id: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_pixel_id: Pixel to delete. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `JSON`.
 
@@ -4704,9 +4704,9 @@ class BatchAdsMethods:
         )
 
     def get_accounts(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[AdsAccount]]:
-        """Call `ads.getAccounts`.
+        """List the advertising accounts the token's owner can use.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAccounts`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[AdsAccount]`.
 
@@ -4727,19 +4727,19 @@ class BatchAdsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsAd]]:
-        """Call `ads.getAds`.
+        """List the ads of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAds`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            only_deleted: bool.
-            campaign_ids: str.
-            ad_ids: str.
-            limit: int.
-            offset: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            only_deleted: Return only archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            ad_ids: Only these ads, as a JSON array of ids. Type: str.
+            limit: How many items to return. Type: int.
+            offset: Number of items to skip. Type: int.
 
         Returns: `list[AdsAd]`.
 
@@ -4776,19 +4776,19 @@ class BatchAdsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsAdLayout]]:
-        """Call `ads.getAdsLayout`.
+        """Read the texts, pictures and links that ads of an advertising account show.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAdsLayout`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            only_deleted: bool.
-            campaign_ids: str.
-            ad_ids: str.
-            limit: int.
-            offset: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            only_deleted: Return only archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            ad_ids: Only these ads, as a JSON array of ids. Type: str.
+            limit: How many items to return. Type: int.
+            offset: Number of items to skip. Type: int.
 
         Returns: `list[AdsAdLayout]`.
 
@@ -4825,19 +4825,19 @@ class BatchAdsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSettings]]:
-        """Call `ads.getAdsTargeting`.
+        """Read the audience settings of ads.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getAdsTargeting`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            only_deleted: bool.
-            campaign_ids: str.
-            ad_ids: str.
-            limit: int.
-            offset: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            only_deleted: Return only archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            ad_ids: Only these ads, as a JSON array of ids. Type: str.
+            limit: How many items to return. Type: int.
+            offset: Number of items to skip. Type: int.
 
         Returns: `list[AdsTargSettings]`.
 
@@ -4862,12 +4862,12 @@ class BatchAdsMethods:
         )
 
     def get_budget(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
-        """Call `ads.getBudget`.
+        """Read the balance of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getBudget`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `str`.
 
@@ -4894,16 +4894,16 @@ class BatchAdsMethods:
         fields: Sequence[Literal["ads_count"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsCampaign]]:
-        """Call `ads.getCampaigns`.
+        """List the campaigns of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getCampaigns`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            include_deleted: bool.
-            campaign_ids: str.
-            fields: Sequence[Literal['ads_count']].
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            include_deleted: Include archived items. Type: bool.
+            campaign_ids: Only these campaigns, as a JSON array of ids. Type: str.
+            fields: Extra campaign fields to fill in. Type: Sequence[Literal['ads_count']].
 
         Returns: `list[AdsCampaign]`.
 
@@ -4927,12 +4927,12 @@ class BatchAdsMethods:
     def get_categories(
         self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AdsGetCategoriesResponse]:
-        """Call `ads.getCategories`.
+        """List the categories ads and pixels can be filed under.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            lang: str.
+            lang: Language of the category names. Type: str.
 
         Returns: `AdsGetCategoriesResponse`.
 
@@ -4950,12 +4950,12 @@ class BatchAdsMethods:
     def get_clients(
         self, *, account_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsClient]]:
-        """Call `ads.getClients`.
+        """List the clients of an agency advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getClients`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `list[AdsClient]`.
 
@@ -4983,17 +4983,17 @@ class BatchAdsMethods:
         date_to: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsDemoStats]]:
-        """Call `ads.getDemographics`.
+        """Read who saw ads or campaigns, by sex, age and place.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getDemographics`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ids_type: Literal['ad', 'campaign']; required.
-            ids: str; required.
-            period: Literal['day', 'month', 'overall']; required.
-            date_from: str; required.
-            date_to: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids_type: Whether `ids` are ads or campaigns. Type: Literal['ad', 'campaign']; required.
+            ids: Ads or campaigns to read, comma-separated. Type: str; required.
+            period: Length of each period the figures are counted in. Type: Literal['day', 'month', 'overall']; required.
+            date_from: Start of the period; its format follows `period`. Type: str; required.
+            date_to: End of the period; its format follows `period`. Type: str; required.
 
         Returns: `list[AdsDemoStats]`.
 
@@ -5018,12 +5018,12 @@ class BatchAdsMethods:
     def get_flood_stats(
         self, *, account_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AdsFloodStats]:
-        """Call `ads.getFloodStats`.
+        """Read how many calls to the ads methods are left before the limit.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getFloodStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `AdsFloodStats`.
 
@@ -5049,17 +5049,17 @@ class BatchAdsMethods:
         sort_by: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsGetLookalikeRequestsResponse]:
-        """Call `ads.getLookalikeRequests`.
+        """List lookalike audience requests with their state.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getLookalikeRequests`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            requests_ids: str.
-            offset: int; >= 0.
-            limit: int; 0..200.
-            sort_by: str.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            requests_ids: Only these requests, comma-separated. Type: str.
+            offset: Number of items to skip. Type: int; >= 0.
+            limit: How many items to return. Type: int; 0..200.
+            sort_by: Order of the requests. Type: str.
 
         Returns: `AdsGetLookalikeRequestsResponse`.
 
@@ -5084,12 +5084,12 @@ class BatchAdsMethods:
     def get_musicians(
         self, *, artist_name: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
-        """Call `ads.getMusicians`.
+        """Find musicians to target ads at their listeners.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getMusicians`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            artist_name: str; required.
+            artist_name: Name to look for. Type: str; required.
 
         Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
@@ -5109,12 +5109,12 @@ class BatchAdsMethods:
     def get_musicians_by_ids(
         self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
-        """Call `ads.getMusiciansByIds`.
+        """Read musicians by their ids, for ad targeting.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getMusiciansByIds`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            ids: Sequence[int]; required; at most 200 items.
+            ids: Musicians to read. Type: Sequence[int]; required; at most 200 items.
 
         Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
@@ -5134,12 +5134,12 @@ class BatchAdsMethods:
     def get_office_users(
         self, *, account_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsUsers]]:
-        """Call `ads.getOfficeUsers`.
+        """List who has access to an advertising account and with which role.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getOfficeUsers`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
 
         Returns: `list[AdsUsers]`.
 
@@ -5164,14 +5164,14 @@ class BatchAdsMethods:
         ids: str,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsPromotedPostReach]]:
-        """Call `ads.getPostsReach`.
+        """Read the reach of promoted posts.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getPostsReach`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ids_type: Literal['ad', 'campaign']; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids_type: Whether `ids` are ads or campaigns. Type: Literal['ad', 'campaign']; required.
+            ids: Ads or campaigns to read, comma-separated. Type: str; required.
 
         Returns: `list[AdsPromotedPostReach]`.
 
@@ -5193,13 +5193,13 @@ class BatchAdsMethods:
     def get_rejection_reason(
         self, *, account_id: int, ad_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AdsRejectReason]:
-        """Call `ads.getRejectionReason`.
+        """Tell why moderators rejected an ad.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getRejectionReason`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ad_id: int; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ad_id: Ad that was rejected. Type: int; required.
 
         Returns: `AdsRejectReason`.
 
@@ -5229,18 +5229,18 @@ class BatchAdsMethods:
         stats_fields: Sequence[Literal["views_times"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsStats]]:
-        """Call `ads.getStatistics`.
+        """Read the spending, views and clicks of ads, campaigns, clients or the account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getStatistics`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            ids_type: Literal['ad', 'campaign', 'client', 'office']; required.
-            ids: str; required.
-            period: Literal['day', 'month', 'overall', 'week', 'year']; required.
-            date_from: str; required.
-            date_to: str; required.
-            stats_fields: Sequence[Literal['views_times']].
+            account_id: Advertising account to work in. Type: int; required.
+            ids_type: Kind of object `ids` name. Type: Literal['ad', 'campaign', 'client', 'office']; required.
+            ids: Objects to read, comma-separated. Type: str; required.
+            period: Length of each period the figures are counted in. Type: Literal['day', 'month', 'overall', 'week', 'year']; required.
+            date_from: Start of the period; its format follows `period`. Type: str; required.
+            date_to: End of the period; its format follows `period`. Type: str; required.
+            stats_fields: Extra figures to include. Type: Sequence[Literal['views_times']].
 
         Returns: `list[AdsStats]`.
 
@@ -5371,17 +5371,17 @@ class BatchAdsMethods:
         | list[AdsTargSuggestionsCities]
         | list[AdsTargSuggestionsSchools]
     ]:
-        """Call `ads.getSuggestions`.
+        """Suggest values for ad targeting settings, such as cities or interests.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getSuggestions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            section: Literal['browsers', 'cities', 'cities_regions', 'countries', 'districts', 'group_types', 'interest_categories', 'interest_categories_v2', 'interests', 'operators', 'positions', 'price_lists', 'regions', 'religions', 'schools', 'stations', 'streets', 'user_browsers', 'user_devices', 'user_operating_systems', 'user_os']; required.
-            ids: str.
-            q: str.
-            country: int.
-            cities: str.
-            lang: BaseLang | Literal['ru', 'ua', 'be', 'en', 'es', 'fi', 'de', 'it'].
+            section: Targeting setting to suggest values for. Type: Literal['browsers', 'cities', 'cities_regions', 'countries', 'districts', 'group_types', 'interest_categories', 'interest_categories_v2', 'interests', 'operators', 'positions', 'price_lists', 'regions', 'religions', 'schools', 'stations', 'streets', 'user_browsers', 'user_devices', 'user_operating_systems', 'user_os']; required.
+            ids: Read these values by id instead of searching. Type: str.
+            q: Text the values must match. Type: str.
+            country: Country to suggest cities and regions in. Type: int.
+            cities: Cities to suggest districts or streets in, comma-separated. Type: str.
+            lang: Language of the names. Type: BaseLang | Literal['ru', 'ua', 'be', 'en', 'es', 'fi', 'de', 'it'].
 
         Returns: `list[AdsTargSuggestions]`.
             With section='regions': `list[AdsTargSuggestionsRegions]` (regionsResponse).
@@ -5412,14 +5412,14 @@ class BatchAdsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargetGroup]]:
-        """Call `ads.getTargetGroups`.
+        """List the retargeting audiences of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetGroups`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
-            extended: bool.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            extended: Add the code that fills each audience. Type: bool.
 
         Returns: `list[AdsTargetGroup]`.
 
@@ -5441,13 +5441,13 @@ class BatchAdsMethods:
     def get_target_pixels(
         self, *, account_id: int, client_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsTargetPixelInfo]]:
-        """Call `ads.getTargetPixels`.
+        """List the retargeting pixels of an advertising account.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetPixels`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `list[AdsTargetPixelInfo]`.
 
@@ -5483,24 +5483,24 @@ class BatchAdsMethods:
         impressions_limit_period: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsTargStats]:
-        """Call `ads.getTargetingStats`.
+        """Estimate how many people an ad with given targeting settings could reach.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getTargetingStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            account_id: int; required.
-            link_url: str; required.
-            client_id: int.
-            criteria: str.
-            ad_id: int.
-            ad_format: Literal[1, 2, 4, 7, 10, 6, 9, 11].
-            ad_platform: str.
-            ad_platform_no_wall: str.
-            ad_platform_no_ad_network: str.
-            publisher_platforms: str.
-            link_domain: str.
-            need_precise: bool.
-            impressions_limit_period: int.
+            account_id: Advertising account to work in. Type: int; required.
+            link_url: Link the ad would lead to. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            criteria: Targeting settings to estimate, as a JSON object. Type: str.
+            ad_id: Existing ad whose settings are the starting point. Type: int.
+            ad_format: Format of the ad, by its number. Type: Literal[1, 2, 4, 7, 10, 6, 9, 11].
+            ad_platform: Where the ad would be shown. Type: str.
+            ad_platform_no_wall: Placement setting that leaves out walls. Type: str.
+            ad_platform_no_ad_network: Placement setting that leaves out the ad network. Type: str.
+            publisher_platforms: Sites and apps the ad would be shown on. Type: str.
+            link_domain: Domain of that link, when it cannot be told from the link itself. Type: str.
+            need_precise: Return an exact figure instead of a quick estimate. Type: bool.
+            impressions_limit_period: Period over which the impressions limit per person applies. Type: int.
 
         Returns: `AdsTargStats`.
 
@@ -5536,13 +5536,13 @@ class BatchAdsMethods:
         icon: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[str]:
-        """Call `ads.getUploadURL`.
+        """Get the address to upload a picture for an ad.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            ad_format: Literal[1, 2, 4, 7, 10, 11]; required.
-            icon: int.
+            ad_format: Format of the ad the picture is for. Type: Literal[1, 2, 4, 7, 10, 11]; required.
+            icon: Upload an icon instead of the main picture. Type: int.
 
         Returns: `str`.
 
@@ -5559,9 +5559,9 @@ class BatchAdsMethods:
         )
 
     def get_video_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
-        """Call `ads.getVideoUploadURL`.
+        """Get the address to upload a video for an ad.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `ads.getVideoUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `str`.
 
@@ -5578,15 +5578,15 @@ class BatchAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `ads.importTargetContacts`.
+        """Add people to a retargeting audience by their contacts.
 
-        Tokens: user.
+        Calls `ads.importTargetContacts`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            contacts: str; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            contacts: Phones, emails or VK ids, comma-separated. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `int`.
 
@@ -5609,13 +5609,13 @@ class BatchAdsMethods:
     def remove_office_users(
         self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[bool]]:
-        """Call `ads.removeOfficeUsers`.
+        """Take users' access to an advertising account away.
 
-        Tokens: user.
+        Calls `ads.removeOfficeUsers`; tokens: user.
 
         Args:
-            account_id: int; required.
-            ids: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            ids: Users to remove, as a JSON array of ids. Type: str; required.
 
         Returns: `list[bool]`.
 
@@ -5642,15 +5642,15 @@ class BatchAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsRemoveTargetContactsResponse]:
-        """Call `ads.removeTargetContacts`.
+        """Take people out of a retargeting audience by their contacts.
 
-        Tokens: user.
+        Calls `ads.removeTargetContacts`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            contacts: str; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            contacts: Phones, emails or VK ids, comma-separated. Type: str; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `AdsRemoveTargetContactsResponse`.
 
@@ -5679,15 +5679,15 @@ class BatchAdsMethods:
         client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsSaveLookalikeRequestResultResponse]:
-        """Call `ads.saveLookalikeRequestResult`.
+        """Save a lookalike audience of a chosen size as a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.saveLookalikeRequestResult`; tokens: user.
 
         Args:
-            account_id: int; required.
-            request_id: int; required.
-            level: int; required.
-            client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            request_id: Lookalike request to save. Type: int; required.
+            level: Audience size to keep, by its level. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
 
         Returns: `AdsSaveLookalikeRequestResultResponse`.
 
@@ -5716,15 +5716,15 @@ class BatchAdsMethods:
         share_with_client_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsShareTargetGroupResponse]:
-        """Call `ads.shareTargetGroup`.
+        """Share a retargeting audience with another account or client.
 
-        Tokens: user.
+        Calls `ads.shareTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            client_id: int.
-            share_with_client_id: int.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            share_with_client_id: Client to share the audience with. Type: int.
 
         Returns: `AdsShareTargetGroupResponse`.
 
@@ -5747,13 +5747,13 @@ class BatchAdsMethods:
     def update_ads(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsUpdateAdsStatus]]:
-        """Call `ads.updateAds`.
+        """Change ads of an advertising account.
 
-        Tokens: user.
+        Calls `ads.updateAds`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Changes, as a JSON array of ad ids with their new settings. Type: str; required.
 
         Returns: `list[AdsUpdateAdsStatus]`.
 
@@ -5774,13 +5774,13 @@ class BatchAdsMethods:
     def update_campaigns(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsCreateCampaignStatus]]:
-        """Call `ads.updateCampaigns`.
+        """Change campaigns of an advertising account.
 
-        Tokens: user.
+        Calls `ads.updateCampaigns`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Changes, as a JSON array of campaign ids with their new settings. Type: str; required.
 
         Returns: `list[AdsCreateCampaignStatus]`.
 
@@ -5801,13 +5801,13 @@ class BatchAdsMethods:
     def update_clients(
         self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsUpdateClientsStatus]]:
-        """Call `ads.updateClients`.
+        """Change clients of an agency advertising account.
 
-        Tokens: user.
+        Calls `ads.updateClients`; tokens: user.
 
         Args:
-            account_id: int; required.
-            data: str; required.
+            account_id: Advertising account to work in. Type: int; required.
+            data: Changes, as a JSON array of client ids with their new settings. Type: str; required.
 
         Returns: `list[AdsUpdateClientsStatus]`.
 
@@ -5828,13 +5828,13 @@ class BatchAdsMethods:
     def update_office_users(
         self, *, account_id: int, data: Sequence[AdsUserSpecification], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsUpdateOfficeUsersResult]]:
-        """Call `ads.updateOfficeUsers`.
+        """Change the roles of users with access to an advertising account.
 
-        Tokens: user.
+        Calls `ads.updateOfficeUsers`; tokens: user.
 
         Args:
-            account_id: int; required; >= 0.
-            data: Sequence[AdsUserSpecification]; required; at most 10 items, at least 1 items.
+            account_id: Advertising account to work in. Type: int; required; >= 0.
+            data: Users and their new roles. Type: Sequence[AdsUserSpecification]; required; at most 10 items, at least 1 items.
 
         Returns: `list[AdsUpdateOfficeUsersResult]`.
 
@@ -5865,19 +5865,19 @@ class BatchAdsMethods:
         target_pixel_rules: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `ads.updateTargetGroup`.
+        """Change a retargeting audience.
 
-        Tokens: user.
+        Calls `ads.updateTargetGroup`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_group_id: int; required.
-            name: str; required.
-            lifetime: int; required; 1..720.
-            client_id: int.
-            domain: str.
-            target_pixel_id: int.
-            target_pixel_rules: str.
+            account_id: Advertising account to work in. Type: int; required.
+            target_group_id: Retargeting audience to work on. Type: int; required.
+            name: New name of the audience. Type: str; required.
+            lifetime: How many days a person stays in the audience. Type: int; required; 1..720.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            domain: Website the audience is built for. Type: str.
+            target_pixel_id: Pixel that fills the audience. Type: int.
+            target_pixel_rules: Rules that pick the pixel's visitors, as JSON. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -5912,17 +5912,17 @@ class BatchAdsMethods:
         domain: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[JSON]:
-        """Call `ads.updateTargetPixel`.
+        """Change a retargeting pixel.
 
-        Tokens: user.
+        Calls `ads.updateTargetPixel`; tokens: user.
 
         Args:
-            account_id: int; required.
-            target_pixel_id: int; required.
-            name: str; required.
-            category_id: int; required.
-            client_id: int.
-            domain: str.
+            account_id: Advertising account to work in. Type: int; required.
+            target_pixel_id: Pixel to change. Type: int; required.
+            name: New name of the pixel. Type: str; required.
+            category_id: Subject of the website, by category id. Type: int; required.
+            client_id: Client of an agency account to work for; needed for agency accounts. Type: int.
+            domain: Website the pixel is placed on. Type: str.
 
         Returns: `JSON`.
 

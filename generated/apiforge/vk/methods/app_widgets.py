@@ -206,12 +206,12 @@ class AppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
         extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetAppImageUploadServerResponse:
-        """Call `appWidgets.getAppImageUploadServer`.
+        """Get the upload address for a picture that apps will show in community widgets.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `appWidgets.getAppImageUploadServer`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
+            image_type: Size of the image, in pixels. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
 
         Returns: `AppWidgetsGetAppImageUploadServerResponse`.
 
@@ -234,14 +234,14 @@ class AppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
-        """Call `appWidgets.getAppImages`.
+        """List the widget images uploaded by the current app.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `appWidgets.getAppImages`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..100.
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
+            offset: Number of images to skip. Type: int; >= 0.
+            count: How many images to return. Type: int; 0..100.
+            image_type: Only images of this size. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
 
         Returns: `AppWidgetsPhotos`.
 
@@ -264,12 +264,12 @@ class AppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
         extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetGroupImageUploadServerResponse:
-        """Call `appWidgets.getGroupImageUploadServer`.
+        """Get the address to upload an image for a community's app widget.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `appWidgets.getGroupImageUploadServer`; tokens: group. Idempotent: retried on transient failures.
 
         Args:
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
+            image_type: Size of the image, in pixels. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
 
         Returns: `AppWidgetsGetGroupImageUploadServerResponse`.
 
@@ -292,14 +292,14 @@ class AppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
-        """Call `appWidgets.getGroupImages`.
+        """List the widget images uploaded by a community.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `appWidgets.getGroupImages`; tokens: group. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..100.
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
+            offset: Number of images to skip. Type: int; >= 0.
+            count: How many images to return. Type: int; 0..100.
+            image_type: Only images of this size. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
 
         Returns: `AppWidgetsPhotos`.
 
@@ -319,12 +319,12 @@ class AppWidgetsMethods:
     def get_images_by_id(
         self, *, images: Sequence[str], extra_params: Mapping[str, object] | None = None
     ) -> list[AppWidgetsPhoto]:
-        """Call `appWidgets.getImagesById`.
+        """Read widget images by their ids.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `appWidgets.getImagesById`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            images: Sequence[str]; required; at most 100 items.
+            images: Images to read. Type: Sequence[str]; required; at most 100 items.
 
         Returns: `list[AppWidgetsPhoto]`.
 
@@ -342,13 +342,13 @@ class AppWidgetsMethods:
     def save_app_image(
         self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
     ) -> AppWidgetsPhoto:
-        """Call `appWidgets.saveAppImage`.
+        """Save an image uploaded for app widgets.
 
-        Tokens: service.
+        Calls `appWidgets.saveAppImage`; tokens: service.
 
         Args:
-            hash: str; required.
-            image: str; required.
+            hash: The `hash` value from the upload server's answer. Type: str; required.
+            image: The `image` value from the upload server's answer, passed on unchanged. Type: str; required.
 
         Returns: `AppWidgetsPhoto`.
 
@@ -369,13 +369,13 @@ class AppWidgetsMethods:
     def save_group_image(
         self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
     ) -> AppWidgetsPhoto:
-        """Call `appWidgets.saveGroupImage`.
+        """Save an image uploaded for a community's app widget.
 
-        Tokens: group.
+        Calls `appWidgets.saveGroupImage`; tokens: group.
 
         Args:
-            hash: str; required.
-            image: str; required.
+            hash: The `hash` value from the upload server's answer. Type: str; required.
+            image: The `image` value from the upload server's answer, passed on unchanged. Type: str; required.
 
         Returns: `AppWidgetsPhoto`.
 
@@ -400,13 +400,13 @@ class AppWidgetsMethods:
         type: Literal["compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `appWidgets.update`.
+        """Change the content of the app widget shown on a community page.
 
-        Tokens: group.
+        Calls `appWidgets.update`; tokens: group.
 
         Args:
-            code: str; required; at most 100000 characters.
-            type: Literal['compact_list', 'cover_list', 'donation', 'list', 'match', 'matches', 'table', 'text', 'tiles']; required.
+            code: VKScript program whose `return` value describes the widget. Type: str; required; at most 100000 characters.
+            type: Layout of the widget. Type: Literal['compact_list', 'cover_list', 'donation', 'list', 'match', 'matches', 'table', 'text', 'tiles']; required.
 
         Returns: `BaseOkResponse`.
 
@@ -489,12 +489,12 @@ class AsyncAppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
         extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetAppImageUploadServerResponse:
-        """Call `appWidgets.getAppImageUploadServer`.
+        """Get the upload address for a picture that apps will show in community widgets.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `appWidgets.getAppImageUploadServer`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
+            image_type: Size of the image, in pixels. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
 
         Returns: `AppWidgetsGetAppImageUploadServerResponse`.
 
@@ -517,14 +517,14 @@ class AsyncAppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
-        """Call `appWidgets.getAppImages`.
+        """List the widget images uploaded by the current app.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `appWidgets.getAppImages`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..100.
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
+            offset: Number of images to skip. Type: int; >= 0.
+            count: How many images to return. Type: int; 0..100.
+            image_type: Only images of this size. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
 
         Returns: `AppWidgetsPhotos`.
 
@@ -547,12 +547,12 @@ class AsyncAppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
         extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetGroupImageUploadServerResponse:
-        """Call `appWidgets.getGroupImageUploadServer`.
+        """Get the address to upload an image for a community's app widget.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `appWidgets.getGroupImageUploadServer`; tokens: group. Idempotent: retried on transient failures.
 
         Args:
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
+            image_type: Size of the image, in pixels. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
 
         Returns: `AppWidgetsGetGroupImageUploadServerResponse`.
 
@@ -575,14 +575,14 @@ class AsyncAppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
-        """Call `appWidgets.getGroupImages`.
+        """List the widget images uploaded by a community.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `appWidgets.getGroupImages`; tokens: group. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..100.
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
+            offset: Number of images to skip. Type: int; >= 0.
+            count: How many images to return. Type: int; 0..100.
+            image_type: Only images of this size. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
 
         Returns: `AppWidgetsPhotos`.
 
@@ -602,12 +602,12 @@ class AsyncAppWidgetsMethods:
     async def get_images_by_id(
         self, *, images: Sequence[str], extra_params: Mapping[str, object] | None = None
     ) -> list[AppWidgetsPhoto]:
-        """Call `appWidgets.getImagesById`.
+        """Read widget images by their ids.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `appWidgets.getImagesById`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            images: Sequence[str]; required; at most 100 items.
+            images: Images to read. Type: Sequence[str]; required; at most 100 items.
 
         Returns: `list[AppWidgetsPhoto]`.
 
@@ -625,13 +625,13 @@ class AsyncAppWidgetsMethods:
     async def save_app_image(
         self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
     ) -> AppWidgetsPhoto:
-        """Call `appWidgets.saveAppImage`.
+        """Save an image uploaded for app widgets.
 
-        Tokens: service.
+        Calls `appWidgets.saveAppImage`; tokens: service.
 
         Args:
-            hash: str; required.
-            image: str; required.
+            hash: The `hash` value from the upload server's answer. Type: str; required.
+            image: The `image` value from the upload server's answer, passed on unchanged. Type: str; required.
 
         Returns: `AppWidgetsPhoto`.
 
@@ -652,13 +652,13 @@ class AsyncAppWidgetsMethods:
     async def save_group_image(
         self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
     ) -> AppWidgetsPhoto:
-        """Call `appWidgets.saveGroupImage`.
+        """Save an image uploaded for a community's app widget.
 
-        Tokens: group.
+        Calls `appWidgets.saveGroupImage`; tokens: group.
 
         Args:
-            hash: str; required.
-            image: str; required.
+            hash: The `hash` value from the upload server's answer. Type: str; required.
+            image: The `image` value from the upload server's answer, passed on unchanged. Type: str; required.
 
         Returns: `AppWidgetsPhoto`.
 
@@ -683,13 +683,13 @@ class AsyncAppWidgetsMethods:
         type: Literal["compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `appWidgets.update`.
+        """Change the content of the app widget shown on a community page.
 
-        Tokens: group.
+        Calls `appWidgets.update`; tokens: group.
 
         Args:
-            code: str; required; at most 100000 characters.
-            type: Literal['compact_list', 'cover_list', 'donation', 'list', 'match', 'matches', 'table', 'text', 'tiles']; required.
+            code: VKScript program whose `return` value describes the widget. Type: str; required; at most 100000 characters.
+            type: Layout of the widget. Type: Literal['compact_list', 'cover_list', 'donation', 'list', 'match', 'matches', 'table', 'text', 'tiles']; required.
 
         Returns: `BaseOkResponse`.
 
@@ -774,12 +774,12 @@ class BatchAppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsGetAppImageUploadServerResponse]:
-        """Call `appWidgets.getAppImageUploadServer`.
+        """Get the upload address for a picture that apps will show in community widgets.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `appWidgets.getAppImageUploadServer`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
+            image_type: Size of the image, in pixels. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
 
         Returns: `AppWidgetsGetAppImageUploadServerResponse`.
 
@@ -802,14 +802,14 @@ class BatchAppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsPhotos]:
-        """Call `appWidgets.getAppImages`.
+        """List the widget images uploaded by the current app.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `appWidgets.getAppImages`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..100.
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
+            offset: Number of images to skip. Type: int; >= 0.
+            count: How many images to return. Type: int; 0..100.
+            image_type: Only images of this size. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
 
         Returns: `AppWidgetsPhotos`.
 
@@ -832,12 +832,12 @@ class BatchAppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsGetGroupImageUploadServerResponse]:
-        """Call `appWidgets.getGroupImageUploadServer`.
+        """Get the address to upload an image for a community's app widget.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `appWidgets.getGroupImageUploadServer`; tokens: group. Idempotent: retried on transient failures.
 
         Args:
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
+            image_type: Size of the image, in pixels. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128']; required.
 
         Returns: `AppWidgetsGetGroupImageUploadServerResponse`.
 
@@ -860,14 +860,14 @@ class BatchAppWidgetsMethods:
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsPhotos]:
-        """Call `appWidgets.getGroupImages`.
+        """List the widget images uploaded by a community.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `appWidgets.getGroupImages`; tokens: group. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..100.
-            image_type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
+            offset: Number of images to skip. Type: int; >= 0.
+            count: How many images to return. Type: int; 0..100.
+            image_type: Only images of this size. Type: Literal['160x160', '160x240', '24x24', '50x50', '510x128'].
 
         Returns: `AppWidgetsPhotos`.
 
@@ -887,12 +887,12 @@ class BatchAppWidgetsMethods:
     def get_images_by_id(
         self, *, images: Sequence[str], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AppWidgetsPhoto]]:
-        """Call `appWidgets.getImagesById`.
+        """Read widget images by their ids.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `appWidgets.getImagesById`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            images: Sequence[str]; required; at most 100 items.
+            images: Images to read. Type: Sequence[str]; required; at most 100 items.
 
         Returns: `list[AppWidgetsPhoto]`.
 
@@ -910,13 +910,13 @@ class BatchAppWidgetsMethods:
     def save_app_image(
         self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AppWidgetsPhoto]:
-        """Call `appWidgets.saveAppImage`.
+        """Save an image uploaded for app widgets.
 
-        Tokens: service.
+        Calls `appWidgets.saveAppImage`; tokens: service.
 
         Args:
-            hash: str; required.
-            image: str; required.
+            hash: The `hash` value from the upload server's answer. Type: str; required.
+            image: The `image` value from the upload server's answer, passed on unchanged. Type: str; required.
 
         Returns: `AppWidgetsPhoto`.
 
@@ -937,13 +937,13 @@ class BatchAppWidgetsMethods:
     def save_group_image(
         self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AppWidgetsPhoto]:
-        """Call `appWidgets.saveGroupImage`.
+        """Save an image uploaded for a community's app widget.
 
-        Tokens: group.
+        Calls `appWidgets.saveGroupImage`; tokens: group.
 
         Args:
-            hash: str; required.
-            image: str; required.
+            hash: The `hash` value from the upload server's answer. Type: str; required.
+            image: The `image` value from the upload server's answer, passed on unchanged. Type: str; required.
 
         Returns: `AppWidgetsPhoto`.
 
@@ -968,13 +968,13 @@ class BatchAppWidgetsMethods:
         type: Literal["compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `appWidgets.update`.
+        """Change the content of the app widget shown on a community page.
 
-        Tokens: group.
+        Calls `appWidgets.update`; tokens: group.
 
         Args:
-            code: str; required; at most 100000 characters.
-            type: Literal['compact_list', 'cover_list', 'donation', 'list', 'match', 'matches', 'table', 'text', 'tiles']; required.
+            code: VKScript program whose `return` value describes the widget. Type: str; required; at most 100000 characters.
+            type: Layout of the widget. Type: Literal['compact_list', 'cover_list', 'donation', 'list', 'match', 'matches', 'table', 'text', 'tiles']; required.
 
         Returns: `BaseOkResponse`.
 

@@ -430,20 +430,20 @@ class AppsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsAddSnippetResponse:
-        """Call `apps.addSnippet`.
+        """Create or change a snippet that shows the current app in posts and messages.
 
-        Tokens: service.
+        Calls `apps.addSnippet`; tokens: service.
 
         Args:
-            vk_ref: Sequence[Literal['snippet_im', 'snippet_post']].
-            group_id: Sequence[int]; at most 100 items.
-            hash: Sequence[str]; at most 100 items.
-            snippet_id: int.
-            title: str.
-            description: str.
-            image_url: str.
-            small_image_url: str.
-            button: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
+            vk_ref: Places the snippet is for. Type: Sequence[Literal['snippet_im', 'snippet_post']].
+            group_id: Communities the snippet is for. Type: Sequence[int]; at most 100 items.
+            hash: Launch parameters passed to the app when the snippet is opened. Type: Sequence[str]; at most 100 items.
+            snippet_id: Snippet to change; a new one is made when omitted. Type: int.
+            title: Title of the snippet. Type: str.
+            description: Text of the snippet. Type: str.
+            image_url: Address of the snippet's picture. Type: str.
+            small_image_url: Address of a smaller version of the picture. Type: str.
+            button: Caption of the snippet's button, by its code. Type: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
 
         Returns: `AppsAddSnippetResponse`.
 
@@ -471,13 +471,13 @@ class AppsMethods:
     def add_users_to_testing_group(
         self, *, user_ids: Sequence[int], group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `apps.addUsersToTestingGroup`.
+        """Add users to a testing group of the current app.
 
-        Tokens: service.
+        Calls `apps.addUsersToTestingGroup`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required.
-            group_id: int; required; 1..25, format int64.
+            user_ids: Users to add. Type: Sequence[int]; required.
+            group_id: Testing group to add them to. Type: int; required; 1..25, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -494,9 +494,9 @@ class AppsMethods:
         )
 
     def delete_app_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `apps.deleteAppRequests`.
+        """Delete all invitations and requests from apps that the token's owner received.
 
-        Tokens: user.
+        Calls `apps.deleteAppRequests`; tokens: user.
 
         Returns: `BaseOkResponse`.
 
@@ -507,12 +507,12 @@ class AppsMethods:
     def delete_snippet(
         self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `apps.deleteSnippet`.
+        """Delete a snippet of the current app.
 
-        Tokens: service.
+        Calls `apps.deleteSnippet`; tokens: service.
 
         Args:
-            id: int.
+            id: Snippet to delete. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -544,19 +544,19 @@ class AppsMethods:
         app_fields: Sequence[AppsAppFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetResponse:
-        """Call `apps.get`.
+        """Read apps by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            app_id: int; >= 0, format int32.
-            app_ids: Sequence[int]; at most 100 items.
-            platform: Literal['android', 'ios', 'web'].
-            extended: bool.
-            return_friends: bool.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            app_fields: Sequence[AppsAppFields | str].
+            app_id: App to read; the current app by default. Type: int; >= 0, format int32.
+            app_ids: Several apps to read at once. Type: Sequence[int]; at most 100 items.
+            platform: Platform whose details are returned. Type: Literal['android', 'ios', 'web'].
+            extended: Add screenshots and other details to each app. Type: bool.
+            return_friends: Add the friends of the token's owner who use each app. Type: bool.
+            fields: Profile fields to fill in for those friends. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            app_fields: Extra app fields to fill in. Type: Sequence[AppsAppFields | str].
 
         Returns: `AppsGetResponse`.
 
@@ -597,22 +597,22 @@ class AppsMethods:
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsCatalogList:
-        """Call `apps.getCatalog`.
+        """List apps of VK's app catalog.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.getCatalog`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            sort: Literal['create_date', 'growth_rate', 'popular', 'popular_today', 'popular_week', 'visitors'].
-            offset: int; >= 0.
-            count: int; >= 0.
-            platform: str.
-            extended: bool.
-            return_friends: bool.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            q: str.
-            genre_id: int; >= 0.
-            filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
+            sort: Order of the apps. Type: Literal['create_date', 'growth_rate', 'popular', 'popular_today', 'popular_week', 'visitors'].
+            offset: Number of apps to skip. Type: int; >= 0.
+            count: How many apps to return. Type: int; >= 0.
+            platform: Only apps for this platform. Type: str.
+            extended: Add screenshots and other details to each app. Type: bool.
+            return_friends: Add the friends of the token's owner who use each app. Type: bool.
+            fields: Profile fields to fill in for those friends. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            q: Text the app names must match. Type: str.
+            genre_id: Only apps of this genre. Type: int; >= 0.
+            filter: Part of the catalog to list. Type: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
 
         Returns: `AppsCatalogList`.
 
@@ -672,17 +672,17 @@ class AppsMethods:
         query: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse:
-        """Call `apps.getFriendsList`.
+        """List the friends of the token's owner who can be invited to the app or sent a request.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getFriendsList`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            count: int; 0..5000.
-            offset: int; >= 0.
-            type: Literal['invite', 'request'].
-            fields: Sequence[UsersFields | str].
-            query: str; at most 256 characters.
+            extended: Return profiles instead of ids alone. Type: bool.
+            count: How many friends to return. Type: int; 0..5000.
+            offset: Number of friends to skip. Type: int; >= 0.
+            type: List friends for an invitation or for a request. Type: Literal['invite', 'request'].
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
+            query: Text the friends' names must match. Type: str; at most 256 characters.
 
         Returns: `AppsGetFriendsListResponse`.
             With extended=True: `AppsGetFriendsListExtendedResponse` (extendedResponse).
@@ -729,14 +729,14 @@ class AppsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse:
-        """Call `apps.getLeaderboard`.
+        """Read the game leaderboard of the current app among friends or all players.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getLeaderboard`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['level', 'points', 'score']; required.
-            global_ (sent as `global`): bool.
-            extended: bool.
+            type: What the players are ranked by. Type: Literal['level', 'points', 'score']; required.
+            global_ (sent as `global`): Rank all players, not only friends. Type: bool.
+            extended: Also return the players' profiles. Type: bool.
 
         Returns: `AppsGetLeaderboardResponse`.
             With extended=True: `AppsGetLeaderboardExtendedResponse` (extendedResponse).
@@ -757,12 +757,12 @@ class AppsMethods:
     def get_mini_app_policies(
         self, *, app_id: int, extra_params: Mapping[str, object] | None = None
     ) -> AppsGetMiniAppPoliciesResponse:
-        """Call `apps.getMiniAppPolicies`.
+        """Read the addresses of a mini app's privacy policy and terms of use.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getMiniAppPolicies`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            app_id: int; required; >= 0.
+            app_id: Mini app whose documents are read. Type: int; required; >= 0.
 
         Returns: `AppsGetMiniAppPoliciesResponse`.
 
@@ -780,12 +780,12 @@ class AppsMethods:
     def get_scopes(
         self, *, type: Literal["group", "user"] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AppsGetScopesResponse:
-        """Call `apps.getScopes`.
+        """List the access rights an app can ask a user or community token for.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getScopes`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['group', 'user'].
+            type: Rights of user tokens or of community tokens. Type: Literal['group', 'user'].
 
         Returns: `AppsGetScopesResponse`.
 
@@ -801,12 +801,12 @@ class AppsMethods:
         )
 
     def get_score(self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> int:
-        """Call `apps.getScore`.
+        """Read a user's score in the current game.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getScore`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
+            user_id: Player whose score is read; the token's owner by default. Type: int; >= 1, format int64.
 
         Returns: `int`.
 
@@ -822,9 +822,9 @@ class AppsMethods:
         )
 
     def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> AppsGetSnippetsResponse:
-        """Call `apps.getSnippets`.
+        """List the snippets of the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `apps.getSnippets`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `AppsGetSnippetsResponse`.
 
@@ -835,12 +835,12 @@ class AppsMethods:
     def get_testing_groups(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[AppsTestingGroup]:
-        """Call `apps.getTestingGroups`.
+        """List the testing groups of the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `apps.getTestingGroups`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; 1..25, format int64.
+            group_id: Only this testing group. Type: int; 1..25, format int64.
 
         Returns: `list[AppsTestingGroup]`.
 
@@ -858,12 +858,12 @@ class AppsMethods:
     def is_notifications_allowed(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AppsIsNotificationsAllowedResponse:
-        """Call `apps.isNotificationsAllowed`.
+        """Tell whether a user allowed the current app to send notifications.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.isNotificationsAllowed`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
+            user_id: User to check; the token's owner by default. Type: int; >= 1, format int64.
 
         Returns: `AppsIsNotificationsAllowedResponse`.
 
@@ -881,13 +881,13 @@ class AppsMethods:
     def promo_has_active_gift(
         self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `apps.promoHasActiveGift`.
+        """Tell whether a user has an unused gift from an app promotion.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.promoHasActiveGift`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            promo_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
+            promo_id: Promotion to check. Type: int; required; >= 0.
+            user_id: User to check; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -908,13 +908,13 @@ class AppsMethods:
     def promo_use_gift(
         self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `apps.promoUseGift`.
+        """Use up a user's gift from an app promotion.
 
-        Tokens: user, service.
+        Calls `apps.promoUseGift`; tokens: user, service.
 
         Args:
-            promo_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
+            promo_id: Promotion the gift belongs to. Type: int; required; >= 0.
+            user_id: User whose gift is used; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -933,12 +933,12 @@ class AppsMethods:
         )
 
     def remove_testing_group(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
-        """Call `apps.removeTestingGroup`.
+        """Delete a testing group of the current app.
 
-        Tokens: service.
+        Calls `apps.removeTestingGroup`; tokens: service.
 
         Args:
-            group_id: int; required; 1..25, format int64.
+            group_id: Testing group to delete. Type: int; required; 1..25, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -956,12 +956,12 @@ class AppsMethods:
     def remove_users_from_testing_groups(
         self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `apps.removeUsersFromTestingGroups`.
+        """Take users out of all testing groups of the current app.
 
-        Tokens: service.
+        Calls `apps.removeUsersFromTestingGroups`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required.
+            user_ids: Users to take out. Type: Sequence[int]; required.
 
         Returns: `BaseBoolInt`.
 
@@ -987,17 +987,17 @@ class AppsMethods:
         separate: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `apps.sendRequest`.
+        """Send a user an invitation or request from the current app.
 
-        Tokens: user.
+        Calls `apps.sendRequest`; tokens: user.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            text: str.
-            type: Literal['invite', 'request'].
-            name: str; at most 128 characters.
-            key: str.
-            separate: bool.
+            user_id: User who receives it. Type: int; required; >= 1, format int64.
+            text: Text shown with the request. Type: str.
+            type: Invitation to start using the app, or a request within it. Type: Literal['invite', 'request'].
+            name: Name that groups similar requests together. Type: str; at most 128 characters.
+            key: Value passed to the app when the user opens the request. Type: str.
+            separate: Show the request separately instead of grouped with others. Type: bool.
 
         Returns: `int`.
 
@@ -1027,16 +1027,16 @@ class AppsMethods:
         user_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsCreatedGroupResponse:
-        """Call `apps.updateMetaForTestingGroup`.
+        """Create a testing group of the current app, or change one.
 
-        Tokens: service.
+        Calls `apps.updateMetaForTestingGroup`; tokens: service.
 
         Args:
-            webview: str; required.
-            name: str; required.
-            platforms: Sequence[Literal['mobile', 'web', 'mvk']]; required.
-            group_id: int; 1..25, format int64.
-            user_ids: Sequence[int].
+            webview: Address of the app build the testers open. Type: str; required.
+            name: Name of the testing group. Type: str; required.
+            platforms: Platforms the testers use the build on. Type: Sequence[Literal['mobile', 'web', 'mvk']]; required.
+            group_id: Testing group to change; a new one is made when omitted. Type: int; 1..25, format int64.
+            user_ids: Testers in the group. Type: Sequence[int].
 
         Returns: `AppsCreatedGroupResponse`.
 
@@ -1152,20 +1152,20 @@ class AsyncAppsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsAddSnippetResponse:
-        """Call `apps.addSnippet`.
+        """Create or change a snippet that shows the current app in posts and messages.
 
-        Tokens: service.
+        Calls `apps.addSnippet`; tokens: service.
 
         Args:
-            vk_ref: Sequence[Literal['snippet_im', 'snippet_post']].
-            group_id: Sequence[int]; at most 100 items.
-            hash: Sequence[str]; at most 100 items.
-            snippet_id: int.
-            title: str.
-            description: str.
-            image_url: str.
-            small_image_url: str.
-            button: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
+            vk_ref: Places the snippet is for. Type: Sequence[Literal['snippet_im', 'snippet_post']].
+            group_id: Communities the snippet is for. Type: Sequence[int]; at most 100 items.
+            hash: Launch parameters passed to the app when the snippet is opened. Type: Sequence[str]; at most 100 items.
+            snippet_id: Snippet to change; a new one is made when omitted. Type: int.
+            title: Title of the snippet. Type: str.
+            description: Text of the snippet. Type: str.
+            image_url: Address of the snippet's picture. Type: str.
+            small_image_url: Address of a smaller version of the picture. Type: str.
+            button: Caption of the snippet's button, by its code. Type: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
 
         Returns: `AppsAddSnippetResponse`.
 
@@ -1193,13 +1193,13 @@ class AsyncAppsMethods:
     async def add_users_to_testing_group(
         self, *, user_ids: Sequence[int], group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `apps.addUsersToTestingGroup`.
+        """Add users to a testing group of the current app.
 
-        Tokens: service.
+        Calls `apps.addUsersToTestingGroup`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required.
-            group_id: int; required; 1..25, format int64.
+            user_ids: Users to add. Type: Sequence[int]; required.
+            group_id: Testing group to add them to. Type: int; required; 1..25, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -1216,9 +1216,9 @@ class AsyncAppsMethods:
         )
 
     async def delete_app_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `apps.deleteAppRequests`.
+        """Delete all invitations and requests from apps that the token's owner received.
 
-        Tokens: user.
+        Calls `apps.deleteAppRequests`; tokens: user.
 
         Returns: `BaseOkResponse`.
 
@@ -1229,12 +1229,12 @@ class AsyncAppsMethods:
     async def delete_snippet(
         self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `apps.deleteSnippet`.
+        """Delete a snippet of the current app.
 
-        Tokens: service.
+        Calls `apps.deleteSnippet`; tokens: service.
 
         Args:
-            id: int.
+            id: Snippet to delete. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -1266,19 +1266,19 @@ class AsyncAppsMethods:
         app_fields: Sequence[AppsAppFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetResponse:
-        """Call `apps.get`.
+        """Read apps by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            app_id: int; >= 0, format int32.
-            app_ids: Sequence[int]; at most 100 items.
-            platform: Literal['android', 'ios', 'web'].
-            extended: bool.
-            return_friends: bool.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            app_fields: Sequence[AppsAppFields | str].
+            app_id: App to read; the current app by default. Type: int; >= 0, format int32.
+            app_ids: Several apps to read at once. Type: Sequence[int]; at most 100 items.
+            platform: Platform whose details are returned. Type: Literal['android', 'ios', 'web'].
+            extended: Add screenshots and other details to each app. Type: bool.
+            return_friends: Add the friends of the token's owner who use each app. Type: bool.
+            fields: Profile fields to fill in for those friends. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            app_fields: Extra app fields to fill in. Type: Sequence[AppsAppFields | str].
 
         Returns: `AppsGetResponse`.
 
@@ -1319,22 +1319,22 @@ class AsyncAppsMethods:
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsCatalogList:
-        """Call `apps.getCatalog`.
+        """List apps of VK's app catalog.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.getCatalog`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            sort: Literal['create_date', 'growth_rate', 'popular', 'popular_today', 'popular_week', 'visitors'].
-            offset: int; >= 0.
-            count: int; >= 0.
-            platform: str.
-            extended: bool.
-            return_friends: bool.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            q: str.
-            genre_id: int; >= 0.
-            filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
+            sort: Order of the apps. Type: Literal['create_date', 'growth_rate', 'popular', 'popular_today', 'popular_week', 'visitors'].
+            offset: Number of apps to skip. Type: int; >= 0.
+            count: How many apps to return. Type: int; >= 0.
+            platform: Only apps for this platform. Type: str.
+            extended: Add screenshots and other details to each app. Type: bool.
+            return_friends: Add the friends of the token's owner who use each app. Type: bool.
+            fields: Profile fields to fill in for those friends. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            q: Text the app names must match. Type: str.
+            genre_id: Only apps of this genre. Type: int; >= 0.
+            filter: Part of the catalog to list. Type: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
 
         Returns: `AppsCatalogList`.
 
@@ -1394,17 +1394,17 @@ class AsyncAppsMethods:
         query: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse:
-        """Call `apps.getFriendsList`.
+        """List the friends of the token's owner who can be invited to the app or sent a request.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getFriendsList`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            count: int; 0..5000.
-            offset: int; >= 0.
-            type: Literal['invite', 'request'].
-            fields: Sequence[UsersFields | str].
-            query: str; at most 256 characters.
+            extended: Return profiles instead of ids alone. Type: bool.
+            count: How many friends to return. Type: int; 0..5000.
+            offset: Number of friends to skip. Type: int; >= 0.
+            type: List friends for an invitation or for a request. Type: Literal['invite', 'request'].
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
+            query: Text the friends' names must match. Type: str; at most 256 characters.
 
         Returns: `AppsGetFriendsListResponse`.
             With extended=True: `AppsGetFriendsListExtendedResponse` (extendedResponse).
@@ -1451,14 +1451,14 @@ class AsyncAppsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse:
-        """Call `apps.getLeaderboard`.
+        """Read the game leaderboard of the current app among friends or all players.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getLeaderboard`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['level', 'points', 'score']; required.
-            global_ (sent as `global`): bool.
-            extended: bool.
+            type: What the players are ranked by. Type: Literal['level', 'points', 'score']; required.
+            global_ (sent as `global`): Rank all players, not only friends. Type: bool.
+            extended: Also return the players' profiles. Type: bool.
 
         Returns: `AppsGetLeaderboardResponse`.
             With extended=True: `AppsGetLeaderboardExtendedResponse` (extendedResponse).
@@ -1479,12 +1479,12 @@ class AsyncAppsMethods:
     async def get_mini_app_policies(
         self, *, app_id: int, extra_params: Mapping[str, object] | None = None
     ) -> AppsGetMiniAppPoliciesResponse:
-        """Call `apps.getMiniAppPolicies`.
+        """Read the addresses of a mini app's privacy policy and terms of use.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getMiniAppPolicies`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            app_id: int; required; >= 0.
+            app_id: Mini app whose documents are read. Type: int; required; >= 0.
 
         Returns: `AppsGetMiniAppPoliciesResponse`.
 
@@ -1502,12 +1502,12 @@ class AsyncAppsMethods:
     async def get_scopes(
         self, *, type: Literal["group", "user"] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AppsGetScopesResponse:
-        """Call `apps.getScopes`.
+        """List the access rights an app can ask a user or community token for.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getScopes`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['group', 'user'].
+            type: Rights of user tokens or of community tokens. Type: Literal['group', 'user'].
 
         Returns: `AppsGetScopesResponse`.
 
@@ -1523,12 +1523,12 @@ class AsyncAppsMethods:
         )
 
     async def get_score(self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> int:
-        """Call `apps.getScore`.
+        """Read a user's score in the current game.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getScore`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
+            user_id: Player whose score is read; the token's owner by default. Type: int; >= 1, format int64.
 
         Returns: `int`.
 
@@ -1544,9 +1544,9 @@ class AsyncAppsMethods:
         )
 
     async def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> AppsGetSnippetsResponse:
-        """Call `apps.getSnippets`.
+        """List the snippets of the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `apps.getSnippets`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `AppsGetSnippetsResponse`.
 
@@ -1557,12 +1557,12 @@ class AsyncAppsMethods:
     async def get_testing_groups(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[AppsTestingGroup]:
-        """Call `apps.getTestingGroups`.
+        """List the testing groups of the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `apps.getTestingGroups`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; 1..25, format int64.
+            group_id: Only this testing group. Type: int; 1..25, format int64.
 
         Returns: `list[AppsTestingGroup]`.
 
@@ -1580,12 +1580,12 @@ class AsyncAppsMethods:
     async def is_notifications_allowed(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AppsIsNotificationsAllowedResponse:
-        """Call `apps.isNotificationsAllowed`.
+        """Tell whether a user allowed the current app to send notifications.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.isNotificationsAllowed`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
+            user_id: User to check; the token's owner by default. Type: int; >= 1, format int64.
 
         Returns: `AppsIsNotificationsAllowedResponse`.
 
@@ -1603,13 +1603,13 @@ class AsyncAppsMethods:
     async def promo_has_active_gift(
         self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `apps.promoHasActiveGift`.
+        """Tell whether a user has an unused gift from an app promotion.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.promoHasActiveGift`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            promo_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
+            promo_id: Promotion to check. Type: int; required; >= 0.
+            user_id: User to check; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -1630,13 +1630,13 @@ class AsyncAppsMethods:
     async def promo_use_gift(
         self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `apps.promoUseGift`.
+        """Use up a user's gift from an app promotion.
 
-        Tokens: user, service.
+        Calls `apps.promoUseGift`; tokens: user, service.
 
         Args:
-            promo_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
+            promo_id: Promotion the gift belongs to. Type: int; required; >= 0.
+            user_id: User whose gift is used; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -1657,12 +1657,12 @@ class AsyncAppsMethods:
     async def remove_testing_group(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `apps.removeTestingGroup`.
+        """Delete a testing group of the current app.
 
-        Tokens: service.
+        Calls `apps.removeTestingGroup`; tokens: service.
 
         Args:
-            group_id: int; required; 1..25, format int64.
+            group_id: Testing group to delete. Type: int; required; 1..25, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -1680,12 +1680,12 @@ class AsyncAppsMethods:
     async def remove_users_from_testing_groups(
         self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `apps.removeUsersFromTestingGroups`.
+        """Take users out of all testing groups of the current app.
 
-        Tokens: service.
+        Calls `apps.removeUsersFromTestingGroups`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required.
+            user_ids: Users to take out. Type: Sequence[int]; required.
 
         Returns: `BaseBoolInt`.
 
@@ -1711,17 +1711,17 @@ class AsyncAppsMethods:
         separate: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `apps.sendRequest`.
+        """Send a user an invitation or request from the current app.
 
-        Tokens: user.
+        Calls `apps.sendRequest`; tokens: user.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            text: str.
-            type: Literal['invite', 'request'].
-            name: str; at most 128 characters.
-            key: str.
-            separate: bool.
+            user_id: User who receives it. Type: int; required; >= 1, format int64.
+            text: Text shown with the request. Type: str.
+            type: Invitation to start using the app, or a request within it. Type: Literal['invite', 'request'].
+            name: Name that groups similar requests together. Type: str; at most 128 characters.
+            key: Value passed to the app when the user opens the request. Type: str.
+            separate: Show the request separately instead of grouped with others. Type: bool.
 
         Returns: `int`.
 
@@ -1751,16 +1751,16 @@ class AsyncAppsMethods:
         user_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> AppsCreatedGroupResponse:
-        """Call `apps.updateMetaForTestingGroup`.
+        """Create a testing group of the current app, or change one.
 
-        Tokens: service.
+        Calls `apps.updateMetaForTestingGroup`; tokens: service.
 
         Args:
-            webview: str; required.
-            name: str; required.
-            platforms: Sequence[Literal['mobile', 'web', 'mvk']]; required.
-            group_id: int; 1..25, format int64.
-            user_ids: Sequence[int].
+            webview: Address of the app build the testers open. Type: str; required.
+            name: Name of the testing group. Type: str; required.
+            platforms: Platforms the testers use the build on. Type: Sequence[Literal['mobile', 'web', 'mvk']]; required.
+            group_id: Testing group to change; a new one is made when omitted. Type: int; 1..25, format int64.
+            user_ids: Testers in the group. Type: Sequence[int].
 
         Returns: `AppsCreatedGroupResponse`.
 
@@ -1878,20 +1878,20 @@ class BatchAppsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsAddSnippetResponse]:
-        """Call `apps.addSnippet`.
+        """Create or change a snippet that shows the current app in posts and messages.
 
-        Tokens: service.
+        Calls `apps.addSnippet`; tokens: service.
 
         Args:
-            vk_ref: Sequence[Literal['snippet_im', 'snippet_post']].
-            group_id: Sequence[int]; at most 100 items.
-            hash: Sequence[str]; at most 100 items.
-            snippet_id: int.
-            title: str.
-            description: str.
-            image_url: str.
-            small_image_url: str.
-            button: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
+            vk_ref: Places the snippet is for. Type: Sequence[Literal['snippet_im', 'snippet_post']].
+            group_id: Communities the snippet is for. Type: Sequence[int]; at most 100 items.
+            hash: Launch parameters passed to the app when the snippet is opened. Type: Sequence[str]; at most 100 items.
+            snippet_id: Snippet to change; a new one is made when omitted. Type: int.
+            title: Title of the snippet. Type: str.
+            description: Text of the snippet. Type: str.
+            image_url: Address of the snippet's picture. Type: str.
+            small_image_url: Address of a smaller version of the picture. Type: str.
+            button: Caption of the snippet's button, by its code. Type: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
 
         Returns: `AppsAddSnippetResponse`.
 
@@ -1919,13 +1919,13 @@ class BatchAppsMethods:
     def add_users_to_testing_group(
         self, *, user_ids: Sequence[int], group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `apps.addUsersToTestingGroup`.
+        """Add users to a testing group of the current app.
 
-        Tokens: service.
+        Calls `apps.addUsersToTestingGroup`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required.
-            group_id: int; required; 1..25, format int64.
+            user_ids: Users to add. Type: Sequence[int]; required.
+            group_id: Testing group to add them to. Type: int; required; 1..25, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -1942,9 +1942,9 @@ class BatchAppsMethods:
         )
 
     def delete_app_requests(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `apps.deleteAppRequests`.
+        """Delete all invitations and requests from apps that the token's owner received.
 
-        Tokens: user.
+        Calls `apps.deleteAppRequests`; tokens: user.
 
         Returns: `BaseOkResponse`.
 
@@ -1955,12 +1955,12 @@ class BatchAppsMethods:
     def delete_snippet(
         self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `apps.deleteSnippet`.
+        """Delete a snippet of the current app.
 
-        Tokens: service.
+        Calls `apps.deleteSnippet`; tokens: service.
 
         Args:
-            id: int.
+            id: Snippet to delete. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -1992,19 +1992,19 @@ class BatchAppsMethods:
         app_fields: Sequence[AppsAppFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetResponse]:
-        """Call `apps.get`.
+        """Read apps by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            app_id: int; >= 0, format int32.
-            app_ids: Sequence[int]; at most 100 items.
-            platform: Literal['android', 'ios', 'web'].
-            extended: bool.
-            return_friends: bool.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            app_fields: Sequence[AppsAppFields | str].
+            app_id: App to read; the current app by default. Type: int; >= 0, format int32.
+            app_ids: Several apps to read at once. Type: Sequence[int]; at most 100 items.
+            platform: Platform whose details are returned. Type: Literal['android', 'ios', 'web'].
+            extended: Add screenshots and other details to each app. Type: bool.
+            return_friends: Add the friends of the token's owner who use each app. Type: bool.
+            fields: Profile fields to fill in for those friends. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            app_fields: Extra app fields to fill in. Type: Sequence[AppsAppFields | str].
 
         Returns: `AppsGetResponse`.
 
@@ -2045,22 +2045,22 @@ class BatchAppsMethods:
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsCatalogList]:
-        """Call `apps.getCatalog`.
+        """List apps of VK's app catalog.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.getCatalog`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            sort: Literal['create_date', 'growth_rate', 'popular', 'popular_today', 'popular_week', 'visitors'].
-            offset: int; >= 0.
-            count: int; >= 0.
-            platform: str.
-            extended: bool.
-            return_friends: bool.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            q: str.
-            genre_id: int; >= 0.
-            filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
+            sort: Order of the apps. Type: Literal['create_date', 'growth_rate', 'popular', 'popular_today', 'popular_week', 'visitors'].
+            offset: Number of apps to skip. Type: int; >= 0.
+            count: How many apps to return. Type: int; >= 0.
+            platform: Only apps for this platform. Type: str.
+            extended: Add screenshots and other details to each app. Type: bool.
+            return_friends: Add the friends of the token's owner who use each app. Type: bool.
+            fields: Profile fields to fill in for those friends. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            q: Text the app names must match. Type: str.
+            genre_id: Only apps of this genre. Type: int; >= 0.
+            filter: Part of the catalog to list. Type: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
 
         Returns: `AppsCatalogList`.
 
@@ -2120,17 +2120,17 @@ class BatchAppsMethods:
         query: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse]:
-        """Call `apps.getFriendsList`.
+        """List the friends of the token's owner who can be invited to the app or sent a request.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getFriendsList`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            count: int; 0..5000.
-            offset: int; >= 0.
-            type: Literal['invite', 'request'].
-            fields: Sequence[UsersFields | str].
-            query: str; at most 256 characters.
+            extended: Return profiles instead of ids alone. Type: bool.
+            count: How many friends to return. Type: int; 0..5000.
+            offset: Number of friends to skip. Type: int; >= 0.
+            type: List friends for an invitation or for a request. Type: Literal['invite', 'request'].
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
+            query: Text the friends' names must match. Type: str; at most 256 characters.
 
         Returns: `AppsGetFriendsListResponse`.
             With extended=True: `AppsGetFriendsListExtendedResponse` (extendedResponse).
@@ -2177,14 +2177,14 @@ class BatchAppsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse]:
-        """Call `apps.getLeaderboard`.
+        """Read the game leaderboard of the current app among friends or all players.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getLeaderboard`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['level', 'points', 'score']; required.
-            global_ (sent as `global`): bool.
-            extended: bool.
+            type: What the players are ranked by. Type: Literal['level', 'points', 'score']; required.
+            global_ (sent as `global`): Rank all players, not only friends. Type: bool.
+            extended: Also return the players' profiles. Type: bool.
 
         Returns: `AppsGetLeaderboardResponse`.
             With extended=True: `AppsGetLeaderboardExtendedResponse` (extendedResponse).
@@ -2205,12 +2205,12 @@ class BatchAppsMethods:
     def get_mini_app_policies(
         self, *, app_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AppsGetMiniAppPoliciesResponse]:
-        """Call `apps.getMiniAppPolicies`.
+        """Read the addresses of a mini app's privacy policy and terms of use.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getMiniAppPolicies`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            app_id: int; required; >= 0.
+            app_id: Mini app whose documents are read. Type: int; required; >= 0.
 
         Returns: `AppsGetMiniAppPoliciesResponse`.
 
@@ -2228,12 +2228,12 @@ class BatchAppsMethods:
     def get_scopes(
         self, *, type: Literal["group", "user"] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AppsGetScopesResponse]:
-        """Call `apps.getScopes`.
+        """List the access rights an app can ask a user or community token for.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getScopes`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['group', 'user'].
+            type: Rights of user tokens or of community tokens. Type: Literal['group', 'user'].
 
         Returns: `AppsGetScopesResponse`.
 
@@ -2251,12 +2251,12 @@ class BatchAppsMethods:
     def get_score(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[int]:
-        """Call `apps.getScore`.
+        """Read a user's score in the current game.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `apps.getScore`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
+            user_id: Player whose score is read; the token's owner by default. Type: int; >= 1, format int64.
 
         Returns: `int`.
 
@@ -2272,9 +2272,9 @@ class BatchAppsMethods:
         )
 
     def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AppsGetSnippetsResponse]:
-        """Call `apps.getSnippets`.
+        """List the snippets of the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `apps.getSnippets`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `AppsGetSnippetsResponse`.
 
@@ -2285,12 +2285,12 @@ class BatchAppsMethods:
     def get_testing_groups(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AppsTestingGroup]]:
-        """Call `apps.getTestingGroups`.
+        """List the testing groups of the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `apps.getTestingGroups`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; 1..25, format int64.
+            group_id: Only this testing group. Type: int; 1..25, format int64.
 
         Returns: `list[AppsTestingGroup]`.
 
@@ -2308,12 +2308,12 @@ class BatchAppsMethods:
     def is_notifications_allowed(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AppsIsNotificationsAllowedResponse]:
-        """Call `apps.isNotificationsAllowed`.
+        """Tell whether a user allowed the current app to send notifications.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.isNotificationsAllowed`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
+            user_id: User to check; the token's owner by default. Type: int; >= 1, format int64.
 
         Returns: `AppsIsNotificationsAllowedResponse`.
 
@@ -2331,13 +2331,13 @@ class BatchAppsMethods:
     def promo_has_active_gift(
         self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `apps.promoHasActiveGift`.
+        """Tell whether a user has an unused gift from an app promotion.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `apps.promoHasActiveGift`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            promo_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
+            promo_id: Promotion to check. Type: int; required; >= 0.
+            user_id: User to check; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -2358,13 +2358,13 @@ class BatchAppsMethods:
     def promo_use_gift(
         self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `apps.promoUseGift`.
+        """Use up a user's gift from an app promotion.
 
-        Tokens: user, service.
+        Calls `apps.promoUseGift`; tokens: user, service.
 
         Args:
-            promo_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
+            promo_id: Promotion the gift belongs to. Type: int; required; >= 0.
+            user_id: User whose gift is used; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -2385,12 +2385,12 @@ class BatchAppsMethods:
     def remove_testing_group(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `apps.removeTestingGroup`.
+        """Delete a testing group of the current app.
 
-        Tokens: service.
+        Calls `apps.removeTestingGroup`; tokens: service.
 
         Args:
-            group_id: int; required; 1..25, format int64.
+            group_id: Testing group to delete. Type: int; required; 1..25, format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -2408,12 +2408,12 @@ class BatchAppsMethods:
     def remove_users_from_testing_groups(
         self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `apps.removeUsersFromTestingGroups`.
+        """Take users out of all testing groups of the current app.
 
-        Tokens: service.
+        Calls `apps.removeUsersFromTestingGroups`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required.
+            user_ids: Users to take out. Type: Sequence[int]; required.
 
         Returns: `BaseBoolInt`.
 
@@ -2439,17 +2439,17 @@ class BatchAppsMethods:
         separate: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `apps.sendRequest`.
+        """Send a user an invitation or request from the current app.
 
-        Tokens: user.
+        Calls `apps.sendRequest`; tokens: user.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            text: str.
-            type: Literal['invite', 'request'].
-            name: str; at most 128 characters.
-            key: str.
-            separate: bool.
+            user_id: User who receives it. Type: int; required; >= 1, format int64.
+            text: Text shown with the request. Type: str.
+            type: Invitation to start using the app, or a request within it. Type: Literal['invite', 'request'].
+            name: Name that groups similar requests together. Type: str; at most 128 characters.
+            key: Value passed to the app when the user opens the request. Type: str.
+            separate: Show the request separately instead of grouped with others. Type: bool.
 
         Returns: `int`.
 
@@ -2479,16 +2479,16 @@ class BatchAppsMethods:
         user_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsCreatedGroupResponse]:
-        """Call `apps.updateMetaForTestingGroup`.
+        """Create a testing group of the current app, or change one.
 
-        Tokens: service.
+        Calls `apps.updateMetaForTestingGroup`; tokens: service.
 
         Args:
-            webview: str; required.
-            name: str; required.
-            platforms: Sequence[Literal['mobile', 'web', 'mvk']]; required.
-            group_id: int; 1..25, format int64.
-            user_ids: Sequence[int].
+            webview: Address of the app build the testers open. Type: str; required.
+            name: Name of the testing group. Type: str; required.
+            platforms: Platforms the testers use the build on. Type: Sequence[Literal['mobile', 'web', 'mvk']]; required.
+            group_id: Testing group to change; a new one is made when omitted. Type: int; 1..25, format int64.
+            user_ids: Testers in the group. Type: Sequence[int].
 
         Returns: `AppsCreatedGroupResponse`.
 

@@ -41,13 +41,13 @@ class AuthMethods:
     def restore(
         self, *, phone: str, last_name: str, extra_params: Mapping[str, object] | None = None
     ) -> AuthRestoreResponse:
-        """Call `auth.restore`.
+        """Start restoring access to an account by phone number.
 
-        Tokens: user, open, service.
+        Calls `auth.restore`; tokens: user, open, service.
 
         Args:
-            phone: str; required.
-            last_name: str; required.
+            phone: Phone number the account is tied to. Type: str; required.
+            last_name: Last name on the account, to confirm it. Type: str; required.
 
         Returns: `AuthRestoreResponse`.
 
@@ -77,13 +77,13 @@ class AsyncAuthMethods:
     async def restore(
         self, *, phone: str, last_name: str, extra_params: Mapping[str, object] | None = None
     ) -> AuthRestoreResponse:
-        """Call `auth.restore`.
+        """Start restoring access to an account by phone number.
 
-        Tokens: user, open, service.
+        Calls `auth.restore`; tokens: user, open, service.
 
         Args:
-            phone: str; required.
-            last_name: str; required.
+            phone: Phone number the account is tied to. Type: str; required.
+            last_name: Last name on the account, to confirm it. Type: str; required.
 
         Returns: `AuthRestoreResponse`.
 
@@ -113,13 +113,13 @@ class BatchAuthMethods:
     def restore(
         self, *, phone: str, last_name: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AuthRestoreResponse]:
-        """Call `auth.restore`.
+        """Start restoring access to an account by phone number.
 
-        Tokens: user, open, service.
+        Calls `auth.restore`; tokens: user, open, service.
 
         Args:
-            phone: str; required.
-            last_name: str; required.
+            phone: Phone number the account is tied to. Type: str; required.
+            last_name: Last name on the account, to confirm it. Type: str; required.
 
         Returns: `AuthRestoreResponse`.
 

@@ -316,16 +316,16 @@ class BoardMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `board.addTopic`.
+        """Open a new discussion topic in a community.
 
-        Tokens: user.
+        Calls `board.addTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str; required.
-            text: str.
-            from_group: bool.
-            attachments: Sequence[str].
+            group_id: Community that gets the topic. Type: int; required; >= 1, format int64.
+            title: Title of the topic. Type: str; required.
+            text: Text of the first comment. Type: str.
+            from_group: Post the topic as the community. Type: bool.
+            attachments: Media to attach to the first comment, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `int`.
 
@@ -349,13 +349,13 @@ class BoardMethods:
     def close_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.closeTopic`.
+        """Close a discussion topic to new comments.
 
-        Tokens: user.
+        Calls `board.closeTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to close. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -383,18 +383,18 @@ class BoardMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `board.createComment`.
+        """Comment in a discussion topic.
 
-        Tokens: user.
+        Calls `board.createComment`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            sticker_id: int; >= 0.
-            guid: str.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to comment in. Type: int; required; >= 0.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community. Type: bool.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -418,14 +418,14 @@ class BoardMethods:
     def delete_comment(
         self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.deleteComment`.
+        """Delete a comment in a discussion topic.
 
-        Tokens: user, group.
+        Calls `board.deleteComment`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 1.
-            comment_id: int; required; >= 1.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic the comment belongs to. Type: int; required; >= 1.
+            comment_id: Comment to delete. Type: int; required; >= 1.
 
         Returns: `BaseOkResponse`.
 
@@ -445,13 +445,13 @@ class BoardMethods:
     def delete_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.deleteTopic`.
+        """Delete a discussion topic with all its comments.
 
-        Tokens: user.
+        Calls `board.deleteTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -508,14 +508,14 @@ class BoardMethods:
     def edit_topic(
         self, *, group_id: int, topic_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.editTopic`.
+        """Rename a discussion topic.
 
-        Tokens: user.
+        Calls `board.editTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            title: str; required.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to rename. Type: int; required; >= 0.
+            title: New title. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -535,13 +535,13 @@ class BoardMethods:
     def fix_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.fixTopic`.
+        """Pin a discussion topic at the top of the community's list.
 
-        Tokens: user.
+        Calls `board.fixTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to pin. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -598,19 +598,19 @@ class BoardMethods:
         sort: Literal["asc", "desc"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse | BoardGetCommentsExtendedResponse:
-        """Call `board.getComments`.
+        """List the comments of a discussion topic.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `board.getComments`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int.
-            count: int; 0..100.
-            extended: bool.
-            sort: Literal['asc', 'desc'].
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic whose comments are listed. Type: int; required; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; 0..100.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            sort: Oldest first or newest first. Type: Literal['asc', 'desc'].
 
         Returns: `BoardGetCommentsResponse`.
             With extended=True: `BoardGetCommentsExtendedResponse` (extendedResponse).
@@ -674,19 +674,19 @@ class BoardMethods:
         preview_length: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse | BoardGetTopicsExtendedResponse:
-        """Call `board.getTopics`.
+        """List the discussion topics of a community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `board.getTopics`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_ids: Sequence[int].
-            order: Literal[1, 2, -1, -2, 0].
-            offset: int; >= 0.
-            count: int; 0..100.
-            extended: bool.
-            preview: Literal[1, 2, 0].
-            preview_length: int; >= 0.
+            group_id: Community whose topics are listed. Type: int; required; >= 1, format int64.
+            topic_ids: Only these topics. Type: Sequence[int].
+            order: Sort order, by update or creation time, by its number. Type: Literal[1, 2, -1, -2, 0].
+            offset: Number of topics to skip. Type: int; >= 0.
+            count: How many topics to return. Type: int; 0..100.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            preview: Add the first comment, the last one, or neither, by its number. Type: Literal[1, 2, 0].
+            preview_length: Cut the added comments to this many characters; 0 keeps them whole. Type: int; >= 0.
 
         Returns: `BoardGetTopicsResponse`.
             With extended=True: `BoardGetTopicsExtendedResponse` (extendedResponse).
@@ -712,13 +712,13 @@ class BoardMethods:
     def open_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.openTopic`.
+        """Reopen a closed discussion topic.
 
-        Tokens: user.
+        Calls `board.openTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to reopen. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -737,14 +737,14 @@ class BoardMethods:
     def restore_comment(
         self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.restoreComment`.
+        """Bring back a deleted comment in a discussion topic.
 
-        Tokens: user, group.
+        Calls `board.restoreComment`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            comment_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic the comment belongs to. Type: int; required; >= 0.
+            comment_id: Comment to bring back. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -764,13 +764,13 @@ class BoardMethods:
     def unfix_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.unfixTopic`.
+        """Unpin a discussion topic.
 
-        Tokens: user.
+        Calls `board.unfixTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to unpin. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -871,16 +871,16 @@ class AsyncBoardMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `board.addTopic`.
+        """Open a new discussion topic in a community.
 
-        Tokens: user.
+        Calls `board.addTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str; required.
-            text: str.
-            from_group: bool.
-            attachments: Sequence[str].
+            group_id: Community that gets the topic. Type: int; required; >= 1, format int64.
+            title: Title of the topic. Type: str; required.
+            text: Text of the first comment. Type: str.
+            from_group: Post the topic as the community. Type: bool.
+            attachments: Media to attach to the first comment, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `int`.
 
@@ -904,13 +904,13 @@ class AsyncBoardMethods:
     async def close_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.closeTopic`.
+        """Close a discussion topic to new comments.
 
-        Tokens: user.
+        Calls `board.closeTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to close. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -938,18 +938,18 @@ class AsyncBoardMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `board.createComment`.
+        """Comment in a discussion topic.
 
-        Tokens: user.
+        Calls `board.createComment`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            sticker_id: int; >= 0.
-            guid: str.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to comment in. Type: int; required; >= 0.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community. Type: bool.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -973,14 +973,14 @@ class AsyncBoardMethods:
     async def delete_comment(
         self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.deleteComment`.
+        """Delete a comment in a discussion topic.
 
-        Tokens: user, group.
+        Calls `board.deleteComment`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 1.
-            comment_id: int; required; >= 1.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic the comment belongs to. Type: int; required; >= 1.
+            comment_id: Comment to delete. Type: int; required; >= 1.
 
         Returns: `BaseOkResponse`.
 
@@ -1000,13 +1000,13 @@ class AsyncBoardMethods:
     async def delete_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.deleteTopic`.
+        """Delete a discussion topic with all its comments.
 
-        Tokens: user.
+        Calls `board.deleteTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1063,14 +1063,14 @@ class AsyncBoardMethods:
     async def edit_topic(
         self, *, group_id: int, topic_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.editTopic`.
+        """Rename a discussion topic.
 
-        Tokens: user.
+        Calls `board.editTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            title: str; required.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to rename. Type: int; required; >= 0.
+            title: New title. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1090,13 +1090,13 @@ class AsyncBoardMethods:
     async def fix_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.fixTopic`.
+        """Pin a discussion topic at the top of the community's list.
 
-        Tokens: user.
+        Calls `board.fixTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to pin. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1153,19 +1153,19 @@ class AsyncBoardMethods:
         sort: Literal["asc", "desc"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse | BoardGetCommentsExtendedResponse:
-        """Call `board.getComments`.
+        """List the comments of a discussion topic.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `board.getComments`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int.
-            count: int; 0..100.
-            extended: bool.
-            sort: Literal['asc', 'desc'].
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic whose comments are listed. Type: int; required; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; 0..100.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            sort: Oldest first or newest first. Type: Literal['asc', 'desc'].
 
         Returns: `BoardGetCommentsResponse`.
             With extended=True: `BoardGetCommentsExtendedResponse` (extendedResponse).
@@ -1229,19 +1229,19 @@ class AsyncBoardMethods:
         preview_length: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse | BoardGetTopicsExtendedResponse:
-        """Call `board.getTopics`.
+        """List the discussion topics of a community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `board.getTopics`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_ids: Sequence[int].
-            order: Literal[1, 2, -1, -2, 0].
-            offset: int; >= 0.
-            count: int; 0..100.
-            extended: bool.
-            preview: Literal[1, 2, 0].
-            preview_length: int; >= 0.
+            group_id: Community whose topics are listed. Type: int; required; >= 1, format int64.
+            topic_ids: Only these topics. Type: Sequence[int].
+            order: Sort order, by update or creation time, by its number. Type: Literal[1, 2, -1, -2, 0].
+            offset: Number of topics to skip. Type: int; >= 0.
+            count: How many topics to return. Type: int; 0..100.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            preview: Add the first comment, the last one, or neither, by its number. Type: Literal[1, 2, 0].
+            preview_length: Cut the added comments to this many characters; 0 keeps them whole. Type: int; >= 0.
 
         Returns: `BoardGetTopicsResponse`.
             With extended=True: `BoardGetTopicsExtendedResponse` (extendedResponse).
@@ -1267,13 +1267,13 @@ class AsyncBoardMethods:
     async def open_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.openTopic`.
+        """Reopen a closed discussion topic.
 
-        Tokens: user.
+        Calls `board.openTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to reopen. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1292,14 +1292,14 @@ class AsyncBoardMethods:
     async def restore_comment(
         self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.restoreComment`.
+        """Bring back a deleted comment in a discussion topic.
 
-        Tokens: user, group.
+        Calls `board.restoreComment`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            comment_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic the comment belongs to. Type: int; required; >= 0.
+            comment_id: Comment to bring back. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1319,13 +1319,13 @@ class AsyncBoardMethods:
     async def unfix_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `board.unfixTopic`.
+        """Unpin a discussion topic.
 
-        Tokens: user.
+        Calls `board.unfixTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to unpin. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1428,16 +1428,16 @@ class BatchBoardMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `board.addTopic`.
+        """Open a new discussion topic in a community.
 
-        Tokens: user.
+        Calls `board.addTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str; required.
-            text: str.
-            from_group: bool.
-            attachments: Sequence[str].
+            group_id: Community that gets the topic. Type: int; required; >= 1, format int64.
+            title: Title of the topic. Type: str; required.
+            text: Text of the first comment. Type: str.
+            from_group: Post the topic as the community. Type: bool.
+            attachments: Media to attach to the first comment, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `int`.
 
@@ -1461,13 +1461,13 @@ class BatchBoardMethods:
     def close_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `board.closeTopic`.
+        """Close a discussion topic to new comments.
 
-        Tokens: user.
+        Calls `board.closeTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to close. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1495,18 +1495,18 @@ class BatchBoardMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `board.createComment`.
+        """Comment in a discussion topic.
 
-        Tokens: user.
+        Calls `board.createComment`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            sticker_id: int; >= 0.
-            guid: str.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to comment in. Type: int; required; >= 0.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community. Type: bool.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -1530,14 +1530,14 @@ class BatchBoardMethods:
     def delete_comment(
         self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `board.deleteComment`.
+        """Delete a comment in a discussion topic.
 
-        Tokens: user, group.
+        Calls `board.deleteComment`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 1.
-            comment_id: int; required; >= 1.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic the comment belongs to. Type: int; required; >= 1.
+            comment_id: Comment to delete. Type: int; required; >= 1.
 
         Returns: `BaseOkResponse`.
 
@@ -1557,13 +1557,13 @@ class BatchBoardMethods:
     def delete_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `board.deleteTopic`.
+        """Delete a discussion topic with all its comments.
 
-        Tokens: user.
+        Calls `board.deleteTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1620,14 +1620,14 @@ class BatchBoardMethods:
     def edit_topic(
         self, *, group_id: int, topic_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `board.editTopic`.
+        """Rename a discussion topic.
 
-        Tokens: user.
+        Calls `board.editTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            title: str; required.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to rename. Type: int; required; >= 0.
+            title: New title. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1647,13 +1647,13 @@ class BatchBoardMethods:
     def fix_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `board.fixTopic`.
+        """Pin a discussion topic at the top of the community's list.
 
-        Tokens: user.
+        Calls `board.fixTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to pin. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1710,19 +1710,19 @@ class BatchBoardMethods:
         sort: Literal["asc", "desc"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetCommentsResponse | BoardGetCommentsExtendedResponse]:
-        """Call `board.getComments`.
+        """List the comments of a discussion topic.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `board.getComments`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int.
-            count: int; 0..100.
-            extended: bool.
-            sort: Literal['asc', 'desc'].
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic whose comments are listed. Type: int; required; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; 0..100.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            sort: Oldest first or newest first. Type: Literal['asc', 'desc'].
 
         Returns: `BoardGetCommentsResponse`.
             With extended=True: `BoardGetCommentsExtendedResponse` (extendedResponse).
@@ -1786,19 +1786,19 @@ class BatchBoardMethods:
         preview_length: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetTopicsResponse | BoardGetTopicsExtendedResponse]:
-        """Call `board.getTopics`.
+        """List the discussion topics of a community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `board.getTopics`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_ids: Sequence[int].
-            order: Literal[1, 2, -1, -2, 0].
-            offset: int; >= 0.
-            count: int; 0..100.
-            extended: bool.
-            preview: Literal[1, 2, 0].
-            preview_length: int; >= 0.
+            group_id: Community whose topics are listed. Type: int; required; >= 1, format int64.
+            topic_ids: Only these topics. Type: Sequence[int].
+            order: Sort order, by update or creation time, by its number. Type: Literal[1, 2, -1, -2, 0].
+            offset: Number of topics to skip. Type: int; >= 0.
+            count: How many topics to return. Type: int; 0..100.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            preview: Add the first comment, the last one, or neither, by its number. Type: Literal[1, 2, 0].
+            preview_length: Cut the added comments to this many characters; 0 keeps them whole. Type: int; >= 0.
 
         Returns: `BoardGetTopicsResponse`.
             With extended=True: `BoardGetTopicsExtendedResponse` (extendedResponse).
@@ -1824,13 +1824,13 @@ class BatchBoardMethods:
     def open_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `board.openTopic`.
+        """Reopen a closed discussion topic.
 
-        Tokens: user.
+        Calls `board.openTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to reopen. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1849,14 +1849,14 @@ class BatchBoardMethods:
     def restore_comment(
         self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `board.restoreComment`.
+        """Bring back a deleted comment in a discussion topic.
 
-        Tokens: user, group.
+        Calls `board.restoreComment`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
-            comment_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic the comment belongs to. Type: int; required; >= 0.
+            comment_id: Comment to bring back. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1876,13 +1876,13 @@ class BatchBoardMethods:
     def unfix_topic(
         self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `board.unfixTopic`.
+        """Unpin a discussion topic.
 
-        Tokens: user.
+        Calls `board.unfixTopic`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            topic_id: int; required; >= 0.
+            group_id: Community that holds the topic. Type: int; required; >= 1, format int64.
+            topic_id: Topic to unpin. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 

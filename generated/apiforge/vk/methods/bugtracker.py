@@ -296,12 +296,14 @@ class BugtrackerMethods:
         company_group_ids: Sequence[int],
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerAddCompanyGroupsMembersResponse:
-        """Call `bugtracker.addCompanyGroupsMembers`.
+        """Add users to groups within a company of VK Testers.
+
+        Calls `bugtracker.addCompanyGroupsMembers`.
 
         Args:
-            company_id: int; required; >= 0.
-            user_ids: Sequence[int]; required; at most 1000 items.
-            company_group_ids: Sequence[int]; required; at most 1000 items.
+            company_id: Company the groups belong to. Type: int; required; >= 0.
+            user_ids: Users to add. Type: Sequence[int]; required; at most 1000 items.
+            company_group_ids: Groups to add them to. Type: Sequence[int]; required; at most 1000 items.
 
         Returns: `BugtrackerAddCompanyGroupsMembersResponse`.
 
@@ -323,11 +325,13 @@ class BugtrackerMethods:
     def add_company_members(
         self, *, user_ids: Sequence[int], company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BugtrackerAddCompanyMembersResponse:
-        """Call `bugtracker.addCompanyMembers`.
+        """Add users to a company of VK Testers.
+
+        Calls `bugtracker.addCompanyMembers`.
 
         Args:
-            user_ids: Sequence[int]; required; at most 1000 items.
-            company_id: int; required; >= 0.
+            user_ids: Users to add. Type: Sequence[int]; required; at most 1000 items.
+            company_id: Company to add them to. Type: int; required; >= 0.
 
         Returns: `BugtrackerAddCompanyMembersResponse`.
 
@@ -355,14 +359,16 @@ class BugtrackerMethods:
         not_in_statuses: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `bugtracker.changeBugreportStatus`.
+        """Change the status of a bug report.
+
+        Calls `bugtracker.changeBugreportStatus`.
 
         Args:
-            bugreport_id: int; required; >= 0.
-            status: int; >= 0.
-            comment: str.
-            from_statuses: Sequence[int]; at most 50 items.
-            not_in_statuses: Sequence[int]; at most 50 items.
+            bugreport_id: Bug report to change. Type: int; required; >= 0.
+            status: New status, by its number. Type: int; >= 0.
+            comment: Comment that goes with the change. Type: str.
+            from_statuses: Change only when the current status is one of these. Type: Sequence[int]; at most 50 items.
+            not_in_statuses: Change only when the current status is none of these. Type: Sequence[int]; at most 50 items.
 
         Returns: `BaseBoolInt`.
 
@@ -393,14 +399,16 @@ class BugtrackerMethods:
         force: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerCreateCommentResponse:
-        """Call `bugtracker.createComment`.
+        """Comment on a bug report.
+
+        Calls `bugtracker.createComment`.
 
         Args:
-            bugreport_id: int; required; >= 0.
-            text: str; at most 4000 characters.
-            hidden: bool.
-            hidden_attachments: bool.
-            force: bool.
+            bugreport_id: Bug report to comment on. Type: int; required; >= 0.
+            text: Text of the comment. Type: str; at most 4000 characters.
+            hidden: Show the comment to the company's members only. Type: bool.
+            hidden_attachments: Show the attachments to the company's members only. Type: bool.
+            force: Force the comment to be posted. Type: bool.
 
         Returns: `BugtrackerCreateCommentResponse`.
 
@@ -429,14 +437,14 @@ class BugtrackerMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetBugreportByIdResponse:
-        """Call `bugtracker.getBugreportById`.
+        """Read one bug report.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getBugreportById`. Idempotent: retried on transient failures.
 
         Args:
-            bugreport_id: int; required.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            bugreport_id: Bug report to read. Type: int; required.
+            extended: Also return the profiles the report mentions. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `BugtrackerGetBugreportByIdResponse`.
 
@@ -467,18 +475,18 @@ class BugtrackerMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyGroupMembersResponse:
-        """Call `bugtracker.getCompanyGroupMembers`.
+        """List the members of a group within a company of VK Testers.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getCompanyGroupMembers`. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required; >= 0.
-            company_group_id: int; required; >= 0.
-            count: int; 1..100.
-            offset: int; >= 0.
-            filter_name: str.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            company_id: Company the group belongs to. Type: int; required; >= 0.
+            company_group_id: Group whose members are listed. Type: int; required; >= 0.
+            count: How many members to return. Type: int; 1..100.
+            offset: Number of members to skip. Type: int; >= 0.
+            filter_name: Only members whose names match this text. Type: str.
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `BugtrackerGetCompanyGroupMembersResponse`.
 
@@ -516,21 +524,21 @@ class BugtrackerMethods:
         extra: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyMembersResponse:
-        """Call `bugtracker.getCompanyMembers`.
+        """List the members of a company of VK Testers.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getCompanyMembers`. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required; >= 0.
-            count: int; 1..100.
-            offset: int; >= 0.
-            filter_name: str.
-            filter_role: Literal[0, 1]; >= 0.
-            filter_not_group: int; >= 0.
-            filter_member_ids: Sequence[int].
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            extra: bool.
+            company_id: Company whose members are listed. Type: int; required; >= 0.
+            count: How many members to return. Type: int; 1..100.
+            offset: Number of members to skip. Type: int; >= 0.
+            filter_name: Only members whose names match this text. Type: str.
+            filter_role: Only members with this role, by its number. Type: Literal[0, 1]; >= 0.
+            filter_not_group: Only members outside this group of the company. Type: int; >= 0.
+            filter_member_ids: Only these members. Type: Sequence[int].
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            extra: Add further details about each member. Type: bool.
 
         Returns: `BugtrackerGetCompanyMembersResponse`.
 
@@ -564,14 +572,14 @@ class BugtrackerMethods:
         ttl: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetDownloadVersionUrlResponse:
-        """Call `bugtracker.getDownloadVersionUrl`.
+        """Get a temporary download link for a product version under test.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getDownloadVersionUrl`. Idempotent: retried on transient failures.
 
         Args:
-            product_id: int; required; >= 0.
-            version_id: int; required; >= 0.
-            ttl: int; 1..31536000.
+            product_id: Product the version belongs to. Type: int; required; >= 0.
+            version_id: Version to download. Type: int; required; >= 0.
+            ttl: How long the link stays valid, in seconds. Type: int; 1..31536000.
 
         Returns: `BugtrackerGetDownloadVersionUrlResponse`.
 
@@ -593,12 +601,12 @@ class BugtrackerMethods:
     def get_product_build_upload_server(
         self, *, product_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `bugtracker.getProductBuildUploadServer`.
+        """Get the address to upload a build of a product under test.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getProductBuildUploadServer`. Idempotent: retried on transient failures.
 
         Args:
-            product_id: int; required; >= 0.
+            product_id: Product the build belongs to. Type: int; required; >= 0.
 
         Returns: `BaseUploadServer`.
 
@@ -618,12 +626,14 @@ class BugtrackerMethods:
     def remove_company_group_member(
         self, *, company_id: int, user_id: int, company_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `bugtracker.removeCompanyGroupMember`.
+        """Take a user out of a group within a company of VK Testers.
+
+        Calls `bugtracker.removeCompanyGroupMember`.
 
         Args:
-            company_id: int; required; >= 0.
-            user_id: int; required; format int64.
-            company_group_id: int; required; >= 0.
+            company_id: Company the group belongs to. Type: int; required; >= 0.
+            user_id: User to take out. Type: int; required; format int64.
+            company_group_id: Group to take the user out of. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -645,11 +655,13 @@ class BugtrackerMethods:
     def remove_company_member(
         self, *, user_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `bugtracker.removeCompanyMember`.
+        """Take a user out of a company of VK Testers.
+
+        Calls `bugtracker.removeCompanyMember`.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            company_id: int; required; >= 0.
+            user_id: User to take out. Type: int; required; >= 1, format int64.
+            company_id: Company to take the user out of. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -678,15 +690,17 @@ class BugtrackerMethods:
         set_rft: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `bugtracker.saveProductVersion`.
+        """Create a version of a product under test, or change one.
+
+        Calls `bugtracker.saveProductVersion`.
 
         Args:
-            title: str; required.
-            product_id: int; >= 0.
-            version_id: int.
-            release_notes: str.
-            visible: bool.
-            set_rft: bool.
+            title: Name of the version. Type: str; required.
+            product_id: Product the version belongs to. Type: int; >= 0.
+            version_id: Version to change; a new one is made when omitted. Type: int.
+            release_notes: What changed in this version. Type: str.
+            visible: Show the version to testers. Type: bool.
+            set_rft: Set the version's RFT mark. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -711,12 +725,14 @@ class BugtrackerMethods:
     def set_company_member_role(
         self, *, user_id: int, company_id: int, role: Literal[0, 1], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `bugtracker.setCompanyMemberRole`.
+        """Change a member's role in a company of VK Testers.
+
+        Calls `bugtracker.setCompanyMemberRole`.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            company_id: int; required; >= 0.
-            role: Literal[0, 1]; required; >= 0.
+            user_id: Member whose role changes. Type: int; required; >= 1, format int64.
+            company_id: Company the member belongs to. Type: int; required; >= 0.
+            role: New role, by its number. Type: Literal[0, 1]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -738,11 +754,13 @@ class BugtrackerMethods:
     def set_product_is_over(
         self, *, product_id: int, is_over: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `bugtracker.setProductIsOver`.
+        """Mark testing of a product as finished, or resume it.
+
+        Calls `bugtracker.setProductIsOver`.
 
         Args:
-            product_id: int; required; >= 0.
-            is_over: bool.
+            product_id: Product to mark. Type: int; required; >= 0.
+            is_over: True when testing is finished. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -777,12 +795,14 @@ class AsyncBugtrackerMethods:
         company_group_ids: Sequence[int],
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerAddCompanyGroupsMembersResponse:
-        """Call `bugtracker.addCompanyGroupsMembers`.
+        """Add users to groups within a company of VK Testers.
+
+        Calls `bugtracker.addCompanyGroupsMembers`.
 
         Args:
-            company_id: int; required; >= 0.
-            user_ids: Sequence[int]; required; at most 1000 items.
-            company_group_ids: Sequence[int]; required; at most 1000 items.
+            company_id: Company the groups belong to. Type: int; required; >= 0.
+            user_ids: Users to add. Type: Sequence[int]; required; at most 1000 items.
+            company_group_ids: Groups to add them to. Type: Sequence[int]; required; at most 1000 items.
 
         Returns: `BugtrackerAddCompanyGroupsMembersResponse`.
 
@@ -804,11 +824,13 @@ class AsyncBugtrackerMethods:
     async def add_company_members(
         self, *, user_ids: Sequence[int], company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BugtrackerAddCompanyMembersResponse:
-        """Call `bugtracker.addCompanyMembers`.
+        """Add users to a company of VK Testers.
+
+        Calls `bugtracker.addCompanyMembers`.
 
         Args:
-            user_ids: Sequence[int]; required; at most 1000 items.
-            company_id: int; required; >= 0.
+            user_ids: Users to add. Type: Sequence[int]; required; at most 1000 items.
+            company_id: Company to add them to. Type: int; required; >= 0.
 
         Returns: `BugtrackerAddCompanyMembersResponse`.
 
@@ -836,14 +858,16 @@ class AsyncBugtrackerMethods:
         not_in_statuses: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `bugtracker.changeBugreportStatus`.
+        """Change the status of a bug report.
+
+        Calls `bugtracker.changeBugreportStatus`.
 
         Args:
-            bugreport_id: int; required; >= 0.
-            status: int; >= 0.
-            comment: str.
-            from_statuses: Sequence[int]; at most 50 items.
-            not_in_statuses: Sequence[int]; at most 50 items.
+            bugreport_id: Bug report to change. Type: int; required; >= 0.
+            status: New status, by its number. Type: int; >= 0.
+            comment: Comment that goes with the change. Type: str.
+            from_statuses: Change only when the current status is one of these. Type: Sequence[int]; at most 50 items.
+            not_in_statuses: Change only when the current status is none of these. Type: Sequence[int]; at most 50 items.
 
         Returns: `BaseBoolInt`.
 
@@ -874,14 +898,16 @@ class AsyncBugtrackerMethods:
         force: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerCreateCommentResponse:
-        """Call `bugtracker.createComment`.
+        """Comment on a bug report.
+
+        Calls `bugtracker.createComment`.
 
         Args:
-            bugreport_id: int; required; >= 0.
-            text: str; at most 4000 characters.
-            hidden: bool.
-            hidden_attachments: bool.
-            force: bool.
+            bugreport_id: Bug report to comment on. Type: int; required; >= 0.
+            text: Text of the comment. Type: str; at most 4000 characters.
+            hidden: Show the comment to the company's members only. Type: bool.
+            hidden_attachments: Show the attachments to the company's members only. Type: bool.
+            force: Force the comment to be posted. Type: bool.
 
         Returns: `BugtrackerCreateCommentResponse`.
 
@@ -910,14 +936,14 @@ class AsyncBugtrackerMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetBugreportByIdResponse:
-        """Call `bugtracker.getBugreportById`.
+        """Read one bug report.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getBugreportById`. Idempotent: retried on transient failures.
 
         Args:
-            bugreport_id: int; required.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            bugreport_id: Bug report to read. Type: int; required.
+            extended: Also return the profiles the report mentions. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `BugtrackerGetBugreportByIdResponse`.
 
@@ -948,18 +974,18 @@ class AsyncBugtrackerMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyGroupMembersResponse:
-        """Call `bugtracker.getCompanyGroupMembers`.
+        """List the members of a group within a company of VK Testers.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getCompanyGroupMembers`. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required; >= 0.
-            company_group_id: int; required; >= 0.
-            count: int; 1..100.
-            offset: int; >= 0.
-            filter_name: str.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            company_id: Company the group belongs to. Type: int; required; >= 0.
+            company_group_id: Group whose members are listed. Type: int; required; >= 0.
+            count: How many members to return. Type: int; 1..100.
+            offset: Number of members to skip. Type: int; >= 0.
+            filter_name: Only members whose names match this text. Type: str.
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `BugtrackerGetCompanyGroupMembersResponse`.
 
@@ -997,21 +1023,21 @@ class AsyncBugtrackerMethods:
         extra: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyMembersResponse:
-        """Call `bugtracker.getCompanyMembers`.
+        """List the members of a company of VK Testers.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getCompanyMembers`. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required; >= 0.
-            count: int; 1..100.
-            offset: int; >= 0.
-            filter_name: str.
-            filter_role: Literal[0, 1]; >= 0.
-            filter_not_group: int; >= 0.
-            filter_member_ids: Sequence[int].
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            extra: bool.
+            company_id: Company whose members are listed. Type: int; required; >= 0.
+            count: How many members to return. Type: int; 1..100.
+            offset: Number of members to skip. Type: int; >= 0.
+            filter_name: Only members whose names match this text. Type: str.
+            filter_role: Only members with this role, by its number. Type: Literal[0, 1]; >= 0.
+            filter_not_group: Only members outside this group of the company. Type: int; >= 0.
+            filter_member_ids: Only these members. Type: Sequence[int].
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            extra: Add further details about each member. Type: bool.
 
         Returns: `BugtrackerGetCompanyMembersResponse`.
 
@@ -1045,14 +1071,14 @@ class AsyncBugtrackerMethods:
         ttl: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetDownloadVersionUrlResponse:
-        """Call `bugtracker.getDownloadVersionUrl`.
+        """Get a temporary download link for a product version under test.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getDownloadVersionUrl`. Idempotent: retried on transient failures.
 
         Args:
-            product_id: int; required; >= 0.
-            version_id: int; required; >= 0.
-            ttl: int; 1..31536000.
+            product_id: Product the version belongs to. Type: int; required; >= 0.
+            version_id: Version to download. Type: int; required; >= 0.
+            ttl: How long the link stays valid, in seconds. Type: int; 1..31536000.
 
         Returns: `BugtrackerGetDownloadVersionUrlResponse`.
 
@@ -1074,12 +1100,12 @@ class AsyncBugtrackerMethods:
     async def get_product_build_upload_server(
         self, *, product_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `bugtracker.getProductBuildUploadServer`.
+        """Get the address to upload a build of a product under test.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getProductBuildUploadServer`. Idempotent: retried on transient failures.
 
         Args:
-            product_id: int; required; >= 0.
+            product_id: Product the build belongs to. Type: int; required; >= 0.
 
         Returns: `BaseUploadServer`.
 
@@ -1099,12 +1125,14 @@ class AsyncBugtrackerMethods:
     async def remove_company_group_member(
         self, *, company_id: int, user_id: int, company_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `bugtracker.removeCompanyGroupMember`.
+        """Take a user out of a group within a company of VK Testers.
+
+        Calls `bugtracker.removeCompanyGroupMember`.
 
         Args:
-            company_id: int; required; >= 0.
-            user_id: int; required; format int64.
-            company_group_id: int; required; >= 0.
+            company_id: Company the group belongs to. Type: int; required; >= 0.
+            user_id: User to take out. Type: int; required; format int64.
+            company_group_id: Group to take the user out of. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1126,11 +1154,13 @@ class AsyncBugtrackerMethods:
     async def remove_company_member(
         self, *, user_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `bugtracker.removeCompanyMember`.
+        """Take a user out of a company of VK Testers.
+
+        Calls `bugtracker.removeCompanyMember`.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            company_id: int; required; >= 0.
+            user_id: User to take out. Type: int; required; >= 1, format int64.
+            company_id: Company to take the user out of. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1159,15 +1189,17 @@ class AsyncBugtrackerMethods:
         set_rft: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `bugtracker.saveProductVersion`.
+        """Create a version of a product under test, or change one.
+
+        Calls `bugtracker.saveProductVersion`.
 
         Args:
-            title: str; required.
-            product_id: int; >= 0.
-            version_id: int.
-            release_notes: str.
-            visible: bool.
-            set_rft: bool.
+            title: Name of the version. Type: str; required.
+            product_id: Product the version belongs to. Type: int; >= 0.
+            version_id: Version to change; a new one is made when omitted. Type: int.
+            release_notes: What changed in this version. Type: str.
+            visible: Show the version to testers. Type: bool.
+            set_rft: Set the version's RFT mark. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1192,12 +1224,14 @@ class AsyncBugtrackerMethods:
     async def set_company_member_role(
         self, *, user_id: int, company_id: int, role: Literal[0, 1], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `bugtracker.setCompanyMemberRole`.
+        """Change a member's role in a company of VK Testers.
+
+        Calls `bugtracker.setCompanyMemberRole`.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            company_id: int; required; >= 0.
-            role: Literal[0, 1]; required; >= 0.
+            user_id: Member whose role changes. Type: int; required; >= 1, format int64.
+            company_id: Company the member belongs to. Type: int; required; >= 0.
+            role: New role, by its number. Type: Literal[0, 1]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1219,11 +1253,13 @@ class AsyncBugtrackerMethods:
     async def set_product_is_over(
         self, *, product_id: int, is_over: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `bugtracker.setProductIsOver`.
+        """Mark testing of a product as finished, or resume it.
+
+        Calls `bugtracker.setProductIsOver`.
 
         Args:
-            product_id: int; required; >= 0.
-            is_over: bool.
+            product_id: Product to mark. Type: int; required; >= 0.
+            is_over: True when testing is finished. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1258,12 +1294,14 @@ class BatchBugtrackerMethods:
         company_group_ids: Sequence[int],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerAddCompanyGroupsMembersResponse]:
-        """Call `bugtracker.addCompanyGroupsMembers`.
+        """Add users to groups within a company of VK Testers.
+
+        Calls `bugtracker.addCompanyGroupsMembers`.
 
         Args:
-            company_id: int; required; >= 0.
-            user_ids: Sequence[int]; required; at most 1000 items.
-            company_group_ids: Sequence[int]; required; at most 1000 items.
+            company_id: Company the groups belong to. Type: int; required; >= 0.
+            user_ids: Users to add. Type: Sequence[int]; required; at most 1000 items.
+            company_group_ids: Groups to add them to. Type: Sequence[int]; required; at most 1000 items.
 
         Returns: `BugtrackerAddCompanyGroupsMembersResponse`.
 
@@ -1285,11 +1323,13 @@ class BatchBugtrackerMethods:
     def add_company_members(
         self, *, user_ids: Sequence[int], company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BugtrackerAddCompanyMembersResponse]:
-        """Call `bugtracker.addCompanyMembers`.
+        """Add users to a company of VK Testers.
+
+        Calls `bugtracker.addCompanyMembers`.
 
         Args:
-            user_ids: Sequence[int]; required; at most 1000 items.
-            company_id: int; required; >= 0.
+            user_ids: Users to add. Type: Sequence[int]; required; at most 1000 items.
+            company_id: Company to add them to. Type: int; required; >= 0.
 
         Returns: `BugtrackerAddCompanyMembersResponse`.
 
@@ -1317,14 +1357,16 @@ class BatchBugtrackerMethods:
         not_in_statuses: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
-        """Call `bugtracker.changeBugreportStatus`.
+        """Change the status of a bug report.
+
+        Calls `bugtracker.changeBugreportStatus`.
 
         Args:
-            bugreport_id: int; required; >= 0.
-            status: int; >= 0.
-            comment: str.
-            from_statuses: Sequence[int]; at most 50 items.
-            not_in_statuses: Sequence[int]; at most 50 items.
+            bugreport_id: Bug report to change. Type: int; required; >= 0.
+            status: New status, by its number. Type: int; >= 0.
+            comment: Comment that goes with the change. Type: str.
+            from_statuses: Change only when the current status is one of these. Type: Sequence[int]; at most 50 items.
+            not_in_statuses: Change only when the current status is none of these. Type: Sequence[int]; at most 50 items.
 
         Returns: `BaseBoolInt`.
 
@@ -1355,14 +1397,16 @@ class BatchBugtrackerMethods:
         force: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerCreateCommentResponse]:
-        """Call `bugtracker.createComment`.
+        """Comment on a bug report.
+
+        Calls `bugtracker.createComment`.
 
         Args:
-            bugreport_id: int; required; >= 0.
-            text: str; at most 4000 characters.
-            hidden: bool.
-            hidden_attachments: bool.
-            force: bool.
+            bugreport_id: Bug report to comment on. Type: int; required; >= 0.
+            text: Text of the comment. Type: str; at most 4000 characters.
+            hidden: Show the comment to the company's members only. Type: bool.
+            hidden_attachments: Show the attachments to the company's members only. Type: bool.
+            force: Force the comment to be posted. Type: bool.
 
         Returns: `BugtrackerCreateCommentResponse`.
 
@@ -1391,14 +1435,14 @@ class BatchBugtrackerMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetBugreportByIdResponse]:
-        """Call `bugtracker.getBugreportById`.
+        """Read one bug report.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getBugreportById`. Idempotent: retried on transient failures.
 
         Args:
-            bugreport_id: int; required.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            bugreport_id: Bug report to read. Type: int; required.
+            extended: Also return the profiles the report mentions. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `BugtrackerGetBugreportByIdResponse`.
 
@@ -1429,18 +1473,18 @@ class BatchBugtrackerMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetCompanyGroupMembersResponse]:
-        """Call `bugtracker.getCompanyGroupMembers`.
+        """List the members of a group within a company of VK Testers.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getCompanyGroupMembers`. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required; >= 0.
-            company_group_id: int; required; >= 0.
-            count: int; 1..100.
-            offset: int; >= 0.
-            filter_name: str.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            company_id: Company the group belongs to. Type: int; required; >= 0.
+            company_group_id: Group whose members are listed. Type: int; required; >= 0.
+            count: How many members to return. Type: int; 1..100.
+            offset: Number of members to skip. Type: int; >= 0.
+            filter_name: Only members whose names match this text. Type: str.
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `BugtrackerGetCompanyGroupMembersResponse`.
 
@@ -1478,21 +1522,21 @@ class BatchBugtrackerMethods:
         extra: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetCompanyMembersResponse]:
-        """Call `bugtracker.getCompanyMembers`.
+        """List the members of a company of VK Testers.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getCompanyMembers`. Idempotent: retried on transient failures.
 
         Args:
-            company_id: int; required; >= 0.
-            count: int; 1..100.
-            offset: int; >= 0.
-            filter_name: str.
-            filter_role: Literal[0, 1]; >= 0.
-            filter_not_group: int; >= 0.
-            filter_member_ids: Sequence[int].
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            extra: bool.
+            company_id: Company whose members are listed. Type: int; required; >= 0.
+            count: How many members to return. Type: int; 1..100.
+            offset: Number of members to skip. Type: int; >= 0.
+            filter_name: Only members whose names match this text. Type: str.
+            filter_role: Only members with this role, by its number. Type: Literal[0, 1]; >= 0.
+            filter_not_group: Only members outside this group of the company. Type: int; >= 0.
+            filter_member_ids: Only these members. Type: Sequence[int].
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            extra: Add further details about each member. Type: bool.
 
         Returns: `BugtrackerGetCompanyMembersResponse`.
 
@@ -1526,14 +1570,14 @@ class BatchBugtrackerMethods:
         ttl: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetDownloadVersionUrlResponse]:
-        """Call `bugtracker.getDownloadVersionUrl`.
+        """Get a temporary download link for a product version under test.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getDownloadVersionUrl`. Idempotent: retried on transient failures.
 
         Args:
-            product_id: int; required; >= 0.
-            version_id: int; required; >= 0.
-            ttl: int; 1..31536000.
+            product_id: Product the version belongs to. Type: int; required; >= 0.
+            version_id: Version to download. Type: int; required; >= 0.
+            ttl: How long the link stays valid, in seconds. Type: int; 1..31536000.
 
         Returns: `BugtrackerGetDownloadVersionUrlResponse`.
 
@@ -1555,12 +1599,12 @@ class BatchBugtrackerMethods:
     def get_product_build_upload_server(
         self, *, product_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseUploadServer]:
-        """Call `bugtracker.getProductBuildUploadServer`.
+        """Get the address to upload a build of a product under test.
 
-        Idempotent: retried on transient failures.
+        Calls `bugtracker.getProductBuildUploadServer`. Idempotent: retried on transient failures.
 
         Args:
-            product_id: int; required; >= 0.
+            product_id: Product the build belongs to. Type: int; required; >= 0.
 
         Returns: `BaseUploadServer`.
 
@@ -1580,12 +1624,14 @@ class BatchBugtrackerMethods:
     def remove_company_group_member(
         self, *, company_id: int, user_id: int, company_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `bugtracker.removeCompanyGroupMember`.
+        """Take a user out of a group within a company of VK Testers.
+
+        Calls `bugtracker.removeCompanyGroupMember`.
 
         Args:
-            company_id: int; required; >= 0.
-            user_id: int; required; format int64.
-            company_group_id: int; required; >= 0.
+            company_id: Company the group belongs to. Type: int; required; >= 0.
+            user_id: User to take out. Type: int; required; format int64.
+            company_group_id: Group to take the user out of. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1607,11 +1653,13 @@ class BatchBugtrackerMethods:
     def remove_company_member(
         self, *, user_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `bugtracker.removeCompanyMember`.
+        """Take a user out of a company of VK Testers.
+
+        Calls `bugtracker.removeCompanyMember`.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            company_id: int; required; >= 0.
+            user_id: User to take out. Type: int; required; >= 1, format int64.
+            company_id: Company to take the user out of. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1640,15 +1688,17 @@ class BatchBugtrackerMethods:
         set_rft: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `bugtracker.saveProductVersion`.
+        """Create a version of a product under test, or change one.
+
+        Calls `bugtracker.saveProductVersion`.
 
         Args:
-            title: str; required.
-            product_id: int; >= 0.
-            version_id: int.
-            release_notes: str.
-            visible: bool.
-            set_rft: bool.
+            title: Name of the version. Type: str; required.
+            product_id: Product the version belongs to. Type: int; >= 0.
+            version_id: Version to change; a new one is made when omitted. Type: int.
+            release_notes: What changed in this version. Type: str.
+            visible: Show the version to testers. Type: bool.
+            set_rft: Set the version's RFT mark. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1673,12 +1723,14 @@ class BatchBugtrackerMethods:
     def set_company_member_role(
         self, *, user_id: int, company_id: int, role: Literal[0, 1], extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `bugtracker.setCompanyMemberRole`.
+        """Change a member's role in a company of VK Testers.
+
+        Calls `bugtracker.setCompanyMemberRole`.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            company_id: int; required; >= 0.
-            role: Literal[0, 1]; required; >= 0.
+            user_id: Member whose role changes. Type: int; required; >= 1, format int64.
+            company_id: Company the member belongs to. Type: int; required; >= 0.
+            role: New role, by its number. Type: Literal[0, 1]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1700,11 +1752,13 @@ class BatchBugtrackerMethods:
     def set_product_is_over(
         self, *, product_id: int, is_over: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `bugtracker.setProductIsOver`.
+        """Mark testing of a product as finished, or resume it.
+
+        Calls `bugtracker.setProductIsOver`.
 
         Args:
-            product_id: int; required; >= 0.
-            is_over: bool.
+            product_id: Product to mark. Type: int; required; >= 0.
+            is_over: True when testing is finished. Type: bool.
 
         Returns: `BaseOkResponse`.
 

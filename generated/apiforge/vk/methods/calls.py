@@ -43,12 +43,12 @@ class CallsMethods:
         self._client = client
 
     def force_finish(self, *, call_id: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `calls.forceFinish`.
+        """End a call for everyone in it.
 
-        Tokens: user.
+        Calls `calls.forceFinish`; tokens: user.
 
         Args:
-            call_id: str; required; at most 36 characters.
+            call_id: Call to end. Type: str; required; at most 36 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -66,12 +66,12 @@ class CallsMethods:
     def start(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> CallsStartResponse:
-        """Call `calls.start`.
+        """Start a call and get the link others can join it by.
 
-        Tokens: user.
+        Calls `calls.start`; tokens: user.
 
         Args:
-            group_id: int; format int64.
+            group_id: Community that starts the call, instead of the user. Type: int; format int64.
 
         Returns: `CallsStartResponse`.
 
@@ -96,12 +96,12 @@ class AsyncCallsMethods:
         self._client = client
 
     async def force_finish(self, *, call_id: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `calls.forceFinish`.
+        """End a call for everyone in it.
 
-        Tokens: user.
+        Calls `calls.forceFinish`; tokens: user.
 
         Args:
-            call_id: str; required; at most 36 characters.
+            call_id: Call to end. Type: str; required; at most 36 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -119,12 +119,12 @@ class AsyncCallsMethods:
     async def start(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> CallsStartResponse:
-        """Call `calls.start`.
+        """Start a call and get the link others can join it by.
 
-        Tokens: user.
+        Calls `calls.start`; tokens: user.
 
         Args:
-            group_id: int; format int64.
+            group_id: Community that starts the call, instead of the user. Type: int; format int64.
 
         Returns: `CallsStartResponse`.
 
@@ -151,12 +151,12 @@ class BatchCallsMethods:
     def force_finish(
         self, *, call_id: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `calls.forceFinish`.
+        """End a call for everyone in it.
 
-        Tokens: user.
+        Calls `calls.forceFinish`; tokens: user.
 
         Args:
-            call_id: str; required; at most 36 characters.
+            call_id: Call to end. Type: str; required; at most 36 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -174,12 +174,12 @@ class BatchCallsMethods:
     def start(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[CallsStartResponse]:
-        """Call `calls.start`.
+        """Start a call and get the link others can join it by.
 
-        Tokens: user.
+        Calls `calls.start`; tokens: user.
 
         Args:
-            group_id: int; format int64.
+            group_id: Community that starts the call, instead of the user. Type: int; format int64.
 
         Returns: `CallsStartResponse`.
 

@@ -336,14 +336,14 @@ class DatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetChairsResponse:
-        """Call `database.getChairs`.
+        """List the departments of a university faculty.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getChairs`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            faculty_id: int; required; >= 0.
-            offset: int; >= 0.
-            count: int; 0..10000.
+            faculty_id: Faculty whose departments are listed, from `database.getFaculties`. Type: int; required; >= 0.
+            offset: Number of departments to skip. Type: int; >= 0.
+            count: How many departments to return. Type: int; 0..10000.
 
         Returns: `DatabaseGetChairsResponse`.
 
@@ -411,13 +411,13 @@ class DatabaseMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[BaseObject]:
-        """Call `database.getCitiesById`.
+        """Read cities by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getCitiesById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            city_ids: Sequence[int]; at most 1000 items.
-            fields: Sequence[str].
+            city_ids: Cities to read. Type: Sequence[int]; at most 1000 items.
+            fields: Extra city fields to fill in. Type: Sequence[str].
 
         Returns: `list[BaseObject]`.
 
@@ -471,12 +471,12 @@ class DatabaseMethods:
     def get_countries_by_id(
         self, *, country_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[BaseCountry]:
-        """Call `database.getCountriesById`.
+        """Read countries by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getCountriesById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            country_ids: Sequence[int]; at most 1000 items.
+            country_ids: Countries to read. Type: Sequence[int]; at most 1000 items.
 
         Returns: `list[BaseCountry]`.
 
@@ -499,14 +499,14 @@ class DatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetFacultiesResponse:
-        """Call `database.getFaculties`.
+        """List the faculties of a university.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getFaculties`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            university_id: int; required; >= 0.
-            offset: int; >= 0.
-            count: int; 0..10000.
+            university_id: University whose faculties are listed, from `database.getUniversities`. Type: int; required; >= 0.
+            offset: Number of faculties to skip. Type: int; >= 0.
+            count: How many faculties to return. Type: int; 0..10000.
 
         Returns: `DatabaseGetFacultiesResponse`.
 
@@ -532,15 +532,15 @@ class DatabaseMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetMetroStationsResponse:
-        """Call `database.getMetroStations`.
+        """List the metro stations of a city.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getMetroStations`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            city_id: int; required; >= 0.
-            offset: int; >= 0.
-            count: int; 0..500.
-            extended: bool.
+            city_id: City whose stations are listed. Type: int; required; >= 0.
+            offset: Number of stations to skip. Type: int; >= 0.
+            count: How many stations to return. Type: int; 0..500.
+            extended: Add the line and its colour to each station. Type: bool.
 
         Returns: `DatabaseGetMetroStationsResponse`.
 
@@ -561,12 +561,12 @@ class DatabaseMethods:
     def get_metro_stations_by_id(
         self, *, station_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[DatabaseStation]:
-        """Call `database.getMetroStationsById`.
+        """Read metro stations by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getMetroStationsById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            station_ids: Sequence[int]; at most 30 items.
+            station_ids: Stations to read. Type: Sequence[int]; at most 30 items.
 
         Returns: `list[DatabaseStation]`.
 
@@ -589,14 +589,14 @@ class DatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetRegionsResponse:
-        """Call `database.getRegions`.
+        """List the regions of a country, optionally filtered by name.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getRegions`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            q: Text the region names must match. Type: str.
+            offset: Number of regions to skip. Type: int; >= 0.
+            count: How many regions to return. Type: int; 0..1000.
 
         Returns: `DatabaseGetRegionsResponse`.
 
@@ -616,12 +616,12 @@ class DatabaseMethods:
     def get_school_classes(
         self, *, country_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[BaseObject]:
-        """Call `database.getSchoolClasses`.
+        """List the school class letters used in a country.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getSchoolClasses`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            country_id: int; >= 0.
+            country_id: Country whose class letters are listed. Type: int; >= 0.
 
         Returns: `list[BaseObject]`.
 
@@ -645,15 +645,15 @@ class DatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetSchoolsResponse:
-        """Call `database.getSchools`.
+        """List the schools of a city, optionally filtered by name.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getSchools`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            city_id: int; required; >= 0.
-            q: str.
-            offset: int; >= 0.
-            count: int; 0..10000.
+            city_id: City whose schools are listed. Type: int; required; >= 0.
+            q: Text the school names must match. Type: str.
+            offset: Number of schools to skip. Type: int; >= 0.
+            count: How many schools to return. Type: int; 0..10000.
 
         Returns: `DatabaseGetSchoolsResponse`.
 
@@ -681,16 +681,16 @@ class DatabaseMethods:
         country_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetUniversitiesResponse:
-        """Call `database.getUniversities`.
+        """List universities by country or city, optionally filtered by name.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getUniversities`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            city_id: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..10000.
-            country_id: int; >= 0.
+            q: Text the university names must match. Type: str.
+            city_id: Only universities of this city. Type: int; >= 0.
+            offset: Number of universities to skip. Type: int; >= 0.
+            count: How many universities to return. Type: int; 0..10000.
+            country_id: Only universities of this country. Type: int; >= 0.
 
         Returns: `DatabaseGetUniversitiesResponse`.
 
@@ -917,14 +917,14 @@ class AsyncDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetChairsResponse:
-        """Call `database.getChairs`.
+        """List the departments of a university faculty.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getChairs`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            faculty_id: int; required; >= 0.
-            offset: int; >= 0.
-            count: int; 0..10000.
+            faculty_id: Faculty whose departments are listed, from `database.getFaculties`. Type: int; required; >= 0.
+            offset: Number of departments to skip. Type: int; >= 0.
+            count: How many departments to return. Type: int; 0..10000.
 
         Returns: `DatabaseGetChairsResponse`.
 
@@ -992,13 +992,13 @@ class AsyncDatabaseMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[BaseObject]:
-        """Call `database.getCitiesById`.
+        """Read cities by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getCitiesById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            city_ids: Sequence[int]; at most 1000 items.
-            fields: Sequence[str].
+            city_ids: Cities to read. Type: Sequence[int]; at most 1000 items.
+            fields: Extra city fields to fill in. Type: Sequence[str].
 
         Returns: `list[BaseObject]`.
 
@@ -1052,12 +1052,12 @@ class AsyncDatabaseMethods:
     async def get_countries_by_id(
         self, *, country_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[BaseCountry]:
-        """Call `database.getCountriesById`.
+        """Read countries by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getCountriesById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            country_ids: Sequence[int]; at most 1000 items.
+            country_ids: Countries to read. Type: Sequence[int]; at most 1000 items.
 
         Returns: `list[BaseCountry]`.
 
@@ -1080,14 +1080,14 @@ class AsyncDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetFacultiesResponse:
-        """Call `database.getFaculties`.
+        """List the faculties of a university.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getFaculties`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            university_id: int; required; >= 0.
-            offset: int; >= 0.
-            count: int; 0..10000.
+            university_id: University whose faculties are listed, from `database.getUniversities`. Type: int; required; >= 0.
+            offset: Number of faculties to skip. Type: int; >= 0.
+            count: How many faculties to return. Type: int; 0..10000.
 
         Returns: `DatabaseGetFacultiesResponse`.
 
@@ -1113,15 +1113,15 @@ class AsyncDatabaseMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetMetroStationsResponse:
-        """Call `database.getMetroStations`.
+        """List the metro stations of a city.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getMetroStations`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            city_id: int; required; >= 0.
-            offset: int; >= 0.
-            count: int; 0..500.
-            extended: bool.
+            city_id: City whose stations are listed. Type: int; required; >= 0.
+            offset: Number of stations to skip. Type: int; >= 0.
+            count: How many stations to return. Type: int; 0..500.
+            extended: Add the line and its colour to each station. Type: bool.
 
         Returns: `DatabaseGetMetroStationsResponse`.
 
@@ -1142,12 +1142,12 @@ class AsyncDatabaseMethods:
     async def get_metro_stations_by_id(
         self, *, station_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[DatabaseStation]:
-        """Call `database.getMetroStationsById`.
+        """Read metro stations by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getMetroStationsById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            station_ids: Sequence[int]; at most 30 items.
+            station_ids: Stations to read. Type: Sequence[int]; at most 30 items.
 
         Returns: `list[DatabaseStation]`.
 
@@ -1170,14 +1170,14 @@ class AsyncDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetRegionsResponse:
-        """Call `database.getRegions`.
+        """List the regions of a country, optionally filtered by name.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getRegions`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            q: Text the region names must match. Type: str.
+            offset: Number of regions to skip. Type: int; >= 0.
+            count: How many regions to return. Type: int; 0..1000.
 
         Returns: `DatabaseGetRegionsResponse`.
 
@@ -1197,12 +1197,12 @@ class AsyncDatabaseMethods:
     async def get_school_classes(
         self, *, country_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[BaseObject]:
-        """Call `database.getSchoolClasses`.
+        """List the school class letters used in a country.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getSchoolClasses`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            country_id: int; >= 0.
+            country_id: Country whose class letters are listed. Type: int; >= 0.
 
         Returns: `list[BaseObject]`.
 
@@ -1226,15 +1226,15 @@ class AsyncDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetSchoolsResponse:
-        """Call `database.getSchools`.
+        """List the schools of a city, optionally filtered by name.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getSchools`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            city_id: int; required; >= 0.
-            q: str.
-            offset: int; >= 0.
-            count: int; 0..10000.
+            city_id: City whose schools are listed. Type: int; required; >= 0.
+            q: Text the school names must match. Type: str.
+            offset: Number of schools to skip. Type: int; >= 0.
+            count: How many schools to return. Type: int; 0..10000.
 
         Returns: `DatabaseGetSchoolsResponse`.
 
@@ -1262,16 +1262,16 @@ class AsyncDatabaseMethods:
         country_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetUniversitiesResponse:
-        """Call `database.getUniversities`.
+        """List universities by country or city, optionally filtered by name.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getUniversities`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            city_id: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..10000.
-            country_id: int; >= 0.
+            q: Text the university names must match. Type: str.
+            city_id: Only universities of this city. Type: int; >= 0.
+            offset: Number of universities to skip. Type: int; >= 0.
+            count: How many universities to return. Type: int; 0..10000.
+            country_id: Only universities of this country. Type: int; >= 0.
 
         Returns: `DatabaseGetUniversitiesResponse`.
 
@@ -1510,14 +1510,14 @@ class BatchDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetChairsResponse]:
-        """Call `database.getChairs`.
+        """List the departments of a university faculty.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getChairs`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            faculty_id: int; required; >= 0.
-            offset: int; >= 0.
-            count: int; 0..10000.
+            faculty_id: Faculty whose departments are listed, from `database.getFaculties`. Type: int; required; >= 0.
+            offset: Number of departments to skip. Type: int; >= 0.
+            count: How many departments to return. Type: int; 0..10000.
 
         Returns: `DatabaseGetChairsResponse`.
 
@@ -1585,13 +1585,13 @@ class BatchDatabaseMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[BaseObject]]:
-        """Call `database.getCitiesById`.
+        """Read cities by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getCitiesById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            city_ids: Sequence[int]; at most 1000 items.
-            fields: Sequence[str].
+            city_ids: Cities to read. Type: Sequence[int]; at most 1000 items.
+            fields: Extra city fields to fill in. Type: Sequence[str].
 
         Returns: `list[BaseObject]`.
 
@@ -1645,12 +1645,12 @@ class BatchDatabaseMethods:
     def get_countries_by_id(
         self, *, country_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[BaseCountry]]:
-        """Call `database.getCountriesById`.
+        """Read countries by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getCountriesById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            country_ids: Sequence[int]; at most 1000 items.
+            country_ids: Countries to read. Type: Sequence[int]; at most 1000 items.
 
         Returns: `list[BaseCountry]`.
 
@@ -1673,14 +1673,14 @@ class BatchDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetFacultiesResponse]:
-        """Call `database.getFaculties`.
+        """List the faculties of a university.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getFaculties`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            university_id: int; required; >= 0.
-            offset: int; >= 0.
-            count: int; 0..10000.
+            university_id: University whose faculties are listed, from `database.getUniversities`. Type: int; required; >= 0.
+            offset: Number of faculties to skip. Type: int; >= 0.
+            count: How many faculties to return. Type: int; 0..10000.
 
         Returns: `DatabaseGetFacultiesResponse`.
 
@@ -1706,15 +1706,15 @@ class BatchDatabaseMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetMetroStationsResponse]:
-        """Call `database.getMetroStations`.
+        """List the metro stations of a city.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getMetroStations`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            city_id: int; required; >= 0.
-            offset: int; >= 0.
-            count: int; 0..500.
-            extended: bool.
+            city_id: City whose stations are listed. Type: int; required; >= 0.
+            offset: Number of stations to skip. Type: int; >= 0.
+            count: How many stations to return. Type: int; 0..500.
+            extended: Add the line and its colour to each station. Type: bool.
 
         Returns: `DatabaseGetMetroStationsResponse`.
 
@@ -1735,12 +1735,12 @@ class BatchDatabaseMethods:
     def get_metro_stations_by_id(
         self, *, station_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[DatabaseStation]]:
-        """Call `database.getMetroStationsById`.
+        """Read metro stations by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getMetroStationsById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            station_ids: Sequence[int]; at most 30 items.
+            station_ids: Stations to read. Type: Sequence[int]; at most 30 items.
 
         Returns: `list[DatabaseStation]`.
 
@@ -1763,14 +1763,14 @@ class BatchDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetRegionsResponse]:
-        """Call `database.getRegions`.
+        """List the regions of a country, optionally filtered by name.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getRegions`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            q: Text the region names must match. Type: str.
+            offset: Number of regions to skip. Type: int; >= 0.
+            count: How many regions to return. Type: int; 0..1000.
 
         Returns: `DatabaseGetRegionsResponse`.
 
@@ -1790,12 +1790,12 @@ class BatchDatabaseMethods:
     def get_school_classes(
         self, *, country_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[BaseObject]]:
-        """Call `database.getSchoolClasses`.
+        """List the school class letters used in a country.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getSchoolClasses`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            country_id: int; >= 0.
+            country_id: Country whose class letters are listed. Type: int; >= 0.
 
         Returns: `list[BaseObject]`.
 
@@ -1819,15 +1819,15 @@ class BatchDatabaseMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetSchoolsResponse]:
-        """Call `database.getSchools`.
+        """List the schools of a city, optionally filtered by name.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getSchools`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            city_id: int; required; >= 0.
-            q: str.
-            offset: int; >= 0.
-            count: int; 0..10000.
+            city_id: City whose schools are listed. Type: int; required; >= 0.
+            q: Text the school names must match. Type: str.
+            offset: Number of schools to skip. Type: int; >= 0.
+            count: How many schools to return. Type: int; 0..10000.
 
         Returns: `DatabaseGetSchoolsResponse`.
 
@@ -1855,16 +1855,16 @@ class BatchDatabaseMethods:
         country_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetUniversitiesResponse]:
-        """Call `database.getUniversities`.
+        """List universities by country or city, optionally filtered by name.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `database.getUniversities`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            city_id: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..10000.
-            country_id: int; >= 0.
+            q: Text the university names must match. Type: str.
+            city_id: Only universities of this city. Type: int; >= 0.
+            offset: Number of universities to skip. Type: int; >= 0.
+            count: How many universities to return. Type: int; 0..10000.
+            country_id: Only universities of this country. Type: int; >= 0.
 
         Returns: `DatabaseGetUniversitiesResponse`.
 

@@ -244,14 +244,14 @@ class DocsMethods:
         access_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `docs.add`.
+        """Copy someone's document into the token owner's documents.
 
-        Tokens: user.
+        Calls `docs.add`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            doc_id: int; required; >= 0.
-            access_key: str.
+            owner_id: User or community (negative id) that owns the document. Type: int; required; format int64.
+            doc_id: Document to copy. Type: int; required; >= 0.
+            access_key: Access key of a document that is not public. Type: str.
 
         Returns: `int`.
 
@@ -269,13 +269,13 @@ class DocsMethods:
         )
 
     def delete(self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `docs.delete`.
+        """Delete a document.
 
-        Tokens: user.
+        Calls `docs.delete`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            doc_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the document. Type: int; required; format int64.
+            doc_id: Document to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -302,15 +302,15 @@ class DocsMethods:
         tags: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `docs.edit`.
+        """Rename a document or change its tags.
 
-        Tokens: user.
+        Calls `docs.edit`; tokens: user.
 
         Args:
-            doc_id: int; required; >= 0.
-            title: str; required; at most 128 characters.
-            owner_id: int; format int64.
-            tags: Sequence[str].
+            doc_id: Document to change. Type: int; required; >= 0.
+            title: New name of the document. Type: str; required; at most 128 characters.
+            owner_id: User or community (negative id) that owns the document. Type: int; format int64.
+            tags: New search tags of the document. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -340,16 +340,16 @@ class DocsMethods:
         return_tags: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DocsGetResponse:
-        """Call `docs.get`.
+        """List the documents of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `docs.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; >= 0.
-            offset: int; >= 0.
-            type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
-            owner_id: int; format int64.
-            return_tags: bool.
+            count: How many documents to return. Type: int; >= 0.
+            offset: Number of documents to skip. Type: int; >= 0.
+            type: Only documents of this kind, by its number; all kinds by default. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
+            owner_id: User or community (negative id) whose documents are listed; the token's owner by default. Type: int; format int64.
+            return_tags: Include each document's tags. Type: bool.
 
         Returns: `DocsGetResponse`.
 
@@ -371,13 +371,13 @@ class DocsMethods:
     def get_by_id(
         self, *, docs: Sequence[str], return_tags: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[DocsDoc]:
-        """Call `docs.getById`.
+        """Read documents by their full ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.getById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            docs: Sequence[str]; required.
-            return_tags: bool.
+            docs: Documents to read, as `<owner_id>_<doc_id>` strings. Type: Sequence[str]; required.
+            return_tags: Include each document's tags. Type: bool.
 
         Returns: `list[DocsDoc]`.
 
@@ -427,12 +427,12 @@ class DocsMethods:
     def get_types(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> DocsGetTypesResponse:
-        """Call `docs.getTypes`.
+        """Count the documents of an owner by kind.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `docs.getTypes`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User or community (negative id) whose documents are counted. Type: int; format int64.
 
         Returns: `DocsGetTypesResponse`.
 
@@ -473,12 +473,12 @@ class DocsMethods:
     def get_wall_upload_server(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `docs.getWallUploadServer`.
+        """Get the address to upload a document that will be attached to a wall post.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.getWallUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 0, format int64.
+            group_id: Community whose wall the post goes on, when it is not the user's own. Type: int; >= 0, format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -496,13 +496,13 @@ class DocsMethods:
     def restore(
         self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `docs.restore`.
+        """Bring back a document that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `docs.restore`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            doc_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owned the document. Type: int; required; format int64.
+            doc_id: Document to bring back. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -670,14 +670,14 @@ class AsyncDocsMethods:
         access_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `docs.add`.
+        """Copy someone's document into the token owner's documents.
 
-        Tokens: user.
+        Calls `docs.add`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            doc_id: int; required; >= 0.
-            access_key: str.
+            owner_id: User or community (negative id) that owns the document. Type: int; required; format int64.
+            doc_id: Document to copy. Type: int; required; >= 0.
+            access_key: Access key of a document that is not public. Type: str.
 
         Returns: `int`.
 
@@ -697,13 +697,13 @@ class AsyncDocsMethods:
     async def delete(
         self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `docs.delete`.
+        """Delete a document.
 
-        Tokens: user.
+        Calls `docs.delete`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            doc_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the document. Type: int; required; format int64.
+            doc_id: Document to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -730,15 +730,15 @@ class AsyncDocsMethods:
         tags: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `docs.edit`.
+        """Rename a document or change its tags.
 
-        Tokens: user.
+        Calls `docs.edit`; tokens: user.
 
         Args:
-            doc_id: int; required; >= 0.
-            title: str; required; at most 128 characters.
-            owner_id: int; format int64.
-            tags: Sequence[str].
+            doc_id: Document to change. Type: int; required; >= 0.
+            title: New name of the document. Type: str; required; at most 128 characters.
+            owner_id: User or community (negative id) that owns the document. Type: int; format int64.
+            tags: New search tags of the document. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -768,16 +768,16 @@ class AsyncDocsMethods:
         return_tags: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DocsGetResponse:
-        """Call `docs.get`.
+        """List the documents of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `docs.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; >= 0.
-            offset: int; >= 0.
-            type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
-            owner_id: int; format int64.
-            return_tags: bool.
+            count: How many documents to return. Type: int; >= 0.
+            offset: Number of documents to skip. Type: int; >= 0.
+            type: Only documents of this kind, by its number; all kinds by default. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
+            owner_id: User or community (negative id) whose documents are listed; the token's owner by default. Type: int; format int64.
+            return_tags: Include each document's tags. Type: bool.
 
         Returns: `DocsGetResponse`.
 
@@ -799,13 +799,13 @@ class AsyncDocsMethods:
     async def get_by_id(
         self, *, docs: Sequence[str], return_tags: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[DocsDoc]:
-        """Call `docs.getById`.
+        """Read documents by their full ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.getById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            docs: Sequence[str]; required.
-            return_tags: bool.
+            docs: Documents to read, as `<owner_id>_<doc_id>` strings. Type: Sequence[str]; required.
+            return_tags: Include each document's tags. Type: bool.
 
         Returns: `list[DocsDoc]`.
 
@@ -855,12 +855,12 @@ class AsyncDocsMethods:
     async def get_types(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> DocsGetTypesResponse:
-        """Call `docs.getTypes`.
+        """Count the documents of an owner by kind.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `docs.getTypes`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User or community (negative id) whose documents are counted. Type: int; format int64.
 
         Returns: `DocsGetTypesResponse`.
 
@@ -901,12 +901,12 @@ class AsyncDocsMethods:
     async def get_wall_upload_server(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `docs.getWallUploadServer`.
+        """Get the address to upload a document that will be attached to a wall post.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.getWallUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 0, format int64.
+            group_id: Community whose wall the post goes on, when it is not the user's own. Type: int; >= 0, format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -924,13 +924,13 @@ class AsyncDocsMethods:
     async def restore(
         self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `docs.restore`.
+        """Bring back a document that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `docs.restore`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            doc_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owned the document. Type: int; required; format int64.
+            doc_id: Document to bring back. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1100,14 +1100,14 @@ class BatchDocsMethods:
         access_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `docs.add`.
+        """Copy someone's document into the token owner's documents.
 
-        Tokens: user.
+        Calls `docs.add`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            doc_id: int; required; >= 0.
-            access_key: str.
+            owner_id: User or community (negative id) that owns the document. Type: int; required; format int64.
+            doc_id: Document to copy. Type: int; required; >= 0.
+            access_key: Access key of a document that is not public. Type: str.
 
         Returns: `int`.
 
@@ -1127,13 +1127,13 @@ class BatchDocsMethods:
     def delete(
         self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `docs.delete`.
+        """Delete a document.
 
-        Tokens: user.
+        Calls `docs.delete`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            doc_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the document. Type: int; required; format int64.
+            doc_id: Document to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1160,15 +1160,15 @@ class BatchDocsMethods:
         tags: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `docs.edit`.
+        """Rename a document or change its tags.
 
-        Tokens: user.
+        Calls `docs.edit`; tokens: user.
 
         Args:
-            doc_id: int; required; >= 0.
-            title: str; required; at most 128 characters.
-            owner_id: int; format int64.
-            tags: Sequence[str].
+            doc_id: Document to change. Type: int; required; >= 0.
+            title: New name of the document. Type: str; required; at most 128 characters.
+            owner_id: User or community (negative id) that owns the document. Type: int; format int64.
+            tags: New search tags of the document. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1198,16 +1198,16 @@ class BatchDocsMethods:
         return_tags: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DocsGetResponse]:
-        """Call `docs.get`.
+        """List the documents of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `docs.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; >= 0.
-            offset: int; >= 0.
-            type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
-            owner_id: int; format int64.
-            return_tags: bool.
+            count: How many documents to return. Type: int; >= 0.
+            offset: Number of documents to skip. Type: int; >= 0.
+            type: Only documents of this kind, by its number; all kinds by default. Type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
+            owner_id: User or community (negative id) whose documents are listed; the token's owner by default. Type: int; format int64.
+            return_tags: Include each document's tags. Type: bool.
 
         Returns: `DocsGetResponse`.
 
@@ -1229,13 +1229,13 @@ class BatchDocsMethods:
     def get_by_id(
         self, *, docs: Sequence[str], return_tags: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[DocsDoc]]:
-        """Call `docs.getById`.
+        """Read documents by their full ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.getById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            docs: Sequence[str]; required.
-            return_tags: bool.
+            docs: Documents to read, as `<owner_id>_<doc_id>` strings. Type: Sequence[str]; required.
+            return_tags: Include each document's tags. Type: bool.
 
         Returns: `list[DocsDoc]`.
 
@@ -1285,12 +1285,12 @@ class BatchDocsMethods:
     def get_types(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[DocsGetTypesResponse]:
-        """Call `docs.getTypes`.
+        """Count the documents of an owner by kind.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `docs.getTypes`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User or community (negative id) whose documents are counted. Type: int; format int64.
 
         Returns: `DocsGetTypesResponse`.
 
@@ -1331,12 +1331,12 @@ class BatchDocsMethods:
     def get_wall_upload_server(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseUploadServer]:
-        """Call `docs.getWallUploadServer`.
+        """Get the address to upload a document that will be attached to a wall post.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `docs.getWallUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 0, format int64.
+            group_id: Community whose wall the post goes on, when it is not the user's own. Type: int; >= 0, format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -1354,13 +1354,13 @@ class BatchDocsMethods:
     def restore(
         self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `docs.restore`.
+        """Bring back a document that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `docs.restore`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            doc_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owned the document. Type: int; required; format int64.
+            doc_id: Document to bring back. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 

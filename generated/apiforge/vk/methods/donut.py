@@ -103,15 +103,15 @@ class DonutMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse:
-        """Call `donut.getFriends`.
+        """List the friends of the token's owner who are VK Donut subscribers of a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.getFriends`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
-            fields: Sequence[str].
+            owner_id: Community (negative id) whose subscribers are looked for. Type: int; required; format int64.
+            offset: Number of friends to skip. Type: int; >= 0.
+            count: How many friends to return. Type: int; 0..100.
+            fields: Profile fields to fill in for each friend. Type: Sequence[str].
 
         Returns: `GroupsGetMembersFieldsResponse`.
 
@@ -132,12 +132,12 @@ class DonutMethods:
     def get_subscription(
         self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
     ) -> DonutDonatorSubscriptionInfo:
-        """Call `donut.getSubscription`.
+        """Read the token owner's VK Donut subscription to a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.getSubscription`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
+            owner_id: Community (negative id) the subscription is for. Type: int; required; format int64.
 
         Returns: `DonutDonatorSubscriptionInfo`.
 
@@ -162,14 +162,14 @@ class DonutMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DonutGetSubscriptionsResponse:
-        """Call `donut.getSubscriptions`.
+        """List the token owner's VK Donut subscriptions.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.getSubscriptions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            fields: Sequence[BaseUserGroupFields | str].
-            offset: int; >= 0.
-            count: int; 0..100.
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
+            offset: Number of subscriptions to skip. Type: int; >= 0.
+            count: How many subscriptions to return. Type: int; 0..100.
 
         Returns: `DonutGetSubscriptionsResponse`.
 
@@ -187,12 +187,12 @@ class DonutMethods:
         )
 
     def is_don(self, *, owner_id: int, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
-        """Call `donut.isDon`.
+        """Tell whether the token's owner is a VK Donut subscriber of a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.isDon`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
+            owner_id: Community (negative id) to check. Type: int; required; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -248,15 +248,15 @@ class AsyncDonutMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse:
-        """Call `donut.getFriends`.
+        """List the friends of the token's owner who are VK Donut subscribers of a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.getFriends`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
-            fields: Sequence[str].
+            owner_id: Community (negative id) whose subscribers are looked for. Type: int; required; format int64.
+            offset: Number of friends to skip. Type: int; >= 0.
+            count: How many friends to return. Type: int; 0..100.
+            fields: Profile fields to fill in for each friend. Type: Sequence[str].
 
         Returns: `GroupsGetMembersFieldsResponse`.
 
@@ -277,12 +277,12 @@ class AsyncDonutMethods:
     async def get_subscription(
         self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
     ) -> DonutDonatorSubscriptionInfo:
-        """Call `donut.getSubscription`.
+        """Read the token owner's VK Donut subscription to a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.getSubscription`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
+            owner_id: Community (negative id) the subscription is for. Type: int; required; format int64.
 
         Returns: `DonutDonatorSubscriptionInfo`.
 
@@ -307,14 +307,14 @@ class AsyncDonutMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> DonutGetSubscriptionsResponse:
-        """Call `donut.getSubscriptions`.
+        """List the token owner's VK Donut subscriptions.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.getSubscriptions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            fields: Sequence[BaseUserGroupFields | str].
-            offset: int; >= 0.
-            count: int; 0..100.
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
+            offset: Number of subscriptions to skip. Type: int; >= 0.
+            count: How many subscriptions to return. Type: int; 0..100.
 
         Returns: `DonutGetSubscriptionsResponse`.
 
@@ -332,12 +332,12 @@ class AsyncDonutMethods:
         )
 
     async def is_don(self, *, owner_id: int, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
-        """Call `donut.isDon`.
+        """Tell whether the token's owner is a VK Donut subscriber of a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.isDon`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
+            owner_id: Community (negative id) to check. Type: int; required; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -394,15 +394,15 @@ class BatchDonutMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersFieldsResponse]:
-        """Call `donut.getFriends`.
+        """List the friends of the token's owner who are VK Donut subscribers of a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.getFriends`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
-            fields: Sequence[str].
+            owner_id: Community (negative id) whose subscribers are looked for. Type: int; required; format int64.
+            offset: Number of friends to skip. Type: int; >= 0.
+            count: How many friends to return. Type: int; 0..100.
+            fields: Profile fields to fill in for each friend. Type: Sequence[str].
 
         Returns: `GroupsGetMembersFieldsResponse`.
 
@@ -423,12 +423,12 @@ class BatchDonutMethods:
     def get_subscription(
         self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[DonutDonatorSubscriptionInfo]:
-        """Call `donut.getSubscription`.
+        """Read the token owner's VK Donut subscription to a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.getSubscription`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
+            owner_id: Community (negative id) the subscription is for. Type: int; required; format int64.
 
         Returns: `DonutDonatorSubscriptionInfo`.
 
@@ -453,14 +453,14 @@ class BatchDonutMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DonutGetSubscriptionsResponse]:
-        """Call `donut.getSubscriptions`.
+        """List the token owner's VK Donut subscriptions.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.getSubscriptions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            fields: Sequence[BaseUserGroupFields | str].
-            offset: int; >= 0.
-            count: int; 0..100.
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
+            offset: Number of subscriptions to skip. Type: int; >= 0.
+            count: How many subscriptions to return. Type: int; 0..100.
 
         Returns: `DonutGetSubscriptionsResponse`.
 
@@ -478,12 +478,12 @@ class BatchDonutMethods:
         )
 
     def is_don(self, *, owner_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseBoolInt]:
-        """Call `donut.isDon`.
+        """Tell whether the token's owner is a VK Donut subscriber of a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `donut.isDon`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
+            owner_id: Community (negative id) to check. Type: int; required; format int64.
 
         Returns: `BaseBoolInt`.
 

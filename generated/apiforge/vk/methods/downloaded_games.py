@@ -36,12 +36,12 @@ class DownloadedGamesMethods:
     def get_paid_status(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> DownloadedGamesPaidStatusResponse:
-        """Call `downloadedGames.getPaidStatus`.
+        """Tell whether a user has paid for the current downloadable game.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `downloadedGames.getPaidStatus`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
+            user_id: User to check; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `DownloadedGamesPaidStatusResponse`.
 
@@ -70,12 +70,12 @@ class AsyncDownloadedGamesMethods:
     async def get_paid_status(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> DownloadedGamesPaidStatusResponse:
-        """Call `downloadedGames.getPaidStatus`.
+        """Tell whether a user has paid for the current downloadable game.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `downloadedGames.getPaidStatus`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
+            user_id: User to check; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `DownloadedGamesPaidStatusResponse`.
 
@@ -104,12 +104,12 @@ class BatchDownloadedGamesMethods:
     def get_paid_status(
         self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[DownloadedGamesPaidStatusResponse]:
-        """Call `downloadedGames.getPaidStatus`.
+        """Tell whether a user has paid for the current downloadable game.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `downloadedGames.getPaidStatus`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
+            user_id: User to check; the token's owner by default. Type: int; >= 0, format int64.
 
         Returns: `DownloadedGamesPaidStatusResponse`.
 

@@ -31,12 +31,12 @@ class ExecuteMethods:
         return self  # type: ignore[return-value]
 
     def execute(self, *, code: str, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `execute`.
+        """Run a VKScript program that makes up to 25 API calls in one request.
 
-        Tokens: user, group.
+        Calls `execute`; tokens: user, group.
 
         Args:
-            code: str; required.
+            code: The VKScript program; its `return` value is the answer. Type: str; required.
 
         Returns: `JSON`.
 
@@ -64,12 +64,12 @@ class AsyncExecuteMethods:
         return self  # type: ignore[return-value]
 
     async def execute(self, *, code: str, extra_params: Mapping[str, object] | None = None) -> JSON:
-        """Call `execute`.
+        """Run a VKScript program that makes up to 25 API calls in one request.
 
-        Tokens: user, group.
+        Calls `execute`; tokens: user, group.
 
         Args:
-            code: str; required.
+            code: The VKScript program; its `return` value is the answer. Type: str; required.
 
         Returns: `JSON`.
 

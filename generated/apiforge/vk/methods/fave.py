@@ -456,12 +456,12 @@ class FaveMethods:
         self._client = client
 
     def add_article(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `fave.addArticle`.
+        """Bookmark an article for the token's owner.
 
-        Tokens: user.
+        Calls `fave.addArticle`; tokens: user.
 
         Args:
-            url: str; required.
+            url: Address of the article. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -479,12 +479,12 @@ class FaveMethods:
         )
 
     def add_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `fave.addLink`.
+        """Bookmark a link for the token's owner.
 
-        Tokens: user.
+        Calls `fave.addLink`; tokens: user.
 
         Args:
-            link: str; required.
+            link: Address to bookmark. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -506,13 +506,13 @@ class FaveMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.addPage`.
+        """Bookmark the page of a user or community.
 
-        Tokens: user.
+        Calls `fave.addPage`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose page is bookmarked. Type: int; >= 0, format int64.
+            group_id: Community whose page is bookmarked. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -531,14 +531,14 @@ class FaveMethods:
     def add_post(
         self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.addPost`.
+        """Bookmark a wall post.
 
-        Tokens: user.
+        Calls `fave.addPost`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
-            access_key: str.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            id: Post to bookmark. Type: int; required.
+            access_key: Access key of a post that is not public. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -558,14 +558,14 @@ class FaveMethods:
     def add_product(
         self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.addProduct`.
+        """Bookmark a product of a shop.
 
-        Tokens: user.
+        Calls `fave.addProduct`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
-            access_key: str.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            id: Product to bookmark. Type: int; required.
+            access_key: Access key of a product that is not public. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -589,13 +589,13 @@ class FaveMethods:
         position: Literal["back", "front"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FaveTag:
-        """Call `fave.addTag`.
+        """Create a tag for sorting the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.addTag`; tokens: user.
 
         Args:
-            name: str; at most 50 characters.
-            position: Literal['back', 'front'].
+            name: Name of the tag. Type: str; at most 50 characters.
+            position: Put the tag at the start or at the end of the list of tags. Type: Literal['back', 'front'].
 
         Returns: `FaveTag`.
 
@@ -616,14 +616,14 @@ class FaveMethods:
     def add_video(
         self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.addVideo`.
+        """Bookmark a video.
 
-        Tokens: user.
+        Calls `fave.addVideo`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
-            access_key: str.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            id: Video to bookmark. Type: int; required.
+            access_key: Access key of a video that is not public. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -641,13 +641,13 @@ class FaveMethods:
         )
 
     def edit_tag(self, *, id: int, name: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `fave.editTag`.
+        """Rename a bookmark tag.
 
-        Tokens: user.
+        Calls `fave.editTag`; tokens: user.
 
         Args:
-            id: int; required.
-            name: str; required; at most 50 characters.
+            id: Tag to rename. Type: int; required.
+            name: New name of the tag. Type: str; required; at most 50 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -743,18 +743,18 @@ class FaveMethods:
         is_from_snackbar: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse | FaveGetExtendedResponse:
-        """Call `fave.get`.
+        """List the token owner's bookmarks.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `fave.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            item_type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
-            tag_id: int.
-            offset: int; >= 0.
-            count: int; 1..100.
-            fields: str.
-            is_from_snackbar: bool.
+            extended: Also return the profiles and communities the bookmarks mention. Type: bool.
+            item_type: Only bookmarks of this kind. Type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
+            tag_id: Only bookmarks with this tag. Type: int.
+            offset: Number of bookmarks to skip. Type: int; >= 0.
+            count: How many bookmarks to return. Type: int; 1..100.
+            fields: Profile and community fields to fill in, with `extended`. Type: str.
+            is_from_snackbar: Flag for requests made from a snackbar. Type: bool.
 
         Returns: `FaveGetResponse`.
             With extended=True: `FaveGetExtendedResponse` (extendedResponse).
@@ -786,16 +786,16 @@ class FaveMethods:
         tag_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetPagesResponse:
-        """Call `fave.getPages`.
+        """List the user and community pages the token's owner bookmarked.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `fave.getPages`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; 0..10000.
-            count: int; 1..500.
-            type: Literal['groups', 'hints', 'users'].
-            fields: Sequence[BaseUserGroupFields | str].
-            tag_id: int.
+            offset: Number of pages to skip. Type: int; 0..10000.
+            count: How many pages to return. Type: int; 1..500.
+            type: Only users, only communities, or the pages VK suggests. Type: Literal['groups', 'hints', 'users'].
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
+            tag_id: Only pages with this tag. Type: int.
 
         Returns: `FaveGetPagesResponse`.
 
@@ -815,9 +815,9 @@ class FaveMethods:
         )
 
     def get_tags(self, *, extra_params: Mapping[str, object] | None = None) -> FaveGetTagsResponse:
-        """Call `fave.getTags`.
+        """List the token owner's bookmark tags.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `fave.getTags`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `FaveGetTagsResponse`.
 
@@ -826,9 +826,9 @@ class FaveMethods:
         return self._client.request(_FAVE_GET_TAGS.call({}, extra=extra_params))
 
     def mark_seen(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
-        """Call `fave.markSeen`.
+        """Mark the token owner's bookmarks as seen.
 
-        Tokens: user.
+        Calls `fave.markSeen`; tokens: user.
 
         Returns: `BaseBoolInt`.
 
@@ -839,13 +839,13 @@ class FaveMethods:
     def remove_article(
         self, *, owner_id: int, article_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `fave.removeArticle`.
+        """Remove an article from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeArticle`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            article_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the article. Type: int; required; format int64.
+            article_id: Article to remove. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -864,13 +864,13 @@ class FaveMethods:
     def remove_link(
         self, *, link_id: str | None = None, link: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.removeLink`.
+        """Remove a link from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeLink`; tokens: user.
 
         Args:
-            link_id: str.
-            link: str.
+            link_id: Bookmarked link to remove, by its id. Type: str.
+            link: Bookmarked link to remove, by its address. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -893,13 +893,13 @@ class FaveMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.removePage`.
+        """Remove a user or community page from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removePage`; tokens: user.
 
         Args:
-            user_id: int; format int64.
-            group_id: int; format int64.
+            user_id: User whose page is removed. Type: int; format int64.
+            group_id: Community whose page is removed. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -918,13 +918,13 @@ class FaveMethods:
     def remove_post(
         self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.removePost`.
+        """Remove a wall post from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removePost`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            id: Post to remove. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -943,13 +943,13 @@ class FaveMethods:
     def remove_product(
         self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.removeProduct`.
+        """Remove a product from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeProduct`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            id: Product to remove. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -966,12 +966,12 @@ class FaveMethods:
         )
 
     def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `fave.removeTag`.
+        """Delete a bookmark tag.
 
-        Tokens: user.
+        Calls `fave.removeTag`; tokens: user.
 
         Args:
-            id: int; required.
+            id: Tag to delete. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -989,13 +989,13 @@ class FaveMethods:
     def remove_video(
         self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.removeVideo`.
+        """Remove a video from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeVideo`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            id: Video to remove. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1012,12 +1012,12 @@ class FaveMethods:
         )
 
     def reorder_tags(self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `fave.reorderTags`.
+        """Put the token owner's bookmark tags in a new order.
 
-        Tokens: user.
+        Calls `fave.reorderTags`; tokens: user.
 
         Args:
-            ids: Sequence[int]; required.
+            ids: All tags, in their new order. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1040,14 +1040,14 @@ class FaveMethods:
         tag_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.setPageTags`.
+        """Choose the tags of a bookmarked user or community page.
 
-        Tokens: user.
+        Calls `fave.setPageTags`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
-            tag_ids: Sequence[int].
+            user_id: User whose bookmarked page is tagged. Type: int; >= 0, format int64.
+            group_id: Community whose bookmarked page is tagged. Type: int; >= 0, format int64.
+            tag_ids: Tags the page has from now on. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -1091,17 +1091,17 @@ class FaveMethods:
         link_url: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.setTags`.
+        """Choose the tags of a bookmark.
 
-        Tokens: user.
+        Calls `fave.setTags`; tokens: user.
 
         Args:
-            item_type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
-            item_owner_id: int; format int64.
-            item_id: int.
-            tag_ids: Sequence[int].
-            link_id: str.
-            link_url: str.
+            item_type: Kind of bookmarked item. Type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
+            item_owner_id: User or community (negative id) that owns the item. Type: int; format int64.
+            item_id: Bookmarked item to tag. Type: int.
+            tag_ids: Tags the bookmark has from now on. Type: Sequence[int].
+            link_id: Bookmarked link to tag, by its id. Type: str.
+            link_url: Bookmarked link to tag, by its address. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1130,13 +1130,13 @@ class FaveMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.trackPageInteraction`.
+        """Record that the token's owner opened a bookmarked page, so it ranks higher.
 
-        Tokens: user.
+        Calls `fave.trackPageInteraction`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose bookmarked page was opened. Type: int; >= 0, format int64.
+            group_id: Community whose bookmarked page was opened. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1236,12 +1236,12 @@ class AsyncFaveMethods:
         self._client = client
 
     async def add_article(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `fave.addArticle`.
+        """Bookmark an article for the token's owner.
 
-        Tokens: user.
+        Calls `fave.addArticle`; tokens: user.
 
         Args:
-            url: str; required.
+            url: Address of the article. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1259,12 +1259,12 @@ class AsyncFaveMethods:
         )
 
     async def add_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `fave.addLink`.
+        """Bookmark a link for the token's owner.
 
-        Tokens: user.
+        Calls `fave.addLink`; tokens: user.
 
         Args:
-            link: str; required.
+            link: Address to bookmark. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1286,13 +1286,13 @@ class AsyncFaveMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.addPage`.
+        """Bookmark the page of a user or community.
 
-        Tokens: user.
+        Calls `fave.addPage`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose page is bookmarked. Type: int; >= 0, format int64.
+            group_id: Community whose page is bookmarked. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1311,14 +1311,14 @@ class AsyncFaveMethods:
     async def add_post(
         self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.addPost`.
+        """Bookmark a wall post.
 
-        Tokens: user.
+        Calls `fave.addPost`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
-            access_key: str.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            id: Post to bookmark. Type: int; required.
+            access_key: Access key of a post that is not public. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1338,14 +1338,14 @@ class AsyncFaveMethods:
     async def add_product(
         self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.addProduct`.
+        """Bookmark a product of a shop.
 
-        Tokens: user.
+        Calls `fave.addProduct`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
-            access_key: str.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            id: Product to bookmark. Type: int; required.
+            access_key: Access key of a product that is not public. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1369,13 +1369,13 @@ class AsyncFaveMethods:
         position: Literal["back", "front"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FaveTag:
-        """Call `fave.addTag`.
+        """Create a tag for sorting the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.addTag`; tokens: user.
 
         Args:
-            name: str; at most 50 characters.
-            position: Literal['back', 'front'].
+            name: Name of the tag. Type: str; at most 50 characters.
+            position: Put the tag at the start or at the end of the list of tags. Type: Literal['back', 'front'].
 
         Returns: `FaveTag`.
 
@@ -1396,14 +1396,14 @@ class AsyncFaveMethods:
     async def add_video(
         self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.addVideo`.
+        """Bookmark a video.
 
-        Tokens: user.
+        Calls `fave.addVideo`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
-            access_key: str.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            id: Video to bookmark. Type: int; required.
+            access_key: Access key of a video that is not public. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1421,13 +1421,13 @@ class AsyncFaveMethods:
         )
 
     async def edit_tag(self, *, id: int, name: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `fave.editTag`.
+        """Rename a bookmark tag.
 
-        Tokens: user.
+        Calls `fave.editTag`; tokens: user.
 
         Args:
-            id: int; required.
-            name: str; required; at most 50 characters.
+            id: Tag to rename. Type: int; required.
+            name: New name of the tag. Type: str; required; at most 50 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -1523,18 +1523,18 @@ class AsyncFaveMethods:
         is_from_snackbar: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse | FaveGetExtendedResponse:
-        """Call `fave.get`.
+        """List the token owner's bookmarks.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `fave.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            item_type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
-            tag_id: int.
-            offset: int; >= 0.
-            count: int; 1..100.
-            fields: str.
-            is_from_snackbar: bool.
+            extended: Also return the profiles and communities the bookmarks mention. Type: bool.
+            item_type: Only bookmarks of this kind. Type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
+            tag_id: Only bookmarks with this tag. Type: int.
+            offset: Number of bookmarks to skip. Type: int; >= 0.
+            count: How many bookmarks to return. Type: int; 1..100.
+            fields: Profile and community fields to fill in, with `extended`. Type: str.
+            is_from_snackbar: Flag for requests made from a snackbar. Type: bool.
 
         Returns: `FaveGetResponse`.
             With extended=True: `FaveGetExtendedResponse` (extendedResponse).
@@ -1566,16 +1566,16 @@ class AsyncFaveMethods:
         tag_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetPagesResponse:
-        """Call `fave.getPages`.
+        """List the user and community pages the token's owner bookmarked.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `fave.getPages`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; 0..10000.
-            count: int; 1..500.
-            type: Literal['groups', 'hints', 'users'].
-            fields: Sequence[BaseUserGroupFields | str].
-            tag_id: int.
+            offset: Number of pages to skip. Type: int; 0..10000.
+            count: How many pages to return. Type: int; 1..500.
+            type: Only users, only communities, or the pages VK suggests. Type: Literal['groups', 'hints', 'users'].
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
+            tag_id: Only pages with this tag. Type: int.
 
         Returns: `FaveGetPagesResponse`.
 
@@ -1595,9 +1595,9 @@ class AsyncFaveMethods:
         )
 
     async def get_tags(self, *, extra_params: Mapping[str, object] | None = None) -> FaveGetTagsResponse:
-        """Call `fave.getTags`.
+        """List the token owner's bookmark tags.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `fave.getTags`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `FaveGetTagsResponse`.
 
@@ -1606,9 +1606,9 @@ class AsyncFaveMethods:
         return await self._client.request(_FAVE_GET_TAGS.call({}, extra=extra_params))
 
     async def mark_seen(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
-        """Call `fave.markSeen`.
+        """Mark the token owner's bookmarks as seen.
 
-        Tokens: user.
+        Calls `fave.markSeen`; tokens: user.
 
         Returns: `BaseBoolInt`.
 
@@ -1619,13 +1619,13 @@ class AsyncFaveMethods:
     async def remove_article(
         self, *, owner_id: int, article_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `fave.removeArticle`.
+        """Remove an article from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeArticle`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            article_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the article. Type: int; required; format int64.
+            article_id: Article to remove. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -1644,13 +1644,13 @@ class AsyncFaveMethods:
     async def remove_link(
         self, *, link_id: str | None = None, link: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.removeLink`.
+        """Remove a link from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeLink`; tokens: user.
 
         Args:
-            link_id: str.
-            link: str.
+            link_id: Bookmarked link to remove, by its id. Type: str.
+            link: Bookmarked link to remove, by its address. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1673,13 +1673,13 @@ class AsyncFaveMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.removePage`.
+        """Remove a user or community page from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removePage`; tokens: user.
 
         Args:
-            user_id: int; format int64.
-            group_id: int; format int64.
+            user_id: User whose page is removed. Type: int; format int64.
+            group_id: Community whose page is removed. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1698,13 +1698,13 @@ class AsyncFaveMethods:
     async def remove_post(
         self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.removePost`.
+        """Remove a wall post from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removePost`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            id: Post to remove. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1723,13 +1723,13 @@ class AsyncFaveMethods:
     async def remove_product(
         self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.removeProduct`.
+        """Remove a product from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeProduct`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            id: Product to remove. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1746,12 +1746,12 @@ class AsyncFaveMethods:
         )
 
     async def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `fave.removeTag`.
+        """Delete a bookmark tag.
 
-        Tokens: user.
+        Calls `fave.removeTag`; tokens: user.
 
         Args:
-            id: int; required.
+            id: Tag to delete. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1769,13 +1769,13 @@ class AsyncFaveMethods:
     async def remove_video(
         self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.removeVideo`.
+        """Remove a video from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeVideo`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            id: Video to remove. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1794,12 +1794,12 @@ class AsyncFaveMethods:
     async def reorder_tags(
         self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `fave.reorderTags`.
+        """Put the token owner's bookmark tags in a new order.
 
-        Tokens: user.
+        Calls `fave.reorderTags`; tokens: user.
 
         Args:
-            ids: Sequence[int]; required.
+            ids: All tags, in their new order. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1822,14 +1822,14 @@ class AsyncFaveMethods:
         tag_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.setPageTags`.
+        """Choose the tags of a bookmarked user or community page.
 
-        Tokens: user.
+        Calls `fave.setPageTags`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
-            tag_ids: Sequence[int].
+            user_id: User whose bookmarked page is tagged. Type: int; >= 0, format int64.
+            group_id: Community whose bookmarked page is tagged. Type: int; >= 0, format int64.
+            tag_ids: Tags the page has from now on. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -1873,17 +1873,17 @@ class AsyncFaveMethods:
         link_url: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.setTags`.
+        """Choose the tags of a bookmark.
 
-        Tokens: user.
+        Calls `fave.setTags`; tokens: user.
 
         Args:
-            item_type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
-            item_owner_id: int; format int64.
-            item_id: int.
-            tag_ids: Sequence[int].
-            link_id: str.
-            link_url: str.
+            item_type: Kind of bookmarked item. Type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
+            item_owner_id: User or community (negative id) that owns the item. Type: int; format int64.
+            item_id: Bookmarked item to tag. Type: int.
+            tag_ids: Tags the bookmark has from now on. Type: Sequence[int].
+            link_id: Bookmarked link to tag, by its id. Type: str.
+            link_url: Bookmarked link to tag, by its address. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1912,13 +1912,13 @@ class AsyncFaveMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `fave.trackPageInteraction`.
+        """Record that the token's owner opened a bookmarked page, so it ranks higher.
 
-        Tokens: user.
+        Calls `fave.trackPageInteraction`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose bookmarked page was opened. Type: int; >= 0, format int64.
+            group_id: Community whose bookmarked page was opened. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2020,12 +2020,12 @@ class BatchFaveMethods:
         self._batch = batch
 
     def add_article(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `fave.addArticle`.
+        """Bookmark an article for the token's owner.
 
-        Tokens: user.
+        Calls `fave.addArticle`; tokens: user.
 
         Args:
-            url: str; required.
+            url: Address of the article. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -2043,12 +2043,12 @@ class BatchFaveMethods:
         )
 
     def add_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `fave.addLink`.
+        """Bookmark a link for the token's owner.
 
-        Tokens: user.
+        Calls `fave.addLink`; tokens: user.
 
         Args:
-            link: str; required.
+            link: Address to bookmark. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -2070,13 +2070,13 @@ class BatchFaveMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.addPage`.
+        """Bookmark the page of a user or community.
 
-        Tokens: user.
+        Calls `fave.addPage`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose page is bookmarked. Type: int; >= 0, format int64.
+            group_id: Community whose page is bookmarked. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2095,14 +2095,14 @@ class BatchFaveMethods:
     def add_post(
         self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.addPost`.
+        """Bookmark a wall post.
 
-        Tokens: user.
+        Calls `fave.addPost`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
-            access_key: str.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            id: Post to bookmark. Type: int; required.
+            access_key: Access key of a post that is not public. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2122,14 +2122,14 @@ class BatchFaveMethods:
     def add_product(
         self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.addProduct`.
+        """Bookmark a product of a shop.
 
-        Tokens: user.
+        Calls `fave.addProduct`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
-            access_key: str.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            id: Product to bookmark. Type: int; required.
+            access_key: Access key of a product that is not public. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2153,13 +2153,13 @@ class BatchFaveMethods:
         position: Literal["back", "front"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveTag]:
-        """Call `fave.addTag`.
+        """Create a tag for sorting the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.addTag`; tokens: user.
 
         Args:
-            name: str; at most 50 characters.
-            position: Literal['back', 'front'].
+            name: Name of the tag. Type: str; at most 50 characters.
+            position: Put the tag at the start or at the end of the list of tags. Type: Literal['back', 'front'].
 
         Returns: `FaveTag`.
 
@@ -2180,14 +2180,14 @@ class BatchFaveMethods:
     def add_video(
         self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.addVideo`.
+        """Bookmark a video.
 
-        Tokens: user.
+        Calls `fave.addVideo`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
-            access_key: str.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            id: Video to bookmark. Type: int; required.
+            access_key: Access key of a video that is not public. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2207,13 +2207,13 @@ class BatchFaveMethods:
     def edit_tag(
         self, *, id: int, name: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.editTag`.
+        """Rename a bookmark tag.
 
-        Tokens: user.
+        Calls `fave.editTag`; tokens: user.
 
         Args:
-            id: int; required.
-            name: str; required; at most 50 characters.
+            id: Tag to rename. Type: int; required.
+            name: New name of the tag. Type: str; required; at most 50 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -2309,18 +2309,18 @@ class BatchFaveMethods:
         is_from_snackbar: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetResponse | FaveGetExtendedResponse]:
-        """Call `fave.get`.
+        """List the token owner's bookmarks.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `fave.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            item_type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
-            tag_id: int.
-            offset: int; >= 0.
-            count: int; 1..100.
-            fields: str.
-            is_from_snackbar: bool.
+            extended: Also return the profiles and communities the bookmarks mention. Type: bool.
+            item_type: Only bookmarks of this kind. Type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
+            tag_id: Only bookmarks with this tag. Type: int.
+            offset: Number of bookmarks to skip. Type: int; >= 0.
+            count: How many bookmarks to return. Type: int; 1..100.
+            fields: Profile and community fields to fill in, with `extended`. Type: str.
+            is_from_snackbar: Flag for requests made from a snackbar. Type: bool.
 
         Returns: `FaveGetResponse`.
             With extended=True: `FaveGetExtendedResponse` (extendedResponse).
@@ -2352,16 +2352,16 @@ class BatchFaveMethods:
         tag_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetPagesResponse]:
-        """Call `fave.getPages`.
+        """List the user and community pages the token's owner bookmarked.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `fave.getPages`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; 0..10000.
-            count: int; 1..500.
-            type: Literal['groups', 'hints', 'users'].
-            fields: Sequence[BaseUserGroupFields | str].
-            tag_id: int.
+            offset: Number of pages to skip. Type: int; 0..10000.
+            count: How many pages to return. Type: int; 1..500.
+            type: Only users, only communities, or the pages VK suggests. Type: Literal['groups', 'hints', 'users'].
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
+            tag_id: Only pages with this tag. Type: int.
 
         Returns: `FaveGetPagesResponse`.
 
@@ -2381,9 +2381,9 @@ class BatchFaveMethods:
         )
 
     def get_tags(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[FaveGetTagsResponse]:
-        """Call `fave.getTags`.
+        """List the token owner's bookmark tags.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `fave.getTags`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `FaveGetTagsResponse`.
 
@@ -2392,9 +2392,9 @@ class BatchFaveMethods:
         return self._batch.add(_FAVE_GET_TAGS.call({}, extra=extra_params))
 
     def mark_seen(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseBoolInt]:
-        """Call `fave.markSeen`.
+        """Mark the token owner's bookmarks as seen.
 
-        Tokens: user.
+        Calls `fave.markSeen`; tokens: user.
 
         Returns: `BaseBoolInt`.
 
@@ -2405,13 +2405,13 @@ class BatchFaveMethods:
     def remove_article(
         self, *, owner_id: int, article_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `fave.removeArticle`.
+        """Remove an article from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeArticle`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            article_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the article. Type: int; required; format int64.
+            article_id: Article to remove. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -2430,13 +2430,13 @@ class BatchFaveMethods:
     def remove_link(
         self, *, link_id: str | None = None, link: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.removeLink`.
+        """Remove a link from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeLink`; tokens: user.
 
         Args:
-            link_id: str.
-            link: str.
+            link_id: Bookmarked link to remove, by its id. Type: str.
+            link: Bookmarked link to remove, by its address. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2459,13 +2459,13 @@ class BatchFaveMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.removePage`.
+        """Remove a user or community page from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removePage`; tokens: user.
 
         Args:
-            user_id: int; format int64.
-            group_id: int; format int64.
+            user_id: User whose page is removed. Type: int; format int64.
+            group_id: Community whose page is removed. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2484,13 +2484,13 @@ class BatchFaveMethods:
     def remove_post(
         self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.removePost`.
+        """Remove a wall post from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removePost`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            id: Post to remove. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -2509,13 +2509,13 @@ class BatchFaveMethods:
     def remove_product(
         self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.removeProduct`.
+        """Remove a product from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeProduct`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            id: Product to remove. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -2532,12 +2532,12 @@ class BatchFaveMethods:
         )
 
     def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `fave.removeTag`.
+        """Delete a bookmark tag.
 
-        Tokens: user.
+        Calls `fave.removeTag`; tokens: user.
 
         Args:
-            id: int; required.
+            id: Tag to delete. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -2555,13 +2555,13 @@ class BatchFaveMethods:
     def remove_video(
         self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.removeVideo`.
+        """Remove a video from the token owner's bookmarks.
 
-        Tokens: user.
+        Calls `fave.removeVideo`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            id: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            id: Video to remove. Type: int; required.
 
         Returns: `BaseOkResponse`.
 
@@ -2580,12 +2580,12 @@ class BatchFaveMethods:
     def reorder_tags(
         self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.reorderTags`.
+        """Put the token owner's bookmark tags in a new order.
 
-        Tokens: user.
+        Calls `fave.reorderTags`; tokens: user.
 
         Args:
-            ids: Sequence[int]; required.
+            ids: All tags, in their new order. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -2608,14 +2608,14 @@ class BatchFaveMethods:
         tag_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.setPageTags`.
+        """Choose the tags of a bookmarked user or community page.
 
-        Tokens: user.
+        Calls `fave.setPageTags`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
-            tag_ids: Sequence[int].
+            user_id: User whose bookmarked page is tagged. Type: int; >= 0, format int64.
+            group_id: Community whose bookmarked page is tagged. Type: int; >= 0, format int64.
+            tag_ids: Tags the page has from now on. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -2659,17 +2659,17 @@ class BatchFaveMethods:
         link_url: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.setTags`.
+        """Choose the tags of a bookmark.
 
-        Tokens: user.
+        Calls `fave.setTags`; tokens: user.
 
         Args:
-            item_type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
-            item_owner_id: int; format int64.
-            item_id: int.
-            tag_ids: Sequence[int].
-            link_id: str.
-            link_url: str.
+            item_type: Kind of bookmarked item. Type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
+            item_owner_id: User or community (negative id) that owns the item. Type: int; format int64.
+            item_id: Bookmarked item to tag. Type: int.
+            tag_ids: Tags the bookmark has from now on. Type: Sequence[int].
+            link_id: Bookmarked link to tag, by its id. Type: str.
+            link_url: Bookmarked link to tag, by its address. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2698,13 +2698,13 @@ class BatchFaveMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `fave.trackPageInteraction`.
+        """Record that the token's owner opened a bookmarked page, so it ranks higher.
 
-        Tokens: user.
+        Calls `fave.trackPageInteraction`; tokens: user.
 
         Args:
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose bookmarked page was opened. Type: int; >= 0, format int64.
+            group_id: Community whose bookmarked page was opened. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 

@@ -441,13 +441,13 @@ class FriendsMethods:
     def add_list(
         self, *, name: str, user_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> FriendsAddListResponse:
-        """Call `friends.addList`.
+        """Create a friend list for the token's owner.
 
-        Tokens: user.
+        Calls `friends.addList`; tokens: user.
 
         Args:
-            name: str; required.
-            user_ids: Sequence[int].
+            name: Name of the list. Type: str; required.
+            user_ids: Friends to put in the list. Type: Sequence[int].
 
         Returns: `FriendsAddListResponse`.
 
@@ -540,9 +540,9 @@ class FriendsMethods:
         )
 
     def delete_all_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `friends.deleteAllRequests`.
+        """Mark all incoming friend requests of the token's owner as seen.
 
-        Tokens: user.
+        Calls `friends.deleteAllRequests`; tokens: user.
 
         Returns: `BaseOkResponse`.
 
@@ -551,12 +551,12 @@ class FriendsMethods:
         return self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}, extra=extra_params))
 
     def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `friends.deleteList`.
+        """Delete one of the token owner's friend lists.
 
-        Tokens: user.
+        Calls `friends.deleteList`; tokens: user.
 
         Args:
-            list_id: int; required; 0..24.
+            list_id: List to delete. Type: int; required; 0..24.
 
         Returns: `BaseOkResponse`.
 
@@ -576,13 +576,13 @@ class FriendsMethods:
     def edit(
         self, *, user_id: int, list_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `friends.edit`.
+        """Choose which friend lists a friend belongs to.
 
-        Tokens: user.
+        Calls `friends.edit`; tokens: user.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            list_ids: Sequence[int].
+            user_id: Friend to put into lists. Type: int; required; >= 1, format int64.
+            list_ids: Lists the friend belongs to from now on. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -608,16 +608,16 @@ class FriendsMethods:
         delete_user_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `friends.editList`.
+        """Rename a friend list or change who is in it.
 
-        Tokens: user.
+        Calls `friends.editList`; tokens: user.
 
         Args:
-            list_id: int; required; >= 0.
-            name: str.
-            user_ids: Sequence[int].
-            add_user_ids: Sequence[int].
-            delete_user_ids: Sequence[int].
+            list_id: List to change. Type: int; required; >= 0.
+            name: New name of the list. Type: str.
+            user_ids: Friends the list holds from now on, replacing its members. Type: Sequence[int].
+            add_user_ids: Friends to add to the list. Type: Sequence[int].
+            delete_user_ids: Friends to take out of the list. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -721,9 +721,9 @@ class FriendsMethods:
         )
 
     def get_app_users(self, *, extra_params: Mapping[str, object] | None = None) -> list[int]:
-        """Call `friends.getAppUsers`.
+        """List the friends of the token's owner who use the current app.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getAppUsers`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[int]`.
 
@@ -738,13 +738,13 @@ class FriendsMethods:
         return_system: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetListsResponse:
-        """Call `friends.getLists`.
+        """List the friend lists of a user.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getLists`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            return_system: bool.
+            user_id: User whose lists are read; the token's owner by default. Type: int; >= 0, format int64.
+            return_system: Include the lists VK keeps itself, such as close friends. Type: bool.
 
         Returns: `FriendsGetListsResponse`.
 
@@ -811,18 +811,18 @@ class FriendsMethods:
         need_common_count: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | list[FriendsMutualFriend] | FriendsMutualFriend:
-        """Call `friends.getMutual`.
+        """List the friends two users have in common.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getMutual`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            source_uid: int; >= 1, format int64.
-            target_uid: int; >= 1, format int64.
-            target_uids: Sequence[int]; at most 100 items.
-            order: str.
-            count: int; >= 0.
-            offset: int; >= 0.
-            need_common_count: bool.
+            source_uid: User whose friends are compared; the token's owner by default. Type: int; >= 1, format int64.
+            target_uid: Other user to compare with. Type: int; >= 1, format int64.
+            target_uids: Several users to compare with at once. Type: Sequence[int]; at most 100 items.
+            order: Random order when set to `random`. Type: str.
+            count: How many friends to return. Type: int; >= 0.
+            offset: Number of friends to skip. Type: int; >= 0.
+            need_common_count: Add the number of common friends. Type: bool.
 
         Returns: `list[int]`.
             With target_uids=<given>: `list[FriendsMutualFriend]` (targetUidsResponse).
@@ -880,17 +880,17 @@ class FriendsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | FriendsGetOnlineOnlineMobileResponse:
-        """Call `friends.getOnline`.
+        """List the friends of a user who are online now.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getOnline`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            list_id: int; >= 0.
-            online_mobile: bool.
-            order: str.
-            count: int; >= 0.
-            offset: int; >= 0.
+            user_id: User whose friends are listed; the token's owner by default. Type: int; >= 0, format int64.
+            list_id: Only friends of this friend list. Type: int; >= 0.
+            online_mobile: Also list separately the friends who are online from a phone. Type: bool.
+            order: Random order when set to `random`. Type: str.
+            count: How many friends to return. Type: int; >= 0.
+            offset: Number of friends to skip. Type: int; >= 0.
 
         Returns: `list[int]`.
             With online_mobile=True: `FriendsGetOnlineOnlineMobileResponse` (onlineMobileResponse).
@@ -912,12 +912,12 @@ class FriendsMethods:
         )
 
     def get_recent(self, *, count: int | None = None, extra_params: Mapping[str, object] | None = None) -> list[int]:
-        """Call `friends.getRecent`.
+        """List the friends the token's owner added most recently.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getRecent`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 0..1000.
+            count: How many friends to return. Type: int; 0..1000.
 
         Returns: `list[int]`.
 
@@ -1047,16 +1047,16 @@ class FriendsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetSuggestionsResponse:
-        """Call `friends.getSuggestions`.
+        """List people the token's owner may know, to add as friends.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getSuggestions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            filter: Sequence[Literal['contacts', 'mutual', 'mutual_contacts']].
-            count: int; 0..100.
-            offset: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            filter: Kinds of suggestion to include. Type: Sequence[Literal['contacts', 'mutual', 'mutual_contacts']].
+            count: How many people to return. Type: int; 0..100.
+            offset: Number of people to skip. Type: int; >= 0.
+            fields: Profile fields to fill in for each person. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetSuggestionsResponse`.
 
@@ -1088,17 +1088,17 @@ class FriendsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsSearchResponse:
-        """Call `friends.search`.
+        """Find friends of a user by name.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
-            q: str.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            offset: int; >= 0.
-            count: int; 0..1000.
+            user_id: User whose friends are searched; the token's owner by default. Type: int; >= 1, format int64.
+            q: Name to look for. Type: str.
+            fields: Profile fields to fill in for each friend found. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            offset: Number of friends to skip. Type: int; >= 0.
+            count: How many friends to return. Type: int; 0..1000.
 
         Returns: `FriendsSearchResponse`.
 
@@ -1298,13 +1298,13 @@ class AsyncFriendsMethods:
     async def add_list(
         self, *, name: str, user_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> FriendsAddListResponse:
-        """Call `friends.addList`.
+        """Create a friend list for the token's owner.
 
-        Tokens: user.
+        Calls `friends.addList`; tokens: user.
 
         Args:
-            name: str; required.
-            user_ids: Sequence[int].
+            name: Name of the list. Type: str; required.
+            user_ids: Friends to put in the list. Type: Sequence[int].
 
         Returns: `FriendsAddListResponse`.
 
@@ -1397,9 +1397,9 @@ class AsyncFriendsMethods:
         )
 
     async def delete_all_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `friends.deleteAllRequests`.
+        """Mark all incoming friend requests of the token's owner as seen.
 
-        Tokens: user.
+        Calls `friends.deleteAllRequests`; tokens: user.
 
         Returns: `BaseOkResponse`.
 
@@ -1408,12 +1408,12 @@ class AsyncFriendsMethods:
         return await self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}, extra=extra_params))
 
     async def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `friends.deleteList`.
+        """Delete one of the token owner's friend lists.
 
-        Tokens: user.
+        Calls `friends.deleteList`; tokens: user.
 
         Args:
-            list_id: int; required; 0..24.
+            list_id: List to delete. Type: int; required; 0..24.
 
         Returns: `BaseOkResponse`.
 
@@ -1433,13 +1433,13 @@ class AsyncFriendsMethods:
     async def edit(
         self, *, user_id: int, list_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `friends.edit`.
+        """Choose which friend lists a friend belongs to.
 
-        Tokens: user.
+        Calls `friends.edit`; tokens: user.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            list_ids: Sequence[int].
+            user_id: Friend to put into lists. Type: int; required; >= 1, format int64.
+            list_ids: Lists the friend belongs to from now on. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -1465,16 +1465,16 @@ class AsyncFriendsMethods:
         delete_user_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `friends.editList`.
+        """Rename a friend list or change who is in it.
 
-        Tokens: user.
+        Calls `friends.editList`; tokens: user.
 
         Args:
-            list_id: int; required; >= 0.
-            name: str.
-            user_ids: Sequence[int].
-            add_user_ids: Sequence[int].
-            delete_user_ids: Sequence[int].
+            list_id: List to change. Type: int; required; >= 0.
+            name: New name of the list. Type: str.
+            user_ids: Friends the list holds from now on, replacing its members. Type: Sequence[int].
+            add_user_ids: Friends to add to the list. Type: Sequence[int].
+            delete_user_ids: Friends to take out of the list. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -1578,9 +1578,9 @@ class AsyncFriendsMethods:
         )
 
     async def get_app_users(self, *, extra_params: Mapping[str, object] | None = None) -> list[int]:
-        """Call `friends.getAppUsers`.
+        """List the friends of the token's owner who use the current app.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getAppUsers`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[int]`.
 
@@ -1595,13 +1595,13 @@ class AsyncFriendsMethods:
         return_system: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetListsResponse:
-        """Call `friends.getLists`.
+        """List the friend lists of a user.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getLists`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            return_system: bool.
+            user_id: User whose lists are read; the token's owner by default. Type: int; >= 0, format int64.
+            return_system: Include the lists VK keeps itself, such as close friends. Type: bool.
 
         Returns: `FriendsGetListsResponse`.
 
@@ -1668,18 +1668,18 @@ class AsyncFriendsMethods:
         need_common_count: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | list[FriendsMutualFriend] | FriendsMutualFriend:
-        """Call `friends.getMutual`.
+        """List the friends two users have in common.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getMutual`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            source_uid: int; >= 1, format int64.
-            target_uid: int; >= 1, format int64.
-            target_uids: Sequence[int]; at most 100 items.
-            order: str.
-            count: int; >= 0.
-            offset: int; >= 0.
-            need_common_count: bool.
+            source_uid: User whose friends are compared; the token's owner by default. Type: int; >= 1, format int64.
+            target_uid: Other user to compare with. Type: int; >= 1, format int64.
+            target_uids: Several users to compare with at once. Type: Sequence[int]; at most 100 items.
+            order: Random order when set to `random`. Type: str.
+            count: How many friends to return. Type: int; >= 0.
+            offset: Number of friends to skip. Type: int; >= 0.
+            need_common_count: Add the number of common friends. Type: bool.
 
         Returns: `list[int]`.
             With target_uids=<given>: `list[FriendsMutualFriend]` (targetUidsResponse).
@@ -1737,17 +1737,17 @@ class AsyncFriendsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | FriendsGetOnlineOnlineMobileResponse:
-        """Call `friends.getOnline`.
+        """List the friends of a user who are online now.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getOnline`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            list_id: int; >= 0.
-            online_mobile: bool.
-            order: str.
-            count: int; >= 0.
-            offset: int; >= 0.
+            user_id: User whose friends are listed; the token's owner by default. Type: int; >= 0, format int64.
+            list_id: Only friends of this friend list. Type: int; >= 0.
+            online_mobile: Also list separately the friends who are online from a phone. Type: bool.
+            order: Random order when set to `random`. Type: str.
+            count: How many friends to return. Type: int; >= 0.
+            offset: Number of friends to skip. Type: int; >= 0.
 
         Returns: `list[int]`.
             With online_mobile=True: `FriendsGetOnlineOnlineMobileResponse` (onlineMobileResponse).
@@ -1771,12 +1771,12 @@ class AsyncFriendsMethods:
     async def get_recent(
         self, *, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[int]:
-        """Call `friends.getRecent`.
+        """List the friends the token's owner added most recently.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getRecent`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 0..1000.
+            count: How many friends to return. Type: int; 0..1000.
 
         Returns: `list[int]`.
 
@@ -1906,16 +1906,16 @@ class AsyncFriendsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetSuggestionsResponse:
-        """Call `friends.getSuggestions`.
+        """List people the token's owner may know, to add as friends.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getSuggestions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            filter: Sequence[Literal['contacts', 'mutual', 'mutual_contacts']].
-            count: int; 0..100.
-            offset: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            filter: Kinds of suggestion to include. Type: Sequence[Literal['contacts', 'mutual', 'mutual_contacts']].
+            count: How many people to return. Type: int; 0..100.
+            offset: Number of people to skip. Type: int; >= 0.
+            fields: Profile fields to fill in for each person. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetSuggestionsResponse`.
 
@@ -1947,17 +1947,17 @@ class AsyncFriendsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> FriendsSearchResponse:
-        """Call `friends.search`.
+        """Find friends of a user by name.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
-            q: str.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            offset: int; >= 0.
-            count: int; 0..1000.
+            user_id: User whose friends are searched; the token's owner by default. Type: int; >= 1, format int64.
+            q: Name to look for. Type: str.
+            fields: Profile fields to fill in for each friend found. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            offset: Number of friends to skip. Type: int; >= 0.
+            count: How many friends to return. Type: int; 0..1000.
 
         Returns: `FriendsSearchResponse`.
 
@@ -2161,13 +2161,13 @@ class BatchFriendsMethods:
     def add_list(
         self, *, name: str, user_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[FriendsAddListResponse]:
-        """Call `friends.addList`.
+        """Create a friend list for the token's owner.
 
-        Tokens: user.
+        Calls `friends.addList`; tokens: user.
 
         Args:
-            name: str; required.
-            user_ids: Sequence[int].
+            name: Name of the list. Type: str; required.
+            user_ids: Friends to put in the list. Type: Sequence[int].
 
         Returns: `FriendsAddListResponse`.
 
@@ -2260,9 +2260,9 @@ class BatchFriendsMethods:
         )
 
     def delete_all_requests(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `friends.deleteAllRequests`.
+        """Mark all incoming friend requests of the token's owner as seen.
 
-        Tokens: user.
+        Calls `friends.deleteAllRequests`; tokens: user.
 
         Returns: `BaseOkResponse`.
 
@@ -2271,12 +2271,12 @@ class BatchFriendsMethods:
         return self._batch.add(_FRIENDS_DELETE_ALL_REQUESTS.call({}, extra=extra_params))
 
     def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `friends.deleteList`.
+        """Delete one of the token owner's friend lists.
 
-        Tokens: user.
+        Calls `friends.deleteList`; tokens: user.
 
         Args:
-            list_id: int; required; 0..24.
+            list_id: List to delete. Type: int; required; 0..24.
 
         Returns: `BaseOkResponse`.
 
@@ -2296,13 +2296,13 @@ class BatchFriendsMethods:
     def edit(
         self, *, user_id: int, list_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `friends.edit`.
+        """Choose which friend lists a friend belongs to.
 
-        Tokens: user.
+        Calls `friends.edit`; tokens: user.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            list_ids: Sequence[int].
+            user_id: Friend to put into lists. Type: int; required; >= 1, format int64.
+            list_ids: Lists the friend belongs to from now on. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -2328,16 +2328,16 @@ class BatchFriendsMethods:
         delete_user_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `friends.editList`.
+        """Rename a friend list or change who is in it.
 
-        Tokens: user.
+        Calls `friends.editList`; tokens: user.
 
         Args:
-            list_id: int; required; >= 0.
-            name: str.
-            user_ids: Sequence[int].
-            add_user_ids: Sequence[int].
-            delete_user_ids: Sequence[int].
+            list_id: List to change. Type: int; required; >= 0.
+            name: New name of the list. Type: str.
+            user_ids: Friends the list holds from now on, replacing its members. Type: Sequence[int].
+            add_user_ids: Friends to add to the list. Type: Sequence[int].
+            delete_user_ids: Friends to take out of the list. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -2441,9 +2441,9 @@ class BatchFriendsMethods:
         )
 
     def get_app_users(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[int]]:
-        """Call `friends.getAppUsers`.
+        """List the friends of the token's owner who use the current app.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getAppUsers`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[int]`.
 
@@ -2458,13 +2458,13 @@ class BatchFriendsMethods:
         return_system: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetListsResponse]:
-        """Call `friends.getLists`.
+        """List the friend lists of a user.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getLists`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            return_system: bool.
+            user_id: User whose lists are read; the token's owner by default. Type: int; >= 0, format int64.
+            return_system: Include the lists VK keeps itself, such as close friends. Type: bool.
 
         Returns: `FriendsGetListsResponse`.
 
@@ -2531,18 +2531,18 @@ class BatchFriendsMethods:
         need_common_count: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int] | list[FriendsMutualFriend] | FriendsMutualFriend]:
-        """Call `friends.getMutual`.
+        """List the friends two users have in common.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getMutual`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            source_uid: int; >= 1, format int64.
-            target_uid: int; >= 1, format int64.
-            target_uids: Sequence[int]; at most 100 items.
-            order: str.
-            count: int; >= 0.
-            offset: int; >= 0.
-            need_common_count: bool.
+            source_uid: User whose friends are compared; the token's owner by default. Type: int; >= 1, format int64.
+            target_uid: Other user to compare with. Type: int; >= 1, format int64.
+            target_uids: Several users to compare with at once. Type: Sequence[int]; at most 100 items.
+            order: Random order when set to `random`. Type: str.
+            count: How many friends to return. Type: int; >= 0.
+            offset: Number of friends to skip. Type: int; >= 0.
+            need_common_count: Add the number of common friends. Type: bool.
 
         Returns: `list[int]`.
             With target_uids=<given>: `list[FriendsMutualFriend]` (targetUidsResponse).
@@ -2600,17 +2600,17 @@ class BatchFriendsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int] | FriendsGetOnlineOnlineMobileResponse]:
-        """Call `friends.getOnline`.
+        """List the friends of a user who are online now.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getOnline`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            list_id: int; >= 0.
-            online_mobile: bool.
-            order: str.
-            count: int; >= 0.
-            offset: int; >= 0.
+            user_id: User whose friends are listed; the token's owner by default. Type: int; >= 0, format int64.
+            list_id: Only friends of this friend list. Type: int; >= 0.
+            online_mobile: Also list separately the friends who are online from a phone. Type: bool.
+            order: Random order when set to `random`. Type: str.
+            count: How many friends to return. Type: int; >= 0.
+            offset: Number of friends to skip. Type: int; >= 0.
 
         Returns: `list[int]`.
             With online_mobile=True: `FriendsGetOnlineOnlineMobileResponse` (onlineMobileResponse).
@@ -2634,12 +2634,12 @@ class BatchFriendsMethods:
     def get_recent(
         self, *, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[int]]:
-        """Call `friends.getRecent`.
+        """List the friends the token's owner added most recently.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getRecent`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 0..1000.
+            count: How many friends to return. Type: int; 0..1000.
 
         Returns: `list[int]`.
 
@@ -2771,16 +2771,16 @@ class BatchFriendsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetSuggestionsResponse]:
-        """Call `friends.getSuggestions`.
+        """List people the token's owner may know, to add as friends.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.getSuggestions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            filter: Sequence[Literal['contacts', 'mutual', 'mutual_contacts']].
-            count: int; 0..100.
-            offset: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            filter: Kinds of suggestion to include. Type: Sequence[Literal['contacts', 'mutual', 'mutual_contacts']].
+            count: How many people to return. Type: int; 0..100.
+            offset: Number of people to skip. Type: int; >= 0.
+            fields: Profile fields to fill in for each person. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetSuggestionsResponse`.
 
@@ -2812,17 +2812,17 @@ class BatchFriendsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsSearchResponse]:
-        """Call `friends.search`.
+        """Find friends of a user by name.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `friends.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
-            q: str.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            offset: int; >= 0.
-            count: int; 0..1000.
+            user_id: User whose friends are searched; the token's owner by default. Type: int; >= 1, format int64.
+            q: Name to look for. Type: str.
+            fields: Profile fields to fill in for each friend found. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            offset: Number of friends to skip. Type: int; >= 0.
+            count: How many friends to return. Type: int; 0..1000.
 
         Returns: `FriendsSearchResponse`.
 

@@ -60,14 +60,14 @@ class GiftsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GiftsGetResponse:
-        """Call `gifts.get`.
+        """List the gifts a user received.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `gifts.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            count: int; >= 0.
-            offset: int; >= 0.
+            user_id: User whose gifts are listed; the token's owner by default. Type: int; >= 0, format int64.
+            count: How many gifts to return. Type: int; >= 0.
+            offset: Number of gifts to skip. Type: int; >= 0.
 
         Returns: `GiftsGetResponse`.
 
@@ -121,14 +121,14 @@ class AsyncGiftsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GiftsGetResponse:
-        """Call `gifts.get`.
+        """List the gifts a user received.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `gifts.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            count: int; >= 0.
-            offset: int; >= 0.
+            user_id: User whose gifts are listed; the token's owner by default. Type: int; >= 0, format int64.
+            count: How many gifts to return. Type: int; >= 0.
+            offset: Number of gifts to skip. Type: int; >= 0.
 
         Returns: `GiftsGetResponse`.
 
@@ -183,14 +183,14 @@ class BatchGiftsMethods:
         offset: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GiftsGetResponse]:
-        """Call `gifts.get`.
+        """List the gifts a user received.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `gifts.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            count: int; >= 0.
-            offset: int; >= 0.
+            user_id: User whose gifts are listed; the token's owner by default. Type: int; >= 0, format int64.
+            count: How many gifts to return. Type: int; >= 0.
+            offset: Number of gifts to skip. Type: int; >= 0.
 
         Returns: `GiftsGetResponse`.
 

@@ -1453,23 +1453,23 @@ class GroupsMethods:
         is_main_address: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
-        """Call `groups.addAddress`.
+        """Add an address to a community's list of addresses.
 
-        Tokens: user, group.
+        Calls `groups.addAddress`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str; required; at most 255 characters.
-            address: str; required; at most 255 characters.
-            city_id: int; required; >= 1.
-            latitude: float | int; required; -90..90.
-            longitude: float | int; required; -180..180.
-            additional_address: str; at most 400 characters.
-            metro_id: int; >= 0.
-            phone: str.
-            work_info_status: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
-            timetable: str.
-            is_main_address: bool.
+            group_id: Community that gets the address. Type: int; required; >= 1, format int64.
+            title: Name shown for the address. Type: str; required; at most 255 characters.
+            address: Street and building. Type: str; required; at most 255 characters.
+            city_id: City of the address, as in `database.getCities`. Type: int; required; >= 1.
+            latitude: Latitude of the place, in degrees. Type: float | int; required; -90..90.
+            longitude: Longitude of the place, in degrees. Type: float | int; required; -180..180.
+            additional_address: Extra directions, such as floor or entrance. Type: str; at most 400 characters.
+            metro_id: Nearest metro station, by its id. Type: int; >= 0.
+            phone: Contact phone number for the address. Type: str.
+            work_info_status: Whether and how opening hours are given. Type: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
+            timetable: Opening hours by weekday, as a JSON object. Type: str.
+            is_main_address: Make this the community's main address. Type: bool.
 
         Returns: `GroupsAddress`.
 
@@ -1506,15 +1506,15 @@ class GroupsMethods:
         secret_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddCallbackServerResponse:
-        """Call `groups.addCallbackServer`.
+        """Register a server that receives a community's Callback API events.
 
-        Tokens: user, group.
+        Calls `groups.addCallbackServer`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            url: str; required.
-            title: str; required; at most 14 characters.
-            secret_key: str; at most 50 characters.
+            group_id: Community whose events the server receives. Type: int; required; >= 1, format int64.
+            url: Address VK posts the events to. Type: str; required.
+            title: Name of the server in the community's settings. Type: str; required; at most 14 characters.
+            secret_key: Secret sent with every event so the server can tell VK's requests apart. Type: str; at most 50 characters.
 
         Returns: `GroupsAddCallbackServerResponse`.
 
@@ -1537,14 +1537,14 @@ class GroupsMethods:
     def add_link(
         self, *, group_id: int, link: str, text: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> GroupsLinksItem:
-        """Call `groups.addLink`.
+        """Add a link to a community's links block.
 
-        Tokens: user.
+        Calls `groups.addLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link: str; required.
-            text: str.
+            group_id: Community that gets the link. Type: int; required; >= 1, format int64.
+            link: Address the link points to. Type: str; required.
+            text: Caption shown with the link. Type: str.
 
         Returns: `GroupsLinksItem`.
 
@@ -1564,13 +1564,13 @@ class GroupsMethods:
     def approve_request(
         self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.approveRequest`.
+        """Accept a user's request to join a closed community.
 
-        Tokens: user.
+        Calls `groups.approveRequest`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
+            group_id: Community the user asked to join. Type: int; required; >= 1, format int64.
+            user_id: User whose request is accepted. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1599,17 +1599,17 @@ class GroupsMethods:
         comment_visible: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.ban`.
+        """Add a user or community to a community's blacklist.
 
-        Tokens: user.
+        Calls `groups.ban`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            owner_id: int; format int64.
-            end_date: int; >= 0.
-            reason: int; >= 0.
-            comment: str.
-            comment_visible: bool.
+            group_id: Community whose blacklist is changed. Type: int; required; >= 1, format int64.
+            owner_id: User, or community as a negative id, to ban. Type: int; format int64.
+            end_date: When the ban ends, as a Unix timestamp; forever when omitted. Type: int; >= 0.
+            reason: Reason code for the ban. Type: int; >= 0.
+            comment: Note about the ban. Type: str.
+            comment_visible: Show the note to the banned user. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1640,17 +1640,17 @@ class GroupsMethods:
         subtype: Literal[0, 1, 2, 3, 4] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGroupFull:
-        """Call `groups.create`.
+        """Create a new community owned by the token's owner.
 
-        Tokens: user.
+        Calls `groups.create`; tokens: user.
 
         Args:
-            title: str; required.
-            description: str.
-            type: Literal['event', 'group', 'public'].
-            public_category: int; >= 0.
-            public_subcategory: int; >= 0.
-            subtype: Literal[0, 1, 2, 3, 4]; >= 0.
+            title: Name of the community. Type: str; required.
+            description: Text that describes the community. Type: str.
+            type: Kind of community to create. Type: Literal['event', 'group', 'public'].
+            public_category: Category of a public page. Type: int; >= 0.
+            public_subcategory: Subcategory of a public page. Type: int; >= 0.
+            subtype: Kind of public page, by its number. Type: Literal[0, 1, 2, 3, 4]; >= 0.
 
         Returns: `GroupsGroupFull`.
 
@@ -1675,13 +1675,13 @@ class GroupsMethods:
     def delete_address(
         self, *, group_id: int, address_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.deleteAddress`.
+        """Remove an address from a community.
 
-        Tokens: user, group.
+        Calls `groups.deleteAddress`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            address_id: int; required; >= 0.
+            group_id: Community that owns the address. Type: int; required; >= 1, format int64.
+            address_id: Address to remove. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1702,13 +1702,13 @@ class GroupsMethods:
     def delete_callback_server(
         self, *, group_id: int, server_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.deleteCallbackServer`.
+        """Remove a Callback API server from a community.
 
-        Tokens: user, group.
+        Calls `groups.deleteCallbackServer`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; required; >= 0.
+            group_id: Community the server belongs to. Type: int; required; >= 1, format int64.
+            server_id: Server to remove. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1729,13 +1729,13 @@ class GroupsMethods:
     def delete_link(
         self, *, group_id: int, link_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.deleteLink`.
+        """Remove a link from a community's links block.
 
-        Tokens: user.
+        Calls `groups.deleteLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link_id: int; required; >= 0.
+            group_id: Community that shows the link. Type: int; required; >= 1, format int64.
+            link_id: Link to remove. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1752,12 +1752,12 @@ class GroupsMethods:
         )
 
     def disable_online(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `groups.disableOnline`.
+        """Switch off the community's online status for messages.
 
-        Tokens: user, group.
+        Calls `groups.disableOnline`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose status is switched off. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1825,59 +1825,59 @@ class GroupsMethods:
         city: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.edit`.
+        """Change the settings of a community; only the settings given are changed.
 
-        Tokens: user, group.
+        Calls `groups.edit`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str.
-            description: str.
-            screen_name: str.
-            access: GroupsGroupAccess | Literal[0, 1, 2]; >= 0.
-            website: str.
-            subject: GroupsGroupSubject | int.
-            email: str.
-            phone: str.
-            rss: str.
-            event_start_date: int; >= 0.
-            event_finish_date: int; >= 0.
-            event_group_id: int; >= 0, format int64.
-            public_category: int; >= 0.
-            public_subcategory: int; >= 0.
-            public_date: str.
-            wall: GroupsGroupWall | Literal[0, 1, 2, 3]; >= 0.
-            topics: GroupsGroupTopics | Literal[0, 1, 2]; >= 0.
-            photos: GroupsGroupPhotos | Literal[0, 1, 2]; >= 0.
-            video: GroupsGroupVideo | Literal[0, 1, 2]; >= 0.
-            audio: GroupsGroupAudio | Literal[0, 1, 2]; >= 0.
-            links: bool.
-            events: bool.
-            places: bool.
-            contacts: bool.
-            docs: GroupsGroupDocs | Literal[0, 1, 2]; >= 0.
-            wiki: GroupsGroupWiki | Literal[0, 1, 2]; >= 0.
-            messages: bool.
-            articles: bool.
-            addresses: bool.
-            age_limits: GroupsGroupAgeLimits | Literal[1, 2, 3]; >= 0.
-            market: bool.
-            market_buttons: Sequence[Mapping[str, JSON]].
-            market_comments: bool.
-            market_country: Sequence[int]; at most 10 items.
-            market_city: Sequence[int]; at most 10 items.
-            market_currency: GroupsGroupMarketCurrency | Literal[643, 980, 398, 978, 840]; >= 0.
-            market_contact: int; >= 0.
-            market_wiki: int; >= 0.
-            obscene_filter: bool.
-            obscene_stopwords: bool.
-            toxic_filter: bool.
-            disable_replies_from_groups: bool.
-            obscene_words: Sequence[str].
-            main_section: int; >= 0.
-            secondary_section: int; >= 0.
-            country: int; >= 0.
-            city: int; >= 0.
+            group_id: Community to change. Type: int; required; >= 1, format int64.
+            title: New name of the community. Type: str.
+            description: New description text. Type: str.
+            screen_name: New short address, the part after vk.com/. Type: str.
+            access: Whether anyone can join, only approved users, or only invited ones. Type: GroupsGroupAccess | Literal[0, 1, 2]; >= 0.
+            website: Address of the community's website. Type: str.
+            subject: Topic of the community, by its code. Type: GroupsGroupSubject | int.
+            email: Contact email. Type: str.
+            phone: Contact phone number. Type: str.
+            rss: Address of an RSS feed to import. Type: str.
+            event_start_date: Start of the event, as a Unix timestamp (events only). Type: int; >= 0.
+            event_finish_date: End of the event, as a Unix timestamp (events only). Type: int; >= 0.
+            event_group_id: Community that organizes the event (events only). Type: int; >= 0, format int64.
+            public_category: Category of a public page. Type: int; >= 0.
+            public_subcategory: Subcategory of a public page. Type: int; >= 0.
+            public_date: Founding date of a public page. Type: str.
+            wall: Who may post on the wall. Type: GroupsGroupWall | Literal[0, 1, 2, 3]; >= 0.
+            topics: Whether discussions are on, and who may open them. Type: GroupsGroupTopics | Literal[0, 1, 2]; >= 0.
+            photos: Whether photos are on, and who may add them. Type: GroupsGroupPhotos | Literal[0, 1, 2]; >= 0.
+            video: Whether videos are on, and who may add them. Type: GroupsGroupVideo | Literal[0, 1, 2]; >= 0.
+            audio: Whether audio is on, and who may add it. Type: GroupsGroupAudio | Literal[0, 1, 2]; >= 0.
+            links: Show the links block. Type: bool.
+            events: Show the events block. Type: bool.
+            places: Show the places block. Type: bool.
+            contacts: Show the contacts block. Type: bool.
+            docs: Whether documents are on, and who may add them. Type: GroupsGroupDocs | Literal[0, 1, 2]; >= 0.
+            wiki: Whether wiki pages are on, and who may edit them. Type: GroupsGroupWiki | Literal[0, 1, 2]; >= 0.
+            messages: Let users write to the community. Type: bool.
+            articles: Show the articles block. Type: bool.
+            addresses: Show the addresses block. Type: bool.
+            age_limits: Age rating of the community's content. Type: GroupsGroupAgeLimits | Literal[1, 2, 3]; >= 0.
+            market: Turn the shop on or off. Type: bool.
+            market_buttons: Buttons shown on the shop's products. Type: Sequence[Mapping[str, JSON]].
+            market_comments: Allow comments on products. Type: bool.
+            market_country: Countries the shop delivers to. Type: Sequence[int]; at most 10 items.
+            market_city: Cities the shop delivers to. Type: Sequence[int]; at most 10 items.
+            market_currency: Currency of product prices. Type: GroupsGroupMarketCurrency | Literal[643, 980, 398, 978, 840]; >= 0.
+            market_contact: User who answers buyers' messages. Type: int; >= 0.
+            market_wiki: Wiki page that describes the shop. Type: int; >= 0.
+            obscene_filter: Hide comments with obscene words. Type: bool.
+            obscene_stopwords: Hide comments that contain the words in `obscene_words`. Type: bool.
+            toxic_filter: Hide comments that VK finds abusive. Type: bool.
+            disable_replies_from_groups: Do not allow communities to comment. Type: bool.
+            obscene_words: Words that hide a comment, with `obscene_stopwords`. Type: Sequence[str].
+            main_section: Section shown first on the community page. Type: int; >= 0.
+            secondary_section: Section shown second on the community page. Type: int; >= 0.
+            country: Country of the community. Type: int; >= 0.
+            city: City of the community. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1961,24 +1961,24 @@ class GroupsMethods:
         is_main_address: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
-        """Call `groups.editAddress`.
+        """Change an address of a community; only the fields given are changed.
 
-        Tokens: user, group.
+        Calls `groups.editAddress`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            address_id: int; required; >= 0.
-            title: str; at most 255 characters.
-            address: str; at most 255 characters.
-            additional_address: str; at most 400 characters.
-            city_id: int; >= 0.
-            metro_id: int; >= 0.
-            latitude: float | int; -90..90.
-            longitude: float | int; -180..180.
-            phone: str.
-            work_info_status: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
-            timetable: str.
-            is_main_address: bool.
+            group_id: Community that owns the address. Type: int; required; >= 1, format int64.
+            address_id: Address to change. Type: int; required; >= 0.
+            title: Name shown for the address. Type: str; at most 255 characters.
+            address: Street and building. Type: str; at most 255 characters.
+            additional_address: Extra directions, such as floor or entrance. Type: str; at most 400 characters.
+            city_id: City of the address, as in `database.getCities`. Type: int; >= 0.
+            metro_id: Nearest metro station, by its id. Type: int; >= 0.
+            latitude: Latitude of the place, in degrees. Type: float | int; -90..90.
+            longitude: Longitude of the place, in degrees. Type: float | int; -180..180.
+            phone: Contact phone number for the address. Type: str.
+            work_info_status: Whether and how opening hours are given. Type: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
+            timetable: Opening hours by weekday, as a JSON object. Type: str.
+            is_main_address: Make this the community's main address. Type: bool.
 
         Returns: `GroupsAddress`.
 
@@ -2017,16 +2017,16 @@ class GroupsMethods:
         secret_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.editCallbackServer`.
+        """Change the address, name or secret of a community's Callback API server.
 
-        Tokens: user, group.
+        Calls `groups.editCallbackServer`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; required; >= 0.
-            url: str; required.
-            title: str; required; at most 14 characters.
-            secret_key: str; at most 50 characters.
+            group_id: Community the server belongs to. Type: int; required; >= 1, format int64.
+            server_id: Server to change. Type: int; required; >= 0.
+            url: New address VK posts the events to. Type: str; required.
+            title: New name of the server. Type: str; required; at most 14 characters.
+            secret_key: New secret sent with every event. Type: str; at most 50 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -2050,14 +2050,14 @@ class GroupsMethods:
     def edit_link(
         self, *, group_id: int, link_id: int, text: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.editLink`.
+        """Change the caption of a link in a community's links block.
 
-        Tokens: user.
+        Calls `groups.editLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link_id: int; required; >= 0.
-            text: str.
+            group_id: Community that shows the link. Type: int; required; >= 1, format int64.
+            link_id: Link to change. Type: int; required; >= 0.
+            text: New caption. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2087,19 +2087,19 @@ class GroupsMethods:
         contact_email: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.editManager`.
+        """Appoint, change or remove a community manager.
 
-        Tokens: user.
+        Calls `groups.editManager`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
-            role: GroupsGroupRole | Literal['moderator', 'editor', 'administrator', 'advertiser'].
-            is_call_operator: bool.
-            is_contact: bool.
-            contact_position: str.
-            contact_phone: str.
-            contact_email: str.
+            group_id: Community whose manager is changed. Type: int; required; >= 1, format int64.
+            user_id: User whose role is set. Type: int; required; >= 1, format int64.
+            role: Manager role to give; omit it to take the user's role away. Type: GroupsGroupRole | Literal['moderator', 'editor', 'administrator', 'advertiser'].
+            is_call_operator: Let the manager take the community's calls. Type: bool.
+            is_contact: Show the manager in the community's contacts block. Type: bool.
+            contact_position: Job title shown in the contacts block. Type: str.
+            contact_phone: Phone number shown in the contacts block. Type: str.
+            contact_email: Email shown in the contacts block. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2124,12 +2124,12 @@ class GroupsMethods:
         )
 
     def enable_online(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `groups.enableOnline`.
+        """Switch on the community's online status, so users see it answers messages now.
 
-        Tokens: user, group.
+        Calls `groups.enableOnline`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose status is switched on. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2191,17 +2191,17 @@ class GroupsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse | GroupsGetObjectExtendedResponse:
-        """Call `groups.get`.
+        """List the communities a user belongs to.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `groups.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
-            extended: bool.
-            filter: Sequence[GroupsFilter | Literal['admin', 'editor', 'moder', 'advertiser', 'groups', 'publics', 'events', 'has_addresses']].
-            fields: Sequence[GroupsFields | str].
-            offset: int; >= 0.
-            count: int; 0..1000.
+            user_id: User whose communities are listed; the token's owner by default. Type: int; >= 1, format int64.
+            extended: Return full community objects instead of ids alone. Type: bool.
+            filter: Only communities of these kinds, or where the user has these roles. Type: Sequence[GroupsFilter | Literal['admin', 'editor', 'moder', 'advertiser', 'groups', 'publics', 'events', 'has_addresses']].
+            fields: Community fields to fill in, with `extended`. Type: Sequence[GroupsFields | str].
+            offset: Number of communities to skip. Type: int; >= 0.
+            count: How many communities to return. Type: int; 0..1000.
 
         Returns: `GroupsGetResponse`.
             With extended=True: `GroupsGetObjectExtendedResponse` (extendedResponse).
@@ -2257,18 +2257,18 @@ class GroupsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetAddressesResponse:
-        """Call `groups.getAddresses`.
+        """List the addresses of a community, nearest first when a location is given.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `groups.getAddresses`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            address_ids: Sequence[int]; at most 100 items.
-            latitude: float | int; -90..90.
-            longitude: float | int; -180..180.
-            offset: int; >= 0.
-            count: int; >= 0.
-            fields: Sequence[AddressFields | Literal['id', 'title', 'address', 'additional_address', 'country_id', 'city_id', 'city', 'metro_station_id', 'metro_station', 'latitude', 'longitude', 'distance', 'work_info_status', 'timetable', 'phone', 'time_offset']].
+            group_id: Community whose addresses are listed. Type: int; required; >= 1, format int64.
+            address_ids: Only these addresses. Type: Sequence[int]; at most 100 items.
+            latitude: Latitude of the point to sort by distance from, in degrees. Type: float | int; -90..90.
+            longitude: Longitude of the point to sort by distance from, in degrees. Type: float | int; -180..180.
+            offset: Number of addresses to skip. Type: int; >= 0.
+            count: How many addresses to return. Type: int; >= 0.
+            fields: Address fields to fill in. Type: Sequence[AddressFields | Literal['id', 'title', 'address', 'additional_address', 'country_id', 'city_id', 'city', 'metro_station_id', 'metro_station', 'latitude', 'longitude', 'distance', 'work_info_status', 'timetable', 'phone', 'time_offset']].
 
         Returns: `GroupsGetAddressesResponse`.
 
@@ -2301,16 +2301,16 @@ class GroupsMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetBannedResponse:
-        """Call `groups.getBanned`.
+        """List the users and communities in a community's blacklist.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getBanned`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[BaseUserGroupFields | str].
-            owner_id: int; format int64.
+            group_id: Community whose blacklist is read. Type: int; required; >= 1, format int64.
+            offset: Number of entries to skip. Type: int; >= 0.
+            count: How many entries to return. Type: int; 0..200.
+            fields: Profile fields to fill in for banned users. Type: Sequence[BaseUserGroupFields | str].
+            owner_id: Only this user or community, to check whether it is banned. Type: int; format int64.
 
         Returns: `GroupsGetBannedResponse`.
 
@@ -2366,12 +2366,12 @@ class GroupsMethods:
     def get_callback_confirmation_code(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GroupsGetCallbackConfirmationCodeResponse:
-        """Call `groups.getCallbackConfirmationCode`.
+        """Get the string a Callback API server must answer to VK's confirmation request.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getCallbackConfirmationCode`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose confirmation string is read. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsGetCallbackConfirmationCodeResponse`.
 
@@ -2393,13 +2393,13 @@ class GroupsMethods:
         server_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCallbackServersResponse:
-        """Call `groups.getCallbackServers`.
+        """List the Callback API servers of a community.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getCallbackServers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_ids: Sequence[int].
+            group_id: Community whose servers are listed. Type: int; required; >= 1, format int64.
+            server_ids: Only these servers. Type: Sequence[int].
 
         Returns: `GroupsGetCallbackServersResponse`.
 
@@ -2418,13 +2418,13 @@ class GroupsMethods:
     def get_callback_settings(
         self, *, group_id: int, server_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> GroupsCallbackSettings:
-        """Call `groups.getCallbackSettings`.
+        """Read which events a Callback API server of a community receives.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getCallbackSettings`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; >= 0.
+            group_id: Community the server belongs to. Type: int; required; >= 1, format int64.
+            server_id: Server whose settings are read. Type: int; >= 0.
 
         Returns: `GroupsCallbackSettings`.
 
@@ -2465,13 +2465,13 @@ class GroupsMethods:
         subcategories: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse:
-        """Call `groups.getCatalogInfo`.
+        """List the categories of VK's community catalog.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getCatalogInfo`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            subcategories: bool.
+            extended: Add a few sample communities to each category. Type: bool.
+            subcategories: Include the subcategories of each category. Type: bool.
 
         Returns: `GroupsGetCatalogInfoResponse`.
             With extended=True: `GroupsGetCatalogInfoExtendedResponse` (extendedResponse).
@@ -2500,16 +2500,16 @@ class GroupsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitedUsersResponse:
-        """Call `groups.getInvitedUsers`.
+        """List the users invited to a community who have not answered yet.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getInvitedUsers`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            offset: int; >= 0.
-            count: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            group_id: Community the users were invited to. Type: int; required; >= 1, format int64.
+            offset: Number of users to skip. Type: int; >= 0.
+            count: How many users to return. Type: int; >= 0.
+            fields: Profile fields to fill in for each user. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `GroupsGetInvitedUsersResponse`.
 
@@ -2554,14 +2554,14 @@ class GroupsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse:
-        """Call `groups.getInvites`.
+        """List the invitations to communities and events the token's owner received.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getInvites`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; >= 0.
-            extended: bool.
+            offset: Number of invitations to skip. Type: int; >= 0.
+            count: How many invitations to return. Type: int; >= 0.
+            extended: Also return the profiles of the people who sent them. Type: bool.
 
         Returns: `GroupsGetInvitesResponse`.
             With extended=True: `GroupsGetInvitesExtendedResponse` (extendedResponse).
@@ -2605,12 +2605,12 @@ class GroupsMethods:
     def get_long_poll_settings(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GroupsLongPollSettings:
-        """Call `groups.getLongPollSettings`.
+        """Read whether the Bots Long Poll API of a community is on and which events it delivers.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getLongPollSettings`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose settings are read. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsLongPollSettings`.
 
@@ -2672,17 +2672,17 @@ class GroupsMethods:
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse:
-        """Call `groups.getMembers`.
+        """List the members of a community.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `groups.getMembers`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; format int64.
-            sort: Literal['id_asc', 'id_desc', 'time_asc', 'time_desc'].
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[UsersFields | str].
-            filter: Literal['donut', 'friends', 'managers', 'unsure'].
+            group_id: Community whose members are listed, by id or screen name. Type: int | str; format int64.
+            sort: Order of the members, by id or by joining time. Type: Literal['id_asc', 'id_desc', 'time_asc', 'time_desc'].
+            offset: Number of members to skip. Type: int; >= 0.
+            count: How many members to return. Type: int; 0..1000.
+            fields: Profile fields to fill in for each member. Type: Sequence[UsersFields | str].
+            filter: Only members of this kind. Type: Literal['donut', 'friends', 'managers', 'unsure'].
 
         Returns: `GroupsGetMembersResponse`.
             With fields=<given>: `GroupsGetMembersFieldsResponse` (fieldsResponse).
@@ -2709,12 +2709,12 @@ class GroupsMethods:
     def get_online_status(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GroupsGetOnlineStatusResponse:
-        """Call `groups.getOnlineStatus`.
+        """Read whether a community shows itself online for messages.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getOnlineStatus`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose status is read. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsGetOnlineStatusResponse`.
 
@@ -2758,15 +2758,15 @@ class GroupsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse:
-        """Call `groups.getRequests`.
+        """List the pending requests to join a closed community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getRequests`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[UsersFields | str].
+            group_id: Community whose requests are listed. Type: int; required; >= 1, format int64.
+            offset: Number of requests to skip. Type: int; >= 0.
+            count: How many requests to return. Type: int; 0..200.
+            fields: Profile fields to fill in for each user who asked. Type: Sequence[UsersFields | str].
 
         Returns: `GroupsGetRequestsResponse`.
             With fields=<given>: `GroupsGetRequestsFieldsResponse` (fieldsResponse).
@@ -2788,12 +2788,12 @@ class GroupsMethods:
     def get_settings(
         self, *, group_id: int | str, extra_params: Mapping[str, object] | None = None
     ) -> GroupsGetSettingsResponse:
-        """Call `groups.getSettings`.
+        """Read the settings of a community, as `groups.edit` changes them.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getSettings`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; required; format int64.
+            group_id: Community whose settings are read, by id or screen name. Type: int | str; required; format int64.
 
         Returns: `GroupsGetSettingsResponse`.
 
@@ -2809,12 +2809,12 @@ class GroupsMethods:
         )
 
     def get_tag_list(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> list[GroupsGroupTag]:
-        """Call `groups.getTagList`.
+        """List the tags a community uses to label its conversations.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getTagList`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose tags are listed. Type: int; required; >= 1, format int64.
 
         Returns: `list[GroupsGroupTag]`.
 
@@ -2832,9 +2832,9 @@ class GroupsMethods:
     def get_token_permissions(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> GroupsGetTokenPermissionsResponse:
-        """Call `groups.getTokenPermissions`.
+        """Tell which rights the current community token has.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `groups.getTokenPermissions`; tokens: group. Idempotent: retried on transient failures.
 
         Returns: `GroupsGetTokenPermissionsResponse`.
 
@@ -2868,14 +2868,14 @@ class GroupsMethods:
         user_ids_list: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | GroupsInviteUserIdsListResponse:
-        """Call `groups.invite`.
+        """Invite friends of the token's owner to a community.
 
-        Tokens: user.
+        Calls `groups.invite`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; >= 1, format int64.
-            user_ids_list: Sequence[int].
+            group_id: Community to invite to. Type: int; required; >= 1, format int64.
+            user_id: Friend to invite. Type: int; >= 1, format int64.
+            user_ids_list: Several friends to invite at once. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
             With user_ids_list=<given>: `GroupsInviteUserIdsListResponse` (userIdsResponse).
@@ -2944,15 +2944,15 @@ class GroupsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse:
-        """Call `groups.isMember`.
+        """Tell whether a user, or each of several users, belongs to a community.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `groups.isMember`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; required; format int64.
-            user_id: int; >= 0, format int64.
-            user_ids: Sequence[int].
-            extended: bool.
+            group_id: Community to check, by id or screen name. Type: int | str; required; format int64.
+            user_id: User to check. Type: int; >= 0, format int64.
+            user_ids: Several users to check at once. Type: Sequence[int].
+            extended: Also tell whether a request or an invitation is pending. Type: bool.
 
         Returns: `BaseBoolInt`.
             With user_ids=<given>, extended=True: `list[GroupsMemberStatusFull]` (userIds_Extended_Response).
@@ -2976,13 +2976,13 @@ class GroupsMethods:
     def join(
         self, *, group_id: int, not_sure: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.join`.
+        """Join a community, or ask to join a closed one.
 
-        Tokens: user.
+        Calls `groups.join`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            not_sure: str.
+            group_id: Community to join. Type: int; required; >= 1, format int64.
+            not_sure: For an event, 1 to answer "maybe" instead of "going". Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -3001,12 +3001,12 @@ class GroupsMethods:
         )
 
     def leave(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `groups.leave`.
+        """Leave a community.
 
-        Tokens: user.
+        Calls `groups.leave`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community to leave. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3024,13 +3024,13 @@ class GroupsMethods:
     def remove_user(
         self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.removeUser`.
+        """Remove a member from a community.
 
-        Tokens: user.
+        Calls `groups.removeUser`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
+            group_id: Community to remove the member from. Type: int; required; >= 1, format int64.
+            user_id: Member to remove. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3049,14 +3049,14 @@ class GroupsMethods:
     def reorder_link(
         self, *, group_id: int, link_id: int, after: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.reorderLink`.
+        """Move a link to another place in a community's links block.
 
-        Tokens: user.
+        Calls `groups.reorderLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link_id: int; required; >= 0.
-            after: int; >= 0.
+            group_id: Community that shows the link. Type: int; required; >= 1, format int64.
+            link_id: Link to move. Type: int; required; >= 0.
+            after: Link to put it after; it goes first when omitted. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -3187,70 +3187,70 @@ class GroupsMethods:
         donut_money_withdraw_error: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.setCallbackSettings`.
+        """Choose which events a Callback API server of a community receives.
 
-        Tokens: user, group.
+        Calls `groups.setCallbackSettings`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; >= 0.
-            api_version: str.
-            message_new: bool.
-            message_reply: bool.
-            message_allow: bool.
-            message_edit: bool.
-            message_deny: bool.
-            message_typing_state: bool.
-            message_read: bool.
-            photo_new: bool.
-            audio_new: bool.
-            video_new: bool.
-            wall_reply_new: bool.
-            wall_reply_edit: bool.
-            wall_reply_delete: bool.
-            wall_reply_restore: bool.
-            wall_post_new: bool.
-            wall_repost: bool.
-            wall_schedule_post_new: bool.
-            wall_schedule_post_delete: bool.
-            board_post_new: bool.
-            board_post_edit: bool.
-            board_post_restore: bool.
-            board_post_delete: bool.
-            photo_comment_new: bool.
-            photo_comment_edit: bool.
-            photo_comment_delete: bool.
-            photo_comment_restore: bool.
-            video_comment_new: bool.
-            video_comment_edit: bool.
-            video_comment_delete: bool.
-            video_comment_restore: bool.
-            market_comment_new: bool.
-            market_comment_edit: bool.
-            market_comment_delete: bool.
-            market_comment_restore: bool.
-            market_order_new: bool.
-            market_order_edit: bool.
-            poll_vote_new: bool.
-            group_join: bool.
-            group_leave: bool.
-            group_change_settings: bool.
-            group_change_photo: bool.
-            group_officers_edit: bool.
-            user_block: bool.
-            user_unblock: bool.
-            lead_forms_new: bool.
-            like_add: bool.
-            like_remove: bool.
-            message_event: bool.
-            message_reaction_event: bool.
-            donut_subscription_create: bool.
-            donut_subscription_prolonged: bool.
-            donut_subscription_cancelled: bool.
-            donut_subscription_price_changed: bool.
-            donut_subscription_expired: bool.
-            donut_money_withdraw: bool.
-            donut_money_withdraw_error: bool.
+            group_id: Community whose server is set up. Type: int; required; >= 1, format int64.
+            server_id: Callback server to set up, as returned by `groups.addCallbackServer`. Type: int; >= 0.
+            api_version: API version in which the events are described. Type: str.
+            message_new: Send `message_new` events (a new incoming message). Type: bool.
+            message_reply: Send `message_reply` events (a message the community sent). Type: bool.
+            message_allow: Send `message_allow` events (a user allowing the community to write). Type: bool.
+            message_edit: Send `message_edit` events (an edited message). Type: bool.
+            message_deny: Send `message_deny` events (a user forbidding the community to write). Type: bool.
+            message_typing_state: Send `message_typing_state` events (a user typing a message). Type: bool.
+            message_read: Send `message_read` events (the community's messages being read). Type: bool.
+            photo_new: Send `photo_new` events (a new photo). Type: bool.
+            audio_new: Send `audio_new` events (a new audio track). Type: bool.
+            video_new: Send `video_new` events (a new video). Type: bool.
+            wall_reply_new: Send `wall_reply_new` events (a new wall comment). Type: bool.
+            wall_reply_edit: Send `wall_reply_edit` events (an edited wall comment). Type: bool.
+            wall_reply_delete: Send `wall_reply_delete` events (a deleted wall comment). Type: bool.
+            wall_reply_restore: Send `wall_reply_restore` events (a restored wall comment). Type: bool.
+            wall_post_new: Send `wall_post_new` events (a new wall post). Type: bool.
+            wall_repost: Send `wall_repost` events (a repost of a wall post). Type: bool.
+            wall_schedule_post_new: Send `wall_schedule_post_new` events (a post scheduled for later). Type: bool.
+            wall_schedule_post_delete: Send `wall_schedule_post_delete` events (a scheduled post being removed). Type: bool.
+            board_post_new: Send `board_post_new` events (a new discussion comment). Type: bool.
+            board_post_edit: Send `board_post_edit` events (an edited discussion comment). Type: bool.
+            board_post_restore: Send `board_post_restore` events (a restored discussion comment). Type: bool.
+            board_post_delete: Send `board_post_delete` events (a deleted discussion comment). Type: bool.
+            photo_comment_new: Send `photo_comment_new` events (a new photo comment). Type: bool.
+            photo_comment_edit: Send `photo_comment_edit` events (an edited photo comment). Type: bool.
+            photo_comment_delete: Send `photo_comment_delete` events (a deleted photo comment). Type: bool.
+            photo_comment_restore: Send `photo_comment_restore` events (a restored photo comment). Type: bool.
+            video_comment_new: Send `video_comment_new` events (a new video comment). Type: bool.
+            video_comment_edit: Send `video_comment_edit` events (an edited video comment). Type: bool.
+            video_comment_delete: Send `video_comment_delete` events (a deleted video comment). Type: bool.
+            video_comment_restore: Send `video_comment_restore` events (a restored video comment). Type: bool.
+            market_comment_new: Send `market_comment_new` events (a new comment on a product). Type: bool.
+            market_comment_edit: Send `market_comment_edit` events (an edited comment on a product). Type: bool.
+            market_comment_delete: Send `market_comment_delete` events (a deleted comment on a product). Type: bool.
+            market_comment_restore: Send `market_comment_restore` events (a restored comment on a product). Type: bool.
+            market_order_new: Send `market_order_new` events (a new order in the shop). Type: bool.
+            market_order_edit: Send `market_order_edit` events (a changed order in the shop). Type: bool.
+            poll_vote_new: Send `poll_vote_new` events (a vote in a poll). Type: bool.
+            group_join: Send `group_join` events (someone joining the community). Type: bool.
+            group_leave: Send `group_leave` events (someone leaving the community). Type: bool.
+            group_change_settings: Send `group_change_settings` events (changed community settings). Type: bool.
+            group_change_photo: Send `group_change_photo` events (a changed community photo). Type: bool.
+            group_officers_edit: Send `group_officers_edit` events (changed community managers). Type: bool.
+            user_block: Send `user_block` events (a user being banned). Type: bool.
+            user_unblock: Send `user_unblock` events (a user being unbanned). Type: bool.
+            lead_forms_new: Send `lead_forms_new` events (a filled-in lead form). Type: bool.
+            like_add: Send `like_add` events (a new like). Type: bool.
+            like_remove: Send `like_remove` events (a like taken back). Type: bool.
+            message_event: Send `message_event` events (a press of a callback button). Type: bool.
+            message_reaction_event: Send `message_reaction_event` events (a reaction on a message). Type: bool.
+            donut_subscription_create: Send `donut_subscription_create` events (a new VK Donut subscription). Type: bool.
+            donut_subscription_prolonged: Send `donut_subscription_prolonged` events (a VK Donut subscription renewed). Type: bool.
+            donut_subscription_cancelled: Send `donut_subscription_cancelled` events (a VK Donut subscription cancelled). Type: bool.
+            donut_subscription_price_changed: Send `donut_subscription_price_changed` events (a changed VK Donut subscription price). Type: bool.
+            donut_subscription_expired: Send `donut_subscription_expired` events (a VK Donut subscription that ran out). Type: bool.
+            donut_money_withdraw: Send `donut_money_withdraw` events (a VK Donut payout). Type: bool.
+            donut_money_withdraw_error: Send `donut_money_withdraw_error` events (a failed VK Donut payout). Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -3384,65 +3384,65 @@ class GroupsMethods:
         donut_money_withdraw_error: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.setLongPollSettings`.
+        """Turn on the Bots Long Poll API of a community and choose its events.
 
-        Tokens: user, group.
+        Calls `groups.setLongPollSettings`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            enabled: bool.
-            api_version: str.
-            message_new: bool.
-            message_reply: bool.
-            message_allow: bool.
-            message_deny: bool.
-            message_edit: bool.
-            message_typing_state: bool.
-            message_read: bool.
-            photo_new: bool.
-            audio_new: bool.
-            video_new: bool.
-            wall_reply_new: bool.
-            wall_reply_edit: bool.
-            wall_reply_delete: bool.
-            wall_reply_restore: bool.
-            wall_post_new: bool.
-            wall_repost: bool.
-            board_post_new: bool.
-            board_post_edit: bool.
-            board_post_restore: bool.
-            board_post_delete: bool.
-            photo_comment_new: bool.
-            photo_comment_edit: bool.
-            photo_comment_delete: bool.
-            photo_comment_restore: bool.
-            video_comment_new: bool.
-            video_comment_edit: bool.
-            video_comment_delete: bool.
-            video_comment_restore: bool.
-            market_comment_new: bool.
-            market_comment_edit: bool.
-            market_comment_delete: bool.
-            market_comment_restore: bool.
-            poll_vote_new: bool.
-            group_join: bool.
-            group_leave: bool.
-            group_change_settings: bool.
-            group_change_photo: bool.
-            group_officers_edit: bool.
-            user_block: bool.
-            user_unblock: bool.
-            like_add: bool.
-            like_remove: bool.
-            message_event: bool.
-            message_reaction_event: bool.
-            donut_subscription_create: bool.
-            donut_subscription_prolonged: bool.
-            donut_subscription_cancelled: bool.
-            donut_subscription_price_changed: bool.
-            donut_subscription_expired: bool.
-            donut_money_withdraw: bool.
-            donut_money_withdraw_error: bool.
+            group_id: Community whose Long Poll is set up. Type: int; required; >= 1, format int64.
+            enabled: Turn the Long Poll API on or off. Type: bool.
+            api_version: API version in which the events are described. Type: str.
+            message_new: Deliver `message_new` events (a new incoming message). Type: bool.
+            message_reply: Deliver `message_reply` events (a message the community sent). Type: bool.
+            message_allow: Deliver `message_allow` events (a user allowing the community to write). Type: bool.
+            message_deny: Deliver `message_deny` events (a user forbidding the community to write). Type: bool.
+            message_edit: Deliver `message_edit` events (an edited message). Type: bool.
+            message_typing_state: Deliver `message_typing_state` events (a user typing a message). Type: bool.
+            message_read: Deliver `message_read` events (the community's messages being read). Type: bool.
+            photo_new: Deliver `photo_new` events (a new photo). Type: bool.
+            audio_new: Deliver `audio_new` events (a new audio track). Type: bool.
+            video_new: Deliver `video_new` events (a new video). Type: bool.
+            wall_reply_new: Deliver `wall_reply_new` events (a new wall comment). Type: bool.
+            wall_reply_edit: Deliver `wall_reply_edit` events (an edited wall comment). Type: bool.
+            wall_reply_delete: Deliver `wall_reply_delete` events (a deleted wall comment). Type: bool.
+            wall_reply_restore: Deliver `wall_reply_restore` events (a restored wall comment). Type: bool.
+            wall_post_new: Deliver `wall_post_new` events (a new wall post). Type: bool.
+            wall_repost: Deliver `wall_repost` events (a repost of a wall post). Type: bool.
+            board_post_new: Deliver `board_post_new` events (a new discussion comment). Type: bool.
+            board_post_edit: Deliver `board_post_edit` events (an edited discussion comment). Type: bool.
+            board_post_restore: Deliver `board_post_restore` events (a restored discussion comment). Type: bool.
+            board_post_delete: Deliver `board_post_delete` events (a deleted discussion comment). Type: bool.
+            photo_comment_new: Deliver `photo_comment_new` events (a new photo comment). Type: bool.
+            photo_comment_edit: Deliver `photo_comment_edit` events (an edited photo comment). Type: bool.
+            photo_comment_delete: Deliver `photo_comment_delete` events (a deleted photo comment). Type: bool.
+            photo_comment_restore: Deliver `photo_comment_restore` events (a restored photo comment). Type: bool.
+            video_comment_new: Deliver `video_comment_new` events (a new video comment). Type: bool.
+            video_comment_edit: Deliver `video_comment_edit` events (an edited video comment). Type: bool.
+            video_comment_delete: Deliver `video_comment_delete` events (a deleted video comment). Type: bool.
+            video_comment_restore: Deliver `video_comment_restore` events (a restored video comment). Type: bool.
+            market_comment_new: Deliver `market_comment_new` events (a new comment on a product). Type: bool.
+            market_comment_edit: Deliver `market_comment_edit` events (an edited comment on a product). Type: bool.
+            market_comment_delete: Deliver `market_comment_delete` events (a deleted comment on a product). Type: bool.
+            market_comment_restore: Deliver `market_comment_restore` events (a restored comment on a product). Type: bool.
+            poll_vote_new: Deliver `poll_vote_new` events (a vote in a poll). Type: bool.
+            group_join: Deliver `group_join` events (someone joining the community). Type: bool.
+            group_leave: Deliver `group_leave` events (someone leaving the community). Type: bool.
+            group_change_settings: Deliver `group_change_settings` events (changed community settings). Type: bool.
+            group_change_photo: Deliver `group_change_photo` events (a changed community photo). Type: bool.
+            group_officers_edit: Deliver `group_officers_edit` events (changed community managers). Type: bool.
+            user_block: Deliver `user_block` events (a user being banned). Type: bool.
+            user_unblock: Deliver `user_unblock` events (a user being unbanned). Type: bool.
+            like_add: Deliver `like_add` events (a new like). Type: bool.
+            like_remove: Deliver `like_remove` events (a like taken back). Type: bool.
+            message_event: Deliver `message_event` events (a press of a callback button). Type: bool.
+            message_reaction_event: Deliver `message_reaction_event` events (a reaction on a message). Type: bool.
+            donut_subscription_create: Deliver `donut_subscription_create` events (a new VK Donut subscription). Type: bool.
+            donut_subscription_prolonged: Deliver `donut_subscription_prolonged` events (a VK Donut subscription renewed). Type: bool.
+            donut_subscription_cancelled: Deliver `donut_subscription_cancelled` events (a VK Donut subscription cancelled). Type: bool.
+            donut_subscription_price_changed: Deliver `donut_subscription_price_changed` events (a changed VK Donut subscription price). Type: bool.
+            donut_subscription_expired: Deliver `donut_subscription_expired` events (a VK Donut subscription that ran out). Type: bool.
+            donut_money_withdraw: Deliver `donut_money_withdraw` events (a VK Donut payout). Type: bool.
+            donut_money_withdraw_error: Deliver `donut_money_withdraw_error` events (a failed VK Donut payout). Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -3521,17 +3521,17 @@ class GroupsMethods:
         bot_online_booking_enabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.setSettings`.
+        """Change a community's message and bot settings.
 
-        Tokens: user, group.
+        Calls `groups.setSettings`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            messages: bool.
-            bots_capabilities: bool.
-            bots_start_button: bool.
-            bots_add_to_chat: bool.
-            bot_online_booking_enabled: bool.
+            group_id: Community to change. Type: int; required; >= 1, format int64.
+            messages: Let users write to the community. Type: bool.
+            bots_capabilities: Turn on the bot features, such as keyboards. Type: bool.
+            bots_start_button: Show a Start button in a new conversation with the community. Type: bool.
+            bots_add_to_chat: Let users add the community's bot to group chats. Type: bool.
+            bot_online_booking_enabled: Let the bot take bookings. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -3554,14 +3554,14 @@ class GroupsMethods:
     def set_user_note(
         self, *, group_id: int, user_id: int, note: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `groups.setUserNote`.
+        """Save a community's private note about a user it talks with.
 
-        Tokens: user, group.
+        Calls `groups.setUserNote`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
-            note: str; at most 96 characters.
+            group_id: Community that keeps the note. Type: int; required; >= 1, format int64.
+            user_id: User the note is about. Type: int; required; >= 1, format int64.
+            note: Text of the note; empty to remove it. Type: str; at most 96 characters.
 
         Returns: `BaseBoolInt`.
 
@@ -3608,14 +3608,14 @@ class GroupsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `groups.tagAdd`.
+        """Create a tag for labelling a community's conversations.
 
-        Tokens: user, group.
+        Calls `groups.tagAdd`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_name: str; required; at most 20 characters.
-            tag_color: Literal['454647', '45678f', '4bb34b', '5181b8', '539b9c', '5c9ce6', '63b9ba', '6bc76b', '76787a', '792ec0', '7a6c4f', '7ececf', '9e8d6b', 'a162de', 'aaaeb3', 'bbaa84', 'e64646', 'ff5c5c', 'ffa000', 'ffc107'].
+            group_id: Community that gets the tag. Type: int; required; >= 1, format int64.
+            tag_name: Name of the tag. Type: str; required; at most 20 characters.
+            tag_color: Colour of the tag, as a hex code. Type: Literal['454647', '45678f', '4bb34b', '5181b8', '539b9c', '5c9ce6', '63b9ba', '6bc76b', '76787a', '792ec0', '7a6c4f', '7ececf', '9e8d6b', 'a162de', 'aaaeb3', 'bbaa84', 'e64646', 'ff5c5c', 'ffa000', 'ffc107'].
 
         Returns: `BaseBoolInt`.
 
@@ -3641,15 +3641,15 @@ class GroupsMethods:
         act: Literal["bind", "unbind"],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `groups.tagBind`.
+        """Put a community's tag on a conversation with a user, or take it off.
 
-        Tokens: user, group.
+        Calls `groups.tagBind`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_id: int; required; >= 0.
-            user_id: int; required; 1..2000000000, format int64.
-            act: Literal['bind', 'unbind']; required.
+            group_id: Community that owns the tag. Type: int; required; >= 1, format int64.
+            tag_id: Tag to put on or take off. Type: int; required; >= 0.
+            user_id: User whose conversation is labelled. Type: int; required; 1..2000000000, format int64.
+            act: Whether to put the tag on or take it off. Type: Literal['bind', 'unbind']; required.
 
         Returns: `BaseBoolInt`.
 
@@ -3670,13 +3670,13 @@ class GroupsMethods:
     def tag_delete(
         self, *, group_id: int, tag_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `groups.tagDelete`.
+        """Delete a community's conversation tag.
 
-        Tokens: user, group.
+        Calls `groups.tagDelete`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_id: int; required; >= 0.
+            group_id: Community that owns the tag. Type: int; required; >= 1, format int64.
+            tag_id: Tag to delete. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -3695,14 +3695,14 @@ class GroupsMethods:
     def tag_update(
         self, *, group_id: int, tag_id: int, tag_name: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `groups.tagUpdate`.
+        """Rename a community's conversation tag.
 
-        Tokens: user, group.
+        Calls `groups.tagUpdate`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_id: int; required; >= 0.
-            tag_name: str; required; at most 20 characters.
+            group_id: Community that owns the tag. Type: int; required; >= 1, format int64.
+            tag_id: Tag to rename. Type: int; required; >= 0.
+            tag_name: New name of the tag. Type: str; required; at most 20 characters.
 
         Returns: `BaseBoolInt`.
 
@@ -3727,14 +3727,14 @@ class GroupsMethods:
         ref: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.toggleMarket`.
+        """Turn a community's shop on or off, or switch between its basic and advanced forms.
 
-        Tokens: user.
+        Calls `groups.toggleMarket`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            state: GroupsMarketState | Literal['none', 'basic', 'advanced']; required.
-            ref: str.
+            group_id: Community whose shop is changed. Type: int; required; >= 1, format int64.
+            state: Shop form to switch to. Type: GroupsMarketState | Literal['none', 'basic', 'advanced']; required.
+            ref: Marker of where the change came from, for VK's statistics. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -3756,13 +3756,13 @@ class GroupsMethods:
     def unban(
         self, *, group_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.unban`.
+        """Take a user or community off a community's blacklist.
 
-        Tokens: user.
+        Calls `groups.unban`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            owner_id: int; format int64.
+            group_id: Community whose blacklist is changed. Type: int; required; >= 1, format int64.
+            owner_id: User, or community as a negative id, to unban. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4055,23 +4055,23 @@ class AsyncGroupsMethods:
         is_main_address: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
-        """Call `groups.addAddress`.
+        """Add an address to a community's list of addresses.
 
-        Tokens: user, group.
+        Calls `groups.addAddress`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str; required; at most 255 characters.
-            address: str; required; at most 255 characters.
-            city_id: int; required; >= 1.
-            latitude: float | int; required; -90..90.
-            longitude: float | int; required; -180..180.
-            additional_address: str; at most 400 characters.
-            metro_id: int; >= 0.
-            phone: str.
-            work_info_status: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
-            timetable: str.
-            is_main_address: bool.
+            group_id: Community that gets the address. Type: int; required; >= 1, format int64.
+            title: Name shown for the address. Type: str; required; at most 255 characters.
+            address: Street and building. Type: str; required; at most 255 characters.
+            city_id: City of the address, as in `database.getCities`. Type: int; required; >= 1.
+            latitude: Latitude of the place, in degrees. Type: float | int; required; -90..90.
+            longitude: Longitude of the place, in degrees. Type: float | int; required; -180..180.
+            additional_address: Extra directions, such as floor or entrance. Type: str; at most 400 characters.
+            metro_id: Nearest metro station, by its id. Type: int; >= 0.
+            phone: Contact phone number for the address. Type: str.
+            work_info_status: Whether and how opening hours are given. Type: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
+            timetable: Opening hours by weekday, as a JSON object. Type: str.
+            is_main_address: Make this the community's main address. Type: bool.
 
         Returns: `GroupsAddress`.
 
@@ -4108,15 +4108,15 @@ class AsyncGroupsMethods:
         secret_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddCallbackServerResponse:
-        """Call `groups.addCallbackServer`.
+        """Register a server that receives a community's Callback API events.
 
-        Tokens: user, group.
+        Calls `groups.addCallbackServer`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            url: str; required.
-            title: str; required; at most 14 characters.
-            secret_key: str; at most 50 characters.
+            group_id: Community whose events the server receives. Type: int; required; >= 1, format int64.
+            url: Address VK posts the events to. Type: str; required.
+            title: Name of the server in the community's settings. Type: str; required; at most 14 characters.
+            secret_key: Secret sent with every event so the server can tell VK's requests apart. Type: str; at most 50 characters.
 
         Returns: `GroupsAddCallbackServerResponse`.
 
@@ -4139,14 +4139,14 @@ class AsyncGroupsMethods:
     async def add_link(
         self, *, group_id: int, link: str, text: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> GroupsLinksItem:
-        """Call `groups.addLink`.
+        """Add a link to a community's links block.
 
-        Tokens: user.
+        Calls `groups.addLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link: str; required.
-            text: str.
+            group_id: Community that gets the link. Type: int; required; >= 1, format int64.
+            link: Address the link points to. Type: str; required.
+            text: Caption shown with the link. Type: str.
 
         Returns: `GroupsLinksItem`.
 
@@ -4166,13 +4166,13 @@ class AsyncGroupsMethods:
     async def approve_request(
         self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.approveRequest`.
+        """Accept a user's request to join a closed community.
 
-        Tokens: user.
+        Calls `groups.approveRequest`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
+            group_id: Community the user asked to join. Type: int; required; >= 1, format int64.
+            user_id: User whose request is accepted. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4201,17 +4201,17 @@ class AsyncGroupsMethods:
         comment_visible: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.ban`.
+        """Add a user or community to a community's blacklist.
 
-        Tokens: user.
+        Calls `groups.ban`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            owner_id: int; format int64.
-            end_date: int; >= 0.
-            reason: int; >= 0.
-            comment: str.
-            comment_visible: bool.
+            group_id: Community whose blacklist is changed. Type: int; required; >= 1, format int64.
+            owner_id: User, or community as a negative id, to ban. Type: int; format int64.
+            end_date: When the ban ends, as a Unix timestamp; forever when omitted. Type: int; >= 0.
+            reason: Reason code for the ban. Type: int; >= 0.
+            comment: Note about the ban. Type: str.
+            comment_visible: Show the note to the banned user. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -4242,17 +4242,17 @@ class AsyncGroupsMethods:
         subtype: Literal[0, 1, 2, 3, 4] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGroupFull:
-        """Call `groups.create`.
+        """Create a new community owned by the token's owner.
 
-        Tokens: user.
+        Calls `groups.create`; tokens: user.
 
         Args:
-            title: str; required.
-            description: str.
-            type: Literal['event', 'group', 'public'].
-            public_category: int; >= 0.
-            public_subcategory: int; >= 0.
-            subtype: Literal[0, 1, 2, 3, 4]; >= 0.
+            title: Name of the community. Type: str; required.
+            description: Text that describes the community. Type: str.
+            type: Kind of community to create. Type: Literal['event', 'group', 'public'].
+            public_category: Category of a public page. Type: int; >= 0.
+            public_subcategory: Subcategory of a public page. Type: int; >= 0.
+            subtype: Kind of public page, by its number. Type: Literal[0, 1, 2, 3, 4]; >= 0.
 
         Returns: `GroupsGroupFull`.
 
@@ -4277,13 +4277,13 @@ class AsyncGroupsMethods:
     async def delete_address(
         self, *, group_id: int, address_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.deleteAddress`.
+        """Remove an address from a community.
 
-        Tokens: user, group.
+        Calls `groups.deleteAddress`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            address_id: int; required; >= 0.
+            group_id: Community that owns the address. Type: int; required; >= 1, format int64.
+            address_id: Address to remove. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4304,13 +4304,13 @@ class AsyncGroupsMethods:
     async def delete_callback_server(
         self, *, group_id: int, server_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.deleteCallbackServer`.
+        """Remove a Callback API server from a community.
 
-        Tokens: user, group.
+        Calls `groups.deleteCallbackServer`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; required; >= 0.
+            group_id: Community the server belongs to. Type: int; required; >= 1, format int64.
+            server_id: Server to remove. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4331,13 +4331,13 @@ class AsyncGroupsMethods:
     async def delete_link(
         self, *, group_id: int, link_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.deleteLink`.
+        """Remove a link from a community's links block.
 
-        Tokens: user.
+        Calls `groups.deleteLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link_id: int; required; >= 0.
+            group_id: Community that shows the link. Type: int; required; >= 1, format int64.
+            link_id: Link to remove. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4356,12 +4356,12 @@ class AsyncGroupsMethods:
     async def disable_online(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.disableOnline`.
+        """Switch off the community's online status for messages.
 
-        Tokens: user, group.
+        Calls `groups.disableOnline`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose status is switched off. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4429,59 +4429,59 @@ class AsyncGroupsMethods:
         city: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.edit`.
+        """Change the settings of a community; only the settings given are changed.
 
-        Tokens: user, group.
+        Calls `groups.edit`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str.
-            description: str.
-            screen_name: str.
-            access: GroupsGroupAccess | Literal[0, 1, 2]; >= 0.
-            website: str.
-            subject: GroupsGroupSubject | int.
-            email: str.
-            phone: str.
-            rss: str.
-            event_start_date: int; >= 0.
-            event_finish_date: int; >= 0.
-            event_group_id: int; >= 0, format int64.
-            public_category: int; >= 0.
-            public_subcategory: int; >= 0.
-            public_date: str.
-            wall: GroupsGroupWall | Literal[0, 1, 2, 3]; >= 0.
-            topics: GroupsGroupTopics | Literal[0, 1, 2]; >= 0.
-            photos: GroupsGroupPhotos | Literal[0, 1, 2]; >= 0.
-            video: GroupsGroupVideo | Literal[0, 1, 2]; >= 0.
-            audio: GroupsGroupAudio | Literal[0, 1, 2]; >= 0.
-            links: bool.
-            events: bool.
-            places: bool.
-            contacts: bool.
-            docs: GroupsGroupDocs | Literal[0, 1, 2]; >= 0.
-            wiki: GroupsGroupWiki | Literal[0, 1, 2]; >= 0.
-            messages: bool.
-            articles: bool.
-            addresses: bool.
-            age_limits: GroupsGroupAgeLimits | Literal[1, 2, 3]; >= 0.
-            market: bool.
-            market_buttons: Sequence[Mapping[str, JSON]].
-            market_comments: bool.
-            market_country: Sequence[int]; at most 10 items.
-            market_city: Sequence[int]; at most 10 items.
-            market_currency: GroupsGroupMarketCurrency | Literal[643, 980, 398, 978, 840]; >= 0.
-            market_contact: int; >= 0.
-            market_wiki: int; >= 0.
-            obscene_filter: bool.
-            obscene_stopwords: bool.
-            toxic_filter: bool.
-            disable_replies_from_groups: bool.
-            obscene_words: Sequence[str].
-            main_section: int; >= 0.
-            secondary_section: int; >= 0.
-            country: int; >= 0.
-            city: int; >= 0.
+            group_id: Community to change. Type: int; required; >= 1, format int64.
+            title: New name of the community. Type: str.
+            description: New description text. Type: str.
+            screen_name: New short address, the part after vk.com/. Type: str.
+            access: Whether anyone can join, only approved users, or only invited ones. Type: GroupsGroupAccess | Literal[0, 1, 2]; >= 0.
+            website: Address of the community's website. Type: str.
+            subject: Topic of the community, by its code. Type: GroupsGroupSubject | int.
+            email: Contact email. Type: str.
+            phone: Contact phone number. Type: str.
+            rss: Address of an RSS feed to import. Type: str.
+            event_start_date: Start of the event, as a Unix timestamp (events only). Type: int; >= 0.
+            event_finish_date: End of the event, as a Unix timestamp (events only). Type: int; >= 0.
+            event_group_id: Community that organizes the event (events only). Type: int; >= 0, format int64.
+            public_category: Category of a public page. Type: int; >= 0.
+            public_subcategory: Subcategory of a public page. Type: int; >= 0.
+            public_date: Founding date of a public page. Type: str.
+            wall: Who may post on the wall. Type: GroupsGroupWall | Literal[0, 1, 2, 3]; >= 0.
+            topics: Whether discussions are on, and who may open them. Type: GroupsGroupTopics | Literal[0, 1, 2]; >= 0.
+            photos: Whether photos are on, and who may add them. Type: GroupsGroupPhotos | Literal[0, 1, 2]; >= 0.
+            video: Whether videos are on, and who may add them. Type: GroupsGroupVideo | Literal[0, 1, 2]; >= 0.
+            audio: Whether audio is on, and who may add it. Type: GroupsGroupAudio | Literal[0, 1, 2]; >= 0.
+            links: Show the links block. Type: bool.
+            events: Show the events block. Type: bool.
+            places: Show the places block. Type: bool.
+            contacts: Show the contacts block. Type: bool.
+            docs: Whether documents are on, and who may add them. Type: GroupsGroupDocs | Literal[0, 1, 2]; >= 0.
+            wiki: Whether wiki pages are on, and who may edit them. Type: GroupsGroupWiki | Literal[0, 1, 2]; >= 0.
+            messages: Let users write to the community. Type: bool.
+            articles: Show the articles block. Type: bool.
+            addresses: Show the addresses block. Type: bool.
+            age_limits: Age rating of the community's content. Type: GroupsGroupAgeLimits | Literal[1, 2, 3]; >= 0.
+            market: Turn the shop on or off. Type: bool.
+            market_buttons: Buttons shown on the shop's products. Type: Sequence[Mapping[str, JSON]].
+            market_comments: Allow comments on products. Type: bool.
+            market_country: Countries the shop delivers to. Type: Sequence[int]; at most 10 items.
+            market_city: Cities the shop delivers to. Type: Sequence[int]; at most 10 items.
+            market_currency: Currency of product prices. Type: GroupsGroupMarketCurrency | Literal[643, 980, 398, 978, 840]; >= 0.
+            market_contact: User who answers buyers' messages. Type: int; >= 0.
+            market_wiki: Wiki page that describes the shop. Type: int; >= 0.
+            obscene_filter: Hide comments with obscene words. Type: bool.
+            obscene_stopwords: Hide comments that contain the words in `obscene_words`. Type: bool.
+            toxic_filter: Hide comments that VK finds abusive. Type: bool.
+            disable_replies_from_groups: Do not allow communities to comment. Type: bool.
+            obscene_words: Words that hide a comment, with `obscene_stopwords`. Type: Sequence[str].
+            main_section: Section shown first on the community page. Type: int; >= 0.
+            secondary_section: Section shown second on the community page. Type: int; >= 0.
+            country: Country of the community. Type: int; >= 0.
+            city: City of the community. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4565,24 +4565,24 @@ class AsyncGroupsMethods:
         is_main_address: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
-        """Call `groups.editAddress`.
+        """Change an address of a community; only the fields given are changed.
 
-        Tokens: user, group.
+        Calls `groups.editAddress`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            address_id: int; required; >= 0.
-            title: str; at most 255 characters.
-            address: str; at most 255 characters.
-            additional_address: str; at most 400 characters.
-            city_id: int; >= 0.
-            metro_id: int; >= 0.
-            latitude: float | int; -90..90.
-            longitude: float | int; -180..180.
-            phone: str.
-            work_info_status: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
-            timetable: str.
-            is_main_address: bool.
+            group_id: Community that owns the address. Type: int; required; >= 1, format int64.
+            address_id: Address to change. Type: int; required; >= 0.
+            title: Name shown for the address. Type: str; at most 255 characters.
+            address: Street and building. Type: str; at most 255 characters.
+            additional_address: Extra directions, such as floor or entrance. Type: str; at most 400 characters.
+            city_id: City of the address, as in `database.getCities`. Type: int; >= 0.
+            metro_id: Nearest metro station, by its id. Type: int; >= 0.
+            latitude: Latitude of the place, in degrees. Type: float | int; -90..90.
+            longitude: Longitude of the place, in degrees. Type: float | int; -180..180.
+            phone: Contact phone number for the address. Type: str.
+            work_info_status: Whether and how opening hours are given. Type: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
+            timetable: Opening hours by weekday, as a JSON object. Type: str.
+            is_main_address: Make this the community's main address. Type: bool.
 
         Returns: `GroupsAddress`.
 
@@ -4621,16 +4621,16 @@ class AsyncGroupsMethods:
         secret_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.editCallbackServer`.
+        """Change the address, name or secret of a community's Callback API server.
 
-        Tokens: user, group.
+        Calls `groups.editCallbackServer`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; required; >= 0.
-            url: str; required.
-            title: str; required; at most 14 characters.
-            secret_key: str; at most 50 characters.
+            group_id: Community the server belongs to. Type: int; required; >= 1, format int64.
+            server_id: Server to change. Type: int; required; >= 0.
+            url: New address VK posts the events to. Type: str; required.
+            title: New name of the server. Type: str; required; at most 14 characters.
+            secret_key: New secret sent with every event. Type: str; at most 50 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -4654,14 +4654,14 @@ class AsyncGroupsMethods:
     async def edit_link(
         self, *, group_id: int, link_id: int, text: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.editLink`.
+        """Change the caption of a link in a community's links block.
 
-        Tokens: user.
+        Calls `groups.editLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link_id: int; required; >= 0.
-            text: str.
+            group_id: Community that shows the link. Type: int; required; >= 1, format int64.
+            link_id: Link to change. Type: int; required; >= 0.
+            text: New caption. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -4691,19 +4691,19 @@ class AsyncGroupsMethods:
         contact_email: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.editManager`.
+        """Appoint, change or remove a community manager.
 
-        Tokens: user.
+        Calls `groups.editManager`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
-            role: GroupsGroupRole | Literal['moderator', 'editor', 'administrator', 'advertiser'].
-            is_call_operator: bool.
-            is_contact: bool.
-            contact_position: str.
-            contact_phone: str.
-            contact_email: str.
+            group_id: Community whose manager is changed. Type: int; required; >= 1, format int64.
+            user_id: User whose role is set. Type: int; required; >= 1, format int64.
+            role: Manager role to give; omit it to take the user's role away. Type: GroupsGroupRole | Literal['moderator', 'editor', 'administrator', 'advertiser'].
+            is_call_operator: Let the manager take the community's calls. Type: bool.
+            is_contact: Show the manager in the community's contacts block. Type: bool.
+            contact_position: Job title shown in the contacts block. Type: str.
+            contact_phone: Phone number shown in the contacts block. Type: str.
+            contact_email: Email shown in the contacts block. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -4728,12 +4728,12 @@ class AsyncGroupsMethods:
         )
 
     async def enable_online(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `groups.enableOnline`.
+        """Switch on the community's online status, so users see it answers messages now.
 
-        Tokens: user, group.
+        Calls `groups.enableOnline`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose status is switched on. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4795,17 +4795,17 @@ class AsyncGroupsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse | GroupsGetObjectExtendedResponse:
-        """Call `groups.get`.
+        """List the communities a user belongs to.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `groups.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
-            extended: bool.
-            filter: Sequence[GroupsFilter | Literal['admin', 'editor', 'moder', 'advertiser', 'groups', 'publics', 'events', 'has_addresses']].
-            fields: Sequence[GroupsFields | str].
-            offset: int; >= 0.
-            count: int; 0..1000.
+            user_id: User whose communities are listed; the token's owner by default. Type: int; >= 1, format int64.
+            extended: Return full community objects instead of ids alone. Type: bool.
+            filter: Only communities of these kinds, or where the user has these roles. Type: Sequence[GroupsFilter | Literal['admin', 'editor', 'moder', 'advertiser', 'groups', 'publics', 'events', 'has_addresses']].
+            fields: Community fields to fill in, with `extended`. Type: Sequence[GroupsFields | str].
+            offset: Number of communities to skip. Type: int; >= 0.
+            count: How many communities to return. Type: int; 0..1000.
 
         Returns: `GroupsGetResponse`.
             With extended=True: `GroupsGetObjectExtendedResponse` (extendedResponse).
@@ -4861,18 +4861,18 @@ class AsyncGroupsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetAddressesResponse:
-        """Call `groups.getAddresses`.
+        """List the addresses of a community, nearest first when a location is given.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `groups.getAddresses`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            address_ids: Sequence[int]; at most 100 items.
-            latitude: float | int; -90..90.
-            longitude: float | int; -180..180.
-            offset: int; >= 0.
-            count: int; >= 0.
-            fields: Sequence[AddressFields | Literal['id', 'title', 'address', 'additional_address', 'country_id', 'city_id', 'city', 'metro_station_id', 'metro_station', 'latitude', 'longitude', 'distance', 'work_info_status', 'timetable', 'phone', 'time_offset']].
+            group_id: Community whose addresses are listed. Type: int; required; >= 1, format int64.
+            address_ids: Only these addresses. Type: Sequence[int]; at most 100 items.
+            latitude: Latitude of the point to sort by distance from, in degrees. Type: float | int; -90..90.
+            longitude: Longitude of the point to sort by distance from, in degrees. Type: float | int; -180..180.
+            offset: Number of addresses to skip. Type: int; >= 0.
+            count: How many addresses to return. Type: int; >= 0.
+            fields: Address fields to fill in. Type: Sequence[AddressFields | Literal['id', 'title', 'address', 'additional_address', 'country_id', 'city_id', 'city', 'metro_station_id', 'metro_station', 'latitude', 'longitude', 'distance', 'work_info_status', 'timetable', 'phone', 'time_offset']].
 
         Returns: `GroupsGetAddressesResponse`.
 
@@ -4905,16 +4905,16 @@ class AsyncGroupsMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetBannedResponse:
-        """Call `groups.getBanned`.
+        """List the users and communities in a community's blacklist.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getBanned`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[BaseUserGroupFields | str].
-            owner_id: int; format int64.
+            group_id: Community whose blacklist is read. Type: int; required; >= 1, format int64.
+            offset: Number of entries to skip. Type: int; >= 0.
+            count: How many entries to return. Type: int; 0..200.
+            fields: Profile fields to fill in for banned users. Type: Sequence[BaseUserGroupFields | str].
+            owner_id: Only this user or community, to check whether it is banned. Type: int; format int64.
 
         Returns: `GroupsGetBannedResponse`.
 
@@ -4970,12 +4970,12 @@ class AsyncGroupsMethods:
     async def get_callback_confirmation_code(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GroupsGetCallbackConfirmationCodeResponse:
-        """Call `groups.getCallbackConfirmationCode`.
+        """Get the string a Callback API server must answer to VK's confirmation request.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getCallbackConfirmationCode`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose confirmation string is read. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsGetCallbackConfirmationCodeResponse`.
 
@@ -4997,13 +4997,13 @@ class AsyncGroupsMethods:
         server_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCallbackServersResponse:
-        """Call `groups.getCallbackServers`.
+        """List the Callback API servers of a community.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getCallbackServers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_ids: Sequence[int].
+            group_id: Community whose servers are listed. Type: int; required; >= 1, format int64.
+            server_ids: Only these servers. Type: Sequence[int].
 
         Returns: `GroupsGetCallbackServersResponse`.
 
@@ -5022,13 +5022,13 @@ class AsyncGroupsMethods:
     async def get_callback_settings(
         self, *, group_id: int, server_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> GroupsCallbackSettings:
-        """Call `groups.getCallbackSettings`.
+        """Read which events a Callback API server of a community receives.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getCallbackSettings`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; >= 0.
+            group_id: Community the server belongs to. Type: int; required; >= 1, format int64.
+            server_id: Server whose settings are read. Type: int; >= 0.
 
         Returns: `GroupsCallbackSettings`.
 
@@ -5069,13 +5069,13 @@ class AsyncGroupsMethods:
         subcategories: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse:
-        """Call `groups.getCatalogInfo`.
+        """List the categories of VK's community catalog.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getCatalogInfo`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            subcategories: bool.
+            extended: Add a few sample communities to each category. Type: bool.
+            subcategories: Include the subcategories of each category. Type: bool.
 
         Returns: `GroupsGetCatalogInfoResponse`.
             With extended=True: `GroupsGetCatalogInfoExtendedResponse` (extendedResponse).
@@ -5104,16 +5104,16 @@ class AsyncGroupsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitedUsersResponse:
-        """Call `groups.getInvitedUsers`.
+        """List the users invited to a community who have not answered yet.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getInvitedUsers`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            offset: int; >= 0.
-            count: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            group_id: Community the users were invited to. Type: int; required; >= 1, format int64.
+            offset: Number of users to skip. Type: int; >= 0.
+            count: How many users to return. Type: int; >= 0.
+            fields: Profile fields to fill in for each user. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `GroupsGetInvitedUsersResponse`.
 
@@ -5158,14 +5158,14 @@ class AsyncGroupsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse:
-        """Call `groups.getInvites`.
+        """List the invitations to communities and events the token's owner received.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getInvites`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; >= 0.
-            extended: bool.
+            offset: Number of invitations to skip. Type: int; >= 0.
+            count: How many invitations to return. Type: int; >= 0.
+            extended: Also return the profiles of the people who sent them. Type: bool.
 
         Returns: `GroupsGetInvitesResponse`.
             With extended=True: `GroupsGetInvitesExtendedResponse` (extendedResponse).
@@ -5209,12 +5209,12 @@ class AsyncGroupsMethods:
     async def get_long_poll_settings(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GroupsLongPollSettings:
-        """Call `groups.getLongPollSettings`.
+        """Read whether the Bots Long Poll API of a community is on and which events it delivers.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getLongPollSettings`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose settings are read. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsLongPollSettings`.
 
@@ -5276,17 +5276,17 @@ class AsyncGroupsMethods:
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse:
-        """Call `groups.getMembers`.
+        """List the members of a community.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `groups.getMembers`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; format int64.
-            sort: Literal['id_asc', 'id_desc', 'time_asc', 'time_desc'].
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[UsersFields | str].
-            filter: Literal['donut', 'friends', 'managers', 'unsure'].
+            group_id: Community whose members are listed, by id or screen name. Type: int | str; format int64.
+            sort: Order of the members, by id or by joining time. Type: Literal['id_asc', 'id_desc', 'time_asc', 'time_desc'].
+            offset: Number of members to skip. Type: int; >= 0.
+            count: How many members to return. Type: int; 0..1000.
+            fields: Profile fields to fill in for each member. Type: Sequence[UsersFields | str].
+            filter: Only members of this kind. Type: Literal['donut', 'friends', 'managers', 'unsure'].
 
         Returns: `GroupsGetMembersResponse`.
             With fields=<given>: `GroupsGetMembersFieldsResponse` (fieldsResponse).
@@ -5313,12 +5313,12 @@ class AsyncGroupsMethods:
     async def get_online_status(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> GroupsGetOnlineStatusResponse:
-        """Call `groups.getOnlineStatus`.
+        """Read whether a community shows itself online for messages.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getOnlineStatus`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose status is read. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsGetOnlineStatusResponse`.
 
@@ -5362,15 +5362,15 @@ class AsyncGroupsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse:
-        """Call `groups.getRequests`.
+        """List the pending requests to join a closed community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getRequests`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[UsersFields | str].
+            group_id: Community whose requests are listed. Type: int; required; >= 1, format int64.
+            offset: Number of requests to skip. Type: int; >= 0.
+            count: How many requests to return. Type: int; 0..200.
+            fields: Profile fields to fill in for each user who asked. Type: Sequence[UsersFields | str].
 
         Returns: `GroupsGetRequestsResponse`.
             With fields=<given>: `GroupsGetRequestsFieldsResponse` (fieldsResponse).
@@ -5392,12 +5392,12 @@ class AsyncGroupsMethods:
     async def get_settings(
         self, *, group_id: int | str, extra_params: Mapping[str, object] | None = None
     ) -> GroupsGetSettingsResponse:
-        """Call `groups.getSettings`.
+        """Read the settings of a community, as `groups.edit` changes them.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getSettings`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; required; format int64.
+            group_id: Community whose settings are read, by id or screen name. Type: int | str; required; format int64.
 
         Returns: `GroupsGetSettingsResponse`.
 
@@ -5415,12 +5415,12 @@ class AsyncGroupsMethods:
     async def get_tag_list(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[GroupsGroupTag]:
-        """Call `groups.getTagList`.
+        """List the tags a community uses to label its conversations.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getTagList`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose tags are listed. Type: int; required; >= 1, format int64.
 
         Returns: `list[GroupsGroupTag]`.
 
@@ -5438,9 +5438,9 @@ class AsyncGroupsMethods:
     async def get_token_permissions(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> GroupsGetTokenPermissionsResponse:
-        """Call `groups.getTokenPermissions`.
+        """Tell which rights the current community token has.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `groups.getTokenPermissions`; tokens: group. Idempotent: retried on transient failures.
 
         Returns: `GroupsGetTokenPermissionsResponse`.
 
@@ -5474,14 +5474,14 @@ class AsyncGroupsMethods:
         user_ids_list: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | GroupsInviteUserIdsListResponse:
-        """Call `groups.invite`.
+        """Invite friends of the token's owner to a community.
 
-        Tokens: user.
+        Calls `groups.invite`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; >= 1, format int64.
-            user_ids_list: Sequence[int].
+            group_id: Community to invite to. Type: int; required; >= 1, format int64.
+            user_id: Friend to invite. Type: int; >= 1, format int64.
+            user_ids_list: Several friends to invite at once. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
             With user_ids_list=<given>: `GroupsInviteUserIdsListResponse` (userIdsResponse).
@@ -5550,15 +5550,15 @@ class AsyncGroupsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse:
-        """Call `groups.isMember`.
+        """Tell whether a user, or each of several users, belongs to a community.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `groups.isMember`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; required; format int64.
-            user_id: int; >= 0, format int64.
-            user_ids: Sequence[int].
-            extended: bool.
+            group_id: Community to check, by id or screen name. Type: int | str; required; format int64.
+            user_id: User to check. Type: int; >= 0, format int64.
+            user_ids: Several users to check at once. Type: Sequence[int].
+            extended: Also tell whether a request or an invitation is pending. Type: bool.
 
         Returns: `BaseBoolInt`.
             With user_ids=<given>, extended=True: `list[GroupsMemberStatusFull]` (userIds_Extended_Response).
@@ -5582,13 +5582,13 @@ class AsyncGroupsMethods:
     async def join(
         self, *, group_id: int, not_sure: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.join`.
+        """Join a community, or ask to join a closed one.
 
-        Tokens: user.
+        Calls `groups.join`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            not_sure: str.
+            group_id: Community to join. Type: int; required; >= 1, format int64.
+            not_sure: For an event, 1 to answer "maybe" instead of "going". Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -5607,12 +5607,12 @@ class AsyncGroupsMethods:
         )
 
     async def leave(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `groups.leave`.
+        """Leave a community.
 
-        Tokens: user.
+        Calls `groups.leave`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community to leave. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5630,13 +5630,13 @@ class AsyncGroupsMethods:
     async def remove_user(
         self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.removeUser`.
+        """Remove a member from a community.
 
-        Tokens: user.
+        Calls `groups.removeUser`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
+            group_id: Community to remove the member from. Type: int; required; >= 1, format int64.
+            user_id: Member to remove. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5655,14 +5655,14 @@ class AsyncGroupsMethods:
     async def reorder_link(
         self, *, group_id: int, link_id: int, after: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.reorderLink`.
+        """Move a link to another place in a community's links block.
 
-        Tokens: user.
+        Calls `groups.reorderLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link_id: int; required; >= 0.
-            after: int; >= 0.
+            group_id: Community that shows the link. Type: int; required; >= 1, format int64.
+            link_id: Link to move. Type: int; required; >= 0.
+            after: Link to put it after; it goes first when omitted. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -5793,70 +5793,70 @@ class AsyncGroupsMethods:
         donut_money_withdraw_error: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.setCallbackSettings`.
+        """Choose which events a Callback API server of a community receives.
 
-        Tokens: user, group.
+        Calls `groups.setCallbackSettings`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; >= 0.
-            api_version: str.
-            message_new: bool.
-            message_reply: bool.
-            message_allow: bool.
-            message_edit: bool.
-            message_deny: bool.
-            message_typing_state: bool.
-            message_read: bool.
-            photo_new: bool.
-            audio_new: bool.
-            video_new: bool.
-            wall_reply_new: bool.
-            wall_reply_edit: bool.
-            wall_reply_delete: bool.
-            wall_reply_restore: bool.
-            wall_post_new: bool.
-            wall_repost: bool.
-            wall_schedule_post_new: bool.
-            wall_schedule_post_delete: bool.
-            board_post_new: bool.
-            board_post_edit: bool.
-            board_post_restore: bool.
-            board_post_delete: bool.
-            photo_comment_new: bool.
-            photo_comment_edit: bool.
-            photo_comment_delete: bool.
-            photo_comment_restore: bool.
-            video_comment_new: bool.
-            video_comment_edit: bool.
-            video_comment_delete: bool.
-            video_comment_restore: bool.
-            market_comment_new: bool.
-            market_comment_edit: bool.
-            market_comment_delete: bool.
-            market_comment_restore: bool.
-            market_order_new: bool.
-            market_order_edit: bool.
-            poll_vote_new: bool.
-            group_join: bool.
-            group_leave: bool.
-            group_change_settings: bool.
-            group_change_photo: bool.
-            group_officers_edit: bool.
-            user_block: bool.
-            user_unblock: bool.
-            lead_forms_new: bool.
-            like_add: bool.
-            like_remove: bool.
-            message_event: bool.
-            message_reaction_event: bool.
-            donut_subscription_create: bool.
-            donut_subscription_prolonged: bool.
-            donut_subscription_cancelled: bool.
-            donut_subscription_price_changed: bool.
-            donut_subscription_expired: bool.
-            donut_money_withdraw: bool.
-            donut_money_withdraw_error: bool.
+            group_id: Community whose server is set up. Type: int; required; >= 1, format int64.
+            server_id: Callback server to set up, as returned by `groups.addCallbackServer`. Type: int; >= 0.
+            api_version: API version in which the events are described. Type: str.
+            message_new: Send `message_new` events (a new incoming message). Type: bool.
+            message_reply: Send `message_reply` events (a message the community sent). Type: bool.
+            message_allow: Send `message_allow` events (a user allowing the community to write). Type: bool.
+            message_edit: Send `message_edit` events (an edited message). Type: bool.
+            message_deny: Send `message_deny` events (a user forbidding the community to write). Type: bool.
+            message_typing_state: Send `message_typing_state` events (a user typing a message). Type: bool.
+            message_read: Send `message_read` events (the community's messages being read). Type: bool.
+            photo_new: Send `photo_new` events (a new photo). Type: bool.
+            audio_new: Send `audio_new` events (a new audio track). Type: bool.
+            video_new: Send `video_new` events (a new video). Type: bool.
+            wall_reply_new: Send `wall_reply_new` events (a new wall comment). Type: bool.
+            wall_reply_edit: Send `wall_reply_edit` events (an edited wall comment). Type: bool.
+            wall_reply_delete: Send `wall_reply_delete` events (a deleted wall comment). Type: bool.
+            wall_reply_restore: Send `wall_reply_restore` events (a restored wall comment). Type: bool.
+            wall_post_new: Send `wall_post_new` events (a new wall post). Type: bool.
+            wall_repost: Send `wall_repost` events (a repost of a wall post). Type: bool.
+            wall_schedule_post_new: Send `wall_schedule_post_new` events (a post scheduled for later). Type: bool.
+            wall_schedule_post_delete: Send `wall_schedule_post_delete` events (a scheduled post being removed). Type: bool.
+            board_post_new: Send `board_post_new` events (a new discussion comment). Type: bool.
+            board_post_edit: Send `board_post_edit` events (an edited discussion comment). Type: bool.
+            board_post_restore: Send `board_post_restore` events (a restored discussion comment). Type: bool.
+            board_post_delete: Send `board_post_delete` events (a deleted discussion comment). Type: bool.
+            photo_comment_new: Send `photo_comment_new` events (a new photo comment). Type: bool.
+            photo_comment_edit: Send `photo_comment_edit` events (an edited photo comment). Type: bool.
+            photo_comment_delete: Send `photo_comment_delete` events (a deleted photo comment). Type: bool.
+            photo_comment_restore: Send `photo_comment_restore` events (a restored photo comment). Type: bool.
+            video_comment_new: Send `video_comment_new` events (a new video comment). Type: bool.
+            video_comment_edit: Send `video_comment_edit` events (an edited video comment). Type: bool.
+            video_comment_delete: Send `video_comment_delete` events (a deleted video comment). Type: bool.
+            video_comment_restore: Send `video_comment_restore` events (a restored video comment). Type: bool.
+            market_comment_new: Send `market_comment_new` events (a new comment on a product). Type: bool.
+            market_comment_edit: Send `market_comment_edit` events (an edited comment on a product). Type: bool.
+            market_comment_delete: Send `market_comment_delete` events (a deleted comment on a product). Type: bool.
+            market_comment_restore: Send `market_comment_restore` events (a restored comment on a product). Type: bool.
+            market_order_new: Send `market_order_new` events (a new order in the shop). Type: bool.
+            market_order_edit: Send `market_order_edit` events (a changed order in the shop). Type: bool.
+            poll_vote_new: Send `poll_vote_new` events (a vote in a poll). Type: bool.
+            group_join: Send `group_join` events (someone joining the community). Type: bool.
+            group_leave: Send `group_leave` events (someone leaving the community). Type: bool.
+            group_change_settings: Send `group_change_settings` events (changed community settings). Type: bool.
+            group_change_photo: Send `group_change_photo` events (a changed community photo). Type: bool.
+            group_officers_edit: Send `group_officers_edit` events (changed community managers). Type: bool.
+            user_block: Send `user_block` events (a user being banned). Type: bool.
+            user_unblock: Send `user_unblock` events (a user being unbanned). Type: bool.
+            lead_forms_new: Send `lead_forms_new` events (a filled-in lead form). Type: bool.
+            like_add: Send `like_add` events (a new like). Type: bool.
+            like_remove: Send `like_remove` events (a like taken back). Type: bool.
+            message_event: Send `message_event` events (a press of a callback button). Type: bool.
+            message_reaction_event: Send `message_reaction_event` events (a reaction on a message). Type: bool.
+            donut_subscription_create: Send `donut_subscription_create` events (a new VK Donut subscription). Type: bool.
+            donut_subscription_prolonged: Send `donut_subscription_prolonged` events (a VK Donut subscription renewed). Type: bool.
+            donut_subscription_cancelled: Send `donut_subscription_cancelled` events (a VK Donut subscription cancelled). Type: bool.
+            donut_subscription_price_changed: Send `donut_subscription_price_changed` events (a changed VK Donut subscription price). Type: bool.
+            donut_subscription_expired: Send `donut_subscription_expired` events (a VK Donut subscription that ran out). Type: bool.
+            donut_money_withdraw: Send `donut_money_withdraw` events (a VK Donut payout). Type: bool.
+            donut_money_withdraw_error: Send `donut_money_withdraw_error` events (a failed VK Donut payout). Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -5990,65 +5990,65 @@ class AsyncGroupsMethods:
         donut_money_withdraw_error: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.setLongPollSettings`.
+        """Turn on the Bots Long Poll API of a community and choose its events.
 
-        Tokens: user, group.
+        Calls `groups.setLongPollSettings`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            enabled: bool.
-            api_version: str.
-            message_new: bool.
-            message_reply: bool.
-            message_allow: bool.
-            message_deny: bool.
-            message_edit: bool.
-            message_typing_state: bool.
-            message_read: bool.
-            photo_new: bool.
-            audio_new: bool.
-            video_new: bool.
-            wall_reply_new: bool.
-            wall_reply_edit: bool.
-            wall_reply_delete: bool.
-            wall_reply_restore: bool.
-            wall_post_new: bool.
-            wall_repost: bool.
-            board_post_new: bool.
-            board_post_edit: bool.
-            board_post_restore: bool.
-            board_post_delete: bool.
-            photo_comment_new: bool.
-            photo_comment_edit: bool.
-            photo_comment_delete: bool.
-            photo_comment_restore: bool.
-            video_comment_new: bool.
-            video_comment_edit: bool.
-            video_comment_delete: bool.
-            video_comment_restore: bool.
-            market_comment_new: bool.
-            market_comment_edit: bool.
-            market_comment_delete: bool.
-            market_comment_restore: bool.
-            poll_vote_new: bool.
-            group_join: bool.
-            group_leave: bool.
-            group_change_settings: bool.
-            group_change_photo: bool.
-            group_officers_edit: bool.
-            user_block: bool.
-            user_unblock: bool.
-            like_add: bool.
-            like_remove: bool.
-            message_event: bool.
-            message_reaction_event: bool.
-            donut_subscription_create: bool.
-            donut_subscription_prolonged: bool.
-            donut_subscription_cancelled: bool.
-            donut_subscription_price_changed: bool.
-            donut_subscription_expired: bool.
-            donut_money_withdraw: bool.
-            donut_money_withdraw_error: bool.
+            group_id: Community whose Long Poll is set up. Type: int; required; >= 1, format int64.
+            enabled: Turn the Long Poll API on or off. Type: bool.
+            api_version: API version in which the events are described. Type: str.
+            message_new: Deliver `message_new` events (a new incoming message). Type: bool.
+            message_reply: Deliver `message_reply` events (a message the community sent). Type: bool.
+            message_allow: Deliver `message_allow` events (a user allowing the community to write). Type: bool.
+            message_deny: Deliver `message_deny` events (a user forbidding the community to write). Type: bool.
+            message_edit: Deliver `message_edit` events (an edited message). Type: bool.
+            message_typing_state: Deliver `message_typing_state` events (a user typing a message). Type: bool.
+            message_read: Deliver `message_read` events (the community's messages being read). Type: bool.
+            photo_new: Deliver `photo_new` events (a new photo). Type: bool.
+            audio_new: Deliver `audio_new` events (a new audio track). Type: bool.
+            video_new: Deliver `video_new` events (a new video). Type: bool.
+            wall_reply_new: Deliver `wall_reply_new` events (a new wall comment). Type: bool.
+            wall_reply_edit: Deliver `wall_reply_edit` events (an edited wall comment). Type: bool.
+            wall_reply_delete: Deliver `wall_reply_delete` events (a deleted wall comment). Type: bool.
+            wall_reply_restore: Deliver `wall_reply_restore` events (a restored wall comment). Type: bool.
+            wall_post_new: Deliver `wall_post_new` events (a new wall post). Type: bool.
+            wall_repost: Deliver `wall_repost` events (a repost of a wall post). Type: bool.
+            board_post_new: Deliver `board_post_new` events (a new discussion comment). Type: bool.
+            board_post_edit: Deliver `board_post_edit` events (an edited discussion comment). Type: bool.
+            board_post_restore: Deliver `board_post_restore` events (a restored discussion comment). Type: bool.
+            board_post_delete: Deliver `board_post_delete` events (a deleted discussion comment). Type: bool.
+            photo_comment_new: Deliver `photo_comment_new` events (a new photo comment). Type: bool.
+            photo_comment_edit: Deliver `photo_comment_edit` events (an edited photo comment). Type: bool.
+            photo_comment_delete: Deliver `photo_comment_delete` events (a deleted photo comment). Type: bool.
+            photo_comment_restore: Deliver `photo_comment_restore` events (a restored photo comment). Type: bool.
+            video_comment_new: Deliver `video_comment_new` events (a new video comment). Type: bool.
+            video_comment_edit: Deliver `video_comment_edit` events (an edited video comment). Type: bool.
+            video_comment_delete: Deliver `video_comment_delete` events (a deleted video comment). Type: bool.
+            video_comment_restore: Deliver `video_comment_restore` events (a restored video comment). Type: bool.
+            market_comment_new: Deliver `market_comment_new` events (a new comment on a product). Type: bool.
+            market_comment_edit: Deliver `market_comment_edit` events (an edited comment on a product). Type: bool.
+            market_comment_delete: Deliver `market_comment_delete` events (a deleted comment on a product). Type: bool.
+            market_comment_restore: Deliver `market_comment_restore` events (a restored comment on a product). Type: bool.
+            poll_vote_new: Deliver `poll_vote_new` events (a vote in a poll). Type: bool.
+            group_join: Deliver `group_join` events (someone joining the community). Type: bool.
+            group_leave: Deliver `group_leave` events (someone leaving the community). Type: bool.
+            group_change_settings: Deliver `group_change_settings` events (changed community settings). Type: bool.
+            group_change_photo: Deliver `group_change_photo` events (a changed community photo). Type: bool.
+            group_officers_edit: Deliver `group_officers_edit` events (changed community managers). Type: bool.
+            user_block: Deliver `user_block` events (a user being banned). Type: bool.
+            user_unblock: Deliver `user_unblock` events (a user being unbanned). Type: bool.
+            like_add: Deliver `like_add` events (a new like). Type: bool.
+            like_remove: Deliver `like_remove` events (a like taken back). Type: bool.
+            message_event: Deliver `message_event` events (a press of a callback button). Type: bool.
+            message_reaction_event: Deliver `message_reaction_event` events (a reaction on a message). Type: bool.
+            donut_subscription_create: Deliver `donut_subscription_create` events (a new VK Donut subscription). Type: bool.
+            donut_subscription_prolonged: Deliver `donut_subscription_prolonged` events (a VK Donut subscription renewed). Type: bool.
+            donut_subscription_cancelled: Deliver `donut_subscription_cancelled` events (a VK Donut subscription cancelled). Type: bool.
+            donut_subscription_price_changed: Deliver `donut_subscription_price_changed` events (a changed VK Donut subscription price). Type: bool.
+            donut_subscription_expired: Deliver `donut_subscription_expired` events (a VK Donut subscription that ran out). Type: bool.
+            donut_money_withdraw: Deliver `donut_money_withdraw` events (a VK Donut payout). Type: bool.
+            donut_money_withdraw_error: Deliver `donut_money_withdraw_error` events (a failed VK Donut payout). Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -6127,17 +6127,17 @@ class AsyncGroupsMethods:
         bot_online_booking_enabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.setSettings`.
+        """Change a community's message and bot settings.
 
-        Tokens: user, group.
+        Calls `groups.setSettings`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            messages: bool.
-            bots_capabilities: bool.
-            bots_start_button: bool.
-            bots_add_to_chat: bool.
-            bot_online_booking_enabled: bool.
+            group_id: Community to change. Type: int; required; >= 1, format int64.
+            messages: Let users write to the community. Type: bool.
+            bots_capabilities: Turn on the bot features, such as keyboards. Type: bool.
+            bots_start_button: Show a Start button in a new conversation with the community. Type: bool.
+            bots_add_to_chat: Let users add the community's bot to group chats. Type: bool.
+            bot_online_booking_enabled: Let the bot take bookings. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -6160,14 +6160,14 @@ class AsyncGroupsMethods:
     async def set_user_note(
         self, *, group_id: int, user_id: int, note: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `groups.setUserNote`.
+        """Save a community's private note about a user it talks with.
 
-        Tokens: user, group.
+        Calls `groups.setUserNote`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
-            note: str; at most 96 characters.
+            group_id: Community that keeps the note. Type: int; required; >= 1, format int64.
+            user_id: User the note is about. Type: int; required; >= 1, format int64.
+            note: Text of the note; empty to remove it. Type: str; at most 96 characters.
 
         Returns: `BaseBoolInt`.
 
@@ -6214,14 +6214,14 @@ class AsyncGroupsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `groups.tagAdd`.
+        """Create a tag for labelling a community's conversations.
 
-        Tokens: user, group.
+        Calls `groups.tagAdd`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_name: str; required; at most 20 characters.
-            tag_color: Literal['454647', '45678f', '4bb34b', '5181b8', '539b9c', '5c9ce6', '63b9ba', '6bc76b', '76787a', '792ec0', '7a6c4f', '7ececf', '9e8d6b', 'a162de', 'aaaeb3', 'bbaa84', 'e64646', 'ff5c5c', 'ffa000', 'ffc107'].
+            group_id: Community that gets the tag. Type: int; required; >= 1, format int64.
+            tag_name: Name of the tag. Type: str; required; at most 20 characters.
+            tag_color: Colour of the tag, as a hex code. Type: Literal['454647', '45678f', '4bb34b', '5181b8', '539b9c', '5c9ce6', '63b9ba', '6bc76b', '76787a', '792ec0', '7a6c4f', '7ececf', '9e8d6b', 'a162de', 'aaaeb3', 'bbaa84', 'e64646', 'ff5c5c', 'ffa000', 'ffc107'].
 
         Returns: `BaseBoolInt`.
 
@@ -6247,15 +6247,15 @@ class AsyncGroupsMethods:
         act: Literal["bind", "unbind"],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `groups.tagBind`.
+        """Put a community's tag on a conversation with a user, or take it off.
 
-        Tokens: user, group.
+        Calls `groups.tagBind`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_id: int; required; >= 0.
-            user_id: int; required; 1..2000000000, format int64.
-            act: Literal['bind', 'unbind']; required.
+            group_id: Community that owns the tag. Type: int; required; >= 1, format int64.
+            tag_id: Tag to put on or take off. Type: int; required; >= 0.
+            user_id: User whose conversation is labelled. Type: int; required; 1..2000000000, format int64.
+            act: Whether to put the tag on or take it off. Type: Literal['bind', 'unbind']; required.
 
         Returns: `BaseBoolInt`.
 
@@ -6276,13 +6276,13 @@ class AsyncGroupsMethods:
     async def tag_delete(
         self, *, group_id: int, tag_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `groups.tagDelete`.
+        """Delete a community's conversation tag.
 
-        Tokens: user, group.
+        Calls `groups.tagDelete`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_id: int; required; >= 0.
+            group_id: Community that owns the tag. Type: int; required; >= 1, format int64.
+            tag_id: Tag to delete. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -6301,14 +6301,14 @@ class AsyncGroupsMethods:
     async def tag_update(
         self, *, group_id: int, tag_id: int, tag_name: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `groups.tagUpdate`.
+        """Rename a community's conversation tag.
 
-        Tokens: user, group.
+        Calls `groups.tagUpdate`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_id: int; required; >= 0.
-            tag_name: str; required; at most 20 characters.
+            group_id: Community that owns the tag. Type: int; required; >= 1, format int64.
+            tag_id: Tag to rename. Type: int; required; >= 0.
+            tag_name: New name of the tag. Type: str; required; at most 20 characters.
 
         Returns: `BaseBoolInt`.
 
@@ -6333,14 +6333,14 @@ class AsyncGroupsMethods:
         ref: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `groups.toggleMarket`.
+        """Turn a community's shop on or off, or switch between its basic and advanced forms.
 
-        Tokens: user.
+        Calls `groups.toggleMarket`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            state: GroupsMarketState | Literal['none', 'basic', 'advanced']; required.
-            ref: str.
+            group_id: Community whose shop is changed. Type: int; required; >= 1, format int64.
+            state: Shop form to switch to. Type: GroupsMarketState | Literal['none', 'basic', 'advanced']; required.
+            ref: Marker of where the change came from, for VK's statistics. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -6362,13 +6362,13 @@ class AsyncGroupsMethods:
     async def unban(
         self, *, group_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `groups.unban`.
+        """Take a user or community off a community's blacklist.
 
-        Tokens: user.
+        Calls `groups.unban`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            owner_id: int; format int64.
+            group_id: Community whose blacklist is changed. Type: int; required; >= 1, format int64.
+            owner_id: User, or community as a negative id, to unban. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -6669,23 +6669,23 @@ class BatchGroupsMethods:
         is_main_address: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsAddress]:
-        """Call `groups.addAddress`.
+        """Add an address to a community's list of addresses.
 
-        Tokens: user, group.
+        Calls `groups.addAddress`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str; required; at most 255 characters.
-            address: str; required; at most 255 characters.
-            city_id: int; required; >= 1.
-            latitude: float | int; required; -90..90.
-            longitude: float | int; required; -180..180.
-            additional_address: str; at most 400 characters.
-            metro_id: int; >= 0.
-            phone: str.
-            work_info_status: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
-            timetable: str.
-            is_main_address: bool.
+            group_id: Community that gets the address. Type: int; required; >= 1, format int64.
+            title: Name shown for the address. Type: str; required; at most 255 characters.
+            address: Street and building. Type: str; required; at most 255 characters.
+            city_id: City of the address, as in `database.getCities`. Type: int; required; >= 1.
+            latitude: Latitude of the place, in degrees. Type: float | int; required; -90..90.
+            longitude: Longitude of the place, in degrees. Type: float | int; required; -180..180.
+            additional_address: Extra directions, such as floor or entrance. Type: str; at most 400 characters.
+            metro_id: Nearest metro station, by its id. Type: int; >= 0.
+            phone: Contact phone number for the address. Type: str.
+            work_info_status: Whether and how opening hours are given. Type: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
+            timetable: Opening hours by weekday, as a JSON object. Type: str.
+            is_main_address: Make this the community's main address. Type: bool.
 
         Returns: `GroupsAddress`.
 
@@ -6722,15 +6722,15 @@ class BatchGroupsMethods:
         secret_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsAddCallbackServerResponse]:
-        """Call `groups.addCallbackServer`.
+        """Register a server that receives a community's Callback API events.
 
-        Tokens: user, group.
+        Calls `groups.addCallbackServer`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            url: str; required.
-            title: str; required; at most 14 characters.
-            secret_key: str; at most 50 characters.
+            group_id: Community whose events the server receives. Type: int; required; >= 1, format int64.
+            url: Address VK posts the events to. Type: str; required.
+            title: Name of the server in the community's settings. Type: str; required; at most 14 characters.
+            secret_key: Secret sent with every event so the server can tell VK's requests apart. Type: str; at most 50 characters.
 
         Returns: `GroupsAddCallbackServerResponse`.
 
@@ -6753,14 +6753,14 @@ class BatchGroupsMethods:
     def add_link(
         self, *, group_id: int, link: str, text: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[GroupsLinksItem]:
-        """Call `groups.addLink`.
+        """Add a link to a community's links block.
 
-        Tokens: user.
+        Calls `groups.addLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link: str; required.
-            text: str.
+            group_id: Community that gets the link. Type: int; required; >= 1, format int64.
+            link: Address the link points to. Type: str; required.
+            text: Caption shown with the link. Type: str.
 
         Returns: `GroupsLinksItem`.
 
@@ -6780,13 +6780,13 @@ class BatchGroupsMethods:
     def approve_request(
         self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.approveRequest`.
+        """Accept a user's request to join a closed community.
 
-        Tokens: user.
+        Calls `groups.approveRequest`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
+            group_id: Community the user asked to join. Type: int; required; >= 1, format int64.
+            user_id: User whose request is accepted. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -6815,17 +6815,17 @@ class BatchGroupsMethods:
         comment_visible: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.ban`.
+        """Add a user or community to a community's blacklist.
 
-        Tokens: user.
+        Calls `groups.ban`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            owner_id: int; format int64.
-            end_date: int; >= 0.
-            reason: int; >= 0.
-            comment: str.
-            comment_visible: bool.
+            group_id: Community whose blacklist is changed. Type: int; required; >= 1, format int64.
+            owner_id: User, or community as a negative id, to ban. Type: int; format int64.
+            end_date: When the ban ends, as a Unix timestamp; forever when omitted. Type: int; >= 0.
+            reason: Reason code for the ban. Type: int; >= 0.
+            comment: Note about the ban. Type: str.
+            comment_visible: Show the note to the banned user. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -6856,17 +6856,17 @@ class BatchGroupsMethods:
         subtype: Literal[0, 1, 2, 3, 4] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGroupFull]:
-        """Call `groups.create`.
+        """Create a new community owned by the token's owner.
 
-        Tokens: user.
+        Calls `groups.create`; tokens: user.
 
         Args:
-            title: str; required.
-            description: str.
-            type: Literal['event', 'group', 'public'].
-            public_category: int; >= 0.
-            public_subcategory: int; >= 0.
-            subtype: Literal[0, 1, 2, 3, 4]; >= 0.
+            title: Name of the community. Type: str; required.
+            description: Text that describes the community. Type: str.
+            type: Kind of community to create. Type: Literal['event', 'group', 'public'].
+            public_category: Category of a public page. Type: int; >= 0.
+            public_subcategory: Subcategory of a public page. Type: int; >= 0.
+            subtype: Kind of public page, by its number. Type: Literal[0, 1, 2, 3, 4]; >= 0.
 
         Returns: `GroupsGroupFull`.
 
@@ -6891,13 +6891,13 @@ class BatchGroupsMethods:
     def delete_address(
         self, *, group_id: int, address_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.deleteAddress`.
+        """Remove an address from a community.
 
-        Tokens: user, group.
+        Calls `groups.deleteAddress`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            address_id: int; required; >= 0.
+            group_id: Community that owns the address. Type: int; required; >= 1, format int64.
+            address_id: Address to remove. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6918,13 +6918,13 @@ class BatchGroupsMethods:
     def delete_callback_server(
         self, *, group_id: int, server_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.deleteCallbackServer`.
+        """Remove a Callback API server from a community.
 
-        Tokens: user, group.
+        Calls `groups.deleteCallbackServer`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; required; >= 0.
+            group_id: Community the server belongs to. Type: int; required; >= 1, format int64.
+            server_id: Server to remove. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6945,13 +6945,13 @@ class BatchGroupsMethods:
     def delete_link(
         self, *, group_id: int, link_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.deleteLink`.
+        """Remove a link from a community's links block.
 
-        Tokens: user.
+        Calls `groups.deleteLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link_id: int; required; >= 0.
+            group_id: Community that shows the link. Type: int; required; >= 1, format int64.
+            link_id: Link to remove. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6970,12 +6970,12 @@ class BatchGroupsMethods:
     def disable_online(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.disableOnline`.
+        """Switch off the community's online status for messages.
 
-        Tokens: user, group.
+        Calls `groups.disableOnline`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose status is switched off. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -7043,59 +7043,59 @@ class BatchGroupsMethods:
         city: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.edit`.
+        """Change the settings of a community; only the settings given are changed.
 
-        Tokens: user, group.
+        Calls `groups.edit`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str.
-            description: str.
-            screen_name: str.
-            access: GroupsGroupAccess | Literal[0, 1, 2]; >= 0.
-            website: str.
-            subject: GroupsGroupSubject | int.
-            email: str.
-            phone: str.
-            rss: str.
-            event_start_date: int; >= 0.
-            event_finish_date: int; >= 0.
-            event_group_id: int; >= 0, format int64.
-            public_category: int; >= 0.
-            public_subcategory: int; >= 0.
-            public_date: str.
-            wall: GroupsGroupWall | Literal[0, 1, 2, 3]; >= 0.
-            topics: GroupsGroupTopics | Literal[0, 1, 2]; >= 0.
-            photos: GroupsGroupPhotos | Literal[0, 1, 2]; >= 0.
-            video: GroupsGroupVideo | Literal[0, 1, 2]; >= 0.
-            audio: GroupsGroupAudio | Literal[0, 1, 2]; >= 0.
-            links: bool.
-            events: bool.
-            places: bool.
-            contacts: bool.
-            docs: GroupsGroupDocs | Literal[0, 1, 2]; >= 0.
-            wiki: GroupsGroupWiki | Literal[0, 1, 2]; >= 0.
-            messages: bool.
-            articles: bool.
-            addresses: bool.
-            age_limits: GroupsGroupAgeLimits | Literal[1, 2, 3]; >= 0.
-            market: bool.
-            market_buttons: Sequence[Mapping[str, JSON]].
-            market_comments: bool.
-            market_country: Sequence[int]; at most 10 items.
-            market_city: Sequence[int]; at most 10 items.
-            market_currency: GroupsGroupMarketCurrency | Literal[643, 980, 398, 978, 840]; >= 0.
-            market_contact: int; >= 0.
-            market_wiki: int; >= 0.
-            obscene_filter: bool.
-            obscene_stopwords: bool.
-            toxic_filter: bool.
-            disable_replies_from_groups: bool.
-            obscene_words: Sequence[str].
-            main_section: int; >= 0.
-            secondary_section: int; >= 0.
-            country: int; >= 0.
-            city: int; >= 0.
+            group_id: Community to change. Type: int; required; >= 1, format int64.
+            title: New name of the community. Type: str.
+            description: New description text. Type: str.
+            screen_name: New short address, the part after vk.com/. Type: str.
+            access: Whether anyone can join, only approved users, or only invited ones. Type: GroupsGroupAccess | Literal[0, 1, 2]; >= 0.
+            website: Address of the community's website. Type: str.
+            subject: Topic of the community, by its code. Type: GroupsGroupSubject | int.
+            email: Contact email. Type: str.
+            phone: Contact phone number. Type: str.
+            rss: Address of an RSS feed to import. Type: str.
+            event_start_date: Start of the event, as a Unix timestamp (events only). Type: int; >= 0.
+            event_finish_date: End of the event, as a Unix timestamp (events only). Type: int; >= 0.
+            event_group_id: Community that organizes the event (events only). Type: int; >= 0, format int64.
+            public_category: Category of a public page. Type: int; >= 0.
+            public_subcategory: Subcategory of a public page. Type: int; >= 0.
+            public_date: Founding date of a public page. Type: str.
+            wall: Who may post on the wall. Type: GroupsGroupWall | Literal[0, 1, 2, 3]; >= 0.
+            topics: Whether discussions are on, and who may open them. Type: GroupsGroupTopics | Literal[0, 1, 2]; >= 0.
+            photos: Whether photos are on, and who may add them. Type: GroupsGroupPhotos | Literal[0, 1, 2]; >= 0.
+            video: Whether videos are on, and who may add them. Type: GroupsGroupVideo | Literal[0, 1, 2]; >= 0.
+            audio: Whether audio is on, and who may add it. Type: GroupsGroupAudio | Literal[0, 1, 2]; >= 0.
+            links: Show the links block. Type: bool.
+            events: Show the events block. Type: bool.
+            places: Show the places block. Type: bool.
+            contacts: Show the contacts block. Type: bool.
+            docs: Whether documents are on, and who may add them. Type: GroupsGroupDocs | Literal[0, 1, 2]; >= 0.
+            wiki: Whether wiki pages are on, and who may edit them. Type: GroupsGroupWiki | Literal[0, 1, 2]; >= 0.
+            messages: Let users write to the community. Type: bool.
+            articles: Show the articles block. Type: bool.
+            addresses: Show the addresses block. Type: bool.
+            age_limits: Age rating of the community's content. Type: GroupsGroupAgeLimits | Literal[1, 2, 3]; >= 0.
+            market: Turn the shop on or off. Type: bool.
+            market_buttons: Buttons shown on the shop's products. Type: Sequence[Mapping[str, JSON]].
+            market_comments: Allow comments on products. Type: bool.
+            market_country: Countries the shop delivers to. Type: Sequence[int]; at most 10 items.
+            market_city: Cities the shop delivers to. Type: Sequence[int]; at most 10 items.
+            market_currency: Currency of product prices. Type: GroupsGroupMarketCurrency | Literal[643, 980, 398, 978, 840]; >= 0.
+            market_contact: User who answers buyers' messages. Type: int; >= 0.
+            market_wiki: Wiki page that describes the shop. Type: int; >= 0.
+            obscene_filter: Hide comments with obscene words. Type: bool.
+            obscene_stopwords: Hide comments that contain the words in `obscene_words`. Type: bool.
+            toxic_filter: Hide comments that VK finds abusive. Type: bool.
+            disable_replies_from_groups: Do not allow communities to comment. Type: bool.
+            obscene_words: Words that hide a comment, with `obscene_stopwords`. Type: Sequence[str].
+            main_section: Section shown first on the community page. Type: int; >= 0.
+            secondary_section: Section shown second on the community page. Type: int; >= 0.
+            country: Country of the community. Type: int; >= 0.
+            city: City of the community. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -7179,24 +7179,24 @@ class BatchGroupsMethods:
         is_main_address: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsAddress]:
-        """Call `groups.editAddress`.
+        """Change an address of a community; only the fields given are changed.
 
-        Tokens: user, group.
+        Calls `groups.editAddress`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            address_id: int; required; >= 0.
-            title: str; at most 255 characters.
-            address: str; at most 255 characters.
-            additional_address: str; at most 400 characters.
-            city_id: int; >= 0.
-            metro_id: int; >= 0.
-            latitude: float | int; -90..90.
-            longitude: float | int; -180..180.
-            phone: str.
-            work_info_status: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
-            timetable: str.
-            is_main_address: bool.
+            group_id: Community that owns the address. Type: int; required; >= 1, format int64.
+            address_id: Address to change. Type: int; required; >= 0.
+            title: Name shown for the address. Type: str; at most 255 characters.
+            address: Street and building. Type: str; at most 255 characters.
+            additional_address: Extra directions, such as floor or entrance. Type: str; at most 400 characters.
+            city_id: City of the address, as in `database.getCities`. Type: int; >= 0.
+            metro_id: Nearest metro station, by its id. Type: int; >= 0.
+            latitude: Latitude of the place, in degrees. Type: float | int; -90..90.
+            longitude: Longitude of the place, in degrees. Type: float | int; -180..180.
+            phone: Contact phone number for the address. Type: str.
+            work_info_status: Whether and how opening hours are given. Type: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
+            timetable: Opening hours by weekday, as a JSON object. Type: str.
+            is_main_address: Make this the community's main address. Type: bool.
 
         Returns: `GroupsAddress`.
 
@@ -7235,16 +7235,16 @@ class BatchGroupsMethods:
         secret_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.editCallbackServer`.
+        """Change the address, name or secret of a community's Callback API server.
 
-        Tokens: user, group.
+        Calls `groups.editCallbackServer`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; required; >= 0.
-            url: str; required.
-            title: str; required; at most 14 characters.
-            secret_key: str; at most 50 characters.
+            group_id: Community the server belongs to. Type: int; required; >= 1, format int64.
+            server_id: Server to change. Type: int; required; >= 0.
+            url: New address VK posts the events to. Type: str; required.
+            title: New name of the server. Type: str; required; at most 14 characters.
+            secret_key: New secret sent with every event. Type: str; at most 50 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -7268,14 +7268,14 @@ class BatchGroupsMethods:
     def edit_link(
         self, *, group_id: int, link_id: int, text: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.editLink`.
+        """Change the caption of a link in a community's links block.
 
-        Tokens: user.
+        Calls `groups.editLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link_id: int; required; >= 0.
-            text: str.
+            group_id: Community that shows the link. Type: int; required; >= 1, format int64.
+            link_id: Link to change. Type: int; required; >= 0.
+            text: New caption. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -7305,19 +7305,19 @@ class BatchGroupsMethods:
         contact_email: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.editManager`.
+        """Appoint, change or remove a community manager.
 
-        Tokens: user.
+        Calls `groups.editManager`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
-            role: GroupsGroupRole | Literal['moderator', 'editor', 'administrator', 'advertiser'].
-            is_call_operator: bool.
-            is_contact: bool.
-            contact_position: str.
-            contact_phone: str.
-            contact_email: str.
+            group_id: Community whose manager is changed. Type: int; required; >= 1, format int64.
+            user_id: User whose role is set. Type: int; required; >= 1, format int64.
+            role: Manager role to give; omit it to take the user's role away. Type: GroupsGroupRole | Literal['moderator', 'editor', 'administrator', 'advertiser'].
+            is_call_operator: Let the manager take the community's calls. Type: bool.
+            is_contact: Show the manager in the community's contacts block. Type: bool.
+            contact_position: Job title shown in the contacts block. Type: str.
+            contact_phone: Phone number shown in the contacts block. Type: str.
+            contact_email: Email shown in the contacts block. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -7344,12 +7344,12 @@ class BatchGroupsMethods:
     def enable_online(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.enableOnline`.
+        """Switch on the community's online status, so users see it answers messages now.
 
-        Tokens: user, group.
+        Calls `groups.enableOnline`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose status is switched on. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -7411,17 +7411,17 @@ class BatchGroupsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetResponse | GroupsGetObjectExtendedResponse]:
-        """Call `groups.get`.
+        """List the communities a user belongs to.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `groups.get`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 1, format int64.
-            extended: bool.
-            filter: Sequence[GroupsFilter | Literal['admin', 'editor', 'moder', 'advertiser', 'groups', 'publics', 'events', 'has_addresses']].
-            fields: Sequence[GroupsFields | str].
-            offset: int; >= 0.
-            count: int; 0..1000.
+            user_id: User whose communities are listed; the token's owner by default. Type: int; >= 1, format int64.
+            extended: Return full community objects instead of ids alone. Type: bool.
+            filter: Only communities of these kinds, or where the user has these roles. Type: Sequence[GroupsFilter | Literal['admin', 'editor', 'moder', 'advertiser', 'groups', 'publics', 'events', 'has_addresses']].
+            fields: Community fields to fill in, with `extended`. Type: Sequence[GroupsFields | str].
+            offset: Number of communities to skip. Type: int; >= 0.
+            count: How many communities to return. Type: int; 0..1000.
 
         Returns: `GroupsGetResponse`.
             With extended=True: `GroupsGetObjectExtendedResponse` (extendedResponse).
@@ -7477,18 +7477,18 @@ class BatchGroupsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetAddressesResponse]:
-        """Call `groups.getAddresses`.
+        """List the addresses of a community, nearest first when a location is given.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `groups.getAddresses`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            address_ids: Sequence[int]; at most 100 items.
-            latitude: float | int; -90..90.
-            longitude: float | int; -180..180.
-            offset: int; >= 0.
-            count: int; >= 0.
-            fields: Sequence[AddressFields | Literal['id', 'title', 'address', 'additional_address', 'country_id', 'city_id', 'city', 'metro_station_id', 'metro_station', 'latitude', 'longitude', 'distance', 'work_info_status', 'timetable', 'phone', 'time_offset']].
+            group_id: Community whose addresses are listed. Type: int; required; >= 1, format int64.
+            address_ids: Only these addresses. Type: Sequence[int]; at most 100 items.
+            latitude: Latitude of the point to sort by distance from, in degrees. Type: float | int; -90..90.
+            longitude: Longitude of the point to sort by distance from, in degrees. Type: float | int; -180..180.
+            offset: Number of addresses to skip. Type: int; >= 0.
+            count: How many addresses to return. Type: int; >= 0.
+            fields: Address fields to fill in. Type: Sequence[AddressFields | Literal['id', 'title', 'address', 'additional_address', 'country_id', 'city_id', 'city', 'metro_station_id', 'metro_station', 'latitude', 'longitude', 'distance', 'work_info_status', 'timetable', 'phone', 'time_offset']].
 
         Returns: `GroupsGetAddressesResponse`.
 
@@ -7521,16 +7521,16 @@ class BatchGroupsMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetBannedResponse]:
-        """Call `groups.getBanned`.
+        """List the users and communities in a community's blacklist.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getBanned`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[BaseUserGroupFields | str].
-            owner_id: int; format int64.
+            group_id: Community whose blacklist is read. Type: int; required; >= 1, format int64.
+            offset: Number of entries to skip. Type: int; >= 0.
+            count: How many entries to return. Type: int; 0..200.
+            fields: Profile fields to fill in for banned users. Type: Sequence[BaseUserGroupFields | str].
+            owner_id: Only this user or community, to check whether it is banned. Type: int; format int64.
 
         Returns: `GroupsGetBannedResponse`.
 
@@ -7586,12 +7586,12 @@ class BatchGroupsMethods:
     def get_callback_confirmation_code(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[GroupsGetCallbackConfirmationCodeResponse]:
-        """Call `groups.getCallbackConfirmationCode`.
+        """Get the string a Callback API server must answer to VK's confirmation request.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getCallbackConfirmationCode`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose confirmation string is read. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsGetCallbackConfirmationCodeResponse`.
 
@@ -7613,13 +7613,13 @@ class BatchGroupsMethods:
         server_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCallbackServersResponse]:
-        """Call `groups.getCallbackServers`.
+        """List the Callback API servers of a community.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getCallbackServers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_ids: Sequence[int].
+            group_id: Community whose servers are listed. Type: int; required; >= 1, format int64.
+            server_ids: Only these servers. Type: Sequence[int].
 
         Returns: `GroupsGetCallbackServersResponse`.
 
@@ -7638,13 +7638,13 @@ class BatchGroupsMethods:
     def get_callback_settings(
         self, *, group_id: int, server_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[GroupsCallbackSettings]:
-        """Call `groups.getCallbackSettings`.
+        """Read which events a Callback API server of a community receives.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getCallbackSettings`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; >= 0.
+            group_id: Community the server belongs to. Type: int; required; >= 1, format int64.
+            server_id: Server whose settings are read. Type: int; >= 0.
 
         Returns: `GroupsCallbackSettings`.
 
@@ -7685,13 +7685,13 @@ class BatchGroupsMethods:
         subcategories: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse]:
-        """Call `groups.getCatalogInfo`.
+        """List the categories of VK's community catalog.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getCatalogInfo`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            subcategories: bool.
+            extended: Add a few sample communities to each category. Type: bool.
+            subcategories: Include the subcategories of each category. Type: bool.
 
         Returns: `GroupsGetCatalogInfoResponse`.
             With extended=True: `GroupsGetCatalogInfoExtendedResponse` (extendedResponse).
@@ -7720,16 +7720,16 @@ class BatchGroupsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitedUsersResponse]:
-        """Call `groups.getInvitedUsers`.
+        """List the users invited to a community who have not answered yet.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getInvitedUsers`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            offset: int; >= 0.
-            count: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            group_id: Community the users were invited to. Type: int; required; >= 1, format int64.
+            offset: Number of users to skip. Type: int; >= 0.
+            count: How many users to return. Type: int; >= 0.
+            fields: Profile fields to fill in for each user. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `GroupsGetInvitedUsersResponse`.
 
@@ -7774,14 +7774,14 @@ class BatchGroupsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse]:
-        """Call `groups.getInvites`.
+        """List the invitations to communities and events the token's owner received.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getInvites`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; >= 0.
-            extended: bool.
+            offset: Number of invitations to skip. Type: int; >= 0.
+            count: How many invitations to return. Type: int; >= 0.
+            extended: Also return the profiles of the people who sent them. Type: bool.
 
         Returns: `GroupsGetInvitesResponse`.
             With extended=True: `GroupsGetInvitesExtendedResponse` (extendedResponse).
@@ -7825,12 +7825,12 @@ class BatchGroupsMethods:
     def get_long_poll_settings(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[GroupsLongPollSettings]:
-        """Call `groups.getLongPollSettings`.
+        """Read whether the Bots Long Poll API of a community is on and which events it delivers.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getLongPollSettings`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose settings are read. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsLongPollSettings`.
 
@@ -7892,17 +7892,17 @@ class BatchGroupsMethods:
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse]:
-        """Call `groups.getMembers`.
+        """List the members of a community.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `groups.getMembers`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; format int64.
-            sort: Literal['id_asc', 'id_desc', 'time_asc', 'time_desc'].
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[UsersFields | str].
-            filter: Literal['donut', 'friends', 'managers', 'unsure'].
+            group_id: Community whose members are listed, by id or screen name. Type: int | str; format int64.
+            sort: Order of the members, by id or by joining time. Type: Literal['id_asc', 'id_desc', 'time_asc', 'time_desc'].
+            offset: Number of members to skip. Type: int; >= 0.
+            count: How many members to return. Type: int; 0..1000.
+            fields: Profile fields to fill in for each member. Type: Sequence[UsersFields | str].
+            filter: Only members of this kind. Type: Literal['donut', 'friends', 'managers', 'unsure'].
 
         Returns: `GroupsGetMembersResponse`.
             With fields=<given>: `GroupsGetMembersFieldsResponse` (fieldsResponse).
@@ -7929,12 +7929,12 @@ class BatchGroupsMethods:
     def get_online_status(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[GroupsGetOnlineStatusResponse]:
-        """Call `groups.getOnlineStatus`.
+        """Read whether a community shows itself online for messages.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getOnlineStatus`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose status is read. Type: int; required; >= 1, format int64.
 
         Returns: `GroupsGetOnlineStatusResponse`.
 
@@ -7978,15 +7978,15 @@ class BatchGroupsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse]:
-        """Call `groups.getRequests`.
+        """List the pending requests to join a closed community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getRequests`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[UsersFields | str].
+            group_id: Community whose requests are listed. Type: int; required; >= 1, format int64.
+            offset: Number of requests to skip. Type: int; >= 0.
+            count: How many requests to return. Type: int; 0..200.
+            fields: Profile fields to fill in for each user who asked. Type: Sequence[UsersFields | str].
 
         Returns: `GroupsGetRequestsResponse`.
             With fields=<given>: `GroupsGetRequestsFieldsResponse` (fieldsResponse).
@@ -8008,12 +8008,12 @@ class BatchGroupsMethods:
     def get_settings(
         self, *, group_id: int | str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[GroupsGetSettingsResponse]:
-        """Call `groups.getSettings`.
+        """Read the settings of a community, as `groups.edit` changes them.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `groups.getSettings`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; required; format int64.
+            group_id: Community whose settings are read, by id or screen name. Type: int | str; required; format int64.
 
         Returns: `GroupsGetSettingsResponse`.
 
@@ -8031,12 +8031,12 @@ class BatchGroupsMethods:
     def get_tag_list(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[GroupsGroupTag]]:
-        """Call `groups.getTagList`.
+        """List the tags a community uses to label its conversations.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `groups.getTagList`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose tags are listed. Type: int; required; >= 1, format int64.
 
         Returns: `list[GroupsGroupTag]`.
 
@@ -8054,9 +8054,9 @@ class BatchGroupsMethods:
     def get_token_permissions(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> Pending[GroupsGetTokenPermissionsResponse]:
-        """Call `groups.getTokenPermissions`.
+        """Tell which rights the current community token has.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `groups.getTokenPermissions`; tokens: group. Idempotent: retried on transient failures.
 
         Returns: `GroupsGetTokenPermissionsResponse`.
 
@@ -8090,14 +8090,14 @@ class BatchGroupsMethods:
         user_ids_list: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | GroupsInviteUserIdsListResponse]:
-        """Call `groups.invite`.
+        """Invite friends of the token's owner to a community.
 
-        Tokens: user.
+        Calls `groups.invite`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; >= 1, format int64.
-            user_ids_list: Sequence[int].
+            group_id: Community to invite to. Type: int; required; >= 1, format int64.
+            user_id: Friend to invite. Type: int; >= 1, format int64.
+            user_ids_list: Several friends to invite at once. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
             With user_ids_list=<given>: `GroupsInviteUserIdsListResponse` (userIdsResponse).
@@ -8168,15 +8168,15 @@ class BatchGroupsMethods:
     ) -> Pending[
         BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse
     ]:
-        """Call `groups.isMember`.
+        """Tell whether a user, or each of several users, belongs to a community.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `groups.isMember`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; required; format int64.
-            user_id: int; >= 0, format int64.
-            user_ids: Sequence[int].
-            extended: bool.
+            group_id: Community to check, by id or screen name. Type: int | str; required; format int64.
+            user_id: User to check. Type: int; >= 0, format int64.
+            user_ids: Several users to check at once. Type: Sequence[int].
+            extended: Also tell whether a request or an invitation is pending. Type: bool.
 
         Returns: `BaseBoolInt`.
             With user_ids=<given>, extended=True: `list[GroupsMemberStatusFull]` (userIds_Extended_Response).
@@ -8200,13 +8200,13 @@ class BatchGroupsMethods:
     def join(
         self, *, group_id: int, not_sure: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.join`.
+        """Join a community, or ask to join a closed one.
 
-        Tokens: user.
+        Calls `groups.join`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            not_sure: str.
+            group_id: Community to join. Type: int; required; >= 1, format int64.
+            not_sure: For an event, 1 to answer "maybe" instead of "going". Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -8225,12 +8225,12 @@ class BatchGroupsMethods:
         )
 
     def leave(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `groups.leave`.
+        """Leave a community.
 
-        Tokens: user.
+        Calls `groups.leave`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community to leave. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -8248,13 +8248,13 @@ class BatchGroupsMethods:
     def remove_user(
         self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.removeUser`.
+        """Remove a member from a community.
 
-        Tokens: user.
+        Calls `groups.removeUser`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
+            group_id: Community to remove the member from. Type: int; required; >= 1, format int64.
+            user_id: Member to remove. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -8273,14 +8273,14 @@ class BatchGroupsMethods:
     def reorder_link(
         self, *, group_id: int, link_id: int, after: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.reorderLink`.
+        """Move a link to another place in a community's links block.
 
-        Tokens: user.
+        Calls `groups.reorderLink`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            link_id: int; required; >= 0.
-            after: int; >= 0.
+            group_id: Community that shows the link. Type: int; required; >= 1, format int64.
+            link_id: Link to move. Type: int; required; >= 0.
+            after: Link to put it after; it goes first when omitted. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -8411,70 +8411,70 @@ class BatchGroupsMethods:
         donut_money_withdraw_error: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.setCallbackSettings`.
+        """Choose which events a Callback API server of a community receives.
 
-        Tokens: user, group.
+        Calls `groups.setCallbackSettings`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            server_id: int; >= 0.
-            api_version: str.
-            message_new: bool.
-            message_reply: bool.
-            message_allow: bool.
-            message_edit: bool.
-            message_deny: bool.
-            message_typing_state: bool.
-            message_read: bool.
-            photo_new: bool.
-            audio_new: bool.
-            video_new: bool.
-            wall_reply_new: bool.
-            wall_reply_edit: bool.
-            wall_reply_delete: bool.
-            wall_reply_restore: bool.
-            wall_post_new: bool.
-            wall_repost: bool.
-            wall_schedule_post_new: bool.
-            wall_schedule_post_delete: bool.
-            board_post_new: bool.
-            board_post_edit: bool.
-            board_post_restore: bool.
-            board_post_delete: bool.
-            photo_comment_new: bool.
-            photo_comment_edit: bool.
-            photo_comment_delete: bool.
-            photo_comment_restore: bool.
-            video_comment_new: bool.
-            video_comment_edit: bool.
-            video_comment_delete: bool.
-            video_comment_restore: bool.
-            market_comment_new: bool.
-            market_comment_edit: bool.
-            market_comment_delete: bool.
-            market_comment_restore: bool.
-            market_order_new: bool.
-            market_order_edit: bool.
-            poll_vote_new: bool.
-            group_join: bool.
-            group_leave: bool.
-            group_change_settings: bool.
-            group_change_photo: bool.
-            group_officers_edit: bool.
-            user_block: bool.
-            user_unblock: bool.
-            lead_forms_new: bool.
-            like_add: bool.
-            like_remove: bool.
-            message_event: bool.
-            message_reaction_event: bool.
-            donut_subscription_create: bool.
-            donut_subscription_prolonged: bool.
-            donut_subscription_cancelled: bool.
-            donut_subscription_price_changed: bool.
-            donut_subscription_expired: bool.
-            donut_money_withdraw: bool.
-            donut_money_withdraw_error: bool.
+            group_id: Community whose server is set up. Type: int; required; >= 1, format int64.
+            server_id: Callback server to set up, as returned by `groups.addCallbackServer`. Type: int; >= 0.
+            api_version: API version in which the events are described. Type: str.
+            message_new: Send `message_new` events (a new incoming message). Type: bool.
+            message_reply: Send `message_reply` events (a message the community sent). Type: bool.
+            message_allow: Send `message_allow` events (a user allowing the community to write). Type: bool.
+            message_edit: Send `message_edit` events (an edited message). Type: bool.
+            message_deny: Send `message_deny` events (a user forbidding the community to write). Type: bool.
+            message_typing_state: Send `message_typing_state` events (a user typing a message). Type: bool.
+            message_read: Send `message_read` events (the community's messages being read). Type: bool.
+            photo_new: Send `photo_new` events (a new photo). Type: bool.
+            audio_new: Send `audio_new` events (a new audio track). Type: bool.
+            video_new: Send `video_new` events (a new video). Type: bool.
+            wall_reply_new: Send `wall_reply_new` events (a new wall comment). Type: bool.
+            wall_reply_edit: Send `wall_reply_edit` events (an edited wall comment). Type: bool.
+            wall_reply_delete: Send `wall_reply_delete` events (a deleted wall comment). Type: bool.
+            wall_reply_restore: Send `wall_reply_restore` events (a restored wall comment). Type: bool.
+            wall_post_new: Send `wall_post_new` events (a new wall post). Type: bool.
+            wall_repost: Send `wall_repost` events (a repost of a wall post). Type: bool.
+            wall_schedule_post_new: Send `wall_schedule_post_new` events (a post scheduled for later). Type: bool.
+            wall_schedule_post_delete: Send `wall_schedule_post_delete` events (a scheduled post being removed). Type: bool.
+            board_post_new: Send `board_post_new` events (a new discussion comment). Type: bool.
+            board_post_edit: Send `board_post_edit` events (an edited discussion comment). Type: bool.
+            board_post_restore: Send `board_post_restore` events (a restored discussion comment). Type: bool.
+            board_post_delete: Send `board_post_delete` events (a deleted discussion comment). Type: bool.
+            photo_comment_new: Send `photo_comment_new` events (a new photo comment). Type: bool.
+            photo_comment_edit: Send `photo_comment_edit` events (an edited photo comment). Type: bool.
+            photo_comment_delete: Send `photo_comment_delete` events (a deleted photo comment). Type: bool.
+            photo_comment_restore: Send `photo_comment_restore` events (a restored photo comment). Type: bool.
+            video_comment_new: Send `video_comment_new` events (a new video comment). Type: bool.
+            video_comment_edit: Send `video_comment_edit` events (an edited video comment). Type: bool.
+            video_comment_delete: Send `video_comment_delete` events (a deleted video comment). Type: bool.
+            video_comment_restore: Send `video_comment_restore` events (a restored video comment). Type: bool.
+            market_comment_new: Send `market_comment_new` events (a new comment on a product). Type: bool.
+            market_comment_edit: Send `market_comment_edit` events (an edited comment on a product). Type: bool.
+            market_comment_delete: Send `market_comment_delete` events (a deleted comment on a product). Type: bool.
+            market_comment_restore: Send `market_comment_restore` events (a restored comment on a product). Type: bool.
+            market_order_new: Send `market_order_new` events (a new order in the shop). Type: bool.
+            market_order_edit: Send `market_order_edit` events (a changed order in the shop). Type: bool.
+            poll_vote_new: Send `poll_vote_new` events (a vote in a poll). Type: bool.
+            group_join: Send `group_join` events (someone joining the community). Type: bool.
+            group_leave: Send `group_leave` events (someone leaving the community). Type: bool.
+            group_change_settings: Send `group_change_settings` events (changed community settings). Type: bool.
+            group_change_photo: Send `group_change_photo` events (a changed community photo). Type: bool.
+            group_officers_edit: Send `group_officers_edit` events (changed community managers). Type: bool.
+            user_block: Send `user_block` events (a user being banned). Type: bool.
+            user_unblock: Send `user_unblock` events (a user being unbanned). Type: bool.
+            lead_forms_new: Send `lead_forms_new` events (a filled-in lead form). Type: bool.
+            like_add: Send `like_add` events (a new like). Type: bool.
+            like_remove: Send `like_remove` events (a like taken back). Type: bool.
+            message_event: Send `message_event` events (a press of a callback button). Type: bool.
+            message_reaction_event: Send `message_reaction_event` events (a reaction on a message). Type: bool.
+            donut_subscription_create: Send `donut_subscription_create` events (a new VK Donut subscription). Type: bool.
+            donut_subscription_prolonged: Send `donut_subscription_prolonged` events (a VK Donut subscription renewed). Type: bool.
+            donut_subscription_cancelled: Send `donut_subscription_cancelled` events (a VK Donut subscription cancelled). Type: bool.
+            donut_subscription_price_changed: Send `donut_subscription_price_changed` events (a changed VK Donut subscription price). Type: bool.
+            donut_subscription_expired: Send `donut_subscription_expired` events (a VK Donut subscription that ran out). Type: bool.
+            donut_money_withdraw: Send `donut_money_withdraw` events (a VK Donut payout). Type: bool.
+            donut_money_withdraw_error: Send `donut_money_withdraw_error` events (a failed VK Donut payout). Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -8608,65 +8608,65 @@ class BatchGroupsMethods:
         donut_money_withdraw_error: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.setLongPollSettings`.
+        """Turn on the Bots Long Poll API of a community and choose its events.
 
-        Tokens: user, group.
+        Calls `groups.setLongPollSettings`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            enabled: bool.
-            api_version: str.
-            message_new: bool.
-            message_reply: bool.
-            message_allow: bool.
-            message_deny: bool.
-            message_edit: bool.
-            message_typing_state: bool.
-            message_read: bool.
-            photo_new: bool.
-            audio_new: bool.
-            video_new: bool.
-            wall_reply_new: bool.
-            wall_reply_edit: bool.
-            wall_reply_delete: bool.
-            wall_reply_restore: bool.
-            wall_post_new: bool.
-            wall_repost: bool.
-            board_post_new: bool.
-            board_post_edit: bool.
-            board_post_restore: bool.
-            board_post_delete: bool.
-            photo_comment_new: bool.
-            photo_comment_edit: bool.
-            photo_comment_delete: bool.
-            photo_comment_restore: bool.
-            video_comment_new: bool.
-            video_comment_edit: bool.
-            video_comment_delete: bool.
-            video_comment_restore: bool.
-            market_comment_new: bool.
-            market_comment_edit: bool.
-            market_comment_delete: bool.
-            market_comment_restore: bool.
-            poll_vote_new: bool.
-            group_join: bool.
-            group_leave: bool.
-            group_change_settings: bool.
-            group_change_photo: bool.
-            group_officers_edit: bool.
-            user_block: bool.
-            user_unblock: bool.
-            like_add: bool.
-            like_remove: bool.
-            message_event: bool.
-            message_reaction_event: bool.
-            donut_subscription_create: bool.
-            donut_subscription_prolonged: bool.
-            donut_subscription_cancelled: bool.
-            donut_subscription_price_changed: bool.
-            donut_subscription_expired: bool.
-            donut_money_withdraw: bool.
-            donut_money_withdraw_error: bool.
+            group_id: Community whose Long Poll is set up. Type: int; required; >= 1, format int64.
+            enabled: Turn the Long Poll API on or off. Type: bool.
+            api_version: API version in which the events are described. Type: str.
+            message_new: Deliver `message_new` events (a new incoming message). Type: bool.
+            message_reply: Deliver `message_reply` events (a message the community sent). Type: bool.
+            message_allow: Deliver `message_allow` events (a user allowing the community to write). Type: bool.
+            message_deny: Deliver `message_deny` events (a user forbidding the community to write). Type: bool.
+            message_edit: Deliver `message_edit` events (an edited message). Type: bool.
+            message_typing_state: Deliver `message_typing_state` events (a user typing a message). Type: bool.
+            message_read: Deliver `message_read` events (the community's messages being read). Type: bool.
+            photo_new: Deliver `photo_new` events (a new photo). Type: bool.
+            audio_new: Deliver `audio_new` events (a new audio track). Type: bool.
+            video_new: Deliver `video_new` events (a new video). Type: bool.
+            wall_reply_new: Deliver `wall_reply_new` events (a new wall comment). Type: bool.
+            wall_reply_edit: Deliver `wall_reply_edit` events (an edited wall comment). Type: bool.
+            wall_reply_delete: Deliver `wall_reply_delete` events (a deleted wall comment). Type: bool.
+            wall_reply_restore: Deliver `wall_reply_restore` events (a restored wall comment). Type: bool.
+            wall_post_new: Deliver `wall_post_new` events (a new wall post). Type: bool.
+            wall_repost: Deliver `wall_repost` events (a repost of a wall post). Type: bool.
+            board_post_new: Deliver `board_post_new` events (a new discussion comment). Type: bool.
+            board_post_edit: Deliver `board_post_edit` events (an edited discussion comment). Type: bool.
+            board_post_restore: Deliver `board_post_restore` events (a restored discussion comment). Type: bool.
+            board_post_delete: Deliver `board_post_delete` events (a deleted discussion comment). Type: bool.
+            photo_comment_new: Deliver `photo_comment_new` events (a new photo comment). Type: bool.
+            photo_comment_edit: Deliver `photo_comment_edit` events (an edited photo comment). Type: bool.
+            photo_comment_delete: Deliver `photo_comment_delete` events (a deleted photo comment). Type: bool.
+            photo_comment_restore: Deliver `photo_comment_restore` events (a restored photo comment). Type: bool.
+            video_comment_new: Deliver `video_comment_new` events (a new video comment). Type: bool.
+            video_comment_edit: Deliver `video_comment_edit` events (an edited video comment). Type: bool.
+            video_comment_delete: Deliver `video_comment_delete` events (a deleted video comment). Type: bool.
+            video_comment_restore: Deliver `video_comment_restore` events (a restored video comment). Type: bool.
+            market_comment_new: Deliver `market_comment_new` events (a new comment on a product). Type: bool.
+            market_comment_edit: Deliver `market_comment_edit` events (an edited comment on a product). Type: bool.
+            market_comment_delete: Deliver `market_comment_delete` events (a deleted comment on a product). Type: bool.
+            market_comment_restore: Deliver `market_comment_restore` events (a restored comment on a product). Type: bool.
+            poll_vote_new: Deliver `poll_vote_new` events (a vote in a poll). Type: bool.
+            group_join: Deliver `group_join` events (someone joining the community). Type: bool.
+            group_leave: Deliver `group_leave` events (someone leaving the community). Type: bool.
+            group_change_settings: Deliver `group_change_settings` events (changed community settings). Type: bool.
+            group_change_photo: Deliver `group_change_photo` events (a changed community photo). Type: bool.
+            group_officers_edit: Deliver `group_officers_edit` events (changed community managers). Type: bool.
+            user_block: Deliver `user_block` events (a user being banned). Type: bool.
+            user_unblock: Deliver `user_unblock` events (a user being unbanned). Type: bool.
+            like_add: Deliver `like_add` events (a new like). Type: bool.
+            like_remove: Deliver `like_remove` events (a like taken back). Type: bool.
+            message_event: Deliver `message_event` events (a press of a callback button). Type: bool.
+            message_reaction_event: Deliver `message_reaction_event` events (a reaction on a message). Type: bool.
+            donut_subscription_create: Deliver `donut_subscription_create` events (a new VK Donut subscription). Type: bool.
+            donut_subscription_prolonged: Deliver `donut_subscription_prolonged` events (a VK Donut subscription renewed). Type: bool.
+            donut_subscription_cancelled: Deliver `donut_subscription_cancelled` events (a VK Donut subscription cancelled). Type: bool.
+            donut_subscription_price_changed: Deliver `donut_subscription_price_changed` events (a changed VK Donut subscription price). Type: bool.
+            donut_subscription_expired: Deliver `donut_subscription_expired` events (a VK Donut subscription that ran out). Type: bool.
+            donut_money_withdraw: Deliver `donut_money_withdraw` events (a VK Donut payout). Type: bool.
+            donut_money_withdraw_error: Deliver `donut_money_withdraw_error` events (a failed VK Donut payout). Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -8745,17 +8745,17 @@ class BatchGroupsMethods:
         bot_online_booking_enabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.setSettings`.
+        """Change a community's message and bot settings.
 
-        Tokens: user, group.
+        Calls `groups.setSettings`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            messages: bool.
-            bots_capabilities: bool.
-            bots_start_button: bool.
-            bots_add_to_chat: bool.
-            bot_online_booking_enabled: bool.
+            group_id: Community to change. Type: int; required; >= 1, format int64.
+            messages: Let users write to the community. Type: bool.
+            bots_capabilities: Turn on the bot features, such as keyboards. Type: bool.
+            bots_start_button: Show a Start button in a new conversation with the community. Type: bool.
+            bots_add_to_chat: Let users add the community's bot to group chats. Type: bool.
+            bot_online_booking_enabled: Let the bot take bookings. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -8778,14 +8778,14 @@ class BatchGroupsMethods:
     def set_user_note(
         self, *, group_id: int, user_id: int, note: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `groups.setUserNote`.
+        """Save a community's private note about a user it talks with.
 
-        Tokens: user, group.
+        Calls `groups.setUserNote`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
-            note: str; at most 96 characters.
+            group_id: Community that keeps the note. Type: int; required; >= 1, format int64.
+            user_id: User the note is about. Type: int; required; >= 1, format int64.
+            note: Text of the note; empty to remove it. Type: str; at most 96 characters.
 
         Returns: `BaseBoolInt`.
 
@@ -8832,14 +8832,14 @@ class BatchGroupsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
-        """Call `groups.tagAdd`.
+        """Create a tag for labelling a community's conversations.
 
-        Tokens: user, group.
+        Calls `groups.tagAdd`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_name: str; required; at most 20 characters.
-            tag_color: Literal['454647', '45678f', '4bb34b', '5181b8', '539b9c', '5c9ce6', '63b9ba', '6bc76b', '76787a', '792ec0', '7a6c4f', '7ececf', '9e8d6b', 'a162de', 'aaaeb3', 'bbaa84', 'e64646', 'ff5c5c', 'ffa000', 'ffc107'].
+            group_id: Community that gets the tag. Type: int; required; >= 1, format int64.
+            tag_name: Name of the tag. Type: str; required; at most 20 characters.
+            tag_color: Colour of the tag, as a hex code. Type: Literal['454647', '45678f', '4bb34b', '5181b8', '539b9c', '5c9ce6', '63b9ba', '6bc76b', '76787a', '792ec0', '7a6c4f', '7ececf', '9e8d6b', 'a162de', 'aaaeb3', 'bbaa84', 'e64646', 'ff5c5c', 'ffa000', 'ffc107'].
 
         Returns: `BaseBoolInt`.
 
@@ -8865,15 +8865,15 @@ class BatchGroupsMethods:
         act: Literal["bind", "unbind"],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
-        """Call `groups.tagBind`.
+        """Put a community's tag on a conversation with a user, or take it off.
 
-        Tokens: user, group.
+        Calls `groups.tagBind`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_id: int; required; >= 0.
-            user_id: int; required; 1..2000000000, format int64.
-            act: Literal['bind', 'unbind']; required.
+            group_id: Community that owns the tag. Type: int; required; >= 1, format int64.
+            tag_id: Tag to put on or take off. Type: int; required; >= 0.
+            user_id: User whose conversation is labelled. Type: int; required; 1..2000000000, format int64.
+            act: Whether to put the tag on or take it off. Type: Literal['bind', 'unbind']; required.
 
         Returns: `BaseBoolInt`.
 
@@ -8894,13 +8894,13 @@ class BatchGroupsMethods:
     def tag_delete(
         self, *, group_id: int, tag_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `groups.tagDelete`.
+        """Delete a community's conversation tag.
 
-        Tokens: user, group.
+        Calls `groups.tagDelete`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_id: int; required; >= 0.
+            group_id: Community that owns the tag. Type: int; required; >= 1, format int64.
+            tag_id: Tag to delete. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -8919,14 +8919,14 @@ class BatchGroupsMethods:
     def tag_update(
         self, *, group_id: int, tag_id: int, tag_name: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `groups.tagUpdate`.
+        """Rename a community's conversation tag.
 
-        Tokens: user, group.
+        Calls `groups.tagUpdate`; tokens: user, group.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            tag_id: int; required; >= 0.
-            tag_name: str; required; at most 20 characters.
+            group_id: Community that owns the tag. Type: int; required; >= 1, format int64.
+            tag_id: Tag to rename. Type: int; required; >= 0.
+            tag_name: New name of the tag. Type: str; required; at most 20 characters.
 
         Returns: `BaseBoolInt`.
 
@@ -8951,14 +8951,14 @@ class BatchGroupsMethods:
         ref: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.toggleMarket`.
+        """Turn a community's shop on or off, or switch between its basic and advanced forms.
 
-        Tokens: user.
+        Calls `groups.toggleMarket`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            state: GroupsMarketState | Literal['none', 'basic', 'advanced']; required.
-            ref: str.
+            group_id: Community whose shop is changed. Type: int; required; >= 1, format int64.
+            state: Shop form to switch to. Type: GroupsMarketState | Literal['none', 'basic', 'advanced']; required.
+            ref: Marker of where the change came from, for VK's statistics. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -8980,13 +8980,13 @@ class BatchGroupsMethods:
     def unban(
         self, *, group_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `groups.unban`.
+        """Take a user or community off a community's blacklist.
 
-        Tokens: user.
+        Calls `groups.unban`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            owner_id: int; format int64.
+            group_id: Community whose blacklist is changed. Type: int; required; >= 1, format int64.
+            owner_id: User, or community as a negative id, to unban. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 

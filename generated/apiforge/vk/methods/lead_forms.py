@@ -198,25 +198,25 @@ class LeadFormsMethods:
         notify_emails: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
-        """Call `leadForms.create`.
+        """Create a lead form in a community.
 
-        Tokens: user.
+        Calls `leadForms.create`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            name: str; required; at most 100 characters.
-            title: str; required; at most 60 characters.
-            description: str; required; at most 600 characters.
-            questions: str; required.
-            policy_link_url: str; required; at most 200 characters.
-            photo: str.
-            confirmation: str; at most 300 characters.
-            site_link_url: str; at most 200 characters.
-            active: bool.
-            once_per_user: bool.
-            pixel_code: str.
-            notify_admins: Sequence[int].
-            notify_emails: Sequence[str].
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            name: Internal name of the form, seen by the community's managers. Type: str; required; at most 100 characters.
+            title: Heading shown at the top of the form. Type: str; required; at most 60 characters.
+            description: Text shown under the heading. Type: str; required; at most 600 characters.
+            questions: Questions of the form, as a JSON array. Type: str; required.
+            policy_link_url: Address of the privacy policy people agree to. Type: str; required; at most 200 characters.
+            photo: Cover picture, from the address `leadForms.getUploadURL` gives. Type: str.
+            confirmation: Text shown after the form is sent. Type: str; at most 300 characters.
+            site_link_url: Address of the site offered after the form is sent. Type: str; at most 200 characters.
+            active: Accept answers now. Type: bool.
+            once_per_user: Let each user fill in the form only once. Type: bool.
+            pixel_code: Retargeting pixel code that marks people who filled in the form. Type: str.
+            notify_admins: Community managers told about each new answer. Type: Sequence[int].
+            notify_emails: Email addresses told about each new answer. Type: Sequence[str].
 
         Returns: `LeadFormsCreateResponse`.
 
@@ -247,13 +247,13 @@ class LeadFormsMethods:
     def delete(
         self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LeadFormsDeleteResponse:
-        """Call `leadForms.delete`.
+        """Delete a lead form.
 
-        Tokens: user.
+        Calls `leadForms.delete`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form to delete. Type: int; required.
 
         Returns: `LeadFormsDeleteResponse`.
 
@@ -272,13 +272,13 @@ class LeadFormsMethods:
         )
 
     def get(self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None) -> LeadFormsForm:
-        """Call `leadForms.get`.
+        """Read one lead form with its settings.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form to read. Type: int; required.
 
         Returns: `LeadFormsForm`.
 
@@ -305,15 +305,15 @@ class LeadFormsMethods:
         next_page_token: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsGetLeadsResponse:
-        """Call `leadForms.getLeads`.
+        """List the answers people sent through a lead form, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.getLeads`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
-            limit: int; 1..1000.
-            next_page_token: str.
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form whose answers are listed. Type: int; required.
+            limit: How many answers to return. Type: int; 1..1000.
+            next_page_token: Cursor returned by the previous page. Type: str.
 
         Returns: `LeadFormsGetLeadsResponse`.
 
@@ -334,9 +334,9 @@ class LeadFormsMethods:
         )
 
     def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
-        """Call `leadForms.getUploadURL`.
+        """Get the address to upload a cover picture for a lead form.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.getUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `str`.
 
@@ -345,12 +345,12 @@ class LeadFormsMethods:
         return self._client.request(_LEAD_FORMS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
     def list(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> builtins.list[LeadFormsForm]:
-        """Call `leadForms.list`.
+        """List the lead forms of a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.list`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose forms are listed. Type: int; required; >= 1, format int64.
 
         Returns: `list[LeadFormsForm]`.
 
@@ -385,26 +385,26 @@ class LeadFormsMethods:
         notify_emails: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
-        """Call `leadForms.update`.
+        """Change a lead form; its settings are replaced by the ones given.
 
-        Tokens: user.
+        Calls `leadForms.update`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
-            name: str; required; at most 100 characters.
-            title: str; required; at most 60 characters.
-            description: str; required; at most 600 characters.
-            questions: str; required.
-            policy_link_url: str; required; at most 200 characters.
-            photo: str.
-            confirmation: str; at most 300 characters.
-            site_link_url: str; at most 200 characters.
-            active: bool.
-            once_per_user: bool.
-            pixel_code: str.
-            notify_admins: Sequence[int].
-            notify_emails: Sequence[str].
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form to change. Type: int; required.
+            name: Internal name of the form, seen by the community's managers. Type: str; required; at most 100 characters.
+            title: Heading shown at the top of the form. Type: str; required; at most 60 characters.
+            description: Text shown under the heading. Type: str; required; at most 600 characters.
+            questions: Questions of the form, as a JSON array. Type: str; required.
+            policy_link_url: Address of the privacy policy people agree to. Type: str; required; at most 200 characters.
+            photo: Cover picture, from the address `leadForms.getUploadURL` gives. Type: str.
+            confirmation: Text shown after the form is sent. Type: str; at most 300 characters.
+            site_link_url: Address of the site offered after the form is sent. Type: str; at most 200 characters.
+            active: Accept answers now. Type: bool.
+            once_per_user: Let each user fill in the form only once. Type: bool.
+            pixel_code: Retargeting pixel code that marks people who filled in the form. Type: str.
+            notify_admins: Community managers told about each new answer. Type: Sequence[int].
+            notify_emails: Email addresses told about each new answer. Type: Sequence[str].
 
         Returns: `LeadFormsCreateResponse`.
 
@@ -463,25 +463,25 @@ class AsyncLeadFormsMethods:
         notify_emails: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
-        """Call `leadForms.create`.
+        """Create a lead form in a community.
 
-        Tokens: user.
+        Calls `leadForms.create`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            name: str; required; at most 100 characters.
-            title: str; required; at most 60 characters.
-            description: str; required; at most 600 characters.
-            questions: str; required.
-            policy_link_url: str; required; at most 200 characters.
-            photo: str.
-            confirmation: str; at most 300 characters.
-            site_link_url: str; at most 200 characters.
-            active: bool.
-            once_per_user: bool.
-            pixel_code: str.
-            notify_admins: Sequence[int].
-            notify_emails: Sequence[str].
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            name: Internal name of the form, seen by the community's managers. Type: str; required; at most 100 characters.
+            title: Heading shown at the top of the form. Type: str; required; at most 60 characters.
+            description: Text shown under the heading. Type: str; required; at most 600 characters.
+            questions: Questions of the form, as a JSON array. Type: str; required.
+            policy_link_url: Address of the privacy policy people agree to. Type: str; required; at most 200 characters.
+            photo: Cover picture, from the address `leadForms.getUploadURL` gives. Type: str.
+            confirmation: Text shown after the form is sent. Type: str; at most 300 characters.
+            site_link_url: Address of the site offered after the form is sent. Type: str; at most 200 characters.
+            active: Accept answers now. Type: bool.
+            once_per_user: Let each user fill in the form only once. Type: bool.
+            pixel_code: Retargeting pixel code that marks people who filled in the form. Type: str.
+            notify_admins: Community managers told about each new answer. Type: Sequence[int].
+            notify_emails: Email addresses told about each new answer. Type: Sequence[str].
 
         Returns: `LeadFormsCreateResponse`.
 
@@ -512,13 +512,13 @@ class AsyncLeadFormsMethods:
     async def delete(
         self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LeadFormsDeleteResponse:
-        """Call `leadForms.delete`.
+        """Delete a lead form.
 
-        Tokens: user.
+        Calls `leadForms.delete`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form to delete. Type: int; required.
 
         Returns: `LeadFormsDeleteResponse`.
 
@@ -539,13 +539,13 @@ class AsyncLeadFormsMethods:
     async def get(
         self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
     ) -> LeadFormsForm:
-        """Call `leadForms.get`.
+        """Read one lead form with its settings.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form to read. Type: int; required.
 
         Returns: `LeadFormsForm`.
 
@@ -572,15 +572,15 @@ class AsyncLeadFormsMethods:
         next_page_token: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsGetLeadsResponse:
-        """Call `leadForms.getLeads`.
+        """List the answers people sent through a lead form, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.getLeads`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
-            limit: int; 1..1000.
-            next_page_token: str.
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form whose answers are listed. Type: int; required.
+            limit: How many answers to return. Type: int; 1..1000.
+            next_page_token: Cursor returned by the previous page. Type: str.
 
         Returns: `LeadFormsGetLeadsResponse`.
 
@@ -601,9 +601,9 @@ class AsyncLeadFormsMethods:
         )
 
     async def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
-        """Call `leadForms.getUploadURL`.
+        """Get the address to upload a cover picture for a lead form.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.getUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `str`.
 
@@ -614,12 +614,12 @@ class AsyncLeadFormsMethods:
     async def list(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[LeadFormsForm]:
-        """Call `leadForms.list`.
+        """List the lead forms of a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.list`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose forms are listed. Type: int; required; >= 1, format int64.
 
         Returns: `list[LeadFormsForm]`.
 
@@ -654,26 +654,26 @@ class AsyncLeadFormsMethods:
         notify_emails: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
-        """Call `leadForms.update`.
+        """Change a lead form; its settings are replaced by the ones given.
 
-        Tokens: user.
+        Calls `leadForms.update`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
-            name: str; required; at most 100 characters.
-            title: str; required; at most 60 characters.
-            description: str; required; at most 600 characters.
-            questions: str; required.
-            policy_link_url: str; required; at most 200 characters.
-            photo: str.
-            confirmation: str; at most 300 characters.
-            site_link_url: str; at most 200 characters.
-            active: bool.
-            once_per_user: bool.
-            pixel_code: str.
-            notify_admins: Sequence[int].
-            notify_emails: Sequence[str].
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form to change. Type: int; required.
+            name: Internal name of the form, seen by the community's managers. Type: str; required; at most 100 characters.
+            title: Heading shown at the top of the form. Type: str; required; at most 60 characters.
+            description: Text shown under the heading. Type: str; required; at most 600 characters.
+            questions: Questions of the form, as a JSON array. Type: str; required.
+            policy_link_url: Address of the privacy policy people agree to. Type: str; required; at most 200 characters.
+            photo: Cover picture, from the address `leadForms.getUploadURL` gives. Type: str.
+            confirmation: Text shown after the form is sent. Type: str; at most 300 characters.
+            site_link_url: Address of the site offered after the form is sent. Type: str; at most 200 characters.
+            active: Accept answers now. Type: bool.
+            once_per_user: Let each user fill in the form only once. Type: bool.
+            pixel_code: Retargeting pixel code that marks people who filled in the form. Type: str.
+            notify_admins: Community managers told about each new answer. Type: Sequence[int].
+            notify_emails: Email addresses told about each new answer. Type: Sequence[str].
 
         Returns: `LeadFormsCreateResponse`.
 
@@ -732,25 +732,25 @@ class BatchLeadFormsMethods:
         notify_emails: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LeadFormsCreateResponse]:
-        """Call `leadForms.create`.
+        """Create a lead form in a community.
 
-        Tokens: user.
+        Calls `leadForms.create`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            name: str; required; at most 100 characters.
-            title: str; required; at most 60 characters.
-            description: str; required; at most 600 characters.
-            questions: str; required.
-            policy_link_url: str; required; at most 200 characters.
-            photo: str.
-            confirmation: str; at most 300 characters.
-            site_link_url: str; at most 200 characters.
-            active: bool.
-            once_per_user: bool.
-            pixel_code: str.
-            notify_admins: Sequence[int].
-            notify_emails: Sequence[str].
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            name: Internal name of the form, seen by the community's managers. Type: str; required; at most 100 characters.
+            title: Heading shown at the top of the form. Type: str; required; at most 60 characters.
+            description: Text shown under the heading. Type: str; required; at most 600 characters.
+            questions: Questions of the form, as a JSON array. Type: str; required.
+            policy_link_url: Address of the privacy policy people agree to. Type: str; required; at most 200 characters.
+            photo: Cover picture, from the address `leadForms.getUploadURL` gives. Type: str.
+            confirmation: Text shown after the form is sent. Type: str; at most 300 characters.
+            site_link_url: Address of the site offered after the form is sent. Type: str; at most 200 characters.
+            active: Accept answers now. Type: bool.
+            once_per_user: Let each user fill in the form only once. Type: bool.
+            pixel_code: Retargeting pixel code that marks people who filled in the form. Type: str.
+            notify_admins: Community managers told about each new answer. Type: Sequence[int].
+            notify_emails: Email addresses told about each new answer. Type: Sequence[str].
 
         Returns: `LeadFormsCreateResponse`.
 
@@ -781,13 +781,13 @@ class BatchLeadFormsMethods:
     def delete(
         self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[LeadFormsDeleteResponse]:
-        """Call `leadForms.delete`.
+        """Delete a lead form.
 
-        Tokens: user.
+        Calls `leadForms.delete`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form to delete. Type: int; required.
 
         Returns: `LeadFormsDeleteResponse`.
 
@@ -808,13 +808,13 @@ class BatchLeadFormsMethods:
     def get(
         self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[LeadFormsForm]:
-        """Call `leadForms.get`.
+        """Read one lead form with its settings.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form to read. Type: int; required.
 
         Returns: `LeadFormsForm`.
 
@@ -841,15 +841,15 @@ class BatchLeadFormsMethods:
         next_page_token: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LeadFormsGetLeadsResponse]:
-        """Call `leadForms.getLeads`.
+        """List the answers people sent through a lead form, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.getLeads`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
-            limit: int; 1..1000.
-            next_page_token: str.
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form whose answers are listed. Type: int; required.
+            limit: How many answers to return. Type: int; 1..1000.
+            next_page_token: Cursor returned by the previous page. Type: str.
 
         Returns: `LeadFormsGetLeadsResponse`.
 
@@ -870,9 +870,9 @@ class BatchLeadFormsMethods:
         )
 
     def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
-        """Call `leadForms.getUploadURL`.
+        """Get the address to upload a cover picture for a lead form.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.getUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `str`.
 
@@ -883,12 +883,12 @@ class BatchLeadFormsMethods:
     def list(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[builtins.list[LeadFormsForm]]:
-        """Call `leadForms.list`.
+        """List the lead forms of a community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `leadForms.list`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community whose forms are listed. Type: int; required; >= 1, format int64.
 
         Returns: `list[LeadFormsForm]`.
 
@@ -923,26 +923,26 @@ class BatchLeadFormsMethods:
         notify_emails: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LeadFormsCreateResponse]:
-        """Call `leadForms.update`.
+        """Change a lead form; its settings are replaced by the ones given.
 
-        Tokens: user.
+        Calls `leadForms.update`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            form_id: int; required.
-            name: str; required; at most 100 characters.
-            title: str; required; at most 60 characters.
-            description: str; required; at most 600 characters.
-            questions: str; required.
-            policy_link_url: str; required; at most 200 characters.
-            photo: str.
-            confirmation: str; at most 300 characters.
-            site_link_url: str; at most 200 characters.
-            active: bool.
-            once_per_user: bool.
-            pixel_code: str.
-            notify_admins: Sequence[int].
-            notify_emails: Sequence[str].
+            group_id: Community that owns the form. Type: int; required; >= 1, format int64.
+            form_id: Form to change. Type: int; required.
+            name: Internal name of the form, seen by the community's managers. Type: str; required; at most 100 characters.
+            title: Heading shown at the top of the form. Type: str; required; at most 60 characters.
+            description: Text shown under the heading. Type: str; required; at most 600 characters.
+            questions: Questions of the form, as a JSON array. Type: str; required.
+            policy_link_url: Address of the privacy policy people agree to. Type: str; required; at most 200 characters.
+            photo: Cover picture, from the address `leadForms.getUploadURL` gives. Type: str.
+            confirmation: Text shown after the form is sent. Type: str; at most 300 characters.
+            site_link_url: Address of the site offered after the form is sent. Type: str; at most 200 characters.
+            active: Accept answers now. Type: bool.
+            once_per_user: Let each user fill in the form only once. Type: bool.
+            pixel_code: Retargeting pixel code that marks people who filled in the form. Type: str.
+            notify_admins: Community managers told about each new answer. Type: Sequence[int].
+            notify_emails: Email addresses told about each new answer. Type: Sequence[str].
 
         Returns: `LeadFormsCreateResponse`.
 

@@ -169,16 +169,16 @@ class LikesMethods:
         from_group: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LikesAddResponse:
-        """Call `likes.add`.
+        """Like a post, comment, photo, video or other object.
 
-        Tokens: user.
+        Calls `likes.add`; tokens: user.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            item_id: int; required; >= 0.
-            owner_id: int; format int64.
-            access_key: str.
-            from_group: bool.
+            type: Kind of object to like. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: Object to like. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
+            access_key: Access key of an object that is not public. Type: str.
+            from_group: Like as a community the token's owner manages. Type: bool.
 
         Returns: `LikesAddResponse`.
 
@@ -227,16 +227,16 @@ class LikesMethods:
         from_group: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LikesDeleteResponse:
-        """Call `likes.delete`.
+        """Take back a like.
 
-        Tokens: user.
+        Calls `likes.delete`; tokens: user.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            item_id: int; required; >= 0.
-            owner_id: int; format int64.
-            access_key: str.
-            from_group: bool.
+            type: Kind of object that was liked. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: Object whose like is taken back. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
+            access_key: Access key of an object that is not public. Type: str.
+            from_group: Take back a like given as a community the token's owner manages. Type: bool.
 
         Returns: `LikesDeleteResponse`.
 
@@ -359,22 +359,22 @@ class LikesMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse | LikesGetListExtendedResponse:
-        """Call `likes.getList`.
+        """List who liked or reposted an object.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `likes.getList`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            owner_id: int; format int64.
-            item_id: int.
-            page_url: str.
-            filter: Literal['copies', 'likes'].
-            friends_only: Literal[0, 1, 2, 3].
-            extended: bool.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            skip_own: bool.
-            fields: Sequence[str].
+            type: Kind of object. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
+            item_id: Object whose likes are listed. Type: int.
+            page_url: Address of the page, for objects liked through the site widget. Type: str.
+            filter: List likes or reposts. Type: Literal['copies', 'likes'].
+            friends_only: Only friends of the token's owner, by its number. Type: Literal[0, 1, 2, 3].
+            extended: Return profiles instead of ids alone. Type: bool.
+            offset: Number of people to skip. Type: int; >= 0.
+            count: How many people to return. Type: int; 0..1000.
+            skip_own: Leave the token's owner out. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
 
         Returns: `LikesGetListResponse`.
             With extended=True: `LikesGetListExtendedResponse` (extendedResponse).
@@ -429,15 +429,15 @@ class LikesMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LikesIsLikedResponse:
-        """Call `likes.isLiked`.
+        """Tell whether a user liked and reposted an object.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `likes.isLiked`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            item_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
-            owner_id: int; format int64.
+            type: Kind of object. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: Object to check. Type: int; required; >= 0.
+            user_id: User to check; the token's owner by default. Type: int; >= 0, format int64.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
 
         Returns: `LikesIsLikedResponse`.
 
@@ -549,16 +549,16 @@ class AsyncLikesMethods:
         from_group: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LikesAddResponse:
-        """Call `likes.add`.
+        """Like a post, comment, photo, video or other object.
 
-        Tokens: user.
+        Calls `likes.add`; tokens: user.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            item_id: int; required; >= 0.
-            owner_id: int; format int64.
-            access_key: str.
-            from_group: bool.
+            type: Kind of object to like. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: Object to like. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
+            access_key: Access key of an object that is not public. Type: str.
+            from_group: Like as a community the token's owner manages. Type: bool.
 
         Returns: `LikesAddResponse`.
 
@@ -607,16 +607,16 @@ class AsyncLikesMethods:
         from_group: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LikesDeleteResponse:
-        """Call `likes.delete`.
+        """Take back a like.
 
-        Tokens: user.
+        Calls `likes.delete`; tokens: user.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            item_id: int; required; >= 0.
-            owner_id: int; format int64.
-            access_key: str.
-            from_group: bool.
+            type: Kind of object that was liked. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: Object whose like is taken back. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
+            access_key: Access key of an object that is not public. Type: str.
+            from_group: Take back a like given as a community the token's owner manages. Type: bool.
 
         Returns: `LikesDeleteResponse`.
 
@@ -739,22 +739,22 @@ class AsyncLikesMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse | LikesGetListExtendedResponse:
-        """Call `likes.getList`.
+        """List who liked or reposted an object.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `likes.getList`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            owner_id: int; format int64.
-            item_id: int.
-            page_url: str.
-            filter: Literal['copies', 'likes'].
-            friends_only: Literal[0, 1, 2, 3].
-            extended: bool.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            skip_own: bool.
-            fields: Sequence[str].
+            type: Kind of object. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
+            item_id: Object whose likes are listed. Type: int.
+            page_url: Address of the page, for objects liked through the site widget. Type: str.
+            filter: List likes or reposts. Type: Literal['copies', 'likes'].
+            friends_only: Only friends of the token's owner, by its number. Type: Literal[0, 1, 2, 3].
+            extended: Return profiles instead of ids alone. Type: bool.
+            offset: Number of people to skip. Type: int; >= 0.
+            count: How many people to return. Type: int; 0..1000.
+            skip_own: Leave the token's owner out. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
 
         Returns: `LikesGetListResponse`.
             With extended=True: `LikesGetListExtendedResponse` (extendedResponse).
@@ -809,15 +809,15 @@ class AsyncLikesMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> LikesIsLikedResponse:
-        """Call `likes.isLiked`.
+        """Tell whether a user liked and reposted an object.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `likes.isLiked`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            item_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
-            owner_id: int; format int64.
+            type: Kind of object. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: Object to check. Type: int; required; >= 0.
+            user_id: User to check; the token's owner by default. Type: int; >= 0, format int64.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
 
         Returns: `LikesIsLikedResponse`.
 
@@ -930,16 +930,16 @@ class BatchLikesMethods:
         from_group: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesAddResponse]:
-        """Call `likes.add`.
+        """Like a post, comment, photo, video or other object.
 
-        Tokens: user.
+        Calls `likes.add`; tokens: user.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            item_id: int; required; >= 0.
-            owner_id: int; format int64.
-            access_key: str.
-            from_group: bool.
+            type: Kind of object to like. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: Object to like. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
+            access_key: Access key of an object that is not public. Type: str.
+            from_group: Like as a community the token's owner manages. Type: bool.
 
         Returns: `LikesAddResponse`.
 
@@ -988,16 +988,16 @@ class BatchLikesMethods:
         from_group: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesDeleteResponse]:
-        """Call `likes.delete`.
+        """Take back a like.
 
-        Tokens: user.
+        Calls `likes.delete`; tokens: user.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            item_id: int; required; >= 0.
-            owner_id: int; format int64.
-            access_key: str.
-            from_group: bool.
+            type: Kind of object that was liked. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: Object whose like is taken back. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
+            access_key: Access key of an object that is not public. Type: str.
+            from_group: Take back a like given as a community the token's owner manages. Type: bool.
 
         Returns: `LikesDeleteResponse`.
 
@@ -1120,22 +1120,22 @@ class BatchLikesMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesGetListResponse | LikesGetListExtendedResponse]:
-        """Call `likes.getList`.
+        """List who liked or reposted an object.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `likes.getList`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            owner_id: int; format int64.
-            item_id: int.
-            page_url: str.
-            filter: Literal['copies', 'likes'].
-            friends_only: Literal[0, 1, 2, 3].
-            extended: bool.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            skip_own: bool.
-            fields: Sequence[str].
+            type: Kind of object. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
+            item_id: Object whose likes are listed. Type: int.
+            page_url: Address of the page, for objects liked through the site widget. Type: str.
+            filter: List likes or reposts. Type: Literal['copies', 'likes'].
+            friends_only: Only friends of the token's owner, by its number. Type: Literal[0, 1, 2, 3].
+            extended: Return profiles instead of ids alone. Type: bool.
+            offset: Number of people to skip. Type: int; >= 0.
+            count: How many people to return. Type: int; 0..1000.
+            skip_own: Leave the token's owner out. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
 
         Returns: `LikesGetListResponse`.
             With extended=True: `LikesGetListExtendedResponse` (extendedResponse).
@@ -1190,15 +1190,15 @@ class BatchLikesMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesIsLikedResponse]:
-        """Call `likes.isLiked`.
+        """Tell whether a user liked and reposted an object.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `likes.isLiked`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
-            item_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
-            owner_id: int; format int64.
+            type: Kind of object. Type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: Object to check. Type: int; required; >= 0.
+            user_id: User to check; the token's owner by default. Type: int; >= 0, format int64.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
 
         Returns: `LikesIsLikedResponse`.
 

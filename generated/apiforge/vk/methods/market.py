@@ -1086,30 +1086,30 @@ class MarketMethods:
         stock_amount: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddResponse:
-        """Call `market.add`.
+        """Add a product to a community's shop.
 
-        Tokens: user.
+        Calls `market.add`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            name: str; required; at most 100 characters.
-            description: str; required.
-            category_id: int; required; >= 0.
-            price: float | int; 0..999999999999.
-            old_price: float | int; 0..999999999999.
-            deleted: bool.
-            main_photo_id: int; >= 0.
-            photo_ids: Sequence[int]; at most 4 items.
-            video_ids: Sequence[int]; at most 2 items.
-            url: str; at most 320 characters.
-            variant_ids: Sequence[int]; at most 2 items.
-            is_main_variant: bool.
-            dimension_width: int; 0..100000.
-            dimension_height: int; 0..100000.
-            dimension_length: int; 0..100000.
-            weight: int; 0..100000000.
-            sku: str; at most 50 characters.
-            stock_amount: int; -1..999999.
+            owner_id: Community (negative id) whose shop gets the product. Type: int; required; format int64.
+            name: Name of the product. Type: str; required; at most 100 characters.
+            description: Text that describes the product. Type: str; required.
+            category_id: Product category, from `market.getCategories`. Type: int; required; >= 0.
+            price: Price of the product. Type: float | int; 0..999999999999.
+            old_price: Earlier price, shown crossed out next to the current one. Type: float | int; 0..999999999999.
+            deleted: Add the product as unavailable. Type: bool.
+            main_photo_id: Main picture of the product, from `market.saveProductPhoto`. Type: int; >= 0.
+            photo_ids: Further pictures of the product. Type: Sequence[int]; at most 4 items.
+            video_ids: Videos of the product. Type: Sequence[int]; at most 2 items.
+            url: Address of the product on the seller's website. Type: str; at most 320 characters.
+            variant_ids: Property values that set this product apart within its group. Type: Sequence[int]; at most 2 items.
+            is_main_variant: Show this product first among the products of its group. Type: bool.
+            dimension_width: Width of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_height: Height of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_length: Length of the packed product, in millimetres. Type: int; 0..100000.
+            weight: Weight of the packed product, in grams. Type: int; 0..100000000.
+            sku: Seller's own article number of the product. Type: str; at most 50 characters.
+            stock_amount: How many items are in stock. Type: int; -1..999999.
 
         Returns: `MarketAddResponse`.
 
@@ -1154,16 +1154,16 @@ class MarketMethods:
         is_hidden: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddAlbumResponse:
-        """Call `market.addAlbum`.
+        """Create a collection of products in a community's shop.
 
-        Tokens: user.
+        Calls `market.addAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            title: str; required; at most 128 characters.
-            photo_id: int; >= 0.
-            main_album: bool.
-            is_hidden: bool.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            title: Name of the collection. Type: str; required; at most 128 characters.
+            photo_id: Cover picture, from `photos.saveMarketAlbumPhoto`. Type: int; >= 0.
+            main_album: Make this the collection shown first on the community page. Type: bool.
+            is_hidden: Hide the collection from buyers. Type: bool.
 
         Returns: `MarketAddAlbumResponse`.
 
@@ -1187,13 +1187,13 @@ class MarketMethods:
     def add_property(
         self, *, group_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> MarketAddPropertyResponse:
-        """Call `market.addProperty`.
+        """Create a product property, such as size or colour, for a community's shop.
 
-        Tokens: user.
+        Calls `market.addProperty`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str; required.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            title: Name of the property. Type: str; required.
 
         Returns: `MarketAddPropertyResponse`.
 
@@ -1214,14 +1214,14 @@ class MarketMethods:
     def add_property_variant(
         self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> MarketAddPropertyVariantResponse:
-        """Call `market.addPropertyVariant`.
+        """Add a possible value to a product property.
 
-        Tokens: user.
+        Calls `market.addPropertyVariant`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            property_id: int; required; >= 0.
-            title: str; required; at most 60 characters.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            property_id: Property that gets the value. Type: int; required; >= 0.
+            title: Name of the value. Type: str; required; at most 60 characters.
 
         Returns: `MarketAddPropertyVariantResponse`.
 
@@ -1248,14 +1248,14 @@ class MarketMethods:
         album_ids: Sequence[int],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.addToAlbum`.
+        """Put products into collections of a shop.
 
-        Tokens: user.
+        Calls `market.addToAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_ids: Sequence[int]; required.
-            album_ids: Sequence[int]; required.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_ids: Products to put in the collections. Type: Sequence[int]; required.
+            album_ids: Collections the products go to. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1287,19 +1287,19 @@ class MarketMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `market.createComment`.
+        """Comment on a product.
 
-        Tokens: user.
+        Calls `market.createComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            reply_to_comment: int; >= 0.
-            sticker_id: int; >= 0.
-            guid: str.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            item_id: Product to comment on. Type: int; required; >= 0.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community that sells the product. Type: bool.
+            reply_to_comment: Comment this one replies to. Type: int; >= 0.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -1324,13 +1324,13 @@ class MarketMethods:
     def delete(
         self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.delete`.
+        """Delete a product from a shop.
 
-        Tokens: user.
+        Calls `market.delete`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1351,13 +1351,13 @@ class MarketMethods:
     def delete_album(
         self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.deleteAlbum`.
+        """Delete a collection of a shop.
 
-        Tokens: user.
+        Calls `market.deleteAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; required; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            album_id: Collection to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1378,13 +1378,13 @@ class MarketMethods:
     def delete_comment(
         self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `market.deleteComment`.
+        """Delete a comment on a product.
 
-        Tokens: user.
+        Calls `market.deleteComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment to delete. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -1403,13 +1403,13 @@ class MarketMethods:
     def delete_property(
         self, *, group_id: int, property_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.deleteProperty`.
+        """Delete a product property with all its values.
 
-        Tokens: user.
+        Calls `market.deleteProperty`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            property_id: int; required; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            property_id: Property to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1430,13 +1430,13 @@ class MarketMethods:
     def delete_property_variant(
         self, *, group_id: int, variant_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.deletePropertyVariant`.
+        """Delete one value of a product property.
 
-        Tokens: user.
+        Calls `market.deletePropertyVariant`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            variant_id: int; required; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            variant_id: Value to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1479,31 +1479,31 @@ class MarketMethods:
         stock_amount: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.edit`.
+        """Change a product of a shop; only the fields given are changed.
 
-        Tokens: user.
+        Calls `market.edit`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            name: str; at most 100 characters.
-            description: str.
-            category_id: int; >= 0.
-            price: float | int; 0..999999999999.
-            old_price: float | int; 0..999999999999.
-            deleted: bool.
-            main_photo_id: int; >= 0.
-            photo_ids: Sequence[int]; at most 4 items.
-            video_ids: Sequence[int]; at most 2 items.
-            url: str; at most 320 characters.
-            variant_ids: Sequence[int]; at most 2 items.
-            is_main_variant: bool.
-            dimension_width: int; 0..100000.
-            dimension_height: int; 0..100000.
-            dimension_length: int; 0..100000.
-            weight: int; 0..100000000.
-            sku: str; at most 50 characters.
-            stock_amount: int; -1..999999.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to change. Type: int; required; >= 0.
+            name: New name of the product. Type: str; at most 100 characters.
+            description: New description. Type: str.
+            category_id: Product category, from `market.getCategories`. Type: int; >= 0.
+            price: New price. Type: float | int; 0..999999999999.
+            old_price: Earlier price, shown crossed out next to the current one. Type: float | int; 0..999999999999.
+            deleted: Mark the product as unavailable. Type: bool.
+            main_photo_id: Main picture of the product, from `market.saveProductPhoto`. Type: int; >= 0.
+            photo_ids: Further pictures of the product. Type: Sequence[int]; at most 4 items.
+            video_ids: Videos of the product. Type: Sequence[int]; at most 2 items.
+            url: Address of the product on the seller's website. Type: str; at most 320 characters.
+            variant_ids: Property values that set this product apart within its group. Type: Sequence[int]; at most 2 items.
+            is_main_variant: Show this product first among the products of its group. Type: bool.
+            dimension_width: Width of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_height: Height of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_length: Length of the packed product, in millimetres. Type: int; 0..100000.
+            weight: Weight of the packed product, in grams. Type: int; 0..100000000.
+            sku: Seller's own article number of the product. Type: str; at most 50 characters.
+            stock_amount: How many items are in stock. Type: int; -1..999999.
 
         Returns: `BaseOkResponse`.
 
@@ -1550,17 +1550,17 @@ class MarketMethods:
         is_hidden: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.editAlbum`.
+        """Rename a shop collection or change its cover or visibility.
 
-        Tokens: user.
+        Calls `market.editAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; required; >= 0.
-            title: str; required; at most 128 characters.
-            photo_id: int; >= 0.
-            main_album: bool.
-            is_hidden: bool.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            album_id: Collection to change. Type: int; required; >= 0.
+            title: New name of the collection. Type: str; required; at most 128 characters.
+            photo_id: New cover picture, from `photos.saveMarketAlbumPhoto`. Type: int; >= 0.
+            main_album: Make this the collection shown first on the community page. Type: bool.
+            is_hidden: Hide the collection from buyers. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1591,15 +1591,15 @@ class MarketMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.editComment`.
+        """Reword a product comment or change its attachments.
 
-        Tokens: user.
+        Calls `market.editComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment to change. Type: int; required; >= 0.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1635,24 +1635,24 @@ class MarketMethods:
         receipt_link: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.editOrder`.
+        """Change the status, delivery or payment details of a shop order.
 
-        Tokens: user, group.
+        Calls `market.editOrder`; tokens: user, group.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            order_id: int; required; >= 0.
-            merchant_comment: str; at most 800 characters.
-            status: int; >= 0.
-            track_number: str; at most 60 characters.
-            payment_status: Literal['not_paid', 'paid', 'returned'].
-            delivery_price: int; >= 0.
-            width: int; 0..100000.
-            length: int; 0..100000.
-            height: int; 0..100000.
-            weight: int; 0..100000000.
-            comment_for_user: str; at most 400 characters.
-            receipt_link: str; at most 400 characters.
+            user_id: Buyer who placed the order. Type: int; required; >= 1, format int64.
+            order_id: Order to change. Type: int; required; >= 0.
+            merchant_comment: Seller's note on the order, not shown to the buyer. Type: str; at most 800 characters.
+            status: New order status, by its number. Type: int; >= 0.
+            track_number: Parcel tracking number. Type: str; at most 60 characters.
+            payment_status: Whether the order is paid. Type: Literal['not_paid', 'paid', 'returned'].
+            delivery_price: Price of delivery. Type: int; >= 0.
+            width: Width of the parcel, in millimetres. Type: int; 0..100000.
+            length: Length of the parcel, in millimetres. Type: int; 0..100000.
+            height: Height of the parcel, in millimetres. Type: int; 0..100000.
+            weight: Weight of the parcel, in grams. Type: int; 0..100000000.
+            comment_for_user: Note shown to the buyer. Type: str; at most 400 characters.
+            receipt_link: Address of the payment receipt. Type: str; at most 400 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -1684,14 +1684,14 @@ class MarketMethods:
     def edit_property(
         self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.editProperty`.
+        """Rename a product property.
 
-        Tokens: user.
+        Calls `market.editProperty`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            property_id: int; required; >= 0.
-            title: str; required.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            property_id: Property to rename. Type: int; required; >= 0.
+            title: New name. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1713,14 +1713,14 @@ class MarketMethods:
     def edit_property_variant(
         self, *, group_id: int, variant_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.editPropertyVariant`.
+        """Rename a value of a product property.
 
-        Tokens: user.
+        Calls `market.editPropertyVariant`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            variant_id: int; required; >= 0.
-            title: str; required; at most 60 characters.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            variant_id: Value to rename. Type: int; required; >= 0.
+            title: New name. Type: str; required; at most 60 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -1747,14 +1747,14 @@ class MarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
-        """Call `market.filterCategories`.
+        """Find product categories by name, or list the subcategories of one.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.filterCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            category_id: int; >= 0.
-            query: str.
-            count: int; 0..1000.
+            category_id: Category whose subcategories are listed. Type: int; >= 0.
+            query: Text the category names must match. Type: str.
+            count: How many categories to return. Type: int; 0..1000.
 
         Returns: `MarketGetCategoriesNewResponse`.
 
@@ -1818,21 +1818,21 @@ class MarketMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse | MarketGetExtendedResponse:
-        """Call `market.get`.
+        """List the products of a shop, or of one of its collections.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; format int32.
-            count: int; 0..200.
-            offset: int; >= 0.
-            extended: bool.
-            date_from: str.
-            date_to: str.
-            need_variants: bool.
-            with_disabled: bool.
-            fields: Sequence[str].
+            owner_id: User or community (negative id) whose shop is read. Type: int; required; format int64.
+            album_id: Only products of this collection. Type: int; format int32.
+            count: How many products to return. Type: int; 0..200.
+            offset: Number of products to skip. Type: int; >= 0.
+            extended: Add photos, likes and other details to each product. Type: bool.
+            date_from: Only products added on or after this date. Type: str.
+            date_to: Only products added on or before this date. Type: str.
+            need_variants: Add the products of the same group with their property values. Type: bool.
+            with_disabled: Include products marked as unavailable. Type: bool.
+            fields: Extra product fields to fill in. Type: Sequence[str].
 
         Returns: `MarketGetResponse`.
             With extended=True: `MarketGetExtendedResponse` (extendedResponse).
@@ -1860,13 +1860,13 @@ class MarketMethods:
     def get_album_by_id(
         self, *, owner_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> MarketGetAlbumByIdResponse:
-        """Call `market.getAlbumById`.
+        """Read collections of a shop by their ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getAlbumById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            album_ids: Sequence[int]; required.
+            owner_id: User or community (negative id) that owns the shop. Type: int; required; format int64.
+            album_ids: Collections to read. Type: Sequence[int]; required.
 
         Returns: `MarketGetAlbumByIdResponse`.
 
@@ -1890,14 +1890,14 @@ class MarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetAlbumsResponse:
-        """Call `market.getAlbums`.
+        """List the collections of a shop.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getAlbums`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
+            owner_id: User or community (negative id) that owns the shop. Type: int; required; format int64.
+            offset: Number of collections to skip. Type: int; >= 0.
+            count: How many collections to return. Type: int; 0..100.
 
         Returns: `MarketGetAlbumsResponse`.
 
@@ -1929,13 +1929,13 @@ class MarketMethods:
     def get_by_id(
         self, *, item_ids: Sequence[str], extended: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MarketGetByIdResponse | MarketGetByIdExtendedResponse:
-        """Call `market.getById`.
+        """Read products by their full ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            item_ids: Sequence[str]; required; at most 100 items.
-            extended: bool.
+            item_ids: Products to read, as `<owner_id>_<item_id>` strings. Type: Sequence[str]; required; at most 100 items.
+            extended: Add photos, likes and other details to each product. Type: bool.
 
         Returns: `MarketGetByIdResponse`.
             With extended=True: `MarketGetByIdExtendedResponse` (extendedResponse).
@@ -1961,13 +1961,13 @@ class MarketMethods:
         album_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
-        """Call `market.getCategories`.
+        """List the product categories a shop can file products under.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 1, format int64.
-            album_id: int; >= 1.
+            group_id: Community whose shop the categories are for. Type: int; >= 1, format int64.
+            album_id: Collection the categories are for. Type: int; >= 1.
 
         Returns: `MarketGetCategoriesNewResponse`.
 
@@ -1997,20 +1997,20 @@ class MarketMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCommentsResponse:
-        """Call `market.getComments`.
+        """List the comments on a product.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..100.
-            sort: Literal['asc', 'desc'].
-            extended: bool.
-            fields: Sequence[UsersFields | str].
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            item_id: Product whose comments are listed. Type: int; required; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; 0..100.
+            sort: Oldest first or newest first. Type: Literal['asc', 'desc'].
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
 
         Returns: `MarketGetCommentsResponse`.
 
@@ -2043,14 +2043,14 @@ class MarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetGroupOrdersResponse:
-        """Call `market.getGroupOrders`.
+        """List the orders placed in a community's shop.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `market.getGroupOrders`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; format int64.
-            offset: int; >= 0.
-            count: int; 1..50.
+            group_id: Community whose orders are listed. Type: int | str; format int64.
+            offset: Number of orders to skip. Type: int; >= 0.
+            count: How many orders to return. Type: int; 1..50.
 
         Returns: `MarketGetGroupOrdersResponse`.
 
@@ -2077,14 +2077,14 @@ class MarketMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderByIdResponse:
-        """Call `market.getOrderById`.
+        """Read one shop order.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `market.getOrderById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            order_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
-            extended: bool.
+            order_id: Order to read. Type: int; required; >= 0.
+            user_id: Buyer who placed the order. Type: int; >= 0, format int64.
+            extended: Add details of the ordered products. Type: bool.
 
         Returns: `MarketGetOrderByIdResponse`.
 
@@ -2112,15 +2112,15 @@ class MarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderItemsResponse:
-        """Call `market.getOrderItems`.
+        """List the products in a shop order.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `market.getOrderItems`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            order_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; >= 0.
+            order_id: Order whose products are listed. Type: int; required; >= 0.
+            user_id: Buyer who placed the order. Type: int; >= 0, format int64.
+            offset: Number of products to skip. Type: int; >= 0.
+            count: How many products to return. Type: int; >= 0.
 
         Returns: `MarketGetOrderItemsResponse`.
 
@@ -2170,16 +2170,16 @@ class MarketMethods:
         date_to: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse | MarketGetOrdersExtendedResponse:
-        """Call `market.getOrders`.
+        """List the orders the token's owner placed in shops.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getOrders`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..10.
-            extended: bool.
-            date_from: str.
-            date_to: str.
+            offset: Number of orders to skip. Type: int; >= 0.
+            count: How many orders to return. Type: int; 0..10.
+            extended: Add details of the ordered products. Type: bool.
+            date_from: Only orders placed on or after this date. Type: str.
+            date_to: Only orders placed on or before this date. Type: str.
 
         Returns: `MarketGetOrdersResponse`.
             With extended=True: `MarketGetOrdersExtendedResponse` (extendedResponse).
@@ -2202,13 +2202,13 @@ class MarketMethods:
     def get_product_photo_upload_server(
         self, *, group_id: int, bulk: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `market.getProductPhotoUploadServer`.
+        """Get the address to upload product pictures for a community's shop.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getProductPhotoUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            bulk: bool.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            bulk: Upload several pictures in one request. Type: bool.
 
         Returns: `BaseUploadServer`.
 
@@ -2229,12 +2229,12 @@ class MarketMethods:
     def get_properties(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MarketGetPropertiesResponse:
-        """Call `market.getProperties`.
+        """List the product properties of a community's shop with their values.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getProperties`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
 
         Returns: `MarketGetPropertiesResponse`.
 
@@ -2259,14 +2259,14 @@ class MarketMethods:
         item_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGroupItemsResponse:
-        """Call `market.groupItems`.
+        """Join products into a group of variants of one product.
 
-        Tokens: user.
+        Calls `market.groupItems`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            item_ids: Sequence[int]; required.
-            item_group_id: int; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            item_ids: Products to join. Type: Sequence[int]; required.
+            item_group_id: Existing group to add them to; a new group is made when omitted. Type: int; >= 0.
 
         Returns: `MarketGroupItemsResponse`.
 
@@ -2288,14 +2288,14 @@ class MarketMethods:
     def remove_from_album(
         self, *, owner_id: int, item_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.removeFromAlbum`.
+        """Take a product out of shop collections.
 
-        Tokens: user.
+        Calls `market.removeFromAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            album_ids: Sequence[int]; required.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to take out. Type: int; required; >= 0.
+            album_ids: Collections to take it out of. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -2323,15 +2323,15 @@ class MarketMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.reorderAlbums`.
+        """Move a shop collection to another place in the list of collections.
 
-        Tokens: user.
+        Calls `market.reorderAlbums`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; required.
-            before: int; >= 0.
-            after: int; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            album_id: Collection to move. Type: int; required.
+            before: Collection to put it in front of. Type: int; >= 0.
+            after: Collection to put it after. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2361,16 +2361,16 @@ class MarketMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.reorderItems`.
+        """Move a product to another place within a shop or collection.
 
-        Tokens: user.
+        Calls `market.reorderItems`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            album_id: int.
-            before: int; >= 0.
-            after: int; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to move. Type: int; required; >= 0.
+            album_id: Collection in which the product moves. Type: int.
+            before: Product to put it in front of. Type: int; >= 0.
+            after: Product to put it after. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2399,14 +2399,14 @@ class MarketMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.report`.
+        """Complain to VK about a product.
 
-        Tokens: user.
+        Calls `market.report`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            item_id: Product the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2431,14 +2431,14 @@ class MarketMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.reportComment`.
+        """Report a product comment to VK as spam or abuse.
 
-        Tokens: user.
+        Calls `market.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6]; required; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2458,13 +2458,13 @@ class MarketMethods:
     def restore(
         self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.restore`.
+        """Bring back a product that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `market.restore`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to bring back. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2485,13 +2485,13 @@ class MarketMethods:
     def restore_comment(
         self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `market.restoreComment`.
+        """Undo the deletion of a product comment.
 
-        Tokens: user.
+        Calls `market.restoreComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment to bring back. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -2510,12 +2510,12 @@ class MarketMethods:
     def save_product_photo(
         self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
     ) -> MarketPhotoIdResponse:
-        """Call `market.saveProductPhoto`.
+        """Save an uploaded picture for use as a product photo.
 
-        Tokens: user.
+        Calls `market.saveProductPhoto`; tokens: user.
 
         Args:
-            upload_response: str; required.
+            upload_response: Whole answer of the upload server, passed on unchanged. Type: str; required.
 
         Returns: `MarketPhotoIdResponse`.
 
@@ -2535,12 +2535,12 @@ class MarketMethods:
     def save_product_photo_bulk(
         self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
     ) -> list[MarketUploadPhotoData]:
-        """Call `market.saveProductPhotoBulk`.
+        """Save several uploaded pictures for use as product photos.
 
-        Tokens: user.
+        Calls `market.saveProductPhotoBulk`; tokens: user.
 
         Args:
-            upload_response: str; required.
+            upload_response: Whole answer of the upload server, passed on unchanged. Type: str; required.
 
         Returns: `list[MarketUploadPhotoData]`.
 
@@ -2610,23 +2610,23 @@ class MarketMethods:
         need_variants: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse | MarketSearchExtendedResponse:
-        """Call `market.search`.
+        """Find products in one shop by text, price or status.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; >= 0.
-            q: str.
-            price_from: int; >= 0.
-            price_to: int; >= 0.
-            sort: Literal[0, 1, 2, 3].
-            rev: Literal[0, 1]; >= 0.
-            offset: int; >= 0.
-            count: int; 0..200.
-            extended: bool.
-            status: Sequence[int]; at most 2 items.
-            need_variants: bool.
+            owner_id: User or community (negative id) whose shop is searched. Type: int; required; format int64.
+            album_id: Only products of this collection. Type: int; >= 0.
+            q: Text to look for. Type: str.
+            price_from: Lowest price of the products to return. Type: int; >= 0.
+            price_to: Highest price of the products to return. Type: int; >= 0.
+            sort: Sort key, by its number. Type: Literal[0, 1, 2, 3].
+            rev: 1 to reverse the sort order. Type: Literal[0, 1]; >= 0.
+            offset: Number of products to skip. Type: int; >= 0.
+            count: How many products to return. Type: int; 0..200.
+            extended: Add photos, likes and other details to each product. Type: bool.
+            status: Only products with these statuses, by number. Type: Sequence[int]; at most 2 items.
+            need_variants: Add the products of the same group with their property values. Type: bool.
 
         Returns: `MarketSearchResponse`.
             With extended=True: `MarketSearchExtendedResponse` (extendedResponse).
@@ -2668,21 +2668,21 @@ class MarketMethods:
         city: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse:
-        """Call `market.searchItems`.
+        """Find products across all VK shops by text, category, price or place.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.searchItems`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; required.
-            offset: int.
-            count: int; 0..300.
-            category_id: int; >= 0.
-            price_from: int; >= 0.
-            price_to: int; >= 0.
-            sort_by: Literal[1, 2, 3].
-            sort_direction: Literal[0, 1].
-            country: int; >= 0.
-            city: int; >= 0.
+            q: Text to look for. Type: str; required.
+            offset: Number of products to skip. Type: int.
+            count: How many products to return. Type: int; 0..300.
+            category_id: Only products of this category. Type: int; >= 0.
+            price_from: Lowest price of the products to return. Type: int; >= 0.
+            price_to: Highest price of the products to return. Type: int; >= 0.
+            sort_by: Sort key, by its number. Type: Literal[1, 2, 3].
+            sort_direction: Sort direction, by its number. Type: Literal[0, 1].
+            country: Only shops of this country. Type: int; >= 0.
+            city: Only shops of this city. Type: int; >= 0.
 
         Returns: `MarketSearchResponse`.
 
@@ -2722,22 +2722,22 @@ class MarketMethods:
         only_my_groups: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchBasicResponse:
-        """Call `market.searchItemsBasic`.
+        """Find products across VK shops, returning a compact result.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.searchItemsBasic`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; required.
-            offset: int; <= 1000.
-            count: int; 0..300.
-            category_id: int; >= 0.
-            price_from: int; >= 0.
-            price_to: int; >= 0.
-            sort_by: Literal[1, 2, 3].
-            sort_direction: Literal[0, 1].
-            country: int; >= 0.
-            city: int; >= 0.
-            only_my_groups: bool.
+            q: Text to look for. Type: str; required.
+            offset: Number of products to skip. Type: int; <= 1000.
+            count: How many products to return. Type: int; 0..300.
+            category_id: Only products of this category. Type: int; >= 0.
+            price_from: Lowest price of the products to return. Type: int; >= 0.
+            price_to: Highest price of the products to return. Type: int; >= 0.
+            sort_by: Sort key, by its number. Type: Literal[1, 2, 3].
+            sort_direction: Sort direction, by its number. Type: Literal[0, 1].
+            country: Only shops of this country. Type: int; >= 0.
+            city: Only shops of this city. Type: int; >= 0.
+            only_my_groups: Only shops of communities the token's owner belongs to. Type: bool.
 
         Returns: `MarketSearchBasicResponse`.
 
@@ -2765,13 +2765,13 @@ class MarketMethods:
     def ungroup_items(
         self, *, group_id: int, item_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.ungroupItems`.
+        """Split a group of product variants back into separate products.
 
-        Tokens: user.
+        Calls `market.ungroupItems`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            item_group_id: int; required; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            item_group_id: Group to split. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -3105,30 +3105,30 @@ class AsyncMarketMethods:
         stock_amount: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddResponse:
-        """Call `market.add`.
+        """Add a product to a community's shop.
 
-        Tokens: user.
+        Calls `market.add`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            name: str; required; at most 100 characters.
-            description: str; required.
-            category_id: int; required; >= 0.
-            price: float | int; 0..999999999999.
-            old_price: float | int; 0..999999999999.
-            deleted: bool.
-            main_photo_id: int; >= 0.
-            photo_ids: Sequence[int]; at most 4 items.
-            video_ids: Sequence[int]; at most 2 items.
-            url: str; at most 320 characters.
-            variant_ids: Sequence[int]; at most 2 items.
-            is_main_variant: bool.
-            dimension_width: int; 0..100000.
-            dimension_height: int; 0..100000.
-            dimension_length: int; 0..100000.
-            weight: int; 0..100000000.
-            sku: str; at most 50 characters.
-            stock_amount: int; -1..999999.
+            owner_id: Community (negative id) whose shop gets the product. Type: int; required; format int64.
+            name: Name of the product. Type: str; required; at most 100 characters.
+            description: Text that describes the product. Type: str; required.
+            category_id: Product category, from `market.getCategories`. Type: int; required; >= 0.
+            price: Price of the product. Type: float | int; 0..999999999999.
+            old_price: Earlier price, shown crossed out next to the current one. Type: float | int; 0..999999999999.
+            deleted: Add the product as unavailable. Type: bool.
+            main_photo_id: Main picture of the product, from `market.saveProductPhoto`. Type: int; >= 0.
+            photo_ids: Further pictures of the product. Type: Sequence[int]; at most 4 items.
+            video_ids: Videos of the product. Type: Sequence[int]; at most 2 items.
+            url: Address of the product on the seller's website. Type: str; at most 320 characters.
+            variant_ids: Property values that set this product apart within its group. Type: Sequence[int]; at most 2 items.
+            is_main_variant: Show this product first among the products of its group. Type: bool.
+            dimension_width: Width of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_height: Height of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_length: Length of the packed product, in millimetres. Type: int; 0..100000.
+            weight: Weight of the packed product, in grams. Type: int; 0..100000000.
+            sku: Seller's own article number of the product. Type: str; at most 50 characters.
+            stock_amount: How many items are in stock. Type: int; -1..999999.
 
         Returns: `MarketAddResponse`.
 
@@ -3173,16 +3173,16 @@ class AsyncMarketMethods:
         is_hidden: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddAlbumResponse:
-        """Call `market.addAlbum`.
+        """Create a collection of products in a community's shop.
 
-        Tokens: user.
+        Calls `market.addAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            title: str; required; at most 128 characters.
-            photo_id: int; >= 0.
-            main_album: bool.
-            is_hidden: bool.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            title: Name of the collection. Type: str; required; at most 128 characters.
+            photo_id: Cover picture, from `photos.saveMarketAlbumPhoto`. Type: int; >= 0.
+            main_album: Make this the collection shown first on the community page. Type: bool.
+            is_hidden: Hide the collection from buyers. Type: bool.
 
         Returns: `MarketAddAlbumResponse`.
 
@@ -3206,13 +3206,13 @@ class AsyncMarketMethods:
     async def add_property(
         self, *, group_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> MarketAddPropertyResponse:
-        """Call `market.addProperty`.
+        """Create a product property, such as size or colour, for a community's shop.
 
-        Tokens: user.
+        Calls `market.addProperty`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str; required.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            title: Name of the property. Type: str; required.
 
         Returns: `MarketAddPropertyResponse`.
 
@@ -3233,14 +3233,14 @@ class AsyncMarketMethods:
     async def add_property_variant(
         self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> MarketAddPropertyVariantResponse:
-        """Call `market.addPropertyVariant`.
+        """Add a possible value to a product property.
 
-        Tokens: user.
+        Calls `market.addPropertyVariant`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            property_id: int; required; >= 0.
-            title: str; required; at most 60 characters.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            property_id: Property that gets the value. Type: int; required; >= 0.
+            title: Name of the value. Type: str; required; at most 60 characters.
 
         Returns: `MarketAddPropertyVariantResponse`.
 
@@ -3267,14 +3267,14 @@ class AsyncMarketMethods:
         album_ids: Sequence[int],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.addToAlbum`.
+        """Put products into collections of a shop.
 
-        Tokens: user.
+        Calls `market.addToAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_ids: Sequence[int]; required.
-            album_ids: Sequence[int]; required.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_ids: Products to put in the collections. Type: Sequence[int]; required.
+            album_ids: Collections the products go to. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -3306,19 +3306,19 @@ class AsyncMarketMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `market.createComment`.
+        """Comment on a product.
 
-        Tokens: user.
+        Calls `market.createComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            reply_to_comment: int; >= 0.
-            sticker_id: int; >= 0.
-            guid: str.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            item_id: Product to comment on. Type: int; required; >= 0.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community that sells the product. Type: bool.
+            reply_to_comment: Comment this one replies to. Type: int; >= 0.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -3343,13 +3343,13 @@ class AsyncMarketMethods:
     async def delete(
         self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.delete`.
+        """Delete a product from a shop.
 
-        Tokens: user.
+        Calls `market.delete`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -3370,13 +3370,13 @@ class AsyncMarketMethods:
     async def delete_album(
         self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.deleteAlbum`.
+        """Delete a collection of a shop.
 
-        Tokens: user.
+        Calls `market.deleteAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; required; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            album_id: Collection to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -3397,13 +3397,13 @@ class AsyncMarketMethods:
     async def delete_comment(
         self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `market.deleteComment`.
+        """Delete a comment on a product.
 
-        Tokens: user.
+        Calls `market.deleteComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment to delete. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -3422,13 +3422,13 @@ class AsyncMarketMethods:
     async def delete_property(
         self, *, group_id: int, property_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.deleteProperty`.
+        """Delete a product property with all its values.
 
-        Tokens: user.
+        Calls `market.deleteProperty`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            property_id: int; required; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            property_id: Property to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -3449,13 +3449,13 @@ class AsyncMarketMethods:
     async def delete_property_variant(
         self, *, group_id: int, variant_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.deletePropertyVariant`.
+        """Delete one value of a product property.
 
-        Tokens: user.
+        Calls `market.deletePropertyVariant`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            variant_id: int; required; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            variant_id: Value to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -3498,31 +3498,31 @@ class AsyncMarketMethods:
         stock_amount: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.edit`.
+        """Change a product of a shop; only the fields given are changed.
 
-        Tokens: user.
+        Calls `market.edit`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            name: str; at most 100 characters.
-            description: str.
-            category_id: int; >= 0.
-            price: float | int; 0..999999999999.
-            old_price: float | int; 0..999999999999.
-            deleted: bool.
-            main_photo_id: int; >= 0.
-            photo_ids: Sequence[int]; at most 4 items.
-            video_ids: Sequence[int]; at most 2 items.
-            url: str; at most 320 characters.
-            variant_ids: Sequence[int]; at most 2 items.
-            is_main_variant: bool.
-            dimension_width: int; 0..100000.
-            dimension_height: int; 0..100000.
-            dimension_length: int; 0..100000.
-            weight: int; 0..100000000.
-            sku: str; at most 50 characters.
-            stock_amount: int; -1..999999.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to change. Type: int; required; >= 0.
+            name: New name of the product. Type: str; at most 100 characters.
+            description: New description. Type: str.
+            category_id: Product category, from `market.getCategories`. Type: int; >= 0.
+            price: New price. Type: float | int; 0..999999999999.
+            old_price: Earlier price, shown crossed out next to the current one. Type: float | int; 0..999999999999.
+            deleted: Mark the product as unavailable. Type: bool.
+            main_photo_id: Main picture of the product, from `market.saveProductPhoto`. Type: int; >= 0.
+            photo_ids: Further pictures of the product. Type: Sequence[int]; at most 4 items.
+            video_ids: Videos of the product. Type: Sequence[int]; at most 2 items.
+            url: Address of the product on the seller's website. Type: str; at most 320 characters.
+            variant_ids: Property values that set this product apart within its group. Type: Sequence[int]; at most 2 items.
+            is_main_variant: Show this product first among the products of its group. Type: bool.
+            dimension_width: Width of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_height: Height of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_length: Length of the packed product, in millimetres. Type: int; 0..100000.
+            weight: Weight of the packed product, in grams. Type: int; 0..100000000.
+            sku: Seller's own article number of the product. Type: str; at most 50 characters.
+            stock_amount: How many items are in stock. Type: int; -1..999999.
 
         Returns: `BaseOkResponse`.
 
@@ -3569,17 +3569,17 @@ class AsyncMarketMethods:
         is_hidden: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.editAlbum`.
+        """Rename a shop collection or change its cover or visibility.
 
-        Tokens: user.
+        Calls `market.editAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; required; >= 0.
-            title: str; required; at most 128 characters.
-            photo_id: int; >= 0.
-            main_album: bool.
-            is_hidden: bool.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            album_id: Collection to change. Type: int; required; >= 0.
+            title: New name of the collection. Type: str; required; at most 128 characters.
+            photo_id: New cover picture, from `photos.saveMarketAlbumPhoto`. Type: int; >= 0.
+            main_album: Make this the collection shown first on the community page. Type: bool.
+            is_hidden: Hide the collection from buyers. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -3610,15 +3610,15 @@ class AsyncMarketMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.editComment`.
+        """Reword a product comment or change its attachments.
 
-        Tokens: user.
+        Calls `market.editComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment to change. Type: int; required; >= 0.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -3654,24 +3654,24 @@ class AsyncMarketMethods:
         receipt_link: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.editOrder`.
+        """Change the status, delivery or payment details of a shop order.
 
-        Tokens: user, group.
+        Calls `market.editOrder`; tokens: user, group.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            order_id: int; required; >= 0.
-            merchant_comment: str; at most 800 characters.
-            status: int; >= 0.
-            track_number: str; at most 60 characters.
-            payment_status: Literal['not_paid', 'paid', 'returned'].
-            delivery_price: int; >= 0.
-            width: int; 0..100000.
-            length: int; 0..100000.
-            height: int; 0..100000.
-            weight: int; 0..100000000.
-            comment_for_user: str; at most 400 characters.
-            receipt_link: str; at most 400 characters.
+            user_id: Buyer who placed the order. Type: int; required; >= 1, format int64.
+            order_id: Order to change. Type: int; required; >= 0.
+            merchant_comment: Seller's note on the order, not shown to the buyer. Type: str; at most 800 characters.
+            status: New order status, by its number. Type: int; >= 0.
+            track_number: Parcel tracking number. Type: str; at most 60 characters.
+            payment_status: Whether the order is paid. Type: Literal['not_paid', 'paid', 'returned'].
+            delivery_price: Price of delivery. Type: int; >= 0.
+            width: Width of the parcel, in millimetres. Type: int; 0..100000.
+            length: Length of the parcel, in millimetres. Type: int; 0..100000.
+            height: Height of the parcel, in millimetres. Type: int; 0..100000.
+            weight: Weight of the parcel, in grams. Type: int; 0..100000000.
+            comment_for_user: Note shown to the buyer. Type: str; at most 400 characters.
+            receipt_link: Address of the payment receipt. Type: str; at most 400 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -3703,14 +3703,14 @@ class AsyncMarketMethods:
     async def edit_property(
         self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.editProperty`.
+        """Rename a product property.
 
-        Tokens: user.
+        Calls `market.editProperty`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            property_id: int; required; >= 0.
-            title: str; required.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            property_id: Property to rename. Type: int; required; >= 0.
+            title: New name. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -3732,14 +3732,14 @@ class AsyncMarketMethods:
     async def edit_property_variant(
         self, *, group_id: int, variant_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.editPropertyVariant`.
+        """Rename a value of a product property.
 
-        Tokens: user.
+        Calls `market.editPropertyVariant`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            variant_id: int; required; >= 0.
-            title: str; required; at most 60 characters.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            variant_id: Value to rename. Type: int; required; >= 0.
+            title: New name. Type: str; required; at most 60 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -3766,14 +3766,14 @@ class AsyncMarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
-        """Call `market.filterCategories`.
+        """Find product categories by name, or list the subcategories of one.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.filterCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            category_id: int; >= 0.
-            query: str.
-            count: int; 0..1000.
+            category_id: Category whose subcategories are listed. Type: int; >= 0.
+            query: Text the category names must match. Type: str.
+            count: How many categories to return. Type: int; 0..1000.
 
         Returns: `MarketGetCategoriesNewResponse`.
 
@@ -3837,21 +3837,21 @@ class AsyncMarketMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse | MarketGetExtendedResponse:
-        """Call `market.get`.
+        """List the products of a shop, or of one of its collections.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; format int32.
-            count: int; 0..200.
-            offset: int; >= 0.
-            extended: bool.
-            date_from: str.
-            date_to: str.
-            need_variants: bool.
-            with_disabled: bool.
-            fields: Sequence[str].
+            owner_id: User or community (negative id) whose shop is read. Type: int; required; format int64.
+            album_id: Only products of this collection. Type: int; format int32.
+            count: How many products to return. Type: int; 0..200.
+            offset: Number of products to skip. Type: int; >= 0.
+            extended: Add photos, likes and other details to each product. Type: bool.
+            date_from: Only products added on or after this date. Type: str.
+            date_to: Only products added on or before this date. Type: str.
+            need_variants: Add the products of the same group with their property values. Type: bool.
+            with_disabled: Include products marked as unavailable. Type: bool.
+            fields: Extra product fields to fill in. Type: Sequence[str].
 
         Returns: `MarketGetResponse`.
             With extended=True: `MarketGetExtendedResponse` (extendedResponse).
@@ -3879,13 +3879,13 @@ class AsyncMarketMethods:
     async def get_album_by_id(
         self, *, owner_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> MarketGetAlbumByIdResponse:
-        """Call `market.getAlbumById`.
+        """Read collections of a shop by their ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getAlbumById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            album_ids: Sequence[int]; required.
+            owner_id: User or community (negative id) that owns the shop. Type: int; required; format int64.
+            album_ids: Collections to read. Type: Sequence[int]; required.
 
         Returns: `MarketGetAlbumByIdResponse`.
 
@@ -3909,14 +3909,14 @@ class AsyncMarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetAlbumsResponse:
-        """Call `market.getAlbums`.
+        """List the collections of a shop.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getAlbums`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
+            owner_id: User or community (negative id) that owns the shop. Type: int; required; format int64.
+            offset: Number of collections to skip. Type: int; >= 0.
+            count: How many collections to return. Type: int; 0..100.
 
         Returns: `MarketGetAlbumsResponse`.
 
@@ -3948,13 +3948,13 @@ class AsyncMarketMethods:
     async def get_by_id(
         self, *, item_ids: Sequence[str], extended: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MarketGetByIdResponse | MarketGetByIdExtendedResponse:
-        """Call `market.getById`.
+        """Read products by their full ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            item_ids: Sequence[str]; required; at most 100 items.
-            extended: bool.
+            item_ids: Products to read, as `<owner_id>_<item_id>` strings. Type: Sequence[str]; required; at most 100 items.
+            extended: Add photos, likes and other details to each product. Type: bool.
 
         Returns: `MarketGetByIdResponse`.
             With extended=True: `MarketGetByIdExtendedResponse` (extendedResponse).
@@ -3980,13 +3980,13 @@ class AsyncMarketMethods:
         album_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
-        """Call `market.getCategories`.
+        """List the product categories a shop can file products under.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 1, format int64.
-            album_id: int; >= 1.
+            group_id: Community whose shop the categories are for. Type: int; >= 1, format int64.
+            album_id: Collection the categories are for. Type: int; >= 1.
 
         Returns: `MarketGetCategoriesNewResponse`.
 
@@ -4016,20 +4016,20 @@ class AsyncMarketMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCommentsResponse:
-        """Call `market.getComments`.
+        """List the comments on a product.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..100.
-            sort: Literal['asc', 'desc'].
-            extended: bool.
-            fields: Sequence[UsersFields | str].
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            item_id: Product whose comments are listed. Type: int; required; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; 0..100.
+            sort: Oldest first or newest first. Type: Literal['asc', 'desc'].
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
 
         Returns: `MarketGetCommentsResponse`.
 
@@ -4062,14 +4062,14 @@ class AsyncMarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetGroupOrdersResponse:
-        """Call `market.getGroupOrders`.
+        """List the orders placed in a community's shop.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `market.getGroupOrders`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; format int64.
-            offset: int; >= 0.
-            count: int; 1..50.
+            group_id: Community whose orders are listed. Type: int | str; format int64.
+            offset: Number of orders to skip. Type: int; >= 0.
+            count: How many orders to return. Type: int; 1..50.
 
         Returns: `MarketGetGroupOrdersResponse`.
 
@@ -4096,14 +4096,14 @@ class AsyncMarketMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderByIdResponse:
-        """Call `market.getOrderById`.
+        """Read one shop order.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `market.getOrderById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            order_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
-            extended: bool.
+            order_id: Order to read. Type: int; required; >= 0.
+            user_id: Buyer who placed the order. Type: int; >= 0, format int64.
+            extended: Add details of the ordered products. Type: bool.
 
         Returns: `MarketGetOrderByIdResponse`.
 
@@ -4131,15 +4131,15 @@ class AsyncMarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderItemsResponse:
-        """Call `market.getOrderItems`.
+        """List the products in a shop order.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `market.getOrderItems`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            order_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; >= 0.
+            order_id: Order whose products are listed. Type: int; required; >= 0.
+            user_id: Buyer who placed the order. Type: int; >= 0, format int64.
+            offset: Number of products to skip. Type: int; >= 0.
+            count: How many products to return. Type: int; >= 0.
 
         Returns: `MarketGetOrderItemsResponse`.
 
@@ -4189,16 +4189,16 @@ class AsyncMarketMethods:
         date_to: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse | MarketGetOrdersExtendedResponse:
-        """Call `market.getOrders`.
+        """List the orders the token's owner placed in shops.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getOrders`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..10.
-            extended: bool.
-            date_from: str.
-            date_to: str.
+            offset: Number of orders to skip. Type: int; >= 0.
+            count: How many orders to return. Type: int; 0..10.
+            extended: Add details of the ordered products. Type: bool.
+            date_from: Only orders placed on or after this date. Type: str.
+            date_to: Only orders placed on or before this date. Type: str.
 
         Returns: `MarketGetOrdersResponse`.
             With extended=True: `MarketGetOrdersExtendedResponse` (extendedResponse).
@@ -4221,13 +4221,13 @@ class AsyncMarketMethods:
     async def get_product_photo_upload_server(
         self, *, group_id: int, bulk: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `market.getProductPhotoUploadServer`.
+        """Get the address to upload product pictures for a community's shop.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getProductPhotoUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            bulk: bool.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            bulk: Upload several pictures in one request. Type: bool.
 
         Returns: `BaseUploadServer`.
 
@@ -4248,12 +4248,12 @@ class AsyncMarketMethods:
     async def get_properties(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MarketGetPropertiesResponse:
-        """Call `market.getProperties`.
+        """List the product properties of a community's shop with their values.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getProperties`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
 
         Returns: `MarketGetPropertiesResponse`.
 
@@ -4278,14 +4278,14 @@ class AsyncMarketMethods:
         item_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketGroupItemsResponse:
-        """Call `market.groupItems`.
+        """Join products into a group of variants of one product.
 
-        Tokens: user.
+        Calls `market.groupItems`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            item_ids: Sequence[int]; required.
-            item_group_id: int; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            item_ids: Products to join. Type: Sequence[int]; required.
+            item_group_id: Existing group to add them to; a new group is made when omitted. Type: int; >= 0.
 
         Returns: `MarketGroupItemsResponse`.
 
@@ -4307,14 +4307,14 @@ class AsyncMarketMethods:
     async def remove_from_album(
         self, *, owner_id: int, item_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.removeFromAlbum`.
+        """Take a product out of shop collections.
 
-        Tokens: user.
+        Calls `market.removeFromAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            album_ids: Sequence[int]; required.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to take out. Type: int; required; >= 0.
+            album_ids: Collections to take it out of. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -4342,15 +4342,15 @@ class AsyncMarketMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.reorderAlbums`.
+        """Move a shop collection to another place in the list of collections.
 
-        Tokens: user.
+        Calls `market.reorderAlbums`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; required.
-            before: int; >= 0.
-            after: int; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            album_id: Collection to move. Type: int; required.
+            before: Collection to put it in front of. Type: int; >= 0.
+            after: Collection to put it after. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4380,16 +4380,16 @@ class AsyncMarketMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.reorderItems`.
+        """Move a product to another place within a shop or collection.
 
-        Tokens: user.
+        Calls `market.reorderItems`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            album_id: int.
-            before: int; >= 0.
-            after: int; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to move. Type: int; required; >= 0.
+            album_id: Collection in which the product moves. Type: int.
+            before: Product to put it in front of. Type: int; >= 0.
+            after: Product to put it after. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4418,14 +4418,14 @@ class AsyncMarketMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.report`.
+        """Complain to VK about a product.
 
-        Tokens: user.
+        Calls `market.report`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            item_id: Product the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4450,14 +4450,14 @@ class AsyncMarketMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `market.reportComment`.
+        """Report a product comment to VK as spam or abuse.
 
-        Tokens: user.
+        Calls `market.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6]; required; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4477,13 +4477,13 @@ class AsyncMarketMethods:
     async def restore(
         self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.restore`.
+        """Bring back a product that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `market.restore`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to bring back. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4504,13 +4504,13 @@ class AsyncMarketMethods:
     async def restore_comment(
         self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `market.restoreComment`.
+        """Undo the deletion of a product comment.
 
-        Tokens: user.
+        Calls `market.restoreComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment to bring back. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -4529,12 +4529,12 @@ class AsyncMarketMethods:
     async def save_product_photo(
         self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
     ) -> MarketPhotoIdResponse:
-        """Call `market.saveProductPhoto`.
+        """Save an uploaded picture for use as a product photo.
 
-        Tokens: user.
+        Calls `market.saveProductPhoto`; tokens: user.
 
         Args:
-            upload_response: str; required.
+            upload_response: Whole answer of the upload server, passed on unchanged. Type: str; required.
 
         Returns: `MarketPhotoIdResponse`.
 
@@ -4554,12 +4554,12 @@ class AsyncMarketMethods:
     async def save_product_photo_bulk(
         self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
     ) -> list[MarketUploadPhotoData]:
-        """Call `market.saveProductPhotoBulk`.
+        """Save several uploaded pictures for use as product photos.
 
-        Tokens: user.
+        Calls `market.saveProductPhotoBulk`; tokens: user.
 
         Args:
-            upload_response: str; required.
+            upload_response: Whole answer of the upload server, passed on unchanged. Type: str; required.
 
         Returns: `list[MarketUploadPhotoData]`.
 
@@ -4629,23 +4629,23 @@ class AsyncMarketMethods:
         need_variants: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse | MarketSearchExtendedResponse:
-        """Call `market.search`.
+        """Find products in one shop by text, price or status.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; >= 0.
-            q: str.
-            price_from: int; >= 0.
-            price_to: int; >= 0.
-            sort: Literal[0, 1, 2, 3].
-            rev: Literal[0, 1]; >= 0.
-            offset: int; >= 0.
-            count: int; 0..200.
-            extended: bool.
-            status: Sequence[int]; at most 2 items.
-            need_variants: bool.
+            owner_id: User or community (negative id) whose shop is searched. Type: int; required; format int64.
+            album_id: Only products of this collection. Type: int; >= 0.
+            q: Text to look for. Type: str.
+            price_from: Lowest price of the products to return. Type: int; >= 0.
+            price_to: Highest price of the products to return. Type: int; >= 0.
+            sort: Sort key, by its number. Type: Literal[0, 1, 2, 3].
+            rev: 1 to reverse the sort order. Type: Literal[0, 1]; >= 0.
+            offset: Number of products to skip. Type: int; >= 0.
+            count: How many products to return. Type: int; 0..200.
+            extended: Add photos, likes and other details to each product. Type: bool.
+            status: Only products with these statuses, by number. Type: Sequence[int]; at most 2 items.
+            need_variants: Add the products of the same group with their property values. Type: bool.
 
         Returns: `MarketSearchResponse`.
             With extended=True: `MarketSearchExtendedResponse` (extendedResponse).
@@ -4687,21 +4687,21 @@ class AsyncMarketMethods:
         city: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse:
-        """Call `market.searchItems`.
+        """Find products across all VK shops by text, category, price or place.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.searchItems`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; required.
-            offset: int.
-            count: int; 0..300.
-            category_id: int; >= 0.
-            price_from: int; >= 0.
-            price_to: int; >= 0.
-            sort_by: Literal[1, 2, 3].
-            sort_direction: Literal[0, 1].
-            country: int; >= 0.
-            city: int; >= 0.
+            q: Text to look for. Type: str; required.
+            offset: Number of products to skip. Type: int.
+            count: How many products to return. Type: int; 0..300.
+            category_id: Only products of this category. Type: int; >= 0.
+            price_from: Lowest price of the products to return. Type: int; >= 0.
+            price_to: Highest price of the products to return. Type: int; >= 0.
+            sort_by: Sort key, by its number. Type: Literal[1, 2, 3].
+            sort_direction: Sort direction, by its number. Type: Literal[0, 1].
+            country: Only shops of this country. Type: int; >= 0.
+            city: Only shops of this city. Type: int; >= 0.
 
         Returns: `MarketSearchResponse`.
 
@@ -4741,22 +4741,22 @@ class AsyncMarketMethods:
         only_my_groups: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchBasicResponse:
-        """Call `market.searchItemsBasic`.
+        """Find products across VK shops, returning a compact result.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.searchItemsBasic`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; required.
-            offset: int; <= 1000.
-            count: int; 0..300.
-            category_id: int; >= 0.
-            price_from: int; >= 0.
-            price_to: int; >= 0.
-            sort_by: Literal[1, 2, 3].
-            sort_direction: Literal[0, 1].
-            country: int; >= 0.
-            city: int; >= 0.
-            only_my_groups: bool.
+            q: Text to look for. Type: str; required.
+            offset: Number of products to skip. Type: int; <= 1000.
+            count: How many products to return. Type: int; 0..300.
+            category_id: Only products of this category. Type: int; >= 0.
+            price_from: Lowest price of the products to return. Type: int; >= 0.
+            price_to: Highest price of the products to return. Type: int; >= 0.
+            sort_by: Sort key, by its number. Type: Literal[1, 2, 3].
+            sort_direction: Sort direction, by its number. Type: Literal[0, 1].
+            country: Only shops of this country. Type: int; >= 0.
+            city: Only shops of this city. Type: int; >= 0.
+            only_my_groups: Only shops of communities the token's owner belongs to. Type: bool.
 
         Returns: `MarketSearchBasicResponse`.
 
@@ -4784,13 +4784,13 @@ class AsyncMarketMethods:
     async def ungroup_items(
         self, *, group_id: int, item_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `market.ungroupItems`.
+        """Split a group of product variants back into separate products.
 
-        Tokens: user.
+        Calls `market.ungroupItems`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            item_group_id: int; required; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            item_group_id: Group to split. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -5133,30 +5133,30 @@ class BatchMarketMethods:
         stock_amount: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketAddResponse]:
-        """Call `market.add`.
+        """Add a product to a community's shop.
 
-        Tokens: user.
+        Calls `market.add`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            name: str; required; at most 100 characters.
-            description: str; required.
-            category_id: int; required; >= 0.
-            price: float | int; 0..999999999999.
-            old_price: float | int; 0..999999999999.
-            deleted: bool.
-            main_photo_id: int; >= 0.
-            photo_ids: Sequence[int]; at most 4 items.
-            video_ids: Sequence[int]; at most 2 items.
-            url: str; at most 320 characters.
-            variant_ids: Sequence[int]; at most 2 items.
-            is_main_variant: bool.
-            dimension_width: int; 0..100000.
-            dimension_height: int; 0..100000.
-            dimension_length: int; 0..100000.
-            weight: int; 0..100000000.
-            sku: str; at most 50 characters.
-            stock_amount: int; -1..999999.
+            owner_id: Community (negative id) whose shop gets the product. Type: int; required; format int64.
+            name: Name of the product. Type: str; required; at most 100 characters.
+            description: Text that describes the product. Type: str; required.
+            category_id: Product category, from `market.getCategories`. Type: int; required; >= 0.
+            price: Price of the product. Type: float | int; 0..999999999999.
+            old_price: Earlier price, shown crossed out next to the current one. Type: float | int; 0..999999999999.
+            deleted: Add the product as unavailable. Type: bool.
+            main_photo_id: Main picture of the product, from `market.saveProductPhoto`. Type: int; >= 0.
+            photo_ids: Further pictures of the product. Type: Sequence[int]; at most 4 items.
+            video_ids: Videos of the product. Type: Sequence[int]; at most 2 items.
+            url: Address of the product on the seller's website. Type: str; at most 320 characters.
+            variant_ids: Property values that set this product apart within its group. Type: Sequence[int]; at most 2 items.
+            is_main_variant: Show this product first among the products of its group. Type: bool.
+            dimension_width: Width of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_height: Height of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_length: Length of the packed product, in millimetres. Type: int; 0..100000.
+            weight: Weight of the packed product, in grams. Type: int; 0..100000000.
+            sku: Seller's own article number of the product. Type: str; at most 50 characters.
+            stock_amount: How many items are in stock. Type: int; -1..999999.
 
         Returns: `MarketAddResponse`.
 
@@ -5201,16 +5201,16 @@ class BatchMarketMethods:
         is_hidden: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketAddAlbumResponse]:
-        """Call `market.addAlbum`.
+        """Create a collection of products in a community's shop.
 
-        Tokens: user.
+        Calls `market.addAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            title: str; required; at most 128 characters.
-            photo_id: int; >= 0.
-            main_album: bool.
-            is_hidden: bool.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            title: Name of the collection. Type: str; required; at most 128 characters.
+            photo_id: Cover picture, from `photos.saveMarketAlbumPhoto`. Type: int; >= 0.
+            main_album: Make this the collection shown first on the community page. Type: bool.
+            is_hidden: Hide the collection from buyers. Type: bool.
 
         Returns: `MarketAddAlbumResponse`.
 
@@ -5234,13 +5234,13 @@ class BatchMarketMethods:
     def add_property(
         self, *, group_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketAddPropertyResponse]:
-        """Call `market.addProperty`.
+        """Create a product property, such as size or colour, for a community's shop.
 
-        Tokens: user.
+        Calls `market.addProperty`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            title: str; required.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            title: Name of the property. Type: str; required.
 
         Returns: `MarketAddPropertyResponse`.
 
@@ -5261,14 +5261,14 @@ class BatchMarketMethods:
     def add_property_variant(
         self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketAddPropertyVariantResponse]:
-        """Call `market.addPropertyVariant`.
+        """Add a possible value to a product property.
 
-        Tokens: user.
+        Calls `market.addPropertyVariant`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            property_id: int; required; >= 0.
-            title: str; required; at most 60 characters.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            property_id: Property that gets the value. Type: int; required; >= 0.
+            title: Name of the value. Type: str; required; at most 60 characters.
 
         Returns: `MarketAddPropertyVariantResponse`.
 
@@ -5295,14 +5295,14 @@ class BatchMarketMethods:
         album_ids: Sequence[int],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `market.addToAlbum`.
+        """Put products into collections of a shop.
 
-        Tokens: user.
+        Calls `market.addToAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_ids: Sequence[int]; required.
-            album_ids: Sequence[int]; required.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_ids: Products to put in the collections. Type: Sequence[int]; required.
+            album_ids: Collections the products go to. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -5334,19 +5334,19 @@ class BatchMarketMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `market.createComment`.
+        """Comment on a product.
 
-        Tokens: user.
+        Calls `market.createComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            reply_to_comment: int; >= 0.
-            sticker_id: int; >= 0.
-            guid: str.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            item_id: Product to comment on. Type: int; required; >= 0.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community that sells the product. Type: bool.
+            reply_to_comment: Comment this one replies to. Type: int; >= 0.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -5371,13 +5371,13 @@ class BatchMarketMethods:
     def delete(
         self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `market.delete`.
+        """Delete a product from a shop.
 
-        Tokens: user.
+        Calls `market.delete`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -5398,13 +5398,13 @@ class BatchMarketMethods:
     def delete_album(
         self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `market.deleteAlbum`.
+        """Delete a collection of a shop.
 
-        Tokens: user.
+        Calls `market.deleteAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; required; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            album_id: Collection to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -5425,13 +5425,13 @@ class BatchMarketMethods:
     def delete_comment(
         self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `market.deleteComment`.
+        """Delete a comment on a product.
 
-        Tokens: user.
+        Calls `market.deleteComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment to delete. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -5450,13 +5450,13 @@ class BatchMarketMethods:
     def delete_property(
         self, *, group_id: int, property_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `market.deleteProperty`.
+        """Delete a product property with all its values.
 
-        Tokens: user.
+        Calls `market.deleteProperty`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            property_id: int; required; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            property_id: Property to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -5477,13 +5477,13 @@ class BatchMarketMethods:
     def delete_property_variant(
         self, *, group_id: int, variant_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `market.deletePropertyVariant`.
+        """Delete one value of a product property.
 
-        Tokens: user.
+        Calls `market.deletePropertyVariant`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            variant_id: int; required; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            variant_id: Value to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -5526,31 +5526,31 @@ class BatchMarketMethods:
         stock_amount: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `market.edit`.
+        """Change a product of a shop; only the fields given are changed.
 
-        Tokens: user.
+        Calls `market.edit`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            name: str; at most 100 characters.
-            description: str.
-            category_id: int; >= 0.
-            price: float | int; 0..999999999999.
-            old_price: float | int; 0..999999999999.
-            deleted: bool.
-            main_photo_id: int; >= 0.
-            photo_ids: Sequence[int]; at most 4 items.
-            video_ids: Sequence[int]; at most 2 items.
-            url: str; at most 320 characters.
-            variant_ids: Sequence[int]; at most 2 items.
-            is_main_variant: bool.
-            dimension_width: int; 0..100000.
-            dimension_height: int; 0..100000.
-            dimension_length: int; 0..100000.
-            weight: int; 0..100000000.
-            sku: str; at most 50 characters.
-            stock_amount: int; -1..999999.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to change. Type: int; required; >= 0.
+            name: New name of the product. Type: str; at most 100 characters.
+            description: New description. Type: str.
+            category_id: Product category, from `market.getCategories`. Type: int; >= 0.
+            price: New price. Type: float | int; 0..999999999999.
+            old_price: Earlier price, shown crossed out next to the current one. Type: float | int; 0..999999999999.
+            deleted: Mark the product as unavailable. Type: bool.
+            main_photo_id: Main picture of the product, from `market.saveProductPhoto`. Type: int; >= 0.
+            photo_ids: Further pictures of the product. Type: Sequence[int]; at most 4 items.
+            video_ids: Videos of the product. Type: Sequence[int]; at most 2 items.
+            url: Address of the product on the seller's website. Type: str; at most 320 characters.
+            variant_ids: Property values that set this product apart within its group. Type: Sequence[int]; at most 2 items.
+            is_main_variant: Show this product first among the products of its group. Type: bool.
+            dimension_width: Width of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_height: Height of the packed product, in millimetres. Type: int; 0..100000.
+            dimension_length: Length of the packed product, in millimetres. Type: int; 0..100000.
+            weight: Weight of the packed product, in grams. Type: int; 0..100000000.
+            sku: Seller's own article number of the product. Type: str; at most 50 characters.
+            stock_amount: How many items are in stock. Type: int; -1..999999.
 
         Returns: `BaseOkResponse`.
 
@@ -5597,17 +5597,17 @@ class BatchMarketMethods:
         is_hidden: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `market.editAlbum`.
+        """Rename a shop collection or change its cover or visibility.
 
-        Tokens: user.
+        Calls `market.editAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; required; >= 0.
-            title: str; required; at most 128 characters.
-            photo_id: int; >= 0.
-            main_album: bool.
-            is_hidden: bool.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            album_id: Collection to change. Type: int; required; >= 0.
+            title: New name of the collection. Type: str; required; at most 128 characters.
+            photo_id: New cover picture, from `photos.saveMarketAlbumPhoto`. Type: int; >= 0.
+            main_album: Make this the collection shown first on the community page. Type: bool.
+            is_hidden: Hide the collection from buyers. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -5638,15 +5638,15 @@ class BatchMarketMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `market.editComment`.
+        """Reword a product comment or change its attachments.
 
-        Tokens: user.
+        Calls `market.editComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            message: str.
-            attachments: Sequence[str].
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment to change. Type: int; required; >= 0.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -5682,24 +5682,24 @@ class BatchMarketMethods:
         receipt_link: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `market.editOrder`.
+        """Change the status, delivery or payment details of a shop order.
 
-        Tokens: user, group.
+        Calls `market.editOrder`; tokens: user, group.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            order_id: int; required; >= 0.
-            merchant_comment: str; at most 800 characters.
-            status: int; >= 0.
-            track_number: str; at most 60 characters.
-            payment_status: Literal['not_paid', 'paid', 'returned'].
-            delivery_price: int; >= 0.
-            width: int; 0..100000.
-            length: int; 0..100000.
-            height: int; 0..100000.
-            weight: int; 0..100000000.
-            comment_for_user: str; at most 400 characters.
-            receipt_link: str; at most 400 characters.
+            user_id: Buyer who placed the order. Type: int; required; >= 1, format int64.
+            order_id: Order to change. Type: int; required; >= 0.
+            merchant_comment: Seller's note on the order, not shown to the buyer. Type: str; at most 800 characters.
+            status: New order status, by its number. Type: int; >= 0.
+            track_number: Parcel tracking number. Type: str; at most 60 characters.
+            payment_status: Whether the order is paid. Type: Literal['not_paid', 'paid', 'returned'].
+            delivery_price: Price of delivery. Type: int; >= 0.
+            width: Width of the parcel, in millimetres. Type: int; 0..100000.
+            length: Length of the parcel, in millimetres. Type: int; 0..100000.
+            height: Height of the parcel, in millimetres. Type: int; 0..100000.
+            weight: Weight of the parcel, in grams. Type: int; 0..100000000.
+            comment_for_user: Note shown to the buyer. Type: str; at most 400 characters.
+            receipt_link: Address of the payment receipt. Type: str; at most 400 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -5731,14 +5731,14 @@ class BatchMarketMethods:
     def edit_property(
         self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `market.editProperty`.
+        """Rename a product property.
 
-        Tokens: user.
+        Calls `market.editProperty`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            property_id: int; required; >= 0.
-            title: str; required.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            property_id: Property to rename. Type: int; required; >= 0.
+            title: New name. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -5760,14 +5760,14 @@ class BatchMarketMethods:
     def edit_property_variant(
         self, *, group_id: int, variant_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `market.editPropertyVariant`.
+        """Rename a value of a product property.
 
-        Tokens: user.
+        Calls `market.editPropertyVariant`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            variant_id: int; required; >= 0.
-            title: str; required; at most 60 characters.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            variant_id: Value to rename. Type: int; required; >= 0.
+            title: New name. Type: str; required; at most 60 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -5794,14 +5794,14 @@ class BatchMarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetCategoriesNewResponse]:
-        """Call `market.filterCategories`.
+        """Find product categories by name, or list the subcategories of one.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.filterCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            category_id: int; >= 0.
-            query: str.
-            count: int; 0..1000.
+            category_id: Category whose subcategories are listed. Type: int; >= 0.
+            query: Text the category names must match. Type: str.
+            count: How many categories to return. Type: int; 0..1000.
 
         Returns: `MarketGetCategoriesNewResponse`.
 
@@ -5865,21 +5865,21 @@ class BatchMarketMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetResponse | MarketGetExtendedResponse]:
-        """Call `market.get`.
+        """List the products of a shop, or of one of its collections.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; format int32.
-            count: int; 0..200.
-            offset: int; >= 0.
-            extended: bool.
-            date_from: str.
-            date_to: str.
-            need_variants: bool.
-            with_disabled: bool.
-            fields: Sequence[str].
+            owner_id: User or community (negative id) whose shop is read. Type: int; required; format int64.
+            album_id: Only products of this collection. Type: int; format int32.
+            count: How many products to return. Type: int; 0..200.
+            offset: Number of products to skip. Type: int; >= 0.
+            extended: Add photos, likes and other details to each product. Type: bool.
+            date_from: Only products added on or after this date. Type: str.
+            date_to: Only products added on or before this date. Type: str.
+            need_variants: Add the products of the same group with their property values. Type: bool.
+            with_disabled: Include products marked as unavailable. Type: bool.
+            fields: Extra product fields to fill in. Type: Sequence[str].
 
         Returns: `MarketGetResponse`.
             With extended=True: `MarketGetExtendedResponse` (extendedResponse).
@@ -5907,13 +5907,13 @@ class BatchMarketMethods:
     def get_album_by_id(
         self, *, owner_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketGetAlbumByIdResponse]:
-        """Call `market.getAlbumById`.
+        """Read collections of a shop by their ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getAlbumById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            album_ids: Sequence[int]; required.
+            owner_id: User or community (negative id) that owns the shop. Type: int; required; format int64.
+            album_ids: Collections to read. Type: Sequence[int]; required.
 
         Returns: `MarketGetAlbumByIdResponse`.
 
@@ -5937,14 +5937,14 @@ class BatchMarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetAlbumsResponse]:
-        """Call `market.getAlbums`.
+        """List the collections of a shop.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getAlbums`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
+            owner_id: User or community (negative id) that owns the shop. Type: int; required; format int64.
+            offset: Number of collections to skip. Type: int; >= 0.
+            count: How many collections to return. Type: int; 0..100.
 
         Returns: `MarketGetAlbumsResponse`.
 
@@ -5976,13 +5976,13 @@ class BatchMarketMethods:
     def get_by_id(
         self, *, item_ids: Sequence[str], extended: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketGetByIdResponse | MarketGetByIdExtendedResponse]:
-        """Call `market.getById`.
+        """Read products by their full ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            item_ids: Sequence[str]; required; at most 100 items.
-            extended: bool.
+            item_ids: Products to read, as `<owner_id>_<item_id>` strings. Type: Sequence[str]; required; at most 100 items.
+            extended: Add photos, likes and other details to each product. Type: bool.
 
         Returns: `MarketGetByIdResponse`.
             With extended=True: `MarketGetByIdExtendedResponse` (extendedResponse).
@@ -6008,13 +6008,13 @@ class BatchMarketMethods:
         album_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetCategoriesNewResponse]:
-        """Call `market.getCategories`.
+        """List the product categories a shop can file products under.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 1, format int64.
-            album_id: int; >= 1.
+            group_id: Community whose shop the categories are for. Type: int; >= 1, format int64.
+            album_id: Collection the categories are for. Type: int; >= 1.
 
         Returns: `MarketGetCategoriesNewResponse`.
 
@@ -6044,20 +6044,20 @@ class BatchMarketMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetCommentsResponse]:
-        """Call `market.getComments`.
+        """List the comments on a product.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..100.
-            sort: Literal['asc', 'desc'].
-            extended: bool.
-            fields: Sequence[UsersFields | str].
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            item_id: Product whose comments are listed. Type: int; required; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; 0..100.
+            sort: Oldest first or newest first. Type: Literal['asc', 'desc'].
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
 
         Returns: `MarketGetCommentsResponse`.
 
@@ -6090,14 +6090,14 @@ class BatchMarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetGroupOrdersResponse]:
-        """Call `market.getGroupOrders`.
+        """List the orders placed in a community's shop.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `market.getGroupOrders`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int | str; format int64.
-            offset: int; >= 0.
-            count: int; 1..50.
+            group_id: Community whose orders are listed. Type: int | str; format int64.
+            offset: Number of orders to skip. Type: int; >= 0.
+            count: How many orders to return. Type: int; 1..50.
 
         Returns: `MarketGetGroupOrdersResponse`.
 
@@ -6124,14 +6124,14 @@ class BatchMarketMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrderByIdResponse]:
-        """Call `market.getOrderById`.
+        """Read one shop order.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `market.getOrderById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            order_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
-            extended: bool.
+            order_id: Order to read. Type: int; required; >= 0.
+            user_id: Buyer who placed the order. Type: int; >= 0, format int64.
+            extended: Add details of the ordered products. Type: bool.
 
         Returns: `MarketGetOrderByIdResponse`.
 
@@ -6159,15 +6159,15 @@ class BatchMarketMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrderItemsResponse]:
-        """Call `market.getOrderItems`.
+        """List the products in a shop order.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `market.getOrderItems`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            order_id: int; required; >= 0.
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; >= 0.
+            order_id: Order whose products are listed. Type: int; required; >= 0.
+            user_id: Buyer who placed the order. Type: int; >= 0, format int64.
+            offset: Number of products to skip. Type: int; >= 0.
+            count: How many products to return. Type: int; >= 0.
 
         Returns: `MarketGetOrderItemsResponse`.
 
@@ -6217,16 +6217,16 @@ class BatchMarketMethods:
         date_to: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrdersResponse | MarketGetOrdersExtendedResponse]:
-        """Call `market.getOrders`.
+        """List the orders the token's owner placed in shops.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getOrders`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..10.
-            extended: bool.
-            date_from: str.
-            date_to: str.
+            offset: Number of orders to skip. Type: int; >= 0.
+            count: How many orders to return. Type: int; 0..10.
+            extended: Add details of the ordered products. Type: bool.
+            date_from: Only orders placed on or after this date. Type: str.
+            date_to: Only orders placed on or before this date. Type: str.
 
         Returns: `MarketGetOrdersResponse`.
             With extended=True: `MarketGetOrdersExtendedResponse` (extendedResponse).
@@ -6249,13 +6249,13 @@ class BatchMarketMethods:
     def get_product_photo_upload_server(
         self, *, group_id: int, bulk: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseUploadServer]:
-        """Call `market.getProductPhotoUploadServer`.
+        """Get the address to upload product pictures for a community's shop.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getProductPhotoUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            bulk: bool.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            bulk: Upload several pictures in one request. Type: bool.
 
         Returns: `BaseUploadServer`.
 
@@ -6276,12 +6276,12 @@ class BatchMarketMethods:
     def get_properties(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketGetPropertiesResponse]:
-        """Call `market.getProperties`.
+        """List the product properties of a community's shop with their values.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.getProperties`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
 
         Returns: `MarketGetPropertiesResponse`.
 
@@ -6306,14 +6306,14 @@ class BatchMarketMethods:
         item_group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGroupItemsResponse]:
-        """Call `market.groupItems`.
+        """Join products into a group of variants of one product.
 
-        Tokens: user.
+        Calls `market.groupItems`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            item_ids: Sequence[int]; required.
-            item_group_id: int; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            item_ids: Products to join. Type: Sequence[int]; required.
+            item_group_id: Existing group to add them to; a new group is made when omitted. Type: int; >= 0.
 
         Returns: `MarketGroupItemsResponse`.
 
@@ -6335,14 +6335,14 @@ class BatchMarketMethods:
     def remove_from_album(
         self, *, owner_id: int, item_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `market.removeFromAlbum`.
+        """Take a product out of shop collections.
 
-        Tokens: user.
+        Calls `market.removeFromAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            album_ids: Sequence[int]; required.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to take out. Type: int; required; >= 0.
+            album_ids: Collections to take it out of. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -6370,15 +6370,15 @@ class BatchMarketMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `market.reorderAlbums`.
+        """Move a shop collection to another place in the list of collections.
 
-        Tokens: user.
+        Calls `market.reorderAlbums`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; required.
-            before: int; >= 0.
-            after: int; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            album_id: Collection to move. Type: int; required.
+            before: Collection to put it in front of. Type: int; >= 0.
+            after: Collection to put it after. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6408,16 +6408,16 @@ class BatchMarketMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `market.reorderItems`.
+        """Move a product to another place within a shop or collection.
 
-        Tokens: user.
+        Calls `market.reorderItems`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            album_id: int.
-            before: int; >= 0.
-            after: int; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to move. Type: int; required; >= 0.
+            album_id: Collection in which the product moves. Type: int.
+            before: Product to put it in front of. Type: int; >= 0.
+            after: Product to put it after. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6446,14 +6446,14 @@ class BatchMarketMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `market.report`.
+        """Complain to VK about a product.
 
-        Tokens: user.
+        Calls `market.report`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            item_id: Product the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6478,14 +6478,14 @@ class BatchMarketMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `market.reportComment`.
+        """Report a product comment to VK as spam or abuse.
 
-        Tokens: user.
+        Calls `market.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6]; required; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6505,13 +6505,13 @@ class BatchMarketMethods:
     def restore(
         self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `market.restore`.
+        """Bring back a product that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `market.restore`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            item_id: int; required; >= 0.
+            owner_id: Community (negative id) that owns the shop. Type: int; required; format int64.
+            item_id: Product to bring back. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6532,13 +6532,13 @@ class BatchMarketMethods:
     def restore_comment(
         self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `market.restoreComment`.
+        """Undo the deletion of a product comment.
 
-        Tokens: user.
+        Calls `market.restoreComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
+            owner_id: User or community (negative id) that sells the product. Type: int; required; format int64.
+            comment_id: Comment to bring back. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -6557,12 +6557,12 @@ class BatchMarketMethods:
     def save_product_photo(
         self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketPhotoIdResponse]:
-        """Call `market.saveProductPhoto`.
+        """Save an uploaded picture for use as a product photo.
 
-        Tokens: user.
+        Calls `market.saveProductPhoto`; tokens: user.
 
         Args:
-            upload_response: str; required.
+            upload_response: Whole answer of the upload server, passed on unchanged. Type: str; required.
 
         Returns: `MarketPhotoIdResponse`.
 
@@ -6582,12 +6582,12 @@ class BatchMarketMethods:
     def save_product_photo_bulk(
         self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[MarketUploadPhotoData]]:
-        """Call `market.saveProductPhotoBulk`.
+        """Save several uploaded pictures for use as product photos.
 
-        Tokens: user.
+        Calls `market.saveProductPhotoBulk`; tokens: user.
 
         Args:
-            upload_response: str; required.
+            upload_response: Whole answer of the upload server, passed on unchanged. Type: str; required.
 
         Returns: `list[MarketUploadPhotoData]`.
 
@@ -6657,23 +6657,23 @@ class BatchMarketMethods:
         need_variants: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchResponse | MarketSearchExtendedResponse]:
-        """Call `market.search`.
+        """Find products in one shop by text, price or status.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            album_id: int; >= 0.
-            q: str.
-            price_from: int; >= 0.
-            price_to: int; >= 0.
-            sort: Literal[0, 1, 2, 3].
-            rev: Literal[0, 1]; >= 0.
-            offset: int; >= 0.
-            count: int; 0..200.
-            extended: bool.
-            status: Sequence[int]; at most 2 items.
-            need_variants: bool.
+            owner_id: User or community (negative id) whose shop is searched. Type: int; required; format int64.
+            album_id: Only products of this collection. Type: int; >= 0.
+            q: Text to look for. Type: str.
+            price_from: Lowest price of the products to return. Type: int; >= 0.
+            price_to: Highest price of the products to return. Type: int; >= 0.
+            sort: Sort key, by its number. Type: Literal[0, 1, 2, 3].
+            rev: 1 to reverse the sort order. Type: Literal[0, 1]; >= 0.
+            offset: Number of products to skip. Type: int; >= 0.
+            count: How many products to return. Type: int; 0..200.
+            extended: Add photos, likes and other details to each product. Type: bool.
+            status: Only products with these statuses, by number. Type: Sequence[int]; at most 2 items.
+            need_variants: Add the products of the same group with their property values. Type: bool.
 
         Returns: `MarketSearchResponse`.
             With extended=True: `MarketSearchExtendedResponse` (extendedResponse).
@@ -6715,21 +6715,21 @@ class BatchMarketMethods:
         city: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchResponse]:
-        """Call `market.searchItems`.
+        """Find products across all VK shops by text, category, price or place.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.searchItems`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; required.
-            offset: int.
-            count: int; 0..300.
-            category_id: int; >= 0.
-            price_from: int; >= 0.
-            price_to: int; >= 0.
-            sort_by: Literal[1, 2, 3].
-            sort_direction: Literal[0, 1].
-            country: int; >= 0.
-            city: int; >= 0.
+            q: Text to look for. Type: str; required.
+            offset: Number of products to skip. Type: int.
+            count: How many products to return. Type: int; 0..300.
+            category_id: Only products of this category. Type: int; >= 0.
+            price_from: Lowest price of the products to return. Type: int; >= 0.
+            price_to: Highest price of the products to return. Type: int; >= 0.
+            sort_by: Sort key, by its number. Type: Literal[1, 2, 3].
+            sort_direction: Sort direction, by its number. Type: Literal[0, 1].
+            country: Only shops of this country. Type: int; >= 0.
+            city: Only shops of this city. Type: int; >= 0.
 
         Returns: `MarketSearchResponse`.
 
@@ -6769,22 +6769,22 @@ class BatchMarketMethods:
         only_my_groups: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchBasicResponse]:
-        """Call `market.searchItemsBasic`.
+        """Find products across VK shops, returning a compact result.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `market.searchItemsBasic`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; required.
-            offset: int; <= 1000.
-            count: int; 0..300.
-            category_id: int; >= 0.
-            price_from: int; >= 0.
-            price_to: int; >= 0.
-            sort_by: Literal[1, 2, 3].
-            sort_direction: Literal[0, 1].
-            country: int; >= 0.
-            city: int; >= 0.
-            only_my_groups: bool.
+            q: Text to look for. Type: str; required.
+            offset: Number of products to skip. Type: int; <= 1000.
+            count: How many products to return. Type: int; 0..300.
+            category_id: Only products of this category. Type: int; >= 0.
+            price_from: Lowest price of the products to return. Type: int; >= 0.
+            price_to: Highest price of the products to return. Type: int; >= 0.
+            sort_by: Sort key, by its number. Type: Literal[1, 2, 3].
+            sort_direction: Sort direction, by its number. Type: Literal[0, 1].
+            country: Only shops of this country. Type: int; >= 0.
+            city: Only shops of this city. Type: int; >= 0.
+            only_my_groups: Only shops of communities the token's owner belongs to. Type: bool.
 
         Returns: `MarketSearchBasicResponse`.
 
@@ -6812,13 +6812,13 @@ class BatchMarketMethods:
     def ungroup_items(
         self, *, group_id: int, item_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `market.ungroupItems`.
+        """Split a group of product variants back into separate products.
 
-        Tokens: user.
+        Calls `market.ungroupItems`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            item_group_id: int; required; >= 0.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            item_group_id: Group to split. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 

@@ -1279,13 +1279,13 @@ class MessagesMethods:
         visible_messages_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesAddChatUsersResponse:
-        """Call `messages.addChatUsers`.
+        """Add several users to a group chat.
 
-        Tokens: user.
+        Calls `messages.addChatUsers`; tokens: user.
 
         Args:
-            chat_id: int; 0..100000000, format int64.
-            visible_messages_count: int; 0..1000.
+            chat_id: Group chat to add the users to, by its chat number. Type: int; 0..100000000, format int64.
+            visible_messages_count: How many earlier messages the new members may see. Type: int; 0..1000.
 
         Returns: `MessagesAddChatUsersResponse`.
 
@@ -1304,13 +1304,13 @@ class MessagesMethods:
     def allow_messages_from_group(
         self, *, group_id: int, key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `messages.allowMessagesFromGroup`.
+        """Let a community send messages to the token's owner.
 
-        Tokens: user.
+        Calls `messages.allowMessagesFromGroup`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            key: str; at most 256 characters.
+            group_id: Community that may write to the user from now on. Type: int; required; >= 1, format int64.
+            key: Free-form label saved with the permission, returned in the message_allow event. Type: str; at most 256 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -1438,13 +1438,13 @@ class MessagesMethods:
     def delete_chat_photo(
         self, *, chat_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MessagesDeleteChatPhotoResponse:
-        """Call `messages.deleteChatPhoto`.
+        """Remove the cover photo of a group chat.
 
-        Tokens: user, group.
+        Calls `messages.deleteChatPhoto`; tokens: user, group.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            group_id: int; >= 0, format int64.
+            chat_id: Group chat whose photo is removed, by its chat number. Type: int; required; 0..100000000.
+            group_id: Community to act for, when a community's chat is changed. Type: int; >= 0, format int64.
 
         Returns: `MessagesDeleteChatPhotoResponse`.
 
@@ -1470,14 +1470,14 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesDeleteConversationResponse:
-        """Call `messages.deleteConversation`.
+        """Delete a whole conversation from the token owner's message list.
 
-        Tokens: user, group.
+        Calls `messages.deleteConversation`; tokens: user, group.
 
         Args:
-            user_id: int; format int64.
-            peer_id: int; format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose conversation is deleted (older form of `peer_id`). Type: int; format int64.
+            peer_id: Conversation to delete. Type: int; format int64.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesDeleteConversationResponse`.
 
@@ -1499,13 +1499,13 @@ class MessagesMethods:
     def delete_reaction(
         self, *, peer_id: int, cmid: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `messages.deleteReaction`.
+        """Take back the reaction the token's owner put on a message.
 
-        Tokens: user, group.
+        Calls `messages.deleteReaction`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            cmid: int; required; >= 0.
+            peer_id: Conversation that holds the message. Type: int; required; format int64.
+            cmid: Id of the message within that conversation. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -1524,12 +1524,12 @@ class MessagesMethods:
     def deny_messages_from_group(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `messages.denyMessagesFromGroup`.
+        """Stop a community from sending messages to the token's owner.
 
-        Tokens: user.
+        Calls `messages.denyMessagesFromGroup`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community that may no longer write to the user. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1617,13 +1617,13 @@ class MessagesMethods:
     def edit_chat(
         self, *, chat_id: int, title: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `messages.editChat`.
+        """Rename a group chat.
 
-        Tokens: user, group.
+        Calls `messages.editChat`; tokens: user, group.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            title: str.
+            chat_id: Group chat to rename, by its chat number. Type: int; required; 0..100000000.
+            title: New name of the chat. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1673,16 +1673,16 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse:
-        """Call `messages.getByConversationMessageId`.
+        """Read messages of one conversation by their ids within that conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getByConversationMessageId`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            conversation_message_ids: Sequence[int]; required; at most 100 items.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation the messages belong to. Type: int; required; format int64.
+            conversation_message_ids: Ids of the messages within the conversation. Type: Sequence[int]; required; at most 100 items.
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetByConversationMessageIdResponse`.
             With extended=True: `MessagesGetByConversationMessageIdExtendedResponse` (extendedResponse).
@@ -1871,14 +1871,14 @@ class MessagesMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetChatPreviewResponse:
-        """Call `messages.getChatPreview`.
+        """Look at a group chat before joining it, by its invitation link.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getChatPreview`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; format int64.
-            link: str.
-            fields: Sequence[UsersFields | str].
+            peer_id: Conversation to preview, when it is already known by id. Type: int; format int64.
+            link: Invitation link of the chat. Type: str.
+            fields: Profile fields to fill in for the members shown in the preview. Type: Sequence[UsersFields | str].
 
         Returns: `MessagesGetChatPreviewResponse`.
 
@@ -2182,26 +2182,26 @@ class MessagesMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryAttachmentsResponse:
-        """Call `messages.getHistoryAttachments`.
+        """List the attachments that were sent in a conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getHistoryAttachments`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            attachment_types: Sequence[Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall']].
-            group_id: int; >= 0, format int64.
-            peer_id: int; format int64.
-            cmid: int; >= 0, format int32.
-            attachment_position: int; 1..200, format int32.
-            offset: int; -200..200, format int32.
-            count: int; 0..200.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            max_forwards_level: int; 0..45.
-            message_video: bool.
-            media_type: Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall'].
-            start_from: str.
-            preserve_order: bool.
-            photo_sizes: bool.
+            attachment_types: Kinds of attachment to list. Type: Sequence[Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall']].
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
+            peer_id: Conversation whose attachments are listed. Type: int; format int64.
+            cmid: Message within the conversation to start the listing from. Type: int; >= 0, format int32.
+            attachment_position: Position of the attachment within that message to start from. Type: int; 1..200, format int32.
+            offset: Number of attachments to skip. Type: int; -200..200, format int32.
+            count: How many attachments to return. Type: int; 0..200.
+            extended: Also return the profiles and communities that own the attachments. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            max_forwards_level: How deep to look into forwarded messages for attachments. Type: int; 0..45.
+            message_video: Include videos that were recorded as video messages. Type: bool.
+            media_type: Single kind of attachment to list (older form of `attachment_types`). Type: Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall'].
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            preserve_order: Keep the attachments in the order they appear in the messages. Type: bool.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
 
         Returns: `MessagesGetHistoryAttachmentsResponse`.
 
@@ -2268,18 +2268,18 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse:
-        """Call `messages.getImportantMessages`.
+        """List the messages the token's owner marked as important.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getImportantMessages`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 0..200.
-            offset: int; >= 0.
-            start_message_id: int; >= 0.
-            preview_length: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
-            extended: bool.
-            group_id: int; >= 0, format int64.
+            count: How many messages to return. Type: int; 0..200.
+            offset: Number of messages to skip. Type: int; >= 0.
+            start_message_id: Message to start the listing from. Type: int; >= 0.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetImportantMessagesResponse`.
             With extended=True: `MessagesGetImportantMessagesExtendedResponse` (extendedResponse).
@@ -2315,18 +2315,18 @@ class MessagesMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetIntentUsersResponse:
-        """Call `messages.getIntentUsers`.
+        """List the users a community may write to with the given message intent.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `messages.getIntentUsers`; tokens: group. Idempotent: retried on transient failures.
 
         Args:
-            intent: Literal['confirmed_notification', 'non_promo_newsletter', 'promo_newsletter']; required.
-            subscribe_id: int; 0..100.
-            offset: int; >= 0.
-            count: int; 0..200.
-            extended: bool.
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            fields: Sequence[str].
+            intent: Message purpose whose recipients are listed. Type: Literal['confirmed_notification', 'non_promo_newsletter', 'promo_newsletter']; required.
+            subscribe_id: Subscription the users gave consent to, for intents that need one. Type: int; 0..100.
+            offset: Number of users to skip. Type: int; >= 0.
+            count: How many users to return. Type: int; 0..200.
+            extended: Return full profiles instead of ids alone. Type: bool.
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[str].
 
         Returns: `MessagesGetIntentUsersResponse`.
 
@@ -2357,14 +2357,14 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetInviteLinkResponse:
-        """Call `messages.getInviteLink`.
+        """Get the invitation link of a group chat.
 
-        Tokens: user, group.
+        Calls `messages.getInviteLink`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            reset: bool.
-            group_id: int; >= 0, format int64.
+            peer_id: Group chat whose link is wanted. Type: int; required; format int64.
+            reset: Make a new link and stop the old one from working. Type: bool.
+            group_id: Community to act for, when the chat is a community's. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetInviteLinkResponse`.
 
@@ -2386,12 +2386,12 @@ class MessagesMethods:
     def get_last_activity(
         self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MessagesLastActivity:
-        """Call `messages.getLastActivity`.
+        """Tell whether a user is online now and when they were last seen.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getLastActivity`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; format int64.
+            user_id: User whose activity is read. Type: int; required; format int64.
 
         Returns: `MessagesLastActivity`.
 
@@ -2505,13 +2505,13 @@ class MessagesMethods:
     def get_messages_reactions(
         self, *, peer_id: int, cmids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> MessagesGetMessagesReactionsResponse:
-        """Call `messages.getMessagesReactions`.
+        """Read the reaction counts of several messages of a conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getMessagesReactions`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            cmids: Sequence[int]; required; at most 100 items, at least 1 items.
+            peer_id: Conversation that holds the messages. Type: int; required; format int64.
+            cmids: Ids of the messages within that conversation. Type: Sequence[int]; required; at most 100 items, at least 1 items.
 
         Returns: `MessagesGetMessagesReactionsResponse`.
 
@@ -2535,14 +2535,14 @@ class MessagesMethods:
         reaction_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetReactedPeersResponse:
-        """Call `messages.getReactedPeers`.
+        """List who reacted to a message, and with which reaction.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getReactedPeers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            cmid: int; required; >= 0.
-            reaction_id: int; >= 0.
+            peer_id: Conversation that holds the message. Type: int; required; format int64.
+            cmid: Id of the message within that conversation. Type: int; required; >= 0.
+            reaction_id: Only people who chose this reaction. Type: int; >= 0.
 
         Returns: `MessagesGetReactedPeersResponse`.
 
@@ -2564,12 +2564,12 @@ class MessagesMethods:
     def get_reactions_assets(
         self, *, client_version: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MessagesGetReactionsAssetsResponse:
-        """Call `messages.getReactionsAssets`.
+        """Get the images and animations used to draw message reactions.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getReactionsAssets`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            client_version: int; >= 1.
+            client_version: Version of the assets the caller already has; newer ones are returned. Type: int; >= 1.
 
         Returns: `MessagesGetReactionsAssetsResponse`.
 
@@ -2587,13 +2587,13 @@ class MessagesMethods:
     def is_messages_from_group_allowed(
         self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MessagesIsMessagesFromGroupAllowedResponse:
-        """Call `messages.isMessagesFromGroupAllowed`.
+        """Tell whether a community may send messages to a user.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.isMessagesFromGroupAllowed`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
+            group_id: Community that would write. Type: int; required; >= 1, format int64.
+            user_id: User who would receive the messages. Type: int; required; >= 1, format int64.
 
         Returns: `MessagesIsMessagesFromGroupAllowedResponse`.
 
@@ -2614,12 +2614,12 @@ class MessagesMethods:
     def join_chat_by_invite_link(
         self, *, link: str, extra_params: Mapping[str, object] | None = None
     ) -> MessagesJoinChatByInviteLinkResponse:
-        """Call `messages.joinChatByInviteLink`.
+        """Join a group chat through its invitation link.
 
-        Tokens: user.
+        Calls `messages.joinChatByInviteLink`; tokens: user.
 
         Args:
-            link: str; required.
+            link: Invitation link of the chat. Type: str; required.
 
         Returns: `MessagesJoinChatByInviteLinkResponse`.
 
@@ -2644,14 +2644,14 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.markAsAnsweredConversation`.
+        """Mark a community conversation as answered or unanswered.
 
-        Tokens: user, group.
+        Calls `messages.markAsAnsweredConversation`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            answered: bool.
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation to mark. Type: int; required; format int64.
+            answered: True to mark it answered, false to mark it waiting for an answer. Type: bool.
+            group_id: Community whose conversation is marked. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2675,13 +2675,13 @@ class MessagesMethods:
         important: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
-        """Call `messages.markAsImportant`.
+        """Mark messages as important or clear that mark.
 
-        Tokens: user.
+        Calls `messages.markAsImportant`; tokens: user.
 
         Args:
-            message_ids: Sequence[int].
-            important: int; >= 0.
+            message_ids: Ids of the messages to mark. Type: Sequence[int].
+            important: 1 to mark them important, 0 to clear the mark. Type: int; >= 0.
 
         Returns: `list[int]`.
 
@@ -2705,14 +2705,14 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.markAsImportantConversation`.
+        """Mark a conversation as important or clear that mark.
 
-        Tokens: user, group.
+        Calls `messages.markAsImportantConversation`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            important: bool.
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation to mark. Type: int; required; format int64.
+            important: True to mark it important, false to clear the mark. Type: bool.
+            group_id: Community to act for, when the conversation is a community's. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2773,13 +2773,13 @@ class MessagesMethods:
     def mark_reactions_as_read(
         self, *, peer_id: int, cmids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `messages.markReactionsAsRead`.
+        """Mark the reactions to the token owner's messages in a conversation as seen.
 
-        Tokens: user.
+        Calls `messages.markReactionsAsRead`; tokens: user.
 
         Args:
-            peer_id: int; required; format int64.
-            cmids: Sequence[int]; at most 100 items.
+            peer_id: Conversation whose reactions are marked as seen. Type: int; required; format int64.
+            cmids: Only the reactions to these messages; all of them when omitted. Type: Sequence[int]; at most 100 items.
 
         Returns: `BaseBoolInt`.
 
@@ -2802,13 +2802,13 @@ class MessagesMethods:
         mention_status: Literal["all", "allOnline", "none"],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.muteChatMentions`.
+        """Choose which mentions in a group chat notify the token's owner.
 
-        Tokens: user.
+        Calls `messages.muteChatMentions`; tokens: user.
 
         Args:
-            peer_id: int; required; format int64.
-            mention_status: Literal['all', 'allOnline', 'none']; required.
+            peer_id: Group chat the setting applies to. Type: int; required; format int64.
+            mention_status: Which mentions still notify. Type: Literal['all', 'allOnline', 'none']; required.
 
         Returns: `BaseOkResponse`.
 
@@ -2832,14 +2832,14 @@ class MessagesMethods:
         cmid: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesPinnedMessage:
-        """Call `messages.pin`.
+        """Pin a message at the top of a conversation.
 
-        Tokens: user, group.
+        Calls `messages.pin`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            message_id: int; >= 0, format int32.
-            cmid: int; >= 0, format int32.
+            peer_id: Conversation to pin the message in. Type: int; required; format int64.
+            message_id: Global id of the message to pin. Type: int; >= 0, format int32.
+            cmid: Id of the message within the conversation, instead of the global id. Type: int; >= 0, format int32.
 
         Returns: `MessagesPinnedMessage`.
 
@@ -2901,15 +2901,15 @@ class MessagesMethods:
         peer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.restore`.
+        """Bring back a message that was deleted a short while ago.
 
-        Tokens: user, group.
+        Calls `messages.restore`; tokens: user, group.
 
         Args:
-            message_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            cmid: int; >= 0, format int32.
-            peer_id: int; format int64.
+            message_id: Global id of the deleted message. Type: int; >= 0.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
+            cmid: Id of the message within the conversation `peer_id`, instead of the global id. Type: int; >= 0, format int32.
+            peer_id: Conversation that `cmid` refers to. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3040,16 +3040,16 @@ class MessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse:
-        """Call `messages.searchConversations`.
+        """Find conversations whose title or member names match a query.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.searchConversations`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            count: int; 1..255.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
+            q: Text to look for. Type: str.
+            count: How many conversations to return. Type: int; 1..255.
+            extended: Also return the profiles and communities of the conversations found. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesSearchConversationsResponse`.
             With extended=True: `MessagesSearchConversationsExtendedResponse` (extendedResponse).
@@ -3273,15 +3273,15 @@ class MessagesMethods:
         event_data: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.sendMessageEventAnswer`.
+        """Answer a user's press of a callback button of a bot keyboard.
 
-        Tokens: group.
+        Calls `messages.sendMessageEventAnswer`; tokens: group.
 
         Args:
-            event_id: str; required.
-            user_id: int; required; format int64.
-            peer_id: int; required; format int64.
-            event_data: str; at most 1000 characters.
+            event_id: Id of the button press, from the message_event update. Type: str; required.
+            user_id: User who pressed the button. Type: int; required; format int64.
+            peer_id: Conversation where the button was pressed. Type: int; required; format int64.
+            event_data: JSON action to show the user, such as a snackbar, a link or an app to open. Type: str; at most 1000 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -3302,14 +3302,14 @@ class MessagesMethods:
     def send_reaction(
         self, *, peer_id: int, cmid: int, reaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `messages.sendReaction`.
+        """Put a reaction on a message.
 
-        Tokens: user, group.
+        Calls `messages.sendReaction`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            cmid: int; required; >= 0.
-            reaction_id: int; required; >= 0.
+            peer_id: Conversation that holds the message. Type: int; required; format int64.
+            cmid: Id of the message within that conversation. Type: int; required; >= 0.
+            reaction_id: Reaction to put, by its number. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -3393,13 +3393,13 @@ class MessagesMethods:
     def unpin(
         self, *, peer_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `messages.unpin`.
+        """Unpin the pinned message of a conversation.
 
-        Tokens: user, group.
+        Calls `messages.unpin`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation whose pinned message is removed. Type: int; required; format int64.
+            group_id: Community to act for, when the conversation is a community's. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3719,13 +3719,13 @@ class AsyncMessagesMethods:
         visible_messages_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesAddChatUsersResponse:
-        """Call `messages.addChatUsers`.
+        """Add several users to a group chat.
 
-        Tokens: user.
+        Calls `messages.addChatUsers`; tokens: user.
 
         Args:
-            chat_id: int; 0..100000000, format int64.
-            visible_messages_count: int; 0..1000.
+            chat_id: Group chat to add the users to, by its chat number. Type: int; 0..100000000, format int64.
+            visible_messages_count: How many earlier messages the new members may see. Type: int; 0..1000.
 
         Returns: `MessagesAddChatUsersResponse`.
 
@@ -3744,13 +3744,13 @@ class AsyncMessagesMethods:
     async def allow_messages_from_group(
         self, *, group_id: int, key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `messages.allowMessagesFromGroup`.
+        """Let a community send messages to the token's owner.
 
-        Tokens: user.
+        Calls `messages.allowMessagesFromGroup`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            key: str; at most 256 characters.
+            group_id: Community that may write to the user from now on. Type: int; required; >= 1, format int64.
+            key: Free-form label saved with the permission, returned in the message_allow event. Type: str; at most 256 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -3878,13 +3878,13 @@ class AsyncMessagesMethods:
     async def delete_chat_photo(
         self, *, chat_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MessagesDeleteChatPhotoResponse:
-        """Call `messages.deleteChatPhoto`.
+        """Remove the cover photo of a group chat.
 
-        Tokens: user, group.
+        Calls `messages.deleteChatPhoto`; tokens: user, group.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            group_id: int; >= 0, format int64.
+            chat_id: Group chat whose photo is removed, by its chat number. Type: int; required; 0..100000000.
+            group_id: Community to act for, when a community's chat is changed. Type: int; >= 0, format int64.
 
         Returns: `MessagesDeleteChatPhotoResponse`.
 
@@ -3910,14 +3910,14 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesDeleteConversationResponse:
-        """Call `messages.deleteConversation`.
+        """Delete a whole conversation from the token owner's message list.
 
-        Tokens: user, group.
+        Calls `messages.deleteConversation`; tokens: user, group.
 
         Args:
-            user_id: int; format int64.
-            peer_id: int; format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose conversation is deleted (older form of `peer_id`). Type: int; format int64.
+            peer_id: Conversation to delete. Type: int; format int64.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesDeleteConversationResponse`.
 
@@ -3939,13 +3939,13 @@ class AsyncMessagesMethods:
     async def delete_reaction(
         self, *, peer_id: int, cmid: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `messages.deleteReaction`.
+        """Take back the reaction the token's owner put on a message.
 
-        Tokens: user, group.
+        Calls `messages.deleteReaction`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            cmid: int; required; >= 0.
+            peer_id: Conversation that holds the message. Type: int; required; format int64.
+            cmid: Id of the message within that conversation. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -3964,12 +3964,12 @@ class AsyncMessagesMethods:
     async def deny_messages_from_group(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `messages.denyMessagesFromGroup`.
+        """Stop a community from sending messages to the token's owner.
 
-        Tokens: user.
+        Calls `messages.denyMessagesFromGroup`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community that may no longer write to the user. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4057,13 +4057,13 @@ class AsyncMessagesMethods:
     async def edit_chat(
         self, *, chat_id: int, title: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `messages.editChat`.
+        """Rename a group chat.
 
-        Tokens: user, group.
+        Calls `messages.editChat`; tokens: user, group.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            title: str.
+            chat_id: Group chat to rename, by its chat number. Type: int; required; 0..100000000.
+            title: New name of the chat. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -4113,16 +4113,16 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse:
-        """Call `messages.getByConversationMessageId`.
+        """Read messages of one conversation by their ids within that conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getByConversationMessageId`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            conversation_message_ids: Sequence[int]; required; at most 100 items.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation the messages belong to. Type: int; required; format int64.
+            conversation_message_ids: Ids of the messages within the conversation. Type: Sequence[int]; required; at most 100 items.
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetByConversationMessageIdResponse`.
             With extended=True: `MessagesGetByConversationMessageIdExtendedResponse` (extendedResponse).
@@ -4311,14 +4311,14 @@ class AsyncMessagesMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetChatPreviewResponse:
-        """Call `messages.getChatPreview`.
+        """Look at a group chat before joining it, by its invitation link.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getChatPreview`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; format int64.
-            link: str.
-            fields: Sequence[UsersFields | str].
+            peer_id: Conversation to preview, when it is already known by id. Type: int; format int64.
+            link: Invitation link of the chat. Type: str.
+            fields: Profile fields to fill in for the members shown in the preview. Type: Sequence[UsersFields | str].
 
         Returns: `MessagesGetChatPreviewResponse`.
 
@@ -4622,26 +4622,26 @@ class AsyncMessagesMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryAttachmentsResponse:
-        """Call `messages.getHistoryAttachments`.
+        """List the attachments that were sent in a conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getHistoryAttachments`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            attachment_types: Sequence[Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall']].
-            group_id: int; >= 0, format int64.
-            peer_id: int; format int64.
-            cmid: int; >= 0, format int32.
-            attachment_position: int; 1..200, format int32.
-            offset: int; -200..200, format int32.
-            count: int; 0..200.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            max_forwards_level: int; 0..45.
-            message_video: bool.
-            media_type: Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall'].
-            start_from: str.
-            preserve_order: bool.
-            photo_sizes: bool.
+            attachment_types: Kinds of attachment to list. Type: Sequence[Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall']].
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
+            peer_id: Conversation whose attachments are listed. Type: int; format int64.
+            cmid: Message within the conversation to start the listing from. Type: int; >= 0, format int32.
+            attachment_position: Position of the attachment within that message to start from. Type: int; 1..200, format int32.
+            offset: Number of attachments to skip. Type: int; -200..200, format int32.
+            count: How many attachments to return. Type: int; 0..200.
+            extended: Also return the profiles and communities that own the attachments. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            max_forwards_level: How deep to look into forwarded messages for attachments. Type: int; 0..45.
+            message_video: Include videos that were recorded as video messages. Type: bool.
+            media_type: Single kind of attachment to list (older form of `attachment_types`). Type: Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall'].
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            preserve_order: Keep the attachments in the order they appear in the messages. Type: bool.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
 
         Returns: `MessagesGetHistoryAttachmentsResponse`.
 
@@ -4708,18 +4708,18 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse:
-        """Call `messages.getImportantMessages`.
+        """List the messages the token's owner marked as important.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getImportantMessages`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 0..200.
-            offset: int; >= 0.
-            start_message_id: int; >= 0.
-            preview_length: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
-            extended: bool.
-            group_id: int; >= 0, format int64.
+            count: How many messages to return. Type: int; 0..200.
+            offset: Number of messages to skip. Type: int; >= 0.
+            start_message_id: Message to start the listing from. Type: int; >= 0.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetImportantMessagesResponse`.
             With extended=True: `MessagesGetImportantMessagesExtendedResponse` (extendedResponse).
@@ -4755,18 +4755,18 @@ class AsyncMessagesMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetIntentUsersResponse:
-        """Call `messages.getIntentUsers`.
+        """List the users a community may write to with the given message intent.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `messages.getIntentUsers`; tokens: group. Idempotent: retried on transient failures.
 
         Args:
-            intent: Literal['confirmed_notification', 'non_promo_newsletter', 'promo_newsletter']; required.
-            subscribe_id: int; 0..100.
-            offset: int; >= 0.
-            count: int; 0..200.
-            extended: bool.
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            fields: Sequence[str].
+            intent: Message purpose whose recipients are listed. Type: Literal['confirmed_notification', 'non_promo_newsletter', 'promo_newsletter']; required.
+            subscribe_id: Subscription the users gave consent to, for intents that need one. Type: int; 0..100.
+            offset: Number of users to skip. Type: int; >= 0.
+            count: How many users to return. Type: int; 0..200.
+            extended: Return full profiles instead of ids alone. Type: bool.
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[str].
 
         Returns: `MessagesGetIntentUsersResponse`.
 
@@ -4797,14 +4797,14 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetInviteLinkResponse:
-        """Call `messages.getInviteLink`.
+        """Get the invitation link of a group chat.
 
-        Tokens: user, group.
+        Calls `messages.getInviteLink`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            reset: bool.
-            group_id: int; >= 0, format int64.
+            peer_id: Group chat whose link is wanted. Type: int; required; format int64.
+            reset: Make a new link and stop the old one from working. Type: bool.
+            group_id: Community to act for, when the chat is a community's. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetInviteLinkResponse`.
 
@@ -4826,12 +4826,12 @@ class AsyncMessagesMethods:
     async def get_last_activity(
         self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MessagesLastActivity:
-        """Call `messages.getLastActivity`.
+        """Tell whether a user is online now and when they were last seen.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getLastActivity`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; format int64.
+            user_id: User whose activity is read. Type: int; required; format int64.
 
         Returns: `MessagesLastActivity`.
 
@@ -4945,13 +4945,13 @@ class AsyncMessagesMethods:
     async def get_messages_reactions(
         self, *, peer_id: int, cmids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> MessagesGetMessagesReactionsResponse:
-        """Call `messages.getMessagesReactions`.
+        """Read the reaction counts of several messages of a conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getMessagesReactions`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            cmids: Sequence[int]; required; at most 100 items, at least 1 items.
+            peer_id: Conversation that holds the messages. Type: int; required; format int64.
+            cmids: Ids of the messages within that conversation. Type: Sequence[int]; required; at most 100 items, at least 1 items.
 
         Returns: `MessagesGetMessagesReactionsResponse`.
 
@@ -4975,14 +4975,14 @@ class AsyncMessagesMethods:
         reaction_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetReactedPeersResponse:
-        """Call `messages.getReactedPeers`.
+        """List who reacted to a message, and with which reaction.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getReactedPeers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            cmid: int; required; >= 0.
-            reaction_id: int; >= 0.
+            peer_id: Conversation that holds the message. Type: int; required; format int64.
+            cmid: Id of the message within that conversation. Type: int; required; >= 0.
+            reaction_id: Only people who chose this reaction. Type: int; >= 0.
 
         Returns: `MessagesGetReactedPeersResponse`.
 
@@ -5004,12 +5004,12 @@ class AsyncMessagesMethods:
     async def get_reactions_assets(
         self, *, client_version: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MessagesGetReactionsAssetsResponse:
-        """Call `messages.getReactionsAssets`.
+        """Get the images and animations used to draw message reactions.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getReactionsAssets`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            client_version: int; >= 1.
+            client_version: Version of the assets the caller already has; newer ones are returned. Type: int; >= 1.
 
         Returns: `MessagesGetReactionsAssetsResponse`.
 
@@ -5027,13 +5027,13 @@ class AsyncMessagesMethods:
     async def is_messages_from_group_allowed(
         self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MessagesIsMessagesFromGroupAllowedResponse:
-        """Call `messages.isMessagesFromGroupAllowed`.
+        """Tell whether a community may send messages to a user.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.isMessagesFromGroupAllowed`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
+            group_id: Community that would write. Type: int; required; >= 1, format int64.
+            user_id: User who would receive the messages. Type: int; required; >= 1, format int64.
 
         Returns: `MessagesIsMessagesFromGroupAllowedResponse`.
 
@@ -5054,12 +5054,12 @@ class AsyncMessagesMethods:
     async def join_chat_by_invite_link(
         self, *, link: str, extra_params: Mapping[str, object] | None = None
     ) -> MessagesJoinChatByInviteLinkResponse:
-        """Call `messages.joinChatByInviteLink`.
+        """Join a group chat through its invitation link.
 
-        Tokens: user.
+        Calls `messages.joinChatByInviteLink`; tokens: user.
 
         Args:
-            link: str; required.
+            link: Invitation link of the chat. Type: str; required.
 
         Returns: `MessagesJoinChatByInviteLinkResponse`.
 
@@ -5084,14 +5084,14 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.markAsAnsweredConversation`.
+        """Mark a community conversation as answered or unanswered.
 
-        Tokens: user, group.
+        Calls `messages.markAsAnsweredConversation`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            answered: bool.
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation to mark. Type: int; required; format int64.
+            answered: True to mark it answered, false to mark it waiting for an answer. Type: bool.
+            group_id: Community whose conversation is marked. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5115,13 +5115,13 @@ class AsyncMessagesMethods:
         important: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
-        """Call `messages.markAsImportant`.
+        """Mark messages as important or clear that mark.
 
-        Tokens: user.
+        Calls `messages.markAsImportant`; tokens: user.
 
         Args:
-            message_ids: Sequence[int].
-            important: int; >= 0.
+            message_ids: Ids of the messages to mark. Type: Sequence[int].
+            important: 1 to mark them important, 0 to clear the mark. Type: int; >= 0.
 
         Returns: `list[int]`.
 
@@ -5145,14 +5145,14 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.markAsImportantConversation`.
+        """Mark a conversation as important or clear that mark.
 
-        Tokens: user, group.
+        Calls `messages.markAsImportantConversation`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            important: bool.
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation to mark. Type: int; required; format int64.
+            important: True to mark it important, false to clear the mark. Type: bool.
+            group_id: Community to act for, when the conversation is a community's. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5213,13 +5213,13 @@ class AsyncMessagesMethods:
     async def mark_reactions_as_read(
         self, *, peer_id: int, cmids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `messages.markReactionsAsRead`.
+        """Mark the reactions to the token owner's messages in a conversation as seen.
 
-        Tokens: user.
+        Calls `messages.markReactionsAsRead`; tokens: user.
 
         Args:
-            peer_id: int; required; format int64.
-            cmids: Sequence[int]; at most 100 items.
+            peer_id: Conversation whose reactions are marked as seen. Type: int; required; format int64.
+            cmids: Only the reactions to these messages; all of them when omitted. Type: Sequence[int]; at most 100 items.
 
         Returns: `BaseBoolInt`.
 
@@ -5242,13 +5242,13 @@ class AsyncMessagesMethods:
         mention_status: Literal["all", "allOnline", "none"],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.muteChatMentions`.
+        """Choose which mentions in a group chat notify the token's owner.
 
-        Tokens: user.
+        Calls `messages.muteChatMentions`; tokens: user.
 
         Args:
-            peer_id: int; required; format int64.
-            mention_status: Literal['all', 'allOnline', 'none']; required.
+            peer_id: Group chat the setting applies to. Type: int; required; format int64.
+            mention_status: Which mentions still notify. Type: Literal['all', 'allOnline', 'none']; required.
 
         Returns: `BaseOkResponse`.
 
@@ -5272,14 +5272,14 @@ class AsyncMessagesMethods:
         cmid: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesPinnedMessage:
-        """Call `messages.pin`.
+        """Pin a message at the top of a conversation.
 
-        Tokens: user, group.
+        Calls `messages.pin`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            message_id: int; >= 0, format int32.
-            cmid: int; >= 0, format int32.
+            peer_id: Conversation to pin the message in. Type: int; required; format int64.
+            message_id: Global id of the message to pin. Type: int; >= 0, format int32.
+            cmid: Id of the message within the conversation, instead of the global id. Type: int; >= 0, format int32.
 
         Returns: `MessagesPinnedMessage`.
 
@@ -5341,15 +5341,15 @@ class AsyncMessagesMethods:
         peer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.restore`.
+        """Bring back a message that was deleted a short while ago.
 
-        Tokens: user, group.
+        Calls `messages.restore`; tokens: user, group.
 
         Args:
-            message_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            cmid: int; >= 0, format int32.
-            peer_id: int; format int64.
+            message_id: Global id of the deleted message. Type: int; >= 0.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
+            cmid: Id of the message within the conversation `peer_id`, instead of the global id. Type: int; >= 0, format int32.
+            peer_id: Conversation that `cmid` refers to. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5480,16 +5480,16 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse:
-        """Call `messages.searchConversations`.
+        """Find conversations whose title or member names match a query.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.searchConversations`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            count: int; 1..255.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
+            q: Text to look for. Type: str.
+            count: How many conversations to return. Type: int; 1..255.
+            extended: Also return the profiles and communities of the conversations found. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesSearchConversationsResponse`.
             With extended=True: `MessagesSearchConversationsExtendedResponse` (extendedResponse).
@@ -5713,15 +5713,15 @@ class AsyncMessagesMethods:
         event_data: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `messages.sendMessageEventAnswer`.
+        """Answer a user's press of a callback button of a bot keyboard.
 
-        Tokens: group.
+        Calls `messages.sendMessageEventAnswer`; tokens: group.
 
         Args:
-            event_id: str; required.
-            user_id: int; required; format int64.
-            peer_id: int; required; format int64.
-            event_data: str; at most 1000 characters.
+            event_id: Id of the button press, from the message_event update. Type: str; required.
+            user_id: User who pressed the button. Type: int; required; format int64.
+            peer_id: Conversation where the button was pressed. Type: int; required; format int64.
+            event_data: JSON action to show the user, such as a snackbar, a link or an app to open. Type: str; at most 1000 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -5742,14 +5742,14 @@ class AsyncMessagesMethods:
     async def send_reaction(
         self, *, peer_id: int, cmid: int, reaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `messages.sendReaction`.
+        """Put a reaction on a message.
 
-        Tokens: user, group.
+        Calls `messages.sendReaction`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            cmid: int; required; >= 0.
-            reaction_id: int; required; >= 0.
+            peer_id: Conversation that holds the message. Type: int; required; format int64.
+            cmid: Id of the message within that conversation. Type: int; required; >= 0.
+            reaction_id: Reaction to put, by its number. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -5833,13 +5833,13 @@ class AsyncMessagesMethods:
     async def unpin(
         self, *, peer_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `messages.unpin`.
+        """Unpin the pinned message of a conversation.
 
-        Tokens: user, group.
+        Calls `messages.unpin`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation whose pinned message is removed. Type: int; required; format int64.
+            group_id: Community to act for, when the conversation is a community's. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -6165,13 +6165,13 @@ class BatchMessagesMethods:
         visible_messages_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesAddChatUsersResponse]:
-        """Call `messages.addChatUsers`.
+        """Add several users to a group chat.
 
-        Tokens: user.
+        Calls `messages.addChatUsers`; tokens: user.
 
         Args:
-            chat_id: int; 0..100000000, format int64.
-            visible_messages_count: int; 0..1000.
+            chat_id: Group chat to add the users to, by its chat number. Type: int; 0..100000000, format int64.
+            visible_messages_count: How many earlier messages the new members may see. Type: int; 0..1000.
 
         Returns: `MessagesAddChatUsersResponse`.
 
@@ -6190,13 +6190,13 @@ class BatchMessagesMethods:
     def allow_messages_from_group(
         self, *, group_id: int, key: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.allowMessagesFromGroup`.
+        """Let a community send messages to the token's owner.
 
-        Tokens: user.
+        Calls `messages.allowMessagesFromGroup`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            key: str; at most 256 characters.
+            group_id: Community that may write to the user from now on. Type: int; required; >= 1, format int64.
+            key: Free-form label saved with the permission, returned in the message_allow event. Type: str; at most 256 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -6324,13 +6324,13 @@ class BatchMessagesMethods:
     def delete_chat_photo(
         self, *, chat_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesDeleteChatPhotoResponse]:
-        """Call `messages.deleteChatPhoto`.
+        """Remove the cover photo of a group chat.
 
-        Tokens: user, group.
+        Calls `messages.deleteChatPhoto`; tokens: user, group.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            group_id: int; >= 0, format int64.
+            chat_id: Group chat whose photo is removed, by its chat number. Type: int; required; 0..100000000.
+            group_id: Community to act for, when a community's chat is changed. Type: int; >= 0, format int64.
 
         Returns: `MessagesDeleteChatPhotoResponse`.
 
@@ -6356,14 +6356,14 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesDeleteConversationResponse]:
-        """Call `messages.deleteConversation`.
+        """Delete a whole conversation from the token owner's message list.
 
-        Tokens: user, group.
+        Calls `messages.deleteConversation`; tokens: user, group.
 
         Args:
-            user_id: int; format int64.
-            peer_id: int; format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose conversation is deleted (older form of `peer_id`). Type: int; format int64.
+            peer_id: Conversation to delete. Type: int; format int64.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesDeleteConversationResponse`.
 
@@ -6385,13 +6385,13 @@ class BatchMessagesMethods:
     def delete_reaction(
         self, *, peer_id: int, cmid: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `messages.deleteReaction`.
+        """Take back the reaction the token's owner put on a message.
 
-        Tokens: user, group.
+        Calls `messages.deleteReaction`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            cmid: int; required; >= 0.
+            peer_id: Conversation that holds the message. Type: int; required; format int64.
+            cmid: Id of the message within that conversation. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -6410,12 +6410,12 @@ class BatchMessagesMethods:
     def deny_messages_from_group(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.denyMessagesFromGroup`.
+        """Stop a community from sending messages to the token's owner.
 
-        Tokens: user.
+        Calls `messages.denyMessagesFromGroup`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community that may no longer write to the user. Type: int; required; >= 1, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -6503,13 +6503,13 @@ class BatchMessagesMethods:
     def edit_chat(
         self, *, chat_id: int, title: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.editChat`.
+        """Rename a group chat.
 
-        Tokens: user, group.
+        Calls `messages.editChat`; tokens: user, group.
 
         Args:
-            chat_id: int; required; 0..100000000.
-            title: str.
+            chat_id: Group chat to rename, by its chat number. Type: int; required; 0..100000000.
+            title: New name of the chat. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -6559,16 +6559,16 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse]:
-        """Call `messages.getByConversationMessageId`.
+        """Read messages of one conversation by their ids within that conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getByConversationMessageId`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            conversation_message_ids: Sequence[int]; required; at most 100 items.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation the messages belong to. Type: int; required; format int64.
+            conversation_message_ids: Ids of the messages within the conversation. Type: Sequence[int]; required; at most 100 items.
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetByConversationMessageIdResponse`.
             With extended=True: `MessagesGetByConversationMessageIdExtendedResponse` (extendedResponse).
@@ -6757,14 +6757,14 @@ class BatchMessagesMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetChatPreviewResponse]:
-        """Call `messages.getChatPreview`.
+        """Look at a group chat before joining it, by its invitation link.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getChatPreview`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; format int64.
-            link: str.
-            fields: Sequence[UsersFields | str].
+            peer_id: Conversation to preview, when it is already known by id. Type: int; format int64.
+            link: Invitation link of the chat. Type: str.
+            fields: Profile fields to fill in for the members shown in the preview. Type: Sequence[UsersFields | str].
 
         Returns: `MessagesGetChatPreviewResponse`.
 
@@ -7068,26 +7068,26 @@ class BatchMessagesMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryAttachmentsResponse]:
-        """Call `messages.getHistoryAttachments`.
+        """List the attachments that were sent in a conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getHistoryAttachments`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            attachment_types: Sequence[Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall']].
-            group_id: int; >= 0, format int64.
-            peer_id: int; format int64.
-            cmid: int; >= 0, format int32.
-            attachment_position: int; 1..200, format int32.
-            offset: int; -200..200, format int32.
-            count: int; 0..200.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            max_forwards_level: int; 0..45.
-            message_video: bool.
-            media_type: Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall'].
-            start_from: str.
-            preserve_order: bool.
-            photo_sizes: bool.
+            attachment_types: Kinds of attachment to list. Type: Sequence[Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall']].
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
+            peer_id: Conversation whose attachments are listed. Type: int; format int64.
+            cmid: Message within the conversation to start the listing from. Type: int; >= 0, format int32.
+            attachment_position: Position of the attachment within that message to start from. Type: int; 1..200, format int32.
+            offset: Number of attachments to skip. Type: int; -200..200, format int32.
+            count: How many attachments to return. Type: int; 0..200.
+            extended: Also return the profiles and communities that own the attachments. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            max_forwards_level: How deep to look into forwarded messages for attachments. Type: int; 0..45.
+            message_video: Include videos that were recorded as video messages. Type: bool.
+            media_type: Single kind of attachment to list (older form of `attachment_types`). Type: Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall'].
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            preserve_order: Keep the attachments in the order they appear in the messages. Type: bool.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
 
         Returns: `MessagesGetHistoryAttachmentsResponse`.
 
@@ -7154,18 +7154,18 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse]:
-        """Call `messages.getImportantMessages`.
+        """List the messages the token's owner marked as important.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getImportantMessages`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 0..200.
-            offset: int; >= 0.
-            start_message_id: int; >= 0.
-            preview_length: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
-            extended: bool.
-            group_id: int; >= 0, format int64.
+            count: How many messages to return. Type: int; 0..200.
+            offset: Number of messages to skip. Type: int; >= 0.
+            start_message_id: Message to start the listing from. Type: int; >= 0.
+            preview_length: Cut message texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            extended: Also return the profiles and communities the messages mention. Type: bool.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetImportantMessagesResponse`.
             With extended=True: `MessagesGetImportantMessagesExtendedResponse` (extendedResponse).
@@ -7201,18 +7201,18 @@ class BatchMessagesMethods:
         fields: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetIntentUsersResponse]:
-        """Call `messages.getIntentUsers`.
+        """List the users a community may write to with the given message intent.
 
-        Tokens: group. Idempotent: retried on transient failures.
+        Calls `messages.getIntentUsers`; tokens: group. Idempotent: retried on transient failures.
 
         Args:
-            intent: Literal['confirmed_notification', 'non_promo_newsletter', 'promo_newsletter']; required.
-            subscribe_id: int; 0..100.
-            offset: int; >= 0.
-            count: int; 0..200.
-            extended: bool.
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
-            fields: Sequence[str].
+            intent: Message purpose whose recipients are listed. Type: Literal['confirmed_notification', 'non_promo_newsletter', 'promo_newsletter']; required.
+            subscribe_id: Subscription the users gave consent to, for intents that need one. Type: int; 0..100.
+            offset: Number of users to skip. Type: int; >= 0.
+            count: How many users to return. Type: int; 0..200.
+            extended: Return full profiles instead of ids alone. Type: bool.
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[str].
 
         Returns: `MessagesGetIntentUsersResponse`.
 
@@ -7243,14 +7243,14 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetInviteLinkResponse]:
-        """Call `messages.getInviteLink`.
+        """Get the invitation link of a group chat.
 
-        Tokens: user, group.
+        Calls `messages.getInviteLink`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            reset: bool.
-            group_id: int; >= 0, format int64.
+            peer_id: Group chat whose link is wanted. Type: int; required; format int64.
+            reset: Make a new link and stop the old one from working. Type: bool.
+            group_id: Community to act for, when the chat is a community's. Type: int; >= 0, format int64.
 
         Returns: `MessagesGetInviteLinkResponse`.
 
@@ -7272,12 +7272,12 @@ class BatchMessagesMethods:
     def get_last_activity(
         self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesLastActivity]:
-        """Call `messages.getLastActivity`.
+        """Tell whether a user is online now and when they were last seen.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getLastActivity`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; format int64.
+            user_id: User whose activity is read. Type: int; required; format int64.
 
         Returns: `MessagesLastActivity`.
 
@@ -7391,13 +7391,13 @@ class BatchMessagesMethods:
     def get_messages_reactions(
         self, *, peer_id: int, cmids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesGetMessagesReactionsResponse]:
-        """Call `messages.getMessagesReactions`.
+        """Read the reaction counts of several messages of a conversation.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getMessagesReactions`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            cmids: Sequence[int]; required; at most 100 items, at least 1 items.
+            peer_id: Conversation that holds the messages. Type: int; required; format int64.
+            cmids: Ids of the messages within that conversation. Type: Sequence[int]; required; at most 100 items, at least 1 items.
 
         Returns: `MessagesGetMessagesReactionsResponse`.
 
@@ -7421,14 +7421,14 @@ class BatchMessagesMethods:
         reaction_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetReactedPeersResponse]:
-        """Call `messages.getReactedPeers`.
+        """List who reacted to a message, and with which reaction.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.getReactedPeers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            peer_id: int; required; format int64.
-            cmid: int; required; >= 0.
-            reaction_id: int; >= 0.
+            peer_id: Conversation that holds the message. Type: int; required; format int64.
+            cmid: Id of the message within that conversation. Type: int; required; >= 0.
+            reaction_id: Only people who chose this reaction. Type: int; >= 0.
 
         Returns: `MessagesGetReactedPeersResponse`.
 
@@ -7450,12 +7450,12 @@ class BatchMessagesMethods:
     def get_reactions_assets(
         self, *, client_version: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesGetReactionsAssetsResponse]:
-        """Call `messages.getReactionsAssets`.
+        """Get the images and animations used to draw message reactions.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `messages.getReactionsAssets`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            client_version: int; >= 1.
+            client_version: Version of the assets the caller already has; newer ones are returned. Type: int; >= 1.
 
         Returns: `MessagesGetReactionsAssetsResponse`.
 
@@ -7473,13 +7473,13 @@ class BatchMessagesMethods:
     def is_messages_from_group_allowed(
         self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesIsMessagesFromGroupAllowedResponse]:
-        """Call `messages.isMessagesFromGroupAllowed`.
+        """Tell whether a community may send messages to a user.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.isMessagesFromGroupAllowed`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            user_id: int; required; >= 1, format int64.
+            group_id: Community that would write. Type: int; required; >= 1, format int64.
+            user_id: User who would receive the messages. Type: int; required; >= 1, format int64.
 
         Returns: `MessagesIsMessagesFromGroupAllowedResponse`.
 
@@ -7500,12 +7500,12 @@ class BatchMessagesMethods:
     def join_chat_by_invite_link(
         self, *, link: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesJoinChatByInviteLinkResponse]:
-        """Call `messages.joinChatByInviteLink`.
+        """Join a group chat through its invitation link.
 
-        Tokens: user.
+        Calls `messages.joinChatByInviteLink`; tokens: user.
 
         Args:
-            link: str; required.
+            link: Invitation link of the chat. Type: str; required.
 
         Returns: `MessagesJoinChatByInviteLinkResponse`.
 
@@ -7530,14 +7530,14 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.markAsAnsweredConversation`.
+        """Mark a community conversation as answered or unanswered.
 
-        Tokens: user, group.
+        Calls `messages.markAsAnsweredConversation`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            answered: bool.
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation to mark. Type: int; required; format int64.
+            answered: True to mark it answered, false to mark it waiting for an answer. Type: bool.
+            group_id: Community whose conversation is marked. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -7561,13 +7561,13 @@ class BatchMessagesMethods:
         important: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]:
-        """Call `messages.markAsImportant`.
+        """Mark messages as important or clear that mark.
 
-        Tokens: user.
+        Calls `messages.markAsImportant`; tokens: user.
 
         Args:
-            message_ids: Sequence[int].
-            important: int; >= 0.
+            message_ids: Ids of the messages to mark. Type: Sequence[int].
+            important: 1 to mark them important, 0 to clear the mark. Type: int; >= 0.
 
         Returns: `list[int]`.
 
@@ -7591,14 +7591,14 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.markAsImportantConversation`.
+        """Mark a conversation as important or clear that mark.
 
-        Tokens: user, group.
+        Calls `messages.markAsImportantConversation`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            important: bool.
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation to mark. Type: int; required; format int64.
+            important: True to mark it important, false to clear the mark. Type: bool.
+            group_id: Community to act for, when the conversation is a community's. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -7659,13 +7659,13 @@ class BatchMessagesMethods:
     def mark_reactions_as_read(
         self, *, peer_id: int, cmids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `messages.markReactionsAsRead`.
+        """Mark the reactions to the token owner's messages in a conversation as seen.
 
-        Tokens: user.
+        Calls `messages.markReactionsAsRead`; tokens: user.
 
         Args:
-            peer_id: int; required; format int64.
-            cmids: Sequence[int]; at most 100 items.
+            peer_id: Conversation whose reactions are marked as seen. Type: int; required; format int64.
+            cmids: Only the reactions to these messages; all of them when omitted. Type: Sequence[int]; at most 100 items.
 
         Returns: `BaseBoolInt`.
 
@@ -7688,13 +7688,13 @@ class BatchMessagesMethods:
         mention_status: Literal["all", "allOnline", "none"],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.muteChatMentions`.
+        """Choose which mentions in a group chat notify the token's owner.
 
-        Tokens: user.
+        Calls `messages.muteChatMentions`; tokens: user.
 
         Args:
-            peer_id: int; required; format int64.
-            mention_status: Literal['all', 'allOnline', 'none']; required.
+            peer_id: Group chat the setting applies to. Type: int; required; format int64.
+            mention_status: Which mentions still notify. Type: Literal['all', 'allOnline', 'none']; required.
 
         Returns: `BaseOkResponse`.
 
@@ -7718,14 +7718,14 @@ class BatchMessagesMethods:
         cmid: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesPinnedMessage]:
-        """Call `messages.pin`.
+        """Pin a message at the top of a conversation.
 
-        Tokens: user, group.
+        Calls `messages.pin`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            message_id: int; >= 0, format int32.
-            cmid: int; >= 0, format int32.
+            peer_id: Conversation to pin the message in. Type: int; required; format int64.
+            message_id: Global id of the message to pin. Type: int; >= 0, format int32.
+            cmid: Id of the message within the conversation, instead of the global id. Type: int; >= 0, format int32.
 
         Returns: `MessagesPinnedMessage`.
 
@@ -7787,15 +7787,15 @@ class BatchMessagesMethods:
         peer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.restore`.
+        """Bring back a message that was deleted a short while ago.
 
-        Tokens: user, group.
+        Calls `messages.restore`; tokens: user, group.
 
         Args:
-            message_id: int; >= 0.
-            group_id: int; >= 0, format int64.
-            cmid: int; >= 0, format int32.
-            peer_id: int; format int64.
+            message_id: Global id of the deleted message. Type: int; >= 0.
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
+            cmid: Id of the message within the conversation `peer_id`, instead of the global id. Type: int; >= 0, format int32.
+            peer_id: Conversation that `cmid` refers to. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -7926,16 +7926,16 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse]:
-        """Call `messages.searchConversations`.
+        """Find conversations whose title or member names match a query.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `messages.searchConversations`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            count: int; 1..255.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            group_id: int; >= 0, format int64.
+            q: Text to look for. Type: str.
+            count: How many conversations to return. Type: int; 1..255.
+            extended: Also return the profiles and communities of the conversations found. Type: bool.
+            fields: Profile fields to fill in for the returned profiles, with `extended`. Type: Sequence[UsersFields | str].
+            group_id: Community to act for, when a user token manages a community's messages. Type: int; >= 0, format int64.
 
         Returns: `MessagesSearchConversationsResponse`.
             With extended=True: `MessagesSearchConversationsExtendedResponse` (extendedResponse).
@@ -8159,15 +8159,15 @@ class BatchMessagesMethods:
         event_data: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.sendMessageEventAnswer`.
+        """Answer a user's press of a callback button of a bot keyboard.
 
-        Tokens: group.
+        Calls `messages.sendMessageEventAnswer`; tokens: group.
 
         Args:
-            event_id: str; required.
-            user_id: int; required; format int64.
-            peer_id: int; required; format int64.
-            event_data: str; at most 1000 characters.
+            event_id: Id of the button press, from the message_event update. Type: str; required.
+            user_id: User who pressed the button. Type: int; required; format int64.
+            peer_id: Conversation where the button was pressed. Type: int; required; format int64.
+            event_data: JSON action to show the user, such as a snackbar, a link or an app to open. Type: str; at most 1000 characters.
 
         Returns: `BaseOkResponse`.
 
@@ -8188,14 +8188,14 @@ class BatchMessagesMethods:
     def send_reaction(
         self, *, peer_id: int, cmid: int, reaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `messages.sendReaction`.
+        """Put a reaction on a message.
 
-        Tokens: user, group.
+        Calls `messages.sendReaction`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            cmid: int; required; >= 0.
-            reaction_id: int; required; >= 0.
+            peer_id: Conversation that holds the message. Type: int; required; format int64.
+            cmid: Id of the message within that conversation. Type: int; required; >= 0.
+            reaction_id: Reaction to put, by its number. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -8279,13 +8279,13 @@ class BatchMessagesMethods:
     def unpin(
         self, *, peer_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `messages.unpin`.
+        """Unpin the pinned message of a conversation.
 
-        Tokens: user, group.
+        Calls `messages.unpin`; tokens: user, group.
 
         Args:
-            peer_id: int; required; format int64.
-            group_id: int; >= 0, format int64.
+            peer_id: Conversation whose pinned message is removed. Type: int; required; format int64.
+            group_id: Community to act for, when the conversation is a community's. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 

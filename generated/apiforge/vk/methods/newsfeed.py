@@ -449,13 +449,13 @@ class NewsfeedMethods:
         group_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `newsfeed.addBan`.
+        """Hide the posts of some users and communities from the token owner's news feed.
 
-        Tokens: user.
+        Calls `newsfeed.addBan`; tokens: user.
 
         Args:
-            user_ids: Sequence[int].
-            group_ids: Sequence[int].
+            user_ids: Users whose posts are hidden. Type: Sequence[int].
+            group_ids: Communities whose posts are hidden. Type: Sequence[int].
 
         Returns: `BaseBoolInt`.
 
@@ -478,13 +478,13 @@ class NewsfeedMethods:
         group_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `newsfeed.deleteBan`.
+        """Show again in the news feed the posts of users and communities that were hidden.
 
-        Tokens: user.
+        Calls `newsfeed.deleteBan`; tokens: user.
 
         Args:
-            user_ids: Sequence[int].
-            group_ids: Sequence[int].
+            user_ids: Users whose posts are shown again. Type: Sequence[int].
+            group_ids: Communities whose posts are shown again. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -501,12 +501,12 @@ class NewsfeedMethods:
         )
 
     def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `newsfeed.deleteList`.
+        """Delete one of the token owner's custom news feed lists.
 
-        Tokens: user.
+        Calls `newsfeed.deleteList`; tokens: user.
 
         Args:
-            list_id: int; required; >= 0.
+            list_id: List to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -555,21 +555,21 @@ class NewsfeedMethods:
         section: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
-        """Call `newsfeed.get`.
+        """Read the token owner's news feed, newest first, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            filters: Sequence[NewsfeedNewsfeedItemType | Literal['post', 'photo', 'photo_tag', 'wall_photo', 'friend', 'audio', 'video', 'topic', 'digest', 'stories', 'note', 'audio_playlist', 'clip', 'clips_retention']].
-            return_banned: bool.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            max_photos: int; >= 0.
-            source_ids: str.
-            start_from: str.
-            count: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
-            section: str.
+            filters: Kinds of feed item to include. Type: Sequence[NewsfeedNewsfeedItemType | Literal['post', 'photo', 'photo_tag', 'wall_photo', 'friend', 'audio', 'video', 'topic', 'digest', 'stories', 'note', 'audio_playlist', 'clip', 'clips_retention']].
+            return_banned: Include items from sources hidden with `newsfeed.addBan`. Type: bool.
+            start_time: Only items newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only items older than this moment, as a Unix timestamp. Type: int; >= 0.
+            max_photos: Most photos to return within one item. Type: int; >= 0.
+            source_ids: Only items from these sources or this custom list, comma-separated. Type: str.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            count: How many items to return. Type: int; >= 0.
+            fields: Profile and community fields to fill in for the sources. Type: Sequence[BaseUserGroupFields | str].
+            section: Feed section to read. Type: str.
 
         Returns: `NewsfeedGenericResponse`.
 
@@ -625,14 +625,14 @@ class NewsfeedMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
-        """Call `newsfeed.getBanned`.
+        """List the users and communities hidden from the token owner's news feed.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getBanned`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `NewsfeedGetBannedResponse`.
             With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).
@@ -663,19 +663,19 @@ class NewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetCommentsResponse:
-        """Call `newsfeed.getComments`.
+        """List the posts and other objects the token's owner follows with their latest comments.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 0..100.
-            filters: Sequence[NewsfeedCommentsFilters | Literal['post', 'photo', 'video', 'topic', 'note']].
-            reposts: str.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            last_comments_count: int; 0..10.
-            start_from: str.
-            fields: Sequence[BaseUserGroupFields | str].
+            count: How many objects to return. Type: int; 0..100.
+            filters: Kinds of object to include. Type: Sequence[NewsfeedCommentsFilters | Literal['post', 'photo', 'video', 'topic', 'note']].
+            reposts: Only reposts of this object, given as `<owner_id>_<post_id>`. Type: str.
+            start_time: Only comments newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only comments older than this moment, as a Unix timestamp. Type: int; >= 0.
+            last_comments_count: How many of the latest comments to include per object. Type: int; 0..10.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            fields: Profile and community fields to fill in for the authors. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedGetCommentsResponse`.
 
@@ -720,13 +720,13 @@ class NewsfeedMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse:
-        """Call `newsfeed.getLists`.
+        """List the token owner's custom news feed lists.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getLists`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            list_ids: Sequence[int].
-            extended: bool.
+            list_ids: Only these lists. Type: Sequence[int].
+            extended: Add the sources of each list. Type: bool.
 
         Returns: `NewsfeedGetListsResponse`.
             With extended=True: `NewsfeedGetListsExtendedResponse` (extendedResponse).
@@ -753,16 +753,16 @@ class NewsfeedMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetMentionsResponse:
-        """Call `newsfeed.getMentions`.
+        """List the wall posts that mention a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getMentions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..50.
+            owner_id: User or community (negative id) whose mentions are listed; the token's owner by default. Type: int; format int64.
+            start_time: Only posts newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only posts older than this moment, as a Unix timestamp. Type: int; >= 0.
+            offset: Number of posts to skip. Type: int; >= 0.
+            count: How many posts to return. Type: int; 0..50.
 
         Returns: `NewsfeedGetMentionsResponse`.
 
@@ -792,17 +792,17 @@ class NewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
-        """Call `newsfeed.getRecommended`.
+        """Read the feed of posts VK recommends to the token's owner, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getRecommended`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            max_photos: int; >= 0.
-            start_from: str.
-            count: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
+            start_time: Only items newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only items older than this moment, as a Unix timestamp. Type: int; >= 0.
+            max_photos: Most photos to return within one item. Type: int; >= 0.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            count: How many items to return. Type: int; >= 0.
+            fields: Profile and community fields to fill in for the sources. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedGenericResponse`.
 
@@ -831,15 +831,15 @@ class NewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetSuggestedSourcesResponse:
-        """Call `newsfeed.getSuggestedSources`.
+        """List users and communities VK suggests the token's owner follow.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getSuggestedSources`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..1000.
-            shuffle: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            offset: Number of suggestions to skip. Type: int; >= 0.
+            count: How many suggestions to return. Type: int; 0..1000.
+            shuffle: Return the suggestions in random order. Type: bool.
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedGetSuggestedSourcesResponse`.
 
@@ -865,14 +865,14 @@ class NewsfeedMethods:
         item_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedIgnoreItemResponse:
-        """Call `newsfeed.ignoreItem`.
+        """Hide one item from the token owner's news feed.
 
-        Tokens: user.
+        Calls `newsfeed.ignoreItem`; tokens: user.
 
         Args:
-            type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
-            owner_id: int; format int64.
-            item_id: int; >= 0.
+            type: Kind of item to hide. Type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
+            owner_id: User or community (negative id) that owns the item. Type: int; format int64.
+            item_id: Item to hide. Type: int; >= 0.
 
         Returns: `NewsfeedIgnoreItemResponse`.
 
@@ -898,15 +898,15 @@ class NewsfeedMethods:
         no_reposts: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `newsfeed.saveList`.
+        """Create a custom news feed list, or change one.
 
-        Tokens: user.
+        Calls `newsfeed.saveList`; tokens: user.
 
         Args:
-            title: str; required.
-            source_ids: Sequence[int]; required.
-            list_id: int; >= 0.
-            no_reposts: bool.
+            title: Name of the list. Type: str; required.
+            source_ids: Users and communities (negative ids) whose posts the list shows. Type: Sequence[int]; required.
+            list_id: List to change; a new list is made when omitted. Type: int; >= 0.
+            no_reposts: Leave reposts out of the list. Type: bool.
 
         Returns: `int`.
 
@@ -970,20 +970,20 @@ class NewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse | NewsfeedSearchExtendedResponse:
-        """Call `newsfeed.search`.
+        """Find public posts by text, hashtag or place.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `newsfeed.search`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            extended: bool.
-            count: int; 0..200.
-            latitude: float | int.
-            longitude: float | int.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            start_from: str.
-            fields: Sequence[BaseUserGroupFields | str].
+            q: Text or hashtag to look for. Type: str.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            count: How many posts to return. Type: int; 0..200.
+            latitude: Latitude of the place the posts were made at, in degrees. Type: float | int.
+            longitude: Longitude of the place the posts were made at, in degrees. Type: float | int.
+            start_time: Only posts newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only posts older than this moment, as a Unix timestamp. Type: int; >= 0.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedSearchResponse`.
             With extended=True: `NewsfeedSearchExtendedResponse` (extendedResponse).
@@ -1016,15 +1016,15 @@ class NewsfeedMethods:
         track_code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `newsfeed.unignoreItem`.
+        """Show again an item hidden with `newsfeed.ignoreItem`.
 
-        Tokens: user.
+        Calls `newsfeed.unignoreItem`; tokens: user.
 
         Args:
-            type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
-            owner_id: int; format int64.
-            item_id: int; >= 0.
-            track_code: str.
+            type: Kind of item. Type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
+            owner_id: User or community (negative id) that owns the item. Type: int; format int64.
+            item_id: Item to show again. Type: int; >= 0.
+            track_code: Tracking string VK gave with the item, passed back for its statistics. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1050,14 +1050,14 @@ class NewsfeedMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `newsfeed.unsubscribe`.
+        """Stop getting comment notifications for an object the token's owner followed.
 
-        Tokens: user.
+        Calls `newsfeed.unsubscribe`; tokens: user.
 
         Args:
-            type: Literal['clip', 'market', 'note', 'photo', 'post', 'topic', 'video']; required.
-            item_id: int; required; >= 0.
-            owner_id: int; format int64.
+            type: Kind of object. Type: Literal['clip', 'market', 'note', 'photo', 'post', 'topic', 'video']; required.
+            item_id: Object to stop following. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1359,13 +1359,13 @@ class AsyncNewsfeedMethods:
         group_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `newsfeed.addBan`.
+        """Hide the posts of some users and communities from the token owner's news feed.
 
-        Tokens: user.
+        Calls `newsfeed.addBan`; tokens: user.
 
         Args:
-            user_ids: Sequence[int].
-            group_ids: Sequence[int].
+            user_ids: Users whose posts are hidden. Type: Sequence[int].
+            group_ids: Communities whose posts are hidden. Type: Sequence[int].
 
         Returns: `BaseBoolInt`.
 
@@ -1388,13 +1388,13 @@ class AsyncNewsfeedMethods:
         group_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `newsfeed.deleteBan`.
+        """Show again in the news feed the posts of users and communities that were hidden.
 
-        Tokens: user.
+        Calls `newsfeed.deleteBan`; tokens: user.
 
         Args:
-            user_ids: Sequence[int].
-            group_ids: Sequence[int].
+            user_ids: Users whose posts are shown again. Type: Sequence[int].
+            group_ids: Communities whose posts are shown again. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -1411,12 +1411,12 @@ class AsyncNewsfeedMethods:
         )
 
     async def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `newsfeed.deleteList`.
+        """Delete one of the token owner's custom news feed lists.
 
-        Tokens: user.
+        Calls `newsfeed.deleteList`; tokens: user.
 
         Args:
-            list_id: int; required; >= 0.
+            list_id: List to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1465,21 +1465,21 @@ class AsyncNewsfeedMethods:
         section: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
-        """Call `newsfeed.get`.
+        """Read the token owner's news feed, newest first, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            filters: Sequence[NewsfeedNewsfeedItemType | Literal['post', 'photo', 'photo_tag', 'wall_photo', 'friend', 'audio', 'video', 'topic', 'digest', 'stories', 'note', 'audio_playlist', 'clip', 'clips_retention']].
-            return_banned: bool.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            max_photos: int; >= 0.
-            source_ids: str.
-            start_from: str.
-            count: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
-            section: str.
+            filters: Kinds of feed item to include. Type: Sequence[NewsfeedNewsfeedItemType | Literal['post', 'photo', 'photo_tag', 'wall_photo', 'friend', 'audio', 'video', 'topic', 'digest', 'stories', 'note', 'audio_playlist', 'clip', 'clips_retention']].
+            return_banned: Include items from sources hidden with `newsfeed.addBan`. Type: bool.
+            start_time: Only items newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only items older than this moment, as a Unix timestamp. Type: int; >= 0.
+            max_photos: Most photos to return within one item. Type: int; >= 0.
+            source_ids: Only items from these sources or this custom list, comma-separated. Type: str.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            count: How many items to return. Type: int; >= 0.
+            fields: Profile and community fields to fill in for the sources. Type: Sequence[BaseUserGroupFields | str].
+            section: Feed section to read. Type: str.
 
         Returns: `NewsfeedGenericResponse`.
 
@@ -1535,14 +1535,14 @@ class AsyncNewsfeedMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
-        """Call `newsfeed.getBanned`.
+        """List the users and communities hidden from the token owner's news feed.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getBanned`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `NewsfeedGetBannedResponse`.
             With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).
@@ -1573,19 +1573,19 @@ class AsyncNewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetCommentsResponse:
-        """Call `newsfeed.getComments`.
+        """List the posts and other objects the token's owner follows with their latest comments.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 0..100.
-            filters: Sequence[NewsfeedCommentsFilters | Literal['post', 'photo', 'video', 'topic', 'note']].
-            reposts: str.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            last_comments_count: int; 0..10.
-            start_from: str.
-            fields: Sequence[BaseUserGroupFields | str].
+            count: How many objects to return. Type: int; 0..100.
+            filters: Kinds of object to include. Type: Sequence[NewsfeedCommentsFilters | Literal['post', 'photo', 'video', 'topic', 'note']].
+            reposts: Only reposts of this object, given as `<owner_id>_<post_id>`. Type: str.
+            start_time: Only comments newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only comments older than this moment, as a Unix timestamp. Type: int; >= 0.
+            last_comments_count: How many of the latest comments to include per object. Type: int; 0..10.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            fields: Profile and community fields to fill in for the authors. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedGetCommentsResponse`.
 
@@ -1630,13 +1630,13 @@ class AsyncNewsfeedMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse:
-        """Call `newsfeed.getLists`.
+        """List the token owner's custom news feed lists.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getLists`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            list_ids: Sequence[int].
-            extended: bool.
+            list_ids: Only these lists. Type: Sequence[int].
+            extended: Add the sources of each list. Type: bool.
 
         Returns: `NewsfeedGetListsResponse`.
             With extended=True: `NewsfeedGetListsExtendedResponse` (extendedResponse).
@@ -1663,16 +1663,16 @@ class AsyncNewsfeedMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetMentionsResponse:
-        """Call `newsfeed.getMentions`.
+        """List the wall posts that mention a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getMentions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..50.
+            owner_id: User or community (negative id) whose mentions are listed; the token's owner by default. Type: int; format int64.
+            start_time: Only posts newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only posts older than this moment, as a Unix timestamp. Type: int; >= 0.
+            offset: Number of posts to skip. Type: int; >= 0.
+            count: How many posts to return. Type: int; 0..50.
 
         Returns: `NewsfeedGetMentionsResponse`.
 
@@ -1702,17 +1702,17 @@ class AsyncNewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
-        """Call `newsfeed.getRecommended`.
+        """Read the feed of posts VK recommends to the token's owner, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getRecommended`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            max_photos: int; >= 0.
-            start_from: str.
-            count: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
+            start_time: Only items newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only items older than this moment, as a Unix timestamp. Type: int; >= 0.
+            max_photos: Most photos to return within one item. Type: int; >= 0.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            count: How many items to return. Type: int; >= 0.
+            fields: Profile and community fields to fill in for the sources. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedGenericResponse`.
 
@@ -1741,15 +1741,15 @@ class AsyncNewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetSuggestedSourcesResponse:
-        """Call `newsfeed.getSuggestedSources`.
+        """List users and communities VK suggests the token's owner follow.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getSuggestedSources`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..1000.
-            shuffle: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            offset: Number of suggestions to skip. Type: int; >= 0.
+            count: How many suggestions to return. Type: int; 0..1000.
+            shuffle: Return the suggestions in random order. Type: bool.
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedGetSuggestedSourcesResponse`.
 
@@ -1775,14 +1775,14 @@ class AsyncNewsfeedMethods:
         item_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedIgnoreItemResponse:
-        """Call `newsfeed.ignoreItem`.
+        """Hide one item from the token owner's news feed.
 
-        Tokens: user.
+        Calls `newsfeed.ignoreItem`; tokens: user.
 
         Args:
-            type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
-            owner_id: int; format int64.
-            item_id: int; >= 0.
+            type: Kind of item to hide. Type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
+            owner_id: User or community (negative id) that owns the item. Type: int; format int64.
+            item_id: Item to hide. Type: int; >= 0.
 
         Returns: `NewsfeedIgnoreItemResponse`.
 
@@ -1808,15 +1808,15 @@ class AsyncNewsfeedMethods:
         no_reposts: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `newsfeed.saveList`.
+        """Create a custom news feed list, or change one.
 
-        Tokens: user.
+        Calls `newsfeed.saveList`; tokens: user.
 
         Args:
-            title: str; required.
-            source_ids: Sequence[int]; required.
-            list_id: int; >= 0.
-            no_reposts: bool.
+            title: Name of the list. Type: str; required.
+            source_ids: Users and communities (negative ids) whose posts the list shows. Type: Sequence[int]; required.
+            list_id: List to change; a new list is made when omitted. Type: int; >= 0.
+            no_reposts: Leave reposts out of the list. Type: bool.
 
         Returns: `int`.
 
@@ -1880,20 +1880,20 @@ class AsyncNewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse | NewsfeedSearchExtendedResponse:
-        """Call `newsfeed.search`.
+        """Find public posts by text, hashtag or place.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `newsfeed.search`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            extended: bool.
-            count: int; 0..200.
-            latitude: float | int.
-            longitude: float | int.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            start_from: str.
-            fields: Sequence[BaseUserGroupFields | str].
+            q: Text or hashtag to look for. Type: str.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            count: How many posts to return. Type: int; 0..200.
+            latitude: Latitude of the place the posts were made at, in degrees. Type: float | int.
+            longitude: Longitude of the place the posts were made at, in degrees. Type: float | int.
+            start_time: Only posts newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only posts older than this moment, as a Unix timestamp. Type: int; >= 0.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedSearchResponse`.
             With extended=True: `NewsfeedSearchExtendedResponse` (extendedResponse).
@@ -1926,15 +1926,15 @@ class AsyncNewsfeedMethods:
         track_code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `newsfeed.unignoreItem`.
+        """Show again an item hidden with `newsfeed.ignoreItem`.
 
-        Tokens: user.
+        Calls `newsfeed.unignoreItem`; tokens: user.
 
         Args:
-            type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
-            owner_id: int; format int64.
-            item_id: int; >= 0.
-            track_code: str.
+            type: Kind of item. Type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
+            owner_id: User or community (negative id) that owns the item. Type: int; format int64.
+            item_id: Item to show again. Type: int; >= 0.
+            track_code: Tracking string VK gave with the item, passed back for its statistics. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1960,14 +1960,14 @@ class AsyncNewsfeedMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `newsfeed.unsubscribe`.
+        """Stop getting comment notifications for an object the token's owner followed.
 
-        Tokens: user.
+        Calls `newsfeed.unsubscribe`; tokens: user.
 
         Args:
-            type: Literal['clip', 'market', 'note', 'photo', 'post', 'topic', 'video']; required.
-            item_id: int; required; >= 0.
-            owner_id: int; format int64.
+            type: Kind of object. Type: Literal['clip', 'market', 'note', 'photo', 'post', 'topic', 'video']; required.
+            item_id: Object to stop following. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2275,13 +2275,13 @@ class BatchNewsfeedMethods:
         group_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
-        """Call `newsfeed.addBan`.
+        """Hide the posts of some users and communities from the token owner's news feed.
 
-        Tokens: user.
+        Calls `newsfeed.addBan`; tokens: user.
 
         Args:
-            user_ids: Sequence[int].
-            group_ids: Sequence[int].
+            user_ids: Users whose posts are hidden. Type: Sequence[int].
+            group_ids: Communities whose posts are hidden. Type: Sequence[int].
 
         Returns: `BaseBoolInt`.
 
@@ -2304,13 +2304,13 @@ class BatchNewsfeedMethods:
         group_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `newsfeed.deleteBan`.
+        """Show again in the news feed the posts of users and communities that were hidden.
 
-        Tokens: user.
+        Calls `newsfeed.deleteBan`; tokens: user.
 
         Args:
-            user_ids: Sequence[int].
-            group_ids: Sequence[int].
+            user_ids: Users whose posts are shown again. Type: Sequence[int].
+            group_ids: Communities whose posts are shown again. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
 
@@ -2327,12 +2327,12 @@ class BatchNewsfeedMethods:
         )
 
     def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `newsfeed.deleteList`.
+        """Delete one of the token owner's custom news feed lists.
 
-        Tokens: user.
+        Calls `newsfeed.deleteList`; tokens: user.
 
         Args:
-            list_id: int; required; >= 0.
+            list_id: List to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2381,21 +2381,21 @@ class BatchNewsfeedMethods:
         section: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGenericResponse]:
-        """Call `newsfeed.get`.
+        """Read the token owner's news feed, newest first, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            filters: Sequence[NewsfeedNewsfeedItemType | Literal['post', 'photo', 'photo_tag', 'wall_photo', 'friend', 'audio', 'video', 'topic', 'digest', 'stories', 'note', 'audio_playlist', 'clip', 'clips_retention']].
-            return_banned: bool.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            max_photos: int; >= 0.
-            source_ids: str.
-            start_from: str.
-            count: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
-            section: str.
+            filters: Kinds of feed item to include. Type: Sequence[NewsfeedNewsfeedItemType | Literal['post', 'photo', 'photo_tag', 'wall_photo', 'friend', 'audio', 'video', 'topic', 'digest', 'stories', 'note', 'audio_playlist', 'clip', 'clips_retention']].
+            return_banned: Include items from sources hidden with `newsfeed.addBan`. Type: bool.
+            start_time: Only items newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only items older than this moment, as a Unix timestamp. Type: int; >= 0.
+            max_photos: Most photos to return within one item. Type: int; >= 0.
+            source_ids: Only items from these sources or this custom list, comma-separated. Type: str.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            count: How many items to return. Type: int; >= 0.
+            fields: Profile and community fields to fill in for the sources. Type: Sequence[BaseUserGroupFields | str].
+            section: Feed section to read. Type: str.
 
         Returns: `NewsfeedGenericResponse`.
 
@@ -2451,14 +2451,14 @@ class BatchNewsfeedMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse]:
-        """Call `newsfeed.getBanned`.
+        """List the users and communities hidden from the token owner's news feed.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getBanned`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `NewsfeedGetBannedResponse`.
             With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).
@@ -2489,19 +2489,19 @@ class BatchNewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetCommentsResponse]:
-        """Call `newsfeed.getComments`.
+        """List the posts and other objects the token's owner follows with their latest comments.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 0..100.
-            filters: Sequence[NewsfeedCommentsFilters | Literal['post', 'photo', 'video', 'topic', 'note']].
-            reposts: str.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            last_comments_count: int; 0..10.
-            start_from: str.
-            fields: Sequence[BaseUserGroupFields | str].
+            count: How many objects to return. Type: int; 0..100.
+            filters: Kinds of object to include. Type: Sequence[NewsfeedCommentsFilters | Literal['post', 'photo', 'video', 'topic', 'note']].
+            reposts: Only reposts of this object, given as `<owner_id>_<post_id>`. Type: str.
+            start_time: Only comments newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only comments older than this moment, as a Unix timestamp. Type: int; >= 0.
+            last_comments_count: How many of the latest comments to include per object. Type: int; 0..10.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            fields: Profile and community fields to fill in for the authors. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedGetCommentsResponse`.
 
@@ -2546,13 +2546,13 @@ class BatchNewsfeedMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse]:
-        """Call `newsfeed.getLists`.
+        """List the token owner's custom news feed lists.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getLists`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            list_ids: Sequence[int].
-            extended: bool.
+            list_ids: Only these lists. Type: Sequence[int].
+            extended: Add the sources of each list. Type: bool.
 
         Returns: `NewsfeedGetListsResponse`.
             With extended=True: `NewsfeedGetListsExtendedResponse` (extendedResponse).
@@ -2579,16 +2579,16 @@ class BatchNewsfeedMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetMentionsResponse]:
-        """Call `newsfeed.getMentions`.
+        """List the wall posts that mention a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getMentions`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..50.
+            owner_id: User or community (negative id) whose mentions are listed; the token's owner by default. Type: int; format int64.
+            start_time: Only posts newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only posts older than this moment, as a Unix timestamp. Type: int; >= 0.
+            offset: Number of posts to skip. Type: int; >= 0.
+            count: How many posts to return. Type: int; 0..50.
 
         Returns: `NewsfeedGetMentionsResponse`.
 
@@ -2618,17 +2618,17 @@ class BatchNewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGenericResponse]:
-        """Call `newsfeed.getRecommended`.
+        """Read the feed of posts VK recommends to the token's owner, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getRecommended`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            max_photos: int; >= 0.
-            start_from: str.
-            count: int; >= 0.
-            fields: Sequence[BaseUserGroupFields | str].
+            start_time: Only items newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only items older than this moment, as a Unix timestamp. Type: int; >= 0.
+            max_photos: Most photos to return within one item. Type: int; >= 0.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            count: How many items to return. Type: int; >= 0.
+            fields: Profile and community fields to fill in for the sources. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedGenericResponse`.
 
@@ -2657,15 +2657,15 @@ class BatchNewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetSuggestedSourcesResponse]:
-        """Call `newsfeed.getSuggestedSources`.
+        """List users and communities VK suggests the token's owner follow.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `newsfeed.getSuggestedSources`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..1000.
-            shuffle: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            offset: Number of suggestions to skip. Type: int; >= 0.
+            count: How many suggestions to return. Type: int; 0..1000.
+            shuffle: Return the suggestions in random order. Type: bool.
+            fields: Profile and community fields to fill in. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedGetSuggestedSourcesResponse`.
 
@@ -2691,14 +2691,14 @@ class BatchNewsfeedMethods:
         item_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedIgnoreItemResponse]:
-        """Call `newsfeed.ignoreItem`.
+        """Hide one item from the token owner's news feed.
 
-        Tokens: user.
+        Calls `newsfeed.ignoreItem`; tokens: user.
 
         Args:
-            type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
-            owner_id: int; format int64.
-            item_id: int; >= 0.
+            type: Kind of item to hide. Type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
+            owner_id: User or community (negative id) that owns the item. Type: int; format int64.
+            item_id: Item to hide. Type: int; >= 0.
 
         Returns: `NewsfeedIgnoreItemResponse`.
 
@@ -2724,15 +2724,15 @@ class BatchNewsfeedMethods:
         no_reposts: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `newsfeed.saveList`.
+        """Create a custom news feed list, or change one.
 
-        Tokens: user.
+        Calls `newsfeed.saveList`; tokens: user.
 
         Args:
-            title: str; required.
-            source_ids: Sequence[int]; required.
-            list_id: int; >= 0.
-            no_reposts: bool.
+            title: Name of the list. Type: str; required.
+            source_ids: Users and communities (negative ids) whose posts the list shows. Type: Sequence[int]; required.
+            list_id: List to change; a new list is made when omitted. Type: int; >= 0.
+            no_reposts: Leave reposts out of the list. Type: bool.
 
         Returns: `int`.
 
@@ -2796,20 +2796,20 @@ class BatchNewsfeedMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedSearchResponse | NewsfeedSearchExtendedResponse]:
-        """Call `newsfeed.search`.
+        """Find public posts by text, hashtag or place.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `newsfeed.search`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            extended: bool.
-            count: int; 0..200.
-            latitude: float | int.
-            longitude: float | int.
-            start_time: int; >= 0.
-            end_time: int; >= 0.
-            start_from: str.
-            fields: Sequence[BaseUserGroupFields | str].
+            q: Text or hashtag to look for. Type: str.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            count: How many posts to return. Type: int; 0..200.
+            latitude: Latitude of the place the posts were made at, in degrees. Type: float | int.
+            longitude: Longitude of the place the posts were made at, in degrees. Type: float | int.
+            start_time: Only posts newer than this moment, as a Unix timestamp. Type: int; >= 0.
+            end_time: Only posts older than this moment, as a Unix timestamp. Type: int; >= 0.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `NewsfeedSearchResponse`.
             With extended=True: `NewsfeedSearchExtendedResponse` (extendedResponse).
@@ -2842,15 +2842,15 @@ class BatchNewsfeedMethods:
         track_code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `newsfeed.unignoreItem`.
+        """Show again an item hidden with `newsfeed.ignoreItem`.
 
-        Tokens: user.
+        Calls `newsfeed.unignoreItem`; tokens: user.
 
         Args:
-            type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
-            owner_id: int; format int64.
-            item_id: int; >= 0.
-            track_code: str.
+            type: Kind of item. Type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
+            owner_id: User or community (negative id) that owns the item. Type: int; format int64.
+            item_id: Item to show again. Type: int; >= 0.
+            track_code: Tracking string VK gave with the item, passed back for its statistics. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2876,14 +2876,14 @@ class BatchNewsfeedMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `newsfeed.unsubscribe`.
+        """Stop getting comment notifications for an object the token's owner followed.
 
-        Tokens: user.
+        Calls `newsfeed.unsubscribe`; tokens: user.
 
         Args:
-            type: Literal['clip', 'market', 'note', 'photo', 'post', 'topic', 'video']; required.
-            item_id: int; required; >= 0.
-            owner_id: int; format int64.
+            type: Kind of object. Type: Literal['clip', 'market', 'note', 'photo', 'post', 'topic', 'video']; required.
+            item_id: Object to stop following. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the object. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 

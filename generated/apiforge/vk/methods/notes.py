@@ -233,15 +233,15 @@ class NotesMethods:
         privacy_comment: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `notes.add`.
+        """Create a note for the token's owner.
 
-        Tokens: user.
+        Calls `notes.add`; tokens: user.
 
         Args:
-            title: str; required.
-            text: str; required.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
+            title: Title of the note. Type: str; required.
+            text: Text of the note, in wiki markup. Type: str; required.
+            privacy_view: Who may read the note, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the note, as privacy setting values. Type: Sequence[str].
 
         Returns: `int`.
 
@@ -269,16 +269,16 @@ class NotesMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `notes.createComment`.
+        """Comment on a note.
 
-        Tokens: user.
+        Calls `notes.createComment`; tokens: user.
 
         Args:
-            note_id: int; required; >= 0.
-            message: str; required.
-            owner_id: int; >= 0, format int64.
-            reply_to: int; >= 0.
-            guid: str.
+            note_id: Note to comment on. Type: int; required; >= 0.
+            message: Text of the comment. Type: str; required.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
+            reply_to: Comment this one replies to. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -300,12 +300,12 @@ class NotesMethods:
         )
 
     def delete(self, *, note_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `notes.delete`.
+        """Delete one of the token owner's notes.
 
-        Tokens: user.
+        Calls `notes.delete`; tokens: user.
 
         Args:
-            note_id: int; required; >= 0.
+            note_id: Note to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -325,13 +325,13 @@ class NotesMethods:
     def delete_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `notes.deleteComment`.
+        """Delete a comment on a note.
 
-        Tokens: user.
+        Calls `notes.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
+            comment_id: Comment to delete. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -359,16 +359,16 @@ class NotesMethods:
         privacy_comment: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `notes.edit`.
+        """Change the title, text or privacy of a note.
 
-        Tokens: user.
+        Calls `notes.edit`; tokens: user.
 
         Args:
-            note_id: int; required; >= 0.
-            title: str; required.
-            text: str; required.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
+            note_id: Note to change. Type: int; required; >= 0.
+            title: New title. Type: str; required.
+            text: New text, in wiki markup. Type: str; required.
+            privacy_view: Who may read the note, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the note, as privacy setting values. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -397,14 +397,14 @@ class NotesMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `notes.editComment`.
+        """Reword a note comment.
 
-        Tokens: user.
+        Calls `notes.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            message: str; required.
-            owner_id: int; >= 0, format int64.
+            comment_id: Comment to change. Type: int; required; >= 0.
+            message: New text of the comment. Type: str; required.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -433,16 +433,16 @@ class NotesMethods:
         sort: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetResponse:
-        """Call `notes.get`.
+        """List the notes of a user.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notes.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            note_ids: Sequence[int].
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
-            sort: Literal[0, 1]; >= 0.
+            note_ids: Only these notes. Type: Sequence[int].
+            user_id: User whose notes are listed; the token's owner by default. Type: int; >= 0, format int64.
+            offset: Number of notes to skip. Type: int; >= 0.
+            count: How many notes to return. Type: int; 0..100.
+            sort: Oldest first or newest first, by its number. Type: Literal[0, 1]; >= 0.
 
         Returns: `NotesGetResponse`.
 
@@ -471,14 +471,14 @@ class NotesMethods:
         need_wiki: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotesNote:
-        """Call `notes.getById`.
+        """Read one note.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notes.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            note_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
-            need_wiki: bool.
+            note_id: Note to read. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
+            need_wiki: Return the text in wiki markup instead of HTML. Type: bool.
 
         Returns: `NotesNote`.
 
@@ -507,16 +507,16 @@ class NotesMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetCommentsResponse:
-        """Call `notes.getComments`.
+        """List the comments on a note.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notes.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            note_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
-            sort: Literal[0, 1]; >= 0.
-            offset: int; >= 0.
-            count: int; 0..100.
+            note_id: Note whose comments are listed. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
+            sort: Oldest first or newest first, by its number. Type: Literal[0, 1]; >= 0.
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; 0..100.
 
         Returns: `NotesGetCommentsResponse`.
 
@@ -540,13 +540,13 @@ class NotesMethods:
     def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `notes.restoreComment`.
+        """Undo the deletion of a note comment.
 
-        Tokens: user.
+        Calls `notes.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
+            comment_id: Comment to bring back. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -640,15 +640,15 @@ class AsyncNotesMethods:
         privacy_comment: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `notes.add`.
+        """Create a note for the token's owner.
 
-        Tokens: user.
+        Calls `notes.add`; tokens: user.
 
         Args:
-            title: str; required.
-            text: str; required.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
+            title: Title of the note. Type: str; required.
+            text: Text of the note, in wiki markup. Type: str; required.
+            privacy_view: Who may read the note, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the note, as privacy setting values. Type: Sequence[str].
 
         Returns: `int`.
 
@@ -676,16 +676,16 @@ class AsyncNotesMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `notes.createComment`.
+        """Comment on a note.
 
-        Tokens: user.
+        Calls `notes.createComment`; tokens: user.
 
         Args:
-            note_id: int; required; >= 0.
-            message: str; required.
-            owner_id: int; >= 0, format int64.
-            reply_to: int; >= 0.
-            guid: str.
+            note_id: Note to comment on. Type: int; required; >= 0.
+            message: Text of the comment. Type: str; required.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
+            reply_to: Comment this one replies to. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -707,12 +707,12 @@ class AsyncNotesMethods:
         )
 
     async def delete(self, *, note_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `notes.delete`.
+        """Delete one of the token owner's notes.
 
-        Tokens: user.
+        Calls `notes.delete`; tokens: user.
 
         Args:
-            note_id: int; required; >= 0.
+            note_id: Note to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -732,13 +732,13 @@ class AsyncNotesMethods:
     async def delete_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `notes.deleteComment`.
+        """Delete a comment on a note.
 
-        Tokens: user.
+        Calls `notes.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
+            comment_id: Comment to delete. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -766,16 +766,16 @@ class AsyncNotesMethods:
         privacy_comment: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `notes.edit`.
+        """Change the title, text or privacy of a note.
 
-        Tokens: user.
+        Calls `notes.edit`; tokens: user.
 
         Args:
-            note_id: int; required; >= 0.
-            title: str; required.
-            text: str; required.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
+            note_id: Note to change. Type: int; required; >= 0.
+            title: New title. Type: str; required.
+            text: New text, in wiki markup. Type: str; required.
+            privacy_view: Who may read the note, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the note, as privacy setting values. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -804,14 +804,14 @@ class AsyncNotesMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `notes.editComment`.
+        """Reword a note comment.
 
-        Tokens: user.
+        Calls `notes.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            message: str; required.
-            owner_id: int; >= 0, format int64.
+            comment_id: Comment to change. Type: int; required; >= 0.
+            message: New text of the comment. Type: str; required.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -840,16 +840,16 @@ class AsyncNotesMethods:
         sort: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetResponse:
-        """Call `notes.get`.
+        """List the notes of a user.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notes.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            note_ids: Sequence[int].
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
-            sort: Literal[0, 1]; >= 0.
+            note_ids: Only these notes. Type: Sequence[int].
+            user_id: User whose notes are listed; the token's owner by default. Type: int; >= 0, format int64.
+            offset: Number of notes to skip. Type: int; >= 0.
+            count: How many notes to return. Type: int; 0..100.
+            sort: Oldest first or newest first, by its number. Type: Literal[0, 1]; >= 0.
 
         Returns: `NotesGetResponse`.
 
@@ -878,14 +878,14 @@ class AsyncNotesMethods:
         need_wiki: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotesNote:
-        """Call `notes.getById`.
+        """Read one note.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notes.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            note_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
-            need_wiki: bool.
+            note_id: Note to read. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
+            need_wiki: Return the text in wiki markup instead of HTML. Type: bool.
 
         Returns: `NotesNote`.
 
@@ -914,16 +914,16 @@ class AsyncNotesMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetCommentsResponse:
-        """Call `notes.getComments`.
+        """List the comments on a note.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notes.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            note_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
-            sort: Literal[0, 1]; >= 0.
-            offset: int; >= 0.
-            count: int; 0..100.
+            note_id: Note whose comments are listed. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
+            sort: Oldest first or newest first, by its number. Type: Literal[0, 1]; >= 0.
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; 0..100.
 
         Returns: `NotesGetCommentsResponse`.
 
@@ -947,13 +947,13 @@ class AsyncNotesMethods:
     async def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `notes.restoreComment`.
+        """Undo the deletion of a note comment.
 
-        Tokens: user.
+        Calls `notes.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
+            comment_id: Comment to bring back. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1049,15 +1049,15 @@ class BatchNotesMethods:
         privacy_comment: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `notes.add`.
+        """Create a note for the token's owner.
 
-        Tokens: user.
+        Calls `notes.add`; tokens: user.
 
         Args:
-            title: str; required.
-            text: str; required.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
+            title: Title of the note. Type: str; required.
+            text: Text of the note, in wiki markup. Type: str; required.
+            privacy_view: Who may read the note, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the note, as privacy setting values. Type: Sequence[str].
 
         Returns: `int`.
 
@@ -1085,16 +1085,16 @@ class BatchNotesMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `notes.createComment`.
+        """Comment on a note.
 
-        Tokens: user.
+        Calls `notes.createComment`; tokens: user.
 
         Args:
-            note_id: int; required; >= 0.
-            message: str; required.
-            owner_id: int; >= 0, format int64.
-            reply_to: int; >= 0.
-            guid: str.
+            note_id: Note to comment on. Type: int; required; >= 0.
+            message: Text of the comment. Type: str; required.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
+            reply_to: Comment this one replies to. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -1116,12 +1116,12 @@ class BatchNotesMethods:
         )
 
     def delete(self, *, note_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `notes.delete`.
+        """Delete one of the token owner's notes.
 
-        Tokens: user.
+        Calls `notes.delete`; tokens: user.
 
         Args:
-            note_id: int; required; >= 0.
+            note_id: Note to delete. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1141,13 +1141,13 @@ class BatchNotesMethods:
     def delete_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `notes.deleteComment`.
+        """Delete a comment on a note.
 
-        Tokens: user.
+        Calls `notes.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
+            comment_id: Comment to delete. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1175,16 +1175,16 @@ class BatchNotesMethods:
         privacy_comment: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `notes.edit`.
+        """Change the title, text or privacy of a note.
 
-        Tokens: user.
+        Calls `notes.edit`; tokens: user.
 
         Args:
-            note_id: int; required; >= 0.
-            title: str; required.
-            text: str; required.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
+            note_id: Note to change. Type: int; required; >= 0.
+            title: New title. Type: str; required.
+            text: New text, in wiki markup. Type: str; required.
+            privacy_view: Who may read the note, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the note, as privacy setting values. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1213,14 +1213,14 @@ class BatchNotesMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `notes.editComment`.
+        """Reword a note comment.
 
-        Tokens: user.
+        Calls `notes.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            message: str; required.
-            owner_id: int; >= 0, format int64.
+            comment_id: Comment to change. Type: int; required; >= 0.
+            message: New text of the comment. Type: str; required.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1249,16 +1249,16 @@ class BatchNotesMethods:
         sort: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotesGetResponse]:
-        """Call `notes.get`.
+        """List the notes of a user.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notes.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            note_ids: Sequence[int].
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
-            sort: Literal[0, 1]; >= 0.
+            note_ids: Only these notes. Type: Sequence[int].
+            user_id: User whose notes are listed; the token's owner by default. Type: int; >= 0, format int64.
+            offset: Number of notes to skip. Type: int; >= 0.
+            count: How many notes to return. Type: int; 0..100.
+            sort: Oldest first or newest first, by its number. Type: Literal[0, 1]; >= 0.
 
         Returns: `NotesGetResponse`.
 
@@ -1287,14 +1287,14 @@ class BatchNotesMethods:
         need_wiki: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotesNote]:
-        """Call `notes.getById`.
+        """Read one note.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notes.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            note_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
-            need_wiki: bool.
+            note_id: Note to read. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
+            need_wiki: Return the text in wiki markup instead of HTML. Type: bool.
 
         Returns: `NotesNote`.
 
@@ -1323,16 +1323,16 @@ class BatchNotesMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotesGetCommentsResponse]:
-        """Call `notes.getComments`.
+        """List the comments on a note.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notes.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            note_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
-            sort: Literal[0, 1]; >= 0.
-            offset: int; >= 0.
-            count: int; 0..100.
+            note_id: Note whose comments are listed. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
+            sort: Oldest first or newest first, by its number. Type: Literal[0, 1]; >= 0.
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; 0..100.
 
         Returns: `NotesGetCommentsResponse`.
 
@@ -1356,13 +1356,13 @@ class BatchNotesMethods:
     def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `notes.restoreComment`.
+        """Undo the deletion of a note comment.
 
-        Tokens: user.
+        Calls `notes.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; >= 0, format int64.
+            comment_id: Comment to bring back. Type: int; required; >= 0.
+            owner_id: User who owns the note. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 

@@ -109,16 +109,16 @@ class NotificationsMethods:
         end_time: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotificationsGetResponse:
-        """Call `notifications.get`.
+        """List the token owner's notifications, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notifications.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 1..100.
-            start_from: str.
-            filters: Sequence[Literal['wall', 'mentions', 'comments', 'likes', 'reposted', 'followers', 'friends']].
-            start_time: int.
-            end_time: int.
+            count: How many notifications to return. Type: int; 1..100.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            filters: Kinds of notification to include. Type: Sequence[Literal['wall', 'mentions', 'comments', 'likes', 'reposted', 'followers', 'friends']].
+            start_time: Only notifications newer than this moment, as a Unix timestamp. Type: int.
+            end_time: Only notifications older than this moment, as a Unix timestamp. Type: int.
 
         Returns: `NotificationsGetResponse`.
 
@@ -138,9 +138,9 @@ class NotificationsMethods:
         )
 
     def mark_as_viewed(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
-        """Call `notifications.markAsViewed`.
+        """Mark all of the token owner's notifications as seen.
 
-        Tokens: user.
+        Calls `notifications.markAsViewed`; tokens: user.
 
         Returns: `BaseBoolInt`.
 
@@ -159,17 +159,17 @@ class NotificationsMethods:
         sending_mode: Literal["delayed", "delayed_push", "immediately", "without_push"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[NotificationsSendMessageItem]:
-        """Call `notifications.sendMessage`.
+        """Send an app notification to users who allowed the app to notify them.
 
-        Tokens: service.
+        Calls `notifications.sendMessage`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required; at most 100 items, at least 1 items.
-            message: str; required; at most 254 characters.
-            fragment: str; at most 2047 characters.
-            group_id: int; >= 0, format int64.
-            random_id: int.
-            sending_mode: Literal['delayed', 'delayed_push', 'immediately', 'without_push'].
+            user_ids: Users who receive the notification. Type: Sequence[int]; required; at most 100 items, at least 1 items.
+            message: Text of the notification. Type: str; required; at most 254 characters.
+            fragment: Part of the app's address to open when the notification is tapped, after `#`. Type: str; at most 2047 characters.
+            group_id: Community whose app sends the notification. Type: int; >= 0, format int64.
+            random_id: Caller's number that makes a repeated send a no-op. Type: int.
+            sending_mode: When and how the notification is delivered. Type: Literal['delayed', 'delayed_push', 'immediately', 'without_push'].
 
         Returns: `list[NotificationsSendMessageItem]`.
 
@@ -241,16 +241,16 @@ class AsyncNotificationsMethods:
         end_time: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> NotificationsGetResponse:
-        """Call `notifications.get`.
+        """List the token owner's notifications, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notifications.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 1..100.
-            start_from: str.
-            filters: Sequence[Literal['wall', 'mentions', 'comments', 'likes', 'reposted', 'followers', 'friends']].
-            start_time: int.
-            end_time: int.
+            count: How many notifications to return. Type: int; 1..100.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            filters: Kinds of notification to include. Type: Sequence[Literal['wall', 'mentions', 'comments', 'likes', 'reposted', 'followers', 'friends']].
+            start_time: Only notifications newer than this moment, as a Unix timestamp. Type: int.
+            end_time: Only notifications older than this moment, as a Unix timestamp. Type: int.
 
         Returns: `NotificationsGetResponse`.
 
@@ -270,9 +270,9 @@ class AsyncNotificationsMethods:
         )
 
     async def mark_as_viewed(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
-        """Call `notifications.markAsViewed`.
+        """Mark all of the token owner's notifications as seen.
 
-        Tokens: user.
+        Calls `notifications.markAsViewed`; tokens: user.
 
         Returns: `BaseBoolInt`.
 
@@ -291,17 +291,17 @@ class AsyncNotificationsMethods:
         sending_mode: Literal["delayed", "delayed_push", "immediately", "without_push"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[NotificationsSendMessageItem]:
-        """Call `notifications.sendMessage`.
+        """Send an app notification to users who allowed the app to notify them.
 
-        Tokens: service.
+        Calls `notifications.sendMessage`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required; at most 100 items, at least 1 items.
-            message: str; required; at most 254 characters.
-            fragment: str; at most 2047 characters.
-            group_id: int; >= 0, format int64.
-            random_id: int.
-            sending_mode: Literal['delayed', 'delayed_push', 'immediately', 'without_push'].
+            user_ids: Users who receive the notification. Type: Sequence[int]; required; at most 100 items, at least 1 items.
+            message: Text of the notification. Type: str; required; at most 254 characters.
+            fragment: Part of the app's address to open when the notification is tapped, after `#`. Type: str; at most 2047 characters.
+            group_id: Community whose app sends the notification. Type: int; >= 0, format int64.
+            random_id: Caller's number that makes a repeated send a no-op. Type: int.
+            sending_mode: When and how the notification is delivered. Type: Literal['delayed', 'delayed_push', 'immediately', 'without_push'].
 
         Returns: `list[NotificationsSendMessageItem]`.
 
@@ -374,16 +374,16 @@ class BatchNotificationsMethods:
         end_time: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotificationsGetResponse]:
-        """Call `notifications.get`.
+        """List the token owner's notifications, page by page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `notifications.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; 1..100.
-            start_from: str.
-            filters: Sequence[Literal['wall', 'mentions', 'comments', 'likes', 'reposted', 'followers', 'friends']].
-            start_time: int.
-            end_time: int.
+            count: How many notifications to return. Type: int; 1..100.
+            start_from: Cursor returned as `next_from` by the previous page. Type: str.
+            filters: Kinds of notification to include. Type: Sequence[Literal['wall', 'mentions', 'comments', 'likes', 'reposted', 'followers', 'friends']].
+            start_time: Only notifications newer than this moment, as a Unix timestamp. Type: int.
+            end_time: Only notifications older than this moment, as a Unix timestamp. Type: int.
 
         Returns: `NotificationsGetResponse`.
 
@@ -403,9 +403,9 @@ class BatchNotificationsMethods:
         )
 
     def mark_as_viewed(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseBoolInt]:
-        """Call `notifications.markAsViewed`.
+        """Mark all of the token owner's notifications as seen.
 
-        Tokens: user.
+        Calls `notifications.markAsViewed`; tokens: user.
 
         Returns: `BaseBoolInt`.
 
@@ -424,17 +424,17 @@ class BatchNotificationsMethods:
         sending_mode: Literal["delayed", "delayed_push", "immediately", "without_push"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[NotificationsSendMessageItem]]:
-        """Call `notifications.sendMessage`.
+        """Send an app notification to users who allowed the app to notify them.
 
-        Tokens: service.
+        Calls `notifications.sendMessage`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required; at most 100 items, at least 1 items.
-            message: str; required; at most 254 characters.
-            fragment: str; at most 2047 characters.
-            group_id: int; >= 0, format int64.
-            random_id: int.
-            sending_mode: Literal['delayed', 'delayed_push', 'immediately', 'without_push'].
+            user_ids: Users who receive the notification. Type: Sequence[int]; required; at most 100 items, at least 1 items.
+            message: Text of the notification. Type: str; required; at most 254 characters.
+            fragment: Part of the app's address to open when the notification is tapped, after `#`. Type: str; at most 2047 characters.
+            group_id: Community whose app sends the notification. Type: int; >= 0, format int64.
+            random_id: Caller's number that makes a repeated send a no-op. Type: int.
+            sending_mode: When and how the notification is delivered. Type: Literal['delayed', 'delayed_push', 'immediately', 'without_push'].
 
         Returns: `list[NotificationsSendMessageItem]`.
 

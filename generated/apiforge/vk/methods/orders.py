@@ -146,14 +146,14 @@ class OrdersMethods:
         pending_cancel: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `orders.cancelSubscription`.
+        """Cancel a user's subscription in the current app.
 
-        Tokens: service.
+        Calls `orders.cancelSubscription`; tokens: service.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            subscription_id: int; required; >= 0.
-            pending_cancel: bool.
+            user_id: Subscriber. Type: int; required; >= 1, format int64.
+            subscription_id: Subscription to cancel. Type: int; required; >= 0.
+            pending_cancel: Let the subscription run until the end of the paid period. Type: bool.
 
         Returns: `BaseBoolInt`.
 
@@ -181,15 +181,15 @@ class OrdersMethods:
         test_mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> str:
-        """Call `orders.changeState`.
+        """Charge, cancel or refund an order placed in the current app.
 
-        Tokens: service.
+        Calls `orders.changeState`; tokens: service.
 
         Args:
-            order_id: int; required; >= 0.
-            action: Literal['cancel', 'charge', 'refund']; required.
-            app_order_id: int; >= 0.
-            test_mode: bool.
+            order_id: Order to change. Type: int; required; >= 0.
+            action: What to do with the order. Type: Literal['cancel', 'charge', 'refund']; required.
+            app_order_id: App's own number for the order. Type: int; >= 0.
+            test_mode: Work on test orders instead of real ones. Type: bool.
 
         Returns: `str`.
 
@@ -217,14 +217,14 @@ class OrdersMethods:
         test_mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
-        """Call `orders.get`.
+        """List the orders placed in the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `orders.get`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..1000.
-            test_mode: bool.
+            offset: Number of orders to skip. Type: int; >= 0.
+            count: How many orders to return. Type: int; 0..1000.
+            test_mode: List test orders instead of real ones. Type: bool.
 
         Returns: `list[OrdersOrder]`.
 
@@ -244,13 +244,13 @@ class OrdersMethods:
     def get_amount(
         self, *, user_id: int, votes: Sequence[str], extra_params: Mapping[str, object] | None = None
     ) -> list[OrdersAmount]:
-        """Call `orders.getAmount`.
+        """Read the price in a user's currency of the given amounts of votes.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `orders.getAmount`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            votes: Sequence[str]; required; at most 100 items.
+            user_id: User whose currency is used. Type: int; required; >= 1, format int64.
+            votes: Amounts of votes to price. Type: Sequence[str]; required; at most 100 items.
 
         Returns: `list[OrdersAmount]`.
 
@@ -274,14 +274,14 @@ class OrdersMethods:
         test_mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
-        """Call `orders.getById`.
+        """Read orders of the current app by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `orders.getById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            order_id: int; >= 0.
-            order_ids: Sequence[int]; at most 500 items.
-            test_mode: bool.
+            order_id: Order to read. Type: int; >= 0.
+            order_ids: Several orders to read at once. Type: Sequence[int]; at most 500 items.
+            test_mode: Read test orders instead of real ones. Type: bool.
 
         Returns: `list[OrdersOrder]`.
 
@@ -301,13 +301,13 @@ class OrdersMethods:
     def get_user_subscription_by_id(
         self, *, user_id: int, subscription_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OrdersSubscription:
-        """Call `orders.getUserSubscriptionById`.
+        """Read one subscription of a user in the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `orders.getUserSubscriptionById`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            subscription_id: int; required; >= 0.
+            user_id: Subscriber. Type: int; required; >= 1, format int64.
+            subscription_id: Subscription to read. Type: int; required; >= 0.
 
         Returns: `OrdersSubscription`.
 
@@ -328,12 +328,12 @@ class OrdersMethods:
     def get_user_subscriptions(
         self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]:
-        """Call `orders.getUserSubscriptions`.
+        """List a user's subscriptions in the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `orders.getUserSubscriptions`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; >= 1, format int64.
+            user_id: Subscriber. Type: int; required; >= 1, format int64.
 
         Returns: `OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]`.
 
@@ -365,14 +365,14 @@ class AsyncOrdersMethods:
         pending_cancel: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `orders.cancelSubscription`.
+        """Cancel a user's subscription in the current app.
 
-        Tokens: service.
+        Calls `orders.cancelSubscription`; tokens: service.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            subscription_id: int; required; >= 0.
-            pending_cancel: bool.
+            user_id: Subscriber. Type: int; required; >= 1, format int64.
+            subscription_id: Subscription to cancel. Type: int; required; >= 0.
+            pending_cancel: Let the subscription run until the end of the paid period. Type: bool.
 
         Returns: `BaseBoolInt`.
 
@@ -400,15 +400,15 @@ class AsyncOrdersMethods:
         test_mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> str:
-        """Call `orders.changeState`.
+        """Charge, cancel or refund an order placed in the current app.
 
-        Tokens: service.
+        Calls `orders.changeState`; tokens: service.
 
         Args:
-            order_id: int; required; >= 0.
-            action: Literal['cancel', 'charge', 'refund']; required.
-            app_order_id: int; >= 0.
-            test_mode: bool.
+            order_id: Order to change. Type: int; required; >= 0.
+            action: What to do with the order. Type: Literal['cancel', 'charge', 'refund']; required.
+            app_order_id: App's own number for the order. Type: int; >= 0.
+            test_mode: Work on test orders instead of real ones. Type: bool.
 
         Returns: `str`.
 
@@ -436,14 +436,14 @@ class AsyncOrdersMethods:
         test_mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
-        """Call `orders.get`.
+        """List the orders placed in the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `orders.get`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..1000.
-            test_mode: bool.
+            offset: Number of orders to skip. Type: int; >= 0.
+            count: How many orders to return. Type: int; 0..1000.
+            test_mode: List test orders instead of real ones. Type: bool.
 
         Returns: `list[OrdersOrder]`.
 
@@ -463,13 +463,13 @@ class AsyncOrdersMethods:
     async def get_amount(
         self, *, user_id: int, votes: Sequence[str], extra_params: Mapping[str, object] | None = None
     ) -> list[OrdersAmount]:
-        """Call `orders.getAmount`.
+        """Read the price in a user's currency of the given amounts of votes.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `orders.getAmount`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            votes: Sequence[str]; required; at most 100 items.
+            user_id: User whose currency is used. Type: int; required; >= 1, format int64.
+            votes: Amounts of votes to price. Type: Sequence[str]; required; at most 100 items.
 
         Returns: `list[OrdersAmount]`.
 
@@ -493,14 +493,14 @@ class AsyncOrdersMethods:
         test_mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
-        """Call `orders.getById`.
+        """Read orders of the current app by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `orders.getById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            order_id: int; >= 0.
-            order_ids: Sequence[int]; at most 500 items.
-            test_mode: bool.
+            order_id: Order to read. Type: int; >= 0.
+            order_ids: Several orders to read at once. Type: Sequence[int]; at most 500 items.
+            test_mode: Read test orders instead of real ones. Type: bool.
 
         Returns: `list[OrdersOrder]`.
 
@@ -520,13 +520,13 @@ class AsyncOrdersMethods:
     async def get_user_subscription_by_id(
         self, *, user_id: int, subscription_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OrdersSubscription:
-        """Call `orders.getUserSubscriptionById`.
+        """Read one subscription of a user in the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `orders.getUserSubscriptionById`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            subscription_id: int; required; >= 0.
+            user_id: Subscriber. Type: int; required; >= 1, format int64.
+            subscription_id: Subscription to read. Type: int; required; >= 0.
 
         Returns: `OrdersSubscription`.
 
@@ -547,12 +547,12 @@ class AsyncOrdersMethods:
     async def get_user_subscriptions(
         self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]:
-        """Call `orders.getUserSubscriptions`.
+        """List a user's subscriptions in the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `orders.getUserSubscriptions`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; >= 1, format int64.
+            user_id: Subscriber. Type: int; required; >= 1, format int64.
 
         Returns: `OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]`.
 
@@ -584,14 +584,14 @@ class BatchOrdersMethods:
         pending_cancel: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
-        """Call `orders.cancelSubscription`.
+        """Cancel a user's subscription in the current app.
 
-        Tokens: service.
+        Calls `orders.cancelSubscription`; tokens: service.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            subscription_id: int; required; >= 0.
-            pending_cancel: bool.
+            user_id: Subscriber. Type: int; required; >= 1, format int64.
+            subscription_id: Subscription to cancel. Type: int; required; >= 0.
+            pending_cancel: Let the subscription run until the end of the paid period. Type: bool.
 
         Returns: `BaseBoolInt`.
 
@@ -619,15 +619,15 @@ class BatchOrdersMethods:
         test_mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[str]:
-        """Call `orders.changeState`.
+        """Charge, cancel or refund an order placed in the current app.
 
-        Tokens: service.
+        Calls `orders.changeState`; tokens: service.
 
         Args:
-            order_id: int; required; >= 0.
-            action: Literal['cancel', 'charge', 'refund']; required.
-            app_order_id: int; >= 0.
-            test_mode: bool.
+            order_id: Order to change. Type: int; required; >= 0.
+            action: What to do with the order. Type: Literal['cancel', 'charge', 'refund']; required.
+            app_order_id: App's own number for the order. Type: int; >= 0.
+            test_mode: Work on test orders instead of real ones. Type: bool.
 
         Returns: `str`.
 
@@ -655,14 +655,14 @@ class BatchOrdersMethods:
         test_mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[OrdersOrder]]:
-        """Call `orders.get`.
+        """List the orders placed in the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `orders.get`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            offset: int; >= 0.
-            count: int; 0..1000.
-            test_mode: bool.
+            offset: Number of orders to skip. Type: int; >= 0.
+            count: How many orders to return. Type: int; 0..1000.
+            test_mode: List test orders instead of real ones. Type: bool.
 
         Returns: `list[OrdersOrder]`.
 
@@ -682,13 +682,13 @@ class BatchOrdersMethods:
     def get_amount(
         self, *, user_id: int, votes: Sequence[str], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[OrdersAmount]]:
-        """Call `orders.getAmount`.
+        """Read the price in a user's currency of the given amounts of votes.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `orders.getAmount`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            votes: Sequence[str]; required; at most 100 items.
+            user_id: User whose currency is used. Type: int; required; >= 1, format int64.
+            votes: Amounts of votes to price. Type: Sequence[str]; required; at most 100 items.
 
         Returns: `list[OrdersAmount]`.
 
@@ -712,14 +712,14 @@ class BatchOrdersMethods:
         test_mode: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[OrdersOrder]]:
-        """Call `orders.getById`.
+        """Read orders of the current app by their ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `orders.getById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            order_id: int; >= 0.
-            order_ids: Sequence[int]; at most 500 items.
-            test_mode: bool.
+            order_id: Order to read. Type: int; >= 0.
+            order_ids: Several orders to read at once. Type: Sequence[int]; at most 500 items.
+            test_mode: Read test orders instead of real ones. Type: bool.
 
         Returns: `list[OrdersOrder]`.
 
@@ -739,13 +739,13 @@ class BatchOrdersMethods:
     def get_user_subscription_by_id(
         self, *, user_id: int, subscription_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[OrdersSubscription]:
-        """Call `orders.getUserSubscriptionById`.
+        """Read one subscription of a user in the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `orders.getUserSubscriptionById`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            subscription_id: int; required; >= 0.
+            user_id: Subscriber. Type: int; required; >= 1, format int64.
+            subscription_id: Subscription to read. Type: int; required; >= 0.
 
         Returns: `OrdersSubscription`.
 
@@ -766,12 +766,12 @@ class BatchOrdersMethods:
     def get_user_subscriptions(
         self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]]:
-        """Call `orders.getUserSubscriptions`.
+        """List a user's subscriptions in the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `orders.getUserSubscriptions`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; required; >= 1, format int64.
+            user_id: Subscriber. Type: int; required; >= 1, format int64.
 
         Returns: `OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]`.
 

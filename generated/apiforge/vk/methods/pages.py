@@ -166,12 +166,12 @@ class PagesMethods:
         self._client = client
 
     def clear_cache(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `pages.clearCache`.
+        """Make VK fetch an outside page again instead of using its cached snippet.
 
-        Tokens: user, service.
+        Calls `pages.clearCache`; tokens: user, service.
 
         Args:
-            url: str; required.
+            url: Address of the page. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -198,18 +198,18 @@ class PagesMethods:
         need_html: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PagesWikipageFull:
-        """Call `pages.get`.
+        """Read a wiki page of a community or user.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            page_id: int.
-            global_ (sent as `global`): bool.
-            site_preview: bool.
-            title: str.
-            need_source: bool.
-            need_html: bool.
+            owner_id: User or community (negative id) that owns the page. Type: int; format int64.
+            page_id: Page to read, by its id. Type: int.
+            global_ (sent as `global`): Read a global wiki page instead of one of the owner's. Type: bool.
+            site_preview: Ask for the page's site preview. Type: bool.
+            title: Page to read, by its title. Type: str.
+            need_source: Include the page's wiki markup. Type: bool.
+            need_html: Include the page rendered as HTML. Type: bool.
 
         Returns: `PagesWikipageFull`.
 
@@ -238,14 +238,14 @@ class PagesMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PagesWikipageHistory]:
-        """Call `pages.getHistory`.
+        """List the saved versions of a wiki page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.getHistory`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            page_id: int; required.
-            group_id: int; format int64.
-            user_id: int; format int64.
+            page_id: Page whose versions are listed. Type: int; required.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
 
         Returns: `list[PagesWikipageHistory]`.
 
@@ -267,12 +267,12 @@ class PagesMethods:
     def get_titles(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[PagesWikipage]:
-        """Call `pages.getTitles`.
+        """List the titles of a community's wiki pages.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.getTitles`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; format int64.
+            group_id: Community whose pages are listed. Type: int; format int64.
 
         Returns: `list[PagesWikipage]`.
 
@@ -298,15 +298,15 @@ class PagesMethods:
         need_html: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PagesGetVersionResponse:
-        """Call `pages.getVersion`.
+        """Read one saved version of a wiki page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.getVersion`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            version_id: int; required.
-            group_id: int; format int64.
-            user_id: int; format int64.
-            need_html: bool.
+            version_id: Version to read. Type: int; required.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
+            need_html: Include the version rendered as HTML. Type: bool.
 
         Returns: `PagesGetVersionResponse`.
 
@@ -329,13 +329,13 @@ class PagesMethods:
     def parse_wiki(
         self, *, text: str, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> str:
-        """Call `pages.parseWiki`.
+        """Render wiki markup into HTML.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.parseWiki`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            text: str; required.
-            group_id: int; >= 0, format int64.
+            text: Wiki markup to render. Type: str; required.
+            group_id: Community whose context the markup is rendered in. Type: int; >= 0, format int64.
 
         Returns: `str`.
 
@@ -361,16 +361,16 @@ class PagesMethods:
         title: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `pages.save`.
+        """Save new wiki markup for a page, creating the page if it does not exist.
 
-        Tokens: user.
+        Calls `pages.save`; tokens: user.
 
         Args:
-            text: str.
-            page_id: int.
-            group_id: int; format int64.
-            user_id: int; format int64.
-            title: str.
+            text: New text, in wiki markup. Type: str.
+            page_id: Page to write, by its id. Type: int.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
+            title: Page to write, by its title. Type: str.
 
         Returns: `int`.
 
@@ -401,16 +401,16 @@ class PagesMethods:
         edit: Literal[0, 1, 2] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `pages.saveAccess`.
+        """Choose who may read and who may edit a wiki page.
 
-        Tokens: user.
+        Calls `pages.saveAccess`; tokens: user.
 
         Args:
-            page_id: int; required.
-            group_id: int; format int64.
-            user_id: int; format int64.
-            view: Literal[0, 1, 2].
-            edit: Literal[0, 1, 2].
+            page_id: Page whose access is set. Type: int; required.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
+            view: Who may read the page, by its number. Type: Literal[0, 1, 2].
+            edit: Who may edit the page, by its number. Type: Literal[0, 1, 2].
 
         Returns: `int`.
 
@@ -441,12 +441,12 @@ class AsyncPagesMethods:
         self._client = client
 
     async def clear_cache(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
-        """Call `pages.clearCache`.
+        """Make VK fetch an outside page again instead of using its cached snippet.
 
-        Tokens: user, service.
+        Calls `pages.clearCache`; tokens: user, service.
 
         Args:
-            url: str; required.
+            url: Address of the page. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -473,18 +473,18 @@ class AsyncPagesMethods:
         need_html: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PagesWikipageFull:
-        """Call `pages.get`.
+        """Read a wiki page of a community or user.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            page_id: int.
-            global_ (sent as `global`): bool.
-            site_preview: bool.
-            title: str.
-            need_source: bool.
-            need_html: bool.
+            owner_id: User or community (negative id) that owns the page. Type: int; format int64.
+            page_id: Page to read, by its id. Type: int.
+            global_ (sent as `global`): Read a global wiki page instead of one of the owner's. Type: bool.
+            site_preview: Ask for the page's site preview. Type: bool.
+            title: Page to read, by its title. Type: str.
+            need_source: Include the page's wiki markup. Type: bool.
+            need_html: Include the page rendered as HTML. Type: bool.
 
         Returns: `PagesWikipageFull`.
 
@@ -513,14 +513,14 @@ class AsyncPagesMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PagesWikipageHistory]:
-        """Call `pages.getHistory`.
+        """List the saved versions of a wiki page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.getHistory`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            page_id: int; required.
-            group_id: int; format int64.
-            user_id: int; format int64.
+            page_id: Page whose versions are listed. Type: int; required.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
 
         Returns: `list[PagesWikipageHistory]`.
 
@@ -542,12 +542,12 @@ class AsyncPagesMethods:
     async def get_titles(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[PagesWikipage]:
-        """Call `pages.getTitles`.
+        """List the titles of a community's wiki pages.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.getTitles`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; format int64.
+            group_id: Community whose pages are listed. Type: int; format int64.
 
         Returns: `list[PagesWikipage]`.
 
@@ -573,15 +573,15 @@ class AsyncPagesMethods:
         need_html: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PagesGetVersionResponse:
-        """Call `pages.getVersion`.
+        """Read one saved version of a wiki page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.getVersion`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            version_id: int; required.
-            group_id: int; format int64.
-            user_id: int; format int64.
-            need_html: bool.
+            version_id: Version to read. Type: int; required.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
+            need_html: Include the version rendered as HTML. Type: bool.
 
         Returns: `PagesGetVersionResponse`.
 
@@ -604,13 +604,13 @@ class AsyncPagesMethods:
     async def parse_wiki(
         self, *, text: str, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> str:
-        """Call `pages.parseWiki`.
+        """Render wiki markup into HTML.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.parseWiki`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            text: str; required.
-            group_id: int; >= 0, format int64.
+            text: Wiki markup to render. Type: str; required.
+            group_id: Community whose context the markup is rendered in. Type: int; >= 0, format int64.
 
         Returns: `str`.
 
@@ -636,16 +636,16 @@ class AsyncPagesMethods:
         title: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `pages.save`.
+        """Save new wiki markup for a page, creating the page if it does not exist.
 
-        Tokens: user.
+        Calls `pages.save`; tokens: user.
 
         Args:
-            text: str.
-            page_id: int.
-            group_id: int; format int64.
-            user_id: int; format int64.
-            title: str.
+            text: New text, in wiki markup. Type: str.
+            page_id: Page to write, by its id. Type: int.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
+            title: Page to write, by its title. Type: str.
 
         Returns: `int`.
 
@@ -676,16 +676,16 @@ class AsyncPagesMethods:
         edit: Literal[0, 1, 2] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `pages.saveAccess`.
+        """Choose who may read and who may edit a wiki page.
 
-        Tokens: user.
+        Calls `pages.saveAccess`; tokens: user.
 
         Args:
-            page_id: int; required.
-            group_id: int; format int64.
-            user_id: int; format int64.
-            view: Literal[0, 1, 2].
-            edit: Literal[0, 1, 2].
+            page_id: Page whose access is set. Type: int; required.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
+            view: Who may read the page, by its number. Type: Literal[0, 1, 2].
+            edit: Who may edit the page, by its number. Type: Literal[0, 1, 2].
 
         Returns: `int`.
 
@@ -716,12 +716,12 @@ class BatchPagesMethods:
         self._batch = batch
 
     def clear_cache(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
-        """Call `pages.clearCache`.
+        """Make VK fetch an outside page again instead of using its cached snippet.
 
-        Tokens: user, service.
+        Calls `pages.clearCache`; tokens: user, service.
 
         Args:
-            url: str; required.
+            url: Address of the page. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -748,18 +748,18 @@ class BatchPagesMethods:
         need_html: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PagesWikipageFull]:
-        """Call `pages.get`.
+        """Read a wiki page of a community or user.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            page_id: int.
-            global_ (sent as `global`): bool.
-            site_preview: bool.
-            title: str.
-            need_source: bool.
-            need_html: bool.
+            owner_id: User or community (negative id) that owns the page. Type: int; format int64.
+            page_id: Page to read, by its id. Type: int.
+            global_ (sent as `global`): Read a global wiki page instead of one of the owner's. Type: bool.
+            site_preview: Ask for the page's site preview. Type: bool.
+            title: Page to read, by its title. Type: str.
+            need_source: Include the page's wiki markup. Type: bool.
+            need_html: Include the page rendered as HTML. Type: bool.
 
         Returns: `PagesWikipageFull`.
 
@@ -788,14 +788,14 @@ class BatchPagesMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PagesWikipageHistory]]:
-        """Call `pages.getHistory`.
+        """List the saved versions of a wiki page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.getHistory`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            page_id: int; required.
-            group_id: int; format int64.
-            user_id: int; format int64.
+            page_id: Page whose versions are listed. Type: int; required.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
 
         Returns: `list[PagesWikipageHistory]`.
 
@@ -817,12 +817,12 @@ class BatchPagesMethods:
     def get_titles(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[PagesWikipage]]:
-        """Call `pages.getTitles`.
+        """List the titles of a community's wiki pages.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.getTitles`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; format int64.
+            group_id: Community whose pages are listed. Type: int; format int64.
 
         Returns: `list[PagesWikipage]`.
 
@@ -848,15 +848,15 @@ class BatchPagesMethods:
         need_html: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PagesGetVersionResponse]:
-        """Call `pages.getVersion`.
+        """Read one saved version of a wiki page.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.getVersion`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            version_id: int; required.
-            group_id: int; format int64.
-            user_id: int; format int64.
-            need_html: bool.
+            version_id: Version to read. Type: int; required.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
+            need_html: Include the version rendered as HTML. Type: bool.
 
         Returns: `PagesGetVersionResponse`.
 
@@ -879,13 +879,13 @@ class BatchPagesMethods:
     def parse_wiki(
         self, *, text: str, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[str]:
-        """Call `pages.parseWiki`.
+        """Render wiki markup into HTML.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `pages.parseWiki`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            text: str; required.
-            group_id: int; >= 0, format int64.
+            text: Wiki markup to render. Type: str; required.
+            group_id: Community whose context the markup is rendered in. Type: int; >= 0, format int64.
 
         Returns: `str`.
 
@@ -911,16 +911,16 @@ class BatchPagesMethods:
         title: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `pages.save`.
+        """Save new wiki markup for a page, creating the page if it does not exist.
 
-        Tokens: user.
+        Calls `pages.save`; tokens: user.
 
         Args:
-            text: str.
-            page_id: int.
-            group_id: int; format int64.
-            user_id: int; format int64.
-            title: str.
+            text: New text, in wiki markup. Type: str.
+            page_id: Page to write, by its id. Type: int.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
+            title: Page to write, by its title. Type: str.
 
         Returns: `int`.
 
@@ -951,16 +951,16 @@ class BatchPagesMethods:
         edit: Literal[0, 1, 2] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `pages.saveAccess`.
+        """Choose who may read and who may edit a wiki page.
 
-        Tokens: user.
+        Calls `pages.saveAccess`; tokens: user.
 
         Args:
-            page_id: int; required.
-            group_id: int; format int64.
-            user_id: int; format int64.
-            view: Literal[0, 1, 2].
-            edit: Literal[0, 1, 2].
+            page_id: Page whose access is set. Type: int; required.
+            group_id: Community that owns the page. Type: int; format int64.
+            user_id: User who owns the page. Type: int; format int64.
+            view: Who may read the page, by its number. Type: Literal[0, 1, 2].
+            edit: Who may edit the page, by its number. Type: Literal[0, 1, 2].
 
         Returns: `int`.
 

@@ -1018,14 +1018,14 @@ class PhotosMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.confirmTag`.
+        """Confirm a tag that marks the token's owner on a photo.
 
-        Tokens: user.
+        Calls `photos.confirmTag`; tokens: user.
 
         Args:
-            photo_id: str; required.
-            tag_id: int; required.
-            owner_id: int; format int64.
+            photo_id: Photo that carries the tag. Type: str; required.
+            tag_id: Tag to confirm. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1050,14 +1050,14 @@ class PhotosMethods:
         access_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `photos.copy`.
+        """Save a copy of someone's photo to the token owner's Saved photos album.
 
-        Tokens: user.
+        Calls `photos.copy`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            photo_id: int; required; >= 0.
-            access_key: str.
+            owner_id: User or community (negative id) that owns the photo. Type: int; required; format int64.
+            photo_id: Photo to copy. Type: int; required; >= 0.
+            access_key: Access key of a photo that is not public. Type: str.
 
         Returns: `int`.
 
@@ -1086,18 +1086,18 @@ class PhotosMethods:
         comments_disabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosPhotoAlbumFull:
-        """Call `photos.createAlbum`.
+        """Create an empty photo album for the token's owner or a community.
 
-        Tokens: user.
+        Calls `photos.createAlbum`; tokens: user.
 
         Args:
-            title: str; required.
-            group_id: int; format int64.
-            description: str.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            upload_by_admins_only: bool.
-            comments_disabled: bool.
+            title: Name of the album. Type: str; required.
+            group_id: Community to create the album in, instead of the user's own page. Type: int; format int64.
+            description: Text that describes the album. Type: str.
+            privacy_view: Who may see the album, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the album's photos, as privacy setting values. Type: Sequence[str].
+            upload_by_admins_only: In a community, let only its managers add photos. Type: bool.
+            comments_disabled: In a community, turn comments on the album off. Type: bool.
 
         Returns: `PhotosPhotoAlbumFull`.
 
@@ -1134,20 +1134,20 @@ class PhotosMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `photos.createComment`.
+        """Comment on a photo.
 
-        Tokens: user.
+        Calls `photos.createComment`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            reply_to_comment: int.
-            sticker_id: int; >= 0.
-            access_key: str.
-            guid: str.
+            photo_id: Photo to comment on. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community that owns the photo. Type: bool.
+            reply_to_comment: Comment this one replies to. Type: int.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            access_key: Access key of a photo that is not public. Type: str.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -1178,14 +1178,14 @@ class PhotosMethods:
         photos: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.delete`.
+        """Delete one or several photos.
 
-        Tokens: user.
+        Calls `photos.delete`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            photo_id: int; >= 0.
-            photos: Sequence[str]; at most 100 items.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            photo_id: Photo to delete. Type: int; >= 0.
+            photos: Several photos to delete, as `<owner_id>_<photo_id>` strings. Type: Sequence[str]; at most 100 items.
 
         Returns: `BaseOkResponse`.
 
@@ -1205,13 +1205,13 @@ class PhotosMethods:
     def delete_album(
         self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `photos.deleteAlbum`.
+        """Delete a photo album.
 
-        Tokens: user.
+        Calls `photos.deleteAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0.
-            group_id: int; >= 0, format int64.
+            album_id: Album to delete. Type: int; required; >= 0.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1232,13 +1232,13 @@ class PhotosMethods:
     def delete_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `photos.deleteComment`.
+        """Delete a comment on a photo.
 
-        Tokens: user.
+        Calls `photos.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to delete. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -1267,19 +1267,19 @@ class PhotosMethods:
         delete_place: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.edit`.
+        """Change the caption or place of a photo.
 
-        Tokens: user.
+        Calls `photos.edit`; tokens: user.
 
         Args:
-            photo_id: int; required; >= 0.
-            owner_id: int; format int64.
-            caption: str.
-            latitude: float | int.
-            longitude: float | int.
-            place_str: str.
-            foursquare_id: str.
-            delete_place: bool.
+            photo_id: Photo to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            caption: New caption. Type: str.
+            latitude: Latitude of the place the photo shows, in degrees. Type: float | int.
+            longitude: Longitude of the place the photo shows, in degrees. Type: float | int.
+            place_str: Name of the place. Type: str.
+            foursquare_id: Foursquare id of the place. Type: str.
+            delete_place: Remove the place from the photo. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1314,19 +1314,19 @@ class PhotosMethods:
         comments_disabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.editAlbum`.
+        """Change the name, description or privacy of a photo album.
 
-        Tokens: user.
+        Calls `photos.editAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0.
-            title: str.
-            description: str.
-            owner_id: int; format int64.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            upload_by_admins_only: bool.
-            comments_disabled: bool.
+            album_id: Album to change. Type: int; required; >= 0.
+            title: New name of the album. Type: str.
+            description: New description of the album. Type: str.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
+            privacy_view: Who may see the album, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the album's photos, as privacy setting values. Type: Sequence[str].
+            upload_by_admins_only: In a community, let only its managers add photos. Type: bool.
+            comments_disabled: In a community, turn comments on the album off. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1359,15 +1359,15 @@ class PhotosMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.editComment`.
+        """Change the text or attachments of a comment on a photo.
 
-        Tokens: user.
+        Calls `photos.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
+            comment_id: Comment to change. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1450,18 +1450,18 @@ class PhotosMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAlbumsResponse:
-        """Call `photos.getAlbums`.
+        """List the photo albums of a user or community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.getAlbums`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            album_ids: Sequence[int]; at most 1000 items.
-            offset: int; >= 0.
-            count: int; >= 0.
-            need_system: bool.
-            need_covers: bool.
-            photo_sizes: bool.
+            owner_id: User or community (negative id) whose albums are listed; the token's owner by default. Type: int; format int64.
+            album_ids: Only these albums. Type: Sequence[int]; at most 1000 items.
+            offset: Number of albums to skip. Type: int; >= 0.
+            count: How many albums to return. Type: int; >= 0.
+            need_system: Include the service albums, such as profile and wall photos. Type: bool.
+            need_covers: Add the address of each album's cover picture. Type: bool.
+            photo_sizes: Return the cover sizes as a list with their dimensions. Type: bool.
 
         Returns: `PhotosGetAlbumsResponse`.
 
@@ -1490,14 +1490,14 @@ class PhotosMethods:
         need_system: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `photos.getAlbumsCount`.
+        """Count the photo albums of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getAlbumsCount`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; format int64.
-            group_id: int; format int64.
-            need_system: bool.
+            user_id: User whose albums are counted; the token's owner by default. Type: int; format int64.
+            group_id: Community whose albums are counted instead. Type: int; format int64.
+            need_system: Count the service albums too. Type: bool.
 
         Returns: `int`.
 
@@ -1527,19 +1527,19 @@ class PhotosMethods:
         skip_hidden: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllResponse:
-        """Call `photos.getAll`.
+        """List all photos of a user or community, newest first, across albums.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getAll`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            extended: bool.
-            offset: int; >= 0.
-            count: int; 0..200.
-            photo_sizes: bool.
-            no_service_albums: bool.
-            need_hidden: bool.
-            skip_hidden: bool.
+            owner_id: User or community (negative id) whose photos are listed; the token's owner by default. Type: int; format int64.
+            extended: Add likes, comments and reposts counts to each photo. Type: bool.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..200.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
+            no_service_albums: Leave out photos from service albums. Type: bool.
+            need_hidden: Add a flag telling whether each photo is hidden from the owner's page. Type: bool.
+            skip_hidden: Leave out photos hidden from the owner's page. Type: bool.
 
         Returns: `PhotosGetAllResponse`.
 
@@ -1573,16 +1573,16 @@ class PhotosMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllCommentsResponse:
-        """Call `photos.getAllComments`.
+        """List the comments on all photos of an album or of an owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getAllComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            album_id: int; >= 0.
-            need_likes: bool.
-            offset: int; >= 0.
-            count: int; >= 0.
+            owner_id: User or community (negative id) that owns the photos. Type: int; format int64.
+            album_id: Only comments on photos of this album. Type: int; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; >= 0.
 
         Returns: `PhotosGetAllCommentsResponse`.
 
@@ -1717,21 +1717,21 @@ class PhotosMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse:
-        """Call `photos.getComments`.
+        """List the comments on a photo.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int.
-            count: int; 0..100.
-            sort: Literal['asc', 'desc'].
-            access_key: str.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
+            photo_id: Photo whose comments are listed. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; 0..100.
+            sort: Oldest first or newest first. Type: Literal['asc', 'desc'].
+            access_key: Access key of a photo that is not public. Type: str.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
 
         Returns: `PhotosGetCommentsResponse`.
             With extended=True: `PhotosGetCommentsExtendedResponse` (extendedResponse).
@@ -1759,12 +1759,12 @@ class PhotosMethods:
     def get_market_album_upload_server(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `photos.getMarketAlbumUploadServer`.
+        """Get the address to upload the cover photo of a shop collection.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getMarketAlbumUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -1809,13 +1809,13 @@ class PhotosMethods:
     def get_new_tags(
         self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> PhotosGetNewTagsResponse:
-        """Call `photos.getNewTags`.
+        """List photos on which the token's owner was tagged and has not confirmed it yet.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getNewTags`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int.
-            count: int; 0..100.
+            offset: Number of photos to skip. Type: int.
+            count: How many photos to return. Type: int; 0..100.
 
         Returns: `PhotosGetNewTagsResponse`.
 
@@ -1842,17 +1842,17 @@ class PhotosMethods:
         is_video_cover: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
-        """Call `photos.getOwnerCoverPhotoUploadServer`.
+        """Get the address to upload a community's cover image.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `photos.getOwnerCoverPhotoUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 1, format int64.
-            crop_x: int; >= 0.
-            crop_y: int; >= 0.
-            crop_x2: int; >= 0.
-            crop_y2: int; >= 0.
-            is_video_cover: bool.
+            group_id: Community whose cover is uploaded. Type: int; >= 1, format int64.
+            crop_x: Left edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_y: Top edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_x2: Right edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_y2: Bottom edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            is_video_cover: The cover is a video instead of a still image. Type: bool.
 
         Returns: `BaseUploadServer`.
 
@@ -1877,12 +1877,12 @@ class PhotosMethods:
     def get_owner_photo_upload_server(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `photos.getOwnerPhotoUploadServer`.
+        """Get the address to upload a new main photo of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getOwnerPhotoUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User, or community as a negative id, whose photo is uploaded. Type: int; format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -1907,14 +1907,14 @@ class PhotosMethods:
         access_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhotoTag]:
-        """Call `photos.getTags`.
+        """List the tags marking people on a photo.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getTags`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            access_key: str.
+            photo_id: Photo whose tags are listed. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            access_key: Access key of a photo that is not public. Type: str.
 
         Returns: `list[PhotosPhotoTag]`.
 
@@ -1938,13 +1938,13 @@ class PhotosMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosPhotoUpload:
-        """Call `photos.getUploadServer`.
+        """Get the address to upload photos into an album.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            album_id: int; format int32.
-            group_id: int; format int64.
+            album_id: Album the photos go to. Type: int; format int32.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; format int64.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -1972,16 +1972,16 @@ class PhotosMethods:
         sort: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetUserPhotosResponse:
-        """Call `photos.getUserPhotos`.
+        """List the photos on which a user is tagged.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getUserPhotos`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            extended: bool.
-            sort: str.
+            user_id: User whose tagged photos are listed; the token's owner by default. Type: int; >= 0, format int64.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..1000.
+            extended: Add likes, comments and tags counts to each photo. Type: bool.
+            sort: Order of the photos, by tagging date. Type: str.
 
         Returns: `PhotosGetUserPhotosResponse`.
 
@@ -2003,12 +2003,12 @@ class PhotosMethods:
     def get_wall_upload_server(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> PhotosPhotoUpload:
-        """Call `photos.getWallUploadServer`.
+        """Get the address to upload a photo that will be attached to a wall post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getWallUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; format int64.
+            group_id: Community whose wall the post goes on, when it is not the user's own. Type: int; format int64.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -2031,14 +2031,14 @@ class PhotosMethods:
         album_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.makeCover`.
+        """Make a photo the cover of its album.
 
-        Tokens: user.
+        Calls `photos.makeCover`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            album_id: int.
+            photo_id: Photo to use as the cover. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            album_id: Album the photo belongs to. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -2063,14 +2063,14 @@ class PhotosMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.move`.
+        """Move photos into another album of the same owner.
 
-        Tokens: user.
+        Calls `photos.move`; tokens: user.
 
         Args:
-            target_album_id: int; required.
-            photo_ids: Sequence[int]; required; at most 100 items.
-            owner_id: int; format int64.
+            target_album_id: Album the photos go to. Type: int; required.
+            photo_ids: Photos to move. Type: Sequence[int]; required; at most 100 items.
+            owner_id: User or community (negative id) that owns the photos. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2099,18 +2099,18 @@ class PhotosMethods:
         y2: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `photos.putTag`.
+        """Tag a user on a photo.
 
-        Tokens: user.
+        Calls `photos.putTag`; tokens: user.
 
         Args:
-            photo_id: int; required; >= 0.
-            user_id: int; required; format int64.
-            owner_id: int; format int64.
-            x: float | int.
-            y: float | int.
-            x2: float | int.
-            y2: float | int.
+            photo_id: Photo to tag the user on. Type: int; required; >= 0.
+            user_id: User to tag. Type: int; required; format int64.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            x: Left edge of the tag frame, in percent of the photo's width. Type: float | int.
+            y: Top edge of the tag frame, in percent of the photo's height. Type: float | int.
+            x2: Right edge of the tag frame, in percent of the photo's width. Type: float | int.
+            y2: Bottom edge of the tag frame, in percent of the photo's height. Type: float | int.
 
         Returns: `int`.
 
@@ -2139,14 +2139,14 @@ class PhotosMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.removeTag`.
+        """Remove a tag from a photo.
 
-        Tokens: user.
+        Calls `photos.removeTag`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            tag_id: int; required.
-            owner_id: int; format int64.
+            photo_id: Photo that carries the tag. Type: int; required.
+            tag_id: Tag to remove. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2172,15 +2172,15 @@ class PhotosMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.reorderAlbums`.
+        """Move a photo album to another place in its owner's list of albums.
 
-        Tokens: user.
+        Calls `photos.reorderAlbums`; tokens: user.
 
         Args:
-            album_id: int; required.
-            owner_id: int; format int64.
-            before: int.
-            after: int.
+            album_id: Album to move. Type: int; required.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
+            before: Album to put it in front of. Type: int.
+            after: Album to put it after. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -2207,15 +2207,15 @@ class PhotosMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.reorderPhotos`.
+        """Move a photo to another place within its album.
 
-        Tokens: user.
+        Calls `photos.reorderPhotos`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            before: int.
-            after: int.
+            photo_id: Photo to move. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            before: Photo to put it in front of. Type: int.
+            after: Photo to put it after. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -2243,14 +2243,14 @@ class PhotosMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.report`.
+        """Complain to VK about a photo.
 
-        Tokens: user.
+        Calls `photos.report`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            photo_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8]; >= 0.
+            owner_id: User or community (negative id) that owns the photo. Type: int; required; format int64.
+            photo_id: Photo the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6, 8]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2275,14 +2275,14 @@ class PhotosMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.reportComment`.
+        """Report a photo comment to VK as spam or abuse.
 
-        Tokens: user.
+        Calls `photos.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
+            owner_id: User or community (negative id) that owns the photo. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2302,13 +2302,13 @@ class PhotosMethods:
     def restore(
         self, *, photo_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `photos.restore`.
+        """Bring back a photo that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `photos.restore`; tokens: user.
 
         Args:
-            photo_id: int; required; >= 0.
-            owner_id: int; format int64.
+            photo_id: Photo to bring back. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owned the photo. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2327,13 +2327,13 @@ class PhotosMethods:
     def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `photos.restoreComment`.
+        """Undo the deletion of a photo comment.
 
-        Tokens: user.
+        Calls `photos.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to bring back. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -2362,19 +2362,19 @@ class PhotosMethods:
         caption: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
-        """Call `photos.save`.
+        """Save photos uploaded to an album's upload server into that album.
 
-        Tokens: user.
+        Calls `photos.save`; tokens: user.
 
         Args:
-            album_id: int.
-            group_id: int; format int64.
-            server: int.
-            photos_list: str.
-            hash: str.
-            latitude: float | int.
-            longitude: float | int.
-            caption: str.
+            album_id: Album the photos were uploaded for. Type: int.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; format int64.
+            server: The `server` value from the upload server's answer. Type: int.
+            photos_list: The `photos_list` value from the upload server's answer, passed on unchanged. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            latitude: Latitude of the place the photos show, in degrees. Type: float | int.
+            longitude: Longitude of the place the photos show, in degrees. Type: float | int.
+            caption: Caption to give the photos. Type: str.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -2401,15 +2401,15 @@ class PhotosMethods:
     def save_market_album_photo(
         self, *, group_id: int, photo: str, server: int, hash: str, extra_params: Mapping[str, object] | None = None
     ) -> list[PhotosPhoto]:
-        """Call `photos.saveMarketAlbumPhoto`.
+        """Save an uploaded photo as the cover of a shop collection.
 
-        Tokens: user.
+        Calls `photos.saveMarketAlbumPhoto`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            photo: str; required.
-            server: int; required; >= 0.
-            hash: str; required.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str; required.
+            server: The `server` value from the upload server's answer. Type: int; required; >= 0.
+            hash: The `hash` value from the upload server's answer. Type: str; required.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -2476,19 +2476,19 @@ class PhotosMethods:
         is_video_cover: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerCoverPhotoResponse:
-        """Call `photos.saveOwnerCoverPhoto`.
+        """Save an uploaded image as a community's cover.
 
-        Tokens: user, group.
+        Calls `photos.saveOwnerCoverPhoto`; tokens: user, group.
 
         Args:
-            crop_x: int; >= 0.
-            crop_height: int; >= 0.
-            crop_y: int; >= 0.
-            crop_width: int; >= 0.
-            response_json: str.
-            hash: str.
-            photo: str.
-            is_video_cover: bool.
+            crop_x: Left edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_height: Height of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_y: Top edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_width: Width of the part of the image to keep, in pixels. Type: int; >= 0.
+            response_json: Whole answer of the upload server, passed on unchanged. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str.
+            is_video_cover: The cover is a video instead of a still image. Type: bool.
 
         Returns: `PhotosSaveOwnerCoverPhotoResponse`.
 
@@ -2520,14 +2520,14 @@ class PhotosMethods:
         photo: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerPhotoResponse:
-        """Call `photos.saveOwnerPhoto`.
+        """Save an uploaded photo as the main photo of a user or community.
 
-        Tokens: user.
+        Calls `photos.saveOwnerPhoto`; tokens: user.
 
         Args:
-            server: str.
-            hash: str.
-            photo: str.
+            server: The `server` value from the upload server's answer. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str.
 
         Returns: `PhotosSaveOwnerPhotoResponse`.
 
@@ -2559,19 +2559,19 @@ class PhotosMethods:
         caption: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
-        """Call `photos.saveWallPhoto`.
+        """Save a photo uploaded to the wall upload server so it can be attached to a post.
 
-        Tokens: user.
+        Calls `photos.saveWallPhoto`; tokens: user.
 
         Args:
-            photo: str; required.
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
-            server: int.
-            hash: str.
-            latitude: float | int.
-            longitude: float | int.
-            caption: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str; required.
+            user_id: User whose wall the post goes on. Type: int; >= 0, format int64.
+            group_id: Community whose wall the post goes on. Type: int; >= 0, format int64.
+            server: The `server` value from the upload server's answer. Type: int.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            latitude: Latitude of the place the photo shows, in degrees. Type: float | int.
+            longitude: Longitude of the place the photo shows, in degrees. Type: float | int.
+            caption: Caption to give the photo. Type: str.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -2609,20 +2609,20 @@ class PhotosMethods:
         radius: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSearchResponse:
-        """Call `photos.search`.
+        """Find public photos by text or by the place they were taken.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.search`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            lat: float | int.
-            long: float | int.
-            start_time: float | int; >= 0.
-            end_time: float | int; >= 0.
-            sort: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            radius: int; >= 0.
+            q: Text to look for in captions. Type: str.
+            lat: Latitude of the centre of the search area, in degrees. Type: float | int.
+            long: Longitude of the centre of the search area, in degrees. Type: float | int.
+            start_time: Only photos taken after this moment, as a Unix timestamp. Type: float | int; >= 0.
+            end_time: Only photos taken before this moment, as a Unix timestamp. Type: float | int; >= 0.
+            sort: Order of the results, by date or by popularity. Type: int; >= 0.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..1000.
+            radius: Radius of the search area around the centre, in metres. Type: int; >= 0.
 
         Returns: `PhotosSearchResponse`.
 
@@ -2919,14 +2919,14 @@ class AsyncPhotosMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.confirmTag`.
+        """Confirm a tag that marks the token's owner on a photo.
 
-        Tokens: user.
+        Calls `photos.confirmTag`; tokens: user.
 
         Args:
-            photo_id: str; required.
-            tag_id: int; required.
-            owner_id: int; format int64.
+            photo_id: Photo that carries the tag. Type: str; required.
+            tag_id: Tag to confirm. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2951,14 +2951,14 @@ class AsyncPhotosMethods:
         access_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `photos.copy`.
+        """Save a copy of someone's photo to the token owner's Saved photos album.
 
-        Tokens: user.
+        Calls `photos.copy`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            photo_id: int; required; >= 0.
-            access_key: str.
+            owner_id: User or community (negative id) that owns the photo. Type: int; required; format int64.
+            photo_id: Photo to copy. Type: int; required; >= 0.
+            access_key: Access key of a photo that is not public. Type: str.
 
         Returns: `int`.
 
@@ -2987,18 +2987,18 @@ class AsyncPhotosMethods:
         comments_disabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosPhotoAlbumFull:
-        """Call `photos.createAlbum`.
+        """Create an empty photo album for the token's owner or a community.
 
-        Tokens: user.
+        Calls `photos.createAlbum`; tokens: user.
 
         Args:
-            title: str; required.
-            group_id: int; format int64.
-            description: str.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            upload_by_admins_only: bool.
-            comments_disabled: bool.
+            title: Name of the album. Type: str; required.
+            group_id: Community to create the album in, instead of the user's own page. Type: int; format int64.
+            description: Text that describes the album. Type: str.
+            privacy_view: Who may see the album, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the album's photos, as privacy setting values. Type: Sequence[str].
+            upload_by_admins_only: In a community, let only its managers add photos. Type: bool.
+            comments_disabled: In a community, turn comments on the album off. Type: bool.
 
         Returns: `PhotosPhotoAlbumFull`.
 
@@ -3035,20 +3035,20 @@ class AsyncPhotosMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `photos.createComment`.
+        """Comment on a photo.
 
-        Tokens: user.
+        Calls `photos.createComment`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            reply_to_comment: int.
-            sticker_id: int; >= 0.
-            access_key: str.
-            guid: str.
+            photo_id: Photo to comment on. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community that owns the photo. Type: bool.
+            reply_to_comment: Comment this one replies to. Type: int.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            access_key: Access key of a photo that is not public. Type: str.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -3079,14 +3079,14 @@ class AsyncPhotosMethods:
         photos: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.delete`.
+        """Delete one or several photos.
 
-        Tokens: user.
+        Calls `photos.delete`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            photo_id: int; >= 0.
-            photos: Sequence[str]; at most 100 items.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            photo_id: Photo to delete. Type: int; >= 0.
+            photos: Several photos to delete, as `<owner_id>_<photo_id>` strings. Type: Sequence[str]; at most 100 items.
 
         Returns: `BaseOkResponse`.
 
@@ -3106,13 +3106,13 @@ class AsyncPhotosMethods:
     async def delete_album(
         self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `photos.deleteAlbum`.
+        """Delete a photo album.
 
-        Tokens: user.
+        Calls `photos.deleteAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0.
-            group_id: int; >= 0, format int64.
+            album_id: Album to delete. Type: int; required; >= 0.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3133,13 +3133,13 @@ class AsyncPhotosMethods:
     async def delete_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `photos.deleteComment`.
+        """Delete a comment on a photo.
 
-        Tokens: user.
+        Calls `photos.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to delete. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -3168,19 +3168,19 @@ class AsyncPhotosMethods:
         delete_place: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.edit`.
+        """Change the caption or place of a photo.
 
-        Tokens: user.
+        Calls `photos.edit`; tokens: user.
 
         Args:
-            photo_id: int; required; >= 0.
-            owner_id: int; format int64.
-            caption: str.
-            latitude: float | int.
-            longitude: float | int.
-            place_str: str.
-            foursquare_id: str.
-            delete_place: bool.
+            photo_id: Photo to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            caption: New caption. Type: str.
+            latitude: Latitude of the place the photo shows, in degrees. Type: float | int.
+            longitude: Longitude of the place the photo shows, in degrees. Type: float | int.
+            place_str: Name of the place. Type: str.
+            foursquare_id: Foursquare id of the place. Type: str.
+            delete_place: Remove the place from the photo. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -3215,19 +3215,19 @@ class AsyncPhotosMethods:
         comments_disabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.editAlbum`.
+        """Change the name, description or privacy of a photo album.
 
-        Tokens: user.
+        Calls `photos.editAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0.
-            title: str.
-            description: str.
-            owner_id: int; format int64.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            upload_by_admins_only: bool.
-            comments_disabled: bool.
+            album_id: Album to change. Type: int; required; >= 0.
+            title: New name of the album. Type: str.
+            description: New description of the album. Type: str.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
+            privacy_view: Who may see the album, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the album's photos, as privacy setting values. Type: Sequence[str].
+            upload_by_admins_only: In a community, let only its managers add photos. Type: bool.
+            comments_disabled: In a community, turn comments on the album off. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -3260,15 +3260,15 @@ class AsyncPhotosMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.editComment`.
+        """Change the text or attachments of a comment on a photo.
 
-        Tokens: user.
+        Calls `photos.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
+            comment_id: Comment to change. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -3351,18 +3351,18 @@ class AsyncPhotosMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAlbumsResponse:
-        """Call `photos.getAlbums`.
+        """List the photo albums of a user or community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.getAlbums`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            album_ids: Sequence[int]; at most 1000 items.
-            offset: int; >= 0.
-            count: int; >= 0.
-            need_system: bool.
-            need_covers: bool.
-            photo_sizes: bool.
+            owner_id: User or community (negative id) whose albums are listed; the token's owner by default. Type: int; format int64.
+            album_ids: Only these albums. Type: Sequence[int]; at most 1000 items.
+            offset: Number of albums to skip. Type: int; >= 0.
+            count: How many albums to return. Type: int; >= 0.
+            need_system: Include the service albums, such as profile and wall photos. Type: bool.
+            need_covers: Add the address of each album's cover picture. Type: bool.
+            photo_sizes: Return the cover sizes as a list with their dimensions. Type: bool.
 
         Returns: `PhotosGetAlbumsResponse`.
 
@@ -3391,14 +3391,14 @@ class AsyncPhotosMethods:
         need_system: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `photos.getAlbumsCount`.
+        """Count the photo albums of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getAlbumsCount`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; format int64.
-            group_id: int; format int64.
-            need_system: bool.
+            user_id: User whose albums are counted; the token's owner by default. Type: int; format int64.
+            group_id: Community whose albums are counted instead. Type: int; format int64.
+            need_system: Count the service albums too. Type: bool.
 
         Returns: `int`.
 
@@ -3428,19 +3428,19 @@ class AsyncPhotosMethods:
         skip_hidden: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllResponse:
-        """Call `photos.getAll`.
+        """List all photos of a user or community, newest first, across albums.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getAll`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            extended: bool.
-            offset: int; >= 0.
-            count: int; 0..200.
-            photo_sizes: bool.
-            no_service_albums: bool.
-            need_hidden: bool.
-            skip_hidden: bool.
+            owner_id: User or community (negative id) whose photos are listed; the token's owner by default. Type: int; format int64.
+            extended: Add likes, comments and reposts counts to each photo. Type: bool.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..200.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
+            no_service_albums: Leave out photos from service albums. Type: bool.
+            need_hidden: Add a flag telling whether each photo is hidden from the owner's page. Type: bool.
+            skip_hidden: Leave out photos hidden from the owner's page. Type: bool.
 
         Returns: `PhotosGetAllResponse`.
 
@@ -3474,16 +3474,16 @@ class AsyncPhotosMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllCommentsResponse:
-        """Call `photos.getAllComments`.
+        """List the comments on all photos of an album or of an owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getAllComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            album_id: int; >= 0.
-            need_likes: bool.
-            offset: int; >= 0.
-            count: int; >= 0.
+            owner_id: User or community (negative id) that owns the photos. Type: int; format int64.
+            album_id: Only comments on photos of this album. Type: int; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; >= 0.
 
         Returns: `PhotosGetAllCommentsResponse`.
 
@@ -3618,21 +3618,21 @@ class AsyncPhotosMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse:
-        """Call `photos.getComments`.
+        """List the comments on a photo.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int.
-            count: int; 0..100.
-            sort: Literal['asc', 'desc'].
-            access_key: str.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
+            photo_id: Photo whose comments are listed. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; 0..100.
+            sort: Oldest first or newest first. Type: Literal['asc', 'desc'].
+            access_key: Access key of a photo that is not public. Type: str.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
 
         Returns: `PhotosGetCommentsResponse`.
             With extended=True: `PhotosGetCommentsExtendedResponse` (extendedResponse).
@@ -3660,12 +3660,12 @@ class AsyncPhotosMethods:
     async def get_market_album_upload_server(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `photos.getMarketAlbumUploadServer`.
+        """Get the address to upload the cover photo of a shop collection.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getMarketAlbumUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -3710,13 +3710,13 @@ class AsyncPhotosMethods:
     async def get_new_tags(
         self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> PhotosGetNewTagsResponse:
-        """Call `photos.getNewTags`.
+        """List photos on which the token's owner was tagged and has not confirmed it yet.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getNewTags`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int.
-            count: int; 0..100.
+            offset: Number of photos to skip. Type: int.
+            count: How many photos to return. Type: int; 0..100.
 
         Returns: `PhotosGetNewTagsResponse`.
 
@@ -3743,17 +3743,17 @@ class AsyncPhotosMethods:
         is_video_cover: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
-        """Call `photos.getOwnerCoverPhotoUploadServer`.
+        """Get the address to upload a community's cover image.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `photos.getOwnerCoverPhotoUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 1, format int64.
-            crop_x: int; >= 0.
-            crop_y: int; >= 0.
-            crop_x2: int; >= 0.
-            crop_y2: int; >= 0.
-            is_video_cover: bool.
+            group_id: Community whose cover is uploaded. Type: int; >= 1, format int64.
+            crop_x: Left edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_y: Top edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_x2: Right edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_y2: Bottom edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            is_video_cover: The cover is a video instead of a still image. Type: bool.
 
         Returns: `BaseUploadServer`.
 
@@ -3778,12 +3778,12 @@ class AsyncPhotosMethods:
     async def get_owner_photo_upload_server(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `photos.getOwnerPhotoUploadServer`.
+        """Get the address to upload a new main photo of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getOwnerPhotoUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User, or community as a negative id, whose photo is uploaded. Type: int; format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -3808,14 +3808,14 @@ class AsyncPhotosMethods:
         access_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhotoTag]:
-        """Call `photos.getTags`.
+        """List the tags marking people on a photo.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getTags`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            access_key: str.
+            photo_id: Photo whose tags are listed. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            access_key: Access key of a photo that is not public. Type: str.
 
         Returns: `list[PhotosPhotoTag]`.
 
@@ -3839,13 +3839,13 @@ class AsyncPhotosMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosPhotoUpload:
-        """Call `photos.getUploadServer`.
+        """Get the address to upload photos into an album.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            album_id: int; format int32.
-            group_id: int; format int64.
+            album_id: Album the photos go to. Type: int; format int32.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; format int64.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -3873,16 +3873,16 @@ class AsyncPhotosMethods:
         sort: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetUserPhotosResponse:
-        """Call `photos.getUserPhotos`.
+        """List the photos on which a user is tagged.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getUserPhotos`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            extended: bool.
-            sort: str.
+            user_id: User whose tagged photos are listed; the token's owner by default. Type: int; >= 0, format int64.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..1000.
+            extended: Add likes, comments and tags counts to each photo. Type: bool.
+            sort: Order of the photos, by tagging date. Type: str.
 
         Returns: `PhotosGetUserPhotosResponse`.
 
@@ -3904,12 +3904,12 @@ class AsyncPhotosMethods:
     async def get_wall_upload_server(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> PhotosPhotoUpload:
-        """Call `photos.getWallUploadServer`.
+        """Get the address to upload a photo that will be attached to a wall post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getWallUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; format int64.
+            group_id: Community whose wall the post goes on, when it is not the user's own. Type: int; format int64.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -3932,14 +3932,14 @@ class AsyncPhotosMethods:
         album_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.makeCover`.
+        """Make a photo the cover of its album.
 
-        Tokens: user.
+        Calls `photos.makeCover`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            album_id: int.
+            photo_id: Photo to use as the cover. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            album_id: Album the photo belongs to. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -3964,14 +3964,14 @@ class AsyncPhotosMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.move`.
+        """Move photos into another album of the same owner.
 
-        Tokens: user.
+        Calls `photos.move`; tokens: user.
 
         Args:
-            target_album_id: int; required.
-            photo_ids: Sequence[int]; required; at most 100 items.
-            owner_id: int; format int64.
+            target_album_id: Album the photos go to. Type: int; required.
+            photo_ids: Photos to move. Type: Sequence[int]; required; at most 100 items.
+            owner_id: User or community (negative id) that owns the photos. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4000,18 +4000,18 @@ class AsyncPhotosMethods:
         y2: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `photos.putTag`.
+        """Tag a user on a photo.
 
-        Tokens: user.
+        Calls `photos.putTag`; tokens: user.
 
         Args:
-            photo_id: int; required; >= 0.
-            user_id: int; required; format int64.
-            owner_id: int; format int64.
-            x: float | int.
-            y: float | int.
-            x2: float | int.
-            y2: float | int.
+            photo_id: Photo to tag the user on. Type: int; required; >= 0.
+            user_id: User to tag. Type: int; required; format int64.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            x: Left edge of the tag frame, in percent of the photo's width. Type: float | int.
+            y: Top edge of the tag frame, in percent of the photo's height. Type: float | int.
+            x2: Right edge of the tag frame, in percent of the photo's width. Type: float | int.
+            y2: Bottom edge of the tag frame, in percent of the photo's height. Type: float | int.
 
         Returns: `int`.
 
@@ -4040,14 +4040,14 @@ class AsyncPhotosMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.removeTag`.
+        """Remove a tag from a photo.
 
-        Tokens: user.
+        Calls `photos.removeTag`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            tag_id: int; required.
-            owner_id: int; format int64.
+            photo_id: Photo that carries the tag. Type: int; required.
+            tag_id: Tag to remove. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4073,15 +4073,15 @@ class AsyncPhotosMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.reorderAlbums`.
+        """Move a photo album to another place in its owner's list of albums.
 
-        Tokens: user.
+        Calls `photos.reorderAlbums`; tokens: user.
 
         Args:
-            album_id: int; required.
-            owner_id: int; format int64.
-            before: int.
-            after: int.
+            album_id: Album to move. Type: int; required.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
+            before: Album to put it in front of. Type: int.
+            after: Album to put it after. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -4108,15 +4108,15 @@ class AsyncPhotosMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.reorderPhotos`.
+        """Move a photo to another place within its album.
 
-        Tokens: user.
+        Calls `photos.reorderPhotos`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            before: int.
-            after: int.
+            photo_id: Photo to move. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            before: Photo to put it in front of. Type: int.
+            after: Photo to put it after. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -4144,14 +4144,14 @@ class AsyncPhotosMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.report`.
+        """Complain to VK about a photo.
 
-        Tokens: user.
+        Calls `photos.report`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            photo_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8]; >= 0.
+            owner_id: User or community (negative id) that owns the photo. Type: int; required; format int64.
+            photo_id: Photo the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6, 8]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4176,14 +4176,14 @@ class AsyncPhotosMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `photos.reportComment`.
+        """Report a photo comment to VK as spam or abuse.
 
-        Tokens: user.
+        Calls `photos.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
+            owner_id: User or community (negative id) that owns the photo. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4203,13 +4203,13 @@ class AsyncPhotosMethods:
     async def restore(
         self, *, photo_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `photos.restore`.
+        """Bring back a photo that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `photos.restore`; tokens: user.
 
         Args:
-            photo_id: int; required; >= 0.
-            owner_id: int; format int64.
+            photo_id: Photo to bring back. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owned the photo. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4228,13 +4228,13 @@ class AsyncPhotosMethods:
     async def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `photos.restoreComment`.
+        """Undo the deletion of a photo comment.
 
-        Tokens: user.
+        Calls `photos.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to bring back. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -4263,19 +4263,19 @@ class AsyncPhotosMethods:
         caption: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
-        """Call `photos.save`.
+        """Save photos uploaded to an album's upload server into that album.
 
-        Tokens: user.
+        Calls `photos.save`; tokens: user.
 
         Args:
-            album_id: int.
-            group_id: int; format int64.
-            server: int.
-            photos_list: str.
-            hash: str.
-            latitude: float | int.
-            longitude: float | int.
-            caption: str.
+            album_id: Album the photos were uploaded for. Type: int.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; format int64.
+            server: The `server` value from the upload server's answer. Type: int.
+            photos_list: The `photos_list` value from the upload server's answer, passed on unchanged. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            latitude: Latitude of the place the photos show, in degrees. Type: float | int.
+            longitude: Longitude of the place the photos show, in degrees. Type: float | int.
+            caption: Caption to give the photos. Type: str.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -4302,15 +4302,15 @@ class AsyncPhotosMethods:
     async def save_market_album_photo(
         self, *, group_id: int, photo: str, server: int, hash: str, extra_params: Mapping[str, object] | None = None
     ) -> list[PhotosPhoto]:
-        """Call `photos.saveMarketAlbumPhoto`.
+        """Save an uploaded photo as the cover of a shop collection.
 
-        Tokens: user.
+        Calls `photos.saveMarketAlbumPhoto`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            photo: str; required.
-            server: int; required; >= 0.
-            hash: str; required.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str; required.
+            server: The `server` value from the upload server's answer. Type: int; required; >= 0.
+            hash: The `hash` value from the upload server's answer. Type: str; required.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -4377,19 +4377,19 @@ class AsyncPhotosMethods:
         is_video_cover: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerCoverPhotoResponse:
-        """Call `photos.saveOwnerCoverPhoto`.
+        """Save an uploaded image as a community's cover.
 
-        Tokens: user, group.
+        Calls `photos.saveOwnerCoverPhoto`; tokens: user, group.
 
         Args:
-            crop_x: int; >= 0.
-            crop_height: int; >= 0.
-            crop_y: int; >= 0.
-            crop_width: int; >= 0.
-            response_json: str.
-            hash: str.
-            photo: str.
-            is_video_cover: bool.
+            crop_x: Left edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_height: Height of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_y: Top edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_width: Width of the part of the image to keep, in pixels. Type: int; >= 0.
+            response_json: Whole answer of the upload server, passed on unchanged. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str.
+            is_video_cover: The cover is a video instead of a still image. Type: bool.
 
         Returns: `PhotosSaveOwnerCoverPhotoResponse`.
 
@@ -4421,14 +4421,14 @@ class AsyncPhotosMethods:
         photo: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerPhotoResponse:
-        """Call `photos.saveOwnerPhoto`.
+        """Save an uploaded photo as the main photo of a user or community.
 
-        Tokens: user.
+        Calls `photos.saveOwnerPhoto`; tokens: user.
 
         Args:
-            server: str.
-            hash: str.
-            photo: str.
+            server: The `server` value from the upload server's answer. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str.
 
         Returns: `PhotosSaveOwnerPhotoResponse`.
 
@@ -4460,19 +4460,19 @@ class AsyncPhotosMethods:
         caption: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
-        """Call `photos.saveWallPhoto`.
+        """Save a photo uploaded to the wall upload server so it can be attached to a post.
 
-        Tokens: user.
+        Calls `photos.saveWallPhoto`; tokens: user.
 
         Args:
-            photo: str; required.
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
-            server: int.
-            hash: str.
-            latitude: float | int.
-            longitude: float | int.
-            caption: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str; required.
+            user_id: User whose wall the post goes on. Type: int; >= 0, format int64.
+            group_id: Community whose wall the post goes on. Type: int; >= 0, format int64.
+            server: The `server` value from the upload server's answer. Type: int.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            latitude: Latitude of the place the photo shows, in degrees. Type: float | int.
+            longitude: Longitude of the place the photo shows, in degrees. Type: float | int.
+            caption: Caption to give the photo. Type: str.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -4510,20 +4510,20 @@ class AsyncPhotosMethods:
         radius: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSearchResponse:
-        """Call `photos.search`.
+        """Find public photos by text or by the place they were taken.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.search`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            lat: float | int.
-            long: float | int.
-            start_time: float | int; >= 0.
-            end_time: float | int; >= 0.
-            sort: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            radius: int; >= 0.
+            q: Text to look for in captions. Type: str.
+            lat: Latitude of the centre of the search area, in degrees. Type: float | int.
+            long: Longitude of the centre of the search area, in degrees. Type: float | int.
+            start_time: Only photos taken after this moment, as a Unix timestamp. Type: float | int; >= 0.
+            end_time: Only photos taken before this moment, as a Unix timestamp. Type: float | int; >= 0.
+            sort: Order of the results, by date or by popularity. Type: int; >= 0.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..1000.
+            radius: Radius of the search area around the centre, in metres. Type: int; >= 0.
 
         Returns: `PhotosSearchResponse`.
 
@@ -4828,14 +4828,14 @@ class BatchPhotosMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.confirmTag`.
+        """Confirm a tag that marks the token's owner on a photo.
 
-        Tokens: user.
+        Calls `photos.confirmTag`; tokens: user.
 
         Args:
-            photo_id: str; required.
-            tag_id: int; required.
-            owner_id: int; format int64.
+            photo_id: Photo that carries the tag. Type: str; required.
+            tag_id: Tag to confirm. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4860,14 +4860,14 @@ class BatchPhotosMethods:
         access_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `photos.copy`.
+        """Save a copy of someone's photo to the token owner's Saved photos album.
 
-        Tokens: user.
+        Calls `photos.copy`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            photo_id: int; required; >= 0.
-            access_key: str.
+            owner_id: User or community (negative id) that owns the photo. Type: int; required; format int64.
+            photo_id: Photo to copy. Type: int; required; >= 0.
+            access_key: Access key of a photo that is not public. Type: str.
 
         Returns: `int`.
 
@@ -4896,18 +4896,18 @@ class BatchPhotosMethods:
         comments_disabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosPhotoAlbumFull]:
-        """Call `photos.createAlbum`.
+        """Create an empty photo album for the token's owner or a community.
 
-        Tokens: user.
+        Calls `photos.createAlbum`; tokens: user.
 
         Args:
-            title: str; required.
-            group_id: int; format int64.
-            description: str.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            upload_by_admins_only: bool.
-            comments_disabled: bool.
+            title: Name of the album. Type: str; required.
+            group_id: Community to create the album in, instead of the user's own page. Type: int; format int64.
+            description: Text that describes the album. Type: str.
+            privacy_view: Who may see the album, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the album's photos, as privacy setting values. Type: Sequence[str].
+            upload_by_admins_only: In a community, let only its managers add photos. Type: bool.
+            comments_disabled: In a community, turn comments on the album off. Type: bool.
 
         Returns: `PhotosPhotoAlbumFull`.
 
@@ -4944,20 +4944,20 @@ class BatchPhotosMethods:
         guid: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `photos.createComment`.
+        """Comment on a photo.
 
-        Tokens: user.
+        Calls `photos.createComment`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            reply_to_comment: int.
-            sticker_id: int; >= 0.
-            access_key: str.
-            guid: str.
+            photo_id: Photo to comment on. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community that owns the photo. Type: bool.
+            reply_to_comment: Comment this one replies to. Type: int.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            access_key: Access key of a photo that is not public. Type: str.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
 
         Returns: `int`.
 
@@ -4988,14 +4988,14 @@ class BatchPhotosMethods:
         photos: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.delete`.
+        """Delete one or several photos.
 
-        Tokens: user.
+        Calls `photos.delete`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            photo_id: int; >= 0.
-            photos: Sequence[str]; at most 100 items.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            photo_id: Photo to delete. Type: int; >= 0.
+            photos: Several photos to delete, as `<owner_id>_<photo_id>` strings. Type: Sequence[str]; at most 100 items.
 
         Returns: `BaseOkResponse`.
 
@@ -5015,13 +5015,13 @@ class BatchPhotosMethods:
     def delete_album(
         self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.deleteAlbum`.
+        """Delete a photo album.
 
-        Tokens: user.
+        Calls `photos.deleteAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0.
-            group_id: int; >= 0, format int64.
+            album_id: Album to delete. Type: int; required; >= 0.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5042,13 +5042,13 @@ class BatchPhotosMethods:
     def delete_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `photos.deleteComment`.
+        """Delete a comment on a photo.
 
-        Tokens: user.
+        Calls `photos.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to delete. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -5077,19 +5077,19 @@ class BatchPhotosMethods:
         delete_place: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.edit`.
+        """Change the caption or place of a photo.
 
-        Tokens: user.
+        Calls `photos.edit`; tokens: user.
 
         Args:
-            photo_id: int; required; >= 0.
-            owner_id: int; format int64.
-            caption: str.
-            latitude: float | int.
-            longitude: float | int.
-            place_str: str.
-            foursquare_id: str.
-            delete_place: bool.
+            photo_id: Photo to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            caption: New caption. Type: str.
+            latitude: Latitude of the place the photo shows, in degrees. Type: float | int.
+            longitude: Longitude of the place the photo shows, in degrees. Type: float | int.
+            place_str: Name of the place. Type: str.
+            foursquare_id: Foursquare id of the place. Type: str.
+            delete_place: Remove the place from the photo. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -5124,19 +5124,19 @@ class BatchPhotosMethods:
         comments_disabled: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.editAlbum`.
+        """Change the name, description or privacy of a photo album.
 
-        Tokens: user.
+        Calls `photos.editAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0.
-            title: str.
-            description: str.
-            owner_id: int; format int64.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            upload_by_admins_only: bool.
-            comments_disabled: bool.
+            album_id: Album to change. Type: int; required; >= 0.
+            title: New name of the album. Type: str.
+            description: New description of the album. Type: str.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
+            privacy_view: Who may see the album, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the album's photos, as privacy setting values. Type: Sequence[str].
+            upload_by_admins_only: In a community, let only its managers add photos. Type: bool.
+            comments_disabled: In a community, turn comments on the album off. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -5169,15 +5169,15 @@ class BatchPhotosMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.editComment`.
+        """Change the text or attachments of a comment on a photo.
 
-        Tokens: user.
+        Calls `photos.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
+            comment_id: Comment to change. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -5260,18 +5260,18 @@ class BatchPhotosMethods:
         photo_sizes: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetAlbumsResponse]:
-        """Call `photos.getAlbums`.
+        """List the photo albums of a user or community.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.getAlbums`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            album_ids: Sequence[int]; at most 1000 items.
-            offset: int; >= 0.
-            count: int; >= 0.
-            need_system: bool.
-            need_covers: bool.
-            photo_sizes: bool.
+            owner_id: User or community (negative id) whose albums are listed; the token's owner by default. Type: int; format int64.
+            album_ids: Only these albums. Type: Sequence[int]; at most 1000 items.
+            offset: Number of albums to skip. Type: int; >= 0.
+            count: How many albums to return. Type: int; >= 0.
+            need_system: Include the service albums, such as profile and wall photos. Type: bool.
+            need_covers: Add the address of each album's cover picture. Type: bool.
+            photo_sizes: Return the cover sizes as a list with their dimensions. Type: bool.
 
         Returns: `PhotosGetAlbumsResponse`.
 
@@ -5300,14 +5300,14 @@ class BatchPhotosMethods:
         need_system: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `photos.getAlbumsCount`.
+        """Count the photo albums of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getAlbumsCount`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; format int64.
-            group_id: int; format int64.
-            need_system: bool.
+            user_id: User whose albums are counted; the token's owner by default. Type: int; format int64.
+            group_id: Community whose albums are counted instead. Type: int; format int64.
+            need_system: Count the service albums too. Type: bool.
 
         Returns: `int`.
 
@@ -5337,19 +5337,19 @@ class BatchPhotosMethods:
         skip_hidden: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetAllResponse]:
-        """Call `photos.getAll`.
+        """List all photos of a user or community, newest first, across albums.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getAll`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            extended: bool.
-            offset: int; >= 0.
-            count: int; 0..200.
-            photo_sizes: bool.
-            no_service_albums: bool.
-            need_hidden: bool.
-            skip_hidden: bool.
+            owner_id: User or community (negative id) whose photos are listed; the token's owner by default. Type: int; format int64.
+            extended: Add likes, comments and reposts counts to each photo. Type: bool.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..200.
+            photo_sizes: Return the sizes of each photo as a list with their dimensions. Type: bool.
+            no_service_albums: Leave out photos from service albums. Type: bool.
+            need_hidden: Add a flag telling whether each photo is hidden from the owner's page. Type: bool.
+            skip_hidden: Leave out photos hidden from the owner's page. Type: bool.
 
         Returns: `PhotosGetAllResponse`.
 
@@ -5383,16 +5383,16 @@ class BatchPhotosMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetAllCommentsResponse]:
-        """Call `photos.getAllComments`.
+        """List the comments on all photos of an album or of an owner.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getAllComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            album_id: int; >= 0.
-            need_likes: bool.
-            offset: int; >= 0.
-            count: int; >= 0.
+            owner_id: User or community (negative id) that owns the photos. Type: int; format int64.
+            album_id: Only comments on photos of this album. Type: int; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; >= 0.
 
         Returns: `PhotosGetAllCommentsResponse`.
 
@@ -5527,21 +5527,21 @@ class BatchPhotosMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse]:
-        """Call `photos.getComments`.
+        """List the comments on a photo.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int.
-            count: int; 0..100.
-            sort: Literal['asc', 'desc'].
-            access_key: str.
-            extended: bool.
-            fields: Sequence[UsersFields | str].
+            photo_id: Photo whose comments are listed. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; 0..100.
+            sort: Oldest first or newest first. Type: Literal['asc', 'desc'].
+            access_key: Access key of a photo that is not public. Type: str.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
 
         Returns: `PhotosGetCommentsResponse`.
             With extended=True: `PhotosGetCommentsExtendedResponse` (extendedResponse).
@@ -5569,12 +5569,12 @@ class BatchPhotosMethods:
     def get_market_album_upload_server(
         self, *, group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseUploadServer]:
-        """Call `photos.getMarketAlbumUploadServer`.
+        """Get the address to upload the cover photo of a shop collection.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getMarketAlbumUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; required; >= 1, format int64.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -5619,13 +5619,13 @@ class BatchPhotosMethods:
     def get_new_tags(
         self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[PhotosGetNewTagsResponse]:
-        """Call `photos.getNewTags`.
+        """List photos on which the token's owner was tagged and has not confirmed it yet.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getNewTags`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            offset: int.
-            count: int; 0..100.
+            offset: Number of photos to skip. Type: int.
+            count: How many photos to return. Type: int; 0..100.
 
         Returns: `PhotosGetNewTagsResponse`.
 
@@ -5652,17 +5652,17 @@ class BatchPhotosMethods:
         is_video_cover: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseUploadServer]:
-        """Call `photos.getOwnerCoverPhotoUploadServer`.
+        """Get the address to upload a community's cover image.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `photos.getOwnerCoverPhotoUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 1, format int64.
-            crop_x: int; >= 0.
-            crop_y: int; >= 0.
-            crop_x2: int; >= 0.
-            crop_y2: int; >= 0.
-            is_video_cover: bool.
+            group_id: Community whose cover is uploaded. Type: int; >= 1, format int64.
+            crop_x: Left edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_y: Top edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_x2: Right edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_y2: Bottom edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            is_video_cover: The cover is a video instead of a still image. Type: bool.
 
         Returns: `BaseUploadServer`.
 
@@ -5687,12 +5687,12 @@ class BatchPhotosMethods:
     def get_owner_photo_upload_server(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseUploadServer]:
-        """Call `photos.getOwnerPhotoUploadServer`.
+        """Get the address to upload a new main photo of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getOwnerPhotoUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User, or community as a negative id, whose photo is uploaded. Type: int; format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -5717,14 +5717,14 @@ class BatchPhotosMethods:
         access_key: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhotoTag]]:
-        """Call `photos.getTags`.
+        """List the tags marking people on a photo.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getTags`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            access_key: str.
+            photo_id: Photo whose tags are listed. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            access_key: Access key of a photo that is not public. Type: str.
 
         Returns: `list[PhotosPhotoTag]`.
 
@@ -5748,13 +5748,13 @@ class BatchPhotosMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosPhotoUpload]:
-        """Call `photos.getUploadServer`.
+        """Get the address to upload photos into an album.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            album_id: int; format int32.
-            group_id: int; format int64.
+            album_id: Album the photos go to. Type: int; format int32.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; format int64.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -5782,16 +5782,16 @@ class BatchPhotosMethods:
         sort: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetUserPhotosResponse]:
-        """Call `photos.getUserPhotos`.
+        """List the photos on which a user is tagged.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getUserPhotos`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            extended: bool.
-            sort: str.
+            user_id: User whose tagged photos are listed; the token's owner by default. Type: int; >= 0, format int64.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..1000.
+            extended: Add likes, comments and tags counts to each photo. Type: bool.
+            sort: Order of the photos, by tagging date. Type: str.
 
         Returns: `PhotosGetUserPhotosResponse`.
 
@@ -5813,12 +5813,12 @@ class BatchPhotosMethods:
     def get_wall_upload_server(
         self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[PhotosPhotoUpload]:
-        """Call `photos.getWallUploadServer`.
+        """Get the address to upload a photo that will be attached to a wall post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `photos.getWallUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; format int64.
+            group_id: Community whose wall the post goes on, when it is not the user's own. Type: int; format int64.
 
         Returns: `PhotosPhotoUpload`.
 
@@ -5841,14 +5841,14 @@ class BatchPhotosMethods:
         album_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.makeCover`.
+        """Make a photo the cover of its album.
 
-        Tokens: user.
+        Calls `photos.makeCover`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            album_id: int.
+            photo_id: Photo to use as the cover. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            album_id: Album the photo belongs to. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -5873,14 +5873,14 @@ class BatchPhotosMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.move`.
+        """Move photos into another album of the same owner.
 
-        Tokens: user.
+        Calls `photos.move`; tokens: user.
 
         Args:
-            target_album_id: int; required.
-            photo_ids: Sequence[int]; required; at most 100 items.
-            owner_id: int; format int64.
+            target_album_id: Album the photos go to. Type: int; required.
+            photo_ids: Photos to move. Type: Sequence[int]; required; at most 100 items.
+            owner_id: User or community (negative id) that owns the photos. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5909,18 +5909,18 @@ class BatchPhotosMethods:
         y2: float | int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `photos.putTag`.
+        """Tag a user on a photo.
 
-        Tokens: user.
+        Calls `photos.putTag`; tokens: user.
 
         Args:
-            photo_id: int; required; >= 0.
-            user_id: int; required; format int64.
-            owner_id: int; format int64.
-            x: float | int.
-            y: float | int.
-            x2: float | int.
-            y2: float | int.
+            photo_id: Photo to tag the user on. Type: int; required; >= 0.
+            user_id: User to tag. Type: int; required; format int64.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            x: Left edge of the tag frame, in percent of the photo's width. Type: float | int.
+            y: Top edge of the tag frame, in percent of the photo's height. Type: float | int.
+            x2: Right edge of the tag frame, in percent of the photo's width. Type: float | int.
+            y2: Bottom edge of the tag frame, in percent of the photo's height. Type: float | int.
 
         Returns: `int`.
 
@@ -5949,14 +5949,14 @@ class BatchPhotosMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.removeTag`.
+        """Remove a tag from a photo.
 
-        Tokens: user.
+        Calls `photos.removeTag`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            tag_id: int; required.
-            owner_id: int; format int64.
+            photo_id: Photo that carries the tag. Type: int; required.
+            tag_id: Tag to remove. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -5982,15 +5982,15 @@ class BatchPhotosMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.reorderAlbums`.
+        """Move a photo album to another place in its owner's list of albums.
 
-        Tokens: user.
+        Calls `photos.reorderAlbums`; tokens: user.
 
         Args:
-            album_id: int; required.
-            owner_id: int; format int64.
-            before: int.
-            after: int.
+            album_id: Album to move. Type: int; required.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
+            before: Album to put it in front of. Type: int.
+            after: Album to put it after. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -6017,15 +6017,15 @@ class BatchPhotosMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.reorderPhotos`.
+        """Move a photo to another place within its album.
 
-        Tokens: user.
+        Calls `photos.reorderPhotos`; tokens: user.
 
         Args:
-            photo_id: int; required.
-            owner_id: int; format int64.
-            before: int.
-            after: int.
+            photo_id: Photo to move. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
+            before: Photo to put it in front of. Type: int.
+            after: Photo to put it after. Type: int.
 
         Returns: `BaseOkResponse`.
 
@@ -6053,14 +6053,14 @@ class BatchPhotosMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.report`.
+        """Complain to VK about a photo.
 
-        Tokens: user.
+        Calls `photos.report`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            photo_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8]; >= 0.
+            owner_id: User or community (negative id) that owns the photo. Type: int; required; format int64.
+            photo_id: Photo the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6, 8]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6085,14 +6085,14 @@ class BatchPhotosMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.reportComment`.
+        """Report a photo comment to VK as spam or abuse.
 
-        Tokens: user.
+        Calls `photos.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
+            owner_id: User or community (negative id) that owns the photo. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -6112,13 +6112,13 @@ class BatchPhotosMethods:
     def restore(
         self, *, photo_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `photos.restore`.
+        """Bring back a photo that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `photos.restore`; tokens: user.
 
         Args:
-            photo_id: int; required; >= 0.
-            owner_id: int; format int64.
+            photo_id: Photo to bring back. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owned the photo. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -6137,13 +6137,13 @@ class BatchPhotosMethods:
     def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `photos.restoreComment`.
+        """Undo the deletion of a photo comment.
 
-        Tokens: user.
+        Calls `photos.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to bring back. Type: int; required.
+            owner_id: User or community (negative id) that owns the photo. Type: int; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -6172,19 +6172,19 @@ class BatchPhotosMethods:
         caption: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
-        """Call `photos.save`.
+        """Save photos uploaded to an album's upload server into that album.
 
-        Tokens: user.
+        Calls `photos.save`; tokens: user.
 
         Args:
-            album_id: int.
-            group_id: int; format int64.
-            server: int.
-            photos_list: str.
-            hash: str.
-            latitude: float | int.
-            longitude: float | int.
-            caption: str.
+            album_id: Album the photos were uploaded for. Type: int.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; format int64.
+            server: The `server` value from the upload server's answer. Type: int.
+            photos_list: The `photos_list` value from the upload server's answer, passed on unchanged. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            latitude: Latitude of the place the photos show, in degrees. Type: float | int.
+            longitude: Longitude of the place the photos show, in degrees. Type: float | int.
+            caption: Caption to give the photos. Type: str.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -6211,15 +6211,15 @@ class BatchPhotosMethods:
     def save_market_album_photo(
         self, *, group_id: int, photo: str, server: int, hash: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[PhotosPhoto]]:
-        """Call `photos.saveMarketAlbumPhoto`.
+        """Save an uploaded photo as the cover of a shop collection.
 
-        Tokens: user.
+        Calls `photos.saveMarketAlbumPhoto`; tokens: user.
 
         Args:
-            group_id: int; required; >= 1, format int64.
-            photo: str; required.
-            server: int; required; >= 0.
-            hash: str; required.
+            group_id: Community that owns the shop. Type: int; required; >= 1, format int64.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str; required.
+            server: The `server` value from the upload server's answer. Type: int; required; >= 0.
+            hash: The `hash` value from the upload server's answer. Type: str; required.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -6286,19 +6286,19 @@ class BatchPhotosMethods:
         is_video_cover: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosSaveOwnerCoverPhotoResponse]:
-        """Call `photos.saveOwnerCoverPhoto`.
+        """Save an uploaded image as a community's cover.
 
-        Tokens: user, group.
+        Calls `photos.saveOwnerCoverPhoto`; tokens: user, group.
 
         Args:
-            crop_x: int; >= 0.
-            crop_height: int; >= 0.
-            crop_y: int; >= 0.
-            crop_width: int; >= 0.
-            response_json: str.
-            hash: str.
-            photo: str.
-            is_video_cover: bool.
+            crop_x: Left edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_height: Height of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_y: Top edge of the part of the image to keep, in pixels. Type: int; >= 0.
+            crop_width: Width of the part of the image to keep, in pixels. Type: int; >= 0.
+            response_json: Whole answer of the upload server, passed on unchanged. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str.
+            is_video_cover: The cover is a video instead of a still image. Type: bool.
 
         Returns: `PhotosSaveOwnerCoverPhotoResponse`.
 
@@ -6330,14 +6330,14 @@ class BatchPhotosMethods:
         photo: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosSaveOwnerPhotoResponse]:
-        """Call `photos.saveOwnerPhoto`.
+        """Save an uploaded photo as the main photo of a user or community.
 
-        Tokens: user.
+        Calls `photos.saveOwnerPhoto`; tokens: user.
 
         Args:
-            server: str.
-            hash: str.
-            photo: str.
+            server: The `server` value from the upload server's answer. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str.
 
         Returns: `PhotosSaveOwnerPhotoResponse`.
 
@@ -6369,19 +6369,19 @@ class BatchPhotosMethods:
         caption: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
-        """Call `photos.saveWallPhoto`.
+        """Save a photo uploaded to the wall upload server so it can be attached to a post.
 
-        Tokens: user.
+        Calls `photos.saveWallPhoto`; tokens: user.
 
         Args:
-            photo: str; required.
-            user_id: int; >= 0, format int64.
-            group_id: int; >= 0, format int64.
-            server: int.
-            hash: str.
-            latitude: float | int.
-            longitude: float | int.
-            caption: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str; required.
+            user_id: User whose wall the post goes on. Type: int; >= 0, format int64.
+            group_id: Community whose wall the post goes on. Type: int; >= 0, format int64.
+            server: The `server` value from the upload server's answer. Type: int.
+            hash: The `hash` value from the upload server's answer. Type: str.
+            latitude: Latitude of the place the photo shows, in degrees. Type: float | int.
+            longitude: Longitude of the place the photo shows, in degrees. Type: float | int.
+            caption: Caption to give the photo. Type: str.
 
         Returns: `list[PhotosPhoto]`.
 
@@ -6419,20 +6419,20 @@ class BatchPhotosMethods:
         radius: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosSearchResponse]:
-        """Call `photos.search`.
+        """Find public photos by text or by the place they were taken.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `photos.search`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            q: str.
-            lat: float | int.
-            long: float | int.
-            start_time: float | int; >= 0.
-            end_time: float | int; >= 0.
-            sort: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            radius: int; >= 0.
+            q: Text to look for in captions. Type: str.
+            lat: Latitude of the centre of the search area, in degrees. Type: float | int.
+            long: Longitude of the centre of the search area, in degrees. Type: float | int.
+            start_time: Only photos taken after this moment, as a Unix timestamp. Type: float | int; >= 0.
+            end_time: Only photos taken before this moment, as a Unix timestamp. Type: float | int; >= 0.
+            sort: Order of the results, by date or by popularity. Type: int; >= 0.
+            offset: Number of photos to skip. Type: int; >= 0.
+            count: How many photos to return. Type: int; 0..1000.
+            radius: Radius of the search area around the centre, in metres. Type: int; >= 0.
 
         Returns: `PhotosSearchResponse`.
 

@@ -49,14 +49,14 @@ class PodcastsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PodcastsSearchPodcastResponse:
-        """Call `podcasts.searchPodcast`.
+        """Find podcast episodes by text.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `podcasts.searchPodcast`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            search_string: str; required.
-            offset: int; >= 0.
-            count: int; 1..1000.
+            search_string: Text to look for. Type: str; required.
+            offset: Number of episodes to skip. Type: int; >= 0.
+            count: How many episodes to return. Type: int; 1..1000.
 
         Returns: `PodcastsSearchPodcastResponse`.
 
@@ -90,14 +90,14 @@ class AsyncPodcastsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PodcastsSearchPodcastResponse:
-        """Call `podcasts.searchPodcast`.
+        """Find podcast episodes by text.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `podcasts.searchPodcast`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            search_string: str; required.
-            offset: int; >= 0.
-            count: int; 1..1000.
+            search_string: Text to look for. Type: str; required.
+            offset: Number of episodes to skip. Type: int; >= 0.
+            count: How many episodes to return. Type: int; 1..1000.
 
         Returns: `PodcastsSearchPodcastResponse`.
 
@@ -131,14 +131,14 @@ class BatchPodcastsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PodcastsSearchPodcastResponse]:
-        """Call `podcasts.searchPodcast`.
+        """Find podcast episodes by text.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `podcasts.searchPodcast`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            search_string: str; required.
-            offset: int; >= 0.
-            count: int; 1..1000.
+            search_string: Text to look for. Type: str; required.
+            offset: Number of episodes to skip. Type: int; >= 0.
+            count: How many episodes to return. Type: int; 1..1000.
 
         Returns: `PodcastsSearchPodcastResponse`.
 

@@ -226,15 +226,15 @@ class PollsMethods:
         is_board: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `polls.addVote`.
+        """Vote in a poll for one or several answers.
 
-        Tokens: user.
+        Calls `polls.addVote`; tokens: user.
 
         Args:
-            poll_id: int; required; >= 0.
-            answer_ids: Sequence[int]; required.
-            owner_id: int; format int64.
-            is_board: bool.
+            poll_id: Poll to vote in. Type: int; required; >= 0.
+            answer_ids: Answers to vote for; several only in a multiple-choice poll. Type: Sequence[int]; required.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
 
         Returns: `BaseBoolInt`.
 
@@ -269,21 +269,21 @@ class PollsMethods:
         disable_unvote: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PollsPoll:
-        """Call `polls.create`.
+        """Create a poll that can then be attached to a post or message.
 
-        Tokens: user.
+        Calls `polls.create`; tokens: user.
 
         Args:
-            question: str.
-            is_anonymous: bool.
-            is_multiple: bool.
-            end_date: int; >= 1550700000.
-            owner_id: int; format int64.
-            app_id: int.
-            add_answers: str.
-            photo_id: int; >= 0.
-            background_id: Literal[1, 2, 3, 4, 6, 8, 9].
-            disable_unvote: bool.
+            question: Question of the poll. Type: str.
+            is_anonymous: Hide who voted for what. Type: bool.
+            is_multiple: Let voters choose several answers. Type: bool.
+            end_date: When voting ends, as a Unix timestamp; open-ended when omitted. Type: int; >= 1550700000.
+            owner_id: User or community (negative id) that owns the poll; the token's owner by default. Type: int; format int64.
+            app_id: App the poll is made for. Type: int.
+            add_answers: Answer options, as a JSON array of strings. Type: str.
+            photo_id: Background photo, uploaded through `polls.getPhotoUploadServer`. Type: int; >= 0.
+            background_id: Standard background, by its number. Type: Literal[1, 2, 3, 4, 6, 8, 9].
+            disable_unvote: Do not let voters take back their vote. Type: bool.
 
         Returns: `PollsPoll`.
 
@@ -316,15 +316,15 @@ class PollsMethods:
         answer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `polls.deleteVote`.
+        """Take back the token owner's vote in a poll.
 
-        Tokens: user.
+        Calls `polls.deleteVote`; tokens: user.
 
         Args:
-            poll_id: int; required; >= 0.
-            owner_id: int; format int64.
-            is_board: bool.
-            answer_id: int; >= 0.
+            poll_id: Poll whose vote is taken back. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
+            answer_id: Answer whose vote is taken back. Type: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -358,20 +358,20 @@ class PollsMethods:
         background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `polls.edit`.
+        """Change the question, answers, end date or background of a poll.
 
-        Tokens: user.
+        Calls `polls.edit`; tokens: user.
 
         Args:
-            poll_id: int; required; >= 0.
-            owner_id: int; format int64.
-            question: str.
-            add_answers: str.
-            edit_answers: str.
-            delete_answers: str.
-            end_date: int; >= 0.
-            photo_id: int; >= 0.
-            background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9].
+            poll_id: Poll to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            question: New question. Type: str.
+            add_answers: Answers to add, as a JSON array of strings. Type: str.
+            edit_answers: Answers to reword, as a JSON object from answer id to new text. Type: str.
+            delete_answers: Answers to remove, as a JSON array of answer ids. Type: str.
+            end_date: New end of voting, as a Unix timestamp. Type: int; >= 0.
+            photo_id: New background photo, uploaded through `polls.getPhotoUploadServer`. Type: int; >= 0.
+            background_id: New standard background, by its number. Type: Literal[0, 1, 2, 3, 4, 6, 8, 9].
 
         Returns: `BaseOkResponse`.
 
@@ -395,9 +395,9 @@ class PollsMethods:
         )
 
     def get_backgrounds(self, *, extra_params: Mapping[str, object] | None = None) -> list[PollsBackground]:
-        """Call `polls.getBackgrounds`.
+        """List the standard backgrounds a poll can use.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getBackgrounds`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[PollsBackground]`.
 
@@ -419,18 +419,18 @@ class PollsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PollsPollExtended:
-        """Call `polls.getById`.
+        """Read a poll with its answers and vote counts.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            poll_id: int; required; >= 0.
-            owner_id: int; format int64.
-            is_board: bool.
-            extended: bool.
-            friends_count: int; 0..100.
-            fields: Sequence[str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            poll_id: Poll to read. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
+            extended: Also return the profiles of friends who voted. Type: bool.
+            friends_count: How many voting friends to include, with `extended`. Type: int; 0..100.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `PollsPollExtended`.
 
@@ -456,12 +456,12 @@ class PollsMethods:
     def get_photo_upload_server(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `polls.getPhotoUploadServer`.
+        """Get the address to upload a background photo for a poll.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getPhotoUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User or community (negative id) that will own the poll. Type: int; format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -526,20 +526,20 @@ class PollsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters] | list[PollsFieldsVoters]:
-        """Call `polls.getVoters`.
+        """List who voted for given answers of a poll.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getVoters`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            poll_id: int; required; >= 0.
-            answer_ids: Sequence[int]; required.
-            owner_id: int; format int64.
-            is_board: bool.
-            friends_only: bool.
-            offset: int; >= 0.
-            count: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            poll_id: Poll whose voters are listed. Type: int; required; >= 0.
+            answer_ids: Answers whose voters are listed. Type: Sequence[int]; required.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
+            friends_only: Only friends of the token's owner. Type: bool.
+            offset: Number of voters to skip. Type: int; >= 0.
+            count: How many voters to return. Type: int; >= 0.
+            fields: Profile fields to fill in for each voter. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `list[PollsVoters]`.
             With fields=<given>: `list[PollsFieldsVoters]` (fieldsResponse).
@@ -568,13 +568,13 @@ class PollsMethods:
     def save_photo(
         self, *, photo: str | None = None, hash: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> PollsBackground:
-        """Call `polls.savePhoto`.
+        """Save an uploaded image as a poll background.
 
-        Tokens: user.
+        Calls `polls.savePhoto`; tokens: user.
 
         Args:
-            photo: str.
-            hash: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
 
         Returns: `PollsBackground`.
 
@@ -610,15 +610,15 @@ class AsyncPollsMethods:
         is_board: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `polls.addVote`.
+        """Vote in a poll for one or several answers.
 
-        Tokens: user.
+        Calls `polls.addVote`; tokens: user.
 
         Args:
-            poll_id: int; required; >= 0.
-            answer_ids: Sequence[int]; required.
-            owner_id: int; format int64.
-            is_board: bool.
+            poll_id: Poll to vote in. Type: int; required; >= 0.
+            answer_ids: Answers to vote for; several only in a multiple-choice poll. Type: Sequence[int]; required.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
 
         Returns: `BaseBoolInt`.
 
@@ -653,21 +653,21 @@ class AsyncPollsMethods:
         disable_unvote: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PollsPoll:
-        """Call `polls.create`.
+        """Create a poll that can then be attached to a post or message.
 
-        Tokens: user.
+        Calls `polls.create`; tokens: user.
 
         Args:
-            question: str.
-            is_anonymous: bool.
-            is_multiple: bool.
-            end_date: int; >= 1550700000.
-            owner_id: int; format int64.
-            app_id: int.
-            add_answers: str.
-            photo_id: int; >= 0.
-            background_id: Literal[1, 2, 3, 4, 6, 8, 9].
-            disable_unvote: bool.
+            question: Question of the poll. Type: str.
+            is_anonymous: Hide who voted for what. Type: bool.
+            is_multiple: Let voters choose several answers. Type: bool.
+            end_date: When voting ends, as a Unix timestamp; open-ended when omitted. Type: int; >= 1550700000.
+            owner_id: User or community (negative id) that owns the poll; the token's owner by default. Type: int; format int64.
+            app_id: App the poll is made for. Type: int.
+            add_answers: Answer options, as a JSON array of strings. Type: str.
+            photo_id: Background photo, uploaded through `polls.getPhotoUploadServer`. Type: int; >= 0.
+            background_id: Standard background, by its number. Type: Literal[1, 2, 3, 4, 6, 8, 9].
+            disable_unvote: Do not let voters take back their vote. Type: bool.
 
         Returns: `PollsPoll`.
 
@@ -700,15 +700,15 @@ class AsyncPollsMethods:
         answer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
-        """Call `polls.deleteVote`.
+        """Take back the token owner's vote in a poll.
 
-        Tokens: user.
+        Calls `polls.deleteVote`; tokens: user.
 
         Args:
-            poll_id: int; required; >= 0.
-            owner_id: int; format int64.
-            is_board: bool.
-            answer_id: int; >= 0.
+            poll_id: Poll whose vote is taken back. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
+            answer_id: Answer whose vote is taken back. Type: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -742,20 +742,20 @@ class AsyncPollsMethods:
         background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `polls.edit`.
+        """Change the question, answers, end date or background of a poll.
 
-        Tokens: user.
+        Calls `polls.edit`; tokens: user.
 
         Args:
-            poll_id: int; required; >= 0.
-            owner_id: int; format int64.
-            question: str.
-            add_answers: str.
-            edit_answers: str.
-            delete_answers: str.
-            end_date: int; >= 0.
-            photo_id: int; >= 0.
-            background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9].
+            poll_id: Poll to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            question: New question. Type: str.
+            add_answers: Answers to add, as a JSON array of strings. Type: str.
+            edit_answers: Answers to reword, as a JSON object from answer id to new text. Type: str.
+            delete_answers: Answers to remove, as a JSON array of answer ids. Type: str.
+            end_date: New end of voting, as a Unix timestamp. Type: int; >= 0.
+            photo_id: New background photo, uploaded through `polls.getPhotoUploadServer`. Type: int; >= 0.
+            background_id: New standard background, by its number. Type: Literal[0, 1, 2, 3, 4, 6, 8, 9].
 
         Returns: `BaseOkResponse`.
 
@@ -779,9 +779,9 @@ class AsyncPollsMethods:
         )
 
     async def get_backgrounds(self, *, extra_params: Mapping[str, object] | None = None) -> list[PollsBackground]:
-        """Call `polls.getBackgrounds`.
+        """List the standard backgrounds a poll can use.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getBackgrounds`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[PollsBackground]`.
 
@@ -803,18 +803,18 @@ class AsyncPollsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PollsPollExtended:
-        """Call `polls.getById`.
+        """Read a poll with its answers and vote counts.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            poll_id: int; required; >= 0.
-            owner_id: int; format int64.
-            is_board: bool.
-            extended: bool.
-            friends_count: int; 0..100.
-            fields: Sequence[str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            poll_id: Poll to read. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
+            extended: Also return the profiles of friends who voted. Type: bool.
+            friends_count: How many voting friends to include, with `extended`. Type: int; 0..100.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `PollsPollExtended`.
 
@@ -840,12 +840,12 @@ class AsyncPollsMethods:
     async def get_photo_upload_server(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseUploadServer:
-        """Call `polls.getPhotoUploadServer`.
+        """Get the address to upload a background photo for a poll.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getPhotoUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User or community (negative id) that will own the poll. Type: int; format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -910,20 +910,20 @@ class AsyncPollsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters] | list[PollsFieldsVoters]:
-        """Call `polls.getVoters`.
+        """List who voted for given answers of a poll.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getVoters`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            poll_id: int; required; >= 0.
-            answer_ids: Sequence[int]; required.
-            owner_id: int; format int64.
-            is_board: bool.
-            friends_only: bool.
-            offset: int; >= 0.
-            count: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            poll_id: Poll whose voters are listed. Type: int; required; >= 0.
+            answer_ids: Answers whose voters are listed. Type: Sequence[int]; required.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
+            friends_only: Only friends of the token's owner. Type: bool.
+            offset: Number of voters to skip. Type: int; >= 0.
+            count: How many voters to return. Type: int; >= 0.
+            fields: Profile fields to fill in for each voter. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `list[PollsVoters]`.
             With fields=<given>: `list[PollsFieldsVoters]` (fieldsResponse).
@@ -952,13 +952,13 @@ class AsyncPollsMethods:
     async def save_photo(
         self, *, photo: str | None = None, hash: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> PollsBackground:
-        """Call `polls.savePhoto`.
+        """Save an uploaded image as a poll background.
 
-        Tokens: user.
+        Calls `polls.savePhoto`; tokens: user.
 
         Args:
-            photo: str.
-            hash: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
 
         Returns: `PollsBackground`.
 
@@ -994,15 +994,15 @@ class BatchPollsMethods:
         is_board: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
-        """Call `polls.addVote`.
+        """Vote in a poll for one or several answers.
 
-        Tokens: user.
+        Calls `polls.addVote`; tokens: user.
 
         Args:
-            poll_id: int; required; >= 0.
-            answer_ids: Sequence[int]; required.
-            owner_id: int; format int64.
-            is_board: bool.
+            poll_id: Poll to vote in. Type: int; required; >= 0.
+            answer_ids: Answers to vote for; several only in a multiple-choice poll. Type: Sequence[int]; required.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
 
         Returns: `BaseBoolInt`.
 
@@ -1037,21 +1037,21 @@ class BatchPollsMethods:
         disable_unvote: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PollsPoll]:
-        """Call `polls.create`.
+        """Create a poll that can then be attached to a post or message.
 
-        Tokens: user.
+        Calls `polls.create`; tokens: user.
 
         Args:
-            question: str.
-            is_anonymous: bool.
-            is_multiple: bool.
-            end_date: int; >= 1550700000.
-            owner_id: int; format int64.
-            app_id: int.
-            add_answers: str.
-            photo_id: int; >= 0.
-            background_id: Literal[1, 2, 3, 4, 6, 8, 9].
-            disable_unvote: bool.
+            question: Question of the poll. Type: str.
+            is_anonymous: Hide who voted for what. Type: bool.
+            is_multiple: Let voters choose several answers. Type: bool.
+            end_date: When voting ends, as a Unix timestamp; open-ended when omitted. Type: int; >= 1550700000.
+            owner_id: User or community (negative id) that owns the poll; the token's owner by default. Type: int; format int64.
+            app_id: App the poll is made for. Type: int.
+            add_answers: Answer options, as a JSON array of strings. Type: str.
+            photo_id: Background photo, uploaded through `polls.getPhotoUploadServer`. Type: int; >= 0.
+            background_id: Standard background, by its number. Type: Literal[1, 2, 3, 4, 6, 8, 9].
+            disable_unvote: Do not let voters take back their vote. Type: bool.
 
         Returns: `PollsPoll`.
 
@@ -1084,15 +1084,15 @@ class BatchPollsMethods:
         answer_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
-        """Call `polls.deleteVote`.
+        """Take back the token owner's vote in a poll.
 
-        Tokens: user.
+        Calls `polls.deleteVote`; tokens: user.
 
         Args:
-            poll_id: int; required; >= 0.
-            owner_id: int; format int64.
-            is_board: bool.
-            answer_id: int; >= 0.
+            poll_id: Poll whose vote is taken back. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
+            answer_id: Answer whose vote is taken back. Type: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -1126,20 +1126,20 @@ class BatchPollsMethods:
         background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `polls.edit`.
+        """Change the question, answers, end date or background of a poll.
 
-        Tokens: user.
+        Calls `polls.edit`; tokens: user.
 
         Args:
-            poll_id: int; required; >= 0.
-            owner_id: int; format int64.
-            question: str.
-            add_answers: str.
-            edit_answers: str.
-            delete_answers: str.
-            end_date: int; >= 0.
-            photo_id: int; >= 0.
-            background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9].
+            poll_id: Poll to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            question: New question. Type: str.
+            add_answers: Answers to add, as a JSON array of strings. Type: str.
+            edit_answers: Answers to reword, as a JSON object from answer id to new text. Type: str.
+            delete_answers: Answers to remove, as a JSON array of answer ids. Type: str.
+            end_date: New end of voting, as a Unix timestamp. Type: int; >= 0.
+            photo_id: New background photo, uploaded through `polls.getPhotoUploadServer`. Type: int; >= 0.
+            background_id: New standard background, by its number. Type: Literal[0, 1, 2, 3, 4, 6, 8, 9].
 
         Returns: `BaseOkResponse`.
 
@@ -1163,9 +1163,9 @@ class BatchPollsMethods:
         )
 
     def get_backgrounds(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[PollsBackground]]:
-        """Call `polls.getBackgrounds`.
+        """List the standard backgrounds a poll can use.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getBackgrounds`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[PollsBackground]`.
 
@@ -1187,18 +1187,18 @@ class BatchPollsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PollsPollExtended]:
-        """Call `polls.getById`.
+        """Read a poll with its answers and vote counts.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            poll_id: int; required; >= 0.
-            owner_id: int; format int64.
-            is_board: bool.
-            extended: bool.
-            friends_count: int; 0..100.
-            fields: Sequence[str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            poll_id: Poll to read. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
+            extended: Also return the profiles of friends who voted. Type: bool.
+            friends_count: How many voting friends to include, with `extended`. Type: int; 0..100.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `PollsPollExtended`.
 
@@ -1224,12 +1224,12 @@ class BatchPollsMethods:
     def get_photo_upload_server(
         self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseUploadServer]:
-        """Call `polls.getPhotoUploadServer`.
+        """Get the address to upload a background photo for a poll.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getPhotoUploadServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
+            owner_id: User or community (negative id) that will own the poll. Type: int; format int64.
 
         Returns: `BaseUploadServer`.
 
@@ -1294,20 +1294,20 @@ class BatchPollsMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PollsVoters] | list[PollsFieldsVoters]]:
-        """Call `polls.getVoters`.
+        """List who voted for given answers of a poll.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `polls.getVoters`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            poll_id: int; required; >= 0.
-            answer_ids: Sequence[int]; required.
-            owner_id: int; format int64.
-            is_board: bool.
-            friends_only: bool.
-            offset: int; >= 0.
-            count: int; >= 0.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            poll_id: Poll whose voters are listed. Type: int; required; >= 0.
+            answer_ids: Answers whose voters are listed. Type: Sequence[int]; required.
+            owner_id: User or community (negative id) that owns the poll. Type: int; format int64.
+            is_board: The poll is in a discussion topic. Type: bool.
+            friends_only: Only friends of the token's owner. Type: bool.
+            offset: Number of voters to skip. Type: int; >= 0.
+            count: How many voters to return. Type: int; >= 0.
+            fields: Profile fields to fill in for each voter. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `list[PollsVoters]`.
             With fields=<given>: `list[PollsFieldsVoters]` (fieldsResponse).
@@ -1336,13 +1336,13 @@ class BatchPollsMethods:
     def save_photo(
         self, *, photo: str | None = None, hash: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[PollsBackground]:
-        """Call `polls.savePhoto`.
+        """Save an uploaded image as a poll background.
 
-        Tokens: user.
+        Calls `polls.savePhoto`; tokens: user.
 
         Args:
-            photo: str.
-            hash: str.
+            photo: The `photo` value from the upload server's answer, passed on unchanged. Type: str.
+            hash: The `hash` value from the upload server's answer. Type: str.
 
         Returns: `PollsBackground`.
 

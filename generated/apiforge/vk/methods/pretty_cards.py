@@ -163,18 +163,18 @@ class PrettyCardsMethods:
         button: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsCreateResponse:
-        """Call `prettyCards.create`.
+        """Create a card for carousel ads of a community.
 
-        Tokens: user.
+        Calls `prettyCards.create`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            photo: str; required.
-            title: str; required.
-            link: str; required; at most 2000 characters.
-            price: str; at most 20 characters.
-            price_old: str; at most 20 characters.
-            button: str; at most 255 characters.
+            owner_id: Community (negative id) that owns the card. Type: int; required; format int64.
+            photo: Picture of the card, as returned by its upload server. Type: str; required.
+            title: Title of the card. Type: str; required.
+            link: Address the card opens. Type: str; required; at most 2000 characters.
+            price: Price shown on the card. Type: str; at most 20 characters.
+            price_old: Earlier price, shown crossed out. Type: str; at most 20 characters.
+            button: Kind of button shown on the card. Type: str; at most 255 characters.
 
         Returns: `PrettyCardsCreateResponse`.
 
@@ -200,13 +200,13 @@ class PrettyCardsMethods:
     def delete(
         self, *, owner_id: int, card_id: int, extra_params: Mapping[str, object] | None = None
     ) -> PrettyCardsDeleteResponse:
-        """Call `prettyCards.delete`.
+        """Delete a card of a community's carousel ads.
 
-        Tokens: user.
+        Calls `prettyCards.delete`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            card_id: int; required.
+            owner_id: Community (negative id) that owns the card. Type: int; required; format int64.
+            card_id: Card to delete. Type: int; required.
 
         Returns: `PrettyCardsDeleteResponse`.
 
@@ -237,19 +237,19 @@ class PrettyCardsMethods:
         button: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsEditResponse:
-        """Call `prettyCards.edit`.
+        """Change a card of a community's carousel ads.
 
-        Tokens: user.
+        Calls `prettyCards.edit`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            card_id: int; required.
-            photo: str.
-            title: str.
-            link: str; at most 2000 characters.
-            price: str; at most 20 characters.
-            price_old: str; at most 20 characters.
-            button: str; at most 255 characters.
+            owner_id: Community (negative id) that owns the card. Type: int; required; format int64.
+            card_id: Card to change. Type: int; required.
+            photo: New picture, as returned by its upload server. Type: str.
+            title: New title. Type: str.
+            link: New address the card opens. Type: str; at most 2000 characters.
+            price: Price shown on the card. Type: str; at most 20 characters.
+            price_old: Earlier price, shown crossed out. Type: str; at most 20 characters.
+            button: Kind of button shown on the card. Type: str; at most 255 characters.
 
         Returns: `PrettyCardsEditResponse`.
 
@@ -281,14 +281,14 @@ class PrettyCardsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsGetResponse:
-        """Call `prettyCards.get`.
+        """List the cards of a community's carousel ads.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `prettyCards.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
+            owner_id: Community (negative id) that owns the cards. Type: int; required; format int64.
+            offset: Number of cards to skip. Type: int; >= 0.
+            count: How many cards to return. Type: int; 0..100.
 
         Returns: `PrettyCardsGetResponse`.
 
@@ -308,13 +308,13 @@ class PrettyCardsMethods:
     def get_by_id(
         self, *, owner_id: int, card_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> list[PrettyCardsPrettyCard | BaseError]:
-        """Call `prettyCards.getById`.
+        """Read cards of a community's carousel ads by their ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `prettyCards.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            card_ids: Sequence[int]; required; at most 10 items.
+            owner_id: Community (negative id) that owns the cards. Type: int; required; format int64.
+            card_ids: Cards to read. Type: Sequence[int]; required; at most 10 items.
 
         Returns: `list[PrettyCardsPrettyCard | BaseError]`.
 
@@ -331,9 +331,9 @@ class PrettyCardsMethods:
         )
 
     def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
-        """Call `prettyCards.getUploadURL`.
+        """Get the address to upload a picture for a carousel card.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `prettyCards.getUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `str`.
 
@@ -382,18 +382,18 @@ class AsyncPrettyCardsMethods:
         button: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsCreateResponse:
-        """Call `prettyCards.create`.
+        """Create a card for carousel ads of a community.
 
-        Tokens: user.
+        Calls `prettyCards.create`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            photo: str; required.
-            title: str; required.
-            link: str; required; at most 2000 characters.
-            price: str; at most 20 characters.
-            price_old: str; at most 20 characters.
-            button: str; at most 255 characters.
+            owner_id: Community (negative id) that owns the card. Type: int; required; format int64.
+            photo: Picture of the card, as returned by its upload server. Type: str; required.
+            title: Title of the card. Type: str; required.
+            link: Address the card opens. Type: str; required; at most 2000 characters.
+            price: Price shown on the card. Type: str; at most 20 characters.
+            price_old: Earlier price, shown crossed out. Type: str; at most 20 characters.
+            button: Kind of button shown on the card. Type: str; at most 255 characters.
 
         Returns: `PrettyCardsCreateResponse`.
 
@@ -419,13 +419,13 @@ class AsyncPrettyCardsMethods:
     async def delete(
         self, *, owner_id: int, card_id: int, extra_params: Mapping[str, object] | None = None
     ) -> PrettyCardsDeleteResponse:
-        """Call `prettyCards.delete`.
+        """Delete a card of a community's carousel ads.
 
-        Tokens: user.
+        Calls `prettyCards.delete`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            card_id: int; required.
+            owner_id: Community (negative id) that owns the card. Type: int; required; format int64.
+            card_id: Card to delete. Type: int; required.
 
         Returns: `PrettyCardsDeleteResponse`.
 
@@ -456,19 +456,19 @@ class AsyncPrettyCardsMethods:
         button: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsEditResponse:
-        """Call `prettyCards.edit`.
+        """Change a card of a community's carousel ads.
 
-        Tokens: user.
+        Calls `prettyCards.edit`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            card_id: int; required.
-            photo: str.
-            title: str.
-            link: str; at most 2000 characters.
-            price: str; at most 20 characters.
-            price_old: str; at most 20 characters.
-            button: str; at most 255 characters.
+            owner_id: Community (negative id) that owns the card. Type: int; required; format int64.
+            card_id: Card to change. Type: int; required.
+            photo: New picture, as returned by its upload server. Type: str.
+            title: New title. Type: str.
+            link: New address the card opens. Type: str; at most 2000 characters.
+            price: Price shown on the card. Type: str; at most 20 characters.
+            price_old: Earlier price, shown crossed out. Type: str; at most 20 characters.
+            button: Kind of button shown on the card. Type: str; at most 255 characters.
 
         Returns: `PrettyCardsEditResponse`.
 
@@ -500,14 +500,14 @@ class AsyncPrettyCardsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsGetResponse:
-        """Call `prettyCards.get`.
+        """List the cards of a community's carousel ads.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `prettyCards.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
+            owner_id: Community (negative id) that owns the cards. Type: int; required; format int64.
+            offset: Number of cards to skip. Type: int; >= 0.
+            count: How many cards to return. Type: int; 0..100.
 
         Returns: `PrettyCardsGetResponse`.
 
@@ -527,13 +527,13 @@ class AsyncPrettyCardsMethods:
     async def get_by_id(
         self, *, owner_id: int, card_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> list[PrettyCardsPrettyCard | BaseError]:
-        """Call `prettyCards.getById`.
+        """Read cards of a community's carousel ads by their ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `prettyCards.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            card_ids: Sequence[int]; required; at most 10 items.
+            owner_id: Community (negative id) that owns the cards. Type: int; required; format int64.
+            card_ids: Cards to read. Type: Sequence[int]; required; at most 10 items.
 
         Returns: `list[PrettyCardsPrettyCard | BaseError]`.
 
@@ -550,9 +550,9 @@ class AsyncPrettyCardsMethods:
         )
 
     async def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
-        """Call `prettyCards.getUploadURL`.
+        """Get the address to upload a picture for a carousel card.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `prettyCards.getUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `str`.
 
@@ -602,18 +602,18 @@ class BatchPrettyCardsMethods:
         button: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PrettyCardsCreateResponse]:
-        """Call `prettyCards.create`.
+        """Create a card for carousel ads of a community.
 
-        Tokens: user.
+        Calls `prettyCards.create`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            photo: str; required.
-            title: str; required.
-            link: str; required; at most 2000 characters.
-            price: str; at most 20 characters.
-            price_old: str; at most 20 characters.
-            button: str; at most 255 characters.
+            owner_id: Community (negative id) that owns the card. Type: int; required; format int64.
+            photo: Picture of the card, as returned by its upload server. Type: str; required.
+            title: Title of the card. Type: str; required.
+            link: Address the card opens. Type: str; required; at most 2000 characters.
+            price: Price shown on the card. Type: str; at most 20 characters.
+            price_old: Earlier price, shown crossed out. Type: str; at most 20 characters.
+            button: Kind of button shown on the card. Type: str; at most 255 characters.
 
         Returns: `PrettyCardsCreateResponse`.
 
@@ -639,13 +639,13 @@ class BatchPrettyCardsMethods:
     def delete(
         self, *, owner_id: int, card_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[PrettyCardsDeleteResponse]:
-        """Call `prettyCards.delete`.
+        """Delete a card of a community's carousel ads.
 
-        Tokens: user.
+        Calls `prettyCards.delete`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            card_id: int; required.
+            owner_id: Community (negative id) that owns the card. Type: int; required; format int64.
+            card_id: Card to delete. Type: int; required.
 
         Returns: `PrettyCardsDeleteResponse`.
 
@@ -676,19 +676,19 @@ class BatchPrettyCardsMethods:
         button: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PrettyCardsEditResponse]:
-        """Call `prettyCards.edit`.
+        """Change a card of a community's carousel ads.
 
-        Tokens: user.
+        Calls `prettyCards.edit`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            card_id: int; required.
-            photo: str.
-            title: str.
-            link: str; at most 2000 characters.
-            price: str; at most 20 characters.
-            price_old: str; at most 20 characters.
-            button: str; at most 255 characters.
+            owner_id: Community (negative id) that owns the card. Type: int; required; format int64.
+            card_id: Card to change. Type: int; required.
+            photo: New picture, as returned by its upload server. Type: str.
+            title: New title. Type: str.
+            link: New address the card opens. Type: str; at most 2000 characters.
+            price: Price shown on the card. Type: str; at most 20 characters.
+            price_old: Earlier price, shown crossed out. Type: str; at most 20 characters.
+            button: Kind of button shown on the card. Type: str; at most 255 characters.
 
         Returns: `PrettyCardsEditResponse`.
 
@@ -720,14 +720,14 @@ class BatchPrettyCardsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PrettyCardsGetResponse]:
-        """Call `prettyCards.get`.
+        """List the cards of a community's carousel ads.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `prettyCards.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
+            owner_id: Community (negative id) that owns the cards. Type: int; required; format int64.
+            offset: Number of cards to skip. Type: int; >= 0.
+            count: How many cards to return. Type: int; 0..100.
 
         Returns: `PrettyCardsGetResponse`.
 
@@ -747,13 +747,13 @@ class BatchPrettyCardsMethods:
     def get_by_id(
         self, *, owner_id: int, card_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[PrettyCardsPrettyCard | BaseError]]:
-        """Call `prettyCards.getById`.
+        """Read cards of a community's carousel ads by their ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `prettyCards.getById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            card_ids: Sequence[int]; required; at most 10 items.
+            owner_id: Community (negative id) that owns the cards. Type: int; required; format int64.
+            card_ids: Cards to read. Type: Sequence[int]; required; at most 10 items.
 
         Returns: `list[PrettyCardsPrettyCard | BaseError]`.
 
@@ -770,9 +770,9 @@ class BatchPrettyCardsMethods:
         )
 
     def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
-        """Call `prettyCards.getUploadURL`.
+        """Get the address to upload a picture for a carousel card.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `prettyCards.getUploadURL`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `str`.
 

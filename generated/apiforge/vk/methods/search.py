@@ -58,17 +58,17 @@ class SearchMethods:
         search_global: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> SearchGetHintsResponse:
-        """Call `search.getHints`.
+        """Suggest users, communities and apps whose names start with the typed text.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `search.getHints`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 9000 characters.
-            offset: int; 0..200.
-            limit: int; 0..200.
-            filters: Sequence[str].
-            fields: Sequence[str].
-            search_global: bool.
+            q: Text typed so far. Type: str; at most 9000 characters.
+            offset: Number of suggestions to skip. Type: int; 0..200.
+            limit: How many suggestions to return. Type: int; 0..200.
+            filters: Kinds of suggestion to include. Type: Sequence[str].
+            fields: Profile and community fields to fill in. Type: Sequence[str].
+            search_global: Also suggest pages the token's owner has no connection with. Type: bool.
 
         Returns: `SearchGetHintsResponse`.
 
@@ -108,17 +108,17 @@ class AsyncSearchMethods:
         search_global: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> SearchGetHintsResponse:
-        """Call `search.getHints`.
+        """Suggest users, communities and apps whose names start with the typed text.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `search.getHints`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 9000 characters.
-            offset: int; 0..200.
-            limit: int; 0..200.
-            filters: Sequence[str].
-            fields: Sequence[str].
-            search_global: bool.
+            q: Text typed so far. Type: str; at most 9000 characters.
+            offset: Number of suggestions to skip. Type: int; 0..200.
+            limit: How many suggestions to return. Type: int; 0..200.
+            filters: Kinds of suggestion to include. Type: Sequence[str].
+            fields: Profile and community fields to fill in. Type: Sequence[str].
+            search_global: Also suggest pages the token's owner has no connection with. Type: bool.
 
         Returns: `SearchGetHintsResponse`.
 
@@ -158,17 +158,17 @@ class BatchSearchMethods:
         search_global: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[SearchGetHintsResponse]:
-        """Call `search.getHints`.
+        """Suggest users, communities and apps whose names start with the typed text.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `search.getHints`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 9000 characters.
-            offset: int; 0..200.
-            limit: int; 0..200.
-            filters: Sequence[str].
-            fields: Sequence[str].
-            search_global: bool.
+            q: Text typed so far. Type: str; at most 9000 characters.
+            offset: Number of suggestions to skip. Type: int; 0..200.
+            limit: How many suggestions to return. Type: int; 0..200.
+            filters: Kinds of suggestion to include. Type: Sequence[str].
+            fields: Profile and community fields to fill in. Type: Sequence[str].
+            search_global: Also suggest pages the token's owner has no connection with. Type: bool.
 
         Returns: `SearchGetHintsResponse`.
 

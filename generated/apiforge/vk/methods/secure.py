@@ -209,14 +209,14 @@ class SecureMethods:
         value: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `secure.addAppEvent`.
+        """Record a user's progress in the current game, such as a new level or score.
 
-        Tokens: service.
+        Calls `secure.addAppEvent`; tokens: service.
 
         Args:
-            activity_id: int; required; >= 0.
-            user_id: int; >= 1, format int64.
-            value: int; >= 0.
+            activity_id: Kind of progress, by its number. Type: int; required; >= 0.
+            user_id: Player whose progress is recorded. Type: int; >= 1, format int64.
+            value: New level or score. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -238,13 +238,13 @@ class SecureMethods:
     def check_token(
         self, *, token: str | None = None, ip: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> SecureTokenChecked:
-        """Call `secure.checkToken`.
+        """Check that a user access token given to the app is valid.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.checkToken`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            token: str.
-            ip: str.
+            token: Token to check. Type: str.
+            ip: Address of the user who passed the token, to match against it. Type: str.
 
         Returns: `SecureTokenChecked`.
 
@@ -261,9 +261,9 @@ class SecureMethods:
         )
 
     def get_app_balance(self, *, extra_params: Mapping[str, object] | None = None) -> int:
-        """Call `secure.getAppBalance`.
+        """Read the current app's balance in VK's payment system.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getAppBalance`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `int`.
 
@@ -280,15 +280,15 @@ class SecureMethods:
         limit: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSmsNotification]:
-        """Call `secure.getSMSHistory`.
+        """List the SMS notifications the current app sent.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getSMSHistory`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            date_from: int; >= 0.
-            date_to: int; >= 0.
-            limit: int; 0..1000.
+            user_id: Only messages sent to this user. Type: int; >= 0, format int64.
+            date_from: Only messages sent after this moment, as a Unix timestamp. Type: int; >= 0.
+            date_to: Only messages sent before this moment, as a Unix timestamp. Type: int; >= 0.
+            limit: How many messages to return. Type: int; 0..1000.
 
         Returns: `list[SecureSmsNotification]`.
 
@@ -317,17 +317,17 @@ class SecureMethods:
         limit: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureTransaction]:
-        """Call `secure.getTransactionsHistory`.
+        """List the payment transactions between users and the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getTransactionsHistory`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            type: int.
-            uid_from: int; >= 1, format int64.
-            uid_to: int; >= 1, format int64.
-            date_from: int; >= 0.
-            date_to: int; >= 0.
-            limit: int; 0..1000.
+            type: Kind of transactions to list, by its number. Type: int.
+            uid_from: Only transactions from this user. Type: int; >= 1, format int64.
+            uid_to: Only transactions to this user. Type: int; >= 1, format int64.
+            date_from: Only transactions after this moment, as a Unix timestamp. Type: int; >= 0.
+            date_to: Only transactions before this moment, as a Unix timestamp. Type: int; >= 0.
+            limit: How many transactions to return. Type: int; 0..1000.
 
         Returns: `list[SecureTransaction]`.
 
@@ -350,12 +350,12 @@ class SecureMethods:
     def get_user_level(
         self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> list[SecureLevel]:
-        """Call `secure.getUserLevel`.
+        """Read the game levels of users as the current app recorded them.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getUserLevel`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_ids: Sequence[int]; required.
+            user_ids: Players whose levels are read. Type: Sequence[int]; required.
 
         Returns: `list[SecureLevel]`.
 
@@ -373,13 +373,13 @@ class SecureMethods:
     def give_event_sticker(
         self, *, user_ids: Sequence[int], achievement_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SecureGiveEventStickerItem]:
-        """Call `secure.giveEventSticker`.
+        """Give users the sticker that goes with an app event achievement.
 
-        Tokens: service.
+        Calls `secure.giveEventSticker`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required.
-            achievement_id: int; required; >= 0.
+            user_ids: Users who receive the sticker. Type: Sequence[int]; required.
+            achievement_id: Achievement the sticker is given for. Type: int; required; >= 0.
 
         Returns: `list[SecureGiveEventStickerItem]`.
 
@@ -405,16 +405,16 @@ class SecureMethods:
         promo_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
-        """Call `secure.sendNotification`.
+        """Send a notification from the current app to users who installed it.
 
-        Tokens: service.
+        Calls `secure.sendNotification`; tokens: service.
 
         Args:
-            message: str; required.
-            user_ids: Sequence[int].
-            user_id: int; >= 0, format int64.
-            notification_id: int; >= 0.
-            promo_id: int; >= 0.
+            message: Text of the notification. Type: str; required.
+            user_ids: Users who receive the notification. Type: Sequence[int].
+            user_id: One user who receives the notification. Type: int; >= 0, format int64.
+            notification_id: Kind of notification, by its number. Type: int; >= 0.
+            promo_id: Promotion the notification belongs to. Type: int; >= 0.
 
         Returns: `list[int]`.
 
@@ -436,13 +436,13 @@ class SecureMethods:
     def send_sms_notification(
         self, *, user_id: int, message: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `secure.sendSMSNotification`.
+        """Send an SMS from the current app to a user who allowed it.
 
-        Tokens: service.
+        Calls `secure.sendSMSNotification`; tokens: service.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            message: str; required.
+            user_id: User who receives the SMS. Type: int; required; >= 1, format int64.
+            message: Text of the SMS. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -489,15 +489,15 @@ class SecureMethods:
         increment: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[SecureSetCounterItem]:
-        """Call `secure.setCounter`.
+        """Set the number shown next to the app in a user's menu.
 
-        Tokens: service.
+        Calls `secure.setCounter`; tokens: service.
 
         Args:
-            counters: Sequence[str].
-            user_id: int; >= 0, format int64.
-            counter: int.
-            increment: bool.
+            counters: Counters of several users at once. Type: Sequence[str].
+            user_id: User whose counter is set. Type: int; >= 0, format int64.
+            counter: Value to show. Type: int.
+            increment: Add the value to the current one instead of replacing it. Type: bool.
 
         Returns: `BaseBoolInt`.
             With counters=<given>: `list[SecureSetCounterItem]` (responseArray).
@@ -533,14 +533,14 @@ class AsyncSecureMethods:
         value: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `secure.addAppEvent`.
+        """Record a user's progress in the current game, such as a new level or score.
 
-        Tokens: service.
+        Calls `secure.addAppEvent`; tokens: service.
 
         Args:
-            activity_id: int; required; >= 0.
-            user_id: int; >= 1, format int64.
-            value: int; >= 0.
+            activity_id: Kind of progress, by its number. Type: int; required; >= 0.
+            user_id: Player whose progress is recorded. Type: int; >= 1, format int64.
+            value: New level or score. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -562,13 +562,13 @@ class AsyncSecureMethods:
     async def check_token(
         self, *, token: str | None = None, ip: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> SecureTokenChecked:
-        """Call `secure.checkToken`.
+        """Check that a user access token given to the app is valid.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.checkToken`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            token: str.
-            ip: str.
+            token: Token to check. Type: str.
+            ip: Address of the user who passed the token, to match against it. Type: str.
 
         Returns: `SecureTokenChecked`.
 
@@ -585,9 +585,9 @@ class AsyncSecureMethods:
         )
 
     async def get_app_balance(self, *, extra_params: Mapping[str, object] | None = None) -> int:
-        """Call `secure.getAppBalance`.
+        """Read the current app's balance in VK's payment system.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getAppBalance`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `int`.
 
@@ -604,15 +604,15 @@ class AsyncSecureMethods:
         limit: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSmsNotification]:
-        """Call `secure.getSMSHistory`.
+        """List the SMS notifications the current app sent.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getSMSHistory`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            date_from: int; >= 0.
-            date_to: int; >= 0.
-            limit: int; 0..1000.
+            user_id: Only messages sent to this user. Type: int; >= 0, format int64.
+            date_from: Only messages sent after this moment, as a Unix timestamp. Type: int; >= 0.
+            date_to: Only messages sent before this moment, as a Unix timestamp. Type: int; >= 0.
+            limit: How many messages to return. Type: int; 0..1000.
 
         Returns: `list[SecureSmsNotification]`.
 
@@ -641,17 +641,17 @@ class AsyncSecureMethods:
         limit: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureTransaction]:
-        """Call `secure.getTransactionsHistory`.
+        """List the payment transactions between users and the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getTransactionsHistory`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            type: int.
-            uid_from: int; >= 1, format int64.
-            uid_to: int; >= 1, format int64.
-            date_from: int; >= 0.
-            date_to: int; >= 0.
-            limit: int; 0..1000.
+            type: Kind of transactions to list, by its number. Type: int.
+            uid_from: Only transactions from this user. Type: int; >= 1, format int64.
+            uid_to: Only transactions to this user. Type: int; >= 1, format int64.
+            date_from: Only transactions after this moment, as a Unix timestamp. Type: int; >= 0.
+            date_to: Only transactions before this moment, as a Unix timestamp. Type: int; >= 0.
+            limit: How many transactions to return. Type: int; 0..1000.
 
         Returns: `list[SecureTransaction]`.
 
@@ -674,12 +674,12 @@ class AsyncSecureMethods:
     async def get_user_level(
         self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> list[SecureLevel]:
-        """Call `secure.getUserLevel`.
+        """Read the game levels of users as the current app recorded them.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getUserLevel`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_ids: Sequence[int]; required.
+            user_ids: Players whose levels are read. Type: Sequence[int]; required.
 
         Returns: `list[SecureLevel]`.
 
@@ -697,13 +697,13 @@ class AsyncSecureMethods:
     async def give_event_sticker(
         self, *, user_ids: Sequence[int], achievement_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SecureGiveEventStickerItem]:
-        """Call `secure.giveEventSticker`.
+        """Give users the sticker that goes with an app event achievement.
 
-        Tokens: service.
+        Calls `secure.giveEventSticker`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required.
-            achievement_id: int; required; >= 0.
+            user_ids: Users who receive the sticker. Type: Sequence[int]; required.
+            achievement_id: Achievement the sticker is given for. Type: int; required; >= 0.
 
         Returns: `list[SecureGiveEventStickerItem]`.
 
@@ -729,16 +729,16 @@ class AsyncSecureMethods:
         promo_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
-        """Call `secure.sendNotification`.
+        """Send a notification from the current app to users who installed it.
 
-        Tokens: service.
+        Calls `secure.sendNotification`; tokens: service.
 
         Args:
-            message: str; required.
-            user_ids: Sequence[int].
-            user_id: int; >= 0, format int64.
-            notification_id: int; >= 0.
-            promo_id: int; >= 0.
+            message: Text of the notification. Type: str; required.
+            user_ids: Users who receive the notification. Type: Sequence[int].
+            user_id: One user who receives the notification. Type: int; >= 0, format int64.
+            notification_id: Kind of notification, by its number. Type: int; >= 0.
+            promo_id: Promotion the notification belongs to. Type: int; >= 0.
 
         Returns: `list[int]`.
 
@@ -760,13 +760,13 @@ class AsyncSecureMethods:
     async def send_sms_notification(
         self, *, user_id: int, message: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `secure.sendSMSNotification`.
+        """Send an SMS from the current app to a user who allowed it.
 
-        Tokens: service.
+        Calls `secure.sendSMSNotification`; tokens: service.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            message: str; required.
+            user_id: User who receives the SMS. Type: int; required; >= 1, format int64.
+            message: Text of the SMS. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -813,15 +813,15 @@ class AsyncSecureMethods:
         increment: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[SecureSetCounterItem]:
-        """Call `secure.setCounter`.
+        """Set the number shown next to the app in a user's menu.
 
-        Tokens: service.
+        Calls `secure.setCounter`; tokens: service.
 
         Args:
-            counters: Sequence[str].
-            user_id: int; >= 0, format int64.
-            counter: int.
-            increment: bool.
+            counters: Counters of several users at once. Type: Sequence[str].
+            user_id: User whose counter is set. Type: int; >= 0, format int64.
+            counter: Value to show. Type: int.
+            increment: Add the value to the current one instead of replacing it. Type: bool.
 
         Returns: `BaseBoolInt`.
             With counters=<given>: `list[SecureSetCounterItem]` (responseArray).
@@ -857,14 +857,14 @@ class BatchSecureMethods:
         value: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `secure.addAppEvent`.
+        """Record a user's progress in the current game, such as a new level or score.
 
-        Tokens: service.
+        Calls `secure.addAppEvent`; tokens: service.
 
         Args:
-            activity_id: int; required; >= 0.
-            user_id: int; >= 1, format int64.
-            value: int; >= 0.
+            activity_id: Kind of progress, by its number. Type: int; required; >= 0.
+            user_id: Player whose progress is recorded. Type: int; >= 1, format int64.
+            value: New level or score. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -886,13 +886,13 @@ class BatchSecureMethods:
     def check_token(
         self, *, token: str | None = None, ip: str | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[SecureTokenChecked]:
-        """Call `secure.checkToken`.
+        """Check that a user access token given to the app is valid.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.checkToken`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            token: str.
-            ip: str.
+            token: Token to check. Type: str.
+            ip: Address of the user who passed the token, to match against it. Type: str.
 
         Returns: `SecureTokenChecked`.
 
@@ -909,9 +909,9 @@ class BatchSecureMethods:
         )
 
     def get_app_balance(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[int]:
-        """Call `secure.getAppBalance`.
+        """Read the current app's balance in VK's payment system.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getAppBalance`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `int`.
 
@@ -928,15 +928,15 @@ class BatchSecureMethods:
         limit: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[SecureSmsNotification]]:
-        """Call `secure.getSMSHistory`.
+        """List the SMS notifications the current app sent.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getSMSHistory`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            date_from: int; >= 0.
-            date_to: int; >= 0.
-            limit: int; 0..1000.
+            user_id: Only messages sent to this user. Type: int; >= 0, format int64.
+            date_from: Only messages sent after this moment, as a Unix timestamp. Type: int; >= 0.
+            date_to: Only messages sent before this moment, as a Unix timestamp. Type: int; >= 0.
+            limit: How many messages to return. Type: int; 0..1000.
 
         Returns: `list[SecureSmsNotification]`.
 
@@ -965,17 +965,17 @@ class BatchSecureMethods:
         limit: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[SecureTransaction]]:
-        """Call `secure.getTransactionsHistory`.
+        """List the payment transactions between users and the current app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getTransactionsHistory`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            type: int.
-            uid_from: int; >= 1, format int64.
-            uid_to: int; >= 1, format int64.
-            date_from: int; >= 0.
-            date_to: int; >= 0.
-            limit: int; 0..1000.
+            type: Kind of transactions to list, by its number. Type: int.
+            uid_from: Only transactions from this user. Type: int; >= 1, format int64.
+            uid_to: Only transactions to this user. Type: int; >= 1, format int64.
+            date_from: Only transactions after this moment, as a Unix timestamp. Type: int; >= 0.
+            date_to: Only transactions before this moment, as a Unix timestamp. Type: int; >= 0.
+            limit: How many transactions to return. Type: int; 0..1000.
 
         Returns: `list[SecureTransaction]`.
 
@@ -998,12 +998,12 @@ class BatchSecureMethods:
     def get_user_level(
         self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[SecureLevel]]:
-        """Call `secure.getUserLevel`.
+        """Read the game levels of users as the current app recorded them.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `secure.getUserLevel`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            user_ids: Sequence[int]; required.
+            user_ids: Players whose levels are read. Type: Sequence[int]; required.
 
         Returns: `list[SecureLevel]`.
 
@@ -1021,13 +1021,13 @@ class BatchSecureMethods:
     def give_event_sticker(
         self, *, user_ids: Sequence[int], achievement_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[SecureGiveEventStickerItem]]:
-        """Call `secure.giveEventSticker`.
+        """Give users the sticker that goes with an app event achievement.
 
-        Tokens: service.
+        Calls `secure.giveEventSticker`; tokens: service.
 
         Args:
-            user_ids: Sequence[int]; required.
-            achievement_id: int; required; >= 0.
+            user_ids: Users who receive the sticker. Type: Sequence[int]; required.
+            achievement_id: Achievement the sticker is given for. Type: int; required; >= 0.
 
         Returns: `list[SecureGiveEventStickerItem]`.
 
@@ -1053,16 +1053,16 @@ class BatchSecureMethods:
         promo_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]:
-        """Call `secure.sendNotification`.
+        """Send a notification from the current app to users who installed it.
 
-        Tokens: service.
+        Calls `secure.sendNotification`; tokens: service.
 
         Args:
-            message: str; required.
-            user_ids: Sequence[int].
-            user_id: int; >= 0, format int64.
-            notification_id: int; >= 0.
-            promo_id: int; >= 0.
+            message: Text of the notification. Type: str; required.
+            user_ids: Users who receive the notification. Type: Sequence[int].
+            user_id: One user who receives the notification. Type: int; >= 0, format int64.
+            notification_id: Kind of notification, by its number. Type: int; >= 0.
+            promo_id: Promotion the notification belongs to. Type: int; >= 0.
 
         Returns: `list[int]`.
 
@@ -1084,13 +1084,13 @@ class BatchSecureMethods:
     def send_sms_notification(
         self, *, user_id: int, message: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `secure.sendSMSNotification`.
+        """Send an SMS from the current app to a user who allowed it.
 
-        Tokens: service.
+        Calls `secure.sendSMSNotification`; tokens: service.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            message: str; required.
+            user_id: User who receives the SMS. Type: int; required; >= 1, format int64.
+            message: Text of the SMS. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -1137,15 +1137,15 @@ class BatchSecureMethods:
         increment: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt | list[SecureSetCounterItem]]:
-        """Call `secure.setCounter`.
+        """Set the number shown next to the app in a user's menu.
 
-        Tokens: service.
+        Calls `secure.setCounter`; tokens: service.
 
         Args:
-            counters: Sequence[str].
-            user_id: int; >= 0, format int64.
-            counter: int.
-            increment: bool.
+            counters: Counters of several users at once. Type: Sequence[str].
+            user_id: User whose counter is set. Type: int; >= 0, format int64.
+            counter: Value to show. Type: int.
+            increment: Add the value to the current one instead of replacing it. Type: bool.
 
         Returns: `BaseBoolInt`.
             With counters=<given>: `list[SecureSetCounterItem]` (responseArray).

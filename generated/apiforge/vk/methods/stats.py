@@ -98,20 +98,20 @@ class StatsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[StatsPeriod]:
-        """Call `stats.get`.
+        """Read the visitor and reach statistics of a community or app.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stats.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 0, format int64.
-            app_id: int; >= 0.
-            timestamp_from: float | int; >= 0.
-            timestamp_to: float | int; >= 0.
-            interval: Literal['all', 'day', 'month', 'week', 'year'].
-            intervals_count: int; >= 0.
-            filters: Sequence[str].
-            stats_groups: Sequence[str].
-            extended: bool.
+            group_id: Community whose statistics are read. Type: int; >= 0, format int64.
+            app_id: App whose statistics are read. Type: int; >= 0.
+            timestamp_from: Start of the period, as a Unix timestamp. Type: float | int; >= 0.
+            timestamp_to: End of the period, as a Unix timestamp. Type: float | int; >= 0.
+            interval: Length of each period the figures are counted in. Type: Literal['all', 'day', 'month', 'week', 'year'].
+            intervals_count: How many periods to return. Type: int; >= 0.
+            filters: Parts of the statistics to return. Type: Sequence[str].
+            stats_groups: Blocks of statistics to return, such as visitors or reach. Type: Sequence[str].
+            extended: Break the figures down by sex, age and place. Type: bool.
 
         Returns: `list[StatsPeriod]`.
 
@@ -137,13 +137,13 @@ class StatsMethods:
     def get_post_reach(
         self, *, owner_id: int, post_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> list[StatsWallpostStat]:
-        """Call `stats.getPostReach`.
+        """Read the reach statistics of a community's posts.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stats.getPostReach`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            post_ids: Sequence[int]; required; at most 30 items.
+            owner_id: Community (negative id) whose posts are read. Type: int; required; format int64.
+            post_ids: Posts whose reach is read. Type: Sequence[int]; required; at most 30 items.
 
         Returns: `list[StatsWallpostStat]`.
 
@@ -167,12 +167,12 @@ class StatsMethods:
         type: Literal["activity", "close", "open"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `stats.trackVisitor`.
+        """Record a visit of the token's owner to the current app, for its statistics.
 
-        Tokens: user.
+        Calls `stats.trackVisitor`; tokens: user.
 
         Args:
-            type: Literal['activity', 'close', 'open'].
+            type: What happened, such as the app being opened or closed. Type: Literal['activity', 'close', 'open'].
 
         Returns: `BaseOkResponse`.
 
@@ -210,20 +210,20 @@ class AsyncStatsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[StatsPeriod]:
-        """Call `stats.get`.
+        """Read the visitor and reach statistics of a community or app.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stats.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 0, format int64.
-            app_id: int; >= 0.
-            timestamp_from: float | int; >= 0.
-            timestamp_to: float | int; >= 0.
-            interval: Literal['all', 'day', 'month', 'week', 'year'].
-            intervals_count: int; >= 0.
-            filters: Sequence[str].
-            stats_groups: Sequence[str].
-            extended: bool.
+            group_id: Community whose statistics are read. Type: int; >= 0, format int64.
+            app_id: App whose statistics are read. Type: int; >= 0.
+            timestamp_from: Start of the period, as a Unix timestamp. Type: float | int; >= 0.
+            timestamp_to: End of the period, as a Unix timestamp. Type: float | int; >= 0.
+            interval: Length of each period the figures are counted in. Type: Literal['all', 'day', 'month', 'week', 'year'].
+            intervals_count: How many periods to return. Type: int; >= 0.
+            filters: Parts of the statistics to return. Type: Sequence[str].
+            stats_groups: Blocks of statistics to return, such as visitors or reach. Type: Sequence[str].
+            extended: Break the figures down by sex, age and place. Type: bool.
 
         Returns: `list[StatsPeriod]`.
 
@@ -249,13 +249,13 @@ class AsyncStatsMethods:
     async def get_post_reach(
         self, *, owner_id: int, post_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> list[StatsWallpostStat]:
-        """Call `stats.getPostReach`.
+        """Read the reach statistics of a community's posts.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stats.getPostReach`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            post_ids: Sequence[int]; required; at most 30 items.
+            owner_id: Community (negative id) whose posts are read. Type: int; required; format int64.
+            post_ids: Posts whose reach is read. Type: Sequence[int]; required; at most 30 items.
 
         Returns: `list[StatsWallpostStat]`.
 
@@ -279,12 +279,12 @@ class AsyncStatsMethods:
         type: Literal["activity", "close", "open"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `stats.trackVisitor`.
+        """Record a visit of the token's owner to the current app, for its statistics.
 
-        Tokens: user.
+        Calls `stats.trackVisitor`; tokens: user.
 
         Args:
-            type: Literal['activity', 'close', 'open'].
+            type: What happened, such as the app being opened or closed. Type: Literal['activity', 'close', 'open'].
 
         Returns: `BaseOkResponse`.
 
@@ -322,20 +322,20 @@ class BatchStatsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[StatsPeriod]]:
-        """Call `stats.get`.
+        """Read the visitor and reach statistics of a community or app.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stats.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: int; >= 0, format int64.
-            app_id: int; >= 0.
-            timestamp_from: float | int; >= 0.
-            timestamp_to: float | int; >= 0.
-            interval: Literal['all', 'day', 'month', 'week', 'year'].
-            intervals_count: int; >= 0.
-            filters: Sequence[str].
-            stats_groups: Sequence[str].
-            extended: bool.
+            group_id: Community whose statistics are read. Type: int; >= 0, format int64.
+            app_id: App whose statistics are read. Type: int; >= 0.
+            timestamp_from: Start of the period, as a Unix timestamp. Type: float | int; >= 0.
+            timestamp_to: End of the period, as a Unix timestamp. Type: float | int; >= 0.
+            interval: Length of each period the figures are counted in. Type: Literal['all', 'day', 'month', 'week', 'year'].
+            intervals_count: How many periods to return. Type: int; >= 0.
+            filters: Parts of the statistics to return. Type: Sequence[str].
+            stats_groups: Blocks of statistics to return, such as visitors or reach. Type: Sequence[str].
+            extended: Break the figures down by sex, age and place. Type: bool.
 
         Returns: `list[StatsPeriod]`.
 
@@ -361,13 +361,13 @@ class BatchStatsMethods:
     def get_post_reach(
         self, *, owner_id: int, post_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[StatsWallpostStat]]:
-        """Call `stats.getPostReach`.
+        """Read the reach statistics of a community's posts.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stats.getPostReach`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            post_ids: Sequence[int]; required; at most 30 items.
+            owner_id: Community (negative id) whose posts are read. Type: int; required; format int64.
+            post_ids: Posts whose reach is read. Type: Sequence[int]; required; at most 30 items.
 
         Returns: `list[StatsWallpostStat]`.
 
@@ -391,12 +391,12 @@ class BatchStatsMethods:
         type: Literal["activity", "close", "open"] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `stats.trackVisitor`.
+        """Record a visit of the token's owner to the current app, for its statistics.
 
-        Tokens: user.
+        Calls `stats.trackVisitor`; tokens: user.
 
         Args:
-            type: Literal['activity', 'close', 'open'].
+            type: What happened, such as the app being opened or closed. Type: Literal['activity', 'close', 'open'].
 
         Returns: `BaseOkResponse`.
 

@@ -62,13 +62,13 @@ class StatusMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StatusStatus:
-        """Call `status.get`.
+        """Read the status line that a user or a community shows under its name.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `status.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose status is read; the token's owner by default. Type: int; format int64.
+            group_id: Community whose status is read instead. Type: int; >= 0, format int64.
 
         Returns: `StatusStatus`.
 
@@ -127,13 +127,13 @@ class AsyncStatusMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StatusStatus:
-        """Call `status.get`.
+        """Read the status line that a user or a community shows under its name.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `status.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose status is read; the token's owner by default. Type: int; format int64.
+            group_id: Community whose status is read instead. Type: int; >= 0, format int64.
 
         Returns: `StatusStatus`.
 
@@ -192,13 +192,13 @@ class BatchStatusMethods:
         group_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StatusStatus]:
-        """Call `status.get`.
+        """Read the status line that a user or a community shows under its name.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `status.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; format int64.
-            group_id: int; >= 0, format int64.
+            user_id: User whose status is read; the token's owner by default. Type: int; format int64.
+            group_id: Community whose status is read instead. Type: int; >= 0, format int64.
 
         Returns: `StatusStatus`.
 

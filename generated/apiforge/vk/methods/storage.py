@@ -85,14 +85,14 @@ class StorageMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[StorageValue]:
-        """Call `storage.get`.
+        """Read values an app stored under given keys.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `storage.get`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            key: str; at most 100 characters.
-            keys: Sequence[str]; at most 1000 items.
-            user_id: int; >= 0, format int64.
+            key: Key to read. Type: str; at most 100 characters.
+            keys: Several keys to read at once. Type: Sequence[str]; at most 1000 items.
+            user_id: User whose values are read, for per-user storage. Type: int; >= 0, format int64.
 
         Returns: `list[StorageValue]`.
 
@@ -117,14 +117,14 @@ class StorageMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[str]:
-        """Call `storage.getKeys`.
+        """List the keys an app has stored values under.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `storage.getKeys`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            user_id: User whose keys are listed, for per-user storage. Type: int; >= 0, format int64.
+            offset: Number of keys to skip. Type: int; >= 0.
+            count: How many keys to return. Type: int; 0..1000.
 
         Returns: `list[str]`.
 
@@ -149,14 +149,14 @@ class StorageMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `storage.set`.
+        """Store a value under a key in an app's storage.
 
-        Tokens: user, group, service.
+        Calls `storage.set`; tokens: user, group, service.
 
         Args:
-            key: str; required; at most 100 characters.
-            value: str.
-            user_id: int; >= 0, format int64.
+            key: Key to store the value under. Type: str; required; at most 100 characters.
+            value: Value to store; an empty value deletes the key. Type: str.
+            user_id: User whose storage is written, for per-user storage. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -192,14 +192,14 @@ class AsyncStorageMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[StorageValue]:
-        """Call `storage.get`.
+        """Read values an app stored under given keys.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `storage.get`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            key: str; at most 100 characters.
-            keys: Sequence[str]; at most 1000 items.
-            user_id: int; >= 0, format int64.
+            key: Key to read. Type: str; at most 100 characters.
+            keys: Several keys to read at once. Type: Sequence[str]; at most 1000 items.
+            user_id: User whose values are read, for per-user storage. Type: int; >= 0, format int64.
 
         Returns: `list[StorageValue]`.
 
@@ -224,14 +224,14 @@ class AsyncStorageMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[str]:
-        """Call `storage.getKeys`.
+        """List the keys an app has stored values under.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `storage.getKeys`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            user_id: User whose keys are listed, for per-user storage. Type: int; >= 0, format int64.
+            offset: Number of keys to skip. Type: int; >= 0.
+            count: How many keys to return. Type: int; 0..1000.
 
         Returns: `list[str]`.
 
@@ -256,14 +256,14 @@ class AsyncStorageMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `storage.set`.
+        """Store a value under a key in an app's storage.
 
-        Tokens: user, group, service.
+        Calls `storage.set`; tokens: user, group, service.
 
         Args:
-            key: str; required; at most 100 characters.
-            value: str.
-            user_id: int; >= 0, format int64.
+            key: Key to store the value under. Type: str; required; at most 100 characters.
+            value: Value to store; an empty value deletes the key. Type: str.
+            user_id: User whose storage is written, for per-user storage. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -299,14 +299,14 @@ class BatchStorageMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[StorageValue]]:
-        """Call `storage.get`.
+        """Read values an app stored under given keys.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `storage.get`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            key: str; at most 100 characters.
-            keys: Sequence[str]; at most 1000 items.
-            user_id: int; >= 0, format int64.
+            key: Key to read. Type: str; at most 100 characters.
+            keys: Several keys to read at once. Type: Sequence[str]; at most 1000 items.
+            user_id: User whose values are read, for per-user storage. Type: int; >= 0, format int64.
 
         Returns: `list[StorageValue]`.
 
@@ -331,14 +331,14 @@ class BatchStorageMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[str]]:
-        """Call `storage.getKeys`.
+        """List the keys an app has stored values under.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `storage.getKeys`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            user_id: User whose keys are listed, for per-user storage. Type: int; >= 0, format int64.
+            offset: Number of keys to skip. Type: int; >= 0.
+            count: How many keys to return. Type: int; 0..1000.
 
         Returns: `list[str]`.
 
@@ -363,14 +363,14 @@ class BatchStorageMethods:
         user_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `storage.set`.
+        """Store a value under a key in an app's storage.
 
-        Tokens: user, group, service.
+        Calls `storage.set`; tokens: user, group, service.
 
         Args:
-            key: str; required; at most 100 characters.
-            value: str.
-            user_id: int; >= 0, format int64.
+            key: Key to store the value under. Type: str; required; at most 100 characters.
+            value: Value to store; an empty value deletes the key. Type: str.
+            user_id: User whose storage is written, for per-user storage. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 

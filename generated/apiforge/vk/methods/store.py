@@ -106,12 +106,12 @@ class StoreMethods:
     def add_stickers_to_favorite(
         self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `store.addStickersToFavorite`.
+        """Add stickers to the token owner's favourite stickers.
 
-        Tokens: user.
+        Calls `store.addStickersToFavorite`; tokens: user.
 
         Args:
-            sticker_ids: Sequence[int]; required.
+            sticker_ids: Stickers to add. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -131,9 +131,9 @@ class StoreMethods:
     def get_favorite_stickers(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> StoreGetFavoriteStickersResponse:
-        """Call `store.getFavoriteStickers`.
+        """List the token owner's favourite stickers.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `store.getFavoriteStickers`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `StoreGetFavoriteStickersResponse`.
 
@@ -152,17 +152,17 @@ class StoreMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetProductsResponse:
-        """Call `store.getProducts`.
+        """List sticker packs and other products of VK's store.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `store.getProducts`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: str.
-            merchant: str.
-            section: str.
-            product_ids: Sequence[int].
-            filters: Sequence[str].
-            extended: bool.
+            type: Kind of product. Type: str.
+            merchant: Seller of the products. Type: str.
+            section: Store section to list. Type: str.
+            product_ids: Only these products. Type: Sequence[int].
+            filters: Only products matching these filters, such as purchased ones. Type: Sequence[str].
+            extended: Add the stickers and other details to each product. Type: bool.
 
         Returns: `StoreGetProductsResponse`.
 
@@ -193,17 +193,17 @@ class StoreMethods:
         vmoji_promo: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetStickersKeywordsResponse:
-        """Call `store.getStickersKeywords`.
+        """List the words that suggest each sticker while typing.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `store.getStickersKeywords`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            stickers_ids: Sequence[int].
-            products_ids: Sequence[int].
-            aliases: bool.
-            all_products: bool.
-            need_stickers: bool.
-            vmoji_promo: bool.
+            stickers_ids: Only these stickers. Type: Sequence[int].
+            products_ids: Only stickers of these packs. Type: Sequence[int].
+            aliases: Include alternative spellings of the words. Type: bool.
+            all_products: Include packs the token's owner does not have. Type: bool.
+            need_stickers: Add the sticker objects to the answer. Type: bool.
+            vmoji_promo: Include promotional vmoji stickers. Type: bool.
 
         Returns: `StoreGetStickersKeywordsResponse`.
 
@@ -226,12 +226,12 @@ class StoreMethods:
     def remove_stickers_from_favorite(
         self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `store.removeStickersFromFavorite`.
+        """Take stickers out of the token owner's favourite stickers.
 
-        Tokens: user.
+        Calls `store.removeStickersFromFavorite`; tokens: user.
 
         Args:
-            sticker_ids: Sequence[int]; required.
+            sticker_ids: Stickers to take out. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -260,12 +260,12 @@ class AsyncStoreMethods:
     async def add_stickers_to_favorite(
         self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `store.addStickersToFavorite`.
+        """Add stickers to the token owner's favourite stickers.
 
-        Tokens: user.
+        Calls `store.addStickersToFavorite`; tokens: user.
 
         Args:
-            sticker_ids: Sequence[int]; required.
+            sticker_ids: Stickers to add. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -285,9 +285,9 @@ class AsyncStoreMethods:
     async def get_favorite_stickers(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> StoreGetFavoriteStickersResponse:
-        """Call `store.getFavoriteStickers`.
+        """List the token owner's favourite stickers.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `store.getFavoriteStickers`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `StoreGetFavoriteStickersResponse`.
 
@@ -306,17 +306,17 @@ class AsyncStoreMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetProductsResponse:
-        """Call `store.getProducts`.
+        """List sticker packs and other products of VK's store.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `store.getProducts`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: str.
-            merchant: str.
-            section: str.
-            product_ids: Sequence[int].
-            filters: Sequence[str].
-            extended: bool.
+            type: Kind of product. Type: str.
+            merchant: Seller of the products. Type: str.
+            section: Store section to list. Type: str.
+            product_ids: Only these products. Type: Sequence[int].
+            filters: Only products matching these filters, such as purchased ones. Type: Sequence[str].
+            extended: Add the stickers and other details to each product. Type: bool.
 
         Returns: `StoreGetProductsResponse`.
 
@@ -347,17 +347,17 @@ class AsyncStoreMethods:
         vmoji_promo: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetStickersKeywordsResponse:
-        """Call `store.getStickersKeywords`.
+        """List the words that suggest each sticker while typing.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `store.getStickersKeywords`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            stickers_ids: Sequence[int].
-            products_ids: Sequence[int].
-            aliases: bool.
-            all_products: bool.
-            need_stickers: bool.
-            vmoji_promo: bool.
+            stickers_ids: Only these stickers. Type: Sequence[int].
+            products_ids: Only stickers of these packs. Type: Sequence[int].
+            aliases: Include alternative spellings of the words. Type: bool.
+            all_products: Include packs the token's owner does not have. Type: bool.
+            need_stickers: Add the sticker objects to the answer. Type: bool.
+            vmoji_promo: Include promotional vmoji stickers. Type: bool.
 
         Returns: `StoreGetStickersKeywordsResponse`.
 
@@ -380,12 +380,12 @@ class AsyncStoreMethods:
     async def remove_stickers_from_favorite(
         self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `store.removeStickersFromFavorite`.
+        """Take stickers out of the token owner's favourite stickers.
 
-        Tokens: user.
+        Calls `store.removeStickersFromFavorite`; tokens: user.
 
         Args:
-            sticker_ids: Sequence[int]; required.
+            sticker_ids: Stickers to take out. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -414,12 +414,12 @@ class BatchStoreMethods:
     def add_stickers_to_favorite(
         self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `store.addStickersToFavorite`.
+        """Add stickers to the token owner's favourite stickers.
 
-        Tokens: user.
+        Calls `store.addStickersToFavorite`; tokens: user.
 
         Args:
-            sticker_ids: Sequence[int]; required.
+            sticker_ids: Stickers to add. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 
@@ -439,9 +439,9 @@ class BatchStoreMethods:
     def get_favorite_stickers(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> Pending[StoreGetFavoriteStickersResponse]:
-        """Call `store.getFavoriteStickers`.
+        """List the token owner's favourite stickers.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `store.getFavoriteStickers`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `StoreGetFavoriteStickersResponse`.
 
@@ -460,17 +460,17 @@ class BatchStoreMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoreGetProductsResponse]:
-        """Call `store.getProducts`.
+        """List sticker packs and other products of VK's store.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `store.getProducts`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            type: str.
-            merchant: str.
-            section: str.
-            product_ids: Sequence[int].
-            filters: Sequence[str].
-            extended: bool.
+            type: Kind of product. Type: str.
+            merchant: Seller of the products. Type: str.
+            section: Store section to list. Type: str.
+            product_ids: Only these products. Type: Sequence[int].
+            filters: Only products matching these filters, such as purchased ones. Type: Sequence[str].
+            extended: Add the stickers and other details to each product. Type: bool.
 
         Returns: `StoreGetProductsResponse`.
 
@@ -501,17 +501,17 @@ class BatchStoreMethods:
         vmoji_promo: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoreGetStickersKeywordsResponse]:
-        """Call `store.getStickersKeywords`.
+        """List the words that suggest each sticker while typing.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `store.getStickersKeywords`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            stickers_ids: Sequence[int].
-            products_ids: Sequence[int].
-            aliases: bool.
-            all_products: bool.
-            need_stickers: bool.
-            vmoji_promo: bool.
+            stickers_ids: Only these stickers. Type: Sequence[int].
+            products_ids: Only stickers of these packs. Type: Sequence[int].
+            aliases: Include alternative spellings of the words. Type: bool.
+            all_products: Include packs the token's owner does not have. Type: bool.
+            need_stickers: Add the sticker objects to the answer. Type: bool.
+            vmoji_promo: Include promotional vmoji stickers. Type: bool.
 
         Returns: `StoreGetStickersKeywordsResponse`.
 
@@ -534,12 +534,12 @@ class BatchStoreMethods:
     def remove_stickers_from_favorite(
         self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `store.removeStickersFromFavorite`.
+        """Take stickers out of the token owner's favourite stickers.
 
-        Tokens: user.
+        Calls `store.removeStickersFromFavorite`; tokens: user.
 
         Args:
-            sticker_ids: Sequence[int]; required.
+            sticker_ids: Stickers to take out. Type: Sequence[int]; required.
 
         Returns: `BaseOkResponse`.
 

@@ -378,12 +378,12 @@ class StoriesMethods:
     def ban_owner(
         self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `stories.banOwner`.
+        """Hide the stories of some users and communities from the token's owner.
 
-        Tokens: user.
+        Calls `stories.banOwner`; tokens: user.
 
         Args:
-            owners_ids: Sequence[int]; required; at most 200 items.
+            owners_ids: Users and communities (negative ids) whose stories are hidden. Type: Sequence[int]; required; at most 200 items.
 
         Returns: `BaseOkResponse`.
 
@@ -406,14 +406,14 @@ class StoriesMethods:
         stories: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `stories.delete`.
+        """Delete one or several stories.
 
-        Tokens: user, group.
+        Calls `stories.delete`; tokens: user, group.
 
         Args:
-            owner_id: int; format int64.
-            story_id: int; >= 0.
-            stories: Sequence[str]; at most 100 items.
+            owner_id: User or community (negative id) that owns the story. Type: int; format int64.
+            story_id: Story to delete. Type: int; >= 0.
+            stories: Several stories to delete, as `<owner_id>_<story_id>` strings. Type: Sequence[str]; at most 100 items.
 
         Returns: `BaseOkResponse`.
 
@@ -438,14 +438,14 @@ class StoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
-        """Call `stories.get`.
+        """Read the current stories of a user or community, or all stories the token's owner follows.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.get`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            owner_id: User or community (negative id) whose stories are read; all followed ones when omitted. Type: int; format int64.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetV5113Response`.
 
@@ -485,13 +485,13 @@ class StoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse | StoriesGetBannedExtendedResponse:
-        """Call `stories.getBanned`.
+        """List the users and communities whose stories the token's owner hid.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stories.getBanned`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetBannedResponse`.
             With extended=True: `StoriesGetBannedExtendedResponse` (extendedResponse).
@@ -516,14 +516,14 @@ class StoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetByIdExtendedResponse:
-        """Call `stories.getById`.
+        """Read stories by their full ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            stories: Sequence[str]; required; at most 100 items.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            stories: Stories to read, as `<owner_id>_<story_id>` strings, optionally with `_<access_key>`. Type: Sequence[str]; required; at most 100 items.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetByIdExtendedResponse`.
 
@@ -545,13 +545,13 @@ class StoriesMethods:
     def get_detailed_stats(
         self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
     ) -> StoriesGetStatsV5200Response:
-        """Call `stories.getDetailedStats`.
+        """Read the detailed view and interaction statistics of a story.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stories.getDetailedStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the story. Type: int; required; format int64.
+            story_id: Story whose statistics are read. Type: int; required; >= 0.
 
         Returns: `StoriesGetStatsV5200Response`.
 
@@ -603,18 +603,18 @@ class StoriesMethods:
         clickable_stickers: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetPhotoUploadServerResponse:
-        """Call `stories.getPhotoUploadServer`.
+        """Get the address to upload a photo story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getPhotoUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            add_to_news: bool.
-            user_ids: Sequence[int].
-            reply_to_story: str.
-            link_text: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
-            link_url: str; at most 2048 characters.
-            group_id: int; >= 0, format int64.
-            clickable_stickers: str.
+            add_to_news: Publish the story once it is saved. Type: bool.
+            user_ids: Users who may see the story; everyone allowed by the privacy settings when omitted. Type: Sequence[int].
+            reply_to_story: Story this one answers, as `<owner_id>_<story_id>`. Type: str.
+            link_text: Caption of the link button shown on the story. Type: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
+            link_url: Address the link button opens. Type: str; at most 2048 characters.
+            group_id: Community that publishes the story, instead of the user. Type: int; >= 0, format int64.
+            clickable_stickers: Interactive stickers to put on the story, as a JSON object. Type: str.
 
         Returns: `StoriesGetPhotoUploadServerResponse`.
 
@@ -647,16 +647,16 @@ class StoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
-        """Call `stories.getReplies`.
+        """List the stories posted as answers to a story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getReplies`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
-            access_key: str.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            owner_id: User or community (negative id) that owns the story. Type: int; required; format int64.
+            story_id: Story whose answers are listed. Type: int; required; >= 0.
+            access_key: Access key of a story that is not public. Type: str.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetV5113Response`.
 
@@ -678,13 +678,13 @@ class StoriesMethods:
     def get_stats(
         self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
     ) -> StoriesStoryStats:
-        """Call `stories.getStats`.
+        """Read the view and interaction counts of a story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getStats`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the story. Type: int; required; format int64.
+            story_id: Story whose statistics are read. Type: int; required; >= 0.
 
         Returns: `StoriesStoryStats`.
 
@@ -736,18 +736,18 @@ class StoriesMethods:
         clickable_stickers: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetVideoUploadServerResponse:
-        """Call `stories.getVideoUploadServer`.
+        """Get the address to upload a video story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getVideoUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            add_to_news: bool.
-            user_ids: Sequence[int].
-            reply_to_story: str.
-            link_text: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
-            link_url: str; at most 2048 characters.
-            group_id: int; >= 0, format int64.
-            clickable_stickers: str.
+            add_to_news: Publish the story once it is saved. Type: bool.
+            user_ids: Users who may see the story; everyone allowed by the privacy settings when omitted. Type: Sequence[int].
+            reply_to_story: Story this one answers, as `<owner_id>_<story_id>`. Type: str.
+            link_text: Caption of the link button shown on the story. Type: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
+            link_url: Address the link button opens. Type: str; at most 2048 characters.
+            group_id: Community that publishes the story, instead of the user. Type: int; >= 0, format int64.
+            clickable_stickers: Interactive stickers to put on the story, as a JSON object. Type: str.
 
         Returns: `StoriesGetVideoUploadServerResponse`.
 
@@ -781,17 +781,17 @@ class StoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetViewersExtendedV5115Response:
-        """Call `stories.getViewers`.
+        """List who viewed a story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getViewers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            story_id: int; required; >= 0.
-            owner_id: int; format int64.
-            count: int; >= 0.
-            offset: int; >= 0.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            story_id: Story whose viewers are listed. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the story. Type: int; format int64.
+            count: How many viewers to return. Type: int; >= 0.
+            offset: Number of viewers to skip. Type: int; >= 0.
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetViewersExtendedV5115Response`.
 
@@ -816,13 +816,13 @@ class StoriesMethods:
     def hide_all_replies(
         self, *, owner_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `stories.hideAllReplies`.
+        """Hide from the token's owner all answer stories by one author.
 
-        Tokens: user, group.
+        Calls `stories.hideAllReplies`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            group_id: int; >= 0, format int64.
+            owner_id: Author whose answer stories are hidden. Type: int; required; format int64.
+            group_id: Community to act for, when its stories are concerned. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -841,13 +841,13 @@ class StoriesMethods:
     def hide_reply(
         self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `stories.hideReply`.
+        """Hide one answer story from the token's owner.
 
-        Tokens: user, group.
+        Calls `stories.hideReply`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the answer story. Type: int; required; format int64.
+            story_id: Answer story to hide. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -872,15 +872,15 @@ class StoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesSaveResponse:
-        """Call `stories.save`.
+        """Publish stories whose files were uploaded to a story upload server.
 
-        Tokens: user, group.
+        Calls `stories.save`; tokens: user, group.
 
         Args:
-            upload_results: Sequence[str].
-            upload_results_json: Sequence[StoriesUploadResult].
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            upload_results: The `upload_result` strings from the upload server's answers. Type: Sequence[str].
+            upload_results_json: Whole answers of the upload server, passed on unchanged. Type: Sequence[StoriesUploadResult].
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesSaveResponse`.
 
@@ -912,20 +912,20 @@ class StoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
-        """Call `stories.search`.
+        """Find public stories by text, place or mentioned person.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stories.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 255 characters.
-            place_id: int; >= 0.
-            latitude: float | int.
-            longitude: float | int.
-            radius: int; >= 0.
-            mentioned_id: int.
-            count: int; 1..1000.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            q: Text to look for. Type: str; at most 255 characters.
+            place_id: Only stories tagged with this place. Type: int; >= 0.
+            latitude: Latitude of the centre of the search area, in degrees. Type: float | int.
+            longitude: Longitude of the centre of the search area, in degrees. Type: float | int.
+            radius: Radius of the search area around the centre, in metres. Type: int; >= 0.
+            mentioned_id: Only stories that mention this user. Type: int.
+            count: How many stories to return. Type: int; 1..1000.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetV5113Response`.
 
@@ -958,16 +958,16 @@ class StoriesMethods:
         unseen_marker: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `stories.sendInteraction`.
+        """Send a message from an app to the author of a story, on a viewer's behalf.
 
-        Tokens: service.
+        Calls `stories.sendInteraction`; tokens: service.
 
         Args:
-            access_key: str; required.
-            message: str; at most 1000 characters.
-            is_broadcast: bool.
-            is_anonymous: bool.
-            unseen_marker: bool.
+            access_key: Key that identifies the story and the viewer, given to the app. Type: str; required.
+            message: Text to send. Type: str; at most 1000 characters.
+            is_broadcast: Send the message as a broadcast. Type: bool.
+            is_anonymous: Hide who sent the message. Type: bool.
+            unseen_marker: Show the message with a not-yet-seen marker. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -989,12 +989,12 @@ class StoriesMethods:
     def unban_owner(
         self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `stories.unbanOwner`.
+        """Show again the stories of users and communities that were hidden.
 
-        Tokens: user.
+        Calls `stories.unbanOwner`; tokens: user.
 
         Args:
-            owners_ids: Sequence[int]; required; at most 200 items.
+            owners_ids: Users and communities (negative ids) whose stories are shown again. Type: Sequence[int]; required; at most 200 items.
 
         Returns: `BaseOkResponse`.
 
@@ -1052,12 +1052,12 @@ class AsyncStoriesMethods:
     async def ban_owner(
         self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `stories.banOwner`.
+        """Hide the stories of some users and communities from the token's owner.
 
-        Tokens: user.
+        Calls `stories.banOwner`; tokens: user.
 
         Args:
-            owners_ids: Sequence[int]; required; at most 200 items.
+            owners_ids: Users and communities (negative ids) whose stories are hidden. Type: Sequence[int]; required; at most 200 items.
 
         Returns: `BaseOkResponse`.
 
@@ -1080,14 +1080,14 @@ class AsyncStoriesMethods:
         stories: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `stories.delete`.
+        """Delete one or several stories.
 
-        Tokens: user, group.
+        Calls `stories.delete`; tokens: user, group.
 
         Args:
-            owner_id: int; format int64.
-            story_id: int; >= 0.
-            stories: Sequence[str]; at most 100 items.
+            owner_id: User or community (negative id) that owns the story. Type: int; format int64.
+            story_id: Story to delete. Type: int; >= 0.
+            stories: Several stories to delete, as `<owner_id>_<story_id>` strings. Type: Sequence[str]; at most 100 items.
 
         Returns: `BaseOkResponse`.
 
@@ -1112,14 +1112,14 @@ class AsyncStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
-        """Call `stories.get`.
+        """Read the current stories of a user or community, or all stories the token's owner follows.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.get`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            owner_id: User or community (negative id) whose stories are read; all followed ones when omitted. Type: int; format int64.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetV5113Response`.
 
@@ -1159,13 +1159,13 @@ class AsyncStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse | StoriesGetBannedExtendedResponse:
-        """Call `stories.getBanned`.
+        """List the users and communities whose stories the token's owner hid.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stories.getBanned`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetBannedResponse`.
             With extended=True: `StoriesGetBannedExtendedResponse` (extendedResponse).
@@ -1190,14 +1190,14 @@ class AsyncStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetByIdExtendedResponse:
-        """Call `stories.getById`.
+        """Read stories by their full ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            stories: Sequence[str]; required; at most 100 items.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            stories: Stories to read, as `<owner_id>_<story_id>` strings, optionally with `_<access_key>`. Type: Sequence[str]; required; at most 100 items.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetByIdExtendedResponse`.
 
@@ -1219,13 +1219,13 @@ class AsyncStoriesMethods:
     async def get_detailed_stats(
         self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
     ) -> StoriesGetStatsV5200Response:
-        """Call `stories.getDetailedStats`.
+        """Read the detailed view and interaction statistics of a story.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stories.getDetailedStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the story. Type: int; required; format int64.
+            story_id: Story whose statistics are read. Type: int; required; >= 0.
 
         Returns: `StoriesGetStatsV5200Response`.
 
@@ -1277,18 +1277,18 @@ class AsyncStoriesMethods:
         clickable_stickers: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetPhotoUploadServerResponse:
-        """Call `stories.getPhotoUploadServer`.
+        """Get the address to upload a photo story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getPhotoUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            add_to_news: bool.
-            user_ids: Sequence[int].
-            reply_to_story: str.
-            link_text: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
-            link_url: str; at most 2048 characters.
-            group_id: int; >= 0, format int64.
-            clickable_stickers: str.
+            add_to_news: Publish the story once it is saved. Type: bool.
+            user_ids: Users who may see the story; everyone allowed by the privacy settings when omitted. Type: Sequence[int].
+            reply_to_story: Story this one answers, as `<owner_id>_<story_id>`. Type: str.
+            link_text: Caption of the link button shown on the story. Type: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
+            link_url: Address the link button opens. Type: str; at most 2048 characters.
+            group_id: Community that publishes the story, instead of the user. Type: int; >= 0, format int64.
+            clickable_stickers: Interactive stickers to put on the story, as a JSON object. Type: str.
 
         Returns: `StoriesGetPhotoUploadServerResponse`.
 
@@ -1321,16 +1321,16 @@ class AsyncStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
-        """Call `stories.getReplies`.
+        """List the stories posted as answers to a story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getReplies`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
-            access_key: str.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            owner_id: User or community (negative id) that owns the story. Type: int; required; format int64.
+            story_id: Story whose answers are listed. Type: int; required; >= 0.
+            access_key: Access key of a story that is not public. Type: str.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetV5113Response`.
 
@@ -1352,13 +1352,13 @@ class AsyncStoriesMethods:
     async def get_stats(
         self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
     ) -> StoriesStoryStats:
-        """Call `stories.getStats`.
+        """Read the view and interaction counts of a story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getStats`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the story. Type: int; required; format int64.
+            story_id: Story whose statistics are read. Type: int; required; >= 0.
 
         Returns: `StoriesStoryStats`.
 
@@ -1410,18 +1410,18 @@ class AsyncStoriesMethods:
         clickable_stickers: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetVideoUploadServerResponse:
-        """Call `stories.getVideoUploadServer`.
+        """Get the address to upload a video story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getVideoUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            add_to_news: bool.
-            user_ids: Sequence[int].
-            reply_to_story: str.
-            link_text: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
-            link_url: str; at most 2048 characters.
-            group_id: int; >= 0, format int64.
-            clickable_stickers: str.
+            add_to_news: Publish the story once it is saved. Type: bool.
+            user_ids: Users who may see the story; everyone allowed by the privacy settings when omitted. Type: Sequence[int].
+            reply_to_story: Story this one answers, as `<owner_id>_<story_id>`. Type: str.
+            link_text: Caption of the link button shown on the story. Type: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
+            link_url: Address the link button opens. Type: str; at most 2048 characters.
+            group_id: Community that publishes the story, instead of the user. Type: int; >= 0, format int64.
+            clickable_stickers: Interactive stickers to put on the story, as a JSON object. Type: str.
 
         Returns: `StoriesGetVideoUploadServerResponse`.
 
@@ -1455,17 +1455,17 @@ class AsyncStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetViewersExtendedV5115Response:
-        """Call `stories.getViewers`.
+        """List who viewed a story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getViewers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            story_id: int; required; >= 0.
-            owner_id: int; format int64.
-            count: int; >= 0.
-            offset: int; >= 0.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            story_id: Story whose viewers are listed. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the story. Type: int; format int64.
+            count: How many viewers to return. Type: int; >= 0.
+            offset: Number of viewers to skip. Type: int; >= 0.
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetViewersExtendedV5115Response`.
 
@@ -1490,13 +1490,13 @@ class AsyncStoriesMethods:
     async def hide_all_replies(
         self, *, owner_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `stories.hideAllReplies`.
+        """Hide from the token's owner all answer stories by one author.
 
-        Tokens: user, group.
+        Calls `stories.hideAllReplies`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            group_id: int; >= 0, format int64.
+            owner_id: Author whose answer stories are hidden. Type: int; required; format int64.
+            group_id: Community to act for, when its stories are concerned. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1515,13 +1515,13 @@ class AsyncStoriesMethods:
     async def hide_reply(
         self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `stories.hideReply`.
+        """Hide one answer story from the token's owner.
 
-        Tokens: user, group.
+        Calls `stories.hideReply`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the answer story. Type: int; required; format int64.
+            story_id: Answer story to hide. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1546,15 +1546,15 @@ class AsyncStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesSaveResponse:
-        """Call `stories.save`.
+        """Publish stories whose files were uploaded to a story upload server.
 
-        Tokens: user, group.
+        Calls `stories.save`; tokens: user, group.
 
         Args:
-            upload_results: Sequence[str].
-            upload_results_json: Sequence[StoriesUploadResult].
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            upload_results: The `upload_result` strings from the upload server's answers. Type: Sequence[str].
+            upload_results_json: Whole answers of the upload server, passed on unchanged. Type: Sequence[StoriesUploadResult].
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesSaveResponse`.
 
@@ -1586,20 +1586,20 @@ class AsyncStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
-        """Call `stories.search`.
+        """Find public stories by text, place or mentioned person.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stories.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 255 characters.
-            place_id: int; >= 0.
-            latitude: float | int.
-            longitude: float | int.
-            radius: int; >= 0.
-            mentioned_id: int.
-            count: int; 1..1000.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            q: Text to look for. Type: str; at most 255 characters.
+            place_id: Only stories tagged with this place. Type: int; >= 0.
+            latitude: Latitude of the centre of the search area, in degrees. Type: float | int.
+            longitude: Longitude of the centre of the search area, in degrees. Type: float | int.
+            radius: Radius of the search area around the centre, in metres. Type: int; >= 0.
+            mentioned_id: Only stories that mention this user. Type: int.
+            count: How many stories to return. Type: int; 1..1000.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetV5113Response`.
 
@@ -1632,16 +1632,16 @@ class AsyncStoriesMethods:
         unseen_marker: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `stories.sendInteraction`.
+        """Send a message from an app to the author of a story, on a viewer's behalf.
 
-        Tokens: service.
+        Calls `stories.sendInteraction`; tokens: service.
 
         Args:
-            access_key: str; required.
-            message: str; at most 1000 characters.
-            is_broadcast: bool.
-            is_anonymous: bool.
-            unseen_marker: bool.
+            access_key: Key that identifies the story and the viewer, given to the app. Type: str; required.
+            message: Text to send. Type: str; at most 1000 characters.
+            is_broadcast: Send the message as a broadcast. Type: bool.
+            is_anonymous: Hide who sent the message. Type: bool.
+            unseen_marker: Show the message with a not-yet-seen marker. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -1663,12 +1663,12 @@ class AsyncStoriesMethods:
     async def unban_owner(
         self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `stories.unbanOwner`.
+        """Show again the stories of users and communities that were hidden.
 
-        Tokens: user.
+        Calls `stories.unbanOwner`; tokens: user.
 
         Args:
-            owners_ids: Sequence[int]; required; at most 200 items.
+            owners_ids: Users and communities (negative ids) whose stories are shown again. Type: Sequence[int]; required; at most 200 items.
 
         Returns: `BaseOkResponse`.
 
@@ -1727,12 +1727,12 @@ class BatchStoriesMethods:
     def ban_owner(
         self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `stories.banOwner`.
+        """Hide the stories of some users and communities from the token's owner.
 
-        Tokens: user.
+        Calls `stories.banOwner`; tokens: user.
 
         Args:
-            owners_ids: Sequence[int]; required; at most 200 items.
+            owners_ids: Users and communities (negative ids) whose stories are hidden. Type: Sequence[int]; required; at most 200 items.
 
         Returns: `BaseOkResponse`.
 
@@ -1755,14 +1755,14 @@ class BatchStoriesMethods:
         stories: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `stories.delete`.
+        """Delete one or several stories.
 
-        Tokens: user, group.
+        Calls `stories.delete`; tokens: user, group.
 
         Args:
-            owner_id: int; format int64.
-            story_id: int; >= 0.
-            stories: Sequence[str]; at most 100 items.
+            owner_id: User or community (negative id) that owns the story. Type: int; format int64.
+            story_id: Story to delete. Type: int; >= 0.
+            stories: Several stories to delete, as `<owner_id>_<story_id>` strings. Type: Sequence[str]; at most 100 items.
 
         Returns: `BaseOkResponse`.
 
@@ -1787,14 +1787,14 @@ class BatchStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetV5113Response]:
-        """Call `stories.get`.
+        """Read the current stories of a user or community, or all stories the token's owner follows.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.get`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            owner_id: User or community (negative id) whose stories are read; all followed ones when omitted. Type: int; format int64.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetV5113Response`.
 
@@ -1834,13 +1834,13 @@ class BatchStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetBannedResponse | StoriesGetBannedExtendedResponse]:
-        """Call `stories.getBanned`.
+        """List the users and communities whose stories the token's owner hid.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stories.getBanned`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetBannedResponse`.
             With extended=True: `StoriesGetBannedExtendedResponse` (extendedResponse).
@@ -1865,14 +1865,14 @@ class BatchStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetByIdExtendedResponse]:
-        """Call `stories.getById`.
+        """Read stories by their full ids.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getById`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            stories: Sequence[str]; required; at most 100 items.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            stories: Stories to read, as `<owner_id>_<story_id>` strings, optionally with `_<access_key>`. Type: Sequence[str]; required; at most 100 items.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetByIdExtendedResponse`.
 
@@ -1894,13 +1894,13 @@ class BatchStoriesMethods:
     def get_detailed_stats(
         self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[StoriesGetStatsV5200Response]:
-        """Call `stories.getDetailedStats`.
+        """Read the detailed view and interaction statistics of a story.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stories.getDetailedStats`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the story. Type: int; required; format int64.
+            story_id: Story whose statistics are read. Type: int; required; >= 0.
 
         Returns: `StoriesGetStatsV5200Response`.
 
@@ -1952,18 +1952,18 @@ class BatchStoriesMethods:
         clickable_stickers: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetPhotoUploadServerResponse]:
-        """Call `stories.getPhotoUploadServer`.
+        """Get the address to upload a photo story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getPhotoUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            add_to_news: bool.
-            user_ids: Sequence[int].
-            reply_to_story: str.
-            link_text: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
-            link_url: str; at most 2048 characters.
-            group_id: int; >= 0, format int64.
-            clickable_stickers: str.
+            add_to_news: Publish the story once it is saved. Type: bool.
+            user_ids: Users who may see the story; everyone allowed by the privacy settings when omitted. Type: Sequence[int].
+            reply_to_story: Story this one answers, as `<owner_id>_<story_id>`. Type: str.
+            link_text: Caption of the link button shown on the story. Type: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
+            link_url: Address the link button opens. Type: str; at most 2048 characters.
+            group_id: Community that publishes the story, instead of the user. Type: int; >= 0, format int64.
+            clickable_stickers: Interactive stickers to put on the story, as a JSON object. Type: str.
 
         Returns: `StoriesGetPhotoUploadServerResponse`.
 
@@ -1996,16 +1996,16 @@ class BatchStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetV5113Response]:
-        """Call `stories.getReplies`.
+        """List the stories posted as answers to a story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getReplies`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
-            access_key: str.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            owner_id: User or community (negative id) that owns the story. Type: int; required; format int64.
+            story_id: Story whose answers are listed. Type: int; required; >= 0.
+            access_key: Access key of a story that is not public. Type: str.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetV5113Response`.
 
@@ -2027,13 +2027,13 @@ class BatchStoriesMethods:
     def get_stats(
         self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[StoriesStoryStats]:
-        """Call `stories.getStats`.
+        """Read the view and interaction counts of a story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getStats`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the story. Type: int; required; format int64.
+            story_id: Story whose statistics are read. Type: int; required; >= 0.
 
         Returns: `StoriesStoryStats`.
 
@@ -2085,18 +2085,18 @@ class BatchStoriesMethods:
         clickable_stickers: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetVideoUploadServerResponse]:
-        """Call `stories.getVideoUploadServer`.
+        """Get the address to upload a video story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getVideoUploadServer`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            add_to_news: bool.
-            user_ids: Sequence[int].
-            reply_to_story: str.
-            link_text: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
-            link_url: str; at most 2048 characters.
-            group_id: int; >= 0, format int64.
-            clickable_stickers: str.
+            add_to_news: Publish the story once it is saved. Type: bool.
+            user_ids: Users who may see the story; everyone allowed by the privacy settings when omitted. Type: Sequence[int].
+            reply_to_story: Story this one answers, as `<owner_id>_<story_id>`. Type: str.
+            link_text: Caption of the link button shown on the story. Type: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
+            link_url: Address the link button opens. Type: str; at most 2048 characters.
+            group_id: Community that publishes the story, instead of the user. Type: int; >= 0, format int64.
+            clickable_stickers: Interactive stickers to put on the story, as a JSON object. Type: str.
 
         Returns: `StoriesGetVideoUploadServerResponse`.
 
@@ -2130,17 +2130,17 @@ class BatchStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetViewersExtendedV5115Response]:
-        """Call `stories.getViewers`.
+        """List who viewed a story.
 
-        Tokens: user, group. Idempotent: retried on transient failures.
+        Calls `stories.getViewers`; tokens: user, group. Idempotent: retried on transient failures.
 
         Args:
-            story_id: int; required; >= 0.
-            owner_id: int; format int64.
-            count: int; >= 0.
-            offset: int; >= 0.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            story_id: Story whose viewers are listed. Type: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the story. Type: int; format int64.
+            count: How many viewers to return. Type: int; >= 0.
+            offset: Number of viewers to skip. Type: int; >= 0.
+            extended: Return profiles instead of ids alone. Type: bool.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetViewersExtendedV5115Response`.
 
@@ -2165,13 +2165,13 @@ class BatchStoriesMethods:
     def hide_all_replies(
         self, *, owner_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `stories.hideAllReplies`.
+        """Hide from the token's owner all answer stories by one author.
 
-        Tokens: user, group.
+        Calls `stories.hideAllReplies`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            group_id: int; >= 0, format int64.
+            owner_id: Author whose answer stories are hidden. Type: int; required; format int64.
+            group_id: Community to act for, when its stories are concerned. Type: int; >= 0, format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2190,13 +2190,13 @@ class BatchStoriesMethods:
     def hide_reply(
         self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `stories.hideReply`.
+        """Hide one answer story from the token's owner.
 
-        Tokens: user, group.
+        Calls `stories.hideReply`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            story_id: int; required; >= 0.
+            owner_id: User or community (negative id) that owns the answer story. Type: int; required; format int64.
+            story_id: Answer story to hide. Type: int; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2221,15 +2221,15 @@ class BatchStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesSaveResponse]:
-        """Call `stories.save`.
+        """Publish stories whose files were uploaded to a story upload server.
 
-        Tokens: user, group.
+        Calls `stories.save`; tokens: user, group.
 
         Args:
-            upload_results: Sequence[str].
-            upload_results_json: Sequence[StoriesUploadResult].
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            upload_results: The `upload_result` strings from the upload server's answers. Type: Sequence[str].
+            upload_results_json: Whole answers of the upload server, passed on unchanged. Type: Sequence[StoriesUploadResult].
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesSaveResponse`.
 
@@ -2261,20 +2261,20 @@ class BatchStoriesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetV5113Response]:
-        """Call `stories.search`.
+        """Find public stories by text, place or mentioned person.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `stories.search`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            q: str; at most 255 characters.
-            place_id: int; >= 0.
-            latitude: float | int.
-            longitude: float | int.
-            radius: int; >= 0.
-            mentioned_id: int.
-            count: int; 1..1000.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            q: Text to look for. Type: str; at most 255 characters.
+            place_id: Only stories tagged with this place. Type: int; >= 0.
+            latitude: Latitude of the centre of the search area, in degrees. Type: float | int.
+            longitude: Longitude of the centre of the search area, in degrees. Type: float | int.
+            radius: Radius of the search area around the centre, in metres. Type: int; >= 0.
+            mentioned_id: Only stories that mention this user. Type: int.
+            count: How many stories to return. Type: int; 1..1000.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `StoriesGetV5113Response`.
 
@@ -2307,16 +2307,16 @@ class BatchStoriesMethods:
         unseen_marker: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `stories.sendInteraction`.
+        """Send a message from an app to the author of a story, on a viewer's behalf.
 
-        Tokens: service.
+        Calls `stories.sendInteraction`; tokens: service.
 
         Args:
-            access_key: str; required.
-            message: str; at most 1000 characters.
-            is_broadcast: bool.
-            is_anonymous: bool.
-            unseen_marker: bool.
+            access_key: Key that identifies the story and the viewer, given to the app. Type: str; required.
+            message: Text to send. Type: str; at most 1000 characters.
+            is_broadcast: Send the message as a broadcast. Type: bool.
+            is_anonymous: Hide who sent the message. Type: bool.
+            unseen_marker: Show the message with a not-yet-seen marker. Type: bool.
 
         Returns: `BaseOkResponse`.
 
@@ -2338,12 +2338,12 @@ class BatchStoriesMethods:
     def unban_owner(
         self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `stories.unbanOwner`.
+        """Show again the stories of users and communities that were hidden.
 
-        Tokens: user.
+        Calls `stories.unbanOwner`; tokens: user.
 
         Args:
-            owners_ids: Sequence[int]; required; at most 200 items.
+            owners_ids: Users and communities (negative ids) whose stories are shown again. Type: Sequence[int]; required; at most 200 items.
 
         Returns: `BaseOkResponse`.
 

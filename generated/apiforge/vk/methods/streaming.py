@@ -63,9 +63,9 @@ class StreamingMethods:
         self._client = client
 
     def get_server_url(self, *, extra_params: Mapping[str, object] | None = None) -> StreamingGetServerUrlResponse:
-        """Call `streaming.getServerUrl`.
+        """Get the host and key for connecting to the Streaming API.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `streaming.getServerUrl`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `StreamingGetServerUrlResponse`.
 
@@ -82,15 +82,15 @@ class StreamingMethods:
         end_time: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[StreamingStats]:
-        """Call `streaming.getStats`.
+        """Read how many events the Streaming API prepared or delivered to the app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `streaming.getStats`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['prepared', 'received'].
-            interval: Literal['1h', '24h', '5m'].
-            start_time: int; >= 0, format int64.
-            end_time: int; >= 0, format int64.
+            type: Count prepared events or received ones. Type: Literal['prepared', 'received'].
+            interval: Length of each period the events are counted in. Type: Literal['1h', '24h', '5m'].
+            start_time: Start of the period, as a Unix timestamp. Type: int; >= 0, format int64.
+            end_time: End of the period, as a Unix timestamp. Type: int; >= 0, format int64.
 
         Returns: `list[StreamingStats]`.
 
@@ -109,12 +109,12 @@ class StreamingMethods:
         )
 
     def get_stem(self, *, word: str, extra_params: Mapping[str, object] | None = None) -> StreamingGetStemResponse:
-        """Call `streaming.getStem`.
+        """Get the stem of a Russian word as the Streaming API's rules match it.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `streaming.getStem`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            word: str; required.
+            word: Word whose stem is wanted. Type: str; required.
 
         Returns: `StreamingGetStemResponse`.
 
@@ -141,9 +141,9 @@ class AsyncStreamingMethods:
     async def get_server_url(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> StreamingGetServerUrlResponse:
-        """Call `streaming.getServerUrl`.
+        """Get the host and key for connecting to the Streaming API.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `streaming.getServerUrl`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `StreamingGetServerUrlResponse`.
 
@@ -160,15 +160,15 @@ class AsyncStreamingMethods:
         end_time: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[StreamingStats]:
-        """Call `streaming.getStats`.
+        """Read how many events the Streaming API prepared or delivered to the app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `streaming.getStats`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['prepared', 'received'].
-            interval: Literal['1h', '24h', '5m'].
-            start_time: int; >= 0, format int64.
-            end_time: int; >= 0, format int64.
+            type: Count prepared events or received ones. Type: Literal['prepared', 'received'].
+            interval: Length of each period the events are counted in. Type: Literal['1h', '24h', '5m'].
+            start_time: Start of the period, as a Unix timestamp. Type: int; >= 0, format int64.
+            end_time: End of the period, as a Unix timestamp. Type: int; >= 0, format int64.
 
         Returns: `list[StreamingStats]`.
 
@@ -189,12 +189,12 @@ class AsyncStreamingMethods:
     async def get_stem(
         self, *, word: str, extra_params: Mapping[str, object] | None = None
     ) -> StreamingGetStemResponse:
-        """Call `streaming.getStem`.
+        """Get the stem of a Russian word as the Streaming API's rules match it.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `streaming.getStem`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            word: str; required.
+            word: Word whose stem is wanted. Type: str; required.
 
         Returns: `StreamingGetStemResponse`.
 
@@ -221,9 +221,9 @@ class BatchStreamingMethods:
     def get_server_url(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> Pending[StreamingGetServerUrlResponse]:
-        """Call `streaming.getServerUrl`.
+        """Get the host and key for connecting to the Streaming API.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `streaming.getServerUrl`; tokens: service. Idempotent: retried on transient failures.
 
         Returns: `StreamingGetServerUrlResponse`.
 
@@ -240,15 +240,15 @@ class BatchStreamingMethods:
         end_time: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[StreamingStats]]:
-        """Call `streaming.getStats`.
+        """Read how many events the Streaming API prepared or delivered to the app.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `streaming.getStats`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            type: Literal['prepared', 'received'].
-            interval: Literal['1h', '24h', '5m'].
-            start_time: int; >= 0, format int64.
-            end_time: int; >= 0, format int64.
+            type: Count prepared events or received ones. Type: Literal['prepared', 'received'].
+            interval: Length of each period the events are counted in. Type: Literal['1h', '24h', '5m'].
+            start_time: Start of the period, as a Unix timestamp. Type: int; >= 0, format int64.
+            end_time: End of the period, as a Unix timestamp. Type: int; >= 0, format int64.
 
         Returns: `list[StreamingStats]`.
 
@@ -269,12 +269,12 @@ class BatchStreamingMethods:
     def get_stem(
         self, *, word: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[StreamingGetStemResponse]:
-        """Call `streaming.getStem`.
+        """Get the stem of a Russian word as the Streaming API's rules match it.
 
-        Tokens: service. Idempotent: retried on transient failures.
+        Calls `streaming.getStem`; tokens: service. Idempotent: retried on transient failures.
 
         Args:
-            word: str; required.
+            word: Word whose stem is wanted. Type: str; required.
 
         Returns: `StreamingGetStemResponse`.
 

@@ -42,13 +42,13 @@ class TranslationsMethods:
     def translate(
         self, *, texts: Sequence[str], translation_language: str, extra_params: Mapping[str, object] | None = None
     ) -> TranslationsTranslateResponse:
-        """Call `translations.translate`.
+        """Translate texts into another language.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `translations.translate`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            texts: Sequence[str]; required.
-            translation_language: str; required.
+            texts: Texts to translate. Type: Sequence[str]; required.
+            translation_language: Language to translate into, by its code. Type: str; required.
 
         Returns: `TranslationsTranslateResponse`.
 
@@ -78,13 +78,13 @@ class AsyncTranslationsMethods:
     async def translate(
         self, *, texts: Sequence[str], translation_language: str, extra_params: Mapping[str, object] | None = None
     ) -> TranslationsTranslateResponse:
-        """Call `translations.translate`.
+        """Translate texts into another language.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `translations.translate`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            texts: Sequence[str]; required.
-            translation_language: str; required.
+            texts: Texts to translate. Type: Sequence[str]; required.
+            translation_language: Language to translate into, by its code. Type: str; required.
 
         Returns: `TranslationsTranslateResponse`.
 
@@ -114,13 +114,13 @@ class BatchTranslationsMethods:
     def translate(
         self, *, texts: Sequence[str], translation_language: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[TranslationsTranslateResponse]:
-        """Call `translations.translate`.
+        """Translate texts into another language.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `translations.translate`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            texts: Sequence[str]; required.
-            translation_language: str; required.
+            texts: Texts to translate. Type: Sequence[str]; required.
+            translation_language: Language to translate into, by its code. Type: str; required.
 
         Returns: `TranslationsTranslateResponse`.
 

@@ -311,16 +311,16 @@ class UsersMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
-        """Call `users.getFollowers`.
+        """List the followers of a user, newest first.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `users.getFollowers`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            user_id: User whose followers are listed; the token's owner by default. Type: int; >= 0, format int64.
+            offset: Number of followers to skip. Type: int; >= 0.
+            count: How many followers to return. Type: int; 0..1000.
+            fields: Profile fields to fill in for each follower. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `UsersGetFollowersResponse`.
             With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).
@@ -372,16 +372,16 @@ class UsersMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse:
-        """Call `users.getSubscriptions`.
+        """List the users and communities a user follows.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `users.getSubscriptions`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            extended: bool.
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[UsersFields | str].
+            user_id: User whose subscriptions are listed; the token's owner by default. Type: int; >= 0, format int64.
+            extended: Return users and communities mixed in one list with their profiles. Type: bool.
+            offset: Number of subscriptions to skip. Type: int; >= 0.
+            count: How many subscriptions to return, with `extended`. Type: int; 0..200.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
 
         Returns: `UsersGetSubscriptionsResponse`.
             With extended=True: `UsersGetSubscriptionsExtendedResponse` (extendedResponse).
@@ -409,14 +409,14 @@ class UsersMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `users.report`.
+        """Complain to VK about a user.
 
-        Tokens: user.
+        Calls `users.report`; tokens: user.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            type: Literal['advertisement', 'advertisment', 'fraud', 'insult', 'porn', 'spam']; required.
-            comment: str.
+            user_id: User the complaint is about. Type: int; required; >= 1, format int64.
+            type: Reason for the complaint. Type: Literal['advertisement', 'advertisment', 'fraud', 'insult', 'porn', 'spam']; required.
+            comment: Free text that explains the complaint. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -768,16 +768,16 @@ class AsyncUsersMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
-        """Call `users.getFollowers`.
+        """List the followers of a user, newest first.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `users.getFollowers`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            user_id: User whose followers are listed; the token's owner by default. Type: int; >= 0, format int64.
+            offset: Number of followers to skip. Type: int; >= 0.
+            count: How many followers to return. Type: int; 0..1000.
+            fields: Profile fields to fill in for each follower. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `UsersGetFollowersResponse`.
             With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).
@@ -829,16 +829,16 @@ class AsyncUsersMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse:
-        """Call `users.getSubscriptions`.
+        """List the users and communities a user follows.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `users.getSubscriptions`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            extended: bool.
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[UsersFields | str].
+            user_id: User whose subscriptions are listed; the token's owner by default. Type: int; >= 0, format int64.
+            extended: Return users and communities mixed in one list with their profiles. Type: bool.
+            offset: Number of subscriptions to skip. Type: int; >= 0.
+            count: How many subscriptions to return, with `extended`. Type: int; 0..200.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
 
         Returns: `UsersGetSubscriptionsResponse`.
             With extended=True: `UsersGetSubscriptionsExtendedResponse` (extendedResponse).
@@ -866,14 +866,14 @@ class AsyncUsersMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `users.report`.
+        """Complain to VK about a user.
 
-        Tokens: user.
+        Calls `users.report`; tokens: user.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            type: Literal['advertisement', 'advertisment', 'fraud', 'insult', 'porn', 'spam']; required.
-            comment: str.
+            user_id: User the complaint is about. Type: int; required; >= 1, format int64.
+            type: Reason for the complaint. Type: Literal['advertisement', 'advertisment', 'fraud', 'insult', 'porn', 'spam']; required.
+            comment: Free text that explains the complaint. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1227,16 +1227,16 @@ class BatchUsersMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetFollowersResponse | UsersGetFollowersFieldsResponse]:
-        """Call `users.getFollowers`.
+        """List the followers of a user, newest first.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `users.getFollowers`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            offset: int; >= 0.
-            count: int; 0..1000.
-            fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            user_id: User whose followers are listed; the token's owner by default. Type: int; >= 0, format int64.
+            offset: Number of followers to skip. Type: int; >= 0.
+            count: How many followers to return. Type: int; 0..1000.
+            fields: Profile fields to fill in for each follower. Type: Sequence[UsersFields | str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `UsersGetFollowersResponse`.
             With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).
@@ -1288,16 +1288,16 @@ class BatchUsersMethods:
         fields: Sequence[UsersFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse]:
-        """Call `users.getSubscriptions`.
+        """List the users and communities a user follows.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `users.getSubscriptions`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            user_id: int; >= 0, format int64.
-            extended: bool.
-            offset: int; >= 0.
-            count: int; 0..200.
-            fields: Sequence[UsersFields | str].
+            user_id: User whose subscriptions are listed; the token's owner by default. Type: int; >= 0, format int64.
+            extended: Return users and communities mixed in one list with their profiles. Type: bool.
+            offset: Number of subscriptions to skip. Type: int; >= 0.
+            count: How many subscriptions to return, with `extended`. Type: int; 0..200.
+            fields: Profile fields to fill in, with `extended`. Type: Sequence[UsersFields | str].
 
         Returns: `UsersGetSubscriptionsResponse`.
             With extended=True: `UsersGetSubscriptionsExtendedResponse` (extendedResponse).
@@ -1325,14 +1325,14 @@ class BatchUsersMethods:
         comment: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `users.report`.
+        """Complain to VK about a user.
 
-        Tokens: user.
+        Calls `users.report`; tokens: user.
 
         Args:
-            user_id: int; required; >= 1, format int64.
-            type: Literal['advertisement', 'advertisment', 'fraud', 'insult', 'porn', 'spam']; required.
-            comment: str.
+            user_id: User the complaint is about. Type: int; required; >= 1, format int64.
+            type: Reason for the complaint. Type: Literal['advertisement', 'advertisment', 'fraud', 'insult', 'porn', 'spam']; required.
+            comment: Free text that explains the complaint. Type: str.
 
         Returns: `BaseOkResponse`.
 

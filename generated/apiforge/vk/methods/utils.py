@@ -147,12 +147,12 @@ class UtilsMethods:
         self._client = client
 
     def check_link(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> UtilsLinkChecked:
-        """Call `utils.checkLink`.
+        """Tell whether VK considers an outside link safe to open.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.checkLink`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            url: str; required.
+            url: Link to check. Type: str; required.
 
         Returns: `UtilsLinkChecked`.
 
@@ -170,12 +170,12 @@ class UtilsMethods:
     def delete_from_last_shortened(
         self, *, key: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `utils.deleteFromLastShortened`.
+        """Remove a link from the token owner's list of shortened links.
 
-        Tokens: user.
+        Calls `utils.deleteFromLastShortened`; tokens: user.
 
         Args:
-            key: str; required.
+            key: Key of the short link, the part after vk.cc/. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -193,13 +193,13 @@ class UtilsMethods:
     def get_last_shortened_links(
         self, *, count: int | None = None, offset: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> UtilsGetLastShortenedLinksResponse:
-        """Call `utils.getLastShortenedLinks`.
+        """List the links the token's owner shortened with vk.cc.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `utils.getLastShortenedLinks`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; >= 0.
-            offset: int; >= 0.
+            count: How many links to return. Type: int; >= 0.
+            offset: Number of links to skip. Type: int; >= 0.
 
         Returns: `UtilsGetLastShortenedLinksResponse`.
 
@@ -250,17 +250,17 @@ class UtilsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats | UtilsLinkStatsExtended:
-        """Call `utils.getLinkStats`.
+        """Read the click statistics of a vk.cc short link.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.getLinkStats`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            key: str; required.
-            source: Literal['vk_cc', 'vk_link'].
-            access_key: str.
-            interval: Literal['day', 'forever', 'hour', 'month', 'week'].
-            intervals_count: int; 0..100.
-            extended: bool.
+            key: Key of the short link, the part after vk.cc/. Type: str; required.
+            source: Kind of short link. Type: Literal['vk_cc', 'vk_link'].
+            access_key: Key of a private link, from `utils.getShortLink`. Type: str.
+            interval: Length of each period the clicks are counted in. Type: Literal['day', 'forever', 'hour', 'month', 'week'].
+            intervals_count: How many periods to return. Type: int; 0..100.
+            extended: Break the clicks down by sex, age, country and city. Type: bool.
 
         Returns: `UtilsLinkStats`.
             With extended=True: `UtilsLinkStatsExtended` (extendedResponse).
@@ -284,9 +284,9 @@ class UtilsMethods:
         )
 
     def get_server_time(self, *, extra_params: Mapping[str, object] | None = None) -> int:
-        """Call `utils.getServerTime`.
+        """Read VK's current server time as a Unix timestamp.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.getServerTime`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Returns: `int`.
 
@@ -297,13 +297,13 @@ class UtilsMethods:
     def get_short_link(
         self, *, url: str, private: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> UtilsShortLink:
-        """Call `utils.getShortLink`.
+        """Make a vk.cc short link for an address.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.getShortLink`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            url: str; required.
-            private: bool.
+            url: Address to shorten. Type: str; required.
+            private: Keep the link's statistics private, readable with the returned access key. Type: bool.
 
         Returns: `UtilsShortLink`.
 
@@ -372,12 +372,12 @@ class AsyncUtilsMethods:
         self._client = client
 
     async def check_link(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> UtilsLinkChecked:
-        """Call `utils.checkLink`.
+        """Tell whether VK considers an outside link safe to open.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.checkLink`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            url: str; required.
+            url: Link to check. Type: str; required.
 
         Returns: `UtilsLinkChecked`.
 
@@ -395,12 +395,12 @@ class AsyncUtilsMethods:
     async def delete_from_last_shortened(
         self, *, key: str, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `utils.deleteFromLastShortened`.
+        """Remove a link from the token owner's list of shortened links.
 
-        Tokens: user.
+        Calls `utils.deleteFromLastShortened`; tokens: user.
 
         Args:
-            key: str; required.
+            key: Key of the short link, the part after vk.cc/. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -418,13 +418,13 @@ class AsyncUtilsMethods:
     async def get_last_shortened_links(
         self, *, count: int | None = None, offset: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> UtilsGetLastShortenedLinksResponse:
-        """Call `utils.getLastShortenedLinks`.
+        """List the links the token's owner shortened with vk.cc.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `utils.getLastShortenedLinks`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; >= 0.
-            offset: int; >= 0.
+            count: How many links to return. Type: int; >= 0.
+            offset: Number of links to skip. Type: int; >= 0.
 
         Returns: `UtilsGetLastShortenedLinksResponse`.
 
@@ -475,17 +475,17 @@ class AsyncUtilsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats | UtilsLinkStatsExtended:
-        """Call `utils.getLinkStats`.
+        """Read the click statistics of a vk.cc short link.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.getLinkStats`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            key: str; required.
-            source: Literal['vk_cc', 'vk_link'].
-            access_key: str.
-            interval: Literal['day', 'forever', 'hour', 'month', 'week'].
-            intervals_count: int; 0..100.
-            extended: bool.
+            key: Key of the short link, the part after vk.cc/. Type: str; required.
+            source: Kind of short link. Type: Literal['vk_cc', 'vk_link'].
+            access_key: Key of a private link, from `utils.getShortLink`. Type: str.
+            interval: Length of each period the clicks are counted in. Type: Literal['day', 'forever', 'hour', 'month', 'week'].
+            intervals_count: How many periods to return. Type: int; 0..100.
+            extended: Break the clicks down by sex, age, country and city. Type: bool.
 
         Returns: `UtilsLinkStats`.
             With extended=True: `UtilsLinkStatsExtended` (extendedResponse).
@@ -509,9 +509,9 @@ class AsyncUtilsMethods:
         )
 
     async def get_server_time(self, *, extra_params: Mapping[str, object] | None = None) -> int:
-        """Call `utils.getServerTime`.
+        """Read VK's current server time as a Unix timestamp.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.getServerTime`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Returns: `int`.
 
@@ -522,13 +522,13 @@ class AsyncUtilsMethods:
     async def get_short_link(
         self, *, url: str, private: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> UtilsShortLink:
-        """Call `utils.getShortLink`.
+        """Make a vk.cc short link for an address.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.getShortLink`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            url: str; required.
-            private: bool.
+            url: Address to shorten. Type: str; required.
+            private: Keep the link's statistics private, readable with the returned access key. Type: bool.
 
         Returns: `UtilsShortLink`.
 
@@ -600,12 +600,12 @@ class BatchUtilsMethods:
         self._batch = batch
 
     def check_link(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> Pending[UtilsLinkChecked]:
-        """Call `utils.checkLink`.
+        """Tell whether VK considers an outside link safe to open.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.checkLink`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            url: str; required.
+            url: Link to check. Type: str; required.
 
         Returns: `UtilsLinkChecked`.
 
@@ -623,12 +623,12 @@ class BatchUtilsMethods:
     def delete_from_last_shortened(
         self, *, key: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `utils.deleteFromLastShortened`.
+        """Remove a link from the token owner's list of shortened links.
 
-        Tokens: user.
+        Calls `utils.deleteFromLastShortened`; tokens: user.
 
         Args:
-            key: str; required.
+            key: Key of the short link, the part after vk.cc/. Type: str; required.
 
         Returns: `BaseOkResponse`.
 
@@ -646,13 +646,13 @@ class BatchUtilsMethods:
     def get_last_shortened_links(
         self, *, count: int | None = None, offset: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UtilsGetLastShortenedLinksResponse]:
-        """Call `utils.getLastShortenedLinks`.
+        """List the links the token's owner shortened with vk.cc.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `utils.getLastShortenedLinks`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            count: int; >= 0.
-            offset: int; >= 0.
+            count: How many links to return. Type: int; >= 0.
+            offset: Number of links to skip. Type: int; >= 0.
 
         Returns: `UtilsGetLastShortenedLinksResponse`.
 
@@ -703,17 +703,17 @@ class BatchUtilsMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UtilsLinkStats | UtilsLinkStatsExtended]:
-        """Call `utils.getLinkStats`.
+        """Read the click statistics of a vk.cc short link.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.getLinkStats`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            key: str; required.
-            source: Literal['vk_cc', 'vk_link'].
-            access_key: str.
-            interval: Literal['day', 'forever', 'hour', 'month', 'week'].
-            intervals_count: int; 0..100.
-            extended: bool.
+            key: Key of the short link, the part after vk.cc/. Type: str; required.
+            source: Kind of short link. Type: Literal['vk_cc', 'vk_link'].
+            access_key: Key of a private link, from `utils.getShortLink`. Type: str.
+            interval: Length of each period the clicks are counted in. Type: Literal['day', 'forever', 'hour', 'month', 'week'].
+            intervals_count: How many periods to return. Type: int; 0..100.
+            extended: Break the clicks down by sex, age, country and city. Type: bool.
 
         Returns: `UtilsLinkStats`.
             With extended=True: `UtilsLinkStatsExtended` (extendedResponse).
@@ -737,9 +737,9 @@ class BatchUtilsMethods:
         )
 
     def get_server_time(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[int]:
-        """Call `utils.getServerTime`.
+        """Read VK's current server time as a Unix timestamp.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.getServerTime`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Returns: `int`.
 
@@ -750,13 +750,13 @@ class BatchUtilsMethods:
     def get_short_link(
         self, *, url: str, private: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UtilsShortLink]:
-        """Call `utils.getShortLink`.
+        """Make a vk.cc short link for an address.
 
-        Tokens: user, group, service. Idempotent: retried on transient failures.
+        Calls `utils.getShortLink`; tokens: user, group, service. Idempotent: retried on transient failures.
 
         Args:
-            url: str; required.
-            private: bool.
+            url: Address to shorten. Type: str; required.
+            private: Keep the link's statistics private, readable with the returned access key. Type: bool.
 
         Returns: `UtilsShortLink`.
 

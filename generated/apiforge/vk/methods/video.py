@@ -785,14 +785,14 @@ class VideoMethods:
         target_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.add`.
+        """Add someone's video to the videos of the token's owner or a community.
 
-        Tokens: user.
+        Calls `video.add`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; required; format int64.
-            target_id: int; format int64.
+            video_id: Video to add. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            target_id: User or community (negative id) whose videos receive it; the token's owner by default. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -819,14 +819,14 @@ class VideoMethods:
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoAddAlbumResponse:
-        """Call `video.addAlbum`.
+        """Create an empty video album.
 
-        Tokens: user.
+        Calls `video.addAlbum`; tokens: user.
 
         Args:
-            group_id: int; >= 1, format int64.
-            title: str.
-            privacy: Sequence[Literal['0', '1', '2', '3']].
+            group_id: Community to create the album in, instead of the user's own page. Type: int; >= 1, format int64.
+            title: Name of the album. Type: str.
+            privacy: Who may see the album, as privacy setting values. Type: Sequence[Literal['0', '1', '2', '3']].
 
         Returns: `VideoAddAlbumResponse`.
 
@@ -877,16 +877,16 @@ class VideoMethods:
         album_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON] | list[int]:
-        """Call `video.addToAlbum`.
+        """Put a video into one or several video albums.
 
-        Tokens: user.
+        Calls `video.addToAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            album_id: int; format int32.
-            album_ids: Sequence[int].
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video to put in the albums. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) that owns the albums; the token's owner by default. Type: int; format int64.
+            album_id: Album to put the video in. Type: int; format int32.
+            album_ids: Several albums to put the video in. Type: Sequence[int].
 
         Returns: `BaseOkResponse | dict[str, JSON]`.
             With album_ids=<given>: `list[int]` (multiResponse).
@@ -922,20 +922,20 @@ class VideoMethods:
         track_code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `video.createComment`.
+        """Comment on a video.
 
-        Tokens: user.
+        Calls `video.createComment`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            reply_to_comment: int; >= 0.
-            sticker_id: int; >= 0.
-            guid: str.
-            track_code: str.
+            video_id: Video to comment on. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community that owns the video. Type: bool.
+            reply_to_comment: Comment this one replies to. Type: int; >= 0.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
+            track_code: Tracking string VK gave with the video, passed back for its statistics. Type: str.
 
         Returns: `int`.
 
@@ -968,14 +968,14 @@ class VideoMethods:
         target_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.delete`.
+        """Delete a video.
 
-        Tokens: user.
+        Calls `video.delete`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            target_id: int; format int64.
+            video_id: Video to delete. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            target_id: User or community (negative id) whose video list it is removed from. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1000,14 +1000,14 @@ class VideoMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.deleteAlbum`.
+        """Delete a video album.
 
-        Tokens: user.
+        Calls `video.deleteAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0, format int32.
-            group_id: int; >= 1, format int64.
-            owner_id: int; format int64.
+            album_id: Album to delete. Type: int; required; >= 0, format int32.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; >= 1, format int64.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1029,13 +1029,13 @@ class VideoMethods:
     def delete_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `video.deleteComment`.
+        """Delete a comment on a video.
 
-        Tokens: user.
+        Calls `video.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to delete. Type: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1065,20 +1065,20 @@ class VideoMethods:
         ord_info: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoEditResponse:
-        """Call `video.edit`.
+        """Change the title, description or privacy of a video.
 
-        Tokens: user.
+        Calls `video.edit`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            name: str.
-            desc: str.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            no_comments: bool.
-            repeat: bool.
-            ord_info: str.
+            video_id: Video to change. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            name: New title. Type: str.
+            desc: New description. Type: str.
+            privacy_view: Who may watch the video, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the video, as privacy setting values. Type: Sequence[str].
+            no_comments: Turn comments off (community videos). Type: bool.
+            repeat: Play the video in a loop. Type: bool.
+            ord_info: Advertising labelling data for the video, as required for ads in Russia. Type: str.
 
         Returns: `VideoEditResponse`.
 
@@ -1111,16 +1111,16 @@ class VideoMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.editAlbum`.
+        """Rename a video album or change who may see it.
 
-        Tokens: user.
+        Calls `video.editAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0, format int32.
-            group_id: int; >= 1, format int64.
-            title: str.
-            privacy: Sequence[Literal['0', '1', '2', '3']].
-            owner_id: int; format int64.
+            album_id: Album to change. Type: int; required; >= 0, format int32.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; >= 1, format int64.
+            title: New name of the album. Type: str.
+            privacy: Who may see the album, as privacy setting values. Type: Sequence[Literal['0', '1', '2', '3']].
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1150,15 +1150,15 @@ class VideoMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.editComment`.
+        """Change the text or attachments of a video comment.
 
-        Tokens: user.
+        Calls `video.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
+            comment_id: Comment to change. Type: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1189,19 +1189,19 @@ class VideoMethods:
         sort_album: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetResponse:
-        """Call `video.get`.
+        """List the videos of a user, community or album, or read videos by their ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            videos: Sequence[str].
-            album_id: int; format int32.
-            count: int; 0..200.
-            offset: int; >= 0.
-            extended: bool.
-            fields: Sequence[str].
-            sort_album: Literal[0, 1].
+            owner_id: User or community (negative id) whose videos are listed; the token's owner by default. Type: int; format int64.
+            videos: Videos to read, as `<owner_id>_<video_id>` strings, optionally with `_<access_key>`. Type: Sequence[str].
+            album_id: Only videos of this album. Type: int; format int32.
+            count: How many videos to return. Type: int; 0..200.
+            offset: Number of videos to skip. Type: int; >= 0.
+            extended: Also return the profiles and communities of the owners. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            sort_album: Order of the videos within an album, by its number. Type: Literal[0, 1].
 
         Returns: `VideoGetResponse`.
 
@@ -1228,13 +1228,13 @@ class VideoMethods:
     def get_album_by_id(
         self, *, album_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> VideoVideoAlbumFull:
-        """Call `video.getAlbumById`.
+        """Read one video album.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getAlbumById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            album_id: int; required; format int32.
-            owner_id: int; format int64.
+            album_id: Album to read. Type: int; required; format int32.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
 
         Returns: `VideoVideoAlbumFull`.
 
@@ -1284,16 +1284,16 @@ class VideoMethods:
         need_system: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse:
-        """Call `video.getAlbums`.
+        """List the video albums of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getAlbums`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
-            extended: bool.
-            need_system: bool.
+            owner_id: User or community (negative id) whose albums are listed; the token's owner by default. Type: int; format int64.
+            offset: Number of albums to skip. Type: int; >= 0.
+            count: How many albums to return. Type: int; 0..100.
+            extended: Return full album objects with counts and covers. Type: bool.
+            need_system: Include the service albums, such as uploaded videos. Type: bool.
 
         Returns: `VideoGetAlbumsResponse`.
             With extended=True: `VideoGetAlbumsExtendedResponse` (extendedResponse).
@@ -1344,15 +1344,15 @@ class VideoMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | VideoGetAlbumsByVideoExtendedResponse:
-        """Call `video.getAlbumsByVideo`.
+        """List the albums that hold a given video.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getAlbumsByVideo`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            extended: bool.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video whose albums are listed. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) whose albums are searched; the token's owner by default. Type: int; format int64.
+            extended: Return full album objects instead of ids alone. Type: bool.
 
         Returns: `list[int]`.
             With extended=True: `VideoGetAlbumsByVideoExtendedResponse` (extendedResponse).
@@ -1423,22 +1423,22 @@ class VideoMethods:
         thread_items_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse | VideoGetCommentsExtendedResponse:
-        """Call `video.getComments`.
+        """List the comments on a video.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            need_likes: bool.
-            start_comment_id: int.
-            offset: int.
-            count: int; 0..100.
-            sort: Literal['asc', 'desc', 'interest'].
-            extended: bool.
-            fields: Sequence[str].
-            comment_id: int.
-            thread_items_count: int; 0..10.
+            video_id: Video whose comments are listed. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; 0..100.
+            sort: Oldest first, newest first, or most interesting first. Type: Literal['asc', 'desc', 'interest'].
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            comment_id: Comment whose replies are listed instead. Type: int.
+            thread_items_count: How many replies to include under each comment. Type: int; 0..10.
 
         Returns: `VideoGetCommentsResponse`.
             With extended=True: `VideoGetCommentsExtendedResponse` (extendedResponse).
@@ -1469,13 +1469,13 @@ class VideoMethods:
     def get_long_poll_server(
         self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> VideoGetLongPollServerResponse:
-        """Call `video.getLongPollServer`.
+        """Get the Long Poll server that streams live events of a video, such as its chat.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getLongPollServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
+            video_id: Video whose events are streamed. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
 
         Returns: `VideoGetLongPollServerResponse`.
 
@@ -1496,12 +1496,12 @@ class VideoMethods:
     def get_thumb_upload_url(
         self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
     ) -> VideoGetThumbUploadUrlResponse:
-        """Call `video.getThumbUploadUrl`.
+        """Get the address to upload a cover image for a video.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getThumbUploadUrl`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
 
         Returns: `VideoGetThumbUploadUrlResponse`.
 
@@ -1517,9 +1517,9 @@ class VideoMethods:
         )
 
     def live_get_categories(self, *, extra_params: Mapping[str, object] | None = None) -> list[VideoLiveCategory]:
-        """Call `video.liveGetCategories`.
+        """List the categories a live stream can be filed under.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.liveGetCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[VideoLiveCategory]`.
 
@@ -1559,16 +1559,16 @@ class VideoMethods:
         album_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | list[int]:
-        """Call `video.removeFromAlbum`.
+        """Take a video out of one or several albums.
 
-        Tokens: user.
+        Calls `video.removeFromAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            album_id: int; format int32.
-            album_ids: Sequence[int].
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video to take out. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) that owns the albums; the token's owner by default. Type: int; format int64.
+            album_id: Album to take the video out of. Type: int; format int32.
+            album_ids: Several albums to take the video out of. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
             With album_ids=<given>: `list[int]` (multiResponse).
@@ -1599,15 +1599,15 @@ class VideoMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.reorderAlbums`.
+        """Move a video album to another place in its owner's list of albums.
 
-        Tokens: user.
+        Calls `video.reorderAlbums`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            before: int; >= 0, format int32.
-            after: int; >= 0, format int32.
+            album_id: Album to move. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
+            before: Album to put it in front of. Type: int; >= 0, format int32.
+            after: Album to put it after. Type: int; >= 0, format int32.
 
         Returns: `BaseOkResponse`.
 
@@ -1640,19 +1640,19 @@ class VideoMethods:
         after_video_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.reorderVideos`.
+        """Move a video to another place within an album.
 
-        Tokens: user.
+        Calls `video.reorderVideos`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            album_id: int; format int32.
-            before_owner_id: int; format int64.
-            before_video_id: int; >= 0, format int32.
-            after_owner_id: int; format int64.
-            after_video_id: int; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video to move. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) that owns the album. Type: int; format int64.
+            album_id: Album in which the video moves. Type: int; format int32.
+            before_owner_id: Owner of the video to put it in front of. Type: int; format int64.
+            before_video_id: Video to put it in front of. Type: int; >= 0, format int32.
+            after_owner_id: Owner of the video to put it after. Type: int; format int64.
+            after_video_id: Video to put it after. Type: int; >= 0, format int32.
 
         Returns: `BaseOkResponse`.
 
@@ -1686,16 +1686,16 @@ class VideoMethods:
         search_query: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.report`.
+        """Complain to VK about a video.
 
-        Tokens: user.
+        Calls `video.report`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
-            comment: str.
-            search_query: str.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video the complaint is about. Type: int; required; >= 0, format int32.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
+            comment: Free text that explains the complaint. Type: str.
+            search_query: Search text that led to the video, when it was found by searching. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -1722,14 +1722,14 @@ class VideoMethods:
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.reportComment`.
+        """Report a video comment to VK as spam or abuse.
 
-        Tokens: user.
+        Calls `video.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1749,13 +1749,13 @@ class VideoMethods:
     def restore(
         self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `video.restore`.
+        """Bring back a video that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `video.restore`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
+            video_id: Video to bring back. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owned the video. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1774,13 +1774,13 @@ class VideoMethods:
     def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `video.restoreComment`.
+        """Undo the deletion of a video comment.
 
-        Tokens: user.
+        Calls `video.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to bring back. Type: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -1815,25 +1815,25 @@ class VideoMethods:
         auto_publish: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveResult:
-        """Call `video.save`.
+        """Get the address to upload a video file, or save a video from an external link.
 
-        Tokens: user.
+        Calls `video.save`; tokens: user.
 
         Args:
-            name: str.
-            description: str.
-            is_private: bool.
-            wallpost: bool.
-            link: str.
-            group_id: int; >= 1, format int64.
-            album_id: int; >= 0, format int32.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            no_comments: bool.
-            repeat: bool.
-            compression: bool.
-            ord_info: str.
-            auto_publish: bool.
+            name: Title of the video. Type: str.
+            description: Description of the video. Type: str.
+            is_private: Upload the video for sending in messages only. Type: bool.
+            wallpost: Post the video on the wall once it is saved. Type: bool.
+            link: Address of a video on another site to embed instead of uploading a file. Type: str.
+            group_id: Community to save the video to, instead of the user's own page. Type: int; >= 1, format int64.
+            album_id: Album to put the video in. Type: int; >= 0, format int32.
+            privacy_view: Who may watch the video, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the video, as privacy setting values. Type: Sequence[str].
+            no_comments: Turn comments off (community videos). Type: bool.
+            repeat: Play the video in a loop. Type: bool.
+            compression: Compression setting for the uploaded file. Type: bool.
+            ord_info: Advertising labelling data for the video, as required for ads in Russia. Type: str.
+            auto_publish: Publish the video as soon as it is processed. Type: bool.
 
         Returns: `VideoSaveResult`.
 
@@ -1874,17 +1874,17 @@ class VideoMethods:
         set_thumb: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveUploadedThumbResponse:
-        """Call `video.saveUploadedThumb`.
+        """Save an uploaded image as a video's cover.
 
-        Tokens: user.
+        Calls `video.saveUploadedThumb`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            thumb_json: str; required.
-            thumb_size: str.
-            random_tag: str.
-            video_id: int; >= 1, format int32.
-            set_thumb: bool.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            thumb_json: Whole answer of the upload server, passed on unchanged. Type: str; required.
+            thumb_size: Size of the uploaded image. Type: str.
+            random_tag: Caller's random string that ties the upload to this call. Type: str.
+            video_id: Video that gets the cover. Type: int; >= 1, format int32.
+            set_thumb: Make the image the video's cover right away. Type: bool.
 
         Returns: `VideoSaveUploadedThumbResponse`.
 
@@ -2029,21 +2029,21 @@ class VideoMethods:
         publish: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoStartStreamingResponse:
-        """Call `video.startStreaming`.
+        """Create a live stream, or change one, and get the address to send it to.
 
-        Tokens: user.
+        Calls `video.startStreaming`; tokens: user.
 
         Args:
-            video_id: int; >= 0, format int32.
-            name: str.
-            description: str.
-            wallpost: bool.
-            group_id: int; >= 0, format int64.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            no_comments: bool.
-            category_id: int; >= 0.
-            publish: bool.
+            video_id: Existing live video to change, instead of creating one. Type: int; >= 0, format int32.
+            name: Title of the stream. Type: str.
+            description: Description of the stream. Type: str.
+            wallpost: Post the stream on the wall. Type: bool.
+            group_id: Community that streams, instead of the user. Type: int; >= 0, format int64.
+            privacy_view: Who may watch the stream, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the stream, as privacy setting values. Type: Sequence[str].
+            no_comments: Turn comments off. Type: bool.
+            category_id: Category of the stream, from `video.liveGetCategories`. Type: int; >= 0.
+            publish: Start the broadcast now. Type: bool.
 
         Returns: `VideoStartStreamingResponse`.
 
@@ -2076,13 +2076,13 @@ class VideoMethods:
         video_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoStopStreamingResponse:
-        """Call `video.stopStreaming`.
+        """End a live stream.
 
-        Tokens: user.
+        Calls `video.stopStreaming`; tokens: user.
 
         Args:
-            group_id: int; >= 1, format int64.
-            video_id: int; >= 0, format int32.
+            group_id: Community that streams, instead of the user. Type: int; >= 1, format int64.
+            video_id: Live video to end. Type: int; >= 0, format int32.
 
         Returns: `VideoStopStreamingResponse`.
 
@@ -2101,13 +2101,13 @@ class VideoMethods:
     def unpin_comment(
         self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `video.unpinComment`.
+        """Unpin the pinned comment of a video.
 
-        Tokens: user.
+        Calls `video.unpinComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 1.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            comment_id: Comment to unpin. Type: int; required; >= 1.
 
         Returns: `BaseOkResponse`.
 
@@ -2282,14 +2282,14 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.add`.
+        """Add someone's video to the videos of the token's owner or a community.
 
-        Tokens: user.
+        Calls `video.add`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; required; format int64.
-            target_id: int; format int64.
+            video_id: Video to add. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            target_id: User or community (negative id) whose videos receive it; the token's owner by default. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2316,14 +2316,14 @@ class AsyncVideoMethods:
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoAddAlbumResponse:
-        """Call `video.addAlbum`.
+        """Create an empty video album.
 
-        Tokens: user.
+        Calls `video.addAlbum`; tokens: user.
 
         Args:
-            group_id: int; >= 1, format int64.
-            title: str.
-            privacy: Sequence[Literal['0', '1', '2', '3']].
+            group_id: Community to create the album in, instead of the user's own page. Type: int; >= 1, format int64.
+            title: Name of the album. Type: str.
+            privacy: Who may see the album, as privacy setting values. Type: Sequence[Literal['0', '1', '2', '3']].
 
         Returns: `VideoAddAlbumResponse`.
 
@@ -2374,16 +2374,16 @@ class AsyncVideoMethods:
         album_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON] | list[int]:
-        """Call `video.addToAlbum`.
+        """Put a video into one or several video albums.
 
-        Tokens: user.
+        Calls `video.addToAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            album_id: int; format int32.
-            album_ids: Sequence[int].
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video to put in the albums. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) that owns the albums; the token's owner by default. Type: int; format int64.
+            album_id: Album to put the video in. Type: int; format int32.
+            album_ids: Several albums to put the video in. Type: Sequence[int].
 
         Returns: `BaseOkResponse | dict[str, JSON]`.
             With album_ids=<given>: `list[int]` (multiResponse).
@@ -2419,20 +2419,20 @@ class AsyncVideoMethods:
         track_code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> int:
-        """Call `video.createComment`.
+        """Comment on a video.
 
-        Tokens: user.
+        Calls `video.createComment`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            reply_to_comment: int; >= 0.
-            sticker_id: int; >= 0.
-            guid: str.
-            track_code: str.
+            video_id: Video to comment on. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community that owns the video. Type: bool.
+            reply_to_comment: Comment this one replies to. Type: int; >= 0.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
+            track_code: Tracking string VK gave with the video, passed back for its statistics. Type: str.
 
         Returns: `int`.
 
@@ -2465,14 +2465,14 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.delete`.
+        """Delete a video.
 
-        Tokens: user.
+        Calls `video.delete`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            target_id: int; format int64.
+            video_id: Video to delete. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            target_id: User or community (negative id) whose video list it is removed from. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2497,14 +2497,14 @@ class AsyncVideoMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.deleteAlbum`.
+        """Delete a video album.
 
-        Tokens: user.
+        Calls `video.deleteAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0, format int32.
-            group_id: int; >= 1, format int64.
-            owner_id: int; format int64.
+            album_id: Album to delete. Type: int; required; >= 0, format int32.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; >= 1, format int64.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2526,13 +2526,13 @@ class AsyncVideoMethods:
     async def delete_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `video.deleteComment`.
+        """Delete a comment on a video.
 
-        Tokens: user.
+        Calls `video.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to delete. Type: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2562,20 +2562,20 @@ class AsyncVideoMethods:
         ord_info: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoEditResponse:
-        """Call `video.edit`.
+        """Change the title, description or privacy of a video.
 
-        Tokens: user.
+        Calls `video.edit`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            name: str.
-            desc: str.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            no_comments: bool.
-            repeat: bool.
-            ord_info: str.
+            video_id: Video to change. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            name: New title. Type: str.
+            desc: New description. Type: str.
+            privacy_view: Who may watch the video, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the video, as privacy setting values. Type: Sequence[str].
+            no_comments: Turn comments off (community videos). Type: bool.
+            repeat: Play the video in a loop. Type: bool.
+            ord_info: Advertising labelling data for the video, as required for ads in Russia. Type: str.
 
         Returns: `VideoEditResponse`.
 
@@ -2608,16 +2608,16 @@ class AsyncVideoMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.editAlbum`.
+        """Rename a video album or change who may see it.
 
-        Tokens: user.
+        Calls `video.editAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0, format int32.
-            group_id: int; >= 1, format int64.
-            title: str.
-            privacy: Sequence[Literal['0', '1', '2', '3']].
-            owner_id: int; format int64.
+            album_id: Album to change. Type: int; required; >= 0, format int32.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; >= 1, format int64.
+            title: New name of the album. Type: str.
+            privacy: Who may see the album, as privacy setting values. Type: Sequence[Literal['0', '1', '2', '3']].
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2647,15 +2647,15 @@ class AsyncVideoMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.editComment`.
+        """Change the text or attachments of a video comment.
 
-        Tokens: user.
+        Calls `video.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
+            comment_id: Comment to change. Type: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -2686,19 +2686,19 @@ class AsyncVideoMethods:
         sort_album: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetResponse:
-        """Call `video.get`.
+        """List the videos of a user, community or album, or read videos by their ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            videos: Sequence[str].
-            album_id: int; format int32.
-            count: int; 0..200.
-            offset: int; >= 0.
-            extended: bool.
-            fields: Sequence[str].
-            sort_album: Literal[0, 1].
+            owner_id: User or community (negative id) whose videos are listed; the token's owner by default. Type: int; format int64.
+            videos: Videos to read, as `<owner_id>_<video_id>` strings, optionally with `_<access_key>`. Type: Sequence[str].
+            album_id: Only videos of this album. Type: int; format int32.
+            count: How many videos to return. Type: int; 0..200.
+            offset: Number of videos to skip. Type: int; >= 0.
+            extended: Also return the profiles and communities of the owners. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            sort_album: Order of the videos within an album, by its number. Type: Literal[0, 1].
 
         Returns: `VideoGetResponse`.
 
@@ -2725,13 +2725,13 @@ class AsyncVideoMethods:
     async def get_album_by_id(
         self, *, album_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> VideoVideoAlbumFull:
-        """Call `video.getAlbumById`.
+        """Read one video album.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getAlbumById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            album_id: int; required; format int32.
-            owner_id: int; format int64.
+            album_id: Album to read. Type: int; required; format int32.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
 
         Returns: `VideoVideoAlbumFull`.
 
@@ -2781,16 +2781,16 @@ class AsyncVideoMethods:
         need_system: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse:
-        """Call `video.getAlbums`.
+        """List the video albums of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getAlbums`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
-            extended: bool.
-            need_system: bool.
+            owner_id: User or community (negative id) whose albums are listed; the token's owner by default. Type: int; format int64.
+            offset: Number of albums to skip. Type: int; >= 0.
+            count: How many albums to return. Type: int; 0..100.
+            extended: Return full album objects with counts and covers. Type: bool.
+            need_system: Include the service albums, such as uploaded videos. Type: bool.
 
         Returns: `VideoGetAlbumsResponse`.
             With extended=True: `VideoGetAlbumsExtendedResponse` (extendedResponse).
@@ -2841,15 +2841,15 @@ class AsyncVideoMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | VideoGetAlbumsByVideoExtendedResponse:
-        """Call `video.getAlbumsByVideo`.
+        """List the albums that hold a given video.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getAlbumsByVideo`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            extended: bool.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video whose albums are listed. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) whose albums are searched; the token's owner by default. Type: int; format int64.
+            extended: Return full album objects instead of ids alone. Type: bool.
 
         Returns: `list[int]`.
             With extended=True: `VideoGetAlbumsByVideoExtendedResponse` (extendedResponse).
@@ -2920,22 +2920,22 @@ class AsyncVideoMethods:
         thread_items_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse | VideoGetCommentsExtendedResponse:
-        """Call `video.getComments`.
+        """List the comments on a video.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            need_likes: bool.
-            start_comment_id: int.
-            offset: int.
-            count: int; 0..100.
-            sort: Literal['asc', 'desc', 'interest'].
-            extended: bool.
-            fields: Sequence[str].
-            comment_id: int.
-            thread_items_count: int; 0..10.
+            video_id: Video whose comments are listed. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; 0..100.
+            sort: Oldest first, newest first, or most interesting first. Type: Literal['asc', 'desc', 'interest'].
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            comment_id: Comment whose replies are listed instead. Type: int.
+            thread_items_count: How many replies to include under each comment. Type: int; 0..10.
 
         Returns: `VideoGetCommentsResponse`.
             With extended=True: `VideoGetCommentsExtendedResponse` (extendedResponse).
@@ -2966,13 +2966,13 @@ class AsyncVideoMethods:
     async def get_long_poll_server(
         self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> VideoGetLongPollServerResponse:
-        """Call `video.getLongPollServer`.
+        """Get the Long Poll server that streams live events of a video, such as its chat.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getLongPollServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
+            video_id: Video whose events are streamed. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
 
         Returns: `VideoGetLongPollServerResponse`.
 
@@ -2993,12 +2993,12 @@ class AsyncVideoMethods:
     async def get_thumb_upload_url(
         self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
     ) -> VideoGetThumbUploadUrlResponse:
-        """Call `video.getThumbUploadUrl`.
+        """Get the address to upload a cover image for a video.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getThumbUploadUrl`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
 
         Returns: `VideoGetThumbUploadUrlResponse`.
 
@@ -3014,9 +3014,9 @@ class AsyncVideoMethods:
         )
 
     async def live_get_categories(self, *, extra_params: Mapping[str, object] | None = None) -> list[VideoLiveCategory]:
-        """Call `video.liveGetCategories`.
+        """List the categories a live stream can be filed under.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.liveGetCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[VideoLiveCategory]`.
 
@@ -3056,16 +3056,16 @@ class AsyncVideoMethods:
         album_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | list[int]:
-        """Call `video.removeFromAlbum`.
+        """Take a video out of one or several albums.
 
-        Tokens: user.
+        Calls `video.removeFromAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            album_id: int; format int32.
-            album_ids: Sequence[int].
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video to take out. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) that owns the albums; the token's owner by default. Type: int; format int64.
+            album_id: Album to take the video out of. Type: int; format int32.
+            album_ids: Several albums to take the video out of. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
             With album_ids=<given>: `list[int]` (multiResponse).
@@ -3096,15 +3096,15 @@ class AsyncVideoMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.reorderAlbums`.
+        """Move a video album to another place in its owner's list of albums.
 
-        Tokens: user.
+        Calls `video.reorderAlbums`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            before: int; >= 0, format int32.
-            after: int; >= 0, format int32.
+            album_id: Album to move. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
+            before: Album to put it in front of. Type: int; >= 0, format int32.
+            after: Album to put it after. Type: int; >= 0, format int32.
 
         Returns: `BaseOkResponse`.
 
@@ -3137,19 +3137,19 @@ class AsyncVideoMethods:
         after_video_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.reorderVideos`.
+        """Move a video to another place within an album.
 
-        Tokens: user.
+        Calls `video.reorderVideos`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            album_id: int; format int32.
-            before_owner_id: int; format int64.
-            before_video_id: int; >= 0, format int32.
-            after_owner_id: int; format int64.
-            after_video_id: int; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video to move. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) that owns the album. Type: int; format int64.
+            album_id: Album in which the video moves. Type: int; format int32.
+            before_owner_id: Owner of the video to put it in front of. Type: int; format int64.
+            before_video_id: Video to put it in front of. Type: int; >= 0, format int32.
+            after_owner_id: Owner of the video to put it after. Type: int; format int64.
+            after_video_id: Video to put it after. Type: int; >= 0, format int32.
 
         Returns: `BaseOkResponse`.
 
@@ -3183,16 +3183,16 @@ class AsyncVideoMethods:
         search_query: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.report`.
+        """Complain to VK about a video.
 
-        Tokens: user.
+        Calls `video.report`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
-            comment: str.
-            search_query: str.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video the complaint is about. Type: int; required; >= 0, format int32.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
+            comment: Free text that explains the complaint. Type: str.
+            search_query: Search text that led to the video, when it was found by searching. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -3219,14 +3219,14 @@ class AsyncVideoMethods:
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `video.reportComment`.
+        """Report a video comment to VK as spam or abuse.
 
-        Tokens: user.
+        Calls `video.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -3246,13 +3246,13 @@ class AsyncVideoMethods:
     async def restore(
         self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `video.restore`.
+        """Bring back a video that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `video.restore`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
+            video_id: Video to bring back. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owned the video. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3271,13 +3271,13 @@ class AsyncVideoMethods:
     async def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `video.restoreComment`.
+        """Undo the deletion of a video comment.
 
-        Tokens: user.
+        Calls `video.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to bring back. Type: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -3312,25 +3312,25 @@ class AsyncVideoMethods:
         auto_publish: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveResult:
-        """Call `video.save`.
+        """Get the address to upload a video file, or save a video from an external link.
 
-        Tokens: user.
+        Calls `video.save`; tokens: user.
 
         Args:
-            name: str.
-            description: str.
-            is_private: bool.
-            wallpost: bool.
-            link: str.
-            group_id: int; >= 1, format int64.
-            album_id: int; >= 0, format int32.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            no_comments: bool.
-            repeat: bool.
-            compression: bool.
-            ord_info: str.
-            auto_publish: bool.
+            name: Title of the video. Type: str.
+            description: Description of the video. Type: str.
+            is_private: Upload the video for sending in messages only. Type: bool.
+            wallpost: Post the video on the wall once it is saved. Type: bool.
+            link: Address of a video on another site to embed instead of uploading a file. Type: str.
+            group_id: Community to save the video to, instead of the user's own page. Type: int; >= 1, format int64.
+            album_id: Album to put the video in. Type: int; >= 0, format int32.
+            privacy_view: Who may watch the video, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the video, as privacy setting values. Type: Sequence[str].
+            no_comments: Turn comments off (community videos). Type: bool.
+            repeat: Play the video in a loop. Type: bool.
+            compression: Compression setting for the uploaded file. Type: bool.
+            ord_info: Advertising labelling data for the video, as required for ads in Russia. Type: str.
+            auto_publish: Publish the video as soon as it is processed. Type: bool.
 
         Returns: `VideoSaveResult`.
 
@@ -3371,17 +3371,17 @@ class AsyncVideoMethods:
         set_thumb: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveUploadedThumbResponse:
-        """Call `video.saveUploadedThumb`.
+        """Save an uploaded image as a video's cover.
 
-        Tokens: user.
+        Calls `video.saveUploadedThumb`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            thumb_json: str; required.
-            thumb_size: str.
-            random_tag: str.
-            video_id: int; >= 1, format int32.
-            set_thumb: bool.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            thumb_json: Whole answer of the upload server, passed on unchanged. Type: str; required.
+            thumb_size: Size of the uploaded image. Type: str.
+            random_tag: Caller's random string that ties the upload to this call. Type: str.
+            video_id: Video that gets the cover. Type: int; >= 1, format int32.
+            set_thumb: Make the image the video's cover right away. Type: bool.
 
         Returns: `VideoSaveUploadedThumbResponse`.
 
@@ -3526,21 +3526,21 @@ class AsyncVideoMethods:
         publish: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoStartStreamingResponse:
-        """Call `video.startStreaming`.
+        """Create a live stream, or change one, and get the address to send it to.
 
-        Tokens: user.
+        Calls `video.startStreaming`; tokens: user.
 
         Args:
-            video_id: int; >= 0, format int32.
-            name: str.
-            description: str.
-            wallpost: bool.
-            group_id: int; >= 0, format int64.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            no_comments: bool.
-            category_id: int; >= 0.
-            publish: bool.
+            video_id: Existing live video to change, instead of creating one. Type: int; >= 0, format int32.
+            name: Title of the stream. Type: str.
+            description: Description of the stream. Type: str.
+            wallpost: Post the stream on the wall. Type: bool.
+            group_id: Community that streams, instead of the user. Type: int; >= 0, format int64.
+            privacy_view: Who may watch the stream, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the stream, as privacy setting values. Type: Sequence[str].
+            no_comments: Turn comments off. Type: bool.
+            category_id: Category of the stream, from `video.liveGetCategories`. Type: int; >= 0.
+            publish: Start the broadcast now. Type: bool.
 
         Returns: `VideoStartStreamingResponse`.
 
@@ -3573,13 +3573,13 @@ class AsyncVideoMethods:
         video_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> VideoStopStreamingResponse:
-        """Call `video.stopStreaming`.
+        """End a live stream.
 
-        Tokens: user.
+        Calls `video.stopStreaming`; tokens: user.
 
         Args:
-            group_id: int; >= 1, format int64.
-            video_id: int; >= 0, format int32.
+            group_id: Community that streams, instead of the user. Type: int; >= 1, format int64.
+            video_id: Live video to end. Type: int; >= 0, format int32.
 
         Returns: `VideoStopStreamingResponse`.
 
@@ -3598,13 +3598,13 @@ class AsyncVideoMethods:
     async def unpin_comment(
         self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `video.unpinComment`.
+        """Unpin the pinned comment of a video.
 
-        Tokens: user.
+        Calls `video.unpinComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 1.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            comment_id: Comment to unpin. Type: int; required; >= 1.
 
         Returns: `BaseOkResponse`.
 
@@ -3783,14 +3783,14 @@ class BatchVideoMethods:
         target_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `video.add`.
+        """Add someone's video to the videos of the token's owner or a community.
 
-        Tokens: user.
+        Calls `video.add`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; required; format int64.
-            target_id: int; format int64.
+            video_id: Video to add. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            target_id: User or community (negative id) whose videos receive it; the token's owner by default. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3817,14 +3817,14 @@ class BatchVideoMethods:
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoAddAlbumResponse]:
-        """Call `video.addAlbum`.
+        """Create an empty video album.
 
-        Tokens: user.
+        Calls `video.addAlbum`; tokens: user.
 
         Args:
-            group_id: int; >= 1, format int64.
-            title: str.
-            privacy: Sequence[Literal['0', '1', '2', '3']].
+            group_id: Community to create the album in, instead of the user's own page. Type: int; >= 1, format int64.
+            title: Name of the album. Type: str.
+            privacy: Who may see the album, as privacy setting values. Type: Sequence[Literal['0', '1', '2', '3']].
 
         Returns: `VideoAddAlbumResponse`.
 
@@ -3875,16 +3875,16 @@ class BatchVideoMethods:
         album_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | dict[str, JSON] | list[int]]:
-        """Call `video.addToAlbum`.
+        """Put a video into one or several video albums.
 
-        Tokens: user.
+        Calls `video.addToAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            album_id: int; format int32.
-            album_ids: Sequence[int].
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video to put in the albums. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) that owns the albums; the token's owner by default. Type: int; format int64.
+            album_id: Album to put the video in. Type: int; format int32.
+            album_ids: Several albums to put the video in. Type: Sequence[int].
 
         Returns: `BaseOkResponse | dict[str, JSON]`.
             With album_ids=<given>: `list[int]` (multiResponse).
@@ -3920,20 +3920,20 @@ class BatchVideoMethods:
         track_code: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
-        """Call `video.createComment`.
+        """Comment on a video.
 
-        Tokens: user.
+        Calls `video.createComment`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
-            from_group: bool.
-            reply_to_comment: int; >= 0.
-            sticker_id: int; >= 0.
-            guid: str.
-            track_code: str.
+            video_id: Video to comment on. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            message: Text of the comment; needed unless attachments or a sticker are given. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            from_group: Post the comment as the community that owns the video. Type: bool.
+            reply_to_comment: Comment this one replies to. Type: int; >= 0.
+            sticker_id: Sticker to post instead of text. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from posting twice. Type: str.
+            track_code: Tracking string VK gave with the video, passed back for its statistics. Type: str.
 
         Returns: `int`.
 
@@ -3966,14 +3966,14 @@ class BatchVideoMethods:
         target_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `video.delete`.
+        """Delete a video.
 
-        Tokens: user.
+        Calls `video.delete`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            target_id: int; format int64.
+            video_id: Video to delete. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            target_id: User or community (negative id) whose video list it is removed from. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3998,14 +3998,14 @@ class BatchVideoMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `video.deleteAlbum`.
+        """Delete a video album.
 
-        Tokens: user.
+        Calls `video.deleteAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0, format int32.
-            group_id: int; >= 1, format int64.
-            owner_id: int; format int64.
+            album_id: Album to delete. Type: int; required; >= 0, format int32.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; >= 1, format int64.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4027,13 +4027,13 @@ class BatchVideoMethods:
     def delete_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `video.deleteComment`.
+        """Delete a comment on a video.
 
-        Tokens: user.
+        Calls `video.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to delete. Type: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4063,20 +4063,20 @@ class BatchVideoMethods:
         ord_info: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoEditResponse]:
-        """Call `video.edit`.
+        """Change the title, description or privacy of a video.
 
-        Tokens: user.
+        Calls `video.edit`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            name: str.
-            desc: str.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            no_comments: bool.
-            repeat: bool.
-            ord_info: str.
+            video_id: Video to change. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            name: New title. Type: str.
+            desc: New description. Type: str.
+            privacy_view: Who may watch the video, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the video, as privacy setting values. Type: Sequence[str].
+            no_comments: Turn comments off (community videos). Type: bool.
+            repeat: Play the video in a loop. Type: bool.
+            ord_info: Advertising labelling data for the video, as required for ads in Russia. Type: str.
 
         Returns: `VideoEditResponse`.
 
@@ -4109,16 +4109,16 @@ class BatchVideoMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `video.editAlbum`.
+        """Rename a video album or change who may see it.
 
-        Tokens: user.
+        Calls `video.editAlbum`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0, format int32.
-            group_id: int; >= 1, format int64.
-            title: str.
-            privacy: Sequence[Literal['0', '1', '2', '3']].
-            owner_id: int; format int64.
+            album_id: Album to change. Type: int; required; >= 0, format int32.
+            group_id: Community that owns the album, when it is not the user's own. Type: int; >= 1, format int64.
+            title: New name of the album. Type: str.
+            privacy: Who may see the album, as privacy setting values. Type: Sequence[Literal['0', '1', '2', '3']].
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4148,15 +4148,15 @@ class BatchVideoMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `video.editComment`.
+        """Change the text or attachments of a video comment.
 
-        Tokens: user.
+        Calls `video.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
+            comment_id: Comment to change. Type: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -4187,19 +4187,19 @@ class BatchVideoMethods:
         sort_album: Literal[0, 1] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetResponse]:
-        """Call `video.get`.
+        """List the videos of a user, community or album, or read videos by their ids.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.get`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            videos: Sequence[str].
-            album_id: int; format int32.
-            count: int; 0..200.
-            offset: int; >= 0.
-            extended: bool.
-            fields: Sequence[str].
-            sort_album: Literal[0, 1].
+            owner_id: User or community (negative id) whose videos are listed; the token's owner by default. Type: int; format int64.
+            videos: Videos to read, as `<owner_id>_<video_id>` strings, optionally with `_<access_key>`. Type: Sequence[str].
+            album_id: Only videos of this album. Type: int; format int32.
+            count: How many videos to return. Type: int; 0..200.
+            offset: Number of videos to skip. Type: int; >= 0.
+            extended: Also return the profiles and communities of the owners. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            sort_album: Order of the videos within an album, by its number. Type: Literal[0, 1].
 
         Returns: `VideoGetResponse`.
 
@@ -4226,13 +4226,13 @@ class BatchVideoMethods:
     def get_album_by_id(
         self, *, album_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[VideoVideoAlbumFull]:
-        """Call `video.getAlbumById`.
+        """Read one video album.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getAlbumById`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            album_id: int; required; format int32.
-            owner_id: int; format int64.
+            album_id: Album to read. Type: int; required; format int32.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
 
         Returns: `VideoVideoAlbumFull`.
 
@@ -4282,16 +4282,16 @@ class BatchVideoMethods:
         need_system: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse]:
-        """Call `video.getAlbums`.
+        """List the video albums of a user or community.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getAlbums`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            offset: int; >= 0.
-            count: int; 0..100.
-            extended: bool.
-            need_system: bool.
+            owner_id: User or community (negative id) whose albums are listed; the token's owner by default. Type: int; format int64.
+            offset: Number of albums to skip. Type: int; >= 0.
+            count: How many albums to return. Type: int; 0..100.
+            extended: Return full album objects with counts and covers. Type: bool.
+            need_system: Include the service albums, such as uploaded videos. Type: bool.
 
         Returns: `VideoGetAlbumsResponse`.
             With extended=True: `VideoGetAlbumsExtendedResponse` (extendedResponse).
@@ -4342,15 +4342,15 @@ class BatchVideoMethods:
         extended: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int] | VideoGetAlbumsByVideoExtendedResponse]:
-        """Call `video.getAlbumsByVideo`.
+        """List the albums that hold a given video.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getAlbumsByVideo`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            extended: bool.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video whose albums are listed. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) whose albums are searched; the token's owner by default. Type: int; format int64.
+            extended: Return full album objects instead of ids alone. Type: bool.
 
         Returns: `list[int]`.
             With extended=True: `VideoGetAlbumsByVideoExtendedResponse` (extendedResponse).
@@ -4421,22 +4421,22 @@ class BatchVideoMethods:
         thread_items_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetCommentsResponse | VideoGetCommentsExtendedResponse]:
-        """Call `video.getComments`.
+        """List the comments on a video.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getComments`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            need_likes: bool.
-            start_comment_id: int.
-            offset: int.
-            count: int; 0..100.
-            sort: Literal['asc', 'desc', 'interest'].
-            extended: bool.
-            fields: Sequence[str].
-            comment_id: int.
-            thread_items_count: int; 0..10.
+            video_id: Video whose comments are listed. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; 0..100.
+            sort: Oldest first, newest first, or most interesting first. Type: Literal['asc', 'desc', 'interest'].
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            comment_id: Comment whose replies are listed instead. Type: int.
+            thread_items_count: How many replies to include under each comment. Type: int; 0..10.
 
         Returns: `VideoGetCommentsResponse`.
             With extended=True: `VideoGetCommentsExtendedResponse` (extendedResponse).
@@ -4467,13 +4467,13 @@ class BatchVideoMethods:
     def get_long_poll_server(
         self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[VideoGetLongPollServerResponse]:
-        """Call `video.getLongPollServer`.
+        """Get the Long Poll server that streams live events of a video, such as its chat.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getLongPollServer`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
+            video_id: Video whose events are streamed. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
 
         Returns: `VideoGetLongPollServerResponse`.
 
@@ -4494,12 +4494,12 @@ class BatchVideoMethods:
     def get_thumb_upload_url(
         self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[VideoGetThumbUploadUrlResponse]:
-        """Call `video.getThumbUploadUrl`.
+        """Get the address to upload a cover image for a video.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.getThumbUploadUrl`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; required; format int64.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
 
         Returns: `VideoGetThumbUploadUrlResponse`.
 
@@ -4517,9 +4517,9 @@ class BatchVideoMethods:
     def live_get_categories(
         self, *, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[VideoLiveCategory]]:
-        """Call `video.liveGetCategories`.
+        """List the categories a live stream can be filed under.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `video.liveGetCategories`; tokens: user. Idempotent: retried on transient failures.
 
         Returns: `list[VideoLiveCategory]`.
 
@@ -4559,16 +4559,16 @@ class BatchVideoMethods:
         album_ids: Sequence[int] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | list[int]]:
-        """Call `video.removeFromAlbum`.
+        """Take a video out of one or several albums.
 
-        Tokens: user.
+        Calls `video.removeFromAlbum`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            album_id: int; format int32.
-            album_ids: Sequence[int].
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video to take out. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) that owns the albums; the token's owner by default. Type: int; format int64.
+            album_id: Album to take the video out of. Type: int; format int32.
+            album_ids: Several albums to take the video out of. Type: Sequence[int].
 
         Returns: `BaseOkResponse`.
             With album_ids=<given>: `list[int]` (multiResponse).
@@ -4599,15 +4599,15 @@ class BatchVideoMethods:
         after: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `video.reorderAlbums`.
+        """Move a video album to another place in its owner's list of albums.
 
-        Tokens: user.
+        Calls `video.reorderAlbums`; tokens: user.
 
         Args:
-            album_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
-            before: int; >= 0, format int32.
-            after: int; >= 0, format int32.
+            album_id: Album to move. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the album. Type: int; format int64.
+            before: Album to put it in front of. Type: int; >= 0, format int32.
+            after: Album to put it after. Type: int; >= 0, format int32.
 
         Returns: `BaseOkResponse`.
 
@@ -4640,19 +4640,19 @@ class BatchVideoMethods:
         after_video_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `video.reorderVideos`.
+        """Move a video to another place within an album.
 
-        Tokens: user.
+        Calls `video.reorderVideos`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            target_id: int; format int64.
-            album_id: int; format int32.
-            before_owner_id: int; format int64.
-            before_video_id: int; >= 0, format int32.
-            after_owner_id: int; format int64.
-            after_video_id: int; >= 0, format int32.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video to move. Type: int; required; >= 0, format int32.
+            target_id: User or community (negative id) that owns the album. Type: int; format int64.
+            album_id: Album in which the video moves. Type: int; format int32.
+            before_owner_id: Owner of the video to put it in front of. Type: int; format int64.
+            before_video_id: Video to put it in front of. Type: int; >= 0, format int32.
+            after_owner_id: Owner of the video to put it after. Type: int; format int64.
+            after_video_id: Video to put it after. Type: int; >= 0, format int32.
 
         Returns: `BaseOkResponse`.
 
@@ -4686,16 +4686,16 @@ class BatchVideoMethods:
         search_query: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `video.report`.
+        """Complain to VK about a video.
 
-        Tokens: user.
+        Calls `video.report`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            video_id: int; required; >= 0, format int32.
-            reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
-            comment: str.
-            search_query: str.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            video_id: Video the complaint is about. Type: int; required; >= 0, format int32.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
+            comment: Free text that explains the complaint. Type: str.
+            search_query: Search text that led to the video, when it was found by searching. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -4722,14 +4722,14 @@ class BatchVideoMethods:
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `video.reportComment`.
+        """Report a video comment to VK as spam or abuse.
 
-        Tokens: user.
+        Calls `video.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4749,13 +4749,13 @@ class BatchVideoMethods:
     def restore(
         self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `video.restore`.
+        """Bring back a video that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `video.restore`; tokens: user.
 
         Args:
-            video_id: int; required; >= 0, format int32.
-            owner_id: int; format int64.
+            video_id: Video to bring back. Type: int; required; >= 0, format int32.
+            owner_id: User or community (negative id) that owned the video. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4774,13 +4774,13 @@ class BatchVideoMethods:
     def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `video.restoreComment`.
+        """Undo the deletion of a video comment.
 
-        Tokens: user.
+        Calls `video.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to bring back. Type: int; required.
+            owner_id: User or community (negative id) that owns the video. Type: int; format int64.
 
         Returns: `BaseBoolInt`.
 
@@ -4815,25 +4815,25 @@ class BatchVideoMethods:
         auto_publish: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSaveResult]:
-        """Call `video.save`.
+        """Get the address to upload a video file, or save a video from an external link.
 
-        Tokens: user.
+        Calls `video.save`; tokens: user.
 
         Args:
-            name: str.
-            description: str.
-            is_private: bool.
-            wallpost: bool.
-            link: str.
-            group_id: int; >= 1, format int64.
-            album_id: int; >= 0, format int32.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            no_comments: bool.
-            repeat: bool.
-            compression: bool.
-            ord_info: str.
-            auto_publish: bool.
+            name: Title of the video. Type: str.
+            description: Description of the video. Type: str.
+            is_private: Upload the video for sending in messages only. Type: bool.
+            wallpost: Post the video on the wall once it is saved. Type: bool.
+            link: Address of a video on another site to embed instead of uploading a file. Type: str.
+            group_id: Community to save the video to, instead of the user's own page. Type: int; >= 1, format int64.
+            album_id: Album to put the video in. Type: int; >= 0, format int32.
+            privacy_view: Who may watch the video, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the video, as privacy setting values. Type: Sequence[str].
+            no_comments: Turn comments off (community videos). Type: bool.
+            repeat: Play the video in a loop. Type: bool.
+            compression: Compression setting for the uploaded file. Type: bool.
+            ord_info: Advertising labelling data for the video, as required for ads in Russia. Type: str.
+            auto_publish: Publish the video as soon as it is processed. Type: bool.
 
         Returns: `VideoSaveResult`.
 
@@ -4874,17 +4874,17 @@ class BatchVideoMethods:
         set_thumb: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSaveUploadedThumbResponse]:
-        """Call `video.saveUploadedThumb`.
+        """Save an uploaded image as a video's cover.
 
-        Tokens: user.
+        Calls `video.saveUploadedThumb`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            thumb_json: str; required.
-            thumb_size: str.
-            random_tag: str.
-            video_id: int; >= 1, format int32.
-            set_thumb: bool.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            thumb_json: Whole answer of the upload server, passed on unchanged. Type: str; required.
+            thumb_size: Size of the uploaded image. Type: str.
+            random_tag: Caller's random string that ties the upload to this call. Type: str.
+            video_id: Video that gets the cover. Type: int; >= 1, format int32.
+            set_thumb: Make the image the video's cover right away. Type: bool.
 
         Returns: `VideoSaveUploadedThumbResponse`.
 
@@ -5029,21 +5029,21 @@ class BatchVideoMethods:
         publish: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoStartStreamingResponse]:
-        """Call `video.startStreaming`.
+        """Create a live stream, or change one, and get the address to send it to.
 
-        Tokens: user.
+        Calls `video.startStreaming`; tokens: user.
 
         Args:
-            video_id: int; >= 0, format int32.
-            name: str.
-            description: str.
-            wallpost: bool.
-            group_id: int; >= 0, format int64.
-            privacy_view: Sequence[str].
-            privacy_comment: Sequence[str].
-            no_comments: bool.
-            category_id: int; >= 0.
-            publish: bool.
+            video_id: Existing live video to change, instead of creating one. Type: int; >= 0, format int32.
+            name: Title of the stream. Type: str.
+            description: Description of the stream. Type: str.
+            wallpost: Post the stream on the wall. Type: bool.
+            group_id: Community that streams, instead of the user. Type: int; >= 0, format int64.
+            privacy_view: Who may watch the stream, as privacy setting values. Type: Sequence[str].
+            privacy_comment: Who may comment on the stream, as privacy setting values. Type: Sequence[str].
+            no_comments: Turn comments off. Type: bool.
+            category_id: Category of the stream, from `video.liveGetCategories`. Type: int; >= 0.
+            publish: Start the broadcast now. Type: bool.
 
         Returns: `VideoStartStreamingResponse`.
 
@@ -5076,13 +5076,13 @@ class BatchVideoMethods:
         video_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoStopStreamingResponse]:
-        """Call `video.stopStreaming`.
+        """End a live stream.
 
-        Tokens: user.
+        Calls `video.stopStreaming`; tokens: user.
 
         Args:
-            group_id: int; >= 1, format int64.
-            video_id: int; >= 0, format int32.
+            group_id: Community that streams, instead of the user. Type: int; >= 1, format int64.
+            video_id: Live video to end. Type: int; >= 0, format int32.
 
         Returns: `VideoStopStreamingResponse`.
 
@@ -5101,13 +5101,13 @@ class BatchVideoMethods:
     def unpin_comment(
         self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `video.unpinComment`.
+        """Unpin the pinned comment of a video.
 
-        Tokens: user.
+        Calls `video.unpinComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 1.
+            owner_id: User or community (negative id) that owns the video. Type: int; required; format int64.
+            comment_id: Comment to unpin. Type: int; required; >= 1.
 
         Returns: `BaseOkResponse`.
 

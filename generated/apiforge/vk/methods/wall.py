@@ -665,12 +665,12 @@ class WallMethods:
         self._client = client
 
     def check_copyright_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
-        """Call `wall.checkCopyrightLink`.
+        """Tell whether a link may be given as the source of a post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `wall.checkCopyrightLink`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            link: str; required.
+            link: Address to check. Type: str; required.
 
         Returns: `BaseBoolInt`.
 
@@ -690,13 +690,13 @@ class WallMethods:
     def close_comments(
         self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `wall.closeComments`.
+        """Stop new comments on a wall post.
 
-        Tokens: user, group.
+        Calls `wall.closeComments`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            post_id: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            post_id: Post to close for comments. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -768,13 +768,13 @@ class WallMethods:
         post_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.delete`.
+        """Delete a post from a wall.
 
-        Tokens: user.
+        Calls `wall.delete`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
+            post_id: Post to delete. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -800,14 +800,14 @@ class WallMethods:
         post_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.deleteComment`.
+        """Delete a comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; format int64.
-            post_id: int; >= 0.
+            comment_id: Comment to delete. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post the comment belongs to. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -850,30 +850,30 @@ class WallMethods:
         topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallEditResponse:
-        """Call `wall.edit`.
+        """Change the text, attachments or settings of a wall post.
 
-        Tokens: user.
+        Calls `wall.edit`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
-            friends_only: bool.
-            message: str.
-            attachments: Sequence[str].
-            services: str.
-            signed: bool.
-            publish_date: int; >= 0.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            mark_as_ads: bool.
-            close_comments: bool.
-            donut_paid_duration: int.
-            poster_bkg_id: int; >= 0.
-            poster_bkg_owner_id: int; format int64.
-            poster_bkg_access_hash: str.
-            copyright: str.
-            topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43]; >= 0.
+            post_id: Post to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
+            friends_only: Show the post to friends only. Type: bool.
+            message: New text of the post. Type: str.
+            attachments: Media and links to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            services: Other services to cross-post to, comma-separated. Type: str.
+            signed: Sign a community post with the author's name. Type: bool.
+            publish_date: New publishing time of a scheduled post, as a Unix timestamp. Type: int; >= 0.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            place_id: Place to attach, by its id. Type: int; >= 0.
+            mark_as_ads: Mark the post as an advertisement. Type: bool.
+            close_comments: Turn comments off for the post. Type: bool.
+            donut_paid_duration: How long the post stays for VK Donut subscribers only. Type: int.
+            poster_bkg_id: Background picture that turns the post into a poster. Type: int; >= 0.
+            poster_bkg_owner_id: Owner of that background picture. Type: int; format int64.
+            poster_bkg_access_hash: Access key of that background picture. Type: str.
+            copyright: Link to the source of the post. Type: str.
+            topic_id: Topic of the post, by its number. Type: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43]; >= 0.
 
         Returns: `WallEditResponse`.
 
@@ -925,23 +925,23 @@ class WallMethods:
         link_video: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.editAdsStealth`.
+        """Change a hidden advertising post of a community.
 
-        Tokens: user.
+        Calls `wall.editAdsStealth`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
-            signed: bool.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            link_button: str.
-            link_title: str.
-            link_image: str.
-            link_video: str.
+            post_id: Post to change. Type: int; required; >= 0.
+            owner_id: Community (negative id) that owns the post. Type: int; format int64.
+            message: New text of the post. Type: str.
+            attachments: Media and links to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            signed: Sign the post with the author's name. Type: bool.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            place_id: Place to attach, by its id. Type: int; >= 0.
+            link_button: Kind of button shown on the attached link. Type: str.
+            link_title: Title shown for the attached link. Type: str.
+            link_image: Picture shown for the attached link. Type: str.
+            link_video: Video shown for the attached link. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -979,16 +979,16 @@ class WallMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.editComment`.
+        """Change the text or attachments of a comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; format int64.
-            post_id: int; >= 0.
-            message: str.
-            attachments: Sequence[str].
+            comment_id: Comment to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post the comment belongs to. Type: int; >= 0.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -1115,15 +1115,15 @@ class WallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse | WallGetByIdExtendedResponse:
-        """Call `wall.getById`.
+        """Read wall posts by their full ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.getById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            posts: Sequence[str]; required.
-            extended: bool.
-            copy_history_depth: int.
-            fields: Sequence[BaseUserGroupFields | str].
+            posts: Posts to read, as `<owner_id>_<post_id>` strings. Type: Sequence[str]; required.
+            extended: Also return the profiles and communities the posts mention. Type: bool.
+            copy_history_depth: How many levels of reposted posts to include. Type: int.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `WallGetByIdResponse`.
             With extended=True: `WallGetByIdExtendedResponse` (extendedResponse).
@@ -1171,15 +1171,15 @@ class WallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse | WallGetCommentExtendedResponse:
-        """Call `wall.getComment`.
+        """Read one comment on a wall post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `wall.getComment`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; format int64.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            comment_id: Comment to read. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the comment. Type: int; format int64.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `WallGetCommentResponse`.
             With extended=True: `WallGetCommentExtendedResponse` (extendedResponse).
@@ -1253,23 +1253,23 @@ class WallMethods:
         thread_items_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse | WallGetCommentsExtendedResponse:
-        """Call `wall.getComments`.
+        """List the comments on a wall post, or the replies to one comment.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.getComments`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int.
-            count: int; >= 0.
-            sort: Literal['asc', 'desc', 'smart'].
-            preview_length: int; >= 0.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            comment_id: int; >= 0.
-            thread_items_count: int; 0..10.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post whose comments are listed. Type: int; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; >= 0.
+            sort: Oldest first, newest first, or VK's smart order. Type: Literal['asc', 'desc', 'smart'].
+            preview_length: Cut comment texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            comment_id: Comment whose replies are listed instead. Type: int; >= 0.
+            thread_items_count: How many replies to include under each comment. Type: int; 0..10.
 
         Returns: `WallGetCommentsResponse`.
             With extended=True: `WallGetCommentsExtendedResponse` (extendedResponse).
@@ -1307,15 +1307,15 @@ class WallMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetRepostsResponse:
-        """Call `wall.getReposts`.
+        """List the reposts of a wall post.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.getReposts`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post whose reposts are listed. Type: int; >= 0.
+            offset: Number of reposts to skip. Type: int; >= 0.
+            count: How many reposts to return. Type: int; 0..1000.
 
         Returns: `WallGetRepostsResponse`.
 
@@ -1336,13 +1336,13 @@ class WallMethods:
     def open_comments(
         self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `wall.openComments`.
+        """Allow new comments on a wall post again.
 
-        Tokens: user, group.
+        Calls `wall.openComments`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            post_id: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            post_id: Post to open for comments. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -1369,15 +1369,15 @@ class WallMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallParseAttachedLinkResponse:
-        """Call `wall.parseAttachedLink`.
+        """Build the preview snippet VK would show for links attached to a post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `wall.parseAttachedLink`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            links: Sequence[Mapping[str, JSON]]; required.
-            extended: bool.
-            fields: Sequence[str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            links: Links to build previews for. Type: Sequence[Mapping[str, JSON]]; required.
+            extended: Also return the profiles and communities the previews mention. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `WallParseAttachedLinkResponse`.
 
@@ -1398,13 +1398,13 @@ class WallMethods:
     def pin(
         self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `wall.pin`.
+        """Pin a post at the top of a wall.
 
-        Tokens: user.
+        Calls `wall.pin`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
+            post_id: Post to pin. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1522,23 +1522,23 @@ class WallMethods:
         link_video: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallPostAdsStealthResponse:
-        """Call `wall.postAdsStealth`.
+        """Create a hidden advertising post that shows only in ads, not on the wall.
 
-        Tokens: user.
+        Calls `wall.postAdsStealth`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            message: str.
-            attachments: Sequence[str].
-            signed: bool.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            guid: str.
-            link_button: str.
-            link_title: str.
-            link_image: str.
-            link_video: str.
+            owner_id: Community (negative id) that owns the post. Type: int; required; format int64.
+            message: Text of the post. Type: str.
+            attachments: Media and links to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            signed: Sign the post with the author's name. Type: bool.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            place_id: Place to attach, by its id. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from making a second post. Type: str.
+            link_button: Kind of button shown on the attached link. Type: str.
+            link_title: Title shown for the attached link. Type: str.
+            link_image: Picture shown for the attached link. Type: str.
+            link_video: Video shown for the attached link. Type: str.
 
         Returns: `WallPostAdsStealthResponse`.
 
@@ -1574,14 +1574,14 @@ class WallMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.reportComment`.
+        """Complain to VK about a comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the comment. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1606,14 +1606,14 @@ class WallMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.reportPost`.
+        """Complain to VK about a wall post.
 
-        Tokens: user.
+        Calls `wall.reportPost`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            post_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            post_id: Post the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1640,16 +1640,16 @@ class WallMethods:
         mute_notifications: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallRepostResponse:
-        """Call `wall.repost`.
+        """Share a post or other object on the token owner's wall or a community's wall.
 
-        Tokens: user.
+        Calls `wall.repost`; tokens: user.
 
         Args:
-            object: str; required.
-            message: str.
-            group_id: int; >= 0, format int64.
-            mark_as_ads: bool.
-            mute_notifications: bool.
+            object: What to share, such as `wall-1_2` or `photo1_3`. Type: str; required.
+            message: Comment to add above the shared object. Type: str.
+            group_id: Community to share to instead of the user's own wall. Type: int; >= 0, format int64.
+            mark_as_ads: Mark the repost as an advertisement. Type: bool.
+            mute_notifications: Do not send notifications about the repost. Type: bool.
 
         Returns: `WallRepostResponse`.
 
@@ -1677,13 +1677,13 @@ class WallMethods:
         post_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.restore`.
+        """Bring back a wall post that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `wall.restore`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
+            owner_id: User or community (negative id) whose wall held the post. Type: int; format int64.
+            post_id: Post to bring back. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -1704,13 +1704,13 @@ class WallMethods:
     def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `wall.restoreComment`.
+        """Bring back a deleted comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to bring back. Type: int; required.
+            owner_id: User or community (negative id) whose wall held the comment. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1769,19 +1769,19 @@ class WallMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
-        """Call `wall.search`.
+        """Find the posts on one wall that contain a text or hashtag.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.search`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            domain: int | str; format int64.
-            query: str; at most 9000 characters.
-            owners_only: bool.
-            count: int; 0..100.
-            offset: int; >= 0.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            owner_id: int; format int64.
+            domain: Wall to search, by screen name or id. Type: int | str; format int64.
+            query: Text to look for; `#hashtag` finds posts with that tag. Type: str; at most 9000 characters.
+            owners_only: Only posts by the wall's owner. Type: bool.
+            count: How many posts to return. Type: int; 0..100.
+            offset: Number of posts to skip. Type: int; >= 0.
+            extended: Also return the profiles and communities the posts mention. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            owner_id: Wall to search, by numeric id (negative for a community). Type: int; format int64.
 
         Returns: `WallSearchResponse`.
             With extended=True: `WallSearchExtendedResponse` (extendedResponse).
@@ -1809,13 +1809,13 @@ class WallMethods:
     def unpin(
         self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `wall.unpin`.
+        """Unpin the pinned post of a wall.
 
-        Tokens: user.
+        Calls `wall.unpin`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
+            post_id: Post to unpin. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -1948,12 +1948,12 @@ class AsyncWallMethods:
         self._client = client
 
     async def check_copyright_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
-        """Call `wall.checkCopyrightLink`.
+        """Tell whether a link may be given as the source of a post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `wall.checkCopyrightLink`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            link: str; required.
+            link: Address to check. Type: str; required.
 
         Returns: `BaseBoolInt`.
 
@@ -1973,13 +1973,13 @@ class AsyncWallMethods:
     async def close_comments(
         self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `wall.closeComments`.
+        """Stop new comments on a wall post.
 
-        Tokens: user, group.
+        Calls `wall.closeComments`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            post_id: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            post_id: Post to close for comments. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -2051,13 +2051,13 @@ class AsyncWallMethods:
         post_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.delete`.
+        """Delete a post from a wall.
 
-        Tokens: user.
+        Calls `wall.delete`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
+            post_id: Post to delete. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2083,14 +2083,14 @@ class AsyncWallMethods:
         post_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.deleteComment`.
+        """Delete a comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; format int64.
-            post_id: int; >= 0.
+            comment_id: Comment to delete. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post the comment belongs to. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2133,30 +2133,30 @@ class AsyncWallMethods:
         topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallEditResponse:
-        """Call `wall.edit`.
+        """Change the text, attachments or settings of a wall post.
 
-        Tokens: user.
+        Calls `wall.edit`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
-            friends_only: bool.
-            message: str.
-            attachments: Sequence[str].
-            services: str.
-            signed: bool.
-            publish_date: int; >= 0.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            mark_as_ads: bool.
-            close_comments: bool.
-            donut_paid_duration: int.
-            poster_bkg_id: int; >= 0.
-            poster_bkg_owner_id: int; format int64.
-            poster_bkg_access_hash: str.
-            copyright: str.
-            topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43]; >= 0.
+            post_id: Post to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
+            friends_only: Show the post to friends only. Type: bool.
+            message: New text of the post. Type: str.
+            attachments: Media and links to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            services: Other services to cross-post to, comma-separated. Type: str.
+            signed: Sign a community post with the author's name. Type: bool.
+            publish_date: New publishing time of a scheduled post, as a Unix timestamp. Type: int; >= 0.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            place_id: Place to attach, by its id. Type: int; >= 0.
+            mark_as_ads: Mark the post as an advertisement. Type: bool.
+            close_comments: Turn comments off for the post. Type: bool.
+            donut_paid_duration: How long the post stays for VK Donut subscribers only. Type: int.
+            poster_bkg_id: Background picture that turns the post into a poster. Type: int; >= 0.
+            poster_bkg_owner_id: Owner of that background picture. Type: int; format int64.
+            poster_bkg_access_hash: Access key of that background picture. Type: str.
+            copyright: Link to the source of the post. Type: str.
+            topic_id: Topic of the post, by its number. Type: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43]; >= 0.
 
         Returns: `WallEditResponse`.
 
@@ -2208,23 +2208,23 @@ class AsyncWallMethods:
         link_video: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.editAdsStealth`.
+        """Change a hidden advertising post of a community.
 
-        Tokens: user.
+        Calls `wall.editAdsStealth`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
-            signed: bool.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            link_button: str.
-            link_title: str.
-            link_image: str.
-            link_video: str.
+            post_id: Post to change. Type: int; required; >= 0.
+            owner_id: Community (negative id) that owns the post. Type: int; format int64.
+            message: New text of the post. Type: str.
+            attachments: Media and links to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            signed: Sign the post with the author's name. Type: bool.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            place_id: Place to attach, by its id. Type: int; >= 0.
+            link_button: Kind of button shown on the attached link. Type: str.
+            link_title: Title shown for the attached link. Type: str.
+            link_image: Picture shown for the attached link. Type: str.
+            link_video: Video shown for the attached link. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -2262,16 +2262,16 @@ class AsyncWallMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.editComment`.
+        """Change the text or attachments of a comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; format int64.
-            post_id: int; >= 0.
-            message: str.
-            attachments: Sequence[str].
+            comment_id: Comment to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post the comment belongs to. Type: int; >= 0.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -2398,15 +2398,15 @@ class AsyncWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse | WallGetByIdExtendedResponse:
-        """Call `wall.getById`.
+        """Read wall posts by their full ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.getById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            posts: Sequence[str]; required.
-            extended: bool.
-            copy_history_depth: int.
-            fields: Sequence[BaseUserGroupFields | str].
+            posts: Posts to read, as `<owner_id>_<post_id>` strings. Type: Sequence[str]; required.
+            extended: Also return the profiles and communities the posts mention. Type: bool.
+            copy_history_depth: How many levels of reposted posts to include. Type: int.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `WallGetByIdResponse`.
             With extended=True: `WallGetByIdExtendedResponse` (extendedResponse).
@@ -2454,15 +2454,15 @@ class AsyncWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse | WallGetCommentExtendedResponse:
-        """Call `wall.getComment`.
+        """Read one comment on a wall post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `wall.getComment`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; format int64.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            comment_id: Comment to read. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the comment. Type: int; format int64.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `WallGetCommentResponse`.
             With extended=True: `WallGetCommentExtendedResponse` (extendedResponse).
@@ -2536,23 +2536,23 @@ class AsyncWallMethods:
         thread_items_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse | WallGetCommentsExtendedResponse:
-        """Call `wall.getComments`.
+        """List the comments on a wall post, or the replies to one comment.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.getComments`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int.
-            count: int; >= 0.
-            sort: Literal['asc', 'desc', 'smart'].
-            preview_length: int; >= 0.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            comment_id: int; >= 0.
-            thread_items_count: int; 0..10.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post whose comments are listed. Type: int; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; >= 0.
+            sort: Oldest first, newest first, or VK's smart order. Type: Literal['asc', 'desc', 'smart'].
+            preview_length: Cut comment texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            comment_id: Comment whose replies are listed instead. Type: int; >= 0.
+            thread_items_count: How many replies to include under each comment. Type: int; 0..10.
 
         Returns: `WallGetCommentsResponse`.
             With extended=True: `WallGetCommentsExtendedResponse` (extendedResponse).
@@ -2590,15 +2590,15 @@ class AsyncWallMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallGetRepostsResponse:
-        """Call `wall.getReposts`.
+        """List the reposts of a wall post.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.getReposts`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post whose reposts are listed. Type: int; >= 0.
+            offset: Number of reposts to skip. Type: int; >= 0.
+            count: How many reposts to return. Type: int; 0..1000.
 
         Returns: `WallGetRepostsResponse`.
 
@@ -2619,13 +2619,13 @@ class AsyncWallMethods:
     async def open_comments(
         self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseBoolInt:
-        """Call `wall.openComments`.
+        """Allow new comments on a wall post again.
 
-        Tokens: user, group.
+        Calls `wall.openComments`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            post_id: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            post_id: Post to open for comments. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -2652,15 +2652,15 @@ class AsyncWallMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallParseAttachedLinkResponse:
-        """Call `wall.parseAttachedLink`.
+        """Build the preview snippet VK would show for links attached to a post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `wall.parseAttachedLink`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            links: Sequence[Mapping[str, JSON]]; required.
-            extended: bool.
-            fields: Sequence[str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            links: Links to build previews for. Type: Sequence[Mapping[str, JSON]]; required.
+            extended: Also return the profiles and communities the previews mention. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `WallParseAttachedLinkResponse`.
 
@@ -2681,13 +2681,13 @@ class AsyncWallMethods:
     async def pin(
         self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `wall.pin`.
+        """Pin a post at the top of a wall.
 
-        Tokens: user.
+        Calls `wall.pin`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
+            post_id: Post to pin. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -2805,23 +2805,23 @@ class AsyncWallMethods:
         link_video: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallPostAdsStealthResponse:
-        """Call `wall.postAdsStealth`.
+        """Create a hidden advertising post that shows only in ads, not on the wall.
 
-        Tokens: user.
+        Calls `wall.postAdsStealth`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            message: str.
-            attachments: Sequence[str].
-            signed: bool.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            guid: str.
-            link_button: str.
-            link_title: str.
-            link_image: str.
-            link_video: str.
+            owner_id: Community (negative id) that owns the post. Type: int; required; format int64.
+            message: Text of the post. Type: str.
+            attachments: Media and links to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            signed: Sign the post with the author's name. Type: bool.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            place_id: Place to attach, by its id. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from making a second post. Type: str.
+            link_button: Kind of button shown on the attached link. Type: str.
+            link_title: Title shown for the attached link. Type: str.
+            link_image: Picture shown for the attached link. Type: str.
+            link_video: Video shown for the attached link. Type: str.
 
         Returns: `WallPostAdsStealthResponse`.
 
@@ -2857,14 +2857,14 @@ class AsyncWallMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.reportComment`.
+        """Complain to VK about a comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the comment. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2889,14 +2889,14 @@ class AsyncWallMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.reportPost`.
+        """Complain to VK about a wall post.
 
-        Tokens: user.
+        Calls `wall.reportPost`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            post_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            post_id: Post the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2923,16 +2923,16 @@ class AsyncWallMethods:
         mute_notifications: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallRepostResponse:
-        """Call `wall.repost`.
+        """Share a post or other object on the token owner's wall or a community's wall.
 
-        Tokens: user.
+        Calls `wall.repost`; tokens: user.
 
         Args:
-            object: str; required.
-            message: str.
-            group_id: int; >= 0, format int64.
-            mark_as_ads: bool.
-            mute_notifications: bool.
+            object: What to share, such as `wall-1_2` or `photo1_3`. Type: str; required.
+            message: Comment to add above the shared object. Type: str.
+            group_id: Community to share to instead of the user's own wall. Type: int; >= 0, format int64.
+            mark_as_ads: Mark the repost as an advertisement. Type: bool.
+            mute_notifications: Do not send notifications about the repost. Type: bool.
 
         Returns: `WallRepostResponse`.
 
@@ -2960,13 +2960,13 @@ class AsyncWallMethods:
         post_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
-        """Call `wall.restore`.
+        """Bring back a wall post that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `wall.restore`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
+            owner_id: User or community (negative id) whose wall held the post. Type: int; format int64.
+            post_id: Post to bring back. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -2987,13 +2987,13 @@ class AsyncWallMethods:
     async def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `wall.restoreComment`.
+        """Bring back a deleted comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to bring back. Type: int; required.
+            owner_id: User or community (negative id) whose wall held the comment. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3052,19 +3052,19 @@ class AsyncWallMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
-        """Call `wall.search`.
+        """Find the posts on one wall that contain a text or hashtag.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.search`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            domain: int | str; format int64.
-            query: str; at most 9000 characters.
-            owners_only: bool.
-            count: int; 0..100.
-            offset: int; >= 0.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            owner_id: int; format int64.
+            domain: Wall to search, by screen name or id. Type: int | str; format int64.
+            query: Text to look for; `#hashtag` finds posts with that tag. Type: str; at most 9000 characters.
+            owners_only: Only posts by the wall's owner. Type: bool.
+            count: How many posts to return. Type: int; 0..100.
+            offset: Number of posts to skip. Type: int; >= 0.
+            extended: Also return the profiles and communities the posts mention. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            owner_id: Wall to search, by numeric id (negative for a community). Type: int; format int64.
 
         Returns: `WallSearchResponse`.
             With extended=True: `WallSearchExtendedResponse` (extendedResponse).
@@ -3092,13 +3092,13 @@ class AsyncWallMethods:
     async def unpin(
         self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
-        """Call `wall.unpin`.
+        """Unpin the pinned post of a wall.
 
-        Tokens: user.
+        Calls `wall.unpin`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
+            post_id: Post to unpin. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -3236,12 +3236,12 @@ class BatchWallMethods:
     def check_copyright_link(
         self, *, link: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `wall.checkCopyrightLink`.
+        """Tell whether a link may be given as the source of a post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `wall.checkCopyrightLink`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            link: str; required.
+            link: Address to check. Type: str; required.
 
         Returns: `BaseBoolInt`.
 
@@ -3261,13 +3261,13 @@ class BatchWallMethods:
     def close_comments(
         self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `wall.closeComments`.
+        """Stop new comments on a wall post.
 
-        Tokens: user, group.
+        Calls `wall.closeComments`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            post_id: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            post_id: Post to close for comments. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -3339,13 +3339,13 @@ class BatchWallMethods:
         post_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.delete`.
+        """Delete a post from a wall.
 
-        Tokens: user.
+        Calls `wall.delete`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
+            post_id: Post to delete. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -3371,14 +3371,14 @@ class BatchWallMethods:
         post_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.deleteComment`.
+        """Delete a comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.deleteComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; format int64.
-            post_id: int; >= 0.
+            comment_id: Comment to delete. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post the comment belongs to. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -3421,30 +3421,30 @@ class BatchWallMethods:
         topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallEditResponse]:
-        """Call `wall.edit`.
+        """Change the text, attachments or settings of a wall post.
 
-        Tokens: user.
+        Calls `wall.edit`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
-            friends_only: bool.
-            message: str.
-            attachments: Sequence[str].
-            services: str.
-            signed: bool.
-            publish_date: int; >= 0.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            mark_as_ads: bool.
-            close_comments: bool.
-            donut_paid_duration: int.
-            poster_bkg_id: int; >= 0.
-            poster_bkg_owner_id: int; format int64.
-            poster_bkg_access_hash: str.
-            copyright: str.
-            topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43]; >= 0.
+            post_id: Post to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
+            friends_only: Show the post to friends only. Type: bool.
+            message: New text of the post. Type: str.
+            attachments: Media and links to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            services: Other services to cross-post to, comma-separated. Type: str.
+            signed: Sign a community post with the author's name. Type: bool.
+            publish_date: New publishing time of a scheduled post, as a Unix timestamp. Type: int; >= 0.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            place_id: Place to attach, by its id. Type: int; >= 0.
+            mark_as_ads: Mark the post as an advertisement. Type: bool.
+            close_comments: Turn comments off for the post. Type: bool.
+            donut_paid_duration: How long the post stays for VK Donut subscribers only. Type: int.
+            poster_bkg_id: Background picture that turns the post into a poster. Type: int; >= 0.
+            poster_bkg_owner_id: Owner of that background picture. Type: int; format int64.
+            poster_bkg_access_hash: Access key of that background picture. Type: str.
+            copyright: Link to the source of the post. Type: str.
+            topic_id: Topic of the post, by its number. Type: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43]; >= 0.
 
         Returns: `WallEditResponse`.
 
@@ -3496,23 +3496,23 @@ class BatchWallMethods:
         link_video: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.editAdsStealth`.
+        """Change a hidden advertising post of a community.
 
-        Tokens: user.
+        Calls `wall.editAdsStealth`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
-            message: str.
-            attachments: Sequence[str].
-            signed: bool.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            link_button: str.
-            link_title: str.
-            link_image: str.
-            link_video: str.
+            post_id: Post to change. Type: int; required; >= 0.
+            owner_id: Community (negative id) that owns the post. Type: int; format int64.
+            message: New text of the post. Type: str.
+            attachments: Media and links to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            signed: Sign the post with the author's name. Type: bool.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            place_id: Place to attach, by its id. Type: int; >= 0.
+            link_button: Kind of button shown on the attached link. Type: str.
+            link_title: Title shown for the attached link. Type: str.
+            link_image: Picture shown for the attached link. Type: str.
+            link_video: Video shown for the attached link. Type: str.
 
         Returns: `BaseOkResponse`.
 
@@ -3550,16 +3550,16 @@ class BatchWallMethods:
         attachments: Sequence[str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.editComment`.
+        """Change the text or attachments of a comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.editComment`; tokens: user.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; format int64.
-            post_id: int; >= 0.
-            message: str.
-            attachments: Sequence[str].
+            comment_id: Comment to change. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post the comment belongs to. Type: int; >= 0.
+            message: New text of the comment. Type: str.
+            attachments: Media to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
 
         Returns: `BaseOkResponse`.
 
@@ -3686,15 +3686,15 @@ class BatchWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetByIdResponse | WallGetByIdExtendedResponse]:
-        """Call `wall.getById`.
+        """Read wall posts by their full ids.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.getById`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            posts: Sequence[str]; required.
-            extended: bool.
-            copy_history_depth: int.
-            fields: Sequence[BaseUserGroupFields | str].
+            posts: Posts to read, as `<owner_id>_<post_id>` strings. Type: Sequence[str]; required.
+            extended: Also return the profiles and communities the posts mention. Type: bool.
+            copy_history_depth: How many levels of reposted posts to include. Type: int.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `WallGetByIdResponse`.
             With extended=True: `WallGetByIdExtendedResponse` (extendedResponse).
@@ -3742,15 +3742,15 @@ class BatchWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentResponse | WallGetCommentExtendedResponse]:
-        """Call `wall.getComment`.
+        """Read one comment on a wall post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `wall.getComment`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            comment_id: int; required; >= 0.
-            owner_id: int; format int64.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
+            comment_id: Comment to read. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the comment. Type: int; format int64.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
 
         Returns: `WallGetCommentResponse`.
             With extended=True: `WallGetCommentExtendedResponse` (extendedResponse).
@@ -3824,23 +3824,23 @@ class BatchWallMethods:
         thread_items_count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentsResponse | WallGetCommentsExtendedResponse]:
-        """Call `wall.getComments`.
+        """List the comments on a wall post, or the replies to one comment.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.getComments`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
-            need_likes: bool.
-            start_comment_id: int; >= 0.
-            offset: int.
-            count: int; >= 0.
-            sort: Literal['asc', 'desc', 'smart'].
-            preview_length: int; >= 0.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            comment_id: int; >= 0.
-            thread_items_count: int; 0..10.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post whose comments are listed. Type: int; >= 0.
+            need_likes: Add the likes of each comment. Type: bool.
+            start_comment_id: Comment to start the listing from. Type: int; >= 0.
+            offset: Number of comments to skip. Type: int.
+            count: How many comments to return. Type: int; >= 0.
+            sort: Oldest first, newest first, or VK's smart order. Type: Literal['asc', 'desc', 'smart'].
+            preview_length: Cut comment texts to this many characters; 0 keeps them whole. Type: int; >= 0.
+            extended: Also return the profiles and communities of the authors. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            comment_id: Comment whose replies are listed instead. Type: int; >= 0.
+            thread_items_count: How many replies to include under each comment. Type: int; 0..10.
 
         Returns: `WallGetCommentsResponse`.
             With extended=True: `WallGetCommentsExtendedResponse` (extendedResponse).
@@ -3878,15 +3878,15 @@ class BatchWallMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetRepostsResponse]:
-        """Call `wall.getReposts`.
+        """List the reposts of a wall post.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.getReposts`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
-            offset: int; >= 0.
-            count: int; 0..1000.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; format int64.
+            post_id: Post whose reposts are listed. Type: int; >= 0.
+            offset: Number of reposts to skip. Type: int; >= 0.
+            count: How many reposts to return. Type: int; 0..1000.
 
         Returns: `WallGetRepostsResponse`.
 
@@ -3907,13 +3907,13 @@ class BatchWallMethods:
     def open_comments(
         self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseBoolInt]:
-        """Call `wall.openComments`.
+        """Allow new comments on a wall post again.
 
-        Tokens: user, group.
+        Calls `wall.openComments`; tokens: user, group.
 
         Args:
-            owner_id: int; required; format int64.
-            post_id: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            post_id: Post to open for comments. Type: int; required; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -3940,15 +3940,15 @@ class BatchWallMethods:
         | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallParseAttachedLinkResponse]:
-        """Call `wall.parseAttachedLink`.
+        """Build the preview snippet VK would show for links attached to a post.
 
-        Tokens: user. Idempotent: retried on transient failures.
+        Calls `wall.parseAttachedLink`; tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            links: Sequence[Mapping[str, JSON]]; required.
-            extended: bool.
-            fields: Sequence[str].
-            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            links: Links to build previews for. Type: Sequence[Mapping[str, JSON]]; required.
+            extended: Also return the profiles and communities the previews mention. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[str].
+            name_case: Grammatical case for first and last names (Russian declension). Type: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `WallParseAttachedLinkResponse`.
 
@@ -3969,13 +3969,13 @@ class BatchWallMethods:
     def pin(
         self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.pin`.
+        """Pin a post at the top of a wall.
 
-        Tokens: user.
+        Calls `wall.pin`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
+            post_id: Post to pin. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4093,23 +4093,23 @@ class BatchWallMethods:
         link_video: str | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallPostAdsStealthResponse]:
-        """Call `wall.postAdsStealth`.
+        """Create a hidden advertising post that shows only in ads, not on the wall.
 
-        Tokens: user.
+        Calls `wall.postAdsStealth`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            message: str.
-            attachments: Sequence[str].
-            signed: bool.
-            lat: float | int.
-            long: float | int.
-            place_id: int; >= 0.
-            guid: str.
-            link_button: str.
-            link_title: str.
-            link_image: str.
-            link_video: str.
+            owner_id: Community (negative id) that owns the post. Type: int; required; format int64.
+            message: Text of the post. Type: str.
+            attachments: Media and links to attach, as `<type><owner_id>_<media_id>` strings. Type: Sequence[str].
+            signed: Sign the post with the author's name. Type: bool.
+            lat: Latitude of a location to attach, in degrees. Type: float | int.
+            long: Longitude of a location to attach, in degrees. Type: float | int.
+            place_id: Place to attach, by its id. Type: int; >= 0.
+            guid: Caller's unique key that keeps a repeated request from making a second post. Type: str.
+            link_button: Kind of button shown on the attached link. Type: str.
+            link_title: Title shown for the attached link. Type: str.
+            link_image: Picture shown for the attached link. Type: str.
+            link_video: Video shown for the attached link. Type: str.
 
         Returns: `WallPostAdsStealthResponse`.
 
@@ -4145,14 +4145,14 @@ class BatchWallMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.reportComment`.
+        """Complain to VK about a comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.reportComment`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            comment_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the comment. Type: int; required; format int64.
+            comment_id: Comment the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4177,14 +4177,14 @@ class BatchWallMethods:
         reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.reportPost`.
+        """Complain to VK about a wall post.
 
-        Tokens: user.
+        Calls `wall.reportPost`; tokens: user.
 
         Args:
-            owner_id: int; required; format int64.
-            post_id: int; required; >= 0.
-            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post. Type: int; required; format int64.
+            post_id: Post the complaint is about. Type: int; required; >= 0.
+            reason: Reason for the complaint, by its number. Type: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4211,16 +4211,16 @@ class BatchWallMethods:
         mute_notifications: bool | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallRepostResponse]:
-        """Call `wall.repost`.
+        """Share a post or other object on the token owner's wall or a community's wall.
 
-        Tokens: user.
+        Calls `wall.repost`; tokens: user.
 
         Args:
-            object: str; required.
-            message: str.
-            group_id: int; >= 0, format int64.
-            mark_as_ads: bool.
-            mute_notifications: bool.
+            object: What to share, such as `wall-1_2` or `photo1_3`. Type: str; required.
+            message: Comment to add above the shared object. Type: str.
+            group_id: Community to share to instead of the user's own wall. Type: int; >= 0, format int64.
+            mark_as_ads: Mark the repost as an advertisement. Type: bool.
+            mute_notifications: Do not send notifications about the repost. Type: bool.
 
         Returns: `WallRepostResponse`.
 
@@ -4248,13 +4248,13 @@ class BatchWallMethods:
         post_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.restore`.
+        """Bring back a wall post that was deleted a short while ago.
 
-        Tokens: user.
+        Calls `wall.restore`; tokens: user.
 
         Args:
-            owner_id: int; format int64.
-            post_id: int; >= 0.
+            owner_id: User or community (negative id) whose wall held the post. Type: int; format int64.
+            post_id: Post to bring back. Type: int; >= 0.
 
         Returns: `BaseOkResponse`.
 
@@ -4275,13 +4275,13 @@ class BatchWallMethods:
     def restore_comment(
         self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.restoreComment`.
+        """Bring back a deleted comment on a wall post.
 
-        Tokens: user.
+        Calls `wall.restoreComment`; tokens: user.
 
         Args:
-            comment_id: int; required.
-            owner_id: int; format int64.
+            comment_id: Comment to bring back. Type: int; required.
+            owner_id: User or community (negative id) whose wall held the comment. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 
@@ -4340,19 +4340,19 @@ class BatchWallMethods:
         owner_id: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallSearchResponse | WallSearchExtendedResponse]:
-        """Call `wall.search`.
+        """Find the posts on one wall that contain a text or hashtag.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `wall.search`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            domain: int | str; format int64.
-            query: str; at most 9000 characters.
-            owners_only: bool.
-            count: int; 0..100.
-            offset: int; >= 0.
-            extended: bool.
-            fields: Sequence[BaseUserGroupFields | str].
-            owner_id: int; format int64.
+            domain: Wall to search, by screen name or id. Type: int | str; format int64.
+            query: Text to look for; `#hashtag` finds posts with that tag. Type: str; at most 9000 characters.
+            owners_only: Only posts by the wall's owner. Type: bool.
+            count: How many posts to return. Type: int; 0..100.
+            offset: Number of posts to skip. Type: int; >= 0.
+            extended: Also return the profiles and communities the posts mention. Type: bool.
+            fields: Profile and community fields to fill in, with `extended`. Type: Sequence[BaseUserGroupFields | str].
+            owner_id: Wall to search, by numeric id (negative for a community). Type: int; format int64.
 
         Returns: `WallSearchResponse`.
             With extended=True: `WallSearchExtendedResponse` (extendedResponse).
@@ -4380,13 +4380,13 @@ class BatchWallMethods:
     def unpin(
         self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
-        """Call `wall.unpin`.
+        """Unpin the pinned post of a wall.
 
-        Tokens: user.
+        Calls `wall.unpin`; tokens: user.
 
         Args:
-            post_id: int; required; >= 0.
-            owner_id: int; format int64.
+            post_id: Post to unpin. Type: int; required; >= 0.
+            owner_id: User or community (negative id) whose wall holds the post; the token's owner by default. Type: int; format int64.
 
         Returns: `BaseOkResponse`.
 

@@ -84,18 +84,18 @@ class WidgetsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetCommentsResponse:
-        """Call `widgets.getComments`.
+        """List the comments left through the comments widget on an outside site.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `widgets.getComments`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            widget_api_id: int.
-            url: str.
-            page_id: str.
-            order: str.
-            fields: Sequence[UsersFields | str].
-            offset: int; >= 0.
-            count: int; 10..200.
+            widget_api_id: App id the widget was set up with. Type: int.
+            url: Address of the page the widget is on. Type: str.
+            page_id: Page id the widget was set up with, instead of its address. Type: str.
+            order: Sort order of the comments. Type: str.
+            fields: Profile fields to fill in for the authors. Type: Sequence[UsersFields | str].
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; 10..200.
 
         Returns: `WidgetsGetCommentsResponse`.
 
@@ -126,16 +126,16 @@ class WidgetsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetPagesResponse:
-        """Call `widgets.getPages`.
+        """List the outside pages that carry a comments widget of an app.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `widgets.getPages`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            widget_api_id: int.
-            order: str.
-            period: str.
-            offset: int; >= 0.
-            count: int; 10..200.
+            widget_api_id: App id the widget was set up with. Type: int.
+            order: Sort order of the pages. Type: str.
+            period: Period the sort order counts activity over. Type: str.
+            offset: Number of pages to skip. Type: int; >= 0.
+            count: How many pages to return. Type: int; 10..200.
 
         Returns: `WidgetsGetPagesResponse`.
 
@@ -175,18 +175,18 @@ class AsyncWidgetsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetCommentsResponse:
-        """Call `widgets.getComments`.
+        """List the comments left through the comments widget on an outside site.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `widgets.getComments`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            widget_api_id: int.
-            url: str.
-            page_id: str.
-            order: str.
-            fields: Sequence[UsersFields | str].
-            offset: int; >= 0.
-            count: int; 10..200.
+            widget_api_id: App id the widget was set up with. Type: int.
+            url: Address of the page the widget is on. Type: str.
+            page_id: Page id the widget was set up with, instead of its address. Type: str.
+            order: Sort order of the comments. Type: str.
+            fields: Profile fields to fill in for the authors. Type: Sequence[UsersFields | str].
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; 10..200.
 
         Returns: `WidgetsGetCommentsResponse`.
 
@@ -217,16 +217,16 @@ class AsyncWidgetsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetPagesResponse:
-        """Call `widgets.getPages`.
+        """List the outside pages that carry a comments widget of an app.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `widgets.getPages`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            widget_api_id: int.
-            order: str.
-            period: str.
-            offset: int; >= 0.
-            count: int; 10..200.
+            widget_api_id: App id the widget was set up with. Type: int.
+            order: Sort order of the pages. Type: str.
+            period: Period the sort order counts activity over. Type: str.
+            offset: Number of pages to skip. Type: int; >= 0.
+            count: How many pages to return. Type: int; 10..200.
 
         Returns: `WidgetsGetPagesResponse`.
 
@@ -266,18 +266,18 @@ class BatchWidgetsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WidgetsGetCommentsResponse]:
-        """Call `widgets.getComments`.
+        """List the comments left through the comments widget on an outside site.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `widgets.getComments`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            widget_api_id: int.
-            url: str.
-            page_id: str.
-            order: str.
-            fields: Sequence[UsersFields | str].
-            offset: int; >= 0.
-            count: int; 10..200.
+            widget_api_id: App id the widget was set up with. Type: int.
+            url: Address of the page the widget is on. Type: str.
+            page_id: Page id the widget was set up with, instead of its address. Type: str.
+            order: Sort order of the comments. Type: str.
+            fields: Profile fields to fill in for the authors. Type: Sequence[UsersFields | str].
+            offset: Number of comments to skip. Type: int; >= 0.
+            count: How many comments to return. Type: int; 10..200.
 
         Returns: `WidgetsGetCommentsResponse`.
 
@@ -308,16 +308,16 @@ class BatchWidgetsMethods:
         count: int | None = None,
         extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WidgetsGetPagesResponse]:
-        """Call `widgets.getPages`.
+        """List the outside pages that carry a comments widget of an app.
 
-        Tokens: user, service. Idempotent: retried on transient failures.
+        Calls `widgets.getPages`; tokens: user, service. Idempotent: retried on transient failures.
 
         Args:
-            widget_api_id: int.
-            order: str.
-            period: str.
-            offset: int; >= 0.
-            count: int; 10..200.
+            widget_api_id: App id the widget was set up with. Type: int.
+            order: Sort order of the pages. Type: str.
+            period: Period the sort order counts activity over. Type: str.
+            offset: Number of pages to skip. Type: int; >= 0.
+            count: How many pages to return. Type: int; 10..200.
 
         Returns: `WidgetsGetPagesResponse`.
 
