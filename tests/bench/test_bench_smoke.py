@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from bench import batching, decoding, field_reads, first_result, imports, overhead, report
+from bench import batching, decoding, editor, field_reads, first_result, imports, overhead, report
 
 
 def test_every_floor_and_apiforge_client_makes_its_call() -> None:
@@ -88,3 +88,16 @@ def test_the_secret_registry_benchmark_runs_both_registries() -> None:
     assert [(r.name, r.count) for r in rows] == [("current", 20), ("old", 20)]
     assert rows[0].after_release == 0  # the current registry lets go of every released secret
     assert "| current | 20 |" in secrets.render(rows)
+
+
+def test_the_editor_and_checker_are_measured_and_a_missing_peer_is_reported() -> None:
+    measured = editor.run(repeats=1, setups=("source",))
+    jedi, mypy = measured.results
+    for result in (jedi, mypy):
+        assert result.apiforge.ok, result.apiforge.note  # jedi offered `send`; mypy --strict passed the app
+        assert len(result.apiforge.wall) == len(result.apiforge.cpu) == 1
+        if importlib.util.find_spec("vkbottle") is None:
+            assert not result.vkbottle.wall and "not installed" in result.vkbottle.note
+    assert any(path.endswith("messages.py") for _, path, _ in measured.profile)
+    text = report.render(report.Run("smoke", (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), editor=measured))
+    assert "### Editor and checker beside vkbottle" in text and "apiforge / vkbottle" in text
