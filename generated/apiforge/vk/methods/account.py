@@ -29,310 +29,421 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.account import BatchAccountMethods
     from apiforge.vk.methods.sync.account import AccountMethods
 
-_ACCOUNT_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="account.ban",
-    params=(Param("owner_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
-)
-_ACCOUNT_CHANGE_PASSWORD: MethodSpec[AccountChangePasswordResponse] = MethodSpec(
-    api="vk",
-    name="account.changePassword",
-    params=(
-        Param("new_password", "form", "plain"),
-        Param("restore_sid", "form", "plain"),
-        Param("change_password_hash", "form", "plain"),
-        Param("old_password", "form", "plain"),
-    ),
-    result=AccountChangePasswordResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("restore_sid", "", False, ("s", None, None, None, None, None, None)),
-        ("change_password_hash", "", False, ("s", None, None, None, None, None, None)),
-        ("old_password", "", False, ("s", None, None, None, None, None, None)),
-        ("new_password", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_GET_ACTIVE_OFFERS: MethodSpec[AccountGetActiveOffersResponse] = MethodSpec(
-    api="vk",
-    name="account.getActiveOffers",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=AccountGetActiveOffersResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-    ),
-)
-_ACCOUNT_GET_APP_PERMISSIONS: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="account.getAppPermissions",
-    params=(Param("user_id", "form", "plain"),),
-    result=int,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
-)
-_ACCOUNT_GET_BANNED: MethodSpec[AccountGetBannedResponse] = MethodSpec(
-    api="vk",
-    name="account.getBanned",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=AccountGetBannedResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_ACCOUNT_GET_COUNTERS: MethodSpec[AccountAccountCounters] = MethodSpec(
-    api="vk",
-    name="account.getCounters",
-    params=(Param("filter", "form", "csv"),),
-    result=AccountAccountCounters,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),),
-)
-_ACCOUNT_GET_INFO: MethodSpec[AccountInfo] = MethodSpec(
-    api="vk",
-    name="account.getInfo",
-    params=(Param("fields", "form", "csv"),),
-    result=AccountInfo,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),),
-)
-_ACCOUNT_GET_PROFILE_INFO: MethodSpec[AccountUserSettings] = MethodSpec(
-    api="vk",
-    name="account.getProfileInfo",
-    params=(),
-    result=AccountUserSettings,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
-_ACCOUNT_GET_PUSH_SETTINGS: MethodSpec[AccountPushSettings] = MethodSpec(
-    api="vk",
-    name="account.getPushSettings",
-    params=(Param("device_id", "form", "plain"),),
-    result=AccountPushSettings,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("device_id", "", False, ("s", None, None, None, None, None, None)),),
-)
-_ACCOUNT_REGISTER_DEVICE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="account.registerDevice",
-    params=(
-        Param("token", "form", "plain"),
-        Param("device_id", "form", "plain"),
-        Param("device_model", "form", "plain"),
-        Param("device_year", "form", "plain"),
-        Param("system_version", "form", "plain"),
-        Param("settings", "form", "plain"),
-        Param("sandbox", "form", "bool01"),
-        Param("pushes_granted", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("token", "", True, ("s", None, None, None, None, None, None)),
-        ("device_model", "", False, ("s", None, None, None, None, None, None)),
-        ("device_year", "", False, ("i", None, None, None, None, None, None)),
-        ("device_id", "", True, ("s", None, None, None, None, None, None)),
-        ("system_version", "", False, ("s", None, None, None, None, None, None)),
-        ("settings", "", False, ("s", None, None, None, None, None, None)),
-        ("sandbox", "", False, ("b", None, None, None, None, None, None)),
-        ("pushes_granted", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_SAVE_PROFILE_INFO: MethodSpec[AccountSaveProfileInfoResponse] = MethodSpec(
-    api="vk",
-    name="account.saveProfileInfo",
-    params=(
-        Param("first_name", "form", "plain"),
-        Param("last_name", "form", "plain"),
-        Param("maiden_name", "form", "plain"),
-        Param("screen_name", "form", "plain"),
-        Param("cancel_request_id", "form", "plain"),
-        Param("sex", "form", "plain"),
-        Param("relation", "form", "plain"),
-        Param("relation_partner_id", "form", "plain"),
-        Param("bdate", "form", "plain"),
-        Param("bdate_visibility", "form", "plain"),
-        Param("home_town", "form", "plain"),
-        Param("country_id", "form", "plain"),
-        Param("city_id", "form", "plain"),
-        Param("status", "form", "plain"),
-    ),
-    result=AccountSaveProfileInfoResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("first_name", "", False, ("s", None, None, None, None, None, None)),
-        ("last_name", "", False, ("s", None, None, None, None, None, None)),
-        ("maiden_name", "", False, ("s", None, None, None, None, None, None)),
-        ("screen_name", "", False, ("s", None, None, None, None, None, None)),
-        ("cancel_request_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("sex", "", False, ("i", frozenset({0, 1, 2}), 0, None, None, None, None)),
-        ("relation", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
-        ("relation_partner_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("bdate", "", False, ("s", None, None, None, None, None, None)),
-        ("bdate_visibility", "", False, ("i", frozenset({0, 1, 2}), 0, None, None, None, None)),
-        ("home_town", "", False, ("s", None, None, None, None, None, None)),
-        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("status", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_SET_INFO: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="account.setInfo",
-    params=(
-        Param("name", "form", "plain"),
-        Param("value", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        (
-            "name",
-            "",
-            False,
-            (
-                "s",
-                frozenset({"audio_autoplay", "intro", "no_wall_replies", "own_posts_default"}),
-                None,
-                None,
-                None,
-                None,
-                None,
-            ),
+
+def _spec_account_ban() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.ban",
+        params=(Param("owner_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_ACCOUNT_BAN = _spec_account_ban()
+
+
+def _spec_account_change_password() -> MethodSpec[AccountChangePasswordResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.changePassword",
+        params=(
+            Param("new_password", "form", "plain"),
+            Param("restore_sid", "form", "plain"),
+            Param("change_password_hash", "form", "plain"),
+            Param("old_password", "form", "plain"),
         ),
-        ("value", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_SET_OFFLINE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="account.setOffline",
-    params=(),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-)
-_ACCOUNT_SET_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="account.setOnline",
-    params=(Param("voip", "form", "bool01"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("voip", "", False, ("b", None, None, None, None, None, None)),),
-)
-_ACCOUNT_SET_PUSH_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="account.setPushSettings",
-    params=(
-        Param("device_id", "form", "plain"),
-        Param("settings", "form", "plain"),
-        Param("key", "form", "plain"),
-        Param("value", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("device_id", "", True, ("s", None, None, None, None, None, None)),
-        ("settings", "", False, ("s", None, None, None, None, None, None)),
-        ("key", "", False, ("s", None, None, None, None, None, None)),
-        ("value", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_ACCOUNT_SET_SILENCE_MODE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="account.setSilenceMode",
-    params=(
-        Param("device_id", "form", "plain"),
-        Param("time", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-        Param("sound", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("device_id", "", False, ("s", None, None, None, None, None, None)),
-        ("time", "", False, ("i", None, None, None, None, None, None)),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("sound", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_UNBAN: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="account.unban",
-    params=(Param("owner_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
-)
-_ACCOUNT_UNREGISTER_DEVICE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="account.unregisterDevice",
-    params=(
-        Param("device_id", "form", "plain"),
-        Param("sandbox", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("device_id", "", False, ("s", None, None, None, None, None, None)),
-        ("sandbox", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
+        result=AccountChangePasswordResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("restore_sid", "", False, ("s", None, None, None, None, None, None)),
+            ("change_password_hash", "", False, ("s", None, None, None, None, None, None)),
+            ("old_password", "", False, ("s", None, None, None, None, None, None)),
+            ("new_password", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_CHANGE_PASSWORD = _spec_account_change_password()
+
+
+def _spec_account_get_active_offers() -> MethodSpec[AccountGetActiveOffersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.getActiveOffers",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=AccountGetActiveOffersResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_GET_ACTIVE_OFFERS = _spec_account_get_active_offers()
+
+
+def _spec_account_get_app_permissions() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="account.getAppPermissions",
+        params=(Param("user_id", "form", "plain"),),
+        result=int,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_ACCOUNT_GET_APP_PERMISSIONS = _spec_account_get_app_permissions()
+
+
+def _spec_account_get_banned() -> MethodSpec[AccountGetBannedResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.getBanned",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=AccountGetBannedResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ACCOUNT_GET_BANNED = _spec_account_get_banned()
+
+
+def _spec_account_get_counters() -> MethodSpec[AccountAccountCounters]:
+    return MethodSpec(
+        api="vk",
+        name="account.getCounters",
+        params=(Param("filter", "form", "csv"),),
+        result=AccountAccountCounters,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ACCOUNT_GET_COUNTERS = _spec_account_get_counters()
+
+
+def _spec_account_get_info() -> MethodSpec[AccountInfo]:
+    return MethodSpec(
+        api="vk",
+        name="account.getInfo",
+        params=(Param("fields", "form", "csv"),),
+        result=AccountInfo,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ACCOUNT_GET_INFO = _spec_account_get_info()
+
+
+def _spec_account_get_profile_info() -> MethodSpec[AccountUserSettings]:
+    return MethodSpec(
+        api="vk",
+        name="account.getProfileInfo",
+        params=(),
+        result=AccountUserSettings,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_ACCOUNT_GET_PROFILE_INFO = _spec_account_get_profile_info()
+
+
+def _spec_account_get_push_settings() -> MethodSpec[AccountPushSettings]:
+    return MethodSpec(
+        api="vk",
+        name="account.getPushSettings",
+        params=(Param("device_id", "form", "plain"),),
+        result=AccountPushSettings,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("device_id", "", False, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_ACCOUNT_GET_PUSH_SETTINGS = _spec_account_get_push_settings()
+
+
+def _spec_account_register_device() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.registerDevice",
+        params=(
+            Param("token", "form", "plain"),
+            Param("device_id", "form", "plain"),
+            Param("device_model", "form", "plain"),
+            Param("device_year", "form", "plain"),
+            Param("system_version", "form", "plain"),
+            Param("settings", "form", "plain"),
+            Param("sandbox", "form", "bool01"),
+            Param("pushes_granted", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("token", "", True, ("s", None, None, None, None, None, None)),
+            ("device_model", "", False, ("s", None, None, None, None, None, None)),
+            ("device_year", "", False, ("i", None, None, None, None, None, None)),
+            ("device_id", "", True, ("s", None, None, None, None, None, None)),
+            ("system_version", "", False, ("s", None, None, None, None, None, None)),
+            ("settings", "", False, ("s", None, None, None, None, None, None)),
+            ("sandbox", "", False, ("b", None, None, None, None, None, None)),
+            ("pushes_granted", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_REGISTER_DEVICE = _spec_account_register_device()
+
+
+def _spec_account_save_profile_info() -> MethodSpec[AccountSaveProfileInfoResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.saveProfileInfo",
+        params=(
+            Param("first_name", "form", "plain"),
+            Param("last_name", "form", "plain"),
+            Param("maiden_name", "form", "plain"),
+            Param("screen_name", "form", "plain"),
+            Param("cancel_request_id", "form", "plain"),
+            Param("sex", "form", "plain"),
+            Param("relation", "form", "plain"),
+            Param("relation_partner_id", "form", "plain"),
+            Param("bdate", "form", "plain"),
+            Param("bdate_visibility", "form", "plain"),
+            Param("home_town", "form", "plain"),
+            Param("country_id", "form", "plain"),
+            Param("city_id", "form", "plain"),
+            Param("status", "form", "plain"),
+        ),
+        result=AccountSaveProfileInfoResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("first_name", "", False, ("s", None, None, None, None, None, None)),
+            ("last_name", "", False, ("s", None, None, None, None, None, None)),
+            ("maiden_name", "", False, ("s", None, None, None, None, None, None)),
+            ("screen_name", "", False, ("s", None, None, None, None, None, None)),
+            ("cancel_request_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("sex", "", False, ("i", frozenset({0, 1, 2}), 0, None, None, None, None)),
+            ("relation", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
+            ("relation_partner_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("bdate", "", False, ("s", None, None, None, None, None, None)),
+            ("bdate_visibility", "", False, ("i", frozenset({0, 1, 2}), 0, None, None, None, None)),
+            ("home_town", "", False, ("s", None, None, None, None, None, None)),
+            ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("status", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_SAVE_PROFILE_INFO = _spec_account_save_profile_info()
+
+
+def _spec_account_set_info() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.setInfo",
+        params=(
+            Param("name", "form", "plain"),
+            Param("value", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            (
+                "name",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset({"audio_autoplay", "intro", "no_wall_replies", "own_posts_default"}),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("value", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_SET_INFO = _spec_account_set_info()
+
+
+def _spec_account_set_offline() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.setOffline",
+        params=(),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_ACCOUNT_SET_OFFLINE = _spec_account_set_offline()
+
+
+def _spec_account_set_online() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.setOnline",
+        params=(Param("voip", "form", "bool01"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("voip", "", False, ("b", None, None, None, None, None, None)),),
+    )
+
+
+_ACCOUNT_SET_ONLINE = _spec_account_set_online()
+
+
+def _spec_account_set_push_settings() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.setPushSettings",
+        params=(
+            Param("device_id", "form", "plain"),
+            Param("settings", "form", "plain"),
+            Param("key", "form", "plain"),
+            Param("value", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("device_id", "", True, ("s", None, None, None, None, None, None)),
+            ("settings", "", False, ("s", None, None, None, None, None, None)),
+            ("key", "", False, ("s", None, None, None, None, None, None)),
+            ("value", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ACCOUNT_SET_PUSH_SETTINGS = _spec_account_set_push_settings()
+
+
+def _spec_account_set_silence_mode() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.setSilenceMode",
+        params=(
+            Param("device_id", "form", "plain"),
+            Param("time", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+            Param("sound", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("device_id", "", False, ("s", None, None, None, None, None, None)),
+            ("time", "", False, ("i", None, None, None, None, None, None)),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("sound", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_SET_SILENCE_MODE = _spec_account_set_silence_mode()
+
+
+def _spec_account_unban() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.unban",
+        params=(Param("owner_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_ACCOUNT_UNBAN = _spec_account_unban()
+
+
+def _spec_account_unregister_device() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="account.unregisterDevice",
+        params=(
+            Param("device_id", "form", "plain"),
+            Param("sandbox", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("device_id", "", False, ("s", None, None, None, None, None, None)),
+            ("sandbox", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_UNREGISTER_DEVICE = _spec_account_unregister_device()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -351,6 +462,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.account"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["AccountMethods", "AsyncAccountMethods", "BatchAccountMethods"]

@@ -57,903 +57,1194 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.ads import BatchAdsMethods
     from apiforge.vk.methods.sync.ads import AdsMethods
 
-_ADS_ADD_OFFICE_USERS: MethodSpec[list[bool]] = MethodSpec(
-    api="vk",
-    name="ads.addOfficeUsers",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("data", "form", "json"),
-    ),
-    result=list[bool],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("data", "", True, ("aj", None, None, None, None, 10, ("o", None, None, None, None, None, None))),
-    ),
-)
-_ADS_CHECK_LINK: MethodSpec[AdsLinkStatus] = MethodSpec(
-    api="vk",
-    name="ads.checkLink",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("link_type", "form", "plain"),
-        Param("link_url", "form", "plain"),
-        Param("campaign_id", "form", "plain"),
-    ),
-    result=AdsLinkStatus,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        (
-            "link_type",
-            "",
-            True,
-            (
-                "s",
-                frozenset({"application", "community", "mobile_app", "post", "site", "user", "user_post", "video"}),
-                None,
-                None,
-                None,
-                None,
-                None,
-            ),
+
+def _spec_ads_add_office_users() -> MethodSpec[list[bool]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.addOfficeUsers",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("data", "form", "json"),
         ),
-        ("link_url", "", True, ("s", None, None, None, None, None, None)),
-        ("campaign_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_CREATE_ADS: MethodSpec[list[AdsCreateAdStatus]] = MethodSpec(
-    api="vk",
-    name="ads.createAds",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("data", "form", "plain"),
-    ),
-    result=list[AdsCreateAdStatus],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("data", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_CREATE_CAMPAIGNS: MethodSpec[list[AdsCreateCampaignStatus]] = MethodSpec(
-    api="vk",
-    name="ads.createCampaigns",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("data", "form", "plain"),
-    ),
-    result=list[AdsCreateCampaignStatus],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("data", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_CREATE_CLIENTS: MethodSpec[list[AdsCreateClientsStatus]] = MethodSpec(
-    api="vk",
-    name="ads.createClients",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("data", "form", "plain"),
-    ),
-    result=list[AdsCreateClientsStatus],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("data", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_CREATE_LOOKALIKE_REQUEST: MethodSpec[AdsCreateLookalikeRequestResponse] = MethodSpec(
-    api="vk",
-    name="ads.createLookalikeRequest",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("source_type", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("retargeting_group_id", "form", "plain"),
-    ),
-    result=AdsCreateLookalikeRequestResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("source_type", "", True, ("s", None, None, None, None, None, None)),
-        ("retargeting_group_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_CREATE_TARGET_GROUP: MethodSpec[AdsCreateTargetGroupResponse] = MethodSpec(
-    api="vk",
-    name="ads.createTargetGroup",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("lifetime", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("target_pixel_id", "form", "plain"),
-        Param("target_pixel_rules", "form", "plain"),
-    ),
-    result=AdsCreateTargetGroupResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("lifetime", "", True, ("i", None, 1, 720, None, None, None)),
-        ("target_pixel_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_pixel_rules", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_CREATE_TARGET_PIXEL: MethodSpec[AdsCreateTargetPixelResponse] = MethodSpec(
-    api="vk",
-    name="ads.createTargetPixel",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("category_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("domain", "form", "plain"),
-    ),
-    result=AdsCreateTargetPixelResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("domain", "", False, ("s", None, None, None, None, None, None)),
-        ("category_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_DELETE_ADS: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="ads.deleteAds",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("ids", "form", "plain"),
-    ),
-    result=list[int],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("ids", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_DELETE_CAMPAIGNS: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="ads.deleteCampaigns",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("ids", "form", "plain"),
-    ),
-    result=list[int],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("ids", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_DELETE_CLIENTS: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="ads.deleteClients",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("ids", "form", "plain"),
-    ),
-    result=list[int],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("ids", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_DELETE_TARGET_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="ads.deleteTargetGroup",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("target_group_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_DELETE_TARGET_PIXEL: MethodSpec[JSON] = MethodSpec(
-    api="vk",
-    name="ads.deleteTargetPixel",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("target_pixel_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-    ),
-    result=JSON,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_pixel_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_ACCOUNTS: MethodSpec[list[AdsAccount]] = MethodSpec(
-    api="vk",
-    name="ads.getAccounts",
-    params=(),
-    result=list[AdsAccount],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
-_ADS_GET_ADS: MethodSpec[list[AdsAd]] = MethodSpec(
-    api="vk",
-    name="ads.getAds",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("include_deleted", "form", "bool01"),
-        Param("only_deleted", "form", "bool01"),
-        Param("campaign_ids", "form", "plain"),
-        Param("ad_ids", "form", "plain"),
-        Param("limit", "form", "plain"),
-        Param("offset", "form", "plain"),
-    ),
-    result=list[AdsAd],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
-        ("only_deleted", "", False, ("b", None, None, None, None, None, None)),
-        ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
-        ("ad_ids", "", False, ("s", None, None, None, None, None, None)),
-        ("limit", "", False, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_ADS_LAYOUT: MethodSpec[list[AdsAdLayout]] = MethodSpec(
-    api="vk",
-    name="ads.getAdsLayout",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("include_deleted", "form", "bool01"),
-        Param("only_deleted", "form", "bool01"),
-        Param("campaign_ids", "form", "plain"),
-        Param("ad_ids", "form", "plain"),
-        Param("limit", "form", "plain"),
-        Param("offset", "form", "plain"),
-    ),
-    result=list[AdsAdLayout],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
-        ("only_deleted", "", False, ("b", None, None, None, None, None, None)),
-        ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
-        ("ad_ids", "", False, ("s", None, None, None, None, None, None)),
-        ("limit", "", False, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_ADS_TARGETING: MethodSpec[list[AdsTargSettings]] = MethodSpec(
-    api="vk",
-    name="ads.getAdsTargeting",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("include_deleted", "form", "bool01"),
-        Param("only_deleted", "form", "bool01"),
-        Param("campaign_ids", "form", "plain"),
-        Param("ad_ids", "form", "plain"),
-        Param("limit", "form", "plain"),
-        Param("offset", "form", "plain"),
-    ),
-    result=list[AdsTargSettings],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
-        ("only_deleted", "", False, ("b", None, None, None, None, None, None)),
-        ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
-        ("ad_ids", "", False, ("s", None, None, None, None, None, None)),
-        ("limit", "", False, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_BUDGET: MethodSpec[str] = MethodSpec(
-    api="vk",
-    name="ads.getBudget",
-    params=(Param("account_id", "form", "plain"),),
-    result=str,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_ADS_GET_CAMPAIGNS: MethodSpec[list[AdsCampaign]] = MethodSpec(
-    api="vk",
-    name="ads.getCampaigns",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("include_deleted", "form", "bool01"),
-        Param("campaign_ids", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=list[AdsCampaign],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
-        ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_ADS_GET_CATEGORIES: MethodSpec[AdsGetCategoriesResponse] = MethodSpec(
-    api="vk",
-    name="ads.getCategories",
-    params=(Param("lang", "form", "plain"),),
-    result=AdsGetCategoriesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("lang", "", False, ("s", None, None, None, None, None, None)),),
-)
-_ADS_GET_CLIENTS: MethodSpec[list[AdsClient]] = MethodSpec(
-    api="vk",
-    name="ads.getClients",
-    params=(Param("account_id", "form", "plain"),),
-    result=list[AdsClient],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_ADS_GET_DEMOGRAPHICS: MethodSpec[list[AdsDemoStats]] = MethodSpec(
-    api="vk",
-    name="ads.getDemographics",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("ids_type", "form", "plain"),
-        Param("ids", "form", "plain"),
-        Param("period", "form", "plain"),
-        Param("date_from", "form", "plain"),
-        Param("date_to", "form", "plain"),
-    ),
-    result=list[AdsDemoStats],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("ids_type", "", True, ("s", frozenset({"ad", "campaign"}), None, None, None, None, None)),
-        ("ids", "", True, ("s", None, None, None, None, None, None)),
-        ("period", "", True, ("s", frozenset({"day", "month", "overall"}), None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_FLOOD_STATS: MethodSpec[AdsFloodStats] = MethodSpec(
-    api="vk",
-    name="ads.getFloodStats",
-    params=(Param("account_id", "form", "plain"),),
-    result=AdsFloodStats,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_ADS_GET_LOOKALIKE_REQUESTS: MethodSpec[AdsGetLookalikeRequestsResponse] = MethodSpec(
-    api="vk",
-    name="ads.getLookalikeRequests",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("requests_ids", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("limit", "form", "plain"),
-        Param("sort_by", "form", "plain"),
-    ),
-    result=AdsGetLookalikeRequestsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("requests_ids", "", False, ("s", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("limit", "", False, ("i", None, 0, 200, None, None, None)),
-        ("sort_by", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_MUSICIANS: MethodSpec[AdsGetMusiciansResponse | list[AdsMusician]] = MethodSpec(
-    api="vk",
-    name="ads.getMusicians",
-    params=(Param("artist_name", "form", "plain"),),
-    result=AdsGetMusiciansResponse | list[AdsMusician],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("artist_name", "", True, ("s", None, None, None, None, None, None)),),
-)
-_ADS_GET_MUSICIANS_BY_IDS: MethodSpec[AdsGetMusiciansResponse | list[AdsMusician]] = MethodSpec(
-    api="vk",
-    name="ads.getMusiciansByIds",
-    params=(Param("ids", "form", "csv"),),
-    result=AdsGetMusiciansResponse | list[AdsMusician],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("ids", "", True, ("ac", None, None, None, None, 200, ("i", None, 1, None, None, None, None))),),
-)
-_ADS_GET_OFFICE_USERS: MethodSpec[list[AdsUsers]] = MethodSpec(
-    api="vk",
-    name="ads.getOfficeUsers",
-    params=(Param("account_id", "form", "plain"),),
-    result=list[AdsUsers],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_ADS_GET_POSTS_REACH: MethodSpec[list[AdsPromotedPostReach]] = MethodSpec(
-    api="vk",
-    name="ads.getPostsReach",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("ids_type", "form", "plain"),
-        Param("ids", "form", "plain"),
-    ),
-    result=list[AdsPromotedPostReach],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("ids_type", "", True, ("s", frozenset({"ad", "campaign"}), None, None, None, None, None)),
-        ("ids", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_REJECTION_REASON: MethodSpec[AdsRejectReason] = MethodSpec(
-    api="vk",
-    name="ads.getRejectionReason",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("ad_id", "form", "plain"),
-    ),
-    result=AdsRejectReason,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("ad_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_STATISTICS: MethodSpec[list[AdsStats]] = MethodSpec(
-    api="vk",
-    name="ads.getStatistics",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("ids_type", "form", "plain"),
-        Param("ids", "form", "plain"),
-        Param("period", "form", "plain"),
-        Param("date_from", "form", "plain"),
-        Param("date_to", "form", "plain"),
-        Param("stats_fields", "form", "csv"),
-    ),
-    result=list[AdsStats],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("ids_type", "", True, ("s", frozenset({"ad", "campaign", "client", "office"}), None, None, None, None, None)),
-        ("ids", "", True, ("s", None, None, None, None, None, None)),
-        (
-            "period",
-            "",
-            True,
-            ("s", frozenset({"day", "month", "overall", "week", "year"}), None, None, None, None, None),
+        result=list[bool],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("data", "", True, ("aj", None, None, None, None, 10, ("o", None, None, None, None, None, None))),
         ),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-        ("stats_fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_ADS_GET_SUGGESTIONS: MethodSpec[list[AdsTargSuggestions]] = MethodSpec(
-    api="vk",
-    name="ads.getSuggestions",
-    params=(
-        Param("section", "form", "plain"),
-        Param("ids", "form", "plain"),
-        Param("q", "form", "plain"),
-        Param("country", "form", "plain"),
-        Param("cities", "form", "plain"),
-        Param("lang", "form", "plain"),
-    ),
-    result=list[AdsTargSuggestions],
-    variants=(
-        Variant("regionsResponse", (("section", "regions"),), list[AdsTargSuggestionsRegions]),
-        Variant("citiesResponse", (("section", "cities"),), list[AdsTargSuggestionsCities]),
-        Variant("schoolsResponse", (("section", "schools"),), list[AdsTargSuggestionsSchools]),
-    ),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        (
-            "section",
-            "",
-            True,
+    )
+
+
+_ADS_ADD_OFFICE_USERS = _spec_ads_add_office_users()
+
+
+def _spec_ads_check_link() -> MethodSpec[AdsLinkStatus]:
+    return MethodSpec(
+        api="vk",
+        name="ads.checkLink",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("link_type", "form", "plain"),
+            Param("link_url", "form", "plain"),
+            Param("campaign_id", "form", "plain"),
+        ),
+        result=AdsLinkStatus,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
             (
-                "s",
-                frozenset(
-                    {
-                        "browsers",
-                        "cities",
-                        "cities_regions",
-                        "countries",
-                        "districts",
-                        "group_types",
-                        "interest_categories",
-                        "interest_categories_v2",
-                        "interests",
-                        "operators",
-                        "positions",
-                        "price_lists",
-                        "regions",
-                        "religions",
-                        "schools",
-                        "stations",
-                        "streets",
-                        "user_browsers",
-                        "user_devices",
-                        "user_operating_systems",
-                        "user_os",
-                    }
+                "link_type",
+                "",
+                True,
+                (
+                    "s",
+                    frozenset({"application", "community", "mobile_app", "post", "site", "user", "user_post", "video"}),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                 ),
-                None,
-                None,
-                None,
-                None,
-                None,
+            ),
+            ("link_url", "", True, ("s", None, None, None, None, None, None)),
+            ("campaign_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_CHECK_LINK = _spec_ads_check_link()
+
+
+def _spec_ads_create_ads() -> MethodSpec[list[AdsCreateAdStatus]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.createAds",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("data", "form", "plain"),
+        ),
+        result=list[AdsCreateAdStatus],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("data", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_CREATE_ADS = _spec_ads_create_ads()
+
+
+def _spec_ads_create_campaigns() -> MethodSpec[list[AdsCreateCampaignStatus]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.createCampaigns",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("data", "form", "plain"),
+        ),
+        result=list[AdsCreateCampaignStatus],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("data", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_CREATE_CAMPAIGNS = _spec_ads_create_campaigns()
+
+
+def _spec_ads_create_clients() -> MethodSpec[list[AdsCreateClientsStatus]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.createClients",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("data", "form", "plain"),
+        ),
+        result=list[AdsCreateClientsStatus],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("data", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_CREATE_CLIENTS = _spec_ads_create_clients()
+
+
+def _spec_ads_create_lookalike_request() -> MethodSpec[AdsCreateLookalikeRequestResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.createLookalikeRequest",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("source_type", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("retargeting_group_id", "form", "plain"),
+        ),
+        result=AdsCreateLookalikeRequestResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("source_type", "", True, ("s", None, None, None, None, None, None)),
+            ("retargeting_group_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_CREATE_LOOKALIKE_REQUEST = _spec_ads_create_lookalike_request()
+
+
+def _spec_ads_create_target_group() -> MethodSpec[AdsCreateTargetGroupResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.createTargetGroup",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("lifetime", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("target_pixel_id", "form", "plain"),
+            Param("target_pixel_rules", "form", "plain"),
+        ),
+        result=AdsCreateTargetGroupResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("lifetime", "", True, ("i", None, 1, 720, None, None, None)),
+            ("target_pixel_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_pixel_rules", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_CREATE_TARGET_GROUP = _spec_ads_create_target_group()
+
+
+def _spec_ads_create_target_pixel() -> MethodSpec[AdsCreateTargetPixelResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.createTargetPixel",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("category_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("domain", "form", "plain"),
+        ),
+        result=AdsCreateTargetPixelResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("domain", "", False, ("s", None, None, None, None, None, None)),
+            ("category_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_CREATE_TARGET_PIXEL = _spec_ads_create_target_pixel()
+
+
+def _spec_ads_delete_ads() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.deleteAds",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("ids", "form", "plain"),
+        ),
+        result=list[int],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("ids", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_DELETE_ADS = _spec_ads_delete_ads()
+
+
+def _spec_ads_delete_campaigns() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.deleteCampaigns",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("ids", "form", "plain"),
+        ),
+        result=list[int],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("ids", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_DELETE_CAMPAIGNS = _spec_ads_delete_campaigns()
+
+
+def _spec_ads_delete_clients() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.deleteClients",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("ids", "form", "plain"),
+        ),
+        result=list[int],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("ids", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_DELETE_CLIENTS = _spec_ads_delete_clients()
+
+
+def _spec_ads_delete_target_group() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.deleteTargetGroup",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("target_group_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_DELETE_TARGET_GROUP = _spec_ads_delete_target_group()
+
+
+def _spec_ads_delete_target_pixel() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="vk",
+        name="ads.deleteTargetPixel",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("target_pixel_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+        ),
+        result=JSON,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_pixel_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_DELETE_TARGET_PIXEL = _spec_ads_delete_target_pixel()
+
+
+def _spec_ads_get_accounts() -> MethodSpec[list[AdsAccount]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getAccounts",
+        params=(),
+        result=list[AdsAccount],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_ADS_GET_ACCOUNTS = _spec_ads_get_accounts()
+
+
+def _spec_ads_get_ads() -> MethodSpec[list[AdsAd]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getAds",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("include_deleted", "form", "bool01"),
+            Param("only_deleted", "form", "bool01"),
+            Param("campaign_ids", "form", "plain"),
+            Param("ad_ids", "form", "plain"),
+            Param("limit", "form", "plain"),
+            Param("offset", "form", "plain"),
+        ),
+        result=list[AdsAd],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
+            ("only_deleted", "", False, ("b", None, None, None, None, None, None)),
+            ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
+            ("ad_ids", "", False, ("s", None, None, None, None, None, None)),
+            ("limit", "", False, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_ADS = _spec_ads_get_ads()
+
+
+def _spec_ads_get_ads_layout() -> MethodSpec[list[AdsAdLayout]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getAdsLayout",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("include_deleted", "form", "bool01"),
+            Param("only_deleted", "form", "bool01"),
+            Param("campaign_ids", "form", "plain"),
+            Param("ad_ids", "form", "plain"),
+            Param("limit", "form", "plain"),
+            Param("offset", "form", "plain"),
+        ),
+        result=list[AdsAdLayout],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
+            ("only_deleted", "", False, ("b", None, None, None, None, None, None)),
+            ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
+            ("ad_ids", "", False, ("s", None, None, None, None, None, None)),
+            ("limit", "", False, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_ADS_LAYOUT = _spec_ads_get_ads_layout()
+
+
+def _spec_ads_get_ads_targeting() -> MethodSpec[list[AdsTargSettings]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getAdsTargeting",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("include_deleted", "form", "bool01"),
+            Param("only_deleted", "form", "bool01"),
+            Param("campaign_ids", "form", "plain"),
+            Param("ad_ids", "form", "plain"),
+            Param("limit", "form", "plain"),
+            Param("offset", "form", "plain"),
+        ),
+        result=list[AdsTargSettings],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
+            ("only_deleted", "", False, ("b", None, None, None, None, None, None)),
+            ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
+            ("ad_ids", "", False, ("s", None, None, None, None, None, None)),
+            ("limit", "", False, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_ADS_TARGETING = _spec_ads_get_ads_targeting()
+
+
+def _spec_ads_get_budget() -> MethodSpec[str]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getBudget",
+        params=(Param("account_id", "form", "plain"),),
+        result=str,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_ADS_GET_BUDGET = _spec_ads_get_budget()
+
+
+def _spec_ads_get_campaigns() -> MethodSpec[list[AdsCampaign]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getCampaigns",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("include_deleted", "form", "bool01"),
+            Param("campaign_ids", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=list[AdsCampaign],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
+            ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ADS_GET_CAMPAIGNS = _spec_ads_get_campaigns()
+
+
+def _spec_ads_get_categories() -> MethodSpec[AdsGetCategoriesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getCategories",
+        params=(Param("lang", "form", "plain"),),
+        result=AdsGetCategoriesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("lang", "", False, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_ADS_GET_CATEGORIES = _spec_ads_get_categories()
+
+
+def _spec_ads_get_clients() -> MethodSpec[list[AdsClient]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getClients",
+        params=(Param("account_id", "form", "plain"),),
+        result=list[AdsClient],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_ADS_GET_CLIENTS = _spec_ads_get_clients()
+
+
+def _spec_ads_get_demographics() -> MethodSpec[list[AdsDemoStats]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getDemographics",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("ids_type", "form", "plain"),
+            Param("ids", "form", "plain"),
+            Param("period", "form", "plain"),
+            Param("date_from", "form", "plain"),
+            Param("date_to", "form", "plain"),
+        ),
+        result=list[AdsDemoStats],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("ids_type", "", True, ("s", frozenset({"ad", "campaign"}), None, None, None, None, None)),
+            ("ids", "", True, ("s", None, None, None, None, None, None)),
+            ("period", "", True, ("s", frozenset({"day", "month", "overall"}), None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_DEMOGRAPHICS = _spec_ads_get_demographics()
+
+
+def _spec_ads_get_flood_stats() -> MethodSpec[AdsFloodStats]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getFloodStats",
+        params=(Param("account_id", "form", "plain"),),
+        result=AdsFloodStats,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_ADS_GET_FLOOD_STATS = _spec_ads_get_flood_stats()
+
+
+def _spec_ads_get_lookalike_requests() -> MethodSpec[AdsGetLookalikeRequestsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getLookalikeRequests",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("requests_ids", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("limit", "form", "plain"),
+            Param("sort_by", "form", "plain"),
+        ),
+        result=AdsGetLookalikeRequestsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("requests_ids", "", False, ("s", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("limit", "", False, ("i", None, 0, 200, None, None, None)),
+            ("sort_by", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_LOOKALIKE_REQUESTS = _spec_ads_get_lookalike_requests()
+
+
+def _spec_ads_get_musicians() -> MethodSpec[AdsGetMusiciansResponse | list[AdsMusician]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getMusicians",
+        params=(Param("artist_name", "form", "plain"),),
+        result=AdsGetMusiciansResponse | list[AdsMusician],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("artist_name", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_ADS_GET_MUSICIANS = _spec_ads_get_musicians()
+
+
+def _spec_ads_get_musicians_by_ids() -> MethodSpec[AdsGetMusiciansResponse | list[AdsMusician]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getMusiciansByIds",
+        params=(Param("ids", "form", "csv"),),
+        result=AdsGetMusiciansResponse | list[AdsMusician],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("ids", "", True, ("ac", None, None, None, None, 200, ("i", None, 1, None, None, None, None))),),
+    )
+
+
+_ADS_GET_MUSICIANS_BY_IDS = _spec_ads_get_musicians_by_ids()
+
+
+def _spec_ads_get_office_users() -> MethodSpec[list[AdsUsers]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getOfficeUsers",
+        params=(Param("account_id", "form", "plain"),),
+        result=list[AdsUsers],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_ADS_GET_OFFICE_USERS = _spec_ads_get_office_users()
+
+
+def _spec_ads_get_posts_reach() -> MethodSpec[list[AdsPromotedPostReach]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getPostsReach",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("ids_type", "form", "plain"),
+            Param("ids", "form", "plain"),
+        ),
+        result=list[AdsPromotedPostReach],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("ids_type", "", True, ("s", frozenset({"ad", "campaign"}), None, None, None, None, None)),
+            ("ids", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_POSTS_REACH = _spec_ads_get_posts_reach()
+
+
+def _spec_ads_get_rejection_reason() -> MethodSpec[AdsRejectReason]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getRejectionReason",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("ad_id", "form", "plain"),
+        ),
+        result=AdsRejectReason,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("ad_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_REJECTION_REASON = _spec_ads_get_rejection_reason()
+
+
+def _spec_ads_get_statistics() -> MethodSpec[list[AdsStats]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getStatistics",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("ids_type", "form", "plain"),
+            Param("ids", "form", "plain"),
+            Param("period", "form", "plain"),
+            Param("date_from", "form", "plain"),
+            Param("date_to", "form", "plain"),
+            Param("stats_fields", "form", "csv"),
+        ),
+        result=list[AdsStats],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            (
+                "ids_type",
+                "",
+                True,
+                ("s", frozenset({"ad", "campaign", "client", "office"}), None, None, None, None, None),
+            ),
+            ("ids", "", True, ("s", None, None, None, None, None, None)),
+            (
+                "period",
+                "",
+                True,
+                ("s", frozenset({"day", "month", "overall", "week", "year"}), None, None, None, None, None),
+            ),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            (
+                "stats_fields",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
             ),
         ),
-        ("ids", "", False, ("s", None, None, None, None, None, None)),
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("country", "", False, ("i", None, None, None, None, None, None)),
-        ("cities", "", False, ("s", None, None, None, None, None, None)),
-        ("lang", "", False, ("s", BaseLang, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_TARGET_GROUPS: MethodSpec[list[AdsTargetGroup]] = MethodSpec(
-    api="vk",
-    name="ads.getTargetGroups",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=list[AdsTargetGroup],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_TARGET_PIXELS: MethodSpec[list[AdsTargetPixelInfo]] = MethodSpec(
-    api="vk",
-    name="ads.getTargetPixels",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-    ),
-    result=list[AdsTargetPixelInfo],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_TARGETING_STATS: MethodSpec[AdsTargStats] = MethodSpec(
-    api="vk",
-    name="ads.getTargetingStats",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("link_url", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("criteria", "form", "plain"),
-        Param("ad_id", "form", "plain"),
-        Param("ad_format", "form", "plain"),
-        Param("ad_platform", "form", "plain"),
-        Param("ad_platform_no_wall", "form", "plain"),
-        Param("ad_platform_no_ad_network", "form", "plain"),
-        Param("publisher_platforms", "form", "plain"),
-        Param("link_domain", "form", "plain"),
-        Param("need_precise", "form", "bool01"),
-        Param("impressions_limit_period", "form", "plain"),
-    ),
-    result=AdsTargStats,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("criteria", "", False, ("s", None, None, None, None, None, None)),
-        ("ad_id", "", False, ("i", None, None, None, None, None, None)),
-        ("ad_format", "", False, ("i", frozenset({1, 10, 11, 2, 4, 6, 7, 9}), None, None, None, None, None)),
-        ("ad_platform", "", False, ("s", None, None, None, None, None, None)),
-        ("ad_platform_no_wall", "", False, ("s", None, None, None, None, None, None)),
-        ("ad_platform_no_ad_network", "", False, ("s", None, None, None, None, None, None)),
-        ("publisher_platforms", "", False, ("s", None, None, None, None, None, None)),
-        ("link_url", "", True, ("s", None, None, None, None, None, None)),
-        ("link_domain", "", False, ("s", None, None, None, None, None, None)),
-        ("need_precise", "", False, ("b", None, None, None, None, None, None)),
-        ("impressions_limit_period", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_UPLOAD_URL: MethodSpec[str] = MethodSpec(
-    api="vk",
-    name="ads.getUploadURL",
-    params=(
-        Param("ad_format", "form", "plain"),
-        Param("icon", "form", "plain"),
-    ),
-    result=str,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("ad_format", "", True, ("i", frozenset({1, 10, 11, 2, 4, 7}), None, None, None, None, None)),
-        ("icon", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_GET_VIDEO_UPLOAD_URL: MethodSpec[str] = MethodSpec(
-    api="vk",
-    name="ads.getVideoUploadURL",
-    params=(),
-    result=str,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
-_ADS_IMPORT_TARGET_CONTACTS: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="ads.importTargetContacts",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("target_group_id", "form", "plain"),
-        Param("contacts", "form", "plain"),
-        Param("client_id", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
-        ("contacts", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_REMOVE_OFFICE_USERS: MethodSpec[list[bool]] = MethodSpec(
-    api="vk",
-    name="ads.removeOfficeUsers",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("ids", "form", "plain"),
-    ),
-    result=list[bool],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("ids", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_REMOVE_TARGET_CONTACTS: MethodSpec[AdsRemoveTargetContactsResponse] = MethodSpec(
-    api="vk",
-    name="ads.removeTargetContacts",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("target_group_id", "form", "plain"),
-        Param("contacts", "form", "plain"),
-        Param("client_id", "form", "plain"),
-    ),
-    result=AdsRemoveTargetContactsResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
-        ("contacts", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_SAVE_LOOKALIKE_REQUEST_RESULT: MethodSpec[AdsSaveLookalikeRequestResultResponse] = MethodSpec(
-    api="vk",
-    name="ads.saveLookalikeRequestResult",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("request_id", "form", "plain"),
-        Param("level", "form", "plain"),
-        Param("client_id", "form", "plain"),
-    ),
-    result=AdsSaveLookalikeRequestResultResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("request_id", "", True, ("i", None, None, None, None, None, None)),
-        ("level", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_SHARE_TARGET_GROUP: MethodSpec[AdsShareTargetGroupResponse] = MethodSpec(
-    api="vk",
-    name="ads.shareTargetGroup",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("target_group_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("share_with_client_id", "form", "plain"),
-    ),
-    result=AdsShareTargetGroupResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
-        ("share_with_client_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ADS_UPDATE_ADS: MethodSpec[list[AdsUpdateAdsStatus]] = MethodSpec(
-    api="vk",
-    name="ads.updateAds",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("data", "form", "plain"),
-    ),
-    result=list[AdsUpdateAdsStatus],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("data", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_UPDATE_CAMPAIGNS: MethodSpec[list[AdsCreateCampaignStatus]] = MethodSpec(
-    api="vk",
-    name="ads.updateCampaigns",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("data", "form", "plain"),
-    ),
-    result=list[AdsCreateCampaignStatus],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("data", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_UPDATE_CLIENTS: MethodSpec[list[AdsUpdateClientsStatus]] = MethodSpec(
-    api="vk",
-    name="ads.updateClients",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("data", "form", "plain"),
-    ),
-    result=list[AdsUpdateClientsStatus],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("data", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_UPDATE_OFFICE_USERS: MethodSpec[list[AdsUpdateOfficeUsersResult]] = MethodSpec(
-    api="vk",
-    name="ads.updateOfficeUsers",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("data", "form", "json"),
-    ),
-    result=list[AdsUpdateOfficeUsersResult],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("data", "", True, ("aj", None, None, None, None, 10, ("o", None, None, None, None, None, None))),
-    ),
-)
-_ADS_UPDATE_TARGET_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="ads.updateTargetGroup",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("target_group_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("lifetime", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("domain", "form", "plain"),
-        Param("target_pixel_id", "form", "plain"),
-        Param("target_pixel_rules", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("domain", "", False, ("s", None, None, None, None, None, None)),
-        ("lifetime", "", True, ("i", None, 1, 720, None, None, None)),
-        ("target_pixel_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_pixel_rules", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ADS_UPDATE_TARGET_PIXEL: MethodSpec[JSON] = MethodSpec(
-    api="vk",
-    name="ads.updateTargetPixel",
-    params=(
-        Param("account_id", "form", "plain"),
-        Param("target_pixel_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("category_id", "form", "plain"),
-        Param("client_id", "form", "plain"),
-        Param("domain", "form", "plain"),
-    ),
-    result=JSON,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("account_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_pixel_id", "", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("domain", "", False, ("s", None, None, None, None, None, None)),
-        ("category_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
+    )
+
+
+_ADS_GET_STATISTICS = _spec_ads_get_statistics()
+
+
+def _spec_ads_get_suggestions() -> MethodSpec[list[AdsTargSuggestions]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getSuggestions",
+        params=(
+            Param("section", "form", "plain"),
+            Param("ids", "form", "plain"),
+            Param("q", "form", "plain"),
+            Param("country", "form", "plain"),
+            Param("cities", "form", "plain"),
+            Param("lang", "form", "plain"),
+        ),
+        result=list[AdsTargSuggestions],
+        variants=(
+            Variant("regionsResponse", (("section", "regions"),), list[AdsTargSuggestionsRegions]),
+            Variant("citiesResponse", (("section", "cities"),), list[AdsTargSuggestionsCities]),
+            Variant("schoolsResponse", (("section", "schools"),), list[AdsTargSuggestionsSchools]),
+        ),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            (
+                "section",
+                "",
+                True,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "browsers",
+                            "cities",
+                            "cities_regions",
+                            "countries",
+                            "districts",
+                            "group_types",
+                            "interest_categories",
+                            "interest_categories_v2",
+                            "interests",
+                            "operators",
+                            "positions",
+                            "price_lists",
+                            "regions",
+                            "religions",
+                            "schools",
+                            "stations",
+                            "streets",
+                            "user_browsers",
+                            "user_devices",
+                            "user_operating_systems",
+                            "user_os",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("ids", "", False, ("s", None, None, None, None, None, None)),
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("country", "", False, ("i", None, None, None, None, None, None)),
+            ("cities", "", False, ("s", None, None, None, None, None, None)),
+            ("lang", "", False, ("s", BaseLang, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_SUGGESTIONS = _spec_ads_get_suggestions()
+
+
+def _spec_ads_get_target_groups() -> MethodSpec[list[AdsTargetGroup]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getTargetGroups",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=list[AdsTargetGroup],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_TARGET_GROUPS = _spec_ads_get_target_groups()
+
+
+def _spec_ads_get_target_pixels() -> MethodSpec[list[AdsTargetPixelInfo]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getTargetPixels",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+        ),
+        result=list[AdsTargetPixelInfo],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_TARGET_PIXELS = _spec_ads_get_target_pixels()
+
+
+def _spec_ads_get_targeting_stats() -> MethodSpec[AdsTargStats]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getTargetingStats",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("link_url", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("criteria", "form", "plain"),
+            Param("ad_id", "form", "plain"),
+            Param("ad_format", "form", "plain"),
+            Param("ad_platform", "form", "plain"),
+            Param("ad_platform_no_wall", "form", "plain"),
+            Param("ad_platform_no_ad_network", "form", "plain"),
+            Param("publisher_platforms", "form", "plain"),
+            Param("link_domain", "form", "plain"),
+            Param("need_precise", "form", "bool01"),
+            Param("impressions_limit_period", "form", "plain"),
+        ),
+        result=AdsTargStats,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("criteria", "", False, ("s", None, None, None, None, None, None)),
+            ("ad_id", "", False, ("i", None, None, None, None, None, None)),
+            ("ad_format", "", False, ("i", frozenset({1, 10, 11, 2, 4, 6, 7, 9}), None, None, None, None, None)),
+            ("ad_platform", "", False, ("s", None, None, None, None, None, None)),
+            ("ad_platform_no_wall", "", False, ("s", None, None, None, None, None, None)),
+            ("ad_platform_no_ad_network", "", False, ("s", None, None, None, None, None, None)),
+            ("publisher_platforms", "", False, ("s", None, None, None, None, None, None)),
+            ("link_url", "", True, ("s", None, None, None, None, None, None)),
+            ("link_domain", "", False, ("s", None, None, None, None, None, None)),
+            ("need_precise", "", False, ("b", None, None, None, None, None, None)),
+            ("impressions_limit_period", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_TARGETING_STATS = _spec_ads_get_targeting_stats()
+
+
+def _spec_ads_get_upload_url() -> MethodSpec[str]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getUploadURL",
+        params=(
+            Param("ad_format", "form", "plain"),
+            Param("icon", "form", "plain"),
+        ),
+        result=str,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("ad_format", "", True, ("i", frozenset({1, 10, 11, 2, 4, 7}), None, None, None, None, None)),
+            ("icon", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_GET_UPLOAD_URL = _spec_ads_get_upload_url()
+
+
+def _spec_ads_get_video_upload_url() -> MethodSpec[str]:
+    return MethodSpec(
+        api="vk",
+        name="ads.getVideoUploadURL",
+        params=(),
+        result=str,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_ADS_GET_VIDEO_UPLOAD_URL = _spec_ads_get_video_upload_url()
+
+
+def _spec_ads_import_target_contacts() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="ads.importTargetContacts",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("target_group_id", "form", "plain"),
+            Param("contacts", "form", "plain"),
+            Param("client_id", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+            ("contacts", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_IMPORT_TARGET_CONTACTS = _spec_ads_import_target_contacts()
+
+
+def _spec_ads_remove_office_users() -> MethodSpec[list[bool]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.removeOfficeUsers",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("ids", "form", "plain"),
+        ),
+        result=list[bool],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("ids", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_REMOVE_OFFICE_USERS = _spec_ads_remove_office_users()
+
+
+def _spec_ads_remove_target_contacts() -> MethodSpec[AdsRemoveTargetContactsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.removeTargetContacts",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("target_group_id", "form", "plain"),
+            Param("contacts", "form", "plain"),
+            Param("client_id", "form", "plain"),
+        ),
+        result=AdsRemoveTargetContactsResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+            ("contacts", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_REMOVE_TARGET_CONTACTS = _spec_ads_remove_target_contacts()
+
+
+def _spec_ads_save_lookalike_request_result() -> MethodSpec[AdsSaveLookalikeRequestResultResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.saveLookalikeRequestResult",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("request_id", "form", "plain"),
+            Param("level", "form", "plain"),
+            Param("client_id", "form", "plain"),
+        ),
+        result=AdsSaveLookalikeRequestResultResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("request_id", "", True, ("i", None, None, None, None, None, None)),
+            ("level", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_SAVE_LOOKALIKE_REQUEST_RESULT = _spec_ads_save_lookalike_request_result()
+
+
+def _spec_ads_share_target_group() -> MethodSpec[AdsShareTargetGroupResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.shareTargetGroup",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("target_group_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("share_with_client_id", "form", "plain"),
+        ),
+        result=AdsShareTargetGroupResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+            ("share_with_client_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_SHARE_TARGET_GROUP = _spec_ads_share_target_group()
+
+
+def _spec_ads_update_ads() -> MethodSpec[list[AdsUpdateAdsStatus]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.updateAds",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("data", "form", "plain"),
+        ),
+        result=list[AdsUpdateAdsStatus],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("data", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_UPDATE_ADS = _spec_ads_update_ads()
+
+
+def _spec_ads_update_campaigns() -> MethodSpec[list[AdsCreateCampaignStatus]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.updateCampaigns",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("data", "form", "plain"),
+        ),
+        result=list[AdsCreateCampaignStatus],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("data", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_UPDATE_CAMPAIGNS = _spec_ads_update_campaigns()
+
+
+def _spec_ads_update_clients() -> MethodSpec[list[AdsUpdateClientsStatus]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.updateClients",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("data", "form", "plain"),
+        ),
+        result=list[AdsUpdateClientsStatus],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("data", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_UPDATE_CLIENTS = _spec_ads_update_clients()
+
+
+def _spec_ads_update_office_users() -> MethodSpec[list[AdsUpdateOfficeUsersResult]]:
+    return MethodSpec(
+        api="vk",
+        name="ads.updateOfficeUsers",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("data", "form", "json"),
+        ),
+        result=list[AdsUpdateOfficeUsersResult],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("data", "", True, ("aj", None, None, None, None, 10, ("o", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ADS_UPDATE_OFFICE_USERS = _spec_ads_update_office_users()
+
+
+def _spec_ads_update_target_group() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="ads.updateTargetGroup",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("target_group_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("lifetime", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("domain", "form", "plain"),
+            Param("target_pixel_id", "form", "plain"),
+            Param("target_pixel_rules", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("domain", "", False, ("s", None, None, None, None, None, None)),
+            ("lifetime", "", True, ("i", None, 1, 720, None, None, None)),
+            ("target_pixel_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_pixel_rules", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_UPDATE_TARGET_GROUP = _spec_ads_update_target_group()
+
+
+def _spec_ads_update_target_pixel() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="vk",
+        name="ads.updateTargetPixel",
+        params=(
+            Param("account_id", "form", "plain"),
+            Param("target_pixel_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("category_id", "form", "plain"),
+            Param("client_id", "form", "plain"),
+            Param("domain", "form", "plain"),
+        ),
+        result=JSON,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("account_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_pixel_id", "", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("domain", "", False, ("s", None, None, None, None, None, None)),
+            ("category_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ADS_UPDATE_TARGET_PIXEL = _spec_ads_update_target_pixel()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -972,6 +1263,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.ads"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["AdsMethods", "AsyncAdsMethods", "BatchAdsMethods"]

@@ -25,176 +25,223 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.app_widgets import BatchAppWidgetsMethods
     from apiforge.vk.methods.sync.app_widgets import AppWidgetsMethods
 
-_APP_WIDGETS_GET_APP_IMAGE_UPLOAD_SERVER: MethodSpec[AppWidgetsGetAppImageUploadServerResponse] = MethodSpec(
-    api="vk",
-    name="appWidgets.getAppImageUploadServer",
-    params=(Param("image_type", "form", "plain"),),
-    result=AppWidgetsGetAppImageUploadServerResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        (
-            "image_type",
-            "",
-            True,
-            ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
-        ),
-    ),
-)
-_APP_WIDGETS_GET_APP_IMAGES: MethodSpec[AppWidgetsPhotos] = MethodSpec(
-    api="vk",
-    name="appWidgets.getAppImages",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("image_type", "form", "plain"),
-    ),
-    result=AppWidgetsPhotos,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        (
-            "image_type",
-            "",
-            False,
-            ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
-        ),
-    ),
-)
-_APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER: MethodSpec[AppWidgetsGetGroupImageUploadServerResponse] = MethodSpec(
-    api="vk",
-    name="appWidgets.getGroupImageUploadServer",
-    params=(Param("image_type", "form", "plain"),),
-    result=AppWidgetsGetGroupImageUploadServerResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("group",),
-    checks=(
-        (
-            "image_type",
-            "",
-            True,
-            ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
-        ),
-    ),
-)
-_APP_WIDGETS_GET_GROUP_IMAGES: MethodSpec[AppWidgetsPhotos] = MethodSpec(
-    api="vk",
-    name="appWidgets.getGroupImages",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("image_type", "form", "plain"),
-    ),
-    result=AppWidgetsPhotos,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("group",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        (
-            "image_type",
-            "",
-            False,
-            ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
-        ),
-    ),
-)
-_APP_WIDGETS_GET_IMAGES_BY_ID: MethodSpec[list[AppWidgetsPhoto]] = MethodSpec(
-    api="vk",
-    name="appWidgets.getImagesById",
-    params=(Param("images", "form", "csv"),),
-    result=list[AppWidgetsPhoto],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(("images", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),),
-)
-_APP_WIDGETS_SAVE_APP_IMAGE: MethodSpec[AppWidgetsPhoto] = MethodSpec(
-    api="vk",
-    name="appWidgets.saveAppImage",
-    params=(
-        Param("hash", "form", "plain"),
-        Param("image", "form", "plain"),
-    ),
-    result=AppWidgetsPhoto,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("hash", "", True, ("s", None, None, None, None, None, None)),
-        ("image", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_APP_WIDGETS_SAVE_GROUP_IMAGE: MethodSpec[AppWidgetsPhoto] = MethodSpec(
-    api="vk",
-    name="appWidgets.saveGroupImage",
-    params=(
-        Param("hash", "form", "plain"),
-        Param("image", "form", "plain"),
-    ),
-    result=AppWidgetsPhoto,
-    batchable=True,
-    token_kinds=("group",),
-    checks=(
-        ("hash", "", True, ("s", None, None, None, None, None, None)),
-        ("image", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_APP_WIDGETS_UPDATE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="appWidgets.update",
-    params=(
-        Param("code", "form", "plain"),
-        Param("type", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("group",),
-    checks=(
-        ("code", "", True, ("s", None, None, None, 100000, None, None)),
-        (
-            "type",
-            "",
-            True,
+
+def _spec_app_widgets_get_app_image_upload_server() -> MethodSpec[AppWidgetsGetAppImageUploadServerResponse]:
+    return MethodSpec(
+        api="vk",
+        name="appWidgets.getAppImageUploadServer",
+        params=(Param("image_type", "form", "plain"),),
+        result=AppWidgetsGetAppImageUploadServerResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
             (
-                "s",
-                frozenset(
-                    {"compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"}
-                ),
-                None,
-                None,
-                None,
-                None,
-                None,
+                "image_type",
+                "",
+                True,
+                ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
             ),
         ),
-    ),
-)
+    )
+
+
+_APP_WIDGETS_GET_APP_IMAGE_UPLOAD_SERVER = _spec_app_widgets_get_app_image_upload_server()
+
+
+def _spec_app_widgets_get_app_images() -> MethodSpec[AppWidgetsPhotos]:
+    return MethodSpec(
+        api="vk",
+        name="appWidgets.getAppImages",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("image_type", "form", "plain"),
+        ),
+        result=AppWidgetsPhotos,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            (
+                "image_type",
+                "",
+                False,
+                ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
+            ),
+        ),
+    )
+
+
+_APP_WIDGETS_GET_APP_IMAGES = _spec_app_widgets_get_app_images()
+
+
+def _spec_app_widgets_get_group_image_upload_server() -> MethodSpec[AppWidgetsGetGroupImageUploadServerResponse]:
+    return MethodSpec(
+        api="vk",
+        name="appWidgets.getGroupImageUploadServer",
+        params=(Param("image_type", "form", "plain"),),
+        result=AppWidgetsGetGroupImageUploadServerResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("group",),
+        checks=(
+            (
+                "image_type",
+                "",
+                True,
+                ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
+            ),
+        ),
+    )
+
+
+_APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER = _spec_app_widgets_get_group_image_upload_server()
+
+
+def _spec_app_widgets_get_group_images() -> MethodSpec[AppWidgetsPhotos]:
+    return MethodSpec(
+        api="vk",
+        name="appWidgets.getGroupImages",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("image_type", "form", "plain"),
+        ),
+        result=AppWidgetsPhotos,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("group",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            (
+                "image_type",
+                "",
+                False,
+                ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
+            ),
+        ),
+    )
+
+
+_APP_WIDGETS_GET_GROUP_IMAGES = _spec_app_widgets_get_group_images()
+
+
+def _spec_app_widgets_get_images_by_id() -> MethodSpec[list[AppWidgetsPhoto]]:
+    return MethodSpec(
+        api="vk",
+        name="appWidgets.getImagesById",
+        params=(Param("images", "form", "csv"),),
+        result=list[AppWidgetsPhoto],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(("images", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),),
+    )
+
+
+_APP_WIDGETS_GET_IMAGES_BY_ID = _spec_app_widgets_get_images_by_id()
+
+
+def _spec_app_widgets_save_app_image() -> MethodSpec[AppWidgetsPhoto]:
+    return MethodSpec(
+        api="vk",
+        name="appWidgets.saveAppImage",
+        params=(
+            Param("hash", "form", "plain"),
+            Param("image", "form", "plain"),
+        ),
+        result=AppWidgetsPhoto,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("hash", "", True, ("s", None, None, None, None, None, None)),
+            ("image", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_APP_WIDGETS_SAVE_APP_IMAGE = _spec_app_widgets_save_app_image()
+
+
+def _spec_app_widgets_save_group_image() -> MethodSpec[AppWidgetsPhoto]:
+    return MethodSpec(
+        api="vk",
+        name="appWidgets.saveGroupImage",
+        params=(
+            Param("hash", "form", "plain"),
+            Param("image", "form", "plain"),
+        ),
+        result=AppWidgetsPhoto,
+        batchable=True,
+        token_kinds=("group",),
+        checks=(
+            ("hash", "", True, ("s", None, None, None, None, None, None)),
+            ("image", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_APP_WIDGETS_SAVE_GROUP_IMAGE = _spec_app_widgets_save_group_image()
+
+
+def _spec_app_widgets_update() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="appWidgets.update",
+        params=(
+            Param("code", "form", "plain"),
+            Param("type", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("group",),
+        checks=(
+            ("code", "", True, ("s", None, None, None, 100000, None, None)),
+            (
+                "type",
+                "",
+                True,
+                (
+                    "s",
+                    frozenset(
+                        {"compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"}
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+        ),
+    )
+
+
+_APP_WIDGETS_UPDATE = _spec_app_widgets_update()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -213,6 +260,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.app_widgets"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["AppWidgetsMethods", "AsyncAppWidgetsMethods", "BatchAppWidgetsMethods"]

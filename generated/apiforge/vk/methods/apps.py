@@ -34,376 +34,507 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.apps import BatchAppsMethods
     from apiforge.vk.methods.sync.apps import AppsMethods
 
-_APPS_ADD_SNIPPET: MethodSpec[AppsAddSnippetResponse] = MethodSpec(
-    api="vk",
-    name="apps.addSnippet",
-    params=(
-        Param("vk_ref", "form", "csv"),
-        Param("group_id", "form", "csv"),
-        Param("hash", "form", "csv"),
-        Param("snippet_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("image_url", "form", "plain"),
-        Param("small_image_url", "form", "plain"),
-        Param("button", "form", "plain"),
-    ),
-    result=AppsAddSnippetResponse,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("vk_ref", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("group_id", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
-        ("hash", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
-        ("snippet_id", "", False, ("i", None, None, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("image_url", "", False, ("s", None, None, None, None, None, None)),
-        ("small_image_url", "", False, ("s", None, None, None, None, None, None)),
-        (
-            "button",
-            "",
-            False,
+
+def _spec_apps_add_snippet() -> MethodSpec[AppsAddSnippetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.addSnippet",
+        params=(
+            Param("vk_ref", "form", "csv"),
+            Param("group_id", "form", "csv"),
+            Param("hash", "form", "csv"),
+            Param("snippet_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("image_url", "form", "plain"),
+            Param("small_image_url", "form", "plain"),
+            Param("button", "form", "plain"),
+        ),
+        result=AppsAddSnippetResponse,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("vk_ref", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("group_id", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+            ("hash", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+            ("snippet_id", "", False, ("i", None, None, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            ("image_url", "", False, ("s", None, None, None, None, None, None)),
+            ("small_image_url", "", False, ("s", None, None, None, None, None, None)),
             (
-                "s",
-                frozenset({"buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"}),
-                None,
-                None,
-                None,
-                None,
-                None,
+                "button",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {"buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"}
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
             ),
         ),
-    ),
-)
-_APPS_ADD_USERS_TO_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="apps.addUsersToTestingGroup",
-    params=(
-        Param("user_ids", "form", "csv"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-        ("group_id", "", True, ("i", None, 1, 25, None, None, None)),
-    ),
-)
-_APPS_DELETE_APP_REQUESTS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="apps.deleteAppRequests",
-    params=(),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-)
-_APPS_DELETE_SNIPPET: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="apps.deleteSnippet",
-    params=(Param("id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(("id", "", False, ("i", None, None, None, None, None, None)),),
-)
-_APPS_GET: MethodSpec[AppsGetResponse] = MethodSpec(
-    api="vk",
-    name="apps.get",
-    params=(
-        Param("app_id", "form", "plain"),
-        Param("app_ids", "form", "csv"),
-        Param("platform", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("return_friends", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-        Param("app_fields", "form", "csv"),
-    ),
-    result=AppsGetResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("app_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("app_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
-        ("platform", "", False, ("s", frozenset({"android", "ios", "web"}), None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("return_friends", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-        ("app_fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_APPS_GET_CATALOG: MethodSpec[AppsCatalogList] = MethodSpec(
-    api="vk",
-    name="apps.getCatalog",
-    params=(
-        Param("sort", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("platform", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("return_friends", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-        Param("q", "form", "plain"),
-        Param("genre_id", "form", "plain"),
-        Param("filter", "form", "plain"),
-    ),
-    result=AppsCatalogList,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        (
-            "sort",
-            "",
-            False,
+    )
+
+
+_APPS_ADD_SNIPPET = _spec_apps_add_snippet()
+
+
+def _spec_apps_add_users_to_testing_group() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="apps.addUsersToTestingGroup",
+        params=(
+            Param("user_ids", "form", "csv"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+            ("group_id", "", True, ("i", None, 1, 25, None, None, None)),
+        ),
+    )
+
+
+_APPS_ADD_USERS_TO_TESTING_GROUP = _spec_apps_add_users_to_testing_group()
+
+
+def _spec_apps_delete_app_requests() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.deleteAppRequests",
+        params=(),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_APPS_DELETE_APP_REQUESTS = _spec_apps_delete_app_requests()
+
+
+def _spec_apps_delete_snippet() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.deleteSnippet",
+        params=(Param("id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(("id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_APPS_DELETE_SNIPPET = _spec_apps_delete_snippet()
+
+
+def _spec_apps_get() -> MethodSpec[AppsGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.get",
+        params=(
+            Param("app_id", "form", "plain"),
+            Param("app_ids", "form", "csv"),
+            Param("platform", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("return_friends", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+            Param("app_fields", "form", "csv"),
+        ),
+        result=AppsGetResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("app_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("app_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+            ("platform", "", False, ("s", frozenset({"android", "ios", "web"}), None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("return_friends", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+            ("app_fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_APPS_GET = _spec_apps_get()
+
+
+def _spec_apps_get_catalog() -> MethodSpec[AppsCatalogList]:
+    return MethodSpec(
+        api="vk",
+        name="apps.getCatalog",
+        params=(
+            Param("sort", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("platform", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("return_friends", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+            Param("q", "form", "plain"),
+            Param("genre_id", "form", "plain"),
+            Param("filter", "form", "plain"),
+        ),
+        result=AppsCatalogList,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
             (
-                "s",
-                frozenset({"create_date", "growth_rate", "popular", "popular_today", "popular_week", "visitors"}),
-                None,
-                None,
-                None,
-                None,
-                None,
+                "sort",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset({"create_date", "growth_rate", "popular", "popular_today", "popular_week", "visitors"}),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("platform", "", False, ("s", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("return_friends", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("genre_id", "", False, ("i", None, 0, None, None, None, None)),
+            (
+                "filter",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset({"favorite", "featured", "installed", "new", "recommended"}),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
             ),
         ),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("platform", "", False, ("s", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("return_friends", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("genre_id", "", False, ("i", None, 0, None, None, None, None)),
-        (
-            "filter",
-            "",
-            False,
-            ("s", frozenset({"favorite", "featured", "installed", "new", "recommended"}), None, None, None, None, None),
+    )
+
+
+_APPS_GET_CATALOG = _spec_apps_get_catalog()
+
+
+def _spec_apps_get_friends_list() -> MethodSpec[AppsGetFriendsListResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.getFriendsList",
+        params=(
+            Param("extended", "form", "bool01"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("type", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("query", "form", "plain"),
         ),
-    ),
-)
-_APPS_GET_FRIENDS_LIST: MethodSpec[AppsGetFriendsListResponse] = MethodSpec(
-    api="vk",
-    name="apps.getFriendsList",
-    params=(
-        Param("extended", "form", "bool01"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("type", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("query", "form", "plain"),
-    ),
-    result=AppsGetFriendsListResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), AppsGetFriendsListExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 5000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 5000, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("type", "", False, ("s", frozenset({"invite", "request"}), None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("query", "", False, ("s", None, None, None, 256, None, None)),
-    ),
-)
-_APPS_GET_LEADERBOARD: MethodSpec[AppsGetLeaderboardResponse] = MethodSpec(
-    api="vk",
-    name="apps.getLeaderboard",
-    params=(
-        Param("type", "form", "plain"),
-        Param("global", "form", "bool01"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=AppsGetLeaderboardResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), AppsGetLeaderboardExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("type", "", True, ("s", frozenset({"level", "points", "score"}), None, None, None, None, None)),
-        ("global", "global_", False, ("b", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_APPS_GET_MINI_APP_POLICIES: MethodSpec[AppsGetMiniAppPoliciesResponse] = MethodSpec(
-    api="vk",
-    name="apps.getMiniAppPolicies",
-    params=(Param("app_id", "form", "plain"),),
-    result=AppsGetMiniAppPoliciesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("app_id", "", True, ("i", None, 0, None, None, None, None)),),
-)
-_APPS_GET_SCOPES: MethodSpec[AppsGetScopesResponse] = MethodSpec(
-    api="vk",
-    name="apps.getScopes",
-    params=(Param("type", "form", "plain"),),
-    result=AppsGetScopesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("type", "", False, ("s", frozenset({"group", "user"}), None, None, None, None, None)),),
-)
-_APPS_GET_SCORE: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="apps.getScore",
-    params=(Param("user_id", "form", "plain"),),
-    result=int,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
-)
-_APPS_GET_SNIPPETS: MethodSpec[AppsGetSnippetsResponse] = MethodSpec(
-    api="vk",
-    name="apps.getSnippets",
-    params=(),
-    result=AppsGetSnippetsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-)
-_APPS_GET_TESTING_GROUPS: MethodSpec[list[AppsTestingGroup]] = MethodSpec(
-    api="vk",
-    name="apps.getTestingGroups",
-    params=(Param("group_id", "form", "plain"),),
-    result=list[AppsTestingGroup],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(("group_id", "", False, ("i", None, 1, 25, None, None, None)),),
-)
-_APPS_IS_NOTIFICATIONS_ALLOWED: MethodSpec[AppsIsNotificationsAllowedResponse] = MethodSpec(
-    api="vk",
-    name="apps.isNotificationsAllowed",
-    params=(Param("user_id", "form", "plain"),),
-    result=AppsIsNotificationsAllowedResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
-)
-_APPS_PROMO_HAS_ACTIVE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="apps.promoHasActiveGift",
-    params=(
-        Param("promo_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("promo_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_APPS_PROMO_USE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="apps.promoUseGift",
-    params=(
-        Param("promo_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("promo_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_APPS_REMOVE_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="apps.removeTestingGroup",
-    params=(Param("group_id", "form", "plain"),),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(("group_id", "", True, ("i", None, 1, 25, None, None, None)),),
-)
-_APPS_REMOVE_USERS_FROM_TESTING_GROUPS: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="apps.removeUsersFromTestingGroups",
-    params=(Param("user_ids", "form", "csv"),),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),),
-)
-_APPS_SEND_REQUEST: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="apps.sendRequest",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("text", "form", "plain"),
-        Param("type", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("key", "form", "plain"),
-        Param("separate", "form", "bool01"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("text", "", False, ("s", None, None, None, None, None, None)),
-        ("type", "", False, ("s", frozenset({"invite", "request"}), None, None, None, None, None)),
-        ("name", "", False, ("s", None, None, None, 128, None, None)),
-        ("key", "", False, ("s", None, None, None, None, None, None)),
-        ("separate", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_APPS_UPDATE_META_FOR_TESTING_GROUP: MethodSpec[AppsCreatedGroupResponse] = MethodSpec(
-    api="vk",
-    name="apps.updateMetaForTestingGroup",
-    params=(
-        Param("webview", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("platforms", "form", "csv"),
-        Param("group_id", "form", "plain"),
-        Param("user_ids", "form", "csv"),
-    ),
-    result=AppsCreatedGroupResponse,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("group_id", "", False, ("i", None, 1, 25, None, None, None)),
-        ("webview", "", True, ("s", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("platforms", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-    ),
-)
+        result=AppsGetFriendsListResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), AppsGetFriendsListExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 5000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 5000, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("type", "", False, ("s", frozenset({"invite", "request"}), None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("query", "", False, ("s", None, None, None, 256, None, None)),
+        ),
+    )
+
+
+_APPS_GET_FRIENDS_LIST = _spec_apps_get_friends_list()
+
+
+def _spec_apps_get_leaderboard() -> MethodSpec[AppsGetLeaderboardResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.getLeaderboard",
+        params=(
+            Param("type", "form", "plain"),
+            Param("global", "form", "bool01"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=AppsGetLeaderboardResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), AppsGetLeaderboardExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("type", "", True, ("s", frozenset({"level", "points", "score"}), None, None, None, None, None)),
+            ("global", "global_", False, ("b", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_APPS_GET_LEADERBOARD = _spec_apps_get_leaderboard()
+
+
+def _spec_apps_get_mini_app_policies() -> MethodSpec[AppsGetMiniAppPoliciesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.getMiniAppPolicies",
+        params=(Param("app_id", "form", "plain"),),
+        result=AppsGetMiniAppPoliciesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("app_id", "", True, ("i", None, 0, None, None, None, None)),),
+    )
+
+
+_APPS_GET_MINI_APP_POLICIES = _spec_apps_get_mini_app_policies()
+
+
+def _spec_apps_get_scopes() -> MethodSpec[AppsGetScopesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.getScopes",
+        params=(Param("type", "form", "plain"),),
+        result=AppsGetScopesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("type", "", False, ("s", frozenset({"group", "user"}), None, None, None, None, None)),),
+    )
+
+
+_APPS_GET_SCOPES = _spec_apps_get_scopes()
+
+
+def _spec_apps_get_score() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="apps.getScore",
+        params=(Param("user_id", "form", "plain"),),
+        result=int,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_APPS_GET_SCORE = _spec_apps_get_score()
+
+
+def _spec_apps_get_snippets() -> MethodSpec[AppsGetSnippetsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.getSnippets",
+        params=(),
+        result=AppsGetSnippetsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+    )
+
+
+_APPS_GET_SNIPPETS = _spec_apps_get_snippets()
+
+
+def _spec_apps_get_testing_groups() -> MethodSpec[list[AppsTestingGroup]]:
+    return MethodSpec(
+        api="vk",
+        name="apps.getTestingGroups",
+        params=(Param("group_id", "form", "plain"),),
+        result=list[AppsTestingGroup],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(("group_id", "", False, ("i", None, 1, 25, None, None, None)),),
+    )
+
+
+_APPS_GET_TESTING_GROUPS = _spec_apps_get_testing_groups()
+
+
+def _spec_apps_is_notifications_allowed() -> MethodSpec[AppsIsNotificationsAllowedResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.isNotificationsAllowed",
+        params=(Param("user_id", "form", "plain"),),
+        result=AppsIsNotificationsAllowedResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_APPS_IS_NOTIFICATIONS_ALLOWED = _spec_apps_is_notifications_allowed()
+
+
+def _spec_apps_promo_has_active_gift() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="apps.promoHasActiveGift",
+        params=(
+            Param("promo_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("promo_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_APPS_PROMO_HAS_ACTIVE_GIFT = _spec_apps_promo_has_active_gift()
+
+
+def _spec_apps_promo_use_gift() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="apps.promoUseGift",
+        params=(
+            Param("promo_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("promo_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_APPS_PROMO_USE_GIFT = _spec_apps_promo_use_gift()
+
+
+def _spec_apps_remove_testing_group() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="apps.removeTestingGroup",
+        params=(Param("group_id", "form", "plain"),),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(("group_id", "", True, ("i", None, 1, 25, None, None, None)),),
+    )
+
+
+_APPS_REMOVE_TESTING_GROUP = _spec_apps_remove_testing_group()
+
+
+def _spec_apps_remove_users_from_testing_groups() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="apps.removeUsersFromTestingGroups",
+        params=(Param("user_ids", "form", "csv"),),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_APPS_REMOVE_USERS_FROM_TESTING_GROUPS = _spec_apps_remove_users_from_testing_groups()
+
+
+def _spec_apps_send_request() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="apps.sendRequest",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("text", "form", "plain"),
+            Param("type", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("key", "form", "plain"),
+            Param("separate", "form", "bool01"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("text", "", False, ("s", None, None, None, None, None, None)),
+            ("type", "", False, ("s", frozenset({"invite", "request"}), None, None, None, None, None)),
+            ("name", "", False, ("s", None, None, None, 128, None, None)),
+            ("key", "", False, ("s", None, None, None, None, None, None)),
+            ("separate", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_APPS_SEND_REQUEST = _spec_apps_send_request()
+
+
+def _spec_apps_update_meta_for_testing_group() -> MethodSpec[AppsCreatedGroupResponse]:
+    return MethodSpec(
+        api="vk",
+        name="apps.updateMetaForTestingGroup",
+        params=(
+            Param("webview", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("platforms", "form", "csv"),
+            Param("group_id", "form", "plain"),
+            Param("user_ids", "form", "csv"),
+        ),
+        result=AppsCreatedGroupResponse,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("group_id", "", False, ("i", None, 1, 25, None, None, None)),
+            ("webview", "", True, ("s", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("platforms", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ),
+    )
+
+
+_APPS_UPDATE_META_FOR_TESTING_GROUP = _spec_apps_update_meta_for_testing_group()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -422,6 +553,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.apps"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["AppsMethods", "AsyncAppsMethods", "BatchAppsMethods"]

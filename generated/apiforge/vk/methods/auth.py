@@ -19,21 +19,26 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.auth import BatchAuthMethods
     from apiforge.vk.methods.sync.auth import AuthMethods
 
-_AUTH_RESTORE: MethodSpec[AuthRestoreResponse] = MethodSpec(
-    api="vk",
-    name="auth.restore",
-    params=(
-        Param("phone", "form", "plain"),
-        Param("last_name", "form", "plain"),
-    ),
-    result=AuthRestoreResponse,
-    batchable=True,
-    token_kinds=("user", "open", "service"),
-    checks=(
-        ("phone", "", True, ("s", None, None, None, None, None, None)),
-        ("last_name", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_auth_restore() -> MethodSpec[AuthRestoreResponse]:
+    return MethodSpec(
+        api="vk",
+        name="auth.restore",
+        params=(
+            Param("phone", "form", "plain"),
+            Param("last_name", "form", "plain"),
+        ),
+        result=AuthRestoreResponse,
+        batchable=True,
+        token_kinds=("user", "open", "service"),
+        checks=(
+            ("phone", "", True, ("s", None, None, None, None, None, None)),
+            ("last_name", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_AUTH_RESTORE = _spec_auth_restore()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -52,6 +57,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.auth"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["AuthMethods", "AsyncAuthMethods", "BatchAuthMethods"]

@@ -25,277 +25,354 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.board import BatchBoardMethods
     from apiforge.vk.methods.sync.board import BoardMethods
 
-_BOARD_ADD_TOPIC: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="board.addTopic",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("text", "form", "plain"),
-        Param("from_group", "form", "bool01"),
-        Param("attachments", "form", "csv"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-        ("text", "", False, ("s", None, None, None, None, None, None)),
-        ("from_group", "", False, ("b", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_BOARD_CLOSE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="board.closeTopic",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_BOARD_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="board.createComment",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-        Param("from_group", "form", "bool01"),
-        Param("sticker_id", "form", "plain"),
-        Param("guid", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("from_group", "", False, ("b", None, None, None, None, None, None)),
-        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("guid", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_BOARD_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="board.deleteComment",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 1, None, None, None, None)),
-    ),
-)
-_BOARD_DELETE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="board.deleteTopic",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_BOARD_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="board.editComment",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_BOARD_EDIT_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="board.editTopic",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-        Param("title", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_BOARD_FIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="board.fixTopic",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_BOARD_GET_COMMENTS: MethodSpec[BoardGetCommentsResponse] = MethodSpec(
-    api="vk",
-    name="board.getComments",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-        Param("need_likes", "form", "bool01"),
-        Param("start_comment_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("sort", "form", "plain"),
-    ),
-    result=BoardGetCommentsResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), BoardGetCommentsExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
-        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
-    ),
-)
-_BOARD_GET_TOPICS: MethodSpec[BoardGetTopicsResponse] = MethodSpec(
-    api="vk",
-    name="board.getTopics",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_ids", "form", "csv"),
-        Param("order", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("preview", "form", "plain"),
-        Param("preview_length", "form", "plain"),
-    ),
-    result=BoardGetTopicsResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), BoardGetTopicsExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("order", "", False, ("i", frozenset({-1, -2, 0, 1, 2}), None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("preview", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_BOARD_OPEN_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="board.openTopic",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_BOARD_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="board.restoreComment",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_BOARD_UNFIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="board.unfixTopic",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
+
+def _spec_board_add_topic() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="board.addTopic",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("text", "form", "plain"),
+            Param("from_group", "form", "bool01"),
+            Param("attachments", "form", "csv"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+            ("text", "", False, ("s", None, None, None, None, None, None)),
+            ("from_group", "", False, ("b", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_BOARD_ADD_TOPIC = _spec_board_add_topic()
+
+
+def _spec_board_close_topic() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.closeTopic",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_CLOSE_TOPIC = _spec_board_close_topic()
+
+
+def _spec_board_create_comment() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="board.createComment",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+            Param("from_group", "form", "bool01"),
+            Param("sticker_id", "form", "plain"),
+            Param("guid", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("from_group", "", False, ("b", None, None, None, None, None, None)),
+            ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("guid", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_CREATE_COMMENT = _spec_board_create_comment()
+
+
+def _spec_board_delete_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.deleteComment",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 1, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_DELETE_COMMENT = _spec_board_delete_comment()
+
+
+def _spec_board_delete_topic() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.deleteTopic",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_DELETE_TOPIC = _spec_board_delete_topic()
+
+
+def _spec_board_edit_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.editComment",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_BOARD_EDIT_COMMENT = _spec_board_edit_comment()
+
+
+def _spec_board_edit_topic() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.editTopic",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+            Param("title", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_EDIT_TOPIC = _spec_board_edit_topic()
+
+
+def _spec_board_fix_topic() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.fixTopic",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_FIX_TOPIC = _spec_board_fix_topic()
+
+
+def _spec_board_get_comments() -> MethodSpec[BoardGetCommentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.getComments",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+            Param("need_likes", "form", "bool01"),
+            Param("start_comment_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("sort", "form", "plain"),
+        ),
+        result=BoardGetCommentsResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), BoardGetCommentsExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+            ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_GET_COMMENTS = _spec_board_get_comments()
+
+
+def _spec_board_get_topics() -> MethodSpec[BoardGetTopicsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.getTopics",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_ids", "form", "csv"),
+            Param("order", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("preview", "form", "plain"),
+            Param("preview_length", "form", "plain"),
+        ),
+        result=BoardGetTopicsResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), BoardGetTopicsExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("order", "", False, ("i", frozenset({-1, -2, 0, 1, 2}), None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("preview", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+            ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_GET_TOPICS = _spec_board_get_topics()
+
+
+def _spec_board_open_topic() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.openTopic",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_OPEN_TOPIC = _spec_board_open_topic()
+
+
+def _spec_board_restore_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.restoreComment",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_RESTORE_COMMENT = _spec_board_restore_comment()
+
+
+def _spec_board_unfix_topic() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="board.unfixTopic",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BOARD_UNFIX_TOPIC = _spec_board_unfix_topic()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -314,6 +391,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.board"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["BoardMethods", "AsyncBoardMethods", "BatchBoardMethods"]

@@ -28,262 +28,350 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.bugtracker import BatchBugtrackerMethods
     from apiforge.vk.methods.sync.bugtracker import BugtrackerMethods
 
-_BUGTRACKER_ADD_COMPANY_GROUPS_MEMBERS: MethodSpec[BugtrackerAddCompanyGroupsMembersResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.addCompanyGroupsMembers",
-    params=(
-        Param("company_id", "form", "plain"),
-        Param("user_ids", "form", "csv"),
-        Param("company_group_ids", "form", "csv"),
-    ),
-    result=BugtrackerAddCompanyGroupsMembersResponse,
-    batchable=True,
-    checks=(
-        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
-        ("company_group_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_BUGTRACKER_ADD_COMPANY_MEMBERS: MethodSpec[BugtrackerAddCompanyMembersResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.addCompanyMembers",
-    params=(
-        Param("user_ids", "form", "csv"),
-        Param("company_id", "form", "plain"),
-    ),
-    result=BugtrackerAddCompanyMembersResponse,
-    batchable=True,
-    checks=(
-        ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
-        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_BUGTRACKER_CHANGE_BUGREPORT_STATUS: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="bugtracker.changeBugreportStatus",
-    params=(
-        Param("bugreport_id", "form", "plain"),
-        Param("status", "form", "plain"),
-        Param("comment", "form", "plain"),
-        Param("from_statuses", "form", "csv"),
-        Param("not_in_statuses", "form", "csv"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    checks=(
-        ("bugreport_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("status", "", False, ("i", None, 0, None, None, None, None)),
-        ("comment", "", False, ("s", None, None, None, None, None, None)),
-        ("from_statuses", "", False, ("ac", None, None, None, None, 50, ("i", None, 0, None, None, None, None))),
-        ("not_in_statuses", "", False, ("ac", None, None, None, None, 50, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_BUGTRACKER_CREATE_COMMENT: MethodSpec[BugtrackerCreateCommentResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.createComment",
-    params=(
-        Param("bugreport_id", "form", "plain"),
-        Param("text", "form", "plain"),
-        Param("hidden", "form", "bool01"),
-        Param("hidden_attachments", "form", "bool01"),
-        Param("force", "form", "bool01"),
-    ),
-    result=BugtrackerCreateCommentResponse,
-    batchable=True,
-    checks=(
-        ("bugreport_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("text", "", False, ("s", None, None, None, 4000, None, None)),
-        ("hidden", "", False, ("b", None, None, None, None, None, None)),
-        ("hidden_attachments", "", False, ("b", None, None, None, None, None, None)),
-        ("force", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_BUGTRACKER_GET_BUGREPORT_BY_ID: MethodSpec[BugtrackerGetBugreportByIdResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.getBugreportById",
-    params=(
-        Param("bugreport_id", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=BugtrackerGetBugreportByIdResponse,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("bugreport_id", "", True, ("i", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_BUGTRACKER_GET_COMPANY_GROUP_MEMBERS: MethodSpec[BugtrackerGetCompanyGroupMembersResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.getCompanyGroupMembers",
-    params=(
-        Param("company_id", "form", "plain"),
-        Param("company_group_id", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("filter_name", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=BugtrackerGetCompanyGroupMembersResponse,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("company_group_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 1, 100, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("filter_name", "", False, ("s", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_BUGTRACKER_GET_COMPANY_MEMBERS: MethodSpec[BugtrackerGetCompanyMembersResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.getCompanyMembers",
-    params=(
-        Param("company_id", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("filter_name", "form", "plain"),
-        Param("filter_role", "form", "plain"),
-        Param("filter_not_group", "form", "plain"),
-        Param("filter_member_ids", "form", "csv"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("extra", "form", "bool01"),
-    ),
-    result=BugtrackerGetCompanyMembersResponse,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 1, 100, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("filter_name", "", False, ("s", None, None, None, None, None, None)),
-        ("filter_role", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
-        ("filter_not_group", "", False, ("i", None, 0, None, None, None, None)),
-        (
-            "filter_member_ids",
-            "",
-            False,
-            ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None)),
+
+def _spec_bugtracker_add_company_groups_members() -> MethodSpec[BugtrackerAddCompanyGroupsMembersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.addCompanyGroupsMembers",
+        params=(
+            Param("company_id", "form", "plain"),
+            Param("user_ids", "form", "csv"),
+            Param("company_group_ids", "form", "csv"),
         ),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("extra", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_BUGTRACKER_GET_DOWNLOAD_VERSION_URL: MethodSpec[BugtrackerGetDownloadVersionUrlResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.getDownloadVersionUrl",
-    params=(
-        Param("product_id", "form", "plain"),
-        Param("version_id", "form", "plain"),
-        Param("ttl", "form", "plain"),
-    ),
-    result=BugtrackerGetDownloadVersionUrlResponse,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("product_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("version_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("ttl", "", False, ("i", None, 1, 31536000, None, None, None)),
-    ),
-)
-_BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="bugtracker.getProductBuildUploadServer",
-    params=(Param("product_id", "form", "plain"),),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    checks=(("product_id", "", True, ("i", None, 0, None, None, None, None)),),
-)
-_BUGTRACKER_REMOVE_COMPANY_GROUP_MEMBER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.removeCompanyGroupMember",
-    params=(
-        Param("company_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("company_group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    checks=(
-        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("user_id", "", True, ("i", None, None, None, None, None, None)),
-        ("company_group_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_BUGTRACKER_REMOVE_COMPANY_MEMBER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.removeCompanyMember",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("company_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_BUGTRACKER_SAVE_PRODUCT_VERSION: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.saveProductVersion",
-    params=(
-        Param("title", "form", "plain"),
-        Param("product_id", "form", "plain"),
-        Param("version_id", "form", "plain"),
-        Param("release_notes", "form", "plain"),
-        Param("visible", "form", "bool01"),
-        Param("set_rft", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    checks=(
-        ("product_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("version_id", "", False, ("i", None, None, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-        ("release_notes", "", False, ("s", None, None, None, None, None, None)),
-        ("visible", "", False, ("b", None, None, None, None, None, None)),
-        ("set_rft", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_BUGTRACKER_SET_COMPANY_MEMBER_ROLE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.setCompanyMemberRole",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("company_id", "form", "plain"),
-        Param("role", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("role", "", True, ("i", frozenset({0, 1}), 0, None, None, None, None)),
-    ),
-)
-_BUGTRACKER_SET_PRODUCT_IS_OVER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="bugtracker.setProductIsOver",
-    params=(
-        Param("product_id", "form", "plain"),
-        Param("is_over", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    checks=(
-        ("product_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("is_over", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
+        result=BugtrackerAddCompanyGroupsMembersResponse,
+        batchable=True,
+        checks=(
+            ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+            (
+                "company_group_ids",
+                "",
+                True,
+                ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None)),
+            ),
+        ),
+    )
+
+
+_BUGTRACKER_ADD_COMPANY_GROUPS_MEMBERS = _spec_bugtracker_add_company_groups_members()
+
+
+def _spec_bugtracker_add_company_members() -> MethodSpec[BugtrackerAddCompanyMembersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.addCompanyMembers",
+        params=(
+            Param("user_ids", "form", "csv"),
+            Param("company_id", "form", "plain"),
+        ),
+        result=BugtrackerAddCompanyMembersResponse,
+        batchable=True,
+        checks=(
+            ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+            ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BUGTRACKER_ADD_COMPANY_MEMBERS = _spec_bugtracker_add_company_members()
+
+
+def _spec_bugtracker_change_bugreport_status() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.changeBugreportStatus",
+        params=(
+            Param("bugreport_id", "form", "plain"),
+            Param("status", "form", "plain"),
+            Param("comment", "form", "plain"),
+            Param("from_statuses", "form", "csv"),
+            Param("not_in_statuses", "form", "csv"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        checks=(
+            ("bugreport_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("status", "", False, ("i", None, 0, None, None, None, None)),
+            ("comment", "", False, ("s", None, None, None, None, None, None)),
+            ("from_statuses", "", False, ("ac", None, None, None, None, 50, ("i", None, 0, None, None, None, None))),
+            ("not_in_statuses", "", False, ("ac", None, None, None, None, 50, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_BUGTRACKER_CHANGE_BUGREPORT_STATUS = _spec_bugtracker_change_bugreport_status()
+
+
+def _spec_bugtracker_create_comment() -> MethodSpec[BugtrackerCreateCommentResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.createComment",
+        params=(
+            Param("bugreport_id", "form", "plain"),
+            Param("text", "form", "plain"),
+            Param("hidden", "form", "bool01"),
+            Param("hidden_attachments", "form", "bool01"),
+            Param("force", "form", "bool01"),
+        ),
+        result=BugtrackerCreateCommentResponse,
+        batchable=True,
+        checks=(
+            ("bugreport_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("text", "", False, ("s", None, None, None, 4000, None, None)),
+            ("hidden", "", False, ("b", None, None, None, None, None, None)),
+            ("hidden_attachments", "", False, ("b", None, None, None, None, None, None)),
+            ("force", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_BUGTRACKER_CREATE_COMMENT = _spec_bugtracker_create_comment()
+
+
+def _spec_bugtracker_get_bugreport_by_id() -> MethodSpec[BugtrackerGetBugreportByIdResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.getBugreportById",
+        params=(
+            Param("bugreport_id", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=BugtrackerGetBugreportByIdResponse,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("bugreport_id", "", True, ("i", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_BUGTRACKER_GET_BUGREPORT_BY_ID = _spec_bugtracker_get_bugreport_by_id()
+
+
+def _spec_bugtracker_get_company_group_members() -> MethodSpec[BugtrackerGetCompanyGroupMembersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.getCompanyGroupMembers",
+        params=(
+            Param("company_id", "form", "plain"),
+            Param("company_group_id", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("filter_name", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=BugtrackerGetCompanyGroupMembersResponse,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("company_group_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 1, 100, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("filter_name", "", False, ("s", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_BUGTRACKER_GET_COMPANY_GROUP_MEMBERS = _spec_bugtracker_get_company_group_members()
+
+
+def _spec_bugtracker_get_company_members() -> MethodSpec[BugtrackerGetCompanyMembersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.getCompanyMembers",
+        params=(
+            Param("company_id", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("filter_name", "form", "plain"),
+            Param("filter_role", "form", "plain"),
+            Param("filter_not_group", "form", "plain"),
+            Param("filter_member_ids", "form", "csv"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("extra", "form", "bool01"),
+        ),
+        result=BugtrackerGetCompanyMembersResponse,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 1, 100, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("filter_name", "", False, ("s", None, None, None, None, None, None)),
+            ("filter_role", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+            ("filter_not_group", "", False, ("i", None, 0, None, None, None, None)),
+            (
+                "filter_member_ids",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None)),
+            ),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("extra", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_BUGTRACKER_GET_COMPANY_MEMBERS = _spec_bugtracker_get_company_members()
+
+
+def _spec_bugtracker_get_download_version_url() -> MethodSpec[BugtrackerGetDownloadVersionUrlResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.getDownloadVersionUrl",
+        params=(
+            Param("product_id", "form", "plain"),
+            Param("version_id", "form", "plain"),
+            Param("ttl", "form", "plain"),
+        ),
+        result=BugtrackerGetDownloadVersionUrlResponse,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("product_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("version_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("ttl", "", False, ("i", None, 1, 31536000, None, None, None)),
+        ),
+    )
+
+
+_BUGTRACKER_GET_DOWNLOAD_VERSION_URL = _spec_bugtracker_get_download_version_url()
+
+
+def _spec_bugtracker_get_product_build_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.getProductBuildUploadServer",
+        params=(Param("product_id", "form", "plain"),),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        checks=(("product_id", "", True, ("i", None, 0, None, None, None, None)),),
+    )
+
+
+_BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER = _spec_bugtracker_get_product_build_upload_server()
+
+
+def _spec_bugtracker_remove_company_group_member() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.removeCompanyGroupMember",
+        params=(
+            Param("company_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("company_group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        checks=(
+            ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+            ("company_group_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BUGTRACKER_REMOVE_COMPANY_GROUP_MEMBER = _spec_bugtracker_remove_company_group_member()
+
+
+def _spec_bugtracker_remove_company_member() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.removeCompanyMember",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("company_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_BUGTRACKER_REMOVE_COMPANY_MEMBER = _spec_bugtracker_remove_company_member()
+
+
+def _spec_bugtracker_save_product_version() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.saveProductVersion",
+        params=(
+            Param("title", "form", "plain"),
+            Param("product_id", "form", "plain"),
+            Param("version_id", "form", "plain"),
+            Param("release_notes", "form", "plain"),
+            Param("visible", "form", "bool01"),
+            Param("set_rft", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        checks=(
+            ("product_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("version_id", "", False, ("i", None, None, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+            ("release_notes", "", False, ("s", None, None, None, None, None, None)),
+            ("visible", "", False, ("b", None, None, None, None, None, None)),
+            ("set_rft", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_BUGTRACKER_SAVE_PRODUCT_VERSION = _spec_bugtracker_save_product_version()
+
+
+def _spec_bugtracker_set_company_member_role() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.setCompanyMemberRole",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("company_id", "form", "plain"),
+            Param("role", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("role", "", True, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+        ),
+    )
+
+
+_BUGTRACKER_SET_COMPANY_MEMBER_ROLE = _spec_bugtracker_set_company_member_role()
+
+
+def _spec_bugtracker_set_product_is_over() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="bugtracker.setProductIsOver",
+        params=(
+            Param("product_id", "form", "plain"),
+            Param("is_over", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        checks=(
+            ("product_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("is_over", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_BUGTRACKER_SET_PRODUCT_IS_OVER = _spec_bugtracker_set_product_is_over()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -302,6 +390,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.bugtracker"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["BugtrackerMethods", "AsyncBugtrackerMethods", "BatchBugtrackerMethods"]

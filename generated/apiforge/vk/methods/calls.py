@@ -20,24 +20,35 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.calls import BatchCallsMethods
     from apiforge.vk.methods.sync.calls import CallsMethods
 
-_CALLS_FORCE_FINISH: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="calls.forceFinish",
-    params=(Param("call_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("call_id", "", True, ("s", None, None, None, 36, None, None)),),
-)
-_CALLS_START: MethodSpec[CallsStartResponse] = MethodSpec(
-    api="vk",
-    name="calls.start",
-    params=(Param("group_id", "form", "plain"),),
-    result=CallsStartResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_calls_force_finish() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="calls.forceFinish",
+        params=(Param("call_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("call_id", "", True, ("s", None, None, None, 36, None, None)),),
+    )
+
+
+_CALLS_FORCE_FINISH = _spec_calls_force_finish()
+
+
+def _spec_calls_start() -> MethodSpec[CallsStartResponse]:
+    return MethodSpec(
+        api="vk",
+        name="calls.start",
+        params=(Param("group_id", "form", "plain"),),
+        result=CallsStartResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_CALLS_START = _spec_calls_start()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -56,6 +67,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.calls"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["CallsMethods", "AsyncCallsMethods", "BatchCallsMethods"]

@@ -30,294 +30,369 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.database import BatchDatabaseMethods
     from apiforge.vk.methods.sync.database import DatabaseMethods
 
-_DATABASE_GET_CHAIRS: MethodSpec[DatabaseGetChairsResponse] = MethodSpec(
-    api="vk",
-    name="database.getChairs",
-    params=(
-        Param("faculty_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=DatabaseGetChairsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 10000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("faculty_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
-    ),
-)
-_DATABASE_GET_CITIES: MethodSpec[DatabaseGetCitiesResponse] = MethodSpec(
-    api="vk",
-    name="database.getCities",
-    params=(
-        Param("region_id", "form", "plain"),
-        Param("q", "form", "plain"),
-        Param("need_all", "form", "bool01"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("country_id", "form", "plain"),
-    ),
-    result=DatabaseGetCitiesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("region_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("need_all", "", False, ("b", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_DATABASE_GET_CITIES_BY_ID: MethodSpec[list[BaseObject]] = MethodSpec(
-    api="vk",
-    name="database.getCitiesById",
-    params=(
-        Param("city_ids", "form", "csv"),
-        Param("fields", "form", "csv"),
-    ),
-    result=list[BaseObject],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("city_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_DATABASE_GET_COUNTRIES: MethodSpec[DatabaseGetCountriesResponse] = MethodSpec(
-    api="vk",
-    name="database.getCountries",
-    params=(
-        Param("need_all", "form", "bool01"),
-        Param("code", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=DatabaseGetCountriesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("need_all", "", False, ("b", None, None, None, None, None, None)),
-        ("code", "", False, ("s", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_DATABASE_GET_COUNTRIES_BY_ID: MethodSpec[list[BaseCountry]] = MethodSpec(
-    api="vk",
-    name="database.getCountriesById",
-    params=(Param("country_ids", "form", "csv"),),
-    result=list[BaseCountry],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(("country_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),),
-)
-_DATABASE_GET_FACULTIES: MethodSpec[DatabaseGetFacultiesResponse] = MethodSpec(
-    api="vk",
-    name="database.getFaculties",
-    params=(
-        Param("university_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=DatabaseGetFacultiesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 10000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("university_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
-    ),
-)
-_DATABASE_GET_METRO_STATIONS: MethodSpec[DatabaseGetMetroStationsResponse] = MethodSpec(
-    api="vk",
-    name="database.getMetroStations",
-    params=(
-        Param("city_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=DatabaseGetMetroStationsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 500,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("city_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 500, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_DATABASE_GET_METRO_STATIONS_BY_ID: MethodSpec[list[DatabaseStation]] = MethodSpec(
-    api="vk",
-    name="database.getMetroStationsById",
-    params=(Param("station_ids", "form", "csv"),),
-    result=list[DatabaseStation],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(("station_ids", "", False, ("ac", None, None, None, None, 30, ("i", None, 0, None, None, None, None))),),
-)
-_DATABASE_GET_REGIONS: MethodSpec[DatabaseGetRegionsResponse] = MethodSpec(
-    api="vk",
-    name="database.getRegions",
-    params=(
-        Param("q", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=DatabaseGetRegionsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_DATABASE_GET_SCHOOL_CLASSES: MethodSpec[list[BaseObject]] = MethodSpec(
-    api="vk",
-    name="database.getSchoolClasses",
-    params=(Param("country_id", "form", "plain"),),
-    result=list[BaseObject],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(("country_id", "", False, ("i", None, 0, None, None, None, None)),),
-)
-_DATABASE_GET_SCHOOLS: MethodSpec[DatabaseGetSchoolsResponse] = MethodSpec(
-    api="vk",
-    name="database.getSchools",
-    params=(
-        Param("city_id", "form", "plain"),
-        Param("q", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=DatabaseGetSchoolsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 10000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("city_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
-    ),
-)
-_DATABASE_GET_UNIVERSITIES: MethodSpec[DatabaseGetUniversitiesResponse] = MethodSpec(
-    api="vk",
-    name="database.getUniversities",
-    params=(
-        Param("q", "form", "plain"),
-        Param("city_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("country_id", "form", "plain"),
-    ),
-    result=DatabaseGetUniversitiesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 10000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
-        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
+
+def _spec_database_get_chairs() -> MethodSpec[DatabaseGetChairsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="database.getChairs",
+        params=(
+            Param("faculty_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=DatabaseGetChairsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 10000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("faculty_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+        ),
+    )
+
+
+_DATABASE_GET_CHAIRS = _spec_database_get_chairs()
+
+
+def _spec_database_get_cities() -> MethodSpec[DatabaseGetCitiesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="database.getCities",
+        params=(
+            Param("region_id", "form", "plain"),
+            Param("q", "form", "plain"),
+            Param("need_all", "form", "bool01"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("country_id", "form", "plain"),
+        ),
+        result=DatabaseGetCitiesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("region_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("need_all", "", False, ("b", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_DATABASE_GET_CITIES = _spec_database_get_cities()
+
+
+def _spec_database_get_cities_by_id() -> MethodSpec[list[BaseObject]]:
+    return MethodSpec(
+        api="vk",
+        name="database.getCitiesById",
+        params=(
+            Param("city_ids", "form", "csv"),
+            Param("fields", "form", "csv"),
+        ),
+        result=list[BaseObject],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("city_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_DATABASE_GET_CITIES_BY_ID = _spec_database_get_cities_by_id()
+
+
+def _spec_database_get_countries() -> MethodSpec[DatabaseGetCountriesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="database.getCountries",
+        params=(
+            Param("need_all", "form", "bool01"),
+            Param("code", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=DatabaseGetCountriesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("need_all", "", False, ("b", None, None, None, None, None, None)),
+            ("code", "", False, ("s", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_DATABASE_GET_COUNTRIES = _spec_database_get_countries()
+
+
+def _spec_database_get_countries_by_id() -> MethodSpec[list[BaseCountry]]:
+    return MethodSpec(
+        api="vk",
+        name="database.getCountriesById",
+        params=(Param("country_ids", "form", "csv"),),
+        result=list[BaseCountry],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("country_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_DATABASE_GET_COUNTRIES_BY_ID = _spec_database_get_countries_by_id()
+
+
+def _spec_database_get_faculties() -> MethodSpec[DatabaseGetFacultiesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="database.getFaculties",
+        params=(
+            Param("university_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=DatabaseGetFacultiesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 10000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("university_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+        ),
+    )
+
+
+_DATABASE_GET_FACULTIES = _spec_database_get_faculties()
+
+
+def _spec_database_get_metro_stations() -> MethodSpec[DatabaseGetMetroStationsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="database.getMetroStations",
+        params=(
+            Param("city_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=DatabaseGetMetroStationsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 500,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("city_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 500, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DATABASE_GET_METRO_STATIONS = _spec_database_get_metro_stations()
+
+
+def _spec_database_get_metro_stations_by_id() -> MethodSpec[list[DatabaseStation]]:
+    return MethodSpec(
+        api="vk",
+        name="database.getMetroStationsById",
+        params=(Param("station_ids", "form", "csv"),),
+        result=list[DatabaseStation],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("station_ids", "", False, ("ac", None, None, None, None, 30, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_DATABASE_GET_METRO_STATIONS_BY_ID = _spec_database_get_metro_stations_by_id()
+
+
+def _spec_database_get_regions() -> MethodSpec[DatabaseGetRegionsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="database.getRegions",
+        params=(
+            Param("q", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=DatabaseGetRegionsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_DATABASE_GET_REGIONS = _spec_database_get_regions()
+
+
+def _spec_database_get_school_classes() -> MethodSpec[list[BaseObject]]:
+    return MethodSpec(
+        api="vk",
+        name="database.getSchoolClasses",
+        params=(Param("country_id", "form", "plain"),),
+        result=list[BaseObject],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(("country_id", "", False, ("i", None, 0, None, None, None, None)),),
+    )
+
+
+_DATABASE_GET_SCHOOL_CLASSES = _spec_database_get_school_classes()
+
+
+def _spec_database_get_schools() -> MethodSpec[DatabaseGetSchoolsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="database.getSchools",
+        params=(
+            Param("city_id", "form", "plain"),
+            Param("q", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=DatabaseGetSchoolsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 10000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("city_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+        ),
+    )
+
+
+_DATABASE_GET_SCHOOLS = _spec_database_get_schools()
+
+
+def _spec_database_get_universities() -> MethodSpec[DatabaseGetUniversitiesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="database.getUniversities",
+        params=(
+            Param("q", "form", "plain"),
+            Param("city_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("country_id", "form", "plain"),
+        ),
+        result=DatabaseGetUniversitiesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 10000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+            ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_DATABASE_GET_UNIVERSITIES = _spec_database_get_universities()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -336,6 +411,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.database"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["DatabaseMethods", "AsyncDatabaseMethods", "BatchDatabaseMethods"]

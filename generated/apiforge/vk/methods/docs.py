@@ -20,217 +20,288 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.docs import BatchDocsMethods
     from apiforge.vk.methods.sync.docs import DocsMethods
 
-_DOCS_ADD: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="docs.add",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("doc_id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_DOCS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="docs.delete",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("doc_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_DOCS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="docs.edit",
-    params=(
-        Param("doc_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("tags", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, 128, None, None)),
-        ("tags", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_DOCS_GET: MethodSpec[DocsGetResponse] = MethodSpec(
-    api="vk",
-    name="docs.get",
-    params=(
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("type", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("return_tags", "form", "bool01"),
-    ),
-    result=DocsGetResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("type", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_DOCS_GET_BY_ID: MethodSpec[list[DocsDoc]] = MethodSpec(
-    api="vk",
-    name="docs.getById",
-    params=(
-        Param("docs", "form", "csv"),
-        Param("return_tags", "form", "bool01"),
-    ),
-    result=list[DocsDoc],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("docs", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_DOCS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="docs.getMessagesUploadServer",
-    params=(
-        Param("type", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-    ),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("type", "", False, ("s", frozenset({"audio_message", "doc", "graffiti"}), None, None, None, None, None)),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DOCS_GET_TYPES: MethodSpec[DocsGetTypesResponse] = MethodSpec(
-    api="vk",
-    name="docs.getTypes",
-    params=(Param("owner_id", "form", "plain"),),
-    result=DocsGetTypesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
-)
-_DOCS_GET_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="docs.getUploadServer",
-    params=(Param("group_id", "form", "plain"),),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", False, ("i", None, 0, None, None, None, None)),),
-)
-_DOCS_GET_WALL_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="docs.getWallUploadServer",
-    params=(Param("group_id", "form", "plain"),),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("group_id", "", False, ("i", None, 0, None, None, None, None)),),
-)
-_DOCS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="docs.restore",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("doc_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_DOCS_SAVE: MethodSpec[DocsSaveResponse] = MethodSpec(
-    api="vk",
-    name="docs.save",
-    params=(
-        Param("file", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("tags", "form", "plain"),
-        Param("return_tags", "form", "bool01"),
-    ),
-    result=DocsSaveResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("file", "", True, ("s", None, None, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-        ("tags", "", False, ("s", None, None, None, None, None, None)),
-        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_DOCS_SEARCH: MethodSpec[DocsSearchResponse] = MethodSpec(
-    api="vk",
-    name="docs.search",
-    params=(
-        Param("q", "form", "plain"),
-        Param("search_own", "form", "bool01"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("return_tags", "form", "bool01"),
-    ),
-    result=DocsSearchResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", False, ("s", None, None, None, 512, None, None)),
-        ("search_own", "", False, ("b", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_docs_add() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="docs.add",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("doc_id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DOCS_ADD = _spec_docs_add()
+
+
+def _spec_docs_delete() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="docs.delete",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("doc_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_DOCS_DELETE = _spec_docs_delete()
+
+
+def _spec_docs_edit() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="docs.edit",
+        params=(
+            Param("doc_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("tags", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, 128, None, None)),
+            ("tags", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_DOCS_EDIT = _spec_docs_edit()
+
+
+def _spec_docs_get() -> MethodSpec[DocsGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="docs.get",
+        params=(
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("type", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("return_tags", "form", "bool01"),
+        ),
+        result=DocsGetResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("type", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DOCS_GET = _spec_docs_get()
+
+
+def _spec_docs_get_by_id() -> MethodSpec[list[DocsDoc]]:
+    return MethodSpec(
+        api="vk",
+        name="docs.getById",
+        params=(
+            Param("docs", "form", "csv"),
+            Param("return_tags", "form", "bool01"),
+        ),
+        result=list[DocsDoc],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("docs", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DOCS_GET_BY_ID = _spec_docs_get_by_id()
+
+
+def _spec_docs_get_messages_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="docs.getMessagesUploadServer",
+        params=(
+            Param("type", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+        ),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("type", "", False, ("s", frozenset({"audio_message", "doc", "graffiti"}), None, None, None, None, None)),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DOCS_GET_MESSAGES_UPLOAD_SERVER = _spec_docs_get_messages_upload_server()
+
+
+def _spec_docs_get_types() -> MethodSpec[DocsGetTypesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="docs.getTypes",
+        params=(Param("owner_id", "form", "plain"),),
+        result=DocsGetTypesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_DOCS_GET_TYPES = _spec_docs_get_types()
+
+
+def _spec_docs_get_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="docs.getUploadServer",
+        params=(Param("group_id", "form", "plain"),),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", False, ("i", None, 0, None, None, None, None)),),
+    )
+
+
+_DOCS_GET_UPLOAD_SERVER = _spec_docs_get_upload_server()
+
+
+def _spec_docs_get_wall_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="docs.getWallUploadServer",
+        params=(Param("group_id", "form", "plain"),),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("group_id", "", False, ("i", None, 0, None, None, None, None)),),
+    )
+
+
+_DOCS_GET_WALL_UPLOAD_SERVER = _spec_docs_get_wall_upload_server()
+
+
+def _spec_docs_restore() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="docs.restore",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("doc_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_DOCS_RESTORE = _spec_docs_restore()
+
+
+def _spec_docs_save() -> MethodSpec[DocsSaveResponse]:
+    return MethodSpec(
+        api="vk",
+        name="docs.save",
+        params=(
+            Param("file", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("tags", "form", "plain"),
+            Param("return_tags", "form", "bool01"),
+        ),
+        result=DocsSaveResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("file", "", True, ("s", None, None, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("tags", "", False, ("s", None, None, None, None, None, None)),
+            ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DOCS_SAVE = _spec_docs_save()
+
+
+def _spec_docs_search() -> MethodSpec[DocsSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="docs.search",
+        params=(
+            Param("q", "form", "plain"),
+            Param("search_own", "form", "bool01"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("return_tags", "form", "bool01"),
+        ),
+        result=DocsSearchResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", False, ("s", None, None, None, 512, None, None)),
+            ("search_own", "", False, ("b", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DOCS_SEARCH = _spec_docs_search()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -249,6 +320,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.docs"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["DocsMethods", "AsyncDocsMethods", "BatchDocsMethods"]

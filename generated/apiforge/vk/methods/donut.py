@@ -21,74 +21,97 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.donut import BatchDonutMethods
     from apiforge.vk.methods.sync.donut import DonutMethods
 
-_DONUT_GET_FRIENDS: MethodSpec[GroupsGetMembersFieldsResponse] = MethodSpec(
-    api="vk",
-    name="donut.getFriends",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=GroupsGetMembersFieldsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_DONUT_GET_SUBSCRIPTION: MethodSpec[DonutDonatorSubscriptionInfo] = MethodSpec(
-    api="vk",
-    name="donut.getSubscription",
-    params=(Param("owner_id", "form", "plain"),),
-    result=DonutDonatorSubscriptionInfo,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_DONUT_GET_SUBSCRIPTIONS: MethodSpec[DonutGetSubscriptionsResponse] = MethodSpec(
-    api="vk",
-    name="donut.getSubscriptions",
-    params=(
-        Param("fields", "form", "csv"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=DonutGetSubscriptionsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-    ),
-)
-_DONUT_IS_DON: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="donut.isDon",
-    params=(Param("owner_id", "form", "plain"),),
-    result=BaseBoolInt,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_donut_get_friends() -> MethodSpec[GroupsGetMembersFieldsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="donut.getFriends",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=GroupsGetMembersFieldsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_DONUT_GET_FRIENDS = _spec_donut_get_friends()
+
+
+def _spec_donut_get_subscription() -> MethodSpec[DonutDonatorSubscriptionInfo]:
+    return MethodSpec(
+        api="vk",
+        name="donut.getSubscription",
+        params=(Param("owner_id", "form", "plain"),),
+        result=DonutDonatorSubscriptionInfo,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_DONUT_GET_SUBSCRIPTION = _spec_donut_get_subscription()
+
+
+def _spec_donut_get_subscriptions() -> MethodSpec[DonutGetSubscriptionsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="donut.getSubscriptions",
+        params=(
+            Param("fields", "form", "csv"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=DonutGetSubscriptionsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ),
+    )
+
+
+_DONUT_GET_SUBSCRIPTIONS = _spec_donut_get_subscriptions()
+
+
+def _spec_donut_is_don() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="donut.isDon",
+        params=(Param("owner_id", "form", "plain"),),
+        result=BaseBoolInt,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_DONUT_IS_DON = _spec_donut_is_don()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -107,6 +130,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.donut"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["DonutMethods", "AsyncDonutMethods", "BatchDonutMethods"]

@@ -19,16 +19,21 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.downloaded_games import BatchDownloadedGamesMethods
     from apiforge.vk.methods.sync.downloaded_games import DownloadedGamesMethods
 
-_DOWNLOADED_GAMES_GET_PAID_STATUS: MethodSpec[DownloadedGamesPaidStatusResponse] = MethodSpec(
-    api="vk",
-    name="downloadedGames.getPaidStatus",
-    params=(Param("user_id", "form", "plain"),),
-    result=DownloadedGamesPaidStatusResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("user_id", "", False, ("i", None, 0, None, None, None, None)),),
-)
+
+def _spec_downloaded_games_get_paid_status() -> MethodSpec[DownloadedGamesPaidStatusResponse]:
+    return MethodSpec(
+        api="vk",
+        name="downloadedGames.getPaidStatus",
+        params=(Param("user_id", "form", "plain"),),
+        result=DownloadedGamesPaidStatusResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("user_id", "", False, ("i", None, 0, None, None, None, None)),),
+    )
+
+
+_DOWNLOADED_GAMES_GET_PAID_STATUS = _spec_downloaded_games_get_paid_status()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -47,6 +52,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.downloaded_games"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["DownloadedGamesMethods", "AsyncDownloadedGamesMethods", "BatchDownloadedGamesMethods"]

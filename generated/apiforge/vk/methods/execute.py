@@ -16,14 +16,19 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.aio.execute import AsyncExecuteMethods
     from apiforge.vk.methods.sync.execute import ExecuteMethods
 
-_EXECUTE: MethodSpec[JSON] = MethodSpec(
-    api="vk",
-    name="execute",
-    params=(Param("code", "form", "plain"),),
-    result=JSON,
-    token_kinds=("user", "group"),
-    checks=(("code", "", True, ("s", None, None, None, None, None, None)),),
-)
+
+def _spec_execute() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="vk",
+        name="execute",
+        params=(Param("code", "form", "plain"),),
+        result=JSON,
+        token_kinds=("user", "group"),
+        checks=(("code", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_EXECUTE = _spec_execute()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -41,6 +46,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.execute"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ExecuteMethods", "AsyncExecuteMethods"]

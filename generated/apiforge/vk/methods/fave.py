@@ -26,425 +26,562 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.fave import BatchFaveMethods
     from apiforge.vk.methods.sync.fave import FaveMethods
 
-_FAVE_ADD_ARTICLE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.addArticle",
-    params=(Param("url", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
-)
-_FAVE_ADD_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.addLink",
-    params=(Param("link", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("link", "", True, ("s", None, None, None, None, None, None)),),
-)
-_FAVE_ADD_PAGE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.addPage",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_FAVE_ADD_POST: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.addPost",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_ADD_PRODUCT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.addProduct",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_ADD_TAG: MethodSpec[FaveTag] = MethodSpec(
-    api="vk",
-    name="fave.addTag",
-    params=(
-        Param("name", "form", "plain"),
-        Param("position", "form", "plain"),
-    ),
-    result=FaveTag,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("name", "", False, ("s", None, None, None, 50, None, None)),
-        ("position", "", False, ("s", frozenset({"back", "front"}), None, None, None, None, None)),
-    ),
-)
-_FAVE_ADD_VIDEO: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.addVideo",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_EDIT_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.editTag",
-    params=(
-        Param("id", "form", "plain"),
-        Param("name", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, 50, None, None)),
-    ),
-)
-_FAVE_GET: MethodSpec[FaveGetResponse] = MethodSpec(
-    api="vk",
-    name="fave.get",
-    params=(
-        Param("extended", "form", "bool01"),
-        Param("item_type", "form", "plain"),
-        Param("tag_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "plain"),
-        Param("is_from_snackbar", "form", "bool01"),
-    ),
-    result=FaveGetResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), FaveGetExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        (
-            "item_type",
-            "",
-            False,
-            (
-                "s",
-                frozenset(
-                    {
-                        "article",
-                        "clip",
-                        "game",
-                        "link",
-                        "mini_app",
-                        "narrative",
-                        "page",
-                        "podcast",
-                        "post",
-                        "product",
-                        "video",
-                        "youla_product",
-                    }
-                ),
-                None,
-                None,
-                None,
-                None,
-                None,
-            ),
+
+def _spec_fave_add_article() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.addArticle",
+        params=(Param("url", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_FAVE_ADD_ARTICLE = _spec_fave_add_article()
+
+
+def _spec_fave_add_link() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.addLink",
+        params=(Param("link", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("link", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_FAVE_ADD_LINK = _spec_fave_add_link()
+
+
+def _spec_fave_add_page() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.addPage",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
         ),
-        ("tag_id", "", False, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 1, 100, None, None, None)),
-        ("fields", "", False, ("s", None, None, None, None, None, None)),
-        ("is_from_snackbar", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_GET_PAGES: MethodSpec[FaveGetPagesResponse] = MethodSpec(
-    api="vk",
-    name="fave.getPages",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("type", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("tag_id", "form", "plain"),
-    ),
-    result=FaveGetPagesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 500,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, 10000, None, None, None)),
-        ("count", "", False, ("i", None, 1, 500, None, None, None)),
-        ("type", "", False, ("s", frozenset({"groups", "hints", "users"}), None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("tag_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_GET_TAGS: MethodSpec[FaveGetTagsResponse] = MethodSpec(
-    api="vk",
-    name="fave.getTags",
-    params=(),
-    result=FaveGetTagsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
-_FAVE_MARK_SEEN: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="fave.markSeen",
-    params=(),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-)
-_FAVE_REMOVE_ARTICLE: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="fave.removeArticle",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("article_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("article_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_FAVE_REMOVE_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.removeLink",
-    params=(
-        Param("link_id", "form", "plain"),
-        Param("link", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("link_id", "", False, ("s", None, None, None, None, None, None)),
-        ("link", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_REMOVE_PAGE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.removePage",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_REMOVE_POST: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.removePost",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_REMOVE_PRODUCT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.removeProduct",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_REMOVE_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.removeTag",
-    params=(Param("id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_FAVE_REMOVE_VIDEO: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.removeVideo",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_REORDER_TAGS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.reorderTags",
-    params=(Param("ids", "form", "csv"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),),
-)
-_FAVE_SET_PAGE_TAGS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.setPageTags",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("tag_ids", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("tag_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_FAVE_SET_TAGS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.setTags",
-    params=(
-        Param("item_type", "form", "plain"),
-        Param("item_owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("tag_ids", "form", "csv"),
-        Param("link_id", "form", "plain"),
-        Param("link_url", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        (
-            "item_type",
-            "",
-            False,
-            (
-                "s",
-                frozenset(
-                    {
-                        "article",
-                        "clip",
-                        "game",
-                        "link",
-                        "mini_app",
-                        "narrative",
-                        "page",
-                        "podcast",
-                        "post",
-                        "product",
-                        "video",
-                        "youla_product",
-                    }
-                ),
-                None,
-                None,
-                None,
-                None,
-                None,
-            ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
         ),
-        ("item_owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("item_id", "", False, ("i", None, None, None, None, None, None)),
-        ("tag_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("link_id", "", False, ("s", None, None, None, None, None, None)),
-        ("link_url", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_FAVE_TRACK_PAGE_INTERACTION: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="fave.trackPageInteraction",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
+    )
+
+
+_FAVE_ADD_PAGE = _spec_fave_add_page()
+
+
+def _spec_fave_add_post() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.addPost",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_ADD_POST = _spec_fave_add_post()
+
+
+def _spec_fave_add_product() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.addProduct",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_ADD_PRODUCT = _spec_fave_add_product()
+
+
+def _spec_fave_add_tag() -> MethodSpec[FaveTag]:
+    return MethodSpec(
+        api="vk",
+        name="fave.addTag",
+        params=(
+            Param("name", "form", "plain"),
+            Param("position", "form", "plain"),
+        ),
+        result=FaveTag,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("name", "", False, ("s", None, None, None, 50, None, None)),
+            ("position", "", False, ("s", frozenset({"back", "front"}), None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_ADD_TAG = _spec_fave_add_tag()
+
+
+def _spec_fave_add_video() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.addVideo",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_ADD_VIDEO = _spec_fave_add_video()
+
+
+def _spec_fave_edit_tag() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.editTag",
+        params=(
+            Param("id", "form", "plain"),
+            Param("name", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, 50, None, None)),
+        ),
+    )
+
+
+_FAVE_EDIT_TAG = _spec_fave_edit_tag()
+
+
+def _spec_fave_get() -> MethodSpec[FaveGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.get",
+        params=(
+            Param("extended", "form", "bool01"),
+            Param("item_type", "form", "plain"),
+            Param("tag_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "plain"),
+            Param("is_from_snackbar", "form", "bool01"),
+        ),
+        result=FaveGetResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), FaveGetExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            (
+                "item_type",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "article",
+                            "clip",
+                            "game",
+                            "link",
+                            "mini_app",
+                            "narrative",
+                            "page",
+                            "podcast",
+                            "post",
+                            "product",
+                            "video",
+                            "youla_product",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("tag_id", "", False, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 1, 100, None, None, None)),
+            ("fields", "", False, ("s", None, None, None, None, None, None)),
+            ("is_from_snackbar", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_GET = _spec_fave_get()
+
+
+def _spec_fave_get_pages() -> MethodSpec[FaveGetPagesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.getPages",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("type", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("tag_id", "form", "plain"),
+        ),
+        result=FaveGetPagesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 500,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, 10000, None, None, None)),
+            ("count", "", False, ("i", None, 1, 500, None, None, None)),
+            ("type", "", False, ("s", frozenset({"groups", "hints", "users"}), None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("tag_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_GET_PAGES = _spec_fave_get_pages()
+
+
+def _spec_fave_get_tags() -> MethodSpec[FaveGetTagsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.getTags",
+        params=(),
+        result=FaveGetTagsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_FAVE_GET_TAGS = _spec_fave_get_tags()
+
+
+def _spec_fave_mark_seen() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="fave.markSeen",
+        params=(),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_FAVE_MARK_SEEN = _spec_fave_mark_seen()
+
+
+def _spec_fave_remove_article() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="fave.removeArticle",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("article_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("article_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_REMOVE_ARTICLE = _spec_fave_remove_article()
+
+
+def _spec_fave_remove_link() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.removeLink",
+        params=(
+            Param("link_id", "form", "plain"),
+            Param("link", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("link_id", "", False, ("s", None, None, None, None, None, None)),
+            ("link", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_REMOVE_LINK = _spec_fave_remove_link()
+
+
+def _spec_fave_remove_page() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.removePage",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_REMOVE_PAGE = _spec_fave_remove_page()
+
+
+def _spec_fave_remove_post() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.removePost",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_REMOVE_POST = _spec_fave_remove_post()
+
+
+def _spec_fave_remove_product() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.removeProduct",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_REMOVE_PRODUCT = _spec_fave_remove_product()
+
+
+def _spec_fave_remove_tag() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.removeTag",
+        params=(Param("id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_FAVE_REMOVE_TAG = _spec_fave_remove_tag()
+
+
+def _spec_fave_remove_video() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.removeVideo",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_REMOVE_VIDEO = _spec_fave_remove_video()
+
+
+def _spec_fave_reorder_tags() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.reorderTags",
+        params=(Param("ids", "form", "csv"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),),
+    )
+
+
+_FAVE_REORDER_TAGS = _spec_fave_reorder_tags()
+
+
+def _spec_fave_set_page_tags() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.setPageTags",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("tag_ids", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("tag_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_FAVE_SET_PAGE_TAGS = _spec_fave_set_page_tags()
+
+
+def _spec_fave_set_tags() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.setTags",
+        params=(
+            Param("item_type", "form", "plain"),
+            Param("item_owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("tag_ids", "form", "csv"),
+            Param("link_id", "form", "plain"),
+            Param("link_url", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            (
+                "item_type",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "article",
+                            "clip",
+                            "game",
+                            "link",
+                            "mini_app",
+                            "narrative",
+                            "page",
+                            "podcast",
+                            "post",
+                            "product",
+                            "video",
+                            "youla_product",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("item_owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("item_id", "", False, ("i", None, None, None, None, None, None)),
+            ("tag_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("link_id", "", False, ("s", None, None, None, None, None, None)),
+            ("link_url", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_SET_TAGS = _spec_fave_set_tags()
+
+
+def _spec_fave_track_page_interaction() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="fave.trackPageInteraction",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_FAVE_TRACK_PAGE_INTERACTION = _spec_fave_track_page_interaction()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -463,6 +600,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.fave"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["FaveMethods", "AsyncFaveMethods", "BatchFaveMethods"]

@@ -36,365 +36,471 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.friends import BatchFriendsMethods
     from apiforge.vk.methods.sync.friends import FriendsMethods
 
-_FRIENDS_ADD: MethodSpec[FriendsAddResponse] = MethodSpec(
-    api="vk",
-    name="friends.add",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("text", "form", "plain"),
-        Param("follow", "form", "bool01"),
-    ),
-    result=FriendsAddResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("text", "", False, ("s", None, None, None, None, None, None)),
-        ("follow", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_FRIENDS_ADD_LIST: MethodSpec[FriendsAddListResponse] = MethodSpec(
-    api="vk",
-    name="friends.addList",
-    params=(
-        Param("name", "form", "plain"),
-        Param("user_ids", "form", "csv"),
-    ),
-    result=FriendsAddListResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_FRIENDS_ARE_FRIENDS: MethodSpec[list[FriendsFriendStatus]] = MethodSpec(
-    api="vk",
-    name="friends.areFriends",
-    params=(
-        Param("user_ids", "form", "csv"),
-        Param("need_sign", "form", "bool01"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=list[FriendsFriendStatus],
-    variants=(Variant("extendedResponse", (("extended", True),), list[FriendsFriendExtendedStatus]),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
-        ("need_sign", "", False, ("b", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_FRIENDS_DELETE: MethodSpec[FriendsDeleteResponse] = MethodSpec(
-    api="vk",
-    name="friends.delete",
-    params=(Param("user_id", "form", "plain"),),
-    result=FriendsDeleteResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("user_id", "", False, ("i", None, 0, None, None, None, None)),),
-)
-_FRIENDS_DELETE_ALL_REQUESTS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="friends.deleteAllRequests",
-    params=(),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-)
-_FRIENDS_DELETE_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="friends.deleteList",
-    params=(Param("list_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("list_id", "", True, ("i", None, 0, 24, None, None, None)),),
-)
-_FRIENDS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="friends.edit",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("list_ids", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("list_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_FRIENDS_EDIT_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="friends.editList",
-    params=(
-        Param("list_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("user_ids", "form", "csv"),
-        Param("add_user_ids", "form", "csv"),
-        Param("delete_user_ids", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("name", "", False, ("s", None, None, None, None, None, None)),
-        ("list_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("add_user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("delete_user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_FRIENDS_GET: MethodSpec[FriendsGetResponse] = MethodSpec(
-    api="vk",
-    name="friends.get",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("order", "form", "plain"),
-        Param("list_id", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("ref", "form", "plain"),
-        Param("name_case", "form", "plain"),
-    ),
-    result=FriendsGetResponse,
-    variants=(Variant("fieldsResponse", (("fields", PRESENT),), FriendsGetFieldsResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
-        (
-            "order",
-            "",
-            False,
-            ("s", frozenset({"hints", "mobile", "name", "random", "smart"}), None, None, None, None, None),
+
+def _spec_friends_add() -> MethodSpec[FriendsAddResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.add",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("text", "form", "plain"),
+            Param("follow", "form", "bool01"),
         ),
-        ("list_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("ref", "", False, ("s", None, None, None, 255, None, None)),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-    ),
-)
-_FRIENDS_GET_APP_USERS: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="friends.getAppUsers",
-    params=(),
-    result=list[int],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
-_FRIENDS_GET_LISTS: MethodSpec[FriendsGetListsResponse] = MethodSpec(
-    api="vk",
-    name="friends.getLists",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("return_system", "form", "bool01"),
-    ),
-    result=FriendsGetListsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("return_system", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_FRIENDS_GET_MUTUAL: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="friends.getMutual",
-    params=(
-        Param("source_uid", "form", "plain"),
-        Param("target_uid", "form", "plain"),
-        Param("target_uids", "form", "csv"),
-        Param("order", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("need_common_count", "form", "bool01"),
-    ),
-    result=list[int],
-    variants=(
-        Variant("targetUidsResponse", (("target_uids", PRESENT),), list[FriendsMutualFriend]),
-        Variant("totalCountResponse", (("need_common_count", True),), FriendsMutualFriend),
-    ),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("source_uid", "", False, ("i", None, 1, None, None, None, None)),
-        ("target_uid", "", False, ("i", None, 1, None, None, None, None)),
-        ("target_uids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
-        ("order", "", False, ("s", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("need_common_count", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_FRIENDS_GET_ONLINE: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="friends.getOnline",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("list_id", "form", "plain"),
-        Param("online_mobile", "form", "bool01"),
-        Param("order", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-    ),
-    result=list[int],
-    variants=(Variant("onlineMobileResponse", (("online_mobile", True),), FriendsGetOnlineOnlineMobileResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("list_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("online_mobile", "", False, ("b", None, None, None, None, None, None)),
-        ("order", "", False, ("s", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_FRIENDS_GET_RECENT: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="friends.getRecent",
-    params=(Param("count", "form", "plain"),),
-    result=list[int],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("count", "", False, ("i", None, 0, 1000, None, None, None)),),
-)
-_FRIENDS_GET_REQUESTS: MethodSpec[FriendsGetRequestsResponse] = MethodSpec(
-    api="vk",
-    name="friends.getRequests",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("need_mutual", "form", "bool01"),
-        Param("out", "form", "bool01"),
-        Param("sort", "form", "plain"),
-        Param("need_viewed", "form", "bool01"),
-        Param("suggested", "form", "bool01"),
-        Param("ref", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=FriendsGetRequestsResponse,
-    variants=(
-        Variant("needMutualResponse", (("need_mutual", True),), FriendsGetRequestsNeedMutualResponse),
-        Variant("extendedResponse", (("extended", True),), FriendsGetRequestsExtendedResponse),
-    ),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("need_mutual", "", False, ("b", None, None, None, None, None, None)),
-        ("out", "", False, ("b", None, None, None, None, None, None)),
-        ("sort", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-        ("need_viewed", "", False, ("b", None, None, None, None, None, None)),
-        ("suggested", "", False, ("b", None, None, None, None, None, None)),
-        ("ref", "", False, ("s", None, None, None, 255, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_FRIENDS_GET_SUGGESTIONS: MethodSpec[FriendsGetSuggestionsResponse] = MethodSpec(
-    api="vk",
-    name="friends.getSuggestions",
-    params=(
-        Param("filter", "form", "csv"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-    ),
-    result=FriendsGetSuggestionsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-    ),
-)
-_FRIENDS_SEARCH: MethodSpec[FriendsSearchResponse] = MethodSpec(
-    api="vk",
-    name="friends.search",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("q", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=FriendsSearchResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
+        result=FriendsAddResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("text", "", False, ("s", None, None, None, None, None, None)),
+            ("follow", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FRIENDS_ADD = _spec_friends_add()
+
+
+def _spec_friends_add_list() -> MethodSpec[FriendsAddListResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.addList",
+        params=(
+            Param("name", "form", "plain"),
+            Param("user_ids", "form", "csv"),
+        ),
+        result=FriendsAddListResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_FRIENDS_ADD_LIST = _spec_friends_add_list()
+
+
+def _spec_friends_are_friends() -> MethodSpec[list[FriendsFriendStatus]]:
+    return MethodSpec(
+        api="vk",
+        name="friends.areFriends",
+        params=(
+            Param("user_ids", "form", "csv"),
+            Param("need_sign", "form", "bool01"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=list[FriendsFriendStatus],
+        variants=(Variant("extendedResponse", (("extended", True),), list[FriendsFriendExtendedStatus]),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+            ("need_sign", "", False, ("b", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FRIENDS_ARE_FRIENDS = _spec_friends_are_friends()
+
+
+def _spec_friends_delete() -> MethodSpec[FriendsDeleteResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.delete",
+        params=(Param("user_id", "form", "plain"),),
+        result=FriendsDeleteResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("user_id", "", False, ("i", None, 0, None, None, None, None)),),
+    )
+
+
+_FRIENDS_DELETE = _spec_friends_delete()
+
+
+def _spec_friends_delete_all_requests() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.deleteAllRequests",
+        params=(),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_FRIENDS_DELETE_ALL_REQUESTS = _spec_friends_delete_all_requests()
+
+
+def _spec_friends_delete_list() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.deleteList",
+        params=(Param("list_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("list_id", "", True, ("i", None, 0, 24, None, None, None)),),
+    )
+
+
+_FRIENDS_DELETE_LIST = _spec_friends_delete_list()
+
+
+def _spec_friends_edit() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.edit",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("list_ids", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("list_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_FRIENDS_EDIT = _spec_friends_edit()
+
+
+def _spec_friends_edit_list() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.editList",
+        params=(
+            Param("list_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("user_ids", "form", "csv"),
+            Param("add_user_ids", "form", "csv"),
+            Param("delete_user_ids", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("name", "", False, ("s", None, None, None, None, None, None)),
+            ("list_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("add_user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            (
+                "delete_user_ids",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None)),
+            ),
+        ),
+    )
+
+
+_FRIENDS_EDIT_LIST = _spec_friends_edit_list()
+
+
+def _spec_friends_get() -> MethodSpec[FriendsGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.get",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("order", "form", "plain"),
+            Param("list_id", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("ref", "form", "plain"),
+            Param("name_case", "form", "plain"),
+        ),
+        result=FriendsGetResponse,
+        variants=(Variant("fieldsResponse", (("fields", PRESENT),), FriendsGetFieldsResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+            (
+                "order",
+                "",
+                False,
+                ("s", frozenset({"hints", "mobile", "name", "random", "smart"}), None, None, None, None, None),
+            ),
+            ("list_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("ref", "", False, ("s", None, None, None, 255, None, None)),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ),
+    )
+
+
+_FRIENDS_GET = _spec_friends_get()
+
+
+def _spec_friends_get_app_users() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="friends.getAppUsers",
+        params=(),
+        result=list[int],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_FRIENDS_GET_APP_USERS = _spec_friends_get_app_users()
+
+
+def _spec_friends_get_lists() -> MethodSpec[FriendsGetListsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.getLists",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("return_system", "form", "bool01"),
+        ),
+        result=FriendsGetListsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("return_system", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FRIENDS_GET_LISTS = _spec_friends_get_lists()
+
+
+def _spec_friends_get_mutual() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="friends.getMutual",
+        params=(
+            Param("source_uid", "form", "plain"),
+            Param("target_uid", "form", "plain"),
+            Param("target_uids", "form", "csv"),
+            Param("order", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("need_common_count", "form", "bool01"),
+        ),
+        result=list[int],
+        variants=(
+            Variant("targetUidsResponse", (("target_uids", PRESENT),), list[FriendsMutualFriend]),
+            Variant("totalCountResponse", (("need_common_count", True),), FriendsMutualFriend),
+        ),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("source_uid", "", False, ("i", None, 1, None, None, None, None)),
+            ("target_uid", "", False, ("i", None, 1, None, None, None, None)),
+            ("target_uids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+            ("order", "", False, ("s", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("need_common_count", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FRIENDS_GET_MUTUAL = _spec_friends_get_mutual()
+
+
+def _spec_friends_get_online() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="friends.getOnline",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("list_id", "form", "plain"),
+            Param("online_mobile", "form", "bool01"),
+            Param("order", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+        ),
+        result=list[int],
+        variants=(Variant("onlineMobileResponse", (("online_mobile", True),), FriendsGetOnlineOnlineMobileResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("list_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("online_mobile", "", False, ("b", None, None, None, None, None, None)),
+            ("order", "", False, ("s", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_FRIENDS_GET_ONLINE = _spec_friends_get_online()
+
+
+def _spec_friends_get_recent() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="friends.getRecent",
+        params=(Param("count", "form", "plain"),),
+        result=list[int],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("count", "", False, ("i", None, 0, 1000, None, None, None)),),
+    )
+
+
+_FRIENDS_GET_RECENT = _spec_friends_get_recent()
+
+
+def _spec_friends_get_requests() -> MethodSpec[FriendsGetRequestsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.getRequests",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("need_mutual", "form", "bool01"),
+            Param("out", "form", "bool01"),
+            Param("sort", "form", "plain"),
+            Param("need_viewed", "form", "bool01"),
+            Param("suggested", "form", "bool01"),
+            Param("ref", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=FriendsGetRequestsResponse,
+        variants=(
+            Variant("needMutualResponse", (("need_mutual", True),), FriendsGetRequestsNeedMutualResponse),
+            Variant("extendedResponse", (("extended", True),), FriendsGetRequestsExtendedResponse),
+        ),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("need_mutual", "", False, ("b", None, None, None, None, None, None)),
+            ("out", "", False, ("b", None, None, None, None, None, None)),
+            ("sort", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+            ("need_viewed", "", False, ("b", None, None, None, None, None, None)),
+            ("suggested", "", False, ("b", None, None, None, None, None, None)),
+            ("ref", "", False, ("s", None, None, None, 255, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_FRIENDS_GET_REQUESTS = _spec_friends_get_requests()
+
+
+def _spec_friends_get_suggestions() -> MethodSpec[FriendsGetSuggestionsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.getSuggestions",
+        params=(
+            Param("filter", "form", "csv"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+        ),
+        result=FriendsGetSuggestionsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ),
+    )
+
+
+_FRIENDS_GET_SUGGESTIONS = _spec_friends_get_suggestions()
+
+
+def _spec_friends_search() -> MethodSpec[FriendsSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="friends.search",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("q", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=FriendsSearchResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_FRIENDS_SEARCH = _spec_friends_search()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -413,6 +519,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.friends"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["FriendsMethods", "AsyncFriendsMethods", "BatchFriendsMethods"]

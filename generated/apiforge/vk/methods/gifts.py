@@ -19,34 +19,39 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.gifts import BatchGiftsMethods
     from apiforge.vk.methods.sync.gifts import GiftsMethods
 
-_GIFTS_GET: MethodSpec[GiftsGetResponse] = MethodSpec(
-    api="vk",
-    name="gifts.get",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-    ),
-    result=GiftsGetResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
+
+def _spec_gifts_get() -> MethodSpec[GiftsGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="gifts.get",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+        ),
+        result=GiftsGetResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_GIFTS_GET = _spec_gifts_get()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -65,6 +70,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.gifts"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["GiftsMethods", "AsyncGiftsMethods", "BatchGiftsMethods"]

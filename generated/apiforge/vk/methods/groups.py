@@ -68,1359 +68,1679 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.groups import BatchGroupsMethods
     from apiforge.vk.methods.sync.groups import GroupsMethods
 
-_GROUPS_ADD_ADDRESS: MethodSpec[GroupsAddress] = MethodSpec(
-    api="vk",
-    name="groups.addAddress",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("address", "form", "plain"),
-        Param("city_id", "form", "plain"),
-        Param("latitude", "form", "plain"),
-        Param("longitude", "form", "plain"),
-        Param("additional_address", "form", "plain"),
-        Param("metro_id", "form", "plain"),
-        Param("phone", "form", "plain"),
-        Param("work_info_status", "form", "plain"),
-        Param("timetable", "form", "plain"),
-        Param("is_main_address", "form", "bool01"),
-    ),
-    result=GroupsAddress,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, 255, None, None)),
-        ("address", "", True, ("s", None, None, None, 255, None, None)),
-        ("additional_address", "", False, ("s", None, None, None, 400, None, None)),
-        ("city_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("metro_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("latitude", "", True, ("n", None, -90, 90, None, None, None)),
-        ("longitude", "", True, ("n", None, -180, 180, None, None, None)),
-        ("phone", "", False, ("s", None, None, None, None, None, None)),
-        ("work_info_status", "", False, ("s", GroupsAddressWorkInfoStatus, None, None, None, None, None)),
-        ("timetable", "", False, ("s", None, None, None, None, None, None)),
-        ("is_main_address", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_ADD_CALLBACK_SERVER: MethodSpec[GroupsAddCallbackServerResponse] = MethodSpec(
-    api="vk",
-    name="groups.addCallbackServer",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("url", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("secret_key", "form", "plain"),
-    ),
-    result=GroupsAddCallbackServerResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("url", "", True, ("s", None, None, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, 14, None, None)),
-        ("secret_key", "", False, ("s", None, None, None, 50, None, None)),
-    ),
-)
-_GROUPS_ADD_LINK: MethodSpec[GroupsLinksItem] = MethodSpec(
-    api="vk",
-    name="groups.addLink",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("link", "form", "plain"),
-        Param("text", "form", "plain"),
-    ),
-    result=GroupsLinksItem,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("link", "", True, ("s", None, None, None, None, None, None)),
-        ("text", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_APPROVE_REQUEST: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.approveRequest",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-    ),
-)
-_GROUPS_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.ban",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("end_date", "form", "plain"),
-        Param("reason", "form", "plain"),
-        Param("comment", "form", "plain"),
-        Param("comment_visible", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("end_date", "", False, ("i", None, 0, None, None, None, None)),
-        ("reason", "", False, ("i", None, 0, None, None, None, None)),
-        ("comment", "", False, ("s", None, None, None, None, None, None)),
-        ("comment_visible", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_CREATE: MethodSpec[GroupsGroupFull] = MethodSpec(
-    api="vk",
-    name="groups.create",
-    params=(
-        Param("title", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("type", "form", "plain"),
-        Param("public_category", "form", "plain"),
-        Param("public_subcategory", "form", "plain"),
-        Param("subtype", "form", "plain"),
-    ),
-    result=GroupsGroupFull,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("type", "", False, ("s", frozenset({"event", "group", "public"}), None, None, None, None, None)),
-        ("public_category", "", False, ("i", None, 0, None, None, None, None)),
-        ("public_subcategory", "", False, ("i", None, 0, None, None, None, None)),
-        ("subtype", "", False, ("i", frozenset({0, 1, 2, 3, 4}), 0, None, None, None, None)),
-    ),
-)
-_GROUPS_DELETE_ADDRESS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.deleteAddress",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("address_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("address_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_GROUPS_DELETE_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.deleteCallbackServer",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("server_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("server_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_GROUPS_DELETE_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.deleteLink",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("link_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("link_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_GROUPS_DISABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.disableOnline",
-    params=(Param("group_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_GROUPS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.edit",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("screen_name", "form", "plain"),
-        Param("access", "form", "plain"),
-        Param("website", "form", "plain"),
-        Param("subject", "form", "plain"),
-        Param("email", "form", "plain"),
-        Param("phone", "form", "plain"),
-        Param("rss", "form", "plain"),
-        Param("event_start_date", "form", "plain"),
-        Param("event_finish_date", "form", "plain"),
-        Param("event_group_id", "form", "plain"),
-        Param("public_category", "form", "plain"),
-        Param("public_subcategory", "form", "plain"),
-        Param("public_date", "form", "plain"),
-        Param("wall", "form", "plain"),
-        Param("topics", "form", "plain"),
-        Param("photos", "form", "plain"),
-        Param("video", "form", "plain"),
-        Param("audio", "form", "plain"),
-        Param("links", "form", "bool01"),
-        Param("events", "form", "bool01"),
-        Param("places", "form", "bool01"),
-        Param("contacts", "form", "bool01"),
-        Param("docs", "form", "plain"),
-        Param("wiki", "form", "plain"),
-        Param("messages", "form", "bool01"),
-        Param("articles", "form", "bool01"),
-        Param("addresses", "form", "bool01"),
-        Param("age_limits", "form", "plain"),
-        Param("market", "form", "bool01"),
-        Param("market_buttons", "form", "json"),
-        Param("market_comments", "form", "bool01"),
-        Param("market_country", "form", "csv"),
-        Param("market_city", "form", "csv"),
-        Param("market_currency", "form", "plain"),
-        Param("market_contact", "form", "plain"),
-        Param("market_wiki", "form", "plain"),
-        Param("obscene_filter", "form", "bool01"),
-        Param("obscene_stopwords", "form", "bool01"),
-        Param("toxic_filter", "form", "bool01"),
-        Param("disable_replies_from_groups", "form", "bool01"),
-        Param("obscene_words", "form", "csv"),
-        Param("main_section", "form", "plain"),
-        Param("secondary_section", "form", "plain"),
-        Param("country", "form", "plain"),
-        Param("city", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("screen_name", "", False, ("s", None, None, None, None, None, None)),
-        ("access", "", False, ("i", GroupsGroupAccess, None, None, None, None, None)),
-        ("website", "", False, ("s", None, None, None, None, None, None)),
-        ("subject", "", False, ("i", GroupsGroupSubject, None, None, None, None, None)),
-        ("email", "", False, ("s", None, None, None, None, None, None)),
-        ("phone", "", False, ("s", None, None, None, None, None, None)),
-        ("rss", "", False, ("s", None, None, None, None, None, None)),
-        ("event_start_date", "", False, ("i", None, 0, None, None, None, None)),
-        ("event_finish_date", "", False, ("i", None, 0, None, None, None, None)),
-        ("event_group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("public_category", "", False, ("i", None, 0, None, None, None, None)),
-        ("public_subcategory", "", False, ("i", None, 0, None, None, None, None)),
-        ("public_date", "", False, ("s", None, None, None, None, None, None)),
-        ("wall", "", False, ("i", GroupsGroupWall, None, None, None, None, None)),
-        ("topics", "", False, ("i", GroupsGroupTopics, None, None, None, None, None)),
-        ("photos", "", False, ("i", GroupsGroupPhotos, None, None, None, None, None)),
-        ("video", "", False, ("i", GroupsGroupVideo, None, None, None, None, None)),
-        ("audio", "", False, ("i", GroupsGroupAudio, None, None, None, None, None)),
-        ("links", "", False, ("b", None, None, None, None, None, None)),
-        ("events", "", False, ("b", None, None, None, None, None, None)),
-        ("places", "", False, ("b", None, None, None, None, None, None)),
-        ("contacts", "", False, ("b", None, None, None, None, None, None)),
-        ("docs", "", False, ("i", GroupsGroupDocs, None, None, None, None, None)),
-        ("wiki", "", False, ("i", GroupsGroupWiki, None, None, None, None, None)),
-        ("messages", "", False, ("b", None, None, None, None, None, None)),
-        ("articles", "", False, ("b", None, None, None, None, None, None)),
-        ("addresses", "", False, ("b", None, None, None, None, None, None)),
-        ("age_limits", "", False, ("i", GroupsGroupAgeLimits, None, None, None, None, None)),
-        ("market", "", False, ("b", None, None, None, None, None, None)),
-        ("market_buttons", "", False, ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("market_comments", "", False, ("b", None, None, None, None, None, None)),
-        ("market_country", "", False, ("ac", None, None, None, None, 10, ("i", None, None, None, None, None, None))),
-        ("market_city", "", False, ("ac", None, None, None, None, 10, ("i", None, 0, None, None, None, None))),
-        ("market_currency", "", False, ("i", GroupsGroupMarketCurrency, None, None, None, None, None)),
-        ("market_contact", "", False, ("i", None, 0, None, None, None, None)),
-        ("market_wiki", "", False, ("i", None, 0, None, None, None, None)),
-        ("obscene_filter", "", False, ("b", None, None, None, None, None, None)),
-        ("obscene_stopwords", "", False, ("b", None, None, None, None, None, None)),
-        ("toxic_filter", "", False, ("b", None, None, None, None, None, None)),
-        ("disable_replies_from_groups", "", False, ("b", None, None, None, None, None, None)),
-        ("obscene_words", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("main_section", "", False, ("i", None, 0, None, None, None, None)),
-        ("secondary_section", "", False, ("i", None, 0, None, None, None, None)),
-        ("country", "", False, ("i", None, 0, None, None, None, None)),
-        ("city", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_GROUPS_EDIT_ADDRESS: MethodSpec[GroupsAddress] = MethodSpec(
-    api="vk",
-    name="groups.editAddress",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("address_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("address", "form", "plain"),
-        Param("additional_address", "form", "plain"),
-        Param("city_id", "form", "plain"),
-        Param("metro_id", "form", "plain"),
-        Param("latitude", "form", "plain"),
-        Param("longitude", "form", "plain"),
-        Param("phone", "form", "plain"),
-        Param("work_info_status", "form", "plain"),
-        Param("timetable", "form", "plain"),
-        Param("is_main_address", "form", "bool01"),
-    ),
-    result=GroupsAddress,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("address_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, 255, None, None)),
-        ("address", "", False, ("s", None, None, None, 255, None, None)),
-        ("additional_address", "", False, ("s", None, None, None, 400, None, None)),
-        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("metro_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("latitude", "", False, ("n", None, -90, 90, None, None, None)),
-        ("longitude", "", False, ("n", None, -180, 180, None, None, None)),
-        ("phone", "", False, ("s", None, None, None, None, None, None)),
-        ("work_info_status", "", False, ("s", GroupsAddressWorkInfoStatus, None, None, None, None, None)),
-        ("timetable", "", False, ("s", None, None, None, None, None, None)),
-        ("is_main_address", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_EDIT_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.editCallbackServer",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("server_id", "form", "plain"),
-        Param("url", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("secret_key", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("server_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("url", "", True, ("s", None, None, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, 14, None, None)),
-        ("secret_key", "", False, ("s", None, None, None, 50, None, None)),
-    ),
-)
-_GROUPS_EDIT_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.editLink",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("link_id", "form", "plain"),
-        Param("text", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("link_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("text", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_EDIT_MANAGER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.editManager",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("role", "form", "plain"),
-        Param("is_call_operator", "form", "bool01"),
-        Param("is_contact", "form", "bool01"),
-        Param("contact_position", "form", "plain"),
-        Param("contact_phone", "form", "plain"),
-        Param("contact_email", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("role", "", False, ("s", GroupsGroupRole, None, None, None, None, None)),
-        ("is_call_operator", "", False, ("b", None, None, None, None, None, None)),
-        ("is_contact", "", False, ("b", None, None, None, None, None, None)),
-        ("contact_position", "", False, ("s", None, None, None, None, None, None)),
-        ("contact_phone", "", False, ("s", None, None, None, None, None, None)),
-        ("contact_email", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_ENABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.enableOnline",
-    params=(Param("group_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_GROUPS_GET: MethodSpec[GroupsGetResponse] = MethodSpec(
-    api="vk",
-    name="groups.get",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("filter", "form", "csv"),
-        Param("fields", "form", "csv"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=GroupsGetResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), GroupsGetObjectExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_GROUPS_GET_ADDRESSES: MethodSpec[GroupsGetAddressesResponse] = MethodSpec(
-    api="vk",
-    name="groups.getAddresses",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("address_ids", "form", "csv"),
-        Param("latitude", "form", "plain"),
-        Param("longitude", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=GroupsGetAddressesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("address_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
-        ("latitude", "", False, ("n", None, -90, 90, None, None, None)),
-        ("longitude", "", False, ("n", None, -180, 180, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_GROUPS_GET_BANNED: MethodSpec[GroupsGetBannedResponse] = MethodSpec(
-    api="vk",
-    name="groups.getBanned",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=GroupsGetBannedResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_GET_BY_ID: MethodSpec[GroupsGetByIdObjectResponse] = MethodSpec(
-    api="vk",
-    name="groups.getById",
-    params=(
-        Param("group_ids", "form", "csv"),
-        Param("group_id", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=GroupsGetByIdObjectResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(
-        ("group_ids", "", False, ("ac", None, None, None, None, None, ("is", None, None, None, None, None, None))),
-        ("group_id", "", False, ("is", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_GROUPS_GET_CALLBACK_CONFIRMATION_CODE: MethodSpec[GroupsGetCallbackConfirmationCodeResponse] = MethodSpec(
-    api="vk",
-    name="groups.getCallbackConfirmationCode",
-    params=(Param("group_id", "form", "plain"),),
-    result=GroupsGetCallbackConfirmationCodeResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_GROUPS_GET_CALLBACK_SERVERS: MethodSpec[GroupsGetCallbackServersResponse] = MethodSpec(
-    api="vk",
-    name="groups.getCallbackServers",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("server_ids", "form", "csv"),
-    ),
-    result=GroupsGetCallbackServersResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("server_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_GROUPS_GET_CALLBACK_SETTINGS: MethodSpec[GroupsCallbackSettings] = MethodSpec(
-    api="vk",
-    name="groups.getCallbackSettings",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("server_id", "form", "plain"),
-    ),
-    result=GroupsCallbackSettings,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("server_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_GROUPS_GET_CATALOG_INFO: MethodSpec[GroupsGetCatalogInfoResponse] = MethodSpec(
-    api="vk",
-    name="groups.getCatalogInfo",
-    params=(
-        Param("extended", "form", "bool01"),
-        Param("subcategories", "form", "bool01"),
-    ),
-    result=GroupsGetCatalogInfoResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), GroupsGetCatalogInfoExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("subcategories", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_GET_INVITED_USERS: MethodSpec[GroupsGetInvitedUsersResponse] = MethodSpec(
-    api="vk",
-    name="groups.getInvitedUsers",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-    ),
-    result=GroupsGetInvitedUsersResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-    ),
-)
-_GROUPS_GET_INVITES: MethodSpec[GroupsGetInvitesResponse] = MethodSpec(
-    api="vk",
-    name="groups.getInvites",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=GroupsGetInvitesResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), GroupsGetInvitesExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_GET_LONG_POLL_SERVER: MethodSpec[GroupsLongPollServer] = MethodSpec(
-    api="vk",
-    name="groups.getLongPollServer",
-    params=(Param("group_id", "form", "plain"),),
-    result=GroupsLongPollServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_GROUPS_GET_LONG_POLL_SETTINGS: MethodSpec[GroupsLongPollSettings] = MethodSpec(
-    api="vk",
-    name="groups.getLongPollSettings",
-    params=(Param("group_id", "form", "plain"),),
-    result=GroupsLongPollSettings,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_GROUPS_GET_MEMBERS: MethodSpec[GroupsGetMembersResponse] = MethodSpec(
-    api="vk",
-    name="groups.getMembers",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("filter", "form", "plain"),
-    ),
-    result=GroupsGetMembersResponse,
-    variants=(
-        Variant("fieldsResponse", (("fields", PRESENT),), GroupsGetMembersFieldsResponse),
-        Variant("filterResponse", (("filter", "managers"),), GroupsGetMembersFilterResponse),
-    ),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("group_id", "", False, ("is", None, None, None, None, None, None)),
-        (
-            "sort",
-            "",
-            False,
-            ("s", frozenset({"id_asc", "id_desc", "time_asc", "time_desc"}), None, None, None, None, None),
+
+def _spec_groups_add_address() -> MethodSpec[GroupsAddress]:
+    return MethodSpec(
+        api="vk",
+        name="groups.addAddress",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("address", "form", "plain"),
+            Param("city_id", "form", "plain"),
+            Param("latitude", "form", "plain"),
+            Param("longitude", "form", "plain"),
+            Param("additional_address", "form", "plain"),
+            Param("metro_id", "form", "plain"),
+            Param("phone", "form", "plain"),
+            Param("work_info_status", "form", "plain"),
+            Param("timetable", "form", "plain"),
+            Param("is_main_address", "form", "bool01"),
         ),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        (
-            "filter",
-            "",
-            False,
-            ("s", frozenset({"donut", "friends", "managers", "unsure"}), None, None, None, None, None),
+        result=GroupsAddress,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, 255, None, None)),
+            ("address", "", True, ("s", None, None, None, 255, None, None)),
+            ("additional_address", "", False, ("s", None, None, None, 400, None, None)),
+            ("city_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("metro_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("latitude", "", True, ("n", None, -90, 90, None, None, None)),
+            ("longitude", "", True, ("n", None, -180, 180, None, None, None)),
+            ("phone", "", False, ("s", None, None, None, None, None, None)),
+            ("work_info_status", "", False, ("s", GroupsAddressWorkInfoStatus, None, None, None, None, None)),
+            ("timetable", "", False, ("s", None, None, None, None, None, None)),
+            ("is_main_address", "", False, ("b", None, None, None, None, None, None)),
         ),
-    ),
-)
-_GROUPS_GET_ONLINE_STATUS: MethodSpec[GroupsGetOnlineStatusResponse] = MethodSpec(
-    api="vk",
-    name="groups.getOnlineStatus",
-    params=(Param("group_id", "form", "plain"),),
-    result=GroupsGetOnlineStatusResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_GROUPS_GET_REQUESTS: MethodSpec[GroupsGetRequestsResponse] = MethodSpec(
-    api="vk",
-    name="groups.getRequests",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=GroupsGetRequestsResponse,
-    variants=(Variant("fieldsResponse", (("fields", PRESENT),), GroupsGetRequestsFieldsResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_GROUPS_GET_SETTINGS: MethodSpec[GroupsGetSettingsResponse] = MethodSpec(
-    api="vk",
-    name="groups.getSettings",
-    params=(Param("group_id", "form", "plain"),),
-    result=GroupsGetSettingsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", True, ("is", None, None, None, None, None, None)),),
-)
-_GROUPS_GET_TAG_LIST: MethodSpec[list[GroupsGroupTag]] = MethodSpec(
-    api="vk",
-    name="groups.getTagList",
-    params=(Param("group_id", "form", "plain"),),
-    result=list[GroupsGroupTag],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_GROUPS_GET_TOKEN_PERMISSIONS: MethodSpec[GroupsGetTokenPermissionsResponse] = MethodSpec(
-    api="vk",
-    name="groups.getTokenPermissions",
-    params=(),
-    result=GroupsGetTokenPermissionsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("group",),
-)
-_GROUPS_INVITE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.invite",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("user_ids_list", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    variants=(Variant("userIdsResponse", (("user_ids_list", PRESENT),), GroupsInviteUserIdsListResponse),),
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("user_ids_list", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-    ),
-)
-_GROUPS_IS_MEMBER: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="groups.isMember",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("user_ids", "form", "csv"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=BaseBoolInt,
-    variants=(
-        Variant(
-            "userIds_Extended_Response",
+    )
+
+
+_GROUPS_ADD_ADDRESS = _spec_groups_add_address()
+
+
+def _spec_groups_add_callback_server() -> MethodSpec[GroupsAddCallbackServerResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.addCallbackServer",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("url", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("secret_key", "form", "plain"),
+        ),
+        result=GroupsAddCallbackServerResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("url", "", True, ("s", None, None, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, 14, None, None)),
+            ("secret_key", "", False, ("s", None, None, None, 50, None, None)),
+        ),
+    )
+
+
+_GROUPS_ADD_CALLBACK_SERVER = _spec_groups_add_callback_server()
+
+
+def _spec_groups_add_link() -> MethodSpec[GroupsLinksItem]:
+    return MethodSpec(
+        api="vk",
+        name="groups.addLink",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("link", "form", "plain"),
+            Param("text", "form", "plain"),
+        ),
+        result=GroupsLinksItem,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("link", "", True, ("s", None, None, None, None, None, None)),
+            ("text", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_ADD_LINK = _spec_groups_add_link()
+
+
+def _spec_groups_approve_request() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.approveRequest",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_APPROVE_REQUEST = _spec_groups_approve_request()
+
+
+def _spec_groups_ban() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.ban",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("end_date", "form", "plain"),
+            Param("reason", "form", "plain"),
+            Param("comment", "form", "plain"),
+            Param("comment_visible", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("end_date", "", False, ("i", None, 0, None, None, None, None)),
+            ("reason", "", False, ("i", None, 0, None, None, None, None)),
+            ("comment", "", False, ("s", None, None, None, None, None, None)),
+            ("comment_visible", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_BAN = _spec_groups_ban()
+
+
+def _spec_groups_create() -> MethodSpec[GroupsGroupFull]:
+    return MethodSpec(
+        api="vk",
+        name="groups.create",
+        params=(
+            Param("title", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("type", "form", "plain"),
+            Param("public_category", "form", "plain"),
+            Param("public_subcategory", "form", "plain"),
+            Param("subtype", "form", "plain"),
+        ),
+        result=GroupsGroupFull,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            ("type", "", False, ("s", frozenset({"event", "group", "public"}), None, None, None, None, None)),
+            ("public_category", "", False, ("i", None, 0, None, None, None, None)),
+            ("public_subcategory", "", False, ("i", None, 0, None, None, None, None)),
+            ("subtype", "", False, ("i", frozenset({0, 1, 2, 3, 4}), 0, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_CREATE = _spec_groups_create()
+
+
+def _spec_groups_delete_address() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.deleteAddress",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("address_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("address_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_DELETE_ADDRESS = _spec_groups_delete_address()
+
+
+def _spec_groups_delete_callback_server() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.deleteCallbackServer",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("server_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("server_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_DELETE_CALLBACK_SERVER = _spec_groups_delete_callback_server()
+
+
+def _spec_groups_delete_link() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.deleteLink",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("link_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("link_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_DELETE_LINK = _spec_groups_delete_link()
+
+
+def _spec_groups_disable_online() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.disableOnline",
+        params=(Param("group_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_GROUPS_DISABLE_ONLINE = _spec_groups_disable_online()
+
+
+def _spec_groups_edit() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.edit",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("screen_name", "form", "plain"),
+            Param("access", "form", "plain"),
+            Param("website", "form", "plain"),
+            Param("subject", "form", "plain"),
+            Param("email", "form", "plain"),
+            Param("phone", "form", "plain"),
+            Param("rss", "form", "plain"),
+            Param("event_start_date", "form", "plain"),
+            Param("event_finish_date", "form", "plain"),
+            Param("event_group_id", "form", "plain"),
+            Param("public_category", "form", "plain"),
+            Param("public_subcategory", "form", "plain"),
+            Param("public_date", "form", "plain"),
+            Param("wall", "form", "plain"),
+            Param("topics", "form", "plain"),
+            Param("photos", "form", "plain"),
+            Param("video", "form", "plain"),
+            Param("audio", "form", "plain"),
+            Param("links", "form", "bool01"),
+            Param("events", "form", "bool01"),
+            Param("places", "form", "bool01"),
+            Param("contacts", "form", "bool01"),
+            Param("docs", "form", "plain"),
+            Param("wiki", "form", "plain"),
+            Param("messages", "form", "bool01"),
+            Param("articles", "form", "bool01"),
+            Param("addresses", "form", "bool01"),
+            Param("age_limits", "form", "plain"),
+            Param("market", "form", "bool01"),
+            Param("market_buttons", "form", "json"),
+            Param("market_comments", "form", "bool01"),
+            Param("market_country", "form", "csv"),
+            Param("market_city", "form", "csv"),
+            Param("market_currency", "form", "plain"),
+            Param("market_contact", "form", "plain"),
+            Param("market_wiki", "form", "plain"),
+            Param("obscene_filter", "form", "bool01"),
+            Param("obscene_stopwords", "form", "bool01"),
+            Param("toxic_filter", "form", "bool01"),
+            Param("disable_replies_from_groups", "form", "bool01"),
+            Param("obscene_words", "form", "csv"),
+            Param("main_section", "form", "plain"),
+            Param("secondary_section", "form", "plain"),
+            Param("country", "form", "plain"),
+            Param("city", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            ("screen_name", "", False, ("s", None, None, None, None, None, None)),
+            ("access", "", False, ("i", GroupsGroupAccess, None, None, None, None, None)),
+            ("website", "", False, ("s", None, None, None, None, None, None)),
+            ("subject", "", False, ("i", GroupsGroupSubject, None, None, None, None, None)),
+            ("email", "", False, ("s", None, None, None, None, None, None)),
+            ("phone", "", False, ("s", None, None, None, None, None, None)),
+            ("rss", "", False, ("s", None, None, None, None, None, None)),
+            ("event_start_date", "", False, ("i", None, 0, None, None, None, None)),
+            ("event_finish_date", "", False, ("i", None, 0, None, None, None, None)),
+            ("event_group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("public_category", "", False, ("i", None, 0, None, None, None, None)),
+            ("public_subcategory", "", False, ("i", None, 0, None, None, None, None)),
+            ("public_date", "", False, ("s", None, None, None, None, None, None)),
+            ("wall", "", False, ("i", GroupsGroupWall, None, None, None, None, None)),
+            ("topics", "", False, ("i", GroupsGroupTopics, None, None, None, None, None)),
+            ("photos", "", False, ("i", GroupsGroupPhotos, None, None, None, None, None)),
+            ("video", "", False, ("i", GroupsGroupVideo, None, None, None, None, None)),
+            ("audio", "", False, ("i", GroupsGroupAudio, None, None, None, None, None)),
+            ("links", "", False, ("b", None, None, None, None, None, None)),
+            ("events", "", False, ("b", None, None, None, None, None, None)),
+            ("places", "", False, ("b", None, None, None, None, None, None)),
+            ("contacts", "", False, ("b", None, None, None, None, None, None)),
+            ("docs", "", False, ("i", GroupsGroupDocs, None, None, None, None, None)),
+            ("wiki", "", False, ("i", GroupsGroupWiki, None, None, None, None, None)),
+            ("messages", "", False, ("b", None, None, None, None, None, None)),
+            ("articles", "", False, ("b", None, None, None, None, None, None)),
+            ("addresses", "", False, ("b", None, None, None, None, None, None)),
+            ("age_limits", "", False, ("i", GroupsGroupAgeLimits, None, None, None, None, None)),
+            ("market", "", False, ("b", None, None, None, None, None, None)),
             (
-                ("user_ids", PRESENT),
-                ("extended", True),
+                "market_buttons",
+                "",
+                False,
+                ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None)),
             ),
-            list[GroupsMemberStatusFull],
-        ),
-        Variant("userIdsResponse", (("user_ids", PRESENT),), list[GroupsMemberStatus]),
-        Variant("extendedResponse", (("extended", True),), GroupsIsMemberExtendedResponse),
-    ),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(
-        ("group_id", "", True, ("is", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_JOIN: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.join",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("not_sure", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("not_sure", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_LEAVE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.leave",
-    params=(Param("group_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_GROUPS_REMOVE_USER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.removeUser",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-    ),
-)
-_GROUPS_REORDER_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.reorderLink",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("link_id", "form", "plain"),
-        Param("after", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("link_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("after", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_GROUPS_SEARCH: MethodSpec[GroupsSearchResponse] = MethodSpec(
-    api="vk",
-    name="groups.search",
-    params=(
-        Param("q", "form", "plain"),
-        Param("type", "form", "plain"),
-        Param("country_id", "form", "plain"),
-        Param("city_id", "form", "plain"),
-        Param("future", "form", "bool01"),
-        Param("market", "form", "bool01"),
-        Param("sort", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=GroupsSearchResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", True, ("s", None, None, None, None, None, None)),
-        ("type", "", False, ("s", frozenset({"event", "group", "page"}), None, None, None, None, None)),
-        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("future", "", False, ("b", None, None, None, None, None, None)),
-        ("market", "", False, ("b", None, None, None, None, None, None)),
-        ("sort", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_GROUPS_SET_CALLBACK_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.setCallbackSettings",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("server_id", "form", "plain"),
-        Param("api_version", "form", "plain"),
-        Param("message_new", "form", "bool01"),
-        Param("message_reply", "form", "bool01"),
-        Param("message_allow", "form", "bool01"),
-        Param("message_edit", "form", "bool01"),
-        Param("message_deny", "form", "bool01"),
-        Param("message_typing_state", "form", "bool01"),
-        Param("message_read", "form", "bool01"),
-        Param("photo_new", "form", "bool01"),
-        Param("audio_new", "form", "bool01"),
-        Param("video_new", "form", "bool01"),
-        Param("wall_reply_new", "form", "bool01"),
-        Param("wall_reply_edit", "form", "bool01"),
-        Param("wall_reply_delete", "form", "bool01"),
-        Param("wall_reply_restore", "form", "bool01"),
-        Param("wall_post_new", "form", "bool01"),
-        Param("wall_repost", "form", "bool01"),
-        Param("wall_schedule_post_new", "form", "bool01"),
-        Param("wall_schedule_post_delete", "form", "bool01"),
-        Param("board_post_new", "form", "bool01"),
-        Param("board_post_edit", "form", "bool01"),
-        Param("board_post_restore", "form", "bool01"),
-        Param("board_post_delete", "form", "bool01"),
-        Param("photo_comment_new", "form", "bool01"),
-        Param("photo_comment_edit", "form", "bool01"),
-        Param("photo_comment_delete", "form", "bool01"),
-        Param("photo_comment_restore", "form", "bool01"),
-        Param("video_comment_new", "form", "bool01"),
-        Param("video_comment_edit", "form", "bool01"),
-        Param("video_comment_delete", "form", "bool01"),
-        Param("video_comment_restore", "form", "bool01"),
-        Param("market_comment_new", "form", "bool01"),
-        Param("market_comment_edit", "form", "bool01"),
-        Param("market_comment_delete", "form", "bool01"),
-        Param("market_comment_restore", "form", "bool01"),
-        Param("market_order_new", "form", "bool01"),
-        Param("market_order_edit", "form", "bool01"),
-        Param("poll_vote_new", "form", "bool01"),
-        Param("group_join", "form", "bool01"),
-        Param("group_leave", "form", "bool01"),
-        Param("group_change_settings", "form", "bool01"),
-        Param("group_change_photo", "form", "bool01"),
-        Param("group_officers_edit", "form", "bool01"),
-        Param("user_block", "form", "bool01"),
-        Param("user_unblock", "form", "bool01"),
-        Param("lead_forms_new", "form", "bool01"),
-        Param("like_add", "form", "bool01"),
-        Param("like_remove", "form", "bool01"),
-        Param("message_event", "form", "bool01"),
-        Param("message_reaction_event", "form", "bool01"),
-        Param("donut_subscription_create", "form", "bool01"),
-        Param("donut_subscription_prolonged", "form", "bool01"),
-        Param("donut_subscription_cancelled", "form", "bool01"),
-        Param("donut_subscription_price_changed", "form", "bool01"),
-        Param("donut_subscription_expired", "form", "bool01"),
-        Param("donut_money_withdraw", "form", "bool01"),
-        Param("donut_money_withdraw_error", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("server_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("api_version", "", False, ("s", None, None, None, None, None, None)),
-        ("message_new", "", False, ("b", None, None, None, None, None, None)),
-        ("message_reply", "", False, ("b", None, None, None, None, None, None)),
-        ("message_allow", "", False, ("b", None, None, None, None, None, None)),
-        ("message_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("message_deny", "", False, ("b", None, None, None, None, None, None)),
-        ("message_typing_state", "", False, ("b", None, None, None, None, None, None)),
-        ("message_read", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_new", "", False, ("b", None, None, None, None, None, None)),
-        ("audio_new", "", False, ("b", None, None, None, None, None, None)),
-        ("video_new", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_reply_new", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_reply_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_reply_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_reply_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_post_new", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_repost", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_schedule_post_new", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_schedule_post_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("board_post_new", "", False, ("b", None, None, None, None, None, None)),
-        ("board_post_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("board_post_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("board_post_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_comment_new", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_comment_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_comment_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_comment_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("video_comment_new", "", False, ("b", None, None, None, None, None, None)),
-        ("video_comment_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("video_comment_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("video_comment_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("market_comment_new", "", False, ("b", None, None, None, None, None, None)),
-        ("market_comment_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("market_comment_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("market_comment_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("market_order_new", "", False, ("b", None, None, None, None, None, None)),
-        ("market_order_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("poll_vote_new", "", False, ("b", None, None, None, None, None, None)),
-        ("group_join", "", False, ("b", None, None, None, None, None, None)),
-        ("group_leave", "", False, ("b", None, None, None, None, None, None)),
-        ("group_change_settings", "", False, ("b", None, None, None, None, None, None)),
-        ("group_change_photo", "", False, ("b", None, None, None, None, None, None)),
-        ("group_officers_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("user_block", "", False, ("b", None, None, None, None, None, None)),
-        ("user_unblock", "", False, ("b", None, None, None, None, None, None)),
-        ("lead_forms_new", "", False, ("b", None, None, None, None, None, None)),
-        ("like_add", "", False, ("b", None, None, None, None, None, None)),
-        ("like_remove", "", False, ("b", None, None, None, None, None, None)),
-        ("message_event", "", False, ("b", None, None, None, None, None, None)),
-        ("message_reaction_event", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_create", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_prolonged", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_cancelled", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_price_changed", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_expired", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_money_withdraw", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_money_withdraw_error", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_SET_LONG_POLL_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.setLongPollSettings",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("enabled", "form", "bool01"),
-        Param("api_version", "form", "plain"),
-        Param("message_new", "form", "bool01"),
-        Param("message_reply", "form", "bool01"),
-        Param("message_allow", "form", "bool01"),
-        Param("message_deny", "form", "bool01"),
-        Param("message_edit", "form", "bool01"),
-        Param("message_typing_state", "form", "bool01"),
-        Param("message_read", "form", "bool01"),
-        Param("photo_new", "form", "bool01"),
-        Param("audio_new", "form", "bool01"),
-        Param("video_new", "form", "bool01"),
-        Param("wall_reply_new", "form", "bool01"),
-        Param("wall_reply_edit", "form", "bool01"),
-        Param("wall_reply_delete", "form", "bool01"),
-        Param("wall_reply_restore", "form", "bool01"),
-        Param("wall_post_new", "form", "bool01"),
-        Param("wall_repost", "form", "bool01"),
-        Param("board_post_new", "form", "bool01"),
-        Param("board_post_edit", "form", "bool01"),
-        Param("board_post_restore", "form", "bool01"),
-        Param("board_post_delete", "form", "bool01"),
-        Param("photo_comment_new", "form", "bool01"),
-        Param("photo_comment_edit", "form", "bool01"),
-        Param("photo_comment_delete", "form", "bool01"),
-        Param("photo_comment_restore", "form", "bool01"),
-        Param("video_comment_new", "form", "bool01"),
-        Param("video_comment_edit", "form", "bool01"),
-        Param("video_comment_delete", "form", "bool01"),
-        Param("video_comment_restore", "form", "bool01"),
-        Param("market_comment_new", "form", "bool01"),
-        Param("market_comment_edit", "form", "bool01"),
-        Param("market_comment_delete", "form", "bool01"),
-        Param("market_comment_restore", "form", "bool01"),
-        Param("poll_vote_new", "form", "bool01"),
-        Param("group_join", "form", "bool01"),
-        Param("group_leave", "form", "bool01"),
-        Param("group_change_settings", "form", "bool01"),
-        Param("group_change_photo", "form", "bool01"),
-        Param("group_officers_edit", "form", "bool01"),
-        Param("user_block", "form", "bool01"),
-        Param("user_unblock", "form", "bool01"),
-        Param("like_add", "form", "bool01"),
-        Param("like_remove", "form", "bool01"),
-        Param("message_event", "form", "bool01"),
-        Param("message_reaction_event", "form", "bool01"),
-        Param("donut_subscription_create", "form", "bool01"),
-        Param("donut_subscription_prolonged", "form", "bool01"),
-        Param("donut_subscription_cancelled", "form", "bool01"),
-        Param("donut_subscription_price_changed", "form", "bool01"),
-        Param("donut_subscription_expired", "form", "bool01"),
-        Param("donut_money_withdraw", "form", "bool01"),
-        Param("donut_money_withdraw_error", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("enabled", "", False, ("b", None, None, None, None, None, None)),
-        ("api_version", "", False, ("s", None, None, None, None, None, None)),
-        ("message_new", "", False, ("b", None, None, None, None, None, None)),
-        ("message_reply", "", False, ("b", None, None, None, None, None, None)),
-        ("message_allow", "", False, ("b", None, None, None, None, None, None)),
-        ("message_deny", "", False, ("b", None, None, None, None, None, None)),
-        ("message_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("message_typing_state", "", False, ("b", None, None, None, None, None, None)),
-        ("message_read", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_new", "", False, ("b", None, None, None, None, None, None)),
-        ("audio_new", "", False, ("b", None, None, None, None, None, None)),
-        ("video_new", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_reply_new", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_reply_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_reply_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_reply_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_post_new", "", False, ("b", None, None, None, None, None, None)),
-        ("wall_repost", "", False, ("b", None, None, None, None, None, None)),
-        ("board_post_new", "", False, ("b", None, None, None, None, None, None)),
-        ("board_post_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("board_post_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("board_post_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_comment_new", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_comment_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_comment_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_comment_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("video_comment_new", "", False, ("b", None, None, None, None, None, None)),
-        ("video_comment_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("video_comment_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("video_comment_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("market_comment_new", "", False, ("b", None, None, None, None, None, None)),
-        ("market_comment_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("market_comment_delete", "", False, ("b", None, None, None, None, None, None)),
-        ("market_comment_restore", "", False, ("b", None, None, None, None, None, None)),
-        ("poll_vote_new", "", False, ("b", None, None, None, None, None, None)),
-        ("group_join", "", False, ("b", None, None, None, None, None, None)),
-        ("group_leave", "", False, ("b", None, None, None, None, None, None)),
-        ("group_change_settings", "", False, ("b", None, None, None, None, None, None)),
-        ("group_change_photo", "", False, ("b", None, None, None, None, None, None)),
-        ("group_officers_edit", "", False, ("b", None, None, None, None, None, None)),
-        ("user_block", "", False, ("b", None, None, None, None, None, None)),
-        ("user_unblock", "", False, ("b", None, None, None, None, None, None)),
-        ("like_add", "", False, ("b", None, None, None, None, None, None)),
-        ("like_remove", "", False, ("b", None, None, None, None, None, None)),
-        ("message_event", "", False, ("b", None, None, None, None, None, None)),
-        ("message_reaction_event", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_create", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_prolonged", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_cancelled", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_price_changed", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_subscription_expired", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_money_withdraw", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_money_withdraw_error", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_SET_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.setSettings",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("messages", "form", "bool01"),
-        Param("bots_capabilities", "form", "bool01"),
-        Param("bots_start_button", "form", "bool01"),
-        Param("bots_add_to_chat", "form", "bool01"),
-        Param("bot_online_booking_enabled", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("messages", "", False, ("b", None, None, None, None, None, None)),
-        ("bots_capabilities", "", False, ("b", None, None, None, None, None, None)),
-        ("bots_start_button", "", False, ("b", None, None, None, None, None, None)),
-        ("bots_add_to_chat", "", False, ("b", None, None, None, None, None, None)),
-        ("bot_online_booking_enabled", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_SET_USER_NOTE: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="groups.setUserNote",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("note", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("note", "", False, ("s", None, None, None, 96, None, None)),
-    ),
-)
-_GROUPS_TAG_ADD: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="groups.tagAdd",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("tag_name", "form", "plain"),
-        Param("tag_color", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("tag_name", "", True, ("s", None, None, None, 20, None, None)),
-        (
-            "tag_color",
-            "",
-            False,
+            ("market_comments", "", False, ("b", None, None, None, None, None, None)),
             (
-                "s",
-                frozenset(
-                    {
-                        "454647",
-                        "45678f",
-                        "4bb34b",
-                        "5181b8",
-                        "539b9c",
-                        "5c9ce6",
-                        "63b9ba",
-                        "6bc76b",
-                        "76787a",
-                        "792ec0",
-                        "7a6c4f",
-                        "7ececf",
-                        "9e8d6b",
-                        "a162de",
-                        "aaaeb3",
-                        "bbaa84",
-                        "e64646",
-                        "ff5c5c",
-                        "ffa000",
-                        "ffc107",
-                    }
+                "market_country",
+                "",
+                False,
+                ("ac", None, None, None, None, 10, ("i", None, None, None, None, None, None)),
+            ),
+            ("market_city", "", False, ("ac", None, None, None, None, 10, ("i", None, 0, None, None, None, None))),
+            ("market_currency", "", False, ("i", GroupsGroupMarketCurrency, None, None, None, None, None)),
+            ("market_contact", "", False, ("i", None, 0, None, None, None, None)),
+            ("market_wiki", "", False, ("i", None, 0, None, None, None, None)),
+            ("obscene_filter", "", False, ("b", None, None, None, None, None, None)),
+            ("obscene_stopwords", "", False, ("b", None, None, None, None, None, None)),
+            ("toxic_filter", "", False, ("b", None, None, None, None, None, None)),
+            ("disable_replies_from_groups", "", False, ("b", None, None, None, None, None, None)),
+            (
+                "obscene_words",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            ("main_section", "", False, ("i", None, 0, None, None, None, None)),
+            ("secondary_section", "", False, ("i", None, 0, None, None, None, None)),
+            ("country", "", False, ("i", None, 0, None, None, None, None)),
+            ("city", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_EDIT = _spec_groups_edit()
+
+
+def _spec_groups_edit_address() -> MethodSpec[GroupsAddress]:
+    return MethodSpec(
+        api="vk",
+        name="groups.editAddress",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("address_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("address", "form", "plain"),
+            Param("additional_address", "form", "plain"),
+            Param("city_id", "form", "plain"),
+            Param("metro_id", "form", "plain"),
+            Param("latitude", "form", "plain"),
+            Param("longitude", "form", "plain"),
+            Param("phone", "form", "plain"),
+            Param("work_info_status", "form", "plain"),
+            Param("timetable", "form", "plain"),
+            Param("is_main_address", "form", "bool01"),
+        ),
+        result=GroupsAddress,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("address_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, 255, None, None)),
+            ("address", "", False, ("s", None, None, None, 255, None, None)),
+            ("additional_address", "", False, ("s", None, None, None, 400, None, None)),
+            ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("metro_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("latitude", "", False, ("n", None, -90, 90, None, None, None)),
+            ("longitude", "", False, ("n", None, -180, 180, None, None, None)),
+            ("phone", "", False, ("s", None, None, None, None, None, None)),
+            ("work_info_status", "", False, ("s", GroupsAddressWorkInfoStatus, None, None, None, None, None)),
+            ("timetable", "", False, ("s", None, None, None, None, None, None)),
+            ("is_main_address", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_EDIT_ADDRESS = _spec_groups_edit_address()
+
+
+def _spec_groups_edit_callback_server() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.editCallbackServer",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("server_id", "form", "plain"),
+            Param("url", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("secret_key", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("server_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("url", "", True, ("s", None, None, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, 14, None, None)),
+            ("secret_key", "", False, ("s", None, None, None, 50, None, None)),
+        ),
+    )
+
+
+_GROUPS_EDIT_CALLBACK_SERVER = _spec_groups_edit_callback_server()
+
+
+def _spec_groups_edit_link() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.editLink",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("link_id", "form", "plain"),
+            Param("text", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("link_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("text", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_EDIT_LINK = _spec_groups_edit_link()
+
+
+def _spec_groups_edit_manager() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.editManager",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("role", "form", "plain"),
+            Param("is_call_operator", "form", "bool01"),
+            Param("is_contact", "form", "bool01"),
+            Param("contact_position", "form", "plain"),
+            Param("contact_phone", "form", "plain"),
+            Param("contact_email", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("role", "", False, ("s", GroupsGroupRole, None, None, None, None, None)),
+            ("is_call_operator", "", False, ("b", None, None, None, None, None, None)),
+            ("is_contact", "", False, ("b", None, None, None, None, None, None)),
+            ("contact_position", "", False, ("s", None, None, None, None, None, None)),
+            ("contact_phone", "", False, ("s", None, None, None, None, None, None)),
+            ("contact_email", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_EDIT_MANAGER = _spec_groups_edit_manager()
+
+
+def _spec_groups_enable_online() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.enableOnline",
+        params=(Param("group_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_GROUPS_ENABLE_ONLINE = _spec_groups_enable_online()
+
+
+def _spec_groups_get() -> MethodSpec[GroupsGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.get",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("filter", "form", "csv"),
+            Param("fields", "form", "csv"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=GroupsGetResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), GroupsGetObjectExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_GET = _spec_groups_get()
+
+
+def _spec_groups_get_addresses() -> MethodSpec[GroupsGetAddressesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getAddresses",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("address_ids", "form", "csv"),
+            Param("latitude", "form", "plain"),
+            Param("longitude", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=GroupsGetAddressesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("address_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+            ("latitude", "", False, ("n", None, -90, 90, None, None, None)),
+            ("longitude", "", False, ("n", None, -180, 180, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GROUPS_GET_ADDRESSES = _spec_groups_get_addresses()
+
+
+def _spec_groups_get_banned() -> MethodSpec[GroupsGetBannedResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getBanned",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=GroupsGetBannedResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_GET_BANNED = _spec_groups_get_banned()
+
+
+def _spec_groups_get_by_id() -> MethodSpec[GroupsGetByIdObjectResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getById",
+        params=(
+            Param("group_ids", "form", "csv"),
+            Param("group_id", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=GroupsGetByIdObjectResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(
+            ("group_ids", "", False, ("ac", None, None, None, None, None, ("is", None, None, None, None, None, None))),
+            ("group_id", "", False, ("is", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GROUPS_GET_BY_ID = _spec_groups_get_by_id()
+
+
+def _spec_groups_get_callback_confirmation_code() -> MethodSpec[GroupsGetCallbackConfirmationCodeResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getCallbackConfirmationCode",
+        params=(Param("group_id", "form", "plain"),),
+        result=GroupsGetCallbackConfirmationCodeResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_GROUPS_GET_CALLBACK_CONFIRMATION_CODE = _spec_groups_get_callback_confirmation_code()
+
+
+def _spec_groups_get_callback_servers() -> MethodSpec[GroupsGetCallbackServersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getCallbackServers",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("server_ids", "form", "csv"),
+        ),
+        result=GroupsGetCallbackServersResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("server_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_GROUPS_GET_CALLBACK_SERVERS = _spec_groups_get_callback_servers()
+
+
+def _spec_groups_get_callback_settings() -> MethodSpec[GroupsCallbackSettings]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getCallbackSettings",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("server_id", "form", "plain"),
+        ),
+        result=GroupsCallbackSettings,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("server_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_GET_CALLBACK_SETTINGS = _spec_groups_get_callback_settings()
+
+
+def _spec_groups_get_catalog_info() -> MethodSpec[GroupsGetCatalogInfoResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getCatalogInfo",
+        params=(
+            Param("extended", "form", "bool01"),
+            Param("subcategories", "form", "bool01"),
+        ),
+        result=GroupsGetCatalogInfoResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), GroupsGetCatalogInfoExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("subcategories", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_GET_CATALOG_INFO = _spec_groups_get_catalog_info()
+
+
+def _spec_groups_get_invited_users() -> MethodSpec[GroupsGetInvitedUsersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getInvitedUsers",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+        ),
+        result=GroupsGetInvitedUsersResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_GET_INVITED_USERS = _spec_groups_get_invited_users()
+
+
+def _spec_groups_get_invites() -> MethodSpec[GroupsGetInvitesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getInvites",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=GroupsGetInvitesResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), GroupsGetInvitesExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_GET_INVITES = _spec_groups_get_invites()
+
+
+def _spec_groups_get_long_poll_server() -> MethodSpec[GroupsLongPollServer]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getLongPollServer",
+        params=(Param("group_id", "form", "plain"),),
+        result=GroupsLongPollServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_GROUPS_GET_LONG_POLL_SERVER = _spec_groups_get_long_poll_server()
+
+
+def _spec_groups_get_long_poll_settings() -> MethodSpec[GroupsLongPollSettings]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getLongPollSettings",
+        params=(Param("group_id", "form", "plain"),),
+        result=GroupsLongPollSettings,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_GROUPS_GET_LONG_POLL_SETTINGS = _spec_groups_get_long_poll_settings()
+
+
+def _spec_groups_get_members() -> MethodSpec[GroupsGetMembersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getMembers",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("filter", "form", "plain"),
+        ),
+        result=GroupsGetMembersResponse,
+        variants=(
+            Variant("fieldsResponse", (("fields", PRESENT),), GroupsGetMembersFieldsResponse),
+            Variant("filterResponse", (("filter", "managers"),), GroupsGetMembersFilterResponse),
+        ),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("group_id", "", False, ("is", None, None, None, None, None, None)),
+            (
+                "sort",
+                "",
+                False,
+                ("s", frozenset({"id_asc", "id_desc", "time_asc", "time_desc"}), None, None, None, None, None),
+            ),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            (
+                "filter",
+                "",
+                False,
+                ("s", frozenset({"donut", "friends", "managers", "unsure"}), None, None, None, None, None),
+            ),
+        ),
+    )
+
+
+_GROUPS_GET_MEMBERS = _spec_groups_get_members()
+
+
+def _spec_groups_get_online_status() -> MethodSpec[GroupsGetOnlineStatusResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getOnlineStatus",
+        params=(Param("group_id", "form", "plain"),),
+        result=GroupsGetOnlineStatusResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_GROUPS_GET_ONLINE_STATUS = _spec_groups_get_online_status()
+
+
+def _spec_groups_get_requests() -> MethodSpec[GroupsGetRequestsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getRequests",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=GroupsGetRequestsResponse,
+        variants=(Variant("fieldsResponse", (("fields", PRESENT),), GroupsGetRequestsFieldsResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GROUPS_GET_REQUESTS = _spec_groups_get_requests()
+
+
+def _spec_groups_get_settings() -> MethodSpec[GroupsGetSettingsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getSettings",
+        params=(Param("group_id", "form", "plain"),),
+        result=GroupsGetSettingsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", True, ("is", None, None, None, None, None, None)),),
+    )
+
+
+_GROUPS_GET_SETTINGS = _spec_groups_get_settings()
+
+
+def _spec_groups_get_tag_list() -> MethodSpec[list[GroupsGroupTag]]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getTagList",
+        params=(Param("group_id", "form", "plain"),),
+        result=list[GroupsGroupTag],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_GROUPS_GET_TAG_LIST = _spec_groups_get_tag_list()
+
+
+def _spec_groups_get_token_permissions() -> MethodSpec[GroupsGetTokenPermissionsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.getTokenPermissions",
+        params=(),
+        result=GroupsGetTokenPermissionsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("group",),
+    )
+
+
+_GROUPS_GET_TOKEN_PERMISSIONS = _spec_groups_get_token_permissions()
+
+
+def _spec_groups_invite() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.invite",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("user_ids_list", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        variants=(Variant("userIdsResponse", (("user_ids_list", PRESENT),), GroupsInviteUserIdsListResponse),),
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("user_ids_list", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ),
+    )
+
+
+_GROUPS_INVITE = _spec_groups_invite()
+
+
+def _spec_groups_is_member() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="groups.isMember",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("user_ids", "form", "csv"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=BaseBoolInt,
+        variants=(
+            Variant(
+                "userIds_Extended_Response",
+                (
+                    ("user_ids", PRESENT),
+                    ("extended", True),
                 ),
-                None,
-                None,
-                None,
-                None,
-                None,
+                list[GroupsMemberStatusFull],
+            ),
+            Variant("userIdsResponse", (("user_ids", PRESENT),), list[GroupsMemberStatus]),
+            Variant("extendedResponse", (("extended", True),), GroupsIsMemberExtendedResponse),
+        ),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(
+            ("group_id", "", True, ("is", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_IS_MEMBER = _spec_groups_is_member()
+
+
+def _spec_groups_join() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.join",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("not_sure", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("not_sure", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_JOIN = _spec_groups_join()
+
+
+def _spec_groups_leave() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.leave",
+        params=(Param("group_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_GROUPS_LEAVE = _spec_groups_leave()
+
+
+def _spec_groups_remove_user() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.removeUser",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_REMOVE_USER = _spec_groups_remove_user()
+
+
+def _spec_groups_reorder_link() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.reorderLink",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("link_id", "form", "plain"),
+            Param("after", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("link_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("after", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_REORDER_LINK = _spec_groups_reorder_link()
+
+
+def _spec_groups_search() -> MethodSpec[GroupsSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.search",
+        params=(
+            Param("q", "form", "plain"),
+            Param("type", "form", "plain"),
+            Param("country_id", "form", "plain"),
+            Param("city_id", "form", "plain"),
+            Param("future", "form", "bool01"),
+            Param("market", "form", "bool01"),
+            Param("sort", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=GroupsSearchResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", True, ("s", None, None, None, None, None, None)),
+            ("type", "", False, ("s", frozenset({"event", "group", "page"}), None, None, None, None, None)),
+            ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("future", "", False, ("b", None, None, None, None, None, None)),
+            ("market", "", False, ("b", None, None, None, None, None, None)),
+            ("sort", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_SEARCH = _spec_groups_search()
+
+
+def _spec_groups_set_callback_settings() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.setCallbackSettings",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("server_id", "form", "plain"),
+            Param("api_version", "form", "plain"),
+            Param("message_new", "form", "bool01"),
+            Param("message_reply", "form", "bool01"),
+            Param("message_allow", "form", "bool01"),
+            Param("message_edit", "form", "bool01"),
+            Param("message_deny", "form", "bool01"),
+            Param("message_typing_state", "form", "bool01"),
+            Param("message_read", "form", "bool01"),
+            Param("photo_new", "form", "bool01"),
+            Param("audio_new", "form", "bool01"),
+            Param("video_new", "form", "bool01"),
+            Param("wall_reply_new", "form", "bool01"),
+            Param("wall_reply_edit", "form", "bool01"),
+            Param("wall_reply_delete", "form", "bool01"),
+            Param("wall_reply_restore", "form", "bool01"),
+            Param("wall_post_new", "form", "bool01"),
+            Param("wall_repost", "form", "bool01"),
+            Param("wall_schedule_post_new", "form", "bool01"),
+            Param("wall_schedule_post_delete", "form", "bool01"),
+            Param("board_post_new", "form", "bool01"),
+            Param("board_post_edit", "form", "bool01"),
+            Param("board_post_restore", "form", "bool01"),
+            Param("board_post_delete", "form", "bool01"),
+            Param("photo_comment_new", "form", "bool01"),
+            Param("photo_comment_edit", "form", "bool01"),
+            Param("photo_comment_delete", "form", "bool01"),
+            Param("photo_comment_restore", "form", "bool01"),
+            Param("video_comment_new", "form", "bool01"),
+            Param("video_comment_edit", "form", "bool01"),
+            Param("video_comment_delete", "form", "bool01"),
+            Param("video_comment_restore", "form", "bool01"),
+            Param("market_comment_new", "form", "bool01"),
+            Param("market_comment_edit", "form", "bool01"),
+            Param("market_comment_delete", "form", "bool01"),
+            Param("market_comment_restore", "form", "bool01"),
+            Param("market_order_new", "form", "bool01"),
+            Param("market_order_edit", "form", "bool01"),
+            Param("poll_vote_new", "form", "bool01"),
+            Param("group_join", "form", "bool01"),
+            Param("group_leave", "form", "bool01"),
+            Param("group_change_settings", "form", "bool01"),
+            Param("group_change_photo", "form", "bool01"),
+            Param("group_officers_edit", "form", "bool01"),
+            Param("user_block", "form", "bool01"),
+            Param("user_unblock", "form", "bool01"),
+            Param("lead_forms_new", "form", "bool01"),
+            Param("like_add", "form", "bool01"),
+            Param("like_remove", "form", "bool01"),
+            Param("message_event", "form", "bool01"),
+            Param("message_reaction_event", "form", "bool01"),
+            Param("donut_subscription_create", "form", "bool01"),
+            Param("donut_subscription_prolonged", "form", "bool01"),
+            Param("donut_subscription_cancelled", "form", "bool01"),
+            Param("donut_subscription_price_changed", "form", "bool01"),
+            Param("donut_subscription_expired", "form", "bool01"),
+            Param("donut_money_withdraw", "form", "bool01"),
+            Param("donut_money_withdraw_error", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("server_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("api_version", "", False, ("s", None, None, None, None, None, None)),
+            ("message_new", "", False, ("b", None, None, None, None, None, None)),
+            ("message_reply", "", False, ("b", None, None, None, None, None, None)),
+            ("message_allow", "", False, ("b", None, None, None, None, None, None)),
+            ("message_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("message_deny", "", False, ("b", None, None, None, None, None, None)),
+            ("message_typing_state", "", False, ("b", None, None, None, None, None, None)),
+            ("message_read", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_new", "", False, ("b", None, None, None, None, None, None)),
+            ("audio_new", "", False, ("b", None, None, None, None, None, None)),
+            ("video_new", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_reply_new", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_reply_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_reply_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_reply_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_post_new", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_repost", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_schedule_post_new", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_schedule_post_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("board_post_new", "", False, ("b", None, None, None, None, None, None)),
+            ("board_post_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("board_post_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("board_post_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_comment_new", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("video_comment_new", "", False, ("b", None, None, None, None, None, None)),
+            ("video_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("video_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("video_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("market_comment_new", "", False, ("b", None, None, None, None, None, None)),
+            ("market_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("market_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("market_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("market_order_new", "", False, ("b", None, None, None, None, None, None)),
+            ("market_order_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("poll_vote_new", "", False, ("b", None, None, None, None, None, None)),
+            ("group_join", "", False, ("b", None, None, None, None, None, None)),
+            ("group_leave", "", False, ("b", None, None, None, None, None, None)),
+            ("group_change_settings", "", False, ("b", None, None, None, None, None, None)),
+            ("group_change_photo", "", False, ("b", None, None, None, None, None, None)),
+            ("group_officers_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("user_block", "", False, ("b", None, None, None, None, None, None)),
+            ("user_unblock", "", False, ("b", None, None, None, None, None, None)),
+            ("lead_forms_new", "", False, ("b", None, None, None, None, None, None)),
+            ("like_add", "", False, ("b", None, None, None, None, None, None)),
+            ("like_remove", "", False, ("b", None, None, None, None, None, None)),
+            ("message_event", "", False, ("b", None, None, None, None, None, None)),
+            ("message_reaction_event", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_create", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_prolonged", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_cancelled", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_price_changed", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_expired", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_money_withdraw", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_money_withdraw_error", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_SET_CALLBACK_SETTINGS = _spec_groups_set_callback_settings()
+
+
+def _spec_groups_set_long_poll_settings() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.setLongPollSettings",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("enabled", "form", "bool01"),
+            Param("api_version", "form", "plain"),
+            Param("message_new", "form", "bool01"),
+            Param("message_reply", "form", "bool01"),
+            Param("message_allow", "form", "bool01"),
+            Param("message_deny", "form", "bool01"),
+            Param("message_edit", "form", "bool01"),
+            Param("message_typing_state", "form", "bool01"),
+            Param("message_read", "form", "bool01"),
+            Param("photo_new", "form", "bool01"),
+            Param("audio_new", "form", "bool01"),
+            Param("video_new", "form", "bool01"),
+            Param("wall_reply_new", "form", "bool01"),
+            Param("wall_reply_edit", "form", "bool01"),
+            Param("wall_reply_delete", "form", "bool01"),
+            Param("wall_reply_restore", "form", "bool01"),
+            Param("wall_post_new", "form", "bool01"),
+            Param("wall_repost", "form", "bool01"),
+            Param("board_post_new", "form", "bool01"),
+            Param("board_post_edit", "form", "bool01"),
+            Param("board_post_restore", "form", "bool01"),
+            Param("board_post_delete", "form", "bool01"),
+            Param("photo_comment_new", "form", "bool01"),
+            Param("photo_comment_edit", "form", "bool01"),
+            Param("photo_comment_delete", "form", "bool01"),
+            Param("photo_comment_restore", "form", "bool01"),
+            Param("video_comment_new", "form", "bool01"),
+            Param("video_comment_edit", "form", "bool01"),
+            Param("video_comment_delete", "form", "bool01"),
+            Param("video_comment_restore", "form", "bool01"),
+            Param("market_comment_new", "form", "bool01"),
+            Param("market_comment_edit", "form", "bool01"),
+            Param("market_comment_delete", "form", "bool01"),
+            Param("market_comment_restore", "form", "bool01"),
+            Param("poll_vote_new", "form", "bool01"),
+            Param("group_join", "form", "bool01"),
+            Param("group_leave", "form", "bool01"),
+            Param("group_change_settings", "form", "bool01"),
+            Param("group_change_photo", "form", "bool01"),
+            Param("group_officers_edit", "form", "bool01"),
+            Param("user_block", "form", "bool01"),
+            Param("user_unblock", "form", "bool01"),
+            Param("like_add", "form", "bool01"),
+            Param("like_remove", "form", "bool01"),
+            Param("message_event", "form", "bool01"),
+            Param("message_reaction_event", "form", "bool01"),
+            Param("donut_subscription_create", "form", "bool01"),
+            Param("donut_subscription_prolonged", "form", "bool01"),
+            Param("donut_subscription_cancelled", "form", "bool01"),
+            Param("donut_subscription_price_changed", "form", "bool01"),
+            Param("donut_subscription_expired", "form", "bool01"),
+            Param("donut_money_withdraw", "form", "bool01"),
+            Param("donut_money_withdraw_error", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("enabled", "", False, ("b", None, None, None, None, None, None)),
+            ("api_version", "", False, ("s", None, None, None, None, None, None)),
+            ("message_new", "", False, ("b", None, None, None, None, None, None)),
+            ("message_reply", "", False, ("b", None, None, None, None, None, None)),
+            ("message_allow", "", False, ("b", None, None, None, None, None, None)),
+            ("message_deny", "", False, ("b", None, None, None, None, None, None)),
+            ("message_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("message_typing_state", "", False, ("b", None, None, None, None, None, None)),
+            ("message_read", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_new", "", False, ("b", None, None, None, None, None, None)),
+            ("audio_new", "", False, ("b", None, None, None, None, None, None)),
+            ("video_new", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_reply_new", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_reply_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_reply_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_reply_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_post_new", "", False, ("b", None, None, None, None, None, None)),
+            ("wall_repost", "", False, ("b", None, None, None, None, None, None)),
+            ("board_post_new", "", False, ("b", None, None, None, None, None, None)),
+            ("board_post_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("board_post_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("board_post_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_comment_new", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("video_comment_new", "", False, ("b", None, None, None, None, None, None)),
+            ("video_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("video_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("video_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("market_comment_new", "", False, ("b", None, None, None, None, None, None)),
+            ("market_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("market_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+            ("market_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+            ("poll_vote_new", "", False, ("b", None, None, None, None, None, None)),
+            ("group_join", "", False, ("b", None, None, None, None, None, None)),
+            ("group_leave", "", False, ("b", None, None, None, None, None, None)),
+            ("group_change_settings", "", False, ("b", None, None, None, None, None, None)),
+            ("group_change_photo", "", False, ("b", None, None, None, None, None, None)),
+            ("group_officers_edit", "", False, ("b", None, None, None, None, None, None)),
+            ("user_block", "", False, ("b", None, None, None, None, None, None)),
+            ("user_unblock", "", False, ("b", None, None, None, None, None, None)),
+            ("like_add", "", False, ("b", None, None, None, None, None, None)),
+            ("like_remove", "", False, ("b", None, None, None, None, None, None)),
+            ("message_event", "", False, ("b", None, None, None, None, None, None)),
+            ("message_reaction_event", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_create", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_prolonged", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_cancelled", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_price_changed", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_subscription_expired", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_money_withdraw", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_money_withdraw_error", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_SET_LONG_POLL_SETTINGS = _spec_groups_set_long_poll_settings()
+
+
+def _spec_groups_set_settings() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.setSettings",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("messages", "form", "bool01"),
+            Param("bots_capabilities", "form", "bool01"),
+            Param("bots_start_button", "form", "bool01"),
+            Param("bots_add_to_chat", "form", "bool01"),
+            Param("bot_online_booking_enabled", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("messages", "", False, ("b", None, None, None, None, None, None)),
+            ("bots_capabilities", "", False, ("b", None, None, None, None, None, None)),
+            ("bots_start_button", "", False, ("b", None, None, None, None, None, None)),
+            ("bots_add_to_chat", "", False, ("b", None, None, None, None, None, None)),
+            ("bot_online_booking_enabled", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_SET_SETTINGS = _spec_groups_set_settings()
+
+
+def _spec_groups_set_user_note() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="groups.setUserNote",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("note", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("note", "", False, ("s", None, None, None, 96, None, None)),
+        ),
+    )
+
+
+_GROUPS_SET_USER_NOTE = _spec_groups_set_user_note()
+
+
+def _spec_groups_tag_add() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="groups.tagAdd",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("tag_name", "form", "plain"),
+            Param("tag_color", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("tag_name", "", True, ("s", None, None, None, 20, None, None)),
+            (
+                "tag_color",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "454647",
+                            "45678f",
+                            "4bb34b",
+                            "5181b8",
+                            "539b9c",
+                            "5c9ce6",
+                            "63b9ba",
+                            "6bc76b",
+                            "76787a",
+                            "792ec0",
+                            "7a6c4f",
+                            "7ececf",
+                            "9e8d6b",
+                            "a162de",
+                            "aaaeb3",
+                            "bbaa84",
+                            "e64646",
+                            "ff5c5c",
+                            "ffa000",
+                            "ffc107",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
             ),
         ),
-    ),
-)
-_GROUPS_TAG_BIND: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="groups.tagBind",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("tag_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("act", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("user_id", "", True, ("i", None, 1, 2000000000, None, None, None)),
-        ("act", "", True, ("s", frozenset({"bind", "unbind"}), None, None, None, None, None)),
-    ),
-)
-_GROUPS_TAG_DELETE: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="groups.tagDelete",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("tag_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_GROUPS_TAG_UPDATE: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="groups.tagUpdate",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("tag_id", "form", "plain"),
-        Param("tag_name", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("tag_name", "", True, ("s", None, None, None, 20, None, None)),
-    ),
-)
-_GROUPS_TOGGLE_MARKET: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.toggleMarket",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("state", "form", "plain"),
-        Param("ref", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("state", "", True, ("s", GroupsMarketState, None, None, None, None, None)),
-        ("ref", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_GROUPS_UNBAN: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="groups.unban",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
+    )
+
+
+_GROUPS_TAG_ADD = _spec_groups_tag_add()
+
+
+def _spec_groups_tag_bind() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="groups.tagBind",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("tag_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("act", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("user_id", "", True, ("i", None, 1, 2000000000, None, None, None)),
+            ("act", "", True, ("s", frozenset({"bind", "unbind"}), None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_TAG_BIND = _spec_groups_tag_bind()
+
+
+def _spec_groups_tag_delete() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="groups.tagDelete",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("tag_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_TAG_DELETE = _spec_groups_tag_delete()
+
+
+def _spec_groups_tag_update() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="groups.tagUpdate",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("tag_id", "form", "plain"),
+            Param("tag_name", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("tag_name", "", True, ("s", None, None, None, 20, None, None)),
+        ),
+    )
+
+
+_GROUPS_TAG_UPDATE = _spec_groups_tag_update()
+
+
+def _spec_groups_toggle_market() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.toggleMarket",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("state", "form", "plain"),
+            Param("ref", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("state", "", True, ("s", GroupsMarketState, None, None, None, None, None)),
+            ("ref", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_TOGGLE_MARKET = _spec_groups_toggle_market()
+
+
+def _spec_groups_unban() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="groups.unban",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GROUPS_UNBAN = _spec_groups_unban()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -1439,6 +1759,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.groups"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["GroupsMethods", "AsyncGroupsMethods", "BatchGroupsMethods"]

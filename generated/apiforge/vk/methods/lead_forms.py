@@ -25,156 +25,207 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.lead_forms import BatchLeadFormsMethods
     from apiforge.vk.methods.sync.lead_forms import LeadFormsMethods
 
-_LEAD_FORMS_CREATE: MethodSpec[LeadFormsCreateResponse] = MethodSpec(
-    api="vk",
-    name="leadForms.create",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("questions", "form", "plain"),
-        Param("policy_link_url", "form", "plain"),
-        Param("photo", "form", "plain"),
-        Param("confirmation", "form", "plain"),
-        Param("site_link_url", "form", "plain"),
-        Param("active", "form", "bool01"),
-        Param("once_per_user", "form", "bool01"),
-        Param("pixel_code", "form", "plain"),
-        Param("notify_admins", "form", "csv"),
-        Param("notify_emails", "form", "csv"),
-    ),
-    result=LeadFormsCreateResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, 100, None, None)),
-        ("title", "", True, ("s", None, None, None, 60, None, None)),
-        ("description", "", True, ("s", None, None, None, 600, None, None)),
-        ("questions", "", True, ("s", None, None, None, None, None, None)),
-        ("policy_link_url", "", True, ("s", None, None, None, 200, None, None)),
-        ("photo", "", False, ("s", None, None, None, None, None, None)),
-        ("confirmation", "", False, ("s", None, None, None, 300, None, None)),
-        ("site_link_url", "", False, ("s", None, None, None, 200, None, None)),
-        ("active", "", False, ("b", None, None, None, None, None, None)),
-        ("once_per_user", "", False, ("b", None, None, None, None, None, None)),
-        ("pixel_code", "", False, ("s", None, None, None, None, None, None)),
-        ("notify_admins", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("notify_emails", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_LEAD_FORMS_DELETE: MethodSpec[LeadFormsDeleteResponse] = MethodSpec(
-    api="vk",
-    name="leadForms.delete",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("form_id", "form", "plain"),
-    ),
-    result=LeadFormsDeleteResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("form_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_LEAD_FORMS_GET: MethodSpec[LeadFormsForm] = MethodSpec(
-    api="vk",
-    name="leadForms.get",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("form_id", "form", "plain"),
-    ),
-    result=LeadFormsForm,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("form_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_LEAD_FORMS_GET_LEADS: MethodSpec[LeadFormsGetLeadsResponse] = MethodSpec(
-    api="vk",
-    name="leadForms.getLeads",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("form_id", "form", "plain"),
-        Param("limit", "form", "plain"),
-        Param("next_page_token", "form", "plain"),
-    ),
-    result=LeadFormsGetLeadsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("form_id", "", True, ("i", None, None, None, None, None, None)),
-        ("limit", "", False, ("i", None, 1, 1000, None, None, None)),
-        ("next_page_token", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_LEAD_FORMS_GET_UPLOAD_URL: MethodSpec[str] = MethodSpec(
-    api="vk",
-    name="leadForms.getUploadURL",
-    params=(),
-    result=str,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
-_LEAD_FORMS_LIST: MethodSpec[builtins.list[LeadFormsForm]] = MethodSpec(
-    api="vk",
-    name="leadForms.list",
-    params=(Param("group_id", "form", "plain"),),
-    result=builtins.list[LeadFormsForm],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_LEAD_FORMS_UPDATE: MethodSpec[LeadFormsCreateResponse] = MethodSpec(
-    api="vk",
-    name="leadForms.update",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("form_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("questions", "form", "plain"),
-        Param("policy_link_url", "form", "plain"),
-        Param("photo", "form", "plain"),
-        Param("confirmation", "form", "plain"),
-        Param("site_link_url", "form", "plain"),
-        Param("active", "form", "bool01"),
-        Param("once_per_user", "form", "bool01"),
-        Param("pixel_code", "form", "plain"),
-        Param("notify_admins", "form", "csv"),
-        Param("notify_emails", "form", "csv"),
-    ),
-    result=LeadFormsCreateResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("form_id", "", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, 100, None, None)),
-        ("title", "", True, ("s", None, None, None, 60, None, None)),
-        ("description", "", True, ("s", None, None, None, 600, None, None)),
-        ("questions", "", True, ("s", None, None, None, None, None, None)),
-        ("policy_link_url", "", True, ("s", None, None, None, 200, None, None)),
-        ("photo", "", False, ("s", None, None, None, None, None, None)),
-        ("confirmation", "", False, ("s", None, None, None, 300, None, None)),
-        ("site_link_url", "", False, ("s", None, None, None, 200, None, None)),
-        ("active", "", False, ("b", None, None, None, None, None, None)),
-        ("once_per_user", "", False, ("b", None, None, None, None, None, None)),
-        ("pixel_code", "", False, ("s", None, None, None, None, None, None)),
-        ("notify_admins", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("notify_emails", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
+
+def _spec_lead_forms_create() -> MethodSpec[LeadFormsCreateResponse]:
+    return MethodSpec(
+        api="vk",
+        name="leadForms.create",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("questions", "form", "plain"),
+            Param("policy_link_url", "form", "plain"),
+            Param("photo", "form", "plain"),
+            Param("confirmation", "form", "plain"),
+            Param("site_link_url", "form", "plain"),
+            Param("active", "form", "bool01"),
+            Param("once_per_user", "form", "bool01"),
+            Param("pixel_code", "form", "plain"),
+            Param("notify_admins", "form", "csv"),
+            Param("notify_emails", "form", "csv"),
+        ),
+        result=LeadFormsCreateResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, 100, None, None)),
+            ("title", "", True, ("s", None, None, None, 60, None, None)),
+            ("description", "", True, ("s", None, None, None, 600, None, None)),
+            ("questions", "", True, ("s", None, None, None, None, None, None)),
+            ("policy_link_url", "", True, ("s", None, None, None, 200, None, None)),
+            ("photo", "", False, ("s", None, None, None, None, None, None)),
+            ("confirmation", "", False, ("s", None, None, None, 300, None, None)),
+            ("site_link_url", "", False, ("s", None, None, None, 200, None, None)),
+            ("active", "", False, ("b", None, None, None, None, None, None)),
+            ("once_per_user", "", False, ("b", None, None, None, None, None, None)),
+            ("pixel_code", "", False, ("s", None, None, None, None, None, None)),
+            ("notify_admins", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            (
+                "notify_emails",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+        ),
+    )
+
+
+_LEAD_FORMS_CREATE = _spec_lead_forms_create()
+
+
+def _spec_lead_forms_delete() -> MethodSpec[LeadFormsDeleteResponse]:
+    return MethodSpec(
+        api="vk",
+        name="leadForms.delete",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("form_id", "form", "plain"),
+        ),
+        result=LeadFormsDeleteResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("form_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_LEAD_FORMS_DELETE = _spec_lead_forms_delete()
+
+
+def _spec_lead_forms_get() -> MethodSpec[LeadFormsForm]:
+    return MethodSpec(
+        api="vk",
+        name="leadForms.get",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("form_id", "form", "plain"),
+        ),
+        result=LeadFormsForm,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("form_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_LEAD_FORMS_GET = _spec_lead_forms_get()
+
+
+def _spec_lead_forms_get_leads() -> MethodSpec[LeadFormsGetLeadsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="leadForms.getLeads",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("form_id", "form", "plain"),
+            Param("limit", "form", "plain"),
+            Param("next_page_token", "form", "plain"),
+        ),
+        result=LeadFormsGetLeadsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("form_id", "", True, ("i", None, None, None, None, None, None)),
+            ("limit", "", False, ("i", None, 1, 1000, None, None, None)),
+            ("next_page_token", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_LEAD_FORMS_GET_LEADS = _spec_lead_forms_get_leads()
+
+
+def _spec_lead_forms_get_upload_url() -> MethodSpec[str]:
+    return MethodSpec(
+        api="vk",
+        name="leadForms.getUploadURL",
+        params=(),
+        result=str,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_LEAD_FORMS_GET_UPLOAD_URL = _spec_lead_forms_get_upload_url()
+
+
+def _spec_lead_forms_list() -> MethodSpec[builtins.list[LeadFormsForm]]:
+    return MethodSpec(
+        api="vk",
+        name="leadForms.list",
+        params=(Param("group_id", "form", "plain"),),
+        result=builtins.list[LeadFormsForm],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_LEAD_FORMS_LIST = _spec_lead_forms_list()
+
+
+def _spec_lead_forms_update() -> MethodSpec[LeadFormsCreateResponse]:
+    return MethodSpec(
+        api="vk",
+        name="leadForms.update",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("form_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("questions", "form", "plain"),
+            Param("policy_link_url", "form", "plain"),
+            Param("photo", "form", "plain"),
+            Param("confirmation", "form", "plain"),
+            Param("site_link_url", "form", "plain"),
+            Param("active", "form", "bool01"),
+            Param("once_per_user", "form", "bool01"),
+            Param("pixel_code", "form", "plain"),
+            Param("notify_admins", "form", "csv"),
+            Param("notify_emails", "form", "csv"),
+        ),
+        result=LeadFormsCreateResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("form_id", "", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, 100, None, None)),
+            ("title", "", True, ("s", None, None, None, 60, None, None)),
+            ("description", "", True, ("s", None, None, None, 600, None, None)),
+            ("questions", "", True, ("s", None, None, None, None, None, None)),
+            ("policy_link_url", "", True, ("s", None, None, None, 200, None, None)),
+            ("photo", "", False, ("s", None, None, None, None, None, None)),
+            ("confirmation", "", False, ("s", None, None, None, 300, None, None)),
+            ("site_link_url", "", False, ("s", None, None, None, 200, None, None)),
+            ("active", "", False, ("b", None, None, None, None, None, None)),
+            ("once_per_user", "", False, ("b", None, None, None, None, None, None)),
+            ("pixel_code", "", False, ("s", None, None, None, None, None, None)),
+            ("notify_admins", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            (
+                "notify_emails",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+        ),
+    )
+
+
+_LEAD_FORMS_UPDATE = _spec_lead_forms_update()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -193,6 +244,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.lead_forms"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["LeadFormsMethods", "AsyncLeadFormsMethods", "BatchLeadFormsMethods"]

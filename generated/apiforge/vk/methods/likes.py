@@ -26,113 +26,136 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.likes import BatchLikesMethods
     from apiforge.vk.methods.sync.likes import LikesMethods
 
-_LIKES_ADD: MethodSpec[LikesAddResponse] = MethodSpec(
-    api="vk",
-    name="likes.add",
-    params=(
-        Param("type", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-        Param("from_group", "form", "bool01"),
-    ),
-    result=LikesAddResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("type", "", True, ("s", LikesType, None, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-        ("from_group", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_LIKES_DELETE: MethodSpec[LikesDeleteResponse] = MethodSpec(
-    api="vk",
-    name="likes.delete",
-    params=(
-        Param("type", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-        Param("from_group", "form", "bool01"),
-    ),
-    result=LikesDeleteResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("type", "", True, ("s", LikesType, None, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-        ("from_group", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_LIKES_GET_LIST: MethodSpec[LikesGetListResponse] = MethodSpec(
-    api="vk",
-    name="likes.getList",
-    params=(
-        Param("type", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("page_url", "form", "plain"),
-        Param("filter", "form", "plain"),
-        Param("friends_only", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("skip_own", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=LikesGetListResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), LikesGetListExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("type", "", True, ("s", LikesType, None, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("item_id", "", False, ("i", None, None, None, None, None, None)),
-        ("page_url", "", False, ("s", None, None, None, None, None, None)),
-        ("filter", "", False, ("s", frozenset({"copies", "likes"}), None, None, None, None, None)),
-        ("friends_only", "", False, ("i", frozenset({0, 1, 2, 3}), None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("skip_own", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_LIKES_IS_LIKED: MethodSpec[LikesIsLikedResponse] = MethodSpec(
-    api="vk",
-    name="likes.isLiked",
-    params=(
-        Param("type", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=LikesIsLikedResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("type", "", True, ("s", LikesType, None, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
+
+def _spec_likes_add() -> MethodSpec[LikesAddResponse]:
+    return MethodSpec(
+        api="vk",
+        name="likes.add",
+        params=(
+            Param("type", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+            Param("from_group", "form", "bool01"),
+        ),
+        result=LikesAddResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("type", "", True, ("s", LikesType, None, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+            ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_LIKES_ADD = _spec_likes_add()
+
+
+def _spec_likes_delete() -> MethodSpec[LikesDeleteResponse]:
+    return MethodSpec(
+        api="vk",
+        name="likes.delete",
+        params=(
+            Param("type", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+            Param("from_group", "form", "bool01"),
+        ),
+        result=LikesDeleteResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("type", "", True, ("s", LikesType, None, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+            ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_LIKES_DELETE = _spec_likes_delete()
+
+
+def _spec_likes_get_list() -> MethodSpec[LikesGetListResponse]:
+    return MethodSpec(
+        api="vk",
+        name="likes.getList",
+        params=(
+            Param("type", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("page_url", "form", "plain"),
+            Param("filter", "form", "plain"),
+            Param("friends_only", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("skip_own", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=LikesGetListResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), LikesGetListExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("type", "", True, ("s", LikesType, None, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("item_id", "", False, ("i", None, None, None, None, None, None)),
+            ("page_url", "", False, ("s", None, None, None, None, None, None)),
+            ("filter", "", False, ("s", frozenset({"copies", "likes"}), None, None, None, None, None)),
+            ("friends_only", "", False, ("i", frozenset({0, 1, 2, 3}), None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("skip_own", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_LIKES_GET_LIST = _spec_likes_get_list()
+
+
+def _spec_likes_is_liked() -> MethodSpec[LikesIsLikedResponse]:
+    return MethodSpec(
+        api="vk",
+        name="likes.isLiked",
+        params=(
+            Param("type", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=LikesIsLikedResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("type", "", True, ("s", LikesType, None, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_LIKES_IS_LIKED = _spec_likes_is_liked()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -151,6 +174,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.likes"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["LikesMethods", "AsyncLikesMethods", "BatchLikesMethods"]

@@ -45,1008 +45,1276 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.market import BatchMarketMethods
     from apiforge.vk.methods.sync.market import MarketMethods
 
-_MARKET_ADD: MethodSpec[MarketAddResponse] = MethodSpec(
-    api="vk",
-    name="market.add",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("category_id", "form", "plain"),
-        Param("price", "form", "plain"),
-        Param("old_price", "form", "plain"),
-        Param("deleted", "form", "bool01"),
-        Param("main_photo_id", "form", "plain"),
-        Param("photo_ids", "form", "csv"),
-        Param("video_ids", "form", "csv"),
-        Param("url", "form", "plain"),
-        Param("variant_ids", "form", "csv"),
-        Param("is_main_variant", "form", "bool01"),
-        Param("dimension_width", "form", "plain"),
-        Param("dimension_height", "form", "plain"),
-        Param("dimension_length", "form", "plain"),
-        Param("weight", "form", "plain"),
-        Param("sku", "form", "plain"),
-        Param("stock_amount", "form", "plain"),
-    ),
-    result=MarketAddResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, 100, None, None)),
-        ("description", "", True, ("s", None, None, None, None, None, None)),
-        ("category_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("price", "", False, ("n", None, 0, 999999999999, None, None, None)),
-        ("old_price", "", False, ("n", None, 0, 999999999999, None, None, None)),
-        ("deleted", "", False, ("b", None, None, None, None, None, None)),
-        ("main_photo_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("photo_ids", "", False, ("ac", None, None, None, None, 4, ("i", None, 0, None, None, None, None))),
-        ("video_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
-        ("url", "", False, ("s", None, None, None, 320, None, None)),
-        ("variant_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
-        ("is_main_variant", "", False, ("b", None, None, None, None, None, None)),
-        ("dimension_width", "", False, ("i", None, 0, 100000, None, None, None)),
-        ("dimension_height", "", False, ("i", None, 0, 100000, None, None, None)),
-        ("dimension_length", "", False, ("i", None, 0, 100000, None, None, None)),
-        ("weight", "", False, ("i", None, 0, 100000000, None, None, None)),
-        ("sku", "", False, ("s", None, None, None, 50, None, None)),
-        ("stock_amount", "", False, ("i", None, -1, 999999, None, None, None)),
-    ),
-)
-_MARKET_ADD_ALBUM: MethodSpec[MarketAddAlbumResponse] = MethodSpec(
-    api="vk",
-    name="market.addAlbum",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("photo_id", "form", "plain"),
-        Param("main_album", "form", "bool01"),
-        Param("is_hidden", "form", "bool01"),
-    ),
-    result=MarketAddAlbumResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, 128, None, None)),
-        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("main_album", "", False, ("b", None, None, None, None, None, None)),
-        ("is_hidden", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_ADD_PROPERTY: MethodSpec[MarketAddPropertyResponse] = MethodSpec(
-    api="vk",
-    name="market.addProperty",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("title", "form", "plain"),
-    ),
-    result=MarketAddPropertyResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_ADD_PROPERTY_VARIANT: MethodSpec[MarketAddPropertyVariantResponse] = MethodSpec(
-    api="vk",
-    name="market.addPropertyVariant",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("property_id", "form", "plain"),
-        Param("title", "form", "plain"),
-    ),
-    result=MarketAddPropertyVariantResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("property_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, 60, None, None)),
-    ),
-)
-_MARKET_ADD_TO_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.addToAlbum",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("item_ids", "form", "csv"),
-        Param("album_ids", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("item_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("album_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_MARKET_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="market.createComment",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-        Param("from_group", "form", "bool01"),
-        Param("reply_to_comment", "form", "plain"),
-        Param("sticker_id", "form", "plain"),
-        Param("guid", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("from_group", "", False, ("b", None, None, None, None, None, None)),
-        ("reply_to_comment", "", False, ("i", None, 0, None, None, None, None)),
-        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("guid", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.delete",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.deleteAlbum",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_DELETE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="market.deleteComment",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_DELETE_PROPERTY: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.deleteProperty",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("property_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("property_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_DELETE_PROPERTY_VARIANT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.deletePropertyVariant",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("variant_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("variant_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.edit",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("category_id", "form", "plain"),
-        Param("price", "form", "plain"),
-        Param("old_price", "form", "plain"),
-        Param("deleted", "form", "bool01"),
-        Param("main_photo_id", "form", "plain"),
-        Param("photo_ids", "form", "csv"),
-        Param("video_ids", "form", "csv"),
-        Param("url", "form", "plain"),
-        Param("variant_ids", "form", "csv"),
-        Param("is_main_variant", "form", "bool01"),
-        Param("dimension_width", "form", "plain"),
-        Param("dimension_height", "form", "plain"),
-        Param("dimension_length", "form", "plain"),
-        Param("weight", "form", "plain"),
-        Param("sku", "form", "plain"),
-        Param("stock_amount", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("name", "", False, ("s", None, None, None, 100, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("price", "", False, ("n", None, 0, 999999999999, None, None, None)),
-        ("old_price", "", False, ("n", None, 0, 999999999999, None, None, None)),
-        ("deleted", "", False, ("b", None, None, None, None, None, None)),
-        ("main_photo_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("photo_ids", "", False, ("ac", None, None, None, None, 4, ("i", None, 0, None, None, None, None))),
-        ("video_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
-        ("url", "", False, ("s", None, None, None, 320, None, None)),
-        ("variant_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
-        ("is_main_variant", "", False, ("b", None, None, None, None, None, None)),
-        ("dimension_width", "", False, ("i", None, 0, 100000, None, None, None)),
-        ("dimension_height", "", False, ("i", None, 0, 100000, None, None, None)),
-        ("dimension_length", "", False, ("i", None, 0, 100000, None, None, None)),
-        ("weight", "", False, ("i", None, 0, 100000000, None, None, None)),
-        ("sku", "", False, ("s", None, None, None, 50, None, None)),
-        ("stock_amount", "", False, ("i", None, -1, 999999, None, None, None)),
-    ),
-)
-_MARKET_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.editAlbum",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("photo_id", "form", "plain"),
-        Param("main_album", "form", "bool01"),
-        Param("is_hidden", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, 128, None, None)),
-        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("main_album", "", False, ("b", None, None, None, None, None, None)),
-        ("is_hidden", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.editComment",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_MARKET_EDIT_ORDER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.editOrder",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("order_id", "form", "plain"),
-        Param("merchant_comment", "form", "plain"),
-        Param("status", "form", "plain"),
-        Param("track_number", "form", "plain"),
-        Param("payment_status", "form", "plain"),
-        Param("delivery_price", "form", "plain"),
-        Param("width", "form", "plain"),
-        Param("length", "form", "plain"),
-        Param("height", "form", "plain"),
-        Param("weight", "form", "plain"),
-        Param("comment_for_user", "form", "plain"),
-        Param("receipt_link", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("order_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("merchant_comment", "", False, ("s", None, None, None, 800, None, None)),
-        ("status", "", False, ("i", None, 0, None, None, None, None)),
-        ("track_number", "", False, ("s", None, None, None, 60, None, None)),
-        ("payment_status", "", False, ("s", frozenset({"not_paid", "paid", "returned"}), None, None, None, None, None)),
-        ("delivery_price", "", False, ("i", None, 0, None, None, None, None)),
-        ("width", "", False, ("i", None, 0, 100000, None, None, None)),
-        ("length", "", False, ("i", None, 0, 100000, None, None, None)),
-        ("height", "", False, ("i", None, 0, 100000, None, None, None)),
-        ("weight", "", False, ("i", None, 0, 100000000, None, None, None)),
-        ("comment_for_user", "", False, ("s", None, None, None, 400, None, None)),
-        ("receipt_link", "", False, ("s", None, None, None, 400, None, None)),
-    ),
-)
-_MARKET_EDIT_PROPERTY: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.editProperty",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("property_id", "form", "plain"),
-        Param("title", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("property_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_EDIT_PROPERTY_VARIANT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.editPropertyVariant",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("variant_id", "form", "plain"),
-        Param("title", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("variant_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, 60, None, None)),
-    ),
-)
-_MARKET_FILTER_CATEGORIES: MethodSpec[MarketGetCategoriesNewResponse] = MethodSpec(
-    api="vk",
-    name="market.filterCategories",
-    params=(
-        Param("category_id", "form", "plain"),
-        Param("query", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=MarketGetCategoriesNewResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("query", "", False, ("s", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_MARKET_GET: MethodSpec[MarketGetResponse] = MethodSpec(
-    api="vk",
-    name="market.get",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("date_from", "form", "plain"),
-        Param("date_to", "form", "plain"),
-        Param("need_variants", "form", "bool01"),
-        Param("with_disabled", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=MarketGetResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MarketGetExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("album_id", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("date_from", "", False, ("s", None, None, None, None, None, None)),
-        ("date_to", "", False, ("s", None, None, None, None, None, None)),
-        ("need_variants", "", False, ("b", None, None, None, None, None, None)),
-        ("with_disabled", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_MARKET_GET_ALBUM_BY_ID: MethodSpec[MarketGetAlbumByIdResponse] = MethodSpec(
-    api="vk",
-    name="market.getAlbumById",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("album_ids", "form", "csv"),
-    ),
-    result=MarketGetAlbumByIdResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("album_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_MARKET_GET_ALBUMS: MethodSpec[MarketGetAlbumsResponse] = MethodSpec(
-    api="vk",
-    name="market.getAlbums",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=MarketGetAlbumsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-    ),
-)
-_MARKET_GET_BY_ID: MethodSpec[MarketGetByIdResponse] = MethodSpec(
-    api="vk",
-    name="market.getById",
-    params=(
-        Param("item_ids", "form", "csv"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=MarketGetByIdResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MarketGetByIdExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("item_ids", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_GET_CATEGORIES: MethodSpec[MarketGetCategoriesNewResponse] = MethodSpec(
-    api="vk",
-    name="market.getCategories",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-    ),
-    result=MarketGetCategoriesNewResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("album_id", "", False, ("i", None, 1, None, None, None, None)),
-    ),
-)
-_MARKET_GET_COMMENTS: MethodSpec[MarketGetCommentsResponse] = MethodSpec(
-    api="vk",
-    name="market.getComments",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("need_likes", "form", "bool01"),
-        Param("start_comment_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=MarketGetCommentsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
-        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_MARKET_GET_GROUP_ORDERS: MethodSpec[MarketGetGroupOrdersResponse] = MethodSpec(
-    api="vk",
-    name="market.getGroupOrders",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=MarketGetGroupOrdersResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 50,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("group_id", "", False, ("is", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 1, 50, None, None, None)),
-    ),
-)
-_MARKET_GET_ORDER_BY_ID: MethodSpec[MarketGetOrderByIdResponse] = MethodSpec(
-    api="vk",
-    name="market.getOrderById",
-    params=(
-        Param("order_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=MarketGetOrderByIdResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("order_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_GET_ORDER_ITEMS: MethodSpec[MarketGetOrderItemsResponse] = MethodSpec(
-    api="vk",
-    name="market.getOrderItems",
-    params=(
-        Param("order_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=MarketGetOrderItemsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("order_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_GET_ORDERS: MethodSpec[MarketGetOrdersResponse] = MethodSpec(
-    api="vk",
-    name="market.getOrders",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("date_from", "form", "plain"),
-        Param("date_to", "form", "plain"),
-    ),
-    result=MarketGetOrdersResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MarketGetOrdersExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 10,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 10, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("date_from", "", False, ("s", None, None, None, None, None, None)),
-        ("date_to", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_GET_PRODUCT_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="market.getProductPhotoUploadServer",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("bulk", "form", "bool01"),
-    ),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("bulk", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_GET_PROPERTIES: MethodSpec[MarketGetPropertiesResponse] = MethodSpec(
-    api="vk",
-    name="market.getProperties",
-    params=(Param("group_id", "form", "plain"),),
-    result=MarketGetPropertiesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_MARKET_GROUP_ITEMS: MethodSpec[MarketGroupItemsResponse] = MethodSpec(
-    api="vk",
-    name="market.groupItems",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("item_ids", "form", "csv"),
-        Param("item_group_id", "form", "plain"),
-    ),
-    result=MarketGroupItemsResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("item_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("item_group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_REMOVE_FROM_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.removeFromAlbum",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("album_ids", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("album_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_MARKET_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.reorderAlbums",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("before", "form", "plain"),
-        Param("after", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("album_id", "", True, ("i", None, None, None, None, None, None)),
-        ("before", "", False, ("i", None, 0, None, None, None, None)),
-        ("after", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_REORDER_ITEMS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.reorderItems",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("before", "form", "plain"),
-        Param("after", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("album_id", "", False, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("before", "", False, ("i", None, 0, None, None, None, None)),
-        ("after", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.report",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("reason", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
-    ),
-)
-_MARKET_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.reportComment",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-        Param("reason", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("reason", "", True, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
-    ),
-)
-_MARKET_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.restore",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="market.restoreComment",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_SAVE_PRODUCT_PHOTO: MethodSpec[MarketPhotoIdResponse] = MethodSpec(
-    api="vk",
-    name="market.saveProductPhoto",
-    params=(Param("upload_response", "form", "plain"),),
-    result=MarketPhotoIdResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("upload_response", "", True, ("s", None, None, None, None, None, None)),),
-)
-_MARKET_SAVE_PRODUCT_PHOTO_BULK: MethodSpec[list[MarketUploadPhotoData]] = MethodSpec(
-    api="vk",
-    name="market.saveProductPhotoBulk",
-    params=(Param("upload_response", "form", "plain"),),
-    result=list[MarketUploadPhotoData],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("upload_response", "", True, ("s", None, None, None, None, None, None)),),
-)
-_MARKET_SEARCH: MethodSpec[MarketSearchResponse] = MethodSpec(
-    api="vk",
-    name="market.search",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("q", "form", "plain"),
-        Param("price_from", "form", "plain"),
-        Param("price_to", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("rev", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("status", "form", "csv"),
-        Param("need_variants", "form", "bool01"),
-    ),
-    result=MarketSearchResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MarketSearchExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("album_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("price_from", "", False, ("i", None, 0, None, None, None, None)),
-        ("price_to", "", False, ("i", None, 0, None, None, None, None)),
-        ("sort", "", False, ("i", frozenset({0, 1, 2, 3}), None, None, None, None, None)),
-        ("rev", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("status", "", False, ("ac", None, None, None, None, 2, ("i", None, None, None, None, None, None))),
-        ("need_variants", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_SEARCH_ITEMS: MethodSpec[MarketSearchResponse] = MethodSpec(
-    api="vk",
-    name="market.searchItems",
-    params=(
-        Param("q", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("category_id", "form", "plain"),
-        Param("price_from", "form", "plain"),
-        Param("price_to", "form", "plain"),
-        Param("sort_by", "form", "plain"),
-        Param("sort_direction", "form", "plain"),
-        Param("country", "form", "plain"),
-        Param("city", "form", "plain"),
-    ),
-    result=MarketSearchResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 300,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", True, ("s", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 300, None, None, None)),
-        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("price_from", "", False, ("i", None, 0, None, None, None, None)),
-        ("price_to", "", False, ("i", None, 0, None, None, None, None)),
-        ("sort_by", "", False, ("i", frozenset({1, 2, 3}), None, None, None, None, None)),
-        ("sort_direction", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("country", "", False, ("i", None, 0, None, None, None, None)),
-        ("city", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MARKET_SEARCH_ITEMS_BASIC: MethodSpec[MarketSearchBasicResponse] = MethodSpec(
-    api="vk",
-    name="market.searchItemsBasic",
-    params=(
-        Param("q", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("category_id", "form", "plain"),
-        Param("price_from", "form", "plain"),
-        Param("price_to", "form", "plain"),
-        Param("sort_by", "form", "plain"),
-        Param("sort_direction", "form", "plain"),
-        Param("country", "form", "plain"),
-        Param("city", "form", "plain"),
-        Param("only_my_groups", "form", "bool01"),
-    ),
-    result=MarketSearchBasicResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 300,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", True, ("s", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, None, 1000, None, None, None)),
-        ("count", "", False, ("i", None, 0, 300, None, None, None)),
-        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("price_from", "", False, ("i", None, 0, None, None, None, None)),
-        ("price_to", "", False, ("i", None, 0, None, None, None, None)),
-        ("sort_by", "", False, ("i", frozenset({1, 2, 3}), None, None, None, None, None)),
-        ("sort_direction", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("country", "", False, ("i", None, 0, None, None, None, None)),
-        ("city", "", False, ("i", None, 0, None, None, None, None)),
-        ("only_my_groups", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_MARKET_UNGROUP_ITEMS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="market.ungroupItems",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("item_group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("item_group_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
+
+def _spec_market_add() -> MethodSpec[MarketAddResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.add",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("category_id", "form", "plain"),
+            Param("price", "form", "plain"),
+            Param("old_price", "form", "plain"),
+            Param("deleted", "form", "bool01"),
+            Param("main_photo_id", "form", "plain"),
+            Param("photo_ids", "form", "csv"),
+            Param("video_ids", "form", "csv"),
+            Param("url", "form", "plain"),
+            Param("variant_ids", "form", "csv"),
+            Param("is_main_variant", "form", "bool01"),
+            Param("dimension_width", "form", "plain"),
+            Param("dimension_height", "form", "plain"),
+            Param("dimension_length", "form", "plain"),
+            Param("weight", "form", "plain"),
+            Param("sku", "form", "plain"),
+            Param("stock_amount", "form", "plain"),
+        ),
+        result=MarketAddResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, 100, None, None)),
+            ("description", "", True, ("s", None, None, None, None, None, None)),
+            ("category_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("price", "", False, ("n", None, 0, 999999999999, None, None, None)),
+            ("old_price", "", False, ("n", None, 0, 999999999999, None, None, None)),
+            ("deleted", "", False, ("b", None, None, None, None, None, None)),
+            ("main_photo_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("photo_ids", "", False, ("ac", None, None, None, None, 4, ("i", None, 0, None, None, None, None))),
+            ("video_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
+            ("url", "", False, ("s", None, None, None, 320, None, None)),
+            ("variant_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
+            ("is_main_variant", "", False, ("b", None, None, None, None, None, None)),
+            ("dimension_width", "", False, ("i", None, 0, 100000, None, None, None)),
+            ("dimension_height", "", False, ("i", None, 0, 100000, None, None, None)),
+            ("dimension_length", "", False, ("i", None, 0, 100000, None, None, None)),
+            ("weight", "", False, ("i", None, 0, 100000000, None, None, None)),
+            ("sku", "", False, ("s", None, None, None, 50, None, None)),
+            ("stock_amount", "", False, ("i", None, -1, 999999, None, None, None)),
+        ),
+    )
+
+
+_MARKET_ADD = _spec_market_add()
+
+
+def _spec_market_add_album() -> MethodSpec[MarketAddAlbumResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.addAlbum",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("photo_id", "form", "plain"),
+            Param("main_album", "form", "bool01"),
+            Param("is_hidden", "form", "bool01"),
+        ),
+        result=MarketAddAlbumResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, 128, None, None)),
+            ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("main_album", "", False, ("b", None, None, None, None, None, None)),
+            ("is_hidden", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_ADD_ALBUM = _spec_market_add_album()
+
+
+def _spec_market_add_property() -> MethodSpec[MarketAddPropertyResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.addProperty",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("title", "form", "plain"),
+        ),
+        result=MarketAddPropertyResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_ADD_PROPERTY = _spec_market_add_property()
+
+
+def _spec_market_add_property_variant() -> MethodSpec[MarketAddPropertyVariantResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.addPropertyVariant",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("property_id", "form", "plain"),
+            Param("title", "form", "plain"),
+        ),
+        result=MarketAddPropertyVariantResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("property_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, 60, None, None)),
+        ),
+    )
+
+
+_MARKET_ADD_PROPERTY_VARIANT = _spec_market_add_property_variant()
+
+
+def _spec_market_add_to_album() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.addToAlbum",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("item_ids", "form", "csv"),
+            Param("album_ids", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("item_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("album_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_MARKET_ADD_TO_ALBUM = _spec_market_add_to_album()
+
+
+def _spec_market_create_comment() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="market.createComment",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+            Param("from_group", "form", "bool01"),
+            Param("reply_to_comment", "form", "plain"),
+            Param("sticker_id", "form", "plain"),
+            Param("guid", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("from_group", "", False, ("b", None, None, None, None, None, None)),
+            ("reply_to_comment", "", False, ("i", None, 0, None, None, None, None)),
+            ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("guid", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_CREATE_COMMENT = _spec_market_create_comment()
+
+
+def _spec_market_delete() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.delete",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_DELETE = _spec_market_delete()
+
+
+def _spec_market_delete_album() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.deleteAlbum",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_DELETE_ALBUM = _spec_market_delete_album()
+
+
+def _spec_market_delete_comment() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="market.deleteComment",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_DELETE_COMMENT = _spec_market_delete_comment()
+
+
+def _spec_market_delete_property() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.deleteProperty",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("property_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("property_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_DELETE_PROPERTY = _spec_market_delete_property()
+
+
+def _spec_market_delete_property_variant() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.deletePropertyVariant",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("variant_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("variant_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_DELETE_PROPERTY_VARIANT = _spec_market_delete_property_variant()
+
+
+def _spec_market_edit() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.edit",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("category_id", "form", "plain"),
+            Param("price", "form", "plain"),
+            Param("old_price", "form", "plain"),
+            Param("deleted", "form", "bool01"),
+            Param("main_photo_id", "form", "plain"),
+            Param("photo_ids", "form", "csv"),
+            Param("video_ids", "form", "csv"),
+            Param("url", "form", "plain"),
+            Param("variant_ids", "form", "csv"),
+            Param("is_main_variant", "form", "bool01"),
+            Param("dimension_width", "form", "plain"),
+            Param("dimension_height", "form", "plain"),
+            Param("dimension_length", "form", "plain"),
+            Param("weight", "form", "plain"),
+            Param("sku", "form", "plain"),
+            Param("stock_amount", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("name", "", False, ("s", None, None, None, 100, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("price", "", False, ("n", None, 0, 999999999999, None, None, None)),
+            ("old_price", "", False, ("n", None, 0, 999999999999, None, None, None)),
+            ("deleted", "", False, ("b", None, None, None, None, None, None)),
+            ("main_photo_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("photo_ids", "", False, ("ac", None, None, None, None, 4, ("i", None, 0, None, None, None, None))),
+            ("video_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
+            ("url", "", False, ("s", None, None, None, 320, None, None)),
+            ("variant_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
+            ("is_main_variant", "", False, ("b", None, None, None, None, None, None)),
+            ("dimension_width", "", False, ("i", None, 0, 100000, None, None, None)),
+            ("dimension_height", "", False, ("i", None, 0, 100000, None, None, None)),
+            ("dimension_length", "", False, ("i", None, 0, 100000, None, None, None)),
+            ("weight", "", False, ("i", None, 0, 100000000, None, None, None)),
+            ("sku", "", False, ("s", None, None, None, 50, None, None)),
+            ("stock_amount", "", False, ("i", None, -1, 999999, None, None, None)),
+        ),
+    )
+
+
+_MARKET_EDIT = _spec_market_edit()
+
+
+def _spec_market_edit_album() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.editAlbum",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("photo_id", "form", "plain"),
+            Param("main_album", "form", "bool01"),
+            Param("is_hidden", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, 128, None, None)),
+            ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("main_album", "", False, ("b", None, None, None, None, None, None)),
+            ("is_hidden", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_EDIT_ALBUM = _spec_market_edit_album()
+
+
+def _spec_market_edit_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.editComment",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_MARKET_EDIT_COMMENT = _spec_market_edit_comment()
+
+
+def _spec_market_edit_order() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.editOrder",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("order_id", "form", "plain"),
+            Param("merchant_comment", "form", "plain"),
+            Param("status", "form", "plain"),
+            Param("track_number", "form", "plain"),
+            Param("payment_status", "form", "plain"),
+            Param("delivery_price", "form", "plain"),
+            Param("width", "form", "plain"),
+            Param("length", "form", "plain"),
+            Param("height", "form", "plain"),
+            Param("weight", "form", "plain"),
+            Param("comment_for_user", "form", "plain"),
+            Param("receipt_link", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("order_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("merchant_comment", "", False, ("s", None, None, None, 800, None, None)),
+            ("status", "", False, ("i", None, 0, None, None, None, None)),
+            ("track_number", "", False, ("s", None, None, None, 60, None, None)),
+            (
+                "payment_status",
+                "",
+                False,
+                ("s", frozenset({"not_paid", "paid", "returned"}), None, None, None, None, None),
+            ),
+            ("delivery_price", "", False, ("i", None, 0, None, None, None, None)),
+            ("width", "", False, ("i", None, 0, 100000, None, None, None)),
+            ("length", "", False, ("i", None, 0, 100000, None, None, None)),
+            ("height", "", False, ("i", None, 0, 100000, None, None, None)),
+            ("weight", "", False, ("i", None, 0, 100000000, None, None, None)),
+            ("comment_for_user", "", False, ("s", None, None, None, 400, None, None)),
+            ("receipt_link", "", False, ("s", None, None, None, 400, None, None)),
+        ),
+    )
+
+
+_MARKET_EDIT_ORDER = _spec_market_edit_order()
+
+
+def _spec_market_edit_property() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.editProperty",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("property_id", "form", "plain"),
+            Param("title", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("property_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_EDIT_PROPERTY = _spec_market_edit_property()
+
+
+def _spec_market_edit_property_variant() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.editPropertyVariant",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("variant_id", "form", "plain"),
+            Param("title", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("variant_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, 60, None, None)),
+        ),
+    )
+
+
+_MARKET_EDIT_PROPERTY_VARIANT = _spec_market_edit_property_variant()
+
+
+def _spec_market_filter_categories() -> MethodSpec[MarketGetCategoriesNewResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.filterCategories",
+        params=(
+            Param("category_id", "form", "plain"),
+            Param("query", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=MarketGetCategoriesNewResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("query", "", False, ("s", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_MARKET_FILTER_CATEGORIES = _spec_market_filter_categories()
+
+
+def _spec_market_get() -> MethodSpec[MarketGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.get",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("date_from", "form", "plain"),
+            Param("date_to", "form", "plain"),
+            Param("need_variants", "form", "bool01"),
+            Param("with_disabled", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=MarketGetResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), MarketGetExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("album_id", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("date_from", "", False, ("s", None, None, None, None, None, None)),
+            ("date_to", "", False, ("s", None, None, None, None, None, None)),
+            ("need_variants", "", False, ("b", None, None, None, None, None, None)),
+            ("with_disabled", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_MARKET_GET = _spec_market_get()
+
+
+def _spec_market_get_album_by_id() -> MethodSpec[MarketGetAlbumByIdResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getAlbumById",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("album_ids", "form", "csv"),
+        ),
+        result=MarketGetAlbumByIdResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("album_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_MARKET_GET_ALBUM_BY_ID = _spec_market_get_album_by_id()
+
+
+def _spec_market_get_albums() -> MethodSpec[MarketGetAlbumsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getAlbums",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=MarketGetAlbumsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ),
+    )
+
+
+_MARKET_GET_ALBUMS = _spec_market_get_albums()
+
+
+def _spec_market_get_by_id() -> MethodSpec[MarketGetByIdResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getById",
+        params=(
+            Param("item_ids", "form", "csv"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=MarketGetByIdResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), MarketGetByIdExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("item_ids", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_GET_BY_ID = _spec_market_get_by_id()
+
+
+def _spec_market_get_categories() -> MethodSpec[MarketGetCategoriesNewResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getCategories",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+        ),
+        result=MarketGetCategoriesNewResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("album_id", "", False, ("i", None, 1, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_GET_CATEGORIES = _spec_market_get_categories()
+
+
+def _spec_market_get_comments() -> MethodSpec[MarketGetCommentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getComments",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("need_likes", "form", "bool01"),
+            Param("start_comment_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=MarketGetCommentsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+            ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_MARKET_GET_COMMENTS = _spec_market_get_comments()
+
+
+def _spec_market_get_group_orders() -> MethodSpec[MarketGetGroupOrdersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getGroupOrders",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=MarketGetGroupOrdersResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 50,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("group_id", "", False, ("is", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 1, 50, None, None, None)),
+        ),
+    )
+
+
+_MARKET_GET_GROUP_ORDERS = _spec_market_get_group_orders()
+
+
+def _spec_market_get_order_by_id() -> MethodSpec[MarketGetOrderByIdResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getOrderById",
+        params=(
+            Param("order_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=MarketGetOrderByIdResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("order_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_GET_ORDER_BY_ID = _spec_market_get_order_by_id()
+
+
+def _spec_market_get_order_items() -> MethodSpec[MarketGetOrderItemsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getOrderItems",
+        params=(
+            Param("order_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=MarketGetOrderItemsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("order_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_GET_ORDER_ITEMS = _spec_market_get_order_items()
+
+
+def _spec_market_get_orders() -> MethodSpec[MarketGetOrdersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getOrders",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("date_from", "form", "plain"),
+            Param("date_to", "form", "plain"),
+        ),
+        result=MarketGetOrdersResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), MarketGetOrdersExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 10,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 10, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("date_from", "", False, ("s", None, None, None, None, None, None)),
+            ("date_to", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_GET_ORDERS = _spec_market_get_orders()
+
+
+def _spec_market_get_product_photo_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="market.getProductPhotoUploadServer",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("bulk", "form", "bool01"),
+        ),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("bulk", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_GET_PRODUCT_PHOTO_UPLOAD_SERVER = _spec_market_get_product_photo_upload_server()
+
+
+def _spec_market_get_properties() -> MethodSpec[MarketGetPropertiesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.getProperties",
+        params=(Param("group_id", "form", "plain"),),
+        result=MarketGetPropertiesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_MARKET_GET_PROPERTIES = _spec_market_get_properties()
+
+
+def _spec_market_group_items() -> MethodSpec[MarketGroupItemsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.groupItems",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("item_ids", "form", "csv"),
+            Param("item_group_id", "form", "plain"),
+        ),
+        result=MarketGroupItemsResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("item_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("item_group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_GROUP_ITEMS = _spec_market_group_items()
+
+
+def _spec_market_remove_from_album() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.removeFromAlbum",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("album_ids", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("album_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_MARKET_REMOVE_FROM_ALBUM = _spec_market_remove_from_album()
+
+
+def _spec_market_reorder_albums() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.reorderAlbums",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("before", "form", "plain"),
+            Param("after", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("album_id", "", True, ("i", None, None, None, None, None, None)),
+            ("before", "", False, ("i", None, 0, None, None, None, None)),
+            ("after", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_REORDER_ALBUMS = _spec_market_reorder_albums()
+
+
+def _spec_market_reorder_items() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.reorderItems",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("before", "form", "plain"),
+            Param("after", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("album_id", "", False, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("before", "", False, ("i", None, 0, None, None, None, None)),
+            ("after", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_REORDER_ITEMS = _spec_market_reorder_items()
+
+
+def _spec_market_report() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.report",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("reason", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_REPORT = _spec_market_report()
+
+
+def _spec_market_report_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.reportComment",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+            Param("reason", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("reason", "", True, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_REPORT_COMMENT = _spec_market_report_comment()
+
+
+def _spec_market_restore() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.restore",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_RESTORE = _spec_market_restore()
+
+
+def _spec_market_restore_comment() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="market.restoreComment",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_RESTORE_COMMENT = _spec_market_restore_comment()
+
+
+def _spec_market_save_product_photo() -> MethodSpec[MarketPhotoIdResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.saveProductPhoto",
+        params=(Param("upload_response", "form", "plain"),),
+        result=MarketPhotoIdResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("upload_response", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_MARKET_SAVE_PRODUCT_PHOTO = _spec_market_save_product_photo()
+
+
+def _spec_market_save_product_photo_bulk() -> MethodSpec[list[MarketUploadPhotoData]]:
+    return MethodSpec(
+        api="vk",
+        name="market.saveProductPhotoBulk",
+        params=(Param("upload_response", "form", "plain"),),
+        result=list[MarketUploadPhotoData],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("upload_response", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_MARKET_SAVE_PRODUCT_PHOTO_BULK = _spec_market_save_product_photo_bulk()
+
+
+def _spec_market_search() -> MethodSpec[MarketSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.search",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("q", "form", "plain"),
+            Param("price_from", "form", "plain"),
+            Param("price_to", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("rev", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("status", "form", "csv"),
+            Param("need_variants", "form", "bool01"),
+        ),
+        result=MarketSearchResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), MarketSearchExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("album_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("price_from", "", False, ("i", None, 0, None, None, None, None)),
+            ("price_to", "", False, ("i", None, 0, None, None, None, None)),
+            ("sort", "", False, ("i", frozenset({0, 1, 2, 3}), None, None, None, None, None)),
+            ("rev", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("status", "", False, ("ac", None, None, None, None, 2, ("i", None, None, None, None, None, None))),
+            ("need_variants", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_SEARCH = _spec_market_search()
+
+
+def _spec_market_search_items() -> MethodSpec[MarketSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.searchItems",
+        params=(
+            Param("q", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("category_id", "form", "plain"),
+            Param("price_from", "form", "plain"),
+            Param("price_to", "form", "plain"),
+            Param("sort_by", "form", "plain"),
+            Param("sort_direction", "form", "plain"),
+            Param("country", "form", "plain"),
+            Param("city", "form", "plain"),
+        ),
+        result=MarketSearchResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 300,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", True, ("s", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 300, None, None, None)),
+            ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("price_from", "", False, ("i", None, 0, None, None, None, None)),
+            ("price_to", "", False, ("i", None, 0, None, None, None, None)),
+            ("sort_by", "", False, ("i", frozenset({1, 2, 3}), None, None, None, None, None)),
+            ("sort_direction", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("country", "", False, ("i", None, 0, None, None, None, None)),
+            ("city", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_SEARCH_ITEMS = _spec_market_search_items()
+
+
+def _spec_market_search_items_basic() -> MethodSpec[MarketSearchBasicResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.searchItemsBasic",
+        params=(
+            Param("q", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("category_id", "form", "plain"),
+            Param("price_from", "form", "plain"),
+            Param("price_to", "form", "plain"),
+            Param("sort_by", "form", "plain"),
+            Param("sort_direction", "form", "plain"),
+            Param("country", "form", "plain"),
+            Param("city", "form", "plain"),
+            Param("only_my_groups", "form", "bool01"),
+        ),
+        result=MarketSearchBasicResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 300,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", True, ("s", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, None, 1000, None, None, None)),
+            ("count", "", False, ("i", None, 0, 300, None, None, None)),
+            ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("price_from", "", False, ("i", None, 0, None, None, None, None)),
+            ("price_to", "", False, ("i", None, 0, None, None, None, None)),
+            ("sort_by", "", False, ("i", frozenset({1, 2, 3}), None, None, None, None, None)),
+            ("sort_direction", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("country", "", False, ("i", None, 0, None, None, None, None)),
+            ("city", "", False, ("i", None, 0, None, None, None, None)),
+            ("only_my_groups", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_SEARCH_ITEMS_BASIC = _spec_market_search_items_basic()
+
+
+def _spec_market_ungroup_items() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="market.ungroupItems",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("item_group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("item_group_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MARKET_UNGROUP_ITEMS = _spec_market_ungroup_items()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -1065,6 +1333,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.market"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["MarketMethods", "AsyncMarketMethods", "BatchMarketMethods"]

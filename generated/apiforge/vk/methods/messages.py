@@ -59,1169 +59,1458 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.messages import BatchMessagesMethods
     from apiforge.vk.methods.sync.messages import MessagesMethods
 
-_MESSAGES_ADD_CHAT_USER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.addChatUser",
-    params=(
-        Param("chat_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("visible_messages_count", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("visible_messages_count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_MESSAGES_ADD_CHAT_USERS: MethodSpec[MessagesAddChatUsersResponse] = MethodSpec(
-    api="vk",
-    name="messages.addChatUsers",
-    params=(
-        Param("chat_id", "form", "plain"),
-        Param("visible_messages_count", "form", "plain"),
-    ),
-    result=MessagesAddChatUsersResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("chat_id", "", False, ("i", None, 0, 100000000, None, None, None)),
-        ("visible_messages_count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_MESSAGES_ALLOW_MESSAGES_FROM_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.allowMessagesFromGroup",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("key", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("key", "", False, ("s", None, None, None, 256, None, None)),
-    ),
-)
-_MESSAGES_CREATE_CHAT: MethodSpec[int | MessagesCreateChatWithPeerIdsResponse] = MethodSpec(
-    api="vk",
-    name="messages.createChat",
-    params=(
-        Param("user_ids", "form", "csv"),
-        Param("title", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=int | MessagesCreateChatWithPeerIdsResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_DELETE: MethodSpec[dict[str, int]] = MethodSpec(
-    api="vk",
-    name="messages.delete",
-    params=(
-        Param("message_ids", "form", "csv"),
-        Param("spam", "form", "bool01"),
-        Param("reason", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("delete_for_all", "form", "bool01"),
-        Param("peer_id", "form", "plain"),
-        Param("cmids", "form", "csv"),
-    ),
-    result=dict[str, int],
-    variants=(Variant("cmidsResponse", (("cmids", PRESENT),), list[MessagesDeleteFullResponseItem]),),
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("message_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
-        ("spam", "", False, ("b", None, None, None, None, None, None)),
-        ("reason", "", False, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("delete_for_all", "", False, ("b", None, None, None, None, None, None)),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("cmids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
-    ),
-)
-_MESSAGES_DELETE_CHAT_PHOTO: MethodSpec[MessagesDeleteChatPhotoResponse] = MethodSpec(
-    api="vk",
-    name="messages.deleteChatPhoto",
-    params=(
-        Param("chat_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesDeleteChatPhotoResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_DELETE_CONVERSATION: MethodSpec[MessagesDeleteConversationResponse] = MethodSpec(
-    api="vk",
-    name="messages.deleteConversation",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesDeleteConversationResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_DELETE_REACTION: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="messages.deleteReaction",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("cmid", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("cmid", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_DENY_MESSAGES_FROM_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.denyMessagesFromGroup",
-    params=(Param("group_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_MESSAGES_EDIT: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="messages.edit",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("lat", "form", "plain"),
-        Param("long", "form", "plain"),
-        Param("attachment", "form", "plain"),
-        Param("keep_forward_messages", "form", "bool01"),
-        Param("keep_snippets", "form", "bool01"),
-        Param("group_id", "form", "plain"),
-        Param("dont_parse_links", "form", "bool01"),
-        Param("disable_mentions", "form", "bool01"),
-        Param("message_id", "form", "plain"),
-        Param("cmid", "form", "plain"),
-        Param("template", "form", "json"),
-        Param("keyboard", "form", "json"),
-        Param("conversation_message_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, 9000, None, None)),
-        ("lat", "", False, ("n", None, None, None, None, None, None)),
-        ("long", "", False, ("n", None, None, None, None, None, None)),
-        ("attachment", "", False, ("s", None, None, None, None, None, None)),
-        ("keep_forward_messages", "", False, ("b", None, None, None, None, None, None)),
-        ("keep_snippets", "", False, ("b", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("dont_parse_links", "", False, ("b", None, None, None, None, None, None)),
-        ("disable_mentions", "", False, ("b", None, None, None, None, None, None)),
-        ("message_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("cmid", "", False, ("i", None, 0, None, None, None, None)),
-        ("template", "", False, ("so", None, None, None, None, None, None)),
-        ("keyboard", "", False, ("so", None, None, None, None, None, None)),
-        ("conversation_message_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_EDIT_CHAT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.editChat",
-    params=(
-        Param("chat_id", "form", "plain"),
-        Param("title", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_BY_CONVERSATION_MESSAGE_ID: MethodSpec[MessagesGetByConversationMessageIdResponse] = MethodSpec(
-    api="vk",
-    name="messages.getByConversationMessageId",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("conversation_message_ids", "form", "csv"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesGetByConversationMessageIdResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MessagesGetByConversationMessageIdExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        (
-            "conversation_message_ids",
-            "",
-            True,
-            ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None)),
+
+def _spec_messages_add_chat_user() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.addChatUser",
+        params=(
+            Param("chat_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("visible_messages_count", "form", "plain"),
         ),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_BY_ID: MethodSpec[MessagesGetByIdResponse] = MethodSpec(
-    api="vk",
-    name="messages.getById",
-    params=(
-        Param("message_ids", "form", "csv"),
-        Param("preview_length", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("group_id", "form", "plain"),
-        Param("cmids", "form", "csv"),
-        Param("peer_id", "form", "plain"),
-    ),
-    result=MessagesGetByIdResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MessagesGetByIdExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("message_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
-        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("cmids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_CHAT: MethodSpec[MessagesChat] = MethodSpec(
-    api="vk",
-    name="messages.getChat",
-    params=(
-        Param("chat_id", "form", "plain"),
-        Param("chat_ids", "form", "csv"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-    ),
-    result=MessagesChat,
-    variants=(
-        Variant(
-            "chatIds_Fields_Response",
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("visible_messages_count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_ADD_CHAT_USER = _spec_messages_add_chat_user()
+
+
+def _spec_messages_add_chat_users() -> MethodSpec[MessagesAddChatUsersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.addChatUsers",
+        params=(
+            Param("chat_id", "form", "plain"),
+            Param("visible_messages_count", "form", "plain"),
+        ),
+        result=MessagesAddChatUsersResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("chat_id", "", False, ("i", None, 0, 100000000, None, None, None)),
+            ("visible_messages_count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_ADD_CHAT_USERS = _spec_messages_add_chat_users()
+
+
+def _spec_messages_allow_messages_from_group() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.allowMessagesFromGroup",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("key", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("key", "", False, ("s", None, None, None, 256, None, None)),
+        ),
+    )
+
+
+_MESSAGES_ALLOW_MESSAGES_FROM_GROUP = _spec_messages_allow_messages_from_group()
+
+
+def _spec_messages_create_chat() -> MethodSpec[int | MessagesCreateChatWithPeerIdsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.createChat",
+        params=(
+            Param("user_ids", "form", "csv"),
+            Param("title", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=int | MessagesCreateChatWithPeerIdsResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_CREATE_CHAT = _spec_messages_create_chat()
+
+
+def _spec_messages_delete() -> MethodSpec[dict[str, int]]:
+    return MethodSpec(
+        api="vk",
+        name="messages.delete",
+        params=(
+            Param("message_ids", "form", "csv"),
+            Param("spam", "form", "bool01"),
+            Param("reason", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("delete_for_all", "form", "bool01"),
+            Param("peer_id", "form", "plain"),
+            Param("cmids", "form", "csv"),
+        ),
+        result=dict[str, int],
+        variants=(Variant("cmidsResponse", (("cmids", PRESENT),), list[MessagesDeleteFullResponseItem]),),
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("message_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
+            ("spam", "", False, ("b", None, None, None, None, None, None)),
+            ("reason", "", False, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("delete_for_all", "", False, ("b", None, None, None, None, None, None)),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("cmids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_MESSAGES_DELETE = _spec_messages_delete()
+
+
+def _spec_messages_delete_chat_photo() -> MethodSpec[MessagesDeleteChatPhotoResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.deleteChatPhoto",
+        params=(
+            Param("chat_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=MessagesDeleteChatPhotoResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_DELETE_CHAT_PHOTO = _spec_messages_delete_chat_photo()
+
+
+def _spec_messages_delete_conversation() -> MethodSpec[MessagesDeleteConversationResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.deleteConversation",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=MessagesDeleteConversationResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_DELETE_CONVERSATION = _spec_messages_delete_conversation()
+
+
+def _spec_messages_delete_reaction() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="messages.deleteReaction",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("cmid", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("cmid", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_DELETE_REACTION = _spec_messages_delete_reaction()
+
+
+def _spec_messages_deny_messages_from_group() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.denyMessagesFromGroup",
+        params=(Param("group_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_MESSAGES_DENY_MESSAGES_FROM_GROUP = _spec_messages_deny_messages_from_group()
+
+
+def _spec_messages_edit() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="messages.edit",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("lat", "form", "plain"),
+            Param("long", "form", "plain"),
+            Param("attachment", "form", "plain"),
+            Param("keep_forward_messages", "form", "bool01"),
+            Param("keep_snippets", "form", "bool01"),
+            Param("group_id", "form", "plain"),
+            Param("dont_parse_links", "form", "bool01"),
+            Param("disable_mentions", "form", "bool01"),
+            Param("message_id", "form", "plain"),
+            Param("cmid", "form", "plain"),
+            Param("template", "form", "json"),
+            Param("keyboard", "form", "json"),
+            Param("conversation_message_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, 9000, None, None)),
+            ("lat", "", False, ("n", None, None, None, None, None, None)),
+            ("long", "", False, ("n", None, None, None, None, None, None)),
+            ("attachment", "", False, ("s", None, None, None, None, None, None)),
+            ("keep_forward_messages", "", False, ("b", None, None, None, None, None, None)),
+            ("keep_snippets", "", False, ("b", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("dont_parse_links", "", False, ("b", None, None, None, None, None, None)),
+            ("disable_mentions", "", False, ("b", None, None, None, None, None, None)),
+            ("message_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("cmid", "", False, ("i", None, 0, None, None, None, None)),
+            ("template", "", False, ("so", None, None, None, None, None, None)),
+            ("keyboard", "", False, ("so", None, None, None, None, None, None)),
+            ("conversation_message_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_EDIT = _spec_messages_edit()
+
+
+def _spec_messages_edit_chat() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.editChat",
+        params=(
+            Param("chat_id", "form", "plain"),
+            Param("title", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_EDIT_CHAT = _spec_messages_edit_chat()
+
+
+def _spec_messages_get_by_conversation_message_id() -> MethodSpec[MessagesGetByConversationMessageIdResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getByConversationMessageId",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("conversation_message_ids", "form", "csv"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=MessagesGetByConversationMessageIdResponse,
+        variants=(
+            Variant("extendedResponse", (("extended", True),), MessagesGetByConversationMessageIdExtendedResponse),
+        ),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
             (
-                ("chat_ids", PRESENT),
-                ("fields", PRESENT),
+                "conversation_message_ids",
+                "",
+                True,
+                ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None)),
             ),
-            list[MessagesChatFull],
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
         ),
-        Variant("fieldsResponse", (("fields", PRESENT),), MessagesChatFull),
-        Variant("chatIdsResponse", (("chat_ids", PRESENT),), list[MessagesChat]),
-    ),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("chat_id", "", False, ("i", None, 0, 100000000, None, None, None)),
-        ("chat_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_CHAT_PREVIEW: MethodSpec[MessagesGetChatPreviewResponse] = MethodSpec(
-    api="vk",
-    name="messages.getChatPreview",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("link", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=MessagesGetChatPreviewResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("link", "", False, ("s", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_MESSAGES_GET_CONVERSATION_MEMBERS: MethodSpec[MessagesGetConversationMembers] = MethodSpec(
-    api="vk",
-    name="messages.getConversationMembers",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("group_id", "form", "plain"),
-        Param("member_ids", "form", "csv"),
-    ),
-    result=MessagesGetConversationMembers,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 1, 1000, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("member_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_MESSAGES_GET_CONVERSATIONS: MethodSpec[MessagesGetConversationsResponse] = MethodSpec(
-    api="vk",
-    name="messages.getConversations",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("filter", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("start_message_id", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesGetConversationsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        (
-            "filter",
-            "",
-            False,
-            (
-                "s",
-                frozenset({"all", "archive", "important", "sorted_chats", "unanswered", "unread"}),
-                None,
-                None,
-                None,
-                None,
-                None,
-            ),
+    )
+
+
+_MESSAGES_GET_BY_CONVERSATION_MESSAGE_ID = _spec_messages_get_by_conversation_message_id()
+
+
+def _spec_messages_get_by_id() -> MethodSpec[MessagesGetByIdResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getById",
+        params=(
+            Param("message_ids", "form", "csv"),
+            Param("preview_length", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("group_id", "form", "plain"),
+            Param("cmids", "form", "csv"),
+            Param("peer_id", "form", "plain"),
         ),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("start_message_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_CONVERSATIONS_BY_ID: MethodSpec[MessagesGetConversationById] = MethodSpec(
-    api="vk",
-    name="messages.getConversationsById",
-    params=(
-        Param("peer_ids", "form", "csv"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesGetConversationById,
-    variants=(Variant("extendedResponse", (("extended", True),), MessagesGetConversationByIdExtended),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_HISTORY: MethodSpec[MessagesGetHistoryResponse] = MethodSpec(
-    api="vk",
-    name="messages.getHistory",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-        Param("start_message_id", "form", "plain"),
-        Param("rev", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesGetHistoryResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MessagesGetHistoryExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("start_message_id", "", False, ("i", None, None, None, None, None, None)),
-        ("rev", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_HISTORY_ATTACHMENTS: MethodSpec[MessagesGetHistoryAttachmentsResponse] = MethodSpec(
-    api="vk",
-    name="messages.getHistoryAttachments",
-    params=(
-        Param("attachment_types", "form", "csv"),
-        Param("group_id", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-        Param("cmid", "form", "plain"),
-        Param("attachment_position", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("max_forwards_level", "form", "plain"),
-        Param("message_video", "form", "bool01"),
-        Param("media_type", "form", "plain"),
-        Param("start_from", "form", "plain"),
-        Param("preserve_order", "form", "bool01"),
-        Param("photo_sizes", "form", "bool01"),
-    ),
-    result=MessagesGetHistoryAttachmentsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "start_from",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": [],
-        "items": "items",
-        "style": "cursor",
-        "next": "next_from",
-    },
-    checks=(
-        (
-            "attachment_types",
-            "",
-            False,
-            ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+        result=MessagesGetByIdResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), MessagesGetByIdExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("message_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+            ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("cmids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
         ),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("cmid", "", False, ("i", None, 0, None, None, None, None)),
-        ("attachment_position", "", False, ("i", None, 1, 200, None, None, None)),
-        ("offset", "", False, ("i", None, -200, 200, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("max_forwards_level", "", False, ("i", None, 0, 45, None, None, None)),
-        ("message_video", "", False, ("b", None, None, None, None, None, None)),
-        (
-            "media_type",
-            "",
-            False,
-            (
-                "s",
-                frozenset(
-                    {
-                        "app_action_games",
-                        "app_action_mini_apps",
-                        "audio",
-                        "audio_message",
-                        "clip",
-                        "doc",
-                        "graffiti",
-                        "link",
-                        "market",
-                        "photo",
-                        "share",
-                        "video",
-                        "wall",
-                    }
+    )
+
+
+_MESSAGES_GET_BY_ID = _spec_messages_get_by_id()
+
+
+def _spec_messages_get_chat() -> MethodSpec[MessagesChat]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getChat",
+        params=(
+            Param("chat_id", "form", "plain"),
+            Param("chat_ids", "form", "csv"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+        ),
+        result=MessagesChat,
+        variants=(
+            Variant(
+                "chatIds_Fields_Response",
+                (
+                    ("chat_ids", PRESENT),
+                    ("fields", PRESENT),
                 ),
-                None,
-                None,
-                None,
-                None,
-                None,
+                list[MessagesChatFull],
             ),
+            Variant("fieldsResponse", (("fields", PRESENT),), MessagesChatFull),
+            Variant("chatIdsResponse", (("chat_ids", PRESENT),), list[MessagesChat]),
         ),
-        ("start_from", "", False, ("s", None, None, None, None, None, None)),
-        ("preserve_order", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_IMPORTANT_MESSAGES: MethodSpec[MessagesGetImportantMessagesResponse] = MethodSpec(
-    api="vk",
-    name="messages.getImportantMessages",
-    params=(
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("start_message_id", "form", "plain"),
-        Param("preview_length", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("extended", "form", "bool01"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesGetImportantMessagesResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MessagesGetImportantMessagesExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("start_message_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_INTENT_USERS: MethodSpec[MessagesGetIntentUsersResponse] = MethodSpec(
-    api="vk",
-    name="messages.getIntentUsers",
-    params=(
-        Param("intent", "form", "plain"),
-        Param("subscribe_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("name_case", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=MessagesGetIntentUsersResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("group",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        (
-            "intent",
-            "",
-            True,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("chat_id", "", False, ("i", None, 0, 100000000, None, None, None)),
+            ("chat_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_CHAT = _spec_messages_get_chat()
+
+
+def _spec_messages_get_chat_preview() -> MethodSpec[MessagesGetChatPreviewResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getChatPreview",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("link", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=MessagesGetChatPreviewResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("link", "", False, ("s", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_MESSAGES_GET_CHAT_PREVIEW = _spec_messages_get_chat_preview()
+
+
+def _spec_messages_get_conversation_members() -> MethodSpec[MessagesGetConversationMembers]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getConversationMembers",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("group_id", "form", "plain"),
+            Param("member_ids", "form", "csv"),
+        ),
+        result=MessagesGetConversationMembers,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 1, 1000, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("member_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_MESSAGES_GET_CONVERSATION_MEMBERS = _spec_messages_get_conversation_members()
+
+
+def _spec_messages_get_conversations() -> MethodSpec[MessagesGetConversationsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getConversations",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("filter", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("start_message_id", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=MessagesGetConversationsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
             (
-                "s",
-                frozenset({"confirmed_notification", "non_promo_newsletter", "promo_newsletter"}),
-                None,
-                None,
-                None,
-                None,
-                None,
-            ),
-        ),
-        ("subscribe_id", "", False, ("i", None, 0, 100, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_MESSAGES_GET_INVITE_LINK: MethodSpec[MessagesGetInviteLinkResponse] = MethodSpec(
-    api="vk",
-    name="messages.getInviteLink",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("reset", "form", "bool01"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesGetInviteLinkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("reset", "", False, ("b", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_LAST_ACTIVITY: MethodSpec[MessagesLastActivity] = MethodSpec(
-    api="vk",
-    name="messages.getLastActivity",
-    params=(Param("user_id", "form", "plain"),),
-    result=MessagesLastActivity,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("user_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_MESSAGES_GET_LONG_POLL_HISTORY: MethodSpec[MessagesGetLongPollHistoryResponse] = MethodSpec(
-    api="vk",
-    name="messages.getLongPollHistory",
-    params=(
-        Param("ts", "form", "plain"),
-        Param("pts", "form", "plain"),
-        Param("preview_length", "form", "plain"),
-        Param("onlines", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("events_limit", "form", "plain"),
-        Param("msgs_limit", "form", "plain"),
-        Param("max_msg_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("lp_version", "form", "plain"),
-        Param("last_n", "form", "plain"),
-        Param("credentials", "form", "bool01"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=MessagesGetLongPollHistoryResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("ts", "", False, ("i", None, 0, None, None, None, None)),
-        ("pts", "", False, ("i", None, 0, None, None, None, None)),
-        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
-        ("onlines", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("events_limit", "", False, ("i", None, 1000, None, None, None, None)),
-        ("msgs_limit", "", False, ("i", None, 200, None, None, None, None)),
-        ("max_msg_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("lp_version", "", False, ("i", None, 0, None, None, None, None)),
-        ("last_n", "", False, ("i", None, 0, 2000, None, None, None)),
-        ("credentials", "", False, ("b", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_LONG_POLL_SERVER: MethodSpec[MessagesLongpollParams] = MethodSpec(
-    api="vk",
-    name="messages.getLongPollServer",
-    params=(
-        Param("need_pts", "form", "bool01"),
-        Param("group_id", "form", "plain"),
-        Param("lp_version", "form", "plain"),
-    ),
-    result=MessagesLongpollParams,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("need_pts", "", False, ("b", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("lp_version", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_MESSAGES_REACTIONS: MethodSpec[MessagesGetMessagesReactionsResponse] = MethodSpec(
-    api="vk",
-    name="messages.getMessagesReactions",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("cmids", "form", "csv"),
-    ),
-    result=MessagesGetMessagesReactionsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("cmids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
-    ),
-)
-_MESSAGES_GET_REACTED_PEERS: MethodSpec[MessagesGetReactedPeersResponse] = MethodSpec(
-    api="vk",
-    name="messages.getReactedPeers",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("cmid", "form", "plain"),
-        Param("reaction_id", "form", "plain"),
-    ),
-    result=MessagesGetReactedPeersResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("cmid", "", True, ("i", None, 0, None, None, None, None)),
-        ("reaction_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_REACTIONS_ASSETS: MethodSpec[MessagesGetReactionsAssetsResponse] = MethodSpec(
-    api="vk",
-    name="messages.getReactionsAssets",
-    params=(Param("client_version", "form", "plain"),),
-    result=MessagesGetReactionsAssetsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("client_version", "", False, ("i", None, 1, None, None, None, None)),),
-)
-_MESSAGES_IS_MESSAGES_FROM_GROUP_ALLOWED: MethodSpec[MessagesIsMessagesFromGroupAllowedResponse] = MethodSpec(
-    api="vk",
-    name="messages.isMessagesFromGroupAllowed",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-    ),
-    result=MessagesIsMessagesFromGroupAllowedResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-    ),
-)
-_MESSAGES_JOIN_CHAT_BY_INVITE_LINK: MethodSpec[MessagesJoinChatByInviteLinkResponse] = MethodSpec(
-    api="vk",
-    name="messages.joinChatByInviteLink",
-    params=(Param("link", "form", "plain"),),
-    result=MessagesJoinChatByInviteLinkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("link", "", True, ("s", None, None, None, None, None, None)),),
-)
-_MESSAGES_MARK_AS_ANSWERED_CONVERSATION: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.markAsAnsweredConversation",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("answered", "form", "bool01"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("answered", "", False, ("b", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_MARK_AS_IMPORTANT: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="messages.markAsImportant",
-    params=(
-        Param("message_ids", "form", "csv"),
-        Param("important", "form", "plain"),
-    ),
-    result=list[int],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("message_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("important", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_MARK_AS_IMPORTANT_CONVERSATION: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.markAsImportantConversation",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("important", "form", "bool01"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("important", "", False, ("b", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_MARK_AS_READ: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.markAsRead",
-    params=(
-        Param("message_ids", "form", "csv"),
-        Param("peer_id", "form", "plain"),
-        Param("start_message_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("mark_conversation_as_read", "form", "bool01"),
-        Param("up_to_cmid", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("message_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("start_message_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("mark_conversation_as_read", "", False, ("b", None, None, None, None, None, None)),
-        ("up_to_cmid", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_MARK_REACTIONS_AS_READ: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="messages.markReactionsAsRead",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("cmids", "form", "csv"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("cmids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
-    ),
-)
-_MESSAGES_MUTE_CHAT_MENTIONS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.muteChatMentions",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("mention_status", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("mention_status", "", True, ("s", frozenset({"all", "allOnline", "none"}), None, None, None, None, None)),
-    ),
-)
-_MESSAGES_PIN: MethodSpec[MessagesPinnedMessage] = MethodSpec(
-    api="vk",
-    name="messages.pin",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("message_id", "form", "plain"),
-        Param("cmid", "form", "plain"),
-    ),
-    result=MessagesPinnedMessage,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("message_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("cmid", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_REMOVE_CHAT_USER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.removeChatUser",
-    params=(
-        Param("chat_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("member_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("member_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.restore",
-    params=(
-        Param("message_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("cmid", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("message_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("cmid", "", False, ("i", None, 0, None, None, None, None)),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_SEARCH: MethodSpec[MessagesSearchResponse] = MethodSpec(
-    api="vk",
-    name="messages.search",
-    params=(
-        Param("q", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-        Param("date", "form", "plain"),
-        Param("preview_length", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesSearchResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MessagesSearchExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", False, ("s", None, None, None, 9000, None, None)),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("date", "", False, ("i", None, 0, None, None, None, None)),
-        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_SEARCH_CONVERSATIONS: MethodSpec[MessagesSearchConversationsResponse] = MethodSpec(
-    api="vk",
-    name="messages.searchConversations",
-    params=(
-        Param("q", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=MessagesSearchConversationsResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), MessagesSearchConversationsExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 1, 255, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_SEND: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="messages.send",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("random_id", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-        Param("peer_ids", "form", "csv"),
-        Param("domain", "form", "plain"),
-        Param("chat_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("lat", "form", "plain"),
-        Param("long", "form", "plain"),
-        Param("attachment", "form", "plain"),
-        Param("reply_to", "form", "plain"),
-        Param("forward_messages", "form", "csv"),
-        Param("forward", "form", "json"),
-        Param("sticker_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("keyboard", "form", "json"),
-        Param("template", "form", "json"),
-        Param("payload", "form", "plain"),
-        Param("content_source", "form", "plain"),
-        Param("dont_parse_links", "form", "bool01"),
-        Param("disable_mentions", "form", "bool01"),
-        Param("intent", "form", "plain"),
-        Param("subscribe_id", "form", "plain"),
-    ),
-    result=int,
-    variants=(Variant("userIdsResponse", (("peer_ids", PRESENT),), list[MessagesSendUserIdsResponseItem]),),
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("random_id", "", False, ("i", None, None, None, None, None, None)),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("peer_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
-        ("domain", "", False, ("s", None, None, None, None, None, None)),
-        ("chat_id", "", False, ("i", None, 0, 100000000, None, None, None)),
-        ("message", "", False, ("s", None, None, None, 9000, None, None)),
-        ("lat", "", False, ("n", None, None, None, None, None, None)),
-        ("long", "", False, ("n", None, None, None, None, None, None)),
-        ("attachment", "", False, ("s", None, None, None, 9000, None, None)),
-        ("reply_to", "", False, ("i", None, None, None, None, None, None)),
-        (
-            "forward_messages",
-            "",
-            False,
-            ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None)),
-        ),
-        ("forward", "", False, ("o", None, None, None, None, None, None)),
-        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("keyboard", "", False, ("so", None, None, None, None, None, None)),
-        ("template", "", False, ("so", None, None, None, None, None, None)),
-        ("payload", "", False, ("s", None, None, None, 1000, None, None)),
-        ("content_source", "", False, ("s", None, None, None, None, None, None)),
-        ("dont_parse_links", "", False, ("b", None, None, None, None, None, None)),
-        ("disable_mentions", "", False, ("b", None, None, None, None, None, None)),
-        (
-            "intent",
-            "",
-            False,
-            (
-                "s",
-                frozenset(
-                    {
-                        "account_update",
-                        "bot_ad_invite",
-                        "bot_ad_promo",
-                        "confirmed_notification",
-                        "customer_support",
-                        "default",
-                        "finance_notification",
-                        "game_notification",
-                        "moderated_newsletter",
-                        "non_promo_newsletter",
-                        "promo_newsletter",
-                        "purchase_update",
-                    }
+                "filter",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset({"all", "archive", "important", "sorted_chats", "unanswered", "unread"}),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                 ),
-                None,
-                None,
-                None,
-                None,
-                None,
             ),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("start_message_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
         ),
-        ("subscribe_id", "", False, ("i", None, 0, 100, None, None, None)),
-    ),
-)
-_MESSAGES_SEND_MESSAGE_EVENT_ANSWER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.sendMessageEventAnswer",
-    params=(
-        Param("event_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-        Param("event_data", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("group",),
-    checks=(
-        ("event_id", "", True, ("s", None, None, None, None, None, None)),
-        ("user_id", "", True, ("i", None, None, None, None, None, None)),
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("event_data", "", False, ("s", None, None, None, 1000, None, None)),
-    ),
-)
-_MESSAGES_SEND_REACTION: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="messages.sendReaction",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("cmid", "form", "plain"),
-        Param("reaction_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("cmid", "", True, ("i", None, 0, None, None, None, None)),
-        ("reaction_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_SET_ACTIVITY: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.setActivity",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("type", "form", "plain"),
-        Param("peer_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        (
-            "type",
-            "",
-            False,
-            ("s", frozenset({"audiomessage", "file", "photo", "typing", "video"}), None, None, None, None, None),
+    )
+
+
+_MESSAGES_GET_CONVERSATIONS = _spec_messages_get_conversations()
+
+
+def _spec_messages_get_conversations_by_id() -> MethodSpec[MessagesGetConversationById]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getConversationsById",
+        params=(
+            Param("peer_ids", "form", "csv"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("group_id", "form", "plain"),
         ),
-        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_MESSAGES_SET_CHAT_PHOTO: MethodSpec[MessagesSetChatPhotoResponse] = MethodSpec(
-    api="vk",
-    name="messages.setChatPhoto",
-    params=(Param("file", "form", "plain"),),
-    result=MessagesSetChatPhotoResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("file", "", True, ("s", None, None, None, None, None, None)),),
-)
-_MESSAGES_UNPIN: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="messages.unpin",
-    params=(
-        Param("peer_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
+        result=MessagesGetConversationById,
+        variants=(Variant("extendedResponse", (("extended", True),), MessagesGetConversationByIdExtended),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_CONVERSATIONS_BY_ID = _spec_messages_get_conversations_by_id()
+
+
+def _spec_messages_get_history() -> MethodSpec[MessagesGetHistoryResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getHistory",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+            Param("start_message_id", "form", "plain"),
+            Param("rev", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=MessagesGetHistoryResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), MessagesGetHistoryExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("start_message_id", "", False, ("i", None, None, None, None, None, None)),
+            ("rev", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_HISTORY = _spec_messages_get_history()
+
+
+def _spec_messages_get_history_attachments() -> MethodSpec[MessagesGetHistoryAttachmentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getHistoryAttachments",
+        params=(
+            Param("attachment_types", "form", "csv"),
+            Param("group_id", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+            Param("cmid", "form", "plain"),
+            Param("attachment_position", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("max_forwards_level", "form", "plain"),
+            Param("message_video", "form", "bool01"),
+            Param("media_type", "form", "plain"),
+            Param("start_from", "form", "plain"),
+            Param("preserve_order", "form", "bool01"),
+            Param("photo_sizes", "form", "bool01"),
+        ),
+        result=MessagesGetHistoryAttachmentsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "start_from",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": [],
+            "items": "items",
+            "style": "cursor",
+            "next": "next_from",
+        },
+        checks=(
+            (
+                "attachment_types",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("cmid", "", False, ("i", None, 0, None, None, None, None)),
+            ("attachment_position", "", False, ("i", None, 1, 200, None, None, None)),
+            ("offset", "", False, ("i", None, -200, 200, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("max_forwards_level", "", False, ("i", None, 0, 45, None, None, None)),
+            ("message_video", "", False, ("b", None, None, None, None, None, None)),
+            (
+                "media_type",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "app_action_games",
+                            "app_action_mini_apps",
+                            "audio",
+                            "audio_message",
+                            "clip",
+                            "doc",
+                            "graffiti",
+                            "link",
+                            "market",
+                            "photo",
+                            "share",
+                            "video",
+                            "wall",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("start_from", "", False, ("s", None, None, None, None, None, None)),
+            ("preserve_order", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_HISTORY_ATTACHMENTS = _spec_messages_get_history_attachments()
+
+
+def _spec_messages_get_important_messages() -> MethodSpec[MessagesGetImportantMessagesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getImportantMessages",
+        params=(
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("start_message_id", "form", "plain"),
+            Param("preview_length", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("extended", "form", "bool01"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=MessagesGetImportantMessagesResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), MessagesGetImportantMessagesExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("start_message_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_IMPORTANT_MESSAGES = _spec_messages_get_important_messages()
+
+
+def _spec_messages_get_intent_users() -> MethodSpec[MessagesGetIntentUsersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getIntentUsers",
+        params=(
+            Param("intent", "form", "plain"),
+            Param("subscribe_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("name_case", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=MessagesGetIntentUsersResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("group",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            (
+                "intent",
+                "",
+                True,
+                (
+                    "s",
+                    frozenset({"confirmed_notification", "non_promo_newsletter", "promo_newsletter"}),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("subscribe_id", "", False, ("i", None, 0, 100, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_MESSAGES_GET_INTENT_USERS = _spec_messages_get_intent_users()
+
+
+def _spec_messages_get_invite_link() -> MethodSpec[MessagesGetInviteLinkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getInviteLink",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("reset", "form", "bool01"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=MessagesGetInviteLinkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("reset", "", False, ("b", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_INVITE_LINK = _spec_messages_get_invite_link()
+
+
+def _spec_messages_get_last_activity() -> MethodSpec[MessagesLastActivity]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getLastActivity",
+        params=(Param("user_id", "form", "plain"),),
+        result=MessagesLastActivity,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("user_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_MESSAGES_GET_LAST_ACTIVITY = _spec_messages_get_last_activity()
+
+
+def _spec_messages_get_long_poll_history() -> MethodSpec[MessagesGetLongPollHistoryResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getLongPollHistory",
+        params=(
+            Param("ts", "form", "plain"),
+            Param("pts", "form", "plain"),
+            Param("preview_length", "form", "plain"),
+            Param("onlines", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("events_limit", "form", "plain"),
+            Param("msgs_limit", "form", "plain"),
+            Param("max_msg_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("lp_version", "form", "plain"),
+            Param("last_n", "form", "plain"),
+            Param("credentials", "form", "bool01"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=MessagesGetLongPollHistoryResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("ts", "", False, ("i", None, 0, None, None, None, None)),
+            ("pts", "", False, ("i", None, 0, None, None, None, None)),
+            ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+            ("onlines", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("events_limit", "", False, ("i", None, 1000, None, None, None, None)),
+            ("msgs_limit", "", False, ("i", None, 200, None, None, None, None)),
+            ("max_msg_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("lp_version", "", False, ("i", None, 0, None, None, None, None)),
+            ("last_n", "", False, ("i", None, 0, 2000, None, None, None)),
+            ("credentials", "", False, ("b", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_LONG_POLL_HISTORY = _spec_messages_get_long_poll_history()
+
+
+def _spec_messages_get_long_poll_server() -> MethodSpec[MessagesLongpollParams]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getLongPollServer",
+        params=(
+            Param("need_pts", "form", "bool01"),
+            Param("group_id", "form", "plain"),
+            Param("lp_version", "form", "plain"),
+        ),
+        result=MessagesLongpollParams,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("need_pts", "", False, ("b", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("lp_version", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_LONG_POLL_SERVER = _spec_messages_get_long_poll_server()
+
+
+def _spec_messages_get_messages_reactions() -> MethodSpec[MessagesGetMessagesReactionsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getMessagesReactions",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("cmids", "form", "csv"),
+        ),
+        result=MessagesGetMessagesReactionsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("cmids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_MESSAGES_GET_MESSAGES_REACTIONS = _spec_messages_get_messages_reactions()
+
+
+def _spec_messages_get_reacted_peers() -> MethodSpec[MessagesGetReactedPeersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getReactedPeers",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("cmid", "form", "plain"),
+            Param("reaction_id", "form", "plain"),
+        ),
+        result=MessagesGetReactedPeersResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("cmid", "", True, ("i", None, 0, None, None, None, None)),
+            ("reaction_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_REACTED_PEERS = _spec_messages_get_reacted_peers()
+
+
+def _spec_messages_get_reactions_assets() -> MethodSpec[MessagesGetReactionsAssetsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.getReactionsAssets",
+        params=(Param("client_version", "form", "plain"),),
+        result=MessagesGetReactionsAssetsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("client_version", "", False, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_MESSAGES_GET_REACTIONS_ASSETS = _spec_messages_get_reactions_assets()
+
+
+def _spec_messages_is_messages_from_group_allowed() -> MethodSpec[MessagesIsMessagesFromGroupAllowedResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.isMessagesFromGroupAllowed",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+        ),
+        result=MessagesIsMessagesFromGroupAllowedResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_IS_MESSAGES_FROM_GROUP_ALLOWED = _spec_messages_is_messages_from_group_allowed()
+
+
+def _spec_messages_join_chat_by_invite_link() -> MethodSpec[MessagesJoinChatByInviteLinkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.joinChatByInviteLink",
+        params=(Param("link", "form", "plain"),),
+        result=MessagesJoinChatByInviteLinkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("link", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_MESSAGES_JOIN_CHAT_BY_INVITE_LINK = _spec_messages_join_chat_by_invite_link()
+
+
+def _spec_messages_mark_as_answered_conversation() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.markAsAnsweredConversation",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("answered", "form", "bool01"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("answered", "", False, ("b", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_MARK_AS_ANSWERED_CONVERSATION = _spec_messages_mark_as_answered_conversation()
+
+
+def _spec_messages_mark_as_important() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="messages.markAsImportant",
+        params=(
+            Param("message_ids", "form", "csv"),
+            Param("important", "form", "plain"),
+        ),
+        result=list[int],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("message_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("important", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_MARK_AS_IMPORTANT = _spec_messages_mark_as_important()
+
+
+def _spec_messages_mark_as_important_conversation() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.markAsImportantConversation",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("important", "form", "bool01"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("important", "", False, ("b", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_MARK_AS_IMPORTANT_CONVERSATION = _spec_messages_mark_as_important_conversation()
+
+
+def _spec_messages_mark_as_read() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.markAsRead",
+        params=(
+            Param("message_ids", "form", "csv"),
+            Param("peer_id", "form", "plain"),
+            Param("start_message_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("mark_conversation_as_read", "form", "bool01"),
+            Param("up_to_cmid", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("message_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("start_message_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("mark_conversation_as_read", "", False, ("b", None, None, None, None, None, None)),
+            ("up_to_cmid", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_MARK_AS_READ = _spec_messages_mark_as_read()
+
+
+def _spec_messages_mark_reactions_as_read() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="messages.markReactionsAsRead",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("cmids", "form", "csv"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("cmids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_MESSAGES_MARK_REACTIONS_AS_READ = _spec_messages_mark_reactions_as_read()
+
+
+def _spec_messages_mute_chat_mentions() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.muteChatMentions",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("mention_status", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("mention_status", "", True, ("s", frozenset({"all", "allOnline", "none"}), None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_MUTE_CHAT_MENTIONS = _spec_messages_mute_chat_mentions()
+
+
+def _spec_messages_pin() -> MethodSpec[MessagesPinnedMessage]:
+    return MethodSpec(
+        api="vk",
+        name="messages.pin",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("message_id", "form", "plain"),
+            Param("cmid", "form", "plain"),
+        ),
+        result=MessagesPinnedMessage,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("message_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("cmid", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_PIN = _spec_messages_pin()
+
+
+def _spec_messages_remove_chat_user() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.removeChatUser",
+        params=(
+            Param("chat_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("member_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("member_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_REMOVE_CHAT_USER = _spec_messages_remove_chat_user()
+
+
+def _spec_messages_restore() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.restore",
+        params=(
+            Param("message_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("cmid", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("message_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("cmid", "", False, ("i", None, 0, None, None, None, None)),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_RESTORE = _spec_messages_restore()
+
+
+def _spec_messages_search() -> MethodSpec[MessagesSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.search",
+        params=(
+            Param("q", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+            Param("date", "form", "plain"),
+            Param("preview_length", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=MessagesSearchResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), MessagesSearchExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", False, ("s", None, None, None, 9000, None, None)),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("date", "", False, ("i", None, 0, None, None, None, None)),
+            ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_SEARCH = _spec_messages_search()
+
+
+def _spec_messages_search_conversations() -> MethodSpec[MessagesSearchConversationsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.searchConversations",
+        params=(
+            Param("q", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=MessagesSearchConversationsResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), MessagesSearchConversationsExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 1, 255, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_SEARCH_CONVERSATIONS = _spec_messages_search_conversations()
+
+
+def _spec_messages_send() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="messages.send",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("random_id", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+            Param("peer_ids", "form", "csv"),
+            Param("domain", "form", "plain"),
+            Param("chat_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("lat", "form", "plain"),
+            Param("long", "form", "plain"),
+            Param("attachment", "form", "plain"),
+            Param("reply_to", "form", "plain"),
+            Param("forward_messages", "form", "csv"),
+            Param("forward", "form", "json"),
+            Param("sticker_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("keyboard", "form", "json"),
+            Param("template", "form", "json"),
+            Param("payload", "form", "plain"),
+            Param("content_source", "form", "plain"),
+            Param("dont_parse_links", "form", "bool01"),
+            Param("disable_mentions", "form", "bool01"),
+            Param("intent", "form", "plain"),
+            Param("subscribe_id", "form", "plain"),
+        ),
+        result=int,
+        variants=(Variant("userIdsResponse", (("peer_ids", PRESENT),), list[MessagesSendUserIdsResponseItem]),),
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("random_id", "", False, ("i", None, None, None, None, None, None)),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("peer_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+            ("domain", "", False, ("s", None, None, None, None, None, None)),
+            ("chat_id", "", False, ("i", None, 0, 100000000, None, None, None)),
+            ("message", "", False, ("s", None, None, None, 9000, None, None)),
+            ("lat", "", False, ("n", None, None, None, None, None, None)),
+            ("long", "", False, ("n", None, None, None, None, None, None)),
+            ("attachment", "", False, ("s", None, None, None, 9000, None, None)),
+            ("reply_to", "", False, ("i", None, None, None, None, None, None)),
+            (
+                "forward_messages",
+                "",
+                False,
+                ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None)),
+            ),
+            ("forward", "", False, ("o", None, None, None, None, None, None)),
+            ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("keyboard", "", False, ("so", None, None, None, None, None, None)),
+            ("template", "", False, ("so", None, None, None, None, None, None)),
+            ("payload", "", False, ("s", None, None, None, 1000, None, None)),
+            ("content_source", "", False, ("s", None, None, None, None, None, None)),
+            ("dont_parse_links", "", False, ("b", None, None, None, None, None, None)),
+            ("disable_mentions", "", False, ("b", None, None, None, None, None, None)),
+            (
+                "intent",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "account_update",
+                            "bot_ad_invite",
+                            "bot_ad_promo",
+                            "confirmed_notification",
+                            "customer_support",
+                            "default",
+                            "finance_notification",
+                            "game_notification",
+                            "moderated_newsletter",
+                            "non_promo_newsletter",
+                            "promo_newsletter",
+                            "purchase_update",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("subscribe_id", "", False, ("i", None, 0, 100, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_SEND = _spec_messages_send()
+
+
+def _spec_messages_send_message_event_answer() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.sendMessageEventAnswer",
+        params=(
+            Param("event_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+            Param("event_data", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("group",),
+        checks=(
+            ("event_id", "", True, ("s", None, None, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("event_data", "", False, ("s", None, None, None, 1000, None, None)),
+        ),
+    )
+
+
+_MESSAGES_SEND_MESSAGE_EVENT_ANSWER = _spec_messages_send_message_event_answer()
+
+
+def _spec_messages_send_reaction() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="messages.sendReaction",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("cmid", "form", "plain"),
+            Param("reaction_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("cmid", "", True, ("i", None, 0, None, None, None, None)),
+            ("reaction_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_SEND_REACTION = _spec_messages_send_reaction()
+
+
+def _spec_messages_set_activity() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.setActivity",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("type", "form", "plain"),
+            Param("peer_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            (
+                "type",
+                "",
+                False,
+                ("s", frozenset({"audiomessage", "file", "photo", "typing", "video"}), None, None, None, None, None),
+            ),
+            ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_SET_ACTIVITY = _spec_messages_set_activity()
+
+
+def _spec_messages_set_chat_photo() -> MethodSpec[MessagesSetChatPhotoResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.setChatPhoto",
+        params=(Param("file", "form", "plain"),),
+        result=MessagesSetChatPhotoResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("file", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_MESSAGES_SET_CHAT_PHOTO = _spec_messages_set_chat_photo()
+
+
+def _spec_messages_unpin() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="messages.unpin",
+        params=(
+            Param("peer_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_UNPIN = _spec_messages_unpin()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -1240,6 +1529,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.messages"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["MessagesMethods", "AsyncMessagesMethods", "BatchMessagesMethods"]

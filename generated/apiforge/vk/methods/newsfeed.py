@@ -33,387 +33,476 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.newsfeed import BatchNewsfeedMethods
     from apiforge.vk.methods.sync.newsfeed import NewsfeedMethods
 
-_NEWSFEED_ADD_BAN: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="newsfeed.addBan",
-    params=(
-        Param("user_ids", "form", "csv"),
-        Param("group_ids", "form", "csv"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-        ("group_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-    ),
-)
-_NEWSFEED_DELETE_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.deleteBan",
-    params=(
-        Param("user_ids", "form", "csv"),
-        Param("group_ids", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-        ("group_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-    ),
-)
-_NEWSFEED_DELETE_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.deleteList",
-    params=(Param("list_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("list_id", "", True, ("i", None, 0, None, None, None, None)),),
-)
-_NEWSFEED_GET: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.get",
-    params=(
-        Param("filters", "form", "csv"),
-        Param("return_banned", "form", "bool01"),
-        Param("start_time", "form", "plain"),
-        Param("end_time", "form", "plain"),
-        Param("max_photos", "form", "plain"),
-        Param("source_ids", "form", "plain"),
-        Param("start_from", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("section", "form", "plain"),
-    ),
-    result=NewsfeedGenericResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "start_from",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": [],
-        "items": "items",
-        "style": "cursor",
-        "next": "next_from",
-    },
-    checks=(
-        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("return_banned", "", False, ("b", None, None, None, None, None, None)),
-        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("max_photos", "", False, ("i", None, 0, None, None, None, None)),
-        ("source_ids", "", False, ("s", None, None, None, None, None, None)),
-        ("start_from", "", False, ("s", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("section", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_NEWSFEED_GET_BANNED: MethodSpec[NewsfeedGetBannedResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.getBanned",
-    params=(
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-    ),
-    result=NewsfeedGetBannedResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), NewsfeedGetBannedExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-    ),
-)
-_NEWSFEED_GET_COMMENTS: MethodSpec[NewsfeedGetCommentsResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.getComments",
-    params=(
-        Param("count", "form", "plain"),
-        Param("filters", "form", "csv"),
-        Param("reposts", "form", "plain"),
-        Param("start_time", "form", "plain"),
-        Param("end_time", "form", "plain"),
-        Param("last_comments_count", "form", "plain"),
-        Param("start_from", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=NewsfeedGetCommentsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "start_from",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": [],
-        "items": "items",
-        "style": "cursor",
-        "next": "next_from",
-    },
-    checks=(
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("reposts", "", False, ("s", None, None, None, None, None, None)),
-        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("last_comments_count", "", False, ("i", None, 0, 10, None, None, None)),
-        ("start_from", "", False, ("s", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_NEWSFEED_GET_LISTS: MethodSpec[NewsfeedGetListsResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.getLists",
-    params=(
-        Param("list_ids", "form", "csv"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=NewsfeedGetListsResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), NewsfeedGetListsExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("list_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_NEWSFEED_GET_MENTIONS: MethodSpec[NewsfeedGetMentionsResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.getMentions",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("start_time", "form", "plain"),
-        Param("end_time", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=NewsfeedGetMentionsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 50,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 50, None, None, None)),
-    ),
-)
-_NEWSFEED_GET_RECOMMENDED: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.getRecommended",
-    params=(
-        Param("start_time", "form", "plain"),
-        Param("end_time", "form", "plain"),
-        Param("max_photos", "form", "plain"),
-        Param("start_from", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=NewsfeedGenericResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "start_from",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": [],
-        "items": "items",
-        "style": "cursor",
-        "next": "next_from",
-    },
-    checks=(
-        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("max_photos", "", False, ("i", None, 0, None, None, None, None)),
-        ("start_from", "", False, ("s", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_NEWSFEED_GET_SUGGESTED_SOURCES: MethodSpec[NewsfeedGetSuggestedSourcesResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.getSuggestedSources",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("shuffle", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=NewsfeedGetSuggestedSourcesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("shuffle", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_NEWSFEED_IGNORE_ITEM: MethodSpec[NewsfeedIgnoreItemResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.ignoreItem",
-    params=(
-        Param("type", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-    ),
-    result=NewsfeedIgnoreItemResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("type", "", True, ("s", NewsfeedIgnoreItemType, None, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("item_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_NEWSFEED_SAVE_LIST: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="newsfeed.saveList",
-    params=(
-        Param("title", "form", "plain"),
-        Param("source_ids", "form", "csv"),
-        Param("list_id", "form", "plain"),
-        Param("no_reposts", "form", "bool01"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("list_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-        ("source_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("no_reposts", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_NEWSFEED_SEARCH: MethodSpec[NewsfeedSearchResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.search",
-    params=(
-        Param("q", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("count", "form", "plain"),
-        Param("latitude", "form", "plain"),
-        Param("longitude", "form", "plain"),
-        Param("start_time", "form", "plain"),
-        Param("end_time", "form", "plain"),
-        Param("start_from", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=NewsfeedSearchResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), NewsfeedSearchExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "start_from",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": [],
-        "items": "items",
-        "style": "cursor",
-        "next": "next_from",
-    },
-    checks=(
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("latitude", "", False, ("n", None, None, None, None, None, None)),
-        ("longitude", "", False, ("n", None, None, None, None, None, None)),
-        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("start_from", "", False, ("s", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_NEWSFEED_UNIGNORE_ITEM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.unignoreItem",
-    params=(
-        Param("type", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("track_code", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("type", "", True, ("s", NewsfeedIgnoreItemType, None, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("item_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("track_code", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_NEWSFEED_UNSUBSCRIBE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="newsfeed.unsubscribe",
-    params=(
-        Param("type", "form", "plain"),
-        Param("item_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        (
-            "type",
-            "",
-            True,
-            (
-                "s",
-                frozenset({"clip", "market", "note", "photo", "post", "topic", "video"}),
-                None,
-                None,
-                None,
-                None,
-                None,
-            ),
+
+def _spec_newsfeed_add_ban() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.addBan",
+        params=(
+            Param("user_ids", "form", "csv"),
+            Param("group_ids", "form", "csv"),
         ),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+            ("group_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ),
+    )
+
+
+_NEWSFEED_ADD_BAN = _spec_newsfeed_add_ban()
+
+
+def _spec_newsfeed_delete_ban() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.deleteBan",
+        params=(
+            Param("user_ids", "form", "csv"),
+            Param("group_ids", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+            ("group_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ),
+    )
+
+
+_NEWSFEED_DELETE_BAN = _spec_newsfeed_delete_ban()
+
+
+def _spec_newsfeed_delete_list() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.deleteList",
+        params=(Param("list_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("list_id", "", True, ("i", None, 0, None, None, None, None)),),
+    )
+
+
+_NEWSFEED_DELETE_LIST = _spec_newsfeed_delete_list()
+
+
+def _spec_newsfeed_get() -> MethodSpec[NewsfeedGenericResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.get",
+        params=(
+            Param("filters", "form", "csv"),
+            Param("return_banned", "form", "bool01"),
+            Param("start_time", "form", "plain"),
+            Param("end_time", "form", "plain"),
+            Param("max_photos", "form", "plain"),
+            Param("source_ids", "form", "plain"),
+            Param("start_from", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("section", "form", "plain"),
+        ),
+        result=NewsfeedGenericResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "start_from",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": [],
+            "items": "items",
+            "style": "cursor",
+            "next": "next_from",
+        },
+        checks=(
+            ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("return_banned", "", False, ("b", None, None, None, None, None, None)),
+            ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("max_photos", "", False, ("i", None, 0, None, None, None, None)),
+            ("source_ids", "", False, ("s", None, None, None, None, None, None)),
+            ("start_from", "", False, ("s", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("section", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_NEWSFEED_GET = _spec_newsfeed_get()
+
+
+def _spec_newsfeed_get_banned() -> MethodSpec[NewsfeedGetBannedResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.getBanned",
+        params=(
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+        ),
+        result=NewsfeedGetBannedResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), NewsfeedGetBannedExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ),
+    )
+
+
+_NEWSFEED_GET_BANNED = _spec_newsfeed_get_banned()
+
+
+def _spec_newsfeed_get_comments() -> MethodSpec[NewsfeedGetCommentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.getComments",
+        params=(
+            Param("count", "form", "plain"),
+            Param("filters", "form", "csv"),
+            Param("reposts", "form", "plain"),
+            Param("start_time", "form", "plain"),
+            Param("end_time", "form", "plain"),
+            Param("last_comments_count", "form", "plain"),
+            Param("start_from", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=NewsfeedGetCommentsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "start_from",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": [],
+            "items": "items",
+            "style": "cursor",
+            "next": "next_from",
+        },
+        checks=(
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("reposts", "", False, ("s", None, None, None, None, None, None)),
+            ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("last_comments_count", "", False, ("i", None, 0, 10, None, None, None)),
+            ("start_from", "", False, ("s", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_NEWSFEED_GET_COMMENTS = _spec_newsfeed_get_comments()
+
+
+def _spec_newsfeed_get_lists() -> MethodSpec[NewsfeedGetListsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.getLists",
+        params=(
+            Param("list_ids", "form", "csv"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=NewsfeedGetListsResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), NewsfeedGetListsExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("list_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_NEWSFEED_GET_LISTS = _spec_newsfeed_get_lists()
+
+
+def _spec_newsfeed_get_mentions() -> MethodSpec[NewsfeedGetMentionsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.getMentions",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("start_time", "form", "plain"),
+            Param("end_time", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=NewsfeedGetMentionsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 50,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 50, None, None, None)),
+        ),
+    )
+
+
+_NEWSFEED_GET_MENTIONS = _spec_newsfeed_get_mentions()
+
+
+def _spec_newsfeed_get_recommended() -> MethodSpec[NewsfeedGenericResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.getRecommended",
+        params=(
+            Param("start_time", "form", "plain"),
+            Param("end_time", "form", "plain"),
+            Param("max_photos", "form", "plain"),
+            Param("start_from", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=NewsfeedGenericResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "start_from",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": [],
+            "items": "items",
+            "style": "cursor",
+            "next": "next_from",
+        },
+        checks=(
+            ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("max_photos", "", False, ("i", None, 0, None, None, None, None)),
+            ("start_from", "", False, ("s", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_NEWSFEED_GET_RECOMMENDED = _spec_newsfeed_get_recommended()
+
+
+def _spec_newsfeed_get_suggested_sources() -> MethodSpec[NewsfeedGetSuggestedSourcesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.getSuggestedSources",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("shuffle", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=NewsfeedGetSuggestedSourcesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("shuffle", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_NEWSFEED_GET_SUGGESTED_SOURCES = _spec_newsfeed_get_suggested_sources()
+
+
+def _spec_newsfeed_ignore_item() -> MethodSpec[NewsfeedIgnoreItemResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.ignoreItem",
+        params=(
+            Param("type", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+        ),
+        result=NewsfeedIgnoreItemResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("type", "", True, ("s", NewsfeedIgnoreItemType, None, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("item_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_NEWSFEED_IGNORE_ITEM = _spec_newsfeed_ignore_item()
+
+
+def _spec_newsfeed_save_list() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.saveList",
+        params=(
+            Param("title", "form", "plain"),
+            Param("source_ids", "form", "csv"),
+            Param("list_id", "form", "plain"),
+            Param("no_reposts", "form", "bool01"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("list_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+            ("source_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("no_reposts", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_NEWSFEED_SAVE_LIST = _spec_newsfeed_save_list()
+
+
+def _spec_newsfeed_search() -> MethodSpec[NewsfeedSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.search",
+        params=(
+            Param("q", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("count", "form", "plain"),
+            Param("latitude", "form", "plain"),
+            Param("longitude", "form", "plain"),
+            Param("start_time", "form", "plain"),
+            Param("end_time", "form", "plain"),
+            Param("start_from", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=NewsfeedSearchResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), NewsfeedSearchExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "start_from",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": [],
+            "items": "items",
+            "style": "cursor",
+            "next": "next_from",
+        },
+        checks=(
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("latitude", "", False, ("n", None, None, None, None, None, None)),
+            ("longitude", "", False, ("n", None, None, None, None, None, None)),
+            ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("start_from", "", False, ("s", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_NEWSFEED_SEARCH = _spec_newsfeed_search()
+
+
+def _spec_newsfeed_unignore_item() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.unignoreItem",
+        params=(
+            Param("type", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("track_code", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("type", "", True, ("s", NewsfeedIgnoreItemType, None, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("item_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("track_code", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_NEWSFEED_UNIGNORE_ITEM = _spec_newsfeed_unignore_item()
+
+
+def _spec_newsfeed_unsubscribe() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="newsfeed.unsubscribe",
+        params=(
+            Param("type", "form", "plain"),
+            Param("item_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            (
+                "type",
+                "",
+                True,
+                (
+                    "s",
+                    frozenset({"clip", "market", "note", "photo", "post", "topic", "video"}),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_NEWSFEED_UNSUBSCRIBE = _spec_newsfeed_unsubscribe()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -432,6 +521,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.newsfeed"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["NewsfeedMethods", "AsyncNewsfeedMethods", "BatchNewsfeedMethods"]

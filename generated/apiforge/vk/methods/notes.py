@@ -20,205 +20,284 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.notes import BatchNotesMethods
     from apiforge.vk.methods.sync.notes import NotesMethods
 
-_NOTES_ADD: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="notes.add",
-    params=(
-        Param("title", "form", "plain"),
-        Param("text", "form", "plain"),
-        Param("privacy_view", "form", "csv"),
-        Param("privacy_comment", "form", "csv"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-        ("text", "", True, ("s", None, None, None, None, None, None)),
-        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_NOTES_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="notes.createComment",
-    params=(
-        Param("note_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("reply_to", "form", "plain"),
-        Param("guid", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("reply_to", "", False, ("i", None, 0, None, None, None, None)),
-        ("message", "", True, ("s", None, None, None, None, None, None)),
-        ("guid", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_NOTES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="notes.delete",
-    params=(Param("note_id", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("note_id", "", True, ("i", None, 0, None, None, None, None)),),
-)
-_NOTES_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="notes.deleteComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_NOTES_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="notes.edit",
-    params=(
-        Param("note_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("text", "form", "plain"),
-        Param("privacy_view", "form", "csv"),
-        Param("privacy_comment", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-        ("text", "", True, ("s", None, None, None, None, None, None)),
-        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_NOTES_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="notes.editComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("message", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_NOTES_GET: MethodSpec[NotesGetResponse] = MethodSpec(
-    api="vk",
-    name="notes.get",
-    params=(
-        Param("note_ids", "form", "csv"),
-        Param("user_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("sort", "form", "plain"),
-    ),
-    result=NotesGetResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("note_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("sort", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
-    ),
-)
-_NOTES_GET_BY_ID: MethodSpec[NotesNote] = MethodSpec(
-    api="vk",
-    name="notes.getById",
-    params=(
-        Param("note_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("need_wiki", "form", "bool01"),
-    ),
-    result=NotesNote,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("need_wiki", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_NOTES_GET_COMMENTS: MethodSpec[NotesGetCommentsResponse] = MethodSpec(
-    api="vk",
-    name="notes.getComments",
-    params=(
-        Param("note_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=NotesGetCommentsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("sort", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-    ),
-)
-_NOTES_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="notes.restoreComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
+
+def _spec_notes_add() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="notes.add",
+        params=(
+            Param("title", "form", "plain"),
+            Param("text", "form", "plain"),
+            Param("privacy_view", "form", "csv"),
+            Param("privacy_comment", "form", "csv"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+            ("text", "", True, ("s", None, None, None, None, None, None)),
+            (
+                "privacy_view",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            (
+                "privacy_comment",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+        ),
+    )
+
+
+_NOTES_ADD = _spec_notes_add()
+
+
+def _spec_notes_create_comment() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="notes.createComment",
+        params=(
+            Param("note_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("reply_to", "form", "plain"),
+            Param("guid", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("reply_to", "", False, ("i", None, 0, None, None, None, None)),
+            ("message", "", True, ("s", None, None, None, None, None, None)),
+            ("guid", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_NOTES_CREATE_COMMENT = _spec_notes_create_comment()
+
+
+def _spec_notes_delete() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="notes.delete",
+        params=(Param("note_id", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("note_id", "", True, ("i", None, 0, None, None, None, None)),),
+    )
+
+
+_NOTES_DELETE = _spec_notes_delete()
+
+
+def _spec_notes_delete_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="notes.deleteComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_NOTES_DELETE_COMMENT = _spec_notes_delete_comment()
+
+
+def _spec_notes_edit() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="notes.edit",
+        params=(
+            Param("note_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("text", "form", "plain"),
+            Param("privacy_view", "form", "csv"),
+            Param("privacy_comment", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+            ("text", "", True, ("s", None, None, None, None, None, None)),
+            (
+                "privacy_view",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            (
+                "privacy_comment",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+        ),
+    )
+
+
+_NOTES_EDIT = _spec_notes_edit()
+
+
+def _spec_notes_edit_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="notes.editComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("message", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_NOTES_EDIT_COMMENT = _spec_notes_edit_comment()
+
+
+def _spec_notes_get() -> MethodSpec[NotesGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="notes.get",
+        params=(
+            Param("note_ids", "form", "csv"),
+            Param("user_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("sort", "form", "plain"),
+        ),
+        result=NotesGetResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("note_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("sort", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+        ),
+    )
+
+
+_NOTES_GET = _spec_notes_get()
+
+
+def _spec_notes_get_by_id() -> MethodSpec[NotesNote]:
+    return MethodSpec(
+        api="vk",
+        name="notes.getById",
+        params=(
+            Param("note_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("need_wiki", "form", "bool01"),
+        ),
+        result=NotesNote,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("need_wiki", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_NOTES_GET_BY_ID = _spec_notes_get_by_id()
+
+
+def _spec_notes_get_comments() -> MethodSpec[NotesGetCommentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="notes.getComments",
+        params=(
+            Param("note_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=NotesGetCommentsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("sort", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ),
+    )
+
+
+_NOTES_GET_COMMENTS = _spec_notes_get_comments()
+
+
+def _spec_notes_restore_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="notes.restoreComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_NOTES_RESTORE_COMMENT = _spec_notes_restore_comment()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -237,6 +316,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.notes"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["NotesMethods", "AsyncNotesMethods", "BatchNotesMethods"]

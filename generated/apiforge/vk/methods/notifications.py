@@ -23,75 +23,100 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.notifications import BatchNotificationsMethods
     from apiforge.vk.methods.sync.notifications import NotificationsMethods
 
-_NOTIFICATIONS_GET: MethodSpec[NotificationsGetResponse] = MethodSpec(
-    api="vk",
-    name="notifications.get",
-    params=(
-        Param("count", "form", "plain"),
-        Param("start_from", "form", "plain"),
-        Param("filters", "form", "csv"),
-        Param("start_time", "form", "plain"),
-        Param("end_time", "form", "plain"),
-    ),
-    result=NotificationsGetResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "start_from",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": [],
-        "items": "items",
-        "style": "cursor",
-        "next": "next_from",
-    },
-    checks=(
-        ("count", "", False, ("i", None, 1, 100, None, None, None)),
-        ("start_from", "", False, ("s", None, None, None, None, None, None)),
-        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("start_time", "", False, ("i", None, None, None, None, None, None)),
-        ("end_time", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_NOTIFICATIONS_MARK_AS_VIEWED: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="notifications.markAsViewed",
-    params=(),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-)
-_NOTIFICATIONS_SEND_MESSAGE: MethodSpec[list[NotificationsSendMessageItem]] = MethodSpec(
-    api="vk",
-    name="notifications.sendMessage",
-    params=(
-        Param("user_ids", "form", "csv"),
-        Param("message", "form", "plain"),
-        Param("fragment", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("random_id", "form", "plain"),
-        Param("sending_mode", "form", "plain"),
-    ),
-    result=list[NotificationsSendMessageItem],
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("user_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
-        ("message", "", True, ("s", None, None, None, 254, None, None)),
-        ("fragment", "", False, ("s", None, None, None, 2047, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("random_id", "", False, ("i", None, None, None, None, None, None)),
-        (
-            "sending_mode",
-            "",
-            False,
-            ("s", frozenset({"delayed", "delayed_push", "immediately", "without_push"}), None, None, None, None, None),
+
+def _spec_notifications_get() -> MethodSpec[NotificationsGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="notifications.get",
+        params=(
+            Param("count", "form", "plain"),
+            Param("start_from", "form", "plain"),
+            Param("filters", "form", "csv"),
+            Param("start_time", "form", "plain"),
+            Param("end_time", "form", "plain"),
         ),
-    ),
-)
+        result=NotificationsGetResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "start_from",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": [],
+            "items": "items",
+            "style": "cursor",
+            "next": "next_from",
+        },
+        checks=(
+            ("count", "", False, ("i", None, 1, 100, None, None, None)),
+            ("start_from", "", False, ("s", None, None, None, None, None, None)),
+            ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("start_time", "", False, ("i", None, None, None, None, None, None)),
+            ("end_time", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_NOTIFICATIONS_GET = _spec_notifications_get()
+
+
+def _spec_notifications_mark_as_viewed() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="notifications.markAsViewed",
+        params=(),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_NOTIFICATIONS_MARK_AS_VIEWED = _spec_notifications_mark_as_viewed()
+
+
+def _spec_notifications_send_message() -> MethodSpec[list[NotificationsSendMessageItem]]:
+    return MethodSpec(
+        api="vk",
+        name="notifications.sendMessage",
+        params=(
+            Param("user_ids", "form", "csv"),
+            Param("message", "form", "plain"),
+            Param("fragment", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("random_id", "form", "plain"),
+            Param("sending_mode", "form", "plain"),
+        ),
+        result=list[NotificationsSendMessageItem],
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+            ("message", "", True, ("s", None, None, None, 254, None, None)),
+            ("fragment", "", False, ("s", None, None, None, 2047, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("random_id", "", False, ("i", None, None, None, None, None, None)),
+            (
+                "sending_mode",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset({"delayed", "delayed_push", "immediately", "without_push"}),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+        ),
+    )
+
+
+_NOTIFICATIONS_SEND_MESSAGE = _spec_notifications_send_message()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -110,6 +135,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.notifications"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["NotificationsMethods", "AsyncNotificationsMethods", "BatchNotificationsMethods"]

@@ -20,120 +20,161 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.orders import BatchOrdersMethods
     from apiforge.vk.methods.sync.orders import OrdersMethods
 
-_ORDERS_CANCEL_SUBSCRIPTION: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="orders.cancelSubscription",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("subscription_id", "form", "plain"),
-        Param("pending_cancel", "form", "bool01"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("subscription_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("pending_cancel", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_ORDERS_CHANGE_STATE: MethodSpec[str] = MethodSpec(
-    api="vk",
-    name="orders.changeState",
-    params=(
-        Param("order_id", "form", "plain"),
-        Param("action", "form", "plain"),
-        Param("app_order_id", "form", "plain"),
-        Param("test_mode", "form", "bool01"),
-    ),
-    result=str,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("order_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("action", "", True, ("s", frozenset({"cancel", "charge", "refund"}), None, None, None, None, None)),
-        ("app_order_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("test_mode", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_ORDERS_GET: MethodSpec[list[OrdersOrder]] = MethodSpec(
-    api="vk",
-    name="orders.get",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("test_mode", "form", "bool01"),
-    ),
-    result=list[OrdersOrder],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("test_mode", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_ORDERS_GET_AMOUNT: MethodSpec[list[OrdersAmount]] = MethodSpec(
-    api="vk",
-    name="orders.getAmount",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("votes", "form", "csv"),
-    ),
-    result=list[OrdersAmount],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("votes", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
-    ),
-)
-_ORDERS_GET_BY_ID: MethodSpec[list[OrdersOrder]] = MethodSpec(
-    api="vk",
-    name="orders.getById",
-    params=(
-        Param("order_id", "form", "plain"),
-        Param("order_ids", "form", "csv"),
-        Param("test_mode", "form", "bool01"),
-    ),
-    result=list[OrdersOrder],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("order_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("order_ids", "", False, ("ac", None, None, None, None, 500, ("i", None, 0, None, None, None, None))),
-        ("test_mode", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_ORDERS_GET_USER_SUBSCRIPTION_BY_ID: MethodSpec[OrdersSubscription] = MethodSpec(
-    api="vk",
-    name="orders.getUserSubscriptionById",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("subscription_id", "form", "plain"),
-    ),
-    result=OrdersSubscription,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("subscription_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_ORDERS_GET_USER_SUBSCRIPTIONS: MethodSpec[OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]] = MethodSpec(
-    api="vk",
-    name="orders.getUserSubscriptions",
-    params=(Param("user_id", "form", "plain"),),
-    result=OrdersGetUserSubscriptionsResponse | list[OrdersSubscription],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(("user_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
+
+def _spec_orders_cancel_subscription() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="orders.cancelSubscription",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("subscription_id", "form", "plain"),
+            Param("pending_cancel", "form", "bool01"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("subscription_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("pending_cancel", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDERS_CANCEL_SUBSCRIPTION = _spec_orders_cancel_subscription()
+
+
+def _spec_orders_change_state() -> MethodSpec[str]:
+    return MethodSpec(
+        api="vk",
+        name="orders.changeState",
+        params=(
+            Param("order_id", "form", "plain"),
+            Param("action", "form", "plain"),
+            Param("app_order_id", "form", "plain"),
+            Param("test_mode", "form", "bool01"),
+        ),
+        result=str,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("order_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("action", "", True, ("s", frozenset({"cancel", "charge", "refund"}), None, None, None, None, None)),
+            ("app_order_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("test_mode", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDERS_CHANGE_STATE = _spec_orders_change_state()
+
+
+def _spec_orders_get() -> MethodSpec[list[OrdersOrder]]:
+    return MethodSpec(
+        api="vk",
+        name="orders.get",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("test_mode", "form", "bool01"),
+        ),
+        result=list[OrdersOrder],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("test_mode", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDERS_GET = _spec_orders_get()
+
+
+def _spec_orders_get_amount() -> MethodSpec[list[OrdersAmount]]:
+    return MethodSpec(
+        api="vk",
+        name="orders.getAmount",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("votes", "form", "csv"),
+        ),
+        result=list[OrdersAmount],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("votes", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ORDERS_GET_AMOUNT = _spec_orders_get_amount()
+
+
+def _spec_orders_get_by_id() -> MethodSpec[list[OrdersOrder]]:
+    return MethodSpec(
+        api="vk",
+        name="orders.getById",
+        params=(
+            Param("order_id", "form", "plain"),
+            Param("order_ids", "form", "csv"),
+            Param("test_mode", "form", "bool01"),
+        ),
+        result=list[OrdersOrder],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("order_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("order_ids", "", False, ("ac", None, None, None, None, 500, ("i", None, 0, None, None, None, None))),
+            ("test_mode", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDERS_GET_BY_ID = _spec_orders_get_by_id()
+
+
+def _spec_orders_get_user_subscription_by_id() -> MethodSpec[OrdersSubscription]:
+    return MethodSpec(
+        api="vk",
+        name="orders.getUserSubscriptionById",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("subscription_id", "form", "plain"),
+        ),
+        result=OrdersSubscription,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("subscription_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_ORDERS_GET_USER_SUBSCRIPTION_BY_ID = _spec_orders_get_user_subscription_by_id()
+
+
+def _spec_orders_get_user_subscriptions() -> MethodSpec[OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]]:
+    return MethodSpec(
+        api="vk",
+        name="orders.getUserSubscriptions",
+        params=(Param("user_id", "form", "plain"),),
+        result=OrdersGetUserSubscriptionsResponse | list[OrdersSubscription],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(("user_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_ORDERS_GET_USER_SUBSCRIPTIONS = _spec_orders_get_user_subscriptions()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -152,6 +193,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.orders"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["OrdersMethods", "AsyncOrdersMethods", "BatchOrdersMethods"]

@@ -20,147 +20,194 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.pages import BatchPagesMethods
     from apiforge.vk.methods.sync.pages import PagesMethods
 
-_PAGES_CLEAR_CACHE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="pages.clearCache",
-    params=(Param("url", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
-)
-_PAGES_GET: MethodSpec[PagesWikipageFull] = MethodSpec(
-    api="vk",
-    name="pages.get",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("page_id", "form", "plain"),
-        Param("global", "form", "bool01"),
-        Param("site_preview", "form", "bool01"),
-        Param("title", "form", "plain"),
-        Param("need_source", "form", "bool01"),
-        Param("need_html", "form", "bool01"),
-    ),
-    result=PagesWikipageFull,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("page_id", "", False, ("i", None, None, None, None, None, None)),
-        ("global", "global_", False, ("b", None, None, None, None, None, None)),
-        ("site_preview", "", False, ("b", None, None, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-        ("need_source", "", False, ("b", None, None, None, None, None, None)),
-        ("need_html", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PAGES_GET_HISTORY: MethodSpec[list[PagesWikipageHistory]] = MethodSpec(
-    api="vk",
-    name="pages.getHistory",
-    params=(
-        Param("page_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-    ),
-    result=list[PagesWikipageHistory],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("page_id", "", True, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PAGES_GET_TITLES: MethodSpec[list[PagesWikipage]] = MethodSpec(
-    api="vk",
-    name="pages.getTitles",
-    params=(Param("group_id", "form", "plain"),),
-    result=list[PagesWikipage],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
-)
-_PAGES_GET_VERSION: MethodSpec[PagesGetVersionResponse] = MethodSpec(
-    api="vk",
-    name="pages.getVersion",
-    params=(
-        Param("version_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("need_html", "form", "bool01"),
-    ),
-    result=PagesGetVersionResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("version_id", "", True, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("need_html", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PAGES_PARSE_WIKI: MethodSpec[str] = MethodSpec(
-    api="vk",
-    name="pages.parseWiki",
-    params=(
-        Param("text", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=str,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("text", "", True, ("s", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_PAGES_SAVE: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="pages.save",
-    params=(
-        Param("text", "form", "plain"),
-        Param("page_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("title", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("text", "", False, ("s", None, None, None, None, None, None)),
-        ("page_id", "", False, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PAGES_SAVE_ACCESS: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="pages.saveAccess",
-    params=(
-        Param("page_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("view", "form", "plain"),
-        Param("edit", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("page_id", "", True, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("view", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-        ("edit", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-    ),
-)
+
+def _spec_pages_clear_cache() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="pages.clearCache",
+        params=(Param("url", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_PAGES_CLEAR_CACHE = _spec_pages_clear_cache()
+
+
+def _spec_pages_get() -> MethodSpec[PagesWikipageFull]:
+    return MethodSpec(
+        api="vk",
+        name="pages.get",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("page_id", "form", "plain"),
+            Param("global", "form", "bool01"),
+            Param("site_preview", "form", "bool01"),
+            Param("title", "form", "plain"),
+            Param("need_source", "form", "bool01"),
+            Param("need_html", "form", "bool01"),
+        ),
+        result=PagesWikipageFull,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("page_id", "", False, ("i", None, None, None, None, None, None)),
+            ("global", "global_", False, ("b", None, None, None, None, None, None)),
+            ("site_preview", "", False, ("b", None, None, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("need_source", "", False, ("b", None, None, None, None, None, None)),
+            ("need_html", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PAGES_GET = _spec_pages_get()
+
+
+def _spec_pages_get_history() -> MethodSpec[list[PagesWikipageHistory]]:
+    return MethodSpec(
+        api="vk",
+        name="pages.getHistory",
+        params=(
+            Param("page_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+        ),
+        result=list[PagesWikipageHistory],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("page_id", "", True, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PAGES_GET_HISTORY = _spec_pages_get_history()
+
+
+def _spec_pages_get_titles() -> MethodSpec[list[PagesWikipage]]:
+    return MethodSpec(
+        api="vk",
+        name="pages.getTitles",
+        params=(Param("group_id", "form", "plain"),),
+        result=list[PagesWikipage],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_PAGES_GET_TITLES = _spec_pages_get_titles()
+
+
+def _spec_pages_get_version() -> MethodSpec[PagesGetVersionResponse]:
+    return MethodSpec(
+        api="vk",
+        name="pages.getVersion",
+        params=(
+            Param("version_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("need_html", "form", "bool01"),
+        ),
+        result=PagesGetVersionResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("version_id", "", True, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("need_html", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PAGES_GET_VERSION = _spec_pages_get_version()
+
+
+def _spec_pages_parse_wiki() -> MethodSpec[str]:
+    return MethodSpec(
+        api="vk",
+        name="pages.parseWiki",
+        params=(
+            Param("text", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=str,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("text", "", True, ("s", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_PAGES_PARSE_WIKI = _spec_pages_parse_wiki()
+
+
+def _spec_pages_save() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="pages.save",
+        params=(
+            Param("text", "form", "plain"),
+            Param("page_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("title", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("text", "", False, ("s", None, None, None, None, None, None)),
+            ("page_id", "", False, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PAGES_SAVE = _spec_pages_save()
+
+
+def _spec_pages_save_access() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="pages.saveAccess",
+        params=(
+            Param("page_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("view", "form", "plain"),
+            Param("edit", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("page_id", "", True, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("view", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+            ("edit", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ),
+    )
+
+
+_PAGES_SAVE_ACCESS = _spec_pages_save_access()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -179,6 +226,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.pages"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["PagesMethods", "AsyncPagesMethods", "BatchPagesMethods"]

@@ -36,969 +36,1252 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.photos import BatchPhotosMethods
     from apiforge.vk.methods.sync.photos import PhotosMethods
 
-_PHOTOS_CONFIRM_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.confirmTag",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("tag_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("s", None, None, None, None, None, None)),
-        ("tag_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_COPY: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="photos.copy",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("photo_id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_CREATE_ALBUM: MethodSpec[PhotosPhotoAlbumFull] = MethodSpec(
-    api="vk",
-    name="photos.createAlbum",
-    params=(
-        Param("title", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("privacy_view", "form", "csv"),
-        Param("privacy_comment", "form", "csv"),
-        Param("upload_by_admins_only", "form", "bool01"),
-        Param("comments_disabled", "form", "bool01"),
-    ),
-    result=PhotosPhotoAlbumFull,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("upload_by_admins_only", "", False, ("b", None, None, None, None, None, None)),
-        ("comments_disabled", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="photos.createComment",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-        Param("from_group", "form", "bool01"),
-        Param("reply_to_comment", "form", "plain"),
-        Param("sticker_id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-        Param("guid", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("from_group", "", False, ("b", None, None, None, None, None, None)),
-        ("reply_to_comment", "", False, ("i", None, None, None, None, None, None)),
-        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-        ("guid", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.delete",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("photo_id", "form", "plain"),
-        Param("photos", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("photos", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
-    ),
-)
-_PHOTOS_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.deleteAlbum",
-    params=(
-        Param("album_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_PHOTOS_DELETE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="photos.deleteComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.edit",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("caption", "form", "plain"),
-        Param("latitude", "form", "plain"),
-        Param("longitude", "form", "plain"),
-        Param("place_str", "form", "plain"),
-        Param("foursquare_id", "form", "plain"),
-        Param("delete_place", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("caption", "", False, ("s", None, None, None, None, None, None)),
-        ("latitude", "", False, ("n", None, None, None, None, None, None)),
-        ("longitude", "", False, ("n", None, None, None, None, None, None)),
-        ("place_str", "", False, ("s", None, None, None, None, None, None)),
-        ("foursquare_id", "", False, ("s", None, None, None, None, None, None)),
-        ("delete_place", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.editAlbum",
-    params=(
-        Param("album_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("privacy_view", "form", "csv"),
-        Param("privacy_comment", "form", "csv"),
-        Param("upload_by_admins_only", "form", "bool01"),
-        Param("comments_disabled", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("upload_by_admins_only", "", False, ("b", None, None, None, None, None, None)),
-        ("comments_disabled", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.editComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_PHOTOS_GET: MethodSpec[PhotosGetResponse] = MethodSpec(
-    api="vk",
-    name="photos.get",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("photo_ids", "form", "csv"),
-        Param("rev", "form", "bool01"),
-        Param("extended", "form", "bool01"),
-        Param("feed_type", "form", "plain"),
-        Param("feed", "form", "plain"),
-        Param("photo_sizes", "form", "bool01"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=PhotosGetResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_id", "", False, ("s", None, None, None, None, None, None)),
-        ("photo_ids", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("rev", "", False, ("b", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("feed_type", "", False, ("s", None, None, None, None, None, None)),
-        ("feed", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_PHOTOS_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResponse] = MethodSpec(
-    api="vk",
-    name="photos.getAlbums",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("album_ids", "form", "csv"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("need_system", "form", "bool01"),
-        Param("need_covers", "form", "bool01"),
-        Param("photo_sizes", "form", "bool01"),
-    ),
-    result=PhotosGetAlbumsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("need_system", "", False, ("b", None, None, None, None, None, None)),
-        ("need_covers", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_ALBUMS_COUNT: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="photos.getAlbumsCount",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("need_system", "form", "bool01"),
-    ),
-    result=int,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-        ("need_system", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_ALL: MethodSpec[PhotosGetAllResponse] = MethodSpec(
-    api="vk",
-    name="photos.getAll",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("photo_sizes", "form", "bool01"),
-        Param("no_service_albums", "form", "bool01"),
-        Param("need_hidden", "form", "bool01"),
-        Param("skip_hidden", "form", "bool01"),
-    ),
-    result=PhotosGetAllResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
-        ("no_service_albums", "", False, ("b", None, None, None, None, None, None)),
-        ("need_hidden", "", False, ("b", None, None, None, None, None, None)),
-        ("skip_hidden", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_ALL_COMMENTS: MethodSpec[PhotosGetAllCommentsResponse] = MethodSpec(
-    api="vk",
-    name="photos.getAllComments",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("need_likes", "form", "bool01"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=PhotosGetAllCommentsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_BY_ID: MethodSpec[list[PhotosPhoto]] = MethodSpec(
-    api="vk",
-    name="photos.getById",
-    params=(
-        Param("photos", "form", "csv"),
-        Param("extended", "form", "bool01"),
-        Param("photo_sizes", "form", "bool01"),
-    ),
-    result=list[PhotosPhoto],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("photos", "", True, ("ac", None, None, None, None, 500, ("s", None, None, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_CHAT_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="photos.getChatUploadServer",
-    params=(
-        Param("chat_id", "form", "plain"),
-        Param("crop_x", "form", "plain"),
-        Param("crop_y", "form", "plain"),
-        Param("crop_width", "form", "plain"),
-    ),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("chat_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
-        ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
-        ("crop_width", "", False, ("i", None, 200, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_COMMENTS: MethodSpec[PhotosGetCommentsResponse] = MethodSpec(
-    api="vk",
-    name="photos.getComments",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("need_likes", "form", "bool01"),
-        Param("start_comment_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("access_key", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=PhotosGetCommentsResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), PhotosGetCommentsExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
-        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
-        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="photos.getMarketAlbumUploadServer",
-    params=(Param("group_id", "form", "plain"),),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
-)
-_PHOTOS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
-    api="vk",
-    name="photos.getMessagesUploadServer",
-    params=(Param("peer_id", "form", "plain"),),
-    result=PhotosPhotoUpload,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(("peer_id", "", False, ("i", None, None, None, None, None, None)),),
-)
-_PHOTOS_GET_NEW_TAGS: MethodSpec[PhotosGetNewTagsResponse] = MethodSpec(
-    api="vk",
-    name="photos.getNewTags",
-    params=(
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=PhotosGetNewTagsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-    ),
-)
-_PHOTOS_GET_OWNER_COVER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="photos.getOwnerCoverPhotoUploadServer",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("crop_x", "form", "plain"),
-        Param("crop_y", "form", "plain"),
-        Param("crop_x2", "form", "plain"),
-        Param("crop_y2", "form", "plain"),
-        Param("is_video_cover", "form", "bool01"),
-    ),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
-        ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
-        ("crop_x2", "", False, ("i", None, 0, None, None, None, None)),
-        ("crop_y2", "", False, ("i", None, 0, None, None, None, None)),
-        ("is_video_cover", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="photos.getOwnerPhotoUploadServer",
-    params=(Param("owner_id", "form", "plain"),),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
-)
-_PHOTOS_GET_TAGS: MethodSpec[list[PhotosPhotoTag]] = MethodSpec(
-    api="vk",
-    name="photos.getTags",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-    ),
-    result=list[PhotosPhotoTag],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
-    api="vk",
-    name="photos.getUploadServer",
-    params=(
-        Param("album_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=PhotosPhotoUpload,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("album_id", "", False, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_USER_PHOTOS: MethodSpec[PhotosGetUserPhotosResponse] = MethodSpec(
-    api="vk",
-    name="photos.getUserPhotos",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("sort", "form", "plain"),
-    ),
-    result=PhotosGetUserPhotosResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("sort", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_GET_WALL_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
-    api="vk",
-    name="photos.getWallUploadServer",
-    params=(Param("group_id", "form", "plain"),),
-    result=PhotosPhotoUpload,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
-)
-_PHOTOS_MAKE_COVER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.makeCover",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
-        ("album_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_MOVE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.move",
-    params=(
-        Param("target_album_id", "form", "plain"),
-        Param("photo_ids", "form", "csv"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_album_id", "", True, ("i", None, None, None, None, None, None)),
-        ("photo_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
-    ),
-)
-_PHOTOS_PUT_TAG: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="photos.putTag",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("x", "form", "plain"),
-        Param("y", "form", "plain"),
-        Param("x2", "form", "plain"),
-        Param("y2", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("user_id", "", True, ("i", None, None, None, None, None, None)),
-        ("x", "", False, ("n", None, None, None, None, None, None)),
-        ("y", "", False, ("n", None, None, None, None, None, None)),
-        ("x2", "", False, ("n", None, None, None, None, None, None)),
-        ("y2", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_REMOVE_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.removeTag",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("tag_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
-        ("tag_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.reorderAlbums",
-    params=(
-        Param("album_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("before", "form", "plain"),
-        Param("after", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_id", "", True, ("i", None, None, None, None, None, None)),
-        ("before", "", False, ("i", None, None, None, None, None, None)),
-        ("after", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_REORDER_PHOTOS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.reorderPhotos",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("before", "form", "plain"),
-        Param("after", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
-        ("before", "", False, ("i", None, None, None, None, None, None)),
-        ("after", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.report",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("photo_id", "form", "plain"),
-        Param("reason", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
-    ),
-)
-_PHOTOS_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.reportComment",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-        Param("reason", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
-    ),
-)
-_PHOTOS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="photos.restore",
-    params=(
-        Param("photo_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_PHOTOS_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="photos.restoreComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_SAVE: MethodSpec[list[PhotosPhoto]] = MethodSpec(
-    api="vk",
-    name="photos.save",
-    params=(
-        Param("album_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("server", "form", "plain"),
-        Param("photos_list", "form", "plain"),
-        Param("hash", "form", "plain"),
-        Param("latitude", "form", "plain"),
-        Param("longitude", "form", "plain"),
-        Param("caption", "form", "plain"),
-    ),
-    result=list[PhotosPhoto],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("album_id", "", False, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-        ("server", "", False, ("i", None, None, None, None, None, None)),
-        ("photos_list", "", False, ("s", None, None, None, None, None, None)),
-        ("hash", "", False, ("s", None, None, None, None, None, None)),
-        ("latitude", "", False, ("n", None, None, None, None, None, None)),
-        ("longitude", "", False, ("n", None, None, None, None, None, None)),
-        ("caption", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_SAVE_MARKET_ALBUM_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
-    api="vk",
-    name="photos.saveMarketAlbumPhoto",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("photo", "form", "plain"),
-        Param("server", "form", "plain"),
-        Param("hash", "form", "plain"),
-    ),
-    result=list[PhotosPhoto],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("photo", "", True, ("s", None, None, None, None, None, None)),
-        ("server", "", True, ("i", None, 0, None, None, None, None)),
-        ("hash", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_SAVE_MESSAGES_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
-    api="vk",
-    name="photos.saveMessagesPhoto",
-    params=(
-        Param("photo", "form", "plain"),
-        Param("server", "form", "plain"),
-        Param("hash", "form", "plain"),
-    ),
-    result=list[PhotosPhoto],
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("photo", "", True, ("s", None, None, None, None, None, None)),
-        ("server", "", False, ("i", None, None, None, None, None, None)),
-        ("hash", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_SAVE_OWNER_COVER_PHOTO: MethodSpec[PhotosSaveOwnerCoverPhotoResponse] = MethodSpec(
-    api="vk",
-    name="photos.saveOwnerCoverPhoto",
-    params=(
-        Param("crop_x", "form", "plain"),
-        Param("crop_height", "form", "plain"),
-        Param("crop_y", "form", "plain"),
-        Param("crop_width", "form", "plain"),
-        Param("response_json", "form", "plain"),
-        Param("hash", "form", "plain"),
-        Param("photo", "form", "plain"),
-        Param("is_video_cover", "form", "bool01"),
-    ),
-    result=PhotosSaveOwnerCoverPhotoResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
-        ("crop_height", "", False, ("i", None, 0, None, None, None, None)),
-        ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
-        ("crop_width", "", False, ("i", None, 0, None, None, None, None)),
-        ("response_json", "", False, ("s", None, None, None, None, None, None)),
-        ("hash", "", False, ("s", None, None, None, None, None, None)),
-        ("photo", "", False, ("s", None, None, None, None, None, None)),
-        ("is_video_cover", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_SAVE_OWNER_PHOTO: MethodSpec[PhotosSaveOwnerPhotoResponse] = MethodSpec(
-    api="vk",
-    name="photos.saveOwnerPhoto",
-    params=(
-        Param("server", "form", "plain"),
-        Param("hash", "form", "plain"),
-        Param("photo", "form", "plain"),
-    ),
-    result=PhotosSaveOwnerPhotoResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("server", "", False, ("s", None, None, None, None, None, None)),
-        ("hash", "", False, ("s", None, None, None, None, None, None)),
-        ("photo", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_SAVE_WALL_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
-    api="vk",
-    name="photos.saveWallPhoto",
-    params=(
-        Param("photo", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("server", "form", "plain"),
-        Param("hash", "form", "plain"),
-        Param("latitude", "form", "plain"),
-        Param("longitude", "form", "plain"),
-        Param("caption", "form", "plain"),
-    ),
-    result=list[PhotosPhoto],
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("photo", "", True, ("s", None, None, None, None, None, None)),
-        ("server", "", False, ("i", None, None, None, None, None, None)),
-        ("hash", "", False, ("s", None, None, None, None, None, None)),
-        ("latitude", "", False, ("n", None, None, None, None, None, None)),
-        ("longitude", "", False, ("n", None, None, None, None, None, None)),
-        ("caption", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PHOTOS_SEARCH: MethodSpec[PhotosSearchResponse] = MethodSpec(
-    api="vk",
-    name="photos.search",
-    params=(
-        Param("q", "form", "plain"),
-        Param("lat", "form", "plain"),
-        Param("long", "form", "plain"),
-        Param("start_time", "form", "plain"),
-        Param("end_time", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("radius", "form", "plain"),
-    ),
-    result=PhotosSearchResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("lat", "", False, ("n", None, None, None, None, None, None)),
-        ("long", "", False, ("n", None, None, None, None, None, None)),
-        ("start_time", "", False, ("n", None, 0, None, None, None, None)),
-        ("end_time", "", False, ("n", None, 0, None, None, None, None)),
-        ("sort", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("radius", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
+
+def _spec_photos_confirm_tag() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.confirmTag",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("tag_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("s", None, None, None, None, None, None)),
+            ("tag_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_CONFIRM_TAG = _spec_photos_confirm_tag()
+
+
+def _spec_photos_copy() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="photos.copy",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("photo_id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_COPY = _spec_photos_copy()
+
+
+def _spec_photos_create_album() -> MethodSpec[PhotosPhotoAlbumFull]:
+    return MethodSpec(
+        api="vk",
+        name="photos.createAlbum",
+        params=(
+            Param("title", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("privacy_view", "form", "csv"),
+            Param("privacy_comment", "form", "csv"),
+            Param("upload_by_admins_only", "form", "bool01"),
+            Param("comments_disabled", "form", "bool01"),
+        ),
+        result=PhotosPhotoAlbumFull,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            (
+                "privacy_view",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            (
+                "privacy_comment",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            ("upload_by_admins_only", "", False, ("b", None, None, None, None, None, None)),
+            ("comments_disabled", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_CREATE_ALBUM = _spec_photos_create_album()
+
+
+def _spec_photos_create_comment() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="photos.createComment",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+            Param("from_group", "form", "bool01"),
+            Param("reply_to_comment", "form", "plain"),
+            Param("sticker_id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+            Param("guid", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("from_group", "", False, ("b", None, None, None, None, None, None)),
+            ("reply_to_comment", "", False, ("i", None, None, None, None, None, None)),
+            ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+            ("guid", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_CREATE_COMMENT = _spec_photos_create_comment()
+
+
+def _spec_photos_delete() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.delete",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("photo_id", "form", "plain"),
+            Param("photos", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("photos", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_PHOTOS_DELETE = _spec_photos_delete()
+
+
+def _spec_photos_delete_album() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.deleteAlbum",
+        params=(
+            Param("album_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_DELETE_ALBUM = _spec_photos_delete_album()
+
+
+def _spec_photos_delete_comment() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="photos.deleteComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_DELETE_COMMENT = _spec_photos_delete_comment()
+
+
+def _spec_photos_edit() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.edit",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("caption", "form", "plain"),
+            Param("latitude", "form", "plain"),
+            Param("longitude", "form", "plain"),
+            Param("place_str", "form", "plain"),
+            Param("foursquare_id", "form", "plain"),
+            Param("delete_place", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("caption", "", False, ("s", None, None, None, None, None, None)),
+            ("latitude", "", False, ("n", None, None, None, None, None, None)),
+            ("longitude", "", False, ("n", None, None, None, None, None, None)),
+            ("place_str", "", False, ("s", None, None, None, None, None, None)),
+            ("foursquare_id", "", False, ("s", None, None, None, None, None, None)),
+            ("delete_place", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_EDIT = _spec_photos_edit()
+
+
+def _spec_photos_edit_album() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.editAlbum",
+        params=(
+            Param("album_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("privacy_view", "form", "csv"),
+            Param("privacy_comment", "form", "csv"),
+            Param("upload_by_admins_only", "form", "bool01"),
+            Param("comments_disabled", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            (
+                "privacy_view",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            (
+                "privacy_comment",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            ("upload_by_admins_only", "", False, ("b", None, None, None, None, None, None)),
+            ("comments_disabled", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_EDIT_ALBUM = _spec_photos_edit_album()
+
+
+def _spec_photos_edit_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.editComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_PHOTOS_EDIT_COMMENT = _spec_photos_edit_comment()
+
+
+def _spec_photos_get() -> MethodSpec[PhotosGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.get",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("photo_ids", "form", "csv"),
+            Param("rev", "form", "bool01"),
+            Param("extended", "form", "bool01"),
+            Param("feed_type", "form", "plain"),
+            Param("feed", "form", "plain"),
+            Param("photo_sizes", "form", "bool01"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=PhotosGetResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_id", "", False, ("s", None, None, None, None, None, None)),
+            ("photo_ids", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("rev", "", False, ("b", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("feed_type", "", False, ("s", None, None, None, None, None, None)),
+            ("feed", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET = _spec_photos_get()
+
+
+def _spec_photos_get_albums() -> MethodSpec[PhotosGetAlbumsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getAlbums",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("album_ids", "form", "csv"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("need_system", "form", "bool01"),
+            Param("need_covers", "form", "bool01"),
+            Param("photo_sizes", "form", "bool01"),
+        ),
+        result=PhotosGetAlbumsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("need_system", "", False, ("b", None, None, None, None, None, None)),
+            ("need_covers", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_ALBUMS = _spec_photos_get_albums()
+
+
+def _spec_photos_get_albums_count() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getAlbumsCount",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("need_system", "form", "bool01"),
+        ),
+        result=int,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+            ("need_system", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_ALBUMS_COUNT = _spec_photos_get_albums_count()
+
+
+def _spec_photos_get_all() -> MethodSpec[PhotosGetAllResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getAll",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("photo_sizes", "form", "bool01"),
+            Param("no_service_albums", "form", "bool01"),
+            Param("need_hidden", "form", "bool01"),
+            Param("skip_hidden", "form", "bool01"),
+        ),
+        result=PhotosGetAllResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+            ("no_service_albums", "", False, ("b", None, None, None, None, None, None)),
+            ("need_hidden", "", False, ("b", None, None, None, None, None, None)),
+            ("skip_hidden", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_ALL = _spec_photos_get_all()
+
+
+def _spec_photos_get_all_comments() -> MethodSpec[PhotosGetAllCommentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getAllComments",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("need_likes", "form", "bool01"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=PhotosGetAllCommentsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_ALL_COMMENTS = _spec_photos_get_all_comments()
+
+
+def _spec_photos_get_by_id() -> MethodSpec[list[PhotosPhoto]]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getById",
+        params=(
+            Param("photos", "form", "csv"),
+            Param("extended", "form", "bool01"),
+            Param("photo_sizes", "form", "bool01"),
+        ),
+        result=list[PhotosPhoto],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("photos", "", True, ("ac", None, None, None, None, 500, ("s", None, None, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_BY_ID = _spec_photos_get_by_id()
+
+
+def _spec_photos_get_chat_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getChatUploadServer",
+        params=(
+            Param("chat_id", "form", "plain"),
+            Param("crop_x", "form", "plain"),
+            Param("crop_y", "form", "plain"),
+            Param("crop_width", "form", "plain"),
+        ),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("chat_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
+            ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
+            ("crop_width", "", False, ("i", None, 200, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_CHAT_UPLOAD_SERVER = _spec_photos_get_chat_upload_server()
+
+
+def _spec_photos_get_comments() -> MethodSpec[PhotosGetCommentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getComments",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("need_likes", "form", "bool01"),
+            Param("start_comment_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("access_key", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=PhotosGetCommentsResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), PhotosGetCommentsExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+            ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+            ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_PHOTOS_GET_COMMENTS = _spec_photos_get_comments()
+
+
+def _spec_photos_get_market_album_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getMarketAlbumUploadServer",
+        params=(Param("group_id", "form", "plain"),),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
+    )
+
+
+_PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER = _spec_photos_get_market_album_upload_server()
+
+
+def _spec_photos_get_messages_upload_server() -> MethodSpec[PhotosPhotoUpload]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getMessagesUploadServer",
+        params=(Param("peer_id", "form", "plain"),),
+        result=PhotosPhotoUpload,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(("peer_id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_PHOTOS_GET_MESSAGES_UPLOAD_SERVER = _spec_photos_get_messages_upload_server()
+
+
+def _spec_photos_get_new_tags() -> MethodSpec[PhotosGetNewTagsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getNewTags",
+        params=(
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=PhotosGetNewTagsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_NEW_TAGS = _spec_photos_get_new_tags()
+
+
+def _spec_photos_get_owner_cover_photo_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getOwnerCoverPhotoUploadServer",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("crop_x", "form", "plain"),
+            Param("crop_y", "form", "plain"),
+            Param("crop_x2", "form", "plain"),
+            Param("crop_y2", "form", "plain"),
+            Param("is_video_cover", "form", "bool01"),
+        ),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
+            ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
+            ("crop_x2", "", False, ("i", None, 0, None, None, None, None)),
+            ("crop_y2", "", False, ("i", None, 0, None, None, None, None)),
+            ("is_video_cover", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_OWNER_COVER_PHOTO_UPLOAD_SERVER = _spec_photos_get_owner_cover_photo_upload_server()
+
+
+def _spec_photos_get_owner_photo_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getOwnerPhotoUploadServer",
+        params=(Param("owner_id", "form", "plain"),),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER = _spec_photos_get_owner_photo_upload_server()
+
+
+def _spec_photos_get_tags() -> MethodSpec[list[PhotosPhotoTag]]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getTags",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+        ),
+        result=list[PhotosPhotoTag],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_TAGS = _spec_photos_get_tags()
+
+
+def _spec_photos_get_upload_server() -> MethodSpec[PhotosPhotoUpload]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getUploadServer",
+        params=(
+            Param("album_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=PhotosPhotoUpload,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("album_id", "", False, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_UPLOAD_SERVER = _spec_photos_get_upload_server()
+
+
+def _spec_photos_get_user_photos() -> MethodSpec[PhotosGetUserPhotosResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getUserPhotos",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("sort", "form", "plain"),
+        ),
+        result=PhotosGetUserPhotosResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("sort", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_GET_USER_PHOTOS = _spec_photos_get_user_photos()
+
+
+def _spec_photos_get_wall_upload_server() -> MethodSpec[PhotosPhotoUpload]:
+    return MethodSpec(
+        api="vk",
+        name="photos.getWallUploadServer",
+        params=(Param("group_id", "form", "plain"),),
+        result=PhotosPhotoUpload,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_PHOTOS_GET_WALL_UPLOAD_SERVER = _spec_photos_get_wall_upload_server()
+
+
+def _spec_photos_make_cover() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.makeCover",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+            ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_MAKE_COVER = _spec_photos_make_cover()
+
+
+def _spec_photos_move() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.move",
+        params=(
+            Param("target_album_id", "form", "plain"),
+            Param("photo_ids", "form", "csv"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_album_id", "", True, ("i", None, None, None, None, None, None)),
+            ("photo_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_PHOTOS_MOVE = _spec_photos_move()
+
+
+def _spec_photos_put_tag() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="photos.putTag",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("x", "form", "plain"),
+            Param("y", "form", "plain"),
+            Param("x2", "form", "plain"),
+            Param("y2", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+            ("x", "", False, ("n", None, None, None, None, None, None)),
+            ("y", "", False, ("n", None, None, None, None, None, None)),
+            ("x2", "", False, ("n", None, None, None, None, None, None)),
+            ("y2", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_PUT_TAG = _spec_photos_put_tag()
+
+
+def _spec_photos_remove_tag() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.removeTag",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("tag_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+            ("tag_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_REMOVE_TAG = _spec_photos_remove_tag()
+
+
+def _spec_photos_reorder_albums() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.reorderAlbums",
+        params=(
+            Param("album_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("before", "form", "plain"),
+            Param("after", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_id", "", True, ("i", None, None, None, None, None, None)),
+            ("before", "", False, ("i", None, None, None, None, None, None)),
+            ("after", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_REORDER_ALBUMS = _spec_photos_reorder_albums()
+
+
+def _spec_photos_reorder_photos() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.reorderPhotos",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("before", "form", "plain"),
+            Param("after", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+            ("before", "", False, ("i", None, None, None, None, None, None)),
+            ("after", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_REORDER_PHOTOS = _spec_photos_reorder_photos()
+
+
+def _spec_photos_report() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.report",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("photo_id", "form", "plain"),
+            Param("reason", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_REPORT = _spec_photos_report()
+
+
+def _spec_photos_report_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.reportComment",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+            Param("reason", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_REPORT_COMMENT = _spec_photos_report_comment()
+
+
+def _spec_photos_restore() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.restore",
+        params=(
+            Param("photo_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_RESTORE = _spec_photos_restore()
+
+
+def _spec_photos_restore_comment() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="photos.restoreComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_RESTORE_COMMENT = _spec_photos_restore_comment()
+
+
+def _spec_photos_save() -> MethodSpec[list[PhotosPhoto]]:
+    return MethodSpec(
+        api="vk",
+        name="photos.save",
+        params=(
+            Param("album_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("server", "form", "plain"),
+            Param("photos_list", "form", "plain"),
+            Param("hash", "form", "plain"),
+            Param("latitude", "form", "plain"),
+            Param("longitude", "form", "plain"),
+            Param("caption", "form", "plain"),
+        ),
+        result=list[PhotosPhoto],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("album_id", "", False, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+            ("server", "", False, ("i", None, None, None, None, None, None)),
+            ("photos_list", "", False, ("s", None, None, None, None, None, None)),
+            ("hash", "", False, ("s", None, None, None, None, None, None)),
+            ("latitude", "", False, ("n", None, None, None, None, None, None)),
+            ("longitude", "", False, ("n", None, None, None, None, None, None)),
+            ("caption", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_SAVE = _spec_photos_save()
+
+
+def _spec_photos_save_market_album_photo() -> MethodSpec[list[PhotosPhoto]]:
+    return MethodSpec(
+        api="vk",
+        name="photos.saveMarketAlbumPhoto",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("photo", "form", "plain"),
+            Param("server", "form", "plain"),
+            Param("hash", "form", "plain"),
+        ),
+        result=list[PhotosPhoto],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("photo", "", True, ("s", None, None, None, None, None, None)),
+            ("server", "", True, ("i", None, 0, None, None, None, None)),
+            ("hash", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_SAVE_MARKET_ALBUM_PHOTO = _spec_photos_save_market_album_photo()
+
+
+def _spec_photos_save_messages_photo() -> MethodSpec[list[PhotosPhoto]]:
+    return MethodSpec(
+        api="vk",
+        name="photos.saveMessagesPhoto",
+        params=(
+            Param("photo", "form", "plain"),
+            Param("server", "form", "plain"),
+            Param("hash", "form", "plain"),
+        ),
+        result=list[PhotosPhoto],
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("photo", "", True, ("s", None, None, None, None, None, None)),
+            ("server", "", False, ("i", None, None, None, None, None, None)),
+            ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_SAVE_MESSAGES_PHOTO = _spec_photos_save_messages_photo()
+
+
+def _spec_photos_save_owner_cover_photo() -> MethodSpec[PhotosSaveOwnerCoverPhotoResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.saveOwnerCoverPhoto",
+        params=(
+            Param("crop_x", "form", "plain"),
+            Param("crop_height", "form", "plain"),
+            Param("crop_y", "form", "plain"),
+            Param("crop_width", "form", "plain"),
+            Param("response_json", "form", "plain"),
+            Param("hash", "form", "plain"),
+            Param("photo", "form", "plain"),
+            Param("is_video_cover", "form", "bool01"),
+        ),
+        result=PhotosSaveOwnerCoverPhotoResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
+            ("crop_height", "", False, ("i", None, 0, None, None, None, None)),
+            ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
+            ("crop_width", "", False, ("i", None, 0, None, None, None, None)),
+            ("response_json", "", False, ("s", None, None, None, None, None, None)),
+            ("hash", "", False, ("s", None, None, None, None, None, None)),
+            ("photo", "", False, ("s", None, None, None, None, None, None)),
+            ("is_video_cover", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_SAVE_OWNER_COVER_PHOTO = _spec_photos_save_owner_cover_photo()
+
+
+def _spec_photos_save_owner_photo() -> MethodSpec[PhotosSaveOwnerPhotoResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.saveOwnerPhoto",
+        params=(
+            Param("server", "form", "plain"),
+            Param("hash", "form", "plain"),
+            Param("photo", "form", "plain"),
+        ),
+        result=PhotosSaveOwnerPhotoResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("server", "", False, ("s", None, None, None, None, None, None)),
+            ("hash", "", False, ("s", None, None, None, None, None, None)),
+            ("photo", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_SAVE_OWNER_PHOTO = _spec_photos_save_owner_photo()
+
+
+def _spec_photos_save_wall_photo() -> MethodSpec[list[PhotosPhoto]]:
+    return MethodSpec(
+        api="vk",
+        name="photos.saveWallPhoto",
+        params=(
+            Param("photo", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("server", "form", "plain"),
+            Param("hash", "form", "plain"),
+            Param("latitude", "form", "plain"),
+            Param("longitude", "form", "plain"),
+            Param("caption", "form", "plain"),
+        ),
+        result=list[PhotosPhoto],
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("photo", "", True, ("s", None, None, None, None, None, None)),
+            ("server", "", False, ("i", None, None, None, None, None, None)),
+            ("hash", "", False, ("s", None, None, None, None, None, None)),
+            ("latitude", "", False, ("n", None, None, None, None, None, None)),
+            ("longitude", "", False, ("n", None, None, None, None, None, None)),
+            ("caption", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_SAVE_WALL_PHOTO = _spec_photos_save_wall_photo()
+
+
+def _spec_photos_search() -> MethodSpec[PhotosSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="photos.search",
+        params=(
+            Param("q", "form", "plain"),
+            Param("lat", "form", "plain"),
+            Param("long", "form", "plain"),
+            Param("start_time", "form", "plain"),
+            Param("end_time", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("radius", "form", "plain"),
+        ),
+        result=PhotosSearchResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("lat", "", False, ("n", None, None, None, None, None, None)),
+            ("long", "", False, ("n", None, None, None, None, None, None)),
+            ("start_time", "", False, ("n", None, 0, None, None, None, None)),
+            ("end_time", "", False, ("n", None, 0, None, None, None, None)),
+            ("sort", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("radius", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_PHOTOS_SEARCH = _spec_photos_search()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -1017,6 +1300,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.photos"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["PhotosMethods", "AsyncPhotosMethods", "BatchPhotosMethods"]

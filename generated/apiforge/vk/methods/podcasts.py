@@ -19,24 +19,29 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.podcasts import BatchPodcastsMethods
     from apiforge.vk.methods.sync.podcasts import PodcastsMethods
 
-_PODCASTS_SEARCH_PODCAST: MethodSpec[PodcastsSearchPodcastResponse] = MethodSpec(
-    api="vk",
-    name="podcasts.searchPodcast",
-    params=(
-        Param("search_string", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=PodcastsSearchPodcastResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("search_string", "", True, ("s", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 1, 1000, None, None, None)),
-    ),
-)
+
+def _spec_podcasts_search_podcast() -> MethodSpec[PodcastsSearchPodcastResponse]:
+    return MethodSpec(
+        api="vk",
+        name="podcasts.searchPodcast",
+        params=(
+            Param("search_string", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=PodcastsSearchPodcastResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("search_string", "", True, ("s", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 1, 1000, None, None, None)),
+        ),
+    )
+
+
+_PODCASTS_SEARCH_PODCAST = _spec_podcasts_search_podcast()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -55,6 +60,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.podcasts"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["PodcastsMethods", "AsyncPodcastsMethods", "BatchPodcastsMethods"]

@@ -20,195 +20,248 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.polls import BatchPollsMethods
     from apiforge.vk.methods.sync.polls import PollsMethods
 
-_POLLS_ADD_VOTE: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="polls.addVote",
-    params=(
-        Param("poll_id", "form", "plain"),
-        Param("answer_ids", "form", "csv"),
-        Param("owner_id", "form", "plain"),
-        Param("is_board", "form", "bool01"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("answer_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("is_board", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_POLLS_CREATE: MethodSpec[PollsPoll] = MethodSpec(
-    api="vk",
-    name="polls.create",
-    params=(
-        Param("question", "form", "plain"),
-        Param("is_anonymous", "form", "bool01"),
-        Param("is_multiple", "form", "bool01"),
-        Param("end_date", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("app_id", "form", "plain"),
-        Param("add_answers", "form", "plain"),
-        Param("photo_id", "form", "plain"),
-        Param("background_id", "form", "plain"),
-        Param("disable_unvote", "form", "bool01"),
-    ),
-    result=PollsPoll,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("question", "", False, ("s", None, None, None, None, None, None)),
-        ("is_anonymous", "", False, ("b", None, None, None, None, None, None)),
-        ("is_multiple", "", False, ("b", None, None, None, None, None, None)),
-        ("end_date", "", False, ("i", None, 1550700000, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("app_id", "", False, ("i", None, None, None, None, None, None)),
-        ("add_answers", "", False, ("s", None, None, None, None, None, None)),
-        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("background_id", "", False, ("i", frozenset({1, 2, 3, 4, 6, 8, 9}), None, None, None, None, None)),
-        ("disable_unvote", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_POLLS_DELETE_VOTE: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="polls.deleteVote",
-    params=(
-        Param("poll_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("is_board", "form", "bool01"),
-        Param("answer_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("is_board", "", False, ("b", None, None, None, None, None, None)),
-        ("answer_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_POLLS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="polls.edit",
-    params=(
-        Param("poll_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("question", "form", "plain"),
-        Param("add_answers", "form", "plain"),
-        Param("edit_answers", "form", "plain"),
-        Param("delete_answers", "form", "plain"),
-        Param("end_date", "form", "plain"),
-        Param("photo_id", "form", "plain"),
-        Param("background_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("question", "", False, ("s", None, None, None, None, None, None)),
-        ("add_answers", "", False, ("s", None, None, None, None, None, None)),
-        ("edit_answers", "", False, ("s", None, None, None, None, None, None)),
-        ("delete_answers", "", False, ("s", None, None, None, None, None, None)),
-        ("end_date", "", False, ("i", None, 0, None, None, None, None)),
-        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("background_id", "", False, ("i", frozenset({0, 1, 2, 3, 4, 6, 8, 9}), None, None, None, None, None)),
-    ),
-)
-_POLLS_GET_BACKGROUNDS: MethodSpec[list[PollsBackground]] = MethodSpec(
-    api="vk",
-    name="polls.getBackgrounds",
-    params=(),
-    result=list[PollsBackground],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
-_POLLS_GET_BY_ID: MethodSpec[PollsPollExtended] = MethodSpec(
-    api="vk",
-    name="polls.getById",
-    params=(
-        Param("poll_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("is_board", "form", "bool01"),
-        Param("extended", "form", "bool01"),
-        Param("friends_count", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-    ),
-    result=PollsPollExtended,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("is_board", "", False, ("b", None, None, None, None, None, None)),
-        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("friends_count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-    ),
-)
-_POLLS_GET_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
-    api="vk",
-    name="polls.getPhotoUploadServer",
-    params=(Param("owner_id", "form", "plain"),),
-    result=BaseUploadServer,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
-)
-_POLLS_GET_VOTERS: MethodSpec[list[PollsVoters]] = MethodSpec(
-    api="vk",
-    name="polls.getVoters",
-    params=(
-        Param("poll_id", "form", "plain"),
-        Param("answer_ids", "form", "csv"),
-        Param("owner_id", "form", "plain"),
-        Param("is_board", "form", "bool01"),
-        Param("friends_only", "form", "bool01"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-    ),
-    result=list[PollsVoters],
-    variants=(Variant("fieldsResponse", (("fields", PRESENT),), list[PollsFieldsVoters]),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("answer_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("is_board", "", False, ("b", None, None, None, None, None, None)),
-        ("friends_only", "", False, ("b", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-    ),
-)
-_POLLS_SAVE_PHOTO: MethodSpec[PollsBackground] = MethodSpec(
-    api="vk",
-    name="polls.savePhoto",
-    params=(
-        Param("photo", "form", "plain"),
-        Param("hash", "form", "plain"),
-    ),
-    result=PollsBackground,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("photo", "", False, ("s", None, None, None, None, None, None)),
-        ("hash", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_polls_add_vote() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="polls.addVote",
+        params=(
+            Param("poll_id", "form", "plain"),
+            Param("answer_ids", "form", "csv"),
+            Param("owner_id", "form", "plain"),
+            Param("is_board", "form", "bool01"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("answer_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("is_board", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POLLS_ADD_VOTE = _spec_polls_add_vote()
+
+
+def _spec_polls_create() -> MethodSpec[PollsPoll]:
+    return MethodSpec(
+        api="vk",
+        name="polls.create",
+        params=(
+            Param("question", "form", "plain"),
+            Param("is_anonymous", "form", "bool01"),
+            Param("is_multiple", "form", "bool01"),
+            Param("end_date", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("app_id", "form", "plain"),
+            Param("add_answers", "form", "plain"),
+            Param("photo_id", "form", "plain"),
+            Param("background_id", "form", "plain"),
+            Param("disable_unvote", "form", "bool01"),
+        ),
+        result=PollsPoll,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("question", "", False, ("s", None, None, None, None, None, None)),
+            ("is_anonymous", "", False, ("b", None, None, None, None, None, None)),
+            ("is_multiple", "", False, ("b", None, None, None, None, None, None)),
+            ("end_date", "", False, ("i", None, 1550700000, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("app_id", "", False, ("i", None, None, None, None, None, None)),
+            ("add_answers", "", False, ("s", None, None, None, None, None, None)),
+            ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("background_id", "", False, ("i", frozenset({1, 2, 3, 4, 6, 8, 9}), None, None, None, None, None)),
+            ("disable_unvote", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POLLS_CREATE = _spec_polls_create()
+
+
+def _spec_polls_delete_vote() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="polls.deleteVote",
+        params=(
+            Param("poll_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("is_board", "form", "bool01"),
+            Param("answer_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("is_board", "", False, ("b", None, None, None, None, None, None)),
+            ("answer_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_POLLS_DELETE_VOTE = _spec_polls_delete_vote()
+
+
+def _spec_polls_edit() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="polls.edit",
+        params=(
+            Param("poll_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("question", "form", "plain"),
+            Param("add_answers", "form", "plain"),
+            Param("edit_answers", "form", "plain"),
+            Param("delete_answers", "form", "plain"),
+            Param("end_date", "form", "plain"),
+            Param("photo_id", "form", "plain"),
+            Param("background_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("question", "", False, ("s", None, None, None, None, None, None)),
+            ("add_answers", "", False, ("s", None, None, None, None, None, None)),
+            ("edit_answers", "", False, ("s", None, None, None, None, None, None)),
+            ("delete_answers", "", False, ("s", None, None, None, None, None, None)),
+            ("end_date", "", False, ("i", None, 0, None, None, None, None)),
+            ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("background_id", "", False, ("i", frozenset({0, 1, 2, 3, 4, 6, 8, 9}), None, None, None, None, None)),
+        ),
+    )
+
+
+_POLLS_EDIT = _spec_polls_edit()
+
+
+def _spec_polls_get_backgrounds() -> MethodSpec[list[PollsBackground]]:
+    return MethodSpec(
+        api="vk",
+        name="polls.getBackgrounds",
+        params=(),
+        result=list[PollsBackground],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_POLLS_GET_BACKGROUNDS = _spec_polls_get_backgrounds()
+
+
+def _spec_polls_get_by_id() -> MethodSpec[PollsPollExtended]:
+    return MethodSpec(
+        api="vk",
+        name="polls.getById",
+        params=(
+            Param("poll_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("is_board", "form", "bool01"),
+            Param("extended", "form", "bool01"),
+            Param("friends_count", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+        ),
+        result=PollsPollExtended,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("is_board", "", False, ("b", None, None, None, None, None, None)),
+            ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("friends_count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ),
+    )
+
+
+_POLLS_GET_BY_ID = _spec_polls_get_by_id()
+
+
+def _spec_polls_get_photo_upload_server() -> MethodSpec[BaseUploadServer]:
+    return MethodSpec(
+        api="vk",
+        name="polls.getPhotoUploadServer",
+        params=(Param("owner_id", "form", "plain"),),
+        result=BaseUploadServer,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POLLS_GET_PHOTO_UPLOAD_SERVER = _spec_polls_get_photo_upload_server()
+
+
+def _spec_polls_get_voters() -> MethodSpec[list[PollsVoters]]:
+    return MethodSpec(
+        api="vk",
+        name="polls.getVoters",
+        params=(
+            Param("poll_id", "form", "plain"),
+            Param("answer_ids", "form", "csv"),
+            Param("owner_id", "form", "plain"),
+            Param("is_board", "form", "bool01"),
+            Param("friends_only", "form", "bool01"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+        ),
+        result=list[PollsVoters],
+        variants=(Variant("fieldsResponse", (("fields", PRESENT),), list[PollsFieldsVoters]),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("answer_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("is_board", "", False, ("b", None, None, None, None, None, None)),
+            ("friends_only", "", False, ("b", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ),
+    )
+
+
+_POLLS_GET_VOTERS = _spec_polls_get_voters()
+
+
+def _spec_polls_save_photo() -> MethodSpec[PollsBackground]:
+    return MethodSpec(
+        api="vk",
+        name="polls.savePhoto",
+        params=(
+            Param("photo", "form", "plain"),
+            Param("hash", "form", "plain"),
+        ),
+        result=PollsBackground,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("photo", "", False, ("s", None, None, None, None, None, None)),
+            ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POLLS_SAVE_PHOTO = _spec_polls_save_photo()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -227,6 +280,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.polls"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["PollsMethods", "AsyncPollsMethods", "BatchPollsMethods"]

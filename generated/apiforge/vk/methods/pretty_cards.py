@@ -26,126 +26,161 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.pretty_cards import BatchPrettyCardsMethods
     from apiforge.vk.methods.sync.pretty_cards import PrettyCardsMethods
 
-_PRETTY_CARDS_CREATE: MethodSpec[PrettyCardsCreateResponse] = MethodSpec(
-    api="vk",
-    name="prettyCards.create",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("photo", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("link", "form", "plain"),
-        Param("price", "form", "plain"),
-        Param("price_old", "form", "plain"),
-        Param("button", "form", "plain"),
-    ),
-    result=PrettyCardsCreateResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("photo", "", True, ("s", None, None, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-        ("link", "", True, ("s", None, None, None, 2000, None, None)),
-        ("price", "", False, ("s", None, None, None, 20, None, None)),
-        ("price_old", "", False, ("s", None, None, None, 20, None, None)),
-        ("button", "", False, ("s", None, None, None, 255, None, None)),
-    ),
-)
-_PRETTY_CARDS_DELETE: MethodSpec[PrettyCardsDeleteResponse] = MethodSpec(
-    api="vk",
-    name="prettyCards.delete",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("card_id", "form", "plain"),
-    ),
-    result=PrettyCardsDeleteResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("card_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PRETTY_CARDS_EDIT: MethodSpec[PrettyCardsEditResponse] = MethodSpec(
-    api="vk",
-    name="prettyCards.edit",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("card_id", "form", "plain"),
-        Param("photo", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("link", "form", "plain"),
-        Param("price", "form", "plain"),
-        Param("price_old", "form", "plain"),
-        Param("button", "form", "plain"),
-    ),
-    result=PrettyCardsEditResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("card_id", "", True, ("i", None, None, None, None, None, None)),
-        ("photo", "", False, ("s", None, None, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-        ("link", "", False, ("s", None, None, None, 2000, None, None)),
-        ("price", "", False, ("s", None, None, None, 20, None, None)),
-        ("price_old", "", False, ("s", None, None, None, 20, None, None)),
-        ("button", "", False, ("s", None, None, None, 255, None, None)),
-    ),
-)
-_PRETTY_CARDS_GET: MethodSpec[PrettyCardsGetResponse] = MethodSpec(
-    api="vk",
-    name="prettyCards.get",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=PrettyCardsGetResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-    ),
-)
-_PRETTY_CARDS_GET_BY_ID: MethodSpec[list[PrettyCardsPrettyCard | BaseError]] = MethodSpec(
-    api="vk",
-    name="prettyCards.getById",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("card_ids", "form", "csv"),
-    ),
-    result=list[PrettyCardsPrettyCard | BaseError],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("card_ids", "", True, ("ac", None, None, None, None, 10, ("i", None, None, None, None, None, None))),
-    ),
-)
-_PRETTY_CARDS_GET_UPLOAD_URL: MethodSpec[str] = MethodSpec(
-    api="vk",
-    name="prettyCards.getUploadURL",
-    params=(),
-    result=str,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
+
+def _spec_pretty_cards_create() -> MethodSpec[PrettyCardsCreateResponse]:
+    return MethodSpec(
+        api="vk",
+        name="prettyCards.create",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("photo", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("link", "form", "plain"),
+            Param("price", "form", "plain"),
+            Param("price_old", "form", "plain"),
+            Param("button", "form", "plain"),
+        ),
+        result=PrettyCardsCreateResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("photo", "", True, ("s", None, None, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+            ("link", "", True, ("s", None, None, None, 2000, None, None)),
+            ("price", "", False, ("s", None, None, None, 20, None, None)),
+            ("price_old", "", False, ("s", None, None, None, 20, None, None)),
+            ("button", "", False, ("s", None, None, None, 255, None, None)),
+        ),
+    )
+
+
+_PRETTY_CARDS_CREATE = _spec_pretty_cards_create()
+
+
+def _spec_pretty_cards_delete() -> MethodSpec[PrettyCardsDeleteResponse]:
+    return MethodSpec(
+        api="vk",
+        name="prettyCards.delete",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("card_id", "form", "plain"),
+        ),
+        result=PrettyCardsDeleteResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PRETTY_CARDS_DELETE = _spec_pretty_cards_delete()
+
+
+def _spec_pretty_cards_edit() -> MethodSpec[PrettyCardsEditResponse]:
+    return MethodSpec(
+        api="vk",
+        name="prettyCards.edit",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("card_id", "form", "plain"),
+            Param("photo", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("link", "form", "plain"),
+            Param("price", "form", "plain"),
+            Param("price_old", "form", "plain"),
+            Param("button", "form", "plain"),
+        ),
+        result=PrettyCardsEditResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_id", "", True, ("i", None, None, None, None, None, None)),
+            ("photo", "", False, ("s", None, None, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("link", "", False, ("s", None, None, None, 2000, None, None)),
+            ("price", "", False, ("s", None, None, None, 20, None, None)),
+            ("price_old", "", False, ("s", None, None, None, 20, None, None)),
+            ("button", "", False, ("s", None, None, None, 255, None, None)),
+        ),
+    )
+
+
+_PRETTY_CARDS_EDIT = _spec_pretty_cards_edit()
+
+
+def _spec_pretty_cards_get() -> MethodSpec[PrettyCardsGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="prettyCards.get",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=PrettyCardsGetResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ),
+    )
+
+
+_PRETTY_CARDS_GET = _spec_pretty_cards_get()
+
+
+def _spec_pretty_cards_get_by_id() -> MethodSpec[list[PrettyCardsPrettyCard | BaseError]]:
+    return MethodSpec(
+        api="vk",
+        name="prettyCards.getById",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("card_ids", "form", "csv"),
+        ),
+        result=list[PrettyCardsPrettyCard | BaseError],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_ids", "", True, ("ac", None, None, None, None, 10, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_PRETTY_CARDS_GET_BY_ID = _spec_pretty_cards_get_by_id()
+
+
+def _spec_pretty_cards_get_upload_url() -> MethodSpec[str]:
+    return MethodSpec(
+        api="vk",
+        name="prettyCards.getUploadURL",
+        params=(),
+        result=str,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_PRETTY_CARDS_GET_UPLOAD_URL = _spec_pretty_cards_get_upload_url()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -164,6 +199,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.pretty_cards"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["PrettyCardsMethods", "AsyncPrettyCardsMethods", "BatchPrettyCardsMethods"]

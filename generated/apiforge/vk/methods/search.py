@@ -19,30 +19,35 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.search import BatchSearchMethods
     from apiforge.vk.methods.sync.search import SearchMethods
 
-_SEARCH_GET_HINTS: MethodSpec[SearchGetHintsResponse] = MethodSpec(
-    api="vk",
-    name="search.getHints",
-    params=(
-        Param("q", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("limit", "form", "plain"),
-        Param("filters", "form", "csv"),
-        Param("fields", "form", "csv"),
-        Param("search_global", "form", "bool01"),
-    ),
-    result=SearchGetHintsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("q", "", False, ("s", None, None, None, 9000, None, None)),
-        ("offset", "", False, ("i", None, 0, 200, None, None, None)),
-        ("limit", "", False, ("i", None, 0, 200, None, None, None)),
-        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("search_global", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_search_get_hints() -> MethodSpec[SearchGetHintsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="search.getHints",
+        params=(
+            Param("q", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("limit", "form", "plain"),
+            Param("filters", "form", "csv"),
+            Param("fields", "form", "csv"),
+            Param("search_global", "form", "bool01"),
+        ),
+        result=SearchGetHintsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("q", "", False, ("s", None, None, None, 9000, None, None)),
+            ("offset", "", False, ("i", None, 0, 200, None, None, None)),
+            ("limit", "", False, ("i", None, 0, 200, None, None, None)),
+            ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("search_global", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_SEARCH_GET_HINTS = _spec_search_get_hints()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -61,6 +66,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.search"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["SearchMethods", "AsyncSearchMethods", "BatchSearchMethods"]

@@ -27,173 +27,232 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.secure import BatchSecureMethods
     from apiforge.vk.methods.sync.secure import SecureMethods
 
-_SECURE_ADD_APP_EVENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="secure.addAppEvent",
-    params=(
-        Param("activity_id", "form", "plain"),
-        Param("user_id", "form", "plain"),
-        Param("value", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("activity_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("value", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_SECURE_CHECK_TOKEN: MethodSpec[SecureTokenChecked] = MethodSpec(
-    api="vk",
-    name="secure.checkToken",
-    params=(
-        Param("token", "form", "plain"),
-        Param("ip", "form", "plain"),
-    ),
-    result=SecureTokenChecked,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("token", "", False, ("s", None, None, None, None, None, None)),
-        ("ip", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_SECURE_GET_APP_BALANCE: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="secure.getAppBalance",
-    params=(),
-    result=int,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-)
-_SECURE_GET_SMS_HISTORY: MethodSpec[list[SecureSmsNotification]] = MethodSpec(
-    api="vk",
-    name="secure.getSMSHistory",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("date_from", "form", "plain"),
-        Param("date_to", "form", "plain"),
-        Param("limit", "form", "plain"),
-    ),
-    result=list[SecureSmsNotification],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("date_from", "", False, ("i", None, 0, None, None, None, None)),
-        ("date_to", "", False, ("i", None, 0, None, None, None, None)),
-        ("limit", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_SECURE_GET_TRANSACTIONS_HISTORY: MethodSpec[list[SecureTransaction]] = MethodSpec(
-    api="vk",
-    name="secure.getTransactionsHistory",
-    params=(
-        Param("type", "form", "plain"),
-        Param("uid_from", "form", "plain"),
-        Param("uid_to", "form", "plain"),
-        Param("date_from", "form", "plain"),
-        Param("date_to", "form", "plain"),
-        Param("limit", "form", "plain"),
-    ),
-    result=list[SecureTransaction],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("type", "", False, ("i", None, None, None, None, None, None)),
-        ("uid_from", "", False, ("i", None, 1, None, None, None, None)),
-        ("uid_to", "", False, ("i", None, 1, None, None, None, None)),
-        ("date_from", "", False, ("i", None, 0, None, None, None, None)),
-        ("date_to", "", False, ("i", None, 0, None, None, None, None)),
-        ("limit", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_SECURE_GET_USER_LEVEL: MethodSpec[list[SecureLevel]] = MethodSpec(
-    api="vk",
-    name="secure.getUserLevel",
-    params=(Param("user_ids", "form", "csv"),),
-    result=list[SecureLevel],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),),
-)
-_SECURE_GIVE_EVENT_STICKER: MethodSpec[list[SecureGiveEventStickerItem]] = MethodSpec(
-    api="vk",
-    name="secure.giveEventSticker",
-    params=(
-        Param("user_ids", "form", "csv"),
-        Param("achievement_id", "form", "plain"),
-    ),
-    result=list[SecureGiveEventStickerItem],
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-        ("achievement_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_SECURE_SEND_NOTIFICATION: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="secure.sendNotification",
-    params=(
-        Param("message", "form", "plain"),
-        Param("user_ids", "form", "csv"),
-        Param("user_id", "form", "plain"),
-        Param("notification_id", "form", "plain"),
-        Param("promo_id", "form", "plain"),
-    ),
-    result=list[int],
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("message", "", True, ("s", None, None, None, None, None, None)),
-        ("notification_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("promo_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_SECURE_SEND_SMS_NOTIFICATION: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="secure.sendSMSNotification",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("message", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        ("message", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_SECURE_SET_COUNTER: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="secure.setCounter",
-    params=(
-        Param("counters", "form", "csv"),
-        Param("user_id", "form", "plain"),
-        Param("counter", "form", "plain"),
-        Param("increment", "form", "bool01"),
-    ),
-    result=BaseBoolInt,
-    variants=(Variant("responseArray", (("counters", PRESENT),), list[SecureSetCounterItem]),),
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("counters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("counter", "", False, ("i", None, None, None, None, None, None)),
-        ("increment", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_secure_add_app_event() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="secure.addAppEvent",
+        params=(
+            Param("activity_id", "form", "plain"),
+            Param("user_id", "form", "plain"),
+            Param("value", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("activity_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("value", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_SECURE_ADD_APP_EVENT = _spec_secure_add_app_event()
+
+
+def _spec_secure_check_token() -> MethodSpec[SecureTokenChecked]:
+    return MethodSpec(
+        api="vk",
+        name="secure.checkToken",
+        params=(
+            Param("token", "form", "plain"),
+            Param("ip", "form", "plain"),
+        ),
+        result=SecureTokenChecked,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("token", "", False, ("s", None, None, None, None, None, None)),
+            ("ip", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_SECURE_CHECK_TOKEN = _spec_secure_check_token()
+
+
+def _spec_secure_get_app_balance() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="secure.getAppBalance",
+        params=(),
+        result=int,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+    )
+
+
+_SECURE_GET_APP_BALANCE = _spec_secure_get_app_balance()
+
+
+def _spec_secure_get_sms_history() -> MethodSpec[list[SecureSmsNotification]]:
+    return MethodSpec(
+        api="vk",
+        name="secure.getSMSHistory",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("date_from", "form", "plain"),
+            Param("date_to", "form", "plain"),
+            Param("limit", "form", "plain"),
+        ),
+        result=list[SecureSmsNotification],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("date_from", "", False, ("i", None, 0, None, None, None, None)),
+            ("date_to", "", False, ("i", None, 0, None, None, None, None)),
+            ("limit", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_SECURE_GET_SMS_HISTORY = _spec_secure_get_sms_history()
+
+
+def _spec_secure_get_transactions_history() -> MethodSpec[list[SecureTransaction]]:
+    return MethodSpec(
+        api="vk",
+        name="secure.getTransactionsHistory",
+        params=(
+            Param("type", "form", "plain"),
+            Param("uid_from", "form", "plain"),
+            Param("uid_to", "form", "plain"),
+            Param("date_from", "form", "plain"),
+            Param("date_to", "form", "plain"),
+            Param("limit", "form", "plain"),
+        ),
+        result=list[SecureTransaction],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("type", "", False, ("i", None, None, None, None, None, None)),
+            ("uid_from", "", False, ("i", None, 1, None, None, None, None)),
+            ("uid_to", "", False, ("i", None, 1, None, None, None, None)),
+            ("date_from", "", False, ("i", None, 0, None, None, None, None)),
+            ("date_to", "", False, ("i", None, 0, None, None, None, None)),
+            ("limit", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_SECURE_GET_TRANSACTIONS_HISTORY = _spec_secure_get_transactions_history()
+
+
+def _spec_secure_get_user_level() -> MethodSpec[list[SecureLevel]]:
+    return MethodSpec(
+        api="vk",
+        name="secure.getUserLevel",
+        params=(Param("user_ids", "form", "csv"),),
+        result=list[SecureLevel],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),),
+    )
+
+
+_SECURE_GET_USER_LEVEL = _spec_secure_get_user_level()
+
+
+def _spec_secure_give_event_sticker() -> MethodSpec[list[SecureGiveEventStickerItem]]:
+    return MethodSpec(
+        api="vk",
+        name="secure.giveEventSticker",
+        params=(
+            Param("user_ids", "form", "csv"),
+            Param("achievement_id", "form", "plain"),
+        ),
+        result=list[SecureGiveEventStickerItem],
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+            ("achievement_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_SECURE_GIVE_EVENT_STICKER = _spec_secure_give_event_sticker()
+
+
+def _spec_secure_send_notification() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="secure.sendNotification",
+        params=(
+            Param("message", "form", "plain"),
+            Param("user_ids", "form", "csv"),
+            Param("user_id", "form", "plain"),
+            Param("notification_id", "form", "plain"),
+            Param("promo_id", "form", "plain"),
+        ),
+        result=list[int],
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("message", "", True, ("s", None, None, None, None, None, None)),
+            ("notification_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("promo_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_SECURE_SEND_NOTIFICATION = _spec_secure_send_notification()
+
+
+def _spec_secure_send_sms_notification() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="secure.sendSMSNotification",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("message", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            ("message", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_SECURE_SEND_SMS_NOTIFICATION = _spec_secure_send_sms_notification()
+
+
+def _spec_secure_set_counter() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="secure.setCounter",
+        params=(
+            Param("counters", "form", "csv"),
+            Param("user_id", "form", "plain"),
+            Param("counter", "form", "plain"),
+            Param("increment", "form", "bool01"),
+        ),
+        result=BaseBoolInt,
+        variants=(Variant("responseArray", (("counters", PRESENT),), list[SecureSetCounterItem]),),
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("counters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("counter", "", False, ("i", None, None, None, None, None, None)),
+            ("increment", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_SECURE_SET_COUNTER = _spec_secure_set_counter()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -212,6 +271,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.secure"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["SecureMethods", "AsyncSecureMethods", "BatchSecureMethods"]

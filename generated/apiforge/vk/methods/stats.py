@@ -20,66 +20,88 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.stats import BatchStatsMethods
     from apiforge.vk.methods.sync.stats import StatsMethods
 
-_STATS_GET: MethodSpec[list[StatsPeriod]] = MethodSpec(
-    api="vk",
-    name="stats.get",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("app_id", "form", "plain"),
-        Param("timestamp_from", "form", "plain"),
-        Param("timestamp_to", "form", "plain"),
-        Param("interval", "form", "plain"),
-        Param("intervals_count", "form", "plain"),
-        Param("filters", "form", "csv"),
-        Param("stats_groups", "form", "csv"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=list[StatsPeriod],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("app_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("timestamp_from", "", False, ("n", None, 0, None, None, None, None)),
-        ("timestamp_to", "", False, ("n", None, 0, None, None, None, None)),
-        (
-            "interval",
-            "",
-            False,
-            ("s", frozenset({"all", "day", "month", "week", "year"}), None, None, None, None, None),
+
+def _spec_stats_get() -> MethodSpec[list[StatsPeriod]]:
+    return MethodSpec(
+        api="vk",
+        name="stats.get",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("app_id", "form", "plain"),
+            Param("timestamp_from", "form", "plain"),
+            Param("timestamp_to", "form", "plain"),
+            Param("interval", "form", "plain"),
+            Param("intervals_count", "form", "plain"),
+            Param("filters", "form", "csv"),
+            Param("stats_groups", "form", "csv"),
+            Param("extended", "form", "bool01"),
         ),
-        ("intervals_count", "", False, ("i", None, 0, None, None, None, None)),
-        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("stats_groups", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_STATS_GET_POST_REACH: MethodSpec[list[StatsWallpostStat]] = MethodSpec(
-    api="vk",
-    name="stats.getPostReach",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("post_ids", "form", "csv"),
-    ),
-    result=list[StatsWallpostStat],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("post_ids", "", True, ("ac", None, None, None, None, 30, ("i", None, 1, None, None, None, None))),
-    ),
-)
-_STATS_TRACK_VISITOR: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="stats.trackVisitor",
-    params=(Param("type", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("type", "", False, ("s", frozenset({"activity", "close", "open"}), None, None, None, None, None)),),
-)
+        result=list[StatsPeriod],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("app_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("timestamp_from", "", False, ("n", None, 0, None, None, None, None)),
+            ("timestamp_to", "", False, ("n", None, 0, None, None, None, None)),
+            (
+                "interval",
+                "",
+                False,
+                ("s", frozenset({"all", "day", "month", "week", "year"}), None, None, None, None, None),
+            ),
+            ("intervals_count", "", False, ("i", None, 0, None, None, None, None)),
+            ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            (
+                "stats_groups",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_STATS_GET = _spec_stats_get()
+
+
+def _spec_stats_get_post_reach() -> MethodSpec[list[StatsWallpostStat]]:
+    return MethodSpec(
+        api="vk",
+        name="stats.getPostReach",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("post_ids", "form", "csv"),
+        ),
+        result=list[StatsWallpostStat],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("post_ids", "", True, ("ac", None, None, None, None, 30, ("i", None, 1, None, None, None, None))),
+        ),
+    )
+
+
+_STATS_GET_POST_REACH = _spec_stats_get_post_reach()
+
+
+def _spec_stats_track_visitor() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stats.trackVisitor",
+        params=(Param("type", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("type", "", False, ("s", frozenset({"activity", "close", "open"}), None, None, None, None, None)),),
+    )
+
+
+_STATS_TRACK_VISITOR = _spec_stats_track_visitor()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -98,6 +120,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.stats"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StatsMethods", "AsyncStatsMethods", "BatchStatsMethods"]

@@ -20,37 +20,48 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.status import BatchStatusMethods
     from apiforge.vk.methods.sync.status import StatusMethods
 
-_STATUS_GET: MethodSpec[StatusStatus] = MethodSpec(
-    api="vk",
-    name="status.get",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=StatusStatus,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_STATUS_SET: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="status.set",
-    params=(
-        Param("text", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("text", "", False, ("s", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
+
+def _spec_status_get() -> MethodSpec[StatusStatus]:
+    return MethodSpec(
+        api="vk",
+        name="status.get",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=StatusStatus,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_STATUS_GET = _spec_status_get()
+
+
+def _spec_status_set() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="status.set",
+        params=(
+            Param("text", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("text", "", False, ("s", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_STATUS_SET = _spec_status_set()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -69,6 +80,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.status"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StatusMethods", "AsyncStatusMethods", "BatchStatusMethods"]

@@ -20,59 +20,76 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.storage import BatchStorageMethods
     from apiforge.vk.methods.sync.storage import StorageMethods
 
-_STORAGE_GET: MethodSpec[list[StorageValue]] = MethodSpec(
-    api="vk",
-    name="storage.get",
-    params=(
-        Param("key", "form", "plain"),
-        Param("keys", "form", "csv"),
-        Param("user_id", "form", "plain"),
-    ),
-    result=list[StorageValue],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(
-        ("key", "", False, ("s", None, None, None, 100, None, None)),
-        ("keys", "", False, ("ac", None, None, None, None, 1000, ("s", None, None, None, None, None, None))),
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_STORAGE_GET_KEYS: MethodSpec[list[str]] = MethodSpec(
-    api="vk",
-    name="storage.getKeys",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=list[str],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_STORAGE_SET: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="storage.set",
-    params=(
-        Param("key", "form", "plain"),
-        Param("value", "form", "plain"),
-        Param("user_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(
-        ("key", "", True, ("s", None, None, None, 100, None, None)),
-        ("value", "", False, ("s", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
+
+def _spec_storage_get() -> MethodSpec[list[StorageValue]]:
+    return MethodSpec(
+        api="vk",
+        name="storage.get",
+        params=(
+            Param("key", "form", "plain"),
+            Param("keys", "form", "csv"),
+            Param("user_id", "form", "plain"),
+        ),
+        result=list[StorageValue],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(
+            ("key", "", False, ("s", None, None, None, 100, None, None)),
+            ("keys", "", False, ("ac", None, None, None, None, 1000, ("s", None, None, None, None, None, None))),
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_STORAGE_GET = _spec_storage_get()
+
+
+def _spec_storage_get_keys() -> MethodSpec[list[str]]:
+    return MethodSpec(
+        api="vk",
+        name="storage.getKeys",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=list[str],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_STORAGE_GET_KEYS = _spec_storage_get_keys()
+
+
+def _spec_storage_set() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="storage.set",
+        params=(
+            Param("key", "form", "plain"),
+            Param("value", "form", "plain"),
+            Param("user_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(
+            ("key", "", True, ("s", None, None, None, 100, None, None)),
+            ("value", "", False, ("s", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_STORAGE_SET = _spec_storage_set()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -91,6 +108,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.storage"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StorageMethods", "AsyncStorageMethods", "BatchStorageMethods"]

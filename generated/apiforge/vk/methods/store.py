@@ -24,81 +24,114 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.store import BatchStoreMethods
     from apiforge.vk.methods.sync.store import StoreMethods
 
-_STORE_ADD_STICKERS_TO_FAVORITE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="store.addStickersToFavorite",
-    params=(Param("sticker_ids", "form", "csv"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("sticker_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),),
-)
-_STORE_GET_FAVORITE_STICKERS: MethodSpec[StoreGetFavoriteStickersResponse] = MethodSpec(
-    api="vk",
-    name="store.getFavoriteStickers",
-    params=(),
-    result=StoreGetFavoriteStickersResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
-_STORE_GET_PRODUCTS: MethodSpec[StoreGetProductsResponse] = MethodSpec(
-    api="vk",
-    name="store.getProducts",
-    params=(
-        Param("type", "form", "plain"),
-        Param("merchant", "form", "plain"),
-        Param("section", "form", "plain"),
-        Param("product_ids", "form", "csv"),
-        Param("filters", "form", "csv"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=StoreGetProductsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("type", "", False, ("s", None, None, None, None, None, None)),
-        ("merchant", "", False, ("s", None, None, None, None, None, None)),
-        ("section", "", False, ("s", None, None, None, None, None, None)),
-        ("product_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_STORE_GET_STICKERS_KEYWORDS: MethodSpec[StoreGetStickersKeywordsResponse] = MethodSpec(
-    api="vk",
-    name="store.getStickersKeywords",
-    params=(
-        Param("stickers_ids", "form", "csv"),
-        Param("products_ids", "form", "csv"),
-        Param("aliases", "form", "bool01"),
-        Param("all_products", "form", "bool01"),
-        Param("need_stickers", "form", "bool01"),
-        Param("vmoji_promo", "form", "bool01"),
-    ),
-    result=StoreGetStickersKeywordsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("stickers_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("products_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("aliases", "", False, ("b", None, None, None, None, None, None)),
-        ("all_products", "", False, ("b", None, None, None, None, None, None)),
-        ("need_stickers", "", False, ("b", None, None, None, None, None, None)),
-        ("vmoji_promo", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_STORE_REMOVE_STICKERS_FROM_FAVORITE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="store.removeStickersFromFavorite",
-    params=(Param("sticker_ids", "form", "csv"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("sticker_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),),
-)
+
+def _spec_store_add_stickers_to_favorite() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="store.addStickersToFavorite",
+        params=(Param("sticker_ids", "form", "csv"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("sticker_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_STORE_ADD_STICKERS_TO_FAVORITE = _spec_store_add_stickers_to_favorite()
+
+
+def _spec_store_get_favorite_stickers() -> MethodSpec[StoreGetFavoriteStickersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="store.getFavoriteStickers",
+        params=(),
+        result=StoreGetFavoriteStickersResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_STORE_GET_FAVORITE_STICKERS = _spec_store_get_favorite_stickers()
+
+
+def _spec_store_get_products() -> MethodSpec[StoreGetProductsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="store.getProducts",
+        params=(
+            Param("type", "form", "plain"),
+            Param("merchant", "form", "plain"),
+            Param("section", "form", "plain"),
+            Param("product_ids", "form", "csv"),
+            Param("filters", "form", "csv"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=StoreGetProductsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("type", "", False, ("s", None, None, None, None, None, None)),
+            ("merchant", "", False, ("s", None, None, None, None, None, None)),
+            ("section", "", False, ("s", None, None, None, None, None, None)),
+            ("product_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_STORE_GET_PRODUCTS = _spec_store_get_products()
+
+
+def _spec_store_get_stickers_keywords() -> MethodSpec[StoreGetStickersKeywordsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="store.getStickersKeywords",
+        params=(
+            Param("stickers_ids", "form", "csv"),
+            Param("products_ids", "form", "csv"),
+            Param("aliases", "form", "bool01"),
+            Param("all_products", "form", "bool01"),
+            Param("need_stickers", "form", "bool01"),
+            Param("vmoji_promo", "form", "bool01"),
+        ),
+        result=StoreGetStickersKeywordsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("stickers_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("products_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("aliases", "", False, ("b", None, None, None, None, None, None)),
+            ("all_products", "", False, ("b", None, None, None, None, None, None)),
+            ("need_stickers", "", False, ("b", None, None, None, None, None, None)),
+            ("vmoji_promo", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_STORE_GET_STICKERS_KEYWORDS = _spec_store_get_stickers_keywords()
+
+
+def _spec_store_remove_stickers_from_favorite() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="store.removeStickersFromFavorite",
+        params=(Param("sticker_ids", "form", "csv"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("sticker_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ),
+    )
+
+
+_STORE_REMOVE_STICKERS_FROM_FAVORITE = _spec_store_remove_stickers_from_favorite()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -117,6 +150,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.store"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StoreMethods", "AsyncStoreMethods", "BatchStoreMethods"]

@@ -32,339 +32,449 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.stories import BatchStoriesMethods
     from apiforge.vk.methods.sync.stories import StoriesMethods
 
-_STORIES_BAN_OWNER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="stories.banOwner",
-    params=(Param("owners_ids", "form", "csv"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owners_ids", "", True, ("ac", None, None, None, None, 200, ("i", None, None, None, None, None, None))),),
-)
-_STORIES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="stories.delete",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("story_id", "form", "plain"),
-        Param("stories", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("story_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("stories", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
-    ),
-)
-_STORIES_GET: MethodSpec[StoriesGetV5113Response] = MethodSpec(
-    api="vk",
-    name="stories.get",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=StoriesGetV5113Response,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_STORIES_GET_BANNED: MethodSpec[StoriesGetBannedResponse] = MethodSpec(
-    api="vk",
-    name="stories.getBanned",
-    params=(
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=StoriesGetBannedResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), StoriesGetBannedExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_STORIES_GET_BY_ID: MethodSpec[StoriesGetByIdExtendedResponse] = MethodSpec(
-    api="vk",
-    name="stories.getById",
-    params=(
-        Param("stories", "form", "csv"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=StoriesGetByIdExtendedResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("stories", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_STORIES_GET_DETAILED_STATS: MethodSpec[StoriesGetStatsV5200Response] = MethodSpec(
-    api="vk",
-    name="stories.getDetailedStats",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("story_id", "form", "plain"),
-    ),
-    result=StoriesGetStatsV5200Response,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_STORIES_GET_PHOTO_UPLOAD_SERVER: MethodSpec[StoriesGetPhotoUploadServerResponse] = MethodSpec(
-    api="vk",
-    name="stories.getPhotoUploadServer",
-    params=(
-        Param("add_to_news", "form", "bool01"),
-        Param("user_ids", "form", "csv"),
-        Param("reply_to_story", "form", "plain"),
-        Param("link_text", "form", "plain"),
-        Param("link_url", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("clickable_stickers", "form", "plain"),
-    ),
-    result=StoriesGetPhotoUploadServerResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("add_to_news", "", False, ("b", None, None, None, None, None, None)),
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
-        ("reply_to_story", "", False, ("s", None, None, None, None, None, None)),
-        ("link_text", "", False, ("s", StoriesUploadLinkText, None, None, None, None, None)),
-        ("link_url", "", False, ("s", None, None, None, 2048, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("clickable_stickers", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_STORIES_GET_REPLIES: MethodSpec[StoriesGetV5113Response] = MethodSpec(
-    api="vk",
-    name="stories.getReplies",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("story_id", "form", "plain"),
-        Param("access_key", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=StoriesGetV5113Response,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_STORIES_GET_STATS: MethodSpec[StoriesStoryStats] = MethodSpec(
-    api="vk",
-    name="stories.getStats",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("story_id", "form", "plain"),
-    ),
-    result=StoriesStoryStats,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_STORIES_GET_VIDEO_UPLOAD_SERVER: MethodSpec[StoriesGetVideoUploadServerResponse] = MethodSpec(
-    api="vk",
-    name="stories.getVideoUploadServer",
-    params=(
-        Param("add_to_news", "form", "bool01"),
-        Param("user_ids", "form", "csv"),
-        Param("reply_to_story", "form", "plain"),
-        Param("link_text", "form", "plain"),
-        Param("link_url", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("clickable_stickers", "form", "plain"),
-    ),
-    result=StoriesGetVideoUploadServerResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("add_to_news", "", False, ("b", None, None, None, None, None, None)),
-        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("reply_to_story", "", False, ("s", None, None, None, None, None, None)),
-        ("link_text", "", False, ("s", StoriesUploadLinkText, None, None, None, None, None)),
-        ("link_url", "", False, ("s", None, None, None, 2048, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("clickable_stickers", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_STORIES_GET_VIEWERS: MethodSpec[StoriesGetViewersExtendedV5115Response] = MethodSpec(
-    api="vk",
-    name="stories.getViewers",
-    params=(
-        Param("story_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=StoriesGetViewersExtendedV5115Response,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_STORIES_HIDE_ALL_REPLIES: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="stories.hideAllReplies",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_STORIES_HIDE_REPLY: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="stories.hideReply",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("story_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_STORIES_SAVE: MethodSpec[StoriesSaveResponse] = MethodSpec(
-    api="vk",
-    name="stories.save",
-    params=(
-        Param("upload_results", "form", "csv"),
-        Param("upload_results_json", "form", "json"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=StoriesSaveResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("upload_results", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        (
-            "upload_results_json",
-            "",
-            False,
-            ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None)),
+
+def _spec_stories_ban_owner() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.banOwner",
+        params=(Param("owners_ids", "form", "csv"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owners_ids", "", True, ("ac", None, None, None, None, 200, ("i", None, None, None, None, None, None))),
         ),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_STORIES_SEARCH: MethodSpec[StoriesGetV5113Response] = MethodSpec(
-    api="vk",
-    name="stories.search",
-    params=(
-        Param("q", "form", "plain"),
-        Param("place_id", "form", "plain"),
-        Param("latitude", "form", "plain"),
-        Param("longitude", "form", "plain"),
-        Param("radius", "form", "plain"),
-        Param("mentioned_id", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=StoriesGetV5113Response,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("q", "", False, ("s", None, None, None, 255, None, None)),
-        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("latitude", "", False, ("n", None, None, None, None, None, None)),
-        ("longitude", "", False, ("n", None, None, None, None, None, None)),
-        ("radius", "", False, ("i", None, 0, None, None, None, None)),
-        ("mentioned_id", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 1, 1000, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_STORIES_SEND_INTERACTION: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="stories.sendInteraction",
-    params=(
-        Param("access_key", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("is_broadcast", "form", "bool01"),
-        Param("is_anonymous", "form", "bool01"),
-        Param("unseen_marker", "form", "bool01"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("access_key", "", True, ("s", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, 1000, None, None)),
-        ("is_broadcast", "", False, ("b", None, None, None, None, None, None)),
-        ("is_anonymous", "", False, ("b", None, None, None, None, None, None)),
-        ("unseen_marker", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_STORIES_UNBAN_OWNER: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="stories.unbanOwner",
-    params=(Param("owners_ids", "form", "csv"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owners_ids", "", True, ("ac", None, None, None, None, 200, ("i", None, None, None, None, None, None))),),
-)
+    )
+
+
+_STORIES_BAN_OWNER = _spec_stories_ban_owner()
+
+
+def _spec_stories_delete() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.delete",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("story_id", "form", "plain"),
+            Param("stories", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("story_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("stories", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_STORIES_DELETE = _spec_stories_delete()
+
+
+def _spec_stories_get() -> MethodSpec[StoriesGetV5113Response]:
+    return MethodSpec(
+        api="vk",
+        name="stories.get",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=StoriesGetV5113Response,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_STORIES_GET = _spec_stories_get()
+
+
+def _spec_stories_get_banned() -> MethodSpec[StoriesGetBannedResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.getBanned",
+        params=(
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=StoriesGetBannedResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), StoriesGetBannedExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_STORIES_GET_BANNED = _spec_stories_get_banned()
+
+
+def _spec_stories_get_by_id() -> MethodSpec[StoriesGetByIdExtendedResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.getById",
+        params=(
+            Param("stories", "form", "csv"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=StoriesGetByIdExtendedResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("stories", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_STORIES_GET_BY_ID = _spec_stories_get_by_id()
+
+
+def _spec_stories_get_detailed_stats() -> MethodSpec[StoriesGetStatsV5200Response]:
+    return MethodSpec(
+        api="vk",
+        name="stories.getDetailedStats",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("story_id", "form", "plain"),
+        ),
+        result=StoriesGetStatsV5200Response,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_STORIES_GET_DETAILED_STATS = _spec_stories_get_detailed_stats()
+
+
+def _spec_stories_get_photo_upload_server() -> MethodSpec[StoriesGetPhotoUploadServerResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.getPhotoUploadServer",
+        params=(
+            Param("add_to_news", "form", "bool01"),
+            Param("user_ids", "form", "csv"),
+            Param("reply_to_story", "form", "plain"),
+            Param("link_text", "form", "plain"),
+            Param("link_url", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("clickable_stickers", "form", "plain"),
+        ),
+        result=StoriesGetPhotoUploadServerResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("add_to_news", "", False, ("b", None, None, None, None, None, None)),
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+            ("reply_to_story", "", False, ("s", None, None, None, None, None, None)),
+            ("link_text", "", False, ("s", StoriesUploadLinkText, None, None, None, None, None)),
+            ("link_url", "", False, ("s", None, None, None, 2048, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("clickable_stickers", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_STORIES_GET_PHOTO_UPLOAD_SERVER = _spec_stories_get_photo_upload_server()
+
+
+def _spec_stories_get_replies() -> MethodSpec[StoriesGetV5113Response]:
+    return MethodSpec(
+        api="vk",
+        name="stories.getReplies",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("story_id", "form", "plain"),
+            Param("access_key", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=StoriesGetV5113Response,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_STORIES_GET_REPLIES = _spec_stories_get_replies()
+
+
+def _spec_stories_get_stats() -> MethodSpec[StoriesStoryStats]:
+    return MethodSpec(
+        api="vk",
+        name="stories.getStats",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("story_id", "form", "plain"),
+        ),
+        result=StoriesStoryStats,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_STORIES_GET_STATS = _spec_stories_get_stats()
+
+
+def _spec_stories_get_video_upload_server() -> MethodSpec[StoriesGetVideoUploadServerResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.getVideoUploadServer",
+        params=(
+            Param("add_to_news", "form", "bool01"),
+            Param("user_ids", "form", "csv"),
+            Param("reply_to_story", "form", "plain"),
+            Param("link_text", "form", "plain"),
+            Param("link_url", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("clickable_stickers", "form", "plain"),
+        ),
+        result=StoriesGetVideoUploadServerResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("add_to_news", "", False, ("b", None, None, None, None, None, None)),
+            ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("reply_to_story", "", False, ("s", None, None, None, None, None, None)),
+            ("link_text", "", False, ("s", StoriesUploadLinkText, None, None, None, None, None)),
+            ("link_url", "", False, ("s", None, None, None, 2048, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("clickable_stickers", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_STORIES_GET_VIDEO_UPLOAD_SERVER = _spec_stories_get_video_upload_server()
+
+
+def _spec_stories_get_viewers() -> MethodSpec[StoriesGetViewersExtendedV5115Response]:
+    return MethodSpec(
+        api="vk",
+        name="stories.getViewers",
+        params=(
+            Param("story_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=StoriesGetViewersExtendedV5115Response,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_STORIES_GET_VIEWERS = _spec_stories_get_viewers()
+
+
+def _spec_stories_hide_all_replies() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.hideAllReplies",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_STORIES_HIDE_ALL_REPLIES = _spec_stories_hide_all_replies()
+
+
+def _spec_stories_hide_reply() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.hideReply",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("story_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_STORIES_HIDE_REPLY = _spec_stories_hide_reply()
+
+
+def _spec_stories_save() -> MethodSpec[StoriesSaveResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.save",
+        params=(
+            Param("upload_results", "form", "csv"),
+            Param("upload_results_json", "form", "json"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=StoriesSaveResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            (
+                "upload_results",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            (
+                "upload_results_json",
+                "",
+                False,
+                ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None)),
+            ),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_STORIES_SAVE = _spec_stories_save()
+
+
+def _spec_stories_search() -> MethodSpec[StoriesGetV5113Response]:
+    return MethodSpec(
+        api="vk",
+        name="stories.search",
+        params=(
+            Param("q", "form", "plain"),
+            Param("place_id", "form", "plain"),
+            Param("latitude", "form", "plain"),
+            Param("longitude", "form", "plain"),
+            Param("radius", "form", "plain"),
+            Param("mentioned_id", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=StoriesGetV5113Response,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("q", "", False, ("s", None, None, None, 255, None, None)),
+            ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("latitude", "", False, ("n", None, None, None, None, None, None)),
+            ("longitude", "", False, ("n", None, None, None, None, None, None)),
+            ("radius", "", False, ("i", None, 0, None, None, None, None)),
+            ("mentioned_id", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 1, 1000, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_STORIES_SEARCH = _spec_stories_search()
+
+
+def _spec_stories_send_interaction() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.sendInteraction",
+        params=(
+            Param("access_key", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("is_broadcast", "form", "bool01"),
+            Param("is_anonymous", "form", "bool01"),
+            Param("unseen_marker", "form", "bool01"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("access_key", "", True, ("s", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, 1000, None, None)),
+            ("is_broadcast", "", False, ("b", None, None, None, None, None, None)),
+            ("is_anonymous", "", False, ("b", None, None, None, None, None, None)),
+            ("unseen_marker", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_STORIES_SEND_INTERACTION = _spec_stories_send_interaction()
+
+
+def _spec_stories_unban_owner() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="stories.unbanOwner",
+        params=(Param("owners_ids", "form", "csv"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owners_ids", "", True, ("ac", None, None, None, None, 200, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_STORIES_UNBAN_OWNER = _spec_stories_unban_owner()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -383,6 +493,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.stories"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StoriesMethods", "AsyncStoriesMethods", "BatchStoriesMethods"]

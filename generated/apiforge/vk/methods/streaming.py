@@ -19,45 +19,62 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.streaming import BatchStreamingMethods
     from apiforge.vk.methods.sync.streaming import StreamingMethods
 
-_STREAMING_GET_SERVER_URL: MethodSpec[StreamingGetServerUrlResponse] = MethodSpec(
-    api="vk",
-    name="streaming.getServerUrl",
-    params=(),
-    result=StreamingGetServerUrlResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-)
-_STREAMING_GET_STATS: MethodSpec[list[StreamingStats]] = MethodSpec(
-    api="vk",
-    name="streaming.getStats",
-    params=(
-        Param("type", "form", "plain"),
-        Param("interval", "form", "plain"),
-        Param("start_time", "form", "plain"),
-        Param("end_time", "form", "plain"),
-    ),
-    result=list[StreamingStats],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(
-        ("type", "", False, ("s", frozenset({"prepared", "received"}), None, None, None, None, None)),
-        ("interval", "", False, ("s", frozenset({"1h", "24h", "5m"}), None, None, None, None, None)),
-        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
-        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_STREAMING_GET_STEM: MethodSpec[StreamingGetStemResponse] = MethodSpec(
-    api="vk",
-    name="streaming.getStem",
-    params=(Param("word", "form", "plain"),),
-    result=StreamingGetStemResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("service",),
-    checks=(("word", "", True, ("s", None, None, None, None, None, None)),),
-)
+
+def _spec_streaming_get_server_url() -> MethodSpec[StreamingGetServerUrlResponse]:
+    return MethodSpec(
+        api="vk",
+        name="streaming.getServerUrl",
+        params=(),
+        result=StreamingGetServerUrlResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+    )
+
+
+_STREAMING_GET_SERVER_URL = _spec_streaming_get_server_url()
+
+
+def _spec_streaming_get_stats() -> MethodSpec[list[StreamingStats]]:
+    return MethodSpec(
+        api="vk",
+        name="streaming.getStats",
+        params=(
+            Param("type", "form", "plain"),
+            Param("interval", "form", "plain"),
+            Param("start_time", "form", "plain"),
+            Param("end_time", "form", "plain"),
+        ),
+        result=list[StreamingStats],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(
+            ("type", "", False, ("s", frozenset({"prepared", "received"}), None, None, None, None, None)),
+            ("interval", "", False, ("s", frozenset({"1h", "24h", "5m"}), None, None, None, None, None)),
+            ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+            ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_STREAMING_GET_STATS = _spec_streaming_get_stats()
+
+
+def _spec_streaming_get_stem() -> MethodSpec[StreamingGetStemResponse]:
+    return MethodSpec(
+        api="vk",
+        name="streaming.getStem",
+        params=(Param("word", "form", "plain"),),
+        result=StreamingGetStemResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("service",),
+        checks=(("word", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_STREAMING_GET_STEM = _spec_streaming_get_stem()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -76,6 +93,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.streaming"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StreamingMethods", "AsyncStreamingMethods", "BatchStreamingMethods"]

@@ -19,22 +19,27 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.translations import BatchTranslationsMethods
     from apiforge.vk.methods.sync.translations import TranslationsMethods
 
-_TRANSLATIONS_TRANSLATE: MethodSpec[TranslationsTranslateResponse] = MethodSpec(
-    api="vk",
-    name="translations.translate",
-    params=(
-        Param("texts", "form", "csv"),
-        Param("translation_language", "form", "plain"),
-    ),
-    result=TranslationsTranslateResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("texts", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("translation_language", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_translations_translate() -> MethodSpec[TranslationsTranslateResponse]:
+    return MethodSpec(
+        api="vk",
+        name="translations.translate",
+        params=(
+            Param("texts", "form", "csv"),
+            Param("translation_language", "form", "plain"),
+        ),
+        result=TranslationsTranslateResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("texts", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("translation_language", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_TRANSLATIONS_TRANSLATE = _spec_translations_translate()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -53,6 +58,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.translations"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["TranslationsMethods", "AsyncTranslationsMethods", "BatchTranslationsMethods"]

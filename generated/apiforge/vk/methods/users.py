@@ -27,206 +27,235 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.users import BatchUsersMethods
     from apiforge.vk.methods.sync.users import UsersMethods
 
-_USERS_GET: MethodSpec[list[UsersUserFull]] = MethodSpec(
-    api="vk",
-    name="users.get",
-    params=(
-        Param("user_ids", "form", "csv"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-        Param("from_group_id", "form", "plain"),
-    ),
-    result=list[UsersUserFull],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(
-        ("user_ids", "", False, ("ac", None, None, None, None, 1000, ("is", None, None, None, None, None, None))),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-        ("from_group_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_USERS_GET_FOLLOWERS: MethodSpec[UsersGetFollowersResponse] = MethodSpec(
-    api="vk",
-    name="users.getFollowers",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-    ),
-    result=UsersGetFollowersResponse,
-    variants=(Variant("fieldsResponse", (("fields", PRESENT),), UsersGetFollowersFieldsResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-    ),
-)
-_USERS_GET_SUBSCRIPTIONS: MethodSpec[UsersGetSubscriptionsResponse] = MethodSpec(
-    api="vk",
-    name="users.getSubscriptions",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=UsersGetSubscriptionsResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), UsersGetSubscriptionsExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_USERS_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="users.report",
-    params=(
-        Param("user_id", "form", "plain"),
-        Param("type", "form", "plain"),
-        Param("comment", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
-        (
-            "type",
-            "",
-            True,
-            (
-                "s",
-                frozenset({"advertisement", "advertisment", "fraud", "insult", "porn", "spam"}),
-                None,
-                None,
-                None,
-                None,
-                None,
-            ),
+
+def _spec_users_get() -> MethodSpec[list[UsersUserFull]]:
+    return MethodSpec(
+        api="vk",
+        name="users.get",
+        params=(
+            Param("user_ids", "form", "csv"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+            Param("from_group_id", "form", "plain"),
         ),
-        ("comment", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_USERS_SEARCH: MethodSpec[UsersSearchResponse] = MethodSpec(
-    api="vk",
-    name="users.search",
-    params=(
-        Param("q", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("city", "form", "plain"),
-        Param("city_id", "form", "plain"),
-        Param("country", "form", "plain"),
-        Param("country_id", "form", "plain"),
-        Param("hometown", "form", "plain"),
-        Param("university_country", "form", "plain"),
-        Param("university", "form", "plain"),
-        Param("university_year", "form", "plain"),
-        Param("university_faculty", "form", "plain"),
-        Param("university_chair", "form", "plain"),
-        Param("sex", "form", "plain"),
-        Param("status", "form", "plain"),
-        Param("age_from", "form", "plain"),
-        Param("age_to", "form", "plain"),
-        Param("birth_day", "form", "plain"),
-        Param("birth_month", "form", "plain"),
-        Param("birth_year", "form", "plain"),
-        Param("online", "form", "bool01"),
-        Param("has_photo", "form", "bool01"),
-        Param("school_country", "form", "plain"),
-        Param("school_city", "form", "plain"),
-        Param("school_class", "form", "plain"),
-        Param("school", "form", "plain"),
-        Param("school_year", "form", "plain"),
-        Param("religion", "form", "plain"),
-        Param("company", "form", "plain"),
-        Param("position", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("from_list", "form", "csv"),
-        Param("screen_ref", "form", "plain"),
-        Param("from_group_id", "form", "plain"),
-    ),
-    result=UsersSearchResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 1000,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("sort", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("city", "", False, ("i", None, 0, None, None, None, None)),
-        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("country", "", False, ("i", None, 0, None, None, None, None)),
-        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("hometown", "", False, ("s", None, None, None, None, None, None)),
-        ("university_country", "", False, ("i", None, 0, None, None, None, None)),
-        ("university", "", False, ("i", None, 0, None, None, None, None)),
-        ("university_year", "", False, ("i", None, 0, None, None, None, None)),
-        ("university_faculty", "", False, ("i", None, 0, None, None, None, None)),
-        ("university_chair", "", False, ("i", None, 0, None, None, None, None)),
-        ("sex", "", False, ("i", frozenset({0, 1, 2}), 0, None, None, None, None)),
-        ("status", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
-        ("age_from", "", False, ("i", None, 0, None, None, None, None)),
-        ("age_to", "", False, ("i", None, 0, None, None, None, None)),
-        ("birth_day", "", False, ("i", None, 0, None, None, None, None)),
-        ("birth_month", "", False, ("i", None, 0, None, None, None, None)),
-        ("birth_year", "", False, ("i", None, 1900, 2100, None, None, None)),
-        ("online", "", False, ("b", None, None, None, None, None, None)),
-        ("has_photo", "", False, ("b", None, None, None, None, None, None)),
-        ("school_country", "", False, ("i", None, 0, None, None, None, None)),
-        ("school_city", "", False, ("i", None, 0, None, None, None, None)),
-        ("school_class", "", False, ("i", None, 0, None, None, None, None)),
-        ("school", "", False, ("i", None, 0, None, None, None, None)),
-        ("school_year", "", False, ("i", None, 0, None, None, None, None)),
-        ("religion", "", False, ("s", None, None, None, None, None, None)),
-        ("company", "", False, ("s", None, None, None, None, None, None)),
-        ("position", "", False, ("s", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("from_list", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("screen_ref", "", False, ("s", None, None, None, None, None, None)),
-        ("from_group_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
+        result=list[UsersUserFull],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(
+            ("user_ids", "", False, ("ac", None, None, None, None, 1000, ("is", None, None, None, None, None, None))),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+            ("from_group_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USERS_GET = _spec_users_get()
+
+
+def _spec_users_get_followers() -> MethodSpec[UsersGetFollowersResponse]:
+    return MethodSpec(
+        api="vk",
+        name="users.getFollowers",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+        ),
+        result=UsersGetFollowersResponse,
+        variants=(Variant("fieldsResponse", (("fields", PRESENT),), UsersGetFollowersFieldsResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ),
+    )
+
+
+_USERS_GET_FOLLOWERS = _spec_users_get_followers()
+
+
+def _spec_users_get_subscriptions() -> MethodSpec[UsersGetSubscriptionsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="users.getSubscriptions",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=UsersGetSubscriptionsResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), UsersGetSubscriptionsExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_USERS_GET_SUBSCRIPTIONS = _spec_users_get_subscriptions()
+
+
+def _spec_users_report() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="users.report",
+        params=(
+            Param("user_id", "form", "plain"),
+            Param("type", "form", "plain"),
+            Param("comment", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+            (
+                "type",
+                "",
+                True,
+                (
+                    "s",
+                    frozenset({"advertisement", "advertisment", "fraud", "insult", "porn", "spam"}),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("comment", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USERS_REPORT = _spec_users_report()
+
+
+def _spec_users_search() -> MethodSpec[UsersSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="users.search",
+        params=(
+            Param("q", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("city", "form", "plain"),
+            Param("city_id", "form", "plain"),
+            Param("country", "form", "plain"),
+            Param("country_id", "form", "plain"),
+            Param("hometown", "form", "plain"),
+            Param("university_country", "form", "plain"),
+            Param("university", "form", "plain"),
+            Param("university_year", "form", "plain"),
+            Param("university_faculty", "form", "plain"),
+            Param("university_chair", "form", "plain"),
+            Param("sex", "form", "plain"),
+            Param("status", "form", "plain"),
+            Param("age_from", "form", "plain"),
+            Param("age_to", "form", "plain"),
+            Param("birth_day", "form", "plain"),
+            Param("birth_month", "form", "plain"),
+            Param("birth_year", "form", "plain"),
+            Param("online", "form", "bool01"),
+            Param("has_photo", "form", "bool01"),
+            Param("school_country", "form", "plain"),
+            Param("school_city", "form", "plain"),
+            Param("school_class", "form", "plain"),
+            Param("school", "form", "plain"),
+            Param("school_year", "form", "plain"),
+            Param("religion", "form", "plain"),
+            Param("company", "form", "plain"),
+            Param("position", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("from_list", "form", "csv"),
+            Param("screen_ref", "form", "plain"),
+            Param("from_group_id", "form", "plain"),
+        ),
+        result=UsersSearchResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 1000,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("sort", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("city", "", False, ("i", None, 0, None, None, None, None)),
+            ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("country", "", False, ("i", None, 0, None, None, None, None)),
+            ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("hometown", "", False, ("s", None, None, None, None, None, None)),
+            ("university_country", "", False, ("i", None, 0, None, None, None, None)),
+            ("university", "", False, ("i", None, 0, None, None, None, None)),
+            ("university_year", "", False, ("i", None, 0, None, None, None, None)),
+            ("university_faculty", "", False, ("i", None, 0, None, None, None, None)),
+            ("university_chair", "", False, ("i", None, 0, None, None, None, None)),
+            ("sex", "", False, ("i", frozenset({0, 1, 2}), 0, None, None, None, None)),
+            ("status", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
+            ("age_from", "", False, ("i", None, 0, None, None, None, None)),
+            ("age_to", "", False, ("i", None, 0, None, None, None, None)),
+            ("birth_day", "", False, ("i", None, 0, None, None, None, None)),
+            ("birth_month", "", False, ("i", None, 0, None, None, None, None)),
+            ("birth_year", "", False, ("i", None, 1900, 2100, None, None, None)),
+            ("online", "", False, ("b", None, None, None, None, None, None)),
+            ("has_photo", "", False, ("b", None, None, None, None, None, None)),
+            ("school_country", "", False, ("i", None, 0, None, None, None, None)),
+            ("school_city", "", False, ("i", None, 0, None, None, None, None)),
+            ("school_class", "", False, ("i", None, 0, None, None, None, None)),
+            ("school", "", False, ("i", None, 0, None, None, None, None)),
+            ("school_year", "", False, ("i", None, 0, None, None, None, None)),
+            ("religion", "", False, ("s", None, None, None, None, None, None)),
+            ("company", "", False, ("s", None, None, None, None, None, None)),
+            ("position", "", False, ("s", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("from_list", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("screen_ref", "", False, ("s", None, None, None, None, None, None)),
+            ("from_group_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USERS_SEARCH = _spec_users_search()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -245,6 +274,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.users"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["UsersMethods", "AsyncUsersMethods", "BatchUsersMethods"]

@@ -27,116 +27,157 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.utils import BatchUtilsMethods
     from apiforge.vk.methods.sync.utils import UtilsMethods
 
-_UTILS_CHECK_LINK: MethodSpec[UtilsLinkChecked] = MethodSpec(
-    api="vk",
-    name="utils.checkLink",
-    params=(Param("url", "form", "plain"),),
-    result=UtilsLinkChecked,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
-)
-_UTILS_DELETE_FROM_LAST_SHORTENED: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="utils.deleteFromLastShortened",
-    params=(Param("key", "form", "plain"),),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("key", "", True, ("s", None, None, None, None, None, None)),),
-)
-_UTILS_GET_LAST_SHORTENED_LINKS: MethodSpec[UtilsGetLastShortenedLinksResponse] = MethodSpec(
-    api="vk",
-    name="utils.getLastShortenedLinks",
-    params=(
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-    ),
-    result=UtilsGetLastShortenedLinksResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_UTILS_GET_LINK_STATS: MethodSpec[UtilsLinkStats] = MethodSpec(
-    api="vk",
-    name="utils.getLinkStats",
-    params=(
-        Param("key", "form", "plain"),
-        Param("source", "form", "plain"),
-        Param("access_key", "form", "plain"),
-        Param("interval", "form", "plain"),
-        Param("intervals_count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=UtilsLinkStats,
-    variants=(Variant("extendedResponse", (("extended", True),), UtilsLinkStatsExtended),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(
-        ("key", "", True, ("s", None, None, None, None, None, None)),
-        ("source", "", False, ("s", frozenset({"vk_cc", "vk_link"}), None, None, None, None, None)),
-        ("access_key", "", False, ("s", None, None, None, None, None, None)),
-        (
-            "interval",
-            "",
-            False,
-            ("s", frozenset({"day", "forever", "hour", "month", "week"}), None, None, None, None, None),
+
+def _spec_utils_check_link() -> MethodSpec[UtilsLinkChecked]:
+    return MethodSpec(
+        api="vk",
+        name="utils.checkLink",
+        params=(Param("url", "form", "plain"),),
+        result=UtilsLinkChecked,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_UTILS_CHECK_LINK = _spec_utils_check_link()
+
+
+def _spec_utils_delete_from_last_shortened() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="utils.deleteFromLastShortened",
+        params=(Param("key", "form", "plain"),),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("key", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_UTILS_DELETE_FROM_LAST_SHORTENED = _spec_utils_delete_from_last_shortened()
+
+
+def _spec_utils_get_last_shortened_links() -> MethodSpec[UtilsGetLastShortenedLinksResponse]:
+    return MethodSpec(
+        api="vk",
+        name="utils.getLastShortenedLinks",
+        params=(
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
         ),
-        ("intervals_count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_UTILS_GET_SERVER_TIME: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="utils.getServerTime",
-    params=(),
-    result=int,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-)
-_UTILS_GET_SHORT_LINK: MethodSpec[UtilsShortLink] = MethodSpec(
-    api="vk",
-    name="utils.getShortLink",
-    params=(
-        Param("url", "form", "plain"),
-        Param("private", "form", "bool01"),
-    ),
-    result=UtilsShortLink,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(
-        ("url", "", True, ("s", None, None, None, None, None, None)),
-        ("private", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_UTILS_RESOLVE_SCREEN_NAME: MethodSpec[UtilsDomainResolved] = MethodSpec(
-    api="vk",
-    name="utils.resolveScreenName",
-    params=(Param("screen_name", "form", "plain"),),
-    result=UtilsDomainResolved,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "group", "service"),
-    checks=(("screen_name", "", True, ("s", None, None, None, None, None, None)),),
-)
+        result=UtilsGetLastShortenedLinksResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_UTILS_GET_LAST_SHORTENED_LINKS = _spec_utils_get_last_shortened_links()
+
+
+def _spec_utils_get_link_stats() -> MethodSpec[UtilsLinkStats]:
+    return MethodSpec(
+        api="vk",
+        name="utils.getLinkStats",
+        params=(
+            Param("key", "form", "plain"),
+            Param("source", "form", "plain"),
+            Param("access_key", "form", "plain"),
+            Param("interval", "form", "plain"),
+            Param("intervals_count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=UtilsLinkStats,
+        variants=(Variant("extendedResponse", (("extended", True),), UtilsLinkStatsExtended),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(
+            ("key", "", True, ("s", None, None, None, None, None, None)),
+            ("source", "", False, ("s", frozenset({"vk_cc", "vk_link"}), None, None, None, None, None)),
+            ("access_key", "", False, ("s", None, None, None, None, None, None)),
+            (
+                "interval",
+                "",
+                False,
+                ("s", frozenset({"day", "forever", "hour", "month", "week"}), None, None, None, None, None),
+            ),
+            ("intervals_count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UTILS_GET_LINK_STATS = _spec_utils_get_link_stats()
+
+
+def _spec_utils_get_server_time() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="utils.getServerTime",
+        params=(),
+        result=int,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+    )
+
+
+_UTILS_GET_SERVER_TIME = _spec_utils_get_server_time()
+
+
+def _spec_utils_get_short_link() -> MethodSpec[UtilsShortLink]:
+    return MethodSpec(
+        api="vk",
+        name="utils.getShortLink",
+        params=(
+            Param("url", "form", "plain"),
+            Param("private", "form", "bool01"),
+        ),
+        result=UtilsShortLink,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(
+            ("url", "", True, ("s", None, None, None, None, None, None)),
+            ("private", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UTILS_GET_SHORT_LINK = _spec_utils_get_short_link()
+
+
+def _spec_utils_resolve_screen_name() -> MethodSpec[UtilsDomainResolved]:
+    return MethodSpec(
+        api="vk",
+        name="utils.resolveScreenName",
+        params=(Param("screen_name", "form", "plain"),),
+        result=UtilsDomainResolved,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "group", "service"),
+        checks=(("screen_name", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_UTILS_RESOLVE_SCREEN_NAME = _spec_utils_resolve_screen_name()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -155,6 +196,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.utils"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["UtilsMethods", "AsyncUtilsMethods", "BatchUtilsMethods"]

@@ -39,733 +39,948 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.video import BatchVideoMethods
     from apiforge.vk.methods.sync.video import VideoMethods
 
-_VIDEO_ADD: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.add",
-    params=(
-        Param("video_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("target_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("target_id", "", False, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_ADD_ALBUM: MethodSpec[VideoAddAlbumResponse] = MethodSpec(
-    api="vk",
-    name="video.addAlbum",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("privacy", "form", "csv"),
-    ),
-    result=VideoAddAlbumResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-        ("privacy", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_VIDEO_ADD_TO_ALBUM: MethodSpec[BaseOkResponse | dict[str, JSON]] = MethodSpec(
-    api="vk",
-    name="video.addToAlbum",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("video_id", "form", "plain"),
-        Param("target_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("album_ids", "form", "csv"),
-    ),
-    result=BaseOkResponse | dict[str, JSON],
-    variants=(Variant("multiResponse", (("album_ids", PRESENT),), list[int]),),
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("target_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_VIDEO_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
-    api="vk",
-    name="video.createComment",
-    params=(
-        Param("video_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-        Param("from_group", "form", "bool01"),
-        Param("reply_to_comment", "form", "plain"),
-        Param("sticker_id", "form", "plain"),
-        Param("guid", "form", "plain"),
-        Param("track_code", "form", "plain"),
-    ),
-    result=int,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("from_group", "", False, ("b", None, None, None, None, None, None)),
-        ("reply_to_comment", "", False, ("i", None, 0, None, None, None, None)),
-        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("guid", "", False, ("s", None, None, None, None, None, None)),
-        ("track_code", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.delete",
-    params=(
-        Param("video_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("target_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("target_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.deleteAlbum",
-    params=(
-        Param("album_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.deleteComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_EDIT: MethodSpec[VideoEditResponse] = MethodSpec(
-    api="vk",
-    name="video.edit",
-    params=(
-        Param("video_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("desc", "form", "plain"),
-        Param("privacy_view", "form", "csv"),
-        Param("privacy_comment", "form", "csv"),
-        Param("no_comments", "form", "bool01"),
-        Param("repeat", "form", "bool01"),
-        Param("ord_info", "form", "plain"),
-    ),
-    result=VideoEditResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("name", "", False, ("s", None, None, None, None, None, None)),
-        ("desc", "", False, ("s", None, None, None, None, None, None)),
-        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("no_comments", "", False, ("b", None, None, None, None, None, None)),
-        ("repeat", "", False, ("b", None, None, None, None, None, None)),
-        ("ord_info", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.editAlbum",
-    params=(
-        Param("album_id", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("title", "form", "plain"),
-        Param("privacy", "form", "csv"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("title", "", False, ("s", None, None, None, None, None, None)),
-        ("privacy", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.editComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_VIDEO_GET: MethodSpec[VideoGetResponse] = MethodSpec(
-    api="vk",
-    name="video.get",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("videos", "form", "csv"),
-        Param("album_id", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("sort_album", "form", "plain"),
-    ),
-    result=VideoGetResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("videos", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("album_id", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("sort_album", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_VIDEO_GET_ALBUM_BY_ID: MethodSpec[VideoVideoAlbumFull] = MethodSpec(
-    api="vk",
-    name="video.getAlbumById",
-    params=(
-        Param("album_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=VideoVideoAlbumFull,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_GET_ALBUMS: MethodSpec[VideoGetAlbumsResponse] = MethodSpec(
-    api="vk",
-    name="video.getAlbums",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("need_system", "form", "bool01"),
-    ),
-    result=VideoGetAlbumsResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), VideoGetAlbumsExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("need_system", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_GET_ALBUMS_BY_VIDEO: MethodSpec[list[int]] = MethodSpec(
-    api="vk",
-    name="video.getAlbumsByVideo",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("video_id", "form", "plain"),
-        Param("target_id", "form", "plain"),
-        Param("extended", "form", "bool01"),
-    ),
-    result=list[int],
-    variants=(Variant("extendedResponse", (("extended", True),), VideoGetAlbumsByVideoExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("target_id", "", False, ("i", None, None, None, None, None, None)),
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_GET_COMMENTS: MethodSpec[VideoGetCommentsResponse] = MethodSpec(
-    api="vk",
-    name="video.getComments",
-    params=(
-        Param("video_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("need_likes", "form", "bool01"),
-        Param("start_comment_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("comment_id", "form", "plain"),
-        Param("thread_items_count", "form", "plain"),
-    ),
-    result=VideoGetCommentsResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), VideoGetCommentsExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
-        ("start_comment_id", "", False, ("i", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("sort", "", False, ("s", frozenset({"asc", "desc", "interest"}), None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("comment_id", "", False, ("i", None, None, None, None, None, None)),
-        ("thread_items_count", "", False, ("i", None, 0, 10, None, None, None)),
-    ),
-)
-_VIDEO_GET_LONG_POLL_SERVER: MethodSpec[VideoGetLongPollServerResponse] = MethodSpec(
-    api="vk",
-    name="video.getLongPollServer",
-    params=(
-        Param("video_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=VideoGetLongPollServerResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_VIDEO_GET_THUMB_UPLOAD_URL: MethodSpec[VideoGetThumbUploadUrlResponse] = MethodSpec(
-    api="vk",
-    name="video.getThumbUploadUrl",
-    params=(Param("owner_id", "form", "plain"),),
-    result=VideoGetThumbUploadUrlResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_VIDEO_LIVE_GET_CATEGORIES: MethodSpec[list[VideoLiveCategory]] = MethodSpec(
-    api="vk",
-    name="video.liveGetCategories",
-    params=(),
-    result=list[VideoLiveCategory],
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-)
-_VIDEO_REMOVE_FROM_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.removeFromAlbum",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("video_id", "form", "plain"),
-        Param("target_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("album_ids", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    variants=(Variant("multiResponse", (("album_ids", PRESENT),), list[int]),),
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("target_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_VIDEO_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.reorderAlbums",
-    params=(
-        Param("album_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("before", "form", "plain"),
-        Param("after", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("before", "", False, ("i", None, 0, None, None, None, None)),
-        ("after", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_VIDEO_REORDER_VIDEOS: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.reorderVideos",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("video_id", "form", "plain"),
-        Param("target_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("before_owner_id", "form", "plain"),
-        Param("before_video_id", "form", "plain"),
-        Param("after_owner_id", "form", "plain"),
-        Param("after_video_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("target_id", "", False, ("i", None, None, None, None, None, None)),
-        ("album_id", "", False, ("i", None, None, None, None, None, None)),
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("before_owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("before_video_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("after_owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("after_video_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_VIDEO_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.report",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("video_id", "form", "plain"),
-        Param("reason", "form", "plain"),
-        Param("comment", "form", "plain"),
-        Param("search_query", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-        (
-            "reason",
-            "",
-            False,
+
+def _spec_video_add() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.add",
+        params=(
+            Param("video_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("target_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("target_id", "", False, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_ADD = _spec_video_add()
+
+
+def _spec_video_add_album() -> MethodSpec[VideoAddAlbumResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.addAlbum",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("privacy", "form", "csv"),
+        ),
+        result=VideoAddAlbumResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("privacy", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_VIDEO_ADD_ALBUM = _spec_video_add_album()
+
+
+def _spec_video_add_to_album() -> MethodSpec[BaseOkResponse | dict[str, JSON]]:
+    return MethodSpec(
+        api="vk",
+        name="video.addToAlbum",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("video_id", "form", "plain"),
+            Param("target_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("album_ids", "form", "csv"),
+        ),
+        result=BaseOkResponse | dict[str, JSON],
+        variants=(Variant("multiResponse", (("album_ids", PRESENT),), list[int]),),
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("target_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_ADD_TO_ALBUM = _spec_video_add_to_album()
+
+
+def _spec_video_create_comment() -> MethodSpec[int]:
+    return MethodSpec(
+        api="vk",
+        name="video.createComment",
+        params=(
+            Param("video_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+            Param("from_group", "form", "bool01"),
+            Param("reply_to_comment", "form", "plain"),
+            Param("sticker_id", "form", "plain"),
+            Param("guid", "form", "plain"),
+            Param("track_code", "form", "plain"),
+        ),
+        result=int,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("from_group", "", False, ("b", None, None, None, None, None, None)),
+            ("reply_to_comment", "", False, ("i", None, 0, None, None, None, None)),
+            ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("guid", "", False, ("s", None, None, None, None, None, None)),
+            ("track_code", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_CREATE_COMMENT = _spec_video_create_comment()
+
+
+def _spec_video_delete() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.delete",
+        params=(
+            Param("video_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("target_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("target_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_DELETE = _spec_video_delete()
+
+
+def _spec_video_delete_album() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.deleteAlbum",
+        params=(
+            Param("album_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_DELETE_ALBUM = _spec_video_delete_album()
+
+
+def _spec_video_delete_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.deleteComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_DELETE_COMMENT = _spec_video_delete_comment()
+
+
+def _spec_video_edit() -> MethodSpec[VideoEditResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.edit",
+        params=(
+            Param("video_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("desc", "form", "plain"),
+            Param("privacy_view", "form", "csv"),
+            Param("privacy_comment", "form", "csv"),
+            Param("no_comments", "form", "bool01"),
+            Param("repeat", "form", "bool01"),
+            Param("ord_info", "form", "plain"),
+        ),
+        result=VideoEditResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("name", "", False, ("s", None, None, None, None, None, None)),
+            ("desc", "", False, ("s", None, None, None, None, None, None)),
             (
-                "i",
-                frozenset({0, 1, 10, 101, 11, 12, 13, 15, 2, 27, 4, 41, 42, 43, 5, 6, 8, 9}),
-                0,
-                None,
-                None,
-                None,
-                None,
+                "privacy_view",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            (
+                "privacy_comment",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            ("no_comments", "", False, ("b", None, None, None, None, None, None)),
+            ("repeat", "", False, ("b", None, None, None, None, None, None)),
+            ("ord_info", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_EDIT = _spec_video_edit()
+
+
+def _spec_video_edit_album() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.editAlbum",
+        params=(
+            Param("album_id", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("title", "form", "plain"),
+            Param("privacy", "form", "csv"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("privacy", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_EDIT_ALBUM = _spec_video_edit_album()
+
+
+def _spec_video_edit_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.editComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_VIDEO_EDIT_COMMENT = _spec_video_edit_comment()
+
+
+def _spec_video_get() -> MethodSpec[VideoGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.get",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("videos", "form", "csv"),
+            Param("album_id", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("sort_album", "form", "plain"),
+        ),
+        result=VideoGetResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("videos", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("album_id", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("sort_album", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_GET = _spec_video_get()
+
+
+def _spec_video_get_album_by_id() -> MethodSpec[VideoVideoAlbumFull]:
+    return MethodSpec(
+        api="vk",
+        name="video.getAlbumById",
+        params=(
+            Param("album_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=VideoVideoAlbumFull,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_GET_ALBUM_BY_ID = _spec_video_get_album_by_id()
+
+
+def _spec_video_get_albums() -> MethodSpec[VideoGetAlbumsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.getAlbums",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("need_system", "form", "bool01"),
+        ),
+        result=VideoGetAlbumsResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), VideoGetAlbumsExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("need_system", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_GET_ALBUMS = _spec_video_get_albums()
+
+
+def _spec_video_get_albums_by_video() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="vk",
+        name="video.getAlbumsByVideo",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("video_id", "form", "plain"),
+            Param("target_id", "form", "plain"),
+            Param("extended", "form", "bool01"),
+        ),
+        result=list[int],
+        variants=(Variant("extendedResponse", (("extended", True),), VideoGetAlbumsByVideoExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("target_id", "", False, ("i", None, None, None, None, None, None)),
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_GET_ALBUMS_BY_VIDEO = _spec_video_get_albums_by_video()
+
+
+def _spec_video_get_comments() -> MethodSpec[VideoGetCommentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.getComments",
+        params=(
+            Param("video_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("need_likes", "form", "bool01"),
+            Param("start_comment_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("comment_id", "form", "plain"),
+            Param("thread_items_count", "form", "plain"),
+        ),
+        result=VideoGetCommentsResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), VideoGetCommentsExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+            ("start_comment_id", "", False, ("i", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("sort", "", False, ("s", frozenset({"asc", "desc", "interest"}), None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("comment_id", "", False, ("i", None, None, None, None, None, None)),
+            ("thread_items_count", "", False, ("i", None, 0, 10, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_GET_COMMENTS = _spec_video_get_comments()
+
+
+def _spec_video_get_long_poll_server() -> MethodSpec[VideoGetLongPollServerResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.getLongPollServer",
+        params=(
+            Param("video_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=VideoGetLongPollServerResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_GET_LONG_POLL_SERVER = _spec_video_get_long_poll_server()
+
+
+def _spec_video_get_thumb_upload_url() -> MethodSpec[VideoGetThumbUploadUrlResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.getThumbUploadUrl",
+        params=(Param("owner_id", "form", "plain"),),
+        result=VideoGetThumbUploadUrlResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_VIDEO_GET_THUMB_UPLOAD_URL = _spec_video_get_thumb_upload_url()
+
+
+def _spec_video_live_get_categories() -> MethodSpec[list[VideoLiveCategory]]:
+    return MethodSpec(
+        api="vk",
+        name="video.liveGetCategories",
+        params=(),
+        result=list[VideoLiveCategory],
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+    )
+
+
+_VIDEO_LIVE_GET_CATEGORIES = _spec_video_live_get_categories()
+
+
+def _spec_video_remove_from_album() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.removeFromAlbum",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("video_id", "form", "plain"),
+            Param("target_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("album_ids", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        variants=(Variant("multiResponse", (("album_ids", PRESENT),), list[int]),),
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("target_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_REMOVE_FROM_ALBUM = _spec_video_remove_from_album()
+
+
+def _spec_video_reorder_albums() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.reorderAlbums",
+        params=(
+            Param("album_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("before", "form", "plain"),
+            Param("after", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("before", "", False, ("i", None, 0, None, None, None, None)),
+            ("after", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_REORDER_ALBUMS = _spec_video_reorder_albums()
+
+
+def _spec_video_reorder_videos() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.reorderVideos",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("video_id", "form", "plain"),
+            Param("target_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("before_owner_id", "form", "plain"),
+            Param("before_video_id", "form", "plain"),
+            Param("after_owner_id", "form", "plain"),
+            Param("after_video_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("target_id", "", False, ("i", None, None, None, None, None, None)),
+            ("album_id", "", False, ("i", None, None, None, None, None, None)),
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("before_owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("before_video_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("after_owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("after_video_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_REORDER_VIDEOS = _spec_video_reorder_videos()
+
+
+def _spec_video_report() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.report",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("video_id", "form", "plain"),
+            Param("reason", "form", "plain"),
+            Param("comment", "form", "plain"),
+            Param("search_query", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+            (
+                "reason",
+                "",
+                False,
+                (
+                    "i",
+                    frozenset({0, 1, 10, 101, 11, 12, 13, 15, 2, 27, 4, 41, 42, 43, 5, 6, 8, 9}),
+                    0,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+            ("comment", "", False, ("s", None, None, None, None, None, None)),
+            ("search_query", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_REPORT = _spec_video_report()
+
+
+def _spec_video_report_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.reportComment",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+            Param("reason", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            (
+                "reason",
+                "",
+                False,
+                (
+                    "i",
+                    frozenset({0, 1, 10, 101, 11, 12, 13, 15, 2, 27, 4, 41, 42, 43, 5, 6, 8, 9}),
+                    0,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
             ),
         ),
-        ("comment", "", False, ("s", None, None, None, None, None, None)),
-        ("search_query", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.reportComment",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-        Param("reason", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        (
-            "reason",
-            "",
-            False,
-            (
-                "i",
-                frozenset({0, 1, 10, 101, 11, 12, 13, 15, 2, 27, 4, 41, 42, 43, 5, 6, 8, 9}),
-                0,
-                None,
-                None,
-                None,
-                None,
-            ),
+    )
+
+
+_VIDEO_REPORT_COMMENT = _spec_video_report_comment()
+
+
+def _spec_video_restore() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.restore",
+        params=(
+            Param("video_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
         ),
-    ),
-)
-_VIDEO_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.restore",
-    params=(
-        Param("video_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="video.restoreComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_SAVE: MethodSpec[VideoSaveResult] = MethodSpec(
-    api="vk",
-    name="video.save",
-    params=(
-        Param("name", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("is_private", "form", "bool01"),
-        Param("wallpost", "form", "bool01"),
-        Param("link", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("album_id", "form", "plain"),
-        Param("privacy_view", "form", "csv"),
-        Param("privacy_comment", "form", "csv"),
-        Param("no_comments", "form", "bool01"),
-        Param("repeat", "form", "bool01"),
-        Param("compression", "form", "bool01"),
-        Param("ord_info", "form", "plain"),
-        Param("auto_publish", "form", "bool01"),
-    ),
-    result=VideoSaveResult,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("name", "", False, ("s", None, None, None, None, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("is_private", "", False, ("b", None, None, None, None, None, None)),
-        ("wallpost", "", False, ("b", None, None, None, None, None, None)),
-        ("link", "", False, ("s", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("album_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("no_comments", "", False, ("b", None, None, None, None, None, None)),
-        ("repeat", "", False, ("b", None, None, None, None, None, None)),
-        ("compression", "", False, ("b", None, None, None, None, None, None)),
-        ("ord_info", "", False, ("s", None, None, None, None, None, None)),
-        ("auto_publish", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_SAVE_UPLOADED_THUMB: MethodSpec[VideoSaveUploadedThumbResponse] = MethodSpec(
-    api="vk",
-    name="video.saveUploadedThumb",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("thumb_json", "form", "plain"),
-        Param("thumb_size", "form", "plain"),
-        Param("random_tag", "form", "plain"),
-        Param("video_id", "form", "plain"),
-        Param("set_thumb", "form", "bool01"),
-    ),
-    result=VideoSaveUploadedThumbResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("thumb_json", "", True, ("s", None, None, None, None, None, None)),
-        ("thumb_size", "", False, ("s", None, None, None, None, None, None)),
-        ("random_tag", "", False, ("s", None, None, None, None, None, None)),
-        ("video_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("set_thumb", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_SEARCH: MethodSpec[VideoSearchResponse] = MethodSpec(
-    api="vk",
-    name="video.search",
-    params=(
-        Param("q", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("hd", "form", "plain"),
-        Param("adult", "form", "bool01"),
-        Param("live", "form", "bool01"),
-        Param("filters", "form", "csv"),
-        Param("search_own", "form", "bool01"),
-        Param("offset", "form", "plain"),
-        Param("longer", "form", "plain"),
-        Param("shorter", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("owner_id", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=VideoSearchResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), VideoSearchExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 200,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("q", "", False, ("s", None, None, None, None, None, None)),
-        ("sort", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-        ("hd", "", False, ("i", None, None, None, None, None, None)),
-        ("adult", "", False, ("b", None, None, None, None, None, None)),
-        ("live", "", False, ("b", None, None, None, None, None, None)),
-        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("search_own", "", False, ("b", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("longer", "", False, ("i", None, 0, None, None, None, None)),
-        ("shorter", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 200, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_VIDEO_START_STREAMING: MethodSpec[VideoStartStreamingResponse] = MethodSpec(
-    api="vk",
-    name="video.startStreaming",
-    params=(
-        Param("video_id", "form", "plain"),
-        Param("name", "form", "plain"),
-        Param("description", "form", "plain"),
-        Param("wallpost", "form", "bool01"),
-        Param("group_id", "form", "plain"),
-        Param("privacy_view", "form", "csv"),
-        Param("privacy_comment", "form", "csv"),
-        Param("no_comments", "form", "bool01"),
-        Param("category_id", "form", "plain"),
-        Param("publish", "form", "bool01"),
-    ),
-    result=VideoStartStreamingResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("video_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("name", "", False, ("s", None, None, None, None, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("wallpost", "", False, ("b", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("no_comments", "", False, ("b", None, None, None, None, None, None)),
-        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("publish", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_VIDEO_STOP_STREAMING: MethodSpec[VideoStopStreamingResponse] = MethodSpec(
-    api="vk",
-    name="video.stopStreaming",
-    params=(
-        Param("group_id", "form", "plain"),
-        Param("video_id", "form", "plain"),
-    ),
-    result=VideoStopStreamingResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
-        ("video_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_VIDEO_UNPIN_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="video.unpinComment",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 1, None, None, None, None)),
-    ),
-)
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_RESTORE = _spec_video_restore()
+
+
+def _spec_video_restore_comment() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="video.restoreComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_RESTORE_COMMENT = _spec_video_restore_comment()
+
+
+def _spec_video_save() -> MethodSpec[VideoSaveResult]:
+    return MethodSpec(
+        api="vk",
+        name="video.save",
+        params=(
+            Param("name", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("is_private", "form", "bool01"),
+            Param("wallpost", "form", "bool01"),
+            Param("link", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("album_id", "form", "plain"),
+            Param("privacy_view", "form", "csv"),
+            Param("privacy_comment", "form", "csv"),
+            Param("no_comments", "form", "bool01"),
+            Param("repeat", "form", "bool01"),
+            Param("compression", "form", "bool01"),
+            Param("ord_info", "form", "plain"),
+            Param("auto_publish", "form", "bool01"),
+        ),
+        result=VideoSaveResult,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("name", "", False, ("s", None, None, None, None, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            ("is_private", "", False, ("b", None, None, None, None, None, None)),
+            ("wallpost", "", False, ("b", None, None, None, None, None, None)),
+            ("link", "", False, ("s", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("album_id", "", False, ("i", None, 0, None, None, None, None)),
+            (
+                "privacy_view",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            (
+                "privacy_comment",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            ("no_comments", "", False, ("b", None, None, None, None, None, None)),
+            ("repeat", "", False, ("b", None, None, None, None, None, None)),
+            ("compression", "", False, ("b", None, None, None, None, None, None)),
+            ("ord_info", "", False, ("s", None, None, None, None, None, None)),
+            ("auto_publish", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_SAVE = _spec_video_save()
+
+
+def _spec_video_save_uploaded_thumb() -> MethodSpec[VideoSaveUploadedThumbResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.saveUploadedThumb",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("thumb_json", "form", "plain"),
+            Param("thumb_size", "form", "plain"),
+            Param("random_tag", "form", "plain"),
+            Param("video_id", "form", "plain"),
+            Param("set_thumb", "form", "bool01"),
+        ),
+        result=VideoSaveUploadedThumbResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("thumb_json", "", True, ("s", None, None, None, None, None, None)),
+            ("thumb_size", "", False, ("s", None, None, None, None, None, None)),
+            ("random_tag", "", False, ("s", None, None, None, None, None, None)),
+            ("video_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("set_thumb", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_SAVE_UPLOADED_THUMB = _spec_video_save_uploaded_thumb()
+
+
+def _spec_video_search() -> MethodSpec[VideoSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.search",
+        params=(
+            Param("q", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("hd", "form", "plain"),
+            Param("adult", "form", "bool01"),
+            Param("live", "form", "bool01"),
+            Param("filters", "form", "csv"),
+            Param("search_own", "form", "bool01"),
+            Param("offset", "form", "plain"),
+            Param("longer", "form", "plain"),
+            Param("shorter", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("owner_id", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=VideoSearchResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), VideoSearchExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 200,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("q", "", False, ("s", None, None, None, None, None, None)),
+            ("sort", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+            ("hd", "", False, ("i", None, None, None, None, None, None)),
+            ("adult", "", False, ("b", None, None, None, None, None, None)),
+            ("live", "", False, ("b", None, None, None, None, None, None)),
+            ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("search_own", "", False, ("b", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("longer", "", False, ("i", None, 0, None, None, None, None)),
+            ("shorter", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 200, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_VIDEO_SEARCH = _spec_video_search()
+
+
+def _spec_video_start_streaming() -> MethodSpec[VideoStartStreamingResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.startStreaming",
+        params=(
+            Param("video_id", "form", "plain"),
+            Param("name", "form", "plain"),
+            Param("description", "form", "plain"),
+            Param("wallpost", "form", "bool01"),
+            Param("group_id", "form", "plain"),
+            Param("privacy_view", "form", "csv"),
+            Param("privacy_comment", "form", "csv"),
+            Param("no_comments", "form", "bool01"),
+            Param("category_id", "form", "plain"),
+            Param("publish", "form", "bool01"),
+        ),
+        result=VideoStartStreamingResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("video_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("name", "", False, ("s", None, None, None, None, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            ("wallpost", "", False, ("b", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            (
+                "privacy_view",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            (
+                "privacy_comment",
+                "",
+                False,
+                ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            ("no_comments", "", False, ("b", None, None, None, None, None, None)),
+            ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("publish", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_START_STREAMING = _spec_video_start_streaming()
+
+
+def _spec_video_stop_streaming() -> MethodSpec[VideoStopStreamingResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.stopStreaming",
+        params=(
+            Param("group_id", "form", "plain"),
+            Param("video_id", "form", "plain"),
+        ),
+        result=VideoStopStreamingResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+            ("video_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_STOP_STREAMING = _spec_video_stop_streaming()
+
+
+def _spec_video_unpin_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="video.unpinComment",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 1, None, None, None, None)),
+        ),
+    )
+
+
+_VIDEO_UNPIN_COMMENT = _spec_video_unpin_comment()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -784,6 +999,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.video"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["VideoMethods", "AsyncVideoMethods", "BatchVideoMethods"]

@@ -39,621 +39,770 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.wall import BatchWallMethods
     from apiforge.vk.methods.sync.wall import WallMethods
 
-_WALL_CHECK_COPYRIGHT_LINK: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="wall.checkCopyrightLink",
-    params=(Param("link", "form", "plain"),),
-    result=BaseBoolInt,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(("link", "", True, ("s", None, None, None, None, None, None)),),
-)
-_WALL_CLOSE_COMMENTS: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="wall.closeComments",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_WALL_CREATE_COMMENT: MethodSpec[WallCreateCommentResponse] = MethodSpec(
-    api="vk",
-    name="wall.createComment",
-    params=(
-        Param("post_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("from_group", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("reply_to_comment", "form", "plain"),
-        Param("attachments", "form", "csv"),
-        Param("sticker_id", "form", "plain"),
-        Param("guid", "form", "plain"),
-    ),
-    result=WallCreateCommentResponse,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("from_group", "", False, ("i", None, 0, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("reply_to_comment", "", False, ("i", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("guid", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_WALL_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.delete",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_WALL_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.deleteComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_WALL_EDIT: MethodSpec[WallEditResponse] = MethodSpec(
-    api="vk",
-    name="wall.edit",
-    params=(
-        Param("post_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("friends_only", "form", "bool01"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-        Param("services", "form", "plain"),
-        Param("signed", "form", "bool01"),
-        Param("publish_date", "form", "plain"),
-        Param("lat", "form", "plain"),
-        Param("long", "form", "plain"),
-        Param("place_id", "form", "plain"),
-        Param("mark_as_ads", "form", "bool01"),
-        Param("close_comments", "form", "bool01"),
-        Param("donut_paid_duration", "form", "plain"),
-        Param("poster_bkg_id", "form", "plain"),
-        Param("poster_bkg_owner_id", "form", "plain"),
-        Param("poster_bkg_access_hash", "form", "plain"),
-        Param("copyright", "form", "plain"),
-        Param("topic_id", "form", "plain"),
-    ),
-    result=WallEditResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("friends_only", "", False, ("b", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("services", "", False, ("s", None, None, None, None, None, None)),
-        ("signed", "", False, ("b", None, None, None, None, None, None)),
-        ("publish_date", "", False, ("i", None, 0, None, None, None, None)),
-        ("lat", "", False, ("n", None, None, None, None, None, None)),
-        ("long", "", False, ("n", None, None, None, None, None, None)),
-        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("mark_as_ads", "", False, ("b", None, None, None, None, None, None)),
-        ("close_comments", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_paid_duration", "", False, ("i", None, None, None, None, None, None)),
-        ("poster_bkg_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("poster_bkg_owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("poster_bkg_access_hash", "", False, ("s", None, None, None, None, None, None)),
-        ("copyright", "", False, ("s", None, None, None, None, None, None)),
-        (
-            "topic_id",
-            "",
-            False,
-            ("i", frozenset({0, 1, 12, 16, 19, 21, 23, 25, 26, 32, 43, 7}), 0, None, None, None, None),
+
+def _spec_wall_check_copyright_link() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="wall.checkCopyrightLink",
+        params=(Param("link", "form", "plain"),),
+        result=BaseBoolInt,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(("link", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_WALL_CHECK_COPYRIGHT_LINK = _spec_wall_check_copyright_link()
+
+
+def _spec_wall_close_comments() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="wall.closeComments",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
         ),
-    ),
-)
-_WALL_EDIT_ADS_STEALTH: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.editAdsStealth",
-    params=(
-        Param("post_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-        Param("signed", "form", "bool01"),
-        Param("lat", "form", "plain"),
-        Param("long", "form", "plain"),
-        Param("place_id", "form", "plain"),
-        Param("link_button", "form", "plain"),
-        Param("link_title", "form", "plain"),
-        Param("link_image", "form", "plain"),
-        Param("link_video", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("signed", "", False, ("b", None, None, None, None, None, None)),
-        ("lat", "", False, ("n", None, None, None, None, None, None)),
-        ("long", "", False, ("n", None, None, None, None, None, None)),
-        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("link_button", "", False, ("s", None, None, None, None, None, None)),
-        ("link_title", "", False, ("s", None, None, None, None, None, None)),
-        ("link_image", "", False, ("s", None, None, None, None, None, None)),
-        ("link_video", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_WALL_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.editComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_WALL_GET: MethodSpec[WallGetResponse] = MethodSpec(
-    api="vk",
-    name="wall.get",
-    params=(
-        Param("domain", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("filter", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=WallGetResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), WallGetExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("domain", "", False, ("is", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("filter", "", False, ("s", WallGetFilter, None, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_WALL_GET_BY_ID: MethodSpec[WallGetByIdResponse] = MethodSpec(
-    api="vk",
-    name="wall.getById",
-    params=(
-        Param("posts", "form", "csv"),
-        Param("extended", "form", "bool01"),
-        Param("copy_history_depth", "form", "plain"),
-        Param("fields", "form", "csv"),
-    ),
-    result=WallGetByIdResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), WallGetByIdExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("posts", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("copy_history_depth", "", False, ("i", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_WALL_GET_COMMENT: MethodSpec[WallGetCommentResponse] = MethodSpec(
-    api="vk",
-    name="wall.getComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-    ),
-    result=WallGetCommentResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), WallGetCommentExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_WALL_GET_COMMENTS: MethodSpec[WallGetCommentsResponse] = MethodSpec(
-    api="vk",
-    name="wall.getComments",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-        Param("need_likes", "form", "bool01"),
-        Param("start_comment_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-        Param("sort", "form", "plain"),
-        Param("preview_length", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("comment_id", "form", "plain"),
-        Param("thread_items_count", "form", "plain"),
-    ),
-    result=WallGetCommentsResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), WallGetCommentsExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": None,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
-        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, None, None, None, None)),
-        ("sort", "", False, ("s", frozenset({"asc", "desc", "smart"}), None, None, None, None, None)),
-        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("comment_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("thread_items_count", "", False, ("i", None, 0, 10, None, None, None)),
-    ),
-)
-_WALL_GET_REPOSTS: MethodSpec[WallGetRepostsResponse] = MethodSpec(
-    api="vk",
-    name="wall.getReposts",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=WallGetRepostsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
-    ),
-)
-_WALL_OPEN_COMMENTS: MethodSpec[BaseBoolInt] = MethodSpec(
-    api="vk",
-    name="wall.openComments",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-    ),
-    result=BaseBoolInt,
-    batchable=True,
-    token_kinds=("user", "group"),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_WALL_PARSE_ATTACHED_LINK: MethodSpec[WallParseAttachedLinkResponse] = MethodSpec(
-    api="vk",
-    name="wall.parseAttachedLink",
-    params=(
-        Param("links", "form", "json"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("name_case", "form", "plain"),
-    ),
-    result=WallParseAttachedLinkResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("links", "", True, ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
-    ),
-)
-_WALL_PIN: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.pin",
-    params=(
-        Param("post_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_WALL_POST: MethodSpec[WallPostResponse] = MethodSpec(
-    api="vk",
-    name="wall.post",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("friends_only", "form", "bool01"),
-        Param("from_group", "form", "bool01"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-        Param("services", "form", "plain"),
-        Param("signed", "form", "bool01"),
-        Param("publish_date", "form", "plain"),
-        Param("lat", "form", "plain"),
-        Param("long", "form", "plain"),
-        Param("place_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-        Param("guid", "form", "plain"),
-        Param("mark_as_ads", "form", "bool01"),
-        Param("link_title", "form", "plain"),
-        Param("link_photo_id", "form", "plain"),
-        Param("close_comments", "form", "bool01"),
-        Param("donut_paid_duration", "form", "plain"),
-        Param("mute_notifications", "form", "bool01"),
-        Param("copyright", "form", "plain"),
-    ),
-    result=WallPostResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("friends_only", "", False, ("b", None, None, None, None, None, None)),
-        ("from_group", "", False, ("b", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("services", "", False, ("s", None, None, None, None, None, None)),
-        ("signed", "", False, ("b", None, None, None, None, None, None)),
-        ("publish_date", "", False, ("i", None, 0, None, None, None, None)),
-        ("lat", "", False, ("n", None, None, None, None, None, None)),
-        ("long", "", False, ("n", None, None, None, None, None, None)),
-        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("guid", "", False, ("s", None, None, None, None, None, None)),
-        ("mark_as_ads", "", False, ("b", None, None, None, None, None, None)),
-        ("link_title", "", False, ("s", None, None, None, None, None, None)),
-        ("link_photo_id", "", False, ("s", None, None, None, None, None, None)),
-        ("close_comments", "", False, ("b", None, None, None, None, None, None)),
-        ("donut_paid_duration", "", False, ("i", None, None, None, None, None, None)),
-        ("mute_notifications", "", False, ("b", None, None, None, None, None, None)),
-        ("copyright", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_WALL_POST_ADS_STEALTH: MethodSpec[WallPostAdsStealthResponse] = MethodSpec(
-    api="vk",
-    name="wall.postAdsStealth",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("attachments", "form", "csv"),
-        Param("signed", "form", "bool01"),
-        Param("lat", "form", "plain"),
-        Param("long", "form", "plain"),
-        Param("place_id", "form", "plain"),
-        Param("guid", "form", "plain"),
-        Param("link_button", "form", "plain"),
-        Param("link_title", "form", "plain"),
-        Param("link_image", "form", "plain"),
-        Param("link_video", "form", "plain"),
-    ),
-    result=WallPostAdsStealthResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("signed", "", False, ("b", None, None, None, None, None, None)),
-        ("lat", "", False, ("n", None, None, None, None, None, None)),
-        ("long", "", False, ("n", None, None, None, None, None, None)),
-        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("guid", "", False, ("s", None, None, None, None, None, None)),
-        ("link_button", "", False, ("s", None, None, None, None, None, None)),
-        ("link_title", "", False, ("s", None, None, None, None, None, None)),
-        ("link_image", "", False, ("s", None, None, None, None, None, None)),
-        ("link_video", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_WALL_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.reportComment",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("comment_id", "form", "plain"),
-        Param("reason", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("reason", "", True, ("i", frozenset({0, 1, 11, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
-    ),
-)
-_WALL_REPORT_POST: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.reportPost",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-        Param("reason", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
-        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
-        ("reason", "", True, ("i", frozenset({0, 1, 11, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
-    ),
-)
-_WALL_REPOST: MethodSpec[WallRepostResponse] = MethodSpec(
-    api="vk",
-    name="wall.repost",
-    params=(
-        Param("object", "form", "plain"),
-        Param("message", "form", "plain"),
-        Param("group_id", "form", "plain"),
-        Param("mark_as_ads", "form", "bool01"),
-        Param("mute_notifications", "form", "bool01"),
-    ),
-    result=WallRepostResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("object", "", True, ("s", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
-        ("mark_as_ads", "", False, ("b", None, None, None, None, None, None)),
-        ("mute_notifications", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_WALL_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.restore",
-    params=(
-        Param("owner_id", "form", "plain"),
-        Param("post_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_WALL_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.restoreComment",
-    params=(
-        Param("comment_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_WALL_SEARCH: MethodSpec[WallSearchResponse] = MethodSpec(
-    api="vk",
-    name="wall.search",
-    params=(
-        Param("domain", "form", "plain"),
-        Param("query", "form", "plain"),
-        Param("owners_only", "form", "bool01"),
-        Param("count", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("extended", "form", "bool01"),
-        Param("fields", "form", "csv"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=WallSearchResponse,
-    variants=(Variant("extendedResponse", (("extended", True),), WallSearchExtendedResponse),),
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    pagination={
-        "page": "offset",
-        "size": "count",
-        "in": "query",
-        "first_page": 0,
-        "max_size": 100,
-        "total": ["count"],
-        "items": "items",
-        "style": "offset",
-    },
-    checks=(
-        ("domain", "", False, ("is", None, None, None, None, None, None)),
-        ("query", "", False, ("s", None, None, None, 9000, None, None)),
-        ("owners_only", "", False, ("b", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, 0, 100, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("extended", "", False, ("b", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_WALL_UNPIN: MethodSpec[BaseOkResponse] = MethodSpec(
-    api="vk",
-    name="wall.unpin",
-    params=(
-        Param("post_id", "form", "plain"),
-        Param("owner_id", "form", "plain"),
-    ),
-    result=BaseOkResponse,
-    batchable=True,
-    token_kinds=("user",),
-    checks=(
-        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
-        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_CLOSE_COMMENTS = _spec_wall_close_comments()
+
+
+def _spec_wall_create_comment() -> MethodSpec[WallCreateCommentResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.createComment",
+        params=(
+            Param("post_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("from_group", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("reply_to_comment", "form", "plain"),
+            Param("attachments", "form", "csv"),
+            Param("sticker_id", "form", "plain"),
+            Param("guid", "form", "plain"),
+        ),
+        result=WallCreateCommentResponse,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("from_group", "", False, ("i", None, 0, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("reply_to_comment", "", False, ("i", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("guid", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_CREATE_COMMENT = _spec_wall_create_comment()
+
+
+def _spec_wall_delete() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.delete",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_DELETE = _spec_wall_delete()
+
+
+def _spec_wall_delete_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.deleteComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_DELETE_COMMENT = _spec_wall_delete_comment()
+
+
+def _spec_wall_edit() -> MethodSpec[WallEditResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.edit",
+        params=(
+            Param("post_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("friends_only", "form", "bool01"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+            Param("services", "form", "plain"),
+            Param("signed", "form", "bool01"),
+            Param("publish_date", "form", "plain"),
+            Param("lat", "form", "plain"),
+            Param("long", "form", "plain"),
+            Param("place_id", "form", "plain"),
+            Param("mark_as_ads", "form", "bool01"),
+            Param("close_comments", "form", "bool01"),
+            Param("donut_paid_duration", "form", "plain"),
+            Param("poster_bkg_id", "form", "plain"),
+            Param("poster_bkg_owner_id", "form", "plain"),
+            Param("poster_bkg_access_hash", "form", "plain"),
+            Param("copyright", "form", "plain"),
+            Param("topic_id", "form", "plain"),
+        ),
+        result=WallEditResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("friends_only", "", False, ("b", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("services", "", False, ("s", None, None, None, None, None, None)),
+            ("signed", "", False, ("b", None, None, None, None, None, None)),
+            ("publish_date", "", False, ("i", None, 0, None, None, None, None)),
+            ("lat", "", False, ("n", None, None, None, None, None, None)),
+            ("long", "", False, ("n", None, None, None, None, None, None)),
+            ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("mark_as_ads", "", False, ("b", None, None, None, None, None, None)),
+            ("close_comments", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_paid_duration", "", False, ("i", None, None, None, None, None, None)),
+            ("poster_bkg_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("poster_bkg_owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("poster_bkg_access_hash", "", False, ("s", None, None, None, None, None, None)),
+            ("copyright", "", False, ("s", None, None, None, None, None, None)),
+            (
+                "topic_id",
+                "",
+                False,
+                ("i", frozenset({0, 1, 12, 16, 19, 21, 23, 25, 26, 32, 43, 7}), 0, None, None, None, None),
+            ),
+        ),
+    )
+
+
+_WALL_EDIT = _spec_wall_edit()
+
+
+def _spec_wall_edit_ads_stealth() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.editAdsStealth",
+        params=(
+            Param("post_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+            Param("signed", "form", "bool01"),
+            Param("lat", "form", "plain"),
+            Param("long", "form", "plain"),
+            Param("place_id", "form", "plain"),
+            Param("link_button", "form", "plain"),
+            Param("link_title", "form", "plain"),
+            Param("link_image", "form", "plain"),
+            Param("link_video", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("signed", "", False, ("b", None, None, None, None, None, None)),
+            ("lat", "", False, ("n", None, None, None, None, None, None)),
+            ("long", "", False, ("n", None, None, None, None, None, None)),
+            ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("link_button", "", False, ("s", None, None, None, None, None, None)),
+            ("link_title", "", False, ("s", None, None, None, None, None, None)),
+            ("link_image", "", False, ("s", None, None, None, None, None, None)),
+            ("link_video", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_EDIT_ADS_STEALTH = _spec_wall_edit_ads_stealth()
+
+
+def _spec_wall_edit_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.editComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_WALL_EDIT_COMMENT = _spec_wall_edit_comment()
+
+
+def _spec_wall_get() -> MethodSpec[WallGetResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.get",
+        params=(
+            Param("domain", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("filter", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=WallGetResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), WallGetExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("domain", "", False, ("is", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("filter", "", False, ("s", WallGetFilter, None, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_GET = _spec_wall_get()
+
+
+def _spec_wall_get_by_id() -> MethodSpec[WallGetByIdResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.getById",
+        params=(
+            Param("posts", "form", "csv"),
+            Param("extended", "form", "bool01"),
+            Param("copy_history_depth", "form", "plain"),
+            Param("fields", "form", "csv"),
+        ),
+        result=WallGetByIdResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), WallGetByIdExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("posts", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("copy_history_depth", "", False, ("i", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_WALL_GET_BY_ID = _spec_wall_get_by_id()
+
+
+def _spec_wall_get_comment() -> MethodSpec[WallGetCommentResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.getComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+        ),
+        result=WallGetCommentResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), WallGetCommentExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_WALL_GET_COMMENT = _spec_wall_get_comment()
+
+
+def _spec_wall_get_comments() -> MethodSpec[WallGetCommentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.getComments",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
+            Param("need_likes", "form", "bool01"),
+            Param("start_comment_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+            Param("sort", "form", "plain"),
+            Param("preview_length", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("comment_id", "form", "plain"),
+            Param("thread_items_count", "form", "plain"),
+        ),
+        result=WallGetCommentsResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), WallGetCommentsExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": None,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+            ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, None, None, None, None)),
+            ("sort", "", False, ("s", frozenset({"asc", "desc", "smart"}), None, None, None, None, None)),
+            ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("comment_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("thread_items_count", "", False, ("i", None, 0, 10, None, None, None)),
+        ),
+    )
+
+
+_WALL_GET_COMMENTS = _spec_wall_get_comments()
+
+
+def _spec_wall_get_reposts() -> MethodSpec[WallGetRepostsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.getReposts",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=WallGetRepostsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ),
+    )
+
+
+_WALL_GET_REPOSTS = _spec_wall_get_reposts()
+
+
+def _spec_wall_open_comments() -> MethodSpec[BaseBoolInt]:
+    return MethodSpec(
+        api="vk",
+        name="wall.openComments",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
+        ),
+        result=BaseBoolInt,
+        batchable=True,
+        token_kinds=("user", "group"),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_OPEN_COMMENTS = _spec_wall_open_comments()
+
+
+def _spec_wall_parse_attached_link() -> MethodSpec[WallParseAttachedLinkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.parseAttachedLink",
+        params=(
+            Param("links", "form", "json"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("name_case", "form", "plain"),
+        ),
+        result=WallParseAttachedLinkResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("links", "", True, ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_PARSE_ATTACHED_LINK = _spec_wall_parse_attached_link()
+
+
+def _spec_wall_pin() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.pin",
+        params=(
+            Param("post_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_PIN = _spec_wall_pin()
+
+
+def _spec_wall_post() -> MethodSpec[WallPostResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.post",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("friends_only", "form", "bool01"),
+            Param("from_group", "form", "bool01"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+            Param("services", "form", "plain"),
+            Param("signed", "form", "bool01"),
+            Param("publish_date", "form", "plain"),
+            Param("lat", "form", "plain"),
+            Param("long", "form", "plain"),
+            Param("place_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
+            Param("guid", "form", "plain"),
+            Param("mark_as_ads", "form", "bool01"),
+            Param("link_title", "form", "plain"),
+            Param("link_photo_id", "form", "plain"),
+            Param("close_comments", "form", "bool01"),
+            Param("donut_paid_duration", "form", "plain"),
+            Param("mute_notifications", "form", "bool01"),
+            Param("copyright", "form", "plain"),
+        ),
+        result=WallPostResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("friends_only", "", False, ("b", None, None, None, None, None, None)),
+            ("from_group", "", False, ("b", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("services", "", False, ("s", None, None, None, None, None, None)),
+            ("signed", "", False, ("b", None, None, None, None, None, None)),
+            ("publish_date", "", False, ("i", None, 0, None, None, None, None)),
+            ("lat", "", False, ("n", None, None, None, None, None, None)),
+            ("long", "", False, ("n", None, None, None, None, None, None)),
+            ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("guid", "", False, ("s", None, None, None, None, None, None)),
+            ("mark_as_ads", "", False, ("b", None, None, None, None, None, None)),
+            ("link_title", "", False, ("s", None, None, None, None, None, None)),
+            ("link_photo_id", "", False, ("s", None, None, None, None, None, None)),
+            ("close_comments", "", False, ("b", None, None, None, None, None, None)),
+            ("donut_paid_duration", "", False, ("i", None, None, None, None, None, None)),
+            ("mute_notifications", "", False, ("b", None, None, None, None, None, None)),
+            ("copyright", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_POST = _spec_wall_post()
+
+
+def _spec_wall_post_ads_stealth() -> MethodSpec[WallPostAdsStealthResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.postAdsStealth",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("attachments", "form", "csv"),
+            Param("signed", "form", "bool01"),
+            Param("lat", "form", "plain"),
+            Param("long", "form", "plain"),
+            Param("place_id", "form", "plain"),
+            Param("guid", "form", "plain"),
+            Param("link_button", "form", "plain"),
+            Param("link_title", "form", "plain"),
+            Param("link_image", "form", "plain"),
+            Param("link_video", "form", "plain"),
+        ),
+        result=WallPostAdsStealthResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("signed", "", False, ("b", None, None, None, None, None, None)),
+            ("lat", "", False, ("n", None, None, None, None, None, None)),
+            ("long", "", False, ("n", None, None, None, None, None, None)),
+            ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("guid", "", False, ("s", None, None, None, None, None, None)),
+            ("link_button", "", False, ("s", None, None, None, None, None, None)),
+            ("link_title", "", False, ("s", None, None, None, None, None, None)),
+            ("link_image", "", False, ("s", None, None, None, None, None, None)),
+            ("link_video", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_POST_ADS_STEALTH = _spec_wall_post_ads_stealth()
+
+
+def _spec_wall_report_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.reportComment",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("comment_id", "form", "plain"),
+            Param("reason", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("reason", "", True, ("i", frozenset({0, 1, 11, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_REPORT_COMMENT = _spec_wall_report_comment()
+
+
+def _spec_wall_report_post() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.reportPost",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
+            Param("reason", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+            ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+            ("reason", "", True, ("i", frozenset({0, 1, 11, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_REPORT_POST = _spec_wall_report_post()
+
+
+def _spec_wall_repost() -> MethodSpec[WallRepostResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.repost",
+        params=(
+            Param("object", "form", "plain"),
+            Param("message", "form", "plain"),
+            Param("group_id", "form", "plain"),
+            Param("mark_as_ads", "form", "bool01"),
+            Param("mute_notifications", "form", "bool01"),
+        ),
+        result=WallRepostResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("object", "", True, ("s", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+            ("mark_as_ads", "", False, ("b", None, None, None, None, None, None)),
+            ("mute_notifications", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_REPOST = _spec_wall_repost()
+
+
+def _spec_wall_restore() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.restore",
+        params=(
+            Param("owner_id", "form", "plain"),
+            Param("post_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_RESTORE = _spec_wall_restore()
+
+
+def _spec_wall_restore_comment() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.restoreComment",
+        params=(
+            Param("comment_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_RESTORE_COMMENT = _spec_wall_restore_comment()
+
+
+def _spec_wall_search() -> MethodSpec[WallSearchResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.search",
+        params=(
+            Param("domain", "form", "plain"),
+            Param("query", "form", "plain"),
+            Param("owners_only", "form", "bool01"),
+            Param("count", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("extended", "form", "bool01"),
+            Param("fields", "form", "csv"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=WallSearchResponse,
+        variants=(Variant("extendedResponse", (("extended", True),), WallSearchExtendedResponse),),
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        pagination={
+            "page": "offset",
+            "size": "count",
+            "in": "query",
+            "first_page": 0,
+            "max_size": 100,
+            "total": ["count"],
+            "items": "items",
+            "style": "offset",
+        },
+        checks=(
+            ("domain", "", False, ("is", None, None, None, None, None, None)),
+            ("query", "", False, ("s", None, None, None, 9000, None, None)),
+            ("owners_only", "", False, ("b", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, 0, 100, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("extended", "", False, ("b", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_SEARCH = _spec_wall_search()
+
+
+def _spec_wall_unpin() -> MethodSpec[BaseOkResponse]:
+    return MethodSpec(
+        api="vk",
+        name="wall.unpin",
+        params=(
+            Param("post_id", "form", "plain"),
+            Param("owner_id", "form", "plain"),
+        ),
+        result=BaseOkResponse,
+        batchable=True,
+        token_kinds=("user",),
+        checks=(
+            ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+            ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_WALL_UNPIN = _spec_wall_unpin()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -672,6 +821,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.wall"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["WallMethods", "AsyncWallMethods", "BatchWallMethods"]

@@ -19,54 +19,65 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.batch.widgets import BatchWidgetsMethods
     from apiforge.vk.methods.sync.widgets import WidgetsMethods
 
-_WIDGETS_GET_COMMENTS: MethodSpec[WidgetsGetCommentsResponse] = MethodSpec(
-    api="vk",
-    name="widgets.getComments",
-    params=(
-        Param("widget_api_id", "form", "plain"),
-        Param("url", "form", "plain"),
-        Param("page_id", "form", "plain"),
-        Param("order", "form", "plain"),
-        Param("fields", "form", "csv"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=WidgetsGetCommentsResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("widget_api_id", "", False, ("i", None, None, None, None, None, None)),
-        ("url", "", False, ("s", None, None, None, None, None, None)),
-        ("page_id", "", False, ("s", None, None, None, None, None, None)),
-        ("order", "", False, ("s", None, None, None, None, None, None)),
-        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 10, 200, None, None, None)),
-    ),
-)
-_WIDGETS_GET_PAGES: MethodSpec[WidgetsGetPagesResponse] = MethodSpec(
-    api="vk",
-    name="widgets.getPages",
-    params=(
-        Param("widget_api_id", "form", "plain"),
-        Param("order", "form", "plain"),
-        Param("period", "form", "plain"),
-        Param("offset", "form", "plain"),
-        Param("count", "form", "plain"),
-    ),
-    result=WidgetsGetPagesResponse,
-    idempotent=True,
-    batchable=True,
-    token_kinds=("user", "service"),
-    checks=(
-        ("widget_api_id", "", False, ("i", None, None, None, None, None, None)),
-        ("order", "", False, ("s", None, None, None, None, None, None)),
-        ("period", "", False, ("s", None, None, None, None, None, None)),
-        ("offset", "", False, ("i", None, 0, None, None, None, None)),
-        ("count", "", False, ("i", None, 10, 200, None, None, None)),
-    ),
-)
+
+def _spec_widgets_get_comments() -> MethodSpec[WidgetsGetCommentsResponse]:
+    return MethodSpec(
+        api="vk",
+        name="widgets.getComments",
+        params=(
+            Param("widget_api_id", "form", "plain"),
+            Param("url", "form", "plain"),
+            Param("page_id", "form", "plain"),
+            Param("order", "form", "plain"),
+            Param("fields", "form", "csv"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=WidgetsGetCommentsResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("widget_api_id", "", False, ("i", None, None, None, None, None, None)),
+            ("url", "", False, ("s", None, None, None, None, None, None)),
+            ("page_id", "", False, ("s", None, None, None, None, None, None)),
+            ("order", "", False, ("s", None, None, None, None, None, None)),
+            ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 10, 200, None, None, None)),
+        ),
+    )
+
+
+_WIDGETS_GET_COMMENTS = _spec_widgets_get_comments()
+
+
+def _spec_widgets_get_pages() -> MethodSpec[WidgetsGetPagesResponse]:
+    return MethodSpec(
+        api="vk",
+        name="widgets.getPages",
+        params=(
+            Param("widget_api_id", "form", "plain"),
+            Param("order", "form", "plain"),
+            Param("period", "form", "plain"),
+            Param("offset", "form", "plain"),
+            Param("count", "form", "plain"),
+        ),
+        result=WidgetsGetPagesResponse,
+        idempotent=True,
+        batchable=True,
+        token_kinds=("user", "service"),
+        checks=(
+            ("widget_api_id", "", False, ("i", None, None, None, None, None, None)),
+            ("order", "", False, ("s", None, None, None, None, None, None)),
+            ("period", "", False, ("s", None, None, None, None, None, None)),
+            ("offset", "", False, ("i", None, 0, None, None, None, None)),
+            ("count", "", False, ("i", None, 10, 200, None, None, None)),
+        ),
+    )
+
+
+_WIDGETS_GET_PAGES = _spec_widgets_get_pages()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -85,6 +96,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.vk.methods.{flavour}.widgets"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["WidgetsMethods", "AsyncWidgetsMethods", "BatchWidgetsMethods"]

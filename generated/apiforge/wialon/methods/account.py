@@ -25,266 +25,373 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.account import BatchAccountMethods
     from apiforge.wialon.methods.sync.account import AccountMethods
 
-_ACCOUNT_CREATE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/create_account",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("plan", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("plan", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_DELETE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/delete_account",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("reasons", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("reasons", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-    ),
-)
-_ACCOUNT_GET_ACCOUNT_DATA: MethodSpec[AccountData] = MethodSpec(
-    api="wialon",
-    name="account/get_account_data",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("type", "params", "native"),
-    ),
-    result=AccountData,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("ia", None, None, None, None, None, None)),
-        ("type", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_ENABLE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/enable_account",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("enable", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("enable", "", True, ("b", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_GET_BILLING_PLANS: MethodSpec[BillingPlansResult] = MethodSpec(
-    api="wialon",
-    name="account/get_billing_plans",
-    params=(),
-    result=BillingPlansResult,
-    idempotent=True,
-    batchable=True,
-)
-_ACCOUNT_LIST_CHANGE_ACCOUNTS: MethodSpec[list[ChangeAccountCandidate]] = MethodSpec(
-    api="wialon",
-    name="account/list_change_accounts",
-    params=(Param("units", "params", "native"),),
-    result=list[ChangeAccountCandidate],
-    idempotent=True,
-    batchable=True,
-    checks=(("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),),
-)
-_ACCOUNT_UPDATE_BILLING_PLAN: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="account/update_billing_plan",
-    params=(
-        Param("callMode", "params", "native"),
-        Param("plan", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("plan", "", True, ("o", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_UPDATE_PLAN: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/update_plan",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("plan", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("plan", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_UPDATE_SUB_PLANS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/update_sub_plans",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("plans", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("plans", "", True, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_ACCOUNT_UPDATE_DEALER_RIGHTS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/update_dealer_rights",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("enable", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("enable", "", True, ("b", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_UPDATE_BILLING_SERVICE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/update_billing_service",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("name", "params", "native"),
-        Param("type", "params", "native"),
-        Param("intervalType", "params", "native"),
-        Param("costTable", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("type", "", True, ("i", frozenset({1, 2}), None, None, None, None, None)),
-        ("intervalType", "interval_type", True, ("i", frozenset({0, 1, 2, 3, 4}), None, None, None, None, None)),
-        ("costTable", "cost_table", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_UPDATE_FLAGS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/update_flags",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("flags", "params", "native"),
-        Param("blockBalance", "params", "native"),
-        Param("denyBalance", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("flags", "", True, ("i", None, None, None, None, None, None)),
-        ("blockBalance", "block_balance", False, ("n", None, None, None, None, None, None)),
-        ("denyBalance", "deny_balance", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_DO_PAYMENT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/do_payment",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("balanceUpdate", "params", "native"),
-        Param("daysUpdate", "params", "native"),
-        Param("description", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("balanceUpdate", "balance_update", True, ("n", None, None, None, None, None, None)),
-        ("daysUpdate", "days_update", True, ("i", None, None, None, None, None, None)),
-        ("description", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_UPDATE_MIN_DAYS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/update_min_days",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("minDays", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("minDays", "min_days", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_GET_ACCOUNT_HISTORY: MethodSpec[list[list[int | str]]] = MethodSpec(
-    api="wialon",
-    name="account/get_account_history",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("days", "params", "native"),
-        Param("tz", "params", "native"),
-    ),
-    result=list[list[int | str]],
-    idempotent=True,
-    batchable=True,
-    heavy=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("days", "", True, ("i", None, None, None, None, None, None)),
-        ("tz", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_UPDATE_HISTORY_PERIOD: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/update_history_period",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("historyPeriod", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("historyPeriod", "history_period", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_CHANGE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="account/change_account",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("resourceId", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ACCOUNT_TRASH: MethodSpec[TrashResult] = MethodSpec(
-    api="wialon",
-    name="account/trash",
-    params=(
-        Param("callMode", "params", "native"),
-        Param("guids", "params", "native"),
-    ),
-    result=TrashResult,
-    batchable=True,
-    checks=(
-        ("callMode", "call_mode", True, ("s", frozenset({"list", "restore"}), None, None, None, None, None)),
-        ("guids", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
+
+def _spec_account_create_account() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/create_account",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("plan", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("plan", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_CREATE_ACCOUNT = _spec_account_create_account()
+
+
+def _spec_account_delete_account() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/delete_account",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("reasons", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("reasons", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ACCOUNT_DELETE_ACCOUNT = _spec_account_delete_account()
+
+
+def _spec_account_get_account_data() -> MethodSpec[AccountData]:
+    return MethodSpec(
+        api="wialon",
+        name="account/get_account_data",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("type", "params", "native"),
+        ),
+        result=AccountData,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("ia", None, None, None, None, None, None)),
+            ("type", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_GET_ACCOUNT_DATA = _spec_account_get_account_data()
+
+
+def _spec_account_enable_account() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/enable_account",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("enable", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("enable", "", True, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_ENABLE_ACCOUNT = _spec_account_enable_account()
+
+
+def _spec_account_get_billing_plans() -> MethodSpec[BillingPlansResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/get_billing_plans",
+        params=(),
+        result=BillingPlansResult,
+        idempotent=True,
+        batchable=True,
+    )
+
+
+_ACCOUNT_GET_BILLING_PLANS = _spec_account_get_billing_plans()
+
+
+def _spec_account_list_change_accounts() -> MethodSpec[list[ChangeAccountCandidate]]:
+    return MethodSpec(
+        api="wialon",
+        name="account/list_change_accounts",
+        params=(Param("units", "params", "native"),),
+        result=list[ChangeAccountCandidate],
+        idempotent=True,
+        batchable=True,
+        checks=(("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),),
+    )
+
+
+_ACCOUNT_LIST_CHANGE_ACCOUNTS = _spec_account_list_change_accounts()
+
+
+def _spec_account_update_billing_plan() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="account/update_billing_plan",
+        params=(
+            Param("callMode", "params", "native"),
+            Param("plan", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("plan", "", True, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_UPDATE_BILLING_PLAN = _spec_account_update_billing_plan()
+
+
+def _spec_account_update_plan() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/update_plan",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("plan", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("plan", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_UPDATE_PLAN = _spec_account_update_plan()
+
+
+def _spec_account_update_sub_plans() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/update_sub_plans",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("plans", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("plans", "", True, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ACCOUNT_UPDATE_SUB_PLANS = _spec_account_update_sub_plans()
+
+
+def _spec_account_update_dealer_rights() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/update_dealer_rights",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("enable", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("enable", "", True, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_UPDATE_DEALER_RIGHTS = _spec_account_update_dealer_rights()
+
+
+def _spec_account_update_billing_service() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/update_billing_service",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("name", "params", "native"),
+            Param("type", "params", "native"),
+            Param("intervalType", "params", "native"),
+            Param("costTable", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("type", "", True, ("i", frozenset({1, 2}), None, None, None, None, None)),
+            ("intervalType", "interval_type", True, ("i", frozenset({0, 1, 2, 3, 4}), None, None, None, None, None)),
+            ("costTable", "cost_table", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_UPDATE_BILLING_SERVICE = _spec_account_update_billing_service()
+
+
+def _spec_account_update_flags() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/update_flags",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("flags", "params", "native"),
+            Param("blockBalance", "params", "native"),
+            Param("denyBalance", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("flags", "", True, ("i", None, None, None, None, None, None)),
+            ("blockBalance", "block_balance", False, ("n", None, None, None, None, None, None)),
+            ("denyBalance", "deny_balance", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_UPDATE_FLAGS = _spec_account_update_flags()
+
+
+def _spec_account_do_payment() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/do_payment",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("balanceUpdate", "params", "native"),
+            Param("daysUpdate", "params", "native"),
+            Param("description", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("balanceUpdate", "balance_update", True, ("n", None, None, None, None, None, None)),
+            ("daysUpdate", "days_update", True, ("i", None, None, None, None, None, None)),
+            ("description", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_DO_PAYMENT = _spec_account_do_payment()
+
+
+def _spec_account_update_min_days() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/update_min_days",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("minDays", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("minDays", "min_days", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_UPDATE_MIN_DAYS = _spec_account_update_min_days()
+
+
+def _spec_account_get_account_history() -> MethodSpec[list[list[int | str]]]:
+    return MethodSpec(
+        api="wialon",
+        name="account/get_account_history",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("days", "params", "native"),
+            Param("tz", "params", "native"),
+        ),
+        result=list[list[int | str]],
+        idempotent=True,
+        batchable=True,
+        heavy=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("days", "", True, ("i", None, None, None, None, None, None)),
+            ("tz", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_GET_ACCOUNT_HISTORY = _spec_account_get_account_history()
+
+
+def _spec_account_update_history_period() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/update_history_period",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("historyPeriod", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("historyPeriod", "history_period", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_UPDATE_HISTORY_PERIOD = _spec_account_update_history_period()
+
+
+def _spec_account_change_account() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/change_account",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("resourceId", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ACCOUNT_CHANGE_ACCOUNT = _spec_account_change_account()
+
+
+def _spec_account_trash() -> MethodSpec[TrashResult]:
+    return MethodSpec(
+        api="wialon",
+        name="account/trash",
+        params=(
+            Param("callMode", "params", "native"),
+            Param("guids", "params", "native"),
+        ),
+        result=TrashResult,
+        batchable=True,
+        checks=(
+            ("callMode", "call_mode", True, ("s", frozenset({"list", "restore"}), None, None, None, None, None)),
+            ("guids", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ACCOUNT_TRASH = _spec_account_trash()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -303,6 +410,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.account"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["AccountMethods", "AsyncAccountMethods", "BatchAccountMethods"]

@@ -20,21 +20,26 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.apps import BatchAppsMethods
     from apiforge.wialon.methods.sync.apps import AppsMethods
 
-_APPS_LIST: MethodSpec[builtins.list[AppInfo]] = MethodSpec(
-    api="wialon",
-    name="apps/list",
-    params=(
-        Param("manageMode", "params", "native"),
-        Param("filterLang", "params", "native"),
-    ),
-    result=builtins.list[AppInfo],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("manageMode", "manage_mode", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("filterLang", "filter_lang", False, ("s", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_apps_list() -> MethodSpec[builtins.list[AppInfo]]:
+    return MethodSpec(
+        api="wialon",
+        name="apps/list",
+        params=(
+            Param("manageMode", "params", "native"),
+            Param("filterLang", "params", "native"),
+        ),
+        result=builtins.list[AppInfo],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("manageMode", "manage_mode", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("filterLang", "filter_lang", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_APPS_LIST = _spec_apps_list()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -53,6 +58,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.apps"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["AppsMethods", "AsyncAppsMethods", "BatchAppsMethods"]

@@ -31,393 +31,542 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.core import BatchCoreMethods
     from apiforge.wialon.methods.sync.core import CoreMethods
 
-_CORE_SEARCH_ITEM: MethodSpec[SearchItemResult] = MethodSpec(
-    api="wialon",
-    name="core/search_item",
-    params=(
-        Param("id", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=SearchItemResult,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("flags", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_CORE_SEARCH_ITEMS: MethodSpec[SearchItemsResult] = MethodSpec(
-    api="wialon",
-    name="core/search_items",
-    params=(
-        Param("spec", "params", "native"),
-        Param("force", "params", "native"),
-        Param("flags", "params", "native"),
-        Param("from", "params", "native"),
-        Param("to", "params", "native"),
-    ),
-    result=SearchItemsResult,
-    idempotent=True,
-    batchable=True,
-    pagination={
-        "page": "from",
-        "size": "to",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["totalItemsCount"],
-        "items": "items",
-        "style": "range",
-    },
-    checks=(
-        ("spec", "", True, ("o", None, None, None, None, None, None)),
-        ("force", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("flags", "", True, ("i", None, None, None, None, None, None)),
-        ("from", "from_", True, ("i", None, 0, None, None, None, None)),
-        ("to", "", True, ("i", None, 0, None, None, None, None)),
-    ),
-)
-_CORE_UPDATE_DATA_FLAGS: MethodSpec[list[UpdateDataFlagsItem]] = MethodSpec(
-    api="wialon",
-    name="core/update_data_flags",
-    params=(Param("spec", "params", "native"),),
-    result=list[UpdateDataFlagsItem],
-    idempotent=True,
-    batchable=True,
-    checks=(("spec", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),),
-)
-_CORE_LOGOUT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="core/logout",
-    params=(),
-    result=ErrorResult,
-)
-_CORE_DUPLICATE: MethodSpec[LoginResponse] = MethodSpec(
-    api="wialon",
-    name="core/duplicate",
-    params=(
-        Param("operateAs", "params", "native"),
-        Param("continueCurrentSession", "params", "native"),
-        Param("clientIp", "params", "native"),
-    ),
-    result=LoginResponse,
-    checks=(
-        ("operateAs", "operate_as", False, ("s", None, None, None, None, None, None)),
-        ("continueCurrentSession", "continue_current_session", False, ("b", None, None, None, None, None, None)),
-        ("clientIp", "client_ip", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_CORE_BATCH: MethodSpec[list[JSON]] = MethodSpec(
-    api="wialon",
-    name="core/batch",
-    params=(
-        Param("params", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=list[JSON],
-    checks=(
-        ("params", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_CORE_GET_ACCOUNT_DATA: MethodSpec[AccountData] = MethodSpec(
-    api="wialon",
-    name="core/get_account_data",
-    params=(Param("type", "params", "native"),),
-    result=AccountData,
-    idempotent=True,
-    batchable=True,
-    checks=(("type", "", True, ("i", frozenset({1, 2}), None, None, None, None, None)),),
-)
-_CORE_CHECK_ITEMS_BILLING: MethodSpec[list[int]] = MethodSpec(
-    api="wialon",
-    name="core/check_items_billing",
-    params=(
-        Param("items", "params", "native"),
-        Param("accessFlags", "params", "native"),
-        Param("serviceName", "params", "native"),
-    ),
-    result=list[int],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("items", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("accessFlags", "access_flags", True, ("i", None, None, None, None, None, None)),
-        ("serviceName", "service_name", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_CORE_CHECK_ACCESSORS: MethodSpec[dict[str, dict[str, AccessRights]]] = MethodSpec(
-    api="wialon",
-    name="core/check_accessors",
-    params=(
-        Param("items", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=dict[str, dict[str, AccessRights]],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("items", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("flags", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_CORE_CREATE_USER: MethodSpec[CreateItemResult] = MethodSpec(
-    api="wialon",
-    name="core/create_user",
-    params=(
-        Param("creatorId", "params", "native"),
-        Param("name", "params", "native"),
-        Param("password", "params", "native"),
-        Param("dataFlags", "params", "native"),
-    ),
-    result=CreateItemResult,
-    batchable=True,
-    checks=(
-        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("password", "", True, ("s", None, None, None, None, None, None)),
-        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_CORE_CREATE_RESOURCE: MethodSpec[CreateItemResult] = MethodSpec(
-    api="wialon",
-    name="core/create_resource",
-    params=(
-        Param("creatorId", "params", "native"),
-        Param("name", "params", "native"),
-        Param("dataFlags", "params", "native"),
-        Param("skipCreatorCheck", "params", "native"),
-    ),
-    result=CreateItemResult,
-    batchable=True,
-    checks=(
-        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
-        ("skipCreatorCheck", "skip_creator_check", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_CORE_CREATE_UNIT: MethodSpec[CreateItemResult] = MethodSpec(
-    api="wialon",
-    name="core/create_unit",
-    params=(
-        Param("creatorId", "params", "native"),
-        Param("name", "params", "native"),
-        Param("hwTypeId", "params", "native"),
-        Param("dataFlags", "params", "native"),
-    ),
-    result=CreateItemResult,
-    batchable=True,
-    checks=(
-        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("hwTypeId", "hw_type_id", True, ("i", None, None, None, None, None, None)),
-        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_CORE_CREATE_UNIT_GROUP: MethodSpec[CreateItemResult] = MethodSpec(
-    api="wialon",
-    name="core/create_unit_group",
-    params=(
-        Param("creatorId", "params", "native"),
-        Param("name", "params", "native"),
-        Param("dataFlags", "params", "native"),
-    ),
-    result=CreateItemResult,
-    batchable=True,
-    checks=(
-        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_CORE_CREATE_RETRANSLATOR: MethodSpec[CreateItemResult] = MethodSpec(
-    api="wialon",
-    name="core/create_retranslator",
-    params=(
-        Param("creatorId", "params", "native"),
-        Param("name", "params", "native"),
-        Param("dataFlags", "params", "native"),
-        Param("config", "params", "native"),
-    ),
-    result=CreateItemResult,
-    batchable=True,
-    checks=(
-        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("config", "", False, ("o", None, None, None, None, None, None)),
-        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_CORE_CREATE_ROUTE: MethodSpec[CreateItemResult] = MethodSpec(
-    api="wialon",
-    name="core/create_route",
-    params=(
-        Param("creatorId", "params", "native"),
-        Param("name", "params", "native"),
-        Param("dataFlags", "params", "native"),
-    ),
-    result=CreateItemResult,
-    batchable=True,
-    checks=(
-        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_CORE_GET_HW_TYPES: MethodSpec[list[HwType]] = MethodSpec(
-    api="wialon",
-    name="core/get_hw_types",
-    params=(
-        Param("filterType", "params", "native"),
-        Param("filterValue", "params", "native"),
-        Param("includeType", "params", "native"),
-        Param("ignoreRename", "params", "native"),
-    ),
-    result=list[HwType],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        (
-            "filterType",
-            "filter_type",
-            False,
-            ("s", frozenset({"feature", "id", "name", "type"}), None, None, None, None, None),
+
+def _spec_core_search_item() -> MethodSpec[SearchItemResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/search_item",
+        params=(
+            Param("id", "params", "native"),
+            Param("flags", "params", "native"),
         ),
-        (
-            "filterValue",
-            "filter_value",
-            False,
-            ("a", None, None, None, None, None, ("is", None, None, None, None, None, None)),
+        result=SearchItemResult,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("flags", "", True, ("i", None, None, None, None, None, None)),
         ),
-        ("includeType", "include_type", False, ("b", None, None, None, None, None, None)),
-        ("ignoreRename", "ignore_rename", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_CORE_GET_HW_CMDS: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="core/get_hw_cmds",
-    params=(
-        Param("deviceTypeId", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("template", "params", "native"),
-        Param("lang", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("deviceTypeId", "device_type_id", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
-        ("template", "", False, ("b", None, None, None, None, None, None)),
-        ("lang", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_CORE_RESET_PASSWORD_REQUEST: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="core/reset_password_request",
-    params=(
-        Param("user", "params", "native"),
-        Param("email", "params", "native"),
-        Param("url", "params", "native"),
-        Param("emailFrom", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("user", "", True, ("s", None, None, None, None, None, None)),
-        ("email", "", True, ("s", None, None, None, None, None, None)),
-        ("emailFrom", "email_from", False, ("s", None, None, None, None, None, None)),
-        ("url", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_CORE_RESET_PASSWORD_PERFORM: MethodSpec[ResetPasswordResult] = MethodSpec(
-    api="wialon",
-    name="core/reset_password_perform",
-    params=(
-        Param("user", "params", "native"),
-        Param("code", "params", "native"),
-    ),
-    result=ResetPasswordResult,
-    batchable=True,
-    checks=(
-        ("user", "", True, ("s", None, None, None, None, None, None)),
-        ("code", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_CORE_CREATE_AUTH_HASH: MethodSpec[AuthHashResult] = MethodSpec(
-    api="wialon",
-    name="core/create_auth_hash",
-    params=(),
-    result=AuthHashResult,
-    batchable=True,
-)
-_CORE_USE_AUTH_HASH: MethodSpec[LoginResponse] = MethodSpec(
-    api="wialon",
-    name="core/use_auth_hash",
-    params=(
-        Param("authHash", "params", "native"),
-        Param("operateAs", "params", "native"),
-        Param("checkService", "params", "native"),
-    ),
-    result=LoginResponse,
-    checks=(
-        ("authHash", "auth_hash", True, ("s", None, None, None, None, None, None)),
-        ("operateAs", "operate_as", False, ("s", None, None, None, None, None, None)),
-        ("checkService", "check_service", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_CORE_CHECK_UNIQUE: MethodSpec[CheckUniqueResult] = MethodSpec(
-    api="wialon",
-    name="core/check_unique",
-    params=(
-        Param("type", "params", "native"),
-        Param("value", "params", "native"),
-    ),
-    result=CheckUniqueResult,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("type", "", True, ("s", None, None, None, None, None, None)),
-        ("value", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_CORE_EXPORT_FILE: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="core/export_file",
-    params=(
-        Param("spec", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    checks=(
-        ("spec", "", False, ("o", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_CORE_SET_SESSION_PROPERTY: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="core/set_session_property",
-    params=(
-        Param("prop_name", "params", "native"),
-        Param("prop_value", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("prop_name", "", True, ("s", None, None, None, None, None, None)),
-        ("prop_value", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_CORE_SET_PRMS_LIMIT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="core/set_prms_limit",
-    params=(Param("prms_limit", "params", "native"),),
-    result=ErrorResult,
-    batchable=True,
-    checks=(("prms_limit", "", True, ("i", None, None, None, None, None, None)),),
-)
+    )
+
+
+_CORE_SEARCH_ITEM = _spec_core_search_item()
+
+
+def _spec_core_search_items() -> MethodSpec[SearchItemsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/search_items",
+        params=(
+            Param("spec", "params", "native"),
+            Param("force", "params", "native"),
+            Param("flags", "params", "native"),
+            Param("from", "params", "native"),
+            Param("to", "params", "native"),
+        ),
+        result=SearchItemsResult,
+        idempotent=True,
+        batchable=True,
+        pagination={
+            "page": "from",
+            "size": "to",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["totalItemsCount"],
+            "items": "items",
+            "style": "range",
+        },
+        checks=(
+            ("spec", "", True, ("o", None, None, None, None, None, None)),
+            ("force", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("flags", "", True, ("i", None, None, None, None, None, None)),
+            ("from", "from_", True, ("i", None, 0, None, None, None, None)),
+            ("to", "", True, ("i", None, 0, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_SEARCH_ITEMS = _spec_core_search_items()
+
+
+def _spec_core_update_data_flags() -> MethodSpec[list[UpdateDataFlagsItem]]:
+    return MethodSpec(
+        api="wialon",
+        name="core/update_data_flags",
+        params=(Param("spec", "params", "native"),),
+        result=list[UpdateDataFlagsItem],
+        idempotent=True,
+        batchable=True,
+        checks=(("spec", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),),
+    )
+
+
+_CORE_UPDATE_DATA_FLAGS = _spec_core_update_data_flags()
+
+
+def _spec_core_logout() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/logout",
+        params=(),
+        result=ErrorResult,
+    )
+
+
+_CORE_LOGOUT = _spec_core_logout()
+
+
+def _spec_core_duplicate() -> MethodSpec[LoginResponse]:
+    return MethodSpec(
+        api="wialon",
+        name="core/duplicate",
+        params=(
+            Param("operateAs", "params", "native"),
+            Param("continueCurrentSession", "params", "native"),
+            Param("clientIp", "params", "native"),
+        ),
+        result=LoginResponse,
+        checks=(
+            ("operateAs", "operate_as", False, ("s", None, None, None, None, None, None)),
+            ("continueCurrentSession", "continue_current_session", False, ("b", None, None, None, None, None, None)),
+            ("clientIp", "client_ip", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_DUPLICATE = _spec_core_duplicate()
+
+
+def _spec_core_batch() -> MethodSpec[list[JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="core/batch",
+        params=(
+            Param("params", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=list[JSON],
+        checks=(
+            ("params", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_BATCH = _spec_core_batch()
+
+
+def _spec_core_get_account_data() -> MethodSpec[AccountData]:
+    return MethodSpec(
+        api="wialon",
+        name="core/get_account_data",
+        params=(Param("type", "params", "native"),),
+        result=AccountData,
+        idempotent=True,
+        batchable=True,
+        checks=(("type", "", True, ("i", frozenset({1, 2}), None, None, None, None, None)),),
+    )
+
+
+_CORE_GET_ACCOUNT_DATA = _spec_core_get_account_data()
+
+
+def _spec_core_check_items_billing() -> MethodSpec[list[int]]:
+    return MethodSpec(
+        api="wialon",
+        name="core/check_items_billing",
+        params=(
+            Param("items", "params", "native"),
+            Param("accessFlags", "params", "native"),
+            Param("serviceName", "params", "native"),
+        ),
+        result=list[int],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("items", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("accessFlags", "access_flags", True, ("i", None, None, None, None, None, None)),
+            ("serviceName", "service_name", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_CHECK_ITEMS_BILLING = _spec_core_check_items_billing()
+
+
+def _spec_core_check_accessors() -> MethodSpec[dict[str, dict[str, AccessRights]]]:
+    return MethodSpec(
+        api="wialon",
+        name="core/check_accessors",
+        params=(
+            Param("items", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=dict[str, dict[str, AccessRights]],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("items", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("flags", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_CHECK_ACCESSORS = _spec_core_check_accessors()
+
+
+def _spec_core_create_user() -> MethodSpec[CreateItemResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/create_user",
+        params=(
+            Param("creatorId", "params", "native"),
+            Param("name", "params", "native"),
+            Param("password", "params", "native"),
+            Param("dataFlags", "params", "native"),
+        ),
+        result=CreateItemResult,
+        batchable=True,
+        checks=(
+            ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("password", "", True, ("s", None, None, None, None, None, None)),
+            ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_CREATE_USER = _spec_core_create_user()
+
+
+def _spec_core_create_resource() -> MethodSpec[CreateItemResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/create_resource",
+        params=(
+            Param("creatorId", "params", "native"),
+            Param("name", "params", "native"),
+            Param("dataFlags", "params", "native"),
+            Param("skipCreatorCheck", "params", "native"),
+        ),
+        result=CreateItemResult,
+        batchable=True,
+        checks=(
+            ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+            ("skipCreatorCheck", "skip_creator_check", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_CREATE_RESOURCE = _spec_core_create_resource()
+
+
+def _spec_core_create_unit() -> MethodSpec[CreateItemResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/create_unit",
+        params=(
+            Param("creatorId", "params", "native"),
+            Param("name", "params", "native"),
+            Param("hwTypeId", "params", "native"),
+            Param("dataFlags", "params", "native"),
+        ),
+        result=CreateItemResult,
+        batchable=True,
+        checks=(
+            ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("hwTypeId", "hw_type_id", True, ("i", None, None, None, None, None, None)),
+            ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_CREATE_UNIT = _spec_core_create_unit()
+
+
+def _spec_core_create_unit_group() -> MethodSpec[CreateItemResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/create_unit_group",
+        params=(
+            Param("creatorId", "params", "native"),
+            Param("name", "params", "native"),
+            Param("dataFlags", "params", "native"),
+        ),
+        result=CreateItemResult,
+        batchable=True,
+        checks=(
+            ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_CREATE_UNIT_GROUP = _spec_core_create_unit_group()
+
+
+def _spec_core_create_retranslator() -> MethodSpec[CreateItemResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/create_retranslator",
+        params=(
+            Param("creatorId", "params", "native"),
+            Param("name", "params", "native"),
+            Param("dataFlags", "params", "native"),
+            Param("config", "params", "native"),
+        ),
+        result=CreateItemResult,
+        batchable=True,
+        checks=(
+            ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("config", "", False, ("o", None, None, None, None, None, None)),
+            ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_CREATE_RETRANSLATOR = _spec_core_create_retranslator()
+
+
+def _spec_core_create_route() -> MethodSpec[CreateItemResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/create_route",
+        params=(
+            Param("creatorId", "params", "native"),
+            Param("name", "params", "native"),
+            Param("dataFlags", "params", "native"),
+        ),
+        result=CreateItemResult,
+        batchable=True,
+        checks=(
+            ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_CREATE_ROUTE = _spec_core_create_route()
+
+
+def _spec_core_get_hw_types() -> MethodSpec[list[HwType]]:
+    return MethodSpec(
+        api="wialon",
+        name="core/get_hw_types",
+        params=(
+            Param("filterType", "params", "native"),
+            Param("filterValue", "params", "native"),
+            Param("includeType", "params", "native"),
+            Param("ignoreRename", "params", "native"),
+        ),
+        result=list[HwType],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            (
+                "filterType",
+                "filter_type",
+                False,
+                ("s", frozenset({"feature", "id", "name", "type"}), None, None, None, None, None),
+            ),
+            (
+                "filterValue",
+                "filter_value",
+                False,
+                ("a", None, None, None, None, None, ("is", None, None, None, None, None, None)),
+            ),
+            ("includeType", "include_type", False, ("b", None, None, None, None, None, None)),
+            ("ignoreRename", "ignore_rename", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_GET_HW_TYPES = _spec_core_get_hw_types()
+
+
+def _spec_core_get_hw_cmds() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="core/get_hw_cmds",
+        params=(
+            Param("deviceTypeId", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("template", "params", "native"),
+            Param("lang", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("deviceTypeId", "device_type_id", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+            ("template", "", False, ("b", None, None, None, None, None, None)),
+            ("lang", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_GET_HW_CMDS = _spec_core_get_hw_cmds()
+
+
+def _spec_core_reset_password_request() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/reset_password_request",
+        params=(
+            Param("user", "params", "native"),
+            Param("email", "params", "native"),
+            Param("url", "params", "native"),
+            Param("emailFrom", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("user", "", True, ("s", None, None, None, None, None, None)),
+            ("email", "", True, ("s", None, None, None, None, None, None)),
+            ("emailFrom", "email_from", False, ("s", None, None, None, None, None, None)),
+            ("url", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_RESET_PASSWORD_REQUEST = _spec_core_reset_password_request()
+
+
+def _spec_core_reset_password_perform() -> MethodSpec[ResetPasswordResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/reset_password_perform",
+        params=(
+            Param("user", "params", "native"),
+            Param("code", "params", "native"),
+        ),
+        result=ResetPasswordResult,
+        batchable=True,
+        checks=(
+            ("user", "", True, ("s", None, None, None, None, None, None)),
+            ("code", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_RESET_PASSWORD_PERFORM = _spec_core_reset_password_perform()
+
+
+def _spec_core_create_auth_hash() -> MethodSpec[AuthHashResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/create_auth_hash",
+        params=(),
+        result=AuthHashResult,
+        batchable=True,
+    )
+
+
+_CORE_CREATE_AUTH_HASH = _spec_core_create_auth_hash()
+
+
+def _spec_core_use_auth_hash() -> MethodSpec[LoginResponse]:
+    return MethodSpec(
+        api="wialon",
+        name="core/use_auth_hash",
+        params=(
+            Param("authHash", "params", "native"),
+            Param("operateAs", "params", "native"),
+            Param("checkService", "params", "native"),
+        ),
+        result=LoginResponse,
+        checks=(
+            ("authHash", "auth_hash", True, ("s", None, None, None, None, None, None)),
+            ("operateAs", "operate_as", False, ("s", None, None, None, None, None, None)),
+            ("checkService", "check_service", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_USE_AUTH_HASH = _spec_core_use_auth_hash()
+
+
+def _spec_core_check_unique() -> MethodSpec[CheckUniqueResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/check_unique",
+        params=(
+            Param("type", "params", "native"),
+            Param("value", "params", "native"),
+        ),
+        result=CheckUniqueResult,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("type", "", True, ("s", None, None, None, None, None, None)),
+            ("value", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_CHECK_UNIQUE = _spec_core_check_unique()
+
+
+def _spec_core_export_file() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="core/export_file",
+        params=(
+            Param("spec", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        checks=(
+            ("spec", "", False, ("o", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_EXPORT_FILE = _spec_core_export_file()
+
+
+def _spec_core_set_session_property() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/set_session_property",
+        params=(
+            Param("prop_name", "params", "native"),
+            Param("prop_value", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("prop_name", "", True, ("s", None, None, None, None, None, None)),
+            ("prop_value", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_CORE_SET_SESSION_PROPERTY = _spec_core_set_session_property()
+
+
+def _spec_core_set_prms_limit() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="core/set_prms_limit",
+        params=(Param("prms_limit", "params", "native"),),
+        result=ErrorResult,
+        batchable=True,
+        checks=(("prms_limit", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_CORE_SET_PRMS_LIMIT = _spec_core_set_prms_limit()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -436,6 +585,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.core"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["CoreMethods", "AsyncCoreMethods", "BatchCoreMethods"]

@@ -19,97 +19,132 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.events import BatchEventsMethods
     from apiforge.wialon.methods.sync.events import EventsMethods
 
-_EVENTS_UPDATE_UNITS: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="events/update_units",
-    params=(
-        Param("mode", "params", "native"),
-        Param("units", "params", "native"),
-        Param("evt_flags", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("mode", "", True, ("s", frozenset({"add", "clear", "remove"}), None, None, None, None, None)),
-        ("units", "", False, ("a", None, None, None, None, None, ("io", None, None, None, None, None, None))),
-        ("evt_flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_EVENTS_CHECK_UPDATES: MethodSpec[dict[str, dict[str, list[JSON]]]] = MethodSpec(
-    api="wialon",
-    name="events/check_updates",
-    params=(
-        Param("lang", "params", "native"),
-        Param("measure", "params", "native"),
-        Param("detalization", "params", "native"),
-    ),
-    result=dict[str, dict[str, list[JSON]]],
-    batchable=True,
-    checks=(
-        ("lang", "", False, ("s", None, None, None, None, None, None)),
-        ("measure", "", False, ("i", MeasureSystem, None, None, None, None, None)),
-        ("detalization", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_EVENTS_LOAD: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="events/load",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("ivalType", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("detectors", "params", "native"),
-        Param("selector", "params", "native"),
-        Param("measure", "params", "native"),
-        Param("lang", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("ivalType", "ival_type", True, ("i", frozenset({1, 2, 3, 4, 5, 6}), None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-        ("detectors", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("selector", "", False, ("ao", None, None, None, None, None, None)),
-        ("measure", "", False, ("i", MeasureSystem, None, None, None, None, None)),
-        ("lang", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_EVENTS_GET: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="events/get",
-    params=(Param("selector", "params", "native"),),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(("selector", "", True, ("ao", None, None, None, None, None, None)),),
-)
-_EVENTS_UNLOAD: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="events/unload",
-    params=(),
-    result=ErrorResult,
-    batchable=True,
-)
-_EVENTS_UPDATE_ITEMS: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="events/update_items",
-    params=(
-        Param("mode", "params", "native"),
-        Param("items", "params", "native"),
-        Param("evt_flags", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("mode", "", True, ("s", frozenset({"add", "clear", "list", "remove"}), None, None, None, None, None)),
-        ("items", "", False, ("a", None, None, None, None, None, ("io", None, None, None, None, None, None))),
-        ("evt_flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_events_update_units() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="events/update_units",
+        params=(
+            Param("mode", "params", "native"),
+            Param("units", "params", "native"),
+            Param("evt_flags", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("mode", "", True, ("s", frozenset({"add", "clear", "remove"}), None, None, None, None, None)),
+            ("units", "", False, ("a", None, None, None, None, None, ("io", None, None, None, None, None, None))),
+            ("evt_flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_EVENTS_UPDATE_UNITS = _spec_events_update_units()
+
+
+def _spec_events_check_updates() -> MethodSpec[dict[str, dict[str, list[JSON]]]]:
+    return MethodSpec(
+        api="wialon",
+        name="events/check_updates",
+        params=(
+            Param("lang", "params", "native"),
+            Param("measure", "params", "native"),
+            Param("detalization", "params", "native"),
+        ),
+        result=dict[str, dict[str, list[JSON]]],
+        batchable=True,
+        checks=(
+            ("lang", "", False, ("s", None, None, None, None, None, None)),
+            ("measure", "", False, ("i", MeasureSystem, None, None, None, None, None)),
+            ("detalization", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_EVENTS_CHECK_UPDATES = _spec_events_check_updates()
+
+
+def _spec_events_load() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="events/load",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("ivalType", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("detectors", "params", "native"),
+            Param("selector", "params", "native"),
+            Param("measure", "params", "native"),
+            Param("lang", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("ivalType", "ival_type", True, ("i", frozenset({1, 2, 3, 4, 5, 6}), None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+            ("detectors", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("selector", "", False, ("ao", None, None, None, None, None, None)),
+            ("measure", "", False, ("i", MeasureSystem, None, None, None, None, None)),
+            ("lang", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_EVENTS_LOAD = _spec_events_load()
+
+
+def _spec_events_get() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="events/get",
+        params=(Param("selector", "params", "native"),),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(("selector", "", True, ("ao", None, None, None, None, None, None)),),
+    )
+
+
+_EVENTS_GET = _spec_events_get()
+
+
+def _spec_events_unload() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="events/unload",
+        params=(),
+        result=ErrorResult,
+        batchable=True,
+    )
+
+
+_EVENTS_UNLOAD = _spec_events_unload()
+
+
+def _spec_events_update_items() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="events/update_items",
+        params=(
+            Param("mode", "params", "native"),
+            Param("items", "params", "native"),
+            Param("evt_flags", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("mode", "", True, ("s", frozenset({"add", "clear", "list", "remove"}), None, None, None, None, None)),
+            ("items", "", False, ("a", None, None, None, None, None, ("io", None, None, None, None, None, None))),
+            ("evt_flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_EVENTS_UPDATE_ITEMS = _spec_events_update_items()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -128,6 +163,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.events"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["EventsMethods", "AsyncEventsMethods", "BatchEventsMethods"]

@@ -19,158 +19,211 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.exchange import BatchExchangeMethods
     from apiforge.wialon.methods.sync.exchange import ExchangeMethods
 
-_EXCHANGE_EXPORT_ZONES: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="exchange/export_zones",
-    params=(
-        Param("fileName", "params", "native"),
-        Param("zones", "params", "native"),
-        Param("compress", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    heavy=True,
-    exclusive="exchange",
-    checks=(
-        ("fileName", "file_name", True, ("s", None, None, None, None, None, None)),
-        ("zones", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("compress", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_EXCHANGE_EXPORT_MESSAGES: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="exchange/export_messages",
-    params=(
-        Param("format", "params", "native"),
-        Param("compress", "params", "native"),
-        Param("layerName", "params", "native"),
-        Param("itemId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    heavy=True,
-    exclusive="exchange",
-    checks=(
-        ("layerName", "layer_name", False, ("s", None, None, None, None, None, None)),
-        ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
-        ("format", "", True, ("s", frozenset({"kml", "plt", "txt", "wlb", "wln"}), None, None, None, None, None)),
-        ("compress", "", True, ("b", None, None, None, None, None, None)),
-    ),
-)
-_EXCHANGE_EXPORT_JSON: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="exchange/export_json",
-    params=(
-        Param("fileName", "params", "native"),
-        Param("json", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    heavy=True,
-    exclusive="exchange",
-    checks=(
-        ("fileName", "file_name", False, ("s", None, None, None, None, None, None)),
-        ("json", "", False, ("o", None, None, None, None, None, None)),
-    ),
-)
-_EXCHANGE_IMPORT_JSON: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="exchange/import_json",
-    params=(
-        Param("file", "file", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    heavy=True,
-    exclusive="exchange",
-    checks=(
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
-_EXCHANGE_IMPORT_ZONES_SAVE: MethodSpec[int] = MethodSpec(
-    api="wialon",
-    name="exchange/import_zones_save",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("zones", "params", "native"),
-    ),
-    result=int,
-    batchable=True,
-    heavy=True,
-    exclusive="exchange",
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("zones", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-    ),
-)
-_EXCHANGE_IMPORT_MESSAGES: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="exchange/import_messages",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("file", "file", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=ErrorResult,
-    heavy=True,
-    exclusive="exchange",
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
-_EXCHANGE_IMPORT_POIS_SAVE: MethodSpec[int] = MethodSpec(
-    api="wialon",
-    name="exchange/import_pois_save",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("pois", "params", "native"),
-    ),
-    result=int,
-    batchable=True,
-    heavy=True,
-    exclusive="exchange",
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("pois", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-    ),
-)
-_EXCHANGE_IMPORT_ZONES_READ: MethodSpec[list[JSON]] = MethodSpec(
-    api="wialon",
-    name="exchange/import_zones_read",
-    params=(
-        Param("file", "file", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=list[JSON],
-    heavy=True,
-    exclusive="exchange",
-    checks=(
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
-_EXCHANGE_IMPORT_POIS_READ: MethodSpec[list[JSON]] = MethodSpec(
-    api="wialon",
-    name="exchange/import_pois_read",
-    params=(
-        Param("file", "file", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=list[JSON],
-    heavy=True,
-    exclusive="exchange",
-    checks=(
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
+
+def _spec_exchange_export_zones() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="exchange/export_zones",
+        params=(
+            Param("fileName", "params", "native"),
+            Param("zones", "params", "native"),
+            Param("compress", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        heavy=True,
+        exclusive="exchange",
+        checks=(
+            ("fileName", "file_name", True, ("s", None, None, None, None, None, None)),
+            ("zones", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("compress", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_EXCHANGE_EXPORT_ZONES = _spec_exchange_export_zones()
+
+
+def _spec_exchange_export_messages() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="exchange/export_messages",
+        params=(
+            Param("format", "params", "native"),
+            Param("compress", "params", "native"),
+            Param("layerName", "params", "native"),
+            Param("itemId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        heavy=True,
+        exclusive="exchange",
+        checks=(
+            ("layerName", "layer_name", False, ("s", None, None, None, None, None, None)),
+            ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+            ("format", "", True, ("s", frozenset({"kml", "plt", "txt", "wlb", "wln"}), None, None, None, None, None)),
+            ("compress", "", True, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_EXCHANGE_EXPORT_MESSAGES = _spec_exchange_export_messages()
+
+
+def _spec_exchange_export_json() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="exchange/export_json",
+        params=(
+            Param("fileName", "params", "native"),
+            Param("json", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        heavy=True,
+        exclusive="exchange",
+        checks=(
+            ("fileName", "file_name", False, ("s", None, None, None, None, None, None)),
+            ("json", "", False, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_EXCHANGE_EXPORT_JSON = _spec_exchange_export_json()
+
+
+def _spec_exchange_import_json() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="exchange/import_json",
+        params=(
+            Param("file", "file", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        heavy=True,
+        exclusive="exchange",
+        checks=(
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_EXCHANGE_IMPORT_JSON = _spec_exchange_import_json()
+
+
+def _spec_exchange_import_zones_save() -> MethodSpec[int]:
+    return MethodSpec(
+        api="wialon",
+        name="exchange/import_zones_save",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("zones", "params", "native"),
+        ),
+        result=int,
+        batchable=True,
+        heavy=True,
+        exclusive="exchange",
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("zones", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_EXCHANGE_IMPORT_ZONES_SAVE = _spec_exchange_import_zones_save()
+
+
+def _spec_exchange_import_messages() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="exchange/import_messages",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("file", "file", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=ErrorResult,
+        heavy=True,
+        exclusive="exchange",
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_EXCHANGE_IMPORT_MESSAGES = _spec_exchange_import_messages()
+
+
+def _spec_exchange_import_pois_save() -> MethodSpec[int]:
+    return MethodSpec(
+        api="wialon",
+        name="exchange/import_pois_save",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("pois", "params", "native"),
+        ),
+        result=int,
+        batchable=True,
+        heavy=True,
+        exclusive="exchange",
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("pois", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_EXCHANGE_IMPORT_POIS_SAVE = _spec_exchange_import_pois_save()
+
+
+def _spec_exchange_import_zones_read() -> MethodSpec[list[JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="exchange/import_zones_read",
+        params=(
+            Param("file", "file", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=list[JSON],
+        heavy=True,
+        exclusive="exchange",
+        checks=(
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_EXCHANGE_IMPORT_ZONES_READ = _spec_exchange_import_zones_read()
+
+
+def _spec_exchange_import_pois_read() -> MethodSpec[list[JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="exchange/import_pois_read",
+        params=(
+            Param("file", "file", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=list[JSON],
+        heavy=True,
+        exclusive="exchange",
+        checks=(
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_EXCHANGE_IMPORT_POIS_READ = _spec_exchange_import_pois_read()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -189,6 +242,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.exchange"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ExchangeMethods", "AsyncExchangeMethods", "BatchExchangeMethods"]

@@ -21,165 +21,218 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.file import BatchFileMethods
     from apiforge.wialon.methods.sync.file import FileMethods
 
-_FILE_LIST: MethodSpec[builtins.list[StorageEntry]] = MethodSpec(
-    api="wialon",
-    name="file/list",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("storageType", "params", "native"),
-        Param("path", "params", "native"),
-        Param("mask", "params", "native"),
-        Param("recursive", "params", "native"),
-        Param("fullPath", "params", "native"),
-    ),
-    result=builtins.list[StorageEntry],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
-        ("path", "", True, ("s", None, None, None, None, None, None)),
-        ("mask", "", False, ("s", None, None, None, None, None, None)),
-        ("recursive", "", False, ("b", None, None, None, None, None, None)),
-        ("fullPath", "full_path", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_FILE_GET: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="file/get",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("storageType", "params", "native"),
-        Param("path", "params", "native"),
-        Param("format", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
-        ("path", "", True, ("s", None, None, None, None, None, None)),
-        ("format", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_FILE_PUT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="file/put",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("storageType", "params", "native"),
-        Param("path", "params", "native"),
-        Param("file", "file", "native"),
-        Param("writeType", "params", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=ErrorResult,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
-        ("path", "", True, ("s", None, None, None, None, None, None)),
-        ("writeType", "write_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
-_FILE_RM: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="file/rm",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("storageType", "params", "native"),
-        Param("path", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
-        ("path", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_FILE_READ: MethodSpec[FileContent] = MethodSpec(
-    api="wialon",
-    name="file/read",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("storageType", "params", "native"),
-        Param("path", "params", "native"),
-        Param("contentType", "params", "native"),
-    ),
-    result=FileContent,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
-        ("path", "", True, ("s", None, None, None, None, None, None)),
-        ("contentType", "content_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-    ),
-)
-_FILE_WRITE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="file/write",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("storageType", "params", "native"),
-        Param("path", "params", "native"),
-        Param("content", "params", "native"),
-        Param("writeType", "params", "native"),
-        Param("contentType", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
-        ("path", "", True, ("s", None, None, None, None, None, None)),
-        ("content", "", True, ("s", None, None, None, None, None, None)),
-        ("writeType", "write_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-        ("contentType", "content_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-    ),
-)
-_FILE_LIBRARY: MethodSpec[dict[str, builtins.list[LibraryFile]]] = MethodSpec(
-    api="wialon",
-    name="file/library",
-    params=(
-        Param("type", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=dict[str, builtins.list[LibraryFile]],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("type", "", True, ("s", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_FILE_MKDIR: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="file/mkdir",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("storageType", "params", "native"),
-        Param("path", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
-        ("path", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_FILE_TYPE_LIBRARY: MethodSpec[JSON] = MethodSpec(
-    api="wialon",
-    name="file/type_library",
-    params=(Param("lang", "params", "native"),),
-    result=JSON,
-    idempotent=True,
-    batchable=True,
-    checks=(("lang", "", False, ("s", None, None, None, None, None, None)),),
-)
+
+def _spec_file_list() -> MethodSpec[builtins.list[StorageEntry]]:
+    return MethodSpec(
+        api="wialon",
+        name="file/list",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("storageType", "params", "native"),
+            Param("path", "params", "native"),
+            Param("mask", "params", "native"),
+            Param("recursive", "params", "native"),
+            Param("fullPath", "params", "native"),
+        ),
+        result=builtins.list[StorageEntry],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+            ("path", "", True, ("s", None, None, None, None, None, None)),
+            ("mask", "", False, ("s", None, None, None, None, None, None)),
+            ("recursive", "", False, ("b", None, None, None, None, None, None)),
+            ("fullPath", "full_path", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FILE_LIST = _spec_file_list()
+
+
+def _spec_file_get() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="file/get",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("storageType", "params", "native"),
+            Param("path", "params", "native"),
+            Param("format", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+            ("path", "", True, ("s", None, None, None, None, None, None)),
+            ("format", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FILE_GET = _spec_file_get()
+
+
+def _spec_file_put() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="file/put",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("storageType", "params", "native"),
+            Param("path", "params", "native"),
+            Param("file", "file", "native"),
+            Param("writeType", "params", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=ErrorResult,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+            ("path", "", True, ("s", None, None, None, None, None, None)),
+            ("writeType", "write_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_FILE_PUT = _spec_file_put()
+
+
+def _spec_file_rm() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="file/rm",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("storageType", "params", "native"),
+            Param("path", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+            ("path", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FILE_RM = _spec_file_rm()
+
+
+def _spec_file_read() -> MethodSpec[FileContent]:
+    return MethodSpec(
+        api="wialon",
+        name="file/read",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("storageType", "params", "native"),
+            Param("path", "params", "native"),
+            Param("contentType", "params", "native"),
+        ),
+        result=FileContent,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+            ("path", "", True, ("s", None, None, None, None, None, None)),
+            ("contentType", "content_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ),
+    )
+
+
+_FILE_READ = _spec_file_read()
+
+
+def _spec_file_write() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="file/write",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("storageType", "params", "native"),
+            Param("path", "params", "native"),
+            Param("content", "params", "native"),
+            Param("writeType", "params", "native"),
+            Param("contentType", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+            ("path", "", True, ("s", None, None, None, None, None, None)),
+            ("content", "", True, ("s", None, None, None, None, None, None)),
+            ("writeType", "write_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+            ("contentType", "content_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ),
+    )
+
+
+_FILE_WRITE = _spec_file_write()
+
+
+def _spec_file_library() -> MethodSpec[dict[str, builtins.list[LibraryFile]]]:
+    return MethodSpec(
+        api="wialon",
+        name="file/library",
+        params=(
+            Param("type", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=dict[str, builtins.list[LibraryFile]],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("type", "", True, ("s", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_FILE_LIBRARY = _spec_file_library()
+
+
+def _spec_file_mkdir() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="file/mkdir",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("storageType", "params", "native"),
+            Param("path", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+            ("path", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_FILE_MKDIR = _spec_file_mkdir()
+
+
+def _spec_file_type_library() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="wialon",
+        name="file/type_library",
+        params=(Param("lang", "params", "native"),),
+        result=JSON,
+        idempotent=True,
+        batchable=True,
+        checks=(("lang", "", False, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_FILE_TYPE_LIBRARY = _spec_file_type_library()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -198,6 +251,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.file"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["FileMethods", "AsyncFileMethods", "BatchFileMethods"]

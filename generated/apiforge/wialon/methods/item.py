@@ -21,202 +21,273 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.item import BatchItemMethods
     from apiforge.wialon.methods.sync.item import ItemMethods
 
-_ITEM_UPDATE_NAME: MethodSpec[ItemNameResult] = MethodSpec(
-    api="wialon",
-    name="item/update_name",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("name", "params", "native"),
-    ),
-    result=ItemNameResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ITEM_DELETE_ITEM: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="item/delete_item",
-    params=(Param("itemId", "params", "native"),),
-    result=ErrorResult,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_ITEM_UPDATE_CUSTOM_FIELD: MethodSpec[tuple[int, CustomField | None]] = MethodSpec(
-    api="wialon",
-    name="item/update_custom_field",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("v", "params", "native"),
-    ),
-    result=tuple[int, CustomField | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("v", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ITEM_UPDATE_CUSTOM_PROPERTY: MethodSpec[CustomPropertyResult] = MethodSpec(
-    api="wialon",
-    name="item/update_custom_property",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("name", "params", "native"),
-        Param("value", "params", "native"),
-    ),
-    result=CustomPropertyResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("name", "", True, ("s", None, None, None, None, None, None)),
-        ("value", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ITEM_UPDATE_ADMIN_FIELD: MethodSpec[tuple[int, CustomField | None]] = MethodSpec(
-    api="wialon",
-    name="item/update_admin_field",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("v", "params", "native"),
-    ),
-    result=tuple[int, CustomField | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("v", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ITEM_ADD_LOG_RECORD: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="item/add_log_record",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("action", "params", "native"),
-        Param("newValue", "params", "native"),
-        Param("oldValue", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("action", "", True, ("s", None, None, None, None, None, None)),
-        ("newValue", "new_value", False, ("s", None, None, None, None, None, None)),
-        ("oldValue", "old_value", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ITEM_GET_BACKUP: MethodSpec[GetBackupResult] = MethodSpec(
-    api="wialon",
-    name="item/get_backup",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("fileId", "params", "native"),
-    ),
-    result=GetBackupResult,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("fileId", "file_id", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ITEM_LIST_BACKUPS: MethodSpec[ListBackupsResult] = MethodSpec(
-    api="wialon",
-    name="item/list_backups",
-    params=(Param("itemId", "params", "native"),),
-    result=ListBackupsResult,
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_ITEM_UPDATE_MEASURE_UNITS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="item/update_measure_units",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("type", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("type", "", True, ("i", MeasureSystem, None, None, None, None, None)),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ITEM_UPDATE_FTP_PROPERTY: MethodSpec[FtpSettings] = MethodSpec(
-    api="wialon",
-    name="item/update_ftp_property",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("host", "params", "native"),
-        Param("login", "params", "native"),
-        Param("pass", "params", "native"),
-        Param("path", "params", "native"),
-        Param("check", "params", "native"),
-        Param("hostingFtp", "params", "native"),
-    ),
-    result=FtpSettings,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("host", "", False, ("s", None, None, None, None, None, None)),
-        ("login", "", False, ("s", None, None, None, None, None, None)),
-        ("pass", "pass_", False, ("s", None, None, None, None, None, None)),
-        ("path", "", False, ("s", None, None, None, None, None, None)),
-        ("check", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("hostingFtp", "hosting_ftp", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_ITEM_UPDATE_PROFILE_FIELD: MethodSpec[tuple[int, CustomField | None]] = MethodSpec(
-    api="wialon",
-    name="item/update_profile_field",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("n", "params", "native"),
-        Param("v", "params", "native"),
-    ),
-    result=tuple[int, CustomField | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("n", "", True, ("s", None, None, None, None, None, None)),
-        ("v", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ITEM_RESTORE_ICONS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="item/restore_icons",
-    params=(
-        Param("resId", "params", "native"),
-        Param("unitIcons", "params", "native"),
-        Param("driverIcons", "params", "native"),
-        Param("trailerIcons", "params", "native"),
-        Param("zoneIcons", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("resId", "res_id", True, ("i", None, None, None, None, None, None)),
-        ("unitIcons", "unit_icons", False, ("o", None, None, None, None, None, None)),
-        ("driverIcons", "driver_icons", False, ("o", None, None, None, None, None, None)),
-        ("trailerIcons", "trailer_icons", False, ("o", None, None, None, None, None, None)),
-        ("zoneIcons", "zone_icons", False, ("o", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_item_update_name() -> MethodSpec[ItemNameResult]:
+    return MethodSpec(
+        api="wialon",
+        name="item/update_name",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("name", "params", "native"),
+        ),
+        result=ItemNameResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_UPDATE_NAME = _spec_item_update_name()
+
+
+def _spec_item_delete_item() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="item/delete_item",
+        params=(Param("itemId", "params", "native"),),
+        result=ErrorResult,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_ITEM_DELETE_ITEM = _spec_item_delete_item()
+
+
+def _spec_item_update_custom_field() -> MethodSpec[tuple[int, CustomField | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="item/update_custom_field",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("v", "params", "native"),
+        ),
+        result=tuple[int, CustomField | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("v", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_UPDATE_CUSTOM_FIELD = _spec_item_update_custom_field()
+
+
+def _spec_item_update_custom_property() -> MethodSpec[CustomPropertyResult]:
+    return MethodSpec(
+        api="wialon",
+        name="item/update_custom_property",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("name", "params", "native"),
+            Param("value", "params", "native"),
+        ),
+        result=CustomPropertyResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("name", "", True, ("s", None, None, None, None, None, None)),
+            ("value", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_UPDATE_CUSTOM_PROPERTY = _spec_item_update_custom_property()
+
+
+def _spec_item_update_admin_field() -> MethodSpec[tuple[int, CustomField | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="item/update_admin_field",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("v", "params", "native"),
+        ),
+        result=tuple[int, CustomField | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("v", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_UPDATE_ADMIN_FIELD = _spec_item_update_admin_field()
+
+
+def _spec_item_add_log_record() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="item/add_log_record",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("action", "params", "native"),
+            Param("newValue", "params", "native"),
+            Param("oldValue", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("action", "", True, ("s", None, None, None, None, None, None)),
+            ("newValue", "new_value", False, ("s", None, None, None, None, None, None)),
+            ("oldValue", "old_value", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_ADD_LOG_RECORD = _spec_item_add_log_record()
+
+
+def _spec_item_get_backup() -> MethodSpec[GetBackupResult]:
+    return MethodSpec(
+        api="wialon",
+        name="item/get_backup",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("fileId", "params", "native"),
+        ),
+        result=GetBackupResult,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("fileId", "file_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_GET_BACKUP = _spec_item_get_backup()
+
+
+def _spec_item_list_backups() -> MethodSpec[ListBackupsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="item/list_backups",
+        params=(Param("itemId", "params", "native"),),
+        result=ListBackupsResult,
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_ITEM_LIST_BACKUPS = _spec_item_list_backups()
+
+
+def _spec_item_update_measure_units() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="item/update_measure_units",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("type", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("type", "", True, ("i", MeasureSystem, None, None, None, None, None)),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_UPDATE_MEASURE_UNITS = _spec_item_update_measure_units()
+
+
+def _spec_item_update_ftp_property() -> MethodSpec[FtpSettings]:
+    return MethodSpec(
+        api="wialon",
+        name="item/update_ftp_property",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("host", "params", "native"),
+            Param("login", "params", "native"),
+            Param("pass", "params", "native"),
+            Param("path", "params", "native"),
+            Param("check", "params", "native"),
+            Param("hostingFtp", "params", "native"),
+        ),
+        result=FtpSettings,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("host", "", False, ("s", None, None, None, None, None, None)),
+            ("login", "", False, ("s", None, None, None, None, None, None)),
+            ("pass", "pass_", False, ("s", None, None, None, None, None, None)),
+            ("path", "", False, ("s", None, None, None, None, None, None)),
+            ("check", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("hostingFtp", "hosting_ftp", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_UPDATE_FTP_PROPERTY = _spec_item_update_ftp_property()
+
+
+def _spec_item_update_profile_field() -> MethodSpec[tuple[int, CustomField | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="item/update_profile_field",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("n", "params", "native"),
+            Param("v", "params", "native"),
+        ),
+        result=tuple[int, CustomField | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("n", "", True, ("s", None, None, None, None, None, None)),
+            ("v", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_UPDATE_PROFILE_FIELD = _spec_item_update_profile_field()
+
+
+def _spec_item_restore_icons() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="item/restore_icons",
+        params=(
+            Param("resId", "params", "native"),
+            Param("unitIcons", "params", "native"),
+            Param("driverIcons", "params", "native"),
+            Param("trailerIcons", "params", "native"),
+            Param("zoneIcons", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("resId", "res_id", True, ("i", None, None, None, None, None, None)),
+            ("unitIcons", "unit_icons", False, ("o", None, None, None, None, None, None)),
+            ("driverIcons", "driver_icons", False, ("o", None, None, None, None, None, None)),
+            ("trailerIcons", "trailer_icons", False, ("o", None, None, None, None, None, None)),
+            ("zoneIcons", "zone_icons", False, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ITEM_RESTORE_ICONS = _spec_item_restore_icons()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -235,6 +306,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.item"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ItemMethods", "AsyncItemMethods", "BatchItemMethods"]

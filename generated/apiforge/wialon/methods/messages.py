@@ -21,155 +21,196 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.messages import BatchMessagesMethods
     from apiforge.wialon.methods.sync.messages import MessagesMethods
 
-_MESSAGES_LOAD_INTERVAL: MethodSpec[LoadMessagesResult] = MethodSpec(
-    api="wialon",
-    name="messages/load_interval",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("flags", "params", "native"),
-        Param("flagsMask", "params", "native"),
-        Param("loadCount", "params", "native"),
-        Param("calcSensors", "params", "native"),
-        Param("measure", "params", "native"),
-        Param("sensorId", "params", "native"),
-        Param("filter", "params", "native"),
-    ),
-    result=LoadMessagesResult,
-    idempotent=True,
-    batchable=True,
-    heavy=True,
-    exclusive="messages_loader",
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-        ("flags", "", True, ("i", None, None, None, None, None, None)),
-        ("flagsMask", "flags_mask", True, ("i", None, None, None, None, None, None)),
-        ("loadCount", "load_count", True, ("i", None, None, None, None, None, None)),
-        ("calcSensors", "calc_sensors", False, ("bi", None, None, None, None, None, None)),
-        ("measure", "", False, ("i", MeasureSystem, None, None, None, None, None)),
-        ("sensorId", "sensor_id", False, ("i", None, None, None, None, None, None)),
-        ("filter", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_LOAD_LAST: MethodSpec[LoadMessagesResult] = MethodSpec(
-    api="wialon",
-    name="messages/load_last",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("lastTime", "params", "native"),
-        Param("lastCount", "params", "native"),
-        Param("flags", "params", "native"),
-        Param("flagsMask", "params", "native"),
-        Param("loadCount", "params", "native"),
-    ),
-    result=LoadMessagesResult,
-    idempotent=True,
-    batchable=True,
-    heavy=True,
-    exclusive="messages_loader",
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("lastTime", "last_time", True, ("i", None, None, None, None, None, None)),
-        ("lastCount", "last_count", True, ("i", None, None, None, None, None, None)),
-        ("flags", "", True, ("i", None, None, None, None, None, None)),
-        ("flagsMask", "flags_mask", True, ("i", None, None, None, None, None, None)),
-        ("loadCount", "load_count", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_MESSAGES: MethodSpec[Page[DataMessage]] = MethodSpec(
-    api="wialon",
-    name="messages/get_messages",
-    params=(
-        Param("indexFrom", "params", "native"),
-        Param("indexTo", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("filter", "params", "native"),
-        Param("flags", "params", "native"),
-        Param("flagsMask", "params", "native"),
-        Param("loadCount", "params", "native"),
-    ),
-    result=Page[DataMessage],
-    idempotent=True,
-    batchable=True,
-    exclusive="messages_loader",
-    pagination={
-        "page": "indexFrom",
-        "size": "indexTo",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count"],
-        "style": "range",
-    },
-    checks=(
-        ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
-        ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
-        ("filter", "", False, ("s", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-        ("flagsMask", "flags_mask", False, ("i", None, None, None, None, None, None)),
-        ("loadCount", "load_count", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_UNLOAD: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="messages/unload",
-    params=(),
-    result=ErrorResult,
-    batchable=True,
-    exclusive="messages_loader",
-)
-_MESSAGES_DELETE_MESSAGE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="messages/delete_message",
-    params=(Param("msgIndex", "params", "native"),),
-    result=ErrorResult,
-    batchable=True,
-    exclusive="messages_loader",
-    checks=(("msgIndex", "msg_index", True, ("i", None, None, None, None, None, None)),),
-)
-_MESSAGES_GET_MESSAGE_FILE: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="messages/get_message_file",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("fileId", "params", "native"),
-        Param("msgIndex", "params", "native"),
-        Param("fileName", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    checks=(
-        ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
-        ("fileId", "file_id", False, ("s", None, None, None, None, None, None)),
-        ("msgIndex", "msg_index", False, ("i", None, None, None, None, None, None)),
-        ("fileName", "file_name", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_MESSAGES_GET_PACKED_MESSAGES: MethodSpec[PackedMessagesResult] = MethodSpec(
-    api="wialon",
-    name="messages/get_packed_messages",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("filtrationFlags", "params", "native"),
-    ),
-    result=PackedMessagesResult,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-        ("filtrationFlags", "filtration_flags", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
+
+def _spec_messages_load_interval() -> MethodSpec[LoadMessagesResult]:
+    return MethodSpec(
+        api="wialon",
+        name="messages/load_interval",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("flags", "params", "native"),
+            Param("flagsMask", "params", "native"),
+            Param("loadCount", "params", "native"),
+            Param("calcSensors", "params", "native"),
+            Param("measure", "params", "native"),
+            Param("sensorId", "params", "native"),
+            Param("filter", "params", "native"),
+        ),
+        result=LoadMessagesResult,
+        idempotent=True,
+        batchable=True,
+        heavy=True,
+        exclusive="messages_loader",
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+            ("flags", "", True, ("i", None, None, None, None, None, None)),
+            ("flagsMask", "flags_mask", True, ("i", None, None, None, None, None, None)),
+            ("loadCount", "load_count", True, ("i", None, None, None, None, None, None)),
+            ("calcSensors", "calc_sensors", False, ("bi", None, None, None, None, None, None)),
+            ("measure", "", False, ("i", MeasureSystem, None, None, None, None, None)),
+            ("sensorId", "sensor_id", False, ("i", None, None, None, None, None, None)),
+            ("filter", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_LOAD_INTERVAL = _spec_messages_load_interval()
+
+
+def _spec_messages_load_last() -> MethodSpec[LoadMessagesResult]:
+    return MethodSpec(
+        api="wialon",
+        name="messages/load_last",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("lastTime", "params", "native"),
+            Param("lastCount", "params", "native"),
+            Param("flags", "params", "native"),
+            Param("flagsMask", "params", "native"),
+            Param("loadCount", "params", "native"),
+        ),
+        result=LoadMessagesResult,
+        idempotent=True,
+        batchable=True,
+        heavy=True,
+        exclusive="messages_loader",
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("lastTime", "last_time", True, ("i", None, None, None, None, None, None)),
+            ("lastCount", "last_count", True, ("i", None, None, None, None, None, None)),
+            ("flags", "", True, ("i", None, None, None, None, None, None)),
+            ("flagsMask", "flags_mask", True, ("i", None, None, None, None, None, None)),
+            ("loadCount", "load_count", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_LOAD_LAST = _spec_messages_load_last()
+
+
+def _spec_messages_get_messages() -> MethodSpec[Page[DataMessage]]:
+    return MethodSpec(
+        api="wialon",
+        name="messages/get_messages",
+        params=(
+            Param("indexFrom", "params", "native"),
+            Param("indexTo", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("filter", "params", "native"),
+            Param("flags", "params", "native"),
+            Param("flagsMask", "params", "native"),
+            Param("loadCount", "params", "native"),
+        ),
+        result=Page[DataMessage],
+        idempotent=True,
+        batchable=True,
+        exclusive="messages_loader",
+        pagination={
+            "page": "indexFrom",
+            "size": "indexTo",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count"],
+            "style": "range",
+        },
+        checks=(
+            ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
+            ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+            ("filter", "", False, ("s", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+            ("flagsMask", "flags_mask", False, ("i", None, None, None, None, None, None)),
+            ("loadCount", "load_count", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_MESSAGES = _spec_messages_get_messages()
+
+
+def _spec_messages_unload() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="messages/unload",
+        params=(),
+        result=ErrorResult,
+        batchable=True,
+        exclusive="messages_loader",
+    )
+
+
+_MESSAGES_UNLOAD = _spec_messages_unload()
+
+
+def _spec_messages_delete_message() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="messages/delete_message",
+        params=(Param("msgIndex", "params", "native"),),
+        result=ErrorResult,
+        batchable=True,
+        exclusive="messages_loader",
+        checks=(("msgIndex", "msg_index", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_MESSAGES_DELETE_MESSAGE = _spec_messages_delete_message()
+
+
+def _spec_messages_get_message_file() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="messages/get_message_file",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("fileId", "params", "native"),
+            Param("msgIndex", "params", "native"),
+            Param("fileName", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        checks=(
+            ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
+            ("fileId", "file_id", False, ("s", None, None, None, None, None, None)),
+            ("msgIndex", "msg_index", False, ("i", None, None, None, None, None, None)),
+            ("fileName", "file_name", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_MESSAGE_FILE = _spec_messages_get_message_file()
+
+
+def _spec_messages_get_packed_messages() -> MethodSpec[PackedMessagesResult]:
+    return MethodSpec(
+        api="wialon",
+        name="messages/get_packed_messages",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("filtrationFlags", "params", "native"),
+        ),
+        result=PackedMessagesResult,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+            ("filtrationFlags", "filtration_flags", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_MESSAGES_GET_PACKED_MESSAGES = _spec_messages_get_packed_messages()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -188,6 +229,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.messages"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["MessagesMethods", "AsyncMessagesMethods", "BatchMessagesMethods"]

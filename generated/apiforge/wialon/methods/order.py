@@ -20,174 +20,221 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.order import BatchOrderMethods
     from apiforge.wialon.methods.sync.order import OrderMethods
 
-_ORDER_UPDATE: MethodSpec[tuple[int, Order | None]] = MethodSpec(
-    api="wialon",
-    name="order/update",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("oldOrderId", "params", "native"),
-        Param("oldOrderFiles", "params", "native"),
-        Param("p", "params", "native"),
-        Param("f", "params", "native"),
-        Param("tf", "params", "native"),
-        Param("tt", "params", "native"),
-        Param("r", "params", "native"),
-        Param("x", "params", "native"),
-        Param("y", "params", "native"),
-        Param("u", "params", "native"),
-        Param("trt", "params", "native"),
-    ),
-    result=tuple[int, Order | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", None, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("oldOrderId", "old_order_id", False, ("i", None, None, None, None, None, None)),
-        (
-            "oldOrderFiles",
-            "old_order_files",
-            False,
-            ("a", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+
+def _spec_order_update() -> MethodSpec[tuple[int, Order | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="order/update",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("oldOrderId", "params", "native"),
+            Param("oldOrderFiles", "params", "native"),
+            Param("p", "params", "native"),
+            Param("f", "params", "native"),
+            Param("tf", "params", "native"),
+            Param("tt", "params", "native"),
+            Param("r", "params", "native"),
+            Param("x", "params", "native"),
+            Param("y", "params", "native"),
+            Param("u", "params", "native"),
+            Param("trt", "params", "native"),
         ),
-        ("p", "", False, ("o", None, None, None, None, None, None)),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-        ("tf", "", False, ("i", None, None, None, None, None, None)),
-        ("tt", "", False, ("i", None, None, None, None, None, None)),
-        ("r", "", False, ("n", None, None, None, None, None, None)),
-        ("x", "", False, ("n", None, None, None, None, None, None)),
-        ("y", "", False, ("n", None, None, None, None, None, None)),
-        ("u", "", False, ("i", None, None, None, None, None, None)),
-        ("trt", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ORDER_ATTACH: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="order/attach",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("file_upload", "file", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=ErrorResult,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("file_upload", "file", True, None),
-    ),
-)
-_ORDER_LIST_ATTACHMENTS: MethodSpec[list[OrderAttachment]] = MethodSpec(
-    api="wialon",
-    name="order/list_attachments",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-    ),
-    result=list[OrderAttachment],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ORDER_DETACH: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="order/detach",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("path", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("path", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ORDER_GET_ATTACHMENT: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="order/get_attachment",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("path", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("path", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_ORDER_COMPLETE_FROM_HISTORY: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="order/complete_from_history",
-    params=(Param("itemId", "params", "native"),),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_ORDER_OPTIMIZE: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="order/optimize",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("orders", "params", "native"),
-        Param("flags", "params", "native"),
-        Param("warehouses", "params", "native"),
-        Param("units", "params", "native"),
-        Param("gis", "params", "native"),
-        Param("busyRoutes", "params", "native"),
-        Param("addPoints", "params", "native"),
-        Param("priority", "params", "native"),
-        Param("criterions", "params", "native"),
-        Param("preference", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("orders", "", True, ("a", None, None, None, None, None, ("io", None, None, None, None, None, None))),
-        ("warehouses", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("units", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("flags", "", True, ("i", None, None, None, None, None, None)),
-        ("gis", "", False, ("o", None, None, None, None, None, None)),
-        ("busyRoutes", "busy_routes", False, ("o", None, None, None, None, None, None)),
-        ("addPoints", "add_points", False, ("bi", None, None, None, None, None, None)),
-        ("priority", "", False, ("o", None, None, None, None, None, None)),
-        ("criterions", "", False, ("o", None, None, None, None, None, None)),
-        ("preference", "", False, ("o", None, None, None, None, None, None)),
-    ),
-)
-_ORDER_ROUTE_UPDATE: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="order/route_update",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("orders", "params", "native"),
-        Param("routeId", "params", "native"),
-        Param("callMode", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("orders", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("routeId", "route_id", False, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", False, ("s", None, None, None, None, None, None)),
-    ),
-)
+        result=tuple[int, Order | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", None, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("oldOrderId", "old_order_id", False, ("i", None, None, None, None, None, None)),
+            (
+                "oldOrderFiles",
+                "old_order_files",
+                False,
+                ("a", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+            ),
+            ("p", "", False, ("o", None, None, None, None, None, None)),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+            ("tf", "", False, ("i", None, None, None, None, None, None)),
+            ("tt", "", False, ("i", None, None, None, None, None, None)),
+            ("r", "", False, ("n", None, None, None, None, None, None)),
+            ("x", "", False, ("n", None, None, None, None, None, None)),
+            ("y", "", False, ("n", None, None, None, None, None, None)),
+            ("u", "", False, ("i", None, None, None, None, None, None)),
+            ("trt", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDER_UPDATE = _spec_order_update()
+
+
+def _spec_order_attach() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="order/attach",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("file_upload", "file", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=ErrorResult,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("file_upload", "file", True, None),
+        ),
+    )
+
+
+_ORDER_ATTACH = _spec_order_attach()
+
+
+def _spec_order_list_attachments() -> MethodSpec[list[OrderAttachment]]:
+    return MethodSpec(
+        api="wialon",
+        name="order/list_attachments",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+        ),
+        result=list[OrderAttachment],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDER_LIST_ATTACHMENTS = _spec_order_list_attachments()
+
+
+def _spec_order_detach() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="order/detach",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("path", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("path", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDER_DETACH = _spec_order_detach()
+
+
+def _spec_order_get_attachment() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="order/get_attachment",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("path", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("path", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDER_GET_ATTACHMENT = _spec_order_get_attachment()
+
+
+def _spec_order_complete_from_history() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="order/complete_from_history",
+        params=(Param("itemId", "params", "native"),),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_ORDER_COMPLETE_FROM_HISTORY = _spec_order_complete_from_history()
+
+
+def _spec_order_optimize() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="order/optimize",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("orders", "params", "native"),
+            Param("flags", "params", "native"),
+            Param("warehouses", "params", "native"),
+            Param("units", "params", "native"),
+            Param("gis", "params", "native"),
+            Param("busyRoutes", "params", "native"),
+            Param("addPoints", "params", "native"),
+            Param("priority", "params", "native"),
+            Param("criterions", "params", "native"),
+            Param("preference", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("orders", "", True, ("a", None, None, None, None, None, ("io", None, None, None, None, None, None))),
+            ("warehouses", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("units", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("flags", "", True, ("i", None, None, None, None, None, None)),
+            ("gis", "", False, ("o", None, None, None, None, None, None)),
+            ("busyRoutes", "busy_routes", False, ("o", None, None, None, None, None, None)),
+            ("addPoints", "add_points", False, ("bi", None, None, None, None, None, None)),
+            ("priority", "", False, ("o", None, None, None, None, None, None)),
+            ("criterions", "", False, ("o", None, None, None, None, None, None)),
+            ("preference", "", False, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDER_OPTIMIZE = _spec_order_optimize()
+
+
+def _spec_order_route_update() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="order/route_update",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("orders", "params", "native"),
+            Param("routeId", "params", "native"),
+            Param("callMode", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("orders", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("routeId", "route_id", False, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ORDER_ROUTE_UPDATE = _spec_order_route_update()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -206,6 +253,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.order"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["OrderMethods", "AsyncOrderMethods", "BatchOrderMethods"]

@@ -20,190 +20,255 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.render import BatchRenderMethods
     from apiforge.wialon.methods.sync.render import RenderMethods
 
-_RENDER_ENABLE_LAYER: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="render/enable_layer",
-    params=(
-        Param("layerName", "params", "native"),
-        Param("enable", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
-        ("enable", "", True, ("b", None, None, None, None, None, None)),
-    ),
-)
-_RENDER_CREATE_POI_LAYER: MethodSpec[LayerInfo] = MethodSpec(
-    api="wialon",
-    name="render/create_poi_layer",
-    params=(
-        Param("layerName", "params", "native"),
-        Param("pois", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=LayerInfo,
-    batchable=True,
-    checks=(
-        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
-        ("pois", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RENDER_CREATE_ZONES_LAYER: MethodSpec[LayerInfo] = MethodSpec(
-    api="wialon",
-    name="render/create_zones_layer",
-    params=(
-        Param("layerName", "params", "native"),
-        Param("zones", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=LayerInfo,
-    batchable=True,
-    checks=(
-        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
-        ("zones", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RENDER_CREATE_MESSAGES_LAYER: MethodSpec[LayerInfo] = MethodSpec(
-    api="wialon",
-    name="render/create_messages_layer",
-    params=(
-        Param("layerName", "params", "native"),
-        Param("itemId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("tripDetector", "params", "native"),
-        Param("trackColor", "params", "native"),
-        Param("trackWidth", "params", "native"),
-        Param("arrows", "params", "native"),
-        Param("points", "params", "native"),
-        Param("pointColor", "params", "native"),
-        Param("annotations", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=LayerInfo,
-    idempotent=True,
-    batchable=True,
-    heavy=True,
-    checks=(
-        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-        ("tripDetector", "trip_detector", False, ("i", None, None, None, None, None, None)),
-        ("trackColor", "track_color", False, ("is", None, None, None, None, None, None)),
-        ("trackWidth", "track_width", False, ("i", None, None, None, None, None, None)),
-        ("arrows", "", False, ("i", None, None, None, None, None, None)),
-        ("points", "", False, ("i", None, None, None, None, None, None)),
-        ("pointColor", "point_color", False, ("is", None, None, None, None, None, None)),
-        ("annotations", "", False, ("i", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RENDER_GET_MESSAGES: MethodSpec[list[DataMessage]] = MethodSpec(
-    api="wialon",
-    name="render/get_messages",
-    params=(
-        Param("layerName", "params", "native"),
-        Param("indexFrom", "params", "native"),
-        Param("indexTo", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("calcSensors", "params", "native"),
-    ),
-    result=list[DataMessage],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
-        ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
-        ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
-        ("calcSensors", "calc_sensors", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_RENDER_DELETE_MESSAGE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="render/delete_message",
-    params=(
-        Param("layerName", "params", "native"),
-        Param("msgIndex", "params", "native"),
-        Param("unitId", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
-        ("msgIndex", "msg_index", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RENDER_REMOVE_LAYER: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="render/remove_layer",
-    params=(Param("layerName", "params", "native"),),
-    result=ErrorResult,
-    batchable=True,
-    checks=(("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),),
-)
-_RENDER_REMOVE_ALL_LAYERS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="render/remove_all_layers",
-    params=(),
-    result=ErrorResult,
-    batchable=True,
-)
-_RENDER_SET_LOCALE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="render/set_locale",
-    params=(
-        Param("tzOffset", "params", "native"),
-        Param("language", "params", "native"),
-        Param("flags", "params", "native"),
-        Param("formatDate", "params", "native"),
-        Param("density", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("tzOffset", "tz_offset", True, ("i", None, None, None, None, None, None)),
-        ("language", "", True, ("s", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-        ("formatDate", "format_date", False, ("s", None, None, None, None, None, None)),
-        ("density", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RENDER_CALCULATE_POLYGON: MethodSpec[JSON] = MethodSpec(
-    api="wialon",
-    name="render/calculate_polygon",
-    params=(
-        Param("p", "params", "native"),
-        Param("w", "params", "native"),
-    ),
-    result=JSON,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("p", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("w", "", True, ("n", None, None, None, None, None, None)),
-    ),
-)
-_RENDER_CALCULATE_POLYLINE: MethodSpec[JSON] = MethodSpec(
-    api="wialon",
-    name="render/calculate_polyline",
-    params=(
-        Param("p", "params", "native"),
-        Param("w", "params", "native"),
-    ),
-    result=JSON,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("p", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("w", "", True, ("n", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_render_enable_layer() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="render/enable_layer",
+        params=(
+            Param("layerName", "params", "native"),
+            Param("enable", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+            ("enable", "", True, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RENDER_ENABLE_LAYER = _spec_render_enable_layer()
+
+
+def _spec_render_create_poi_layer() -> MethodSpec[LayerInfo]:
+    return MethodSpec(
+        api="wialon",
+        name="render/create_poi_layer",
+        params=(
+            Param("layerName", "params", "native"),
+            Param("pois", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=LayerInfo,
+        batchable=True,
+        checks=(
+            ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+            ("pois", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RENDER_CREATE_POI_LAYER = _spec_render_create_poi_layer()
+
+
+def _spec_render_create_zones_layer() -> MethodSpec[LayerInfo]:
+    return MethodSpec(
+        api="wialon",
+        name="render/create_zones_layer",
+        params=(
+            Param("layerName", "params", "native"),
+            Param("zones", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=LayerInfo,
+        batchable=True,
+        checks=(
+            ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+            ("zones", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RENDER_CREATE_ZONES_LAYER = _spec_render_create_zones_layer()
+
+
+def _spec_render_create_messages_layer() -> MethodSpec[LayerInfo]:
+    return MethodSpec(
+        api="wialon",
+        name="render/create_messages_layer",
+        params=(
+            Param("layerName", "params", "native"),
+            Param("itemId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("tripDetector", "params", "native"),
+            Param("trackColor", "params", "native"),
+            Param("trackWidth", "params", "native"),
+            Param("arrows", "params", "native"),
+            Param("points", "params", "native"),
+            Param("pointColor", "params", "native"),
+            Param("annotations", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=LayerInfo,
+        idempotent=True,
+        batchable=True,
+        heavy=True,
+        checks=(
+            ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+            ("tripDetector", "trip_detector", False, ("i", None, None, None, None, None, None)),
+            ("trackColor", "track_color", False, ("is", None, None, None, None, None, None)),
+            ("trackWidth", "track_width", False, ("i", None, None, None, None, None, None)),
+            ("arrows", "", False, ("i", None, None, None, None, None, None)),
+            ("points", "", False, ("i", None, None, None, None, None, None)),
+            ("pointColor", "point_color", False, ("is", None, None, None, None, None, None)),
+            ("annotations", "", False, ("i", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RENDER_CREATE_MESSAGES_LAYER = _spec_render_create_messages_layer()
+
+
+def _spec_render_get_messages() -> MethodSpec[list[DataMessage]]:
+    return MethodSpec(
+        api="wialon",
+        name="render/get_messages",
+        params=(
+            Param("layerName", "params", "native"),
+            Param("indexFrom", "params", "native"),
+            Param("indexTo", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("calcSensors", "params", "native"),
+        ),
+        result=list[DataMessage],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+            ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
+            ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+            ("calcSensors", "calc_sensors", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RENDER_GET_MESSAGES = _spec_render_get_messages()
+
+
+def _spec_render_delete_message() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="render/delete_message",
+        params=(
+            Param("layerName", "params", "native"),
+            Param("msgIndex", "params", "native"),
+            Param("unitId", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+            ("msgIndex", "msg_index", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RENDER_DELETE_MESSAGE = _spec_render_delete_message()
+
+
+def _spec_render_remove_layer() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="render/remove_layer",
+        params=(Param("layerName", "params", "native"),),
+        result=ErrorResult,
+        batchable=True,
+        checks=(("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_RENDER_REMOVE_LAYER = _spec_render_remove_layer()
+
+
+def _spec_render_remove_all_layers() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="render/remove_all_layers",
+        params=(),
+        result=ErrorResult,
+        batchable=True,
+    )
+
+
+_RENDER_REMOVE_ALL_LAYERS = _spec_render_remove_all_layers()
+
+
+def _spec_render_set_locale() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="render/set_locale",
+        params=(
+            Param("tzOffset", "params", "native"),
+            Param("language", "params", "native"),
+            Param("flags", "params", "native"),
+            Param("formatDate", "params", "native"),
+            Param("density", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("tzOffset", "tz_offset", True, ("i", None, None, None, None, None, None)),
+            ("language", "", True, ("s", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+            ("formatDate", "format_date", False, ("s", None, None, None, None, None, None)),
+            ("density", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RENDER_SET_LOCALE = _spec_render_set_locale()
+
+
+def _spec_render_calculate_polygon() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="wialon",
+        name="render/calculate_polygon",
+        params=(
+            Param("p", "params", "native"),
+            Param("w", "params", "native"),
+        ),
+        result=JSON,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("p", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("w", "", True, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RENDER_CALCULATE_POLYGON = _spec_render_calculate_polygon()
+
+
+def _spec_render_calculate_polyline() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="wialon",
+        name="render/calculate_polyline",
+        params=(
+            Param("p", "params", "native"),
+            Param("w", "params", "native"),
+        ),
+        result=JSON,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("p", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("w", "", True, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RENDER_CALCULATE_POLYLINE = _spec_render_calculate_polyline()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -222,6 +287,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.render"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["RenderMethods", "AsyncRenderMethods", "BatchRenderMethods"]

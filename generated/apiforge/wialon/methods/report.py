@@ -27,308 +27,409 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.report import BatchReportMethods
     from apiforge.wialon.methods.sync.report import ReportMethods
 
-_REPORT_CLEANUP_RESULT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="report/cleanup_result",
-    params=(),
-    result=ErrorResult,
-    batchable=True,
-    exclusive="report_result",
-)
-_REPORT_EXEC_REPORT: MethodSpec[ExecReportResult] = MethodSpec(
-    api="wialon",
-    name="report/exec_report",
-    params=(
-        Param("reportResourceId", "params", "native"),
-        Param("reportTemplateId", "params", "native"),
-        Param("reportObjectId", "params", "native"),
-        Param("reportObjectSecId", "params", "native"),
-        Param("reportObjectIdList", "params", "native"),
-        Param("interval", "params", "native"),
-        Param("remoteExec", "params", "native"),
-        Param("reportTemplate", "params", "native"),
-    ),
-    result=ExecReportResult,
-    batchable=True,
-    heavy=True,
-    exclusive="report_result",
-    checks=(
-        ("reportResourceId", "report_resource_id", True, ("i", None, None, None, None, None, None)),
-        ("reportTemplateId", "report_template_id", False, ("i", None, None, None, None, None, None)),
-        ("reportObjectId", "report_object_id", False, ("i", None, None, None, None, None, None)),
-        ("reportObjectSecId", "report_object_sec_id", False, ("i", None, None, None, None, None, None)),
-        (
-            "reportObjectIdList",
-            "report_object_id_list",
-            False,
-            ("a", None, None, None, None, None, ("i", None, None, None, None, None, None)),
+
+def _spec_report_cleanup_result() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="report/cleanup_result",
+        params=(),
+        result=ErrorResult,
+        batchable=True,
+        exclusive="report_result",
+    )
+
+
+_REPORT_CLEANUP_RESULT = _spec_report_cleanup_result()
+
+
+def _spec_report_exec_report() -> MethodSpec[ExecReportResult]:
+    return MethodSpec(
+        api="wialon",
+        name="report/exec_report",
+        params=(
+            Param("reportResourceId", "params", "native"),
+            Param("reportTemplateId", "params", "native"),
+            Param("reportObjectId", "params", "native"),
+            Param("reportObjectSecId", "params", "native"),
+            Param("reportObjectIdList", "params", "native"),
+            Param("interval", "params", "native"),
+            Param("remoteExec", "params", "native"),
+            Param("reportTemplate", "params", "native"),
         ),
-        ("interval", "", False, ("o", None, None, None, None, None, None)),
-        ("remoteExec", "remote_exec", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("reportTemplate", "report_template", False, ("o", None, None, None, None, None, None)),
-    ),
-)
-_REPORT_EXPORT_RESULT: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="report/export_result",
-    params=(
-        Param("format", "params", "native"),
-        Param("pageOrientation", "params", "native"),
-        Param("pageSize", "params", "native"),
-        Param("pageWidth", "params", "native"),
-        Param("attachMap", "params", "native"),
-        Param("extendBounds", "params", "native"),
-        Param("hideMapBasis", "params", "native"),
-        Param("coding", "params", "native"),
-        Param("delimiter", "params", "native"),
-        Param("headings", "params", "native"),
-        Param("compress", "params", "native"),
-        Param("outputFileName", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    heavy=True,
-    exclusive="report_result",
-    checks=(
-        ("format", "", True, ("i", None, None, None, None, None, None)),
-        ("pageOrientation", "page_orientation", False, ("s", None, None, None, None, None, None)),
-        ("pageSize", "page_size", False, ("s", None, None, None, None, None, None)),
-        ("pageWidth", "page_width", False, ("i", None, None, None, None, None, None)),
-        ("attachMap", "attach_map", False, ("i", None, None, None, None, None, None)),
-        ("extendBounds", "extend_bounds", False, ("i", None, None, None, None, None, None)),
-        ("hideMapBasis", "hide_map_basis", False, ("i", None, None, None, None, None, None)),
-        ("coding", "", False, ("s", None, None, None, None, None, None)),
-        ("delimiter", "", False, ("s", None, None, None, None, None, None)),
-        ("headings", "", False, ("i", None, None, None, None, None, None)),
-        ("compress", "", False, ("i", None, None, None, None, None, None)),
-        ("outputFileName", "output_file_name", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_REPORT_GET_RESULT_CHART: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="report/get_result_chart",
-    params=(
-        Param("attachmentIndex", "params", "native"),
-        Param("action", "params", "native"),
-        Param("width", "params", "native"),
-        Param("height", "params", "native"),
-        Param("autoScaleY", "params", "native"),
-        Param("pixelFrom", "params", "native"),
-        Param("pixelTo", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    heavy=True,
-    exclusive="report_result",
-    checks=(
-        ("attachmentIndex", "attachment_index", True, ("i", None, None, None, None, None, None)),
-        ("action", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-        ("width", "", False, ("i", None, None, None, None, None, None)),
-        ("height", "", False, ("i", None, None, None, None, None, None)),
-        ("autoScaleY", "auto_scale_y", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("pixelFrom", "pixel_from", False, ("i", None, None, None, None, None, None)),
-        ("pixelTo", "pixel_to", False, ("i", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_REPORT_RENDER_JSON: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="report/render_json",
-    params=(
-        Param("attachmentIndex", "params", "native"),
-        Param("width", "params", "native"),
-        Param("useCrop", "params", "native"),
-        Param("cropBegin", "params", "native"),
-        Param("cropEnd", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("attachmentIndex", "attachment_index", True, ("i", None, None, None, None, None, None)),
-        ("width", "", False, ("i", None, None, None, None, None, None)),
-        ("useCrop", "use_crop", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("cropBegin", "crop_begin", False, ("i", None, None, None, None, None, None)),
-        ("cropEnd", "crop_end", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_REPORT_HITTEST_CHART: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="report/hittest_chart",
-    params=(
-        Param("attachmentIndex", "params", "native"),
-        Param("datasetIndex", "params", "native"),
-        Param("value", "params", "native"),
-        Param("revert", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("attachmentIndex", "attachment_index", False, ("i", None, None, None, None, None, None)),
-        ("datasetIndex", "dataset_index", False, ("i", None, None, None, None, None, None)),
-        ("value", "", False, ("i", None, None, None, None, None, None)),
-        ("revert", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_REPORT_GET_REPORT_TABLES: MethodSpec[list[ReportTableInfo]] = MethodSpec(
-    api="wialon",
-    name="report/get_report_tables",
-    params=(),
-    result=list[ReportTableInfo],
-    idempotent=True,
-    batchable=True,
-)
-_REPORT_GET_RESULT_MAP: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="report/get_result_map",
-    params=(
-        Param("width", "params", "native"),
-        Param("height", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    heavy=True,
-    exclusive="report_result",
-    checks=(
-        ("width", "", True, ("i", None, None, None, None, None, None)),
-        ("height", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_REPORT_GET_RESULT_SUBROWS: MethodSpec[list[ReportRow]] = MethodSpec(
-    api="wialon",
-    name="report/get_result_subrows",
-    params=(
-        Param("tableIndex", "params", "native"),
-        Param("rowIndex", "params", "native"),
-    ),
-    result=list[ReportRow],
-    idempotent=True,
-    batchable=True,
-    exclusive="report_result",
-    checks=(
-        ("tableIndex", "table_index", True, ("i", None, None, None, None, None, None)),
-        ("rowIndex", "row_index", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_REPORT_GET_RESULT_PHOTO: MethodSpec[bytes] = MethodSpec(
-    api="wialon",
-    name="report/get_result_photo",
-    params=(
-        Param("attachmentIndex", "params", "native"),
-        Param("border", "params", "native"),
-        Param("type", "params", "native"),
-    ),
-    result=bytes,
-    idempotent=True,
-    checks=(
-        ("attachmentIndex", "attachment_index", True, ("ia", None, None, None, None, None, None)),
-        ("border", "", False, ("i", None, None, None, None, None, None)),
-        ("type", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_REPORT_GET_REPORT_STATUS: MethodSpec[ReportStatusResult] = MethodSpec(
-    api="wialon",
-    name="report/get_report_status",
-    params=(),
-    result=ReportStatusResult,
-    idempotent=True,
-    batchable=True,
-    exclusive="report_result",
-)
-_REPORT_SELECT_RESULT_ROWS: MethodSpec[list[ReportRow]] = MethodSpec(
-    api="wialon",
-    name="report/select_result_rows",
-    params=(
-        Param("tableIndex", "params", "native"),
-        Param("config", "params", "native"),
-    ),
-    result=list[ReportRow],
-    idempotent=True,
-    batchable=True,
-    exclusive="report_result",
-    checks=(
-        ("tableIndex", "table_index", True, ("i", None, None, None, None, None, None)),
-        ("config", "", True, ("o", None, None, None, None, None, None)),
-    ),
-)
-_REPORT_GET_RESULT_ROWS: MethodSpec[list[ReportRow]] = MethodSpec(
-    api="wialon",
-    name="report/get_result_rows",
-    params=(
-        Param("tableIndex", "params", "native"),
-        Param("indexFrom", "params", "native"),
-        Param("indexTo", "params", "native"),
-    ),
-    result=list[ReportRow],
-    idempotent=True,
-    batchable=True,
-    exclusive="report_result",
-    checks=(
-        ("tableIndex", "table_index", True, ("i", None, None, None, None, None, None)),
-        ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
-        ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_REPORT_GET_REPORT_DATA: MethodSpec[list[ReportTemplate]] = MethodSpec(
-    api="wialon",
-    name="report/get_report_data",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("col", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=list[ReportTemplate],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("flags", "", False, ("i", frozenset({0, 1, 2, 4}), None, None, None, None, None)),
-    ),
-)
-_REPORT_GET_RESULT_VIDEO: MethodSpec[ResultVideo] = MethodSpec(
-    api="wialon",
-    name="report/get_result_video",
-    params=(Param("attachmentIndex", "params", "native"),),
-    result=ResultVideo,
-    idempotent=True,
-    batchable=True,
-    checks=(("attachmentIndex", "attachment_index", True, ("i", None, None, None, None, None, None)),),
-)
-_REPORT_UPDATE_REPORT: MethodSpec[tuple[int, ReportTemplate | None]] = MethodSpec(
-    api="wialon",
-    name="report/update_report",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("ct", "params", "native"),
-        Param("p", "params", "native"),
-        Param("tbl", "params", "native"),
-    ),
-    result=tuple[int, ReportTemplate | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("ct", "", False, ("s", None, None, None, None, None, None)),
-        ("p", "", False, ("s", None, None, None, None, None, None)),
-        ("tbl", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-    ),
-)
-_REPORT_APPLY_REPORT_RESULT: MethodSpec[ExecReportResult] = MethodSpec(
-    api="wialon",
-    name="report/apply_report_result",
-    params=(),
-    result=ExecReportResult,
-    batchable=True,
-    exclusive="report_result",
-)
+        result=ExecReportResult,
+        batchable=True,
+        heavy=True,
+        exclusive="report_result",
+        checks=(
+            ("reportResourceId", "report_resource_id", True, ("i", None, None, None, None, None, None)),
+            ("reportTemplateId", "report_template_id", False, ("i", None, None, None, None, None, None)),
+            ("reportObjectId", "report_object_id", False, ("i", None, None, None, None, None, None)),
+            ("reportObjectSecId", "report_object_sec_id", False, ("i", None, None, None, None, None, None)),
+            (
+                "reportObjectIdList",
+                "report_object_id_list",
+                False,
+                ("a", None, None, None, None, None, ("i", None, None, None, None, None, None)),
+            ),
+            ("interval", "", False, ("o", None, None, None, None, None, None)),
+            ("remoteExec", "remote_exec", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("reportTemplate", "report_template", False, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_EXEC_REPORT = _spec_report_exec_report()
+
+
+def _spec_report_export_result() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="report/export_result",
+        params=(
+            Param("format", "params", "native"),
+            Param("pageOrientation", "params", "native"),
+            Param("pageSize", "params", "native"),
+            Param("pageWidth", "params", "native"),
+            Param("attachMap", "params", "native"),
+            Param("extendBounds", "params", "native"),
+            Param("hideMapBasis", "params", "native"),
+            Param("coding", "params", "native"),
+            Param("delimiter", "params", "native"),
+            Param("headings", "params", "native"),
+            Param("compress", "params", "native"),
+            Param("outputFileName", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        heavy=True,
+        exclusive="report_result",
+        checks=(
+            ("format", "", True, ("i", None, None, None, None, None, None)),
+            ("pageOrientation", "page_orientation", False, ("s", None, None, None, None, None, None)),
+            ("pageSize", "page_size", False, ("s", None, None, None, None, None, None)),
+            ("pageWidth", "page_width", False, ("i", None, None, None, None, None, None)),
+            ("attachMap", "attach_map", False, ("i", None, None, None, None, None, None)),
+            ("extendBounds", "extend_bounds", False, ("i", None, None, None, None, None, None)),
+            ("hideMapBasis", "hide_map_basis", False, ("i", None, None, None, None, None, None)),
+            ("coding", "", False, ("s", None, None, None, None, None, None)),
+            ("delimiter", "", False, ("s", None, None, None, None, None, None)),
+            ("headings", "", False, ("i", None, None, None, None, None, None)),
+            ("compress", "", False, ("i", None, None, None, None, None, None)),
+            ("outputFileName", "output_file_name", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_EXPORT_RESULT = _spec_report_export_result()
+
+
+def _spec_report_get_result_chart() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="report/get_result_chart",
+        params=(
+            Param("attachmentIndex", "params", "native"),
+            Param("action", "params", "native"),
+            Param("width", "params", "native"),
+            Param("height", "params", "native"),
+            Param("autoScaleY", "params", "native"),
+            Param("pixelFrom", "params", "native"),
+            Param("pixelTo", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        heavy=True,
+        exclusive="report_result",
+        checks=(
+            ("attachmentIndex", "attachment_index", True, ("i", None, None, None, None, None, None)),
+            ("action", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+            ("width", "", False, ("i", None, None, None, None, None, None)),
+            ("height", "", False, ("i", None, None, None, None, None, None)),
+            ("autoScaleY", "auto_scale_y", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("pixelFrom", "pixel_from", False, ("i", None, None, None, None, None, None)),
+            ("pixelTo", "pixel_to", False, ("i", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_GET_RESULT_CHART = _spec_report_get_result_chart()
+
+
+def _spec_report_render_json() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="report/render_json",
+        params=(
+            Param("attachmentIndex", "params", "native"),
+            Param("width", "params", "native"),
+            Param("useCrop", "params", "native"),
+            Param("cropBegin", "params", "native"),
+            Param("cropEnd", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("attachmentIndex", "attachment_index", True, ("i", None, None, None, None, None, None)),
+            ("width", "", False, ("i", None, None, None, None, None, None)),
+            ("useCrop", "use_crop", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("cropBegin", "crop_begin", False, ("i", None, None, None, None, None, None)),
+            ("cropEnd", "crop_end", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_RENDER_JSON = _spec_report_render_json()
+
+
+def _spec_report_hittest_chart() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="report/hittest_chart",
+        params=(
+            Param("attachmentIndex", "params", "native"),
+            Param("datasetIndex", "params", "native"),
+            Param("value", "params", "native"),
+            Param("revert", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("attachmentIndex", "attachment_index", False, ("i", None, None, None, None, None, None)),
+            ("datasetIndex", "dataset_index", False, ("i", None, None, None, None, None, None)),
+            ("value", "", False, ("i", None, None, None, None, None, None)),
+            ("revert", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_HITTEST_CHART = _spec_report_hittest_chart()
+
+
+def _spec_report_get_report_tables() -> MethodSpec[list[ReportTableInfo]]:
+    return MethodSpec(
+        api="wialon",
+        name="report/get_report_tables",
+        params=(),
+        result=list[ReportTableInfo],
+        idempotent=True,
+        batchable=True,
+    )
+
+
+_REPORT_GET_REPORT_TABLES = _spec_report_get_report_tables()
+
+
+def _spec_report_get_result_map() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="report/get_result_map",
+        params=(
+            Param("width", "params", "native"),
+            Param("height", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        heavy=True,
+        exclusive="report_result",
+        checks=(
+            ("width", "", True, ("i", None, None, None, None, None, None)),
+            ("height", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_GET_RESULT_MAP = _spec_report_get_result_map()
+
+
+def _spec_report_get_result_subrows() -> MethodSpec[list[ReportRow]]:
+    return MethodSpec(
+        api="wialon",
+        name="report/get_result_subrows",
+        params=(
+            Param("tableIndex", "params", "native"),
+            Param("rowIndex", "params", "native"),
+        ),
+        result=list[ReportRow],
+        idempotent=True,
+        batchable=True,
+        exclusive="report_result",
+        checks=(
+            ("tableIndex", "table_index", True, ("i", None, None, None, None, None, None)),
+            ("rowIndex", "row_index", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_GET_RESULT_SUBROWS = _spec_report_get_result_subrows()
+
+
+def _spec_report_get_result_photo() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="wialon",
+        name="report/get_result_photo",
+        params=(
+            Param("attachmentIndex", "params", "native"),
+            Param("border", "params", "native"),
+            Param("type", "params", "native"),
+        ),
+        result=bytes,
+        idempotent=True,
+        checks=(
+            ("attachmentIndex", "attachment_index", True, ("ia", None, None, None, None, None, None)),
+            ("border", "", False, ("i", None, None, None, None, None, None)),
+            ("type", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_GET_RESULT_PHOTO = _spec_report_get_result_photo()
+
+
+def _spec_report_get_report_status() -> MethodSpec[ReportStatusResult]:
+    return MethodSpec(
+        api="wialon",
+        name="report/get_report_status",
+        params=(),
+        result=ReportStatusResult,
+        idempotent=True,
+        batchable=True,
+        exclusive="report_result",
+    )
+
+
+_REPORT_GET_REPORT_STATUS = _spec_report_get_report_status()
+
+
+def _spec_report_select_result_rows() -> MethodSpec[list[ReportRow]]:
+    return MethodSpec(
+        api="wialon",
+        name="report/select_result_rows",
+        params=(
+            Param("tableIndex", "params", "native"),
+            Param("config", "params", "native"),
+        ),
+        result=list[ReportRow],
+        idempotent=True,
+        batchable=True,
+        exclusive="report_result",
+        checks=(
+            ("tableIndex", "table_index", True, ("i", None, None, None, None, None, None)),
+            ("config", "", True, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_SELECT_RESULT_ROWS = _spec_report_select_result_rows()
+
+
+def _spec_report_get_result_rows() -> MethodSpec[list[ReportRow]]:
+    return MethodSpec(
+        api="wialon",
+        name="report/get_result_rows",
+        params=(
+            Param("tableIndex", "params", "native"),
+            Param("indexFrom", "params", "native"),
+            Param("indexTo", "params", "native"),
+        ),
+        result=list[ReportRow],
+        idempotent=True,
+        batchable=True,
+        exclusive="report_result",
+        checks=(
+            ("tableIndex", "table_index", True, ("i", None, None, None, None, None, None)),
+            ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
+            ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_GET_RESULT_ROWS = _spec_report_get_result_rows()
+
+
+def _spec_report_get_report_data() -> MethodSpec[list[ReportTemplate]]:
+    return MethodSpec(
+        api="wialon",
+        name="report/get_report_data",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("col", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=list[ReportTemplate],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("flags", "", False, ("i", frozenset({0, 1, 2, 4}), None, None, None, None, None)),
+        ),
+    )
+
+
+_REPORT_GET_REPORT_DATA = _spec_report_get_report_data()
+
+
+def _spec_report_get_result_video() -> MethodSpec[ResultVideo]:
+    return MethodSpec(
+        api="wialon",
+        name="report/get_result_video",
+        params=(Param("attachmentIndex", "params", "native"),),
+        result=ResultVideo,
+        idempotent=True,
+        batchable=True,
+        checks=(("attachmentIndex", "attachment_index", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_REPORT_GET_RESULT_VIDEO = _spec_report_get_result_video()
+
+
+def _spec_report_update_report() -> MethodSpec[tuple[int, ReportTemplate | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="report/update_report",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("ct", "params", "native"),
+            Param("p", "params", "native"),
+            Param("tbl", "params", "native"),
+        ),
+        result=tuple[int, ReportTemplate | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("ct", "", False, ("s", None, None, None, None, None, None)),
+            ("p", "", False, ("s", None, None, None, None, None, None)),
+            ("tbl", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_REPORT_UPDATE_REPORT = _spec_report_update_report()
+
+
+def _spec_report_apply_report_result() -> MethodSpec[ExecReportResult]:
+    return MethodSpec(
+        api="wialon",
+        name="report/apply_report_result",
+        params=(),
+        result=ExecReportResult,
+        batchable=True,
+        exclusive="report_result",
+    )
+
+
+_REPORT_APPLY_REPORT_RESULT = _spec_report_apply_report_result()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -347,6 +448,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.report"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ReportMethods", "AsyncReportMethods", "BatchReportMethods"]

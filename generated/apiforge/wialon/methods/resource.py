@@ -32,846 +32,1079 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.resource import BatchResourceMethods
     from apiforge.wialon.methods.sync.resource import ResourceMethods
 
-_RESOURCE_GET_ZONE_DATA: MethodSpec[list[Zone]] = MethodSpec(
-    api="wialon",
-    name="resource/get_zone_data",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("col", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=list[Zone],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPDATE_ZONE: MethodSpec[tuple[int, Zone | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_zone",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("d", "params", "native"),
-        Param("t", "params", "native"),
-        Param("w", "params", "native"),
-        Param("f", "params", "native"),
-        Param("c", "params", "native"),
-        Param("tc", "params", "native"),
-        Param("ts", "params", "native"),
-        Param("min", "params", "native"),
-        Param("max", "params", "native"),
-        Param("path", "params", "native"),
-        Param("p", "params", "native"),
-    ),
-    result=tuple[int, Zone | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("d", "", False, ("s", None, None, None, None, None, None)),
-        ("t", "", False, ("i", frozenset({1, 2, 3}), None, None, None, None, None)),
-        ("w", "", False, ("n", None, None, None, None, None, None)),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-        ("c", "", False, ("i", None, None, None, None, None, None)),
-        ("tc", "", False, ("i", None, None, None, None, None, None)),
-        ("ts", "", False, ("i", None, None, None, None, None, None)),
-        ("min", "", False, ("i", None, None, None, None, None, None)),
-        ("max", "", False, ("i", None, None, None, None, None, None)),
-        ("path", "", False, ("s", None, None, None, None, None, None)),
-        ("p", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-    ),
-)
-_RESOURCE_CREATE_ZONE_BY_TRACK: MethodSpec[CreateZoneByTrackResult] = MethodSpec(
-    api="wialon",
-    name="resource/create_zone_by_track",
-    params=(
-        Param("layerName", "params", "native"),
-        Param("itemId", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("n", "params", "native"),
-        Param("c", "params", "native"),
-        Param("w", "params", "native"),
-    ),
-    result=CreateZoneByTrackResult,
-    batchable=True,
-    checks=(
-        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
-        ("n", "", True, ("s", None, None, None, None, None, None)),
-        ("c", "", False, ("i", None, None, None, None, None, None)),
-        ("w", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_GET_ZONES_BY_POINT: MethodSpec[dict[str, list[int]]] = MethodSpec(
-    api="wialon",
-    name="resource/get_zones_by_point",
-    params=(Param("spec", "params", "native"),),
-    result=dict[str, list[int]],
-    idempotent=True,
-    batchable=True,
-    checks=(("spec", "", True, ("o", None, None, None, None, None, None)),),
-)
-_RESOURCE_UPLOAD_ZONE_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/upload_zone_image",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("file", "file", "native"),
-        Param("eventHash", "params", "native"),
-        Param("oldItemId", "params", "native"),
-        Param("oldZoneId", "params", "native"),
-    ),
-    result=ErrorResult,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
-        ("oldZoneId", "old_zone_id", False, ("i", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
-_RESOURCE_UPDATE_ZONES_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_zones_group",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("d", "params", "native"),
-        Param("zns", "params", "native"),
-        Param("f", "params", "native"),
-    ),
-    result=tuple[int, ResourceGroup | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("d", "", False, ("s", None, None, None, None, None, None)),
-        ("zns", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_GET_JOB_DATA: MethodSpec[list[Job]] = MethodSpec(
-    api="wialon",
-    name="resource/get_job_data",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("col", "params", "native"),
-    ),
-    result=list[Job],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_RESOURCE_UPDATE_JOB: MethodSpec[tuple[int, Job | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_job",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("d", "params", "native"),
-        Param("r", "params", "native"),
-        Param("at", "params", "native"),
-        Param("m", "params", "native"),
-        Param("fl", "params", "native"),
-        Param("tz", "params", "native"),
-        Param("l", "params", "native"),
-        Param("e", "params", "native"),
-        Param("sch", "params", "native"),
-        Param("act", "params", "native"),
-    ),
-    result=tuple[int, Job | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", None, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("d", "", False, ("s", None, None, None, None, None, None)),
-        ("r", "", False, ("s", None, None, None, None, None, None)),
-        ("at", "", False, ("i", None, None, None, None, None, None)),
-        ("m", "", False, ("i", None, None, None, None, None, None)),
-        ("fl", "", False, ("i", None, None, None, None, None, None)),
-        ("tz", "", False, ("i", None, None, None, None, None, None)),
-        ("l", "l_", False, ("s", None, None, None, None, None, None)),
-        ("e", "", False, ("i", None, None, None, None, None, None)),
-        ("sch", "", False, ("o", None, None, None, None, None, None)),
-        ("act", "", False, ("o", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_GET_NOTIFICATION_DATA: MethodSpec[list[Notification]] = MethodSpec(
-    api="wialon",
-    name="resource/get_notification_data",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("col", "params", "native"),
-    ),
-    result=list[Notification],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_RESOURCE_UPDATE_NOTIFICATION: MethodSpec[tuple[int, Notification | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_notification",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("txt", "params", "native"),
-        Param("ta", "params", "native"),
-        Param("td", "params", "native"),
-        Param("ma", "params", "native"),
-        Param("mmtd", "params", "native"),
-        Param("cdt", "params", "native"),
-        Param("mast", "params", "native"),
-        Param("mpst", "params", "native"),
-        Param("cp", "params", "native"),
-        Param("fl", "params", "native"),
-        Param("tz", "params", "native"),
-        Param("la", "params", "native"),
-        Param("un", "params", "native"),
-        Param("sch", "params", "native"),
-        Param("ctrl_sch", "params", "native"),
-        Param("trg", "params", "native"),
-        Param("act", "params", "native"),
-    ),
-    result=tuple[int, Notification | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", None, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("txt", "", False, ("s", None, None, None, None, None, None)),
-        ("ta", "", False, ("i", None, None, None, None, None, None)),
-        ("td", "", False, ("i", None, None, None, None, None, None)),
-        ("ma", "", False, ("i", None, None, None, None, None, None)),
-        ("mmtd", "", False, ("i", None, None, None, None, None, None)),
-        ("cdt", "", False, ("i", None, None, None, None, None, None)),
-        ("mast", "", False, ("i", None, None, None, None, None, None)),
-        ("mpst", "", False, ("i", None, None, None, None, None, None)),
-        ("cp", "", False, ("i", None, None, None, None, None, None)),
-        ("fl", "", False, ("i", None, None, None, None, None, None)),
-        ("tz", "", False, ("i", None, None, None, None, None, None)),
-        ("la", "", False, ("s", None, None, None, None, None, None)),
-        ("un", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("sch", "", False, ("o", None, None, None, None, None, None)),
-        ("ctrl_sch", "", False, ("o", None, None, None, None, None, None)),
-        ("trg", "", False, ("o", None, None, None, None, None, None)),
-        ("act", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-    ),
-)
-_RESOURCE_UPDATE_DRIVER: MethodSpec[tuple[int, Driver | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_driver",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("c", "params", "native"),
-        Param("ck", "params", "native"),
-        Param("ds", "params", "native"),
-        Param("n", "params", "native"),
-        Param("p", "params", "native"),
-        Param("r", "params", "native"),
-        Param("f", "params", "native"),
-        Param("pwd", "params", "native"),
-        Param("jp", "params", "native"),
-        Param("ej", "params", "native"),
-    ),
-    result=tuple[int, Driver | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        (
-            "callMode",
-            "call_mode",
-            True,
-            ("s", frozenset({"create", "delete", "reset_image", "update"}), None, None, None, None, None),
+
+def _spec_resource_get_zone_data() -> MethodSpec[list[Zone]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_zone_data",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("col", "params", "native"),
+            Param("flags", "params", "native"),
         ),
-        ("c", "", False, ("s", None, None, None, None, None, None)),
-        ("ck", "", False, ("i", None, None, None, None, None, None)),
-        ("ds", "", False, ("s", None, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("p", "", False, ("s", None, None, None, None, None, None)),
-        ("r", "", False, ("n", None, None, None, None, None, None)),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-        ("pwd", "", False, ("s", None, None, None, None, None, None)),
-        ("jp", "", False, ("o", None, None, None, None, None, None)),
-        ("ej", "", False, ("o", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPLOAD_DRIVER_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/upload_driver_image",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("driverId", "params", "native"),
-        Param("file", "file", "native"),
-        Param("eventHash", "params", "native"),
-        Param("oldItemId", "params", "native"),
-        Param("oldDrvId", "params", "native"),
-    ),
-    result=ErrorResult,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("driverId", "driver_id", True, ("i", None, None, None, None, None, None)),
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
-        ("oldDrvId", "old_drv_id", False, ("i", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
-_RESOURCE_BIND_UNIT_DRIVER: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/bind_unit_driver",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("driverId", "params", "native"),
-        Param("time", "params", "native"),
-        Param("mode", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
-        ("driverId", "driver_id", True, ("i", None, None, None, None, None, None)),
-        ("time", "", True, ("i", None, None, None, None, None, None)),
-        ("mode", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPDATE_DRIVER_UNITS: MethodSpec[AutoBindUnitsResult] = MethodSpec(
-    api="wialon",
-    name="resource/update_driver_units",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("units", "params", "native"),
-    ),
-    result=AutoBindUnitsResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_RESOURCE_GET_DRIVER_BINDINGS: MethodSpec[dict[str, list[Binding]]] = MethodSpec(
-    api="wialon",
-    name="resource/get_driver_bindings",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("driverId", "params", "native"),
-    ),
-    result=dict[str, list[Binding]],
-    idempotent=True,
-    batchable=True,
-    heavy=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
-        ("driverId", "driver_id", False, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_GET_UNIT_DRIVERS: MethodSpec[dict[str, list[UnitBindingRef]]] = MethodSpec(
-    api="wialon",
-    name="resource/get_unit_drivers",
-    params=(Param("unitId", "params", "native"),),
-    result=dict[str, list[UnitBindingRef]],
-    idempotent=True,
-    batchable=True,
-    checks=(("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),),
-)
-_RESOURCE_CLEANUP_DRIVER_INTERVAL: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/cleanup_driver_interval",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("driverId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("driverId", "driver_id", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPLOAD_TACHO_FILE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/upload_tacho_file",
-    params=(
-        Param("file", "file", "native"),
-        Param("outputFlag", "params", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=ErrorResult,
-    checks=(
-        ("outputFlag", "output_flag", False, ("i", None, None, None, None, None, None)),
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
-_RESOURCE_DRIVER_OPERATE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/driver_operate",
-    params=(
-        Param("phoneNumber", "params", "native"),
-        Param("password", "params", "native"),
-        Param("say", "params", "native"),
-        Param("message", "params", "native"),
-        Param("timeSend", "params", "native"),
-        Param("ej", "params", "native"),
-        Param("appId", "params", "native"),
-        Param("appType", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
-        ("password", "", True, ("s", None, None, None, None, None, None)),
-        ("say", "", False, ("s", None, None, None, None, None, None)),
-        ("message", "", False, ("s", None, None, None, None, None, None)),
-        ("timeSend", "time_send", False, ("i", None, None, None, None, None, None)),
-        ("ej", "", False, ("o", None, None, None, None, None, None)),
-        ("appId", "app_id", False, ("s", None, None, None, None, None, None)),
-        ("appType", "app_type", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_DRIVER_STATUS: MethodSpec[DriverStatusResult] = MethodSpec(
-    api="wialon",
-    name="resource/driver_status",
-    params=(
-        Param("phoneNumber", "params", "native"),
-        Param("password", "params", "native"),
-        Param("app", "params", "native"),
-        Param("fl", "params", "native"),
-    ),
-    result=DriverStatusResult,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
-        ("password", "", True, ("s", None, None, None, None, None, None)),
-        ("app", "", False, ("s", None, None, None, None, None, None)),
-        ("fl", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPDATE_DRIVERS_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_drivers_group",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("d", "params", "native"),
-        Param("drs", "params", "native"),
-        Param("f", "params", "native"),
-    ),
-    result=tuple[int, ResourceGroup | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("d", "", False, ("s", None, None, None, None, None, None)),
-        ("drs", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPDATE_TRAILER: MethodSpec[tuple[int, Driver | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_trailer",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("c", "params", "native"),
-        Param("ck", "params", "native"),
-        Param("ds", "params", "native"),
-        Param("n", "params", "native"),
-        Param("p", "params", "native"),
-        Param("r", "params", "native"),
-        Param("f", "params", "native"),
-        Param("jp", "params", "native"),
-        Param("ej", "params", "native"),
-    ),
-    result=tuple[int, Driver | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        (
-            "callMode",
-            "call_mode",
-            True,
-            ("s", frozenset({"create", "delete", "reset_image", "update"}), None, None, None, None, None),
+        result=list[Zone],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
         ),
-        ("c", "", False, ("s", None, None, None, None, None, None)),
-        ("ck", "", False, ("i", None, None, None, None, None, None)),
-        ("ds", "", False, ("s", None, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("p", "", False, ("s", None, None, None, None, None, None)),
-        ("r", "", False, ("n", None, None, None, None, None, None)),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-        ("jp", "", False, ("o", None, None, None, None, None, None)),
-        ("ej", "", False, ("o", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPLOAD_TRAILER_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/upload_trailer_image",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("trailerId", "params", "native"),
-        Param("file", "file", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=ErrorResult,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("trailerId", "trailer_id", True, ("i", None, None, None, None, None, None)),
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
-_RESOURCE_BIND_UNIT_TRAILER: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/bind_unit_trailer",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("trailerId", "params", "native"),
-        Param("time", "params", "native"),
-        Param("mode", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
-        ("trailerId", "trailer_id", True, ("i", None, None, None, None, None, None)),
-        ("time", "", True, ("i", None, None, None, None, None, None)),
-        ("mode", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPDATE_TRAILER_UNITS: MethodSpec[AutoBindUnitsResult] = MethodSpec(
-    api="wialon",
-    name="resource/update_trailer_units",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("units", "params", "native"),
-    ),
-    result=AutoBindUnitsResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_RESOURCE_GET_TRAILER_BINDINGS: MethodSpec[dict[str, list[Binding]]] = MethodSpec(
-    api="wialon",
-    name="resource/get_trailer_bindings",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("trailerId", "params", "native"),
-    ),
-    result=dict[str, list[Binding]],
-    idempotent=True,
-    batchable=True,
-    heavy=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
-        ("trailerId", "trailer_id", False, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_GET_UNIT_TRAILERS: MethodSpec[dict[str, list[UnitBindingRef]]] = MethodSpec(
-    api="wialon",
-    name="resource/get_unit_trailers",
-    params=(Param("unitId", "params", "native"),),
-    result=dict[str, list[UnitBindingRef]],
-    idempotent=True,
-    batchable=True,
-    checks=(("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),),
-)
-_RESOURCE_CLEANUP_TRAILER_INTERVAL: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/cleanup_trailer_interval",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("trailerId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("trailerId", "trailer_id", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPDATE_TRAILERS_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_trailers_group",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("d", "params", "native"),
-        Param("drs", "params", "native"),
-        Param("f", "params", "native"),
-    ),
-    result=tuple[int, ResourceGroup | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("d", "", False, ("s", None, None, None, None, None, None)),
-        ("drs", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPDATE_TAG: MethodSpec[tuple[int, Driver | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_tag",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("c", "params", "native"),
-        Param("ck", "params", "native"),
-        Param("n", "params", "native"),
-        Param("p", "params", "native"),
-        Param("r", "params", "native"),
-        Param("tz", "params", "native"),
-        Param("f", "params", "native"),
-        Param("art", "params", "native"),
-        Param("jp", "params", "native"),
-    ),
-    result=tuple[int, Driver | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        (
-            "callMode",
-            "call_mode",
-            True,
-            ("s", frozenset({"create", "delete", "reset_image", "update"}), None, None, None, None, None),
+    )
+
+
+_RESOURCE_GET_ZONE_DATA = _spec_resource_get_zone_data()
+
+
+def _spec_resource_update_zone() -> MethodSpec[tuple[int, Zone | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_zone",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("d", "params", "native"),
+            Param("t", "params", "native"),
+            Param("w", "params", "native"),
+            Param("f", "params", "native"),
+            Param("c", "params", "native"),
+            Param("tc", "params", "native"),
+            Param("ts", "params", "native"),
+            Param("min", "params", "native"),
+            Param("max", "params", "native"),
+            Param("path", "params", "native"),
+            Param("p", "params", "native"),
         ),
-        ("c", "", False, ("s", None, None, None, None, None, None)),
-        ("ck", "", False, ("i", None, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("p", "", False, ("s", None, None, None, None, None, None)),
-        ("r", "", False, ("n", None, None, None, None, None, None)),
-        ("tz", "", False, ("i", None, None, None, None, None, None)),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-        ("art", "", False, ("i", None, None, None, None, None, None)),
-        ("jp", "", False, ("o", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPLOAD_TAG_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/upload_tag_image",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("tagId", "params", "native"),
-        Param("file", "file", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=ErrorResult,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("tagId", "tag_id", True, ("i", None, None, None, None, None, None)),
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("file", "", True, None),
-    ),
-)
-_RESOURCE_BIND_UNIT_TAG: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/bind_unit_tag",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("tagId", "params", "native"),
-        Param("time", "params", "native"),
-        Param("mode", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
-        ("tagId", "tag_id", True, ("i", None, None, None, None, None, None)),
-        ("time", "", True, ("i", None, None, None, None, None, None)),
-        ("mode", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPDATE_TAG_UNITS: MethodSpec[AutoBindUnitsResult] = MethodSpec(
-    api="wialon",
-    name="resource/update_tag_units",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("units", "params", "native"),
-    ),
-    result=AutoBindUnitsResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_RESOURCE_UPDATE_TAG_MESSAGE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/update_tag_message",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("tagId", "params", "native"),
-        Param("time", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("unitId", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
-        ("tagId", "tag_id", True, ("i", None, None, None, None, None, None)),
-        ("time", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", frozenset({"delete", "update"}), None, None, None, None, None)),
-    ),
-)
-_RESOURCE_GET_TAG_BINDINGS: MethodSpec[dict[str, list[Binding]]] = MethodSpec(
-    api="wialon",
-    name="resource/get_tag_bindings",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("tagId", "params", "native"),
-    ),
-    result=dict[str, list[Binding]],
-    idempotent=True,
-    batchable=True,
-    heavy=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
-        ("tagId", "tag_id", False, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_RESOURCE_UPDATE_TAGS_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = MethodSpec(
-    api="wialon",
-    name="resource/update_tags_group",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("d", "params", "native"),
-        Param("tgs", "params", "native"),
-    ),
-    result=tuple[int, ResourceGroup | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("d", "", False, ("s", None, None, None, None, None, None)),
-        ("tgs", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_RESOURCE_UPDATE_EMAIL_TEMPLATE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/update_email_template",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("subject", "params", "native"),
-        Param("body", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("subject", "", False, ("s", None, None, None, None, None, None)),
-        ("body", "", False, ("s", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_RESOURCE_GET_ORDERS_NOTIFICATION: MethodSpec[OrdersNotification] = MethodSpec(
-    api="wialon",
-    name="resource/get_orders_notification",
-    params=(Param("resourceId", "params", "native"),),
-    result=OrdersNotification,
-    idempotent=True,
-    batchable=True,
-    checks=(("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),),
-)
-_RESOURCE_UPDATE_ORDERS_NOTIFICATION: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="resource/update_orders_notification",
-    params=(
-        Param("resourceId", "params", "native"),
-        Param("ordersNotification", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
-        ("ordersNotification", "orders_notification", True, ("o", None, None, None, None, None, None)),
-    ),
-)
+        result=tuple[int, Zone | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("d", "", False, ("s", None, None, None, None, None, None)),
+            ("t", "", False, ("i", frozenset({1, 2, 3}), None, None, None, None, None)),
+            ("w", "", False, ("n", None, None, None, None, None, None)),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+            ("c", "", False, ("i", None, None, None, None, None, None)),
+            ("tc", "", False, ("i", None, None, None, None, None, None)),
+            ("ts", "", False, ("i", None, None, None, None, None, None)),
+            ("min", "", False, ("i", None, None, None, None, None, None)),
+            ("max", "", False, ("i", None, None, None, None, None, None)),
+            ("path", "", False, ("s", None, None, None, None, None, None)),
+            ("p", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_ZONE = _spec_resource_update_zone()
+
+
+def _spec_resource_create_zone_by_track() -> MethodSpec[CreateZoneByTrackResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/create_zone_by_track",
+        params=(
+            Param("layerName", "params", "native"),
+            Param("itemId", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("n", "params", "native"),
+            Param("c", "params", "native"),
+            Param("w", "params", "native"),
+        ),
+        result=CreateZoneByTrackResult,
+        batchable=True,
+        checks=(
+            ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+            ("n", "", True, ("s", None, None, None, None, None, None)),
+            ("c", "", False, ("i", None, None, None, None, None, None)),
+            ("w", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_CREATE_ZONE_BY_TRACK = _spec_resource_create_zone_by_track()
+
+
+def _spec_resource_get_zones_by_point() -> MethodSpec[dict[str, list[int]]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_zones_by_point",
+        params=(Param("spec", "params", "native"),),
+        result=dict[str, list[int]],
+        idempotent=True,
+        batchable=True,
+        checks=(("spec", "", True, ("o", None, None, None, None, None, None)),),
+    )
+
+
+_RESOURCE_GET_ZONES_BY_POINT = _spec_resource_get_zones_by_point()
+
+
+def _spec_resource_upload_zone_image() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/upload_zone_image",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("file", "file", "native"),
+            Param("eventHash", "params", "native"),
+            Param("oldItemId", "params", "native"),
+            Param("oldZoneId", "params", "native"),
+        ),
+        result=ErrorResult,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+            ("oldZoneId", "old_zone_id", False, ("i", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_RESOURCE_UPLOAD_ZONE_IMAGE = _spec_resource_upload_zone_image()
+
+
+def _spec_resource_update_zones_group() -> MethodSpec[tuple[int, ResourceGroup | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_zones_group",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("d", "params", "native"),
+            Param("zns", "params", "native"),
+            Param("f", "params", "native"),
+        ),
+        result=tuple[int, ResourceGroup | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("d", "", False, ("s", None, None, None, None, None, None)),
+            ("zns", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_ZONES_GROUP = _spec_resource_update_zones_group()
+
+
+def _spec_resource_get_job_data() -> MethodSpec[list[Job]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_job_data",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("col", "params", "native"),
+        ),
+        result=list[Job],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_RESOURCE_GET_JOB_DATA = _spec_resource_get_job_data()
+
+
+def _spec_resource_update_job() -> MethodSpec[tuple[int, Job | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_job",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("d", "params", "native"),
+            Param("r", "params", "native"),
+            Param("at", "params", "native"),
+            Param("m", "params", "native"),
+            Param("fl", "params", "native"),
+            Param("tz", "params", "native"),
+            Param("l", "params", "native"),
+            Param("e", "params", "native"),
+            Param("sch", "params", "native"),
+            Param("act", "params", "native"),
+        ),
+        result=tuple[int, Job | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", None, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("d", "", False, ("s", None, None, None, None, None, None)),
+            ("r", "", False, ("s", None, None, None, None, None, None)),
+            ("at", "", False, ("i", None, None, None, None, None, None)),
+            ("m", "", False, ("i", None, None, None, None, None, None)),
+            ("fl", "", False, ("i", None, None, None, None, None, None)),
+            ("tz", "", False, ("i", None, None, None, None, None, None)),
+            ("l", "l_", False, ("s", None, None, None, None, None, None)),
+            ("e", "", False, ("i", None, None, None, None, None, None)),
+            ("sch", "", False, ("o", None, None, None, None, None, None)),
+            ("act", "", False, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_JOB = _spec_resource_update_job()
+
+
+def _spec_resource_get_notification_data() -> MethodSpec[list[Notification]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_notification_data",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("col", "params", "native"),
+        ),
+        result=list[Notification],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_RESOURCE_GET_NOTIFICATION_DATA = _spec_resource_get_notification_data()
+
+
+def _spec_resource_update_notification() -> MethodSpec[tuple[int, Notification | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_notification",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("txt", "params", "native"),
+            Param("ta", "params", "native"),
+            Param("td", "params", "native"),
+            Param("ma", "params", "native"),
+            Param("mmtd", "params", "native"),
+            Param("cdt", "params", "native"),
+            Param("mast", "params", "native"),
+            Param("mpst", "params", "native"),
+            Param("cp", "params", "native"),
+            Param("fl", "params", "native"),
+            Param("tz", "params", "native"),
+            Param("la", "params", "native"),
+            Param("un", "params", "native"),
+            Param("sch", "params", "native"),
+            Param("ctrl_sch", "params", "native"),
+            Param("trg", "params", "native"),
+            Param("act", "params", "native"),
+        ),
+        result=tuple[int, Notification | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", None, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("txt", "", False, ("s", None, None, None, None, None, None)),
+            ("ta", "", False, ("i", None, None, None, None, None, None)),
+            ("td", "", False, ("i", None, None, None, None, None, None)),
+            ("ma", "", False, ("i", None, None, None, None, None, None)),
+            ("mmtd", "", False, ("i", None, None, None, None, None, None)),
+            ("cdt", "", False, ("i", None, None, None, None, None, None)),
+            ("mast", "", False, ("i", None, None, None, None, None, None)),
+            ("mpst", "", False, ("i", None, None, None, None, None, None)),
+            ("cp", "", False, ("i", None, None, None, None, None, None)),
+            ("fl", "", False, ("i", None, None, None, None, None, None)),
+            ("tz", "", False, ("i", None, None, None, None, None, None)),
+            ("la", "", False, ("s", None, None, None, None, None, None)),
+            ("un", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("sch", "", False, ("o", None, None, None, None, None, None)),
+            ("ctrl_sch", "", False, ("o", None, None, None, None, None, None)),
+            ("trg", "", False, ("o", None, None, None, None, None, None)),
+            ("act", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_NOTIFICATION = _spec_resource_update_notification()
+
+
+def _spec_resource_update_driver() -> MethodSpec[tuple[int, Driver | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_driver",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("c", "params", "native"),
+            Param("ck", "params", "native"),
+            Param("ds", "params", "native"),
+            Param("n", "params", "native"),
+            Param("p", "params", "native"),
+            Param("r", "params", "native"),
+            Param("f", "params", "native"),
+            Param("pwd", "params", "native"),
+            Param("jp", "params", "native"),
+            Param("ej", "params", "native"),
+        ),
+        result=tuple[int, Driver | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            (
+                "callMode",
+                "call_mode",
+                True,
+                ("s", frozenset({"create", "delete", "reset_image", "update"}), None, None, None, None, None),
+            ),
+            ("c", "", False, ("s", None, None, None, None, None, None)),
+            ("ck", "", False, ("i", None, None, None, None, None, None)),
+            ("ds", "", False, ("s", None, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("p", "", False, ("s", None, None, None, None, None, None)),
+            ("r", "", False, ("n", None, None, None, None, None, None)),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+            ("pwd", "", False, ("s", None, None, None, None, None, None)),
+            ("jp", "", False, ("o", None, None, None, None, None, None)),
+            ("ej", "", False, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_DRIVER = _spec_resource_update_driver()
+
+
+def _spec_resource_upload_driver_image() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/upload_driver_image",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("driverId", "params", "native"),
+            Param("file", "file", "native"),
+            Param("eventHash", "params", "native"),
+            Param("oldItemId", "params", "native"),
+            Param("oldDrvId", "params", "native"),
+        ),
+        result=ErrorResult,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("driverId", "driver_id", True, ("i", None, None, None, None, None, None)),
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+            ("oldDrvId", "old_drv_id", False, ("i", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_RESOURCE_UPLOAD_DRIVER_IMAGE = _spec_resource_upload_driver_image()
+
+
+def _spec_resource_bind_unit_driver() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/bind_unit_driver",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("driverId", "params", "native"),
+            Param("time", "params", "native"),
+            Param("mode", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+            ("driverId", "driver_id", True, ("i", None, None, None, None, None, None)),
+            ("time", "", True, ("i", None, None, None, None, None, None)),
+            ("mode", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_BIND_UNIT_DRIVER = _spec_resource_bind_unit_driver()
+
+
+def _spec_resource_update_driver_units() -> MethodSpec[AutoBindUnitsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_driver_units",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("units", "params", "native"),
+        ),
+        result=AutoBindUnitsResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_DRIVER_UNITS = _spec_resource_update_driver_units()
+
+
+def _spec_resource_get_driver_bindings() -> MethodSpec[dict[str, list[Binding]]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_driver_bindings",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("driverId", "params", "native"),
+        ),
+        result=dict[str, list[Binding]],
+        idempotent=True,
+        batchable=True,
+        heavy=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+            ("driverId", "driver_id", False, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_GET_DRIVER_BINDINGS = _spec_resource_get_driver_bindings()
+
+
+def _spec_resource_get_unit_drivers() -> MethodSpec[dict[str, list[UnitBindingRef]]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_unit_drivers",
+        params=(Param("unitId", "params", "native"),),
+        result=dict[str, list[UnitBindingRef]],
+        idempotent=True,
+        batchable=True,
+        checks=(("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_RESOURCE_GET_UNIT_DRIVERS = _spec_resource_get_unit_drivers()
+
+
+def _spec_resource_cleanup_driver_interval() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/cleanup_driver_interval",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("driverId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("driverId", "driver_id", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_CLEANUP_DRIVER_INTERVAL = _spec_resource_cleanup_driver_interval()
+
+
+def _spec_resource_upload_tacho_file() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/upload_tacho_file",
+        params=(
+            Param("file", "file", "native"),
+            Param("outputFlag", "params", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=ErrorResult,
+        checks=(
+            ("outputFlag", "output_flag", False, ("i", None, None, None, None, None, None)),
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_RESOURCE_UPLOAD_TACHO_FILE = _spec_resource_upload_tacho_file()
+
+
+def _spec_resource_driver_operate() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/driver_operate",
+        params=(
+            Param("phoneNumber", "params", "native"),
+            Param("password", "params", "native"),
+            Param("say", "params", "native"),
+            Param("message", "params", "native"),
+            Param("timeSend", "params", "native"),
+            Param("ej", "params", "native"),
+            Param("appId", "params", "native"),
+            Param("appType", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+            ("password", "", True, ("s", None, None, None, None, None, None)),
+            ("say", "", False, ("s", None, None, None, None, None, None)),
+            ("message", "", False, ("s", None, None, None, None, None, None)),
+            ("timeSend", "time_send", False, ("i", None, None, None, None, None, None)),
+            ("ej", "", False, ("o", None, None, None, None, None, None)),
+            ("appId", "app_id", False, ("s", None, None, None, None, None, None)),
+            ("appType", "app_type", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_DRIVER_OPERATE = _spec_resource_driver_operate()
+
+
+def _spec_resource_driver_status() -> MethodSpec[DriverStatusResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/driver_status",
+        params=(
+            Param("phoneNumber", "params", "native"),
+            Param("password", "params", "native"),
+            Param("app", "params", "native"),
+            Param("fl", "params", "native"),
+        ),
+        result=DriverStatusResult,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+            ("password", "", True, ("s", None, None, None, None, None, None)),
+            ("app", "", False, ("s", None, None, None, None, None, None)),
+            ("fl", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_DRIVER_STATUS = _spec_resource_driver_status()
+
+
+def _spec_resource_update_drivers_group() -> MethodSpec[tuple[int, ResourceGroup | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_drivers_group",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("d", "params", "native"),
+            Param("drs", "params", "native"),
+            Param("f", "params", "native"),
+        ),
+        result=tuple[int, ResourceGroup | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("d", "", False, ("s", None, None, None, None, None, None)),
+            ("drs", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_DRIVERS_GROUP = _spec_resource_update_drivers_group()
+
+
+def _spec_resource_update_trailer() -> MethodSpec[tuple[int, Driver | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_trailer",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("c", "params", "native"),
+            Param("ck", "params", "native"),
+            Param("ds", "params", "native"),
+            Param("n", "params", "native"),
+            Param("p", "params", "native"),
+            Param("r", "params", "native"),
+            Param("f", "params", "native"),
+            Param("jp", "params", "native"),
+            Param("ej", "params", "native"),
+        ),
+        result=tuple[int, Driver | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            (
+                "callMode",
+                "call_mode",
+                True,
+                ("s", frozenset({"create", "delete", "reset_image", "update"}), None, None, None, None, None),
+            ),
+            ("c", "", False, ("s", None, None, None, None, None, None)),
+            ("ck", "", False, ("i", None, None, None, None, None, None)),
+            ("ds", "", False, ("s", None, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("p", "", False, ("s", None, None, None, None, None, None)),
+            ("r", "", False, ("n", None, None, None, None, None, None)),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+            ("jp", "", False, ("o", None, None, None, None, None, None)),
+            ("ej", "", False, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_TRAILER = _spec_resource_update_trailer()
+
+
+def _spec_resource_upload_trailer_image() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/upload_trailer_image",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("trailerId", "params", "native"),
+            Param("file", "file", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=ErrorResult,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("trailerId", "trailer_id", True, ("i", None, None, None, None, None, None)),
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_RESOURCE_UPLOAD_TRAILER_IMAGE = _spec_resource_upload_trailer_image()
+
+
+def _spec_resource_bind_unit_trailer() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/bind_unit_trailer",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("trailerId", "params", "native"),
+            Param("time", "params", "native"),
+            Param("mode", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+            ("trailerId", "trailer_id", True, ("i", None, None, None, None, None, None)),
+            ("time", "", True, ("i", None, None, None, None, None, None)),
+            ("mode", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_BIND_UNIT_TRAILER = _spec_resource_bind_unit_trailer()
+
+
+def _spec_resource_update_trailer_units() -> MethodSpec[AutoBindUnitsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_trailer_units",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("units", "params", "native"),
+        ),
+        result=AutoBindUnitsResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_TRAILER_UNITS = _spec_resource_update_trailer_units()
+
+
+def _spec_resource_get_trailer_bindings() -> MethodSpec[dict[str, list[Binding]]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_trailer_bindings",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("trailerId", "params", "native"),
+        ),
+        result=dict[str, list[Binding]],
+        idempotent=True,
+        batchable=True,
+        heavy=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+            ("trailerId", "trailer_id", False, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_GET_TRAILER_BINDINGS = _spec_resource_get_trailer_bindings()
+
+
+def _spec_resource_get_unit_trailers() -> MethodSpec[dict[str, list[UnitBindingRef]]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_unit_trailers",
+        params=(Param("unitId", "params", "native"),),
+        result=dict[str, list[UnitBindingRef]],
+        idempotent=True,
+        batchable=True,
+        checks=(("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_RESOURCE_GET_UNIT_TRAILERS = _spec_resource_get_unit_trailers()
+
+
+def _spec_resource_cleanup_trailer_interval() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/cleanup_trailer_interval",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("trailerId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("trailerId", "trailer_id", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_CLEANUP_TRAILER_INTERVAL = _spec_resource_cleanup_trailer_interval()
+
+
+def _spec_resource_update_trailers_group() -> MethodSpec[tuple[int, ResourceGroup | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_trailers_group",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("d", "params", "native"),
+            Param("drs", "params", "native"),
+            Param("f", "params", "native"),
+        ),
+        result=tuple[int, ResourceGroup | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("d", "", False, ("s", None, None, None, None, None, None)),
+            ("drs", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_TRAILERS_GROUP = _spec_resource_update_trailers_group()
+
+
+def _spec_resource_update_tag() -> MethodSpec[tuple[int, Driver | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_tag",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("c", "params", "native"),
+            Param("ck", "params", "native"),
+            Param("n", "params", "native"),
+            Param("p", "params", "native"),
+            Param("r", "params", "native"),
+            Param("tz", "params", "native"),
+            Param("f", "params", "native"),
+            Param("art", "params", "native"),
+            Param("jp", "params", "native"),
+        ),
+        result=tuple[int, Driver | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            (
+                "callMode",
+                "call_mode",
+                True,
+                ("s", frozenset({"create", "delete", "reset_image", "update"}), None, None, None, None, None),
+            ),
+            ("c", "", False, ("s", None, None, None, None, None, None)),
+            ("ck", "", False, ("i", None, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("p", "", False, ("s", None, None, None, None, None, None)),
+            ("r", "", False, ("n", None, None, None, None, None, None)),
+            ("tz", "", False, ("i", None, None, None, None, None, None)),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+            ("art", "", False, ("i", None, None, None, None, None, None)),
+            ("jp", "", False, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_TAG = _spec_resource_update_tag()
+
+
+def _spec_resource_upload_tag_image() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/upload_tag_image",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("tagId", "params", "native"),
+            Param("file", "file", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=ErrorResult,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("tagId", "tag_id", True, ("i", None, None, None, None, None, None)),
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("file", "", True, None),
+        ),
+    )
+
+
+_RESOURCE_UPLOAD_TAG_IMAGE = _spec_resource_upload_tag_image()
+
+
+def _spec_resource_bind_unit_tag() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/bind_unit_tag",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("tagId", "params", "native"),
+            Param("time", "params", "native"),
+            Param("mode", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+            ("tagId", "tag_id", True, ("i", None, None, None, None, None, None)),
+            ("time", "", True, ("i", None, None, None, None, None, None)),
+            ("mode", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_BIND_UNIT_TAG = _spec_resource_bind_unit_tag()
+
+
+def _spec_resource_update_tag_units() -> MethodSpec[AutoBindUnitsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_tag_units",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("units", "params", "native"),
+        ),
+        result=AutoBindUnitsResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_TAG_UNITS = _spec_resource_update_tag_units()
+
+
+def _spec_resource_update_tag_message() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_tag_message",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("tagId", "params", "native"),
+            Param("time", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("unitId", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+            ("tagId", "tag_id", True, ("i", None, None, None, None, None, None)),
+            ("time", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", frozenset({"delete", "update"}), None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_TAG_MESSAGE = _spec_resource_update_tag_message()
+
+
+def _spec_resource_get_tag_bindings() -> MethodSpec[dict[str, list[Binding]]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_tag_bindings",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("tagId", "params", "native"),
+        ),
+        result=dict[str, list[Binding]],
+        idempotent=True,
+        batchable=True,
+        heavy=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+            ("tagId", "tag_id", False, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_GET_TAG_BINDINGS = _spec_resource_get_tag_bindings()
+
+
+def _spec_resource_update_tags_group() -> MethodSpec[tuple[int, ResourceGroup | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_tags_group",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("d", "params", "native"),
+            Param("tgs", "params", "native"),
+        ),
+        result=tuple[int, ResourceGroup | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("d", "", False, ("s", None, None, None, None, None, None)),
+            ("tgs", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_TAGS_GROUP = _spec_resource_update_tags_group()
+
+
+def _spec_resource_update_email_template() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_email_template",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("subject", "params", "native"),
+            Param("body", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("subject", "", False, ("s", None, None, None, None, None, None)),
+            ("body", "", False, ("s", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_EMAIL_TEMPLATE = _spec_resource_update_email_template()
+
+
+def _spec_resource_get_orders_notification() -> MethodSpec[OrdersNotification]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/get_orders_notification",
+        params=(Param("resourceId", "params", "native"),),
+        result=OrdersNotification,
+        idempotent=True,
+        batchable=True,
+        checks=(("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_RESOURCE_GET_ORDERS_NOTIFICATION = _spec_resource_get_orders_notification()
+
+
+def _spec_resource_update_orders_notification() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="resource/update_orders_notification",
+        params=(
+            Param("resourceId", "params", "native"),
+            Param("ordersNotification", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+            ("ordersNotification", "orders_notification", True, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RESOURCE_UPDATE_ORDERS_NOTIFICATION = _spec_resource_update_orders_notification()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -890,6 +1123,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.resource"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ResourceMethods", "AsyncResourceMethods", "BatchResourceMethods"]

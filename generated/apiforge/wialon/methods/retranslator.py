@@ -24,67 +24,90 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.retranslator import BatchRetranslatorMethods
     from apiforge.wialon.methods.sync.retranslator import RetranslatorMethods
 
-_RETRANSLATOR_UPDATE_UNITS: MethodSpec[RetranslatorUnitsResult] = MethodSpec(
-    api="wialon",
-    name="retranslator/update_units",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("units", "params", "native"),
-        Param("callMode", "params", "native"),
-    ),
-    result=RetranslatorUnitsResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("units", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("callMode", "call_mode", False, ("s", frozenset({"add", "remove"}), None, None, None, None, None)),
-    ),
-)
-_RETRANSLATOR_UPDATE_OPERATING: MethodSpec[RetranslatorOperatingResult] = MethodSpec(
-    api="wialon",
-    name="retranslator/update_operating",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("operate", "params", "native"),
-        Param("stopTime", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("callMode", "params", "native"),
-    ),
-    result=RetranslatorOperatingResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("operate", "", True, ("b", None, None, None, None, None, None)),
-        ("stopTime", "stop_time", False, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_RETRANSLATOR_GET_STATS: MethodSpec[RetranslatorStats] = MethodSpec(
-    api="wialon",
-    name="retranslator/get_stats",
-    params=(Param("itemId", "params", "native"),),
-    result=RetranslatorStats,
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_RETRANSLATOR_UPDATE_CONFIG: MethodSpec[RetranslatorConfigResult] = MethodSpec(
-    api="wialon",
-    name="retranslator/update_config",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("config", "params", "native"),
-    ),
-    result=RetranslatorConfigResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("config", "", True, ("o", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_retranslator_update_units() -> MethodSpec[RetranslatorUnitsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="retranslator/update_units",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("units", "params", "native"),
+            Param("callMode", "params", "native"),
+        ),
+        result=RetranslatorUnitsResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("units", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("callMode", "call_mode", False, ("s", frozenset({"add", "remove"}), None, None, None, None, None)),
+        ),
+    )
+
+
+_RETRANSLATOR_UPDATE_UNITS = _spec_retranslator_update_units()
+
+
+def _spec_retranslator_update_operating() -> MethodSpec[RetranslatorOperatingResult]:
+    return MethodSpec(
+        api="wialon",
+        name="retranslator/update_operating",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("operate", "params", "native"),
+            Param("stopTime", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("callMode", "params", "native"),
+        ),
+        result=RetranslatorOperatingResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("operate", "", True, ("b", None, None, None, None, None, None)),
+            ("stopTime", "stop_time", False, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RETRANSLATOR_UPDATE_OPERATING = _spec_retranslator_update_operating()
+
+
+def _spec_retranslator_get_stats() -> MethodSpec[RetranslatorStats]:
+    return MethodSpec(
+        api="wialon",
+        name="retranslator/get_stats",
+        params=(Param("itemId", "params", "native"),),
+        result=RetranslatorStats,
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_RETRANSLATOR_GET_STATS = _spec_retranslator_get_stats()
+
+
+def _spec_retranslator_update_config() -> MethodSpec[RetranslatorConfigResult]:
+    return MethodSpec(
+        api="wialon",
+        name="retranslator/update_config",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("config", "params", "native"),
+        ),
+        result=RetranslatorConfigResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("config", "", True, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_RETRANSLATOR_UPDATE_CONFIG = _spec_retranslator_update_config()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -103,6 +126,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.retranslator"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["RetranslatorMethods", "AsyncRetranslatorMethods", "BatchRetranslatorMethods"]

@@ -20,192 +20,245 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.route import BatchRouteMethods
     from apiforge.wialon.methods.sync.route import RouteMethods
 
-_ROUTE_UPDATE_ROUND: MethodSpec[tuple[int, RouteRound | None]] = MethodSpec(
-    api="wialon",
-    name="route/update_round",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("d", "params", "native"),
-        Param("u", "params", "native"),
-        Param("at", "params", "native"),
-        Param("vt", "params", "native"),
-        Param("vp", "params", "native"),
-        Param("sh", "params", "native"),
-        Param("cu", "params", "native"),
-        Param("f", "params", "native"),
-        Param("tz", "params", "native"),
-    ),
-    result=tuple[int, RouteRound | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("d", "", False, ("s", None, None, None, None, None, None)),
-        ("u", "", False, ("i", None, None, None, None, None, None)),
-        ("at", "", False, ("i", None, None, None, None, None, None)),
-        ("vt", "", False, ("i", None, None, None, None, None, None)),
-        ("vp", "", False, ("i", None, None, None, None, None, None)),
-        ("sh", "", False, ("i", None, None, None, None, None, None)),
-        ("cu", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-        ("tz", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ROUTE_GET_ROUND_DATA: MethodSpec[list[RouteRound]] = MethodSpec(
-    api="wialon",
-    name="route/get_round_data",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("col", "params", "native"),
-    ),
-    result=list[RouteRound],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("col", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_ROUTE_GET_ALL_ROUNDS: MethodSpec[AllRoundsResult] = MethodSpec(
-    api="wialon",
-    name="route/get_all_rounds",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("fullJson", "params", "native"),
-    ),
-    result=AllRoundsResult,
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-        ("fullJson", "full_json", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_ROUTE_GET_SCHEDULE_TIME: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="route/get_schedule_time",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("schedule", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("schedule", "", False, ("o", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_ROUTE_LOAD_ROUNDS: MethodSpec[list[RouteRound]] = MethodSpec(
-    api="wialon",
-    name="route/load_rounds",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("fullJson", "params", "native"),
-    ),
-    result=list[RouteRound],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-        ("fullJson", "full_json", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_ROUTE_UPDATE_CONFIG: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="route/update_config",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("config", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("config", "", True, ("o", None, None, None, None, None, None)),
-    ),
-)
-_ROUTE_UPDATE_CHECKPOINTS: MethodSpec[list[RouteCheckpoint]] = MethodSpec(
-    api="wialon",
-    name="route/update_checkpoints",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("checkPoints", "params", "native"),
-    ),
-    result=list[RouteCheckpoint],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        (
-            "checkPoints",
-            "check_points",
-            True,
-            ("a", None, None, None, None, None, ("o", None, None, None, None, None, None)),
+
+def _spec_route_update_round() -> MethodSpec[tuple[int, RouteRound | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="route/update_round",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("d", "params", "native"),
+            Param("u", "params", "native"),
+            Param("at", "params", "native"),
+            Param("vt", "params", "native"),
+            Param("vp", "params", "native"),
+            Param("sh", "params", "native"),
+            Param("cu", "params", "native"),
+            Param("f", "params", "native"),
+            Param("tz", "params", "native"),
         ),
-    ),
-)
-_ROUTE_UPDATE_SCHEDULE: MethodSpec[tuple[int, RouteSchedule | None]] = MethodSpec(
-    api="wialon",
-    name="route/update_schedule",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("f", "params", "native"),
-        Param("tz", "params", "native"),
-        Param("u", "params", "native"),
-        Param("tm", "params", "native"),
-        Param("sch", "params", "native"),
-        Param("cfg", "params", "native"),
-    ),
-    result=tuple[int, RouteSchedule | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-        ("tz", "", False, ("i", None, None, None, None, None, None)),
-        ("u", "", False, ("i", None, None, None, None, None, None)),
-        ("tm", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("sch", "", False, ("o", None, None, None, None, None, None)),
-        ("cfg", "", False, ("o", None, None, None, None, None, None)),
-    ),
-)
-_ROUTE_OPTIMIZE: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="route/optimize",
-    params=(
-        Param("points", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("points", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
+        result=tuple[int, RouteRound | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("d", "", False, ("s", None, None, None, None, None, None)),
+            ("u", "", False, ("i", None, None, None, None, None, None)),
+            ("at", "", False, ("i", None, None, None, None, None, None)),
+            ("vt", "", False, ("i", None, None, None, None, None, None)),
+            ("vp", "", False, ("i", None, None, None, None, None, None)),
+            ("sh", "", False, ("i", None, None, None, None, None, None)),
+            ("cu", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+            ("tz", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ROUTE_UPDATE_ROUND = _spec_route_update_round()
+
+
+def _spec_route_get_round_data() -> MethodSpec[list[RouteRound]]:
+    return MethodSpec(
+        api="wialon",
+        name="route/get_round_data",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("col", "params", "native"),
+        ),
+        result=list[RouteRound],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("col", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_ROUTE_GET_ROUND_DATA = _spec_route_get_round_data()
+
+
+def _spec_route_get_all_rounds() -> MethodSpec[AllRoundsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="route/get_all_rounds",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("fullJson", "params", "native"),
+        ),
+        result=AllRoundsResult,
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+            ("fullJson", "full_json", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_ROUTE_GET_ALL_ROUNDS = _spec_route_get_all_rounds()
+
+
+def _spec_route_get_schedule_time() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="route/get_schedule_time",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("schedule", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("schedule", "", False, ("o", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ROUTE_GET_SCHEDULE_TIME = _spec_route_get_schedule_time()
+
+
+def _spec_route_load_rounds() -> MethodSpec[list[RouteRound]]:
+    return MethodSpec(
+        api="wialon",
+        name="route/load_rounds",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("fullJson", "params", "native"),
+        ),
+        result=list[RouteRound],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+            ("fullJson", "full_json", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_ROUTE_LOAD_ROUNDS = _spec_route_load_rounds()
+
+
+def _spec_route_update_config() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="route/update_config",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("config", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("config", "", True, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ROUTE_UPDATE_CONFIG = _spec_route_update_config()
+
+
+def _spec_route_update_checkpoints() -> MethodSpec[list[RouteCheckpoint]]:
+    return MethodSpec(
+        api="wialon",
+        name="route/update_checkpoints",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("checkPoints", "params", "native"),
+        ),
+        result=list[RouteCheckpoint],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            (
+                "checkPoints",
+                "check_points",
+                True,
+                ("a", None, None, None, None, None, ("o", None, None, None, None, None, None)),
+            ),
+        ),
+    )
+
+
+_ROUTE_UPDATE_CHECKPOINTS = _spec_route_update_checkpoints()
+
+
+def _spec_route_update_schedule() -> MethodSpec[tuple[int, RouteSchedule | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="route/update_schedule",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("f", "params", "native"),
+            Param("tz", "params", "native"),
+            Param("u", "params", "native"),
+            Param("tm", "params", "native"),
+            Param("sch", "params", "native"),
+            Param("cfg", "params", "native"),
+        ),
+        result=tuple[int, RouteSchedule | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+            ("tz", "", False, ("i", None, None, None, None, None, None)),
+            ("u", "", False, ("i", None, None, None, None, None, None)),
+            ("tm", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("sch", "", False, ("o", None, None, None, None, None, None)),
+            ("cfg", "", False, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ROUTE_UPDATE_SCHEDULE = _spec_route_update_schedule()
+
+
+def _spec_route_optimize() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="route/optimize",
+        params=(
+            Param("points", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("points", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_ROUTE_OPTIMIZE = _spec_route_optimize()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -224,6 +277,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.route"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["RouteMethods", "AsyncRouteMethods", "BatchRouteMethods"]

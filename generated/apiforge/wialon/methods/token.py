@@ -21,61 +21,78 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.token import BatchTokenMethods
     from apiforge.wialon.methods.sync.token import TokenMethods
 
-_TOKEN_LOGIN: MethodSpec[LoginResponse] = MethodSpec(
-    api="wialon",
-    name="token/login",
-    params=(
-        Param("token", "params", "native"),
-        Param("operateAs", "params", "native"),
-        Param("fl", "params", "native"),
-    ),
-    result=LoginResponse,
-    idempotent=True,
-    checks=(
-        ("token", "", True, ("s", None, None, None, None, None, None)),
-        ("operateAs", "operate_as", False, ("s", None, None, None, None, None, None)),
-        ("fl", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_TOKEN_LIST: MethodSpec[builtins.list[Token]] = MethodSpec(
-    api="wialon",
-    name="token/list",
-    params=(Param("userId", "params", "native"),),
-    result=builtins.list[Token],
-    idempotent=True,
-    batchable=True,
-    checks=(("userId", "user_id", False, ("i", None, None, None, None, None, None)),),
-)
-_TOKEN_UPDATE: MethodSpec[Token] = MethodSpec(
-    api="wialon",
-    name="token/update",
-    params=(
-        Param("callMode", "params", "native"),
-        Param("userId", "params", "native"),
-        Param("h", "params", "native"),
-        Param("app", "params", "native"),
-        Param("at", "params", "native"),
-        Param("dur", "params", "native"),
-        Param("fl", "params", "native"),
-        Param("p", "params", "native"),
-        Param("items", "params", "native"),
-        Param("deleteAll", "params", "native"),
-    ),
-    result=Token,
-    batchable=True,
-    checks=(
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("userId", "user_id", False, ("i", None, None, None, None, None, None)),
-        ("h", "", False, ("s", None, None, None, None, None, None)),
-        ("app", "", False, ("s", None, None, None, None, None, None)),
-        ("at", "", False, ("i", None, None, None, None, None, None)),
-        ("dur", "", False, ("i", None, None, None, None, None, None)),
-        ("fl", "", False, ("i", None, None, None, None, None, None)),
-        ("p", "", False, ("s", None, None, None, None, None, None)),
-        ("items", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("deleteAll", "delete_all", False, ("b", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_token_login() -> MethodSpec[LoginResponse]:
+    return MethodSpec(
+        api="wialon",
+        name="token/login",
+        params=(
+            Param("token", "params", "native"),
+            Param("operateAs", "params", "native"),
+            Param("fl", "params", "native"),
+        ),
+        result=LoginResponse,
+        idempotent=True,
+        checks=(
+            ("token", "", True, ("s", None, None, None, None, None, None)),
+            ("operateAs", "operate_as", False, ("s", None, None, None, None, None, None)),
+            ("fl", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_TOKEN_LOGIN = _spec_token_login()
+
+
+def _spec_token_list() -> MethodSpec[builtins.list[Token]]:
+    return MethodSpec(
+        api="wialon",
+        name="token/list",
+        params=(Param("userId", "params", "native"),),
+        result=builtins.list[Token],
+        idempotent=True,
+        batchable=True,
+        checks=(("userId", "user_id", False, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_TOKEN_LIST = _spec_token_list()
+
+
+def _spec_token_update() -> MethodSpec[Token]:
+    return MethodSpec(
+        api="wialon",
+        name="token/update",
+        params=(
+            Param("callMode", "params", "native"),
+            Param("userId", "params", "native"),
+            Param("h", "params", "native"),
+            Param("app", "params", "native"),
+            Param("at", "params", "native"),
+            Param("dur", "params", "native"),
+            Param("fl", "params", "native"),
+            Param("p", "params", "native"),
+            Param("items", "params", "native"),
+            Param("deleteAll", "params", "native"),
+        ),
+        result=Token,
+        batchable=True,
+        checks=(
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("userId", "user_id", False, ("i", None, None, None, None, None, None)),
+            ("h", "", False, ("s", None, None, None, None, None, None)),
+            ("app", "", False, ("s", None, None, None, None, None, None)),
+            ("at", "", False, ("i", None, None, None, None, None, None)),
+            ("dur", "", False, ("i", None, None, None, None, None, None)),
+            ("fl", "", False, ("i", None, None, None, None, None, None)),
+            ("p", "", False, ("s", None, None, None, None, None, None)),
+            ("items", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("deleteAll", "delete_all", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_TOKEN_UPDATE = _spec_token_update()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -94,6 +111,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.token"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["TokenMethods", "AsyncTokenMethods", "BatchTokenMethods"]

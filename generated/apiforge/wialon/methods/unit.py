@@ -33,868 +33,1161 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.unit import BatchUnitMethods
     from apiforge.wialon.methods.sync.unit import UnitMethods
 
-_UNIT_ADD_VIDEO_PACKETS: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
-    api="wialon",
-    name="unit/add_video_packets",
-    params=(
-        Param("units", "params", "native"),
-        Param("packets", "params", "native"),
-    ),
-    result=list[dict[str, JSON]],
-    batchable=True,
-    checks=(
-        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("packets", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_VIDEO_STATUS: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
-    api="wialon",
-    name="unit/update_video_status",
-    params=(
-        Param("units", "params", "native"),
-        Param("status", "params", "native"),
-    ),
-    result=list[dict[str, JSON]],
-    batchable=True,
-    checks=(
-        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("status", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_COMMAND_DEFINITION: MethodSpec[tuple[int, CommandDefinition | None]] = MethodSpec(
-    api="wialon",
-    name="unit/update_command_definition",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("c", "params", "native"),
-        Param("l", "params", "native"),
-        Param("p", "params", "native"),
-        Param("a", "params", "native"),
-        Param("oldItemId", "params", "native"),
-        Param("oldCmdId", "params", "native"),
-    ),
-    result=tuple[int, CommandDefinition | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("c", "", False, ("s", None, None, None, None, None, None)),
-        ("l", "l_", False, ("s", None, None, None, None, None, None)),
-        ("p", "", False, ("s", None, None, None, None, None, None)),
-        ("a", "", False, ("i", None, None, None, None, None, None)),
-        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
-        ("oldCmdId", "old_cmd_id", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_EXEC_CMD: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/exec_cmd",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("commandName", "params", "native"),
-        Param("linkType", "params", "native"),
-        Param("param", "params", "native"),
-        Param("timeout", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("commandName", "command_name", True, ("s", None, None, None, None, None, None)),
-        ("linkType", "link_type", True, ("s", None, None, None, None, None, None)),
-        ("param", "", False, ("so", None, None, None, None, None, None)),
-        ("timeout", "", False, ("i", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_GET_COMMAND_DEFINITION_DATA: MethodSpec[list[CommandDefinition]] = MethodSpec(
-    api="wialon",
-    name="unit/get_command_definition_data",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("col", "params", "native"),
-    ),
-    result=list[CommandDefinition],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_UNIT_UPDATE_CALC_FLAGS: MethodSpec[CounterResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_calc_flags",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("newValue", "params", "native"),
-    ),
-    result=CounterResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("newValue", "new_value", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_EH_COUNTER: MethodSpec[CounterResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_eh_counter",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("newValue", "params", "native"),
-    ),
-    result=CounterResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_TRAFFIC_COUNTER: MethodSpec[CounterResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_traffic_counter",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("newValue", "params", "native"),
-        Param("regReset", "params", "native"),
-    ),
-    result=CounterResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
-        ("regReset", "reg_reset", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_MILEAGE_COUNTER: MethodSpec[CounterResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_mileage_counter",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("newValue", "params", "native"),
-    ),
-    result=CounterResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_DEVICE_TYPE: MethodSpec[UnitPropertyResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_device_type",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("deviceTypeId", "params", "native"),
-        Param("uniqueId", "params", "native"),
-    ),
-    result=UnitPropertyResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("deviceTypeId", "device_type_id", True, ("i", None, None, None, None, None, None)),
-        ("uniqueId", "unique_id", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_IMAGE: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="unit/update_image",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("oldItemId", "params", "native"),
-        Param("libId", "params", "native"),
-        Param("path", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
-        ("libId", "lib_id", False, ("i", None, None, None, None, None, None)),
-        ("path", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_GET_FUEL_SETTINGS: MethodSpec[FuelSettings] = MethodSpec(
-    api="wialon",
-    name="unit/get_fuel_settings",
-    params=(Param("itemId", "params", "native"),),
-    result=FuelSettings,
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_UNIT_UPDATE_FUEL_RATES_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_fuel_rates_params",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("idlingSummer", "params", "native"),
-        Param("idlingWinter", "params", "native"),
-        Param("consSummer", "params", "native"),
-        Param("consWinter", "params", "native"),
-        Param("winterMonthFrom", "params", "native"),
-        Param("winterDayFrom", "params", "native"),
-        Param("winterMonthTo", "params", "native"),
-        Param("winterDayTo", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("idlingSummer", "idling_summer", False, ("n", None, None, None, None, None, None)),
-        ("idlingWinter", "idling_winter", False, ("n", None, None, None, None, None, None)),
-        ("consSummer", "cons_summer", False, ("n", None, None, None, None, None, None)),
-        ("consWinter", "cons_winter", False, ("n", None, None, None, None, None, None)),
-        ("winterMonthFrom", "winter_month_from", False, ("i", None, None, None, None, None, None)),
-        ("winterDayFrom", "winter_day_from", False, ("i", None, None, None, None, None, None)),
-        ("winterMonthTo", "winter_month_to", False, ("i", None, None, None, None, None, None)),
-        ("winterDayTo", "winter_day_to", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_FUEL_MATH_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_fuel_math_params",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("idling", "params", "native"),
-        Param("urban", "params", "native"),
-        Param("suburban", "params", "native"),
-        Param("loadCoef", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("idling", "", False, ("n", None, None, None, None, None, None)),
-        ("urban", "", False, ("n", None, None, None, None, None, None)),
-        ("suburban", "", False, ("n", None, None, None, None, None, None)),
-        ("loadCoef", "load_coef", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_FUEL_LEVEL_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_fuel_level_params",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("flags", "params", "native"),
-        Param("ignoreStayTimeout", "params", "native"),
-        Param("minFillingVolume", "params", "native"),
-        Param("minTheftTimeout", "params", "native"),
-        Param("minTheftVolume", "params", "native"),
-        Param("filterQuality", "params", "native"),
-        Param("fillingsJoinInterval", "params", "native"),
-        Param("theftsJoinInterval", "params", "native"),
-        Param("extraFillingTimeout", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-        ("ignoreStayTimeout", "ignore_stay_timeout", False, ("i", None, None, None, None, None, None)),
-        ("minFillingVolume", "min_filling_volume", False, ("n", None, None, None, None, None, None)),
-        ("minTheftTimeout", "min_theft_timeout", False, ("i", None, None, None, None, None, None)),
-        ("minTheftVolume", "min_theft_volume", False, ("n", None, None, None, None, None, None)),
-        ("filterQuality", "filter_quality", False, ("i", None, None, None, None, None, None)),
-        ("fillingsJoinInterval", "fillings_join_interval", False, ("i", None, None, None, None, None, None)),
-        ("theftsJoinInterval", "thefts_join_interval", False, ("i", None, None, None, None, None, None)),
-        ("extraFillingTimeout", "extra_filling_timeout", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_FUEL_IMPULSE_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_fuel_impulse_params",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("maxImpulses", "params", "native"),
-        Param("skipZero", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("maxImpulses", "max_impulses", False, ("i", None, None, None, None, None, None)),
-        ("skipZero", "skip_zero", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_FUEL_CALC_TYPES: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_fuel_calc_types",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("calcTypes", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("calcTypes", "calc_types", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_GET_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="unit/get_accelerometers_calibration",
-    params=(Param("itemId", "params", "native"),),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_UNIT_GET_REPORT_SETTINGS: MethodSpec[ReportSettings] = MethodSpec(
-    api="wialon",
-    name="unit/get_report_settings",
-    params=(Param("itemId", "params", "native"),),
-    result=ReportSettings,
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_UNIT_GET_MESSAGES_FILTER: MethodSpec[MessagesFilter] = MethodSpec(
-    api="wialon",
-    name="unit/get_messages_filter",
-    params=(Param("itemId", "params", "native"),),
-    result=MessagesFilter,
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_UNIT_GET_DRIVE_RANK_SETTINGS: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="unit/get_drive_rank_settings",
-    params=(Param("itemId", "params", "native"),),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_UNIT_GET_TRIPS: MethodSpec[list[Trip]] = MethodSpec(
-    api="wialon",
-    name="unit/get_trips",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("msgsSource", "params", "native"),
-    ),
-    result=list[Trip],
-    idempotent=True,
-    batchable=True,
-    heavy=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-        ("msgsSource", "msgs_source", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_GET_VIDEO_SETTINGS: MethodSpec[VideoSettings] = MethodSpec(
-    api="wialon",
-    name="unit/get_video_settings",
-    params=(Param("itemId", "params", "native"),),
-    result=VideoSettings,
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_UNIT_GET_VIN_INFO: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="unit/get_vin_info",
-    params=(Param("vin", "params", "native"),),
-    result=dict[str, JSON],
-    idempotent=True,
-    batchable=True,
-    checks=(("vin", "", True, ("s", None, None, None, None, None, None)),),
-)
-_UNIT_UPDATE_HW_PARAMS: MethodSpec[JSON] = MethodSpec(
-    api="wialon",
-    name="unit/update_hw_params",
-    params=(
-        Param("hwId", "params", "native"),
-        Param("action", "params", "native"),
-        Param("itemId", "params", "native"),
-        Param("params_data", "params", "native"),
-        Param("fullData", "params", "native"),
-    ),
-    result=JSON,
-    batchable=True,
-    checks=(
-        ("hwId", "hw_id", True, ("i", None, None, None, None, None, None)),
-        (
-            "action",
-            "",
-            True,
-            ("s", frozenset({"check_config", "download_file", "get", "set"}), None, None, None, None, None),
+
+def _spec_unit_add_video_packets() -> MethodSpec[list[dict[str, JSON]]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/add_video_packets",
+        params=(
+            Param("units", "params", "native"),
+            Param("packets", "params", "native"),
         ),
-        ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
-        ("params_data", "", False, ("o", None, None, None, None, None, None)),
-        ("fullData", "full_data", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_PHONE: MethodSpec[UnitPropertyResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_phone",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("phoneNumber", "params", "native"),
-    ),
-    result=UnitPropertyResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_REGISTRY_CUSTOM_EVENT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/registry_custom_event",
-    params=(
-        Param("date", "params", "native"),
-        Param("x", "params", "native"),
-        Param("y", "params", "native"),
-        Param("description", "params", "native"),
-        Param("violation", "params", "native"),
-        Param("itemId", "params", "native"),
-        Param("nt", "params", "native"),
-        Param("nct", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("date", "", True, ("i", None, None, None, None, None, None)),
-        ("x", "", True, ("n", None, None, None, None, None, None)),
-        ("y", "", True, ("n", None, None, None, None, None, None)),
-        ("description", "", True, ("s", None, None, None, None, None, None)),
-        ("violation", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("nt", "", False, ("s", None, None, None, None, None, None)),
-        ("nct", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_REGISTRY_FUEL_FILLING_EVENT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/registry_fuel_filling_event",
-    params=(
-        Param("date", "params", "native"),
-        Param("volume", "params", "native"),
-        Param("itemId", "params", "native"),
-        Param("cost", "params", "native"),
-        Param("location", "params", "native"),
-        Param("deviation", "params", "native"),
-        Param("x", "params", "native"),
-        Param("y", "params", "native"),
-        Param("description", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("date", "", True, ("i", None, None, None, None, None, None)),
-        ("volume", "", True, ("n", None, None, None, None, None, None)),
-        ("cost", "", False, ("n", None, None, None, None, None, None)),
-        ("location", "", False, ("s", None, None, None, None, None, None)),
-        ("deviation", "", False, ("i", None, None, None, None, None, None)),
-        ("x", "", False, ("n", None, None, None, None, None, None)),
-        ("y", "", False, ("n", None, None, None, None, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_REGISTRY_MAINTENANCE_EVENT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/registry_maintenance_event",
-    params=(
-        Param("date", "params", "native"),
-        Param("itemId", "params", "native"),
-        Param("info", "params", "native"),
-        Param("duration", "params", "native"),
-        Param("cost", "params", "native"),
-        Param("location", "params", "native"),
-        Param("x", "params", "native"),
-        Param("y", "params", "native"),
-        Param("description", "params", "native"),
-        Param("mileage", "params", "native"),
-        Param("eh", "params", "native"),
-        Param("done_svcs", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("date", "", True, ("i", None, None, None, None, None, None)),
-        ("info", "", False, ("s", None, None, None, None, None, None)),
-        ("duration", "", False, ("i", None, None, None, None, None, None)),
-        ("cost", "", False, ("n", None, None, None, None, None, None)),
-        ("location", "", False, ("s", None, None, None, None, None, None)),
-        ("x", "", False, ("n", None, None, None, None, None, None)),
-        ("y", "", False, ("n", None, None, None, None, None, None)),
-        ("description", "", False, ("s", None, None, None, None, None, None)),
-        ("mileage", "", False, ("n", None, None, None, None, None, None)),
-        ("eh", "", False, ("n", None, None, None, None, None, None)),
-        ("done_svcs", "", False, ("s", None, None, None, None, None, None)),
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_REGISTRY_STATUS_EVENT: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/registry_status_event",
-    params=(
-        Param("date", "params", "native"),
-        Param("description", "params", "native"),
-        Param("itemId", "params", "native"),
-        Param("params", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("date", "", True, ("i", None, None, None, None, None, None)),
-        ("description", "", True, ("s", None, None, None, None, None, None)),
-        ("params", "", False, ("o", None, None, None, None, None, None)),
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_PHONE2: MethodSpec[UnitPropertyResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_phone2",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("phoneNumber", "params", "native"),
-    ),
-    result=UnitPropertyResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_UNIQUE_ID2: MethodSpec[UnitPropertyResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_unique_id2",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("uniqueId2", "params", "native"),
-    ),
-    result=UnitPropertyResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("uniqueId2", "unique_id2", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_SENSOR: MethodSpec[tuple[int, Sensor | None]] = MethodSpec(
-    api="wialon",
-    name="unit/update_sensor",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("unlink", "params", "native"),
-        Param("n", "params", "native"),
-        Param("t", "params", "native"),
-        Param("d", "params", "native"),
-        Param("m", "params", "native"),
-        Param("p", "params", "native"),
-        Param("f", "params", "native"),
-        Param("c", "params", "native"),
-        Param("vt", "params", "native"),
-        Param("vs", "params", "native"),
-        Param("tbl", "params", "native"),
-    ),
-    result=tuple[int, Sensor | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("unlink", "", False, ("i", None, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("t", "", False, ("s", None, None, None, None, None, None)),
-        ("d", "", False, ("s", None, None, None, None, None, None)),
-        ("m", "", False, ("s", None, None, None, None, None, None)),
-        ("p", "", False, ("s", None, None, None, None, None, None)),
-        ("f", "", False, ("i", None, None, None, None, None, None)),
-        ("c", "", False, ("s", None, None, None, None, None, None)),
-        ("vt", "", False, ("i", None, None, None, None, None, None)),
-        ("vs", "", False, ("i", None, None, None, None, None, None)),
-        ("tbl", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-    ),
-)
-_UNIT_CALC_SENSORS: MethodSpec[list[dict[str, float | str]]] = MethodSpec(
-    api="wialon",
-    name="unit/calc_sensors",
-    params=(
-        Param("indexFrom", "params", "native"),
-        Param("indexTo", "params", "native"),
-        Param("unitId", "params", "native"),
-        Param("source", "params", "native"),
-        Param("sensorId", "params", "native"),
-        Param("width", "params", "native"),
-    ),
-    result=list[dict[str, float | str]],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("source", "", False, ("s", None, None, None, None, None, None)),
-        ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
-        ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
-        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
-        ("sensorId", "sensor_id", False, ("i", None, None, None, None, None, None)),
-        ("width", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_CALC_LAST_MESSAGE: MethodSpec[dict[str, float | str]] = MethodSpec(
-    api="wialon",
-    name="unit/calc_last_message",
-    params=(
-        Param("unitId", "params", "native"),
-        Param("sensors", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=dict[str, float | str],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
-        ("sensors", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_SERVICE_INTERVAL: MethodSpec[tuple[int, ServiceInterval | None]] = MethodSpec(
-    api="wialon",
-    name="unit/update_service_interval",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("n", "params", "native"),
-        Param("t", "params", "native"),
-        Param("im", "params", "native"),
-        Param("it", "params", "native"),
-        Param("ie", "params", "native"),
-        Param("pm", "params", "native"),
-        Param("pt", "params", "native"),
-        Param("pe", "params", "native"),
-        Param("c", "params", "native"),
-    ),
-    result=tuple[int, ServiceInterval | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("n", "", False, ("s", None, None, None, None, None, None)),
-        ("t", "", False, ("s", None, None, None, None, None, None)),
-        ("im", "", False, ("i", None, None, None, None, None, None)),
-        ("it", "", False, ("i", None, None, None, None, None, None)),
-        ("ie", "", False, ("i", None, None, None, None, None, None)),
-        ("pm", "", False, ("i", None, None, None, None, None, None)),
-        ("pt", "", False, ("i", None, None, None, None, None, None)),
-        ("pe", "", False, ("i", None, None, None, None, None, None)),
-        ("c", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_VIDEO_AUTOPAY: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
-    api="wialon",
-    name="unit/update_video_autopay",
-    params=(
-        Param("units", "params", "native"),
-        Param("value", "params", "native"),
-    ),
-    result=list[dict[str, JSON]],
-    batchable=True,
-    checks=(
-        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("value", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_GET_ACTIVITY_SETTINGS: MethodSpec[ActivitySettings] = MethodSpec(
-    api="wialon",
-    name="unit/get_activity_settings",
-    params=(Param("itemId", "params", "native"),),
-    result=ActivitySettings,
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_UNIT_UPDATE_ACTIVITY_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_activity_settings",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("type", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("type", "", True, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
-    ),
-)
-_UNIT_GET_TRIP_DETECTOR: MethodSpec[TripDetector] = MethodSpec(
-    api="wialon",
-    name="unit/get_trip_detector",
-    params=(Param("itemId", "params", "native"),),
-    result=TripDetector,
-    idempotent=True,
-    batchable=True,
-    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
-)
-_UNIT_UPDATE_ACCESS_PASSWORD: MethodSpec[UnitPropertyResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_access_password",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("accessPassword", "params", "native"),
-    ),
-    result=UnitPropertyResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("accessPassword", "access_password", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_SET_ACTIVE: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="unit/set_active",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("active", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("active", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="unit/update_accelerometers_calibration",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_DRIVE_RANK_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_drive_rank_settings",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("driveRank", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("driveRank", "drive_rank", True, ("o", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_REPORT_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_report_settings",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("params", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("params", "", True, ("o", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_MESSAGES_FILTER: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_messages_filter",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("enabled", "params", "native"),
-        Param("skipInvalid", "params", "native"),
-        Param("minSats", "params", "native"),
-        Param("maxHdop", "params", "native"),
-        Param("maxSpeed", "params", "native"),
-        Param("lbsCorrection", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("enabled", "", False, ("i", None, None, None, None, None, None)),
-        ("skipInvalid", "skip_invalid", False, ("i", None, None, None, None, None, None)),
-        ("minSats", "min_sats", False, ("i", None, None, None, None, None, None)),
-        ("maxHdop", "max_hdop", False, ("n", None, None, None, None, None, None)),
-        ("maxSpeed", "max_speed", False, ("i", None, None, None, None, None, None)),
-        ("lbsCorrection", "lbs_correction", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_TRIP_DETECTOR: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_trip_detector",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("type", "params", "native"),
-        Param("gpsCorrection", "params", "native"),
-        Param("minSat", "params", "native"),
-        Param("minMovingSpeed", "params", "native"),
-        Param("minStayTime", "params", "native"),
-        Param("maxMessagesDistance", "params", "native"),
-        Param("minTripTime", "params", "native"),
-        Param("minTripDistance", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("type", "", False, ("i", frozenset({1, 2, 3, 4, 5}), None, None, None, None, None)),
-        ("gpsCorrection", "gps_correction", False, ("i", None, None, None, None, None, None)),
-        ("minSat", "min_sat", False, ("i", None, None, None, None, None, None)),
-        ("minMovingSpeed", "min_moving_speed", False, ("i", None, None, None, None, None, None)),
-        ("minStayTime", "min_stay_time", False, ("i", None, None, None, None, None, None)),
-        ("maxMessagesDistance", "max_messages_distance", False, ("i", None, None, None, None, None, None)),
-        ("minTripTime", "min_trip_time", False, ("i", None, None, None, None, None, None)),
-        ("minTripDistance", "min_trip_distance", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_UNIT_UPDATE_VIDEO_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/update_video_settings",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("settings", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("settings", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
-    ),
-)
-_UNIT_UPLOAD_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="unit/upload_image",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("icon_file", "file", "native"),
-        Param("eventHash", "params", "native"),
-    ),
-    result=ErrorResult,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
-        ("icon_file", "file", True, None),
-    ),
-)
+        result=list[dict[str, JSON]],
+        batchable=True,
+        checks=(
+            ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("packets", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_ADD_VIDEO_PACKETS = _spec_unit_add_video_packets()
+
+
+def _spec_unit_update_video_status() -> MethodSpec[list[dict[str, JSON]]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_video_status",
+        params=(
+            Param("units", "params", "native"),
+            Param("status", "params", "native"),
+        ),
+        result=list[dict[str, JSON]],
+        batchable=True,
+        checks=(
+            ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("status", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_VIDEO_STATUS = _spec_unit_update_video_status()
+
+
+def _spec_unit_update_command_definition() -> MethodSpec[tuple[int, CommandDefinition | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_command_definition",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("c", "params", "native"),
+            Param("l", "params", "native"),
+            Param("p", "params", "native"),
+            Param("a", "params", "native"),
+            Param("oldItemId", "params", "native"),
+            Param("oldCmdId", "params", "native"),
+        ),
+        result=tuple[int, CommandDefinition | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("c", "", False, ("s", None, None, None, None, None, None)),
+            ("l", "l_", False, ("s", None, None, None, None, None, None)),
+            ("p", "", False, ("s", None, None, None, None, None, None)),
+            ("a", "", False, ("i", None, None, None, None, None, None)),
+            ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+            ("oldCmdId", "old_cmd_id", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_COMMAND_DEFINITION = _spec_unit_update_command_definition()
+
+
+def _spec_unit_exec_cmd() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/exec_cmd",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("commandName", "params", "native"),
+            Param("linkType", "params", "native"),
+            Param("param", "params", "native"),
+            Param("timeout", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("commandName", "command_name", True, ("s", None, None, None, None, None, None)),
+            ("linkType", "link_type", True, ("s", None, None, None, None, None, None)),
+            ("param", "", False, ("so", None, None, None, None, None, None)),
+            ("timeout", "", False, ("i", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_EXEC_CMD = _spec_unit_exec_cmd()
+
+
+def _spec_unit_get_command_definition_data() -> MethodSpec[list[CommandDefinition]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_command_definition_data",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("col", "params", "native"),
+        ),
+        result=list[CommandDefinition],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_UNIT_GET_COMMAND_DEFINITION_DATA = _spec_unit_get_command_definition_data()
+
+
+def _spec_unit_update_calc_flags() -> MethodSpec[CounterResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_calc_flags",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("newValue", "params", "native"),
+        ),
+        result=CounterResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("newValue", "new_value", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_CALC_FLAGS = _spec_unit_update_calc_flags()
+
+
+def _spec_unit_update_eh_counter() -> MethodSpec[CounterResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_eh_counter",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("newValue", "params", "native"),
+        ),
+        result=CounterResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_EH_COUNTER = _spec_unit_update_eh_counter()
+
+
+def _spec_unit_update_traffic_counter() -> MethodSpec[CounterResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_traffic_counter",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("newValue", "params", "native"),
+            Param("regReset", "params", "native"),
+        ),
+        result=CounterResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
+            ("regReset", "reg_reset", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_TRAFFIC_COUNTER = _spec_unit_update_traffic_counter()
+
+
+def _spec_unit_update_mileage_counter() -> MethodSpec[CounterResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_mileage_counter",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("newValue", "params", "native"),
+        ),
+        result=CounterResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_MILEAGE_COUNTER = _spec_unit_update_mileage_counter()
+
+
+def _spec_unit_update_device_type() -> MethodSpec[UnitPropertyResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_device_type",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("deviceTypeId", "params", "native"),
+            Param("uniqueId", "params", "native"),
+        ),
+        result=UnitPropertyResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("deviceTypeId", "device_type_id", True, ("i", None, None, None, None, None, None)),
+            ("uniqueId", "unique_id", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_DEVICE_TYPE = _spec_unit_update_device_type()
+
+
+def _spec_unit_update_image() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_image",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("oldItemId", "params", "native"),
+            Param("libId", "params", "native"),
+            Param("path", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+            ("libId", "lib_id", False, ("i", None, None, None, None, None, None)),
+            ("path", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_IMAGE = _spec_unit_update_image()
+
+
+def _spec_unit_get_fuel_settings() -> MethodSpec[FuelSettings]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_fuel_settings",
+        params=(Param("itemId", "params", "native"),),
+        result=FuelSettings,
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_UNIT_GET_FUEL_SETTINGS = _spec_unit_get_fuel_settings()
+
+
+def _spec_unit_update_fuel_rates_params() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_fuel_rates_params",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("idlingSummer", "params", "native"),
+            Param("idlingWinter", "params", "native"),
+            Param("consSummer", "params", "native"),
+            Param("consWinter", "params", "native"),
+            Param("winterMonthFrom", "params", "native"),
+            Param("winterDayFrom", "params", "native"),
+            Param("winterMonthTo", "params", "native"),
+            Param("winterDayTo", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("idlingSummer", "idling_summer", False, ("n", None, None, None, None, None, None)),
+            ("idlingWinter", "idling_winter", False, ("n", None, None, None, None, None, None)),
+            ("consSummer", "cons_summer", False, ("n", None, None, None, None, None, None)),
+            ("consWinter", "cons_winter", False, ("n", None, None, None, None, None, None)),
+            ("winterMonthFrom", "winter_month_from", False, ("i", None, None, None, None, None, None)),
+            ("winterDayFrom", "winter_day_from", False, ("i", None, None, None, None, None, None)),
+            ("winterMonthTo", "winter_month_to", False, ("i", None, None, None, None, None, None)),
+            ("winterDayTo", "winter_day_to", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_FUEL_RATES_PARAMS = _spec_unit_update_fuel_rates_params()
+
+
+def _spec_unit_update_fuel_math_params() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_fuel_math_params",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("idling", "params", "native"),
+            Param("urban", "params", "native"),
+            Param("suburban", "params", "native"),
+            Param("loadCoef", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("idling", "", False, ("n", None, None, None, None, None, None)),
+            ("urban", "", False, ("n", None, None, None, None, None, None)),
+            ("suburban", "", False, ("n", None, None, None, None, None, None)),
+            ("loadCoef", "load_coef", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_FUEL_MATH_PARAMS = _spec_unit_update_fuel_math_params()
+
+
+def _spec_unit_update_fuel_level_params() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_fuel_level_params",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("flags", "params", "native"),
+            Param("ignoreStayTimeout", "params", "native"),
+            Param("minFillingVolume", "params", "native"),
+            Param("minTheftTimeout", "params", "native"),
+            Param("minTheftVolume", "params", "native"),
+            Param("filterQuality", "params", "native"),
+            Param("fillingsJoinInterval", "params", "native"),
+            Param("theftsJoinInterval", "params", "native"),
+            Param("extraFillingTimeout", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+            ("ignoreStayTimeout", "ignore_stay_timeout", False, ("i", None, None, None, None, None, None)),
+            ("minFillingVolume", "min_filling_volume", False, ("n", None, None, None, None, None, None)),
+            ("minTheftTimeout", "min_theft_timeout", False, ("i", None, None, None, None, None, None)),
+            ("minTheftVolume", "min_theft_volume", False, ("n", None, None, None, None, None, None)),
+            ("filterQuality", "filter_quality", False, ("i", None, None, None, None, None, None)),
+            ("fillingsJoinInterval", "fillings_join_interval", False, ("i", None, None, None, None, None, None)),
+            ("theftsJoinInterval", "thefts_join_interval", False, ("i", None, None, None, None, None, None)),
+            ("extraFillingTimeout", "extra_filling_timeout", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_FUEL_LEVEL_PARAMS = _spec_unit_update_fuel_level_params()
+
+
+def _spec_unit_update_fuel_impulse_params() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_fuel_impulse_params",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("maxImpulses", "params", "native"),
+            Param("skipZero", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("maxImpulses", "max_impulses", False, ("i", None, None, None, None, None, None)),
+            ("skipZero", "skip_zero", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_FUEL_IMPULSE_PARAMS = _spec_unit_update_fuel_impulse_params()
+
+
+def _spec_unit_update_fuel_calc_types() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_fuel_calc_types",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("calcTypes", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("calcTypes", "calc_types", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_FUEL_CALC_TYPES = _spec_unit_update_fuel_calc_types()
+
+
+def _spec_unit_get_accelerometers_calibration() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_accelerometers_calibration",
+        params=(Param("itemId", "params", "native"),),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_UNIT_GET_ACCELEROMETERS_CALIBRATION = _spec_unit_get_accelerometers_calibration()
+
+
+def _spec_unit_get_report_settings() -> MethodSpec[ReportSettings]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_report_settings",
+        params=(Param("itemId", "params", "native"),),
+        result=ReportSettings,
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_UNIT_GET_REPORT_SETTINGS = _spec_unit_get_report_settings()
+
+
+def _spec_unit_get_messages_filter() -> MethodSpec[MessagesFilter]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_messages_filter",
+        params=(Param("itemId", "params", "native"),),
+        result=MessagesFilter,
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_UNIT_GET_MESSAGES_FILTER = _spec_unit_get_messages_filter()
+
+
+def _spec_unit_get_drive_rank_settings() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_drive_rank_settings",
+        params=(Param("itemId", "params", "native"),),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_UNIT_GET_DRIVE_RANK_SETTINGS = _spec_unit_get_drive_rank_settings()
+
+
+def _spec_unit_get_trips() -> MethodSpec[list[Trip]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_trips",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("msgsSource", "params", "native"),
+        ),
+        result=list[Trip],
+        idempotent=True,
+        batchable=True,
+        heavy=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+            ("msgsSource", "msgs_source", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_GET_TRIPS = _spec_unit_get_trips()
+
+
+def _spec_unit_get_video_settings() -> MethodSpec[VideoSettings]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_video_settings",
+        params=(Param("itemId", "params", "native"),),
+        result=VideoSettings,
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_UNIT_GET_VIDEO_SETTINGS = _spec_unit_get_video_settings()
+
+
+def _spec_unit_get_vin_info() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_vin_info",
+        params=(Param("vin", "params", "native"),),
+        result=dict[str, JSON],
+        idempotent=True,
+        batchable=True,
+        checks=(("vin", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_UNIT_GET_VIN_INFO = _spec_unit_get_vin_info()
+
+
+def _spec_unit_update_hw_params() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_hw_params",
+        params=(
+            Param("hwId", "params", "native"),
+            Param("action", "params", "native"),
+            Param("itemId", "params", "native"),
+            Param("params_data", "params", "native"),
+            Param("fullData", "params", "native"),
+        ),
+        result=JSON,
+        batchable=True,
+        checks=(
+            ("hwId", "hw_id", True, ("i", None, None, None, None, None, None)),
+            (
+                "action",
+                "",
+                True,
+                ("s", frozenset({"check_config", "download_file", "get", "set"}), None, None, None, None, None),
+            ),
+            ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
+            ("params_data", "", False, ("o", None, None, None, None, None, None)),
+            ("fullData", "full_data", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_HW_PARAMS = _spec_unit_update_hw_params()
+
+
+def _spec_unit_update_phone() -> MethodSpec[UnitPropertyResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_phone",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("phoneNumber", "params", "native"),
+        ),
+        result=UnitPropertyResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_PHONE = _spec_unit_update_phone()
+
+
+def _spec_unit_registry_custom_event() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/registry_custom_event",
+        params=(
+            Param("date", "params", "native"),
+            Param("x", "params", "native"),
+            Param("y", "params", "native"),
+            Param("description", "params", "native"),
+            Param("violation", "params", "native"),
+            Param("itemId", "params", "native"),
+            Param("nt", "params", "native"),
+            Param("nct", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("date", "", True, ("i", None, None, None, None, None, None)),
+            ("x", "", True, ("n", None, None, None, None, None, None)),
+            ("y", "", True, ("n", None, None, None, None, None, None)),
+            ("description", "", True, ("s", None, None, None, None, None, None)),
+            ("violation", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("nt", "", False, ("s", None, None, None, None, None, None)),
+            ("nct", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_REGISTRY_CUSTOM_EVENT = _spec_unit_registry_custom_event()
+
+
+def _spec_unit_registry_fuel_filling_event() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/registry_fuel_filling_event",
+        params=(
+            Param("date", "params", "native"),
+            Param("volume", "params", "native"),
+            Param("itemId", "params", "native"),
+            Param("cost", "params", "native"),
+            Param("location", "params", "native"),
+            Param("deviation", "params", "native"),
+            Param("x", "params", "native"),
+            Param("y", "params", "native"),
+            Param("description", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("date", "", True, ("i", None, None, None, None, None, None)),
+            ("volume", "", True, ("n", None, None, None, None, None, None)),
+            ("cost", "", False, ("n", None, None, None, None, None, None)),
+            ("location", "", False, ("s", None, None, None, None, None, None)),
+            ("deviation", "", False, ("i", None, None, None, None, None, None)),
+            ("x", "", False, ("n", None, None, None, None, None, None)),
+            ("y", "", False, ("n", None, None, None, None, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_REGISTRY_FUEL_FILLING_EVENT = _spec_unit_registry_fuel_filling_event()
+
+
+def _spec_unit_registry_maintenance_event() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/registry_maintenance_event",
+        params=(
+            Param("date", "params", "native"),
+            Param("itemId", "params", "native"),
+            Param("info", "params", "native"),
+            Param("duration", "params", "native"),
+            Param("cost", "params", "native"),
+            Param("location", "params", "native"),
+            Param("x", "params", "native"),
+            Param("y", "params", "native"),
+            Param("description", "params", "native"),
+            Param("mileage", "params", "native"),
+            Param("eh", "params", "native"),
+            Param("done_svcs", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("date", "", True, ("i", None, None, None, None, None, None)),
+            ("info", "", False, ("s", None, None, None, None, None, None)),
+            ("duration", "", False, ("i", None, None, None, None, None, None)),
+            ("cost", "", False, ("n", None, None, None, None, None, None)),
+            ("location", "", False, ("s", None, None, None, None, None, None)),
+            ("x", "", False, ("n", None, None, None, None, None, None)),
+            ("y", "", False, ("n", None, None, None, None, None, None)),
+            ("description", "", False, ("s", None, None, None, None, None, None)),
+            ("mileage", "", False, ("n", None, None, None, None, None, None)),
+            ("eh", "", False, ("n", None, None, None, None, None, None)),
+            ("done_svcs", "", False, ("s", None, None, None, None, None, None)),
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_REGISTRY_MAINTENANCE_EVENT = _spec_unit_registry_maintenance_event()
+
+
+def _spec_unit_registry_status_event() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/registry_status_event",
+        params=(
+            Param("date", "params", "native"),
+            Param("description", "params", "native"),
+            Param("itemId", "params", "native"),
+            Param("params", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("date", "", True, ("i", None, None, None, None, None, None)),
+            ("description", "", True, ("s", None, None, None, None, None, None)),
+            ("params", "", False, ("o", None, None, None, None, None, None)),
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_REGISTRY_STATUS_EVENT = _spec_unit_registry_status_event()
+
+
+def _spec_unit_update_phone2() -> MethodSpec[UnitPropertyResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_phone2",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("phoneNumber", "params", "native"),
+        ),
+        result=UnitPropertyResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_PHONE2 = _spec_unit_update_phone2()
+
+
+def _spec_unit_update_unique_id2() -> MethodSpec[UnitPropertyResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_unique_id2",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("uniqueId2", "params", "native"),
+        ),
+        result=UnitPropertyResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("uniqueId2", "unique_id2", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_UNIQUE_ID2 = _spec_unit_update_unique_id2()
+
+
+def _spec_unit_update_sensor() -> MethodSpec[tuple[int, Sensor | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_sensor",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("unlink", "params", "native"),
+            Param("n", "params", "native"),
+            Param("t", "params", "native"),
+            Param("d", "params", "native"),
+            Param("m", "params", "native"),
+            Param("p", "params", "native"),
+            Param("f", "params", "native"),
+            Param("c", "params", "native"),
+            Param("vt", "params", "native"),
+            Param("vs", "params", "native"),
+            Param("tbl", "params", "native"),
+        ),
+        result=tuple[int, Sensor | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("unlink", "", False, ("i", None, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("t", "", False, ("s", None, None, None, None, None, None)),
+            ("d", "", False, ("s", None, None, None, None, None, None)),
+            ("m", "", False, ("s", None, None, None, None, None, None)),
+            ("p", "", False, ("s", None, None, None, None, None, None)),
+            ("f", "", False, ("i", None, None, None, None, None, None)),
+            ("c", "", False, ("s", None, None, None, None, None, None)),
+            ("vt", "", False, ("i", None, None, None, None, None, None)),
+            ("vs", "", False, ("i", None, None, None, None, None, None)),
+            ("tbl", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_UNIT_UPDATE_SENSOR = _spec_unit_update_sensor()
+
+
+def _spec_unit_calc_sensors() -> MethodSpec[list[dict[str, float | str]]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/calc_sensors",
+        params=(
+            Param("indexFrom", "params", "native"),
+            Param("indexTo", "params", "native"),
+            Param("unitId", "params", "native"),
+            Param("source", "params", "native"),
+            Param("sensorId", "params", "native"),
+            Param("width", "params", "native"),
+        ),
+        result=list[dict[str, float | str]],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("source", "", False, ("s", None, None, None, None, None, None)),
+            ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
+            ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
+            ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+            ("sensorId", "sensor_id", False, ("i", None, None, None, None, None, None)),
+            ("width", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_CALC_SENSORS = _spec_unit_calc_sensors()
+
+
+def _spec_unit_calc_last_message() -> MethodSpec[dict[str, float | str]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/calc_last_message",
+        params=(
+            Param("unitId", "params", "native"),
+            Param("sensors", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=dict[str, float | str],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+            ("sensors", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_CALC_LAST_MESSAGE = _spec_unit_calc_last_message()
+
+
+def _spec_unit_update_service_interval() -> MethodSpec[tuple[int, ServiceInterval | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_service_interval",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("n", "params", "native"),
+            Param("t", "params", "native"),
+            Param("im", "params", "native"),
+            Param("it", "params", "native"),
+            Param("ie", "params", "native"),
+            Param("pm", "params", "native"),
+            Param("pt", "params", "native"),
+            Param("pe", "params", "native"),
+            Param("c", "params", "native"),
+        ),
+        result=tuple[int, ServiceInterval | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("n", "", False, ("s", None, None, None, None, None, None)),
+            ("t", "", False, ("s", None, None, None, None, None, None)),
+            ("im", "", False, ("i", None, None, None, None, None, None)),
+            ("it", "", False, ("i", None, None, None, None, None, None)),
+            ("ie", "", False, ("i", None, None, None, None, None, None)),
+            ("pm", "", False, ("i", None, None, None, None, None, None)),
+            ("pt", "", False, ("i", None, None, None, None, None, None)),
+            ("pe", "", False, ("i", None, None, None, None, None, None)),
+            ("c", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_SERVICE_INTERVAL = _spec_unit_update_service_interval()
+
+
+def _spec_unit_update_video_autopay() -> MethodSpec[list[dict[str, JSON]]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_video_autopay",
+        params=(
+            Param("units", "params", "native"),
+            Param("value", "params", "native"),
+        ),
+        result=list[dict[str, JSON]],
+        batchable=True,
+        checks=(
+            ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("value", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_VIDEO_AUTOPAY = _spec_unit_update_video_autopay()
+
+
+def _spec_unit_get_activity_settings() -> MethodSpec[ActivitySettings]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_activity_settings",
+        params=(Param("itemId", "params", "native"),),
+        result=ActivitySettings,
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_UNIT_GET_ACTIVITY_SETTINGS = _spec_unit_get_activity_settings()
+
+
+def _spec_unit_update_activity_settings() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_activity_settings",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("type", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("type", "", True, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_ACTIVITY_SETTINGS = _spec_unit_update_activity_settings()
+
+
+def _spec_unit_get_trip_detector() -> MethodSpec[TripDetector]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/get_trip_detector",
+        params=(Param("itemId", "params", "native"),),
+        result=TripDetector,
+        idempotent=True,
+        batchable=True,
+        checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_UNIT_GET_TRIP_DETECTOR = _spec_unit_get_trip_detector()
+
+
+def _spec_unit_update_access_password() -> MethodSpec[UnitPropertyResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_access_password",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("accessPassword", "params", "native"),
+        ),
+        result=UnitPropertyResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("accessPassword", "access_password", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_ACCESS_PASSWORD = _spec_unit_update_access_password()
+
+
+def _spec_unit_set_active() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/set_active",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("active", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("active", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_SET_ACTIVE = _spec_unit_set_active()
+
+
+def _spec_unit_update_accelerometers_calibration() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_accelerometers_calibration",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_ACCELEROMETERS_CALIBRATION = _spec_unit_update_accelerometers_calibration()
+
+
+def _spec_unit_update_drive_rank_settings() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_drive_rank_settings",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("driveRank", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("driveRank", "drive_rank", True, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_DRIVE_RANK_SETTINGS = _spec_unit_update_drive_rank_settings()
+
+
+def _spec_unit_update_report_settings() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_report_settings",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("params", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("params", "", True, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_REPORT_SETTINGS = _spec_unit_update_report_settings()
+
+
+def _spec_unit_update_messages_filter() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_messages_filter",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("enabled", "params", "native"),
+            Param("skipInvalid", "params", "native"),
+            Param("minSats", "params", "native"),
+            Param("maxHdop", "params", "native"),
+            Param("maxSpeed", "params", "native"),
+            Param("lbsCorrection", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("enabled", "", False, ("i", None, None, None, None, None, None)),
+            ("skipInvalid", "skip_invalid", False, ("i", None, None, None, None, None, None)),
+            ("minSats", "min_sats", False, ("i", None, None, None, None, None, None)),
+            ("maxHdop", "max_hdop", False, ("n", None, None, None, None, None, None)),
+            ("maxSpeed", "max_speed", False, ("i", None, None, None, None, None, None)),
+            ("lbsCorrection", "lbs_correction", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_MESSAGES_FILTER = _spec_unit_update_messages_filter()
+
+
+def _spec_unit_update_trip_detector() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_trip_detector",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("type", "params", "native"),
+            Param("gpsCorrection", "params", "native"),
+            Param("minSat", "params", "native"),
+            Param("minMovingSpeed", "params", "native"),
+            Param("minStayTime", "params", "native"),
+            Param("maxMessagesDistance", "params", "native"),
+            Param("minTripTime", "params", "native"),
+            Param("minTripDistance", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("type", "", False, ("i", frozenset({1, 2, 3, 4, 5}), None, None, None, None, None)),
+            ("gpsCorrection", "gps_correction", False, ("i", None, None, None, None, None, None)),
+            ("minSat", "min_sat", False, ("i", None, None, None, None, None, None)),
+            ("minMovingSpeed", "min_moving_speed", False, ("i", None, None, None, None, None, None)),
+            ("minStayTime", "min_stay_time", False, ("i", None, None, None, None, None, None)),
+            ("maxMessagesDistance", "max_messages_distance", False, ("i", None, None, None, None, None, None)),
+            ("minTripTime", "min_trip_time", False, ("i", None, None, None, None, None, None)),
+            ("minTripDistance", "min_trip_distance", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_UNIT_UPDATE_TRIP_DETECTOR = _spec_unit_update_trip_detector()
+
+
+def _spec_unit_update_video_settings() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/update_video_settings",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("settings", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("settings", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_UNIT_UPDATE_VIDEO_SETTINGS = _spec_unit_update_video_settings()
+
+
+def _spec_unit_upload_image() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit/upload_image",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("icon_file", "file", "native"),
+            Param("eventHash", "params", "native"),
+        ),
+        result=ErrorResult,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+            ("icon_file", "file", True, None),
+        ),
+    )
+
+
+_UNIT_UPLOAD_IMAGE = _spec_unit_upload_image()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -913,6 +1206,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.unit"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["UnitMethods", "AsyncUnitMethods", "BatchUnitMethods"]

@@ -19,20 +19,25 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.unit_group import BatchUnitGroupMethods
     from apiforge.wialon.methods.sync.unit_group import UnitGroupMethods
 
-_UNIT_GROUP_UPDATE_UNITS: MethodSpec[UnitGroupUnitsResult] = MethodSpec(
-    api="wialon",
-    name="unit_group/update_units",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("units", "params", "native"),
-    ),
-    result=UnitGroupUnitsResult,
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
+
+def _spec_unit_group_update_units() -> MethodSpec[UnitGroupUnitsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="unit_group/update_units",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("units", "params", "native"),
+        ),
+        result=UnitGroupUnitsResult,
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_UNIT_GROUP_UPDATE_UNITS = _spec_unit_group_update_units()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -51,6 +56,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.unit_group"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["UnitGroupMethods", "AsyncUnitGroupMethods", "BatchUnitGroupMethods"]

@@ -28,197 +28,268 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.batch.user import BatchUserMethods
     from apiforge.wialon.methods.sync.user import UserMethods
 
-_USER_VERIFY_AUTH: MethodSpec[VerifyAuthResult] = MethodSpec(
-    api="wialon",
-    name="user/verify_auth",
-    params=(
-        Param("userId", "params", "native"),
-        Param("type", "params", "native"),
-        Param("destination", "params", "native"),
-    ),
-    result=VerifyAuthResult,
-    batchable=True,
-    checks=(
-        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
-        ("type", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("destination", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_USER_UPDATE_AUTH_PARAMS: MethodSpec[AuthParamsResult] = MethodSpec(
-    api="wialon",
-    name="user/update_auth_params",
-    params=(
-        Param("userId", "params", "native"),
-        Param("type", "params", "native"),
-        Param("destination", "params", "native"),
-    ),
-    result=AuthParamsResult,
-    batchable=True,
-    checks=(
-        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
-        ("type", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
-        ("destination", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_USER_UPDATE_ITEM_ACCESS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="user/update_item_access",
-    params=(
-        Param("userId", "params", "native"),
-        Param("itemId", "params", "native"),
-        Param("accessMask", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("accessMask", "access_mask", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_USER_GET_ITEMS_ACCESS: MethodSpec[dict[str, AccessRights]] = MethodSpec(
-    api="wialon",
-    name="user/get_items_access",
-    params=(
-        Param("userId", "params", "native"),
-        Param("directAccess", "params", "native"),
-        Param("itemSuperclass", "params", "native"),
-        Param("flags", "params", "native"),
-    ),
-    result=dict[str, AccessRights],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
-        ("directAccess", "direct_access", True, ("b", None, None, None, None, None, None)),
-        ("itemSuperclass", "item_superclass", True, ("s", None, None, None, None, None, None)),
-        ("flags", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_USER_UPDATE_HOSTS_MASK: MethodSpec[HostMaskResult] = MethodSpec(
-    api="wialon",
-    name="user/update_hosts_mask",
-    params=(
-        Param("userId", "params", "native"),
-        Param("hostsMask", "params", "native"),
-    ),
-    result=HostMaskResult,
-    batchable=True,
-    checks=(
-        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
-        ("hostsMask", "hosts_mask", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_USER_UPDATE_USER_NOTIFICATION: MethodSpec[tuple[int, UserNotification | None]] = MethodSpec(
-    api="wialon",
-    name="user/update_user_notification",
-    params=(
-        Param("itemId", "params", "native"),
-        Param("id", "params", "native"),
-        Param("callMode", "params", "native"),
-        Param("h", "params", "native"),
-        Param("d", "params", "native"),
-        Param("s", "params", "native"),
-        Param("ttl", "params", "native"),
-    ),
-    result=tuple[int, UserNotification | None],
-    batchable=True,
-    checks=(
-        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
-        ("h", "", False, ("s", None, None, None, None, None, None)),
-        ("d", "", False, ("o", None, None, None, None, None, None)),
-        ("s", "", False, ("s", None, None, None, None, None, None)),
-        ("ttl", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_USER_UPDATE_PASSWORD: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="user/update_password",
-    params=(
-        Param("userId", "params", "native"),
-        Param("oldPassword", "params", "native"),
-        Param("newPassword", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
-        ("oldPassword", "old_password", True, ("s", None, None, None, None, None, None)),
-        ("newPassword", "new_password", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_USER_SEND_SMS: MethodSpec[ErrorResult] = MethodSpec(
-    api="wialon",
-    name="user/send_sms",
-    params=(
-        Param("phoneNumber", "params", "native"),
-        Param("smsText", "params", "native"),
-    ),
-    result=ErrorResult,
-    batchable=True,
-    checks=(
-        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
-        ("smsText", "sms_text", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_USER_UPDATE_USER_FLAGS: MethodSpec[UserFlagsResult] = MethodSpec(
-    api="wialon",
-    name="user/update_user_flags",
-    params=(
-        Param("userId", "params", "native"),
-        Param("flags", "params", "native"),
-        Param("flagsMask", "params", "native"),
-    ),
-    result=UserFlagsResult,
-    batchable=True,
-    checks=(
-        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
-        ("flags", "", True, ("i", None, None, None, None, None, None)),
-        ("flagsMask", "flags_mask", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_USER_UPDATE_LOCALE: MethodSpec[dict[str, JSON]] = MethodSpec(
-    api="wialon",
-    name="user/update_locale",
-    params=(
-        Param("userId", "params", "native"),
-        Param("locale", "params", "native"),
-    ),
-    result=dict[str, JSON],
-    batchable=True,
-    checks=(
-        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
-        ("locale", "", True, ("o", None, None, None, None, None, None)),
-    ),
-)
-_USER_GET_LOCALE: MethodSpec[UserLocale] = MethodSpec(
-    api="wialon",
-    name="user/get_locale",
-    params=(Param("userId", "params", "native"),),
-    result=UserLocale,
-    idempotent=True,
-    batchable=True,
-    checks=(("userId", "user_id", True, ("i", None, None, None, None, None, None)),),
-)
-_USER_GET_DST_TIME: MethodSpec[dict[str, int]] = MethodSpec(
-    api="wialon",
-    name="user/get_dst_time",
-    params=(
-        Param("timeFrom", "params", "native"),
-        Param("timeTo", "params", "native"),
-        Param("tz", "params", "native"),
-    ),
-    result=dict[str, int],
-    idempotent=True,
-    batchable=True,
-    checks=(
-        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
-        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
-        ("tz", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_user_verify_auth() -> MethodSpec[VerifyAuthResult]:
+    return MethodSpec(
+        api="wialon",
+        name="user/verify_auth",
+        params=(
+            Param("userId", "params", "native"),
+            Param("type", "params", "native"),
+            Param("destination", "params", "native"),
+        ),
+        result=VerifyAuthResult,
+        batchable=True,
+        checks=(
+            ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+            ("type", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("destination", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_VERIFY_AUTH = _spec_user_verify_auth()
+
+
+def _spec_user_update_auth_params() -> MethodSpec[AuthParamsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="user/update_auth_params",
+        params=(
+            Param("userId", "params", "native"),
+            Param("type", "params", "native"),
+            Param("destination", "params", "native"),
+        ),
+        result=AuthParamsResult,
+        batchable=True,
+        checks=(
+            ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+            ("type", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+            ("destination", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_UPDATE_AUTH_PARAMS = _spec_user_update_auth_params()
+
+
+def _spec_user_update_item_access() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="user/update_item_access",
+        params=(
+            Param("userId", "params", "native"),
+            Param("itemId", "params", "native"),
+            Param("accessMask", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("accessMask", "access_mask", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_UPDATE_ITEM_ACCESS = _spec_user_update_item_access()
+
+
+def _spec_user_get_items_access() -> MethodSpec[dict[str, AccessRights]]:
+    return MethodSpec(
+        api="wialon",
+        name="user/get_items_access",
+        params=(
+            Param("userId", "params", "native"),
+            Param("directAccess", "params", "native"),
+            Param("itemSuperclass", "params", "native"),
+            Param("flags", "params", "native"),
+        ),
+        result=dict[str, AccessRights],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+            ("directAccess", "direct_access", True, ("b", None, None, None, None, None, None)),
+            ("itemSuperclass", "item_superclass", True, ("s", None, None, None, None, None, None)),
+            ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_GET_ITEMS_ACCESS = _spec_user_get_items_access()
+
+
+def _spec_user_update_hosts_mask() -> MethodSpec[HostMaskResult]:
+    return MethodSpec(
+        api="wialon",
+        name="user/update_hosts_mask",
+        params=(
+            Param("userId", "params", "native"),
+            Param("hostsMask", "params", "native"),
+        ),
+        result=HostMaskResult,
+        batchable=True,
+        checks=(
+            ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+            ("hostsMask", "hosts_mask", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_UPDATE_HOSTS_MASK = _spec_user_update_hosts_mask()
+
+
+def _spec_user_update_user_notification() -> MethodSpec[tuple[int, UserNotification | None]]:
+    return MethodSpec(
+        api="wialon",
+        name="user/update_user_notification",
+        params=(
+            Param("itemId", "params", "native"),
+            Param("id", "params", "native"),
+            Param("callMode", "params", "native"),
+            Param("h", "params", "native"),
+            Param("d", "params", "native"),
+            Param("s", "params", "native"),
+            Param("ttl", "params", "native"),
+        ),
+        result=tuple[int, UserNotification | None],
+        batchable=True,
+        checks=(
+            ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+            ("h", "", False, ("s", None, None, None, None, None, None)),
+            ("d", "", False, ("o", None, None, None, None, None, None)),
+            ("s", "", False, ("s", None, None, None, None, None, None)),
+            ("ttl", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_UPDATE_USER_NOTIFICATION = _spec_user_update_user_notification()
+
+
+def _spec_user_update_password() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="user/update_password",
+        params=(
+            Param("userId", "params", "native"),
+            Param("oldPassword", "params", "native"),
+            Param("newPassword", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+            ("oldPassword", "old_password", True, ("s", None, None, None, None, None, None)),
+            ("newPassword", "new_password", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_UPDATE_PASSWORD = _spec_user_update_password()
+
+
+def _spec_user_send_sms() -> MethodSpec[ErrorResult]:
+    return MethodSpec(
+        api="wialon",
+        name="user/send_sms",
+        params=(
+            Param("phoneNumber", "params", "native"),
+            Param("smsText", "params", "native"),
+        ),
+        result=ErrorResult,
+        batchable=True,
+        checks=(
+            ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+            ("smsText", "sms_text", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_SEND_SMS = _spec_user_send_sms()
+
+
+def _spec_user_update_user_flags() -> MethodSpec[UserFlagsResult]:
+    return MethodSpec(
+        api="wialon",
+        name="user/update_user_flags",
+        params=(
+            Param("userId", "params", "native"),
+            Param("flags", "params", "native"),
+            Param("flagsMask", "params", "native"),
+        ),
+        result=UserFlagsResult,
+        batchable=True,
+        checks=(
+            ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+            ("flags", "", True, ("i", None, None, None, None, None, None)),
+            ("flagsMask", "flags_mask", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_UPDATE_USER_FLAGS = _spec_user_update_user_flags()
+
+
+def _spec_user_update_locale() -> MethodSpec[dict[str, JSON]]:
+    return MethodSpec(
+        api="wialon",
+        name="user/update_locale",
+        params=(
+            Param("userId", "params", "native"),
+            Param("locale", "params", "native"),
+        ),
+        result=dict[str, JSON],
+        batchable=True,
+        checks=(
+            ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+            ("locale", "", True, ("o", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_UPDATE_LOCALE = _spec_user_update_locale()
+
+
+def _spec_user_get_locale() -> MethodSpec[UserLocale]:
+    return MethodSpec(
+        api="wialon",
+        name="user/get_locale",
+        params=(Param("userId", "params", "native"),),
+        result=UserLocale,
+        idempotent=True,
+        batchable=True,
+        checks=(("userId", "user_id", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_USER_GET_LOCALE = _spec_user_get_locale()
+
+
+def _spec_user_get_dst_time() -> MethodSpec[dict[str, int]]:
+    return MethodSpec(
+        api="wialon",
+        name="user/get_dst_time",
+        params=(
+            Param("timeFrom", "params", "native"),
+            Param("timeTo", "params", "native"),
+            Param("tz", "params", "native"),
+        ),
+        result=dict[str, int],
+        idempotent=True,
+        batchable=True,
+        checks=(
+            ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+            ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+            ("tz", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_USER_GET_DST_TIME = _spec_user_get_dst_time()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -237,6 +308,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.wialon.methods.{flavour}.user"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["UserMethods", "AsyncUserMethods", "BatchUserMethods"]

@@ -24,216 +24,302 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.activities import AsyncActivitiesMethods
     from apiforge.yclients.methods.sync.activities import ActivitiesMethods
 
-_POST_API_V1_ACTIVITY_COMPANY_ID: MethodSpec[ActivitiesCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/activity/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=ActivitiesCreateData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+
+def _spec_post_api_v1_activity_company_id() -> MethodSpec[ActivitiesCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/activity/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=ActivitiesCreateData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_ACTIVITY_COMPANY_ID = _spec_post_api_v1_activity_company_id()
+
+
+def _spec_get_api_v1_activity_company_id_activity_id() -> MethodSpec[ActivitiesCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/activity/{company_id}/{activity_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("activity_id", "path", "plain"),
+        ),
+        result=ActivitiesCreateData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID = _spec_get_api_v1_activity_company_id_activity_id()
+
+
+def _spec_put_api_v1_activity_company_id_activity_id() -> MethodSpec[ActivitiesCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/activity/{company_id}/{activity_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("activity_id", "path", "plain"),
+        ),
+        result=ActivitiesCreateData,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID = _spec_put_api_v1_activity_company_id_activity_id()
+
+
+def _spec_delete_api_v1_activity_company_id_activity_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/activity/{company_id}/{activity_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("activity_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=202,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID = _spec_delete_api_v1_activity_company_id_activity_id()
+
+
+def _spec_get_api_v1_activity_company_id_filters() -> MethodSpec[list[ActivityFilter]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/activity/{company_id}/filters/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_ids", "query", "brackets"),
+            Param("staff_ids", "query", "brackets"),
+            Param("resource_ids", "query", "brackets"),
+        ),
+        result=list[ActivityFilter],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_ACTIVITY_COMPANY_ID_FILTERS = _spec_get_api_v1_activity_company_id_filters()
+
+
+def _spec_get_api_v1_activity_company_id_search_dates_range() -> MethodSpec[ActivityDatesRange]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/activity/{company_id}/search_dates_range/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_ids", "query", "brackets"),
+            Param("staff_ids", "query", "brackets"),
+            Param("resource_ids", "query", "brackets"),
+        ),
+        result=ActivityDatesRange,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH_DATES_RANGE = _spec_get_api_v1_activity_company_id_search_dates_range()
+
+
+def _spec_get_api_v1_activity_company_id_search_dates() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/activity/{company_id}/search_dates/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("from", "query", "plain"),
+            Param("till", "query", "plain"),
+            Param("service_ids", "query", "brackets"),
+            Param("staff_ids", "query", "brackets"),
+            Param("resource_ids", "query", "brackets"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("from", "from_", True, ("s", None, None, None, None, None, None)),
+            ("till", "", True, ("s", None, None, None, None, None, None)),
+            ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH_DATES = _spec_get_api_v1_activity_company_id_search_dates()
+
+
+def _spec_get_api_v1_activity_company_id_search() -> MethodSpec[Page[ActivitiesSearchItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/activity/{company_id}/search/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("from", "query", "plain"),
+            Param("till", "query", "plain"),
+            Param("service_ids", "query", "brackets"),
+            Param("staff_ids", "query", "brackets"),
+            Param("resource_ids", "query", "brackets"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+        ),
+        result=Page[ActivitiesSearchItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("from", "from_", True, ("s", None, None, None, None, None, None)),
+            ("till", "", True, ("s", None, None, None, None, None, None)),
+            ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH = _spec_get_api_v1_activity_company_id_search()
+
+
+def _spec_get_api_v1_activity_company_id_services() -> MethodSpec[list[ActivitiesSearchServicesItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/activity/{company_id}/services",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("term", "query", "plain"),
+        ),
+        result=list[ActivitiesSearchServicesItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("term", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_ACTIVITY_COMPANY_ID_SERVICES = _spec_get_api_v1_activity_company_id_services()
+
+
+def _spec_get_api_v1_activity_company_id_duplication_strategy() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/activity/{company_id}/duplication_strategy",
+        params=(Param("company_id", "path", "plain"),),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY = _spec_get_api_v1_activity_company_id_duplication_strategy()
+
+
+def _spec_post_api_v1_activity_company_id_duplication_strategy() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/activity/{company_id}/duplication_strategy",
+        params=(Param("company_id", "path", "plain"),),
+        result=JSON,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY = _spec_post_api_v1_activity_company_id_duplication_strategy()
+
+
+def _spec_post_api_v1_activity_company_id_duplication_strategy_strategy_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("strategy_id", "path", "plain"),
+        ),
+        result=JSON,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("strategy_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY_STRATEGY_ID = (
+    _spec_post_api_v1_activity_company_id_duplication_strategy_strategy_id()
 )
-_GET_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID: MethodSpec[ActivitiesCreateData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/activity/{company_id}/{activity_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("activity_id", "path", "plain"),
-    ),
-    result=ActivitiesCreateData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID: MethodSpec[ActivitiesCreateData] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/activity/{company_id}/{activity_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("activity_id", "path", "plain"),
-    ),
-    result=ActivitiesCreateData,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/activity/{company_id}/{activity_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("activity_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=202,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_ACTIVITY_COMPANY_ID_FILTERS: MethodSpec[list[ActivityFilter]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/activity/{company_id}/filters/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_ids", "query", "brackets"),
-        Param("staff_ids", "query", "brackets"),
-        Param("resource_ids", "query", "brackets"),
-    ),
-    result=list[ActivityFilter],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH_DATES_RANGE: MethodSpec[ActivityDatesRange] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/activity/{company_id}/search_dates_range/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_ids", "query", "brackets"),
-        Param("staff_ids", "query", "brackets"),
-        Param("resource_ids", "query", "brackets"),
-    ),
-    result=ActivityDatesRange,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH_DATES: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/activity/{company_id}/search_dates/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("from", "query", "plain"),
-        Param("till", "query", "plain"),
-        Param("service_ids", "query", "brackets"),
-        Param("staff_ids", "query", "brackets"),
-        Param("resource_ids", "query", "brackets"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("from", "from_", True, ("s", None, None, None, None, None, None)),
-        ("till", "", True, ("s", None, None, None, None, None, None)),
-        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH: MethodSpec[Page[ActivitiesSearchItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/activity/{company_id}/search/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("from", "query", "plain"),
-        Param("till", "query", "plain"),
-        Param("service_ids", "query", "brackets"),
-        Param("staff_ids", "query", "brackets"),
-        Param("resource_ids", "query", "brackets"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-    ),
-    result=Page[ActivitiesSearchItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    pagination={"page": "page", "size": "count", "in": "query", "first_page": 1, "max_size": None, "total": ["count"]},
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("from", "from_", True, ("s", None, None, None, None, None, None)),
-        ("till", "", True, ("s", None, None, None, None, None, None)),
-        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_ACTIVITY_COMPANY_ID_SERVICES: MethodSpec[list[ActivitiesSearchServicesItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/activity/{company_id}/services",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("term", "query", "plain"),
-    ),
-    result=list[ActivitiesSearchServicesItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("term", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/activity/{company_id}/duplication_strategy",
-    params=(Param("company_id", "path", "plain"),),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/activity/{company_id}/duplication_strategy",
-    params=(Param("company_id", "path", "plain"),),
-    result=JSON,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY_STRATEGY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("strategy_id", "path", "plain"),
-    ),
-    result=JSON,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("strategy_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID_DUPLICATE: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/activity/{company_id}/{activity_id}/duplicate/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("activity_id", "path", "plain"),
-    ),
-    result=JSON,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+
+def _spec_post_api_v1_activity_company_id_activity_id_duplicate() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/activity/{company_id}/{activity_id}/duplicate/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("activity_id", "path", "plain"),
+        ),
+        result=JSON,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID_DUPLICATE = _spec_post_api_v1_activity_company_id_activity_id_duplicate()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -251,6 +337,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.activities"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ActivitiesMethods", "AsyncActivitiesMethods"]

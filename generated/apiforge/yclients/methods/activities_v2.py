@@ -20,83 +20,120 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.activities_v2 import AsyncActivitiesV2Methods
     from apiforge.yclients.methods.sync.activities_v2 import ActivitiesV2Methods
 
-_POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES: MethodSpec[ActivitiesV2CreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v2/companies/{salonId}/activities",
-    params=(Param("salonId", "path", "plain"),),
-    result=ActivitiesV2CreateData,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),),
+
+def _spec_post_api_v2_companies_salon_id_activities() -> MethodSpec[ActivitiesV2CreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v2/companies/{salonId}/activities",
+        params=(Param("salonId", "path", "plain"),),
+        result=ActivitiesV2CreateData,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES = _spec_post_api_v2_companies_salon_id_activities()
+
+
+def _spec_get_api_v2_companies_salon_id_activities_activity_id() -> MethodSpec[ActivitiesV2CreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v2/companies/{salonId}/activities/{activityId}",
+        params=(
+            Param("salonId", "path", "plain"),
+            Param("activityId", "path", "plain"),
+        ),
+        result=ActivitiesV2CreateData,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=201,
+        checks=(
+            ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
+            ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID = _spec_get_api_v2_companies_salon_id_activities_activity_id()
+
+
+def _spec_put_api_v2_companies_salon_id_activities_activity_id() -> MethodSpec[ActivitiesV2CreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v2/companies/{salonId}/activities/{activityId}",
+        params=(
+            Param("salonId", "path", "plain"),
+            Param("activityId", "path", "plain"),
+        ),
+        result=ActivitiesV2CreateData,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
+            ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID = _spec_put_api_v2_companies_salon_id_activities_activity_id()
+
+
+def _spec_delete_api_v2_companies_salon_id_activities_activity_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v2/companies/{salonId}/activities/{activityId}",
+        params=(
+            Param("salonId", "path", "plain"),
+            Param("activityId", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
+            ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID = (
+    _spec_delete_api_v2_companies_salon_id_activities_activity_id()
 )
-_GET_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID: MethodSpec[ActivitiesV2CreateData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v2/companies/{salonId}/activities/{activityId}",
-    params=(
-        Param("salonId", "path", "plain"),
-        Param("activityId", "path", "plain"),
-    ),
-    result=ActivitiesV2CreateData,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=201,
-    checks=(
-        ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
-        ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_post_api_v2_companies_salon_id_activities_activity_id_records() -> MethodSpec[ActivitiesV2CreateRecordData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v2/companies/{salonId}/activities/{activityId}/records",
+        params=(
+            Param("salonId", "path", "plain"),
+            Param("activityId", "path", "plain"),
+        ),
+        result=ActivitiesV2CreateRecordData,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
+            ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID_RECORDS = (
+    _spec_post_api_v2_companies_salon_id_activities_activity_id_records()
 )
-_PUT_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID: MethodSpec[ActivitiesV2CreateData] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v2/companies/{salonId}/activities/{activityId}",
-    params=(
-        Param("salonId", "path", "plain"),
-        Param("activityId", "path", "plain"),
-    ),
-    result=ActivitiesV2CreateData,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
-        ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v2/companies/{salonId}/activities/{activityId}",
-    params=(
-        Param("salonId", "path", "plain"),
-        Param("activityId", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
-        ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID_RECORDS: MethodSpec[ActivitiesV2CreateRecordData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v2/companies/{salonId}/activities/{activityId}/records",
-    params=(
-        Param("salonId", "path", "plain"),
-        Param("activityId", "path", "plain"),
-    ),
-    result=ActivitiesV2CreateRecordData,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
-        ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID_RECORDS_RECORD_ID: MethodSpec[ActivitiesV2CreateRecordData] = (
-    MethodSpec(
+
+
+def _spec_post_api_v2_companies_salon_id_activities_activity_id_records_record_id() -> MethodSpec[
+    ActivitiesV2CreateRecordData
+]:
+    return MethodSpec(
         api="yclients",
         name="POST /api/v2/companies/{salonId}/activities/{activityId}/records/{recordId}",
         params=(
@@ -114,6 +151,10 @@ _POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID_RECORDS_RECORD_ID: Method
             ("recordId", "record_id", True, ("s", None, None, None, None, None, None)),
         ),
     )
+
+
+_POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID_RECORDS_RECORD_ID = (
+    _spec_post_api_v2_companies_salon_id_activities_activity_id_records_record_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -132,6 +173,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.activities_v2"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ActivitiesV2Methods", "AsyncActivitiesV2Methods"]

@@ -21,145 +21,190 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.analytics import AsyncAnalyticsMethods
     from apiforge.yclients.methods.sync.analytics import AnalyticsMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL: MethodSpec[AnalyticsReportOverallStats2] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/analytics/overall/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("position_id", "query", "plain"),
-        Param("user_id", "query", "plain"),
-    ),
-    result=AnalyticsReportOverallStats2,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("position_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_INCOME_DAILY: MethodSpec[
+
+def _spec_get_api_v1_company_company_id_analytics_overall() -> MethodSpec[AnalyticsReportOverallStats2]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/analytics/overall/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("position_id", "query", "plain"),
+            Param("user_id", "query", "plain"),
+        ),
+        result=AnalyticsReportOverallStats2,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("position_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL = _spec_get_api_v1_company_company_id_analytics_overall()
+
+
+def _spec_get_api_v1_company_company_id_analytics_overall_charts_income_daily() -> MethodSpec[
     list[AnalyticsReportOverallChartDailyRow2]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("position_id", "query", "plain"),
-        Param("user_id", "query", "plain"),
-    ),
-    result=list[AnalyticsReportOverallChartDailyRow2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("position_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("position_id", "query", "plain"),
+            Param("user_id", "query", "plain"),
+        ),
+        result=list[AnalyticsReportOverallChartDailyRow2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("position_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_INCOME_DAILY = (
+    _spec_get_api_v1_company_company_id_analytics_overall_charts_income_daily()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORDS_DAILY: MethodSpec[
+
+
+def _spec_get_api_v1_company_company_id_analytics_overall_charts_records_daily() -> MethodSpec[
     list[AnalyticsReportOverallChartDailyRow2]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("user_id", "query", "plain"),
-    ),
-    result=list[AnalyticsReportOverallChartDailyRow2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("user_id", "query", "plain"),
+        ),
+        result=list[AnalyticsReportOverallChartDailyRow2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORDS_DAILY = (
+    _spec_get_api_v1_company_company_id_analytics_overall_charts_records_daily()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_FULLNESS_DAILY: MethodSpec[
+
+
+def _spec_get_api_v1_company_company_id_analytics_overall_charts_fullness_daily() -> MethodSpec[
     list[AnalyticsReportOverallChartDailyRow2]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("user_id", "query", "plain"),
-    ),
-    result=list[AnalyticsReportOverallChartDailyRow2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("user_id", "query", "plain"),
+        ),
+        result=list[AnalyticsReportOverallChartDailyRow2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_FULLNESS_DAILY = (
+    _spec_get_api_v1_company_company_id_analytics_overall_charts_fullness_daily()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORD_SOURCE: MethodSpec[
+
+
+def _spec_get_api_v1_company_company_id_analytics_overall_charts_record_source() -> MethodSpec[
     list[AnalyticsReportOverallChartScalarItem2]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("user_id", "query", "plain"),
-    ),
-    result=list[AnalyticsReportOverallChartScalarItem2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("user_id", "query", "plain"),
+        ),
+        result=list[AnalyticsReportOverallChartScalarItem2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORD_SOURCE = (
+    _spec_get_api_v1_company_company_id_analytics_overall_charts_record_source()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORD_STATUS: MethodSpec[
+
+
+def _spec_get_api_v1_company_company_id_analytics_overall_charts_record_status() -> MethodSpec[
     list[AnalyticsReportOverallChartScalarItem2]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("user_id", "query", "plain"),
-    ),
-    result=list[AnalyticsReportOverallChartScalarItem2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("user_id", "query", "plain"),
+        ),
+        result=list[AnalyticsReportOverallChartScalarItem2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORD_STATUS = (
+    _spec_get_api_v1_company_company_id_analytics_overall_charts_record_status()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -178,6 +223,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.analytics"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["AnalyticsMethods", "AsyncAnalyticsMethods"]

@@ -17,16 +17,21 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.auth import AsyncAuthMethods
     from apiforge.yclients.methods.sync.auth import AuthMethods
 
-_POST_API_V1_AUTH: MethodSpec[AuthResponse2] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/auth",
-    params=(),
-    result=AuthResponse2,
-    idempotent=True,
-    token_kinds=("partner",),
-    http_status=201,
-    has_body=True,
-)
+
+def _spec_post_api_v1_auth() -> MethodSpec[AuthResponse2]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/auth",
+        params=(),
+        result=AuthResponse2,
+        idempotent=True,
+        token_kinds=("partner",),
+        http_status=201,
+        has_body=True,
+    )
+
+
+_POST_API_V1_AUTH = _spec_post_api_v1_auth()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -44,6 +49,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.auth"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["AuthMethods", "AsyncAuthMethods"]

@@ -18,71 +18,100 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.booking_forms import AsyncBookingFormsMethods
     from apiforge.yclients.methods.sync.booking_forms import BookingFormsMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS: MethodSpec[builtins.list[BookformSettingsResponse2]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/booking_forms/",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[BookformSettingsResponse2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS: MethodSpec[BookformSettingsResponse2] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/booking_forms/",
-    params=(Param("company_id", "path", "plain"),),
-    result=BookformSettingsResponse2,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID: MethodSpec[BookformSettingsResponse2] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/booking_forms/{form_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("form_id", "path", "plain"),
-    ),
-    result=BookformSettingsResponse2,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("form_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("form_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("form_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PATCH_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID: MethodSpec[BookformSettingsResponse2] = MethodSpec(
-    api="yclients",
-    name="PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("form_id", "path", "plain"),
-    ),
-    result=BookformSettingsResponse2,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("form_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_get_api_v1_company_company_id_booking_forms() -> MethodSpec[builtins.list[BookformSettingsResponse2]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/booking_forms/",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[BookformSettingsResponse2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS = _spec_get_api_v1_company_company_id_booking_forms()
+
+
+def _spec_post_api_v1_company_company_id_booking_forms() -> MethodSpec[BookformSettingsResponse2]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/booking_forms/",
+        params=(Param("company_id", "path", "plain"),),
+        result=BookformSettingsResponse2,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS = _spec_post_api_v1_company_company_id_booking_forms()
+
+
+def _spec_get_api_v1_company_company_id_booking_forms_form_id() -> MethodSpec[BookformSettingsResponse2]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/booking_forms/{form_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("form_id", "path", "plain"),
+        ),
+        result=BookformSettingsResponse2,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("form_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID = _spec_get_api_v1_company_company_id_booking_forms_form_id()
+
+
+def _spec_delete_api_v1_company_company_id_booking_forms_form_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("form_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("form_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID = _spec_delete_api_v1_company_company_id_booking_forms_form_id()
+
+
+def _spec_patch_api_v1_company_company_id_booking_forms_form_id() -> MethodSpec[BookformSettingsResponse2]:
+    return MethodSpec(
+        api="yclients",
+        name="PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("form_id", "path", "plain"),
+        ),
+        result=BookformSettingsResponse2,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("form_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PATCH_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID = _spec_patch_api_v1_company_company_id_booking_forms_form_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -100,6 +129,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.booking_forms"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["BookingFormsMethods", "AsyncBookingFormsMethods"]

@@ -22,69 +22,104 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.booking_users import AsyncBookingUsersMethods
     from apiforge.yclients.methods.sync.booking_users import BookingUsersMethods
 
-_POST_API_V1_USER_AUTH: MethodSpec[BookingAuthResponse2] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/user/auth",
-    params=(),
-    result=BookingAuthResponse2,
-    token_kinds=("partner",),
-    http_status=201,
-    has_body=True,
-)
-_POST_API_V1_BOOKING_AUTH: MethodSpec[BookingAuthResponse] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/booking/auth",
-    params=(),
-    result=BookingAuthResponse,
-    token_kinds=("partner",),
-    http_status=201,
-    has_body=True,
-)
-_GET_API_V1_BOOKING_USER_PHONE_CONFIRMATION: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/booking/user/phone_confirmation",
-    params=(
-        Param("company_id", "query", "plain"),
-        Param("group_id", "query", "plain"),
-        Param("phone", "query", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=202,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("group_id", "", True, ("i", None, None, None, None, None, None)),
-        ("phone", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_BOOKING_USER_PASSWORD: MethodSpec[BookingUsersUpdatePasswordData] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/booking/user/password",
-    params=(),
-    result=BookingUsersUpdatePasswordData,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-)
-_PUT_API_V1_BOOKING_USER: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/booking/user",
-    params=(),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=202,
-    has_body=True,
-)
-_GET_API_V1_BOOKING_USER_DATA: MethodSpec[BookingUserGetDataResponseDataTypes] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/booking/user/data",
-    params=(),
-    result=BookingUserGetDataResponseDataTypes,
-    idempotent=True,
-    token_kinds=("user",),
-)
+
+def _spec_post_api_v1_user_auth() -> MethodSpec[BookingAuthResponse2]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/user/auth",
+        params=(),
+        result=BookingAuthResponse2,
+        token_kinds=("partner",),
+        http_status=201,
+        has_body=True,
+    )
+
+
+_POST_API_V1_USER_AUTH = _spec_post_api_v1_user_auth()
+
+
+def _spec_post_api_v1_booking_auth() -> MethodSpec[BookingAuthResponse]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/booking/auth",
+        params=(),
+        result=BookingAuthResponse,
+        token_kinds=("partner",),
+        http_status=201,
+        has_body=True,
+    )
+
+
+_POST_API_V1_BOOKING_AUTH = _spec_post_api_v1_booking_auth()
+
+
+def _spec_get_api_v1_booking_user_phone_confirmation() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/booking/user/phone_confirmation",
+        params=(
+            Param("company_id", "query", "plain"),
+            Param("group_id", "query", "plain"),
+            Param("phone", "query", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=202,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("group_id", "", True, ("i", None, None, None, None, None, None)),
+            ("phone", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_BOOKING_USER_PHONE_CONFIRMATION = _spec_get_api_v1_booking_user_phone_confirmation()
+
+
+def _spec_put_api_v1_booking_user_password() -> MethodSpec[BookingUsersUpdatePasswordData]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/booking/user/password",
+        params=(),
+        result=BookingUsersUpdatePasswordData,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+    )
+
+
+_PUT_API_V1_BOOKING_USER_PASSWORD = _spec_put_api_v1_booking_user_password()
+
+
+def _spec_put_api_v1_booking_user() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/booking/user",
+        params=(),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=202,
+        has_body=True,
+    )
+
+
+_PUT_API_V1_BOOKING_USER = _spec_put_api_v1_booking_user()
+
+
+def _spec_get_api_v1_booking_user_data() -> MethodSpec[BookingUserGetDataResponseDataTypes]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/booking/user/data",
+        params=(),
+        result=BookingUserGetDataResponseDataTypes,
+        idempotent=True,
+        token_kinds=("user",),
+    )
+
+
+_GET_API_V1_BOOKING_USER_DATA = _spec_get_api_v1_booking_user_data()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -102,6 +137,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.booking_users"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["BookingUsersMethods", "AsyncBookingUsersMethods"]

@@ -17,21 +17,26 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.chain_clients import AsyncChainClientsMethods
     from apiforge.yclients.methods.sync.chain_clients import ChainClientsMethods
 
-_GET_API_V1_GROUP_GROUP_ID_CLIENTS: MethodSpec[ChainClientsFindByPhoneData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/group/{group_id}/clients/",
-    params=(
-        Param("group_id", "path", "plain"),
-        Param("phone", "query", "plain"),
-    ),
-    result=ChainClientsFindByPhoneData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("group_id", "", True, ("i", None, None, None, None, None, None)),
-        ("phone", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_get_api_v1_group_group_id_clients() -> MethodSpec[ChainClientsFindByPhoneData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/group/{group_id}/clients/",
+        params=(
+            Param("group_id", "path", "plain"),
+            Param("phone", "query", "plain"),
+        ),
+        result=ChainClientsFindByPhoneData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("group_id", "", True, ("i", None, None, None, None, None, None)),
+            ("phone", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_GROUP_GROUP_ID_CLIENTS = _spec_get_api_v1_group_group_id_clients()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -49,6 +54,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.chain_clients"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ChainClientsMethods", "AsyncChainClientsMethods"]

@@ -18,14 +18,19 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.chains import AsyncChainsMethods
     from apiforge.yclients.methods.sync.chains import ChainsMethods
 
-_GET_API_V1_GROUPS: MethodSpec[builtins.list[ChainsListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/groups",
-    params=(),
-    result=builtins.list[ChainsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-)
+
+def _spec_get_api_v1_groups() -> MethodSpec[builtins.list[ChainsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/groups",
+        params=(),
+        result=builtins.list[ChainsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+    )
+
+
+_GET_API_V1_GROUPS = _spec_get_api_v1_groups()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -43,6 +48,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.chains"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ChainsMethods", "AsyncChainsMethods"]

@@ -18,21 +18,26 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.cities import AsyncCitiesMethods
     from apiforge.yclients.methods.sync.cities import CitiesMethods
 
-_GET_API_V1_CITIES: MethodSpec[builtins.list[CitiesListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/cities",
-    params=(
-        Param("country_id", "query", "plain"),
-        Param("company_id", "query", "plain"),
-    ),
-    result=builtins.list[CitiesListItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("country_id", "", False, ("i", None, None, None, None, None, None)),
-        ("company_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_get_api_v1_cities() -> MethodSpec[builtins.list[CitiesListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/cities",
+        params=(
+            Param("country_id", "query", "plain"),
+            Param("company_id", "query", "plain"),
+        ),
+        result=builtins.list[CitiesListItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("country_id", "", False, ("i", None, None, None, None, None, None)),
+            ("company_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_CITIES = _spec_get_api_v1_cities()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -50,6 +55,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.cities"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["CitiesMethods", "AsyncCitiesMethods"]

@@ -25,172 +25,237 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.clients import AsyncClientsMethods
     from apiforge.yclients.methods.sync.clients import ClientsMethods
 
-_POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH: MethodSpec[Page[ClientsSearchItem]] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/clients/search",
-    params=(Param("company_id", "path", "plain"),),
-    result=Page[ClientsSearchItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "page_size",
-        "in": "body",
-        "first_page": 1,
-        "max_size": 200,
-        "total": ["total_count"],
-    },
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+
+def _spec_post_api_v1_company_company_id_clients_search() -> MethodSpec[Page[ClientsSearchItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/clients/search",
+        params=(Param("company_id", "path", "plain"),),
+        result=Page[ClientsSearchItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "page_size",
+            "in": "body",
+            "first_page": 1,
+            "max_size": 200,
+            "total": ["total_count"],
+        },
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH = _spec_post_api_v1_company_company_id_clients_search()
+
+
+def _spec_get_api_v1_clients_company_id() -> MethodSpec[Page[ClientsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/clients/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("fullname", "query", "plain"),
+            Param("phone", "query", "plain"),
+            Param("email", "query", "plain"),
+            Param("paid_min", "query", "plain"),
+            Param("paid_max", "query", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+            Param("id", "query", "plain"),
+        ),
+        result=Page[ClientsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("fullname", "", False, ("s", None, None, None, None, None, None)),
+            ("phone", "", False, ("s", None, None, None, None, None, None)),
+            ("email", "", False, ("s", None, None, None, None, None, None)),
+            ("paid_min", "", False, ("n", None, None, None, None, None, None)),
+            ("paid_max", "", False, ("n", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+            ("id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_CLIENTS_COMPANY_ID = _spec_get_api_v1_clients_company_id()
+
+
+def _spec_post_api_v1_clients_company_id() -> MethodSpec[ClientsListItem]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/clients/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=ClientsListItem,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_CLIENTS_COMPANY_ID = _spec_post_api_v1_clients_company_id()
+
+
+def _spec_post_api_v1_clients_company_id_bulk() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/clients/{company_id}/bulk",
+        params=(Param("company_id", "path", "plain"),),
+        result=JSON,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_CLIENTS_COMPANY_ID_BULK = _spec_post_api_v1_clients_company_id_bulk()
+
+
+def _spec_get_api_v1_company_company_id_clients_files_client_id() -> MethodSpec[builtins.list[ClientsListFilesItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/clients/files/{client_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("client_id", "path", "plain"),
+        ),
+        result=builtins.list[ClientsListFilesItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_CLIENTS_FILES_CLIENT_ID = _spec_get_api_v1_company_company_id_clients_files_client_id()
+
+
+def _spec_delete_api_v1_company_company_id_clients_files_client_id_file_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("client_id", "path", "plain"),
+            Param("file_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=202,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", True, ("i", None, None, None, None, None, None)),
+            ("file_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_CLIENTS_FILES_CLIENT_ID_FILE_ID = (
+    _spec_delete_api_v1_company_company_id_clients_files_client_id_file_id()
 )
-_GET_API_V1_CLIENTS_COMPANY_ID: MethodSpec[Page[ClientsListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/clients/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("fullname", "query", "plain"),
-        Param("phone", "query", "plain"),
-        Param("email", "query", "plain"),
-        Param("paid_min", "query", "plain"),
-        Param("paid_max", "query", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-        Param("id", "query", "plain"),
-    ),
-    result=Page[ClientsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count"],
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("fullname", "", False, ("s", None, None, None, None, None, None)),
-        ("phone", "", False, ("s", None, None, None, None, None, None)),
-        ("email", "", False, ("s", None, None, None, None, None, None)),
-        ("paid_min", "", False, ("n", None, None, None, None, None, None)),
-        ("paid_max", "", False, ("n", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-        ("id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_CLIENTS_COMPANY_ID: MethodSpec[ClientsListItem] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/clients/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=ClientsListItem,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_CLIENTS_COMPANY_ID_BULK: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/clients/{company_id}/bulk",
-    params=(Param("company_id", "path", "plain"),),
-    result=JSON,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_CLIENTS_FILES_CLIENT_ID: MethodSpec[builtins.list[ClientsListFilesItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/clients/files/{client_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("client_id", "path", "plain"),
-    ),
-    result=builtins.list[ClientsListFilesItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_COMPANY_COMPANY_ID_CLIENTS_FILES_CLIENT_ID_FILE_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("client_id", "path", "plain"),
-        Param("file_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=202,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", True, ("i", None, None, None, None, None, None)),
-        ("file_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_VISITS_SEARCH: MethodSpec[ClientVisitsHistory] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/clients/visits/search",
-    params=(Param("company_id", "path", "plain"),),
-    result=ClientVisitsHistory,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[ClientsListItem] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/client/{company_id}/{id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("id", "path", "plain"),
-    ),
-    result=ClientsListItem,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[ClientsListItem] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/client/{company_id}/{id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("id", "path", "plain"),
-    ),
-    result=ClientsListItem,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/client/{company_id}/{id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS: MethodSpec[builtins.list[ClientCommentContainer]] = (
-    MethodSpec(
+
+
+def _spec_post_api_v1_company_company_id_clients_visits_search() -> MethodSpec[ClientVisitsHistory]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/clients/visits/search",
+        params=(Param("company_id", "path", "plain"),),
+        result=ClientVisitsHistory,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_VISITS_SEARCH = _spec_post_api_v1_company_company_id_clients_visits_search()
+
+
+def _spec_get_api_v1_client_company_id_id() -> MethodSpec[ClientsListItem]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/client/{company_id}/{id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("id", "path", "plain"),
+        ),
+        result=ClientsListItem,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_CLIENT_COMPANY_ID_ID = _spec_get_api_v1_client_company_id_id()
+
+
+def _spec_put_api_v1_client_company_id_id() -> MethodSpec[ClientsListItem]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/client/{company_id}/{id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("id", "path", "plain"),
+        ),
+        result=ClientsListItem,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_CLIENT_COMPANY_ID_ID = _spec_put_api_v1_client_company_id_id()
+
+
+def _spec_delete_api_v1_client_company_id_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/client/{company_id}/{id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_CLIENT_COMPANY_ID_ID = _spec_delete_api_v1_client_company_id_id()
+
+
+def _spec_get_api_v1_company_company_id_clients_client_id_comments() -> MethodSpec[
+    builtins.list[ClientCommentContainer]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/clients/{client_id}/comments",
         params=(
@@ -205,25 +270,41 @@ _GET_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS: MethodSpec[builtins.l
             ("client_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS = (
+    _spec_get_api_v1_company_company_id_clients_client_id_comments()
 )
-_POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS: MethodSpec[ClientCommentContainer] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/clients/{client_id}/comments",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("client_id", "path", "plain"),
-    ),
-    result=ClientCommentContainer,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_post_api_v1_company_company_id_clients_client_id_comments() -> MethodSpec[ClientCommentContainer]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/clients/{client_id}/comments",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("client_id", "path", "plain"),
+        ),
+        result=ClientCommentContainer,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS = (
+    _spec_post_api_v1_company_company_id_clients_client_id_comments()
 )
-_DELETE_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS_COMMENT_ID: MethodSpec[dict[str, JSON] | None] = (
-    MethodSpec(
+
+
+def _spec_delete_api_v1_company_company_id_clients_client_id_comments_comment_id() -> MethodSpec[
+    dict[str, JSON] | None
+]:
+    return MethodSpec(
         api="yclients",
         name="DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}",
         params=(
@@ -241,6 +322,10 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS_COMMENT_ID: MethodS
             ("comment_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS_COMMENT_ID = (
+    _spec_delete_api_v1_company_company_id_clients_client_id_comments_comment_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -259,6 +344,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.clients"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ClientsMethods", "AsyncClientsMethods"]

@@ -18,73 +18,90 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.comments import AsyncCommentsMethods
     from apiforge.yclients.methods.sync.comments import CommentsMethods
 
-_GET_API_V1_COMMENTS_COMPANY_ID: MethodSpec[Page[CommentsListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/comments/{company_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("start_date", "query", "plain"),
-        Param("end_date", "query", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("rating", "query", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-    ),
-    result=Page[CommentsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count", "count"],
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("start_date", "", False, ("s", None, None, None, None, None, None)),
-        ("end_date", "", False, ("s", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("rating", "", False, ("n", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID: MethodSpec[CommentsListItem] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/comments/{company_id}/{staff_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-    ),
-    result=CommentsListItem,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_COMMENTS_COMPANY_ID: MethodSpec[CommentsListItem] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/comments/{company_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("comment_id", "query", "plain"),
-        Param("staff_id", "query", "plain"),
-    ),
-    result=CommentsListItem,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_get_api_v1_comments_company_id() -> MethodSpec[Page[CommentsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/comments/{company_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("start_date", "query", "plain"),
+            Param("end_date", "query", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("rating", "query", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+        ),
+        result=Page[CommentsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count", "count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("start_date", "", False, ("s", None, None, None, None, None, None)),
+            ("end_date", "", False, ("s", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("rating", "", False, ("n", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMMENTS_COMPANY_ID = _spec_get_api_v1_comments_company_id()
+
+
+def _spec_post_api_v1_comments_company_id_staff_id() -> MethodSpec[CommentsListItem]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/comments/{company_id}/{staff_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+        ),
+        result=CommentsListItem,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID = _spec_post_api_v1_comments_company_id_staff_id()
+
+
+def _spec_put_api_v1_comments_company_id() -> MethodSpec[CommentsListItem]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/comments/{company_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("comment_id", "query", "plain"),
+            Param("staff_id", "query", "plain"),
+        ),
+        result=CommentsListItem,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_COMMENTS_COMPANY_ID = _spec_put_api_v1_comments_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -102,6 +119,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.comments"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["CommentsMethods", "AsyncCommentsMethods"]

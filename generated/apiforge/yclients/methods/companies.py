@@ -23,119 +23,148 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.companies import AsyncCompaniesMethods
     from apiforge.yclients.methods.sync.companies import CompaniesMethods
 
-_GET_API_V1_COMPANIES: MethodSpec[Page[CompaniesListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/companies",
-    params=(
-        Param("id", "query", "plain"),
-        Param("group_id", "query", "plain"),
-        Param("my", "query", "plain"),
-        Param("active", "query", "plain"),
-        Param("moderated", "query", "plain"),
-        Param("forBooking", "query", "plain"),
-        Param("show_groups", "query", "plain"),
-        Param("city_id", "query", "plain"),
-        Param("showBookforms", "query", "plain"),
-        Param("vk_api_id", "query", "plain"),
-        Param("min_id", "query", "plain"),
-        Param("show_deleted", "query", "plain"),
-        Param("hide_record_type_single", "query", "plain"),
-        Param("hide_record_type_activity", "query", "plain"),
-        Param("hide_record_type_mixed", "query", "plain"),
-        Param("business_group_id", "query", "plain"),
-        Param("business_type_id", "query", "plain"),
-        Param("yandex", "query", "plain"),
-        Param("include", "query", "brackets"),
-        Param("count", "query", "plain"),
-        Param("page", "query", "plain"),
-    ),
-    result=Page[CompaniesListItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count", "count"],
-    },
-    checks=(
-        ("id", "", False, ("i", None, None, None, None, None, None)),
-        ("group_id", "", False, ("i", None, None, None, None, None, None)),
-        ("my", "", False, ("n", None, None, None, None, None, None)),
-        ("active", "", False, ("n", None, None, None, None, None, None)),
-        ("moderated", "", False, ("n", None, None, None, None, None, None)),
-        ("forBooking", "for_booking", False, ("n", None, None, None, None, None, None)),
-        ("show_groups", "", False, ("n", None, None, None, None, None, None)),
-        ("city_id", "", False, ("i", None, None, None, None, None, None)),
-        ("showBookforms", "show_bookforms", False, ("n", None, None, None, None, None, None)),
-        ("vk_api_id", "", False, ("i", None, None, None, None, None, None)),
-        ("min_id", "", False, ("i", None, None, None, None, None, None)),
-        ("show_deleted", "", False, ("n", None, None, None, None, None, None)),
-        ("hide_record_type_single", "", False, ("n", None, None, None, None, None, None)),
-        ("hide_record_type_activity", "", False, ("n", None, None, None, None, None, None)),
-        ("hide_record_type_mixed", "", False, ("n", None, None, None, None, None, None)),
-        ("business_group_id", "", False, ("i", None, None, None, None, None, None)),
-        ("business_type_id", "", False, ("i", None, None, None, None, None, None)),
-        ("yandex", "", False, ("n", None, None, None, None, None, None)),
-        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_COMPANIES: MethodSpec[CompaniesCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/companies",
-    params=(),
-    result=CompaniesCreateData,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-)
-_GET_API_V1_COMPANY_ID: MethodSpec[CompaniesGetData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{id}/",
-    params=(
-        Param("id", "path", "plain"),
-        Param("my", "query", "plain"),
-        Param("forBooking", "query", "plain"),
-        Param("show_groups", "query", "plain"),
-        Param("showBookforms", "query", "plain"),
-        Param("bookform_id", "query", "plain"),
-    ),
-    result=CompaniesGetData,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("my", "", False, ("n", None, None, None, None, None, None)),
-        ("forBooking", "for_booking", False, ("n", None, None, None, None, None, None)),
-        ("show_groups", "", False, ("n", None, None, None, None, None, None)),
-        ("showBookforms", "show_bookforms", False, ("n", None, None, None, None, None, None)),
-        ("bookform_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_COMPANY_ID: MethodSpec[CompanyPutResponseDataTypes] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/company/{id}/",
-    params=(Param("id", "path", "plain"),),
-    result=CompanyPutResponseDataTypes,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_DELETE_API_V1_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{id}/",
-    params=(Param("id", "path", "plain"),),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=202,
-    checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_companies() -> MethodSpec[Page[CompaniesListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/companies",
+        params=(
+            Param("id", "query", "plain"),
+            Param("group_id", "query", "plain"),
+            Param("my", "query", "plain"),
+            Param("active", "query", "plain"),
+            Param("moderated", "query", "plain"),
+            Param("forBooking", "query", "plain"),
+            Param("show_groups", "query", "plain"),
+            Param("city_id", "query", "plain"),
+            Param("showBookforms", "query", "plain"),
+            Param("vk_api_id", "query", "plain"),
+            Param("min_id", "query", "plain"),
+            Param("show_deleted", "query", "plain"),
+            Param("hide_record_type_single", "query", "plain"),
+            Param("hide_record_type_activity", "query", "plain"),
+            Param("hide_record_type_mixed", "query", "plain"),
+            Param("business_group_id", "query", "plain"),
+            Param("business_type_id", "query", "plain"),
+            Param("yandex", "query", "plain"),
+            Param("include", "query", "brackets"),
+            Param("count", "query", "plain"),
+            Param("page", "query", "plain"),
+        ),
+        result=Page[CompaniesListItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count", "count"],
+        },
+        checks=(
+            ("id", "", False, ("i", None, None, None, None, None, None)),
+            ("group_id", "", False, ("i", None, None, None, None, None, None)),
+            ("my", "", False, ("n", None, None, None, None, None, None)),
+            ("active", "", False, ("n", None, None, None, None, None, None)),
+            ("moderated", "", False, ("n", None, None, None, None, None, None)),
+            ("forBooking", "for_booking", False, ("n", None, None, None, None, None, None)),
+            ("show_groups", "", False, ("n", None, None, None, None, None, None)),
+            ("city_id", "", False, ("i", None, None, None, None, None, None)),
+            ("showBookforms", "show_bookforms", False, ("n", None, None, None, None, None, None)),
+            ("vk_api_id", "", False, ("i", None, None, None, None, None, None)),
+            ("min_id", "", False, ("i", None, None, None, None, None, None)),
+            ("show_deleted", "", False, ("n", None, None, None, None, None, None)),
+            ("hide_record_type_single", "", False, ("n", None, None, None, None, None, None)),
+            ("hide_record_type_activity", "", False, ("n", None, None, None, None, None, None)),
+            ("hide_record_type_mixed", "", False, ("n", None, None, None, None, None, None)),
+            ("business_group_id", "", False, ("i", None, None, None, None, None, None)),
+            ("business_type_id", "", False, ("i", None, None, None, None, None, None)),
+            ("yandex", "", False, ("n", None, None, None, None, None, None)),
+            ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANIES = _spec_get_api_v1_companies()
+
+
+def _spec_post_api_v1_companies() -> MethodSpec[CompaniesCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/companies",
+        params=(),
+        result=CompaniesCreateData,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+    )
+
+
+_POST_API_V1_COMPANIES = _spec_post_api_v1_companies()
+
+
+def _spec_get_api_v1_company_id() -> MethodSpec[CompaniesGetData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{id}/",
+        params=(
+            Param("id", "path", "plain"),
+            Param("my", "query", "plain"),
+            Param("forBooking", "query", "plain"),
+            Param("show_groups", "query", "plain"),
+            Param("showBookforms", "query", "plain"),
+            Param("bookform_id", "query", "plain"),
+        ),
+        result=CompaniesGetData,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("my", "", False, ("n", None, None, None, None, None, None)),
+            ("forBooking", "for_booking", False, ("n", None, None, None, None, None, None)),
+            ("show_groups", "", False, ("n", None, None, None, None, None, None)),
+            ("showBookforms", "show_bookforms", False, ("n", None, None, None, None, None, None)),
+            ("bookform_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_ID = _spec_get_api_v1_company_id()
+
+
+def _spec_put_api_v1_company_id() -> MethodSpec[CompanyPutResponseDataTypes]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/company/{id}/",
+        params=(Param("id", "path", "plain"),),
+        result=CompanyPutResponseDataTypes,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_PUT_API_V1_COMPANY_ID = _spec_put_api_v1_company_id()
+
+
+def _spec_delete_api_v1_company_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{id}/",
+        params=(Param("id", "path", "plain"),),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=202,
+        checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_DELETE_API_V1_COMPANY_ID = _spec_delete_api_v1_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -153,6 +182,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.companies"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["CompaniesMethods", "AsyncCompaniesMethods"]

@@ -18,46 +18,63 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.company_users import AsyncCompanyUsersMethods
     from apiforge.yclients.methods.sync.company_users import CompanyUsersMethods
 
-_GET_API_V1_COMPANY_USERS_COMPANY_ID: MethodSpec[builtins.list[CompanyUsersListLegacyItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company_users/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[CompanyUsersListLegacyItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_USERS: MethodSpec[builtins.list[CompanyUsersListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/users",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("filter[is_approved]", "query", "plain"),
-    ),
-    result=builtins.list[CompanyUsersListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("filter[is_approved]", "filter_is_approved", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{company_id}/users/{user_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("user_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("user_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_get_api_v1_company_users_company_id() -> MethodSpec[builtins.list[CompanyUsersListLegacyItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company_users/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[CompanyUsersListLegacyItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_COMPANY_USERS_COMPANY_ID = _spec_get_api_v1_company_users_company_id()
+
+
+def _spec_get_api_v1_company_company_id_users() -> MethodSpec[builtins.list[CompanyUsersListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/users",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("filter[is_approved]", "query", "plain"),
+        ),
+        result=builtins.list[CompanyUsersListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("filter[is_approved]", "filter_is_approved", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_USERS = _spec_get_api_v1_company_company_id_users()
+
+
+def _spec_delete_api_v1_company_company_id_users_user_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{company_id}/users/{user_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("user_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID = _spec_delete_api_v1_company_company_id_users_user_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -75,6 +92,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.company_users"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["CompanyUsersMethods", "AsyncCompanyUsersMethods"]

@@ -18,14 +18,19 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.countries import AsyncCountriesMethods
     from apiforge.yclients.methods.sync.countries import CountriesMethods
 
-_GET_API_V1_COUNTRIES: MethodSpec[builtins.list[CountriesListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/countries",
-    params=(),
-    result=builtins.list[CountriesListItem],
-    idempotent=True,
-    token_kinds=("partner",),
-)
+
+def _spec_get_api_v1_countries() -> MethodSpec[builtins.list[CountriesListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/countries",
+        params=(),
+        result=builtins.list[CountriesListItem],
+        idempotent=True,
+        token_kinds=("partner",),
+    )
+
+
+_GET_API_V1_COUNTRIES = _spec_get_api_v1_countries()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -43,6 +48,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.countries"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["CountriesMethods", "AsyncCountriesMethods"]

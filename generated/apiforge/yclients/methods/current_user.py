@@ -17,25 +17,36 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.current_user import AsyncCurrentUserMethods
     from apiforge.yclients.methods.sync.current_user import CurrentUserMethods
 
-_GET_API_V1_USER_PERMISSIONS_COMPANY_ID: MethodSpec[CurrentUserGetPermissionsData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/user/permissions/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=CurrentUserGetPermissionsData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_USER_INVITE_SALON_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/user/invite/{salon_id}",
-    params=(Param("salon_id", "path", "plain"),),
-    result=JSON,
-    token_kinds=("user",),
-    http_status=202,
-    has_body=True,
-    checks=(("salon_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_user_permissions_company_id() -> MethodSpec[CurrentUserGetPermissionsData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/user/permissions/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=CurrentUserGetPermissionsData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_USER_PERMISSIONS_COMPANY_ID = _spec_get_api_v1_user_permissions_company_id()
+
+
+def _spec_post_api_v1_user_invite_salon_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/user/invite/{salon_id}",
+        params=(Param("salon_id", "path", "plain"),),
+        result=JSON,
+        token_kinds=("user",),
+        http_status=202,
+        has_body=True,
+        checks=(("salon_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_USER_INVITE_SALON_ID = _spec_post_api_v1_user_invite_salon_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -53,6 +64,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.current_user"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["CurrentUserMethods", "AsyncCurrentUserMethods"]

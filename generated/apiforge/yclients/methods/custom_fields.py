@@ -18,38 +18,53 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.custom_fields import AsyncCustomFieldsMethods
     from apiforge.yclients.methods.sync.custom_fields import CustomFieldsMethods
 
-_GET_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID: MethodSpec[builtins.list[CustomFieldsListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/custom_fields/{field_category}/{company_id}",
-    params=(
-        Param("field_category", "path", "plain"),
-        Param("company_id", "path", "plain"),
-    ),
-    result=builtins.list[CustomFieldsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("field_category", "", True, ("s", None, None, None, None, None, None)),
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID: MethodSpec[CustomFieldsListItem] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/custom_fields/{field_category}/{company_id}",
-    params=(
-        Param("field_category", "path", "plain"),
-        Param("company_id", "path", "plain"),
-    ),
-    result=CustomFieldsListItem,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("field_category", "", True, ("s", None, None, None, None, None, None)),
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[builtins.list[CustomFieldsListItem] | None] = (
-    MethodSpec(
+
+def _spec_get_api_v1_custom_fields_field_category_company_id() -> MethodSpec[builtins.list[CustomFieldsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/custom_fields/{field_category}/{company_id}",
+        params=(
+            Param("field_category", "path", "plain"),
+            Param("company_id", "path", "plain"),
+        ),
+        result=builtins.list[CustomFieldsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("field_category", "", True, ("s", None, None, None, None, None, None)),
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID = _spec_get_api_v1_custom_fields_field_category_company_id()
+
+
+def _spec_post_api_v1_custom_fields_field_category_company_id() -> MethodSpec[CustomFieldsListItem]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/custom_fields/{field_category}/{company_id}",
+        params=(
+            Param("field_category", "path", "plain"),
+            Param("company_id", "path", "plain"),
+        ),
+        result=CustomFieldsListItem,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("field_category", "", True, ("s", None, None, None, None, None, None)),
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID = _spec_post_api_v1_custom_fields_field_category_company_id()
+
+
+def _spec_put_api_v1_custom_fields_field_category_company_id_field_id() -> MethodSpec[
+    builtins.list[CustomFieldsListItem] | None
+]:
+    return MethodSpec(
         api="yclients",
         name="PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}",
         params=(
@@ -68,25 +83,37 @@ _PUT_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[builtin
             ("field_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_PUT_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID = (
+    _spec_put_api_v1_custom_fields_field_category_company_id_field_id()
 )
-_DELETE_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[
+
+
+def _spec_delete_api_v1_custom_fields_field_category_company_id_field_id() -> MethodSpec[
     builtins.list[CustomFieldsListItem] | None
-] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}",
-    params=(
-        Param("field_category", "path", "plain"),
-        Param("company_id", "path", "plain"),
-        Param("field_id", "path", "plain"),
-    ),
-    result=builtins.list[CustomFieldsListItem] | None,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("field_category", "", True, ("s", None, None, None, None, None, None)),
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("field_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}",
+        params=(
+            Param("field_category", "path", "plain"),
+            Param("company_id", "path", "plain"),
+            Param("field_id", "path", "plain"),
+        ),
+        result=builtins.list[CustomFieldsListItem] | None,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("field_category", "", True, ("s", None, None, None, None, None, None)),
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("field_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID = (
+    _spec_delete_api_v1_custom_fields_field_category_company_id_field_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -105,6 +132,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.custom_fields"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["CustomFieldsMethods", "AsyncCustomFieldsMethods"]

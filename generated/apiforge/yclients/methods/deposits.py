@@ -18,81 +18,121 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.deposits import AsyncDepositsMethods
     from apiforge.yclients.methods.sync.deposits import DepositsMethods
 
-_POST_API_V1_DEPOSITS_OPERATIONS_SALON_ID: MethodSpec[DepositsTopUpData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/deposits_operations/{salon_id}",
-    params=(Param("salon_id", "path", "plain"),),
-    result=DepositsTopUpData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("salon_id", "", True, ("i", None, None, None, None, None, None)),),
+
+def _spec_post_api_v1_deposits_operations_salon_id() -> MethodSpec[DepositsTopUpData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/deposits_operations/{salon_id}",
+        params=(Param("salon_id", "path", "plain"),),
+        result=DepositsTopUpData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("salon_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_DEPOSITS_OPERATIONS_SALON_ID = _spec_post_api_v1_deposits_operations_salon_id()
+
+
+def _spec_get_api_v1_deposits_company_company_id_client_client_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/deposits/company/{company_id}/client/{client_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("client_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_DEPOSITS_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID = (
+    _spec_get_api_v1_deposits_company_company_id_client_client_id()
 )
-_GET_API_V1_DEPOSITS_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/deposits/company/{company_id}/client/{client_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("client_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/deposits/chain/{chain_id}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("balance_from", "query", "plain"),
-        Param("balance_to", "query", "plain"),
-        Param("page", "query", "plain"),
-        Param("limit", "query", "plain"),
-    ),
-    result=Page[dict[str, JSON]],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={"page": "page", "size": "limit", "in": "query", "first_page": 1, "max_size": None, "total": ["count"]},
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("balance_from", "", False, ("n", None, None, None, None, None, None)),
-        ("balance_to", "", False, ("n", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("limit", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID_PHONE_PHONE: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/deposits/chain/{chain_id}/phone/{phone}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("phone", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("phone", "", True, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID_DEPOSIT_HISTORY_DEPOSIT_ID: MethodSpec[list[DepositsGetHistoryItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("deposit_id", "path", "plain"),
-    ),
-    result=list[DepositsGetHistoryItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("deposit_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_get_api_v1_deposits_chain_chain_id() -> MethodSpec[Page[dict[str, JSON]]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/deposits/chain/{chain_id}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("balance_from", "query", "plain"),
+            Param("balance_to", "query", "plain"),
+            Param("page", "query", "plain"),
+            Param("limit", "query", "plain"),
+        ),
+        result=Page[dict[str, JSON]],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "limit",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["count"],
+        },
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("balance_from", "", False, ("n", None, None, None, None, None, None)),
+            ("balance_to", "", False, ("n", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("limit", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID = _spec_get_api_v1_deposits_chain_chain_id()
+
+
+def _spec_get_api_v1_deposits_chain_chain_id_phone_phone() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/deposits/chain/{chain_id}/phone/{phone}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("phone", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("phone", "", True, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID_PHONE_PHONE = _spec_get_api_v1_deposits_chain_chain_id_phone_phone()
+
+
+def _spec_get_api_v1_deposits_chain_chain_id_deposit_history_deposit_id() -> MethodSpec[list[DepositsGetHistoryItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("deposit_id", "path", "plain"),
+        ),
+        result=list[DepositsGetHistoryItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("deposit_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID_DEPOSIT_HISTORY_DEPOSIT_ID = (
+    _spec_get_api_v1_deposits_chain_chain_id_deposit_history_deposit_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -111,6 +151,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.deposits"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["DepositsMethods", "AsyncDepositsMethods"]

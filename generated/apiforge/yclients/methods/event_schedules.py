@@ -24,244 +24,346 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.event_schedules import AsyncEventSchedulesMethods
     from apiforge.yclients.methods.sync.event_schedules import EventSchedulesMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SEARCH_ENTITY_TYPE_ENTITY_ID: MethodSpec[TimetableEventSchedule2] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("entity_type", "path", "plain"),
-        Param("entity_id", "path", "plain"),
-        Param("include", "query", "brackets"),
-    ),
-    result=TimetableEventSchedule2,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("entity_type", "", True, ("s", frozenset({"activity", "record"}), None, None, None, None, None)),
-        ("entity_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
+
+def _spec_get_api_v1_company_company_id_schedules_search_entity_type_entity_id() -> MethodSpec[TimetableEventSchedule2]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("entity_type", "path", "plain"),
+            Param("entity_id", "path", "plain"),
+            Param("include", "query", "brackets"),
+        ),
+        result=TimetableEventSchedule2,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("entity_type", "", True, ("s", frozenset({"activity", "record"}), None, None, None, None, None)),
+            ("entity_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SEARCH_ENTITY_TYPE_ENTITY_ID = (
+    _spec_get_api_v1_company_company_id_schedules_search_entity_type_entity_id()
 )
-_POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES: MethodSpec[TimetableEventSchedule2] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/schedules",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("include", "query", "brackets"),
-    ),
-    result=TimetableEventSchedule2,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
+
+
+def _spec_post_api_v1_company_company_id_schedules() -> MethodSpec[TimetableEventSchedule2]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/schedules",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("include", "query", "brackets"),
+        ),
+        result=TimetableEventSchedule2,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES = _spec_post_api_v1_company_company_id_schedules()
+
+
+def _spec_patch_api_v1_company_company_id_schedules_schedule_id() -> MethodSpec[TimetableEventSchedule2]:
+    return MethodSpec(
+        api="yclients",
+        name="PATCH /api/v1/company/{company_id}/schedules/{schedule_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("schedule_id", "path", "plain"),
+        ),
+        result=TimetableEventSchedule2,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID = _spec_patch_api_v1_company_company_id_schedules_schedule_id()
+
+
+def _spec_delete_api_v1_company_company_id_schedules_schedule_id() -> MethodSpec[dict[str, JSON] | None]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{company_id}/schedules/{schedule_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("schedule_id", "path", "plain"),
+        ),
+        result=dict[str, JSON] | None,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID = _spec_delete_api_v1_company_company_id_schedules_schedule_id()
+
+
+def _spec_post_api_v1_company_company_id_schedules_schedule_id_days() -> MethodSpec[TimetableEventScheduleDay2]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/schedules/{schedule_id}/days",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("schedule_id", "path", "plain"),
+            Param("include", "query", "brackets"),
+        ),
+        result=TimetableEventScheduleDay2,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS = (
+    _spec_post_api_v1_company_company_id_schedules_schedule_id_days()
 )
-_PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID: MethodSpec[TimetableEventSchedule2] = MethodSpec(
-    api="yclients",
-    name="PATCH /api/v1/company/{company_id}/schedules/{schedule_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("schedule_id", "path", "plain"),
-    ),
-    result=TimetableEventSchedule2,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_patch_api_v1_company_company_id_schedules_schedule_id_days_day_id() -> MethodSpec[TimetableEventScheduleDay2]:
+    return MethodSpec(
+        api="yclients",
+        name="PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("schedule_id", "path", "plain"),
+            Param("day_id", "path", "plain"),
+            Param("include", "query", "brackets"),
+        ),
+        result=TimetableEventScheduleDay2,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+            ("day_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID = (
+    _spec_patch_api_v1_company_company_id_schedules_schedule_id_days_day_id()
 )
-_DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID: MethodSpec[dict[str, JSON] | None] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{company_id}/schedules/{schedule_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("schedule_id", "path", "plain"),
-    ),
-    result=dict[str, JSON] | None,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_delete_api_v1_company_company_id_schedules_schedule_id_days_day_id() -> MethodSpec[dict[str, JSON] | None]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("schedule_id", "path", "plain"),
+            Param("day_id", "path", "plain"),
+        ),
+        result=dict[str, JSON] | None,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+            ("day_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID = (
+    _spec_delete_api_v1_company_company_id_schedules_schedule_id_days_day_id()
 )
-_POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS: MethodSpec[TimetableEventScheduleDay2] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/schedules/{schedule_id}/days",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("schedule_id", "path", "plain"),
-        Param("include", "query", "brackets"),
-    ),
-    result=TimetableEventScheduleDay2,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID: MethodSpec[TimetableEventScheduleDay2] = MethodSpec(
-    api="yclients",
-    name="PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("schedule_id", "path", "plain"),
-        Param("day_id", "path", "plain"),
-        Param("include", "query", "brackets"),
-    ),
-    result=TimetableEventScheduleDay2,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
-        ("day_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID: MethodSpec[dict[str, JSON] | None] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("schedule_id", "path", "plain"),
-        Param("day_id", "path", "plain"),
-    ),
-    result=dict[str, JSON] | None,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
-        ("day_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID_EVENTS: MethodSpec[
+
+
+def _spec_get_api_v1_company_company_id_schedules_schedule_id_days_day_id_events() -> MethodSpec[
     list[TimetableEventScheduleEvent2]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("schedule_id", "path", "plain"),
-        Param("day_id", "path", "plain"),
-    ),
-    result=list[TimetableEventScheduleEvent2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
-        ("day_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("schedule_id", "path", "plain"),
+            Param("day_id", "path", "plain"),
+        ),
+        result=list[TimetableEventScheduleEvent2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+            ("day_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID_EVENTS = (
+    _spec_get_api_v1_company_company_id_schedules_schedule_id_days_day_id_events()
 )
-_POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES: MethodSpec[
+
+
+def _spec_post_api_v1_company_company_id_schedules_schedule_id_client_schedules() -> MethodSpec[
     TimetableEventScheduleClientSchedule
-] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("schedule_id", "path", "plain"),
-    ),
-    result=TimetableEventScheduleClientSchedule,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("schedule_id", "path", "plain"),
+        ),
+        result=TimetableEventScheduleClientSchedule,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES = (
+    _spec_post_api_v1_company_company_id_schedules_schedule_id_client_schedules()
 )
-_PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES_CLIENT_SCHEDULE_ID: MethodSpec[
+
+
+def _spec_patch_api_v1_company_company_id_schedules_schedule_id_client_schedules_client_schedule_id() -> MethodSpec[
     TimetableEventScheduleClientSchedule
-] = MethodSpec(
-    api="yclients",
-    name="PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("schedule_id", "path", "plain"),
-        Param("client_schedule_id", "path", "plain"),
-    ),
-    result=TimetableEventScheduleClientSchedule,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_schedule_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("schedule_id", "path", "plain"),
+            Param("client_schedule_id", "path", "plain"),
+        ),
+        result=TimetableEventScheduleClientSchedule,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES_CLIENT_SCHEDULE_ID = (
+    _spec_patch_api_v1_company_company_id_schedules_schedule_id_client_schedules_client_schedule_id()
 )
-_DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES_CLIENT_SCHEDULE_ID: MethodSpec[
+
+
+def _spec_delete_api_v1_company_company_id_schedules_schedule_id_client_schedules_client_schedule_id() -> MethodSpec[
     dict[str, JSON] | None
-] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("schedule_id", "path", "plain"),
-        Param("client_schedule_id", "path", "plain"),
-    ),
-    result=dict[str, JSON] | None,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_schedule_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("schedule_id", "path", "plain"),
+            Param("client_schedule_id", "path", "plain"),
+        ),
+        result=dict[str, JSON] | None,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES_CLIENT_SCHEDULE_ID = (
+    _spec_delete_api_v1_company_company_id_schedules_schedule_id_client_schedules_client_schedule_id()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID_LOYALTY_ABONEMENTS_SEARCH_FOR_ACTIVITY: MethodSpec[
+
+
+def _spec_get_api_v1_company_company_id_client_client_id_loyalty_abonements_search_for_activity() -> MethodSpec[
     list[SearchForActivitySearchForActivityItem]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("client_id", "path", "plain"),
-        Param("activity_id", "query", "plain"),
-    ),
-    result=list[SearchForActivitySearchForActivityItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", True, ("i", None, None, None, None, None, None)),
-        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("client_id", "path", "plain"),
+            Param("activity_id", "query", "plain"),
+        ),
+        result=list[SearchForActivitySearchForActivityItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", True, ("i", None, None, None, None, None, None)),
+            ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID_LOYALTY_ABONEMENTS_SEARCH_FOR_ACTIVITY = (
+    _spec_get_api_v1_company_company_id_client_client_id_loyalty_abonements_search_for_activity()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_CHECK_FOR_ACTIVITY: MethodSpec[
-    CheckForActivity
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("client_id", "path", "plain"),
-        Param("abonement_id", "path", "plain"),
-        Param("activity_id", "query", "plain"),
-        Param("schedule_day_ids", "query", "brackets"),
-    ),
-    result=CheckForActivity,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("client_id", "", True, ("i", None, None, None, None, None, None)),
-        ("abonement_id", "", True, ("s", None, None, None, None, None, None)),
-        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
-        ("schedule_day_ids", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
+
+
+def _spec_get_api_v1_company_company_id_client_client_id_loyalty_abonements_abonement_id_check_for_activity() -> (
+    MethodSpec[CheckForActivity]
+):
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("client_id", "path", "plain"),
+            Param("abonement_id", "path", "plain"),
+            Param("activity_id", "query", "plain"),
+            Param("schedule_day_ids", "query", "brackets"),
+        ),
+        result=CheckForActivity,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", True, ("i", None, None, None, None, None, None)),
+            ("abonement_id", "", True, ("s", None, None, None, None, None, None)),
+            ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+            (
+                "schedule_day_ids",
+                "",
+                True,
+                ("a", None, None, None, None, None, ("i", None, None, None, None, None, None)),
+            ),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_CHECK_FOR_ACTIVITY = (
+    _spec_get_api_v1_company_company_id_client_client_id_loyalty_abonements_abonement_id_check_for_activity()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -280,6 +382,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.event_schedules"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["EventSchedulesMethods", "AsyncEventSchedulesMethods"]

@@ -22,131 +22,172 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.finance_transactions import AsyncFinanceTransactionsMethods
     from apiforge.yclients.methods.sync.finance_transactions import FinanceTransactionsMethods
 
-_GET_API_V1_TRANSACTIONS_COMPANY_ID: MethodSpec[Page[FinanceTransactionsListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/transactions/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-        Param("account_id", "query", "plain"),
-        Param("supplier_id", "query", "plain"),
-        Param("client_id", "query", "plain"),
-        Param("user_id", "query", "plain"),
-        Param("master_id", "query", "plain"),
-        Param("type", "query", "plain"),
-        Param("real_money", "query", "plain"),
-        Param("deleted", "query", "plain"),
-        Param("start_date", "query", "plain"),
-        Param("end_date", "query", "plain"),
-        Param("balance_is", "query", "plain"),
-        Param("document_id", "query", "plain"),
-    ),
-    result=Page[FinanceTransactionsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count", "count"],
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-        ("account_id", "", False, ("i", None, None, None, None, None, None)),
-        ("supplier_id", "", False, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("master_id", "", False, ("i", None, None, None, None, None, None)),
-        ("type", "", False, ("n", None, None, None, None, None, None)),
-        ("real_money", "", False, ("n", None, None, None, None, None, None)),
-        ("deleted", "", False, ("n", None, None, None, None, None, None)),
-        ("start_date", "", False, ("n", None, None, None, None, None, None)),
-        ("end_date", "", False, ("n", None, None, None, None, None, None)),
-        ("balance_is", "", False, ("n", None, None, None, None, None, None)),
-        ("document_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_TIMETABLE_TRANSACTIONS_COMPANY_ID: MethodSpec[builtins.list[FinanceTransactionsListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/timetable/transactions/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("record_id", "query", "plain"),
-        Param("visit_id", "query", "plain"),
-    ),
-    result=builtins.list[FinanceTransactionsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", False, ("i", None, None, None, None, None, None)),
-        ("visit_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID: MethodSpec[FinanceTransactionsCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/finance_transactions/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=FinanceTransactionsCreateData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[
+
+def _spec_get_api_v1_transactions_company_id() -> MethodSpec[Page[FinanceTransactionsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/transactions/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+            Param("account_id", "query", "plain"),
+            Param("supplier_id", "query", "plain"),
+            Param("client_id", "query", "plain"),
+            Param("user_id", "query", "plain"),
+            Param("master_id", "query", "plain"),
+            Param("type", "query", "plain"),
+            Param("real_money", "query", "plain"),
+            Param("deleted", "query", "plain"),
+            Param("start_date", "query", "plain"),
+            Param("end_date", "query", "plain"),
+            Param("balance_is", "query", "plain"),
+            Param("document_id", "query", "plain"),
+        ),
+        result=Page[FinanceTransactionsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count", "count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+            ("account_id", "", False, ("i", None, None, None, None, None, None)),
+            ("supplier_id", "", False, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("master_id", "", False, ("i", None, None, None, None, None, None)),
+            ("type", "", False, ("n", None, None, None, None, None, None)),
+            ("real_money", "", False, ("n", None, None, None, None, None, None)),
+            ("deleted", "", False, ("n", None, None, None, None, None, None)),
+            ("start_date", "", False, ("n", None, None, None, None, None, None)),
+            ("end_date", "", False, ("n", None, None, None, None, None, None)),
+            ("balance_is", "", False, ("n", None, None, None, None, None, None)),
+            ("document_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_TRANSACTIONS_COMPANY_ID = _spec_get_api_v1_transactions_company_id()
+
+
+def _spec_get_api_v1_timetable_transactions_company_id() -> MethodSpec[builtins.list[FinanceTransactionsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/timetable/transactions/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("record_id", "query", "plain"),
+            Param("visit_id", "query", "plain"),
+        ),
+        result=builtins.list[FinanceTransactionsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", False, ("i", None, None, None, None, None, None)),
+            ("visit_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_TIMETABLE_TRANSACTIONS_COMPANY_ID = _spec_get_api_v1_timetable_transactions_company_id()
+
+
+def _spec_post_api_v1_finance_transactions_company_id() -> MethodSpec[FinanceTransactionsCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/finance_transactions/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=FinanceTransactionsCreateData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID = _spec_post_api_v1_finance_transactions_company_id()
+
+
+def _spec_get_api_v1_finance_transactions_company_id_transaction_id() -> MethodSpec[
     FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/finance_transactions/{company_id}/{transaction_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("transaction_id", "path", "plain"),
-    ),
-    result=FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/finance_transactions/{company_id}/{transaction_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("transaction_id", "path", "plain"),
+        ),
+        result=FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID = (
+    _spec_get_api_v1_finance_transactions_company_id_transaction_id()
 )
-_PUT_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[
+
+
+def _spec_put_api_v1_finance_transactions_company_id_transaction_id() -> MethodSpec[
     FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]
-] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/finance_transactions/{company_id}/{transaction_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("transaction_id", "path", "plain"),
-    ),
-    result=FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/finance_transactions/{company_id}/{transaction_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("transaction_id", "path", "plain"),
+        ),
+        result=FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID = (
+    _spec_put_api_v1_finance_transactions_company_id_transaction_id()
 )
-_DELETE_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("transaction_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=202,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_delete_api_v1_finance_transactions_company_id_transaction_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("transaction_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=202,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID = (
+    _spec_delete_api_v1_finance_transactions_company_id_transaction_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -165,6 +206,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.finance_transactions"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["FinanceTransactionsMethods", "AsyncFinanceTransactionsMethods"]

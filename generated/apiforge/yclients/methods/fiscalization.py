@@ -17,8 +17,11 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.fiscalization import AsyncFiscalizationMethods
     from apiforge.yclients.methods.sync.fiscalization import FiscalizationMethods
 
-_GET_API_V1_INTEGRATION_KKM_REFERENCES_TAX_SYSTEM_COUNTRY_ID: MethodSpec[list[FiscalizationListTaxSystemsItem]] = (
-    MethodSpec(
+
+def _spec_get_api_v1_integration_kkm_references_tax_system_country_id() -> MethodSpec[
+    list[FiscalizationListTaxSystemsItem]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/integration/kkm/references/tax_system/{countryId}",
         params=(Param("countryId", "path", "plain"),),
@@ -27,15 +30,25 @@ _GET_API_V1_INTEGRATION_KKM_REFERENCES_TAX_SYSTEM_COUNTRY_ID: MethodSpec[list[Fi
         token_kinds=("partner",),
         checks=(("countryId", "country_id", True, ("i", None, None, None, None, None, None)),),
     )
+
+
+_GET_API_V1_INTEGRATION_KKM_REFERENCES_TAX_SYSTEM_COUNTRY_ID = (
+    _spec_get_api_v1_integration_kkm_references_tax_system_country_id()
 )
-_POST_API_V1_INTEGRATION_KKM_CALLBACK: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/integration/kkm/callback/",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    has_body=True,
-)
+
+
+def _spec_post_api_v1_integration_kkm_callback() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/integration/kkm/callback/",
+        params=(),
+        result=JSON,
+        token_kinds=("partner",),
+        has_body=True,
+    )
+
+
+_POST_API_V1_INTEGRATION_KKM_CALLBACK = _spec_post_api_v1_integration_kkm_callback()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -53,6 +66,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.fiscalization"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["FiscalizationMethods", "AsyncFiscalizationMethods"]

@@ -21,116 +21,145 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.goods import AsyncGoodsMethods
     from apiforge.yclients.methods.sync.goods import GoodsMethods
 
-_POST_API_V1_GOODS_COMPANY_ID: MethodSpec[builtins.list[GoodsCreateItem]] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/goods/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[GoodsCreateItem],
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[Page[GoodsCreateItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/goods/{company_id}/{good_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("good_id", "path", "plain"),
-        Param("term", "query", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-        Param("category_id", "query", "plain"),
-        Param("changed_after", "query", "plain"),
-        Param("changed_before", "query", "plain"),
-    ),
-    result=Page[GoodsCreateItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count", "count"],
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("good_id", "", True, ("i", None, None, None, None, None, None)),
-        ("term", "", False, ("s", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-        ("category_id", "", False, ("i", None, None, None, None, None, None)),
-        ("changed_after", "", False, ("s", None, None, None, None, None, None)),
-        ("changed_before", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_GOODS_COMPANY_ID: MethodSpec[Page[GoodsCreateItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/goods/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("term", "query", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-        Param("category_id", "query", "plain"),
-        Param("changed_after", "query", "plain"),
-        Param("changed_before", "query", "plain"),
-    ),
-    result=Page[GoodsCreateItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count", "count"],
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("term", "", False, ("s", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-        ("category_id", "", False, ("i", None, None, None, None, None, None)),
-        ("changed_after", "", False, ("s", None, None, None, None, None, None)),
-        ("changed_before", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[builtins.list[GoodsCreateItem]] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/goods/{company_id}/{good_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("good_id", "path", "plain"),
-    ),
-    result=builtins.list[GoodsCreateItem],
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("good_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/goods/{company_id}/{good_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("good_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("good_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_post_api_v1_goods_company_id() -> MethodSpec[builtins.list[GoodsCreateItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/goods/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[GoodsCreateItem],
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_GOODS_COMPANY_ID = _spec_post_api_v1_goods_company_id()
+
+
+def _spec_get_api_v1_goods_company_id_good_id() -> MethodSpec[Page[GoodsCreateItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/goods/{company_id}/{good_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("good_id", "path", "plain"),
+            Param("term", "query", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+            Param("category_id", "query", "plain"),
+            Param("changed_after", "query", "plain"),
+            Param("changed_before", "query", "plain"),
+        ),
+        result=Page[GoodsCreateItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count", "count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("good_id", "", True, ("i", None, None, None, None, None, None)),
+            ("term", "", False, ("s", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+            ("category_id", "", False, ("i", None, None, None, None, None, None)),
+            ("changed_after", "", False, ("s", None, None, None, None, None, None)),
+            ("changed_before", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_GOODS_COMPANY_ID_GOOD_ID = _spec_get_api_v1_goods_company_id_good_id()
+
+
+def _spec_get_api_v1_goods_company_id() -> MethodSpec[Page[GoodsCreateItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/goods/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("term", "query", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+            Param("category_id", "query", "plain"),
+            Param("changed_after", "query", "plain"),
+            Param("changed_before", "query", "plain"),
+        ),
+        result=Page[GoodsCreateItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count", "count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("term", "", False, ("s", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+            ("category_id", "", False, ("i", None, None, None, None, None, None)),
+            ("changed_after", "", False, ("s", None, None, None, None, None, None)),
+            ("changed_before", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_GOODS_COMPANY_ID = _spec_get_api_v1_goods_company_id()
+
+
+def _spec_put_api_v1_goods_company_id_good_id() -> MethodSpec[builtins.list[GoodsCreateItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/goods/{company_id}/{good_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("good_id", "path", "plain"),
+        ),
+        result=builtins.list[GoodsCreateItem],
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("good_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_GOODS_COMPANY_ID_GOOD_ID = _spec_put_api_v1_goods_company_id_good_id()
+
+
+def _spec_delete_api_v1_goods_company_id_good_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/goods/{company_id}/{good_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("good_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("good_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_GOODS_COMPANY_ID_GOOD_ID = _spec_delete_api_v1_goods_company_id_good_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -148,6 +177,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.goods"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["GoodsMethods", "AsyncGoodsMethods"]

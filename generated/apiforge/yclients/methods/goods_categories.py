@@ -23,53 +23,68 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.goods_categories import AsyncGoodsCategoriesMethods
     from apiforge.yclients.methods.sync.goods_categories import GoodsCategoriesMethods
 
-_GET_API_V1_GOODS_SEARCH_COMPANY_ID: MethodSpec[builtins.list[GoodsCategoriesSearchGoodsItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/goods/search/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("term", "query", "plain"),
-        Param("count", "query", "plain"),
-    ),
-    result=builtins.list[GoodsCategoriesSearchGoodsItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("term", "", False, ("s", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_GOODS_CATEGORY_NODE_COMPANY_ID_CATEGORY_ID: MethodSpec[GoodsCategoriesGetNodeData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/goods/category_node/{company_id}/{category_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("category_id", "path", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-    ),
-    result=GoodsCategoriesGetNodeData,
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": 1000,
-        "total": ["total_count", "count"],
-        "items": "children",
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("category_id", "", True, ("i", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_GOODS_CATEGORIES_COMPANY_ID_PARENT_CATEGORY_ID: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = (
-    MethodSpec(
+
+def _spec_get_api_v1_goods_search_company_id() -> MethodSpec[builtins.list[GoodsCategoriesSearchGoodsItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/goods/search/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("term", "query", "plain"),
+            Param("count", "query", "plain"),
+        ),
+        result=builtins.list[GoodsCategoriesSearchGoodsItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("term", "", False, ("s", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_GOODS_SEARCH_COMPANY_ID = _spec_get_api_v1_goods_search_company_id()
+
+
+def _spec_get_api_v1_goods_category_node_company_id_category_id() -> MethodSpec[GoodsCategoriesGetNodeData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/goods/category_node/{company_id}/{category_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("category_id", "path", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+        ),
+        result=GoodsCategoriesGetNodeData,
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": 1000,
+            "total": ["total_count", "count"],
+            "items": "children",
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("category_id", "", True, ("i", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_GOODS_CATEGORY_NODE_COMPANY_ID_CATEGORY_ID = _spec_get_api_v1_goods_category_node_company_id_category_id()
+
+
+def _spec_get_api_v1_goods_categories_company_id_parent_category_id() -> MethodSpec[
+    builtins.list[GoodsCategoriesListLegacyItem]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/goods_categories/{company_id}/{parent_category_id}",
         params=(
@@ -84,99 +99,147 @@ _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID_PARENT_CATEGORY_ID: MethodSpec[builtins.
             ("parent_category_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_GOODS_CATEGORIES_COMPANY_ID_PARENT_CATEGORY_ID = (
+    _spec_get_api_v1_goods_categories_company_id_parent_category_id()
 )
-_GET_API_V1_GOODS_CATEGORIES_COMPANY_ID: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/goods_categories/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[GoodsCategoriesListLegacyItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_GOODS_CATEGORIES_MULTIPLE_COMPANY_ID: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/goods_categories/multiple/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("id", "query", "plain"),
-    ),
-    result=builtins.list[GoodsCategoriesListLegacyItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES_PARENT_CATEGORY_ID: MethodSpec[
+
+
+def _spec_get_api_v1_goods_categories_company_id() -> MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/goods_categories/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[GoodsCategoriesListLegacyItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_GOODS_CATEGORIES_COMPANY_ID = _spec_get_api_v1_goods_categories_company_id()
+
+
+def _spec_get_api_v1_goods_categories_multiple_company_id() -> MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/goods_categories/multiple/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("id", "query", "plain"),
+        ),
+        result=builtins.list[GoodsCategoriesListLegacyItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_GOODS_CATEGORIES_MULTIPLE_COMPANY_ID = _spec_get_api_v1_goods_categories_multiple_company_id()
+
+
+def _spec_get_api_v1_company_company_id_goods_categories_parent_category_id() -> MethodSpec[
     builtins.list[GoodsCategoriesListLegacyItem]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("parent_category_id", "path", "plain"),
-    ),
-    result=builtins.list[GoodsCategoriesListLegacyItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("parent_category_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("parent_category_id", "path", "plain"),
+        ),
+        result=builtins.list[GoodsCategoriesListLegacyItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("parent_category_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES_PARENT_CATEGORY_ID = (
+    _spec_get_api_v1_company_company_id_goods_categories_parent_category_id()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/goods_categories",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[GoodsCategoriesListLegacyItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_GOODS_CATEGORIES_COMPANY_ID: MethodSpec[GoodsCategoriesCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/goods_categories/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=GoodsCategoriesCreateData,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_PUT_API_V1_GOODS_CATEGORIES_COMPANY_ID_CATEGORY_ID: MethodSpec[GoodsCategoriesCreateData] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/goods_categories/{company_id}/{category_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("category_id", "path", "plain"),
-    ),
-    result=GoodsCategoriesCreateData,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("category_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_GOODS_CATEGORIES_COMPANY_ID_CATEGORY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/goods_categories/{company_id}/{category_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("category_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("category_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+
+def _spec_get_api_v1_company_company_id_goods_categories() -> MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/goods_categories",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[GoodsCategoriesListLegacyItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES = _spec_get_api_v1_company_company_id_goods_categories()
+
+
+def _spec_post_api_v1_goods_categories_company_id() -> MethodSpec[GoodsCategoriesCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/goods_categories/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=GoodsCategoriesCreateData,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_GOODS_CATEGORIES_COMPANY_ID = _spec_post_api_v1_goods_categories_company_id()
+
+
+def _spec_put_api_v1_goods_categories_company_id_category_id() -> MethodSpec[GoodsCategoriesCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/goods_categories/{company_id}/{category_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("category_id", "path", "plain"),
+        ),
+        result=GoodsCategoriesCreateData,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("category_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_GOODS_CATEGORIES_COMPANY_ID_CATEGORY_ID = _spec_put_api_v1_goods_categories_company_id_category_id()
+
+
+def _spec_delete_api_v1_goods_categories_company_id_category_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/goods_categories/{company_id}/{category_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("category_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("category_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_GOODS_CATEGORIES_COMPANY_ID_CATEGORY_ID = _spec_delete_api_v1_goods_categories_company_id_category_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -194,6 +257,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.goods_categories"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["GoodsCategoriesMethods", "AsyncGoodsCategoriesMethods"]

@@ -21,52 +21,69 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.goods_transactions import AsyncGoodsTransactionsMethods
     from apiforge.yclients.methods.sync.goods_transactions import GoodsTransactionsMethods
 
-_GET_API_V1_STORAGES_TRANSACTIONS_COMPANY_ID: MethodSpec[Page[GoodsTransactionsSearchItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/storages/transactions/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-        Param("start_date", "query", "plain"),
-        Param("end_date", "query", "plain"),
-        Param("document_id", "query", "plain"),
-        Param("changed_after", "query", "plain"),
-        Param("changed_before", "query", "plain"),
-    ),
-    result=Page[GoodsTransactionsSearchItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count", "count"],
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-        ("start_date", "", False, ("s", None, None, None, None, None, None)),
-        ("end_date", "", False, ("s", None, None, None, None, None, None)),
-        ("document_id", "", False, ("s", None, None, None, None, None, None)),
-        ("changed_after", "", False, ("s", None, None, None, None, None, None)),
-        ("changed_before", "", False, ("s", None, None, None, None, None, None)),
-    ),
+
+def _spec_get_api_v1_storages_transactions_company_id() -> MethodSpec[Page[GoodsTransactionsSearchItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/storages/transactions/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+            Param("start_date", "query", "plain"),
+            Param("end_date", "query", "plain"),
+            Param("document_id", "query", "plain"),
+            Param("changed_after", "query", "plain"),
+            Param("changed_before", "query", "plain"),
+        ),
+        result=Page[GoodsTransactionsSearchItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count", "count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+            ("start_date", "", False, ("s", None, None, None, None, None, None)),
+            ("end_date", "", False, ("s", None, None, None, None, None, None)),
+            ("document_id", "", False, ("s", None, None, None, None, None, None)),
+            ("changed_after", "", False, ("s", None, None, None, None, None, None)),
+            ("changed_before", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_STORAGES_TRANSACTIONS_COMPANY_ID = _spec_get_api_v1_storages_transactions_company_id()
+
+
+def _spec_post_api_v1_storage_operations_goods_transactions_company_id() -> MethodSpec[GoodsTransactionsCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/storage_operations/goods_transactions/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=GoodsTransactionsCreateData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID = (
+    _spec_post_api_v1_storage_operations_goods_transactions_company_id()
 )
-_POST_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID: MethodSpec[GoodsTransactionsCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/storage_operations/goods_transactions/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=GoodsTransactionsCreateData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[GoodsTransactionsCreateData] = (
-    MethodSpec(
+
+
+def _spec_get_api_v1_storage_operations_goods_transactions_company_id_transaction_id() -> MethodSpec[
+    GoodsTransactionsCreateData
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}",
         params=(
@@ -81,9 +98,17 @@ _GET_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: Met
             ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID = (
+    _spec_get_api_v1_storage_operations_goods_transactions_company_id_transaction_id()
 )
-_PUT_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[GoodsTransactionsCreateData] = (
-    MethodSpec(
+
+
+def _spec_put_api_v1_storage_operations_goods_transactions_company_id_transaction_id() -> MethodSpec[
+    GoodsTransactionsCreateData
+]:
+    return MethodSpec(
         api="yclients",
         name="PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}",
         params=(
@@ -99,22 +124,34 @@ _PUT_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: Met
             ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_PUT_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID = (
+    _spec_put_api_v1_storage_operations_goods_transactions_company_id_transaction_id()
 )
-_DELETE_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("transaction_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=202,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_delete_api_v1_storage_operations_goods_transactions_company_id_transaction_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("transaction_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=202,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID = (
+    _spec_delete_api_v1_storage_operations_goods_transactions_company_id_transaction_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -133,6 +170,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.goods_transactions"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["GoodsTransactionsMethods", "AsyncGoodsTransactionsMethods"]

@@ -17,26 +17,37 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.hooks import AsyncHooksMethods
     from apiforge.yclients.methods.sync.hooks import HooksMethods
 
-_GET_API_V1_HOOKS_SETTINGS_COMPANY_ID: MethodSpec[HooksSettings] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/hooks_settings/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=HooksSettings,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_HOOKS_SETTINGS_COMPANY_ID: MethodSpec[HooksSettings] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/hooks_settings/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=HooksSettings,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_hooks_settings_company_id() -> MethodSpec[HooksSettings]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/hooks_settings/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=HooksSettings,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_HOOKS_SETTINGS_COMPANY_ID = _spec_get_api_v1_hooks_settings_company_id()
+
+
+def _spec_post_api_v1_hooks_settings_company_id() -> MethodSpec[HooksSettings]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/hooks_settings/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=HooksSettings,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_HOOKS_SETTINGS_COMPANY_ID = _spec_post_api_v1_hooks_settings_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -54,6 +65,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.hooks"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["HooksMethods", "AsyncHooksMethods"]

@@ -17,41 +17,52 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.images import AsyncImagesMethods
     from apiforge.yclients.methods.sync.images import ImagesMethods
 
-_POST_API_V1_IMAGES_ENTITY: MethodSpec[ImagesUploadData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/images/{entity}",
-    params=(
-        Param("entity", "path", "plain"),
-        Param("image", "file", "native"),
-        Param("company_id", "form", "plain"),
-        Param("service_id", "form", "plain"),
-        Param("master_id", "form", "plain"),
-    ),
-    result=ImagesUploadData,
-    token_kinds=("user",),
-    checks=(
-        ("entity", "", True, ("s", None, None, None, None, None, None)),
-        ("company_id", "", False, ("i", None, None, None, None, None, None)),
-        ("service_id", "", False, ("i", None, None, None, None, None, None)),
-        ("master_id", "", False, ("i", None, None, None, None, None, None)),
-        ("image", "", True, None),
-    ),
-)
-_DELETE_API_V1_IMAGES_ENTITY: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/images/{entity}",
-    params=(
-        Param("entity", "path", "plain"),
-        Param("image_group_id", "form", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("entity", "", True, ("s", None, None, None, None, None, None)),
-        ("image_group_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_post_api_v1_images_entity() -> MethodSpec[ImagesUploadData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/images/{entity}",
+        params=(
+            Param("entity", "path", "plain"),
+            Param("image", "file", "native"),
+            Param("company_id", "form", "plain"),
+            Param("service_id", "form", "plain"),
+            Param("master_id", "form", "plain"),
+        ),
+        result=ImagesUploadData,
+        token_kinds=("user",),
+        checks=(
+            ("entity", "", True, ("s", None, None, None, None, None, None)),
+            ("company_id", "", False, ("i", None, None, None, None, None, None)),
+            ("service_id", "", False, ("i", None, None, None, None, None, None)),
+            ("master_id", "", False, ("i", None, None, None, None, None, None)),
+            ("image", "", True, None),
+        ),
+    )
+
+
+_POST_API_V1_IMAGES_ENTITY = _spec_post_api_v1_images_entity()
+
+
+def _spec_delete_api_v1_images_entity() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/images/{entity}",
+        params=(
+            Param("entity", "path", "plain"),
+            Param("image_group_id", "form", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("entity", "", True, ("s", None, None, None, None, None, None)),
+            ("image_group_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_IMAGES_ENTITY = _spec_delete_api_v1_images_entity()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -69,6 +80,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.images"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ImagesMethods", "AsyncImagesMethods"]

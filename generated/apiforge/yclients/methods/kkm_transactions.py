@@ -21,47 +21,60 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.kkm_transactions import AsyncKkmTransactionsMethods
     from apiforge.yclients.methods.sync.kkm_transactions import KkmTransactionsMethods
 
-_GET_API_V1_KKM_TRANSACTIONS_COMPANY_ID: MethodSpec[Page[KkmTransactionsListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/kkm_transactions/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("page", "query", "plain"),
-        Param("editable_length", "query", "plain"),
-        Param("type", "query", "plain"),
-        Param("status", "query", "plain"),
-        Param("start_date", "query", "plain"),
-        Param("end_date", "query", "plain"),
-    ),
-    result=Page[KkmTransactionsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "editable_length",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["count"],
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("editable_length", "", False, ("n", None, None, None, None, None, None)),
-        ("type", "", False, ("n", None, None, None, None, None, None)),
-        ("status", "", False, ("n", None, None, None, None, None, None)),
-        ("start_date", "", False, ("n", None, None, None, None, None, None)),
-        ("end_date", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_KKM_TRANSACTIONS_COMPANY_ID_PRINT_DOCUMENT_BILL: MethodSpec[KkmTransactionsPrintBillData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/kkm_transactions/{company_id}/print_document_bill",
-    params=(Param("company_id", "path", "plain"),),
-    result=KkmTransactionsPrintBillData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+
+def _spec_get_api_v1_kkm_transactions_company_id() -> MethodSpec[Page[KkmTransactionsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/kkm_transactions/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("page", "query", "plain"),
+            Param("editable_length", "query", "plain"),
+            Param("type", "query", "plain"),
+            Param("status", "query", "plain"),
+            Param("start_date", "query", "plain"),
+            Param("end_date", "query", "plain"),
+        ),
+        result=Page[KkmTransactionsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "editable_length",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("editable_length", "", False, ("n", None, None, None, None, None, None)),
+            ("type", "", False, ("n", None, None, None, None, None, None)),
+            ("status", "", False, ("n", None, None, None, None, None, None)),
+            ("start_date", "", False, ("n", None, None, None, None, None, None)),
+            ("end_date", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_KKM_TRANSACTIONS_COMPANY_ID = _spec_get_api_v1_kkm_transactions_company_id()
+
+
+def _spec_post_api_v1_kkm_transactions_company_id_print_document_bill() -> MethodSpec[KkmTransactionsPrintBillData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/kkm_transactions/{company_id}/print_document_bill",
+        params=(Param("company_id", "path", "plain"),),
+        result=KkmTransactionsPrintBillData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_KKM_TRANSACTIONS_COMPANY_ID_PRINT_DOCUMENT_BILL = (
+    _spec_post_api_v1_kkm_transactions_company_id_print_document_bill()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -80,6 +93,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.kkm_transactions"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["KkmTransactionsMethods", "AsyncKkmTransactionsMethods"]

@@ -22,93 +22,128 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.labels import AsyncLabelsMethods
     from apiforge.yclients.methods.sync.labels import LabelsMethods
 
-_GET_API_V1_LABELS_COMPANY_ID_ENTITY: MethodSpec[
+
+def _spec_get_api_v1_labels_company_id_entity() -> MethodSpec[
     builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/labels/{company_id}/{entity}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("entity", "path", "plain"),
-    ),
-    result=builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("entity", "", True, ("n", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_LABELS_COMPANY_ID_CLIENTS_CREATE: MethodSpec[LabelsCreateClientLabelData | None] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/labels/{company_id}/clients/create",
-    params=(Param("company_id", "path", "plain"),),
-    result=LabelsCreateClientLabelData | None,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_LABELS_COMPANY_ID: MethodSpec[LabelsCreateClientLabelData | None] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/labels/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("title", "query", "plain"),
-        Param("color", "query", "plain"),
-        Param("entity", "query", "plain"),
-        Param("icon", "query", "plain"),
-    ),
-    result=LabelsCreateClientLabelData | None,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("title", "", True, ("s", None, None, None, None, None, None)),
-        ("color", "", True, ("s", None, None, None, None, None, None)),
-        ("entity", "", False, ("n", None, None, None, None, None, None)),
-        ("icon", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_LABELS_COMPANY_ID_LABEL_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/labels/{company_id}/{label_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("label_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=202,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("label_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_LABELS_COMPANY_ID_LABEL_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/labels/{company_id}/{label_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("label_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("label_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_LABELS_COMPANY_ID_CLIENTS: MethodSpec[builtins.list[LabelsSearchClientLabelsItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/labels/{company_id}/clients",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[LabelsSearchClientLabelsItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/labels/{company_id}/{entity}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("entity", "path", "plain"),
+        ),
+        result=builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("entity", "", True, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_LABELS_COMPANY_ID_ENTITY = _spec_get_api_v1_labels_company_id_entity()
+
+
+def _spec_post_api_v1_labels_company_id_clients_create() -> MethodSpec[LabelsCreateClientLabelData | None]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/labels/{company_id}/clients/create",
+        params=(Param("company_id", "path", "plain"),),
+        result=LabelsCreateClientLabelData | None,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_LABELS_COMPANY_ID_CLIENTS_CREATE = _spec_post_api_v1_labels_company_id_clients_create()
+
+
+def _spec_post_api_v1_labels_company_id() -> MethodSpec[LabelsCreateClientLabelData | None]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/labels/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("title", "query", "plain"),
+            Param("color", "query", "plain"),
+            Param("entity", "query", "plain"),
+            Param("icon", "query", "plain"),
+        ),
+        result=LabelsCreateClientLabelData | None,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("title", "", True, ("s", None, None, None, None, None, None)),
+            ("color", "", True, ("s", None, None, None, None, None, None)),
+            ("entity", "", False, ("n", None, None, None, None, None, None)),
+            ("icon", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_LABELS_COMPANY_ID = _spec_post_api_v1_labels_company_id()
+
+
+def _spec_put_api_v1_labels_company_id_label_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/labels/{company_id}/{label_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("label_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=202,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("label_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_LABELS_COMPANY_ID_LABEL_ID = _spec_put_api_v1_labels_company_id_label_id()
+
+
+def _spec_delete_api_v1_labels_company_id_label_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/labels/{company_id}/{label_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("label_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("label_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_LABELS_COMPANY_ID_LABEL_ID = _spec_delete_api_v1_labels_company_id_label_id()
+
+
+def _spec_get_api_v1_labels_company_id_clients() -> MethodSpec[builtins.list[LabelsSearchClientLabelsItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/labels/{company_id}/clients",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[LabelsSearchClientLabelsItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_LABELS_COMPANY_ID_CLIENTS = _spec_get_api_v1_labels_company_id_clients()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -126,6 +161,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.labels"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["LabelsMethods", "AsyncLabelsMethods"]

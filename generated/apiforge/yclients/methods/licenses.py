@@ -17,15 +17,20 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.licenses import AsyncLicensesMethods
     from apiforge.yclients.methods.sync.licenses import LicensesMethods
 
-_GET_API_V1_LICENSE_COMPANY_ID: MethodSpec[LicensesGetData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/license/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=LicensesGetData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_license_company_id() -> MethodSpec[LicensesGetData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/license/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=LicensesGetData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_LICENSE_COMPANY_ID = _spec_get_api_v1_license_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -43,6 +48,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.licenses"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["LicensesMethods", "AsyncLicensesMethods"]

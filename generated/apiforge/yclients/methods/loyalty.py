@@ -29,220 +29,280 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.loyalty import AsyncLoyaltyMethods
     from apiforge.yclients.methods.sync.loyalty import LoyaltyMethods
 
-_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_NOTIFICATION_MESSAGE_TEMPLATES_PROGRAMS: MethodSpec[
+
+def _spec_get_api_v1_chain_chain_id_loyalty_notification_message_templates_programs() -> MethodSpec[
     list[LoyaltyNotificationMessageTemplate2]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs",
-    params=(Param("chain_id", "path", "plain"),),
-    result=list[LoyaltyNotificationMessageTemplate2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("chain_id", "", True, ("i", None, None, None, None, None, None)),),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs",
+        params=(Param("chain_id", "path", "plain"),),
+        result=list[LoyaltyNotificationMessageTemplate2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("chain_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_NOTIFICATION_MESSAGE_TEMPLATES_PROGRAMS = (
+    _spec_get_api_v1_chain_chain_id_loyalty_notification_message_templates_programs()
 )
-_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS: MethodSpec[LoyaltyProgram2] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/chain/{chain_id}/loyalty/programs/",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("include", "query", "plain"),
-    ),
-    result=LoyaltyProgram2,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        (
-            "include",
-            "",
-            False,
+
+
+def _spec_post_api_v1_chain_chain_id_loyalty_programs() -> MethodSpec[LoyaltyProgram2]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/chain/{chain_id}/loyalty/programs/",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("include", "query", "plain"),
+        ),
+        result=LoyaltyProgram2,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
             (
-                "s",
-                frozenset(
-                    {
-                        "applicable_items",
-                        "companies",
-                        "loyalty_card_types",
-                        "on_changed_notification_template",
-                        "on_expiration_notification_template",
-                        "rules",
-                    }
+                "include",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "applicable_items",
+                            "companies",
+                            "loyalty_card_types",
+                            "on_changed_notification_template",
+                            "on_expiration_notification_template",
+                            "rules",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                 ),
-                None,
-                None,
-                None,
-                None,
-                None,
             ),
         ),
-    ),
-)
-_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[LoyaltyProgram2] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("loyalty_program_id", "path", "plain"),
-        Param("include", "query", "plain"),
-    ),
-    result=LoyaltyProgram2,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("loyalty_program_id", "", True, ("i", None, None, None, None, None, None)),
-        (
-            "include",
-            "",
-            False,
+    )
+
+
+_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS = _spec_post_api_v1_chain_chain_id_loyalty_programs()
+
+
+def _spec_get_api_v1_chain_chain_id_loyalty_programs_loyalty_program_id() -> MethodSpec[LoyaltyProgram2]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("loyalty_program_id", "path", "plain"),
+            Param("include", "query", "plain"),
+        ),
+        result=LoyaltyProgram2,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("loyalty_program_id", "", True, ("i", None, None, None, None, None, None)),
             (
-                "s",
-                frozenset(
-                    {
-                        "applicable_items",
-                        "companies",
-                        "loyalty_card_types",
-                        "on_changed_notification_template",
-                        "on_expiration_notification_template",
-                        "rules",
-                    }
+                "include",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "applicable_items",
+                            "companies",
+                            "loyalty_card_types",
+                            "on_changed_notification_template",
+                            "on_expiration_notification_template",
+                            "rules",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                 ),
-                None,
-                None,
-                None,
-                None,
-                None,
             ),
         ),
-    ),
+    )
+
+
+_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID = (
+    _spec_get_api_v1_chain_chain_id_loyalty_programs_loyalty_program_id()
 )
-_PUT_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[LoyaltyProgram2] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("loyalty_program_id", "path", "plain"),
-        Param("include", "query", "plain"),
-    ),
-    result=LoyaltyProgram2,
-    idempotent=True,
-    token_kinds=("partner",),
-    has_body=True,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("loyalty_program_id", "", True, ("i", None, None, None, None, None, None)),
-        (
-            "include",
-            "",
-            False,
+
+
+def _spec_put_api_v1_chain_chain_id_loyalty_programs_loyalty_program_id() -> MethodSpec[LoyaltyProgram2]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("loyalty_program_id", "path", "plain"),
+            Param("include", "query", "plain"),
+        ),
+        result=LoyaltyProgram2,
+        idempotent=True,
+        token_kinds=("partner",),
+        has_body=True,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("loyalty_program_id", "", True, ("i", None, None, None, None, None, None)),
             (
-                "s",
-                frozenset(
-                    {
-                        "applicable_items",
-                        "companies",
-                        "loyalty_card_types",
-                        "on_changed_notification_template",
-                        "on_expiration_notification_template",
-                        "rules",
-                    }
+                "include",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "applicable_items",
+                            "companies",
+                            "loyalty_card_types",
+                            "on_changed_notification_template",
+                            "on_expiration_notification_template",
+                            "rules",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                 ),
-                None,
-                None,
-                None,
-                None,
-                None,
             ),
         ),
-    ),
+    )
+
+
+_PUT_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID = (
+    _spec_put_api_v1_chain_chain_id_loyalty_programs_loyalty_program_id()
 )
-_DELETE_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("loyalty_program_id", "path", "plain"),
-        Param("include", "query", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("partner",),
-    http_status=204,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("loyalty_program_id", "", True, ("i", None, None, None, None, None, None)),
-        (
-            "include",
-            "",
-            False,
+
+
+def _spec_delete_api_v1_chain_chain_id_loyalty_programs_loyalty_program_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("loyalty_program_id", "path", "plain"),
+            Param("include", "query", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("partner",),
+        http_status=204,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("loyalty_program_id", "", True, ("i", None, None, None, None, None, None)),
             (
-                "s",
-                frozenset(
-                    {
-                        "applicable_items",
-                        "companies",
-                        "loyalty_card_types",
-                        "on_changed_notification_template",
-                        "on_expiration_notification_template",
-                        "rules",
-                    }
+                "include",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "applicable_items",
+                            "companies",
+                            "loyalty_card_types",
+                            "on_changed_notification_template",
+                            "on_expiration_notification_template",
+                            "rules",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                 ),
-                None,
-                None,
-                None,
-                None,
-                None,
             ),
         ),
-    ),
+    )
+
+
+_DELETE_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID = (
+    _spec_delete_api_v1_chain_chain_id_loyalty_programs_loyalty_program_id()
 )
-_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS: MethodSpec[Page[LoyaltyListChainTransactionsItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/chain/{chain_id}/loyalty/transactions",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("created_after", "query", "plain"),
-        Param("created_before", "query", "plain"),
-        Param("types", "query", "brackets"),
-        Param("company_ids", "query", "brackets"),
-        Param("visit_ids", "query", "brackets"),
-        Param("loyalty_card_id", "query", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-    ),
-    result=Page[LoyaltyListChainTransactionsItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={"page": "page", "size": "count", "in": "query", "first_page": 1, "max_size": None, "total": ["count"]},
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("created_after", "", True, ("s", None, None, None, None, None, None)),
-        ("created_before", "", True, ("s", None, None, None, None, None, None)),
-        ("types", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        ("company_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("visit_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("loyalty_card_id", "", False, ("i", None, None, None, None, None, None)),
-        ("page", "", False, ("i", None, None, None, None, None, None)),
-        ("count", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_LOYALTY_GENERATE_CODE_COMPANY_ID_GOOD_ID: MethodSpec[LoyaltyGenerateCode200DataOption2] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("good_Id", "path", "plain"),
-    ),
-    result=LoyaltyGenerateCode200DataOption2,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("good_Id", "good_id", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH: MethodSpec[Page[LoyaltySearchAbonementTypesItem]] = (
-    MethodSpec(
+
+
+def _spec_get_api_v1_chain_chain_id_loyalty_transactions() -> MethodSpec[Page[LoyaltyListChainTransactionsItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/chain/{chain_id}/loyalty/transactions",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("created_after", "query", "plain"),
+            Param("created_before", "query", "plain"),
+            Param("types", "query", "brackets"),
+            Param("company_ids", "query", "brackets"),
+            Param("visit_ids", "query", "brackets"),
+            Param("loyalty_card_id", "query", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+        ),
+        result=Page[LoyaltyListChainTransactionsItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["count"],
+        },
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("created_after", "", True, ("s", None, None, None, None, None, None)),
+            ("created_before", "", True, ("s", None, None, None, None, None, None)),
+            ("types", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            ("company_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("visit_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("loyalty_card_id", "", False, ("i", None, None, None, None, None, None)),
+            ("page", "", False, ("i", None, None, None, None, None, None)),
+            ("count", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS = _spec_get_api_v1_chain_chain_id_loyalty_transactions()
+
+
+def _spec_get_api_v1_loyalty_generate_code_company_id_good_id() -> MethodSpec[LoyaltyGenerateCode200DataOption2]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("good_Id", "path", "plain"),
+        ),
+        result=LoyaltyGenerateCode200DataOption2,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("good_Id", "good_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_LOYALTY_GENERATE_CODE_COMPANY_ID_GOOD_ID = _spec_get_api_v1_loyalty_generate_code_company_id_good_id()
+
+
+def _spec_get_api_v1_company_company_id_loyalty_abonement_types_search() -> MethodSpec[
+    Page[LoyaltySearchAbonementTypesItem]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/loyalty/abonement_types/search",
         params=(
@@ -269,9 +329,17 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH: MethodSpec[Page[L
             ("page_size", "", False, ("n", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH = (
+    _spec_get_api_v1_company_company_id_loyalty_abonement_types_search()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_FETCH: MethodSpec[list[LoyaltySearchAbonementTypesItem]] = (
-    MethodSpec(
+
+
+def _spec_get_api_v1_company_company_id_loyalty_abonement_types_fetch() -> MethodSpec[
+    list[LoyaltySearchAbonementTypesItem]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch",
         params=(
@@ -286,9 +354,17 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_FETCH: MethodSpec[list[Lo
             ("ids[]", "ids", False, ("n", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_FETCH = (
+    _spec_get_api_v1_company_company_id_loyalty_abonement_types_fetch()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH: MethodSpec[Page[LoyaltySearchCertificateTypesItem]] = (
-    MethodSpec(
+
+
+def _spec_get_api_v1_company_company_id_loyalty_certificate_types_search() -> MethodSpec[
+    Page[LoyaltySearchCertificateTypesItem]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/loyalty/certificate_types/search",
         params=(
@@ -315,9 +391,17 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH: MethodSpec[Page
             ("page_size", "", False, ("n", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH = (
+    _spec_get_api_v1_company_company_id_loyalty_certificate_types_search()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_FETCH: MethodSpec[list[LoyaltySearchCertificateTypesItem]] = (
-    MethodSpec(
+
+
+def _spec_get_api_v1_company_company_id_loyalty_certificate_types_fetch() -> MethodSpec[
+    list[LoyaltySearchCertificateTypesItem]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch",
         params=(Param("company_id", "path", "plain"),),
@@ -326,93 +410,123 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_FETCH: MethodSpec[list[
         token_kinds=("user",),
         checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
     )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_FETCH = (
+    _spec_get_api_v1_company_company_id_loyalty_certificate_types_fetch()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_PROGRAMS_SEARCH: MethodSpec[list[LoyaltySearchProgramsItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/loyalty/programs/search",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("include", "query", "plain"),
-        Param("type", "query", "plain"),
-    ),
-    result=list[LoyaltySearchProgramsItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include", "", False, ("s", None, None, None, None, None, None)),
-        (
-            "type",
-            "",
-            False,
+
+
+def _spec_get_api_v1_company_company_id_loyalty_programs_search() -> MethodSpec[list[LoyaltySearchProgramsItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/loyalty/programs/search",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("include", "query", "plain"),
+            Param("type", "query", "plain"),
+        ),
+        result=list[LoyaltySearchProgramsItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include", "", False, ("s", None, None, None, None, None, None)),
             (
-                "s",
-                frozenset(
-                    {
-                        "cashback_accumulative_paid",
-                        "cashback_accumulative_paid_visits",
-                        "cashback_accumulative_sold",
-                        "cashback_accumulative_sold_visits",
-                        "cashback_paid_visits",
-                        "cashback_sold_visits",
-                        "cashback_static_paid",
-                        "cashback_static_sold",
-                        "discount_accumulative_paid",
-                        "discount_accumulative_sold",
-                        "discount_accumulative_visits",
-                        "discount_static",
-                        "package_discount",
-                    }
+                "type",
+                "",
+                False,
+                (
+                    "s",
+                    frozenset(
+                        {
+                            "cashback_accumulative_paid",
+                            "cashback_accumulative_paid_visits",
+                            "cashback_accumulative_sold",
+                            "cashback_accumulative_sold_visits",
+                            "cashback_paid_visits",
+                            "cashback_sold_visits",
+                            "cashback_static_paid",
+                            "cashback_static_sold",
+                            "discount_accumulative_paid",
+                            "discount_accumulative_sold",
+                            "discount_accumulative_visits",
+                            "discount_static",
+                            "package_discount",
+                        }
+                    ),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
                 ),
-                None,
-                None,
-                None,
-                None,
-                None,
             ),
         ),
-    ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_PROGRAMS_SEARCH = _spec_get_api_v1_company_company_id_loyalty_programs_search()
+
+
+def _spec_get_api_v1_company_company_id_analytics_loyalty_programs_visits() -> MethodSpec[LoyaltyGetClientStatsData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("date_to", "query", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("loyalty_program_id", "query", "plain"),
+        ),
+        result=LoyaltyGetClientStatsData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("loyalty_program_id", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_VISITS = (
+    _spec_get_api_v1_company_company_id_analytics_loyalty_programs_visits()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_VISITS: MethodSpec[LoyaltyGetClientStatsData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("date_to", "query", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("loyalty_program_id", "query", "plain"),
-    ),
-    result=LoyaltyGetClientStatsData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("loyalty_program_id", "", True, ("s", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_get_api_v1_company_company_id_analytics_loyalty_programs_income() -> MethodSpec[LoyaltyGetIncomeStatsData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("date_to", "query", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("loyalty_program_id", "query", "plain"),
+        ),
+        result=LoyaltyGetIncomeStatsData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("loyalty_program_id", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_INCOME = (
+    _spec_get_api_v1_company_company_id_analytics_loyalty_programs_income()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_INCOME: MethodSpec[LoyaltyGetIncomeStatsData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("date_to", "query", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("loyalty_program_id", "query", "plain"),
-    ),
-    result=LoyaltyGetIncomeStatsData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("loyalty_program_id", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_STAFF: MethodSpec[list[LoyaltyGetStaffReturnStatsItem]] = (
-    MethodSpec(
+
+
+def _spec_get_api_v1_company_company_id_analytics_loyalty_programs_staff() -> MethodSpec[
+    list[LoyaltyGetStaffReturnStatsItem]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/",
         params=(
@@ -431,6 +545,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_STAFF: MethodSpec[list
             ("loyalty_program_id", "", True, ("s", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_STAFF = (
+    _spec_get_api_v1_company_company_id_analytics_loyalty_programs_staff()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -449,6 +567,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.loyalty"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["LoyaltyMethods", "AsyncLoyaltyMethods"]

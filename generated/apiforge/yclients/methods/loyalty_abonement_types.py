@@ -19,99 +19,144 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.loyalty_abonement_types import AsyncLoyaltyAbonementTypesMethods
     from apiforge.yclients.methods.sync.loyalty_abonement_types import LoyaltyAbonementTypesMethods
 
-_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES: MethodSpec[LoyaltyAbonementTypeWithSalons] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/chain/{chain_id}/loyalty/abonement_types",
-    params=(Param("chain_id", "path", "plain"),),
-    result=LoyaltyAbonementTypeWithSalons,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("chain_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_PUT_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: MethodSpec[
+
+def _spec_post_api_v1_chain_chain_id_loyalty_abonement_types() -> MethodSpec[LoyaltyAbonementTypeWithSalons]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/chain/{chain_id}/loyalty/abonement_types",
+        params=(Param("chain_id", "path", "plain"),),
+        result=LoyaltyAbonementTypeWithSalons,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("chain_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES = _spec_post_api_v1_chain_chain_id_loyalty_abonement_types()
+
+
+def _spec_put_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id() -> MethodSpec[
     LoyaltyAbonementTypeWithSalons
-] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("loyalty_abonement_type_id", "path", "plain"),
-    ),
-    result=LoyaltyAbonementTypeWithSalons,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("loyalty_abonement_type_id", "path", "plain"),
+        ),
+        result=LoyaltyAbonementTypeWithSalons,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID = (
+    _spec_put_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id()
 )
-_DELETE_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("loyalty_abonement_type_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_delete_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("loyalty_abonement_type_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID = (
+    _spec_delete_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id()
 )
-_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("loyalty_abonement_type_id", "path", "plain"),
-    ),
-    result=JSON,
-    token_kinds=("user",),
-    http_status=204,
-    has_body=True,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_post_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("loyalty_abonement_type_id", "path", "plain"),
+        ),
+        result=JSON,
+        token_kinds=("user",),
+        http_status=204,
+        has_body=True,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID = (
+    _spec_post_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id()
 )
-_PATCH_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("loyalty_abonement_type_id", "path", "plain"),
-    ),
-    result=JSON,
-    token_kinds=("user",),
-    http_status=204,
-    has_body=True,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_patch_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("loyalty_abonement_type_id", "path", "plain"),
+        ),
+        result=JSON,
+        token_kinds=("user",),
+        http_status=204,
+        has_body=True,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PATCH_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID = (
+    _spec_patch_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id()
 )
-_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID_CLONE: MethodSpec[
+
+
+def _spec_post_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id_clone() -> MethodSpec[
     LoyaltyAbonementTypeWithSalons
-] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("loyalty_abonement_type_id", "path", "plain"),
-    ),
-    result=LoyaltyAbonementTypeWithSalons,
-    token_kinds=("user",),
-    http_status=201,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("loyalty_abonement_type_id", "path", "plain"),
+        ),
+        result=LoyaltyAbonementTypeWithSalons,
+        token_kinds=("user",),
+        http_status=201,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID_CLONE = (
+    _spec_post_api_v1_chain_chain_id_loyalty_abonement_types_loyalty_abonement_type_id_clone()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -130,6 +175,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.loyalty_abonement_types"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["LoyaltyAbonementTypesMethods", "AsyncLoyaltyAbonementTypesMethods"]

@@ -20,120 +20,174 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.loyalty_abonements import AsyncLoyaltyAbonementsMethods
     from apiforge.yclients.methods.sync.loyalty_abonements import LoyaltyAbonementsMethods
 
-_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_FREEZE: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("abonementId", "path", "plain"),
-    ),
-    result=JSON,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
-    ),
+
+def _spec_post_api_v1_chain_chain_id_loyalty_abonements_abonement_id_freeze() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("abonementId", "path", "plain"),
+        ),
+        result=JSON,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_FREEZE = (
+    _spec_post_api_v1_chain_chain_id_loyalty_abonements_abonement_id_freeze()
 )
-_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_UNFREEZE: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("abonementId", "path", "plain"),
-    ),
-    result=JSON,
-    token_kinds=("user",),
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_post_api_v1_chain_chain_id_loyalty_abonements_abonement_id_unfreeze() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("abonementId", "path", "plain"),
+        ),
+        result=JSON,
+        token_kinds=("user",),
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_UNFREEZE = (
+    _spec_post_api_v1_chain_chain_id_loyalty_abonements_abonement_id_unfreeze()
 )
-_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_SET_PERIOD: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("abonementId", "path", "plain"),
-    ),
-    result=JSON,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_post_api_v1_chain_chain_id_loyalty_abonements_abonement_id_set_period() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("abonementId", "path", "plain"),
+        ),
+        result=JSON,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_SET_PERIOD = (
+    _spec_post_api_v1_chain_chain_id_loyalty_abonements_abonement_id_set_period()
 )
-_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_SET_BALANCE: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("abonementId", "path", "plain"),
-    ),
-    result=JSON,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_post_api_v1_chain_chain_id_loyalty_abonements_abonement_id_set_balance() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("abonementId", "path", "plain"),
+        ),
+        result=JSON,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_SET_BALANCE = (
+    _spec_post_api_v1_chain_chain_id_loyalty_abonements_abonement_id_set_balance()
 )
-_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/chain/{chain_id}/loyalty/abonements",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("created_after", "query", "plain"),
-        Param("created_before", "query", "plain"),
-        Param("abonements_ids", "query", "brackets"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-    ),
-    result=Page[dict[str, JSON]],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count", "count"],
-    },
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("created_after", "", False, ("s", None, None, None, None, None, None)),
-        ("created_before", "", False, ("s", None, None, None, None, None, None)),
-        ("abonements_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_LOYALTY_ABONEMENTS: MethodSpec[list[LoyaltyAbonementsListForClientItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/loyalty/abonements/",
-    params=(
-        Param("company_id", "query", "plain"),
-        Param("phone", "query", "plain"),
-    ),
-    result=list[LoyaltyAbonementsListForClientItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("phone", "", True, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_USER_LOYALTY_ABONEMENTS: MethodSpec[list[LoyaltyAbonementsListForClientItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/user/loyalty/abonements/",
-    params=(Param("company_id", "query", "plain"),),
-    result=list[LoyaltyAbonementsListForClientItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+
+def _spec_get_api_v1_chain_chain_id_loyalty_abonements() -> MethodSpec[Page[dict[str, JSON]]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/chain/{chain_id}/loyalty/abonements",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("created_after", "query", "plain"),
+            Param("created_before", "query", "plain"),
+            Param("abonements_ids", "query", "brackets"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+        ),
+        result=Page[dict[str, JSON]],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count", "count"],
+        },
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("created_after", "", False, ("s", None, None, None, None, None, None)),
+            ("created_before", "", False, ("s", None, None, None, None, None, None)),
+            (
+                "abonements_ids",
+                "",
+                False,
+                ("a", None, None, None, None, None, ("i", None, None, None, None, None, None)),
+            ),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS = _spec_get_api_v1_chain_chain_id_loyalty_abonements()
+
+
+def _spec_get_api_v1_loyalty_abonements() -> MethodSpec[list[LoyaltyAbonementsListForClientItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/loyalty/abonements/",
+        params=(
+            Param("company_id", "query", "plain"),
+            Param("phone", "query", "plain"),
+        ),
+        result=list[LoyaltyAbonementsListForClientItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("phone", "", True, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_LOYALTY_ABONEMENTS = _spec_get_api_v1_loyalty_abonements()
+
+
+def _spec_get_api_v1_user_loyalty_abonements() -> MethodSpec[list[LoyaltyAbonementsListForClientItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/user/loyalty/abonements/",
+        params=(Param("company_id", "query", "plain"),),
+        result=list[LoyaltyAbonementsListForClientItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_USER_LOYALTY_ABONEMENTS = _spec_get_api_v1_user_loyalty_abonements()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -151,6 +205,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.loyalty_abonements"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["LoyaltyAbonementsMethods", "AsyncLoyaltyAbonementsMethods"]

@@ -22,133 +22,196 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.loyalty_cards import AsyncLoyaltyCardsMethods
     from apiforge.yclients.methods.sync.loyalty_cards import LoyaltyCardsMethods
 
-_GET_API_V1_LOYALTY_CARD_TYPES_SALON_COMPANY_ID: MethodSpec[
+
+def _spec_get_api_v1_loyalty_card_types_salon_company_id() -> MethodSpec[
     list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/loyalty/card_types/salon/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/loyalty/card_types/salon/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_LOYALTY_CARD_TYPES_SALON_COMPANY_ID = _spec_get_api_v1_loyalty_card_types_salon_company_id()
+
+
+def _spec_get_api_v1_loyalty_cards_phone_group_id_company_id() -> MethodSpec[LoyaltyCardsResponseDataTypes]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}",
+        params=(
+            Param("phone", "path", "plain"),
+            Param("group_id", "path", "plain"),
+            Param("company_id", "path", "plain"),
+        ),
+        result=LoyaltyCardsResponseDataTypes,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("phone", "", True, ("s", None, None, None, None, None, None)),
+            ("group_id", "", True, ("i", None, None, None, None, None, None)),
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_LOYALTY_CARDS_PHONE_GROUP_ID_COMPANY_ID = _spec_get_api_v1_loyalty_cards_phone_group_id_company_id()
+
+
+def _spec_get_api_v1_loyalty_client_cards_client_id() -> MethodSpec[LoyaltyCardsResponseDataTypes]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/loyalty/client_cards/{client_id}",
+        params=(Param("client_id", "path", "plain"),),
+        result=LoyaltyCardsResponseDataTypes,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("client_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_LOYALTY_CLIENT_CARDS_CLIENT_ID = _spec_get_api_v1_loyalty_client_cards_client_id()
+
+
+def _spec_get_api_v1_user_loyalty_cards_group_id() -> MethodSpec[LoyaltyCardsResponseDataTypes]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/user/loyalty_cards/{group_id}",
+        params=(Param("group_id", "path", "plain"),),
+        result=LoyaltyCardsResponseDataTypes,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("group_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_USER_LOYALTY_CARDS_GROUP_ID = _spec_get_api_v1_user_loyalty_cards_group_id()
+
+
+def _spec_post_api_v1_loyalty_cards_company_id() -> MethodSpec[LoyaltyCardsResponseDataTypes]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/loyalty/cards/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=LoyaltyCardsResponseDataTypes,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_LOYALTY_CARDS_COMPANY_ID = _spec_post_api_v1_loyalty_cards_company_id()
+
+
+def _spec_delete_api_v1_loyalty_cards_company_id_card_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/loyalty/cards/{company_id}/{card_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("card_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_LOYALTY_CARDS_COMPANY_ID_CARD_ID = _spec_delete_api_v1_loyalty_cards_company_id_card_id()
+
+
+def _spec_post_api_v1_chain_chain_id_loyalty_cards_card_id_manual_transaction() -> MethodSpec[LoyaltyCard2]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/chain/{chain_id}/loyalty/cards/{card_id}/manual_transaction",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("card_id", "path", "plain"),
+        ),
+        result=LoyaltyCard2,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARDS_CARD_ID_MANUAL_TRANSACTION = (
+    _spec_post_api_v1_chain_chain_id_loyalty_cards_card_id_manual_transaction()
 )
-_GET_API_V1_LOYALTY_CARDS_PHONE_GROUP_ID_COMPANY_ID: MethodSpec[LoyaltyCardsResponseDataTypes] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}",
-    params=(
-        Param("phone", "path", "plain"),
-        Param("group_id", "path", "plain"),
-        Param("company_id", "path", "plain"),
-    ),
-    result=LoyaltyCardsResponseDataTypes,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("phone", "", True, ("s", None, None, None, None, None, None)),
-        ("group_id", "", True, ("i", None, None, None, None, None, None)),
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_get_api_v1_chain_chain_id_loyalty_card_types() -> MethodSpec[list[LoyaltyCardType2]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/chain/{chain_id}/loyalty/card_types",
+        params=(Param("chain_id", "path", "plain"),),
+        result=list[LoyaltyCardType2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("chain_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARD_TYPES = _spec_get_api_v1_chain_chain_id_loyalty_card_types()
+
+
+def _spec_post_api_v1_company_company_id_loyalty_cards_card_id_manual_transaction() -> MethodSpec[LoyaltyCard2]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/loyalty/cards/{card_id}/manual_transaction",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("card_id", "path", "plain"),
+        ),
+        result=LoyaltyCard2,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_LOYALTY_CARDS_CARD_ID_MANUAL_TRANSACTION = (
+    _spec_post_api_v1_company_company_id_loyalty_cards_card_id_manual_transaction()
 )
-_GET_API_V1_LOYALTY_CLIENT_CARDS_CLIENT_ID: MethodSpec[LoyaltyCardsResponseDataTypes] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/loyalty/client_cards/{client_id}",
-    params=(Param("client_id", "path", "plain"),),
-    result=LoyaltyCardsResponseDataTypes,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("client_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_USER_LOYALTY_CARDS_GROUP_ID: MethodSpec[LoyaltyCardsResponseDataTypes] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/user/loyalty_cards/{group_id}",
-    params=(Param("group_id", "path", "plain"),),
-    result=LoyaltyCardsResponseDataTypes,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("group_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_LOYALTY_CARDS_COMPANY_ID: MethodSpec[LoyaltyCardsResponseDataTypes] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/loyalty/cards/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=LoyaltyCardsResponseDataTypes,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_DELETE_API_V1_LOYALTY_CARDS_COMPANY_ID_CARD_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/loyalty/cards/{company_id}/{card_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("card_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("card_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARDS_CARD_ID_MANUAL_TRANSACTION: MethodSpec[LoyaltyCard2] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/chain/{chain_id}/loyalty/cards/{card_id}/manual_transaction",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("card_id", "path", "plain"),
-    ),
-    result=LoyaltyCard2,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("card_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARD_TYPES: MethodSpec[list[LoyaltyCardType2]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/chain/{chain_id}/loyalty/card_types",
-    params=(Param("chain_id", "path", "plain"),),
-    result=list[LoyaltyCardType2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("chain_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_COMPANY_COMPANY_ID_LOYALTY_CARDS_CARD_ID_MANUAL_TRANSACTION: MethodSpec[LoyaltyCard2] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/loyalty/cards/{card_id}/manual_transaction",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("card_id", "path", "plain"),
-    ),
-    result=LoyaltyCard2,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("card_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_LOYALTY_CARD_TYPES_CLIENT_COMPANY_ID_PHONE: MethodSpec[
+
+
+def _spec_get_api_v1_loyalty_card_types_client_company_id_phone() -> MethodSpec[
     list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/loyalty/card_types/client/{company_id}/{phone}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("phone", "path", "plain"),
-    ),
-    result=list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("phone", "", True, ("n", None, None, None, None, None, None)),
-    ),
-)
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/loyalty/card_types/client/{company_id}/{phone}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("phone", "path", "plain"),
+        ),
+        result=list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("phone", "", True, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_LOYALTY_CARD_TYPES_CLIENT_COMPANY_ID_PHONE = _spec_get_api_v1_loyalty_card_types_client_company_id_phone()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -166,6 +229,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.loyalty_cards"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["LoyaltyCardsMethods", "AsyncLoyaltyCardsMethods"]

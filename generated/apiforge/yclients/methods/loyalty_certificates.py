@@ -17,30 +17,41 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.loyalty_certificates import AsyncLoyaltyCertificatesMethods
     from apiforge.yclients.methods.sync.loyalty_certificates import LoyaltyCertificatesMethods
 
-_GET_API_V1_LOYALTY_CERTIFICATES: MethodSpec[list[LoyaltyCertificatesListForClientItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/loyalty/certificates/",
-    params=(
-        Param("company_id", "query", "plain"),
-        Param("phone", "query", "plain"),
-    ),
-    result=list[LoyaltyCertificatesListForClientItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("phone", "", True, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_USER_LOYALTY_CERTIFICATES: MethodSpec[list[LoyaltyCertificatesListForClientItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/user/loyalty/certificates/",
-    params=(Param("company_id", "query", "plain"),),
-    result=list[LoyaltyCertificatesListForClientItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_loyalty_certificates() -> MethodSpec[list[LoyaltyCertificatesListForClientItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/loyalty/certificates/",
+        params=(
+            Param("company_id", "query", "plain"),
+            Param("phone", "query", "plain"),
+        ),
+        result=list[LoyaltyCertificatesListForClientItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("phone", "", True, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_LOYALTY_CERTIFICATES = _spec_get_api_v1_loyalty_certificates()
+
+
+def _spec_get_api_v1_user_loyalty_certificates() -> MethodSpec[list[LoyaltyCertificatesListForClientItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/user/loyalty/certificates/",
+        params=(Param("company_id", "query", "plain"),),
+        result=list[LoyaltyCertificatesListForClientItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_USER_LOYALTY_CERTIFICATES = _spec_get_api_v1_user_loyalty_certificates()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -58,6 +69,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.loyalty_certificates"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["LoyaltyCertificatesMethods", "AsyncLoyaltyCertificatesMethods"]

@@ -24,58 +24,97 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.marketplace import AsyncMarketplaceMethods
     from apiforge.yclients.methods.sync.marketplace import MarketplaceMethods
 
-_POST_MARKETPLACE_PARTNER_CALLBACK_REDIRECT: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /marketplace/partner/callback/redirect",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    has_body=True,
-)
-_POST_MARKETPLACE_PARTNER_CALLBACK: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /marketplace/partner/callback",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    http_status=201,
-    has_body=True,
-)
-_POST_MARKETPLACE_PARTNER_PAYMENT: MethodSpec[MarketplaceNotifyPaymentData] = MethodSpec(
-    api="yclients",
-    name="POST /marketplace/partner/payment",
-    params=(),
-    result=MarketplaceNotifyPaymentData,
-    token_kinds=("partner",),
-    has_body=True,
-)
-_POST_MARKETPLACE_PARTNER_SHORT_NAMES: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /marketplace/partner/short_names",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    http_status=201,
-    has_body=True,
-)
-_POST_MARKETPLACE_PARTNER_PAYMENT_REFUND_PAYMENT_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /marketplace/partner/payment/refund/{payment_id}",
-    params=(Param("payment_id", "path", "plain"),),
-    result=JSON,
-    token_kinds=("partner",),
-    checks=(("payment_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_MARKETPLACE_WEBHOOK: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /marketplace_webhook",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    has_body=True,
-)
-_GET_MARKETPLACE_SALON_SALON_ID_APPLICATION_APPLICATION_ID: MethodSpec[MarketplaceGetIntegrationStatusData] = (
-    MethodSpec(
+
+def _spec_post_marketplace_partner_callback_redirect() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /marketplace/partner/callback/redirect",
+        params=(),
+        result=JSON,
+        token_kinds=("partner",),
+        has_body=True,
+    )
+
+
+_POST_MARKETPLACE_PARTNER_CALLBACK_REDIRECT = _spec_post_marketplace_partner_callback_redirect()
+
+
+def _spec_post_marketplace_partner_callback() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /marketplace/partner/callback",
+        params=(),
+        result=JSON,
+        token_kinds=("partner",),
+        http_status=201,
+        has_body=True,
+    )
+
+
+_POST_MARKETPLACE_PARTNER_CALLBACK = _spec_post_marketplace_partner_callback()
+
+
+def _spec_post_marketplace_partner_payment() -> MethodSpec[MarketplaceNotifyPaymentData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /marketplace/partner/payment",
+        params=(),
+        result=MarketplaceNotifyPaymentData,
+        token_kinds=("partner",),
+        has_body=True,
+    )
+
+
+_POST_MARKETPLACE_PARTNER_PAYMENT = _spec_post_marketplace_partner_payment()
+
+
+def _spec_post_marketplace_partner_short_names() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /marketplace/partner/short_names",
+        params=(),
+        result=JSON,
+        token_kinds=("partner",),
+        http_status=201,
+        has_body=True,
+    )
+
+
+_POST_MARKETPLACE_PARTNER_SHORT_NAMES = _spec_post_marketplace_partner_short_names()
+
+
+def _spec_post_marketplace_partner_payment_refund_payment_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /marketplace/partner/payment/refund/{payment_id}",
+        params=(Param("payment_id", "path", "plain"),),
+        result=JSON,
+        token_kinds=("partner",),
+        checks=(("payment_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_MARKETPLACE_PARTNER_PAYMENT_REFUND_PAYMENT_ID = _spec_post_marketplace_partner_payment_refund_payment_id()
+
+
+def _spec_post_marketplace_webhook() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /marketplace_webhook",
+        params=(),
+        result=JSON,
+        token_kinds=("partner",),
+        has_body=True,
+    )
+
+
+_POST_MARKETPLACE_WEBHOOK = _spec_post_marketplace_webhook()
+
+
+def _spec_get_marketplace_salon_salon_id_application_application_id() -> MethodSpec[
+    MarketplaceGetIntegrationStatusData
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /marketplace/salon/{salon_id}/application/{application_id}",
         params=(
@@ -90,88 +129,130 @@ _GET_MARKETPLACE_SALON_SALON_ID_APPLICATION_APPLICATION_ID: MethodSpec[Marketpla
             ("application_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_MARKETPLACE_SALON_SALON_ID_APPLICATION_APPLICATION_ID = (
+    _spec_get_marketplace_salon_salon_id_application_application_id()
 )
-_GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS: MethodSpec[Page[MarketplaceListSalonsItem]] = MethodSpec(
-    api="yclients",
-    name="GET /marketplace/application/{application_id}/salons",
-    params=(
-        Param("application_id", "path", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-    ),
-    result=Page[MarketplaceListSalonsItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": 1000,
-        "total": ["total_count", "count"],
-    },
-    checks=(
-        ("application_id", "", True, ("i", None, None, None, None, None, None)),
-        ("page", "", True, ("n", None, None, None, None, None, None)),
-        ("count", "", True, ("n", None, None, 1000, None, None, None)),
-    ),
+
+
+def _spec_get_marketplace_application_application_id_salons() -> MethodSpec[Page[MarketplaceListSalonsItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /marketplace/application/{application_id}/salons",
+        params=(
+            Param("application_id", "path", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+        ),
+        result=Page[MarketplaceListSalonsItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": 1000,
+            "total": ["total_count", "count"],
+        },
+        checks=(
+            ("application_id", "", True, ("i", None, None, None, None, None, None)),
+            ("page", "", True, ("n", None, None, None, None, None, None)),
+            ("count", "", True, ("n", None, None, 1000, None, None, None)),
+        ),
+    )
+
+
+_GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS = _spec_get_marketplace_application_application_id_salons()
+
+
+def _spec_post_marketplace_salon_salon_id_application_application_id_uninstall() -> MethodSpec[dict[str, JSON] | None]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall",
+        params=(
+            Param("salon_id", "path", "plain"),
+            Param("application_id", "path", "plain"),
+        ),
+        result=dict[str, JSON] | None,
+        token_kinds=("partner",),
+        checks=(
+            ("salon_id", "", True, ("i", None, None, None, None, None, None)),
+            ("application_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_MARKETPLACE_SALON_SALON_ID_APPLICATION_APPLICATION_ID_UNINSTALL = (
+    _spec_post_marketplace_salon_salon_id_application_application_id_uninstall()
 )
-_POST_MARKETPLACE_SALON_SALON_ID_APPLICATION_APPLICATION_ID_UNINSTALL: MethodSpec[dict[str, JSON] | None] = MethodSpec(
-    api="yclients",
-    name="POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall",
-    params=(
-        Param("salon_id", "path", "plain"),
-        Param("application_id", "path", "plain"),
-    ),
-    result=dict[str, JSON] | None,
-    token_kinds=("partner",),
-    checks=(
-        ("salon_id", "", True, ("i", None, None, None, None, None, None)),
-        ("application_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_MARKETPLACE_APPLICATION_PAYMENT_LINK: MethodSpec[MarketplaceGetPaymentLinkData] = MethodSpec(
-    api="yclients",
-    name="GET /marketplace/application/payment_link",
-    params=(
-        Param("salon_id", "query", "plain"),
-        Param("application_id", "query", "plain"),
-        Param("discount", "query", "plain"),
-    ),
-    result=MarketplaceGetPaymentLinkData,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("salon_id", "", True, ("i", None, None, None, None, None, None)),
-        ("application_id", "", True, ("i", None, None, None, None, None, None)),
-        ("discount", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_MARKETPLACE_APPLICATION_APPLICATION_ID_TARIFFS: MethodSpec[list[MarketplaceListTariffsItem]] = MethodSpec(
-    api="yclients",
-    name="GET /marketplace/application/{application_id}/tariffs",
-    params=(Param("application_id", "path", "plain"),),
-    result=list[MarketplaceListTariffsItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(("application_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_MARKETPLACE_APPLICATION_ADD_DISCOUNT: MethodSpec[dict[str, JSON] | None] = MethodSpec(
-    api="yclients",
-    name="POST /marketplace/application/add_discount",
-    params=(),
-    result=dict[str, JSON] | None,
-    token_kinds=("partner",),
-    has_body=True,
-)
-_POST_MARKETPLACE_APPLICATION_UPDATE_CHANNEL: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /marketplace/application/update_channel",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    has_body=True,
-)
+
+
+def _spec_get_marketplace_application_payment_link() -> MethodSpec[MarketplaceGetPaymentLinkData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /marketplace/application/payment_link",
+        params=(
+            Param("salon_id", "query", "plain"),
+            Param("application_id", "query", "plain"),
+            Param("discount", "query", "plain"),
+        ),
+        result=MarketplaceGetPaymentLinkData,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("salon_id", "", True, ("i", None, None, None, None, None, None)),
+            ("application_id", "", True, ("i", None, None, None, None, None, None)),
+            ("discount", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_MARKETPLACE_APPLICATION_PAYMENT_LINK = _spec_get_marketplace_application_payment_link()
+
+
+def _spec_get_marketplace_application_application_id_tariffs() -> MethodSpec[list[MarketplaceListTariffsItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /marketplace/application/{application_id}/tariffs",
+        params=(Param("application_id", "path", "plain"),),
+        result=list[MarketplaceListTariffsItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(("application_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_MARKETPLACE_APPLICATION_APPLICATION_ID_TARIFFS = _spec_get_marketplace_application_application_id_tariffs()
+
+
+def _spec_post_marketplace_application_add_discount() -> MethodSpec[dict[str, JSON] | None]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /marketplace/application/add_discount",
+        params=(),
+        result=dict[str, JSON] | None,
+        token_kinds=("partner",),
+        has_body=True,
+    )
+
+
+_POST_MARKETPLACE_APPLICATION_ADD_DISCOUNT = _spec_post_marketplace_application_add_discount()
+
+
+def _spec_post_marketplace_application_update_channel() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /marketplace/application/update_channel",
+        params=(),
+        result=JSON,
+        token_kinds=("partner",),
+        has_body=True,
+    )
+
+
+_POST_MARKETPLACE_APPLICATION_UPDATE_CHANNEL = _spec_post_marketplace_application_update_channel()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -189,6 +270,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.marketplace"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["MarketplaceMethods", "AsyncMarketplaceMethods"]

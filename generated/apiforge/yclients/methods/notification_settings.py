@@ -20,19 +20,30 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.notification_settings import AsyncNotificationSettingsMethods
     from apiforge.yclients.methods.sync.notification_settings import NotificationSettingsMethods
 
-_GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_NOTIFICATION_TYPES: MethodSpec[
+
+def _spec_get_api_v1_notification_settings_company_id_notification_types() -> MethodSpec[
     list[NotificationSettingsGetCompanySettingsItem]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/notification_settings/{company_id}/notification_types",
-    params=(Param("company_id", "path", "plain"),),
-    result=list[NotificationSettingsGetCompanySettingsItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/notification_settings/{company_id}/notification_types",
+        params=(Param("company_id", "path", "plain"),),
+        result=list[NotificationSettingsGetCompanySettingsItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_NOTIFICATION_TYPES = (
+    _spec_get_api_v1_notification_settings_company_id_notification_types()
 )
-_GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID: MethodSpec[NotificationSettingsGetUserSettingsData] = (
-    MethodSpec(
+
+
+def _spec_get_api_v1_notification_settings_company_id_users_user_id() -> MethodSpec[
+    NotificationSettingsGetUserSettingsData
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/notification_settings/{company_id}/users/{user_id}",
         params=(
@@ -47,9 +58,17 @@ _GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID: MethodSpec[Notificat
             ("user_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID = (
+    _spec_get_api_v1_notification_settings_company_id_users_user_id()
 )
-_POST_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID: MethodSpec[NotificationSettingsGetUserSettingsData] = (
-    MethodSpec(
+
+
+def _spec_post_api_v1_notification_settings_company_id_users_user_id() -> MethodSpec[
+    NotificationSettingsGetUserSettingsData
+]:
+    return MethodSpec(
         api="yclients",
         name="POST /api/v1/notification_settings/{company_id}/users/{user_id}",
         params=(
@@ -64,6 +83,10 @@ _POST_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID: MethodSpec[Notifica
             ("user_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_POST_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID = (
+    _spec_post_api_v1_notification_settings_company_id_users_user_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -82,6 +105,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.notification_settings"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["NotificationSettingsMethods", "AsyncNotificationSettingsMethods"]

@@ -30,208 +30,293 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.online_booking import AsyncOnlineBookingMethods
     from apiforge.yclients.methods.sync.online_booking import OnlineBookingMethods
 
-_GET_API_V1_BOOKFORM_ID: MethodSpec[OnlineBookingGetBookformData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/bookform/{id}",
-    params=(Param("id", "path", "plain"),),
-    result=OnlineBookingGetBookformData,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_I18N_LANG_CODE: MethodSpec[I18nLangInfoDataTypes] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/i18n/{langCode}",
-    params=(Param("langCode", "path", "plain"),),
-    result=I18nLangInfoDataTypes,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(("langCode", "lang_code", True, ("s", None, None, None, None, None, None)),),
-)
-_POST_API_V1_BOOK_CODE_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/book_code/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=JSON,
-    token_kinds=("partner",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_BOOK_CHECK_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/book_check/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=JSON,
-    token_kinds=("partner",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_BOOK_RECORD_COMPANY_ID: MethodSpec[list[OnlineBookingBookRecordItem]] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/book_record/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=list[OnlineBookingBookRecordItem],
-    token_kinds=("partner",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_PUT_API_V1_BOOK_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[OnlineBookingRescheduleRecordData] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/book_record/{company_id}/{record_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-    ),
-    result=OnlineBookingRescheduleRecordData,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_BOOK_RECORD_COMPANY_ID_RECORD_ID_RECORD_HASH: MethodSpec[
+
+def _spec_get_api_v1_bookform_id() -> MethodSpec[OnlineBookingGetBookformData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/bookform/{id}",
+        params=(Param("id", "path", "plain"),),
+        result=OnlineBookingGetBookformData,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_BOOKFORM_ID = _spec_get_api_v1_bookform_id()
+
+
+def _spec_get_api_v1_i18n_lang_code() -> MethodSpec[I18nLangInfoDataTypes]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/i18n/{langCode}",
+        params=(Param("langCode", "path", "plain"),),
+        result=I18nLangInfoDataTypes,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(("langCode", "lang_code", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_I18N_LANG_CODE = _spec_get_api_v1_i18n_lang_code()
+
+
+def _spec_post_api_v1_book_code_company_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/book_code/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=JSON,
+        token_kinds=("partner",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_BOOK_CODE_COMPANY_ID = _spec_post_api_v1_book_code_company_id()
+
+
+def _spec_post_api_v1_book_check_company_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/book_check/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=JSON,
+        token_kinds=("partner",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_BOOK_CHECK_COMPANY_ID = _spec_post_api_v1_book_check_company_id()
+
+
+def _spec_post_api_v1_book_record_company_id() -> MethodSpec[list[OnlineBookingBookRecordItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/book_record/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=list[OnlineBookingBookRecordItem],
+        token_kinds=("partner",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_BOOK_RECORD_COMPANY_ID = _spec_post_api_v1_book_record_company_id()
+
+
+def _spec_put_api_v1_book_record_company_id_record_id() -> MethodSpec[OnlineBookingRescheduleRecordData]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/book_record/{company_id}/{record_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+        ),
+        result=OnlineBookingRescheduleRecordData,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_BOOK_RECORD_COMPANY_ID_RECORD_ID = _spec_put_api_v1_book_record_company_id_record_id()
+
+
+def _spec_get_api_v1_book_record_company_id_record_id_record_hash() -> MethodSpec[
     BookRecordCompanyidRecordidRecordhashResponseDataTypes
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-        Param("record_hash", "path", "plain"),
-    ),
-    result=BookRecordCompanyidRecordidRecordhashResponseDataTypes,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_hash", "", True, ("s", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+            Param("record_hash", "path", "plain"),
+        ),
+        result=BookRecordCompanyidRecordidRecordhashResponseDataTypes,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_hash", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_BOOK_RECORD_COMPANY_ID_RECORD_ID_RECORD_HASH = (
+    _spec_get_api_v1_book_record_company_id_record_id_record_hash()
 )
-_POST_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID_BOOK: MethodSpec[OnlineBookingBookActivityData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/activity/{company_id}/{activity_id}/book",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("activity_id", "path", "plain"),
-    ),
-    result=OnlineBookingBookActivityData,
-    token_kinds=("partner",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_BOOK_DATES_COMPANY_ID: MethodSpec[OnlineBookingListDatesData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/book_dates/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_ids", "query", "brackets"),
-        Param("staff_id", "query", "plain"),
-        Param("date", "query", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-    ),
-    result=OnlineBookingListDatesData,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("date", "", False, ("s", None, None, None, None, None, None)),
-        ("date_from", "", False, ("s", None, None, None, None, None, None)),
-        ("date_to", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_BOOK_SERVICES_COMPANY_ID: MethodSpec[OnlineBookingListServicesData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/book_services/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("datetime", "query", "plain"),
-        Param("service_ids", "query", "brackets"),
-    ),
-    result=OnlineBookingListServicesData,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("datetime", "", False, ("n", None, None, None, None, None, None)),
-        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_GET_API_V1_BOOK_STAFF_SEANCES_COMPANY_ID_STAFF_ID: MethodSpec[OnlineBookingListNearestSeancesData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/book_staff_seances/{company_id}/{staff_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("service_ids", "query", "brackets"),
-    ),
-    result=OnlineBookingListNearestSeancesData,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_GET_API_V1_BOOK_STAFF_COMPANY_ID: MethodSpec[list[OnlineBookingListStaffItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/book_staff/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_ids", "query", "brackets"),
-        Param("datetime", "query", "plain"),
-    ),
-    result=list[OnlineBookingListStaffItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("datetime", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_BOOK_TIMES_COMPANY_ID_STAFF_ID_DATE: MethodSpec[list[OnlineBookingListTimesItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/book_times/{company_id}/{staff_id}/{date}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("date", "path", "plain"),
-        Param("service_ids", "query", "brackets"),
-    ),
-    result=list[OnlineBookingListTimesItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date", "", True, ("s", None, None, None, None, None, None)),
-        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMESLOTS: MethodSpec[OnlineBookingGetTimeslotSettingsData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/settings/timeslots",
-    params=(Param("company_id", "path", "plain"),),
-    result=OnlineBookingGetTimeslotSettingsData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+
+def _spec_post_api_v1_activity_company_id_activity_id_book() -> MethodSpec[OnlineBookingBookActivityData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/activity/{company_id}/{activity_id}/book",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("activity_id", "path", "plain"),
+        ),
+        result=OnlineBookingBookActivityData,
+        token_kinds=("partner",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID_BOOK = _spec_post_api_v1_activity_company_id_activity_id_book()
+
+
+def _spec_get_api_v1_book_dates_company_id() -> MethodSpec[OnlineBookingListDatesData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/book_dates/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_ids", "query", "brackets"),
+            Param("staff_id", "query", "plain"),
+            Param("date", "query", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+        ),
+        result=OnlineBookingListDatesData,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("date", "", False, ("s", None, None, None, None, None, None)),
+            ("date_from", "", False, ("s", None, None, None, None, None, None)),
+            ("date_to", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_BOOK_DATES_COMPANY_ID = _spec_get_api_v1_book_dates_company_id()
+
+
+def _spec_get_api_v1_book_services_company_id() -> MethodSpec[OnlineBookingListServicesData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/book_services/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("datetime", "query", "plain"),
+            Param("service_ids", "query", "brackets"),
+        ),
+        result=OnlineBookingListServicesData,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("datetime", "", False, ("n", None, None, None, None, None, None)),
+            ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_BOOK_SERVICES_COMPANY_ID = _spec_get_api_v1_book_services_company_id()
+
+
+def _spec_get_api_v1_book_staff_seances_company_id_staff_id() -> MethodSpec[OnlineBookingListNearestSeancesData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/book_staff_seances/{company_id}/{staff_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("service_ids", "query", "brackets"),
+        ),
+        result=OnlineBookingListNearestSeancesData,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_BOOK_STAFF_SEANCES_COMPANY_ID_STAFF_ID = _spec_get_api_v1_book_staff_seances_company_id_staff_id()
+
+
+def _spec_get_api_v1_book_staff_company_id() -> MethodSpec[list[OnlineBookingListStaffItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/book_staff/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_ids", "query", "brackets"),
+            Param("datetime", "query", "plain"),
+        ),
+        result=list[OnlineBookingListStaffItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("datetime", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_BOOK_STAFF_COMPANY_ID = _spec_get_api_v1_book_staff_company_id()
+
+
+def _spec_get_api_v1_book_times_company_id_staff_id_date() -> MethodSpec[list[OnlineBookingListTimesItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/book_times/{company_id}/{staff_id}/{date}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("date", "path", "plain"),
+            Param("service_ids", "query", "brackets"),
+        ),
+        result=list[OnlineBookingListTimesItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date", "", True, ("s", None, None, None, None, None, None)),
+            ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_BOOK_TIMES_COMPANY_ID_STAFF_ID_DATE = _spec_get_api_v1_book_times_company_id_staff_id_date()
+
+
+def _spec_get_api_v1_company_company_id_settings_timeslots() -> MethodSpec[OnlineBookingGetTimeslotSettingsData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/settings/timeslots",
+        params=(Param("company_id", "path", "plain"),),
+        result=OnlineBookingGetTimeslotSettingsData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMESLOTS = _spec_get_api_v1_company_company_id_settings_timeslots()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -249,6 +334,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.online_booking"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["OnlineBookingMethods", "AsyncOnlineBookingMethods"]

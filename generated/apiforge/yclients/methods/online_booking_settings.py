@@ -19,8 +19,11 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.online_booking_settings import AsyncOnlineBookingSettingsMethods
     from apiforge.yclients.methods.sync.online_booking_settings import OnlineBookingSettingsMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE: MethodSpec[CompanyGetOnlineSettingsResponseDataFieldDataTypes] = (
-    MethodSpec(
+
+def _spec_get_api_v1_company_company_id_settings_online() -> MethodSpec[
+    CompanyGetOnlineSettingsResponseDataFieldDataTypes
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/settings/online",
         params=(Param("company_id", "path", "plain"),),
@@ -29,9 +32,15 @@ _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE: MethodSpec[CompanyGetOnlineSetti
         token_kinds=("user",),
         checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
     )
-)
-_PATCH_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE: MethodSpec[CompanyGetOnlineSettingsResponseDataFieldDataTypes] = (
-    MethodSpec(
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE = _spec_get_api_v1_company_company_id_settings_online()
+
+
+def _spec_patch_api_v1_company_company_id_settings_online() -> MethodSpec[
+    CompanyGetOnlineSettingsResponseDataFieldDataTypes
+]:
+    return MethodSpec(
         api="yclients",
         name="PATCH /api/v1/company/{company_id}/settings/online",
         params=(Param("company_id", "path", "plain"),),
@@ -40,7 +49,9 @@ _PATCH_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE: MethodSpec[CompanyGetOnlineSet
         has_body=True,
         checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
     )
-)
+
+
+_PATCH_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE = _spec_patch_api_v1_company_company_id_settings_online()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -58,6 +69,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.online_booking_settings"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["OnlineBookingSettingsMethods", "AsyncOnlineBookingSettingsMethods"]

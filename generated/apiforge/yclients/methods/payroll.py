@@ -25,8 +25,11 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.payroll import AsyncPayrollMethods
     from apiforge.yclients.methods.sync.payroll import PayrollMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PAYROLL_STAFF_STAFF_ID_CALCULATION: MethodSpec[list[SalaryStaffCalculation]] = (
-    MethodSpec(
+
+def _spec_get_api_v1_company_company_id_salary_payroll_staff_staff_id_calculation() -> MethodSpec[
+    list[SalaryStaffCalculation]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/",
         params=(
@@ -45,64 +48,96 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_PAYROLL_STAFF_STAFF_ID_CALCULATION: Method
             ("date_to", "", True, ("s", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PAYROLL_STAFF_STAFF_ID_CALCULATION = (
+    _spec_get_api_v1_company_company_id_salary_payroll_staff_staff_id_calculation()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PAYROLL_STAFF_STAFF_ID_CALCULATION_CALCULATION_ID: MethodSpec[
+
+
+def _spec_get_api_v1_company_company_id_salary_payroll_staff_staff_id_calculation_calculation_id() -> MethodSpec[
     SalaryPayrollCalculationContainer
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("calculation_id", "path", "plain"),
-    ),
-    result=SalaryPayrollCalculationContainer,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-        ("calculation_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("calculation_id", "path", "plain"),
+        ),
+        result=SalaryPayrollCalculationContainer,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("calculation_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PAYROLL_STAFF_STAFF_ID_CALCULATION_CALCULATION_ID = (
+    _spec_get_api_v1_company_company_id_salary_payroll_staff_staff_id_calculation_calculation_id()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_STAFF_ID_SALARY_SCHEMES_COUNT: MethodSpec[
+
+
+def _spec_get_api_v1_company_company_id_salary_calculation_staff_staff_id_salary_schemes_count() -> MethodSpec[
     SalaryStaffSchemesCount
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-    ),
-    result=SalaryStaffSchemesCount,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+        ),
+        result=SalaryStaffSchemesCount,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_STAFF_ID_SALARY_SCHEMES_COUNT = (
+    _spec_get_api_v1_company_company_id_salary_calculation_staff_staff_id_salary_schemes_count()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_STAFF_ID: MethodSpec[SalaryStaffCalculation] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-    ),
-    result=SalaryStaffCalculation,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_get_api_v1_company_company_id_salary_calculation_staff_staff_id() -> MethodSpec[SalaryStaffCalculation]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+        ),
+        result=SalaryStaffCalculation,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_STAFF_ID = (
+    _spec_get_api_v1_company_company_id_salary_calculation_staff_staff_id()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_DAILY_STAFF_ID: MethodSpec[SalaryStaffCalculationDaily] = (
-    MethodSpec(
+
+
+def _spec_get_api_v1_company_company_id_salary_calculation_staff_daily_staff_id() -> MethodSpec[
+    SalaryStaffCalculationDaily
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/",
         params=(
@@ -121,97 +156,141 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_DAILY_STAFF_ID: MethodSp
             ("date_to", "", True, ("s", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_DAILY_STAFF_ID = (
+    _spec_get_api_v1_company_company_id_salary_calculation_staff_daily_staff_id()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_STAFF_ID: MethodSpec[SalaryStaffPeriod] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-    ),
-    result=SalaryStaffPeriod,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_get_api_v1_company_company_id_salary_period_staff_staff_id() -> MethodSpec[SalaryStaffPeriod]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+        ),
+        result=SalaryStaffPeriod,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_STAFF_ID = (
+    _spec_get_api_v1_company_company_id_salary_period_staff_staff_id()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_DAILY_STAFF_ID: MethodSpec[SalaryStaffPeriodDaily] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-    ),
-    result=SalaryStaffPeriodDaily,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_get_api_v1_company_company_id_salary_period_staff_daily_staff_id() -> MethodSpec[SalaryStaffPeriodDaily]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+        ),
+        result=SalaryStaffPeriodDaily,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_DAILY_STAFF_ID = (
+    _spec_get_api_v1_company_company_id_salary_period_staff_daily_staff_id()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_CALCULATION: MethodSpec[SalaryStaffCalculation] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-    ),
-    result=SalaryStaffCalculation,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_get_api_v1_company_company_id_salary_staff_staff_id_calculation() -> MethodSpec[SalaryStaffCalculation]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+        ),
+        result=SalaryStaffCalculation,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_CALCULATION = (
+    _spec_get_api_v1_company_company_id_salary_staff_staff_id_calculation()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_SALARY_SCHEMES: MethodSpec[list[SalaryStaffScheme]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-    ),
-    result=list[SalaryStaffScheme],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_get_api_v1_company_company_id_salary_staff_staff_id_salary_schemes() -> MethodSpec[list[SalaryStaffScheme]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+        ),
+        result=list[SalaryStaffScheme],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_SALARY_SCHEMES = (
+    _spec_get_api_v1_company_company_id_salary_staff_staff_id_salary_schemes()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_PERIOD: MethodSpec[SalaryStaffPeriod] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("date_from", "query", "plain"),
-        Param("date_to", "query", "plain"),
-    ),
-    result=SalaryStaffPeriod,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date_from", "", True, ("s", None, None, None, None, None, None)),
-        ("date_to", "", True, ("s", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_get_api_v1_company_company_id_salary_staff_staff_id_period() -> MethodSpec[SalaryStaffPeriod]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("date_from", "query", "plain"),
+            Param("date_to", "query", "plain"),
+        ),
+        result=SalaryStaffPeriod,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_PERIOD = (
+    _spec_get_api_v1_company_company_id_salary_staff_staff_id_period()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -230,6 +309,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.payroll"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["PayrollMethods", "AsyncPayrollMethods"]

@@ -18,25 +18,36 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.positions import AsyncPositionsMethods
     from apiforge.yclients.methods.sync.positions import PositionsMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_STAFF_POSITIONS: MethodSpec[builtins.list[StaffPosition2]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/staff/positions/",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[StaffPosition2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_COMPANY_COMPANY_ID_POSITIONS_QUICK: MethodSpec[Position] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/positions/quick/",
-    params=(Param("company_id", "path", "plain"),),
-    result=Position,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_company_company_id_staff_positions() -> MethodSpec[builtins.list[StaffPosition2]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/staff/positions/",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[StaffPosition2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_STAFF_POSITIONS = _spec_get_api_v1_company_company_id_staff_positions()
+
+
+def _spec_post_api_v1_company_company_id_positions_quick() -> MethodSpec[Position]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/positions/quick/",
+        params=(Param("company_id", "path", "plain"),),
+        result=Position,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_POSITIONS_QUICK = _spec_post_api_v1_company_company_id_positions_quick()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -54,6 +65,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.positions"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["PositionsMethods", "AsyncPositionsMethods"]

@@ -16,15 +16,20 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.privacy_policy import AsyncPrivacyPolicyMethods
     from apiforge.yclients.methods.sync.privacy_policy import PrivacyPolicyMethods
 
-_GET_API_V1_PRIVACY_POLICY_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/privacy_policy/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_privacy_policy_company_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/privacy_policy/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_PRIVACY_POLICY_COMPANY_ID = _spec_get_api_v1_privacy_policy_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -42,6 +47,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.privacy_policy"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["PrivacyPolicyMethods", "AsyncPrivacyPolicyMethods"]

@@ -23,160 +23,195 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.records import AsyncRecordsMethods
     from apiforge.yclients.methods.sync.records import RecordsMethods
 
-_GET_API_V1_RECORDS_COMPANY_ID: MethodSpec[Page[RecordsListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/records/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("client_id", "query", "plain"),
-        Param("created_user_id", "query", "plain"),
-        Param("start_date", "query", "plain"),
-        Param("end_date", "query", "plain"),
-        Param("c_start_date", "query", "plain"),
-        Param("c_end_date", "query", "plain"),
-        Param("changed_after", "query", "plain"),
-        Param("changed_before", "query", "plain"),
-        Param("include_consumables", "query", "plain"),
-        Param("include_finance_transactions", "query", "plain"),
-        Param("with_deleted", "query", "bool01"),
-    ),
-    result=Page[RecordsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count"],
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("client_id", "", False, ("i", None, None, None, None, None, None)),
-        ("created_user_id", "", False, ("i", None, None, None, None, None, None)),
-        ("start_date", "", False, ("s", None, None, None, None, None, None)),
-        ("end_date", "", False, ("s", None, None, None, None, None, None)),
-        ("c_start_date", "", False, ("s", None, None, None, None, None, None)),
-        ("c_end_date", "", False, ("s", None, None, None, None, None, None)),
-        ("changed_after", "", False, ("s", None, None, None, None, None, None)),
-        ("changed_before", "", False, ("s", None, None, None, None, None, None)),
-        ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
-        ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
-        ("with_deleted", "", False, ("b", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_RECORDS_COMPANY_ID: MethodSpec[builtins.list[RecordsListItem]] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/records/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[RecordsListItem],
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_RECORDS_PARTNER: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/records/partner/",
-    params=(
-        Param("page", "query", "plain"),
-        Param("editable_length", "query", "plain"),
-        Param("salon_id", "query", "plain"),
-        Param("start_date", "query", "plain"),
-        Param("end_date", "query", "plain"),
-        Param("created_start_date", "query", "plain"),
-        Param("created_end_date", "query", "plain"),
-        Param("user_id", "query", "plain"),
-    ),
-    result=Page[dict[str, JSON]],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "editable_length",
-        "in": "query",
-        "first_page": 1,
-        "max_size": 100,
-        "total": ["count"],
-    },
-    checks=(
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("editable_length", "", False, ("n", None, None, None, None, None, None)),
-        ("salon_id", "", False, ("i", None, None, None, None, None, None)),
-        ("start_date", "", False, ("s", None, None, None, None, None, None)),
-        ("end_date", "", False, ("s", None, None, None, None, None, None)),
-        ("created_start_date", "", False, ("s", None, None, None, None, None, None)),
-        ("created_end_date", "", False, ("s", None, None, None, None, None, None)),
-        ("user_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[RecordsGetData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/record/{company_id}/{record_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-        Param("include_consumables", "query", "plain"),
-        Param("include_finance_transactions", "query", "plain"),
-    ),
-    result=RecordsGetData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
-        ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[RecordsUpdateData] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/record/{company_id}/{record_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-        Param("include_consumables", "query", "plain"),
-        Param("include_finance_transactions", "query", "plain"),
-    ),
-    result=RecordsUpdateData,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
-        ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/record/{company_id}/{record_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-        Param("include_consumables", "query", "plain"),
-        Param("include_finance_transactions", "query", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
-        ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_get_api_v1_records_company_id() -> MethodSpec[Page[RecordsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/records/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("client_id", "query", "plain"),
+            Param("created_user_id", "query", "plain"),
+            Param("start_date", "query", "plain"),
+            Param("end_date", "query", "plain"),
+            Param("c_start_date", "query", "plain"),
+            Param("c_end_date", "query", "plain"),
+            Param("changed_after", "query", "plain"),
+            Param("changed_before", "query", "plain"),
+            Param("include_consumables", "query", "plain"),
+            Param("include_finance_transactions", "query", "plain"),
+            Param("with_deleted", "query", "bool01"),
+        ),
+        result=Page[RecordsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("client_id", "", False, ("i", None, None, None, None, None, None)),
+            ("created_user_id", "", False, ("i", None, None, None, None, None, None)),
+            ("start_date", "", False, ("s", None, None, None, None, None, None)),
+            ("end_date", "", False, ("s", None, None, None, None, None, None)),
+            ("c_start_date", "", False, ("s", None, None, None, None, None, None)),
+            ("c_end_date", "", False, ("s", None, None, None, None, None, None)),
+            ("changed_after", "", False, ("s", None, None, None, None, None, None)),
+            ("changed_before", "", False, ("s", None, None, None, None, None, None)),
+            ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
+            ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
+            ("with_deleted", "", False, ("b", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_RECORDS_COMPANY_ID = _spec_get_api_v1_records_company_id()
+
+
+def _spec_post_api_v1_records_company_id() -> MethodSpec[builtins.list[RecordsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/records/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[RecordsListItem],
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_RECORDS_COMPANY_ID = _spec_post_api_v1_records_company_id()
+
+
+def _spec_get_api_v1_records_partner() -> MethodSpec[Page[dict[str, JSON]]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/records/partner/",
+        params=(
+            Param("page", "query", "plain"),
+            Param("editable_length", "query", "plain"),
+            Param("salon_id", "query", "plain"),
+            Param("start_date", "query", "plain"),
+            Param("end_date", "query", "plain"),
+            Param("created_start_date", "query", "plain"),
+            Param("created_end_date", "query", "plain"),
+            Param("user_id", "query", "plain"),
+        ),
+        result=Page[dict[str, JSON]],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "editable_length",
+            "in": "query",
+            "first_page": 1,
+            "max_size": 100,
+            "total": ["count"],
+        },
+        checks=(
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("editable_length", "", False, ("n", None, None, None, None, None, None)),
+            ("salon_id", "", False, ("i", None, None, None, None, None, None)),
+            ("start_date", "", False, ("s", None, None, None, None, None, None)),
+            ("end_date", "", False, ("s", None, None, None, None, None, None)),
+            ("created_start_date", "", False, ("s", None, None, None, None, None, None)),
+            ("created_end_date", "", False, ("s", None, None, None, None, None, None)),
+            ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_RECORDS_PARTNER = _spec_get_api_v1_records_partner()
+
+
+def _spec_get_api_v1_record_company_id_record_id() -> MethodSpec[RecordsGetData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/record/{company_id}/{record_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+            Param("include_consumables", "query", "plain"),
+            Param("include_finance_transactions", "query", "plain"),
+        ),
+        result=RecordsGetData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
+            ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_RECORD_COMPANY_ID_RECORD_ID = _spec_get_api_v1_record_company_id_record_id()
+
+
+def _spec_put_api_v1_record_company_id_record_id() -> MethodSpec[RecordsUpdateData]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/record/{company_id}/{record_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+            Param("include_consumables", "query", "plain"),
+            Param("include_finance_transactions", "query", "plain"),
+        ),
+        result=RecordsUpdateData,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
+            ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_RECORD_COMPANY_ID_RECORD_ID = _spec_put_api_v1_record_company_id_record_id()
+
+
+def _spec_delete_api_v1_record_company_id_record_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/record/{company_id}/{record_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+            Param("include_consumables", "query", "plain"),
+            Param("include_finance_transactions", "query", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
+            ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_RECORD_COMPANY_ID_RECORD_ID = _spec_delete_api_v1_record_company_id_record_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -194,6 +229,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.records"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["RecordsMethods", "AsyncRecordsMethods"]

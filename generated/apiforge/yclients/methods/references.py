@@ -17,14 +17,19 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.references import AsyncReferencesMethods
     from apiforge.yclients.methods.sync.references import ReferencesMethods
 
-_GET_API_V1_REFERENCES_BUSINESS_GROUPS_WITH_TYPES: MethodSpec[list[ReferencesListBusinessTypesItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/references/business_groups_with_types",
-    params=(),
-    result=list[ReferencesListBusinessTypesItem],
-    idempotent=True,
-    token_kinds=("user",),
-)
+
+def _spec_get_api_v1_references_business_groups_with_types() -> MethodSpec[list[ReferencesListBusinessTypesItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/references/business_groups_with_types",
+        params=(),
+        result=list[ReferencesListBusinessTypesItem],
+        idempotent=True,
+        token_kinds=("user",),
+    )
+
+
+_GET_API_V1_REFERENCES_BUSINESS_GROUPS_WITH_TYPES = _spec_get_api_v1_references_business_groups_with_types()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -42,6 +47,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.references"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ReferencesMethods", "AsyncReferencesMethods"]

@@ -17,23 +17,28 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.reports import AsyncReportsMethods
     from apiforge.yclients.methods.sync.reports import ReportsMethods
 
-_GET_API_V1_REPORTS_Z_REPORT_COMPANY_ID: MethodSpec[ReportsGetZReportData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/reports/z_report/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("start_date", "query", "plain"),
-        Param("master_id", "query", "plain"),
-    ),
-    result=ReportsGetZReportData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("start_date", "", False, ("s", None, None, None, None, None, None)),
-        ("master_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_get_api_v1_reports_z_report_company_id() -> MethodSpec[ReportsGetZReportData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/reports/z_report/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("start_date", "query", "plain"),
+            Param("master_id", "query", "plain"),
+        ),
+        result=ReportsGetZReportData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("start_date", "", False, ("s", None, None, None, None, None, None)),
+            ("master_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_REPORTS_Z_REPORT_COMPANY_ID = _spec_get_api_v1_reports_z_report_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -51,6 +56,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.reports"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ReportsMethods", "AsyncReportsMethods"]

@@ -18,15 +18,20 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.resources import AsyncResourcesMethods
     from apiforge.yclients.methods.sync.resources import ResourcesMethods
 
-_GET_API_V1_RESOURCES_COMPANY_ID: MethodSpec[builtins.list[ResourcesListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/resources/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[ResourcesListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_resources_company_id() -> MethodSpec[builtins.list[ResourcesListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/resources/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[ResourcesListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_RESOURCES_COMPANY_ID = _spec_get_api_v1_resources_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -44,6 +49,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.resources"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ResourcesMethods", "AsyncResourcesMethods"]

@@ -17,24 +17,35 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.reviews import AsyncReviewsMethods
     from apiforge.yclients.methods.sync.reviews import ReviewsMethods
 
-_GET_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN: MethodSpec[ReviewsGetFormStatusData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/master_record_review/{recordToken}",
-    params=(Param("recordToken", "path", "plain"),),
-    result=ReviewsGetFormStatusData,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(("recordToken", "record_token", True, ("s", None, None, None, None, None, None)),),
-)
-_POST_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/master_record_review/{recordToken}",
-    params=(Param("recordToken", "path", "plain"),),
-    result=JSON,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("recordToken", "record_token", True, ("s", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_master_record_review_record_token() -> MethodSpec[ReviewsGetFormStatusData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/master_record_review/{recordToken}",
+        params=(Param("recordToken", "path", "plain"),),
+        result=ReviewsGetFormStatusData,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(("recordToken", "record_token", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN = _spec_get_api_v1_master_record_review_record_token()
+
+
+def _spec_post_api_v1_master_record_review_record_token() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/master_record_review/{recordToken}",
+        params=(Param("recordToken", "path", "plain"),),
+        result=JSON,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("recordToken", "record_token", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN = _spec_post_api_v1_master_record_review_record_token()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -52,6 +63,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.reviews"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ReviewsMethods", "AsyncReviewsMethods"]

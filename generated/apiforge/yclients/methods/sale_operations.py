@@ -19,73 +19,102 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.sale_operations import AsyncSaleOperationsMethods
     from apiforge.yclients.methods.sync.sale_operations import SaleOperationsMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID: MethodSpec[SaleOperationsGetData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/sale/{document_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("document_id", "path", "plain"),
-    ),
-    result=SaleOperationsGetData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("document_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+def _spec_get_api_v1_company_company_id_sale_document_id() -> MethodSpec[SaleOperationsGetData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/sale/{document_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("document_id", "path", "plain"),
+        ),
+        result=SaleOperationsGetData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("document_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID = _spec_get_api_v1_company_company_id_sale_document_id()
+
+
+def _spec_delete_api_v1_company_company_id_sale_document_id_payment_payment_transaction_payment_transaction_id() -> (
+    MethodSpec[SaleOperationsGetData]
+):
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("document_id", "path", "plain"),
+            Param("payment_transaction_id", "path", "plain"),
+        ),
+        result=SaleOperationsGetData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("document_id", "", True, ("i", None, None, None, None, None, None)),
+            ("payment_transaction_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT_PAYMENT_TRANSACTION_PAYMENT_TRANSACTION_ID = (
+    _spec_delete_api_v1_company_company_id_sale_document_id_payment_payment_transaction_payment_transaction_id()
 )
-_DELETE_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT_PAYMENT_TRANSACTION_PAYMENT_TRANSACTION_ID: MethodSpec[
-    SaleOperationsGetData
-] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("document_id", "path", "plain"),
-        Param("payment_transaction_id", "path", "plain"),
-    ),
-    result=SaleOperationsGetData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("document_id", "", True, ("i", None, None, None, None, None, None)),
-        ("payment_transaction_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_delete_api_v1_company_company_id_sale_document_id_payment_loyalty_transaction_payment_transaction_id() -> (
+    MethodSpec[SaleOperationsGetData]
+):
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("document_id", "path", "plain"),
+            Param("payment_transaction_id", "path", "plain"),
+        ),
+        result=SaleOperationsGetData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("document_id", "", True, ("i", None, None, None, None, None, None)),
+            ("payment_transaction_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT_LOYALTY_TRANSACTION_PAYMENT_TRANSACTION_ID = (
+    _spec_delete_api_v1_company_company_id_sale_document_id_payment_loyalty_transaction_payment_transaction_id()
 )
-_DELETE_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT_LOYALTY_TRANSACTION_PAYMENT_TRANSACTION_ID: MethodSpec[
-    SaleOperationsGetData
-] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("document_id", "path", "plain"),
-        Param("payment_transaction_id", "path", "plain"),
-    ),
-    result=SaleOperationsGetData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("document_id", "", True, ("i", None, None, None, None, None, None)),
-        ("payment_transaction_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT: MethodSpec[SaleOperationsGetData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/sale/{document_id}/payment",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("document_id", "path", "plain"),
-    ),
-    result=SaleOperationsGetData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("document_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_post_api_v1_company_company_id_sale_document_id_payment() -> MethodSpec[SaleOperationsGetData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/sale/{document_id}/payment",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("document_id", "path", "plain"),
+        ),
+        result=SaleOperationsGetData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("document_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT = (
+    _spec_post_api_v1_company_company_id_sale_document_id_payment()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -104,6 +133,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.sale_operations"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["SaleOperationsMethods", "AsyncSaleOperationsMethods"]

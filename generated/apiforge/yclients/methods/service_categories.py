@@ -22,134 +22,187 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.service_categories import AsyncServiceCategoriesMethods
     from apiforge.yclients.methods.sync.service_categories import ServiceCategoriesMethods
 
-_POST_API_V1_SERVICE_CATEGORIES_COMPANY_ID: MethodSpec[ServiceCategoriesCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/service_categories/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=ServiceCategoriesCreateData,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[ServiceCategoriesGetItem] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/service_category/{company_id}/{id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("id", "path", "plain"),
-    ),
-    result=ServiceCategoriesGetItem,
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[ServiceCategoriesGetItem] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/service_category/{company_id}/{id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("id", "path", "plain"),
-    ),
-    result=ServiceCategoriesGetItem,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/service_category/{company_id}/{id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_CHAIN_CHAIN_ID_SERVICE_CATEGORIES: MethodSpec[builtins.list[ServiceCategoryTitle2]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/chain/{chain_id}/service_categories",
-    params=(
-        Param("chain_id", "path", "plain"),
-        Param("include", "query", "plain"),
-    ),
-    result=builtins.list[ServiceCategoryTitle2],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include", "", False, ("s", frozenset({"services"}), None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/service_categories/{id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("id", "path", "plain"),
-        Param("staff_id", "query", "plain"),
-    ),
-    result=builtins.list[ServiceCategoriesGetItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/service_categories",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "query", "plain"),
-    ),
-    result=builtins.list[ServiceCategoriesGetItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/service_categories/{company_id}/{id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("id", "path", "plain"),
-    ),
-    result=builtins.list[ServiceCategoriesGetItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/service_categories/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[ServiceCategoriesGetItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_post_api_v1_service_categories_company_id() -> MethodSpec[ServiceCategoriesCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/service_categories/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=ServiceCategoriesCreateData,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_SERVICE_CATEGORIES_COMPANY_ID = _spec_post_api_v1_service_categories_company_id()
+
+
+def _spec_get_api_v1_service_category_company_id_id() -> MethodSpec[ServiceCategoriesGetItem]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/service_category/{company_id}/{id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("id", "path", "plain"),
+        ),
+        result=ServiceCategoriesGetItem,
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID = _spec_get_api_v1_service_category_company_id_id()
+
+
+def _spec_put_api_v1_service_category_company_id_id() -> MethodSpec[ServiceCategoriesGetItem]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/service_category/{company_id}/{id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("id", "path", "plain"),
+        ),
+        result=ServiceCategoriesGetItem,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID = _spec_put_api_v1_service_category_company_id_id()
+
+
+def _spec_delete_api_v1_service_category_company_id_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/service_category/{company_id}/{id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID = _spec_delete_api_v1_service_category_company_id_id()
+
+
+def _spec_get_api_v1_chain_chain_id_service_categories() -> MethodSpec[builtins.list[ServiceCategoryTitle2]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/chain/{chain_id}/service_categories",
+        params=(
+            Param("chain_id", "path", "plain"),
+            Param("include", "query", "plain"),
+        ),
+        result=builtins.list[ServiceCategoryTitle2],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include", "", False, ("s", frozenset({"services"}), None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_CHAIN_CHAIN_ID_SERVICE_CATEGORIES = _spec_get_api_v1_chain_chain_id_service_categories()
+
+
+def _spec_get_api_v1_company_company_id_service_categories_id() -> MethodSpec[builtins.list[ServiceCategoriesGetItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/service_categories/{id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("id", "path", "plain"),
+            Param("staff_id", "query", "plain"),
+        ),
+        result=builtins.list[ServiceCategoriesGetItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES_ID = _spec_get_api_v1_company_company_id_service_categories_id()
+
+
+def _spec_get_api_v1_company_company_id_service_categories() -> MethodSpec[builtins.list[ServiceCategoriesGetItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/service_categories",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "query", "plain"),
+        ),
+        result=builtins.list[ServiceCategoriesGetItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES = _spec_get_api_v1_company_company_id_service_categories()
+
+
+def _spec_get_api_v1_service_categories_company_id_id() -> MethodSpec[builtins.list[ServiceCategoriesGetItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/service_categories/{company_id}/{id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("id", "path", "plain"),
+        ),
+        result=builtins.list[ServiceCategoriesGetItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID_ID = _spec_get_api_v1_service_categories_company_id_id()
+
+
+def _spec_get_api_v1_service_categories_company_id() -> MethodSpec[builtins.list[ServiceCategoriesGetItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/service_categories/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[ServiceCategoriesGetItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID = _spec_get_api_v1_service_categories_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -167,6 +220,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.service_categories"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ServiceCategoriesMethods", "AsyncServiceCategoriesMethods"]

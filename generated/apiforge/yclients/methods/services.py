@@ -24,196 +24,273 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.services import AsyncServicesMethods
     from apiforge.yclients.methods.sync.services import ServicesMethods
 
-_POST_API_V1_SERVICES_COMPANY_ID: MethodSpec[ServicesCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/services/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=ServicesCreateData,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+
+def _spec_post_api_v1_services_company_id() -> MethodSpec[ServicesCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/services/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=ServicesCreateData,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_SERVICES_COMPANY_ID = _spec_post_api_v1_services_company_id()
+
+
+def _spec_get_api_v1_company_company_id_services_service_id() -> MethodSpec[builtins.list[ServicesListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/services/{service_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("category_id", "query", "plain"),
+        ),
+        result=builtins.list[ServicesListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("category_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID = _spec_get_api_v1_company_company_id_services_service_id()
+
+
+def _spec_get_api_v1_company_company_id_services() -> MethodSpec[builtins.list[ServicesListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/services",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("category_id", "query", "plain"),
+        ),
+        result=builtins.list[ServicesListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("category_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SERVICES = _spec_get_api_v1_company_company_id_services()
+
+
+def _spec_patch_api_v1_company_company_id_services_service_id() -> MethodSpec[ServicesUpdateData]:
+    return MethodSpec(
+        api="yclients",
+        name="PATCH /api/v1/company/{company_id}/services/{service_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+        ),
+        result=ServicesUpdateData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PATCH_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID = _spec_patch_api_v1_company_company_id_services_service_id()
+
+
+def _spec_get_api_v1_services_company_id_service_id() -> MethodSpec[builtins.list[ServicesListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/services/{company_id}/{service_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("category_id", "query", "plain"),
+        ),
+        result=builtins.list[ServicesListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("category_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_SERVICES_COMPANY_ID_SERVICE_ID = _spec_get_api_v1_services_company_id_service_id()
+
+
+def _spec_get_api_v1_services_company_id() -> MethodSpec[builtins.list[ServicesListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/services/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "query", "plain"),
+            Param("category_id", "query", "plain"),
+        ),
+        result=builtins.list[ServicesListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+            ("category_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_SERVICES_COMPANY_ID = _spec_get_api_v1_services_company_id()
+
+
+def _spec_put_api_v1_services_company_id_service_id() -> MethodSpec[ServicesUpdateLegacyData]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/services/{company_id}/{service_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+        ),
+        result=ServicesUpdateLegacyData,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_SERVICES_COMPANY_ID_SERVICE_ID = _spec_put_api_v1_services_company_id_service_id()
+
+
+def _spec_delete_api_v1_services_company_id_service_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/services/{company_id}/{service_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_SERVICES_COMPANY_ID_SERVICE_ID = _spec_delete_api_v1_services_company_id_service_id()
+
+
+def _spec_post_api_v1_company_company_id_services_links() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/services/links",
+        params=(Param("company_id", "path", "plain"),),
+        result=JSON,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_SERVICES_LINKS = _spec_post_api_v1_company_company_id_services_links()
+
+
+def _spec_post_api_v1_company_company_id_services_service_id_staff() -> MethodSpec[MasterServiceLink2]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/services/{service_id}/staff",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+        ),
+        result=MasterServiceLink2,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF = (
+    _spec_post_api_v1_company_company_id_services_service_id_staff()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/services/{service_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("category_id", "query", "plain"),
-    ),
-    result=builtins.list[ServicesListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("category_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_put_api_v1_company_company_id_services_service_id_staff_master_id() -> MethodSpec[MasterServiceLink2]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+            Param("master_id", "path", "plain"),
+        ),
+        result=MasterServiceLink2,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+            ("master_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF_MASTER_ID = (
+    _spec_put_api_v1_company_company_id_services_service_id_staff_master_id()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SERVICES: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/services",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("category_id", "query", "plain"),
-    ),
-    result=builtins.list[ServicesListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("category_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PATCH_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID: MethodSpec[ServicesUpdateData] = MethodSpec(
-    api="yclients",
-    name="PATCH /api/v1/company/{company_id}/services/{service_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-    ),
-    result=ServicesUpdateData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/services/{company_id}/{service_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("category_id", "query", "plain"),
-    ),
-    result=builtins.list[ServicesListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("category_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_SERVICES_COMPANY_ID: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/services/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "query", "plain"),
-        Param("category_id", "query", "plain"),
-    ),
-    result=builtins.list[ServicesListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-        ("category_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[ServicesUpdateLegacyData] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/services/{company_id}/{service_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-    ),
-    result=ServicesUpdateLegacyData,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/services/{company_id}/{service_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_COMPANY_COMPANY_ID_SERVICES_LINKS: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/services/links",
-    params=(Param("company_id", "path", "plain"),),
-    result=JSON,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF: MethodSpec[MasterServiceLink2] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/services/{service_id}/staff",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-    ),
-    result=MasterServiceLink2,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF_MASTER_ID: MethodSpec[MasterServiceLink2] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-        Param("master_id", "path", "plain"),
-    ),
-    result=MasterServiceLink2,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-        ("master_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF_MASTER_ID: MethodSpec[dict[str, JSON] | None] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-        Param("master_id", "path", "plain"),
-    ),
-    result=dict[str, JSON] | None,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-        ("master_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_delete_api_v1_company_company_id_services_service_id_staff_master_id() -> MethodSpec[dict[str, JSON] | None]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+            Param("master_id", "path", "plain"),
+        ),
+        result=dict[str, JSON] | None,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+            ("master_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF_MASTER_ID = (
+    _spec_delete_api_v1_company_company_id_services_service_id_staff_master_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -232,6 +309,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.services"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ServicesMethods", "AsyncServicesMethods"]

@@ -16,36 +16,47 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.sms_mailing import AsyncSmsMailingMethods
     from apiforge.yclients.methods.sync.sms_mailing import SmsMailingMethods
 
-_POST_API_V1_SMS_CLIENTS_BY_ID_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/sms/clients/by_id/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=JSON,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_SMS_CLIENTS_BY_FILTER_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/sms/clients/by_filter/{company_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("fullname", "query", "plain"),
-        Param("phone", "query", "plain"),
-        Param("email", "query", "plain"),
-    ),
-    result=JSON,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("fullname", "", False, ("s", None, None, None, None, None, None)),
-        ("phone", "", False, ("s", None, None, None, None, None, None)),
-        ("email", "", False, ("s", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_post_api_v1_sms_clients_by_id_company_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/sms/clients/by_id/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=JSON,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_SMS_CLIENTS_BY_ID_COMPANY_ID = _spec_post_api_v1_sms_clients_by_id_company_id()
+
+
+def _spec_post_api_v1_sms_clients_by_filter_company_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/sms/clients/by_filter/{company_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("fullname", "query", "plain"),
+            Param("phone", "query", "plain"),
+            Param("email", "query", "plain"),
+        ),
+        result=JSON,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("fullname", "", False, ("s", None, None, None, None, None, None)),
+            ("phone", "", False, ("s", None, None, None, None, None, None)),
+            ("email", "", False, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_SMS_CLIENTS_BY_FILTER_COMPANY_ID = _spec_post_api_v1_sms_clients_by_filter_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -63,6 +74,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.sms_mailing"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["SmsMailingMethods", "AsyncSmsMailingMethods"]

@@ -16,22 +16,33 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.sms_operators import AsyncSmsOperatorsMethods
     from apiforge.yclients.methods.sync.sms_operators import SmsOperatorsMethods
 
-_POST_API_V1: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    has_body=True,
-)
-_POST_API_V1_DELIVERY_STATUS: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/delivery/status",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    has_body=True,
-)
+
+def _spec_post_api_v1() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/",
+        params=(),
+        result=JSON,
+        token_kinds=("partner",),
+        has_body=True,
+    )
+
+
+_POST_API_V1 = _spec_post_api_v1()
+
+
+def _spec_post_api_v1_delivery_status() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/delivery/status",
+        params=(),
+        result=JSON,
+        token_kinds=("partner",),
+        has_body=True,
+    )
+
+
+_POST_API_V1_DELIVERY_STATUS = _spec_post_api_v1_delivery_status()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -49,6 +60,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.sms_operators"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["SmsOperatorsMethods", "AsyncSmsOperatorsMethods"]

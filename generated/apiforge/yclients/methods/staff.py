@@ -22,106 +22,153 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.staff import AsyncStaffMethods
     from apiforge.yclients.methods.sync.staff import StaffMethods
 
-_POST_API_V1_COMPANY_COMPANY_ID_STAFF_QUICK: MethodSpec[MasterWithPosition] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/staff/quick",
-    params=(Param("company_id", "path", "plain"),),
-    result=MasterWithPosition,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_POST_API_V1_STAFF_COMPANY_ID: MethodSpec[StaffCreateLegacyItem] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/staff/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=StaffCreateLegacyItem,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_STAFF_STAFF_ID: MethodSpec[builtins.list[StaffCreateLegacyItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/staff/{staff_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-    ),
-    result=builtins.list[StaffCreateLegacyItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_COMPANY_COMPANY_ID_STAFF: MethodSpec[builtins.list[StaffCreateLegacyItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/staff",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[StaffCreateLegacyItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[builtins.list[StaffListLegacyItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/staff/{company_id}/{staff_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-    ),
-    result=builtins.list[StaffListLegacyItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_STAFF_COMPANY_ID: MethodSpec[builtins.list[StaffListLegacyItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/staff/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[StaffListLegacyItem],
-    idempotent=True,
-    token_kinds=("partner",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_PUT_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[StaffCreateLegacyItem] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/staff/{company_id}/{staff_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-    ),
-    result=StaffCreateLegacyItem,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/staff/{company_id}/{staff_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_post_api_v1_company_company_id_staff_quick() -> MethodSpec[MasterWithPosition]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/staff/quick",
+        params=(Param("company_id", "path", "plain"),),
+        result=MasterWithPosition,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_STAFF_QUICK = _spec_post_api_v1_company_company_id_staff_quick()
+
+
+def _spec_post_api_v1_staff_company_id() -> MethodSpec[StaffCreateLegacyItem]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/staff/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=StaffCreateLegacyItem,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_STAFF_COMPANY_ID = _spec_post_api_v1_staff_company_id()
+
+
+def _spec_get_api_v1_company_company_id_staff_staff_id() -> MethodSpec[builtins.list[StaffCreateLegacyItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/staff/{staff_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+        ),
+        result=builtins.list[StaffCreateLegacyItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_STAFF_STAFF_ID = _spec_get_api_v1_company_company_id_staff_staff_id()
+
+
+def _spec_get_api_v1_company_company_id_staff() -> MethodSpec[builtins.list[StaffCreateLegacyItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/staff",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[StaffCreateLegacyItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_STAFF = _spec_get_api_v1_company_company_id_staff()
+
+
+def _spec_get_api_v1_staff_company_id_staff_id() -> MethodSpec[builtins.list[StaffListLegacyItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/staff/{company_id}/{staff_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+        ),
+        result=builtins.list[StaffListLegacyItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_STAFF_COMPANY_ID_STAFF_ID = _spec_get_api_v1_staff_company_id_staff_id()
+
+
+def _spec_get_api_v1_staff_company_id() -> MethodSpec[builtins.list[StaffListLegacyItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/staff/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[StaffListLegacyItem],
+        idempotent=True,
+        token_kinds=("partner",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_STAFF_COMPANY_ID = _spec_get_api_v1_staff_company_id()
+
+
+def _spec_put_api_v1_staff_company_id_staff_id() -> MethodSpec[StaffCreateLegacyItem]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/staff/{company_id}/{staff_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+        ),
+        result=StaffCreateLegacyItem,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_STAFF_COMPANY_ID_STAFF_ID = _spec_put_api_v1_staff_company_id_staff_id()
+
+
+def _spec_delete_api_v1_staff_company_id_staff_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/staff/{company_id}/{staff_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_STAFF_COMPANY_ID_STAFF_ID = _spec_delete_api_v1_staff_company_id_staff_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -139,6 +186,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.staff"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StaffMethods", "AsyncStaffMethods"]

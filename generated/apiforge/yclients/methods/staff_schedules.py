@@ -21,39 +21,54 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.staff_schedules import AsyncStaffSchedulesMethods
     from apiforge.yclients.methods.sync.staff_schedules import StaffSchedulesMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_STAFF_SCHEDULE: MethodSpec[builtins.list[MasterScheduleDayContainer]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/staff/schedule",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("start_date", "query", "plain"),
-        Param("end_date", "query", "plain"),
-        Param("staff_ids", "query", "brackets"),
-        Param("include", "query", "brackets"),
-    ),
-    result=builtins.list[MasterScheduleDayContainer],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("start_date", "", False, ("s", None, None, None, None, None, None)),
-        ("end_date", "", False, ("s", None, None, None, None, None, None)),
-        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
-        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
-)
-_PUT_API_V1_COMPANY_COMPANY_ID_STAFF_SCHEDULE: MethodSpec[builtins.list[MasterScheduleDayContainer]] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/company/{company_id}/staff/schedule",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[MasterScheduleDayContainer],
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID_START_DATE_END_DATE: MethodSpec[builtins.list[StaffSchedulesGetLegacyData]] = (
-    MethodSpec(
+
+def _spec_get_api_v1_company_company_id_staff_schedule() -> MethodSpec[builtins.list[MasterScheduleDayContainer]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/staff/schedule",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("start_date", "query", "plain"),
+            Param("end_date", "query", "plain"),
+            Param("staff_ids", "query", "brackets"),
+            Param("include", "query", "brackets"),
+        ),
+        result=builtins.list[MasterScheduleDayContainer],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("start_date", "", False, ("s", None, None, None, None, None, None)),
+            ("end_date", "", False, ("s", None, None, None, None, None, None)),
+            ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+            ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_STAFF_SCHEDULE = _spec_get_api_v1_company_company_id_staff_schedule()
+
+
+def _spec_put_api_v1_company_company_id_staff_schedule() -> MethodSpec[builtins.list[MasterScheduleDayContainer]]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/company/{company_id}/staff/schedule",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[MasterScheduleDayContainer],
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_PUT_API_V1_COMPANY_COMPANY_ID_STAFF_SCHEDULE = _spec_put_api_v1_company_company_id_staff_schedule()
+
+
+def _spec_get_api_v1_schedule_company_id_staff_id_start_date_end_date() -> MethodSpec[
+    builtins.list[StaffSchedulesGetLegacyData]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}",
         params=(
@@ -72,24 +87,34 @@ _GET_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID_START_DATE_END_DATE: MethodSpec[builtin
             ("end_date", "", True, ("s", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID_START_DATE_END_DATE = (
+    _spec_get_api_v1_schedule_company_id_staff_id_start_date_end_date()
 )
-_PUT_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/schedule/{company_id}/{staff_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=201,
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+
+def _spec_put_api_v1_schedule_company_id_staff_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/schedule/{company_id}/{staff_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=201,
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID = _spec_put_api_v1_schedule_company_id_staff_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -107,6 +132,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.staff_schedules"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StaffSchedulesMethods", "AsyncStaffSchedulesMethods"]

@@ -21,83 +21,128 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.storage_documents import AsyncStorageDocumentsMethods
     from apiforge.yclients.methods.sync.storage_documents import StorageDocumentsMethods
 
-_POST_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID: MethodSpec[StorageDocumentsCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/storage_operations/documents/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=StorageDocumentsCreateData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+
+def _spec_post_api_v1_storage_operations_documents_company_id() -> MethodSpec[StorageDocumentsCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/storage_operations/documents/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=StorageDocumentsCreateData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID = _spec_post_api_v1_storage_operations_documents_company_id()
+
+
+def _spec_get_api_v1_storage_operations_documents_company_id_document_id() -> MethodSpec[StorageDocumentsCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/storage_operations/documents/{company_id}/{document_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("document_id", "path", "plain"),
+        ),
+        result=StorageDocumentsCreateData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("document_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID = (
+    _spec_get_api_v1_storage_operations_documents_company_id_document_id()
 )
-_GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID: MethodSpec[StorageDocumentsCreateData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/storage_operations/documents/{company_id}/{document_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("document_id", "path", "plain"),
-    ),
-    result=StorageDocumentsCreateData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("document_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_put_api_v1_storage_operations_documents_company_id_document_id() -> MethodSpec[StorageDocumentsCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/storage_operations/documents/{company_id}/{document_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("document_id", "path", "plain"),
+        ),
+        result=StorageDocumentsCreateData,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("document_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID = (
+    _spec_put_api_v1_storage_operations_documents_company_id_document_id()
 )
-_PUT_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID: MethodSpec[StorageDocumentsCreateData] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/storage_operations/documents/{company_id}/{document_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("document_id", "path", "plain"),
-    ),
-    result=StorageDocumentsCreateData,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("document_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_delete_api_v1_storage_operations_documents_company_id_document_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("document_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=202,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("document_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID = (
+    _spec_delete_api_v1_storage_operations_documents_company_id_document_id()
 )
-_DELETE_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("document_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=202,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("document_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_FINANCE_TRANSACTIONS_DOCUMENT_ID: MethodSpec[
+
+
+def _spec_get_api_v1_storage_operations_documents_finance_transactions_document_id() -> MethodSpec[
     list[StorageDocumentsListFinanceTransactionsItem]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/storage_operations/documents/finance_transactions/{document_id}",
-    params=(Param("document_id", "path", "plain"),),
-    result=list[StorageDocumentsListFinanceTransactionsItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("document_id", "", True, ("i", None, None, None, None, None, None)),),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/storage_operations/documents/finance_transactions/{document_id}",
+        params=(Param("document_id", "path", "plain"),),
+        result=list[StorageDocumentsListFinanceTransactionsItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("document_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_FINANCE_TRANSACTIONS_DOCUMENT_ID = (
+    _spec_get_api_v1_storage_operations_documents_finance_transactions_document_id()
 )
-_GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_GOODS_TRANSACTIONS_DOCUMENT_ID: MethodSpec[
+
+
+def _spec_get_api_v1_storage_operations_documents_goods_transactions_document_id() -> MethodSpec[
     list[StorageDocumentsListGoodsTransactionsItem]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/storage_operations/documents/goods_transactions/{document_id}",
-    params=(Param("document_id", "path", "plain"),),
-    result=list[StorageDocumentsListGoodsTransactionsItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("document_id", "", True, ("i", None, None, None, None, None, None)),),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/storage_operations/documents/goods_transactions/{document_id}",
+        params=(Param("document_id", "path", "plain"),),
+        result=list[StorageDocumentsListGoodsTransactionsItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("document_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_GOODS_TRANSACTIONS_DOCUMENT_ID = (
+    _spec_get_api_v1_storage_operations_documents_goods_transactions_document_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -116,6 +161,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.storage_documents"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StorageDocumentsMethods", "AsyncStorageDocumentsMethods"]

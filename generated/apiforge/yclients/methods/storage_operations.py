@@ -17,15 +17,20 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.storage_operations import AsyncStorageOperationsMethods
     from apiforge.yclients.methods.sync.storage_operations import StorageOperationsMethods
 
-_POST_API_V1_STORAGE_OPERATIONS_OPERATION_COMPANY_ID: MethodSpec[StorageOperationsCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/storage_operations/operation/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=StorageOperationsCreateData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_post_api_v1_storage_operations_operation_company_id() -> MethodSpec[StorageOperationsCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/storage_operations/operation/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=StorageOperationsCreateData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V1_STORAGE_OPERATIONS_OPERATION_COMPANY_ID = _spec_post_api_v1_storage_operations_operation_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -43,6 +48,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.storage_operations"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StorageOperationsMethods", "AsyncStorageOperationsMethods"]

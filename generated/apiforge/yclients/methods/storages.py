@@ -18,15 +18,20 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.storages import AsyncStoragesMethods
     from apiforge.yclients.methods.sync.storages import StoragesMethods
 
-_GET_API_V1_STORAGES_COMPANY_ID: MethodSpec[builtins.list[StoragesListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/storages/{company_id}",
-    params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[StoragesListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_storages_company_id() -> MethodSpec[builtins.list[StoragesListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/storages/{company_id}",
+        params=(Param("company_id", "path", "plain"),),
+        result=builtins.list[StoragesListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_STORAGES_COMPANY_ID = _spec_get_api_v1_storages_company_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -44,6 +49,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.storages"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["StoragesMethods", "AsyncStoragesMethods"]

@@ -23,108 +23,145 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.technological_cards import AsyncTechnologicalCardsMethods
     from apiforge.yclients.methods.sync.technological_cards import TechnologicalCardsMethods
 
-_GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID: MethodSpec[Page[TechnologicalCardsListItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/technological_cards/{company_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("search", "query", "plain"),
-        Param("page", "query", "plain"),
-        Param("count", "query", "plain"),
-    ),
-    result=Page[TechnologicalCardsListItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "count",
-        "in": "query",
-        "first_page": 1,
-        "max_size": None,
-        "total": ["total_count", "count"],
-    },
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("search", "", False, ("s", None, None, None, None, None, None)),
-        ("page", "", False, ("n", None, None, None, None, None, None)),
-        ("count", "", False, ("n", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_TECHNOLOGICAL_CARDS_DEFAULT_FOR_STAFF_AND_SERVICE_COMPANY_ID_STAFF_ID_SERVICE_ID: MethodSpec[
+
+def _spec_get_api_v1_technological_cards_company_id() -> MethodSpec[Page[TechnologicalCardsListItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/technological_cards/{company_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("search", "query", "plain"),
+            Param("page", "query", "plain"),
+            Param("count", "query", "plain"),
+        ),
+        result=Page[TechnologicalCardsListItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "count",
+            "in": "query",
+            "first_page": 1,
+            "max_size": None,
+            "total": ["total_count", "count"],
+        },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("search", "", False, ("s", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("count", "", False, ("n", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID = _spec_get_api_v1_technological_cards_company_id()
+
+
+def _spec_get_api_v1_technological_cards_default_for_staff_and_service_company_id_staff_id_service_id() -> MethodSpec[
     TechnologicalCardsListItem
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staffId", "path", "plain"),
-        Param("serviceId", "path", "plain"),
-    ),
-    result=TechnologicalCardsListItem,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("staffId", "staff_id", True, ("i", None, None, None, None, None, None)),
-        ("serviceId", "service_id", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staffId", "path", "plain"),
+            Param("serviceId", "path", "plain"),
+        ),
+        result=TechnologicalCardsListItem,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staffId", "staff_id", True, ("i", None, None, None, None, None, None)),
+            ("serviceId", "service_id", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_TECHNOLOGICAL_CARDS_DEFAULT_FOR_STAFF_AND_SERVICE_COMPANY_ID_STAFF_ID_SERVICE_ID = (
+    _spec_get_api_v1_technological_cards_default_for_staff_and_service_company_id_staff_id_service_id()
 )
-_GET_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_COMPANY_ID_RECORD_ID: MethodSpec[
+
+
+def _spec_get_api_v1_technological_cards_record_consumables_company_id_record_id() -> MethodSpec[
     builtins.list[TechnologicalCardsListRecordConsumablesItem]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-    ),
-    result=builtins.list[TechnologicalCardsListRecordConsumablesItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+        ),
+        result=builtins.list[TechnologicalCardsListRecordConsumablesItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_COMPANY_ID_RECORD_ID = (
+    _spec_get_api_v1_technological_cards_record_consumables_company_id_record_id()
 )
-_DELETE_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_TECHNOLOGICAL_CARDS_COMPANY_ID_RECORD_ID_SERVICE_ID: MethodSpec[
-    builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]
-] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-    ),
-    result=builtins.list[TechnologicalCardsRemoveFromRecordServiceItem],
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_delete_api_v1_technological_cards_record_consumables_technological_cards_company_id_record_id_service_id() -> (
+    MethodSpec[builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]]
+):
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+        ),
+        result=builtins.list[TechnologicalCardsRemoveFromRecordServiceItem],
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_TECHNOLOGICAL_CARDS_COMPANY_ID_RECORD_ID_SERVICE_ID = (
+    _spec_delete_api_v1_technological_cards_record_consumables_technological_cards_company_id_record_id_service_id()
 )
-_PUT_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_CONSUMABLES_COMPANY_ID_RECORD_ID_SERVICE_ID: MethodSpec[
+
+
+def _spec_put_api_v1_technological_cards_record_consumables_consumables_company_id_record_id_service_id() -> MethodSpec[
     builtins.list[TechnologicalCardsListRecordConsumablesItem]
-] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-        Param("service_id", "path", "plain"),
-    ),
-    result=builtins.list[TechnologicalCardsListRecordConsumablesItem],
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-        ("service_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+            Param("service_id", "path", "plain"),
+        ),
+        result=builtins.list[TechnologicalCardsListRecordConsumablesItem],
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+            ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_CONSUMABLES_COMPANY_ID_RECORD_ID_SERVICE_ID = (
+    _spec_put_api_v1_technological_cards_record_consumables_consumables_company_id_record_id_service_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -143,6 +180,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.technological_cards"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["TechnologicalCardsMethods", "AsyncTechnologicalCardsMethods"]

@@ -20,32 +20,43 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.telephony import AsyncTelephonyMethods
     from apiforge.yclients.methods.sync.telephony import TelephonyMethods
 
-_POST_API_V1_VOIP_INTEGRATION: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/voip/integration",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    http_status=202,
-    has_body=True,
-)
-_GET_API_V1_VOIP_INTEGRATION_CALLS: MethodSpec[Page[TelephonyListCallsItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/voip/integration/calls",
-    params=(),
-    result=Page[TelephonyListCallsItem],
-    idempotent=True,
-    token_kinds=("user",),
-    pagination={
-        "page": "page",
-        "size": "limit",
-        "in": "body",
-        "first_page": 1,
-        "max_size": 1000,
-        "total": ["total_count", "count"],
-    },
-    has_body=True,
-)
+
+def _spec_post_api_v1_voip_integration() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/voip/integration",
+        params=(),
+        result=JSON,
+        token_kinds=("partner",),
+        http_status=202,
+        has_body=True,
+    )
+
+
+_POST_API_V1_VOIP_INTEGRATION = _spec_post_api_v1_voip_integration()
+
+
+def _spec_get_api_v1_voip_integration_calls() -> MethodSpec[Page[TelephonyListCallsItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/voip/integration/calls",
+        params=(),
+        result=Page[TelephonyListCallsItem],
+        idempotent=True,
+        token_kinds=("user",),
+        pagination={
+            "page": "page",
+            "size": "limit",
+            "in": "body",
+            "first_page": 1,
+            "max_size": 1000,
+            "total": ["total_count", "count"],
+        },
+        has_body=True,
+    )
+
+
+_GET_API_V1_VOIP_INTEGRATION_CALLS = _spec_get_api_v1_voip_integration_calls()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -63,6 +74,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.telephony"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["TelephonyMethods", "AsyncTelephonyMethods"]

@@ -16,23 +16,28 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.timetable_dates import AsyncTimetableDatesMethods
     from apiforge.yclients.methods.sync.timetable_dates import TimetableDatesMethods
 
-_GET_API_V1_TIMETABLE_DATES_COMPANY_ID_DATE: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/timetable/dates/{company_id}/{date}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("date", "path", "plain"),
-        Param("staff_id", "query", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("date", "", True, ("s", None, None, None, None, None, None)),
-        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_get_api_v1_timetable_dates_company_id_date() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/timetable/dates/{company_id}/{date}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("date", "path", "plain"),
+            Param("staff_id", "query", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date", "", True, ("s", None, None, None, None, None, None)),
+            ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_TIMETABLE_DATES_COMPANY_ID_DATE = _spec_get_api_v1_timetable_dates_company_id_date()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -50,6 +55,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.timetable_dates"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["TimetableDatesMethods", "AsyncTimetableDatesMethods"]

@@ -18,8 +18,11 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.timetable_seances import AsyncTimetableSeancesMethods
     from apiforge.yclients.methods.sync.timetable_seances import TimetableSeancesMethods
 
-_GET_API_V1_TIMETABLE_SEANCES_COMPANY_ID_STAFF_ID_DATE: MethodSpec[builtins.list[TimetableSeancesListData]] = (
-    MethodSpec(
+
+def _spec_get_api_v1_timetable_seances_company_id_staff_id_date() -> MethodSpec[
+    builtins.list[TimetableSeancesListData]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}",
         params=(
@@ -36,7 +39,9 @@ _GET_API_V1_TIMETABLE_SEANCES_COMPANY_ID_STAFF_ID_DATE: MethodSpec[builtins.list
             ("date", "", True, ("s", None, None, None, None, None, None)),
         ),
     )
-)
+
+
+_GET_API_V1_TIMETABLE_SEANCES_COMPANY_ID_STAFF_ID_DATE = _spec_get_api_v1_timetable_seances_company_id_staff_id_date()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -54,6 +59,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.timetable_seances"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["TimetableSeancesMethods", "AsyncTimetableSeancesMethods"]

@@ -19,8 +19,11 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.timetable_settings import AsyncTimetableSettingsMethods
     from apiforge.yclients.methods.sync.timetable_settings import TimetableSettingsMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE: MethodSpec[CompanyGetTimetableSettingsResponseDataFieldDataTypes] = (
-    MethodSpec(
+
+def _spec_get_api_v1_company_company_id_settings_timetable() -> MethodSpec[
+    CompanyGetTimetableSettingsResponseDataFieldDataTypes
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/settings/timetable",
         params=(Param("company_id", "path", "plain"),),
@@ -29,18 +32,26 @@ _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE: MethodSpec[CompanyGetTimetabl
         token_kinds=("user",),
         checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
     )
-)
-_PATCH_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE: MethodSpec[
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE = _spec_get_api_v1_company_company_id_settings_timetable()
+
+
+def _spec_patch_api_v1_company_company_id_settings_timetable() -> MethodSpec[
     CompanyGetTimetableSettingsResponseDataFieldDataTypes
-] = MethodSpec(
-    api="yclients",
-    name="PATCH /api/v1/company/{company_id}/settings/timetable",
-    params=(Param("company_id", "path", "plain"),),
-    result=CompanyGetTimetableSettingsResponseDataFieldDataTypes,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+]:
+    return MethodSpec(
+        api="yclients",
+        name="PATCH /api/v1/company/{company_id}/settings/timetable",
+        params=(Param("company_id", "path", "plain"),),
+        result=CompanyGetTimetableSettingsResponseDataFieldDataTypes,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_PATCH_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE = _spec_patch_api_v1_company_company_id_settings_timetable()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -58,6 +69,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.timetable_settings"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["TimetableSettingsMethods", "AsyncTimetableSettingsMethods"]

@@ -17,17 +17,26 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.tips import AsyncTipsMethods
     from apiforge.yclients.methods.sync.tips import TipsMethods
 
-_GET_API_V1_TIPS_COMPANY_ID_SETTINGS: MethodSpec[list[TipsListSettingsItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/tips/{company_id}/settings",
-    params=(Param("company_id", "path", "plain"),),
-    result=list[TipsListSettingsItem],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_ENABLE: MethodSpec[list[TipsListSettingsItem]] = (
-    MethodSpec(
+
+def _spec_get_api_v1_tips_company_id_settings() -> MethodSpec[list[TipsListSettingsItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/tips/{company_id}/settings",
+        params=(Param("company_id", "path", "plain"),),
+        result=list[TipsListSettingsItem],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_TIPS_COMPANY_ID_SETTINGS = _spec_get_api_v1_tips_company_id_settings()
+
+
+def _spec_get_api_v1_tips_company_id_settings_master_tips_settings_id_enable() -> MethodSpec[
+    list[TipsListSettingsItem]
+]:
+    return MethodSpec(
         api="yclients",
         name="GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable",
         params=(
@@ -42,9 +51,17 @@ _GET_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_ENABLE: MethodSpec[
             ("master_tips_settings_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_GET_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_ENABLE = (
+    _spec_get_api_v1_tips_company_id_settings_master_tips_settings_id_enable()
 )
-_POST_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_DISABLE: MethodSpec[list[TipsListSettingsItem]] = (
-    MethodSpec(
+
+
+def _spec_post_api_v1_tips_company_id_settings_master_tips_settings_id_disable() -> MethodSpec[
+    list[TipsListSettingsItem]
+]:
+    return MethodSpec(
         api="yclients",
         name="POST /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/disable",
         params=(
@@ -58,6 +75,10 @@ _POST_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_DISABLE: MethodSpe
             ("master_tips_settings_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_POST_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_DISABLE = (
+    _spec_post_api_v1_tips_company_id_settings_master_tips_settings_id_disable()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -76,6 +97,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.tips"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["TipsMethods", "AsyncTipsMethods"]

@@ -17,37 +17,48 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.user_records import AsyncUserRecordsMethods
     from apiforge.yclients.methods.sync.user_records import UserRecordsMethods
 
-_GET_API_V1_USER_RECORDS_RECORD_ID_RECORD_HASH: MethodSpec[list[UserRecordsGetItem]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/user/records/{record_id}/{record_hash}",
-    params=(
-        Param("record_id", "path", "plain"),
-        Param("record_hash", "path", "plain"),
-    ),
-    result=list[UserRecordsGetItem],
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=201,
-    checks=(
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_hash", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V1_USER_RECORDS_RECORD_ID_RECORD_HASH: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v1/user/records/{record_id}/{record_hash}",
-    params=(
-        Param("record_id", "path", "plain"),
-        Param("record_hash", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_hash", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
+
+def _spec_get_api_v1_user_records_record_id_record_hash() -> MethodSpec[list[UserRecordsGetItem]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/user/records/{record_id}/{record_hash}",
+        params=(
+            Param("record_id", "path", "plain"),
+            Param("record_hash", "path", "plain"),
+        ),
+        result=list[UserRecordsGetItem],
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=201,
+        checks=(
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_hash", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_USER_RECORDS_RECORD_ID_RECORD_HASH = _spec_get_api_v1_user_records_record_id_record_hash()
+
+
+def _spec_delete_api_v1_user_records_record_id_record_hash() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v1/user/records/{record_id}/{record_hash}",
+        params=(
+            Param("record_id", "path", "plain"),
+            Param("record_hash", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_hash", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V1_USER_RECORDS_RECORD_ID_RECORD_HASH = _spec_delete_api_v1_user_records_record_id_record_hash()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -65,6 +76,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.user_records"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["UserRecordsMethods", "AsyncUserRecordsMethods"]

@@ -20,98 +20,141 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.users import AsyncUsersMethods
     from apiforge.yclients.methods.sync.users import UsersMethods
 
-_GET_API_V1_COMPANY_COMPANY_ID_USERS_ROLES: MethodSpec[list[UserRoleWithSalonAndUser]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/users/roles",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("include", "query", "brackets"),
-    ),
-    result=list[UserRoleWithSalonAndUser],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
+
+def _spec_get_api_v1_company_company_id_users_roles() -> MethodSpec[list[UserRoleWithSalonAndUser]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/users/roles",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("include", "query", "brackets"),
+        ),
+        result=list[UserRoleWithSalonAndUser],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_USERS_ROLES = _spec_get_api_v1_company_company_id_users_roles()
+
+
+def _spec_get_api_v1_company_company_id_users_user_id_roles() -> MethodSpec[list[UserRoleWithSalonAndUser]]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/users/{user_id}/roles",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("user_id", "path", "plain"),
+            Param("include", "query", "brackets"),
+        ),
+        result=list[UserRoleWithSalonAndUser],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_ROLES = _spec_get_api_v1_company_company_id_users_user_id_roles()
+
+
+def _spec_get_api_v1_company_company_id_users_user_id_permissions() -> MethodSpec[UserRolePermissions]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/company/{company_id}/users/{user_id}/permissions",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("user_id", "path", "plain"),
+        ),
+        result=UserRolePermissions,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_PERMISSIONS = (
+    _spec_get_api_v1_company_company_id_users_user_id_permissions()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_ROLES: MethodSpec[list[UserRoleWithSalonAndUser]] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/users/{user_id}/roles",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("user_id", "path", "plain"),
-        Param("include", "query", "brackets"),
-    ),
-    result=list[UserRoleWithSalonAndUser],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("user_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-    ),
+
+
+def _spec_put_api_v1_company_company_id_users_user_id_permissions() -> MethodSpec[UserRolePermissions]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/company/{company_id}/users/{user_id}/permissions",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("user_id", "path", "plain"),
+        ),
+        result=UserRolePermissions,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_PERMISSIONS = (
+    _spec_put_api_v1_company_company_id_users_user_id_permissions()
 )
-_GET_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_PERMISSIONS: MethodSpec[UserRolePermissions] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/company/{company_id}/users/{user_id}/permissions",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("user_id", "path", "plain"),
-    ),
-    result=UserRolePermissions,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("user_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_post_api_v1_company_company_id_users_user_id_copy_to_companies() -> MethodSpec[dict[str, JSON] | None]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("user_id", "path", "plain"),
+        ),
+        result=dict[str, JSON] | None,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_COPY_TO_COMPANIES = (
+    _spec_post_api_v1_company_company_id_users_user_id_copy_to_companies()
 )
-_PUT_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_PERMISSIONS: MethodSpec[UserRolePermissions] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/company/{company_id}/users/{user_id}/permissions",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("user_id", "path", "plain"),
-    ),
-    result=UserRolePermissions,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("user_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_COPY_TO_COMPANIES: MethodSpec[dict[str, JSON] | None] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("user_id", "path", "plain"),
-    ),
-    result=dict[str, JSON] | None,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("user_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_POST_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_REMOVE_FROM_COMPANIES: MethodSpec[dict[str, JSON] | None] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("user_id", "path", "plain"),
-    ),
-    result=dict[str, JSON] | None,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("user_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_post_api_v1_company_company_id_users_user_id_remove_from_companies() -> MethodSpec[dict[str, JSON] | None]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("user_id", "path", "plain"),
+        ),
+        result=dict[str, JSON] | None,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_REMOVE_FROM_COMPANIES = (
+    _spec_post_api_v1_company_company_id_users_user_id_remove_from_companies()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -130,6 +173,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.users"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["UsersMethods", "AsyncUsersMethods"]

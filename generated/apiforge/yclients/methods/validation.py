@@ -16,15 +16,20 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.validation import AsyncValidationMethods
     from apiforge.yclients.methods.sync.validation import ValidationMethods
 
-_GET_API_V1_VALIDATION_VALIDATE_PHONE_PHONE: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/validation/validate_phone/{phone}",
-    params=(Param("phone", "path", "plain"),),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("phone", "", True, ("s", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_validation_validate_phone_phone() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/validation/validate_phone/{phone}",
+        params=(Param("phone", "path", "plain"),),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("phone", "", True, ("s", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_VALIDATION_VALIDATE_PHONE_PHONE = _spec_get_api_v1_validation_validate_phone_phone()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -42,6 +47,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.validation"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["ValidationMethods", "AsyncValidationMethods"]

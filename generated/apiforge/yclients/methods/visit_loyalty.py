@@ -21,46 +21,65 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.visit_loyalty import AsyncVisitLoyaltyMethods
     from apiforge.yclients.methods.sync.visit_loyalty import VisitLoyaltyMethods
 
-_POST_API_V1_VISIT_LOYALTY_APPLY_DISCOUNT_PROGRAM_COMPANY_ID_CARD_ID_PROGRAM_ID: MethodSpec[
+
+def _spec_post_api_v1_visit_loyalty_apply_discount_program_company_id_card_id_program_id() -> MethodSpec[
     VisitLoyaltyApplyResponseDataTypes
-] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("card_id", "path", "plain"),
-        Param("program_id", "path", "plain"),
-    ),
-    result=VisitLoyaltyApplyResponseDataTypes,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("card_id", "", True, ("i", None, None, None, None, None, None)),
-        ("program_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("card_id", "path", "plain"),
+            Param("program_id", "path", "plain"),
+        ),
+        result=VisitLoyaltyApplyResponseDataTypes,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_id", "", True, ("i", None, None, None, None, None, None)),
+            ("program_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_VISIT_LOYALTY_APPLY_DISCOUNT_PROGRAM_COMPANY_ID_CARD_ID_PROGRAM_ID = (
+    _spec_post_api_v1_visit_loyalty_apply_discount_program_company_id_card_id_program_id()
 )
-_POST_API_V1_VISIT_LOYALTY_CANCEL_DISCOUNT_PROGRAM_COMPANY_ID_CARD_ID_PROGRAM_ID: MethodSpec[
+
+
+def _spec_post_api_v1_visit_loyalty_cancel_discount_program_company_id_card_id_program_id() -> MethodSpec[
     VisitLoyaltyCancelResponseDataTypes
-] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("card_id", "path", "plain"),
-        Param("program_id", "path", "plain"),
-    ),
-    result=VisitLoyaltyCancelResponseDataTypes,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("card_id", "", True, ("i", None, None, None, None, None, None)),
-        ("program_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("card_id", "path", "plain"),
+            Param("program_id", "path", "plain"),
+        ),
+        result=VisitLoyaltyCancelResponseDataTypes,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_id", "", True, ("i", None, None, None, None, None, None)),
+            ("program_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_VISIT_LOYALTY_CANCEL_DISCOUNT_PROGRAM_COMPANY_ID_CARD_ID_PROGRAM_ID = (
+    _spec_post_api_v1_visit_loyalty_cancel_discount_program_company_id_card_id_program_id()
 )
-_POST_API_V1_VISIT_LOYALTY_APPLY_CARD_WITHDRAWAL_COMPANY_ID_CARD_ID: MethodSpec[VisitLoyaltyApplyResponseDataTypes] = (
-    MethodSpec(
+
+
+def _spec_post_api_v1_visit_loyalty_apply_card_withdrawal_company_id_card_id() -> MethodSpec[
+    VisitLoyaltyApplyResponseDataTypes
+]:
+    return MethodSpec(
         api="yclients",
         name="POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}",
         params=(
@@ -75,52 +94,78 @@ _POST_API_V1_VISIT_LOYALTY_APPLY_CARD_WITHDRAWAL_COMPANY_ID_CARD_ID: MethodSpec[
             ("card_id", "", True, ("i", None, None, None, None, None, None)),
         ),
     )
+
+
+_POST_API_V1_VISIT_LOYALTY_APPLY_CARD_WITHDRAWAL_COMPANY_ID_CARD_ID = (
+    _spec_post_api_v1_visit_loyalty_apply_card_withdrawal_company_id_card_id()
 )
-_POST_API_V1_VISIT_LOYALTY_CANCEL_CARD_WITHDRAWAL_COMPANY_ID_CARD_ID: MethodSpec[
+
+
+def _spec_post_api_v1_visit_loyalty_cancel_card_withdrawal_company_id_card_id() -> MethodSpec[
     VisitLoyaltyCancelResponseDataTypes
-] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("card_id", "path", "plain"),
-    ),
-    result=VisitLoyaltyCancelResponseDataTypes,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("card_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("card_id", "path", "plain"),
+        ),
+        result=VisitLoyaltyCancelResponseDataTypes,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_VISIT_LOYALTY_CANCEL_CARD_WITHDRAWAL_COMPANY_ID_CARD_ID = (
+    _spec_post_api_v1_visit_loyalty_cancel_card_withdrawal_company_id_card_id()
 )
-_POST_API_V1_VISIT_LOYALTY_APPLY_REFERRAL_PROGRAM_COMPANY_ID_GROUP_ID: MethodSpec[
+
+
+def _spec_post_api_v1_visit_loyalty_apply_referral_program_company_id_group_id() -> MethodSpec[
     VisitLoyaltyApplyResponseDataTypes
-] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("group_id", "path", "plain"),
-    ),
-    result=VisitLoyaltyApplyResponseDataTypes,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("group_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
+]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("group_id", "path", "plain"),
+        ),
+        result=VisitLoyaltyApplyResponseDataTypes,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("group_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_POST_API_V1_VISIT_LOYALTY_APPLY_REFERRAL_PROGRAM_COMPANY_ID_GROUP_ID = (
+    _spec_post_api_v1_visit_loyalty_apply_referral_program_company_id_group_id()
 )
-_GET_API_V1_VISIT_LOYALTY_TRANSACTIONS_VISIT_ID: MethodSpec[
+
+
+def _spec_get_api_v1_visit_loyalty_transactions_visit_id() -> MethodSpec[
     list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]
-] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/visit/loyalty/transactions/{visit_id}",
-    params=(Param("visit_id", "path", "plain"),),
-    result=list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType],
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("visit_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/visit/loyalty/transactions/{visit_id}",
+        params=(Param("visit_id", "path", "plain"),),
+        result=list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType],
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("visit_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_VISIT_LOYALTY_TRANSACTIONS_VISIT_ID = _spec_get_api_v1_visit_loyalty_transactions_visit_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -138,6 +183,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.visit_loyalty"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["VisitLoyaltyMethods", "AsyncVisitLoyaltyMethods"]

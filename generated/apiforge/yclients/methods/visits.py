@@ -17,57 +17,80 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.visits import AsyncVisitsMethods
     from apiforge.yclients.methods.sync.visits import VisitsMethods
 
-_GET_API_V1_VISITS_VISIT_ID: MethodSpec[VisitsGetData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/visits/{visit_id}",
-    params=(Param("visit_id", "path", "plain"),),
-    result=VisitsGetData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("visit_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_GET_API_V1_VISIT_DETAILS_SALON_ID_RECORD_ID_VISIT_ID: MethodSpec[VisitsGetDetailsData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}",
-    params=(
-        Param("salon_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-        Param("visit_id", "path", "plain"),
-    ),
-    result=VisitsGetDetailsData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("salon_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-        ("visit_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_PUT_API_V1_VISITS_VISIT_ID_RECORD_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v1/visits/{visit_id}/{record_id}",
-    params=(
-        Param("visit_id", "path", "plain"),
-        Param("record_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("visit_id", "", True, ("i", None, None, None, None, None, None)),
-        ("record_id", "", True, ("i", None, None, None, None, None, None)),
-    ),
-)
-_GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID: MethodSpec[bytes] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/attendance/receipt_print/{visit_id}",
-    params=(Param("visit_id", "path", "plain"),),
-    result=bytes,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(("visit_id", "", True, ("i", None, None, None, None, None, None)),),
-)
+
+def _spec_get_api_v1_visits_visit_id() -> MethodSpec[VisitsGetData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/visits/{visit_id}",
+        params=(Param("visit_id", "path", "plain"),),
+        result=VisitsGetData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("visit_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_VISITS_VISIT_ID = _spec_get_api_v1_visits_visit_id()
+
+
+def _spec_get_api_v1_visit_details_salon_id_record_id_visit_id() -> MethodSpec[VisitsGetDetailsData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}",
+        params=(
+            Param("salon_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+            Param("visit_id", "path", "plain"),
+        ),
+        result=VisitsGetDetailsData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("salon_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+            ("visit_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V1_VISIT_DETAILS_SALON_ID_RECORD_ID_VISIT_ID = _spec_get_api_v1_visit_details_salon_id_record_id_visit_id()
+
+
+def _spec_put_api_v1_visits_visit_id_record_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v1/visits/{visit_id}/{record_id}",
+        params=(
+            Param("visit_id", "path", "plain"),
+            Param("record_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("visit_id", "", True, ("i", None, None, None, None, None, None)),
+            ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V1_VISITS_VISIT_ID_RECORD_ID = _spec_put_api_v1_visits_visit_id_record_id()
+
+
+def _spec_get_api_v1_attendance_receipt_print_visit_id() -> MethodSpec[bytes]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v1/attendance/receipt_print/{visit_id}",
+        params=(Param("visit_id", "path", "plain"),),
+        result=bytes,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(("visit_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID = _spec_get_api_v1_attendance_receipt_print_visit_id()
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
 _CLASSES = {
@@ -85,6 +108,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.visits"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["VisitsMethods", "AsyncVisitsMethods"]

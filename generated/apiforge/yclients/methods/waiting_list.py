@@ -20,76 +20,103 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.aio.waiting_list import AsyncWaitingListMethods
     from apiforge.yclients.methods.sync.waiting_list import WaitingListMethods
 
-_GET_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST: MethodSpec[WaitingListListData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v2/companies/{company_id}/waiting_list",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("include", "query", "brackets"),
-        Param("filter[status]", "query", "plain"),
-        Param("filter[date]", "query", "plain"),
-        Param("filter[client_phone]", "query", "plain"),
-        Param("filter[client_name]", "query", "plain"),
-        Param("sort", "query", "plain"),
-    ),
-    result=WaitingListListData,
-    idempotent=True,
-    token_kinds=("user",),
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
-        (
-            "filter[status]",
-            "filter_status",
-            False,
-            ("s", frozenset({"active", "expired", "finished"}), None, None, None, None, None),
+
+def _spec_get_api_v2_companies_company_id_waiting_list() -> MethodSpec[WaitingListListData]:
+    return MethodSpec(
+        api="yclients",
+        name="GET /api/v2/companies/{company_id}/waiting_list",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("include", "query", "brackets"),
+            Param("filter[status]", "query", "plain"),
+            Param("filter[date]", "query", "plain"),
+            Param("filter[client_phone]", "query", "plain"),
+            Param("filter[client_name]", "query", "plain"),
+            Param("sort", "query", "plain"),
         ),
-        ("filter[date]", "filter_date", False, ("s", None, None, None, None, None, None)),
-        ("filter[client_phone]", "filter_client_phone", False, ("n", None, None, None, None, None, None)),
-        ("filter[client_name]", "filter_client_name", False, ("s", None, None, None, None, None, None)),
-        ("sort", "", False, ("s", frozenset({"expiring", "newer", "older"}), None, None, None, None, None)),
-    ),
+        result=WaitingListListData,
+        idempotent=True,
+        token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+            (
+                "filter[status]",
+                "filter_status",
+                False,
+                ("s", frozenset({"active", "expired", "finished"}), None, None, None, None, None),
+            ),
+            ("filter[date]", "filter_date", False, ("s", None, None, None, None, None, None)),
+            ("filter[client_phone]", "filter_client_phone", False, ("n", None, None, None, None, None, None)),
+            ("filter[client_name]", "filter_client_name", False, ("s", None, None, None, None, None, None)),
+            ("sort", "", False, ("s", frozenset({"expiring", "newer", "older"}), None, None, None, None, None)),
+        ),
+    )
+
+
+_GET_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST = _spec_get_api_v2_companies_company_id_waiting_list()
+
+
+def _spec_post_api_v2_companies_company_id_waiting_list() -> MethodSpec[WaitingListCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="POST /api/v2/companies/{company_id}/waiting_list",
+        params=(Param("company_id", "path", "plain"),),
+        result=WaitingListCreateData,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
+    )
+
+
+_POST_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST = _spec_post_api_v2_companies_company_id_waiting_list()
+
+
+def _spec_put_api_v2_companies_company_id_waiting_list_waiting_list_entry_id() -> MethodSpec[WaitingListCreateData]:
+    return MethodSpec(
+        api="yclients",
+        name="PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("waiting_list_entry_id", "path", "plain"),
+        ),
+        result=WaitingListCreateData,
+        idempotent=True,
+        token_kinds=("user",),
+        has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("waiting_list_entry_id", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_PUT_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST_WAITING_LIST_ENTRY_ID = (
+    _spec_put_api_v2_companies_company_id_waiting_list_waiting_list_entry_id()
 )
-_POST_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST: MethodSpec[WaitingListCreateData] = MethodSpec(
-    api="yclients",
-    name="POST /api/v2/companies/{company_id}/waiting_list",
-    params=(Param("company_id", "path", "plain"),),
-    result=WaitingListCreateData,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
-)
-_PUT_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST_WAITING_LIST_ENTRY_ID: MethodSpec[WaitingListCreateData] = MethodSpec(
-    api="yclients",
-    name="PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("waiting_list_entry_id", "path", "plain"),
-    ),
-    result=WaitingListCreateData,
-    idempotent=True,
-    token_kinds=("user",),
-    has_body=True,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("waiting_list_entry_id", "", True, ("s", None, None, None, None, None, None)),
-    ),
-)
-_DELETE_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST_WAITING_LIST_ENTRY_ID: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("waiting_list_entry_id", "path", "plain"),
-    ),
-    result=JSON,
-    idempotent=True,
-    token_kinds=("user",),
-    http_status=204,
-    checks=(
-        ("company_id", "", True, ("i", None, None, None, None, None, None)),
-        ("waiting_list_entry_id", "", True, ("s", None, None, None, None, None, None)),
-    ),
+
+
+def _spec_delete_api_v2_companies_company_id_waiting_list_waiting_list_entry_id() -> MethodSpec[JSON]:
+    return MethodSpec(
+        api="yclients",
+        name="DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("waiting_list_entry_id", "path", "plain"),
+        ),
+        result=JSON,
+        idempotent=True,
+        token_kinds=("user",),
+        http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("waiting_list_entry_id", "", True, ("s", None, None, None, None, None, None)),
+        ),
+    )
+
+
+_DELETE_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST_WAITING_LIST_ENTRY_ID = (
+    _spec_delete_api_v2_companies_company_id_waiting_list_waiting_list_entry_id()
 )
 
 # Where each class lives: imported on first use, so that loading one flavour does not load the others.
@@ -108,6 +135,11 @@ def __getattr__(name: str) -> type:
 
     cls: type = getattr(importlib.import_module(f"apiforge.yclients.methods.{flavour}.waiting_list"), name)
     return cls
+
+
+def __dir__() -> list[str]:
+    """The module's names with the classes it imports on first use (for `dir()` and interactive completion)."""
+    return sorted({*globals(), *_CLASSES})
 
 
 __all__ = ["WaitingListMethods", "AsyncWaitingListMethods"]
