@@ -46,7 +46,7 @@ SOURCES = {
     "apiforge": "from apiforge.vk import VK\n\nvk = VK('token')\nvk.messages.",
     "vkbottle": "from vkbottle import API\n\napi = API('token')\napi.messages.",
 }
-PACKAGES = {"apiforge": "apiforge.vk", "vkbottle": "vkbottle"}
+PACKAGES = {"apiforge": "apiforge", "vkbottle": "vkbottle"}
 
 # Run in a fresh interpreter: completes argv[1] at its end with a fresh jedi cache; prints JSON with the
 # completion's wall and CPU seconds, the names' count, whether `send` is among them, and (with
@@ -138,7 +138,9 @@ def _children_cpu() -> float:
 
 
 def _missing(library: str) -> list[str]:
-    return [p for p in ("jedi", "mypy", PACKAGES[library]) if importlib.util.find_spec(p) is None]
+    # apiforge is always there: the wheel just built, or the checkout's source roots.
+    needed = ("jedi", "mypy") if library == "apiforge" else ("jedi", "mypy", PACKAGES[library])
+    return [p for p in needed if importlib.util.find_spec(p) is None]
 
 
 def _jedi_once(setup: Setup, library: str, cwd: Path, *, profile: bool = False) -> dict[str, object]:
