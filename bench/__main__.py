@@ -12,9 +12,20 @@ import os
 import sys
 from pathlib import Path
 
-from bench import batching, decoding, field_reads, first_result, imports, overhead, profiling, report, tooling
+from bench import (
+    batching,
+    decoding,
+    editor,
+    field_reads,
+    first_result,
+    imports,
+    overhead,
+    profiling,
+    report,
+    tooling,
+)
 
-SECTIONS = ("overhead", "profile", "decoding", "imports", "first", "batching", "tooling")
+SECTIONS = ("overhead", "profile", "decoding", "imports", "first", "batching", "tooling", "editor")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     if "tooling" in only:
         say("[5/5] generation and typing")
         parts["tooling"] = tooling.run()
+    if "editor" in only:
+        say("      editor and checker beside vkbottle")
+        parts["editor"] = editor.run(repeats=1 if args.quick else 5)
     run = report.Run(settings, load_before, os.getloadavg(), **parts)  # type: ignore[arg-type]
     text = report.render(run)
     print(text)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from bench import batching, decoding, field_reads, first_result, imports, overhead, tooling
+from bench import batching, decoding, editor, field_reads, first_result, imports, overhead, tooling
 from bench.profiling import Profile
 
 ANALYSIS = Path(__file__).with_name("ANALYSIS.md")
@@ -65,6 +65,7 @@ class Run:
     first_result: list[first_result.Result] | None = None
     batching: list[batching.Result] | None = None
     tooling: list[tooling.Result] | None = None
+    editor: editor.Report | None = None
 
 
 def cpu_model() -> str:
@@ -363,6 +364,8 @@ def render(run: Run) -> str:
             *_tooling(run.tooling),
             "",
         ]
+    if run.editor is not None:
+        out += ["### Editor and checker beside vkbottle", "", *editor.render(run.editor), ""]
     if ANALYSIS.exists():
         out += [ANALYSIS.read_text().strip(), ""]
     return "\n".join(out)

@@ -5,14 +5,11 @@ Each step runs as a subprocess from the repository root and is timed from outsid
 and the CPU time of the child (`resource.getrusage(RUSAGE_CHILDREN)`; more than the wall time
 when a tool uses several cores). Regeneration writes into a temporary folder (never generated/).
 The checkers run cold (a fresh mypy cache) on examples/vk_app.py, or bench/example_app.py when
-the example is absent. The editor's cost: jedi's first completion of `vk.messages.` (a fresh jedi
-cache, a fresh interpreter: what an editor pays on opening a project), beside vkbottle's
-`api.messages.`; the time includes starting Python and importing jedi, the same for both.
+the example is absent. The editor's and the checkers' cost beside vkbottle is bench/editor.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import resource
 import shutil
 import subprocess
@@ -51,35 +48,6 @@ def _step(name: str, command: list[str], shown: str) -> Result:
     return Result(name, shown, done.returncode, wall, cpu, lines[-1][:200] if lines else "")
 
 
-# A fresh interpreter completes `<source>` at its end with a fresh jedi cache; prints the count of
-# completions and whether `send` is among them (the completion an editor user wants).
-_JEDI_PROBE = """
-import sys, tempfile, jedi
-jedi.settings.cache_directory = tempfile.mkdtemp(prefix="apiforge-bench-jedi-")
-source = sys.argv[1]
-lines = source.splitlines()
-names = [c.name for c in jedi.Script(source, path="app.py").complete(len(lines), len(lines[-1]))]
-print(f"{len(names)} completions; send: {'send' in names}")
-"""
-
-EDITOR_SOURCES = {
-    "apiforge": ("apiforge", "from apiforge.vk import VK\n\nvk = VK('token')\nvk.messages."),
-    "vkbottle": ("vkbottle", "from vkbottle import API\n\napi = API('token')\napi.messages."),
-}
-
-
-def _editor_steps(python: str) -> list[Result]:
-    results: list[Result] = []
-    for name, (package, source) in EDITOR_SOURCES.items():
-        step = f"jedi: first completion of `{source.rsplit(chr(10), 1)[-1]}` ({name})"
-        missing = [p for p in ("jedi", package) if importlib.util.find_spec(p) is None]
-        if missing:
-            results.append(Result(step, "jedi", None, 0.0, 0.0, f"{', '.join(missing)} not installed here"))
-            continue
-        results.append(_step(step, [python, "-c", _JEDI_PROBE, source], "jedi.Script(...).complete() (cold cache)"))
-    return results
-
-
 def example_app() -> Path:
     """The app the checkers run on."""
     example = ROOT / "examples" / "vk_app.py"
@@ -114,7 +82,6 @@ def run() -> list[Result]:
                 f"mypy --strict {app} (cold cache)",
             )
         )
-    results += _editor_steps(python)
     pyright = shutil.which("pyright", path=str(Path(python).parent))
     if pyright is None:
         results.append(Result(f"pyright {app}", "pyright", None, 0.0, 0.0, "pyright is not installed here"))

@@ -169,11 +169,17 @@ class _Renderer:
         )
         files["_registry.py"] = self.env.get_template("registry.py.jinja").render(**common, groups=groups)
         files["errors.py"] = self.env.get_template("errors.py.jinja").render(**common, errors=self.spec.errors)
-        files["methods/__init__.py"] = self.env.get_template("methods_init.py.jinja").render(**common, groups=groups)
-        for group in groups:
-            files[f"methods/{group.module}.py"] = self.env.get_template("methods.py.jinja").render(
-                **common, group=group
-            )
+        # A group is four modules: its specs (methods/<group>.py) and one per flavour of its class.
+        flavours = {"specs": "", "sync": "sync/", "async": "aio/", "batch": "batch/"}
+        for flavour, folder in flavours.items():
+            init = self.env.get_template("methods_init.py.jinja")
+            if flavour != "batch" or batch is not None:
+                files[f"methods/{folder}__init__.py"] = init.render(**common, groups=groups, flavour=flavour)
+            for group in groups:
+                if flavour != "batch" or group.batch_cls:
+                    files[f"methods/{folder}{group.module}.py"] = self.env.get_template("methods.py.jinja").render(
+                        **common, group=group, flavour=flavour
+                    )
         names = sorted((m.name, m.module) for m in self.graph.models.values())
         files["models/__init__.py"] = self.env.get_template("models_init.py.jinja").render(
             **common, names=names, modules=sorted(modules)

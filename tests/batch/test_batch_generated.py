@@ -105,7 +105,8 @@ def test_batch_classes_offer_exactly_the_batchable_methods(api: str) -> None:
     assert offered_groups == {g for g, methods in by_group.items() if any(methods.values())}
     for group in offered_groups:
         module = importlib.import_module(next(i.module for i in package.METHODS.values() if i.group == group))
-        batch_cls = next(v for k, v in vars(module).items() if k.startswith("Batch") and k.endswith("Methods"))
+        # The group module names its classes in `__all__` (each one lives in its flavour's module).
+        batch_cls = next(getattr(module, k) for k in module.__all__ if k.startswith("Batch") and k.endswith("Methods"))
         offered = {name for name in vars(batch_cls) if not name.startswith("_")}
         assert offered == {m for m, batchable in by_group[group].items() if batchable}, group
 
@@ -115,7 +116,7 @@ def test_yclients_has_no_batch() -> None:
 
     assert not (GENERATED / "yclients" / "_batch.py").exists()
     assert not hasattr(Yclients, "batch") and not hasattr(AsyncYclients, "batch")
-    source = "".join(p.read_text(encoding="utf-8") for p in (GENERATED / "yclients" / "methods").glob("*.py"))
+    source = "".join(p.read_text(encoding="utf-8") for p in (GENERATED / "yclients" / "methods").rglob("*.py"))
     assert "Pending" not in source
 
 

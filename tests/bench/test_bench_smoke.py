@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from bench import batching, decoding, field_reads, first_result, imports, overhead, report
+from bench import batching, decoding, editor, field_reads, first_result, imports, overhead, report
 
 
 def test_every_floor_and_apiforge_client_makes_its_call() -> None:
@@ -104,3 +104,16 @@ def test_the_import_table_says_each_sdk_over_httpx_and_a_client() -> None:
     text = "\n".join(report._imports(results))  # pyright: ignore[reportPrivateUsage]
     assert "- vk: +20 ms CPU, +20 ms wall: met" in text
     assert "- yclients: +45 ms CPU, +45 ms wall: MISSED" in text
+
+
+def test_the_editor_and_checker_are_measured_and_a_missing_peer_is_reported() -> None:
+    measured = editor.run(repeats=1, setups=("source",))
+    jedi, mypy = measured.results
+    for result in (jedi, mypy):
+        assert result.apiforge.ok, result.apiforge.note  # jedi offered `send`; mypy --strict passed the app
+        assert len(result.apiforge.wall) == len(result.apiforge.cpu) == 1
+        if importlib.util.find_spec("vkbottle") is None:
+            assert not result.vkbottle.wall and "not installed" in result.vkbottle.note
+    assert any(path.endswith("messages.py") for _, path, _ in measured.profile)
+    text = report.render(report.Run("smoke", (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), editor=measured))
+    assert "### Editor and checker beside vkbottle" in text and "apiforge / vkbottle" in text

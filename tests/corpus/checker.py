@@ -153,8 +153,10 @@ def _method_function(api: str, wire: str) -> Any:
     package = importlib.import_module(f"apiforge.{api}")
     info = package.METHODS[wire]
     module = importlib.import_module(info.module)
-    for _, cls in inspect.getmembers(module, inspect.isclass):
-        if cls.__module__ != module.__name__ or cls.__name__.startswith(("Async", "Batch")):
+    # The group module names its classes in `__all__`; each lives in its flavour's module (methods.sync.<group>).
+    for name in getattr(module, "__all__", ()):
+        cls = getattr(module, name)
+        if not inspect.isclass(cls) or name.startswith(("Async", "Batch")):
             continue
         function = cls.__dict__.get(info.python_name)
         if function is not None and f"{info.spec_name}.call(" in inspect.getsource(function):

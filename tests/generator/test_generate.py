@@ -191,6 +191,10 @@ def test_the_expected_files_are_generated(generated: tuple[Path, Path]) -> None:
         "py.typed",
         "methods/__init__.py",
         "methods/things.py",
+        "methods/sync/__init__.py",
+        "methods/sync/things.py",
+        "methods/aio/__init__.py",
+        "methods/aio/things.py",
         "models/__init__.py",
         "models/pages.py",
         "models/things.py",
@@ -374,7 +378,7 @@ def test_variant_picks_the_extended_result(demo: ModuleType) -> None:
 
 def test_variant_overloads_in_the_source(generated: tuple[Path, Path]) -> None:
     _, output = generated
-    source = (output / "apiforge" / "demo" / "methods" / "things.py").read_text(encoding="utf-8")
+    source = (output / "apiforge" / "demo" / "methods" / "sync" / "things.py").read_text(encoding="utf-8")
     # Every method also takes `extra_params` (undeclared parameters), last.
     assert (
         "        *,\n        extended: Literal[True],\n        ids: Sequence[int] | None = None,\n"

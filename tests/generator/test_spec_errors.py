@@ -597,7 +597,8 @@ def test_pagination_items_generates_an_iterator_over_that_property(tmp_path: Pat
     spec = load_api(write_api(tmp_path, {"methods/x.yaml": methods, "models/y.yaml": models}))
     node = spec.groups[0].methods[0]
     assert node.pagination is not None and node.pagination.items == "children"
-    code = render_api(spec)["methods/x.py"]
+    files = render_api(spec)
+    code = files["methods/x.py"] + files["methods/sync/x.py"] + files["methods/aio/x.py"]  # specs, both classes
     assert ") -> Node:" in code and "Page[Node]" not in code  # get_node keeps returning the node
     assert "def iter_get_node(" in code and "-> Iterator[Thing]:" in code and "-> AsyncIterator[Thing]:" in code
     assert "page=Page[Thing]," in code and "'items': 'children'" in code.replace('"', "'")

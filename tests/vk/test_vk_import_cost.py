@@ -14,8 +14,15 @@ from pathlib import Path
 
 import pytest
 
-# The client's own methods (`vk.execute(...)`) are part of the client class, not a group.
-CLIENT_METHODS = {"apiforge.vk.methods.execute"}
+# The client's own methods (`vk.execute(...)`) are part of the client class, not a group: their specs and
+# their blocking and awaited classes (with the packages of those).
+CLIENT_METHODS = {
+    "apiforge.vk.methods.execute",
+    "apiforge.vk.methods.sync",
+    "apiforge.vk.methods.sync.execute",
+    "apiforge.vk.methods.aio",
+    "apiforge.vk.methods.aio.execute",
+}
 
 
 def loaded_after(code: str) -> set[str]:
@@ -68,7 +75,7 @@ def test_a_group_loads_on_first_use_with_only_what_it_needs() -> None:
         """
     )
     groups = {m for m in groups_and_models(modules) if m.startswith("apiforge.vk.methods.")}
-    assert groups == {"apiforge.vk.methods.users"}
+    assert groups == {"apiforge.vk.methods.users", "apiforge.vk.methods.sync.users"}  # specs, the blocking class
     assert "apiforge.vk.models.users" in modules
 
 

@@ -17,49 +17,49 @@ from apiforge.core.batch import AsyncBatch, SyncBatch
 
 if TYPE_CHECKING:
     from apiforge.core.batch import BatchQueue
-    from apiforge.vk.methods.account import BatchAccountMethods
-    from apiforge.vk.methods.ads import BatchAdsMethods
-    from apiforge.vk.methods.app_widgets import BatchAppWidgetsMethods
-    from apiforge.vk.methods.apps import BatchAppsMethods
-    from apiforge.vk.methods.auth import BatchAuthMethods
-    from apiforge.vk.methods.board import BatchBoardMethods
-    from apiforge.vk.methods.bugtracker import BatchBugtrackerMethods
-    from apiforge.vk.methods.calls import BatchCallsMethods
-    from apiforge.vk.methods.database import BatchDatabaseMethods
-    from apiforge.vk.methods.docs import BatchDocsMethods
-    from apiforge.vk.methods.donut import BatchDonutMethods
-    from apiforge.vk.methods.downloaded_games import BatchDownloadedGamesMethods
-    from apiforge.vk.methods.fave import BatchFaveMethods
-    from apiforge.vk.methods.friends import BatchFriendsMethods
-    from apiforge.vk.methods.gifts import BatchGiftsMethods
-    from apiforge.vk.methods.groups import BatchGroupsMethods
-    from apiforge.vk.methods.lead_forms import BatchLeadFormsMethods
-    from apiforge.vk.methods.likes import BatchLikesMethods
-    from apiforge.vk.methods.market import BatchMarketMethods
-    from apiforge.vk.methods.messages import BatchMessagesMethods
-    from apiforge.vk.methods.newsfeed import BatchNewsfeedMethods
-    from apiforge.vk.methods.notes import BatchNotesMethods
-    from apiforge.vk.methods.notifications import BatchNotificationsMethods
-    from apiforge.vk.methods.orders import BatchOrdersMethods
-    from apiforge.vk.methods.pages import BatchPagesMethods
-    from apiforge.vk.methods.photos import BatchPhotosMethods
-    from apiforge.vk.methods.podcasts import BatchPodcastsMethods
-    from apiforge.vk.methods.polls import BatchPollsMethods
-    from apiforge.vk.methods.pretty_cards import BatchPrettyCardsMethods
-    from apiforge.vk.methods.search import BatchSearchMethods
-    from apiforge.vk.methods.secure import BatchSecureMethods
-    from apiforge.vk.methods.stats import BatchStatsMethods
-    from apiforge.vk.methods.status import BatchStatusMethods
-    from apiforge.vk.methods.storage import BatchStorageMethods
-    from apiforge.vk.methods.store import BatchStoreMethods
-    from apiforge.vk.methods.stories import BatchStoriesMethods
-    from apiforge.vk.methods.streaming import BatchStreamingMethods
-    from apiforge.vk.methods.translations import BatchTranslationsMethods
-    from apiforge.vk.methods.users import BatchUsersMethods
-    from apiforge.vk.methods.utils import BatchUtilsMethods
-    from apiforge.vk.methods.video import BatchVideoMethods
-    from apiforge.vk.methods.wall import BatchWallMethods
-    from apiforge.vk.methods.widgets import BatchWidgetsMethods
+    from apiforge.vk.methods.batch.account import BatchAccountMethods
+    from apiforge.vk.methods.batch.ads import BatchAdsMethods
+    from apiforge.vk.methods.batch.app_widgets import BatchAppWidgetsMethods
+    from apiforge.vk.methods.batch.apps import BatchAppsMethods
+    from apiforge.vk.methods.batch.auth import BatchAuthMethods
+    from apiforge.vk.methods.batch.board import BatchBoardMethods
+    from apiforge.vk.methods.batch.bugtracker import BatchBugtrackerMethods
+    from apiforge.vk.methods.batch.calls import BatchCallsMethods
+    from apiforge.vk.methods.batch.database import BatchDatabaseMethods
+    from apiforge.vk.methods.batch.docs import BatchDocsMethods
+    from apiforge.vk.methods.batch.donut import BatchDonutMethods
+    from apiforge.vk.methods.batch.downloaded_games import BatchDownloadedGamesMethods
+    from apiforge.vk.methods.batch.fave import BatchFaveMethods
+    from apiforge.vk.methods.batch.friends import BatchFriendsMethods
+    from apiforge.vk.methods.batch.gifts import BatchGiftsMethods
+    from apiforge.vk.methods.batch.groups import BatchGroupsMethods
+    from apiforge.vk.methods.batch.lead_forms import BatchLeadFormsMethods
+    from apiforge.vk.methods.batch.likes import BatchLikesMethods
+    from apiforge.vk.methods.batch.market import BatchMarketMethods
+    from apiforge.vk.methods.batch.messages import BatchMessagesMethods
+    from apiforge.vk.methods.batch.newsfeed import BatchNewsfeedMethods
+    from apiforge.vk.methods.batch.notes import BatchNotesMethods
+    from apiforge.vk.methods.batch.notifications import BatchNotificationsMethods
+    from apiforge.vk.methods.batch.orders import BatchOrdersMethods
+    from apiforge.vk.methods.batch.pages import BatchPagesMethods
+    from apiforge.vk.methods.batch.photos import BatchPhotosMethods
+    from apiforge.vk.methods.batch.podcasts import BatchPodcastsMethods
+    from apiforge.vk.methods.batch.polls import BatchPollsMethods
+    from apiforge.vk.methods.batch.pretty_cards import BatchPrettyCardsMethods
+    from apiforge.vk.methods.batch.search import BatchSearchMethods
+    from apiforge.vk.methods.batch.secure import BatchSecureMethods
+    from apiforge.vk.methods.batch.stats import BatchStatsMethods
+    from apiforge.vk.methods.batch.status import BatchStatusMethods
+    from apiforge.vk.methods.batch.storage import BatchStorageMethods
+    from apiforge.vk.methods.batch.store import BatchStoreMethods
+    from apiforge.vk.methods.batch.stories import BatchStoriesMethods
+    from apiforge.vk.methods.batch.streaming import BatchStreamingMethods
+    from apiforge.vk.methods.batch.translations import BatchTranslationsMethods
+    from apiforge.vk.methods.batch.users import BatchUsersMethods
+    from apiforge.vk.methods.batch.utils import BatchUtilsMethods
+    from apiforge.vk.methods.batch.video import BatchVideoMethods
+    from apiforge.vk.methods.batch.wall import BatchWallMethods
+    from apiforge.vk.methods.batch.widgets import BatchWidgetsMethods
 
 
 class VKBatchGroups:
@@ -70,301 +70,301 @@ class VKBatchGroups:
     @cached_property
     def account(self) -> BatchAccountMethods:
         """The batchable `account` methods."""
-        from apiforge.vk.methods.account import BatchAccountMethods
+        from apiforge.vk.methods.batch.account import BatchAccountMethods
 
         return BatchAccountMethods(self._batch)
 
     @cached_property
     def ads(self) -> BatchAdsMethods:
         """The batchable `ads` methods."""
-        from apiforge.vk.methods.ads import BatchAdsMethods
+        from apiforge.vk.methods.batch.ads import BatchAdsMethods
 
         return BatchAdsMethods(self._batch)
 
     @cached_property
     def app_widgets(self) -> BatchAppWidgetsMethods:
         """The batchable `app_widgets` methods."""
-        from apiforge.vk.methods.app_widgets import BatchAppWidgetsMethods
+        from apiforge.vk.methods.batch.app_widgets import BatchAppWidgetsMethods
 
         return BatchAppWidgetsMethods(self._batch)
 
     @cached_property
     def apps(self) -> BatchAppsMethods:
         """The batchable `apps` methods."""
-        from apiforge.vk.methods.apps import BatchAppsMethods
+        from apiforge.vk.methods.batch.apps import BatchAppsMethods
 
         return BatchAppsMethods(self._batch)
 
     @cached_property
     def auth(self) -> BatchAuthMethods:
         """The batchable `auth` methods."""
-        from apiforge.vk.methods.auth import BatchAuthMethods
+        from apiforge.vk.methods.batch.auth import BatchAuthMethods
 
         return BatchAuthMethods(self._batch)
 
     @cached_property
     def board(self) -> BatchBoardMethods:
         """The batchable `board` methods."""
-        from apiforge.vk.methods.board import BatchBoardMethods
+        from apiforge.vk.methods.batch.board import BatchBoardMethods
 
         return BatchBoardMethods(self._batch)
 
     @cached_property
     def bugtracker(self) -> BatchBugtrackerMethods:
         """The batchable `bugtracker` methods."""
-        from apiforge.vk.methods.bugtracker import BatchBugtrackerMethods
+        from apiforge.vk.methods.batch.bugtracker import BatchBugtrackerMethods
 
         return BatchBugtrackerMethods(self._batch)
 
     @cached_property
     def calls(self) -> BatchCallsMethods:
         """The batchable `calls` methods."""
-        from apiforge.vk.methods.calls import BatchCallsMethods
+        from apiforge.vk.methods.batch.calls import BatchCallsMethods
 
         return BatchCallsMethods(self._batch)
 
     @cached_property
     def database(self) -> BatchDatabaseMethods:
         """The batchable `database` methods."""
-        from apiforge.vk.methods.database import BatchDatabaseMethods
+        from apiforge.vk.methods.batch.database import BatchDatabaseMethods
 
         return BatchDatabaseMethods(self._batch)
 
     @cached_property
     def docs(self) -> BatchDocsMethods:
         """The batchable `docs` methods."""
-        from apiforge.vk.methods.docs import BatchDocsMethods
+        from apiforge.vk.methods.batch.docs import BatchDocsMethods
 
         return BatchDocsMethods(self._batch)
 
     @cached_property
     def donut(self) -> BatchDonutMethods:
         """The batchable `donut` methods."""
-        from apiforge.vk.methods.donut import BatchDonutMethods
+        from apiforge.vk.methods.batch.donut import BatchDonutMethods
 
         return BatchDonutMethods(self._batch)
 
     @cached_property
     def downloaded_games(self) -> BatchDownloadedGamesMethods:
         """The batchable `downloaded_games` methods."""
-        from apiforge.vk.methods.downloaded_games import BatchDownloadedGamesMethods
+        from apiforge.vk.methods.batch.downloaded_games import BatchDownloadedGamesMethods
 
         return BatchDownloadedGamesMethods(self._batch)
 
     @cached_property
     def fave(self) -> BatchFaveMethods:
         """The batchable `fave` methods."""
-        from apiforge.vk.methods.fave import BatchFaveMethods
+        from apiforge.vk.methods.batch.fave import BatchFaveMethods
 
         return BatchFaveMethods(self._batch)
 
     @cached_property
     def friends(self) -> BatchFriendsMethods:
         """The batchable `friends` methods."""
-        from apiforge.vk.methods.friends import BatchFriendsMethods
+        from apiforge.vk.methods.batch.friends import BatchFriendsMethods
 
         return BatchFriendsMethods(self._batch)
 
     @cached_property
     def gifts(self) -> BatchGiftsMethods:
         """The batchable `gifts` methods."""
-        from apiforge.vk.methods.gifts import BatchGiftsMethods
+        from apiforge.vk.methods.batch.gifts import BatchGiftsMethods
 
         return BatchGiftsMethods(self._batch)
 
     @cached_property
     def groups(self) -> BatchGroupsMethods:
         """The batchable `groups` methods."""
-        from apiforge.vk.methods.groups import BatchGroupsMethods
+        from apiforge.vk.methods.batch.groups import BatchGroupsMethods
 
         return BatchGroupsMethods(self._batch)
 
     @cached_property
     def lead_forms(self) -> BatchLeadFormsMethods:
         """The batchable `lead_forms` methods."""
-        from apiforge.vk.methods.lead_forms import BatchLeadFormsMethods
+        from apiforge.vk.methods.batch.lead_forms import BatchLeadFormsMethods
 
         return BatchLeadFormsMethods(self._batch)
 
     @cached_property
     def likes(self) -> BatchLikesMethods:
         """The batchable `likes` methods."""
-        from apiforge.vk.methods.likes import BatchLikesMethods
+        from apiforge.vk.methods.batch.likes import BatchLikesMethods
 
         return BatchLikesMethods(self._batch)
 
     @cached_property
     def market(self) -> BatchMarketMethods:
         """The batchable `market` methods."""
-        from apiforge.vk.methods.market import BatchMarketMethods
+        from apiforge.vk.methods.batch.market import BatchMarketMethods
 
         return BatchMarketMethods(self._batch)
 
     @cached_property
     def messages(self) -> BatchMessagesMethods:
         """The batchable `messages` methods."""
-        from apiforge.vk.methods.messages import BatchMessagesMethods
+        from apiforge.vk.methods.batch.messages import BatchMessagesMethods
 
         return BatchMessagesMethods(self._batch)
 
     @cached_property
     def newsfeed(self) -> BatchNewsfeedMethods:
         """The batchable `newsfeed` methods."""
-        from apiforge.vk.methods.newsfeed import BatchNewsfeedMethods
+        from apiforge.vk.methods.batch.newsfeed import BatchNewsfeedMethods
 
         return BatchNewsfeedMethods(self._batch)
 
     @cached_property
     def notes(self) -> BatchNotesMethods:
         """The batchable `notes` methods."""
-        from apiforge.vk.methods.notes import BatchNotesMethods
+        from apiforge.vk.methods.batch.notes import BatchNotesMethods
 
         return BatchNotesMethods(self._batch)
 
     @cached_property
     def notifications(self) -> BatchNotificationsMethods:
         """The batchable `notifications` methods."""
-        from apiforge.vk.methods.notifications import BatchNotificationsMethods
+        from apiforge.vk.methods.batch.notifications import BatchNotificationsMethods
 
         return BatchNotificationsMethods(self._batch)
 
     @cached_property
     def orders(self) -> BatchOrdersMethods:
         """The batchable `orders` methods."""
-        from apiforge.vk.methods.orders import BatchOrdersMethods
+        from apiforge.vk.methods.batch.orders import BatchOrdersMethods
 
         return BatchOrdersMethods(self._batch)
 
     @cached_property
     def pages(self) -> BatchPagesMethods:
         """The batchable `pages` methods."""
-        from apiforge.vk.methods.pages import BatchPagesMethods
+        from apiforge.vk.methods.batch.pages import BatchPagesMethods
 
         return BatchPagesMethods(self._batch)
 
     @cached_property
     def photos(self) -> BatchPhotosMethods:
         """The batchable `photos` methods."""
-        from apiforge.vk.methods.photos import BatchPhotosMethods
+        from apiforge.vk.methods.batch.photos import BatchPhotosMethods
 
         return BatchPhotosMethods(self._batch)
 
     @cached_property
     def podcasts(self) -> BatchPodcastsMethods:
         """The batchable `podcasts` methods."""
-        from apiforge.vk.methods.podcasts import BatchPodcastsMethods
+        from apiforge.vk.methods.batch.podcasts import BatchPodcastsMethods
 
         return BatchPodcastsMethods(self._batch)
 
     @cached_property
     def polls(self) -> BatchPollsMethods:
         """The batchable `polls` methods."""
-        from apiforge.vk.methods.polls import BatchPollsMethods
+        from apiforge.vk.methods.batch.polls import BatchPollsMethods
 
         return BatchPollsMethods(self._batch)
 
     @cached_property
     def pretty_cards(self) -> BatchPrettyCardsMethods:
         """The batchable `pretty_cards` methods."""
-        from apiforge.vk.methods.pretty_cards import BatchPrettyCardsMethods
+        from apiforge.vk.methods.batch.pretty_cards import BatchPrettyCardsMethods
 
         return BatchPrettyCardsMethods(self._batch)
 
     @cached_property
     def search(self) -> BatchSearchMethods:
         """The batchable `search` methods."""
-        from apiforge.vk.methods.search import BatchSearchMethods
+        from apiforge.vk.methods.batch.search import BatchSearchMethods
 
         return BatchSearchMethods(self._batch)
 
     @cached_property
     def secure(self) -> BatchSecureMethods:
         """The batchable `secure` methods."""
-        from apiforge.vk.methods.secure import BatchSecureMethods
+        from apiforge.vk.methods.batch.secure import BatchSecureMethods
 
         return BatchSecureMethods(self._batch)
 
     @cached_property
     def stats(self) -> BatchStatsMethods:
         """The batchable `stats` methods."""
-        from apiforge.vk.methods.stats import BatchStatsMethods
+        from apiforge.vk.methods.batch.stats import BatchStatsMethods
 
         return BatchStatsMethods(self._batch)
 
     @cached_property
     def status(self) -> BatchStatusMethods:
         """The batchable `status` methods."""
-        from apiforge.vk.methods.status import BatchStatusMethods
+        from apiforge.vk.methods.batch.status import BatchStatusMethods
 
         return BatchStatusMethods(self._batch)
 
     @cached_property
     def storage(self) -> BatchStorageMethods:
         """The batchable `storage` methods."""
-        from apiforge.vk.methods.storage import BatchStorageMethods
+        from apiforge.vk.methods.batch.storage import BatchStorageMethods
 
         return BatchStorageMethods(self._batch)
 
     @cached_property
     def store(self) -> BatchStoreMethods:
         """The batchable `store` methods."""
-        from apiforge.vk.methods.store import BatchStoreMethods
+        from apiforge.vk.methods.batch.store import BatchStoreMethods
 
         return BatchStoreMethods(self._batch)
 
     @cached_property
     def stories(self) -> BatchStoriesMethods:
         """The batchable `stories` methods."""
-        from apiforge.vk.methods.stories import BatchStoriesMethods
+        from apiforge.vk.methods.batch.stories import BatchStoriesMethods
 
         return BatchStoriesMethods(self._batch)
 
     @cached_property
     def streaming(self) -> BatchStreamingMethods:
         """The batchable `streaming` methods."""
-        from apiforge.vk.methods.streaming import BatchStreamingMethods
+        from apiforge.vk.methods.batch.streaming import BatchStreamingMethods
 
         return BatchStreamingMethods(self._batch)
 
     @cached_property
     def translations(self) -> BatchTranslationsMethods:
         """The batchable `translations` methods."""
-        from apiforge.vk.methods.translations import BatchTranslationsMethods
+        from apiforge.vk.methods.batch.translations import BatchTranslationsMethods
 
         return BatchTranslationsMethods(self._batch)
 
     @cached_property
     def users(self) -> BatchUsersMethods:
         """The batchable `users` methods."""
-        from apiforge.vk.methods.users import BatchUsersMethods
+        from apiforge.vk.methods.batch.users import BatchUsersMethods
 
         return BatchUsersMethods(self._batch)
 
     @cached_property
     def utils(self) -> BatchUtilsMethods:
         """The batchable `utils` methods."""
-        from apiforge.vk.methods.utils import BatchUtilsMethods
+        from apiforge.vk.methods.batch.utils import BatchUtilsMethods
 
         return BatchUtilsMethods(self._batch)
 
     @cached_property
     def video(self) -> BatchVideoMethods:
         """The batchable `video` methods."""
-        from apiforge.vk.methods.video import BatchVideoMethods
+        from apiforge.vk.methods.batch.video import BatchVideoMethods
 
         return BatchVideoMethods(self._batch)
 
     @cached_property
     def wall(self) -> BatchWallMethods:
         """The batchable `wall` methods."""
-        from apiforge.vk.methods.wall import BatchWallMethods
+        from apiforge.vk.methods.batch.wall import BatchWallMethods
 
         return BatchWallMethods(self._batch)
 
     @cached_property
     def widgets(self) -> BatchWidgetsMethods:
         """The batchable `widgets` methods."""
-        from apiforge.vk.methods.widgets import BatchWidgetsMethods
+        from apiforge.vk.methods.batch.widgets import BatchWidgetsMethods
 
         return BatchWidgetsMethods(self._batch)
 

@@ -24,54 +24,98 @@ from apiforge.core.auth import (
 from apiforge.core.events.mixins import AsyncVKEvents, VKEvents
 from apiforge.core.setup import vk_parts
 from apiforge.core.transport import DEFAULT_MAX_IN_FLIGHT, AsyncTransport
-from apiforge.vk.methods.execute import AsyncExecuteMethods, ExecuteMethods
+from apiforge.vk.methods.aio.execute import AsyncExecuteMethods
+from apiforge.vk.methods.sync.execute import ExecuteMethods
 
 if TYPE_CHECKING:
     from apiforge.core.uploads import AsyncVKUploads, VKUploads
     from apiforge.vk._batch import AsyncVKBatch, VKBatch
-    from apiforge.vk.methods.account import AccountMethods, AsyncAccountMethods
-    from apiforge.vk.methods.ads import AdsMethods, AsyncAdsMethods
-    from apiforge.vk.methods.app_widgets import AppWidgetsMethods, AsyncAppWidgetsMethods
-    from apiforge.vk.methods.apps import AppsMethods, AsyncAppsMethods
-    from apiforge.vk.methods.auth import AsyncAuthMethods, AuthMethods
-    from apiforge.vk.methods.board import AsyncBoardMethods, BoardMethods
-    from apiforge.vk.methods.bugtracker import AsyncBugtrackerMethods, BugtrackerMethods
-    from apiforge.vk.methods.calls import AsyncCallsMethods, CallsMethods
-    from apiforge.vk.methods.database import AsyncDatabaseMethods, DatabaseMethods
-    from apiforge.vk.methods.docs import AsyncDocsMethods, DocsMethods
-    from apiforge.vk.methods.donut import AsyncDonutMethods, DonutMethods
-    from apiforge.vk.methods.downloaded_games import AsyncDownloadedGamesMethods, DownloadedGamesMethods
-    from apiforge.vk.methods.fave import AsyncFaveMethods, FaveMethods
-    from apiforge.vk.methods.friends import AsyncFriendsMethods, FriendsMethods
-    from apiforge.vk.methods.gifts import AsyncGiftsMethods, GiftsMethods
-    from apiforge.vk.methods.groups import AsyncGroupsMethods, GroupsMethods
-    from apiforge.vk.methods.lead_forms import AsyncLeadFormsMethods, LeadFormsMethods
-    from apiforge.vk.methods.likes import AsyncLikesMethods, LikesMethods
-    from apiforge.vk.methods.market import AsyncMarketMethods, MarketMethods
-    from apiforge.vk.methods.messages import AsyncMessagesMethods, MessagesMethods
-    from apiforge.vk.methods.newsfeed import AsyncNewsfeedMethods, NewsfeedMethods
-    from apiforge.vk.methods.notes import AsyncNotesMethods, NotesMethods
-    from apiforge.vk.methods.notifications import AsyncNotificationsMethods, NotificationsMethods
-    from apiforge.vk.methods.orders import AsyncOrdersMethods, OrdersMethods
-    from apiforge.vk.methods.pages import AsyncPagesMethods, PagesMethods
-    from apiforge.vk.methods.photos import AsyncPhotosMethods, PhotosMethods
-    from apiforge.vk.methods.podcasts import AsyncPodcastsMethods, PodcastsMethods
-    from apiforge.vk.methods.polls import AsyncPollsMethods, PollsMethods
-    from apiforge.vk.methods.pretty_cards import AsyncPrettyCardsMethods, PrettyCardsMethods
-    from apiforge.vk.methods.search import AsyncSearchMethods, SearchMethods
-    from apiforge.vk.methods.secure import AsyncSecureMethods, SecureMethods
-    from apiforge.vk.methods.stats import AsyncStatsMethods, StatsMethods
-    from apiforge.vk.methods.status import AsyncStatusMethods, StatusMethods
-    from apiforge.vk.methods.storage import AsyncStorageMethods, StorageMethods
-    from apiforge.vk.methods.store import AsyncStoreMethods, StoreMethods
-    from apiforge.vk.methods.stories import AsyncStoriesMethods, StoriesMethods
-    from apiforge.vk.methods.streaming import AsyncStreamingMethods, StreamingMethods
-    from apiforge.vk.methods.translations import AsyncTranslationsMethods, TranslationsMethods
-    from apiforge.vk.methods.users import AsyncUsersMethods, UsersMethods
-    from apiforge.vk.methods.utils import AsyncUtilsMethods, UtilsMethods
-    from apiforge.vk.methods.video import AsyncVideoMethods, VideoMethods
-    from apiforge.vk.methods.wall import AsyncWallMethods, WallMethods
-    from apiforge.vk.methods.widgets import AsyncWidgetsMethods, WidgetsMethods
+    from apiforge.vk.methods.aio.account import AsyncAccountMethods
+    from apiforge.vk.methods.aio.ads import AsyncAdsMethods
+    from apiforge.vk.methods.aio.app_widgets import AsyncAppWidgetsMethods
+    from apiforge.vk.methods.aio.apps import AsyncAppsMethods
+    from apiforge.vk.methods.aio.auth import AsyncAuthMethods
+    from apiforge.vk.methods.aio.board import AsyncBoardMethods
+    from apiforge.vk.methods.aio.bugtracker import AsyncBugtrackerMethods
+    from apiforge.vk.methods.aio.calls import AsyncCallsMethods
+    from apiforge.vk.methods.aio.database import AsyncDatabaseMethods
+    from apiforge.vk.methods.aio.docs import AsyncDocsMethods
+    from apiforge.vk.methods.aio.donut import AsyncDonutMethods
+    from apiforge.vk.methods.aio.downloaded_games import AsyncDownloadedGamesMethods
+    from apiforge.vk.methods.aio.fave import AsyncFaveMethods
+    from apiforge.vk.methods.aio.friends import AsyncFriendsMethods
+    from apiforge.vk.methods.aio.gifts import AsyncGiftsMethods
+    from apiforge.vk.methods.aio.groups import AsyncGroupsMethods
+    from apiforge.vk.methods.aio.lead_forms import AsyncLeadFormsMethods
+    from apiforge.vk.methods.aio.likes import AsyncLikesMethods
+    from apiforge.vk.methods.aio.market import AsyncMarketMethods
+    from apiforge.vk.methods.aio.messages import AsyncMessagesMethods
+    from apiforge.vk.methods.aio.newsfeed import AsyncNewsfeedMethods
+    from apiforge.vk.methods.aio.notes import AsyncNotesMethods
+    from apiforge.vk.methods.aio.notifications import AsyncNotificationsMethods
+    from apiforge.vk.methods.aio.orders import AsyncOrdersMethods
+    from apiforge.vk.methods.aio.pages import AsyncPagesMethods
+    from apiforge.vk.methods.aio.photos import AsyncPhotosMethods
+    from apiforge.vk.methods.aio.podcasts import AsyncPodcastsMethods
+    from apiforge.vk.methods.aio.polls import AsyncPollsMethods
+    from apiforge.vk.methods.aio.pretty_cards import AsyncPrettyCardsMethods
+    from apiforge.vk.methods.aio.search import AsyncSearchMethods
+    from apiforge.vk.methods.aio.secure import AsyncSecureMethods
+    from apiforge.vk.methods.aio.stats import AsyncStatsMethods
+    from apiforge.vk.methods.aio.status import AsyncStatusMethods
+    from apiforge.vk.methods.aio.storage import AsyncStorageMethods
+    from apiforge.vk.methods.aio.store import AsyncStoreMethods
+    from apiforge.vk.methods.aio.stories import AsyncStoriesMethods
+    from apiforge.vk.methods.aio.streaming import AsyncStreamingMethods
+    from apiforge.vk.methods.aio.translations import AsyncTranslationsMethods
+    from apiforge.vk.methods.aio.users import AsyncUsersMethods
+    from apiforge.vk.methods.aio.utils import AsyncUtilsMethods
+    from apiforge.vk.methods.aio.video import AsyncVideoMethods
+    from apiforge.vk.methods.aio.wall import AsyncWallMethods
+    from apiforge.vk.methods.aio.widgets import AsyncWidgetsMethods
+    from apiforge.vk.methods.sync.account import AccountMethods
+    from apiforge.vk.methods.sync.ads import AdsMethods
+    from apiforge.vk.methods.sync.app_widgets import AppWidgetsMethods
+    from apiforge.vk.methods.sync.apps import AppsMethods
+    from apiforge.vk.methods.sync.auth import AuthMethods
+    from apiforge.vk.methods.sync.board import BoardMethods
+    from apiforge.vk.methods.sync.bugtracker import BugtrackerMethods
+    from apiforge.vk.methods.sync.calls import CallsMethods
+    from apiforge.vk.methods.sync.database import DatabaseMethods
+    from apiforge.vk.methods.sync.docs import DocsMethods
+    from apiforge.vk.methods.sync.donut import DonutMethods
+    from apiforge.vk.methods.sync.downloaded_games import DownloadedGamesMethods
+    from apiforge.vk.methods.sync.fave import FaveMethods
+    from apiforge.vk.methods.sync.friends import FriendsMethods
+    from apiforge.vk.methods.sync.gifts import GiftsMethods
+    from apiforge.vk.methods.sync.groups import GroupsMethods
+    from apiforge.vk.methods.sync.lead_forms import LeadFormsMethods
+    from apiforge.vk.methods.sync.likes import LikesMethods
+    from apiforge.vk.methods.sync.market import MarketMethods
+    from apiforge.vk.methods.sync.messages import MessagesMethods
+    from apiforge.vk.methods.sync.newsfeed import NewsfeedMethods
+    from apiforge.vk.methods.sync.notes import NotesMethods
+    from apiforge.vk.methods.sync.notifications import NotificationsMethods
+    from apiforge.vk.methods.sync.orders import OrdersMethods
+    from apiforge.vk.methods.sync.pages import PagesMethods
+    from apiforge.vk.methods.sync.photos import PhotosMethods
+    from apiforge.vk.methods.sync.podcasts import PodcastsMethods
+    from apiforge.vk.methods.sync.polls import PollsMethods
+    from apiforge.vk.methods.sync.pretty_cards import PrettyCardsMethods
+    from apiforge.vk.methods.sync.search import SearchMethods
+    from apiforge.vk.methods.sync.secure import SecureMethods
+    from apiforge.vk.methods.sync.stats import StatsMethods
+    from apiforge.vk.methods.sync.status import StatusMethods
+    from apiforge.vk.methods.sync.storage import StorageMethods
+    from apiforge.vk.methods.sync.store import StoreMethods
+    from apiforge.vk.methods.sync.stories import StoriesMethods
+    from apiforge.vk.methods.sync.streaming import StreamingMethods
+    from apiforge.vk.methods.sync.translations import TranslationsMethods
+    from apiforge.vk.methods.sync.users import UsersMethods
+    from apiforge.vk.methods.sync.utils import UtilsMethods
+    from apiforge.vk.methods.sync.video import VideoMethods
+    from apiforge.vk.methods.sync.wall import WallMethods
+    from apiforge.vk.methods.sync.widgets import WidgetsMethods
 
 RATE_LIMITS: dict[str, float] = {
     "group": 20,
@@ -98,8 +142,8 @@ class VK(VKEvents, ExecuteMethods):
         rate_limit: float | RateLimiter | None = DEFAULT,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.Client | None = None,
+        timeout: "float | httpx.Timeout | None" = None,
+        http_client: "httpx.Client | None" = None,
     ) -> None:
         """Args:
         token: an access token (user, community or service key); a `Token` (value and kind); several of
@@ -178,301 +222,301 @@ class VK(VKEvents, ExecuteMethods):
     @property
     def account(self) -> AccountMethods:
         """The `account` methods."""
-        from apiforge.vk.methods.account import AccountMethods
+        from apiforge.vk.methods.sync.account import AccountMethods
 
         return self._group("account", AccountMethods)
 
     @property
     def ads(self) -> AdsMethods:
         """The `ads` methods."""
-        from apiforge.vk.methods.ads import AdsMethods
+        from apiforge.vk.methods.sync.ads import AdsMethods
 
         return self._group("ads", AdsMethods)
 
     @property
     def app_widgets(self) -> AppWidgetsMethods:
         """The `app_widgets` methods."""
-        from apiforge.vk.methods.app_widgets import AppWidgetsMethods
+        from apiforge.vk.methods.sync.app_widgets import AppWidgetsMethods
 
         return self._group("app_widgets", AppWidgetsMethods)
 
     @property
     def apps(self) -> AppsMethods:
         """The `apps` methods."""
-        from apiforge.vk.methods.apps import AppsMethods
+        from apiforge.vk.methods.sync.apps import AppsMethods
 
         return self._group("apps", AppsMethods)
 
     @property
     def auth(self) -> AuthMethods:
         """The `auth` methods."""
-        from apiforge.vk.methods.auth import AuthMethods
+        from apiforge.vk.methods.sync.auth import AuthMethods
 
         return self._group("auth", AuthMethods)
 
     @property
     def board(self) -> BoardMethods:
         """The `board` methods."""
-        from apiforge.vk.methods.board import BoardMethods
+        from apiforge.vk.methods.sync.board import BoardMethods
 
         return self._group("board", BoardMethods)
 
     @property
     def bugtracker(self) -> BugtrackerMethods:
         """The `bugtracker` methods."""
-        from apiforge.vk.methods.bugtracker import BugtrackerMethods
+        from apiforge.vk.methods.sync.bugtracker import BugtrackerMethods
 
         return self._group("bugtracker", BugtrackerMethods)
 
     @property
     def calls(self) -> CallsMethods:
         """The `calls` methods."""
-        from apiforge.vk.methods.calls import CallsMethods
+        from apiforge.vk.methods.sync.calls import CallsMethods
 
         return self._group("calls", CallsMethods)
 
     @property
     def database(self) -> DatabaseMethods:
         """The `database` methods."""
-        from apiforge.vk.methods.database import DatabaseMethods
+        from apiforge.vk.methods.sync.database import DatabaseMethods
 
         return self._group("database", DatabaseMethods)
 
     @property
     def docs(self) -> DocsMethods:
         """The `docs` methods."""
-        from apiforge.vk.methods.docs import DocsMethods
+        from apiforge.vk.methods.sync.docs import DocsMethods
 
         return self._group("docs", DocsMethods)
 
     @property
     def donut(self) -> DonutMethods:
         """The `donut` methods."""
-        from apiforge.vk.methods.donut import DonutMethods
+        from apiforge.vk.methods.sync.donut import DonutMethods
 
         return self._group("donut", DonutMethods)
 
     @property
     def downloaded_games(self) -> DownloadedGamesMethods:
         """The `downloaded_games` methods."""
-        from apiforge.vk.methods.downloaded_games import DownloadedGamesMethods
+        from apiforge.vk.methods.sync.downloaded_games import DownloadedGamesMethods
 
         return self._group("downloaded_games", DownloadedGamesMethods)
 
     @property
     def fave(self) -> FaveMethods:
         """The `fave` methods."""
-        from apiforge.vk.methods.fave import FaveMethods
+        from apiforge.vk.methods.sync.fave import FaveMethods
 
         return self._group("fave", FaveMethods)
 
     @property
     def friends(self) -> FriendsMethods:
         """The `friends` methods."""
-        from apiforge.vk.methods.friends import FriendsMethods
+        from apiforge.vk.methods.sync.friends import FriendsMethods
 
         return self._group("friends", FriendsMethods)
 
     @property
     def gifts(self) -> GiftsMethods:
         """The `gifts` methods."""
-        from apiforge.vk.methods.gifts import GiftsMethods
+        from apiforge.vk.methods.sync.gifts import GiftsMethods
 
         return self._group("gifts", GiftsMethods)
 
     @property
     def groups(self) -> GroupsMethods:
         """The `groups` methods."""
-        from apiforge.vk.methods.groups import GroupsMethods
+        from apiforge.vk.methods.sync.groups import GroupsMethods
 
         return self._group("groups", GroupsMethods)
 
     @property
     def lead_forms(self) -> LeadFormsMethods:
         """The `lead_forms` methods."""
-        from apiforge.vk.methods.lead_forms import LeadFormsMethods
+        from apiforge.vk.methods.sync.lead_forms import LeadFormsMethods
 
         return self._group("lead_forms", LeadFormsMethods)
 
     @property
     def likes(self) -> LikesMethods:
         """The `likes` methods."""
-        from apiforge.vk.methods.likes import LikesMethods
+        from apiforge.vk.methods.sync.likes import LikesMethods
 
         return self._group("likes", LikesMethods)
 
     @property
     def market(self) -> MarketMethods:
         """The `market` methods."""
-        from apiforge.vk.methods.market import MarketMethods
+        from apiforge.vk.methods.sync.market import MarketMethods
 
         return self._group("market", MarketMethods)
 
     @property
     def messages(self) -> MessagesMethods:
         """The `messages` methods."""
-        from apiforge.vk.methods.messages import MessagesMethods
+        from apiforge.vk.methods.sync.messages import MessagesMethods
 
         return self._group("messages", MessagesMethods)
 
     @property
     def newsfeed(self) -> NewsfeedMethods:
         """The `newsfeed` methods."""
-        from apiforge.vk.methods.newsfeed import NewsfeedMethods
+        from apiforge.vk.methods.sync.newsfeed import NewsfeedMethods
 
         return self._group("newsfeed", NewsfeedMethods)
 
     @property
     def notes(self) -> NotesMethods:
         """The `notes` methods."""
-        from apiforge.vk.methods.notes import NotesMethods
+        from apiforge.vk.methods.sync.notes import NotesMethods
 
         return self._group("notes", NotesMethods)
 
     @property
     def notifications(self) -> NotificationsMethods:
         """The `notifications` methods."""
-        from apiforge.vk.methods.notifications import NotificationsMethods
+        from apiforge.vk.methods.sync.notifications import NotificationsMethods
 
         return self._group("notifications", NotificationsMethods)
 
     @property
     def orders(self) -> OrdersMethods:
         """The `orders` methods."""
-        from apiforge.vk.methods.orders import OrdersMethods
+        from apiforge.vk.methods.sync.orders import OrdersMethods
 
         return self._group("orders", OrdersMethods)
 
     @property
     def pages(self) -> PagesMethods:
         """The `pages` methods."""
-        from apiforge.vk.methods.pages import PagesMethods
+        from apiforge.vk.methods.sync.pages import PagesMethods
 
         return self._group("pages", PagesMethods)
 
     @property
     def photos(self) -> PhotosMethods:
         """The `photos` methods."""
-        from apiforge.vk.methods.photos import PhotosMethods
+        from apiforge.vk.methods.sync.photos import PhotosMethods
 
         return self._group("photos", PhotosMethods)
 
     @property
     def podcasts(self) -> PodcastsMethods:
         """The `podcasts` methods."""
-        from apiforge.vk.methods.podcasts import PodcastsMethods
+        from apiforge.vk.methods.sync.podcasts import PodcastsMethods
 
         return self._group("podcasts", PodcastsMethods)
 
     @property
     def polls(self) -> PollsMethods:
         """The `polls` methods."""
-        from apiforge.vk.methods.polls import PollsMethods
+        from apiforge.vk.methods.sync.polls import PollsMethods
 
         return self._group("polls", PollsMethods)
 
     @property
     def pretty_cards(self) -> PrettyCardsMethods:
         """The `pretty_cards` methods."""
-        from apiforge.vk.methods.pretty_cards import PrettyCardsMethods
+        from apiforge.vk.methods.sync.pretty_cards import PrettyCardsMethods
 
         return self._group("pretty_cards", PrettyCardsMethods)
 
     @property
     def search(self) -> SearchMethods:
         """The `search` methods."""
-        from apiforge.vk.methods.search import SearchMethods
+        from apiforge.vk.methods.sync.search import SearchMethods
 
         return self._group("search", SearchMethods)
 
     @property
     def secure(self) -> SecureMethods:
         """The `secure` methods."""
-        from apiforge.vk.methods.secure import SecureMethods
+        from apiforge.vk.methods.sync.secure import SecureMethods
 
         return self._group("secure", SecureMethods)
 
     @property
     def stats(self) -> StatsMethods:
         """The `stats` methods."""
-        from apiforge.vk.methods.stats import StatsMethods
+        from apiforge.vk.methods.sync.stats import StatsMethods
 
         return self._group("stats", StatsMethods)
 
     @property
     def status(self) -> StatusMethods:
         """The `status` methods."""
-        from apiforge.vk.methods.status import StatusMethods
+        from apiforge.vk.methods.sync.status import StatusMethods
 
         return self._group("status", StatusMethods)
 
     @property
     def storage(self) -> StorageMethods:
         """The `storage` methods."""
-        from apiforge.vk.methods.storage import StorageMethods
+        from apiforge.vk.methods.sync.storage import StorageMethods
 
         return self._group("storage", StorageMethods)
 
     @property
     def store(self) -> StoreMethods:
         """The `store` methods."""
-        from apiforge.vk.methods.store import StoreMethods
+        from apiforge.vk.methods.sync.store import StoreMethods
 
         return self._group("store", StoreMethods)
 
     @property
     def stories(self) -> StoriesMethods:
         """The `stories` methods."""
-        from apiforge.vk.methods.stories import StoriesMethods
+        from apiforge.vk.methods.sync.stories import StoriesMethods
 
         return self._group("stories", StoriesMethods)
 
     @property
     def streaming(self) -> StreamingMethods:
         """The `streaming` methods."""
-        from apiforge.vk.methods.streaming import StreamingMethods
+        from apiforge.vk.methods.sync.streaming import StreamingMethods
 
         return self._group("streaming", StreamingMethods)
 
     @property
     def translations(self) -> TranslationsMethods:
         """The `translations` methods."""
-        from apiforge.vk.methods.translations import TranslationsMethods
+        from apiforge.vk.methods.sync.translations import TranslationsMethods
 
         return self._group("translations", TranslationsMethods)
 
     @property
     def users(self) -> UsersMethods:
         """The `users` methods."""
-        from apiforge.vk.methods.users import UsersMethods
+        from apiforge.vk.methods.sync.users import UsersMethods
 
         return self._group("users", UsersMethods)
 
     @property
     def utils(self) -> UtilsMethods:
         """The `utils` methods."""
-        from apiforge.vk.methods.utils import UtilsMethods
+        from apiforge.vk.methods.sync.utils import UtilsMethods
 
         return self._group("utils", UtilsMethods)
 
     @property
     def video(self) -> VideoMethods:
         """The `video` methods."""
-        from apiforge.vk.methods.video import VideoMethods
+        from apiforge.vk.methods.sync.video import VideoMethods
 
         return self._group("video", VideoMethods)
 
     @property
     def wall(self) -> WallMethods:
         """The `wall` methods."""
-        from apiforge.vk.methods.wall import WallMethods
+        from apiforge.vk.methods.sync.wall import WallMethods
 
         return self._group("wall", WallMethods)
 
     @property
     def widgets(self) -> WidgetsMethods:
         """The `widgets` methods."""
-        from apiforge.vk.methods.widgets import WidgetsMethods
+        from apiforge.vk.methods.sync.widgets import WidgetsMethods
 
         return self._group("widgets", WidgetsMethods)
 
@@ -507,9 +551,9 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         rate_limit: float | RateLimiter | None = DEFAULT,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: AsyncTransport | None = None,
+        timeout: "float | httpx.Timeout | None" = None,
+        http_client: "httpx.AsyncClient | None" = None,
+        transport: "AsyncTransport | None" = None,
         max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
         auto_batch: bool = False,
         batch_window: float = 0.01,
@@ -600,301 +644,301 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
     @property
     def account(self) -> AsyncAccountMethods:
         """The `account` methods."""
-        from apiforge.vk.methods.account import AsyncAccountMethods
+        from apiforge.vk.methods.aio.account import AsyncAccountMethods
 
         return self._group("account", AsyncAccountMethods)
 
     @property
     def ads(self) -> AsyncAdsMethods:
         """The `ads` methods."""
-        from apiforge.vk.methods.ads import AsyncAdsMethods
+        from apiforge.vk.methods.aio.ads import AsyncAdsMethods
 
         return self._group("ads", AsyncAdsMethods)
 
     @property
     def app_widgets(self) -> AsyncAppWidgetsMethods:
         """The `app_widgets` methods."""
-        from apiforge.vk.methods.app_widgets import AsyncAppWidgetsMethods
+        from apiforge.vk.methods.aio.app_widgets import AsyncAppWidgetsMethods
 
         return self._group("app_widgets", AsyncAppWidgetsMethods)
 
     @property
     def apps(self) -> AsyncAppsMethods:
         """The `apps` methods."""
-        from apiforge.vk.methods.apps import AsyncAppsMethods
+        from apiforge.vk.methods.aio.apps import AsyncAppsMethods
 
         return self._group("apps", AsyncAppsMethods)
 
     @property
     def auth(self) -> AsyncAuthMethods:
         """The `auth` methods."""
-        from apiforge.vk.methods.auth import AsyncAuthMethods
+        from apiforge.vk.methods.aio.auth import AsyncAuthMethods
 
         return self._group("auth", AsyncAuthMethods)
 
     @property
     def board(self) -> AsyncBoardMethods:
         """The `board` methods."""
-        from apiforge.vk.methods.board import AsyncBoardMethods
+        from apiforge.vk.methods.aio.board import AsyncBoardMethods
 
         return self._group("board", AsyncBoardMethods)
 
     @property
     def bugtracker(self) -> AsyncBugtrackerMethods:
         """The `bugtracker` methods."""
-        from apiforge.vk.methods.bugtracker import AsyncBugtrackerMethods
+        from apiforge.vk.methods.aio.bugtracker import AsyncBugtrackerMethods
 
         return self._group("bugtracker", AsyncBugtrackerMethods)
 
     @property
     def calls(self) -> AsyncCallsMethods:
         """The `calls` methods."""
-        from apiforge.vk.methods.calls import AsyncCallsMethods
+        from apiforge.vk.methods.aio.calls import AsyncCallsMethods
 
         return self._group("calls", AsyncCallsMethods)
 
     @property
     def database(self) -> AsyncDatabaseMethods:
         """The `database` methods."""
-        from apiforge.vk.methods.database import AsyncDatabaseMethods
+        from apiforge.vk.methods.aio.database import AsyncDatabaseMethods
 
         return self._group("database", AsyncDatabaseMethods)
 
     @property
     def docs(self) -> AsyncDocsMethods:
         """The `docs` methods."""
-        from apiforge.vk.methods.docs import AsyncDocsMethods
+        from apiforge.vk.methods.aio.docs import AsyncDocsMethods
 
         return self._group("docs", AsyncDocsMethods)
 
     @property
     def donut(self) -> AsyncDonutMethods:
         """The `donut` methods."""
-        from apiforge.vk.methods.donut import AsyncDonutMethods
+        from apiforge.vk.methods.aio.donut import AsyncDonutMethods
 
         return self._group("donut", AsyncDonutMethods)
 
     @property
     def downloaded_games(self) -> AsyncDownloadedGamesMethods:
         """The `downloaded_games` methods."""
-        from apiforge.vk.methods.downloaded_games import AsyncDownloadedGamesMethods
+        from apiforge.vk.methods.aio.downloaded_games import AsyncDownloadedGamesMethods
 
         return self._group("downloaded_games", AsyncDownloadedGamesMethods)
 
     @property
     def fave(self) -> AsyncFaveMethods:
         """The `fave` methods."""
-        from apiforge.vk.methods.fave import AsyncFaveMethods
+        from apiforge.vk.methods.aio.fave import AsyncFaveMethods
 
         return self._group("fave", AsyncFaveMethods)
 
     @property
     def friends(self) -> AsyncFriendsMethods:
         """The `friends` methods."""
-        from apiforge.vk.methods.friends import AsyncFriendsMethods
+        from apiforge.vk.methods.aio.friends import AsyncFriendsMethods
 
         return self._group("friends", AsyncFriendsMethods)
 
     @property
     def gifts(self) -> AsyncGiftsMethods:
         """The `gifts` methods."""
-        from apiforge.vk.methods.gifts import AsyncGiftsMethods
+        from apiforge.vk.methods.aio.gifts import AsyncGiftsMethods
 
         return self._group("gifts", AsyncGiftsMethods)
 
     @property
     def groups(self) -> AsyncGroupsMethods:
         """The `groups` methods."""
-        from apiforge.vk.methods.groups import AsyncGroupsMethods
+        from apiforge.vk.methods.aio.groups import AsyncGroupsMethods
 
         return self._group("groups", AsyncGroupsMethods)
 
     @property
     def lead_forms(self) -> AsyncLeadFormsMethods:
         """The `lead_forms` methods."""
-        from apiforge.vk.methods.lead_forms import AsyncLeadFormsMethods
+        from apiforge.vk.methods.aio.lead_forms import AsyncLeadFormsMethods
 
         return self._group("lead_forms", AsyncLeadFormsMethods)
 
     @property
     def likes(self) -> AsyncLikesMethods:
         """The `likes` methods."""
-        from apiforge.vk.methods.likes import AsyncLikesMethods
+        from apiforge.vk.methods.aio.likes import AsyncLikesMethods
 
         return self._group("likes", AsyncLikesMethods)
 
     @property
     def market(self) -> AsyncMarketMethods:
         """The `market` methods."""
-        from apiforge.vk.methods.market import AsyncMarketMethods
+        from apiforge.vk.methods.aio.market import AsyncMarketMethods
 
         return self._group("market", AsyncMarketMethods)
 
     @property
     def messages(self) -> AsyncMessagesMethods:
         """The `messages` methods."""
-        from apiforge.vk.methods.messages import AsyncMessagesMethods
+        from apiforge.vk.methods.aio.messages import AsyncMessagesMethods
 
         return self._group("messages", AsyncMessagesMethods)
 
     @property
     def newsfeed(self) -> AsyncNewsfeedMethods:
         """The `newsfeed` methods."""
-        from apiforge.vk.methods.newsfeed import AsyncNewsfeedMethods
+        from apiforge.vk.methods.aio.newsfeed import AsyncNewsfeedMethods
 
         return self._group("newsfeed", AsyncNewsfeedMethods)
 
     @property
     def notes(self) -> AsyncNotesMethods:
         """The `notes` methods."""
-        from apiforge.vk.methods.notes import AsyncNotesMethods
+        from apiforge.vk.methods.aio.notes import AsyncNotesMethods
 
         return self._group("notes", AsyncNotesMethods)
 
     @property
     def notifications(self) -> AsyncNotificationsMethods:
         """The `notifications` methods."""
-        from apiforge.vk.methods.notifications import AsyncNotificationsMethods
+        from apiforge.vk.methods.aio.notifications import AsyncNotificationsMethods
 
         return self._group("notifications", AsyncNotificationsMethods)
 
     @property
     def orders(self) -> AsyncOrdersMethods:
         """The `orders` methods."""
-        from apiforge.vk.methods.orders import AsyncOrdersMethods
+        from apiforge.vk.methods.aio.orders import AsyncOrdersMethods
 
         return self._group("orders", AsyncOrdersMethods)
 
     @property
     def pages(self) -> AsyncPagesMethods:
         """The `pages` methods."""
-        from apiforge.vk.methods.pages import AsyncPagesMethods
+        from apiforge.vk.methods.aio.pages import AsyncPagesMethods
 
         return self._group("pages", AsyncPagesMethods)
 
     @property
     def photos(self) -> AsyncPhotosMethods:
         """The `photos` methods."""
-        from apiforge.vk.methods.photos import AsyncPhotosMethods
+        from apiforge.vk.methods.aio.photos import AsyncPhotosMethods
 
         return self._group("photos", AsyncPhotosMethods)
 
     @property
     def podcasts(self) -> AsyncPodcastsMethods:
         """The `podcasts` methods."""
-        from apiforge.vk.methods.podcasts import AsyncPodcastsMethods
+        from apiforge.vk.methods.aio.podcasts import AsyncPodcastsMethods
 
         return self._group("podcasts", AsyncPodcastsMethods)
 
     @property
     def polls(self) -> AsyncPollsMethods:
         """The `polls` methods."""
-        from apiforge.vk.methods.polls import AsyncPollsMethods
+        from apiforge.vk.methods.aio.polls import AsyncPollsMethods
 
         return self._group("polls", AsyncPollsMethods)
 
     @property
     def pretty_cards(self) -> AsyncPrettyCardsMethods:
         """The `pretty_cards` methods."""
-        from apiforge.vk.methods.pretty_cards import AsyncPrettyCardsMethods
+        from apiforge.vk.methods.aio.pretty_cards import AsyncPrettyCardsMethods
 
         return self._group("pretty_cards", AsyncPrettyCardsMethods)
 
     @property
     def search(self) -> AsyncSearchMethods:
         """The `search` methods."""
-        from apiforge.vk.methods.search import AsyncSearchMethods
+        from apiforge.vk.methods.aio.search import AsyncSearchMethods
 
         return self._group("search", AsyncSearchMethods)
 
     @property
     def secure(self) -> AsyncSecureMethods:
         """The `secure` methods."""
-        from apiforge.vk.methods.secure import AsyncSecureMethods
+        from apiforge.vk.methods.aio.secure import AsyncSecureMethods
 
         return self._group("secure", AsyncSecureMethods)
 
     @property
     def stats(self) -> AsyncStatsMethods:
         """The `stats` methods."""
-        from apiforge.vk.methods.stats import AsyncStatsMethods
+        from apiforge.vk.methods.aio.stats import AsyncStatsMethods
 
         return self._group("stats", AsyncStatsMethods)
 
     @property
     def status(self) -> AsyncStatusMethods:
         """The `status` methods."""
-        from apiforge.vk.methods.status import AsyncStatusMethods
+        from apiforge.vk.methods.aio.status import AsyncStatusMethods
 
         return self._group("status", AsyncStatusMethods)
 
     @property
     def storage(self) -> AsyncStorageMethods:
         """The `storage` methods."""
-        from apiforge.vk.methods.storage import AsyncStorageMethods
+        from apiforge.vk.methods.aio.storage import AsyncStorageMethods
 
         return self._group("storage", AsyncStorageMethods)
 
     @property
     def store(self) -> AsyncStoreMethods:
         """The `store` methods."""
-        from apiforge.vk.methods.store import AsyncStoreMethods
+        from apiforge.vk.methods.aio.store import AsyncStoreMethods
 
         return self._group("store", AsyncStoreMethods)
 
     @property
     def stories(self) -> AsyncStoriesMethods:
         """The `stories` methods."""
-        from apiforge.vk.methods.stories import AsyncStoriesMethods
+        from apiforge.vk.methods.aio.stories import AsyncStoriesMethods
 
         return self._group("stories", AsyncStoriesMethods)
 
     @property
     def streaming(self) -> AsyncStreamingMethods:
         """The `streaming` methods."""
-        from apiforge.vk.methods.streaming import AsyncStreamingMethods
+        from apiforge.vk.methods.aio.streaming import AsyncStreamingMethods
 
         return self._group("streaming", AsyncStreamingMethods)
 
     @property
     def translations(self) -> AsyncTranslationsMethods:
         """The `translations` methods."""
-        from apiforge.vk.methods.translations import AsyncTranslationsMethods
+        from apiforge.vk.methods.aio.translations import AsyncTranslationsMethods
 
         return self._group("translations", AsyncTranslationsMethods)
 
     @property
     def users(self) -> AsyncUsersMethods:
         """The `users` methods."""
-        from apiforge.vk.methods.users import AsyncUsersMethods
+        from apiforge.vk.methods.aio.users import AsyncUsersMethods
 
         return self._group("users", AsyncUsersMethods)
 
     @property
     def utils(self) -> AsyncUtilsMethods:
         """The `utils` methods."""
-        from apiforge.vk.methods.utils import AsyncUtilsMethods
+        from apiforge.vk.methods.aio.utils import AsyncUtilsMethods
 
         return self._group("utils", AsyncUtilsMethods)
 
     @property
     def video(self) -> AsyncVideoMethods:
         """The `video` methods."""
-        from apiforge.vk.methods.video import AsyncVideoMethods
+        from apiforge.vk.methods.aio.video import AsyncVideoMethods
 
         return self._group("video", AsyncVideoMethods)
 
     @property
     def wall(self) -> AsyncWallMethods:
         """The `wall` methods."""
-        from apiforge.vk.methods.wall import AsyncWallMethods
+        from apiforge.vk.methods.aio.wall import AsyncWallMethods
 
         return self._group("wall", AsyncWallMethods)
 
     @property
     def widgets(self) -> AsyncWidgetsMethods:
         """The `widgets` methods."""
-        from apiforge.vk.methods.widgets import AsyncWidgetsMethods
+        from apiforge.vk.methods.aio.widgets import AsyncWidgetsMethods
 
         return self._group("widgets", AsyncWidgetsMethods)
 

@@ -17,24 +17,24 @@ from apiforge.core.batch import AsyncBatch, SyncBatch
 
 if TYPE_CHECKING:
     from apiforge.core.batch import BatchQueue
-    from apiforge.wialon.methods.account import BatchAccountMethods
-    from apiforge.wialon.methods.apps import BatchAppsMethods
-    from apiforge.wialon.methods.core import BatchCoreMethods
-    from apiforge.wialon.methods.events import BatchEventsMethods
-    from apiforge.wialon.methods.exchange import BatchExchangeMethods
-    from apiforge.wialon.methods.file import BatchFileMethods
-    from apiforge.wialon.methods.item import BatchItemMethods
-    from apiforge.wialon.methods.messages import BatchMessagesMethods
-    from apiforge.wialon.methods.order import BatchOrderMethods
-    from apiforge.wialon.methods.render import BatchRenderMethods
-    from apiforge.wialon.methods.report import BatchReportMethods
-    from apiforge.wialon.methods.resource import BatchResourceMethods
-    from apiforge.wialon.methods.retranslator import BatchRetranslatorMethods
-    from apiforge.wialon.methods.route import BatchRouteMethods
-    from apiforge.wialon.methods.token import BatchTokenMethods
-    from apiforge.wialon.methods.unit import BatchUnitMethods
-    from apiforge.wialon.methods.unit_group import BatchUnitGroupMethods
-    from apiforge.wialon.methods.user import BatchUserMethods
+    from apiforge.wialon.methods.batch.account import BatchAccountMethods
+    from apiforge.wialon.methods.batch.apps import BatchAppsMethods
+    from apiforge.wialon.methods.batch.core import BatchCoreMethods
+    from apiforge.wialon.methods.batch.events import BatchEventsMethods
+    from apiforge.wialon.methods.batch.exchange import BatchExchangeMethods
+    from apiforge.wialon.methods.batch.file import BatchFileMethods
+    from apiforge.wialon.methods.batch.item import BatchItemMethods
+    from apiforge.wialon.methods.batch.messages import BatchMessagesMethods
+    from apiforge.wialon.methods.batch.order import BatchOrderMethods
+    from apiforge.wialon.methods.batch.render import BatchRenderMethods
+    from apiforge.wialon.methods.batch.report import BatchReportMethods
+    from apiforge.wialon.methods.batch.resource import BatchResourceMethods
+    from apiforge.wialon.methods.batch.retranslator import BatchRetranslatorMethods
+    from apiforge.wialon.methods.batch.route import BatchRouteMethods
+    from apiforge.wialon.methods.batch.token import BatchTokenMethods
+    from apiforge.wialon.methods.batch.unit import BatchUnitMethods
+    from apiforge.wialon.methods.batch.unit_group import BatchUnitGroupMethods
+    from apiforge.wialon.methods.batch.user import BatchUserMethods
 
 
 class WialonBatchGroups:
@@ -45,126 +45,126 @@ class WialonBatchGroups:
     @cached_property
     def account(self) -> BatchAccountMethods:
         """The batchable `account` methods."""
-        from apiforge.wialon.methods.account import BatchAccountMethods
+        from apiforge.wialon.methods.batch.account import BatchAccountMethods
 
         return BatchAccountMethods(self._batch)
 
     @cached_property
     def apps(self) -> BatchAppsMethods:
         """The batchable `apps` methods."""
-        from apiforge.wialon.methods.apps import BatchAppsMethods
+        from apiforge.wialon.methods.batch.apps import BatchAppsMethods
 
         return BatchAppsMethods(self._batch)
 
     @cached_property
     def core(self) -> BatchCoreMethods:
         """The batchable `core` methods."""
-        from apiforge.wialon.methods.core import BatchCoreMethods
+        from apiforge.wialon.methods.batch.core import BatchCoreMethods
 
         return BatchCoreMethods(self._batch)
 
     @cached_property
     def events(self) -> BatchEventsMethods:
         """The batchable `events` methods."""
-        from apiforge.wialon.methods.events import BatchEventsMethods
+        from apiforge.wialon.methods.batch.events import BatchEventsMethods
 
         return BatchEventsMethods(self._batch)
 
     @cached_property
     def exchange(self) -> BatchExchangeMethods:
         """The batchable `exchange` methods."""
-        from apiforge.wialon.methods.exchange import BatchExchangeMethods
+        from apiforge.wialon.methods.batch.exchange import BatchExchangeMethods
 
         return BatchExchangeMethods(self._batch)
 
     @cached_property
     def file(self) -> BatchFileMethods:
         """The batchable `file` methods."""
-        from apiforge.wialon.methods.file import BatchFileMethods
+        from apiforge.wialon.methods.batch.file import BatchFileMethods
 
         return BatchFileMethods(self._batch)
 
     @cached_property
     def item(self) -> BatchItemMethods:
         """The batchable `item` methods."""
-        from apiforge.wialon.methods.item import BatchItemMethods
+        from apiforge.wialon.methods.batch.item import BatchItemMethods
 
         return BatchItemMethods(self._batch)
 
     @cached_property
     def messages(self) -> BatchMessagesMethods:
         """The batchable `messages` methods."""
-        from apiforge.wialon.methods.messages import BatchMessagesMethods
+        from apiforge.wialon.methods.batch.messages import BatchMessagesMethods
 
         return BatchMessagesMethods(self._batch)
 
     @cached_property
     def order(self) -> BatchOrderMethods:
         """The batchable `order` methods."""
-        from apiforge.wialon.methods.order import BatchOrderMethods
+        from apiforge.wialon.methods.batch.order import BatchOrderMethods
 
         return BatchOrderMethods(self._batch)
 
     @cached_property
     def render(self) -> BatchRenderMethods:
         """The batchable `render` methods."""
-        from apiforge.wialon.methods.render import BatchRenderMethods
+        from apiforge.wialon.methods.batch.render import BatchRenderMethods
 
         return BatchRenderMethods(self._batch)
 
     @cached_property
     def report(self) -> BatchReportMethods:
         """The batchable `report` methods."""
-        from apiforge.wialon.methods.report import BatchReportMethods
+        from apiforge.wialon.methods.batch.report import BatchReportMethods
 
         return BatchReportMethods(self._batch)
 
     @cached_property
     def resource(self) -> BatchResourceMethods:
         """The batchable `resource` methods."""
-        from apiforge.wialon.methods.resource import BatchResourceMethods
+        from apiforge.wialon.methods.batch.resource import BatchResourceMethods
 
         return BatchResourceMethods(self._batch)
 
     @cached_property
     def retranslator(self) -> BatchRetranslatorMethods:
         """The batchable `retranslator` methods."""
-        from apiforge.wialon.methods.retranslator import BatchRetranslatorMethods
+        from apiforge.wialon.methods.batch.retranslator import BatchRetranslatorMethods
 
         return BatchRetranslatorMethods(self._batch)
 
     @cached_property
     def route(self) -> BatchRouteMethods:
         """The batchable `route` methods."""
-        from apiforge.wialon.methods.route import BatchRouteMethods
+        from apiforge.wialon.methods.batch.route import BatchRouteMethods
 
         return BatchRouteMethods(self._batch)
 
     @cached_property
     def token(self) -> BatchTokenMethods:
         """The batchable `token` methods."""
-        from apiforge.wialon.methods.token import BatchTokenMethods
+        from apiforge.wialon.methods.batch.token import BatchTokenMethods
 
         return BatchTokenMethods(self._batch)
 
     @cached_property
     def unit(self) -> BatchUnitMethods:
         """The batchable `unit` methods."""
-        from apiforge.wialon.methods.unit import BatchUnitMethods
+        from apiforge.wialon.methods.batch.unit import BatchUnitMethods
 
         return BatchUnitMethods(self._batch)
 
     @cached_property
     def unit_group(self) -> BatchUnitGroupMethods:
         """The batchable `unit_group` methods."""
-        from apiforge.wialon.methods.unit_group import BatchUnitGroupMethods
+        from apiforge.wialon.methods.batch.unit_group import BatchUnitGroupMethods
 
         return BatchUnitGroupMethods(self._batch)
 
     @cached_property
     def user(self) -> BatchUserMethods:
         """The batchable `user` methods."""
-        from apiforge.wialon.methods.user import BatchUserMethods
+        from apiforge.wialon.methods.batch.user import BatchUserMethods
 
         return BatchUserMethods(self._batch)
 

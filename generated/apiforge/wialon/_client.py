@@ -15,24 +15,42 @@ from apiforge.core.transport import DEFAULT_MAX_IN_FLIGHT, AsyncTransport
 
 if TYPE_CHECKING:
     from apiforge.wialon._batch import AsyncWialonBatch, WialonBatch
-    from apiforge.wialon.methods.account import AccountMethods, AsyncAccountMethods
-    from apiforge.wialon.methods.apps import AppsMethods, AsyncAppsMethods
-    from apiforge.wialon.methods.core import AsyncCoreMethods, CoreMethods
-    from apiforge.wialon.methods.events import AsyncEventsMethods, EventsMethods
-    from apiforge.wialon.methods.exchange import AsyncExchangeMethods, ExchangeMethods
-    from apiforge.wialon.methods.file import AsyncFileMethods, FileMethods
-    from apiforge.wialon.methods.item import AsyncItemMethods, ItemMethods
-    from apiforge.wialon.methods.messages import AsyncMessagesMethods, MessagesMethods
-    from apiforge.wialon.methods.order import AsyncOrderMethods, OrderMethods
-    from apiforge.wialon.methods.render import AsyncRenderMethods, RenderMethods
-    from apiforge.wialon.methods.report import AsyncReportMethods, ReportMethods
-    from apiforge.wialon.methods.resource import AsyncResourceMethods, ResourceMethods
-    from apiforge.wialon.methods.retranslator import AsyncRetranslatorMethods, RetranslatorMethods
-    from apiforge.wialon.methods.route import AsyncRouteMethods, RouteMethods
-    from apiforge.wialon.methods.token import AsyncTokenMethods, TokenMethods
-    from apiforge.wialon.methods.unit import AsyncUnitMethods, UnitMethods
-    from apiforge.wialon.methods.unit_group import AsyncUnitGroupMethods, UnitGroupMethods
-    from apiforge.wialon.methods.user import AsyncUserMethods, UserMethods
+    from apiforge.wialon.methods.aio.account import AsyncAccountMethods
+    from apiforge.wialon.methods.aio.apps import AsyncAppsMethods
+    from apiforge.wialon.methods.aio.core import AsyncCoreMethods
+    from apiforge.wialon.methods.aio.events import AsyncEventsMethods
+    from apiforge.wialon.methods.aio.exchange import AsyncExchangeMethods
+    from apiforge.wialon.methods.aio.file import AsyncFileMethods
+    from apiforge.wialon.methods.aio.item import AsyncItemMethods
+    from apiforge.wialon.methods.aio.messages import AsyncMessagesMethods
+    from apiforge.wialon.methods.aio.order import AsyncOrderMethods
+    from apiforge.wialon.methods.aio.render import AsyncRenderMethods
+    from apiforge.wialon.methods.aio.report import AsyncReportMethods
+    from apiforge.wialon.methods.aio.resource import AsyncResourceMethods
+    from apiforge.wialon.methods.aio.retranslator import AsyncRetranslatorMethods
+    from apiforge.wialon.methods.aio.route import AsyncRouteMethods
+    from apiforge.wialon.methods.aio.token import AsyncTokenMethods
+    from apiforge.wialon.methods.aio.unit import AsyncUnitMethods
+    from apiforge.wialon.methods.aio.unit_group import AsyncUnitGroupMethods
+    from apiforge.wialon.methods.aio.user import AsyncUserMethods
+    from apiforge.wialon.methods.sync.account import AccountMethods
+    from apiforge.wialon.methods.sync.apps import AppsMethods
+    from apiforge.wialon.methods.sync.core import CoreMethods
+    from apiforge.wialon.methods.sync.events import EventsMethods
+    from apiforge.wialon.methods.sync.exchange import ExchangeMethods
+    from apiforge.wialon.methods.sync.file import FileMethods
+    from apiforge.wialon.methods.sync.item import ItemMethods
+    from apiforge.wialon.methods.sync.messages import MessagesMethods
+    from apiforge.wialon.methods.sync.order import OrderMethods
+    from apiforge.wialon.methods.sync.render import RenderMethods
+    from apiforge.wialon.methods.sync.report import ReportMethods
+    from apiforge.wialon.methods.sync.resource import ResourceMethods
+    from apiforge.wialon.methods.sync.retranslator import RetranslatorMethods
+    from apiforge.wialon.methods.sync.route import RouteMethods
+    from apiforge.wialon.methods.sync.token import TokenMethods
+    from apiforge.wialon.methods.sync.unit import UnitMethods
+    from apiforge.wialon.methods.sync.unit_group import UnitGroupMethods
+    from apiforge.wialon.methods.sync.user import UserMethods
     from apiforge.wialon.models.session import LoginResponse
 
 RATE_LIMITS: dict[str, float] = {}
@@ -50,8 +68,8 @@ class Wialon(SyncClient):
         rate_limit: float | RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.Client | None = None,
+        timeout: "float | httpx.Timeout | None" = None,
+        http_client: "httpx.Client | None" = None,
     ) -> None:
         """Args:
         token: a 72-character access token; the client logs in with it on first use.
@@ -95,8 +113,8 @@ class Wialon(SyncClient):
         rate_limit: float | RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.Client | None = None,
+        timeout: "float | httpx.Timeout | None" = None,
+        http_client: "httpx.Client | None" = None,
     ) -> Wialon:
         """A client that joins a session opened elsewhere (another process, Wialon's web UI) instead of logging in.
 
@@ -191,126 +209,126 @@ class Wialon(SyncClient):
     @property
     def account(self) -> AccountMethods:
         """The `account` methods."""
-        from apiforge.wialon.methods.account import AccountMethods
+        from apiforge.wialon.methods.sync.account import AccountMethods
 
         return self._group("account", AccountMethods)
 
     @property
     def apps(self) -> AppsMethods:
         """The `apps` methods."""
-        from apiforge.wialon.methods.apps import AppsMethods
+        from apiforge.wialon.methods.sync.apps import AppsMethods
 
         return self._group("apps", AppsMethods)
 
     @property
     def core(self) -> CoreMethods:
         """The `core` methods."""
-        from apiforge.wialon.methods.core import CoreMethods
+        from apiforge.wialon.methods.sync.core import CoreMethods
 
         return self._group("core", CoreMethods)
 
     @property
     def events(self) -> EventsMethods:
         """The `events` methods."""
-        from apiforge.wialon.methods.events import EventsMethods
+        from apiforge.wialon.methods.sync.events import EventsMethods
 
         return self._group("events", EventsMethods)
 
     @property
     def exchange(self) -> ExchangeMethods:
         """The `exchange` methods."""
-        from apiforge.wialon.methods.exchange import ExchangeMethods
+        from apiforge.wialon.methods.sync.exchange import ExchangeMethods
 
         return self._group("exchange", ExchangeMethods)
 
     @property
     def file(self) -> FileMethods:
         """The `file` methods."""
-        from apiforge.wialon.methods.file import FileMethods
+        from apiforge.wialon.methods.sync.file import FileMethods
 
         return self._group("file", FileMethods)
 
     @property
     def item(self) -> ItemMethods:
         """The `item` methods."""
-        from apiforge.wialon.methods.item import ItemMethods
+        from apiforge.wialon.methods.sync.item import ItemMethods
 
         return self._group("item", ItemMethods)
 
     @property
     def messages(self) -> MessagesMethods:
         """The `messages` methods."""
-        from apiforge.wialon.methods.messages import MessagesMethods
+        from apiforge.wialon.methods.sync.messages import MessagesMethods
 
         return self._group("messages", MessagesMethods)
 
     @property
     def order(self) -> OrderMethods:
         """The `order` methods."""
-        from apiforge.wialon.methods.order import OrderMethods
+        from apiforge.wialon.methods.sync.order import OrderMethods
 
         return self._group("order", OrderMethods)
 
     @property
     def render(self) -> RenderMethods:
         """The `render` methods."""
-        from apiforge.wialon.methods.render import RenderMethods
+        from apiforge.wialon.methods.sync.render import RenderMethods
 
         return self._group("render", RenderMethods)
 
     @property
     def report(self) -> ReportMethods:
         """The `report` methods."""
-        from apiforge.wialon.methods.report import ReportMethods
+        from apiforge.wialon.methods.sync.report import ReportMethods
 
         return self._group("report", ReportMethods)
 
     @property
     def resource(self) -> ResourceMethods:
         """The `resource` methods."""
-        from apiforge.wialon.methods.resource import ResourceMethods
+        from apiforge.wialon.methods.sync.resource import ResourceMethods
 
         return self._group("resource", ResourceMethods)
 
     @property
     def retranslator(self) -> RetranslatorMethods:
         """The `retranslator` methods."""
-        from apiforge.wialon.methods.retranslator import RetranslatorMethods
+        from apiforge.wialon.methods.sync.retranslator import RetranslatorMethods
 
         return self._group("retranslator", RetranslatorMethods)
 
     @property
     def route(self) -> RouteMethods:
         """The `route` methods."""
-        from apiforge.wialon.methods.route import RouteMethods
+        from apiforge.wialon.methods.sync.route import RouteMethods
 
         return self._group("route", RouteMethods)
 
     @property
     def token(self) -> TokenMethods:
         """The `token` methods."""
-        from apiforge.wialon.methods.token import TokenMethods
+        from apiforge.wialon.methods.sync.token import TokenMethods
 
         return self._group("token", TokenMethods)
 
     @property
     def unit(self) -> UnitMethods:
         """The `unit` methods."""
-        from apiforge.wialon.methods.unit import UnitMethods
+        from apiforge.wialon.methods.sync.unit import UnitMethods
 
         return self._group("unit", UnitMethods)
 
     @property
     def unit_group(self) -> UnitGroupMethods:
         """The `unit_group` methods."""
-        from apiforge.wialon.methods.unit_group import UnitGroupMethods
+        from apiforge.wialon.methods.sync.unit_group import UnitGroupMethods
 
         return self._group("unit_group", UnitGroupMethods)
 
     @property
     def user(self) -> UserMethods:
         """The `user` methods."""
-        from apiforge.wialon.methods.user import UserMethods
+        from apiforge.wialon.methods.sync.user import UserMethods
 
         return self._group("user", UserMethods)
 
@@ -344,9 +362,9 @@ class AsyncWialon(AsyncClient):
         rate_limit: float | RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: AsyncTransport | None = None,
+        timeout: "float | httpx.Timeout | None" = None,
+        http_client: "httpx.AsyncClient | None" = None,
+        transport: "AsyncTransport | None" = None,
         max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         """Args:
@@ -397,8 +415,8 @@ class AsyncWialon(AsyncClient):
         rate_limit: float | RateLimiter | None = None,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        timeout: "float | httpx.Timeout | None" = None,
+        http_client: "httpx.AsyncClient | None" = None,
     ) -> AsyncWialon:
         """A client that joins a session opened elsewhere (another process, Wialon's web UI) instead of logging in.
 
@@ -493,126 +511,126 @@ class AsyncWialon(AsyncClient):
     @property
     def account(self) -> AsyncAccountMethods:
         """The `account` methods."""
-        from apiforge.wialon.methods.account import AsyncAccountMethods
+        from apiforge.wialon.methods.aio.account import AsyncAccountMethods
 
         return self._group("account", AsyncAccountMethods)
 
     @property
     def apps(self) -> AsyncAppsMethods:
         """The `apps` methods."""
-        from apiforge.wialon.methods.apps import AsyncAppsMethods
+        from apiforge.wialon.methods.aio.apps import AsyncAppsMethods
 
         return self._group("apps", AsyncAppsMethods)
 
     @property
     def core(self) -> AsyncCoreMethods:
         """The `core` methods."""
-        from apiforge.wialon.methods.core import AsyncCoreMethods
+        from apiforge.wialon.methods.aio.core import AsyncCoreMethods
 
         return self._group("core", AsyncCoreMethods)
 
     @property
     def events(self) -> AsyncEventsMethods:
         """The `events` methods."""
-        from apiforge.wialon.methods.events import AsyncEventsMethods
+        from apiforge.wialon.methods.aio.events import AsyncEventsMethods
 
         return self._group("events", AsyncEventsMethods)
 
     @property
     def exchange(self) -> AsyncExchangeMethods:
         """The `exchange` methods."""
-        from apiforge.wialon.methods.exchange import AsyncExchangeMethods
+        from apiforge.wialon.methods.aio.exchange import AsyncExchangeMethods
 
         return self._group("exchange", AsyncExchangeMethods)
 
     @property
     def file(self) -> AsyncFileMethods:
         """The `file` methods."""
-        from apiforge.wialon.methods.file import AsyncFileMethods
+        from apiforge.wialon.methods.aio.file import AsyncFileMethods
 
         return self._group("file", AsyncFileMethods)
 
     @property
     def item(self) -> AsyncItemMethods:
         """The `item` methods."""
-        from apiforge.wialon.methods.item import AsyncItemMethods
+        from apiforge.wialon.methods.aio.item import AsyncItemMethods
 
         return self._group("item", AsyncItemMethods)
 
     @property
     def messages(self) -> AsyncMessagesMethods:
         """The `messages` methods."""
-        from apiforge.wialon.methods.messages import AsyncMessagesMethods
+        from apiforge.wialon.methods.aio.messages import AsyncMessagesMethods
 
         return self._group("messages", AsyncMessagesMethods)
 
     @property
     def order(self) -> AsyncOrderMethods:
         """The `order` methods."""
-        from apiforge.wialon.methods.order import AsyncOrderMethods
+        from apiforge.wialon.methods.aio.order import AsyncOrderMethods
 
         return self._group("order", AsyncOrderMethods)
 
     @property
     def render(self) -> AsyncRenderMethods:
         """The `render` methods."""
-        from apiforge.wialon.methods.render import AsyncRenderMethods
+        from apiforge.wialon.methods.aio.render import AsyncRenderMethods
 
         return self._group("render", AsyncRenderMethods)
 
     @property
     def report(self) -> AsyncReportMethods:
         """The `report` methods."""
-        from apiforge.wialon.methods.report import AsyncReportMethods
+        from apiforge.wialon.methods.aio.report import AsyncReportMethods
 
         return self._group("report", AsyncReportMethods)
 
     @property
     def resource(self) -> AsyncResourceMethods:
         """The `resource` methods."""
-        from apiforge.wialon.methods.resource import AsyncResourceMethods
+        from apiforge.wialon.methods.aio.resource import AsyncResourceMethods
 
         return self._group("resource", AsyncResourceMethods)
 
     @property
     def retranslator(self) -> AsyncRetranslatorMethods:
         """The `retranslator` methods."""
-        from apiforge.wialon.methods.retranslator import AsyncRetranslatorMethods
+        from apiforge.wialon.methods.aio.retranslator import AsyncRetranslatorMethods
 
         return self._group("retranslator", AsyncRetranslatorMethods)
 
     @property
     def route(self) -> AsyncRouteMethods:
         """The `route` methods."""
-        from apiforge.wialon.methods.route import AsyncRouteMethods
+        from apiforge.wialon.methods.aio.route import AsyncRouteMethods
 
         return self._group("route", AsyncRouteMethods)
 
     @property
     def token(self) -> AsyncTokenMethods:
         """The `token` methods."""
-        from apiforge.wialon.methods.token import AsyncTokenMethods
+        from apiforge.wialon.methods.aio.token import AsyncTokenMethods
 
         return self._group("token", AsyncTokenMethods)
 
     @property
     def unit(self) -> AsyncUnitMethods:
         """The `unit` methods."""
-        from apiforge.wialon.methods.unit import AsyncUnitMethods
+        from apiforge.wialon.methods.aio.unit import AsyncUnitMethods
 
         return self._group("unit", AsyncUnitMethods)
 
     @property
     def unit_group(self) -> AsyncUnitGroupMethods:
         """The `unit_group` methods."""
-        from apiforge.wialon.methods.unit_group import AsyncUnitGroupMethods
+        from apiforge.wialon.methods.aio.unit_group import AsyncUnitGroupMethods
 
         return self._group("unit_group", AsyncUnitGroupMethods)
 
     @property
     def user(self) -> AsyncUserMethods:
         """The `user` methods."""
-        from apiforge.wialon.methods.user import AsyncUserMethods
+        from apiforge.wialon.methods.aio.user import AsyncUserMethods
 
         return self._group("user", AsyncUserMethods)
 

@@ -12,90 +12,144 @@ from apiforge.core.setup import yclients_parts
 from apiforge.core.transport import DEFAULT_MAX_IN_FLIGHT, AsyncTransport
 
 if TYPE_CHECKING:
-    from apiforge.yclients.methods.accounts import AccountsMethods, AsyncAccountsMethods
-    from apiforge.yclients.methods.activities import ActivitiesMethods, AsyncActivitiesMethods
-    from apiforge.yclients.methods.activities_v2 import ActivitiesV2Methods, AsyncActivitiesV2Methods
-    from apiforge.yclients.methods.analytics import AnalyticsMethods, AsyncAnalyticsMethods
-    from apiforge.yclients.methods.auth import AsyncAuthMethods, AuthMethods
-    from apiforge.yclients.methods.booking_forms import AsyncBookingFormsMethods, BookingFormsMethods
-    from apiforge.yclients.methods.booking_users import AsyncBookingUsersMethods, BookingUsersMethods
-    from apiforge.yclients.methods.chain_clients import AsyncChainClientsMethods, ChainClientsMethods
-    from apiforge.yclients.methods.chains import AsyncChainsMethods, ChainsMethods
-    from apiforge.yclients.methods.cities import AsyncCitiesMethods, CitiesMethods
-    from apiforge.yclients.methods.clients import AsyncClientsMethods, ClientsMethods
-    from apiforge.yclients.methods.comments import AsyncCommentsMethods, CommentsMethods
-    from apiforge.yclients.methods.companies import AsyncCompaniesMethods, CompaniesMethods
-    from apiforge.yclients.methods.company_users import AsyncCompanyUsersMethods, CompanyUsersMethods
-    from apiforge.yclients.methods.countries import AsyncCountriesMethods, CountriesMethods
-    from apiforge.yclients.methods.current_user import AsyncCurrentUserMethods, CurrentUserMethods
-    from apiforge.yclients.methods.custom_fields import AsyncCustomFieldsMethods, CustomFieldsMethods
-    from apiforge.yclients.methods.deposits import AsyncDepositsMethods, DepositsMethods
-    from apiforge.yclients.methods.email_mailing import AsyncEmailMailingMethods, EmailMailingMethods
-    from apiforge.yclients.methods.event_schedules import AsyncEventSchedulesMethods, EventSchedulesMethods
-    from apiforge.yclients.methods.finance_transactions import (
-        AsyncFinanceTransactionsMethods,
-        FinanceTransactionsMethods,
-    )
-    from apiforge.yclients.methods.fiscalization import AsyncFiscalizationMethods, FiscalizationMethods
-    from apiforge.yclients.methods.goods import AsyncGoodsMethods, GoodsMethods
-    from apiforge.yclients.methods.goods_categories import AsyncGoodsCategoriesMethods, GoodsCategoriesMethods
-    from apiforge.yclients.methods.goods_transactions import AsyncGoodsTransactionsMethods, GoodsTransactionsMethods
-    from apiforge.yclients.methods.hooks import AsyncHooksMethods, HooksMethods
-    from apiforge.yclients.methods.images import AsyncImagesMethods, ImagesMethods
-    from apiforge.yclients.methods.kkm_transactions import AsyncKkmTransactionsMethods, KkmTransactionsMethods
-    from apiforge.yclients.methods.labels import AsyncLabelsMethods, LabelsMethods
-    from apiforge.yclients.methods.licenses import AsyncLicensesMethods, LicensesMethods
-    from apiforge.yclients.methods.loyalty import AsyncLoyaltyMethods, LoyaltyMethods
-    from apiforge.yclients.methods.loyalty_abonement_types import (
-        AsyncLoyaltyAbonementTypesMethods,
-        LoyaltyAbonementTypesMethods,
-    )
-    from apiforge.yclients.methods.loyalty_abonements import AsyncLoyaltyAbonementsMethods, LoyaltyAbonementsMethods
-    from apiforge.yclients.methods.loyalty_cards import AsyncLoyaltyCardsMethods, LoyaltyCardsMethods
-    from apiforge.yclients.methods.loyalty_certificates import (
-        AsyncLoyaltyCertificatesMethods,
-        LoyaltyCertificatesMethods,
-    )
-    from apiforge.yclients.methods.marketplace import AsyncMarketplaceMethods, MarketplaceMethods
-    from apiforge.yclients.methods.notification_settings import (
-        AsyncNotificationSettingsMethods,
-        NotificationSettingsMethods,
-    )
-    from apiforge.yclients.methods.online_booking import AsyncOnlineBookingMethods, OnlineBookingMethods
-    from apiforge.yclients.methods.online_booking_settings import (
-        AsyncOnlineBookingSettingsMethods,
-        OnlineBookingSettingsMethods,
-    )
-    from apiforge.yclients.methods.payroll import AsyncPayrollMethods, PayrollMethods
-    from apiforge.yclients.methods.positions import AsyncPositionsMethods, PositionsMethods
-    from apiforge.yclients.methods.privacy_policy import AsyncPrivacyPolicyMethods, PrivacyPolicyMethods
-    from apiforge.yclients.methods.records import AsyncRecordsMethods, RecordsMethods
-    from apiforge.yclients.methods.references import AsyncReferencesMethods, ReferencesMethods
-    from apiforge.yclients.methods.reports import AsyncReportsMethods, ReportsMethods
-    from apiforge.yclients.methods.resources import AsyncResourcesMethods, ResourcesMethods
-    from apiforge.yclients.methods.reviews import AsyncReviewsMethods, ReviewsMethods
-    from apiforge.yclients.methods.sale_operations import AsyncSaleOperationsMethods, SaleOperationsMethods
-    from apiforge.yclients.methods.service_categories import AsyncServiceCategoriesMethods, ServiceCategoriesMethods
-    from apiforge.yclients.methods.services import AsyncServicesMethods, ServicesMethods
-    from apiforge.yclients.methods.sms_mailing import AsyncSmsMailingMethods, SmsMailingMethods
-    from apiforge.yclients.methods.sms_operators import AsyncSmsOperatorsMethods, SmsOperatorsMethods
-    from apiforge.yclients.methods.staff import AsyncStaffMethods, StaffMethods
-    from apiforge.yclients.methods.staff_schedules import AsyncStaffSchedulesMethods, StaffSchedulesMethods
-    from apiforge.yclients.methods.storage_documents import AsyncStorageDocumentsMethods, StorageDocumentsMethods
-    from apiforge.yclients.methods.storage_operations import AsyncStorageOperationsMethods, StorageOperationsMethods
-    from apiforge.yclients.methods.storages import AsyncStoragesMethods, StoragesMethods
-    from apiforge.yclients.methods.technological_cards import AsyncTechnologicalCardsMethods, TechnologicalCardsMethods
-    from apiforge.yclients.methods.telephony import AsyncTelephonyMethods, TelephonyMethods
-    from apiforge.yclients.methods.timetable_dates import AsyncTimetableDatesMethods, TimetableDatesMethods
-    from apiforge.yclients.methods.timetable_seances import AsyncTimetableSeancesMethods, TimetableSeancesMethods
-    from apiforge.yclients.methods.timetable_settings import AsyncTimetableSettingsMethods, TimetableSettingsMethods
-    from apiforge.yclients.methods.tips import AsyncTipsMethods, TipsMethods
-    from apiforge.yclients.methods.user_records import AsyncUserRecordsMethods, UserRecordsMethods
-    from apiforge.yclients.methods.users import AsyncUsersMethods, UsersMethods
-    from apiforge.yclients.methods.validation import AsyncValidationMethods, ValidationMethods
-    from apiforge.yclients.methods.visit_loyalty import AsyncVisitLoyaltyMethods, VisitLoyaltyMethods
-    from apiforge.yclients.methods.visits import AsyncVisitsMethods, VisitsMethods
-    from apiforge.yclients.methods.waiting_list import AsyncWaitingListMethods, WaitingListMethods
+    from apiforge.yclients.methods.aio.accounts import AsyncAccountsMethods
+    from apiforge.yclients.methods.aio.activities import AsyncActivitiesMethods
+    from apiforge.yclients.methods.aio.activities_v2 import AsyncActivitiesV2Methods
+    from apiforge.yclients.methods.aio.analytics import AsyncAnalyticsMethods
+    from apiforge.yclients.methods.aio.auth import AsyncAuthMethods
+    from apiforge.yclients.methods.aio.booking_forms import AsyncBookingFormsMethods
+    from apiforge.yclients.methods.aio.booking_users import AsyncBookingUsersMethods
+    from apiforge.yclients.methods.aio.chain_clients import AsyncChainClientsMethods
+    from apiforge.yclients.methods.aio.chains import AsyncChainsMethods
+    from apiforge.yclients.methods.aio.cities import AsyncCitiesMethods
+    from apiforge.yclients.methods.aio.clients import AsyncClientsMethods
+    from apiforge.yclients.methods.aio.comments import AsyncCommentsMethods
+    from apiforge.yclients.methods.aio.companies import AsyncCompaniesMethods
+    from apiforge.yclients.methods.aio.company_users import AsyncCompanyUsersMethods
+    from apiforge.yclients.methods.aio.countries import AsyncCountriesMethods
+    from apiforge.yclients.methods.aio.current_user import AsyncCurrentUserMethods
+    from apiforge.yclients.methods.aio.custom_fields import AsyncCustomFieldsMethods
+    from apiforge.yclients.methods.aio.deposits import AsyncDepositsMethods
+    from apiforge.yclients.methods.aio.email_mailing import AsyncEmailMailingMethods
+    from apiforge.yclients.methods.aio.event_schedules import AsyncEventSchedulesMethods
+    from apiforge.yclients.methods.aio.finance_transactions import AsyncFinanceTransactionsMethods
+    from apiforge.yclients.methods.aio.fiscalization import AsyncFiscalizationMethods
+    from apiforge.yclients.methods.aio.goods import AsyncGoodsMethods
+    from apiforge.yclients.methods.aio.goods_categories import AsyncGoodsCategoriesMethods
+    from apiforge.yclients.methods.aio.goods_transactions import AsyncGoodsTransactionsMethods
+    from apiforge.yclients.methods.aio.hooks import AsyncHooksMethods
+    from apiforge.yclients.methods.aio.images import AsyncImagesMethods
+    from apiforge.yclients.methods.aio.kkm_transactions import AsyncKkmTransactionsMethods
+    from apiforge.yclients.methods.aio.labels import AsyncLabelsMethods
+    from apiforge.yclients.methods.aio.licenses import AsyncLicensesMethods
+    from apiforge.yclients.methods.aio.loyalty import AsyncLoyaltyMethods
+    from apiforge.yclients.methods.aio.loyalty_abonement_types import AsyncLoyaltyAbonementTypesMethods
+    from apiforge.yclients.methods.aio.loyalty_abonements import AsyncLoyaltyAbonementsMethods
+    from apiforge.yclients.methods.aio.loyalty_cards import AsyncLoyaltyCardsMethods
+    from apiforge.yclients.methods.aio.loyalty_certificates import AsyncLoyaltyCertificatesMethods
+    from apiforge.yclients.methods.aio.marketplace import AsyncMarketplaceMethods
+    from apiforge.yclients.methods.aio.notification_settings import AsyncNotificationSettingsMethods
+    from apiforge.yclients.methods.aio.online_booking import AsyncOnlineBookingMethods
+    from apiforge.yclients.methods.aio.online_booking_settings import AsyncOnlineBookingSettingsMethods
+    from apiforge.yclients.methods.aio.payroll import AsyncPayrollMethods
+    from apiforge.yclients.methods.aio.positions import AsyncPositionsMethods
+    from apiforge.yclients.methods.aio.privacy_policy import AsyncPrivacyPolicyMethods
+    from apiforge.yclients.methods.aio.records import AsyncRecordsMethods
+    from apiforge.yclients.methods.aio.references import AsyncReferencesMethods
+    from apiforge.yclients.methods.aio.reports import AsyncReportsMethods
+    from apiforge.yclients.methods.aio.resources import AsyncResourcesMethods
+    from apiforge.yclients.methods.aio.reviews import AsyncReviewsMethods
+    from apiforge.yclients.methods.aio.sale_operations import AsyncSaleOperationsMethods
+    from apiforge.yclients.methods.aio.service_categories import AsyncServiceCategoriesMethods
+    from apiforge.yclients.methods.aio.services import AsyncServicesMethods
+    from apiforge.yclients.methods.aio.sms_mailing import AsyncSmsMailingMethods
+    from apiforge.yclients.methods.aio.sms_operators import AsyncSmsOperatorsMethods
+    from apiforge.yclients.methods.aio.staff import AsyncStaffMethods
+    from apiforge.yclients.methods.aio.staff_schedules import AsyncStaffSchedulesMethods
+    from apiforge.yclients.methods.aio.storage_documents import AsyncStorageDocumentsMethods
+    from apiforge.yclients.methods.aio.storage_operations import AsyncStorageOperationsMethods
+    from apiforge.yclients.methods.aio.storages import AsyncStoragesMethods
+    from apiforge.yclients.methods.aio.technological_cards import AsyncTechnologicalCardsMethods
+    from apiforge.yclients.methods.aio.telephony import AsyncTelephonyMethods
+    from apiforge.yclients.methods.aio.timetable_dates import AsyncTimetableDatesMethods
+    from apiforge.yclients.methods.aio.timetable_seances import AsyncTimetableSeancesMethods
+    from apiforge.yclients.methods.aio.timetable_settings import AsyncTimetableSettingsMethods
+    from apiforge.yclients.methods.aio.tips import AsyncTipsMethods
+    from apiforge.yclients.methods.aio.user_records import AsyncUserRecordsMethods
+    from apiforge.yclients.methods.aio.users import AsyncUsersMethods
+    from apiforge.yclients.methods.aio.validation import AsyncValidationMethods
+    from apiforge.yclients.methods.aio.visit_loyalty import AsyncVisitLoyaltyMethods
+    from apiforge.yclients.methods.aio.visits import AsyncVisitsMethods
+    from apiforge.yclients.methods.aio.waiting_list import AsyncWaitingListMethods
+    from apiforge.yclients.methods.sync.accounts import AccountsMethods
+    from apiforge.yclients.methods.sync.activities import ActivitiesMethods
+    from apiforge.yclients.methods.sync.activities_v2 import ActivitiesV2Methods
+    from apiforge.yclients.methods.sync.analytics import AnalyticsMethods
+    from apiforge.yclients.methods.sync.auth import AuthMethods
+    from apiforge.yclients.methods.sync.booking_forms import BookingFormsMethods
+    from apiforge.yclients.methods.sync.booking_users import BookingUsersMethods
+    from apiforge.yclients.methods.sync.chain_clients import ChainClientsMethods
+    from apiforge.yclients.methods.sync.chains import ChainsMethods
+    from apiforge.yclients.methods.sync.cities import CitiesMethods
+    from apiforge.yclients.methods.sync.clients import ClientsMethods
+    from apiforge.yclients.methods.sync.comments import CommentsMethods
+    from apiforge.yclients.methods.sync.companies import CompaniesMethods
+    from apiforge.yclients.methods.sync.company_users import CompanyUsersMethods
+    from apiforge.yclients.methods.sync.countries import CountriesMethods
+    from apiforge.yclients.methods.sync.current_user import CurrentUserMethods
+    from apiforge.yclients.methods.sync.custom_fields import CustomFieldsMethods
+    from apiforge.yclients.methods.sync.deposits import DepositsMethods
+    from apiforge.yclients.methods.sync.email_mailing import EmailMailingMethods
+    from apiforge.yclients.methods.sync.event_schedules import EventSchedulesMethods
+    from apiforge.yclients.methods.sync.finance_transactions import FinanceTransactionsMethods
+    from apiforge.yclients.methods.sync.fiscalization import FiscalizationMethods
+    from apiforge.yclients.methods.sync.goods import GoodsMethods
+    from apiforge.yclients.methods.sync.goods_categories import GoodsCategoriesMethods
+    from apiforge.yclients.methods.sync.goods_transactions import GoodsTransactionsMethods
+    from apiforge.yclients.methods.sync.hooks import HooksMethods
+    from apiforge.yclients.methods.sync.images import ImagesMethods
+    from apiforge.yclients.methods.sync.kkm_transactions import KkmTransactionsMethods
+    from apiforge.yclients.methods.sync.labels import LabelsMethods
+    from apiforge.yclients.methods.sync.licenses import LicensesMethods
+    from apiforge.yclients.methods.sync.loyalty import LoyaltyMethods
+    from apiforge.yclients.methods.sync.loyalty_abonement_types import LoyaltyAbonementTypesMethods
+    from apiforge.yclients.methods.sync.loyalty_abonements import LoyaltyAbonementsMethods
+    from apiforge.yclients.methods.sync.loyalty_cards import LoyaltyCardsMethods
+    from apiforge.yclients.methods.sync.loyalty_certificates import LoyaltyCertificatesMethods
+    from apiforge.yclients.methods.sync.marketplace import MarketplaceMethods
+    from apiforge.yclients.methods.sync.notification_settings import NotificationSettingsMethods
+    from apiforge.yclients.methods.sync.online_booking import OnlineBookingMethods
+    from apiforge.yclients.methods.sync.online_booking_settings import OnlineBookingSettingsMethods
+    from apiforge.yclients.methods.sync.payroll import PayrollMethods
+    from apiforge.yclients.methods.sync.positions import PositionsMethods
+    from apiforge.yclients.methods.sync.privacy_policy import PrivacyPolicyMethods
+    from apiforge.yclients.methods.sync.records import RecordsMethods
+    from apiforge.yclients.methods.sync.references import ReferencesMethods
+    from apiforge.yclients.methods.sync.reports import ReportsMethods
+    from apiforge.yclients.methods.sync.resources import ResourcesMethods
+    from apiforge.yclients.methods.sync.reviews import ReviewsMethods
+    from apiforge.yclients.methods.sync.sale_operations import SaleOperationsMethods
+    from apiforge.yclients.methods.sync.service_categories import ServiceCategoriesMethods
+    from apiforge.yclients.methods.sync.services import ServicesMethods
+    from apiforge.yclients.methods.sync.sms_mailing import SmsMailingMethods
+    from apiforge.yclients.methods.sync.sms_operators import SmsOperatorsMethods
+    from apiforge.yclients.methods.sync.staff import StaffMethods
+    from apiforge.yclients.methods.sync.staff_schedules import StaffSchedulesMethods
+    from apiforge.yclients.methods.sync.storage_documents import StorageDocumentsMethods
+    from apiforge.yclients.methods.sync.storage_operations import StorageOperationsMethods
+    from apiforge.yclients.methods.sync.storages import StoragesMethods
+    from apiforge.yclients.methods.sync.technological_cards import TechnologicalCardsMethods
+    from apiforge.yclients.methods.sync.telephony import TelephonyMethods
+    from apiforge.yclients.methods.sync.timetable_dates import TimetableDatesMethods
+    from apiforge.yclients.methods.sync.timetable_seances import TimetableSeancesMethods
+    from apiforge.yclients.methods.sync.timetable_settings import TimetableSettingsMethods
+    from apiforge.yclients.methods.sync.tips import TipsMethods
+    from apiforge.yclients.methods.sync.user_records import UserRecordsMethods
+    from apiforge.yclients.methods.sync.users import UsersMethods
+    from apiforge.yclients.methods.sync.validation import ValidationMethods
+    from apiforge.yclients.methods.sync.visit_loyalty import VisitLoyaltyMethods
+    from apiforge.yclients.methods.sync.visits import VisitsMethods
+    from apiforge.yclients.methods.sync.waiting_list import WaitingListMethods
     from apiforge.yclients.models.users import AuthResponse2, BookingAuthResponse2
 
 RATE_LIMITS: dict[str, float] = {
@@ -115,8 +169,8 @@ class Yclients(SyncClient):
         rate_limit: float | RateLimiter | None = DEFAULT,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.Client | None = None,
+        timeout: "float | httpx.Timeout | None" = None,
+        http_client: "httpx.Client | None" = None,
     ) -> None:
         """Args:
         partner_token: the integrator's token, sent on every call.
@@ -181,483 +235,483 @@ class Yclients(SyncClient):
     @property
     def accounts(self) -> AccountsMethods:
         """The `accounts` methods."""
-        from apiforge.yclients.methods.accounts import AccountsMethods
+        from apiforge.yclients.methods.sync.accounts import AccountsMethods
 
         return self._group("accounts", AccountsMethods)
 
     @property
     def activities(self) -> ActivitiesMethods:
         """The `activities` methods."""
-        from apiforge.yclients.methods.activities import ActivitiesMethods
+        from apiforge.yclients.methods.sync.activities import ActivitiesMethods
 
         return self._group("activities", ActivitiesMethods)
 
     @property
     def activities_v2(self) -> ActivitiesV2Methods:
         """The `activities_v2` methods."""
-        from apiforge.yclients.methods.activities_v2 import ActivitiesV2Methods
+        from apiforge.yclients.methods.sync.activities_v2 import ActivitiesV2Methods
 
         return self._group("activities_v2", ActivitiesV2Methods)
 
     @property
     def analytics(self) -> AnalyticsMethods:
         """The `analytics` methods."""
-        from apiforge.yclients.methods.analytics import AnalyticsMethods
+        from apiforge.yclients.methods.sync.analytics import AnalyticsMethods
 
         return self._group("analytics", AnalyticsMethods)
 
     @property
     def auth(self) -> AuthMethods:
         """The `auth` methods."""
-        from apiforge.yclients.methods.auth import AuthMethods
+        from apiforge.yclients.methods.sync.auth import AuthMethods
 
         return self._group("auth", AuthMethods)
 
     @property
     def booking_forms(self) -> BookingFormsMethods:
         """The `booking_forms` methods."""
-        from apiforge.yclients.methods.booking_forms import BookingFormsMethods
+        from apiforge.yclients.methods.sync.booking_forms import BookingFormsMethods
 
         return self._group("booking_forms", BookingFormsMethods)
 
     @property
     def booking_users(self) -> BookingUsersMethods:
         """The `booking_users` methods."""
-        from apiforge.yclients.methods.booking_users import BookingUsersMethods
+        from apiforge.yclients.methods.sync.booking_users import BookingUsersMethods
 
         return self._group("booking_users", BookingUsersMethods)
 
     @property
     def chain_clients(self) -> ChainClientsMethods:
         """The `chain_clients` methods."""
-        from apiforge.yclients.methods.chain_clients import ChainClientsMethods
+        from apiforge.yclients.methods.sync.chain_clients import ChainClientsMethods
 
         return self._group("chain_clients", ChainClientsMethods)
 
     @property
     def chains(self) -> ChainsMethods:
         """The `chains` methods."""
-        from apiforge.yclients.methods.chains import ChainsMethods
+        from apiforge.yclients.methods.sync.chains import ChainsMethods
 
         return self._group("chains", ChainsMethods)
 
     @property
     def cities(self) -> CitiesMethods:
         """The `cities` methods."""
-        from apiforge.yclients.methods.cities import CitiesMethods
+        from apiforge.yclients.methods.sync.cities import CitiesMethods
 
         return self._group("cities", CitiesMethods)
 
     @property
     def clients(self) -> ClientsMethods:
         """The `clients` methods."""
-        from apiforge.yclients.methods.clients import ClientsMethods
+        from apiforge.yclients.methods.sync.clients import ClientsMethods
 
         return self._group("clients", ClientsMethods)
 
     @property
     def comments(self) -> CommentsMethods:
         """The `comments` methods."""
-        from apiforge.yclients.methods.comments import CommentsMethods
+        from apiforge.yclients.methods.sync.comments import CommentsMethods
 
         return self._group("comments", CommentsMethods)
 
     @property
     def companies(self) -> CompaniesMethods:
         """The `companies` methods."""
-        from apiforge.yclients.methods.companies import CompaniesMethods
+        from apiforge.yclients.methods.sync.companies import CompaniesMethods
 
         return self._group("companies", CompaniesMethods)
 
     @property
     def company_users(self) -> CompanyUsersMethods:
         """The `company_users` methods."""
-        from apiforge.yclients.methods.company_users import CompanyUsersMethods
+        from apiforge.yclients.methods.sync.company_users import CompanyUsersMethods
 
         return self._group("company_users", CompanyUsersMethods)
 
     @property
     def countries(self) -> CountriesMethods:
         """The `countries` methods."""
-        from apiforge.yclients.methods.countries import CountriesMethods
+        from apiforge.yclients.methods.sync.countries import CountriesMethods
 
         return self._group("countries", CountriesMethods)
 
     @property
     def current_user(self) -> CurrentUserMethods:
         """The `current_user` methods."""
-        from apiforge.yclients.methods.current_user import CurrentUserMethods
+        from apiforge.yclients.methods.sync.current_user import CurrentUserMethods
 
         return self._group("current_user", CurrentUserMethods)
 
     @property
     def custom_fields(self) -> CustomFieldsMethods:
         """The `custom_fields` methods."""
-        from apiforge.yclients.methods.custom_fields import CustomFieldsMethods
+        from apiforge.yclients.methods.sync.custom_fields import CustomFieldsMethods
 
         return self._group("custom_fields", CustomFieldsMethods)
 
     @property
     def deposits(self) -> DepositsMethods:
         """The `deposits` methods."""
-        from apiforge.yclients.methods.deposits import DepositsMethods
+        from apiforge.yclients.methods.sync.deposits import DepositsMethods
 
         return self._group("deposits", DepositsMethods)
 
     @property
     def email_mailing(self) -> EmailMailingMethods:
         """The `email_mailing` methods."""
-        from apiforge.yclients.methods.email_mailing import EmailMailingMethods
+        from apiforge.yclients.methods.sync.email_mailing import EmailMailingMethods
 
         return self._group("email_mailing", EmailMailingMethods)
 
     @property
     def event_schedules(self) -> EventSchedulesMethods:
         """The `event_schedules` methods."""
-        from apiforge.yclients.methods.event_schedules import EventSchedulesMethods
+        from apiforge.yclients.methods.sync.event_schedules import EventSchedulesMethods
 
         return self._group("event_schedules", EventSchedulesMethods)
 
     @property
     def finance_transactions(self) -> FinanceTransactionsMethods:
         """The `finance_transactions` methods."""
-        from apiforge.yclients.methods.finance_transactions import FinanceTransactionsMethods
+        from apiforge.yclients.methods.sync.finance_transactions import FinanceTransactionsMethods
 
         return self._group("finance_transactions", FinanceTransactionsMethods)
 
     @property
     def fiscalization(self) -> FiscalizationMethods:
         """The `fiscalization` methods."""
-        from apiforge.yclients.methods.fiscalization import FiscalizationMethods
+        from apiforge.yclients.methods.sync.fiscalization import FiscalizationMethods
 
         return self._group("fiscalization", FiscalizationMethods)
 
     @property
     def goods(self) -> GoodsMethods:
         """The `goods` methods."""
-        from apiforge.yclients.methods.goods import GoodsMethods
+        from apiforge.yclients.methods.sync.goods import GoodsMethods
 
         return self._group("goods", GoodsMethods)
 
     @property
     def goods_categories(self) -> GoodsCategoriesMethods:
         """The `goods_categories` methods."""
-        from apiforge.yclients.methods.goods_categories import GoodsCategoriesMethods
+        from apiforge.yclients.methods.sync.goods_categories import GoodsCategoriesMethods
 
         return self._group("goods_categories", GoodsCategoriesMethods)
 
     @property
     def goods_transactions(self) -> GoodsTransactionsMethods:
         """The `goods_transactions` methods."""
-        from apiforge.yclients.methods.goods_transactions import GoodsTransactionsMethods
+        from apiforge.yclients.methods.sync.goods_transactions import GoodsTransactionsMethods
 
         return self._group("goods_transactions", GoodsTransactionsMethods)
 
     @property
     def hooks(self) -> HooksMethods:
         """The `hooks` methods."""
-        from apiforge.yclients.methods.hooks import HooksMethods
+        from apiforge.yclients.methods.sync.hooks import HooksMethods
 
         return self._group("hooks", HooksMethods)
 
     @property
     def images(self) -> ImagesMethods:
         """The `images` methods."""
-        from apiforge.yclients.methods.images import ImagesMethods
+        from apiforge.yclients.methods.sync.images import ImagesMethods
 
         return self._group("images", ImagesMethods)
 
     @property
     def kkm_transactions(self) -> KkmTransactionsMethods:
         """The `kkm_transactions` methods."""
-        from apiforge.yclients.methods.kkm_transactions import KkmTransactionsMethods
+        from apiforge.yclients.methods.sync.kkm_transactions import KkmTransactionsMethods
 
         return self._group("kkm_transactions", KkmTransactionsMethods)
 
     @property
     def labels(self) -> LabelsMethods:
         """The `labels` methods."""
-        from apiforge.yclients.methods.labels import LabelsMethods
+        from apiforge.yclients.methods.sync.labels import LabelsMethods
 
         return self._group("labels", LabelsMethods)
 
     @property
     def licenses(self) -> LicensesMethods:
         """The `licenses` methods."""
-        from apiforge.yclients.methods.licenses import LicensesMethods
+        from apiforge.yclients.methods.sync.licenses import LicensesMethods
 
         return self._group("licenses", LicensesMethods)
 
     @property
     def loyalty(self) -> LoyaltyMethods:
         """The `loyalty` methods."""
-        from apiforge.yclients.methods.loyalty import LoyaltyMethods
+        from apiforge.yclients.methods.sync.loyalty import LoyaltyMethods
 
         return self._group("loyalty", LoyaltyMethods)
 
     @property
     def loyalty_abonement_types(self) -> LoyaltyAbonementTypesMethods:
         """The `loyalty_abonement_types` methods."""
-        from apiforge.yclients.methods.loyalty_abonement_types import LoyaltyAbonementTypesMethods
+        from apiforge.yclients.methods.sync.loyalty_abonement_types import LoyaltyAbonementTypesMethods
 
         return self._group("loyalty_abonement_types", LoyaltyAbonementTypesMethods)
 
     @property
     def loyalty_abonements(self) -> LoyaltyAbonementsMethods:
         """The `loyalty_abonements` methods."""
-        from apiforge.yclients.methods.loyalty_abonements import LoyaltyAbonementsMethods
+        from apiforge.yclients.methods.sync.loyalty_abonements import LoyaltyAbonementsMethods
 
         return self._group("loyalty_abonements", LoyaltyAbonementsMethods)
 
     @property
     def loyalty_cards(self) -> LoyaltyCardsMethods:
         """The `loyalty_cards` methods."""
-        from apiforge.yclients.methods.loyalty_cards import LoyaltyCardsMethods
+        from apiforge.yclients.methods.sync.loyalty_cards import LoyaltyCardsMethods
 
         return self._group("loyalty_cards", LoyaltyCardsMethods)
 
     @property
     def loyalty_certificates(self) -> LoyaltyCertificatesMethods:
         """The `loyalty_certificates` methods."""
-        from apiforge.yclients.methods.loyalty_certificates import LoyaltyCertificatesMethods
+        from apiforge.yclients.methods.sync.loyalty_certificates import LoyaltyCertificatesMethods
 
         return self._group("loyalty_certificates", LoyaltyCertificatesMethods)
 
     @property
     def marketplace(self) -> MarketplaceMethods:
         """The `marketplace` methods."""
-        from apiforge.yclients.methods.marketplace import MarketplaceMethods
+        from apiforge.yclients.methods.sync.marketplace import MarketplaceMethods
 
         return self._group("marketplace", MarketplaceMethods)
 
     @property
     def notification_settings(self) -> NotificationSettingsMethods:
         """The `notification_settings` methods."""
-        from apiforge.yclients.methods.notification_settings import NotificationSettingsMethods
+        from apiforge.yclients.methods.sync.notification_settings import NotificationSettingsMethods
 
         return self._group("notification_settings", NotificationSettingsMethods)
 
     @property
     def online_booking(self) -> OnlineBookingMethods:
         """The `online_booking` methods."""
-        from apiforge.yclients.methods.online_booking import OnlineBookingMethods
+        from apiforge.yclients.methods.sync.online_booking import OnlineBookingMethods
 
         return self._group("online_booking", OnlineBookingMethods)
 
     @property
     def online_booking_settings(self) -> OnlineBookingSettingsMethods:
         """The `online_booking_settings` methods."""
-        from apiforge.yclients.methods.online_booking_settings import OnlineBookingSettingsMethods
+        from apiforge.yclients.methods.sync.online_booking_settings import OnlineBookingSettingsMethods
 
         return self._group("online_booking_settings", OnlineBookingSettingsMethods)
 
     @property
     def payroll(self) -> PayrollMethods:
         """The `payroll` methods."""
-        from apiforge.yclients.methods.payroll import PayrollMethods
+        from apiforge.yclients.methods.sync.payroll import PayrollMethods
 
         return self._group("payroll", PayrollMethods)
 
     @property
     def positions(self) -> PositionsMethods:
         """The `positions` methods."""
-        from apiforge.yclients.methods.positions import PositionsMethods
+        from apiforge.yclients.methods.sync.positions import PositionsMethods
 
         return self._group("positions", PositionsMethods)
 
     @property
     def privacy_policy(self) -> PrivacyPolicyMethods:
         """The `privacy_policy` methods."""
-        from apiforge.yclients.methods.privacy_policy import PrivacyPolicyMethods
+        from apiforge.yclients.methods.sync.privacy_policy import PrivacyPolicyMethods
 
         return self._group("privacy_policy", PrivacyPolicyMethods)
 
     @property
     def records(self) -> RecordsMethods:
         """The `records` methods."""
-        from apiforge.yclients.methods.records import RecordsMethods
+        from apiforge.yclients.methods.sync.records import RecordsMethods
 
         return self._group("records", RecordsMethods)
 
     @property
     def references(self) -> ReferencesMethods:
         """The `references` methods."""
-        from apiforge.yclients.methods.references import ReferencesMethods
+        from apiforge.yclients.methods.sync.references import ReferencesMethods
 
         return self._group("references", ReferencesMethods)
 
     @property
     def reports(self) -> ReportsMethods:
         """The `reports` methods."""
-        from apiforge.yclients.methods.reports import ReportsMethods
+        from apiforge.yclients.methods.sync.reports import ReportsMethods
 
         return self._group("reports", ReportsMethods)
 
     @property
     def resources(self) -> ResourcesMethods:
         """The `resources` methods."""
-        from apiforge.yclients.methods.resources import ResourcesMethods
+        from apiforge.yclients.methods.sync.resources import ResourcesMethods
 
         return self._group("resources", ResourcesMethods)
 
     @property
     def reviews(self) -> ReviewsMethods:
         """The `reviews` methods."""
-        from apiforge.yclients.methods.reviews import ReviewsMethods
+        from apiforge.yclients.methods.sync.reviews import ReviewsMethods
 
         return self._group("reviews", ReviewsMethods)
 
     @property
     def sale_operations(self) -> SaleOperationsMethods:
         """The `sale_operations` methods."""
-        from apiforge.yclients.methods.sale_operations import SaleOperationsMethods
+        from apiforge.yclients.methods.sync.sale_operations import SaleOperationsMethods
 
         return self._group("sale_operations", SaleOperationsMethods)
 
     @property
     def service_categories(self) -> ServiceCategoriesMethods:
         """The `service_categories` methods."""
-        from apiforge.yclients.methods.service_categories import ServiceCategoriesMethods
+        from apiforge.yclients.methods.sync.service_categories import ServiceCategoriesMethods
 
         return self._group("service_categories", ServiceCategoriesMethods)
 
     @property
     def services(self) -> ServicesMethods:
         """The `services` methods."""
-        from apiforge.yclients.methods.services import ServicesMethods
+        from apiforge.yclients.methods.sync.services import ServicesMethods
 
         return self._group("services", ServicesMethods)
 
     @property
     def sms_mailing(self) -> SmsMailingMethods:
         """The `sms_mailing` methods."""
-        from apiforge.yclients.methods.sms_mailing import SmsMailingMethods
+        from apiforge.yclients.methods.sync.sms_mailing import SmsMailingMethods
 
         return self._group("sms_mailing", SmsMailingMethods)
 
     @property
     def sms_operators(self) -> SmsOperatorsMethods:
         """The `sms_operators` methods."""
-        from apiforge.yclients.methods.sms_operators import SmsOperatorsMethods
+        from apiforge.yclients.methods.sync.sms_operators import SmsOperatorsMethods
 
         return self._group("sms_operators", SmsOperatorsMethods)
 
     @property
     def staff(self) -> StaffMethods:
         """The `staff` methods."""
-        from apiforge.yclients.methods.staff import StaffMethods
+        from apiforge.yclients.methods.sync.staff import StaffMethods
 
         return self._group("staff", StaffMethods)
 
     @property
     def staff_schedules(self) -> StaffSchedulesMethods:
         """The `staff_schedules` methods."""
-        from apiforge.yclients.methods.staff_schedules import StaffSchedulesMethods
+        from apiforge.yclients.methods.sync.staff_schedules import StaffSchedulesMethods
 
         return self._group("staff_schedules", StaffSchedulesMethods)
 
     @property
     def storage_documents(self) -> StorageDocumentsMethods:
         """The `storage_documents` methods."""
-        from apiforge.yclients.methods.storage_documents import StorageDocumentsMethods
+        from apiforge.yclients.methods.sync.storage_documents import StorageDocumentsMethods
 
         return self._group("storage_documents", StorageDocumentsMethods)
 
     @property
     def storage_operations(self) -> StorageOperationsMethods:
         """The `storage_operations` methods."""
-        from apiforge.yclients.methods.storage_operations import StorageOperationsMethods
+        from apiforge.yclients.methods.sync.storage_operations import StorageOperationsMethods
 
         return self._group("storage_operations", StorageOperationsMethods)
 
     @property
     def storages(self) -> StoragesMethods:
         """The `storages` methods."""
-        from apiforge.yclients.methods.storages import StoragesMethods
+        from apiforge.yclients.methods.sync.storages import StoragesMethods
 
         return self._group("storages", StoragesMethods)
 
     @property
     def technological_cards(self) -> TechnologicalCardsMethods:
         """The `technological_cards` methods."""
-        from apiforge.yclients.methods.technological_cards import TechnologicalCardsMethods
+        from apiforge.yclients.methods.sync.technological_cards import TechnologicalCardsMethods
 
         return self._group("technological_cards", TechnologicalCardsMethods)
 
     @property
     def telephony(self) -> TelephonyMethods:
         """The `telephony` methods."""
-        from apiforge.yclients.methods.telephony import TelephonyMethods
+        from apiforge.yclients.methods.sync.telephony import TelephonyMethods
 
         return self._group("telephony", TelephonyMethods)
 
     @property
     def timetable_dates(self) -> TimetableDatesMethods:
         """The `timetable_dates` methods."""
-        from apiforge.yclients.methods.timetable_dates import TimetableDatesMethods
+        from apiforge.yclients.methods.sync.timetable_dates import TimetableDatesMethods
 
         return self._group("timetable_dates", TimetableDatesMethods)
 
     @property
     def timetable_seances(self) -> TimetableSeancesMethods:
         """The `timetable_seances` methods."""
-        from apiforge.yclients.methods.timetable_seances import TimetableSeancesMethods
+        from apiforge.yclients.methods.sync.timetable_seances import TimetableSeancesMethods
 
         return self._group("timetable_seances", TimetableSeancesMethods)
 
     @property
     def timetable_settings(self) -> TimetableSettingsMethods:
         """The `timetable_settings` methods."""
-        from apiforge.yclients.methods.timetable_settings import TimetableSettingsMethods
+        from apiforge.yclients.methods.sync.timetable_settings import TimetableSettingsMethods
 
         return self._group("timetable_settings", TimetableSettingsMethods)
 
     @property
     def tips(self) -> TipsMethods:
         """The `tips` methods."""
-        from apiforge.yclients.methods.tips import TipsMethods
+        from apiforge.yclients.methods.sync.tips import TipsMethods
 
         return self._group("tips", TipsMethods)
 
     @property
     def user_records(self) -> UserRecordsMethods:
         """The `user_records` methods."""
-        from apiforge.yclients.methods.user_records import UserRecordsMethods
+        from apiforge.yclients.methods.sync.user_records import UserRecordsMethods
 
         return self._group("user_records", UserRecordsMethods)
 
     @property
     def users(self) -> UsersMethods:
         """The `users` methods."""
-        from apiforge.yclients.methods.users import UsersMethods
+        from apiforge.yclients.methods.sync.users import UsersMethods
 
         return self._group("users", UsersMethods)
 
     @property
     def validation(self) -> ValidationMethods:
         """The `validation` methods."""
-        from apiforge.yclients.methods.validation import ValidationMethods
+        from apiforge.yclients.methods.sync.validation import ValidationMethods
 
         return self._group("validation", ValidationMethods)
 
     @property
     def visit_loyalty(self) -> VisitLoyaltyMethods:
         """The `visit_loyalty` methods."""
-        from apiforge.yclients.methods.visit_loyalty import VisitLoyaltyMethods
+        from apiforge.yclients.methods.sync.visit_loyalty import VisitLoyaltyMethods
 
         return self._group("visit_loyalty", VisitLoyaltyMethods)
 
     @property
     def visits(self) -> VisitsMethods:
         """The `visits` methods."""
-        from apiforge.yclients.methods.visits import VisitsMethods
+        from apiforge.yclients.methods.sync.visits import VisitsMethods
 
         return self._group("visits", VisitsMethods)
 
     @property
     def waiting_list(self) -> WaitingListMethods:
         """The `waiting_list` methods."""
-        from apiforge.yclients.methods.waiting_list import WaitingListMethods
+        from apiforge.yclients.methods.sync.waiting_list import WaitingListMethods
 
         return self._group("waiting_list", WaitingListMethods)
 
@@ -674,9 +728,9 @@ class AsyncYclients(AsyncClient):
         rate_limit: float | RateLimiter | None = DEFAULT,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: AsyncTransport | None = None,
+        timeout: "float | httpx.Timeout | None" = None,
+        http_client: "httpx.AsyncClient | None" = None,
+        transport: "AsyncTransport | None" = None,
         max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         """Args:
@@ -746,483 +800,483 @@ class AsyncYclients(AsyncClient):
     @property
     def accounts(self) -> AsyncAccountsMethods:
         """The `accounts` methods."""
-        from apiforge.yclients.methods.accounts import AsyncAccountsMethods
+        from apiforge.yclients.methods.aio.accounts import AsyncAccountsMethods
 
         return self._group("accounts", AsyncAccountsMethods)
 
     @property
     def activities(self) -> AsyncActivitiesMethods:
         """The `activities` methods."""
-        from apiforge.yclients.methods.activities import AsyncActivitiesMethods
+        from apiforge.yclients.methods.aio.activities import AsyncActivitiesMethods
 
         return self._group("activities", AsyncActivitiesMethods)
 
     @property
     def activities_v2(self) -> AsyncActivitiesV2Methods:
         """The `activities_v2` methods."""
-        from apiforge.yclients.methods.activities_v2 import AsyncActivitiesV2Methods
+        from apiforge.yclients.methods.aio.activities_v2 import AsyncActivitiesV2Methods
 
         return self._group("activities_v2", AsyncActivitiesV2Methods)
 
     @property
     def analytics(self) -> AsyncAnalyticsMethods:
         """The `analytics` methods."""
-        from apiforge.yclients.methods.analytics import AsyncAnalyticsMethods
+        from apiforge.yclients.methods.aio.analytics import AsyncAnalyticsMethods
 
         return self._group("analytics", AsyncAnalyticsMethods)
 
     @property
     def auth(self) -> AsyncAuthMethods:
         """The `auth` methods."""
-        from apiforge.yclients.methods.auth import AsyncAuthMethods
+        from apiforge.yclients.methods.aio.auth import AsyncAuthMethods
 
         return self._group("auth", AsyncAuthMethods)
 
     @property
     def booking_forms(self) -> AsyncBookingFormsMethods:
         """The `booking_forms` methods."""
-        from apiforge.yclients.methods.booking_forms import AsyncBookingFormsMethods
+        from apiforge.yclients.methods.aio.booking_forms import AsyncBookingFormsMethods
 
         return self._group("booking_forms", AsyncBookingFormsMethods)
 
     @property
     def booking_users(self) -> AsyncBookingUsersMethods:
         """The `booking_users` methods."""
-        from apiforge.yclients.methods.booking_users import AsyncBookingUsersMethods
+        from apiforge.yclients.methods.aio.booking_users import AsyncBookingUsersMethods
 
         return self._group("booking_users", AsyncBookingUsersMethods)
 
     @property
     def chain_clients(self) -> AsyncChainClientsMethods:
         """The `chain_clients` methods."""
-        from apiforge.yclients.methods.chain_clients import AsyncChainClientsMethods
+        from apiforge.yclients.methods.aio.chain_clients import AsyncChainClientsMethods
 
         return self._group("chain_clients", AsyncChainClientsMethods)
 
     @property
     def chains(self) -> AsyncChainsMethods:
         """The `chains` methods."""
-        from apiforge.yclients.methods.chains import AsyncChainsMethods
+        from apiforge.yclients.methods.aio.chains import AsyncChainsMethods
 
         return self._group("chains", AsyncChainsMethods)
 
     @property
     def cities(self) -> AsyncCitiesMethods:
         """The `cities` methods."""
-        from apiforge.yclients.methods.cities import AsyncCitiesMethods
+        from apiforge.yclients.methods.aio.cities import AsyncCitiesMethods
 
         return self._group("cities", AsyncCitiesMethods)
 
     @property
     def clients(self) -> AsyncClientsMethods:
         """The `clients` methods."""
-        from apiforge.yclients.methods.clients import AsyncClientsMethods
+        from apiforge.yclients.methods.aio.clients import AsyncClientsMethods
 
         return self._group("clients", AsyncClientsMethods)
 
     @property
     def comments(self) -> AsyncCommentsMethods:
         """The `comments` methods."""
-        from apiforge.yclients.methods.comments import AsyncCommentsMethods
+        from apiforge.yclients.methods.aio.comments import AsyncCommentsMethods
 
         return self._group("comments", AsyncCommentsMethods)
 
     @property
     def companies(self) -> AsyncCompaniesMethods:
         """The `companies` methods."""
-        from apiforge.yclients.methods.companies import AsyncCompaniesMethods
+        from apiforge.yclients.methods.aio.companies import AsyncCompaniesMethods
 
         return self._group("companies", AsyncCompaniesMethods)
 
     @property
     def company_users(self) -> AsyncCompanyUsersMethods:
         """The `company_users` methods."""
-        from apiforge.yclients.methods.company_users import AsyncCompanyUsersMethods
+        from apiforge.yclients.methods.aio.company_users import AsyncCompanyUsersMethods
 
         return self._group("company_users", AsyncCompanyUsersMethods)
 
     @property
     def countries(self) -> AsyncCountriesMethods:
         """The `countries` methods."""
-        from apiforge.yclients.methods.countries import AsyncCountriesMethods
+        from apiforge.yclients.methods.aio.countries import AsyncCountriesMethods
 
         return self._group("countries", AsyncCountriesMethods)
 
     @property
     def current_user(self) -> AsyncCurrentUserMethods:
         """The `current_user` methods."""
-        from apiforge.yclients.methods.current_user import AsyncCurrentUserMethods
+        from apiforge.yclients.methods.aio.current_user import AsyncCurrentUserMethods
 
         return self._group("current_user", AsyncCurrentUserMethods)
 
     @property
     def custom_fields(self) -> AsyncCustomFieldsMethods:
         """The `custom_fields` methods."""
-        from apiforge.yclients.methods.custom_fields import AsyncCustomFieldsMethods
+        from apiforge.yclients.methods.aio.custom_fields import AsyncCustomFieldsMethods
 
         return self._group("custom_fields", AsyncCustomFieldsMethods)
 
     @property
     def deposits(self) -> AsyncDepositsMethods:
         """The `deposits` methods."""
-        from apiforge.yclients.methods.deposits import AsyncDepositsMethods
+        from apiforge.yclients.methods.aio.deposits import AsyncDepositsMethods
 
         return self._group("deposits", AsyncDepositsMethods)
 
     @property
     def email_mailing(self) -> AsyncEmailMailingMethods:
         """The `email_mailing` methods."""
-        from apiforge.yclients.methods.email_mailing import AsyncEmailMailingMethods
+        from apiforge.yclients.methods.aio.email_mailing import AsyncEmailMailingMethods
 
         return self._group("email_mailing", AsyncEmailMailingMethods)
 
     @property
     def event_schedules(self) -> AsyncEventSchedulesMethods:
         """The `event_schedules` methods."""
-        from apiforge.yclients.methods.event_schedules import AsyncEventSchedulesMethods
+        from apiforge.yclients.methods.aio.event_schedules import AsyncEventSchedulesMethods
 
         return self._group("event_schedules", AsyncEventSchedulesMethods)
 
     @property
     def finance_transactions(self) -> AsyncFinanceTransactionsMethods:
         """The `finance_transactions` methods."""
-        from apiforge.yclients.methods.finance_transactions import AsyncFinanceTransactionsMethods
+        from apiforge.yclients.methods.aio.finance_transactions import AsyncFinanceTransactionsMethods
 
         return self._group("finance_transactions", AsyncFinanceTransactionsMethods)
 
     @property
     def fiscalization(self) -> AsyncFiscalizationMethods:
         """The `fiscalization` methods."""
-        from apiforge.yclients.methods.fiscalization import AsyncFiscalizationMethods
+        from apiforge.yclients.methods.aio.fiscalization import AsyncFiscalizationMethods
 
         return self._group("fiscalization", AsyncFiscalizationMethods)
 
     @property
     def goods(self) -> AsyncGoodsMethods:
         """The `goods` methods."""
-        from apiforge.yclients.methods.goods import AsyncGoodsMethods
+        from apiforge.yclients.methods.aio.goods import AsyncGoodsMethods
 
         return self._group("goods", AsyncGoodsMethods)
 
     @property
     def goods_categories(self) -> AsyncGoodsCategoriesMethods:
         """The `goods_categories` methods."""
-        from apiforge.yclients.methods.goods_categories import AsyncGoodsCategoriesMethods
+        from apiforge.yclients.methods.aio.goods_categories import AsyncGoodsCategoriesMethods
 
         return self._group("goods_categories", AsyncGoodsCategoriesMethods)
 
     @property
     def goods_transactions(self) -> AsyncGoodsTransactionsMethods:
         """The `goods_transactions` methods."""
-        from apiforge.yclients.methods.goods_transactions import AsyncGoodsTransactionsMethods
+        from apiforge.yclients.methods.aio.goods_transactions import AsyncGoodsTransactionsMethods
 
         return self._group("goods_transactions", AsyncGoodsTransactionsMethods)
 
     @property
     def hooks(self) -> AsyncHooksMethods:
         """The `hooks` methods."""
-        from apiforge.yclients.methods.hooks import AsyncHooksMethods
+        from apiforge.yclients.methods.aio.hooks import AsyncHooksMethods
 
         return self._group("hooks", AsyncHooksMethods)
 
     @property
     def images(self) -> AsyncImagesMethods:
         """The `images` methods."""
-        from apiforge.yclients.methods.images import AsyncImagesMethods
+        from apiforge.yclients.methods.aio.images import AsyncImagesMethods
 
         return self._group("images", AsyncImagesMethods)
 
     @property
     def kkm_transactions(self) -> AsyncKkmTransactionsMethods:
         """The `kkm_transactions` methods."""
-        from apiforge.yclients.methods.kkm_transactions import AsyncKkmTransactionsMethods
+        from apiforge.yclients.methods.aio.kkm_transactions import AsyncKkmTransactionsMethods
 
         return self._group("kkm_transactions", AsyncKkmTransactionsMethods)
 
     @property
     def labels(self) -> AsyncLabelsMethods:
         """The `labels` methods."""
-        from apiforge.yclients.methods.labels import AsyncLabelsMethods
+        from apiforge.yclients.methods.aio.labels import AsyncLabelsMethods
 
         return self._group("labels", AsyncLabelsMethods)
 
     @property
     def licenses(self) -> AsyncLicensesMethods:
         """The `licenses` methods."""
-        from apiforge.yclients.methods.licenses import AsyncLicensesMethods
+        from apiforge.yclients.methods.aio.licenses import AsyncLicensesMethods
 
         return self._group("licenses", AsyncLicensesMethods)
 
     @property
     def loyalty(self) -> AsyncLoyaltyMethods:
         """The `loyalty` methods."""
-        from apiforge.yclients.methods.loyalty import AsyncLoyaltyMethods
+        from apiforge.yclients.methods.aio.loyalty import AsyncLoyaltyMethods
 
         return self._group("loyalty", AsyncLoyaltyMethods)
 
     @property
     def loyalty_abonement_types(self) -> AsyncLoyaltyAbonementTypesMethods:
         """The `loyalty_abonement_types` methods."""
-        from apiforge.yclients.methods.loyalty_abonement_types import AsyncLoyaltyAbonementTypesMethods
+        from apiforge.yclients.methods.aio.loyalty_abonement_types import AsyncLoyaltyAbonementTypesMethods
 
         return self._group("loyalty_abonement_types", AsyncLoyaltyAbonementTypesMethods)
 
     @property
     def loyalty_abonements(self) -> AsyncLoyaltyAbonementsMethods:
         """The `loyalty_abonements` methods."""
-        from apiforge.yclients.methods.loyalty_abonements import AsyncLoyaltyAbonementsMethods
+        from apiforge.yclients.methods.aio.loyalty_abonements import AsyncLoyaltyAbonementsMethods
 
         return self._group("loyalty_abonements", AsyncLoyaltyAbonementsMethods)
 
     @property
     def loyalty_cards(self) -> AsyncLoyaltyCardsMethods:
         """The `loyalty_cards` methods."""
-        from apiforge.yclients.methods.loyalty_cards import AsyncLoyaltyCardsMethods
+        from apiforge.yclients.methods.aio.loyalty_cards import AsyncLoyaltyCardsMethods
 
         return self._group("loyalty_cards", AsyncLoyaltyCardsMethods)
 
     @property
     def loyalty_certificates(self) -> AsyncLoyaltyCertificatesMethods:
         """The `loyalty_certificates` methods."""
-        from apiforge.yclients.methods.loyalty_certificates import AsyncLoyaltyCertificatesMethods
+        from apiforge.yclients.methods.aio.loyalty_certificates import AsyncLoyaltyCertificatesMethods
 
         return self._group("loyalty_certificates", AsyncLoyaltyCertificatesMethods)
 
     @property
     def marketplace(self) -> AsyncMarketplaceMethods:
         """The `marketplace` methods."""
-        from apiforge.yclients.methods.marketplace import AsyncMarketplaceMethods
+        from apiforge.yclients.methods.aio.marketplace import AsyncMarketplaceMethods
 
         return self._group("marketplace", AsyncMarketplaceMethods)
 
     @property
     def notification_settings(self) -> AsyncNotificationSettingsMethods:
         """The `notification_settings` methods."""
-        from apiforge.yclients.methods.notification_settings import AsyncNotificationSettingsMethods
+        from apiforge.yclients.methods.aio.notification_settings import AsyncNotificationSettingsMethods
 
         return self._group("notification_settings", AsyncNotificationSettingsMethods)
 
     @property
     def online_booking(self) -> AsyncOnlineBookingMethods:
         """The `online_booking` methods."""
-        from apiforge.yclients.methods.online_booking import AsyncOnlineBookingMethods
+        from apiforge.yclients.methods.aio.online_booking import AsyncOnlineBookingMethods
 
         return self._group("online_booking", AsyncOnlineBookingMethods)
 
     @property
     def online_booking_settings(self) -> AsyncOnlineBookingSettingsMethods:
         """The `online_booking_settings` methods."""
-        from apiforge.yclients.methods.online_booking_settings import AsyncOnlineBookingSettingsMethods
+        from apiforge.yclients.methods.aio.online_booking_settings import AsyncOnlineBookingSettingsMethods
 
         return self._group("online_booking_settings", AsyncOnlineBookingSettingsMethods)
 
     @property
     def payroll(self) -> AsyncPayrollMethods:
         """The `payroll` methods."""
-        from apiforge.yclients.methods.payroll import AsyncPayrollMethods
+        from apiforge.yclients.methods.aio.payroll import AsyncPayrollMethods
 
         return self._group("payroll", AsyncPayrollMethods)
 
     @property
     def positions(self) -> AsyncPositionsMethods:
         """The `positions` methods."""
-        from apiforge.yclients.methods.positions import AsyncPositionsMethods
+        from apiforge.yclients.methods.aio.positions import AsyncPositionsMethods
 
         return self._group("positions", AsyncPositionsMethods)
 
     @property
     def privacy_policy(self) -> AsyncPrivacyPolicyMethods:
         """The `privacy_policy` methods."""
-        from apiforge.yclients.methods.privacy_policy import AsyncPrivacyPolicyMethods
+        from apiforge.yclients.methods.aio.privacy_policy import AsyncPrivacyPolicyMethods
 
         return self._group("privacy_policy", AsyncPrivacyPolicyMethods)
 
     @property
     def records(self) -> AsyncRecordsMethods:
         """The `records` methods."""
-        from apiforge.yclients.methods.records import AsyncRecordsMethods
+        from apiforge.yclients.methods.aio.records import AsyncRecordsMethods
 
         return self._group("records", AsyncRecordsMethods)
 
     @property
     def references(self) -> AsyncReferencesMethods:
         """The `references` methods."""
-        from apiforge.yclients.methods.references import AsyncReferencesMethods
+        from apiforge.yclients.methods.aio.references import AsyncReferencesMethods
 
         return self._group("references", AsyncReferencesMethods)
 
     @property
     def reports(self) -> AsyncReportsMethods:
         """The `reports` methods."""
-        from apiforge.yclients.methods.reports import AsyncReportsMethods
+        from apiforge.yclients.methods.aio.reports import AsyncReportsMethods
 
         return self._group("reports", AsyncReportsMethods)
 
     @property
     def resources(self) -> AsyncResourcesMethods:
         """The `resources` methods."""
-        from apiforge.yclients.methods.resources import AsyncResourcesMethods
+        from apiforge.yclients.methods.aio.resources import AsyncResourcesMethods
 
         return self._group("resources", AsyncResourcesMethods)
 
     @property
     def reviews(self) -> AsyncReviewsMethods:
         """The `reviews` methods."""
-        from apiforge.yclients.methods.reviews import AsyncReviewsMethods
+        from apiforge.yclients.methods.aio.reviews import AsyncReviewsMethods
 
         return self._group("reviews", AsyncReviewsMethods)
 
     @property
     def sale_operations(self) -> AsyncSaleOperationsMethods:
         """The `sale_operations` methods."""
-        from apiforge.yclients.methods.sale_operations import AsyncSaleOperationsMethods
+        from apiforge.yclients.methods.aio.sale_operations import AsyncSaleOperationsMethods
 
         return self._group("sale_operations", AsyncSaleOperationsMethods)
 
     @property
     def service_categories(self) -> AsyncServiceCategoriesMethods:
         """The `service_categories` methods."""
-        from apiforge.yclients.methods.service_categories import AsyncServiceCategoriesMethods
+        from apiforge.yclients.methods.aio.service_categories import AsyncServiceCategoriesMethods
 
         return self._group("service_categories", AsyncServiceCategoriesMethods)
 
     @property
     def services(self) -> AsyncServicesMethods:
         """The `services` methods."""
-        from apiforge.yclients.methods.services import AsyncServicesMethods
+        from apiforge.yclients.methods.aio.services import AsyncServicesMethods
 
         return self._group("services", AsyncServicesMethods)
 
     @property
     def sms_mailing(self) -> AsyncSmsMailingMethods:
         """The `sms_mailing` methods."""
-        from apiforge.yclients.methods.sms_mailing import AsyncSmsMailingMethods
+        from apiforge.yclients.methods.aio.sms_mailing import AsyncSmsMailingMethods
 
         return self._group("sms_mailing", AsyncSmsMailingMethods)
 
     @property
     def sms_operators(self) -> AsyncSmsOperatorsMethods:
         """The `sms_operators` methods."""
-        from apiforge.yclients.methods.sms_operators import AsyncSmsOperatorsMethods
+        from apiforge.yclients.methods.aio.sms_operators import AsyncSmsOperatorsMethods
 
         return self._group("sms_operators", AsyncSmsOperatorsMethods)
 
     @property
     def staff(self) -> AsyncStaffMethods:
         """The `staff` methods."""
-        from apiforge.yclients.methods.staff import AsyncStaffMethods
+        from apiforge.yclients.methods.aio.staff import AsyncStaffMethods
 
         return self._group("staff", AsyncStaffMethods)
 
     @property
     def staff_schedules(self) -> AsyncStaffSchedulesMethods:
         """The `staff_schedules` methods."""
-        from apiforge.yclients.methods.staff_schedules import AsyncStaffSchedulesMethods
+        from apiforge.yclients.methods.aio.staff_schedules import AsyncStaffSchedulesMethods
 
         return self._group("staff_schedules", AsyncStaffSchedulesMethods)
 
     @property
     def storage_documents(self) -> AsyncStorageDocumentsMethods:
         """The `storage_documents` methods."""
-        from apiforge.yclients.methods.storage_documents import AsyncStorageDocumentsMethods
+        from apiforge.yclients.methods.aio.storage_documents import AsyncStorageDocumentsMethods
 
         return self._group("storage_documents", AsyncStorageDocumentsMethods)
 
     @property
     def storage_operations(self) -> AsyncStorageOperationsMethods:
         """The `storage_operations` methods."""
-        from apiforge.yclients.methods.storage_operations import AsyncStorageOperationsMethods
+        from apiforge.yclients.methods.aio.storage_operations import AsyncStorageOperationsMethods
 
         return self._group("storage_operations", AsyncStorageOperationsMethods)
 
     @property
     def storages(self) -> AsyncStoragesMethods:
         """The `storages` methods."""
-        from apiforge.yclients.methods.storages import AsyncStoragesMethods
+        from apiforge.yclients.methods.aio.storages import AsyncStoragesMethods
 
         return self._group("storages", AsyncStoragesMethods)
 
     @property
     def technological_cards(self) -> AsyncTechnologicalCardsMethods:
         """The `technological_cards` methods."""
-        from apiforge.yclients.methods.technological_cards import AsyncTechnologicalCardsMethods
+        from apiforge.yclients.methods.aio.technological_cards import AsyncTechnologicalCardsMethods
 
         return self._group("technological_cards", AsyncTechnologicalCardsMethods)
 
     @property
     def telephony(self) -> AsyncTelephonyMethods:
         """The `telephony` methods."""
-        from apiforge.yclients.methods.telephony import AsyncTelephonyMethods
+        from apiforge.yclients.methods.aio.telephony import AsyncTelephonyMethods
 
         return self._group("telephony", AsyncTelephonyMethods)
 
     @property
     def timetable_dates(self) -> AsyncTimetableDatesMethods:
         """The `timetable_dates` methods."""
-        from apiforge.yclients.methods.timetable_dates import AsyncTimetableDatesMethods
+        from apiforge.yclients.methods.aio.timetable_dates import AsyncTimetableDatesMethods
 
         return self._group("timetable_dates", AsyncTimetableDatesMethods)
 
     @property
     def timetable_seances(self) -> AsyncTimetableSeancesMethods:
         """The `timetable_seances` methods."""
-        from apiforge.yclients.methods.timetable_seances import AsyncTimetableSeancesMethods
+        from apiforge.yclients.methods.aio.timetable_seances import AsyncTimetableSeancesMethods
 
         return self._group("timetable_seances", AsyncTimetableSeancesMethods)
 
     @property
     def timetable_settings(self) -> AsyncTimetableSettingsMethods:
         """The `timetable_settings` methods."""
-        from apiforge.yclients.methods.timetable_settings import AsyncTimetableSettingsMethods
+        from apiforge.yclients.methods.aio.timetable_settings import AsyncTimetableSettingsMethods
 
         return self._group("timetable_settings", AsyncTimetableSettingsMethods)
 
     @property
     def tips(self) -> AsyncTipsMethods:
         """The `tips` methods."""
-        from apiforge.yclients.methods.tips import AsyncTipsMethods
+        from apiforge.yclients.methods.aio.tips import AsyncTipsMethods
 
         return self._group("tips", AsyncTipsMethods)
 
     @property
     def user_records(self) -> AsyncUserRecordsMethods:
         """The `user_records` methods."""
-        from apiforge.yclients.methods.user_records import AsyncUserRecordsMethods
+        from apiforge.yclients.methods.aio.user_records import AsyncUserRecordsMethods
 
         return self._group("user_records", AsyncUserRecordsMethods)
 
     @property
     def users(self) -> AsyncUsersMethods:
         """The `users` methods."""
-        from apiforge.yclients.methods.users import AsyncUsersMethods
+        from apiforge.yclients.methods.aio.users import AsyncUsersMethods
 
         return self._group("users", AsyncUsersMethods)
 
     @property
     def validation(self) -> AsyncValidationMethods:
         """The `validation` methods."""
-        from apiforge.yclients.methods.validation import AsyncValidationMethods
+        from apiforge.yclients.methods.aio.validation import AsyncValidationMethods
 
         return self._group("validation", AsyncValidationMethods)
 
     @property
     def visit_loyalty(self) -> AsyncVisitLoyaltyMethods:
         """The `visit_loyalty` methods."""
-        from apiforge.yclients.methods.visit_loyalty import AsyncVisitLoyaltyMethods
+        from apiforge.yclients.methods.aio.visit_loyalty import AsyncVisitLoyaltyMethods
 
         return self._group("visit_loyalty", AsyncVisitLoyaltyMethods)
 
     @property
     def visits(self) -> AsyncVisitsMethods:
         """The `visits` methods."""
-        from apiforge.yclients.methods.visits import AsyncVisitsMethods
+        from apiforge.yclients.methods.aio.visits import AsyncVisitsMethods
 
         return self._group("visits", AsyncVisitsMethods)
 
     @property
     def waiting_list(self) -> AsyncWaitingListMethods:
         """The `waiting_list` methods."""
-        from apiforge.yclients.methods.waiting_list import AsyncWaitingListMethods
+        from apiforge.yclients.methods.aio.waiting_list import AsyncWaitingListMethods
 
         return self._group("waiting_list", AsyncWaitingListMethods)
 

@@ -88,14 +88,11 @@ def method_facts(info: MethodInfo) -> MethodFacts:
 def _function(info: MethodInfo) -> Callable[..., object]:
     """The method on its blocking class: `UsersMethods.get`, or the client mixin for top-level methods."""
     module = importlib.import_module(info.module)
-    for name, value in vars(module).items():
-        if (
-            isinstance(value, type)
-            and value.__module__ == module.__name__
-            and name.endswith("Methods")
-            and not name.startswith("Async")
-        ):
-            function: object = value.__dict__.get(info.python_name)
+    # The group module names its classes in `__all__` and imports each on first use (one module per flavour).
+    for name in getattr(module, "__all__", ()):
+        if name.endswith("Methods") and not name.startswith(("Async", "Batch")):
+            value: object = getattr(module, name)
+            function: object = vars(value).get(info.python_name) if isinstance(value, type) else None
             if callable(function):
                 return function
     raise LookupError(f"{info.module} defines no blocking method {info.python_name!r}")
