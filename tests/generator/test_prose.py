@@ -238,7 +238,7 @@ def test_model_docstring_and_field_docstrings(with_model_texts: Path) -> None:
 
 
 def test_a_method_without_texts_keeps_its_facts_only_docstring(with_model_texts: Path) -> None:
-    source = (with_model_texts / "apiforge" / "vk" / "methods" / "friends.py").read_text(encoding="utf-8")
+    source = (with_model_texts / "apiforge" / "vk" / "methods" / "sync" / "friends.py").read_text(encoding="utf-8")
     body = source[source.index("    def add_list(") :]
     doc = body[body.index('"""') + 3 :]
     doc = doc[: doc.index('"""')]
