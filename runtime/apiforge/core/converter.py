@@ -343,7 +343,7 @@ def _first_fit(conv: cattrs.Converter, members: list[Any]) -> Callable[[Any], An
     return decode
 
 
-def _configure(conv: cattrs.Converter) -> cattrs.Converter:
+def _configure(conv: cattrs.Converter, *, by_shape: bool = True) -> cattrs.Converter:
     decoders: dict[type, ModelDecoder] = {}
     for tp, hook in _PRIMITIVE_HOOKS.items():
         conv.register_structure_hook(tp, _subclass_aware(tp, hook))
@@ -391,7 +391,7 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
         conv.get_structure_hook(cls)  # makes the decoder of cls
         return decoders[cls].many
 
-    if not conv.detailed_validation:
+    if by_shape and not conv.detailed_validation:
         # Generated models decode by shape (registered later, so asked first: a model is attrs too).
         # The detailed pass keeps cattrs' own hooks, which name the field path of an error.
         conv.register_structure_hook_factory(takes_shapes, structure_shaped)
@@ -414,7 +414,7 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
                 return [item if type(item) is exact else item_hook(item, exact) for item in items]
 
             return structure_plain_array
-        if not conv.detailed_validation and takes_shapes(item_type):
+        if by_shape and not conv.detailed_validation and takes_shapes(item_type):
             many = many_for(item_type)
 
             def structure_models(value: Any, _: Any) -> Any:
@@ -490,6 +490,12 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
 
 fast = _configure(cattrs.Converter(detailed_validation=False, forbid_extra_keys=False))
 detailed = _configure(cattrs.Converter(detailed_validation=True, forbid_extra_keys=False))
+
+
+def per_key_converter() -> cattrs.Converter:
+    """A fast converter that decodes generated models key by key, without the shape decoder
+    (`apiforge.core.shapes`): what decoding cost before it, measured beside it by bench/decoding.py."""
+    return _configure(cattrs.Converter(detailed_validation=False, forbid_extra_keys=False), by_shape=False)
 
 
 def register_tagged_union(union: object, key: str, mapping: Mapping[str, type[Any]]) -> None:

@@ -264,18 +264,24 @@ class ModelDecoder:
         count = len(items)
         if count < 2:
             return [self.one(item, self.cls) for item in items]
+        first: Any = items[0]
+        if first.__class__ is not dict:
+            return [self.one(item, self.cls) for item in items]
+        signature = tuple(first), tuple(map(type, first.values()))
         try:
-            # Per object, its keys and the types of its values (`dict.values` rejects anything
-            # but a dict: those take the one-object decoder, which says what is wrong).
-            keys: list[tuple[str, ...]] = list(map(tuple, map(_keys_of, items)))
-            kinds: list[tuple[type, ...]] = list(
-                map(tuple, map(map, repeat(type), map(_values_of, items)))  # pyright: ignore[reportArgumentType]
+            # Does every object have the first one's keys and value types? Checked with tuples
+            # that live only for the comparison: keeping one per object would hold them all at
+            # once, and the garbage collector would count (and walk) them. `dict.keys` rejects
+            # anything but a dict: those take the one-object decoder, which says what is wrong.
+            same = all(map(signature[0].__eq__, map(tuple, map(_keys_of, items)))) and all(
+                map(signature[1].__eq__, map(tuple, map(map, repeat(type), map(_values_of, items))))  # pyright: ignore[reportArgumentType]
             )
         except TypeError:
             return [self.one(item, self.cls) for item in items]
-        first = keys[0], kinds[0]
-        if keys.count(first[0]) == count and kinds.count(first[1]) == count:  # compared, not hashed
-            return self._together(items, first)
+        if same:
+            return self._together(items, signature)
+        keys: list[tuple[str, ...]] = list(map(tuple, map(_keys_of, items)))
+        kinds: list[tuple[type, ...]] = list(map(tuple, map(map, repeat(type), map(_values_of, items))))  # pyright: ignore[reportArgumentType]
         groups: dict[tuple[tuple[str, ...], tuple[type, ...]], list[int]] = {}
         for index, signature in enumerate(zip(keys, kinds, strict=True)):
             groups.setdefault(signature, []).append(index)
