@@ -1,10 +1,12 @@
 """One cattrs converter for every API: wire names, open enums, unions, JSON passthrough.
 
 Decoding runs on a fast converter; only when it fails is the value decoded again with
-detailed validation, to name the field path in the `DecodeError`. The fast converter builds
-generated models (`Model` subclasses) itself: it walks the keys a response object has, takes
-values that already have the declared type as they are, and fills only those slots, which makes
-a sparse object (20 of a VK user's ~150 fields) cost what it carries, not what it declares.
+detailed validation, to name the field path in the `DecodeError`. The fast converter decodes
+generated models by shape (`apiforge.core.shapes`: one plan per set of keys and value types, arrays
+a column at a time); other attrs classes, and models that meet too many shapes, go key by key
+(`_sparse_structure_fn`): it walks the keys a response object has, takes values that already have
+the declared type as they are, and fills only those attributes, which makes a sparse object (20 of
+a VK user's ~150 fields) cost what it carries, not what it declares.
 """
 
 from __future__ import annotations
