@@ -30,7 +30,7 @@ import types
 import typing
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from itertools import repeat
+from itertools import chain, repeat
 from operator import delitem, itemgetter, setitem
 from typing import Any
 
@@ -269,17 +269,19 @@ class ModelDecoder:
             return [self.one(item, self.cls) for item in items]
         signature = tuple(first), tuple(map(type, first.values()))
         try:
-            # Does every object have the first one's keys and value types? Checked with tuples
-            # that live only for the comparison: keeping one per object would hold them all at
-            # once, and the garbage collector would count (and walk) them. `dict.keys` rejects
-            # anything but a dict: those take the one-object decoder, which says what is wrong.
-            same = all(map(signature[0].__eq__, map(tuple, map(_keys_of, items)))) and all(
-                map(signature[1].__eq__, map(tuple, map(map, repeat(type), map(_values_of, items))))  # pyright: ignore[reportArgumentType]
+            # Does every object have the first one's keys and value types? Compared as two flat
+            # lists, all keys and all values' types one after the other: no container per object
+            # (the garbage collector would count and walk each). `dict.values` rejects anything
+            # but a dict: those take the one-object decoder, which says what is wrong.
+            values: list[Any] = list(chain.from_iterable(map(_values_of, items)))
+            same = (
+                list(map(type, values)) == list(signature[1]) * count
+                and list(chain.from_iterable(items)) == list(signature[0]) * count
             )
         except TypeError:
             return [self.one(item, self.cls) for item in items]
         if same:
-            return self._together(items, signature)
+            return self._together(items, signature, values)
         keys: list[tuple[str, ...]] = list(map(tuple, map(_keys_of, items)))
         kinds: list[tuple[type, ...]] = list(map(tuple, map(map, repeat(type), map(_values_of, items))))  # pyright: ignore[reportArgumentType]
         groups: dict[tuple[tuple[str, ...], tuple[type, ...]], list[int]] = {}
@@ -294,8 +296,16 @@ class ModelDecoder:
                 out[index] = model
         return out
 
-    def _together(self, items: list[dict[str, Any]], signature: tuple[tuple[str, ...], tuple[type, ...]]) -> list[Any]:
-        """Objects of one shape (`signature`: keys, value types), decoded column by column."""
+    def _together(
+        self,
+        items: list[dict[str, Any]],
+        signature: tuple[tuple[str, ...], tuple[type, ...]],
+        values: list[Any] | None = None,
+    ) -> list[Any]:
+        """Objects of one shape (`signature`: keys, value types), decoded column by column.
+
+        `values`: all their values one object after the other, if at hand (a column is a slice).
+        """
         shape = self.shapes.get(signature)
         if shape is None:
             shape = self.learn(*signature)
@@ -304,8 +314,10 @@ class ModelDecoder:
         taken = list(map(_copy_of, items))
         for key in drop:
             _consume(map(delitem, taken, repeat(key, count)))
+        width = len(signature[0])
         for key, _convert, _target, column in steps:
-            _consume(map(setitem, taken, repeat(key, count), column(list(map(itemgetter(key), taken)))))
+            found = list(map(itemgetter(key), taken)) if values is None else values[signature[0].index(key) :: width]
+            _consume(map(setitem, taken, repeat(key, count), column(found)))
         for key, name, step in moves:
             values = list(map(_pop, taken, repeat(key, count)))
             _consume(map(setitem, taken, repeat(name, count), values if step is None else step[2](values)))
