@@ -7,6 +7,7 @@ result is compared with cattrs' own detailed decoder.
 
 from __future__ import annotations
 
+import enum
 from types import MappingProxyType
 from typing import Any
 
@@ -166,3 +167,29 @@ def test_a_model_with_more_shapes_than_it_keeps_still_decodes() -> None:
     assert len(wire) > shapes.MAX_SHAPES
     assert [structure(w, Card, method="m") for w in wire] == [Card(id=n) for n in range(len(wire))]
     assert structure(wire, list[Card], method="m") == [Card(id=n) for n in range(len(wire))]
+
+
+class Perm(enum.IntFlag):
+    READ = 1
+    WRITE = 2
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class Message(Model):
+    """A Wialon-like message: flags and free parameters, converted a column at a time."""
+
+    f: Perm | None = None
+    p: dict[str, JSON] | None = None
+
+    def __init__(self, *, f: Perm | None = None, p: dict[str, JSON] | None = None) -> None:
+        self.f = f
+        self.p = p
+
+
+def test_flags_and_free_objects_decode_by_column_as_one_by_one() -> None:
+    wire: list[dict[str, object]] = [{"f": n % 4, "p": {"n": n}} for n in range(6)]
+    many = structure(wire, list[Message], method="m")
+    assert many == detailed.structure(wire, list[Message])
+    assert many == [structure(w, Message, method="m") for w in wire]
+    assert many[3].f is Perm.READ | Perm.WRITE and type(many[3].f) is Perm
+    assert many[2].p == {"n": 2} and many[2].p is not wire[2]["p"]  # a copy: the input stays the caller's

@@ -55,7 +55,7 @@ _PRIMITIVES: frozenset[type] = frozenset({str, int, float, bool})
 class _Field:
     """What decoding one declared field needs to know, worked out on the first value it meets."""
 
-    __slots__ = ("json", "name", "nullable", "passes", "target", "values")
+    __slots__ = ("flag", "json", "json_object", "name", "nullable", "passes", "target", "values")
 
     def __init__(self, name: str, declared: Any, *, is_json: Callable[[object], bool]) -> None:
         self.name = name
@@ -73,7 +73,15 @@ class _Field:
         # one of a union's primitive members (`int | str`: the union hook keeps such values).
         self.passes: frozenset[type] = frozenset(m for m in members if m in _PRIMITIVES)
         target = self.target
+        # `dict[str, JSON]`: an object whose values pass untouched.
+        inner: tuple[Any, ...] = typing.get_args(target)
+        self.json_object = (
+            typing.get_origin(target) is dict and len(inner) == 2 and inner[0] is str and is_json(inner[1])
+        )
         self.values: Mapping[object, object] | None = None
+        self.flag: type[enum.IntFlag] | None = None
+        if isinstance(target, type) and issubclass(target, enum.IntFlag):
+            self.flag = target
         if isinstance(target, type) and issubclass(target, enum.Enum) and not issubclass(target, enum.Flag):
             self.values = target._value2member_map_
 
@@ -205,12 +213,16 @@ class ModelDecoder:
 
     def _step(self, plan: _Field, kind: type) -> tuple[Hook, Any, Many] | None:
         """How a value of JSON type `kind` becomes the field's value: None when it already is."""
-        target = plan.target
+        target: Any = plan.target
         if plan.json or kind in plan.passes or (kind is _NoneType and plan.nullable):
             return None
         if kind is int and target is float:
             return _to_float, target, _floats  # JSON writes 5 where a float is declared
         hook = self._hook_for(target)
+        if kind is int and plan.flag is not None:
+            return hook, target, _each_called(plan.flag)  # the hook's own result for an int: target(value)
+        if kind is dict and plan.json_object:
+            return hook, target, _each_called(dict)  # `dict[str, JSON]`: the hook copies the object
         if plan.values is not None and (kind is int or kind is str):
             return _by_value(plan.values, hook), target, _members_by_value(plan.values, hook, target)
         if kind is dict and takes_shapes(target):
@@ -365,6 +377,15 @@ def _members_by_value(values: Mapping[object, object], hook: Hook, target: Any) 
         return found
 
     return members
+
+
+def _each_called(convert: Callable[[Any], Any]) -> Many:
+    """`convert` over a column, in C."""
+
+    def each(column: list[Any]) -> list[Any]:
+        return list(map(convert, column))
+
+    return each
 
 
 def _each(hook: Hook, target: Any) -> Many:
