@@ -2,7 +2,9 @@
 
 Contenders, each from the same input:
 
-- apiforge: `apiforge.core.converter.structure` into `list[UsersUserFull]` (attrs classes, cattrs);
+- apiforge: `apiforge.core.converter.structure` into `list[UsersUserFull]` (attrs classes, cattrs),
+  which decodes generated models by shape (`apiforge.core.shapes`); beside it the per-key decoder
+  it replaced (`converter.per_key_converter()`), so one run shows before and after;
 - vkbottle-types: its pydantic v2 `UsersUserFull`, through a `TypeAdapter(list[UsersUserFull])`;
 - msgspec: a `msgspec.Struct` with the same 20 fields (the practical limit of Python decoding).
 
@@ -50,6 +52,15 @@ def _apiforge() -> tuple[Callable[[Any], object], Callable[[bytes], object]]:
     )
 
 
+def _apiforge_per_key() -> tuple[Callable[[Any], object], Callable[[bytes], object]]:
+    from apiforge.core.converter import per_key_converter
+    from apiforge.vk.models import UsersUserFull
+
+    conv = per_key_converter()
+    tp = list[UsersUserFull]
+    return (lambda data: conv.structure(data, tp)), (lambda raw: conv.structure(json.loads(raw), tp))
+
+
 def _pydantic() -> tuple[Callable[[Any], object], Callable[[bytes], object]]:
     from pydantic import TypeAdapter
     from vkbottle_types.objects import UsersUserFull  # type: ignore[import-not-found]  # a peer
@@ -69,6 +80,7 @@ def _msgspec() -> tuple[Callable[[Any], object], Callable[[bytes], object]]:
 
 CONTENDERS: dict[str, tuple[str | None, Callable[[], tuple[Callable[[Any], object], Callable[[bytes], object]]]]] = {
     "apiforge (attrs + cattrs)": (None, _apiforge),
+    "apiforge, per-key decoder (before shapes)": (None, _apiforge_per_key),
     "vkbottle-types (pydantic v2)": ("vkbottle_types", _pydantic),
     "msgspec Struct": ("msgspec", _msgspec),
 }

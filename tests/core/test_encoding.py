@@ -41,6 +41,8 @@ def test_plain(value: object, expected: str) -> None:
         (("a", "b"), "a,b"),
         ([True, False], "1,0"),
         ([Color.RED, 7], "1,7"),
+        (["a", 1, "ж"], "a,1,ж"),
+        ((n for n in (1, True)), "1,1"),
         ("a,b", "a,b"),
         (5, "5"),
         ([], ""),

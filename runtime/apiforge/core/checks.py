@@ -162,10 +162,14 @@ def _all_fit(shape: Shape, items: Sequence[object]) -> bool:
                 return False
         except TypeError:  # an unhashable item
             return False
-    found = {type(item) for item in items}
+    found = set(map(type, items))
     if not found <= types:
         return False
-    return str not in found or all(text.isascii() for text in items if type(text) is str)
+    if str not in found:
+        return True
+    if len(found) == 1:  # only strings: one C call checks them all
+        return "".join(cast("Sequence[str]", items)).isascii()
+    return all(text.isascii() for text in items if type(text) is str)
 
 
 # The Python types that are exactly the JSON kinds (bool is not an int here; enum members take the long way).

@@ -1,10 +1,12 @@
 """One cattrs converter for every API: wire names, open enums, unions, JSON passthrough.
 
 Decoding runs on a fast converter; only when it fails is the value decoded again with
-detailed validation, to name the field path in the `DecodeError`. The fast converter builds
-generated models (`Model` subclasses) itself: it walks the keys a response object has, takes
-values that already have the declared type as they are, and fills only those slots, which makes
-a sparse object (20 of a VK user's ~150 fields) cost what it carries, not what it declares.
+detailed validation, to name the field path in the `DecodeError`. The fast converter decodes
+generated models by shape (`apiforge.core.shapes`: one plan per set of keys and value types, arrays
+a column at a time); other attrs classes, and models that meet too many shapes, go key by key
+(`_sparse_structure_fn`): it walks the keys a response object has, takes values that already have
+the declared type as they are, and fills only those attributes, which makes a sparse object (20 of
+a VK user's ~150 fields) cost what it carries, not what it declares.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from apiforge.core.errors import DecodeError
 from apiforge.core.model import Model, reads_unset_as_default
+from apiforge.core.shapes import ModelDecoder, takes_shapes
 from apiforge.core.types import JSON
 
 T = TypeVar("T")
@@ -342,7 +345,8 @@ def _first_fit(conv: cattrs.Converter, members: list[Any]) -> Callable[[Any], An
     return decode
 
 
-def _configure(conv: cattrs.Converter) -> cattrs.Converter:
+def _configure(conv: cattrs.Converter, *, by_shape: bool = True) -> cattrs.Converter:
+    decoders: dict[type, ModelDecoder] = {}
     for tp, hook in _PRIMITIVE_HOOKS.items():
         conv.register_structure_hook(tp, _subclass_aware(tp, hook))
     conv.register_structure_hook_func(_is_json, lambda v, _: v)
@@ -373,6 +377,27 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
 
     conv.register_structure_hook_factory(attrs.has, structure_attrs)
 
+    def structure_shaped(cls: type[Any]) -> Callable[[Any, Any], Any]:
+        decoder = decoders.get(cls)
+        if decoder is None:
+            decoder = decoders[cls] = ModelDecoder(
+                cls,
+                hook_for=conv.get_structure_hook,
+                many_for=many_for,
+                is_json=_is_json,
+                fallback=lambda: _sparse_structure_fn(conv, cls),
+            )
+        return decoder.one
+
+    def many_for(cls: type[Any]) -> Callable[[list[Any]], list[Any]]:
+        conv.get_structure_hook(cls)  # makes the decoder of cls
+        return decoders[cls].many
+
+    if by_shape and not conv.detailed_validation:
+        # Generated models decode by shape (registered later, so asked first: a model is attrs too).
+        # The detailed pass keeps cattrs' own hooks, which name the field path of an error.
+        conv.register_structure_hook_factory(takes_shapes, structure_shaped)
+
     def structure_list(tp: Any) -> Callable[[Any, Any], Any]:
         args = typing.get_args(tp)
         item_type: Any = args[0] if args else Any
@@ -391,6 +416,15 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
                 return [item if type(item) is exact else item_hook(item, exact) for item in items]
 
             return structure_plain_array
+        if by_shape and not conv.detailed_validation and takes_shapes(item_type):
+            many = many_for(item_type)
+
+            def structure_models(value: Any, _: Any) -> Any:
+                if not isinstance(value, list):
+                    raise TypeError(f"expected an array, got {json_type(value)}")
+                return many(value)  # pyright: ignore[reportUnknownArgumentType]
+
+            return structure_models
         build = cattrs.cols.list_structure_factory(tp, conv)
 
         def structure_array(value: Any, tp: Any) -> Any:
@@ -458,6 +492,12 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
 
 fast = _configure(cattrs.Converter(detailed_validation=False, forbid_extra_keys=False))
 detailed = _configure(cattrs.Converter(detailed_validation=True, forbid_extra_keys=False))
+
+
+def per_key_converter() -> cattrs.Converter:
+    """A fast converter that decodes generated models key by key, without the shape decoder
+    (`apiforge.core.shapes`): what decoding cost before it, measured beside it by bench/decoding.py."""
+    return _configure(cattrs.Converter(detailed_validation=False, forbid_extra_keys=False), by_shape=False)
 
 
 def register_tagged_union(union: object, key: str, mapping: Mapping[str, type[Any]]) -> None:

@@ -12,6 +12,10 @@ import attrs
 Encoding = Literal["plain", "csv", "bool01", "json", "native", "brackets"]
 
 
+# Types whose str() is their wire form (not bool: "True"; not enums: "Sex.MALE").
+_PLAIN: frozenset[type] = frozenset({int, str})
+
+
 def _scalar(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -51,7 +55,10 @@ def encode(value: object, encoding: Encoding) -> object:
     if encoding == "csv":
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
             return _scalar(value)
-        return ",".join(_scalar(v) for v in cast("Iterable[object]", value))
+        items = list(cast("Iterable[object]", value))
+        if set(map(type, items)) <= _PLAIN:  # ids and names, the usual lists: str() is the wire form
+            return ",".join(map(str, items))
+        return ",".join(map(_scalar, items))
     if encoding == "brackets":
         if isinstance(value, str) or not isinstance(value, Iterable):
             return [_scalar(value)]
