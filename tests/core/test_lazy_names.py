@@ -153,3 +153,18 @@ def test_one_field_loads_only_the_modules_its_own_type_needs() -> None:
         ["apiforge.vk.models.base", "apiforge.vk.models.users"],
         "apiforge.vk.models.base.BaseCity | None",
     ]
+
+
+def test_a_single_object_decodes_its_foreign_field_types_in_a_fresh_process() -> None:
+    """The shape decoder resolves one field's type when it first meets the field; a type from
+    another model module (`city` is `base.BaseCity`, `sex` `base.BaseSex`) is bound first."""
+    found = run_fresh(
+        """
+        import json
+        from apiforge.core.converter import fast
+        from apiforge.vk.models.users import UsersUserFull
+        user = fast.structure({"id": 1, "sex": 2, "city": {"id": 2, "title": "C"}}, UsersUserFull)
+        print(json.dumps([type(user.city).__name__, user.city.title, type(user.sex).__name__]))
+        """
+    )
+    assert found == ["BaseCity", "C", "BaseSex"]

@@ -34,6 +34,7 @@ from itertools import chain, repeat
 from operator import delitem, itemgetter, setitem
 from typing import Any
 
+from apiforge.core.lazy_names import load_annotation_names, load_field_names
 from apiforge.core.model import FieldTable, Model, reads_unset_as_default
 
 # How many shapes one model remembers; the objects of further shapes take the per-key decoder.
@@ -130,15 +131,23 @@ def _field_type(klass: type, name: str) -> Any:
     """The type of one annotation, resolved as `typing.get_type_hints` resolves it for a class."""
     annotation: object = inspect.get_annotations(klass)[name]
     if isinstance(annotation, str):
+        # Model modules import other modules' models on first use (core/lazy_names): bind the names
+        # this one annotation mentions, so the other fields' modules stay unloaded.
+        load_field_names(klass, name)
         # Module names first, as get_type_hints looks them up for a class; a name it cannot find
         # here (one defined in the class body) is left to get_type_hints.
         try:
             annotation = eval(annotation, sys.modules[klass.__module__].__dict__)
         except NameError:
-            return typing.get_type_hints(klass)[name]
+            return _type_hints(klass)[name]
     if isinstance(annotation, str):  # a quoted name inside: let typing resolve the forward reference
-        return typing.get_type_hints(klass)[name]
+        return _type_hints(klass)[name]
     return annotation
+
+
+def _type_hints(klass: type) -> dict[str, Any]:
+    load_annotation_names(klass)
+    return typing.get_type_hints(klass)
 
 
 class ModelDecoder:
