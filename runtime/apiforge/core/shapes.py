@@ -340,8 +340,8 @@ class ModelDecoder:
             found = list(map(itemgetter(key), taken)) if values is None else values[signature[0].index(key) :: width]
             _consume(map(setitem, taken, repeat(key, count), column(found)))
         for key, name, step in moves:
-            values = list(map(_pop, taken, repeat(key, count)))
-            _consume(map(setitem, taken, repeat(name, count), values if step is None else step[2](values)))
+            moved = list(map(_pop, taken, repeat(key, count)))
+            _consume(map(setitem, taken, repeat(name, count), moved if step is None else step[2](moved)))
         out = list(map(object.__new__, repeat(self.cls, count)))
         _consume(map(setattr, out, repeat("__dict__", count), taken))
         return out
