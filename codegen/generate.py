@@ -135,9 +135,12 @@ def _param_doc(param: Param, type_expr: str, text: str | None = None) -> str:
     if extra:
         notes.append(extra)
     wire = f" (sent as `{param.name}`)" if param.attr != param.name else ""
-    if text is not None:
-        return f"{param.attr}{wire}: {text} Type: " + "; ".join(notes) + "."
-    return f"{param.attr}{wire}: " + "; ".join(notes) + "."
+    return f"{param.attr}{wire}: " + _described(text, "; ".join(notes)) + "."
+
+
+def _described(text: str | None, facts: str) -> str:
+    """An Args entry's body: our text (prose/) and then the facts, or the facts alone."""
+    return facts if text is None else f"{text} Type: {facts}"
 
 
 def _literal_value(value: Any) -> str:
@@ -476,7 +479,7 @@ class _Renderer:
                     required=wire in required,
                     location="body",
                     encoding="native",
-                    doc=f"{attr}: {texts[wire] + ' Type: ' if wire in texts else ''}{expr} (body field `{wire}`).",
+                    doc=f"{attr}: {_described(texts.get(wire), expr)} (body field `{wire}`).",
                 )
             )
         return out
